@@ -1,1 +1,20 @@
+//! The generator: `spec/` YAML → typed Rust client.
+//!
+//! One pipeline, one module per stage:
+//! [`load`] reads and parses the files (errors name file, line and field) →
+//! [`ir`] validates and resolves them into the intermediate representation →
+//! [`emit`] turns the IR into tokens (`quote!`) and formats them (`prettyplease`) →
+//! [`output`] writes the files only when they change, or checks that they are current.
+//! Every identifier is made by [`naming`]; every spec type is mapped to Rust in [`ir`].
 
+pub mod emit;
+pub mod error;
+pub mod import;
+pub mod ir;
+pub mod load;
+pub mod naming;
+pub mod output;
+pub mod spec;
+
+pub use emit::{generate, Options};
+pub use error::{Error, SpecError};

@@ -1,1 +1,133 @@
-fn main() {}
+//! Maintainer commands: `cargo xtask generate [--check]`, `cargo xtask import …`.
+//!
+//! `generate` turns `spec/` into `generated/src/api/`, and each fixture spec in
+//! `tests/fixtures/<name>/spec/` into `tests/src/fixtures/<name>/api/` (compiled by the tests).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use wechatpay_codegen::{generate, output, Options};
+
+const USAGE: &str = "usage:
+  cargo xtask generate [--check]   regenerate the client from spec/ (--check: fail if stale)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("generate") => match &args[1..] {
+            [] => run_generate(false),
+            [flag] if flag == "--check" => run_generate(true),
+            _ => Err(USAGE.to_string()),
+        },
+        _ => Err(USAGE.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprint!("{msg}");
+            if !msg.ends_with('\n') {
+                eprintln!();
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is in the workspace")
+        .to_path_buf()
+}
+
+/// One generation job: a spec folder, an output folder and the paths the output uses.
+struct Job {
+    spec: PathBuf,
+    out: PathBuf,
+    options: Options,
+}
+
+fn jobs(root: &Path) -> Result<Vec<Job>, String> {
+    let mut jobs = vec![Job {
+        spec: root.join("spec"),
+        out: root.join("generated/src/api"),
+        options: Options::default(),
+    }];
+    let fixtures = root.join("tests/fixtures");
+    let mut names: Vec<String> = std::fs::read_dir(&fixtures)
+        .map_err(|e| format!("{}: {e}", fixtures.display()))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("spec").is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
+        jobs.push(Job {
+            spec: fixtures.join(&name).join("spec"),
+            out: root.join("tests/src/fixtures").join(&name).join("api"),
+            options: Options {
+                root: format!("crate::fixtures::{name}::api"),
+                client: format!("crate::fixtures::{name}::Client"),
+                ..Options::default()
+            },
+        });
+    }
+    Ok(jobs)
+}
+
+fn run_generate(check: bool) -> Result<(), String> {
+    let root = workspace_root();
+    let start = Instant::now();
+    // Generate everything in memory first: a spec error leaves every output folder untouched.
+    let mut outputs = Vec::new();
+    for job in jobs(&root)? {
+        let files = generate(&job.spec, &job.options).map_err(|e| e.to_string())?;
+        outputs.push((job, files));
+    }
+    let elapsed = start.elapsed();
+    let mut stale_all = Vec::new();
+    for (job, files) in &outputs {
+        let stale = if check {
+            output::diff(&job.out, files)
+        } else {
+            output::write(&job.out, files)
+        }
+        .map_err(|e| e.to_string())?;
+        for p in stale.changed.iter() {
+            stale_all.push(format!("{} (changed)", rel(&root, p)));
+        }
+        for p in stale.removed.iter() {
+            stale_all.push(format!("{} (no longer generated)", rel(&root, p)));
+        }
+    }
+    let count: usize = outputs.iter().map(|(_, f)| f.len()).sum();
+    if check {
+        if stale_all.is_empty() {
+            println!("generated code is current ({count} files)");
+            Ok(())
+        } else {
+            let mut msg = String::from("generated code is stale:\n");
+            for s in &stale_all {
+                msg.push_str(&format!("  {s}\n"));
+            }
+            msg.push_str("run `cargo xtask generate` and commit the result\n");
+            Err(msg)
+        }
+    } else {
+        for s in &stale_all {
+            println!("wrote {s}");
+        }
+        println!(
+            "{count} files generated in {:.0} ms, {} updated",
+            elapsed.as_secs_f64() * 1000.0,
+            stale_all.len()
+        );
+        Ok(())
+    }
+}
+
+fn rel(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root).unwrap_or(p).display().to_string()
+}

@@ -1,0 +1,918 @@
+//! Validation and resolution: the loaded spec becomes the intermediate representation the emitter
+//! prints. This is the one place that maps spec types to Rust types ([`Builder::ty`]) and that
+//! lays out the tree of chain nodes. All errors found are collected before giving up.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use crate::error::{Error, SpecError};
+use crate::load::{locate, Loaded};
+use crate::naming;
+use crate::spec::{Method, Operation, Schema};
+
+/// The whole API.
+#[derive(Debug, Clone)]
+pub struct Api {
+    /// The root of the chain tree (URL `""`); its children are `v3`, `hk`, ….
+    pub root: Node,
+    /// Shared types (`spec/types/`), sorted by name.
+    pub shared: Vec<TypeDef>,
+}
+
+/// One node of the URL tree: a chain step, a module and a struct.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// The URL template of this node (`/v3/pay/transactions/out-trade-no/{out_trade_no}`).
+    pub url: String,
+    pub segment: Segment,
+    /// The chain method that leads here from the parent.
+    pub method: String,
+    /// The module holding this node's struct and types.
+    pub module: String,
+    /// The chain struct of this node.
+    pub struct_name: String,
+    /// How a user reaches this node: `client.v3().pay().transactions()`.
+    pub chain: String,
+    /// Children, sorted by module name.
+    pub children: Vec<Node>,
+    pub ops: Vec<Op>,
+    /// Named types of this node's operations, in operation order.
+    pub types: Vec<TypeDef>,
+    /// The spec file that describes this URL, if any.
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Segment {
+    Root,
+    Literal(String),
+    Param { name: String, ty: Ty },
+}
+
+/// One operation of a node.
+#[derive(Debug, Clone)]
+pub struct Op {
+    pub method: Method,
+    pub summary: String,
+    pub description: Option<String>,
+    pub deprecated: bool,
+    /// The request struct (`PostRequest`), when the operation takes any input.
+    pub request: Option<String>,
+    pub query: Vec<Field>,
+    pub headers: Vec<Field>,
+    pub body: Body,
+    pub response: ResponseKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    None,
+    /// The body is the request struct itself (its body fields).
+    Fields,
+    /// The body is the request struct's `body` field, of this type.
+    Whole(Ty),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResponseKind {
+    /// No content (204, or a described response without body).
+    Empty,
+    /// A JSON body of this type.
+    Json(Ty),
+    /// A JSON body that the spec does not describe.
+    Value,
+}
+
+/// A Rust type, as the generated code spells it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ty {
+    String,
+    I32,
+    I64,
+    U32,
+    U64,
+    F64,
+    Bool,
+    /// Any JSON value.
+    Json,
+    Vec(Box<Ty>),
+    /// A type of the same node module.
+    Local(String),
+    /// A shared type (`types::Name`).
+    Shared(String),
+}
+
+/// A named type to emit.
+#[derive(Debug, Clone)]
+pub struct TypeDef {
+    pub name: String,
+    pub description: Option<String>,
+    pub kind: TypeKind,
+    /// Whether `Default` can be derived (every required field has a default).
+    pub default: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum TypeKind {
+    Struct(Vec<Field>),
+    Enum(Vec<Variant>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    Body,
+    Query,
+    Header,
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// The name on the wire (JSON key, query name or header name).
+    pub wire: String,
+    pub ident: String,
+    pub ty: Ty,
+    pub required: bool,
+    pub kind: FieldKind,
+    pub description: Option<String>,
+    pub deprecated: bool,
+    pub sensitive: bool,
+    pub example: Option<String>,
+    /// Allowed values of an integer field, documented (Rust has no integer enum type here).
+    pub int_values: Vec<(String, Option<String>)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Variant {
+    pub value: String,
+    pub ident: String,
+    pub description: Option<String>,
+}
+
+/// Validates and resolves the loaded spec. Nothing is partially returned: any error fails the whole.
+pub fn build(loaded: &Loaded) -> Result<Api, Error> {
+    let mut b = Builder::default();
+    b.collect_shared(loaded);
+    let mut root = Node {
+        url: String::new(),
+        segment: Segment::Root,
+        method: String::new(),
+        module: String::new(),
+        struct_name: String::new(),
+        chain: "client".into(),
+        children: Vec::new(),
+        ops: Vec::new(),
+        types: Vec::new(),
+        file: None,
+    };
+    let mut raw = RawNode::default();
+    for p in &loaded.paths {
+        b.add_path(&mut raw, p);
+    }
+    b.lay_out(&raw, &mut root);
+    let mut shared = std::mem::take(&mut b.shared_defs);
+    if !b.errors.is_empty() {
+        b.errors.sort_by(|a, c| (&a.file, a.line).cmp(&(&c.file, c.line)));
+        b.errors.dedup();
+        return Err(Error::Spec(b.errors));
+    }
+    shared.sort_by(|a, c| a.name.cmp(&c.name));
+    compute_defaults(&mut root, &mut shared);
+    Ok(Api { root, shared })
+}
+
+/// Where a schema sits, for error messages.
+#[derive(Clone)]
+struct Loc<'a> {
+    file: &'a PathBuf,
+    text: &'a str,
+    path: Vec<String>,
+}
+
+impl<'a> Loc<'a> {
+    fn join(&self, key: &str) -> Loc<'a> {
+        let mut path = self.path.clone();
+        path.push(key.to_string());
+        Loc { path, ..self.clone() }
+    }
+    fn error(&self, message: impl Into<String>) -> SpecError {
+        let keys: Vec<&str> = self.path.iter().map(String::as_str).collect();
+        SpecError {
+            file: self.file.clone(),
+            line: locate(self.text, &keys),
+            field: self.path.join("."),
+            message: message.into(),
+        }
+    }
+}
+
+/// The URL tree before names are assigned.
+#[derive(Default)]
+struct RawNode {
+    /// Literal children by segment, placeholder children by `{name}`.
+    children: BTreeMap<String, RawNode>,
+    param_ty: Option<Ty>,
+    ops: Vec<Op>,
+    types: Vec<TypeDef>,
+    file: Option<PathBuf>,
+}
+
+#[derive(Default)]
+struct Builder {
+    errors: Vec<SpecError>,
+    /// Shared type names → defining file.
+    shared_names: BTreeMap<String, PathBuf>,
+    shared_defs: Vec<TypeDef>,
+}
+
+impl Builder {
+    fn collect_shared(&mut self, loaded: &Loaded) {
+        for f in &loaded.types {
+            for name in f.types.keys() {
+                let loc = Loc {
+                    file: &f.file,
+                    text: &f.text,
+                    path: vec![name.clone()],
+                };
+                if naming::type_name(name) != *name {
+                    self.errors.push(loc.error(format!(
+                        "shared type names are PascalCase: write `{}`",
+                        naming::type_name(name)
+                    )));
+                }
+                if let Some(first) = self.shared_names.get(name) {
+                    self.errors.push(loc.error(format!(
+                        "shared type `{name}` is already defined in {}",
+                        first.display()
+                    )));
+                    continue;
+                }
+                self.shared_names.insert(name.clone(), f.file.clone());
+            }
+        }
+        for f in &loaded.types {
+            for (name, schema) in &f.types {
+                let loc = Loc {
+                    file: &f.file,
+                    text: &f.text,
+                    path: vec![name.clone()],
+                };
+                let is_enum = schema.enum_.is_some() && schema.ty.as_deref().unwrap_or("string") == "string";
+                if schema.properties.is_none() && !is_enum {
+                    self.errors
+                        .push(loc.error("a shared type is an object (`properties`) or a string `enum`"));
+                    continue;
+                }
+                let mut defs = Vec::new();
+                let ty = self.named(schema, name, &loc, &mut defs, true);
+                debug_assert!(matches!(ty, Ty::Shared(_)) || self.errors.last().is_some());
+                for d in defs {
+                    if d.name != *name && self.shared_names.contains_key(&d.name) {
+                        self.errors.push(loc.error(format!(
+                            "the nested type `{}` collides with a shared type of that name",
+                            d.name
+                        )));
+                    }
+                    self.shared_defs.push(d);
+                }
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for d in &self.shared_defs {
+            if !seen.insert(d.name.clone()) {
+                self.errors.push(SpecError {
+                    file: PathBuf::from("spec/types"),
+                    line: None,
+                    field: d.name.clone(),
+                    message: "two shared types (or nested types of them) have this name".into(),
+                });
+            }
+        }
+    }
+
+    fn add_path(&mut self, raw_root: &mut RawNode, p: &crate::load::LoadedPath) {
+        let file_loc = Loc {
+            file: &p.file,
+            text: &p.text,
+            path: Vec::new(),
+        };
+        let segments: Vec<&str> = p.url.trim_start_matches('/').split('/').collect();
+        let placeholders: Vec<&str> = segments
+            .iter()
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .collect();
+        for s in &segments {
+            let bad = if let Some(name) = s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            } else {
+                s.is_empty()
+                    || !s
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+            };
+            if bad {
+                self.errors.push(file_loc.error(format!(
+                    "URL segment `{s}` is not supported (letters, digits, `-`, `_`, `.`, or a `{{placeholder}}`)"
+                )));
+                return;
+            }
+        }
+        let uniq: BTreeSet<&str> = placeholders.iter().copied().collect();
+        if uniq.len() != placeholders.len() {
+            self.errors
+                .push(file_loc.error("the same placeholder appears twice in the URL"));
+            return;
+        }
+        if p.spec.operations().next().is_none() {
+            self.errors
+                .push(file_loc.error("no operation: write at least one of get/post/put/patch/delete"));
+            return;
+        }
+
+        // Resolve the operations first, then place them in the tree.
+        let mut ops = Vec::new();
+        let mut types = Vec::new();
+        let mut param_tys: BTreeMap<String, Ty> = BTreeMap::new();
+        for (method, op) in p.spec.operations() {
+            let loc = file_loc.join(method.as_str());
+            for name in &placeholders {
+                match op.path.get(*name) {
+                    None => self.errors.push(loc.join("path").error(format!(
+                        "the URL has the placeholder {{{name}}} but `path` does not describe it"
+                    ))),
+                    Some(schema) => {
+                        let ploc = loc.join("path").join(name);
+                        if let Some(ty) = self.param_ty(schema, &ploc) {
+                            match param_tys.get(*name) {
+                                Some(prev) if *prev != ty => self.errors.push(ploc.error(
+                                    "the placeholder has another type in another operation of this file",
+                                )),
+                                _ => {
+                                    param_tys.insert(name.to_string(), ty);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            for name in op.path.keys() {
+                if !placeholders.contains(&name.as_str()) {
+                    self.errors.push(loc.join("path").join(name).error(format!(
+                        "`{name}` is not a placeholder of the URL {}",
+                        p.url
+                    )));
+                }
+            }
+            ops.push(self.op(method, op, &p.url, &loc, &mut types));
+        }
+        let mut seen = BTreeSet::new();
+        for t in &types {
+            if !seen.insert(t.name.as_str()) {
+                self.errors.push(file_loc.error(format!(
+                    "two types of this file are both named `{}`; rename a property",
+                    t.name
+                )));
+            }
+        }
+
+        let mut node = raw_root;
+        for s in &segments {
+            node = node.children.entry(s.to_string()).or_default();
+            if let Some(name) = s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                if let Some(ty) = param_tys.get(name) {
+                    match &node.param_ty {
+                        Some(prev) if prev != ty => self.errors.push(file_loc.error(format!(
+                            "the placeholder {{{name}}} has another type in another file"
+                        ))),
+                        _ => node.param_ty = Some(ty.clone()),
+                    }
+                }
+            }
+        }
+        types.sort_by(|a, b| a.name.cmp(&b.name));
+        node.ops = ops;
+        node.types = types;
+        node.file = Some(p.file.clone());
+    }
+
+    fn param_ty(&mut self, schema: &Schema, loc: &Loc) -> Option<Ty> {
+        match schema.ty.as_deref().unwrap_or("string") {
+            "string" if schema.enum_.is_none() => Some(Ty::String),
+            "integer" => self.int_ty(schema, loc),
+            _ => {
+                self.errors
+                    .push(loc.error("a path parameter is a `string` or an `integer`"));
+                None
+            }
+        }
+    }
+
+    fn int_ty(&mut self, schema: &Schema, loc: &Loc) -> Option<Ty> {
+        Some(match schema.format.as_deref() {
+            None | Some("int64") => Ty::I64,
+            Some("int32") => Ty::I32,
+            Some("uint32") => Ty::U32,
+            Some("uint64") => Ty::U64,
+            Some(other) => {
+                self.errors.push(loc.join("format").error(format!(
+                    "unknown integer format `{other}` (int32, int64, uint32, uint64)"
+                )));
+                return None;
+            }
+        })
+    }
+
+    fn op(&mut self, method: Method, op: &Operation, url: &str, loc: &Loc, types: &mut Vec<TypeDef>) -> Op {
+        let prefix = naming::type_name(method.as_str());
+        let request_name = format!("{prefix}Request");
+        let mut fields = Vec::new();
+        let mut query = Vec::new();
+        let mut headers = Vec::new();
+        for (name, schema) in &op.query {
+            let ploc = loc.join("query").join(name);
+            let f = self.param_field(name, schema, &ploc, &request_name, FieldKind::Query, types);
+            query.push(f.clone());
+            fields.push(f);
+        }
+        for (name, schema) in &op.headers {
+            let ploc = loc.join("headers").join(name);
+            if schema.ty.as_deref().unwrap_or("string") != "string" || schema.enum_.is_some() {
+                self.errors.push(ploc.error("a header is a plain `string`"));
+            }
+            let f = self.param_field(name, schema, &ploc, &request_name, FieldKind::Header, types);
+            headers.push(f.clone());
+            fields.push(f);
+        }
+        let body = match &op.body {
+            None => Body::None,
+            Some(schema) if schema.properties.is_some() && schema.ref_.is_none() => {
+                let bloc = loc.join("body");
+                self.check_object(schema, &bloc);
+                let props = schema.properties.as_ref().expect("checked");
+                for (name, prop) in props {
+                    let floc = bloc.join("properties").join(name);
+                    fields.push(self.field(name, prop, &floc, &request_name, FieldKind::Body, types));
+                }
+                Body::Fields
+            }
+            Some(schema) => {
+                let ty = self.ty(schema, &format!("{request_name}Body"), &loc.join("body"), types, false);
+                fields.push(Field {
+                    wire: "body".into(),
+                    ident: "body".into(),
+                    ty: ty.clone(),
+                    required: true,
+                    kind: FieldKind::Body,
+                    description: Some(schema.description.clone().unwrap_or_else(|| "The request body.".into())),
+                    deprecated: false,
+                    sensitive: false,
+                    example: None,
+                    int_values: Vec::new(),
+                });
+                Body::Whole(ty)
+            }
+        };
+        check_field_collisions(&fields, loc, &mut self.errors);
+        let request = if fields.is_empty() {
+            None
+        } else {
+            types.push(TypeDef {
+                    name: request_name.clone(),
+                    description: Some(format!(
+                        "The request of `{} {url}` ({}).",
+                        method.as_str().to_uppercase(),
+                        op.summary.trim()
+                    )),
+                    kind: TypeKind::Struct(fields),
+                    default: false,
+            });
+            Some(request_name)
+        };
+        let response = match &op.response {
+            None => ResponseKind::Value,
+            Some(r) => {
+                let rloc = loc.join("response");
+                if r.status == 204 && r.body.is_some() {
+                    self.errors.push(rloc.join("body").error("a 204 response has no body"));
+                }
+                if !(200..300).contains(&r.status) {
+                    self.errors
+                        .push(rloc.join("status").error("the success status is 2xx"));
+                }
+                match &r.body {
+                    None => ResponseKind::Empty,
+                    Some(schema) => {
+                        let mut schema = schema.clone();
+                        if schema.description.is_none() {
+                            schema.description = Some(format!(
+                                "The response of `{} {url}` ({}).",
+                                method.as_str().to_uppercase(),
+                                op.summary.trim()
+                            ));
+                        }
+                        ResponseKind::Json(self.ty(
+                            &schema,
+                            &format!("{prefix}Response"),
+                            &rloc.join("body"),
+                            types,
+                            false,
+                        ))
+                    }
+                }
+            }
+        };
+        if op.summary.trim().is_empty() {
+            self.errors.push(loc.join("summary").error("the summary is empty"));
+        }
+        Op {
+            method,
+            summary: op.summary.trim().to_string(),
+            description: op.description.clone(),
+            deprecated: op.deprecated,
+            request,
+            query,
+            headers,
+            body,
+            response,
+        }
+    }
+
+    fn param_field(
+        &mut self,
+        name: &str,
+        schema: &Schema,
+        loc: &Loc,
+        parent: &str,
+        kind: FieldKind,
+        types: &mut Vec<TypeDef>,
+    ) -> Field {
+        let f = self.field(name, schema, loc, parent, kind, types);
+        let scalar = match &f.ty {
+            Ty::Vec(_) | Ty::Json => false,
+            Ty::Local(n) => types.iter().any(|t| t.name == *n && matches!(t.kind, TypeKind::Enum(_))),
+            Ty::Shared(_) => schema.ref_.is_some() && !self.shared_is_struct(schema.ref_.as_deref().unwrap_or("")),
+            _ => true,
+        };
+        if !scalar {
+            self.errors
+                .push(loc.error("a query parameter or header is a scalar (string, integer, number, boolean, enum)"));
+        }
+        f
+    }
+
+    fn shared_is_struct(&self, name: &str) -> bool {
+        self.shared_defs
+            .iter()
+            .any(|d| d.name == name && matches!(d.kind, TypeKind::Struct(_)))
+    }
+
+    fn field(
+        &mut self,
+        wire: &str,
+        schema: &Schema,
+        loc: &Loc,
+        parent: &str,
+        kind: FieldKind,
+        types: &mut Vec<TypeDef>,
+    ) -> Field {
+        let hint = format!("{parent}{}", naming::type_name(wire));
+        let ty = self.ty(schema, &hint, loc, types, false);
+        let mut f = self.field_from(wire, schema, ty);
+        f.kind = kind;
+        f
+    }
+
+    fn check_object(&mut self, schema: &Schema, loc: &Loc) {
+        if let Some(t) = schema.ty.as_deref() {
+            if t != "object" {
+                self.errors
+                    .push(loc.join("type").error(format!("`properties` belong to an object, not `{t}`")));
+            }
+        }
+        if schema.items.is_some() || schema.enum_.is_some() || schema.ref_.is_some() {
+            self.errors
+                .push(loc.error("an object has `properties` only (no `items`, `enum` or `ref`)"));
+        }
+    }
+
+    /// Maps a schema to a Rust type. Inline objects and string enums become named types
+    /// (`hint`), pushed to `out` (local types) — or, with `shared`, named shared types.
+    fn ty(&mut self, schema: &Schema, hint: &str, loc: &Loc, out: &mut Vec<TypeDef>, shared: bool) -> Ty {
+        if let Some(name) = &schema.ref_ {
+            if schema.ty.is_some()
+                || schema.properties.is_some()
+                || schema.items.is_some()
+                || schema.enum_.is_some()
+                || schema.format.is_some()
+            {
+                self.errors.push(
+                    loc.error("`ref` stands alone (only `description` and `required` may stand beside it)"),
+                );
+            }
+            if !self.shared_names.contains_key(name) {
+                self.errors.push(loc.join("ref").error(format!(
+                    "no shared type `{name}` in spec/types/"
+                )));
+            }
+            return Ty::Shared(name.clone());
+        }
+        let declared = schema.ty.as_deref();
+        let inferred = match declared {
+            Some(t) => t,
+            None if schema.properties.is_some() => "object",
+            None if schema.enum_.is_some() => "string",
+            None if schema.items.is_some() => "array",
+            None => {
+                self.errors.push(loc.error("no `type` (string, integer, number, boolean, object, array, json)"));
+                return Ty::Json;
+            }
+        };
+        match inferred {
+            "string" if schema.enum_.is_some() => self.named(schema, hint, loc, out, shared),
+            "string" => Ty::String,
+            "integer" => self.int_ty(schema, loc).unwrap_or(Ty::I64),
+            "number" => Ty::F64,
+            "boolean" => Ty::Bool,
+            "json" => Ty::Json,
+            "object" if schema.properties.is_some() => self.named(schema, hint, loc, out, shared),
+            "object" => Ty::Json,
+            "array" => match &schema.items {
+                Some(items) => Ty::Vec(Box::new(self.ty(items, hint, &loc.join("items"), out, shared))),
+                None => {
+                    self.errors.push(loc.error("an array needs `items`"));
+                    Ty::Vec(Box::new(Ty::Json))
+                }
+            },
+            other => {
+                self.errors.push(loc.join("type").error(format!(
+                    "unknown type `{other}` (string, integer, number, boolean, object, array, json)"
+                )));
+                Ty::Json
+            }
+        }
+    }
+
+    /// A named struct or enum (`hint` is its name).
+    fn named(&mut self, schema: &Schema, hint: &str, loc: &Loc, out: &mut Vec<TypeDef>, shared: bool) -> Ty {
+        let kind = if let Some(values) = &schema.enum_ {
+            if values.is_empty() {
+                self.errors.push(loc.join("enum").error("an enum needs at least one value"));
+            }
+            let raw: Vec<String> = values.iter().map(|v| v.value().to_string()).collect();
+            let mut seen = BTreeSet::new();
+            for v in &raw {
+                if !seen.insert(v.as_str()) {
+                    self.errors
+                        .push(loc.join("enum").error(format!("the value `{v}` is listed twice")));
+                }
+            }
+            let idents = naming::enum_variants(&raw);
+            TypeKind::Enum(
+                values
+                    .iter()
+                    .zip(raw)
+                    .zip(idents)
+                    .map(|((v, value), ident)| Variant {
+                        value,
+                        ident,
+                        description: v.description().map(str::to_string),
+                    })
+                    .collect(),
+            )
+        } else {
+            self.check_object(schema, loc);
+            let props = schema.properties.as_ref().expect("object with properties");
+            let mut fields = Vec::new();
+            for (name, prop) in props {
+                let floc = loc.join("properties").join(name);
+                let hint = format!("{hint}{}", naming::type_name(name));
+                let ty = self.ty(prop, &hint, &floc, out, shared);
+                let mut f = self.field_from(name, prop, ty);
+                f.kind = FieldKind::Body;
+                fields.push(f);
+            }
+            check_field_collisions(&fields, loc, &mut self.errors);
+            TypeKind::Struct(fields)
+        };
+        out.push(TypeDef {
+            name: hint.to_string(),
+            description: schema.description.clone(),
+            kind,
+            default: false,
+        });
+        if shared {
+            Ty::Shared(hint.to_string())
+        } else {
+            Ty::Local(hint.to_string())
+        }
+    }
+
+    fn field_from(&self, wire: &str, schema: &Schema, ty: Ty) -> Field {
+        let int_values = if matches!(ty, Ty::I32 | Ty::I64 | Ty::U32 | Ty::U64 | Ty::F64) {
+            schema
+                .enum_
+                .iter()
+                .flatten()
+                .map(|v| (v.value().to_string(), v.description().map(str::to_string)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Field {
+            wire: wire.to_string(),
+            ident: naming::field(wire),
+            ty,
+            required: schema.required,
+            kind: FieldKind::Body,
+            description: schema.description.clone(),
+            deprecated: schema.deprecated,
+            sensitive: schema.sensitive,
+            example: schema.example.as_ref().and_then(example_text),
+            int_values,
+        }
+    }
+
+    /// Assigns chain method, module and struct names to every node, children sorted by module.
+    fn lay_out(&mut self, raw: &RawNode, node: &mut Node) {
+        let literal: Vec<(String, String)> = raw
+            .children
+            .keys()
+            .filter(|k| !k.starts_with('{'))
+            .map(|k| (k.clone(), naming::segment_method(k)))
+            .collect();
+        let resolved = naming::resolve_sibling_methods(&literal);
+        let mut children = Vec::new();
+        for ((seg, _), method) in literal.iter().zip(resolved) {
+            let child_raw = &raw.children[seg];
+            children.push(self.child(
+                node,
+                child_raw,
+                Segment::Literal(seg.clone()),
+                format!("{}/{seg}", node.url),
+                method.clone(),
+                method,
+            ));
+        }
+        for (key, child_raw) in raw.children.iter().filter(|(k, _)| k.starts_with('{')) {
+            let name = &key[1..key.len() - 1];
+            let ty = child_raw.param_ty.clone().unwrap_or(Ty::String);
+            children.push(self.child(
+                node,
+                child_raw,
+                Segment::Param {
+                    name: name.to_string(),
+                    ty,
+                },
+                format!("{}/{key}", node.url),
+                naming::field(name),
+                naming::param_module(name),
+            ));
+        }
+        for i in 0..children.len() {
+            for j in i + 1..children.len() {
+                let (a, b) = (&children[i], &children[j]);
+                if a.method == b.method || a.module == b.module {
+                    let file = a.file.clone().or(b.file.clone()).unwrap_or_default();
+                    self.errors.push(SpecError {
+                        file,
+                        line: None,
+                        field: String::new(),
+                        message: format!(
+                            "the URLs {} and {} give the same chain method `{}` (or module `{}`)",
+                            a.url, b.url, a.method, a.module
+                        ),
+                    });
+                }
+            }
+        }
+        children.sort_by(|a, b| a.module.cmp(&b.module));
+        node.children = children;
+    }
+
+    fn child(
+        &mut self,
+        parent: &Node,
+        raw: &RawNode,
+        segment: Segment,
+        url: String,
+        method: String,
+        module: String,
+    ) -> Node {
+        let segment_for_chain = segment.clone();
+        let mut child = Node {
+            url,
+            segment,
+            struct_name: naming::type_name(&module),
+            chain: match &segment_for_chain {
+                Segment::Param { name, .. } => format!("{}.{method}({name})", parent.chain),
+                _ => format!("{}.{method}()", parent.chain),
+            },
+            method,
+            module,
+            children: Vec::new(),
+            ops: raw.ops.clone(),
+            types: raw.types.clone(),
+            file: raw.file.clone(),
+        };
+        if let Some(t) = child.types.iter().find(|t| t.name == child.struct_name) {
+            self.errors.push(SpecError {
+                file: child.file.clone().unwrap_or_default(),
+                line: None,
+                field: String::new(),
+                message: format!(
+                    "the type `{}` has the name of the chain struct of {}",
+                    t.name, child.url
+                ),
+            });
+        }
+        self.lay_out(raw, &mut child);
+        child
+    }
+}
+
+fn check_field_collisions(fields: &[Field], loc: &Loc, errors: &mut Vec<SpecError>) {
+    for (i, a) in fields.iter().enumerate() {
+        for b in &fields[i + 1..] {
+            if a.ident == b.ident {
+                errors.push(loc.error(format!(
+                    "the properties `{}` and `{}` both become the field `{}`",
+                    a.wire, b.wire, a.ident
+                )));
+            }
+        }
+    }
+}
+
+fn example_text(v: &serde_yaml::Value) -> Option<String> {
+    match v {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        serde_yaml::Value::Null => None,
+        other => serde_yaml::to_string(other).ok().map(|s| s.trim().to_string()),
+    }
+}
+
+/// Marks every struct whose required fields all have defaults as `Default` (a greatest fixpoint).
+fn compute_defaults(root: &mut Node, shared: &mut [TypeDef]) {
+    // Local types are only referenced within their node, shared ones from anywhere.
+    let mut shared_ok: BTreeMap<String, bool> = shared
+        .iter()
+        .map(|d| (d.name.clone(), matches!(d.kind, TypeKind::Struct(_))))
+        .collect();
+    loop {
+        let mut changed = false;
+        for d in shared.iter() {
+            if shared_ok[&d.name] && !fields_default(d, &BTreeMap::new(), &shared_ok) {
+                shared_ok.insert(d.name.clone(), false);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for d in shared.iter_mut() {
+        d.default = shared_ok[&d.name];
+    }
+    fn per_node(node: &mut Node, shared_ok: &BTreeMap<String, bool>) {
+        let mut ok: BTreeMap<String, bool> = node
+            .types
+            .iter()
+            .map(|d| (d.name.clone(), matches!(d.kind, TypeKind::Struct(_))))
+            .collect();
+        loop {
+            let mut changed = false;
+            for d in &node.types {
+                if ok[&d.name] && !fields_default(d, &ok, shared_ok) {
+                    ok.insert(d.name.clone(), false);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for d in &mut node.types {
+            d.default = ok[&d.name];
+        }
+        for c in &mut node.children {
+            per_node(c, shared_ok);
+        }
+    }
+    per_node(root, &shared_ok);
+}
+
+fn fields_default(d: &TypeDef, local: &BTreeMap<String, bool>, shared: &BTreeMap<String, bool>) -> bool {
+    let TypeKind::Struct(fields) = &d.kind else {
+        return false;
+    };
+    fields.iter().all(|f| !f.required || ty_default(&f.ty, local, shared))
+}
+
+fn ty_default(ty: &Ty, local: &BTreeMap<String, bool>, shared: &BTreeMap<String, bool>) -> bool {
+    match ty {
+        Ty::Local(n) => local.get(n).copied().unwrap_or(false),
+        Ty::Shared(n) => shared.get(n).copied().unwrap_or(false),
+        _ => true,
+    }
+}

@@ -1,0 +1,191 @@
+//! Reading `spec/`: walk the folder, parse each file, keep its text for error locations.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, SpecError};
+use crate::spec::{PathFile, TypesFile};
+
+/// One parsed path file.
+#[derive(Debug, Clone)]
+pub struct LoadedPath {
+    /// The file on disk.
+    pub file: PathBuf,
+    /// The URL it describes (`/v3/offlineface/authinfo`).
+    pub url: String,
+    pub text: String,
+    pub spec: PathFile,
+}
+
+/// One parsed shared-types file.
+#[derive(Debug, Clone)]
+pub struct LoadedTypes {
+    pub file: PathBuf,
+    pub text: String,
+    pub types: TypesFile,
+}
+
+/// The whole spec folder, parsed but not yet validated.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub paths: Vec<LoadedPath>,
+    pub types: Vec<LoadedTypes>,
+}
+
+/// The folder below `spec/` that holds shared types rather than URLs.
+pub const TYPES_DIR: &str = "types";
+
+/// Reads every `.yaml` file below `dir`. All parse errors are collected, not just the first.
+pub fn load_dir(dir: &Path) -> Result<Loaded, Error> {
+    let mut files = Vec::new();
+    walk(dir, &mut files)?;
+    files.sort();
+    let mut loaded = Loaded::default();
+    let mut errors = Vec::new();
+    for file in files {
+        let rel = file.strip_prefix(dir).expect("walked below dir");
+        let text = std::fs::read_to_string(&file).map_err(|source| Error::Io {
+            path: file.clone(),
+            source,
+        })?;
+        let is_types = rel.components().next().is_some_and(|c| c.as_os_str() == TYPES_DIR);
+        if is_types {
+            match parse::<TypesFile>(&file, &text) {
+                Ok(types) => loaded.types.push(LoadedTypes { file, text, types }),
+                Err(e) => errors.push(e),
+            }
+        } else {
+            let url = url_of(rel);
+            match parse::<PathFile>(&file, &text) {
+                Ok(spec) => loaded.paths.push(LoadedPath {
+                    file,
+                    url,
+                    text,
+                    spec,
+                }),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(Error::Spec(errors))
+    }
+}
+
+/// `v3/pay/transactions/out-trade-no/{out_trade_no}.yaml` → `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
+fn url_of(rel: &Path) -> String {
+    let mut url = String::new();
+    for c in rel.with_extension("").components() {
+        url.push('/');
+        url.push_str(&c.as_os_str().to_string_lossy());
+    }
+    url
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let io = |source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "yaml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Parses one file; an error names the file, the line and the dotted path of the field.
+pub fn parse<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<T, SpecError> {
+    if text.trim().is_empty() {
+        return Err(SpecError {
+            file: file.to_path_buf(),
+            line: None,
+            field: String::new(),
+            message: "the file is empty".into(),
+        });
+    }
+    let de = serde_yaml::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        let line = inner.location().map(|l| l.line());
+        let mut message = inner.to_string();
+        // serde_yaml appends " at line N column M"; the line is reported separately.
+        if let Some(i) = message.find(" at line ") {
+            message.truncate(i);
+        }
+        SpecError {
+            file: file.to_path_buf(),
+            line,
+            field: if field == "." { String::new() } else { field },
+            message,
+        }
+    })
+}
+
+/// Finds the line of a (block-style) YAML key path such as `["post", "body", "properties", "amount"]`.
+/// Falls back to the deepest ancestor that was found; `None` when not even the first key is found.
+pub fn locate(text: &str, path: &[&str]) -> Option<usize> {
+    let mut best = None;
+    let mut min_indent: isize = -1;
+    let mut depth = 0;
+    for (i, line) in text.lines().enumerate() {
+        if depth == path.len() {
+            break;
+        }
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = (line.len() - trimmed.len()) as isize;
+        if indent <= min_indent && depth > 0 {
+            // Left the block of the last key found without finding the next one.
+            break;
+        }
+        let key = path[depth];
+        let matches = [
+            format!("{key}:"),
+            format!("'{key}':"),
+            format!("\"{key}\":"),
+        ];
+        if matches.iter().any(|m| trimmed.starts_with(m.as_str())) {
+            best = Some(i + 1);
+            min_indent = indent;
+            depth += 1;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locate_finds_nested_keys_and_falls_back_to_the_parent() {
+        let text = "post:\n  summary: x\n  body:\n    properties:\n      a:\n        type: string\n      b: {type: int}\nget:\n  summary: y\n";
+        assert_eq!(locate(text, &["post", "body", "properties", "b"]), Some(7));
+        assert_eq!(locate(text, &["post", "body", "properties", "a", "type"]), Some(6));
+        assert_eq!(locate(text, &["get", "summary"]), Some(9));
+        assert_eq!(locate(text, &["post", "body", "properties", "zzz"]), Some(4));
+        assert_eq!(locate(text, &["put"]), None);
+    }
+
+    #[test]
+    fn parse_error_names_line_and_field() {
+        let text = "post:\n  summary: x\n  body:\n    properties:\n      a:\n        typ: string\n";
+        let e = parse::<PathFile>(Path::new("spec/v3/x.yaml"), text).unwrap_err();
+        assert_eq!(e.line, Some(6));
+        assert_eq!(e.field, "post.body.properties.a");
+        assert!(e.message.contains("unknown field `typ`"), "{}", e.message);
+        assert_eq!(
+            e.to_string().split(": ").next().unwrap(),
+            "spec/v3/x.yaml:6"
+        );
+    }
+}

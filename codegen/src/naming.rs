@@ -1,0 +1,236 @@
+//! Every identifier the generator emits is made here, and only here (rules: `spec/README.md`).
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+
+/// Strict, reserved and edition-2018+ keywords: a name equal to one of these gets a trailing `_`.
+const KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do",
+    "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in",
+    "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+    "return", "self", "Self", "static", "struct", "super", "trait", "true", "try", "type",
+    "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
+
+/// Segments that would shadow the operation methods of a chain node: always suffixed with `_`.
+const OPERATION_METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
+
+pub fn is_keyword(s: &str) -> bool {
+    KEYWORDS.contains(&s)
+}
+
+fn escape(mut s: String) -> String {
+    if s.is_empty() {
+        s.push('x');
+    }
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        s.insert(0, '_');
+    }
+    if is_keyword(&s) {
+        s.push('_');
+    }
+    s
+}
+
+/// snake_case identifier for a field, parameter or argument: `payAuthNo` → `pay_auth_no`,
+/// `payer _currency` → `payer_currency`, `type` → `type_`.
+pub fn field(wire: &str) -> String {
+    escape(wire.to_snake_case())
+}
+
+/// The chain method of a literal URL segment (before sibling collisions are resolved):
+/// `out-trade-no` → `out_trade_no`, `use` → `use_`, `delete` → `delete_`.
+pub fn segment_method(segment: &str) -> String {
+    let s = escape(segment.to_snake_case());
+    if OPERATION_METHODS.contains(&s.as_str()) {
+        format!("{s}_")
+    } else {
+        s
+    }
+}
+
+/// The module of a placeholder `{out_trade_no}`: `by_out_trade_no`.
+pub fn param_module(name: &str) -> String {
+    format!("by_{}", name.to_snake_case())
+}
+
+/// PascalCase type name: `out_trade_no` → `OutTradeNo`, `by_out_trade_no` → `ByOutTradeNo`.
+pub fn type_name(s: &str) -> String {
+    let mut t = s.to_upper_camel_case();
+    if t.is_empty() {
+        t.push('X');
+    }
+    if t.starts_with(|c: char| c.is_ascii_digit()) {
+        t.insert(0, 'V');
+    }
+    if t == "Self" {
+        t.push('_');
+    }
+    t
+}
+
+/// Enum variant names for the values of one enum, in order.
+///
+/// Each value is split into words at every character that is not a letter or digit; the words are
+/// PascalCased and joined (`MALL_AUTH.ACTIVATE_CARD` → `MallAuthActivateCard`), with `_` between
+/// two words where one ends and the next starts with a digit (`1.0` → `V1_0`). When values collide,
+/// the punctuation of the colliding values is spelled out (`HMAC-SHA256` → `HmacHyphenSha256`);
+/// a collision that remains gets the value's position appended.
+pub fn enum_variants(values: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = values.iter().map(|v| variant(v, false)).collect();
+    for i in 0..names.len() {
+        let clashing: Vec<usize> = (0..names.len()).filter(|&j| names[j] == names[i]).collect();
+        if clashing.len() > 1 {
+            for j in clashing {
+                names[j] = variant(&values[j], true);
+            }
+        }
+    }
+    for i in 0..names.len() {
+        if names[..i].contains(&names[i]) || names[i + 1..].contains(&names[i]) {
+            names[i] = format!("{}{}", names[i], i + 1);
+        }
+    }
+    names
+}
+
+fn variant(value: &str, spell_punctuation: bool) -> String {
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    for c in value.chars() {
+        if c.is_alphanumeric() {
+            word.push(c);
+            continue;
+        }
+        if !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        if spell_punctuation && c != '_' {
+            words.push(punctuation_name(c).to_string());
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    let mut name = String::new();
+    for w in &words {
+        let w = if w.chars().all(|c| c.is_ascii()) {
+            w.to_upper_camel_case()
+        } else {
+            w.clone()
+        };
+        if name.ends_with(|c: char| c.is_ascii_digit()) && w.starts_with(|c: char| c.is_ascii_digit())
+        {
+            name.push('_');
+        }
+        name.push_str(&w);
+    }
+    if name.is_empty() {
+        name.push_str("Empty");
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, 'V');
+    }
+    if name == "Self" || name == "Unknown" {
+        name.push('_');
+    }
+    name
+}
+
+fn punctuation_name(c: char) -> &'static str {
+    match c {
+        '-' => "Hyphen",
+        '.' => "Dot",
+        ' ' => "Space",
+        '/' => "Slash",
+        ':' => "Colon",
+        '+' => "Plus",
+        '&' => "And",
+        '@' => "At",
+        '#' => "Hash",
+        '(' | ')' => "Paren",
+        ',' => "Comma",
+        _ => "Sym",
+    }
+}
+
+/// Resolves collisions among the chain methods of one node's literal children.
+/// `names` are `(segment as written, method name)`; a segment written without hyphens that collides
+/// with one written with hyphens gets a trailing `_`. Returns the final names in the same order.
+pub fn resolve_sibling_methods(names: &[(String, String)]) -> Vec<String> {
+    let mut out: Vec<String> = names.iter().map(|(_, m)| m.clone()).collect();
+    for i in 0..names.len() {
+        let (seg, method) = &names[i];
+        let collides = names
+            .iter()
+            .enumerate()
+            .any(|(j, (s, m))| j != i && m == method && s.contains('-'));
+        if collides && !seg.contains('-') {
+            out[i].push('_');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields() {
+        assert_eq!(field("type"), "type_");
+        assert_eq!(field("self"), "self_");
+        assert_eq!(field("ref"), "ref_");
+        assert_eq!(field("payAuthNo"), "pay_auth_no");
+        assert_eq!(field("payer _currency"), "payer_currency");
+        assert_eq!(field("med_refund__gov_fee"), "med_refund_gov_fee");
+        assert_eq!(field("out_trade_no"), "out_trade_no");
+        assert_eq!(field("1st"), "_1st");
+    }
+
+    #[test]
+    fn segments() {
+        assert_eq!(segment_method("out-trade-no"), "out_trade_no");
+        assert_eq!(segment_method("return"), "return_");
+        assert_eq!(segment_method("use"), "use_");
+        assert_eq!(segment_method("try"), "try_");
+        assert_eq!(segment_method("delete"), "delete_");
+        assert_eq!(segment_method("h5"), "h5");
+        assert_eq!(segment_method("apply4subject"), "apply4subject");
+        assert_eq!(param_module("out_trade_no"), "by_out_trade_no");
+    }
+
+    #[test]
+    fn sibling_collisions() {
+        let names = vec![
+            ("policy_periods".to_string(), "policy_periods".to_string()),
+            ("policy-periods".to_string(), "policy_periods".to_string()),
+            ("other".to_string(), "other".to_string()),
+        ];
+        assert_eq!(
+            resolve_sibling_methods(&names),
+            ["policy_periods_", "policy_periods", "other"]
+        );
+    }
+
+    #[test]
+    fn variants() {
+        let v = |xs: &[&str]| enum_variants(&xs.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(v(&["SUCCESS", "NOTPAY"]), ["Success", "Notpay"]);
+        assert_eq!(v(&["MALL_AUTH.ACTIVATE_CARD"]), ["MallAuthActivateCard"]);
+        assert_eq!(v(&["1.0", "10"]), ["V1_0", "V10"]);
+        assert_eq!(v(&["HMAC-SHA256", "HMAC_SHA256"]), ["HmacHyphenSha256", "HmacSha256"]);
+        assert_eq!(v(&["A.B", "A-B", "A_B"]), ["ADotB", "AHyphenB", "AB"]);
+        assert_eq!(v(&["Under review", "PARKING SPACE"]), ["UnderReview", "ParkingSpace"]);
+        assert_eq!(v(&["一级", "二级"]), ["一级", "二级"]);
+        assert_eq!(v(&["Unknown", "Self"]), ["Unknown_", "Self_"]);
+        assert_eq!(v(&["a", "A"]), ["A1", "A2"]);
+    }
+
+    #[test]
+    fn types() {
+        assert_eq!(type_name("by_out_trade_no"), "ByOutTradeNo");
+        assert_eq!(type_name("h5"), "H5");
+        assert_eq!(type_name("v3"), "V3");
+        assert_eq!(type_name("4x"), "V4x");
+    }
+}

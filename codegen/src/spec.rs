@@ -1,0 +1,184 @@
+//! The on-disk spec format (`spec/**/*.yaml`), exactly as documented in `spec/README.md`.
+//!
+//! These types only mirror the YAML; [`crate::load`] reads the files into them and
+//! [`crate::ir`] validates them into the generator's intermediate representation.
+//! Every struct denies unknown keys so that a typo in a spec file is an error, not a silent no-op.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+/// One path file: HTTP method → operation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub get: Option<Operation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post: Option<Operation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub put: Option<Operation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch: Option<Operation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete: Option<Operation>,
+}
+
+impl PathFile {
+    /// The operations in a fixed order (the order methods are emitted in).
+    pub fn operations(&self) -> impl Iterator<Item = (Method, &Operation)> {
+        [
+            (Method::Get, &self.get),
+            (Method::Post, &self.post),
+            (Method::Put, &self.put),
+            (Method::Patch, &self.patch),
+            (Method::Delete, &self.delete),
+        ]
+        .into_iter()
+        .filter_map(|(m, op)| op.as_ref().map(|op| (m, op)))
+    }
+}
+
+/// An HTTP method of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    /// Lower-case, as written in spec files and used for method names (`post`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "get",
+            Method::Post => "post",
+            Method::Put => "put",
+            Method::Patch => "patch",
+            Method::Delete => "delete",
+        }
+    }
+}
+
+/// One operation (a method of a path).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operation {
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deprecated: bool,
+    /// Path placeholders, by name.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub path: IndexMap<String, Schema>,
+    /// Query parameters, by name.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub query: IndexMap<String, Schema>,
+    /// Request headers the caller supplies, by header name.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub headers: IndexMap<String, Schema>,
+    /// The JSON request body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Schema>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<Response>,
+}
+
+/// The success response of an operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Response {
+    #[serde(default = "default_status")]
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Schema>,
+}
+
+fn default_status() -> u16 {
+    200
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// A schema: the type of a field, parameter, body or shared type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schema {
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub ty: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<IndexMap<String, Schema>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Box<Schema>>,
+    #[serde(default, rename = "enum", skip_serializing_if = "Option::is_none")]
+    pub enum_: Option<Vec<EnumValue>>,
+    #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
+    pub ref_: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<serde_yaml::Value>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sensitive: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deprecated: bool,
+}
+
+/// One allowed value of an enum: a bare value, or a value with its meaning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum EnumValue {
+    Described(DescribedValue),
+    Bare(Scalar),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DescribedValue {
+    pub value: Scalar,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// An enum value as written: a string or an integer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    Int(i64),
+    Str(String),
+}
+
+impl EnumValue {
+    pub fn value(&self) -> &Scalar {
+        match self {
+            EnumValue::Described(d) => &d.value,
+            EnumValue::Bare(v) => v,
+        }
+    }
+    pub fn description(&self) -> Option<&str> {
+        match self {
+            EnumValue::Described(d) => d.description.as_deref(),
+            EnumValue::Bare(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scalar::Int(i) => write!(f, "{i}"),
+            Scalar::Str(s) => f.write_str(s),
+        }
+    }
+}
+
+/// A shared-types file: type name → schema.
+pub type TypesFile = IndexMap<String, Schema>;
