@@ -1,1 +1,56 @@
+//! Typed Rust client for the WeChat Pay API v3 (微信支付 APIv3).
+//!
+//! The operations under [`v3`] are generated from the YAML description in `spec/`; the
+//! hand-written [`runtime`] signs every request, verifies every response before decoding it,
+//! and maps failures to [`Error`].
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), wechatpay::Error> {
+//! use std::time::Duration;
+//!
+//! let client = wechatpay::Client::builder()
+//!     .mchid("1900000001")
+//!     .merchant_serial("5157F09EFDC096DE15EBE81A47057A7232F1B8E1")
+//!     .private_key_file("/etc/wechatpay/apiclient_key.pem")
+//!     .wechatpay_public_key_file(
+//!         "PUB_KEY_ID_0119000000012025000100000000000000",
+//!         "/etc/wechatpay/pub_key.pem",
+//!     )
+//!     .timeout(Duration::from_secs(20))
+//!     .build()?;
+//!
+//! // Any path, untyped (the typed API is `client.v3()…`):
+//! let certificates: serde_json::Value = client
+//!     .chain("v3/certificates")
+//!     .request(wechatpay::Method::GET)
+//!     .send_json()
+//!     .await?;
+//! println!("{certificates}");
+//!
+//! // Outside async code:
+//! # fn sync_part(client: &wechatpay::Client) -> Result<(), wechatpay::Error> {
+//! let value: serde_json::Value = client
+//!     .chain("v3/certificates")
+//!     .request(wechatpay::Method::GET)
+//!     .send_json()
+//!     .blocking()?;
+//! # Ok(()) }
+//! # Ok(()) }
+//! ```
+//!
+//! Or from the environment (`WECHATPAY_MCHID`, `WECHATPAY_SERIAL`, `WECHATPAY_PRIVATE_KEY`,
+//! `WECHATPAY_PUBLIC_KEY`, `WECHATPAY_PUBLIC_KEY_ID`, optional `WECHATPAY_BASE_URL`):
+//! [`Client::from_env`].
 
+extern crate self as wechatpay;
+
+#[warn(missing_docs)]
+pub mod runtime;
+
+mod api;
+
+pub use api::*;
+pub use runtime::{
+    Call, Client, ClientBuilder, Error, Method, Request, Route, RsaSigner, Signer, UnknownValue,
+    VerificationError,
+};

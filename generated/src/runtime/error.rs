@@ -1,0 +1,176 @@
+//! The one error type of the client.
+
+use std::fmt;
+
+/// Everything that can go wrong when calling WeChat Pay.
+///
+/// No variant ever carries key material (private key, APIv3 key); `Display` and `Debug` are
+/// safe to log.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request did not reach the platform or the response could not be read
+    /// (connection refused, DNS, TLS, timeout, connection reset, …).
+    #[error("transport error: {0}")]
+    Transport(#[source] reqwest::Error),
+
+    /// The platform answered with a non-2xx status.
+    ///
+    /// Error responses are **not** signature-checked (like the official Go and Java SDKs): the
+    /// platform does not always sign them (proxies answer with HTML pages), and a forged error
+    /// can at worst make a call fail, never make a failed call look successful.
+    ///
+    /// `code` and `message` are empty when the body is not the usual
+    /// `{"code":"…","message":"…"}` JSON (for example an HTML page from a proxy); `body` always
+    /// holds the raw body (converted lossily to UTF-8).
+    #[error("{}", DisplayApi { status: *status, code, message, request_id: request_id.as_deref() })]
+    Api {
+        /// The HTTP status code.
+        status: u16,
+        /// The platform error code (`PARAM_ERROR`, `SYSTEM_ERROR`, …); empty when absent.
+        code: String,
+        /// The human readable message; empty when absent.
+        message: String,
+        /// The `detail` object of the error body, when present (boxed to keep `Error` small).
+        detail: Option<Box<serde_json::Value>>,
+        /// The `Request-ID` response header: quote it when asking WeChat Pay support.
+        request_id: Option<String>,
+        /// The raw response body (lossy UTF-8).
+        body: String,
+    },
+
+    /// A 2xx response failed verification: it must not be trusted.
+    #[error("response verification failed: {0}")]
+    Verification(#[from] VerificationError),
+
+    /// A verified 2xx response body is not the JSON the operation describes.
+    #[error("cannot decode the response body (HTTP {status}): {source}")]
+    Decode {
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+        /// The HTTP status code.
+        status: u16,
+        /// The raw response body (lossy UTF-8).
+        body: String,
+    },
+
+    /// The request body could not be serialised to JSON.
+    #[error("cannot encode the request body as JSON: {0}")]
+    Encode(#[source] serde_json::Error),
+
+    /// The request could not be built (an empty or dot-segment path parameter, an invalid
+    /// header name or value, a URL that does not parse, …). Nothing was sent.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+
+    /// The client configuration is incomplete or invalid (missing value, unreadable key file,
+    /// malformed PEM, missing environment variable, …).
+    #[error("configuration error: {0}")]
+    Config(String),
+
+    /// The [`Signer`](crate::runtime::Signer) failed to sign the request.
+    #[error("signing failed: {0}")]
+    Sign(String),
+
+    /// [`Call::blocking`](crate::runtime::Call::blocking) was called from inside an async
+    /// (tokio) runtime, where blocking would stall or deadlock the executor. Use `.await`.
+    #[error("blocking() called from inside an async runtime; use `.await` instead")]
+    Blocking,
+
+    /// The runtime used by [`Call::blocking`](crate::runtime::Call::blocking) could not start.
+    #[error("cannot start the blocking runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+struct DisplayApi<'a> {
+    status: u16,
+    code: &'a str,
+    message: &'a str,
+    request_id: Option<&'a str>,
+}
+
+impl fmt::Display for DisplayApi<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WeChat Pay API error: HTTP {}", self.status)?;
+        if !self.code.is_empty() {
+            write!(f, " {}", self.code)?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(id) = self.request_id {
+            write!(f, " (Request-ID {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    /// The HTTP status of an [`Error::Api`] or [`Error::Decode`].
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api { status, .. } | Error::Decode { status, .. } => Some(*status),
+            Error::Transport(e) => e.status().map(|s| s.as_u16()),
+            _ => None,
+        }
+    }
+
+    /// The platform error code of an [`Error::Api`] (`None` when absent or another variant).
+    pub fn api_code(&self) -> Option<&str> {
+        match self {
+            Error::Api { code, .. } if !code.is_empty() => Some(code),
+            _ => None,
+        }
+    }
+
+    /// Whether retrying the same request later may succeed: transport timeouts and connection
+    /// failures, 5xx, `SYSTEM_ERROR`, `BANK_ERROR`, and `FREQUENCY_LIMITED` (with backoff).
+    ///
+    /// Payments are idempotent on `out_trade_no` / `out_refund_no`, so retrying is safe when
+    /// the same identifiers are sent again.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport(e) => e.is_timeout() || e.is_connect(),
+            Error::Api { status, code, .. } => {
+                *status >= 500
+                    || matches!(code.as_str(), "SYSTEM_ERROR" | "BANK_ERROR" | "FREQUENCY_LIMITED")
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Which check of a response (or notification) signature failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerificationError {
+    /// A required `Wechatpay-*` header is absent.
+    #[error("missing header {0}")]
+    MissingHeader(&'static str),
+    /// A `Wechatpay-*` header is present but malformed.
+    #[error("invalid header {name}: {reason}")]
+    InvalidHeader {
+        /// The header name.
+        name: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `Wechatpay-Timestamp` is more than 300 seconds away from the local clock (either way).
+    #[error("stale timestamp: Wechatpay-Timestamp {timestamp} is {} s away from local time {now} (limit 300 s)", (now - timestamp).abs())]
+    StaleTimestamp {
+        /// The `Wechatpay-Timestamp` value (Unix seconds).
+        timestamp: i64,
+        /// The local time (Unix seconds).
+        now: i64,
+    },
+    /// `Wechatpay-Serial` names no configured WeChat Pay public key or platform certificate.
+    #[error("unknown Wechatpay-Serial {0:?}: no WeChat Pay public key or platform certificate with this id/serial is configured")]
+    UnknownSerial(String),
+    /// The RSA signature does not match the timestamp, nonce and body.
+    #[error("bad signature (key {serial})")]
+    BadSignature {
+        /// The key id / certificate serial the signature was checked with.
+        serial: String,
+    },
+}

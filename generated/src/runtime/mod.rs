@@ -1,0 +1,95 @@
+//! The hand-written runtime the generated API calls: client configuration, request signing,
+//! response verification, blocking calls, and the helpers generated types use.
+//!
+//! # Protocol
+//!
+//! * Every request carries
+//!   `Authorization: WECHATPAY2-SHA256-RSA2048 mchid="…",serial_no="…",timestamp="…",nonce_str="…",signature="…"`,
+//!   the signature being RSASSA-PKCS1-v1_5 / SHA-256 (by the [`Signer`]) over
+//!   `METHOD\nTARGET\nTIMESTAMP\nNONCE\nBODY\n`, where `TARGET` is the path and query of the
+//!   final URL exactly as sent.
+//! * Every 2xx response is verified **before** its body is decoded: the four headers
+//!   `Wechatpay-Timestamp`, `Wechatpay-Nonce`, `Wechatpay-Signature`, `Wechatpay-Serial` must be
+//!   present, the timestamp within 300 s of the local clock, the serial must name a configured
+//!   WeChat Pay public key (`PUB_KEY_ID_…`) or platform certificate, and the signature over
+//!   `TIMESTAMP\nNONCE\nBODY\n` (raw body bytes) must verify. Any failure is an
+//!   [`Error::Verification`] saying which check failed.
+//! * Non-2xx responses become [`Error::Api`] **without** a signature check, as in the official
+//!   Go and Java SDKs: error bodies are not always signed (a proxy's HTML page), and trusting an
+//!   unsigned error can only make a call fail, never succeed.
+//! * Redirects are never followed (they would change the signed target).
+
+mod client;
+mod crypto;
+mod error;
+mod request;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+pub use reqwest::Method;
+
+pub use client::{default_user_agent, Client, ClientBuilder, DEFAULT_BASE_URL};
+pub use crypto::{nonce, RsaSigner, Signer, MAX_CLOCK_SKEW_SECS};
+pub use error::{Error, VerificationError};
+pub use request::{encode_component, Call, CallFuture, Request, Route};
+
+/// An enum value the API description does not list (kept, never a decode error).
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct UnknownValue(Box<str>);
+
+impl UnknownValue {
+    #[doc(hidden)]
+    pub fn new(value: &str) -> Self {
+        UnknownValue(value.into())
+    }
+
+    /// The value as received.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for UnknownValue {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl serde::Serialize for UnknownValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// Deserialises a string and converts it with `T::from(&str)` (generated enums map unknown
+/// values to their `Unknown` variant, so any string is accepted).
+pub fn deserialize_enum<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: for<'s> From<&'s str>,
+{
+    deserializer.deserialize_str(EnumVisitor(std::marker::PhantomData))
+}
+
+struct EnumVisitor<T>(std::marker::PhantomData<T>);
+
+impl<T: for<'s> From<&'s str>> serde::de::Visitor<'_> for EnumVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<T, E> {
+        Ok(T::from(value))
+    }
+}
