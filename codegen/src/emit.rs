@@ -130,19 +130,35 @@ fn literal(n: &Node) -> String {
     }
 }
 
-/// Doc attributes: one paragraph per source line, so imported text never trips Markdown lints.
-/// Code fences are marked `text` so that rustdoc never runs them as tests.
+/// Doc attributes: one paragraph per source line, so imported text never trips Markdown lints
+/// (lazy list continuations, over-indented items). Code fences are kept together and marked
+/// `text`, so that rustdoc never runs them as tests.
 fn docs(text: &str) -> TokenStream {
     let mut out = TokenStream::new();
     let mut first = true;
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        if !first {
+    let mut in_fence = false;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        let is_fence = trimmed.starts_with("```");
+        if !in_fence && trimmed.is_empty() {
+            continue;
+        }
+        if !first && !in_fence {
             out.extend(quote!(#[doc = ""]));
         }
         first = false;
-        let line = if line.starts_with("```") { "```text" } else { line };
-        let line = format!(" {line}");
+        let line = if is_fence {
+            in_fence = !in_fence;
+            if in_fence { " ```text".to_string() } else { " ```".to_string() }
+        } else if in_fence {
+            format!(" {}", line.trim_end())
+        } else {
+            format!(" {trimmed}")
+        };
         out.extend(quote!(#[doc = #line]));
+    }
+    if in_fence {
+        out.extend(quote!(#[doc = " ```"]));
     }
     out
 }
@@ -457,7 +473,7 @@ impl Emitter {
 }
 
 fn field_doc(f: &Field) -> String {
-    let mut text = f.description.clone().unwrap_or_default();
+    let mut text = f.description.clone().unwrap_or_else(|| format!("`{}`", f.wire));
     let mut add = |line: String| {
         if !text.is_empty() {
             text.push('\n');

@@ -113,7 +113,7 @@ fn variant(value: &str, spell_punctuation: bool) -> String {
     }
     let mut name = String::new();
     for w in &words {
-        let w = if w.chars().all(|c| c.is_ascii()) {
+        let w = if w.is_ascii() {
             w.to_upper_camel_case()
         } else {
             w.clone()

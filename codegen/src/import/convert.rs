@@ -1,0 +1,1306 @@
+//! Conversion of one path file (and the definitions it references) into a [`PathFile`].
+
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use serde_yaml::{Mapping, Value};
+
+use super::{key_string, lookup, ImportError, Importer, Loc, Note, SkippedOp};
+use crate::spec::{DescribedValue, EnumValue, Operation, PathFile, Response, Scalar, Schema};
+
+/// The result of converting one path file.
+pub(crate) struct FileOut {
+    pub file: PathFile,
+    pub read: usize,
+    pub repaired: usize,
+    pub skipped: Vec<SkippedOp>,
+    pub notes: Vec<Note>,
+}
+
+pub(crate) enum Fail {
+    Fatal(ImportError),
+    Skip(String),
+}
+
+impl From<ImportError> for Fail {
+    fn from(e: ImportError) -> Fail {
+        Fail::Fatal(e)
+    }
+}
+
+type R<T> = Result<T, Fail>;
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+const OTHER_METHODS: [&str; 3] = ["head", "options", "trace"];
+
+/// Schema keywords our format has no place for: left out, counted in the summary.
+const DROPPED: [&str; 22] = [
+    "maxLength", "minLength", "pattern", "maximum", "minimum", "exclusiveMaximum",
+    "exclusiveMinimum", "maxItems", "minItems", "uniqueItems", "multipleOf", "default",
+    "nullable", "title", "readOnly", "writeOnly", "xml", "additionalProperties",
+    "collectionFormat", "allowEmptyValue", "discriminator", "externalDocs",
+];
+
+/// Operation keys with no place in the format (counted, not reported per line).
+const OP_DROPPED: [&str; 3] = ["tags", "operationId", "security"];
+
+pub(crate) fn convert_file(imp: &mut Importer, rel: &str) -> Result<FileOut, ImportError> {
+    let src = imp.load(rel)?;
+    let root = Loc { src: src.clone(), path: Vec::new() };
+    let mut out = FileOut {
+        file: PathFile::default(),
+        read: 0,
+        repaired: 0,
+        skipped: Vec::new(),
+        notes: Vec::new(),
+    };
+    let url = url_of(rel);
+    let Some(top) = src.value.as_mapping() else {
+        let mut c = Conv::new(imp);
+        c.note(&root, "not-a-mapping", "the file is not a mapping of methods: nothing imported".into());
+        out.notes = c.notes;
+        return Ok(out);
+    };
+    let is_webhooks = rel == "v3/webhooks.yaml";
+    for (k, v) in top {
+        let key = key_string(k).unwrap_or_default();
+        let lower = key.to_ascii_lowercase();
+        let loc = root.key(&key);
+        if !METHODS.contains(&lower.as_str()) && !OTHER_METHODS.contains(&lower.as_str()) {
+            if !is_webhooks {
+                let mut c = Conv::new(imp);
+                c.note(&loc, "path-level-key", format!("ignored path-level key '{key}' (not a method)"));
+                out.notes.extend(c.notes);
+            }
+            continue;
+        }
+        out.read += 1;
+        let skip = |reason: String| SkippedOp {
+            file: PathBuf::from(rel),
+            method: lower.clone(),
+            reason,
+        };
+        if is_webhooks {
+            out.skipped.push(skip(
+                "inbound webhook notification: v3/webhooks.yaml describes what WeChat Pay sends to \
+                 the merchant, not a client call"
+                    .into(),
+            ));
+            continue;
+        }
+        if OTHER_METHODS.contains(&lower.as_str()) {
+            out.skipped.push(skip(format!("unsupported method: {key}")));
+            continue;
+        }
+        let mut c = Conv::new(imp);
+        if lower != key {
+            c.note(&loc, "method-case", format!("read method '{key}' as '{lower}'"));
+        }
+        match c.operation(v, &loc, &url, rel) {
+            Ok(op) => {
+                if !c.notes.is_empty() {
+                    out.repaired += 1;
+                }
+                out.notes.extend(c.notes);
+                let slot = match lower.as_str() {
+                    "get" => &mut out.file.get,
+                    "post" => &mut out.file.post,
+                    "put" => &mut out.file.put,
+                    "patch" => &mut out.file.patch,
+                    _ => &mut out.file.delete,
+                };
+                *slot = Some(op);
+            }
+            Err(Fail::Skip(reason)) => {
+                // Notes about an operation that is not written are not repairs of the output.
+                out.skipped.push(skip(reason));
+            }
+            Err(Fail::Fatal(e)) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// `v3/a/{empty}.yaml` → `/v3/a/` (upstream's spelling of a trailing slash); `v3/a/b.yaml` → `/v3/a/b`.
+pub(crate) fn url_of(rel: &str) -> String {
+    let stem = rel.strip_suffix(".yaml").unwrap_or(rel);
+    let stem = stem.strip_suffix("{empty}").unwrap_or(stem);
+    format!("/{stem}")
+}
+
+#[derive(Clone, Copy, Default)]
+struct Mode {
+    /// A non-body parameter: `name`/`in` are not schema keys, `required: true` is normal.
+    param: bool,
+    /// Stray (mis-indented) property-like keys are hoisted by the caller; ignore them here.
+    skip_strays: bool,
+}
+
+enum PendingKind {
+    Required,
+    Sensitive,
+}
+
+/// A `required` / `x-is-sensitive` name not found among the properties (yet: the property may
+/// come from another allOf part).
+struct Pending {
+    name: String,
+    kind: PendingKind,
+    loc: Loc,
+}
+
+struct Conv<'a> {
+    imp: &'a mut Importer,
+    notes: Vec<Note>,
+    refs: Vec<String>,
+}
+
+fn is_json_type(t: &str) -> bool {
+    let t = t.trim().to_ascii_lowercase();
+    t.contains("json") || t == "*/*"
+}
+
+fn str_list(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Sequence(s)) => s.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect(),
+        Some(Value::String(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn json() -> Schema {
+    Schema { ty: Some("json".into()), ..Schema::default() }
+}
+
+fn type_of_example(v: &Value) -> Option<&'static str> {
+    match v {
+        Value::String(_) => Some("string"),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Some("integer"),
+        Value::Number(_) => Some("number"),
+        Value::Bool(_) => Some("boolean"),
+        Value::Mapping(_) => Some("json"),
+        _ => None,
+    }
+}
+
+const TYPES: [&str; 7] = ["string", "integer", "number", "boolean", "object", "array", "file"];
+
+impl<'a> Conv<'a> {
+    fn new(imp: &'a mut Importer) -> Conv<'a> {
+        Conv { imp, notes: Vec::new(), refs: Vec::new() }
+    }
+
+    fn note(&mut self, loc: &Loc, kind: &'static str, msg: String) {
+        self.notes.push(Note { kind, text: format!("{}: {msg}", loc.at()) });
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Operations
+
+    fn operation(&mut self, v: &Value, loc: &Loc, url: &str, rel: &str) -> R<Operation> {
+        let Some(m) = v.as_mapping() else {
+            return Err(Fail::Skip("the operation is not a mapping".into()));
+        };
+        let consumes = str_list(lookup(m, "consumes"));
+        let produces = str_list(lookup(m, "produces"));
+        let params: Vec<(Loc, Value)> = self.parameters(m, loc)?;
+        let form: Vec<&str> = params
+            .iter()
+            .filter(|(_, p)| p.get("in").and_then(Value::as_str) == Some("formData"))
+            .filter_map(|(_, p)| p.get("name").and_then(Value::as_str))
+            .collect();
+        if consumes.iter().any(|c| c.contains("multipart")) || !form.is_empty() {
+            return Err(Fail::Skip(format!(
+                "multipart/form-data upload: form fields [{}] (the format has no multipart body yet)",
+                form.join(", ")
+            )));
+        }
+        if let Some(p) = produces.iter().find(|p| !is_json_type(p)) {
+            return Err(Fail::Skip(format!(
+                "binary download: produces {} (the format has no non-JSON response yet; all: {})",
+                p,
+                produces.join(", ")
+            )));
+        }
+        for k in ["x-base-uri", "x-baseuri"] {
+            if let Some(u) = lookup(m, k) {
+                return Err(Fail::Skip(format!(
+                    "other host: {k}: {} (the format has no per-operation base URL yet)",
+                    scalar_text(u).unwrap_or_default()
+                )));
+            }
+        }
+        if let Some(c) = consumes.iter().find(|c| !is_json_type(c)) {
+            return Err(Fail::Skip(format!("non-JSON request: consumes {c}")));
+        }
+        let (status, resp_loc, resp) = self.success_response(m, loc)?;
+
+        let mut op = Operation::default();
+        match lookup(m, "summary").and_then(scalar_text) {
+            Some(s) if !s.trim().is_empty() => op.summary = s,
+            _ => {
+                let d = lookup(m, "description").and_then(scalar_text).unwrap_or_default();
+                let first = d.lines().next().unwrap_or("").trim().to_owned();
+                op.summary = if first.is_empty() { url.to_owned() } else { first };
+                self.note(loc, "summary-missing", format!("no summary: used '{}'", op.summary));
+            }
+        }
+        op.description = lookup(m, "description").and_then(scalar_text).filter(|d| !d.trim().is_empty());
+        for (k, val) in m {
+            let key = key_string(k).unwrap_or_default();
+            let kloc = loc.key(&key);
+            match key.as_str() {
+                "summary" | "description" | "parameters" | "responses" | "consumes" | "produces"
+                | "x-is-sensitive" => {}
+                "deprecated" => op.deprecated = val.as_bool().unwrap_or(false),
+                "depracted" | "deprecate" => {
+                    op.deprecated = val.as_bool().unwrap_or(false);
+                    self.note(&kloc, "keyword-typo", format!("read '{key}' as 'deprecated'"));
+                }
+                "tag" => {
+                    self.note(&kloc, "keyword-typo", "'tag:' is a typo of 'tags:'; tags are not imported".into());
+                    self.imp.drop_keyword(&kloc, "tags");
+                }
+                "x-verison" => {
+                    self.note(&kloc, "keyword-typo", "'x-verison' is a typo of 'x-version'; not imported".into());
+                    self.imp.drop_keyword(&kloc, "x-version");
+                }
+                k if OP_DROPPED.contains(&k) || k.starts_with("x-") => self.imp.drop_keyword(&kloc, k),
+                _ => {
+                    self.note(&kloc, "unknown-keyword", format!("ignored unknown operation key '{key}'"));
+                }
+            }
+        }
+
+        // Parameters.
+        let mut path_params: IndexMap<String, (Schema, Loc)> = IndexMap::new();
+        for (ploc, p) in &params {
+            let Some(pm) = p.as_mapping() else {
+                self.note(ploc, "bad-parameter", "ignored a parameter that is not a mapping".into());
+                continue;
+            };
+            let name = lookup(pm, "name").and_then(scalar_text).unwrap_or_default();
+            let whr = lookup(pm, "in").and_then(Value::as_str).unwrap_or("").to_owned();
+            match whr.as_str() {
+                "body" => {
+                    if op.body.is_some() {
+                        self.note(ploc, "duplicate-body", "ignored a second body parameter".into());
+                        continue;
+                    }
+                    let sloc = ploc.key("schema");
+                    let sv = sloc.get().clone();
+                    if sv.is_null() {
+                        self.note(ploc, "body-without-schema", "body parameter without schema: read as any JSON".into());
+                        op.body = Some(json());
+                    } else {
+                        op.body = Some(self.schema(&sv, &sloc, Mode::default())?);
+                    }
+                }
+                "query" | "header" | "path" => {
+                    if name.is_empty() {
+                        self.note(ploc, "bad-parameter", format!("ignored a {whr} parameter without a name"));
+                        continue;
+                    }
+                    let mut s = self.schema(p, ploc, Mode { param: true, skip_strays: false })?;
+                    match whr.as_str() {
+                        "query" => {
+                            if s.ty.as_deref() == Some("array") {
+                                self.note(
+                                    ploc,
+                                    "query-array",
+                                    format!("query parameter '{name}' is an array: kept as array (the format lists scalar query parameters only)"),
+                                );
+                            }
+                            op.query.insert(name, s);
+                        }
+                        "header" => {
+                            if s.ty.as_deref() != Some("string") {
+                                self.note(ploc, "header-type", format!("header '{name}' read as string"));
+                                s.ty = Some("string".into());
+                                s.format = None;
+                            }
+                            op.headers.insert(name, s);
+                        }
+                        _ => {
+                            path_params.insert(name, (s, ploc.clone()));
+                        }
+                    }
+                }
+                other => {
+                    self.note(ploc, "bad-parameter", format!("ignored parameter '{name}' with unknown location in: '{other}'"));
+                }
+            }
+        }
+        self.path_parameters(&mut op, path_params, url, rel, loc);
+
+        // Operation-level x-is-sensitive: names of parameters or body properties.
+        if let Some(xs) = lookup(m, "x-is-sensitive") {
+            let kloc = loc.key("x-is-sensitive");
+            for name in str_list(Some(xs)) {
+                let mut hit = false;
+                for map in [&mut op.query, &mut op.headers, &mut op.path] {
+                    if let Some(s) = map.get_mut(&name) {
+                        s.sensitive = true;
+                        hit = true;
+                    }
+                }
+                if let Some(props) = op.body.as_mut().and_then(|b| b.properties.as_mut()) {
+                    if let Some(s) = props.get_mut(&name) {
+                        s.sensitive = true;
+                        hit = true;
+                    }
+                }
+                if !hit {
+                    self.note(&kloc, "sensitive-unknown", format!("x-is-sensitive names '{name}', which is no parameter or body property: ignored"));
+                }
+            }
+        }
+
+        // Response.
+        let mut response = Response { status, body: None };
+        if let (Some(rv), Some(rloc)) = (resp, resp_loc) {
+            let sloc = rloc.key("schema");
+            let sv = sloc.get().clone();
+            let empty = match &sv {
+                Value::Null => true,
+                Value::Mapping(mm) => mm.is_empty(),
+                _ => false,
+            };
+            if let Some(h) = rv.get("headers") {
+                let names: Vec<String> = h.as_mapping().map(|mm| mm.keys().filter_map(key_string).collect()).unwrap_or_default();
+                return Err(Fail::Skip(format!(
+                    "file download: the {status} response has headers [{}] and no JSON body (the format has no non-JSON response yet)",
+                    names.join(", ")
+                )));
+            }
+            if !empty {
+                if status == 204 {
+                    self.note(&sloc, "body-on-204", "ignored the schema of a 204 response (no content)".into());
+                } else {
+                    response.body = Some(self.schema(&sv, &sloc, Mode::default())?);
+                }
+            } else if status == 200 && rv.get("schema").is_none() && op_method(loc) == "get" {
+                return Err(Fail::Skip(
+                    "binary download: GET whose 200 response has no schema (raw bytes, e.g. an image) \
+                     (the format has no non-JSON response yet)"
+                        .into(),
+                ));
+            }
+        }
+        if response.status != 200 || response.body.is_some() {
+            op.response = Some(response);
+        }
+        Ok(op)
+    }
+
+    /// The parameters, with `$ref` entries resolved.
+    fn parameters(&mut self, m: &Mapping, loc: &Loc) -> R<Vec<(Loc, Value)>> {
+        let mut out = Vec::new();
+        let Some(ps) = lookup(m, "parameters") else { return Ok(out) };
+        let ploc = loc.key("parameters");
+        let Some(seq) = ps.as_sequence() else {
+            if !ps.is_null() {
+                self.note(&ploc, "bad-parameter", "parameters is not a list: ignored".into());
+            }
+            return Ok(out);
+        };
+        for (i, p) in seq.iter().enumerate() {
+            let l = ploc.idx(i);
+            match p.get("$ref").and_then(Value::as_str) {
+                Some(r) => {
+                    let r = r.to_owned();
+                    let t = self.resolve(&r, &l.key("$ref"))?;
+                    let v = t.get().clone();
+                    if p.as_mapping().is_some_and(|mm| mm.len() > 1) {
+                        self.note(&l, "ref-sibling", "ignored keys beside a parameter $ref (Swagger 2)".into());
+                    }
+                    out.push((t, v));
+                }
+                None => out.push((l, p.clone())),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The success response: the lowest 2xx code.
+    fn success_response(&mut self, m: &Mapping, loc: &Loc) -> R<(u16, Option<Loc>, Option<Value>)> {
+        let Some(rs) = lookup(m, "responses").and_then(Value::as_mapping) else {
+            self.note(loc, "no-responses", "no responses: read as 200 with an undescribed body".into());
+            return Ok((200, None, None));
+        };
+        let mut best: Option<(u16, String)> = None;
+        for k in rs.keys() {
+            let Some(ks) = key_string(k) else { continue };
+            let Ok(code) = ks.trim().parse::<u16>() else { continue };
+            if (200..300).contains(&code) && best.as_ref().map_or(true, |(b, _)| code < *b) {
+                best = Some((code, ks));
+            }
+        }
+        let Some((code, ks)) = best else {
+            let codes: Vec<String> = rs.keys().filter_map(key_string).collect();
+            return Err(Fail::Skip(format!("no success response: codes [{}]", codes.join(", "))));
+        };
+        let rloc = loc.key("responses").key(&ks);
+        let v = rloc.get().clone();
+        let v = if let Some(r) = v.get("$ref").and_then(Value::as_str) {
+            let r = r.to_owned();
+            let t = self.resolve(&r, &rloc.key("$ref"))?;
+            let tv = t.get().clone();
+            return Ok((code, Some(t), Some(tv)));
+        } else {
+            v
+        };
+        Ok((code, Some(rloc), Some(v)))
+    }
+
+    fn path_parameters(
+        &mut self,
+        op: &mut Operation,
+        mut params: IndexMap<String, (Schema, Loc)>,
+        url: &str,
+        rel: &str,
+        loc: &Loc,
+    ) {
+        let placeholders: Vec<String> = url
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(str::to_owned)
+            .collect();
+        let missing: Vec<&String> = placeholders.iter().filter(|p| !params.contains_key(*p)).collect();
+        let extra: Vec<String> = params.keys().filter(|k| !placeholders.contains(k)).cloned().collect();
+        // One placeholder without parameter and one parameter without placeholder: a misspelt name.
+        if missing.len() == 1 && extra.len() == 1 {
+            let (s, ploc) = params.shift_remove(&extra[0]).expect("present");
+            self.note(
+                &ploc,
+                "path-param-renamed",
+                format!("path parameter '{}' is not in the URL: read as the placeholder '{{{}}}'", extra[0], missing[0]),
+            );
+            params.insert(missing[0].clone(), (s, ploc));
+        } else {
+            for e in &extra {
+                let (_, ploc) = params.shift_remove(e).expect("present");
+                self.note(&ploc, "path-param-extra", format!("path parameter '{e}' is not in the URL {url}: ignored"));
+            }
+        }
+        let _ = rel;
+        for p in &placeholders {
+            match params.shift_remove(p) {
+                Some((mut s, ploc)) => {
+                    s.required = false; // a placeholder is always present
+                    match s.ty.as_deref() {
+                        Some("string") | Some("integer") => {}
+                        Some("number") => {
+                            self.note(&ploc, "path-param-type", format!("path parameter '{p}' of type number read as integer"));
+                            s.ty = Some("integer".into());
+                            s.format = None;
+                        }
+                        other => {
+                            self.note(
+                                &ploc,
+                                "path-param-type",
+                                format!("path parameter '{p}' of type {} read as string", other.unwrap_or("(none)")),
+                            );
+                            s.ty = Some("string".into());
+                            s.format = None;
+                            s.enum_ = None;
+                        }
+                    }
+                    op.path.insert(p.clone(), s);
+                }
+                None => {
+                    self.note(
+                        loc,
+                        "path-param-missing",
+                        format!("placeholder '{{{p}}}' has no path parameter: added as a string"),
+                    );
+                    op.path.insert(p.clone(), Schema { ty: Some("string".into()), ..Schema::default() });
+                }
+            }
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // References
+
+    /// Resolves a `$ref` (`file#/Name`, `file#Name`, `#Name`, `#/Name`, `file`) found at `loc`.
+    fn resolve(&mut self, r: &str, loc: &Loc) -> R<Loc> {
+        let (file, frag) = match r.split_once('#') {
+            Some((f, g)) => (f, Some(g)),
+            None => (r, None),
+        };
+        let src = if file.is_empty() {
+            loc.src.clone()
+        } else {
+            let base = loc.src.rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+            let Some(rel) = normalise(base, file) else {
+                return Err(Fail::Skip(format!("unresolved $ref '{r}' at {}: leaves the source folder", loc.at())));
+            };
+            if !self.imp.exists(&rel) {
+                return Err(Fail::Skip(format!("unresolved $ref '{r}' at {}: no file {rel}", loc.at())));
+            }
+            self.imp.load(&rel)?
+        };
+        let mut path = Vec::new();
+        if let Some(frag) = frag {
+            let f = match frag.strip_prefix('/') {
+                Some(f) => f,
+                None => {
+                    if !frag.is_empty() {
+                        self.note(loc, "ref-no-slash", format!("read $ref '{r}' as '#/{frag}' (JSON pointer without '/')"));
+                    }
+                    frag
+                }
+            };
+            if !f.is_empty() {
+                // Fragments are one level deep upstream, and may contain dots; `/` still nests.
+                for part in f.split('/') {
+                    path.push(super::lines::Seg::Key(part.replace("~1", "/").replace("~0", "~")));
+                }
+            }
+        }
+        let t = Loc { src, path };
+        if t.get().is_null() {
+            return Err(Fail::Skip(format!("unresolved $ref '{r}' at {}: no such entry", loc.at())));
+        }
+        Ok(t)
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Schemas
+
+    /// Converts a schema; required/sensitive names not found are reported here.
+    fn schema(&mut self, v: &Value, loc: &Loc, mode: Mode) -> R<Schema> {
+        let (s, pending) = self.schema_inner(v, loc, mode)?;
+        self.report_pending(pending);
+        Ok(s)
+    }
+
+    fn report_pending(&mut self, pending: Vec<Pending>) {
+        for p in pending {
+            match p.kind {
+                PendingKind::Required => self.note(
+                    &p.loc,
+                    "required-unknown",
+                    format!("required names '{}', which is not a property: ignored", p.name),
+                ),
+                PendingKind::Sensitive => self.note(
+                    &p.loc,
+                    "sensitive-unknown",
+                    format!("x-is-sensitive names '{}', which is not a property: ignored", p.name),
+                ),
+            }
+        }
+    }
+
+    fn schema_inner(&mut self, v: &Value, loc: &Loc, mode: Mode) -> R<(Schema, Vec<Pending>)> {
+        self.schema_part(v, loc, mode, false)
+    }
+
+    /// `part`: an allOf part, finished (type inference) only after merging.
+    fn schema_part(&mut self, v: &Value, loc: &Loc, mode: Mode, part: bool) -> R<(Schema, Vec<Pending>)> {
+        let m = match v {
+            Value::Mapping(m) => m,
+            Value::Null => {
+                self.note(loc, "empty-schema", "empty schema: read as any JSON".into());
+                return Ok((json(), Vec::new()));
+            }
+            other => {
+                self.note(loc, "bad-schema", format!("schema is a scalar ({}): read as any JSON", scalar_text(other).unwrap_or_default()));
+                return Ok((json(), Vec::new()));
+            }
+        };
+        if !mode.param {
+            if let Some(r) = lookup(m, "$ref") {
+                return self.reference(m, r, loc);
+            }
+        }
+        let (mut s, mut pending, strays_adopted) = self.plain(m, loc, mode)?;
+        if let Some(all) = lookup(m, "allOf") {
+            let aloc = loc.key("allOf");
+            let mut merged: Option<Schema> = None;
+            match all.as_sequence() {
+                Some(parts) => {
+                    for (i, p) in parts.iter().enumerate() {
+                        let (ps, pp) = self.schema_part(p, &aloc.idx(i), Mode::default(), true)?;
+                        pending.extend(pp);
+                        merged = Some(match merged {
+                            None => ps,
+                            Some(acc) => self.merge(acc, ps, false, &aloc.idx(i)),
+                        });
+                    }
+                }
+                None => self.note(&aloc, "bad-schema", "allOf is not a list: ignored".into()),
+            }
+            if let Some(base) = merged {
+                s = self.merge(base, s, true, loc);
+            }
+            // Names listed in one part may be properties of another.
+            let mut rest = Vec::new();
+            for p in pending {
+                let hit = s.properties.as_mut().and_then(|pr| pr.get_mut(&p.name));
+                match (hit, &p.kind) {
+                    (Some(ps), PendingKind::Required) => ps.required = true,
+                    (Some(ps), PendingKind::Sensitive) => ps.sensitive = true,
+                    (None, _) => rest.push(p),
+                }
+            }
+            pending = rest;
+        }
+        let _ = strays_adopted;
+        if !part {
+            self.finish(&mut s, m, loc);
+        }
+        Ok((s, pending))
+    }
+
+    fn reference(&mut self, m: &Mapping, r: &Value, loc: &Loc) -> R<(Schema, Vec<Pending>)> {
+        let rloc = loc.key("$ref");
+        let Some(r) = r.as_str() else {
+            self.note(&rloc, "bad-ref", "$ref is not a string: read as any JSON".into());
+            return Ok((json(), Vec::new()));
+        };
+        let t = self.resolve(r, &rloc)?;
+        let key = format!("{}#{:?}", t.src.rel, t.path);
+        if self.refs.contains(&key) || self.refs.len() > 64 {
+            return Err(Fail::Skip(format!("$ref cycle through '{r}' at {}", rloc.at())));
+        }
+        self.refs.push(key);
+        let tv = t.get().clone();
+        let res = self.schema_inner(&tv, &t, Mode::default());
+        self.refs.pop();
+        let (mut s, pending) = res?;
+        let siblings: Vec<String> = m.keys().filter_map(key_string).filter(|k| k != "$ref").collect();
+        if !siblings.is_empty() {
+            let mut kept = Vec::new();
+            if let Some(d) = lookup(m, "description").and_then(scalar_text) {
+                s.description = Some(d);
+                kept.push("description");
+            }
+            if lookup(m, "required").and_then(Value::as_bool) == Some(true) {
+                s.required = true;
+                kept.push("required");
+            }
+            if lookup(m, "deprecated").and_then(Value::as_bool) == Some(true) {
+                s.deprecated = true;
+                kept.push("deprecated");
+            }
+            let ignored: Vec<&String> = siblings.iter().filter(|k| !kept.contains(&k.as_str())).collect();
+            let mut msg = String::from("keys beside $ref: ");
+            if !kept.is_empty() {
+                msg += &format!("kept {} (allowed beside a ref in our format)", kept.join(", "));
+            }
+            if !ignored.is_empty() {
+                if !kept.is_empty() {
+                    msg += "; ";
+                }
+                msg += &format!(
+                    "ignored {} (Swagger 2 ignores $ref siblings)",
+                    ignored.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                );
+            }
+            self.note(loc, "ref-sibling", msg);
+        }
+        Ok((s, pending))
+    }
+
+    /// Merges two schemas of an allOf. `over_wins`: `b` is the outer schema, whose scalars win.
+    fn merge(&mut self, a: Schema, b: Schema, over_wins: bool, loc: &Loc) -> Schema {
+        let pick = |x: Option<String>, y: Option<String>| if over_wins { y.or(x) } else { x.or(y) };
+        let mut out = Schema {
+            description: pick(a.description, b.description),
+            required: a.required || b.required,
+            sensitive: a.sensitive || b.sensitive,
+            deprecated: a.deprecated || b.deprecated,
+            example: if over_wins { b.example.or(a.example) } else { a.example.or(b.example) },
+            format: pick(a.format, b.format),
+            items: b.items.or(a.items),
+            enum_: b.enum_.or(a.enum_),
+            ..Schema::default()
+        };
+        let props = match (a.properties, b.properties) {
+            (None, None) => None,
+            (Some(p), None) | (None, Some(p)) => Some(p),
+            (Some(mut p), Some(q)) => {
+                for (k, v) in q {
+                    match p.get(&k).cloned() {
+                        Some(old) if old == v => {}
+                        Some(old) if old.properties.is_some() && v.properties.is_some() => {
+                            self.note(
+                                loc,
+                                "allof-merge",
+                                format!("allOf parts both define the object '{k}': their properties are merged"),
+                            );
+                            let merged = self.merge(old, v, true, loc);
+                            p.insert(k, merged);
+                        }
+                        Some(old) => {
+                            self.note(loc, "allof-conflict", format!("allOf parts both define '{k}': the later one is used"));
+                            let mut v = v;
+                            v.required |= old.required;
+                            p.insert(k, v);
+                        }
+                        None => {
+                            p.insert(k, v);
+                        }
+                    }
+                }
+                Some(p)
+            }
+        };
+        let obj_like = |t: &Option<String>| matches!(t.as_deref(), None | Some("object") | Some("json"));
+        out.ty = if props.is_some() {
+            if !obj_like(&a.ty) || !obj_like(&b.ty) {
+                self.note(loc, "allof-conflict", "allOf mixes an object with a non-object type: read as object".into());
+            }
+            None
+        } else if over_wins {
+            // The outer type of a `[ref] + type/description` parameter: the part's type is the fact.
+            match (a.ty, b.ty) {
+                (Some(x), Some(y)) if x != y && y != "object" => {
+                    if out.enum_.is_some() {
+                        Some(x)
+                    } else {
+                        Some(y)
+                    }
+                }
+                (x, y) => x.or(y),
+            }
+        } else {
+            b.ty.or(a.ty)
+        };
+        out.properties = props;
+        out
+    }
+
+    /// The keys of one schema mapping except `$ref`/`allOf`, without final type inference.
+    /// Returns the schema, pending names and whether stray keys were adopted as properties.
+    fn plain(&mut self, m: &Mapping, loc: &Loc, mode: Mode) -> R<(Schema, Vec<Pending>, bool)> {
+        let mut s = Schema::default();
+        let mut pending = Vec::new();
+        let mut strays: Vec<String> = Vec::new();
+        let mut required_names: Option<(Vec<Value>, Loc)> = None;
+        let mut sensitive_names: Option<(Vec<String>, Loc)> = None;
+        for (k, val) in m {
+            let Some(key) = key_string(k) else {
+                self.note(loc, "bad-key", "ignored a non-scalar key".into());
+                continue;
+            };
+            let kloc = loc.key(&key);
+            match key.as_str() {
+                "type" | "format" | "properties" | "items" | "enum" | "allOf" | "$ref" => {}
+                "name" | "in" | "schema" if mode.param => {}
+                "description" => {
+                    s.description = scalar_text(val);
+                    if s.description.is_none() && !val.is_null() {
+                        self.note(&kloc, "bad-description", "description is not text: ignored".into());
+                    }
+                }
+                "example" => s.example = Some(self.yaml11(val, &kloc)),
+                "required" => match val {
+                    Value::Sequence(q) => required_names = Some((q.clone(), kloc)),
+                    Value::Bool(b) => {
+                        if !mode.param {
+                            self.note(&kloc, "required-bool", format!("'required: {b}' inside a property schema read as the property's required flag"));
+                        }
+                        s.required = *b;
+                    }
+                    Value::Null => self.note(&kloc, "required-null", "'required:' without a value: no required properties".into()),
+                    Value::String(x) => {
+                        self.note(&kloc, "required-scalar", format!("'required: {x}' read as the list [{x}]"));
+                        required_names = Some((vec![val.clone()], kloc));
+                    }
+                    _ => self.note(&kloc, "bad-required", "required is neither a list nor a boolean: ignored".into()),
+                },
+                "require" | "requried" | "requires" => {
+                    let b = val.as_bool().unwrap_or(false);
+                    self.note(&kloc, "keyword-typo", format!("read '{key}: {}' as 'required: {b}'", scalar_text(val).unwrap_or_default()));
+                    s.required = b;
+                }
+                "deprecated" => s.deprecated = val.as_bool().unwrap_or(false),
+                "depracted" | "deprecate" => {
+                    s.deprecated = val.as_bool().unwrap_or(false);
+                    self.note(&kloc, "keyword-typo", format!("read '{key}' as 'deprecated'"));
+                }
+                "x-json" => {
+                    self.note(
+                        &kloc,
+                        "x-json",
+                        "x-json (the shape of the JSON carried in this string) is not imported: the field stays a plain string".into(),
+                    );
+                    self.imp.drop_keyword(&kloc, "x-json");
+                }
+                "x-is-sensitive" => {
+                    let names = str_list(Some(val));
+                    if names.is_empty() {
+                        self.note(&kloc, "bad-sensitive", "x-is-sensitive is neither a name nor a list: ignored".into());
+                    }
+                    sensitive_names = Some((names, kloc));
+                }
+                "oneOf" | "anyOf" | "not" => {
+                    self.note(&kloc, "one-of", format!("{key} is not supported: read as any JSON"));
+                    s.ty = Some("json".into());
+                }
+                k if DROPPED.contains(&k) || k.starts_with("x-") => self.imp.drop_keyword(&kloc, k),
+                _ => {
+                    if looks_like_schema(val) {
+                        strays.push(key);
+                    } else {
+                        self.note(&kloc, "unknown-keyword", format!("ignored unknown schema keyword '{key}'"));
+                    }
+                }
+            }
+        }
+
+        // Type and format.
+        let (ty, format) = self.type_and_format(m, loc, &mut s.example);
+        if s.ty.is_none() {
+            s.ty = ty;
+        }
+        s.format = format;
+
+        // Enum.
+        if let Some(e) = lookup(m, "enum") {
+            self.enumeration(&mut s, e, &loc.key("enum"));
+        }
+
+        // Properties (own, plus mis-indented strays).
+        let ploc = loc.key("properties");
+        let mut props: Option<IndexMap<String, Schema>> = None;
+        let mut adopt_strays = !mode.skip_strays;
+        match lookup(m, "properties") {
+            Some(Value::Mapping(pm)) => {
+                let mut out = IndexMap::new();
+                for (pk, pv) in pm {
+                    let Some(name) = key_string(pk) else { continue };
+                    let l = ploc.key(&name);
+                    // Keys indented too far into this property's schema belong to our object.
+                    let hoist = hoistable(pv);
+                    let ps = self.schema(pv, &l, Mode { param: false, skip_strays: !hoist.is_empty() })?;
+                    out.insert(name.clone(), ps);
+                    for h in hoist {
+                        let hl = l.key(&h);
+                        let hv = hl.get().clone();
+                        self.note(
+                            &hl,
+                            "misindented-property",
+                            format!("'{h}' is indented into the schema of '{name}' as if a keyword: read as a property of the enclosing object"),
+                        );
+                        let hs = self.schema(&hv, &hl, Mode::default())?;
+                        if out.contains_key(&h) {
+                            self.note(&hl, "misindented-property", format!("'{h}' is defined twice: the first is kept"));
+                        } else {
+                            out.insert(h, hs);
+                        }
+                    }
+                }
+                props = Some(out);
+            }
+            Some(Value::Null) => {
+                adopt_strays = true;
+                if strays.is_empty() {
+                    self.note(&ploc, "properties-null", "'properties:' without a value".into());
+                }
+                props = Some(IndexMap::new());
+            }
+            Some(_) => self.note(&ploc, "bad-properties", "properties is not a mapping: ignored".into()),
+            None => {}
+        }
+        let mut adopted = false;
+        if adopt_strays && !strays.is_empty() {
+            let out = props.get_or_insert_with(IndexMap::new);
+            for h in &strays {
+                let hl = loc.key(h);
+                let hv = hl.get().clone();
+                self.note(
+                    &hl,
+                    "misindented-property",
+                    format!("'{h}' stands beside the schema keywords (mis-indented): read as a property"),
+                );
+                let hs = self.schema(&hv, &hl, Mode::default())?;
+                out.insert(h.clone(), hs);
+            }
+            adopted = true;
+        }
+        if let Some((names, rloc)) = required_names {
+            for (i, n) in names.iter().enumerate() {
+                let Some(n) = scalar_text(n) else { continue };
+                match props.as_mut().and_then(|p| p.get_mut(&n)) {
+                    Some(p) => p.required = true,
+                    None => pending.push(Pending { name: n, kind: PendingKind::Required, loc: rloc.idx(i) }),
+                }
+            }
+        }
+        if let Some((names, sloc)) = sensitive_names {
+            for n in names {
+                match props.as_mut().and_then(|p| p.get_mut(&n)) {
+                    Some(p) => p.sensitive = true,
+                    None => {
+                        if props.is_none() && lookup(m, "allOf").is_none() {
+                            // On a scalar: the value itself is the encrypted one.
+                            self.note(&sloc, "sensitive-self", format!("x-is-sensitive '{n}' on a schema without properties: marks this field sensitive"));
+                            s.sensitive = true;
+                        } else {
+                            pending.push(Pending { name: n, kind: PendingKind::Sensitive, loc: sloc.clone() })
+                        }
+                    }
+                }
+            }
+        }
+        s.properties = props;
+
+        // Items.
+        if let Some(iv) = lookup(m, "items") {
+            let il = loc.key("items");
+            if iv.is_sequence() {
+                self.note(&il, "bad-items", "tuple items are not supported: read as any JSON".into());
+                s.items = Some(Box::new(json()));
+            } else {
+                s.items = Some(Box::new(self.schema(iv, &il, Mode::default())?));
+            }
+        }
+        Ok((s, pending, adopted))
+    }
+
+    /// Final inference after allOf merging: untyped schemas, objects without properties,
+    /// arrays without items, `type: object` left implicit when properties say it.
+    fn finish(&mut self, s: &mut Schema, m: &Mapping, loc: &Loc) {
+        if s.ty.as_deref() == Some("object") || (s.ty.is_none() && s.properties.is_some()) {
+            match &s.properties {
+                Some(p) if !p.is_empty() => s.ty = None,
+                _ => {
+                    self.note(loc, "free-form-object", "object without properties: read as any JSON".into());
+                    s.ty = Some("json".into());
+                    s.properties = None;
+                }
+            }
+        }
+        if s.ty.is_none() && s.properties.is_none() {
+            if s.items.is_some() {
+                s.ty = Some("array".into());
+            } else if let Some(e) = &s.enum_ {
+                let ints = e.iter().all(|v| matches!(v.value(), Scalar::Int(_)));
+                s.ty = Some(if ints { "integer" } else { "string" }.into());
+            } else if lookup(m, "x-json").is_some() {
+                s.ty = Some("string".into());
+            } else {
+                let t = s.example.as_ref().and_then(type_of_example).unwrap_or("json");
+                self.note(loc, "untyped", format!("schema without type: read as {t}"));
+                s.ty = Some(t.into());
+            }
+        }
+        if s.ty.as_deref() == Some("array") && s.items.is_none() {
+            let t = match &s.example {
+                Some(Value::Sequence(q)) => q.first().and_then(type_of_example).unwrap_or("json"),
+                _ => "json",
+            };
+            self.note(loc, "array-no-items", format!("array without items: items read as {t}"));
+            s.items = Some(Box::new(Schema { ty: Some(t.into()), ..Schema::default() }));
+        }
+        if s.ty.as_deref() != Some("array") && s.items.is_some() && s.ty.is_some() {
+            self.note(loc, "items-on-non-array", format!("items on a {} schema: ignored", s.ty.as_deref().unwrap_or("")));
+            s.items = None;
+        }
+    }
+
+    fn type_and_format(&mut self, m: &Mapping, loc: &Loc, example: &mut Option<Value>) -> (Option<String>, Option<String>) {
+        let tloc = loc.key("type");
+        let floc = loc.key("format");
+        let mut format = lookup(m, "format").and_then(scalar_text);
+        let ty = match lookup(m, "type") {
+            None | Some(Value::Null) => None,
+            Some(v) => {
+                let raw = scalar_text(v).unwrap_or_default();
+                let t = raw.trim().to_ascii_lowercase();
+                if TYPES.contains(&raw.as_str()) {
+                    Some(raw)
+                } else if TYPES.contains(&t.as_str()) {
+                    self.note(&tloc, "bad-type", format!("type '{raw}' read as '{t}'"));
+                    Some(t)
+                } else if ["int", "long", "short"].contains(&t.as_str()) {
+                    self.note(&tloc, "bad-type", format!("type '{raw}' read as 'integer'"));
+                    Some("integer".into())
+                } else if ["int32", "int64", "uint32", "uint64", "uint"].contains(&t.as_str()) {
+                    let f = if t == "uint" { "uint64".to_owned() } else { t.clone() };
+                    self.note(&tloc, "bad-type", format!("type '{raw}' read as 'integer' with format '{f}'"));
+                    format = Some(f);
+                    Some("integer".into())
+                } else if ["float", "double"].contains(&t.as_str()) {
+                    self.note(&tloc, "bad-type", format!("type '{raw}' read as 'number'"));
+                    Some("number".into())
+                } else if ["bool"].contains(&t.as_str()) {
+                    self.note(&tloc, "bad-type", format!("type '{raw}' read as 'boolean'"));
+                    Some("boolean".into())
+                } else if let Some(k) = TYPES.iter().find(|k| t.starts_with(*k) && t.len() <= k.len() + 3) {
+                    self.note(&tloc, "bad-type", format!("type '{raw}' read as '{k}' (typo)"));
+                    Some((*k).to_owned())
+                } else {
+                    // The type field holds a value (an example, mis-placed).
+                    let kept = if example.is_none() {
+                        *example = Some(v.clone());
+                        ", kept as the example"
+                    } else {
+                        ""
+                    };
+                    self.note(&tloc, "type-is-value", format!("type '{raw}' is not a type but a value: read as string{kept}"));
+                    Some("string".into())
+                }
+            }
+        };
+        let Some(ty) = ty else {
+            if let Some(f) = &format {
+                // Untyped with a format: infer an integer from integer formats.
+                if ["int32", "int64", "uint32", "uint64", "integer"].contains(&f.as_str()) {
+                    self.note(&floc, "untyped", format!("schema without type but format '{f}': read as integer"));
+                    let f = (f != "integer").then(|| f.clone());
+                    return (Some("integer".into()), f);
+                }
+            }
+            return (None, format);
+        };
+        let int_fmt = |f: &str| -> Option<&'static str> {
+            match f {
+                "int32" => Some("int32"),
+                "int64" => Some("int64"),
+                "uint32" | "unit32" => Some("uint32"),
+                "uint64" | "unit64" | "uint" => Some("uint64"),
+                _ => None,
+            }
+        };
+        match (ty.as_str(), format.as_deref()) {
+            (_, None) => (Some(ty), None),
+            ("number", Some("integer")) | ("number", Some("int")) => {
+                self.note(&floc, "number-integer", "type number with format integer read as integer".into());
+                (Some("integer".into()), None)
+            }
+            ("number", Some(f)) if int_fmt(f).is_some() => {
+                let g = int_fmt(f).unwrap();
+                self.note(&floc, "number-integer", format!("type number with format {f} read as integer with format {g}"));
+                (Some("integer".into()), Some(g.into()))
+            }
+            ("number", Some(f)) => {
+                if f != "float" && f != "double" {
+                    self.note(&floc, "bad-format", format!("format '{f}' of a number dropped"));
+                } else {
+                    self.imp.drop_keyword(&floc, &format!("format: {f}"));
+                }
+                (Some(ty), None)
+            }
+            ("integer", Some(f)) => match int_fmt(f) {
+                Some(g) if g == f => (Some(ty), Some(g.into())),
+                Some(g) => {
+                    self.note(&floc, "bad-format", format!("integer format '{f}' read as '{g}'"));
+                    (Some(ty), Some(g.into()))
+                }
+                None => {
+                    if f != "integer" {
+                        self.note(&floc, "bad-format", format!("integer format '{f}' dropped"));
+                    }
+                    (Some(ty), None)
+                }
+            },
+            ("string", Some(f)) => (Some(ty), Some(f.to_owned())),
+            (_, Some(f)) => {
+                self.note(&floc, "bad-format", format!("format '{f}' of a {ty} dropped"));
+                (Some(ty), None)
+            }
+        }
+    }
+
+    fn enumeration(&mut self, s: &mut Schema, e: &Value, eloc: &Loc) {
+        let Some(items) = e.as_sequence() else {
+            self.note(eloc, "bad-enum", "enum is not a list: ignored".into());
+            return;
+        };
+        let mut vals: Vec<(Scalar, Option<String>)> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let il = eloc.idx(i);
+            // The meaning of a value lives in the comment on its line (only when the item has a
+            // line of its own: flow lists `[A, B]` share one line).
+            let line = il.src.ix.exact(&il.path);
+            let comment = line.and_then(|l| il.src.ix.comment(l));
+            let item = self.yaml11(item, &il);
+            let v = match &item {
+                Value::String(x) => Scalar::Str(x.clone()),
+                Value::Number(n) => match n.as_i64() {
+                    Some(i) => Scalar::Int(i),
+                    None => {
+                        let t = line.and_then(|l| il.src.ix.plain_scalar(l)).unwrap_or_else(|| n.to_string());
+                        self.note(&il, "enum-value", format!("enum value {n} read as the string '{t}'"));
+                        Scalar::Str(t)
+                    }
+                },
+                Value::Bool(b) => {
+                    let t = line.and_then(|l| il.src.ix.plain_scalar(l)).unwrap_or_else(|| b.to_string());
+                    self.note(&il, "enum-value", format!("boolean enum value read as the string '{t}'"));
+                    Scalar::Str(t)
+                }
+                _ => {
+                    self.note(&il, "enum-value", "ignored an enum value that is not a scalar".into());
+                    continue;
+                }
+            };
+            vals.push((v, comment));
+        }
+        let any_str = vals.iter().any(|(v, _)| matches!(v, Scalar::Str(_)));
+        let any_int = vals.iter().any(|(v, _)| matches!(v, Scalar::Int(_)));
+        match s.ty.as_deref() {
+            Some("string") if any_int => {
+                self.note(eloc, "enum-type-mismatch", "integer values of a string enum read as strings".into());
+                for (v, _) in &mut vals {
+                    if let Scalar::Int(i) = v {
+                        *v = Scalar::Str(i.to_string());
+                    }
+                }
+            }
+            Some("integer") | Some("number") if any_str => {
+                let all_num = vals.iter().all(|(v, _)| match v {
+                    Scalar::Int(_) => true,
+                    Scalar::Str(x) => x.trim().parse::<i64>().is_ok(),
+                });
+                if all_num {
+                    self.note(eloc, "enum-type-mismatch", "string values of an integer enum read as integers".into());
+                    for (v, _) in &mut vals {
+                        if let Scalar::Str(x) = v {
+                            *v = Scalar::Int(x.trim().parse().unwrap());
+                        }
+                    }
+                    s.ty = Some("integer".into());
+                    s.format = None;
+                } else {
+                    self.note(eloc, "enum-type-mismatch", format!("a {} enum with text values read as a string enum", s.ty.as_deref().unwrap()));
+                    for (v, _) in &mut vals {
+                        if let Scalar::Int(i) = v {
+                            *v = Scalar::Str(i.to_string());
+                        }
+                    }
+                    s.ty = Some("string".into());
+                    s.format = None;
+                }
+            }
+            Some("number") => {
+                self.note(eloc, "enum-number-integer", "number enum with integer values read as integer".into());
+                s.ty = Some("integer".into());
+                s.format = None;
+            }
+            None if any_str && any_int => {
+                for (v, _) in &mut vals {
+                    if let Scalar::Int(i) = v {
+                        *v = Scalar::Str(i.to_string());
+                    }
+                }
+                self.note(eloc, "enum-type-mismatch", "untyped enum mixing integers and text read as strings".into());
+            }
+            Some("boolean") => {
+                self.note(eloc, "enum-type-mismatch", "boolean enum read as a string enum".into());
+                s.ty = Some("string".into());
+            }
+            _ => {}
+        }
+        let mut seen = Vec::new();
+        let mut out = Vec::new();
+        for (v, d) in vals {
+            if seen.contains(&v) {
+                self.note(eloc, "enum-duplicate", format!("duplicate enum value '{v}' dropped"));
+                continue;
+            }
+            seen.push(v.clone());
+            out.push(match d {
+                Some(d) => EnumValue::Described(DescribedValue { value: v, description: Some(d) }),
+                None => EnumValue::Bare(v),
+            });
+        }
+        s.enum_ = Some(out);
+    }
+
+    /// Scalars that YAML 1.1 (upstream's PyYAML-based tooling) and YAML 1.2 (serde_yaml) read
+    /// differently: the text as written is kept, as a string, and the difference is noted.
+    fn yaml11(&mut self, v: &Value, loc: &Loc) -> Value {
+        if !matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
+            return v.clone();
+        }
+        let Some(line) = loc.src.ix.exact(&loc.path) else { return v.clone() };
+        let Some(text) = loc.src.ix.plain_scalar(line) else { return v.clone() };
+        const BOOLS: [&str; 16] = [
+            "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",
+        ];
+        let digits_us = !text.is_empty()
+            && text.trim_start_matches(['-', '+']).chars().all(|c| c.is_ascii_digit() || c == '_')
+            && text.contains('_')
+            && text.trim_start_matches(['-', '+']).starts_with(|c: char| c.is_ascii_digit());
+        let leading_zero = text.len() > 1 && text.starts_with('0') && text.chars().all(|c| c.is_ascii_digit());
+        if BOOLS.contains(&text.as_str()) {
+            self.note(loc, "yaml11-scalar", format!("kept unquoted {text} as the string '{text}' (YAML 1.1 would read a boolean)"));
+            Value::String(text)
+        } else if digits_us {
+            self.note(loc, "yaml11-scalar", format!("kept unquoted {text} as the string '{text}' (YAML 1.1 would read the integer {})", text.replace('_', "")));
+            Value::String(text)
+        } else if leading_zero {
+            self.note(loc, "yaml11-scalar", format!("kept unquoted {text} as the string '{text}' (YAML 1.1 would read an octal integer, YAML 1.2 a decimal one)"));
+            Value::String(text)
+        } else {
+            v.clone()
+        }
+    }
+}
+
+fn op_method(loc: &Loc) -> String {
+    match loc.path.last() {
+        Some(super::lines::Seg::Key(k)) => k.to_ascii_lowercase(),
+        _ => String::new(),
+    }
+}
+
+/// Whether a value under an unknown key looks like a property schema (mis-indented property).
+fn looks_like_schema(v: &Value) -> bool {
+    v.as_mapping().is_some_and(|m| {
+        m.keys().filter_map(|k| k.as_str()).any(|k| {
+            matches!(k, "type" | "$ref" | "properties" | "allOf" | "items" | "enum" | "description" | "format" | "example")
+        })
+    })
+}
+
+/// Stray property-like keys in a property schema that already has properties: they were
+/// indented one level too far and belong to the enclosing object.
+fn hoistable(v: &Value) -> Vec<String> {
+    let Some(m) = v.as_mapping() else { return Vec::new() };
+    if !matches!(lookup(m, "properties"), Some(Value::Mapping(_))) {
+        return Vec::new();
+    }
+    m.iter()
+        .filter_map(|(k, v)| {
+            let k = k.as_str()?;
+            let known = matches!(
+                k,
+                "type" | "format" | "description" | "required" | "properties" | "items" | "enum" | "allOf"
+                    | "$ref" | "example" | "deprecated" | "depracted" | "require" | "oneOf" | "anyOf" | "not"
+            ) || DROPPED.contains(&k)
+                || k.starts_with("x-");
+            (!known && looks_like_schema(v)).then(|| k.to_owned())
+        })
+        .collect()
+}
+
+/// `base` dir + relative `file` → normalised relative path; `None` when it leaves the root.
+fn normalise(base: &str, file: &str) -> Option<String> {
+    let mut parts: Vec<&str> = if base.is_empty() { Vec::new() } else { base.split('/').collect() };
+    for seg in file.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    Some(parts.join("/"))
+}
