@@ -1,0 +1,433 @@
+//! The importer (`wechatpay_codegen::import`) over small Swagger-2 fixtures (one anomaly class per
+//! file, in `tests/fixtures/import/src/`) and over the whole public description when present.
+
+use std::path::{Path, PathBuf};
+
+use wechatpay_codegen::import::{import, ImportOptions, ImportSummary, HEADER};
+use wechatpay_codegen::spec::{EnumValue, Operation, PathFile, Scalar, Schema};
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import/src");
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/reference/wechatpay-openapi");
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("wechatpay-import-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn run(name: &str) -> (ImportSummary, PathBuf) {
+    let out = temp(name);
+    let s = import(Path::new(FIXTURE), &out, &ImportOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    (s, out)
+}
+
+fn read(out: &Path, rel: &str) -> PathFile {
+    let text = std::fs::read_to_string(out.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    assert!(text.starts_with(&format!("{HEADER}\n")), "{rel} lacks the header line");
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn props(s: &Schema) -> &indexmap::IndexMap<String, Schema> {
+    s.properties.as_ref().expect("properties")
+}
+
+fn body(op: &Operation) -> &indexmap::IndexMap<String, Schema> {
+    props(op.body.as_ref().expect("body"))
+}
+
+fn resp(op: &Operation) -> &indexmap::IndexMap<String, Schema> {
+    props(op.response.as_ref().expect("response").body.as_ref().expect("response body"))
+}
+
+fn enum_pairs(s: &Schema) -> Vec<(String, Option<String>)> {
+    s.enum_
+        .as_ref()
+        .expect("enum")
+        .iter()
+        .map(|v| (v.value().to_string(), v.description().map(str::to_owned)))
+        .collect()
+}
+
+fn has_line(s: &ImportSummary, prefix: &str, contains: &str) {
+    assert!(
+        s.repair_lines.iter().any(|l| l.starts_with(prefix) && l.contains(contains)),
+        "no repair line {prefix}…{contains} in:\n{}",
+        s.repair_lines.join("\n")
+    );
+}
+
+#[test]
+fn fixture_counts_and_round_trip() {
+    let (s, out) = run("counts");
+    assert_eq!(s.ops_read, 20, "{s}");
+    assert_eq!(s.ops_written, 16, "{s}");
+    assert_eq!(s.skipped_ops.len(), 4, "{s}");
+    assert_eq!(s.ops_written + s.skipped_ops.len(), s.ops_read);
+    assert_eq!(s.files_written, 13);
+    assert_eq!(s.skipped_files, vec![(PathBuf::from("v2/pay/micropay.yaml"), "v2 XML out of scope".to_owned())]);
+    assert_eq!(s.repairs.values().sum::<usize>(), s.repair_lines.len());
+    // hk and global keep their folders; definitions and swagger.yaml are not path files.
+    assert!(out.join("hk/v3/refunds.yaml").is_file());
+    assert!(out.join("global/v3/customs.yaml").is_file());
+    assert!(!out.join("definitions").exists() && !out.join("swagger.yaml").exists() && !out.join("v2").exists());
+    // Every written file round-trips through the spec model.
+    let mut n = 0;
+    for f in walk(&out) {
+        let rel = f.strip_prefix(&out).unwrap().to_string_lossy().replace('\\', "/");
+        read(&out, &rel);
+        n += 1;
+    }
+    assert_eq!(n, 13);
+    let text = s.to_string();
+    assert!(text.contains("operations: 20 read, 16 written"), "{text}");
+    assert!(text.contains("ref-no-slash"), "{text}");
+    assert!(text.contains("inlined at each use"), "{text}");
+}
+
+#[test]
+fn refs_in_all_four_forms() {
+    let (s, out) = run("refs");
+    let f = read(&out, "v3/refs/forms.yaml");
+    let op = f.post.as_ref().unwrap();
+    // `file#/Name` (a parameter), `file#/Name`, `file#Name`, and inside definitions `#/Name`, `#Name`.
+    assert_eq!(op.headers["Wechatpay-Serial"].ty.as_deref(), Some("string"));
+    assert!(op.headers["Wechatpay-Serial"].required);
+    let b = body(op);
+    assert_eq!(b.keys().collect::<Vec<_>>(), ["amount", "payer", "stock", "other_stock", "state"]);
+    let amount = &b["amount"];
+    assert!(amount.required);
+    assert!(props(amount)["total"].required);
+    assert_eq!(
+        enum_pairs(&props(amount)["currency"]),
+        [("CNY".into(), Some("人民币".into())), ("HKD".into(), Some("港币".into()))]
+    );
+    assert_eq!(enum_pairs(&props(&b["payer"])["state"])[1], ("FROZEN".into(), Some("冻结".into())));
+    // Same-name StockBase in two files: each use gets its own file's definition.
+    assert_eq!(props(&b["stock"]).keys().collect::<Vec<_>>(), ["stock_name"]);
+    assert_eq!(props(&b["other_stock"]).keys().collect::<Vec<_>>(), ["out_request_no", "coupon_code_mode"]);
+    assert!(props(&b["other_stock"])["out_request_no"].required);
+    // $ref siblings: description kept, type/example ignored and noted.
+    assert_eq!(b["state"].description.as_deref(), Some("订单状态"));
+    assert_eq!(b["state"].example, None);
+    has_line(&s, "v3/refs/forms.yaml:20:", "ignored type, example");
+    has_line(&s, "v3/refs/forms.yaml:15:", "read $ref '../../definitions/Common.yaml#Payer' as '#/Payer'");
+    has_line(&s, "definitions/Common.yaml:25:", "read $ref '#PayerState'");
+    has_line(&s, "definitions/Other.yaml:11:", "'./Common.yaml#Currency'");
+    // The JSON-pointer forms need no repair.
+    assert!(!s.repair_lines.iter().any(|l| l.contains("Common.yaml#/Amount") || l.starts_with("definitions/Common.yaml:11:")));
+    assert_eq!(resp(op)["currency"].enum_.as_ref().unwrap().len(), 2);
+}
+
+#[test]
+fn all_of_is_merged_into_one_object() {
+    let (s, out) = run("allof");
+    let op = read(&out, "v3/allof/merge.yaml").get.unwrap();
+    let r = resp(&op);
+    assert_eq!(r.keys().collect::<Vec<_>>(), ["transaction_id", "scene_info", "openid", "state", "payer"]);
+    assert!(r["transaction_id"].required);
+    // Listed as required in the first part, defined in the third.
+    assert!(r["payer"].required);
+    assert_eq!(props(&r["scene_info"]).keys().collect::<Vec<_>>(), ["device_id", "h5_info"]);
+    has_line(&s, "v3/allof/merge.yaml:", "both define the object 'scene_info'");
+    assert!(!s.repair_lines.iter().any(|l| l.contains("required names 'payer'")));
+    // `allOf: [$ref]` with sibling type/description on a query parameter.
+    let q = &op.query["bill_type"];
+    assert_eq!(q.ty.as_deref(), Some("string"));
+    assert_eq!(q.description.as_deref(), Some("账单类型"));
+    assert_eq!(enum_pairs(q)[0], ("CNY".into(), Some("人民币".into())));
+}
+
+#[test]
+fn mis_indented_properties_are_recovered() {
+    let (s, out) = run("misindent");
+    let op = read(&out, "v3/misindent/amount.yaml").get.unwrap();
+    let r = resp(&op);
+    // `properties:` null with the properties beside it.
+    let amount = props(&r["amount"]);
+    assert_eq!(amount.keys().collect::<Vec<_>>(), ["total", "currency"]);
+    assert_eq!(amount["total"].ty.as_deref(), Some("integer"));
+    assert_eq!(r["amount"].description.as_deref(), Some("订单金额信息"));
+    // A key indented into a property that has properties: hoisted to the enclosing object.
+    assert_eq!(props(&r["user_information"]).keys().collect::<Vec<_>>(), ["name"]);
+    assert_eq!(r.keys().collect::<Vec<_>>(), ["amount", "user_information", "state", "promotion_detail"]);
+    assert_eq!(enum_pairs(&r["state"]).len(), 2);
+    // `properties:` null and nothing beside it: free-form.
+    assert_eq!(r["promotion_detail"].items.as_ref().unwrap().ty.as_deref(), Some("json"));
+    has_line(&s, "v3/misindent/amount.yaml:12:", "'total' stands beside the schema keywords");
+    has_line(&s, "v3/misindent/amount.yaml:16:", "'currency'");
+    has_line(&s, "v3/misindent/amount.yaml:25:", "'state' is indented into the schema of 'user_information'");
+    has_line(&s, "v3/misindent/amount.yaml:35:", "'properties:' without a value");
+    has_line(&s, "v3/misindent/amount.yaml:14:", "type number with format integer read as integer");
+}
+
+#[test]
+fn enum_comments_and_value_types() {
+    let (s, out) = run("enums");
+    let op = read(&out, "v3/enums/comments.yaml").post.unwrap();
+    let b = body(&op);
+    assert_eq!(
+        enum_pairs(&b["trade_type"]),
+        [
+            ("JSAPI".into(), Some("公众号支付".into())),
+            ("NATIVE".into(), Some("扫码支付".into())),
+            ("APP".into(), None),
+            ("MALL_AUTH.ACTIVATE_CARD".into(), Some("带#号的 说明".into())),
+        ]
+    );
+    // Integer values of a string enum (flow list: no comments) become strings.
+    let org = b["organization_type"].enum_.as_ref().unwrap();
+    assert!(org.iter().all(|v| matches!(v, EnumValue::Bare(Scalar::Str(_)))));
+    assert_eq!(org[0].value(), &Scalar::Str("2401".into()));
+    has_line(&s, "v3/enums/comments.yaml:19:", "integer values of a string enum read as strings");
+    // number enum of integers → integer; comments kept.
+    assert_eq!(b["level"].ty.as_deref(), Some("integer"));
+    assert_eq!(enum_pairs(&b["level"])[0], ("1".into(), Some("一级".into())));
+    assert_eq!(b["level"].enum_.as_ref().unwrap()[0].value(), &Scalar::Int(1));
+    // YAML 1.1 booleans stay the strings as written.
+    assert_eq!(enum_pairs(&b["flag"]), [("YES".into(), Some("是".into())), ("NO".into(), Some("否".into()))]);
+    has_line(&s, "v3/enums/comments.yaml:28:", "kept unquoted YES as the string 'YES'");
+    // Numeric strings of an integer enum → integers.
+    assert_eq!(b["mixed"].enum_.as_ref().unwrap()[1].value(), &Scalar::Int(2));
+    assert_eq!(b["serial"].example, Some(serde_yaml::Value::String("1900013511_10000".into())));
+    has_line(&s, "v3/enums/comments.yaml:37:", "1900013511_10000");
+    assert_eq!(op.response.as_ref().unwrap().status, 204);
+    assert!(op.response.as_ref().unwrap().body.is_none());
+}
+
+#[test]
+fn bad_types_are_repaired() {
+    let (s, out) = run("types");
+    let op = read(&out, "v3/types/bad.yaml").post.unwrap();
+    let b = body(&op);
+    let t = |k: &str| (b[k].ty.clone().unwrap_or_default(), b[k].format.clone().unwrap_or_default());
+    assert_eq!(t("a"), ("string".into(), "".into()));
+    assert_eq!(t("b"), ("string".into(), "".into()));
+    assert_eq!(t("c"), ("integer".into(), "".into()));
+    assert_eq!(t("d"), ("integer".into(), "uint64".into()));
+    assert_eq!(t("e"), ("string".into(), "".into()));
+    assert_eq!(b["e"].example, Some(serde_yaml::Value::String("粤b888888".into())));
+    assert_eq!(t("f"), ("integer".into(), "".into()));
+    assert_eq!(t("g"), ("integer".into(), "uint64".into()));
+    assert_eq!(t("h"), ("integer".into(), "uint32".into()));
+    assert_eq!(t("i"), ("number".into(), "".into()), "a plain number stays a number");
+    assert_eq!(b["j"].items.as_ref().unwrap().ty.as_deref(), Some("string"));
+    assert_eq!(t("k"), ("json".into(), "".into()));
+    assert_eq!(t("l"), ("integer".into(), "".into()));
+    has_line(&s, "v3/types/bad.yaml:10:", "type 'stringde' read as 'string'");
+    has_line(&s, "v3/types/bad.yaml:13:", "type 'string ' read as 'string'");
+    has_line(&s, "v3/types/bad.yaml:15:", "type 'int' read as 'integer'");
+    has_line(&s, "v3/types/bad.yaml:17:", "with format 'uint64'");
+    has_line(&s, "v3/types/bad.yaml:19:", "is not a type but a value");
+    has_line(&s, "v3/types/bad.yaml:28:", "'unit32' read as 'uint32'");
+    has_line(&s, "v3/types/bad.yaml:32:", "array without items");
+    has_line(&s, "v3/types/bad.yaml:37:", "schema without type: read as integer");
+    // `schema: {}` on a 200: no described body.
+    assert!(op.response.is_none());
+}
+
+#[test]
+fn int_response_codes_and_statuses() {
+    let (_, out) = run("codes");
+    let f = read(&out, "v3/codes/{id}/int.yaml");
+    let get = f.get.unwrap();
+    assert_eq!(get.response.as_ref().unwrap().status, 200);
+    assert_eq!(resp(&get)["ok"].ty.as_deref(), Some("boolean"));
+    assert_eq!(get.path["id"].ty.as_deref(), Some("integer"));
+    assert!(!get.path["id"].required);
+    let post = f.post.unwrap();
+    assert_eq!(post.response.as_ref().unwrap().status, 202);
+    let del = f.delete.unwrap();
+    assert_eq!(del.response.as_ref().unwrap().status, 204);
+    assert!(del.response.as_ref().unwrap().body.is_none());
+}
+
+#[test]
+fn empty_file_name_is_kept() {
+    let (s, out) = run("empty");
+    let op = read(&out, "v3/applyment/{empty}.yaml").post.unwrap();
+    // `{empty}` is upstream's trailing slash, not a placeholder: no path entry.
+    assert!(op.path.is_empty());
+    assert_eq!(resp(&op)["applyment_id"].format.as_deref(), Some("int64"));
+    assert!(!s.repair_lines.iter().any(|l| l.contains("{empty}")));
+}
+
+#[test]
+fn sensitive_fields() {
+    let (s, out) = run("sensitive");
+    let f = read(&out, "v3/sensitive/x.yaml");
+    let post = f.post.unwrap();
+    let c = props(&body(&post)["contact_info"]);
+    assert!(c["contact_name"].sensitive && c["mobile_phone"].sensitive && !c["email"].sensitive);
+    assert_eq!(c["contact_name"].format.as_deref(), Some("base64"));
+    has_line(&s, "v3/sensitive/x.yaml:12:", "x-is-sensitive names 'nobody'");
+    let get = f.get.unwrap();
+    assert!(get.query["encrypted_phone_number"].sensitive, "operation-level x-is-sensitive");
+    assert!(props(&resp(&get)["encrypt_certificate"])["ciphertext"].sensitive);
+}
+
+#[test]
+fn inexpressible_operations_are_skipped_with_reasons() {
+    let (s, out) = run("skips");
+    let reasons: Vec<(String, String, String)> = s
+        .skipped_ops
+        .iter()
+        .map(|o| (o.file.to_string_lossy().into_owned(), o.method.clone(), o.reason.split(':').next().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("v3/skips/host.yaml".into(), "get".into(), "other host".into()),
+            ("v3/skips/upload.yaml".into(), "get".into(), "binary download".into()),
+            ("v3/skips/upload.yaml".into(), "post".into(), "multipart/form-data upload".into()),
+            ("v3/webhooks.yaml".into(), "post".into(), "inbound webhook notification".into()),
+        ]
+    );
+    assert!(s.skipped_ops[2].reason.contains("[file, meta]"));
+    assert!(s.skipped_ops[0].reason.contains("https://apihk.mch.weixin.qq.com/"));
+    let by = s.skipped_by_reason();
+    assert_eq!(by["multipart/form-data upload"], 1);
+    // A file whose operations are all skipped is not written; x-json stays a plain string.
+    assert!(!out.join("v3/skips/upload.yaml").exists() && !out.join("v3/webhooks.yaml").exists());
+    let post = read(&out, "v3/skips/host.yaml").post.unwrap();
+    assert_eq!(body(&post)["partner"].ty.as_deref(), Some("string"));
+    assert_eq!(body(&post)["partner"].format.as_deref(), Some("jsonObjectLike"));
+    has_line(&s, "v3/skips/host.yaml:22:", "x-json");
+    assert_eq!(s.dropped_keywords["x-json"], 1);
+}
+
+#[test]
+fn small_defects_are_repaired() {
+    let (s, out) = run("misc");
+    let op = read(&out, "v3/misc/{out_no}/terminate.yaml").post.unwrap();
+    assert!(op.deprecated, "depracted");
+    assert!(op.query["limit"].required, "require: true");
+    // `out_number` is not in the URL; `{out_no}` has no parameter: one renamed to the other.
+    assert_eq!(op.path.keys().collect::<Vec<_>>(), ["out_no"]);
+    let b = body(&op);
+    assert!(b["list"].required);
+    assert_eq!(b["list"].items.as_ref().unwrap().ty.as_deref(), Some("json"));
+    assert!(!props(&b["meta"])["x"].required);
+    // nullable/maxLength have no place: counted, not lost silently.
+    assert_eq!(s.dropped_keywords["nullable"], 1);
+    assert_eq!(s.dropped_keywords["maxLength"], 1);
+    has_line(&s, "v3/misc/{out_no}/terminate.yaml:3:", "'tag:' is a typo");
+    has_line(&s, "v3/misc/{out_no}/terminate.yaml:5:", "read 'depracted' as 'deprecated'");
+    has_line(&s, "v3/misc/{out_no}/terminate.yaml:13:", "read 'require: true' as 'required: true'");
+    has_line(&s, "v3/misc/{out_no}/terminate.yaml:19:", "required names 'ghost'");
+    has_line(&s, "v3/misc/{out_no}/terminate.yaml:27:", "'required:' without a value");
+    has_line(&s, "v3/misc/{out_no}/terminate.yaml:7:", "read as the placeholder '{out_no}'");
+    let get = read(&out, "v3/misc/{out_no}.yaml").get.unwrap();
+    assert_eq!(get.path["out_no"].ty.as_deref(), Some("string"));
+    has_line(&s, "v3/misc/{out_no}.yaml:1:", "placeholder '{out_no}' has no path parameter");
+}
+
+#[test]
+fn hand_edits_are_kept_unless_forced() {
+    let (first, out) = run("hand");
+    let f = out.join("hk/v3/refunds.yaml");
+    let edited = "post:\n  summary: edited by hand\n";
+    std::fs::write(&f, edited).unwrap();
+    let again = import(Path::new(FIXTURE), &out, &ImportOptions::default()).unwrap();
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), edited);
+    assert!(again
+        .skipped_files
+        .iter()
+        .any(|(p, r)| p == Path::new("hk/v3/refunds.yaml") && r.starts_with("hand-edited")));
+    assert_eq!(again.ops_written, first.ops_written - 1);
+    assert_eq!(again.ops_written + again.skipped_ops.len(), again.ops_read);
+    assert!(again.skipped_ops.iter().any(|o| o.reason.contains("hand-edited")));
+    let forced = import(Path::new(FIXTURE), &out, &ImportOptions { force: true }).unwrap();
+    assert_eq!(forced.ops_written, first.ops_written);
+    assert!(std::fs::read_to_string(&f).unwrap().starts_with(HEADER));
+}
+
+#[test]
+fn output_is_deterministic() {
+    let (a, out_a) = run("det-a");
+    let (b, out_b) = run("det-b");
+    assert_eq!(a.repair_lines, b.repair_lines);
+    let files_a = walk(&out_a);
+    assert_eq!(files_a.len(), walk(&out_b).len());
+    for f in files_a {
+        let rel = f.strip_prefix(&out_a).unwrap();
+        assert_eq!(std::fs::read(&f).unwrap(), std::fs::read(out_b.join(rel)).unwrap(), "{}", rel.display());
+    }
+}
+
+#[test]
+fn parse_errors_name_file_and_line() {
+    let src = temp("broken-src");
+    std::fs::create_dir_all(src.join("v3")).unwrap();
+    std::fs::write(src.join("v3/x.yaml"), "post:\n  summary: [unclosed\n  x: 1\n").unwrap();
+    let err = import(&src, &temp("broken-out"), &ImportOptions::default()).unwrap_err().to_string();
+    assert!(err.starts_with("v3/x.yaml:"), "{err}");
+    let line: usize = err.split(':').nth(1).unwrap().parse().expect(&err);
+    assert!((2..=4).contains(&line), "{err}");
+}
+
+#[test]
+fn whole_public_description() {
+    let src = Path::new(CORPUS);
+    if !src.is_dir() {
+        println!("skipped: ../shared not present");
+        return;
+    }
+    let out = temp("corpus");
+    let t = std::time::Instant::now();
+    let s = import(src, &out, &ImportOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let took = t.elapsed();
+    println!("{s}");
+    println!("time: {took:?}");
+    assert_eq!(s.ops_read, 1019, "JSON operations in v3+hk+global");
+    assert_eq!(s.ops_written + s.skipped_ops.len(), s.ops_read);
+    let v2 = s.skipped_files.iter().filter(|(p, r)| p.starts_with("v2") && r == "v2 XML out of scope").count();
+    assert_eq!(v2, 136);
+    // Every written file parses back into the spec model.
+    let files = walk(&out);
+    assert_eq!(files.len(), s.files_written);
+    let mut ops = 0;
+    for f in &files {
+        let rel = f.strip_prefix(&out).unwrap().to_string_lossy().replace('\\', "/");
+        ops += read(&out, &rel).operations().count();
+    }
+    assert_eq!(ops, s.ops_written);
+    // Skips are the constructs the format cannot express yet, nothing else.
+    let classes: Vec<String> = s.skipped_by_reason().into_keys().collect();
+    for c in &classes {
+        assert!(
+            ["binary download", "file download", "inbound webhook notification", "multipart/form-data upload", "other host"]
+                .contains(&c.as_str()),
+            "unexpected skip reason {c}"
+        );
+    }
+    // Facts survive: enum meanings from comments through a cross-file allOf with `#Name` refs.
+    let op = read(&out, "v3/pay/transactions/id/{transaction_id}.yaml").get.unwrap();
+    let state = &resp(&op)["trade_state"];
+    assert!(enum_pairs(state).contains(&("SUCCESS".into(), Some("支付成功".into()))), "{:?}", enum_pairs(state));
+    assert!(out.join("v3/applyment4sub/applyment/{empty}.yaml").is_file());
+    // Every repair line is `file:line: text`.
+    for l in &s.repair_lines {
+        let mut parts = l.splitn(3, ':');
+        let (file, line) = (parts.next().unwrap(), parts.next().unwrap());
+        assert!(src.join(file).is_file(), "{l}");
+        assert!(line.parse::<usize>().is_ok_and(|n| n > 0), "{l}");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
