@@ -251,6 +251,9 @@ impl Builder {
         }
         for f in &loaded.types {
             for (name, schema) in &f.types {
+                if self.shared_names.get(name) != Some(&f.file) {
+                    continue; // a duplicate, reported above
+                }
                 let loc = Loc {
                     file: &f.file,
                     text: &f.text,

@@ -119,6 +119,12 @@ pub fn parse<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<
         if let Some(i) = message.find(" at line ") {
             message.truncate(i);
         }
+        // It also starts with the path of the map that holds the problem, which `field` names.
+        if let Some((prefix, rest)) = message.split_once(": ") {
+            if field.starts_with(prefix) && !prefix.contains(' ') {
+                message = rest.to_string();
+            }
+        }
         SpecError {
             file: file.to_path_buf(),
             line,
@@ -181,7 +187,7 @@ mod tests {
         let text = "post:\n  summary: x\n  body:\n    properties:\n      a:\n        typ: string\n";
         let e = parse::<PathFile>(Path::new("spec/v3/x.yaml"), text).unwrap_err();
         assert_eq!(e.line, Some(6));
-        assert_eq!(e.field, "post.body.properties.a");
+        assert_eq!(e.field, "post.body.properties.a.typ");
         assert!(e.message.contains("unknown field `typ`"), "{}", e.message);
         assert_eq!(
             e.to_string().split(": ").next().unwrap(),

@@ -85,9 +85,10 @@ pub fn enum_variants(values: &[String]) -> Vec<String> {
             }
         }
     }
-    for i in 0..names.len() {
-        if names[..i].contains(&names[i]) || names[i + 1..].contains(&names[i]) {
-            names[i] = format!("{}{}", names[i], i + 1);
+    let snapshot = names.clone();
+    for (i, name) in names.iter_mut().enumerate() {
+        if snapshot.iter().filter(|n| *n == name).count() > 1 {
+            *name = format!("{name}{}", i + 1);
         }
     }
     names

@@ -1,0 +1,173 @@
+//! Bad specs get clear errors naming file, line and field, and nothing is written.
+
+use std::path::Path;
+
+use wechatpay_codegen::{generate, output, Error, Options};
+
+/// Writes `files` (relative path → text) into a fresh spec folder.
+fn spec(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+/// The error lines, with the temp folder stripped: `v3/x.yaml:3: post.body: message`.
+fn errors(files: &[(&str, &str)]) -> Vec<String> {
+    let dir = spec(files);
+    match generate(dir.path(), &Options::default()) {
+        Ok(_) => panic!("the spec must be rejected"),
+        Err(Error::Spec(errors)) => errors
+            .iter()
+            .map(|e| {
+                e.to_string()
+                    .replace(&format!("{}/", dir.path().display()), "")
+            })
+            .collect(),
+        Err(other) => panic!("expected spec errors, got {other}"),
+    }
+}
+
+const OK_OP: &str = "post:\n  summary: s\n  response:\n    status: 204\n";
+
+#[test]
+fn unknown_type_names_file_line_and_field() {
+    let e = errors(&[(
+        "v3/a/b.yaml",
+        "post:\n  summary: s\n  body:\n    properties:\n      amount:\n        type: int\n",
+    )]);
+    assert_eq!(
+        e,
+        ["v3/a/b.yaml:6: post.body.properties.amount.type: unknown type `int` (string, integer, number, boolean, object, array, json)"]
+    );
+}
+
+#[test]
+fn a_typo_in_a_key_is_an_error_not_ignored() {
+    let e = errors(&[(
+        "v3/a.yaml",
+        "post:\n  summary: s\n  body:\n    properties:\n      x:\n        type: string\n        requird: true\n",
+    )]);
+    assert_eq!(e.len(), 1);
+    assert!(e[0].starts_with("v3/a.yaml:7: post.body.properties.x.requird: unknown field `requird`, expected one of `type`"), "{}", e[0]);
+}
+
+#[test]
+fn invalid_yaml_names_the_line() {
+    let e = errors(&[("v3/a.yaml", "post:\n  summary: [unclosed\n")]);
+    assert_eq!(e.len(), 1);
+    assert!(e[0].starts_with("v3/a.yaml:"), "{}", e[0]);
+}
+
+#[test]
+fn placeholders_and_path_parameters_must_match() {
+    let e = errors(&[(
+        "v3/a/{id}.yaml",
+        "get:\n  summary: s\n  path:\n    other: {type: string}\n",
+    )]);
+    assert!(e.iter().any(|l| l.starts_with("v3/a/{id}.yaml:3: get.path: the URL has the placeholder {id}")), "{e:?}");
+    assert!(e.iter().any(|l| l.starts_with("v3/a/{id}.yaml:4: get.path.other: `other` is not a placeholder")), "{e:?}");
+}
+
+#[test]
+fn a_ref_to_a_missing_shared_type() {
+    let e = errors(&[(
+        "v3/a.yaml",
+        "post:\n  summary: s\n  body:\n    properties:\n      amount: {ref: Amount}\n",
+    )]);
+    assert_eq!(e, ["v3/a.yaml:5: post.body.properties.amount.ref: no shared type `Amount` in spec/types/"]);
+}
+
+#[test]
+fn no_content_with_a_body() {
+    let e = errors(&[(
+        "v3/a.yaml",
+        "post:\n  summary: s\n  response:\n    status: 204\n    body:\n      properties:\n        x: {type: string}\n",
+    )]);
+    assert_eq!(e, ["v3/a.yaml:5: post.response.body: a 204 response has no body"]);
+}
+
+#[test]
+fn duplicate_shared_types_name_both_files() {
+    let t = "Amount:\n  properties:\n    total: {type: integer}\n";
+    let e = errors(&[("types/a.yaml", t), ("types/b.yaml", t), ("v3/x.yaml", OK_OP)]);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("types/b.yaml:1: Amount: shared type `Amount` is already defined in "), "{}", e[0]);
+    assert!(e[0].ends_with("types/a.yaml"), "{}", e[0]);
+}
+
+#[test]
+fn properties_that_give_the_same_field() {
+    let e = errors(&[(
+        "v3/a.yaml",
+        "post:\n  summary: s\n  body:\n    properties:\n      payAuthNo: {type: string}\n      pay_auth_no: {type: string}\n",
+    )]);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].contains("the properties `payAuthNo` and `pay_auth_no` both become the field `pay_auth_no`"), "{}", e[0]);
+}
+
+#[test]
+fn query_parameters_are_scalars() {
+    let e = errors(&[(
+        "v3/a.yaml",
+        "get:\n  summary: s\n  query:\n    ids: {type: array, items: {type: string}}\n",
+    )]);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("v3/a.yaml:4: get.query.ids: a query parameter or header is a scalar"), "{}", e[0]);
+}
+
+#[test]
+fn all_parse_errors_are_reported_at_once() {
+    let e = errors(&[
+        ("v3/a.yaml", "get:\n  summary: s\n  query: [1]\n"),
+        ("v3/b.yaml", "get:\n  sumary: s\n"),
+        ("v3/c.yaml", ""),
+    ]);
+    assert_eq!(e.len(), 3, "{e:?}");
+    assert!(e[0].starts_with("v3/a.yaml:3: get.query: invalid type: sequence, expected a map"), "{e:?}");
+    assert!(e[1].starts_with("v3/b.yaml:2: get.sumary: unknown field `sumary`"), "{e:?}");
+    assert!(e[2].starts_with("v3/c.yaml: the file is empty"), "{e:?}");
+}
+
+#[test]
+fn a_bad_spec_leaves_the_output_untouched() {
+    let good = spec(&[("v3/a.yaml", OK_OP)]);
+    let out = tempfile::tempdir().unwrap();
+    let files = generate(good.path(), &Options::default()).unwrap();
+    output::write(out.path(), &files).unwrap();
+    let before = std::fs::read_to_string(out.path().join("v3/a.rs")).unwrap();
+
+    // A broken spec fails in generate(): write() is never reached, so nothing changes.
+    let bad = spec(&[("v3/a.yaml", "post:\n  summary: s\n  body: {type: nope}\n")]);
+    assert!(generate(bad.path(), &Options::default()).is_err());
+    assert_eq!(std::fs::read_to_string(out.path().join("v3/a.rs")).unwrap(), before);
+}
+
+#[test]
+fn check_lists_changed_and_leftover_files() {
+    let dir = spec(&[("v3/a.yaml", OK_OP), ("v3/b.yaml", OK_OP)]);
+    let out = tempfile::tempdir().unwrap();
+    let files = generate(dir.path(), &Options::default()).unwrap();
+    assert_eq!(output::write(out.path(), &files).unwrap().changed.len(), files.len());
+    // Writing again changes nothing.
+    assert!(output::write(out.path(), &files).unwrap().is_empty());
+    assert!(output::diff(out.path(), &files).unwrap().is_empty());
+
+    // A hand edit is stale; a file the spec no longer produces is reported, then removed.
+    std::fs::write(out.path().join("v3/a.rs"), "// edited\n").unwrap();
+    std::fs::remove_file(dir.path().join("v3/b.yaml")).unwrap();
+    let files = generate(dir.path(), &Options::default()).unwrap();
+    let stale = output::diff(out.path(), &files).unwrap();
+    assert_eq!(stale.changed, [out.path().join("v3/a.rs"), out.path().join("v3/mod.rs")]);
+    assert_eq!(stale.removed, [out.path().join("v3/b.rs")]);
+    output::write(out.path(), &files).unwrap();
+    assert!(!out.path().join("v3/b.rs").exists());
+    assert!(output::diff(out.path(), &files).unwrap().is_empty());
+    // A file without the generated header is never removed.
+    std::fs::write(out.path().join("v3/notes.rs"), "// mine\n").unwrap();
+    assert!(output::diff(out.path(), &files).unwrap().is_empty());
+    assert!(Path::new(&out.path().join("v3/notes.rs")).exists());
+}
