@@ -51,6 +51,6 @@ mod api;
 
 pub use api::*;
 pub use runtime::{
-    Call, Client, ClientBuilder, Error, Method, Request, Route, RsaSigner, Signer, UnknownValue,
-    VerificationError,
+    ApiV3Key, Call, Client, ClientBuilder, EncryptedResource, Error, Method, Notification, Request,
+    Route, RsaSigner, Signer, UnknownValue, VerificationError,
 };

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::crypto::{self, Signer, Verifier};
 use super::error::{Error, VerificationError};
+use super::notify::{ApiV3Key, EncryptedResource, Notification};
 use super::request::Route;
 
 /// The production API host.
@@ -42,6 +43,7 @@ pub(crate) struct Inner {
     pub(crate) base_url: String,
     pub(crate) signer: Arc<dyn Signer>,
     pub(crate) verifier: Verifier,
+    apiv3_key: Option<ApiV3Key>,
     pub(crate) http: reqwest::Client,
     http_config: HttpConfig,
     blocking: OnceLock<BlockingRuntime>,
@@ -247,6 +249,34 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Verifies a notification (see [`Client::verify_notification`]) and parses its body.
+    /// A body that is not notification JSON is an [`Error::Decode`] with status 0.
+    pub fn parse_notification(
+        &self,
+        headers: &reqwest::header::HeaderMap,
+        body: &[u8],
+    ) -> Result<Notification, Error> {
+        self.verify_notification(headers, body)?;
+        serde_json::from_slice(body).map_err(|source| Error::Decode {
+            source,
+            status: 0,
+            body: String::from_utf8_lossy(body).into_owned(),
+        })
+    }
+
+    /// Decrypts a notification resource (AES-256-GCM with the APIv3 key); the plaintext is
+    /// JSON (a transaction, a refund, …). Needs [`ClientBuilder::apiv3_key`].
+    pub fn decrypt_resource(&self, resource: &EncryptedResource) -> Result<Vec<u8>, Error> {
+        let key = self
+            .inner
+            .apiv3_key
+            .as_ref()
+            .ok_or_else(|| Error::Config("no APIv3 key: call ClientBuilder::apiv3_key".into()))?;
+        resource.decrypt(key)
+    }
+}
+
 impl AsRef<Client> for Client {
     fn as_ref(&self) -> &Client {
         self
@@ -261,6 +291,7 @@ impl fmt::Debug for Client {
             .field("merchant_serial", &inner.merchant_serial)
             .field("base_url", &inner.base_url)
             .field("verification_keys", &inner.verifier)
+            .field("apiv3_key", &inner.apiv3_key.as_ref().map(|_| "<configured>"))
             .field("user_agent", &inner.http_config.user_agent)
             .finish_non_exhaustive()
     }
@@ -273,6 +304,7 @@ pub struct ClientBuilder {
     merchant_serial: Option<String>,
     signer: Option<Arc<dyn Signer>>,
     verifier: Verifier,
+    apiv3_key: Option<ApiV3Key>,
     base_url: String,
     user_agent: Option<String>,
     connect_timeout: Duration,
@@ -287,6 +319,7 @@ impl Default for ClientBuilder {
             merchant_serial: None,
             signer: None,
             verifier: Verifier::default(),
+            apiv3_key: None,
             base_url: DEFAULT_BASE_URL.to_owned(),
             user_agent: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -303,6 +336,7 @@ impl fmt::Debug for ClientBuilder {
             .field("merchant_serial", &self.merchant_serial)
             .field("signer", &self.signer.as_ref().map(|_| "<configured>"))
             .field("verification_keys", &self.verifier)
+            .field("apiv3_key", &self.apiv3_key.as_ref().map(|_| "<configured>"))
             .field("base_url", &self.base_url)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
@@ -415,6 +449,18 @@ impl ClientBuilder {
         }
     }
 
+    /// The APIv3 key (32 characters), needed only to decrypt notification resources
+    /// ([`Client::decrypt_resource`]).
+    pub fn apiv3_key(mut self, key: &str) -> Self {
+        match ApiV3Key::new(key) {
+            Ok(key) => {
+                self.apiv3_key = Some(key);
+                self
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
     /// The base URL, default `https://api.mch.weixin.qq.com` (e.g. `http://127.0.0.1:8080`
     /// for a mock server). A path prefix is kept; a trailing slash is ignored.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
@@ -501,6 +547,7 @@ impl ClientBuilder {
                 base_url,
                 signer,
                 verifier: self.verifier,
+                apiv3_key: self.apiv3_key,
                 http,
                 http_config,
                 blocking: OnceLock::new(),

@@ -43,7 +43,8 @@ pub enum Error {
     #[error("response verification failed: {0}")]
     Verification(#[from] VerificationError),
 
-    /// A verified 2xx response body is not the JSON the operation describes.
+    /// A verified 2xx response body (or notification body, with `status` 0) is not the JSON
+    /// expected.
     #[error("cannot decode the response body (HTTP {status}): {source}")]
     Decode {
         /// The JSON error.
@@ -72,6 +73,10 @@ pub enum Error {
     /// The [`Signer`](crate::runtime::Signer) failed to sign the request.
     #[error("signing failed: {0}")]
     Sign(String),
+
+    /// An encrypted resource (notification, certificate) could not be decrypted.
+    #[error("decryption failed: {0}")]
+    Decrypt(String),
 
     /// [`Call::blocking`](crate::runtime::Call::blocking) was called from inside an async
     /// (tokio) runtime, where blocking would stall or deadlock the executor. Use `.await`.

@@ -22,6 +22,7 @@
 mod client;
 mod crypto;
 mod error;
+mod notify;
 mod request;
 
 #[cfg(test)]
@@ -34,6 +35,7 @@ pub use reqwest::Method;
 pub use client::{default_user_agent, Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use crypto::{nonce, RsaSigner, Signer, MAX_CLOCK_SKEW_SECS};
 pub use error::{Error, VerificationError};
+pub use notify::{ApiV3Key, EncryptedResource, Notification};
 pub use request::{encode_component, Call, CallFuture, Request, Route};
 
 /// An enum value the API description does not list (kept, never a decode error).
