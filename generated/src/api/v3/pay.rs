@@ -789,7 +789,8 @@ pub mod transactions {
                 /// 商品描述
                 ///
                 /// Example: `Image形象店-深圳腾大-QQ公仔`
-                pub description: ::std::string::String,
+                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+                pub description: ::std::option::Option<::std::string::String>,
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
@@ -809,7 +810,8 @@ pub mod transactions {
                 /// 通知地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-                pub notify_url: ::std::string::String,
+                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+                pub notify_url: ::std::option::Option<::std::string::String>,
                 /// 订单优惠标记
                 ///
                 /// Example: `WXG`
@@ -1527,7 +1529,8 @@ pub mod transactions {
                 /// 商品描述
                 ///
                 /// Example: `Image形象店-深圳腾大-QQ公仔`
-                pub description: ::std::string::String,
+                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+                pub description: ::std::option::Option<::std::string::String>,
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
@@ -1547,7 +1550,8 @@ pub mod transactions {
                 /// 通知地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-                pub notify_url: ::std::string::String,
+                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+                pub notify_url: ::std::option::Option<::std::string::String>,
                 /// 订单优惠标记
                 ///
                 /// Example: `WXG`
@@ -1598,7 +1602,8 @@ pub mod transactions {
                 /// 用户支付金额
                 ///
                 /// Example: `100`
-                pub payer_total: i64,
+                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+                pub payer_total: ::std::option::Option<i64>,
                 /// 用户支付币种
                 ///
                 /// Example: `CNY`
