@@ -42,9 +42,10 @@
 //! `WECHATPAY_PUBLIC_KEY`, `WECHATPAY_PUBLIC_KEY_ID`, optional `WECHATPAY_BASE_URL`):
 //! [`Client::from_env`].
 
+#![warn(missing_docs)]
+
 extern crate self as wechatpay;
 
-#[warn(missing_docs)]
 pub mod runtime;
 
 mod api;
