@@ -20,7 +20,10 @@ use wechatpay_tests::mock::{
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 fn nonce() -> String {
@@ -212,7 +215,8 @@ fn platform_cert_pubkey(dir: &Path) -> std::path::PathBuf {
 fn response_message(resp: &RawResponse) -> Vec<u8> {
     let mut m = format!(
         "{}\n{}\n",
-        resp.header("Wechatpay-Timestamp").expect("Wechatpay-Timestamp"),
+        resp.header("Wechatpay-Timestamp")
+            .expect("Wechatpay-Timestamp"),
         resp.header("Wechatpay-Nonce").expect("Wechatpay-Nonce")
     )
     .into_bytes();
@@ -225,7 +229,8 @@ fn response_verifies_with(resp: &RawResponse, public_key_pem: &Path) -> bool {
     openssl_verify(
         public_key_pem,
         &response_message(resp),
-        resp.header("Wechatpay-Signature").expect("Wechatpay-Signature"),
+        resp.header("Wechatpay-Signature")
+            .expect("Wechatpay-Signature"),
     )
 }
 
@@ -246,7 +251,12 @@ async fn authinfo_server() -> MockServer {
 }
 
 fn assert_sign_error(resp: &RawResponse, reason_part: &str) {
-    assert_eq!(resp.status, 401, "{:?}", String::from_utf8_lossy(&resp.body));
+    assert_eq!(
+        resp.status,
+        401,
+        "{:?}",
+        String::from_utf8_lossy(&resp.body)
+    );
     let body = resp.json();
     assert_eq!(body["code"], "SIGN_ERROR");
     let message = body["message"].as_str().unwrap();
@@ -263,7 +273,12 @@ async fn good_request_gets_the_route_answer_signed_by_the_platform_key() {
     let headers = good_headers("POST", AUTHINFO, &body);
     let resp = send_raw(&server, "POST", AUTHINFO, &headers, &body).await;
 
-    assert_eq!(resp.status, 200, "{:?}", String::from_utf8_lossy(&resp.body));
+    assert_eq!(
+        resp.status,
+        200,
+        "{:?}",
+        String::from_utf8_lossy(&resp.body)
+    );
     assert_eq!(resp.body, br#"{"authinfo":"AUTH-INFO-123"}"#);
     assert_eq!(resp.header("Content-Type"), Some("application/json"));
     assert_eq!(
@@ -324,7 +339,12 @@ async fn request_signed_by_the_openssl_cli_is_accepted() {
             &authorization(keys::MCHID, keys::MERCHANT_SERIAL, ts, &n, &sig),
         );
         let resp = send_raw(&server, "POST", AUTHINFO, &headers, &body).await;
-        assert_eq!(resp.status, 200, "{:?}", String::from_utf8_lossy(&resp.body));
+        assert_eq!(
+            resp.status,
+            200,
+            "{:?}",
+            String::from_utf8_lossy(&resp.body)
+        );
     }
     // The hand signer (aws-lc-rs) and openssl agree: PKCS#1 v1.5 is deterministic.
     assert_eq!(
@@ -337,19 +357,46 @@ async fn request_signed_by_the_openssl_cli_is_accepted() {
 async fn get_with_encoded_path_and_query_is_verified_over_the_wire_target() {
     let server = MockServer::start(MockConfig::default()).await;
     let path = "/v3/pay/transactions/out-trade-no/a%20b%2Fc";
-    server.on("GET", path, Reply::json(200, json!({"trade_state": "SUCCESS"})));
+    server.on(
+        "GET",
+        path,
+        Reply::json(200, json!({"trade_state": "SUCCESS"})),
+    );
     server.on(
         "GET",
         &format!("{path}?mchid=1230000109"),
         Reply::json(200, json!({"trade_state": "EXACT"})),
     );
     let target = format!("{path}?mchid=1230000109");
-    let resp = send_raw(&server, "GET", &target, &good_headers("GET", &target, b""), b"").await;
-    assert_eq!(resp.status, 200, "{:?}", String::from_utf8_lossy(&resp.body));
+    let resp = send_raw(
+        &server,
+        "GET",
+        &target,
+        &good_headers("GET", &target, b""),
+        b"",
+    )
+    .await;
+    assert_eq!(
+        resp.status,
+        200,
+        "{:?}",
+        String::from_utf8_lossy(&resp.body)
+    );
     assert_eq!(resp.json()["trade_state"], "EXACT", "exact target wins");
     let other = format!("{path}?mchid=1");
-    let resp = send_raw(&server, "GET", &other, &good_headers("GET", &other, b""), b"").await;
-    assert_eq!(resp.json()["trade_state"], "SUCCESS", "bare path matches any query");
+    let resp = send_raw(
+        &server,
+        "GET",
+        &other,
+        &good_headers("GET", &other, b""),
+        b"",
+    )
+    .await;
+    assert_eq!(
+        resp.json()["trade_state"],
+        "SUCCESS",
+        "bare path matches any query"
+    );
 
     let rec = server.requests();
     assert_eq!(rec[0].target, target);
@@ -358,7 +405,14 @@ async fn get_with_encoded_path_and_query_is_verified_over_the_wire_target() {
 
     // Signing the decoded path instead of the wire target fails.
     let decoded = "/v3/pay/transactions/out-trade-no/a b/c?mchid=1230000109";
-    let resp = send_raw(&server, "GET", &target, &good_headers("GET", decoded, b""), b"").await;
+    let resp = send_raw(
+        &server,
+        "GET",
+        &target,
+        &good_headers("GET", decoded, b""),
+        b"",
+    )
+    .await;
     assert_sign_error(&resp, "does not verify");
 }
 
@@ -410,7 +464,11 @@ async fn bad_signatures_get_401_sign_error() {
         &send_raw(&server, "POST", AUTHINFO, &headers, &body).await,
         "base64",
     );
-    assert_eq!(server.hits("POST", AUTHINFO), 0, "no bad request reached the route");
+    assert_eq!(
+        server.hits("POST", AUTHINFO),
+        0,
+        "no bad request reached the route"
+    );
     assert_eq!(server.requests().len(), 4);
     assert!(server.requests().iter().all(|r| r.auth.is_err()));
 }
@@ -419,7 +477,13 @@ async fn bad_signatures_get_401_sign_error() {
 async fn timestamp_window_is_300_seconds() {
     let server = authinfo_server().await;
     let body = authinfo_body();
-    for (offset, ok) in [(-301, false), (301, false), (-400, false), (-290, true), (290, true)] {
+    for (offset, ok) in [
+        (-301, false),
+        (301, false),
+        (-400, false),
+        (-290, true),
+        (290, true),
+    ] {
         let ts = now() + offset;
         let n = nonce();
         let sig = sign_by_hand("POST", AUTHINFO, ts, &n, &body);
@@ -444,7 +508,11 @@ async fn wrong_mchid_or_serial_gets_401() {
     let body = authinfo_body();
     for (mchid, serial, reason) in [
         ("1900000002", keys::MERCHANT_SERIAL, "mchid"),
-        (keys::MCHID, "5157F09EFDC096DE15EBE81A47057A7232F1B8E2", "serial_no"),
+        (
+            keys::MCHID,
+            "5157F09EFDC096DE15EBE81A47057A7232F1B8E2",
+            "serial_no",
+        ),
         (
             keys::MCHID,
             &keys::MERCHANT_SERIAL.to_ascii_lowercase(),
@@ -494,7 +562,9 @@ async fn missing_headers_get_401() {
     let mut headers = good_headers("POST", AUTHINFO, &body);
     set_header(&mut headers, "Accept", "text/html, application/json;q=0.9");
     assert_eq!(
-        send_raw(&server, "POST", AUTHINFO, &headers, &body).await.status,
+        send_raw(&server, "POST", AUTHINFO, &headers, &body)
+            .await
+            .status,
         200
     );
 }
@@ -565,7 +635,9 @@ async fn malformed_authorization_headers_get_401() {
         &format!("WECHATPAY2-SHA256-RSA2048 signature=\"{sig}\",nonce_str=\"{good_nonce}\",timestamp=\"{ts}\",serial_no=\"{s}\",mchid=\"{m}\""),
     );
     assert_eq!(
-        send_raw(&server, "POST", AUTHINFO, &headers, &body).await.status,
+        send_raw(&server, "POST", AUTHINFO, &headers, &body)
+            .await
+            .status,
         200
     );
 }
@@ -575,7 +647,12 @@ async fn reused_nonce_gets_401() {
     let server = authinfo_server().await;
     let body = authinfo_body();
     let headers = good_headers("POST", AUTHINFO, &body);
-    assert_eq!(send_raw(&server, "POST", AUTHINFO, &headers, &body).await.status, 200);
+    assert_eq!(
+        send_raw(&server, "POST", AUTHINFO, &headers, &body)
+            .await
+            .status,
+        200
+    );
     assert_sign_error(
         &send_raw(&server, "POST", AUTHINFO, &headers, &body).await,
         "already used",
@@ -586,12 +663,26 @@ async fn reused_nonce_gets_401() {
 async fn unregistered_route_is_404_resource_not_exists() {
     let server = authinfo_server().await;
     let target = "/v3/nothing/here";
-    let resp = send_raw(&server, "GET", target, &good_headers("GET", target, b""), b"").await;
+    let resp = send_raw(
+        &server,
+        "GET",
+        target,
+        &good_headers("GET", target, b""),
+        b"",
+    )
+    .await;
     assert_eq!(resp.status, 404);
     assert_eq!(resp.json()["code"], "RESOURCE_NOT_EXISTS");
     assert!(response_verifies_with(&resp, &keys::wechatpay_pub_path()));
     // Same path, other method.
-    let resp = send_raw(&server, "GET", AUTHINFO, &good_headers("GET", AUTHINFO, b""), b"").await;
+    let resp = send_raw(
+        &server,
+        "GET",
+        AUTHINFO,
+        &good_headers("GET", AUTHINFO, b""),
+        b"",
+    )
+    .await;
     assert_eq!(resp.status, 404);
 }
 
@@ -601,7 +692,14 @@ async fn no_content_is_signed_over_the_empty_body() {
     let target = "/v3/pay/transactions/out-trade-no/X/close";
     server.on("POST", target, Reply::no_content());
     let body = br#"{"mchid":"1230000109"}"#;
-    let resp = send_raw(&server, "POST", target, &good_headers("POST", target, body), body).await;
+    let resp = send_raw(
+        &server,
+        "POST",
+        target,
+        &good_headers("POST", target, body),
+        body,
+    )
+    .await;
     assert_eq!(resp.status, 204);
     assert!(resp.body.is_empty());
     assert!(response_verifies_with(&resp, &keys::wechatpay_pub_path()));
@@ -621,13 +719,23 @@ async fn error_reply_keeps_code_message_and_request_id() {
         .header("Request-ID", "08F1C4A2B3D4E5F6-TEST"),
     );
     let body = br#"{"amount":{"total":0}}"#;
-    let resp = send_raw(&server, "POST", target, &good_headers("POST", target, body), body).await;
+    let resp = send_raw(
+        &server,
+        "POST",
+        target,
+        &good_headers("POST", target, body),
+        body,
+    )
+    .await;
     assert_eq!(resp.status, 400);
     assert_eq!(resp.json()["code"], "PARAM_ERROR");
     assert_eq!(resp.json()["message"], "参数错误");
     assert_eq!(resp.header("Request-ID"), Some("08F1C4A2B3D4E5F6-TEST"));
     assert_eq!(
-        resp.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case("request-id")).count(),
+        resp.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("request-id"))
+            .count(),
         1
     );
     assert!(response_verifies_with(&resp, &keys::wechatpay_pub_path()));
@@ -638,14 +746,29 @@ async fn tampering_knobs_break_exactly_what_they_say() {
     let server = MockServer::start(MockConfig::default()).await;
     let ok = || Reply::json(200, json!({"authinfo": "x"}));
     let cases: Vec<(&str, Reply)> = vec![
-        ("/t/body", ok().tamper(Tamper::BodyAfterSigning(br#"{"authinfo":"y"}"#.to_vec()))),
+        (
+            "/t/body",
+            ok().tamper(Tamper::BodyAfterSigning(br#"{"authinfo":"y"}"#.to_vec())),
+        ),
         ("/t/past", ok().tamper(Tamper::stale_past())),
         ("/t/future", ok().tamper(Tamper::stale_future())),
         ("/t/serial", ok().tamper(Tamper::UnknownSerial)),
-        ("/t/omit-sig", ok().tamper(Tamper::omit("Wechatpay-Signature"))),
-        ("/t/omit-ts", ok().tamper(Tamper::omit("Wechatpay-Timestamp"))),
-        ("/t/omit-nonce", ok().tamper(Tamper::omit("Wechatpay-Nonce"))),
-        ("/t/omit-serial", ok().tamper(Tamper::omit("Wechatpay-Serial"))),
+        (
+            "/t/omit-sig",
+            ok().tamper(Tamper::omit("Wechatpay-Signature")),
+        ),
+        (
+            "/t/omit-ts",
+            ok().tamper(Tamper::omit("Wechatpay-Timestamp")),
+        ),
+        (
+            "/t/omit-nonce",
+            ok().tamper(Tamper::omit("Wechatpay-Nonce")),
+        ),
+        (
+            "/t/omit-serial",
+            ok().tamper(Tamper::omit("Wechatpay-Serial")),
+        ),
         ("/t/omit-rid", ok().tamper(Tamper::omit("Request-ID"))),
         ("/t/unsigned", ok().tamper(Tamper::Unsigned)),
         ("/t/wrong-key", ok().tamper(Tamper::WrongKey)),
@@ -668,7 +791,11 @@ async fn tampering_knobs_break_exactly_what_they_say() {
     let mut original = response_message(&body);
     let n = original.len();
     original[n - 4] = b'x';
-    assert!(openssl_verify(&pubkey, &original, body.header("Wechatpay-Signature").unwrap()));
+    assert!(openssl_verify(
+        &pubkey,
+        &original,
+        body.header("Wechatpay-Signature").unwrap()
+    ));
 
     for (resp, offset) in [(&past, -301), (&future, 400)] {
         let ts: i64 = resp.header("Wechatpay-Timestamp").unwrap().parse().unwrap();
@@ -686,7 +813,10 @@ async fn tampering_knobs_break_exactly_what_they_say() {
         (&omit_serial, "Wechatpay-Serial"),
         (&omit_rid, "Request-ID"),
     ] {
-        assert!(resp.header(missing).is_none(), "{missing} should be missing");
+        assert!(
+            resp.header(missing).is_none(),
+            "{missing} should be missing"
+        );
         for other in [
             "Wechatpay-Signature",
             "Wechatpay-Timestamp",
@@ -699,15 +829,25 @@ async fn tampering_knobs_break_exactly_what_they_say() {
             }
         }
     }
-    for h in ["Wechatpay-Signature", "Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Serial"] {
+    for h in [
+        "Wechatpay-Signature",
+        "Wechatpay-Timestamp",
+        "Wechatpay-Nonce",
+        "Wechatpay-Serial",
+    ] {
         assert!(unsigned.header(h).is_none());
     }
     assert!(unsigned.header("Request-ID").is_some());
     assert_eq!(unsigned.status, 200);
 
     assert!(!response_verifies_with(&wrong_key, &pubkey));
-    assert!(response_verifies_with(&wrong_key, &keys::merchant_pub_path()));
-    assert!(B64.decode(garbage.header("Wechatpay-Signature").unwrap()).is_err());
+    assert!(response_verifies_with(
+        &wrong_key,
+        &keys::merchant_pub_path()
+    ));
+    assert!(B64
+        .decode(garbage.header("Wechatpay-Signature").unwrap())
+        .is_err());
 }
 
 #[tokio::test]
@@ -722,15 +862,35 @@ async fn certificate_mode_signs_with_the_platform_certificate_key() {
     let dir = tempfile::tempdir().unwrap();
     let cert_pub = platform_cert_pubkey(dir.path());
 
-    let resp = send_raw(&server, "GET", "/v3/x", &good_headers("GET", "/v3/x", b""), b"").await;
+    let resp = send_raw(
+        &server,
+        "GET",
+        "/v3/x",
+        &good_headers("GET", "/v3/x", b""),
+        b"",
+    )
+    .await;
     assert_eq!(resp.status, 200);
-    assert_eq!(resp.header("Wechatpay-Serial"), Some(keys::PLATFORM_CERT_SERIAL));
+    assert_eq!(
+        resp.header("Wechatpay-Serial"),
+        Some(keys::PLATFORM_CERT_SERIAL)
+    );
     assert!(response_verifies_with(&resp, &cert_pub));
     assert!(!response_verifies_with(&resp, &keys::wechatpay_pub_path()));
 
     // A route can be signed by the other key (a merchant migrating between the two).
-    let resp = send_raw(&server, "GET", "/v3/y", &good_headers("GET", "/v3/y", b""), b"").await;
-    assert_eq!(resp.header("Wechatpay-Serial"), Some(keys::WECHATPAY_PUBLIC_KEY_ID));
+    let resp = send_raw(
+        &server,
+        "GET",
+        "/v3/y",
+        &good_headers("GET", "/v3/y", b""),
+        b"",
+    )
+    .await;
+    assert_eq!(
+        resp.header("Wechatpay-Serial"),
+        Some(keys::WECHATPAY_PUBLIC_KEY_ID)
+    );
     assert!(response_verifies_with(&resp, &keys::wechatpay_pub_path()));
 
     // The certificate's serial is the one in keys.rs.
@@ -758,7 +918,17 @@ async fn sequence_routes_and_sign_over_override() {
     );
     let mut statuses = Vec::new();
     for _ in 0..3 {
-        statuses.push(send_raw(&server, "GET", "/v3/seq", &good_headers("GET", "/v3/seq", b""), b"").await.status);
+        statuses.push(
+            send_raw(
+                &server,
+                "GET",
+                "/v3/seq",
+                &good_headers("GET", "/v3/seq", b""),
+                b"",
+            )
+            .await
+            .status,
+        );
     }
     assert_eq!(statuses, [500, 200, 200]);
     assert_eq!(server.hits("GET", "/v3/seq"), 3);
@@ -770,7 +940,14 @@ async fn sequence_routes_and_sign_over_override() {
         "/v3/statements",
         Reply::raw(200, "application/octet-stream", b"FILE".to_vec()).sign_over(signed),
     );
-    let resp = send_raw(&server, "GET", "/v3/statements", &good_headers("GET", "/v3/statements", b""), b"").await;
+    let resp = send_raw(
+        &server,
+        "GET",
+        "/v3/statements",
+        &good_headers("GET", "/v3/statements", b""),
+        b"",
+    )
+    .await;
     assert_eq!(resp.body, b"FILE");
     let msg = format!(
         "{}\n{}\n{}\n",
@@ -803,12 +980,20 @@ async fn multipart_upload_is_verified_over_the_meta_part() {
     let mut headers = good_headers("POST", target, meta);
     set_header(&mut headers, "Content-Type", &ct);
     let resp = send_raw(&server, "POST", target, &headers, &body).await;
-    assert_eq!(resp.status, 200, "{:?}", String::from_utf8_lossy(&resp.body));
+    assert_eq!(
+        resp.status,
+        200,
+        "{:?}",
+        String::from_utf8_lossy(&resp.body)
+    );
 
     // Signing the whole multipart body is wrong.
     let mut headers = good_headers("POST", target, &body);
     set_header(&mut headers, "Content-Type", &ct);
-    assert_sign_error(&send_raw(&server, "POST", target, &headers, &body).await, "does not verify");
+    assert_sign_error(
+        &send_raw(&server, "POST", target, &headers, &body).await,
+        "does not verify",
+    );
 }
 
 #[tokio::test]
@@ -836,7 +1021,13 @@ fn blocking_server_runs_on_its_own_runtime() {
         .enable_all()
         .build()
         .unwrap();
-    let resp = rt.block_on(send_raw(&server, "GET", "/v3/ping", &good_headers("GET", "/v3/ping", b""), b""));
+    let resp = rt.block_on(send_raw(
+        &server,
+        "GET",
+        "/v3/ping",
+        &good_headers("GET", "/v3/ping", b""),
+        b"",
+    ));
     assert_eq!(resp.status, 200);
     assert!(response_verifies_with(&resp, &keys::wechatpay_pub_path()));
     drop(server);

@@ -225,7 +225,9 @@ pub fn multipart_meta(content_type: &str, body: &[u8]) -> Option<Vec<u8>> {
         let content = content.strip_suffix(b"\r\n").unwrap_or(content);
         let is_meta = head.lines().any(|l| {
             l.starts_with("content-disposition:")
-                && (l.contains("name=\"meta\"") || l.contains("name=meta;") || l.ends_with("name=meta"))
+                && (l.contains("name=\"meta\"")
+                    || l.contains("name=meta;")
+                    || l.ends_with("name=meta"))
         });
         if is_meta {
             return Some(content.to_vec());

@@ -219,7 +219,11 @@ pub struct Reply {
 impl Reply {
     /// A JSON body (`Content-Type: application/json`), serialised compactly.
     pub fn json(status: u16, body: serde_json::Value) -> Self {
-        Self::raw(status, "application/json", serde_json::to_vec(&body).expect("json"))
+        Self::raw(
+            status,
+            "application/json",
+            serde_json::to_vec(&body).expect("json"),
+        )
     }
 
     /// A JSON body given as exact text (for bodies whose bytes matter).
@@ -260,7 +264,10 @@ impl Reply {
 
     /// A platform error `{"code":…,"message":…}`.
     pub fn error(status: u16, code: &str, message: &str) -> Self {
-        Self::json(status, serde_json::json!({"code": code, "message": message}))
+        Self::json(
+            status,
+            serde_json::json!({"code": code, "message": message}),
+        )
     }
 
     /// An extra response header (a `Request-ID` given here replaces the generated one).
@@ -546,7 +553,11 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
         Err(e) => {
             return respond(
                 state,
-                Reply::error(400, "INVALID_REQUEST", &format!("cannot read the body: {e}")),
+                Reply::error(
+                    400,
+                    "INVALID_REQUEST",
+                    &format!("cannot read the body: {e}"),
+                ),
             )
         }
     };
@@ -608,7 +619,9 @@ fn check_request(state: &State, req: &RecordedRequest) -> Result<(), String> {
         .split(',')
         .any(|t| t.split(';').next().unwrap_or_default().trim() == "application/json")
     {
-        return Err(format!("Accept {accept:?} does not accept application/json"));
+        return Err(format!(
+            "Accept {accept:?} does not accept application/json"
+        ));
     }
     if req.header_all("authorization").len() > 1 {
         return Err("more than one Authorization header".to_string());
@@ -621,7 +634,10 @@ fn check_request(state: &State, req: &RecordedRequest) -> Result<(), String> {
         auth::multipart_meta(content_type, &req.body)
             .ok_or("multipart/form-data body without a meta part")?
     } else {
-        if !req.body.is_empty() && !content_type.to_ascii_lowercase().starts_with("application/json")
+        if !req.body.is_empty()
+            && !content_type
+                .to_ascii_lowercase()
+                .starts_with("application/json")
         {
             return Err(format!(
                 "a request body needs Content-Type: application/json, got {content_type:?}"
@@ -675,8 +691,8 @@ fn respond(state: &State, reply: Reply) -> Response<Full<Bytes>> {
             Tamper::OmitHeader(h) => omit.push(h.to_ascii_lowercase()),
             Tamper::Unsigned => unsigned = true,
             Tamper::WrongKey => {
-                sign_key = ResponseKey::from_pem(&serial, keys::MERCHANT_KEY_PEM)
-                    .expect("merchant key")
+                sign_key =
+                    ResponseKey::from_pem(&serial, keys::MERCHANT_KEY_PEM).expect("merchant key")
             }
             Tamper::GarbageSignature => garbage = true,
         }
