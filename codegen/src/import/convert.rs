@@ -118,7 +118,44 @@ pub(crate) fn convert_file(imp: &mut Importer, rel: &str) -> Result<FileOut, Imp
             Err(Fail::Fatal(e)) => return Err(e),
         }
     }
+    unify_placeholders(imp, &root, &mut out);
     Ok(out)
+}
+
+/// A placeholder has one type per URL: when operations of one file disagree, all read it as string.
+fn unify_placeholders(imp: &mut Importer, root: &Loc, out: &mut FileOut) {
+    let f = &mut out.file;
+    let mut names: Vec<String> = Vec::new();
+    for op in [&f.get, &f.post, &f.put, &f.patch, &f.delete].into_iter().flatten() {
+        for k in op.path.keys() {
+            if !names.contains(k) {
+                names.push(k.clone());
+            }
+        }
+    }
+    for name in names {
+        let tys: Vec<Option<String>> = [&f.get, &f.post, &f.put, &f.patch, &f.delete]
+            .into_iter()
+            .flatten()
+            .filter_map(|op| op.path.get(&name).map(|s| s.ty.clone()))
+            .collect();
+        if tys.windows(2).all(|w| w[0] == w[1]) {
+            continue;
+        }
+        for op in [&mut f.get, &mut f.post, &mut f.put, &mut f.patch, &mut f.delete].into_iter().flatten() {
+            if let Some(s) = op.path.get_mut(&name) {
+                s.ty = Some("string".into());
+                s.format = None;
+            }
+        }
+        let mut c = Conv::new(imp);
+        c.note(
+            root,
+            "path-param-type",
+            format!("placeholder '{{{name}}}' has different types in the operations of this file: read as string in all"),
+        );
+        out.notes.extend(c.notes);
+    }
 }
 
 /// `v3/a/{empty}.yaml` → `/v3/a/` (upstream's spelling of a trailing slash); `v3/a/b.yaml` → `/v3/a/b`.
@@ -314,11 +351,9 @@ impl<'a> Conv<'a> {
                     match whr.as_str() {
                         "query" => {
                             if s.ty.as_deref() == Some("array") {
-                                self.note(
-                                    ploc,
-                                    "query-array",
-                                    format!("query parameter '{name}' is an array: kept as array (the format lists scalar query parameters only)"),
-                                );
+                                return Err(Fail::Skip(format!(
+                                    "array query parameter: '{name}' (the format has scalar query parameters only)"
+                                )));
                             }
                             op.query.insert(name, s);
                         }
@@ -497,6 +532,28 @@ impl<'a> Conv<'a> {
             match params.shift_remove(p) {
                 Some((mut s, ploc)) => {
                     s.required = false; // a placeholder is always present
+                    if let Some(e) = s.enum_.take() {
+                        let vals: Vec<String> = e
+                            .iter()
+                            .map(|v| match v.description() {
+                                Some(d) => format!("{}（{d}）", v.value()),
+                                None => v.value().to_string(),
+                            })
+                            .collect();
+                        let list = format!("可选值: {}", vals.join(", "));
+                        s.description = Some(match s.description.take() {
+                            Some(d) => format!("{d}\n\n{list}"),
+                            None => list,
+                        });
+                        self.note(
+                            &ploc,
+                            "path-param-enum",
+                            format!("path parameter '{p}' is an enum: read as a string, its values listed in the description"),
+                        );
+                        if s.ty.as_deref() != Some("integer") {
+                            s.ty = Some("string".into());
+                        }
+                    }
                     match s.ty.as_deref() {
                         Some("string") | Some("integer") => {}
                         Some("number") => {
