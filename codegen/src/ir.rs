@@ -303,7 +303,10 @@ impl Builder {
             .iter()
             .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .collect();
-        for s in &segments {
+        for (i, s) in segments.iter().enumerate() {
+            if s.is_empty() && i + 1 == segments.len() && i > 0 {
+                continue; // a trailing slash: the chain step `slash()`
+            }
             let bad = if let Some(name) = s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             } else {

@@ -73,15 +73,23 @@ pub fn load_dir(dir: &Path) -> Result<Loaded, Error> {
     }
 }
 
-/// `v3/pay/transactions/out-trade-no/{out_trade_no}.yaml` → `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
+/// `v3/pay/transactions/out-trade-no/{out_trade_no}.yaml` → `/v3/pay/transactions/out-trade-no/{out_trade_no}`;
+/// a file named `{empty}.yaml` is the URL with a trailing slash (`v3/ecommerce/applyments/{empty}.yaml`
+/// → `/v3/ecommerce/applyments/`).
 fn url_of(rel: &Path) -> String {
     let mut url = String::new();
     for c in rel.with_extension("").components() {
         url.push('/');
-        url.push_str(&c.as_os_str().to_string_lossy());
+        let c = c.as_os_str().to_string_lossy();
+        if c != EMPTY_SEGMENT {
+            url.push_str(&c);
+        }
     }
     url
 }
+
+/// The file name (without `.yaml`) that stands for a trailing slash.
+pub const EMPTY_SEGMENT: &str = "{empty}";
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
     let io = |source| Error::Io {

@@ -40,6 +40,9 @@ pub fn field(wire: &str) -> String {
 /// The chain method of a literal URL segment (before sibling collisions are resolved):
 /// `out-trade-no` → `out_trade_no`, `use` → `use_`, `delete` → `delete_`.
 pub fn segment_method(segment: &str) -> String {
+    if segment.is_empty() {
+        return "slash".into(); // the trailing slash of `/v3/ecommerce/applyments/`
+    }
     let s = escape(segment.to_snake_case());
     if OPERATION_METHODS.contains(&s.as_str()) {
         format!("{s}_")
@@ -196,6 +199,7 @@ mod tests {
         assert_eq!(segment_method("try"), "try_");
         assert_eq!(segment_method("delete"), "delete_");
         assert_eq!(segment_method("h5"), "h5");
+        assert_eq!(segment_method(""), "slash");
         assert_eq!(segment_method("apply4subject"), "apply4subject");
         assert_eq!(param_module("out_trade_no"), "by_out_trade_no");
     }

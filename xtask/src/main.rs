@@ -11,6 +11,12 @@ use wechatpay_codegen::{generate, output, Options};
 
 const USAGE: &str = "usage:
   cargo xtask generate [--check]   regenerate the client from spec/ (--check: fail if stale)
+  cargo xtask generate --spec DIR --out DIR
+                                   generate from another spec folder (a trial import) into DIR
+  cargo xtask import --from DIR --to DIR [--force] [--verbose]
+                                   convert the Swagger-2 description at DIR (wechatpay-openapi)
+                                   into spec files; --force overwrites hand-edited files,
+                                   --verbose prints every repair line
 ";
 
 fn main() -> ExitCode {
@@ -19,8 +25,10 @@ fn main() -> ExitCode {
         Some("generate") => match &args[1..] {
             [] => run_generate(false),
             [flag] if flag == "--check" => run_generate(true),
+            [a, spec, b, out] if a == "--spec" && b == "--out" => run_generate_into(spec, out),
             _ => Err(USAGE.to_string()),
         },
+        Some("import") => run_import(&args[1..]),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -130,4 +138,53 @@ fn run_generate(check: bool) -> Result<(), String> {
 
 fn rel(root: &Path, p: &Path) -> String {
     p.strip_prefix(root).unwrap_or(p).display().to_string()
+}
+
+fn run_import(args: &[String]) -> Result<(), String> {
+    let mut from = None;
+    let mut to = None;
+    let mut force = false;
+    let mut verbose = false;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--from" => from = it.next().map(PathBuf::from),
+            "--to" => to = it.next().map(PathBuf::from),
+            "--force" => force = true,
+            "--verbose" => verbose = true,
+            _ => return Err(USAGE.to_string()),
+        }
+    }
+    let (Some(from), Some(to)) = (from, to) else {
+        return Err(USAGE.to_string());
+    };
+    let start = Instant::now();
+    let summary = wechatpay_codegen::import::import(
+        &from,
+        &to,
+        &wechatpay_codegen::import::ImportOptions { force },
+    )
+    .map_err(|e| e.to_string())?;
+    if verbose {
+        for line in &summary.repair_lines {
+            println!("{line}");
+        }
+    }
+    print!("{summary}");
+    println!("took {:.0} ms", start.elapsed().as_secs_f64() * 1000.0);
+    Ok(())
+}
+
+fn run_generate_into(spec: &str, out: &str) -> Result<(), String> {
+    let start = Instant::now();
+    let files = generate(Path::new(spec), &Options::default()).map_err(|e| e.to_string())?;
+    let elapsed = start.elapsed();
+    let stale = output::write(Path::new(out), &files).map_err(|e| e.to_string())?;
+    println!(
+        "{} files generated in {:.0} ms, {} updated",
+        files.len(),
+        elapsed.as_secs_f64() * 1000.0,
+        stale.changed.len() + stale.removed.len()
+    );
+    Ok(())
 }
