@@ -76,12 +76,19 @@ impl<'a> Route<'a> {
 
     /// Starts a request with `method` to this path.
     pub fn request(self, method: Method) -> Request<'a> {
+        // A query written into an untyped `chain("v3/x?a=1")` path is kept, and later
+        // `.query(…)` calls append to it with `&`.
+        let mut path = self.path;
+        let query = match path.find('?') {
+            Some(i) => path.split_off(i),
+            None => String::new(),
+        };
         Request {
             client: self.client,
             parts: Parts {
                 method,
-                path: self.path,
-                query: String::new(),
+                path,
+                query,
                 headers: Vec::new(),
                 body: None,
                 error: self.error.map(Error::InvalidRequest),

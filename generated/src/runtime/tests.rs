@@ -120,6 +120,15 @@ fn target_comes_from_the_final_url() {
 }
 
 #[test]
+fn a_query_in_a_chain_path_is_kept_and_extended() {
+    let c = client_with(|b| b.base_url("http://127.0.0.1:9"));
+    let parts = c.chain("v3/x?a=1").request(Method::GET).query("b", "2 3").into_parts();
+    let signed = sign_request(&c.inner, parts, TS, NONCE).unwrap();
+    assert_eq!(signed.request.url().as_str(), "http://127.0.0.1:9/v3/x?a=1&b=2%203");
+    assert!(signed.message.starts_with(b"GET\n/v3/x?a=1&b=2%203\n"));
+}
+
+#[test]
 fn pkcs1_and_pkcs8_keys_load_and_sign_identically() {
     let k = keys();
     let p8 = RsaSigner::from_pem(&k.merchant_pkcs8).unwrap();
