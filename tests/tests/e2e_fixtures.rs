@@ -1,0 +1,150 @@
+//! The generated clients of the fixture specs, end to end against the loopback mock: naming
+//! hazards (keyword segments, snake_case collisions, trailing slashes, keyword placeholders,
+//! keyword fields) must still reach exactly the right URL with exactly the right JSON.
+
+use serde_json::json;
+use wechatpay_tests::fixtures::{hostile, nested};
+use wechatpay_tests::keys;
+use wechatpay_tests::mock::{MockConfig, MockServer, Reply};
+
+fn inner(server: &MockServer) -> wechatpay::Client {
+    wechatpay::Client::builder()
+        .mchid(keys::MCHID)
+        .merchant_serial(keys::MERCHANT_SERIAL)
+        .private_key_pem(keys::MERCHANT_KEY_PEM)
+        .wechatpay_public_key(keys::WECHATPAY_PUBLIC_KEY_ID, keys::WECHATPAY_PUB_PEM)
+        .base_url(server.base_url())
+        .build()
+        .expect("client builds")
+}
+
+#[tokio::test]
+async fn hazardous_names_reach_the_right_urls() {
+    let server = MockServer::start(MockConfig::default()).await;
+    let client = hostile::Client(inner(&server));
+
+    server.on("POST", "/v3/danger/coupons/use", Reply::no_content());
+    client.v3().danger().coupons().use_().post().await.expect("use");
+    assert_eq!(server.last_request().target, "/v3/danger/coupons/use");
+
+    server.on("GET", "/v3/danger/try?type=a%20b", Reply::no_content());
+    client
+        .v3()
+        .danger()
+        .try_()
+        .get(&hostile::v3::danger::try_::GetRequest { type_: "a b".into() })
+        .await
+        .expect("try");
+    assert_eq!(server.last_request().target, "/v3/danger/try?type=a%20b");
+
+    server.on("POST", "/v3/danger/delete", Reply::no_content());
+    client.v3().danger().delete_().post().await.expect("delete segment");
+
+    // Siblings that collide after snake_case go to their own URLs.
+    server.on("GET", "/v3/danger/policy_periods", Reply::json(200, json!({"count": 7})));
+    let r = client.v3().danger().policy_periods_().get().await.expect("underscore sibling");
+    assert_eq!(r.count, 7);
+    server.on("GET", "/v3/danger/policy-periods/x%2Fy", Reply::json(200, json!({"periods": [1, 2]})));
+    let r = client
+        .v3()
+        .danger()
+        .policy_periods()
+        .type_("x/y")
+        .get()
+        .await
+        .expect("hyphen sibling with a keyword placeholder");
+    assert_eq!(r.periods, Some(vec![1, 2]));
+
+    // A trailing-slash URL keeps its slash on the wire (and in the signature the mock checks).
+    server.on("POST", "/v3/danger/coupons/", Reply::no_content());
+    client
+        .v3()
+        .danger()
+        .coupons()
+        .slash()
+        .post(&hostile::v3::danger::coupons::slash::PostRequest { name: "n".into() })
+        .await
+        .expect("trailing slash");
+    let req = server.last_request();
+    assert_eq!(req.target, "/v3/danger/coupons/");
+    assert_eq!(req.auth, Ok(()));
+}
+
+#[tokio::test]
+async fn keyword_and_odd_field_names_use_their_wire_names() {
+    let server = MockServer::start(MockConfig::default()).await;
+    let client = hostile::Client(inner(&server));
+    server.on(
+        "POST",
+        "/v3/danger/return",
+        Reply::json(200, json!({"value": {"type": "t", "self": "s"}, "String": "str"})),
+    );
+    let request = hostile::v3::danger::return_::PostRequest {
+        type_: "T".into(),
+        self_: Some("S".into()),
+        ref_: Some(1),
+        payer_currency: Some("CNY".into()),
+        pay_auth_no: Some("P".into()),
+        med_refund_gov_fee: Some(5),
+        crate_: None,
+        sign_type: Some(hostile::types::SignType::HmacHyphenSha256),
+        option: None,
+    };
+    let r = client.v3().danger().return_().post(&request).await.expect("return");
+    assert_eq!(
+        server.last_request().body_json(),
+        json!({"type": "T", "self": "S", "ref": 1, "payer _currency": "CNY", "payAuthNo": "P",
+               "med_refund__gov_fee": 5, "sign_type": "HMAC-SHA256"})
+    );
+    assert_eq!(r.value.type_, "t");
+    assert_eq!(r.value.self_.as_deref(), Some("s"));
+    assert_eq!(r.string.as_deref(), Some("str"));
+}
+
+#[tokio::test]
+async fn integer_path_parameters_non_object_bodies_and_202() {
+    let server = MockServer::start(MockConfig::default()).await;
+    let client = nested::Client(inner(&server));
+    server.on("PATCH", "/v3/mall/orders/id/18446744073709551615", Reply::empty(202));
+    client
+        .v3()
+        .mall()
+        .orders()
+        .id()
+        .id(u64::MAX)
+        .patch(&nested::v3::mall::orders::id::by_id::PatchRequest {
+            body: vec!["a".into(), "b".into()],
+        })
+        .await
+        .expect("patch");
+    let req = server.last_request();
+    assert_eq!(req.body_json(), json!(["a", "b"]));
+
+    // Optional query parameters are left out when None, enums go as wire values.
+    server.on(
+        "GET",
+        "/v3/mall/orders/out-order-no/A1?mchid=m&state=PAID",
+        Reply::json(200, json!({"total": 1, "currency": "EUR"})),
+    );
+    let amount = client
+        .v3()
+        .mall()
+        .orders()
+        .out_order_no()
+        .out_order_no("A1")
+        .get(&nested::v3::mall::orders::out_order_no::by_out_order_no::GetRequest {
+            mchid: "m".into(),
+            state: Some(nested::types::OrderState::Paid),
+            limit: None,
+            detail: None,
+        })
+        .await
+        .expect("get");
+    assert_eq!(amount.total, 1);
+    assert_eq!(
+        amount.currency.as_ref().map(|c| c.as_str()),
+        Some("EUR"),
+        "an unknown enum value is kept"
+    );
+    assert!(matches!(amount.currency, Some(nested::types::Currency::Unknown(_))));
+}
