@@ -88,7 +88,7 @@ impl LineIndex {
             match split_key(rest) {
                 Some((key, value)) => {
                     while let Some(top) = stack.last() {
-                        if top.col >= col && !(top.is_item && top.col < col) {
+                        if top.col >= col {
                             stack.pop();
                         } else {
                             break;
