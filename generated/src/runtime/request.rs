@@ -110,19 +110,19 @@ fn push_param_inner(route: &mut Route<'_>, value: &str) {
 
 /// The parts of a request before it is signed.
 pub(crate) struct Parts {
-    method: Method,
-    path: String,
-    query: String,
-    headers: Vec<(&'static str, String)>,
-    body: Option<Vec<u8>>,
-    error: Option<Error>,
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) query: String,
+    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) body: Option<Vec<u8>>,
+    pub(crate) error: Option<Error>,
 }
 
 /// A request being built: query parameters, headers, body. Finish with
 /// [`send_json`](Request::send_json) or [`send_empty`](Request::send_empty).
 pub struct Request<'a> {
-    client: &'a Client,
-    parts: Parts,
+    pub(crate) client: &'a Client,
+    pub(crate) parts: Parts,
 }
 
 impl fmt::Debug for Request<'_> {
