@@ -268,21 +268,29 @@ impl Emitter {
         text.push_str(&format!("\n`{} {}`", op.method.as_str().to_uppercase(), node.url));
         let doc = docs(&text);
         let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
-        let (arg, uses_request) = match &op.request {
+        let mut arg = match &op.request {
             Some(r) => {
                 let r = ident(r);
-                (quote!(, request: &#r), true)
+                quote!(, request: &#r)
             }
-            None => (TokenStream::new(), false),
+            None => TokenStream::new(),
         };
+        if let Body::Upload { .. } = op.body {
+            arg.extend(quote!(, file: #rt::Upload));
+        }
         let mut chain = quote!(self.0.request(#rt::Method::#http));
+        if let Some(host) = &op.base_url {
+            chain.extend(quote!(.host(#host)));
+        }
         for f in op.query.iter() {
             let wire = &f.wire;
             let id = ident(&f.ident);
-            chain.extend(if f.required {
-                quote!(.query(#wire, &request.#id))
-            } else {
-                quote!(.query_opt(#wire, request.#id.as_ref()))
+            let list = matches!(f.ty, Ty::Vec(_));
+            chain.extend(match (f.required, list) {
+                (true, false) => quote!(.query(#wire, &request.#id)),
+                (false, false) => quote!(.query_opt(#wire, request.#id.as_ref())),
+                (true, true) => quote!(.query_list(#wire, &request.#id)),
+                (false, true) => quote!(.query_list_opt(#wire, request.#id.as_ref())),
             });
         }
         for f in op.headers.iter() {
@@ -298,12 +306,35 @@ impl Emitter {
             Body::None => {}
             Body::Fields => chain.extend(quote!(.json(request))),
             Body::Whole(_) => chain.extend(quote!(.json(&request.body))),
+            Body::Upload { file_part } => {
+                chain.extend(quote!(.multipart(&request.meta, #file_part, file)));
+                for f in &op.form {
+                    let wire = &f.wire;
+                    let id = ident(&f.ident);
+                    chain.extend(if f.required {
+                        quote!(.form_field(#wire, &request.#id))
+                    } else {
+                        quote!(.form_field_opt(#wire, request.#id.as_ref()))
+                    });
+                }
+            }
         }
-        let _ = uses_request;
+        if !op.sensitive.is_empty() {
+            let pointers = &op.sensitive;
+            chain.extend(quote!(.encrypt_sensitive(&[#(#pointers),*])));
+        }
+        match op.signature {
+            ir::Signature::Body => {}
+            ir::Signature::None => chain.extend(quote!(.response_signature(#rt::ResponseSignature::None))),
+            ir::Signature::StatementSha1 => {
+                chain.extend(quote!(.response_signature(#rt::ResponseSignature::StatementSha1)))
+            }
+        }
         let (ret, send) = match &op.response {
             ResponseKind::Empty => (quote!(()), quote!(.send_empty())),
             ResponseKind::Json(t) => (self.ty(t, false), quote!(.send_json())),
             ResponseKind::Value => (quote!(::serde_json::Value), quote!(.send_json())),
+            ResponseKind::Binary => (quote!(#rt::Download), quote!(.send_download())),
         };
         quote! {
             #doc
@@ -483,6 +514,7 @@ fn field_doc(f: &Field) -> String {
     match f.kind {
         FieldKind::Query => add(format!("Query parameter `{}`.", f.wire)),
         FieldKind::Header => add(format!("Header `{}`.", f.wire)),
+        FieldKind::Form => add(format!("Form part `{}` of the upload.", f.wire)),
         FieldKind::Body => {}
     }
     for (value, meaning) in &f.int_values {

@@ -60,13 +60,34 @@ pub struct Op {
     pub request: Option<String>,
     pub query: Vec<Field>,
     pub headers: Vec<Field>,
+    /// Text parts of a multipart upload.
+    pub form: Vec<Field>,
     pub body: Body,
+    /// JSON pointers (`*` for every array element) of the body's sensitive fields.
+    pub sensitive: Vec<String>,
+    /// Another host for this operation.
+    pub base_url: Option<String>,
     pub response: ResponseKind,
+    /// How the response is authenticated.
+    pub signature: Signature,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signature {
+    /// The signature covers the body (the default).
+    Body,
+    /// Unsigned by design (file downloads).
+    None,
+    /// The signature covers `{"sha1":"<Wechatpay-Statement-Sha1>"}`.
+    StatementSha1,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
     None,
+    /// A multipart upload: the request struct's `meta` field is the `meta` part, the file is an
+    /// argument of the method, the `Form` fields are text parts.
+    Upload { file_part: String },
     /// The body is the request struct itself (its body fields).
     Fields,
     /// The body is the request struct's `body` field, of this type.
@@ -81,6 +102,8 @@ pub enum ResponseKind {
     Json(Ty),
     /// A JSON body that the spec does not describe.
     Value,
+    /// A file (bill, PDF, image), streamed to the caller.
+    Binary,
 }
 
 /// A Rust type, as the generated code spells it.
@@ -123,6 +146,8 @@ pub enum FieldKind {
     Body,
     Query,
     Header,
+    /// A text part of a multipart upload.
+    Form,
 }
 
 #[derive(Debug, Clone)]
@@ -222,6 +247,8 @@ struct Builder {
     /// Shared type names → defining file.
     shared_names: BTreeMap<String, PathBuf>,
     shared_defs: Vec<TypeDef>,
+    /// Shared type name → its schema, for walks through `ref`s.
+    shared_schemas: BTreeMap<String, Schema>,
 }
 
 impl Builder {
@@ -254,6 +281,7 @@ impl Builder {
                 if self.shared_names.get(name) != Some(&f.file) {
                     continue; // a duplicate, reported above
                 }
+                self.shared_schemas.insert(name.clone(), schema.clone());
                 let loc = Loc {
                     file: &f.file,
                     text: &f.text,
@@ -433,6 +461,7 @@ impl Builder {
         let mut fields = Vec::new();
         let mut query = Vec::new();
         let mut headers = Vec::new();
+        let mut form = Vec::new();
         for (name, schema) in &op.query {
             let ploc = loc.join("query").join(name);
             let f = self.param_field(name, schema, &ploc, &request_name, FieldKind::Query, types);
@@ -448,9 +477,35 @@ impl Builder {
             headers.push(f.clone());
             fields.push(f);
         }
-        let body = match &op.body {
-            None => Body::None,
-            Some(schema) if schema.properties.is_some() && schema.ref_.is_none() => {
+        if op.upload.is_some() && op.body.is_some() {
+            self.errors.push(loc.join("upload").error("an operation has a JSON `body` or an `upload`, not both"));
+        }
+        let body = match (&op.body, &op.upload) {
+            (None, Some(up)) => {
+                let uloc = loc.join("upload");
+                if up.file.is_empty() {
+                    self.errors.push(uloc.join("file").error("the file part needs a name"));
+                }
+                let mut meta = up.meta.clone();
+                if meta.description.is_none() {
+                    meta.description = Some("The `meta` part: JSON describing the file (the request signature covers it). Leave `sha256`/`filename` style fields `None`: they are computed from the file.".into());
+                }
+                meta.required = true;
+                if meta.properties.is_none() {
+                    self.errors.push(uloc.join("meta").error("`meta` is an object with `properties`"));
+                } else {
+                    fields.push(self.field("meta", &meta, &uloc.join("meta"), &request_name, FieldKind::Body, types));
+                }
+                for (name, schema) in &up.fields {
+                    let floc = uloc.join("fields").join(name);
+                    let f = self.param_field(name, schema, &floc, &request_name, FieldKind::Form, types);
+                    form.push(f.clone());
+                    fields.push(f);
+                }
+                Body::Upload { file_part: up.file.clone() }
+            }
+            (None, None) => Body::None,
+            (Some(schema), _) if schema.properties.is_some() && schema.ref_.is_none() => {
                 let bloc = loc.join("body");
                 self.check_object(schema, &bloc);
                 let props = schema.properties.as_ref().expect("checked");
@@ -460,7 +515,7 @@ impl Builder {
                 }
                 Body::Fields
             }
-            Some(schema) => {
+            (Some(schema), _) => {
                 let ty = self.ty(schema, &format!("{request_name}Body"), &loc.join("body"), types, false);
                 fields.push(Field {
                     wire: "body".into(),
@@ -493,9 +548,34 @@ impl Builder {
             });
             Some(request_name)
         };
+        let mut signature = Signature::Body;
         let response = match &op.response {
             None => ResponseKind::Value,
             Some(r) => {
+                signature = match r.signature.as_deref() {
+                    None | Some("body") => Signature::Body,
+                    Some("none") => Signature::None,
+                    Some("statement-sha1") => Signature::StatementSha1,
+                    Some(other) => {
+                        self.errors.push(loc.join("response").join("signature").error(format!(
+                            "unknown signature `{other}` (body, none, statement-sha1)"
+                        )));
+                        Signature::Body
+                    }
+                };
+                let binary = match r.content.as_deref() {
+                    None | Some("json") => false,
+                    Some("binary") => true,
+                    Some(other) => {
+                        self.errors.push(loc.join("response").join("content").error(format!(
+                            "unknown content `{other}` (json, binary)"
+                        )));
+                        false
+                    }
+                };
+                if binary && r.body.is_some() {
+                    self.errors.push(loc.join("response").join("body").error("a binary response has no JSON `body`"));
+                }
                 let rloc = loc.join("response");
                 if r.status == 204 && r.body.is_some() {
                     self.errors.push(rloc.join("body").error("a 204 response has no body"));
@@ -505,6 +585,7 @@ impl Builder {
                         .push(rloc.join("status").error("the success status is 2xx"));
                 }
                 match &r.body {
+                    None if binary => ResponseKind::Binary,
                     None => ResponseKind::Empty,
                     Some(schema) => {
                         let mut schema = schema.clone();
@@ -529,6 +610,19 @@ impl Builder {
         if op.summary.trim().is_empty() {
             self.errors.push(loc.join("summary").error("the summary is empty"));
         }
+        if let Some(u) = &op.base_url {
+            if !(u.starts_with("https://") || u.starts_with("http://")) || u.ends_with('/') {
+                self.errors.push(loc.join("base_url").error("an absolute URL without a trailing `/` (https://apihk.mch.weixin.qq.com)"));
+            }
+        }
+        let sensitive = match (&op.body, &body) {
+            (Some(schema), Body::Fields | Body::Whole(_)) => {
+                let mut out = Vec::new();
+                self.sensitive_pointers(schema, "", &mut out, 0);
+                out
+            }
+            _ => Vec::new(),
+        };
         Op {
             method,
             summary: op.summary.trim().to_string(),
@@ -537,8 +631,37 @@ impl Builder {
             request,
             query,
             headers,
+            form,
             body,
+            sensitive,
+            base_url: op.base_url.clone(),
             response,
+            signature,
+        }
+    }
+
+    /// JSON pointers of the `sensitive` strings below `schema` (through shared types too).
+    fn sensitive_pointers(&self, schema: &Schema, at: &str, out: &mut Vec<String>, depth: usize) {
+        if depth > 16 {
+            return;
+        }
+        if schema.sensitive {
+            out.push(if at.is_empty() { "/".into() } else { at.to_string() });
+            return;
+        }
+        if let Some(name) = &schema.ref_ {
+            if let Some(s) = self.shared_schemas.get(name) {
+                let s = s.clone();
+                self.sensitive_pointers(&s, at, out, depth + 1);
+            }
+            return;
+        }
+        if let Some(items) = &schema.items {
+            self.sensitive_pointers(items, &format!("{at}/*"), out, depth + 1);
+        }
+        for (name, prop) in schema.properties.iter().flatten() {
+            let escaped = name.replace('~', "~0").replace('/', "~1");
+            self.sensitive_pointers(prop, &format!("{at}/{escaped}"), out, depth + 1);
         }
     }
 
@@ -553,6 +676,12 @@ impl Builder {
     ) -> Field {
         let f = self.field(name, schema, loc, parent, kind, types);
         let scalar = match &f.ty {
+            Ty::Vec(inner) if kind == FieldKind::Query => match &**inner {
+                Ty::Vec(_) | Ty::Json => false,
+                Ty::Local(n) => types.iter().any(|t| t.name == *n && matches!(t.kind, TypeKind::Enum(_))),
+                Ty::Shared(n) => !self.shared_is_struct(n),
+                _ => true,
+            },
             Ty::Vec(_) | Ty::Json => false,
             Ty::Local(n) => types.iter().any(|t| t.name == *n && matches!(t.kind, TypeKind::Enum(_))),
             Ty::Shared(_) => schema.ref_.is_some() && !self.shared_is_struct(schema.ref_.as_deref().unwrap_or("")),

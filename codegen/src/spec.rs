@@ -82,8 +82,27 @@ pub struct Operation {
     /// The JSON request body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Schema>,
+    /// A multipart/form-data upload instead of a JSON body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload: Option<Upload>,
+    /// Another host serves this operation (`https://apihk.mch.weixin.qq.com`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<Response>,
+}
+
+/// A multipart/form-data upload: a `meta` JSON part (which the signature covers) and a file part.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upload {
+    /// The name of the file part (`file`, `submission_file`, …).
+    pub file: String,
+    /// The JSON shape of the `meta` part (an object).
+    pub meta: Schema,
+    /// Other text parts, by name.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub fields: IndexMap<String, Schema>,
 }
 
 /// The success response of an operation.
@@ -94,6 +113,14 @@ pub struct Response {
     pub status: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Schema>,
+    /// `json` (default) or `binary` (a file: bill, PDF, image), streamed to the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// How WeChat Pay authenticates the response: `body` (default: the signature covers the
+    /// body), `none` (unsigned by design: file downloads) or `statement-sha1` (the signature
+    /// covers `{"sha1":"<Wechatpay-Statement-Sha1>"}` and the file must have that SHA-1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 fn default_status() -> u16 {

@@ -401,7 +401,7 @@ impl<'a> Conv<'a> {
         }
 
         // Response.
-        let mut response = Response { status, body: None };
+        let mut response = Response { status, body: None, content: None, signature: None };
         if let (Some(rv), Some(rloc)) = (resp, resp_loc) {
             let sloc = rloc.key("schema");
             let sv = sloc.get().clone();
