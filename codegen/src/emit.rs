@@ -6,7 +6,7 @@
 //! - `<root>/mod.rs`: the root node (`V3`) and its group modules;
 //! - `<root>/<group>.rs`: one file per API group (`v3/pay.rs`), the deeper nodes as inline modules.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use proc_macro2::{Ident, Span, TokenStream};
@@ -28,6 +28,8 @@ pub struct Options {
     pub client: String,
     /// The runtime module (`::wechatpay::runtime`).
     pub runtime: String,
+    /// Put each API group behind a cargo feature of its name (the client crate); off for fixtures.
+    pub features: bool,
 }
 
 impl Default for Options {
@@ -36,21 +38,138 @@ impl Default for Options {
             root: "crate".into(),
             client: "crate::Client".into(),
             runtime: "::wechatpay::runtime".into(),
+            features: false,
         }
     }
 }
 
-/// The whole pipeline: reads `spec_dir` and returns the files to write (relative path → content).
-pub fn generate(spec_dir: &Path, opts: &Options) -> Result<BTreeMap<PathBuf, String>, Error> {
+/// What generation produces.
+#[derive(Debug, Clone, Default)]
+pub struct Output {
+    /// Relative path → content.
+    pub files: BTreeMap<PathBuf, String>,
+    /// The cargo features of the API groups, sorted (empty unless [`Options::features`]).
+    pub features: Vec<String>,
+}
+
+/// The whole pipeline: reads `spec_dir` and returns the files to write and the group features.
+pub fn generate(spec_dir: &Path, opts: &Options) -> Result<Output, Error> {
     let loaded = crate::load::load_dir(spec_dir)?;
     let api = ir::build(&loaded)?;
     emit(&api, opts)
 }
 
+/// The cargo feature of each API group, by the group node's URL: the segment after `/v3/`
+/// (`/v3/pay` → `pay`), or the root for the other roots (`/hk` → `hk`, `/global` → `global`,
+/// which it shares with `/v3/global`: both are the cross-border API).
+pub fn group_features(api: &Api) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for r in &api.root.children {
+        if literal(r) == "v3" {
+            for g in &r.children {
+                out.insert(g.url.clone(), feature_name(&literal(g)));
+            }
+        } else {
+            out.insert(r.url.clone(), feature_name(&literal(r)));
+        }
+    }
+    out
+}
+
+fn feature_name(segment: &str) -> String {
+    segment
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c.to_ascii_lowercase() } else { '-' })
+        .collect()
+}
+
+/// The features whose code uses each shared type (directly or through other shared types).
+fn shared_type_features(api: &Api, groups: &BTreeMap<String, String>) -> BTreeMap<String, BTreeSet<String>> {
+    fn refs(ty: &Ty, out: &mut BTreeSet<String>) {
+        match ty {
+            Ty::Shared(n) => {
+                out.insert(n.clone());
+            }
+            Ty::Vec(t) => refs(t, out),
+            _ => {}
+        }
+    }
+    fn type_refs(t: &TypeDef, out: &mut BTreeSet<String>) {
+        if let TypeKind::Struct(fields) = &t.kind {
+            for f in fields {
+                refs(&f.ty, out);
+            }
+        }
+    }
+    fn node_refs(n: &Node, out: &mut BTreeSet<String>) {
+        for t in &n.types {
+            type_refs(t, out);
+        }
+        for op in &n.ops {
+            if let ResponseKind::Json(t) = &op.response {
+                refs(t, out);
+            }
+        }
+        for c in &n.children {
+            node_refs(c, out);
+        }
+    }
+    let shared: BTreeMap<&str, &TypeDef> = api.shared.iter().map(|t| (t.name.as_str(), t)).collect();
+    let mut used: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut visit = |url: &str, node: &Node| {
+        let feature = &groups[url];
+        let mut direct = BTreeSet::new();
+        node_refs(node, &mut direct);
+        let mut stack: Vec<String> = direct.into_iter().collect();
+        while let Some(name) = stack.pop() {
+            let entry = used.entry(name.clone()).or_default();
+            if !entry.insert(feature.clone()) {
+                continue;
+            }
+            if let Some(t) = shared.get(name.as_str()) {
+                let mut more = BTreeSet::new();
+                type_refs(t, &mut more);
+                stack.extend(more);
+            }
+        }
+    };
+    for r in &api.root.children {
+        if let Some(_f) = groups.get(&r.url) {
+            visit(&r.url, r);
+        } else {
+            for g in &r.children {
+                if groups.contains_key(&g.url) {
+                    visit(&g.url, g);
+                }
+            }
+        }
+    }
+    used
+}
+
+fn cfg_any(features: &BTreeSet<String>) -> TokenStream {
+    if features.is_empty() {
+        return quote!(#[cfg(feature = "full")]);
+    }
+    let fs = features.iter();
+    if features.len() == 1 {
+        quote!(#[cfg(feature = #(#fs)*)])
+    } else {
+        quote!(#[cfg(any(#(feature = #fs),*))])
+    }
+}
+
 /// Prints the IR into files.
-pub fn emit(api: &Api, opts: &Options) -> Result<BTreeMap<PathBuf, String>, Error> {
-    let e = Emitter::new(opts)?;
+pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
+    let mut e = Emitter::new(opts)?;
     let mut files = BTreeMap::new();
+    let groups = if opts.features { group_features(api) } else { BTreeMap::new() };
+    let shared_gates = if opts.features {
+        shared_type_features(api, &groups)
+    } else {
+        BTreeMap::new()
+    };
+    e.groups = groups.clone();
 
     // mod.rs: roots + shared types + Client methods.
     let client = e.client.clone();
@@ -64,7 +183,12 @@ pub fn emit(api: &Api, opts: &Options) -> Result<BTreeMap<PathBuf, String>, Erro
         });
         let mut items = TokenStream::new();
         for t in &api.shared {
-            items.extend(e.type_def(t, true));
+            let gate = if opts.features {
+                cfg_any(shared_gates.get(&t.name).unwrap_or(&BTreeSet::new()))
+            } else {
+                TokenStream::new()
+            };
+            items.extend(e.type_def(t, true, &gate));
         }
         files.insert(PathBuf::from("types.rs"), e.file(items)?);
     }
@@ -73,11 +197,13 @@ pub fn emit(api: &Api, opts: &Options) -> Result<BTreeMap<PathBuf, String>, Erro
         let st = ident(&r.struct_name);
         let method = ident(&r.method);
         let seg = literal(r);
+        let gate = e.gate(r);
         let doc = docs(&format!("The `{}` API root.", r.url));
-        mods.push(quote! { #doc pub mod #module; });
+        mods.push(quote! { #doc #gate pub mod #module; });
         let doc = docs(&format!("Starts a call under `{}`.", r.url));
         starts.push(quote! {
             #doc
+            #gate
             pub fn #method(&self) -> #module::#st<'_> {
                 #module::#st(#rt::Route::new(::core::convert::AsRef::<::wechatpay::Client>::as_ref(self)).push(#seg))
             }
@@ -87,7 +213,8 @@ pub fn emit(api: &Api, opts: &Options) -> Result<BTreeMap<PathBuf, String>, Erro
         for g in &r.children {
             let gm = ident(&g.module);
             let doc = docs(&format!("`{}`", g.url));
-            items.extend(quote! { #doc pub mod #gm; });
+            let gate = e.gate(g);
+            items.extend(quote! { #doc #gate pub mod #gm; });
             files.insert(
                 Path::new(&r.module).join(format!("{}.rs", g.module)),
                 e.file(e.node_body(g))?,
@@ -104,13 +231,19 @@ pub fn emit(api: &Api, opts: &Options) -> Result<BTreeMap<PathBuf, String>, Erro
         });
     }
     files.insert(PathBuf::from("mod.rs"), e.file(root_items)?);
-    Ok(files)
+    let features: BTreeSet<String> = groups.into_values().collect();
+    Ok(Output {
+        files,
+        features: features.into_iter().collect(),
+    })
 }
 
 struct Emitter {
     rt: TokenStream,
     root: TokenStream,
     client: TokenStream,
+    /// Group node URL → cargo feature.
+    groups: BTreeMap<String, String>,
 }
 
 fn parse_path(s: &str, what: &str) -> Result<TokenStream, Error> {
@@ -169,7 +302,16 @@ impl Emitter {
             rt: parse_path(&opts.runtime, "runtime")?,
             root: parse_path(&opts.root, "root")?,
             client: parse_path(&opts.client, "client")?,
+            groups: BTreeMap::new(),
         })
+    }
+
+    /// `#[cfg(feature = "…")]` when `node` is a group behind a feature.
+    fn gate(&self, node: &Node) -> TokenStream {
+        match self.groups.get(&node.url) {
+            Some(f) => quote!(#[cfg(feature = #f)]),
+            None => TokenStream::new(),
+        }
     }
 
     /// Formats items into a file with the generated-file header.
@@ -205,6 +347,7 @@ impl Emitter {
             let m = ident(&c.module);
             let cst = ident(&c.struct_name);
             let method = ident(&c.method);
+            methods.extend(self.gate(c));
             match &c.segment {
                 Segment::Param { name, ty } => {
                     let arg = ident(&crate::naming::field(name));
@@ -251,7 +394,7 @@ impl Emitter {
             }
         };
         for t in &node.types {
-            items.extend(self.type_def(t, false));
+            items.extend(self.type_def(t, false, &TokenStream::new()));
         }
         items
     }
@@ -376,14 +519,15 @@ impl Emitter {
         }
     }
 
-    fn type_def(&self, t: &TypeDef, in_shared: bool) -> TokenStream {
+    /// A struct or enum with its impls, each item behind `gate` (a `cfg`, or nothing).
+    fn type_def(&self, t: &TypeDef, in_shared: bool, gate: &TokenStream) -> TokenStream {
         match &t.kind {
-            TypeKind::Struct(fields) => self.struct_def(t, fields, in_shared),
-            TypeKind::Enum(variants) => self.enum_def(t, variants),
+            TypeKind::Struct(fields) => self.struct_def(t, fields, in_shared, gate),
+            TypeKind::Enum(variants) => self.enum_def(t, variants, gate),
         }
     }
 
-    fn struct_def(&self, t: &TypeDef, fields: &[Field], in_shared: bool) -> TokenStream {
+    fn struct_def(&self, t: &TypeDef, fields: &[Field], in_shared: bool, gate: &TokenStream) -> TokenStream {
         let name = ident(&t.name);
         let doc = docs(t.description.as_deref().unwrap_or(&t.name));
         let default = t.default.then(|| quote!(Default,));
@@ -416,6 +560,7 @@ impl Emitter {
         });
         quote! {
             #doc
+            #gate
             #[derive(Clone, Debug, PartialEq, #default ::serde::Serialize, ::serde::Deserialize)]
             pub struct #name {
                 #(#fields,)*
@@ -423,7 +568,7 @@ impl Emitter {
         }
     }
 
-    fn enum_def(&self, t: &TypeDef, variants: &[ir::Variant]) -> TokenStream {
+    fn enum_def(&self, t: &TypeDef, variants: &[ir::Variant], gate: &TokenStream) -> TokenStream {
         let rt = &self.rt;
         let name = ident(&t.name);
         let mut text = t.description.clone().unwrap_or_else(|| t.name.clone());
@@ -455,6 +600,7 @@ impl Emitter {
         });
         quote! {
             #doc
+            #gate
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum #name {
@@ -463,6 +609,7 @@ impl Emitter {
                 Unknown(#rt::UnknownValue),
             }
 
+            #gate
             impl #name {
                 /// The value as sent on the wire.
                 pub fn as_str(&self) -> &str {
@@ -473,6 +620,7 @@ impl Emitter {
                 }
             }
 
+            #gate
             impl ::core::convert::From<&str> for #name {
                 fn from(s: &str) -> Self {
                     match s {
@@ -482,18 +630,21 @@ impl Emitter {
                 }
             }
 
+            #gate
             impl ::core::fmt::Display for #name {
                 fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                     f.write_str(self.as_str())
                 }
             }
 
+            #gate
             impl ::serde::Serialize for #name {
                 fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
                     serializer.serialize_str(self.as_str())
                 }
             }
 
+            #gate
             impl<'de> ::serde::Deserialize<'de> for #name {
                 fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
                     #rt::deserialize_enum(deserializer)

@@ -16,5 +16,5 @@ pub mod naming;
 pub mod output;
 pub mod spec;
 
-pub use emit::{generate, Options};
+pub use emit::{generate, Options, Output};
 pub use error::{Error, SpecError};

@@ -110,13 +110,35 @@ fn properties_that_give_the_same_field() {
 }
 
 #[test]
-fn query_parameters_are_scalars() {
+fn query_parameters_are_scalars_or_arrays_of_scalars() {
     let e = errors(&[(
         "v3/a.yaml",
-        "get:\n  summary: s\n  query:\n    ids: {type: array, items: {type: string}}\n",
+        "get:\n  summary: s\n  query:\n    ids: {type: array, items: {type: array, items: {type: string}}}\n",
     )]);
     assert_eq!(e.len(), 1, "{e:?}");
     assert!(e[0].starts_with("v3/a.yaml:4: get.query.ids: a query parameter or header is a scalar"), "{}", e[0]);
+    let e = errors(&[(
+        "v3/a.yaml",
+        "get:\n  summary: s\n  headers:\n    X-Ids: {type: array, items: {type: string}}\n",
+    )]);
+    assert!(e.iter().any(|l| l.starts_with("v3/a.yaml:4: get.headers.X-Ids: a header is a plain `string`")), "{e:?}");
+}
+
+#[test]
+fn format_extensions_are_checked() {
+    let e = errors(&[(
+        "v3/a.yaml",
+        "post:\n  summary: s\n  base_url: https://x.example/\n  response:\n    content: pdf\n    signature: maybe\n",
+    )]);
+    assert_eq!(e.len(), 3, "{e:?}");
+    assert!(e.iter().any(|l| l.starts_with("v3/a.yaml:3: post.base_url: an absolute URL without a trailing `/`")), "{e:?}");
+    assert!(e.iter().any(|l| l.starts_with("v3/a.yaml:5: post.response.content: unknown content `pdf`")), "{e:?}");
+    assert!(e.iter().any(|l| l.starts_with("v3/a.yaml:6: post.response.signature: unknown signature `maybe`")), "{e:?}");
+    let e = errors(&[(
+        "v3/a.yaml",
+        "post:\n  summary: s\n  body: {properties: {a: {type: string}}}\n  upload:\n    file: file\n    meta: {properties: {sha256: {type: string}}}\n",
+    )]);
+    assert_eq!(e, ["v3/a.yaml:4: post.upload: an operation has a JSON `body` or an `upload`, not both"]);
 }
 
 #[test]
@@ -136,7 +158,7 @@ fn all_parse_errors_are_reported_at_once() {
 fn a_bad_spec_leaves_the_output_untouched() {
     let good = spec(&[("v3/a.yaml", OK_OP)]);
     let out = tempfile::tempdir().unwrap();
-    let files = generate(good.path(), &Options::default()).unwrap();
+    let files = generate(good.path(), &Options::default()).unwrap().files;
     output::write(out.path(), &files).unwrap();
     let before = std::fs::read_to_string(out.path().join("v3/a.rs")).unwrap();
 
@@ -150,7 +172,7 @@ fn a_bad_spec_leaves_the_output_untouched() {
 fn check_lists_changed_and_leftover_files() {
     let dir = spec(&[("v3/a.yaml", OK_OP), ("v3/b.yaml", OK_OP)]);
     let out = tempfile::tempdir().unwrap();
-    let files = generate(dir.path(), &Options::default()).unwrap();
+    let files = generate(dir.path(), &Options::default()).unwrap().files;
     assert_eq!(output::write(out.path(), &files).unwrap().changed.len(), files.len());
     // Writing again changes nothing.
     assert!(output::write(out.path(), &files).unwrap().is_empty());
@@ -159,7 +181,7 @@ fn check_lists_changed_and_leftover_files() {
     // A hand edit is stale; a file the spec no longer produces is reported, then removed.
     std::fs::write(out.path().join("v3/a.rs"), "// edited\n").unwrap();
     std::fs::remove_file(dir.path().join("v3/b.yaml")).unwrap();
-    let files = generate(dir.path(), &Options::default()).unwrap();
+    let files = generate(dir.path(), &Options::default()).unwrap().files;
     let stale = output::diff(out.path(), &files).unwrap();
     assert_eq!(stale.changed, [out.path().join("v3/a.rs"), out.path().join("v3/mod.rs")]);
     assert_eq!(stale.removed, [out.path().join("v3/b.rs")]);

@@ -55,13 +55,19 @@ struct Job {
     spec: PathBuf,
     out: PathBuf,
     options: Options,
+    /// The Cargo.toml whose generated `[features]` block lists the API groups.
+    manifest: Option<PathBuf>,
 }
 
 fn jobs(root: &Path) -> Result<Vec<Job>, String> {
     let mut jobs = vec![Job {
         spec: root.join("spec"),
         out: root.join("generated/src/api"),
-        options: Options::default(),
+        options: Options {
+            features: true,
+            ..Options::default()
+        },
+        manifest: Some(root.join("generated/Cargo.toml")),
     }];
     let fixtures = root.join("tests/fixtures");
     let mut names: Vec<String> = std::fs::read_dir(&fixtures)
@@ -80,6 +86,7 @@ fn jobs(root: &Path) -> Result<Vec<Job>, String> {
                 client: format!("crate::fixtures::{name}::Client"),
                 ..Options::default()
             },
+            manifest: None,
         });
     }
     Ok(jobs)
@@ -91,12 +98,23 @@ fn run_generate(check: bool) -> Result<(), String> {
     // Generate everything in memory first: a spec error leaves every output folder untouched.
     let mut outputs = Vec::new();
     for job in jobs(&root)? {
-        let files = generate(&job.spec, &job.options).map_err(|e| e.to_string())?;
-        outputs.push((job, files));
+        let out = generate(&job.spec, &job.options).map_err(|e| e.to_string())?;
+        outputs.push((job, out));
     }
     let elapsed = start.elapsed();
     let mut stale_all = Vec::new();
-    for (job, files) in &outputs {
+    for (job, out) in &outputs {
+        if let Some(manifest) = &job.manifest {
+            let old = std::fs::read_to_string(manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
+            let new = with_features(&old, &out.features).map_err(|e| format!("{}: {e}", manifest.display()))?;
+            if new != old {
+                stale_all.push(format!("{} (changed features)", rel(&root, manifest)));
+                if !check {
+                    std::fs::write(manifest, new).map_err(|e| format!("{}: {e}", manifest.display()))?;
+                }
+            }
+        }
+        let files = &out.files;
         let stale = if check {
             output::diff(&job.out, files)
         } else {
@@ -110,7 +128,7 @@ fn run_generate(check: bool) -> Result<(), String> {
             stale_all.push(format!("{} (no longer generated)", rel(&root, p)));
         }
     }
-    let count: usize = outputs.iter().map(|(_, f)| f.len()).sum();
+    let count: usize = outputs.iter().map(|(_, o)| o.files.len()).sum();
     if check {
         if stale_all.is_empty() {
             println!("generated code is current ({count} files)");
@@ -177,7 +195,8 @@ fn run_import(args: &[String]) -> Result<(), String> {
 
 fn run_generate_into(spec: &str, out: &str) -> Result<(), String> {
     let start = Instant::now();
-    let files = generate(Path::new(spec), &Options::default()).map_err(|e| e.to_string())?;
+    let options = Options { features: true, ..Options::default() };
+    let files = generate(Path::new(spec), &options).map_err(|e| e.to_string())?.files;
     let elapsed = start.elapsed();
     let stale = output::write(Path::new(out), &files).map_err(|e| e.to_string())?;
     println!(
@@ -187,4 +206,22 @@ fn run_generate_into(spec: &str, out: &str) -> Result<(), String> {
         stale.changed.len() + stale.removed.len()
     );
     Ok(())
+}
+
+const BEGIN_FEATURES: &str = "# BEGIN generated features";
+const END_FEATURES: &str = "# END generated features";
+
+/// The manifest with its generated features block set to `full` plus one feature per group.
+fn with_features(manifest: &str, features: &[String]) -> Result<String, String> {
+    let (Some(b), Some(e)) = (manifest.find(BEGIN_FEATURES), manifest.find(END_FEATURES)) else {
+        return Err(format!("the markers `{BEGIN_FEATURES}` and `{END_FEATURES}` are missing"));
+    };
+    let start = b + BEGIN_FEATURES.len();
+    let mut block = String::from("\n");
+    let list: Vec<String> = features.iter().map(|f| format!("\"{f}\"")).collect();
+    block.push_str(&format!("full = [{}]\n", list.join(", ")));
+    for f in features {
+        block.push_str(&format!("{f} = []\n"));
+    }
+    Ok(format!("{}{}{}", &manifest[..start], block, &manifest[e..]))
 }

@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use serde_yaml::{Mapping, Value};
 
 use super::{key_string, lookup, ImportError, Importer, Loc, Note, SkippedOp};
-use crate::spec::{DescribedValue, EnumValue, Operation, PathFile, Response, Scalar, Schema};
+use crate::spec::{DescribedValue, EnumValue, Operation, PathFile, Response, Scalar, Schema, Upload};
 
 /// The result of converting one path file.
 pub(crate) struct FileOut {
@@ -250,33 +250,9 @@ impl<'a> Conv<'a> {
         let consumes = str_list(lookup(m, "consumes"));
         let produces = str_list(lookup(m, "produces"));
         let params: Vec<(Loc, Value)> = self.parameters(m, loc)?;
-        let form: Vec<&str> = params
-            .iter()
-            .filter(|(_, p)| p.get("in").and_then(Value::as_str) == Some("formData"))
-            .filter_map(|(_, p)| p.get("name").and_then(Value::as_str))
-            .collect();
-        if consumes.iter().any(|c| c.contains("multipart")) || !form.is_empty() {
-            return Err(Fail::Skip(format!(
-                "multipart/form-data upload: form fields [{}] (the format has no multipart body yet)",
-                form.join(", ")
-            )));
-        }
-        if let Some(p) = produces.iter().find(|p| !is_json_type(p)) {
-            return Err(Fail::Skip(format!(
-                "binary download: produces {} (the format has no non-JSON response yet; all: {})",
-                p,
-                produces.join(", ")
-            )));
-        }
-        for k in ["x-base-uri", "x-baseuri"] {
-            if let Some(u) = lookup(m, k) {
-                return Err(Fail::Skip(format!(
-                    "other host: {k}: {} (the format has no per-operation base URL yet)",
-                    scalar_text(u).unwrap_or_default()
-                )));
-            }
-        }
-        if let Some(c) = consumes.iter().find(|c| !is_json_type(c)) {
+        let is_form = |p: &Value| p.get("in").and_then(Value::as_str) == Some("formData");
+        let multipart = consumes.iter().any(|c| c.contains("multipart")) || params.iter().any(|(_, p)| is_form(p));
+        if let Some(c) = consumes.iter().find(|c| !is_json_type(c) && !c.contains("multipart")) {
             return Err(Fail::Skip(format!("non-JSON request: consumes {c}")));
         }
         let (status, resp_loc, resp) = self.success_response(m, loc)?;
@@ -307,6 +283,20 @@ impl<'a> Conv<'a> {
                     self.note(&kloc, "keyword-typo", "'tag:' is a typo of 'tags:'; tags are not imported".into());
                     self.imp.drop_keyword(&kloc, "tags");
                 }
+                "x-base-uri" | "x-baseuri" => {
+                    let raw = scalar_text(val).unwrap_or_default();
+                    let url = raw.trim().trim_end_matches('/').to_owned();
+                    if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
+                        return Err(Fail::Skip(format!("other host: {key}: '{raw}' is not an absolute URL")));
+                    }
+                    if key == "x-baseuri" {
+                        self.note(&kloc, "keyword-typo", "read 'x-baseuri' as 'x-base-uri'".into());
+                    }
+                    if url != raw {
+                        self.note(&kloc, "base-url-slash", format!("base URL '{raw}' read as '{url}' (no trailing '/')"));
+                    }
+                    op.base_url = Some(url);
+                }
                 "x-verison" => {
                     self.note(&kloc, "keyword-typo", "'x-verison' is a typo of 'x-version'; not imported".into());
                     self.imp.drop_keyword(&kloc, "x-version");
@@ -320,6 +310,7 @@ impl<'a> Conv<'a> {
 
         // Parameters.
         let mut path_params: IndexMap<String, (Schema, Loc)> = IndexMap::new();
+        let mut form: Vec<(String, Loc, Value)> = Vec::new();
         for (ploc, p) in &params {
             let Some(pm) = p.as_mapping() else {
                 self.note(ploc, "bad-parameter", "ignored a parameter that is not a mapping".into());
@@ -342,6 +333,13 @@ impl<'a> Conv<'a> {
                         op.body = Some(self.schema(&sv, &sloc, Mode::default())?);
                     }
                 }
+                "formData" => {
+                    if name.is_empty() {
+                        self.note(ploc, "bad-parameter", "ignored a formData parameter without a name".into());
+                        continue;
+                    }
+                    form.push((name, ploc.clone(), p.clone()));
+                }
                 "query" | "header" | "path" => {
                     if name.is_empty() {
                         self.note(ploc, "bad-parameter", format!("ignored a {whr} parameter without a name"));
@@ -351,9 +349,18 @@ impl<'a> Conv<'a> {
                     match whr.as_str() {
                         "query" => {
                             if s.ty.as_deref() == Some("array") {
-                                return Err(Fail::Skip(format!(
-                                    "array query parameter: '{name}' (the format has scalar query parameters only)"
-                                )));
+                                // Sent comma-joined: the items must be scalars (or a string enum).
+                                let items = s.items.as_deref();
+                                let scalar = items.is_some_and(|i| {
+                                    i.ref_.is_none()
+                                        && i.properties.is_none()
+                                        && matches!(i.ty.as_deref(), Some("string" | "integer" | "number" | "boolean"))
+                                });
+                                if !scalar {
+                                    return Err(Fail::Skip(format!(
+                                        "array query parameter: '{name}' has items that are not scalars"
+                                    )));
+                                }
                             }
                             op.query.insert(name, s);
                         }
@@ -376,6 +383,12 @@ impl<'a> Conv<'a> {
             }
         }
         self.path_parameters(&mut op, path_params, url, rel, loc);
+        if multipart {
+            self.upload(&mut op, form, loc)?;
+        } else if !form.is_empty() {
+            // Unreachable: formData parameters make the operation multipart.
+            return Err(Fail::Skip("formData parameters without multipart".into()));
+        }
 
         // Operation-level x-is-sensitive: names of parameters or body properties.
         if let Some(xs) = lookup(m, "x-is-sensitive") {
@@ -410,31 +423,119 @@ impl<'a> Conv<'a> {
                 Value::Mapping(mm) => mm.is_empty(),
                 _ => false,
             };
-            if let Some(h) = rv.get("headers") {
-                let names: Vec<String> = h.as_mapping().map(|mm| mm.keys().filter_map(key_string).collect()).unwrap_or_default();
-                return Err(Fail::Skip(format!(
-                    "file download: the {status} response has headers [{}] and no JSON body (the format has no non-JSON response yet)",
-                    names.join(", ")
-                )));
-            }
-            if !empty {
+            // Binary (file) downloads, from the facts of the description (see the module docs).
+            let has_schema = rv.get("schema").is_some();
+            let non_json: Vec<&String> = produces.iter().filter(|p| !is_json_type(p)).collect();
+            let binary: Option<&str> = if let Some(h) = rv.get("headers") {
+                let names: Vec<String> =
+                    h.as_mapping().map(|mm| mm.keys().filter_map(key_string).collect()).unwrap_or_default();
+                if !empty {
+                    return Err(Fail::Skip(format!(
+                        "response headers: the {status} response has headers [{}] beside a JSON body",
+                        names.join(", ")
+                    )));
+                }
+                if !names.iter().any(|n| n.eq_ignore_ascii_case("Wechatpay-Statement-Sha1")) {
+                    return Err(Fail::Skip(format!(
+                        "file download: the {status} response has headers [{}] but no Wechatpay-Statement-Sha1 (how it is authenticated is unknown)",
+                        names.join(", ")
+                    )));
+                }
+                Some("statement-sha1")
+            } else if !non_json.is_empty() {
+                if non_json.len() != produces.len() {
+                    return Err(Fail::Skip(format!(
+                        "mixed download: produces both JSON and non-JSON ({})",
+                        produces.join(", ")
+                    )));
+                }
+                if !empty {
+                    self.note(&sloc, "binary-schema", format!("the operation produces {}: the response schema is ignored", produces.join(", ")));
+                }
+                Some("none")
+            } else if empty && !has_schema && status == 200 && op_method(loc) == "get" {
+                // `200: {}` on a GET that declares no produces: raw bytes (an image).
+                Some("none")
+            } else {
+                None
+            };
+            if let Some(sig) = binary {
+                response.content = Some("binary".into());
+                response.signature = Some(sig.into());
+            } else if !empty {
                 if status == 204 {
                     self.note(&sloc, "body-on-204", "ignored the schema of a 204 response (no content)".into());
                 } else {
                     response.body = Some(self.schema(&sv, &sloc, Mode::default())?);
                 }
-            } else if status == 200 && rv.get("schema").is_none() && op_method(loc) == "get" {
-                return Err(Fail::Skip(
-                    "binary download: GET whose 200 response has no schema (raw bytes, e.g. an image) \
-                     (the format has no non-JSON response yet)"
-                        .into(),
-                ));
             }
         }
-        if response.status != 200 || response.body.is_some() {
+        if response.status != 200 || response.body.is_some() || response.content.is_some() {
             op.response = Some(response);
         }
         Ok(op)
+    }
+
+    /// A multipart/form-data upload: one `type: file` part, the `meta` part (its JSON shape is
+    /// the non-standard `schema:` beside it) and any other text parts as scalar `fields`.
+    fn upload(&mut self, op: &mut Operation, form: Vec<(String, Loc, Value)>, loc: &Loc) -> R<()> {
+        let names: Vec<&str> = form.iter().map(|(n, _, _)| n.as_str()).collect();
+        let files: Vec<&str> = form
+            .iter()
+            .filter(|(_, _, p)| p.get("type").and_then(Value::as_str) == Some("file"))
+            .map(|(n, _, _)| n.as_str())
+            .collect();
+        let [file] = files[..] else {
+            return Err(Fail::Skip(format!(
+                "multipart/form-data upload: {} file parts among the form fields [{}] (the format has one)",
+                files.len(),
+                names.join(", ")
+            )));
+        };
+        let file = file.to_owned();
+        let Some((_, mloc, mp)) = form.iter().find(|(n, _, _)| n == "meta") else {
+            return Err(Fail::Skip(format!(
+                "multipart/form-data upload: no 'meta' part among the form fields [{}]",
+                names.join(", ")
+            )));
+        };
+        let sloc = mloc.key("schema");
+        let sv = sloc.get().clone();
+        if sv.is_null() {
+            return Err(Fail::Skip(format!(
+                "multipart/form-data upload: the 'meta' part at {} has no schema: (its JSON shape is unknown)",
+                mloc.at()
+            )));
+        }
+        let mut meta = self.schema(&sv, &sloc, Mode::default())?;
+        if meta.properties.is_none() {
+            return Err(Fail::Skip(format!(
+                "multipart/form-data upload: the schema of the 'meta' part at {} is not an object",
+                mloc.at()
+            )));
+        }
+        meta.required = false;
+        if meta.description.is_none() {
+            meta.description = mp.get("description").and_then(scalar_text);
+        }
+        let mut fields = IndexMap::new();
+        for (name, ploc, p) in &form {
+            if *name == file || name == "meta" {
+                continue;
+            }
+            let s = self.schema(p, ploc, Mode { param: true, skip_strays: false })?;
+            if !matches!(s.ty.as_deref(), Some("string" | "integer" | "number" | "boolean")) || s.properties.is_some() {
+                return Err(Fail::Skip(format!(
+                    "multipart/form-data upload: the form field '{name}' is not a scalar"
+                )));
+            }
+            fields.insert(name.clone(), s);
+        }
+        if op.body.take().is_some() {
+            self.note(loc, "multipart-body", "a multipart upload has no JSON body: the body parameter is ignored".into());
+        }
+        op.upload = Some(Upload { file, meta, fields });
+        Ok(())
     }
 
     /// The parameters, with `$ref` entries resolved.

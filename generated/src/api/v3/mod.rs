@@ -3,34 +3,44 @@
 /// The chain step for `/v3`, reached with `client.v3()`.
 pub struct V3<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> V3<'a> {
+    #[cfg(feature = "bill")]
     /// `/v3/bill`
     pub fn bill(self) -> bill::Bill<'a> {
         bill::Bill(self.0.push("bill"))
     }
+    #[cfg(feature = "certificates")]
     /// `/v3/certificates`
     pub fn certificates(self) -> certificates::Certificates<'a> {
         certificates::Certificates(self.0.push("certificates"))
     }
+    #[cfg(feature = "offlineface")]
     /// `/v3/offlineface`
     pub fn offlineface(self) -> offlineface::Offlineface<'a> {
         offlineface::Offlineface(self.0.push("offlineface"))
     }
+    #[cfg(feature = "pay")]
     /// `/v3/pay`
     pub fn pay(self) -> pay::Pay<'a> {
         pay::Pay(self.0.push("pay"))
     }
+    #[cfg(feature = "refund")]
     /// `/v3/refund`
     pub fn refund(self) -> refund::Refund<'a> {
         refund::Refund(self.0.push("refund"))
     }
 }
 /// `/v3/bill`
+#[cfg(feature = "bill")]
 pub mod bill;
 /// `/v3/certificates`
+#[cfg(feature = "certificates")]
 pub mod certificates;
 /// `/v3/offlineface`
+#[cfg(feature = "offlineface")]
 pub mod offlineface;
 /// `/v3/pay`
+#[cfg(feature = "pay")]
 pub mod pay;
 /// `/v3/refund`
+#[cfg(feature = "refund")]
 pub mod refund;
