@@ -59,11 +59,11 @@ fn has_line(s: &ImportSummary, prefix: &str, contains: &str) {
 #[test]
 fn fixture_counts_and_round_trip() {
     let (s, out) = run("counts");
-    assert_eq!(s.ops_read, 20, "{s}");
-    assert_eq!(s.ops_written, 16, "{s}");
-    assert_eq!(s.skipped_ops.len(), 4, "{s}");
+    assert_eq!(s.ops_read, 26, "{s}");
+    assert_eq!(s.ops_written, 23, "{s}");
+    assert_eq!(s.skipped_ops.len(), 3, "{s}");
     assert_eq!(s.ops_written + s.skipped_ops.len(), s.ops_read);
-    assert_eq!(s.files_written, 13);
+    assert_eq!(s.files_written, 19);
     assert_eq!(s.skipped_files, vec![(PathBuf::from("v2/pay/micropay.yaml"), "v2 XML out of scope".to_owned())]);
     assert_eq!(s.repairs.values().sum::<usize>(), s.repair_lines.len());
     // hk and global keep their folders; definitions and swagger.yaml are not path files.
@@ -77,9 +77,9 @@ fn fixture_counts_and_round_trip() {
         read(&out, &rel);
         n += 1;
     }
-    assert_eq!(n, 13);
+    assert_eq!(n, 19);
     let text = s.to_string();
-    assert!(text.contains("operations: 20 read, 16 written"), "{text}");
+    assert!(text.contains("operations: 26 read, 23 written"), "{text}");
     assert!(text.contains("ref-no-slash"), "{text}");
     assert!(text.contains("inlined at each use"), "{text}");
 }
@@ -278,23 +278,90 @@ fn inexpressible_operations_are_skipped_with_reasons() {
     assert_eq!(
         reasons,
         [
-            ("v3/skips/host.yaml".into(), "get".into(), "other host".into()),
-            ("v3/skips/upload.yaml".into(), "get".into(), "binary download".into()),
+            ("v3/files/list.yaml".into(), "post".into(), "array query parameter".into()),
             ("v3/skips/upload.yaml".into(), "post".into(), "multipart/form-data upload".into()),
             ("v3/webhooks.yaml".into(), "post".into(), "inbound webhook notification".into()),
         ]
     );
-    assert!(s.skipped_ops[2].reason.contains("[file, meta]"));
-    assert!(s.skipped_ops[0].reason.contains("https://apihk.mch.weixin.qq.com/"));
+    assert!(s.skipped_ops[0].reason.contains("'filters' has items that are not scalars"), "{}", s.skipped_ops[0].reason);
+    assert!(s.skipped_ops[1].reason.contains("'meta' part at v3/skips/upload.yaml:10 has no schema"), "{}", s.skipped_ops[1].reason);
     let by = s.skipped_by_reason();
     assert_eq!(by["multipart/form-data upload"], 1);
     // A file whose operations are all skipped is not written; x-json stays a plain string.
-    assert!(!out.join("v3/skips/upload.yaml").exists() && !out.join("v3/webhooks.yaml").exists());
+    assert!(!out.join("v3/webhooks.yaml").exists());
+    let upload = read(&out, "v3/skips/upload.yaml");
+    assert!(upload.post.is_none() && upload.get.is_some(), "the other operation of the file is written");
     let post = read(&out, "v3/skips/host.yaml").post.unwrap();
     assert_eq!(body(&post)["partner"].ty.as_deref(), Some("string"));
     assert_eq!(body(&post)["partner"].format.as_deref(), Some("jsonObjectLike"));
     has_line(&s, "v3/skips/host.yaml:22:", "x-json");
     assert_eq!(s.dropped_keywords["x-json"], 1);
+}
+
+#[test]
+fn multipart_uploads() {
+    let (s, out) = run("upload");
+    let op = read(&out, "v3/files/upload.yaml").post.unwrap();
+    assert!(op.body.is_none(), "no JSON body beside an upload");
+    let up = op.upload.as_ref().expect("upload");
+    assert_eq!(up.file, "submission_file");
+    // meta: the non-standard `schema:` under the `meta` form parameter, with its required list.
+    assert_eq!(up.meta.description.as_deref(), Some("媒体文件元信息`JSON`格式字符串"));
+    assert_eq!(props(&up.meta).keys().collect::<Vec<_>>(), ["file_name", "file_digest"]);
+    assert!(props(&up.meta)["file_name"].required && !props(&up.meta)["file_digest"].required);
+    // Other text parts are scalar fields, in order, with their required flags.
+    assert_eq!(up.fields.keys().collect::<Vec<_>>(), ["item_id", "note"]);
+    assert_eq!(up.fields["item_id"].ty.as_deref(), Some("integer"));
+    assert!(up.fields["item_id"].required && !up.fields["note"].required);
+    assert_eq!(resp(&op)["file_id"].ty.as_deref(), Some("string"));
+    assert!(!s.repair_lines.iter().any(|l| l.starts_with("v3/files/upload.yaml")), "{:?}", s.repair_lines);
+}
+
+#[test]
+fn binary_downloads_and_statements() {
+    let (s, out) = run("binary");
+    let binary = |rel: &str| {
+        let op = read(&out, rel).get.unwrap();
+        let r = op.response.clone().expect("response");
+        assert_eq!((r.status, r.content.as_deref(), r.body.is_none()), (200, Some("binary"), true), "{rel}");
+        (op, r.signature.unwrap())
+    };
+    // produces text/plain, application/x-gzip: a file, unsigned; its query parameter kept.
+    let (op, sig) = binary("v3/files/download.yaml");
+    assert_eq!(sig, "none");
+    assert!(op.query["token"].required);
+    // produces application/pdf, in a file whose other operation is skipped.
+    assert_eq!(binary("v3/skips/upload.yaml").1, "none");
+    // GET with `'200': {}` and no produces: raw bytes (an image).
+    let (op, sig) = binary("v3/files/images/{media_id}.yaml");
+    assert_eq!(sig, "none");
+    assert_eq!(op.path["media_id"].ty.as_deref(), Some("string"));
+    // Response headers with Wechatpay-Statement-Sha1 and `schema: {}`: a signed statement.
+    let (op, sig) = binary("v3/files/statements.yaml");
+    assert_eq!(sig, "statement-sha1");
+    assert!(op.query["date"].required);
+    assert_eq!(op.headers["Accept-Encoding"].ty.as_deref(), Some("string"));
+    // A POST with `schema: {}` is still an undescribed JSON body, not a file.
+    let merge = read(&out, "v3/codes/{id}/int.yaml");
+    assert!(merge.post.unwrap().response.unwrap().content.is_none());
+    let _ = s;
+}
+
+#[test]
+fn base_url_and_array_query() {
+    let (s, out) = run("host");
+    let get = read(&out, "v3/skips/host.yaml").get.unwrap();
+    assert_eq!(get.base_url.as_deref(), Some("https://apihk.mch.weixin.qq.com"), "trailing / stripped");
+    assert!(read(&out, "v3/skips/host.yaml").post.unwrap().base_url.is_none());
+    has_line(&s, "v3/skips/host.yaml:3:", "read 'x-baseuri' as 'x-base-uri'");
+    has_line(&s, "v3/skips/host.yaml:3:", "read as 'https://apihk.mch.weixin.qq.com' (no trailing '/')");
+    let op = read(&out, "v3/files/list.yaml").get.unwrap();
+    let types = &op.query["types"];
+    assert_eq!(types.ty.as_deref(), Some("array"));
+    let items = types.items.as_ref().unwrap();
+    assert_eq!(items.ty.as_deref(), Some("string"));
+    assert_eq!(enum_pairs(items), [("BASE_ABILITY".into(), Some("基础能力".into())), ("REAL_ESTATE_ABILITY".into(), None)]);
+    assert_eq!(op.query["ids"].items.as_ref().unwrap().ty.as_deref(), Some("integer"));
 }
 
 #[test]
@@ -393,15 +460,31 @@ fn whole_public_description() {
         ops += read(&out, &rel).operations().count();
     }
     assert_eq!(ops, s.ops_written);
-    // Skips are the constructs the format cannot express yet, nothing else.
-    let classes: Vec<String> = s.skipped_by_reason().into_keys().collect();
-    for c in &classes {
-        assert!(
-            ["array query parameter", "binary download", "file download", "inbound webhook notification", "multipart/form-data upload", "other host"]
-                .contains(&c.as_str()),
-            "unexpected skip reason {c}"
-        );
+    // The one skip: the inbound webhook description.
+    assert_eq!(s.ops_written, 1018, "{s}");
+    assert_eq!(s.skipped_ops.len(), 1, "{s}");
+    assert_eq!(s.skipped_ops[0].file, Path::new("v3/webhooks.yaml"));
+    assert!(s.skipped_ops[0].reason.starts_with("inbound webhook notification"));
+    // 14 multipart uploads, 7 binary downloads (2 of them signed statements), 1 other host.
+    let (mut uploads, mut binary, mut statements, mut hosts) = (0, 0, 0, 0);
+    for f in &files {
+        let rel = f.strip_prefix(&out).unwrap().to_string_lossy().replace('\\', "/");
+        for (_, op) in read(&out, &rel).operations() {
+            uploads += usize::from(op.upload.is_some());
+            hosts += usize::from(op.base_url.is_some());
+            if let Some(r) = op.response.as_ref().filter(|r| r.content.as_deref() == Some("binary")) {
+                binary += 1;
+                statements += usize::from(r.signature.as_deref() == Some("statement-sha1"));
+            }
+        }
     }
+    assert_eq!((uploads, binary, statements, hosts), (14, 7, 2, 1));
+    let up = read(&out, "v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload.yaml").post.unwrap();
+    let up = up.upload.unwrap();
+    assert_eq!(up.file, "submission_file");
+    assert_eq!(up.fields.keys().collect::<Vec<_>>(), ["item_id", "manage_record_id"]);
+    let q = read(&out, "v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl.yaml").get.unwrap();
+    assert_eq!(q.query["fapiao_ability_type_list"].items.as_ref().unwrap().enum_.as_ref().unwrap().len(), 4);
     // Facts survive: enum meanings from comments through a cross-file allOf with `#Name` refs.
     let op = read(&out, "v3/pay/transactions/id/{transaction_id}.yaml").get.unwrap();
     let state = &resp(&op)["trade_state"];

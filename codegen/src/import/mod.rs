@@ -4,6 +4,26 @@
 //! * One output file per URL, at the same relative path (`v3/pay/x.yaml` → `to/v3/pay/x.yaml`;
 //!   `{placeholder}` and `{empty}` file names are kept as they are).
 //! * `$ref` targets are inlined at each use (no `spec/types` output yet), `allOf` is merged.
+//! * **Multipart uploads** (`consumes: multipart/form-data` or any `in: formData` parameter)
+//!   become `upload:`: `file` is the name of the one `type: file` part, `meta` the schema
+//!   written (non-standard) as `schema:` under the `meta` form parameter, `fields` every other
+//!   form parameter (a scalar). No `body`. Without exactly one file part, or without a `meta`
+//!   part with a schema, the operation is skipped with the reason.
+//! * **Binary downloads** are decided from the facts of the description, never from a path list.
+//!   The success response becomes `{content: binary, signature: …}` (no `body`) when:
+//!   1. it declares response `headers` that include `Wechatpay-Statement-Sha1` and its schema is
+//!      empty → `signature: statement-sha1` (the signed statement files; query and header
+//!      parameters such as `Accept-Encoding` are kept); headers without that one → skipped;
+//!   2. the operation `produces` only non-JSON media types (`text/plain`, `application/x-gzip`,
+//!      `application/pdf`) → `signature: none`; a mix of JSON and non-JSON → skipped;
+//!   3. a GET declares no `produces` and its 200 response has no `schema` key at all
+//!      (`'200': {}`: raw bytes, e.g. an image) → `signature: none`.
+//!
+//!   An explicit `schema: {}` on any other operation stays "a 200 whose body is not described".
+//! * **Other hosts**: `x-base-uri` (or its typo `x-baseuri`) → `base_url:` without a trailing `/`.
+//! * **Array query parameters** → `{type: array, items: <scalar or string enum>}` (sent
+//!   comma-joined); items that are objects or arrays → skipped.
+//! * `v3/webhooks.yaml` describes an inbound notification, not a client call: skipped.
 //! * Every defect of the source that the importer repairs is reported as one line
 //!   `file:line: what it did` ([`ImportSummary::repair_lines`]); operations the format cannot
 //!   express yet are skipped with a reason ([`ImportSummary::skipped_ops`]).
