@@ -2,4 +2,6 @@
 
 pub mod fixtures;
 pub mod keys;
-pub mod mock;
+/// The loopback WeChat Pay mock server; it lives in the `wechatpay-sandbox` crate (the local
+/// sandbox is built on it).
+pub use wechatpay_sandbox::mock;

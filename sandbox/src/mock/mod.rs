@@ -11,9 +11,13 @@
 //!   `Wechatpay-Nonce`, `Wechatpay-Signature`, `Wechatpay-Serial`) and carries a `Request-ID`;
 //!   [`Tamper`] breaks that on purpose for negative tests.
 //!
+//! It lives in the `wechatpay-sandbox` crate (the `wechatpay sandbox` command builds its
+//! spec-driven responder on it, see [`MockServer::fallback`]); the test crate re-exports it as
+//! `wechatpay_tests::mock`.
+//!
 //! ```no_run
 //! # async fn demo() {
-//! use wechatpay_tests::mock::{MockConfig, MockServer, Reply};
+//! use wechatpay_sandbox::mock::{MockConfig, MockServer, Reply};
 //! let server = MockServer::start(MockConfig::default()).await;
 //! server.on("POST", "/v3/offlineface/authinfo", Reply::json(200, serde_json::json!({"authinfo": "x"})));
 //! let base = server.base_url(); // http://127.0.0.1:PORT
@@ -361,9 +365,20 @@ struct Route {
     hits: usize,
 }
 
+/// Answers requests no registered route matches (`None`: `404 RESOURCE_NOT_EXISTS`).
+/// Called only for requests whose authorization passed.
+pub type Fallback = Arc<dyn Fn(&RecordedRequest) -> Option<Reply> + Send + Sync>;
+
+/// Sees every request with the status it was answered with (for a log).
+pub type Observer = Arc<dyn Fn(&RecordedRequest, u16) + Send + Sync>;
+
 struct State {
     config: MockConfig,
     routes: Mutex<HashMap<(String, String), Route>>,
+    fallback: Mutex<Option<Fallback>>,
+    observer: Mutex<Option<Observer>>,
+    /// Keep at most this many recorded requests (oldest dropped); `None`: all.
+    record_limit: Mutex<Option<usize>>,
     requests: Mutex<Vec<RecordedRequest>>,
     nonces: Mutex<HashSet<String>>,
 }
@@ -383,23 +398,31 @@ pub struct MockServer {
 impl MockServer {
     /// Binds 127.0.0.1 on an ephemeral port and serves on the current tokio runtime.
     pub async fn start(config: MockConfig) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
+        Self::bind(SocketAddr::from(([127, 0, 0, 1], 0)), config)
             .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local_addr");
+            .expect("bind 127.0.0.1:0")
+    }
+
+    /// Binds `addr` (port 0: an ephemeral port) and serves on the current tokio runtime.
+    pub async fn bind(addr: SocketAddr, config: MockConfig) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
         let state = Arc::new(State {
             config,
             routes: Mutex::new(HashMap::new()),
+            fallback: Mutex::new(None),
+            observer: Mutex::new(None),
+            record_limit: Mutex::new(None),
             requests: Mutex::new(Vec::new()),
             nonces: Mutex::new(HashSet::new()),
         });
         let task = tokio::spawn(accept_loop(listener, state.clone()));
-        MockServer {
+        Ok(MockServer {
             addr,
             state,
             task: Some(task),
             runtime: None,
-        }
+        })
     }
 
     /// For plain (non-async) tests: serves on its own runtime with its own thread.
@@ -413,6 +436,11 @@ impl MockServer {
         let mut server = runtime.block_on(Self::start(config));
         server.runtime = Some(runtime);
         server
+    }
+
+    /// Hands the runtime serving this server to it, to shut down when it is dropped.
+    pub(crate) fn attach_runtime(&mut self, runtime: tokio::runtime::Runtime) {
+        self.runtime = Some(runtime);
     }
 
     /// `http://127.0.0.1:PORT` (no trailing slash).
@@ -437,6 +465,26 @@ impl MockServer {
             (method.to_ascii_uppercase(), target.to_string()),
             Route { replies, hits: 0 },
         );
+        self
+    }
+
+    /// Answers what no route matches (the sandbox's spec-driven responder). Replaces an
+    /// earlier fallback.
+    pub fn fallback(&self, fallback: Fallback) -> &Self {
+        *lock(&self.state.fallback) = Some(fallback);
+        self
+    }
+
+    /// Calls `observer` with every request and the status it was answered with.
+    pub fn observe(&self, observer: Observer) -> &Self {
+        *lock(&self.state.observer) = Some(observer);
+        self
+    }
+
+    /// Keeps only the last `limit` requests (a long-running server); the default keeps all.
+    /// It also bounds the remembered nonces to about `limit` × 4.
+    pub fn record_limit(&self, limit: usize) -> &Self {
+        *lock(&self.state.record_limit) = Some(limit.max(1));
         self
     }
 
@@ -570,7 +618,17 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
     };
     record.auth = check_request(state, &record);
     let auth = record.auth.clone();
-    lock(&state.requests).push(record);
+    let limit = *lock(&state.record_limit);
+    {
+        let mut requests = lock(&state.requests);
+        if let Some(limit) = limit {
+            if requests.len() >= limit {
+                let excess = requests.len() + 1 - limit;
+                requests.drain(..excess);
+            }
+        }
+        requests.push(record.clone());
+    }
 
     let reply = match auth {
         Err(reason) => Reply::error(401, "SIGN_ERROR", &reason),
@@ -590,16 +648,26 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
                     route.hits += 1;
                     reply
                 }
-                None => Reply::error(
-                    404,
-                    "RESOURCE_NOT_EXISTS",
-                    &format!("no mock route for {method} {target}"),
-                ),
+                None => {
+                    drop(routes);
+                    let fallback = lock(&state.fallback).clone();
+                    fallback.and_then(|f| f(&record)).unwrap_or_else(|| {
+                        Reply::error(
+                            404,
+                            "RESOURCE_NOT_EXISTS",
+                            &format!("no mock route for {method} {target}"),
+                        )
+                    })
+                }
             }
         }
     };
     if let Some(delay) = reply.delay {
         tokio::time::sleep(delay).await;
+    }
+    let observer = lock(&state.observer).clone();
+    if let Some(observer) = observer {
+        observer(&record, reply.status);
     }
     respond(state, reply)
 }
@@ -661,7 +729,14 @@ fn check_request(state: &State, req: &RecordedRequest) -> Result<(), String> {
     )?;
     if config.reject_reused_nonce {
         let nonce = parsed.get("nonce_str").unwrap_or_default().to_string();
-        if !lock(&state.nonces).insert(nonce.clone()) {
+        let mut nonces = lock(&state.nonces);
+        if let Some(limit) = *lock(&state.record_limit) {
+            // A long-running server forgets old nonces (their timestamps expire anyway).
+            if nonces.len() >= limit.saturating_mul(4) {
+                nonces.clear();
+            }
+        }
+        if !nonces.insert(nonce.clone()) {
             return Err(format!("nonce_str {nonce:?} was already used"));
         }
     }

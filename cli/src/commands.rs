@@ -1,0 +1,562 @@
+//! The commands.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+use wechatpay::{ApiV3Key, Client, EncryptedResource, Method};
+use wechatpay_sandbox::mock::{MockConfig, ResponseKey};
+use wechatpay_sandbox::schema::{self, RequestParts};
+use wechatpay_sandbox::spec::{Lookup, Spec};
+use wechatpay_sandbox::{keys, notify, parse_query, Sandbox, SandboxConfig};
+
+use crate::args::{Args, Spec as ArgSpec};
+use crate::{Failure, Outcome, USAGE};
+
+fn help_or(args: &Args) -> Option<Outcome> {
+    if args.help {
+        print!("{USAGE}");
+        Some(Ok(()))
+    } else {
+        None
+    }
+}
+
+fn spec() -> Result<&'static Spec, Failure> {
+    Spec::embedded().map_err(|e| Failure::failed(format!("the embedded spec is invalid: {e}")))
+}
+
+fn client() -> Result<Client, Failure> {
+    Client::from_env().map_err(Failure::failed)
+}
+
+fn apiv3_key() -> Result<ApiV3Key, Failure> {
+    let key = std::env::var("WECHATPAY_APIV3_KEY")
+        .map_err(|_| Failure::failed("environment variable WECHATPAY_APIV3_KEY is not set"))?;
+    ApiV3Key::new(key.trim()).map_err(|e| Failure::failed(format!("WECHATPAY_APIV3_KEY: {e}")))
+}
+
+/// `--data JSON` or `--data @FILE`.
+fn json_arg(flag: &str, text: &str) -> Result<Value, Failure> {
+    let (text, from) = match text.strip_prefix('@') {
+        Some(path) => (
+            std::fs::read_to_string(path)
+                .map_err(|e| Failure::Usage(format!("{flag}: cannot read {path}: {e}")))?,
+            format!(" (file {path})"),
+        ),
+        None => (text.to_string(), String::new()),
+    };
+    serde_json::from_str(&text).map_err(|e| Failure::Usage(format!("{flag} is not JSON{from}: {e}")))
+}
+
+fn parse_method(text: &str) -> Result<Method, Failure> {
+    let upper = text.to_ascii_uppercase();
+    match upper.as_str() {
+        "GET" => Ok(Method::GET),
+        "POST" => Ok(Method::POST),
+        "PUT" => Ok(Method::PUT),
+        "PATCH" => Ok(Method::PATCH),
+        "DELETE" => Ok(Method::DELETE),
+        _ => Err(Failure::Usage(format!(
+            "METHOD must be GET, POST, PUT, PATCH or DELETE, not {text:?}"
+        ))),
+    }
+}
+
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_string().into_boxed_str())
+}
+
+fn print_json(value: &Value) -> Outcome {
+    let text = serde_json::to_string_pretty(value).map_err(Failure::failed)?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Prints an API error with its details on stderr, and returns the failure.
+fn api_failure(e: wechatpay::Error) -> Failure {
+    if let wechatpay::Error::Api { body, .. } = &e {
+        if !body.is_empty() {
+            eprintln!("response body: {body}");
+        }
+    }
+    Failure::failed(e)
+}
+
+pub async fn call(argv: Vec<String>) -> Outcome {
+    let args = Args::parse(
+        argv,
+        &ArgSpec {
+            options: &["--data", "--query", "--header"],
+            switches: &["--no-check"],
+        },
+    )?;
+    if let Some(done) = help_or(&args) {
+        return done;
+    }
+    args.expect_positionals(&["METHOD", "PATH"])?;
+    let method = parse_method(&args.positionals[0])?;
+    let raw_path = args.positionals[1].as_str();
+    if raw_path.contains("://") {
+        return Err(Failure::Usage(format!(
+            "PATH is a path like /v3/certificates, not a URL ({raw_path}); set WECHATPAY_BASE_URL for the host"
+        )));
+    }
+    let body = args.value("--data").map(|d| json_arg("--data", d)).transpose()?;
+    let mut extra_query = Vec::new();
+    for q in args.all("--query") {
+        let (k, v) = q
+            .split_once('=')
+            .ok_or_else(|| Failure::Usage(format!("--query {q:?} is not NAME=VALUE")))?;
+        if k.is_empty() {
+            return Err(Failure::Usage(format!("--query {q:?} has an empty name")));
+        }
+        extra_query.push((k.to_string(), v.to_string()));
+    }
+    let mut headers = Vec::new();
+    for h in args.all("--header") {
+        let (k, v) = h
+            .split_once(':')
+            .ok_or_else(|| Failure::Usage(format!("--header {h:?} is not 'Name: value'")))?;
+        headers.push((k.trim().to_string(), v.trim().to_string()));
+    }
+
+    let (path, path_query) = match raw_path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (raw_path, None),
+    };
+    let path = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("/{path}")
+    };
+
+    if !args.switch("--no-check") {
+        let spec = spec()?;
+        match spec.find(method.as_str(), &path) {
+            Lookup::Found(op, values) => {
+                // The client needs Wechatpay-Serial where the spec requires it; the configured
+                // WeChat Pay public key id is what WeChat Pay expects there.
+                for f in op.op.headers.iter().filter(|f| f.required) {
+                    if f.wire.eq_ignore_ascii_case("Wechatpay-Serial")
+                        && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&f.wire))
+                    {
+                        if let Ok(id) = std::env::var("WECHATPAY_PUBLIC_KEY_ID") {
+                            headers.push((f.wire.clone(), id.trim().to_string()));
+                        }
+                    }
+                }
+                let mut query = path_query.map(parse_query).unwrap_or_default();
+                query.extend(extra_query.iter().cloned());
+                let parts = RequestParts {
+                    path: values
+                        .iter()
+                        .map(|(k, v)| (k.clone(), wechatpay_sandbox::decode(v)))
+                        .collect(),
+                    query,
+                    headers: Some(headers.clone()),
+                    body: body.as_ref(),
+                };
+                let report = schema::check_request(spec, op, &parts);
+                for w in &report.warnings {
+                    eprintln!("warning: {w}");
+                }
+                if !report.is_ok() {
+                    let mut message = format!(
+                        "the request does not match the spec of {} ({}):",
+                        op.name(),
+                        op.file
+                    );
+                    for e in &report.errors {
+                        message.push_str("\n  - ");
+                        message.push_str(e);
+                    }
+                    message.push_str("\nnothing was sent (--no-check sends it anyway)");
+                    return Err(Failure::Failed(message));
+                }
+            }
+            Lookup::OtherMethods(methods) => eprintln!(
+                "note: the spec has {path} with {} only, not {}; sending it unchecked",
+                methods.join(", "),
+                method
+            ),
+            Lookup::NotFound => {
+                eprintln!("note: {method} {path} is not in the spec; sending it unchecked")
+            }
+        }
+    }
+
+    let client = client()?;
+    let mut target = raw_path.trim_start_matches('/').to_string();
+    for (i, (k, v)) in extra_query.iter().enumerate() {
+        let sep = if i == 0 && path_query.is_none() { '?' } else { '&' };
+        target.push(sep);
+        target.push_str(&wechatpay::runtime::encode_component(k));
+        target.push('=');
+        target.push_str(&wechatpay::runtime::encode_component(v));
+    }
+    let mut request = client.chain(&target).request(method);
+    for (k, v) in &headers {
+        request = request.header(leak(k), v);
+    }
+    if let Some(body) = &body {
+        request = request.json(body);
+    }
+    let value: Value = request.send_json::<Value>().await.map_err(api_failure)?;
+    if !value.is_null() {
+        print_json(&value)?;
+    }
+    Ok(())
+}
+
+/// Reads `Name: value` lines (blank lines, `#` comments and an HTTP request line are skipped).
+fn read_headers(path: &str) -> Result<reqwest::header::HeaderMap, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::failed(format!("cannot read the headers file {path}: {e}")))?;
+    let mut map = reqwest::header::HeaderMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            if i == 0 && line.contains(" HTTP/") {
+                continue; // `POST /notify HTTP/1.1`
+            }
+            return Err(Failure::failed(format!(
+                "{path}:{}: not a `Name: value` header line: {line:?}",
+                i + 1
+            )));
+        };
+        let name = reqwest::header::HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|e| Failure::failed(format!("{path}:{}: bad header name: {e}", i + 1)))?;
+        let value = reqwest::header::HeaderValue::from_str(value.trim())
+            .map_err(|e| Failure::failed(format!("{path}:{}: bad header value: {e}", i + 1)))?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+pub fn notify(argv: Vec<String>) -> Outcome {
+    let args = Args::parse(
+        argv,
+        &ArgSpec {
+            options: &["--headers", "--body"],
+            switches: &[],
+        },
+    )?;
+    if let Some(done) = help_or(&args) {
+        return done;
+    }
+    args.expect_positionals(&[])?;
+    let headers_path = args.required("--headers")?;
+    let body_path = args.required("--body")?;
+    let headers = read_headers(headers_path)?;
+    let body = std::fs::read(body_path)
+        .map_err(|e| Failure::failed(format!("cannot read the body file {body_path}: {e}")))?;
+    let key = apiv3_key()?;
+    let client = client()?;
+    let notification = match client.parse_notification(&headers, &body) {
+        Ok(n) => n,
+        Err(first) => {
+            // A saved body often gains a final newline in an editor; WeChat Pay never sends one.
+            let trimmed = body.strip_suffix(b"\n").map(|b| b.strip_suffix(b"\r").unwrap_or(b));
+            match trimmed.map(|b| client.parse_notification(&headers, b)) {
+                Some(Ok(n)) => {
+                    eprintln!("note: verified without the final newline of {body_path}");
+                    n
+                }
+                _ => return Err(Failure::failed(format!("the notification is not authentic: {first}"))),
+            }
+        }
+    };
+    let plain = notification
+        .resource
+        .decrypt(&key)
+        .map_err(|e| Failure::failed(format!("cannot decrypt the resource: {e}")))?;
+    eprintln!(
+        "verified notification {} ({}, {})",
+        notification.id, notification.event_type, notification.summary
+    );
+    match serde_json::from_slice::<Value>(&plain) {
+        Ok(v) => print_json(&v),
+        Err(_) => {
+            println!("{}", String::from_utf8_lossy(&plain));
+            Ok(())
+        }
+    }
+}
+
+/// The serial (uppercase hex) and validity of a PEM certificate.
+fn certificate_info(pem_text: &str) -> Result<(String, String, String), String> {
+    let block = pem::parse(pem_text).map_err(|e| format!("not PEM: {e}"))?;
+    if block.tag() != "CERTIFICATE" {
+        return Err(format!("expected a CERTIFICATE, got {}", block.tag()));
+    }
+    let (_, cert) = x509_parser::parse_x509_certificate(block.contents())
+        .map_err(|e| format!("not an X.509 certificate: {e}"))?;
+    let serial = cert
+        .raw_serial()
+        .iter()
+        .skip_while(|b| **b == 0)
+        .map(|b| format!("{b:02X}"))
+        .collect::<String>();
+    let validity = cert.validity();
+    Ok((
+        serial,
+        validity.not_before.to_string(),
+        validity.not_after.to_string(),
+    ))
+}
+
+pub async fn certificates(argv: Vec<String>) -> Outcome {
+    let args = Args::parse(
+        argv,
+        &ArgSpec {
+            options: &["--out"],
+            switches: &[],
+        },
+    )?;
+    if let Some(done) = help_or(&args) {
+        return done;
+    }
+    args.expect_positionals(&[])?;
+    let out = PathBuf::from(args.value("--out").unwrap_or("."));
+    let key = apiv3_key()?;
+    let client = client()?;
+    let response: Value = client
+        .chain("v3/certificates")
+        .request(Method::GET)
+        .send_json()
+        .await
+        .map_err(api_failure)?;
+    let data = response
+        .get("data")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Failure::failed("the response has no `data` array"))?;
+    std::fs::create_dir_all(&out)
+        .map_err(|e| Failure::failed(format!("cannot create {}: {e}", out.display())))?;
+    let mut saved = Vec::new();
+    for (i, item) in data.iter().enumerate() {
+        let serial_no = item
+            .get("serial_no")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Failure::failed(format!("data[{i}] has no serial_no")))?;
+        let encrypted: EncryptedResource = serde_json::from_value(
+            item.get("encrypt_certificate").cloned().unwrap_or(Value::Null),
+        )
+        .map_err(|e| Failure::failed(format!("data[{i}].encrypt_certificate: {e}")))?;
+        let plain = encrypted
+            .decrypt(&key)
+            .map_err(|e| Failure::failed(format!("certificate {serial_no}: {e}")))?;
+        let pem_text = String::from_utf8(plain)
+            .map_err(|_| Failure::failed(format!("certificate {serial_no}: not UTF-8 PEM")))?;
+        let (serial, not_before, not_after) = certificate_info(&pem_text)
+            .map_err(|e| Failure::failed(format!("certificate {serial_no}: {e}")))?;
+        if !serial.eq_ignore_ascii_case(serial_no.trim_start_matches('0')) {
+            return Err(Failure::failed(format!(
+                "certificate {serial_no}: the decrypted certificate has serial {serial}"
+            )));
+        }
+        let file = out.join(format!("wechatpay_{}.pem", serial_no.to_ascii_uppercase()));
+        std::fs::write(&file, &pem_text)
+            .map_err(|e| Failure::failed(format!("cannot write {}: {e}", file.display())))?;
+        saved.push(serde_json::json!({
+            "serial_no": serial_no,
+            "effective_time": item.get("effective_time"),
+            "expire_time": item.get("expire_time"),
+            "not_before": not_before,
+            "not_after": not_after,
+            "file": file.display().to_string(),
+        }));
+    }
+    print_json(&Value::Array(saved))
+}
+
+fn read_text(flag: &str, path: &str) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| Failure::failed(format!("{flag}: cannot read {path}: {e}")))
+}
+
+pub async fn sandbox(argv: Vec<String>) -> Outcome {
+    let args = Args::parse(
+        argv,
+        &ArgSpec {
+            options: &[
+                "--port",
+                "--merchant-public-key",
+                "--mchid",
+                "--serial",
+                "--apiv3-key",
+                "--dir",
+                "--bind",
+            ],
+            switches: &["--no-check", "--quiet"],
+        },
+    )?;
+    if let Some(done) = help_or(&args) {
+        return done;
+    }
+    args.expect_positionals(&[])?;
+    let port: u16 = args
+        .value("--port")
+        .unwrap_or("8080")
+        .parse()
+        .map_err(|_| Failure::Usage("--port must be a number 0-65535".into()))?;
+    let ip: std::net::IpAddr = args
+        .value("--bind")
+        .unwrap_or("127.0.0.1")
+        .parse()
+        .map_err(|_| Failure::Usage("--bind must be an IP address".into()))?;
+    let mut mock = MockConfig::default();
+    if let Some(m) = args.value("--mchid") {
+        mock = mock.mchid(m);
+    }
+    if let Some(s) = args.value("--serial") {
+        mock = mock.merchant_serial(s);
+    }
+    let custom_key = args.value("--merchant-public-key");
+    if let Some(path) = custom_key {
+        let pem = read_text("--merchant-public-key", path)?;
+        mock.merchant_public_key_der = wechatpay_sandbox::merchant_public_key_der(&pem)
+            .map_err(|e| Failure::failed(format!("--merchant-public-key {path}: {e}")))?;
+    }
+    let apiv3_key = args.value("--apiv3-key").unwrap_or(keys::APIV3_KEY).to_string();
+    if apiv3_key.len() != 32 {
+        return Err(Failure::Usage(format!(
+            "--apiv3-key must be 32 bytes, got {}",
+            apiv3_key.len()
+        )));
+    }
+    let config = SandboxConfig {
+        mock,
+        addr: SocketAddr::new(ip, port),
+        apiv3_key,
+        check_requests: !args.switch("--no-check"),
+    };
+    let sandbox = Sandbox::start(config.clone()).await.map_err(Failure::failed)?;
+    let base_url = sandbox.base_url();
+    let dir = args
+        .value("--dir")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("wechatpay-sandbox-{}", sandbox.addr().port())));
+    let env = wechatpay_sandbox::write_client_files(&dir, &base_url, &config, custom_key.is_none())
+        .map_err(Failure::failed)?;
+    if !args.switch("--quiet") {
+        sandbox.server().observe(Arc::new(|req, status| {
+            eprintln!("{} {} -> {status}", req.method, req.target);
+        }));
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "WeChat Pay sandbox listening on {base_url} ({} operations from the embedded spec)",
+        sandbox.spec().operations.len()
+    );
+    let _ = writeln!(
+        out,
+        "# TEST ONLY keys (public, never for real traffic), written to {}",
+        dir.display()
+    );
+    if custom_key.is_some() {
+        let _ = writeln!(out, "# WECHATPAY_PRIVATE_KEY: the private key matching --merchant-public-key");
+    }
+    let _ = write!(out, "{}", env.exports());
+    let _ = writeln!(out, "# or: . {}", env.env_file.display());
+    let _ = out.flush();
+    drop(out);
+    // Serves until the process is stopped (Ctrl-C, kill).
+    std::future::pending::<()>().await;
+    drop(sandbox);
+    Ok(())
+}
+
+pub async fn sandbox_notify(argv: Vec<String>) -> Outcome {
+    let args = Args::parse(
+        argv,
+        &ArgSpec {
+            options: &["--url", "--event", "--resource", "--apiv3-key", "--mchid", "--save"],
+            switches: &[],
+        },
+    )?;
+    if let Some(done) = help_or(&args) {
+        return done;
+    }
+    args.expect_positionals(&[])?;
+    let url = args.value("--url");
+    let save = args.value("--save").map(Path::new);
+    if url.is_none() && save.is_none() {
+        return Err(Failure::Usage("missing --url (or --save DIR)".into()));
+    }
+    let event = args.value("--event").unwrap_or("TRANSACTION.SUCCESS");
+    let mchid = args.value("--mchid").unwrap_or(keys::MCHID);
+    let apiv3_key = args.value("--apiv3-key").unwrap_or(keys::APIV3_KEY);
+    let resource = match args.value("--resource") {
+        Some(r) => json_arg("--resource", r)?,
+        None => notify::sample_resource(spec()?, event, mchid),
+    };
+    let key = ResponseKey::wechatpay_public_key();
+    let notification =
+        notify::make_notification(&key, apiv3_key, event, &resource).map_err(Failure::failed)?;
+    if let Some(dir) = save {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::failed(format!("cannot create {}: {e}", dir.display())))?;
+        let write = |name: &str, bytes: &[u8]| {
+            std::fs::write(dir.join(name), bytes)
+                .map_err(|e| Failure::failed(format!("cannot write {}: {e}", dir.join(name).display())))
+        };
+        write("headers.txt", notification.headers_text().as_bytes())?;
+        write("body.json", &notification.body)?;
+        eprintln!(
+            "saved {} and {}",
+            dir.join("headers.txt").display(),
+            dir.join("body.json").display()
+        );
+    }
+    if let Some(url) = url {
+        let (status, answer) = notify::send_notification(url, &notification)
+            .await
+            .map_err(Failure::failed)?;
+        println!("{event} -> {url}: HTTP {status} {answer}");
+        if !(200..300).contains(&status) {
+            return Err(Failure::failed(format!(
+                "the merchant answered HTTP {status}: {answer}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub fn ops(argv: Vec<String>) -> Outcome {
+    let args = Args::parse(argv, &ArgSpec { options: &[], switches: &[] })?;
+    if let Some(done) = help_or(&args) {
+        return done;
+    }
+    args.expect_positionals(&[])?;
+    for op in &spec()?.operations {
+        println!("{:<6} {}  {}", op.method, op.url, op.op.summary);
+    }
+    Ok(())
+}
+
+pub fn example(argv: Vec<String>) -> Outcome {
+    let args = Args::parse(argv, &ArgSpec { options: &[], switches: &[] })?;
+    if let Some(done) = help_or(&args) {
+        return done;
+    }
+    args.expect_positionals(&["METHOD", "PATH"])?;
+    let method = parse_method(&args.positionals[0])?;
+    let spec = spec()?;
+    match spec.find(method.as_str(), &args.positionals[1]) {
+        Lookup::Found(op, _) => {
+            let example = schema::example_request(spec, op);
+            eprintln!("# {} {}", op.method, example.target());
+            print_json(&example.body.unwrap_or(Value::Null))
+        }
+        _ => Err(Failure::failed(format!(
+            "{method} {} is not an operation of the spec (see `wechatpay ops`)",
+            args.positionals[1]
+        ))),
+    }
+}

@@ -1,0 +1,135 @@
+//! `wechatpay`: a command line for the WeChat Pay API v3.
+//!
+//! ```text
+//! wechatpay call METHOD PATH [--data JSON|@FILE] [--query K=V]... [--header 'Name: V']... [--no-check]
+//! wechatpay notify --headers FILE --body FILE
+//! wechatpay certificates [--out DIR]
+//! wechatpay sandbox [--port N] [--merchant-public-key PEM] [--mchid ID] [--serial SERIAL] …
+//! wechatpay sandbox notify --url URL [--event TRANSACTION.SUCCESS] [--resource JSON|@FILE] …
+//! wechatpay ops | wechatpay example METHOD PATH
+//! ```
+//!
+//! Configured like `Client::from_env` (`WECHATPAY_BASE_URL`, `WECHATPAY_MCHID`,
+//! `WECHATPAY_SERIAL`, `WECHATPAY_PRIVATE_KEY`, `WECHATPAY_PUBLIC_KEY`,
+//! `WECHATPAY_PUBLIC_KEY_ID`) plus `WECHATPAY_APIV3_KEY`. Exit codes: 0 success, 1 failure
+//! (platform error, verification, refused by the spec check, …), 2 usage error.
+
+mod args;
+mod commands;
+
+use std::process::ExitCode;
+
+pub const USAGE: &str = "\
+wechatpay — WeChat Pay API v3 from the command line (requests signed, responses verified)
+
+usage:
+  wechatpay call METHOD PATH [--data JSON|@FILE] [--query NAME=VALUE]... [--header 'Name: value']... [--no-check]
+      Sends a signed request, verifies the response, prints its JSON. When METHOD and PATH are an
+      operation of the embedded spec, the body, query and path are checked against it first
+      (unknown or missing fields, wrong types, integers given as 1.5) and nothing is sent if they
+      do not match; --no-check skips that.
+  wechatpay notify --headers FILE --body FILE
+      Verifies a saved notification (headers file: `Name: value` lines; body: the exact bytes
+      received) and prints the decrypted resource JSON. Needs WECHATPAY_APIV3_KEY.
+  wechatpay certificates [--out DIR]
+      Downloads GET /v3/certificates, verifies and decrypts it, saves each platform certificate
+      as DIR/wechatpay_<serial>.pem (DIR defaults to .) and prints what it saved.
+  wechatpay sandbox [--port N] [--merchant-public-key PEM] [--mchid ID] [--serial SERIAL]
+                    [--apiv3-key KEY] [--dir DIR] [--no-check] [--quiet]
+      Runs a local WeChat Pay on 127.0.0.1:N (default 8080; 0 picks a free port) that verifies
+      request signatures and answers every operation of the spec with signed example JSON.
+      Prints the environment a client needs (TEST ONLY keys, written to DIR).
+  wechatpay sandbox notify --url URL [--event TYPE] [--resource JSON|@FILE] [--apiv3-key KEY]
+                           [--mchid ID] [--save DIR]
+      Sends a notification signed and encrypted like WeChat Pay's (sandbox TEST ONLY key) to URL;
+      --save DIR also writes headers.txt and body.json (for `wechatpay notify`).
+  wechatpay ops
+      Lists the operations of the embedded spec.
+  wechatpay example METHOD PATH
+      Prints an example request body of an operation (valid against the spec).
+
+environment (like wechatpay::Client::from_env):
+  WECHATPAY_BASE_URL        optional, default https://api.mch.weixin.qq.com
+  WECHATPAY_MCHID           merchant id
+  WECHATPAY_SERIAL          merchant API certificate serial
+  WECHATPAY_PRIVATE_KEY     path of the merchant private key PEM (apiclient_key.pem)
+  WECHATPAY_PUBLIC_KEY      path of the WeChat Pay public key PEM
+  WECHATPAY_PUBLIC_KEY_ID   its id, PUB_KEY_ID_…
+  WECHATPAY_APIV3_KEY       the APIv3 key (notify, certificates)
+
+exit codes: 0 success, 1 failure, 2 usage error
+";
+
+/// How a command ends.
+pub enum Failure {
+    /// Wrong arguments: message, then the usage, exit 2.
+    Usage(String),
+    /// The command failed: message on stderr, exit 1.
+    Failed(String),
+}
+
+impl Failure {
+    pub fn failed(message: impl std::fmt::Display) -> Self {
+        Failure::Failed(message.to_string())
+    }
+}
+
+pub type Outcome = Result<(), Failure>;
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let result = run(argv);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(message)) => {
+            if !message.is_empty() {
+                eprintln!("error: {message}");
+                eprintln!("run `wechatpay --help` for usage");
+            }
+            ExitCode::from(2)
+        }
+        Err(Failure::Failed(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(argv: Vec<String>) -> Outcome {
+    let Some((command, rest)) = argv.split_first() else {
+        eprint!("{USAGE}");
+        return Err(Failure::Usage(String::new()));
+    };
+    let rest = rest.to_vec();
+    match command.as_str() {
+        "-h" | "--help" | "help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        "-V" | "--version" => {
+            println!("wechatpay {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        "call" => runtime()?.block_on(commands::call(rest)),
+        "notify" => commands::notify(rest),
+        "certificates" => runtime()?.block_on(commands::certificates(rest)),
+        "sandbox" => {
+            if rest.first().map(String::as_str) == Some("notify") {
+                runtime()?.block_on(commands::sandbox_notify(rest[1..].to_vec()))
+            } else {
+                runtime()?.block_on(commands::sandbox(rest))
+            }
+        }
+        "ops" => commands::ops(rest),
+        "example" => commands::example(rest),
+        other => Err(Failure::Usage(format!("unknown command {other:?}"))),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::failed(format!("cannot start the async runtime: {e}")))
+}

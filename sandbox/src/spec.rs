@@ -1,0 +1,308 @@
+//! The API description (`spec/`), embedded at build time (see `build.rs`), validated into the
+//! generator's IR, and indexed by method and URL so a request can be matched to its operation.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use wechatpay_codegen::ir::{self, Node, Op, ResponseKind, Segment, Ty, TypeDef};
+use wechatpay_codegen::load::{self, Loaded, LoadedPath, LoadedTypes, EMPTY_SEGMENT, TYPES_DIR};
+use wechatpay_codegen::spec::{PathFile, TypesFile};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/spec_files.rs"));
+}
+
+/// The embedded files: `(path below spec/, contents)`, sorted by path.
+pub fn embedded_files() -> &'static [(&'static str, &'static str)] {
+    embedded::SPEC_FILES
+}
+
+/// One operation of the spec, with what is needed to check and answer it.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// `GET`, `POST`, … (upper case).
+    pub method: String,
+    /// The URL template, `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
+    pub url: String,
+    /// The spec file (`spec/v3/…yaml`).
+    pub file: String,
+    /// The success status of the spec (`200` unless written; `204` for no content).
+    pub status: u16,
+    /// The operation in the IR.
+    pub op: Op,
+    /// Path placeholders and their types, in URL order.
+    pub params: Vec<(String, Ty)>,
+    /// The named types of the operation's node (`PostRequest`, `GetResponseData`, …).
+    pub types: Vec<TypeDef>,
+}
+
+impl Operation {
+    /// `POST /v3/offlineface/authinfo`.
+    pub fn name(&self) -> String {
+        format!("{} {}", self.method, self.url)
+    }
+
+    /// Whether the response has a body (not a 204 / described-empty response).
+    pub fn has_response_body(&self) -> bool {
+        !matches!(self.op.response, ResponseKind::Empty) && self.status != 204
+    }
+
+    /// Whether the operation is a multipart upload.
+    pub fn is_upload(&self) -> bool {
+        matches!(self.op.body, wechatpay_codegen::ir::Body::Upload { .. })
+    }
+
+    /// Matches a concrete path (`/v3/pay/transactions/out-trade-no/T1`, no query) against the
+    /// URL template; returns the placeholder values (still percent-encoded) on a match.
+    pub fn match_path(&self, path: &str) -> Option<Vec<(String, String)>> {
+        let template: Vec<&str> = self.url.split('/').collect();
+        let actual: Vec<&str> = path.split('/').collect();
+        if template.len() != actual.len() {
+            return None;
+        }
+        let mut values = Vec::new();
+        for (t, a) in template.iter().zip(&actual) {
+            if let Some(name) = t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+                if a.is_empty() {
+                    return None;
+                }
+                values.push((name.to_string(), a.to_string()));
+            } else if t != a {
+                return None;
+            }
+        }
+        Some(values)
+    }
+
+    /// How many literal segments the template has (a more specific template wins a tie).
+    fn literal_segments(&self) -> usize {
+        self.url.split('/').filter(|s| !s.starts_with('{')).count()
+    }
+}
+
+/// The whole spec: the raw files, the IR and the operations.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// The validated IR.
+    pub api: ir::Api,
+    /// Every operation, sorted by URL then method.
+    pub operations: Vec<Operation>,
+}
+
+/// What [`Spec::find`] found for a method and a path.
+#[derive(Debug)]
+pub enum Lookup<'a> {
+    /// The operation, and the placeholder values of the path.
+    Found(&'a Operation, Vec<(String, String)>),
+    /// The path is in the spec, but not with this method (the methods it has).
+    OtherMethods(Vec<String>),
+    /// The path is not in the spec.
+    NotFound,
+}
+
+impl Spec {
+    /// The spec embedded at build time (parsed and validated on first use).
+    pub fn embedded() -> Result<&'static Spec, String> {
+        static SPEC: OnceLock<Result<Spec, String>> = OnceLock::new();
+        SPEC.get_or_init(|| {
+            Spec::from_files(
+                embedded_files()
+                    .iter()
+                    .map(|(p, t)| (p.to_string(), t.to_string())),
+            )
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+    }
+
+    /// Reads a spec folder from disk (like `cargo xtask generate`).
+    pub fn from_dir(dir: &Path) -> Result<Spec, String> {
+        let loaded = load::load_dir(dir).map_err(|e| e.to_string())?;
+        Self::from_loaded(&loaded)
+    }
+
+    /// Parses and validates files given as `(path below spec/, contents)`.
+    pub fn from_files(files: impl IntoIterator<Item = (String, String)>) -> Result<Spec, String> {
+        let mut loaded = Loaded::default();
+        let mut errors = Vec::new();
+        for (rel, text) in files {
+            let file = PathBuf::from("spec").join(&rel);
+            if rel.split('/').next() == Some(TYPES_DIR) {
+                match load::parse::<TypesFile>(&file, &text) {
+                    Ok(types) => loaded.types.push(LoadedTypes { file, text, types }),
+                    Err(e) => errors.push(e.to_string()),
+                }
+            } else {
+                match load::parse::<PathFile>(&file, &text) {
+                    Ok(spec) => loaded.paths.push(LoadedPath {
+                        file,
+                        url: url_of(&rel),
+                        text,
+                        spec,
+                    }),
+                    Err(e) => errors.push(e.to_string()),
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors.join("\n"));
+        }
+        Self::from_loaded(&loaded)
+    }
+
+    fn from_loaded(loaded: &Loaded) -> Result<Spec, String> {
+        let api = ir::build(loaded).map_err(|e| e.to_string())?;
+        let mut operations = Vec::new();
+        collect(&api.root, &mut Vec::new(), loaded, &mut operations);
+        operations.sort_by(|a, b| (&a.url, &a.method).cmp(&(&b.url, &b.method)));
+        Ok(Spec { api, operations })
+    }
+
+    /// The operation for `method` (any case) and `path` (with or without a leading `/`; a
+    /// `?query` is ignored). A template with more literal segments wins over one with
+    /// placeholders (`…/out-trade-no/{x}/close` before `…/{a}/{b}`).
+    pub fn find(&self, method: &str, path: &str) -> Lookup<'_> {
+        let path = path.split('?').next().unwrap_or_default();
+        let path = if path.starts_with('/') {
+            path.to_string()
+        } else {
+            format!("/{path}")
+        };
+        let method = method.to_ascii_uppercase();
+        let mut best: Option<(&Operation, Vec<(String, String)>)> = None;
+        let mut others = Vec::new();
+        for op in &self.operations {
+            let Some(values) = op.match_path(&path) else {
+                continue;
+            };
+            if op.method != method {
+                others.push(op.method.clone());
+                continue;
+            }
+            if best
+                .as_ref()
+                .map_or(true, |(b, _)| op.literal_segments() > b.literal_segments())
+            {
+                best = Some((op, values));
+            }
+        }
+        match best {
+            Some((op, values)) => Lookup::Found(op, values),
+            None if !others.is_empty() => {
+                others.sort();
+                others.dedup();
+                Lookup::OtherMethods(others)
+            }
+            None => Lookup::NotFound,
+        }
+    }
+
+    /// The operation with exactly this method and URL template.
+    pub fn operation(&self, method: &str, url: &str) -> Option<&Operation> {
+        self.operations
+            .iter()
+            .find(|o| o.method.eq_ignore_ascii_case(method) && o.url == url)
+    }
+
+    /// A shared type (`spec/types/`) by name.
+    pub fn shared(&self, name: &str) -> Option<&TypeDef> {
+        self.api.shared.iter().find(|t| t.name == name)
+    }
+}
+
+/// `v3/pay/x/{id}.yaml` → `/v3/pay/x/{id}`; `{empty}.yaml` is a trailing slash (like the loader).
+fn url_of(rel: &str) -> String {
+    let rel = rel.strip_suffix(".yaml").unwrap_or(rel);
+    let mut url = String::new();
+    for segment in rel.split('/') {
+        url.push('/');
+        if segment != EMPTY_SEGMENT {
+            url.push_str(segment);
+        }
+    }
+    url
+}
+
+fn collect(node: &Node, params: &mut Vec<(String, Ty)>, loaded: &Loaded, out: &mut Vec<Operation>) {
+    let pushed = if let Segment::Param { name, ty } = &node.segment {
+        params.push((name.clone(), ty.clone()));
+        true
+    } else {
+        false
+    };
+    for op in &node.ops {
+        let raw = loaded.paths.iter().find(|p| p.url == node.url);
+        let status = raw
+            .and_then(|p| {
+                p.spec
+                    .operations()
+                    .find(|(m, _)| *m == op.method)
+                    .and_then(|(_, o)| o.response.as_ref().map(|r| r.status))
+            })
+            .unwrap_or(200);
+        out.push(Operation {
+            method: op.method.as_str().to_ascii_uppercase(),
+            url: node.url.clone(),
+            file: node
+                .file
+                .as_ref()
+                .map(|f| f.display().to_string())
+                .unwrap_or_default(),
+            status,
+            op: op.clone(),
+            params: params.clone(),
+            types: node.types.clone(),
+        });
+    }
+    for child in &node.children {
+        collect(child, params, loaded, out);
+    }
+    if pushed {
+        params.pop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_spec_is_valid_and_complete() {
+        let spec = Spec::embedded().expect("embedded spec");
+        let files = embedded_files()
+            .iter()
+            .filter(|(p, _)| !p.starts_with("types/"))
+            .count();
+        assert!(files > 0);
+        assert!(spec.operations.len() >= files);
+        assert!(spec.operation("POST", "/v3/offlineface/authinfo").is_some());
+    }
+
+    #[test]
+    fn find_matches_placeholders_and_prefers_literals() {
+        let spec = Spec::embedded().unwrap();
+        match spec.find("get", "v3/pay/transactions/out-trade-no/T%201?mchid=1") {
+            Lookup::Found(op, values) => {
+                assert_eq!(op.url, "/v3/pay/transactions/out-trade-no/{out_trade_no}");
+                assert_eq!(values, vec![("out_trade_no".to_string(), "T%201".to_string())]);
+            }
+            other => panic!("{other:?}"),
+        }
+        match spec.find("POST", "/v3/pay/transactions/out-trade-no/T1/close") {
+            Lookup::Found(op, _) => assert!(op.url.ends_with("/close")),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            spec.find("DELETE", "/v3/offlineface/authinfo"),
+            Lookup::OtherMethods(m) if m == vec!["POST".to_string()]
+        ));
+        assert!(matches!(spec.find("GET", "/v3/nothing/here"), Lookup::NotFound));
+        assert!(matches!(spec.find("GET", "/v3/pay/transactions/out-trade-no/"), Lookup::NotFound));
+    }
+
+    #[test]
+    fn url_of_follows_the_loader() {
+        assert_eq!(url_of("v3/a/{id}.yaml"), "/v3/a/{id}");
+        assert_eq!(url_of("v3/ecommerce/applyments/{empty}.yaml"), "/v3/ecommerce/applyments/");
+    }
+}
