@@ -27,6 +27,25 @@ fn read(out: &Path, rel: &str) -> PathFile {
     serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
+/// Every shared type written under `out/types/`, by name (each types file has the header).
+fn types(out: &Path) -> indexmap::IndexMap<String, Schema> {
+    let mut all = indexmap::IndexMap::new();
+    let Ok(rd) = std::fs::read_dir(out.join("types")) else { return all };
+    let mut files: Vec<PathBuf> = rd.map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        if !text.starts_with(&format!("{HEADER}\n")) {
+            continue; // hand-written
+        }
+        let t: wechatpay_codegen::spec::TypesFile = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        for (k, v) in t {
+            assert!(all.insert(k.clone(), v).is_none(), "{k} defined twice");
+        }
+    }
+    all
+}
+
 fn props(s: &Schema) -> &indexmap::IndexMap<String, Schema> {
     s.properties.as_ref().expect("properties")
 }
@@ -59,11 +78,13 @@ fn has_line(s: &ImportSummary, prefix: &str, contains: &str) {
 #[test]
 fn fixture_counts_and_round_trip() {
     let (s, out) = run("counts");
-    assert_eq!(s.ops_read, 26, "{s}");
-    assert_eq!(s.ops_written, 23, "{s}");
+    assert_eq!(s.ops_read, 29, "{s}");
+    assert_eq!(s.ops_written, 26, "{s}");
     assert_eq!(s.skipped_ops.len(), 3, "{s}");
     assert_eq!(s.ops_written + s.skipped_ops.len(), s.ops_read);
-    assert_eq!(s.files_written, 19);
+    assert_eq!(s.files_written, 20);
+    assert_eq!(s.types_files, [PathBuf::from("types/Common.yaml"), PathBuf::from("types/Other.yaml")]);
+    assert_eq!(s.shared_types, 6);
     assert_eq!(s.skipped_files, vec![(PathBuf::from("v2/pay/micropay.yaml"), "v2 XML out of scope".to_owned())]);
     assert_eq!(s.repairs.values().sum::<usize>(), s.repair_lines.len());
     // hk and global keep their folders; definitions and swagger.yaml are not path files.
@@ -74,14 +95,18 @@ fn fixture_counts_and_round_trip() {
     let mut n = 0;
     for f in walk(&out) {
         let rel = f.strip_prefix(&out).unwrap().to_string_lossy().replace('\\', "/");
-        read(&out, &rel);
-        n += 1;
+        if !rel.starts_with("types/") {
+            read(&out, &rel);
+            n += 1;
+        }
     }
-    assert_eq!(n, 19);
+    assert_eq!(n, 20);
+    assert_eq!(types(&out).len(), 6);
     let text = s.to_string();
-    assert!(text.contains("operations: 26 read, 23 written"), "{text}");
+    assert!(text.contains("operations: 29 read, 26 written"), "{text}");
+    assert!(text.contains("shared types: 6 in 2 types files"), "{text}");
     assert!(text.contains("ref-no-slash"), "{text}");
-    assert!(text.contains("inlined at each use"), "{text}");
+    assert!(text.contains("from 2 or more places"), "{text}");
 }
 
 #[test]
@@ -93,29 +118,36 @@ fn refs_in_all_four_forms() {
     assert_eq!(op.headers["Wechatpay-Serial"].ty.as_deref(), Some("string"));
     assert!(op.headers["Wechatpay-Serial"].required);
     let b = body(op);
+    let t = types(&out);
     assert_eq!(b.keys().collect::<Vec<_>>(), ["amount", "payer", "stock", "other_stock", "state"]);
+    // Amount is used 3 times (shared, see `shared_types`): a ref, required at the use site.
     let amount = &b["amount"];
+    assert_eq!(amount.ref_.as_deref(), Some("CommonAmount"));
     assert!(amount.required);
+    let amount = &t["CommonAmount"];
     assert!(props(amount)["total"].required);
-    assert_eq!(
-        enum_pairs(&props(amount)["currency"]),
-        [("CNY".into(), Some("人民币".into())), ("HKD".into(), Some("港币".into()))]
-    );
-    assert_eq!(enum_pairs(&props(&b["payer"])["state"])[1], ("FROZEN".into(), Some("冻结".into())));
+    assert_eq!(props(amount)["currency"].ref_.as_deref(), Some("Currency"));
+    assert_eq!(enum_pairs(&t["Currency"]), [("CNY".into(), Some("人民币".into())), ("HKD".into(), Some("港币".into()))]);
+    // Payer: one direct use (its other uses are allOf merges), so inlined; PayerState is shared.
+    assert_eq!(props(&b["payer"])["state"].ref_.as_deref(), Some("PayerState"));
+    assert_eq!(enum_pairs(&t["PayerState"])[1], ("FROZEN".into(), Some("冻结".into())));
     // Same-name StockBase in two files: each use gets its own file's definition.
-    assert_eq!(props(&b["stock"]).keys().collect::<Vec<_>>(), ["stock_name"]);
-    assert_eq!(props(&b["other_stock"]).keys().collect::<Vec<_>>(), ["out_request_no", "coupon_code_mode"]);
-    assert!(props(&b["other_stock"])["out_request_no"].required);
+    assert_eq!(b["stock"].ref_.as_deref(), Some("CommonStockBase"));
+    assert_eq!(b["other_stock"].ref_.as_deref(), Some("OtherStockBase"));
+    assert_eq!(props(&t["CommonStockBase"]).keys().collect::<Vec<_>>(), ["stock_name"]);
+    assert_eq!(props(&t["OtherStockBase"]).keys().collect::<Vec<_>>(), ["out_request_no", "coupon_code_mode"]);
+    assert!(props(&t["OtherStockBase"])["out_request_no"].required);
     // $ref siblings: description kept, type/example ignored and noted.
+    assert_eq!(b["state"].ref_.as_deref(), Some("PayerState"));
     assert_eq!(b["state"].description.as_deref(), Some("订单状态"));
     assert_eq!(b["state"].example, None);
     has_line(&s, "v3/refs/forms.yaml:20:", "ignored type, example");
     has_line(&s, "v3/refs/forms.yaml:15:", "read $ref '../../definitions/Common.yaml#Payer' as '#/Payer'");
-    has_line(&s, "definitions/Common.yaml:25:", "read $ref '#PayerState'");
+    has_line(&s, "definitions/Common.yaml:31:", "read $ref '#PayerState'");
     has_line(&s, "definitions/Other.yaml:11:", "'./Common.yaml#Currency'");
     // The JSON-pointer forms need no repair.
     assert!(!s.repair_lines.iter().any(|l| l.contains("Common.yaml#/Amount") || l.starts_with("definitions/Common.yaml:11:")));
-    assert_eq!(resp(op)["currency"].enum_.as_ref().unwrap().len(), 2);
+    assert_eq!(resp(op)["currency"].ref_.as_deref(), Some("Currency"));
 }
 
 #[test]
@@ -135,6 +167,93 @@ fn all_of_is_merged_into_one_object() {
     assert_eq!(q.ty.as_deref(), Some("string"));
     assert_eq!(q.description.as_deref(), Some("账单类型"));
     assert_eq!(enum_pairs(q)[0], ("CNY".into(), Some("人民币".into())));
+}
+
+#[test]
+fn shared_types() {
+    let (s, out) = run("shared");
+    let t = types(&out);
+    let mut names: Vec<&String> = t.keys().collect();
+    names.sort();
+    assert_eq!(names, ["AmountDetail", "CommonAmount", "CommonStockBase", "Currency", "OtherStockBase", "PayerState"]);
+    // Written once, in the file named after the definitions file, with the header line.
+    let common = std::fs::read_to_string(out.join("types/Common.yaml")).unwrap();
+    assert!(common.starts_with(HEADER));
+    assert!(common.contains("\nCommonAmount:\n") && !common.contains("OtherStockBase"));
+    assert!(std::fs::read_to_string(out.join("types/Other.yaml")).unwrap().contains("\nOtherStockBase:\n"));
+    let post = read(&out, "v3/shared/orders.yaml").post.unwrap();
+    // A whole body, array items, property values: `{ref: Name}`, with the use site's
+    // description and required flag beside it.
+    assert_eq!(post.body.as_ref().unwrap().ref_.as_deref(), Some("CommonAmount"));
+    let r = resp(&post);
+    let amounts = &r["amounts"];
+    assert!(amounts.required && amounts.ref_.is_none());
+    assert_eq!(amounts.items.as_ref().unwrap().ref_.as_deref(), Some("CommonAmount"));
+    assert_eq!(r["other_stock"].ref_.as_deref(), Some("OtherStockBase"));
+    assert_eq!(r["other_stock"].description.as_deref(), Some("另一个批次"));
+    assert_eq!(r["detail1"].ref_.as_deref(), Some("AmountDetail"));
+    // Used once: inlined, with the definition's description.
+    assert!(r["once"].ref_.is_none());
+    assert_eq!(r["once"].description.as_deref(), Some("只用一次"));
+    assert_eq!(props(&r["once"]).keys().collect::<Vec<_>>(), ["value"]);
+    // Types refer to each other: CommonAmount → Currency (shared: used ≥ 2 times overall).
+    assert_eq!(props(&t["CommonAmount"])["currency"].ref_.as_deref(), Some("Currency"));
+    assert!(t["CommonAmount"].required.eq(&false));
+    // Uses through allOf (and in query parameters) stay merged/inlined and are not counted:
+    // Merged (allOf ×2) and Kind (query allOf ×2, one property) are no shared types.
+    let get = read(&out, "v3/shared/orders.yaml").get.unwrap();
+    assert_eq!(resp(&get).keys().collect::<Vec<_>>(), ["merged_id", "extra"]);
+    assert_eq!(get.query["kind"].enum_.as_ref().unwrap().len(), 2);
+    let put = read(&out, "v3/shared/orders.yaml").put.unwrap();
+    let pr = resp(&put);
+    assert!(pr["kind"].ref_.is_none() && pr["kind"].enum_.is_some());
+    // A direct ref merged with another allOf part's `payer`: merged from the inlined form.
+    assert_eq!(props(&pr["payer"]).keys().collect::<Vec<_>>(), ["openid", "state", "extra"]);
+    assert_eq!(props(&pr["payer"])["state"].ref_.as_deref(), Some("PayerState"));
+    // The nested type `Amount` + `detail` would be named AmountDetail, a shared type's name:
+    // Amount takes its file prefix (the same-name StockBase of two files too).
+    assert!(s.notes.iter().any(|n| n == "definitions/Common.yaml#Amount: named CommonAmount instead of Amount"), "{:?}", s.notes);
+    assert_eq!(s.shared_types, 6);
+}
+
+#[test]
+fn hand_written_types_keep_their_names() {
+    let out = temp("hand-types");
+    std::fs::create_dir_all(out.join("types")).unwrap();
+    // A hand-written types file (no header) defining a name the import wants.
+    let hand = "Currency:\n  enum: [CNY]\n";
+    std::fs::write(out.join("types/money.yaml"), hand).unwrap();
+    // A stale types file of an earlier import.
+    std::fs::write(out.join("types/Gone.yaml"), format!("{HEADER}\nGone:\n  enum: [A]\n")).unwrap();
+    let s = import(Path::new(FIXTURE), &out, &ImportOptions::default()).unwrap();
+    assert_eq!(std::fs::read_to_string(out.join("types/money.yaml")).unwrap(), hand);
+    assert!(!out.join("types/Gone.yaml").exists());
+    assert!(s.notes.iter().any(|n| n.starts_with("removed types/Gone.yaml")), "{:?}", s.notes);
+    let t = types(&out);
+    assert!(t.contains_key("CommonCurrency") && !t.contains_key("Currency"));
+    assert!(
+        s.notes.iter().any(|n| n == "definitions/Common.yaml#Currency: the hand-written types/money.yaml defines Currency: named CommonCurrency"),
+        "{:?}",
+        s.notes
+    );
+    assert_eq!(props(&t["CommonAmount"])["currency"].ref_.as_deref(), Some("CommonCurrency"));
+    let forms = read(&out, "v3/refs/forms.yaml").post.unwrap();
+    assert_eq!(resp(&forms)["currency"].ref_.as_deref(), Some("CommonCurrency"));
+
+    // A hand-edited types file of the import's own name: the names it defines are used from
+    // it, the others of that definitions file are inlined instead.
+    let own = "CommonStockBase:\n  properties:\n    stock_name: {type: string}\n";
+    std::fs::write(out.join("types/Common.yaml"), own).unwrap();
+    let s = import(Path::new(FIXTURE), &out, &ImportOptions::default()).unwrap();
+    assert_eq!(std::fs::read_to_string(out.join("types/Common.yaml")).unwrap(), own);
+    let t = types(&out);
+    assert_eq!(t.keys().collect::<Vec<_>>(), ["OtherStockBase"], "only the imported Other.yaml");
+    let post = read(&out, "v3/shared/orders.yaml").post.unwrap();
+    assert_eq!(resp(&post)["stock"].ref_.as_deref(), Some("CommonStockBase"));
+    assert!(post.body.as_ref().unwrap().properties.is_some(), "Amount inlined");
+    assert!(s.notes.iter().any(|n| n.contains("types/Common.yaml is hand-edited and does not define")), "{:?}", s.notes);
+    assert!(s.notes.iter().any(|n| n.contains("CommonStockBase is taken from the hand-edited types/Common.yaml")), "{:?}", s.notes);
+    let _ = std::fs::remove_dir_all(&out);
 }
 
 #[test]
@@ -452,8 +571,20 @@ fn whole_public_description() {
     let v2 = s.skipped_files.iter().filter(|(p, r)| p.starts_with("v2") && r == "v2 XML out of scope").count();
     assert_eq!(v2, 136);
     // Every written file parses back into the spec model.
-    let files = walk(&out);
+    let files: Vec<PathBuf> = walk(&out).into_iter().filter(|f| !f.starts_with(out.join("types"))).collect();
     assert_eq!(files.len(), s.files_written);
+    // Shared types: each written once and used by `ref:` from 2 or more places.
+    let t = types(&out);
+    assert_eq!(t.len(), s.shared_types);
+    assert!(t.len() >= 50, "{}", t.len());
+    let mut all_text = String::new();
+    for f in walk(&out) {
+        all_text += &std::fs::read_to_string(f).unwrap();
+    }
+    for name in t.keys() {
+        let uses = all_text.matches(&format!("ref: {name}\n")).count();
+        assert!(uses >= 2, "{name} used {uses} times");
+    }
     let mut ops = 0;
     for f in &files {
         let rel = f.strip_prefix(&out).unwrap().to_string_lossy().replace('\\', "/");
@@ -488,6 +619,9 @@ fn whole_public_description() {
     // Facts survive: enum meanings from comments through a cross-file allOf with `#Name` refs.
     let op = read(&out, "v3/pay/transactions/id/{transaction_id}.yaml").get.unwrap();
     let state = &resp(&op)["trade_state"];
+    // A shared enum (Enumerations.yaml#TransactionTradeState, used by many operations).
+    assert_eq!(state.ref_.as_deref(), Some("TransactionTradeState"));
+    let state = &t["TransactionTradeState"];
     assert!(enum_pairs(state).contains(&("SUCCESS".into(), Some("支付成功".into()))), "{:?}", enum_pairs(state));
     assert!(out.join("v3/applyment4sub/applyment/{empty}.yaml").is_file());
     // Every repair line is `file:line: text`.

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use indexmap::IndexMap;
 use serde_yaml::{Mapping, Value};
 
-use super::{key_string, lookup, ImportError, Importer, Loc, Note, SkippedOp};
+use super::lines::Seg;
+use super::{key_string, lookup, DefKey, Edge, ImportError, Importer, Loc, Note, SkippedOp};
 use crate::spec::{DescribedValue, EnumValue, Operation, PathFile, Response, Scalar, Schema, Upload};
 
 /// The result of converting one path file.
@@ -101,6 +102,9 @@ pub(crate) fn convert_file(imp: &mut Importer, rel: &str) -> Result<FileOut, Imp
                 if !c.notes.is_empty() {
                     out.repaired += 1;
                 }
+                // The refs of written operations only count towards shared types.
+                let edges = std::mem::take(&mut c.edges);
+                c.imp.graph.edges.extend(edges);
                 out.notes.extend(c.notes);
                 let slot = match lower.as_str() {
                     "get" => &mut out.file.get,
@@ -190,6 +194,51 @@ struct Conv<'a> {
     imp: &'a mut Importer,
     notes: Vec<Note>,
     refs: Vec<String>,
+    /// The definitions being expanded (parallel to `refs`; `None`: not a definition entry).
+    defs: Vec<Option<DefKey>>,
+    /// > 0 while converting a non-body parameter: its refs are always inlined.
+    no_share: usize,
+    /// The `$ref` uses met (first pass), kept when the operation is written.
+    edges: Vec<Edge>,
+}
+
+/// The definition entry a resolved `$ref` names (`file`, `Name`), when it names one.
+pub(crate) fn def_key(t: &Loc) -> Option<DefKey> {
+    match &t.path[..] {
+        [Seg::Key(name)] if !METHODS.contains(&name.to_ascii_lowercase().as_str()) => {
+            Some((t.src.rel.clone(), name.clone()))
+        }
+        _ => None,
+    }
+}
+
+/// Whether a converted schema can be a shared type: an object with properties or a string enum.
+pub(crate) fn shareable(s: &Schema) -> bool {
+    let object = s.ty.is_none() && s.properties.as_ref().is_some_and(|p| !p.is_empty());
+    let string_enum = s.ty.as_deref() == Some("string") && s.enum_.is_some() && s.properties.is_none();
+    (object || string_enum) && s.ref_.is_none()
+}
+
+/// Converts the body of a shared type (second pass: refs to other shared types are `ref:`).
+pub(crate) fn convert_type(imp: &mut Importer, key: &DefKey) -> Result<(Schema, Vec<Note>), ImportError> {
+    let src = imp.load(&key.0)?;
+    let t = Loc { src, path: vec![Seg::Key(key.1.clone())] };
+    let v = t.get().clone();
+    let mut c = Conv::new(imp);
+    c.refs.push(format!("{}#{:?}", t.src.rel, t.path));
+    c.defs.push(Some(key.clone()));
+    match c.schema(&v, &t, Mode::default()) {
+        Ok(mut s) => {
+            s.required = false;
+            Ok((s, c.notes))
+        }
+        Err(Fail::Fatal(e)) => Err(e),
+        Err(Fail::Skip(reason)) => Err(ImportError::Parse {
+            file: PathBuf::from(&key.0),
+            line: Some(t.line()),
+            message: format!("shared type {}: {reason}", key.1),
+        }),
+    }
 }
 
 fn is_json_type(t: &str) -> bool {
@@ -233,7 +282,7 @@ const TYPES: [&str; 7] = ["string", "integer", "number", "boolean", "object", "a
 
 impl<'a> Conv<'a> {
     fn new(imp: &'a mut Importer) -> Conv<'a> {
-        Conv { imp, notes: Vec::new(), refs: Vec::new() }
+        Conv { imp, notes: Vec::new(), refs: Vec::new(), defs: Vec::new(), no_share: 0, edges: Vec::new() }
     }
 
     fn note(&mut self, loc: &Loc, kind: &'static str, msg: String) {
@@ -345,7 +394,10 @@ impl<'a> Conv<'a> {
                         self.note(ploc, "bad-parameter", format!("ignored a {whr} parameter without a name"));
                         continue;
                     }
-                    let mut s = self.schema(p, ploc, Mode { param: true, skip_strays: false })?;
+                    self.no_share += 1;
+                    let s = self.schema(p, ploc, Mode { param: true, skip_strays: false });
+                    self.no_share -= 1;
+                    let mut s = s?;
                     match whr.as_str() {
                         "query" => {
                             if s.ty.as_deref() == Some("array") {
@@ -523,7 +575,10 @@ impl<'a> Conv<'a> {
             if *name == file || name == "meta" {
                 continue;
             }
-            let s = self.schema(p, ploc, Mode { param: true, skip_strays: false })?;
+            self.no_share += 1;
+            let s = self.schema(p, ploc, Mode { param: true, skip_strays: false });
+            self.no_share -= 1;
+            let s = s?;
             if !matches!(s.ty.as_deref(), Some("string" | "integer" | "number" | "boolean")) || s.properties.is_some() {
                 return Err(Fail::Skip(format!(
                     "multipart/form-data upload: the form field '{name}' is not a scalar"
@@ -779,7 +834,7 @@ impl<'a> Conv<'a> {
         };
         if !mode.param {
             if let Some(r) = lookup(m, "$ref") {
-                return self.reference(m, r, loc);
+                return self.reference(m, r, loc, part);
             }
         }
         let (mut s, mut pending, strays_adopted) = self.plain(m, loc, mode)?;
@@ -821,22 +876,57 @@ impl<'a> Conv<'a> {
         Ok((s, pending))
     }
 
-    fn reference(&mut self, m: &Mapping, r: &Value, loc: &Loc) -> R<(Schema, Vec<Pending>)> {
+    /// A `$ref`: inlined, or (second pass) `{ref: Name}` when it names a shared type and is a
+    /// direct use (a property value, array items, a whole body or response; not an allOf
+    /// `part`, not inside a non-body parameter).
+    fn reference(&mut self, m: &Mapping, r: &Value, loc: &Loc, part: bool) -> R<(Schema, Vec<Pending>)> {
         let rloc = loc.key("$ref");
         let Some(r) = r.as_str() else {
             self.note(&rloc, "bad-ref", "$ref is not a string: read as any JSON".into());
             return Ok((json(), Vec::new()));
         };
         let t = self.resolve(r, &rloc)?;
+        let def = def_key(&t);
+        let direct = !part && self.no_share == 0;
+        if let Some(def) = &def {
+            match &self.imp.shared {
+                None => {
+                    let parent = self.defs.iter().rev().flatten().next().cloned();
+                    let at = format!("{}#{:?}", rloc.src.rel, rloc.path);
+                    self.edges.push(((at, direct), (parent, def.clone())));
+                }
+                Some(shared) if direct => {
+                    if let Some(name) = shared.get(def) {
+                        let mut s = Schema { ref_: Some(name.clone()), ..Schema::default() };
+                        self.ref_siblings(m, loc, &mut s);
+                        return Ok((s, Vec::new()));
+                    }
+                }
+                Some(_) => {}
+            }
+        }
         let key = format!("{}#{:?}", t.src.rel, t.path);
         if self.refs.contains(&key) || self.refs.len() > 64 {
             return Err(Fail::Skip(format!("$ref cycle through '{r}' at {}", rloc.at())));
         }
         self.refs.push(key);
+        self.defs.push(def.clone());
         let tv = t.get().clone();
         let res = self.schema_inner(&tv, &t, Mode::default());
         self.refs.pop();
+        self.defs.pop();
         let (mut s, pending) = res?;
+        if let (Some(def), None) = (def, &self.imp.shared) {
+            let ok = shareable(&s);
+            self.imp.graph.eligible.insert(def, ok);
+        }
+        self.ref_siblings(m, loc, &mut s);
+        Ok((s, pending))
+    }
+
+    /// Keys beside a `$ref`: `description`, `required` (and `deprecated` on an inlined schema)
+    /// are kept at the use site; the rest is ignored, as Swagger 2 does.
+    fn ref_siblings(&mut self, m: &Mapping, loc: &Loc, s: &mut Schema) {
         let siblings: Vec<String> = m.keys().filter_map(key_string).filter(|k| k != "$ref").collect();
         if !siblings.is_empty() {
             let mut kept = Vec::new();
@@ -848,7 +938,7 @@ impl<'a> Conv<'a> {
                 s.required = true;
                 kept.push("required");
             }
-            if lookup(m, "deprecated").and_then(Value::as_bool) == Some(true) {
+            if lookup(m, "deprecated").and_then(Value::as_bool) == Some(true) && s.ref_.is_none() {
                 s.deprecated = true;
                 kept.push("deprecated");
             }
@@ -868,7 +958,33 @@ impl<'a> Conv<'a> {
             }
             self.note(loc, "ref-sibling", msg);
         }
-        Ok((s, pending))
+    }
+
+    /// A `{ref: Name}` use as the inlined schema of its definition (with the use site's
+    /// description and required flag); any other schema as it is.
+    fn expand_ref(&mut self, s: Schema) -> Schema {
+        let Some(name) = &s.ref_ else { return s };
+        let key = self.imp.shared.as_ref().and_then(|m| m.iter().find(|(_, n)| *n == name).map(|(k, _)| k.clone()));
+        let Some(key) = key else { return s };
+        *self.imp.merged.entry(key.clone()).or_insert(0) += 1;
+        let Ok(src) = self.imp.load(&key.0) else { return s };
+        let t = Loc { src, path: vec![Seg::Key(key.1.clone())] };
+        let tv = t.get().clone();
+        self.refs.push(format!("{}#{:?}", t.src.rel, t.path));
+        self.defs.push(Some(key));
+        let res = self.schema_inner(&tv, &t, Mode::default());
+        self.refs.pop();
+        self.defs.pop();
+        match res {
+            Ok((mut x, _)) => {
+                if s.description.is_some() {
+                    x.description = s.description;
+                }
+                x.required |= s.required;
+                x
+            }
+            Err(_) => s,
+        }
     }
 
     /// Merges two schemas of an allOf. `over_wins`: `b` is the outer schema, whose scalars win.
@@ -890,7 +1006,19 @@ impl<'a> Conv<'a> {
             (Some(p), None) | (None, Some(p)) => Some(p),
             (Some(mut p), Some(q)) => {
                 for (k, v) in q {
-                    match p.get(&k).cloned() {
+                    let mut prev = p.get(&k).cloned();
+                    let mut v = v;
+                    if let Some(old) = prev.take() {
+                        // A shared type met by an inline definition of the same property: merged
+                        // from their inlined forms, exactly as when everything is inlined.
+                        if old != v && (old.ref_.is_some() || v.ref_.is_some()) {
+                            v = self.expand_ref(v);
+                            prev = Some(self.expand_ref(old));
+                        } else {
+                            prev = Some(old);
+                        }
+                    }
+                    match prev {
                         Some(old) if old == v => {}
                         Some(old) if old.properties.is_some() && v.properties.is_some() => {
                             self.note(
@@ -903,7 +1031,6 @@ impl<'a> Conv<'a> {
                         }
                         Some(old) => {
                             self.note(loc, "allof-conflict", format!("allOf parts both define '{k}': the later one is used"));
-                            let mut v = v;
                             v.required |= old.required;
                             p.insert(k, v);
                         }

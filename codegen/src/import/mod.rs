@@ -3,7 +3,32 @@
 //!
 //! * One output file per URL, at the same relative path (`v3/pay/x.yaml` → `to/v3/pay/x.yaml`;
 //!   `{placeholder}` and `{empty}` file names are kept as they are).
-//! * `$ref` targets are inlined at each use (no `spec/types` output yet), `allOf` is merged.
+//! * `allOf` is merged into one schema; `$ref` targets are inlined, except shared types:
+//! * **Shared types** (`types/<definitions file stem>.yaml`). A definition entry (a top-level
+//!   key of `definitions/*.yaml`, or a same-file `#Name` of a path file) whose schema is an
+//!   object with properties or a string enum, and that the output uses by a *direct* `$ref` —
+//!   as a property value, as array `items`, or as a whole body/response schema — from 2 or more
+//!   places, is written once and each direct use becomes `{ref: Name}` (with the use site's
+//!   `description`/`required`). Not counted, and still inlined: a `$ref` that is an `allOf`
+//!   part (merged with the other parts), a direct `$ref` whose property another `allOf` part
+//!   also defines (the two are merged, as when everything is inlined), and refs inside non-body
+//!   parameters. A definition used once is inlined. Uses are counted in the output: a `$ref`
+//!   inside a definition counts once per copy of that definition's body (once when that
+//!   definition is itself shared, once per inlined copy otherwise), so refs inside a shared type
+//!   follow the same rule. How: the first pass converts everything inlined and records each
+//!   `$ref` use ([`RefGraph`]); [`shared::plan`] counts and picks; the second pass writes refs
+//!   (and is re-planned when it finds a counted use merged into an allOf after all).
+//! * **Shared type names** are `PascalCase(definition name)` (`micro.getstate.request` →
+//!   `MicroGetstateRequest`), independent of reading order: when definition files define the
+//!   same name (`StockBase` in BusiFavorCouponStock.yaml and FavorCouponStock.yaml), all of them
+//!   get their PascalCase file stem as prefix (`FavorCouponStockStockBase`); a name that a
+//!   hand-written types file (no [`HEADER`]) already defines gets the prefix too; a name equal
+//!   to another shared type's nested type (`Amount` + property `detail` = `AmountDetail`, the
+//!   generator's naming) makes the type whose nested name it is take the prefix (then a number).
+//!   Each rename is a summary note. Types files get the [`HEADER`] line and the hand-edit rule:
+//!   a hand-edited `types/X.yaml` is kept; the names it defines are used from it, the other
+//!   shared types of `X` are inlined instead. Types files with the header that this import does
+//!   not write (stale names of an earlier import) are removed.
 //! * **Multipart uploads** (`consumes: multipart/form-data` or any `in: formData` parameter)
 //!   become `upload:`: `file` is the name of the one `type: file` part, `meta` the schema
 //!   written (non-standard) as `schema:` under the `meta` form parameter, `fields` every other
@@ -32,6 +57,7 @@
 
 mod convert;
 pub mod lines;
+mod shared;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -92,6 +118,10 @@ pub struct ImportSummary {
     pub dropped_keywords: BTreeMap<String, usize>,
     /// General notes about the import (e.g. how shared types were handled).
     pub notes: Vec<String>,
+    /// Shared types written into `types/*.yaml` (plus those a hand-edited types file provides).
+    pub shared_types: usize,
+    /// Types files written (or already identical), relative to the target folder.
+    pub types_files: Vec<PathBuf>,
 }
 
 impl ImportSummary {
@@ -129,6 +159,7 @@ impl fmt::Display for ImportSummary {
             self.skipped_ops.len()
         )?;
         writeln!(f, "files: {} written, {} skipped", self.files_written, self.skipped_files.len())?;
+        writeln!(f, "shared types: {} in {} types files", self.shared_types, self.types_files.len())?;
         if !self.skipped_files.is_empty() {
             writeln!(f, "skipped files by reason:")?;
             for (r, n) in self.skipped_files_by_reason() {
@@ -197,6 +228,10 @@ impl std::error::Error for ImportError {
 }
 
 /// Imports the description at `from` into spec files under `to`.
+///
+/// Two passes over the path files: the first converts everything inlined and records every
+/// `$ref` use (and yields the repair lines); [`shared::plan`] then picks the shared types; the
+/// second converts again with those uses written as `ref:` and writes the files.
 pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSummary, ImportError> {
     let mut files = Vec::new();
     walk(from, from, &mut files)?;
@@ -204,9 +239,12 @@ pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSumm
     let mut imp = Importer::new(from);
     let mut summary = ImportSummary::default();
     summary.notes.push(
-        "shared types: every $ref target is inlined at each use (no spec/types output yet), so \
-         type names never collide (e.g. StockBase of BusiFavorCouponStock.yaml and of \
-         FavorCouponStock.yaml)"
+        "shared types: a definition entry (an object with properties or a string enum) used by a \
+         direct $ref (a property value, array items, a whole body or response; not an allOf part, \
+         not a parameter) from 2 or more places of the output is written once into \
+         types/<definitions file>.yaml and used as {ref: Name}; one used once is inlined; allOf \
+         parts are merged as before. Same-name definitions of different files are prefixed with \
+         their file name (StockBase → BusiFavorCouponStockStockBase, FavorCouponStockStockBase)"
             .into(),
     );
     summary.notes.push(
@@ -214,7 +252,7 @@ pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSumm
          description (our format allows it beside a ref), other siblings are ignored"
             .into(),
     );
-    let mut seen_lines = HashSet::new();
+    let mut api_files = Vec::new();
     for rel in files {
         let rel_str = rel_string(&rel);
         let first = rel_str.split('/').next().unwrap_or("");
@@ -231,18 +269,64 @@ pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSumm
                 .push((rel.clone(), format!("not an API folder: {first}/ (expected v3, hk, global)")));
             continue;
         }
-        let out = convert::convert_file(&mut imp, &rel_str)?;
+        api_files.push((rel, rel_str));
+    }
+
+    // Pass 1: everything inlined; the repair lines, and the uses of each definition.
+    let mut seen_lines = HashSet::new();
+    let mut repaired: HashMap<String, usize> = HashMap::new();
+    for (_, rel_str) in &api_files {
+        let out = convert::convert_file(&mut imp, rel_str)?;
+        repaired.insert(rel_str.clone(), out.repaired);
+        for n in out.notes {
+            if seen_lines.insert(n.text.clone()) {
+                *summary.repairs.entry(n.kind).or_insert(0) += 1;
+                summary.repair_lines.push(n.text);
+            }
+        }
+    }
+    // Pass 2: shared types as `ref:`. A direct use that turns out merged into an allOf (the
+    // same property defined by another part) is expanded and does not count: re-plan until the
+    // counts agree with the output (usually at once).
+    let mut merged: BTreeMap<DefKey, usize> = BTreeMap::new();
+    let mut round = 0;
+    let (plan, outs, types) = loop {
+        round += 1;
+        let plan = shared::plan(&mut imp, to, opts.force, &merged)?;
+        imp.merged.clear();
+        let mut outs = Vec::new();
+        for (_, rel_str) in &api_files {
+            outs.push(convert::convert_file(&mut imp, rel_str)?);
+        }
+        let mut types = Vec::new();
+        for (stem, defs) in &plan.files {
+            types.push((stem.clone(), shared::types_file(&mut imp, &plan, defs)?));
+        }
+        // Monotone (a use once found merged stays discounted), so this settles.
+        let mut next = merged.clone();
+        for (k, n) in std::mem::take(&mut imp.merged) {
+            let e = next.entry(k).or_insert(0);
+            *e = (*e).max(n);
+        }
+        if next == merged || round == 4 {
+            break (plan, outs, types);
+        }
+        merged = next;
+    };
+    summary.notes.extend(plan.notes.iter().cloned());
+
+    for ((rel, rel_str), out) in api_files.iter().zip(outs) {
         summary.ops_read += out.read;
         let mut skipped = out.skipped;
         let written_ops = out.file.operations().count();
         if written_ops > 0 {
-            let target = to.join(&rel);
-            let text = render(&out.file, &rel)?;
+            let target = to.join(rel);
+            let text = render(&out.file, rel)?;
             match write_file(&target, &text, opts)? {
                 WriteResult::Written => {
                     summary.files_written += 1;
                     summary.ops_written += written_ops;
-                    summary.ops_repaired += out.repaired;
+                    summary.ops_repaired += repaired.get(rel_str).copied().unwrap_or(0);
                 }
                 WriteResult::Refused => {
                     summary.skipped_files.push((
@@ -264,10 +348,38 @@ pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSumm
             }
         }
         summary.skipped_ops.extend(skipped);
-        for n in out.notes {
-            if seen_lines.insert(n.text.clone()) {
-                *summary.repairs.entry(n.kind).or_insert(0) += 1;
-                summary.repair_lines.push(n.text);
+    }
+
+    // Shared types files.
+    summary.shared_types = plan.names.len();
+    let mut written_types = HashSet::new();
+    for (stem, types) in types {
+        let rel = PathBuf::from("types").join(format!("{stem}.yaml"));
+        let yaml = serde_yaml::to_string(&types)
+            .map_err(|e| ImportError::Serialize { file: rel.clone(), message: e.to_string() })?;
+        match write_file(&to.join(&rel), &format!("{HEADER}\n{yaml}"), opts)? {
+            WriteResult::Written => summary.types_files.push(rel.clone()),
+            // Not reached: a hand-edited types file's names are planned around (shared::plan).
+            WriteResult::Refused => summary
+                .skipped_files
+                .push((rel.clone(), "hand-edited types file: not overwritten".into())),
+        }
+        written_types.insert(rel);
+    }
+    // Types files of an earlier import that this one does not write would define stale
+    // (possibly clashing) names: removed. Hand-written ones are kept.
+    if let Ok(rd) = std::fs::read_dir(to.join("types")) {
+        let mut stale: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        stale.sort();
+        for p in stale {
+            let rel = PathBuf::from("types").join(p.file_name().unwrap_or_default());
+            if written_types.contains(&rel) || p.extension().map_or(true, |e| e != "yaml") {
+                continue;
+            }
+            let imported = std::fs::read_to_string(&p).is_ok_and(|t| t.lines().next() == Some(HEADER));
+            if imported {
+                std::fs::remove_file(&p).map_err(|source| ImportError::Io { path: p.clone(), source })?;
+                summary.notes.push(format!("removed {}: written by an earlier import, not by this one", rel.display()));
             }
         }
     }
@@ -406,12 +518,33 @@ pub(crate) struct Note {
     pub text: String,
 }
 
+/// A definition entry: (file relative to the root, entry name).
+pub(crate) type DefKey = (String, String);
+
+/// One `$ref` use: ((location of the `$ref`, direct use), (enclosing definition or `None` for
+/// the operation itself, target)).
+pub(crate) type Edge = ((String, bool), (Option<DefKey>, DefKey));
+
+/// The `$ref` uses of the written operations (first pass).
+#[derive(Default)]
+pub(crate) struct RefGraph {
+    /// Each use site once.
+    pub edges: BTreeMap<(String, bool), (Option<DefKey>, DefKey)>,
+    /// Definitions met, and whether their schema can be a shared type.
+    pub eligible: BTreeMap<DefKey, bool>,
+}
+
 /// Shared state of one import run: the source root, the parsed-file cache, dropped keywords.
 pub(crate) struct Importer {
     root: PathBuf,
     files: HashMap<String, Rc<Src>>,
     pub dropped: BTreeMap<String, usize>,
     dropped_seen: HashSet<(String, usize, String)>,
+    pub graph: RefGraph,
+    /// Second pass: definition → shared type name (`None` during the first pass).
+    pub shared: Option<HashMap<DefKey, String>>,
+    /// Second pass: `{ref: Name}` uses merged into an allOf after all (expanded), by definition.
+    pub merged: BTreeMap<DefKey, usize>,
 }
 
 impl Importer {
@@ -421,6 +554,9 @@ impl Importer {
             files: HashMap::new(),
             dropped: BTreeMap::new(),
             dropped_seen: HashSet::new(),
+            graph: RefGraph::default(),
+            shared: None,
+            merged: BTreeMap::new(),
         }
     }
 
@@ -449,6 +585,19 @@ impl Importer {
         let src = Rc::new(Src { rel: rel.to_owned(), ix: LineIndex::new(&text), value });
         self.files.insert(rel.to_owned(), src.clone());
         Ok(src)
+    }
+
+    /// The files of `definitions/` (relative, sorted).
+    pub fn definition_files(&self) -> Result<Vec<String>, ImportError> {
+        let dir = self.root.join("definitions");
+        let mut out = Vec::new();
+        if dir.is_dir() {
+            let mut files = Vec::new();
+            walk(&self.root, &dir, &mut files)?;
+            out = files.iter().map(|p| rel_string(p)).collect();
+            out.sort();
+        }
+        Ok(out)
     }
 
     /// Whether a file exists below the root.
