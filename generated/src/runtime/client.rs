@@ -310,6 +310,10 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     timeout: Duration,
     error: Option<Error>,
+    /// Platform certificates come from `GET /v3/certificates` (legacy mode).
+    certificates_download: bool,
+    /// Refresh them in the background this often.
+    certificates_refresh: Option<Duration>,
 }
 
 impl Default for ClientBuilder {
@@ -325,6 +329,8 @@ impl Default for ClientBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
             error: None,
+            certificates_download: false,
+            certificates_refresh: None,
         }
     }
 }
@@ -461,6 +467,30 @@ impl ClientBuilder {
         }
     }
 
+    /// Legacy mode without a configured key: platform certificates are downloaded with
+    /// [`Client::refresh_platform_certificates`] (which the application calls, at start and
+    /// then periodically), so [`build`](Self::build) accepts a configuration with no WeChat
+    /// Pay public key and no platform certificate. Needs [`apiv3_key`](Self::apiv3_key).
+    /// Responses are verified only once the first download succeeded.
+    pub fn platform_certificates_download(mut self) -> Self {
+        self.certificates_download = true;
+        self
+    }
+
+    /// Like [`platform_certificates_download`](Self::platform_certificates_download), and
+    /// [`build`](Self::build) starts a background task that downloads the platform
+    /// certificates at once and then every `every` (WeChat Pay SDKs use 1 to 24 hours; after
+    /// a failure it tries again within a minute, see
+    /// [`Client::platform_certificates_refresh_error`]). Old certificates are kept until they
+    /// expire; requests are never blocked by a refresh. The task runs on the tokio runtime
+    /// `build` is called in (or, outside one, on the client's blocking runtime) and stops
+    /// when the last clone of the client is dropped.
+    pub fn platform_certificates_auto_refresh(mut self, every: Duration) -> Self {
+        self.certificates_download = true;
+        self.certificates_refresh = Some(every.max(Duration::from_secs(1)));
+        self
+    }
+
     /// The base URL, default `https://api.mch.weixin.qq.com` (e.g. `http://127.0.0.1:8080`
     /// for a mock server). A path prefix is kept; a trailing slash is ignored.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
@@ -513,7 +543,12 @@ impl ClientBuilder {
         let signer = self.signer.ok_or_else(|| {
             Error::Config("no merchant private key: call private_key_pem, private_key_file or signer".into())
         })?;
-        if self.verifier.is_empty() {
+        if self.certificates_download && self.apiv3_key.is_none() {
+            return Err(Error::Config(
+                "downloading platform certificates needs the APIv3 key: call apiv3_key".into(),
+            ));
+        }
+        if self.verifier.is_empty() && !self.certificates_download {
             return Err(Error::Config(
                 "no key to verify responses: call wechatpay_public_key or platform_certificate_pem".into(),
             ));
@@ -540,7 +575,8 @@ impl ClientBuilder {
             return Err(Error::Config("user_agent is not a valid header value".into()));
         }
         let http = http_config.build()?;
-        Ok(Client {
+        let certificates_refresh = self.certificates_refresh;
+        let client = Client {
             inner: Arc::new(Inner {
                 mchid,
                 merchant_serial: serial,
@@ -552,6 +588,10 @@ impl ClientBuilder {
                 http_config,
                 blocking: OnceLock::new(),
             }),
-        })
+        };
+        if let Some(every) = certificates_refresh {
+            super::certificates::spawn_auto_refresh(&client, every)?;
+        }
+        Ok(client)
     }
 }

@@ -1,13 +1,18 @@
 //! Keys, request signing and response verification.
 
 use std::fmt;
+use std::sync::{Arc, Mutex, RwLock};
 
+use aws_lc_rs::rsa::{
+    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey,
+    OAEP_SHA1_MGF1SHA1,
+};
 use aws_lc_rs::signature::{self, ParsedPublicKey, RsaKeyPair, RSA_PKCS1_SHA256};
 use base64::Engine as _;
 
 use super::error::{Error, VerificationError};
 
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+pub(crate) const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// Maximum distance, in seconds, between `Wechatpay-Timestamp` and the local clock.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
@@ -21,6 +26,22 @@ pub trait Signer: Send + Sync {
     /// Signs `message` with RSASSA-PKCS1-v1_5 / SHA-256 using the merchant private key and
     /// returns the signature, base64 (standard alphabet, padded).
     fn sign(&self, message: &[u8]) -> Result<String, Error>;
+
+    /// Decrypts a sensitive field WeChat Pay encrypted to the merchant: RSAES-OAEP with SHA-1
+    /// and MGF1-SHA-1, empty label, merchant private key. Returns the plaintext bytes.
+    ///
+    /// Used by [`Client::decrypt_sensitive`](crate::Client::decrypt_sensitive). The default
+    /// implementation fails with [`Error::Config`]: a signer that only signs (a remote signing
+    /// service) has no key to decrypt with. An HSM-backed signer can override it.
+    fn decrypt_oaep(&self, ciphertext: &[u8]) -> Result<Vec<u8>, Error> {
+        let _ = ciphertext;
+        Err(Error::Config(
+            "the configured Signer cannot decrypt: decrypting sensitive fields needs the merchant \
+             private key in this process (private_key_pem / private_key_file), or a Signer that \
+             implements decrypt_oaep"
+                .into(),
+        ))
+    }
 }
 
 /// The default [`Signer`]: the merchant RSA private key (`apiclient_key.pem`), parsed once.
@@ -28,6 +49,7 @@ pub trait Signer: Send + Sync {
 /// Its `Debug` output never shows key material.
 pub struct RsaSigner {
     key: RsaKeyPair,
+    decrypt: Option<OaepPrivateDecryptingKey>,
 }
 
 impl RsaSigner {
@@ -40,16 +62,12 @@ impl RsaSigner {
 
     /// Loads a PKCS#8 DER private key.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, Error> {
-        RsaKeyPair::from_pkcs8(der)
-            .map(|key| RsaSigner { key })
-            .map_err(|e| Error::Config(format!("invalid PKCS#8 RSA private key: {e}")))
+        signer_from_pkcs8(der).map_err(|e| Error::Config(format!("invalid PKCS#8 RSA private key: {e}")))
     }
 
     /// Loads a PKCS#1 (`RSAPrivateKey`) DER private key.
     pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, Error> {
-        RsaKeyPair::from_der(der)
-            .map(|key| RsaSigner { key })
-            .map_err(|e| Error::Config(format!("invalid PKCS#1 RSA private key: {e}")))
+        signer_from_pkcs1(der).map_err(|e| Error::Config(format!("invalid PKCS#1 RSA private key: {e}")))
     }
 
     /// Size of the key's modulus in bits.
@@ -71,6 +89,68 @@ impl Signer for RsaSigner {
     fn sign(&self, message: &[u8]) -> Result<String, Error> {
         Ok(B64.encode(self.sign_raw(message)?))
     }
+
+    fn decrypt_oaep(&self, ciphertext: &[u8]) -> Result<Vec<u8>, Error> {
+        let key = self.decrypt.as_ref().ok_or_else(|| {
+            Error::Config("the merchant private key cannot be used for RSA decryption".into())
+        })?;
+        let mut out = vec![0u8; key.min_output_size()];
+        let len = key
+            .decrypt(&OAEP_SHA1_MGF1SHA1, ciphertext, &mut out, None)
+            .map_err(|_| {
+                Error::Decrypt(
+                    "RSA-OAEP decryption failed (not encrypted to this merchant key, or damaged)".into(),
+                )
+            })?
+            .len();
+        out.truncate(len);
+        Ok(out)
+    }
+}
+
+fn signer_from_pkcs8(der: &[u8]) -> Result<RsaSigner, String> {
+    let key = RsaKeyPair::from_pkcs8(der).map_err(|e| e.to_string())?;
+    let decrypt = PrivateDecryptingKey::from_pkcs8(der)
+        .ok()
+        .and_then(|k| OaepPrivateDecryptingKey::new(k).ok());
+    Ok(RsaSigner { key, decrypt })
+}
+
+fn signer_from_pkcs1(der: &[u8]) -> Result<RsaSigner, String> {
+    let key = RsaKeyPair::from_der(der).map_err(|e| e.to_string())?;
+    let decrypt = PrivateDecryptingKey::from_pkcs8(&pkcs1_to_pkcs8(der))
+        .ok()
+        .and_then(|k| OaepPrivateDecryptingKey::new(k).ok());
+    Ok(RsaSigner { key, decrypt })
+}
+
+/// Appends a DER length.
+fn der_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+}
+
+/// Wraps a PKCS#1 `RSAPrivateKey` into a PKCS#8 `PrivateKeyInfo` (version 0, rsaEncryption).
+fn pkcs1_to_pkcs8(pkcs1: &[u8]) -> Vec<u8> {
+    // INTEGER 0, SEQUENCE { OID 1.2.840.113549.1.1.1, NULL }
+    const HEAD: &[u8] = &[
+        0x02, 0x01, 0x00, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01,
+        0x01, 0x05, 0x00,
+    ];
+    let mut octets = vec![0x04];
+    der_len(&mut octets, pkcs1.len());
+    octets.extend_from_slice(pkcs1);
+    let mut out = vec![0x30];
+    der_len(&mut out, HEAD.len() + octets.len());
+    out.extend_from_slice(HEAD);
+    out.extend_from_slice(&octets);
+    out
 }
 
 impl fmt::Debug for RsaSigner {
@@ -102,13 +182,11 @@ pub(crate) fn load_private_key(text: &str) -> Result<RsaSigner, String> {
     for block in &blocks {
         match block.tag() {
             "PRIVATE KEY" => {
-                return RsaKeyPair::from_pkcs8(block.contents())
-                    .map(|key| RsaSigner { key })
+                return signer_from_pkcs8(block.contents())
                     .map_err(|e| format!("BEGIN PRIVATE KEY is not a usable RSA key: {e}"));
             }
             "RSA PRIVATE KEY" => {
-                return RsaKeyPair::from_der(block.contents())
-                    .map(|key| RsaSigner { key })
+                return signer_from_pkcs1(block.contents())
                     .map_err(|e| format!("BEGIN RSA PRIVATE KEY is not a usable RSA key: {e}"));
             }
             "ENCRYPTED PRIVATE KEY" => {
@@ -125,13 +203,41 @@ pub(crate) fn load_private_key(text: &str) -> Result<RsaSigner, String> {
     ))
 }
 
-fn parse_rsa_public_key(der: &[u8]) -> Result<ParsedPublicKey, String> {
-    ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, der)
-        .map_err(|e| format!("not a usable RSA public key: {e}"))
+/// An RSA public key of WeChat Pay: verifies signatures (PKCS#1 v1.5 SHA-256) and encrypts
+/// sensitive fields (OAEP SHA-1).
+pub(crate) struct RsaPublic {
+    verify: ParsedPublicKey,
+    encrypt: Option<OaepPublicEncryptingKey>,
+}
+
+fn parse_rsa_public_key(der: &[u8]) -> Result<RsaPublic, String> {
+    let verify = ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, der)
+        .map_err(|e| format!("not a usable RSA public key: {e}"))?;
+    let encrypt = PublicEncryptingKey::from_der(der)
+        .or_else(|_| PublicEncryptingKey::from_der(&pkcs1_public_to_spki(der)))
+        .ok()
+        .and_then(|k| OaepPublicEncryptingKey::new(k).ok());
+    Ok(RsaPublic { verify, encrypt })
+}
+
+/// Wraps a PKCS#1 `RSAPublicKey` into a `SubjectPublicKeyInfo` (rsaEncryption).
+fn pkcs1_public_to_spki(pkcs1: &[u8]) -> Vec<u8> {
+    const ALG: &[u8] = &[
+        0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+    ];
+    let mut bits = vec![0x03];
+    der_len(&mut bits, pkcs1.len() + 1);
+    bits.push(0);
+    bits.extend_from_slice(pkcs1);
+    let mut out = vec![0x30];
+    der_len(&mut out, ALG.len() + bits.len());
+    out.extend_from_slice(ALG);
+    out.extend_from_slice(&bits);
+    out
 }
 
 /// Loads a WeChat Pay public key (`BEGIN PUBLIC KEY`, SubjectPublicKeyInfo).
-pub(crate) fn load_public_key(text: &str) -> Result<ParsedPublicKey, String> {
+pub(crate) fn load_public_key(text: &str) -> Result<RsaPublic, String> {
     let blocks = pem_blocks(text)?;
     for block in &blocks {
         if matches!(block.tag(), "PUBLIC KEY" | "RSA PUBLIC KEY") {
@@ -141,8 +247,19 @@ pub(crate) fn load_public_key(text: &str) -> Result<ParsedPublicKey, String> {
     Err(format!("no public key found (expected BEGIN PUBLIC KEY, found {})", tags(&blocks)))
 }
 
-/// Loads a platform certificate; returns its serial (uppercase hex) and public key.
-pub(crate) fn load_certificate(text: &str) -> Result<(String, ParsedPublicKey), String> {
+/// A parsed platform certificate: its key and validity.
+pub(crate) struct CertificateKey {
+    key: RsaPublic,
+    /// The certificate, PEM.
+    pub(crate) pem: String,
+    /// `notBefore`, Unix seconds.
+    pub(crate) not_before: i64,
+    /// `notAfter`, Unix seconds.
+    pub(crate) not_after: i64,
+}
+
+/// Loads a platform certificate; returns its serial (uppercase hex) and key.
+pub(crate) fn load_certificate(text: &str) -> Result<(String, CertificateKey), String> {
     let blocks = pem_blocks(text)?;
     let block = blocks
         .iter()
@@ -152,11 +269,20 @@ pub(crate) fn load_certificate(text: &str) -> Result<(String, ParsedPublicKey), 
         .map_err(|e| format!("malformed X.509 certificate: {e}"))?;
     let serial = format!("{:X}", cert.tbs_certificate.serial);
     let key = parse_rsa_public_key(cert.public_key().raw)?;
-    Ok((serial, key))
+    let validity = cert.validity();
+    Ok((
+        serial,
+        CertificateKey {
+            key,
+            pem: pem::encode(block),
+            not_before: validity.not_before.timestamp(),
+            not_after: validity.not_after.timestamp(),
+        },
+    ))
 }
 
 /// Normalises a certificate serial for lookup: uppercase, without leading zeros.
-fn normalize_serial(serial: &str) -> String {
+pub(crate) fn normalize_serial(serial: &str) -> String {
     let upper = serial.trim().to_ascii_uppercase();
     let trimmed = upper.trim_start_matches('0');
     if trimmed.is_empty() { "0".into() } else { trimmed.into() }
@@ -183,81 +309,125 @@ pub fn nonce() -> String {
     out
 }
 
-struct VerifyKey {
+/// One key responses and notifications are verified with.
+pub(crate) struct VerifyKey {
     /// The id as configured (`PUB_KEY_ID_…`) or the certificate serial (uppercase hex).
-    id: String,
+    pub(crate) id: String,
     /// For certificates: the normalised serial, for a tolerant lookup.
     normalized: Option<String>,
-    key: ParsedPublicKey,
+    key: RsaPublic,
+    /// For certificates: `notBefore` and `notAfter` (Unix seconds).
+    validity: Option<(i64, i64)>,
+    /// For certificates: the certificate, PEM.
+    pem: Option<String>,
 }
 
-/// The set of keys responses and notifications are verified with.
-#[derive(Default)]
-pub(crate) struct Verifier {
-    keys: Vec<VerifyKey>,
+impl VerifyKey {
+    /// `notBefore`, `notAfter` of a certificate.
+    pub(crate) fn validity(&self) -> Option<(i64, i64)> {
+        self.validity
+    }
+
+    /// The certificate PEM.
+    pub(crate) fn pem(&self) -> Option<&str> {
+        self.pem.as_deref()
+    }
+
+    /// RSAES-OAEP (SHA-1, MGF1-SHA-1, empty label) encryption, base64.
+    pub(crate) fn encrypt_oaep(&self, plaintext: &[u8]) -> Result<String, Error> {
+        let key = self.key.encrypt.as_ref().ok_or_else(|| {
+            Error::Config(format!("key {} cannot be used for RSA-OAEP encryption", self.id))
+        })?;
+        let max = key.max_plaintext_size(&OAEP_SHA1_MGF1SHA1);
+        if plaintext.len() > max {
+            return Err(Error::InvalidRequest(format!(
+                "a sensitive value of {} bytes is too long for RSA-OAEP with key {} (at most {max} bytes)",
+                plaintext.len(),
+                self.id
+            )));
+        }
+        let mut out = vec![0u8; key.ciphertext_size()];
+        let len = key
+            .encrypt(&OAEP_SHA1_MGF1SHA1, plaintext, &mut out, None)
+            .map_err(|_| Error::InvalidRequest("RSA-OAEP encryption failed".into()))?
+            .len();
+        out.truncate(len);
+        Ok(B64.encode(out))
+    }
 }
 
-impl fmt::Debug for Verifier {
+/// An immutable set of verification keys. Readers take a snapshot (`Arc<KeySet>`); updates
+/// build a new set and swap it in, so a refresh never blocks a request for longer than an
+/// `Arc` clone.
+#[derive(Default, Clone)]
+pub(crate) struct KeySet {
+    keys: Vec<Arc<VerifyKey>>,
+}
+
+impl fmt::Debug for KeySet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.keys.iter().map(|k| &k.id)).finish()
     }
 }
 
-/// The four signature headers, as received.
-pub(crate) struct SignatureHeaders<'a> {
-    pub timestamp: Option<&'a [u8]>,
-    pub nonce: Option<&'a [u8]>,
-    pub signature: Option<&'a [u8]>,
-    pub serial: Option<&'a [u8]>,
-}
-
-impl<'a> SignatureHeaders<'a> {
-    pub(crate) fn from_map(headers: &'a reqwest::header::HeaderMap) -> Self {
-        let get = |name: &str| headers.get(name).map(|v| v.as_bytes());
-        SignatureHeaders {
-            timestamp: get("wechatpay-timestamp"),
-            nonce: get("wechatpay-nonce"),
-            signature: get("wechatpay-signature"),
-            serial: get("wechatpay-serial"),
-        }
-    }
-}
-
-fn header_str<'a>(name: &'static str, value: Option<&'a [u8]>) -> Result<&'a str, VerificationError> {
-    let value = value.ok_or(VerificationError::MissingHeader(name))?;
-    let text = std::str::from_utf8(value).map_err(|_| VerificationError::InvalidHeader {
-        name,
-        reason: "not valid UTF-8".into(),
-    })?;
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(VerificationError::InvalidHeader { name, reason: "empty".into() });
-    }
-    Ok(text)
-}
-
-impl Verifier {
+impl KeySet {
     pub(crate) fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
 
-    pub(crate) fn add_public_key(&mut self, id: String, key: ParsedPublicKey) {
-        self.keys.retain(|k| k.id != id);
-        self.keys.push(VerifyKey { id, normalized: None, key });
+    pub(crate) fn keys(&self) -> &[Arc<VerifyKey>] {
+        &self.keys
     }
 
-    pub(crate) fn add_certificate(&mut self, serial: String, key: ParsedPublicKey) {
+    pub(crate) fn add_public_key(&mut self, id: String, key: RsaPublic) {
+        self.keys.retain(|k| k.id != id);
+        self.keys.push(Arc::new(VerifyKey { id, normalized: None, key, validity: None, pem: None }));
+    }
+
+    pub(crate) fn add_certificate(&mut self, serial: String, cert: CertificateKey) {
         let normalized = normalize_serial(&serial);
         self.keys.retain(|k| k.normalized.as_deref() != Some(normalized.as_str()));
-        self.keys.push(VerifyKey { id: serial, normalized: Some(normalized), key });
+        self.keys.push(Arc::new(VerifyKey {
+            id: serial,
+            normalized: Some(normalized),
+            key: cert.key,
+            validity: Some((cert.not_before, cert.not_after)),
+            pem: Some(cert.pem),
+        }));
     }
 
-    fn find(&self, serial: &str) -> Option<&VerifyKey> {
+    /// Adds (or replaces by serial) an already parsed certificate key.
+    pub(crate) fn insert(&mut self, key: Arc<VerifyKey>) {
+        match &key.normalized {
+            Some(n) => self.keys.retain(|k| k.normalized.as_ref() != Some(n)),
+            None => self.keys.retain(|k| k.id != key.id),
+        }
+        self.keys.push(key);
+    }
+
+    /// Drops certificates that expired before `now` (public keys never expire).
+    pub(crate) fn prune_expired(&mut self, now: i64) {
+        self.keys.retain(|k| !matches!(k.validity, Some((_, not_after)) if not_after < now));
+    }
+
+    pub(crate) fn find(&self, serial: &str) -> Option<&Arc<VerifyKey>> {
         if let Some(k) = self.keys.iter().find(|k| k.id == serial) {
             return Some(k);
         }
         let normalized = normalize_serial(serial);
         self.keys.iter().find(|k| k.normalized.as_deref() == Some(normalized.as_str()))
+    }
+
+    /// The key sensitive fields are encrypted with: the WeChat Pay public key configured last,
+    /// else the newest platform certificate valid at `now` (latest `notBefore`).
+    pub(crate) fn encryption_key(&self, now: i64) -> Option<&Arc<VerifyKey>> {
+        if let Some(k) = self.keys.iter().rev().find(|k| k.validity.is_none()) {
+            return Some(k);
+        }
+        self.keys
+            .iter()
+            .filter(|k| k.validity.is_some_and(|(nb, na)| nb <= now && now <= na))
+            .max_by_key(|k| k.validity)
     }
 
     /// Checks the four headers and the signature over `TIMESTAMP\nNONCE\nBODY\n`.
@@ -299,8 +469,118 @@ impl Verifier {
         message.extend_from_slice(body);
         message.push(b'\n');
         key.key
+            .verify
             .verify_sig(&message, &sig)
             .map_err(|_| VerificationError::BadSignature { serial: key.id.clone() })
+    }
+}
+
+/// The keys responses and notifications are verified with, shared by all clones of a client
+/// and replaced as a whole when platform certificates are refreshed.
+#[derive(Default)]
+pub(crate) struct Verifier {
+    current: RwLock<Arc<KeySet>>,
+    /// The error of the last background certificate refresh (`None` after a success).
+    refresh_error: Mutex<Option<String>>,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.snapshot(), f)
+    }
+}
+
+/// The four signature headers, as received.
+pub(crate) struct SignatureHeaders<'a> {
+    pub timestamp: Option<&'a [u8]>,
+    pub nonce: Option<&'a [u8]>,
+    pub signature: Option<&'a [u8]>,
+    pub serial: Option<&'a [u8]>,
+}
+
+impl<'a> SignatureHeaders<'a> {
+    pub(crate) fn from_map(headers: &'a reqwest::header::HeaderMap) -> Self {
+        let get = |name: &str| headers.get(name).map(|v| v.as_bytes());
+        SignatureHeaders {
+            timestamp: get("wechatpay-timestamp"),
+            nonce: get("wechatpay-nonce"),
+            signature: get("wechatpay-signature"),
+            serial: get("wechatpay-serial"),
+        }
+    }
+}
+
+fn header_str<'a>(name: &'static str, value: Option<&'a [u8]>) -> Result<&'a str, VerificationError> {
+    let value = value.ok_or(VerificationError::MissingHeader(name))?;
+    let text = std::str::from_utf8(value).map_err(|_| VerificationError::InvalidHeader {
+        name,
+        reason: "not valid UTF-8".into(),
+    })?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(VerificationError::InvalidHeader { name, reason: "empty".into() });
+    }
+    Ok(text)
+}
+
+impl Verifier {
+    /// The current key set (cheap: an `Arc` clone under a read lock held for no longer).
+    pub(crate) fn snapshot(&self) -> Arc<KeySet> {
+        match self.current.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Updates the key set with `f` (readers keep using the old snapshot meanwhile).
+    pub(crate) fn update(&self, f: impl FnOnce(&mut KeySet)) {
+        let mut guard = match self.current.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut keys = KeySet::clone(&guard);
+        f(&mut keys);
+        *guard = Arc::new(keys);
+    }
+
+    pub(crate) fn record_refresh(&self, result: Result<(), String>) {
+        let mut slot = self.refresh_error.lock().unwrap_or_else(|e| e.into_inner());
+        *slot = result.err();
+    }
+
+    pub(crate) fn last_refresh_error(&self) -> Option<String> {
+        self.refresh_error.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn get_mut(&mut self) -> &mut KeySet {
+        let slot = match self.current.get_mut() {
+            Ok(slot) => slot,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        Arc::make_mut(slot)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.snapshot().is_empty()
+    }
+
+    pub(crate) fn add_public_key(&mut self, id: String, key: RsaPublic) {
+        self.get_mut().add_public_key(id, key);
+    }
+
+    pub(crate) fn add_certificate(&mut self, serial: String, cert: CertificateKey) {
+        self.get_mut().add_certificate(serial, cert);
+    }
+
+    /// Checks the four headers and the signature over `TIMESTAMP\nNONCE\nBODY\n`, with the
+    /// keys of the moment.
+    pub(crate) fn verify(
+        &self,
+        headers: &SignatureHeaders<'_>,
+        body: &[u8],
+        now: i64,
+    ) -> Result<(), VerificationError> {
+        self.snapshot().verify(headers, body, now)
     }
 }
 

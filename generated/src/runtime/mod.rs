@@ -19,11 +19,14 @@
 //!   unsigned error can only make a call fail, never succeed.
 //! * Redirects are never followed (they would change the signed target).
 
+mod certificates;
 mod client;
 mod crypto;
 mod error;
 mod notify;
+mod paysign;
 mod request;
+mod sensitive;
 
 #[cfg(test)]
 mod tests;
@@ -35,7 +38,15 @@ pub use reqwest::Method;
 pub use client::{default_user_agent, Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use crypto::{nonce, RsaSigner, Signer, MAX_CLOCK_SKEW_SECS};
 pub use error::{Error, VerificationError};
-pub use notify::{ApiV3Key, EncryptedResource, Notification};
+pub use certificates::PlatformCertificate;
+pub use notify::{
+    ApiV3Key, EncryptedResource, Notification, NotificationAnswer, NotificationEvent,
+    NotificationPayer, NotificationPayload, RefundAmount, RefundPayload, TransactionAmount,
+    TransactionPayload,
+};
+pub use paysign::{AppPayParams, JsapiPayParams};
+pub use reqwest::header::HeaderMap;
+pub use sensitive::SensitiveCiphertext;
 pub use request::{encode_component, Call, CallFuture, Request, Route};
 
 /// An enum value the API description does not list (kept, never a decode error).
