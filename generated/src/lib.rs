@@ -55,6 +55,7 @@ pub use runtime::{
     ApiV3Key, Call, Client, ClientBuilder, EncryptedResource, Error, Method, Notification, Request,
     Route, RsaSigner, Signer, UnknownValue, VerificationError,
 };
+pub use runtime::{Download, ResponseSignature, Upload};
 pub use runtime::{
     AppPayParams, JsapiPayParams, NotificationAnswer, NotificationEvent, NotificationPayload,
     PlatformCertificate, SensitiveCiphertext,

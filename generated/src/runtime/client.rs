@@ -9,6 +9,7 @@ use super::crypto::{self, Signer, Verifier};
 use super::error::{Error, VerificationError};
 use super::notify::{ApiV3Key, EncryptedResource, Notification};
 use super::request::Route;
+use super::retry::Transport;
 
 /// The production API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com";
@@ -47,6 +48,8 @@ pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     http_config: HttpConfig,
     blocking: OnceLock<BlockingRuntime>,
+    /// Retries, failover, download timeout (see `retry.rs`).
+    pub(crate) transport: Transport,
 }
 
 #[derive(Clone, Debug)]
@@ -310,6 +313,8 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     timeout: Duration,
     error: Option<Error>,
+    /// Retries, failover, download timeout (options in `retry.rs`).
+    pub(crate) transport: Transport,
     /// Platform certificates come from `GET /v3/certificates` (legacy mode).
     certificates_download: bool,
     /// Refresh them in the background this often.
@@ -329,6 +334,7 @@ impl Default for ClientBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
             error: None,
+            transport: Transport::default(),
             certificates_download: false,
             certificates_refresh: None,
         }
@@ -574,6 +580,7 @@ impl ClientBuilder {
         if reqwest::header::HeaderValue::from_str(&http_config.user_agent).is_err() {
             return Err(Error::Config("user_agent is not a valid header value".into()));
         }
+        let transport = self.transport.validated()?;
         let http = http_config.build()?;
         let certificates_refresh = self.certificates_refresh;
         let client = Client {
@@ -587,6 +594,7 @@ impl ClientBuilder {
                 http,
                 http_config,
                 blocking: OnceLock::new(),
+                transport,
             }),
         };
         if let Some(every) = certificates_refresh {

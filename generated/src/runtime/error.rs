@@ -86,6 +86,33 @@ pub enum Error {
     /// The runtime used by [`Call::blocking`](crate::runtime::Call::blocking) could not start.
     #[error("cannot start the blocking runtime: {0}")]
     Runtime(#[source] std::io::Error),
+
+    /// A downloaded file does not have the digest the platform announced (the bill's
+    /// `hash_value`, a statement's `Wechatpay-Statement-Sha1`, or one given to
+    /// [`Download::expect_sha1`](crate::runtime::Download::expect_sha1)).
+    ///
+    /// The data was streamed to the writer as it arrived: **discard everything written**
+    /// (delete the file, roll back). It was corrupted or tampered with on the way.
+    #[error("{algorithm} mismatch: expected {expected}, got {actual}; the data written must be discarded")]
+    DigestMismatch {
+        /// `"SHA-1"`.
+        algorithm: &'static str,
+        /// The digest announced (lower-case hex).
+        expected: String,
+        /// The digest of the bytes received, as sent (before gunzip; lower-case hex).
+        actual: String,
+    },
+
+    /// Local I/O failed: reading a file to upload, writing a download to its writer,
+    /// decompressing a gzip download. `context` says which.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done (names the file or step).
+        context: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 struct DisplayApi<'a> {
@@ -129,20 +156,42 @@ impl Error {
         }
     }
 
-    /// Whether retrying the same request later may succeed: transport timeouts and connection
-    /// failures, 5xx, `SYSTEM_ERROR`, `BANK_ERROR`, and `FREQUENCY_LIMITED` (with backoff).
+    /// Whether sending the **same** request again later may succeed.
     ///
-    /// Payments are idempotent on `out_trade_no` / `out_refund_no`, so retrying is safe when
-    /// the same identifiers are sent again.
+    /// Retryable:
+    /// * [`Error::Transport`] that is a timeout or a connection failure (refused, reset while
+    ///   connecting, DNS, TLS handshake);
+    /// * [`Error::Api`] with a 5xx status, or 429 Too Many Requests;
+    /// * [`Error::Api`] with code `SYSTEM_ERROR` (系统异常), `FREQUENCY_LIMITED` (频率超限: retry
+    ///   with backoff) or `BANK_ERROR` (银行系统异常: the documented advice is to call again
+    ///   with the same parameters), whatever the status.
+    ///
+    /// Never retryable: any other 4xx (`PARAM_ERROR`, `SIGN_ERROR`, `INVALID_REQUEST`,
+    /// `ORDER_NOT_EXIST`, `NOT_ENOUGH`, …), verification failures (a forged or broken response
+    /// is not fixed by asking again), decode/encode/config errors, digest mismatches and local
+    /// I/O errors.
+    ///
+    /// A timeout does not say whether the platform processed the request. Creating orders,
+    /// refunds and transfers is idempotent on the merchant's number (`out_trade_no`,
+    /// `out_refund_no`, `out_batch_no`, …) as long as the **same body** is sent again, which is
+    /// what [`ClientBuilder::retries`](crate::ClientBuilder::retries) does.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport(e) => e.is_timeout() || e.is_connect(),
             Error::Api { status, code, .. } => {
                 *status >= 500
+                    || *status == 429
                     || matches!(code.as_str(), "SYSTEM_ERROR" | "BANK_ERROR" | "FREQUENCY_LIMITED")
             }
             _ => false,
         }
+    }
+
+    /// Whether the request never reached a server (connection refused, DNS, TLS handshake,
+    /// connect timeout): the case where [`ClientBuilder::failover`](crate::ClientBuilder::failover)
+    /// tries the backup host.
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Error::Transport(e) if e.is_connect())
     }
 }
 

@@ -22,11 +22,14 @@
 mod certificates;
 mod client;
 mod crypto;
+mod download;
 mod error;
 mod notify;
 mod paysign;
 mod request;
+mod retry;
 mod sensitive;
+mod upload;
 
 #[cfg(test)]
 mod tests;
@@ -47,7 +50,10 @@ pub use notify::{
 pub use paysign::{AppPayParams, JsapiPayParams};
 pub use reqwest::header::HeaderMap;
 pub use sensitive::SensitiveCiphertext;
-pub use request::{encode_component, Call, CallFuture, Request, Route};
+pub use request::{encode_component, Call, CallFuture, Request, ResponseSignature, Route};
+pub use download::Download;
+pub use retry::BACKUP_BASE_URL;
+pub use upload::{guess_content_type, Upload};
 
 /// An enum value the API description does not list (kept, never a decode error).
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]

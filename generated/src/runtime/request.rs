@@ -8,13 +8,17 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use aws_lc_rs::digest;
+use bytes::Bytes;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use reqwest::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Method;
 
-use super::client::{Client, Inner};
+use super::client::{Client, Inner, DEFAULT_BASE_URL};
 use super::crypto::{self, SignatureHeaders};
-use super::error::Error;
+use super::download::Download;
+use super::error::{Error, VerificationError};
+use super::upload::{hex, Multipart, Upload};
 
 /// Everything except the RFC 3986 unreserved characters `A-Z a-z 0-9 - . _ ~`.
 const ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
@@ -83,17 +87,9 @@ impl<'a> Route<'a> {
             Some(i) => path.split_off(i),
             None => String::new(),
         };
-        Request {
-            client: self.client,
-            parts: Parts {
-                method,
-                path,
-                query,
-                headers: Vec::new(),
-                body: None,
-                error: self.error.map(Error::InvalidRequest),
-            },
-        }
+        let mut parts = Parts::new(method, path, query);
+        parts.error = self.error.map(Error::InvalidRequest);
+        Request { client: self.client, parts }
     }
 }
 
@@ -116,6 +112,69 @@ pub(crate) struct Parts {
     pub(crate) headers: Vec<(&'static str, String)>,
     pub(crate) body: Option<Vec<u8>>,
     pub(crate) error: Option<Error>,
+    /// A `multipart/form-data` upload (then `body` is `None`).
+    pub(crate) multipart: Option<Box<Multipart>>,
+    /// Extra text parts of the upload, after `meta`.
+    pub(crate) form_fields: Vec<(&'static str, String)>,
+    pub(crate) origin: Origin,
+    pub(crate) response_signature: ResponseSignature,
+}
+
+/// Where a request goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// The client's base URL.
+    Client,
+    /// The host the API description names for this operation (`x-base-uri`): used only when
+    /// the client has the default base URL.
+    Spec(&'static str),
+    /// The scheme and authority of an absolute URL (a bill's `download_url`).
+    Absolute(String),
+}
+
+/// How a 2xx response is authenticated; the generated code says which, from the API
+/// description.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResponseSignature {
+    /// The usual: `Wechatpay-Signature` over `TIMESTAMP\nNONCE\nBODY\n`, checked before the
+    /// body is used.
+    #[default]
+    Body,
+    /// Unsigned by design (bill and other file downloads, image downloads): no signature is
+    /// required or checked. Never set this on anything else.
+    None,
+    /// Statements (`/hk/v3/statements`, `/v3/global/statements`): the signature covers
+    /// `{"sha1":"<Wechatpay-Statement-Sha1>"}` and the file's SHA-1 must equal that header
+    /// (checked when the file has been read; a mismatch is [`Error::DigestMismatch`]).
+    StatementSha1,
+}
+
+impl Parts {
+    pub(crate) fn new(method: Method, path: String, query: String) -> Self {
+        Parts {
+            method,
+            path,
+            query,
+            headers: Vec::new(),
+            body: None,
+            error: None,
+            multipart: None,
+            form_fields: Vec::new(),
+            origin: Origin::Client,
+            response_signature: ResponseSignature::Body,
+        }
+    }
+
+    fn fail(&mut self, error: Error) {
+        if self.error.is_none() {
+            self.error = Some(error);
+        }
+    }
+
+    fn needs_io(&self) -> bool {
+        self.error.is_none() && self.multipart.as_ref().is_some_and(|m| m.needs_io())
+    }
 }
 
 /// A request being built: query parameters, headers, body. Finish with
@@ -173,30 +232,152 @@ impl<'a> Request<'a> {
     fn json_result(mut self, body: Result<Vec<u8>, serde_json::Error>) -> Self {
         match body {
             Ok(bytes) => self.parts.body = Some(bytes),
-            Err(e) => {
-                if self.parts.error.is_none() {
-                    self.parts.error = Some(Error::Encode(e));
-                }
-            }
+            Err(e) => self.parts.fail(Error::Encode(e)),
         }
         self
+    }
+
+    /// Appends a query parameter whose value is a list: each value percent-encoded, joined
+    /// with `,` (`name=a,b%20c`), the form WeChat Pay uses for list parameters. An empty list
+    /// sends nothing.
+    pub fn query_list<V: Display>(mut self, name: &'static str, values: &[V]) -> Self {
+        let values: Vec<String> = values.iter().map(ToString::to_string).collect();
+        push_query_list(&mut self.parts.query, name, &values);
+        self
+    }
+
+    /// [`query_list`](Self::query_list) when `values` is `Some`.
+    pub fn query_list_opt<V: Display>(self, name: &'static str, values: Option<&Vec<V>>) -> Self {
+        match values {
+            Some(values) => self.query_list(name, values),
+            None => self,
+        }
+    }
+
+    /// Sends the request as `multipart/form-data`: a part `meta` (`application/json`, the
+    /// JSON of `meta`) and the file as the part named `file_part` (usually `"file"`).
+    ///
+    /// The request signature covers the exact `meta` JSON only, as WeChat Pay requires.
+    /// `meta` must serialise to a JSON object; the runtime fills in:
+    /// * the file's SHA-256 (lower-case hex) into `sha256`, or into `file_digest` when the
+    ///   object has that key instead, when the value is `null` or `""`; when neither key is
+    ///   present, `sha256` is added;
+    /// * the file name into `filename` (or `file_name`) the same way.
+    ///
+    /// The file is read when the request is sent (see [`Upload`]).
+    ///
+    /// ```no_run
+    /// # async fn f(client: &wechatpay::Client) -> Result<(), wechatpay::Error> {
+    /// use wechatpay::runtime::{Method, Upload};
+    /// let png = std::fs::read("logo.png").unwrap();
+    /// let answer: serde_json::Value = client
+    ///     .chain("v3/merchant/media/upload")
+    ///     .request(Method::POST)
+    ///     .multipart(&serde_json::json!({}), "file", Upload::from_bytes("logo.png", png))
+    ///     .send_json()
+    ///     .await?;
+    /// println!("media_id {}", answer["media_id"]);
+    /// # Ok(()) }
+    /// ```
+    pub fn multipart<M: serde::Serialize + ?Sized>(
+        self,
+        meta: &M,
+        file_part: &'static str,
+        file: Upload,
+    ) -> Self {
+        self.multipart_inner(serde_json::to_value(meta), file_part, file)
+    }
+
+    fn multipart_inner(
+        mut self,
+        meta: Result<serde_json::Value, serde_json::Error>,
+        file_part: &'static str,
+        file: Upload,
+    ) -> Self {
+        match meta {
+            Ok(serde_json::Value::Object(meta)) => {
+                self.parts.multipart = Some(Box::new(Multipart { meta, file_part, file }));
+            }
+            Ok(other) => self.parts.fail(Error::InvalidRequest(format!(
+                "the upload meta must be a JSON object, not {other}"
+            ))),
+            Err(e) => self.parts.fail(Error::Encode(e)),
+        }
+        self
+    }
+
+    /// Adds a text part to a [`multipart`](Self::multipart) upload (after `meta`, before the
+    /// file). Without `multipart` the call fails with [`Error::InvalidRequest`].
+    pub fn form_field(mut self, name: &'static str, value: &dyn Display) -> Self {
+        self.parts.form_fields.push((name, value.to_string()));
+        self
+    }
+
+    /// [`form_field`](Self::form_field) when `value` is `Some`.
+    pub fn form_field_opt<V: Display>(self, name: &'static str, value: Option<&V>) -> Self {
+        match value {
+            Some(value) => self.form_field(name, value),
+            None => self,
+        }
+    }
+
+    /// The host the API description names for this operation (`x-base-uri`), e.g.
+    /// `https://apihk.mch.weixin.qq.com`. It is used only while the client has the default base
+    /// URL ([`DEFAULT_BASE_URL`](crate::runtime::DEFAULT_BASE_URL)); a base URL the user
+    /// configured (a mock server, a proxy) wins, so everything goes where the user pointed it.
+    pub fn host(mut self, base_url: &'static str) -> Self {
+        self.parts.origin = Origin::Spec(base_url.trim_end_matches('/'));
+        self
+    }
+
+    /// How the 2xx response is authenticated (default [`ResponseSignature::Body`]).
+    pub fn response_signature(mut self, kind: ResponseSignature) -> Self {
+        self.parts.response_signature = kind;
+        self
+    }
+
+    /// Sends the request for a file (a bill, a PDF, an image): the 2xx body is not decoded but
+    /// returned as a [`Download`] to stream into a writer.
+    ///
+    /// With [`ResponseSignature::Body`] (the default) the body is read whole and verified
+    /// before the `Download` is returned; with [`ResponseSignature::None`] or
+    /// [`ResponseSignature::StatementSha1`] it streams (a statement's SHA-1 is checked at the
+    /// end of [`Download::write_to`]). A non-2xx answer is [`Error::Api`]. Downloads use the
+    /// [`download_timeout`](crate::ClientBuilder::download_timeout).
+    ///
+    /// ```no_run
+    /// # async fn f(client: &wechatpay::Client) -> Result<(), wechatpay::Error> {
+    /// use wechatpay::runtime::{Method, ResponseSignature};
+    /// let mut image = Vec::new();
+    /// let written = client
+    ///     .chain("v3/merchant-service/images/abc")
+    ///     .request(Method::GET)
+    ///     .response_signature(ResponseSignature::None)
+    ///     .send_download()
+    ///     .await?
+    ///     .write_to(&mut image)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn send_download(self) -> Call<'a, Download> {
+        Call { client: self.client, parts: self.parts, decode: decode_download, stream: true }
     }
 
     /// Sends the request; the verified 2xx body is decoded as JSON into `T`. An empty body
     /// decodes like `null` (so `serde_json::Value` and `Option<_>` accept it).
     pub fn send_json<T: serde::de::DeserializeOwned>(self) -> Call<'a, T> {
-        Call { client: self.client, parts: self.parts, decode: decode_json::<T> }
+        Call { client: self.client, parts: self.parts, decode: decode_json::<T>, stream: false }
     }
 
     /// Sends the request expecting no content (204): the response is verified (signature
     /// over the empty body) and its body ignored.
     pub fn send_empty(self) -> Call<'a, ()> {
-        Call { client: self.client, parts: self.parts, decode: decode_nothing }
+        Call { client: self.client, parts: self.parts, decode: decode_nothing, stream: false }
     }
 
     /// Sends the request and returns the verified 2xx body bytes, undecoded.
     pub fn send_bytes(self) -> Call<'a, Vec<u8>> {
-        Call { client: self.client, parts: self.parts, decode: decode_bytes }
+        Call { client: self.client, parts: self.parts, decode: decode_bytes, stream: false }
     }
 }
 
@@ -207,33 +388,75 @@ fn push_query(query: &mut String, name: &str, value: &str) {
     query.extend(utf8_percent_encode(value, ENCODE));
 }
 
-type Decoder<T> = fn(&[u8]) -> Result<T, serde_json::Error>;
-
-fn decode_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
-    serde_json::from_slice(body)
+fn push_query_list(query: &mut String, name: &str, values: &[String]) {
+    if values.is_empty() {
+        return;
+    }
+    query.push(if query.is_empty() { '?' } else { '&' });
+    query.extend(utf8_percent_encode(name, ENCODE));
+    query.push('=');
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            query.push(',');
+        }
+        query.extend(utf8_percent_encode(value, ENCODE));
+    }
 }
 
-fn decode_nothing(_: &[u8]) -> Result<(), serde_json::Error> {
-    Ok(())
+/// What a call received: a verified body, or a download.
+pub(crate) enum Received {
+    Buffered(Verified),
+    Download(Box<Download>),
 }
 
-fn decode_bytes(body: &[u8]) -> Result<Vec<u8>, serde_json::Error> {
-    Ok(body.to_vec())
+impl Received {
+    fn into_verified(self) -> Result<Verified, Error> {
+        match self {
+            Received::Buffered(v) => Ok(v),
+            Received::Download(_) => {
+                Err(Error::InvalidRequest("internal: a download where a body was expected".into()))
+            }
+        }
+    }
+}
+
+type Decoder<T> = fn(Received) -> Result<T, Error>;
+
+fn decode_json<T: serde::de::DeserializeOwned>(received: Received) -> Result<T, Error> {
+    let verified = received.into_verified()?;
+    serde_json::from_slice(json_body(&verified.body)).map_err(|source| decode_error(source, verified))
+}
+
+fn decode_nothing(received: Received) -> Result<(), Error> {
+    received.into_verified().map(drop)
+}
+
+fn decode_bytes(received: Received) -> Result<Vec<u8>, Error> {
+    received.into_verified().map(|v| v.body.to_vec())
+}
+
+fn decode_download(received: Received) -> Result<Download, Error> {
+    match received {
+        Received::Download(d) => Ok(*d),
+        Received::Buffered(_) => {
+            Err(Error::InvalidRequest("internal: a body where a download was expected".into()))
+        }
+    }
 }
 
 /// A verified 2xx response.
 pub(crate) struct Verified {
     status: u16,
-    body: Vec<u8>,
+    body: Bytes,
 }
 
-fn finish<T>(verified: Verified, decode: Decoder<T>) -> Result<T, Error> {
-    let body: &[u8] = if verified.body.iter().all(u8::is_ascii_whitespace) {
+/// An empty (or blank) body decodes like `null`.
+fn json_body(body: &[u8]) -> &[u8] {
+    if body.iter().all(u8::is_ascii_whitespace) {
         b"null"
     } else {
-        &verified.body
-    };
-    decode(body).map_err(|source| decode_error(source, verified))
+        body
+    }
 }
 
 fn decode_error(source: serde_json::Error, verified: Verified) -> Error {
@@ -251,6 +474,7 @@ pub struct Call<'a, T> {
     client: &'a Client,
     parts: Parts,
     decode: Decoder<T>,
+    stream: bool,
 }
 
 impl<T> fmt::Debug for Call<'_, T> {
@@ -269,8 +493,7 @@ impl<T> Call<'_, T> {
     /// Called from inside a tokio runtime (where blocking would stall the executor), it returns
     /// [`Error::Blocking`] instead of panicking.
     pub fn blocking(self) -> Result<T, Error> {
-        let verified = run_blocking(self.client, self.parts)?;
-        finish(verified, self.decode)
+        (self.decode)(run_blocking(self.client, self.parts, self.stream)?)
     }
 }
 
@@ -279,11 +502,11 @@ impl<'a, T> IntoFuture for Call<'a, T> {
     type IntoFuture = CallFuture<'a, T>;
 
     fn into_future(self) -> CallFuture<'a, T> {
-        CallFuture { inner: execute_boxed(self.client, self.parts), decode: self.decode }
+        CallFuture { inner: execute_boxed(self.client, self.parts, self.stream), decode: self.decode }
     }
 }
 
-type BoxFuture<'a> = Pin<Box<dyn Future<Output = Result<Verified, Error>> + Send + 'a>>;
+type BoxFuture<'a> = Pin<Box<dyn Future<Output = Result<Received, Error>> + Send + 'a>>;
 
 /// The future of an awaited [`Call`].
 #[must_use = "futures do nothing unless polled"]
@@ -306,23 +529,125 @@ impl<T> Future for CallFuture<'_, T> {
         match this.inner.as_mut().poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Ready(Ok(verified)) => Poll::Ready(finish(verified, this.decode)),
+            Poll::Ready(Ok(received)) => Poll::Ready((this.decode)(received)),
         }
     }
 }
 
-fn execute_boxed(client: &Client, parts: Parts) -> BoxFuture<'_> {
-    let inner: &Inner = &client.inner;
-    Box::pin(execute(inner, &inner.http, parts))
+fn execute_boxed(client: &Client, parts: Parts, stream: bool) -> BoxFuture<'_> {
+    Box::pin(execute(client, &client.inner.http, parts, stream))
 }
 
-fn run_blocking(client: &Client, parts: Parts) -> Result<Verified, Error> {
+fn run_blocking(client: &Client, parts: Parts, stream: bool) -> Result<Received, Error> {
     if tokio::runtime::Handle::try_current().is_ok() {
         return Err(Error::Blocking);
     }
     let inner: &Inner = &client.inner;
     let blocking = inner.blocking_runtime()?;
-    blocking.runtime().block_on(execute(inner, &blocking.http, parts))
+    blocking.runtime().block_on(execute(client, &blocking.http, parts, stream))
+}
+
+/// A request with its body encoded (upload file read), ready to be signed for any host, as
+/// many times as it is retried.
+pub(crate) struct Prepared {
+    method: Method,
+    /// Path and `?query`, relative to the base.
+    target: String,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    /// What the signature covers as BODY: the JSON body, or an upload's `meta` JSON.
+    signed: Bytes,
+    origin: Origin,
+    response_signature: ResponseSignature,
+}
+
+/// Checks the parts and encodes the body (reads an upload's file: blocking I/O for paths and
+/// readers).
+pub(crate) fn prepare(parts: Parts) -> Result<Prepared, Error> {
+    if let Some(error) = parts.error {
+        return Err(error);
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    for (name, value) in &parts.headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| Error::InvalidRequest(format!("invalid header name {name:?}")))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| Error::InvalidRequest(format!("invalid value for header {name}")))?;
+        headers.insert(name, value);
+    }
+    let (body, signed) = match (parts.multipart, parts.body) {
+        (Some(_), Some(_)) => {
+            return Err(Error::InvalidRequest("a request cannot have both a JSON body and an upload".into()))
+        }
+        (Some(multipart), None) => {
+            let encoded = multipart.encode(&parts.form_fields)?;
+            let content_type = HeaderValue::from_str(&encoded.content_type)
+                .map_err(|_| Error::InvalidRequest("invalid multipart content type".into()))?;
+            headers.insert(CONTENT_TYPE, content_type);
+            (Some(Bytes::from(encoded.body)), Bytes::from(encoded.meta))
+        }
+        (None, body) => {
+            if !parts.form_fields.is_empty() {
+                return Err(Error::InvalidRequest(format!(
+                    "form field {:?} given without a multipart upload",
+                    parts.form_fields[0].0
+                )));
+            }
+            match body {
+                Some(body) => {
+                    if !headers.contains_key(CONTENT_TYPE) {
+                        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                    }
+                    let body = Bytes::from(body);
+                    (Some(body.clone()), body)
+                }
+                None => (None, Bytes::new()),
+            }
+        }
+    };
+    Ok(Prepared {
+        method: parts.method,
+        target: parts.path + &parts.query,
+        headers,
+        body,
+        signed,
+        origin: parts.origin,
+        response_signature: parts.response_signature,
+    })
+}
+
+/// [`prepare`], on a blocking thread when it reads a file or a reader.
+async fn prepare_async(parts: Parts) -> Result<Prepared, Error> {
+    if !parts.needs_io() {
+        return prepare(parts);
+    }
+    match tokio::task::spawn_blocking(move || prepare(parts)).await {
+        Ok(result) => result,
+        Err(e) => Err(Error::Io {
+            context: "reading the file to upload failed".into(),
+            source: std::io::Error::other(e.to_string()),
+        }),
+    }
+}
+
+/// The base URL a request goes to (before any failover).
+fn resolve_base<'p>(inner: &'p Inner, origin: &'p Origin) -> &'p str {
+    let configured = inner.base_url != DEFAULT_BASE_URL;
+    match origin {
+        Origin::Client => &inner.base_url,
+        Origin::Spec(host) if !configured => host,
+        Origin::Spec(_) => &inner.base_url,
+        // A WeChat Pay host in an absolute URL follows a configured base URL (a mock, a proxy).
+        Origin::Absolute(origin) if configured && is_wechatpay_host(origin) => &inner.base_url,
+        Origin::Absolute(origin) => origin,
+    }
+}
+
+fn is_wechatpay_host(origin: &str) -> bool {
+    origin
+        .strip_prefix("https://")
+        .is_some_and(|host| host.ends_with(".mch.weixin.qq.com") && !host.contains(['/', ':', '@']))
 }
 
 /// The signed request, before sending (exposed to tests).
@@ -333,37 +658,34 @@ pub(crate) struct Signed {
 }
 
 /// Builds the wire request and signs it: the signed target is taken from the final URL.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn sign_request(
     inner: &Inner,
     parts: Parts,
     timestamp: i64,
     nonce: &str,
 ) -> Result<Signed, Error> {
-    if let Some(error) = parts.error {
-        return Err(error);
-    }
-    let url_text = format!("{}{}{}", inner.base_url, parts.path, parts.query);
+    let prepared = prepare(parts)?;
+    sign_prepared(inner, &prepared, resolve_base(inner, &prepared.origin), timestamp, nonce)
+}
+
+/// Signs a prepared request for `base` (scheme, host and optional path prefix).
+pub(crate) fn sign_prepared(
+    inner: &Inner,
+    prepared: &Prepared,
+    base: &str,
+    timestamp: i64,
+    nonce: &str,
+) -> Result<Signed, Error> {
+    let url_text = format!("{base}{}", prepared.target);
     let url = reqwest::Url::parse(&url_text)
         .map_err(|e| Error::InvalidRequest(format!("invalid URL {url_text:?}: {e}")))?;
-    let mut request = reqwest::Request::new(parts.method, url);
-    let headers = request.headers_mut();
-    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-    for (name, value) in &parts.headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| Error::InvalidRequest(format!("invalid header name {name:?}")))?;
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| Error::InvalidRequest(format!("invalid value for header {name}")))?;
-        headers.insert(name, value);
-    }
-    let has_body = parts.body.is_some();
-    let body = parts.body.unwrap_or_default();
-    if has_body && !headers.contains_key(CONTENT_TYPE) {
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    }
+    let mut request = reqwest::Request::new(prepared.method.clone(), url);
+    *request.headers_mut() = prepared.headers.clone();
 
     // TARGET exactly as it goes on the wire: path and query of the final URL.
     let url = request.url();
-    let mut message = Vec::with_capacity(body.len() + 128);
+    let mut message = Vec::with_capacity(prepared.signed.len() + 128);
     message.extend_from_slice(request.method().as_str().as_bytes());
     message.push(b'\n');
     message.extend_from_slice(url.path().as_bytes());
@@ -372,7 +694,7 @@ pub(crate) fn sign_request(
         message.extend_from_slice(query.as_bytes());
     }
     let _ = write!(Adapter(&mut message), "\n{timestamp}\n{nonce}\n");
-    message.extend_from_slice(&body);
+    message.extend_from_slice(&prepared.signed);
     message.push(b'\n');
 
     let signature = inner.signer.sign(&message)?;
@@ -384,8 +706,8 @@ pub(crate) fn sign_request(
         .map_err(|_| Error::Sign("the signer returned a signature that is not a valid header value".into()))?;
     authorization.set_sensitive(true);
     request.headers_mut().insert(AUTHORIZATION, authorization);
-    if has_body {
-        *request.body_mut() = Some(reqwest::Body::from(body));
+    if let Some(body) = &prepared.body {
+        *request.body_mut() = Some(reqwest::Body::from(body.clone()));
     }
     Ok(Signed { request, message })
 }
@@ -399,38 +721,152 @@ impl fmt::Write for Adapter<'_> {
     }
 }
 
-/// Signs, sends, reads and verifies: the one non-generic path of every call.
+/// Prepares, then signs, sends, reads and verifies, retrying and failing over as configured:
+/// the one non-generic path of every call.
 pub(crate) async fn execute(
-    inner: &Inner,
+    client: &Client,
     http: &reqwest::Client,
     parts: Parts,
-) -> Result<Verified, Error> {
+    stream: bool,
+) -> Result<Received, Error> {
+    let inner: &Inner = &client.inner;
+    let prepared = prepare_async(parts).await?;
+    let primary = resolve_base(inner, &prepared.origin);
+    // Failover only for requests that go to the client's own base URL.
+    let backup = if primary == inner.base_url {
+        inner.transport.failover_target(primary)
+    } else {
+        None
+    };
+    let mut base = primary;
+    let mut failed_over = false;
+    let mut retries = 0;
+    loop {
+        match attempt(client, http, &prepared, base, stream).await {
+            Ok(received) => return Ok(received),
+            Err(error) => {
+                if let (false, true, Some(backup)) = (failed_over, error.is_connect(), backup) {
+                    base = backup;
+                    failed_over = true;
+                    continue;
+                }
+                if retries < inner.transport.retries && error.is_retryable() {
+                    tokio::time::sleep(inner.transport.delay(retries)).await;
+                    retries += 1;
+                    continue;
+                }
+                return Err(error);
+            }
+        }
+    }
+}
+
+/// One signed attempt against `base`.
+async fn attempt(
+    client: &Client,
+    http: &reqwest::Client,
+    prepared: &Prepared,
+    base: &str,
+    stream: bool,
+) -> Result<Received, Error> {
+    let inner: &Inner = &client.inner;
     let nonce = crypto::nonce();
-    let signed = sign_request(inner, parts, crypto::unix_now(), &nonce)?;
+    let mut signed = sign_prepared(inner, prepared, base, crypto::unix_now(), &nonce)?;
+    if stream {
+        *signed.request.timeout_mut() = Some(inner.transport.download_timeout);
+    }
     let response = http.execute(signed.request).await.map_err(Error::Transport)?;
-    let status = response.status();
+    let status = response.status().as_u16();
     let headers = response.headers().clone();
+    if !(200..300).contains(&status) {
+        let body = response.bytes().await.map_err(Error::Transport)?;
+        return Err(api_error(status, &headers, &body));
+    }
+    let kind = prepared.response_signature;
+    if stream && kind != ResponseSignature::Body {
+        // The file streams: check what can be checked now, the rest when it has been read.
+        let expected_sha1 = match kind {
+            ResponseSignature::StatementSha1 => {
+                Some(verify_statement(inner, &headers, crypto::unix_now())?)
+            }
+            _ => None,
+        };
+        let download = Download::streaming(client.clone(), status, headers, response);
+        return Ok(Received::Download(Box::new(match expected_sha1 {
+            Some(sha1) => download.expect_sha1(&sha1),
+            None => download,
+        })));
+    }
     let body = response.bytes().await.map_err(Error::Transport)?;
-    check_response(inner, status.as_u16(), &headers, &body, crypto::unix_now())?;
-    Ok(Verified { status: status.as_u16(), body: body.to_vec() })
+    check_response_as(inner, kind, status, &headers, &body, crypto::unix_now())?;
+    if stream {
+        Ok(Received::Download(Box::new(Download::in_memory(client.clone(), status, headers, body))))
+    } else {
+        Ok(Received::Buffered(Verified { status, body }))
+    }
 }
 
 /// Non-2xx → [`Error::Api`] (not signature-checked); 2xx → verified.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn check_response(
     inner: &Inner,
     status: u16,
-    headers: &reqwest::header::HeaderMap,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: i64,
+) -> Result<(), Error> {
+    check_response_as(inner, ResponseSignature::Body, status, headers, body, now)
+}
+
+/// Like [`check_response`], authenticating a 2xx as `kind` says.
+pub(crate) fn check_response_as(
+    inner: &Inner,
+    kind: ResponseSignature,
+    status: u16,
+    headers: &HeaderMap,
     body: &[u8],
     now: i64,
 ) -> Result<(), Error> {
     if !(200..300).contains(&status) {
         return Err(api_error(status, headers, body));
     }
-    inner.verifier.verify(&SignatureHeaders::from_map(headers), body, now)?;
+    match kind {
+        ResponseSignature::Body => verify(inner, headers, body, now)?,
+        ResponseSignature::None => {}
+        ResponseSignature::StatementSha1 => {
+            let expected = verify_statement(inner, headers, now)?;
+            let actual = hex(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, body).as_ref());
+            if actual != expected {
+                return Err(Error::DigestMismatch { algorithm: "SHA-1", expected, actual });
+            }
+        }
+    }
     Ok(())
 }
 
-pub(crate) fn api_error(status: u16, headers: &reqwest::header::HeaderMap, body: &[u8]) -> Error {
+fn verify(inner: &Inner, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), VerificationError> {
+    inner.verifier.verify(&SignatureHeaders::from_map(headers), body, now)
+}
+
+/// Verifies a statement response's signature over `{"sha1":"<Wechatpay-Statement-Sha1>"}` and
+/// returns that SHA-1 (lower-case hex).
+fn verify_statement(inner: &Inner, headers: &HeaderMap, now: i64) -> Result<String, Error> {
+    const NAME: &str = "Wechatpay-Statement-Sha1";
+    let value = headers.get(NAME).ok_or(VerificationError::MissingHeader(NAME))?;
+    let sha1 = value
+        .to_str()
+        .ok()
+        .filter(|v| v.len() == 40 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or_else(|| VerificationError::InvalidHeader {
+            name: NAME,
+            reason: "not a hexadecimal SHA-1".into(),
+        })?;
+    let signed = format!("{{\"sha1\":\"{sha1}\"}}");
+    verify(inner, headers, signed.as_bytes(), now)?;
+    Ok(sha1.to_ascii_lowercase())
+}
+
+pub(crate) fn api_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
     let request_id = headers
         .get("request-id")
         .and_then(|v| v.to_str().ok())
@@ -455,17 +891,29 @@ pub(crate) fn api_error(status: u16, headers: &reqwest::header::HeaderMap, body:
     }
 }
 
+/// A request to an absolute URL (a bill's `download_url`): its path and query are signed as
+/// they are in the URL.
+pub(crate) fn absolute_request<'a>(client: &'a Client, method: Method, url: &str) -> Request<'a> {
+    let parsed = reqwest::Url::parse(url).ok().filter(|u| {
+        matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.username().is_empty() && u.password().is_none()
+    });
+    let Some(parsed) = parsed else {
+        let mut parts = Parts::new(method, String::new(), String::new());
+        parts.fail(Error::InvalidRequest(format!("{url:?} is not an absolute http(s) URL")));
+        return Request { client, parts };
+    };
+    let query = parsed.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let mut parts = Parts::new(method, parsed.path().to_owned(), query);
+    parts.origin = Origin::Absolute(parsed.origin().ascii_serialization());
+    Request { client, parts }
+}
+
 impl Parts {
     #[cfg(test)]
     pub(crate) fn for_test(method: Method, path: &str, query: &str, body: Option<&[u8]>) -> Self {
-        Parts {
-            method,
-            path: path.to_owned(),
-            query: query.to_owned(),
-            headers: Vec::new(),
-            body: body.map(<[u8]>::to_vec),
-            error: None,
-        }
+        let mut parts = Parts::new(method, path.to_owned(), query.to_owned());
+        parts.body = body.map(<[u8]>::to_vec);
+        parts
     }
 }
 

@@ -1,0 +1,406 @@
+//! File downloads: bills, statements, images. The body streams into any writer; its SHA-1
+//! is checked against the digest the platform announced, and it can be gunzipped on the way.
+
+use std::fmt;
+use std::io::Write;
+
+use aws_lc_rs::digest;
+use bytes::Bytes;
+use flate2::write::MultiGzDecoder;
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use super::client::Client;
+use super::error::Error;
+use super::request::{absolute_request, Request, ResponseSignature};
+use super::upload::hex;
+
+/// A 2xx file response, not read yet (see [`Request::send_download`],
+/// [`Client::download_bill`]).
+///
+/// The body is read by [`write_to`](Download::write_to) (or
+/// [`write_to_blocking`](Download::write_to_blocking), [`bytes`](Download::bytes)) chunk by
+/// chunk, each chunk written to the writer as it arrives. Checks that need the whole file (the
+/// SHA-1 of [`expect_sha1`](Download::expect_sha1), a statement's `Wechatpay-Statement-Sha1`,
+/// the end of a gzip stream) are made at the end: when they fail, the data already written
+/// must be discarded.
+pub struct Download {
+    client: Client,
+    status: u16,
+    headers: HeaderMap,
+    body: Body,
+    expected_sha1: Vec<String>,
+    gunzip: bool,
+    error: Option<Error>,
+}
+
+enum Body {
+    Memory(Option<Bytes>),
+    Stream(reqwest::Response),
+}
+
+impl Body {
+    async fn next(&mut self) -> Result<Option<Bytes>, Error> {
+        match self {
+            Body::Memory(bytes) => Ok(bytes.take()),
+            Body::Stream(response) => response.chunk().await.map_err(Error::Transport),
+        }
+    }
+}
+
+impl fmt::Debug for Download {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Download")
+            .field("status", &self.status)
+            .field("expected_sha1", &self.expected_sha1)
+            .field("gunzip", &self.gunzip)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Download {
+    pub(crate) fn streaming(client: Client, status: u16, headers: HeaderMap, response: reqwest::Response) -> Self {
+        Self::new(client, status, headers, Body::Stream(response))
+    }
+
+    pub(crate) fn in_memory(client: Client, status: u16, headers: HeaderMap, body: Bytes) -> Self {
+        Self::new(client, status, headers, Body::Memory(Some(body)))
+    }
+
+    fn new(client: Client, status: u16, headers: HeaderMap, body: Body) -> Self {
+        Download { client, status, headers, body, expected_sha1: Vec::new(), gunzip: false, error: None }
+    }
+
+    /// The HTTP status (2xx).
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The response headers (`Content-Type`, `Content-Length`, `Request-ID`, …).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// Requires the SHA-1 of the body **as sent** (before any gunzip) to be `sha1_hex` (40 hex
+    /// digits, any case); checked when the body has been read, a mismatch being
+    /// [`Error::DigestMismatch`]. A value that is not 40 hex digits fails before anything is
+    /// read.
+    pub fn expect_sha1(mut self, sha1_hex: &str) -> Self {
+        match parse_sha1(sha1_hex) {
+            Ok(sha1) => self.expected_sha1.push(sha1),
+            Err(e) => {
+                self.error.get_or_insert(e);
+            }
+        }
+        self
+    }
+
+    /// Decompresses the body (gzip, as bills are sent with `tar_type=GZIP`) before writing it;
+    /// the SHA-1 is still checked over the compressed bytes, as WeChat Pay computes it.
+    pub fn gunzip(mut self) -> Self {
+        self.gunzip = true;
+        self
+    }
+
+    /// Streams the body into `writer`, then flushes it, and returns the number of bytes
+    /// written (after gunzip). The SHA-1 and gzip checks come last: on
+    /// [`Error::DigestMismatch`] (or a gzip error) the data written must be discarded.
+    pub async fn write_to<W: AsyncWrite + Unpin>(self, mut writer: W) -> Result<u64, Error> {
+        let (mut body, mut pipe) = self.start()?;
+        while let Some(chunk) = body.next().await? {
+            let out = pipe.feed(chunk);
+            writer.write_all(&out).await.map_err(write_error)?;
+        }
+        let out = pipe.finish();
+        writer.write_all(&out).await.map_err(write_error)?;
+        writer.flush().await.map_err(write_error)?;
+        pipe.result()
+    }
+
+    /// [`write_to`](Self::write_to) for code outside an async runtime, into a
+    /// [`std::io::Write`]. A streaming body is driven by the client's blocking runtime (as
+    /// [`Call::blocking`](crate::runtime::Call::blocking) does); from inside an async runtime
+    /// that is refused with [`Error::Blocking`].
+    pub fn write_to_blocking<W: Write>(self, mut writer: W) -> Result<u64, Error> {
+        let (body, mut pipe) = self.start_blocking()?;
+        let mut next = body;
+        while let Some(chunk) = next.next_blocking()? {
+            let out = pipe.feed(chunk);
+            writer.write_all(&out).map_err(write_error)?;
+        }
+        let out = pipe.finish();
+        writer.write_all(&out).map_err(write_error)?;
+        writer.flush().map_err(write_error)?;
+        pipe.result()
+    }
+
+    /// Reads the whole body into memory (after the same checks as [`write_to`](Self::write_to)).
+    pub async fn bytes(self) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::new();
+        self.write_to(&mut out).await?;
+        Ok(out)
+    }
+
+    fn start(self) -> Result<(Body, Pipeline), Error> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let pipe = Pipeline::new(self.expected_sha1, self.gunzip);
+        Ok((self.body, pipe))
+    }
+
+    fn start_blocking(self) -> Result<(BlockingBody, Pipeline), Error> {
+        let client = self.client.clone();
+        let (body, pipe) = self.start()?;
+        if matches!(body, Body::Stream(_)) && tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::Blocking);
+        }
+        Ok((BlockingBody { client, body }, pipe))
+    }
+}
+
+struct BlockingBody {
+    client: Client,
+    body: Body,
+}
+
+impl BlockingBody {
+    fn next_blocking(&mut self) -> Result<Option<Bytes>, Error> {
+        match &mut self.body {
+            Body::Memory(bytes) => Ok(bytes.take()),
+            Body::Stream(_) => {
+                let runtime = self.client.inner.blocking_runtime()?;
+                runtime.runtime().block_on(self.body.next())
+            }
+        }
+    }
+}
+
+fn write_error(source: std::io::Error) -> Error {
+    Error::Io { context: "cannot write the download to its writer".into(), source }
+}
+
+fn parse_sha1(value: &str) -> Result<String, Error> {
+    let value = value.trim();
+    if value.len() == 40 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(value.to_ascii_lowercase())
+    } else {
+        Err(Error::InvalidRequest(format!("{value:?} is not a SHA-1 (40 hexadecimal digits)")))
+    }
+}
+
+/// What happens to each chunk: SHA-1 over the bytes as received, then optional gunzip.
+struct Pipeline {
+    sha1: Option<digest::Context>,
+    expected: Vec<String>,
+    gunzip: Option<MultiGzDecoder<Vec<u8>>>,
+    gzip_error: Option<std::io::Error>,
+    written: u64,
+}
+
+impl Pipeline {
+    fn new(expected: Vec<String>, gunzip: bool) -> Self {
+        Pipeline {
+            sha1: (!expected.is_empty()).then(|| digest::Context::new(&digest::SHA1_FOR_LEGACY_USE_ONLY)),
+            expected,
+            gunzip: gunzip.then(|| MultiGzDecoder::new(Vec::new())),
+            gzip_error: None,
+            written: 0,
+        }
+    }
+
+    /// The bytes to write for `chunk`.
+    fn feed(&mut self, chunk: Bytes) -> Bytes {
+        if let Some(sha1) = &mut self.sha1 {
+            sha1.update(&chunk);
+        }
+        let out = match &mut self.gunzip {
+            None => chunk,
+            // After a gzip error, keep reading (for the SHA-1 verdict) but write nothing more.
+            Some(_) if self.gzip_error.is_some() => Bytes::new(),
+            Some(decoder) => match decoder.write_all(&chunk) {
+                Ok(()) => Bytes::from(std::mem::take(decoder.get_mut())),
+                Err(e) => {
+                    self.gzip_error = Some(e);
+                    Bytes::new()
+                }
+            },
+        };
+        self.written += out.len() as u64;
+        out
+    }
+
+    /// The last bytes to write (the end of the gzip stream).
+    fn finish(&mut self) -> Bytes {
+        let out = match &mut self.gunzip {
+            Some(decoder) if self.gzip_error.is_none() => match decoder.try_finish() {
+                Ok(()) => Bytes::from(std::mem::take(decoder.get_mut())),
+                Err(e) => {
+                    self.gzip_error = Some(e);
+                    Bytes::new()
+                }
+            },
+            _ => Bytes::new(),
+        };
+        self.written += out.len() as u64;
+        out
+    }
+
+    /// The verdict: a SHA-1 mismatch first (it explains a gzip error), then a gzip error.
+    fn result(self) -> Result<u64, Error> {
+        if let Some(sha1) = self.sha1 {
+            let actual = hex(sha1.finish().as_ref());
+            if let Some(expected) = self.expected.into_iter().find(|e| *e != actual) {
+                return Err(Error::DigestMismatch { algorithm: "SHA-1", expected, actual });
+            }
+        }
+        if let Some(source) = self.gzip_error {
+            return Err(Error::Io { context: "cannot gunzip the download".into(), source });
+        }
+        Ok(self.written)
+    }
+}
+
+impl Client {
+    /// A signed request to an absolute URL, such as a bill's `download_url`: the signature
+    /// covers that URL's path and query as they are.
+    ///
+    /// The request goes to the URL's host, except that a WeChat Pay host
+    /// (`https://….mch.weixin.qq.com`) is replaced by the configured base URL when the client
+    /// has one (a mock server, a proxy), like every other request.
+    pub fn request_url(&self, method: Method, url: &str) -> Request<'_> {
+        absolute_request(self, method, url)
+    }
+
+    /// Downloads a bill from the `download_url` of a bill request (`/v3/bill/tradebill`,
+    /// `/v3/bill/fundflowbill`, …), streaming it into `writer`; returns the number of bytes
+    /// written.
+    ///
+    /// A signed GET of `download_url` (see [`request_url`](Self::request_url)); the answer is
+    /// unsigned by design ([`ResponseSignature::None`]); its SHA-1, over the file **as sent**
+    /// (the gzip bytes when `tar_type=GZIP` was asked), must equal `expected_sha1_hex` (the
+    /// bill's `hash_value`; its `hash_type` is `SHA1`). With `gunzip`, the file is decompressed
+    /// on the way to the writer.
+    ///
+    /// The file is written as it arrives and the SHA-1 is known only at the end: on
+    /// [`Error::DigestMismatch`] everything written must be discarded (write to a temporary
+    /// file and rename it only on `Ok`). A non-2xx answer is [`Error::Api`].
+    ///
+    /// ```no_run
+    /// # async fn f(client: &wechatpay::Client) -> Result<(), wechatpay::Error> {
+    /// # let (download_url, hash_value) = ("https://api.mch.weixin.qq.com/v3/billdownload/file?token=x", "0".repeat(40));
+    /// // `download_url` and `hash_value` come from the tradebill response.
+    /// let mut csv = Vec::new();
+    /// client.download_bill(download_url, &hash_value, true, &mut csv).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn download_bill<W: AsyncWrite + Unpin>(
+        &self,
+        download_url: &str,
+        expected_sha1_hex: &str,
+        gunzip: bool,
+        writer: W,
+    ) -> Result<u64, Error> {
+        let download = self.bill_request(download_url, expected_sha1_hex)?.send_download().await?;
+        bill_download(download, expected_sha1_hex, gunzip).write_to(writer).await
+    }
+
+    /// [`download_bill`](Self::download_bill) outside async code, into a
+    /// [`std::io::Write`] (see [`Call::blocking`](crate::runtime::Call::blocking)).
+    pub fn download_bill_blocking<W: Write>(
+        &self,
+        download_url: &str,
+        expected_sha1_hex: &str,
+        gunzip: bool,
+        writer: W,
+    ) -> Result<u64, Error> {
+        let download = self.bill_request(download_url, expected_sha1_hex)?.send_download().blocking()?;
+        bill_download(download, expected_sha1_hex, gunzip).write_to_blocking(writer)
+    }
+
+    fn bill_request(&self, download_url: &str, expected_sha1_hex: &str) -> Result<Request<'_>, Error> {
+        parse_sha1(expected_sha1_hex)?;
+        Ok(self.request_url(Method::GET, download_url).response_signature(ResponseSignature::None))
+    }
+}
+
+fn bill_download(download: Download, expected_sha1_hex: &str, gunzip: bool) -> Download {
+    let download = download.expect_sha1(expected_sha1_hex);
+    if gunzip {
+        download.gunzip()
+    } else {
+        download
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sha1_hex(data: &[u8]) -> String {
+        hex(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, data).as_ref())
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn run(chunks: &[&[u8]], expected: Option<&str>, gunzip: bool) -> (Vec<u8>, Result<u64, Error>) {
+        let mut pipe = Pipeline::new(expected.map(str::to_owned).into_iter().collect(), gunzip);
+        let mut out = Vec::new();
+        for c in chunks {
+            out.extend_from_slice(&pipe.feed(Bytes::copy_from_slice(c)));
+        }
+        out.extend_from_slice(&pipe.finish());
+        (out, pipe.result())
+    }
+
+    #[test]
+    fn sha1_is_checked_over_the_bytes_as_sent() {
+        let data = b"hello bill";
+        let (out, r) = run(&[&data[..3], &data[3..]], Some(&sha1_hex(data)), false);
+        assert_eq!(out, data);
+        assert_eq!(r.unwrap(), data.len() as u64);
+        let (_, r) = run(&[data], Some(&"0".repeat(40)), false);
+        match r {
+            Err(Error::DigestMismatch { expected, actual, .. }) => {
+                assert_eq!(expected, "0".repeat(40));
+                assert_eq!(actual, sha1_hex(data));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn gunzip_in_chunks_with_sha1_of_the_gzip() {
+        let plain: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_string().into_bytes()).collect();
+        let gz = gzip(&plain);
+        let chunks: Vec<&[u8]> = gz.chunks(777).collect();
+        let (out, r) = run(&chunks, Some(&sha1_hex(&gz)), true);
+        assert_eq!(r.unwrap(), plain.len() as u64);
+        assert_eq!(out, plain);
+        // SHA-1 of the decompressed data is not what is checked.
+        let (_, r) = run(&chunks, Some(&sha1_hex(&plain)), true);
+        assert!(matches!(r, Err(Error::DigestMismatch { .. })));
+    }
+
+    #[test]
+    fn truncated_or_garbage_gzip_is_an_error() {
+        let gz = gzip(b"some text that is long enough to be compressed in a block");
+        let cut = &gz[..gz.len() - 6];
+        let (_, r) = run(&[cut], Some(&sha1_hex(cut)), true);
+        assert!(matches!(r, Err(Error::Io { .. })), "{r:?}");
+        let (_, r) = run(&[b"not gzip at all"], None, true);
+        assert!(matches!(r, Err(Error::Io { .. })), "{r:?}");
+    }
+
+    #[test]
+    fn sha1_values_are_validated() {
+        assert!(parse_sha1("abc").is_err());
+        assert!(parse_sha1(&"g".repeat(40)).is_err());
+        assert_eq!(parse_sha1(&"AB".repeat(20)).unwrap(), "ab".repeat(20));
+    }
+}
