@@ -192,6 +192,8 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
         }
         files.insert(PathBuf::from("types.rs"), e.file(items)?);
     }
+    // The group files are most of the work: they are printed in parallel below.
+    let mut group_jobs: Vec<(PathBuf, &Node, bool)> = Vec::new();
     for r in &api.root.children {
         let module = ident(&r.module);
         let st = ident(&r.struct_name);
@@ -215,10 +217,12 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
             let doc = docs(&format!("`{}`", g.url));
             let gate = e.gate(g);
             items.extend(quote! { #doc #gate pub mod #gm; });
-            files.insert(
-                Path::new(&r.module).join(format!("{}.rs", g.module)),
-                e.file(e.node_body(g))?,
-            );
+            // A group file holds the group node and declares its children, each in a file of its
+            // own below the group's folder: many files of moderate size print well in parallel.
+            group_jobs.push((Path::new(&r.module).join(format!("{}.rs", g.module)), g, true));
+            for c in &g.children {
+                group_jobs.push((Path::new(&r.module).join(&g.module).join(format!("{}.rs", c.module)), c, false));
+            }
         }
         files.insert(Path::new(&r.module).join("mod.rs"), e.file(items)?);
     }
@@ -231,11 +235,80 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
         });
     }
     files.insert(PathBuf::from("mod.rs"), e.file(root_items)?);
+    files.extend(emit_groups(&group_jobs, opts, &groups)?);
     let features: BTreeSet<String> = groups.into_values().collect();
     Ok(Output {
         files,
         features: features.into_iter().collect(),
     })
+}
+
+/// Prints group files on all cores. Tokens are not `Send`, so each thread has its own emitter;
+/// the result is the same whatever the number of threads.
+fn emit_groups(
+    jobs: &[(PathBuf, &Node, bool)],
+    opts: &Options,
+    groups: &BTreeMap<String, String>,
+) -> Result<BTreeMap<PathBuf, String>, Error> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len().max(1));
+    // Deal the jobs out largest first, round robin, so threads finish together.
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(if jobs[i].2 { 1 } else { node_size(jobs[i].1) }));
+    let results: Vec<Result<Vec<(PathBuf, String)>, Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let mine: Vec<usize> = order.iter().copied().skip(t).step_by(threads).collect();
+                scope.spawn(move || {
+                    let mut e = Emitter::new(opts)?;
+                    e.groups = groups.clone();
+                    mine.into_iter()
+                        .map(|i| {
+                            let (path, node, is_group) = &jobs[i];
+                            let body = if *is_group { e.group_head(node) } else { e.node_body(node) };
+                            Ok((path.clone(), e.file(body)?))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("an emitter thread panicked".into()))))
+            .collect()
+    });
+    let mut out = BTreeMap::new();
+    for r in results {
+        out.extend(r?);
+    }
+    Ok(out)
+}
+
+/// For `cargo xtask bench`: the time of each emitting step over the group files, on one thread:
+/// building tokens, parsing them with syn, printing them with prettyplease.
+#[doc(hidden)]
+pub fn profile_groups(api: &Api, opts: &Options) -> Result<[std::time::Duration; 3], Error> {
+    use std::time::Instant;
+    let mut e = Emitter::new(opts)?;
+    e.groups = if opts.features { group_features(api) } else { BTreeMap::new() };
+    let mut t = [std::time::Duration::ZERO; 3];
+    for r in &api.root.children {
+        for g in &r.children {
+            let s = Instant::now();
+            let tokens = e.node_body(g); // the group and all its children, as one file
+            t[0] += s.elapsed();
+            let s = Instant::now();
+            let parsed: syn::File = syn::parse2(tokens).map_err(|e| Error::Internal(e.to_string()))?;
+            t[1] += s.elapsed();
+            let s = Instant::now();
+            std::hint::black_box(prettyplease::unparse(&parsed));
+            t[2] += s.elapsed();
+        }
+    }
+    Ok(t)
+}
+
+fn node_size(n: &Node) -> usize {
+    n.types.len() + n.ops.len() + n.children.iter().map(node_size).sum::<usize>()
 }
 
 struct Emitter {
@@ -321,7 +394,18 @@ impl Emitter {
         Ok(format!("{HEADER}\n\n{body}"))
     }
 
-    /// Everything of a node and its descendants (as inline modules): the content of a group file.
+    /// A group file: the group node, and its children declared as modules in their own files.
+    fn group_head(&self, node: &Node) -> TokenStream {
+        let mut items = self.node_head(node, false);
+        for c in &node.children {
+            let m = ident(&c.module);
+            let doc = docs(&format!("`{}`", c.url));
+            items.extend(quote! { #doc pub mod #m; });
+        }
+        items
+    }
+
+    /// Everything of a node and its descendants (as inline modules): the content of a child file.
     fn node_body(&self, node: &Node) -> TokenStream {
         let mut items = self.node_head(node, false);
         for c in &node.children {

@@ -39,30 +39,27 @@ pub fn load_dir(dir: &Path) -> Result<Loaded, Error> {
     let mut files = Vec::new();
     walk(dir, &mut files)?;
     files.sort();
+    // Parsing is most of the cost: spread the files over all cores, keep their order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
+    let chunk = files.len().div_ceil(threads).max(1);
+    let parsed: Vec<Result<Vec<Parsed>, Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|f| parse_file(dir, f)).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("a loader thread panicked".into()))))
+            .collect()
+    });
     let mut loaded = Loaded::default();
     let mut errors = Vec::new();
-    for file in files {
-        let rel = file.strip_prefix(dir).expect("walked below dir");
-        let text = std::fs::read_to_string(&file).map_err(|source| Error::Io {
-            path: file.clone(),
-            source,
-        })?;
-        let is_types = rel.components().next().is_some_and(|c| c.as_os_str() == TYPES_DIR);
-        if is_types {
-            match parse::<TypesFile>(&file, &text) {
-                Ok(types) => loaded.types.push(LoadedTypes { file, text, types }),
-                Err(e) => errors.push(e),
-            }
-        } else {
-            let url = url_of(rel);
-            match parse::<PathFile>(&file, &text) {
-                Ok(spec) => loaded.paths.push(LoadedPath {
-                    file,
-                    url,
-                    text,
-                    spec,
-                }),
-                Err(e) => errors.push(e),
+    for p in parsed {
+        for p in p? {
+            match p {
+                Parsed::Path(p) => loaded.paths.push(*p),
+                Parsed::Types(t) => loaded.types.push(t),
+                Parsed::Error(e) => errors.push(e),
             }
         }
     }
@@ -71,6 +68,34 @@ pub fn load_dir(dir: &Path) -> Result<Loaded, Error> {
     } else {
         Err(Error::Spec(errors))
     }
+}
+
+enum Parsed {
+    Path(Box<LoadedPath>),
+    Types(LoadedTypes),
+    Error(SpecError),
+}
+
+fn parse_file(dir: &Path, file: &Path) -> Result<Parsed, Error> {
+    let rel = file.strip_prefix(dir).expect("walked below dir");
+    let text = std::fs::read_to_string(file).map_err(|source| Error::Io {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let file = file.to_path_buf();
+    let is_types = rel.components().next().is_some_and(|c| c.as_os_str() == TYPES_DIR);
+    Ok(if is_types {
+        match parse::<TypesFile>(&file, &text) {
+            Ok(types) => Parsed::Types(LoadedTypes { file, text, types }),
+            Err(e) => Parsed::Error(e),
+        }
+    } else {
+        let url = url_of(rel);
+        match parse::<PathFile>(&file, &text) {
+            Ok(spec) => Parsed::Path(Box::new(LoadedPath { file, url, text, spec })),
+            Err(e) => Parsed::Error(e),
+        }
+    })
 }
 
 /// `v3/pay/transactions/out-trade-no/{out_trade_no}.yaml` → `/v3/pay/transactions/out-trade-no/{out_trade_no}`;

@@ -9,10 +9,19 @@ use std::time::Instant;
 
 use wechatpay_codegen::{generate, output, Options};
 
-const USAGE: &str = "usage:
+mod bench;
+
+// Generation allocates many small token trees; mimalloc makes that markedly cheaper.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+pub(crate) const USAGE: &str = "usage:
   cargo xtask generate [--check]   regenerate the client from spec/ (--check: fail if stale)
   cargo xtask generate --spec DIR --out DIR
                                    generate from another spec folder (a trial import) into DIR
+  cargo xtask bench [generate|build] [--spec DIR]
+                                   generate: whole-spec generation vs bare YAML parsing (release);
+                                   build: cold builds of the client (full / one group / runtime)
   cargo xtask import --from DIR --to DIR [--force] [--verbose]
                                    convert the Swagger-2 description at DIR (wechatpay-openapi)
                                    into spec files; --force overwrites hand-edited files,
@@ -29,6 +38,7 @@ fn main() -> ExitCode {
             _ => Err(USAGE.to_string()),
         },
         Some("import") => run_import(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -43,7 +53,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask is in the workspace")

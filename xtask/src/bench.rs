@@ -1,0 +1,189 @@
+//! `cargo xtask bench`: benchmarks that print numbers (never tests that fail on timing).
+//!
+//! - `generate`: the whole pipeline (load + validate + emit + format, in memory) over a spec
+//!   folder, against the bare cost of parsing the same YAML files with serde_yaml. Runs in release.
+//! - `build`: cold builds of the client crate in a fresh target folder: with `full`, with one
+//!   group (`pay`) and with no group (the runtime alone), with wall time and peak memory.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use wechatpay_codegen::{generate, Options};
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let root = super::workspace_root();
+    let mut what = "generate";
+    let mut spec = root.join("spec");
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "generate" | "build" | "generate-inner" => what = a.as_str(),
+            "--spec" => spec = it.next().map(PathBuf::from).ok_or("--spec needs a folder")?,
+            _ => return Err(super::USAGE.to_string()),
+        }
+    }
+    match what {
+        // Re-run in release: generation speed in debug says little.
+        "generate" => {
+            let status = Command::new(env!("CARGO"))
+                .args(["run", "--release", "--quiet", "-p", "xtask", "--", "bench", "generate-inner", "--spec"])
+                .arg(&spec)
+                .current_dir(&root)
+                .status()
+                .map_err(|e| format!("cargo: {e}"))?;
+            if status.success() {
+                Ok(())
+            } else {
+                Err("the release benchmark failed".into())
+            }
+        }
+        "generate-inner" => bench_generate(&spec),
+        _ => bench_build(&root),
+    }
+}
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            yaml_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "yaml") {
+            out.push(p);
+        }
+    }
+}
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[xs.len() / 2]
+}
+
+fn bench_generate(spec: &Path) -> Result<(), String> {
+    let mut files = Vec::new();
+    yaml_files(spec, &mut files);
+    let runs = 7;
+    // Bare parse: read every file and parse it into serde_yaml::Value.
+    let mut parse = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        for f in &files {
+            let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+            let v: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", f.display()))?;
+            std::hint::black_box(v);
+        }
+        parse.push(t.elapsed());
+    }
+    // The whole generator, in memory.
+    let options = Options { features: true, ..Options::default() };
+    let mut gen = Vec::new();
+    let mut out_files = 0;
+    let mut out_bytes = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let out = generate(spec, &options).map_err(|e| e.to_string())?;
+        gen.push(t.elapsed());
+        out_files = out.files.len();
+        out_bytes = out.files.values().map(String::len).sum::<usize>();
+        std::hint::black_box(out);
+    }
+    // Stages, once.
+    let t = Instant::now();
+    let loaded = wechatpay_codegen::load::load_dir(spec).map_err(|e| e.to_string())?;
+    let t_load = t.elapsed();
+    let t = Instant::now();
+    let api = wechatpay_codegen::ir::build(&loaded).map_err(|e| e.to_string())?;
+    let t_ir = t.elapsed();
+    let t = Instant::now();
+    let _ = wechatpay_codegen::emit::emit(&api, &options).map_err(|e| e.to_string())?;
+    let t_emit = t.elapsed();
+    println!(
+        "stages: load+parse {:.0} ms, validate+IR {:.0} ms, emit+format {:.0} ms",
+        t_load.as_secs_f64() * 1e3,
+        t_ir.as_secs_f64() * 1e3,
+        t_emit.as_secs_f64() * 1e3
+    );
+    let [tokens, syn_parse, pretty] = wechatpay_codegen::emit::profile_groups(&api, &options).map_err(|e| e.to_string())?;
+    println!(
+        "group files on one thread: tokens {:.0} ms, syn parse {:.0} ms, prettyplease {:.0} ms",
+        tokens.as_secs_f64() * 1e3,
+        syn_parse.as_secs_f64() * 1e3,
+        pretty.as_secs_f64() * 1e3
+    );
+    let (p, g) = (median(parse), median(gen));
+    let ops = count_ops(&files);
+    println!("spec: {} ({} files, {ops} operations)", spec.display(), files.len());
+    println!("bare serde_yaml parse:  {:8.1} ms (median of {runs})", p.as_secs_f64() * 1e3);
+    println!("whole generation:       {:8.1} ms (median of {runs}; {out_files} files, {:.1} MB of Rust)", g.as_secs_f64() * 1e3, out_bytes as f64 / 1e6);
+    println!("generation / parse:     {:8.2}x", g.as_secs_f64() / p.as_secs_f64());
+    Ok(())
+}
+
+fn count_ops(files: &[PathBuf]) -> usize {
+    files
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .map(|t| t.lines().filter(|l| matches!(*l, "get:" | "post:" | "put:" | "patch:" | "delete:")).count())
+        .sum()
+}
+
+/// One cold build in a fresh target folder; returns (wall time, peak RSS in MB) from /usr/bin/time.
+fn cold_build(root: &Path, target: &Path, features: &[&str]) -> Result<(Duration, u64), String> {
+    let _ = std::fs::remove_dir_all(target);
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.arg("-v").arg(env!("CARGO")).args(["build", "--quiet", "-p", "wechatpay", "--no-default-features"]);
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
+    cmd.env("CARGO_TARGET_DIR", target).current_dir(root);
+    let t = Instant::now();
+    let out = cmd.output().map_err(|e| format!("/usr/bin/time: {e} (install the `time` package)"))?;
+    let wall = t.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!("build failed:\n{stderr}"));
+    }
+    let peak_kb = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    Ok((wall, peak_kb / 1024))
+}
+
+/// Rebuild only the client crate (dependencies already built): touch its lib.rs and build again.
+fn crate_only_build(root: &Path, target: &Path, features: &[&str]) -> Result<Duration, String> {
+    let lib = root.join("generated/src/lib.rs");
+    let text = std::fs::read(&lib).map_err(|e| e.to_string())?;
+    std::fs::write(&lib, &text).map_err(|e| e.to_string())?; // new mtime, same content
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["build", "--quiet", "-p", "wechatpay", "--no-default-features"]);
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
+    let t = Instant::now();
+    let status = cmd.env("CARGO_TARGET_DIR", target).current_dir(root).status().map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err("build failed".into());
+    }
+    Ok(t.elapsed())
+}
+
+fn bench_build(root: &Path) -> Result<(), String> {
+    let target = root.join("target/bench-build");
+    println!("cold `cargo build -p wechatpay` (debug) in a fresh target folder, {} cores:", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    let cases: [(&str, &[&str]); 3] = [("runtime only", &[]), ("one group (pay)", &["pay"]), ("full", &["full"])];
+    let mut crate_only = Vec::new();
+    for (name, features) in cases {
+        let (wall, mb) = cold_build(root, &target, features)?;
+        let again = crate_only_build(root, &target, features)?;
+        println!("  {name:18} cold {:7.1} s, peak {mb:5} MB; the client crate alone {:6.1} s", wall.as_secs_f64(), again.as_secs_f64());
+        crate_only.push(again);
+    }
+    println!(
+        "  one group / runtime only (the client crate alone): {:.2}x",
+        crate_only[1].as_secs_f64() / crate_only[0].as_secs_f64()
+    );
+    let _ = std::fs::remove_dir_all(&target);
+    Ok(())
+}
