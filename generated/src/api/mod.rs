@@ -2,9 +2,35 @@
 
 /// Types shared by several operations (`spec/types/`).
 pub mod types;
+/// The `/global` API root.
+#[cfg(feature = "global")]
+pub mod global;
+/// The `/hk` API root.
+#[cfg(feature = "hk")]
+pub mod hk;
 /// The `/v3` API root.
 pub mod v3;
 impl crate::Client {
+    /// Starts a call under `/global`.
+    #[cfg(feature = "global")]
+    pub fn global(&self) -> global::Global<'_> {
+        global::Global(
+            ::wechatpay::runtime::Route::new(
+                    ::core::convert::AsRef::<::wechatpay::Client>::as_ref(self),
+                )
+                .push("global"),
+        )
+    }
+    /// Starts a call under `/hk`.
+    #[cfg(feature = "hk")]
+    pub fn hk(&self) -> hk::Hk<'_> {
+        hk::Hk(
+            ::wechatpay::runtime::Route::new(
+                    ::core::convert::AsRef::<::wechatpay::Client>::as_ref(self),
+                )
+                .push("hk"),
+        )
+    }
     /// Starts a call under `/v3`.
     pub fn v3(&self) -> v3::V3<'_> {
         v3::V3(

@@ -3,10 +3,26 @@
 /// The chain step for `/v3/bill`, reached with `client.v3().bill()`.
 pub struct Bill<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Bill<'a> {
+    /// `/v3/bill/fundflowbill`
+    pub fn fundflowbill(self) -> fundflowbill::Fundflowbill<'a> {
+        fundflowbill::Fundflowbill(self.0.push("fundflowbill"))
+    }
+    /// `/v3/bill/sub-merchant-fundflowbill`
+    pub fn sub_merchant_fundflowbill(
+        self,
+    ) -> sub_merchant_fundflowbill::SubMerchantFundflowbill<'a> {
+        sub_merchant_fundflowbill::SubMerchantFundflowbill(
+            self.0.push("sub-merchant-fundflowbill"),
+        )
+    }
     /// `/v3/bill/tradebill`
     pub fn tradebill(self) -> tradebill::Tradebill<'a> {
         tradebill::Tradebill(self.0.push("tradebill"))
     }
 }
+/// `/v3/bill/fundflowbill`
+pub mod fundflowbill;
+/// `/v3/bill/sub-merchant-fundflowbill`
+pub mod sub_merchant_fundflowbill;
 /// `/v3/bill/tradebill`
 pub mod tradebill;

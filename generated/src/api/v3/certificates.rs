@@ -5,7 +5,7 @@ pub struct Certificates<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Certificates<'a> {
     /// 获取平台证书列表
     ///
-    /// 获取商户当前可用的平台证书列表。微信支付提供该接口，帮助商户后台系统实现平台证书的平滑更换。
+    /// 获取商户当前可用的平台证书列表。微信支付提供该接口，帮助商户后台系统实现平台证书的平滑更换。 [官方开发文档](https://wechatpay-api.gitbook.io/wechatpay-api-v3/jie-kou-wen-dang/ping-tai-zheng-shu) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/ecommerce/applyments/chapter3_3.shtml)
     ///
     /// `GET /v3/certificates`
     pub fn get(

@@ -3,10 +3,28 @@
 /// The chain step for `/v3/pay`, reached with `client.v3().pay()`.
 pub struct Pay<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Pay<'a> {
+    /// `/v3/pay/acquiring-bank`
+    pub fn acquiring_bank(self) -> acquiring_bank::AcquiringBank<'a> {
+        acquiring_bank::AcquiringBank(self.0.push("acquiring-bank"))
+    }
+    /// `/v3/pay/instal`
+    pub fn instal(self) -> instal::Instal<'a> {
+        instal::Instal(self.0.push("instal"))
+    }
+    /// `/v3/pay/partner`
+    pub fn partner(self) -> partner::Partner<'a> {
+        partner::Partner(self.0.push("partner"))
+    }
     /// `/v3/pay/transactions`
     pub fn transactions(self) -> transactions::Transactions<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
 }
+/// `/v3/pay/acquiring-bank`
+pub mod acquiring_bank;
+/// `/v3/pay/instal`
+pub mod instal;
+/// `/v3/pay/partner`
+pub mod partner;
 /// `/v3/pay/transactions`
 pub mod transactions;

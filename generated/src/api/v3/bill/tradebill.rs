@@ -5,7 +5,7 @@ pub struct Tradebill<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Tradebill<'a> {
     /// 申请交易账单API
     ///
-    /// 微信支付按天提供交易账单文件，商户可以通过该接口获取账单文件的下载地址。文件内包含交易相关的金额、时间、营销等信息，供商户核对订单、退款、银行到账等情况。
+    /// 微信支付按天提供交易账单文件，商户可以通过该接口获取账单文件的下载地址。文件内包含交易相关的金额、时间、营销等信息，供商户核对订单、退款、银行到账等情况。 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/bill-download/trade-bill/get-trade-bill.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/bill-download/trade-bill/get-trade-bill.html) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/apis/chapter7_9_1.shtml)
     ///
     /// `GET /v3/bill/tradebill`
     pub fn get(
@@ -57,18 +57,6 @@ pub struct GetRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum GetRequestBillType {
-    /// 返回当日所有订单信息（不含充值退款订单）
-    ///
-    /// `ALL`
-    All,
-    /// 返回当日成功支付的订单（不含充值退款订单）
-    ///
-    /// `SUCCESS`
-    Success,
-    /// 返回当日退款订单（不含充值退款订单）
-    ///
-    /// `REFUND`
-    Refund,
     /// `RECHARGE_REFUND`
     RechargeRefund,
     /// `ALL_SPECIAL`
@@ -84,9 +72,6 @@ impl GetRequestBillType {
     /// The value as sent on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            Self::All => "ALL",
-            Self::Success => "SUCCESS",
-            Self::Refund => "REFUND",
             Self::RechargeRefund => "RECHARGE_REFUND",
             Self::AllSpecial => "ALL_SPECIAL",
             Self::SucSpecial => "SUC_SPECIAL",
@@ -98,9 +83,6 @@ impl GetRequestBillType {
 impl ::core::convert::From<&str> for GetRequestBillType {
     fn from(s: &str) -> Self {
         match s {
-            "ALL" => Self::All,
-            "SUCCESS" => Self::Success,
-            "REFUND" => Self::Refund,
             "RECHARGE_REFUND" => Self::RechargeRefund,
             "ALL_SPECIAL" => Self::AllSpecial,
             "SUC_SPECIAL" => Self::SucSpecial,

@@ -5,7 +5,7 @@ pub struct Authinfo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
 impl<'a> Authinfo<'a> {
     /// 获取authinfo接口
     ///
-    /// 建议authinfo每1小时内获取一次，否则当设备断网且恰好authinfo过期，则会导致设备不可用。
+    /// 建议authinfo每1小时内获取一次，否则当设备断网且恰好authinfo过期，则会导致设备不可用。[官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
     ///
     /// `POST /v3/offlineface/authinfo`
     pub fn post(

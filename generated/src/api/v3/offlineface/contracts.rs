@@ -19,7 +19,7 @@ pub mod by_contract_id {
     impl<'a> ByContractId<'a> {
         /// 签约查询接口
         ///
-        /// 根据签约id查询签约信息。
+        /// 根据签约id查询签约信息。[官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
         ///
         /// `GET /v3/offlineface/contracts/{contract_id}`
         pub fn get(
@@ -272,7 +272,7 @@ pub mod presign {
     impl<'a> Presign<'a> {
         /// 预签约接口
         ///
-        /// 一键绑卡不是支持所有银行卡，上线前请先测试是否支持该银行卡。
+        /// 一键绑卡不是支持所有银行卡，上线前请先测试是否支持该银行卡。[官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
         ///
         /// `POST /v3/offlineface/contracts/presign`
         pub fn post(

@@ -12,7 +12,7 @@ impl<'a> FaceCollections<'a> {
     }
     /// 查询重采用户列表
     ///
-    /// 离线刷脸业务中，偶尔会出现前期采集头像质量不高，导致算法升级后，旧的头像无法生成有效的人脸特征，影响用户使用刷脸服务。因此，需要对用户的头像进行重采。
+    /// 离线刷脸业务中，偶尔会出现前期采集头像质量不高，导致算法升级后，旧的头像无法生成有效的人脸特征，影响用户使用刷脸服务。因此，需要对用户的头像进行重采。[官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
     ///
     /// `GET /v3/offlineface/face-collections`
     pub fn get(
@@ -145,7 +145,7 @@ pub mod by_collection_id {
     impl<'a> ByCollectionId<'a> {
         /// 查询重采请求详情
         ///
-        /// 离线刷脸业务中，偶尔会出现前期采集头像质量不高，导致算法升级后，旧的头像无法生成有效的人脸特征，影响用户使用刷脸服务。因此，需要对用户的头像进行重采。
+        /// 离线刷脸业务中，偶尔会出现前期采集头像质量不高，导致算法升级后，旧的头像无法生成有效的人脸特征，影响用户使用刷脸服务。因此，需要对用户的头像进行重采。[官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
         ///
         /// `GET /v3/offlineface/face-collections/{collection_id}`
         pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {

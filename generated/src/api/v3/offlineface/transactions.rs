@@ -9,6 +9,8 @@ impl<'a> Transactions<'a> {
     }
     /// 申请扣款接口
     ///
+    /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
+    ///
     /// `POST /v3/offlineface/transactions`
     pub fn post(
         self,
@@ -373,6 +375,8 @@ pub mod out_trade_no {
         pub struct ByOutTradeNo<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
         impl<'a> ByOutTradeNo<'a> {
             /// 查单接口
+            ///
+            /// [官方文档](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
             ///
             /// `GET /v3/offlineface/transactions/out-trade-no/{out_trade_no}`
             pub fn get(

@@ -7,6 +7,18 @@ impl<'a> Transactions<'a> {
     pub fn app(self) -> app::App<'a> {
         app::App(self.0.push("app"))
     }
+    /// `/v3/pay/transactions/app-with-contract`
+    pub fn app_with_contract(self) -> app_with_contract::AppWithContract<'a> {
+        app_with_contract::AppWithContract(self.0.push("app-with-contract"))
+    }
+    /// `/v3/pay/transactions/codepay`
+    pub fn codepay(self) -> codepay::Codepay<'a> {
+        codepay::Codepay(self.0.push("codepay"))
+    }
+    /// `/v3/pay/transactions/exposure`
+    pub fn exposure(self) -> exposure::Exposure<'a> {
+        exposure::Exposure(self.0.push("exposure"))
+    }
     /// `/v3/pay/transactions/h5`
     pub fn h5(self) -> h5::H5<'a> {
         h5::H5(self.0.push("h5"))
@@ -18,6 +30,10 @@ impl<'a> Transactions<'a> {
     /// `/v3/pay/transactions/jsapi`
     pub fn jsapi(self) -> jsapi::Jsapi<'a> {
         jsapi::Jsapi(self.0.push("jsapi"))
+    }
+    /// `/v3/pay/transactions/jsapi-with-contract`
+    pub fn jsapi_with_contract(self) -> jsapi_with_contract::JsapiWithContract<'a> {
+        jsapi_with_contract::JsapiWithContract(self.0.push("jsapi-with-contract"))
     }
     /// `/v3/pay/transactions/native`
     pub fn native(self) -> native::Native<'a> {
@@ -35,7 +51,7 @@ pub mod app {
     impl<'a> App<'a> {
         /// APP下单API
         ///
-        /// 商户系统先调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再在APP里面调起支付。
+        /// 商户系统先调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再在APP里面调起支付。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_1.shtml) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012525136)
         ///
         /// `POST /v3/pay/transactions/app`
         pub fn post(
@@ -81,7 +97,7 @@ pub mod app {
         /// Example: `1217752501201407033233368018`
         pub out_trade_no: ::std::string::String,
         /// `amount`
-        pub amount: crate::types::TransactionAmount,
+        pub amount: crate::types::Amount,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
@@ -98,18 +114,16 @@ pub mod app {
         pub goods_tag: ::std::option::Option<::std::string::String>,
         /// 指定支付方式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_pay: ::std::option::Option<
-            ::std::vec::Vec<crate::types::TransactionLimitPay>,
-        >,
+        pub limit_pay: ::std::option::Option<::std::vec::Vec<crate::types::LimitPay>>,
         /// 电子发票入口开放标识
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub support_fapiao: ::std::option::Option<bool>,
         /// `detail`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<crate::types::TransactionDetail>,
+        pub detail: ::std::option::Option<crate::types::Detail>,
         /// `scene_info`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene_info: ::std::option::Option<crate::types::TransactionSceneInfo>,
+        pub scene_info: ::std::option::Option<crate::types::SceneInfo>,
         /// 支付者
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payer: ::std::option::Option<PostRequestPayer>,
@@ -333,6 +347,631 @@ pub mod app {
         pub prepay_id: ::std::string::String,
     }
 }
+/// `/v3/pay/transactions/app-with-contract`
+pub mod app_with_contract {
+    /// The chain step for `/v3/pay/transactions/app-with-contract`, reached with `client.v3().pay().transactions().app_with_contract()`.
+    pub struct AppWithContract<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
+    impl<'a> AppWithContract<'a> {
+        /// APP下单并签约
+        ///
+        /// 调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再按APP方式调起支付。后续调起支付会引导用户签约。
+        ///
+        /// `POST /v3/pay/transactions/app-with-contract`
+        pub fn post(
+            self,
+            request: &PostRequest,
+        ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+        }
+    }
+    /// The request of `POST /v3/pay/transactions/app-with-contract` (APP下单并签约).
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequest {
+        /// 公众号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: ::std::string::String,
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: ::std::string::String,
+        /// 商品描述
+        ///
+        /// Example: `Image形象店-深圳腾大-QQ公仔`
+        pub description: ::std::string::String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: ::std::string::String,
+        /// 交易结束时间
+        ///
+        /// Example: `2018-06-08T10:34:56+08:00`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub time_expire: ::std::option::Option<::std::string::String>,
+        /// 附加数据
+        ///
+        /// Example: `自定义数据说明`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub attach: ::std::option::Option<::std::string::String>,
+        /// 通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: ::std::string::String,
+        /// 订单优惠标记
+        ///
+        /// Example: `WXG`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub goods_tag: ::std::option::Option<::std::string::String>,
+        /// 电子发票入口开放标识
+        ///
+        /// Example: `false`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub support_fapiao: ::std::option::Option<bool>,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+        /// 优惠功能
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub detail: ::std::option::Option<PostRequestDetail>,
+        /// 场景信息
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+        /// 结算信息
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub settle_info: ::std::option::Option<PostRequestSettleInfo>,
+        /// 签约授权信息
+        pub contract_info: PostRequestContractInfo,
+    }
+    /// 订单金额
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestAmount {
+        /// 总金额
+        ///
+        /// Example: `100`
+        pub total: f64,
+        /// 货币类型
+        ///
+        /// Example: `CNY`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+    }
+    /// 签约授权信息
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestContractInfo {
+        /// 模板ID
+        ///
+        /// Example: `3484306348`
+        pub plan_id: ::std::string::String,
+        /// 签约商户号
+        ///
+        /// Example: `1200009811`
+        pub contract_mchid: ::std::string::String,
+        /// 签约AppID
+        ///
+        /// Example: `wxcbda96de0b165486`
+        pub contract_appid: ::std::string::String,
+        /// 签约协议号
+        ///
+        /// Example: `100001256`
+        pub contract_code: ::std::string::String,
+        /// 请求序列号
+        ///
+        /// Example: `1695`
+        pub request_serial: ::std::string::String,
+        /// 用户账户展示名称
+        ///
+        /// Example: `123456`
+        pub contract_display_account: ::std::string::String,
+        /// 签约信息通知URL
+        ///
+        /// Example: `https://yoursite.com`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub contract_notify_url: ::std::option::Option<::std::string::String>,
+    }
+    /// 优惠功能
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestDetail {
+        /// 订单原价
+        ///
+        /// Example: `608800`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub cost_price: ::std::option::Option<f64>,
+        /// 商品小票ID
+        ///
+        /// Example: `微信123`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoice_id: ::std::option::Option<::std::string::String>,
+        /// 单品列表
+        pub goods_detail: ::std::vec::Vec<PostRequestDetailGoodsDetail>,
+    }
+    /// PostRequestDetailGoodsDetail
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestDetailGoodsDetail {
+        /// 商户侧商品编码
+        ///
+        /// Example: `1246464644`
+        pub merchant_goods_id: ::std::string::String,
+        /// 微信支付商品编码
+        ///
+        /// Example: `1001`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub wechatpay_goods_id: ::std::option::Option<::std::string::String>,
+        /// 商品名称
+        ///
+        /// Example: `iPhoneX 256G`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub goods_name: ::std::option::Option<::std::string::String>,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: f64,
+        /// 商品单价
+        ///
+        /// Example: `528800`
+        pub unit_price: f64,
+    }
+    /// 场景信息
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestSceneInfo {
+        /// 用户终端IP
+        ///
+        /// Example: `14.23.150.211`
+        pub payer_client_ip: ::std::string::String,
+        /// 商户端设备号
+        ///
+        /// Example: `013467007045764`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub device_id: ::std::option::Option<::std::string::String>,
+        /// 商户门店信息
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub store_info: ::std::option::Option<PostRequestSceneInfoStoreInfo>,
+    }
+    /// 商户门店信息
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestSceneInfoStoreInfo {
+        /// 门店编号
+        ///
+        /// Example: `0001`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        /// 门店名称
+        ///
+        /// Example: `腾讯大厦分店`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        /// 地区编码
+        ///
+        /// Example: `440305`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub area_code: ::std::option::Option<::std::string::String>,
+        /// 详细地址
+        ///
+        /// Example: `广东省深圳市南山区科技中一道10000号`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+    }
+    /// 结算信息
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestSettleInfo {
+        /// 是否指定分账
+        ///
+        /// Example: `false`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub profit_sharing: ::std::option::Option<bool>,
+    }
+    /// The response of `POST /v3/pay/transactions/app-with-contract` (APP下单并签约).
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostResponse {
+        /// 预支付交易会话标识
+        ///
+        /// Example: `wx201410272009395522657a690389285100`
+        pub prepay_id: ::std::string::String,
+    }
+}
+/// `/v3/pay/transactions/codepay`
+pub mod codepay {
+    /// The chain step for `/v3/pay/transactions/codepay`, reached with `client.v3().pay().transactions().codepay()`.
+    pub struct Codepay<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
+    impl<'a> Codepay<'a> {
+        /// 付款码支付
+        ///
+        /// 收银员使用扫码设备读取微信用户付款码以后，二维码或条码信息会传送至商户收银台，由商户收银台或者商户后台调用该接口发起支付。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/code-pay.html)
+        ///
+        /// `POST /v3/pay/transactions/codepay`
+        pub fn post(
+            self,
+            request: &PostRequest,
+        ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+        }
+    }
+    /// The request of `POST /v3/pay/transactions/codepay` (付款码支付).
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequest {
+        /// 应用AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: ::std::string::String,
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: ::std::string::String,
+        /// 商品描述
+        ///
+        /// Example: `Image形象店-深圳腾大-QQ公仔`
+        pub description: ::std::string::String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: ::std::string::String,
+        /// 附加数据
+        ///
+        /// Example: `自定义数据说明`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub attach: ::std::option::Option<::std::string::String>,
+        /// 订单优惠标记
+        ///
+        /// Example: `WXG`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub goods_tag: ::std::option::Option<::std::string::String>,
+        /// 电子发票入口开放标识
+        ///
+        /// Example: `false`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub support_fapiao: ::std::option::Option<bool>,
+        /// 支付者
+        pub payer: PostRequestPayer,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+        /// 场景信息
+        pub scene_info: PostRequestSceneInfo,
+        /// 优惠功能
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub detail: ::std::option::Option<PostRequestDetail>,
+        /// 结算信息
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub settle_info: ::std::option::Option<PostRequestSettleInfo>,
+    }
+    /// 订单金额
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestAmount {
+        /// 总金额
+        ///
+        /// Example: `100`
+        pub total: f64,
+        /// 货币类型
+        ///
+        /// Example: `CNY`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+    }
+    /// 优惠功能
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestDetail {
+        /// 订单原价
+        ///
+        /// Example: `608800`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub cost_price: ::std::option::Option<f64>,
+        /// 商品小票ID
+        ///
+        /// Example: `微信123`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoice_id: ::std::option::Option<::std::string::String>,
+        /// 单品列表
+        pub goods_detail: ::std::vec::Vec<PostRequestDetailGoodsDetail>,
+    }
+    /// PostRequestDetailGoodsDetail
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestDetailGoodsDetail {
+        /// 商品编码
+        ///
+        /// Example: `1246464644`
+        pub merchant_goods_id: ::std::string::String,
+        /// 微信支付商品编码
+        ///
+        /// Example: `1001`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub wxpay_goods_id: ::std::option::Option<::std::string::String>,
+        /// 商品名称
+        ///
+        /// Example: `iPhoneX 256G`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub goods_name: ::std::option::Option<::std::string::String>,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: f64,
+        /// 商品单价
+        ///
+        /// Example: `528800`
+        pub unit_price: f64,
+    }
+    /// 支付者
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestPayer {
+        /// 授权码
+        ///
+        /// Example: `130061098828009406`
+        pub auth_code: ::std::string::String,
+    }
+    /// 场景信息
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestSceneInfo {
+        /// 商户端设备号
+        ///
+        /// Example: `013467007045764`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub device_id: ::std::option::Option<::std::string::String>,
+        /// 商户端设备 IP
+        ///
+        /// Example: `128.0.0.1`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub device_ip: ::std::option::Option<::std::string::String>,
+        /// 商户门店信息
+        pub store_info: PostRequestSceneInfoStoreInfo,
+    }
+    /// 商户门店信息
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestSceneInfoStoreInfo {
+        /// 门店编号
+        ///
+        /// Example: `0001`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        /// 商家自定义编码
+        ///
+        /// Example: `A1111`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub out_id: ::std::option::Option<::std::string::String>,
+    }
+    /// 结算信息
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestSettleInfo {
+        /// 是否指定分账
+        ///
+        /// Example: `false`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub profit_sharing: ::std::option::Option<bool>,
+    }
+    /// The response of `POST /v3/pay/transactions/codepay` (付款码支付).
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostResponse {
+        /// 应用AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub appid: ::std::option::Option<::std::string::String>,
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: ::std::string::String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: ::std::string::String,
+        /// 微信支付订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub transaction_id: ::std::option::Option<::std::string::String>,
+        /// 交易类型
+        ///
+        /// Example: `MICROPAY`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub trade_type: ::std::option::Option<::std::string::String>,
+        /// 银行类型
+        ///
+        /// Example: `CCB_DEBIT`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub bank_type: ::std::option::Option<::std::string::String>,
+        /// 支付完成时间
+        ///
+        /// Example: `2018-06-08T10:34:56+08:00`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub success_time: ::std::option::Option<::std::string::String>,
+        /// 交易状态
+        ///
+        /// Example: `SUCCESS`
+        pub trade_state: ::std::string::String,
+        /// 交易状态描述
+        ///
+        /// Example: `支付成功`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub trade_state_desc: ::std::option::Option<::std::string::String>,
+        /// 附加数据
+        ///
+        /// Example: `自定义数据说明`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub attach: ::std::option::Option<::std::string::String>,
+        /// 支付者
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payer: ::std::option::Option<PostResponsePayer>,
+        /// 订单金额
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub amount: ::std::option::Option<PostResponseAmount>,
+        /// 优惠信息
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub promotion_detail: ::std::option::Option<
+            ::std::vec::Vec<PostResponsePromotionDetail>,
+        >,
+    }
+    /// 订单金额
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostResponseAmount {
+        /// 订单金额
+        ///
+        /// Example: `100`
+        pub total: f64,
+        /// 用户支付金额
+        ///
+        /// Example: `100`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payer_total: ::std::option::Option<f64>,
+        /// 订单金额货币类型
+        ///
+        /// Example: `CNY`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+        /// 用户支付货币类型
+        ///
+        /// Example: `CNY`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payer_currency: ::std::option::Option<::std::string::String>,
+    }
+    /// 支付者
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostResponsePayer {
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub openid: ::std::option::Option<::std::string::String>,
+    }
+    /// PostResponsePromotionDetail
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostResponsePromotionDetail {
+        /// 券ID
+        ///
+        /// Example: `109519`
+        pub coupon_id: ::std::string::String,
+        /// 优惠名称
+        ///
+        /// Example: `单品惠-6`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        /// 优惠范围
+        ///
+        /// Example: `GLOBAL`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope: ::std::option::Option<::std::string::String>,
+        /// 优惠类型
+        ///
+        /// Example: `CASH`
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+        /// 优惠券面额
+        ///
+        /// Example: `100`
+        pub amount: f64,
+        /// 活动ID
+        ///
+        /// Example: `931386`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub stock_id: ::std::option::Option<::std::string::String>,
+        /// 微信出资
+        ///
+        /// Example: `0`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub wechatpay_contribute: ::std::option::Option<f64>,
+        /// 商户出资
+        ///
+        /// Example: `0`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub merchant_contribute: ::std::option::Option<f64>,
+        /// 其他出资
+        ///
+        /// Example: `0`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub other_contribute: ::std::option::Option<f64>,
+        /// 优惠货币类型
+        ///
+        /// Example: `CNY`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+        /// 单品列表
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub goods_detail: ::std::option::Option<
+            ::std::vec::Vec<PostResponsePromotionDetailGoodsDetail>,
+        >,
+    }
+    /// PostResponsePromotionDetailGoodsDetail
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostResponsePromotionDetailGoodsDetail {
+        /// 商品编码
+        ///
+        /// Example: `M1006`
+        pub goods_id: ::std::string::String,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: f64,
+        /// 商品单价
+        ///
+        /// Example: `100`
+        pub unit_price: f64,
+        /// 商品优惠金额
+        ///
+        /// Example: `1`
+        pub discount_amount: f64,
+        /// 商品备注
+        ///
+        /// Example: `商品备注信息`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub goods_remark: ::std::option::Option<::std::string::String>,
+    }
+}
+/// `/v3/pay/transactions/exposure`
+pub mod exposure {
+    /// The chain step for `/v3/pay/transactions/exposure`, reached with `client.v3().pay().transactions().exposure()`.
+    pub struct Exposure<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
+    impl<'a> Exposure<'a> {
+        /// 微信分付-支付方式前置服务
+        ///
+        /// 普通商户查询微信分付曝光建议
+        ///
+        /// `POST /v3/pay/transactions/exposure`
+        pub fn post(
+            self,
+            request: &PostRequest,
+        ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+        }
+    }
+    /// The request of `POST /v3/pay/transactions/exposure` (微信分付-支付方式前置服务).
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequest {
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mchid: ::std::option::Option<::std::string::String>,
+        /// 应用AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: ::std::string::String,
+        /// 支付者
+        pub payer: PostRequestPayer,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: ::std::string::String,
+    }
+    /// 支付者
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestPayer {
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub openid: ::std::option::Option<::std::string::String>,
+        /// 用户手机号的哈希值
+        ///
+        /// Example: `ABDEF3445546456B`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone_number_hash: ::std::option::Option<::std::string::String>,
+    }
+    /// The response of `POST /v3/pay/transactions/exposure` (微信分付-支付方式前置服务).
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostResponse {
+        /// 是否建议曝光微信分付
+        pub fqf_exposure: bool,
+        /// 曝光凭证
+        ///
+        /// Example: `Dfkdsf324+-LKFD=`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub market_exposure_token: ::std::option::Option<::std::string::String>,
+    }
+}
 /// `/v3/pay/transactions/h5`
 pub mod h5 {
     /// The chain step for `/v3/pay/transactions/h5`, reached with `client.v3().pay().transactions().h5()`.
@@ -340,7 +979,7 @@ pub mod h5 {
     impl<'a> H5<'a> {
         /// H5下单API
         ///
-        /// H5支付是指商户在微信客户端外的移动端网页展示商品或服务，用户在前述页面确认使用微信支付时，商户发起本服务呼起微信客户端进行支付。主要用于触屏版的手机浏览器请求微信支付的场景，可以方便的从外部浏览器唤起微信支付。
+        /// H5支付是指商户在微信客户端外的移动端网页展示商品或服务，用户在前述页面确认使用微信支付时，商户发起本服务呼起微信客户端进行支付。主要用于触屏版的手机浏览器请求微信支付的场景，可以方便的从外部浏览器唤起微信支付。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_4.shtml) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012525153)
         ///
         /// `POST /v3/pay/transactions/h5`
         pub fn post(
@@ -386,7 +1025,7 @@ pub mod h5 {
         /// Example: `1217752501201407033233368018`
         pub out_trade_no: ::std::string::String,
         /// `amount`
-        pub amount: crate::types::TransactionAmount,
+        pub amount: crate::types::Amount,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
@@ -403,15 +1042,13 @@ pub mod h5 {
         pub goods_tag: ::std::option::Option<::std::string::String>,
         /// 指定支付方式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_pay: ::std::option::Option<
-            ::std::vec::Vec<crate::types::TransactionLimitPay>,
-        >,
+        pub limit_pay: ::std::option::Option<::std::vec::Vec<crate::types::LimitPay>>,
         /// 电子发票入口开放标识
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub support_fapiao: ::std::option::Option<bool>,
         /// `detail`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<crate::types::TransactionDetail>,
+        pub detail: ::std::option::Option<crate::types::Detail>,
         /// 场景信息
         pub scene_info: PostRequestSceneInfo,
         /// 支付者
@@ -528,41 +1165,33 @@ pub mod h5 {
         /// Example: `013467007045764`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub device_id: ::std::option::Option<::std::string::String>,
-        /// `store_info`
+        /// 商户门店信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_info: ::std::option::Option<crate::types::TransactionStoreInfo>,
-        /// H5场景信息
+        pub store_info: ::std::option::Option<PostRequestSceneInfoStoreInfo>,
+        /// `h5_info`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub h5_info: ::std::option::Option<PostRequestSceneInfoH5Info>,
+        pub h5_info: ::std::option::Option<crate::types::H5Info>,
     }
-    /// H5场景信息
+    /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
-    pub struct PostRequestSceneInfoH5Info {
-        /// 场景类型
+    pub struct PostRequestSceneInfoStoreInfo {
+        /// 门店编号
         ///
-        /// Example: `iOSAndroidWap`
-        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<::std::string::String>,
-        /// 应用名称
-        ///
-        /// Example: `王者荣耀`
+        /// Example: `0001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub app_name: ::std::option::Option<::std::string::String>,
-        /// 网站URL
+        pub id: ::std::option::Option<::std::string::String>,
+        /// 门店名称
         ///
-        /// Example: `https://pay.qq.com`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub app_url: ::std::option::Option<::std::string::String>,
-        /// iOS平台BundleID
+        /// Example: `腾讯大厦分店`
+        pub name: ::std::string::String,
+        /// 地区编码
         ///
-        /// Example: `com.tencent.wzryiOS`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bundle_id: ::std::option::Option<::std::string::String>,
-        /// Android平台PackageName
+        /// Example: `440305`
+        pub area_code: ::std::string::String,
+        /// 详细地址
         ///
-        /// Example: `com.tencent.tmgp.sgame`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub package_name: ::std::option::Option<::std::string::String>,
+        /// Example: `广东省深圳市南山区科技中一道10000号`
+        pub address: ::std::string::String,
     }
     /// 结算信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -692,7 +1321,7 @@ pub mod id {
             /// Example: `1217752501201407033233368018`
             pub out_trade_no: ::std::string::String,
             /// `amount`
-            pub amount: crate::types::TransactionAmount,
+            pub amount: crate::types::Amount,
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
@@ -711,17 +1340,17 @@ pub mod id {
             /// 指定支付方式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limit_pay: ::std::option::Option<
-                ::std::vec::Vec<crate::types::TransactionLimitPay>,
+                ::std::vec::Vec<crate::types::LimitPay>,
             >,
             /// 电子发票入口开放标识
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub support_fapiao: ::std::option::Option<bool>,
             /// `detail`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail: ::std::option::Option<crate::types::TransactionDetail>,
+            pub detail: ::std::option::Option<crate::types::Detail>,
             /// `scene_info`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scene_info: ::std::option::Option<crate::types::TransactionSceneInfo>,
+            pub scene_info: ::std::option::Option<crate::types::SceneInfo>,
         }
     }
 }
@@ -732,7 +1361,7 @@ pub mod jsapi {
     impl<'a> Jsapi<'a> {
         /// JSAPI下单API
         ///
-        /// 除付款码支付场景以外，商户系统先调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再按Native、JSAPI、APP等不同场景生成交易串调起支付。
+        /// 除付款码支付场景以外，商户系统先调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再按Native、JSAPI、APP等不同场景生成交易串调起支付。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_2.shtml) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012525167) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012525182)
         ///
         /// `POST /v3/pay/transactions/jsapi`
         pub fn post(
@@ -778,7 +1407,7 @@ pub mod jsapi {
         /// Example: `1217752501201407033233368018`
         pub out_trade_no: ::std::string::String,
         /// `amount`
-        pub amount: crate::types::TransactionAmount,
+        pub amount: crate::types::Amount,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
@@ -795,18 +1424,16 @@ pub mod jsapi {
         pub goods_tag: ::std::option::Option<::std::string::String>,
         /// 指定支付方式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_pay: ::std::option::Option<
-            ::std::vec::Vec<crate::types::TransactionLimitPay>,
-        >,
+        pub limit_pay: ::std::option::Option<::std::vec::Vec<crate::types::LimitPay>>,
         /// 电子发票入口开放标识
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub support_fapiao: ::std::option::Option<bool>,
         /// `detail`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<crate::types::TransactionDetail>,
+        pub detail: ::std::option::Option<crate::types::Detail>,
         /// `scene_info`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene_info: ::std::option::Option<crate::types::TransactionSceneInfo>,
+        pub scene_info: ::std::option::Option<crate::types::SceneInfo>,
         /// 支付者
         pub payer: PostRequestPayer,
         /// 结算信息
@@ -1033,6 +1660,252 @@ pub mod jsapi {
         pub prepay_id: ::std::string::String,
     }
 }
+/// `/v3/pay/transactions/jsapi-with-contract`
+pub mod jsapi_with_contract {
+    /// The chain step for `/v3/pay/transactions/jsapi-with-contract`, reached with `client.v3().pay().transactions().jsapi_with_contract()`.
+    pub struct JsapiWithContract<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
+    impl<'a> JsapiWithContract<'a> {
+        /// JSAPI下单并授权/签约
+        ///
+        /// 商户系统先通过预签约生成token或者用户免密签约后，再调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再按JSAPI方式调起支付。
+        ///
+        /// `POST /v3/pay/transactions/jsapi-with-contract`
+        pub fn post(
+            self,
+            request: &PostRequest,
+        ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+        }
+    }
+    /// The request of `POST /v3/pay/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequest {
+        /// 公众号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: ::std::string::String,
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: ::std::string::String,
+        /// 商品描述
+        ///
+        /// Example: `Image形象店-深圳腾大-QQ公仔`
+        pub description: ::std::string::String,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: ::std::string::String,
+        /// 交易结束时间
+        ///
+        /// Example: `2018-06-08T10:34:56+08:00`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub time_expire: ::std::option::Option<::std::string::String>,
+        /// 附加数据
+        ///
+        /// Example: `自定义数据说明`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub attach: ::std::option::Option<::std::string::String>,
+        /// 通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: ::std::string::String,
+        /// 订单优惠标记
+        ///
+        /// Example: `WXG`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub goods_tag: ::std::option::Option<::std::string::String>,
+        /// 电子发票入口开放标识
+        ///
+        /// Example: `false`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub support_fapiao: ::std::option::Option<bool>,
+        /// 订单金额
+        pub amount: PostRequestAmount,
+        /// 支付者
+        pub payer: PostRequestPayer,
+        /// 优惠功能
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub detail: ::std::option::Option<PostRequestDetail>,
+        /// 场景信息
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+        /// 结算信息
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub settle_info: ::std::option::Option<PostRequestSettleInfo>,
+        /// 签约授权信息
+        pub contract_info: PostRequestContractInfo,
+    }
+    /// 订单金额
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestAmount {
+        /// 总金额
+        ///
+        /// Example: `100`
+        pub total: f64,
+        /// 货币类型
+        ///
+        /// Example: `CNY`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+    }
+    /// 签约授权信息
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestContractInfo {
+        /// 扣费服务预授权token
+        ///
+        /// Example: `201710180325670965`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token: ::std::option::Option<::std::string::String>,
+        /// 免密协议ID
+        ///
+        /// Example: `201710180325670965`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub password_free_contract_id: ::std::option::Option<::std::string::String>,
+        /// 模板ID
+        ///
+        /// Example: `3484306348`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub plan_id: ::std::option::Option<::std::string::String>,
+        /// 签约商户号
+        ///
+        /// Example: `1200009811`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub contract_mchid: ::std::option::Option<::std::string::String>,
+        /// 签约AppID
+        ///
+        /// Example: `wxcbda96de0b165486`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub contract_appid: ::std::option::Option<::std::string::String>,
+        /// 签约协议号
+        ///
+        /// Example: `100001256`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub contract_code: ::std::option::Option<::std::string::String>,
+        /// 请求序列号
+        ///
+        /// Example: `1695`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub request_serial: ::std::option::Option<::std::string::String>,
+        /// 用户账户展示名称
+        ///
+        /// Example: `123456`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub contract_display_account: ::std::option::Option<::std::string::String>,
+        /// 签约信息通知URL
+        ///
+        /// Example: `https://yoursite.com`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub contract_notify_url: ::std::option::Option<::std::string::String>,
+    }
+    /// 优惠功能
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestDetail {
+        /// 订单原价
+        ///
+        /// Example: `608800`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub cost_price: ::std::option::Option<f64>,
+        /// 商品小票ID
+        ///
+        /// Example: `微信123`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub invoice_id: ::std::option::Option<::std::string::String>,
+        /// 单品列表
+        pub goods_detail: ::std::vec::Vec<PostRequestDetailGoodsDetail>,
+    }
+    /// PostRequestDetailGoodsDetail
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestDetailGoodsDetail {
+        /// 商户侧商品编码
+        ///
+        /// Example: `1246464644`
+        pub merchant_goods_id: ::std::string::String,
+        /// 微信支付商品编码
+        ///
+        /// Example: `1001`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub wechatpay_goods_id: ::std::option::Option<::std::string::String>,
+        /// 商品名称
+        ///
+        /// Example: `iPhoneX 256G`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub goods_name: ::std::option::Option<::std::string::String>,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: f64,
+        /// 商品单价
+        ///
+        /// Example: `528800`
+        pub unit_price: f64,
+    }
+    /// 支付者
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestPayer {
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: ::std::string::String,
+    }
+    /// 场景信息
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestSceneInfo {
+        /// 用户终端IP
+        ///
+        /// Example: `14.23.150.211`
+        pub payer_client_ip: ::std::string::String,
+        /// 商户端设备号
+        ///
+        /// Example: `013467007045764`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub device_id: ::std::option::Option<::std::string::String>,
+        /// 商户门店信息
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub store_info: ::std::option::Option<PostRequestSceneInfoStoreInfo>,
+    }
+    /// 商户门店信息
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestSceneInfoStoreInfo {
+        /// 门店编号
+        ///
+        /// Example: `0001`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        /// 门店名称
+        ///
+        /// Example: `腾讯大厦分店`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        /// 地区编码
+        ///
+        /// Example: `440305`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub area_code: ::std::option::Option<::std::string::String>,
+        /// 详细地址
+        ///
+        /// Example: `广东省深圳市南山区科技中一道10000号`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+    }
+    /// 结算信息
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostRequestSettleInfo {
+        /// 是否指定分账
+        ///
+        /// Example: `false`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub profit_sharing: ::std::option::Option<bool>,
+    }
+    /// The response of `POST /v3/pay/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostResponse {
+        /// 预支付交易会话标识
+        ///
+        /// Example: `wx201410272009395522657a690389285100`
+        pub prepay_id: ::std::string::String,
+    }
+}
 /// `/v3/pay/transactions/native`
 pub mod native {
     /// The chain step for `/v3/pay/transactions/native`, reached with `client.v3().pay().transactions().native()`.
@@ -1040,7 +1913,7 @@ pub mod native {
     impl<'a> Native<'a> {
         /// Native下单API
         ///
-        /// 除付款码支付场景以外，商户系统先调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再按Native、JSAPI、APP等不同场景生成交易串调起支付。
+        /// 除付款码支付场景以外，商户系统先调用该接口在微信支付服务后台生成预支付交易单，返回正确的预支付交易会话标识后再按Native、JSAPI、APP等不同场景生成交易串调起支付。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/pay/transactions/chapter3_3.shtml) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012525171)
         ///
         /// `POST /v3/pay/transactions/native`
         pub fn post(
@@ -1086,7 +1959,7 @@ pub mod native {
         /// Example: `1217752501201407033233368018`
         pub out_trade_no: ::std::string::String,
         /// `amount`
-        pub amount: crate::types::TransactionAmount,
+        pub amount: crate::types::Amount,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
@@ -1103,18 +1976,16 @@ pub mod native {
         pub goods_tag: ::std::option::Option<::std::string::String>,
         /// 指定支付方式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_pay: ::std::option::Option<
-            ::std::vec::Vec<crate::types::TransactionLimitPay>,
-        >,
+        pub limit_pay: ::std::option::Option<::std::vec::Vec<crate::types::LimitPay>>,
         /// 电子发票入口开放标识
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub support_fapiao: ::std::option::Option<bool>,
         /// `detail`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<crate::types::TransactionDetail>,
+        pub detail: ::std::option::Option<crate::types::Detail>,
         /// `scene_info`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene_info: ::std::option::Option<crate::types::TransactionSceneInfo>,
+        pub scene_info: ::std::option::Option<crate::types::SceneInfo>,
         /// 支付者
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payer: ::std::option::Option<PostRequestPayer>,
@@ -1256,6 +2127,10 @@ pub mod out_trade_no {
             pub fn close(self) -> close::Close<'a> {
                 close::Close(self.0.push("close"))
             }
+            /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse`
+            pub fn reverse(self) -> reverse::Reverse<'a> {
+                reverse::Reverse(self.0.push("reverse"))
+            }
             /// 商户订单号查询
             ///
             /// 商户可以通过查询订单接口主动查询订单状态，完成下一步的业务逻辑。查询订单状态可通过微信支付订单号或商户订单号两种方式查询
@@ -1347,7 +2222,7 @@ pub mod out_trade_no {
             ///
             /// Example: `1217752501201407033233368018`
             pub out_trade_no: ::std::string::String,
-            /// 订单金额
+            /// 用户支付金额
             pub amount: GetResponseAmount,
             /// 交易结束时间
             ///
@@ -1367,25 +2242,25 @@ pub mod out_trade_no {
             /// 指定支付方式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub limit_pay: ::std::option::Option<
-                ::std::vec::Vec<crate::types::TransactionLimitPay>,
+                ::std::vec::Vec<crate::types::LimitPay>,
             >,
             /// 电子发票入口开放标识
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub support_fapiao: ::std::option::Option<bool>,
             /// `detail`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail: ::std::option::Option<crate::types::TransactionDetail>,
+            pub detail: ::std::option::Option<crate::types::Detail>,
             /// `scene_info`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scene_info: ::std::option::Option<crate::types::TransactionSceneInfo>,
-            /// `payer`
+            pub scene_info: ::std::option::Option<crate::types::SceneInfo>,
+            /// 支付者
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer: ::std::option::Option<crate::types::TransactionPayer>,
+            pub payer: ::std::option::Option<GetResponsePayer>,
             /// 使用的商户贴息信息(微信分付)
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub installment_info: ::std::option::Option<GetResponseInstallmentInfo>,
         }
-        /// 订单金额
+        /// 用户支付金额
         #[derive(
             Clone,
             Debug,
@@ -1432,6 +2307,21 @@ pub mod out_trade_no {
             /// Example: `3`
             pub selected_installment_number: i64,
         }
+        /// 支付者
+        #[derive(
+            Clone,
+            Debug,
+            PartialEq,
+            Default,
+            ::serde::Serialize,
+            ::serde::Deserialize
+        )]
+        pub struct GetResponsePayer {
+            /// 用户标识
+            ///
+            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+            pub openid: ::std::string::String,
+        }
         /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/close`
         pub mod close {
             /// The chain step for `/v3/pay/transactions/out-trade-no/{out_trade_no}/close`, reached with `client.v3().pay().transactions().out_trade_no().out_trade_no(out_trade_no).close()`.
@@ -1466,6 +2356,70 @@ pub mod out_trade_no {
                 ///
                 /// Example: `1230000109`
                 pub mchid: ::std::string::String,
+            }
+        }
+        /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse`
+        pub mod reverse {
+            /// The chain step for `/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse`, reached with `client.v3().pay().transactions().out_trade_no().out_trade_no(out_trade_no).reverse()`.
+            pub struct Reverse<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
+            impl<'a> Reverse<'a> {
+                /// 撤销
+                ///
+                /// 支付交易返回失败或支付系统超时，调用该接口撤销交易。如果此订单用户支付失败，微信支付系统会将此订单关闭；如果用户支付成功，微信支付系统会将此订单资金退还给用户。[官方文档](https://pay.weixin.qq.com/docs/merchant/apis/code-payment-v3/direct/reverse.html)
+                ///
+                /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse`
+                pub fn post(
+                    self,
+                    request: &PostRequest,
+                ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
+                    self.0
+                        .request(::wechatpay::runtime::Method::POST)
+                        .json(request)
+                        .send_json()
+                }
+            }
+            /// The request of `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).
+            #[derive(
+                Clone,
+                Debug,
+                PartialEq,
+                Default,
+                ::serde::Serialize,
+                ::serde::Deserialize
+            )]
+            pub struct PostRequest {
+                /// 应用AppID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub appid: ::std::string::String,
+                /// 直连商户号
+                ///
+                /// Example: `1230000109`
+                pub mchid: ::std::string::String,
+            }
+            /// The response of `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).
+            #[derive(
+                Clone,
+                Debug,
+                PartialEq,
+                Default,
+                ::serde::Serialize,
+                ::serde::Deserialize
+            )]
+            pub struct PostResponse {
+                /// 应用AppID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+                pub appid: ::std::option::Option<::std::string::String>,
+                /// 直连商户号
+                ///
+                /// Example: `1230000109`
+                pub mchid: ::std::string::String,
+                /// 商户订单号
+                ///
+                /// Example: `1217752501201407033233368018`
+                pub out_trade_no: ::std::string::String,
             }
         }
     }

@@ -20,9 +20,13 @@ pub mod refunds {
         ) -> by_out_refund_no::ByOutRefundNo<'a> {
             by_out_refund_no::ByOutRefundNo(self.0.push_param(&out_refund_no))
         }
+        /// `/v3/refund/domestic/refunds/{refund_id}`: `refund_id` is percent-encoded, never case-converted.
+        pub fn refund_id(self, refund_id: &str) -> by_refund_id::ByRefundId<'a> {
+            by_refund_id::ByRefundId(self.0.push_param(&refund_id))
+        }
         /// 申请退款API
         ///
-        /// 当交易发生之后一年内，由于买家或者卖家的原因需要退款时，卖家可以通过退款接口将支付金额退还给买家，微信支付将在收到退款请求并且验证成功之后，将支付款按原路退还至买家账号上。
+        /// 当交易发生之后一年内，由于买家或者卖家的原因需要退款时，卖家可以通过退款接口将支付金额退还给买家，微信支付将在收到退款请求并且验证成功之后，将支付款按原路退还至买家账号上。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_5_9.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/refund/refunds/create.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/refund/refunds/create.html) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/refunds/create.html)
         ///
         /// `POST /v3/refund/domestic/refunds`
         pub fn post(
@@ -181,13 +185,129 @@ pub mod refunds {
         /// Example: `UNSETTLED`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub funds_account: ::std::option::Option<::std::string::String>,
-        /// `amount`
-        pub amount: crate::types::RefundAmount,
+        /// 金额信息
+        pub amount: PostResponseAmount,
         /// 优惠退款信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub promotion_detail: ::std::option::Option<
-            ::std::vec::Vec<crate::types::RefundPromotionDetail>,
+            ::std::vec::Vec<PostResponsePromotionDetail>,
         >,
+    }
+    /// 金额信息
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostResponseAmount {
+        /// 订单金额
+        ///
+        /// Example: `100`
+        pub total: i64,
+        /// 退款金额
+        ///
+        /// Example: `100`
+        pub refund: i64,
+        /// 退款出资账户及金额
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<::std::vec::Vec<PostResponseAmountFrom>>,
+        /// 用户支付金额
+        ///
+        /// Example: `90`
+        pub payer_total: i64,
+        /// 用户退款金额
+        ///
+        /// Example: `90`
+        pub payer_refund: i64,
+        /// 应结退款金额
+        ///
+        /// Example: `100`
+        pub settlement_refund: i64,
+        /// 应结订单金额
+        ///
+        /// Example: `100`
+        pub settlement_total: i64,
+        /// 优惠退款金额
+        ///
+        /// Example: `10`
+        pub discount_refund: i64,
+        /// 退款币种
+        ///
+        /// Example: `CNY`
+        pub currency: ::std::string::String,
+        /// 手续费退款金额
+        ///
+        /// Example: `100`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub refund_fee: ::std::option::Option<f64>,
+    }
+    /// PostResponseAmountFrom
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostResponseAmountFrom {
+        /// 出资账户类型
+        ///
+        /// Example: `AVAILABLE`
+        pub account: ::std::string::String,
+        /// 出资金额
+        ///
+        /// Example: `444`
+        pub amount: i64,
+    }
+    /// PostResponsePromotionDetail
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostResponsePromotionDetail {
+        /// 券ID
+        ///
+        /// Example: `109519`
+        pub promotion_id: ::std::string::String,
+        /// 优惠范围
+        ///
+        /// Example: `SINGLE`
+        pub scope: ::std::string::String,
+        /// 优惠类型
+        ///
+        /// Example: `DISCOUNT`
+        #[serde(rename = "type")]
+        pub type_: ::std::string::String,
+        /// 优惠券面额
+        ///
+        /// Example: `5`
+        pub amount: i64,
+        /// 优惠退款金额
+        ///
+        /// Example: `100`
+        pub refund_amount: i64,
+        /// 商品列表
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub goods_detail: ::std::option::Option<
+            ::std::vec::Vec<PostResponsePromotionDetailGoodsDetail>,
+        >,
+    }
+    /// PostResponsePromotionDetailGoodsDetail
+    #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct PostResponsePromotionDetailGoodsDetail {
+        /// 商户侧商品编码
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub merchant_goods_id: ::std::string::String,
+        /// 微信侧商品编码
+        ///
+        /// Example: `1001`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub wechatpay_goods_id: ::std::option::Option<::std::string::String>,
+        /// 商品名称
+        ///
+        /// Example: `iPhone6s 16G`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub goods_name: ::std::option::Option<::std::string::String>,
+        /// 商品单价
+        ///
+        /// Example: `528800`
+        pub unit_price: i64,
+        /// 商品退款金额
+        ///
+        /// Example: `528800`
+        pub refund_amount: i64,
+        /// 商品退货数量
+        ///
+        /// Example: `1`
+        pub refund_quantity: i64,
     }
     /// `/v3/refund/domestic/refunds/{out_refund_no}`
     pub mod by_out_refund_no {
@@ -196,7 +316,7 @@ pub mod refunds {
         impl<'a> ByOutRefundNo<'a> {
             /// 查询单笔退款API
             ///
-            /// 提交退款申请后，通过调用该接口查询退款状态。退款有一定延时，建议在提交退款申请后1分钟发起查询退款状态，一般来说零钱支付的退款5分钟内到账，银行卡支付的退款1-3个工作日到账。
+            /// 提交退款申请后，通过调用该接口查询退款状态。退款有一定延时，建议在提交退款申请后1分钟发起查询退款状态，一般来说零钱支付的退款5分钟内到账，银行卡支付的退款1-3个工作日到账。 [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/apis/chapter3_5_10.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/refund/refunds/query-by-out-refund-no.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/refund/refunds/query-by-out-refund-no.html) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/refunds/query-by-out-refund-no.html)
             ///
             /// `GET /v3/refund/domestic/refunds/{out_refund_no}`
             pub fn get(
@@ -279,13 +399,602 @@ pub mod refunds {
             /// Example: `UNSETTLED`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub funds_account: ::std::option::Option<::std::string::String>,
-            /// `amount`
-            pub amount: crate::types::RefundAmount,
+            /// 金额信息
+            pub amount: GetResponseAmount,
             /// 优惠退款信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<crate::types::RefundPromotionDetail>,
+                ::std::vec::Vec<GetResponsePromotionDetail>,
             >,
+        }
+        /// 金额信息
+        #[derive(
+            Clone,
+            Debug,
+            PartialEq,
+            Default,
+            ::serde::Serialize,
+            ::serde::Deserialize
+        )]
+        pub struct GetResponseAmount {
+            /// 订单金额
+            ///
+            /// Example: `100`
+            pub total: i64,
+            /// 退款金额
+            ///
+            /// Example: `100`
+            pub refund: i64,
+            /// 退款出资账户及金额
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub from: ::std::option::Option<::std::vec::Vec<GetResponseAmountFrom>>,
+            /// 用户支付金额
+            ///
+            /// Example: `90`
+            pub payer_total: i64,
+            /// 用户退款金额
+            ///
+            /// Example: `90`
+            pub payer_refund: i64,
+            /// 应结退款金额
+            ///
+            /// Example: `100`
+            pub settlement_refund: i64,
+            /// 应结订单金额
+            ///
+            /// Example: `100`
+            pub settlement_total: i64,
+            /// 优惠退款金额
+            ///
+            /// Example: `10`
+            pub discount_refund: i64,
+            /// 退款币种
+            ///
+            /// Example: `CNY`
+            pub currency: ::std::string::String,
+            /// 手续费退款金额
+            ///
+            /// Example: `100`
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub refund_fee: ::std::option::Option<f64>,
+        }
+        /// GetResponseAmountFrom
+        #[derive(
+            Clone,
+            Debug,
+            PartialEq,
+            Default,
+            ::serde::Serialize,
+            ::serde::Deserialize
+        )]
+        pub struct GetResponseAmountFrom {
+            /// 出资账户类型
+            ///
+            /// Example: `AVAILABLE`
+            pub account: ::std::string::String,
+            /// 出资金额
+            ///
+            /// Example: `444`
+            pub amount: i64,
+        }
+        /// GetResponsePromotionDetail
+        #[derive(
+            Clone,
+            Debug,
+            PartialEq,
+            Default,
+            ::serde::Serialize,
+            ::serde::Deserialize
+        )]
+        pub struct GetResponsePromotionDetail {
+            /// 券ID
+            ///
+            /// Example: `109519`
+            pub promotion_id: ::std::string::String,
+            /// 优惠范围
+            ///
+            /// Example: `SINGLE`
+            pub scope: ::std::string::String,
+            /// 优惠类型
+            ///
+            /// Example: `DISCOUNT`
+            #[serde(rename = "type")]
+            pub type_: ::std::string::String,
+            /// 优惠券面额
+            ///
+            /// Example: `5`
+            pub amount: i64,
+            /// 优惠退款金额
+            ///
+            /// Example: `100`
+            pub refund_amount: i64,
+            /// 商品列表
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub goods_detail: ::std::option::Option<
+                ::std::vec::Vec<GetResponsePromotionDetailGoodsDetail>,
+            >,
+        }
+        /// GetResponsePromotionDetailGoodsDetail
+        #[derive(
+            Clone,
+            Debug,
+            PartialEq,
+            Default,
+            ::serde::Serialize,
+            ::serde::Deserialize
+        )]
+        pub struct GetResponsePromotionDetailGoodsDetail {
+            /// 商户侧商品编码
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub merchant_goods_id: ::std::string::String,
+            /// 微信侧商品编码
+            ///
+            /// Example: `1001`
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub wechatpay_goods_id: ::std::option::Option<::std::string::String>,
+            /// 商品名称
+            ///
+            /// Example: `iPhone6s 16G`
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            pub goods_name: ::std::option::Option<::std::string::String>,
+            /// 商品单价
+            ///
+            /// Example: `528800`
+            pub unit_price: i64,
+            /// 商品退款金额
+            ///
+            /// Example: `528800`
+            pub refund_amount: i64,
+            /// 商品退货数量
+            ///
+            /// Example: `1`
+            pub refund_quantity: i64,
+        }
+    }
+    /// `/v3/refund/domestic/refunds/{refund_id}`
+    pub mod by_refund_id {
+        /// The chain step for `/v3/refund/domestic/refunds/{refund_id}`, reached with `client.v3().refund().domestic().refunds().refund_id(refund_id)`.
+        pub struct ByRefundId<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
+        impl<'a> ByRefundId<'a> {
+            /// `/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`
+            pub fn apply_abnormal_refund(
+                self,
+            ) -> apply_abnormal_refund::ApplyAbnormalRefund<'a> {
+                apply_abnormal_refund::ApplyAbnormalRefund(
+                    self.0.push("apply-abnormal-refund"),
+                )
+            }
+        }
+        /// `/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`
+        pub mod apply_abnormal_refund {
+            /// The chain step for `/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`, reached with `client.v3().refund().domestic().refunds().refund_id(refund_id).apply_abnormal_refund()`.
+            pub struct ApplyAbnormalRefund<'a>(
+                pub(super) ::wechatpay::runtime::Route<'a>,
+            );
+            impl<'a> ApplyAbnormalRefund<'a> {
+                /// 发起异常退款
+                ///
+                /// 提交退款申请后，查询退款确认状态为退款异常，可调用此接口发起异常退款处理。支持退款至用户、退款至交易商户银行账户两种处理方式。 [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/refund/refunds/create-abnormal-refund.html) [官方文档](https://pay.weixin.qq.com/docs/partner/apis/refund/refunds/create-abnormal-refund.html)
+                ///
+                /// `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`
+                pub fn post(
+                    self,
+                    request: &PostRequest,
+                ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
+                    self.0
+                        .request(::wechatpay::runtime::Method::POST)
+                        .header("Wechatpay-Serial", &request.wechatpay_serial)
+                        .json(request)
+                        .send_json()
+                }
+            }
+            /// The request of `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund` (发起异常退款).
+            #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            pub struct PostRequest {
+                /// 微信支付公钥ID/平台证书序列号
+                ///
+                /// Header `Wechatpay-Serial`.
+                ///
+                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                #[serde(rename = "Wechatpay-Serial", skip_serializing)]
+                pub wechatpay_serial: ::std::string::String,
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                /// 商户退款单号
+                ///
+                /// Example: `1217752501201407033233368018`
+                pub out_refund_no: ::std::string::String,
+                /// 异常退款处理方式
+                #[serde(rename = "type")]
+                pub type_: PostRequestType,
+                /// 开户银行
+                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+                pub bank_type: ::std::option::Option<PostRequestBankType>,
+                /// 收款银行卡号
+                ///
+                /// Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
+                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+                pub bank_account: ::std::option::Option<::std::string::String>,
+                /// 收款用户姓名
+                ///
+                /// Example: `UPgQcZSdq3zOayJwZ5XLrHY2dZU1W2Cd`
+                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+                pub real_name: ::std::option::Option<::std::string::String>,
+            }
+            /// 开户银行
+            ///
+            /// A value this client does not know yet is kept as [`PostRequestBankType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+            #[non_exhaustive]
+            pub enum PostRequestBankType {
+                /// `CMB_DEBIT`
+                CmbDebit,
+                /// `COMM_DEBIT`
+                CommDebit,
+                /// `ABC_DEBIT`
+                AbcDebit,
+                /// `CCB_DEBIT`
+                CcbDebit,
+                /// `ICBC_DEBIT`
+                IcbcDebit,
+                /// `BOC_DEBIT`
+                BocDebit,
+                /// `PAB_DEBIT`
+                PabDebit,
+                /// `SPDB_DEBIT`
+                SpdbDebit,
+                /// `CITIC_DEBIT`
+                CiticDebit,
+                /// `CEB_DEBIT`
+                CebDebit,
+                /// `CMBC_DEBIT`
+                CmbcDebit,
+                /// `CIB_DEBIT`
+                CibDebit,
+                /// `GDB_DEBIT`
+                GdbDebit,
+                /// `PSBC_DEBIT`
+                PsbcDebit,
+                /// `NBCB_DEBIT`
+                NbcbDebit,
+                /// A value not listed in the spec, kept as received.
+                Unknown(::wechatpay::runtime::UnknownValue),
+            }
+            impl PostRequestBankType {
+                /// The value as sent on the wire.
+                pub fn as_str(&self) -> &str {
+                    match self {
+                        Self::CmbDebit => "CMB_DEBIT",
+                        Self::CommDebit => "COMM_DEBIT",
+                        Self::AbcDebit => "ABC_DEBIT",
+                        Self::CcbDebit => "CCB_DEBIT",
+                        Self::IcbcDebit => "ICBC_DEBIT",
+                        Self::BocDebit => "BOC_DEBIT",
+                        Self::PabDebit => "PAB_DEBIT",
+                        Self::SpdbDebit => "SPDB_DEBIT",
+                        Self::CiticDebit => "CITIC_DEBIT",
+                        Self::CebDebit => "CEB_DEBIT",
+                        Self::CmbcDebit => "CMBC_DEBIT",
+                        Self::CibDebit => "CIB_DEBIT",
+                        Self::GdbDebit => "GDB_DEBIT",
+                        Self::PsbcDebit => "PSBC_DEBIT",
+                        Self::NbcbDebit => "NBCB_DEBIT",
+                        Self::Unknown(v) => v.as_str(),
+                    }
+                }
+            }
+            impl ::core::convert::From<&str> for PostRequestBankType {
+                fn from(s: &str) -> Self {
+                    match s {
+                        "CMB_DEBIT" => Self::CmbDebit,
+                        "COMM_DEBIT" => Self::CommDebit,
+                        "ABC_DEBIT" => Self::AbcDebit,
+                        "CCB_DEBIT" => Self::CcbDebit,
+                        "ICBC_DEBIT" => Self::IcbcDebit,
+                        "BOC_DEBIT" => Self::BocDebit,
+                        "PAB_DEBIT" => Self::PabDebit,
+                        "SPDB_DEBIT" => Self::SpdbDebit,
+                        "CITIC_DEBIT" => Self::CiticDebit,
+                        "CEB_DEBIT" => Self::CebDebit,
+                        "CMBC_DEBIT" => Self::CmbcDebit,
+                        "CIB_DEBIT" => Self::CibDebit,
+                        "GDB_DEBIT" => Self::GdbDebit,
+                        "PSBC_DEBIT" => Self::PsbcDebit,
+                        "NBCB_DEBIT" => Self::NbcbDebit,
+                        other => {
+                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
+                        }
+                    }
+                }
+            }
+            impl ::core::fmt::Display for PostRequestBankType {
+                fn fmt(
+                    &self,
+                    f: &mut ::core::fmt::Formatter<'_>,
+                ) -> ::core::fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+            impl ::serde::Serialize for PostRequestBankType {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    serializer.serialize_str(self.as_str())
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestBankType {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    ::wechatpay::runtime::deserialize_enum(deserializer)
+                }
+            }
+            /// 异常退款处理方式
+            ///
+            /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+            #[non_exhaustive]
+            pub enum PostRequestType {
+                /// `USER_BANK_CARD`
+                UserBankCard,
+                /// `MERCHANT_BANK_CARD`
+                MerchantBankCard,
+                /// A value not listed in the spec, kept as received.
+                Unknown(::wechatpay::runtime::UnknownValue),
+            }
+            impl PostRequestType {
+                /// The value as sent on the wire.
+                pub fn as_str(&self) -> &str {
+                    match self {
+                        Self::UserBankCard => "USER_BANK_CARD",
+                        Self::MerchantBankCard => "MERCHANT_BANK_CARD",
+                        Self::Unknown(v) => v.as_str(),
+                    }
+                }
+            }
+            impl ::core::convert::From<&str> for PostRequestType {
+                fn from(s: &str) -> Self {
+                    match s {
+                        "USER_BANK_CARD" => Self::UserBankCard,
+                        "MERCHANT_BANK_CARD" => Self::MerchantBankCard,
+                        other => {
+                            Self::Unknown(::wechatpay::runtime::UnknownValue::new(other))
+                        }
+                    }
+                }
+            }
+            impl ::core::fmt::Display for PostRequestType {
+                fn fmt(
+                    &self,
+                    f: &mut ::core::fmt::Formatter<'_>,
+                ) -> ::core::fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+            impl ::serde::Serialize for PostRequestType {
+                fn serialize<S: ::serde::Serializer>(
+                    &self,
+                    serializer: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    serializer.serialize_str(self.as_str())
+                }
+            }
+            impl<'de> ::serde::Deserialize<'de> for PostRequestType {
+                fn deserialize<D: ::serde::Deserializer<'de>>(
+                    deserializer: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    ::wechatpay::runtime::deserialize_enum(deserializer)
+                }
+            }
+            /// The response of `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund` (发起异常退款).
+            #[derive(
+                Clone,
+                Debug,
+                PartialEq,
+                Default,
+                ::serde::Serialize,
+                ::serde::Deserialize
+            )]
+            pub struct PostResponse {
+                /// 微信支付退款号
+                ///
+                /// Example: `50000000382019052709732678859`
+                pub refund_id: ::std::string::String,
+                /// 商户退款单号
+                ///
+                /// Example: `1217752501201407033233368018`
+                pub out_refund_no: ::std::string::String,
+                /// 微信支付订单号
+                ///
+                /// Example: `1217752501201407033233368018`
+                pub transaction_id: ::std::string::String,
+                /// 商户订单号
+                ///
+                /// Example: `1217752501201407033233368018`
+                pub out_trade_no: ::std::string::String,
+                /// 退款渠道
+                ///
+                /// Example: `ORIGINAL`
+                pub channel: ::std::string::String,
+                /// 退款入账账户
+                ///
+                /// Example: `招商银行信用卡`
+                pub user_received_account: ::std::string::String,
+                /// 退款成功时间
+                ///
+                /// Example: `2020-12-01T16:18:12+08:00`
+                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+                pub success_time: ::std::option::Option<::std::string::String>,
+                /// 退款创建时间
+                ///
+                /// Example: `2020-12-01T16:18:12+08:00`
+                pub create_time: ::std::string::String,
+                /// 退款状态
+                ///
+                /// Example: `SUCCESS`
+                pub status: ::std::string::String,
+                /// 资金账户
+                ///
+                /// Example: `UNSETTLED`
+                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+                pub funds_account: ::std::option::Option<::std::string::String>,
+                /// 金额信息
+                pub amount: PostResponseAmount,
+                /// 优惠退款信息
+                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+                pub promotion_detail: ::std::option::Option<
+                    ::std::vec::Vec<PostResponsePromotionDetail>,
+                >,
+            }
+            /// 金额信息
+            #[derive(
+                Clone,
+                Debug,
+                PartialEq,
+                Default,
+                ::serde::Serialize,
+                ::serde::Deserialize
+            )]
+            pub struct PostResponseAmount {
+                /// 订单金额
+                ///
+                /// Example: `100`
+                pub total: f64,
+                /// 退款金额
+                ///
+                /// Example: `100`
+                pub refund: f64,
+                /// 退款出资账户及金额
+                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+                pub from: ::std::option::Option<::std::vec::Vec<PostResponseAmountFrom>>,
+                /// 用户支付金额
+                ///
+                /// Example: `90`
+                pub payer_total: f64,
+                /// 用户退款金额
+                ///
+                /// Example: `90`
+                pub payer_refund: f64,
+                /// 应结退款金额
+                ///
+                /// Example: `100`
+                pub settlement_refund: f64,
+                /// 应结订单金额
+                ///
+                /// Example: `100`
+                pub settlement_total: f64,
+                /// 优惠退款金额
+                ///
+                /// Example: `10`
+                pub discount_refund: f64,
+                /// 退款币种
+                ///
+                /// Example: `CNY`
+                pub currency: ::std::string::String,
+                /// 手续费退款金额
+                ///
+                /// Example: `100`
+                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+                pub refund_fee: ::std::option::Option<f64>,
+            }
+            /// PostResponseAmountFrom
+            #[derive(
+                Clone,
+                Debug,
+                PartialEq,
+                Default,
+                ::serde::Serialize,
+                ::serde::Deserialize
+            )]
+            pub struct PostResponseAmountFrom {
+                /// 出资账户类型
+                ///
+                /// Example: `AVAILABLE`
+                pub account: ::std::string::String,
+                /// 出资金额
+                ///
+                /// Example: `444`
+                pub amount: f64,
+            }
+            /// PostResponsePromotionDetail
+            #[derive(
+                Clone,
+                Debug,
+                PartialEq,
+                Default,
+                ::serde::Serialize,
+                ::serde::Deserialize
+            )]
+            pub struct PostResponsePromotionDetail {
+                /// 券ID
+                ///
+                /// Example: `109519`
+                pub promotion_id: ::std::string::String,
+                /// 优惠范围
+                ///
+                /// Example: `GLOBAL`
+                pub scope: ::std::string::String,
+                /// 优惠类型
+                ///
+                /// Example: `COUPON`
+                #[serde(rename = "type")]
+                pub type_: ::std::string::String,
+                /// 优惠券面额
+                ///
+                /// Example: `5`
+                pub amount: f64,
+                /// 优惠退款金额
+                ///
+                /// Example: `100`
+                pub refund_amount: f64,
+                /// 商品列表
+                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+                pub goods_detail: ::std::option::Option<
+                    ::std::vec::Vec<PostResponsePromotionDetailGoodsDetail>,
+                >,
+            }
+            /// PostResponsePromotionDetailGoodsDetail
+            #[derive(
+                Clone,
+                Debug,
+                PartialEq,
+                Default,
+                ::serde::Serialize,
+                ::serde::Deserialize
+            )]
+            pub struct PostResponsePromotionDetailGoodsDetail {
+                /// 商户侧商品编码
+                ///
+                /// Example: `1217752501201407033233368018`
+                pub merchant_goods_id: ::std::string::String,
+                /// 微信侧商品编码
+                ///
+                /// Example: `1001`
+                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+                pub wechatpay_goods_id: ::std::option::Option<::std::string::String>,
+                /// 商品名称
+                ///
+                /// Example: `iPhone6s 16G`
+                #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+                pub goods_name: ::std::option::Option<::std::string::String>,
+                /// 商品单价
+                ///
+                /// Example: `528800`
+                pub unit_price: f64,
+                /// 商品退款金额
+                ///
+                /// Example: `528800`
+                pub refund_amount: f64,
+                /// 商品退货数量
+                ///
+                /// Example: `1`
+                pub refund_quantity: f64,
+            }
         }
     }
 }
