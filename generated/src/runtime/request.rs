@@ -18,7 +18,7 @@ use super::client::{Client, Inner, DEFAULT_BASE_URL};
 use super::crypto::{self, SignatureHeaders};
 use super::download::Download;
 use super::error::{Error, VerificationError};
-use super::upload::{hex, Multipart, Upload};
+use super::upload::{hex, MetaObject, Multipart, Upload};
 
 /// Everything except the RFC 3986 unreserved characters `A-Z a-z 0-9 - . _ ~`.
 const ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
@@ -258,11 +258,15 @@ impl<'a> Request<'a> {
     /// JSON of `meta`) and the file as the part named `file_part` (usually `"file"`).
     ///
     /// The request signature covers the exact `meta` JSON only, as WeChat Pay requires.
-    /// `meta` must serialise to a JSON object; the runtime fills in:
-    /// * the file's SHA-256 (lower-case hex) into `sha256`, or into `file_digest` when the
-    ///   object has that key instead, when the value is `null` or `""`; when neither key is
-    ///   present, `sha256` is added;
-    /// * the file name into `filename` (or `file_name`) the same way.
+    /// `meta` must serialise to a JSON object (a struct or a map); the runtime fills in,
+    /// where the value is absent, `null` or `""`:
+    /// * the file's SHA-256 (lower-case hex) into `sha256`, or `file_digest` when that is the
+    ///   name the meta uses;
+    /// * the file name into `filename`, or `file_name`.
+    ///
+    /// A struct (the generated meta types, whose optional fields are skipped when `None`) gets
+    /// only the fields it declares; a map (`json!({})`) that has neither name gets `sha256` /
+    /// `filename`.
     ///
     /// The file is read when the request is sent (see [`Upload`]).
     ///
@@ -285,23 +289,18 @@ impl<'a> Request<'a> {
         file_part: &'static str,
         file: Upload,
     ) -> Self {
-        self.multipart_inner(serde_json::to_value(meta), file_part, file)
+        self.multipart_inner(MetaObject::from_serialize(meta), file_part, file)
     }
 
     fn multipart_inner(
         mut self,
-        meta: Result<serde_json::Value, serde_json::Error>,
+        meta: Result<MetaObject, serde_json::Error>,
         file_part: &'static str,
         file: Upload,
     ) -> Self {
         match meta {
-            Ok(serde_json::Value::Object(meta)) => {
-                self.parts.multipart = Some(Box::new(Multipart { meta, file_part, file }));
-            }
-            Ok(other) => self.parts.fail(Error::InvalidRequest(format!(
-                "the upload meta must be a JSON object, not {other}"
-            ))),
-            Err(e) => self.parts.fail(Error::Encode(e)),
+            Ok(meta) => self.parts.multipart = Some(Box::new(Multipart { meta, file_part, file })),
+            Err(e) => self.parts.fail(Error::InvalidRequest(format!("upload meta: {e}"))),
         }
         self
     }

@@ -159,10 +159,26 @@ pub fn guess_content_type(filename: &str) -> &'static str {
     }
 }
 
+/// The `meta` of an upload as a JSON object, with the field names its type declares.
+#[derive(Debug)]
+pub(crate) struct MetaObject {
+    pub(crate) map: serde_json::Map<String, serde_json::Value>,
+    /// For a struct: every field it has (also those skipped because `None`); `None` for a map
+    /// (`serde_json::json!({…})`), whose possible keys are unknown.
+    pub(crate) declared: Option<Vec<&'static str>>,
+}
+
+impl MetaObject {
+    /// Serialises `meta`, which must be a struct or a map.
+    pub(crate) fn from_serialize<M: serde::Serialize + ?Sized>(meta: &M) -> Result<Self, serde_json::Error> {
+        meta.serialize(MetaSerializer)
+    }
+}
+
 /// An upload as given to [`Request::multipart`](crate::Request::multipart), not read yet.
 #[derive(Debug)]
 pub(crate) struct Multipart {
-    pub(crate) meta: serde_json::Map<String, serde_json::Value>,
+    pub(crate) meta: MetaObject,
     pub(crate) file_part: &'static str,
     pub(crate) file: Upload,
 }
@@ -187,7 +203,7 @@ impl Multipart {
         let sha256 = hex(digest::digest(&digest::SHA256, &bytes).as_ref());
         fill(&mut meta, &["sha256", "file_digest"], sha256);
         fill(&mut meta, &["filename", "file_name"], filename.clone());
-        let meta = serde_json::to_vec(&meta).map_err(Error::Encode)?;
+        let meta = serde_json::to_vec(&meta.map).map_err(Error::Encode)?;
 
         let boundary = boundary(&[&meta, &bytes]);
         let mut body = Vec::with_capacity(bytes.len() + meta.len() + 512);
@@ -208,18 +224,169 @@ impl Multipart {
     }
 }
 
-/// Fills the first of `keys` that is present with `null` or `""`; when none of them is
-/// present, adds the first key.
-fn fill(meta: &mut serde_json::Map<String, serde_json::Value>, keys: &[&str], value: String) {
-    let empty = |v: &serde_json::Value| v.is_null() || v.as_str() == Some("");
-    if let Some(key) = keys.iter().find(|k| meta.contains_key(**k)) {
-        if let Some(slot) = meta.get_mut(*key) {
-            if empty(slot) {
-                *slot = serde_json::Value::String(value);
-            }
+/// Sets the first of `keys` the meta has when its value is absent, `null` or `""`.
+///
+/// A struct "has" the fields it declares (a `None` skipped when serialising included); a
+/// struct declaring none of `keys` is left alone. A map has the keys present; a map with none
+/// of them gets the first.
+fn fill(meta: &mut MetaObject, keys: &[&str], value: String) {
+    let key = match &meta.declared {
+        Some(declared) => keys.iter().find(|k| declared.contains(k)),
+        None => keys.iter().find(|k| meta.map.contains_key(**k)).or(keys.first()),
+    };
+    let Some(key) = key else { return };
+    let slot = meta.map.entry(key.to_string()).or_insert(serde_json::Value::Null);
+    if slot.is_null() || slot.as_str() == Some("") {
+        *slot = serde_json::Value::String(value);
+    }
+}
+
+use serde::ser::Impossible;
+
+/// Serialises a meta into a [`MetaObject`], noting the fields a struct declares (serde's
+/// `skip_field` tells the ones skipped), so that `sha256` / `file_digest` and `filename` /
+/// `file_name` are filled only where the type has them.
+struct MetaSerializer;
+
+type Json = serde_json::Error;
+
+fn not_an_object<T>() -> Result<T, Json> {
+    Err(serde::ser::Error::custom("the upload meta must serialise to a JSON object"))
+}
+
+macro_rules! not_an_object {
+    ($($name:ident($($ty:ty),*);)*) => {
+        $(fn $name(self $(, _: $ty)*) -> Result<MetaObject, Json> { not_an_object() })*
+    };
+}
+
+impl serde::Serializer for MetaSerializer {
+    type Ok = MetaObject;
+    type Error = Json;
+    type SerializeSeq = Impossible<MetaObject, Json>;
+    type SerializeTuple = Impossible<MetaObject, Json>;
+    type SerializeTupleStruct = Impossible<MetaObject, Json>;
+    type SerializeTupleVariant = Impossible<MetaObject, Json>;
+    type SerializeMap = MetaMap;
+    type SerializeStruct = MetaStruct;
+    type SerializeStructVariant = Impossible<MetaObject, Json>;
+
+    not_an_object! {
+        serialize_bool(bool); serialize_i8(i8); serialize_i16(i16); serialize_i32(i32);
+        serialize_i64(i64); serialize_u8(u8); serialize_u16(u16); serialize_u32(u32);
+        serialize_u64(u64); serialize_f32(f32); serialize_f64(f64); serialize_char(char);
+        serialize_str(&str); serialize_bytes(&[u8]); serialize_none(); serialize_unit();
+        serialize_unit_struct(&'static str);
+        serialize_unit_variant(&'static str, u32, &'static str);
+    }
+
+    fn serialize_some<T: serde::Serialize + ?Sized>(self, value: &T) -> Result<MetaObject, Json> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_struct<T: serde::Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<MetaObject, Json> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: serde::Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<MetaObject, Json> {
+        not_an_object()
+    }
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Json> {
+        not_an_object()
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Json> {
+        not_an_object()
+    }
+
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, Json> {
+        not_an_object()
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Json> {
+        not_an_object()
+    }
+
+    fn serialize_map(self, len: Option<usize>) -> Result<MetaMap, Json> {
+        Ok(MetaMap(serde::Serializer::serialize_map(serde_json::value::Serializer, len)?))
+    }
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<MetaStruct, Json> {
+        Ok(MetaStruct { map: serde_json::Map::new(), declared: Vec::new() })
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Json> {
+        not_an_object()
+    }
+}
+
+struct MetaStruct {
+    map: serde_json::Map<String, serde_json::Value>,
+    declared: Vec<&'static str>,
+}
+
+impl serde::ser::SerializeStruct for MetaStruct {
+    type Ok = MetaObject;
+    type Error = Json;
+
+    fn serialize_field<T: serde::Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), Json> {
+        self.declared.push(key);
+        self.map.insert(key.to_owned(), serde_json::to_value(value)?);
+        Ok(())
+    }
+
+    fn skip_field(&mut self, key: &'static str) -> Result<(), Json> {
+        self.declared.push(key);
+        Ok(())
+    }
+
+    fn end(self) -> Result<MetaObject, Json> {
+        Ok(MetaObject { map: self.map, declared: Some(self.declared) })
+    }
+}
+
+struct MetaMap(<serde_json::value::Serializer as serde::Serializer>::SerializeMap);
+
+impl serde::ser::SerializeMap for MetaMap {
+    type Ok = MetaObject;
+    type Error = Json;
+
+    fn serialize_key<T: serde::Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Json> {
+        self.0.serialize_key(key)
+    }
+
+    fn serialize_value<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Json> {
+        self.0.serialize_value(value)
+    }
+
+    fn end(self) -> Result<MetaObject, Json> {
+        match serde::ser::SerializeMap::end(self.0)? {
+            serde_json::Value::Object(map) => Ok(MetaObject { map, declared: None }),
+            _ => not_an_object(),
         }
-    } else {
-        meta.insert(keys[0].to_owned(), serde_json::Value::String(value));
     }
 }
 
@@ -279,8 +446,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn meta(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
-        v.as_object().unwrap().clone()
+    fn meta(v: serde_json::Value) -> MetaObject {
+        MetaObject::from_serialize(&v).unwrap()
     }
 
     #[test]
@@ -305,6 +472,37 @@ mod tests {
             encode(json!({"sha256": "given", "filename": "b.jpg", "x": 1})),
             json!({"filename": "b.jpg", "sha256": "given", "x": 1})
         );
+    }
+
+    #[derive(serde::Serialize)]
+    struct DigestMeta {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        file_name: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        file_digest: Option<String>,
+    }
+
+    #[derive(serde::Serialize)]
+    struct ReceiptMeta {
+        transaction_id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sha256: Option<String>,
+    }
+
+    #[test]
+    fn struct_meta_fills_only_the_fields_it_declares() {
+        let encode = |m: MetaObject| {
+            let mp = Multipart { meta: m, file_part: "file", file: Upload::from_bytes("a.png", b"abc".to_vec()) };
+            serde_json::from_slice::<serde_json::Value>(&mp.encode(&[]).unwrap().meta).unwrap()
+        };
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        let m = MetaObject::from_serialize(&DigestMeta { file_name: None, file_digest: None }).unwrap();
+        assert_eq!(encode(m), json!({"file_name": "a.png", "file_digest": abc}));
+        let m = MetaObject::from_serialize(&ReceiptMeta { transaction_id: "42".into(), sha256: None }).unwrap();
+        assert_eq!(encode(m), json!({"transaction_id": "42", "sha256": abc}), "no filename added");
+        assert!(MetaObject::from_serialize(&json!([1])).is_err());
+        assert!(MetaObject::from_serialize("text").is_err());
+        assert!(MetaObject::from_serialize(&Some(json!({}))).is_ok());
     }
 
     #[test]
@@ -343,7 +541,7 @@ mod tests {
     #[test]
     fn missing_path_is_an_io_error_naming_it() {
         let mp = Multipart {
-            meta: serde_json::Map::new(),
+            meta: meta(json!({})),
             file_part: "file",
             file: Upload::from_path("/nonexistent/dir/x.png"),
         };
