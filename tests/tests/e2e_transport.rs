@@ -157,6 +157,29 @@ async fn upload_from_bytes_signs_meta_only_and_fills_sha256_and_filename() {
 }
 
 #[tokio::test]
+async fn typed_upload_through_the_generated_api() {
+    use wechatpay::v3::merchant::media::upload;
+    let server = MockServer::start(MockConfig::default()).await;
+    server.on("POST", UPLOAD, Reply::json(200, json!({"media_id": "typed"})));
+    let jpg = noise(4096, 21);
+    let c = client(&server);
+    let answer = c
+        .v3()
+        .merchant()
+        .media()
+        .upload()
+        .post(&upload::PostRequest::default(), Upload::from_bytes("photo.JPG", jpg.clone()))
+        .await
+        .expect("typed upload");
+    assert_eq!(answer.media_id, "typed");
+    let req = server.last_request();
+    assert_signed_ok(&req);
+    // The generated meta struct skips its None fields; the runtime fills both.
+    assert_eq!(meta_of(&req), json!({"filename": "photo.JPG", "sha256": sha256sum(&jpg)}));
+    assert!(multipart_parts(&req)[1].0.contains("Content-Type: image/jpeg"));
+}
+
+#[tokio::test]
 async fn upload_signature_covers_the_meta_json_and_not_the_multipart_body() {
     // Check the recorded request independently: the signature verifies over the meta part,
     // and does not over the whole multipart body (so the mock's acceptance means something).
