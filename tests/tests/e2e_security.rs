@@ -673,3 +673,19 @@ async fn notifications_posted_over_http_are_verified_decrypted_and_answered() {
     assert!(body.contains("bad signature"), "{body}");
     assert_eq!(events.lock().unwrap().len(), 2, "rejected notifications are not handed on");
 }
+
+#[test]
+fn auto_refresh_outside_async_code_runs_on_the_blocking_runtime() {
+    let server = MockServer::start_blocking(MockConfig::certificate_mode());
+    server.on("GET", CERTIFICATES, certificates_reply());
+    server.on("GET", TX, Reply::json(200, json!({})));
+    let client = base(&server).platform_certificates_auto_refresh(Duration::from_secs(1)).build().unwrap();
+    let start = Instant::now();
+    while client.platform_certificates().is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(5), "timed out waiting for the first download");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _: serde_json::Value = client.chain(TX).request(Method::GET).send_json().blocking().unwrap();
+    drop(client);
+    std::thread::sleep(Duration::from_millis(1500));
+}

@@ -214,7 +214,13 @@ async fn refresh_loop(weak: Weak<Inner>, every: Duration, on_blocking_runtime: b
             refresh(&client, &client.inner.http).await
         };
         client.inner.verifier.record_refresh(result.as_ref().map(|_| ()).map_err(ToString::to_string));
-        drop(client);
+        if on_blocking_runtime {
+            // If this was the last reference, dropping it shuts down the runtime this task runs
+            // on: do that from another thread.
+            std::thread::spawn(move || drop(client));
+        } else {
+            drop(client);
+        }
         let wait = if result.is_ok() { every } else { every.min(RETRY_AFTER_FAILURE) };
         tokio::time::sleep(wait).await;
     }
