@@ -148,3 +148,36 @@ async fn integer_path_parameters_non_object_bodies_and_202() {
     );
     assert!(matches!(amount.currency, Some(nested::types::Currency::Unknown(_))));
 }
+
+#[tokio::test]
+async fn routes_that_differ_only_by_placeholder_name_are_both_reachable() {
+    let server = MockServer::start(MockConfig::default()).await;
+    let client = hostile::Client(inner(&server));
+    server.on("POST", "/v3/danger/applyment/42/cancel", Reply::no_content());
+    client
+        .v3()
+        .danger()
+        .applyment()
+        .applyment_id(42)
+        .cancel()
+        .post(&hostile::v3::danger::applyment::by_applyment_id::cancel::PostRequest { amount: Some(5) })
+        .await
+        .expect("by applyment_id");
+    assert_eq!(server.last_request().body_json(), json!({"amount": 5}));
+
+    server.on("POST", "/v3/danger/applyment/B%2042/cancel", Reply::no_content());
+    use hostile::v3::danger::applyment::by_business_code::cancel;
+    client
+        .v3()
+        .danger()
+        .applyment()
+        .business_code("B 42")
+        .cancel()
+        .post(&cancel::PostRequest {
+            amount: Some(cancel::PostRequestAmount { total: 7 }),
+        })
+        .await
+        .expect("by business_code");
+    // The same field name is an integer on one route and an object on the other.
+    assert_eq!(server.last_request().body_json(), json!({"amount": {"total": 7}}));
+}
