@@ -378,9 +378,21 @@ pub fn check_request(spec: &Spec, op: &Operation, request: &RequestParts<'_>) ->
             Some(v) => check_value(types, ty, v, "body", Mode::Request, &mut report),
         },
         Body::Upload { .. } => {
-            // The JSON is the `meta` part (what the signature covers).
+            // The JSON is the `meta` part (what the signature covers). Clients fill the file's
+            // name and digest in themselves: those keys are not "unknown" even when the spec's
+            // meta does not list them.
             if let (Some(meta), Some(body)) = (request_fields(op).first(), request.body) {
-                check_value(types, &meta.ty, body, "meta", Mode::Request, &mut report);
+                let mut body = body.clone();
+                if let (Some(map), Some(TypeKind::Struct(fields))) =
+                    (body.as_object_mut(), types.resolve(&meta.ty).map(|d| &d.kind))
+                {
+                    for computed in ["filename", "file_name", "sha256", "file_digest"] {
+                        if !fields.iter().any(|f| f.wire == computed) {
+                            map.remove(computed);
+                        }
+                    }
+                }
+                check_value(types, &meta.ty, &body, "meta", Mode::Request, &mut report);
             }
         }
     }

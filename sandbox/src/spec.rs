@@ -12,8 +12,9 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/spec_files.rs"));
 }
 
-/// The embedded files: `(path below spec/, contents)`, sorted by path.
-pub fn embedded_files() -> &'static [(&'static str, &'static str)] {
+/// The embedded files: `(path below spec/, contents converted to JSON (`true`) or the YAML as
+/// written, contents)`, sorted by path.
+pub fn embedded_files() -> &'static [(&'static str, bool, &'static str)] {
     embedded::SPEC_FILES
 }
 
@@ -105,11 +106,16 @@ impl Spec {
     pub fn embedded() -> Result<&'static Spec, String> {
         static SPEC: OnceLock<Result<Spec, String>> = OnceLock::new();
         SPEC.get_or_init(|| {
-            Spec::from_files(
-                embedded_files()
-                    .iter()
-                    .map(|(p, t)| (p.to_string(), t.to_string())),
-            )
+            let mut loaded = Loaded::default();
+            let mut errors = Vec::new();
+            for (rel, is_json, text) in embedded_files() {
+                let format = if *is_json { Format::Json } else { Format::Yaml };
+                add_file(&mut loaded, &mut errors, rel, text, format);
+            }
+            if !errors.is_empty() {
+                return Err(errors.join("\n"));
+            }
+            Self::from_loaded(&loaded)
         })
         .as_ref()
         .map_err(Clone::clone)
@@ -126,23 +132,7 @@ impl Spec {
         let mut loaded = Loaded::default();
         let mut errors = Vec::new();
         for (rel, text) in files {
-            let file = PathBuf::from("spec").join(&rel);
-            if rel.split('/').next() == Some(TYPES_DIR) {
-                match load::parse::<TypesFile>(&file, &text) {
-                    Ok(types) => loaded.types.push(LoadedTypes { file, text, types }),
-                    Err(e) => errors.push(e.to_string()),
-                }
-            } else {
-                match load::parse::<PathFile>(&file, &text) {
-                    Ok(spec) => loaded.paths.push(LoadedPath {
-                        file,
-                        url: url_of(&rel),
-                        text,
-                        spec,
-                    }),
-                    Err(e) => errors.push(e.to_string()),
-                }
-            }
+            add_file(&mut loaded, &mut errors, &rel, &text, Format::Yaml);
         }
         if !errors.is_empty() {
             return Err(errors.join("\n"));
@@ -210,6 +200,46 @@ impl Spec {
     }
 }
 
+/// How an embedded file is written.
+#[derive(Clone, Copy)]
+enum Format {
+    /// YAML, as in `spec/` (parsed with the loader, errors with lines).
+    Yaml,
+    /// Converted to JSON by `build.rs`.
+    Json,
+}
+
+fn parse_as<T: serde::de::DeserializeOwned>(file: &Path, text: &str, format: Format) -> Result<T, String> {
+    match format {
+        Format::Yaml => load::parse(file, text).map_err(|e| e.to_string()),
+        Format::Json => serde_json::from_str(text).map_err(|e| format!("{}: {e}", file.display())),
+    }
+}
+
+fn add_file(loaded: &mut Loaded, errors: &mut Vec<String>, rel: &str, text: &str, format: Format) {
+    let file = PathBuf::from("spec").join(rel);
+    if rel.split('/').next() == Some(TYPES_DIR) {
+        match parse_as::<TypesFile>(&file, text, format) {
+            Ok(types) => loaded.types.push(LoadedTypes {
+                file,
+                text: text.to_string(),
+                types,
+            }),
+            Err(e) => errors.push(e),
+        }
+    } else {
+        match parse_as::<PathFile>(&file, text, format) {
+            Ok(spec) => loaded.paths.push(LoadedPath {
+                file,
+                url: url_of(rel),
+                text: text.to_string(),
+                spec,
+            }),
+            Err(e) => errors.push(e),
+        }
+    }
+}
+
 /// `v3/pay/x/{id}.yaml` → `/v3/pay/x/{id}`; `{empty}.yaml` is a trailing slash (like the loader).
 fn url_of(rel: &str) -> String {
     let rel = rel.strip_suffix(".yaml").unwrap_or(rel);
@@ -271,11 +301,27 @@ mod tests {
         let spec = Spec::embedded().expect("embedded spec");
         let files = embedded_files()
             .iter()
-            .filter(|(p, _)| !p.starts_with("types/"))
+            .filter(|(p, _, _)| !p.starts_with("types/"))
             .count();
         assert!(files > 0);
         assert!(spec.operations.len() >= files);
         assert!(spec.operation("POST", "/v3/offlineface/authinfo").is_some());
+        assert!(embedded_files().iter().all(|(_, is_json, _)| *is_json));
+    }
+
+    #[test]
+    fn the_json_conversion_loses_nothing() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
+        let from_yaml = Spec::from_dir(&dir).expect("spec/");
+        let embedded = Spec::embedded().unwrap();
+        // (The embedded copy is as of the last build; equal unless spec/ changed since.)
+        let ops = |s: &Spec| {
+            s.operations
+                .iter()
+                .map(|o| (o.name(), o.status, format!("{:?}", o.op)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ops(&from_yaml), ops(embedded));
     }
 
     #[test]

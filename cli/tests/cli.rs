@@ -1,0 +1,418 @@
+//! The `wechatpay` binary, run as a process against the sandbox on 127.0.0.1.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use wechatpay_sandbox::{keys, Sandbox, SandboxConfig};
+
+const BIN: &str = env!("CARGO_BIN_EXE_wechatpay");
+
+/// The client environment for a sandbox at `base_url` (TEST ONLY keys).
+fn env_for(base_url: &str) -> Vec<(String, String)> {
+    vec![
+        ("WECHATPAY_BASE_URL".into(), base_url.into()),
+        ("WECHATPAY_MCHID".into(), keys::MCHID.into()),
+        ("WECHATPAY_SERIAL".into(), keys::MERCHANT_SERIAL.into()),
+        ("WECHATPAY_PRIVATE_KEY".into(), keys::merchant_key_path().display().to_string()),
+        ("WECHATPAY_PUBLIC_KEY".into(), keys::wechatpay_pub_path().display().to_string()),
+        ("WECHATPAY_PUBLIC_KEY_ID".into(), keys::WECHATPAY_PUBLIC_KEY_ID.into()),
+        ("WECHATPAY_APIV3_KEY".into(), keys::APIV3_KEY.into()),
+    ]
+}
+
+fn run(env: &[(String, String)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env_clear().stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run wechatpay")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn sandbox() -> Sandbox {
+    Sandbox::start_blocking(SandboxConfig::default()).expect("sandbox")
+}
+
+const AUTHINFO: &str =
+    r#"{"sp_appid":"wx8888888888888888","sub_mchid":"1900000109","device_id":"d","raw_data":"r","organization_id":"o"}"#;
+
+#[test]
+fn call_prints_the_verified_json_and_exits_0() {
+    let sb = sandbox();
+    let env = env_for(&sb.base_url());
+    let o = run(&env, &["call", "POST", "/v3/offlineface/authinfo", "--data", AUTHINFO]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["authinfo"].is_string(), "{v}");
+    assert!(stdout(&o).contains("\n  \"authinfo\""), "pretty-printed: {}", stdout(&o));
+    let req = sb.server().last_request();
+    assert_eq!(req.target, "/v3/offlineface/authinfo");
+    assert_eq!(req.body_json(), serde_json::from_str::<Value>(AUTHINFO).unwrap());
+    assert!(req.auth.is_ok());
+
+    // Placeholders, a query given both in PATH and with --query (encoded once), no leading slash.
+    let o = run(&env, &["call", "get", "v3/pay/transactions/out-trade-no/T1", "--query", "mchid=a&b c"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(sb.server().last_request().target, "/v3/pay/transactions/out-trade-no/T1?mchid=a%26b%20c");
+    let o = run(
+        &env,
+        &["call", "GET", "/v3/offlineface/face-collections?organization_id=o", "--query", "limit=5"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(sb.server().last_request().target, "/v3/offlineface/face-collections?organization_id=o&limit=5");
+    let o = run(&env, &["call", "GET", "/v3/pay/transactions/out-trade-no/T1", "--query", "mchid=1900000001"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["trade_state"].is_string(), "{v}");
+
+    // 204: nothing printed, exit 0; --data from a file.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("close.json");
+    std::fs::write(&data, r#"{"mchid":"1900000001"}"#).unwrap();
+    let arg = format!("@{}", data.display());
+    let o = run(&env, &["call", "POST", "/v3/pay/transactions/out-trade-no/T1/close", "--data", &arg]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+}
+
+#[test]
+fn platform_errors_exit_non_zero_with_the_code_on_stderr() {
+    let sb = sandbox();
+    let env = env_for(&sb.base_url());
+    let o = run(&env, &["call", "GET", "/v3/no/such/api"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("RESOURCE_NOT_EXISTS"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("404"), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+
+    // A signature the sandbox rejects: the serial is not the merchant's.
+    let mut bad = env.clone();
+    bad.retain(|(k, _)| k != "WECHATPAY_SERIAL");
+    bad.push(("WECHATPAY_SERIAL".into(), "0000000000000000000000000000000000000000".into()));
+    let o = run(&bad, &["call", "POST", "/v3/offlineface/authinfo", "--data", AUTHINFO]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("SIGN_ERROR"), "{}", stderr(&o));
+
+    // The response is signed with a key the client does not trust: verification fails.
+    let mut wrong_key = env.clone();
+    wrong_key.retain(|(k, _)| k != "WECHATPAY_PUBLIC_KEY");
+    wrong_key.push(("WECHATPAY_PUBLIC_KEY".into(), keys::merchant_pub_path().display().to_string()));
+    let o = run(&wrong_key, &["call", "POST", "/v3/offlineface/authinfo", "--data", AUTHINFO]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("verification"), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+
+    // No configuration: exit 1 naming the variable.
+    let o = run(&[], &["call", "POST", "/v3/offlineface/authinfo", "--data", AUTHINFO]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("WECHATPAY_"), "{}", stderr(&o));
+}
+
+#[test]
+fn spec_check_refuses_before_sending() {
+    let sb = sandbox();
+    let env = env_for(&sb.base_url());
+    let mut body: Value = serde_json::from_str(AUTHINFO).unwrap();
+    let cases: Vec<(Value, &str)> = vec![
+        ({ let mut b = body.clone(); b["device"] = json!("x"); b }, "unknown field `device`"),
+        ({ let mut b = body.clone(); b.as_object_mut().unwrap().remove("sub_mchid"); b }, "missing required field `sub_mchid`"),
+        ({ let mut b = body.clone(); b["raw_data"] = json!(12); b }, "field `raw_data`: expected a string, got the number 12"),
+        (json!([1]), "must be a JSON object"),
+    ];
+    for (data, expected) in cases {
+        let o = run(&env, &["call", "POST", "/v3/offlineface/authinfo", "--data", &data.to_string()]);
+        assert_eq!(o.status.code(), Some(1), "{data}");
+        assert!(stderr(&o).contains(expected), "{data}: {}", stderr(&o));
+        assert!(stderr(&o).contains("nothing was sent"), "{}", stderr(&o));
+    }
+    // Nested, integer given as 1.5, and a query parameter of the wrong type / unknown.
+    let native = run(&env, &["example", "POST", "/v3/pay/transactions/native"]);
+    assert!(native.status.success(), "{}", stderr(&native));
+    let mut order: Value = serde_json::from_str(&stdout(&native)).unwrap();
+    order["amount"]["total"] = json!(1.5);
+    let o = run(&env, &["call", "POST", "/v3/pay/transactions/native", "--data", &order.to_string()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("`amount.total`: expected an integer, got 1.5"), "{}", stderr(&o));
+    let o = run(
+        &env,
+        &["call", "GET", "/v3/offlineface/face-collections", "--query", "organization_id=o", "--query", "limit=ten"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("query parameter `limit`"), "{}", stderr(&o));
+    let o = run(&env, &["call", "GET", "/v3/offlineface/face-collections", "--query", "organization=o"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("unknown query parameter `organization`"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("missing required query parameter `organization_id`"), "{}", stderr(&o));
+    assert!(sb.server().requests().is_empty(), "a refused request was sent");
+
+    // The valid order passes (its Wechatpay-Serial header is filled from the environment).
+    order["amount"]["total"] = json!(100);
+    let o = run(&env, &["call", "POST", "/v3/pay/transactions/native", "--data", &order.to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        sb.server().last_request().header("wechatpay-serial"),
+        Some(keys::WECHATPAY_PUBLIC_KEY_ID)
+    );
+
+    // An enum value the spec does not list: a warning, and the request is sent.
+    let o = run(&env, &["call", "GET", "/v3/certificates", "--query", "algorithm_type=NEW"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning") && stderr(&o).contains("\"NEW\""), "{}", stderr(&o));
+    assert_eq!(sb.server().requests().len(), 2);
+
+    // --no-check sends it anyway: here the sandbox itself refuses it with PARAM_ERROR.
+    body["device"] = json!("x");
+    let o = run(&env, &["call", "POST", "/v3/offlineface/authinfo", "--no-check", "--data", &body.to_string()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("PARAM_ERROR"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("nothing was sent"), "{}", stderr(&o));
+    assert_eq!(sb.server().requests().len(), 3);
+    assert_eq!(sb.server().last_request().body_json(), body);
+}
+
+#[test]
+fn no_check_against_a_sandbox_that_accepts_anything() {
+    let sb = Sandbox::start_blocking(SandboxConfig {
+        check_requests: false,
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let env = env_for(&sb.base_url());
+    let o = run(&env, &["call", "POST", "/v3/offlineface/authinfo", "--data", r#"{"extra":1.5}"#, "--no-check"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(sb.server().last_request().body_str(), r#"{"extra":1.5}"#);
+}
+
+fn write_notification(dir: &Path, n: &wechatpay_sandbox::notify::Notification) -> (PathBuf, PathBuf) {
+    let headers = dir.join("headers.txt");
+    let body = dir.join("body.json");
+    std::fs::write(&headers, format!("POST /notify HTTP/1.1\n{}", n.headers_text())).unwrap();
+    std::fs::write(&body, &n.body).unwrap();
+    (headers, body)
+}
+
+#[test]
+fn notify_verifies_and_decrypts_a_saved_notification() {
+    let sb = sandbox();
+    let env = env_for(&sb.base_url());
+    let resource = json!({"out_trade_no": "1217752501201407033233368018", "trade_state": "SUCCESS", "amount": {"total": 100}});
+    let n = sb.notification("TRANSACTION.SUCCESS", Some(resource.clone())).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (headers, body) = write_notification(dir.path(), &n);
+    let h = headers.display().to_string();
+    let b = body.display().to_string();
+    let o = run(&env, &["notify", "--headers", &h, "--body", &b]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(serde_json::from_str::<Value>(&stdout(&o)).unwrap(), resource);
+    assert!(stderr(&o).contains("TRANSACTION.SUCCESS"), "{}", stderr(&o));
+
+    // A body changed after signing: refused.
+    let text = String::from_utf8(n.body.clone()).unwrap().replacen("TRANSACTION.SUCCESS", "TRANSACTION.SUCCES5", 1);
+    std::fs::write(&body, text).unwrap();
+    let o = run(&env, &["notify", "--headers", &h, "--body", &b]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not authentic"), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+
+    // The wrong APIv3 key: verified, but not decrypted.
+    std::fs::write(&body, &n.body).unwrap();
+    let mut wrong = env.clone();
+    wrong.retain(|(k, _)| k != "WECHATPAY_APIV3_KEY");
+    wrong.push(("WECHATPAY_APIV3_KEY".into(), "TESTONLYffffffffffffffffffffffff".into()));
+    let o = run(&wrong, &["notify", "--headers", &h, "--body", &b]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("decrypt"), "{}", stderr(&o));
+
+    // `sandbox notify --save` writes files `notify` accepts.
+    let saved = dir.path().join("saved");
+    let s = saved.display().to_string();
+    let o = run(&env, &["sandbox", "notify", "--event", "REFUND.SUCCESS", "--save", &s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let h2 = saved.join("headers.txt").display().to_string();
+    let b2 = saved.join("body.json").display().to_string();
+    let o = run(&env, &["notify", "--headers", &h2, "--body", &b2]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let plain: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(plain["refund_status"], "SUCCESS", "{plain}");
+}
+
+#[test]
+fn certificates_are_downloaded_decrypted_and_saved() {
+    let sb = sandbox();
+    let env = env_for(&sb.base_url());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("certs");
+    let o = run(&env, &["certificates", "--out", &out.display().to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let listed: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(listed[0]["serial_no"], keys::PLATFORM_CERT_SERIAL);
+    let file = out.join(format!("wechatpay_{}.pem", keys::PLATFORM_CERT_SERIAL));
+    assert_eq!(std::fs::read_to_string(file).unwrap(), keys::PLATFORM_CERT_PEM);
+
+    // Without the APIv3 key: a clear error, nothing saved.
+    let mut no_key = env.clone();
+    no_key.retain(|(k, _)| k != "WECHATPAY_APIV3_KEY");
+    let other = dir.path().join("none");
+    let o = run(&no_key, &["certificates", "--out", &other.display().to_string()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("WECHATPAY_APIV3_KEY"), "{}", stderr(&o));
+    assert!(!other.exists());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let env: Vec<(String, String)> = Vec::new();
+    for args in [
+        &[][..],
+        &["frobnicate"][..],
+        &["call"][..],
+        &["call", "GET"][..],
+        &["call", "FETCH", "/v3/x"][..],
+        &["call", "GET", "/v3/x", "--bogus"][..],
+        &["call", "GET", "/v3/x", "--query"][..],
+        &["call", "GET", "/v3/x", "--query", "novalue"][..],
+        &["call", "POST", "/v3/x", "--data", "{not json"][..],
+        &["call", "GET", "https://api.mch.weixin.qq.com/v3/x"][..],
+        &["notify", "--body", "b.json"][..],
+        &["certificates", "extra"][..],
+        &["sandbox", "--port", "http"][..],
+        &["sandbox", "notify"][..],
+    ] {
+        let o = run(&env, args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).is_empty(), "{args:?}");
+    }
+    for args in [&["--help"][..], &["call", "--help"][..], &["help"][..]] {
+        let o = run(&env, args);
+        assert!(o.status.success(), "{args:?}");
+        assert!(stdout(&o).contains("usage:") && stdout(&o).contains("wechatpay call METHOD PATH"));
+    }
+}
+
+#[test]
+fn ops_lists_the_embedded_spec() {
+    let o = run(&[], &["ops"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("POST   /v3/offlineface/authinfo"), "{}", stdout(&o));
+}
+
+/// Reads lines from the child's stdout until `export WECHATPAY_APIV3_KEY`, at most 60 s.
+fn read_exports(child: &mut std::process::Child) -> Vec<(String, String)> {
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut vars = Vec::new();
+    loop {
+        let line = rx.recv_timeout(Duration::from_secs(60)).expect("sandbox output within 60 s");
+        if let Some((k, v)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
+            vars.push((k.to_string(), v.to_string()));
+            if k == "WECHATPAY_APIV3_KEY" {
+                return vars;
+            }
+        }
+    }
+}
+
+/// A one-shot HTTP server on 127.0.0.1: returns its URL and a channel with (head, body).
+fn one_shot_server(status: u16) -> (String, mpsc::Receiver<(String, Vec<u8>)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/notify", listener.local_addr().unwrap());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut data = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).unwrap();
+            assert!(n > 0 && data.len() < 1 << 20);
+            data.extend_from_slice(&buf[..n]);
+            if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&data[..i]).to_string();
+                let len: usize = head
+                    .to_ascii_lowercase()
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                    .unwrap_or(0);
+                if data.len() >= i + 4 + len {
+                    let body = data[i + 4..i + 4 + len].to_vec();
+                    let answer = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                    stream.write_all(answer.as_bytes()).unwrap();
+                    let _ = tx.send((head, body));
+                    return;
+                }
+            }
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn the_sandbox_command_serves_the_client_it_prints_the_environment_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["sandbox", "--port", "0", "--quiet", "--dir", &dir.path().display().to_string()])
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let vars = read_exports(&mut child);
+    let result = std::panic::catch_unwind(|| {
+        let base = vars.iter().find(|(k, _)| k == "WECHATPAY_BASE_URL").unwrap().1.clone();
+        assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+        let key = vars.iter().find(|(k, _)| k == "WECHATPAY_PUBLIC_KEY").unwrap().1.clone();
+        assert!(key.contains("TEST-ONLY"), "{key}");
+        let o = run(&vars, &["call", "POST", "/v3/offlineface/authinfo", "--data", AUTHINFO]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = run(&vars, &["call", "GET", "/v3/nothing"]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("RESOURCE_NOT_EXISTS"));
+        assert!(std::fs::read_to_string(dir.path().join("env.sh")).unwrap().contains("TEST ONLY"));
+
+        // `sandbox notify --url` delivers a notification the `notify` command accepts.
+        let (url, rx) = one_shot_server(200);
+        let o = run(&vars, &["sandbox", "notify", "--url", &url, "--event", "TRANSACTION.SUCCESS"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let (head, body) = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+        assert!(head.starts_with("POST /notify HTTP/1.1"), "{head}");
+        let h = dir.path().join("h.txt");
+        let b = dir.path().join("b.json");
+        std::fs::write(&h, &head).unwrap();
+        std::fs::write(&b, &body).unwrap();
+        let o = run(&vars, &["notify", "--headers", &h.display().to_string(), "--body", &b.display().to_string()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let plain: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(plain["trade_state"], "SUCCESS");
+
+        // A merchant answering 500: the command fails.
+        let (url, _rx) = one_shot_server(500);
+        let o = run(&vars, &["sandbox", "notify", "--url", &url]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
