@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value;
+use wechatpay::runtime::{ResponseSignature, Upload};
 use wechatpay::{ApiV3Key, Client, EncryptedResource, Method};
+use wechatpay_codegen::ir::{Body, ResponseKind, Signature};
 use wechatpay_sandbox::mock::{MockConfig, ResponseKey};
 use wechatpay_sandbox::schema::{self, RequestParts};
 use wechatpay_sandbox::spec::{Lookup, Spec};
@@ -89,7 +91,7 @@ pub async fn call(argv: Vec<String>) -> Outcome {
     let args = Args::parse(
         argv,
         &ArgSpec {
-            options: &["--data", "--query", "--header"],
+            options: &["--data", "--query", "--header", "--file", "--output"],
             switches: &["--no-check"],
         },
     )?;
@@ -133,10 +135,38 @@ pub async fn call(argv: Vec<String>) -> Outcome {
         format!("/{path}")
     };
 
+    // What the spec says about the transport, when the operation is known (even with --no-check).
+    let mut file_part: Option<String> = None;
+    let mut download: Option<ResponseSignature> = None;
+    if let Ok(spec) = spec() {
+        if let Lookup::Found(op, _) = spec.find(method.as_str(), &path) {
+            if let Body::Upload { file_part: part } = &op.op.body {
+                file_part = Some(part.clone());
+            }
+            if matches!(op.op.response, ResponseKind::Binary) {
+                download = Some(match op.op.signature {
+                    Signature::Body => ResponseSignature::Body,
+                    Signature::None => ResponseSignature::None,
+                    Signature::StatementSha1 => ResponseSignature::StatementSha1,
+                });
+            }
+        }
+    }
+    let file = args.value("--file");
+    if file.is_some() && file_part.is_none() {
+        file_part = Some("file".to_string());
+    }
+
     if !args.switch("--no-check") {
         let spec = spec()?;
         match spec.find(method.as_str(), &path) {
             Lookup::Found(op, values) => {
+                if op.is_upload() && file.is_none() {
+                    return Err(Failure::Failed(format!(
+                        "{} is a multipart upload: give the file with --file PATH (and the meta JSON with --data)",
+                        op.name()
+                    )));
+                }
                 // The client needs Wechatpay-Serial where the spec requires it; the configured
                 // WeChat Pay public key id is what WeChat Pay expects there.
                 for f in op.op.headers.iter().filter(|f| f.required) {
@@ -201,8 +231,39 @@ pub async fn call(argv: Vec<String>) -> Outcome {
     for (k, v) in &headers {
         request = request.header(leak(k), v);
     }
-    if let Some(body) = &body {
-        request = request.json(body);
+    match (&file_part, file) {
+        (Some(part), Some(path)) => {
+            let meta = body.clone().unwrap_or_else(|| serde_json::json!({}));
+            request = request.multipart(&meta, leak(part), Upload::from_path(path));
+        }
+        _ => {
+            if let Some(body) = &body {
+                request = request.json(body);
+            }
+        }
+    }
+    if let Some(kind) = download {
+        let download = request
+            .response_signature(kind)
+            .send_download()
+            .await
+            .map_err(api_failure)?;
+        return match args.value("--output") {
+            Some(out) => {
+                let f = tokio::fs::File::create(out)
+                    .await
+                    .map_err(|e| Failure::failed(format!("cannot create {out}: {e}")))?;
+                let n = download.write_to(f).await.map_err(Failure::failed)?;
+                eprintln!("saved {n} bytes to {out}");
+                Ok(())
+            }
+            None => {
+                let bytes = download.bytes().await.map_err(Failure::failed)?;
+                std::io::stdout()
+                    .write_all(&bytes)
+                    .map_err(|e| Failure::failed(format!("cannot write the file to stdout: {e}")))
+            }
+        };
     }
     let value: Value = request.send_json::<Value>().await.map_err(api_failure)?;
     if !value.is_null() {

@@ -23,11 +23,13 @@ pub const USAGE: &str = "\
 wechatpay — WeChat Pay API v3 from the command line (requests signed, responses verified)
 
 usage:
-  wechatpay call METHOD PATH [--data JSON|@FILE] [--query NAME=VALUE]... [--header 'Name: value']... [--no-check]
+  wechatpay call METHOD PATH [--data JSON|@FILE] [--query NAME=VALUE]... [--header 'Name: value']...
+                 [--file PATH] [--output FILE] [--no-check]
       Sends a signed request, verifies the response, prints its JSON. When METHOD and PATH are an
       operation of the embedded spec, the body, query and path are checked against it first
       (unknown or missing fields, wrong types, integers given as 1.5) and nothing is sent if they
-      do not match; --no-check skips that.
+      do not match; --no-check skips that. Uploads (multipart): --file PATH, --data is the meta
+      JSON. Downloads (bills, images): the file goes to --output FILE or stdout.
   wechatpay notify --headers FILE --body FILE
       Verifies a saved notification (headers file: `Name: value` lines; body: the exact bytes
       received) and prints the decrypted resource JSON. Needs WECHATPAY_APIV3_KEY.

@@ -416,3 +416,41 @@ fn the_sandbox_command_serves_the_client_it_prints_the_environment_for() {
         std::panic::resume_unwind(e);
     }
 }
+
+#[test]
+fn uploads_and_downloads() {
+    let sb = sandbox();
+    let env = env_for(&sb.base_url());
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("logo.png");
+    std::fs::write(&image, b"\x89PNG TEST ONLY").unwrap();
+
+    // An upload without --file is refused before sending.
+    let o = run(&env, &["call", "POST", "/v3/merchant/media/upload", "--data", "{}"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--file"), "{}", stderr(&o));
+    assert!(sb.server().requests().is_empty());
+
+    // multipart/form-data: the meta part (filename and sha256 filled in), then the file.
+    let o = run(&env, &["call", "POST", "/v3/merchant/media/upload", "--file", &image.display().to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["media_id"].is_string(), "{v}");
+    let req = sb.server().last_request();
+    assert!(req.header("content-type").unwrap().starts_with("multipart/form-data"));
+    assert!(req.auth.is_ok());
+    let body = String::from_utf8_lossy(&req.body);
+    assert!(body.contains("logo.png") && body.contains("PNG TEST ONLY"), "{body}");
+
+    // A download (unsigned by design): the file's bytes on stdout, or in --output.
+    let o = run(&env, &["call", "GET", "/v3/billdownload/file", "--query", "token=t"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(o.stdout, wechatpay_sandbox::SANDBOX_FILE);
+    let out = dir.path().join("bill.csv");
+    let o = run(
+        &env,
+        &["call", "GET", "/v3/billdownload/file", "--query", "token=t", "--output", &out.display().to_string()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&out).unwrap(), wechatpay_sandbox::SANDBOX_FILE);
+}
