@@ -182,6 +182,7 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
             pub mod types;
         });
         let mut items = TokenStream::new();
+        e.prelude.set(prelude_safe(api.shared.iter().map(|t| t.name.as_str())));
         for t in &api.shared {
             let gate = if opts.features {
                 cfg_any(shared_gates.get(&t.name).unwrap_or(&BTreeSet::new()))
@@ -317,6 +318,14 @@ struct Emitter {
     client: TokenStream,
     /// Group node URL → cargo feature.
     groups: BTreeMap<String, String>,
+    /// Whether the module being printed may use the prelude's `Option`, `String` and `Vec` by
+    /// their short names: true unless one of its own items has such a name (then full paths).
+    prelude: std::cell::Cell<bool>,
+}
+
+/// Whether a module with these item names may use the prelude names unqualified.
+fn prelude_safe<'a>(mut names: impl Iterator<Item = &'a str>) -> bool {
+    !names.any(|n| matches!(n, "Option" | "String" | "Vec"))
 }
 
 fn parse_path(s: &str, what: &str) -> Result<TokenStream, Error> {
@@ -376,6 +385,7 @@ impl Emitter {
             root: parse_path(&opts.root, "root")?,
             client: parse_path(&opts.client, "client")?,
             groups: BTreeMap::new(),
+            prelude: std::cell::Cell::new(false),
         })
     }
 
@@ -424,6 +434,9 @@ impl Emitter {
 
     /// The node's struct, its methods and its types (not its child modules).
     fn node_head(&self, node: &Node, _is_root: bool) -> TokenStream {
+        self.prelude.set(prelude_safe(
+            std::iter::once(node.struct_name.as_str()).chain(node.types.iter().map(|t| t.name.as_str())),
+        ));
         let rt = &self.rt;
         let st = ident(&node.struct_name);
         let mut methods = TokenStream::new();
@@ -576,6 +589,7 @@ impl Emitter {
     fn ty(&self, ty: &Ty, in_shared: bool) -> TokenStream {
         let root = &self.root;
         match ty {
+            Ty::String if self.prelude.get() => quote!(String),
             Ty::String => quote!(::std::string::String),
             Ty::I32 => quote!(i32),
             Ty::I64 => quote!(i64),
@@ -586,7 +600,11 @@ impl Emitter {
             Ty::Json => quote!(::serde_json::Value),
             Ty::Vec(t) => {
                 let t = self.ty(t, in_shared);
-                quote!(::std::vec::Vec<#t>)
+                if self.prelude.get() {
+                    quote!(Vec<#t>)
+                } else {
+                    quote!(::std::vec::Vec<#t>)
+                }
             }
             Ty::Local(n) => {
                 let n = ident(n);
@@ -624,7 +642,11 @@ impl Emitter {
                 attrs.push(quote!(rename = #wire));
             }
             if !f.required {
-                ty = quote!(::std::option::Option<#ty>);
+                ty = if self.prelude.get() {
+                    quote!(Option<#ty>)
+                } else {
+                    quote!(::std::option::Option<#ty>)
+                };
                 if f.kind == FieldKind::Body {
                     attrs.push(quote!(skip_serializing_if = "::std::option::Option::is_none"));
                 }
@@ -663,12 +685,11 @@ impl Emitter {
         let doc = docs(&text);
         let decl = variants.iter().map(|v| {
             let id = ident(&v.ident);
-            let mut text = String::new();
-            if let Some(d) = &v.description {
-                text.push_str(d);
-                text.push('\n');
-            }
-            text.push_str(&format!("`{}`", v.value));
+            // One line: the wire value, then its meaning.
+            let text = match &v.description {
+                Some(d) => format!("`{}`: {}", v.value, d.replace('\n', " ")),
+                None => format!("`{}`", v.value),
+            };
             let doc = docs(&text);
             quote!(#doc #id)
         });
@@ -739,32 +760,33 @@ impl Emitter {
 }
 
 fn field_doc(f: &Field) -> String {
+    // The description, then one paragraph of facts (kept to one line: fewer doc attributes).
     let mut text = f.description.clone().unwrap_or_else(|| format!("`{}`", f.wire));
-    let mut add = |line: String| {
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        text.push_str(&line);
-    };
+    let mut facts: Vec<String> = Vec::new();
     match f.kind {
-        FieldKind::Query => add(format!("Query parameter `{}`.", f.wire)),
-        FieldKind::Header => add(format!("Header `{}`.", f.wire)),
-        FieldKind::Form => add(format!("Form part `{}` of the upload.", f.wire)),
+        FieldKind::Query => facts.push(format!("Query parameter `{}`.", f.wire)),
+        FieldKind::Header => facts.push(format!("Header `{}`.", f.wire)),
+        FieldKind::Form => facts.push(format!("Form part `{}` of the upload.", f.wire)),
         FieldKind::Body => {}
     }
-    for (value, meaning) in &f.int_values {
-        add(match meaning {
-            Some(m) => format!("- `{value}`: {m}"),
-            None => format!("- `{value}`"),
-        });
-    }
     if f.sensitive {
-        add("Sensitive: encrypted with the WeChat Pay public key before sending.".into());
+        facts.push("Sensitive: encrypted with the WeChat Pay public key before sending.".into());
     }
     if let Some(e) = &f.example {
         if e.len() <= 120 && !e.contains('\n') && !e.contains('`') {
-            add(format!("Example: `{e}`"));
+            facts.push(format!("Example: `{e}`"));
         }
+    }
+    if !facts.is_empty() {
+        text.push('\n');
+        text.push_str(&facts.join(" "));
+    }
+    for (value, meaning) in &f.int_values {
+        text.push('\n');
+        text.push_str(&match meaning {
+            Some(m) => format!("- `{value}`: {m}"),
+            None => format!("- `{value}`"),
+        });
     }
     text
 }

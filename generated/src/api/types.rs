@@ -12,7 +12,7 @@ pub struct Amount {
     ///
     /// Example: `CNY`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub currency: ::std::option::Option<::std::string::String>,
+    pub currency: Option<String>,
 }
 /// 申请单状态
 ///
@@ -130,14 +130,10 @@ impl<'de> ::serde::Deserialize<'de> for ApplymentState {
 pub struct AvailablePeriods {
     /// 可用时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub available_time: ::std::option::Option<
-        ::std::vec::Vec<AvailablePeriodsAvailableTime>,
-    >,
+    pub available_time: Option<Vec<AvailablePeriodsAvailableTime>>,
     /// 每日可用时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub available_day_time: ::std::option::Option<
-        ::std::vec::Vec<AvailablePeriodsAvailableDayTime>,
-    >,
+    pub available_day_time: Option<Vec<AvailablePeriodsAvailableDayTime>>,
 }
 /// AvailablePeriodsAvailableDayTime
 #[cfg(feature = "marketing")]
@@ -145,10 +141,10 @@ pub struct AvailablePeriods {
 pub struct AvailablePeriodsAvailableDayTime {
     /// 每日可用开始时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub begin_day_time: ::std::option::Option<::std::string::String>,
+    pub begin_day_time: Option<String>,
     /// 每日可用结束时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_day_time: ::std::option::Option<::std::string::String>,
+    pub end_day_time: Option<String>,
 }
 /// AvailablePeriodsAvailableTime
 #[cfg(feature = "marketing")]
@@ -156,10 +152,10 @@ pub struct AvailablePeriodsAvailableDayTime {
 pub struct AvailablePeriodsAvailableTime {
     /// 可用开始时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub begin_time: ::std::option::Option<::std::string::String>,
+    pub begin_time: Option<String>,
     /// 可用结束时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_time: ::std::option::Option<::std::string::String>,
+    pub end_time: Option<String>,
 }
 /// 奖品类型
 ///
@@ -168,9 +164,7 @@ pub struct AvailablePeriodsAvailableTime {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AwardType {
-    /// 奖品类型
-    ///
-    /// `BUSIFAVOR`
+    /// `BUSIFAVOR`: 奖品类型
     Busifavor,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -315,32 +309,32 @@ pub struct Base {
     ///
     /// Example: `1900013511_10000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub business_code: ::std::option::Option<::std::string::String>,
+    pub business_code: Option<String>,
     /// 微信支付申请单号
     ///
     /// Example: `2000002124775691`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub applyment_id: ::std::option::Option<u64>,
+    pub applyment_id: Option<u64>,
     /// 特约商户号
     ///
     /// Example: `1234567890`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 超级管理员签约链接
     ///
     /// Example: `https://pay.weixin.qq.com/public/apply4ec_sign/s?applymentId=2000002126198476&sign=b207b673049a32c858f3aabd7d27c7ec`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sign_url: ::std::option::Option<::std::string::String>,
+    pub sign_url: Option<String>,
     /// `applyment_state`
     pub applyment_state: ApplymentState,
     /// 申请状态描述
     ///
     /// Example: `审核中`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub applyment_state_msg: ::std::option::Option<::std::string::String>,
+    pub applyment_state_msg: Option<String>,
     /// 驳回原因详情
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub audit_detail: ::std::option::Option<::std::vec::Vec<BaseAuditDetail>>,
+    pub audit_detail: Option<Vec<BaseAuditDetail>>,
 }
 /// BaseAuditDetail
 #[cfg(feature = "applyment4sub")]
@@ -350,17 +344,17 @@ pub struct BaseAuditDetail {
     ///
     /// Example: `id_card_copy`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub field: ::std::option::Option<::std::string::String>,
+    pub field: Option<String>,
     /// 字段名称
     ///
     /// Example: `身份证复印件`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub field_name: ::std::option::Option<::std::string::String>,
+    pub field_name: Option<String>,
     /// 驳回原因
     ///
     /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub reject_reason: ::std::option::Option<::std::string::String>,
+    pub reject_reason: Option<String>,
 }
 /// 登记证书类型
 ///
@@ -369,13 +363,9 @@ pub struct BaseAuditDetail {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CertType {
-    /// 事业单位法人证书
-    ///
-    /// `CERTIFICATE_TYPE_2388`
+    /// `CERTIFICATE_TYPE_2388`: 事业单位法人证书
     CertificateType2388,
-    /// 统一社会信用代码证书
-    ///
-    /// `CERTIFICATE_TYPE_2389`
+    /// `CERTIFICATE_TYPE_2389`: 统一社会信用代码证书
     CertificateType2389,
     /// `CERTIFICATE_TYPE_2390`
     CertificateType2390,
@@ -385,37 +375,21 @@ pub enum CertType {
     CertificateType2392,
     /// `CERTIFICATE_TYPE_2393`
     CertificateType2393,
-    /// 社会团体法人登记证书
-    ///
-    /// `CERTIFICATE_TYPE_2394`
+    /// `CERTIFICATE_TYPE_2394`: 社会团体法人登记证书
     CertificateType2394,
-    /// 民办非企业单位登记证书
-    ///
-    /// `CERTIFICATE_TYPE_2395`
+    /// `CERTIFICATE_TYPE_2395`: 民办非企业单位登记证书
     CertificateType2395,
-    /// 基金会法人登记证书
-    ///
-    /// `CERTIFICATE_TYPE_2396`
+    /// `CERTIFICATE_TYPE_2396`: 基金会法人登记证书
     CertificateType2396,
-    /// 宗教活动场所登记证
-    ///
-    /// `CERTIFICATE_TYPE_2399`
+    /// `CERTIFICATE_TYPE_2399`: 宗教活动场所登记证
     CertificateType2399,
-    /// 政府部门下发的其他有效证明文件
-    ///
-    /// `CERTIFICATE_TYPE_2400`
+    /// `CERTIFICATE_TYPE_2400`: 政府部门下发的其他有效证明文件
     CertificateType2400,
-    /// 执业许可证/执业证
-    ///
-    /// `CERTIFICATE_TYPE_2520`
+    /// `CERTIFICATE_TYPE_2520`: 执业许可证/执业证
     CertificateType2520,
-    /// 基层群众性自治组织特别法人统一社会信用代码证
-    ///
-    /// `CERTIFICATE_TYPE_2521`
+    /// `CERTIFICATE_TYPE_2521`: 基层群众性自治组织特别法人统一社会信用代码证
     CertificateType2521,
-    /// 农村集体经济组织登记证
-    ///
-    /// `CERTIFICATE_TYPE_2522`
+    /// `CERTIFICATE_TYPE_2522`: 农村集体经济组织登记证
     CertificateType2522,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -495,13 +469,9 @@ impl<'de> ::serde::Deserialize<'de> for CertType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ContactType {
-    /// 经营者/法人
-    ///
-    /// `LEGAL`
+    /// `LEGAL`: 经营者/法人
     Legal,
-    /// 经办人
-    ///
-    /// `SUPER`
+    /// `SUPER`: 经办人
     Super,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -557,17 +527,11 @@ impl<'de> ::serde::Deserialize<'de> for ContactType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CouponCodeDisplayMode {
-    /// 一维码
-    ///
-    /// `BARCODE`
+    /// `BARCODE`: 一维码
     Barcode,
-    /// 二维码
-    ///
-    /// `QRCODE`
+    /// `QRCODE`: 二维码
     Qrcode,
-    /// 不展示code
-    ///
-    /// `NOT_SHOW`
+    /// `NOT_SHOW`: 不展示code
     NotShow,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -626,18 +590,16 @@ pub struct CouponConsumeInfo {
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub consume_time: ::std::option::Option<::std::string::String>,
+    pub consume_time: Option<String>,
     /// 核销商户号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub consume_mchid: ::std::option::Option<::std::string::String>,
+    pub consume_mchid: Option<String>,
     /// 核销商户号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub transaction_id: ::std::option::Option<::std::string::String>,
+    pub transaction_id: Option<String>,
     /// `goods_detail`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_detail: ::std::option::Option<
-        ::std::vec::Vec<CouponConsumeInfoGoodsDetail>,
-    >,
+    pub goods_detail: Option<Vec<CouponConsumeInfoGoodsDetail>>,
 }
 /// 单品信息
 #[cfg(feature = "marketing")]
@@ -647,22 +609,22 @@ pub struct CouponConsumeInfoGoodsDetail {
     ///
     /// Example: `12345`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_id: ::std::option::Option<::std::string::String>,
+    pub goods_id: Option<String>,
     /// 商品数量
     ///
     /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub quantity: ::std::option::Option<i64>,
+    pub quantity: Option<i64>,
     /// 商品价格
     ///
     /// Example: `528800`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub price: ::std::option::Option<i64>,
+    pub price: Option<i64>,
     /// 商品优惠金额
     ///
     /// Example: `100`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub discount_amount: ::std::option::Option<i64>,
+    pub discount_amount: Option<i64>,
 }
 /// 减至批次特定信息
 #[cfg(feature = "marketing")]
@@ -670,10 +632,10 @@ pub struct CouponConsumeInfoGoodsDetail {
 pub struct CutToMessage {
     /// 可用优惠的商品最高单价
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub single_price_max: ::std::option::Option<i64>,
+    pub single_price_max: Option<i64>,
     /// 减至后的优惠单价
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub cut_to_price: ::std::option::Option<i64>,
+    pub cut_to_price: Option<i64>,
 }
 /// 投放目的
 ///
@@ -682,13 +644,9 @@ pub struct CutToMessage {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DeliveryPurpose {
-    /// 拉用户回店消费
-    ///
-    /// `OFF_LINE_PAY`
+    /// `OFF_LINE_PAY`: 拉用户回店消费
     OffLinePay,
-    /// 引导用户前往小程序消费
-    ///
-    /// `JUMP_MINI_APP`
+    /// `JUMP_MINI_APP`: 引导用户前往小程序消费
     JumpMiniApp,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -745,15 +703,15 @@ pub struct Detail {
     ///
     /// Example: `608800`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub cost_price: ::std::option::Option<i64>,
+    pub cost_price: Option<i64>,
     /// 商品小票ID
     ///
     /// Example: `微信123`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub invoice_id: ::std::option::Option<::std::string::String>,
+    pub invoice_id: Option<String>,
     /// 单品列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_detail: ::std::option::Option<::std::vec::Vec<DetailGoodsDetail>>,
+    pub goods_detail: Option<Vec<DetailGoodsDetail>>,
 }
 /// DetailGoodsDetail
 #[cfg(feature = "pay")]
@@ -762,17 +720,17 @@ pub struct DetailGoodsDetail {
     /// 商户侧商品编码
     ///
     /// Example: `商品编码`
-    pub merchant_goods_id: ::std::string::String,
+    pub merchant_goods_id: String,
     /// 微信侧商品编码
     ///
     /// Example: `1001`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub wechatpay_goods_id: ::std::option::Option<::std::string::String>,
+    pub wechatpay_goods_id: Option<String>,
     /// 商品名称
     ///
     /// Example: `iPhoneX 256G`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_name: ::std::option::Option<::std::string::String>,
+    pub goods_name: Option<String>,
     /// 商品数量
     ///
     /// Example: `1`
@@ -789,33 +747,19 @@ pub struct DetailGoodsDetail {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum EcommerceApplymentState {
-    /// 资料校验中
-    ///
-    /// `CHECKING`
+    /// `CHECKING`: 资料校验中
     Checking,
-    /// 待账户验证
-    ///
-    /// `ACCOUNT_NEED_VERIFY`
+    /// `ACCOUNT_NEED_VERIFY`: 待账户验证
     AccountNeedVerify,
-    /// 审核中
-    ///
-    /// `AUDITING`
+    /// `AUDITING`: 审核中
     Auditing,
-    /// 已驳回
-    ///
-    /// `REJECTED`
+    /// `REJECTED`: 已驳回
     Rejected,
-    /// 待签约
-    ///
-    /// `NEED_SIGN`
+    /// `NEED_SIGN`: 待签约
     NeedSign,
-    /// 完成
-    ///
-    /// `FINISH`
+    /// `FINISH`: 完成
     Finish,
-    /// 已冻结
-    ///
-    /// `FROZEN`
+    /// `FROZEN`: 已冻结
     Frozen,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -881,21 +825,13 @@ impl<'de> ::serde::Deserialize<'de> for EcommerceApplymentState {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FavorCouponStatus {
-    /// 可用
-    ///
-    /// `SENDED`
+    /// `SENDED`: 可用
     Sended,
-    /// 已实扣
-    ///
-    /// `USED`
+    /// `USED`: 已实扣
     Used,
-    /// 已过期
-    ///
-    /// `EXPIRED`
+    /// `EXPIRED`: 已过期
     Expired,
-    /// 已回收
-    ///
-    /// `RECOVER`
+    /// `RECOVER`: 已回收
     Recover,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -955,13 +891,9 @@ impl<'de> ::serde::Deserialize<'de> for FavorCouponStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FavorCouponType {
-    /// 满减券
-    ///
-    /// `NORMAL`
+    /// `NORMAL`: 满减券
     Normal,
-    /// 减至券
-    ///
-    /// `CUT_TO`
+    /// `CUT_TO`: 减至券
     CutTo,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1017,25 +949,15 @@ impl<'de> ::serde::Deserialize<'de> for FavorCouponType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FavorStockStatus {
-    /// 未激活
-    ///
-    /// `unactivated`
+    /// `unactivated`: 未激活
     Unactivated,
-    /// 审核中
-    ///
-    /// `audit`
+    /// `audit`: 审核中
     Audit,
-    /// 运行中
-    ///
-    /// `running`
+    /// `running`: 运行中
     Running,
-    /// 已停止
-    ///
-    /// `stoped`
+    /// `stoped`: 已停止
     Stoped,
-    /// 暂停发放
-    ///
-    /// `paused`
+    /// `paused`: 暂停发放
     Paused,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1097,25 +1019,15 @@ impl<'de> ::serde::Deserialize<'de> for FavorStockStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FavorStockType {
-    /// 固定面额满减券批次
-    ///
-    /// `NORMAL`
+    /// `NORMAL`: 固定面额满减券批次
     Normal,
-    /// 折扣券批次
-    ///
-    /// `DISCOUNT`
+    /// `DISCOUNT`: 折扣券批次
     Discount,
-    /// 换购券批次
-    ///
-    /// `EXCHAHGE`
+    /// `EXCHAHGE`: 换购券批次
     Exchahge,
-    /// 千人千面券批次
-    ///
-    /// `RANDOM`
+    /// `RANDOM`: 千人千面券批次
     Random,
-    /// 立减与折扣
-    ///
-    /// `DISCOUNT_CUT`
+    /// `DISCOUNT_CUT`: 立减与折扣
     DiscountCut,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1177,25 +1089,15 @@ impl<'de> ::serde::Deserialize<'de> for FavorStockType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FinanceType {
-    /// 银行业, 适用于商业银行、政策性银行、农村合作银行、村镇银行、开发性金融机构等
-    ///
-    /// `BANK_AGENT`
+    /// `BANK_AGENT`: 银行业, 适用于商业银行、政策性银行、农村合作银行、村镇银行、开发性金融机构等
     BankAgent,
-    /// 支付机构, 适用于非银行类支付机构
-    ///
-    /// `PAYMENT_AGENT`
+    /// `PAYMENT_AGENT`: 支付机构, 适用于非银行类支付机构
     PaymentAgent,
-    /// 保险业, 适用于保险、保险中介、保险代理、保险经纪等保险类业务
-    ///
-    /// `INSURANCE`
+    /// `INSURANCE`: 保险业, 适用于保险、保险中介、保险代理、保险经纪等保险类业务
     Insurance,
-    /// 交易及结算类金融机构, 适用于交易所、登记结算类机构、银行卡清算机构、资金清算中心等
-    ///
-    /// `TRADE_AND_SETTLE`
+    /// `TRADE_AND_SETTLE`: 交易及结算类金融机构, 适用于交易所、登记结算类机构、银行卡清算机构、资金清算中心等
     TradeAndSettle,
-    /// 其他金融机构, 适用于财务公司、信托公司、金融资产管理公司、金融租赁公司、汽车金融公司、贷款公司、货币经纪公司、消费金融公司、证券业、金融控股公司、股票、期货、货币兑换、小额贷款公司、金融资产管理、担保公司、商业保理公司、典当行、融资租赁公司、财经咨询等其他金融业务
-    ///
-    /// `OTHER`
+    /// `OTHER`: 其他金融机构, 适用于财务公司、信托公司、金融资产管理公司、金融租赁公司、汽车金融公司、贷款公司、货币经纪公司、消费金融公司、证券业、金融控股公司、股票、期货、货币兑换、小额贷款公司、金融资产管理、担保公司、商业保理公司、典当行、融资租赁公司、财经咨询等其他金融业务
     Other,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1266,149 +1168,77 @@ pub struct FixedNormalCoupon {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum GoldPlanAdvertisingIndustry {
-    /// 综合电商平台
-    ///
-    /// `E_COMMERCE`
+    /// `E_COMMERCE`: 综合电商平台
     ECommerce,
-    /// 婚恋
-    ///
-    /// `LOVE_MARRIAGE`
+    /// `LOVE_MARRIAGE`: 婚恋
     LoveMarriage,
-    /// 摄影摄像机构及服务
-    ///
-    /// `POTOGRAPHY`
+    /// `POTOGRAPHY`: 摄影摄像机构及服务
     Potography,
-    /// 教育
-    ///
-    /// `EDUCATION`
+    /// `EDUCATION`: 教育
     Education,
-    /// 金融
-    ///
-    /// `FINANCE`
+    /// `FINANCE`: 金融
     Finance,
-    /// 旅游
-    ///
-    /// `TOURISM`
+    /// `TOURISM`: 旅游
     Tourism,
-    /// 护肤彩妆
-    ///
-    /// `SKINCARE`
+    /// `SKINCARE`: 护肤彩妆
     Skincare,
-    /// 食品
-    ///
-    /// `FOOD`
+    /// `FOOD`: 食品
     Food,
-    /// 运动户外
-    ///
-    /// `SPORT`
+    /// `SPORT`: 运动户外
     Sport,
-    /// 珠宝钟表
-    ///
-    /// `JEWELRY_WATCH`
+    /// `JEWELRY_WATCH`: 珠宝钟表
     JewelryWatch,
-    /// 医疗健康
-    ///
-    /// `HEALTHCARE`
+    /// `HEALTHCARE`: 医疗健康
     Healthcare,
-    /// 商务服务
-    ///
-    /// `BUSSINESS`
+    /// `BUSSINESS`: 商务服务
     Bussiness,
-    /// 亲子
-    ///
-    /// `PARENTING`
+    /// `PARENTING`: 亲子
     Parenting,
-    /// 餐饮美食
-    ///
-    /// `CATERING`
+    /// `CATERING`: 餐饮美食
     Catering,
-    /// 零售百货
-    ///
-    /// `RETAIL`
+    /// `RETAIL`: 零售百货
     Retail,
-    /// 生活服务
-    ///
-    /// `SERVICES`
+    /// `SERVICES`: 生活服务
     Services,
-    /// 法律服务
-    ///
-    /// `LAW`
+    /// `LAW`: 法律服务
     Law,
-    /// 房地产
-    ///
-    /// `ESTATE`
+    /// `ESTATE`: 房地产
     Estate,
-    /// 交通运输
-    ///
-    /// `TRANSPORTATION`
+    /// `TRANSPORTATION`: 交通运输
     Transportation,
-    /// 节能环保
-    ///
-    /// `ENERGY_SAVING`
+    /// `ENERGY_SAVING`: 节能环保
     EnergySaving,
-    /// 安全安保
-    ///
-    /// `SECURITY`
+    /// `SECURITY`: 安全安保
     Security,
-    /// 家居装修建材
-    ///
-    /// `BUILDING_MATERIAL`
+    /// `BUILDING_MATERIAL`: 家居装修建材
     BuildingMaterial,
-    /// 通讯及IT服务
-    ///
-    /// `COMMUNICATION`
+    /// `COMMUNICATION`: 通讯及IT服务
     Communication,
-    /// 日用百货
-    ///
-    /// `MERCHANDISE`
+    /// `MERCHANDISE`: 日用百货
     Merchandise,
-    /// 机构协会
-    ///
-    /// `ASSOCIATION`
+    /// `ASSOCIATION`: 机构协会
     Association,
-    /// 网络资讯及社区
-    ///
-    /// `COMMUNITY`
+    /// `COMMUNITY`: 网络资讯及社区
     Community,
-    /// 在线视听与阅读
-    ///
-    /// `ONLINE_AVR`
+    /// `ONLINE_AVR`: 在线视听与阅读
     OnlineAvr,
-    /// 自媒体
-    ///
-    /// `WE_MEDIA`
+    /// `WE_MEDIA`: 自媒体
     WeMedia,
-    /// 汽车
-    ///
-    /// `CAR`
+    /// `CAR`: 汽车
     Car,
-    /// 软件工具
-    ///
-    /// `SOFTWARE`
+    /// `SOFTWARE`: 软件工具
     Software,
-    /// 游戏
-    ///
-    /// `GAME`
+    /// `GAME`: 游戏
     Game,
-    /// 服饰鞋帽箱包
-    ///
-    /// `CLOTHING`
+    /// `CLOTHING`: 服饰鞋帽箱包
     Clothing,
-    /// 工业工程
-    ///
-    /// `INDUSTY`
+    /// `INDUSTY`: 工业工程
     Industy,
-    /// 农林牧渔
-    ///
-    /// `AGRICULTURE`
+    /// `AGRICULTURE`: 农林牧渔
     Agriculture,
-    /// 出版传媒
-    ///
-    /// `PUBLISHING_MEDIA`
+    /// `PUBLISHING_MEDIA`: 出版传媒
     PublishingMedia,
-    /// 数码家电
-    ///
-    /// `HOME_DIGITAL`
+    /// `HOME_DIGITAL`: 数码家电
     HomeDigital,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1533,27 +1363,27 @@ pub struct H5Info {
     ///
     /// Example: `iOSAndroidWap`
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<::std::string::String>,
+    pub type_: Option<String>,
     /// 应用名称
     ///
     /// Example: `王者荣耀`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub app_name: ::std::option::Option<::std::string::String>,
+    pub app_name: Option<String>,
     /// 网站URL
     ///
     /// Example: `https://pay.qq.com`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub app_url: ::std::option::Option<::std::string::String>,
+    pub app_url: Option<String>,
     /// iOS平台BundleID
     ///
     /// Example: `com.tencent.wzryiOS`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub bundle_id: ::std::option::Option<::std::string::String>,
+    pub bundle_id: Option<String>,
     /// Android平台PackageName
     ///
     /// Example: `com.tencent.tmgp.sgame`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub package_name: ::std::option::Option<::std::string::String>,
+    pub package_name: Option<String>,
 }
 /// IdType
 ///
@@ -1562,37 +1392,21 @@ pub struct H5Info {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum IdType {
-    /// 中国大陆居民-身份证
-    ///
-    /// `IDENTIFICATION_TYPE_IDCARD`
+    /// `IDENTIFICATION_TYPE_IDCARD`: 中国大陆居民-身份证
     IdentificationTypeIdcard,
-    /// 其他国家或地区居民-护照
-    ///
-    /// `IDENTIFICATION_TYPE_OVERSEA_PASSPORT`
+    /// `IDENTIFICATION_TYPE_OVERSEA_PASSPORT`: 其他国家或地区居民-护照
     IdentificationTypeOverseaPassport,
-    /// 中国香港居民-来往内地通行证
-    ///
-    /// `IDENTIFICATION_TYPE_HONGKONG_PASSPORT`
+    /// `IDENTIFICATION_TYPE_HONGKONG_PASSPORT`: 中国香港居民-来往内地通行证
     IdentificationTypeHongkongPassport,
-    /// 中国澳门居民-来往内地通行证
-    ///
-    /// `IDENTIFICATION_TYPE_MACAO_PASSPORT`
+    /// `IDENTIFICATION_TYPE_MACAO_PASSPORT`: 中国澳门居民-来往内地通行证
     IdentificationTypeMacaoPassport,
-    /// 中国台湾居民-来往大陆通行证
-    ///
-    /// `IDENTIFICATION_TYPE_TAIWAN_PASSPORT`
+    /// `IDENTIFICATION_TYPE_TAIWAN_PASSPORT`: 中国台湾居民-来往大陆通行证
     IdentificationTypeTaiwanPassport,
-    /// 外国人居留证
-    ///
-    /// `IDENTIFICATION_TYPE_FOREIGN_RESIDENT`
+    /// `IDENTIFICATION_TYPE_FOREIGN_RESIDENT`: 外国人居留证
     IdentificationTypeForeignResident,
-    /// 港澳居民证
-    ///
-    /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`
+    /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`: 港澳居民证
     IdentificationTypeHongkongMacaoResident,
-    /// 台湾居民证
-    ///
-    /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`
+    /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`: 台湾居民证
     IdentificationTypeTaiwanResident,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1750,17 +1564,11 @@ impl<'de> ::serde::Deserialize<'de> for LimitPay {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MemberCardCodeMode {
-    /// 系统分配
-    ///
-    /// `SYSTEM_ALLOCATE`
+    /// `SYSTEM_ALLOCATE`: 系统分配
     SystemAllocate,
-    /// 商户预存
-    ///
-    /// `MERCHANT_DEPOSIT`
+    /// `MERCHANT_DEPOSIT`: 商户预存
     MerchantDeposit,
-    /// 实时传入
-    ///
-    /// `REAL_TIME`
+    /// `REAL_TIME`: 实时传入
     RealTime,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1818,21 +1626,13 @@ impl<'de> ::serde::Deserialize<'de> for MemberCardCodeMode {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MemberCardCodeType {
-    /// 条形码
-    ///
-    /// `BAR_CODE`
+    /// `BAR_CODE`: 条形码
     BarCode,
-    /// 二维码
-    ///
-    /// `QRCODE`
+    /// `QRCODE`: 二维码
     Qrcode,
-    /// 条形码和二维码
-    ///
-    /// `BAR_CODE_AND_QRCODE`
+    /// `BAR_CODE_AND_QRCODE`: 条形码和二维码
     BarCodeAndQrcode,
-    /// 不显示任何码型
-    ///
-    /// `NONE_CODE`
+    /// `NONE_CODE`: 不显示任何码型
     NoneCode,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1892,17 +1692,11 @@ impl<'de> ::serde::Deserialize<'de> for MemberCardCodeType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MemberCardDateInformationType {
-    /// 固定时间范围内有效
-    ///
-    /// `FIX_TIME_RANGE`
+    /// `FIX_TIME_RANGE`: 固定时间范围内有效
     FixTimeRange,
-    /// 相对时间范围内有效
-    ///
-    /// `FIX_TERM`
+    /// `FIX_TERM`: 相对时间范围内有效
     FixTerm,
-    /// 永久有效
-    ///
-    /// `PERMANENT`
+    /// `PERMANENT`: 永久有效
     Permanent,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1960,33 +1754,19 @@ impl<'de> ::serde::Deserialize<'de> for MemberCardDateInformationType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MemberCardUserInformationCommonField {
-    /// 手机号
-    ///
-    /// `USER_FORM_FLAG_MOBILE`
+    /// `USER_FORM_FLAG_MOBILE`: 手机号
     UserFormFlagMobile,
-    /// 性别
-    ///
-    /// `USER_FORM_FLAG_SEX`
+    /// `USER_FORM_FLAG_SEX`: 性别
     UserFormFlagSex,
-    /// 姓名
-    ///
-    /// `USER_FORM_FLAG_NAME`
+    /// `USER_FORM_FLAG_NAME`: 姓名
     UserFormFlagName,
-    /// 生日
-    ///
-    /// `USER_FORM_FLAG_BIRTHDAY`
+    /// `USER_FORM_FLAG_BIRTHDAY`: 生日
     UserFormFlagBirthday,
-    /// 地址
-    ///
-    /// `USER_FORM_FLAG_ADDRESS`
+    /// `USER_FORM_FLAG_ADDRESS`: 地址
     UserFormFlagAddress,
-    /// 邮箱
-    ///
-    /// `USER_FORM_FLAG_EMAIL`
+    /// `USER_FORM_FLAG_EMAIL`: 邮箱
     UserFormFlagEmail,
-    /// 城市
-    ///
-    /// `USER_FORM_FLAG_CITY`
+    /// `USER_FORM_FLAG_CITY`: 城市
     UserFormFlagCity,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -2052,21 +1832,13 @@ impl<'de> ::serde::Deserialize<'de> for MemberCardUserInformationCommonField {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MemberCardUserInformationCustomFieldType {
-    /// 文本型
-    ///
-    /// `TEXT`
+    /// `TEXT`: 文本型
     Text,
-    /// 自定义选择项
-    ///
-    /// `SELECT`
+    /// `SELECT`: 自定义选择项
     Select,
-    /// 自定义单选
-    ///
-    /// `RADIO`
+    /// `RADIO`: 自定义单选
     Radio,
-    /// 自定义多选
-    ///
-    /// `CHECK_BOX`
+    /// `CHECK_BOX`: 自定义多选
     CheckBox,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -2126,13 +1898,9 @@ impl<'de> ::serde::Deserialize<'de> for MemberCardUserInformationCustomFieldType
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MerchantOption {
-    /// 在用券商户号
-    ///
-    /// `IN_SEVICE_COUPON_MERCHANT`
+    /// `IN_SEVICE_COUPON_MERCHANT`: 在用券商户号
     InSeviceCouponMerchant,
-    /// 手动输入发券商户号
-    ///
-    /// `MANUAL_INPUT_MERCHANT`
+    /// `MANUAL_INPUT_MERCHANT`: 手动输入发券商户号
     ManualInputMerchant,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -2246,13 +2014,9 @@ impl<'de> ::serde::Deserialize<'de> for OperationType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PayScoreDiscountCardOrderPerformanceType {
-    /// 增加
-    ///
-    /// `INCREASE`
+    /// `INCREASE`: 增加
     Increase,
-    /// 减少
-    ///
-    /// `DECREASE`
+    /// `DECREASE`: 减少
     Decrease,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -2308,13 +2072,9 @@ impl<'de> ::serde::Deserialize<'de> for PayScoreDiscountCardOrderPerformanceType
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PayScoreDiscountCardOrderRewardType {
-    /// 增加
-    ///
-    /// `INCREASE`
+    /// `INCREASE`: 增加
     Increase,
-    /// 减少
-    ///
-    /// `DECREASE`
+    /// `DECREASE`: 减少
     Decrease,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -2370,29 +2130,17 @@ impl<'de> ::serde::Deserialize<'de> for PayScoreDiscountCardOrderRewardType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PayScoreDiscountCardOrderState {
-    /// 订单已创建，表示用户已经领取先享卡，订单已创建成功。
-    ///
-    /// `CREATED`
+    /// `CREATED`: 订单已创建，表示用户已经领取先享卡，订单已创建成功。
     Created,
-    /// 订单结算中，表示用户领取的先享卡已到期，订单正在结算。
-    ///
-    /// `SETTLING`
+    /// `SETTLING`: 订单结算中，表示用户领取的先享卡已到期，订单正在结算。
     Settling,
-    /// 订单扣款中，表示用户未完成先享卡目标且享受奖励金额，需要扣回相应奖励金额，正在扣款中。
-    ///
-    /// `CHARGING`
+    /// `CHARGING`: 订单扣款中，表示用户未完成先享卡目标且享受奖励金额，需要扣回相应奖励金额，正在扣款中。
     Charging,
-    /// 订单扣款成功，表示用户未完成先享卡目标且享受奖励金额，需要扣回相应奖励金额，扣款已成功。
-    ///
-    /// `CHARGED`
+    /// `CHARGED`: 订单扣款成功，表示用户未完成先享卡目标且享受奖励金额，需要扣回相应奖励金额，扣款已成功。
     Charged,
-    /// 订单无需扣款，表示用户已完成先享卡目标或者未享受奖励。
-    ///
-    /// `NO_CHARGE`
+    /// `NO_CHARGE`: 订单无需扣款，表示用户已完成先享卡目标或者未享受奖励。
     NoCharge,
-    /// 订单已取消，表示用户未享受奖励且未完成先享卡目标。
-    ///
-    /// `REVOKED`
+    /// `REVOKED`: 订单已取消，表示用户未享受奖励且未完成先享卡目标。
     Revoked,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -2456,17 +2204,11 @@ impl<'de> ::serde::Deserialize<'de> for PayScoreDiscountCardOrderState {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PayScorePermissionAuthorizationState {
-    /// 用户未授权服务
-    ///
-    /// `UNAVAILABLE`
+    /// `UNAVAILABLE`: 用户未授权服务
     Unavailable,
-    /// 用户已授权服务
-    ///
-    /// `AVAILABLE`
+    /// `AVAILABLE`: 用户已授权服务
     Available,
-    /// 未绑定用户
-    ///
-    /// `UNBINDUSER`
+    /// `UNBINDUSER`: 未绑定用户
     Unbinduser,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -2524,12 +2266,12 @@ pub struct PayerServiceProvider {
     /// 用户服务标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    pub sp_openid: ::std::string::String,
+    pub sp_openid: String,
     /// 用户子标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_openid: ::std::option::Option<::std::string::String>,
+    pub sub_openid: Option<String>,
 }
 /// PaymentScene
 ///
@@ -2593,22 +2335,22 @@ pub struct PostDiscount {
     ///
     /// Example: `满20减1元`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// 优惠说明
     ///
     /// Example: `不与其他优惠叠加`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
     /// 优惠金额
     ///
     /// Example: `100`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<i64>,
+    pub amount: Option<i64>,
     /// 优惠数量
     ///
     /// Example: `2`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub count: ::std::option::Option<i64>,
+    pub count: Option<i64>,
 }
 /// 后付费项目
 #[cfg(feature = "payscore")]
@@ -2618,22 +2360,22 @@ pub struct PostPayment {
     ///
     /// Example: `就餐费用, 服务费`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// 金额
     ///
     /// Example: `40000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<i64>,
+    pub amount: Option<i64>,
     /// 计费说明
     ///
     /// Example: `就餐人均100元，服务费：100/小时`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
     /// 付费数量
     ///
     /// Example: `4`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub count: ::std::option::Option<i64>,
+    pub count: Option<i64>,
 }
 /// 分账失败原因
 ///
@@ -2642,17 +2384,11 @@ pub struct PostPayment {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ProfitSharingFailReason {
-    /// 分账接收账户异常
-    ///
-    /// `ACCOUNT_ABNORMAL`
+    /// `ACCOUNT_ABNORMAL`: 分账接收账户异常
     AccountAbnormal,
-    /// 分账关系已解除
-    ///
-    /// `NO_RELATION`
+    /// `NO_RELATION`: 分账关系已解除
     NoRelation,
-    /// 高风险接收方
-    ///
-    /// `RECEIVER_HIGH_RISK`
+    /// `RECEIVER_HIGH_RISK`: 高风险接收方
     ReceiverHighRisk,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -2710,13 +2446,9 @@ impl<'de> ::serde::Deserialize<'de> for ProfitSharingFailReason {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ProfitSharingOrderState {
-    /// 处理中
-    ///
-    /// `PROCESSING`
+    /// `PROCESSING`: 处理中
     Processing,
-    /// 分账成功
-    ///
-    /// `FINISHED`
+    /// `FINISHED`: 分账成功
     Finished,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -2772,13 +2504,9 @@ impl<'de> ::serde::Deserialize<'de> for ProfitSharingOrderState {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ProfitSharingReceiverType {
-    /// 商户
-    ///
-    /// `MERCHANT_ID`
+    /// `MERCHANT_ID`: 商户
     MerchantId,
-    /// 个人
-    ///
-    /// `PERSONAL_OPENID`
+    /// `PERSONAL_OPENID`: 个人
     PersonalOpenid,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -2834,17 +2562,11 @@ impl<'de> ::serde::Deserialize<'de> for ProfitSharingReceiverType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ProfitSharingResult {
-    /// 待分账
-    ///
-    /// `PENDING`
+    /// `PENDING`: 待分账
     Pending,
-    /// 分账成功
-    ///
-    /// `SUCCESS`
+    /// `SUCCESS`: 分账成功
     Success,
-    /// 已关闭
-    ///
-    /// `CLOSED`
+    /// `CLOSED`: 已关闭
     Closed,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -2902,13 +2624,9 @@ impl<'de> ::serde::Deserialize<'de> for ProfitSharingResult {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ProfitSharingReturnFailReason {
-    /// 分账接收方账户异常
-    ///
-    /// `ACCOUNT_ABNORMAL`
+    /// `ACCOUNT_ABNORMAL`: 分账接收方账户异常
     AccountAbnormal,
-    /// 超时关单
-    ///
-    /// `TIME_OUT_CLOSED`
+    /// `TIME_OUT_CLOSED`: 超时关单
     TimeOutClosed,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -2964,17 +2682,11 @@ impl<'de> ::serde::Deserialize<'de> for ProfitSharingReturnFailReason {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ProfitSharingReturnResult {
-    /// 处理中
-    ///
-    /// `PROCESSING`
+    /// `PROCESSING`: 处理中
     Processing,
-    /// 已成功
-    ///
-    /// `SUCCESS`
+    /// `SUCCESS`: 已成功
     Success,
-    /// 已失败
-    ///
-    /// `FAIL`
+    /// `FAIL`: 已失败
     Fail,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -3032,84 +2744,84 @@ pub struct Record {
     /// 会员卡id
     ///
     /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-    pub card_id: ::std::string::String,
+    pub card_id: String,
     /// 创建时间
     ///
     /// Example: `2020-05-20T13:29:35.120+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub create_time: ::std::option::Option<::std::string::String>,
+    pub create_time: Option<String>,
     /// 更新时间
     ///
     /// Example: `2020-05-20T13:29:35.120+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub update_time: ::std::option::Option<::std::string::String>,
+    pub update_time: Option<String>,
     /// 剩余库存
     ///
     /// Example: `1004`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub remain_quantity: ::std::option::Option<i64>,
+    pub remain_quantity: Option<i64>,
     /// 会员卡状态
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub status: ::std::option::Option<RecordStatus>,
+    pub status: Option<RecordStatus>,
     /// 品牌信息
     pub brand: RecordBrand,
     /// 商户AppId
     ///
     /// Example: `wxea9c30890f48d5ae`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 会员卡logo
     ///
     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-    pub logo_url: ::std::string::String,
+    pub logo_url: String,
     /// 卡名称
     ///
     /// Example: `微信支付测试卡`
-    pub title: ::std::string::String,
+    pub title: String,
     /// 会员卡背景图
     ///
     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-    pub background_picture_url: ::std::string::String,
+    pub background_picture_url: String,
     /// 使用须知
     ///
     /// Example: `使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有`
-    pub description: ::std::string::String,
+    pub description: String,
     /// 服务电话
     ///
     /// Example: `010-8877xxxx`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub service_phone: ::std::option::Option<::std::string::String>,
+    pub service_phone: Option<String>,
     /// `code_type`
     pub code_type: MemberCardCodeType,
     /// 会员卡总库存
     ///
     /// Example: `5000000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub total_quantity: ::std::option::Option<i64>,
+    pub total_quantity: Option<i64>,
     /// 有效期
     pub date_information: RecordDateInformation,
     /// `code_mode`
     pub code_mode: MemberCardCodeMode,
     /// 是否展示会员等级
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub need_display_level: ::std::option::Option<bool>,
+    pub need_display_level: Option<bool>,
     /// 会员初始等级
     ///
     /// Example: `白银会员`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub init_level: ::std::option::Option<::std::string::String>,
+    pub init_level: Option<String>,
     /// 商户请求单号
     ///
     /// Example: `100002322019090134234sfdf`
-    pub out_request_no: ::std::string::String,
+    pub out_request_no: String,
     /// 储值信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub balance_information: ::std::option::Option<RecordBalanceInformation>,
+    pub balance_information: Option<RecordBalanceInformation>,
     /// 开卡信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub user_information_form: ::std::option::Option<RecordUserInformationForm>,
+    pub user_information_form: Option<RecordUserInformationForm>,
     /// 商户补充声明
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub additional_statement: ::std::option::Option<RecordAdditionalStatement>,
+    pub additional_statement: Option<RecordAdditionalStatement>,
 }
 /// 商户补充声明
 #[cfg(feature = "marketing")]
@@ -3119,22 +2831,22 @@ pub struct RecordAdditionalStatement {
     ///
     /// Example: `xxx会员卡使用须知`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub title: ::std::option::Option<::std::string::String>,
+    pub title: Option<String>,
     /// 跳转url
     ///
     /// Example: `https://xxx.111.com`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub url: ::std::option::Option<::std::string::String>,
+    pub url: Option<String>,
     /// 跳转小程序appid
     ///
     /// Example: `wxea9c30890f48d5ae`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub appid: ::std::option::Option<::std::string::String>,
+    pub appid: Option<String>,
     /// 跳转小程序path
     ///
     /// Example: `pages/statement/statement`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub path: ::std::option::Option<::std::string::String>,
+    pub path: Option<String>,
 }
 /// 储值信息
 #[cfg(feature = "marketing")]
@@ -3142,22 +2854,22 @@ pub struct RecordAdditionalStatement {
 pub struct RecordBalanceInformation {
     /// 是否支持储值
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub need_balance: ::std::option::Option<bool>,
+    pub need_balance: Option<bool>,
     /// 储值小程序appid
     ///
     /// Example: `wxea9c30890f48d5ae`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub balance_appid: ::std::option::Option<::std::string::String>,
+    pub balance_appid: Option<String>,
     /// 储值小程序path
     ///
     /// Example: `pages/balance/balance`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub balance_path: ::std::option::Option<::std::string::String>,
+    pub balance_path: Option<String>,
     /// 储值url
     ///
     /// Example: `https://xxx.com`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub balance_url: ::std::option::Option<::std::string::String>,
+    pub balance_url: Option<String>,
 }
 /// 品牌信息
 #[cfg(feature = "marketing")]
@@ -3166,11 +2878,11 @@ pub struct RecordBrand {
     /// 品牌id
     ///
     /// Example: `1004`
-    pub brand_id: ::std::string::String,
+    pub brand_id: String,
     /// 品牌展示名称
     ///
     /// Example: `微信支付`
-    pub display_name: ::std::string::String,
+    pub display_name: String,
 }
 /// 有效期
 #[cfg(feature = "marketing")]
@@ -3183,17 +2895,17 @@ pub struct RecordDateInformation {
     ///
     /// Example: `2020-05-20T13:29:35.120+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub available_begin_time: ::std::option::Option<::std::string::String>,
+    pub available_begin_time: Option<String>,
     /// 有效期结束时间
     ///
     /// Example: `2030-05-20T13:29:35.120+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub available_end_time: ::std::option::Option<::std::string::String>,
+    pub available_end_time: Option<String>,
     /// 生效后N天内有效
     ///
     /// Example: `200`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub available_day_after_receive: ::std::option::Option<i64>,
+    pub available_day_after_receive: Option<i64>,
 }
 /// 会员卡状态
 ///
@@ -3202,21 +2914,13 @@ pub struct RecordDateInformation {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RecordStatus {
-    /// 待审核
-    ///
-    /// `NOT_APPROVE`
+    /// `NOT_APPROVE`: 待审核
     NotApprove,
-    /// 审核失败
-    ///
-    /// `APPROVE_FAIL`
+    /// `APPROVE_FAIL`: 审核失败
     ApproveFail,
-    /// 通过审核
-    ///
-    /// `APPROVED`
+    /// `APPROVED`: 通过审核
     Approved,
-    /// 卡被商户删除
-    ///
-    /// `DELETED`
+    /// `DELETED`: 卡被商户删除
     Deleted,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -3277,14 +2981,10 @@ pub struct RecordUserInformationForm {
     ///
     /// Example: `- USER_FORM_FLAG_MOBILE`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub common_field_list: ::std::option::Option<
-        ::std::vec::Vec<MemberCardUserInformationCommonField>,
-    >,
+    pub common_field_list: Option<Vec<MemberCardUserInformationCommonField>>,
     /// 商户自定义的开卡信息字段
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub custom_field_list: ::std::option::Option<
-        ::std::vec::Vec<RecordUserInformationFormCustomFieldList>,
-    >,
+    pub custom_field_list: Option<Vec<RecordUserInformationFormCustomFieldList>>,
 }
 /// RecordUserInformationFormCustomFieldList
 #[cfg(feature = "marketing")]
@@ -3292,15 +2992,15 @@ pub struct RecordUserInformationForm {
 pub struct RecordUserInformationFormCustomFieldList {
     /// `type`
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<MemberCardUserInformationCustomFieldType>,
+    pub type_: Option<MemberCardUserInformationCustomFieldType>,
     /// 字段名称
     ///
     /// Example: `喜欢的运动`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// `values`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub values: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub values: Option<Vec<String>>,
 }
 /// 退款渠道
 ///
@@ -3309,21 +3009,13 @@ pub struct RecordUserInformationFormCustomFieldList {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RefundChannel {
-    /// 原路退款
-    ///
-    /// `ORIGINAL`
+    /// `ORIGINAL`: 原路退款
     Original,
-    /// 退回到余额
-    ///
-    /// `BALANCE`
+    /// `BALANCE`: 退回到余额
     Balance,
-    /// 原账户异常退到其他余额账户
-    ///
-    /// `OTHER_BALANCE`
+    /// `OTHER_BALANCE`: 原账户异常退到其他余额账户
     OtherBalance,
-    /// 原银行卡异常退到其他银行卡
-    ///
-    /// `OTHER_BANKCARD`
+    /// `OTHER_BANKCARD`: 原银行卡异常退到其他银行卡
     OtherBankcard,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -3383,13 +3075,9 @@ impl<'de> ::serde::Deserialize<'de> for RefundChannel {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RefundPromotionDetailType {
-    /// 充值型代金券，商户需要预先充值营销经费
-    ///
-    /// `COUPON`
+    /// `COUPON`: 充值型代金券，商户需要预先充值营销经费
     Coupon,
-    /// 免充值型优惠券，商户不需要预先充值营销经费
-    ///
-    /// `DISCOUNT`
+    /// `DISCOUNT`: 免充值型优惠券，商户不需要预先充值营销经费
     Discount,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -3445,21 +3133,13 @@ impl<'de> ::serde::Deserialize<'de> for RefundPromotionDetailType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RefundStatus {
-    /// 退款成功
-    ///
-    /// `SUCCESS`
+    /// `SUCCESS`: 退款成功
     Success,
-    /// 退款关闭
-    ///
-    /// `CLOSE`
+    /// `CLOSE`: 退款关闭
     Close,
-    /// 退款处理中
-    ///
-    /// `PROCESSING`
+    /// `PROCESSING`: 退款处理中
     Processing,
-    /// 退款异常
-    ///
-    /// `ABNORMAL`
+    /// `ABNORMAL`: 退款异常
     Abnormal,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -3520,15 +3200,15 @@ pub struct SceneInfo {
     ///
     /// Example: `14.23.150.211`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub payer_client_ip: ::std::option::Option<::std::string::String>,
+    pub payer_client_ip: Option<String>,
     /// 商户端设备号
     ///
     /// Example: `013467007045764`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub device_id: ::std::option::Option<::std::string::String>,
+    pub device_id: Option<String>,
     /// 商户门店信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub store_info: ::std::option::Option<SceneInfoStoreInfo>,
+    pub store_info: Option<SceneInfoStoreInfo>,
 }
 /// 商户门店信息
 #[cfg(feature = "pay")]
@@ -3538,19 +3218,19 @@ pub struct SceneInfoStoreInfo {
     ///
     /// Example: `0001`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub id: ::std::option::Option<::std::string::String>,
+    pub id: Option<String>,
     /// 门店名称
     ///
     /// Example: `腾讯大厦分店`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 地区编码
     ///
     /// Example: `440305`
-    pub area_code: ::std::string::String,
+    pub area_code: String,
     /// 详细地址
     ///
     /// Example: `广东省深圳市南山区科技中一道10000号`
-    pub address: ::std::string::String,
+    pub address: String,
 }
 /// 发放内容
 ///
@@ -3559,13 +3239,9 @@ pub struct SceneInfoStoreInfo {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SendContent {
-    /// 单张券
-    ///
-    /// `SINGLE_COUPON`
+    /// `SINGLE_COUPON`: 单张券
     SingleCoupon,
-    /// 礼包
-    ///
-    /// `GIFT_PACKAGE`
+    /// `GIFT_PACKAGE`: 礼包
     GiftPackage,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -3620,12 +3296,12 @@ impl<'de> ::serde::Deserialize<'de> for SendContent {
 pub struct SettleInfo {
     /// 是否指定分账
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub profit_sharing: ::std::option::Option<bool>,
+    pub profit_sharing: Option<bool>,
     /// 补差金额
     ///
     /// Example: `10`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub subsidy_amount: ::std::option::Option<i64>,
+    pub subsidy_amount: Option<i64>,
 }
 /// 批次类型(NORMAL：固定面额满减券批次 DISCOUNT：折扣券批次 EXCHANGE：换购券批次)
 ///
@@ -3699,7 +3375,7 @@ pub struct StockUseRule {
     pub max_amount: i64,
     /// 单天发放上限金额
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub max_amount_by_day: ::std::option::Option<i64>,
+    pub max_amount_by_day: Option<i64>,
     /// 单个用户可领个数
     pub max_coupons_per_user: i64,
     /// 是否开启自然人限制
@@ -3714,33 +3390,19 @@ pub struct StockUseRule {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SubjectType {
-    /// 个体工商户
-    ///
-    /// `SUBJECT_TYPE_INDIVIDUAL`
+    /// `SUBJECT_TYPE_INDIVIDUAL`: 个体工商户
     SubjectTypeIndividual,
-    /// 企业
-    ///
-    /// `SUBJECT_TYPE_ENTERPRISE`
+    /// `SUBJECT_TYPE_ENTERPRISE`: 企业
     SubjectTypeEnterprise,
-    /// 个体工商户
-    ///
-    /// `SUBJECT_TYPE_INSTITUTIONS`
+    /// `SUBJECT_TYPE_INSTITUTIONS`: 个体工商户
     SubjectTypeInstitutions,
-    /// 社会组织
-    ///
-    /// `SUBJECT_TYPE_OTHERS`
+    /// `SUBJECT_TYPE_OTHERS`: 社会组织
     SubjectTypeOthers,
-    /// 小微商户
-    ///
-    /// `SUBJECT_TYPE_MICRO`
+    /// `SUBJECT_TYPE_MICRO`: 小微商户
     SubjectTypeMicro,
-    /// 政府机关
-    ///
-    /// `SUBJECT_TYPE_GOVERNMENT`
+    /// `SUBJECT_TYPE_GOVERNMENT`: 政府机关
     SubjectTypeGovernment,
-    /// 事业单位
-    ///
-    /// `SUBJECT_TYPE_INSTITUTIONS_CLONED`
+    /// `SUBJECT_TYPE_INSTITUTIONS_CLONED`: 事业单位
     SubjectTypeInstitutionsCloned,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -3806,17 +3468,11 @@ impl<'de> ::serde::Deserialize<'de> for SubjectType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SubsidyState {
-    /// 补差成功
-    ///
-    /// `SUCCESS`
+    /// `SUCCESS`: 补差成功
     Success,
-    /// 补差失败
-    ///
-    /// `FAIL`
+    /// `FAIL`: 补差失败
     Fail,
-    /// 已全额回退
-    ///
-    /// `REFUND`
+    /// `REFUND`: 已全额回退
     Refund,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -3874,13 +3530,9 @@ impl<'de> ::serde::Deserialize<'de> for SubsidyState {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TransactionPromotionScope {
-    /// 全场代金券
-    ///
-    /// `GLOBAL`
+    /// `GLOBAL`: 全场代金券
     Global,
-    /// 单品优惠
-    ///
-    /// `SINGLE`
+    /// `SINGLE`: 单品优惠
     Single,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -3936,33 +3588,19 @@ impl<'de> ::serde::Deserialize<'de> for TransactionPromotionScope {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TransactionTradeState {
-    /// 支付成功
-    ///
-    /// `SUCCESS`
+    /// `SUCCESS`: 支付成功
     Success,
-    /// 转入退款
-    ///
-    /// `REFUND`
+    /// `REFUND`: 转入退款
     Refund,
-    /// 未支付
-    ///
-    /// `NOTPAY`
+    /// `NOTPAY`: 未支付
     Notpay,
-    /// 已关闭
-    ///
-    /// `CLOSED`
+    /// `CLOSED`: 已关闭
     Closed,
-    /// 已撤销（付款码支付）
-    ///
-    /// `REVOKED`
+    /// `REVOKED`: 已撤销（付款码支付）
     Revoked,
-    /// 用户支付中（付款码支付）
-    ///
-    /// `USERPAYING`
+    /// `USERPAYING`: 用户支付中（付款码支付）
     Userpaying,
-    /// 支付失败(其他原因，如银行返回失败)
-    ///
-    /// `PAYERROR`
+    /// `PAYERROR`: 支付失败(其他原因，如银行返回失败)
     Payerror,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -4028,29 +3666,17 @@ impl<'de> ::serde::Deserialize<'de> for TransactionTradeState {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TransactionTradeType {
-    /// 公众号支付
-    ///
-    /// `JSAPI`
+    /// `JSAPI`: 公众号支付
     Jsapi,
-    /// 扫码支付
-    ///
-    /// `NATIVE`
+    /// `NATIVE`: 扫码支付
     Native,
-    /// APP支付
-    ///
-    /// `APP`
+    /// `APP`: APP支付
     App,
-    /// 付款码支付
-    ///
-    /// `MICROPAY`
+    /// `MICROPAY`: 付款码支付
     Micropay,
-    /// H5支付
-    ///
-    /// `MWEB`
+    /// `MWEB`: H5支付
     Mweb,
-    /// 刷脸支付
-    ///
-    /// `FACEPAY`
+    /// `FACEPAY`: 刷脸支付
     Facepay,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -4180,29 +3806,17 @@ impl<'de> ::serde::Deserialize<'de> for UseMethod {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum VehiclePlateColor {
-    /// 蓝色
-    ///
-    /// `BLUE`
+    /// `BLUE`: 蓝色
     Blue,
-    /// 绿色
-    ///
-    /// `GREEN`
+    /// `GREEN`: 绿色
     Green,
-    /// 黄色
-    ///
-    /// `YELLOW`
+    /// `YELLOW`: 黄色
     Yellow,
-    /// 黑色
-    ///
-    /// `BLACK`
+    /// `BLACK`: 黑色
     Black,
-    /// 白色
-    ///
-    /// `WHITE`
+    /// `WHITE`: 白色
     White,
-    /// 黄绿色
-    ///
-    /// `LIMEGREEN`
+    /// `LIMEGREEN`: 黄绿色
     Limegreen,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),

@@ -69,53 +69,39 @@ pub mod orders {
     pub struct GetRequest {
         /// 机构APPID
         ///
-        /// Query parameter `appid`.
-        ///
-        /// Example: `wxd678efh567hg6787`
+        /// Query parameter `appid`. Example: `wxd678efh567hg6787`
         #[serde(skip_serializing)]
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户号
         ///
-        /// Query parameter `mchid`.
-        ///
-        /// Example: `1230000109`
+        /// Query parameter `mchid`. Example: `1230000109`
         #[serde(skip_serializing)]
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 订单类型
         ///
-        /// Query parameter `order_type`.
-        ///
-        /// Example: `out_trade_no`
+        /// Query parameter `order_type`. Example: `out_trade_no`
         #[serde(skip_serializing)]
         pub order_type: GetRequestOrderType,
         /// 订单号
         ///
-        /// Query parameter `order_no`.
-        ///
-        /// Example: `20150806125346`
+        /// Query parameter `order_no`. Example: `20150806125346`
         #[serde(skip_serializing)]
-        pub order_no: ::std::string::String,
+        pub order_no: String,
         /// 海关
         ///
-        /// Query parameter `customs`.
-        ///
-        /// Example: `SHANGHAI_ZS`
+        /// Query parameter `customs`. Example: `SHANGHAI_ZS`
         #[serde(skip_serializing)]
         pub customs: GetRequestCustoms,
         /// 偏移量
         ///
-        /// Query parameter `offset`.
-        ///
-        /// Example: `1`
+        /// Query parameter `offset`. Example: `1`
         #[serde(skip_serializing)]
-        pub offset: ::std::option::Option<i64>,
+        pub offset: Option<i64>,
         /// 请求最大记录条数
         ///
-        /// Query parameter `limit`.
-        ///
-        /// Example: `20`
+        /// Query parameter `limit`. Example: `20`
         #[serde(skip_serializing)]
-        pub limit: ::std::option::Option<i64>,
+        pub limit: Option<i64>,
     }
     /// 海关
     ///
@@ -123,41 +109,23 @@ pub mod orders {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetRequestCustoms {
-        /// 广州（总署版）
-        ///
-        /// `GUANGZHOU_ZS`
+        /// `GUANGZHOU_ZS`: 广州（总署版）
         GuangzhouZs,
-        /// 杭州（总署版）
-        ///
-        /// `HANGZHOU_ZS`
+        /// `HANGZHOU_ZS`: 杭州（总署版）
         HangzhouZs,
-        /// 宁波
-        ///
-        /// `NINGBO`
+        /// `NINGBO`: 宁波
         Ningbo,
-        /// 郑州（保税物流中心）
-        ///
-        /// `ZHENGZHOU_BS`
+        /// `ZHENGZHOU_BS`: 郑州（保税物流中心）
         ZhengzhouBs,
-        /// 重庆
-        ///
-        /// `CHONGQING`
+        /// `CHONGQING`: 重庆
         Chongqing,
-        /// 上海（总署版）
-        ///
-        /// `SHANGHAI_ZS`
+        /// `SHANGHAI_ZS`: 上海（总署版）
         ShanghaiZs,
-        /// 深圳
-        ///
-        /// `SHENZHEN`
+        /// `SHENZHEN`: 深圳
         Shenzhen,
-        /// 郑州综保（总署版）
-        ///
-        /// `ZHENGZHOU_ZH_ZS`
+        /// `ZHENGZHOU_ZH_ZS`: 郑州综保（总署版）
         ZhengzhouZhZs,
-        /// 天津
-        ///
-        /// `TIANJIN`
+        /// `TIANJIN`: 天津
         Tianjin,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -281,15 +249,15 @@ pub mod orders {
         /// 机构APPID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 微信订单号
         ///
         /// Example: `1000320306201511078440737890`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 核验机构
         ///
         /// Example: `UNIONPAY`
@@ -297,7 +265,7 @@ pub mod orders {
         /// 核验机构流水号
         ///
         /// Example: `2018112288340107038204310100000`
-        pub verify_department_trade_id: ::std::string::String,
+        pub verify_department_trade_id: String,
         /// 偏移量
         ///
         /// Example: `0`
@@ -311,7 +279,7 @@ pub mod orders {
         /// Example: `1`
         pub total_count: i64,
         /// 报关数据包
-        pub data: ::std::vec::Vec<GetResponseData>,
+        pub data: Vec<GetResponseData>,
     }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -320,17 +288,17 @@ pub mod orders {
         ///
         /// Example: `20150806125346`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_order_no: ::std::option::Option<::std::string::String>,
+        pub sub_order_no: Option<String>,
         /// 微信子单号
         ///
         /// Example: `20150806125346`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_order_id: ::std::option::Option<::std::string::String>,
+        pub sub_order_id: Option<String>,
         /// 商户海关备案号
         ///
         /// Example: `1234567`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mch_customs_no: ::std::option::Option<::std::string::String>,
+        pub mch_customs_no: Option<String>,
         /// 海关代码
         ///
         /// Example: `SHANGHAI_ZS`
@@ -339,27 +307,27 @@ pub mod orders {
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fee_type: ::std::option::Option<::std::string::String>,
+        pub fee_type: Option<String>,
         /// 子单金额
         ///
         /// Example: `888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub order_fee: ::std::option::Option<i64>,
+        pub order_fee: Option<i64>,
         /// 关税
         ///
         /// Example: `888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub duty: ::std::option::Option<i64>,
+        pub duty: Option<i64>,
         /// 物流费用
         ///
         /// Example: `888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transport_fee: ::std::option::Option<i64>,
+        pub transport_fee: Option<i64>,
         /// 商品费用
         ///
         /// Example: `888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub product_fee: ::std::option::Option<i64>,
+        pub product_fee: Option<i64>,
         /// 报关状态
         ///
         /// Example: `PROCESSING`
@@ -368,11 +336,11 @@ pub mod orders {
         ///
         /// Example: `支付单已存在并且为非退单状态`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub explanation: ::std::option::Option<::std::string::String>,
+        pub explanation: Option<String>,
         /// 最后更新时间
         ///
         /// Example: `2015-09-01T10:00:00+08:00`
-        pub modify_time: ::std::string::String,
+        pub modify_time: String,
     }
     /// 海关代码
     ///
@@ -380,41 +348,23 @@ pub mod orders {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseDataCustoms {
-        /// 广州（总署版）
-        ///
-        /// `GUANGZHOU_ZS`
+        /// `GUANGZHOU_ZS`: 广州（总署版）
         GuangzhouZs,
-        /// 杭州（总署版）
-        ///
-        /// `HANGZHOU_ZS`
+        /// `HANGZHOU_ZS`: 杭州（总署版）
         HangzhouZs,
-        /// 宁波
-        ///
-        /// `NINGBO`
+        /// `NINGBO`: 宁波
         Ningbo,
-        /// 郑州（保税物流中心）
-        ///
-        /// `ZHENGZHOU_BS`
+        /// `ZHENGZHOU_BS`: 郑州（保税物流中心）
         ZhengzhouBs,
-        /// 重庆
-        ///
-        /// `CHONGQING`
+        /// `CHONGQING`: 重庆
         Chongqing,
-        /// 上海（总署版）
-        ///
-        /// `SHANGHAI_ZS`
+        /// `SHANGHAI_ZS`: 上海（总署版）
         ShanghaiZs,
-        /// 深圳
-        ///
-        /// `SHENZHEN`
+        /// `SHENZHEN`: 深圳
         Shenzhen,
-        /// 郑州综保（总署版）
-        ///
-        /// `ZHENGZHOU_ZH_ZS`
+        /// `ZHENGZHOU_ZH_ZS`: 郑州综保（总署版）
         ZhengzhouZhZs,
-        /// 天津
-        ///
-        /// `TIANJIN`
+        /// `TIANJIN`: 天津
         Tianjin,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -478,29 +428,17 @@ pub mod orders {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseDataState {
-        /// 申报中
-        ///
-        /// `PROCESSING`
+        /// `PROCESSING`: 申报中
         Processing,
-        /// 未申报
-        ///
-        /// `UNDECLARED`
+        /// `UNDECLARED`: 未申报
         Undeclared,
-        /// 已修改未申报
-        ///
-        /// `SUBMITTED`
+        /// `SUBMITTED`: 已修改未申报
         Submitted,
-        /// 申报成功
-        ///
-        /// `SUCCESS`
+        /// `SUCCESS`: 申报成功
         Success,
-        /// 申报失败
-        ///
-        /// `FAIL`
+        /// `FAIL`: 申报失败
         Fail,
-        /// 海关接口异常
-        ///
-        /// `EXCEPT`
+        /// `EXCEPT`: 海关接口异常
         Except,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -558,17 +496,11 @@ pub mod orders {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseVerifyDepartment {
-        /// 银联
-        ///
-        /// `UNIONPAY`
+        /// `UNIONPAY`: 银联
         Unionpay,
-        /// 网联
-        ///
-        /// `NETSUNION`
+        /// `NETSUNION`: 网联
         Netsunion,
-        /// 其他
-        ///
-        /// `OTHERS`
+        /// `OTHERS`: 其他
         Others,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -620,24 +552,24 @@ pub mod orders {
         /// 机构APPID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 微信订单号
         ///
         /// Example: `1000320306201511078440737890`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户子订单号
         ///
         /// Example: `20150806125346`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_order_no: ::std::option::Option<::std::string::String>,
+        pub sub_order_no: Option<String>,
         /// 海关编码
         ///
         /// Example: `SHANGHAI_ZS`
@@ -645,27 +577,27 @@ pub mod orders {
         /// 商户海关备案号
         ///
         /// Example: `123456`
-        pub merchant_customs_no: ::std::string::String,
+        pub merchant_customs_no: String,
         /// 关税
         ///
         /// Example: `888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub duty: ::std::option::Option<i64>,
+        pub duty: Option<i64>,
         /// 子订单金额
         ///
         /// Example: `888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub order_fee: ::std::option::Option<i64>,
+        pub order_fee: Option<i64>,
         /// 物流费用
         ///
         /// Example: `888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transport_fee: ::std::option::Option<i64>,
+        pub transport_fee: Option<i64>,
         /// 商品费用
         ///
         /// Example: `888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub product_fee: ::std::option::Option<i64>,
+        pub product_fee: Option<i64>,
     }
     /// 海关编码
     ///
@@ -673,41 +605,23 @@ pub mod orders {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PatchRequestCustoms {
-        /// 广州（总署版）
-        ///
-        /// `GUANGZHOU_ZS`
+        /// `GUANGZHOU_ZS`: 广州（总署版）
         GuangzhouZs,
-        /// 杭州（总署版）
-        ///
-        /// `HANGZHOU_ZS`
+        /// `HANGZHOU_ZS`: 杭州（总署版）
         HangzhouZs,
-        /// 宁波
-        ///
-        /// `NINGBO`
+        /// `NINGBO`: 宁波
         Ningbo,
-        /// 郑州（保税物流中心）
-        ///
-        /// `ZHENGZHOU_BS`
+        /// `ZHENGZHOU_BS`: 郑州（保税物流中心）
         ZhengzhouBs,
-        /// 重庆
-        ///
-        /// `CHONGQING`
+        /// `CHONGQING`: 重庆
         Chongqing,
-        /// 上海（总署版）
-        ///
-        /// `SHANGHAI_ZS`
+        /// `SHANGHAI_ZS`: 上海（总署版）
         ShanghaiZs,
-        /// 深圳
-        ///
-        /// `SHENZHEN`
+        /// `SHENZHEN`: 深圳
         Shenzhen,
-        /// 郑州综保（总署版）
-        ///
-        /// `ZHENGZHOU_ZH_ZS`
+        /// `ZHENGZHOU_ZH_ZS`: 郑州综保（总署版）
         ZhengzhouZhZs,
-        /// 天津
-        ///
-        /// `TIANJIN`
+        /// `TIANJIN`: 天津
         Tianjin,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -771,11 +685,11 @@ pub mod orders {
         /// 机构APPID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 报关状态
         ///
         /// Example: `SUBMITTED`
@@ -783,25 +697,25 @@ pub mod orders {
         /// 商户订单号
         ///
         /// Example: `20150806125346`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 微信订单号
         ///
         /// Example: `1000320306201511078440737890`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户子订单号
         ///
         /// Example: `20150806125346`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_order_no: ::std::option::Option<::std::string::String>,
+        pub sub_order_no: Option<String>,
         /// 微信子订单号
         ///
         /// Example: `20150806125346`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_order_id: ::std::option::Option<::std::string::String>,
+        pub sub_order_id: Option<String>,
         /// 最后更新时间
         ///
         /// Example: `2015-09-01T10:00:00+08:00`
-        pub modify_time: ::std::string::String,
+        pub modify_time: String,
         /// 核验机构
         ///
         /// Example: `UNIONPAY`
@@ -809,7 +723,7 @@ pub mod orders {
         /// 核验机构流水号
         ///
         /// Example: `2018112288340107038204310100000`
-        pub verify_department_trade_id: ::std::string::String,
+        pub verify_department_trade_id: String,
     }
     /// 报关状态
     ///
@@ -817,29 +731,17 @@ pub mod orders {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PatchResponseState {
-        /// 申报中
-        ///
-        /// `PROCESSING`
+        /// `PROCESSING`: 申报中
         Processing,
-        /// 未申报
-        ///
-        /// `UNDECLARED`
+        /// `UNDECLARED`: 未申报
         Undeclared,
-        /// 已修改未申报
-        ///
-        /// `SUBMITTED`
+        /// `SUBMITTED`: 已修改未申报
         Submitted,
-        /// 申报成功
-        ///
-        /// `SUCCESS`
+        /// `SUCCESS`: 申报成功
         Success,
-        /// 申报失败
-        ///
-        /// `FAIL`
+        /// `FAIL`: 申报失败
         Fail,
-        /// 海关接口异常
-        ///
-        /// `EXCEPT`
+        /// `EXCEPT`: 海关接口异常
         Except,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -897,17 +799,11 @@ pub mod orders {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PatchResponseVerifyDepartment {
-        /// 银联
-        ///
-        /// `UNIONPAY`
+        /// `UNIONPAY`: 银联
         Unionpay,
-        /// 网联
-        ///
-        /// `NETSUNION`
+        /// `NETSUNION`: 网联
         Netsunion,
-        /// 其他
-        ///
-        /// `OTHERS`
+        /// `OTHERS`: 其他
         Others,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -959,19 +855,19 @@ pub mod orders {
         /// 机构APPID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 微信订单号
         ///
         /// Example: `1000320306201511078440737890`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 海关
         ///
         /// Example: `SHANGHAI_ZS`
@@ -979,37 +875,37 @@ pub mod orders {
         /// 商户海关备案号
         ///
         /// Example: `123456`
-        pub merchant_customs_no: ::std::string::String,
+        pub merchant_customs_no: String,
         /// 关税
         ///
         /// Example: `888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub duty: ::std::option::Option<i64>,
+        pub duty: Option<i64>,
         /// 商户子订单号
         ///
         /// Example: `20150806125346`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_order_no: ::std::option::Option<::std::string::String>,
+        pub sub_order_no: Option<String>,
         /// 货币类型
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fee_type: ::std::option::Option<::std::string::String>,
+        pub fee_type: Option<String>,
         /// 子订单金额
         ///
         /// Example: `888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub order_fee: ::std::option::Option<i64>,
+        pub order_fee: Option<i64>,
         /// 物流费用
         ///
         /// Example: `888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transport_fee: ::std::option::Option<i64>,
+        pub transport_fee: Option<i64>,
         /// 商品费用
         ///
         /// Example: `888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub product_fee: ::std::option::Option<i64>,
+        pub product_fee: Option<i64>,
     }
     /// 海关
     ///
@@ -1017,41 +913,23 @@ pub mod orders {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestCustoms {
-        /// 广州（总署版）
-        ///
-        /// `GUANGZHOU_ZS`
+        /// `GUANGZHOU_ZS`: 广州（总署版）
         GuangzhouZs,
-        /// 杭州（总署版）
-        ///
-        /// `HANGZHOU_ZS`
+        /// `HANGZHOU_ZS`: 杭州（总署版）
         HangzhouZs,
-        /// 宁波
-        ///
-        /// `NINGBO`
+        /// `NINGBO`: 宁波
         Ningbo,
-        /// 郑州（保税物流中心）
-        ///
-        /// `ZHENGZHOU_BS`
+        /// `ZHENGZHOU_BS`: 郑州（保税物流中心）
         ZhengzhouBs,
-        /// 重庆
-        ///
-        /// `CHONGQING`
+        /// `CHONGQING`: 重庆
         Chongqing,
-        /// 上海（总署版）
-        ///
-        /// `SHANGHAI_ZS`
+        /// `SHANGHAI_ZS`: 上海（总署版）
         ShanghaiZs,
-        /// 深圳
-        ///
-        /// `SHENZHEN`
+        /// `SHENZHEN`: 深圳
         Shenzhen,
-        /// 郑州综保（总署版）
-        ///
-        /// `ZHENGZHOU_ZH_ZS`
+        /// `ZHENGZHOU_ZH_ZS`: 郑州综保（总署版）
         ZhengzhouZhZs,
-        /// 天津
-        ///
-        /// `TIANJIN`
+        /// `TIANJIN`: 天津
         Tianjin,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -1115,11 +993,11 @@ pub mod orders {
         /// 机构APPID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 报关状态
         ///
         /// Example: `PROCESSING`
@@ -1127,21 +1005,21 @@ pub mod orders {
         /// 商户订单号
         ///
         /// Example: `20150806125346`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 微信订单号
         ///
         /// Example: `1000320306201511078440737890`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户子订单号
         ///
         /// Example: `20150806125346`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_order_no: ::std::option::Option<::std::string::String>,
+        pub sub_order_no: Option<String>,
         /// 微信子订单号
         ///
         /// Example: `20150806125346`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_order_id: ::std::option::Option<::std::string::String>,
+        pub sub_order_id: Option<String>,
         /// 核验机构
         ///
         /// Example: `UNIONPAY`
@@ -1149,7 +1027,7 @@ pub mod orders {
         /// 核验机构交易流水号
         ///
         /// Example: `2018112288340107038204310100000`
-        pub verify_department_trade_id: ::std::string::String,
+        pub verify_department_trade_id: String,
     }
     /// 报关状态
     ///
@@ -1157,29 +1035,17 @@ pub mod orders {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponseState {
-        /// 申报中
-        ///
-        /// `PROCESSING`
+        /// `PROCESSING`: 申报中
         Processing,
-        /// 未申报
-        ///
-        /// `UNDECLARED`
+        /// `UNDECLARED`: 未申报
         Undeclared,
-        /// 已修改未申报
-        ///
-        /// `SUBMITTED`
+        /// `SUBMITTED`: 已修改未申报
         Submitted,
-        /// 申报成功
-        ///
-        /// `SUCCESS`
+        /// `SUCCESS`: 申报成功
         Success,
-        /// 申报失败
-        ///
-        /// `FAIL`
+        /// `FAIL`: 申报失败
         Fail,
-        /// 海关接口异常
-        ///
-        /// `EXCEPT`
+        /// `EXCEPT`: 海关接口异常
         Except,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -1237,17 +1103,11 @@ pub mod orders {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponseVerifyDepartment {
-        /// 银联
-        ///
-        /// `UNIONPAY`
+        /// `UNIONPAY`: 银联
         Unionpay,
-        /// 网联
-        ///
-        /// `NETSUNION`
+        /// `NETSUNION`: 网联
         Netsunion,
-        /// 其他
-        ///
-        /// `OTHERS`
+        /// `OTHERS`: 其他
         Others,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -1317,31 +1177,31 @@ pub mod redeclare {
         /// 机构APPID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_trade_no: ::std::option::Option<::std::string::String>,
+        pub out_trade_no: Option<String>,
         /// 微信订单号
         ///
         /// Example: `1000320306201511078440737890`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_id: ::std::option::Option<::std::string::String>,
+        pub transaction_id: Option<String>,
         /// 商户子单号
         ///
         /// Example: `20150806125346`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_order_no: ::std::option::Option<::std::string::String>,
+        pub sub_order_no: Option<String>,
         /// 微信子单号
         ///
         /// Example: `1000320306201511078440737891`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_order_id: ::std::option::Option<::std::string::String>,
+        pub sub_order_id: Option<String>,
         /// 海关编码
         ///
         /// Example: `SHANGHAI_ZS`
@@ -1349,7 +1209,7 @@ pub mod redeclare {
         /// 商户海关备案号
         ///
         /// Example: `123456`
-        pub merchant_customs_no: ::std::string::String,
+        pub merchant_customs_no: String,
     }
     /// 海关编码
     ///
@@ -1357,41 +1217,23 @@ pub mod redeclare {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestCustoms {
-        /// 广州（总署版）
-        ///
-        /// `GUANGZHOU_ZS`
+        /// `GUANGZHOU_ZS`: 广州（总署版）
         GuangzhouZs,
-        /// 杭州（总署版）
-        ///
-        /// `HANGZHOU_ZS`
+        /// `HANGZHOU_ZS`: 杭州（总署版）
         HangzhouZs,
-        /// 宁波
-        ///
-        /// `NINGBO`
+        /// `NINGBO`: 宁波
         Ningbo,
-        /// 郑州（保税物流中心）
-        ///
-        /// `ZHENGZHOU_BS`
+        /// `ZHENGZHOU_BS`: 郑州（保税物流中心）
         ZhengzhouBs,
-        /// 重庆
-        ///
-        /// `CHONGQING`
+        /// `CHONGQING`: 重庆
         Chongqing,
-        /// 上海（总署版）
-        ///
-        /// `SHANGHAI_ZS`
+        /// `SHANGHAI_ZS`: 上海（总署版）
         ShanghaiZs,
-        /// 深圳
-        ///
-        /// `SHENZHEN`
+        /// `SHENZHEN`: 深圳
         Shenzhen,
-        /// 郑州综保（总署版）
-        ///
-        /// `ZHENGZHOU_ZH_ZS`
+        /// `ZHENGZHOU_ZH_ZS`: 郑州综保（总署版）
         ZhengzhouZhZs,
-        /// 天津
-        ///
-        /// `TIANJIN`
+        /// `TIANJIN`: 天津
         Tianjin,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -1455,11 +1297,11 @@ pub mod redeclare {
         /// 机构APPID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 报关状态
         ///
         /// Example: `PROCESSING`
@@ -1467,30 +1309,30 @@ pub mod redeclare {
         /// 商户订单号
         ///
         /// Example: `20150806125346`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 微信订单号
         ///
         /// Example: `1000320306201511078440737890`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户子订单号
         ///
         /// Example: `20150806125346`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_order_no: ::std::option::Option<::std::string::String>,
+        pub sub_order_no: Option<String>,
         /// 微信子订单号
         ///
         /// Example: `20150806125346`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_order_id: ::std::option::Option<::std::string::String>,
+        pub sub_order_id: Option<String>,
         /// 最后更新时间
         ///
         /// Example: `2015-09-01T10:00:00+08:00`
-        pub modify_time: ::std::string::String,
+        pub modify_time: String,
         /// 申报结果说明
         ///
         /// Example: `支付单已存在并且为非退单状态`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub explanation: ::std::option::Option<::std::string::String>,
+        pub explanation: Option<String>,
     }
     /// 报关状态
     ///
@@ -1498,29 +1340,17 @@ pub mod redeclare {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponseState {
-        /// 申报中
-        ///
-        /// `PROCESSING`
+        /// `PROCESSING`: 申报中
         Processing,
-        /// 未申报
-        ///
-        /// `UNDECLARED`
+        /// `UNDECLARED`: 未申报
         Undeclared,
-        /// 已修改未申报
-        ///
-        /// `SUBMITTED`
+        /// `SUBMITTED`: 已修改未申报
         Submitted,
-        /// 申报成功
-        ///
-        /// `SUCCESS`
+        /// `SUCCESS`: 申报成功
         Success,
-        /// 申报失败
-        ///
-        /// `FAIL`
+        /// `FAIL`: 申报失败
         Fail,
-        /// 海关接口异常
-        ///
-        /// `EXCEPT`
+        /// `EXCEPT`: 海关接口异常
         Except,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -1599,32 +1429,30 @@ pub mod verify_certificate {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 机构APPID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 微信订单号
         ///
         /// Example: `1000320306201511078440737890`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户子订单号
         ///
         /// Example: `20150806125346`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_order_no: ::std::option::Option<::std::string::String>,
+        pub sub_order_no: Option<String>,
         /// 海关
         ///
         /// Example: `SHANGHAI_ZS`
@@ -1632,7 +1460,7 @@ pub mod verify_certificate {
         /// 商户海关备案号
         ///
         /// Example: `123456`
-        pub merchant_customs_no: ::std::string::String,
+        pub merchant_customs_no: String,
         /// 证件类型
         ///
         /// Example: `IDCARD`
@@ -1640,11 +1468,11 @@ pub mod verify_certificate {
         /// 证件号
         ///
         /// Example: `330821198809085211`
-        pub certificate_id: ::std::string::String,
+        pub certificate_id: String,
         /// 证件姓名
         ///
         /// Example: `张三`
-        pub certificate_name: ::std::string::String,
+        pub certificate_name: String,
     }
     /// 证件类型
     ///
@@ -1700,41 +1528,23 @@ pub mod verify_certificate {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestCustoms {
-        /// 广州（总署版）
-        ///
-        /// `GUANGZHOU_ZS`
+        /// `GUANGZHOU_ZS`: 广州（总署版）
         GuangzhouZs,
-        /// 杭州（总署版）
-        ///
-        /// `HANGZHOU_ZS`
+        /// `HANGZHOU_ZS`: 杭州（总署版）
         HangzhouZs,
-        /// 宁波
-        ///
-        /// `NINGBO`
+        /// `NINGBO`: 宁波
         Ningbo,
-        /// 郑州（保税物流中心）
-        ///
-        /// `ZHENGZHOU_BS`
+        /// `ZHENGZHOU_BS`: 郑州（保税物流中心）
         ZhengzhouBs,
-        /// 重庆
-        ///
-        /// `CHONGQING`
+        /// `CHONGQING`: 重庆
         Chongqing,
-        /// 上海（总署版）
-        ///
-        /// `SHANGHAI_ZS`
+        /// `SHANGHAI_ZS`: 上海（总署版）
         ShanghaiZs,
-        /// 深圳
-        ///
-        /// `SHENZHEN`
+        /// `SHENZHEN`: 深圳
         Shenzhen,
-        /// 郑州综保（总署版）
-        ///
-        /// `ZHENGZHOU_ZH_ZS`
+        /// `ZHENGZHOU_ZH_ZS`: 郑州综保（总署版）
         ZhengzhouZhZs,
-        /// 天津
-        ///
-        /// `TIANJIN`
+        /// `TIANJIN`: 天津
         Tianjin,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -1798,19 +1608,19 @@ pub mod verify_certificate {
         /// 机构APPID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 微信订单号
         ///
         /// Example: `1000320306201511078440737890`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 身份核验结果
         ///
         /// Example: `SAME`

@@ -44,38 +44,34 @@ impl<'a> Merchants<'a> {
 pub struct PostRequest {
     /// 由商户侧生成的唯一key，用来标识多次重试是否为同一请求
     ///
-    /// Header `Idempotency-Key`.
-    ///
-    /// Example: `GzPCeo963zXKcO2hDVD8AjXIpgrj`
+    /// Header `Idempotency-Key`. Example: `GzPCeo963zXKcO2hDVD8AjXIpgrj`
     #[serde(rename = "Idempotency-Key", skip_serializing)]
-    pub idempotency_key: ::std::option::Option<::std::string::String>,
+    pub idempotency_key: Option<String>,
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 机构appid
     ///
     /// Example: `wx8888888888888888`
-    pub sp_appid: ::std::string::String,
+    pub sp_appid: String,
     /// 机构商户号
     ///
     /// Example: `3200000001`
-    pub sp_mchid: ::std::string::String,
+    pub sp_mchid: String,
     /// 子商户全称
     ///
     /// Example: `Merchant name`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 子商户简称
     ///
     /// Example: `Merchant shortname`
-    pub shortname: ::std::string::String,
+    pub shortname: String,
     /// 公司电话
     ///
     /// Example: `075586010000`
-    pub office_phone: ::std::string::String,
+    pub office_phone: String,
     /// 联系人信息
     pub contact: PostRequestContact,
     /// 类目
@@ -86,11 +82,11 @@ pub struct PostRequest {
     ///
     /// Example: `3200000001`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub channel_id: ::std::option::Option<::std::string::String>,
+    pub channel_id: Option<String>,
     /// 注册国家或区域
     ///
     /// Example: `344`
-    pub merchant_country_code: ::std::string::String,
+    pub merchant_country_code: String,
     /// 商户类型
     ///
     /// Example: `ENTERPRISE`
@@ -99,30 +95,30 @@ pub struct PostRequest {
     ///
     /// Example: `5555-8888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub registration_certificate_number: ::std::option::Option<::std::string::String>,
+    pub registration_certificate_number: Option<String>,
     /// 公司注册文件过期时间
     ///
     /// Example: `2020-10-16`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub registration_certificate_date: ::std::option::Option<::std::string::String>,
+    pub registration_certificate_date: Option<String>,
     /// 公司注册文件照片
     ///
     /// Example: `w7yQFawBtja5uEdm_aoGhHuxkrIaqB4GzPCeo963zXKcO2hDVD8AjXIpgrj-x95m5iclsanHYauUt1__DsWXok2NqRliv2SDL42QoEmHIPs`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub registration_certificate_copy: ::std::option::Option<::std::string::String>,
+    pub registration_certificate_copy: Option<String>,
     /// 子商户银行结算账户信息
     ///
     /// Example: `555588889999`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub settlement_bank_number: ::std::option::Option<::std::string::String>,
+    pub settlement_bank_number: Option<String>,
     /// 业务信息
     pub business: PostRequestBusiness,
     /// 董事信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub director: ::std::option::Option<PostRequestDirector>,
+    pub director: Option<PostRequestDirector>,
     /// 负责人信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub principal: ::std::option::Option<PostRequestPrincipal>,
+    pub principal: Option<PostRequestPrincipal>,
 }
 /// 业务信息
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -135,37 +131,37 @@ pub struct PostRequestBusiness {
     ///
     /// Example: `https://download.qq.com`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub app_download: ::std::option::Option<::std::string::String>,
+    pub app_download: Option<String>,
     /// 业务网站
     ///
     /// Example: `https://www.qq.com`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub website: ::std::option::Option<::std::string::String>,
+    pub website: Option<String>,
     /// 公众号
     ///
     /// Example: `wx8888888888888888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub office_account: ::std::option::Option<::std::string::String>,
+    pub office_account: Option<String>,
     /// 小程序
     ///
     /// Example: `wx8888888888888888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub mini_program: ::std::option::Option<::std::string::String>,
+    pub mini_program: Option<String>,
     /// 门店地址
     ///
     /// Example: `10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub store_address: ::std::option::Option<::std::string::String>,
+    pub store_address: Option<String>,
     /// 门店照片`JSON`格式字符串
     ///
     /// Example: `["Media_id1","Media_id2","Media_id3"]`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub store_photos: ::std::option::Option<::std::string::String>,
+    pub store_photos: Option<String>,
     /// MCC码
     ///
     /// Example: `4214`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub mcc: ::std::option::Option<::std::string::String>,
+    pub mcc: Option<String>,
 }
 /// 业务类型
 ///
@@ -229,15 +225,15 @@ pub struct PostRequestContact {
     /// 联系人名称
     ///
     /// Example: `李先生`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 联系人电话
     ///
     /// Example: `075586010000`
-    pub phone: ::std::string::String,
+    pub phone: String,
     /// 联系人邮箱
     ///
     /// Example: `test@test.com`
-    pub email: ::std::string::String,
+    pub email: String,
 }
 /// 董事信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -246,12 +242,12 @@ pub struct PostRequestDirector {
     ///
     /// Example: `Bob`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// 董事证件号
     ///
     /// Example: `5555-8888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub number: ::std::option::Option<::std::string::String>,
+    pub number: Option<String>,
 }
 /// 商户类型
 ///
@@ -312,12 +308,12 @@ pub struct PostRequestPrincipal {
     ///
     /// Example: `Bob`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// 负责人证件号
     ///
     /// Example: `5555-8888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub number: ::std::option::Option<::std::string::String>,
+    pub number: Option<String>,
 }
 /// The response of `POST /hk/v3/merchants` (子商户进件（融合钱包）).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -325,17 +321,17 @@ pub struct PostResponse {
     /// 子商户号
     ///
     /// Example: `1900000109`
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 验证状态
     ///
     /// Example: `Under Review`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub verification_status: ::std::option::Option<PostResponseVerificationStatus>,
+    pub verification_status: Option<PostResponseVerificationStatus>,
     /// 验证状态描述
     ///
     /// Example: `该子商户需要通过审核才可生效。请登录商户平台检查审核状态。`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
 }
 /// 验证状态
 ///
@@ -394,38 +390,36 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseVerificationStatus {
 pub struct PutRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 机构appid
     ///
     /// Example: `wx8888888888888888`
-    pub sp_appid: ::std::string::String,
+    pub sp_appid: String,
     /// 机构商户号
     ///
     /// Example: `3200000001`
-    pub sp_mchid: ::std::string::String,
+    pub sp_mchid: String,
     /// 子商户号
     ///
     /// Example: `20000100`
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 子商户全称
     ///
     /// Example: `Merchant name`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 子商户简称
     ///
     /// Example: `Merchant shortname`
-    pub shortname: ::std::string::String,
+    pub shortname: String,
     /// 公司电话
     ///
     /// Example: `075586010000`
-    pub office_phone: ::std::string::String,
+    pub office_phone: String,
     /// 联系人信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub contact: ::std::option::Option<PutRequestContact>,
+    pub contact: Option<PutRequestContact>,
     /// 类目
     ///
     /// Example: `644`
@@ -434,11 +428,11 @@ pub struct PutRequest {
     ///
     /// Example: `3200000001`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub channel_id: ::std::option::Option<::std::string::String>,
+    pub channel_id: Option<String>,
     /// 注册国家或区域
     ///
     /// Example: `344`
-    pub merchant_country_code: ::std::string::String,
+    pub merchant_country_code: String,
     /// 商户类型
     ///
     /// Example: `ENTERPRISE`
@@ -447,30 +441,30 @@ pub struct PutRequest {
     ///
     /// Example: `5555-8888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub registration_certificate_number: ::std::option::Option<::std::string::String>,
+    pub registration_certificate_number: Option<String>,
     /// 公司注册文件过期时间
     ///
     /// Example: `2020-10-16`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub registration_certificate_date: ::std::option::Option<::std::string::String>,
+    pub registration_certificate_date: Option<String>,
     /// 公司注册文件照片
     ///
     /// Example: `w7yQFawBtja5uEdm_aoGhHuxkrIaqB4GzPCeo963zXKcO2hDVD8AjXIpgrj-x95m5iclsanHYauUt1__DsWXok2NqRliv2SDL42QoEmHIPs`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub registration_certificate_copy: ::std::option::Option<::std::string::String>,
+    pub registration_certificate_copy: Option<String>,
     /// 子商户银行结算账户信息
     ///
     /// Example: `555588889999`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub settlement_bank_number: ::std::option::Option<::std::string::String>,
+    pub settlement_bank_number: Option<String>,
     /// 业务信息
     pub business: PutRequestBusiness,
     /// 董事信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub director: ::std::option::Option<PutRequestDirector>,
+    pub director: Option<PutRequestDirector>,
     /// 负责人信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub principal: ::std::option::Option<PutRequestPrincipal>,
+    pub principal: Option<PutRequestPrincipal>,
 }
 /// 业务信息
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -483,37 +477,37 @@ pub struct PutRequestBusiness {
     ///
     /// Example: `https://download.qq.com`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub app_download: ::std::option::Option<::std::string::String>,
+    pub app_download: Option<String>,
     /// 业务网站
     ///
     /// Example: `https://www.qq.com`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub website: ::std::option::Option<::std::string::String>,
+    pub website: Option<String>,
     /// 公众号
     ///
     /// Example: `wx8888888888888888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub office_account: ::std::option::Option<::std::string::String>,
+    pub office_account: Option<String>,
     /// 小程序
     ///
     /// Example: `wx8888888888888888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub mini_program: ::std::option::Option<::std::string::String>,
+    pub mini_program: Option<String>,
     /// 门店地址
     ///
     /// Example: `10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub store_address: ::std::option::Option<::std::string::String>,
+    pub store_address: Option<String>,
     /// 门店照片`JSON`格式字符串
     ///
     /// Example: `["Media_id1","Media_id2","Media_id3"]`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub store_photos: ::std::option::Option<::std::string::String>,
+    pub store_photos: Option<String>,
     /// MCC码
     ///
     /// Example: `4214`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub mcc: ::std::option::Option<::std::string::String>,
+    pub mcc: Option<String>,
 }
 /// 业务类型
 ///
@@ -577,15 +571,15 @@ pub struct PutRequestContact {
     /// 联系人名称
     ///
     /// Example: `李先生`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 联系人电话
     ///
     /// Example: `075586010000`
-    pub phone: ::std::string::String,
+    pub phone: String,
     /// 联系人邮箱
     ///
     /// Example: `test@test.com`
-    pub email: ::std::string::String,
+    pub email: String,
 }
 /// 董事信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -594,12 +588,12 @@ pub struct PutRequestDirector {
     ///
     /// Example: `Bob`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// 董事证件号
     ///
     /// Example: `5555-8888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub number: ::std::option::Option<::std::string::String>,
+    pub number: Option<String>,
 }
 /// 商户类型
 ///
@@ -660,12 +654,12 @@ pub struct PutRequestPrincipal {
     ///
     /// Example: `Bob`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// 负责人证件号
     ///
     /// Example: `5555-8888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub number: ::std::option::Option<::std::string::String>,
+    pub number: Option<String>,
 }
 /// The response of `PUT /hk/v3/merchants` (修改子商户（融合钱包）).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -673,7 +667,7 @@ pub struct PutResponse {
     /// 子商户号
     ///
     /// Example: `1900000109`
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
 }
 /// `/hk/v3/merchants/{sub_mchid}`
 pub mod by_sub_mchid {
@@ -701,18 +695,14 @@ pub mod by_sub_mchid {
     pub struct GetRequest {
         /// 机构appid
         ///
-        /// Query parameter `sp_appid`.
-        ///
-        /// Example: `wx8888888888888888`
+        /// Query parameter `sp_appid`. Example: `wx8888888888888888`
         #[serde(skip_serializing)]
-        pub sp_appid: ::std::string::String,
+        pub sp_appid: String,
         /// 机构商户号
         ///
-        /// Query parameter `sp_mchid`.
-        ///
-        /// Example: `3200000001`
+        /// Query parameter `sp_mchid`. Example: `3200000001`
         #[serde(skip_serializing)]
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
     }
     /// The response of `GET /hk/v3/merchants/{sub_mchid}` (查询子商户（融合钱包）).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -720,61 +710,59 @@ pub mod by_sub_mchid {
         /// 子商户号
         ///
         /// Example: `20000100`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 子商户全称
         ///
         /// Example: `Merchant name`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 子商户简称
         ///
         /// Example: `Merchant shortname`
-        pub shortname: ::std::string::String,
+        pub shortname: String,
         /// 公司联系方式
         ///
         /// Example: `075586010000`
-        pub office_phone: ::std::string::String,
+        pub office_phone: String,
         /// 册国家或区域
         ///
         /// Example: `344`
-        pub merchant_country_code: ::std::string::String,
+        pub merchant_country_code: String,
         /// 类目
         ///
         /// Example: `101`
         pub business_category: i64,
         /// 联系人信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact: ::std::option::Option<GetResponseContact>,
+        pub contact: Option<GetResponseContact>,
         /// 商户类型
         ///
         /// Example: `ENTERPRISE`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_type: ::std::option::Option<GetResponseMerchantType>,
+        pub merchant_type: Option<GetResponseMerchantType>,
         /// 公司注册文件编号
         ///
         /// Example: `5555-8888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub registration_certificate_number: ::std::option::Option<
-            ::std::string::String,
-        >,
+        pub registration_certificate_number: Option<String>,
         /// 公司注册文件过期时间
         ///
         /// Example: `2020-10-16`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub registration_certificate_date: ::std::option::Option<::std::string::String>,
+        pub registration_certificate_date: Option<String>,
         /// 子商户结算账户
         ///
         /// Example: `555588889999`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settlement_bank_number: ::std::option::Option<::std::string::String>,
+        pub settlement_bank_number: Option<String>,
         /// 业务信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business: ::std::option::Option<GetResponseBusiness>,
+        pub business: Option<GetResponseBusiness>,
         /// 董事信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub director: ::std::option::Option<GetResponseDirector>,
+        pub director: Option<GetResponseDirector>,
         /// 负责人信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub principal: ::std::option::Option<GetResponsePrincipal>,
+        pub principal: Option<GetResponsePrincipal>,
     }
     /// 业务信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -783,37 +771,37 @@ pub mod by_sub_mchid {
         ///
         /// Example: `BOTH`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_type: ::std::option::Option<GetResponseBusinessBusinessType>,
+        pub business_type: Option<GetResponseBusinessBusinessType>,
         /// APP下载地址
         ///
         /// Example: `https://download.qq.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub app_download: ::std::option::Option<::std::string::String>,
+        pub app_download: Option<String>,
         /// 业务网站
         ///
         /// Example: `https://www.qq.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub website: ::std::option::Option<::std::string::String>,
+        pub website: Option<String>,
         /// 公众号
         ///
         /// Example: `wx8888888888888888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub office_account: ::std::option::Option<::std::string::String>,
+        pub office_account: Option<String>,
         /// 小程序
         ///
         /// Example: `wx8888888888888888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_program: ::std::option::Option<::std::string::String>,
+        pub mini_program: Option<String>,
         /// 门店地址
         ///
         /// Example: `10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_address: ::std::option::Option<::std::string::String>,
+        pub store_address: Option<String>,
         /// MCC码
         ///
         /// Example: `4214`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mcc: ::std::option::Option<::std::string::String>,
+        pub mcc: Option<String>,
     }
     /// 业务类型
     ///
@@ -878,17 +866,17 @@ pub mod by_sub_mchid {
         ///
         /// Example: `Bob Zhang`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 联系人电话
         ///
         /// Example: `+8613633334444`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub phone: ::std::option::Option<::std::string::String>,
+        pub phone: Option<String>,
         /// 联系人邮箱
         ///
         /// Example: `test@test.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub email: ::std::option::Option<::std::string::String>,
+        pub email: Option<String>,
     }
     /// 董事信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -897,12 +885,12 @@ pub mod by_sub_mchid {
         ///
         /// Example: `Bob`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 董事证件号码
         ///
         /// Example: `5555-8888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub number: ::std::option::Option<::std::string::String>,
+        pub number: Option<String>,
     }
     /// 商户类型
     ///
@@ -963,11 +951,11 @@ pub mod by_sub_mchid {
         ///
         /// Example: `Bob`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 负责人证件号码
         ///
         /// Example: `5555-8888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub number: ::std::option::Option<::std::string::String>,
+        pub number: Option<String>,
     }
 }

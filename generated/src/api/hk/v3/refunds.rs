@@ -48,49 +48,37 @@ impl<'a> Refunds<'a> {
 pub struct GetRequest {
     /// 微信支付订单号
     ///
-    /// Query parameter `transaction_id`.
-    ///
-    /// Example: `1217752501201407033233368018`
+    /// Query parameter `transaction_id`. Example: `1217752501201407033233368018`
     #[serde(skip_serializing)]
-    pub transaction_id: ::std::option::Option<::std::string::String>,
+    pub transaction_id: Option<String>,
     /// 商户订单号
     ///
     /// Query parameter `out_trade_no`.
     #[serde(skip_serializing)]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    pub out_trade_no: Option<String>,
     /// 商户号
     ///
-    /// Query parameter `mchid`.
-    ///
-    /// Example: `1900000109`
+    /// Query parameter `mchid`. Example: `1900000109`
     #[serde(skip_serializing)]
-    pub mchid: ::std::string::String,
+    pub mchid: String,
     /// 子商户号
     ///
-    /// Query parameter `sub_mchid`.
-    ///
-    /// Example: `1900000109`
+    /// Query parameter `sub_mchid`. Example: `1900000109`
     #[serde(skip_serializing)]
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 机构商户号
     ///
-    /// Query parameter `sp_mchid`.
-    ///
-    /// Example: `1900000100`
+    /// Query parameter `sp_mchid`. Example: `1900000100`
     #[serde(skip_serializing)]
-    pub sp_mchid: ::std::string::String,
+    pub sp_mchid: String,
     /// 记录起始位置
     ///
-    /// Query parameter `offset`.
-    ///
-    /// Example: `0`
+    /// Query parameter `offset`. Example: `0`
     #[serde(skip_serializing)]
     pub offset: i64,
     /// 每页笔数
     ///
-    /// Query parameter `count`.
-    ///
-    /// Example: `10`
+    /// Query parameter `count`. Example: `10`
     #[serde(skip_serializing)]
     pub count: i64,
 }
@@ -100,27 +88,27 @@ pub struct GetResponse {
     /// 微信支付交易订单号
     ///
     /// Example: `1217752501201407033233368018`
-    pub id: ::std::string::String,
+    pub id: String,
     /// 商户号
     ///
     /// Example: `1900000109`
-    pub mchid: ::std::string::String,
+    pub mchid: String,
     /// 子商户号
     ///
     /// Example: `1900000109`
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 机构商户号
     ///
     /// Example: `1900000100`
-    pub sp_mchid: ::std::string::String,
+    pub sp_mchid: String,
     /// 商户原交易订单号
     ///
     /// Example: `1217752501201407033233368018`
-    pub out_trade_no: ::std::string::String,
+    pub out_trade_no: String,
     /// 订单金额
     pub amount: GetResponseAmount,
     /// 退款单列表
-    pub data: ::std::vec::Vec<GetResponseData>,
+    pub data: Vec<GetResponseData>,
     /// 订单总退款次数
     ///
     /// Example: `0`
@@ -141,7 +129,7 @@ pub struct GetResponseAmount {
     ///
     /// Example: `CNY`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub currency: ::std::option::Option<::std::string::String>,
+    pub currency: Option<String>,
     /// 用户支付金额
     ///
     /// Example: `888`
@@ -149,7 +137,7 @@ pub struct GetResponseAmount {
     /// 支付币种
     ///
     /// Example: `CNY`
-    pub payer_currency: ::std::string::String,
+    pub payer_currency: String,
 }
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -157,35 +145,35 @@ pub struct GetResponseData {
     /// 微信退款单号
     ///
     /// Example: `1217752501201407033233368018`
-    pub id: ::std::string::String,
+    pub id: String,
     /// 商户退款单号
     ///
     /// Example: `1217752501201407033233368018`
-    pub out_refund_no: ::std::string::String,
+    pub out_refund_no: String,
     /// 退款渠道
     ///
     /// Example: `ORIGINAL`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub channel: ::std::option::Option<GetResponseDataChannel>,
+    pub channel: Option<GetResponseDataChannel>,
     /// 退款入账账户
     ///
     /// Example: `招商银行信用卡`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub recv_account: ::std::option::Option<::std::string::String>,
+    pub recv_account: Option<String>,
     /// 退款资金来源
     ///
     /// Example: `REFUND_SOURCE_UNSETTLED_FUNDS`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub fund_source: ::std::option::Option<GetResponseDataFundSource>,
+    pub fund_source: Option<GetResponseDataFundSource>,
     /// 退款成功时间
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub success_time: ::std::option::Option<::std::string::String>,
+    pub success_time: Option<String>,
     /// 退款创建时间
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
-    pub create_time: ::std::string::String,
+    pub create_time: String,
     /// 退款状态
     ///
     /// Example: `SUCCESS`
@@ -194,7 +182,7 @@ pub struct GetResponseData {
     pub amount: GetResponseDataAmount,
     /// 优惠退款详情
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub refund_detail: ::std::option::Option<GetResponseDataRefundDetail>,
+    pub refund_detail: Option<GetResponseDataRefundDetail>,
 }
 /// 退款金额
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -207,7 +195,7 @@ pub struct GetResponseDataAmount {
     ///
     /// Example: `CNY`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub currency: ::std::option::Option<::std::string::String>,
+    pub currency: Option<String>,
     /// 用户退款金额
     ///
     /// Example: `888`
@@ -215,7 +203,7 @@ pub struct GetResponseDataAmount {
     /// 支付币种
     ///
     /// Example: `CNY`
-    pub payer_currency: ::std::string::String,
+    pub payer_currency: String,
     /// 汇率
     pub exchange_rate: GetResponseDataAmountExchangeRate,
 }
@@ -226,12 +214,12 @@ pub struct GetResponseDataAmountExchangeRate {
     ///
     /// Example: `SETTLEMENT_RATE`
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<GetResponseDataAmountExchangeRateType>,
+    pub type_: Option<GetResponseDataAmountExchangeRateType>,
     /// 汇率值
     ///
     /// Example: `8000000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub rate: ::std::option::Option<i64>,
+    pub rate: Option<i64>,
 }
 /// 汇率类型
 ///
@@ -399,29 +387,29 @@ pub struct GetResponseDataRefundDetail {
     /// 券ID
     ///
     /// Example: `109519`
-    pub promotion_id: ::std::string::String,
+    pub promotion_id: String,
     /// 优惠范围
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub scope: ::std::option::Option<GetResponseDataRefundDetailScope>,
+    pub scope: Option<GetResponseDataRefundDetailScope>,
     /// 优惠类型
     ///
     /// Example: `DISCOUNT`
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<GetResponseDataRefundDetailType>,
+    pub type_: Option<GetResponseDataRefundDetailType>,
     /// 优惠券面额
     ///
     /// Example: `5`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<i64>,
+    pub amount: Option<i64>,
     /// 优惠券退款额
     ///
     /// Example: `5`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub refund_amount: ::std::option::Option<i64>,
+    pub refund_amount: Option<i64>,
     /// 货币类型
     ///
     /// Example: `CNY`
-    pub currency: ::std::string::String,
+    pub currency: String,
 }
 /// 优惠范围
 ///
@@ -593,52 +581,52 @@ pub struct PostRequest {
     /// 商户号
     ///
     /// Example: `1900000109`
-    pub mchid: ::std::string::String,
+    pub mchid: String,
     /// APPID
     ///
     /// Example: `wx8888888888888888`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 机构商户号
     ///
     /// Example: `1900000100`
-    pub sp_mchid: ::std::string::String,
+    pub sp_mchid: String,
     /// 子商户号
     ///
     /// Example: `1900000109`
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 机构APPID
     ///
     /// Example: `wx8888888888888888`
-    pub sp_appid: ::std::string::String,
+    pub sp_appid: String,
     /// 子商户APPID
     ///
     /// Example: `wx8888888888888888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_appid: ::std::option::Option<::std::string::String>,
+    pub sub_appid: Option<String>,
     /// 微信订单号
     ///
     /// Example: `1217752501201407033233368018`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub transaction_id: ::std::option::Option<::std::string::String>,
+    pub transaction_id: Option<String>,
     /// 商户订单号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    pub out_trade_no: Option<String>,
     /// 商户退款单号
     ///
     /// Example: `1217752501201407033233368018`
-    pub out_refund_no: ::std::string::String,
+    pub out_refund_no: String,
     /// 退款原因
     ///
     /// Example: `商品已售完`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub reason: ::std::option::Option<::std::string::String>,
+    pub reason: Option<String>,
     /// 订单金额
     pub amount: PostRequestAmount,
     /// 退款通知地址
     ///
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub notify_url: ::std::option::Option<::std::string::String>,
+    pub notify_url: Option<String>,
 }
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -654,7 +642,7 @@ pub struct PostRequestAmount {
     /// 退款币种
     ///
     /// Example: `CNY`
-    pub currency: ::std::string::String,
+    pub currency: String,
 }
 /// The response of `POST /hk/v3/refunds` (申请退款).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -662,20 +650,20 @@ pub struct PostResponse {
     /// 微信支付退款订单号
     ///
     /// Example: `1217752501201407033233368018`
-    pub id: ::std::string::String,
+    pub id: String,
     /// 商户退款单号
     ///
     /// Example: `1217752501201407033233368018`
-    pub out_refund_no: ::std::string::String,
+    pub out_refund_no: String,
     /// 退款创建时间
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
-    pub create_time: ::std::string::String,
+    pub create_time: String,
     /// 退款金额
     pub amount: PostResponseAmount,
     /// 优惠退款详情
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub detail: ::std::option::Option<PostResponseDetail>,
+    pub detail: Option<PostResponseDetail>,
 }
 /// 退款金额
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -687,7 +675,7 @@ pub struct PostResponseAmount {
     /// 退款币种
     ///
     /// Example: `CNY`
-    pub currency: ::std::string::String,
+    pub currency: String,
     /// 用户退款金额
     ///
     /// Example: `888`
@@ -695,7 +683,7 @@ pub struct PostResponseAmount {
     /// 支付币种
     ///
     /// Example: `CNY`
-    pub payer_currency: ::std::string::String,
+    pub payer_currency: String,
     /// 汇率
     pub exchange_rate: PostResponseAmountExchangeRate,
 }
@@ -706,12 +694,12 @@ pub struct PostResponseAmountExchangeRate {
     ///
     /// Example: `SETTLEMENT_RATE`
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<PostResponseAmountExchangeRateType>,
+    pub type_: Option<PostResponseAmountExchangeRateType>,
     /// 汇率值
     ///
     /// Example: `8000000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub rate: ::std::option::Option<i64>,
+    pub rate: Option<i64>,
 }
 /// 汇率类型
 ///
@@ -767,31 +755,31 @@ pub struct PostResponseDetail {
     /// 券ID
     ///
     /// Example: `109519`
-    pub promotion_id: ::std::string::String,
+    pub promotion_id: String,
     /// 优惠范围
     ///
     /// Example: `SINGLE`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub scope: ::std::option::Option<PostResponseDetailScope>,
+    pub scope: Option<PostResponseDetailScope>,
     /// 优惠类型
     ///
     /// Example: `DISCOUNT`
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<PostResponseDetailType>,
+    pub type_: Option<PostResponseDetailType>,
     /// 优惠券面额
     ///
     /// Example: `5`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<i64>,
+    pub amount: Option<i64>,
     /// 优惠券退款额
     ///
     /// Example: `5`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub refund_amount: ::std::option::Option<i64>,
+    pub refund_amount: Option<i64>,
     /// 货币类型
     ///
     /// Example: `CNY`
-    pub currency: ::std::string::String,
+    pub currency: String,
 }
 /// 优惠范围
 ///
@@ -941,25 +929,19 @@ pub mod id {
         pub struct GetRequest {
             /// 商户号
             ///
-            /// Query parameter `mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 机构商户号
             ///
-            /// Query parameter `sp_mchid`.
-            ///
-            /// Example: `1900000100`
+            /// Query parameter `sp_mchid`. Example: `1900000100`
             #[serde(skip_serializing)]
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
         }
         /// The response of `GET /hk/v3/refunds/id/{refund_id}` (查询单笔退款(微信支付退款订单号)).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -967,43 +949,43 @@ pub mod id {
             /// 微信支付退款订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub id: ::std::string::String,
+            pub id: String,
             /// 商户退款单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_refund_no: ::std::string::String,
+            pub out_refund_no: String,
             /// 微信支付交易订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 商户原交易订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 退款渠道
             ///
             /// Example: `ORIGINAL`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub channel: ::std::option::Option<GetResponseChannel>,
+            pub channel: Option<GetResponseChannel>,
             /// 退款入账账户
             ///
             /// Example: `招商银行信用卡`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub recv_account: ::std::option::Option<::std::string::String>,
+            pub recv_account: Option<String>,
             /// 退款资金来源
             ///
             /// Example: `REFUND_SOURCE_UNSETTLED_FUNDS`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fund_source: ::std::option::Option<GetResponseFundSource>,
+            pub fund_source: Option<GetResponseFundSource>,
             /// 退款成功时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 退款创建时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 退款状态
             ///
             /// Example: `SUCCESS`
@@ -1012,7 +994,7 @@ pub mod id {
             pub amount: GetResponseAmount,
             /// 优惠退款详情
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail: ::std::option::Option<GetResponseDetail>,
+            pub detail: Option<GetResponseDetail>,
         }
         /// 退款金额
         #[derive(
@@ -1032,7 +1014,7 @@ pub mod id {
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
             /// 用户退款金额
             ///
             /// Example: `888`
@@ -1040,7 +1022,7 @@ pub mod id {
             /// 支付币种
             ///
             /// Example: `CNY`
-            pub payer_currency: ::std::string::String,
+            pub payer_currency: String,
             /// 汇率
             pub exchange_rate: GetResponseAmountExchangeRate,
         }
@@ -1061,12 +1043,12 @@ pub mod id {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<GetResponseAmountExchangeRateType>,
+            pub type_: Option<GetResponseAmountExchangeRateType>,
             /// 汇率值
             ///
             /// Example: `8000000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub rate: ::std::option::Option<i64>,
+            pub rate: Option<i64>,
         }
         /// 汇率类型
         ///
@@ -1193,12 +1175,12 @@ pub mod id {
             /// 券ID
             ///
             /// Example: `109519`
-            pub promotion_id: ::std::string::String,
+            pub promotion_id: String,
             /// 优惠范围
             ///
             /// Example: `SINGLE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scope: ::std::option::Option<GetResponseDetailScope>,
+            pub scope: Option<GetResponseDetailScope>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNT`
@@ -1206,21 +1188,21 @@ pub mod id {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<GetResponseDetailType>,
+            pub type_: Option<GetResponseDetailType>,
             /// 优惠券面额
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<i64>,
+            pub amount: Option<i64>,
             /// 优惠券退款额
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub refund_amount: ::std::option::Option<i64>,
+            pub refund_amount: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
-            pub currency: ::std::string::String,
+            pub currency: String,
         }
         /// 优惠范围
         ///
@@ -1495,25 +1477,19 @@ pub mod out_refund_no {
         pub struct GetRequest {
             /// 商户号
             ///
-            /// Query parameter `mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 机构商户号
             ///
-            /// Query parameter `sp_mchid`.
-            ///
-            /// Example: `1900000100`
+            /// Query parameter `sp_mchid`. Example: `1900000100`
             #[serde(skip_serializing)]
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
         }
         /// The response of `GET /hk/v3/refunds/out-refund-no/{out_refund_no}` (查询单笔退款(商户退款订单号)).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1521,43 +1497,43 @@ pub mod out_refund_no {
             /// 微信支付退款订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub id: ::std::string::String,
+            pub id: String,
             /// 商户退款单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_refund_no: ::std::string::String,
+            pub out_refund_no: String,
             /// 微信支付交易订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 商户原交易订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 退款渠道
             ///
             /// Example: `ORIGINAL`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub channel: ::std::option::Option<GetResponseChannel>,
+            pub channel: Option<GetResponseChannel>,
             /// 退款入账账户
             ///
             /// Example: `招商银行信用卡`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub recv_account: ::std::option::Option<::std::string::String>,
+            pub recv_account: Option<String>,
             /// 退款资金来源
             ///
             /// Example: `REFUND_SOURCE_UNSETTLED_FUNDS`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fund_source: ::std::option::Option<GetResponseFundSource>,
+            pub fund_source: Option<GetResponseFundSource>,
             /// 退款成功时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 退款创建时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 退款状态
             ///
             /// Example: `SUCCESS`
@@ -1566,7 +1542,7 @@ pub mod out_refund_no {
             pub amount: GetResponseAmount,
             /// 优惠退款详情
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail: ::std::option::Option<GetResponseDetail>,
+            pub detail: Option<GetResponseDetail>,
         }
         /// 退款金额
         #[derive(
@@ -1586,7 +1562,7 @@ pub mod out_refund_no {
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
             /// 用户退款金额
             ///
             /// Example: `888`
@@ -1594,7 +1570,7 @@ pub mod out_refund_no {
             /// 支付币种
             ///
             /// Example: `CNY`
-            pub payer_currency: ::std::string::String,
+            pub payer_currency: String,
             /// 汇率
             pub exchange_rate: GetResponseAmountExchangeRate,
         }
@@ -1615,12 +1591,12 @@ pub mod out_refund_no {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<GetResponseAmountExchangeRateType>,
+            pub type_: Option<GetResponseAmountExchangeRateType>,
             /// 汇率值
             ///
             /// Example: `8000000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub rate: ::std::option::Option<i64>,
+            pub rate: Option<i64>,
         }
         /// 汇率类型
         ///
@@ -1747,12 +1723,12 @@ pub mod out_refund_no {
             /// 券ID
             ///
             /// Example: `109519`
-            pub promotion_id: ::std::string::String,
+            pub promotion_id: String,
             /// 优惠范围
             ///
             /// Example: `SINGLE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scope: ::std::option::Option<GetResponseDetailScope>,
+            pub scope: Option<GetResponseDetailScope>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNT`
@@ -1760,21 +1736,21 @@ pub mod out_refund_no {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<GetResponseDetailType>,
+            pub type_: Option<GetResponseDetailType>,
             /// 优惠券面额
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<i64>,
+            pub amount: Option<i64>,
             /// 优惠券退款额
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub refund_amount: ::std::option::Option<i64>,
+            pub refund_amount: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
-            pub currency: ::std::string::String,
+            pub currency: String,
         }
         /// 优惠范围
         ///
@@ -1944,21 +1920,13 @@ pub mod out_refund_no {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseStatus {
-            /// 退款成功
-            ///
-            /// `SUCCESS`
+            /// `SUCCESS`: 退款成功
             Success,
-            /// 退款关闭
-            ///
-            /// `REFUNDCLOSE`
+            /// `REFUNDCLOSE`: 退款关闭
             Refundclose,
-            /// 退款处理中
-            ///
-            /// `PROCESSING`
+            /// `PROCESSING`: 退款处理中
             Processing,
-            /// 退款异常
-            ///
-            /// `ABNORMAL`
+            /// `ABNORMAL`: 退款异常
             Abnormal,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),

@@ -26,23 +26,17 @@ impl<'a> Statements<'a> {
 pub struct GetRequest {
     /// 账单日期
     ///
-    /// Query parameter `date`.
-    ///
-    /// Example: `20180130`
+    /// Query parameter `date`. Example: `20180130`
     #[serde(skip_serializing)]
-    pub date: ::std::string::String,
+    pub date: String,
     /// 商户号
     ///
-    /// Query parameter `mchid`.
-    ///
-    /// Example: `1900000109`
+    /// Query parameter `mchid`. Example: `1900000109`
     #[serde(skip_serializing)]
-    pub mchid: ::std::option::Option<::std::string::String>,
+    pub mchid: Option<String>,
     /// 账单压缩：如需对账单进行压缩，设置HTTP请求头值为gzip
     ///
-    /// Header `Accept-Encoding`.
-    ///
-    /// Example: `gzip`
+    /// Header `Accept-Encoding`. Example: `gzip`
     #[serde(rename = "Accept-Encoding", skip_serializing)]
-    pub accept_encoding: ::std::option::Option<::std::string::String>,
+    pub accept_encoding: Option<String>,
 }

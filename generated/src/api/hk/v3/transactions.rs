@@ -55,82 +55,82 @@ pub mod app {
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 机构商户号
         ///
         /// Example: `1900000100`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
-        pub sp_appid: ::std::string::String,
+        pub sp_appid: String,
         /// 子商户APPID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 商品描述
         ///
         /// Example: `image形象店-深圳腾大- QQ公仔`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 商户数据
         ///
         /// Example: `自定义数据`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 商品标记
         ///
         /// Example: `WXG`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
         /// 交易类型
         ///
         /// Example: `APP`
-        pub trade_type: ::std::string::String,
+        pub trade_type: String,
         /// 指定支付方式
         ///
         /// Example: `no_credit`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_pay: ::std::option::Option<::std::string::String>,
+        pub limit_pay: Option<String>,
         /// 交易起始时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_start: ::std::option::Option<::std::string::String>,
+        pub time_start: Option<String>,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_expire: ::std::option::Option<::std::string::String>,
+        pub time_expire: Option<String>,
         /// MCC码
         ///
         /// Example: `1011`
-        pub merchant_category_code: ::std::string::String,
+        pub merchant_category_code: String,
         /// 支付者
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer: ::std::option::Option<PostRequestPayer>,
+        pub payer: Option<PostRequestPayer>,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 场景信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+        pub scene_info: Option<PostRequestSceneInfo>,
         /// 优惠功能
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<::std::vec::Vec<PostRequestDetail>>,
+        pub detail: Option<Vec<PostRequestDetail>>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -143,7 +143,7 @@ pub mod app {
         ///
         /// Example: `HKD`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
     }
     /// PostRequestDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -152,17 +152,15 @@ pub mod app {
         ///
         /// Example: `608800`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cost_price: ::std::option::Option<i64>,
+        pub cost_price: Option<i64>,
         /// 商品小票ID
         ///
         /// Example: `wx123`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receipt_id: ::std::option::Option<::std::string::String>,
+        pub receipt_id: Option<String>,
         /// 单品列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_detail: ::std::option::Option<
-            ::std::vec::Vec<PostRequestDetailGoodsDetail>,
-        >,
+        pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -170,17 +168,17 @@ pub mod app {
         /// 商品编码
         ///
         /// Example: `12345`
-        pub goods_id: ::std::string::String,
+        pub goods_id: String,
         /// 微信侧商品编码
         ///
         /// Example: `1001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wxpay_goods_id: ::std::option::Option<::std::string::String>,
+        pub wxpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhone6s 16G`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_name: ::std::option::Option<::std::string::String>,
+        pub goods_name: Option<String>,
         /// 商品数量
         ///
         /// Example: `1`
@@ -197,17 +195,17 @@ pub mod app {
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 用户标识（机构）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sp_openid: ::std::option::Option<::std::string::String>,
+        pub sp_openid: Option<String>,
         /// 用户标识（特约商户）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
     }
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -216,25 +214,25 @@ pub mod app {
         ///
         /// Example: `013467007045764`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_id: ::std::option::Option<::std::string::String>,
+        pub device_id: Option<String>,
         /// 商户端设备IP
         ///
         /// Example: `128.0.0.1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_ip: ::std::option::Option<::std::string::String>,
+        pub device_ip: Option<String>,
         /// 用户终端IP
         ///
         /// Example: `128.0.0.1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer_client_ip: ::std::option::Option<::std::string::String>,
+        pub payer_client_ip: Option<String>,
         /// 操作员ID
         ///
         /// Example: `123145`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub operator_id: ::std::option::Option<::std::string::String>,
+        pub operator_id: Option<String>,
         /// 商户门店信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_info: ::std::option::Option<PostRequestSceneInfoStoreInfo>,
+        pub store_info: Option<PostRequestSceneInfoStoreInfo>,
     }
     /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -243,15 +241,15 @@ pub mod app {
         ///
         /// Example: `0001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        pub id: Option<String>,
         /// 名称
         ///
         /// Example: `腾讯大厦分店`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 详细地址
         ///
         /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub address: ::std::string::String,
+        pub address: String,
     }
     /// The response of `POST /hk/v3/transactions/app` (APP支付下单).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -259,7 +257,7 @@ pub mod app {
         /// 预支付交易会话标识
         ///
         /// Example: `wx201410272009395522657a690389285100`
-        pub prepay_id: ::std::string::String,
+        pub prepay_id: String,
     }
 }
 /// `/hk/v3/transactions/id`
@@ -317,25 +315,19 @@ pub mod id {
         pub struct GetRequest {
             /// 商户号
             ///
-            /// Query parameter `mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 机构商户号
             ///
-            /// Query parameter `sp_mchid`.
-            ///
-            /// Example: `1900000100`
+            /// Query parameter `sp_mchid`. Example: `1900000100`
             #[serde(skip_serializing)]
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
         }
         /// The response of `GET /hk/v3/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -343,41 +335,41 @@ pub mod id {
             /// 商户号
             ///
             /// Example: `1900000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// APPID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 机构商户号
             ///
             /// Example: `1900000100`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 机构APPID
             ///
             /// Example: `wx8888888888888888`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 微信支付订单号
             ///
             /// Example: `4200000000002104083200000488`
-            pub id: ::std::string::String,
+            pub id: String,
             /// 商户数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 交易类型
             ///
             /// Example: `APP`
@@ -385,11 +377,11 @@ pub mod id {
             /// 付款银行
             ///
             /// Example: `CMC`
-            pub bank_type: ::std::string::String,
+            pub bank_type: String,
             /// 支付完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub success_time: ::std::string::String,
+            pub success_time: String,
             /// 交易状态
             ///
             /// Example: `SUCCESS`
@@ -397,16 +389,14 @@ pub mod id {
             /// 交易状态描述
             ///
             /// Example: `支付失败，请重新下单支付`
-            pub trade_state_desc: ::std::string::String,
+            pub trade_state_desc: String,
             /// 支付者
             pub payer: GetResponsePayer,
             /// 订单金额
             pub amount: GetResponseAmount,
             /// 优惠功能
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetail>,
-            >,
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         /// 订单金额
         #[derive(
@@ -429,14 +419,14 @@ pub mod id {
             /// 订单标价币种
             ///
             /// Example: `CNY`
-            pub currency: ::std::string::String,
+            pub currency: String,
             /// 用户支付币种
             ///
             /// Example: `HKD`
-            pub payer_currency: ::std::string::String,
+            pub payer_currency: String,
             /// 汇率信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub exchange_rate: ::std::option::Option<GetResponseAmountExchangeRate>,
+            pub exchange_rate: Option<GetResponseAmountExchangeRate>,
         }
         /// 汇率信息
         #[derive(
@@ -455,12 +445,12 @@ pub mod id {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<GetResponseAmountExchangeRateType>,
+            pub type_: Option<GetResponseAmountExchangeRateType>,
             /// 汇率值
             ///
             /// Example: `80000000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub rate: ::std::option::Option<i64>,
+            pub rate: Option<i64>,
         }
         /// 汇率类型
         ///
@@ -526,17 +516,17 @@ pub mod id {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 机构用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_openid: ::std::option::Option<::std::string::String>,
+            pub sp_openid: Option<String>,
             /// 子商户用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
         /// GetResponsePromotionDetail
         #[derive(
@@ -551,17 +541,17 @@ pub mod id {
             /// 券ID
             ///
             /// Example: `109519`
-            pub promotion_id: ::std::string::String,
+            pub promotion_id: String,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `SINGLE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scope: ::std::option::Option<GetResponsePromotionDetailScope>,
+            pub scope: Option<GetResponsePromotionDetailScope>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNT`
@@ -569,7 +559,7 @@ pub mod id {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<GetResponsePromotionDetailType>,
+            pub type_: Option<GetResponsePromotionDetailType>,
             /// 优惠券面额
             ///
             /// Example: `5`
@@ -577,32 +567,30 @@ pub mod id {
             /// 优惠币种
             ///
             /// Example: `HKD`
-            pub currency: ::std::string::String,
+            pub currency: String,
             /// 活动ID
             ///
             /// Example: `931386`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_id: ::std::option::Option<::std::string::String>,
+            pub activity_id: Option<String>,
             /// 微信出资
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wxpay_contribute_amount: ::std::option::Option<i64>,
+            pub wxpay_contribute_amount: Option<i64>,
             /// 商户出资
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_contribute_amount: ::std::option::Option<i64>,
+            pub merchant_contribute_amount: Option<i64>,
             /// 其他出资
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub other_contribute_amount: ::std::option::Option<i64>,
+            pub other_contribute_amount: Option<i64>,
             /// 单品列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetailGoodsDetail>,
-            >,
+            pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
         }
         /// GetResponsePromotionDetailGoodsDetail
         #[derive(
@@ -617,12 +605,12 @@ pub mod id {
             /// 商品编码
             ///
             /// Example: `12345`
-            pub goods_id: ::std::string::String,
+            pub goods_id: String,
             /// 商品备注
             ///
             /// Example: `1001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_remark: ::std::option::Option<::std::string::String>,
+            pub goods_remark: Option<String>,
             /// 商品优惠金额
             ///
             /// Example: `100`
@@ -750,33 +738,19 @@ pub mod id {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseTradeState {
-            /// 支付成功
-            ///
-            /// `SUCCESS`
+            /// `SUCCESS`: 支付成功
             Success,
-            /// 转入退款
-            ///
-            /// `REFUND`
+            /// `REFUND`: 转入退款
             Refund,
-            /// 未支付
-            ///
-            /// `NOTPAY`
+            /// `NOTPAY`: 未支付
             Notpay,
-            /// 已关闭
-            ///
-            /// `CLOSED`
+            /// `CLOSED`: 已关闭
             Closed,
-            /// 已撤销（刷卡支付）
-            ///
-            /// `REVOKED`
+            /// `REVOKED`: 已撤销（刷卡支付）
             Revoked,
-            /// 用户支付中
-            ///
-            /// `USERPAYING`
+            /// `USERPAYING`: 用户支付中
             Userpaying,
-            /// 支付失败(其他原因，如银行返回失败)
-            ///
-            /// `PAYERROR`
+            /// `PAYERROR`: 支付失败(其他原因，如银行返回失败)
             Payerror,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -931,17 +905,17 @@ pub mod id {
                 /// 直连商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 子商户号
                 ///
                 /// Example: `1230000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 机构商户号
                 ///
                 /// Example: `1230000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sp_mchid: ::std::option::Option<::std::string::String>,
+                pub sp_mchid: Option<String>,
             }
         }
         /// `/hk/v3/transactions/id/{transaction_id}/reverse`
@@ -977,15 +951,15 @@ pub mod id {
                 /// 商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 机构商户号
                 ///
                 /// Example: `1900000100`
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
             }
         }
     }
@@ -1013,82 +987,82 @@ pub mod jsapi {
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 机构商户号
         ///
         /// Example: `1900000100`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
-        pub sp_appid: ::std::string::String,
+        pub sp_appid: String,
         /// 子商户APPID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 商品描述
         ///
         /// Example: `image形象店-深圳腾大- QQ公仔`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 商户数据
         ///
         /// Example: `自定义数据`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 商品标记
         ///
         /// Example: `WXG`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
         /// 交易类型
         ///
         /// Example: `JSAPI`
-        pub trade_type: ::std::string::String,
+        pub trade_type: String,
         /// 指定支付方式
         ///
         /// Example: `no_credit`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_pay: ::std::option::Option<::std::string::String>,
+        pub limit_pay: Option<String>,
         /// 交易起始时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_start: ::std::option::Option<::std::string::String>,
+        pub time_start: Option<String>,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_expire: ::std::option::Option<::std::string::String>,
+        pub time_expire: Option<String>,
         /// MCC码
         ///
         /// Example: `1011`
-        pub merchant_category_code: ::std::string::String,
+        pub merchant_category_code: String,
         /// 支付者
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer: ::std::option::Option<PostRequestPayer>,
+        pub payer: Option<PostRequestPayer>,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 场景信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+        pub scene_info: Option<PostRequestSceneInfo>,
         /// 优惠功能
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<::std::vec::Vec<PostRequestDetail>>,
+        pub detail: Option<Vec<PostRequestDetail>>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1101,7 +1075,7 @@ pub mod jsapi {
         ///
         /// Example: `HKD`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
     }
     /// PostRequestDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1110,17 +1084,15 @@ pub mod jsapi {
         ///
         /// Example: `608800`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cost_price: ::std::option::Option<i64>,
+        pub cost_price: Option<i64>,
         /// 商品小票ID
         ///
         /// Example: `wx123`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receipt_id: ::std::option::Option<::std::string::String>,
+        pub receipt_id: Option<String>,
         /// 单品列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_detail: ::std::option::Option<
-            ::std::vec::Vec<PostRequestDetailGoodsDetail>,
-        >,
+        pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1128,17 +1100,17 @@ pub mod jsapi {
         /// 商品编码
         ///
         /// Example: `12345`
-        pub goods_id: ::std::string::String,
+        pub goods_id: String,
         /// 微信侧商品编码
         ///
         /// Example: `1001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wxpay_goods_id: ::std::option::Option<::std::string::String>,
+        pub wxpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhone6s 16G`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_name: ::std::option::Option<::std::string::String>,
+        pub goods_name: Option<String>,
         /// 商品数量
         ///
         /// Example: `1`
@@ -1155,17 +1127,17 @@ pub mod jsapi {
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 用户标识（机构）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sp_openid: ::std::option::Option<::std::string::String>,
+        pub sp_openid: Option<String>,
         /// 用户标识（特约商户）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
     }
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1174,25 +1146,25 @@ pub mod jsapi {
         ///
         /// Example: `013467007045764`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_id: ::std::option::Option<::std::string::String>,
+        pub device_id: Option<String>,
         /// 商户端设备IP
         ///
         /// Example: `128.0.0.1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_ip: ::std::option::Option<::std::string::String>,
+        pub device_ip: Option<String>,
         /// 用户终端IP
         ///
         /// Example: `128.0.0.1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer_client_ip: ::std::option::Option<::std::string::String>,
+        pub payer_client_ip: Option<String>,
         /// 操作员ID
         ///
         /// Example: `123145`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub operator_id: ::std::option::Option<::std::string::String>,
+        pub operator_id: Option<String>,
         /// 商户门店信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_info: ::std::option::Option<PostRequestSceneInfoStoreInfo>,
+        pub store_info: Option<PostRequestSceneInfoStoreInfo>,
     }
     /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1201,15 +1173,15 @@ pub mod jsapi {
         ///
         /// Example: `0001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        pub id: Option<String>,
         /// 名称
         ///
         /// Example: `腾讯大厦分店`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 详细地址
         ///
         /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub address: ::std::string::String,
+        pub address: String,
     }
     /// The response of `POST /hk/v3/transactions/jsapi` (小程序/公众号支付下单).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1217,7 +1189,7 @@ pub mod jsapi {
         /// 预支付交易会话标识
         ///
         /// Example: `wx201410272009395522657a690389285100`
-        pub prepay_id: ::std::string::String,
+        pub prepay_id: String,
     }
 }
 /// `/hk/v3/transactions/micropay`
@@ -1243,70 +1215,70 @@ pub mod micropay {
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 机构商户号
         ///
         /// Example: `1900000100`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
-        pub sp_appid: ::std::string::String,
+        pub sp_appid: String,
         /// 子商户APPID
         ///
         /// Example: `wx8888888888888888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 商品描述
         ///
         /// Example: `image形象店-深圳腾大- QQ公仔`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 商户数据
         ///
         /// Example: `自定义数据`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 商品标记
         ///
         /// Example: `WXG`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
         /// 交易类型
         ///
         /// Example: `MICROPAY`
-        pub trade_type: ::std::string::String,
+        pub trade_type: String,
         /// 指定支付方式
         ///
         /// Example: `no_credit`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_pay: ::std::option::Option<::std::string::String>,
+        pub limit_pay: Option<String>,
         /// MCC码
         ///
         /// Example: `1011`
-        pub merchant_category_code: ::std::string::String,
+        pub merchant_category_code: String,
         /// 支付者
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer: ::std::option::Option<PostRequestPayer>,
+        pub payer: Option<PostRequestPayer>,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 场景信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+        pub scene_info: Option<PostRequestSceneInfo>,
         /// 优惠功能
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<::std::vec::Vec<PostRequestDetail>>,
+        pub detail: Option<Vec<PostRequestDetail>>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1319,7 +1291,7 @@ pub mod micropay {
         ///
         /// Example: `HKD`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
     }
     /// PostRequestDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1328,17 +1300,15 @@ pub mod micropay {
         ///
         /// Example: `608800`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cost_price: ::std::option::Option<i64>,
+        pub cost_price: Option<i64>,
         /// 商品小票ID
         ///
         /// Example: `wx123`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receipt_id: ::std::option::Option<::std::string::String>,
+        pub receipt_id: Option<String>,
         /// 单品列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_detail: ::std::option::Option<
-            ::std::vec::Vec<PostRequestDetailGoodsDetail>,
-        >,
+        pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1346,17 +1316,17 @@ pub mod micropay {
         /// 商品编码
         ///
         /// Example: `商品编码`
-        pub goods_id: ::std::string::String,
+        pub goods_id: String,
         /// 微信侧商品编码
         ///
         /// Example: `1001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wxpay_goods_id: ::std::option::Option<::std::string::String>,
+        pub wxpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhone6s 16G`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_name: ::std::option::Option<::std::string::String>,
+        pub goods_name: Option<String>,
         /// 商品数量
         ///
         /// Example: `1`
@@ -1372,7 +1342,7 @@ pub mod micropay {
         /// 授权码
         ///
         /// Example: `120061098828009406`
-        pub auth_code: ::std::string::String,
+        pub auth_code: String,
     }
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1381,25 +1351,25 @@ pub mod micropay {
         ///
         /// Example: `013467007045764`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_id: ::std::option::Option<::std::string::String>,
+        pub device_id: Option<String>,
         /// 商户端设备IP
         ///
         /// Example: `128.0.0.1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_ip: ::std::option::Option<::std::string::String>,
+        pub device_ip: Option<String>,
         /// 用户终端IP
         ///
         /// Example: `128.0.0.1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer_client_ip: ::std::option::Option<::std::string::String>,
+        pub payer_client_ip: Option<String>,
         /// 操作员ID
         ///
         /// Example: `123145`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub operator_id: ::std::option::Option<::std::string::String>,
+        pub operator_id: Option<String>,
         /// 商户门店信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_info: ::std::option::Option<PostRequestSceneInfoStoreInfo>,
+        pub store_info: Option<PostRequestSceneInfoStoreInfo>,
     }
     /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1408,15 +1378,15 @@ pub mod micropay {
         ///
         /// Example: `0001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        pub id: Option<String>,
         /// 名称
         ///
         /// Example: `腾讯大厦分店`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 详细地址
         ///
         /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub address: ::std::string::String,
+        pub address: String,
     }
     /// The response of `POST /hk/v3/transactions/micropay` (提交付款码支付).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1424,36 +1394,36 @@ pub mod micropay {
         /// 微信支付订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub id: ::std::string::String,
+        pub id: String,
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 机构商户号
         ///
         /// Example: `1900000100`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
-        pub sp_appid: ::std::string::String,
+        pub sp_appid: String,
         /// 子商户APPID
         ///
         /// Example: `wx8888888888888888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 交易类型
         ///
         /// Example: `MICROPAY`
@@ -1465,28 +1435,28 @@ pub mod micropay {
         /// 交易状态描述
         ///
         /// Example: `支付失败，请重新下单支付`
-        pub trade_state_desc: ::std::string::String,
+        pub trade_state_desc: String,
         /// 付款银行
         ///
         /// Example: `CMC`
-        pub bank_type: ::std::string::String,
+        pub bank_type: String,
         /// 商户数据
         ///
         /// Example: `自定义数据`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 支付完成时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        pub success_time: ::std::string::String,
+        pub success_time: String,
         /// 支付者
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer: ::std::option::Option<PostResponsePayer>,
+        pub payer: Option<PostResponsePayer>,
         /// 订单金额
         pub amount: PostResponseAmount,
         /// 优惠功能
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<::std::vec::Vec<PostResponseDetail>>,
+        pub detail: Option<Vec<PostResponseDetail>>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1499,7 +1469,7 @@ pub mod micropay {
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
         /// 用户支付金额
         ///
         /// Example: `888`
@@ -1511,10 +1481,10 @@ pub mod micropay {
             rename = "payer _currency",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub payer_currency: ::std::option::Option<::std::string::String>,
+        pub payer_currency: Option<String>,
         /// 汇率
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub exchange_rate: ::std::option::Option<PostResponseAmountExchangeRate>,
+        pub exchange_rate: Option<PostResponseAmountExchangeRate>,
     }
     /// 汇率
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1523,12 +1493,12 @@ pub mod micropay {
         ///
         /// Example: `SETTLEMENT_RATE`
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<PostResponseAmountExchangeRateType>,
+        pub type_: Option<PostResponseAmountExchangeRateType>,
         /// 汇率值
         ///
         /// Example: `80000000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub rate: ::std::option::Option<i64>,
+        pub rate: Option<i64>,
     }
     /// 汇率类型
     ///
@@ -1584,22 +1554,22 @@ pub mod micropay {
         /// 券ID
         ///
         /// Example: `109519`
-        pub promotion_id: ::std::string::String,
+        pub promotion_id: String,
         /// 优惠名称
         ///
         /// Example: `单品惠-6`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 优惠范围
         ///
         /// Example: `SINGLE`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scope: ::std::option::Option<PostResponseDetailScope>,
+        pub scope: Option<PostResponseDetailScope>,
         /// 优惠类型
         ///
         /// Example: `DISCOUNT`
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<PostResponseDetailType>,
+        pub type_: Option<PostResponseDetailType>,
         /// 优惠券面额
         ///
         /// Example: `5`
@@ -1608,32 +1578,30 @@ pub mod micropay {
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
         /// 活动ID
         ///
         /// Example: `931386`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activity_id: ::std::option::Option<::std::string::String>,
+        pub activity_id: Option<String>,
         /// 微信出资
         ///
         /// Example: `0`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wechatpay_contribute_amount: ::std::option::Option<i64>,
+        pub wechatpay_contribute_amount: Option<i64>,
         /// 商户出资
         ///
         /// Example: `0`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_contribute_amount: ::std::option::Option<i64>,
+        pub merchant_contribute_amount: Option<i64>,
         /// 其他出资
         ///
         /// Example: `5`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub other_contribute_amount: ::std::option::Option<i64>,
+        pub other_contribute_amount: Option<i64>,
         /// 单品列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_detail: ::std::option::Option<
-            ::std::vec::Vec<PostResponseDetailGoodsDetail>,
-        >,
+        pub goods_detail: Option<Vec<PostResponseDetailGoodsDetail>>,
     }
     /// PostResponseDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1641,12 +1609,12 @@ pub mod micropay {
         /// 商品编码
         ///
         /// Example: `12345`
-        pub goods_id: ::std::string::String,
+        pub goods_id: String,
         /// 商品备注
         ///
         /// Example: `1001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_remark: ::std::option::Option<::std::string::String>,
+        pub goods_remark: Option<String>,
         /// 商品数量
         ///
         /// Example: `1`
@@ -1767,17 +1735,17 @@ pub mod micropay {
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 用户标识（机构）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sp_openid: ::std::option::Option<::std::string::String>,
+        pub sp_openid: Option<String>,
         /// 用户标识（特约商户）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
     }
     /// 交易状态
     ///
@@ -1785,33 +1753,19 @@ pub mod micropay {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponseTradeState {
-        /// 支付成功
-        ///
-        /// `SUCCESS`
+        /// `SUCCESS`: 支付成功
         Success,
-        /// 转入退款
-        ///
-        /// `REFUND`
+        /// `REFUND`: 转入退款
         Refund,
-        /// 未支付
-        ///
-        /// `NOTPAY`
+        /// `NOTPAY`: 未支付
         Notpay,
-        /// 已关闭
-        ///
-        /// `CLOSED`
+        /// `CLOSED`: 已关闭
         Closed,
-        /// 已撤销（刷卡支付）
-        ///
-        /// `REVOKED`
+        /// `REVOKED`: 已撤销（刷卡支付）
         Revoked,
-        /// 用户支付中
-        ///
-        /// `USERPAYING`
+        /// `USERPAYING`: 用户支付中
         Userpaying,
-        /// 支付失败(其他原因，如银行返回失败)
-        ///
-        /// `PAYERROR`
+        /// `PAYERROR`: 支付失败(其他原因，如银行返回失败)
         Payerror,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -1953,81 +1907,81 @@ pub mod mweb {
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 机构商户号
         ///
         /// Example: `1900000100`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
-        pub sp_appid: ::std::string::String,
+        pub sp_appid: String,
         /// 子商户APPID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 商品描述
         ///
         /// Example: `image形象店-深圳腾大- QQ公仔`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 商户数据
         ///
         /// Example: `自定义数据`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 商品标记
         ///
         /// Example: `WXG`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
         /// 交易类型
         ///
         /// Example: `MWEB`
-        pub trade_type: ::std::string::String,
+        pub trade_type: String,
         /// 指定支付方式
         ///
         /// Example: `no_credit`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_pay: ::std::option::Option<::std::string::String>,
+        pub limit_pay: Option<String>,
         /// 交易起始时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_start: ::std::option::Option<::std::string::String>,
+        pub time_start: Option<String>,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_expire: ::std::option::Option<::std::string::String>,
+        pub time_expire: Option<String>,
         /// MCC码
         ///
         /// Example: `1011`
-        pub merchant_category_code: ::std::string::String,
+        pub merchant_category_code: String,
         /// 支付者
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer: ::std::option::Option<PostRequestPayer>,
+        pub payer: Option<PostRequestPayer>,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 场景信息
         pub scene_info: PostRequestSceneInfo,
         /// 优惠功能
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<::std::vec::Vec<PostRequestDetail>>,
+        pub detail: Option<Vec<PostRequestDetail>>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2040,7 +1994,7 @@ pub mod mweb {
         ///
         /// Example: `HKD`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
     }
     /// PostRequestDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2049,17 +2003,15 @@ pub mod mweb {
         ///
         /// Example: `608800`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cost_price: ::std::option::Option<i64>,
+        pub cost_price: Option<i64>,
         /// 商品小票ID
         ///
         /// Example: `wx123`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receipt_id: ::std::option::Option<::std::string::String>,
+        pub receipt_id: Option<String>,
         /// 单品列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_detail: ::std::option::Option<
-            ::std::vec::Vec<PostRequestDetailGoodsDetail>,
-        >,
+        pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2067,17 +2019,17 @@ pub mod mweb {
         /// 商品编码
         ///
         /// Example: `12345`
-        pub goods_id: ::std::string::String,
+        pub goods_id: String,
         /// 微信侧商品编码
         ///
         /// Example: `1001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wxpay_goods_id: ::std::option::Option<::std::string::String>,
+        pub wxpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhone6s 16G`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_name: ::std::option::Option<::std::string::String>,
+        pub goods_name: Option<String>,
         /// 商品数量
         ///
         /// Example: `1`
@@ -2094,17 +2046,17 @@ pub mod mweb {
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 用户标识（机构）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sp_openid: ::std::option::Option<::std::string::String>,
+        pub sp_openid: Option<String>,
         /// 用户标识（特约商户）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
     }
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2113,21 +2065,21 @@ pub mod mweb {
         ///
         /// Example: `013467007045764`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_id: ::std::option::Option<::std::string::String>,
+        pub device_id: Option<String>,
         /// 商户端设备IP
         ///
         /// Example: `128.0.0.1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_ip: ::std::option::Option<::std::string::String>,
+        pub device_ip: Option<String>,
         /// 用户终端IP
         ///
         /// Example: `128.0.0.1`
-        pub payer_client_ip: ::std::string::String,
+        pub payer_client_ip: String,
         /// 操作员ID
         ///
         /// Example: `123145`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub operator_id: ::std::option::Option<::std::string::String>,
+        pub operator_id: Option<String>,
         /// 商户门店信息
         pub store_info: PostRequestSceneInfoStoreInfo,
     }
@@ -2138,15 +2090,15 @@ pub mod mweb {
         ///
         /// Example: `0001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        pub id: Option<String>,
         /// 名称
         ///
         /// Example: `腾讯大厦分店`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 详细地址
         ///
         /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub address: ::std::string::String,
+        pub address: String,
     }
     /// The response of `POST /hk/v3/transactions/mweb` (H5支付下单).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2154,7 +2106,7 @@ pub mod mweb {
         /// 支付跳转链接
         ///
         /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
-        pub mweb_url: ::std::string::String,
+        pub mweb_url: String,
     }
 }
 /// `/hk/v3/transactions/native`
@@ -2180,82 +2132,82 @@ pub mod native {
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 机构商户号
         ///
         /// Example: `1900000100`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
-        pub sp_appid: ::std::string::String,
+        pub sp_appid: String,
         /// 子商户APPID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 商品描述
         ///
         /// Example: `image形象店-深圳腾大- QQ公仔`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 商户数据
         ///
         /// Example: `自定义数据`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 商品标记
         ///
         /// Example: `WXG`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
         /// 交易类型
         ///
         /// Example: `NATIVE`
-        pub trade_type: ::std::string::String,
+        pub trade_type: String,
         /// 指定支付方式
         ///
         /// Example: `no_credit`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_pay: ::std::option::Option<::std::string::String>,
+        pub limit_pay: Option<String>,
         /// 交易起始时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_start: ::std::option::Option<::std::string::String>,
+        pub time_start: Option<String>,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_expire: ::std::option::Option<::std::string::String>,
+        pub time_expire: Option<String>,
         /// MCC码
         ///
         /// Example: `1011`
-        pub merchant_category_code: ::std::string::String,
+        pub merchant_category_code: String,
         /// 支付者
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer: ::std::option::Option<PostRequestPayer>,
+        pub payer: Option<PostRequestPayer>,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 场景信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+        pub scene_info: Option<PostRequestSceneInfo>,
         /// 优惠功能
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<::std::vec::Vec<PostRequestDetail>>,
+        pub detail: Option<Vec<PostRequestDetail>>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2268,7 +2220,7 @@ pub mod native {
         ///
         /// Example: `HKD`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
     }
     /// PostRequestDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2277,17 +2229,15 @@ pub mod native {
         ///
         /// Example: `608800`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cost_price: ::std::option::Option<i64>,
+        pub cost_price: Option<i64>,
         /// 商品小票ID
         ///
         /// Example: `wx123`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receipt_id: ::std::option::Option<::std::string::String>,
+        pub receipt_id: Option<String>,
         /// 单品列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_detail: ::std::option::Option<
-            ::std::vec::Vec<PostRequestDetailGoodsDetail>,
-        >,
+        pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2295,17 +2245,17 @@ pub mod native {
         /// 商品编码
         ///
         /// Example: `12345`
-        pub goods_id: ::std::string::String,
+        pub goods_id: String,
         /// 微信侧商品编码
         ///
         /// Example: `1001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wxpay_goods_id: ::std::option::Option<::std::string::String>,
+        pub wxpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhone6s 16G`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_name: ::std::option::Option<::std::string::String>,
+        pub goods_name: Option<String>,
         /// 商品数量
         ///
         /// Example: `1`
@@ -2322,17 +2272,17 @@ pub mod native {
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 用户标识（机构）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sp_openid: ::std::option::Option<::std::string::String>,
+        pub sp_openid: Option<String>,
         /// 用户标识（特约商户）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
     }
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2341,25 +2291,25 @@ pub mod native {
         ///
         /// Example: `013467007045764`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_id: ::std::option::Option<::std::string::String>,
+        pub device_id: Option<String>,
         /// 商户端设备IP
         ///
         /// Example: `128.0.0.1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_ip: ::std::option::Option<::std::string::String>,
+        pub device_ip: Option<String>,
         /// 用户终端IP
         ///
         /// Example: `128.0.0.1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer_client_ip: ::std::option::Option<::std::string::String>,
+        pub payer_client_ip: Option<String>,
         /// 操作员ID
         ///
         /// Example: `123145`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub operator_id: ::std::option::Option<::std::string::String>,
+        pub operator_id: Option<String>,
         /// 商户门店信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_info: ::std::option::Option<PostRequestSceneInfoStoreInfo>,
+        pub store_info: Option<PostRequestSceneInfoStoreInfo>,
     }
     /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2368,15 +2318,15 @@ pub mod native {
         ///
         /// Example: `0001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        pub id: Option<String>,
         /// 名称
         ///
         /// Example: `腾讯大厦分店`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 详细地址
         ///
         /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub address: ::std::string::String,
+        pub address: String,
     }
     /// The response of `POST /hk/v3/transactions/native` (扫码支付下单).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2384,7 +2334,7 @@ pub mod native {
         /// 二维码链接
         ///
         /// Example: `weixin://wxpay/s/An4baqw`
-        pub code_url: ::std::string::String,
+        pub code_url: String,
     }
 }
 /// `/hk/v3/transactions/out-trade-no`
@@ -2442,25 +2392,19 @@ pub mod out_trade_no {
         pub struct GetRequest {
             /// 商户号
             ///
-            /// Query parameter `mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 机构商户号
             ///
-            /// Query parameter `sp_mchid`.
-            ///
-            /// Example: `1900000100`
+            /// Query parameter `sp_mchid`. Example: `1900000100`
             #[serde(skip_serializing)]
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
         }
         /// The response of `GET /hk/v3/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2468,41 +2412,41 @@ pub mod out_trade_no {
             /// 商户号
             ///
             /// Example: `1900000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// APPID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 机构商户号
             ///
             /// Example: `1900000100`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 机构APPID
             ///
             /// Example: `wx8888888888888888`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 微信支付订单号
             ///
             /// Example: `4200000000002104083200000488`
-            pub id: ::std::string::String,
+            pub id: String,
             /// 商户数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 交易类型
             ///
             /// Example: `APP`
@@ -2510,11 +2454,11 @@ pub mod out_trade_no {
             /// 付款银行
             ///
             /// Example: `CMC`
-            pub bank_type: ::std::string::String,
+            pub bank_type: String,
             /// 支付完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub success_time: ::std::string::String,
+            pub success_time: String,
             /// 交易状态
             ///
             /// Example: `SUCCESS`
@@ -2522,16 +2466,14 @@ pub mod out_trade_no {
             /// 交易状态描述
             ///
             /// Example: `支付失败，请重新下单支付`
-            pub trade_state_desc: ::std::string::String,
+            pub trade_state_desc: String,
             /// 支付者
             pub payer: GetResponsePayer,
             /// 订单金额
             pub amount: GetResponseAmount,
             /// 优惠功能
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetail>,
-            >,
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         /// 订单金额
         #[derive(
@@ -2554,14 +2496,14 @@ pub mod out_trade_no {
             /// 订单标价币种
             ///
             /// Example: `CNY`
-            pub currency: ::std::string::String,
+            pub currency: String,
             /// 用户支付币种
             ///
             /// Example: `HKD`
-            pub payer_currency: ::std::string::String,
+            pub payer_currency: String,
             /// 汇率信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub exchange_rate: ::std::option::Option<GetResponseAmountExchangeRate>,
+            pub exchange_rate: Option<GetResponseAmountExchangeRate>,
         }
         /// 汇率信息
         #[derive(
@@ -2580,12 +2522,12 @@ pub mod out_trade_no {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<GetResponseAmountExchangeRateType>,
+            pub type_: Option<GetResponseAmountExchangeRateType>,
             /// 汇率值
             ///
             /// Example: `80000000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub rate: ::std::option::Option<i64>,
+            pub rate: Option<i64>,
         }
         /// 汇率类型
         ///
@@ -2651,17 +2593,17 @@ pub mod out_trade_no {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 机构用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_openid: ::std::option::Option<::std::string::String>,
+            pub sp_openid: Option<String>,
             /// 子商户用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
         /// GetResponsePromotionDetail
         #[derive(
@@ -2676,17 +2618,17 @@ pub mod out_trade_no {
             /// 券ID
             ///
             /// Example: `109519`
-            pub promotion_id: ::std::string::String,
+            pub promotion_id: String,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `SINGLE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scope: ::std::option::Option<GetResponsePromotionDetailScope>,
+            pub scope: Option<GetResponsePromotionDetailScope>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNT`
@@ -2694,7 +2636,7 @@ pub mod out_trade_no {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<GetResponsePromotionDetailType>,
+            pub type_: Option<GetResponsePromotionDetailType>,
             /// 优惠券面额
             ///
             /// Example: `5`
@@ -2702,32 +2644,30 @@ pub mod out_trade_no {
             /// 优惠币种
             ///
             /// Example: `HKD`
-            pub currency: ::std::string::String,
+            pub currency: String,
             /// 活动ID
             ///
             /// Example: `931386`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_id: ::std::option::Option<::std::string::String>,
+            pub activity_id: Option<String>,
             /// 微信出资
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wxpay_contribute_amount: ::std::option::Option<i64>,
+            pub wxpay_contribute_amount: Option<i64>,
             /// 商户出资
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_contribute_amount: ::std::option::Option<i64>,
+            pub merchant_contribute_amount: Option<i64>,
             /// 其他出资
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub other_contribute_amount: ::std::option::Option<i64>,
+            pub other_contribute_amount: Option<i64>,
             /// 单品列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetailGoodsDetail>,
-            >,
+            pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
         }
         /// GetResponsePromotionDetailGoodsDetail
         #[derive(
@@ -2742,12 +2682,12 @@ pub mod out_trade_no {
             /// 商品编码
             ///
             /// Example: `12345`
-            pub goods_id: ::std::string::String,
+            pub goods_id: String,
             /// 商品备注
             ///
             /// Example: `1001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_remark: ::std::option::Option<::std::string::String>,
+            pub goods_remark: Option<String>,
             /// 商品优惠金额
             ///
             /// Example: `100`
@@ -2875,33 +2815,19 @@ pub mod out_trade_no {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseTradeState {
-            /// 支付成功
-            ///
-            /// `SUCCESS`
+            /// `SUCCESS`: 支付成功
             Success,
-            /// 转入退款
-            ///
-            /// `REFUND`
+            /// `REFUND`: 转入退款
             Refund,
-            /// 未支付
-            ///
-            /// `NOTPAY`
+            /// `NOTPAY`: 未支付
             Notpay,
-            /// 已关闭
-            ///
-            /// `CLOSED`
+            /// `CLOSED`: 已关闭
             Closed,
-            /// 已撤销（刷卡支付）
-            ///
-            /// `REVOKED`
+            /// `REVOKED`: 已撤销（刷卡支付）
             Revoked,
-            /// 用户支付中
-            ///
-            /// `USERPAYING`
+            /// `USERPAYING`: 用户支付中
             Userpaying,
-            /// 支付失败(其他原因，如银行返回失败)
-            ///
-            /// `PAYERROR`
+            /// `PAYERROR`: 支付失败(其他原因，如银行返回失败)
             Payerror,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -3056,17 +2982,17 @@ pub mod out_trade_no {
                 /// 直连商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 子商户号
                 ///
                 /// Example: `1230000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 机构商户号
                 ///
                 /// Example: `1230000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sp_mchid: ::std::option::Option<::std::string::String>,
+                pub sp_mchid: Option<String>,
             }
         }
         /// `/hk/v3/transactions/out-trade-no/{out_trade_no}/reverse`
@@ -3102,15 +3028,15 @@ pub mod out_trade_no {
                 /// 商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 机构商户号
                 ///
                 /// Example: `1900000100`
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
             }
         }
     }

@@ -40,7 +40,7 @@ pub mod by_receipt_id {
         /// 微信支付在途异常资金付款单号
         ///
         /// Example: `0100011742874700562078230000`
-        pub receipt_id: ::std::string::String,
+        pub receipt_id: String,
         /// 付款金额信息
         pub transfer_amount: GetResponseTransferAmount,
         /// 在途异常资金付款状态
@@ -49,15 +49,15 @@ pub mod by_receipt_id {
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub create_time: ::std::option::Option<::std::string::String>,
+        pub create_time: Option<String>,
         /// 在途异常资金付款单据更新时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub last_update_time: ::std::option::Option<::std::string::String>,
+        pub last_update_time: Option<String>,
         /// 在途异常资金付款指令信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub instruction: ::std::option::Option<GetResponseInstruction>,
+        pub instruction: Option<GetResponseInstruction>,
     }
     /// 在途异常资金付款指令信息
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -65,7 +65,7 @@ pub mod by_receipt_id {
         /// 商户侧指令编号
         ///
         /// Example: `1200002`
-        pub out_instruction_no: ::std::string::String,
+        pub out_instruction_no: String,
         /// 在途异常资金付款指令的发起方
         pub commander: GetResponseInstructionCommander,
         /// 付款方式
@@ -74,13 +74,13 @@ pub mod by_receipt_id {
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub success_time: ::std::option::Option<::std::string::String>,
+        pub success_time: Option<String>,
         /// 商户AppID
-        pub appid: ::std::vec::Vec<::std::string::String>,
+        pub appid: Vec<String>,
         /// 回调通知地址
         ///
         /// Example: `https://weixin.qq.com`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
     }
     /// 在途异常资金付款指令的发起方
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -90,7 +90,7 @@ pub mod by_receipt_id {
         /// 微信支付商户号
         ///
         /// Example: `990055040`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
     }
     /// 发起在途异常资金付款请求的角色
     ///
@@ -389,17 +389,17 @@ pub mod by_receipt_id {
             /// 商户侧指令编号
             ///
             /// Example: `1200002`
-            pub out_instruction_no: ::std::string::String,
+            pub out_instruction_no: String,
             /// 付款方式
             pub transfer_mode: PostRequestTransferMode,
             /// 收款方
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub receiver: ::std::option::Option<PostRequestReceiver>,
+            pub receiver: Option<PostRequestReceiver>,
             /// 回调通知地址
             ///
             /// Example: `https://weixin.qq.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
         }
         /// 收款方
         #[derive(
@@ -415,17 +415,17 @@ pub mod by_receipt_id {
             ///
             /// Example: `eoCuiA7RW33Tc3jtz_5CNLegC9kN0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 商户AppID
             ///
             /// Example: `wxf636efh567hg4356`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 入账商户号
             ///
             /// Example: `1900001108`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mchid: ::std::option::Option<::std::string::String>,
+            pub mchid: Option<String>,
         }
         /// 付款方式
         ///
@@ -507,7 +507,7 @@ pub mod by_receipt_id {
             /// 微信支付在途异常资金付款单号
             ///
             /// Example: `0100011742874700562078230000`
-            pub receipt_id: ::std::string::String,
+            pub receipt_id: String,
             /// 付款金额信息
             pub transfer_amount: PostResponseTransferAmount,
             /// 在途异常资金付款状态
@@ -516,15 +516,15 @@ pub mod by_receipt_id {
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub create_time: ::std::option::Option<::std::string::String>,
+            pub create_time: Option<String>,
             /// 在途异常资金付款单据更新时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub last_update_time: ::std::option::Option<::std::string::String>,
+            pub last_update_time: Option<String>,
             /// 在途异常资金付款指令信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub instruction: ::std::option::Option<PostResponseInstruction>,
+            pub instruction: Option<PostResponseInstruction>,
         }
         /// 在途异常资金付款指令信息
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -532,33 +532,31 @@ pub mod by_receipt_id {
             /// 商户侧指令编号
             ///
             /// Example: `1200002`
-            pub out_instruction_no: ::std::string::String,
+            pub out_instruction_no: String,
             /// 在途异常资金付款指令的发起方
             pub commander: PostResponseInstructionCommander,
             /// 付款方式
             pub transfer_mode: PostResponseInstructionTransferMode,
             /// 收款方
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub receiver: ::std::option::Option<PostResponseInstructionReceiver>,
+            pub receiver: Option<PostResponseInstructionReceiver>,
             /// 在途异常资金付款指令状态
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub instruction_state: ::std::option::Option<
-                PostResponseInstructionInstructionState,
-            >,
+            pub instruction_state: Option<PostResponseInstructionInstructionState>,
             /// 在途异常资金付款单据创建时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub create_time: ::std::option::Option<::std::string::String>,
+            pub create_time: Option<String>,
             /// 入账成功时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 回调通知地址
             ///
             /// Example: `https://weixin.qq.com`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
         }
         /// 在途异常资金付款指令的发起方
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -568,7 +566,7 @@ pub mod by_receipt_id {
             /// 微信支付商户号
             ///
             /// Example: `990055040`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
         }
         /// 发起在途异常资金付款请求的角色
         ///
@@ -697,17 +695,17 @@ pub mod by_receipt_id {
             ///
             /// Example: `eoCuiA7RW33Tc3jtz_5CNLegC9kN0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 商户AppID
             ///
             /// Example: `wxf636efh567hg4356`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 入账商户号
             ///
             /// Example: `1900001108`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mchid: ::std::option::Option<::std::string::String>,
+            pub mchid: Option<String>,
         }
         /// 付款方式
         ///
@@ -969,7 +967,7 @@ pub mod by_receipt_id {
                 /// 商户侧指令编号
                 ///
                 /// Example: `1200002`
-                pub out_instruction_no: ::std::string::String,
+                pub out_instruction_no: String,
                 /// 在途异常资金付款指令的发起方
                 pub commander: GetResponseCommander,
                 /// 付款方式
@@ -978,35 +976,33 @@ pub mod by_receipt_id {
                 pub transfer_mode: GetResponseTransferMode,
                 /// 收款方
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub receiver: ::std::option::Option<GetResponseReceiver>,
+                pub receiver: Option<GetResponseReceiver>,
                 /// 在途异常资金付款指令状态
                 pub instruction_state: GetResponseInstructionState,
                 /// 在途异常资金付款指令创建时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub create_time: ::std::option::Option<::std::string::String>,
+                pub create_time: Option<String>,
                 /// 入账成功时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_time: ::std::option::Option<::std::string::String>,
+                pub success_time: Option<String>,
                 /// 在途异常资金付款指令关闭时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub close_time: ::std::option::Option<::std::string::String>,
+                pub close_time: Option<String>,
                 /// 回调通知地址
                 ///
                 /// Example: `https://weixin.qq.com`
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
                 /// 微信支付在途异常资金付款指令执行流水号
                 ///
                 /// Example: `01010100021769054237638333570000010001`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub instruction_instance_id: ::std::option::Option<
-                    ::std::string::String,
-                >,
+                pub instruction_instance_id: Option<String>,
             }
             /// 在途异常资金付款指令的发起方
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1019,7 +1015,7 @@ pub mod by_receipt_id {
                 ///
                 /// Example: `990055040`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mchid: ::std::option::Option<::std::string::String>,
+                pub mchid: Option<String>,
             }
             /// 发起在途异常资金付款请求的角色
             ///
@@ -1157,18 +1153,18 @@ pub mod by_receipt_id {
                 ///
                 /// Example: `OTHERS`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub account_type: ::std::option::Option<::std::string::String>,
+                pub account_type: Option<String>,
                 /// 入账用户OpenID
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 商户AppID
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub appid: ::std::option::Option<::std::string::String>,
+                pub appid: Option<String>,
                 /// 入账商户号
                 ///
                 /// Example: `1900001108`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mchid: ::std::option::Option<::std::string::String>,
+                pub mchid: Option<String>,
             }
             /// 付款方式
             ///

@@ -75,46 +75,34 @@ pub mod account {
         pub struct GetRequest {
             /// 微信支付商户号
             ///
-            /// Query parameter `mchid`.
-            ///
-            /// Example: `1900016681`
+            /// Query parameter `mchid`. Example: `1900016681`
             #[serde(skip_serializing)]
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 额度台账号
             ///
-            /// Query parameter `bal_account_no`.
-            ///
-            /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
+            /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
             #[serde(skip_serializing)]
-            pub bal_account_no: ::std::string::String,
+            pub bal_account_no: String,
             /// 卡号
             ///
-            /// Query parameter `card_no`.
-            ///
-            /// Example: `example_card_no`
+            /// Query parameter `card_no`. Example: `example_card_no`
             #[serde(skip_serializing)]
-            pub card_no: ::std::option::Option<::std::string::String>,
+            pub card_no: Option<String>,
             /// 商户子账户协议号
             ///
-            /// Query parameter `sgn_no`.
-            ///
-            /// Example: `example_sgn_no`
+            /// Query parameter `sgn_no`. Example: `example_sgn_no`
             #[serde(skip_serializing)]
-            pub sgn_no: ::std::option::Option<::std::string::String>,
+            pub sgn_no: Option<String>,
             /// 请求场景
             ///
-            /// Query parameter `req_scene`.
-            ///
-            /// Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
+            /// Query parameter `req_scene`. Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
             #[serde(skip_serializing)]
-            pub req_scene: ::std::option::Option<GetRequestReqScene>,
+            pub req_scene: Option<GetRequestReqScene>,
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
         }
         /// 请求场景
         ///
@@ -194,12 +182,12 @@ pub mod account {
         pub struct GetResponse {
             /// 是否存在在途减额指令
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub in_transit_reduction_exist: ::std::option::Option<bool>,
+            pub in_transit_reduction_exist: Option<bool>,
             /// 额度台账号额度
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub balance: ::std::option::Option<i64>,
+            pub balance: Option<i64>,
         }
     }
     /// `/v3/aggracct-bc/wb-channel/account/mch_archives`
@@ -239,46 +227,34 @@ pub mod account {
         pub struct GetRequest {
             /// 微信支付商户号
             ///
-            /// Query parameter `mchid`.
-            ///
-            /// Example: `1900016681`
+            /// Query parameter `mchid`. Example: `1900016681`
             #[serde(skip_serializing)]
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 额度台账号
             ///
-            /// Query parameter `bal_account_no`.
-            ///
-            /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
+            /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
             #[serde(skip_serializing)]
-            pub bal_account_no: ::std::string::String,
+            pub bal_account_no: String,
             /// 卡号
             ///
-            /// Query parameter `card_no`.
-            ///
-            /// Example: `example_card_no`
+            /// Query parameter `card_no`. Example: `example_card_no`
             #[serde(skip_serializing)]
-            pub card_no: ::std::option::Option<::std::string::String>,
+            pub card_no: Option<String>,
             /// 商户子账户协议号
             ///
-            /// Query parameter `sgn_no`.
-            ///
-            /// Example: `example_sgn_no`
+            /// Query parameter `sgn_no`. Example: `example_sgn_no`
             #[serde(skip_serializing)]
-            pub sgn_no: ::std::option::Option<::std::string::String>,
+            pub sgn_no: Option<String>,
             /// 请求场景
             ///
-            /// Query parameter `req_scene`.
-            ///
-            /// Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
+            /// Query parameter `req_scene`. Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
             #[serde(skip_serializing)]
-            pub req_scene: ::std::option::Option<GetRequestReqScene>,
+            pub req_scene: Option<GetRequestReqScene>,
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
         }
         /// 请求场景
         ///
@@ -360,77 +336,73 @@ pub mod account {
             ///
             /// Example: `1900016681`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mchid: ::std::option::Option<::std::string::String>,
+            pub mchid: Option<String>,
             /// 额度台账号
             ///
             /// Example: `8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bal_account_no: ::std::option::Option<::std::string::String>,
+            pub bal_account_no: Option<String>,
             /// 主体类型
             ///
             /// Example: `2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_type: ::std::option::Option<GetResponseMerchantType>,
+            pub merchant_type: Option<GetResponseMerchantType>,
             /// 主体证件类型
             ///
             /// Example: `12`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_id_type: ::std::option::Option<GetResponseMerchantIdType>,
+            pub merchant_id_type: Option<GetResponseMerchantIdType>,
             /// 主体证件登记名称
             ///
             /// Example: `江西米高文化传媒有限测试公司`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_name: ::std::option::Option<::std::string::String>,
+            pub merchant_name: Option<String>,
             /// 主体证件号码
             ///
             /// Example: `91360735MA35RDY220`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_id_no: ::std::option::Option<::std::string::String>,
+            pub merchant_id_no: Option<String>,
             /// 主体证件有效期起始日
             ///
             /// Example: `2025-10-01`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub effective_date: ::std::option::Option<::std::string::String>,
+            pub effective_date: Option<String>,
             /// 主体证件有效期结束日
             ///
             /// Example: `9999-12-31`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub expire_date: ::std::option::Option<::std::string::String>,
+            pub expire_date: Option<String>,
             /// 主体证件正面影像ID
             ///
             /// Example: `25102811A94212141615335094943740`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_img_front_id: ::std::option::Option<::std::string::String>,
+            pub merchant_img_front_id: Option<String>,
             /// 主体注册地址
             ///
             /// Example: `江西省赣州市石城县琴江镇东南路山河馨城7-401室`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub register_address: ::std::option::Option<::std::string::String>,
+            pub register_address: Option<String>,
             /// 主体经营范围
             ///
             /// Example: `食品销售（仅销售预包装食品）；保健食品（预包装）销售`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub business_scope: ::std::option::Option<::std::string::String>,
+            pub business_scope: Option<String>,
             /// 法定代表人信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub legal_representative: ::std::option::Option<
-                GetResponseLegalRepresentative,
-            >,
+            pub legal_representative: Option<GetResponseLegalRepresentative>,
             /// 受益所有人信息列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub beneficial_owner: ::std::option::Option<
-                ::std::vec::Vec<GetResponseBeneficialOwner>,
-            >,
+            pub beneficial_owner: Option<Vec<GetResponseBeneficialOwner>>,
             /// 卡号
             ///
             /// Example: `example_card_no`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub card_no: ::std::option::Option<::std::string::String>,
+            pub card_no: Option<String>,
             /// 商户子账户协议号
             ///
             /// Example: `example_sgn_no`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sgn_no: ::std::option::Option<::std::string::String>,
+            pub sgn_no: Option<String>,
         }
         /// GetResponseBeneficialOwner
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -438,7 +410,7 @@ pub mod account {
             /// 受益所有人编号
             ///
             /// Example: `1`
-            pub beneficial_owner_no: ::std::string::String,
+            pub beneficial_owner_no: String,
             /// 受益所有人证件类型
             ///
             /// Example: `01`
@@ -446,31 +418,31 @@ pub mod account {
             /// 受益所有人姓名
             ///
             /// Example: `李四`
-            pub beneficial_owner_name: ::std::string::String,
+            pub beneficial_owner_name: String,
             /// 受益所有人证件号码
             ///
             /// Example: `362137196601100023`
-            pub beneficial_owner_id_no: ::std::string::String,
+            pub beneficial_owner_id_no: String,
             /// 受益所有人证件有效期起始日
             ///
             /// Example: `2000-01-01`
-            pub beneficial_owner_effective_date: ::std::string::String,
+            pub beneficial_owner_effective_date: String,
             /// 受益所有人证件有效期结束日
             ///
             /// Example: `9999-12-31`
-            pub beneficial_owner_expire_date: ::std::string::String,
+            pub beneficial_owner_expire_date: String,
             /// 受益所有人证件正面影像ID
             ///
             /// Example: `25102811A94212141615335094943741`
-            pub beneficial_owner_img_front_id: ::std::string::String,
+            pub beneficial_owner_img_front_id: String,
             /// 受益所有人证件反面影像ID
             ///
             /// Example: `25102811A94212141615335094943741`
-            pub beneficial_owner_img_back_id: ::std::string::String,
+            pub beneficial_owner_img_back_id: String,
             /// 受益所有人居住地址
             ///
             /// Example: `江西省赣州市石城县琴江镇东南路山河馨城7-401室`
-            pub beneficial_owner_address: ::std::string::String,
+            pub beneficial_owner_address: String,
         }
         /// 受益所有人证件类型
         ///
@@ -534,45 +506,41 @@ pub mod account {
             /// 法定代表人姓名
             ///
             /// Example: `张三`
-            pub legal_representative_name: ::std::string::String,
+            pub legal_representative_name: String,
             /// 法定代表人证件号码
             ///
             /// Example: `362137196601100023`
-            pub legal_representative_id_no: ::std::string::String,
+            pub legal_representative_id_no: String,
             /// 法定代表人证件有效期起始日
             ///
             /// Example: `2000-10-01`
-            pub legal_representative_effective_date: ::std::string::String,
+            pub legal_representative_effective_date: String,
             /// 法定代表人证件有效期结束日
             ///
             /// Example: `9999-12-31`
-            pub legal_representative_expire_date: ::std::string::String,
+            pub legal_representative_expire_date: String,
             /// 法定代表人证件正面影像ID
             ///
             /// Example: `25102811A94212141615335094943741`
-            pub legal_representative_img_front_id: ::std::string::String,
+            pub legal_representative_img_front_id: String,
             /// 法定代表人证件反面影像ID
             ///
             /// Example: `25102811A94212141615335094943742`
-            pub legal_representative_img_back_id: ::std::string::String,
+            pub legal_representative_img_back_id: String,
             /// 法定代表人居住地址
             ///
             /// Example: `江西省赣州市石城县琴江镇东南路山河馨城7-401室`
-            pub legal_representative_address: ::std::string::String,
+            pub legal_representative_address: String,
             /// 法定代表人发证机关
             ///
             /// Example: `江西省赣州市石城县公安局`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub legal_representative_issue_authority: ::std::option::Option<
-                ::std::string::String,
-            >,
+            pub legal_representative_issue_authority: Option<String>,
             /// 法定代表人民族
             ///
             /// Example: `汉族`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub legal_representative_nation: ::std::option::Option<
-                ::std::string::String,
-            >,
+            pub legal_representative_nation: Option<String>,
         }
         /// 法定代表人证件类型
         ///
@@ -766,39 +734,29 @@ pub mod account {
         pub struct GetRequest {
             /// 微信支付商户号
             ///
-            /// Query parameter `mchid`.
-            ///
-            /// Example: `mchid_example`
+            /// Query parameter `mchid`. Example: `mchid_example`
             #[serde(skip_serializing)]
-            pub mchid: ::std::option::Option<::std::string::String>,
+            pub mchid: Option<String>,
             /// 微信支付业务申请单号
             ///
-            /// Query parameter `platform_trx_id`.
-            ///
-            /// Example: `platform_trx_id_example`
+            /// Query parameter `platform_trx_id`. Example: `platform_trx_id_example`
             #[serde(skip_serializing)]
-            pub platform_trx_id: ::std::option::Option<::std::string::String>,
+            pub platform_trx_id: Option<String>,
             /// 业务场景
             ///
-            /// Query parameter `business_scene`.
-            ///
-            /// Example: `SJT_MICRO_PLUS_OPEN_ACCOUNT`
+            /// Query parameter `business_scene`. Example: `SJT_MICRO_PLUS_OPEN_ACCOUNT`
             #[serde(skip_serializing)]
             pub business_scene: GetRequestBusinessScene,
             /// 影像件类型
             ///
-            /// Query parameter `mch_media_type`.
-            ///
-            /// Example: `ID_CARD_FRONT`
+            /// Query parameter `mch_media_type`. Example: `ID_CARD_FRONT`
             #[serde(skip_serializing)]
-            pub mch_media_type: ::std::option::Option<GetRequestMchMediaType>,
+            pub mch_media_type: Option<GetRequestMchMediaType>,
             /// 影像件资料ID
             ///
-            /// Query parameter `media_id`.
-            ///
-            /// Example: `media_id_example`
+            /// Query parameter `media_id`. Example: `media_id_example`
             #[serde(skip_serializing)]
-            pub media_id: ::std::option::Option<::std::string::String>,
+            pub media_id: Option<String>,
         }
         /// 业务场景
         ///
@@ -932,19 +890,19 @@ pub mod account {
         pub struct GetResponse {
             /// 文件内容
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub media_content: ::std::option::Option<::std::string::String>,
+            pub media_content: Option<String>,
             /// 文件类型
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub media_type: ::std::option::Option<GetResponseMediaType>,
+            pub media_type: Option<GetResponseMediaType>,
             /// 文件摘要
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub media_sm3: ::std::option::Option<::std::string::String>,
+            pub media_sm3: Option<String>,
             /// sm4密钥
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub key: ::std::option::Option<::std::string::String>,
+            pub key: Option<String>,
             /// 影像件资料ID
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub media_id: ::std::option::Option<::std::string::String>,
+            pub media_id: Option<String>,
         }
         /// 文件类型
         ///
@@ -1053,23 +1011,21 @@ pub mod bank_channel_account {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 渠道结算银行账户更名外部系统单号
             ///
             /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 目标商户号
             ///
             /// Example: `1900016681`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 台账ID
             ///
             /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-            pub bal_account_no: ::std::string::String,
+            pub bal_account_no: String,
             /// 变更类型
             ///
             /// Example: `SUBJECT_INFO_RENAME`
@@ -1078,7 +1034,7 @@ pub mod bank_channel_account {
             ///
             /// Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub req_scene: ::std::option::Option<PostRequestReqScene>,
+            pub req_scene: Option<PostRequestReqScene>,
         }
         /// 变更类型
         ///
@@ -1206,23 +1162,23 @@ pub mod bank_channel_account {
             /// 微信支付更名受理返回的申请单号
             ///
             /// Example: `11117742499090086455469010028373`
-            pub application_id: ::std::string::String,
+            pub application_id: String,
             /// 渠道结算银行账户更名外部系统单号
             ///
             /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 目标商户号
             ///
             /// Example: `1900016681`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 台账ID
             ///
             /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-            pub bal_account_no: ::std::string::String,
+            pub bal_account_no: String,
             /// 目标账户名
             ///
             /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-            pub new_account_name: ::std::string::String,
+            pub new_account_name: String,
             /// 申请单状态
             ///
             /// Example: `PROCESSING`
@@ -1231,17 +1187,17 @@ pub mod bank_channel_account {
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub finish_time: ::std::option::Option<::std::string::String>,
+            pub finish_time: Option<String>,
             /// 失败错误码
             ///
             /// Example: `AUDIT_REJECT`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_code: ::std::option::Option<::std::string::String>,
+            pub fail_code: Option<String>,
             /// 失败原因
             ///
             /// Example: `身份证有效期核验不通过，请检查有效期填写是否正确`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_msg: ::std::option::Option<::std::string::String>,
+            pub fail_msg: Option<String>,
         }
         /// 申请单状态
         ///
@@ -1385,25 +1341,19 @@ pub mod bank_channel_account {
             pub struct GetRequest {
                 /// 目标商户号
                 ///
-                /// Query parameter `mchid`.
-                ///
-                /// Example: `1900016681`
+                /// Query parameter `mchid`. Example: `1900016681`
                 #[serde(skip_serializing)]
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 台账ID
                 ///
-                /// Query parameter `bal_account_no`.
-                ///
-                /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
+                /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
                 #[serde(skip_serializing)]
-                pub bal_account_no: ::std::string::String,
+                pub bal_account_no: String,
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
             }
             /// The response of `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}` (查询渠道结算银行账户更名申请).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1415,23 +1365,23 @@ pub mod bank_channel_account {
                 /// 微信支付更名受理返回的申请单号
                 ///
                 /// Example: `11117742499090086455469010028373`
-                pub application_id: ::std::string::String,
+                pub application_id: String,
                 /// 渠道结算银行账户更名外部系统单号
                 ///
                 /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 目标商户号
                 ///
                 /// Example: `1900016681`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 台账ID
                 ///
                 /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-                pub bal_account_no: ::std::string::String,
+                pub bal_account_no: String,
                 /// 目标账户名
                 ///
                 /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-                pub new_account_name: ::std::string::String,
+                pub new_account_name: String,
                 /// 申请单状态
                 ///
                 /// Example: `PROCESSING`
@@ -1440,17 +1390,17 @@ pub mod bank_channel_account {
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub finish_time: ::std::option::Option<::std::string::String>,
+                pub finish_time: Option<String>,
                 /// 失败错误码
                 ///
                 /// Example: `AUDIT_REJECT`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fail_code: ::std::option::Option<::std::string::String>,
+                pub fail_code: Option<String>,
                 /// 失败原因
                 ///
                 /// Example: `身份证有效期核验不通过，请检查有效期填写是否正确`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fail_msg: ::std::option::Option<::std::string::String>,
+                pub fail_msg: Option<String>,
             }
             /// 申请单状态
             ///
@@ -1621,25 +1571,19 @@ pub mod control_orders {
         pub struct GetRequest {
             /// 控制单类型
             ///
-            /// Query parameter `control_type`.
-            ///
-            /// Example: `PUNISH`
+            /// Query parameter `control_type`. Example: `PUNISH`
             #[serde(skip_serializing)]
             pub control_type: GetRequestControlType,
             /// 微信支付商户号
             ///
-            /// Query parameter `mchid`.
-            ///
-            /// Example: `1900016681`
+            /// Query parameter `mchid`. Example: `1900016681`
             #[serde(skip_serializing)]
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
         }
         /// 控制单类型
         ///
@@ -1704,10 +1648,10 @@ pub mod control_orders {
             pub control_scene: GetResponseControlScene,
             /// 管控单
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub punish_order: ::std::option::Option<GetResponsePunishOrder>,
+            pub punish_order: Option<GetResponsePunishOrder>,
             /// 解管单
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub recover_order: ::std::option::Option<GetResponseRecoverOrder>,
+            pub recover_order: Option<GetResponseRecoverOrder>,
         }
         /// 控制场景
         ///
@@ -1769,15 +1713,15 @@ pub mod control_orders {
             /// 微信管控单号
             ///
             /// Example: `example_wxpay_punish_no`
-            pub wxpay_punish_no: ::std::string::String,
+            pub wxpay_punish_no: String,
             /// 微众管控单号
             ///
             /// Example: `example_out_request_no`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 目标下管商户号
             ///
             /// Example: `example_mchid`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 管控场景
             ///
             /// Example: `1`
@@ -1790,26 +1734,26 @@ pub mod control_orders {
             ///
             /// Example: `example_punish_reason`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub punish_reason: ::std::option::Option<::std::string::String>,
+            pub punish_reason: Option<String>,
             /// 管控开始时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub punish_start_time: ::std::option::Option<::std::string::String>,
+            pub punish_start_time: Option<String>,
             /// 管控结束时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub punish_end_time: ::std::option::Option<::std::string::String>,
+            pub punish_end_time: Option<String>,
             /// 管控受理时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub punish_accept_time: ::std::string::String,
+            pub punish_accept_time: String,
             /// 管控执行完成时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub punish_finish_time: ::std::option::Option<::std::string::String>,
+            pub punish_finish_time: Option<String>,
             /// 管控状态
             ///
             /// Example: `EXECUTING`
@@ -1818,22 +1762,20 @@ pub mod control_orders {
             ///
             /// Example: `ACTIVE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub effect_state: ::std::option::Option<GetResponsePunishOrderEffectState>,
+            pub effect_state: Option<GetResponsePunishOrderEffectState>,
             /// 管控方案
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub control_action: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePunishOrderControlAction>,
-            >,
+            pub control_action: Option<Vec<GetResponsePunishOrderControlAction>>,
             /// 执行失败错误信息
             ///
             /// Example: `example_error_message`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub error_message: ::std::option::Option<::std::string::String>,
+            pub error_message: Option<String>,
             /// 执行失败错误码
             ///
             /// Example: `example_error_code`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub error_code: ::std::option::Option<::std::string::String>,
+            pub error_code: Option<String>,
         }
         /// GetResponsePunishOrderControlAction
         ///
@@ -1841,25 +1783,15 @@ pub mod control_orders {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponsePunishOrderControlAction {
-            /// 不可收款
-            ///
-            /// `DISABLE_RECEIVE`
+            /// `DISABLE_RECEIVE`: 不可收款
             DisableReceive,
-            /// 不可提现
-            ///
-            /// `DISABLE_WITHDRAWAL`
+            /// `DISABLE_WITHDRAWAL`: 不可提现
             DisableWithdrawal,
-            /// 不可付款
-            ///
-            /// `DISABLE_PAY`
+            /// `DISABLE_PAY`: 不可付款
             DisablePay,
-            /// 不可退款
-            ///
-            /// `DISABLE_REFUND`
+            /// `DISABLE_REFUND`: 不可退款
             DisableRefund,
-            /// 关闭商户注销
-            ///
-            /// `DISABLE_CLOSE_MERCHANT`
+            /// `DISABLE_CLOSE_MERCHANT`: 关闭商户注销
             DisableCloseMerchant,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -2029,35 +1961,35 @@ pub mod control_orders {
             /// 微信支付解管单号
             ///
             /// Example: `example_wxpay_recover_no`
-            pub wxpay_recover_no: ::std::string::String,
+            pub wxpay_recover_no: String,
             /// 微众解管单号
             ///
             /// Example: `example_out_request_no`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 关联微信支付管控单号
             ///
             /// Example: `example_related_wxpay_punish_no`
-            pub related_wxpay_punish_no: ::std::string::String,
+            pub related_wxpay_punish_no: String,
             /// 目标解管商户号
             ///
             /// Example: `example_mchid`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 管控场景
             ///
             /// Example: `example_punish_scene`
-            pub punish_scene: ::std::string::String,
+            pub punish_scene: String,
             /// 管控场景规则版本号
             ///
             /// Example: `example_punish_rule_version`
-            pub punish_rule_version: ::std::string::String,
+            pub punish_rule_version: String,
             /// 解管受理时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub recover_accept_time: ::std::string::String,
+            pub recover_accept_time: String,
             /// 解管执行完成时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub recover_finish_time: ::std::string::String,
+            pub recover_finish_time: String,
             /// 解管状态
             ///
             /// Example: `EXECUTING`
@@ -2065,17 +1997,17 @@ pub mod control_orders {
             /// 解管原因描述
             ///
             /// Example: `example_recover_reason`
-            pub recover_reason: ::std::string::String,
+            pub recover_reason: String,
             /// 执行失败错误信息
             ///
             /// Example: `example_error_message`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub error_message: ::std::option::Option<::std::string::String>,
+            pub error_message: Option<String>,
             /// 执行失败错误码
             ///
             /// Example: `example_error_code`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub error_code: ::std::option::Option<::std::string::String>,
+            pub error_code: Option<String>,
         }
         /// 解管状态
         ///
@@ -2199,41 +2131,39 @@ pub mod control_orders {
                         /// 资料更新请求单号
                         ///
                         /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
-                        pub out_request_no: ::std::string::String,
+                        pub out_request_no: String,
                         /// 商户号
                         ///
                         /// Example: `1900016681`
-                        pub mchid: ::std::string::String,
+                        pub mchid: String,
                         /// 审核结果
                         ///
                         /// Example: `PASS`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub audit_result: ::std::option::Option<PostRequestAuditResult>,
+                        pub audit_result: Option<PostRequestAuditResult>,
                         /// 审核完成时间
                         ///
                         /// Example: `2015-05-20T13:29:35+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub audit_finish_time: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub audit_finish_time: Option<String>,
                         /// 业务附属信息
                         ///
                         /// Example: `updateidcard`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub attach_info: ::std::option::Option<::std::string::String>,
+                        pub attach_info: Option<String>,
                         /// 审核驳回错误码
                         ///
                         /// Example: `1001`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub fail_code: ::std::option::Option<::std::string::String>,
+                        pub fail_code: Option<String>,
                         /// 审核驳回错误原因
                         ///
                         /// Example: `IDCARD_ILLEGAL`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub fail_msg: ::std::option::Option<::std::string::String>,
+                        pub fail_msg: Option<String>,
                         /// 场景
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub scene: ::std::option::Option<PostRequestScene>,
+                        pub scene: Option<PostRequestScene>,
                     }
                     /// 审核结果
                     ///
@@ -2371,7 +2301,7 @@ pub mod control_orders {
                         ///
                         /// Example: `SUCC`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub ret_msg: ::std::option::Option<::std::string::String>,
+                        pub ret_msg: Option<String>,
                     }
                 }
             }
@@ -2410,23 +2340,21 @@ pub mod control_orders {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 微众管控单号
             ///
             /// Example: `example_out_request_no`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 目标下管商户号
             ///
             /// Example: `example_mchid`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 目标下管台账ID
             ///
             /// Example: `example_bal_account_no`
-            pub bal_account_no: ::std::string::String,
+            pub bal_account_no: String,
             /// 管控场景
             ///
             /// Example: `1`
@@ -2435,34 +2363,32 @@ pub mod control_orders {
             ///
             /// Example: `example_punish_reason`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub punish_reason: ::std::option::Option<::std::string::String>,
+            pub punish_reason: Option<String>,
             /// 管控结束时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub punish_end_time: ::std::option::Option<::std::string::String>,
+            pub punish_end_time: Option<String>,
             /// 目标下管卡号
             ///
             /// Example: `example_card_no`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub card_no: ::std::option::Option<::std::string::String>,
+            pub card_no: Option<String>,
             /// 目标下管商户子账户协议号
             ///
             /// Example: `example_sgn_no`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sgn_no: ::std::option::Option<::std::string::String>,
+            pub sgn_no: Option<String>,
             /// 请求场景
             ///
             /// Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub req_scene: ::std::option::Option<PostRequestReqScene>,
+            pub req_scene: Option<PostRequestReqScene>,
             /// 微众资金划回策略
             ///
             /// Example: `ALL_FORBIDDEN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fund_repatriation_strategy: ::std::option::Option<
-                PostRequestFundRepatriationStrategy,
-            >,
+            pub fund_repatriation_strategy: Option<PostRequestFundRepatriationStrategy>,
         }
         /// 微众资金划回策略
         ///
@@ -2597,11 +2523,11 @@ pub mod control_orders {
             /// 微信支付管控单号
             ///
             /// Example: `example_wxpay_punish_no`
-            pub wxpay_punish_no: ::std::string::String,
+            pub wxpay_punish_no: String,
             /// 微众管控单号
             ///
             /// Example: `example_out_request_no`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
         }
     }
     /// `/v3/aggracct-bc/wb-channel/control-orders/recover`
@@ -2637,50 +2563,48 @@ pub mod control_orders {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 微众解管单号
             ///
             /// Example: `example_out_request_no`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 关联微众管控单号
             ///
             /// Example: `example_related_webank_punish_no`
-            pub related_webank_punish_no: ::std::string::String,
+            pub related_webank_punish_no: String,
             /// 关联微信支付管控单号
             ///
             /// Example: `example_related_wxpay_punish_no`
-            pub related_wxpay_punish_no: ::std::string::String,
+            pub related_wxpay_punish_no: String,
             /// 目标解管商户号
             ///
             /// Example: `example_mchid`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 目标解管台账ID
             ///
             /// Example: `example_bal_account_no`
-            pub bal_account_no: ::std::string::String,
+            pub bal_account_no: String,
             /// 解管原因描述
             ///
             /// Example: `example_recover_reason`
-            pub recover_reason: ::std::string::String,
+            pub recover_reason: String,
             /// 目标下管卡号
             ///
             /// Example: `example_card_no`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub card_no: ::std::option::Option<::std::string::String>,
+            pub card_no: Option<String>,
             /// 目标下管商户子账户协议号
             ///
             /// Example: `example_sgn_no`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sgn_no: ::std::option::Option<::std::string::String>,
+            pub sgn_no: Option<String>,
             /// 请求场景
             ///
             /// Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub req_scene: ::std::option::Option<PostRequestReqScene>,
+            pub req_scene: Option<PostRequestReqScene>,
         }
         /// 请求场景
         ///
@@ -2761,11 +2685,11 @@ pub mod control_orders {
             /// 微信支付解管单号
             ///
             /// Example: `example_wxpay_recover_no`
-            pub wxpay_recover_no: ::std::string::String,
+            pub wxpay_recover_no: String,
             /// 微众解管单号
             ///
             /// Example: `example_out_request_no`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
         }
     }
 }
@@ -2802,23 +2726,21 @@ pub mod special_reduction {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 微信支付商户号
         ///
         /// Example: `1900016681`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 额度台账号
         ///
         /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-        pub bal_account_no: ::std::string::String,
+        pub bal_account_no: String,
         /// 特殊减额单号
         ///
         /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// 特殊减额类型
         ///
         /// Example: `JUDICIAL_DEDUCTION`
@@ -2831,22 +2753,22 @@ pub mod special_reduction {
         ///
         /// Example: `司法案件号：202508080009`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reason: ::std::option::Option<::std::string::String>,
+        pub reason: Option<String>,
         /// 卡号
         ///
         /// Example: `example_card_no`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub card_no: ::std::option::Option<::std::string::String>,
+        pub card_no: Option<String>,
         /// 商户账户协议号
         ///
         /// Example: `example_sgn_no`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sgn_no: ::std::option::Option<::std::string::String>,
+        pub sgn_no: Option<String>,
         /// 请求场景
         ///
         /// Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub req_scene: ::std::option::Option<PostRequestReqScene>,
+        pub req_scene: Option<PostRequestReqScene>,
     }
     /// 特殊减额类型
     ///
@@ -2971,57 +2893,57 @@ pub mod special_reduction {
         ///
         /// Example: `1900016681`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mchid: ::std::option::Option<::std::string::String>,
+        pub mchid: Option<String>,
         /// 额度台账号
         ///
         /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bal_account_no: ::std::option::Option<::std::string::String>,
+        pub bal_account_no: Option<String>,
         /// 特殊减额单号
         ///
         /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_request_no: ::std::option::Option<::std::string::String>,
+        pub out_request_no: Option<String>,
         /// 特殊减额类型
         ///
         /// Example: `JUDICIAL_DEDUCTION`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reduction_type: ::std::option::Option<PostResponseReductionType>,
+        pub reduction_type: Option<PostResponseReductionType>,
         /// 减额金额
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 处理结果
         ///
         /// Example: `SUCCESS`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub state: ::std::option::Option<PostResponseState>,
+        pub state: Option<PostResponseState>,
         /// 特殊减额原因
         ///
         /// Example: `司法案件号：202508080009`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reason: ::std::option::Option<::std::string::String>,
+        pub reason: Option<String>,
         /// 微信支付额度变更单号
         ///
         /// Example: `m6a6dx8iit7m932dx03ue2lw2ofo2r88`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub quota_change_no: ::std::option::Option<::std::string::String>,
+        pub quota_change_no: Option<String>,
         /// 成功时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub success_time: ::std::option::Option<::std::string::String>,
+        pub success_time: Option<String>,
         /// 失败时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_time: ::std::option::Option<::std::string::String>,
+        pub fail_time: Option<String>,
         /// 失败原因
         ///
         /// Example: `BALANCE_NOT_ENOUGH`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_reason: ::std::option::Option<PostResponseFailReason>,
+        pub fail_reason: Option<PostResponseFailReason>,
     }
     /// 失败原因
     ///
@@ -3029,17 +2951,11 @@ pub mod special_reduction {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponseFailReason {
-        /// 余额不足
-        ///
-        /// `BALANCE_NOT_ENOUGH`
+        /// `BALANCE_NOT_ENOUGH`: 余额不足
         BalanceNotEnough,
-        /// 单据不存在，已关单
-        ///
-        /// `RECEIPT_NOT_EXIST_CLOSED`
+        /// `RECEIPT_NOT_EXIST_CLOSED`: 单据不存在，已关单
         ReceiptNotExistClosed,
-        /// 系统异常处理超时，关单
-        ///
-        /// `TIME_OUT_CLOSED`
+        /// `TIME_OUT_CLOSED`: 系统异常处理超时，关单
         TimeOutClosed,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -3230,46 +3146,34 @@ pub mod special_reduction {
         pub struct GetRequest {
             /// 微信支付商户号
             ///
-            /// Query parameter `mchid`.
-            ///
-            /// Example: `1900016681`
+            /// Query parameter `mchid`. Example: `1900016681`
             #[serde(skip_serializing)]
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 额度台账号
             ///
-            /// Query parameter `bal_account_no`.
-            ///
-            /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
+            /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
             #[serde(skip_serializing)]
-            pub bal_account_no: ::std::string::String,
+            pub bal_account_no: String,
             /// 卡号
             ///
-            /// Query parameter `card_no`.
-            ///
-            /// Example: `example_card_no`
+            /// Query parameter `card_no`. Example: `example_card_no`
             #[serde(skip_serializing)]
-            pub card_no: ::std::option::Option<::std::string::String>,
+            pub card_no: Option<String>,
             /// 商户子账户协议号
             ///
-            /// Query parameter `sgn_no`.
-            ///
-            /// Example: `example_sgn_no`
+            /// Query parameter `sgn_no`. Example: `example_sgn_no`
             #[serde(skip_serializing)]
-            pub sgn_no: ::std::option::Option<::std::string::String>,
+            pub sgn_no: Option<String>,
             /// 请求场景
             ///
-            /// Query parameter `req_scene`.
-            ///
-            /// Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
+            /// Query parameter `req_scene`. Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
             #[serde(skip_serializing)]
-            pub req_scene: ::std::option::Option<GetRequestReqScene>,
+            pub req_scene: Option<GetRequestReqScene>,
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
         }
         /// 请求场景
         ///
@@ -3351,57 +3255,57 @@ pub mod special_reduction {
             ///
             /// Example: `1900016681`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mchid: ::std::option::Option<::std::string::String>,
+            pub mchid: Option<String>,
             /// 额度台账号
             ///
             /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bal_account_no: ::std::option::Option<::std::string::String>,
+            pub bal_account_no: Option<String>,
             /// 特殊减额单号
             ///
             /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_request_no: ::std::option::Option<::std::string::String>,
+            pub out_request_no: Option<String>,
             /// 特殊减额类型
             ///
             /// Example: `JUDICIAL_DEDUCTION`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub reduction_type: ::std::option::Option<GetResponseReductionType>,
+            pub reduction_type: Option<GetResponseReductionType>,
             /// 减额金额
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<i64>,
+            pub amount: Option<i64>,
             /// 处理结果
             ///
             /// Example: `SUCCESS`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub state: ::std::option::Option<GetResponseState>,
+            pub state: Option<GetResponseState>,
             /// 特殊减额原因
             ///
             /// Example: `司法案件号：202508080009`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub reason: ::std::option::Option<::std::string::String>,
+            pub reason: Option<String>,
             /// 微信支付额度变更单号
             ///
             /// Example: `m6a6dx8iit7m932dx03ue2lw2ofo2r88`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub quota_change_no: ::std::option::Option<::std::string::String>,
+            pub quota_change_no: Option<String>,
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 失败时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_time: ::std::option::Option<::std::string::String>,
+            pub fail_time: Option<String>,
             /// 失败原因
             ///
             /// Example: `BALANCE_NOT_ENOUGH`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_reason: ::std::option::Option<GetResponseFailReason>,
+            pub fail_reason: Option<GetResponseFailReason>,
         }
         /// 失败原因
         ///
@@ -3409,17 +3313,11 @@ pub mod special_reduction {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseFailReason {
-            /// 余额不足
-            ///
-            /// `BALANCE_NOT_ENOUGH`
+            /// `BALANCE_NOT_ENOUGH`: 余额不足
             BalanceNotEnough,
-            /// 单据不存在，已关单
-            ///
-            /// `RECEIPT_NOT_EXIST_CLOSED`
+            /// `RECEIPT_NOT_EXIST_CLOSED`: 单据不存在，已关单
             ReceiptNotExistClosed,
-            /// 系统异常处理超时，关单
-            ///
-            /// `TIME_OUT_CLOSED`
+            /// `TIME_OUT_CLOSED`: 系统异常处理超时，关单
             TimeOutClosed,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),

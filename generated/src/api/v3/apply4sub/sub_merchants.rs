@@ -74,13 +74,9 @@ pub mod by_sub_mchid {
             pub struct GetRequest {
                 /// 银行账号展示规则
                 ///
-                /// Query parameter `account_number_rule`.
-                ///
-                /// Example: `ACCOUNT_NUMBER_RULE_MASK_V1`
+                /// Query parameter `account_number_rule`. Example: `ACCOUNT_NUMBER_RULE_MASK_V1`
                 #[serde(skip_serializing)]
-                pub account_number_rule: ::std::option::Option<
-                    GetRequestAccountNumberRule,
-                >,
+                pub account_number_rule: Option<GetRequestAccountNumberRule>,
             }
             /// 银行账号展示规则
             ///
@@ -145,7 +141,7 @@ pub mod by_sub_mchid {
                 /// 开户名称
                 ///
                 /// Example: `张*`
-                pub account_name: ::std::string::String,
+                pub account_name: String,
                 /// 账户类型
                 ///
                 /// Example: `ACCOUNT_TYPE_BUSINESS`
@@ -153,21 +149,21 @@ pub mod by_sub_mchid {
                 /// 开户银行
                 ///
                 /// Example: `工商银行`
-                pub account_bank: ::std::string::String,
+                pub account_bank: String,
                 /// 开户银行全称（含支行）
                 ///
                 /// Example: `施秉县农村信用合作联社城关信用社`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_name: ::std::option::Option<::std::string::String>,
+                pub bank_name: Option<String>,
                 /// 开户银行联行号
                 ///
                 /// Example: `402713354941`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_branch_id: ::std::option::Option<::std::string::String>,
+                pub bank_branch_id: Option<String>,
                 /// 银行账号
                 ///
                 /// Example: `62*************78`
-                pub account_number: ::std::string::String,
+                pub account_number: String,
                 /// 审核状态
                 ///
                 /// Example: `AUDIT_SUCCESS`
@@ -176,12 +172,12 @@ pub mod by_sub_mchid {
                 ///
                 /// Example: `银行卡户名或卡号有误`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub verify_fail_reason: ::std::option::Option<::std::string::String>,
+                pub verify_fail_reason: Option<String>,
                 /// 审核结果更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub verify_finish_time: ::std::option::Option<::std::string::String>,
+                pub verify_finish_time: Option<String>,
             }
             /// 账户类型
             ///
@@ -329,16 +325,14 @@ pub mod by_sub_mchid {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 修改模式
             ///
             /// Example: `MODIFY_MODE_ASYNC`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub modify_mode: ::std::option::Option<PostRequestModifyMode>,
+            pub modify_mode: Option<PostRequestModifyMode>,
             /// 账户类型
             ///
             /// Example: `ACCOUNT_TYPE_BUSINESS`
@@ -346,30 +340,30 @@ pub mod by_sub_mchid {
             /// 开户银行
             ///
             /// Example: `工商银行`
-            pub account_bank: ::std::string::String,
+            pub account_bank: String,
             /// 开户银行省市编码
             ///
             /// Example: `110000`
-            pub bank_address_code: ::std::string::String,
+            pub bank_address_code: String,
             /// 开户银行全称（含支行）
             ///
             /// Example: `中国工商银行股份有限公司北京市分行营业部`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_name: ::std::option::Option<::std::string::String>,
+            pub bank_name: Option<String>,
             /// 开户银行联行号
             ///
             /// Example: `402713354941`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_branch_id: ::std::option::Option<::std::string::String>,
+            pub bank_branch_id: Option<String>,
             /// 银行账号
             ///
             /// Example: `ciphertext`
-            pub account_number: ::std::string::String,
+            pub account_number: String,
             /// 开户名称
             ///
             /// Example: `ciphertext`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub account_name: ::std::option::Option<::std::string::String>,
+            pub account_name: Option<String>,
         }
         /// 账户类型
         ///
@@ -488,7 +482,7 @@ pub mod by_sub_mchid {
             /// 修改结算账户申请单号
             ///
             /// Example: `102329389XXXX`
-            pub application_no: ::std::string::String,
+            pub application_no: String,
         }
     }
     /// `/v3/apply4sub/sub_merchants/{sub_mchid}/settlement`
@@ -515,21 +509,21 @@ pub mod by_sub_mchid {
             /// 开户银行
             ///
             /// Example: `工商银行`
-            pub account_bank: ::std::string::String,
+            pub account_bank: String,
             /// 开户银行全称（含支行）
             ///
             /// Example: `施秉县农村信用合作联社城关信用社`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_name: ::std::option::Option<::std::string::String>,
+            pub bank_name: Option<String>,
             /// 开户银行联行号
             ///
             /// Example: `402713354941`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_branch_id: ::std::option::Option<::std::string::String>,
+            pub bank_branch_id: Option<String>,
             /// 银行账号
             ///
             /// Example: `62*************78`
-            pub account_number: ::std::string::String,
+            pub account_number: String,
             /// 验证结果
             ///
             /// Example: `VERIFY_SUCCESS`
@@ -538,7 +532,7 @@ pub mod by_sub_mchid {
             ///
             /// Example: `用户姓名/证件/手机不匹配，请核对后重试`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub verify_fail_reason: ::std::option::Option<::std::string::String>,
+            pub verify_fail_reason: Option<String>,
         }
         /// 账户类型
         ///

@@ -69,12 +69,12 @@ pub struct GetRequest {
     ///
     /// Query parameter `applyment_id`.
     #[serde(skip_serializing)]
-    pub applyment_id: ::std::option::Option<::std::string::String>,
+    pub applyment_id: Option<String>,
     /// 业务申请编号
     ///
     /// Query parameter `business_code`.
     #[serde(skip_serializing)]
-    pub business_code: ::std::option::Option<::std::string::String>,
+    pub business_code: Option<String>,
 }
 /// The response of `GET /v3/apply4subject/applyment` (查询商户开户意愿申请单审核结果API).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -85,17 +85,17 @@ pub struct GetResponse {
     ///
     /// Example: `data:image/png;base64,cGFnZXMvYXBwbHkvYXBpdzQvd2VsY29tZS93ZWxjb21lP2FwcGx5bWVudF9pZD14eHg=`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub qrcode_data: ::std::option::Option<::std::string::String>,
+    pub qrcode_data: Option<String>,
     /// 驳回参数
     ///
     /// Example: `merchant_name`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub reject_param: ::std::option::Option<::std::string::String>,
+    pub reject_param: Option<String>,
     /// 驳回原因
     ///
     /// Example: `公司名称与工商局登记不一致`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub reject_reason: ::std::option::Option<::std::string::String>,
+    pub reject_reason: Option<String>,
 }
 /// The request of `POST /v3/apply4subject/applyment` (提交商户开户意愿申请单API).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -104,16 +104,14 @@ pub struct PostRequest {
     ///
     /// Query parameter `channel_id`.
     #[serde(skip_serializing)]
-    pub channel_id: ::std::option::Option<::std::string::String>,
+    pub channel_id: Option<String>,
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 业务申请编号
-    pub business_code: ::std::string::String,
+    pub business_code: String,
     /// 联系人信息
     pub contact_info: PostRequestContactInfo,
     /// 主体信息
@@ -122,91 +120,89 @@ pub struct PostRequest {
     pub identification_info: PostRequestIdentificationInfo,
     /// 最终受益人信息列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub ubo_info_list: ::std::option::Option<::std::vec::Vec<PostRequestUboInfoList>>,
+    pub ubo_info_list: Option<Vec<PostRequestUboInfoList>>,
     /// 补充材料
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub addition_info: ::std::option::Option<PostRequestAdditionInfo>,
+    pub addition_info: Option<PostRequestAdditionInfo>,
 }
 /// 补充材料
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequestAdditionInfo {
     /// 待确认商户号列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub confirm_mchid_list: ::std::option::Option<
-        ::std::vec::Vec<::std::string::String>,
-    >,
+    pub confirm_mchid_list: Option<Vec<String>>,
 }
 /// 联系人信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequestContactInfo {
     /// `contact_type`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub contact_type: ::std::option::Option<crate::types::ContactType>,
+    pub contact_type: Option<crate::types::ContactType>,
     /// 联系人姓名
     ///
     /// Sensitive: encrypted with the WeChat Pay public key before sending.
-    pub name: ::std::string::String,
+    pub name: String,
     /// `contact_id_doc_type`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub contact_id_doc_type: ::std::option::Option<crate::types::IdType>,
+    pub contact_id_doc_type: Option<crate::types::IdType>,
     /// 联系人身份证号码
     ///
     /// Sensitive: encrypted with the WeChat Pay public key before sending.
-    pub id_card_number: ::std::string::String,
+    pub id_card_number: String,
     /// 联系人证件正面照片
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub contact_id_doc_copy: ::std::option::Option<::std::string::String>,
+    pub contact_id_doc_copy: Option<String>,
     /// 联系人证件反面照片
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub contact_id_doc_copy_back: ::std::option::Option<::std::string::String>,
+    pub contact_id_doc_copy_back: Option<String>,
     /// 联系人证件有效期开始时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub contact_period_begin: ::std::option::Option<::std::string::String>,
+    pub contact_period_begin: Option<String>,
     /// 联系人证件有效期结束时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub contact_period_end: ::std::option::Option<::std::string::String>,
+    pub contact_period_end: Option<String>,
     /// 业务办理授权函
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub business_authorization_letter: ::std::option::Option<::std::string::String>,
+    pub business_authorization_letter: Option<String>,
     /// 联系人手机号
     ///
     /// Sensitive: encrypted with the WeChat Pay public key before sending.
-    pub mobile: ::std::string::String,
+    pub mobile: String,
 }
 /// 法人身份信息
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequestIdentificationInfo {
     /// `id_holder_type`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub id_holder_type: ::std::option::Option<crate::types::ContactType>,
+    pub id_holder_type: Option<crate::types::ContactType>,
     /// `identification_type`
     pub identification_type: crate::types::IdType,
     /// 法定代表人说明函
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub authorize_letter_copy: ::std::option::Option<::std::string::String>,
+    pub authorize_letter_copy: Option<String>,
     /// 证件姓名
     ///
     /// Sensitive: encrypted with the WeChat Pay public key before sending.
-    pub identification_name: ::std::string::String,
+    pub identification_name: String,
     /// 证件号码
     ///
     /// Sensitive: encrypted with the WeChat Pay public key before sending.
-    pub identification_number: ::std::string::String,
+    pub identification_number: String,
     /// 证件有效日期`JSON`格式字符串
     ///
     /// Example: `["1970-01-01","forever"]`
-    pub identification_valid_date: ::std::string::String,
+    pub identification_valid_date: String,
     /// 证件居住地址
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub identification_address: ::std::option::Option<::std::string::String>,
+    pub identification_address: Option<String>,
     /// 证件正面照片
-    pub identification_front_copy: ::std::string::String,
+    pub identification_front_copy: String,
     /// 证件反面照片
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub identification_back_copy: ::std::option::Option<::std::string::String>,
+    pub identification_back_copy: Option<String>,
     /// 经营者/法人是否为受益人
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub owner: ::std::option::Option<bool>,
+    pub owner: Option<bool>,
 }
 /// 主体信息
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -215,28 +211,24 @@ pub struct PostRequestSubjectInfo {
     pub subject_type: crate::types::SubjectType,
     /// 是否金融机构
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub is_finance_institution: ::std::option::Option<bool>,
+    pub is_finance_institution: Option<bool>,
     /// 营业执照
     pub business_license_info: PostRequestSubjectInfoBusinessLicenseInfo,
     /// 登记证书
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub certificate_info: ::std::option::Option<PostRequestSubjectInfoCertificateInfo>,
+    pub certificate_info: Option<PostRequestSubjectInfoCertificateInfo>,
     /// 单位证明函照片
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub company_prove_copy: ::std::option::Option<::std::string::String>,
+    pub company_prove_copy: Option<String>,
     /// 辅助证明材料信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub assist_prove_info: ::std::option::Option<PostRequestSubjectInfoAssistProveInfo>,
+    pub assist_prove_info: Option<PostRequestSubjectInfoAssistProveInfo>,
     /// 经营许可证列表信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub special_operation_info: ::std::option::Option<
-        ::std::vec::Vec<PostRequestSubjectInfoSpecialOperationInfo>,
-    >,
+    pub special_operation_info: Option<Vec<PostRequestSubjectInfoSpecialOperationInfo>>,
     /// 金融机构许可证信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub finance_institution_info: ::std::option::Option<
-        PostRequestSubjectInfoFinanceInstitutionInfo,
-    >,
+    pub finance_institution_info: Option<PostRequestSubjectInfoFinanceInstitutionInfo>,
 }
 /// 辅助证明材料信息
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -246,16 +238,16 @@ pub struct PostRequestSubjectInfoAssistProveInfo {
     /// Example: `MICRO_TYPE_STORE`
     pub micro_biz_type: PostRequestSubjectInfoAssistProveInfoMicroBizType,
     /// 门店名称
-    pub store_name: ::std::string::String,
+    pub store_name: String,
     /// 门店省市编码
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub store_address_code: ::std::option::Option<::std::string::String>,
+    pub store_address_code: Option<String>,
     /// 门店地址
-    pub store_address: ::std::string::String,
+    pub store_address: String,
     /// 门店门头照片
-    pub store_header_copy: ::std::string::String,
+    pub store_header_copy: String,
     /// 店内环境照片
-    pub store_indoor_copy: ::std::string::String,
+    pub store_indoor_copy: String,
 }
 /// 小微经营类型
 ///
@@ -318,19 +310,19 @@ for PostRequestSubjectInfoAssistProveInfoMicroBizType {
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequestSubjectInfoBusinessLicenseInfo {
     /// 营业执照注册号
-    pub licence_number: ::std::string::String,
+    pub licence_number: String,
     /// 营业执照照片
-    pub licence_copy: ::std::string::String,
+    pub licence_copy: String,
     /// 商户名称
-    pub merchant_name: ::std::string::String,
+    pub merchant_name: String,
     /// 法人姓名
-    pub legal_person: ::std::string::String,
+    pub legal_person: String,
     /// 注册地址
-    pub company_address: ::std::string::String,
+    pub company_address: String,
     /// 营业执照有效日期`JSON`格式字符串
     ///
     /// Example: `["1970-01-01","forever"]`
-    pub licence_valid_date: ::std::string::String,
+    pub licence_valid_date: String,
 }
 /// 登记证书
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -338,31 +330,29 @@ pub struct PostRequestSubjectInfoCertificateInfo {
     /// `cert_type`
     pub cert_type: crate::types::CertType,
     /// 证书编号
-    pub cert_number: ::std::string::String,
+    pub cert_number: String,
     /// 登记证书照片
-    pub cert_copy: ::std::string::String,
+    pub cert_copy: String,
     /// 商户名称
-    pub merchant_name: ::std::string::String,
+    pub merchant_name: String,
     /// 法人姓名
-    pub legal_person: ::std::string::String,
+    pub legal_person: String,
     /// 注册地址
-    pub company_address: ::std::string::String,
+    pub company_address: String,
     /// 营业执照有效日期`JSON`格式字符串
     ///
     /// Example: `["1970-01-01","forever"]`
-    pub cert_valid_date: ::std::string::String,
+    pub cert_valid_date: String,
 }
 /// 金融机构许可证信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequestSubjectInfoFinanceInstitutionInfo {
     /// `finance_type`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub finance_type: ::std::option::Option<crate::types::FinanceType>,
+    pub finance_type: Option<crate::types::FinanceType>,
     /// 金融机构许可证图片
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub finance_license_pics: ::std::option::Option<
-        ::std::vec::Vec<::std::string::String>,
-    >,
+    pub finance_license_pics: Option<Vec<String>>,
 }
 /// 经营许可证信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -397,7 +387,7 @@ pub struct PostRequestSubjectInfoSpecialOperationInfo {
     pub category_id: i64,
     /// `store_indoor_copy`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub store_indoor_copy: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub store_indoor_copy: Option<Vec<String>>,
 }
 /// PostRequestUboInfoList
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -405,25 +395,25 @@ pub struct PostRequestUboInfoList {
     /// `ubo_id_doc_type`
     pub ubo_id_doc_type: crate::types::IdType,
     /// 证件正面照片
-    pub ubo_id_doc_copy: ::std::string::String,
+    pub ubo_id_doc_copy: String,
     /// 证件反面照片
-    pub ubo_id_doc_copy_back: ::std::string::String,
+    pub ubo_id_doc_copy_back: String,
     /// 证件姓名
     ///
     /// Sensitive: encrypted with the WeChat Pay public key before sending.
-    pub ubo_id_doc_name: ::std::string::String,
+    pub ubo_id_doc_name: String,
     /// 证件号码
     ///
     /// Sensitive: encrypted with the WeChat Pay public key before sending.
-    pub ubo_id_doc_number: ::std::string::String,
+    pub ubo_id_doc_number: String,
     /// 证件居住地址
     ///
     /// Sensitive: encrypted with the WeChat Pay public key before sending.
-    pub ubo_id_doc_address: ::std::string::String,
+    pub ubo_id_doc_address: String,
     /// 证件有效期开始时间
-    pub ubo_period_begin: ::std::string::String,
+    pub ubo_period_begin: String,
     /// 证件有效期结束时间
-    pub ubo_period_end: ::std::string::String,
+    pub ubo_period_end: String,
 }
 /// The response of `POST /v3/apply4subject/applyment` (提交商户开户意愿申请单API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]

@@ -117,13 +117,11 @@ pub mod slash {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 业务申请编号
-        pub business_code: ::std::string::String,
+        pub business_code: String,
         /// 超级管理员信息
         pub contact_info: PostRequestContactInfo,
         /// 主体资料
@@ -136,25 +134,23 @@ pub mod slash {
         pub bank_account_info: PostRequestBankAccountInfo,
         /// 补充材料
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub addition_info: ::std::option::Option<PostRequestAdditionInfo>,
+        pub addition_info: Option<PostRequestAdditionInfo>,
     }
     /// 补充材料
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestAdditionInfo {
         /// 法人开户承诺函
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub legal_person_commitment: ::std::option::Option<::std::string::String>,
+        pub legal_person_commitment: Option<String>,
         /// 法人开户意愿视频
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub legal_person_video: ::std::option::Option<::std::string::String>,
+        pub legal_person_video: Option<String>,
         /// 补充材料
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_addition_pics: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub business_addition_pics: Option<Vec<String>>,
         /// 补充说明
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_addition_msg: ::std::option::Option<::std::string::String>,
+        pub business_addition_msg: Option<String>,
     }
     /// 结算银行账户
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -164,30 +160,28 @@ pub mod slash {
         /// 开户名称
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        pub account_name: ::std::string::String,
+        pub account_name: String,
         /// 开户银行
         ///
         /// Example: `工商银行`
-        pub account_bank: ::std::string::String,
+        pub account_bank: String,
         /// 开户银行省市编码
-        pub bank_address_code: ::std::string::String,
+        pub bank_address_code: String,
         /// 开户银行全称（含支行）
         ///
         /// Example: `施秉县农村信用合作联社城关信用社`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_name: ::std::option::Option<::std::string::String>,
+        pub bank_name: Option<String>,
         /// 开户银行联行号
         ///
         /// Example: `402713354941`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_branch_id: ::std::option::Option<::std::string::String>,
+        pub bank_branch_id: Option<String>,
         /// 银行账号
         ///
-        /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        ///
-        /// Example: `ciphertext`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `ciphertext`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub account_number: ::std::option::Option<::std::string::String>,
+        pub account_number: Option<String>,
     }
     /// 账户类型
     ///
@@ -245,9 +239,9 @@ pub mod slash {
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestBusinessInfo {
         /// 商户简称
-        pub merchant_shortname: ::std::string::String,
+        pub merchant_shortname: String,
         /// 客服电话
-        pub service_phone: ::std::string::String,
+        pub service_phone: String,
         /// 经营场景
         pub sales_info: PostRequestBusinessInfoSalesInfo,
     }
@@ -255,91 +249,81 @@ pub mod slash {
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestBusinessInfoSalesInfo {
         /// `sales_scenes_type`
-        pub sales_scenes_type: ::std::vec::Vec<
-            PostRequestBusinessInfoSalesInfoSalesScenesType,
-        >,
+        pub sales_scenes_type: Vec<PostRequestBusinessInfoSalesInfoSalesScenesType>,
         /// 线下场所场景
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub biz_store_info: ::std::option::Option<
-            PostRequestBusinessInfoSalesInfoBizStoreInfo,
-        >,
+        pub biz_store_info: Option<PostRequestBusinessInfoSalesInfoBizStoreInfo>,
         /// 公众号场景
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mp_info: ::std::option::Option<PostRequestBusinessInfoSalesInfoMpInfo>,
+        pub mp_info: Option<PostRequestBusinessInfoSalesInfoMpInfo>,
         /// 小程序场景
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_program_info: ::std::option::Option<
-            PostRequestBusinessInfoSalesInfoMiniProgramInfo,
-        >,
+        pub mini_program_info: Option<PostRequestBusinessInfoSalesInfoMiniProgramInfo>,
         /// App场景
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub app_info: ::std::option::Option<PostRequestBusinessInfoSalesInfoAppInfo>,
+        pub app_info: Option<PostRequestBusinessInfoSalesInfoAppInfo>,
         /// 互联网网站场景
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub web_info: ::std::option::Option<PostRequestBusinessInfoSalesInfoWebInfo>,
+        pub web_info: Option<PostRequestBusinessInfoSalesInfoWebInfo>,
         /// 企业微信场景
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wework_info: ::std::option::Option<
-            PostRequestBusinessInfoSalesInfoWeworkInfo,
-        >,
+        pub wework_info: Option<PostRequestBusinessInfoSalesInfoWeworkInfo>,
     }
     /// App场景
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestBusinessInfoSalesInfoAppInfo {
         /// 服务商应用APPID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub app_appid: ::std::option::Option<::std::string::String>,
+        pub app_appid: Option<String>,
         /// 商家应用APPID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub app_sub_appid: ::std::option::Option<::std::string::String>,
+        pub app_sub_appid: Option<String>,
         /// `app_pics`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub app_pics: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub app_pics: Option<Vec<String>>,
     }
     /// 线下场所场景
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestBusinessInfoSalesInfoBizStoreInfo {
         /// 线下场所名称
-        pub biz_store_name: ::std::string::String,
+        pub biz_store_name: String,
         /// 线下场所省市编码
-        pub biz_address_code: ::std::string::String,
+        pub biz_address_code: String,
         /// 线下场所地址
-        pub biz_store_address: ::std::string::String,
+        pub biz_store_address: String,
         /// `store_entrance_pic`
-        pub store_entrance_pic: ::std::vec::Vec<::std::string::String>,
+        pub store_entrance_pic: Vec<String>,
         /// `indoor_pic`
-        pub indoor_pic: ::std::vec::Vec<::std::string::String>,
+        pub indoor_pic: Vec<String>,
         /// 线下场所对应的商家AppID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub biz_sub_appid: ::std::option::Option<::std::string::String>,
+        pub biz_sub_appid: Option<String>,
     }
     /// 小程序场景
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestBusinessInfoSalesInfoMiniProgramInfo {
         /// 服务商小程序APPID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_program_appid: ::std::option::Option<::std::string::String>,
+        pub mini_program_appid: Option<String>,
         /// 商家小程序APPID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_program_sub_appid: ::std::option::Option<::std::string::String>,
+        pub mini_program_sub_appid: Option<String>,
         /// `mini_program_pics`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_program_pics: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub mini_program_pics: Option<Vec<String>>,
     }
     /// 公众号场景
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestBusinessInfoSalesInfoMpInfo {
         /// 服务商公众号AppID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mp_appid: ::std::option::Option<::std::string::String>,
+        pub mp_appid: Option<String>,
         /// 商家公众号AppID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mp_sub_appid: ::std::option::Option<::std::string::String>,
+        pub mp_sub_appid: Option<String>,
         /// `mp_pics`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mp_pics: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub mp_pics: Option<Vec<String>>,
     }
     /// 经营场景类型
     ///
@@ -416,23 +400,23 @@ pub mod slash {
     pub struct PostRequestBusinessInfoSalesInfoWebInfo {
         /// 互联网网站域名
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub domain: ::std::option::Option<::std::string::String>,
+        pub domain: Option<String>,
         /// 网站授权函
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub web_authorisation: ::std::option::Option<::std::string::String>,
+        pub web_authorisation: Option<String>,
         /// 互联网网站对应的商家APPID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub web_appid: ::std::option::Option<::std::string::String>,
+        pub web_appid: Option<String>,
     }
     /// 企业微信场景
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestBusinessInfoSalesInfoWeworkInfo {
         /// 商家企业微信CorpID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_corp_id: ::std::option::Option<::std::string::String>,
+        pub sub_corp_id: Option<String>,
         /// `wework_pics`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wework_pics: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub wework_pics: Option<Vec<String>>,
     }
     /// 超级管理员信息
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -442,75 +426,71 @@ pub mod slash {
         /// 超级管理员姓名
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        pub contact_name: ::std::string::String,
+        pub contact_name: String,
         /// `contact_id_doc_type`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_id_doc_type: ::std::option::Option<crate::types::IdType>,
+        pub contact_id_doc_type: Option<crate::types::IdType>,
         /// 超级管理员身份证件号码
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_id_number: ::std::option::Option<::std::string::String>,
+        pub contact_id_number: Option<String>,
         /// 超级管理员证件正面照片
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_id_doc_copy: ::std::option::Option<::std::string::String>,
+        pub contact_id_doc_copy: Option<String>,
         /// 超级管理员证件反面照片
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_id_doc_copy_back: ::std::option::Option<::std::string::String>,
+        pub contact_id_doc_copy_back: Option<String>,
         /// 超级管理员证件有效期开始时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_period_begin: ::std::option::Option<::std::string::String>,
+        pub contact_period_begin: Option<String>,
         /// 超级管理员证件有效期结束时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_period_end: ::std::option::Option<::std::string::String>,
+        pub contact_period_end: Option<String>,
         /// 业务办理授权函
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_authorization_letter: ::std::option::Option<::std::string::String>,
+        pub business_authorization_letter: Option<String>,
         /// 超级管理员微信openid
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 联系手机
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        pub mobile_phone: ::std::string::String,
+        pub mobile_phone: String,
         /// 联系邮箱
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        pub contact_email: ::std::string::String,
+        pub contact_email: String,
     }
     /// 结算规则
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestSettlementInfo {
         /// 入驻结算规则ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settlement_id: ::std::option::Option<::std::string::String>,
+        pub settlement_id: Option<String>,
         /// 所属行业
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub qualification_type: ::std::option::Option<::std::string::String>,
+        pub qualification_type: Option<String>,
         /// 特殊资质图片
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub qualifications: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub qualifications: Option<Vec<String>>,
         /// 优惠费率活动ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activities_id: ::std::option::Option<::std::string::String>,
+        pub activities_id: Option<String>,
         /// 优惠费率活动值
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activities_rate: ::std::option::Option<::std::string::String>,
+        pub activities_rate: Option<String>,
         /// 非信用卡活动费率值
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub debit_activities_rate: ::std::option::Option<::std::string::String>,
+        pub debit_activities_rate: Option<String>,
         /// 信用卡活动费率值
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub credit_activities_rate: ::std::option::Option<::std::string::String>,
+        pub credit_activities_rate: Option<String>,
         /// 优惠费率活动补充材料
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activities_additions: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub activities_additions: Option<Vec<String>>,
     }
     /// 主体资料
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -519,157 +499,147 @@ pub mod slash {
         pub subject_type: crate::types::SubjectType,
         /// 是否是金融机构
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub finance_institution: ::std::option::Option<bool>,
+        pub finance_institution: Option<bool>,
         /// 小微辅助证明材料
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub micro_biz_info: ::std::option::Option<PostRequestSubjectInfoMicroBizInfo>,
+        pub micro_biz_info: Option<PostRequestSubjectInfoMicroBizInfo>,
         /// 营业执照
         pub business_license_info: PostRequestSubjectInfoBusinessLicenseInfo,
         /// 登记证书
         pub certificate_info: PostRequestSubjectInfoCertificateInfo,
         /// 组织机构代码证信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub organization_info: ::std::option::Option<
-            PostRequestSubjectInfoOrganizationInfo,
-        >,
+        pub organization_info: Option<PostRequestSubjectInfoOrganizationInfo>,
         /// 单位证明函照片
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub certificate_letter_copy: ::std::option::Option<::std::string::String>,
+        pub certificate_letter_copy: Option<String>,
         /// 金融机构许可证信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub finance_institution_info: ::std::option::Option<
+        pub finance_institution_info: Option<
             PostRequestSubjectInfoFinanceInstitutionInfo,
         >,
         /// 经营者/法人身份证件
         pub identity_info: PostRequestSubjectInfoIdentityInfo,
         /// 最终受益人信息列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ubo_info_list: ::std::option::Option<
-            ::std::vec::Vec<PostRequestSubjectInfoUboInfoList>,
-        >,
+        pub ubo_info_list: Option<Vec<PostRequestSubjectInfoUboInfoList>>,
     }
     /// 营业执照
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestSubjectInfoBusinessLicenseInfo {
         /// 营业执照照片
-        pub license_copy: ::std::string::String,
+        pub license_copy: String,
         /// 注册号/统一社会信用代码
-        pub license_number: ::std::string::String,
+        pub license_number: String,
         /// 商户名称
-        pub merchant_name: ::std::string::String,
+        pub merchant_name: String,
         /// 个体户经营者/法人姓名
-        pub legal_person: ::std::string::String,
+        pub legal_person: String,
         /// 注册地址
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub license_address: ::std::option::Option<::std::string::String>,
+        pub license_address: Option<String>,
         /// 有效期限开始日期
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub period_begin: ::std::option::Option<::std::string::String>,
+        pub period_begin: Option<String>,
         /// 有效期限结束日期
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub period_end: ::std::option::Option<::std::string::String>,
+        pub period_end: Option<String>,
     }
     /// 登记证书
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestSubjectInfoCertificateInfo {
         /// 登记证书照片
-        pub cert_copy: ::std::string::String,
+        pub cert_copy: String,
         /// `cert_type`
         pub cert_type: crate::types::CertType,
         /// 证书号
-        pub cert_number: ::std::string::String,
+        pub cert_number: String,
         /// 商户名称
-        pub merchant_name: ::std::string::String,
+        pub merchant_name: String,
         /// 注册地址
-        pub company_address: ::std::string::String,
+        pub company_address: String,
         /// 法人姓名
-        pub legal_person: ::std::string::String,
+        pub legal_person: String,
         /// 有效期限开始日期
-        pub period_begin: ::std::string::String,
+        pub period_begin: String,
         /// 有效期限结束日期
-        pub period_end: ::std::string::String,
+        pub period_end: String,
     }
     /// 金融机构许可证信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestSubjectInfoFinanceInstitutionInfo {
         /// `finance_type`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub finance_type: ::std::option::Option<crate::types::FinanceType>,
+        pub finance_type: Option<crate::types::FinanceType>,
         /// 金融机构许可证图片
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub finance_license_pics: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub finance_license_pics: Option<Vec<String>>,
     }
     /// 经营者/法人身份证件
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestSubjectInfoIdentityInfo {
         /// `id_holder_type`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_holder_type: ::std::option::Option<crate::types::ContactType>,
+        pub id_holder_type: Option<crate::types::ContactType>,
         /// `id_doc_type`
         pub id_doc_type: crate::types::IdType,
         /// 法定代表人说明函
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub authorize_letter_copy: ::std::option::Option<::std::string::String>,
+        pub authorize_letter_copy: Option<String>,
         /// 经营者/法人身份证信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_card_info: ::std::option::Option<
-            PostRequestSubjectInfoIdentityInfoIdCardInfo,
-        >,
+        pub id_card_info: Option<PostRequestSubjectInfoIdentityInfoIdCardInfo>,
         /// 经营者/法人其他类型证件信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_doc_info: ::std::option::Option<
-            PostRequestSubjectInfoIdentityInfoIdDocInfo,
-        >,
+        pub id_doc_info: Option<PostRequestSubjectInfoIdentityInfoIdDocInfo>,
         /// 经营者/法人是否为受益人
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub owner: ::std::option::Option<bool>,
+        pub owner: Option<bool>,
     }
     /// 经营者/法人身份证信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestSubjectInfoIdentityInfoIdCardInfo {
         /// 身份证人像面照片
-        pub id_card_copy: ::std::string::String,
+        pub id_card_copy: String,
         /// 身份证国徽面照片
-        pub id_card_national: ::std::string::String,
+        pub id_card_national: String,
         /// 身份证姓名
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        pub id_card_name: ::std::string::String,
+        pub id_card_name: String,
         /// 身份证号码
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        pub id_card_number: ::std::string::String,
+        pub id_card_number: String,
         /// 身份证居住地址
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_card_address: ::std::option::Option<::std::string::String>,
+        pub id_card_address: Option<String>,
         /// 身份证有效期开始时间
-        pub card_period_begin: ::std::string::String,
+        pub card_period_begin: String,
         /// 身份证有效期结束时间
-        pub card_period_end: ::std::string::String,
+        pub card_period_end: String,
     }
     /// 经营者/法人其他类型证件信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestSubjectInfoIdentityInfoIdDocInfo {
         /// 证件正面照片
-        pub id_doc_copy: ::std::string::String,
+        pub id_doc_copy: String,
         /// 证件反面照片
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_doc_copy_back: ::std::option::Option<::std::string::String>,
+        pub id_doc_copy_back: Option<String>,
         /// 证件姓名
-        pub id_doc_name: ::std::string::String,
+        pub id_doc_name: String,
         /// 证件号码
-        pub id_doc_number: ::std::string::String,
+        pub id_doc_number: String,
         /// 证件居住地址
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_doc_address: ::std::option::Option<::std::string::String>,
+        pub id_doc_address: Option<String>,
         /// 证件有效期开始时间
-        pub doc_period_begin: ::std::string::String,
+        pub doc_period_begin: String,
         /// 证件有效期结束时间
-        pub doc_period_end: ::std::string::String,
+        pub doc_period_end: String,
     }
     /// 小微辅助证明材料
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -678,19 +648,13 @@ pub mod slash {
         pub micro_biz_type: PostRequestSubjectInfoMicroBizInfoMicroBizType,
         /// 门店场所
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub micro_store_info: ::std::option::Option<
-            PostRequestSubjectInfoMicroBizInfoMicroStoreInfo,
-        >,
+        pub micro_store_info: Option<PostRequestSubjectInfoMicroBizInfoMicroStoreInfo>,
         /// 流动经营/便民服务
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub micro_mobile_info: ::std::option::Option<
-            PostRequestSubjectInfoMicroBizInfoMicroMobileInfo,
-        >,
+        pub micro_mobile_info: Option<PostRequestSubjectInfoMicroBizInfoMicroMobileInfo>,
         /// 线上商品/服务交易
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub micro_online_info: ::std::option::Option<
-            PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo,
-        >,
+        pub micro_online_info: Option<PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo>,
     }
     /// 小微经营类型
     ///
@@ -753,59 +717,59 @@ pub mod slash {
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestSubjectInfoMicroBizInfoMicroMobileInfo {
         /// 经营/服务名称
-        pub micro_mobile_name: ::std::string::String,
+        pub micro_mobile_name: String,
         /// 经营/服务所在地省市
-        pub micro_mobile_city: ::std::string::String,
+        pub micro_mobile_city: String,
         /// 经营/服务所在地（不含省市）
-        pub micro_mobile_address: ::std::string::String,
+        pub micro_mobile_address: String,
         /// 经营/服务现场照片
-        pub micro_mobile_pics: ::std::vec::Vec<::std::string::String>,
+        pub micro_mobile_pics: Vec<String>,
     }
     /// 线上商品/服务交易
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo {
         /// 线上店铺名称
-        pub micro_online_store: ::std::string::String,
+        pub micro_online_store: String,
         /// 电商平台名称
-        pub micro_ec_name: ::std::string::String,
+        pub micro_ec_name: String,
         /// 店铺二维码
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub micro_qrcode: ::std::option::Option<::std::string::String>,
+        pub micro_qrcode: Option<String>,
         /// 店铺链接
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub micro_link: ::std::option::Option<::std::string::String>,
+        pub micro_link: Option<String>,
     }
     /// 门店场所
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestSubjectInfoMicroBizInfoMicroStoreInfo {
         /// 门店名称
-        pub micro_name: ::std::string::String,
+        pub micro_name: String,
         /// 门店省市编码
-        pub micro_address_code: ::std::string::String,
+        pub micro_address_code: String,
         /// 门店地址
-        pub micro_address: ::std::string::String,
+        pub micro_address: String,
         /// 门店门头照片
-        pub store_entrance_pic: ::std::string::String,
+        pub store_entrance_pic: String,
         /// 店内环境照片
-        pub micro_indoor_copy: ::std::string::String,
+        pub micro_indoor_copy: String,
         /// 门店经度
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_longitude: ::std::option::Option<::std::string::String>,
+        pub store_longitude: Option<String>,
         /// 门店纬度
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_latitude: ::std::option::Option<::std::string::String>,
+        pub store_latitude: Option<String>,
     }
     /// 组织机构代码证信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestSubjectInfoOrganizationInfo {
         /// 组织机构代码证照片
-        pub organization_copy: ::std::string::String,
+        pub organization_copy: String,
         /// 组织机构代码
-        pub organization_code: ::std::string::String,
+        pub organization_code: String,
         /// 组织机构代码证有效期开始日期
-        pub org_period_begin: ::std::string::String,
+        pub org_period_begin: String,
         /// 组织机构代码证有效期结束日期
-        pub org_period_end: ::std::string::String,
+        pub org_period_end: String,
     }
     /// PostRequestSubjectInfoUboInfoList
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -813,25 +777,25 @@ pub mod slash {
         /// `ubo_id_doc_type`
         pub ubo_id_doc_type: crate::types::IdType,
         /// 身份证人像面照片
-        pub ubo_id_doc_copy: ::std::string::String,
+        pub ubo_id_doc_copy: String,
         /// 身份证国徽面照片
-        pub ubo_id_doc_copy_back: ::std::string::String,
+        pub ubo_id_doc_copy_back: String,
         /// 受益人姓名
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        pub ubo_id_doc_name: ::std::string::String,
+        pub ubo_id_doc_name: String,
         /// 证件号码
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        pub ubo_id_doc_number: ::std::string::String,
+        pub ubo_id_doc_number: String,
         /// 证件居住地址
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        pub ubo_id_doc_address: ::std::string::String,
+        pub ubo_id_doc_address: String,
         /// 证件有效期开始时间
-        pub ubo_period_begin: ::std::string::String,
+        pub ubo_period_begin: String,
         /// 证件有效期结束时间
-        pub ubo_period_end: ::std::string::String,
+        pub ubo_period_end: String,
     }
     /// The response of `POST /v3/applyment4sub/applyment/` (提交申请单API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]

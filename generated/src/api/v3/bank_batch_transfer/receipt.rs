@@ -49,18 +49,14 @@ pub mod detail_receipts {
     pub struct GetRequest {
         /// 银行转账批次单号
         ///
-        /// Query parameter `out_batch_no`.
-        ///
-        /// Example: `GD2021011610162610BBdkkIwcu3`
+        /// Query parameter `out_batch_no`. Example: `GD2021011610162610BBdkkIwcu3`
         #[serde(skip_serializing)]
-        pub out_batch_no: ::std::string::String,
+        pub out_batch_no: String,
         /// 银行转账明细单号
         ///
-        /// Query parameter `out_detail_no`.
-        ///
-        /// Example: `mx0911231610162610v4CNkO4HAf`
+        /// Query parameter `out_detail_no`. Example: `mx0911231610162610v4CNkO4HAf`
         #[serde(skip_serializing)]
-        pub out_detail_no: ::std::string::String,
+        pub out_detail_no: String,
     }
     /// The response of `GET /v3/bank-batch-transfer/receipt/detail-receipts` (查询明细电子回单受理结果API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -68,35 +64,35 @@ pub mod detail_receipts {
         /// 银行转账批次单号
         ///
         /// Example: `GD2021011610162610BBdkkIwcu3`
-        pub out_batch_no: ::std::string::String,
+        pub out_batch_no: String,
         /// 银行转账明细单号
         ///
         /// Example: `mx0911231610162610v4CNkO4HAf`
-        pub out_detail_no: ::std::string::String,
+        pub out_detail_no: String,
         /// 电子回单受理单号
         ///
         /// Example: `1050000010509999485212020110200058820001`
-        pub receipt_no: ::std::string::String,
+        pub receipt_no: String,
         /// 电子回单状态
         ///
         /// Example: `ACCEPTED`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receipt_state: ::std::option::Option<::std::string::String>,
+        pub receipt_state: Option<String>,
         /// 电子回单文件的Hash方法
         ///
         /// Example: `SHA256`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hash_type: ::std::option::Option<::std::string::String>,
+        pub hash_type: Option<String>,
         /// 电子回单文件的Hash值
         ///
         /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hash_value: ::std::option::Option<::std::string::String>,
+        pub hash_value: Option<String>,
         /// 电子回单文件的下载地址
         ///
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub download_url: ::std::option::Option<::std::string::String>,
+        pub download_url: Option<String>,
     }
     /// The request of `POST /v3/bank-batch-transfer/receipt/detail-receipts` (受理明细电子回单API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -104,11 +100,11 @@ pub mod detail_receipts {
         /// 银行转账批次单号
         ///
         /// Example: `GD2021011610162610BBdkkIwcu3`
-        pub out_batch_no: ::std::string::String,
+        pub out_batch_no: String,
         /// 银行转账明细单号
         ///
         /// Example: `mx0911231610162610v4CNkO4HAf`
-        pub out_detail_no: ::std::string::String,
+        pub out_detail_no: String,
     }
     /// The response of `POST /v3/bank-batch-transfer/receipt/detail-receipts` (受理明细电子回单API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -116,35 +112,35 @@ pub mod detail_receipts {
         /// 银行转账批次单号
         ///
         /// Example: `GD2021011610162610BBdkkIwcu3`
-        pub out_batch_no: ::std::string::String,
+        pub out_batch_no: String,
         /// 银行转账明细单号
         ///
         /// Example: `mx0911231610162610v4CNkO4HAf`
-        pub out_detail_no: ::std::string::String,
+        pub out_detail_no: String,
         /// 电子回单受理单号
         ///
         /// Example: `1050000010509999485212020110200058820001`
-        pub receipt_no: ::std::string::String,
+        pub receipt_no: String,
         /// 电子回单状态
         ///
         /// Example: `ACCEPTED`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receipt_state: ::std::option::Option<::std::string::String>,
+        pub receipt_state: Option<String>,
         /// 电子回单文件的Hash方法
         ///
         /// Example: `SHA256`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hash_type: ::std::option::Option<::std::string::String>,
+        pub hash_type: Option<String>,
         /// 电子回单文件的Hash值
         ///
         /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hash_value: ::std::option::Option<::std::string::String>,
+        pub hash_value: Option<String>,
         /// 电子回单文件的下载地址
         ///
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub download_url: ::std::option::Option<::std::string::String>,
+        pub download_url: Option<String>,
     }
 }
 /// `/v3/bank-batch-transfer/receipt/summary-receipts`
@@ -183,11 +179,9 @@ pub mod summary_receipts {
     pub struct GetRequest {
         /// 银行转账批次单号
         ///
-        /// Query parameter `out_batch_no`.
-        ///
-        /// Example: `GD2021011610162610BBdkkIwcu3`
+        /// Query parameter `out_batch_no`. Example: `GD2021011610162610BBdkkIwcu3`
         #[serde(skip_serializing)]
-        pub out_batch_no: ::std::string::String,
+        pub out_batch_no: String,
     }
     /// The response of `GET /v3/bank-batch-transfer/receipt/summary-receipts` (查询汇总电子回单受理结果API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -195,41 +189,41 @@ pub mod summary_receipts {
         /// 银行转账批次单号
         ///
         /// Example: `plfk2020042013`
-        pub out_batch_no: ::std::string::String,
+        pub out_batch_no: String,
         /// 电子回单申请单号
         ///
         /// Example: `1050000010509999485212020110200058820001`
-        pub receipt_no: ::std::string::String,
+        pub receipt_no: String,
         /// 电子回单状态
         ///
         /// Example: `ACCEPTED`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receipt_state: ::std::option::Option<::std::string::String>,
+        pub receipt_state: Option<String>,
         /// 电子回单文件的hash方法
         ///
         /// Example: `SHA256`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hash_type: ::std::option::Option<::std::string::String>,
+        pub hash_type: Option<String>,
         /// 电子回单文件的hash值
         ///
         /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hash_value: ::std::option::Option<::std::string::String>,
+        pub hash_value: Option<String>,
         /// 电子回单文件的下载地址
         ///
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub download_url: ::std::option::Option<::std::string::String>,
+        pub download_url: Option<String>,
         /// 创建时间
         ///
         /// Example: `2020-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub create_time: ::std::option::Option<::std::string::String>,
+        pub create_time: Option<String>,
         /// 更新时间
         ///
         /// Example: `2020-05-21T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub update_time: ::std::option::Option<::std::string::String>,
+        pub update_time: Option<String>,
     }
     /// The request of `POST /v3/bank-batch-transfer/receipt/summary-receipts` (受理汇总电子回单API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -237,7 +231,7 @@ pub mod summary_receipts {
         /// 银行转账批次单号
         ///
         /// Example: `GD2021011610162610BBdkkIwcu3`
-        pub out_batch_no: ::std::string::String,
+        pub out_batch_no: String,
     }
     /// The response of `POST /v3/bank-batch-transfer/receipt/summary-receipts` (受理汇总电子回单API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -245,40 +239,40 @@ pub mod summary_receipts {
         /// 银行转账批次单号
         ///
         /// Example: `plfk2020042013`
-        pub out_batch_no: ::std::string::String,
+        pub out_batch_no: String,
         /// 电子回单申请单号
         ///
         /// Example: `1050000010509999485212020110200058820001`
-        pub receipt_no: ::std::string::String,
+        pub receipt_no: String,
         /// 电子回单状态
         ///
         /// Example: `ACCEPTED`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receipt_state: ::std::option::Option<::std::string::String>,
+        pub receipt_state: Option<String>,
         /// 电子回单文件的hash方法
         ///
         /// Example: `SHA256`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hash_type: ::std::option::Option<::std::string::String>,
+        pub hash_type: Option<String>,
         /// 电子回单文件的hash值
         ///
         /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hash_value: ::std::option::Option<::std::string::String>,
+        pub hash_value: Option<String>,
         /// 电子回单文件的下载地址
         ///
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub download_url: ::std::option::Option<::std::string::String>,
+        pub download_url: Option<String>,
         /// 创建时间
         ///
         /// Example: `2020-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub create_time: ::std::option::Option<::std::string::String>,
+        pub create_time: Option<String>,
         /// 更新时间
         ///
         /// Example: `2020-05-21T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub update_time: ::std::option::Option<::std::string::String>,
+        pub update_time: Option<String>,
     }
 }

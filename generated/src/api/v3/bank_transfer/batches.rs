@@ -32,48 +32,46 @@ impl<'a> Batches<'a> {
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 服务平台商户号
     ///
     /// Example: `1900001109`
-    pub platform_mchid: ::std::string::String,
+    pub platform_mchid: String,
     /// 付款企业商户号
     ///
     /// Example: `1900001109`
-    pub specialized_payment_mchid: ::std::string::String,
+    pub specialized_payment_mchid: String,
     /// 实际出资商户号
     ///
     /// Example: `1900001109`
-    pub sponsor_mchid: ::std::string::String,
+    pub sponsor_mchid: String,
     /// 用户授权商户号
     ///
     /// Example: `1900001109`
-    pub user_authorized_mchid: ::std::string::String,
+    pub user_authorized_mchid: String,
     /// 用户授权appid
     ///
     /// Example: `wxaffdakkk11112e3`
-    pub user_authorized_appid: ::std::string::String,
+    pub user_authorized_appid: String,
     /// 银行批次单号
     ///
     /// Example: `plfk2020042013`
-    pub out_batch_no: ::std::string::String,
+    pub out_batch_no: String,
     /// 批次名称
     ///
     /// Example: `2019年1月深圳分部报销单`
-    pub batch_name: ::std::string::String,
+    pub batch_name: String,
     /// 批次备注
     ///
     /// Example: `2019年1月深圳分部报销单`
-    pub batch_remark: ::std::string::String,
+    pub batch_remark: String,
     /// 附加信息
     ///
     /// Example: `付款专用商户单号11111`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach_remark: ::std::option::Option<::std::string::String>,
+    pub attach_remark: Option<String>,
     /// 转账总金额
     ///
     /// Example: `4000000`
@@ -85,16 +83,14 @@ pub struct PostRequest {
     /// 转账场景
     ///
     /// Example: `ORDINARY_TRANSFER`
-    pub transfer_scene: ::std::string::String,
+    pub transfer_scene: String,
     /// 批量转账用途
     ///
     /// Example: `COMMISSION`
-    pub transfer_purpose: ::std::string::String,
+    pub transfer_purpose: String,
     /// 转账明细列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub transfer_detail_list: ::std::option::Option<
-        ::std::vec::Vec<PostRequestTransferDetailList>,
-    >,
+    pub transfer_detail_list: Option<Vec<PostRequestTransferDetailList>>,
 }
 /// PostRequestTransferDetailList
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -102,7 +98,7 @@ pub struct PostRequestTransferDetailList {
     /// 银行明细单号
     ///
     /// Example: `x23zy545Bd5436`
-    pub out_detail_no: ::std::string::String,
+    pub out_detail_no: String,
     /// 转账金额
     ///
     /// Example: `200000`
@@ -110,20 +106,20 @@ pub struct PostRequestTransferDetailList {
     /// 转账备注
     ///
     /// Example: `2020年4月报销`
-    pub transfer_remark: ::std::string::String,
+    pub transfer_remark: String,
     /// 收款用户openid
     ///
     /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-    pub openid: ::std::string::String,
+    pub openid: String,
     /// 收款用户姓名
     ///
     /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-    pub user_name: ::std::string::String,
+    pub user_name: String,
     /// 收款用户身份证
     ///
     /// Example: `8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub user_id_card: ::std::option::Option<::std::string::String>,
+    pub user_id_card: Option<String>,
 }
 /// The response of `POST /v3/bank-transfer/batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -131,15 +127,15 @@ pub struct PostResponse {
     /// 银行批次单号
     ///
     /// Example: `plfk2020042013`
-    pub out_batch_no: ::std::string::String,
+    pub out_batch_no: String,
     /// 微信支付批次单号
     ///
     /// Example: `1130000071100999991182020050700019480001`
-    pub batch_id: ::std::string::String,
+    pub batch_id: String,
     /// 批次创建时间
     ///
     /// Example: `2015-05-20T13:29:35+08:00`
-    pub create_time: ::std::string::String,
+    pub create_time: String,
 }
 /// `/v3/bank-transfer/batches/batch-id`
 pub mod batch_id {
@@ -197,21 +193,17 @@ pub mod batch_id {
             ///
             /// Query parameter `offset`.
             #[serde(skip_serializing)]
-            pub offset: ::std::option::Option<i64>,
+            pub offset: Option<i64>,
             /// 最大资源条数
             ///
-            /// Query parameter `limit`.
-            ///
-            /// Example: `20`
+            /// Query parameter `limit`. Example: `20`
             #[serde(skip_serializing)]
-            pub limit: ::std::option::Option<i64>,
+            pub limit: Option<i64>,
             /// 明细状态
             ///
-            /// Query parameter `detail_state`.
-            ///
-            /// Example: `FAIL`
+            /// Query parameter `detail_state`. Example: `FAIL`
             #[serde(skip_serializing)]
-            pub detail_state: ::std::option::Option<GetRequestDetailState>,
+            pub detail_state: Option<GetRequestDetailState>,
         }
         /// 明细状态
         ///
@@ -277,35 +269,35 @@ pub mod batch_id {
             /// 银行服务商号
             ///
             /// Example: `1900001109`
-            pub bank_sp_mchid: ::std::string::String,
+            pub bank_sp_mchid: String,
             /// 服务平台商户号
             ///
             /// Example: `1900001109`
-            pub platform_mchid: ::std::string::String,
+            pub platform_mchid: String,
             /// 付款企业商户号
             ///
             /// Example: `1900001109`
-            pub specialized_payment_mchid: ::std::string::String,
+            pub specialized_payment_mchid: String,
             /// 实际出资商户号
             ///
             /// Example: `1900001109`
-            pub sponsor_mchid: ::std::string::String,
+            pub sponsor_mchid: String,
             /// 用户授权商户号
             ///
             /// Example: `1900001109`
-            pub user_authorized_mchid: ::std::string::String,
+            pub user_authorized_mchid: String,
             /// 用户授权appid
             ///
             /// Example: `wxf636efh567hg4356`
-            pub user_authorized_appid: ::std::string::String,
+            pub user_authorized_appid: String,
             /// 银行批次单号
             ///
             /// Example: `plfk2020042013`
-            pub out_batch_no: ::std::string::String,
+            pub out_batch_no: String,
             /// 微信支付批次单号
             ///
             /// Example: `1130000071100999991182020050700019480001`
-            pub batch_id: ::std::string::String,
+            pub batch_id: String,
             /// 转账场景
             ///
             /// Example: `ORDINARY_TRANSFER`
@@ -313,16 +305,16 @@ pub mod batch_id {
             /// 批次名称
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_name: ::std::string::String,
+            pub batch_name: String,
             /// 批次备注
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_remark: ::std::string::String,
+            pub batch_remark: String,
             /// 附加信息
             ///
             /// Example: `付款专用商户单号11111`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach_remark: ::std::option::Option<::std::string::String>,
+            pub attach_remark: Option<String>,
             /// 批量转账用途
             ///
             /// Example: `COMMISSION`
@@ -335,7 +327,7 @@ pub mod batch_id {
             ///
             /// Example: `OVERDUE_CLOSE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub close_reason: ::std::option::Option<GetResponseCloseReason>,
+            pub close_reason: Option<GetResponseCloseReason>,
             /// 转账总金额
             ///
             /// Example: `4000000`
@@ -348,34 +340,34 @@ pub mod batch_id {
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub create_time: ::std::option::Option<::std::string::String>,
+            pub create_time: Option<String>,
             /// 批次更新时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub update_time: ::std::option::Option<::std::string::String>,
+            pub update_time: Option<String>,
             /// 转账成功金额
             ///
             /// Example: `3900000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_amount: ::std::option::Option<i64>,
+            pub success_amount: Option<i64>,
             /// 转账成功笔数
             ///
             /// Example: `199`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_count: ::std::option::Option<i64>,
+            pub success_count: Option<i64>,
             /// 转账失败金额
             ///
             /// Example: `100000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_amount: ::std::option::Option<i64>,
+            pub fail_amount: Option<i64>,
             /// 转账失败笔数
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_count: ::std::option::Option<i64>,
+            pub fail_count: Option<i64>,
             /// 转账明细单列表
-            pub transfer_detail_list: ::std::vec::Vec<GetResponseTransferDetailList>,
+            pub transfer_detail_list: Vec<GetResponseTransferDetailList>,
         }
         /// 批次状态
         ///
@@ -499,11 +491,11 @@ pub mod batch_id {
             /// 微信支付明细单号
             ///
             /// Example: `1140000071100999991182020050700019500100`
-            pub detail_id: ::std::string::String,
+            pub detail_id: String,
             /// 银行明细单号
             ///
             /// Example: `x23zy545Bd5436`
-            pub out_detail_no: ::std::string::String,
+            pub out_detail_no: String,
             /// 明细状态
             ///
             /// Example: `SUCCESS`
@@ -512,9 +504,7 @@ pub mod batch_id {
             ///
             /// Example: `ACCOUNT_FROZEN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_reason: ::std::option::Option<
-                GetResponseTransferDetailListFailReason,
-            >,
+            pub fail_reason: Option<GetResponseTransferDetailListFailReason>,
         }
         /// 明细状态
         ///
@@ -755,29 +745,17 @@ pub mod batch_id {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseTransferPurpose {
-            /// 货款
-            ///
-            /// `GOODSPAYMENT`
+            /// `GOODSPAYMENT`: 货款
             Goodspayment,
-            /// 佣金
-            ///
-            /// `COMMISSION`
+            /// `COMMISSION`: 佣金
             Commission,
-            /// 退款
-            ///
-            /// `REFUND`
+            /// `REFUND`: 退款
             Refund,
-            /// 报销
-            ///
-            /// `REIMBURSEMENT`
+            /// `REIMBURSEMENT`: 报销
             Reimbursement,
-            /// 运费
-            ///
-            /// `FREIGHT`
+            /// `FREIGHT`: 运费
             Freight,
-            /// 其他
-            ///
-            /// `OTHERS`
+            /// `OTHERS`: 其他
             Others,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -936,35 +914,35 @@ pub mod batch_id {
                         /// 银行服务商号
                         ///
                         /// Example: `1900001109`
-                        pub bank_sp_mchid: ::std::string::String,
+                        pub bank_sp_mchid: String,
                         /// 服务平台商户号
                         ///
                         /// Example: `1900001109`
-                        pub platform_mchid: ::std::string::String,
+                        pub platform_mchid: String,
                         /// 付款企业商户号
                         ///
                         /// Example: `1900001109`
-                        pub specialized_payment_mchid: ::std::string::String,
+                        pub specialized_payment_mchid: String,
                         /// 实际出资商户号
                         ///
                         /// Example: `1900001109`
-                        pub sponsor_mchid: ::std::string::String,
+                        pub sponsor_mchid: String,
                         /// 用户授权商户号
                         ///
                         /// Example: `1900001109`
-                        pub user_authorized_mchid: ::std::string::String,
+                        pub user_authorized_mchid: String,
                         /// 用户授权appid
                         ///
                         /// Example: `wxaffdakkk11112e3`
-                        pub user_authorized_appid: ::std::string::String,
+                        pub user_authorized_appid: String,
                         /// 银行批次单号
                         ///
                         /// Example: `plfk2020042013`
-                        pub out_batch_no: ::std::string::String,
+                        pub out_batch_no: String,
                         /// 微信支付批次单号
                         ///
                         /// Example: `1130000071100999991182020050700019480001`
-                        pub batch_id: ::std::string::String,
+                        pub batch_id: String,
                         /// 转账场景
                         ///
                         /// Example: `ORDINARY_TRANSFER`
@@ -972,19 +950,19 @@ pub mod batch_id {
                         /// 银行明细单号
                         ///
                         /// Example: `x23zy545Bd5436`
-                        pub out_detail_no: ::std::string::String,
+                        pub out_detail_no: String,
                         /// 微信支付明细单号
                         ///
                         /// Example: `1140000071100999991182020050700019500100`
-                        pub detail_id: ::std::string::String,
+                        pub detail_id: String,
                         /// 收款用户openid
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: ::std::string::String,
+                        pub openid: String,
                         /// 收款用户姓名
                         ///
                         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                        pub username: ::std::string::String,
+                        pub username: String,
                         /// 转账金额
                         ///
                         /// Example: `200000`
@@ -992,7 +970,7 @@ pub mod batch_id {
                         /// 转账备注
                         ///
                         /// Example: `2020年4月报销`
-                        pub transfer_remark: ::std::string::String,
+                        pub transfer_remark: String,
                         /// 明细状态
                         ///
                         /// Example: `SUCCESS`
@@ -1001,16 +979,16 @@ pub mod batch_id {
                         ///
                         /// Example: `ACCOUNT_FROZEN`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub fail_reason: ::std::option::Option<GetResponseFailReason>,
+                        pub fail_reason: Option<GetResponseFailReason>,
                         /// 转账发起时间
                         ///
                         /// Example: `2015-05-20T13:29:35+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub initiate_time: ::std::option::Option<::std::string::String>,
+                        pub initiate_time: Option<String>,
                         /// 明细更新时间
                         ///
                         /// Example: `2015-05-20T13:29:35+08:00`
-                        pub update_time: ::std::string::String,
+                        pub update_time: String,
                         /// 收款账户类型
                         ///
                         /// Example: `WECHATPAY_ACCOUNT`
@@ -1019,14 +997,12 @@ pub mod batch_id {
                         ///
                         /// Example: `招商银行`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub bank_name: ::std::option::Option<::std::string::String>,
+                        pub bank_name: Option<String>,
                         /// 银行卡尾号
                         ///
                         /// Example: `1234`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub bank_card_number_tail: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub bank_card_number_tail: Option<String>,
                     }
                     /// 收款账户类型
                     ///
@@ -1470,11 +1446,9 @@ pub mod out_batch_no {
         pub struct GetRequest {
             /// 银行批次单号
             ///
-            /// Query parameter `out_batch_no`.
-            ///
-            /// Example: `plfk2020042013`
+            /// Query parameter `out_batch_no`. Example: `plfk2020042013`
             #[serde(skip_serializing)]
-            pub out_batch_no: ::std::string::String,
+            pub out_batch_no: String,
             /// 是否查询转账明细单
             ///
             /// Query parameter `need_query_detail`.
@@ -1484,21 +1458,17 @@ pub mod out_batch_no {
             ///
             /// Query parameter `offset`.
             #[serde(skip_serializing)]
-            pub offset: ::std::option::Option<i64>,
+            pub offset: Option<i64>,
             /// 最大资源条数
             ///
-            /// Query parameter `limit`.
-            ///
-            /// Example: `20`
+            /// Query parameter `limit`. Example: `20`
             #[serde(skip_serializing)]
-            pub limit: ::std::option::Option<i64>,
+            pub limit: Option<i64>,
             /// 明细状态
             ///
-            /// Query parameter `detail_state`.
-            ///
-            /// Example: `FAIL`
+            /// Query parameter `detail_state`. Example: `FAIL`
             #[serde(skip_serializing)]
-            pub detail_state: ::std::option::Option<GetRequestDetailState>,
+            pub detail_state: Option<GetRequestDetailState>,
         }
         /// 明细状态
         ///
@@ -1564,35 +1534,35 @@ pub mod out_batch_no {
             /// 银行服务商号
             ///
             /// Example: `1900001109`
-            pub bank_sp_mchid: ::std::string::String,
+            pub bank_sp_mchid: String,
             /// 服务平台商户号
             ///
             /// Example: `1900001109`
-            pub platform_mchid: ::std::string::String,
+            pub platform_mchid: String,
             /// 付款企业商户号
             ///
             /// Example: `1900001109`
-            pub specialized_payment_mchid: ::std::string::String,
+            pub specialized_payment_mchid: String,
             /// 实际出资商户号
             ///
             /// Example: `1900001109`
-            pub sponsor_mchid: ::std::string::String,
+            pub sponsor_mchid: String,
             /// 用户授权商户号
             ///
             /// Example: `1900001109`
-            pub user_authorized_mchid: ::std::string::String,
+            pub user_authorized_mchid: String,
             /// 用户授权appid
             ///
             /// Example: `wxf636efh567hg4356`
-            pub user_authorized_appid: ::std::string::String,
+            pub user_authorized_appid: String,
             /// 银行批次单号
             ///
             /// Example: `plfk2020042013`
-            pub out_batch_no: ::std::string::String,
+            pub out_batch_no: String,
             /// 微信支付批次单号
             ///
             /// Example: `1130000071100999991182020050700019480001`
-            pub batch_id: ::std::string::String,
+            pub batch_id: String,
             /// 转账场景
             ///
             /// Example: `ORDINARY_TRANSFER`
@@ -1600,16 +1570,16 @@ pub mod out_batch_no {
             /// 批次名称
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_name: ::std::string::String,
+            pub batch_name: String,
             /// 批次备注
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_remark: ::std::string::String,
+            pub batch_remark: String,
             /// 附加信息
             ///
             /// Example: `付款专用商户单号11111`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach_remark: ::std::option::Option<::std::string::String>,
+            pub attach_remark: Option<String>,
             /// 批量转账用途
             ///
             /// Example: `COMMISSION`
@@ -1622,7 +1592,7 @@ pub mod out_batch_no {
             ///
             /// Example: `OVERDUE_CLOSE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub close_reason: ::std::option::Option<GetResponseCloseReason>,
+            pub close_reason: Option<GetResponseCloseReason>,
             /// 转账总金额
             ///
             /// Example: `4000000`
@@ -1635,34 +1605,34 @@ pub mod out_batch_no {
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub create_time: ::std::option::Option<::std::string::String>,
+            pub create_time: Option<String>,
             /// 批次更新时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub update_time: ::std::option::Option<::std::string::String>,
+            pub update_time: Option<String>,
             /// 转账成功金额
             ///
             /// Example: `3900000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_amount: ::std::option::Option<i64>,
+            pub success_amount: Option<i64>,
             /// 转账成功笔数
             ///
             /// Example: `199`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_count: ::std::option::Option<i64>,
+            pub success_count: Option<i64>,
             /// 转账失败金额
             ///
             /// Example: `100000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_amount: ::std::option::Option<i64>,
+            pub fail_amount: Option<i64>,
             /// 转账失败笔数
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_count: ::std::option::Option<i64>,
+            pub fail_count: Option<i64>,
             /// 转账明细单列表
-            pub transfer_detail_list: ::std::vec::Vec<GetResponseTransferDetailList>,
+            pub transfer_detail_list: Vec<GetResponseTransferDetailList>,
         }
         /// 批次状态
         ///
@@ -1786,11 +1756,11 @@ pub mod out_batch_no {
             /// 微信支付明细单号
             ///
             /// Example: `1140000071100999991182020050700019500100`
-            pub detail_id: ::std::string::String,
+            pub detail_id: String,
             /// 银行明细单号
             ///
             /// Example: `x23zy545Bd5436`
-            pub out_detail_no: ::std::string::String,
+            pub out_detail_no: String,
             /// 明细状态
             ///
             /// Example: `SUCCESS`
@@ -1799,9 +1769,7 @@ pub mod out_batch_no {
             ///
             /// Example: `ACCOUNT_FROZEN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_reason: ::std::option::Option<
-                GetResponseTransferDetailListFailReason,
-            >,
+            pub fail_reason: Option<GetResponseTransferDetailListFailReason>,
         }
         /// 明细状态
         ///
@@ -2042,29 +2010,17 @@ pub mod out_batch_no {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseTransferPurpose {
-            /// 货款
-            ///
-            /// `GOODSPAYMENT`
+            /// `GOODSPAYMENT`: 货款
             Goodspayment,
-            /// 佣金
-            ///
-            /// `COMMISSION`
+            /// `COMMISSION`: 佣金
             Commission,
-            /// 退款
-            ///
-            /// `REFUND`
+            /// `REFUND`: 退款
             Refund,
-            /// 报销
-            ///
-            /// `REIMBURSEMENT`
+            /// `REIMBURSEMENT`: 报销
             Reimbursement,
-            /// 运费
-            ///
-            /// `FREIGHT`
+            /// `FREIGHT`: 运费
             Freight,
-            /// 其他
-            ///
-            /// `OTHERS`
+            /// `OTHERS`: 其他
             Others,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -2225,35 +2181,35 @@ pub mod out_batch_no {
                         /// 银行服务商号
                         ///
                         /// Example: `1900001109`
-                        pub bank_sp_mchid: ::std::string::String,
+                        pub bank_sp_mchid: String,
                         /// 服务平台商户号
                         ///
                         /// Example: `1900001109`
-                        pub platform_mchid: ::std::string::String,
+                        pub platform_mchid: String,
                         /// 付款企业商户号
                         ///
                         /// Example: `1900001109`
-                        pub specialized_payment_mchid: ::std::string::String,
+                        pub specialized_payment_mchid: String,
                         /// 实际出资商户号
                         ///
                         /// Example: `1900001109`
-                        pub sponsor_mchid: ::std::string::String,
+                        pub sponsor_mchid: String,
                         /// 用户授权商户号
                         ///
                         /// Example: `1900001109`
-                        pub user_authorized_mchid: ::std::string::String,
+                        pub user_authorized_mchid: String,
                         /// 用户授权appid
                         ///
                         /// Example: `wxaffdakkk11112e3`
-                        pub user_authorized_appid: ::std::string::String,
+                        pub user_authorized_appid: String,
                         /// 银行批次单号
                         ///
                         /// Example: `plfk2020042013`
-                        pub out_batch_no: ::std::string::String,
+                        pub out_batch_no: String,
                         /// 微信支付批次单号
                         ///
                         /// Example: `1130000071100999991182020050700019480001`
-                        pub batch_id: ::std::string::String,
+                        pub batch_id: String,
                         /// 转账场景
                         ///
                         /// Example: `ORDINARY_TRANSFER`
@@ -2261,19 +2217,19 @@ pub mod out_batch_no {
                         /// 银行明细单号
                         ///
                         /// Example: `x23zy545Bd5436`
-                        pub out_detail_no: ::std::string::String,
+                        pub out_detail_no: String,
                         /// 微信支付明细单号
                         ///
                         /// Example: `1140000071100999991182020050700019500100`
-                        pub detail_id: ::std::string::String,
+                        pub detail_id: String,
                         /// 收款用户openid
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: ::std::string::String,
+                        pub openid: String,
                         /// 收款用户姓名
                         ///
                         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                        pub username: ::std::string::String,
+                        pub username: String,
                         /// 转账金额
                         ///
                         /// Example: `200000`
@@ -2281,7 +2237,7 @@ pub mod out_batch_no {
                         /// 转账备注
                         ///
                         /// Example: `2020年4月报销`
-                        pub transfer_remark: ::std::string::String,
+                        pub transfer_remark: String,
                         /// 明细状态
                         ///
                         /// Example: `SUCCESS`
@@ -2290,16 +2246,16 @@ pub mod out_batch_no {
                         ///
                         /// Example: `ACCOUNT_FROZEN`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub fail_reason: ::std::option::Option<GetResponseFailReason>,
+                        pub fail_reason: Option<GetResponseFailReason>,
                         /// 转账发起时间
                         ///
                         /// Example: `2015-05-20T13:29:35+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub initiate_time: ::std::option::Option<::std::string::String>,
+                        pub initiate_time: Option<String>,
                         /// 明细更新时间
                         ///
                         /// Example: `2015-05-20T13:29:35+08:00`
-                        pub update_time: ::std::string::String,
+                        pub update_time: String,
                         /// 收款账户类型
                         ///
                         /// Example: `WECHATPAY_ACCOUNT`
@@ -2308,14 +2264,12 @@ pub mod out_batch_no {
                         ///
                         /// Example: `招商银行`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub bank_name: ::std::option::Option<::std::string::String>,
+                        pub bank_name: Option<String>,
                         /// 银行卡尾号
                         ///
                         /// Example: `1234`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub bank_card_number_tail: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub bank_card_number_tail: Option<String>,
                     }
                     /// 收款账户类型
                     ///

@@ -26,28 +26,24 @@ impl<'a> Fundflowbill<'a> {
 pub struct GetRequest {
     /// 账单日期
     ///
-    /// Query parameter `bill_date`.
-    ///
-    /// Example: `2019-06-11`
+    /// Query parameter `bill_date`. Example: `2019-06-11`
     #[serde(skip_serializing)]
-    pub bill_date: ::std::string::String,
+    pub bill_date: String,
     /// 二级商户号
     ///
     /// Query parameter `sub_mchid`.
     #[serde(skip_serializing)]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 资金账户类型
     ///
     /// Query parameter `account_type`.
     #[serde(skip_serializing)]
-    pub account_type: ::std::option::Option<GetRequestAccountType>,
+    pub account_type: Option<GetRequestAccountType>,
     /// 压缩类型
     ///
-    /// Query parameter `tar_type`.
-    ///
-    /// Example: `GZIP`
+    /// Query parameter `tar_type`. Example: `GZIP`
     #[serde(skip_serializing)]
-    pub tar_type: ::std::option::Option<GetRequestTarType>,
+    pub tar_type: Option<GetRequestTarType>,
 }
 /// 资金账户类型
 ///
@@ -55,17 +51,11 @@ pub struct GetRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum GetRequestAccountType {
-    /// 基本账户
-    ///
-    /// `BASIC`
+    /// `BASIC`: 基本账户
     Basic,
-    /// 运营账户
-    ///
-    /// `OPERATION`
+    /// `OPERATION`: 运营账户
     Operation,
-    /// 手续费账户
-    ///
-    /// `FEES`
+    /// `FEES`: 手续费账户
     Fees,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -117,9 +107,7 @@ impl<'de> ::serde::Deserialize<'de> for GetRequestAccountType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum GetRequestTarType {
-    /// 返回格式为.gzip的压缩包账单
-    ///
-    /// `GZIP`
+    /// `GZIP`: 返回格式为.gzip的压缩包账单
     Gzip,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -167,13 +155,13 @@ pub struct GetResponse {
     /// 哈希类型
     ///
     /// Example: `SHA1`
-    pub hash_type: ::std::string::String,
+    pub hash_type: String,
     /// 哈希值
     ///
     /// Example: `79bb0f45fc4c42234a918000b2668d689e2bde04`
-    pub hash_value: ::std::string::String,
+    pub hash_value: String,
     /// 账单下载地址
     ///
     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-    pub download_url: ::std::string::String,
+    pub download_url: String,
 }

@@ -27,25 +27,19 @@ impl<'a> SubMerchantFundflowbill<'a> {
 pub struct GetRequest {
     /// 子商户号
     ///
-    /// Query parameter `sub_mchid`.
-    ///
-    /// Example: `19000000001`
+    /// Query parameter `sub_mchid`. Example: `19000000001`
     #[serde(skip_serializing)]
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 账单日期
     ///
-    /// Query parameter `bill_date`.
-    ///
-    /// Example: `2019-06-11`
+    /// Query parameter `bill_date`. Example: `2019-06-11`
     #[serde(skip_serializing)]
-    pub bill_date: ::std::string::String,
+    pub bill_date: String,
     /// 压缩类型
     ///
-    /// Query parameter `tar_type`.
-    ///
-    /// Example: `GZIP`
+    /// Query parameter `tar_type`. Example: `GZIP`
     #[serde(skip_serializing)]
-    pub tar_type: ::std::option::Option<GetRequestTarType>,
+    pub tar_type: Option<GetRequestTarType>,
     /// 加密算法
     ///
     /// Query parameter `algorithm`.
@@ -175,9 +169,7 @@ impl<'de> ::serde::Deserialize<'de> for GetRequestAlgorithm {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum GetRequestTarType {
-    /// 返回格式为.gzip的压缩包账单
-    ///
-    /// `GZIP`
+    /// `GZIP`: 返回格式为.gzip的压缩包账单
     Gzip,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -228,9 +220,7 @@ pub struct GetResponse {
     pub download_bill_count: i64,
     /// 下载信息明细
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub download_bill_list: ::std::option::Option<
-        ::std::vec::Vec<GetResponseDownloadBillList>,
-    >,
+    pub download_bill_list: Option<Vec<GetResponseDownloadBillList>>,
 }
 /// GetResponseDownloadBillList
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -242,21 +232,21 @@ pub struct GetResponseDownloadBillList {
     /// 下载地址
     ///
     /// Example: `https://api.mch.weixin.qq.com/v3/bill/downloadurl?token=xxx`
-    pub download_url: ::std::string::String,
+    pub download_url: String,
     /// 加密密钥
     ///
     /// Example: `a0YK7p+9XaKzE9N4qtFfG/9za1oqKlLXXJWBkWQZ3UqSPQCguK6uLA==`
-    pub encrypt_key: ::std::string::String,
+    pub encrypt_key: String,
     /// 哈希类型
     ///
     /// Example: `SHA1`
-    pub hash_type: ::std::string::String,
+    pub hash_type: String,
     /// 哈希值
     ///
     /// Example: `79bb0f45fc4c42234a918000b2668d689e2bde04`
-    pub hash_value: ::std::string::String,
+    pub hash_value: String,
     /// 随机字符串
     ///
     /// Example: `a8607ef79034c49c`
-    pub nonce: ::std::string::String,
+    pub nonce: String,
 }

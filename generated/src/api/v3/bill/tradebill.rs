@@ -26,30 +26,24 @@ impl<'a> Tradebill<'a> {
 pub struct GetRequest {
     /// 账单日期
     ///
-    /// Query parameter `bill_date`.
-    ///
-    /// Example: `2019-06-11`
+    /// Query parameter `bill_date`. Example: `2019-06-11`
     #[serde(skip_serializing)]
-    pub bill_date: ::std::string::String,
+    pub bill_date: String,
     /// 二级商户号
     ///
-    /// Query parameter `sub_mchid`.
-    ///
-    /// Example: `19000000001`
+    /// Query parameter `sub_mchid`. Example: `19000000001`
     #[serde(skip_serializing)]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 账单类型
     ///
     /// Query parameter `bill_type`.
     #[serde(skip_serializing)]
-    pub bill_type: ::std::option::Option<GetRequestBillType>,
+    pub bill_type: Option<GetRequestBillType>,
     /// 压缩类型
     ///
-    /// Query parameter `tar_type`.
-    ///
-    /// Example: `GZIP`
+    /// Query parameter `tar_type`. Example: `GZIP`
     #[serde(skip_serializing)]
-    pub tar_type: ::std::option::Option<GetRequestTarType>,
+    pub tar_type: Option<GetRequestTarType>,
 }
 /// 账单类型
 ///
@@ -117,9 +111,7 @@ impl<'de> ::serde::Deserialize<'de> for GetRequestBillType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum GetRequestTarType {
-    /// 返回格式为.gzip的压缩包账单
-    ///
-    /// `GZIP`
+    /// `GZIP`: 返回格式为.gzip的压缩包账单
     Gzip,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -167,13 +159,13 @@ pub struct GetResponse {
     /// 哈希类型
     ///
     /// Example: `SHA1`
-    pub hash_type: ::std::string::String,
+    pub hash_type: String,
     /// 哈希值
     ///
     /// Example: `79bb0f45fc4c42234a918000b2668d689e2bde04`
-    pub hash_value: ::std::string::String,
+    pub hash_value: String,
     /// 账单下载地址
     ///
     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-    pub download_url: ::std::string::String,
+    pub download_url: String,
 }

@@ -27,10 +27,10 @@ pub struct GetRequest {
     ///
     /// Query parameter `token`.
     #[serde(skip_serializing)]
-    pub token: ::std::string::String,
+    pub token: String,
     /// `tartype`
     ///
     /// Query parameter `tartype`.
     #[serde(skip_serializing)]
-    pub tartype: ::std::option::Option<::std::string::String>,
+    pub tartype: Option<String>,
 }

@@ -36,15 +36,13 @@ impl<'a> Applyments<'a> {
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 业务申请编号
     ///
     /// Example: `1900013511_10000`
-    pub business_code: ::std::string::String,
+    pub business_code: String,
     /// 管理员信息
     pub admin_info: PostRequestAdminInfo,
     /// 主体资料
@@ -60,13 +58,13 @@ pub struct PostRequestAdminInfo {
     /// 管理员姓名
     ///
     /// Example: `U2FsdGVkX1+3vZQv5+9JhTq3Xy6LdKjP0o9iYx5W7vRtNqY`
-    pub admin_name: ::std::string::String,
+    pub admin_name: String,
     /// 管理员证件类型
     pub id_doc_type: PostRequestAdminInfoIdDocType,
     /// 管理员证件号
     ///
     /// Example: `AOZdYGISxo4y44/UgZ69bdu9X+tfMUJ9dl+LetjM45`
-    pub id_card_number: ::std::string::String,
+    pub id_card_number: String,
 }
 /// 管理员证件类型
 ///
@@ -74,29 +72,17 @@ pub struct PostRequestAdminInfo {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostRequestAdminInfoIdDocType {
-    /// 中国大陆居民-身份证
-    ///
-    /// `IDENTIFICATION_TYPE_MAINLAND_ID_CARD`
+    /// `IDENTIFICATION_TYPE_MAINLAND_ID_CARD`: 中国大陆居民-身份证
     IdentificationTypeMainlandIdCard,
-    /// 中国香港居民--来往内地通行证
-    ///
-    /// `IDENTIFICATION_TYPE_HONGKONG`
+    /// `IDENTIFICATION_TYPE_HONGKONG`: 中国香港居民--来往内地通行证
     IdentificationTypeHongkong,
-    /// 中国澳门居民--来往内地通行证
-    ///
-    /// `IDENTIFICATION_TYPE_MACAO`
+    /// `IDENTIFICATION_TYPE_MACAO`: 中国澳门居民--来往内地通行证
     IdentificationTypeMacao,
-    /// 中国台湾居民--来往大陆通行证
-    ///
-    /// `IDENTIFICATION_TYPE_TAIWAN`
+    /// `IDENTIFICATION_TYPE_TAIWAN`: 中国台湾居民--来往大陆通行证
     IdentificationTypeTaiwan,
-    /// 港澳居民居住证
-    ///
-    /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`
+    /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`: 港澳居民居住证
     IdentificationTypeHongkongMacaoResident,
-    /// 台湾居民居住证
-    ///
-    /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`
+    /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`: 台湾居民居住证
     IdentificationTypeTaiwanResident,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -166,11 +152,11 @@ pub struct PostRequestBrandBasicInfo {
     /// 品牌名称
     ///
     /// Example: `爱马哥`
-    pub brand_name: ::std::string::String,
+    pub brand_name: String,
     /// 品牌Logo
     ///
     /// Example: `U2FsdGVkX1+8n2qLk9jP4vRtY6Wx`
-    pub brand_logo: ::std::string::String,
+    pub brand_logo: String,
 }
 /// 主体资料
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -182,11 +168,11 @@ pub struct PostRequestSubjectInfo {
     /// 主体名称
     ///
     /// Example: `xx有限公司`
-    pub subject_name: ::std::string::String,
+    pub subject_name: String,
     /// 统一社会信用代码
     ///
     /// Example: `91310101MA1FPX1234`
-    pub unified_social_credit_code: ::std::string::String,
+    pub unified_social_credit_code: String,
 }
 /// 主体类型
 ///
@@ -194,13 +180,9 @@ pub struct PostRequestSubjectInfo {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostRequestSubjectInfoSubjectType {
-    /// 企业
-    ///
-    /// `SUBJECT_TYPE_ENTERPRISE`
+    /// `SUBJECT_TYPE_ENTERPRISE`: 企业
     SubjectTypeEnterprise,
-    /// 个体工商户
-    ///
-    /// `SUBJECT_TYPE_INDIVIDUAL`
+    /// `SUBJECT_TYPE_INDIVIDUAL`: 个体工商户
     SubjectTypeIndividual,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -253,24 +235,22 @@ pub struct PostRequestTrademark {
     pub trademark_exists: PostRequestTrademarkTrademarkExists,
     /// 商标注册证
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trademark_registration_certificate: ::std::option::Option<
+    pub trademark_registration_certificate: Option<
         PostRequestTrademarkTrademarkRegistrationCertificate,
     >,
     /// Logo商标注册证
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub logo_trademark_registration_certificate: ::std::option::Option<
+    pub logo_trademark_registration_certificate: Option<
         PostRequestTrademarkLogoTrademarkRegistrationCertificate,
     >,
     /// 无商标额外证明材料
     ///
     /// Example: `jTpGmxUX3FBWVQ5NJTZvvDujqhThn4ReFxikqJ5YW6zFQ`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub no_trademark_addition_prove: ::std::option::Option<::std::string::String>,
+    pub no_trademark_addition_prove: Option<String>,
     /// 无商标额外证明材料列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub no_trademark_addition_prove_list: ::std::option::Option<
-        ::std::vec::Vec<::std::string::String>,
-    >,
+    pub no_trademark_addition_prove_list: Option<Vec<String>>,
 }
 /// Logo商标注册证
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -279,52 +259,52 @@ pub struct PostRequestTrademarkLogoTrademarkRegistrationCertificate {
     ///
     /// Example: `jTpGmxUXqRTvDujqhThn4ReFxikqJ5YW6zFQ`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub certificate: ::std::option::Option<::std::string::String>,
+    pub certificate: Option<String>,
     /// Logo商标名称
     ///
     /// Example: `爱马哥`
-    pub name: ::std::string::String,
+    pub name: String,
     /// Logo商标注册号
     ///
     /// Example: `21312344`
-    pub number: ::std::string::String,
+    pub number: String,
     /// Logo商标有效期开始时间
     ///
     /// Example: `2025-09-08`
-    pub valid_begin_time: ::std::string::String,
+    pub valid_begin_time: String,
     /// Logo商标有效期结束时间
     ///
     /// Example: `2035-09-08`
-    pub valid_end_time: ::std::string::String,
+    pub valid_end_time: String,
     /// Logo商标国际分类
     ///
     /// Example: `25`
-    pub international_class: ::std::string::String,
+    pub international_class: String,
     /// Logo商标注册人
     ///
     /// Example: `腾讯科技有限公司`
-    pub holder: ::std::string::String,
+    pub holder: String,
     /// Logo商标许可使用授权书
     ///
     /// Example: `jTpGmxUXqRTvDujqhThn4ReFxikqJ5YW6zFQ`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub license: ::std::option::Option<::std::string::String>,
+    pub license: Option<String>,
     /// Logo商标授权有效期开始时间
     ///
     /// Example: `2025-09-08`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub authorization_begin_time: ::std::option::Option<::std::string::String>,
+    pub authorization_begin_time: Option<String>,
     /// Logo商标授权有效期结束时间
     ///
     /// Example: `2035-09-08`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub authorization_end_time: ::std::option::Option<::std::string::String>,
+    pub authorization_end_time: Option<String>,
     /// Logo商标注册证列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub certificate_list: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub certificate_list: Option<Vec<String>>,
     /// Logo商标许可使用授权书列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub license_list: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub license_list: Option<Vec<String>>,
 }
 /// 有无商标
 ///
@@ -385,52 +365,52 @@ pub struct PostRequestTrademarkTrademarkRegistrationCertificate {
     ///
     /// Example: `jTpGmxUX3FBWVQ5NJTZvvDujqhThn4ReFxikqJ5YW6zFQ`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub certificate: ::std::option::Option<::std::string::String>,
+    pub certificate: Option<String>,
     /// 商标名称
     ///
     /// Example: `爱马哥`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 商标注册号
     ///
     /// Example: `12345678`
-    pub number: ::std::string::String,
+    pub number: String,
     /// 商标有效期开始时间
     ///
     /// Example: `2025-09-08`
-    pub valid_begin_time: ::std::string::String,
+    pub valid_begin_time: String,
     /// 商标有效期结束时间
     ///
     /// Example: `2035-09-08`
-    pub valid_end_time: ::std::string::String,
+    pub valid_end_time: String,
     /// 商标国际分类
     ///
     /// Example: `25`
-    pub international_class: ::std::string::String,
+    pub international_class: String,
     /// 商标注册人
     ///
     /// Example: `腾讯科技有限公司`
-    pub holder: ::std::string::String,
+    pub holder: String,
     /// 商标许可使用授权书
     ///
     /// Example: `jTpGmxUXqRTvDujqhThn4ReFxikqJ5YW6zFQ`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub license: ::std::option::Option<::std::string::String>,
+    pub license: Option<String>,
     /// 商标授权有效期开始时间
     ///
     /// Example: `2025-09-08`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub authorization_begin_time: ::std::option::Option<::std::string::String>,
+    pub authorization_begin_time: Option<String>,
     /// 商标授权有效期结束时间
     ///
     /// Example: `2035-09-08`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub authorization_end_time: ::std::option::Option<::std::string::String>,
+    pub authorization_end_time: Option<String>,
     /// 商标注册证列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub certificate_list: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub certificate_list: Option<Vec<String>>,
     /// 商标许可使用授权书列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub license_list: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub license_list: Option<Vec<String>>,
 }
 /// The response of `POST /v3/brand/applyments` (提交入驻申请).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -438,11 +418,11 @@ pub struct PostResponse {
     /// 微信支付申请单号
     ///
     /// Example: `2000002124775691`
-    pub applyment_id: ::std::string::String,
+    pub applyment_id: String,
     /// 业务申请编号
     ///
     /// Example: `1900013511_10000`
-    pub business_code: ::std::string::String,
+    pub business_code: String,
 }
 /// `/v3/brand/applyments/applyment-id`
 pub mod applyment_id {
@@ -477,11 +457,11 @@ pub mod applyment_id {
             /// 微信支付申请单号
             ///
             /// Example: `2000002124775691`
-            pub applyment_id: ::std::string::String,
+            pub applyment_id: String,
             /// 业务申请编号
             ///
             /// Example: `1900013511_10000`
-            pub business_code: ::std::string::String,
+            pub business_code: String,
             /// 申请状态
             ///
             /// Example: `APPLYMENT_STATE_WAITING_AUTH`
@@ -489,22 +469,20 @@ pub mod applyment_id {
             /// 申请状态说明
             ///
             /// Example: `待授权确认`
-            pub applyment_state_desc: ::std::string::String,
+            pub applyment_state_desc: String,
             /// 授权确认二维码链接
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub authorization_confirmation_qr_code: ::std::option::Option<
-                ::std::string::String,
-            >,
+            pub authorization_confirmation_qr_code: Option<String>,
             /// 驳回原因
             ///
             /// Example: `具体驳回原因xxx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub reject_reason: ::std::option::Option<::std::string::String>,
+            pub reject_reason: Option<String>,
             /// 品牌ID
             ///
             /// Example: `123455667`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub brand_id: ::std::option::Option<::std::string::String>,
+            pub brand_id: Option<String>,
         }
         /// 申请状态
         ///
@@ -512,41 +490,23 @@ pub mod applyment_id {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseApplymentState {
-            /// 未知状态，非终态
-            ///
-            /// `APPLYMENT_STATE_UNKNOWN`
+            /// `APPLYMENT_STATE_UNKNOWN`: 未知状态，非终态
             ApplymentStateUnknown,
-            /// 申请未提交，非终态
-            ///
-            /// `APPLYMENT_STATE_UNSUBMITTED`
+            /// `APPLYMENT_STATE_UNSUBMITTED`: 申请未提交，非终态
             ApplymentStateUnsubmitted,
-            /// 待主体意愿确认，非终态
-            ///
-            /// `APPLYMENT_STATE_WAITING_VALIDATE`
+            /// `APPLYMENT_STATE_WAITING_VALIDATE`: 待主体意愿确认，非终态
             ApplymentStateWaitingValidate,
-            /// 资料审核中，非终态
-            ///
-            /// `APPLYMENT_STATE_WAITING_AUDIT`
+            /// `APPLYMENT_STATE_WAITING_AUDIT`: 资料审核中，非终态
             ApplymentStateWaitingAudit,
-            /// 待授权确认，非终态
-            ///
-            /// `APPLYMENT_STATE_WAITING_AUTH`
+            /// `APPLYMENT_STATE_WAITING_AUTH`: 待授权确认，非终态
             ApplymentStateWaitingAuth,
-            /// 开号中，非终态
-            ///
-            /// `APPLYMENT_STATE_OPEN_ACCOUNT`
+            /// `APPLYMENT_STATE_OPEN_ACCOUNT`: 开号中，非终态
             ApplymentStateOpenAccount,
-            /// 入驻完成，终态
-            ///
-            /// `APPLYMENT_STATE_FINISH`
+            /// `APPLYMENT_STATE_FINISH`: 入驻完成，终态
             ApplymentStateFinish,
-            /// 审核驳回，非终态
-            ///
-            /// `APPLYMENT_STATE_AUDIT_REJECTED`
+            /// `APPLYMENT_STATE_AUDIT_REJECTED`: 审核驳回，非终态
             ApplymentStateAuditRejected,
-            /// 申请撤销，终态
-            ///
-            /// `APPLYMENT_STATE_CANCELED`
+            /// `APPLYMENT_STATE_CANCELED`: 申请撤销，终态
             ApplymentStateCanceled,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -645,11 +605,11 @@ pub mod business_code {
             /// 微信支付申请单号
             ///
             /// Example: `2000002124775691`
-            pub applyment_id: ::std::string::String,
+            pub applyment_id: String,
             /// 业务申请编号
             ///
             /// Example: `1900013511_10000`
-            pub business_code: ::std::string::String,
+            pub business_code: String,
             /// 申请状态
             ///
             /// Example: `APPLYMENT_STATE_WAITING_AUTH`
@@ -657,22 +617,20 @@ pub mod business_code {
             /// 申请状态说明
             ///
             /// Example: `待授权确认`
-            pub applyment_state_desc: ::std::string::String,
+            pub applyment_state_desc: String,
             /// 授权确认二维码链接
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub authorization_confirmation_qr_code: ::std::option::Option<
-                ::std::string::String,
-            >,
+            pub authorization_confirmation_qr_code: Option<String>,
             /// 驳回原因
             ///
             /// Example: `具体驳回原因xxx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub reject_reason: ::std::option::Option<::std::string::String>,
+            pub reject_reason: Option<String>,
             /// 品牌ID
             ///
             /// Example: `123455667`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub brand_id: ::std::option::Option<::std::string::String>,
+            pub brand_id: Option<String>,
         }
         /// 申请状态
         ///
@@ -680,41 +638,23 @@ pub mod business_code {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseApplymentState {
-            /// 未知状态，非终态
-            ///
-            /// `APPLYMENT_STATE_UNKNOWN`
+            /// `APPLYMENT_STATE_UNKNOWN`: 未知状态，非终态
             ApplymentStateUnknown,
-            /// 申请未提交，非终态
-            ///
-            /// `APPLYMENT_STATE_UNSUBMITTED`
+            /// `APPLYMENT_STATE_UNSUBMITTED`: 申请未提交，非终态
             ApplymentStateUnsubmitted,
-            /// 待主体意愿确认，非终态
-            ///
-            /// `APPLYMENT_STATE_WAITING_VALIDATE`
+            /// `APPLYMENT_STATE_WAITING_VALIDATE`: 待主体意愿确认，非终态
             ApplymentStateWaitingValidate,
-            /// 资料审核中，非终态
-            ///
-            /// `APPLYMENT_STATE_WAITING_AUDIT`
+            /// `APPLYMENT_STATE_WAITING_AUDIT`: 资料审核中，非终态
             ApplymentStateWaitingAudit,
-            /// 待授权确认，非终态
-            ///
-            /// `APPLYMENT_STATE_WAITING_AUTH`
+            /// `APPLYMENT_STATE_WAITING_AUTH`: 待授权确认，非终态
             ApplymentStateWaitingAuth,
-            /// 开号中，非终态
-            ///
-            /// `APPLYMENT_STATE_OPEN_ACCOUNT`
+            /// `APPLYMENT_STATE_OPEN_ACCOUNT`: 开号中，非终态
             ApplymentStateOpenAccount,
-            /// 入驻完成，终态
-            ///
-            /// `APPLYMENT_STATE_FINISH`
+            /// `APPLYMENT_STATE_FINISH`: 入驻完成，终态
             ApplymentStateFinish,
-            /// 审核驳回，非终态
-            ///
-            /// `APPLYMENT_STATE_AUDIT_REJECTED`
+            /// `APPLYMENT_STATE_AUDIT_REJECTED`: 审核驳回，非终态
             ApplymentStateAuditRejected,
-            /// 申请撤销，终态
-            ///
-            /// `APPLYMENT_STATE_CANCELED`
+            /// `APPLYMENT_STATE_CANCELED`: 申请撤销，终态
             ApplymentStateCanceled,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -804,12 +744,12 @@ pub mod cancel_applyment {
         ///
         /// Example: `2000002124775691`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub applyment_id: ::std::option::Option<::std::string::String>,
+        pub applyment_id: Option<String>,
         /// 业务申请编号
         ///
         /// Example: `1900013511_10000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_code: ::std::option::Option<::std::string::String>,
+        pub business_code: Option<String>,
     }
     /// The response of `POST /v3/brand/applyments/cancel-applyment` (撤销申请).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -817,10 +757,10 @@ pub mod cancel_applyment {
         /// 微信支付申请单号
         ///
         /// Example: `2000002124775691`
-        pub applyment_id: ::std::string::String,
+        pub applyment_id: String,
         /// 业务申请编号
         ///
         /// Example: `1900013511_10000`
-        pub business_code: ::std::string::String,
+        pub business_code: String,
     }
 }

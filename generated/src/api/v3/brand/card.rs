@@ -62,25 +62,19 @@ pub mod card_configs {
     pub struct GetRequest {
         /// 业务申请编号
         ///
-        /// Query parameter `business_code`.
-        ///
-        /// Example: `1900013511_10000`
+        /// Query parameter `business_code`. Example: `1900013511_10000`
         #[serde(skip_serializing)]
-        pub business_code: ::std::option::Option<::std::string::String>,
+        pub business_code: Option<String>,
         /// 微信支付申请单号
         ///
-        /// Query parameter `applyment_id`.
-        ///
-        /// Example: `1111111111`
+        /// Query parameter `applyment_id`. Example: `1111111111`
         #[serde(skip_serializing)]
-        pub applyment_id: ::std::option::Option<::std::string::String>,
+        pub applyment_id: Option<String>,
         /// 品牌ID
         ///
-        /// Query parameter `brand_id`.
-        ///
-        /// Example: `120344`
+        /// Query parameter `brand_id`. Example: `120344`
         #[serde(skip_serializing)]
-        pub brand_id: ::std::string::String,
+        pub brand_id: String,
     }
     /// The response of `GET /v3/brand/card/card-configs` (查询商家名片配置申请状态).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -88,15 +82,15 @@ pub mod card_configs {
         /// 业务申请编号
         ///
         /// Example: `1900013511_10000`
-        pub business_code: ::std::string::String,
+        pub business_code: String,
         /// 微信支付申请单号
         ///
         /// Example: `1111111111`
-        pub applyment_id: ::std::string::String,
+        pub applyment_id: String,
         /// 品牌ID
         ///
         /// Example: `1004`
-        pub brand_id: ::std::string::String,
+        pub brand_id: String,
         /// 申请单状态
         ///
         /// Example: `AUDIT_REJECTED`
@@ -105,17 +99,17 @@ pub mod card_configs {
         ///
         /// Example: `2025-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scheduled_publish_time: ::std::option::Option<::std::string::String>,
+        pub scheduled_publish_time: Option<String>,
         /// 驳回原因
         ///
         /// Example: `驳回原因xxx`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reject_reason: ::std::option::Option<::std::string::String>,
+        pub reject_reason: Option<String>,
         /// 实际发布时间
         ///
         /// Example: `2025-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub actual_publish_time: ::std::option::Option<::std::string::String>,
+        pub actual_publish_time: Option<String>,
     }
     /// 申请单状态
     ///
@@ -123,33 +117,19 @@ pub mod card_configs {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseApplymentState {
-        /// 状态未知，非终态
-        ///
-        /// `STATE_UNKNOWN`
+        /// `STATE_UNKNOWN`: 状态未知，非终态
         StateUnknown,
-        /// 配置中，非终态
-        ///
-        /// `DRAFTING`
+        /// `DRAFTING`: 配置中，非终态
         Drafting,
-        /// 审核中，非终态
-        ///
-        /// `AUDITING`
+        /// `AUDITING`: 审核中，非终态
         Auditing,
-        /// 审核驳回，终态
-        ///
-        /// `AUDIT_REJECTED`
+        /// `AUDIT_REJECTED`: 审核驳回，终态
         AuditRejected,
-        /// 待发布，非终态
-        ///
-        /// `PENDING_PUBLISH`
+        /// `PENDING_PUBLISH`: 待发布，非终态
         PendingPublish,
-        /// 已发布，终态
-        ///
-        /// `PUBLISHED`
+        /// `PUBLISHED`: 已发布，终态
         Published,
-        /// 已撤销，终态
-        ///
-        /// `CANCELED`
+        /// `CANCELED`: 已撤销，终态
         Canceled,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -209,21 +189,19 @@ pub mod card_configs {
         /// 业务申请编号
         ///
         /// Example: `1900013511_10000`
-        pub business_code: ::std::string::String,
+        pub business_code: String,
         /// 品牌ID
         ///
         /// Example: `1004`
-        pub brand_id: ::std::string::String,
+        pub brand_id: String,
         /// 品牌小程序信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub brand_mini_program_info: ::std::option::Option<
-            PostRequestBrandMiniProgramInfo,
-        >,
+        pub brand_mini_program_info: Option<PostRequestBrandMiniProgramInfo>,
         /// 品牌客服信息
         pub brand_customer_service: PostRequestBrandCustomerService,
         /// 服务列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub service_list: ::std::option::Option<::std::vec::Vec<PostRequestServiceList>>,
+        pub service_list: Option<Vec<PostRequestServiceList>>,
     }
     /// 品牌客服信息
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -236,17 +214,17 @@ pub mod card_configs {
         ///
         /// Example: `12345678900`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub customer_service_phone: ::std::option::Option<::std::string::String>,
+        pub customer_service_phone: Option<String>,
         /// 客服路径
         ///
         /// Example: `pages/service/index`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub customer_service_path: ::std::option::Option<::std::string::String>,
+        pub customer_service_path: Option<String>,
         /// 公众账号ID
         ///
         /// Example: `wx1234567890abcdef`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
     }
     /// 客服类型
     ///
@@ -316,12 +294,12 @@ pub mod card_configs {
         /// 公众账号ID
         ///
         /// Example: `wx1234567890abcdef`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 小程序默认跳转路径
         ///
         /// Example: `pages/shop/index`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub default_jump_path: ::std::option::Option<::std::string::String>,
+        pub default_jump_path: Option<String>,
     }
     /// PostRequestServiceList
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -330,12 +308,12 @@ pub mod card_configs {
         ///
         /// Example: `会员服务`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub service_classify_name: ::std::option::Option<::std::string::String>,
+        pub service_classify_name: Option<String>,
         /// 服务名称
         ///
         /// Example: `会员中心`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub service_name: ::std::option::Option<::std::string::String>,
+        pub service_name: Option<String>,
         /// 服务跳转类型
         ///
         /// Example: `JUMP_MINI_PROGRAM`
@@ -343,12 +321,12 @@ pub mod card_configs {
         /// 服务跳转路径
         ///
         /// Example: `pages/shop/index`
-        pub service_jump_path: ::std::string::String,
+        pub service_jump_path: String,
         /// 公众账号ID
         ///
         /// Example: `wx1234567890abcdef`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
     }
     /// 服务跳转类型
     ///
@@ -408,19 +386,19 @@ pub mod card_configs {
         /// 业务申请编号
         ///
         /// Example: `1900013511_10000`
-        pub business_code: ::std::string::String,
+        pub business_code: String,
         /// 品牌ID
         ///
         /// Example: `1004`
-        pub brand_id: ::std::string::String,
+        pub brand_id: String,
         /// 微信支付申请单号
         ///
         /// Example: `1111111111`
-        pub applyment_id: ::std::string::String,
+        pub applyment_id: String,
         /// 商家名片预览二维码链接
         ///
         /// Example: `https://pay.weixin.qq.com/xdc/mchcardinfomgrweb/miniapp?link_id=12345`
-        pub card_preview_url: ::std::string::String,
+        pub card_preview_url: String,
     }
     /// `/v3/brand/card/card-configs/cancel-applyment`
     pub mod cancel_applyment {
@@ -456,16 +434,16 @@ pub mod card_configs {
             ///
             /// Example: `1900013511_10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub business_code: ::std::option::Option<::std::string::String>,
+            pub business_code: Option<String>,
             /// 微信支付申请单号
             ///
             /// Example: `1111111111`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub applyment_id: ::std::option::Option<::std::string::String>,
+            pub applyment_id: Option<String>,
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
         }
         /// The response of `POST /v3/brand/card/card-configs/cancel-applyment` (撤销商家名片配置申请).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -473,15 +451,15 @@ pub mod card_configs {
             /// 业务申请编号
             ///
             /// Example: `1900013511_10000`
-            pub business_code: ::std::string::String,
+            pub business_code: String,
             /// 微信支付申请单号
             ///
             /// Example: `1111111111`
-            pub applyment_id: ::std::string::String,
+            pub applyment_id: String,
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 申请单状态
             ///
             /// Example: `CANCELED`
@@ -493,33 +471,19 @@ pub mod card_configs {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseApplymentState {
-            /// 状态未知，非终态
-            ///
-            /// `STATE_UNKNOWN`
+            /// `STATE_UNKNOWN`: 状态未知，非终态
             StateUnknown,
-            /// 配置中，非终态
-            ///
-            /// `DRAFTING`
+            /// `DRAFTING`: 配置中，非终态
             Drafting,
-            /// 审核中，非终态
-            ///
-            /// `AUDITING`
+            /// `AUDITING`: 审核中，非终态
             Auditing,
-            /// 审核驳回，终态
-            ///
-            /// `AUDIT_REJECTED`
+            /// `AUDIT_REJECTED`: 审核驳回，终态
             AuditRejected,
-            /// 待发布，非终态
-            ///
-            /// `PENDING_PUBLISH`
+            /// `PENDING_PUBLISH`: 待发布，非终态
             PendingPublish,
-            /// 已发布，终态
-            ///
-            /// `PUBLISHED`
+            /// `PUBLISHED`: 已发布，终态
             Published,
-            /// 已撤销，终态
-            ///
-            /// `CANCELED`
+            /// `CANCELED`: 已撤销，终态
             Canceled,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -610,25 +574,19 @@ pub mod card_configs {
         pub struct GetRequest {
             /// 业务申请编号
             ///
-            /// Query parameter `business_code`.
-            ///
-            /// Example: `1900013511_10000`
+            /// Query parameter `business_code`. Example: `1900013511_10000`
             #[serde(skip_serializing)]
-            pub business_code: ::std::option::Option<::std::string::String>,
+            pub business_code: Option<String>,
             /// 微信支付申请单号
             ///
-            /// Query parameter `applyment_id`.
-            ///
-            /// Example: `1111111111`
+            /// Query parameter `applyment_id`. Example: `1111111111`
             #[serde(skip_serializing)]
-            pub applyment_id: ::std::option::Option<::std::string::String>,
+            pub applyment_id: Option<String>,
             /// 品牌ID
             ///
-            /// Query parameter `brand_id`.
-            ///
-            /// Example: `120344`
+            /// Query parameter `brand_id`. Example: `120344`
             #[serde(skip_serializing)]
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
         }
         /// The response of `GET /v3/brand/card/card-configs/preview-url` (获取商家名片预览二维码).
         #[derive(
@@ -643,23 +601,23 @@ pub mod card_configs {
             /// 业务申请编号
             ///
             /// Example: `1900013511_10000`
-            pub business_code: ::std::string::String,
+            pub business_code: String,
             /// 微信支付申请单号
             ///
             /// Example: `1111111111`
-            pub applyment_id: ::std::string::String,
+            pub applyment_id: String,
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 商家名片预览二维码链接
             ///
             /// Example: `https://pay.weixin.qq.com/xdc/mchcardinfomgrweb/miniapp?link_id=12345`
-            pub card_preview_url: ::std::string::String,
+            pub card_preview_url: String,
             /// 预览二维码链接过期时间
             ///
             /// Example: `2025-05-20T13:29:35+08:00`
-            pub url_expired_time: ::std::string::String,
+            pub url_expired_time: String,
         }
     }
     /// `/v3/brand/card/card-configs/publish`
@@ -689,16 +647,16 @@ pub mod card_configs {
             ///
             /// Example: `1900013511_10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub business_code: ::std::option::Option<::std::string::String>,
+            pub business_code: Option<String>,
             /// 微信支付申请单号
             ///
             /// Example: `1111111111`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub applyment_id: ::std::option::Option<::std::string::String>,
+            pub applyment_id: Option<String>,
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 发布方式
             ///
             /// Example: `SCHEDULED_PUBLISH`
@@ -707,7 +665,7 @@ pub mod card_configs {
             ///
             /// Example: `2025-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scheduled_publish_time: ::std::option::Option<::std::string::String>,
+            pub scheduled_publish_time: Option<String>,
         }
         /// 发布方式
         ///
@@ -769,15 +727,15 @@ pub mod card_configs {
             /// 业务申请编号
             ///
             /// Example: `1900013511_10000`
-            pub business_code: ::std::string::String,
+            pub business_code: String,
             /// 微信支付申请单号
             ///
             /// Example: `1111111111`
-            pub applyment_id: ::std::string::String,
+            pub applyment_id: String,
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 发布方式
             ///
             /// Example: `SCHEDULED_PUBLISH`
@@ -786,7 +744,7 @@ pub mod card_configs {
             ///
             /// Example: `2025-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scheduled_publish_time: ::std::option::Option<::std::string::String>,
+            pub scheduled_publish_time: Option<String>,
         }
         /// 发布方式
         ///
@@ -895,32 +853,24 @@ pub mod card_links {
     pub struct GetRequest {
         /// 品牌ID
         ///
-        /// Query parameter `brand_id`.
-        ///
-        /// Example: `120344`
+        /// Query parameter `brand_id`. Example: `120344`
         #[serde(skip_serializing)]
-        pub brand_id: ::std::string::String,
+        pub brand_id: String,
         /// 交易场景类型
         ///
-        /// Query parameter `payment_scene`.
-        ///
-        /// Example: `MINI_PROGRAM`
+        /// Query parameter `payment_scene`. Example: `MINI_PROGRAM`
         #[serde(skip_serializing)]
-        pub payment_scene: ::std::option::Option<GetRequestPaymentScene>,
+        pub payment_scene: Option<GetRequestPaymentScene>,
         /// 查询页码
         ///
-        /// Query parameter `page_index`.
-        ///
-        /// Example: `1`
+        /// Query parameter `page_index`. Example: `1`
         #[serde(skip_serializing)]
-        pub page_index: ::std::option::Option<i64>,
+        pub page_index: Option<i64>,
         /// 查询页大小
         ///
-        /// Query parameter `page_size`.
-        ///
-        /// Example: `50`
+        /// Query parameter `page_size`. Example: `50`
         #[serde(skip_serializing)]
-        pub page_size: ::std::option::Option<i64>,
+        pub page_size: Option<i64>,
     }
     /// 交易场景类型
     ///
@@ -989,21 +939,19 @@ pub mod card_links {
         ///
         /// Example: `1004`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub brand_id: ::std::option::Option<::std::string::String>,
+        pub brand_id: Option<String>,
         /// 查询页码
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub page_index: ::std::option::Option<i64>,
+        pub page_index: Option<i64>,
         /// 查询页大小
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub page_size: ::std::option::Option<i64>,
+        pub page_size: Option<i64>,
         /// 总数
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_num: ::std::option::Option<i64>,
+        pub total_num: Option<i64>,
         /// 已生效连接列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub active_link_list: ::std::option::Option<
-            ::std::vec::Vec<GetResponseActiveLinkList>,
-        >,
+        pub active_link_list: Option<Vec<GetResponseActiveLinkList>>,
     }
     /// GetResponseActiveLinkList
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1014,17 +962,17 @@ pub mod card_links {
         pub payment_scene: GetResponseActiveLinkListPaymentScene,
         /// 公众账号ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid_list: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub appid_list: Option<Vec<String>>,
         /// 商户号
         ///
         /// Example: `111222333`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub card_link_mchid: ::std::option::Option<::std::string::String>,
+        pub card_link_mchid: Option<String>,
         /// 服务ID
         ///
         /// Example: `00005000000000548218251086296300`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub service_id: ::std::option::Option<::std::string::String>,
+        pub service_id: Option<String>,
     }
     /// 交易场景类型
     ///
@@ -1092,11 +1040,11 @@ pub mod card_links {
         /// 业务申请编号
         ///
         /// Example: `1900013511_10000`
-        pub business_code: ::std::string::String,
+        pub business_code: String,
         /// 品牌ID
         ///
         /// Example: `1004`
-        pub brand_id: ::std::string::String,
+        pub brand_id: String,
         /// 交易场景类型
         ///
         /// Example: `MINI_PROGRAM`
@@ -1105,17 +1053,17 @@ pub mod card_links {
         ///
         /// Example: `wxea9c30890f48d5ae`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 商户号
         ///
         /// Example: `111222333`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub card_link_mchid: ::std::option::Option<::std::string::String>,
+        pub card_link_mchid: Option<String>,
         /// 服务ID
         ///
         /// Example: `00005000000000548218251086296300`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub service_id: ::std::option::Option<::std::string::String>,
+        pub service_id: Option<String>,
     }
     /// 交易场景类型
     ///
@@ -1183,11 +1131,11 @@ pub mod card_links {
         /// 业务申请编号
         ///
         /// Example: `1900013511_10000`
-        pub business_code: ::std::string::String,
+        pub business_code: String,
         /// 品牌ID
         ///
         /// Example: `1004`
-        pub brand_id: ::std::string::String,
+        pub brand_id: String,
         /// 交易场景类型
         ///
         /// Example: `MINI_PROGRAM`
@@ -1196,17 +1144,17 @@ pub mod card_links {
         ///
         /// Example: `wxea9c30890f48d5ae`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 商户号
         ///
         /// Example: `111222333`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub card_link_mchid: ::std::option::Option<::std::string::String>,
+        pub card_link_mchid: Option<String>,
         /// 服务ID
         ///
         /// Example: `00005000000000548218251086296300`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub service_id: ::std::option::Option<::std::string::String>,
+        pub service_id: Option<String>,
     }
     /// 交易场景类型
     ///
@@ -1313,11 +1261,9 @@ pub mod card_links {
             pub struct GetRequest {
                 /// 品牌ID
                 ///
-                /// Query parameter `brand_id`.
-                ///
-                /// Example: `120344`
+                /// Query parameter `brand_id`. Example: `120344`
                 #[serde(skip_serializing)]
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
             }
             /// The response of `GET /v3/brand/card/card-links/business-code/{business_code}` (根据业务申请编号查询添加申请状态).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1325,11 +1271,11 @@ pub mod card_links {
                 /// 业务申请编号
                 ///
                 /// Example: `1900013511_10000`
-                pub business_code: ::std::string::String,
+                pub business_code: String,
                 /// 品牌ID
                 ///
                 /// Example: `1004`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 交易场景类型
                 ///
                 /// Example: `MINI_PROGRAM`
@@ -1338,17 +1284,17 @@ pub mod card_links {
                 ///
                 /// Example: `wxea9c30890f48d5ae`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub appid: ::std::option::Option<::std::string::String>,
+                pub appid: Option<String>,
                 /// 商户号
                 ///
                 /// Example: `111222333`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_link_mchid: ::std::option::Option<::std::string::String>,
+                pub card_link_mchid: Option<String>,
                 /// 服务ID
                 ///
                 /// Example: `00005000000000548218251086296300`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub service_id: ::std::option::Option<::std::string::String>,
+                pub service_id: Option<String>,
                 /// 交易连接名片配置状态
                 ///
                 /// Example: `AUDIT_REJECT`
@@ -1357,7 +1303,7 @@ pub mod card_links {
                 ///
                 /// Example: `具体驳回原因xxx`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub reject_reason: ::std::option::Option<::std::string::String>,
+                pub reject_reason: Option<String>,
             }
             /// 交易连接名片配置状态
             ///
@@ -1528,11 +1474,11 @@ pub mod card_links {
             /// 业务申请编号
             ///
             /// Example: `1900013511_10000`
-            pub business_code: ::std::string::String,
+            pub business_code: String,
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
         }
         /// The response of `POST /v3/brand/card/card-links/cancel-applyment` (撤销交易连接名片配置申请).
         #[derive(
@@ -1547,7 +1493,7 @@ pub mod card_links {
             /// 业务申请编号
             ///
             /// Example: `1900013511_10000`
-            pub business_code: ::std::string::String,
+            pub business_code: String,
         }
     }
     /// `/v3/brand/card/card-links/unbind-card-link`
@@ -1576,7 +1522,7 @@ pub mod card_links {
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 交易场景类型
             ///
             /// Example: `MINI_PROGRAM`
@@ -1585,17 +1531,17 @@ pub mod card_links {
             ///
             /// Example: `wxea9c30890f48d5ae`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 商户号
             ///
             /// Example: `111222333`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub card_link_mchid: ::std::option::Option<::std::string::String>,
+            pub card_link_mchid: Option<String>,
             /// 服务ID
             ///
             /// Example: `00005000000000548218251086296300`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub service_id: ::std::option::Option<::std::string::String>,
+            pub service_id: Option<String>,
         }
         /// 交易场景类型
         ///
@@ -1665,7 +1611,7 @@ pub mod card_links {
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 交易场景类型
             ///
             /// Example: `MINI_PROGRAM`
@@ -1674,17 +1620,17 @@ pub mod card_links {
             ///
             /// Example: `wxea9c30890f48d5ae`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 商户号
             ///
             /// Example: `111222333`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub card_link_mchid: ::std::option::Option<::std::string::String>,
+            pub card_link_mchid: Option<String>,
             /// 服务ID
             ///
             /// Example: `00005000000000548218251086296300`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub service_id: ::std::option::Option<::std::string::String>,
+            pub service_id: Option<String>,
         }
         /// 交易场景类型
         ///

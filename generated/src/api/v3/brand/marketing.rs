@@ -54,39 +54,29 @@ pub mod shake_activities {
         pub struct GetRequest {
             /// 品牌ID
             ///
-            /// Query parameter `brand_id`.
-            ///
-            /// Example: `120344`
+            /// Query parameter `brand_id`. Example: `120344`
             #[serde(skip_serializing)]
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 分页大小
             ///
-            /// Query parameter `limit`.
-            ///
-            /// Example: `5`
+            /// Query parameter `limit`. Example: `5`
             #[serde(skip_serializing)]
             pub limit: i64,
             /// 分页页码
             ///
-            /// Query parameter `offset`.
-            ///
-            /// Example: `10`
+            /// Query parameter `offset`. Example: `10`
             #[serde(skip_serializing)]
             pub offset: i64,
             /// 活动状态
             ///
-            /// Query parameter `activity_state`.
-            ///
-            /// Example: `CREATED`
+            /// Query parameter `activity_state`. Example: `CREATED`
             #[serde(skip_serializing)]
-            pub activity_state: ::std::option::Option<GetRequestActivityState>,
+            pub activity_state: Option<GetRequestActivityState>,
             /// `audit_state`
             ///
-            /// Query parameter `audit_state`.
-            ///
-            /// Example: `PENDING`
+            /// Query parameter `audit_state`. Example: `PENDING`
             #[serde(skip_serializing)]
-            pub audit_state: ::std::option::Option<GetRequestAuditState>,
+            pub audit_state: Option<GetRequestAuditState>,
         }
         /// 活动状态
         ///
@@ -94,25 +84,15 @@ pub mod shake_activities {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetRequestActivityState {
-            /// 已创建
-            ///
-            /// `CREATED`
+            /// `CREATED`: 已创建
             Created,
-            /// 投放中
-            ///
-            /// `DELIVERING`
+            /// `DELIVERING`: 投放中
             Delivering,
-            /// 已过期
-            ///
-            /// `EXPIRED`
+            /// `EXPIRED`: 已过期
             Expired,
-            /// 已暂停
-            ///
-            /// `PAUSED`
+            /// `PAUSED`: 已暂停
             Paused,
-            /// 已终止
-            ///
-            /// `TERMINATED`
+            /// `TERMINATED`: 已终止
             Terminated,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -240,15 +220,15 @@ pub mod shake_activities {
             pub total_count: i64,
             /// 摇一摇有优惠活动列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+            pub data: Option<Vec<GetResponseData>>,
         }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
         pub struct GetResponseData {
             /// 活动id
-            pub id: ::std::string::String,
+            pub id: String,
             /// 活动名称
-            pub name: ::std::string::String,
+            pub name: String,
             /// 活动状态
             pub activity_state: GetResponseDataActivityState,
             /// `audit_state`
@@ -271,7 +251,7 @@ pub mod shake_activities {
             pub time_range: GetResponseDataTimeRange,
             /// 商品券
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub product_coupon: ::std::option::Option<GetResponseDataProductCoupon>,
+            pub product_coupon: Option<GetResponseDataProductCoupon>,
         }
         /// 活动状态
         ///
@@ -279,25 +259,15 @@ pub mod shake_activities {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseDataActivityState {
-            /// 已创建
-            ///
-            /// `CREATED`
+            /// `CREATED`: 已创建
             Created,
-            /// 投放中
-            ///
-            /// `DELIVERING`
+            /// `DELIVERING`: 投放中
             Delivering,
-            /// 已过期
-            ///
-            /// `EXPIRED`
+            /// `EXPIRED`: 已过期
             Expired,
-            /// 已暂停
-            ///
-            /// `PAUSED`
+            /// `PAUSED`: 已暂停
             Paused,
-            /// 已终止
-            ///
-            /// `TERMINATED`
+            /// `TERMINATED`: 已终止
             Terminated,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -474,12 +444,10 @@ pub mod shake_activities {
             /// 商品券ID
             ///
             /// Example: `example_product_coupon_id`
-            pub product_coupon_id: ::std::string::String,
+            pub product_coupon_id: String,
             /// 商品券批次列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub stock_list: ::std::option::Option<
-                ::std::vec::Vec<GetResponseDataProductCouponStockList>,
-            >,
+            pub stock_list: Option<Vec<GetResponseDataProductCouponStockList>>,
         }
         /// GetResponseDataProductCouponStockList
         #[derive(
@@ -494,7 +462,7 @@ pub mod shake_activities {
             /// 批次ID
             ///
             /// Example: `example_stock_id`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
         }
         /// 投放时间范围
         #[derive(
@@ -509,11 +477,11 @@ pub mod shake_activities {
             /// 开始时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub start_time: ::std::string::String,
+            pub start_time: String,
             /// 结束时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub end_time: ::std::string::String,
+            pub end_time: String,
         }
     }
 }

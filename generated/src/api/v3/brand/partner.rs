@@ -103,28 +103,24 @@ pub mod card_member {
         pub struct GetRequest {
             /// 品牌id
             ///
-            /// Query parameter `brand_id`.
-            ///
-            /// Example: `1004`
+            /// Query parameter `brand_id`. Example: `1004`
             #[serde(skip_serializing)]
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 状态
             ///
             /// Query parameter `state`.
             #[serde(skip_serializing)]
-            pub state: ::std::option::Option<GetRequestState>,
+            pub state: Option<GetRequestState>,
             /// 分页页码
             ///
             /// Query parameter `offset`.
             #[serde(skip_serializing)]
-            pub offset: ::std::option::Option<i64>,
+            pub offset: Option<i64>,
             /// 分页大小
             ///
-            /// Query parameter `limit`.
-            ///
-            /// Example: `20`
+            /// Query parameter `limit`. Example: `20`
             #[serde(skip_serializing)]
-            pub limit: ::std::option::Option<i64>,
+            pub limit: Option<i64>,
         }
         /// 状态
         ///
@@ -204,7 +200,7 @@ pub mod card_member {
             pub limit: i64,
             /// 会员卡模板列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+            pub data: Option<Vec<GetResponseData>>,
         }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -212,97 +208,89 @@ pub mod card_member {
             /// 会员卡模板ID
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: ::std::string::String,
+            pub card_id: String,
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 商户AppId
             ///
             /// Example: `wxea9c30890f48d5ae`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 会员卡类型
             pub card_type: GetResponseDataCardType,
             /// 卡名称
             ///
             /// Example: `测试卡`
-            pub card_title: ::std::string::String,
+            pub card_title: String,
             /// 卡背景颜色
             ///
             /// Example: `#FFFF00`
-            pub card_color: ::std::string::String,
+            pub card_color: String,
             /// 卡背景图URL
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-            pub card_picture_url: ::std::string::String,
+            pub card_picture_url: String,
             /// 会员卡code分配类型
             pub code_mode: GetResponseDataCodeMode,
             /// 会员码型
             pub code_type: GetResponseDataCodeType,
             /// 会员码跳转信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub code_jump_information: ::std::option::Option<
-                GetResponseDataCodeJumpInformation,
-            >,
+            pub code_jump_information: Option<GetResponseDataCodeJumpInformation>,
             /// 会员权益
             ///
             /// Example: `会员折扣、专属价`
-            pub benefits: ::std::string::String,
+            pub benefits: String,
             /// 回调地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
             /// 是否置顶
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub need_pinned: ::std::option::Option<bool>,
+            pub need_pinned: Option<bool>,
             /// 是否展示会员等级
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub need_display_level: ::std::option::Option<bool>,
+            pub need_display_level: Option<bool>,
             /// 会员初始等级
             ///
             /// Example: `白银会员`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub init_level: ::std::option::Option<::std::string::String>,
+            pub init_level: Option<String>,
             /// 服务电话
             ///
             /// Example: `010-8877xxxx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub service_phone: ::std::option::Option<::std::string::String>,
+            pub service_phone: Option<String>,
             /// 商家法务协议
             ///
             /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub legal_agreement: ::std::option::Option<::std::string::String>,
+            pub legal_agreement: Option<String>,
             /// 会员卡有效期
             pub valid_date_information: GetResponseDataValidDateInformation,
             /// 积分信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub points_information: ::std::option::Option<
-                GetResponseDataPointsInformation,
-            >,
+            pub points_information: Option<GetResponseDataPointsInformation>,
             /// 储值信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub balance_information: ::std::option::Option<
-                GetResponseDataBalanceInformation,
-            >,
+            pub balance_information: Option<GetResponseDataBalanceInformation>,
             /// 付费会员信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub purchase_information: ::std::option::Option<
-                GetResponseDataPurchaseInformation,
-            >,
+            pub purchase_information: Option<GetResponseDataPurchaseInformation>,
             /// 用户开卡信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_information: ::std::option::Option<GetResponseDataUserInformation>,
+            pub user_information: Option<GetResponseDataUserInformation>,
             /// 状态
             pub state: GetResponseDataState,
             /// 创建时间
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 更新时间
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
-            pub update_time: ::std::string::String,
+            pub update_time: String,
         }
         /// 储值信息
         #[derive(
@@ -318,12 +306,12 @@ pub mod card_member {
             ///
             /// Example: `wxea9c30a90fs8d3fe`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_appid: ::std::option::Option<::std::string::String>,
+            pub jump_appid: Option<String>,
             /// 储值小程序路径
             ///
             /// Example: `/pages/balance/balance`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_path: ::std::option::Option<::std::string::String>,
+            pub jump_path: Option<String>,
         }
         /// 会员卡类型
         ///
@@ -397,12 +385,12 @@ pub mod card_member {
             ///
             /// Example: `wxea9c30a90fs8d3fe`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_appid: ::std::option::Option<::std::string::String>,
+            pub jump_appid: Option<String>,
             /// 会员码跳转路径
             ///
             /// Example: `/pages/code/code`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_path: ::std::option::Option<::std::string::String>,
+            pub jump_path: Option<String>,
         }
         /// 会员卡code分配类型
         ///
@@ -410,13 +398,9 @@ pub mod card_member {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseDataCodeMode {
-            /// 系统分配
-            ///
-            /// `SYSTEM_ALLOCATE`
+            /// `SYSTEM_ALLOCATE`: 系统分配
             SystemAllocate,
-            /// 商户预存
-            ///
-            /// `MERCHANT_ALLOCATE`
+            /// `MERCHANT_ALLOCATE`: 商户预存
             MerchantAllocate,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -468,25 +452,15 @@ pub mod card_member {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseDataCodeType {
-            /// 不显示任何码型
-            ///
-            /// `NONE_CODE`
+            /// `NONE_CODE`: 不显示任何码型
             NoneCode,
-            /// 条形码
-            ///
-            /// `BAR_CODE`
+            /// `BAR_CODE`: 条形码
             BarCode,
-            /// 二维码
-            ///
-            /// `QR_CODE`
+            /// `QR_CODE`: 二维码
             QrCode,
-            /// 条形码和二维码
-            ///
-            /// `BAR_CODE_AND_QR_CODE`
+            /// `BAR_CODE_AND_QR_CODE`: 条形码和二维码
             BarCodeAndQrCode,
-            /// 跳转商家小程序
-            ///
-            /// `JUMP_MINI_PROGRAM`
+            /// `JUMP_MINI_PROGRAM`: 跳转商家小程序
             JumpMiniProgram,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -552,12 +526,12 @@ pub mod card_member {
             ///
             /// Example: `wxea9c30a90fs8d3fe`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_appid: ::std::option::Option<::std::string::String>,
+            pub jump_appid: Option<String>,
             /// 积分跳转路径
             ///
             /// Example: `/pages/points/points`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_path: ::std::option::Option<::std::string::String>,
+            pub jump_path: Option<String>,
         }
         /// 付费会员信息
         #[derive(
@@ -573,17 +547,17 @@ pub mod card_member {
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub price: ::std::option::Option<i64>,
+            pub price: Option<i64>,
             /// 付费会员跳转AppID
             ///
             /// Example: `wxea9c30a90fs8d3fe`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_appid: ::std::option::Option<::std::string::String>,
+            pub jump_appid: Option<String>,
             /// 付费会员跳转路径
             ///
             /// Example: `/pages/purchase/purchase`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_path: ::std::option::Option<::std::string::String>,
+            pub jump_path: Option<String>,
         }
         /// 状态
         ///
@@ -651,13 +625,13 @@ pub mod card_member {
         pub struct GetResponseDataUserInformation {
             /// 平台提供的通用开卡信息字段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub common_field_list: ::std::option::Option<
-                ::std::vec::Vec<GetResponseDataUserInformationCommonFieldList>,
+            pub common_field_list: Option<
+                Vec<GetResponseDataUserInformationCommonFieldList>,
             >,
             /// 商户自定义的开卡信息字段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_field_list: ::std::option::Option<
-                ::std::vec::Vec<GetResponseDataUserInformationCustomFieldList>,
+            pub custom_field_list: Option<
+                Vec<GetResponseDataUserInformationCustomFieldList>,
             >,
         }
         /// 平台提供的通用开卡信息字段
@@ -666,29 +640,17 @@ pub mod card_member {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseDataUserInformationCommonFieldList {
-            /// 性别
-            ///
-            /// `USER_FORM_FLAG_SEX`
+            /// `USER_FORM_FLAG_SEX`: 性别
             UserFormFlagSex,
-            /// 姓名
-            ///
-            /// `USER_FORM_FLAG_NAME`
+            /// `USER_FORM_FLAG_NAME`: 姓名
             UserFormFlagName,
-            /// 生日
-            ///
-            /// `USER_FORM_FLAG_BIRTHDAY`
+            /// `USER_FORM_FLAG_BIRTHDAY`: 生日
             UserFormFlagBirthday,
-            /// 地址
-            ///
-            /// `USER_FORM_FLAG_ADDRESS`
+            /// `USER_FORM_FLAG_ADDRESS`: 地址
             UserFormFlagAddress,
-            /// 邮箱
-            ///
-            /// `USER_FORM_FLAG_EMAIL`
+            /// `USER_FORM_FLAG_EMAIL`: 邮箱
             UserFormFlagEmail,
-            /// 城市
-            ///
-            /// `USER_FORM_FLAG_CITY`
+            /// `USER_FORM_FLAG_CITY`: 城市
             UserFormFlagCity,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -759,17 +721,15 @@ pub mod card_member {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<
-                GetResponseDataUserInformationCustomFieldListType,
-            >,
+            pub type_: Option<GetResponseDataUserInformationCustomFieldListType>,
             /// 字段名称
             ///
             /// Example: `喜欢的运动`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 字段值
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub values: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            pub values: Option<Vec<String>>,
         }
         /// 商户自定义的开卡信息字段类型
         ///
@@ -777,13 +737,9 @@ pub mod card_member {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseDataUserInformationCustomFieldListType {
-            /// 自定义多选
-            ///
-            /// `CHECK_BOX`
+            /// `CHECK_BOX`: 自定义多选
             CheckBox,
-            /// 自定义单选
-            ///
-            /// `RADIO`
+            /// `RADIO`: 自定义单选
             Radio,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -841,17 +797,17 @@ pub mod card_member {
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_begin_time: ::std::option::Option<::std::string::String>,
+            pub available_begin_time: Option<String>,
             /// 有效期结束时间
             ///
             /// Example: `2030-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_end_time: ::std::option::Option<::std::string::String>,
+            pub available_end_time: Option<String>,
             /// 生效后N天内有效
             ///
             /// Example: `200`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_day_after_receive: ::std::option::Option<i64>,
+            pub available_day_after_receive: Option<i64>,
         }
         /// 有效期类型
         ///
@@ -859,17 +815,11 @@ pub mod card_member {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseDataValidDateInformationType {
-            /// 固定时间范围内有效
-            ///
-            /// `FIX_TIME_RANGE`
+            /// `FIX_TIME_RANGE`: 固定时间范围内有效
             FixTimeRange,
-            /// 相对时间范围内有效
-            ///
-            /// `FIX_TERM`
+            /// `FIX_TERM`: 相对时间范围内有效
             FixTerm,
-            /// 永久有效
-            ///
-            /// `PERMANENT`
+            /// `PERMANENT`: 永久有效
             Permanent,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -923,81 +873,75 @@ pub mod card_member {
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 商户AppId
             ///
             /// Example: `wxea9c30890f48d5ae`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 会员卡类型
             pub card_type: PostRequestCardType,
             /// 卡名称
             ///
             /// Example: `测试卡`
-            pub card_title: ::std::string::String,
+            pub card_title: String,
             /// 卡背景颜色
             ///
             /// Example: `#FFFF00`
-            pub card_color: ::std::string::String,
+            pub card_color: String,
             /// 卡背景图URL
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-            pub card_picture_url: ::std::string::String,
+            pub card_picture_url: String,
             /// 会员卡code分配类型
             pub code_mode: PostRequestCodeMode,
             /// 会员码型
             pub code_type: PostRequestCodeType,
             /// 会员码跳转信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub code_jump_information: ::std::option::Option<
-                PostRequestCodeJumpInformation,
-            >,
+            pub code_jump_information: Option<PostRequestCodeJumpInformation>,
             /// 会员权益
             ///
             /// Example: `会员折扣、专属价`
-            pub benefits: ::std::string::String,
+            pub benefits: String,
             /// 回调地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
             /// 是否置顶
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub need_pinned: ::std::option::Option<bool>,
+            pub need_pinned: Option<bool>,
             /// 是否展示会员等级
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub need_display_level: ::std::option::Option<bool>,
+            pub need_display_level: Option<bool>,
             /// 会员初始等级
             ///
             /// Example: `白银会员`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub init_level: ::std::option::Option<::std::string::String>,
+            pub init_level: Option<String>,
             /// 服务电话
             ///
             /// Example: `010-8877xxxx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub service_phone: ::std::option::Option<::std::string::String>,
+            pub service_phone: Option<String>,
             /// 商家法务协议
             ///
             /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub legal_agreement: ::std::option::Option<::std::string::String>,
+            pub legal_agreement: Option<String>,
             /// 会员卡有效期
             pub valid_date_information: PostRequestValidDateInformation,
             /// 积分信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub points_information: ::std::option::Option<PostRequestPointsInformation>,
+            pub points_information: Option<PostRequestPointsInformation>,
             /// 储值信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub balance_information: ::std::option::Option<
-                PostRequestBalanceInformation,
-            >,
+            pub balance_information: Option<PostRequestBalanceInformation>,
             /// 付费会员信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub purchase_information: ::std::option::Option<
-                PostRequestPurchaseInformation,
-            >,
+            pub purchase_information: Option<PostRequestPurchaseInformation>,
             /// 用户开卡信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_information: ::std::option::Option<PostRequestUserInformation>,
+            pub user_information: Option<PostRequestUserInformation>,
         }
         /// 储值信息
         #[derive(
@@ -1013,12 +957,12 @@ pub mod card_member {
             ///
             /// Example: `wxea9c30a90fs8d3fe`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_appid: ::std::option::Option<::std::string::String>,
+            pub jump_appid: Option<String>,
             /// 储值小程序路径
             ///
             /// Example: `/pages/balance/balance`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_path: ::std::option::Option<::std::string::String>,
+            pub jump_path: Option<String>,
         }
         /// 会员卡类型
         ///
@@ -1092,12 +1036,12 @@ pub mod card_member {
             ///
             /// Example: `wxea9c30a90fs8d3fe`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_appid: ::std::option::Option<::std::string::String>,
+            pub jump_appid: Option<String>,
             /// 会员码跳转路径
             ///
             /// Example: `/pages/code/code`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_path: ::std::option::Option<::std::string::String>,
+            pub jump_path: Option<String>,
         }
         /// 会员卡code分配类型
         ///
@@ -1105,13 +1049,9 @@ pub mod card_member {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestCodeMode {
-            /// 系统分配
-            ///
-            /// `SYSTEM_ALLOCATE`
+            /// `SYSTEM_ALLOCATE`: 系统分配
             SystemAllocate,
-            /// 商户预存
-            ///
-            /// `MERCHANT_ALLOCATE`
+            /// `MERCHANT_ALLOCATE`: 商户预存
             MerchantAllocate,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1163,25 +1103,15 @@ pub mod card_member {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestCodeType {
-            /// 不显示任何码型
-            ///
-            /// `NONE_CODE`
+            /// `NONE_CODE`: 不显示任何码型
             NoneCode,
-            /// 条形码
-            ///
-            /// `BAR_CODE`
+            /// `BAR_CODE`: 条形码
             BarCode,
-            /// 二维码
-            ///
-            /// `QR_CODE`
+            /// `QR_CODE`: 二维码
             QrCode,
-            /// 条形码和二维码
-            ///
-            /// `BAR_CODE_AND_QR_CODE`
+            /// `BAR_CODE_AND_QR_CODE`: 条形码和二维码
             BarCodeAndQrCode,
-            /// 跳转商家小程序
-            ///
-            /// `JUMP_MINI_PROGRAM`
+            /// `JUMP_MINI_PROGRAM`: 跳转商家小程序
             JumpMiniProgram,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1247,12 +1177,12 @@ pub mod card_member {
             ///
             /// Example: `wxea9c30a90fs8d3fe`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_appid: ::std::option::Option<::std::string::String>,
+            pub jump_appid: Option<String>,
             /// 积分跳转路径
             ///
             /// Example: `/pages/points/points`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_path: ::std::option::Option<::std::string::String>,
+            pub jump_path: Option<String>,
         }
         /// 付费会员信息
         #[derive(
@@ -1268,17 +1198,17 @@ pub mod card_member {
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub price: ::std::option::Option<i64>,
+            pub price: Option<i64>,
             /// 付费会员跳转AppID
             ///
             /// Example: `wxea9c30a90fs8d3fe`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_appid: ::std::option::Option<::std::string::String>,
+            pub jump_appid: Option<String>,
             /// 付费会员跳转路径
             ///
             /// Example: `/pages/purchase/purchase`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_path: ::std::option::Option<::std::string::String>,
+            pub jump_path: Option<String>,
         }
         /// 用户开卡信息
         #[derive(
@@ -1292,13 +1222,13 @@ pub mod card_member {
         pub struct PostRequestUserInformation {
             /// 平台提供的通用开卡信息字段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub common_field_list: ::std::option::Option<
-                ::std::vec::Vec<PostRequestUserInformationCommonFieldList>,
+            pub common_field_list: Option<
+                Vec<PostRequestUserInformationCommonFieldList>,
             >,
             /// 商户自定义的开卡信息字段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_field_list: ::std::option::Option<
-                ::std::vec::Vec<PostRequestUserInformationCustomFieldList>,
+            pub custom_field_list: Option<
+                Vec<PostRequestUserInformationCustomFieldList>,
             >,
         }
         /// 平台提供的通用开卡信息字段
@@ -1307,29 +1237,17 @@ pub mod card_member {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestUserInformationCommonFieldList {
-            /// 性别
-            ///
-            /// `USER_FORM_FLAG_SEX`
+            /// `USER_FORM_FLAG_SEX`: 性别
             UserFormFlagSex,
-            /// 姓名
-            ///
-            /// `USER_FORM_FLAG_NAME`
+            /// `USER_FORM_FLAG_NAME`: 姓名
             UserFormFlagName,
-            /// 生日
-            ///
-            /// `USER_FORM_FLAG_BIRTHDAY`
+            /// `USER_FORM_FLAG_BIRTHDAY`: 生日
             UserFormFlagBirthday,
-            /// 地址
-            ///
-            /// `USER_FORM_FLAG_ADDRESS`
+            /// `USER_FORM_FLAG_ADDRESS`: 地址
             UserFormFlagAddress,
-            /// 邮箱
-            ///
-            /// `USER_FORM_FLAG_EMAIL`
+            /// `USER_FORM_FLAG_EMAIL`: 邮箱
             UserFormFlagEmail,
-            /// 城市
-            ///
-            /// `USER_FORM_FLAG_CITY`
+            /// `USER_FORM_FLAG_CITY`: 城市
             UserFormFlagCity,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1399,17 +1317,15 @@ pub mod card_member {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<
-                PostRequestUserInformationCustomFieldListType,
-            >,
+            pub type_: Option<PostRequestUserInformationCustomFieldListType>,
             /// 字段名称
             ///
             /// Example: `喜欢的运动`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 字段值
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub values: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            pub values: Option<Vec<String>>,
         }
         /// 商户自定义的开卡信息字段类型
         ///
@@ -1417,13 +1333,9 @@ pub mod card_member {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestUserInformationCustomFieldListType {
-            /// 自定义多选
-            ///
-            /// `CHECK_BOX`
+            /// `CHECK_BOX`: 自定义多选
             CheckBox,
-            /// 自定义单选
-            ///
-            /// `RADIO`
+            /// `RADIO`: 自定义单选
             Radio,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1481,17 +1393,17 @@ pub mod card_member {
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_begin_time: ::std::option::Option<::std::string::String>,
+            pub available_begin_time: Option<String>,
             /// 有效期结束时间
             ///
             /// Example: `2030-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_end_time: ::std::option::Option<::std::string::String>,
+            pub available_end_time: Option<String>,
             /// 生效后N天内有效
             ///
             /// Example: `200`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_day_after_receive: ::std::option::Option<i64>,
+            pub available_day_after_receive: Option<i64>,
         }
         /// 有效期类型
         ///
@@ -1499,17 +1411,11 @@ pub mod card_member {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestValidDateInformationType {
-            /// 固定时间范围内有效
-            ///
-            /// `FIX_TIME_RANGE`
+            /// `FIX_TIME_RANGE`: 固定时间范围内有效
             FixTimeRange,
-            /// 相对时间范围内有效
-            ///
-            /// `FIX_TERM`
+            /// `FIX_TERM`: 相对时间范围内有效
             FixTerm,
-            /// 永久有效
-            ///
-            /// `PERMANENT`
+            /// `PERMANENT`: 永久有效
             Permanent,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1563,95 +1469,89 @@ pub mod card_member {
             /// 会员卡模板ID
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: ::std::string::String,
+            pub card_id: String,
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 商户AppId
             ///
             /// Example: `wxea9c30890f48d5ae`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 会员卡类型
             pub card_type: PostResponseCardType,
             /// 卡名称
             ///
             /// Example: `测试卡`
-            pub card_title: ::std::string::String,
+            pub card_title: String,
             /// 卡背景颜色
             ///
             /// Example: `#FFFF00`
-            pub card_color: ::std::string::String,
+            pub card_color: String,
             /// 卡背景图URL
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-            pub card_picture_url: ::std::string::String,
+            pub card_picture_url: String,
             /// 会员卡code分配类型
             pub code_mode: PostResponseCodeMode,
             /// 会员码型
             pub code_type: PostResponseCodeType,
             /// 会员码跳转信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub code_jump_information: ::std::option::Option<
-                PostResponseCodeJumpInformation,
-            >,
+            pub code_jump_information: Option<PostResponseCodeJumpInformation>,
             /// 会员权益
             ///
             /// Example: `会员折扣、专属价`
-            pub benefits: ::std::string::String,
+            pub benefits: String,
             /// 回调地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
             /// 是否置顶
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub need_pinned: ::std::option::Option<bool>,
+            pub need_pinned: Option<bool>,
             /// 是否展示会员等级
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub need_display_level: ::std::option::Option<bool>,
+            pub need_display_level: Option<bool>,
             /// 会员初始等级
             ///
             /// Example: `白银会员`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub init_level: ::std::option::Option<::std::string::String>,
+            pub init_level: Option<String>,
             /// 服务电话
             ///
             /// Example: `010-8877xxxx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub service_phone: ::std::option::Option<::std::string::String>,
+            pub service_phone: Option<String>,
             /// 商家法务协议
             ///
             /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub legal_agreement: ::std::option::Option<::std::string::String>,
+            pub legal_agreement: Option<String>,
             /// 会员卡有效期
             pub valid_date_information: PostResponseValidDateInformation,
             /// 积分信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub points_information: ::std::option::Option<PostResponsePointsInformation>,
+            pub points_information: Option<PostResponsePointsInformation>,
             /// 储值信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub balance_information: ::std::option::Option<
-                PostResponseBalanceInformation,
-            >,
+            pub balance_information: Option<PostResponseBalanceInformation>,
             /// 付费会员信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub purchase_information: ::std::option::Option<
-                PostResponsePurchaseInformation,
-            >,
+            pub purchase_information: Option<PostResponsePurchaseInformation>,
             /// 用户开卡信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_information: ::std::option::Option<PostResponseUserInformation>,
+            pub user_information: Option<PostResponseUserInformation>,
             /// 状态
             pub state: PostResponseState,
             /// 创建时间
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 更新时间
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
-            pub update_time: ::std::string::String,
+            pub update_time: String,
         }
         /// 储值信息
         #[derive(
@@ -1667,12 +1567,12 @@ pub mod card_member {
             ///
             /// Example: `wxea9c30a90fs8d3fe`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_appid: ::std::option::Option<::std::string::String>,
+            pub jump_appid: Option<String>,
             /// 储值小程序路径
             ///
             /// Example: `/pages/balance/balance`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_path: ::std::option::Option<::std::string::String>,
+            pub jump_path: Option<String>,
         }
         /// 会员卡类型
         ///
@@ -1746,12 +1646,12 @@ pub mod card_member {
             ///
             /// Example: `wxea9c30a90fs8d3fe`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_appid: ::std::option::Option<::std::string::String>,
+            pub jump_appid: Option<String>,
             /// 会员码跳转路径
             ///
             /// Example: `/pages/code/code`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_path: ::std::option::Option<::std::string::String>,
+            pub jump_path: Option<String>,
         }
         /// 会员卡code分配类型
         ///
@@ -1759,13 +1659,9 @@ pub mod card_member {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseCodeMode {
-            /// 系统分配
-            ///
-            /// `SYSTEM_ALLOCATE`
+            /// `SYSTEM_ALLOCATE`: 系统分配
             SystemAllocate,
-            /// 商户预存
-            ///
-            /// `MERCHANT_ALLOCATE`
+            /// `MERCHANT_ALLOCATE`: 商户预存
             MerchantAllocate,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1817,25 +1713,15 @@ pub mod card_member {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseCodeType {
-            /// 不显示任何码型
-            ///
-            /// `NONE_CODE`
+            /// `NONE_CODE`: 不显示任何码型
             NoneCode,
-            /// 条形码
-            ///
-            /// `BAR_CODE`
+            /// `BAR_CODE`: 条形码
             BarCode,
-            /// 二维码
-            ///
-            /// `QR_CODE`
+            /// `QR_CODE`: 二维码
             QrCode,
-            /// 条形码和二维码
-            ///
-            /// `BAR_CODE_AND_QR_CODE`
+            /// `BAR_CODE_AND_QR_CODE`: 条形码和二维码
             BarCodeAndQrCode,
-            /// 跳转商家小程序
-            ///
-            /// `JUMP_MINI_PROGRAM`
+            /// `JUMP_MINI_PROGRAM`: 跳转商家小程序
             JumpMiniProgram,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1901,12 +1787,12 @@ pub mod card_member {
             ///
             /// Example: `wxea9c30a90fs8d3fe`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_appid: ::std::option::Option<::std::string::String>,
+            pub jump_appid: Option<String>,
             /// 积分跳转路径
             ///
             /// Example: `/pages/points/points`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_path: ::std::option::Option<::std::string::String>,
+            pub jump_path: Option<String>,
         }
         /// 付费会员信息
         #[derive(
@@ -1922,17 +1808,17 @@ pub mod card_member {
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub price: ::std::option::Option<i64>,
+            pub price: Option<i64>,
             /// 付费会员跳转AppID
             ///
             /// Example: `wxea9c30a90fs8d3fe`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_appid: ::std::option::Option<::std::string::String>,
+            pub jump_appid: Option<String>,
             /// 付费会员跳转路径
             ///
             /// Example: `/pages/purchase/purchase`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_path: ::std::option::Option<::std::string::String>,
+            pub jump_path: Option<String>,
         }
         /// 状态
         ///
@@ -2000,13 +1886,13 @@ pub mod card_member {
         pub struct PostResponseUserInformation {
             /// 平台提供的通用开卡信息字段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub common_field_list: ::std::option::Option<
-                ::std::vec::Vec<PostResponseUserInformationCommonFieldList>,
+            pub common_field_list: Option<
+                Vec<PostResponseUserInformationCommonFieldList>,
             >,
             /// 商户自定义的开卡信息字段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_field_list: ::std::option::Option<
-                ::std::vec::Vec<PostResponseUserInformationCustomFieldList>,
+            pub custom_field_list: Option<
+                Vec<PostResponseUserInformationCustomFieldList>,
             >,
         }
         /// 平台提供的通用开卡信息字段
@@ -2015,29 +1901,17 @@ pub mod card_member {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseUserInformationCommonFieldList {
-            /// 性别
-            ///
-            /// `USER_FORM_FLAG_SEX`
+            /// `USER_FORM_FLAG_SEX`: 性别
             UserFormFlagSex,
-            /// 姓名
-            ///
-            /// `USER_FORM_FLAG_NAME`
+            /// `USER_FORM_FLAG_NAME`: 姓名
             UserFormFlagName,
-            /// 生日
-            ///
-            /// `USER_FORM_FLAG_BIRTHDAY`
+            /// `USER_FORM_FLAG_BIRTHDAY`: 生日
             UserFormFlagBirthday,
-            /// 地址
-            ///
-            /// `USER_FORM_FLAG_ADDRESS`
+            /// `USER_FORM_FLAG_ADDRESS`: 地址
             UserFormFlagAddress,
-            /// 邮箱
-            ///
-            /// `USER_FORM_FLAG_EMAIL`
+            /// `USER_FORM_FLAG_EMAIL`: 邮箱
             UserFormFlagEmail,
-            /// 城市
-            ///
-            /// `USER_FORM_FLAG_CITY`
+            /// `USER_FORM_FLAG_CITY`: 城市
             UserFormFlagCity,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -2107,17 +1981,15 @@ pub mod card_member {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<
-                PostResponseUserInformationCustomFieldListType,
-            >,
+            pub type_: Option<PostResponseUserInformationCustomFieldListType>,
             /// 字段名称
             ///
             /// Example: `喜欢的运动`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 字段值
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub values: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            pub values: Option<Vec<String>>,
         }
         /// 商户自定义的开卡信息字段类型
         ///
@@ -2125,13 +1997,9 @@ pub mod card_member {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseUserInformationCustomFieldListType {
-            /// 自定义多选
-            ///
-            /// `CHECK_BOX`
+            /// `CHECK_BOX`: 自定义多选
             CheckBox,
-            /// 自定义单选
-            ///
-            /// `RADIO`
+            /// `RADIO`: 自定义单选
             Radio,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -2189,17 +2057,17 @@ pub mod card_member {
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_begin_time: ::std::option::Option<::std::string::String>,
+            pub available_begin_time: Option<String>,
             /// 有效期结束时间
             ///
             /// Example: `2030-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_end_time: ::std::option::Option<::std::string::String>,
+            pub available_end_time: Option<String>,
             /// 生效后N天内有效
             ///
             /// Example: `200`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_day_after_receive: ::std::option::Option<i64>,
+            pub available_day_after_receive: Option<i64>,
         }
         /// 有效期类型
         ///
@@ -2207,17 +2075,11 @@ pub mod card_member {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseValidDateInformationType {
-            /// 固定时间范围内有效
-            ///
-            /// `FIX_TIME_RANGE`
+            /// `FIX_TIME_RANGE`: 固定时间范围内有效
             FixTimeRange,
-            /// 相对时间范围内有效
-            ///
-            /// `FIX_TERM`
+            /// `FIX_TERM`: 相对时间范围内有效
             FixTerm,
-            /// 永久有效
-            ///
-            /// `PERMANENT`
+            /// `PERMANENT`: 永久有效
             Permanent,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -2329,11 +2191,9 @@ pub mod card_member {
             pub struct DeleteRequest {
                 /// 品牌id
                 ///
-                /// Query parameter `brand_id`.
-                ///
-                /// Example: `1004`
+                /// Query parameter `brand_id`. Example: `1004`
                 #[serde(skip_serializing)]
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
             }
             /// The response of `DELETE /v3/brand/partner/card-member/cards/{card_id}` (删除会员卡模板).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2341,99 +2201,89 @@ pub mod card_member {
                 /// 会员卡模板ID
                 ///
                 /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: ::std::string::String,
+                pub card_id: String,
                 /// 品牌ID
                 ///
                 /// Example: `1004`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 商户AppId
                 ///
                 /// Example: `wxea9c30890f48d5ae`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 会员卡类型
                 pub card_type: DeleteResponseCardType,
                 /// 卡名称
                 ///
                 /// Example: `测试卡`
-                pub card_title: ::std::string::String,
+                pub card_title: String,
                 /// 卡背景颜色
                 ///
                 /// Example: `#FFFF00`
-                pub card_color: ::std::string::String,
+                pub card_color: String,
                 /// 卡背景图URL
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                pub card_picture_url: ::std::string::String,
+                pub card_picture_url: String,
                 /// 会员卡code分配类型
                 pub code_mode: DeleteResponseCodeMode,
                 /// 会员码型
                 pub code_type: DeleteResponseCodeType,
                 /// 会员码跳转信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub code_jump_information: ::std::option::Option<
-                    DeleteResponseCodeJumpInformation,
-                >,
+                pub code_jump_information: Option<DeleteResponseCodeJumpInformation>,
                 /// 会员权益
                 ///
                 /// Example: `会员折扣、专属价`
-                pub benefits: ::std::string::String,
+                pub benefits: String,
                 /// 回调地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
                 /// 是否置顶
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub need_pinned: ::std::option::Option<bool>,
+                pub need_pinned: Option<bool>,
                 /// 是否展示会员等级
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub need_display_level: ::std::option::Option<bool>,
+                pub need_display_level: Option<bool>,
                 /// 会员初始等级
                 ///
                 /// Example: `白银会员`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub init_level: ::std::option::Option<::std::string::String>,
+                pub init_level: Option<String>,
                 /// 服务电话
                 ///
                 /// Example: `010-8877xxxx`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub service_phone: ::std::option::Option<::std::string::String>,
+                pub service_phone: Option<String>,
                 /// 商家法务协议
                 ///
                 /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub legal_agreement: ::std::option::Option<::std::string::String>,
+                pub legal_agreement: Option<String>,
                 /// 会员卡有效期
                 pub valid_date_information: DeleteResponseValidDateInformation,
                 /// 积分信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub points_information: ::std::option::Option<
-                    DeleteResponsePointsInformation,
-                >,
+                pub points_information: Option<DeleteResponsePointsInformation>,
                 /// 储值信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub balance_information: ::std::option::Option<
-                    DeleteResponseBalanceInformation,
-                >,
+                pub balance_information: Option<DeleteResponseBalanceInformation>,
                 /// 付费会员信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub purchase_information: ::std::option::Option<
-                    DeleteResponsePurchaseInformation,
-                >,
+                pub purchase_information: Option<DeleteResponsePurchaseInformation>,
                 /// 用户开卡信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_information: ::std::option::Option<
-                    DeleteResponseUserInformation,
-                >,
+                pub user_information: Option<DeleteResponseUserInformation>,
                 /// 状态
                 pub state: DeleteResponseState,
                 /// 创建时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 更新时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub update_time: ::std::string::String,
+                pub update_time: String,
             }
             /// 储值信息
             #[derive(
@@ -2449,12 +2299,12 @@ pub mod card_member {
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_appid: ::std::option::Option<::std::string::String>,
+                pub jump_appid: Option<String>,
                 /// 储值小程序路径
                 ///
                 /// Example: `/pages/balance/balance`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_path: ::std::option::Option<::std::string::String>,
+                pub jump_path: Option<String>,
             }
             /// 会员卡类型
             ///
@@ -2531,12 +2381,12 @@ pub mod card_member {
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_appid: ::std::option::Option<::std::string::String>,
+                pub jump_appid: Option<String>,
                 /// 会员码跳转路径
                 ///
                 /// Example: `/pages/code/code`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_path: ::std::option::Option<::std::string::String>,
+                pub jump_path: Option<String>,
             }
             /// 会员卡code分配类型
             ///
@@ -2544,13 +2394,9 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum DeleteResponseCodeMode {
-                /// 系统分配
-                ///
-                /// `SYSTEM_ALLOCATE`
+                /// `SYSTEM_ALLOCATE`: 系统分配
                 SystemAllocate,
-                /// 商户预存
-                ///
-                /// `MERCHANT_ALLOCATE`
+                /// `MERCHANT_ALLOCATE`: 商户预存
                 MerchantAllocate,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -2605,25 +2451,15 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum DeleteResponseCodeType {
-                /// 不显示任何码型
-                ///
-                /// `NONE_CODE`
+                /// `NONE_CODE`: 不显示任何码型
                 NoneCode,
-                /// 条形码
-                ///
-                /// `BAR_CODE`
+                /// `BAR_CODE`: 条形码
                 BarCode,
-                /// 二维码
-                ///
-                /// `QR_CODE`
+                /// `QR_CODE`: 二维码
                 QrCode,
-                /// 条形码和二维码
-                ///
-                /// `BAR_CODE_AND_QR_CODE`
+                /// `BAR_CODE_AND_QR_CODE`: 条形码和二维码
                 BarCodeAndQrCode,
-                /// 跳转商家小程序
-                ///
-                /// `JUMP_MINI_PROGRAM`
+                /// `JUMP_MINI_PROGRAM`: 跳转商家小程序
                 JumpMiniProgram,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -2692,12 +2528,12 @@ pub mod card_member {
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_appid: ::std::option::Option<::std::string::String>,
+                pub jump_appid: Option<String>,
                 /// 积分跳转路径
                 ///
                 /// Example: `/pages/points/points`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_path: ::std::option::Option<::std::string::String>,
+                pub jump_path: Option<String>,
             }
             /// 付费会员信息
             #[derive(
@@ -2713,17 +2549,17 @@ pub mod card_member {
                 ///
                 /// Example: `100`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub price: ::std::option::Option<i64>,
+                pub price: Option<i64>,
                 /// 付费会员跳转AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_appid: ::std::option::Option<::std::string::String>,
+                pub jump_appid: Option<String>,
                 /// 付费会员跳转路径
                 ///
                 /// Example: `/pages/purchase/purchase`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_path: ::std::option::Option<::std::string::String>,
+                pub jump_path: Option<String>,
             }
             /// 状态
             ///
@@ -2794,13 +2630,13 @@ pub mod card_member {
             pub struct DeleteResponseUserInformation {
                 /// 平台提供的通用开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub common_field_list: ::std::option::Option<
-                    ::std::vec::Vec<DeleteResponseUserInformationCommonFieldList>,
+                pub common_field_list: Option<
+                    Vec<DeleteResponseUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub custom_field_list: ::std::option::Option<
-                    ::std::vec::Vec<DeleteResponseUserInformationCustomFieldList>,
+                pub custom_field_list: Option<
+                    Vec<DeleteResponseUserInformationCustomFieldList>,
                 >,
             }
             /// 平台提供的通用开卡信息字段
@@ -2809,29 +2645,17 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum DeleteResponseUserInformationCommonFieldList {
-                /// 性别
-                ///
-                /// `USER_FORM_FLAG_SEX`
+                /// `USER_FORM_FLAG_SEX`: 性别
                 UserFormFlagSex,
-                /// 姓名
-                ///
-                /// `USER_FORM_FLAG_NAME`
+                /// `USER_FORM_FLAG_NAME`: 姓名
                 UserFormFlagName,
-                /// 生日
-                ///
-                /// `USER_FORM_FLAG_BIRTHDAY`
+                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
                 UserFormFlagBirthday,
-                /// 地址
-                ///
-                /// `USER_FORM_FLAG_ADDRESS`
+                /// `USER_FORM_FLAG_ADDRESS`: 地址
                 UserFormFlagAddress,
-                /// 邮箱
-                ///
-                /// `USER_FORM_FLAG_EMAIL`
+                /// `USER_FORM_FLAG_EMAIL`: 邮箱
                 UserFormFlagEmail,
-                /// 城市
-                ///
-                /// `USER_FORM_FLAG_CITY`
+                /// `USER_FORM_FLAG_CITY`: 城市
                 UserFormFlagCity,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -2905,19 +2729,15 @@ pub mod card_member {
                     rename = "type",
                     skip_serializing_if = "::std::option::Option::is_none"
                 )]
-                pub type_: ::std::option::Option<
-                    DeleteResponseUserInformationCustomFieldListType,
-                >,
+                pub type_: Option<DeleteResponseUserInformationCustomFieldListType>,
                 /// 字段名称
                 ///
                 /// Example: `喜欢的运动`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 字段值
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub values: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub values: Option<Vec<String>>,
             }
             /// 商户自定义的开卡信息字段类型
             ///
@@ -2925,13 +2745,9 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum DeleteResponseUserInformationCustomFieldListType {
-                /// 自定义多选
-                ///
-                /// `CHECK_BOX`
+                /// `CHECK_BOX`: 自定义多选
                 CheckBox,
-                /// 自定义单选
-                ///
-                /// `RADIO`
+                /// `RADIO`: 自定义单选
                 Radio,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -2994,17 +2810,17 @@ pub mod card_member {
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_begin_time: ::std::option::Option<::std::string::String>,
+                pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_end_time: ::std::option::Option<::std::string::String>,
+                pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_day_after_receive: ::std::option::Option<i64>,
+                pub available_day_after_receive: Option<i64>,
             }
             /// 有效期类型
             ///
@@ -3012,17 +2828,11 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum DeleteResponseValidDateInformationType {
-                /// 固定时间范围内有效
-                ///
-                /// `FIX_TIME_RANGE`
+                /// `FIX_TIME_RANGE`: 固定时间范围内有效
                 FixTimeRange,
-                /// 相对时间范围内有效
-                ///
-                /// `FIX_TERM`
+                /// `FIX_TERM`: 相对时间范围内有效
                 FixTerm,
-                /// 永久有效
-                ///
-                /// `PERMANENT`
+                /// `PERMANENT`: 永久有效
                 Permanent,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -3086,11 +2896,9 @@ pub mod card_member {
             pub struct GetRequest {
                 /// 品牌id
                 ///
-                /// Query parameter `brand_id`.
-                ///
-                /// Example: `1004`
+                /// Query parameter `brand_id`. Example: `1004`
                 #[serde(skip_serializing)]
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
             }
             /// The response of `GET /v3/brand/partner/card-member/cards/{card_id}` (查询会员卡模板信息).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3098,97 +2906,89 @@ pub mod card_member {
                 /// 会员卡模板ID
                 ///
                 /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: ::std::string::String,
+                pub card_id: String,
                 /// 品牌ID
                 ///
                 /// Example: `1004`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 商户AppId
                 ///
                 /// Example: `wxea9c30890f48d5ae`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 会员卡类型
                 pub card_type: GetResponseCardType,
                 /// 卡名称
                 ///
                 /// Example: `测试卡`
-                pub card_title: ::std::string::String,
+                pub card_title: String,
                 /// 卡背景颜色
                 ///
                 /// Example: `#FFFF00`
-                pub card_color: ::std::string::String,
+                pub card_color: String,
                 /// 卡背景图URL
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                pub card_picture_url: ::std::string::String,
+                pub card_picture_url: String,
                 /// 会员卡code分配类型
                 pub code_mode: GetResponseCodeMode,
                 /// 会员码型
                 pub code_type: GetResponseCodeType,
                 /// 会员码跳转信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub code_jump_information: ::std::option::Option<
-                    GetResponseCodeJumpInformation,
-                >,
+                pub code_jump_information: Option<GetResponseCodeJumpInformation>,
                 /// 会员权益
                 ///
                 /// Example: `会员折扣、专属价`
-                pub benefits: ::std::string::String,
+                pub benefits: String,
                 /// 回调地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
                 /// 是否置顶
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub need_pinned: ::std::option::Option<bool>,
+                pub need_pinned: Option<bool>,
                 /// 是否展示会员等级
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub need_display_level: ::std::option::Option<bool>,
+                pub need_display_level: Option<bool>,
                 /// 会员初始等级
                 ///
                 /// Example: `白银会员`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub init_level: ::std::option::Option<::std::string::String>,
+                pub init_level: Option<String>,
                 /// 服务电话
                 ///
                 /// Example: `010-8877xxxx`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub service_phone: ::std::option::Option<::std::string::String>,
+                pub service_phone: Option<String>,
                 /// 商家法务协议
                 ///
                 /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub legal_agreement: ::std::option::Option<::std::string::String>,
+                pub legal_agreement: Option<String>,
                 /// 会员卡有效期
                 pub valid_date_information: GetResponseValidDateInformation,
                 /// 积分信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub points_information: ::std::option::Option<
-                    GetResponsePointsInformation,
-                >,
+                pub points_information: Option<GetResponsePointsInformation>,
                 /// 储值信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub balance_information: ::std::option::Option<
-                    GetResponseBalanceInformation,
-                >,
+                pub balance_information: Option<GetResponseBalanceInformation>,
                 /// 付费会员信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub purchase_information: ::std::option::Option<
-                    GetResponsePurchaseInformation,
-                >,
+                pub purchase_information: Option<GetResponsePurchaseInformation>,
                 /// 用户开卡信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_information: ::std::option::Option<GetResponseUserInformation>,
+                pub user_information: Option<GetResponseUserInformation>,
                 /// 状态
                 pub state: GetResponseState,
                 /// 创建时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 更新时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub update_time: ::std::string::String,
+                pub update_time: String,
             }
             /// 储值信息
             #[derive(
@@ -3204,12 +3004,12 @@ pub mod card_member {
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_appid: ::std::option::Option<::std::string::String>,
+                pub jump_appid: Option<String>,
                 /// 储值小程序路径
                 ///
                 /// Example: `/pages/balance/balance`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_path: ::std::option::Option<::std::string::String>,
+                pub jump_path: Option<String>,
             }
             /// 会员卡类型
             ///
@@ -3286,12 +3086,12 @@ pub mod card_member {
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_appid: ::std::option::Option<::std::string::String>,
+                pub jump_appid: Option<String>,
                 /// 会员码跳转路径
                 ///
                 /// Example: `/pages/code/code`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_path: ::std::option::Option<::std::string::String>,
+                pub jump_path: Option<String>,
             }
             /// 会员卡code分配类型
             ///
@@ -3299,13 +3099,9 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseCodeMode {
-                /// 系统分配
-                ///
-                /// `SYSTEM_ALLOCATE`
+                /// `SYSTEM_ALLOCATE`: 系统分配
                 SystemAllocate,
-                /// 商户预存
-                ///
-                /// `MERCHANT_ALLOCATE`
+                /// `MERCHANT_ALLOCATE`: 商户预存
                 MerchantAllocate,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -3360,25 +3156,15 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseCodeType {
-                /// 不显示任何码型
-                ///
-                /// `NONE_CODE`
+                /// `NONE_CODE`: 不显示任何码型
                 NoneCode,
-                /// 条形码
-                ///
-                /// `BAR_CODE`
+                /// `BAR_CODE`: 条形码
                 BarCode,
-                /// 二维码
-                ///
-                /// `QR_CODE`
+                /// `QR_CODE`: 二维码
                 QrCode,
-                /// 条形码和二维码
-                ///
-                /// `BAR_CODE_AND_QR_CODE`
+                /// `BAR_CODE_AND_QR_CODE`: 条形码和二维码
                 BarCodeAndQrCode,
-                /// 跳转商家小程序
-                ///
-                /// `JUMP_MINI_PROGRAM`
+                /// `JUMP_MINI_PROGRAM`: 跳转商家小程序
                 JumpMiniProgram,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -3447,12 +3233,12 @@ pub mod card_member {
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_appid: ::std::option::Option<::std::string::String>,
+                pub jump_appid: Option<String>,
                 /// 积分跳转路径
                 ///
                 /// Example: `/pages/points/points`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_path: ::std::option::Option<::std::string::String>,
+                pub jump_path: Option<String>,
             }
             /// 付费会员信息
             #[derive(
@@ -3468,17 +3254,17 @@ pub mod card_member {
                 ///
                 /// Example: `100`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub price: ::std::option::Option<i64>,
+                pub price: Option<i64>,
                 /// 付费会员跳转AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_appid: ::std::option::Option<::std::string::String>,
+                pub jump_appid: Option<String>,
                 /// 付费会员跳转路径
                 ///
                 /// Example: `/pages/purchase/purchase`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_path: ::std::option::Option<::std::string::String>,
+                pub jump_path: Option<String>,
             }
             /// 状态
             ///
@@ -3549,13 +3335,13 @@ pub mod card_member {
             pub struct GetResponseUserInformation {
                 /// 平台提供的通用开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub common_field_list: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseUserInformationCommonFieldList>,
+                pub common_field_list: Option<
+                    Vec<GetResponseUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub custom_field_list: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseUserInformationCustomFieldList>,
+                pub custom_field_list: Option<
+                    Vec<GetResponseUserInformationCustomFieldList>,
                 >,
             }
             /// 平台提供的通用开卡信息字段
@@ -3564,29 +3350,17 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseUserInformationCommonFieldList {
-                /// 性别
-                ///
-                /// `USER_FORM_FLAG_SEX`
+                /// `USER_FORM_FLAG_SEX`: 性别
                 UserFormFlagSex,
-                /// 姓名
-                ///
-                /// `USER_FORM_FLAG_NAME`
+                /// `USER_FORM_FLAG_NAME`: 姓名
                 UserFormFlagName,
-                /// 生日
-                ///
-                /// `USER_FORM_FLAG_BIRTHDAY`
+                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
                 UserFormFlagBirthday,
-                /// 地址
-                ///
-                /// `USER_FORM_FLAG_ADDRESS`
+                /// `USER_FORM_FLAG_ADDRESS`: 地址
                 UserFormFlagAddress,
-                /// 邮箱
-                ///
-                /// `USER_FORM_FLAG_EMAIL`
+                /// `USER_FORM_FLAG_EMAIL`: 邮箱
                 UserFormFlagEmail,
-                /// 城市
-                ///
-                /// `USER_FORM_FLAG_CITY`
+                /// `USER_FORM_FLAG_CITY`: 城市
                 UserFormFlagCity,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -3660,19 +3434,15 @@ pub mod card_member {
                     rename = "type",
                     skip_serializing_if = "::std::option::Option::is_none"
                 )]
-                pub type_: ::std::option::Option<
-                    GetResponseUserInformationCustomFieldListType,
-                >,
+                pub type_: Option<GetResponseUserInformationCustomFieldListType>,
                 /// 字段名称
                 ///
                 /// Example: `喜欢的运动`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 字段值
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub values: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub values: Option<Vec<String>>,
             }
             /// 商户自定义的开卡信息字段类型
             ///
@@ -3680,13 +3450,9 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseUserInformationCustomFieldListType {
-                /// 自定义多选
-                ///
-                /// `CHECK_BOX`
+                /// `CHECK_BOX`: 自定义多选
                 CheckBox,
-                /// 自定义单选
-                ///
-                /// `RADIO`
+                /// `RADIO`: 自定义单选
                 Radio,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -3747,17 +3513,17 @@ pub mod card_member {
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_begin_time: ::std::option::Option<::std::string::String>,
+                pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_end_time: ::std::option::Option<::std::string::String>,
+                pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_day_after_receive: ::std::option::Option<i64>,
+                pub available_day_after_receive: Option<i64>,
             }
             /// 有效期类型
             ///
@@ -3765,17 +3531,11 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseValidDateInformationType {
-                /// 固定时间范围内有效
-                ///
-                /// `FIX_TIME_RANGE`
+                /// `FIX_TIME_RANGE`: 固定时间范围内有效
                 FixTimeRange,
-                /// 相对时间范围内有效
-                ///
-                /// `FIX_TERM`
+                /// `FIX_TERM`: 相对时间范围内有效
                 FixTerm,
-                /// 永久有效
-                ///
-                /// `PERMANENT`
+                /// `PERMANENT`: 永久有效
                 Permanent,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -3839,81 +3599,71 @@ pub mod card_member {
                 /// 品牌ID
                 ///
                 /// Example: `1004`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 卡名称
                 ///
                 /// Example: `测试卡`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_title: ::std::option::Option<::std::string::String>,
+                pub card_title: Option<String>,
                 /// 卡背景颜色
                 ///
                 /// Example: `#FFFF00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_color: ::std::option::Option<::std::string::String>,
+                pub card_color: Option<String>,
                 /// 卡背景图URL
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_picture_url: ::std::option::Option<::std::string::String>,
+                pub card_picture_url: Option<String>,
                 /// 会员码跳转信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub code_jump_information: ::std::option::Option<
-                    PatchRequestCodeJumpInformation,
-                >,
+                pub code_jump_information: Option<PatchRequestCodeJumpInformation>,
                 /// 会员权益
                 ///
                 /// Example: `会员折扣、专属价`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub benefits: ::std::option::Option<::std::string::String>,
+                pub benefits: Option<String>,
                 /// 回调地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub notify_url: ::std::option::Option<::std::string::String>,
+                pub notify_url: Option<String>,
                 /// 是否置顶
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub need_pinned: ::std::option::Option<bool>,
+                pub need_pinned: Option<bool>,
                 /// 是否展示会员等级
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub need_display_level: ::std::option::Option<bool>,
+                pub need_display_level: Option<bool>,
                 /// 会员初始等级
                 ///
                 /// Example: `白银会员`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub init_level: ::std::option::Option<::std::string::String>,
+                pub init_level: Option<String>,
                 /// 服务电话
                 ///
                 /// Example: `010-8877xxxx`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub service_phone: ::std::option::Option<::std::string::String>,
+                pub service_phone: Option<String>,
                 /// 商家法务协议
                 ///
                 /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub legal_agreement: ::std::option::Option<::std::string::String>,
+                pub legal_agreement: Option<String>,
                 /// 会员卡有效期
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub valid_date_information: ::std::option::Option<
-                    PatchRequestValidDateInformation,
-                >,
+                pub valid_date_information: Option<PatchRequestValidDateInformation>,
                 /// 积分信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub points_information: ::std::option::Option<
-                    PatchRequestPointsInformation,
-                >,
+                pub points_information: Option<PatchRequestPointsInformation>,
                 /// 储值信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub balance_information: ::std::option::Option<
-                    PatchRequestBalanceInformation,
-                >,
+                pub balance_information: Option<PatchRequestBalanceInformation>,
                 /// 付费会员信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub purchase_information: ::std::option::Option<
-                    PatchRequestPurchaseInformation,
-                >,
+                pub purchase_information: Option<PatchRequestPurchaseInformation>,
                 /// 用户开卡信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_information: ::std::option::Option<PatchRequestUserInformation>,
+                pub user_information: Option<PatchRequestUserInformation>,
             }
             /// 储值信息
             #[derive(
@@ -3929,12 +3679,12 @@ pub mod card_member {
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_appid: ::std::option::Option<::std::string::String>,
+                pub jump_appid: Option<String>,
                 /// 储值小程序路径
                 ///
                 /// Example: `/pages/balance/balance`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_path: ::std::option::Option<::std::string::String>,
+                pub jump_path: Option<String>,
             }
             /// 会员码跳转信息
             #[derive(
@@ -3950,12 +3700,12 @@ pub mod card_member {
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_appid: ::std::option::Option<::std::string::String>,
+                pub jump_appid: Option<String>,
                 /// 会员码跳转路径
                 ///
                 /// Example: `/pages/code/code`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_path: ::std::option::Option<::std::string::String>,
+                pub jump_path: Option<String>,
             }
             /// 积分信息
             #[derive(
@@ -3971,12 +3721,12 @@ pub mod card_member {
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_appid: ::std::option::Option<::std::string::String>,
+                pub jump_appid: Option<String>,
                 /// 积分跳转路径
                 ///
                 /// Example: `/pages/points/points`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_path: ::std::option::Option<::std::string::String>,
+                pub jump_path: Option<String>,
             }
             /// 付费会员信息
             #[derive(
@@ -3992,17 +3742,17 @@ pub mod card_member {
                 ///
                 /// Example: `100`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub price: ::std::option::Option<i64>,
+                pub price: Option<i64>,
                 /// 付费会员跳转AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_appid: ::std::option::Option<::std::string::String>,
+                pub jump_appid: Option<String>,
                 /// 付费会员跳转路径
                 ///
                 /// Example: `/pages/purchase/purchase`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_path: ::std::option::Option<::std::string::String>,
+                pub jump_path: Option<String>,
             }
             /// 用户开卡信息
             #[derive(
@@ -4016,13 +3766,13 @@ pub mod card_member {
             pub struct PatchRequestUserInformation {
                 /// 平台提供的通用开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub common_field_list: ::std::option::Option<
-                    ::std::vec::Vec<PatchRequestUserInformationCommonFieldList>,
+                pub common_field_list: Option<
+                    Vec<PatchRequestUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub custom_field_list: ::std::option::Option<
-                    ::std::vec::Vec<PatchRequestUserInformationCustomFieldList>,
+                pub custom_field_list: Option<
+                    Vec<PatchRequestUserInformationCustomFieldList>,
                 >,
             }
             /// 平台提供的通用开卡信息字段
@@ -4031,29 +3781,17 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PatchRequestUserInformationCommonFieldList {
-                /// 性别
-                ///
-                /// `USER_FORM_FLAG_SEX`
+                /// `USER_FORM_FLAG_SEX`: 性别
                 UserFormFlagSex,
-                /// 姓名
-                ///
-                /// `USER_FORM_FLAG_NAME`
+                /// `USER_FORM_FLAG_NAME`: 姓名
                 UserFormFlagName,
-                /// 生日
-                ///
-                /// `USER_FORM_FLAG_BIRTHDAY`
+                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
                 UserFormFlagBirthday,
-                /// 地址
-                ///
-                /// `USER_FORM_FLAG_ADDRESS`
+                /// `USER_FORM_FLAG_ADDRESS`: 地址
                 UserFormFlagAddress,
-                /// 邮箱
-                ///
-                /// `USER_FORM_FLAG_EMAIL`
+                /// `USER_FORM_FLAG_EMAIL`: 邮箱
                 UserFormFlagEmail,
-                /// 城市
-                ///
-                /// `USER_FORM_FLAG_CITY`
+                /// `USER_FORM_FLAG_CITY`: 城市
                 UserFormFlagCity,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -4127,19 +3865,15 @@ pub mod card_member {
                     rename = "type",
                     skip_serializing_if = "::std::option::Option::is_none"
                 )]
-                pub type_: ::std::option::Option<
-                    PatchRequestUserInformationCustomFieldListType,
-                >,
+                pub type_: Option<PatchRequestUserInformationCustomFieldListType>,
                 /// 字段名称
                 ///
                 /// Example: `喜欢的运动`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 字段值
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub values: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub values: Option<Vec<String>>,
             }
             /// 商户自定义的开卡信息字段类型
             ///
@@ -4147,13 +3881,9 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PatchRequestUserInformationCustomFieldListType {
-                /// 自定义多选
-                ///
-                /// `CHECK_BOX`
+                /// `CHECK_BOX`: 自定义多选
                 CheckBox,
-                /// 自定义单选
-                ///
-                /// `RADIO`
+                /// `RADIO`: 自定义单选
                 Radio,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -4215,17 +3945,17 @@ pub mod card_member {
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_begin_time: ::std::option::Option<::std::string::String>,
+                pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_end_time: ::std::option::Option<::std::string::String>,
+                pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_day_after_receive: ::std::option::Option<i64>,
+                pub available_day_after_receive: Option<i64>,
             }
             /// 有效期类型
             ///
@@ -4233,17 +3963,11 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PatchRequestValidDateInformationType {
-                /// 固定时间范围内有效
-                ///
-                /// `FIX_TIME_RANGE`
+                /// `FIX_TIME_RANGE`: 固定时间范围内有效
                 FixTimeRange,
-                /// 相对时间范围内有效
-                ///
-                /// `FIX_TERM`
+                /// `FIX_TERM`: 相对时间范围内有效
                 FixTerm,
-                /// 永久有效
-                ///
-                /// `PERMANENT`
+                /// `PERMANENT`: 永久有效
                 Permanent,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -4301,99 +4025,89 @@ pub mod card_member {
                 /// 会员卡模板ID
                 ///
                 /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: ::std::string::String,
+                pub card_id: String,
                 /// 品牌ID
                 ///
                 /// Example: `1004`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 商户AppId
                 ///
                 /// Example: `wxea9c30890f48d5ae`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 会员卡类型
                 pub card_type: PatchResponseCardType,
                 /// 卡名称
                 ///
                 /// Example: `测试卡`
-                pub card_title: ::std::string::String,
+                pub card_title: String,
                 /// 卡背景颜色
                 ///
                 /// Example: `#FFFF00`
-                pub card_color: ::std::string::String,
+                pub card_color: String,
                 /// 卡背景图URL
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                pub card_picture_url: ::std::string::String,
+                pub card_picture_url: String,
                 /// 会员卡code分配类型
                 pub code_mode: PatchResponseCodeMode,
                 /// 会员码型
                 pub code_type: PatchResponseCodeType,
                 /// 会员码跳转信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub code_jump_information: ::std::option::Option<
-                    PatchResponseCodeJumpInformation,
-                >,
+                pub code_jump_information: Option<PatchResponseCodeJumpInformation>,
                 /// 会员权益
                 ///
                 /// Example: `会员折扣、专属价`
-                pub benefits: ::std::string::String,
+                pub benefits: String,
                 /// 回调地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
                 /// 是否置顶
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub need_pinned: ::std::option::Option<bool>,
+                pub need_pinned: Option<bool>,
                 /// 是否展示会员等级
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub need_display_level: ::std::option::Option<bool>,
+                pub need_display_level: Option<bool>,
                 /// 会员初始等级
                 ///
                 /// Example: `白银会员`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub init_level: ::std::option::Option<::std::string::String>,
+                pub init_level: Option<String>,
                 /// 服务电话
                 ///
                 /// Example: `010-8877xxxx`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub service_phone: ::std::option::Option<::std::string::String>,
+                pub service_phone: Option<String>,
                 /// 商家法务协议
                 ///
                 /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub legal_agreement: ::std::option::Option<::std::string::String>,
+                pub legal_agreement: Option<String>,
                 /// 会员卡有效期
                 pub valid_date_information: PatchResponseValidDateInformation,
                 /// 积分信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub points_information: ::std::option::Option<
-                    PatchResponsePointsInformation,
-                >,
+                pub points_information: Option<PatchResponsePointsInformation>,
                 /// 储值信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub balance_information: ::std::option::Option<
-                    PatchResponseBalanceInformation,
-                >,
+                pub balance_information: Option<PatchResponseBalanceInformation>,
                 /// 付费会员信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub purchase_information: ::std::option::Option<
-                    PatchResponsePurchaseInformation,
-                >,
+                pub purchase_information: Option<PatchResponsePurchaseInformation>,
                 /// 用户开卡信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_information: ::std::option::Option<
-                    PatchResponseUserInformation,
-                >,
+                pub user_information: Option<PatchResponseUserInformation>,
                 /// 状态
                 pub state: PatchResponseState,
                 /// 创建时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 更新时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub update_time: ::std::string::String,
+                pub update_time: String,
             }
             /// 储值信息
             #[derive(
@@ -4409,12 +4123,12 @@ pub mod card_member {
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_appid: ::std::option::Option<::std::string::String>,
+                pub jump_appid: Option<String>,
                 /// 储值小程序路径
                 ///
                 /// Example: `/pages/balance/balance`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_path: ::std::option::Option<::std::string::String>,
+                pub jump_path: Option<String>,
             }
             /// 会员卡类型
             ///
@@ -4491,12 +4205,12 @@ pub mod card_member {
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_appid: ::std::option::Option<::std::string::String>,
+                pub jump_appid: Option<String>,
                 /// 会员码跳转路径
                 ///
                 /// Example: `/pages/code/code`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_path: ::std::option::Option<::std::string::String>,
+                pub jump_path: Option<String>,
             }
             /// 会员卡code分配类型
             ///
@@ -4504,13 +4218,9 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PatchResponseCodeMode {
-                /// 系统分配
-                ///
-                /// `SYSTEM_ALLOCATE`
+                /// `SYSTEM_ALLOCATE`: 系统分配
                 SystemAllocate,
-                /// 商户预存
-                ///
-                /// `MERCHANT_ALLOCATE`
+                /// `MERCHANT_ALLOCATE`: 商户预存
                 MerchantAllocate,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -4565,25 +4275,15 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PatchResponseCodeType {
-                /// 不显示任何码型
-                ///
-                /// `NONE_CODE`
+                /// `NONE_CODE`: 不显示任何码型
                 NoneCode,
-                /// 条形码
-                ///
-                /// `BAR_CODE`
+                /// `BAR_CODE`: 条形码
                 BarCode,
-                /// 二维码
-                ///
-                /// `QR_CODE`
+                /// `QR_CODE`: 二维码
                 QrCode,
-                /// 条形码和二维码
-                ///
-                /// `BAR_CODE_AND_QR_CODE`
+                /// `BAR_CODE_AND_QR_CODE`: 条形码和二维码
                 BarCodeAndQrCode,
-                /// 跳转商家小程序
-                ///
-                /// `JUMP_MINI_PROGRAM`
+                /// `JUMP_MINI_PROGRAM`: 跳转商家小程序
                 JumpMiniProgram,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -4652,12 +4352,12 @@ pub mod card_member {
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_appid: ::std::option::Option<::std::string::String>,
+                pub jump_appid: Option<String>,
                 /// 积分跳转路径
                 ///
                 /// Example: `/pages/points/points`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_path: ::std::option::Option<::std::string::String>,
+                pub jump_path: Option<String>,
             }
             /// 付费会员信息
             #[derive(
@@ -4673,17 +4373,17 @@ pub mod card_member {
                 ///
                 /// Example: `100`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub price: ::std::option::Option<i64>,
+                pub price: Option<i64>,
                 /// 付费会员跳转AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_appid: ::std::option::Option<::std::string::String>,
+                pub jump_appid: Option<String>,
                 /// 付费会员跳转路径
                 ///
                 /// Example: `/pages/purchase/purchase`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_path: ::std::option::Option<::std::string::String>,
+                pub jump_path: Option<String>,
             }
             /// 状态
             ///
@@ -4754,13 +4454,13 @@ pub mod card_member {
             pub struct PatchResponseUserInformation {
                 /// 平台提供的通用开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub common_field_list: ::std::option::Option<
-                    ::std::vec::Vec<PatchResponseUserInformationCommonFieldList>,
+                pub common_field_list: Option<
+                    Vec<PatchResponseUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub custom_field_list: ::std::option::Option<
-                    ::std::vec::Vec<PatchResponseUserInformationCustomFieldList>,
+                pub custom_field_list: Option<
+                    Vec<PatchResponseUserInformationCustomFieldList>,
                 >,
             }
             /// 平台提供的通用开卡信息字段
@@ -4769,29 +4469,17 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PatchResponseUserInformationCommonFieldList {
-                /// 性别
-                ///
-                /// `USER_FORM_FLAG_SEX`
+                /// `USER_FORM_FLAG_SEX`: 性别
                 UserFormFlagSex,
-                /// 姓名
-                ///
-                /// `USER_FORM_FLAG_NAME`
+                /// `USER_FORM_FLAG_NAME`: 姓名
                 UserFormFlagName,
-                /// 生日
-                ///
-                /// `USER_FORM_FLAG_BIRTHDAY`
+                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
                 UserFormFlagBirthday,
-                /// 地址
-                ///
-                /// `USER_FORM_FLAG_ADDRESS`
+                /// `USER_FORM_FLAG_ADDRESS`: 地址
                 UserFormFlagAddress,
-                /// 邮箱
-                ///
-                /// `USER_FORM_FLAG_EMAIL`
+                /// `USER_FORM_FLAG_EMAIL`: 邮箱
                 UserFormFlagEmail,
-                /// 城市
-                ///
-                /// `USER_FORM_FLAG_CITY`
+                /// `USER_FORM_FLAG_CITY`: 城市
                 UserFormFlagCity,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -4865,19 +4553,15 @@ pub mod card_member {
                     rename = "type",
                     skip_serializing_if = "::std::option::Option::is_none"
                 )]
-                pub type_: ::std::option::Option<
-                    PatchResponseUserInformationCustomFieldListType,
-                >,
+                pub type_: Option<PatchResponseUserInformationCustomFieldListType>,
                 /// 字段名称
                 ///
                 /// Example: `喜欢的运动`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 字段值
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub values: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub values: Option<Vec<String>>,
             }
             /// 商户自定义的开卡信息字段类型
             ///
@@ -4885,13 +4569,9 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PatchResponseUserInformationCustomFieldListType {
-                /// 自定义多选
-                ///
-                /// `CHECK_BOX`
+                /// `CHECK_BOX`: 自定义多选
                 CheckBox,
-                /// 自定义单选
-                ///
-                /// `RADIO`
+                /// `RADIO`: 自定义单选
                 Radio,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -4953,17 +4633,17 @@ pub mod card_member {
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_begin_time: ::std::option::Option<::std::string::String>,
+                pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_end_time: ::std::option::Option<::std::string::String>,
+                pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_day_after_receive: ::std::option::Option<i64>,
+                pub available_day_after_receive: Option<i64>,
             }
             /// 有效期类型
             ///
@@ -4971,17 +4651,11 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PatchResponseValidDateInformationType {
-                /// 固定时间范围内有效
-                ///
-                /// `FIX_TIME_RANGE`
+                /// `FIX_TIME_RANGE`: 固定时间范围内有效
                 FixTimeRange,
-                /// 相对时间范围内有效
-                ///
-                /// `FIX_TERM`
+                /// `FIX_TERM`: 相对时间范围内有效
                 FixTerm,
-                /// 永久有效
-                ///
-                /// `PERMANENT`
+                /// `PERMANENT`: 永久有效
                 Permanent,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -5066,7 +4740,7 @@ pub mod card_member {
                     /// 品牌id
                     ///
                     /// Example: `1004`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                 }
                 /// The response of `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate` (作废会员卡模板).
                 #[derive(
@@ -5080,105 +4754,95 @@ pub mod card_member {
                     /// 商家请求单号
                     ///
                     /// Example: `100002322019090134234sfdf`
-                    pub out_request_no: ::std::string::String,
+                    pub out_request_no: String,
                     /// 会员卡模板ID
                     ///
                     /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    pub card_id: ::std::string::String,
+                    pub card_id: String,
                     /// 品牌ID
                     ///
                     /// Example: `1004`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 商户AppId
                     ///
                     /// Example: `wxea9c30890f48d5ae`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 会员卡类型
                     pub card_type: PostResponseCardType,
                     /// 卡名称
                     ///
                     /// Example: `测试卡`
-                    pub card_title: ::std::string::String,
+                    pub card_title: String,
                     /// 卡背景颜色
                     ///
                     /// Example: `#FFFF00`
-                    pub card_color: ::std::string::String,
+                    pub card_color: String,
                     /// 卡背景图URL
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                    pub card_picture_url: ::std::string::String,
+                    pub card_picture_url: String,
                     /// 会员卡code分配类型
                     pub code_mode: PostResponseCodeMode,
                     /// 会员码型
                     pub code_type: PostResponseCodeType,
                     /// 会员码跳转信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub code_jump_information: ::std::option::Option<
-                        PostResponseCodeJumpInformation,
-                    >,
+                    pub code_jump_information: Option<PostResponseCodeJumpInformation>,
                     /// 会员权益
                     ///
                     /// Example: `会员折扣、专属价`
-                    pub benefits: ::std::string::String,
+                    pub benefits: String,
                     /// 回调地址
                     ///
                     /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
-                    pub notify_url: ::std::string::String,
+                    pub notify_url: String,
                     /// 是否置顶
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub need_pinned: ::std::option::Option<bool>,
+                    pub need_pinned: Option<bool>,
                     /// 是否展示会员等级
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub need_display_level: ::std::option::Option<bool>,
+                    pub need_display_level: Option<bool>,
                     /// 会员初始等级
                     ///
                     /// Example: `白银会员`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub init_level: ::std::option::Option<::std::string::String>,
+                    pub init_level: Option<String>,
                     /// 服务电话
                     ///
                     /// Example: `010-8877xxxx`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub service_phone: ::std::option::Option<::std::string::String>,
+                    pub service_phone: Option<String>,
                     /// 商家法务协议
                     ///
                     /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub legal_agreement: ::std::option::Option<::std::string::String>,
+                    pub legal_agreement: Option<String>,
                     /// 会员卡有效期
                     pub valid_date_information: PostResponseValidDateInformation,
                     /// 会员中心信息
                     pub member_information: PostResponseMemberInformation,
                     /// 积分信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub points_information: ::std::option::Option<
-                        PostResponsePointsInformation,
-                    >,
+                    pub points_information: Option<PostResponsePointsInformation>,
                     /// 储值信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub balance_information: ::std::option::Option<
-                        PostResponseBalanceInformation,
-                    >,
+                    pub balance_information: Option<PostResponseBalanceInformation>,
                     /// 付费会员信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub purchase_information: ::std::option::Option<
-                        PostResponsePurchaseInformation,
-                    >,
+                    pub purchase_information: Option<PostResponsePurchaseInformation>,
                     /// 用户开卡信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_information: ::std::option::Option<
-                        PostResponseUserInformation,
-                    >,
+                    pub user_information: Option<PostResponseUserInformation>,
                     /// 状态
                     pub state: PostResponseState,
                     /// 创建时间
                     ///
                     /// Example: `2020-05-20T13:29:35.120+08:00`
-                    pub create_time: ::std::string::String,
+                    pub create_time: String,
                     /// 更新时间
                     ///
                     /// Example: `2020-05-20T13:29:35.120+08:00`
-                    pub update_time: ::std::string::String,
+                    pub update_time: String,
                 }
                 /// 储值信息
                 #[derive(
@@ -5194,12 +4858,12 @@ pub mod card_member {
                     ///
                     /// Example: `wxea9c30a90fs8d3fe`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub jump_appid: ::std::option::Option<::std::string::String>,
+                    pub jump_appid: Option<String>,
                     /// 储值小程序路径
                     ///
                     /// Example: `/pages/balance/balance`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub jump_path: ::std::option::Option<::std::string::String>,
+                    pub jump_path: Option<String>,
                 }
                 /// 会员卡类型
                 ///
@@ -5278,12 +4942,12 @@ pub mod card_member {
                     ///
                     /// Example: `wxea9c30a90fs8d3fe`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub jump_appid: ::std::option::Option<::std::string::String>,
+                    pub jump_appid: Option<String>,
                     /// 会员码跳转路径
                     ///
                     /// Example: `/pages/code/code`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub jump_path: ::std::option::Option<::std::string::String>,
+                    pub jump_path: Option<String>,
                 }
                 /// 会员卡code分配类型
                 ///
@@ -5291,13 +4955,9 @@ pub mod card_member {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseCodeMode {
-                    /// 系统分配
-                    ///
-                    /// `SYSTEM_ALLOCATE`
+                    /// `SYSTEM_ALLOCATE`: 系统分配
                     SystemAllocate,
-                    /// 商户预存
-                    ///
-                    /// `MERCHANT_ALLOCATE`
+                    /// `MERCHANT_ALLOCATE`: 商户预存
                     MerchantAllocate,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -5354,25 +5014,15 @@ pub mod card_member {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseCodeType {
-                    /// 不显示任何码型
-                    ///
-                    /// `NONE_CODE`
+                    /// `NONE_CODE`: 不显示任何码型
                     NoneCode,
-                    /// 条形码
-                    ///
-                    /// `BAR_CODE`
+                    /// `BAR_CODE`: 条形码
                     BarCode,
-                    /// 二维码
-                    ///
-                    /// `QR_CODE`
+                    /// `QR_CODE`: 二维码
                     QrCode,
-                    /// 条形码和二维码
-                    ///
-                    /// `BAR_CODE_AND_QR_CODE`
+                    /// `BAR_CODE_AND_QR_CODE`: 条形码和二维码
                     BarCodeAndQrCode,
-                    /// 跳转商家小程序
-                    ///
-                    /// `JUMP_MINI_PROGRAM`
+                    /// `JUMP_MINI_PROGRAM`: 跳转商家小程序
                     JumpMiniProgram,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -5443,12 +5093,12 @@ pub mod card_member {
                     ///
                     /// Example: `wxea9c30a90fs8d3fe`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub jump_appid: ::std::option::Option<::std::string::String>,
+                    pub jump_appid: Option<String>,
                     /// 会员中心跳转路径
                     ///
                     /// Example: `/pages/points/points`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub jump_path: ::std::option::Option<::std::string::String>,
+                    pub jump_path: Option<String>,
                 }
                 /// 积分信息
                 #[derive(
@@ -5464,12 +5114,12 @@ pub mod card_member {
                     ///
                     /// Example: `wxea9c30a90fs8d3fe`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub jump_appid: ::std::option::Option<::std::string::String>,
+                    pub jump_appid: Option<String>,
                     /// 积分跳转路径
                     ///
                     /// Example: `/pages/points/points`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub jump_path: ::std::option::Option<::std::string::String>,
+                    pub jump_path: Option<String>,
                 }
                 /// 付费会员信息
                 #[derive(
@@ -5485,17 +5135,17 @@ pub mod card_member {
                     ///
                     /// Example: `100`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub price: ::std::option::Option<i64>,
+                    pub price: Option<i64>,
                     /// 付费会员跳转AppID
                     ///
                     /// Example: `wxea9c30a90fs8d3fe`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub jump_appid: ::std::option::Option<::std::string::String>,
+                    pub jump_appid: Option<String>,
                     /// 付费会员跳转路径
                     ///
                     /// Example: `/pages/purchase/purchase`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub jump_path: ::std::option::Option<::std::string::String>,
+                    pub jump_path: Option<String>,
                 }
                 /// 状态
                 ///
@@ -5568,13 +5218,13 @@ pub mod card_member {
                 pub struct PostResponseUserInformation {
                     /// 平台提供的通用开卡信息字段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub common_field_list: ::std::option::Option<
-                        ::std::vec::Vec<PostResponseUserInformationCommonFieldList>,
+                    pub common_field_list: Option<
+                        Vec<PostResponseUserInformationCommonFieldList>,
                     >,
                     /// 商户自定义的开卡信息字段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub custom_field_list: ::std::option::Option<
-                        ::std::vec::Vec<PostResponseUserInformationCustomFieldList>,
+                    pub custom_field_list: Option<
+                        Vec<PostResponseUserInformationCustomFieldList>,
                     >,
                 }
                 /// 平台提供的通用开卡信息字段
@@ -5583,29 +5233,17 @@ pub mod card_member {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseUserInformationCommonFieldList {
-                    /// 性别
-                    ///
-                    /// `USER_FORM_FLAG_SEX`
+                    /// `USER_FORM_FLAG_SEX`: 性别
                     UserFormFlagSex,
-                    /// 姓名
-                    ///
-                    /// `USER_FORM_FLAG_NAME`
+                    /// `USER_FORM_FLAG_NAME`: 姓名
                     UserFormFlagName,
-                    /// 生日
-                    ///
-                    /// `USER_FORM_FLAG_BIRTHDAY`
+                    /// `USER_FORM_FLAG_BIRTHDAY`: 生日
                     UserFormFlagBirthday,
-                    /// 地址
-                    ///
-                    /// `USER_FORM_FLAG_ADDRESS`
+                    /// `USER_FORM_FLAG_ADDRESS`: 地址
                     UserFormFlagAddress,
-                    /// 邮箱
-                    ///
-                    /// `USER_FORM_FLAG_EMAIL`
+                    /// `USER_FORM_FLAG_EMAIL`: 邮箱
                     UserFormFlagEmail,
-                    /// 城市
-                    ///
-                    /// `USER_FORM_FLAG_CITY`
+                    /// `USER_FORM_FLAG_CITY`: 城市
                     UserFormFlagCity,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -5682,19 +5320,15 @@ pub mod card_member {
                         rename = "type",
                         skip_serializing_if = "::std::option::Option::is_none"
                     )]
-                    pub type_: ::std::option::Option<
-                        PostResponseUserInformationCustomFieldListType,
-                    >,
+                    pub type_: Option<PostResponseUserInformationCustomFieldListType>,
                     /// 字段名称
                     ///
                     /// Example: `喜欢的运动`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub name: ::std::option::Option<::std::string::String>,
+                    pub name: Option<String>,
                     /// 字段值
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub values: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub values: Option<Vec<String>>,
                 }
                 /// 商户自定义的开卡信息字段类型
                 ///
@@ -5702,13 +5336,9 @@ pub mod card_member {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseUserInformationCustomFieldListType {
-                    /// 自定义多选
-                    ///
-                    /// `CHECK_BOX`
+                    /// `CHECK_BOX`: 自定义多选
                     CheckBox,
-                    /// 自定义单选
-                    ///
-                    /// `RADIO`
+                    /// `RADIO`: 自定义单选
                     Radio,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -5779,19 +5409,17 @@ pub mod card_member {
                     ///
                     /// Example: `2020-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_begin_time: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub available_begin_time: Option<String>,
                     /// 有效期结束时间
                     ///
                     /// Example: `2030-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_end_time: ::std::option::Option<::std::string::String>,
+                    pub available_end_time: Option<String>,
                     /// 生效后N天内有效
                     ///
                     /// Example: `200`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_day_after_receive: ::std::option::Option<i64>,
+                    pub available_day_after_receive: Option<i64>,
                 }
                 /// 有效期类型
                 ///
@@ -5799,17 +5427,11 @@ pub mod card_member {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseValidDateInformationType {
-                    /// 固定时间范围内有效
-                    ///
-                    /// `FIX_TIME_RANGE`
+                    /// `FIX_TIME_RANGE`: 固定时间范围内有效
                     FixTimeRange,
-                    /// 相对时间范围内有效
-                    ///
-                    /// `FIX_TERM`
+                    /// `FIX_TERM`: 相对时间范围内有效
                     FixTerm,
-                    /// 永久有效
-                    ///
-                    /// `PERMANENT`
+                    /// `PERMANENT`: 永久有效
                     Permanent,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -5924,37 +5546,27 @@ pub mod card_member {
         pub struct GetRequest {
             /// 品牌id
             ///
-            /// Query parameter `brand_id`.
-            ///
-            /// Example: `1004`
+            /// Query parameter `brand_id`. Example: `1004`
             #[serde(skip_serializing)]
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 会员卡模板ID
             ///
-            /// Query parameter `card_id`.
-            ///
-            /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+            /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
             #[serde(skip_serializing)]
-            pub card_id: ::std::option::Option<::std::string::String>,
+            pub card_id: Option<String>,
             /// 活动状态
             ///
-            /// Query parameter `activity_state`.
-            ///
-            /// Example: `MEMBERSHIP_ACTIVITY_CREATED`
+            /// Query parameter `activity_state`. Example: `MEMBERSHIP_ACTIVITY_CREATED`
             #[serde(skip_serializing)]
-            pub activity_state: ::std::option::Option<GetRequestActivityState>,
+            pub activity_state: Option<GetRequestActivityState>,
             /// 请求资源起始位置
             ///
-            /// Query parameter `offset`.
-            ///
-            /// Example: `10`
+            /// Query parameter `offset`. Example: `10`
             #[serde(skip_serializing)]
             pub offset: i64,
             /// 最大资源条数
             ///
-            /// Query parameter `limit`.
-            ///
-            /// Example: `5`
+            /// Query parameter `limit`. Example: `5`
             #[serde(skip_serializing)]
             pub limit: i64,
         }
@@ -6036,7 +5648,7 @@ pub mod card_member {
         pub struct GetResponse {
             /// 活动列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+            pub data: Option<Vec<GetResponseData>>,
             /// 请求资源起始位置
             ///
             /// Example: `10`
@@ -6056,15 +5668,15 @@ pub mod card_member {
             /// 商户请求单号
             ///
             /// Example: `100002322019090134234sfdf`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 会员卡ID
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: ::std::string::String,
+            pub card_id: String,
             /// 活动渠道
             ///
             /// Example: `MECHANT_APP_COMPONENT`
@@ -6072,19 +5684,19 @@ pub mod card_member {
             /// 活动主标题
             ///
             /// Example: `入会享券`
-            pub title: ::std::string::String,
+            pub title: String,
             /// 活动主标题
             ///
             /// Example: `5张满减券`
-            pub sub_title: ::std::string::String,
+            pub sub_title: String,
             /// 活动开始时间
             ///
             /// Example: `2020-01-20T13:29:35.120+08:00`
-            pub begin_time: ::std::string::String,
+            pub begin_time: String,
             /// 活动结束时间
             ///
             /// Example: `2020-01-29T13:29:35.120+08:00`
-            pub end_time: ::std::string::String,
+            pub end_time: String,
             /// 活动总库存
             ///
             /// Example: `1000`
@@ -6094,13 +5706,11 @@ pub mod card_member {
             /// Example: `1000`
             pub apply_available: i64,
             /// 商品券批次列表
-            pub product_coupon_stock_list: ::std::vec::Vec<
-                GetResponseDataProductCouponStockList,
-            >,
+            pub product_coupon_stock_list: Vec<GetResponseDataProductCouponStockList>,
             /// 活动ID
             ///
             /// Example: `371067`
-            pub activity_id: ::std::string::String,
+            pub activity_id: String,
             /// 活动状态
             ///
             /// Example: `MEMBERSHIP_ACTIVITY_CREATED`
@@ -6108,11 +5718,11 @@ pub mod card_member {
             /// 创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub modify_time: ::std::string::String,
+            pub modify_time: String,
         }
         /// 活动渠道
         ///
@@ -6243,11 +5853,11 @@ pub mod card_member {
             /// 商品券ID
             ///
             /// Example: `701138812971763025610907319729`
-            pub product_coupon_id: ::std::string::String,
+            pub product_coupon_id: String,
             /// 批次ID
             ///
             /// Example: `98065001`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
         }
         /// The request of `POST /v3/brand/partner/card-member/membership-activities` (创建品牌会员发券活动).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -6255,15 +5865,15 @@ pub mod card_member {
             /// 商户请求单号
             ///
             /// Example: `100002322019090134234sfdf`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 会员卡ID
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: ::std::string::String,
+            pub card_id: String,
             /// 活动渠道
             ///
             /// Example: `MECHANT_APP_COMPONENT`
@@ -6271,27 +5881,25 @@ pub mod card_member {
             /// 活动主标题
             ///
             /// Example: `入会享券`
-            pub title: ::std::string::String,
+            pub title: String,
             /// 活动主标题
             ///
             /// Example: `5张满减券`
-            pub sub_title: ::std::string::String,
+            pub sub_title: String,
             /// 活动开始时间
             ///
             /// Example: `2020-01-20T13:29:35.120+08:00`
-            pub begin_time: ::std::string::String,
+            pub begin_time: String,
             /// 活动结束时间
             ///
             /// Example: `2020-01-29T13:29:35.120+08:00`
-            pub end_time: ::std::string::String,
+            pub end_time: String,
             /// 活动总库存
             ///
             /// Example: `1000`
             pub apply_total: i64,
             /// 商品券批次列表
-            pub product_coupon_stock_list: ::std::vec::Vec<
-                PostRequestProductCouponStockList,
-            >,
+            pub product_coupon_stock_list: Vec<PostRequestProductCouponStockList>,
         }
         /// 活动渠道
         ///
@@ -6356,11 +5964,11 @@ pub mod card_member {
             /// 商品券ID
             ///
             /// Example: `701138812971763025610907319729`
-            pub product_coupon_id: ::std::string::String,
+            pub product_coupon_id: String,
             /// 批次ID
             ///
             /// Example: `98065001`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
         }
         /// The response of `POST /v3/brand/partner/card-member/membership-activities` (创建品牌会员发券活动).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -6368,15 +5976,15 @@ pub mod card_member {
             /// 商户请求单号
             ///
             /// Example: `100002322019090134234sfdf`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 会员卡ID
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: ::std::string::String,
+            pub card_id: String,
             /// 活动渠道
             ///
             /// Example: `MECHANT_APP_COMPONENT`
@@ -6384,19 +5992,19 @@ pub mod card_member {
             /// 活动主标题
             ///
             /// Example: `入会享券`
-            pub title: ::std::string::String,
+            pub title: String,
             /// 活动主标题
             ///
             /// Example: `5张满减券`
-            pub sub_title: ::std::string::String,
+            pub sub_title: String,
             /// 活动开始时间
             ///
             /// Example: `2020-01-20T13:29:35.120+08:00`
-            pub begin_time: ::std::string::String,
+            pub begin_time: String,
             /// 活动结束时间
             ///
             /// Example: `2020-01-29T13:29:35.120+08:00`
-            pub end_time: ::std::string::String,
+            pub end_time: String,
             /// 活动总库存
             ///
             /// Example: `1000`
@@ -6406,13 +6014,11 @@ pub mod card_member {
             /// Example: `1000`
             pub apply_available: i64,
             /// 商品券批次列表
-            pub product_coupon_stock_list: ::std::vec::Vec<
-                PostResponseProductCouponStockList,
-            >,
+            pub product_coupon_stock_list: Vec<PostResponseProductCouponStockList>,
             /// 活动ID
             ///
             /// Example: `371067`
-            pub activity_id: ::std::string::String,
+            pub activity_id: String,
             /// 活动状态
             ///
             /// Example: `MEMBERSHIP_ACTIVITY_CREATED`
@@ -6420,11 +6026,11 @@ pub mod card_member {
             /// 创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub modify_time: ::std::string::String,
+            pub modify_time: String,
         }
         /// 活动渠道
         ///
@@ -6555,11 +6161,11 @@ pub mod card_member {
             /// 商品券ID
             ///
             /// Example: `701138812971763025610907319729`
-            pub product_coupon_id: ::std::string::String,
+            pub product_coupon_id: String,
             /// 批次ID
             ///
             /// Example: `98065001`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
         }
         /// `/v3/brand/partner/card-member/membership-activities/{activity_id}`
         pub mod by_activity_id {
@@ -6611,11 +6217,9 @@ pub mod card_member {
             pub struct GetRequest {
                 /// 品牌id
                 ///
-                /// Query parameter `brand_id`.
-                ///
-                /// Example: `1004`
+                /// Query parameter `brand_id`. Example: `1004`
                 #[serde(skip_serializing)]
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
             }
             /// The response of `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` (查询品牌会员发券活动).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -6623,15 +6227,15 @@ pub mod card_member {
                 /// 商户请求单号
                 ///
                 /// Example: `100002322019090134234sfdf`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 品牌ID
                 ///
                 /// Example: `1004`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 会员卡ID
                 ///
                 /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: ::std::string::String,
+                pub card_id: String,
                 /// 活动渠道
                 ///
                 /// Example: `MECHANT_APP_COMPONENT`
@@ -6639,19 +6243,19 @@ pub mod card_member {
                 /// 活动主标题
                 ///
                 /// Example: `入会享券`
-                pub title: ::std::string::String,
+                pub title: String,
                 /// 活动主标题
                 ///
                 /// Example: `5张满减券`
-                pub sub_title: ::std::string::String,
+                pub sub_title: String,
                 /// 活动开始时间
                 ///
                 /// Example: `2020-01-20T13:29:35.120+08:00`
-                pub begin_time: ::std::string::String,
+                pub begin_time: String,
                 /// 活动结束时间
                 ///
                 /// Example: `2020-01-29T13:29:35.120+08:00`
-                pub end_time: ::std::string::String,
+                pub end_time: String,
                 /// 活动总库存
                 ///
                 /// Example: `1000`
@@ -6661,13 +6265,11 @@ pub mod card_member {
                 /// Example: `1000`
                 pub apply_available: i64,
                 /// 商品券批次列表
-                pub product_coupon_stock_list: ::std::vec::Vec<
-                    GetResponseProductCouponStockList,
-                >,
+                pub product_coupon_stock_list: Vec<GetResponseProductCouponStockList>,
                 /// 活动ID
                 ///
                 /// Example: `371067`
-                pub activity_id: ::std::string::String,
+                pub activity_id: String,
                 /// 活动状态
                 ///
                 /// Example: `MEMBERSHIP_ACTIVITY_CREATED`
@@ -6675,11 +6277,11 @@ pub mod card_member {
                 /// 创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub modify_time: ::std::string::String,
+                pub modify_time: String,
             }
             /// 活动渠道
             ///
@@ -6820,11 +6422,11 @@ pub mod card_member {
                 /// 商品券ID
                 ///
                 /// Example: `701138812971763025610907319729`
-                pub product_coupon_id: ::std::string::String,
+                pub product_coupon_id: String,
                 /// 批次ID
                 ///
                 /// Example: `98065001`
-                pub stock_id: ::std::string::String,
+                pub stock_id: String,
             }
             /// The request of `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` (修改品牌会员发券活动信息).
             #[derive(
@@ -6839,23 +6441,23 @@ pub mod card_member {
                 /// 品牌ID
                 ///
                 /// Example: `1004`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 活动主标题
                 ///
                 /// Example: `入会享券`
-                pub title: ::std::string::String,
+                pub title: String,
                 /// 活动主标题
                 ///
                 /// Example: `5张满减券`
-                pub sub_title: ::std::string::String,
+                pub sub_title: String,
                 /// 活动开始时间
                 ///
                 /// Example: `2020-01-20T13:29:35.120+08:00`
-                pub begin_time: ::std::string::String,
+                pub begin_time: String,
                 /// 活动结束时间
                 ///
                 /// Example: `2020-01-29T13:29:35.120+08:00`
-                pub end_time: ::std::string::String,
+                pub end_time: String,
             }
             /// The response of `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` (修改品牌会员发券活动信息).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -6863,15 +6465,15 @@ pub mod card_member {
                 /// 商户请求单号
                 ///
                 /// Example: `100002322019090134234sfdf`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 品牌ID
                 ///
                 /// Example: `1004`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 会员卡ID
                 ///
                 /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: ::std::string::String,
+                pub card_id: String,
                 /// 活动渠道
                 ///
                 /// Example: `MECHANT_APP_COMPONENT`
@@ -6879,19 +6481,19 @@ pub mod card_member {
                 /// 活动主标题
                 ///
                 /// Example: `入会享券`
-                pub title: ::std::string::String,
+                pub title: String,
                 /// 活动主标题
                 ///
                 /// Example: `5张满减券`
-                pub sub_title: ::std::string::String,
+                pub sub_title: String,
                 /// 活动开始时间
                 ///
                 /// Example: `2020-01-20T13:29:35.120+08:00`
-                pub begin_time: ::std::string::String,
+                pub begin_time: String,
                 /// 活动结束时间
                 ///
                 /// Example: `2020-01-29T13:29:35.120+08:00`
-                pub end_time: ::std::string::String,
+                pub end_time: String,
                 /// 活动总库存
                 ///
                 /// Example: `1000`
@@ -6901,13 +6503,11 @@ pub mod card_member {
                 /// Example: `1000`
                 pub apply_available: i64,
                 /// 商品券批次列表
-                pub product_coupon_stock_list: ::std::vec::Vec<
-                    PatchResponseProductCouponStockList,
-                >,
+                pub product_coupon_stock_list: Vec<PatchResponseProductCouponStockList>,
                 /// 活动ID
                 ///
                 /// Example: `371067`
-                pub activity_id: ::std::string::String,
+                pub activity_id: String,
                 /// 活动状态
                 ///
                 /// Example: `MEMBERSHIP_ACTIVITY_CREATED`
@@ -6915,11 +6515,11 @@ pub mod card_member {
                 /// 创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub modify_time: ::std::string::String,
+                pub modify_time: String,
             }
             /// 活动渠道
             ///
@@ -7060,11 +6660,11 @@ pub mod card_member {
                 /// 商品券ID
                 ///
                 /// Example: `701138812971763025610907319729`
-                pub product_coupon_id: ::std::string::String,
+                pub product_coupon_id: String,
                 /// 批次ID
                 ///
                 /// Example: `98065001`
-                pub stock_id: ::std::string::String,
+                pub stock_id: String,
             }
             /// `/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`
             pub mod terminate {
@@ -7099,7 +6699,7 @@ pub mod card_member {
                     /// 品牌ID
                     ///
                     /// Example: `1004`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                 }
                 /// The response of `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate` (终止品牌会员发券活动).
                 #[derive(
@@ -7113,15 +6713,15 @@ pub mod card_member {
                     /// 商户请求单号
                     ///
                     /// Example: `100002322019090134234sfdf`
-                    pub out_request_no: ::std::string::String,
+                    pub out_request_no: String,
                     /// 品牌ID
                     ///
                     /// Example: `1004`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 会员卡ID
                     ///
                     /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    pub card_id: ::std::string::String,
+                    pub card_id: String,
                     /// 活动渠道
                     ///
                     /// Example: `MECHANT_APP_COMPONENT`
@@ -7129,19 +6729,19 @@ pub mod card_member {
                     /// 活动主标题
                     ///
                     /// Example: `入会享券`
-                    pub title: ::std::string::String,
+                    pub title: String,
                     /// 活动主标题
                     ///
                     /// Example: `5张满减券`
-                    pub sub_title: ::std::string::String,
+                    pub sub_title: String,
                     /// 活动开始时间
                     ///
                     /// Example: `2020-01-20T13:29:35.120+08:00`
-                    pub begin_time: ::std::string::String,
+                    pub begin_time: String,
                     /// 活动结束时间
                     ///
                     /// Example: `2020-01-29T13:29:35.120+08:00`
-                    pub end_time: ::std::string::String,
+                    pub end_time: String,
                     /// 活动总库存
                     ///
                     /// Example: `1000`
@@ -7151,13 +6751,13 @@ pub mod card_member {
                     /// Example: `1000`
                     pub apply_available: i64,
                     /// 商品券批次列表
-                    pub product_coupon_stock_list: ::std::vec::Vec<
+                    pub product_coupon_stock_list: Vec<
                         PostResponseProductCouponStockList,
                     >,
                     /// 活动ID
                     ///
                     /// Example: `371067`
-                    pub activity_id: ::std::string::String,
+                    pub activity_id: String,
                     /// 活动状态
                     ///
                     /// Example: `MEMBERSHIP_ACTIVITY_CREATED`
@@ -7165,11 +6765,11 @@ pub mod card_member {
                     /// 创建时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub create_time: ::std::string::String,
+                    pub create_time: String,
                     /// 更新时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub modify_time: ::std::string::String,
+                    pub modify_time: String,
                 }
                 /// 活动渠道
                 ///
@@ -7322,11 +6922,11 @@ pub mod card_member {
                     /// 商品券ID
                     ///
                     /// Example: `701138812971763025610907319729`
-                    pub product_coupon_id: ::std::string::String,
+                    pub product_coupon_id: String,
                     /// 批次ID
                     ///
                     /// Example: `98065001`
-                    pub stock_id: ::std::string::String,
+                    pub stock_id: String,
                 }
             }
         }
@@ -7364,15 +6964,15 @@ pub mod card_member {
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 会员卡模板ID
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: ::std::string::String,
+            pub card_id: String,
             /// 用户标识
             ///
             /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-            pub openid: ::std::string::String,
+            pub openid: String,
         }
         /// The response of `POST /v3/brand/partner/card-member/pay-view-tokens` (品牌会员展示付款码组件预授权).
         #[derive(
@@ -7387,11 +6987,11 @@ pub mod card_member {
             /// 预授权token
             ///
             /// Example: `d2df23f2f4fasf3gws`
-            pub token: ::std::string::String,
+            pub token: String,
             /// token 过期时间
             ///
             /// Example: `2030-05-20T13:29:35.120+08:00`
-            pub expire_time: ::std::string::String,
+            pub expire_time: String,
         }
     }
     /// `/v3/brand/partner/card-member/pre-auth-tokens`
@@ -7427,15 +7027,15 @@ pub mod card_member {
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 会员卡模板ID
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: ::std::string::String,
+            pub card_id: String,
             /// 用户标识
             ///
             /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-            pub openid: ::std::string::String,
+            pub openid: String,
         }
         /// The response of `POST /v3/brand/partner/card-member/pre-auth-tokens` (入会组件预授权).
         #[derive(
@@ -7450,11 +7050,11 @@ pub mod card_member {
             /// 预授权token
             ///
             /// Example: `d2df23f2f4fasf3gws`
-            pub token: ::std::string::String,
+            pub token: String,
             /// token 过期时间
             ///
             /// Example: `2030-05-20T13:29:35.120+08:00`
-            pub expire_time: ::std::string::String,
+            pub expire_time: String,
         }
     }
     /// `/v3/brand/partner/card-member/user-cards`
@@ -7508,23 +7108,19 @@ pub mod card_member {
         pub struct GetRequest {
             /// 品牌id
             ///
-            /// Query parameter `brand_id`.
-            ///
-            /// Example: `1004`
+            /// Query parameter `brand_id`. Example: `1004`
             #[serde(skip_serializing)]
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 用户标识
             ///
-            /// Query parameter `openid`.
-            ///
-            /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+            /// Query parameter `openid`. Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
             #[serde(skip_serializing)]
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 用户会员卡状态
             ///
             /// Query parameter `user_card_state`.
             #[serde(skip_serializing)]
-            pub user_card_state: ::std::option::Option<GetRequestUserCardState>,
+            pub user_card_state: Option<GetRequestUserCardState>,
             /// 分页页码
             ///
             /// Query parameter `offset`.
@@ -7532,9 +7128,7 @@ pub mod card_member {
             pub offset: i64,
             /// 分页大小
             ///
-            /// Query parameter `limit`.
-            ///
-            /// Example: `20`
+            /// Query parameter `limit`. Example: `20`
             #[serde(skip_serializing)]
             pub limit: i64,
         }
@@ -7624,7 +7218,7 @@ pub mod card_member {
             pub limit: i64,
             /// 会员卡列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+            pub data: Option<Vec<GetResponseData>>,
         }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -7632,67 +7226,67 @@ pub mod card_member {
             /// 会员卡code
             ///
             /// Example: `478515832665`
-            pub user_card_code: ::std::string::String,
+            pub user_card_code: String,
             /// 会员卡模板ID
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: ::std::string::String,
+            pub card_id: String,
             /// 用户标识
             ///
             /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 卡背景颜色
             ///
             /// Example: `#FFFF00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub card_color: ::std::option::Option<::std::string::String>,
+            pub card_color: Option<String>,
             /// 卡背景图URL
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub card_picture_url: ::std::option::Option<::std::string::String>,
+            pub card_picture_url: Option<String>,
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 会员卡类型
             pub card_type: GetResponseDataCardType,
             /// 加密的手机号
             ///
             /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub phone_number: ::std::option::Option<::std::string::String>,
+            pub phone_number: Option<String>,
             /// 等级
             ///
             /// Example: `钻石会员`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub level: ::std::option::Option<::std::string::String>,
+            pub level: Option<String>,
             /// 会员卡有效期
             pub valid_date_information: GetResponseDataValidDateInformation,
             /// 领取时间
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
-            pub pickup_time: ::std::string::String,
+            pub pickup_time: String,
             /// 用户开卡时填写的个人信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_information: ::std::option::Option<GetResponseDataUserInformation>,
+            pub user_information: Option<GetResponseDataUserInformation>,
             /// 商家数据包
             ///
             /// Example: `自定义数据说明`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 用户会员卡状态
             pub user_card_state: GetResponseDataUserCardState,
             /// 作废原因
             ///
             /// Example: `传入的自定义作废原因`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub invalid_reason: ::std::option::Option<::std::string::String>,
+            pub invalid_reason: Option<String>,
             /// 作废时间
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub invalid_time: ::std::option::Option<::std::string::String>,
+            pub invalid_time: Option<String>,
         }
         /// 会员卡类型
         ///
@@ -7826,13 +7420,13 @@ pub mod card_member {
         pub struct GetResponseDataUserInformation {
             /// 平台提供的通用开卡信息字段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub common_field_list: ::std::option::Option<
-                ::std::vec::Vec<GetResponseDataUserInformationCommonFieldList>,
+            pub common_field_list: Option<
+                Vec<GetResponseDataUserInformationCommonFieldList>,
             >,
             /// 商户自定义的开卡信息字段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_field_list: ::std::option::Option<
-                ::std::vec::Vec<GetResponseDataUserInformationCustomFieldList>,
+            pub custom_field_list: Option<
+                Vec<GetResponseDataUserInformationCustomFieldList>,
             >,
         }
         /// GetResponseDataUserInformationCommonFieldList
@@ -7847,14 +7441,12 @@ pub mod card_member {
         pub struct GetResponseDataUserInformationCommonFieldList {
             /// 平台提供的通用开卡信息字段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<
-                GetResponseDataUserInformationCommonFieldListName,
-            >,
+            pub name: Option<GetResponseDataUserInformationCommonFieldListName>,
             /// 加密的用户开卡时填写的个人信息
             ///
             /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub value: ::std::option::Option<::std::string::String>,
+            pub value: Option<String>,
         }
         /// 平台提供的通用开卡信息字段
         ///
@@ -7862,29 +7454,17 @@ pub mod card_member {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseDataUserInformationCommonFieldListName {
-            /// 性别
-            ///
-            /// `USER_FORM_FLAG_SEX`
+            /// `USER_FORM_FLAG_SEX`: 性别
             UserFormFlagSex,
-            /// 姓名
-            ///
-            /// `USER_FORM_FLAG_NAME`
+            /// `USER_FORM_FLAG_NAME`: 姓名
             UserFormFlagName,
-            /// 生日
-            ///
-            /// `USER_FORM_FLAG_BIRTHDAY`
+            /// `USER_FORM_FLAG_BIRTHDAY`: 生日
             UserFormFlagBirthday,
-            /// 地址
-            ///
-            /// `USER_FORM_FLAG_ADDRESS`
+            /// `USER_FORM_FLAG_ADDRESS`: 地址
             UserFormFlagAddress,
-            /// 邮箱
-            ///
-            /// `USER_FORM_FLAG_EMAIL`
+            /// `USER_FORM_FLAG_EMAIL`: 邮箱
             UserFormFlagEmail,
-            /// 城市
-            ///
-            /// `USER_FORM_FLAG_CITY`
+            /// `USER_FORM_FLAG_CITY`: 城市
             UserFormFlagCity,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -7954,12 +7534,10 @@ pub mod card_member {
             ///
             /// Example: `喜欢的运动`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 加密的用户选择的字段值列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_chosen_values: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            >,
+            pub user_chosen_values: Option<Vec<String>>,
         }
         /// 会员卡有效期
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -7971,17 +7549,17 @@ pub mod card_member {
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_begin_time: ::std::option::Option<::std::string::String>,
+            pub available_begin_time: Option<String>,
             /// 有效期结束时间
             ///
             /// Example: `2030-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_end_time: ::std::option::Option<::std::string::String>,
+            pub available_end_time: Option<String>,
             /// 生效后N天内有效
             ///
             /// Example: `200`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_day_after_receive: ::std::option::Option<i64>,
+            pub available_day_after_receive: Option<i64>,
         }
         /// 有效期类型
         ///
@@ -7989,17 +7567,11 @@ pub mod card_member {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseDataValidDateInformationType {
-            /// 固定时间范围内有效
-            ///
-            /// `FIX_TIME_RANGE`
+            /// `FIX_TIME_RANGE`: 固定时间范围内有效
             FixTimeRange,
-            /// 相对时间范围内有效
-            ///
-            /// `FIX_TERM`
+            /// `FIX_TERM`: 相对时间范围内有效
             FixTerm,
-            /// 永久有效
-            ///
-            /// `PERMANENT`
+            /// `PERMANENT`: 永久有效
             Permanent,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -8104,25 +7676,19 @@ pub mod card_member {
             pub struct GetRequest {
                 /// 品牌id
                 ///
-                /// Query parameter `brand_id`.
-                ///
-                /// Example: `1004`
+                /// Query parameter `brand_id`. Example: `1004`
                 #[serde(skip_serializing)]
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 会员卡模版ID
                 ///
-                /// Query parameter `card_id`.
-                ///
-                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
                 #[serde(skip_serializing)]
-                pub card_id: ::std::string::String,
+                pub card_id: String,
                 /// 用户标识
                 ///
-                /// Query parameter `openid`.
-                ///
-                /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+                /// Query parameter `openid`. Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
                 #[serde(skip_serializing)]
-                pub openid: ::std::string::String,
+                pub openid: String,
             }
             /// The response of `GET /v3/brand/partner/card-member/user-cards/{user_card_code}` (查询用户会员卡信息).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -8130,67 +7696,67 @@ pub mod card_member {
                 /// 会员卡code
                 ///
                 /// Example: `478515832665`
-                pub user_card_code: ::std::string::String,
+                pub user_card_code: String,
                 /// 会员卡模板ID
                 ///
                 /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: ::std::string::String,
+                pub card_id: String,
                 /// 用户标识
                 ///
                 /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                pub openid: ::std::string::String,
+                pub openid: String,
                 /// 卡背景颜色
                 ///
                 /// Example: `#FFFF00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_color: ::std::option::Option<::std::string::String>,
+                pub card_color: Option<String>,
                 /// 卡背景图URL
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_picture_url: ::std::option::Option<::std::string::String>,
+                pub card_picture_url: Option<String>,
                 /// 品牌ID
                 ///
                 /// Example: `1004`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 会员卡类型
                 pub card_type: GetResponseCardType,
                 /// 加密的手机号
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub phone_number: ::std::option::Option<::std::string::String>,
+                pub phone_number: Option<String>,
                 /// 等级
                 ///
                 /// Example: `钻石会员`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub level: ::std::option::Option<::std::string::String>,
+                pub level: Option<String>,
                 /// 会员卡有效期
                 pub valid_date_information: GetResponseValidDateInformation,
                 /// 领取时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub pickup_time: ::std::string::String,
+                pub pickup_time: String,
                 /// 用户开卡时填写的个人信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_information: ::std::option::Option<GetResponseUserInformation>,
+                pub user_information: Option<GetResponseUserInformation>,
                 /// 商家数据包
                 ///
                 /// Example: `自定义数据说明`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub attach: ::std::option::Option<::std::string::String>,
+                pub attach: Option<String>,
                 /// 用户会员卡状态
                 pub user_card_state: GetResponseUserCardState,
                 /// 作废原因
                 ///
                 /// Example: `传入的自定义作废原因`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invalid_reason: ::std::option::Option<::std::string::String>,
+                pub invalid_reason: Option<String>,
                 /// 作废时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invalid_time: ::std::option::Option<::std::string::String>,
+                pub invalid_time: Option<String>,
             }
             /// 会员卡类型
             ///
@@ -8330,13 +7896,13 @@ pub mod card_member {
             pub struct GetResponseUserInformation {
                 /// 平台提供的通用开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub common_field_list: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseUserInformationCommonFieldList>,
+                pub common_field_list: Option<
+                    Vec<GetResponseUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub custom_field_list: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseUserInformationCustomFieldList>,
+                pub custom_field_list: Option<
+                    Vec<GetResponseUserInformationCustomFieldList>,
                 >,
             }
             /// GetResponseUserInformationCommonFieldList
@@ -8351,14 +7917,12 @@ pub mod card_member {
             pub struct GetResponseUserInformationCommonFieldList {
                 /// 平台提供的通用开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<
-                    GetResponseUserInformationCommonFieldListName,
-                >,
+                pub name: Option<GetResponseUserInformationCommonFieldListName>,
                 /// 加密的用户开卡时填写的个人信息
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub value: ::std::option::Option<::std::string::String>,
+                pub value: Option<String>,
             }
             /// 平台提供的通用开卡信息字段
             ///
@@ -8366,29 +7930,17 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseUserInformationCommonFieldListName {
-                /// 性别
-                ///
-                /// `USER_FORM_FLAG_SEX`
+                /// `USER_FORM_FLAG_SEX`: 性别
                 UserFormFlagSex,
-                /// 姓名
-                ///
-                /// `USER_FORM_FLAG_NAME`
+                /// `USER_FORM_FLAG_NAME`: 姓名
                 UserFormFlagName,
-                /// 生日
-                ///
-                /// `USER_FORM_FLAG_BIRTHDAY`
+                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
                 UserFormFlagBirthday,
-                /// 地址
-                ///
-                /// `USER_FORM_FLAG_ADDRESS`
+                /// `USER_FORM_FLAG_ADDRESS`: 地址
                 UserFormFlagAddress,
-                /// 邮箱
-                ///
-                /// `USER_FORM_FLAG_EMAIL`
+                /// `USER_FORM_FLAG_EMAIL`: 邮箱
                 UserFormFlagEmail,
-                /// 城市
-                ///
-                /// `USER_FORM_FLAG_CITY`
+                /// `USER_FORM_FLAG_CITY`: 城市
                 UserFormFlagCity,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -8461,12 +8013,10 @@ pub mod card_member {
                 ///
                 /// Example: `喜欢的运动`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 加密的用户选择的字段值列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_chosen_values: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub user_chosen_values: Option<Vec<String>>,
             }
             /// 会员卡有效期
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -8478,17 +8028,17 @@ pub mod card_member {
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_begin_time: ::std::option::Option<::std::string::String>,
+                pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_end_time: ::std::option::Option<::std::string::String>,
+                pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_day_after_receive: ::std::option::Option<i64>,
+                pub available_day_after_receive: Option<i64>,
             }
             /// 有效期类型
             ///
@@ -8496,17 +8046,11 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseValidDateInformationType {
-                /// 固定时间范围内有效
-                ///
-                /// `FIX_TIME_RANGE`
+                /// `FIX_TIME_RANGE`: 固定时间范围内有效
                 FixTimeRange,
-                /// 相对时间范围内有效
-                ///
-                /// `FIX_TERM`
+                /// `FIX_TERM`: 相对时间范围内有效
                 FixTerm,
-                /// 永久有效
-                ///
-                /// `PERMANENT`
+                /// `PERMANENT`: 永久有效
                 Permanent,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -8569,59 +8113,55 @@ pub mod card_member {
             pub struct PatchRequest {
                 /// 会员卡模板ID
                 ///
-                /// Query parameter `card_id`.
-                ///
-                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
                 #[serde(skip_serializing)]
-                pub card_id: ::std::string::String,
+                pub card_id: String,
                 /// 品牌ID
                 ///
                 /// Example: `1004`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub brand_id: ::std::option::Option<::std::string::String>,
+                pub brand_id: Option<String>,
                 /// 用户标识
                 ///
                 /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 卡背景颜色
                 ///
                 /// Example: `#FFFF00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_color: ::std::option::Option<::std::string::String>,
+                pub card_color: Option<String>,
                 /// 卡背景图URL
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_picture_url: ::std::option::Option<::std::string::String>,
+                pub card_picture_url: Option<String>,
                 /// 加密的手机号
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub phone_number: ::std::option::Option<::std::string::String>,
+                pub phone_number: Option<String>,
                 /// 等级
                 ///
                 /// Example: `钻石会员`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub level: ::std::option::Option<::std::string::String>,
+                pub level: Option<String>,
                 /// 会员卡有效期
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub valid_date_information: ::std::option::Option<
-                    PatchRequestValidDateInformation,
-                >,
+                pub valid_date_information: Option<PatchRequestValidDateInformation>,
                 /// 领取时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub pickup_time: ::std::option::Option<::std::string::String>,
+                pub pickup_time: Option<String>,
                 /// 用户开卡时填写的个人信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_information: ::std::option::Option<PatchRequestUserInformation>,
+                pub user_information: Option<PatchRequestUserInformation>,
                 /// 商家数据包
                 ///
                 /// Example: `自定义数据说明`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub attach: ::std::option::Option<::std::string::String>,
+                pub attach: Option<String>,
             }
             /// 用户开卡时填写的个人信息
             #[derive(
@@ -8635,13 +8175,13 @@ pub mod card_member {
             pub struct PatchRequestUserInformation {
                 /// 平台提供的通用开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub common_field_list: ::std::option::Option<
-                    ::std::vec::Vec<PatchRequestUserInformationCommonFieldList>,
+                pub common_field_list: Option<
+                    Vec<PatchRequestUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub custom_field_list: ::std::option::Option<
-                    ::std::vec::Vec<PatchRequestUserInformationCustomFieldList>,
+                pub custom_field_list: Option<
+                    Vec<PatchRequestUserInformationCustomFieldList>,
                 >,
             }
             /// PatchRequestUserInformationCommonFieldList
@@ -8656,14 +8196,12 @@ pub mod card_member {
             pub struct PatchRequestUserInformationCommonFieldList {
                 /// 平台提供的通用开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<
-                    PatchRequestUserInformationCommonFieldListName,
-                >,
+                pub name: Option<PatchRequestUserInformationCommonFieldListName>,
                 /// 加密的用户开卡时填写的个人信息
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub value: ::std::option::Option<::std::string::String>,
+                pub value: Option<String>,
             }
             /// 平台提供的通用开卡信息字段
             ///
@@ -8671,29 +8209,17 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PatchRequestUserInformationCommonFieldListName {
-                /// 性别
-                ///
-                /// `USER_FORM_FLAG_SEX`
+                /// `USER_FORM_FLAG_SEX`: 性别
                 UserFormFlagSex,
-                /// 姓名
-                ///
-                /// `USER_FORM_FLAG_NAME`
+                /// `USER_FORM_FLAG_NAME`: 姓名
                 UserFormFlagName,
-                /// 生日
-                ///
-                /// `USER_FORM_FLAG_BIRTHDAY`
+                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
                 UserFormFlagBirthday,
-                /// 地址
-                ///
-                /// `USER_FORM_FLAG_ADDRESS`
+                /// `USER_FORM_FLAG_ADDRESS`: 地址
                 UserFormFlagAddress,
-                /// 邮箱
-                ///
-                /// `USER_FORM_FLAG_EMAIL`
+                /// `USER_FORM_FLAG_EMAIL`: 邮箱
                 UserFormFlagEmail,
-                /// 城市
-                ///
-                /// `USER_FORM_FLAG_CITY`
+                /// `USER_FORM_FLAG_CITY`: 城市
                 UserFormFlagCity,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -8767,12 +8293,10 @@ pub mod card_member {
                 ///
                 /// Example: `喜欢的运动`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 加密的用户选择的字段值列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_chosen_values: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub user_chosen_values: Option<Vec<String>>,
             }
             /// 会员卡有效期
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -8784,17 +8308,17 @@ pub mod card_member {
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_begin_time: ::std::option::Option<::std::string::String>,
+                pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_end_time: ::std::option::Option<::std::string::String>,
+                pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_day_after_receive: ::std::option::Option<i64>,
+                pub available_day_after_receive: Option<i64>,
             }
             /// 有效期类型
             ///
@@ -8802,17 +8326,11 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PatchRequestValidDateInformationType {
-                /// 固定时间范围内有效
-                ///
-                /// `FIX_TIME_RANGE`
+                /// `FIX_TIME_RANGE`: 固定时间范围内有效
                 FixTimeRange,
-                /// 相对时间范围内有效
-                ///
-                /// `FIX_TERM`
+                /// `FIX_TERM`: 相对时间范围内有效
                 FixTerm,
-                /// 永久有效
-                ///
-                /// `PERMANENT`
+                /// `PERMANENT`: 永久有效
                 Permanent,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -8870,69 +8388,67 @@ pub mod card_member {
                 /// 会员卡code
                 ///
                 /// Example: `478515832665`
-                pub user_card_code: ::std::string::String,
+                pub user_card_code: String,
                 /// 会员卡模板ID
                 ///
                 /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: ::std::string::String,
+                pub card_id: String,
                 /// 用户标识
                 ///
                 /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                pub openid: ::std::string::String,
+                pub openid: String,
                 /// 卡背景颜色
                 ///
                 /// Example: `#FFFF00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_color: ::std::option::Option<::std::string::String>,
+                pub card_color: Option<String>,
                 /// 卡背景图URL
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_picture_url: ::std::option::Option<::std::string::String>,
+                pub card_picture_url: Option<String>,
                 /// 品牌ID
                 ///
                 /// Example: `1004`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 会员卡类型
                 pub card_type: PatchResponseCardType,
                 /// 加密的手机号
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub phone_number: ::std::option::Option<::std::string::String>,
+                pub phone_number: Option<String>,
                 /// 等级
                 ///
                 /// Example: `钻石会员`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub level: ::std::option::Option<::std::string::String>,
+                pub level: Option<String>,
                 /// 会员卡有效期
                 pub valid_date_information: PatchResponseValidDateInformation,
                 /// 领取时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub pickup_time: ::std::string::String,
+                pub pickup_time: String,
                 /// 用户开卡时填写的个人信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_information: ::std::option::Option<
-                    PatchResponseUserInformation,
-                >,
+                pub user_information: Option<PatchResponseUserInformation>,
                 /// 商家数据包
                 ///
                 /// Example: `自定义数据说明`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub attach: ::std::option::Option<::std::string::String>,
+                pub attach: Option<String>,
                 /// 用户会员卡状态
                 pub user_card_state: PatchResponseUserCardState,
                 /// 作废原因
                 ///
                 /// Example: `传入的自定义作废原因`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invalid_reason: ::std::option::Option<::std::string::String>,
+                pub invalid_reason: Option<String>,
                 /// 作废时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invalid_time: ::std::option::Option<::std::string::String>,
+                pub invalid_time: Option<String>,
             }
             /// 会员卡类型
             ///
@@ -9072,13 +8588,13 @@ pub mod card_member {
             pub struct PatchResponseUserInformation {
                 /// 平台提供的通用开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub common_field_list: ::std::option::Option<
-                    ::std::vec::Vec<PatchResponseUserInformationCommonFieldList>,
+                pub common_field_list: Option<
+                    Vec<PatchResponseUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub custom_field_list: ::std::option::Option<
-                    ::std::vec::Vec<PatchResponseUserInformationCustomFieldList>,
+                pub custom_field_list: Option<
+                    Vec<PatchResponseUserInformationCustomFieldList>,
                 >,
             }
             /// PatchResponseUserInformationCommonFieldList
@@ -9093,14 +8609,12 @@ pub mod card_member {
             pub struct PatchResponseUserInformationCommonFieldList {
                 /// 平台提供的通用开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<
-                    PatchResponseUserInformationCommonFieldListName,
-                >,
+                pub name: Option<PatchResponseUserInformationCommonFieldListName>,
                 /// 加密的用户开卡时填写的个人信息
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub value: ::std::option::Option<::std::string::String>,
+                pub value: Option<String>,
             }
             /// 平台提供的通用开卡信息字段
             ///
@@ -9108,29 +8622,17 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PatchResponseUserInformationCommonFieldListName {
-                /// 性别
-                ///
-                /// `USER_FORM_FLAG_SEX`
+                /// `USER_FORM_FLAG_SEX`: 性别
                 UserFormFlagSex,
-                /// 姓名
-                ///
-                /// `USER_FORM_FLAG_NAME`
+                /// `USER_FORM_FLAG_NAME`: 姓名
                 UserFormFlagName,
-                /// 生日
-                ///
-                /// `USER_FORM_FLAG_BIRTHDAY`
+                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
                 UserFormFlagBirthday,
-                /// 地址
-                ///
-                /// `USER_FORM_FLAG_ADDRESS`
+                /// `USER_FORM_FLAG_ADDRESS`: 地址
                 UserFormFlagAddress,
-                /// 邮箱
-                ///
-                /// `USER_FORM_FLAG_EMAIL`
+                /// `USER_FORM_FLAG_EMAIL`: 邮箱
                 UserFormFlagEmail,
-                /// 城市
-                ///
-                /// `USER_FORM_FLAG_CITY`
+                /// `USER_FORM_FLAG_CITY`: 城市
                 UserFormFlagCity,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -9204,12 +8706,10 @@ pub mod card_member {
                 ///
                 /// Example: `喜欢的运动`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 加密的用户选择的字段值列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_chosen_values: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub user_chosen_values: Option<Vec<String>>,
             }
             /// 会员卡有效期
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -9221,17 +8721,17 @@ pub mod card_member {
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_begin_time: ::std::option::Option<::std::string::String>,
+                pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_end_time: ::std::option::Option<::std::string::String>,
+                pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_day_after_receive: ::std::option::Option<i64>,
+                pub available_day_after_receive: Option<i64>,
             }
             /// 有效期类型
             ///
@@ -9239,17 +8739,11 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PatchResponseValidDateInformationType {
-                /// 固定时间范围内有效
-                ///
-                /// `FIX_TIME_RANGE`
+                /// `FIX_TIME_RANGE`: 固定时间范围内有效
                 FixTimeRange,
-                /// 相对时间范围内有效
-                ///
-                /// `FIX_TERM`
+                /// `FIX_TERM`: 相对时间范围内有效
                 FixTerm,
-                /// 永久有效
-                ///
-                /// `PERMANENT`
+                /// `PERMANENT`: 永久有效
                 Permanent,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -9334,61 +8828,53 @@ pub mod card_member {
                 pub struct PostRequest {
                     /// 会员卡模版ID
                     ///
-                    /// Query parameter `card_id`.
-                    ///
-                    /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                    /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
                     #[serde(skip_serializing)]
-                    pub card_id: ::std::string::String,
+                    pub card_id: String,
                     /// 微信支付公钥ID/平台证书序列号
                     ///
-                    /// Header `Wechatpay-Serial`.
-                    ///
-                    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                    pub wechatpay_serial: ::std::string::String,
+                    pub wechatpay_serial: String,
                     /// 品牌ID
                     ///
                     /// Example: `1004`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 用户标识
                     ///
                     /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                    pub openid: ::std::string::String,
+                    pub openid: String,
                     /// 卡背景颜色
                     ///
                     /// Example: `#FFFF00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub card_color: ::std::option::Option<::std::string::String>,
+                    pub card_color: Option<String>,
                     /// 卡背景图URL
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub card_picture_url: ::std::option::Option<::std::string::String>,
+                    pub card_picture_url: Option<String>,
                     /// 加密的手机号
                     ///
                     /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub phone_number: ::std::option::Option<::std::string::String>,
+                    pub phone_number: Option<String>,
                     /// 等级
                     ///
                     /// Example: `钻石会员`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub level: ::std::option::Option<::std::string::String>,
+                    pub level: Option<String>,
                     /// 会员卡有效期
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub valid_date_information: ::std::option::Option<
-                        PostRequestValidDateInformation,
-                    >,
+                    pub valid_date_information: Option<PostRequestValidDateInformation>,
                     /// 用户开卡时填写的个人信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_information: ::std::option::Option<
-                        PostRequestUserInformation,
-                    >,
+                    pub user_information: Option<PostRequestUserInformation>,
                     /// 商家数据包
                     ///
                     /// Example: `自定义数据说明`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub attach: ::std::option::Option<::std::string::String>,
+                    pub attach: Option<String>,
                     /// 会员开卡状态
                     pub user_card_confirm_state: PostRequestUserCardConfirmState,
                 }
@@ -9463,13 +8949,13 @@ pub mod card_member {
                 pub struct PostRequestUserInformation {
                     /// 平台提供的通用开卡信息字段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub common_field_list: ::std::option::Option<
-                        ::std::vec::Vec<PostRequestUserInformationCommonFieldList>,
+                    pub common_field_list: Option<
+                        Vec<PostRequestUserInformationCommonFieldList>,
                     >,
                     /// 商户自定义的开卡信息字段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub custom_field_list: ::std::option::Option<
-                        ::std::vec::Vec<PostRequestUserInformationCustomFieldList>,
+                    pub custom_field_list: Option<
+                        Vec<PostRequestUserInformationCustomFieldList>,
                     >,
                 }
                 /// PostRequestUserInformationCommonFieldList
@@ -9484,14 +8970,12 @@ pub mod card_member {
                 pub struct PostRequestUserInformationCommonFieldList {
                     /// 平台提供的通用开卡信息字段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub name: ::std::option::Option<
-                        PostRequestUserInformationCommonFieldListName,
-                    >,
+                    pub name: Option<PostRequestUserInformationCommonFieldListName>,
                     /// 加密的用户开卡时填写的个人信息
                     ///
                     /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub value: ::std::option::Option<::std::string::String>,
+                    pub value: Option<String>,
                 }
                 /// 平台提供的通用开卡信息字段
                 ///
@@ -9499,29 +8983,17 @@ pub mod card_member {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostRequestUserInformationCommonFieldListName {
-                    /// 性别
-                    ///
-                    /// `USER_FORM_FLAG_SEX`
+                    /// `USER_FORM_FLAG_SEX`: 性别
                     UserFormFlagSex,
-                    /// 姓名
-                    ///
-                    /// `USER_FORM_FLAG_NAME`
+                    /// `USER_FORM_FLAG_NAME`: 姓名
                     UserFormFlagName,
-                    /// 生日
-                    ///
-                    /// `USER_FORM_FLAG_BIRTHDAY`
+                    /// `USER_FORM_FLAG_BIRTHDAY`: 生日
                     UserFormFlagBirthday,
-                    /// 地址
-                    ///
-                    /// `USER_FORM_FLAG_ADDRESS`
+                    /// `USER_FORM_FLAG_ADDRESS`: 地址
                     UserFormFlagAddress,
-                    /// 邮箱
-                    ///
-                    /// `USER_FORM_FLAG_EMAIL`
+                    /// `USER_FORM_FLAG_EMAIL`: 邮箱
                     UserFormFlagEmail,
-                    /// 城市
-                    ///
-                    /// `USER_FORM_FLAG_CITY`
+                    /// `USER_FORM_FLAG_CITY`: 城市
                     UserFormFlagCity,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -9598,12 +9070,10 @@ pub mod card_member {
                     ///
                     /// Example: `喜欢的运动`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub name: ::std::option::Option<::std::string::String>,
+                    pub name: Option<String>,
                     /// 加密的用户选择的字段值列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_chosen_values: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub user_chosen_values: Option<Vec<String>>,
                 }
                 /// 会员卡有效期
                 #[derive(
@@ -9621,19 +9091,17 @@ pub mod card_member {
                     ///
                     /// Example: `2020-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_begin_time: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub available_begin_time: Option<String>,
                     /// 有效期结束时间
                     ///
                     /// Example: `2030-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_end_time: ::std::option::Option<::std::string::String>,
+                    pub available_end_time: Option<String>,
                     /// 生效后N天内有效
                     ///
                     /// Example: `200`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_day_after_receive: ::std::option::Option<i64>,
+                    pub available_day_after_receive: Option<i64>,
                 }
                 /// 有效期类型
                 ///
@@ -9641,17 +9109,11 @@ pub mod card_member {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostRequestValidDateInformationType {
-                    /// 固定时间范围内有效
-                    ///
-                    /// `FIX_TIME_RANGE`
+                    /// `FIX_TIME_RANGE`: 固定时间范围内有效
                     FixTimeRange,
-                    /// 相对时间范围内有效
-                    ///
-                    /// `FIX_TERM`
+                    /// `FIX_TERM`: 相对时间范围内有效
                     FixTerm,
-                    /// 永久有效
-                    ///
-                    /// `PERMANENT`
+                    /// `PERMANENT`: 永久有效
                     Permanent,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -9718,69 +9180,67 @@ pub mod card_member {
                     /// 会员卡code
                     ///
                     /// Example: `478515832665`
-                    pub user_card_code: ::std::string::String,
+                    pub user_card_code: String,
                     /// 会员卡模板ID
                     ///
                     /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    pub card_id: ::std::string::String,
+                    pub card_id: String,
                     /// 用户标识
                     ///
                     /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                    pub openid: ::std::string::String,
+                    pub openid: String,
                     /// 卡背景颜色
                     ///
                     /// Example: `#FFFF00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub card_color: ::std::option::Option<::std::string::String>,
+                    pub card_color: Option<String>,
                     /// 卡背景图URL
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub card_picture_url: ::std::option::Option<::std::string::String>,
+                    pub card_picture_url: Option<String>,
                     /// 品牌ID
                     ///
                     /// Example: `1004`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 会员卡类型
                     pub card_type: PostResponseCardType,
                     /// 加密的手机号
                     ///
                     /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub phone_number: ::std::option::Option<::std::string::String>,
+                    pub phone_number: Option<String>,
                     /// 等级
                     ///
                     /// Example: `钻石会员`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub level: ::std::option::Option<::std::string::String>,
+                    pub level: Option<String>,
                     /// 会员卡有效期
                     pub valid_date_information: PostResponseValidDateInformation,
                     /// 领取时间
                     ///
                     /// Example: `2020-05-20T13:29:35.120+08:00`
-                    pub pickup_time: ::std::string::String,
+                    pub pickup_time: String,
                     /// 用户开卡时填写的个人信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_information: ::std::option::Option<
-                        PostResponseUserInformation,
-                    >,
+                    pub user_information: Option<PostResponseUserInformation>,
                     /// 商家数据包
                     ///
                     /// Example: `自定义数据说明`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub attach: ::std::option::Option<::std::string::String>,
+                    pub attach: Option<String>,
                     /// 用户会员卡状态
                     pub user_card_state: PostResponseUserCardState,
                     /// 作废原因
                     ///
                     /// Example: `传入的自定义作废原因`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub invalid_reason: ::std::option::Option<::std::string::String>,
+                    pub invalid_reason: Option<String>,
                     /// 作废时间
                     ///
                     /// Example: `2020-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub invalid_time: ::std::option::Option<::std::string::String>,
+                    pub invalid_time: Option<String>,
                 }
                 /// 会员卡类型
                 ///
@@ -9924,13 +9384,13 @@ pub mod card_member {
                 pub struct PostResponseUserInformation {
                     /// 平台提供的通用开卡信息字段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub common_field_list: ::std::option::Option<
-                        ::std::vec::Vec<PostResponseUserInformationCommonFieldList>,
+                    pub common_field_list: Option<
+                        Vec<PostResponseUserInformationCommonFieldList>,
                     >,
                     /// 商户自定义的开卡信息字段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub custom_field_list: ::std::option::Option<
-                        ::std::vec::Vec<PostResponseUserInformationCustomFieldList>,
+                    pub custom_field_list: Option<
+                        Vec<PostResponseUserInformationCustomFieldList>,
                     >,
                 }
                 /// PostResponseUserInformationCommonFieldList
@@ -9945,14 +9405,12 @@ pub mod card_member {
                 pub struct PostResponseUserInformationCommonFieldList {
                     /// 平台提供的通用开卡信息字段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub name: ::std::option::Option<
-                        PostResponseUserInformationCommonFieldListName,
-                    >,
+                    pub name: Option<PostResponseUserInformationCommonFieldListName>,
                     /// 加密的用户开卡时填写的个人信息
                     ///
                     /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub value: ::std::option::Option<::std::string::String>,
+                    pub value: Option<String>,
                 }
                 /// 平台提供的通用开卡信息字段
                 ///
@@ -9960,29 +9418,17 @@ pub mod card_member {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseUserInformationCommonFieldListName {
-                    /// 性别
-                    ///
-                    /// `USER_FORM_FLAG_SEX`
+                    /// `USER_FORM_FLAG_SEX`: 性别
                     UserFormFlagSex,
-                    /// 姓名
-                    ///
-                    /// `USER_FORM_FLAG_NAME`
+                    /// `USER_FORM_FLAG_NAME`: 姓名
                     UserFormFlagName,
-                    /// 生日
-                    ///
-                    /// `USER_FORM_FLAG_BIRTHDAY`
+                    /// `USER_FORM_FLAG_BIRTHDAY`: 生日
                     UserFormFlagBirthday,
-                    /// 地址
-                    ///
-                    /// `USER_FORM_FLAG_ADDRESS`
+                    /// `USER_FORM_FLAG_ADDRESS`: 地址
                     UserFormFlagAddress,
-                    /// 邮箱
-                    ///
-                    /// `USER_FORM_FLAG_EMAIL`
+                    /// `USER_FORM_FLAG_EMAIL`: 邮箱
                     UserFormFlagEmail,
-                    /// 城市
-                    ///
-                    /// `USER_FORM_FLAG_CITY`
+                    /// `USER_FORM_FLAG_CITY`: 城市
                     UserFormFlagCity,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -10059,12 +9505,10 @@ pub mod card_member {
                     ///
                     /// Example: `喜欢的运动`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub name: ::std::option::Option<::std::string::String>,
+                    pub name: Option<String>,
                     /// 加密的用户选择的字段值列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_chosen_values: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub user_chosen_values: Option<Vec<String>>,
                 }
                 /// 会员卡有效期
                 #[derive(
@@ -10082,19 +9526,17 @@ pub mod card_member {
                     ///
                     /// Example: `2020-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_begin_time: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub available_begin_time: Option<String>,
                     /// 有效期结束时间
                     ///
                     /// Example: `2030-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_end_time: ::std::option::Option<::std::string::String>,
+                    pub available_end_time: Option<String>,
                     /// 生效后N天内有效
                     ///
                     /// Example: `200`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_day_after_receive: ::std::option::Option<i64>,
+                    pub available_day_after_receive: Option<i64>,
                 }
                 /// 有效期类型
                 ///
@@ -10102,17 +9544,11 @@ pub mod card_member {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseValidDateInformationType {
-                    /// 固定时间范围内有效
-                    ///
-                    /// `FIX_TIME_RANGE`
+                    /// `FIX_TIME_RANGE`: 固定时间范围内有效
                     FixTimeRange,
-                    /// 相对时间范围内有效
-                    ///
-                    /// `FIX_TERM`
+                    /// `FIX_TERM`: 相对时间范围内有效
                     FixTerm,
-                    /// 永久有效
-                    ///
-                    /// `PERMANENT`
+                    /// `PERMANENT`: 永久有效
                     Permanent,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -10202,27 +9638,23 @@ pub mod card_member {
                 pub struct PostRequest {
                     /// 品牌id
                     ///
-                    /// Query parameter `brand_id`.
-                    ///
-                    /// Example: `1004`
+                    /// Query parameter `brand_id`. Example: `1004`
                     #[serde(skip_serializing)]
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 会员卡模版ID
                     ///
-                    /// Query parameter `card_id`.
-                    ///
-                    /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                    /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
                     #[serde(skip_serializing)]
-                    pub card_id: ::std::string::String,
+                    pub card_id: String,
                     /// 用户标识
                     ///
                     /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                    pub openid: ::std::string::String,
+                    pub openid: String,
                     /// 作废原因
                     ///
                     /// Example: `传入的自定义作废原因`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub invalid_reason: ::std::option::Option<::std::string::String>,
+                    pub invalid_reason: Option<String>,
                 }
                 /// The response of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate` (作废用户会员卡).
                 #[derive(
@@ -10236,69 +9668,67 @@ pub mod card_member {
                     /// 会员卡code
                     ///
                     /// Example: `478515832665`
-                    pub user_card_code: ::std::string::String,
+                    pub user_card_code: String,
                     /// 会员卡模板ID
                     ///
                     /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    pub card_id: ::std::string::String,
+                    pub card_id: String,
                     /// 用户标识
                     ///
                     /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                    pub openid: ::std::string::String,
+                    pub openid: String,
                     /// 卡背景颜色
                     ///
                     /// Example: `#FFFF00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub card_color: ::std::option::Option<::std::string::String>,
+                    pub card_color: Option<String>,
                     /// 卡背景图URL
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub card_picture_url: ::std::option::Option<::std::string::String>,
+                    pub card_picture_url: Option<String>,
                     /// 品牌ID
                     ///
                     /// Example: `1004`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 会员卡类型
                     pub card_type: PostResponseCardType,
                     /// 加密的手机号
                     ///
                     /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub phone_number: ::std::option::Option<::std::string::String>,
+                    pub phone_number: Option<String>,
                     /// 等级
                     ///
                     /// Example: `钻石会员`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub level: ::std::option::Option<::std::string::String>,
+                    pub level: Option<String>,
                     /// 会员卡有效期
                     pub valid_date_information: PostResponseValidDateInformation,
                     /// 领取时间
                     ///
                     /// Example: `2020-05-20T13:29:35.120+08:00`
-                    pub pickup_time: ::std::string::String,
+                    pub pickup_time: String,
                     /// 用户开卡时填写的个人信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_information: ::std::option::Option<
-                        PostResponseUserInformation,
-                    >,
+                    pub user_information: Option<PostResponseUserInformation>,
                     /// 商家数据包
                     ///
                     /// Example: `自定义数据说明`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub attach: ::std::option::Option<::std::string::String>,
+                    pub attach: Option<String>,
                     /// 用户会员卡状态
                     pub user_card_state: PostResponseUserCardState,
                     /// 作废原因
                     ///
                     /// Example: `传入的自定义作废原因`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub invalid_reason: ::std::option::Option<::std::string::String>,
+                    pub invalid_reason: Option<String>,
                     /// 作废时间
                     ///
                     /// Example: `2020-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub invalid_time: ::std::option::Option<::std::string::String>,
+                    pub invalid_time: Option<String>,
                 }
                 /// 会员卡类型
                 ///
@@ -10442,13 +9872,13 @@ pub mod card_member {
                 pub struct PostResponseUserInformation {
                     /// 平台提供的通用开卡信息字段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub common_field_list: ::std::option::Option<
-                        ::std::vec::Vec<PostResponseUserInformationCommonFieldList>,
+                    pub common_field_list: Option<
+                        Vec<PostResponseUserInformationCommonFieldList>,
                     >,
                     /// 商户自定义的开卡信息字段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub custom_field_list: ::std::option::Option<
-                        ::std::vec::Vec<PostResponseUserInformationCustomFieldList>,
+                    pub custom_field_list: Option<
+                        Vec<PostResponseUserInformationCustomFieldList>,
                     >,
                 }
                 /// PostResponseUserInformationCommonFieldList
@@ -10463,14 +9893,12 @@ pub mod card_member {
                 pub struct PostResponseUserInformationCommonFieldList {
                     /// 平台提供的通用开卡信息字段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub name: ::std::option::Option<
-                        PostResponseUserInformationCommonFieldListName,
-                    >,
+                    pub name: Option<PostResponseUserInformationCommonFieldListName>,
                     /// 加密的用户开卡时填写的个人信息
                     ///
                     /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub value: ::std::option::Option<::std::string::String>,
+                    pub value: Option<String>,
                 }
                 /// 平台提供的通用开卡信息字段
                 ///
@@ -10478,29 +9906,17 @@ pub mod card_member {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseUserInformationCommonFieldListName {
-                    /// 性别
-                    ///
-                    /// `USER_FORM_FLAG_SEX`
+                    /// `USER_FORM_FLAG_SEX`: 性别
                     UserFormFlagSex,
-                    /// 姓名
-                    ///
-                    /// `USER_FORM_FLAG_NAME`
+                    /// `USER_FORM_FLAG_NAME`: 姓名
                     UserFormFlagName,
-                    /// 生日
-                    ///
-                    /// `USER_FORM_FLAG_BIRTHDAY`
+                    /// `USER_FORM_FLAG_BIRTHDAY`: 生日
                     UserFormFlagBirthday,
-                    /// 地址
-                    ///
-                    /// `USER_FORM_FLAG_ADDRESS`
+                    /// `USER_FORM_FLAG_ADDRESS`: 地址
                     UserFormFlagAddress,
-                    /// 邮箱
-                    ///
-                    /// `USER_FORM_FLAG_EMAIL`
+                    /// `USER_FORM_FLAG_EMAIL`: 邮箱
                     UserFormFlagEmail,
-                    /// 城市
-                    ///
-                    /// `USER_FORM_FLAG_CITY`
+                    /// `USER_FORM_FLAG_CITY`: 城市
                     UserFormFlagCity,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -10577,12 +9993,10 @@ pub mod card_member {
                     ///
                     /// Example: `喜欢的运动`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub name: ::std::option::Option<::std::string::String>,
+                    pub name: Option<String>,
                     /// 加密的用户选择的字段值列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_chosen_values: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub user_chosen_values: Option<Vec<String>>,
                 }
                 /// 会员卡有效期
                 #[derive(
@@ -10600,19 +10014,17 @@ pub mod card_member {
                     ///
                     /// Example: `2020-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_begin_time: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub available_begin_time: Option<String>,
                     /// 有效期结束时间
                     ///
                     /// Example: `2030-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_end_time: ::std::option::Option<::std::string::String>,
+                    pub available_end_time: Option<String>,
                     /// 生效后N天内有效
                     ///
                     /// Example: `200`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_day_after_receive: ::std::option::Option<i64>,
+                    pub available_day_after_receive: Option<i64>,
                 }
                 /// 有效期类型
                 ///
@@ -10620,17 +10032,11 @@ pub mod card_member {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseValidDateInformationType {
-                    /// 固定时间范围内有效
-                    ///
-                    /// `FIX_TIME_RANGE`
+                    /// `FIX_TIME_RANGE`: 固定时间范围内有效
                     FixTimeRange,
-                    /// 相对时间范围内有效
-                    ///
-                    /// `FIX_TERM`
+                    /// `FIX_TERM`: 相对时间范围内有效
                     FixTerm,
-                    /// 永久有效
-                    ///
-                    /// `PERMANENT`
+                    /// `PERMANENT`: 永久有效
                     Permanent,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -10713,41 +10119,39 @@ pub mod card_member {
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
                 /// 品牌ID
                 ///
                 /// Example: `1004`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 会员卡模板ID
                 ///
                 /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: ::std::string::String,
+                pub card_id: String,
                 /// 用户标识
                 ///
                 /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                pub openid: ::std::string::String,
+                pub openid: String,
                 /// 会员卡code
                 ///
                 /// Example: `478515832665`
-                pub user_card_code: ::std::string::String,
+                pub user_card_code: String,
                 /// 加密的手机号
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub phone_number: ::std::option::Option<::std::string::String>,
+                pub phone_number: Option<String>,
                 /// 用户开卡时填写的个人信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_information: ::std::option::Option<PostRequestUserInformation>,
+                pub user_information: Option<PostRequestUserInformation>,
                 /// 会员卡有效期
                 pub date_information: PostRequestDateInformation,
                 /// 领取时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub pickup_time: ::std::string::String,
+                pub pickup_time: String,
             }
             /// 会员卡有效期
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -10759,17 +10163,17 @@ pub mod card_member {
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_begin_time: ::std::option::Option<::std::string::String>,
+                pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_end_time: ::std::option::Option<::std::string::String>,
+                pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_day_after_receive: ::std::option::Option<i64>,
+                pub available_day_after_receive: Option<i64>,
             }
             /// 有效期类型
             ///
@@ -10777,17 +10181,11 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostRequestDateInformationType {
-                /// 固定时间范围内有效
-                ///
-                /// `FIX_TIME_RANGE`
+                /// `FIX_TIME_RANGE`: 固定时间范围内有效
                 FixTimeRange,
-                /// 相对时间范围内有效
-                ///
-                /// `FIX_TERM`
+                /// `FIX_TERM`: 相对时间范围内有效
                 FixTerm,
-                /// 永久有效
-                ///
-                /// `PERMANENT`
+                /// `PERMANENT`: 永久有效
                 Permanent,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -10850,13 +10248,13 @@ pub mod card_member {
             pub struct PostRequestUserInformation {
                 /// 平台提供的通用开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub common_field_list: ::std::option::Option<
-                    ::std::vec::Vec<PostRequestUserInformationCommonFieldList>,
+                pub common_field_list: Option<
+                    Vec<PostRequestUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub custom_field_list: ::std::option::Option<
-                    ::std::vec::Vec<PostRequestUserInformationCustomFieldList>,
+                pub custom_field_list: Option<
+                    Vec<PostRequestUserInformationCustomFieldList>,
                 >,
             }
             /// PostRequestUserInformationCommonFieldList
@@ -10871,14 +10269,12 @@ pub mod card_member {
             pub struct PostRequestUserInformationCommonFieldList {
                 /// 平台提供的通用开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<
-                    PostRequestUserInformationCommonFieldListName,
-                >,
+                pub name: Option<PostRequestUserInformationCommonFieldListName>,
                 /// 加密的用户开卡时填写的个人信息
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub value: ::std::option::Option<::std::string::String>,
+                pub value: Option<String>,
             }
             /// 平台提供的通用开卡信息字段
             ///
@@ -10886,29 +10282,17 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostRequestUserInformationCommonFieldListName {
-                /// 性别
-                ///
-                /// `USER_FORM_FLAG_SEX`
+                /// `USER_FORM_FLAG_SEX`: 性别
                 UserFormFlagSex,
-                /// 姓名
-                ///
-                /// `USER_FORM_FLAG_NAME`
+                /// `USER_FORM_FLAG_NAME`: 姓名
                 UserFormFlagName,
-                /// 生日
-                ///
-                /// `USER_FORM_FLAG_BIRTHDAY`
+                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
                 UserFormFlagBirthday,
-                /// 地址
-                ///
-                /// `USER_FORM_FLAG_ADDRESS`
+                /// `USER_FORM_FLAG_ADDRESS`: 地址
                 UserFormFlagAddress,
-                /// 邮箱
-                ///
-                /// `USER_FORM_FLAG_EMAIL`
+                /// `USER_FORM_FLAG_EMAIL`: 邮箱
                 UserFormFlagEmail,
-                /// 城市
-                ///
-                /// `USER_FORM_FLAG_CITY`
+                /// `USER_FORM_FLAG_CITY`: 城市
                 UserFormFlagCity,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -10981,12 +10365,10 @@ pub mod card_member {
                 ///
                 /// Example: `喜欢的运动`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 加密的用户选择的字段值列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_chosen_values: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub user_chosen_values: Option<Vec<String>>,
             }
             /// The response of `POST /v3/brand/partner/card-member/user-cards/import-by-openid` (根据openid导入用户会员卡).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -10994,67 +10376,67 @@ pub mod card_member {
                 /// 会员卡code
                 ///
                 /// Example: `478515832665`
-                pub user_card_code: ::std::string::String,
+                pub user_card_code: String,
                 /// 会员卡模板ID
                 ///
                 /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: ::std::string::String,
+                pub card_id: String,
                 /// 用户标识
                 ///
                 /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                pub openid: ::std::string::String,
+                pub openid: String,
                 /// 卡背景颜色
                 ///
                 /// Example: `#FFFF00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_color: ::std::option::Option<::std::string::String>,
+                pub card_color: Option<String>,
                 /// 卡背景图URL
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_picture_url: ::std::option::Option<::std::string::String>,
+                pub card_picture_url: Option<String>,
                 /// 品牌ID
                 ///
                 /// Example: `1004`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 会员卡类型
                 pub card_type: PostResponseCardType,
                 /// 加密的手机号
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub phone_number: ::std::option::Option<::std::string::String>,
+                pub phone_number: Option<String>,
                 /// 等级
                 ///
                 /// Example: `钻石会员`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub level: ::std::option::Option<::std::string::String>,
+                pub level: Option<String>,
                 /// 会员卡有效期
                 pub valid_date_information: PostResponseValidDateInformation,
                 /// 领取时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub pickup_time: ::std::string::String,
+                pub pickup_time: String,
                 /// 用户开卡时填写的个人信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_information: ::std::option::Option<PostResponseUserInformation>,
+                pub user_information: Option<PostResponseUserInformation>,
                 /// 商家数据包
                 ///
                 /// Example: `自定义数据说明`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub attach: ::std::option::Option<::std::string::String>,
+                pub attach: Option<String>,
                 /// 用户会员卡状态
                 pub user_card_state: PostResponseUserCardState,
                 /// 作废原因
                 ///
                 /// Example: `传入的自定义作废原因`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invalid_reason: ::std::option::Option<::std::string::String>,
+                pub invalid_reason: Option<String>,
                 /// 作废时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invalid_time: ::std::option::Option<::std::string::String>,
+                pub invalid_time: Option<String>,
             }
             /// 会员卡类型
             ///
@@ -11194,13 +10576,13 @@ pub mod card_member {
             pub struct PostResponseUserInformation {
                 /// 平台提供的通用开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub common_field_list: ::std::option::Option<
-                    ::std::vec::Vec<PostResponseUserInformationCommonFieldList>,
+                pub common_field_list: Option<
+                    Vec<PostResponseUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub custom_field_list: ::std::option::Option<
-                    ::std::vec::Vec<PostResponseUserInformationCustomFieldList>,
+                pub custom_field_list: Option<
+                    Vec<PostResponseUserInformationCustomFieldList>,
                 >,
             }
             /// PostResponseUserInformationCommonFieldList
@@ -11215,14 +10597,12 @@ pub mod card_member {
             pub struct PostResponseUserInformationCommonFieldList {
                 /// 平台提供的通用开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<
-                    PostResponseUserInformationCommonFieldListName,
-                >,
+                pub name: Option<PostResponseUserInformationCommonFieldListName>,
                 /// 加密的用户开卡时填写的个人信息
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub value: ::std::option::Option<::std::string::String>,
+                pub value: Option<String>,
             }
             /// 平台提供的通用开卡信息字段
             ///
@@ -11230,29 +10610,17 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostResponseUserInformationCommonFieldListName {
-                /// 性别
-                ///
-                /// `USER_FORM_FLAG_SEX`
+                /// `USER_FORM_FLAG_SEX`: 性别
                 UserFormFlagSex,
-                /// 姓名
-                ///
-                /// `USER_FORM_FLAG_NAME`
+                /// `USER_FORM_FLAG_NAME`: 姓名
                 UserFormFlagName,
-                /// 生日
-                ///
-                /// `USER_FORM_FLAG_BIRTHDAY`
+                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
                 UserFormFlagBirthday,
-                /// 地址
-                ///
-                /// `USER_FORM_FLAG_ADDRESS`
+                /// `USER_FORM_FLAG_ADDRESS`: 地址
                 UserFormFlagAddress,
-                /// 邮箱
-                ///
-                /// `USER_FORM_FLAG_EMAIL`
+                /// `USER_FORM_FLAG_EMAIL`: 邮箱
                 UserFormFlagEmail,
-                /// 城市
-                ///
-                /// `USER_FORM_FLAG_CITY`
+                /// `USER_FORM_FLAG_CITY`: 城市
                 UserFormFlagCity,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -11326,12 +10694,10 @@ pub mod card_member {
                 ///
                 /// Example: `喜欢的运动`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 加密的用户选择的字段值列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_chosen_values: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub user_chosen_values: Option<Vec<String>>,
             }
             /// 会员卡有效期
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -11343,17 +10709,17 @@ pub mod card_member {
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_begin_time: ::std::option::Option<::std::string::String>,
+                pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_end_time: ::std::option::Option<::std::string::String>,
+                pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_day_after_receive: ::std::option::Option<i64>,
+                pub available_day_after_receive: Option<i64>,
             }
             /// 有效期类型
             ///
@@ -11361,17 +10727,11 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostResponseValidDateInformationType {
-                /// 固定时间范围内有效
-                ///
-                /// `FIX_TIME_RANGE`
+                /// `FIX_TIME_RANGE`: 固定时间范围内有效
                 FixTimeRange,
-                /// 相对时间范围内有效
-                ///
-                /// `FIX_TERM`
+                /// `FIX_TERM`: 相对时间范围内有效
                 FixTerm,
-                /// 永久有效
-                ///
-                /// `PERMANENT`
+                /// `PERMANENT`: 永久有效
                 Permanent,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -11450,36 +10810,34 @@ pub mod card_member {
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
                 /// 品牌ID
                 ///
                 /// Example: `1004`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 会员卡模板ID
                 ///
                 /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: ::std::string::String,
+                pub card_id: String,
                 /// 加密的手机号
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                pub phone_number: ::std::string::String,
+                pub phone_number: String,
                 /// 会员卡code
                 ///
                 /// Example: `478515832665`
-                pub user_card_code: ::std::string::String,
+                pub user_card_code: String,
                 /// 用户开卡时填写的个人信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_information: ::std::option::Option<PostRequestUserInformation>,
+                pub user_information: Option<PostRequestUserInformation>,
                 /// 会员卡有效期
                 pub date_information: PostRequestDateInformation,
                 /// 领取时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub pickup_time: ::std::string::String,
+                pub pickup_time: String,
             }
             /// 会员卡有效期
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -11491,17 +10849,17 @@ pub mod card_member {
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_begin_time: ::std::option::Option<::std::string::String>,
+                pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_end_time: ::std::option::Option<::std::string::String>,
+                pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_day_after_receive: ::std::option::Option<i64>,
+                pub available_day_after_receive: Option<i64>,
             }
             /// 有效期类型
             ///
@@ -11509,17 +10867,11 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostRequestDateInformationType {
-                /// 固定时间范围内有效
-                ///
-                /// `FIX_TIME_RANGE`
+                /// `FIX_TIME_RANGE`: 固定时间范围内有效
                 FixTimeRange,
-                /// 相对时间范围内有效
-                ///
-                /// `FIX_TERM`
+                /// `FIX_TERM`: 相对时间范围内有效
                 FixTerm,
-                /// 永久有效
-                ///
-                /// `PERMANENT`
+                /// `PERMANENT`: 永久有效
                 Permanent,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -11582,13 +10934,13 @@ pub mod card_member {
             pub struct PostRequestUserInformation {
                 /// 平台提供的通用开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub common_field_list: ::std::option::Option<
-                    ::std::vec::Vec<PostRequestUserInformationCommonFieldList>,
+                pub common_field_list: Option<
+                    Vec<PostRequestUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub custom_field_list: ::std::option::Option<
-                    ::std::vec::Vec<PostRequestUserInformationCustomFieldList>,
+                pub custom_field_list: Option<
+                    Vec<PostRequestUserInformationCustomFieldList>,
                 >,
             }
             /// PostRequestUserInformationCommonFieldList
@@ -11603,14 +10955,12 @@ pub mod card_member {
             pub struct PostRequestUserInformationCommonFieldList {
                 /// 平台提供的通用开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<
-                    PostRequestUserInformationCommonFieldListName,
-                >,
+                pub name: Option<PostRequestUserInformationCommonFieldListName>,
                 /// 加密的用户开卡时填写的个人信息
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub value: ::std::option::Option<::std::string::String>,
+                pub value: Option<String>,
             }
             /// 平台提供的通用开卡信息字段
             ///
@@ -11618,29 +10968,17 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostRequestUserInformationCommonFieldListName {
-                /// 性别
-                ///
-                /// `USER_FORM_FLAG_SEX`
+                /// `USER_FORM_FLAG_SEX`: 性别
                 UserFormFlagSex,
-                /// 姓名
-                ///
-                /// `USER_FORM_FLAG_NAME`
+                /// `USER_FORM_FLAG_NAME`: 姓名
                 UserFormFlagName,
-                /// 生日
-                ///
-                /// `USER_FORM_FLAG_BIRTHDAY`
+                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
                 UserFormFlagBirthday,
-                /// 地址
-                ///
-                /// `USER_FORM_FLAG_ADDRESS`
+                /// `USER_FORM_FLAG_ADDRESS`: 地址
                 UserFormFlagAddress,
-                /// 邮箱
-                ///
-                /// `USER_FORM_FLAG_EMAIL`
+                /// `USER_FORM_FLAG_EMAIL`: 邮箱
                 UserFormFlagEmail,
-                /// 城市
-                ///
-                /// `USER_FORM_FLAG_CITY`
+                /// `USER_FORM_FLAG_CITY`: 城市
                 UserFormFlagCity,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -11713,12 +11051,10 @@ pub mod card_member {
                 ///
                 /// Example: `喜欢的运动`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 加密的用户选择的字段值列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_chosen_values: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub user_chosen_values: Option<Vec<String>>,
             }
             /// The response of `POST /v3/brand/partner/card-member/user-cards/import-by-phone` (根据手机号导入用户会员卡).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -11726,67 +11062,67 @@ pub mod card_member {
                 /// 会员卡code
                 ///
                 /// Example: `478515832665`
-                pub user_card_code: ::std::string::String,
+                pub user_card_code: String,
                 /// 会员卡模板ID
                 ///
                 /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: ::std::string::String,
+                pub card_id: String,
                 /// 用户标识
                 ///
                 /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                pub openid: ::std::string::String,
+                pub openid: String,
                 /// 卡背景颜色
                 ///
                 /// Example: `#FFFF00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_color: ::std::option::Option<::std::string::String>,
+                pub card_color: Option<String>,
                 /// 卡背景图URL
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_picture_url: ::std::option::Option<::std::string::String>,
+                pub card_picture_url: Option<String>,
                 /// 品牌ID
                 ///
                 /// Example: `1004`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 会员卡类型
                 pub card_type: PostResponseCardType,
                 /// 加密的手机号
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub phone_number: ::std::option::Option<::std::string::String>,
+                pub phone_number: Option<String>,
                 /// 等级
                 ///
                 /// Example: `钻石会员`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub level: ::std::option::Option<::std::string::String>,
+                pub level: Option<String>,
                 /// 会员卡有效期
                 pub valid_date_information: PostResponseValidDateInformation,
                 /// 领取时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub pickup_time: ::std::string::String,
+                pub pickup_time: String,
                 /// 用户开卡时填写的个人信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_information: ::std::option::Option<PostResponseUserInformation>,
+                pub user_information: Option<PostResponseUserInformation>,
                 /// 商家数据包
                 ///
                 /// Example: `自定义数据说明`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub attach: ::std::option::Option<::std::string::String>,
+                pub attach: Option<String>,
                 /// 用户会员卡状态
                 pub user_card_state: PostResponseUserCardState,
                 /// 作废原因
                 ///
                 /// Example: `传入的自定义作废原因`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invalid_reason: ::std::option::Option<::std::string::String>,
+                pub invalid_reason: Option<String>,
                 /// 作废时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invalid_time: ::std::option::Option<::std::string::String>,
+                pub invalid_time: Option<String>,
             }
             /// 会员卡类型
             ///
@@ -11926,13 +11262,13 @@ pub mod card_member {
             pub struct PostResponseUserInformation {
                 /// 平台提供的通用开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub common_field_list: ::std::option::Option<
-                    ::std::vec::Vec<PostResponseUserInformationCommonFieldList>,
+                pub common_field_list: Option<
+                    Vec<PostResponseUserInformationCommonFieldList>,
                 >,
                 /// 商户自定义的开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub custom_field_list: ::std::option::Option<
-                    ::std::vec::Vec<PostResponseUserInformationCustomFieldList>,
+                pub custom_field_list: Option<
+                    Vec<PostResponseUserInformationCustomFieldList>,
                 >,
             }
             /// PostResponseUserInformationCommonFieldList
@@ -11947,14 +11283,12 @@ pub mod card_member {
             pub struct PostResponseUserInformationCommonFieldList {
                 /// 平台提供的通用开卡信息字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<
-                    PostResponseUserInformationCommonFieldListName,
-                >,
+                pub name: Option<PostResponseUserInformationCommonFieldListName>,
                 /// 加密的用户开卡时填写的个人信息
                 ///
                 /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub value: ::std::option::Option<::std::string::String>,
+                pub value: Option<String>,
             }
             /// 平台提供的通用开卡信息字段
             ///
@@ -11962,29 +11296,17 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostResponseUserInformationCommonFieldListName {
-                /// 性别
-                ///
-                /// `USER_FORM_FLAG_SEX`
+                /// `USER_FORM_FLAG_SEX`: 性别
                 UserFormFlagSex,
-                /// 姓名
-                ///
-                /// `USER_FORM_FLAG_NAME`
+                /// `USER_FORM_FLAG_NAME`: 姓名
                 UserFormFlagName,
-                /// 生日
-                ///
-                /// `USER_FORM_FLAG_BIRTHDAY`
+                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
                 UserFormFlagBirthday,
-                /// 地址
-                ///
-                /// `USER_FORM_FLAG_ADDRESS`
+                /// `USER_FORM_FLAG_ADDRESS`: 地址
                 UserFormFlagAddress,
-                /// 邮箱
-                ///
-                /// `USER_FORM_FLAG_EMAIL`
+                /// `USER_FORM_FLAG_EMAIL`: 邮箱
                 UserFormFlagEmail,
-                /// 城市
-                ///
-                /// `USER_FORM_FLAG_CITY`
+                /// `USER_FORM_FLAG_CITY`: 城市
                 UserFormFlagCity,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -12058,12 +11380,10 @@ pub mod card_member {
                 ///
                 /// Example: `喜欢的运动`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 加密的用户选择的字段值列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_chosen_values: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub user_chosen_values: Option<Vec<String>>,
             }
             /// 会员卡有效期
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -12075,17 +11395,17 @@ pub mod card_member {
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_begin_time: ::std::option::Option<::std::string::String>,
+                pub available_begin_time: Option<String>,
                 /// 有效期结束时间
                 ///
                 /// Example: `2030-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_end_time: ::std::option::Option<::std::string::String>,
+                pub available_end_time: Option<String>,
                 /// 生效后N天内有效
                 ///
                 /// Example: `200`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_day_after_receive: ::std::option::Option<i64>,
+                pub available_day_after_receive: Option<i64>,
             }
             /// 有效期类型
             ///
@@ -12093,17 +11413,11 @@ pub mod card_member {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostResponseValidDateInformationType {
-                /// 固定时间范围内有效
-                ///
-                /// `FIX_TIME_RANGE`
+                /// `FIX_TIME_RANGE`: 固定时间范围内有效
                 FixTimeRange,
-                /// 相对时间范围内有效
-                ///
-                /// `FIX_TERM`
+                /// `FIX_TERM`: 相对时间范围内有效
                 FixTerm,
-                /// 永久有效
-                ///
-                /// `PERMANENT`
+                /// `PERMANENT`: 永久有效
                 Permanent,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -12190,27 +11504,27 @@ pub mod card_member {
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 会员卡模板ID
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: ::std::string::String,
+            pub card_id: String,
             /// 会员卡code
             ///
             /// Example: `478515832665`
-            pub user_card_code: ::std::string::String,
+            pub user_card_code: String,
             /// 用户标识
             ///
             /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 商家请求单号
             ///
             /// Example: `100002322019090134234sfdf`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 会员动态内容
             ///
             /// Example: `15_1200_1`
-            pub cell_message: ::std::string::String,
+            pub cell_message: String,
         }
         /// The response of `POST /v3/brand/partner/card-member/user-feeds` (创建用户动态信息).
         #[derive(
@@ -12225,27 +11539,27 @@ pub mod card_member {
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 会员卡模板ID
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: ::std::string::String,
+            pub card_id: String,
             /// 会员卡code
             ///
             /// Example: `478515832665`
-            pub user_card_code: ::std::string::String,
+            pub user_card_code: String,
             /// 用户标识
             ///
             /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 商家请求单号
             ///
             /// Example: `100002322019090134234sfdf`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 会员动态内容
             ///
             /// Example: `15_1200_1`
-            pub cell_message: ::std::string::String,
+            pub cell_message: String,
         }
     }
     /// `/v3/brand/partner/card-member/user-points`
@@ -12304,27 +11618,27 @@ pub mod card_member {
                     /// 积分兑券ID
                     ///
                     /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    pub record_id: ::std::string::String,
+                    pub record_id: String,
                     /// 积分兑券模板ID
                     ///
                     /// Example: `0Flpo7FqTQ`
-                    pub exchange_coupon_template_id: ::std::string::String,
+                    pub exchange_coupon_template_id: String,
                     /// 品牌ID
                     ///
                     /// Example: `1004`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 会员卡模板ID
                     ///
                     /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    pub card_id: ::std::string::String,
+                    pub card_id: String,
                     /// 用户标识
                     ///
                     /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                    pub openid: ::std::string::String,
+                    pub openid: String,
                     /// 会员卡code
                     ///
                     /// Example: `478515832665`
-                    pub user_card_code: ::std::string::String,
+                    pub user_card_code: String,
                     /// 积分兑券状态
                     ///
                     /// Example: `POINT_EXCHANGE_COUPON_SUCCESS`
@@ -12333,12 +11647,12 @@ pub mod card_member {
                     ///
                     /// Example: `123446565767`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_code: ::std::option::Option<::std::string::String>,
+                    pub coupon_code: Option<String>,
                     /// 兑券失败原因
                     ///
                     /// Example: `积分不足`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub fail_reason: ::std::option::Option<::std::string::String>,
+                    pub fail_reason: Option<String>,
                 }
                 /// 积分兑券状态
                 ///
@@ -12415,27 +11729,27 @@ pub mod card_member {
                     /// 积分兑券ID
                     ///
                     /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    pub record_id: ::std::string::String,
+                    pub record_id: String,
                     /// 积分兑券模板ID
                     ///
                     /// Example: `0Flpo7FqTQ`
-                    pub exchange_coupon_template_id: ::std::string::String,
+                    pub exchange_coupon_template_id: String,
                     /// 品牌ID
                     ///
                     /// Example: `1004`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 会员卡模板ID
                     ///
                     /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    pub card_id: ::std::string::String,
+                    pub card_id: String,
                     /// 用户标识
                     ///
                     /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                    pub openid: ::std::string::String,
+                    pub openid: String,
                     /// 会员卡code
                     ///
                     /// Example: `478515832665`
-                    pub user_card_code: ::std::string::String,
+                    pub user_card_code: String,
                     /// 积分兑券状态
                     ///
                     /// Example: `POINT_EXCHANGE_COUPON_SUCCESS`
@@ -12444,12 +11758,12 @@ pub mod card_member {
                     ///
                     /// Example: `123446565767`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_code: ::std::option::Option<::std::string::String>,
+                    pub coupon_code: Option<String>,
                     /// 兑券失败原因
                     ///
                     /// Example: `积分不足`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub fail_reason: ::std::option::Option<::std::string::String>,
+                    pub fail_reason: Option<String>,
                 }
                 /// 积分兑券状态
                 ///
@@ -12549,23 +11863,23 @@ pub mod card_member {
                 /// 商家请求单号
                 ///
                 /// Example: `100002322019090134234sfdf`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 品牌ID
                 ///
                 /// Example: `1004`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 会员卡模板ID
                 ///
                 /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: ::std::string::String,
+                pub card_id: String,
                 /// 用户标识
                 ///
                 /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                pub openid: ::std::string::String,
+                pub openid: String,
                 /// 会员卡code
                 ///
                 /// Example: `478515832665`
-                pub user_card_code: ::std::string::String,
+                pub user_card_code: String,
                 /// 积分余额
                 ///
                 /// Example: `1000`
@@ -12584,23 +11898,23 @@ pub mod card_member {
                 /// 商家请求单号
                 ///
                 /// Example: `100002322019090134234sfdf`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 品牌ID
                 ///
                 /// Example: `1004`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 会员卡模板ID
                 ///
                 /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: ::std::string::String,
+                pub card_id: String,
                 /// 用户标识
                 ///
                 /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                pub openid: ::std::string::String,
+                pub openid: String,
                 /// 会员卡code
                 ///
                 /// Example: `478515832665`
-                pub user_card_code: ::std::string::String,
+                pub user_card_code: String,
                 /// 积分余额
                 ///
                 /// Example: `1000`
@@ -12672,32 +11986,24 @@ pub mod store {
         pub struct GetRequest {
             /// 品牌ID
             ///
-            /// Query parameter `brand_id`.
-            ///
-            /// Example: `120344`
+            /// Query parameter `brand_id`. Example: `120344`
             #[serde(skip_serializing)]
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 门店状态
             ///
-            /// Query parameter `store_state`.
-            ///
-            /// Example: `OPEN`
+            /// Query parameter `store_state`. Example: `OPEN`
             #[serde(skip_serializing)]
-            pub store_state: ::std::option::Option<GetRequestStoreState>,
+            pub store_state: Option<GetRequestStoreState>,
             /// 分页起始位置
             ///
-            /// Query parameter `offset`.
-            ///
-            /// Example: `100`
+            /// Query parameter `offset`. Example: `100`
             #[serde(skip_serializing)]
-            pub offset: ::std::option::Option<i64>,
+            pub offset: Option<i64>,
             /// 分页条数
             ///
-            /// Query parameter `limit`.
-            ///
-            /// Example: `50`
+            /// Query parameter `limit`. Example: `50`
             #[serde(skip_serializing)]
-            pub limit: ::std::option::Option<i64>,
+            pub limit: Option<i64>,
         }
         /// 门店状态
         ///
@@ -12770,19 +12076,19 @@ pub mod store {
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 分页起始位置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub offset: ::std::option::Option<i64>,
+            pub offset: Option<i64>,
             /// 分页条数
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limit: ::std::option::Option<i64>,
+            pub limit: Option<i64>,
             /// 门店总数
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_count: ::std::option::Option<i64>,
+            pub total_count: Option<i64>,
             /// 品牌门店列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+            pub data: Option<Vec<GetResponseData>>,
         }
         /// GetResponseData
         #[derive(
@@ -12797,41 +12103,39 @@ pub mod store {
             /// 品牌ID
             ///
             /// Example: `123456789`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 品牌门店ID
             ///
             /// Example: `20488000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_id: ::std::option::Option<::std::string::String>,
+            pub store_id: Option<String>,
             /// 门店状态
             ///
             /// Example: `OPEN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_state: ::std::option::Option<GetResponseDataStoreState>,
+            pub store_state: Option<GetResponseDataStoreState>,
             /// 审核状态
             ///
             /// Example: `SUCCESS`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub audit_state: ::std::option::Option<GetResponseDataAuditState>,
+            pub audit_state: Option<GetResponseDataAuditState>,
             /// 审核失败原因
             ///
             /// Example: `通过核实，您提交的电话错误，请核实手机号码或座机号码是否正确`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub review_reject_reason: ::std::option::Option<::std::string::String>,
+            pub review_reject_reason: Option<String>,
             /// 门店基础信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_basics: ::std::option::Option<GetResponseDataStoreBasics>,
+            pub store_basics: Option<GetResponseDataStoreBasics>,
             /// 门店地址信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_address: ::std::option::Option<GetResponseDataStoreAddress>,
+            pub store_address: Option<GetResponseDataStoreAddress>,
             /// 门店经营信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_business: ::std::option::Option<GetResponseDataStoreBusiness>,
+            pub store_business: Option<GetResponseDataStoreBusiness>,
             /// 门店收款信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_recipient: ::std::option::Option<
-                ::std::vec::Vec<GetResponseDataStoreRecipient>,
-            >,
+            pub store_recipient: Option<Vec<GetResponseDataStoreRecipient>>,
         }
         /// 审核状态
         ///
@@ -12904,26 +12208,26 @@ pub mod store {
             /// 门店省市编码
             ///
             /// Example: `440305`
-            pub address_code: ::std::string::String,
+            pub address_code: String,
             /// 门店地址
             ///
             /// Example: `深南大道10000号腾讯大厦1楼`
-            pub address_detail: ::std::string::String,
+            pub address_detail: String,
             /// 门店地址辅助描述
             ///
             /// Example: `地铁A口右侧100米`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub address_complements: ::std::option::Option<::std::string::String>,
+            pub address_complements: Option<String>,
             /// 门店经度
             ///
             /// Example: `112.63484`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub longitude: ::std::option::Option<::std::string::String>,
+            pub longitude: Option<String>,
             /// 门店纬度
             ///
             /// Example: `37.75464`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub latitude: ::std::option::Option<::std::string::String>,
+            pub latitude: Option<String>,
         }
         /// 门店基础信息
         #[derive(
@@ -12939,12 +12243,12 @@ pub mod store {
             ///
             /// Example: `MDL001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_reference_id: ::std::option::Option<::std::string::String>,
+            pub store_reference_id: Option<String>,
             /// 门店名称
             ///
             /// Example: `海岸城店`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub branch_name: ::std::option::Option<::std::string::String>,
+            pub branch_name: Option<String>,
         }
         /// 门店经营信息
         #[derive(
@@ -12960,12 +12264,12 @@ pub mod store {
             ///
             /// Example: `0755-86013388`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub service_phone: ::std::option::Option<::std::string::String>,
+            pub service_phone: Option<String>,
             /// 门店经营时间
             ///
             /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub business_hours: ::std::option::Option<::std::string::String>,
+            pub business_hours: Option<String>,
         }
         /// GetResponseDataStoreRecipient
         #[derive(
@@ -12981,19 +12285,17 @@ pub mod store {
             ///
             /// Example: `1230000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mchid: ::std::option::Option<::std::string::String>,
+            pub mchid: Option<String>,
             /// 门店收款主体
             ///
             /// Example: `腾讯科技（深圳）有限公司`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub company_name: ::std::option::Option<::std::string::String>,
+            pub company_name: Option<String>,
             /// 收款绑定状态
             ///
             /// Example: `CONFIRMED`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub recipient_state: ::std::option::Option<
-                GetResponseDataStoreRecipientRecipientState,
-            >,
+            pub recipient_state: Option<GetResponseDataStoreRecipientRecipientState>,
         }
         /// 收款绑定状态
         ///
@@ -13001,21 +12303,13 @@ pub mod store {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseDataStoreRecipientRecipientState {
-            /// 门店已绑定此收款商户号
-            ///
-            /// `CONFIRMED`
+            /// `CONFIRMED`: 门店已绑定此收款商户号
             Confirmed,
-            /// 商户管理员已拒绝
-            ///
-            /// `ADMIN_REJECTED`
+            /// `ADMIN_REJECTED`: 商户管理员已拒绝
             AdminRejected,
-            /// 商户号管理员确认中
-            ///
-            /// `CONFIRMING`
+            /// `CONFIRMING`: 商户号管理员确认中
             Confirming,
-            /// 由于商户管理员确认超时，系统自动拒绝此绑定
-            ///
-            /// `TIMEOUT_REJECTED`
+            /// `TIMEOUT_REJECTED`: 由于商户管理员确认超时，系统自动拒绝此绑定
             TimeoutRejected,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -13138,15 +12432,15 @@ pub mod store {
             /// 品牌ID
             ///
             /// Example: `123456789`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 门店基础信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_basics: ::std::option::Option<PostRequestStoreBasics>,
+            pub store_basics: Option<PostRequestStoreBasics>,
             /// 门店地址信息
             pub store_address: PostRequestStoreAddress,
             /// 门店经营信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_business: ::std::option::Option<PostRequestStoreBusiness>,
+            pub store_business: Option<PostRequestStoreBusiness>,
         }
         /// 门店地址信息
         #[derive(
@@ -13161,26 +12455,26 @@ pub mod store {
             /// 门店省市编码
             ///
             /// Example: `440305`
-            pub address_code: ::std::string::String,
+            pub address_code: String,
             /// 门店地址
             ///
             /// Example: `深南大道10000号腾讯大厦1楼`
-            pub address_detail: ::std::string::String,
+            pub address_detail: String,
             /// 门店地址辅助描述
             ///
             /// Example: `地铁A口右侧100米`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub address_complements: ::std::option::Option<::std::string::String>,
+            pub address_complements: Option<String>,
             /// 门店经度
             ///
             /// Example: `112.63484`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub longitude: ::std::option::Option<::std::string::String>,
+            pub longitude: Option<String>,
             /// 门店纬度
             ///
             /// Example: `37.75464`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub latitude: ::std::option::Option<::std::string::String>,
+            pub latitude: Option<String>,
         }
         /// 门店基础信息
         #[derive(
@@ -13196,12 +12490,12 @@ pub mod store {
             ///
             /// Example: `MDL001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_reference_id: ::std::option::Option<::std::string::String>,
+            pub store_reference_id: Option<String>,
             /// 门店名称
             ///
             /// Example: `海岸城店`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub branch_name: ::std::option::Option<::std::string::String>,
+            pub branch_name: Option<String>,
         }
         /// 门店经营信息
         #[derive(
@@ -13217,12 +12511,12 @@ pub mod store {
             ///
             /// Example: `0755-86013388`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub service_phone: ::std::option::Option<::std::string::String>,
+            pub service_phone: Option<String>,
             /// 门店经营时间
             ///
             /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub business_hours: ::std::option::Option<::std::string::String>,
+            pub business_hours: Option<String>,
         }
         /// The response of `POST /v3/brand/partner/store/brandstores` (创建品牌门店).
         #[derive(
@@ -13237,41 +12531,39 @@ pub mod store {
             /// 品牌ID
             ///
             /// Example: `123456789`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 品牌门店ID
             ///
             /// Example: `20488000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_id: ::std::option::Option<::std::string::String>,
+            pub store_id: Option<String>,
             /// 门店状态
             ///
             /// Example: `OPEN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_state: ::std::option::Option<PostResponseStoreState>,
+            pub store_state: Option<PostResponseStoreState>,
             /// 审核状态
             ///
             /// Example: `SUCCESS`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub audit_state: ::std::option::Option<PostResponseAuditState>,
+            pub audit_state: Option<PostResponseAuditState>,
             /// 审核失败原因
             ///
             /// Example: `通过核实，您提交的电话错误，请核实手机号码或座机号码是否正确`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub review_reject_reason: ::std::option::Option<::std::string::String>,
+            pub review_reject_reason: Option<String>,
             /// 门店基础信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_basics: ::std::option::Option<PostResponseStoreBasics>,
+            pub store_basics: Option<PostResponseStoreBasics>,
             /// 门店地址信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_address: ::std::option::Option<PostResponseStoreAddress>,
+            pub store_address: Option<PostResponseStoreAddress>,
             /// 门店经营信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_business: ::std::option::Option<PostResponseStoreBusiness>,
+            pub store_business: Option<PostResponseStoreBusiness>,
             /// 门店收款信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_recipient: ::std::option::Option<
-                ::std::vec::Vec<PostResponseStoreRecipient>,
-            >,
+            pub store_recipient: Option<Vec<PostResponseStoreRecipient>>,
         }
         /// 审核状态
         ///
@@ -13344,26 +12636,26 @@ pub mod store {
             /// 门店省市编码
             ///
             /// Example: `440305`
-            pub address_code: ::std::string::String,
+            pub address_code: String,
             /// 门店地址
             ///
             /// Example: `深南大道10000号腾讯大厦1楼`
-            pub address_detail: ::std::string::String,
+            pub address_detail: String,
             /// 门店地址辅助描述
             ///
             /// Example: `地铁A口右侧100米`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub address_complements: ::std::option::Option<::std::string::String>,
+            pub address_complements: Option<String>,
             /// 门店经度
             ///
             /// Example: `112.63484`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub longitude: ::std::option::Option<::std::string::String>,
+            pub longitude: Option<String>,
             /// 门店纬度
             ///
             /// Example: `37.75464`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub latitude: ::std::option::Option<::std::string::String>,
+            pub latitude: Option<String>,
         }
         /// 门店基础信息
         #[derive(
@@ -13379,12 +12671,12 @@ pub mod store {
             ///
             /// Example: `MDL001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_reference_id: ::std::option::Option<::std::string::String>,
+            pub store_reference_id: Option<String>,
             /// 门店名称
             ///
             /// Example: `海岸城店`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub branch_name: ::std::option::Option<::std::string::String>,
+            pub branch_name: Option<String>,
         }
         /// 门店经营信息
         #[derive(
@@ -13400,12 +12692,12 @@ pub mod store {
             ///
             /// Example: `0755-86013388`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub service_phone: ::std::option::Option<::std::string::String>,
+            pub service_phone: Option<String>,
             /// 门店经营时间
             ///
             /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub business_hours: ::std::option::Option<::std::string::String>,
+            pub business_hours: Option<String>,
         }
         /// PostResponseStoreRecipient
         #[derive(
@@ -13420,19 +12712,17 @@ pub mod store {
             /// 门店收款商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 门店收款主体
             ///
             /// Example: `腾讯科技（深圳）有限公司`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub company_name: ::std::option::Option<::std::string::String>,
+            pub company_name: Option<String>,
             /// 收款绑定状态
             ///
             /// Example: `CONFIRMED`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub recipient_state: ::std::option::Option<
-                PostResponseStoreRecipientRecipientState,
-            >,
+            pub recipient_state: Option<PostResponseStoreRecipientRecipientState>,
         }
         /// 收款绑定状态
         ///
@@ -13440,21 +12730,13 @@ pub mod store {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseStoreRecipientRecipientState {
-            /// 门店已绑定此收款商户号
-            ///
-            /// `CONFIRMED`
+            /// `CONFIRMED`: 门店已绑定此收款商户号
             Confirmed,
-            /// 商户管理员已拒绝
-            ///
-            /// `ADMIN_REJECTED`
+            /// `ADMIN_REJECTED`: 商户管理员已拒绝
             AdminRejected,
-            /// 商户号管理员确认中
-            ///
-            /// `CONFIRMING`
+            /// `CONFIRMING`: 商户号管理员确认中
             Confirming,
-            /// 由于商户管理员确认超时，系统自动拒绝此绑定
-            ///
-            /// `TIMEOUT_REJECTED`
+            /// `TIMEOUT_REJECTED`: 由于商户管理员确认超时，系统自动拒绝此绑定
             TimeoutRejected,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -13640,7 +12922,7 @@ pub mod store {
                 /// 品牌ID
                 ///
                 /// Example: `123456789`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
             }
             /// The request of `GET /v3/brand/partner/store/brandstores/{store_id}` (查询品牌门店).
             #[derive(
@@ -13654,11 +12936,9 @@ pub mod store {
             pub struct GetRequest {
                 /// 品牌ID
                 ///
-                /// Query parameter `brand_id`.
-                ///
-                /// Example: `123456789`
+                /// Query parameter `brand_id`. Example: `123456789`
                 #[serde(skip_serializing)]
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
             }
             /// The response of `GET /v3/brand/partner/store/brandstores/{store_id}` (查询品牌门店).
             #[derive(
@@ -13673,40 +12953,38 @@ pub mod store {
                 /// 品牌ID
                 ///
                 /// Example: `123456789`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 品牌门店ID
                 ///
                 /// Example: `20488000`
-                pub store_id: ::std::string::String,
+                pub store_id: String,
                 /// 门店状态
                 ///
                 /// Example: `OPEN`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_state: ::std::option::Option<GetResponseStoreState>,
+                pub store_state: Option<GetResponseStoreState>,
                 /// 审核状态
                 ///
                 /// Example: `SUCCESS`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub audit_state: ::std::option::Option<GetResponseAuditState>,
+                pub audit_state: Option<GetResponseAuditState>,
                 /// 审核失败原因
                 ///
                 /// Example: `通过核实，您提交的电话错误，请核实手机号码或座机号码是否正确`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub review_reject_reason: ::std::option::Option<::std::string::String>,
+                pub review_reject_reason: Option<String>,
                 /// 门店基础信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_basics: ::std::option::Option<GetResponseStoreBasics>,
+                pub store_basics: Option<GetResponseStoreBasics>,
                 /// 门店地址信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_address: ::std::option::Option<GetResponseStoreAddress>,
+                pub store_address: Option<GetResponseStoreAddress>,
                 /// 门店经营信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_business: ::std::option::Option<GetResponseStoreBusiness>,
+                pub store_business: Option<GetResponseStoreBusiness>,
                 /// 门店收款信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_recipient: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseStoreRecipient>,
-                >,
+                pub store_recipient: Option<Vec<GetResponseStoreRecipient>>,
             }
             /// 审核状态
             ///
@@ -13782,26 +13060,26 @@ pub mod store {
                 /// 门店省市编码
                 ///
                 /// Example: `440305`
-                pub address_code: ::std::string::String,
+                pub address_code: String,
                 /// 门店地址
                 ///
                 /// Example: `深南大道10000号腾讯大厦1楼`
-                pub address_detail: ::std::string::String,
+                pub address_detail: String,
                 /// 门店地址辅助描述
                 ///
                 /// Example: `地铁A口右侧100米`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub address_complements: ::std::option::Option<::std::string::String>,
+                pub address_complements: Option<String>,
                 /// 门店经度
                 ///
                 /// Example: `112.63484`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub longitude: ::std::option::Option<::std::string::String>,
+                pub longitude: Option<String>,
                 /// 门店纬度
                 ///
                 /// Example: `37.75464`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub latitude: ::std::option::Option<::std::string::String>,
+                pub latitude: Option<String>,
             }
             /// 门店基础信息
             #[derive(
@@ -13817,12 +13095,12 @@ pub mod store {
                 ///
                 /// Example: `MDL001`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_reference_id: ::std::option::Option<::std::string::String>,
+                pub store_reference_id: Option<String>,
                 /// 门店名称
                 ///
                 /// Example: `海岸城店`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub branch_name: ::std::option::Option<::std::string::String>,
+                pub branch_name: Option<String>,
             }
             /// 门店经营信息
             #[derive(
@@ -13838,12 +13116,12 @@ pub mod store {
                 ///
                 /// Example: `0755-86013388`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub service_phone: ::std::option::Option<::std::string::String>,
+                pub service_phone: Option<String>,
                 /// 门店经营时间
                 ///
                 /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub business_hours: ::std::option::Option<::std::string::String>,
+                pub business_hours: Option<String>,
             }
             /// GetResponseStoreRecipient
             #[derive(
@@ -13858,19 +13136,17 @@ pub mod store {
                 /// 门店收款商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 门店收款主体
                 ///
                 /// Example: `腾讯科技（深圳）有限公司`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub company_name: ::std::option::Option<::std::string::String>,
+                pub company_name: Option<String>,
                 /// 收款绑定状态
                 ///
                 /// Example: `CONFIRMED`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub recipient_state: ::std::option::Option<
-                    GetResponseStoreRecipientRecipientState,
-                >,
+                pub recipient_state: Option<GetResponseStoreRecipientRecipientState>,
             }
             /// 收款绑定状态
             ///
@@ -13878,21 +13154,13 @@ pub mod store {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseStoreRecipientRecipientState {
-                /// 门店已绑定此收款商户号
-                ///
-                /// `CONFIRMED`
+                /// `CONFIRMED`: 门店已绑定此收款商户号
                 Confirmed,
-                /// 商户管理员已拒绝
-                ///
-                /// `ADMIN_REJECTED`
+                /// `ADMIN_REJECTED`: 商户管理员已拒绝
                 AdminRejected,
-                /// 商户号管理员确认中
-                ///
-                /// `CONFIRMING`
+                /// `CONFIRMING`: 商户号管理员确认中
                 Confirming,
-                /// 由于商户管理员确认超时，系统自动拒绝此绑定
-                ///
-                /// `TIMEOUT_REJECTED`
+                /// `TIMEOUT_REJECTED`: 由于商户管理员确认超时，系统自动拒绝此绑定
                 TimeoutRejected,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -14021,16 +13289,16 @@ pub mod store {
                 /// 品牌ID
                 ///
                 /// Example: `123456789`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 门店基础信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_basics: ::std::option::Option<PatchRequestStoreBasics>,
+                pub store_basics: Option<PatchRequestStoreBasics>,
                 /// 门店地址信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_address: ::std::option::Option<PatchRequestStoreAddress>,
+                pub store_address: Option<PatchRequestStoreAddress>,
                 /// 门店经营信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_business: ::std::option::Option<PatchRequestStoreBusiness>,
+                pub store_business: Option<PatchRequestStoreBusiness>,
             }
             /// 门店地址信息
             #[derive(
@@ -14045,26 +13313,26 @@ pub mod store {
                 /// 门店省市编码
                 ///
                 /// Example: `440305`
-                pub address_code: ::std::string::String,
+                pub address_code: String,
                 /// 门店地址
                 ///
                 /// Example: `深南大道10000号腾讯大厦1楼`
-                pub address_detail: ::std::string::String,
+                pub address_detail: String,
                 /// 门店地址辅助描述
                 ///
                 /// Example: `地铁A口右侧100米`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub address_complements: ::std::option::Option<::std::string::String>,
+                pub address_complements: Option<String>,
                 /// 门店经度
                 ///
                 /// Example: `112.63484`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub longitude: ::std::option::Option<::std::string::String>,
+                pub longitude: Option<String>,
                 /// 门店纬度
                 ///
                 /// Example: `37.75464`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub latitude: ::std::option::Option<::std::string::String>,
+                pub latitude: Option<String>,
             }
             /// 门店基础信息
             #[derive(
@@ -14080,12 +13348,12 @@ pub mod store {
                 ///
                 /// Example: `MDL001`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_reference_id: ::std::option::Option<::std::string::String>,
+                pub store_reference_id: Option<String>,
                 /// 门店名称
                 ///
                 /// Example: `海岸城店`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub branch_name: ::std::option::Option<::std::string::String>,
+                pub branch_name: Option<String>,
             }
             /// 门店经营信息
             #[derive(
@@ -14101,12 +13369,12 @@ pub mod store {
                 ///
                 /// Example: `0755-86013388`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub service_phone: ::std::option::Option<::std::string::String>,
+                pub service_phone: Option<String>,
                 /// 门店经营时间
                 ///
                 /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub business_hours: ::std::option::Option<::std::string::String>,
+                pub business_hours: Option<String>,
             }
             /// The response of `PATCH /v3/brand/partner/store/brandstores/{store_id}` (更新品牌门店).
             #[derive(
@@ -14121,40 +13389,38 @@ pub mod store {
                 /// 品牌ID
                 ///
                 /// Example: `123456789`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 品牌门店ID
                 ///
                 /// Example: `20488000`
-                pub store_id: ::std::string::String,
+                pub store_id: String,
                 /// 门店状态
                 ///
                 /// Example: `OPEN`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_state: ::std::option::Option<PatchResponseStoreState>,
+                pub store_state: Option<PatchResponseStoreState>,
                 /// 审核状态
                 ///
                 /// Example: `SUCCESS`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub audit_state: ::std::option::Option<PatchResponseAuditState>,
+                pub audit_state: Option<PatchResponseAuditState>,
                 /// 审核失败原因
                 ///
                 /// Example: `通过核实，您提交的电话错误，请核实手机号码或座机号码是否正确`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub review_reject_reason: ::std::option::Option<::std::string::String>,
+                pub review_reject_reason: Option<String>,
                 /// 门店基础信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_basics: ::std::option::Option<PatchResponseStoreBasics>,
+                pub store_basics: Option<PatchResponseStoreBasics>,
                 /// 门店地址信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_address: ::std::option::Option<PatchResponseStoreAddress>,
+                pub store_address: Option<PatchResponseStoreAddress>,
                 /// 门店经营信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_business: ::std::option::Option<PatchResponseStoreBusiness>,
+                pub store_business: Option<PatchResponseStoreBusiness>,
                 /// 门店收款信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_recipient: ::std::option::Option<
-                    ::std::vec::Vec<PatchResponseStoreRecipient>,
-                >,
+                pub store_recipient: Option<Vec<PatchResponseStoreRecipient>>,
             }
             /// 审核状态
             ///
@@ -14230,26 +13496,26 @@ pub mod store {
                 /// 门店省市编码
                 ///
                 /// Example: `440305`
-                pub address_code: ::std::string::String,
+                pub address_code: String,
                 /// 门店地址
                 ///
                 /// Example: `深南大道10000号腾讯大厦1楼`
-                pub address_detail: ::std::string::String,
+                pub address_detail: String,
                 /// 门店地址辅助描述
                 ///
                 /// Example: `地铁A口右侧100米`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub address_complements: ::std::option::Option<::std::string::String>,
+                pub address_complements: Option<String>,
                 /// 门店经度
                 ///
                 /// Example: `112.63484`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub longitude: ::std::option::Option<::std::string::String>,
+                pub longitude: Option<String>,
                 /// 门店纬度
                 ///
                 /// Example: `37.75464`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub latitude: ::std::option::Option<::std::string::String>,
+                pub latitude: Option<String>,
             }
             /// 门店基础信息
             #[derive(
@@ -14265,12 +13531,12 @@ pub mod store {
                 ///
                 /// Example: `MDL001`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_reference_id: ::std::option::Option<::std::string::String>,
+                pub store_reference_id: Option<String>,
                 /// 门店名称
                 ///
                 /// Example: `海岸城店`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub branch_name: ::std::option::Option<::std::string::String>,
+                pub branch_name: Option<String>,
             }
             /// 门店经营信息
             #[derive(
@@ -14286,12 +13552,12 @@ pub mod store {
                 ///
                 /// Example: `0755-86013388`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub service_phone: ::std::option::Option<::std::string::String>,
+                pub service_phone: Option<String>,
                 /// 门店经营时间
                 ///
                 /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub business_hours: ::std::option::Option<::std::string::String>,
+                pub business_hours: Option<String>,
             }
             /// PatchResponseStoreRecipient
             #[derive(
@@ -14306,19 +13572,17 @@ pub mod store {
                 /// 门店收款商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 门店收款主体
                 ///
                 /// Example: `腾讯科技（深圳）有限公司`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub company_name: ::std::option::Option<::std::string::String>,
+                pub company_name: Option<String>,
                 /// 收款绑定状态
                 ///
                 /// Example: `CONFIRMED`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub recipient_state: ::std::option::Option<
-                    PatchResponseStoreRecipientRecipientState,
-                >,
+                pub recipient_state: Option<PatchResponseStoreRecipientRecipientState>,
             }
             /// 收款绑定状态
             ///
@@ -14326,21 +13590,13 @@ pub mod store {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PatchResponseStoreRecipientRecipientState {
-                /// 门店已绑定此收款商户号
-                ///
-                /// `CONFIRMED`
+                /// `CONFIRMED`: 门店已绑定此收款商户号
                 Confirmed,
-                /// 商户管理员已拒绝
-                ///
-                /// `ADMIN_REJECTED`
+                /// `ADMIN_REJECTED`: 商户管理员已拒绝
                 AdminRejected,
-                /// 商户号管理员确认中
-                ///
-                /// `CONFIRMING`
+                /// `CONFIRMING`: 商户号管理员确认中
                 Confirming,
-                /// 由于商户管理员确认超时，系统自动拒绝此绑定
-                ///
-                /// `TIMEOUT_REJECTED`
+                /// `TIMEOUT_REJECTED`: 由于商户管理员确认超时，系统自动拒绝此绑定
                 TimeoutRejected,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -14489,15 +13745,15 @@ pub mod store {
                     /// 品牌ID
                     ///
                     /// Example: `123456789`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 门店收款商户号
                     ///
                     /// Example: `1230000109`
-                    pub mchid: ::std::string::String,
+                    pub mchid: String,
                     /// 门店收款主体
                     ///
                     /// Example: `腾讯科技（深圳）有限公司`
-                    pub company_name: ::std::string::String,
+                    pub company_name: String,
                 }
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient` (绑定收款商户号).
                 #[derive(
@@ -14513,29 +13769,27 @@ pub mod store {
                     ///
                     /// Example: `123456789`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub brand_id: ::std::option::Option<::std::string::String>,
+                    pub brand_id: Option<String>,
                     /// 品牌门店ID
                     ///
                     /// Example: `20488000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub store_id: ::std::option::Option<::std::string::String>,
+                    pub store_id: Option<String>,
                     /// 门店收款商户号
                     ///
                     /// Example: `1230000109`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mchid: ::std::option::Option<::std::string::String>,
+                    pub mchid: Option<String>,
                     /// 门店收款主体
                     ///
                     /// Example: `腾讯科技（深圳）有限公司`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub company_name: ::std::option::Option<::std::string::String>,
+                    pub company_name: Option<String>,
                     /// 收款绑定状态
                     ///
                     /// Example: `CONFIRMED`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub recipient_state: ::std::option::Option<
-                        PostResponseRecipientState,
-                    >,
+                    pub recipient_state: Option<PostResponseRecipientState>,
                 }
                 /// 收款绑定状态
                 ///
@@ -14543,21 +13797,13 @@ pub mod store {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseRecipientState {
-                    /// 门店已绑定此收款商户号
-                    ///
-                    /// `CONFIRMED`
+                    /// `CONFIRMED`: 门店已绑定此收款商户号
                     Confirmed,
-                    /// 商户管理员已拒绝
-                    ///
-                    /// `ADMIN_REJECTED`
+                    /// `ADMIN_REJECTED`: 商户管理员已拒绝
                     AdminRejected,
-                    /// 商户号管理员确认中
-                    ///
-                    /// `CONFIRMING`
+                    /// `CONFIRMING`: 商户号管理员确认中
                     Confirming,
-                    /// 由于商户管理员确认超时，系统自动拒绝此绑定
-                    ///
-                    /// `TIMEOUT_REJECTED`
+                    /// `TIMEOUT_REJECTED`: 由于商户管理员确认超时，系统自动拒绝此绑定
                     TimeoutRejected,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -14646,7 +13892,7 @@ pub mod store {
                     /// 品牌ID
                     ///
                     /// Example: `123456789`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                 }
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/close` (暂停门店营业).
                 #[derive(
@@ -14661,17 +13907,17 @@ pub mod store {
                     /// 品牌ID
                     ///
                     /// Example: `123456789`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 品牌门店ID
                     ///
                     /// Example: `20488000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub store_id: ::std::option::Option<::std::string::String>,
+                    pub store_id: Option<String>,
                     /// 门店状态
                     ///
                     /// Example: `CLOSED`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub store_state: ::std::option::Option<PostResponseStoreState>,
+                    pub store_state: Option<PostResponseStoreState>,
                 }
                 /// 门店状态
                 ///
@@ -14770,7 +14016,7 @@ pub mod store {
                     /// 品牌ID
                     ///
                     /// Example: `123456789`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                 }
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/resume` (恢复门店营业).
                 #[derive(
@@ -14785,17 +14031,17 @@ pub mod store {
                     /// 品牌ID
                     ///
                     /// Example: `123456789`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 品牌门店ID
                     ///
                     /// Example: `20488000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub store_id: ::std::option::Option<::std::string::String>,
+                    pub store_id: Option<String>,
                     /// 门店状态
                     ///
                     /// Example: `CLOSED`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub store_state: ::std::option::Option<PostResponseStoreState>,
+                    pub store_state: Option<PostResponseStoreState>,
                 }
                 /// 门店状态
                 ///
@@ -14896,11 +14142,11 @@ pub mod store {
                     /// 品牌ID
                     ///
                     /// Example: `123456789`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 门店收款商户号
                     ///
                     /// Example: `1230000109`
-                    pub mchid: ::std::string::String,
+                    pub mchid: String,
                 }
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient` (解绑收款商户号).
                 #[derive(
@@ -14916,7 +14162,7 @@ pub mod store {
                     ///
                     /// Example: `example_failed_reason`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub failed_reason: ::std::option::Option<::std::string::String>,
+                    pub failed_reason: Option<String>,
                 }
             }
         }

@@ -61,7 +61,7 @@ pub mod brand_configs {
             /// 品牌主商户号
             ///
             /// Example: `1900000109`
-            pub brand_mchid: ::std::string::String,
+            pub brand_mchid: String,
             /// 最大分账比例
             ///
             /// Example: `2000`
@@ -92,19 +92,19 @@ pub mod finish_order {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户分帐单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 分账描述
         ///
         /// Example: `分账完结`
-        pub description: ::std::string::String,
+        pub description: String,
     }
     /// The response of `POST /v3/brand/profitsharing/finish-order` (完结分账API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -112,19 +112,19 @@ pub mod finish_order {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户分帐单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 微信分帐单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
     }
 }
 /// `/v3/brand/profitsharing/orders`
@@ -176,25 +176,19 @@ pub mod orders {
     pub struct GetRequest {
         /// 子商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `1900000109`
+        /// Query parameter `sub_mchid`. Example: `1900000109`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
-        /// Query parameter `transaction_id`.
-        ///
-        /// Example: `4208450740201411110007820472`
+        /// Query parameter `transaction_id`. Example: `4208450740201411110007820472`
         #[serde(skip_serializing)]
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户分账单号
         ///
-        /// Query parameter `out_order_no`.
-        ///
-        /// Example: `P20150806125346`
+        /// Query parameter `out_order_no`. Example: `P20150806125346`
         #[serde(skip_serializing)]
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
     }
     /// The response of `GET /v3/brand/profitsharing/orders` (查询分账结果API).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -202,35 +196,35 @@ pub mod orders {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户分账单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 微信分账单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
         /// 分账单状态
         ///
         /// Example: `FINISHED`
         pub status: GetResponseStatus,
         /// 分账接收方列表
-        pub receivers: ::std::vec::Vec<GetResponseReceivers>,
+        pub receivers: Vec<GetResponseReceivers>,
         /// 分账完结金额
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub finish_amount: ::std::option::Option<i64>,
+        pub finish_amount: Option<i64>,
         /// 分账完结描述
         ///
         /// Example: `分账完结`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub finish_description: ::std::option::Option<::std::string::String>,
+        pub finish_description: Option<String>,
     }
     /// GetResponseReceivers
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -243,7 +237,7 @@ pub mod orders {
         /// 分账接收方账号
         ///
         /// Example: `1900000109`
-        pub account: ::std::string::String,
+        pub account: String,
         /// 分账金额
         ///
         /// Example: `10`
@@ -251,7 +245,7 @@ pub mod orders {
         /// 分账描述
         ///
         /// Example: `分帐1900000110`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 分账结果
         ///
         /// Example: `SUCCESS`
@@ -259,16 +253,16 @@ pub mod orders {
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: ::std::string::String,
+        pub finish_time: String,
         /// 分账失败原因
         ///
         /// Example: `NO_RELATION`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_reason: ::std::option::Option<GetResponseReceiversFailReason>,
+        pub fail_reason: Option<GetResponseReceiversFailReason>,
         /// 分账明细单号
         ///
         /// Example: `36011111111111111111111`
-        pub detail_id: ::std::string::String,
+        pub detail_id: String,
     }
     /// 分账失败原因
     ///
@@ -515,38 +509,36 @@ pub mod orders {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 品牌主商户号
         ///
         /// Example: `1900000108`
-        pub brand_mchid: ::std::string::String,
+        pub brand_mchid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 公众账号ID
         ///
         /// Example: `wx8888888888888888`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户公众账号ID
         ///
         /// Example: `wx8888888888888889`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户分账单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 分账接收方列表
-        pub receivers: ::std::vec::Vec<PostRequestReceivers>,
+        pub receivers: Vec<PostRequestReceivers>,
         /// 是否分账完成
         pub finish: bool,
     }
@@ -561,7 +553,7 @@ pub mod orders {
         /// 分账接收方账号
         ///
         /// Example: `1900000109`
-        pub account: ::std::string::String,
+        pub account: String,
         /// 分账金额
         ///
         /// Example: `190`
@@ -569,12 +561,12 @@ pub mod orders {
         /// 分账描述
         ///
         /// Example: `1900000109分给商户1900000110`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 分账个人接收方姓名
         ///
         /// Example: `hu89ohu89ohu89o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
     }
     /// 分账接收方类型
     ///
@@ -638,31 +630,31 @@ pub mod orders {
         /// 品牌主商户号
         ///
         /// Example: `1900000108`
-        pub brand_mchid: ::std::string::String,
+        pub brand_mchid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户分账单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 微信分账单号
         ///
         /// Example: `6754760740201411110007865434`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
         /// 分账接收方列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receivers: ::std::option::Option<::std::vec::Vec<PostResponseReceivers>>,
+        pub receivers: Option<Vec<PostResponseReceivers>>,
         /// 分账单状态
         ///
         /// Example: `PROCESSING`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<PostResponseStatus>,
+        pub status: Option<PostResponseStatus>,
     }
     /// PostResponseReceivers
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -675,7 +667,7 @@ pub mod orders {
         /// 接收方账号
         ///
         /// Example: `1900000109`
-        pub account: ::std::string::String,
+        pub account: String,
         /// 分账金额
         ///
         /// Example: `10`
@@ -683,7 +675,7 @@ pub mod orders {
         /// 分账描述
         ///
         /// Example: `分帐1900000110`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 分账结果
         ///
         /// Example: `SUCCESS`
@@ -691,16 +683,16 @@ pub mod orders {
         /// 分账完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: ::std::string::String,
+        pub finish_time: String,
         /// 分账失败原因
         ///
         /// Example: `NO_RELATION`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_reason: ::std::option::Option<PostResponseReceiversFailReason>,
+        pub fail_reason: Option<PostResponseReceiversFailReason>,
         /// 分账明细单号
         ///
         /// Example: `36011111111111111111111`
-        pub detail_id: ::std::string::String,
+        pub detail_id: String,
     }
     /// 分账失败原因
     ///
@@ -979,7 +971,7 @@ pub mod orders {
                 /// 微信订单号
                 ///
                 /// Example: `4208450740201411110007820472`
-                pub transaction_id: ::std::string::String,
+                pub transaction_id: String,
                 /// 订单剩余待分金额
                 ///
                 /// Example: `1000`
@@ -1028,16 +1020,16 @@ pub mod receivers {
             /// 品牌主商户号
             ///
             /// Example: `1900000108`
-            pub brand_mchid: ::std::string::String,
+            pub brand_mchid: String,
             /// 公众账号ID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户公众账号ID
             ///
             /// Example: `wx8888888888888889`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 分账接收方类型
             ///
             /// Example: `MERCHANT_ID`
@@ -1046,12 +1038,12 @@ pub mod receivers {
             /// 分账接收方账号
             ///
             /// Example: `1900000109`
-            pub account: ::std::string::String,
+            pub account: String,
             /// 接收方名称
             ///
             /// Example: `张三网络公司`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 与品牌主商户的的关系类型
             ///
             /// Example: `SUPPLIER`
@@ -1063,29 +1055,17 @@ pub mod receivers {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestRelationType {
-            /// 供应商
-            ///
-            /// `SUPPLIER`
+            /// `SUPPLIER`: 供应商
             Supplier,
-            /// 分销商
-            ///
-            /// `DISTRIBUTOR`
+            /// `DISTRIBUTOR`: 分销商
             Distributor,
-            /// 服务商
-            ///
-            /// `SERVICE_PROVIDER`
+            /// `SERVICE_PROVIDER`: 服务商
             ServiceProvider,
-            /// 平台
-            ///
-            /// `PLATFORM`
+            /// `PLATFORM`: 平台
             Platform,
-            /// 员工
-            ///
-            /// `STAFF`
+            /// `STAFF`: 员工
             Staff,
-            /// 其他
-            ///
-            /// `OTHERS`
+            /// `OTHERS`: 其他
             Others,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1203,7 +1183,7 @@ pub mod receivers {
             /// 品牌主商户号
             ///
             /// Example: `1900000108`
-            pub brand_mchid: ::std::string::String,
+            pub brand_mchid: String,
             /// 分账接收方类型
             ///
             /// Example: `MERCHANT_ID`
@@ -1212,7 +1192,7 @@ pub mod receivers {
             /// 分账接收方账号
             ///
             /// Example: `1900000109`
-            pub account: ::std::string::String,
+            pub account: String,
         }
         /// 分账接收方类型
         ///
@@ -1299,16 +1279,16 @@ pub mod receivers {
             /// 品牌主商户号
             ///
             /// Example: `1900000108`
-            pub brand_mchid: ::std::string::String,
+            pub brand_mchid: String,
             /// 公众账号ID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户公众账号ID
             ///
             /// Example: `wx8888888888888889`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 分账接收方类型
             ///
             /// Example: `MERCHANT_ID`
@@ -1317,7 +1297,7 @@ pub mod receivers {
             /// 分账接收方账号
             ///
             /// Example: `1900000109`
-            pub account: ::std::string::String,
+            pub account: String,
         }
         /// 分账接收方类型
         ///
@@ -1383,7 +1363,7 @@ pub mod receivers {
             /// 品牌主商户号
             ///
             /// Example: `1900000108`
-            pub brand_mchid: ::std::string::String,
+            pub brand_mchid: String,
             /// 分账接收方类型
             ///
             /// Example: `MERCHANT_ID`
@@ -1392,7 +1372,7 @@ pub mod receivers {
             /// 分账接收方账号
             ///
             /// Example: `1900000109`
-            pub account: ::std::string::String,
+            pub account: String,
         }
         /// 分账接收方类型
         ///
@@ -1493,30 +1473,24 @@ pub mod returnorders {
     pub struct GetRequest {
         /// 子商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `1900000109`
+        /// Query parameter `sub_mchid`. Example: `1900000109`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 商户回退单号
         ///
-        /// Query parameter `out_return_no`.
-        ///
-        /// Example: `R20190516001`
+        /// Query parameter `out_return_no`. Example: `R20190516001`
         #[serde(skip_serializing)]
-        pub out_return_no: ::std::string::String,
+        pub out_return_no: String,
         /// 微信分帐单号
         ///
-        /// Query parameter `order_id`.
-        ///
-        /// Example: `4208450740201411110007820472`
+        /// Query parameter `order_id`. Example: `4208450740201411110007820472`
         #[serde(skip_serializing)]
-        pub order_id: ::std::option::Option<::std::string::String>,
+        pub order_id: Option<String>,
         /// 商户分账单号
         ///
         /// Query parameter `out_order_no`.
         #[serde(skip_serializing)]
-        pub out_order_no: ::std::option::Option<::std::string::String>,
+        pub out_order_no: Option<String>,
     }
     /// The response of `GET /v3/brand/profitsharing/returnorders` (查询分账回退结果API).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1524,27 +1498,27 @@ pub mod returnorders {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信分账单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
         /// 商户分账单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 商户回退单号
         ///
         /// Example: `p86691234`
-        pub out_return_no: ::std::string::String,
+        pub out_return_no: String,
         /// 回退商户号
         ///
         /// Example: `86693852`
-        pub return_mchid: ::std::string::String,
+        pub return_mchid: String,
         /// 微信回退单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub return_no: ::std::string::String,
+        pub return_no: String,
         /// 回退金额
         ///
         /// Example: `10`
@@ -1557,11 +1531,11 @@ pub mod returnorders {
         ///
         /// Example: `TIME_OUT_CLOSED`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_reason: ::std::option::Option<GetResponseFailReason>,
+        pub fail_reason: Option<GetResponseFailReason>,
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: ::std::string::String,
+        pub finish_time: String,
     }
     /// 失败原因
     ///
@@ -1685,25 +1659,25 @@ pub mod returnorders {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信分账单号
         ///
         /// Example: `3008450740201411110007820472`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub order_id: ::std::option::Option<::std::string::String>,
+        pub order_id: Option<String>,
         /// 商户分账单号
         ///
         /// Example: `P20150806125346`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_order_no: ::std::option::Option<::std::string::String>,
+        pub out_order_no: Option<String>,
         /// 商户回退单号
         ///
         /// Example: `R20190516001`
-        pub out_return_no: ::std::string::String,
+        pub out_return_no: String,
         /// 回退商户号
         ///
         /// Example: `86693852`
-        pub return_mchid: ::std::string::String,
+        pub return_mchid: String,
         /// 回退金额
         ///
         /// Example: `10`
@@ -1711,7 +1685,7 @@ pub mod returnorders {
         /// 回退描述
         ///
         /// Example: `分账回退`
-        pub description: ::std::string::String,
+        pub description: String,
     }
     /// The response of `POST /v3/brand/profitsharing/returnorders` (请求分账回退API).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1719,23 +1693,23 @@ pub mod returnorders {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信分账单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
         /// 商户分账单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 商户回退单号
         ///
         /// Example: `R20190516001`
-        pub out_return_no: ::std::string::String,
+        pub out_return_no: String,
         /// 回退商户号
         ///
         /// Example: `86693852`
-        pub return_mchid: ::std::string::String,
+        pub return_mchid: String,
         /// 回退金额
         ///
         /// Example: `10`
@@ -1743,7 +1717,7 @@ pub mod returnorders {
         /// 微信回退单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub return_no: ::std::string::String,
+        pub return_no: String,
         /// 回退结果
         ///
         /// Example: `SUCCESS`
@@ -1752,11 +1726,11 @@ pub mod returnorders {
         ///
         /// Example: `TIME_OUT_CLOSED`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_reason: ::std::option::Option<PostResponseFailReason>,
+        pub fail_reason: Option<PostResponseFailReason>,
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: ::std::string::String,
+        pub finish_time: String,
     }
     /// 失败原因
     ///

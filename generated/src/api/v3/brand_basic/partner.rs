@@ -54,20 +54,18 @@ pub mod brands {
                 /// 品牌ID
                 ///
                 /// Example: `123456789`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 授权类型
                 ///
                 /// Example: `AUTHORIZATION_TYPE_HOSTING`
                 pub authorization_type: GetResponseAuthorizationType,
                 /// 授权产品权限
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub authorization_product: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseAuthorizationProduct>,
-                >,
+                pub authorization_product: Option<Vec<GetResponseAuthorizationProduct>>,
                 /// 更新时间
                 ///
                 /// Example: `2025-05-20T13:29:35+08:00`
-                pub update_time: ::std::string::String,
+                pub update_time: String,
             }
             /// GetResponseAuthorizationProduct
             ///

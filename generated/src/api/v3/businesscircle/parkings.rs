@@ -19,7 +19,7 @@ pub struct PostRequest {
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 品牌ID
     ///
     /// Example: `1000`
@@ -27,21 +27,21 @@ pub struct PostRequest {
     /// 应用ID
     ///
     /// Example: `wx931386123456789e`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 用户标识
     ///
     /// Example: `oUpF8uMuAJOM2pxb1Q`
-    pub openid: ::std::string::String,
+    pub openid: String,
     /// 车牌号
     ///
     /// Example: `粤B888888`
-    pub plate_number: ::std::string::String,
+    pub plate_number: String,
     /// 状态
     ///
     /// Example: `IN`
-    pub state: ::std::string::String,
+    pub state: String,
     /// 时间
     ///
     /// Example: `2022-06-01T10:43:39+08:00`
-    pub time: ::std::string::String,
+    pub time: String,
 }

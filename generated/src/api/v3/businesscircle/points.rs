@@ -29,19 +29,19 @@ pub mod notify {
         ///
         /// Example: `1234567890`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 微信订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 小程序appid
         ///
         /// Example: `wx1234567890abcdef`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 顾客openid
         ///
         /// Example: `oWmnN4xxxxxxxxxxe92NHIGf1xd8`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 是否获得积分
         pub earn_points: bool,
         /// 订单新增积分值
@@ -51,16 +51,16 @@ pub mod notify {
         /// 积分更新时间
         ///
         /// Example: `2020-05-20T13:29:35.120+08:00`
-        pub points_update_time: ::std::string::String,
+        pub points_update_time: String,
         /// 未获得积分的备注信息
         ///
         /// Example: `商品不参与积分活动`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub no_points_remarks: ::std::option::Option<::std::string::String>,
+        pub no_points_remarks: Option<String>,
         /// 顾客积分总额
         ///
         /// Example: `888888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_points: ::std::option::Option<i64>,
+        pub total_points: Option<i64>,
     }
 }

@@ -34,18 +34,14 @@ pub mod by_openid {
     pub struct GetRequest {
         /// 商圈商户ID
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `1900000109`
+        /// Query parameter `sub_mchid`. Example: `1900000109`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 小程序appid
         ///
-        /// Query parameter `appid`.
-        ///
-        /// Example: `wx1234567890abcdef`
+        /// Query parameter `appid`. Example: `wx1234567890abcdef`
         #[serde(skip_serializing)]
-        pub appid: ::std::string::String,
+        pub appid: String,
     }
     /// The response of `GET /v3/businesscircle/user-authorizations/{openid}` (商圈积分授权查询).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -53,20 +49,20 @@ pub mod by_openid {
         /// 顾客openid
         ///
         /// Example: `oWmnN4xxxxxxxxxxe92NHIGf1xd8`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 授权状态
         ///
         /// Example: `UNAUTHORIZED`
-        pub authorize_state: ::std::string::String,
+        pub authorize_state: String,
         /// 授权时间
         ///
         /// Example: `2020-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub authorize_time: ::std::option::Option<::std::string::String>,
+        pub authorize_time: Option<String>,
         /// 取消授权时间
         ///
         /// Example: `2020-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub deauthorize_time: ::std::option::Option<::std::string::String>,
+        pub deauthorize_time: Option<String>,
     }
 }

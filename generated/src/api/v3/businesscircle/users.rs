@@ -62,25 +62,19 @@ pub mod by_openid {
             pub struct GetRequest {
                 /// 商圈商户ID
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900000109`
+                /// Query parameter `sub_mchid`. Example: `1900000109`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 品牌ID
                 ///
-                /// Query parameter `brandid`.
-                ///
-                /// Example: `1000`
+                /// Query parameter `brandid`. Example: `1000`
                 #[serde(skip_serializing)]
                 pub brandid: i64,
                 /// 应用ID
                 ///
-                /// Query parameter `appid`.
-                ///
-                /// Example: `wx931386123456789e`
+                /// Query parameter `appid`. Example: `wx931386123456789e`
                 #[serde(skip_serializing)]
-                pub appid: ::std::string::String,
+                pub appid: String,
             }
         }
     }

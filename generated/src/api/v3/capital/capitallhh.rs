@@ -55,7 +55,7 @@ pub mod areas {
         pub struct GetResponse {
             /// 省份列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+            pub data: Option<Vec<GetResponseData>>,
             /// 查询数据总条数
             ///
             /// Example: `10`
@@ -74,7 +74,7 @@ pub mod areas {
             /// 省份名称
             ///
             /// Example: `广东省`
-            pub province_name: ::std::string::String,
+            pub province_name: String,
             /// 省份编码
             ///
             /// Example: `22`
@@ -116,7 +116,7 @@ pub mod areas {
                 pub struct GetResponse {
                     /// 城市列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+                    pub data: Option<Vec<GetResponseData>>,
                     /// 查询数据总条数
                     ///
                     /// Example: `10`
@@ -135,7 +135,7 @@ pub mod areas {
                     /// 城市名称
                     ///
                     /// Example: `北京市`
-                    pub city_name: ::std::string::String,
+                    pub city_name: String,
                     /// 城市编码
                     ///
                     /// Example: `10`
@@ -218,21 +218,17 @@ pub mod banks {
             pub struct GetRequest {
                 /// 城市编码
                 ///
-                /// Query parameter `city_code`.
-                ///
-                /// Example: `536`
+                /// Query parameter `city_code`. Example: `536`
                 #[serde(skip_serializing)]
                 pub city_code: i64,
                 /// 本次查询偏移量
                 ///
                 /// Query parameter `offset`.
                 #[serde(skip_serializing)]
-                pub offset: ::std::option::Option<i64>,
+                pub offset: Option<i64>,
                 /// 本次请求最大查询条数
                 ///
-                /// Query parameter `limit`.
-                ///
-                /// Example: `200`
+                /// Query parameter `limit`. Example: `200`
                 #[serde(skip_serializing)]
                 pub limit: i64,
             }
@@ -256,7 +252,7 @@ pub mod banks {
                 pub count: i64,
                 /// 支行列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+                pub data: Option<Vec<GetResponseData>>,
                 /// 本次查询偏移量
                 ///
                 /// Example: `0`
@@ -266,7 +262,7 @@ pub mod banks {
                 /// 开户银行
                 ///
                 /// Example: `招商银行其他银行`
-                pub account_bank: ::std::string::String,
+                pub account_bank: String,
                 /// 开户银行编码
                 ///
                 /// Example: `1001`
@@ -274,11 +270,11 @@ pub mod banks {
                 /// 银行别名
                 ///
                 /// Example: `工商银行深圳前海微众银行`
-                pub bank_alias: ::std::string::String,
+                pub bank_alias: String,
                 /// 银行别名编码
                 ///
                 /// Example: `1000006247`
-                pub bank_alias_code: ::std::string::String,
+                pub bank_alias_code: String,
             }
             /// GetResponseData
             #[derive(
@@ -293,11 +289,11 @@ pub mod banks {
                 /// 开户银行支行名称
                 ///
                 /// Example: `中国工商银行上海市周浦支行`
-                pub bank_branch_name: ::std::string::String,
+                pub bank_branch_name: String,
                 /// 开户银行支行联行号
                 ///
                 /// Example: `102290072311`
-                pub bank_branch_id: ::std::string::String,
+                pub bank_branch_id: String,
             }
             /// 分页链接
             #[derive(
@@ -313,12 +309,12 @@ pub mod banks {
                 ///
                 /// Example: `/v3/capital/capitallhh/banks/1001/branches?offset=10&limit=5`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub next: ::std::option::Option<::std::string::String>,
+                pub next: Option<String>,
                 /// 上一页链接
                 ///
                 /// Example: `/v3/capital/capitallhh/banks/1001/branchesoffset=0&limit=5`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub prev: ::std::option::Option<::std::string::String>,
+                pub prev: Option<String>,
                 /// 当前链接
                 ///
                 /// Example: `/v3/capital/capitallhh/banks/1001/branches?offset=5&limit=5`
@@ -326,7 +322,7 @@ pub mod banks {
                     rename = "self",
                     skip_serializing_if = "::std::option::Option::is_none"
                 )]
-                pub self_: ::std::option::Option<::std::string::String>,
+                pub self_: Option<String>,
             }
         }
     }
@@ -363,16 +359,12 @@ pub mod banks {
         pub struct GetRequest {
             /// 本次查询偏移量
             ///
-            /// Query parameter `offset`.
-            ///
-            /// Example: `0`
+            /// Query parameter `offset`. Example: `0`
             #[serde(skip_serializing)]
-            pub offset: ::std::option::Option<i64>,
+            pub offset: Option<i64>,
             /// 本次请求最大查询条数
             ///
-            /// Query parameter `limit`.
-            ///
-            /// Example: `200`
+            /// Query parameter `limit`. Example: `200`
             #[serde(skip_serializing)]
             pub limit: i64,
         }
@@ -396,7 +388,7 @@ pub mod banks {
             pub count: i64,
             /// 银行列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+            pub data: Option<Vec<GetResponseData>>,
             /// 本次查询偏移量
             ///
             /// Example: `0`
@@ -417,15 +409,15 @@ pub mod banks {
             /// 银行别名
             ///
             /// Example: `工商银行深圳前海微众银行`
-            pub bank_alias: ::std::string::String,
+            pub bank_alias: String,
             /// 银行别名编码
             ///
             /// Example: `1000006247`
-            pub bank_alias_code: ::std::string::String,
+            pub bank_alias_code: String,
             /// 开户银行
             ///
             /// Example: `招商银行其他银行`
-            pub account_bank: ::std::string::String,
+            pub account_bank: String,
             /// 开户银行编码
             ///
             /// Example: `1001`
@@ -447,12 +439,12 @@ pub mod banks {
             ///
             /// Example: `/v3/capital/capitallhh/banks/corporate-banking?offset=10&limit=5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub next: ::std::option::Option<::std::string::String>,
+            pub next: Option<String>,
             /// 上一页链接
             ///
             /// Example: `/v3/capital/capitallhh/banks/corporate-banking?offset=0&limit=5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub prev: ::std::option::Option<::std::string::String>,
+            pub prev: Option<String>,
             /// 当前链接
             ///
             /// Example: `/v3/capital/capitallhh/banks/corporate-banking?offset=5&limit=5`
@@ -460,7 +452,7 @@ pub mod banks {
                 rename = "self",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub self_: ::std::option::Option<::std::string::String>,
+            pub self_: Option<String>,
         }
     }
     /// `/v3/capital/capitallhh/banks/personal-banking`
@@ -496,16 +488,12 @@ pub mod banks {
         pub struct GetRequest {
             /// 本次查询偏移量
             ///
-            /// Query parameter `offset`.
-            ///
-            /// Example: `0`
+            /// Query parameter `offset`. Example: `0`
             #[serde(skip_serializing)]
-            pub offset: ::std::option::Option<i64>,
+            pub offset: Option<i64>,
             /// 本次请求最大查询条数
             ///
-            /// Query parameter `limit`.
-            ///
-            /// Example: `200`
+            /// Query parameter `limit`. Example: `200`
             #[serde(skip_serializing)]
             pub limit: i64,
         }
@@ -529,7 +517,7 @@ pub mod banks {
             pub count: i64,
             /// 银行列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+            pub data: Option<Vec<GetResponseData>>,
             /// 本次查询偏移量
             ///
             /// Example: `0`
@@ -550,15 +538,15 @@ pub mod banks {
             /// 银行别名
             ///
             /// Example: `工商银行深圳前海微众银行`
-            pub bank_alias: ::std::string::String,
+            pub bank_alias: String,
             /// 银行别名编码
             ///
             /// Example: `1000006247`
-            pub bank_alias_code: ::std::string::String,
+            pub bank_alias_code: String,
             /// 开户银行
             ///
             /// Example: `招商银行其他银行`
-            pub account_bank: ::std::string::String,
+            pub account_bank: String,
             /// 开户银行编码
             ///
             /// Example: `1001`
@@ -580,12 +568,12 @@ pub mod banks {
             ///
             /// Example: `/v3/capital/capitallhh/banks/personal-banking?offset=10&limit=5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub next: ::std::option::Option<::std::string::String>,
+            pub next: Option<String>,
             /// 上一页链接
             ///
             /// Example: `/v3/capital/capitallhh/banks/personal-banking?offset=0&limit=5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub prev: ::std::option::Option<::std::string::String>,
+            pub prev: Option<String>,
             /// 当前链接
             ///
             /// Example: `/v3/capital/capitallhh/banks/personal-banking?offset=5&limit=5`
@@ -593,7 +581,7 @@ pub mod banks {
                 rename = "self",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub self_: ::std::option::Option<::std::string::String>,
+            pub self_: Option<String>,
         }
     }
     /// `/v3/capital/capitallhh/banks/search-banks-by-bank-account`
@@ -631,18 +619,14 @@ pub mod banks {
         pub struct GetRequest {
             /// 银行卡号
             ///
-            /// Query parameter `account_number`.
-            ///
-            /// Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
+            /// Query parameter `account_number`. Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
             #[serde(skip_serializing)]
-            pub account_number: ::std::string::String,
+            pub account_number: String,
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
         }
         /// The response of `GET /v3/capital/capitallhh/banks/search-banks-by-bank-account` (获取对私银行卡号开户银行API).
         #[derive(
@@ -660,7 +644,7 @@ pub mod banks {
             pub total_count: i64,
             /// 银行列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+            pub data: Option<Vec<GetResponseData>>,
         }
         /// GetResponseData
         #[derive(
@@ -675,15 +659,15 @@ pub mod banks {
             /// 银行别名
             ///
             /// Example: `工商银行深圳前海微众银行`
-            pub bank_alias: ::std::string::String,
+            pub bank_alias: String,
             /// 银行别名编码
             ///
             /// Example: `1000006247`
-            pub bank_alias_code: ::std::string::String,
+            pub bank_alias_code: String,
             /// 开户银行
             ///
             /// Example: `招商银行其他银行`
-            pub account_bank: ::std::string::String,
+            pub account_bank: String,
             /// 开户银行编码
             ///
             /// Example: `1001`

@@ -29,40 +29,40 @@ pub mod sync_status {
         ///
         /// Example: `1900000100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sp_mchid: ::std::option::Option<::std::string::String>,
+        pub sp_mchid: Option<String>,
         /// 子商户在微信公众平台申请服务号对应的APPID
         ///
         /// Example: `wx8888888888888888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sp_appid: ::std::option::Option<::std::string::String>,
+        pub sp_appid: Option<String>,
         /// 微信支付分配的渠道商商户号
         ///
         /// Example: `1900000109`
-        pub channel_id: ::std::string::String,
+        pub channel_id: String,
         /// 微信支付分配子商户商户号
         ///
         /// Example: `1900000100`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 子商户在微信公众平台申请服务号对应的APPID
         ///
         /// Example: `wx8888888888888888`
-        pub sub_appid: ::std::string::String,
+        pub sub_appid: String,
         /// 商户旗下门店的唯一编号
         ///
         /// Example: `6895`
-        pub out_shop_no: ::std::string::String,
+        pub out_shop_no: String,
         /// 用户子标识，用户在子商户appid下的openid
         ///
         /// Example: `oYobu0Dmn6TdodZnFWKOEkqoRbI8`
-        pub sub_openid: ::std::string::String,
+        pub sub_openid: String,
         /// 微信用户登录接口返回的登录票据。公众号，填写页面授权access_token，详细参考；小程序，填写session_key，详细参考。
         ///
         /// Example: `071oYFSN19sCH31AyNSN15QDSN1oYFSA`
-        pub login_token: ::std::string::String,
+        pub login_token: String,
         /// 点餐入口，公众号：点餐页面完整URL；小程序：点餐页面path路径
         ///
         /// Example: `http://www.example.com`
-        pub order_entry: ::std::string::String,
+        pub order_entry: String,
         /// 总价，单位为分
         ///
         /// Example: `1000`
@@ -82,38 +82,38 @@ pub mod sync_status {
         /// 状态发生变化的时间，格式为rfc3339格式，如2018-06-08T10:34:56+08:00 代表北京时间2018年06月08日10时34分56秒
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        pub action_time: ::std::string::String,
+        pub action_time: String,
         /// 支付时间，格式为rfc3339格式，如2018-06-08T10:34:56+08:00 代表北京时间2018年06月08日10时34分56秒（status为PAY_SUCCESS时必填）
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pay_time: ::std::option::Option<::std::string::String>,
+        pub pay_time: Option<String>,
         /// 支付订单号（status为PAY_SUCCESS时必填）
         ///
         /// Example: `1009660380201506130728806387`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_id: ::std::option::Option<::std::string::String>,
+        pub transaction_id: Option<String>,
         /// 渠道商系统内部支付订单号（status为PAY_SUCCESS时必填）
         ///
         /// Example: `20150806125346`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_trade_no: ::std::option::Option<::std::string::String>,
+        pub out_trade_no: Option<String>,
         /// 渠道商系统内部订单号
         ///
         /// Example: `20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 桌位号
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_table_no: ::std::option::Option<::std::string::String>,
+        pub out_table_no: Option<String>,
         /// 消费人数
         ///
         /// Example: `2`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub people_count: ::std::option::Option<i64>,
+        pub people_count: Option<i64>,
         /// 商户菜品信息列表
-        pub dish_list: ::std::vec::Vec<PostRequestDishList>,
+        pub dish_list: Vec<PostRequestDishList>,
     }
     /// 商户菜品信息
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -121,11 +121,11 @@ pub mod sync_status {
         /// 商户菜品ID
         ///
         /// Example: `1`
-        pub out_dish_no: ::std::string::String,
+        pub out_dish_no: String,
         /// 菜品名称
         ///
         /// Example: `清汤锅底`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 菜品单价，单位为分
         ///
         /// Example: `1`
@@ -142,20 +142,20 @@ pub mod sync_status {
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub discount: ::std::option::Option<i64>,
+        pub discount: Option<i64>,
         /// 菜品分类，如等。详见参数规定《菜品类型列表》
         ///
         /// Example: `FAST_FOOD`
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<::std::string::String>,
+        pub type_: Option<String>,
         /// 当前菜品在服务商平台的顺序，值越小越靠前，取值（1~100）
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub priority: ::std::option::Option<i64>,
+        pub priority: Option<i64>,
         /// 菜品属性
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub properties: ::std::option::Option<PostRequestDishListProperties>,
+        pub properties: Option<PostRequestDishListProperties>,
     }
     /// 菜品属性
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -163,24 +163,24 @@ pub mod sync_status {
         /// 口味
         ///
         /// Example: `辣`
-        pub taste: ::std::string::String,
+        pub taste: String,
         /// 做法
         ///
         /// Example: `炒`
-        pub cuisine: ::std::string::String,
+        pub cuisine: String,
         /// 主料
         ///
         /// Example: `猪肝`
-        pub main_material: ::std::string::String,
+        pub main_material: String,
         /// 配料
         ///
         /// Example: `青椒 | 辣椒 | 葱 | 八角`
-        pub ingredients: ::std::string::String,
+        pub ingredients: String,
         /// 其他
         ///
         /// Example: `有机 | 农家`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub others: ::std::option::Option<::std::string::String>,
+        pub others: Option<String>,
     }
     /// 菜品单位，BY_SHARE-按份 BY_WEIGHT-按重量
     ///

@@ -24,71 +24,69 @@ impl<'a> App<'a> {
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 合单商户appid
     ///
     /// Example: `wxd678efh567hg6787`
-    pub combine_appid: ::std::string::String,
+    pub combine_appid: String,
     /// 合单商户号
     ///
     /// Example: `1900000109`
-    pub combine_mchid: ::std::string::String,
+    pub combine_mchid: String,
     /// 合单商户订单号
     ///
     /// Example: `P20150806125346`
-    pub combine_out_trade_no: ::std::string::String,
+    pub combine_out_trade_no: String,
     /// 场景信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+    pub scene_info: Option<PostRequestSceneInfo>,
     /// 商品单信息
-    pub sub_orders: ::std::vec::Vec<PostRequestSubOrders>,
+    pub sub_orders: Vec<PostRequestSubOrders>,
     /// 支付者
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub combine_payer_info: ::std::option::Option<PostRequestCombinePayerInfo>,
+    pub combine_payer_info: Option<PostRequestCombinePayerInfo>,
     /// 交易起始时间
     ///
     /// Example: `2019-12-31T15:59:60+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub time_start: ::std::option::Option<::std::string::String>,
+    pub time_start: Option<String>,
     /// 交易结束时间
     ///
     /// Example: `2019-12-31T15:59:60+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub time_expire: ::std::option::Option<::std::string::String>,
+    pub time_expire: Option<String>,
     /// 预支付交易会话标识
     ///
     /// Example: `wx201410272009395522657a690389285100`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub prepay_id: ::std::option::Option<::std::string::String>,
+    pub prepay_id: Option<String>,
     /// 通知地址
     ///
     /// Example: `https://yourapp.com/notify`
-    pub notify_url: ::std::string::String,
+    pub notify_url: String,
     /// 交易场景
     ///
     /// Example: `RECOMMERCE`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trade_scenario: ::std::option::Option<PostRequestTradeScenario>,
+    pub trade_scenario: Option<PostRequestTradeScenario>,
     /// 指定支付方式
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub limit_pay: ::std::option::Option<::std::vec::Vec<PostRequestLimitPay>>,
+    pub limit_pay: Option<Vec<PostRequestLimitPay>>,
     /// 预签约信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub contract_info: ::std::option::Option<PostRequestContractInfo>,
+    pub contract_info: Option<PostRequestContractInfo>,
     /// 贴息信息(微信分付)
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub subsidy_info: ::std::option::Option<PostRequestSubsidyInfo>,
+    pub subsidy_info: Option<PostRequestSubsidyInfo>,
 }
 /// 支付者
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequestCombinePayerInfo {
     /// 实名支付(需单独申请权限)
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub identity: ::std::option::Option<PostRequestCombinePayerInfoIdentity>,
+    pub identity: Option<PostRequestCombinePayerInfoIdentity>,
 }
 /// 实名支付(需单独申请权限)
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -99,11 +97,11 @@ pub struct PostRequestCombinePayerInfoIdentity {
     /// 加密后的证件号
     ///
     /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-    pub number: ::std::string::String,
+    pub number: String,
     /// 加密后的姓名
     ///
     /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-    pub name: ::std::string::String,
+    pub name: String,
 }
 /// 证件类型
 ///
@@ -183,15 +181,15 @@ pub struct PostRequestContractInfo {
     /// 签约商户号
     ///
     /// Example: `1900000109`
-    pub mchid: ::std::string::String,
+    pub mchid: String,
     /// 签约商户AppID
     ///
     /// Example: `wxd678efh567hg6787`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 签约商户协议号
     ///
     /// Example: `wxwtdk20200910100000`
-    pub out_contract_code: ::std::string::String,
+    pub out_contract_code: String,
     /// 委托代扣协议模板ID
     ///
     /// Example: `12535`
@@ -199,11 +197,11 @@ pub struct PostRequestContractInfo {
     /// 用户账户展示名称
     ///
     /// Example: `微信代扣用户A`
-    pub contract_display_account: ::std::string::String,
+    pub contract_display_account: String,
     /// 回调通知地址
     ///
     /// Example: `https://yourapp.com/notify`
-    pub notify_url: ::std::string::String,
+    pub notify_url: String,
 }
 /// PostRequestLimitPay
 ///
@@ -268,11 +266,11 @@ pub struct PostRequestSceneInfo {
     ///
     /// Example: `POS1:1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub device_id: ::std::option::Option<::std::string::String>,
+    pub device_id: Option<String>,
     /// 用户终端IP
     ///
     /// Example: `14.17.22.32`
-    pub payer_client_ip: ::std::string::String,
+    pub payer_client_ip: String,
 }
 /// PostRequestSubOrders
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -280,57 +278,57 @@ pub struct PostRequestSubOrders {
     /// 子单商户号
     ///
     /// Example: `1900000109`
-    pub mchid: ::std::string::String,
+    pub mchid: String,
     /// 商品单个人收款方受理授权ID
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub individual_auth_id: ::std::option::Option<::std::string::String>,
+    pub individual_auth_id: Option<String>,
     /// 商品单个人收款方平台昵称
     ///
     /// Example: `哈哈哈小店`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub individual_name: ::std::option::Option<::std::string::String>,
+    pub individual_name: Option<String>,
     /// 附加数据
     ///
     /// Example: `深圳分店`
-    pub attach: ::std::string::String,
+    pub attach: String,
     /// 订单金额
     pub amount: PostRequestSubOrdersAmount,
     /// 商品单商户订单号
     ///
     /// Example: `20150806125346`
-    pub out_trade_no: ::std::string::String,
+    pub out_trade_no: String,
     /// 二级商户号
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 商品详情
     ///
     /// Example: `买单费用`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub detail: ::std::option::Option<::std::string::String>,
+    pub detail: Option<String>,
     /// 订单优惠标记
     ///
     /// Example: `WXG`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_tag: ::std::option::Option<::std::string::String>,
+    pub goods_tag: Option<String>,
     /// 商品描述
     ///
     /// Example: `腾讯充值中心-QQ会员充值`
-    pub description: ::std::string::String,
+    pub description: String,
     /// 结算信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub settle_info: ::std::option::Option<PostRequestSubOrdersSettleInfo>,
+    pub settle_info: Option<PostRequestSubOrdersSettleInfo>,
     /// 子商户应用ID
     ///
     /// Example: `wxd678efh567hg6999`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_appid: ::std::option::Option<::std::string::String>,
+    pub sub_appid: Option<String>,
     /// 是否指定分账(settle_info.profit_sharing高权重)
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub profit_sharing: ::std::option::Option<bool>,
+    pub profit_sharing: Option<bool>,
 }
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -342,28 +340,26 @@ pub struct PostRequestSubOrdersAmount {
     /// 标价币种
     ///
     /// Example: `CNY`
-    pub currency: ::std::string::String,
+    pub currency: String,
 }
 /// 结算信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequestSubOrdersSettleInfo {
     /// 是否指定分账
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub profit_sharing: ::std::option::Option<bool>,
+    pub profit_sharing: Option<bool>,
     /// 补差金额
     ///
     /// Example: `10`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub subsidy_amount: ::std::option::Option<i64>,
+    pub subsidy_amount: Option<i64>,
 }
 /// 贴息信息(微信分付)
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequestSubsidyInfo {
     /// 贴息详情列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub subsidy_detail: ::std::option::Option<
-        ::std::vec::Vec<PostRequestSubsidyInfoSubsidyDetail>,
-    >,
+    pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
 }
 /// PostRequestSubsidyInfoSubsidyDetail
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -373,7 +369,7 @@ pub struct PostRequestSubsidyInfoSubsidyDetail {
     /// Example: `PERIOD`
     pub subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
     /// 贴息方案列表
-    pub subsidy_plan: ::std::vec::Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
+    pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
 }
 /// 贴息方案类型
 ///
@@ -381,13 +377,9 @@ pub struct PostRequestSubsidyInfoSubsidyDetail {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-    /// 随时还
-    ///
-    /// `DAILY`
+    /// `DAILY`: 随时还
     Daily,
-    /// 分期还
-    ///
-    /// `PERIOD`
+    /// `PERIOD`: 分期还
     Period,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -438,21 +430,21 @@ for PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
 pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
     /// 贴息期数
     ///
+    /// Example: `3`
+    ///
     /// - `3`
     ///
     /// - `6`
     ///
     /// - `12`
-    ///
-    /// Example: `3`
     pub subsidy_installment_num: i64,
     /// 贴息比例
+    ///
+    /// Example: `100`
     ///
     /// - `0`
     ///
     /// - `100`
-    ///
-    /// Example: `100`
     pub subsidy_percent: i64,
 }
 /// 交易场景
@@ -509,10 +501,10 @@ pub struct PostResponse {
     /// 预支付交易会话标识
     ///
     /// Example: `wx201410272009395522657a690389285100`
-    pub prepay_id: ::std::string::String,
+    pub prepay_id: String,
     /// 预签约结果
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub contract_result: ::std::option::Option<PostResponseContractResult>,
+    pub contract_result: Option<PostResponseContractResult>,
 }
 /// 预签约结果
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -520,10 +512,10 @@ pub struct PostResponseContractResult {
     /// 签约结果码
     ///
     /// Example: `INVALID_REQUEST`
-    pub code: ::std::string::String,
+    pub code: String,
     /// 签约结果描述信息
     ///
     /// Example: `当前签约协议号已经进行签约`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub message: ::std::option::Option<::std::string::String>,
+    pub message: Option<String>,
 }

@@ -24,47 +24,45 @@ impl<'a> H5<'a> {
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 合单商户appid
     ///
     /// Example: `wxd678efh567hg6787`
-    pub combine_appid: ::std::string::String,
+    pub combine_appid: String,
     /// 合单商户号
     ///
     /// Example: `1900000109`
-    pub combine_mchid: ::std::string::String,
+    pub combine_mchid: String,
     /// 合单商户订单号
     ///
     /// Example: `P20150806125346`
-    pub combine_out_trade_no: ::std::string::String,
+    pub combine_out_trade_no: String,
     /// 场景信息
     pub scene_info: PostRequestSceneInfo,
     /// 商品单信息
-    pub sub_orders: ::std::vec::Vec<PostRequestSubOrders>,
+    pub sub_orders: Vec<PostRequestSubOrders>,
     /// 交易起始时间
     ///
     /// Example: `2019-12-31T15:59:60+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub time_start: ::std::option::Option<::std::string::String>,
+    pub time_start: Option<String>,
     /// 交易结束时间
     ///
     /// Example: `2019-12-31T15:59:60+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub time_expire: ::std::option::Option<::std::string::String>,
+    pub time_expire: Option<String>,
     /// 通知地址
     ///
     /// Example: `https://yourapp.com/notify`
-    pub notify_url: ::std::string::String,
+    pub notify_url: String,
     /// 指定支付方式
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub limit_pay: ::std::option::Option<::std::vec::Vec<PostRequestLimitPay>>,
+    pub limit_pay: Option<Vec<PostRequestLimitPay>>,
     /// 支付者
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub combine_payer_info: ::std::option::Option<PostRequestCombinePayerInfo>,
+    pub combine_payer_info: Option<PostRequestCombinePayerInfo>,
 }
 /// 支付者
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -73,15 +71,15 @@ pub struct PostRequestCombinePayerInfo {
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub openid: ::std::option::Option<::std::string::String>,
+    pub openid: Option<String>,
     /// 用户子标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_openid: ::std::option::Option<::std::string::String>,
+    pub sub_openid: Option<String>,
     /// 实名支付(需单独申请权限)
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub identity: ::std::option::Option<PostRequestCombinePayerInfoIdentity>,
+    pub identity: Option<PostRequestCombinePayerInfoIdentity>,
 }
 /// 实名支付(需单独申请权限)
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -92,11 +90,11 @@ pub struct PostRequestCombinePayerInfoIdentity {
     /// 加密后的证件号
     ///
     /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-    pub number: ::std::string::String,
+    pub number: String,
     /// 加密后的姓名
     ///
     /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-    pub name: ::std::string::String,
+    pub name: String,
 }
 /// 证件类型
 ///
@@ -232,11 +230,11 @@ pub struct PostRequestSceneInfo {
     /// 商户端设备号
     ///
     /// Example: `POS1:1`
-    pub device_id: ::std::string::String,
+    pub device_id: String,
     /// 用户终端IP
     ///
     /// Example: `14.17.22.32`
-    pub payer_client_ip: ::std::string::String,
+    pub payer_client_ip: String,
     /// H5场景信息
     pub h5_info: PostRequestSceneInfoH5Info,
 }
@@ -247,27 +245,27 @@ pub struct PostRequestSceneInfoH5Info {
     ///
     /// Example: `iOS`
     #[serde(rename = "type")]
-    pub type_: ::std::string::String,
+    pub type_: String,
     /// 应用名称
     ///
     /// Example: `王者荣耀`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub app_name: ::std::option::Option<::std::string::String>,
+    pub app_name: Option<String>,
     /// 网站URL
     ///
     /// Example: `https://pay.qq.com`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub app_url: ::std::option::Option<::std::string::String>,
+    pub app_url: Option<String>,
     /// iOS平台BundleID
     ///
     /// Example: `com.tencent.wzryiOS`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub bundle_id: ::std::option::Option<::std::string::String>,
+    pub bundle_id: Option<String>,
     /// Android平台PackageName
     ///
     /// Example: `com.tencent.tmgp.sgame`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub package_name: ::std::option::Option<::std::string::String>,
+    pub package_name: Option<String>,
 }
 /// PostRequestSubOrders
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -275,38 +273,38 @@ pub struct PostRequestSubOrders {
     /// 子单商户号
     ///
     /// Example: `1900000109`
-    pub mchid: ::std::string::String,
+    pub mchid: String,
     /// 附加数据
     ///
     /// Example: `深圳分店`
-    pub attach: ::std::string::String,
+    pub attach: String,
     /// 订单金额
     pub amount: PostRequestSubOrdersAmount,
     /// 商品单商户订单号
     ///
     /// Example: `20150806125346`
-    pub out_trade_no: ::std::string::String,
+    pub out_trade_no: String,
     /// 二级商户号
     ///
     /// Example: `1900000109`
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 订单优惠标记
     ///
     /// Example: `WXG`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_tag: ::std::option::Option<::std::string::String>,
+    pub goods_tag: Option<String>,
     /// 商品描述
     ///
     /// Example: `腾讯充值中心-QQ会员充值`
-    pub description: ::std::string::String,
+    pub description: String,
     /// 结算信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub settle_info: ::std::option::Option<PostRequestSubOrdersSettleInfo>,
+    pub settle_info: Option<PostRequestSubOrdersSettleInfo>,
     /// 子商户应用ID
     ///
     /// Example: `wxd678efh567hg6999`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_appid: ::std::option::Option<::std::string::String>,
+    pub sub_appid: Option<String>,
 }
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -318,19 +316,19 @@ pub struct PostRequestSubOrdersAmount {
     /// 标价币种
     ///
     /// Example: `CNY`
-    pub currency: ::std::string::String,
+    pub currency: String,
 }
 /// 结算信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequestSubOrdersSettleInfo {
     /// 是否指定分账
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub profit_sharing: ::std::option::Option<bool>,
+    pub profit_sharing: Option<bool>,
     /// 补差金额
     ///
     /// Example: `10`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub subsidy_amount: ::std::option::Option<i64>,
+    pub subsidy_amount: Option<i64>,
 }
 /// The response of `POST /v3/combine-transactions/h5` (合单下单-H5支付API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -338,5 +336,5 @@ pub struct PostResponse {
     /// 支付跳转链接
     ///
     /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
-    pub h5_url: ::std::string::String,
+    pub h5_url: String,
 }

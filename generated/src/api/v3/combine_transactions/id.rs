@@ -33,33 +33,33 @@ pub mod by_combine_transaction_id {
         /// 平台商户应用ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub combine_appid: ::std::string::String,
+        pub combine_appid: String,
         /// 平台商户号
         ///
         /// Example: `1230000109`
-        pub combine_mchid: ::std::string::String,
+        pub combine_mchid: String,
         /// 交易单订单号
         ///
         /// Example: `P20150806125346`
-        pub combine_out_trade_no: ::std::string::String,
+        pub combine_out_trade_no: String,
         /// 交易单微信支付订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub combine_transaction_id: ::std::string::String,
+        pub combine_transaction_id: String,
         /// 支付者
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub combine_payer_info: ::std::option::Option<GetResponseCombinePayerInfo>,
+        pub combine_payer_info: Option<GetResponseCombinePayerInfo>,
         /// 场景信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene_info: ::std::option::Option<GetResponseSceneInfo>,
+        pub scene_info: Option<GetResponseSceneInfo>,
         /// 商品单信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_orders: ::std::option::Option<::std::vec::Vec<GetResponseSubOrders>>,
+        pub sub_orders: Option<Vec<GetResponseSubOrders>>,
         /// 交易场景
         ///
         /// Example: `RECOMMERCE`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub trade_scenario: ::std::option::Option<GetResponseTradeScenario>,
+        pub trade_scenario: Option<GetResponseTradeScenario>,
     }
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -68,7 +68,7 @@ pub mod by_combine_transaction_id {
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
     }
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -77,7 +77,7 @@ pub mod by_combine_transaction_id {
         ///
         /// Example: `POS1:1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_id: ::std::option::Option<::std::string::String>,
+        pub device_id: Option<String>,
     }
     /// GetResponseSubOrders
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -85,52 +85,52 @@ pub mod by_combine_transaction_id {
         /// 商品单发起商户号
         ///
         /// Example: `1900000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 商品单个人收款方受理授权ID
         ///
         /// Example: `1900000109`
-        pub individual_auth_id: ::std::string::String,
+        pub individual_auth_id: String,
         /// 商品单个人收款方平台昵称
         ///
         /// Example: `哈哈哈小店`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub individual_name: ::std::option::Option<::std::string::String>,
+        pub individual_name: Option<String>,
         /// 商品单商户订单号
         ///
         /// Example: `20150806125346`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 微信支付订单号
         ///
         /// Example: `1009660380201506130728806387`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_id: ::std::option::Option<::std::string::String>,
+        pub transaction_id: Option<String>,
         /// 交易类型
         ///
         /// Example: `JSAPI`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub trade_type: ::std::option::Option<::std::string::String>,
+        pub trade_type: Option<String>,
         /// 交易状态
         ///
         /// Example: `SUCCESS`
-        pub trade_state: ::std::string::String,
+        pub trade_state: String,
         /// 付款银行
         ///
         /// Example: `CMC`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_type: ::std::option::Option<::std::string::String>,
+        pub bank_type: Option<String>,
         /// 附加数据
         ///
         /// Example: `深圳分店`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 支付完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub success_time: ::std::option::Option<::std::string::String>,
+        pub success_time: Option<String>,
         /// 订单金额
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<GetResponseSubOrdersAmount>,
+        pub amount: Option<GetResponseSubOrdersAmount>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -146,16 +146,16 @@ pub mod by_combine_transaction_id {
         /// 标价币种
         ///
         /// Example: `CNY`
-        pub currency: ::std::string::String,
+        pub currency: String,
         /// 现金支付币种
         ///
         /// Example: `CNY`
-        pub payer_currency: ::std::string::String,
+        pub payer_currency: String,
         /// 结算汇率
         ///
         /// Example: `650000000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settlement_rate: ::std::option::Option<f64>,
+        pub settlement_rate: Option<f64>,
     }
     /// 交易场景
     ///

@@ -24,50 +24,48 @@ impl<'a> Jsapi<'a> {
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 合单商户appid
     ///
     /// Example: `wxd678efh567hg6787`
-    pub combine_appid: ::std::string::String,
+    pub combine_appid: String,
     /// 合单商户号
     ///
     /// Example: `1900000109`
-    pub combine_mchid: ::std::string::String,
+    pub combine_mchid: String,
     /// 合单商户订单号
     ///
     /// Example: `P20150806125346`
-    pub combine_out_trade_no: ::std::string::String,
+    pub combine_out_trade_no: String,
     /// 场景信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+    pub scene_info: Option<PostRequestSceneInfo>,
     /// 商品单信息
-    pub sub_orders: ::std::vec::Vec<PostRequestSubOrders>,
+    pub sub_orders: Vec<PostRequestSubOrders>,
     /// 支付者
     pub combine_payer_info: PostRequestCombinePayerInfo,
     /// 交易起始时间
     ///
     /// Example: `2019-12-31T15:59:60+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub time_start: ::std::option::Option<::std::string::String>,
+    pub time_start: Option<String>,
     /// 交易结束时间
     ///
     /// Example: `2019-12-31T15:59:60+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub time_expire: ::std::option::Option<::std::string::String>,
+    pub time_expire: Option<String>,
     /// 通知地址
     ///
     /// Example: `https://yourapp.com/notify`
-    pub notify_url: ::std::string::String,
+    pub notify_url: String,
     /// 指定支付方式
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub limit_pay: ::std::option::Option<::std::vec::Vec<PostRequestLimitPay>>,
+    pub limit_pay: Option<Vec<PostRequestLimitPay>>,
     /// 贴息信息(微信分付)
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub subsidy_info: ::std::option::Option<PostRequestSubsidyInfo>,
+    pub subsidy_info: Option<PostRequestSubsidyInfo>,
 }
 /// 支付者
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -76,15 +74,15 @@ pub struct PostRequestCombinePayerInfo {
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub openid: ::std::option::Option<::std::string::String>,
+    pub openid: Option<String>,
     /// 用户子标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_openid: ::std::option::Option<::std::string::String>,
+    pub sub_openid: Option<String>,
     /// 实名支付(需单独申请权限)
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub identity: ::std::option::Option<PostRequestCombinePayerInfoIdentity>,
+    pub identity: Option<PostRequestCombinePayerInfoIdentity>,
 }
 /// 实名支付(需单独申请权限)
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -95,11 +93,11 @@ pub struct PostRequestCombinePayerInfoIdentity {
     /// 加密后的证件号
     ///
     /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-    pub number: ::std::string::String,
+    pub number: String,
     /// 加密后的姓名
     ///
     /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-    pub name: ::std::string::String,
+    pub name: String,
 }
 /// 证件类型
 ///
@@ -236,11 +234,11 @@ pub struct PostRequestSceneInfo {
     ///
     /// Example: `POS1:1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub device_id: ::std::option::Option<::std::string::String>,
+    pub device_id: Option<String>,
     /// 用户终端IP
     ///
     /// Example: `14.17.22.32`
-    pub payer_client_ip: ::std::string::String,
+    pub payer_client_ip: String,
 }
 /// PostRequestSubOrders
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -248,46 +246,46 @@ pub struct PostRequestSubOrders {
     /// 子单商户号
     ///
     /// Example: `1900000109`
-    pub mchid: ::std::string::String,
+    pub mchid: String,
     /// 附加数据
     ///
     /// Example: `深圳分店`
-    pub attach: ::std::string::String,
+    pub attach: String,
     /// 订单金额
     pub amount: PostRequestSubOrdersAmount,
     /// 商品单商户订单号
     ///
     /// Example: `20150806125346`
-    pub out_trade_no: ::std::string::String,
+    pub out_trade_no: String,
     /// 二级商户号
     ///
     /// Example: `1900000109`
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 商品详情
     ///
     /// Example: `买单费用`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub detail: ::std::option::Option<::std::string::String>,
+    pub detail: Option<String>,
     /// 订单优惠标记
     ///
     /// Example: `WXG`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_tag: ::std::option::Option<::std::string::String>,
+    pub goods_tag: Option<String>,
     /// 商品描述
     ///
     /// Example: `腾讯充值中心-QQ会员充值`
-    pub description: ::std::string::String,
+    pub description: String,
     /// 结算信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub settle_info: ::std::option::Option<PostRequestSubOrdersSettleInfo>,
+    pub settle_info: Option<PostRequestSubOrdersSettleInfo>,
     /// 子商户应用ID
     ///
     /// Example: `wxd678efh567hg6999`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_appid: ::std::option::Option<::std::string::String>,
+    pub sub_appid: Option<String>,
     /// 是否指定分账(settle_info.profit_sharing高权重)
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub profit_sharing: ::std::option::Option<bool>,
+    pub profit_sharing: Option<bool>,
 }
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -299,28 +297,26 @@ pub struct PostRequestSubOrdersAmount {
     /// 标价币种
     ///
     /// Example: `CNY`
-    pub currency: ::std::string::String,
+    pub currency: String,
 }
 /// 结算信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequestSubOrdersSettleInfo {
     /// 是否指定分账
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub profit_sharing: ::std::option::Option<bool>,
+    pub profit_sharing: Option<bool>,
     /// 补差金额
     ///
     /// Example: `10`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub subsidy_amount: ::std::option::Option<i64>,
+    pub subsidy_amount: Option<i64>,
 }
 /// 贴息信息(微信分付)
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequestSubsidyInfo {
     /// 贴息详情列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub subsidy_detail: ::std::option::Option<
-        ::std::vec::Vec<PostRequestSubsidyInfoSubsidyDetail>,
-    >,
+    pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
 }
 /// PostRequestSubsidyInfoSubsidyDetail
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -330,7 +326,7 @@ pub struct PostRequestSubsidyInfoSubsidyDetail {
     /// Example: `PERIOD`
     pub subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
     /// 贴息方案列表
-    pub subsidy_plan: ::std::vec::Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
+    pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
 }
 /// 贴息方案类型
 ///
@@ -338,13 +334,9 @@ pub struct PostRequestSubsidyInfoSubsidyDetail {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-    /// 随时还
-    ///
-    /// `DAILY`
+    /// `DAILY`: 随时还
     Daily,
-    /// 分期还
-    ///
-    /// `PERIOD`
+    /// `PERIOD`: 分期还
     Period,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -395,21 +387,21 @@ for PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
 pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
     /// 贴息期数
     ///
+    /// Example: `3`
+    ///
     /// - `3`
     ///
     /// - `6`
     ///
     /// - `12`
-    ///
-    /// Example: `3`
     pub subsidy_installment_num: i64,
     /// 贴息比例
+    ///
+    /// Example: `100`
     ///
     /// - `0`
     ///
     /// - `100`
-    ///
-    /// Example: `100`
     pub subsidy_percent: i64,
 }
 /// The response of `POST /v3/combine-transactions/jsapi` (合单下单-JSAPI支付API).
@@ -418,5 +410,5 @@ pub struct PostResponse {
     /// 预支付交易会话标识
     ///
     /// Example: `wx201410272009395522657a690389285100`
-    pub prepay_id: ::std::string::String,
+    pub prepay_id: String,
 }

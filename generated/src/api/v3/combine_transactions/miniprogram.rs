@@ -21,37 +21,37 @@ pub struct PostRequest {
     /// 平台商户应用ID
     ///
     /// Example: `wxd678efh567hg6787`
-    pub combine_appid: ::std::string::String,
+    pub combine_appid: String,
     /// 平台商户号
     ///
     /// Example: `1230000109`
-    pub combine_mchid: ::std::string::String,
+    pub combine_mchid: String,
     /// 交易单订单号
     ///
     /// Example: `P20150806125346`
-    pub combine_out_trade_no: ::std::string::String,
+    pub combine_out_trade_no: String,
     /// 支付者
     pub combine_payer_info: PostRequestCombinePayerInfo,
     /// 场景信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+    pub scene_info: Option<PostRequestSceneInfo>,
     /// 商品单信息
-    pub sub_orders: ::std::vec::Vec<PostRequestSubOrders>,
+    pub sub_orders: Vec<PostRequestSubOrders>,
     /// 交易结束时间
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub time_expire: ::std::option::Option<::std::string::String>,
+    pub time_expire: Option<String>,
     /// 通知地址
     ///
     /// Example: `https://yourapp.com/notify`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub notify_url: ::std::option::Option<::std::string::String>,
+    pub notify_url: Option<String>,
     /// 交易场景
     ///
     /// Example: `RECOMMERCE`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trade_scenario: ::std::option::Option<PostRequestTradeScenario>,
+    pub trade_scenario: Option<PostRequestTradeScenario>,
 }
 /// 支付者
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -59,7 +59,7 @@ pub struct PostRequestCombinePayerInfo {
     /// 用户标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    pub openid: ::std::string::String,
+    pub openid: String,
 }
 /// 场景信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -68,11 +68,11 @@ pub struct PostRequestSceneInfo {
     ///
     /// Example: `POS1:1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub device_id: ::std::option::Option<::std::string::String>,
+    pub device_id: Option<String>,
     /// 用户终端IP
     ///
     /// Example: `127.0.0.1`
-    pub payer_client_ip: ::std::string::String,
+    pub payer_client_ip: String,
 }
 /// PostRequestSubOrders
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -80,33 +80,33 @@ pub struct PostRequestSubOrders {
     /// 商品单发起商户号
     ///
     /// Example: `1230000109`
-    pub mchid: ::std::string::String,
+    pub mchid: String,
     /// 商品服务类型
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub order_service_type: ::std::option::Option<PostRequestSubOrdersOrderServiceType>,
+    pub order_service_type: Option<PostRequestSubOrdersOrderServiceType>,
     /// 商品单个人收款方受理授权ID
     ///
     /// Example: `1900000109`
-    pub individual_auth_id: ::std::string::String,
+    pub individual_auth_id: String,
     /// 商品单个人收款方平台昵称
     ///
     /// Example: `哈哈哈小店`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub individual_name: ::std::option::Option<::std::string::String>,
+    pub individual_name: Option<String>,
     /// 商品单商户订单号
     ///
     /// Example: `20150806125346`
-    pub out_trade_no: ::std::string::String,
+    pub out_trade_no: String,
     /// 商品单金额
     pub amount: PostRequestSubOrdersAmount,
     /// 附加数据
     ///
     /// Example: `深圳分店`
-    pub attach: ::std::string::String,
+    pub attach: String,
     /// 商品描述
     ///
     /// Example: `Image形象店-深圳腾大-QQ公仔`
-    pub description: ::std::string::String,
+    pub description: String,
 }
 /// 商品单金额
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -118,7 +118,7 @@ pub struct PostRequestSubOrdersAmount {
     /// 标价币种
     ///
     /// Example: `CNY`
-    pub currency: ::std::string::String,
+    pub currency: String,
 }
 /// 商品服务类型
 ///
@@ -222,5 +222,5 @@ pub struct PostResponse {
     /// 预支付交易会话标识
     ///
     /// Example: `wx201410272009395522657a690389285100`
-    pub prepay_id: ::std::string::String,
+    pub prepay_id: String,
 }

@@ -37,36 +37,36 @@ pub mod by_combine_out_trade_no {
         /// 合单商户appid
         ///
         /// Example: `wxd678efh567hg6787`
-        pub combine_appid: ::std::string::String,
+        pub combine_appid: String,
         /// 合单商户号
         ///
         /// Example: `1900000109`
-        pub combine_mchid: ::std::string::String,
+        pub combine_mchid: String,
         /// 合单商户订单号
         ///
         /// Example: `P20150806125346`
-        pub combine_out_trade_no: ::std::string::String,
+        pub combine_out_trade_no: String,
         /// 交易单微信支付订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub combine_transaction_id: ::std::string::String,
+        pub combine_transaction_id: String,
         /// 场景信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene_info: ::std::option::Option<GetResponseSceneInfo>,
+        pub scene_info: Option<GetResponseSceneInfo>,
         /// 商品单信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_orders: ::std::option::Option<::std::vec::Vec<GetResponseSubOrders>>,
+        pub sub_orders: Option<Vec<GetResponseSubOrders>>,
         /// 支付者
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub combine_payer_info: ::std::option::Option<GetResponseCombinePayerInfo>,
+        pub combine_payer_info: Option<GetResponseCombinePayerInfo>,
         /// 交易场景
         ///
         /// Example: `RECOMMERCE`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub trade_scenario: ::std::option::Option<GetResponseTradeScenario>,
+        pub trade_scenario: Option<GetResponseTradeScenario>,
         /// 使用的商户贴息信息(微信分付)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub installment_info: ::std::option::Option<GetResponseInstallmentInfo>,
+        pub installment_info: Option<GetResponseInstallmentInfo>,
     }
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -74,7 +74,7 @@ pub mod by_combine_out_trade_no {
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: ::std::string::String,
+        pub openid: String,
     }
     /// 使用的商户贴息信息(微信分付)
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -93,7 +93,7 @@ pub mod by_combine_out_trade_no {
         ///
         /// Example: `POS1:1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_id: ::std::option::Option<::std::string::String>,
+        pub device_id: Option<String>,
     }
     /// GetResponseSubOrders
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -101,74 +101,72 @@ pub mod by_combine_out_trade_no {
         /// 子单商户号
         ///
         /// Example: `1900000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 商品单个人收款方受理授权ID
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub individual_auth_id: ::std::option::Option<::std::string::String>,
+        pub individual_auth_id: Option<String>,
         /// 商品单个人收款方平台昵称
         ///
         /// Example: `哈哈哈小店`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub individual_name: ::std::option::Option<::std::string::String>,
+        pub individual_name: Option<String>,
         /// 交易类型
         ///
         /// Example: `JSAPI`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub trade_type: ::std::option::Option<GetResponseSubOrdersTradeType>,
+        pub trade_type: Option<GetResponseSubOrdersTradeType>,
         /// 交易状态
         ///
         /// Example: `SUCCESS`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub trade_state: ::std::option::Option<GetResponseSubOrdersTradeState>,
+        pub trade_state: Option<GetResponseSubOrdersTradeState>,
         /// 付款银行
         ///
         /// Example: `CMC`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_type: ::std::option::Option<::std::string::String>,
+        pub bank_type: Option<String>,
         /// 附加数据
         ///
         /// Example: `深圳分店`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 支付完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub success_time: ::std::option::Option<::std::string::String>,
+        pub success_time: Option<String>,
         /// 微信订单号
         ///
         /// Example: `1009660380201506130728806387`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_id: ::std::option::Option<::std::string::String>,
+        pub transaction_id: Option<String>,
         /// 商品单商户订单号
         ///
         /// Example: `20150806125346`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 二级商户号
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 用户子标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
         /// 优惠信息列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub promotion_detail: ::std::option::Option<
-            ::std::vec::Vec<GetResponseSubOrdersPromotionDetail>,
-        >,
+        pub promotion_detail: Option<Vec<GetResponseSubOrdersPromotionDetail>>,
         /// 订单金额
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<GetResponseSubOrdersAmount>,
+        pub amount: Option<GetResponseSubOrdersAmount>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -181,7 +179,7 @@ pub mod by_combine_out_trade_no {
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
         /// 现金支付金额
         ///
         /// Example: `10`
@@ -190,53 +188,51 @@ pub mod by_combine_out_trade_no {
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer_currency: ::std::option::Option<::std::string::String>,
+        pub payer_currency: Option<String>,
         /// 结算汇率(汇率值是汇率乘以10的8次方)
         ///
         /// Example: `650000000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settlement_rate: ::std::option::Option<i64>,
+        pub settlement_rate: Option<i64>,
     }
     /// GetResponseSubOrdersPromotionDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponseSubOrdersPromotionDetail {
         /// 券ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub coupon_id: ::std::option::Option<::std::string::String>,
+        pub coupon_id: Option<String>,
         /// 优惠名称
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 优惠范围
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scope: ::std::option::Option<GetResponseSubOrdersPromotionDetailScope>,
+        pub scope: Option<GetResponseSubOrdersPromotionDetailScope>,
         /// 优惠类型
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<GetResponseSubOrdersPromotionDetailType>,
+        pub type_: Option<GetResponseSubOrdersPromotionDetailType>,
         /// 优惠券面额
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 活动批次ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub stock_id: ::std::option::Option<::std::string::String>,
+        pub stock_id: Option<String>,
         /// 微信出资
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wechatpay_contribute: ::std::option::Option<i64>,
+        pub wechatpay_contribute: Option<i64>,
         /// 商户出资
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_contribute: ::std::option::Option<i64>,
+        pub merchant_contribute: Option<i64>,
         /// 其他出资
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub other_contribute: ::std::option::Option<i64>,
+        pub other_contribute: Option<i64>,
         /// 优惠币种
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
         /// 单品列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_detail: ::std::option::Option<
-            ::std::vec::Vec<GetResponseSubOrdersPromotionDetailGoodsDetail>,
-        >,
+        pub goods_detail: Option<Vec<GetResponseSubOrdersPromotionDetailGoodsDetail>>,
     }
     /// GetResponseSubOrdersPromotionDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -244,7 +240,7 @@ pub mod by_combine_out_trade_no {
         /// 商品编码
         ///
         /// Example: `商品编码`
-        pub goods_id: ::std::string::String,
+        pub goods_id: String,
         /// 商品数量
         ///
         /// Example: `1`
@@ -257,12 +253,12 @@ pub mod by_combine_out_trade_no {
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub discount_amount: ::std::option::Option<i64>,
+        pub discount_amount: Option<i64>,
         /// 商品备注
         ///
         /// Example: `商品备注信息`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_remark: ::std::option::Option<::std::string::String>,
+        pub goods_remark: Option<String>,
     }
     /// 优惠范围
     ///
@@ -270,13 +266,9 @@ pub mod by_combine_out_trade_no {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseSubOrdersPromotionDetailScope {
-        /// 全场代金券
-        ///
-        /// `GLOBAL`
+        /// `GLOBAL`: 全场代金券
         Global,
-        /// 单品优惠
-        ///
-        /// `SINGLE`
+        /// `SINGLE`: 单品优惠
         Single,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -326,13 +318,9 @@ pub mod by_combine_out_trade_no {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseSubOrdersPromotionDetailType {
-        /// 充值
-        ///
-        /// `CASH`
+        /// `CASH`: 充值
         Cash,
-        /// 预充值
-        ///
-        /// `NOCASH`
+        /// `NOCASH`: 预充值
         Nocash,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -581,9 +569,9 @@ pub mod by_combine_out_trade_no {
             /// 合单商户appid
             ///
             /// Example: `wxd678efh567hg6787`
-            pub combine_appid: ::std::string::String,
+            pub combine_appid: String,
             /// 商品单信息
-            pub sub_orders: ::std::vec::Vec<PostRequestSubOrders>,
+            pub sub_orders: Vec<PostRequestSubOrders>,
         }
         /// PostRequestSubOrders
         #[derive(
@@ -598,26 +586,26 @@ pub mod by_combine_out_trade_no {
             /// 子单商户号
             ///
             /// Example: `1900000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 商品单商户订单号
             ///
             /// Example: `20150806125346`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 商品单个人收款方受理授权ID
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub individual_auth_id: ::std::option::Option<::std::string::String>,
+            pub individual_auth_id: Option<String>,
             /// 二级商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 子商户应用ID
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
         }
     }
 }

@@ -37,7 +37,7 @@ pub mod merchants {
         /// 特约商户号
         ///
         /// Example: `1900009231`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
     }
     /// The response of `POST /v3/compliance/inactive-merchant-identity-verification/merchants` (发起不活跃商户身份核实).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -45,7 +45,7 @@ pub mod merchants {
         /// 核实单号
         ///
         /// Example: `28011678863778000000123124312`
-        pub verification_id: ::std::string::String,
+        pub verification_id: String,
     }
     /// `/v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}`
     pub mod by_sub_mchid {
@@ -100,11 +100,11 @@ pub mod merchants {
                     /// 特约商户号
                     ///
                     /// Example: `1900009231`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 核实单号
                     ///
                     /// Example: `28011678863778000000123124312`
-                    pub verification_id: ::std::string::String,
+                    pub verification_id: String,
                     /// 核实单状态
                     ///
                     /// Example: `PROCESSING`
@@ -113,13 +113,13 @@ pub mod merchants {
                     ///
                     /// Example: `MATERIALS_ABNORMAL`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub fail_reason: ::std::option::Option<GetResponseFailReason>,
+                    pub fail_reason: Option<GetResponseFailReason>,
                     /// 创建时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub create_time: ::std::option::Option<::std::string::String>,
+                    pub create_time: Option<String>,
                     /// 完成时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub finish_time: ::std::option::Option<::std::string::String>,
+                    pub finish_time: Option<String>,
                 }
                 /// 失败原因
                 ///

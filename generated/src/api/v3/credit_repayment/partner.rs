@@ -69,31 +69,29 @@ pub mod contracts {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 商户AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 模板ID
             ///
             /// Example: `123`
-            pub plan_id: ::std::string::String,
+            pub plan_id: String,
             /// 服务商签约协议号
             ///
             /// Example: `100001256`
-            pub out_contract_code: ::std::string::String,
+            pub out_contract_code: String,
             /// 用户展示名称
             ///
             /// Example: `*明`
-            pub display_name: ::std::string::String,
+            pub display_name: String,
             /// 签约结果通知地址
             ///
             /// Example: `https://pay.weixin.qq.com`
-            pub contract_notify_url: ::std::string::String,
+            pub contract_notify_url: String,
             /// 还款日
             ///
             /// Example: `1`
@@ -101,22 +99,22 @@ pub mod contracts {
             /// 还款金额上限
             ///
             /// Example: `10000`
-            pub repayment_amount_limit: ::std::string::String,
+            pub repayment_amount_limit: String,
             /// 子商户号
             ///
             /// Example: `1000000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 子商户AppID
             ///
             /// Example: `example_sub_appid`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 用户实名信息
             pub real_identity: PostRequestRealIdentity,
             /// 交易信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_info: ::std::option::Option<PostRequestTradeInfo>,
+            pub trade_info: Option<PostRequestTradeInfo>,
         }
         /// 用户实名信息
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -128,11 +126,11 @@ pub mod contracts {
             /// 自然人证件号码
             ///
             /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
-            pub identity_id: ::std::string::String,
+            pub identity_id: String,
             /// 自然人姓名
             ///
             /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
-            pub real_name: ::std::string::String,
+            pub real_name: String,
         }
         /// 实名验证类型
         ///
@@ -201,7 +199,7 @@ pub mod contracts {
             /// 商户侧交易单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 还款金额
             ///
             /// Example: `10000`
@@ -210,17 +208,17 @@ pub mod contracts {
             ///
             /// Example: `信贷还款`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 商户数据包
             ///
             /// Example: `备注信息`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 商户回调地址
             ///
             /// Example: `https://www.test.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
         }
         /// The response of `POST /v3/credit-repayment/partner/contracts/app-presign` (APP预签约自动还款协议).
         #[derive(
@@ -235,12 +233,12 @@ pub mod contracts {
             /// 预签约码
             ///
             /// Example: `example_presign_token`
-            pub presign_token: ::std::string::String,
+            pub presign_token: String,
             /// 跳转到的签约服务提供方
             ///
             /// Example: `example_redirect_service`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub redirect_service: ::std::option::Option<::std::string::String>,
+            pub redirect_service: Option<String>,
         }
     }
     /// `/v3/credit-repayment/partner/contracts/{out_contract_code}`
@@ -263,19 +261,19 @@ pub mod contracts {
             /// 协议ID
             ///
             /// Example: `100005698`
-            pub contract_id: ::std::string::String,
+            pub contract_id: String,
             /// 模板ID
             ///
             /// Example: `123`
-            pub plan_id: ::std::string::String,
+            pub plan_id: String,
             /// 服务商签约协议号
             ///
             /// Example: `100001256`
-            pub out_contract_code: ::std::string::String,
+            pub out_contract_code: String,
             /// 用户展示名称
             ///
             /// Example: `*明`
-            pub display_name: ::std::string::String,
+            pub display_name: String,
             /// 协议状态
             ///
             /// Example: `CONTRACT_STATE_INVALID`
@@ -284,41 +282,37 @@ pub mod contracts {
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_signed_time: ::std::option::Option<::std::string::String>,
+            pub contract_signed_time: Option<String>,
             /// 协议解约时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_terminated_time: ::std::option::Option<::std::string::String>,
+            pub contract_terminated_time: Option<String>,
             /// 协议解约方式
             ///
             /// Example: `TERMINATION_MODE_BY_USER`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_terminated_mode: ::std::option::Option<
-                GetResponseContractTerminatedMode,
-            >,
+            pub contract_terminated_mode: Option<GetResponseContractTerminatedMode>,
             /// 协议解约备注
             ///
             /// Example: `example_contract_termination_remark`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_termination_remark: ::std::option::Option<
-                ::std::string::String,
-            >,
+            pub contract_termination_remark: Option<String>,
             /// 还款日
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub repayment_day: ::std::option::Option<i64>,
+            pub repayment_day: Option<i64>,
             /// 用户服务商标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 服务商AppID
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 还款金额上限
             ///
             /// Example: `10000`
@@ -388,21 +382,13 @@ pub mod contracts {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseContractTerminatedMode {
-            /// 无效值
-            ///
-            /// `TERMINATION_MODE_INVALID`
+            /// `TERMINATION_MODE_INVALID`: 无效值
             TerminationModeInvalid,
-            /// 用户解约
-            ///
-            /// `TERMINATION_MODE_BY_USER`
+            /// `TERMINATION_MODE_BY_USER`: 用户解约
             TerminationModeByUser,
-            /// 商户解约
-            ///
-            /// `TERMINATION_MODE_BY_MERCHANT`
+            /// `TERMINATION_MODE_BY_MERCHANT`: 商户解约
             TerminationModeByMerchant,
-            /// 客服解约
-            ///
-            /// `TERMINATION_MODE_BY_CUSTOMER_SERVICE`
+            /// `TERMINATION_MODE_BY_CUSTOMER_SERVICE`: 客服解约
             TerminationModeByCustomerService,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -483,31 +469,29 @@ pub mod contracts {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 商户AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 模板ID
             ///
             /// Example: `123`
-            pub plan_id: ::std::string::String,
+            pub plan_id: String,
             /// 服务商签约协议号
             ///
             /// Example: `100001256`
-            pub out_contract_code: ::std::string::String,
+            pub out_contract_code: String,
             /// 用户展示名称
             ///
             /// Example: `*明`
-            pub display_name: ::std::string::String,
+            pub display_name: String,
             /// 签约结果通知地址
             ///
             /// Example: `https://pay.weixin.qq.com`
-            pub contract_notify_url: ::std::string::String,
+            pub contract_notify_url: String,
             /// 还款日
             ///
             /// Example: `1`
@@ -515,25 +499,25 @@ pub mod contracts {
             /// 还款金额上限
             ///
             /// Example: `10000`
-            pub repayment_amount_limit: ::std::string::String,
+            pub repayment_amount_limit: String,
             /// 子商户号
             ///
             /// Example: `1000000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 子商户AppID
             ///
             /// Example: `example_sub_appid`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 用户实名信息
             pub real_identity: PostRequestRealIdentity,
             /// 交易信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_info: ::std::option::Option<PostRequestTradeInfo>,
+            pub trade_info: Option<PostRequestTradeInfo>,
             /// 跳转控制信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_info: ::std::option::Option<PostRequestJumpInfo>,
+            pub jump_info: Option<PostRequestJumpInfo>,
         }
         /// 跳转控制信息
         #[derive(
@@ -549,7 +533,7 @@ pub mod contracts {
             ///
             /// Example: `example_jump_appid`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_appid: ::std::option::Option<::std::string::String>,
+            pub jump_appid: Option<String>,
         }
         /// 用户实名信息
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -561,11 +545,11 @@ pub mod contracts {
             /// 自然人证件号码
             ///
             /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
-            pub identity_id: ::std::string::String,
+            pub identity_id: String,
             /// 自然人姓名
             ///
             /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
-            pub real_name: ::std::string::String,
+            pub real_name: String,
         }
         /// 实名验证类型
         ///
@@ -634,7 +618,7 @@ pub mod contracts {
             /// 商户侧交易单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 还款金额
             ///
             /// Example: `10000`
@@ -643,17 +627,17 @@ pub mod contracts {
             ///
             /// Example: `信贷还款`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 商户数据包
             ///
             /// Example: `备注信息`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 商户回调地址
             ///
             /// Example: `https://www.test.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
         }
         /// The response of `POST /v3/credit-repayment/partner/contracts/h5-presign` (H5预签约自动还款协议).
         #[derive(
@@ -668,7 +652,7 @@ pub mod contracts {
             /// 拉起微信支付签约页的URL
             ///
             /// Example: `https://payapp.weixin.qq.com/xxx?presign_token=wx12334`
-            pub redirect_url: ::std::string::String,
+            pub redirect_url: String,
         }
     }
     /// `/v3/credit-repayment/partner/contracts/terminate`
@@ -704,11 +688,11 @@ pub mod contracts {
             /// 服务商签约协议号
             ///
             /// Example: `100001256`
-            pub out_contract_code: ::std::string::String,
+            pub out_contract_code: String,
             /// 协议解约备注
             ///
             /// Example: `example_contract_termination_remark`
-            pub contract_termination_remark: ::std::string::String,
+            pub contract_termination_remark: String,
         }
         /// The response of `POST /v3/credit-repayment/partner/contracts/terminate` (解除自动还款协议).
         #[derive(
@@ -722,7 +706,7 @@ pub mod contracts {
         pub struct PostResponse {
             /// 协议信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_info: ::std::option::Option<PostResponseContractInfo>,
+            pub contract_info: Option<PostResponseContractInfo>,
         }
         /// 协议信息
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -730,19 +714,19 @@ pub mod contracts {
             /// 协议ID
             ///
             /// Example: `100005698`
-            pub contract_id: ::std::string::String,
+            pub contract_id: String,
             /// 模板ID
             ///
             /// Example: `123`
-            pub plan_id: ::std::string::String,
+            pub plan_id: String,
             /// 服务商签约协议号
             ///
             /// Example: `100001256`
-            pub out_contract_code: ::std::string::String,
+            pub out_contract_code: String,
             /// 用户展示名称
             ///
             /// Example: `*明`
-            pub display_name: ::std::string::String,
+            pub display_name: String,
             /// 协议状态
             ///
             /// Example: `CONTRACT_STATE_INVALID`
@@ -751,41 +735,39 @@ pub mod contracts {
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_signed_time: ::std::option::Option<::std::string::String>,
+            pub contract_signed_time: Option<String>,
             /// 协议解约时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_terminated_time: ::std::option::Option<::std::string::String>,
+            pub contract_terminated_time: Option<String>,
             /// 协议解约方式
             ///
             /// Example: `TERMINATION_MODE_BY_USER`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_terminated_mode: ::std::option::Option<
+            pub contract_terminated_mode: Option<
                 PostResponseContractInfoContractTerminatedMode,
             >,
             /// 协议解约备注
             ///
             /// Example: `example_contract_termination_remark`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_termination_remark: ::std::option::Option<
-                ::std::string::String,
-            >,
+            pub contract_termination_remark: Option<String>,
             /// 还款日
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub repayment_day: ::std::option::Option<i64>,
+            pub repayment_day: Option<i64>,
             /// 用户服务商标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 服务商AppID
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 还款金额上限
             ///
             /// Example: `10000`
@@ -855,21 +837,13 @@ pub mod contracts {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseContractInfoContractTerminatedMode {
-            /// 无效值
-            ///
-            /// `TERMINATION_MODE_INVALID`
+            /// `TERMINATION_MODE_INVALID`: 无效值
             TerminationModeInvalid,
-            /// 用户解约
-            ///
-            /// `TERMINATION_MODE_BY_USER`
+            /// `TERMINATION_MODE_BY_USER`: 用户解约
             TerminationModeByUser,
-            /// 商户解约
-            ///
-            /// `TERMINATION_MODE_BY_MERCHANT`
+            /// `TERMINATION_MODE_BY_MERCHANT`: 商户解约
             TerminationModeByMerchant,
-            /// 客服解约
-            ///
-            /// `TERMINATION_MODE_BY_CUSTOMER_SERVICE`
+            /// `TERMINATION_MODE_BY_CUSTOMER_SERVICE`: 客服解约
             TerminationModeByCustomerService,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -957,32 +931,32 @@ pub mod deduct_orders {
         /// 还款协议ID
         ///
         /// Example: `20251105000000123456789`
-        pub contract_id: ::std::string::String,
+        pub contract_id: String,
         /// 商户侧交易单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 商户侧预约还款单号
         ///
         /// Example: `1234567abcde`
-        pub out_record_id: ::std::string::String,
+        pub out_record_id: String,
         /// 还款金额
         ///
         /// Example: `10000`
-        pub deduct_amount: ::std::string::String,
+        pub deduct_amount: String,
         /// 商户回调地址
         ///
         /// Example: `wxd678efh567hg6787`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 产品描述
         ///
         /// Example: `信贷还款`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 商户数据包
         ///
         /// Example: `备注`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
     }
     /// The response of `POST /v3/credit-repayment/partner/deduct-orders` (发起还款).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -990,28 +964,28 @@ pub mod deduct_orders {
         /// 商户侧交易单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 商户侧预约还款单号
         ///
         /// Example: `123456abcde`
-        pub out_record_id: ::std::string::String,
+        pub out_record_id: String,
         /// 商户AppID
         ///
         /// Example: `wxcbda96de0b165486`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户AppID
         ///
         /// Example: `wxcbda96de0b165489`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 还款协议ID
         ///
         /// Example: `20251105000000123456789`
-        pub contract_id: ::std::string::String,
+        pub contract_id: String,
         /// 还款单状态
         ///
         /// Example: `DEDUCT_ORDER_STATE_PENDING`
@@ -1019,26 +993,26 @@ pub mod deduct_orders {
         /// 还款金额
         ///
         /// Example: `10000`
-        pub deduct_amount: ::std::string::String,
+        pub deduct_amount: String,
         /// 实际还款金额
         ///
         /// Example: `10000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pay_success_amount: ::std::option::Option<::std::string::String>,
+        pub pay_success_amount: Option<String>,
         /// 产品描述
         ///
         /// Example: `信贷还款`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 商户数据包
         ///
         /// Example: `备注`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 微信支付的支付单号
         ///
         /// Example: `1009660380201506130728806387`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_id: ::std::option::Option<::std::string::String>,
+        pub transaction_id: Option<String>,
     }
     /// 还款单状态
     ///
@@ -1046,21 +1020,13 @@ pub mod deduct_orders {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponseOrderState {
-        /// 待处理
-        ///
-        /// `DEDUCT_ORDER_STATE_PENDING`
+        /// `DEDUCT_ORDER_STATE_PENDING`: 待处理
         DeductOrderStatePending,
-        /// 待还款
-        ///
-        /// `DEDUCT_ORDER_STATE_NOT_PAY`
+        /// `DEDUCT_ORDER_STATE_NOT_PAY`: 待还款
         DeductOrderStateNotPay,
-        /// 还款成功
-        ///
-        /// `DEDUCT_ORDER_STATE_PAY_SUCCESS`
+        /// `DEDUCT_ORDER_STATE_PAY_SUCCESS`: 还款成功
         DeductOrderStatePaySuccess,
-        /// 还款失败
-        ///
-        /// `DEDUCT_ORDER_STATE_PAY_FAIL`
+        /// `DEDUCT_ORDER_STATE_PAY_FAIL`: 还款失败
         DeductOrderStatePayFail,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -1128,28 +1094,28 @@ pub mod deduct_orders {
             /// 商户侧交易单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 商户侧预约还款单号
             ///
             /// Example: `123456abcde`
-            pub out_record_id: ::std::string::String,
+            pub out_record_id: String,
             /// 商户AppID
             ///
             /// Example: `wxcbda96de0b165486`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户AppID
             ///
             /// Example: `wxcbda96de0b165489`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 还款协议ID
             ///
             /// Example: `20251105000000123456789`
-            pub contract_id: ::std::string::String,
+            pub contract_id: String,
             /// 还款单状态
             ///
             /// Example: `DEDUCT_ORDER_STATE_PENDING`
@@ -1157,26 +1123,26 @@ pub mod deduct_orders {
             /// 还款金额
             ///
             /// Example: `10000`
-            pub deduct_amount: ::std::string::String,
+            pub deduct_amount: String,
             /// 实际还款金额
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pay_success_amount: ::std::option::Option<::std::string::String>,
+            pub pay_success_amount: Option<String>,
             /// 产品描述
             ///
             /// Example: `信贷还款`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 商户数据包
             ///
             /// Example: `备注`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 微信支付的支付单号
             ///
             /// Example: `1009660380201506130728806387`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_id: ::std::option::Option<::std::string::String>,
+            pub transaction_id: Option<String>,
         }
         /// 还款单状态
         ///
@@ -1184,21 +1150,13 @@ pub mod deduct_orders {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseOrderState {
-            /// 待处理
-            ///
-            /// `DEDUCT_ORDER_STATE_PENDING`
+            /// `DEDUCT_ORDER_STATE_PENDING`: 待处理
             DeductOrderStatePending,
-            /// 待还款
-            ///
-            /// `DEDUCT_ORDER_STATE_NOT_PAY`
+            /// `DEDUCT_ORDER_STATE_NOT_PAY`: 待还款
             DeductOrderStateNotPay,
-            /// 还款成功
-            ///
-            /// `DEDUCT_ORDER_STATE_PAY_SUCCESS`
+            /// `DEDUCT_ORDER_STATE_PAY_SUCCESS`: 还款成功
             DeductOrderStatePaySuccess,
-            /// 还款失败
-            ///
-            /// `DEDUCT_ORDER_STATE_PAY_FAIL`
+            /// `DEDUCT_ORDER_STATE_PAY_FAIL`: 还款失败
             DeductOrderStatePayFail,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1300,17 +1258,17 @@ pub mod schedule_records {
             /// 还款协议ID
             ///
             /// Example: `20251105000000123456789`
-            pub contract_id: ::std::string::String,
+            pub contract_id: String,
             /// 商户AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 预约还款项列表
-            pub schedule_items: ::std::vec::Vec<PostRequestScheduleItems>,
+            pub schedule_items: Vec<PostRequestScheduleItems>,
         }
         /// PostRequestScheduleItems
         #[derive(
@@ -1325,29 +1283,29 @@ pub mod schedule_records {
             /// 商户侧预约还款单号
             ///
             /// Example: `1234567abcde`
-            pub out_record_id: ::std::string::String,
+            pub out_record_id: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 子商户AppID
             ///
             /// Example: `wxcbda96de0b165489`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 应还款金额
             ///
             /// Example: `10000`
-            pub repayment_amount: ::std::string::String,
+            pub repayment_amount: String,
             /// 最低还款金额
             ///
             /// Example: `2000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub min_repayment_amount: ::std::option::Option<::std::string::String>,
+            pub min_repayment_amount: Option<String>,
             /// 还款日期
             ///
             /// Example: `2025-11-18`
-            pub repayment_date: ::std::string::String,
+            pub repayment_date: String,
         }
         /// The response of `POST /v3/credit-repayment/partner/schedule-records/batch-create` (预约还款).
         #[derive(
@@ -1361,9 +1319,7 @@ pub mod schedule_records {
         pub struct PostResponse {
             /// 预约还款记录列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub schedule_records: ::std::option::Option<
-                ::std::vec::Vec<PostResponseScheduleRecords>,
-            >,
+            pub schedule_records: Option<Vec<PostResponseScheduleRecords>>,
         }
         /// PostResponseScheduleRecords
         #[derive(
@@ -1378,37 +1334,37 @@ pub mod schedule_records {
             /// 商户侧预约还款单号
             ///
             /// Example: `1234567abcde`
-            pub out_record_id: ::std::string::String,
+            pub out_record_id: String,
             /// 商户AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户AppID
             ///
             /// Example: `wxcbda96de0b165489`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 还款协议ID
             ///
             /// Example: `20251105000000123456789`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_id: ::std::option::Option<::std::string::String>,
+            pub contract_id: Option<String>,
             /// 应还款金额
             ///
             /// Example: `10000`
-            pub repayment_amount: ::std::string::String,
+            pub repayment_amount: String,
             /// 最低还款金额
             ///
             /// Example: `2000`
-            pub min_repayment_amount: ::std::string::String,
+            pub min_repayment_amount: String,
             /// 还款日期
             ///
             /// Example: `2025-11-18`
-            pub repayment_date: ::std::string::String,
+            pub repayment_date: String,
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: ::std::string::String,
+            pub openid: String,
         }
     }
     /// `/v3/credit-repayment/partner/schedule-records/{out_record_id}`
@@ -1443,11 +1399,9 @@ pub mod schedule_records {
         pub struct GetRequest {
             /// 还款协议ID
             ///
-            /// Query parameter `contract_id`.
-            ///
-            /// Example: `20251105000000123456789`
+            /// Query parameter `contract_id`. Example: `20251105000000123456789`
             #[serde(skip_serializing)]
-            pub contract_id: ::std::string::String,
+            pub contract_id: String,
         }
         /// The response of `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}` (查询预约还款记录).
         #[derive(
@@ -1462,37 +1416,37 @@ pub mod schedule_records {
             /// 商户侧预约还款单号
             ///
             /// Example: `1234567abcde`
-            pub out_record_id: ::std::string::String,
+            pub out_record_id: String,
             /// 商户AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户AppID
             ///
             /// Example: `wxcbda96de0b165489`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 还款协议ID
             ///
             /// Example: `20251105000000123456789`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_id: ::std::option::Option<::std::string::String>,
+            pub contract_id: Option<String>,
             /// 应还款金额
             ///
             /// Example: `10000`
-            pub repayment_amount: ::std::string::String,
+            pub repayment_amount: String,
             /// 最低还款金额
             ///
             /// Example: `2000`
-            pub min_repayment_amount: ::std::string::String,
+            pub min_repayment_amount: String,
             /// 还款日期
             ///
             /// Example: `2025-11-18`
-            pub repayment_date: ::std::string::String,
+            pub repayment_date: String,
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: ::std::string::String,
+            pub openid: String,
         }
     }
 }

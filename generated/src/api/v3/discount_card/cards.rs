@@ -28,19 +28,19 @@ pub struct PostRequest {
     /// 商户领卡号
     ///
     /// Example: `6e8369071cd942c0476613f9d1ce9ca3`
-    pub out_card_code: ::std::string::String,
+    pub out_card_code: String,
     /// 卡模板ID
     ///
     /// Example: `87789b2f25177433bcbf407e8e471f95`
-    pub card_template_id: ::std::string::String,
+    pub card_template_id: String,
     /// 公众账号ID
     ///
     /// Example: `wxd678efh567hg6787`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 通知商户URL
     ///
     /// Example: `https://api.test.com`
-    pub notify_url: ::std::string::String,
+    pub notify_url: String,
 }
 /// The response of `POST /v3/discount-card/cards` (预受理领卡请求API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -48,7 +48,7 @@ pub struct PostResponse {
     /// 预领卡请求token
     ///
     /// Example: `zyx53Nkey8o4bHpxTQvd8m7e92nG5mG2`
-    pub prepare_card_token: ::std::string::String,
+    pub prepare_card_token: String,
 }
 /// `/v3/discount-card/cards/{out_card_code}`
 pub mod by_out_card_code {
@@ -74,61 +74,61 @@ pub mod by_out_card_code {
         /// 先享卡ID
         ///
         /// Example: `233bcbf407e87789b8e471f251774f95`
-        pub card_id: ::std::string::String,
+        pub card_id: String,
         /// 先享卡模板ID
         ///
         /// Example: `87789b2f25177433bcbf407e8e471f95`
-        pub card_template_id: ::std::string::String,
+        pub card_template_id: String,
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJ2pxb1Q9zNjWeS6o`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 商户领卡号
         ///
         /// Example: `6e8369071cd942c0476613f9d1ce9ca3`
-        pub out_card_code: ::std::string::String,
+        pub out_card_code: String,
         /// 公众账号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 约定时间期限
         pub time_range: GetResponseTimeRange,
         /// 状态
         ///
         /// Example: `ONGOING`
-        pub state: ::std::string::String,
+        pub state: String,
         /// 未完成约定原因
         ///
         /// Example: `DUE_TO_QUIT`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub unfinished_reason: ::std::option::Option<::std::string::String>,
+        pub unfinished_reason: Option<String>,
         /// 享受优惠总金额
         ///
         /// Example: `1000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_amount: ::std::option::Option<i64>,
+        pub total_amount: Option<i64>,
         /// 用户退回优惠的付款信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pay_information: ::std::option::Option<GetResponsePayInformation>,
+        pub pay_information: Option<GetResponsePayInformation>,
         /// 创卡时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 目标列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub objectives: ::std::option::Option<::std::vec::Vec<GetResponseObjectives>>,
+        pub objectives: Option<Vec<GetResponseObjectives>>,
         /// 优惠列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub rewards: ::std::option::Option<::std::vec::Vec<GetResponseRewards>>,
+        pub rewards: Option<Vec<GetResponseRewards>>,
         /// 邀请者用户标识
         ///
         /// Example: `oUpF8uMuAJ2pxb1Q9zNjWUHsd`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sharer_openid: ::std::option::Option<::std::string::String>,
+        pub sharer_openid: Option<String>,
     }
     /// GetResponseObjectives
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -136,11 +136,11 @@ pub mod by_out_card_code {
         /// 目标ID
         ///
         /// Example: `123456`
-        pub objective_id: ::std::string::String,
+        pub objective_id: String,
         /// 目标名称
         ///
         /// Example: `一周购买三次商品`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 目标数量
         ///
         /// Example: `1`
@@ -148,16 +148,16 @@ pub mod by_out_card_code {
         /// 目标单位
         ///
         /// Example: `次`
-        pub unit: ::std::string::String,
+        pub unit: String,
         /// 目标描述
         ///
         /// Example: `特价商品`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// 目标完成记录
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub objective_completion_records: ::std::option::Option<
-            ::std::vec::Vec<GetResponseObjectivesObjectiveCompletionRecords>,
+        pub objective_completion_records: Option<
+            Vec<GetResponseObjectivesObjectiveCompletionRecords>,
         >,
     }
     /// GetResponseObjectivesObjectiveCompletionRecords
@@ -166,23 +166,23 @@ pub mod by_out_card_code {
         /// 目标完成流水号
         ///
         /// Example: `578354545`
-        pub objective_completion_serial_no: ::std::string::String,
+        pub objective_completion_serial_no: String,
         /// 目标ID
         ///
         /// Example: `123456`
-        pub objective_id: ::std::string::String,
+        pub objective_id: String,
         /// 目标完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub completion_time: ::std::string::String,
+        pub completion_time: String,
         /// 目标完成类型
         ///
         /// Example: `INCREASE`
-        pub completion_type: ::std::string::String,
+        pub completion_type: String,
         /// 目标完成描述
         ///
         /// Example: `购买商品`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 目标完成数量
         ///
         /// Example: `1`
@@ -191,7 +191,7 @@ pub mod by_out_card_code {
         ///
         /// Example: `特价商品`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub remark: ::std::option::Option<::std::string::String>,
+        pub remark: Option<String>,
     }
     /// 用户退回优惠的付款信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -203,17 +203,17 @@ pub mod by_out_card_code {
         /// 付款状态
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub pay_state: ::std::string::String,
+        pub pay_state: String,
         /// 微信支付订单号
         ///
         /// Example: `1009660380201506130728806387`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_id: ::std::option::Option<::std::string::String>,
+        pub transaction_id: Option<String>,
         /// 支付时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pay_time: ::std::option::Option<::std::string::String>,
+        pub pay_time: Option<String>,
     }
     /// GetResponseRewards
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -221,15 +221,15 @@ pub mod by_out_card_code {
         /// 优惠ID
         ///
         /// Example: `123456`
-        pub reward_id: ::std::string::String,
+        pub reward_id: String,
         /// 优惠名称
         ///
         /// Example: `八折优惠`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 优惠数量类型
         ///
         /// Example: `COUNT_LIMIT`
-        pub count_type: ::std::string::String,
+        pub count_type: String,
         /// 优惠数量
         ///
         /// Example: `1`
@@ -237,7 +237,7 @@ pub mod by_out_card_code {
         /// 优惠单位
         ///
         /// Example: `个`
-        pub unit: ::std::string::String,
+        pub unit: String,
         /// 优惠金额
         ///
         /// Example: `100`
@@ -246,12 +246,10 @@ pub mod by_out_card_code {
         ///
         /// Example: `特价商品优惠`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// 优惠使用记录列
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reward_usage_records: ::std::option::Option<
-            ::std::vec::Vec<GetResponseRewardsRewardUsageRecords>,
-        >,
+        pub reward_usage_records: Option<Vec<GetResponseRewardsRewardUsageRecords>>,
     }
     /// GetResponseRewardsRewardUsageRecords
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -259,23 +257,23 @@ pub mod by_out_card_code {
         /// 优惠使用记录流水号
         ///
         /// Example: `578354`
-        pub reward_usage_serial_no: ::std::string::String,
+        pub reward_usage_serial_no: String,
         /// 优惠ID
         ///
         /// Example: `123456`
-        pub reward_id: ::std::string::String,
+        pub reward_id: String,
         /// 优惠使用时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub usage_time: ::std::string::String,
+        pub usage_time: String,
         /// 优惠使用类型
         ///
         /// Example: `INCREASE`
-        pub usage_type: ::std::string::String,
+        pub usage_type: String,
         /// 优惠使用描述
         ///
         /// Example: `购买商品`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 优惠使用数量
         ///
         /// Example: `1`
@@ -288,7 +286,7 @@ pub mod by_out_card_code {
         ///
         /// Example: `特价商品`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub remark: ::std::option::Option<::std::string::String>,
+        pub remark: Option<String>,
     }
     /// 约定时间期限
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -296,11 +294,11 @@ pub mod by_out_card_code {
         /// 约定开始时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub begin_time: ::std::string::String,
+        pub begin_time: String,
         /// 约定结束时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub end_time: ::std::string::String,
+        pub end_time: String,
     }
     /// `/v3/discount-card/cards/{out_card_code}/add-user-records`
     pub mod add_user_records {
@@ -335,17 +333,15 @@ pub mod by_out_card_code {
             /// 卡模板ID
             ///
             /// Example: `87789b2f25177433bcbf407e8e471f95`
-            pub card_template_id: ::std::string::String,
+            pub card_template_id: String,
             /// 目标完成记录
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub objective_completion_records: ::std::option::Option<
-                ::std::vec::Vec<PostRequestObjectiveCompletionRecords>,
+            pub objective_completion_records: Option<
+                Vec<PostRequestObjectiveCompletionRecords>,
             >,
             /// 优惠使用记录
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub reward_usage_records: ::std::option::Option<
-                ::std::vec::Vec<PostRequestRewardUsageRecords>,
-            >,
+            pub reward_usage_records: Option<Vec<PostRequestRewardUsageRecords>>,
         }
         /// PostRequestObjectiveCompletionRecords
         #[derive(
@@ -360,23 +356,23 @@ pub mod by_out_card_code {
             /// 目标完成流水号
             ///
             /// Example: `578354545`
-            pub objective_completion_serial_no: ::std::string::String,
+            pub objective_completion_serial_no: String,
             /// 目标ID
             ///
             /// Example: `123456`
-            pub objective_id: ::std::string::String,
+            pub objective_id: String,
             /// 目标完成时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub completion_time: ::std::string::String,
+            pub completion_time: String,
             /// 目标完成类型
             ///
             /// Example: `INCREASE`
-            pub completion_type: ::std::string::String,
+            pub completion_type: String,
             /// 目标完成描述
             ///
             /// Example: `购买商品`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 目标完成数量
             ///
             /// Example: `1`
@@ -385,7 +381,7 @@ pub mod by_out_card_code {
             ///
             /// Example: `特价商品`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub remark: ::std::option::Option<::std::string::String>,
+            pub remark: Option<String>,
         }
         /// PostRequestRewardUsageRecords
         #[derive(
@@ -400,23 +396,23 @@ pub mod by_out_card_code {
             /// 优惠使用记录流水号
             ///
             /// Example: `578354`
-            pub reward_usage_serial_no: ::std::string::String,
+            pub reward_usage_serial_no: String,
             /// 优惠ID
             ///
             /// Example: `123456`
-            pub reward_id: ::std::string::String,
+            pub reward_id: String,
             /// 优惠使用时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub usage_time: ::std::string::String,
+            pub usage_time: String,
             /// 优惠使用类型
             ///
             /// Example: `INCREASE`
-            pub usage_type: ::std::string::String,
+            pub usage_type: String,
             /// 优惠使用描述
             ///
             /// Example: `购买商品`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 数量
             ///
             /// Example: `1`
@@ -429,7 +425,7 @@ pub mod by_out_card_code {
             ///
             /// Example: `特价商品`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub remark: ::std::option::Option<::std::string::String>,
+            pub remark: Option<String>,
         }
     }
 }

@@ -45,56 +45,56 @@ pub mod by_out_order_no {
         /// 先享卡订单号
         ///
         /// Example: `233bcbf407e87789b8e471f251774f95`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 先享卡ID
         ///
         /// Example: `87789b2f25177433bcbf407e8e471f95`
-        pub discount_card_id: ::std::string::String,
+        pub discount_card_id: String,
         /// 商户订单号
         ///
         /// Example: `6e8369071cd942c0476613f9d1ce9ca3`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 公众账号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 服务ID
         ///
         /// Example: `500001`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 微信支付服务订单号
         ///
         /// Example: `15646546545165651651`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
         /// 微信支付交易单号
         ///
         /// Example: `1009660380201506130728806387`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_id: ::std::option::Option<::std::string::String>,
+        pub transaction_id: Option<String>,
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJ2pxb1Q9zNjWeS6o`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 先享卡开始时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub card_begin_time: ::std::string::String,
+        pub card_begin_time: String,
         /// 先享卡结束时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub card_end_time: ::std::string::String,
+        pub card_end_time: String,
         /// 先享卡名称
         ///
         /// Example: `五一品牌活动`
-        pub card_name: ::std::string::String,
+        pub card_name: String,
         /// 目标描述
         ///
         /// Example: `购买商品3次`
-        pub objective_description: ::std::string::String,
+        pub objective_description: String,
         /// 奖励描述
         ///
         /// Example: `每次减5元`
-        pub reward_description: ::std::string::String,
+        pub reward_description: String,
         /// 预估奖励金额
         ///
         /// Example: `1000`
@@ -103,44 +103,44 @@ pub mod by_out_order_no {
         ///
         /// Example: `仅限商户APP使用`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub online_instructions: ::std::option::Option<::std::string::String>,
+        pub online_instructions: Option<String>,
         /// 线下使用说明
         ///
         /// Example: `仅限商户门店使用`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub offline_instructions: ::std::option::Option<::std::string::String>,
+        pub offline_instructions: Option<String>,
         /// 订单状态
         pub state: crate::types::PayScoreDiscountCardOrderState,
         /// 总金额
         ///
         /// Example: `1000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_amount: ::std::option::Option<i64>,
+        pub total_amount: Option<i64>,
         /// 扣除金额
         ///
         /// Example: `1000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub deduction_amount: ::std::option::Option<i64>,
+        pub deduction_amount: Option<i64>,
         /// 结算金额
         ///
         /// Example: `1000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settlement_amount: ::std::option::Option<i64>,
+        pub settlement_amount: Option<i64>,
         /// 创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 支付时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pay_time: ::std::option::Option<::std::string::String>,
+        pub pay_time: Option<String>,
         /// 目标达成明细列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub objectives: ::std::option::Option<::std::vec::Vec<GetResponseObjectives>>,
+        pub objectives: Option<Vec<GetResponseObjectives>>,
         /// 奖励明细列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub rewards: ::std::option::Option<::std::vec::Vec<GetResponseRewards>>,
+        pub rewards: Option<Vec<GetResponseRewards>>,
     }
     /// GetResponseObjectives
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -148,7 +148,7 @@ pub mod by_out_order_no {
         /// 目标流水号
         ///
         /// Example: `578354545`
-        pub objective_serial_no: ::std::string::String,
+        pub objective_serial_no: String,
         /// 先享卡目标ID
         ///
         /// Example: `123456`
@@ -157,16 +157,16 @@ pub mod by_out_order_no {
         ///
         /// Example: `一周购买三次商品`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 目标单位
         ///
         /// Example: `个`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub unit: ::std::option::Option<::std::string::String>,
+        pub unit: Option<String>,
         /// 履约描述
         ///
         /// Example: `购买商品`
-        pub performance_description: ::std::string::String,
+        pub performance_description: String,
         /// 履约类型
         pub performance_type: crate::types::PayScoreDiscountCardOrderPerformanceType,
         /// 目标数量
@@ -176,12 +176,12 @@ pub mod by_out_order_no {
         /// 履约时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub performance_time: ::std::string::String,
+        pub performance_time: String,
         /// 备注说明
         ///
         /// Example: `特价商品`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub remark: ::std::option::Option<::std::string::String>,
+        pub remark: Option<String>,
     }
     /// GetResponseRewards
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -189,7 +189,7 @@ pub mod by_out_order_no {
         /// 奖励流水号
         ///
         /// Example: `578354`
-        pub reward_serial_no: ::std::string::String,
+        pub reward_serial_no: String,
         /// 先享卡奖励ID
         ///
         /// Example: `123456`
@@ -198,16 +198,16 @@ pub mod by_out_order_no {
         ///
         /// Example: `八折优惠`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 奖励单位
         ///
         /// Example: `个`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub unit: ::std::option::Option<::std::string::String>,
+        pub unit: Option<String>,
         /// 奖励描述
         ///
         /// Example: `购买商品`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 奖励类型
         pub reward_type: crate::types::PayScoreDiscountCardOrderRewardType,
         /// 奖励数量
@@ -221,22 +221,22 @@ pub mod by_out_order_no {
         /// 奖励时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub reward_time: ::std::string::String,
+        pub reward_time: String,
         /// 备注说明
         ///
         /// Example: `特价商品`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub remark: ::std::option::Option<::std::string::String>,
+        pub remark: Option<String>,
     }
     /// The request of `PATCH /v3/discount-card/orders/{out_order_no}` (更新先享卡订单API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PatchRequest {
         /// 目标达成明细列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub objectives: ::std::option::Option<::std::vec::Vec<PatchRequestObjectives>>,
+        pub objectives: Option<Vec<PatchRequestObjectives>>,
         /// 奖励明细列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub rewards: ::std::option::Option<::std::vec::Vec<PatchRequestRewards>>,
+        pub rewards: Option<Vec<PatchRequestRewards>>,
     }
     /// PatchRequestObjectives
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -244,7 +244,7 @@ pub mod by_out_order_no {
         /// 目标流水号
         ///
         /// Example: `578354545`
-        pub objective_serial_no: ::std::string::String,
+        pub objective_serial_no: String,
         /// 先享卡目标ID
         ///
         /// Example: `123456`
@@ -252,7 +252,7 @@ pub mod by_out_order_no {
         /// 履约描述
         ///
         /// Example: `购买商品`
-        pub performance_description: ::std::string::String,
+        pub performance_description: String,
         /// 履约类型
         pub performance_type: crate::types::PayScoreDiscountCardOrderPerformanceType,
         /// 目标数量
@@ -262,12 +262,12 @@ pub mod by_out_order_no {
         /// 履约时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub performance_time: ::std::string::String,
+        pub performance_time: String,
         /// 备注说明
         ///
         /// Example: `特价商品`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub remark: ::std::option::Option<::std::string::String>,
+        pub remark: Option<String>,
     }
     /// PatchRequestRewards
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -275,7 +275,7 @@ pub mod by_out_order_no {
         /// 奖励流水号
         ///
         /// Example: `578354`
-        pub reward_serial_no: ::std::string::String,
+        pub reward_serial_no: String,
         /// 先享卡奖励ID
         ///
         /// Example: `123456`
@@ -283,7 +283,7 @@ pub mod by_out_order_no {
         /// 奖励描述
         ///
         /// Example: `购买商品`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 奖励类型
         pub reward_type: crate::types::PayScoreDiscountCardOrderRewardType,
         /// 奖励数量
@@ -297,12 +297,12 @@ pub mod by_out_order_no {
         /// 奖励时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub reward_time: ::std::string::String,
+        pub reward_time: String,
         /// 备注说明
         ///
         /// Example: `特价商品`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub remark: ::std::option::Option<::std::string::String>,
+        pub remark: Option<String>,
     }
     /// The response of `PATCH /v3/discount-card/orders/{out_order_no}` (更新先享卡订单API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -310,11 +310,11 @@ pub mod by_out_order_no {
         /// 先享卡订单号
         ///
         /// Example: `233bcbf407e87789b8e471f251774f95`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 微信支付服务订单号
         ///
         /// Example: `15646546545165651651`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
     }
 }
 /// `/v3/discount-card/orders/out-trade-no`
@@ -351,56 +351,56 @@ pub mod out_trade_no {
             /// 先享卡订单号
             ///
             /// Example: `233bcbf407e87789b8e471f251774f95`
-            pub out_order_no: ::std::string::String,
+            pub out_order_no: String,
             /// 先享卡ID
             ///
             /// Example: `87789b2f25177433bcbf407e8e471f95`
-            pub discount_card_id: ::std::string::String,
+            pub discount_card_id: String,
             /// 商户订单号
             ///
             /// Example: `6e8369071cd942c0476613f9d1ce9ca3`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 公众账号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 服务ID
             ///
             /// Example: `500001`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 微信支付服务订单号
             ///
             /// Example: `15646546545165651651`
-            pub order_id: ::std::string::String,
+            pub order_id: String,
             /// 微信支付交易单号
             ///
             /// Example: `1009660380201506130728806387`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_id: ::std::option::Option<::std::string::String>,
+            pub transaction_id: Option<String>,
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJ2pxb1Q9zNjWeS6o`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 先享卡开始时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub card_begin_time: ::std::string::String,
+            pub card_begin_time: String,
             /// 先享卡结束时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub card_end_time: ::std::string::String,
+            pub card_end_time: String,
             /// 先享卡名称
             ///
             /// Example: `五一品牌活动`
-            pub card_name: ::std::string::String,
+            pub card_name: String,
             /// 目标描述
             ///
             /// Example: `购买商品3次`
-            pub objective_description: ::std::string::String,
+            pub objective_description: String,
             /// 奖励描述
             ///
             /// Example: `每次减5元`
-            pub reward_description: ::std::string::String,
+            pub reward_description: String,
             /// 预估奖励金额
             ///
             /// Example: `1000`
@@ -409,46 +409,44 @@ pub mod out_trade_no {
             ///
             /// Example: `仅限商户APP使用`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub online_instructions: ::std::option::Option<::std::string::String>,
+            pub online_instructions: Option<String>,
             /// 线下使用说明
             ///
             /// Example: `仅限商户门店使用`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub offline_instructions: ::std::option::Option<::std::string::String>,
+            pub offline_instructions: Option<String>,
             /// 订单状态
             pub state: crate::types::PayScoreDiscountCardOrderState,
             /// 总金额
             ///
             /// Example: `1000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_amount: ::std::option::Option<i64>,
+            pub total_amount: Option<i64>,
             /// 扣除金额
             ///
             /// Example: `1000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub deduction_amount: ::std::option::Option<i64>,
+            pub deduction_amount: Option<i64>,
             /// 结算金额
             ///
             /// Example: `1000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub settlement_amount: ::std::option::Option<i64>,
+            pub settlement_amount: Option<i64>,
             /// 创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 支付时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pay_time: ::std::option::Option<::std::string::String>,
+            pub pay_time: Option<String>,
             /// 目标达成明细列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub objectives: ::std::option::Option<
-                ::std::vec::Vec<GetResponseObjectives>,
-            >,
+            pub objectives: Option<Vec<GetResponseObjectives>>,
             /// 奖励明细列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub rewards: ::std::option::Option<::std::vec::Vec<GetResponseRewards>>,
+            pub rewards: Option<Vec<GetResponseRewards>>,
         }
         /// GetResponseObjectives
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -456,7 +454,7 @@ pub mod out_trade_no {
             /// 目标流水号
             ///
             /// Example: `578354545`
-            pub objective_serial_no: ::std::string::String,
+            pub objective_serial_no: String,
             /// 先享卡目标ID
             ///
             /// Example: `123456`
@@ -465,16 +463,16 @@ pub mod out_trade_no {
             ///
             /// Example: `一周购买三次商品`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 目标单位
             ///
             /// Example: `个`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub unit: ::std::option::Option<::std::string::String>,
+            pub unit: Option<String>,
             /// 履约描述
             ///
             /// Example: `购买商品`
-            pub performance_description: ::std::string::String,
+            pub performance_description: String,
             /// 履约类型
             pub performance_type: crate::types::PayScoreDiscountCardOrderPerformanceType,
             /// 目标数量
@@ -484,12 +482,12 @@ pub mod out_trade_no {
             /// 履约时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub performance_time: ::std::string::String,
+            pub performance_time: String,
             /// 备注说明
             ///
             /// Example: `特价商品`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub remark: ::std::option::Option<::std::string::String>,
+            pub remark: Option<String>,
         }
         /// GetResponseRewards
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -497,7 +495,7 @@ pub mod out_trade_no {
             /// 奖励流水号
             ///
             /// Example: `578354`
-            pub reward_serial_no: ::std::string::String,
+            pub reward_serial_no: String,
             /// 先享卡奖励ID
             ///
             /// Example: `123456`
@@ -506,16 +504,16 @@ pub mod out_trade_no {
             ///
             /// Example: `八折优惠`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 奖励单位
             ///
             /// Example: `个`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub unit: ::std::option::Option<::std::string::String>,
+            pub unit: Option<String>,
             /// 奖励描述
             ///
             /// Example: `购买商品`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 奖励类型
             pub reward_type: crate::types::PayScoreDiscountCardOrderRewardType,
             /// 奖励数量
@@ -529,12 +527,12 @@ pub mod out_trade_no {
             /// 奖励时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub reward_time: ::std::string::String,
+            pub reward_time: String,
             /// 备注说明
             ///
             /// Example: `特价商品`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub remark: ::std::option::Option<::std::string::String>,
+            pub remark: Option<String>,
         }
     }
 }

@@ -67,11 +67,9 @@ pub mod contracts {
         pub struct GetRequest {
             /// 特约商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
         }
         /// The response of `GET /v3/ebike/charge/contracts/{contract_id}` (通过签约号查询用户状态API).
         #[derive(
@@ -86,25 +84,25 @@ pub mod contracts {
             /// 服务商商户号
             ///
             /// Example: `10000098`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 用户标识
             ///
             /// Example: `onqOjjmM1tad-3ROpncN-yUfa6ua`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 特约商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 充电授权扣费协议号
             ///
             /// Example: `aAfixCs13LsdKPpfZfDkk2189ssXjfx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_id: ::std::option::Option<::std::string::String>,
+            pub contract_id: Option<String>,
             /// 协议状态
             ///
             /// Example: `DELETED`
-            pub contract_state: ::std::string::String,
+            pub contract_state: String,
         }
         /// `/v3/ebike/charge/contracts/{contract_id}/confirm`
         pub mod confirm {
@@ -141,16 +139,16 @@ pub mod contracts {
                 ///
                 /// Example: `1900000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 服务商公众号ID
                 ///
                 /// Example: `wx47c677487ce3ac47`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 特约商户公众号ID
                 ///
                 /// Example: `wxcc603d9f0d54eaf0`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 充电场景信息
                 pub charge_info: PostRequestChargeInfo,
             }
@@ -167,19 +165,19 @@ pub mod contracts {
                 /// 开始时间
                 ///
                 /// Example: `2017-08-26T09:43:39+08:00`
-                pub start_time: ::std::string::String,
+                pub start_time: String,
                 /// 充电站名称
                 ///
                 /// Example: `xxx充电站`
-                pub charging_station_name: ::std::string::String,
+                pub charging_station_name: String,
                 /// 充电枪编号
                 ///
                 /// Example: `6555`
-                pub charging_gun_number: ::std::string::String,
+                pub charging_gun_number: String,
                 /// 充电位设备号
                 ///
                 /// Example: `12343232`
-                pub device_id: ::std::string::String,
+                pub device_id: String,
             }
             /// The response of `POST /v3/ebike/charge/contracts/{contract_id}/confirm` (创建用户当次充电代扣凭证API).
             #[derive(
@@ -194,7 +192,7 @@ pub mod contracts {
                 /// 用户充电代扣凭证
                 ///
                 /// Example: `sdjf23kdsHJfdksj8dj`
-                pub charging_token: ::std::string::String,
+                pub charging_token: String,
             }
         }
     }
@@ -233,24 +231,24 @@ pub mod contracts {
             ///
             /// Example: `1510770601`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 服务商公众号ID
             ///
             /// Example: `wx47c677487ce3ac47`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 特约商户公众号ID
             ///
             /// Example: `wxcc603d9f0d54eaf0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 交易场景
             ///
             /// Example: `CHARGE`
-            pub trade_scene: ::std::string::String,
+            pub trade_scene: String,
             /// 用户标识
             ///
             /// Example: `ot35_4gNgXsUuh2sQY0lT9N08AU0`
-            pub openid: ::std::string::String,
+            pub openid: String,
         }
         /// The response of `POST /v3/ebike/charge/contracts/preopen` (预开通服务API).
         #[derive(
@@ -265,7 +263,7 @@ pub mod contracts {
             /// 预开通ID
             ///
             /// Example: `sdjf23kdsHJfdksj8djsK98HJio5hdI0`
-            pub preopen_id: ::std::string::String,
+            pub preopen_id: String,
         }
     }
 }
@@ -302,42 +300,42 @@ pub mod transactions {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 服务商公众号ID
         ///
         /// Example: `wxd678efh567hg678`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 特约商户公众号ID
         ///
         /// Example: `wxd678efh567hg6999`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 商户订单号
         ///
         /// Example: `121775250124070332`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 附加字段
         ///
         /// Example: `自定义数据`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 营销信息
         ///
         /// Example: `test`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
         /// 通知url
         ///
         /// Example: `http://1111:111/metro-spt-api/callback`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 商品描述
         ///
         /// Example: `商品信息`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 用户充电代扣凭证
         ///
         /// Example: `sdjf23kdsHJfdk`
-        pub charging_token: ::std::string::String,
+        pub charging_token: String,
         /// 订单金额信息
         pub amount: PostRequestAmount,
         /// 充电自行车场景信息
@@ -356,7 +354,7 @@ pub mod transactions {
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
     }
     /// 充电自行车场景信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -364,19 +362,19 @@ pub mod transactions {
         /// 开始时间
         ///
         /// Example: `2017-08-26T09:43:39+08:00`
-        pub start_time: ::std::string::String,
+        pub start_time: String,
         /// 结束时间
         ///
         /// Example: `2017-08-26T09:43:39+08:00`
-        pub end_time: ::std::string::String,
+        pub end_time: String,
         /// 充电站名称
         ///
         /// Example: `xxx充电站`
-        pub charging_station_name: ::std::string::String,
+        pub charging_station_name: String,
         /// 充电枪编号
         ///
         /// Example: `6555`
-        pub charging_gun_number: ::std::string::String,
+        pub charging_gun_number: String,
         /// 已充电量
         ///
         /// Example: `10`
@@ -385,12 +383,12 @@ pub mod transactions {
         ///
         /// Example: `60`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub park_duration: ::std::option::Option<i64>,
+        pub park_duration: Option<i64>,
         /// 车位延时占用产生的费用
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub park_fee: ::std::option::Option<i64>,
+        pub park_fee: Option<i64>,
     }
     /// 设备信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -398,11 +396,11 @@ pub mod transactions {
         /// 充电位设备号
         ///
         /// Example: `12343232`
-        pub device_id: ::std::string::String,
+        pub device_id: String,
         /// 商户端设备ip
         ///
         /// Example: `123.12.12.123`
-        pub device_ip: ::std::string::String,
+        pub device_ip: String,
     }
     /// The response of `POST /v3/ebike/charge/transactions` (充电自行车代扣受理扣款API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -410,12 +408,12 @@ pub mod transactions {
         /// 受理状态
         ///
         /// Example: `SUCCESS - 受理成功`
-        pub accept_state: ::std::string::String,
+        pub accept_state: String,
         /// 订单创建时间
         ///
         /// Example: `2017-08-26T10:43:39+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub create_time: ::std::option::Option<::std::string::String>,
+        pub create_time: Option<String>,
     }
     /// `/v3/ebike/charge/transactions/id`
     pub mod id {
@@ -463,11 +461,9 @@ pub mod transactions {
             pub struct GetRequest {
                 /// 特约商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900000109`
+                /// Query parameter `sub_mchid`. Example: `1900000109`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
             }
             /// The response of `GET /v3/ebike/charge/transactions/id/{transaction_id}` (查询订单API).
             #[derive(
@@ -482,74 +478,72 @@ pub mod transactions {
                 /// 商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 特约商户号
                 ///
                 /// Example: `1900000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 服务商公众号ID
                 ///
                 /// Example: `wxd678efh567hg678`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 特约商户公众号ID
                 ///
                 /// Example: `wxd678efh567hg6999`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 商户订单号
                 ///
                 /// Example: `201407033233368018`
-                pub out_trade_no: ::std::string::String,
+                pub out_trade_no: String,
                 /// 微信订单号
                 ///
                 /// Example: `25012014070332333018`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transaction_id: ::std::option::Option<::std::string::String>,
+                pub transaction_id: Option<String>,
                 /// 商户数据
                 ///
                 /// Example: `自定义数据`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub attach: ::std::option::Option<::std::string::String>,
+                pub attach: Option<String>,
                 /// 交易类型
                 ///
                 /// Example: `PAP`
-                pub trade_type: ::std::string::String,
+                pub trade_type: String,
                 /// 银行类型
                 ///
                 /// Example: `CMC`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_type: ::std::option::Option<::std::string::String>,
+                pub bank_type: Option<String>,
                 /// 成功时间
                 ///
                 /// Example: `2017-08-26T10:43:39+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_time: ::std::option::Option<::std::string::String>,
+                pub success_time: Option<String>,
                 /// 交易状态
                 ///
                 /// Example: `SUCCESS`
-                pub trade_state: ::std::string::String,
+                pub trade_state: String,
                 /// 交易状态描述
                 ///
                 /// Example: `请重新下单支付`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub trade_state_des: ::std::option::Option<::std::string::String>,
+                pub trade_state_des: Option<String>,
                 /// 充电授权扣费协议号
                 ///
                 /// Example: `121775250124070332`
-                pub contract_id: ::std::string::String,
+                pub contract_id: String,
                 /// 支付者信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub payer: ::std::option::Option<GetResponsePayer>,
+                pub payer: Option<GetResponsePayer>,
                 /// 订单金额信息
                 pub amount: GetResponseAmount,
                 /// 设备信息
                 pub device_info: GetResponseDeviceInfo,
                 /// 优惠信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub promotion_detail: ::std::option::Option<
-                    ::std::vec::Vec<GetResponsePromotionDetail>,
-                >,
+                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
             /// 订单金额信息
             #[derive(
@@ -569,15 +563,15 @@ pub mod transactions {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
                 /// 用户实际支付金额
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub payer_total: ::std::option::Option<i64>,
+                pub payer_total: Option<i64>,
                 /// 折扣
                 ///
                 /// Example: `100`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub discount_total: ::std::option::Option<i64>,
+                pub discount_total: Option<i64>,
             }
             /// 设备信息
             #[derive(
@@ -592,11 +586,11 @@ pub mod transactions {
                 /// 充电位设备号
                 ///
                 /// Example: `12343232`
-                pub device_id: ::std::string::String,
+                pub device_id: String,
                 /// 商户端设备ip
                 ///
                 /// Example: `123.12.12.123`
-                pub device_ip: ::std::string::String,
+                pub device_ip: String,
             }
             /// 支付者信息
             #[derive(
@@ -612,12 +606,12 @@ pub mod transactions {
                 ///
                 /// Example: `oUpF8uMuAJOM2pxb1Q`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 用户在特约商户的标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_openid: ::std::option::Option<::std::string::String>,
+                pub sub_openid: Option<String>,
             }
             /// GetResponsePromotionDetail
             #[derive(
@@ -632,17 +626,17 @@ pub mod transactions {
                 /// 券ID
                 ///
                 /// Example: `109519`
-                pub promotion_id: ::std::string::String,
+                pub promotion_id: String,
                 /// 优惠名称
                 ///
                 /// Example: `单品惠-6`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 优惠范围
                 ///
                 /// Example: `SINGLE`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub scope: ::std::option::Option<::std::string::String>,
+                pub scope: Option<String>,
                 /// 优惠类型
                 ///
                 /// Example: `DISCOUNT`
@@ -650,12 +644,12 @@ pub mod transactions {
                     rename = "type",
                     skip_serializing_if = "::std::option::Option::is_none"
                 )]
-                pub type_: ::std::option::Option<::std::string::String>,
+                pub type_: Option<String>,
                 /// 活动ID
                 ///
                 /// Example: `931386`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub activity_id: ::std::option::Option<::std::string::String>,
+                pub activity_id: Option<String>,
                 /// 优惠券面额
                 ///
                 /// Example: `5`
@@ -664,17 +658,17 @@ pub mod transactions {
                 ///
                 /// Example: `1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub wxpay_contribute: ::std::option::Option<i64>,
+                pub wxpay_contribute: Option<i64>,
                 /// 商户出资
                 ///
                 /// Example: `1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub merchant_contribute: ::std::option::Option<i64>,
+                pub merchant_contribute: Option<i64>,
                 /// 其他出资
                 ///
                 /// Example: `5`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub other_contribute: ::std::option::Option<i64>,
+                pub other_contribute: Option<i64>,
             }
         }
     }
@@ -724,11 +718,9 @@ pub mod transactions {
             pub struct GetRequest {
                 /// 特约商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900000109`
+                /// Query parameter `sub_mchid`. Example: `1900000109`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
             }
             /// The response of `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no}` (查询订单API).
             #[derive(
@@ -743,74 +735,72 @@ pub mod transactions {
                 /// 商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 特约商户号
                 ///
                 /// Example: `1900000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 服务商公众号ID
                 ///
                 /// Example: `wxd678efh567hg678`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 特约商户公众号ID
                 ///
                 /// Example: `wxd678efh567hg6999`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 商户订单号
                 ///
                 /// Example: `201407033233368018`
-                pub out_trade_no: ::std::string::String,
+                pub out_trade_no: String,
                 /// 微信订单号
                 ///
                 /// Example: `25012014070332333018`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transaction_id: ::std::option::Option<::std::string::String>,
+                pub transaction_id: Option<String>,
                 /// 商户数据
                 ///
                 /// Example: `自定义数据`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub attach: ::std::option::Option<::std::string::String>,
+                pub attach: Option<String>,
                 /// 交易类型
                 ///
                 /// Example: `PAP`
-                pub trade_type: ::std::string::String,
+                pub trade_type: String,
                 /// 银行类型
                 ///
                 /// Example: `CMC`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_type: ::std::option::Option<::std::string::String>,
+                pub bank_type: Option<String>,
                 /// 成功时间
                 ///
                 /// Example: `2017-08-26T10:43:39+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_time: ::std::option::Option<::std::string::String>,
+                pub success_time: Option<String>,
                 /// 交易状态
                 ///
                 /// Example: `SUCCESS`
-                pub trade_state: ::std::string::String,
+                pub trade_state: String,
                 /// 交易状态描述
                 ///
                 /// Example: `请重新下单支付`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub trade_state_des: ::std::option::Option<::std::string::String>,
+                pub trade_state_des: Option<String>,
                 /// 充电授权扣费协议号
                 ///
                 /// Example: `121775250124070332`
-                pub contract_id: ::std::string::String,
+                pub contract_id: String,
                 /// 支付者信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub payer: ::std::option::Option<GetResponsePayer>,
+                pub payer: Option<GetResponsePayer>,
                 /// 订单金额信息
                 pub amount: GetResponseAmount,
                 /// 设备信息
                 pub device_info: GetResponseDeviceInfo,
                 /// 优惠信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub promotion_detail: ::std::option::Option<
-                    ::std::vec::Vec<GetResponsePromotionDetail>,
-                >,
+                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
             /// 订单金额信息
             #[derive(
@@ -830,15 +820,15 @@ pub mod transactions {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
                 /// 用户实际支付金额
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub payer_total: ::std::option::Option<i64>,
+                pub payer_total: Option<i64>,
                 /// 折扣
                 ///
                 /// Example: `100`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub discount_total: ::std::option::Option<i64>,
+                pub discount_total: Option<i64>,
             }
             /// 设备信息
             #[derive(
@@ -853,11 +843,11 @@ pub mod transactions {
                 /// 充电位设备号
                 ///
                 /// Example: `12343232`
-                pub device_id: ::std::string::String,
+                pub device_id: String,
                 /// 商户端设备ip
                 ///
                 /// Example: `123.12.12.123`
-                pub device_ip: ::std::string::String,
+                pub device_ip: String,
             }
             /// 支付者信息
             #[derive(
@@ -873,12 +863,12 @@ pub mod transactions {
                 ///
                 /// Example: `oUpF8uMuAJOM2pxb1Q`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 用户在特约商户的标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_openid: ::std::option::Option<::std::string::String>,
+                pub sub_openid: Option<String>,
             }
             /// GetResponsePromotionDetail
             #[derive(
@@ -893,17 +883,17 @@ pub mod transactions {
                 /// 券ID
                 ///
                 /// Example: `109519`
-                pub promotion_id: ::std::string::String,
+                pub promotion_id: String,
                 /// 优惠名称
                 ///
                 /// Example: `单品惠-6`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 优惠范围
                 ///
                 /// Example: `SINGLE`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub scope: ::std::option::Option<::std::string::String>,
+                pub scope: Option<String>,
                 /// 优惠类型
                 ///
                 /// Example: `DISCOUNT`
@@ -911,12 +901,12 @@ pub mod transactions {
                     rename = "type",
                     skip_serializing_if = "::std::option::Option::is_none"
                 )]
-                pub type_: ::std::option::Option<::std::string::String>,
+                pub type_: Option<String>,
                 /// 活动ID
                 ///
                 /// Example: `931386`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub activity_id: ::std::option::Option<::std::string::String>,
+                pub activity_id: Option<String>,
                 /// 优惠券面额
                 ///
                 /// Example: `5`
@@ -925,17 +915,17 @@ pub mod transactions {
                 ///
                 /// Example: `1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub wxpay_contribute: ::std::option::Option<i64>,
+                pub wxpay_contribute: Option<i64>,
                 /// 商户出资
                 ///
                 /// Example: `1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub merchant_contribute: ::std::option::Option<i64>,
+                pub merchant_contribute: Option<i64>,
                 /// 其他出资
                 ///
                 /// Example: `5`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub other_contribute: ::std::option::Option<i64>,
+                pub other_contribute: Option<i64>,
             }
         }
     }
@@ -994,18 +984,14 @@ pub mod users {
             pub struct GetRequest {
                 /// 特约商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900000109`
+                /// Query parameter `sub_mchid`. Example: `1900000109`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 交易场景
                 ///
-                /// Query parameter `trade_scene`.
-                ///
-                /// Example: `CHARGE`
+                /// Query parameter `trade_scene`. Example: `CHARGE`
                 #[serde(skip_serializing)]
-                pub trade_scene: ::std::string::String,
+                pub trade_scene: String,
             }
             /// The response of `GET /v3/ebike/charge/users/{openid}/contract` (通过用户标识查询用户状态API).
             #[derive(
@@ -1020,25 +1006,25 @@ pub mod users {
                 /// 服务商商户号
                 ///
                 /// Example: `10000098`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 用户标识
                 ///
                 /// Example: `onqOjjmM1tad-3ROpncN-yUfa6ua`
-                pub openid: ::std::string::String,
+                pub openid: String,
                 /// 特约商户号
                 ///
                 /// Example: `1900000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 充电授权扣费协议号
                 ///
                 /// Example: `aAfixCs13LsdKPpfZfDkk2189ssXjfx`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub contract_id: ::std::option::Option<::std::string::String>,
+                pub contract_id: Option<String>,
                 /// 协议状态
                 ///
                 /// Example: `DELETED`
-                pub contract_state: ::std::string::String,
+                pub contract_state: String,
             }
         }
     }

@@ -56,39 +56,35 @@ pub mod apply_cancel_withdraw {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 商户注销申请单号
         ///
         /// Example: `P202410241010125346`
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// 是否提取资金
         ///
         /// Example: `APPLY_WITHDRAW`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub withdraw: ::std::option::Option<PostRequestWithdraw>,
+        pub withdraw: Option<PostRequestWithdraw>,
         /// 收款账号信息
         pub payee_info: PostRequestPayeeInfo,
         /// 付款申请材料
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub proof_medias: ::std::option::Option<::std::vec::Vec<PostRequestProofMedias>>,
+        pub proof_medias: Option<Vec<PostRequestProofMedias>>,
         /// 其他补充材料
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub additional_materials: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub additional_materials: Option<Vec<String>>,
         /// 备注
         ///
         /// Example: `特殊理由`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub remark: ::std::option::Option<::std::string::String>,
+        pub remark: Option<String>,
     }
     /// 收款账号信息
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -101,7 +97,7 @@ pub mod apply_cancel_withdraw {
         pub bank_account_info: PostRequestPayeeInfoBankAccountInfo,
         /// 收款人账号对应的证件信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub identity_info: ::std::option::Option<PostRequestPayeeInfoIdentityInfo>,
+        pub identity_info: Option<PostRequestPayeeInfoIdentityInfo>,
     }
     /// 账户类型
     ///
@@ -161,28 +157,28 @@ pub mod apply_cancel_withdraw {
         /// 开户名称
         ///
         /// Example: `AOZdYGISxo4y44/UgZ69b0zZXkw==`
-        pub account_name: ::std::string::String,
+        pub account_name: String,
         /// 开户银行
         ///
         /// Example: `工商银行`
-        pub account_bank: ::std::string::String,
+        pub account_bank: String,
         /// 开户银行联行号
         ///
         /// Example: `402713354941`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_branch_id: ::std::option::Option<::std::string::String>,
+        pub bank_branch_id: Option<String>,
         /// 开户银行全称（含支行）
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_branch_name: ::std::option::Option<::std::string::String>,
+        pub bank_branch_name: Option<String>,
         /// 开户银行全称（含支行）
         ///
         /// Example: `402713354941`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_name: ::std::option::Option<::std::string::String>,
+        pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `d+xT+MQCvrLHeorwC+w==`
-        pub account_number: ::std::string::String,
+        pub account_number: String,
     }
     /// 收款人账号对应的证件信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -191,17 +187,15 @@ pub mod apply_cancel_withdraw {
         ///
         /// Example: `IDENTIFICATION_TYPE_IDCARD`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_doc_type: ::std::option::Option<
-            PostRequestPayeeInfoIdentityInfoIdDocType,
-        >,
+        pub id_doc_type: Option<PostRequestPayeeInfoIdentityInfoIdDocType>,
         /// 证件姓名
         ///
         /// Example: `pVd1HJ6zyvPedzfg==`
-        pub identification_name: ::std::string::String,
+        pub identification_name: String,
         /// 证件号码
         ///
         /// Example: `AOZdYGISxo4y44/UgZ69bkw==`
-        pub identification_no: ::std::string::String,
+        pub identification_no: String,
     }
     /// 证件类型
     ///
@@ -209,37 +203,21 @@ pub mod apply_cancel_withdraw {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestPayeeInfoIdentityInfoIdDocType {
-        /// 中国大陆居民-身份证
-        ///
-        /// `IDENTIFICATION_TYPE_IDCARD`
+        /// `IDENTIFICATION_TYPE_IDCARD`: 中国大陆居民-身份证
         IdentificationTypeIdcard,
-        /// 其他国家或地区居民-护照
-        ///
-        /// `IDENTIFICATION_TYPE_OVERSEA_PASSPORT`
+        /// `IDENTIFICATION_TYPE_OVERSEA_PASSPORT`: 其他国家或地区居民-护照
         IdentificationTypeOverseaPassport,
-        /// 中国香港居民-来往内地通行证
-        ///
-        /// `IDENTIFICATION_TYPE_HONGKONG_PASSPORT`
+        /// `IDENTIFICATION_TYPE_HONGKONG_PASSPORT`: 中国香港居民-来往内地通行证
         IdentificationTypeHongkongPassport,
-        /// 中国澳门居民-来往内地通行证
-        ///
-        /// `IDENTIFICATION_TYPE_MACAO_PASSPORT`
+        /// `IDENTIFICATION_TYPE_MACAO_PASSPORT`: 中国澳门居民-来往内地通行证
         IdentificationTypeMacaoPassport,
-        /// 中国台湾居民-来往大陆通行证
-        ///
-        /// `IDENTIFICATION_TYPE_TAIWAN_PASSPORT`
+        /// `IDENTIFICATION_TYPE_TAIWAN_PASSPORT`: 中国台湾居民-来往大陆通行证
         IdentificationTypeTaiwanPassport,
-        /// 外国人居留证
-        ///
-        /// `IDENTIFICATION_TYPE_FOREIGN_RESIDENT`
+        /// `IDENTIFICATION_TYPE_FOREIGN_RESIDENT`: 外国人居留证
         IdentificationTypeForeignResident,
-        /// 港澳居民证
-        ///
-        /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`
+        /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`: 港澳居民证
         IdentificationTypeHongkongMacaoResident,
-        /// 台湾居民证
-        ///
-        /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`
+        /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`: 台湾居民证
         IdentificationTypeTaiwanResident,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -333,7 +311,7 @@ pub mod apply_cancel_withdraw {
         /// 证明材料照片
         ///
         /// Example: `jTpGmxUX3FBWVQ5NJTZvlKXQ`
-        pub proof_media: ::std::string::String,
+        pub proof_media: String,
     }
     /// 申请证明材料类型
     ///
@@ -442,12 +420,12 @@ pub mod apply_cancel_withdraw {
         ///
         /// Example: `20220101332222`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub applyment_id: ::std::option::Option<::std::string::String>,
+        pub applyment_id: Option<String>,
         /// 商户注销提现申请单号
         ///
         /// Example: `1234567`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_request_no: ::std::option::Option<::std::string::String>,
+        pub out_request_no: Option<String>,
     }
     /// `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id`
     pub mod applyment_id {
@@ -482,11 +460,11 @@ pub mod apply_cancel_withdraw {
                 /// 微信支付注销提现申请单号
                 ///
                 /// Example: `X202410241010125346`
-                pub applyment_id: ::std::string::String,
+                pub applyment_id: String,
                 /// 商户注销提现申请单号
                 ///
                 /// Example: `P202410241010125346`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 注销提现申请单状态
                 ///
                 /// Example: `FUND_PROCESSING`
@@ -494,46 +472,42 @@ pub mod apply_cancel_withdraw {
                 /// 注销提现申请单状态描述
                 ///
                 /// Example: `资金处理中`
-                pub cancel_state_description: ::std::string::String,
+                pub cancel_state_description: String,
                 /// 是否提取资金
                 ///
                 /// Example: `APPLY_WITHDRAW`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub withdraw: ::std::option::Option<GetResponseWithdraw>,
+                pub withdraw: Option<GetResponseWithdraw>,
                 /// 提现状态
                 ///
                 /// Example: `WITHDRAW_PROCESSING`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub withdraw_state: ::std::option::Option<GetResponseWithdrawState>,
+                pub withdraw_state: Option<GetResponseWithdrawState>,
                 /// 提现状态描述
                 ///
                 /// Example: `提现处理中`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub withdraw_state_description: ::std::option::Option<
-                    ::std::string::String,
-                >,
+                pub withdraw_state_description: Option<String>,
                 /// 账户提现结果
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub account_withdraw_result: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseAccountWithdrawResult>,
+                pub account_withdraw_result: Option<
+                    Vec<GetResponseAccountWithdrawResult>,
                 >,
                 /// 最后更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub modify_time: ::std::option::Option<::std::string::String>,
+                pub modify_time: Option<String>,
                 /// 申请注销的二级商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 账户信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub account_info: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseAccountInfo>,
-                >,
+                pub account_info: Option<Vec<GetResponseAccountInfo>>,
                 /// 用于引导商户超级管理员确认注销的信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub confirm_cancel: ::std::option::Option<GetResponseConfirmCancel>,
+                pub confirm_cancel: Option<GetResponseConfirmCancel>,
             }
             /// GetResponseAccountInfo
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -551,21 +525,13 @@ pub mod apply_cancel_withdraw {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseAccountInfoOutAccountType {
-                /// 商户的基本户
-                ///
-                /// `BASIC_ACCOUNT`
+                /// `BASIC_ACCOUNT`: 商户的基本户
                 BasicAccount,
-                /// 商户的运营账户
-                ///
-                /// `OPERATE_ACCOUNT`
+                /// `OPERATE_ACCOUNT`: 商户的运营账户
                 OperateAccount,
-                /// 商户的保证金户
-                ///
-                /// `MARGIN_ACCOUNT`
+                /// `MARGIN_ACCOUNT`: 商户的保证金户
                 MarginAccount,
-                /// 商户的手续费账户
-                ///
-                /// `TRADE_FEE_ACCOUNT`
+                /// `TRADE_FEE_ACCOUNT`: 商户的手续费账户
                 TradeFeeAccount,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -631,7 +597,7 @@ pub mod apply_cancel_withdraw {
                 /// 付款状态描述
                 ///
                 /// Example: `付款成功`
-                pub state_description: ::std::string::String,
+                pub state_description: String,
             }
             /// 二级商户号的出款子账户类型
             ///
@@ -639,21 +605,13 @@ pub mod apply_cancel_withdraw {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseAccountWithdrawResultOutAccountType {
-                /// 商户的基本户
-                ///
-                /// `BASIC_ACCOUNT`
+                /// `BASIC_ACCOUNT`: 商户的基本户
                 BasicAccount,
-                /// 商户的运营账户
-                ///
-                /// `OPERATE_ACCOUNT`
+                /// `OPERATE_ACCOUNT`: 商户的运营账户
                 OperateAccount,
-                /// 商户的保证金户
-                ///
-                /// `MARGIN_ACCOUNT`
+                /// `MARGIN_ACCOUNT`: 商户的保证金户
                 MarginAccount,
-                /// 商户的手续费账户
-                ///
-                /// `TRADE_FEE_ACCOUNT`
+                /// `TRADE_FEE_ACCOUNT`: 商户的手续费账户
                 TradeFeeAccount,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -715,21 +673,13 @@ pub mod apply_cancel_withdraw {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseAccountWithdrawResultPayState {
-                /// 处理中
-                ///
-                /// `PAY_PROCESSING`
+                /// `PAY_PROCESSING`: 处理中
                 PayProcessing,
-                /// 付款成功
-                ///
-                /// `PAY_SUCCEED`
+                /// `PAY_SUCCEED`: 付款成功
                 PaySucceed,
-                /// 付款失败
-                ///
-                /// `PAY_FAIL`
+                /// `PAY_FAIL`: 付款失败
                 PayFail,
-                /// 银行退票
-                ///
-                /// `BANK_REFUNDED`
+                /// `BANK_REFUNDED`: 银行退票
                 BankRefunded,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -790,41 +740,23 @@ pub mod apply_cancel_withdraw {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseCancelState {
-                /// 已受理
-                ///
-                /// `ACCEPTED`
+                /// `ACCEPTED`: 已受理
                 Accepted,
-                /// 审核中
-                ///
-                /// `REVIEWING`
+                /// `REVIEWING`: 审核中
                 Reviewing,
-                /// 审批驳回
-                ///
-                /// `REJECTED`
+                /// `REJECTED`: 审批驳回
                 Rejected,
-                /// 等待商户确认
-                ///
-                /// `WAITING_MERCHANT_CONFIRM`
+                /// `WAITING_MERCHANT_CONFIRM`: 等待商户确认
                 WaitingMerchantConfirm,
-                /// 已撤销
-                ///
-                /// `REVOKED`
+                /// `REVOKED`: 已撤销
                 Revoked,
-                /// 系统处理中
-                ///
-                /// `SYSTEM_PROCESSING`
+                /// `SYSTEM_PROCESSING`: 系统处理中
                 SystemProcessing,
-                /// 已注销
-                ///
-                /// `CANCELED`
+                /// `CANCELED`: 已注销
                 Canceled,
-                /// 资金处理中
-                ///
-                /// `FUND_PROCESSING`
+                /// `FUND_PROCESSING`: 资金处理中
                 FundProcessing,
-                /// 注销完成
-                ///
-                /// `FINISH`
+                /// `FINISH`: 注销完成
                 Finish,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -901,7 +833,7 @@ pub mod apply_cancel_withdraw {
                 ///
                 /// Example: `https://pay.weixin.qq.com/some_page?param_name=param_value`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub confirm_cancel_url: ::std::option::Option<::std::string::String>,
+                pub confirm_cancel_url: Option<String>,
             }
             /// 是否提取资金
             ///
@@ -1057,28 +989,28 @@ pub mod apply_cancel_withdraw {
             ///
             /// Example: `X202410241010125346`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub applyment_id: ::std::option::Option<::std::string::String>,
+            pub applyment_id: Option<String>,
             /// 商户注销申请单号
             ///
             /// Example: `P202410241010125346`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_request_no: ::std::option::Option<::std::string::String>,
+            pub out_request_no: Option<String>,
             /// 二级商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 平台确认操作人标识
             ///
             /// Example: `id1102`
-            pub operator_identification: ::std::string::String,
+            pub operator_identification: String,
             /// 注销确认时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub confirm_time: ::std::string::String,
+            pub confirm_time: String,
             /// 注销协议版本号
             ///
             /// Example: `V20241213`
-            pub cancel_contract_version: ::std::string::String,
+            pub cancel_contract_version: String,
         }
         /// The response of `POST /v3/ecommerce/account/apply-cancel-withdraw/confirm` (平台代商户确认注销).
         #[derive(
@@ -1094,17 +1026,17 @@ pub mod apply_cancel_withdraw {
             ///
             /// Example: `X202410241010125346`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub applyment_id: ::std::option::Option<::std::string::String>,
+            pub applyment_id: Option<String>,
             /// 商户注销申请单号
             ///
             /// Example: `P202410241010125346`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_request_no: ::std::option::Option<::std::string::String>,
+            pub out_request_no: Option<String>,
             /// 二级商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
         }
     }
     /// `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no`
@@ -1140,11 +1072,11 @@ pub mod apply_cancel_withdraw {
                 /// 微信支付注销提现申请单号
                 ///
                 /// Example: `X202410241010125346`
-                pub applyment_id: ::std::string::String,
+                pub applyment_id: String,
                 /// 商户注销提现申请单号
                 ///
                 /// Example: `P202410241010125346`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 注销提现申请单状态
                 ///
                 /// Example: `FUND_PROCESSING`
@@ -1152,46 +1084,42 @@ pub mod apply_cancel_withdraw {
                 /// 注销提现申请单状态描述
                 ///
                 /// Example: `资金处理中`
-                pub cancel_state_description: ::std::string::String,
+                pub cancel_state_description: String,
                 /// 是否提取资金
                 ///
                 /// Example: `APPLY_WITHDRAW`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub withdraw: ::std::option::Option<GetResponseWithdraw>,
+                pub withdraw: Option<GetResponseWithdraw>,
                 /// 提现状态
                 ///
                 /// Example: `WITHDRAW_PROCESSING`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub withdraw_state: ::std::option::Option<GetResponseWithdrawState>,
+                pub withdraw_state: Option<GetResponseWithdrawState>,
                 /// 提现状态描述
                 ///
                 /// Example: `提现处理中`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub withdraw_state_description: ::std::option::Option<
-                    ::std::string::String,
-                >,
+                pub withdraw_state_description: Option<String>,
                 /// 账户提现结果
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub account_withdraw_result: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseAccountWithdrawResult>,
+                pub account_withdraw_result: Option<
+                    Vec<GetResponseAccountWithdrawResult>,
                 >,
                 /// 最后更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub modify_time: ::std::option::Option<::std::string::String>,
+                pub modify_time: Option<String>,
                 /// 申请注销的二级商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 账户信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub account_info: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseAccountInfo>,
-                >,
+                pub account_info: Option<Vec<GetResponseAccountInfo>>,
                 /// 用于引导商户超级管理员确认注销的信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub confirm_cancel: ::std::option::Option<GetResponseConfirmCancel>,
+                pub confirm_cancel: Option<GetResponseConfirmCancel>,
             }
             /// GetResponseAccountInfo
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1209,21 +1137,13 @@ pub mod apply_cancel_withdraw {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseAccountInfoOutAccountType {
-                /// 商户的基本户
-                ///
-                /// `BASIC_ACCOUNT`
+                /// `BASIC_ACCOUNT`: 商户的基本户
                 BasicAccount,
-                /// 商户的运营账户
-                ///
-                /// `OPERATE_ACCOUNT`
+                /// `OPERATE_ACCOUNT`: 商户的运营账户
                 OperateAccount,
-                /// 商户的保证金户
-                ///
-                /// `MARGIN_ACCOUNT`
+                /// `MARGIN_ACCOUNT`: 商户的保证金户
                 MarginAccount,
-                /// 商户的手续费账户
-                ///
-                /// `TRADE_FEE_ACCOUNT`
+                /// `TRADE_FEE_ACCOUNT`: 商户的手续费账户
                 TradeFeeAccount,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -1289,7 +1209,7 @@ pub mod apply_cancel_withdraw {
                 /// 付款状态描述
                 ///
                 /// Example: `付款成功`
-                pub state_description: ::std::string::String,
+                pub state_description: String,
             }
             /// 二级商户号的出款子账户类型
             ///
@@ -1297,21 +1217,13 @@ pub mod apply_cancel_withdraw {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseAccountWithdrawResultOutAccountType {
-                /// 商户的基本户
-                ///
-                /// `BASIC_ACCOUNT`
+                /// `BASIC_ACCOUNT`: 商户的基本户
                 BasicAccount,
-                /// 商户的运营账户
-                ///
-                /// `OPERATE_ACCOUNT`
+                /// `OPERATE_ACCOUNT`: 商户的运营账户
                 OperateAccount,
-                /// 商户的保证金户
-                ///
-                /// `MARGIN_ACCOUNT`
+                /// `MARGIN_ACCOUNT`: 商户的保证金户
                 MarginAccount,
-                /// 商户的手续费账户
-                ///
-                /// `TRADE_FEE_ACCOUNT`
+                /// `TRADE_FEE_ACCOUNT`: 商户的手续费账户
                 TradeFeeAccount,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -1373,21 +1285,13 @@ pub mod apply_cancel_withdraw {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseAccountWithdrawResultPayState {
-                /// 处理中
-                ///
-                /// `PAY_PROCESSING`
+                /// `PAY_PROCESSING`: 处理中
                 PayProcessing,
-                /// 付款成功
-                ///
-                /// `PAY_SUCCEED`
+                /// `PAY_SUCCEED`: 付款成功
                 PaySucceed,
-                /// 付款失败
-                ///
-                /// `PAY_FAIL`
+                /// `PAY_FAIL`: 付款失败
                 PayFail,
-                /// 银行退票
-                ///
-                /// `BANK_REFUNDED`
+                /// `BANK_REFUNDED`: 银行退票
                 BankRefunded,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -1448,41 +1352,23 @@ pub mod apply_cancel_withdraw {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseCancelState {
-                /// 已受理
-                ///
-                /// `ACCEPTED`
+                /// `ACCEPTED`: 已受理
                 Accepted,
-                /// 审核中
-                ///
-                /// `REVIEWING`
+                /// `REVIEWING`: 审核中
                 Reviewing,
-                /// 审批驳回
-                ///
-                /// `REJECTED`
+                /// `REJECTED`: 审批驳回
                 Rejected,
-                /// 等待商户确认
-                ///
-                /// `WAITING_MERCHANT_CONFIRM`
+                /// `WAITING_MERCHANT_CONFIRM`: 等待商户确认
                 WaitingMerchantConfirm,
-                /// 已撤销
-                ///
-                /// `REVOKED`
+                /// `REVOKED`: 已撤销
                 Revoked,
-                /// 系统处理中
-                ///
-                /// `SYSTEM_PROCESSING`
+                /// `SYSTEM_PROCESSING`: 系统处理中
                 SystemProcessing,
-                /// 已注销
-                ///
-                /// `CANCELED`
+                /// `CANCELED`: 已注销
                 Canceled,
-                /// 资金处理中
-                ///
-                /// `FUND_PROCESSING`
+                /// `FUND_PROCESSING`: 资金处理中
                 FundProcessing,
-                /// 注销完成
-                ///
-                /// `FINISH`
+                /// `FINISH`: 注销完成
                 Finish,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -1559,7 +1445,7 @@ pub mod apply_cancel_withdraw {
                 ///
                 /// Example: `https://pay.weixin.qq.com/some_page?param_name=param_value`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub confirm_cancel_url: ::std::option::Option<::std::string::String>,
+                pub confirm_cancel_url: Option<String>,
             }
             /// 是否提取资金
             ///
@@ -1711,7 +1597,7 @@ pub mod apply_cancel_withdraw {
                 /// 注销检查的二级商户号
                 ///
                 /// Example: `P202410241010125346`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 注销提现申请单状态
                 ///
                 /// Example: `NORMAL`
@@ -1721,12 +1607,10 @@ pub mod apply_cancel_withdraw {
                 /// Example: `ALLOW_CANCEL_WITHDRAW`
                 pub validate_result: GetResponseValidateResult,
                 /// 账户信息
-                pub account_info: ::std::vec::Vec<GetResponseAccountInfo>,
+                pub account_info: Vec<GetResponseAccountInfo>,
                 /// 不可发起注销原因
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub block_reasons: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseBlockReasons>,
-                >,
+                pub block_reasons: Option<Vec<GetResponseBlockReasons>>,
             }
             /// GetResponseAccountInfo
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1744,21 +1628,13 @@ pub mod apply_cancel_withdraw {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseAccountInfoOutAccountType {
-                /// 商户的基本户
-                ///
-                /// `BASIC_ACCOUNT`
+                /// `BASIC_ACCOUNT`: 商户的基本户
                 BasicAccount,
-                /// 商户的运营账户
-                ///
-                /// `OPERATE_ACCOUNT`
+                /// `OPERATE_ACCOUNT`: 商户的运营账户
                 OperateAccount,
-                /// 商户的保证金户
-                ///
-                /// `MARGIN_ACCOUNT`
+                /// `MARGIN_ACCOUNT`: 商户的保证金户
                 MarginAccount,
-                /// 商户的手续费账户
-                ///
-                /// `TRADE_FEE_ACCOUNT`
+                /// `TRADE_FEE_ACCOUNT`: 商户的手续费账户
                 TradeFeeAccount,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -1829,12 +1705,12 @@ pub mod apply_cancel_withdraw {
                     rename = "type",
                     skip_serializing_if = "::std::option::Option::is_none"
                 )]
-                pub type_: ::std::option::Option<GetResponseBlockReasonsType>,
+                pub type_: Option<GetResponseBlockReasonsType>,
                 /// 原因描述
                 ///
                 /// Example: `该商户存在冻结资金或在途资金，请先处理资金再申请注销`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub description: ::std::option::Option<::std::string::String>,
+                pub description: Option<String>,
             }
             /// 二级商户号的出款子账户类型
             ///
@@ -1842,21 +1718,13 @@ pub mod apply_cancel_withdraw {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseBlockReasonsType {
-                /// 消费者投诉未处理
-                ///
-                /// `CONSUMER_COMPLAINT_UNPROCESSED`
+                /// `CONSUMER_COMPLAINT_UNPROCESSED`: 消费者投诉未处理
                 ConsumerComplaintUnprocessed,
-                /// 存在不可注销管控
-                ///
-                /// `HAS_BLOCKING_CONTROL`
+                /// `HAS_BLOCKING_CONTROL`: 存在不可注销管控
                 HasBlockingControl,
-                /// 商户资金待处理
-                ///
-                /// `FUNDS_PENDING_PROCESSING`
+                /// `FUNDS_PENDING_PROCESSING`: 商户资金待处理
                 FundsPendingProcessing,
-                /// 其他原因
-                ///
-                /// `OTHER_REASON`
+                /// `OTHER_REASON`: 其他原因
                 OtherReason,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -2061,25 +1929,23 @@ pub mod cancel_applications {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 商户注销申请单号
         ///
         /// Example: `2019061122222222122`
-        pub out_apply_no: ::std::string::String,
+        pub out_apply_no: String,
         /// 注销申请材料
-        pub application_info: ::std::vec::Vec<PostRequestApplicationInfo>,
+        pub application_info: Vec<PostRequestApplicationInfo>,
     }
     /// PostRequestApplicationInfo
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestApplicationInfo {
         /// 注销申请材料类型
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub application_type: ::std::option::Option<
-            PostRequestApplicationInfoApplicationType,
-        >,
+        pub application_type: Option<PostRequestApplicationInfoApplicationType>,
         /// 图片MediaID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub application_media_id: ::std::option::Option<::std::string::String>,
+        pub application_media_id: Option<String>,
     }
     /// 注销申请材料类型
     ///
@@ -2139,24 +2005,24 @@ pub mod cancel_applications {
         /// 商户注销申请单号
         ///
         /// Example: `2019061122222222122`
-        pub out_apply_no: ::std::string::String,
+        pub out_apply_no: String,
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 受理失败原因
         ///
         /// Example: `非电商服务商，无权调用此接口`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reject_reason: ::std::option::Option<::std::string::String>,
+        pub reject_reason: Option<String>,
         /// 注销状态
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cancel_state: ::std::option::Option<PostResponseCancelState>,
+        pub cancel_state: Option<PostResponseCancelState>,
         /// 最后更新时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub update_time: ::std::option::Option<::std::string::String>,
+        pub update_time: Option<String>,
     }
     /// 注销状态
     ///
@@ -2260,10 +2126,10 @@ pub mod cancel_applications {
         pub struct PostRequestMeta {
             /// 文件摘要
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub file_digest: ::std::option::Option<::std::string::String>,
+            pub file_digest: Option<String>,
             /// 文件名称
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub file_name: ::std::option::Option<::std::string::String>,
+            pub file_name: Option<String>,
         }
         /// The response of `POST /v3/ecommerce/account/cancel-applications/media` (图片上传API).
         #[derive(
@@ -2278,7 +2144,7 @@ pub mod cancel_applications {
             /// 媒体文件标识Id
             ///
             /// Example: `H1ihR9JUtVj-J7CJqBUY5ZOrG_Je75H-rKhTG7FUmg9sxNTbRN54dFiUHnhgrBQ6EKeHoGcHTJMHn5TAuLVjHUQDBInSWXcIHYXOeRa2OHA`
-            pub media_id: ::std::string::String,
+            pub media_id: String,
         }
     }
     /// `/v3/ecommerce/account/cancel-applications/out-apply-no`
@@ -2321,24 +2187,24 @@ pub mod cancel_applications {
                 /// 商户注销申请单号
                 ///
                 /// Example: `2019061122222222122`
-                pub out_apply_no: ::std::string::String,
+                pub out_apply_no: String,
                 /// 二级商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 受理失败原因
                 ///
                 /// Example: `非电商服务商，无权调用此接口`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub reject_reason: ::std::option::Option<::std::string::String>,
+                pub reject_reason: Option<String>,
                 /// 注销状态
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub cancel_state: ::std::option::Option<GetResponseCancelState>,
+                pub cancel_state: Option<GetResponseCancelState>,
                 /// 最后更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub update_time: ::std::option::Option<::std::string::String>,
+                pub update_time: Option<String>,
             }
             /// 注销状态
             ///

@@ -58,32 +58,32 @@ pub mod by_applyment_id {
         /// 申请状态描述
         ///
         /// Example: `审核中`
-        pub applyment_state_desc: ::std::string::String,
+        pub applyment_state_desc: String,
         /// 签约链接
         ///
         /// Example: `https://pay.weixin.qq.com/public/apply4ec_sign/s?applymentId=2000002126198476&sign=b207b673049a32c858f3aabd7d27c7ec`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sign_url: ::std::option::Option<::std::string::String>,
+        pub sign_url: Option<String>,
         /// 电商平台二级商户号
         ///
         /// Example: `1542488631`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 汇款账户验证信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub account_validation: ::std::option::Option<GetResponseAccountValidation>,
+        pub account_validation: Option<GetResponseAccountValidation>,
         /// 驳回原因详情
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub audit_detail: ::std::option::Option<::std::vec::Vec<GetResponseAuditDetail>>,
+        pub audit_detail: Option<Vec<GetResponseAuditDetail>>,
         /// 法人验证链接
         ///
         /// Example: `https://pay.weixin.qq.com/public/apply4ec_sign/s?applymentId=2000002126198476&sign=b207b673049a32c858f3aabd7d27c7ec`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub legal_validation_url: ::std::option::Option<::std::string::String>,
+        pub legal_validation_url: Option<String>,
         /// 业务申请编号
         ///
         /// Example: `APPLYMENT_00000000001`
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// 微信支付申请单号
         ///
         /// Example: `2000002124775691`
@@ -92,18 +92,18 @@ pub mod by_applyment_id {
         ///
         /// Example: `SIGNED`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sign_state: ::std::option::Option<GetResponseSignState>,
+        pub sign_state: Option<GetResponseSignState>,
     }
     /// 汇款账户验证信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponseAccountValidation {
         /// 付款户名
-        pub account_name: ::std::string::String,
+        pub account_name: String,
         /// 付款卡号
         ///
         /// Example: `9nZYDEvBT4rDdICA3ZYXshYqeOSslSjSauAE+as7mAEDJly+DgRuVs74msmKUH8pl+3oA==`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub account_no: ::std::option::Option<::std::string::String>,
+        pub account_no: Option<String>,
         /// 汇款金额
         ///
         /// Example: `124`
@@ -111,27 +111,27 @@ pub mod by_applyment_id {
         /// 收款卡号
         ///
         /// Example: `7222223333322332`
-        pub destination_account_number: ::std::string::String,
+        pub destination_account_number: String,
         /// 收款户名
         ///
         /// Example: `财付通支付科技有限公司`
-        pub destination_account_name: ::std::string::String,
+        pub destination_account_name: String,
         /// 开户银行
         ///
         /// Example: `招商银行威盛大厦支行`
-        pub destination_account_bank: ::std::string::String,
+        pub destination_account_bank: String,
         /// 省市信息
         ///
         /// Example: `深圳`
-        pub city: ::std::string::String,
+        pub city: String,
         /// 备注信息
         ///
         /// Example: `入驻账户验证`
-        pub remark: ::std::string::String,
+        pub remark: String,
         /// 汇款截止时间
         ///
         /// Example: `2018-12-10 17:09:01`
-        pub deadline: ::std::string::String,
+        pub deadline: String,
     }
     /// GetResponseAuditDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -139,11 +139,11 @@ pub mod by_applyment_id {
         /// 参数名称
         ///
         /// Example: `id_card_copy`
-        pub param_name: ::std::string::String,
+        pub param_name: String,
         /// 驳回原因
         ///
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片`
-        pub reject_reason: ::std::string::String,
+        pub reject_reason: String,
     }
     /// 签约状态
     ///
@@ -232,7 +232,7 @@ pub mod by_applyment_id {
             /// 业务申请编号
             ///
             /// Example: `APPLYMENT_00000000001`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
         }
     }
 }
@@ -275,34 +275,32 @@ pub mod out_request_no {
             /// 申请状态描述
             ///
             /// Example: `审核中`
-            pub applyment_state_desc: ::std::string::String,
+            pub applyment_state_desc: String,
             /// 签约链接
             ///
             /// Example: `https://pay.weixin.qq.com/public/apply4ec_sign/s?applymentId=2000002126198476&sign=b207b673049a32c858f3aabd7d27c7ec`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sign_url: ::std::option::Option<::std::string::String>,
+            pub sign_url: Option<String>,
             /// 电商平台二级商户号
             ///
             /// Example: `1542488631`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 汇款账户验证信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub account_validation: ::std::option::Option<GetResponseAccountValidation>,
+            pub account_validation: Option<GetResponseAccountValidation>,
             /// 驳回原因详情
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub audit_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponseAuditDetail>,
-            >,
+            pub audit_detail: Option<Vec<GetResponseAuditDetail>>,
             /// 法人验证链接
             ///
             /// Example: `https://pay.weixin.qq.com/public/apply4ec_sign/s?applymentId=2000002126198476&sign=b207b673049a32c858f3aabd7d27c7ec`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub legal_validation_url: ::std::option::Option<::std::string::String>,
+            pub legal_validation_url: Option<String>,
             /// 业务申请编号
             ///
             /// Example: `APPLYMENT_00000000001`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 微信支付申请单号
             ///
             /// Example: `2000002124775691`
@@ -311,7 +309,7 @@ pub mod out_request_no {
             ///
             /// Example: `SIGNED`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sign_state: ::std::option::Option<GetResponseSignState>,
+            pub sign_state: Option<GetResponseSignState>,
         }
         /// 汇款账户验证信息
         #[derive(
@@ -325,47 +323,47 @@ pub mod out_request_no {
         pub struct GetResponseAccountValidation {
             /// 付款户名
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub account_name: ::std::option::Option<::std::string::String>,
+            pub account_name: Option<String>,
             /// 付款卡号
             ///
             /// Example: `9nZYDEvBT4rDdICA3ZYXshYqeOSslSjSauAE+as7mAEDJly+DgRuVs74msmKUH8pl+3oA==`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub account_no: ::std::option::Option<::std::string::String>,
+            pub account_no: Option<String>,
             /// 汇款金额
             ///
             /// Example: `124`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pay_amount: ::std::option::Option<f64>,
+            pub pay_amount: Option<f64>,
             /// 收款卡号
             ///
             /// Example: `7222223333322332`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub destination_account_number: ::std::option::Option<::std::string::String>,
+            pub destination_account_number: Option<String>,
             /// 收款户名
             ///
             /// Example: `财付通支付科技有限公司`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub destination_account_name: ::std::option::Option<::std::string::String>,
+            pub destination_account_name: Option<String>,
             /// 开户银行
             ///
             /// Example: `招商银行威盛大厦支行`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub destination_account_bank: ::std::option::Option<::std::string::String>,
+            pub destination_account_bank: Option<String>,
             /// 省市信息
             ///
             /// Example: `深圳`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub city: ::std::option::Option<::std::string::String>,
+            pub city: Option<String>,
             /// 备注信息
             ///
             /// Example: `入驻账户验证`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub remark: ::std::option::Option<::std::string::String>,
+            pub remark: Option<String>,
             /// 汇款截止时间
             ///
             /// Example: `2018-12-10 17:09:01`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub deadline: ::std::option::Option<::std::string::String>,
+            pub deadline: Option<String>,
         }
         /// GetResponseAuditDetail
         #[derive(
@@ -380,11 +378,11 @@ pub mod out_request_no {
             /// 参数名称
             ///
             /// Example: `id_card_copy`
-            pub param_name: ::std::string::String,
+            pub param_name: String,
             /// 驳回原因
             ///
             /// Example: `身份证背面识别失败，请上传更清晰的身份证图片`
-            pub reject_reason: ::std::string::String,
+            pub reject_reason: String,
         }
         /// 签约状态
         ///
@@ -475,7 +473,7 @@ pub mod out_request_no {
                 /// 业务申请编号
                 ///
                 /// Example: `APPLYMENT_00000000001`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
             }
         }
     }
@@ -522,49 +520,43 @@ pub mod slash {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 业务申请编号
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// 主体类型
         pub organization_type: PostRequestOrganizationType,
         /// 是否金融机构
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub finance_institution: ::std::option::Option<bool>,
+        pub finance_institution: Option<bool>,
         /// 营业执照/登记证书信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_license_info: ::std::option::Option<PostRequestBusinessLicenseInfo>,
+        pub business_license_info: Option<PostRequestBusinessLicenseInfo>,
         /// 金融机构许可证信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub finance_institution_info: ::std::option::Option<
-            PostRequestFinanceInstitutionInfo,
-        >,
+        pub finance_institution_info: Option<PostRequestFinanceInstitutionInfo>,
         /// `id_holder_type`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_holder_type: ::std::option::Option<crate::types::ContactType>,
+        pub id_holder_type: Option<crate::types::ContactType>,
         /// `id_doc_type`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_doc_type: ::std::option::Option<crate::types::IdType>,
+        pub id_doc_type: Option<crate::types::IdType>,
         /// 法定代表人说明函
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub authorize_letter_copy: ::std::option::Option<::std::string::String>,
+        pub authorize_letter_copy: Option<String>,
         /// 经营者/法人身份证信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_card_info: ::std::option::Option<PostRequestIdCardInfo>,
+        pub id_card_info: Option<PostRequestIdCardInfo>,
         /// 经营者/法人其他类型证件信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_doc_info: ::std::option::Option<PostRequestIdDocInfo>,
+        pub id_doc_info: Option<PostRequestIdDocInfo>,
         /// 经营者/法人是否为受益人
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub owner: ::std::option::Option<bool>,
+        pub owner: Option<bool>,
         /// 最终受益人信息列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ubo_info_list: ::std::option::Option<
-            ::std::vec::Vec<PostRequestUboInfoList>,
-        >,
+        pub ubo_info_list: Option<Vec<PostRequestUboInfoList>>,
         /// 结算银行账户
         pub account_info: PostRequestAccountInfo,
         /// 超级管理员信息
@@ -573,24 +565,18 @@ pub mod slash {
         pub sales_scene_info: PostRequestSalesSceneInfo,
         /// 结算规则
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settlement_info: ::std::option::Option<PostRequestSettlementInfo>,
+        pub settlement_info: Option<PostRequestSettlementInfo>,
         /// 商户简称
-        pub merchant_shortname: ::std::string::String,
+        pub merchant_shortname: String,
         /// `qualifications`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub qualifications: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub qualifications: Option<Vec<String>>,
         /// `business_addition_pics`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_addition_pics: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub business_addition_pics: Option<Vec<String>>,
         /// `business_addition_desc`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_addition_desc: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub business_addition_desc: Option<Vec<String>>,
     }
     /// 结算银行账户
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -599,43 +585,37 @@ pub mod slash {
         ///
         /// Example: `75`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_account_type: ::std::option::Option<
-            PostRequestAccountInfoBankAccountType,
-        >,
+        pub bank_account_type: Option<PostRequestAccountInfoBankAccountType>,
         /// 开户银行
         ///
         /// Example: `工商银行`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub account_bank: ::std::option::Option<::std::string::String>,
+        pub account_bank: Option<String>,
         /// 开户名称
         ///
-        /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        ///
-        /// Example: `AOZdYGISxo4yw96uY1Pk7Rq79Jtt7+I8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `AOZdYGISxo4yw96uY1Pk7Rq79Jtt7+I8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub account_name: ::std::option::Option<::std::string::String>,
+        pub account_name: Option<String>,
         /// 开户银行省市编码
         ///
         /// Example: `110000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_address_code: ::std::option::Option<::std::string::String>,
+        pub bank_address_code: Option<String>,
         /// 开户银行联行号
         ///
         /// Example: `402713354941`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_branch_id: ::std::option::Option<::std::string::String>,
+        pub bank_branch_id: Option<String>,
         /// 开户银行全称 （含支行]
         ///
         /// Example: `施秉县农村信用合作联社城关信用社`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_name: ::std::option::Option<::std::string::String>,
+        pub bank_name: Option<String>,
         /// 银行帐号
         ///
-        /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        ///
-        /// Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub account_number: ::std::option::Option<::std::string::String>,
+        pub account_number: Option<String>,
     }
     /// 账户类型
     ///
@@ -643,13 +623,9 @@ pub mod slash {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestAccountInfoBankAccountType {
-        /// 对私账户
-        ///
-        /// `74`
+        /// `74`: 对私账户
         V74,
-        /// 对公账户
-        ///
-        /// `75`
+        /// `75`: 对公账户
         V75,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -698,37 +674,37 @@ pub mod slash {
     pub struct PostRequestBusinessLicenseInfo {
         /// `cert_type`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cert_type: ::std::option::Option<crate::types::CertType>,
+        pub cert_type: Option<crate::types::CertType>,
         /// 证件扫描件
         ///
         /// Example: `47ZC6GC-vnrbEny__Ie_An5-tCpqxucuxi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_license_copy: ::std::option::Option<::std::string::String>,
+        pub business_license_copy: Option<String>,
         /// 证件注册号
         ///
         /// Example: `123456789012345678`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_license_number: ::std::option::Option<::std::string::String>,
+        pub business_license_number: Option<String>,
         /// 商户名称
         ///
         /// Example: `腾讯科技有限公司`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_name: ::std::option::Option<::std::string::String>,
+        pub merchant_name: Option<String>,
         /// 经营者/法定代表人姓名
         ///
         /// Example: `张三`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub legal_person: ::std::option::Option<::std::string::String>,
+        pub legal_person: Option<String>,
         /// 注册地址
         ///
         /// Example: `深圳南山区科苑路`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub company_address: ::std::option::Option<::std::string::String>,
+        pub company_address: Option<String>,
         /// 营业期限`JSON`格式字符串
         ///
         /// Example: `["2014-01-01","长期"]`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_time: ::std::option::Option<::std::string::String>,
+        pub business_time: Option<String>,
     }
     /// 超级管理员信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -737,46 +713,40 @@ pub mod slash {
         ///
         /// Example: `65`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_type: ::std::option::Option<PostRequestContactInfoContactType>,
+        pub contact_type: Option<PostRequestContactInfoContactType>,
         /// 超级管理员姓名
         ///
-        /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        ///
-        /// Example: `pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_name: ::std::option::Option<::std::string::String>,
+        pub contact_name: Option<String>,
         /// `contact_id_doc_type`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_id_doc_type: ::std::option::Option<crate::types::IdType>,
+        pub contact_id_doc_type: Option<crate::types::IdType>,
         /// 超级管理员身份证件号码
         ///
-        /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        ///
-        /// Example: `pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_id_card_number: ::std::option::Option<::std::string::String>,
+        pub contact_id_card_number: Option<String>,
         /// 超级管理员证件正面照片
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_id_doc_copy: ::std::option::Option<::std::string::String>,
+        pub contact_id_doc_copy: Option<String>,
         /// 超级管理员证件反面照片
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_id_doc_copy_back: ::std::option::Option<::std::string::String>,
+        pub contact_id_doc_copy_back: Option<String>,
         /// 超级管理员证件有效期开始时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_period_begin: ::std::option::Option<::std::string::String>,
+        pub contact_period_begin: Option<String>,
         /// 超级管理员证件有效期结束时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_period_end: ::std::option::Option<::std::string::String>,
+        pub contact_period_end: Option<String>,
         /// 业务办理授权函
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_authorization_letter: ::std::option::Option<::std::string::String>,
+        pub business_authorization_letter: Option<String>,
         /// 超级管理员手机
         ///
-        /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        ///
-        /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mobile_phone: ::std::option::Option<::std::string::String>,
+        pub mobile_phone: Option<String>,
     }
     /// 超级管理员类型
     ///
@@ -784,13 +754,9 @@ pub mod slash {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestContactInfoContactType {
-        /// 经营者/法人
-        ///
-        /// `65`
+        /// `65`: 经营者/法人
         V65,
-        /// 经办人
-        ///
-        /// `66`
+        /// `66`: 经办人
         V66,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -839,12 +805,10 @@ pub mod slash {
     pub struct PostRequestFinanceInstitutionInfo {
         /// `finance_type`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub finance_type: ::std::option::Option<crate::types::FinanceType>,
+        pub finance_type: Option<crate::types::FinanceType>,
         /// 金融机构许可证图片
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub finance_license_pics: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub finance_license_pics: Option<Vec<String>>,
     }
     /// 经营者/法人身份证信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -853,70 +817,62 @@ pub mod slash {
         ///
         /// Example: `xpnFuAxhBTEO_PvWkfSCJ3zVIn001D8daLC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_card_copy: ::std::option::Option<::std::string::String>,
+        pub id_card_copy: Option<String>,
         /// 身份证国徽面照片
         ///
         /// Example: `vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_card_national: ::std::option::Option<::std::string::String>,
+        pub id_card_national: Option<String>,
         /// 身份证姓名
         ///
-        /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        ///
-        /// Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_card_name: ::std::option::Option<::std::string::String>,
+        pub id_card_name: Option<String>,
         /// 身份证号码
         ///
-        /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        ///
-        /// Example: `zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_card_number: ::std::option::Option<::std::string::String>,
+        pub id_card_number: Option<String>,
         /// 身份证有效期开始时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_card_valid_time_begin: ::std::option::Option<::std::string::String>,
+        pub id_card_valid_time_begin: Option<String>,
         /// 身份证有效期结束时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_card_valid_time: ::std::option::Option<::std::string::String>,
+        pub id_card_valid_time: Option<String>,
     }
     /// 经营者/法人其他类型证件信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestIdDocInfo {
         /// 证件姓名
         ///
-        /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        ///
-        /// Example: `jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_doc_name: ::std::option::Option<::std::string::String>,
+        pub id_doc_name: Option<String>,
         /// 证件号码
         ///
-        /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        ///
-        /// Example: `jTpGmxUX3FBWVQ5NJTZvlKX_go0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `jTpGmxUX3FBWVQ5NJTZvlKX_go0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_doc_number: ::std::option::Option<::std::string::String>,
+        pub id_doc_number: Option<String>,
         /// 证件正面照片
         ///
         /// Example: `xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_doc_copy: ::std::option::Option<::std::string::String>,
+        pub id_doc_copy: Option<String>,
         /// 证件反面照片
         ///
         /// Example: `xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_doc_copy_back: ::std::option::Option<::std::string::String>,
+        pub id_doc_copy_back: Option<String>,
         /// 证件有效期开始时间
         ///
         /// Example: `2020-01-02`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub doc_period_begin: ::std::option::Option<::std::string::String>,
+        pub doc_period_begin: Option<String>,
         /// 证件有效期结束时间
         ///
         /// Example: `2020-01-02`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub doc_period_end: ::std::option::Option<::std::string::String>,
+        pub doc_period_end: Option<String>,
     }
     /// 主体类型
     ///
@@ -924,33 +880,19 @@ pub mod slash {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestOrganizationType {
-        /// 小微商户
-        ///
-        /// `2401`
+        /// `2401`: 小微商户
         V2401,
-        /// 个人卖家
-        ///
-        /// `2500`
+        /// `2500`: 个人卖家
         V2500,
-        /// 个体工商户
-        ///
-        /// `4`
+        /// `4`: 个体工商户
         V4,
-        /// 企业
-        ///
-        /// `2`
+        /// `2`: 企业
         V2,
-        /// 事业单位
-        ///
-        /// `3`
+        /// `3`: 事业单位
         V3,
-        /// 政府机关
-        ///
-        /// `2502`
+        /// `2502`: 政府机关
         V2502,
-        /// 社会组织
-        ///
-        /// `1708`
+        /// `1708`: 社会组织
         V1708,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -1011,28 +953,28 @@ pub mod slash {
         ///
         /// Example: `爱烧烤`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_name: ::std::option::Option<::std::string::String>,
+        pub store_name: Option<String>,
         /// 店铺链接
         ///
         /// Example: `http://www.qq.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_url: ::std::option::Option<::std::string::String>,
+        pub store_url: Option<String>,
         /// 店铺二维码
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_qr_code: ::std::option::Option<::std::string::String>,
+        pub store_qr_code: Option<String>,
         /// 小程序AppID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_program_sub_appid: ::std::option::Option<::std::string::String>,
+        pub mini_program_sub_appid: Option<String>,
     }
     /// 结算规则
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestSettlementInfo {
         /// 结算规则ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settlement_id: ::std::option::Option<::std::string::String>,
+        pub settlement_id: Option<String>,
         /// 所属行业
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub qualification_type: ::std::option::Option<::std::string::String>,
+        pub qualification_type: Option<String>,
     }
     /// PostRequestUboInfoList
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1040,25 +982,25 @@ pub mod slash {
         /// `ubo_id_doc_type`
         pub ubo_id_doc_type: crate::types::IdType,
         /// 证件正面照片
-        pub ubo_id_doc_copy: ::std::string::String,
+        pub ubo_id_doc_copy: String,
         /// 证件反面照片
-        pub ubo_id_doc_copy_back: ::std::string::String,
+        pub ubo_id_doc_copy_back: String,
         /// 受益人姓名
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        pub ubo_id_doc_name: ::std::string::String,
+        pub ubo_id_doc_name: String,
         /// 证件号码
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        pub ubo_id_doc_number: ::std::string::String,
+        pub ubo_id_doc_number: String,
         /// 证件居住地址
         ///
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
-        pub ubo_id_doc_address: ::std::string::String,
+        pub ubo_id_doc_address: String,
         /// 证件有效期开始时间
-        pub ubo_period_begin: ::std::string::String,
+        pub ubo_period_begin: String,
         /// 证件有效期结束时间
-        pub ubo_period_end: ::std::string::String,
+        pub ubo_period_end: String,
     }
     /// The response of `POST /v3/ecommerce/applyments/` (二级商户进件API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1070,7 +1012,7 @@ pub mod slash {
         /// 业务申请编号
         ///
         /// Example: `APPLYMENT_00000000001`
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
     }
 }
 /// `/v3/ecommerce/applyments/submit-account-hosting-applyment`
@@ -1101,46 +1043,40 @@ pub mod submit_account_hosting_applyment {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 业务申请编号
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// 主体类型
         pub organization_type: PostRequestOrganizationType,
         /// 是否金融机构
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub finance_institution: ::std::option::Option<bool>,
+        pub finance_institution: Option<bool>,
         /// 营业执照/登记证书信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_license_info: ::std::option::Option<PostRequestBusinessLicenseInfo>,
+        pub business_license_info: Option<PostRequestBusinessLicenseInfo>,
         /// 金融机构许可证信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub finance_institution_info: ::std::option::Option<
-            PostRequestFinanceInstitutionInfo,
-        >,
+        pub finance_institution_info: Option<PostRequestFinanceInstitutionInfo>,
         /// `id_holder_type`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_holder_type: ::std::option::Option<crate::types::ContactType>,
+        pub id_holder_type: Option<crate::types::ContactType>,
         /// `id_doc_type`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_doc_type: ::std::option::Option<crate::types::IdType>,
+        pub id_doc_type: Option<crate::types::IdType>,
         /// 法定代表人说明函
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub authorize_letter_copy: ::std::option::Option<::std::string::String>,
+        pub authorize_letter_copy: Option<String>,
         /// 经营者/法人身份证信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_card_info: ::std::option::Option<PostRequestIdCardInfo>,
+        pub id_card_info: Option<PostRequestIdCardInfo>,
         /// 经营者/法人其他类型证件信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_doc_info: ::std::option::Option<PostRequestIdDocInfo>,
+        pub id_doc_info: Option<PostRequestIdDocInfo>,
         /// 最终受益人信息列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ubo_info_list: ::std::option::Option<
-            ::std::vec::Vec<PostRequestUboInfoList>,
-        >,
+        pub ubo_info_list: Option<Vec<PostRequestUboInfoList>>,
         /// 结算银行账户
         pub account_info: PostRequestAccountInfo,
         /// 超级管理员信息
@@ -1149,30 +1085,24 @@ pub mod submit_account_hosting_applyment {
         pub sales_scene_info: PostRequestSalesSceneInfo,
         /// 结算规则
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settlement_info: ::std::option::Option<PostRequestSettlementInfo>,
+        pub settlement_info: Option<PostRequestSettlementInfo>,
         /// 商户简称
-        pub merchant_shortname: ::std::string::String,
+        pub merchant_shortname: String,
         /// `qualifications`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub qualifications: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub qualifications: Option<Vec<String>>,
         /// `business_addition_pics`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_addition_pics: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub business_addition_pics: Option<Vec<String>>,
         /// `business_addition_desc`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_addition_desc: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub business_addition_desc: Option<Vec<String>>,
         /// 是否走平台代理签约和代理核身入驻模式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub proxy_sign_verify_mode: ::std::option::Option<bool>,
+        pub proxy_sign_verify_mode: Option<bool>,
         /// 法人影印件信息辅助填写的平台声明
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_card_complete_statement: ::std::option::Option<::std::string::String>,
+        pub id_card_complete_statement: Option<String>,
     }
     /// 结算银行账户
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1184,25 +1114,25 @@ pub mod submit_account_hosting_applyment {
         /// 开户银行
         ///
         /// Example: `工商银行`
-        pub account_bank: ::std::string::String,
+        pub account_bank: String,
         /// 开户名称
         ///
         /// Example: `AOZdYGISxo4yw96uY1Pk7Rq79Jtt7+I8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==`
-        pub account_name: ::std::string::String,
+        pub account_name: String,
         /// 开户银行联行号
         ///
         /// Example: `402713354941`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_branch_id: ::std::option::Option<::std::string::String>,
+        pub bank_branch_id: Option<String>,
         /// 开户银行全称（含支行）
         ///
         /// Example: `施秉县农村信用合作联社城关信用社`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_name: ::std::option::Option<::std::string::String>,
+        pub bank_name: Option<String>,
         /// 银行帐号
         ///
         /// Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
-        pub account_number: ::std::string::String,
+        pub account_number: String,
     }
     /// 账户类型
     ///
@@ -1210,13 +1140,9 @@ pub mod submit_account_hosting_applyment {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestAccountInfoBankAccountType {
-        /// 对私账户
-        ///
-        /// `74`
+        /// `74`: 对私账户
         V74,
-        /// 对公账户
-        ///
-        /// `75`
+        /// `75`: 对公账户
         V75,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -1265,37 +1191,37 @@ pub mod submit_account_hosting_applyment {
     pub struct PostRequestBusinessLicenseInfo {
         /// `cert_type`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cert_type: ::std::option::Option<crate::types::CertType>,
+        pub cert_type: Option<crate::types::CertType>,
         /// 证件扫描件
         ///
         /// Example: `47ZC6GC-vnrbEny__Ie_An5-tCpqxucuxi-vByf3Gjm7KE53`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_license_copy: ::std::option::Option<::std::string::String>,
+        pub business_license_copy: Option<String>,
         /// 证件注册号
         ///
         /// Example: `123456789012345678`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_license_number: ::std::option::Option<::std::string::String>,
+        pub business_license_number: Option<String>,
         /// 商户名称
         ///
         /// Example: `腾讯科技有限公司`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_name: ::std::option::Option<::std::string::String>,
+        pub merchant_name: Option<String>,
         /// 经营者/法定代表人姓名
         ///
         /// Example: `张三`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub legal_person: ::std::option::Option<::std::string::String>,
+        pub legal_person: Option<String>,
         /// 注册地址
         ///
         /// Example: `深圳南山区科苑路`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub company_address: ::std::option::Option<::std::string::String>,
+        pub company_address: Option<String>,
         /// 营业期限`JSON`格式字符串
         ///
         /// Example: `["2014-01-01","长期"]`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_time: ::std::option::Option<::std::string::String>,
+        pub business_time: Option<String>,
     }
     /// 超级管理员信息
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1307,45 +1233,45 @@ pub mod submit_account_hosting_applyment {
         /// 超级管理员姓名
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==`
-        pub contact_name: ::std::string::String,
+        pub contact_name: String,
         /// `contact_id_doc_type`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_id_doc_type: ::std::option::Option<crate::types::IdType>,
+        pub contact_id_doc_type: Option<crate::types::IdType>,
         /// 超级管理员身份证件号码
         ///
         /// Example: `pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_id_card_number: ::std::option::Option<::std::string::String>,
+        pub contact_id_card_number: Option<String>,
         /// 超级管理员证件正面照片
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_id_doc_copy: ::std::option::Option<::std::string::String>,
+        pub contact_id_doc_copy: Option<String>,
         /// 超级管理员证件反面照片
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_id_doc_copy_back: ::std::option::Option<::std::string::String>,
+        pub contact_id_doc_copy_back: Option<String>,
         /// 超级管理员证件有效期开始时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_period_begin: ::std::option::Option<::std::string::String>,
+        pub contact_period_begin: Option<String>,
         /// 超级管理员证件有效期结束时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_period_end: ::std::option::Option<::std::string::String>,
+        pub contact_period_end: Option<String>,
         /// 业务办理授权函
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_authorization_letter: ::std::option::Option<::std::string::String>,
+        pub business_authorization_letter: Option<String>,
         /// 超级管理员证件有效期开始时间
         ///
         /// Example: `2019-06-06`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_id_doc_period_begin: ::std::option::Option<::std::string::String>,
+        pub contact_id_doc_period_begin: Option<String>,
         /// 超级管理员证件有效期结束时间
         ///
         /// Example: `2026-06-06`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact_id_doc_period_end: ::std::option::Option<::std::string::String>,
+        pub contact_id_doc_period_end: Option<String>,
         /// 超级管理员手机
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mobile_phone: ::std::option::Option<::std::string::String>,
+        pub mobile_phone: Option<String>,
     }
     /// 超级管理员类型
     ///
@@ -1353,13 +1279,9 @@ pub mod submit_account_hosting_applyment {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestContactInfoContactType {
-        /// 经营者/法人
-        ///
-        /// `65`
+        /// `65`: 经营者/法人
         V65,
-        /// 经办人
-        ///
-        /// `66`
+        /// `66`: 经办人
         V66,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -1408,12 +1330,10 @@ pub mod submit_account_hosting_applyment {
     pub struct PostRequestFinanceInstitutionInfo {
         /// `finance_type`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub finance_type: ::std::option::Option<crate::types::FinanceType>,
+        pub finance_type: Option<crate::types::FinanceType>,
         /// 金融机构许可证图片
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub finance_license_pics: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub finance_license_pics: Option<Vec<String>>,
     }
     /// 经营者/法人身份证信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1421,23 +1341,23 @@ pub mod submit_account_hosting_applyment {
         /// 身份证人像面照片
         ///
         /// Example: `xpnFuAxhBTEO_PvWkfSCJ3zVIn001D8daLC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ`
-        pub id_card_copy: ::std::string::String,
+        pub id_card_copy: String,
         /// 身份证国徽面照片
         ///
         /// Example: `vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4`
-        pub id_card_national: ::std::string::String,
+        pub id_card_national: String,
         /// 身份证姓名
         ///
         /// Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
-        pub id_card_name: ::std::string::String,
+        pub id_card_name: String,
         /// 身份证号码
         ///
         /// Example: `zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4`
-        pub id_card_number: ::std::string::String,
+        pub id_card_number: String,
         /// 身份证有效期开始时间
-        pub id_card_valid_time_begin: ::std::string::String,
+        pub id_card_valid_time_begin: String,
         /// 身份证有效期结束时间
-        pub id_card_valid_time: ::std::string::String,
+        pub id_card_valid_time: String,
     }
     /// 经营者/法人其他类型证件信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1445,28 +1365,28 @@ pub mod submit_account_hosting_applyment {
         /// 证件姓名
         ///
         /// Example: `jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ`
-        pub id_doc_name: ::std::string::String,
+        pub id_doc_name: String,
         /// 证件号码
         ///
         /// Example: `jTpGmxUX3FBWVQ5NJTZvlKX_go0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ`
-        pub id_doc_number: ::std::string::String,
+        pub id_doc_number: String,
         /// 证件正面照片
         ///
         /// Example: `xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4`
-        pub id_doc_copy: ::std::string::String,
+        pub id_doc_copy: String,
         /// 证件反面照片
         ///
         /// Example: `xi-vByf3Gjm7KE53JXvGy9tqZm2XAUf-4KGprrKhpVBDIUv0OF4wFNIO4kqg05InE4d2I6_H7I4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_doc_copy_back: ::std::option::Option<::std::string::String>,
+        pub id_doc_copy_back: Option<String>,
         /// 证件有效期开始时间
         ///
         /// Example: `2020-01-02`
-        pub doc_period_begin: ::std::string::String,
+        pub doc_period_begin: String,
         /// 证件有效期结束时间
         ///
         /// Example: `2020-01-02`
-        pub doc_period_end: ::std::string::String,
+        pub doc_period_end: String,
     }
     /// 主体类型
     ///
@@ -1474,33 +1394,19 @@ pub mod submit_account_hosting_applyment {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestOrganizationType {
-        /// 小微商户
-        ///
-        /// `2401`
+        /// `2401`: 小微商户
         V2401,
-        /// 个人卖家
-        ///
-        /// `2500`
+        /// `2500`: 个人卖家
         V2500,
-        /// 个体工商户
-        ///
-        /// `4`
+        /// `4`: 个体工商户
         V4,
-        /// 企业
-        ///
-        /// `2`
+        /// `2`: 企业
         V2,
-        /// 事业单位
-        ///
-        /// `3`
+        /// `3`: 事业单位
         V3,
-        /// 政府机关
-        ///
-        /// `2502`
+        /// `2502`: 政府机关
         V2502,
-        /// 社会组织
-        ///
-        /// `1708`
+        /// `1708`: 社会组织
         V1708,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -1561,62 +1467,62 @@ pub mod submit_account_hosting_applyment {
         ///
         /// Example: `爱烧烤`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_name: ::std::option::Option<::std::string::String>,
+        pub store_name: Option<String>,
         /// 店铺链接
         ///
         /// Example: `http://www.qq.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_url: ::std::option::Option<::std::string::String>,
+        pub store_url: Option<String>,
         /// 店铺二维码
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_qr_code: ::std::option::Option<::std::string::String>,
+        pub store_qr_code: Option<String>,
         /// 小程序AppID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_program_sub_appid: ::std::option::Option<::std::string::String>,
+        pub mini_program_sub_appid: Option<String>,
     }
     /// 结算规则
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestSettlementInfo {
         /// 结算规则ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settlement_id: ::std::option::Option<::std::string::String>,
+        pub settlement_id: Option<String>,
         /// 所属行业
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub qualification_type: ::std::option::Option<::std::string::String>,
+        pub qualification_type: Option<String>,
     }
     /// PostRequestUboInfoList
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestUboInfoList {
         /// `ubo_id_doc_type`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ubo_id_doc_type: ::std::option::Option<crate::types::IdType>,
+        pub ubo_id_doc_type: Option<crate::types::IdType>,
         /// 证件正面照片
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ubo_id_doc_copy: ::std::option::Option<::std::string::String>,
+        pub ubo_id_doc_copy: Option<String>,
         /// 证件反面照片
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ubo_id_doc_copy_back: ::std::option::Option<::std::string::String>,
+        pub ubo_id_doc_copy_back: Option<String>,
         /// 受益人姓名
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ubo_id_doc_name: ::std::option::Option<::std::string::String>,
+        pub ubo_id_doc_name: Option<String>,
         /// 证件号码
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ubo_id_doc_number: ::std::option::Option<::std::string::String>,
+        pub ubo_id_doc_number: Option<String>,
         /// 证件居住地址
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ubo_id_doc_address: ::std::option::Option<::std::string::String>,
+        pub ubo_id_doc_address: Option<String>,
         /// 证件有效期开始时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ubo_period_begin: ::std::option::Option<::std::string::String>,
+        pub ubo_period_begin: Option<String>,
         /// 证件有效期结束时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ubo_period_end: ::std::option::Option<::std::string::String>,
+        pub ubo_period_end: Option<String>,
         /// 证件有效期开始时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ubo_id_doc_period_begin: ::std::option::Option<::std::string::String>,
+        pub ubo_id_doc_period_begin: Option<String>,
         /// 证件有效期结束时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ubo_id_doc_period_end: ::std::option::Option<::std::string::String>,
+        pub ubo_id_doc_period_end: Option<String>,
     }
     /// The response of `POST /v3/ecommerce/applyments/submit-account-hosting-applyment` (提交申请单).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1628,7 +1534,7 @@ pub mod submit_account_hosting_applyment {
         /// 业务申请编号
         ///
         /// Example: `APPLYMENT_00000000001`
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
     }
 }
 /// `/v3/ecommerce/applyments/submit-sign-verify-info`
@@ -1654,22 +1560,20 @@ pub mod submit_sign_verify_info {
         /// 业务申请编号
         ///
         /// Example: `1900013511_10000`
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// 微信支付申请单号
         ///
         /// Example: `2000002124775691`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub applyment_id: ::std::option::Option<i64>,
+        pub applyment_id: Option<i64>,
         /// 预签署微信支付协议时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pre_sign_time: ::std::option::Option<::std::string::String>,
+        pub pre_sign_time: Option<String>,
         /// 平台代理核身信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub proxy_verify_identity_info: ::std::option::Option<
-            PostRequestProxyVerifyIdentityInfo,
-        >,
+        pub proxy_verify_identity_info: Option<PostRequestProxyVerifyIdentityInfo>,
     }
     /// 平台代理核身信息
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]

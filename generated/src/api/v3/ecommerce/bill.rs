@@ -36,25 +36,19 @@ pub mod fundflowbill {
     pub struct GetRequest {
         /// 账单日期
         ///
-        /// Query parameter `bill_date`.
-        ///
-        /// Example: `2019-06-11`
+        /// Query parameter `bill_date`. Example: `2019-06-11`
         #[serde(skip_serializing)]
-        pub bill_date: ::std::string::String,
+        pub bill_date: String,
         /// 资金账户类型
         ///
-        /// Query parameter `account_type`.
-        ///
-        /// Example: `ALL`
+        /// Query parameter `account_type`. Example: `ALL`
         #[serde(skip_serializing)]
         pub account_type: GetRequestAccountType,
         /// 压缩类型
         ///
-        /// Query parameter `tar_type`.
-        ///
-        /// Example: `GZIP`
+        /// Query parameter `tar_type`. Example: `GZIP`
         #[serde(skip_serializing)]
-        pub tar_type: ::std::option::Option<GetRequestTarType>,
+        pub tar_type: Option<GetRequestTarType>,
         /// 加密算法
         ///
         /// Query parameter `algorithm`.
@@ -218,9 +212,7 @@ pub mod fundflowbill {
         pub download_bill_count: i64,
         /// 下载信息明细
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub download_bill_list: ::std::option::Option<
-            ::std::vec::Vec<GetResponseDownloadBillList>,
-        >,
+        pub download_bill_list: Option<Vec<GetResponseDownloadBillList>>,
     }
     /// GetResponseDownloadBillList
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -236,19 +228,19 @@ pub mod fundflowbill {
         /// 哈希值
         ///
         /// Example: `79bb0f45fc4c42234a918000b2668d689e2bde04`
-        pub hash_value: ::std::string::String,
+        pub hash_value: String,
         /// 账单下载地址
         ///
         /// Example: `https://api.mch.weixin.qq.com/v3/bill/downloadurl?token=xxx`
-        pub download_url: ::std::string::String,
+        pub download_url: String,
         /// 加密密钥
         ///
         /// Example: `YpkbxSne+mDwyXq//xYPmtr9euFQ==`
-        pub encrypt_key: ::std::string::String,
+        pub encrypt_key: String,
         /// 随机字符串
         ///
         /// Example: `a8607ef79034c49c`
-        pub nonce: ::std::string::String,
+        pub nonce: String,
     }
     /// 哈希类型
     ///

@@ -98,15 +98,15 @@ pub mod contracts {
                         /// 商户号
                         ///
                         /// Example: `1900000109`
-                        pub mchid: ::std::string::String,
+                        pub mchid: String,
                         /// 委托代扣协议Id
                         ///
                         /// Example: `123124412412423431`
-                        pub contract_id: ::std::string::String,
+                        pub contract_id: String,
                         /// 商户APPID
                         ///
                         /// Example: `wxd678efh567hg6787`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                         /// 委托代扣协议模板Id
                         ///
                         /// Example: `12535`
@@ -114,32 +114,32 @@ pub mod contracts {
                         /// 商户签约协议号
                         ///
                         /// Example: `wxwtdk20200910100000`
-                        pub out_contract_code: ::std::string::String,
+                        pub out_contract_code: String,
                         /// 用户账户展示名称
                         ///
                         /// Example: `微信代扣用户A`
-                        pub contract_display_account: ::std::string::String,
+                        pub contract_display_account: String,
                         /// 委托代扣协议状态
                         ///
                         /// Example: `SIGNED`
-                        pub contract_state: ::std::string::String,
+                        pub contract_state: String,
                         /// 协议签署时间
                         ///
                         /// Example: `2020-09-10T13:29:35.120+08:00`
-                        pub contract_signed_time: ::std::string::String,
+                        pub contract_signed_time: String,
                         /// 协议到期时间
                         ///
                         /// Example: `2021-09-10T13:29:35.120+08:00`
-                        pub contract_expired_time: ::std::string::String,
+                        pub contract_expired_time: String,
                         /// 协议解约信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub contract_terminate_info: ::std::option::Option<
+                        pub contract_terminate_info: Option<
                             GetResponseContractTerminateInfo,
                         >,
                         /// 用户openid
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: ::std::string::String,
+                        pub openid: String,
                     }
                     /// 协议解约信息
                     #[derive(
@@ -154,15 +154,15 @@ pub mod contracts {
                         /// 协议解约方式
                         ///
                         /// Example: `MCH_API_TERMINATE`
-                        pub contract_termination_mode: ::std::string::String,
+                        pub contract_termination_mode: String,
                         /// 协议解约时间
                         ///
                         /// Example: `2020-10-10T13:29:35.120+08:00`
-                        pub contract_terminated_time: ::std::string::String,
+                        pub contract_terminated_time: String,
                         /// 解约备注
                         ///
                         /// Example: `用户解约`
-                        pub contract_termination_remark: ::std::string::String,
+                        pub contract_termination_remark: String,
                     }
                     /// `/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                     pub mod terminate {
@@ -199,7 +199,7 @@ pub mod contracts {
                             /// 解约备注
                             ///
                             /// Example: `用户解约`
-                            pub contract_termination_remark: ::std::string::String,
+                            pub contract_termination_remark: String,
                         }
                         /// The response of `POST /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (商户协议号解约协议API).
                         #[derive(
@@ -214,7 +214,7 @@ pub mod contracts {
                             /// 商户号
                             ///
                             /// Example: `1900000109`
-                            pub mchid: ::std::string::String,
+                            pub mchid: String,
                             /// 委托代扣协议模板Id
                             ///
                             /// Example: `12535`
@@ -222,7 +222,7 @@ pub mod contracts {
                             /// 商户签约协议号
                             ///
                             /// Example: `wxwtdk20200910100000`
-                            pub out_contract_code: ::std::string::String,
+                            pub out_contract_code: String,
                         }
                     }
                 }
@@ -266,7 +266,7 @@ pub mod contracts {
             /// 商户APPID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 委托代扣协议模板Id
             ///
             /// Example: `12535`
@@ -274,23 +274,23 @@ pub mod contracts {
             /// 商户签约协议号
             ///
             /// Example: `wxwtdk20200910100000`
-            pub out_contract_code: ::std::string::String,
+            pub out_contract_code: String,
             /// 用户账户展示名称
             ///
             /// Example: `微信代扣用户A`
-            pub contract_display_account: ::std::string::String,
+            pub contract_display_account: String,
             /// 回调通知地址
             ///
             /// Example: `https://yourapp.com/notify`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
             /// 返回app标识
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub return_app: ::std::option::Option<bool>,
+            pub return_app: Option<bool>,
             /// 商户数据包
             ///
             /// Example: `example_attach`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
         }
         /// The response of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign` (APP方式预签约API).
         #[derive(
@@ -305,11 +305,11 @@ pub mod contracts {
             /// 预签约Id
             ///
             /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-            pub pre_entrustweb_id: ::std::string::String,
+            pub pre_entrustweb_id: String,
             /// 商户号
             ///
             /// Example: `1900000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 委托代扣协议模板Id
             ///
             /// Example: `12535`
@@ -317,7 +317,7 @@ pub mod contracts {
             /// 商户签约协议号
             ///
             /// Example: `wxwtdk20200910100000`
-            pub out_contract_code: ::std::string::String,
+            pub out_contract_code: String,
         }
         /// `/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program`
         pub mod mini_program {
@@ -352,7 +352,7 @@ pub mod contracts {
                 /// 商户APPID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 委托代扣协议模板ID
                 ///
                 /// Example: `12535`
@@ -360,15 +360,15 @@ pub mod contracts {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 用户账户展示名称
                 ///
                 /// Example: `微信代扣用户A`
-                pub contract_display_account: ::std::string::String,
+                pub contract_display_account: String,
                 /// 回调通知地址
                 ///
                 /// Example: `https://yourapp.com/notify`
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
             }
             /// The response of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program` (小程序方式预签约API).
             #[derive(
@@ -383,11 +383,11 @@ pub mod contracts {
                 /// 预签约ID
                 ///
                 /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: ::std::string::String,
+                pub pre_entrustweb_id: String,
                 /// 商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 委托代扣协议模板ID
                 ///
                 /// Example: `12535`
@@ -395,7 +395,7 @@ pub mod contracts {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
             }
         }
     }
@@ -432,27 +432,27 @@ pub mod transactions {
         /// 合单商户appid
         ///
         /// Example: `wxd678efh567hg6787`
-        pub combine_appid: ::std::string::String,
+        pub combine_appid: String,
         /// 合单商户号
         ///
         /// Example: `1900000109`
-        pub combine_mchid: ::std::string::String,
+        pub combine_mchid: String,
         /// 合单商户订单号
         ///
         /// Example: `P20150806125346`
-        pub combine_out_trade_no: ::std::string::String,
+        pub combine_out_trade_no: String,
         /// 委托代扣协议ID
         ///
         /// Example: `123124412412423431`
-        pub contract_id: ::std::string::String,
+        pub contract_id: String,
         /// 子单信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_orders: ::std::option::Option<::std::vec::Vec<PostRequestSubOrders>>,
+        pub sub_orders: Option<Vec<PostRequestSubOrders>>,
         /// 风控信息
         ///
         /// Example: `ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub risk_info: ::std::option::Option<::std::string::String>,
+        pub risk_info: Option<String>,
     }
     /// PostRequestSubOrders
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -460,39 +460,39 @@ pub mod transactions {
         /// 子单商户号
         ///
         /// Example: `1900000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 附加数据
         ///
         /// Example: `深圳分店`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 订单金额
         pub amount: PostRequestSubOrdersAmount,
         /// 子单商户订单号
         ///
         /// Example: `20150806125346`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 二级商户appid
         ///
         /// Example: `wxd678efh567hg6787`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 商品描述
         ///
         /// Example: `腾讯充值中心-QQ会员充值`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 结算信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settle_info: ::std::option::Option<PostRequestSubOrdersSettleInfo>,
+        pub settle_info: Option<PostRequestSubOrdersSettleInfo>,
         /// 子单风控信息
         ///
         /// Example: `ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_risk_info: ::std::option::Option<::std::string::String>,
+        pub sub_risk_info: Option<String>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -504,19 +504,19 @@ pub mod transactions {
         /// 标价币种
         ///
         /// Example: `CNY`
-        pub currency: ::std::string::String,
+        pub currency: String,
     }
     /// 结算信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestSubOrdersSettleInfo {
         /// 是否指定分账
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub profit_sharing: ::std::option::Option<bool>,
+        pub profit_sharing: Option<bool>,
         /// 补差金额
         ///
         /// Example: `10`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub subsidy_amount: ::std::option::Option<i64>,
+        pub subsidy_amount: Option<i64>,
     }
     /// The response of `POST /v3/ecommerce/combine-papay/transactions` (电商合单委托代扣支付API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -524,21 +524,21 @@ pub mod transactions {
         /// 合单商户APPID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub combine_appid: ::std::string::String,
+        pub combine_appid: String,
         /// 合单商户号
         ///
         /// Example: `1900000109`
-        pub combine_mchid: ::std::string::String,
+        pub combine_mchid: String,
         /// 合单商户订单号
         ///
         /// Example: `P20150806125346`
-        pub combine_out_trade_no: ::std::string::String,
+        pub combine_out_trade_no: String,
         /// 子单信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_orders: ::std::option::Option<::std::vec::Vec<PostResponseSubOrders>>,
+        pub sub_orders: Option<Vec<PostResponseSubOrders>>,
         /// 支付者
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub combine_payer_info: ::std::option::Option<PostResponseCombinePayerInfo>,
+        pub combine_payer_info: Option<PostResponseCombinePayerInfo>,
     }
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -546,7 +546,7 @@ pub mod transactions {
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: ::std::string::String,
+        pub openid: String,
     }
     /// PostResponseSubOrders
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -554,50 +554,50 @@ pub mod transactions {
         /// 子单商户号
         ///
         /// Example: `1900000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 交易类型
         ///
         /// Example: `PAP`
-        pub trade_type: ::std::string::String,
+        pub trade_type: String,
         /// 交易状态
         ///
         /// Example: `SUCCESS`
-        pub trade_state: ::std::string::String,
+        pub trade_state: String,
         /// 付款银行
         ///
         /// Example: `CMC`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_type: ::std::option::Option<::std::string::String>,
+        pub bank_type: Option<String>,
         /// 附加数据
         ///
         /// Example: `深圳分店`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 支付完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub success_time: ::std::option::Option<::std::string::String>,
+        pub success_time: Option<String>,
         /// 子单微信订单号
         ///
         /// Example: `1009660380201506130728806387`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 子单商户订单号
         ///
         /// Example: `20150806125346`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 二级商户appid
         ///
         /// Example: `wxd678efh567hg6787`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 订单金额
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<PostResponseSubOrdersAmount>,
+        pub amount: Option<PostResponseSubOrdersAmount>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -609,17 +609,17 @@ pub mod transactions {
         /// 标价币种
         ///
         /// Example: `CNY`
-        pub currency: ::std::string::String,
+        pub currency: String,
         /// 现金支付金额
         ///
         /// Example: `10`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer_amount: ::std::option::Option<i64>,
+        pub payer_amount: Option<i64>,
         /// 现金支付币种
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer_currency: ::std::option::Option<::std::string::String>,
+        pub payer_currency: Option<String>,
     }
     /// `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`
     pub mod by_combine_out_trade_no {
@@ -652,21 +652,21 @@ pub mod transactions {
             /// 合单商户APPID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub combine_appid: ::std::string::String,
+            pub combine_appid: String,
             /// 合单商户号
             ///
             /// Example: `1900000109`
-            pub combine_mchid: ::std::string::String,
+            pub combine_mchid: String,
             /// 合单商户订单号
             ///
             /// Example: `P20150806125346`
-            pub combine_out_trade_no: ::std::string::String,
+            pub combine_out_trade_no: String,
             /// 子单信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_orders: ::std::option::Option<::std::vec::Vec<GetResponseSubOrders>>,
+            pub sub_orders: Option<Vec<GetResponseSubOrders>>,
             /// 支付者
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub combine_payer_info: ::std::option::Option<GetResponseCombinePayerInfo>,
+            pub combine_payer_info: Option<GetResponseCombinePayerInfo>,
         }
         /// 支付者
         #[derive(
@@ -681,7 +681,7 @@ pub mod transactions {
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: ::std::string::String,
+            pub openid: String,
         }
         /// GetResponseSubOrders
         #[derive(
@@ -696,50 +696,50 @@ pub mod transactions {
             /// 子单商户号
             ///
             /// Example: `1900000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 交易类型
             ///
             /// Example: `PAP`
-            pub trade_type: ::std::string::String,
+            pub trade_type: String,
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: ::std::string::String,
+            pub trade_state: String,
             /// 付款银行
             ///
             /// Example: `CMC`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_type: ::std::option::Option<::std::string::String>,
+            pub bank_type: Option<String>,
             /// 附加数据
             ///
             /// Example: `深圳分店`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 子单微信订单号
             ///
             /// Example: `1009660380201506130728806387`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 子单商户订单号
             ///
             /// Example: `20150806125346`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 二级商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 二级商户appid
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 订单金额
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<GetResponseSubOrdersAmount>,
+            pub amount: Option<GetResponseSubOrdersAmount>,
         }
         /// 订单金额
         #[derive(
@@ -758,17 +758,17 @@ pub mod transactions {
             /// 标价币种
             ///
             /// Example: `CNY`
-            pub currency: ::std::string::String,
+            pub currency: String,
             /// 现金支付金额
             ///
             /// Example: `10`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer_amount: ::std::option::Option<i64>,
+            pub payer_amount: Option<i64>,
             /// 现金支付币种
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer_currency: ::std::option::Option<::std::string::String>,
+            pub payer_currency: Option<String>,
         }
         /// `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse`
         pub mod reverse {
@@ -803,12 +803,10 @@ pub mod transactions {
                 /// 合单商户APPID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub combine_appid: ::std::string::String,
+                pub combine_appid: String,
                 /// 子单信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_orders: ::std::option::Option<
-                    ::std::vec::Vec<PostRequestSubOrders>,
-                >,
+                pub sub_orders: Option<Vec<PostRequestSubOrders>>,
             }
             /// PostRequestSubOrders
             #[derive(
@@ -823,20 +821,20 @@ pub mod transactions {
                 /// 子单商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 子单商户订单号
                 ///
                 /// Example: `20150806125346`
-                pub out_trade_no: ::std::string::String,
+                pub out_trade_no: String,
                 /// 二级商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 二级商户appid
                 ///
                 /// Example: `wxd678efh567hg6787`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
             }
         }
     }

@@ -60,7 +60,7 @@ pub mod balance {
             ///
             /// Query parameter `account_type`.
             #[serde(skip_serializing)]
-            pub account_type: ::std::option::Option<GetRequestAccountType>,
+            pub account_type: Option<GetRequestAccountType>,
         }
         /// 账户类型
         ///
@@ -125,10 +125,10 @@ pub mod balance {
             /// 特约商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 资金账户类型
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub account_type: ::std::option::Option<GetResponseAccountType>,
+            pub account_type: Option<GetResponseAccountType>,
             /// 可用余额
             ///
             /// Example: `100`
@@ -137,7 +137,7 @@ pub mod balance {
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pending_amount: ::std::option::Option<i64>,
+            pub pending_amount: Option<i64>,
         }
         /// 资金账户类型
         ///
@@ -234,16 +234,14 @@ pub mod enddaybalance {
         pub struct GetRequest {
             /// 日期
             ///
-            /// Query parameter `date`.
-            ///
-            /// Example: `2019-08-17`
+            /// Query parameter `date`. Example: `2019-08-17`
             #[serde(skip_serializing)]
-            pub date: ::std::string::String,
+            pub date: String,
             /// 账户类型
             ///
             /// Query parameter `account_type`.
             #[serde(skip_serializing)]
-            pub account_type: ::std::option::Option<GetRequestAccountType>,
+            pub account_type: Option<GetRequestAccountType>,
         }
         /// 账户类型
         ///
@@ -312,7 +310,7 @@ pub mod enddaybalance {
             /// 二级商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 可用余额
             ///
             /// Example: `100`
@@ -321,12 +319,12 @@ pub mod enddaybalance {
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pending_amount: ::std::option::Option<i64>,
+            pub pending_amount: Option<i64>,
             /// 账户类型
             ///
             /// Example: `BASIC`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub account_type: ::std::option::Option<GetResponseAccountType>,
+            pub account_type: Option<GetResponseAccountType>,
         }
         /// 账户类型
         ///
@@ -415,11 +413,11 @@ pub mod withdraw {
         /// 特约商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 商户提现单号
         ///
         /// Example: `20190611222222222200000000012122`
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// 提现金额
         ///
         /// Example: `100`
@@ -428,22 +426,22 @@ pub mod withdraw {
         ///
         /// Example: `交易提现`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub remark: ::std::option::Option<::std::string::String>,
+        pub remark: Option<String>,
         /// 银行附言
         ///
         /// Example: `微信支付提现`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_memo: ::std::option::Option<::std::string::String>,
+        pub bank_memo: Option<String>,
         /// 出款账户类型
         ///
         /// Example: `BASIC`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub account_type: ::std::option::Option<PostRequestAccountType>,
+        pub account_type: Option<PostRequestAccountType>,
         /// 提现结果通知地址
         ///
         /// Example: `https://weixin.qq.com/a-fake-notify-url`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_url: ::std::option::Option<::std::string::String>,
+        pub notify_url: Option<String>,
     }
     /// 出款账户类型
     ///
@@ -507,20 +505,20 @@ pub mod withdraw {
         /// 特约商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信支付提现单号
         ///
         /// Example: `12321937198237912739132791732912793127931279317929791239112123`
-        pub withdraw_id: ::std::string::String,
+        pub withdraw_id: String,
         /// 商户提现单号
         ///
         /// Example: `20190611222222222200000000012122`
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// 出款账户类型
         ///
         /// Example: `BASIC`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub account_type: ::std::option::Option<PostResponseAccountType>,
+        pub account_type: Option<PostResponseAccountType>,
     }
     /// 出款账户类型
     ///
@@ -610,11 +608,9 @@ pub mod withdraw {
         pub struct GetRequest {
             /// 二级商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
         }
         /// The response of `GET /v3/ecommerce/fund/withdraw/{withdraw_id}` (微信支付提现单号查询).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -623,66 +619,66 @@ pub mod withdraw {
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 电商平台商户号
             ///
             /// Example: `1800000123`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 提现单状态
             ///
             /// Example: `SUCCESS`
             pub status: GetResponseStatus,
             /// 微信支付提现单号
-            pub withdraw_id: ::std::string::String,
+            pub withdraw_id: String,
             /// 商户提现单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 提现金额
             ///
             /// Example: `100`
             pub amount: i64,
             /// 发起提现时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub create_time: ::std::option::Option<::std::string::String>,
+            pub create_time: Option<String>,
             /// 提现状态更新时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub update_time: ::std::option::Option<::std::string::String>,
+            pub update_time: Option<String>,
             /// 失败原因
             ///
             /// Example: `卡号错误`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub reason: ::std::option::Option<::std::string::String>,
+            pub reason: Option<String>,
             /// 提现备注
             ///
             /// Example: `交易提现`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub remark: ::std::option::Option<::std::string::String>,
+            pub remark: Option<String>,
             /// 银行备注
             ///
             /// Example: `微信提现`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_memo: ::std::option::Option<::std::string::String>,
+            pub bank_memo: Option<String>,
             /// 出款账户类型
             ///
             /// Example: `BASIC`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub account_type: ::std::option::Option<GetResponseAccountType>,
+            pub account_type: Option<GetResponseAccountType>,
             /// 入账银行账号后四位
             ///
             /// Example: `1178`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub account_number: ::std::option::Option<::std::string::String>,
+            pub account_number: Option<String>,
             /// 入账银行
             ///
             /// Example: `招商银行`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub account_bank: ::std::option::Option<::std::string::String>,
+            pub account_bank: Option<String>,
             /// 入账银行全称（含支行）
             ///
             /// Example: `中国工商银行股份有限公司深圳软件园支行`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_name: ::std::option::Option<::std::string::String>,
+            pub bank_name: Option<String>,
         }
         /// 出款账户类型
         ///
@@ -858,11 +854,9 @@ pub mod withdraw {
             pub struct GetRequest {
                 /// 二级商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900000109`
+                /// Query parameter `sub_mchid`. Example: `1900000109`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
             }
             /// The response of `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}` (商户提现单号查询).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -871,66 +865,66 @@ pub mod withdraw {
                 ///
                 /// Example: `1900000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 电商平台商户号
                 ///
                 /// Example: `1800000123`
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
                 /// 提现单状态
                 ///
                 /// Example: `SUCCESS`
                 pub status: GetResponseStatus,
                 /// 微信支付提现单号
-                pub withdraw_id: ::std::string::String,
+                pub withdraw_id: String,
                 /// 商户提现单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 提现金额
                 ///
                 /// Example: `100`
                 pub amount: i64,
                 /// 发起提现时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub create_time: ::std::option::Option<::std::string::String>,
+                pub create_time: Option<String>,
                 /// 提现状态更新时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub update_time: ::std::option::Option<::std::string::String>,
+                pub update_time: Option<String>,
                 /// 失败原因
                 ///
                 /// Example: `卡号错误`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub reason: ::std::option::Option<::std::string::String>,
+                pub reason: Option<String>,
                 /// 提现备注
                 ///
                 /// Example: `交易提现`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub remark: ::std::option::Option<::std::string::String>,
+                pub remark: Option<String>,
                 /// 银行备注
                 ///
                 /// Example: `微信提现`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_memo: ::std::option::Option<::std::string::String>,
+                pub bank_memo: Option<String>,
                 /// 出款账户类型
                 ///
                 /// Example: `BASIC`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub account_type: ::std::option::Option<GetResponseAccountType>,
+                pub account_type: Option<GetResponseAccountType>,
                 /// 入账银行账号后四位
                 ///
                 /// Example: `1178`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub account_number: ::std::option::Option<::std::string::String>,
+                pub account_number: Option<String>,
                 /// 入账银行
                 ///
                 /// Example: `招商银行`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub account_bank: ::std::option::Option<::std::string::String>,
+                pub account_bank: Option<String>,
                 /// 入账银行全称（含支行）
                 ///
                 /// Example: `中国工商银行股份有限公司深圳软件园支行`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_name: ::std::option::Option<::std::string::String>,
+                pub bank_name: Option<String>,
             }
             /// 出款账户类型
             ///

@@ -52,16 +52,12 @@ pub mod by_openid {
     pub struct GetRequest {
         /// 签约和付款的微信小程序AppID
         ///
-        /// Query parameter `appid`.
-        ///
-        /// Example: `wxd678efh567h23787`
+        /// Query parameter `appid`. Example: `wxd678efh567h23787`
         #[serde(skip_serializing)]
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 权限类型
         ///
-        /// Query parameter `permission_type`.
-        ///
-        /// Example: `INDIVIDUAL_PAYEE`
+        /// Query parameter `permission_type`. Example: `INDIVIDUAL_PAYEE`
         #[serde(skip_serializing)]
         pub permission_type: GetRequestPermissionType,
     }
@@ -119,11 +115,11 @@ pub mod by_openid {
         /// 授权ID
         ///
         /// Example: `1900000109`
-        pub individual_auth_id: ::std::string::String,
+        pub individual_auth_id: String,
         /// 操作时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        pub operation_time: ::std::string::String,
+        pub operation_time: String,
         /// 授权状态
         ///
         /// Example: `AUTHORIZED`
@@ -229,11 +225,9 @@ pub mod out_contract_code {
         pub struct GetRequest {
             /// 签约和付款的微信小程序AppID
             ///
-            /// Query parameter `appid`.
-            ///
-            /// Example: `wxd678efh567h23787`
+            /// Query parameter `appid`. Example: `wxd678efh567h23787`
             #[serde(skip_serializing)]
-            pub appid: ::std::string::String,
+            pub appid: String,
         }
         /// The response of `GET /v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}` (根据业务申请单号查签约信息).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -242,11 +236,11 @@ pub mod out_contract_code {
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub individual_auth_id: ::std::option::Option<::std::string::String>,
+            pub individual_auth_id: Option<String>,
             /// 签约时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub signed_time: ::std::string::String,
+            pub signed_time: String,
             /// 授权状态
             ///
             /// Example: `AUTHORIZED`
@@ -255,12 +249,10 @@ pub mod out_contract_code {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub individual_openid: ::std::option::Option<::std::string::String>,
+            pub individual_openid: Option<String>,
             /// 实名授权结果
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub real_name_auth_result: ::std::option::Option<
-                GetResponseRealNameAuthResult,
-            >,
+            pub real_name_auth_result: Option<GetResponseRealNameAuthResult>,
         }
         /// 授权状态
         ///
@@ -324,11 +316,11 @@ pub mod out_contract_code {
             /// 访问令牌
             ///
             /// Example: `Ca5sECXTwzkWYXs_do9ZaEeueqVHOtF-nXr51yNll2O97zqk9niwJnmSWxhDJELqoDDVFws6LCBbSulnEAaxCg==`
-            pub access_token: ::std::string::String,
+            pub access_token: String,
             /// 访问令牌过期时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub access_token_expire_time: ::std::string::String,
+            pub access_token_expire_time: String,
         }
         /// 应用授权作用域
         ///
@@ -429,11 +421,11 @@ pub mod pre_entrust_sign {
             /// 签约和付款的AppID
             ///
             /// Example: `wxd678efh567h23787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 业务申请单号
             ///
             /// Example: `APPLYMENT_00000000001`
-            pub out_contract_code: ::std::string::String,
+            pub out_contract_code: String,
         }
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/app` (APP场景预签约).
         #[derive(
@@ -448,7 +440,7 @@ pub mod pre_entrust_sign {
             /// 预签约id
             ///
             /// Example: `1121_9f3cec22a2d367737674d08d98e5e07b8388495fafedc0eba83c327e8ad720ed_12bfdd59b387c4bff8543de4719a886a`
-            pub pre_entrustweb_id: ::std::string::String,
+            pub pre_entrustweb_id: String,
         }
     }
     /// `/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program`
@@ -484,15 +476,15 @@ pub mod pre_entrust_sign {
             /// 签约和付款的AppID
             ///
             /// Example: `wxd678efh567h23787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 业务申请单号
             ///
             /// Example: `APPLYMENT_00000000001`
-            pub out_contract_code: ::std::string::String,
+            pub out_contract_code: String,
             /// 个人收款方的OpenID
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: ::std::string::String,
+            pub openid: String,
         }
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program` (小程序场景预签约).
         #[derive(
@@ -507,7 +499,7 @@ pub mod pre_entrust_sign {
             /// 预签约id
             ///
             /// Example: `1121_9f3cec22a2d367737674d08d98e5e07b8388495fafedc0eba83c327e8ad720ed_12bfdd59b387c4bff8543de4719a886a`
-            pub pre_entrustweb_id: ::std::string::String,
+            pub pre_entrustweb_id: String,
         }
     }
 }
@@ -553,23 +545,21 @@ pub mod pre_entrust_sign_with_real_name_identity {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 签约和付款的AppID
             ///
             /// Example: `wxd678efh567h23787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 业务申请单号
             ///
             /// Example: `APPLYMENT_00000000001`
-            pub out_contract_code: ::std::string::String,
+            pub out_contract_code: String,
             /// 真实姓名
             ///
             /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP`
-            pub real_name: ::std::string::String,
+            pub real_name: String,
             /// 证件类型
             ///
             /// Example: `ID_CARD`
@@ -577,7 +567,7 @@ pub mod pre_entrust_sign_with_real_name_identity {
             /// 件号码
             ///
             /// Example: `MZnwEx6zotwIz6ctW2/iQL5z9`
-            pub cred_id: ::std::string::String,
+            pub cred_id: String,
         }
         /// 证件类型
         ///
@@ -642,7 +632,7 @@ pub mod pre_entrust_sign_with_real_name_identity {
             /// 预签约id
             ///
             /// Example: `1121_9f3cec22a2d367737674d08d98e5e07b8388495fafedc0eba83c327e8ad720ed_12bfdd59b387c4bff8543de4719a886a`
-            pub pre_entrustweb_id: ::std::string::String,
+            pub pre_entrustweb_id: String,
         }
     }
     /// `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program`
@@ -671,27 +661,25 @@ pub mod pre_entrust_sign_with_real_name_identity {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 签约和付款的AppID
             ///
             /// Example: `wxd678efh567h23787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 业务申请单号
             ///
             /// Example: `APPLYMENT_00000000001`
-            pub out_contract_code: ::std::string::String,
+            pub out_contract_code: String,
             /// 个人收款方的OpenID
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 真实姓名
             ///
             /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP`
-            pub real_name: ::std::string::String,
+            pub real_name: String,
             /// 证件类型
             ///
             /// Example: `ID_CARD`
@@ -699,7 +687,7 @@ pub mod pre_entrust_sign_with_real_name_identity {
             /// 件号码
             ///
             /// Example: `MZnwEx6zotwIz6ctW2/iQL5z9`
-            pub cred_id: ::std::string::String,
+            pub cred_id: String,
         }
         /// 证件类型
         ///
@@ -764,7 +752,7 @@ pub mod pre_entrust_sign_with_real_name_identity {
             /// 预签约id
             ///
             /// Example: `1121_9f3cec22a2d367737674d08d98e5e07b8388495fafedc0eba83c327e8ad720ed_12bfdd59b387c4bff8543de4719a886a`
-            pub pre_entrustweb_id: ::std::string::String,
+            pub pre_entrustweb_id: String,
         }
     }
 }

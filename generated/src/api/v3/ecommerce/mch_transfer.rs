@@ -39,9 +39,9 @@ pub mod authorizations {
         /// 二级商户号
         ///
         /// Example: `1900001109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 签约协议列表
-        pub agreement_list: ::std::vec::Vec<PostRequestAgreementList>,
+        pub agreement_list: Vec<PostRequestAgreementList>,
     }
     /// PostRequestAgreementList
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -49,19 +49,19 @@ pub mod authorizations {
         /// 协议编号
         ///
         /// Example: `1`
-        pub agreement_code: ::std::string::String,
+        pub agreement_code: String,
         /// 协议版本号
         ///
         /// Example: `20230101`
-        pub agreement_version: ::std::string::String,
+        pub agreement_version: String,
         /// 签约主体
         ///
         /// Example: `示例有限责任公司`
-        pub sign_organization: ::std::string::String,
+        pub sign_organization: String,
         /// 签约时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub sign_time: ::std::string::String,
+        pub sign_time: String,
     }
     /// The response of `POST /v3/ecommerce/mch-transfer/authorizations` (申请二级商户商家转账授权).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -69,20 +69,20 @@ pub mod authorizations {
         /// 二级商户号
         ///
         /// Example: `1900001109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 授权状态
         ///
         /// Example: `AUTHORIZE_PROCESSING`
-        pub authorization_state: ::std::string::String,
+        pub authorization_state: String,
         /// 授权申请受理时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub accept_time: ::std::string::String,
+        pub accept_time: String,
         /// 授权时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub authorize_time: ::std::option::Option<::std::string::String>,
+        pub authorize_time: Option<String>,
     }
     /// `/v3/ecommerce/mch-transfer/authorizations/{sub_mchid}`
     pub mod by_sub_mchid {
@@ -111,16 +111,16 @@ pub mod authorizations {
             /// 二级商户号
             ///
             /// Example: `1900001109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 授权状态
             ///
             /// Example: `AUTHORIZE_PROCESSING`
-            pub authorization_state: ::std::string::String,
+            pub authorization_state: String,
             /// 授权时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub authorize_time: ::std::option::Option<::std::string::String>,
+            pub authorize_time: Option<String>,
         }
     }
 }
@@ -158,36 +158,34 @@ pub mod transfer_bills {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 二级商户号
         ///
         /// Example: `1900001109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 服务商AppID
         ///
         /// Example: `wxf636efh567hg4356`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户单号
         ///
         /// Example: `plfk2020042013`
-        pub out_bill_no: ::std::string::String,
+        pub out_bill_no: String,
         /// 转账场景ID
         ///
         /// Example: `1000`
-        pub transfer_scene_id: ::std::string::String,
+        pub transfer_scene_id: String,
         /// 收款用户OpenID
         ///
         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 收款用户姓名
         ///
         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_name: ::std::option::Option<::std::string::String>,
+        pub user_name: Option<String>,
         /// 转账金额
         ///
         /// Example: `400000`
@@ -195,12 +193,12 @@ pub mod transfer_bills {
         /// 转账备注
         ///
         /// Example: `2020年4月报销`
-        pub transfer_remark: ::std::string::String,
+        pub transfer_remark: String,
         /// 商户回调地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_url: ::std::option::Option<::std::string::String>,
+        pub notify_url: Option<String>,
     }
     /// The response of `POST /v3/ecommerce/mch-transfer/transfer-bills` (发起转账).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -208,33 +206,33 @@ pub mod transfer_bills {
         /// 二级商户号
         ///
         /// Example: `1900001109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 商户单号
         ///
         /// Example: `plfk2020042013`
-        pub out_bill_no: ::std::string::String,
+        pub out_bill_no: String,
         /// 微信转账单号
         ///
         /// Example: `1330000071100999991182020050700019480001`
-        pub transfer_bill_no: ::std::string::String,
+        pub transfer_bill_no: String,
         /// 单据创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 单据状态
         ///
         /// Example: `ACCEPTED`
-        pub state: ::std::string::String,
+        pub state: String,
         /// 失败原因
         ///
         /// Example: `PAYEE_ACCOUNT_ABNORMAL`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_reason: ::std::option::Option<::std::string::String>,
+        pub fail_reason: Option<String>,
         /// 跳转领取页面的package信息
         ///
         /// Example: `affffddafdfafddffda==`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub package_info: ::std::option::Option<::std::string::String>,
+        pub package_info: Option<String>,
     }
     /// `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no`
     pub mod out_bill_no {
@@ -285,11 +283,9 @@ pub mod transfer_bills {
             pub struct GetRequest {
                 /// 二级商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900001121`
+                /// Query parameter `sub_mchid`. Example: `1900001121`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
             }
             /// The response of `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
             #[derive(
@@ -304,31 +300,31 @@ pub mod transfer_bills {
                 /// 服务商商户号
                 ///
                 /// Example: `1900001109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 二级商户号
                 ///
                 /// Example: `1900001121`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 商户单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_bill_no: ::std::string::String,
+                pub out_bill_no: String,
                 /// 微信转账单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub transfer_bill_no: ::std::string::String,
+                pub transfer_bill_no: String,
                 /// 服务商AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 转账场景ID
                 ///
                 /// Example: `10001`
-                pub transfer_scene_id: ::std::string::String,
+                pub transfer_scene_id: String,
                 /// 单据状态
                 ///
                 /// Example: `ACCEPTED`
-                pub state: ::std::string::String,
+                pub state: String,
                 /// 转账金额
                 ///
                 /// Example: `400000`
@@ -336,30 +332,30 @@ pub mod transfer_bills {
                 /// 转账备注
                 ///
                 /// Example: `2020年4月报销`
-                pub transfer_remark: ::std::string::String,
+                pub transfer_remark: String,
                 /// 失败原因
                 ///
                 /// Example: `PAYEE_ACCOUNT_ABNORMAL`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fail_reason: ::std::option::Option<::std::string::String>,
+                pub fail_reason: Option<String>,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 收款用户姓名
                 ///
                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_name: ::std::option::Option<::std::string::String>,
+                pub user_name: Option<String>,
                 /// 单据创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 状态变更时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: ::std::string::String,
+                pub update_time: String,
             }
             /// `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`
             pub mod cancel {
@@ -394,7 +390,7 @@ pub mod transfer_bills {
                     /// 二级商户号
                     ///
                     /// Example: `1900001109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                 }
                 /// The response of `POST /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
                 #[derive(
@@ -409,23 +405,23 @@ pub mod transfer_bills {
                     /// 二级商户号
                     ///
                     /// Example: `1900001109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 商户单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_bill_no: ::std::string::String,
+                    pub out_bill_no: String,
                     /// 微信转账单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub transfer_bill_no: ::std::string::String,
+                    pub transfer_bill_no: String,
                     /// 单据状态
                     ///
                     /// Example: `CANCELING`
-                    pub state: ::std::string::String,
+                    pub state: String,
                     /// 状态变更时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub update_time: ::std::string::String,
+                    pub update_time: String,
                 }
             }
         }
@@ -477,11 +473,9 @@ pub mod transfer_bills {
             pub struct GetRequest {
                 /// 二级商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900001121`
+                /// Query parameter `sub_mchid`. Example: `1900001121`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
             }
             /// The response of `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
             #[derive(
@@ -496,31 +490,31 @@ pub mod transfer_bills {
                 /// 服务商商户号
                 ///
                 /// Example: `1900001109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 二级商户号
                 ///
                 /// Example: `1900001121`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 商户单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_bill_no: ::std::string::String,
+                pub out_bill_no: String,
                 /// 微信转账单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub transfer_bill_no: ::std::string::String,
+                pub transfer_bill_no: String,
                 /// 服务商AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 转账场景ID
                 ///
                 /// Example: `10001`
-                pub transfer_scene_id: ::std::string::String,
+                pub transfer_scene_id: String,
                 /// 单据状态
                 ///
                 /// Example: `ACCEPTED`
-                pub state: ::std::string::String,
+                pub state: String,
                 /// 转账金额
                 ///
                 /// Example: `400000`
@@ -528,30 +522,30 @@ pub mod transfer_bills {
                 /// 转账备注
                 ///
                 /// Example: `2020年4月报销`
-                pub transfer_remark: ::std::string::String,
+                pub transfer_remark: String,
                 /// 失败原因
                 ///
                 /// Example: `PAYEE_ACCOUNT_ABNORMAL`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fail_reason: ::std::option::Option<::std::string::String>,
+                pub fail_reason: Option<String>,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 收款用户姓名
                 ///
                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_name: ::std::option::Option<::std::string::String>,
+                pub user_name: Option<String>,
                 /// 单据创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 状态变更时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: ::std::string::String,
+                pub update_time: String,
             }
         }
     }

@@ -63,12 +63,12 @@ pub mod after_sales_orders {
         ///
         /// Query parameter `sub_mchid`.
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Query parameter `transaction_id`.
         #[serde(skip_serializing)]
-        pub transaction_id: ::std::option::Option<::std::string::String>,
+        pub transaction_id: Option<String>,
     }
     /// The response of `GET /v3/ecommerce/profitsharing/after-sales-orders` (查询售后服务分账结果).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -76,11 +76,11 @@ pub mod after_sales_orders {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信分账单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 分账金额
         ///
         /// Example: `10`
@@ -93,11 +93,11 @@ pub mod after_sales_orders {
         ///
         /// Example: `NO_RELATION`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_reason: ::std::option::Option<GetResponseFailReason>,
+        pub fail_reason: Option<GetResponseFailReason>,
         /// 分账完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: ::std::string::String,
+        pub finish_time: String,
     }
     /// 分账失败原因
     ///
@@ -217,11 +217,11 @@ pub mod after_sales_orders {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 回退金额
         ///
         /// Example: `10`
@@ -232,7 +232,7 @@ pub mod after_sales_orders {
         /// 场景
         pub scene: PostRequestScene,
         /// 微信退款单号
-        pub refund_id: ::std::string::String,
+        pub refund_id: String,
     }
     /// 场景
     ///
@@ -240,17 +240,11 @@ pub mod after_sales_orders {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestScene {
-        /// 退票
-        ///
-        /// `REFUND_TICKET`
+        /// `REFUND_TICKET`: 退票
         RefundTicket,
-        /// 改签
-        ///
-        /// `CHANGE_TICKET`
+        /// `CHANGE_TICKET`: 改签
         ChangeTicket,
-        /// 退货
-        ///
-        /// `RETURN_GOODS`
+        /// `RETURN_GOODS`: 退货
         ReturnGoods,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -350,11 +344,11 @@ pub mod after_sales_orders {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 分账金额
         ///
         /// Example: `10`
@@ -384,19 +378,19 @@ pub mod finish_order {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户分帐单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 分账描述
         ///
         /// Example: `分账完结`
-        pub description: ::std::string::String,
+        pub description: String,
     }
     /// The response of `POST /v3/ecommerce/profitsharing/finish-order` (完结分账API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -404,19 +398,19 @@ pub mod finish_order {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户分帐单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 微信分帐单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
     }
 }
 /// `/v3/ecommerce/profitsharing/orders`
@@ -470,17 +464,17 @@ pub mod orders {
         ///
         /// Query parameter `sub_mchid`.
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Query parameter `transaction_id`.
         #[serde(skip_serializing)]
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户分账单号
         ///
         /// Query parameter `out_order_no`.
         #[serde(skip_serializing)]
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
     }
     /// The response of `GET /v3/ecommerce/profitsharing/orders` (查询分账结果API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -488,58 +482,54 @@ pub mod orders {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户分账单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 微信分账单号
         ///
         /// Example: `6754760740201411110007865434`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
         /// 分账单状态
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<crate::types::ProfitSharingOrderState>,
+        pub status: Option<crate::types::ProfitSharingOrderState>,
         /// 分账接收方列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receivers: ::std::option::Option<::std::vec::Vec<GetResponseReceivers>>,
+        pub receivers: Option<Vec<GetResponseReceivers>>,
         /// 关单原因描述，当分账单状态status为CLOSED（处理失败，已关单）时，返回该字段。
         ///
         /// Example: `NO_AUTH`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub close_reason: ::std::option::Option<::std::string::String>,
+        pub close_reason: Option<String>,
         /// 异常处理状态
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub abnormal_status: ::std::option::Option<GetResponseAbnormalStatus>,
+        pub abnormal_status: Option<GetResponseAbnormalStatus>,
         /// 异常处理关单原因
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub funds_abnormal_closed_reason: ::std::option::Option<
-            GetResponseFundsAbnormalClosedReason,
-        >,
+        pub funds_abnormal_closed_reason: Option<GetResponseFundsAbnormalClosedReason>,
         /// 微信支付在途异常资金付款单号
         ///
         /// Example: `0100011742874700562078230000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub funds_abnormal_redirect_id: ::std::option::Option<::std::string::String>,
+        pub funds_abnormal_redirect_id: Option<String>,
         /// 平台接收异常资金商户号或运营主体列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub funds_abnormal_receivers: ::std::option::Option<
-            ::std::vec::Vec<GetResponseFundsAbnormalReceivers>,
-        >,
+        pub funds_abnormal_receivers: Option<Vec<GetResponseFundsAbnormalReceivers>>,
         /// 分账完结的分账金额，单位为分， 仅当查询分账完结的执行结果时，存在本字段。
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub finish_amount: ::std::option::Option<i64>,
+        pub finish_amount: Option<i64>,
         /// 分账完结的原因描述，仅当查询分账完结的执行结果时，存在本字段。
         ///
         /// Example: `分账完结`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub finish_description: ::std::option::Option<::std::string::String>,
+        pub finish_description: Option<String>,
     }
     /// 异常处理状态
     ///
@@ -656,7 +646,7 @@ pub mod orders {
         ///
         /// Example: `1900000001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mchid: ::std::option::Option<::std::string::String>,
+        pub mchid: Option<String>,
     }
     /// GetResponseReceivers
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -665,7 +655,7 @@ pub mod orders {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receiver_mchid: ::std::option::Option<::std::string::String>,
+        pub receiver_mchid: Option<String>,
         /// 分账金额
         ///
         /// Example: `190`
@@ -673,58 +663,56 @@ pub mod orders {
         /// 分账描述
         ///
         /// Example: `分给商户1900000109`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 分账结果
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub result: ::std::option::Option<crate::types::ProfitSharingResult>,
+        pub result: Option<crate::types::ProfitSharingResult>,
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: ::std::string::String,
+        pub finish_time: String,
         /// 分账失败原因
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_reason: ::std::option::Option<crate::types::ProfitSharingFailReason>,
+        pub fail_reason: Option<crate::types::ProfitSharingFailReason>,
         /// 分账接收方类型
         #[serde(rename = "type")]
         pub type_: crate::types::ProfitSharingReceiverType,
         /// 分账接收方账号
         ///
         /// Example: `1900000109`
-        pub receiver_account: ::std::string::String,
+        pub receiver_account: String,
         /// 分账明细单号
         ///
         /// Example: `36011111111111111111111`
-        pub detail_id: ::std::string::String,
+        pub detail_id: String,
     }
     /// The request of `POST /v3/ecommerce/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 公众账号ID
         ///
         /// Example: `wx8888888888888888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户分账单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 分账接收方列表
-        pub receivers: ::std::vec::Vec<PostRequestReceivers>,
+        pub receivers: Vec<PostRequestReceivers>,
         /// 是否分账完成
         pub finish: bool,
     }
@@ -737,7 +725,7 @@ pub mod orders {
         /// 分账接收方账号
         ///
         /// Example: `1900000109`
-        pub receiver_account: ::std::string::String,
+        pub receiver_account: String,
         /// 分账金额
         ///
         /// Example: `190`
@@ -745,12 +733,12 @@ pub mod orders {
         /// 分账描述
         ///
         /// Example: `分给商户1900000109`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 分账个人接收方姓名
         ///
         /// Example: `hu89ohu89ohu89o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receiver_name: ::std::option::Option<::std::string::String>,
+        pub receiver_name: Option<String>,
     }
     /// The response of `POST /v3/ecommerce/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -758,24 +746,24 @@ pub mod orders {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户分账单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 微信分账单号
         ///
         /// Example: `6754760740201411110007865434`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
         /// `status`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<crate::types::ProfitSharingOrderState>,
+        pub status: Option<crate::types::ProfitSharingOrderState>,
         /// 分账接收方列表
-        pub receivers: ::std::vec::Vec<PostResponseReceivers>,
+        pub receivers: Vec<PostResponseReceivers>,
     }
     /// PostResponseReceivers
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -787,45 +775,45 @@ pub mod orders {
         /// 分账描述
         ///
         /// Example: `分给商户1900000109`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 分账结果
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub result: ::std::option::Option<crate::types::ProfitSharingResult>,
+        pub result: Option<crate::types::ProfitSharingResult>,
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: ::std::string::String,
+        pub finish_time: String,
         /// 分账失败原因
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_reason: ::std::option::Option<crate::types::ProfitSharingFailReason>,
+        pub fail_reason: Option<crate::types::ProfitSharingFailReason>,
         /// 分账接收方类型
         #[serde(rename = "type")]
         pub type_: crate::types::ProfitSharingReceiverType,
         /// 分账接收方账号
         ///
         /// Example: `1900000109`
-        pub receiver_account: ::std::string::String,
+        pub receiver_account: String,
         /// 分账明细单号
         ///
         /// Example: `36011111111111111111111`
-        pub detail_id: ::std::string::String,
+        pub detail_id: String,
         /// 异常处理状态
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub abnormal_status: ::std::option::Option<PostResponseReceiversAbnormalStatus>,
+        pub abnormal_status: Option<PostResponseReceiversAbnormalStatus>,
         /// 异常处理关单原因
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub funds_abnormal_closed_reason: ::std::option::Option<
+        pub funds_abnormal_closed_reason: Option<
             PostResponseReceiversFundsAbnormalClosedReason,
         >,
         /// 微信支付在途异常资金付款单号
         ///
         /// Example: `0100011742874700562078230000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub funds_abnormal_redirect_id: ::std::option::Option<::std::string::String>,
+        pub funds_abnormal_redirect_id: Option<String>,
         /// 平台接收异常资金商户号或运营主体列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub funds_abnormal_receivers: ::std::option::Option<
-            ::std::vec::Vec<PostResponseReceiversFundsAbnormalReceivers>,
+        pub funds_abnormal_receivers: Option<
+            Vec<PostResponseReceiversFundsAbnormalReceivers>,
         >,
     }
     /// 异常处理状态
@@ -944,7 +932,7 @@ pub mod orders {
         ///
         /// Example: `1900000001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mchid: ::std::option::Option<::std::string::String>,
+        pub mchid: Option<String>,
     }
     /// `/v3/ecommerce/profitsharing/orders/{transaction_id}`
     pub mod by_transaction_id {
@@ -983,7 +971,7 @@ pub mod orders {
                 /// 微信订单号
                 ///
                 /// Example: `4208450740201411110007820472`
-                pub transaction_id: ::std::string::String,
+                pub transaction_id: String,
                 /// 订单剩余待分金额
                 ///
                 /// Example: `1000`
@@ -1033,34 +1021,30 @@ pub mod receivers {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 公众账号ID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 接收方类型
             #[serde(rename = "type")]
             pub type_: crate::types::ProfitSharingReceiverType,
             /// 接收方账号
             ///
             /// Example: `190001001`
-            pub account: ::std::string::String,
+            pub account: String,
             /// 接收方名称
             ///
             /// Example: `张三网络公司`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 接收方名称的密文
             ///
-            /// Sensitive: encrypted with the WeChat Pay public key before sending.
-            ///
-            /// Example: `hu89ohu89ohu89o`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `hu89ohu89ohu89o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub encrypted_name: ::std::option::Option<::std::string::String>,
+            pub encrypted_name: Option<String>,
             /// 与分账方的关系类型
             pub relation_type: crate::types::ProfitSharingReceiverType,
         }
@@ -1073,7 +1057,7 @@ pub mod receivers {
             /// 接收方账号
             ///
             /// Example: `190001001`
-            pub account: ::std::string::String,
+            pub account: String,
         }
     }
     /// `/v3/ecommerce/profitsharing/receivers/delete`
@@ -1102,14 +1086,14 @@ pub mod receivers {
             /// 公众账号ID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 接收方类型
             #[serde(rename = "type")]
             pub type_: crate::types::ProfitSharingReceiverType,
             /// 接收方账号
             ///
             /// Example: `190001001`
-            pub account: ::std::string::String,
+            pub account: String,
         }
         /// The response of `POST /v3/ecommerce/profitsharing/receivers/delete` (删除分账接收方API).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1120,7 +1104,7 @@ pub mod receivers {
             /// 接收方账号
             ///
             /// Example: `190001001`
-            pub account: ::std::string::String,
+            pub account: String,
         }
     }
 }
@@ -1165,22 +1149,22 @@ pub mod returnorders {
         ///
         /// Query parameter `sub_mchid`.
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Query parameter `order_id`.
         #[serde(skip_serializing)]
-        pub order_id: ::std::option::Option<::std::string::String>,
+        pub order_id: Option<String>,
         /// 商户分账单号
         ///
         /// Query parameter `out_order_no`.
         #[serde(skip_serializing)]
-        pub out_order_no: ::std::option::Option<::std::string::String>,
+        pub out_order_no: Option<String>,
         /// 商户回退单号
         ///
         /// Query parameter `out_return_no`.
         #[serde(skip_serializing)]
-        pub out_return_no: ::std::string::String,
+        pub out_return_no: String,
     }
     /// The response of `GET /v3/ecommerce/profitsharing/returnorders` (查询分账回退结果API).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1188,23 +1172,23 @@ pub mod returnorders {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信分账单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
         /// 商户分账单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 商户回退单号
         ///
         /// Example: `R20190516001`
-        pub out_return_no: ::std::string::String,
+        pub out_return_no: String,
         /// 回退商户号
         ///
         /// Example: `86693852`
-        pub return_mchid: ::std::string::String,
+        pub return_mchid: String,
         /// 回退金额
         ///
         /// Example: `10`
@@ -1212,18 +1196,16 @@ pub mod returnorders {
         /// 微信回退单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub return_no: ::std::string::String,
+        pub return_no: String,
         /// 回退结果
         pub result: crate::types::ProfitSharingReturnResult,
         /// 失败原因
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_reason: ::std::option::Option<
-            crate::types::ProfitSharingReturnFailReason,
-        >,
+        pub fail_reason: Option<crate::types::ProfitSharingReturnFailReason>,
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: ::std::string::String,
+        pub finish_time: String,
     }
     /// The request of `POST /v3/ecommerce/profitsharing/returnorders` (请求分账回退API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1231,23 +1213,23 @@ pub mod returnorders {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信分账单号
         ///
         /// Example: `3008450740201411110007820472`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub order_id: ::std::option::Option<::std::string::String>,
+        pub order_id: Option<String>,
         /// 商户分账单号
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_order_no: ::std::option::Option<::std::string::String>,
+        pub out_order_no: Option<String>,
         /// 商户回退单号
         ///
         /// Example: `R20190516001`
-        pub out_return_no: ::std::string::String,
+        pub out_return_no: String,
         /// 回退商户号
         ///
         /// Example: `86693852`
-        pub return_mchid: ::std::string::String,
+        pub return_mchid: String,
         /// 回退金额
         ///
         /// Example: `10`
@@ -1255,10 +1237,10 @@ pub mod returnorders {
         /// 回退描述
         ///
         /// Example: `分账回退`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 微信订单号
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_id: ::std::option::Option<::std::string::String>,
+        pub transaction_id: Option<String>,
     }
     /// The response of `POST /v3/ecommerce/profitsharing/returnorders` (请求分账回退API).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1266,23 +1248,23 @@ pub mod returnorders {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信分账单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
         /// 商户分账单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 商户回退单号
         ///
         /// Example: `R20190516001`
-        pub out_return_no: ::std::string::String,
+        pub out_return_no: String,
         /// 回退商户号
         ///
         /// Example: `86693852`
-        pub return_mchid: ::std::string::String,
+        pub return_mchid: String,
         /// 回退金额
         ///
         /// Example: `10`
@@ -1290,17 +1272,15 @@ pub mod returnorders {
         /// 微信回退单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub return_no: ::std::string::String,
+        pub return_no: String,
         /// 回退结果
         pub result: crate::types::ProfitSharingReturnResult,
         /// 失败原因
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_reason: ::std::option::Option<
-            crate::types::ProfitSharingReturnFailReason,
-        >,
+        pub fail_reason: Option<crate::types::ProfitSharingReturnFailReason>,
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: ::std::string::String,
+        pub finish_time: String,
     }
 }

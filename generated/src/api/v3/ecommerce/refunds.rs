@@ -44,63 +44,63 @@ pub mod apply {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub individual_auth_id: ::std::option::Option<::std::string::String>,
+        pub individual_auth_id: Option<String>,
         /// 二级商户号
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 电商平台APPID
         ///
         /// Example: `wx8888888888888888`
-        pub sp_appid: ::std::string::String,
+        pub sp_appid: String,
         /// 二级商户APPID
         ///
         /// Example: `wx8888888888888888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 还款服务商商户号
         ///
         /// Example: `1230000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub combine_mchid: ::std::option::Option<::std::string::String>,
+        pub combine_mchid: Option<String>,
         /// 还款订单号
         ///
         /// Example: `P20150806125346`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub combine_out_trade_no: ::std::option::Option<::std::string::String>,
+        pub combine_out_trade_no: Option<String>,
         /// 交易单微信支付订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub combine_transaction_id: ::std::string::String,
+        pub combine_transaction_id: String,
         /// 微信订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_trade_no: ::std::option::Option<::std::string::String>,
+        pub out_trade_no: Option<String>,
         /// 商户退款单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_refund_no: ::std::string::String,
+        pub out_refund_no: String,
         /// 退款原因
         ///
         /// Example: `商品已售完`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reason: ::std::option::Option<::std::string::String>,
+        pub reason: Option<String>,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 退款结果回调url
         ///
         /// Example: `https://weixin.qq.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_url: ::std::option::Option<::std::string::String>,
+        pub notify_url: Option<String>,
         /// 退款出资商户
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub refund_account: ::std::option::Option<PostRequestRefundAccount>,
+        pub refund_account: Option<PostRequestRefundAccount>,
         /// 资金账户
         ///
         /// Example: `AVAILABLE`
@@ -115,7 +115,7 @@ pub mod apply {
         pub refund: i64,
         /// 退款出资账户及金额
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub from: ::std::option::Option<::std::vec::Vec<PostRequestAmountFrom>>,
+        pub from: Option<Vec<PostRequestAmountFrom>>,
         /// 原订单金额
         ///
         /// Example: `888`
@@ -124,7 +124,7 @@ pub mod apply {
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
     }
     /// PostRequestAmountFrom
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -302,27 +302,25 @@ pub mod apply {
         /// 微信退款单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub refund_id: ::std::string::String,
+        pub refund_id: String,
         /// 商户退款单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_refund_no: ::std::string::String,
+        pub out_refund_no: String,
         /// 退款创建时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 订单金额
         pub amount: PostResponseAmount,
         /// 优惠退款详情
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub promotion_detail: ::std::option::Option<
-            ::std::vec::Vec<PostResponsePromotionDetail>,
-        >,
+        pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
         /// 退款出资商户
         ///
         /// Example: `REFUND_SOURCE_SUB_MERCHANT`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub refund_account: ::std::option::Option<PostResponseRefundAccount>,
+        pub refund_account: Option<PostResponseRefundAccount>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -333,7 +331,7 @@ pub mod apply {
         pub refund: i64,
         /// 退款出资账户及金额
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub from: ::std::option::Option<::std::vec::Vec<PostResponseAmountFrom>>,
+        pub from: Option<Vec<PostResponseAmountFrom>>,
         /// 用户退款金额
         ///
         /// Example: `888`
@@ -342,17 +340,17 @@ pub mod apply {
         ///
         /// Example: `888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub discount_refund: ::std::option::Option<i64>,
+        pub discount_refund: Option<i64>,
         /// 退款币种
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
         /// 垫付金额
         ///
         /// Example: `888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub advance: ::std::option::Option<f64>,
+        pub advance: Option<f64>,
     }
     /// PostResponseAmountFrom
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -360,7 +358,7 @@ pub mod apply {
         /// 出资账户类型
         ///
         /// Example: `AVAILABLE`
-        pub account: ::std::string::String,
+        pub account: String,
         /// 出资金额
         ///
         /// Example: `444`
@@ -372,7 +370,7 @@ pub mod apply {
         /// 券ID
         ///
         /// Example: `109519`
-        pub promotion_id: ::std::string::String,
+        pub promotion_id: String,
         /// 优惠范围
         pub scope: crate::types::TransactionPromotionScope,
         /// 优惠类型
@@ -484,25 +482,23 @@ pub mod by_refund_id {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 二级商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 个人收款方受理授权ID
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub individual_auth_id: ::std::option::Option<::std::string::String>,
+            pub individual_auth_id: Option<String>,
             /// 商户退款单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_refund_no: ::std::string::String,
+            pub out_refund_no: String,
             /// 异常退款处理方式
             #[serde(rename = "type")]
             pub type_: PostRequestType,
@@ -510,17 +506,17 @@ pub mod by_refund_id {
             ///
             /// Example: `ICBC_DEBIT`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_type: ::std::option::Option<PostRequestBankType>,
+            pub bank_type: Option<PostRequestBankType>,
             /// 收款银行卡号
             ///
             /// Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_account: ::std::option::Option<::std::string::String>,
+            pub bank_account: Option<String>,
             /// 收款用户姓名
             ///
             /// Example: `UPgQcZSdq3zOayJwZ5XLrHY2dZU1W2Cd`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub real_name: ::std::option::Option<::std::string::String>,
+            pub real_name: Option<String>,
         }
         /// 开户银行
         ///
@@ -688,57 +684,55 @@ pub mod by_refund_id {
             /// 微信支付退款号
             ///
             /// Example: `50000000382019052709732678859`
-            pub refund_id: ::std::string::String,
+            pub refund_id: String,
             /// 商户退款单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_refund_no: ::std::string::String,
+            pub out_refund_no: String,
             /// 微信支付订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 退款渠道
             ///
             /// Example: `ORIGINAL`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub channel: ::std::option::Option<::std::string::String>,
+            pub channel: Option<String>,
             /// 退款入账账户
             ///
             /// Example: `招商银行信用卡`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_received_account: ::std::option::Option<::std::string::String>,
+            pub user_received_account: Option<String>,
             /// 退款成功时间
             ///
             /// Example: `2020-12-01T16:18:12+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 退款创建时间
             ///
             /// Example: `2020-12-01T16:18:12+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 退款状态
             pub status: crate::types::RefundStatus,
             /// 资金账户
             ///
             /// Example: `UNSETTLED`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub funds_account: ::std::option::Option<PostResponseFundsAccount>,
+            pub funds_account: Option<PostResponseFundsAccount>,
             /// 金额信息
             pub amount: PostResponseAmount,
             /// 优惠退款信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<PostResponsePromotionDetail>,
-            >,
+            pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
             /// 退款出资商户
             ///
             /// Example: `REFUND_SOURCE_SUB_MERCHANT`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub refund_account: ::std::option::Option<PostResponseRefundAccount>,
+            pub refund_account: Option<PostResponseRefundAccount>,
         }
         /// 金额信息
         #[derive(
@@ -756,7 +750,7 @@ pub mod by_refund_id {
             pub refund: f64,
             /// 退款出资账户及金额
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub from: ::std::option::Option<::std::vec::Vec<PostResponseAmountFrom>>,
+            pub from: Option<Vec<PostResponseAmountFrom>>,
             /// 用户退款金额
             ///
             /// Example: `90`
@@ -768,12 +762,12 @@ pub mod by_refund_id {
             /// 退款币种
             ///
             /// Example: `CNY`
-            pub currency: ::std::string::String,
+            pub currency: String,
             /// 手续费退款金额
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub refund_fee: ::std::option::Option<f64>,
+            pub refund_fee: Option<f64>,
         }
         /// PostResponseAmountFrom
         #[derive(
@@ -788,7 +782,7 @@ pub mod by_refund_id {
             /// 出资账户类型
             ///
             /// Example: `AVAILABLE`
-            pub account: ::std::string::String,
+            pub account: String,
             /// 出资金额
             ///
             /// Example: `444`
@@ -861,16 +855,16 @@ pub mod by_refund_id {
             /// 券ID
             ///
             /// Example: `109519`
-            pub promotion_id: ::std::string::String,
+            pub promotion_id: String,
             /// 优惠范围
             ///
             /// Example: `GLOBAL`
-            pub scope: ::std::string::String,
+            pub scope: String,
             /// 优惠类型
             ///
             /// Example: `COUPON`
             #[serde(rename = "type")]
-            pub type_: ::std::string::String,
+            pub type_: String,
             /// 优惠券面额
             ///
             /// Example: `5`
@@ -881,9 +875,7 @@ pub mod by_refund_id {
             pub refund_amount: f64,
             /// 商品列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_detail: ::std::option::Option<
-                ::std::vec::Vec<PostResponsePromotionDetailGoodsDetail>,
-            >,
+            pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
         }
         /// PostResponsePromotionDetailGoodsDetail
         #[derive(
@@ -898,17 +890,17 @@ pub mod by_refund_id {
             /// 商户侧商品编码
             ///
             /// Example: `1217752501201407033233368018`
-            pub merchant_goods_id: ::std::string::String,
+            pub merchant_goods_id: String,
             /// 微信侧商品编码
             ///
             /// Example: `1001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wechatpay_goods_id: ::std::option::Option<::std::string::String>,
+            pub wechatpay_goods_id: Option<String>,
             /// 商品名称
             ///
             /// Example: `iPhone6s 16G`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_name: ::std::option::Option<::std::string::String>,
+            pub goods_name: Option<String>,
             /// 商品单价
             ///
             /// Example: `528800`
@@ -1023,11 +1015,9 @@ pub mod by_refund_id {
         pub struct GetRequest {
             /// 二级商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
         }
         /// The response of `GET /v3/ecommerce/refunds/{refund_id}/return-advance` (查询垫付回补结果API).
         #[derive(
@@ -1042,11 +1032,11 @@ pub mod by_refund_id {
             /// 微信退款单号
             ///
             /// Example: `50000000382019052709732678859`
-            pub refund_id: ::std::string::String,
+            pub refund_id: String,
             /// 微信回补单号
             ///
             /// Example: `1215562501201407033233368018`
-            pub advance_return_id: ::std::string::String,
+            pub advance_return_id: String,
             /// 垫付回补金额
             ///
             /// Example: `888`
@@ -1054,28 +1044,28 @@ pub mod by_refund_id {
             /// 出款方商户号
             ///
             /// Example: `1900000109`
-            pub payer_mchid: ::std::string::String,
+            pub payer_mchid: String,
             /// 出款方账户
             ///
             /// Example: `BASIC`
-            pub payer_account: ::std::string::String,
+            pub payer_account: String,
             /// 入账方商户号
             ///
             /// Example: `1900000108`
-            pub payee_mchid: ::std::string::String,
+            pub payee_mchid: String,
             /// 入账方账户
             ///
             /// Example: `BASIC`
-            pub payee_account: ::std::string::String,
+            pub payee_account: String,
             /// 垫付回补结果
             ///
             /// Example: `SUCCESS`
-            pub result: ::std::string::String,
+            pub result: String,
             /// 垫付回补完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
         }
         /// The request of `POST /v3/ecommerce/refunds/{refund_id}/return-advance` (垫付退款回补API).
         #[derive(
@@ -1090,7 +1080,7 @@ pub mod by_refund_id {
             /// 二级商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
         }
         /// The response of `POST /v3/ecommerce/refunds/{refund_id}/return-advance` (垫付退款回补API).
         #[derive(
@@ -1105,11 +1095,11 @@ pub mod by_refund_id {
             /// 微信退款单号
             ///
             /// Example: `50000000382019052709732678859`
-            pub refund_id: ::std::string::String,
+            pub refund_id: String,
             /// 微信回补单号
             ///
             /// Example: `1215562501201407033233368018`
-            pub advance_return_id: ::std::string::String,
+            pub advance_return_id: String,
             /// 垫付回补金额
             ///
             /// Example: `888`
@@ -1117,28 +1107,28 @@ pub mod by_refund_id {
             /// 出款方商户号
             ///
             /// Example: `1900000109`
-            pub payer_mchid: ::std::string::String,
+            pub payer_mchid: String,
             /// 出款方账户
             ///
             /// Example: `BASIC`
-            pub payer_account: ::std::string::String,
+            pub payer_account: String,
             /// 入账方商户号
             ///
             /// Example: `1900000108`
-            pub payee_mchid: ::std::string::String,
+            pub payee_mchid: String,
             /// 入账方账户
             ///
             /// Example: `BASIC`
-            pub payee_account: ::std::string::String,
+            pub payee_account: String,
             /// 垫付回补结果
             ///
             /// Example: `SUCCESS`
-            pub result: ::std::string::String,
+            pub result: String,
             /// 垫付回补完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
         }
     }
 }
@@ -1185,18 +1175,14 @@ pub mod id {
         pub struct GetRequest {
             /// 商品单个人收款方受理授权ID
             ///
-            /// Query parameter `individual_auth_id`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `individual_auth_id`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub individual_auth_id: ::std::option::Option<::std::string::String>,
+            pub individual_auth_id: Option<String>,
             /// 二级商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
         }
         /// The response of `GET /v3/ecommerce/refunds/id/{refund_id}` (通过微信支付退款单号查询退款).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1204,55 +1190,53 @@ pub mod id {
             /// 微信退款单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub refund_id: ::std::string::String,
+            pub refund_id: String,
             /// 商户退款单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_refund_no: ::std::string::String,
+            pub out_refund_no: String,
             /// 微信订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 退款渠道
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub channel: ::std::option::Option<crate::types::RefundChannel>,
+            pub channel: Option<crate::types::RefundChannel>,
             /// 退款入账账户
             ///
             /// Example: `招商银行信用卡`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_received_account: ::std::option::Option<::std::string::String>,
+            pub user_received_account: Option<String>,
             /// 退款成功时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 退款创建时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 退款状态
             pub status: crate::types::RefundStatus,
             /// 退款金额信息
             pub amount: GetResponseAmount,
             /// 营销详情
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetail>,
-            >,
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             /// 退款出资商户
             ///
             /// Example: `REFUND_SOURCE_SUB_MERCHANT`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub refund_account: ::std::option::Option<GetResponseRefundAccount>,
+            pub refund_account: Option<GetResponseRefundAccount>,
             /// 资金账户
             ///
             /// Example: `UNSETTLED`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub funds_account: ::std::option::Option<GetResponseFundsAccount>,
+            pub funds_account: Option<GetResponseFundsAccount>,
         }
         /// 退款金额信息
         #[derive(
@@ -1270,7 +1254,7 @@ pub mod id {
             pub refund: i64,
             /// 退款出资账户及金额
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub from: ::std::option::Option<::std::vec::Vec<GetResponseAmountFrom>>,
+            pub from: Option<Vec<GetResponseAmountFrom>>,
             /// 用户退款金额
             ///
             /// Example: `888`
@@ -1279,17 +1263,17 @@ pub mod id {
             ///
             /// Example: `888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_refund: ::std::option::Option<i64>,
+            pub discount_refund: Option<i64>,
             /// 退款币种
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
             /// 垫付金额
             ///
             /// Example: `888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub advance: ::std::option::Option<f64>,
+            pub advance: Option<f64>,
         }
         /// GetResponseAmountFrom
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1429,7 +1413,7 @@ pub mod id {
             /// 券ID
             ///
             /// Example: `109519`
-            pub promotion_id: ::std::string::String,
+            pub promotion_id: String,
             /// 优惠范围
             pub scope: crate::types::TransactionPromotionScope,
             /// 优惠类型
@@ -1546,18 +1530,14 @@ pub mod out_refund_no {
         pub struct GetRequest {
             /// 商品单个人收款方受理授权ID
             ///
-            /// Query parameter `individual_auth_id`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `individual_auth_id`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub individual_auth_id: ::std::option::Option<::std::string::String>,
+            pub individual_auth_id: Option<String>,
             /// 二级商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
         }
         /// The response of `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no}` (通过商户退款单号查询退款).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1565,55 +1545,53 @@ pub mod out_refund_no {
             /// 微信退款单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub refund_id: ::std::string::String,
+            pub refund_id: String,
             /// 商户退款单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_refund_no: ::std::string::String,
+            pub out_refund_no: String,
             /// 微信订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 退款渠道
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub channel: ::std::option::Option<crate::types::RefundChannel>,
+            pub channel: Option<crate::types::RefundChannel>,
             /// 退款入账账户
             ///
             /// Example: `招商银行信用卡`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_received_account: ::std::option::Option<::std::string::String>,
+            pub user_received_account: Option<String>,
             /// 退款成功时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 退款创建时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 退款状态
             pub status: crate::types::RefundStatus,
             /// 退款金额信息
             pub amount: GetResponseAmount,
             /// 营销详情
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetail>,
-            >,
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             /// 退款出资商户
             ///
             /// Example: `REFUND_SOURCE_SUB_MERCHANT`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub refund_account: ::std::option::Option<GetResponseRefundAccount>,
+            pub refund_account: Option<GetResponseRefundAccount>,
             /// 资金账户
             ///
             /// Example: `UNSETTLED`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub funds_account: ::std::option::Option<GetResponseFundsAccount>,
+            pub funds_account: Option<GetResponseFundsAccount>,
         }
         /// 退款金额信息
         #[derive(
@@ -1631,7 +1609,7 @@ pub mod out_refund_no {
             pub refund: i64,
             /// 退款出资账户及金额
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub from: ::std::option::Option<::std::vec::Vec<GetResponseAmountFrom>>,
+            pub from: Option<Vec<GetResponseAmountFrom>>,
             /// 用户退款金额
             ///
             /// Example: `888`
@@ -1640,17 +1618,17 @@ pub mod out_refund_no {
             ///
             /// Example: `888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_refund: ::std::option::Option<i64>,
+            pub discount_refund: Option<i64>,
             /// 退款币种
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
             /// 垫付金额
             ///
             /// Example: `888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub advance: ::std::option::Option<f64>,
+            pub advance: Option<f64>,
         }
         /// GetResponseAmountFrom
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1790,7 +1768,7 @@ pub mod out_refund_no {
             /// 券ID
             ///
             /// Example: `109519`
-            pub promotion_id: ::std::string::String,
+            pub promotion_id: String,
             /// 优惠范围
             pub scope: crate::types::TransactionPromotionScope,
             /// 优惠类型

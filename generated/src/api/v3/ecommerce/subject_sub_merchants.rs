@@ -27,39 +27,29 @@ impl<'a> SubjectSubMerchants<'a> {
 pub struct GetRequest {
     /// 主体类型
     ///
-    /// Query parameter `organization_type`.
-    ///
-    /// Example: `SUBJECT_TYPE_ENTERPRISE`
+    /// Query parameter `organization_type`. Example: `SUBJECT_TYPE_ENTERPRISE`
     #[serde(skip_serializing)]
     pub organization_type: GetRequestOrganizationType,
     /// 证件号码
     ///
-    /// Query parameter `cert_number`.
-    ///
-    /// Example: `Iuas%2BxWj7ma0t%`
+    /// Query parameter `cert_number`. Example: `Iuas%2BxWj7ma0t%`
     #[serde(skip_serializing)]
-    pub cert_number: ::std::string::String,
+    pub cert_number: String,
     /// 分页大小
     ///
-    /// Query parameter `limit`.
-    ///
-    /// Example: `20`
+    /// Query parameter `limit`. Example: `20`
     #[serde(skip_serializing)]
-    pub limit: ::std::option::Option<i64>,
+    pub limit: Option<i64>,
     /// 分页偏移
     ///
-    /// Query parameter `offset`.
-    ///
-    /// Example: `0`
+    /// Query parameter `offset`. Example: `0`
     #[serde(skip_serializing)]
-    pub offset: ::std::option::Option<i64>,
+    pub offset: Option<i64>,
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
 }
 /// 主体类型
 ///
@@ -133,7 +123,7 @@ impl<'de> ::serde::Deserialize<'de> for GetRequestOrganizationType {
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetResponse {
     /// 子商户列表
-    pub data: ::std::vec::Vec<GetResponseData>,
+    pub data: Vec<GetResponseData>,
     /// 分页偏移
     ///
     /// Example: `0`
@@ -153,13 +143,13 @@ pub struct GetResponseData {
     /// 子商户号
     ///
     /// Example: `1900000109`
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 商户简称
     ///
     /// Example: `腾讯科技有限公司`
-    pub merchant_shortname: ::std::string::String,
+    pub merchant_shortname: String,
     /// 签约时间
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
-    pub sign_time: ::std::string::String,
+    pub sign_time: String,
 }

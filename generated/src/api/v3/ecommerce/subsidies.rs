@@ -39,15 +39,15 @@ pub mod cancel {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 取消补差描述
         ///
         /// Example: `订单退款`
-        pub description: ::std::string::String,
+        pub description: String,
     }
     /// The response of `POST /v3/ecommerce/subsidies/cancel` (取消补差API).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -55,17 +55,17 @@ pub mod cancel {
         /// 二级商户号
         ///
         /// Example: `1900013401`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 取消补差结果
         pub result: PostResponseResult,
         /// 取消补差描述
         ///
         /// Example: `订单退款`
-        pub description: ::std::string::String,
+        pub description: String,
     }
     /// 取消补差结果
     ///
@@ -73,13 +73,9 @@ pub mod cancel {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponseResult {
-        /// 成功
-        ///
-        /// `SUCCESS`
+        /// `SUCCESS`: 成功
         Success,
-        /// 失败
-        ///
-        /// `FAIL`
+        /// `FAIL`: 失败
         Fail,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -147,11 +143,11 @@ pub mod create {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 补差金额
         ///
         /// Example: `10`
@@ -159,17 +155,17 @@ pub mod create {
         /// 补差描述
         ///
         /// Example: `测试备注`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 微信退款单号
         ///
         /// Example: `3008450740201411110007820472`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub refund_id: ::std::option::Option<::std::string::String>,
+        pub refund_id: Option<String>,
         /// 商户补差单号
         ///
         /// Example: `P20150806125347`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_subsidy_no: ::std::option::Option<::std::string::String>,
+        pub out_subsidy_no: Option<String>,
     }
     /// The response of `POST /v3/ecommerce/subsidies/create` (请求补差API).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -177,19 +173,19 @@ pub mod create {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 微信补差单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub subsidy_id: ::std::string::String,
+        pub subsidy_id: String,
         /// 补差描述
         ///
         /// Example: `满减补差活动`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 补差金额
         ///
         /// Example: `10`
@@ -199,7 +195,7 @@ pub mod create {
         /// 补差完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub success_time: ::std::string::String,
+        pub success_time: String,
     }
 }
 /// `/v3/ecommerce/subsidies/return`
@@ -225,19 +221,19 @@ pub mod return_ {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 商户补差回退单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 微信退款单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub refund_id: ::std::string::String,
+        pub refund_id: String,
         /// 补差回退金额
         ///
         /// Example: `10`
@@ -245,27 +241,27 @@ pub mod return_ {
         /// 补差回退描述
         ///
         /// Example: `测试备注`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 微信补差单号
         ///
         /// Example: `3008450740201411110007820472`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub subsidy_id: ::std::option::Option<::std::string::String>,
+        pub subsidy_id: Option<String>,
         /// 回退出资账户及金额
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub from: ::std::option::Option<::std::vec::Vec<PostRequestFrom>>,
+        pub from: Option<Vec<PostRequestFrom>>,
     }
     /// PostRequestFrom
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestFrom {
         /// 出资账户类型
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub account: ::std::option::Option<PostRequestFromAccount>,
+        pub account: Option<PostRequestFromAccount>,
         /// 出资金额
         ///
         /// Example: `10`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
     }
     /// 出资账户类型
     ///
@@ -325,23 +321,23 @@ pub mod return_ {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 微信补差回退单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub subsidy_refund_id: ::std::string::String,
+        pub subsidy_refund_id: String,
         /// 微信退款单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub refund_id: ::std::string::String,
+        pub refund_id: String,
         /// 商户补差回退单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 补差回退金额
         ///
         /// Example: `10`
@@ -349,12 +345,12 @@ pub mod return_ {
         /// 补差回退描述
         ///
         /// Example: `测试备注`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 补差回退结果
         pub result: crate::types::SubsidyState,
         /// 补差回退完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub success_time: ::std::string::String,
+        pub success_time: String,
     }
 }

@@ -75,25 +75,19 @@ pub mod id {
         pub struct GetRequest {
             /// 服务商APPID
             ///
-            /// Query parameter `appid`.
-            ///
-            /// Example: `wx8888888888888888`
+            /// Query parameter `appid`. Example: `wx8888888888888888`
             #[serde(skip_serializing)]
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 子商户APPID
             ///
-            /// Query parameter `sub_appid`.
-            ///
-            /// Example: `wx8888888888888888`
+            /// Query parameter `sub_appid`. Example: `wx8888888888888888`
             #[serde(skip_serializing)]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
         }
         /// The response of `GET /v3/edu-papay/contracts/id/{contract_id}` (通过协议号查询签约API).
         #[derive(
@@ -108,37 +102,35 @@ pub mod id {
             /// 服务商商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 服务商APPID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 子商户APPID
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 服务商APPID下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 子商户APPID下的用户标识
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
             /// 签约模板号
             ///
             /// Example: `101164396123311331`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plan_id: ::std::option::Option<::std::string::String>,
+            pub plan_id: Option<String>,
             /// 签约信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_information: ::std::option::Option<
-                GetResponseContractInformation,
-            >,
+            pub contract_information: Option<GetResponseContractInformation>,
         }
         /// 签约信息
         #[derive(
@@ -154,17 +146,17 @@ pub mod id {
             ///
             /// Example: `wx998877665544wx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_id: ::std::option::Option<::std::string::String>,
+            pub contract_id: Option<String>,
             /// 签约状态
             ///
             /// Example: `ADD`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_status: ::std::option::Option<::std::string::String>,
+            pub contract_status: Option<String>,
             /// 签约时间
             ///
             /// Example: `2020-03-26T10:43:39+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub create_time: ::std::option::Option<::std::string::String>,
+            pub create_time: Option<String>,
         }
     }
 }
@@ -191,42 +183,42 @@ pub mod presign {
         /// 服务商APPID
         ///
         /// Example: `wx8888888888888888`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 子商户APPID
         ///
         /// Example: `wx8888888888888888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 服务商APPID下的用户标识
         ///
         /// Example: `oUpF8uMuAJOM2pxb1Q`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 子商户APPID下的用户标识
         ///
         /// Example: `oUpF8uMuAJOM2pxb2W`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
         /// 签约模板号
         ///
         /// Example: `101164396123311331`
-        pub plan_id: ::std::string::String,
+        pub plan_id: String,
         /// 用户账号
         ///
         /// Example: `20200330tony`
-        pub user_id: ::std::string::String,
+        pub user_id: String,
         /// 首次扣款日期
         ///
         /// Example: `2020-03-19`
-        pub period_start_date: ::std::string::String,
+        pub period_start_date: String,
         /// 场景信息枚举
         ///
         /// Example: `EDUCATION_PERIOD`
-        pub trade_scene: ::std::string::String,
+        pub trade_scene: String,
     }
     /// The response of `POST /v3/edu-papay/contracts/presign` (预签约API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -234,6 +226,6 @@ pub mod presign {
         /// 预签约号
         ///
         /// Example: `0044de6c799739c2e8534b`
-        pub presign_token: ::std::string::String,
+        pub presign_token: String,
     }
 }

@@ -26,47 +26,47 @@ pub struct PostRequest {
     /// 服务商APPID
     ///
     /// Example: `wx8888888888888888`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 子商户号
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 子商户APPID
     ///
     /// Example: `wx8888888888888888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_appid: ::std::option::Option<::std::string::String>,
+    pub sub_appid: Option<String>,
     /// 商品或支付单简要描述
     ///
     /// Example: `新东方-语文课程`
-    pub body: ::std::string::String,
+    pub body: String,
     /// 商户数据
     ///
     /// Example: `自定义数据`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach: ::std::option::Option<::std::string::String>,
+    pub attach: Option<String>,
     /// 商户订单号
     ///
     /// Example: `121775250124070332`
-    pub out_trade_no: ::std::string::String,
+    pub out_trade_no: String,
     /// 商品标记
     ///
     /// Example: `test`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_tag: ::std::option::Option<::std::string::String>,
+    pub goods_tag: Option<String>,
     /// 支付回调通知地址
     ///
     /// Example: `https://www.weixin.qq.com/wxpay/pay`
-    pub notify_url: ::std::string::String,
+    pub notify_url: String,
     /// 签约协议号
     ///
     /// Example: `wx998877665544wx`
-    pub contract_id: ::std::string::String,
+    pub contract_id: String,
     /// 场景信息枚举
     ///
     /// Example: `EDUCATION_PERIOD`
-    pub trade_scene: ::std::string::String,
+    pub trade_scene: String,
     /// 订单金额
     pub amount: PostRequestAmount,
     /// 设备信息
@@ -83,7 +83,7 @@ pub struct PostRequestAmount {
     ///
     /// Example: `CNY`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub currency: ::std::option::Option<::std::string::String>,
+    pub currency: Option<String>,
 }
 /// 设备信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -92,11 +92,11 @@ pub struct PostRequestDeviceInformation {
     ///
     /// Example: `12343232`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub device_id: ::std::option::Option<::std::string::String>,
+    pub device_id: Option<String>,
     /// 商户端设备ip
     ///
     /// Example: `123.12.12.123`
-    pub device_ip: ::std::string::String,
+    pub device_ip: String,
 }
 /// `/v3/edu-papay/transactions/id`
 pub mod id {
@@ -143,11 +143,9 @@ pub mod id {
         pub struct GetRequest {
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
         }
         /// The response of `GET /v3/edu-papay/transactions/id/{transaction_id}` (微信订单号查单API).
         #[derive(
@@ -162,66 +160,64 @@ pub mod id {
             /// 服务商商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 服务商APPID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 商户订单号
             ///
             /// Example: `201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 微信支付订单号
             ///
             /// Example: `25012014070332333018`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_id: ::std::option::Option<::std::string::String>,
+            pub transaction_id: Option<String>,
             /// 商户数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 付款银行
             ///
             /// Example: `CMC`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_type: ::std::option::Option<::std::string::String>,
+            pub bank_type: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2020-03-26T10:43:39+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: ::std::string::String,
+            pub trade_state: String,
             /// 交易状态描述
             ///
             /// Example: `支付成功`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_state_description: ::std::option::Option<::std::string::String>,
+            pub trade_state_description: Option<String>,
             /// 支付者
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer: ::std::option::Option<GetResponsePayer>,
+            pub payer: Option<GetResponsePayer>,
             /// 订单金额
             pub amount: GetResponseAmount,
             /// 设备信息
             pub device_information: GetResponseDeviceInformation,
             /// 优惠详情
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetail>,
-            >,
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         /// 订单金额
         #[derive(
@@ -241,17 +237,17 @@ pub mod id {
             ///
             /// Example: `888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer_total: ::std::option::Option<i64>,
+            pub payer_total: Option<i64>,
             /// 折扣
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_total: ::std::option::Option<i64>,
+            pub discount_total: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
         /// 设备信息
         #[derive(
@@ -267,11 +263,11 @@ pub mod id {
             ///
             /// Example: `12343232`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device_id: ::std::option::Option<::std::string::String>,
+            pub device_id: Option<String>,
             /// 商户端设备ip
             ///
             /// Example: `123.12.12.123`
-            pub device_ip: ::std::string::String,
+            pub device_ip: String,
         }
         /// 支付者
         #[derive(
@@ -287,12 +283,12 @@ pub mod id {
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 子商户APPID下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
         /// GetResponsePromotionDetail
         #[derive(
@@ -308,17 +304,17 @@ pub mod id {
             ///
             /// Example: `109519`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub coupon_id: ::std::option::Option<::std::string::String>,
+            pub coupon_id: Option<String>,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `GLOBALSINGLE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scope: ::std::option::Option<::std::string::String>,
+            pub scope: Option<String>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNTCOUPON`
@@ -326,32 +322,32 @@ pub mod id {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<::std::string::String>,
+            pub type_: Option<String>,
             /// 优惠券面额
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<i64>,
+            pub amount: Option<i64>,
             /// 活动ID
             ///
             /// Example: `931386`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub stock_id: ::std::option::Option<::std::string::String>,
+            pub stock_id: Option<String>,
             /// 微信出资
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wechatpay_contribute: ::std::option::Option<i64>,
+            pub wechatpay_contribute: Option<i64>,
             /// 商户出资
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_contribute: ::std::option::Option<i64>,
+            pub merchant_contribute: Option<i64>,
             /// 其他出资
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub other_contribute: ::std::option::Option<i64>,
+            pub other_contribute: Option<i64>,
         }
     }
 }
@@ -400,11 +396,9 @@ pub mod out_trade_no {
         pub struct GetRequest {
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
         }
         /// The response of `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
         #[derive(
@@ -419,66 +413,64 @@ pub mod out_trade_no {
             /// 服务商商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 服务商APPID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 商户订单号
             ///
             /// Example: `201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 微信支付订单号
             ///
             /// Example: `25012014070332333018`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_id: ::std::option::Option<::std::string::String>,
+            pub transaction_id: Option<String>,
             /// 商户数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 付款银行
             ///
             /// Example: `CMC`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_type: ::std::option::Option<::std::string::String>,
+            pub bank_type: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2020-03-26T10:43:39+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: ::std::string::String,
+            pub trade_state: String,
             /// 交易状态描述
             ///
             /// Example: `支付成功`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_state_description: ::std::option::Option<::std::string::String>,
+            pub trade_state_description: Option<String>,
             /// 支付者
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer: ::std::option::Option<GetResponsePayer>,
+            pub payer: Option<GetResponsePayer>,
             /// 订单金额
             pub amount: GetResponseAmount,
             /// 设备信息
             pub device_information: GetResponseDeviceInformation,
             /// 优惠详情
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetail>,
-            >,
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         /// 订单金额
         #[derive(
@@ -498,17 +490,17 @@ pub mod out_trade_no {
             ///
             /// Example: `888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer_total: ::std::option::Option<i64>,
+            pub payer_total: Option<i64>,
             /// 折扣
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_total: ::std::option::Option<i64>,
+            pub discount_total: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
         /// 设备信息
         #[derive(
@@ -524,11 +516,11 @@ pub mod out_trade_no {
             ///
             /// Example: `12343232`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device_id: ::std::option::Option<::std::string::String>,
+            pub device_id: Option<String>,
             /// 商户端设备ip
             ///
             /// Example: `123.12.12.123`
-            pub device_ip: ::std::string::String,
+            pub device_ip: String,
         }
         /// 支付者
         #[derive(
@@ -544,12 +536,12 @@ pub mod out_trade_no {
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 子商户APPID下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
         /// GetResponsePromotionDetail
         #[derive(
@@ -565,17 +557,17 @@ pub mod out_trade_no {
             ///
             /// Example: `109519`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub coupon_id: ::std::option::Option<::std::string::String>,
+            pub coupon_id: Option<String>,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `GLOBALSINGLE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scope: ::std::option::Option<::std::string::String>,
+            pub scope: Option<String>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNTCOUPON`
@@ -583,32 +575,32 @@ pub mod out_trade_no {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<::std::string::String>,
+            pub type_: Option<String>,
             /// 优惠券面额
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<i64>,
+            pub amount: Option<i64>,
             /// 活动ID
             ///
             /// Example: `931386`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub stock_id: ::std::option::Option<::std::string::String>,
+            pub stock_id: Option<String>,
             /// 微信出资
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wechatpay_contribute: ::std::option::Option<i64>,
+            pub wechatpay_contribute: Option<i64>,
             /// 商户出资
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_contribute: ::std::option::Option<i64>,
+            pub merchant_contribute: Option<i64>,
             /// 其他出资
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub other_contribute: ::std::option::Option<i64>,
+            pub other_contribute: Option<i64>,
         }
     }
 }

@@ -57,60 +57,44 @@ pub mod by_openid {
         pub struct GetRequest {
             /// 服务商APPID
             ///
-            /// Query parameter `appid`.
-            ///
-            /// Example: `wx8888888888888888`
+            /// Query parameter `appid`. Example: `wx8888888888888888`
             #[serde(skip_serializing)]
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 子商户APPID
             ///
-            /// Query parameter `sub_appid`.
-            ///
-            /// Example: `wx8888888888888888`
+            /// Query parameter `sub_appid`. Example: `wx8888888888888888`
             #[serde(skip_serializing)]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 子商户APPID下的用户标识
             ///
-            /// Query parameter `sub_openid`.
-            ///
-            /// Example: `oUpF8uMuAJOM2pxb1Q`
+            /// Query parameter `sub_openid`. Example: `oUpF8uMuAJOM2pxb1Q`
             #[serde(skip_serializing)]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
             /// 签约模板号
             ///
-            /// Query parameter `plan_id`.
-            ///
-            /// Example: `101164396123311331`
+            /// Query parameter `plan_id`. Example: `101164396123311331`
             #[serde(skip_serializing)]
-            pub plan_id: ::std::string::String,
+            pub plan_id: String,
             /// 签约状态
             ///
-            /// Query parameter `contract_status`.
-            ///
-            /// Example: `ADD`
+            /// Query parameter `contract_status`. Example: `ADD`
             #[serde(skip_serializing)]
-            pub contract_status: ::std::option::Option<GetRequestContractStatus>,
+            pub contract_status: Option<GetRequestContractStatus>,
             /// 分页页码
             ///
-            /// Query parameter `offset`.
-            ///
-            /// Example: `0`
+            /// Query parameter `offset`. Example: `0`
             #[serde(skip_serializing)]
-            pub offset: ::std::option::Option<i64>,
+            pub offset: Option<i64>,
             /// 分页大小
             ///
-            /// Query parameter `limit`.
-            ///
-            /// Example: `20`
+            /// Query parameter `limit`. Example: `20`
             #[serde(skip_serializing)]
-            pub limit: ::std::option::Option<i64>,
+            pub limit: Option<i64>,
         }
         /// 签约状态
         ///
@@ -178,20 +162,20 @@ pub mod by_openid {
         pub struct GetResponse {
             /// 结果集
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+            pub data: Option<Vec<GetResponseData>>,
             /// 总数量
             ///
             /// Example: `30`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_count: ::std::option::Option<i64>,
+            pub total_count: Option<i64>,
             /// 分页页码
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub offset: ::std::option::Option<i64>,
+            pub offset: Option<i64>,
             /// 分页大小
             ///
             /// Example: `20`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limit: ::std::option::Option<i64>,
+            pub limit: Option<i64>,
         }
         /// GetResponseData
         #[derive(
@@ -206,41 +190,39 @@ pub mod by_openid {
             /// 服务商商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 服务商APPID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 服务商APPID下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 子商户APPID下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
             /// 签约模板号
             ///
             /// Example: `101164396123311331`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plan_id: ::std::option::Option<::std::string::String>,
+            pub plan_id: Option<String>,
             /// 签约信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_information: ::std::option::Option<
-                GetResponseDataContractInformation,
-            >,
+            pub contract_information: Option<GetResponseDataContractInformation>,
         }
         /// 签约信息
         #[derive(
@@ -256,17 +238,17 @@ pub mod by_openid {
             ///
             /// Example: `wx998877665544wx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_id: ::std::option::Option<::std::string::String>,
+            pub contract_id: Option<String>,
             /// 签约状态
             ///
             /// Example: `ADD`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_status: ::std::option::Option<::std::string::String>,
+            pub contract_status: Option<String>,
             /// 签约时间
             ///
             /// Example: `2020-03-26T10:43:39+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub create_time: ::std::option::Option<::std::string::String>,
+            pub create_time: Option<String>,
         }
     }
 }

@@ -38,55 +38,47 @@ impl<'a> Orders<'a> {
 pub struct GetRequest {
     /// appid
     ///
-    /// Query parameter `appid`.
-    ///
-    /// Example: `wx998877665544wx`
+    /// Query parameter `appid`. Example: `wx998877665544wx`
     #[serde(skip_serializing)]
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 用户在appid下的唯一标识
     ///
-    /// Query parameter `wechat_openid`.
-    ///
-    /// Example: `oUpF8uMuAJOM2pxb1Q`
+    /// Query parameter `wechat_openid`. Example: `oUpF8uMuAJOM2pxb1Q`
     #[serde(skip_serializing)]
-    pub wechat_openid: ::std::option::Option<::std::string::String>,
+    pub wechat_openid: Option<String>,
     /// 用户QQ账号
     ///
     /// Query parameter `qq`.
     #[serde(skip_serializing)]
-    pub qq: ::std::option::Option<::std::string::String>,
+    pub qq: Option<String>,
     /// 分页页码
     ///
-    /// Query parameter `offset`.
-    ///
-    /// Example: `0`
+    /// Query parameter `offset`. Example: `0`
     #[serde(skip_serializing)]
-    pub offset: ::std::option::Option<i64>,
+    pub offset: Option<i64>,
     /// 分页大小
     ///
-    /// Query parameter `limit`.
-    ///
-    /// Example: `20`
+    /// Query parameter `limit`. Example: `20`
     #[serde(skip_serializing)]
-    pub limit: ::std::option::Option<i64>,
+    pub limit: Option<i64>,
 }
 /// The response of `GET /v3/edu-star/orders` (通过QQ账号查询核销订单列表API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetResponse {
     /// 结果集
-    pub data: ::std::vec::Vec<GetResponseData>,
+    pub data: Vec<GetResponseData>,
     /// 总数量
     ///
     /// Example: `30`
     pub total_count: i64,
     /// 分页页码
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub offset: ::std::option::Option<i64>,
+    pub offset: Option<i64>,
     /// 分页大小
     ///
     /// Example: `20`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub limit: ::std::option::Option<i64>,
+    pub limit: Option<i64>,
 }
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -94,32 +86,32 @@ pub struct GetResponseData {
     /// appid
     ///
     /// Example: `wx998877665544wx`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 用户在appid下的唯一标识
     ///
     /// Example: `oUpF8uMuAJOM2pxb1Q`
-    pub wechat_openid: ::std::string::String,
+    pub wechat_openid: String,
     /// 用户QQ账号
     ///
     /// Example: `100000000000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub qq: ::std::option::Option<::std::string::String>,
+    pub qq: Option<String>,
     /// 权益ID
     ///
     /// Example: `qw3Da21QRCNt`
-    pub right_id: ::std::string::String,
+    pub right_id: String,
     /// 权益核销时间
     ///
     /// Example: `2018-05-23T12:13:50+08:00`
-    pub create_time: ::std::string::String,
+    pub create_time: String,
     /// 订单状态
     ///
     /// Example: `CONSUMED`
-    pub order_state: ::std::string::String,
+    pub order_state: String,
     /// 订单号
     ///
     /// Example: `cc1900ff00511f10c`
-    pub order_id: ::std::string::String,
+    pub order_id: String,
 }
 /// The request of `POST /v3/edu-star/orders` (创建核销订单API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -127,23 +119,23 @@ pub struct PostRequest {
     /// appid
     ///
     /// Example: `wx998877665544wx`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 用户在appid下的唯一标识
     ///
     /// Example: `oUpF8uMuAJOM2pxb1Q`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub wechat_openid: ::std::option::Option<::std::string::String>,
+    pub wechat_openid: Option<String>,
     /// 用户QQ账号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub qq: ::std::option::Option<::std::string::String>,
+    pub qq: Option<String>,
     /// 权益ID
     ///
     /// Example: `qw3Da21QRCNt`
-    pub right_id: ::std::string::String,
+    pub right_id: String,
     /// 权益核销时间
     ///
     /// Example: `2018-05-23T12:13:50+08:00`
-    pub create_time: ::std::string::String,
+    pub create_time: String,
 }
 /// The response of `POST /v3/edu-star/orders` (创建核销订单API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -151,30 +143,30 @@ pub struct PostResponse {
     /// appid
     ///
     /// Example: `wx998877665544wx`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 用户在appid下的唯一标识
     ///
     /// Example: `oUpF8uMuAJOM2pxb1Q`
-    pub wechat_openid: ::std::string::String,
+    pub wechat_openid: String,
     /// 用户QQ账号
     ///
     /// Example: `100000000000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub qq: ::std::option::Option<::std::string::String>,
+    pub qq: Option<String>,
     /// 权益ID
     ///
     /// Example: `qw3Da21QRCNt`
-    pub right_id: ::std::string::String,
+    pub right_id: String,
     /// 权益核销时间
     ///
     /// Example: `2018-05-23T12:13:50+08:00`
-    pub create_time: ::std::string::String,
+    pub create_time: String,
     /// 订单状态
     ///
     /// Example: `CONSUMED`
-    pub order_state: ::std::string::String,
+    pub order_state: String,
     /// 订单号
     ///
     /// Example: `cc1900ff00511f10c`
-    pub order_id: ::std::string::String,
+    pub order_id: String,
 }

@@ -57,11 +57,9 @@ pub mod openid {
         pub struct GetRequest {
             /// 商户appid
             ///
-            /// Query parameter `appid`.
-            ///
-            /// Example: `wx998877665544wx`
+            /// Query parameter `appid`. Example: `wx998877665544wx`
             #[serde(skip_serializing)]
-            pub appid: ::std::string::String,
+            pub appid: String,
         }
         /// The response of `GET /v3/edu-star/users/openid/{wechat_openid}` (通过微信用户标识查询用户信息API).
         #[derive(
@@ -78,21 +76,21 @@ pub mod openid {
             /// appid
             ///
             /// Example: `wx998877665544wx`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 用户在appid下的唯一标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            pub wechat_openid: ::std::string::String,
+            pub wechat_openid: String,
             /// 用户QQ账号
             ///
             /// Example: `100000000000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub qq: ::std::option::Option<::std::string::String>,
+            pub qq: Option<String>,
             /// 注册时间
             ///
             /// Example: `2018-05-23T12:13:50+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub register_time: ::std::option::Option<::std::string::String>,
+            pub register_time: Option<String>,
         }
     }
 }
@@ -138,11 +136,9 @@ pub mod qq {
         pub struct GetRequest {
             /// 商户appid
             ///
-            /// Query parameter `appid`.
-            ///
-            /// Example: `wx998877665544wx`
+            /// Query parameter `appid`. Example: `wx998877665544wx`
             #[serde(skip_serializing)]
-            pub appid: ::std::string::String,
+            pub appid: String,
         }
         /// The response of `GET /v3/edu-star/users/qq/{qq}` (通过QQ账号查询用户信息API).
         #[derive(
@@ -159,20 +155,20 @@ pub mod qq {
             /// 商户appid
             ///
             /// Example: `wx998877665544wx`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 用户在appid下的唯一标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            pub wechat_openid: ::std::string::String,
+            pub wechat_openid: String,
             /// 用户QQ账号
             ///
             /// Example: `100000000000`
-            pub qq: ::std::string::String,
+            pub qq: String,
             /// 注册时间
             ///
             /// Example: `2018-05-23T12:13:50+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub register_time: ::std::option::Option<::std::string::String>,
+            pub register_time: Option<String>,
         }
     }
 }

@@ -36,35 +36,35 @@ pub mod by_contract_id {
         /// 签约协议号
         ///
         /// Example: `2045011120563805041758214605`
-        pub contract_id: ::std::string::String,
+        pub contract_id: String,
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 商户appid
         ///
         /// Example: `wx8888888888888888`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户appid下的用户标识
         ///
         /// Example: `oUpF8uMuAJOM2pxb1Q`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 签约模板号
         ///
         /// Example: `101164396123311331`
-        pub plan_id: ::std::string::String,
+        pub plan_id: String,
         /// 签约状态
         ///
         /// Example: `ADD`
-        pub contract_status: ::std::string::String,
+        pub contract_status: String,
         /// 签约时间
         ///
         /// Example: `2017-08-26T09:43:39+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 外部签约号
         ///
         /// Example: `20190806125346`
-        pub out_contract_code: ::std::string::String,
+        pub out_contract_code: String,
     }
     /// `/v3/eduschoolpay/contracts/{contract_id}/terminate`
     pub mod terminate {
@@ -108,49 +108,47 @@ pub mod presign {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 商户appid
         ///
         /// Example: `wx8888888888888888`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户appid下的用户标识
         ///
         /// Example: `oUpF8uMuAJOM2pxb1Q`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 签约模板号
         ///
         /// Example: `101164396123311331`
-        pub plan_id: ::std::string::String,
+        pub plan_id: String,
         /// 用户账号
         ///
         /// Example: `20200330tony`
-        pub user_id: ::std::string::String,
+        pub user_id: String,
         /// 学校编号
         ///
         /// Example: `18260256813396`
-        pub school_id: ::std::string::String,
+        pub school_id: String,
         /// 外部签约号
         ///
         /// Example: `20190806125346`
-        pub out_contract_code: ::std::string::String,
+        pub out_contract_code: String,
         /// 签约模式
         ///
         /// Example: `LIMIT_BANK_CARD`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contract_mode: ::std::option::Option<::std::string::String>,
+        pub contract_mode: Option<String>,
         /// 允许降级为普通签约模式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub downgrade_default_contract: ::std::option::Option<bool>,
+        pub downgrade_default_contract: Option<bool>,
         /// 实名信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub identity: ::std::option::Option<PostRequestIdentity>,
+        pub identity: Option<PostRequestIdentity>,
         /// 签约银行卡
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_card: ::std::option::Option<PostRequestBankCard>,
+        pub bank_card: Option<PostRequestBankCard>,
     }
     /// 签约银行卡
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -158,22 +156,22 @@ pub mod presign {
         /// 签约银行卡号
         ///
         /// Example: `6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR`
-        pub bank_card_no: ::std::string::String,
+        pub bank_card_no: String,
         /// 银行卡有效期
         ///
         /// Example: `08/21`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub valid_thru: ::std::option::Option<::std::string::String>,
+        pub valid_thru: Option<String>,
         /// 银行卡开卡预留手机号
         ///
         /// Example: `j6PlFRRJ4nvGSbtDZzXbXScACvDSnIny67zk3BgT5uIbK4VfGmcjPBEk2mt5ASZ6UUHB4Gy0IZpbuanF9`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub phone: ::std::option::Option<::std::string::String>,
+        pub phone: Option<String>,
         /// 银行类型
         ///
         /// Example: `CMC`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_type: ::std::option::Option<::std::string::String>,
+        pub bank_type: Option<String>,
     }
     /// 实名信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -181,16 +179,16 @@ pub mod presign {
         /// 姓名
         ///
         /// Example: `6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR`
-        pub real_name: ::std::string::String,
+        pub real_name: String,
         /// 证件类型
         ///
         /// Example: `IDENTITY_CARD`
-        pub credential_type: ::std::string::String,
+        pub credential_type: String,
         /// 身份证号
         ///
         /// Example: `6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_card_number: ::std::option::Option<::std::string::String>,
+        pub id_card_number: Option<String>,
     }
     /// The response of `POST /v3/eduschoolpay/contracts/presign` (预签约API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -198,6 +196,6 @@ pub mod presign {
         /// 预签约码
         ///
         /// Example: `0044de6c799739c2e8534b`
-        pub presign_token: ::std::string::String,
+        pub presign_token: String,
     }
 }

@@ -29,47 +29,47 @@ pub struct PostRequest {
     /// 商户appid
     ///
     /// Example: `wx8888888888888888`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 子商户号
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 子商户appid
     ///
     /// Example: `wx8888888888888888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_appid: ::std::option::Option<::std::string::String>,
+    pub sub_appid: Option<String>,
     /// 商品描述
     ///
     /// Example: `中山大学-第二食堂-海鲜炒饭`
-    pub description: ::std::string::String,
+    pub description: String,
     /// 商户数据
     ///
     /// Example: `自定义数据`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach: ::std::option::Option<::std::string::String>,
+    pub attach: Option<String>,
     /// 商户订单号
     ///
     /// Example: `121775250124070332`
-    pub out_trade_no: ::std::string::String,
+    pub out_trade_no: String,
     /// 订单优惠标记
     ///
     /// Example: `test`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_tag: ::std::option::Option<::std::string::String>,
+    pub goods_tag: Option<String>,
     /// 商户接收通知地址
     ///
     /// Example: `https://www.weixin.qq.com/wxpay/pay`
-    pub notify_url: ::std::string::String,
+    pub notify_url: String,
     /// 签约协议号
     ///
     /// Example: `2045011120563805041758214605`
-    pub contract_id: ::std::string::String,
+    pub contract_id: String,
     /// 用户账号
     ///
     /// Example: `20200330tony`
-    pub user_id: ::std::string::String,
+    pub user_id: String,
     /// 订单金额
     pub amount: PostRequestAmount,
     /// 场景信息
@@ -78,12 +78,12 @@ pub struct PostRequest {
     pub device_info: PostRequestDeviceInfo,
     /// 分账结算信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub settle_info: ::std::option::Option<PostRequestSettleInfo>,
+    pub settle_info: Option<PostRequestSettleInfo>,
     /// 扣款模式
     ///
     /// Example: `SYNC`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub payment_mode: ::std::option::Option<::std::string::String>,
+    pub payment_mode: Option<String>,
 }
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -95,7 +95,7 @@ pub struct PostRequestAmount {
     /// 货币类型
     ///
     /// Example: `CNY`
-    pub currency: ::std::string::String,
+    pub currency: String,
 }
 /// 设备信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -104,11 +104,11 @@ pub struct PostRequestDeviceInfo {
     ///
     /// Example: `12343232`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub device_id: ::std::option::Option<::std::string::String>,
+    pub device_id: Option<String>,
     /// 商户端设备ip
     ///
     /// Example: `123.12.12.123`
-    pub device_ip: ::std::string::String,
+    pub device_ip: String,
 }
 /// 场景信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -116,22 +116,22 @@ pub struct PostRequestSceneInfo {
     /// 消费时间
     ///
     /// Example: `2017-08-26T09:43:39+08:00`
-    pub start_time: ::std::string::String,
+    pub start_time: String,
     /// 学校编号
     ///
     /// Example: `18260256813396`
-    pub school_id: ::std::string::String,
+    pub school_id: String,
     /// 消费场景类型
     ///
     /// Example: `CANTEEN`
-    pub scene_type: ::std::string::String,
+    pub scene_type: String,
 }
 /// 分账结算信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequestSettleInfo {
     /// 是否指定分账
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub profit_sharing: ::std::option::Option<bool>,
+    pub profit_sharing: Option<bool>,
 }
 /// The response of `POST /v3/eduschoolpay/transactions` (扣款API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -139,71 +139,69 @@ pub struct PostResponse {
     /// 商户号
     ///
     /// Example: `1230000109`
-    pub mchid: ::std::string::String,
+    pub mchid: String,
     /// 商户AppID
     ///
     /// Example: `wx8888888888888888`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 子商户号
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 子商户AppID
     ///
     /// Example: `wx8888888888888888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_appid: ::std::option::Option<::std::string::String>,
+    pub sub_appid: Option<String>,
     /// 商户订单号
     ///
     /// Example: `201407033233368018`
-    pub out_trade_no: ::std::string::String,
+    pub out_trade_no: String,
     /// 微信支付订单号
     ///
     /// Example: `25012014070332333018`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub transaction_id: ::std::option::Option<::std::string::String>,
+    pub transaction_id: Option<String>,
     /// 交易类型
     ///
     /// Example: `MICROPAY`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trade_type: ::std::option::Option<::std::string::String>,
+    pub trade_type: Option<String>,
     /// 交易状态
     ///
     /// Example: `SUCCESS`
-    pub trade_state: ::std::string::String,
+    pub trade_state: String,
     /// 交易状态描述
     ///
     /// Example: `支付成功`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trade_state_desc: ::std::option::Option<::std::string::String>,
+    pub trade_state_desc: Option<String>,
     /// 付款银行
     ///
     /// Example: `ICBC_DEBIT`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub bank_type: ::std::option::Option<::std::string::String>,
+    pub bank_type: Option<String>,
     /// 商户数据
     ///
     /// Example: `自定义数据`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach: ::std::option::Option<::std::string::String>,
+    pub attach: Option<String>,
     /// 支付完成时间
     ///
     /// Example: `2020-03-26T10:43:39+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub success_time: ::std::option::Option<::std::string::String>,
+    pub success_time: Option<String>,
     /// 支付者
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub payer: ::std::option::Option<PostResponsePayer>,
+    pub payer: Option<PostResponsePayer>,
     /// 订单金额
     pub amount: PostResponseAmount,
     /// 设备信息
     pub device_info: PostResponseDeviceInfo,
     /// 优惠详情
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub promotion_detail: ::std::option::Option<
-        ::std::vec::Vec<PostResponsePromotionDetail>,
-    >,
+    pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
 }
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -216,17 +214,17 @@ pub struct PostResponseAmount {
     ///
     /// Example: `888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub payer_total: ::std::option::Option<f64>,
+    pub payer_total: Option<f64>,
     /// 折扣
     ///
     /// Example: `100`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub discount_total: ::std::option::Option<f64>,
+    pub discount_total: Option<f64>,
     /// 货币类型
     ///
     /// Example: `CNY`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub currency: ::std::option::Option<::std::string::String>,
+    pub currency: Option<String>,
 }
 /// 设备信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -235,11 +233,11 @@ pub struct PostResponseDeviceInfo {
     ///
     /// Example: `12343232`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub device_id: ::std::option::Option<::std::string::String>,
+    pub device_id: Option<String>,
     /// 商户端设备IP
     ///
     /// Example: `123.12.12.123`
-    pub device_ip: ::std::string::String,
+    pub device_ip: String,
 }
 /// 支付者
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -248,12 +246,12 @@ pub struct PostResponsePayer {
     ///
     /// Example: `oUpF8uMuAJOM2pxb1Q`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub openid: ::std::option::Option<::std::string::String>,
+    pub openid: Option<String>,
     /// 子商户AppID下的用户标识
     ///
     /// Example: `oUpF8uMuAJOM2pxb1Q`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_openid: ::std::option::Option<::std::string::String>,
+    pub sub_openid: Option<String>,
 }
 /// PostResponsePromotionDetail
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -262,47 +260,47 @@ pub struct PostResponsePromotionDetail {
     ///
     /// Example: `109519`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub coupon_id: ::std::option::Option<::std::string::String>,
+    pub coupon_id: Option<String>,
     /// 优惠名称
     ///
     /// Example: `单品惠-6`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// 优惠范围
     ///
     /// Example: `GLOBAL`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub scope: ::std::option::Option<::std::string::String>,
+    pub scope: Option<String>,
     /// 优惠类型
     ///
     /// Example: `DISCOUNT`
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<::std::string::String>,
+    pub type_: Option<String>,
     /// 优惠券面额
     ///
     /// Example: `5`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<f64>,
+    pub amount: Option<f64>,
     /// 活动ID
     ///
     /// Example: `931386`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub stock_id: ::std::option::Option<::std::string::String>,
+    pub stock_id: Option<String>,
     /// 微信出资
     ///
     /// Example: `0`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub wechatpay_contribute: ::std::option::Option<f64>,
+    pub wechatpay_contribute: Option<f64>,
     /// 商户出资
     ///
     /// Example: `0`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub merchant_contribute: ::std::option::Option<f64>,
+    pub merchant_contribute: Option<f64>,
     /// 其他出资
     ///
     /// Example: `0`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub other_contribute: ::std::option::Option<f64>,
+    pub other_contribute: Option<f64>,
 }
 /// `/v3/eduschoolpay/transactions/id`
 pub mod id {
@@ -349,11 +347,9 @@ pub mod id {
         pub struct GetRequest {
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
         }
         /// The response of `GET /v3/eduschoolpay/transactions/id/{transaction_id}` (微信支付订单号查单API).
         #[derive(
@@ -368,59 +364,59 @@ pub mod id {
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 商户appid
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 子商户appid
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 商户订单号
             ///
             /// Example: `201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 微信支付订单号
             ///
             /// Example: `25012014070332333018`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_id: ::std::option::Option<::std::string::String>,
+            pub transaction_id: Option<String>,
             /// 交易类型
             ///
             /// Example: `AUTH`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_type: ::std::option::Option<::std::string::String>,
+            pub trade_type: Option<String>,
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: ::std::string::String,
+            pub trade_state: String,
             /// 交易状态描述
             ///
             /// Example: `支付成功`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_state_desc: ::std::option::Option<::std::string::String>,
+            pub trade_state_desc: Option<String>,
             /// 付款银行
             ///
             /// Example: `ICBC_DEBIT`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_type: ::std::option::Option<::std::string::String>,
+            pub bank_type: Option<String>,
             /// 商户数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2020-03-26T10:43:39+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 支付者
             pub payer: GetResponsePayer,
             /// 订单金额
@@ -429,9 +425,7 @@ pub mod id {
             pub device_info: GetResponseDeviceInfo,
             /// 优惠详情
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetail>,
-            >,
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         /// 订单金额
         #[derive(
@@ -451,16 +445,16 @@ pub mod id {
             ///
             /// Example: `888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer_total: ::std::option::Option<i64>,
+            pub payer_total: Option<i64>,
             /// 折扣
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_total: ::std::option::Option<i64>,
+            pub discount_total: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
-            pub currency: ::std::string::String,
+            pub currency: String,
         }
         /// 设备信息
         #[derive(
@@ -476,11 +470,11 @@ pub mod id {
             ///
             /// Example: `12343232`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device_id: ::std::option::Option<::std::string::String>,
+            pub device_id: Option<String>,
             /// 商户端设备ip
             ///
             /// Example: `123.12.12.123`
-            pub device_ip: ::std::string::String,
+            pub device_ip: String,
         }
         /// 支付者
         #[derive(
@@ -495,12 +489,12 @@ pub mod id {
             /// 商户appid下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 子商户appid下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
         /// GetResponsePromotionDetail
         #[derive(
@@ -515,17 +509,17 @@ pub mod id {
             /// 券ID
             ///
             /// Example: `109519`
-            pub coupon_id: ::std::string::String,
+            pub coupon_id: String,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `GLOBALSINGLE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scope: ::std::option::Option<::std::string::String>,
+            pub scope: Option<String>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNTCOUPON`
@@ -533,31 +527,31 @@ pub mod id {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<::std::string::String>,
+            pub type_: Option<String>,
             /// 优惠券面额
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<i64>,
+            pub amount: Option<i64>,
             /// 活动ID
             ///
             /// Example: `931386`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 微信出资
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wechatpay_contribute: ::std::option::Option<i64>,
+            pub wechatpay_contribute: Option<i64>,
             /// 商户出资
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_contribute: ::std::option::Option<i64>,
+            pub merchant_contribute: Option<i64>,
             /// 其他出资
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub other_contribute: ::std::option::Option<i64>,
+            pub other_contribute: Option<i64>,
         }
     }
 }
@@ -606,11 +600,9 @@ pub mod out_trade_no {
         pub struct GetRequest {
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
         }
         /// The response of `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
         #[derive(
@@ -625,59 +617,59 @@ pub mod out_trade_no {
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 商户appid
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 子商户appid
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 商户订单号
             ///
             /// Example: `201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 微信支付订单号
             ///
             /// Example: `25012014070332333018`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_id: ::std::option::Option<::std::string::String>,
+            pub transaction_id: Option<String>,
             /// 交易类型
             ///
             /// Example: `AUTH`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_type: ::std::option::Option<::std::string::String>,
+            pub trade_type: Option<String>,
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: ::std::string::String,
+            pub trade_state: String,
             /// 交易状态描述
             ///
             /// Example: `支付成功`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_state_desc: ::std::option::Option<::std::string::String>,
+            pub trade_state_desc: Option<String>,
             /// 付款银行
             ///
             /// Example: `ICBC_DEBIT`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_type: ::std::option::Option<::std::string::String>,
+            pub bank_type: Option<String>,
             /// 商户数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2020-03-26T10:43:39+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 支付者
             pub payer: GetResponsePayer,
             /// 订单金额
@@ -686,9 +678,7 @@ pub mod out_trade_no {
             pub device_info: GetResponseDeviceInfo,
             /// 优惠详情
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetail>,
-            >,
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         /// 订单金额
         #[derive(
@@ -708,16 +698,16 @@ pub mod out_trade_no {
             ///
             /// Example: `888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer_total: ::std::option::Option<i64>,
+            pub payer_total: Option<i64>,
             /// 折扣
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_total: ::std::option::Option<i64>,
+            pub discount_total: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
-            pub currency: ::std::string::String,
+            pub currency: String,
         }
         /// 设备信息
         #[derive(
@@ -733,11 +723,11 @@ pub mod out_trade_no {
             ///
             /// Example: `12343232`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device_id: ::std::option::Option<::std::string::String>,
+            pub device_id: Option<String>,
             /// 商户端设备ip
             ///
             /// Example: `123.12.12.123`
-            pub device_ip: ::std::string::String,
+            pub device_ip: String,
         }
         /// 支付者
         #[derive(
@@ -752,12 +742,12 @@ pub mod out_trade_no {
             /// 商户appid下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 子商户appid下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
         /// GetResponsePromotionDetail
         #[derive(
@@ -772,17 +762,17 @@ pub mod out_trade_no {
             /// 券ID
             ///
             /// Example: `109519`
-            pub coupon_id: ::std::string::String,
+            pub coupon_id: String,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `GLOBALSINGLE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scope: ::std::option::Option<::std::string::String>,
+            pub scope: Option<String>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNTCOUPON`
@@ -790,31 +780,31 @@ pub mod out_trade_no {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<::std::string::String>,
+            pub type_: Option<String>,
             /// 优惠券面额
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<i64>,
+            pub amount: Option<i64>,
             /// 活动ID
             ///
             /// Example: `931386`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 微信出资
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wechatpay_contribute: ::std::option::Option<i64>,
+            pub wechatpay_contribute: Option<i64>,
             /// 商户出资
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_contribute: ::std::option::Option<i64>,
+            pub merchant_contribute: Option<i64>,
             /// 其他出资
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub other_contribute: ::std::option::Option<i64>,
+            pub other_contribute: Option<i64>,
         }
     }
 }

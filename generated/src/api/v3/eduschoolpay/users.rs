@@ -57,32 +57,24 @@ pub mod by_openid {
         pub struct GetRequest {
             /// 签约模板号
             ///
-            /// Query parameter `plan_id`.
-            ///
-            /// Example: `101164396123311331`
+            /// Query parameter `plan_id`. Example: `101164396123311331`
             #[serde(skip_serializing)]
-            pub plan_id: ::std::string::String,
+            pub plan_id: String,
             /// 签约状态
             ///
-            /// Query parameter `contract_status`.
-            ///
-            /// Example: `ADD`
+            /// Query parameter `contract_status`. Example: `ADD`
             #[serde(skip_serializing)]
-            pub contract_status: ::std::string::String,
+            pub contract_status: String,
             /// 分页页码
             ///
-            /// Query parameter `offset`.
-            ///
-            /// Example: `0`
+            /// Query parameter `offset`. Example: `0`
             #[serde(skip_serializing)]
-            pub offset: ::std::option::Option<i64>,
+            pub offset: Option<i64>,
             /// 分页大小
             ///
-            /// Query parameter `limit`.
-            ///
-            /// Example: `20`
+            /// Query parameter `limit`. Example: `20`
             #[serde(skip_serializing)]
-            pub limit: ::std::option::Option<i64>,
+            pub limit: Option<i64>,
         }
         /// The response of `GET /v3/eduschoolpay/users/{openid}/contracts` (查询用户签约列表API).
         #[derive(
@@ -96,7 +88,7 @@ pub mod by_openid {
         pub struct GetResponse {
             /// 查询结果列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+            pub data: Option<Vec<GetResponseData>>,
             /// 请求资源起始位置
             ///
             /// Example: `10`
@@ -125,35 +117,35 @@ pub mod by_openid {
             /// 签约协议号
             ///
             /// Example: `2045011120563805041758214605`
-            pub contract_id: ::std::string::String,
+            pub contract_id: String,
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 商户appid
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 商户appid下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 签约模板号
             ///
             /// Example: `101164396123311331`
-            pub plan_id: ::std::string::String,
+            pub plan_id: String,
             /// 签约状态
             ///
             /// Example: `ADD`
-            pub contract_status: ::std::string::String,
+            pub contract_status: String,
             /// 签约时间
             ///
             /// Example: `2017-08-26T09:43:39+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 外部签约号
             ///
             /// Example: `20190806125346`
-            pub out_contract_code: ::std::string::String,
+            pub out_contract_code: String,
         }
         /// 相关链接
         #[derive(
@@ -169,17 +161,17 @@ pub mod by_openid {
             ///
             /// Example: `/v3/eduschoolpay/users/{openid}/contracts?offset=5&limit=5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub next: ::std::option::Option<::std::string::String>,
+            pub next: Option<String>,
             /// 上一页链接
             ///
             /// Example: `/v3/eduschoolpay/users/{openid}/contracts?offset=5&limit=5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub prev: ::std::option::Option<::std::string::String>,
+            pub prev: Option<String>,
             /// 当前链接
             ///
             /// Example: `/v3/eduschoolpay/users/{openid}/contracts?offset=10&limit=5`
             #[serde(rename = "self")]
-            pub self_: ::std::string::String,
+            pub self_: String,
         }
     }
     /// `/v3/eduschoolpay/users/{openid}/debt-state`
@@ -209,15 +201,15 @@ pub mod by_openid {
             /// 商户appid
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 商户appid下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 用户状态
             ///
             /// Example: `FORBIDDEN`
-            pub state: ::std::string::String,
+            pub state: String,
             /// 当前用户欠款笔数
             ///
             /// Example: `2`
@@ -225,7 +217,7 @@ pub mod by_openid {
             /// 用户欠款状态更新时间
             ///
             /// Example: `2017-08-26T09:43:39+08:00`
-            pub update_time: ::std::string::String,
+            pub update_time: String,
         }
     }
 }

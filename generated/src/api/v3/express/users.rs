@@ -51,7 +51,7 @@ pub mod by_openid {
             /// 目标应用的appid
             ///
             /// Example: `wxaaaa1a123b456c7d`
-            pub appid: ::std::string::String,
+            pub appid: String,
         }
         /// The response of `POST /v3/express/users/{openid}/transform` (用户openid转换API).
         #[derive(
@@ -66,7 +66,7 @@ pub mod by_openid {
             /// 转换后的openid
             ///
             /// Example: `xac1234554567676`
-            pub openid: ::std::string::String,
+            pub openid: String,
         }
     }
 }

@@ -37,39 +37,29 @@ pub mod by_face_sid {
     pub struct GetRequest {
         /// 标识本次请求获取的信息类型
         ///
-        /// Query parameter `info_type`.
-        ///
-        /// Example: `ASK_UNIONID`
+        /// Query parameter `info_type`. Example: `ASK_UNIONID`
         #[serde(skip_serializing)]
         pub info_type: GetRequestInfoType,
         /// 微信分配的公众账号ID
         ///
-        /// Query parameter `appid`.
-        ///
-        /// Example: `wx2b029c08a6233333`
+        /// Query parameter `appid`. Example: `wx2b029c08a6233333`
         #[serde(skip_serializing)]
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 微信支付分配的子商户号，服务商模式下必填
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `123456789`
+        /// Query parameter `sub_mchid`. Example: `123456789`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 微信分配的子商户公众账号ID
         ///
-        /// Query parameter `sub_appid`.
-        ///
-        /// Example: `wx2b029c08a6255555`
+        /// Query parameter `sub_appid`. Example: `wx2b029c08a6255555`
         #[serde(skip_serializing)]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// ⼦商户证书序列号，服务商模式下请求实名信息必传
         ///
-        /// Query parameter `sub_serial_no`.
-        ///
-        /// Example: `wx2b029c08a6255555`
+        /// Query parameter `sub_serial_no`. Example: `wx2b029c08a6255555`
         #[serde(skip_serializing)]
-        pub sub_serial_no: ::std::option::Option<::std::string::String>,
+        pub sub_serial_no: Option<String>,
     }
     /// 标识本次请求获取的信息类型
     ///
@@ -128,23 +118,23 @@ pub mod by_face_sid {
     pub struct GetResponse {
         /// UnionID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub union_id: ::std::option::Option<::std::string::String>,
+        pub union_id: Option<String>,
         /// 用户在商户appid下的唯⼀标识
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 用户在⼦商户appid下的唯⼀标识
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
         /// 姓名信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub real_name_info: ::std::option::Option<GetResponseRealNameInfo>,
+        pub real_name_info: Option<GetResponseRealNameInfo>,
     }
     /// 姓名信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponseRealNameInfo {
         /// 加密后的姓名信息，商户用API证书私钥解密
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub encrypted_real_name: ::std::option::Option<::std::string::String>,
+        pub encrypted_real_name: Option<String>,
         /// `credential_type`
         ///
         /// - `1`: 身份证
@@ -169,9 +159,9 @@ pub mod by_face_sid {
         ///
         /// - `11`: 其他证件
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub credential_type: ::std::option::Option<i64>,
+        pub credential_type: Option<i64>,
         /// 加密后的身份证号，商户用API证书私钥解密
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub encrypted_credential_id: ::std::option::Option<::std::string::String>,
+        pub encrypted_credential_id: Option<String>,
     }
 }

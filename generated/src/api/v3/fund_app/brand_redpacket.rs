@@ -50,11 +50,9 @@ pub mod brand_merchant_batches {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 品牌ID
         ///
         /// Example: `1234`
@@ -62,7 +60,7 @@ pub mod brand_merchant_batches {
         /// 品牌AppID
         ///
         /// Example: `wxf636efh567hg4356`
-        pub brand_appid: ::std::string::String,
+        pub brand_appid: String,
         /// 品牌红包发放场景
         ///
         /// Example: `CUSTOM_SEND`
@@ -70,19 +68,19 @@ pub mod brand_merchant_batches {
         /// 品牌红包模板ID
         ///
         /// Example: `123400001`
-        pub template_id: ::std::string::String,
+        pub template_id: String,
         /// 商家品牌红包批次单号
         ///
         /// Example: `plfk2020042013`
-        pub out_batch_no: ::std::string::String,
+        pub out_batch_no: String,
         /// 品牌红包批次名称
         ///
         /// Example: `双十一营销用品牌红包`
-        pub batch_name: ::std::string::String,
+        pub batch_name: String,
         /// 品牌红包批次备注
         ///
         /// Example: `双十一营销用品牌红包`
-        pub batch_remark: ::std::string::String,
+        pub batch_remark: String,
         /// 总金额
         ///
         /// Example: `10000`
@@ -92,7 +90,7 @@ pub mod brand_merchant_batches {
         /// Example: `10`
         pub total_num: i64,
         /// 品牌红包明细列表
-        pub detail_list: ::std::vec::Vec<PostRequestDetailList>,
+        pub detail_list: Vec<PostRequestDetailList>,
     }
     /// PostRequestDetailList
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -100,7 +98,7 @@ pub mod brand_merchant_batches {
         /// 商家品牌红包明细单号
         ///
         /// Example: `x23zy545Bd5436`
-        pub out_detail_no: ::std::string::String,
+        pub out_detail_no: String,
         /// 红包金额（单位：分）
         ///
         /// Example: `100`
@@ -108,16 +106,16 @@ pub mod brand_merchant_batches {
         /// 接收红包用户OpenID
         ///
         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 接收红包用户姓名
         ///
         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_name: ::std::option::Option<::std::string::String>,
+        pub user_name: Option<String>,
         /// 红包备注
         ///
         /// Example: `来自XX的红包`
-        pub remark: ::std::string::String,
+        pub remark: String,
     }
     /// 品牌红包发放场景
     ///
@@ -173,21 +171,21 @@ pub mod brand_merchant_batches {
         /// 商家品牌红包批次单号
         ///
         /// Example: `plfk2020042013`
-        pub out_batch_no: ::std::string::String,
+        pub out_batch_no: String,
         /// 微信支付品牌红包批次单号
         ///
         /// Example: `1210000071100999991182020050700019480001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub batch_no: ::std::option::Option<::std::string::String>,
+        pub batch_no: Option<String>,
         /// 品牌红包批次创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 批次单状态
         ///
         /// Example: `ACCEPTED`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub batch_state: ::std::option::Option<PostResponseBatchState>,
+        pub batch_state: Option<PostResponseBatchState>,
     }
     /// 批次单状态
     ///
@@ -195,25 +193,15 @@ pub mod brand_merchant_batches {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponseBatchState {
-        /// 商户员工确认付款阶段
-        ///
-        /// `WAIT_PAY`
+        /// `WAIT_PAY`: 商户员工确认付款阶段
         WaitPay,
-        /// 批次已受理成功
-        ///
-        /// `ACCEPTED`
+        /// `ACCEPTED`: 批次已受理成功
         Accepted,
-        /// 已开始处理批次内的品牌红包明细单
-        ///
-        /// `PROCESSING`
+        /// `PROCESSING`: 已开始处理批次内的品牌红包明细单
         Processing,
-        /// 批次内的所有品牌红包明细单都已处理完成
-        ///
-        /// `FINISHED`
+        /// `FINISHED`: 批次内的所有品牌红包明细单都已处理完成
         Finished,
-        /// 可查询具体的批次关闭原因确认
-        ///
-        /// `CLOSED`
+        /// `CLOSED`: 可查询具体的批次关闭原因确认
         Closed,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -302,12 +290,12 @@ pub mod brand_merchant_batches {
             ///
             /// Query parameter `need_query_detail`.
             #[serde(skip_serializing)]
-            pub need_query_detail: ::std::option::Option<bool>,
+            pub need_query_detail: Option<bool>,
             /// 品牌红包明细单状态
             ///
             /// Query parameter `detail_state`.
             #[serde(skip_serializing)]
-            pub detail_state: ::std::option::Option<GetRequestDetailState>,
+            pub detail_state: Option<GetRequestDetailState>,
         }
         /// 品牌红包明细单状态
         ///
@@ -373,30 +361,30 @@ pub mod brand_merchant_batches {
             /// 品牌主商户号
             ///
             /// Example: `1900001109`
-            pub brand_mchid: ::std::string::String,
+            pub brand_mchid: String,
             /// 微信支付品牌红包批次单号
             ///
             /// Example: `1210000071100999991182020050700019480001`
-            pub batch_no: ::std::string::String,
+            pub batch_no: String,
             /// 商家品牌红包批次单号
             ///
             /// Example: `plfk2020042013`
-            pub out_batch_no: ::std::string::String,
+            pub out_batch_no: String,
             /// 品牌ID
             ///
             /// Example: `1234`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub brand_id: ::std::option::Option<i64>,
+            pub brand_id: Option<i64>,
             /// 品牌红包模板ID
             ///
             /// Example: `123400001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub template_id: ::std::option::Option<::std::string::String>,
+            pub template_id: Option<String>,
             /// 品牌AppID
             ///
             /// Example: `wxf636efh567hg4356`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub brand_appid: ::std::option::Option<::std::string::String>,
+            pub brand_appid: Option<String>,
             /// 批次单状态
             ///
             /// Example: `ACCEPTED`
@@ -404,16 +392,16 @@ pub mod brand_merchant_batches {
             /// 品牌红包批次名称
             ///
             /// Example: `双十一营销用品牌红包`
-            pub batch_name: ::std::string::String,
+            pub batch_name: String,
             /// 品牌红包批次备注
             ///
             /// Example: `双十一营销用品牌红包`
-            pub batch_remark: ::std::string::String,
+            pub batch_remark: String,
             /// 品牌红包批次单关闭原因
             ///
             /// Example: `MERCHANT_REVOCATION`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub close_reason: ::std::option::Option<GetResponseCloseReason>,
+            pub close_reason: Option<GetResponseCloseReason>,
             /// 总金额
             ///
             /// Example: `10000`
@@ -425,12 +413,12 @@ pub mod brand_merchant_batches {
             /// 品牌红包批次创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 品牌红包批次更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub update_time: ::std::option::Option<::std::string::String>,
+            pub update_time: Option<String>,
             /// 发放成功金额
             ///
             /// Example: `10000`
@@ -449,9 +437,7 @@ pub mod brand_merchant_batches {
             pub fail_num: i64,
             /// 品牌红包明细列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail_list: ::std::option::Option<
-                ::std::vec::Vec<GetResponseDetailList>,
-            >,
+            pub detail_list: Option<Vec<GetResponseDetailList>>,
         }
         /// 批次单状态
         ///
@@ -459,25 +445,15 @@ pub mod brand_merchant_batches {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseBatchState {
-            /// 商户员工确认付款阶段
-            ///
-            /// `WAIT_PAY`
+            /// `WAIT_PAY`: 商户员工确认付款阶段
             WaitPay,
-            /// 批次已受理成功
-            ///
-            /// `ACCEPTED`
+            /// `ACCEPTED`: 批次已受理成功
             Accepted,
-            /// 已开始处理批次内的品牌红包明细单
-            ///
-            /// `PROCESSING`
+            /// `PROCESSING`: 已开始处理批次内的品牌红包明细单
             Processing,
-            /// 批次内的所有品牌红包明细单都已处理完成
-            ///
-            /// `FINISHED`
+            /// `FINISHED`: 批次内的所有品牌红包明细单都已处理完成
             Finished,
-            /// 可查询具体的批次关闭原因确认
-            ///
-            /// `CLOSED`
+            /// `CLOSED`: 可查询具体的批次关闭原因确认
             Closed,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -589,11 +565,11 @@ pub mod brand_merchant_batches {
             /// 微信支付品牌红包明细单号
             ///
             /// Example: `1220000071100999991182020050700019500100`
-            pub transfer_detail_no: ::std::string::String,
+            pub transfer_detail_no: String,
             /// 商家品牌红包明细单号
             ///
             /// Example: `x23zy545Bd5436`
-            pub out_detail_no: ::std::string::String,
+            pub out_detail_no: String,
             /// 品牌红包明细单状态
             ///
             /// Example: `DETAIL_SUCCESS`
@@ -605,25 +581,15 @@ pub mod brand_merchant_batches {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseDetailListDetailState {
-            /// 系统转账校验中
-            ///
-            /// `DETAIL_INIT`
+            /// `DETAIL_INIT`: 系统转账校验中
             DetailInit,
-            /// 待商户确认，符合免密条件时，系统会自动扭转为发送中
-            ///
-            /// `DETAIL_WAIT_PAY`
+            /// `DETAIL_WAIT_PAY`: 待商户确认，符合免密条件时，系统会自动扭转为发送中
             DetailWaitPay,
-            /// 正在处理中，品牌红包发送结果尚未明确
-            ///
-            /// `DETAIL_PROCESSING`
+            /// `DETAIL_PROCESSING`: 正在处理中，品牌红包发送结果尚未明确
             DetailProcessing,
-            /// 发送成功
-            ///
-            /// `DETAIL_SUCCESS`
+            /// `DETAIL_SUCCESS`: 发送成功
             DetailSuccess,
-            /// 需要确认失败原因后，再决定是否重新对该笔品牌红包明细单进行发送（并非整个品牌红包批次单）
-            ///
-            /// `DETAIL_FAIL`
+            /// `DETAIL_FAIL`: 需要确认失败原因后，再决定是否重新对该笔品牌红包明细单进行发送（并非整个品牌红包批次单）
             DetailFail,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -711,23 +677,23 @@ pub mod brand_merchant_batches {
                     /// 品牌主商户号
                     ///
                     /// Example: `1900001109`
-                    pub brand_mchid: ::std::string::String,
+                    pub brand_mchid: String,
                     /// 商家品牌红包批次单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_batch_no: ::std::string::String,
+                    pub out_batch_no: String,
                     /// 微信支付品牌红包批次单号
                     ///
                     /// Example: `1210000071100999991182020050700019480001`
-                    pub batch_no: ::std::string::String,
+                    pub batch_no: String,
                     /// 商家品牌红包明细单号
                     ///
                     /// Example: `x23zy545Bd5436`
-                    pub out_detail_no: ::std::string::String,
+                    pub out_detail_no: String,
                     /// 微信支付品牌红包明细单号
                     ///
                     /// Example: `1220000071100999991182020050700019500100`
-                    pub detail_no: ::std::string::String,
+                    pub detail_no: String,
                     /// 品牌红包明细单状态
                     ///
                     /// Example: `DETAIL_SUCCESS`
@@ -739,30 +705,30 @@ pub mod brand_merchant_batches {
                     /// 红包备注
                     ///
                     /// Example: `来自XX的红包`
-                    pub remark: ::std::string::String,
+                    pub remark: String,
                     /// 失败原因
                     ///
                     /// Example: `ACCOUNT_FROZEN`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub fail_reason: ::std::option::Option<GetResponseFailReason>,
+                    pub fail_reason: Option<GetResponseFailReason>,
                     /// 接收红包用户OpenID
                     ///
                     /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                    pub openid: ::std::string::String,
+                    pub openid: String,
                     /// 接收红包用户姓名
                     ///
                     /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_name: ::std::option::Option<::std::string::String>,
+                    pub user_name: Option<String>,
                     /// 品牌红包发起时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub initiate_time: ::std::option::Option<::std::string::String>,
+                    pub initiate_time: Option<String>,
                     /// 品牌红包更新时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub update_time: ::std::string::String,
+                    pub update_time: String,
                     /// 品牌ID
                     ///
                     /// Example: `1234`
@@ -770,12 +736,12 @@ pub mod brand_merchant_batches {
                     /// 品牌红包模板ID
                     ///
                     /// Example: `123400001`
-                    pub template_id: ::std::string::String,
+                    pub template_id: String,
                     /// 品牌AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub brand_appid: ::std::option::Option<::std::string::String>,
+                    pub brand_appid: Option<String>,
                 }
                 /// 品牌红包明细单状态
                 ///
@@ -783,25 +749,15 @@ pub mod brand_merchant_batches {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseDetailState {
-                    /// 系统转账校验中
-                    ///
-                    /// `DETAIL_INIT`
+                    /// `DETAIL_INIT`: 系统转账校验中
                     DetailInit,
-                    /// 待商户确认，符合免密条件时，系统会自动扭转为发送中
-                    ///
-                    /// `DETAIL_WAIT_PAY`
+                    /// `DETAIL_WAIT_PAY`: 待商户确认，符合免密条件时，系统会自动扭转为发送中
                     DetailWaitPay,
-                    /// 正在处理中，品牌红包发送结果尚未明确
-                    ///
-                    /// `DETAIL_PROCESSING`
+                    /// `DETAIL_PROCESSING`: 正在处理中，品牌红包发送结果尚未明确
                     DetailProcessing,
-                    /// 发送成功
-                    ///
-                    /// `DETAIL_SUCCESS`
+                    /// `DETAIL_SUCCESS`: 发送成功
                     DetailSuccess,
-                    /// 需要确认失败原因后，再决定是否重新对该笔品牌红包明细单进行发送（并非整个品牌红包批次单）
-                    ///
-                    /// `DETAIL_FAIL`
+                    /// `DETAIL_FAIL`: 需要确认失败原因后，再决定是否重新对该笔品牌红包明细单进行发送（并非整个品牌红包批次单）
                     DetailFail,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -864,85 +820,45 @@ pub mod brand_merchant_batches {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseFailReason {
-                    /// 该用户账户被冻结
-                    ///
-                    /// `ACCOUNT_FROZEN`
+                    /// `ACCOUNT_FROZEN`: 该用户账户被冻结
                     AccountFrozen,
-                    /// 收款人未实名认证，需要用户完成微信实名认证
-                    ///
-                    /// `REAL_NAME_CHECK_FAIL`
+                    /// `REAL_NAME_CHECK_FAIL`: 收款人未实名认证，需要用户完成微信实名认证
                     RealNameCheckFail,
-                    /// 收款人姓名校验不通过，请核实信息
-                    ///
-                    /// `NAME_NOT_CORRECT`
+                    /// `NAME_NOT_CORRECT`: 收款人姓名校验不通过，请核实信息
                     NameNotCorrect,
-                    /// OpenID格式错误或者不属于商家公众账号
-                    ///
-                    /// `OPENID_INVALID`
+                    /// `OPENID_INVALID`: OpenID格式错误或者不属于商家公众账号
                     OpenidInvalid,
-                    /// 超过用户单笔收款区间，核实产品设置是否准确
-                    ///
-                    /// `TRANSFER_QUOTA_EXCEED`
+                    /// `TRANSFER_QUOTA_EXCEED`: 超过用户单笔收款区间，核实产品设置是否准确
                     TransferQuotaExceed,
-                    /// 超过用户单日收款额度，核实产品设置是否准确
-                    ///
-                    /// `DAY_RECEIVED_QUOTA_EXCEED`
+                    /// `DAY_RECEIVED_QUOTA_EXCEED`: 超过用户单日收款额度，核实产品设置是否准确
                     DayReceivedQuotaExceed,
-                    /// 超过用户单日收款次数，核实产品设置是否准确
-                    ///
-                    /// `DAY_RECEIVED_COUNT_EXCEED`
+                    /// `DAY_RECEIVED_COUNT_EXCEED`: 超过用户单日收款次数，核实产品设置是否准确
                     DayReceivedCountExceed,
-                    /// 未开通该权限或权限被冻结，请核实产品权限状态
-                    ///
-                    /// `PRODUCT_AUTH_CHECK_FAIL`
+                    /// `PRODUCT_AUTH_CHECK_FAIL`: 未开通该权限或权限被冻结，请核实产品权限状态
                     ProductAuthCheckFail,
-                    /// 该笔转账已关闭
-                    ///
-                    /// `OVERDUE_CLOSE`
+                    /// `OVERDUE_CLOSE`: 该笔转账已关闭
                     OverdueClose,
-                    /// 该用户账户不存在
-                    ///
-                    /// `ACCOUNT_NOT_EXIST`
+                    /// `ACCOUNT_NOT_EXIST`: 该用户账户不存在
                     AccountNotExist,
-                    /// 该笔转账可能存在风险，已被微信拦截
-                    ///
-                    /// `TRANSFER_RISK`
+                    /// `TRANSFER_RISK`: 该笔转账可能存在风险，已被微信拦截
                     TransferRisk,
-                    /// 用户账户收款受限，请引导用户在微信支付查看详情
-                    ///
-                    /// `USER_ACCOUNT_LIMIT`
+                    /// `USER_ACCOUNT_LIMIT`: 用户账户收款受限，请引导用户在微信支付查看详情
                     UserAccountLimit,
-                    /// 失败原因未知
-                    ///
-                    /// `FAIL_REASON_UNKNOWN`
+                    /// `FAIL_REASON_UNKNOWN`: 失败原因未知
                     FailReasonUnknown,
-                    /// 商户账户付款受限，可前往商户平台获取解除功能限制指引
-                    ///
-                    /// `PAYER_ACCOUNT_ABNORMAL`
+                    /// `PAYER_ACCOUNT_ABNORMAL`: 商户账户付款受限，可前往商户平台获取解除功能限制指引
                     PayerAccountAbnormal,
-                    /// 用户账户收款异常，请联系用户完善其在微信支付的身份信息以继续收款
-                    ///
-                    /// `PAYEE_ACCOUNT_ABNORMAL`
+                    /// `PAYEE_ACCOUNT_ABNORMAL`: 用户账户收款异常，请联系用户完善其在微信支付的身份信息以继续收款
                     PayeeAccountAbnormal,
-                    /// 用户逾期未领取
-                    ///
-                    /// `USER_RECEIVE_OVERDUE`
+                    /// `USER_RECEIVE_OVERDUE`: 用户逾期未领取
                     UserReceiveOverdue,
-                    /// 红包备注设置失败，请修改后再试
-                    ///
-                    /// `REMARK_NOT_CORRECT`
+                    /// `REMARK_NOT_CORRECT`: 红包备注设置失败，请修改后再试
                     RemarkNotCorrect,
-                    /// 商户员工（转账验密人）已驳回转账
-                    ///
-                    /// `MERCHANT_REJECT`
+                    /// `MERCHANT_REJECT`: 商户员工（转账验密人）已驳回转账
                     MerchantReject,
-                    /// 商户员工（转账验密人）超时未验密
-                    ///
-                    /// `MERCHANT_NOT_CONFIRM`
+                    /// `MERCHANT_NOT_CONFIRM`: 商户员工（转账验密人）超时未验密
                     MerchantNotConfirm,
-                    /// 超出用户单月转账收款20w限额，本月不支持继续向该用户付款
-                    ///
-                    /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`
+                    /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`: 超出用户单月转账收款20w限额，本月不支持继续向该用户付款
                     BlockB2cUserlimitamountBsruleMonth,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1089,12 +1005,12 @@ pub mod brand_merchant_out_batches {
             ///
             /// Query parameter `need_query_detail`.
             #[serde(skip_serializing)]
-            pub need_query_detail: ::std::option::Option<bool>,
+            pub need_query_detail: Option<bool>,
             /// 品牌红包明细单状态
             ///
             /// Query parameter `detail_state`.
             #[serde(skip_serializing)]
-            pub detail_state: ::std::option::Option<GetRequestDetailState>,
+            pub detail_state: Option<GetRequestDetailState>,
         }
         /// 品牌红包明细单状态
         ///
@@ -1160,30 +1076,30 @@ pub mod brand_merchant_out_batches {
             /// 品牌主商户号
             ///
             /// Example: `1900001109`
-            pub brand_mchid: ::std::string::String,
+            pub brand_mchid: String,
             /// 微信支付品牌红包批次单号
             ///
             /// Example: `1210000071100999991182020050700019480001`
-            pub batch_no: ::std::string::String,
+            pub batch_no: String,
             /// 商家品牌红包批次单号
             ///
             /// Example: `plfk2020042013`
-            pub out_batch_no: ::std::string::String,
+            pub out_batch_no: String,
             /// 品牌ID
             ///
             /// Example: `1234`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub brand_id: ::std::option::Option<i64>,
+            pub brand_id: Option<i64>,
             /// 品牌红包模板ID
             ///
             /// Example: `123400001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub template_id: ::std::option::Option<::std::string::String>,
+            pub template_id: Option<String>,
             /// 品牌AppID
             ///
             /// Example: `wxf636efh567hg4356`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub brand_appid: ::std::option::Option<::std::string::String>,
+            pub brand_appid: Option<String>,
             /// 批次单状态
             ///
             /// Example: `ACCEPTED`
@@ -1191,16 +1107,16 @@ pub mod brand_merchant_out_batches {
             /// 品牌红包批次名称
             ///
             /// Example: `双十一营销用品牌红包`
-            pub batch_name: ::std::string::String,
+            pub batch_name: String,
             /// 品牌红包批次备注
             ///
             /// Example: `双十一营销用品牌红包`
-            pub batch_remark: ::std::string::String,
+            pub batch_remark: String,
             /// 品牌红包批次单关闭原因
             ///
             /// Example: `MERCHANT_REVOCATION`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub close_reason: ::std::option::Option<GetResponseCloseReason>,
+            pub close_reason: Option<GetResponseCloseReason>,
             /// 总金额
             ///
             /// Example: `10000`
@@ -1212,12 +1128,12 @@ pub mod brand_merchant_out_batches {
             /// 品牌红包批次创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 品牌红包批次更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub update_time: ::std::option::Option<::std::string::String>,
+            pub update_time: Option<String>,
             /// 发放成功金额
             ///
             /// Example: `10000`
@@ -1236,9 +1152,7 @@ pub mod brand_merchant_out_batches {
             pub fail_num: i64,
             /// 品牌红包明细列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail_list: ::std::option::Option<
-                ::std::vec::Vec<GetResponseDetailList>,
-            >,
+            pub detail_list: Option<Vec<GetResponseDetailList>>,
         }
         /// 批次单状态
         ///
@@ -1246,25 +1160,15 @@ pub mod brand_merchant_out_batches {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseBatchState {
-            /// 商户员工确认付款阶段
-            ///
-            /// `WAIT_PAY`
+            /// `WAIT_PAY`: 商户员工确认付款阶段
             WaitPay,
-            /// 批次已受理成功
-            ///
-            /// `ACCEPTED`
+            /// `ACCEPTED`: 批次已受理成功
             Accepted,
-            /// 已开始处理批次内的品牌红包明细单
-            ///
-            /// `PROCESSING`
+            /// `PROCESSING`: 已开始处理批次内的品牌红包明细单
             Processing,
-            /// 批次内的所有品牌红包明细单都已处理完成
-            ///
-            /// `FINISHED`
+            /// `FINISHED`: 批次内的所有品牌红包明细单都已处理完成
             Finished,
-            /// 可查询具体的批次关闭原因确认
-            ///
-            /// `CLOSED`
+            /// `CLOSED`: 可查询具体的批次关闭原因确认
             Closed,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1376,11 +1280,11 @@ pub mod brand_merchant_out_batches {
             /// 微信支付品牌红包明细单号
             ///
             /// Example: `1220000071100999991182020050700019500100`
-            pub transfer_detail_no: ::std::string::String,
+            pub transfer_detail_no: String,
             /// 商家品牌红包明细单号
             ///
             /// Example: `x23zy545Bd5436`
-            pub out_detail_no: ::std::string::String,
+            pub out_detail_no: String,
             /// 品牌红包明细单状态
             ///
             /// Example: `DETAIL_SUCCESS`
@@ -1392,25 +1296,15 @@ pub mod brand_merchant_out_batches {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseDetailListDetailState {
-            /// 系统转账校验中
-            ///
-            /// `DETAIL_INIT`
+            /// `DETAIL_INIT`: 系统转账校验中
             DetailInit,
-            /// 待商户确认，符合免密条件时，系统会自动扭转为发送中
-            ///
-            /// `DETAIL_WAIT_PAY`
+            /// `DETAIL_WAIT_PAY`: 待商户确认，符合免密条件时，系统会自动扭转为发送中
             DetailWaitPay,
-            /// 正在处理中，品牌红包发送结果尚未明确
-            ///
-            /// `DETAIL_PROCESSING`
+            /// `DETAIL_PROCESSING`: 正在处理中，品牌红包发送结果尚未明确
             DetailProcessing,
-            /// 发送成功
-            ///
-            /// `DETAIL_SUCCESS`
+            /// `DETAIL_SUCCESS`: 发送成功
             DetailSuccess,
-            /// 需要确认失败原因后，再决定是否重新对该笔品牌红包明细单进行发送（并非整个品牌红包批次单）
-            ///
-            /// `DETAIL_FAIL`
+            /// `DETAIL_FAIL`: 需要确认失败原因后，再决定是否重新对该笔品牌红包明细单进行发送（并非整个品牌红包批次单）
             DetailFail,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1501,23 +1395,23 @@ pub mod brand_merchant_out_batches {
                     /// 品牌主商户号
                     ///
                     /// Example: `1900001109`
-                    pub brand_mchid: ::std::string::String,
+                    pub brand_mchid: String,
                     /// 商家品牌红包批次单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_batch_no: ::std::string::String,
+                    pub out_batch_no: String,
                     /// 微信支付品牌红包批次单号
                     ///
                     /// Example: `1210000071100999991182020050700019480001`
-                    pub batch_no: ::std::string::String,
+                    pub batch_no: String,
                     /// 商家品牌红包明细单号
                     ///
                     /// Example: `x23zy545Bd5436`
-                    pub out_detail_no: ::std::string::String,
+                    pub out_detail_no: String,
                     /// 微信支付品牌红包明细单号
                     ///
                     /// Example: `1220000071100999991182020050700019500100`
-                    pub detail_no: ::std::string::String,
+                    pub detail_no: String,
                     /// 品牌红包明细单状态
                     ///
                     /// Example: `DETAIL_SUCCESS`
@@ -1529,30 +1423,30 @@ pub mod brand_merchant_out_batches {
                     /// 红包备注
                     ///
                     /// Example: `来自XX的红包`
-                    pub remark: ::std::string::String,
+                    pub remark: String,
                     /// 失败原因
                     ///
                     /// Example: `ACCOUNT_FROZEN`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub fail_reason: ::std::option::Option<GetResponseFailReason>,
+                    pub fail_reason: Option<GetResponseFailReason>,
                     /// 接收红包用户OpenID
                     ///
                     /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                    pub openid: ::std::string::String,
+                    pub openid: String,
                     /// 接收红包用户姓名
                     ///
                     /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_name: ::std::option::Option<::std::string::String>,
+                    pub user_name: Option<String>,
                     /// 品牌红包发起时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub initiate_time: ::std::option::Option<::std::string::String>,
+                    pub initiate_time: Option<String>,
                     /// 品牌红包更新时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub update_time: ::std::string::String,
+                    pub update_time: String,
                     /// 品牌ID
                     ///
                     /// Example: `1234`
@@ -1560,12 +1454,12 @@ pub mod brand_merchant_out_batches {
                     /// 品牌红包模板ID
                     ///
                     /// Example: `123400001`
-                    pub template_id: ::std::string::String,
+                    pub template_id: String,
                     /// 品牌AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub brand_appid: ::std::option::Option<::std::string::String>,
+                    pub brand_appid: Option<String>,
                 }
                 /// 品牌红包明细单状态
                 ///
@@ -1573,25 +1467,15 @@ pub mod brand_merchant_out_batches {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseDetailState {
-                    /// 系统转账校验中
-                    ///
-                    /// `DETAIL_INIT`
+                    /// `DETAIL_INIT`: 系统转账校验中
                     DetailInit,
-                    /// 待商户确认，符合免密条件时，系统会自动扭转为发送中
-                    ///
-                    /// `DETAIL_WAIT_PAY`
+                    /// `DETAIL_WAIT_PAY`: 待商户确认，符合免密条件时，系统会自动扭转为发送中
                     DetailWaitPay,
-                    /// 正在处理中，品牌红包发送结果尚未明确
-                    ///
-                    /// `DETAIL_PROCESSING`
+                    /// `DETAIL_PROCESSING`: 正在处理中，品牌红包发送结果尚未明确
                     DetailProcessing,
-                    /// 发送成功
-                    ///
-                    /// `DETAIL_SUCCESS`
+                    /// `DETAIL_SUCCESS`: 发送成功
                     DetailSuccess,
-                    /// 需要确认失败原因后，再决定是否重新对该笔品牌红包明细单进行发送（并非整个品牌红包批次单）
-                    ///
-                    /// `DETAIL_FAIL`
+                    /// `DETAIL_FAIL`: 需要确认失败原因后，再决定是否重新对该笔品牌红包明细单进行发送（并非整个品牌红包批次单）
                     DetailFail,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1654,85 +1538,45 @@ pub mod brand_merchant_out_batches {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseFailReason {
-                    /// 该用户账户被冻结
-                    ///
-                    /// `ACCOUNT_FROZEN`
+                    /// `ACCOUNT_FROZEN`: 该用户账户被冻结
                     AccountFrozen,
-                    /// 收款人未实名认证，需要用户完成微信实名认证
-                    ///
-                    /// `REAL_NAME_CHECK_FAIL`
+                    /// `REAL_NAME_CHECK_FAIL`: 收款人未实名认证，需要用户完成微信实名认证
                     RealNameCheckFail,
-                    /// 收款人姓名校验不通过，请核实信息
-                    ///
-                    /// `NAME_NOT_CORRECT`
+                    /// `NAME_NOT_CORRECT`: 收款人姓名校验不通过，请核实信息
                     NameNotCorrect,
-                    /// OpenID格式错误或者不属于商家公众账号
-                    ///
-                    /// `OPENID_INVALID`
+                    /// `OPENID_INVALID`: OpenID格式错误或者不属于商家公众账号
                     OpenidInvalid,
-                    /// 超过用户单笔收款区间，核实产品设置是否准确
-                    ///
-                    /// `TRANSFER_QUOTA_EXCEED`
+                    /// `TRANSFER_QUOTA_EXCEED`: 超过用户单笔收款区间，核实产品设置是否准确
                     TransferQuotaExceed,
-                    /// 超过用户单日收款额度，核实产品设置是否准确
-                    ///
-                    /// `DAY_RECEIVED_QUOTA_EXCEED`
+                    /// `DAY_RECEIVED_QUOTA_EXCEED`: 超过用户单日收款额度，核实产品设置是否准确
                     DayReceivedQuotaExceed,
-                    /// 超过用户单日收款次数，核实产品设置是否准确
-                    ///
-                    /// `DAY_RECEIVED_COUNT_EXCEED`
+                    /// `DAY_RECEIVED_COUNT_EXCEED`: 超过用户单日收款次数，核实产品设置是否准确
                     DayReceivedCountExceed,
-                    /// 未开通该权限或权限被冻结，请核实产品权限状态
-                    ///
-                    /// `PRODUCT_AUTH_CHECK_FAIL`
+                    /// `PRODUCT_AUTH_CHECK_FAIL`: 未开通该权限或权限被冻结，请核实产品权限状态
                     ProductAuthCheckFail,
-                    /// 该笔转账已关闭
-                    ///
-                    /// `OVERDUE_CLOSE`
+                    /// `OVERDUE_CLOSE`: 该笔转账已关闭
                     OverdueClose,
-                    /// 该用户账户不存在
-                    ///
-                    /// `ACCOUNT_NOT_EXIST`
+                    /// `ACCOUNT_NOT_EXIST`: 该用户账户不存在
                     AccountNotExist,
-                    /// 该笔转账可能存在风险，已被微信拦截
-                    ///
-                    /// `TRANSFER_RISK`
+                    /// `TRANSFER_RISK`: 该笔转账可能存在风险，已被微信拦截
                     TransferRisk,
-                    /// 用户账户收款受限，请引导用户在微信支付查看详情
-                    ///
-                    /// `USER_ACCOUNT_LIMIT`
+                    /// `USER_ACCOUNT_LIMIT`: 用户账户收款受限，请引导用户在微信支付查看详情
                     UserAccountLimit,
-                    /// 失败原因未知
-                    ///
-                    /// `FAIL_REASON_UNKNOWN`
+                    /// `FAIL_REASON_UNKNOWN`: 失败原因未知
                     FailReasonUnknown,
-                    /// 商户账户付款受限，可前往商户平台获取解除功能限制指引
-                    ///
-                    /// `PAYER_ACCOUNT_ABNORMAL`
+                    /// `PAYER_ACCOUNT_ABNORMAL`: 商户账户付款受限，可前往商户平台获取解除功能限制指引
                     PayerAccountAbnormal,
-                    /// 用户账户收款异常，请联系用户完善其在微信支付的身份信息以继续收款
-                    ///
-                    /// `PAYEE_ACCOUNT_ABNORMAL`
+                    /// `PAYEE_ACCOUNT_ABNORMAL`: 用户账户收款异常，请联系用户完善其在微信支付的身份信息以继续收款
                     PayeeAccountAbnormal,
-                    /// 用户逾期未领取
-                    ///
-                    /// `USER_RECEIVE_OVERDUE`
+                    /// `USER_RECEIVE_OVERDUE`: 用户逾期未领取
                     UserReceiveOverdue,
-                    /// 红包备注设置失败，请修改后再试
-                    ///
-                    /// `REMARK_NOT_CORRECT`
+                    /// `REMARK_NOT_CORRECT`: 红包备注设置失败，请修改后再试
                     RemarkNotCorrect,
-                    /// 商户员工（转账验密人）已驳回转账
-                    ///
-                    /// `MERCHANT_REJECT`
+                    /// `MERCHANT_REJECT`: 商户员工（转账验密人）已驳回转账
                     MerchantReject,
-                    /// 商户员工（转账验密人）超时未验密
-                    ///
-                    /// `MERCHANT_NOT_CONFIRM`
+                    /// `MERCHANT_NOT_CONFIRM`: 商户员工（转账验密人）超时未验密
                     MerchantNotConfirm,
-                    /// 超出用户单月转账收款20w限额，本月不支持继续向该用户付款
-                    ///
-                    /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`
+                    /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`: 超出用户单月转账收款20w限额，本月不支持继续向该用户付款
                     BlockB2cUserlimitamountBsruleMonth,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),

@@ -86,7 +86,7 @@ pub mod elecsign {
             /// 商户转账单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
         }
         /// The response of `POST /v3/fund-app/mch-transfer/elecsign/out-bill-no` (商户单号申请电子回单).
         #[derive(
@@ -101,11 +101,11 @@ pub mod elecsign {
             /// 申请单状态
             ///
             /// Example: `GENERATING`
-            pub state: ::std::string::String,
+            pub state: String,
             /// 申请单创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
         }
         /// `/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}`
         pub mod by_out_bill_no {
@@ -131,31 +131,31 @@ pub mod elecsign {
                 /// 申请单创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 申请单更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: ::std::string::String,
+                pub update_time: String,
                 /// 回单文件摘要类型
                 ///
                 /// Example: `SHA256`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub hash_type: ::std::option::Option<GetResponseHashType>,
+                pub hash_type: Option<GetResponseHashType>,
                 /// 回单文件摘要值
                 ///
                 /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub hash_value: ::std::option::Option<::std::string::String>,
+                pub hash_value: Option<String>,
                 /// 回单文件下载地址
                 ///
                 /// Example: `https://api.mch.weixin.qq.com/v3/transferbilldownload/elecvoucherfile?source=elecsign&token=xxx`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub download_url: ::std::option::Option<::std::string::String>,
+                pub download_url: Option<String>,
                 /// 失败原因
                 ///
                 /// Example: `转账单据不存在`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fail_reason: ::std::option::Option<::std::string::String>,
+                pub fail_reason: Option<String>,
             }
             /// 回单文件摘要类型
             ///
@@ -319,7 +319,7 @@ pub mod elecsign {
             /// 微信转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub transfer_bill_no: ::std::string::String,
+            pub transfer_bill_no: String,
         }
         /// The response of `POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no` (微信单号申请电子回单).
         #[derive(
@@ -334,11 +334,11 @@ pub mod elecsign {
             /// 申请单状态
             ///
             /// Example: `GENERATING`
-            pub state: ::std::string::String,
+            pub state: String,
             /// 申请单创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
         }
         /// `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}`
         pub mod by_transfer_bill_no {
@@ -364,31 +364,31 @@ pub mod elecsign {
                 /// 申请单创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 申请单更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: ::std::string::String,
+                pub update_time: String,
                 /// 回单文件摘要类型
                 ///
                 /// Example: `SHA256`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub hash_type: ::std::option::Option<GetResponseHashType>,
+                pub hash_type: Option<GetResponseHashType>,
                 /// 回单文件摘要值
                 ///
                 /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub hash_value: ::std::option::Option<::std::string::String>,
+                pub hash_value: Option<String>,
                 /// 回单文件下载地址
                 ///
                 /// Example: `https://api.mch.weixin.qq.com/v3/transferbilldownload/elecvoucherfile?source=elecsign&token=xxx`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub download_url: ::std::option::Option<::std::string::String>,
+                pub download_url: Option<String>,
                 /// 失败原因
                 ///
                 /// Example: `转账单据不存在`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fail_reason: ::std::option::Option<::std::string::String>,
+                pub fail_reason: Option<String>,
             }
             /// 回单文件摘要类型
             ///
@@ -632,11 +632,9 @@ pub mod partner {
                 pub struct GetRequest {
                     /// 受理凭证
                     ///
-                    /// Query parameter `accept_id`.
-                    ///
-                    /// Example: `c2RmYWtqampqampsZmFza2xmanNhbGZqc2FrZmpzbGZqc2tsZmp`
+                    /// Query parameter `accept_id`. Example: `c2RmYWtqampqampsZmFza2xmanNhbGZqc2FrZmpzbGZqc2tsZmp`
                     #[serde(skip_serializing)]
-                    pub accept_id: ::std::string::String,
+                    pub accept_id: String,
                 }
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (查询预算出资的电子回单).
                 #[derive(
@@ -650,24 +648,24 @@ pub mod partner {
                     /// 商户预算单号
                     ///
                     /// Example: `budget202506300102`
-                    pub out_budget_no: ::std::string::String,
+                    pub out_budget_no: String,
                     /// 开始日期
                     ///
                     /// Example: `2025-09-01`
-                    pub start_date: ::std::string::String,
+                    pub start_date: String,
                     /// 结束日期
                     ///
                     /// Example: `2025-09-30`
-                    pub end_date: ::std::string::String,
+                    pub end_date: String,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
-                    pub sponsor_mchid: ::std::string::String,
+                    pub sponsor_mchid: String,
                     /// 收款商户号
                     ///
                     /// Example: `1900102209`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub receiver_mchid: ::std::option::Option<::std::string::String>,
+                    pub receiver_mchid: Option<String>,
                     /// 电子回单状态
                     ///
                     /// Example: `FINISHED`
@@ -675,22 +673,22 @@ pub mod partner {
                     /// 受理凭证
                     ///
                     /// Example: `c2RmYWtqampqampsZmFza2xmanNhbGZqc2FrZmpzbGZqc2tsZmp`
-                    pub accept_id: ::std::string::String,
+                    pub accept_id: String,
                     /// 电子回单文件的hash方法
                     ///
                     /// Example: `SHA256`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub hash_type: ::std::option::Option<GetResponseHashType>,
+                    pub hash_type: Option<GetResponseHashType>,
                     /// 电子回单文件的hash值
                     ///
                     /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub hash_value: ::std::option::Option<::std::string::String>,
+                    pub hash_value: Option<String>,
                     /// 电子回单下载地址
                     ///
                     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub download_url: ::std::option::Option<::std::string::String>,
+                    pub download_url: Option<String>,
                 }
                 /// 电子回单文件的hash方法
                 ///
@@ -823,20 +821,20 @@ pub mod partner {
                     /// 开始日期
                     ///
                     /// Example: `2025-09-01`
-                    pub start_date: ::std::string::String,
+                    pub start_date: String,
                     /// 结束日期
                     ///
                     /// Example: `2025-09-30`
-                    pub end_date: ::std::string::String,
+                    pub end_date: String,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
-                    pub sponsor_mchid: ::std::string::String,
+                    pub sponsor_mchid: String,
                     /// 收款商户号
                     ///
                     /// Example: `1900102209`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub receiver_mchid: ::std::option::Option<::std::string::String>,
+                    pub receiver_mchid: Option<String>,
                 }
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (申请预算出资的电子回单).
                 #[derive(
@@ -850,24 +848,24 @@ pub mod partner {
                     /// 商户预算单号
                     ///
                     /// Example: `budget202506300102`
-                    pub out_budget_no: ::std::string::String,
+                    pub out_budget_no: String,
                     /// 开始日期
                     ///
                     /// Example: `2025-09-01`
-                    pub start_date: ::std::string::String,
+                    pub start_date: String,
                     /// 结束日期
                     ///
                     /// Example: `2025-09-30`
-                    pub end_date: ::std::string::String,
+                    pub end_date: String,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
-                    pub sponsor_mchid: ::std::string::String,
+                    pub sponsor_mchid: String,
                     /// 收款商户号
                     ///
                     /// Example: `1900102209`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub receiver_mchid: ::std::option::Option<::std::string::String>,
+                    pub receiver_mchid: Option<String>,
                     /// 电子回单状态
                     ///
                     /// Example: `FINISHED`
@@ -875,22 +873,22 @@ pub mod partner {
                     /// 受理凭证
                     ///
                     /// Example: `c2RmYWtqampqampsZmFza2xmanNhbGZqc2FrZmpzbGZqc2tsZmp`
-                    pub accept_id: ::std::string::String,
+                    pub accept_id: String,
                     /// 电子回单文件的hash方法
                     ///
                     /// Example: `SHA256`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub hash_type: ::std::option::Option<PostResponseHashType>,
+                    pub hash_type: Option<PostResponseHashType>,
                     /// 电子回单文件的hash值
                     ///
                     /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub hash_value: ::std::option::Option<::std::string::String>,
+                    pub hash_value: Option<String>,
                     /// 电子回单下载地址
                     ///
                     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub download_url: ::std::option::Option<::std::string::String>,
+                    pub download_url: Option<String>,
                 }
                 /// 电子回单文件的hash方法
                 ///
@@ -1053,23 +1051,23 @@ pub mod partner {
             /// 商户预算单号
             ///
             /// Example: `budget202506300102`
-            pub out_budget_no: ::std::string::String,
+            pub out_budget_no: String,
             /// 出资商户号
             ///
             /// Example: `1900001109`
-            pub sponsor_mchid: ::std::string::String,
+            pub sponsor_mchid: String,
             /// 出资企业主体名称
             ///
             /// Example: `腾讯控股有限公司`
-            pub sponsor_subject_name: ::std::string::String,
+            pub sponsor_subject_name: String,
             /// 活动名称
             ///
             /// Example: `公益企业配捐活动`
-            pub activity_name: ::std::string::String,
+            pub activity_name: String,
             /// 活动说明
             ///
             /// Example: `公益活动开始于9月1日，帮助困难儿童筹款活动`
-            pub activity_remark: ::std::string::String,
+            pub activity_remark: String,
             /// 预算总金额
             ///
             /// Example: `20000000`
@@ -1078,7 +1076,7 @@ pub mod partner {
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
         }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-budget` (申请公益捐赠预算).
         #[derive(
@@ -1093,15 +1091,15 @@ pub mod partner {
             /// 服务商商户号
             ///
             /// Example: `1900001109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 商户预算单号
             ///
             /// Example: `budget202506300102`
-            pub out_budget_no: ::std::string::String,
+            pub out_budget_no: String,
             /// 微信支付预算单号
             ///
             /// Example: `1182020050700019480001`
-            pub budget_id: ::std::string::String,
+            pub budget_id: String,
             /// 预算总金额
             ///
             /// Example: `20000000`
@@ -1109,53 +1107,53 @@ pub mod partner {
             /// 出资商户号
             ///
             /// Example: `1900001109`
-            pub sponsor_mchid: ::std::string::String,
+            pub sponsor_mchid: String,
             /// 活动名称
             ///
             /// Example: `公益企业配捐活动`
-            pub activity_name: ::std::string::String,
+            pub activity_name: String,
             /// 活动说明
             ///
             /// Example: `公益活动开始于9月1日，帮助困难儿童筹款活动`
-            pub activity_remark: ::std::string::String,
+            pub activity_remark: String,
             /// 预算单状态
             ///
             /// Example: `PENDING`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub state: ::std::option::Option<PostResponseState>,
+            pub state: Option<PostResponseState>,
             /// 确认出资页面地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub confirm_url: ::std::option::Option<::std::string::String>,
+            pub confirm_url: Option<String>,
             /// 商户号超管微信号掩码
             ///
             /// Example: `ca***ye`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub super_admin_wxid_mask: ::std::option::Option<::std::string::String>,
+            pub super_admin_wxid_mask: Option<String>,
             /// 剩余预算金额
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub remain_amount: ::std::option::Option<f64>,
+            pub remain_amount: Option<f64>,
             /// 撤销说明
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub unlock_remark: ::std::option::Option<::std::string::String>,
+            pub unlock_remark: Option<String>,
             /// 资金锁定时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub locked_time: ::std::option::Option<::std::string::String>,
+            pub locked_time: Option<String>,
             /// 完成时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub finished_time: ::std::option::Option<::std::string::String>,
+            pub finished_time: Option<String>,
             /// 关闭时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub closed_time: ::std::option::Option<::std::string::String>,
+            pub closed_time: Option<String>,
         }
         /// 预算单状态
         ///
@@ -1255,11 +1253,9 @@ pub mod partner {
             pub struct GetRequest {
                 /// 出资商户号
                 ///
-                /// Query parameter `sponsor_mchid`.
-                ///
-                /// Example: `1900001109`
+                /// Query parameter `sponsor_mchid`. Example: `1900001109`
                 #[serde(skip_serializing)]
-                pub sponsor_mchid: ::std::string::String,
+                pub sponsor_mchid: String,
             }
             /// The response of `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}` (商户单号查询公益捐赠预算详情).
             #[derive(
@@ -1274,15 +1270,15 @@ pub mod partner {
                 /// 服务商商户号
                 ///
                 /// Example: `1900001109`
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
                 /// 商户预算单号
                 ///
                 /// Example: `budget202506300102`
-                pub out_budget_no: ::std::string::String,
+                pub out_budget_no: String,
                 /// 微信支付预算单号
                 ///
                 /// Example: `1182020050700019480001`
-                pub budget_id: ::std::string::String,
+                pub budget_id: String,
                 /// 预算总金额
                 ///
                 /// Example: `20000000`
@@ -1290,53 +1286,53 @@ pub mod partner {
                 /// 出资商户号
                 ///
                 /// Example: `1900001109`
-                pub sponsor_mchid: ::std::string::String,
+                pub sponsor_mchid: String,
                 /// 活动名称
                 ///
                 /// Example: `公益企业配捐活动`
-                pub activity_name: ::std::string::String,
+                pub activity_name: String,
                 /// 活动说明
                 ///
                 /// Example: `公益活动开始于9月1日，帮助困难儿童筹款活动`
-                pub activity_remark: ::std::string::String,
+                pub activity_remark: String,
                 /// 预算单状态
                 ///
                 /// Example: `PENDING`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub state: ::std::option::Option<GetResponseState>,
+                pub state: Option<GetResponseState>,
                 /// 确认出资页面地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub confirm_url: ::std::option::Option<::std::string::String>,
+                pub confirm_url: Option<String>,
                 /// 商户号超管微信号掩码
                 ///
                 /// Example: `ca***ye`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub super_admin_wxid_mask: ::std::option::Option<::std::string::String>,
+                pub super_admin_wxid_mask: Option<String>,
                 /// 剩余预算金额
                 ///
                 /// Example: `0`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub remain_amount: ::std::option::Option<f64>,
+                pub remain_amount: Option<f64>,
                 /// 撤销说明
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub unlock_remark: ::std::option::Option<::std::string::String>,
+                pub unlock_remark: Option<String>,
                 /// 资金锁定时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub locked_time: ::std::option::Option<::std::string::String>,
+                pub locked_time: Option<String>,
                 /// 完成时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub finished_time: ::std::option::Option<::std::string::String>,
+                pub finished_time: Option<String>,
                 /// 关闭时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub closed_time: ::std::option::Option<::std::string::String>,
+                pub closed_time: Option<String>,
             }
             /// 预算单状态
             ///
@@ -1436,11 +1432,11 @@ pub mod partner {
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
-                    pub sponsor_mchid: ::std::string::String,
+                    pub sponsor_mchid: String,
                     /// 解锁备注
                     ///
                     /// Example: `公益活动结束，解锁资金`
-                    pub activity_remark: ::std::string::String,
+                    pub activity_remark: String,
                 }
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock` (解锁公益捐赠预算).
                 #[derive(
@@ -1454,15 +1450,15 @@ pub mod partner {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001109`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 商户预算单号
                     ///
                     /// Example: `budget202506300102`
-                    pub out_budget_no: ::std::string::String,
+                    pub out_budget_no: String,
                     /// 微信支付预算单号
                     ///
                     /// Example: `1182020050700019480001`
-                    pub budget_id: ::std::string::String,
+                    pub budget_id: String,
                     /// 预算总金额
                     ///
                     /// Example: `20000000`
@@ -1470,34 +1466,34 @@ pub mod partner {
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
-                    pub sponsor_mchid: ::std::string::String,
+                    pub sponsor_mchid: String,
                     /// 活动名称
                     ///
                     /// Example: `公益企业配捐活动`
-                    pub activity_name: ::std::string::String,
+                    pub activity_name: String,
                     /// 活动说明
                     ///
                     /// Example: `公益活动开始于9月1日，帮助困难儿童筹款活动`
-                    pub activity_remark: ::std::string::String,
+                    pub activity_remark: String,
                     /// 预算单状态
                     ///
                     /// Example: `FINISHED`
                     pub state: PostResponseState,
                     /// 撤销说明
-                    pub unlock_remark: ::std::string::String,
+                    pub unlock_remark: String,
                     /// 资金锁定时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub locked_time: ::std::string::String,
+                    pub locked_time: String,
                     /// 完成时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub finished_time: ::std::string::String,
+                    pub finished_time: String,
                     /// 解锁金额
                     ///
                     /// Example: `10000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub unlocked_amount: ::std::option::Option<i64>,
+                    pub unlocked_amount: Option<i64>,
                 }
                 /// 预算单状态
                 ///
@@ -1594,22 +1590,22 @@ pub mod partner {
             /// 商户预算单号
             ///
             /// Example: `budget202506300102`
-            pub out_budget_no: ::std::string::String,
+            pub out_budget_no: String,
             /// 商户公益捐赠单号
             ///
             /// Example: `trans202506300102`
-            pub out_transfer_no: ::std::string::String,
+            pub out_transfer_no: String,
             /// 关联的交易单号
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_info: ::std::option::Option<PostRequestTransactionInfo>,
+            pub transaction_info: Option<PostRequestTransactionInfo>,
             /// 出资商户号
             ///
             /// Example: `1900001109`
-            pub sponsor_mchid: ::std::string::String,
+            pub sponsor_mchid: String,
             /// 收款商户号
             ///
             /// Example: `1900001109`
-            pub receive_mchid: ::std::string::String,
+            pub receive_mchid: String,
             /// 预算总金额
             ///
             /// Example: `20000000`
@@ -1617,7 +1613,7 @@ pub mod partner {
             /// 捐赠备注
             ///
             /// Example: `帮助受助群体爱心捐款`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
         }
         /// 关联的交易单号
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1629,7 +1625,7 @@ pub mod partner {
             /// 订单号
             ///
             /// Example: `4217752501201407033233368018`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
         }
         /// 订单类型
         ///
@@ -1688,19 +1684,19 @@ pub mod partner {
             /// 商户预算单号
             ///
             /// Example: `budget202506300102`
-            pub out_budget_no: ::std::string::String,
+            pub out_budget_no: String,
             /// 微信支付预算单号
             ///
             /// Example: `1182020050700019480001`
-            pub budget_id: ::std::string::String,
+            pub budget_id: String,
             /// 商户公益捐赠单号
             ///
             /// Example: `trans202506300102`
-            pub out_transfer_no: ::std::string::String,
+            pub out_transfer_no: String,
             /// 微信支付公益捐赠单号
             ///
             /// Example: `4217752501201407033233368018`
-            pub transfer_id: ::std::string::String,
+            pub transfer_id: String,
             /// 预算总金额
             ///
             /// Example: `20000000`
@@ -1708,11 +1704,11 @@ pub mod partner {
             /// 捐赠备注
             ///
             /// Example: `帮助受助群体爱心捐款`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
             /// 收款商户号
             ///
             /// Example: `1900001109`
-            pub receive_mchid: ::std::string::String,
+            pub receive_mchid: String,
             /// 捐赠状态
             ///
             /// Example: `SUCCESS`
@@ -1720,12 +1716,12 @@ pub mod partner {
             /// 捐赠单创建时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 捐赠完成时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
         }
         /// 捐赠状态
         ///
@@ -1835,18 +1831,14 @@ pub mod partner {
                 pub struct GetRequest {
                     /// 出资商户号
                     ///
-                    /// Query parameter `sponsor_mchid`.
-                    ///
-                    /// Example: `1900001109`
+                    /// Query parameter `sponsor_mchid`. Example: `1900001109`
                     #[serde(skip_serializing)]
-                    pub sponsor_mchid: ::std::string::String,
+                    pub sponsor_mchid: String,
                     /// 商户预算单号
                     ///
-                    /// Query parameter `out_budget_no`.
-                    ///
-                    /// Example: `budget202506030102`
+                    /// Query parameter `out_budget_no`. Example: `budget202506030102`
                     #[serde(skip_serializing)]
-                    pub out_budget_no: ::std::string::String,
+                    pub out_budget_no: String,
                 }
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}` (商户单号查询公益捐赠详情).
                 #[derive(
@@ -1860,19 +1852,19 @@ pub mod partner {
                     /// 商户预算单号
                     ///
                     /// Example: `budget202506300102`
-                    pub out_budget_no: ::std::string::String,
+                    pub out_budget_no: String,
                     /// 微信支付预算单号
                     ///
                     /// Example: `1182020050700019480001`
-                    pub budget_id: ::std::string::String,
+                    pub budget_id: String,
                     /// 商户公益捐赠单号
                     ///
                     /// Example: `trans202506300102`
-                    pub out_transfer_no: ::std::string::String,
+                    pub out_transfer_no: String,
                     /// 微信支付公益捐赠单号
                     ///
                     /// Example: `4217752501201407033233368018`
-                    pub transfer_id: ::std::string::String,
+                    pub transfer_id: String,
                     /// 预算总金额
                     ///
                     /// Example: `20000000`
@@ -1880,11 +1872,11 @@ pub mod partner {
                     /// 捐赠备注
                     ///
                     /// Example: `帮助受助群体爱心捐款`
-                    pub transfer_remark: ::std::string::String,
+                    pub transfer_remark: String,
                     /// 收款商户号
                     ///
                     /// Example: `1900001109`
-                    pub receive_mchid: ::std::string::String,
+                    pub receive_mchid: String,
                     /// 捐赠状态
                     ///
                     /// Example: `SUCCESS`
@@ -1892,12 +1884,12 @@ pub mod partner {
                     /// 捐赠单创建时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub create_time: ::std::string::String,
+                    pub create_time: String,
                     /// 捐赠完成时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub success_time: ::std::option::Option<::std::string::String>,
+                    pub success_time: Option<String>,
                 }
                 /// 捐赠状态
                 ///
@@ -2005,11 +1997,11 @@ pub mod partner {
             /// 二级商户号
             ///
             /// Example: `1900001121`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商户转账单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
         }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/electronic-receipts` (申请单笔转账电子回单).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2017,11 +2009,11 @@ pub mod partner {
             /// 二级商户号
             ///
             /// Example: `1900001121`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商户转账单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 申请单状态
             ///
             /// Example: `GENERATING`
@@ -2029,27 +2021,27 @@ pub mod partner {
             /// 申请单创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 申请单更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub update_time: ::std::option::Option<::std::string::String>,
+            pub update_time: Option<String>,
             /// 回单文件摘要类型
             ///
             /// Example: `SM3`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub hash_type: ::std::option::Option<PostResponseHashType>,
+            pub hash_type: Option<PostResponseHashType>,
             /// 回单文件摘要值
             ///
             /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub hash_value: ::std::option::Option<::std::string::String>,
+            pub hash_value: Option<String>,
             /// 回单文件下载地址
             ///
             /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub download_url: ::std::option::Option<::std::string::String>,
+            pub download_url: Option<String>,
         }
         /// 回单文件摘要类型
         ///
@@ -2187,11 +2179,9 @@ pub mod partner {
             pub struct GetRequest {
                 /// 二级商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900001121`
+                /// Query parameter `sub_mchid`. Example: `1900001121`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
             }
             /// The response of `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}` (查询单笔转账电子回单).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2199,11 +2189,11 @@ pub mod partner {
                 /// 二级商户号
                 ///
                 /// Example: `1900001121`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 商户转账单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_bill_no: ::std::string::String,
+                pub out_bill_no: String,
                 /// 申请单状态
                 ///
                 /// Example: `GENERATING`
@@ -2211,27 +2201,27 @@ pub mod partner {
                 /// 申请单创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 申请单更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub update_time: ::std::option::Option<::std::string::String>,
+                pub update_time: Option<String>,
                 /// 回单文件摘要类型
                 ///
                 /// Example: `SM3`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub hash_type: ::std::option::Option<GetResponseHashType>,
+                pub hash_type: Option<GetResponseHashType>,
                 /// 回单文件摘要值
                 ///
                 /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub hash_value: ::std::option::Option<::std::string::String>,
+                pub hash_value: Option<String>,
                 /// 回单文件下载地址
                 ///
                 /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub download_url: ::std::option::Option<::std::string::String>,
+                pub download_url: Option<String>,
             }
             /// 回单文件摘要类型
             ///
@@ -2382,11 +2372,11 @@ pub mod partner {
             /// 二级商户号
             ///
             /// Example: `1900001121`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商户申请单号
             ///
             /// Example: `apply2020042013`
-            pub out_apply_no: ::std::string::String,
+            pub out_apply_no: String,
         }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/sub-mch-authorizations` (申请子商户商家转账授权).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2394,11 +2384,11 @@ pub mod partner {
             /// 二级商户号
             ///
             /// Example: `1900001121`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商户申请单号
             ///
             /// Example: `apply2020042013`
-            pub out_apply_no: ::std::string::String,
+            pub out_apply_no: String,
             /// 授权申请单状态
             ///
             /// Example: `INVITED`
@@ -2406,11 +2396,11 @@ pub mod partner {
             /// 授权申请受理时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub accept_time: ::std::string::String,
+            pub accept_time: String,
             /// 最后一次状态变更时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub update_time: ::std::string::String,
+            pub update_time: String,
         }
         /// 授权申请单状态
         ///
@@ -2494,26 +2484,24 @@ pub mod partner {
                 /// 二级商户号
                 ///
                 /// Example: `1900001121`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 授权状态
                 ///
                 /// Example: `AUTHORIZED`
                 pub state: GetResponseState,
                 /// 授权申请单
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub apply_order: ::std::option::Option<GetResponseApplyOrder>,
+                pub apply_order: Option<GetResponseApplyOrder>,
                 /// 授权时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub authorization_time: ::std::option::Option<::std::string::String>,
+                pub authorization_time: Option<String>,
                 /// 解除授权时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub cancel_authorization_time: ::std::option::Option<
-                    ::std::string::String,
-                >,
+                pub cancel_authorization_time: Option<String>,
             }
             /// 授权申请单
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2521,11 +2509,11 @@ pub mod partner {
                 /// 二级商户号
                 ///
                 /// Example: `1900001121`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 商户申请单号
                 ///
                 /// Example: `apply2020042013`
-                pub out_apply_no: ::std::string::String,
+                pub out_apply_no: String,
                 /// 授权申请单状态
                 ///
                 /// Example: `INVITED`
@@ -2533,11 +2521,11 @@ pub mod partner {
                 /// 授权申请受理时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub accept_time: ::std::string::String,
+                pub accept_time: String,
                 /// 最后一次状态变更时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: ::std::string::String,
+                pub update_time: String,
             }
             /// 授权申请单状态
             ///
@@ -2709,32 +2697,30 @@ pub mod partner {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 二级商户号
             ///
             /// Example: `1900001121`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商户AppID
             ///
             /// Example: `wxf636efh567hg4356`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 收款用户OpenID
             ///
             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 收款用户姓名
             ///
             /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_name: ::std::option::Option<::std::string::String>,
+            pub user_name: Option<String>,
             /// 转账金额
             ///
             /// Example: `400000`
@@ -2742,25 +2728,23 @@ pub mod partner {
             /// 转账备注
             ///
             /// Example: `2020年4月报销`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
             /// 通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
             /// 用户收款感知
             ///
             /// Example: `现金奖励`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_recv_perception: ::std::option::Option<::std::string::String>,
+            pub user_recv_perception: Option<String>,
             /// 转账场景ID
             ///
             /// Example: `1000`
             pub transfer_scene_id: PostRequestTransferSceneId,
             /// 转账场景报备信息
-            pub transfer_scene_report_infos: ::std::vec::Vec<
-                PostRequestTransferSceneReportInfos,
-            >,
+            pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
         }
         /// 转账场景ID
         ///
@@ -2853,11 +2837,11 @@ pub mod partner {
             /// 信息类型
             ///
             /// Example: `活动名称`
-            pub info_type: ::std::string::String,
+            pub info_type: String,
             /// 信息内容
             ///
             /// Example: `注册会员有礼`
-            pub info_content: ::std::string::String,
+            pub info_content: String,
         }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills` (发起转账).
         #[derive(
@@ -2872,23 +2856,23 @@ pub mod partner {
             /// 二级商户号
             ///
             /// Example: `1900001121`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 微信转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub transfer_bill_no: ::std::string::String,
+            pub transfer_bill_no: String,
             /// 单据创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 跳转领取页面的package信息
             ///
             /// Example: `affffddafdfafddffda==`
-            pub package_info: ::std::string::String,
+            pub package_info: String,
         }
         /// `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no`
         pub mod out_bill_no {
@@ -2939,11 +2923,9 @@ pub mod partner {
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
-                    /// Query parameter `sub_mchid`.
-                    ///
-                    /// Example: `1900001121`
+                    /// Query parameter `sub_mchid`. Example: `1900001121`
                     #[serde(skip_serializing)]
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                 }
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
                 #[derive(
@@ -2957,23 +2939,23 @@ pub mod partner {
                     /// 二级商户号
                     ///
                     /// Example: `1900001121`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 商户号
                     ///
                     /// Example: `1900001109`
-                    pub mchid: ::std::string::String,
+                    pub mchid: String,
                     /// 商户单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_bill_no: ::std::string::String,
+                    pub out_bill_no: String,
                     /// 商家转账订单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub transfer_bill_no: ::std::string::String,
+                    pub transfer_bill_no: String,
                     /// 商户AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 单据状态
                     ///
                     /// Example: `ACCEPTED`
@@ -2985,30 +2967,30 @@ pub mod partner {
                     /// 转账备注
                     ///
                     /// Example: `2020年4月报销`
-                    pub transfer_remark: ::std::string::String,
+                    pub transfer_remark: String,
                     /// 失败原因
                     ///
                     /// Example: `PAYEE_ACCOUNT_ABNORMAL`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub fail_reason: ::std::option::Option<::std::string::String>,
+                    pub fail_reason: Option<String>,
                     /// 收款用户OpenID
                     ///
                     /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub openid: ::std::option::Option<::std::string::String>,
+                    pub openid: Option<String>,
                     /// 收款用户姓名
                     ///
                     /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_name: ::std::option::Option<::std::string::String>,
+                    pub user_name: Option<String>,
                     /// 单据创建时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub create_time: ::std::string::String,
+                    pub create_time: String,
                     /// 最后一次状态变更时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub update_time: ::std::string::String,
+                    pub update_time: String,
                 }
                 /// 单据状态
                 ///
@@ -3016,37 +2998,21 @@ pub mod partner {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseState {
-                    /// 转账已受理
-                    ///
-                    /// `ACCEPTED`
+                    /// `ACCEPTED`: 转账已受理
                     Accepted,
-                    /// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
-                    ///
-                    /// `PROCESSING`
+                    /// `PROCESSING`: 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
                     Processing,
-                    /// 待收款用户确认，可拉起微信收款确认页面进行收款确认
-                    ///
-                    /// `WAIT_USER_CONFIRM`
+                    /// `WAIT_USER_CONFIRM`: 待收款用户确认，可拉起微信收款确认页面进行收款确认
                     WaitUserConfirm,
-                    /// 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款
-                    ///
-                    /// `TRANSFERING`
+                    /// `TRANSFERING`: 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款
                     Transfering,
-                    /// 转账成功
-                    ///
-                    /// `SUCCESS`
+                    /// `SUCCESS`: 转账成功
                     Success,
-                    /// 转账失败
-                    ///
-                    /// `FAIL`
+                    /// `FAIL`: 转账失败
                     Fail,
-                    /// 商户撤销请求受理成功，该笔转账正在撤销中
-                    ///
-                    /// `CANCELING`
+                    /// `CANCELING`: 商户撤销请求受理成功，该笔转账正在撤销中
                     Canceling,
-                    /// 转账撤销完成
-                    ///
-                    /// `CANCELLED`
+                    /// `CANCELLED`: 转账撤销完成
                     Cancelled,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -3142,7 +3108,7 @@ pub mod partner {
                         /// 二级商户号
                         ///
                         /// Example: `1900001121`
-                        pub sub_mchid: ::std::string::String,
+                        pub sub_mchid: String,
                     }
                     /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
                     #[derive(
@@ -3156,15 +3122,15 @@ pub mod partner {
                         /// 二级商户号
                         ///
                         /// Example: `1900001121`
-                        pub sub_mchid: ::std::string::String,
+                        pub sub_mchid: String,
                         /// 商户单号
                         ///
                         /// Example: `plfk2020042013`
-                        pub out_bill_no: ::std::string::String,
+                        pub out_bill_no: String,
                         /// 微信转账单号
                         ///
                         /// Example: `1330000071100999991182020050700019480001`
-                        pub transfer_bill_no: ::std::string::String,
+                        pub transfer_bill_no: String,
                         /// 单据状态
                         ///
                         /// Example: `CANCELING`
@@ -3173,38 +3139,36 @@ pub mod partner {
                         ///
                         /// Example: `400000`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub transfer_amount: ::std::option::Option<f64>,
+                        pub transfer_amount: Option<f64>,
                         /// 转账备注
                         ///
                         /// Example: `2020年4月报销`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub transfer_remark: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub transfer_remark: Option<String>,
                         /// 失败原因
                         ///
                         /// Example: `PAYEE_ACCOUNT_ABNORMAL`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub fail_reason: ::std::option::Option<::std::string::String>,
+                        pub fail_reason: Option<String>,
                         /// 收款用户OpenID
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub openid: ::std::option::Option<::std::string::String>,
+                        pub openid: Option<String>,
                         /// 收款用户姓名
                         ///
                         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub user_name: ::std::option::Option<::std::string::String>,
+                        pub user_name: Option<String>,
                         /// 单据创建时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub create_time: ::std::option::Option<::std::string::String>,
+                        pub create_time: Option<String>,
                         /// 最后一次单据状态变更时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub update_time: ::std::string::String,
+                        pub update_time: String,
                     }
                     /// 单据状态
                     ///
@@ -3212,37 +3176,21 @@ pub mod partner {
                     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                     #[non_exhaustive]
                     pub enum PostResponseState {
-                        /// 转账已受理
-                        ///
-                        /// `ACCEPTED`
+                        /// `ACCEPTED`: 转账已受理
                         Accepted,
-                        /// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
-                        ///
-                        /// `PROCESSING`
+                        /// `PROCESSING`: 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
                         Processing,
-                        /// 待收款用户确认，可拉起微信收款确认页面进行收款确认
-                        ///
-                        /// `WAIT_USER_CONFIRM`
+                        /// `WAIT_USER_CONFIRM`: 待收款用户确认，可拉起微信收款确认页面进行收款确认
                         WaitUserConfirm,
-                        /// 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款
-                        ///
-                        /// `TRANSFERING`
+                        /// `TRANSFERING`: 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款
                         Transfering,
-                        /// 转账成功
-                        ///
-                        /// `SUCCESS`
+                        /// `SUCCESS`: 转账成功
                         Success,
-                        /// 转账失败
-                        ///
-                        /// `FAIL`
+                        /// `FAIL`: 转账失败
                         Fail,
-                        /// 商户撤销请求受理成功，该笔转账正在撤销中
-                        ///
-                        /// `CANCELING`
+                        /// `CANCELING`: 商户撤销请求受理成功，该笔转账正在撤销中
                         Canceling,
-                        /// 转账撤销完成
-                        ///
-                        /// `CANCELLED`
+                        /// `CANCELLED`: 转账撤销完成
                         Cancelled,
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
@@ -3336,32 +3284,30 @@ pub mod partner {
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
                 /// 二级商户号
                 ///
                 /// Example: `1900001121`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 商户单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_bill_no: ::std::string::String,
+                pub out_bill_no: String,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                pub openid: ::std::string::String,
+                pub openid: String,
                 /// 收款用户姓名
                 ///
                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_name: ::std::option::Option<::std::string::String>,
+                pub user_name: Option<String>,
                 /// 转账金额
                 ///
                 /// Example: `400000`
@@ -3369,30 +3315,28 @@ pub mod partner {
                 /// 转账备注
                 ///
                 /// Example: `2020年4月报销`
-                pub transfer_remark: ::std::string::String,
+                pub transfer_remark: String,
                 /// 通知地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub notify_url: ::std::option::Option<::std::string::String>,
+                pub notify_url: Option<String>,
                 /// 用户收款感知
                 ///
                 /// Example: `现金奖励`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_recv_perception: ::std::option::Option<::std::string::String>,
+                pub user_recv_perception: Option<String>,
                 /// 转账场景ID
                 ///
                 /// Example: `1000`
                 pub transfer_scene_id: PostRequestTransferSceneId,
                 /// 转账场景报备信息
-                pub transfer_scene_report_infos: ::std::vec::Vec<
+                pub transfer_scene_report_infos: Vec<
                     PostRequestTransferSceneReportInfos,
                 >,
                 /// 自动收款授权信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub authorization_info: ::std::option::Option<
-                    PostRequestAuthorizationInfo,
-                >,
+                pub authorization_info: Option<PostRequestAuthorizationInfo>,
             }
             /// 自动收款授权信息
             #[derive(
@@ -3407,15 +3351,15 @@ pub mod partner {
                 /// 用户展示名称
                 ///
                 /// Example: `wx_123456`
-                pub user_display_name: ::std::string::String,
+                pub user_display_name: String,
                 /// 商户侧授权单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_authorization_no: ::std::string::String,
+                pub out_authorization_no: String,
                 /// 自动收款授权结果通知地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-                pub authorization_notify_url: ::std::string::String,
+                pub authorization_notify_url: String,
             }
             /// 转账场景ID
             ///
@@ -3511,11 +3455,11 @@ pub mod partner {
                 /// 信息类型
                 ///
                 /// Example: `活动名称`
-                pub info_type: ::std::string::String,
+                pub info_type: String,
                 /// 信息内容
                 ///
                 /// Example: `注册会员有礼`
-                pub info_content: ::std::string::String,
+                pub info_content: String,
             }
             /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
             #[derive(
@@ -3530,23 +3474,23 @@ pub mod partner {
                 /// 二级商户号
                 ///
                 /// Example: `1900001121`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 商户单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_bill_no: ::std::string::String,
+                pub out_bill_no: String,
                 /// 微信转账单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub transfer_bill_no: ::std::string::String,
+                pub transfer_bill_no: String,
                 /// 单据创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 跳转领取页面的package信息
                 ///
                 /// Example: `affffddafdfafddffda==`
-                pub package_info: ::std::string::String,
+                pub package_info: String,
             }
         }
         /// `/v3/fund-app/mch-transfer/partner/transfer-bills/transfer`
@@ -3575,28 +3519,26 @@ pub mod partner {
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
                 /// 二级商户号
                 ///
                 /// Example: `1900001121`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 商户单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_bill_no: ::std::string::String,
+                pub out_bill_no: String,
                 /// 收款用户姓名
                 ///
                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_name: ::std::option::Option<::std::string::String>,
+                pub user_name: Option<String>,
                 /// 转账金额
                 ///
                 /// Example: `400000`
@@ -3604,29 +3546,29 @@ pub mod partner {
                 /// 转账备注
                 ///
                 /// Example: `2020年4月报销`
-                pub transfer_remark: ::std::string::String,
+                pub transfer_remark: String,
                 /// 通知地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub notify_url: ::std::option::Option<::std::string::String>,
+                pub notify_url: Option<String>,
                 /// 用户收款感知
                 ///
                 /// Example: `现金奖励`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_recv_perception: ::std::option::Option<::std::string::String>,
+                pub user_recv_perception: Option<String>,
                 /// 转账场景ID
                 ///
                 /// Example: `1000`
                 pub transfer_scene_id: PostRequestTransferSceneId,
                 /// 转账场景报备信息
-                pub transfer_scene_report_infos: ::std::vec::Vec<
+                pub transfer_scene_report_infos: Vec<
                     PostRequestTransferSceneReportInfos,
                 >,
                 /// 微信自动收款授权单号
                 ///
                 /// Example: `201202504101000123456789012`
-                pub authorization_id: ::std::string::String,
+                pub authorization_id: String,
             }
             /// 转账场景ID
             ///
@@ -3722,11 +3664,11 @@ pub mod partner {
                 /// 信息类型
                 ///
                 /// Example: `活动名称`
-                pub info_type: ::std::string::String,
+                pub info_type: String,
                 /// 信息内容
                 ///
                 /// Example: `注册会员有礼`
-                pub info_content: ::std::string::String,
+                pub info_content: String,
             }
             /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer` (转账（用户自动收款）).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3734,25 +3676,25 @@ pub mod partner {
                 /// 二级商户号
                 ///
                 /// Example: `1900001121`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 商户号
                 ///
                 /// Example: `1900001109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mchid: ::std::option::Option<::std::string::String>,
+                pub mchid: Option<String>,
                 /// 商户单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_bill_no: ::std::string::String,
+                pub out_bill_no: String,
                 /// 微信转账单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub transfer_bill_no: ::std::string::String,
+                pub transfer_bill_no: String,
                 /// 商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub appid: ::std::option::Option<::std::string::String>,
+                pub appid: Option<String>,
                 /// 单据状态
                 ///
                 /// Example: `ACCEPTED`
@@ -3764,31 +3706,31 @@ pub mod partner {
                 /// 转账备注
                 ///
                 /// Example: `2020年4月报销`
-                pub transfer_remark: ::std::string::String,
+                pub transfer_remark: String,
                 /// 失败原因
                 ///
                 /// Example: `PAYEE_ACCOUNT_ABNORMAL`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fail_reason: ::std::option::Option<::std::string::String>,
+                pub fail_reason: Option<String>,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 收款用户姓名
                 ///
                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_name: ::std::option::Option<::std::string::String>,
+                pub user_name: Option<String>,
                 /// 单据创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 最后一次状态变更时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub update_time: ::std::option::Option<::std::string::String>,
+                pub update_time: Option<String>,
             }
             /// 单据状态
             ///
@@ -3796,13 +3738,9 @@ pub mod partner {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostResponseState {
-                /// 转账已受理
-                ///
-                /// `ACCEPTED`
+                /// `ACCEPTED`: 转账已受理
                 Accepted,
-                /// 转账成功
-                ///
-                /// `SUCCESS`
+                /// `SUCCESS`: 转账成功
                 Success,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -3890,15 +3828,15 @@ pub mod partner {
             /// 商户侧授权单号
             ///
             /// Example: `plfk2020042013`
-            pub out_authorization_no: ::std::string::String,
+            pub out_authorization_no: String,
             /// 商户AppID
             ///
             /// Example: `102022609`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 收款用户OpenID
             ///
             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 转账场景ID
             ///
             /// Example: `1000`
@@ -3906,16 +3844,16 @@ pub mod partner {
             /// 用户展示名称
             ///
             /// Example: `wx_123456`
-            pub user_display_name: ::std::string::String,
+            pub user_display_name: String,
             /// 用户收款感知
             ///
             /// Example: `现金奖励`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_recv_perception: ::std::option::Option<::std::string::String>,
+            pub user_recv_perception: Option<String>,
             /// 授权结果通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
         }
         /// 转账场景ID
         ///
@@ -4001,7 +3939,7 @@ pub mod partner {
             /// 商户侧授权单号
             ///
             /// Example: `plfk2020042013`
-            pub out_authorization_no: ::std::string::String,
+            pub out_authorization_no: String,
             /// 单据状态
             ///
             /// Example: `WAIT_USER_CONFIRM`
@@ -4009,11 +3947,11 @@ pub mod partner {
             /// 单据创建时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 跳转领取页面的package信息
             ///
             /// Example: `affffddafdfafddffda==`
-            pub package_info: ::std::string::String,
+            pub package_info: String,
         }
         /// 单据状态
         ///
@@ -4021,9 +3959,7 @@ pub mod partner {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseState {
-            /// 待收款用户确认，可拉起微信收款确认页面进行收款确认
-            ///
-            /// `WAIT_USER_CONFIRM`
+            /// `WAIT_USER_CONFIRM`: 待收款用户确认，可拉起微信收款确认页面进行收款确认
             WaitUserConfirm,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -4093,23 +4029,23 @@ pub mod partner {
                 /// 商户侧授权单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_authorization_no: ::std::string::String,
+                pub out_authorization_no: String,
                 /// 商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                pub openid: ::std::string::String,
+                pub openid: String,
                 /// 用户展示名称
                 ///
                 /// Example: `wx_123456`
-                pub user_display_name: ::std::string::String,
+                pub user_display_name: String,
                 /// 微信自动收款授权单号
                 ///
                 /// Example: `201202504101000123456789012`
-                pub authorization_id: ::std::string::String,
+                pub authorization_id: String,
                 /// 单据状态
                 ///
                 /// Example: `TAKING_EFFECT`
@@ -4117,25 +4053,25 @@ pub mod partner {
                 /// 用户确认授权的时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub authorize_time: ::std::string::String,
+                pub authorize_time: String,
                 /// 自动收款授权的关闭信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub close_info: ::std::option::Option<GetResponseCloseInfo>,
+                pub close_info: Option<GetResponseCloseInfo>,
                 /// 转账场景ID
                 ///
                 /// Example: `1000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transfer_scene_id: ::std::option::Option<GetResponseTransferSceneId>,
+                pub transfer_scene_id: Option<GetResponseTransferSceneId>,
                 /// 用户收款感知
                 ///
                 /// Example: `现金奖励`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_recv_perception: ::std::option::Option<::std::string::String>,
+                pub user_recv_perception: Option<String>,
                 /// 单据创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub create_time: ::std::option::Option<::std::string::String>,
+                pub create_time: Option<String>,
             }
             /// 自动收款授权的关闭信息
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -4143,7 +4079,7 @@ pub mod partner {
                 /// 关闭时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub close_time: ::std::string::String,
+                pub close_time: String,
                 /// 自动收款授权的原因
                 ///
                 /// Example: `CLOSE_VIA_MCH_API`
@@ -4155,13 +4091,9 @@ pub mod partner {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseCloseInfoCloseReason {
-                /// 商户通过API主动关闭授权
-                ///
-                /// `CLOSE_VIA_MCH_API`
+                /// `CLOSE_VIA_MCH_API`: 商户通过API主动关闭授权
                 CloseViaMchApi,
-                /// 用户确认后，主动关闭授权
-                ///
-                /// `USER_CLOSE`
+                /// `USER_CLOSE`: 用户确认后，主动关闭授权
                 UserClose,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -4216,13 +4148,9 @@ pub mod partner {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseState {
-                /// 用户已确认授权，授权生效中，可发起转账到授权对应的用户
-                ///
-                /// `TAKING_EFFECT`
+                /// `TAKING_EFFECT`: 用户已确认授权，授权生效中，可发起转账到授权对应的用户
                 TakingEffect,
-                /// 用户或商户系统关闭，无法转账至该授权对应的用户
-                ///
-                /// `CLOSED`
+                /// `CLOSED`: 用户或商户系统关闭，无法转账至该授权对应的用户
                 Closed,
                 /// `WAIT_USER_CONFIRM`
                 WaitUserConfirm,
@@ -4382,23 +4310,23 @@ pub mod partner {
                     /// 商户侧授权单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_authorization_no: ::std::string::String,
+                    pub out_authorization_no: String,
                     /// 商户AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 收款用户OpenID
                     ///
                     /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                    pub openid: ::std::string::String,
+                    pub openid: String,
                     /// 用户展示名称
                     ///
                     /// Example: `wx_123456`
-                    pub user_display_name: ::std::string::String,
+                    pub user_display_name: String,
                     /// 微信自动收款授权单号
                     ///
                     /// Example: `201202504101000123456789012`
-                    pub authorization_id: ::std::string::String,
+                    pub authorization_id: String,
                     /// 单据状态
                     ///
                     /// Example: `CLOSED`
@@ -4406,29 +4334,25 @@ pub mod partner {
                     /// 用户确认授权的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub authorize_time: ::std::string::String,
+                    pub authorize_time: String,
                     /// 自动收款授权的关闭信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_info: ::std::option::Option<PostResponseCloseInfo>,
+                    pub close_info: Option<PostResponseCloseInfo>,
                     /// 转账场景ID
                     ///
                     /// Example: `1000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transfer_scene_id: ::std::option::Option<
-                        PostResponseTransferSceneId,
-                    >,
+                    pub transfer_scene_id: Option<PostResponseTransferSceneId>,
                     /// 用户收款感知
                     ///
                     /// Example: `现金奖励`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_recv_perception: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub user_recv_perception: Option<String>,
                     /// 单据创建时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub create_time: ::std::option::Option<::std::string::String>,
+                    pub create_time: Option<String>,
                 }
                 /// 自动收款授权的关闭信息
                 #[derive(
@@ -4442,7 +4366,7 @@ pub mod partner {
                     /// 关闭时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub close_time: ::std::string::String,
+                    pub close_time: String,
                     /// 自动收款授权的原因
                     ///
                     /// Example: `CLOSE_VIA_MCH_API`
@@ -4454,9 +4378,7 @@ pub mod partner {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseCloseInfoCloseReason {
-                    /// 商户通过API主动关闭授权
-                    ///
-                    /// `CLOSE_VIA_MCH_API`
+                    /// `CLOSE_VIA_MCH_API`: 商户通过API主动关闭授权
                     CloseViaMchApi,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -4512,9 +4434,7 @@ pub mod partner {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseState {
-                    /// 用户或商户系统关闭，无法转账至该授权对应的用户
-                    ///
-                    /// `CLOSED`
+                    /// `CLOSED`: 用户或商户系统关闭，无法转账至该授权对应的用户
                     Closed,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -4696,28 +4616,26 @@ pub mod transfer_bills {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 商户AppID
         ///
         /// Example: `wxf636efh567hg4356`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户单号
         ///
         /// Example: `plfk2020042013`
-        pub out_bill_no: ::std::string::String,
+        pub out_bill_no: String,
         /// 收款用户OpenID
         ///
         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 收款用户姓名
         ///
         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_name: ::std::option::Option<::std::string::String>,
+        pub user_name: Option<String>,
         /// 转账金额
         ///
         /// Example: `400000`
@@ -4725,28 +4643,26 @@ pub mod transfer_bills {
         /// 转账备注
         ///
         /// Example: `2020年4月报销`
-        pub transfer_remark: ::std::string::String,
+        pub transfer_remark: String,
         /// 通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_url: ::std::option::Option<::std::string::String>,
+        pub notify_url: Option<String>,
         /// 用户收款感知
         ///
         /// Example: `现金奖励`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_recv_perception: ::std::option::Option<::std::string::String>,
+        pub user_recv_perception: Option<String>,
         /// 转账场景ID
         ///
         /// Example: `1000`
         pub transfer_scene_id: PostRequestTransferSceneId,
         /// 转账场景报备信息
-        pub transfer_scene_report_infos: ::std::vec::Vec<
-            PostRequestTransferSceneReportInfos,
-        >,
+        pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
         /// 用户收款样式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_recv_style: ::std::option::Option<PostRequestUserRecvStyle>,
+        pub user_recv_style: Option<PostRequestUserRecvStyle>,
     }
     /// 转账场景ID
     ///
@@ -4830,11 +4746,11 @@ pub mod transfer_bills {
         /// 信息类型
         ///
         /// Example: `活动名称`
-        pub info_type: ::std::string::String,
+        pub info_type: String,
         /// 信息内容
         ///
         /// Example: `注册会员有礼`
-        pub info_content: ::std::string::String,
+        pub info_content: String,
     }
     /// 用户收款样式
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -4901,15 +4817,15 @@ pub mod transfer_bills {
         /// 商户单号
         ///
         /// Example: `plfk2020042013`
-        pub out_bill_no: ::std::string::String,
+        pub out_bill_no: String,
         /// 微信转账单号
         ///
         /// Example: `1330000071100999991182020050700019480001`
-        pub transfer_bill_no: ::std::string::String,
+        pub transfer_bill_no: String,
         /// 单据创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 单据状态
         ///
         /// Example: `ACCEPTED`
@@ -4918,12 +4834,12 @@ pub mod transfer_bills {
         ///
         /// Example: `PAYEE_ACCOUNT_ABNORMAL`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_reason: ::std::option::Option<::std::string::String>,
+        pub fail_reason: Option<String>,
         /// 跳转领取页面的package信息
         ///
         /// Example: `affffddafdfafddffda==`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub package_info: ::std::option::Option<::std::string::String>,
+        pub package_info: Option<String>,
     }
     /// 单据状态
     ///
@@ -4931,37 +4847,21 @@ pub mod transfer_bills {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponseState {
-        /// 转账已受理
-        ///
-        /// `ACCEPTED`
+        /// `ACCEPTED`: 转账已受理
         Accepted,
-        /// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
-        ///
-        /// `PROCESSING`
+        /// `PROCESSING`: 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
         Processing,
-        /// 待收款用户确认，可拉起微信收款确认页面进行收款确认
-        ///
-        /// `WAIT_USER_CONFIRM`
+        /// `WAIT_USER_CONFIRM`: 待收款用户确认，可拉起微信收款确认页面进行收款确认
         WaitUserConfirm,
-        /// 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款
-        ///
-        /// `TRANSFERING`
+        /// `TRANSFERING`: 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款
         Transfering,
-        /// 转账成功
-        ///
-        /// `SUCCESS`
+        /// `SUCCESS`: 转账成功
         Success,
-        /// 转账失败
-        ///
-        /// `FAIL`
+        /// `FAIL`: 转账失败
         Fail,
-        /// 商户撤销请求受理成功，该笔转账正在撤销中
-        ///
-        /// `CANCELING`
+        /// `CANCELING`: 商户撤销请求受理成功，该笔转账正在撤销中
         Canceling,
-        /// 转账撤销完成
-        ///
-        /// `CANCELLED`
+        /// `CANCELLED`: 转账撤销完成
         Cancelled,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -5054,19 +4954,19 @@ pub mod transfer_bills {
                 /// 商户号
                 ///
                 /// Example: `1900001109`
-                pub mch_id: ::std::string::String,
+                pub mch_id: String,
                 /// 商户单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_bill_no: ::std::string::String,
+                pub out_bill_no: String,
                 /// 商家转账订单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub transfer_bill_no: ::std::string::String,
+                pub transfer_bill_no: String,
                 /// 商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 单据状态
                 ///
                 /// Example: `ACCEPTED`
@@ -5078,30 +4978,30 @@ pub mod transfer_bills {
                 /// 转账备注
                 ///
                 /// Example: `2020年4月报销`
-                pub transfer_remark: ::std::string::String,
+                pub transfer_remark: String,
                 /// 失败原因
                 ///
                 /// Example: `PAYEE_ACCOUNT_ABNORMAL`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fail_reason: ::std::option::Option<::std::string::String>,
+                pub fail_reason: Option<String>,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 收款用户姓名
                 ///
                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_name: ::std::option::Option<::std::string::String>,
+                pub user_name: Option<String>,
                 /// 单据创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 最后一次状态变更时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: ::std::string::String,
+                pub update_time: String,
             }
             /// 单据状态
             ///
@@ -5210,11 +5110,11 @@ pub mod transfer_bills {
                     /// 商户单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_bill_no: ::std::string::String,
+                    pub out_bill_no: String,
                     /// 微信转账单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub transfer_bill_no: ::std::string::String,
+                    pub transfer_bill_no: String,
                     /// 单据状态
                     ///
                     /// Example: `CANCELING`
@@ -5222,7 +5122,7 @@ pub mod transfer_bills {
                     /// 最后一次单据状态变更时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub update_time: ::std::string::String,
+                    pub update_time: String,
                 }
                 /// 单据状态
                 ///
@@ -5314,28 +5214,26 @@ pub mod transfer_bills {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 商户AppID
             ///
             /// Example: `wxf636efh567hg4356`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 收款用户OpenID
             ///
             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 收款用户姓名
             ///
             /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_name: ::std::option::Option<::std::string::String>,
+            pub user_name: Option<String>,
             /// 转账金额
             ///
             /// Example: `400000`
@@ -5343,33 +5241,31 @@ pub mod transfer_bills {
             /// 转账备注
             ///
             /// Example: `2020年4月报销`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
             /// 通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
             /// 用户收款感知
             ///
             /// Example: `现金奖励`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_recv_perception: ::std::option::Option<::std::string::String>,
+            pub user_recv_perception: Option<String>,
             /// 转账场景ID
             ///
             /// Example: `1000`
             pub transfer_scene_id: PostRequestTransferSceneId,
             /// 转账场景报备信息
-            pub transfer_scene_report_infos: ::std::vec::Vec<
-                PostRequestTransferSceneReportInfos,
-            >,
+            pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
             /// 自动收款授权信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub authorization_info: ::std::option::Option<PostRequestAuthorizationInfo>,
+            pub authorization_info: Option<PostRequestAuthorizationInfo>,
             /// 出资商户号
             ///
             /// Example: `1900001109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+            pub sponsor_mchid: Option<String>,
         }
         /// 自动收款授权信息
         #[derive(
@@ -5384,15 +5280,15 @@ pub mod transfer_bills {
             /// 用户展示名称
             ///
             /// Example: `wx_123456`
-            pub user_display_name: ::std::string::String,
+            pub user_display_name: String,
             /// 商户侧授权单号
             ///
             /// Example: `plfk2020042013`
-            pub out_authorization_no: ::std::string::String,
+            pub out_authorization_no: String,
             /// 自动收款授权结果通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            pub authorization_notify_url: ::std::string::String,
+            pub authorization_notify_url: String,
         }
         /// 转账场景ID
         ///
@@ -5485,11 +5381,11 @@ pub mod transfer_bills {
             /// 信息类型
             ///
             /// Example: `活动名称`
-            pub info_type: ::std::string::String,
+            pub info_type: String,
             /// 信息内容
             ///
             /// Example: `注册会员有礼`
-            pub info_content: ::std::string::String,
+            pub info_content: String,
         }
         /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -5497,15 +5393,15 @@ pub mod transfer_bills {
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 微信转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub transfer_bill_no: ::std::string::String,
+            pub transfer_bill_no: String,
             /// 单据创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 单据状态
             ///
             /// Example: `ACCEPTED`
@@ -5514,17 +5410,17 @@ pub mod transfer_bills {
             ///
             /// Example: `affffddafdfafddffda==`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub package_info: ::std::option::Option<::std::string::String>,
+            pub package_info: Option<String>,
             /// 用户展示名称
             ///
             /// Example: `wx_123456`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_display_name: ::std::option::Option<::std::string::String>,
+            pub user_display_name: Option<String>,
             /// 商户侧授权单号
             ///
             /// Example: `plfk2020042013`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_authorization_no: ::std::option::Option<::std::string::String>,
+            pub out_authorization_no: Option<String>,
         }
         /// 单据状态
         ///
@@ -5532,29 +5428,17 @@ pub mod transfer_bills {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseState {
-            /// 转账已受理
-            ///
-            /// `ACCEPTED`
+            /// `ACCEPTED`: 转账已受理
             Accepted,
-            /// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
-            ///
-            /// `PROCESSING`
+            /// `PROCESSING`: 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
             Processing,
-            /// 待收款用户确认，可拉起微信收款确认页面进行收款确认
-            ///
-            /// `WAIT_USER_CONFIRM`
+            /// `WAIT_USER_CONFIRM`: 待收款用户确认，可拉起微信收款确认页面进行收款确认
             WaitUserConfirm,
-            /// 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款
-            ///
-            /// `TRANSFERING`
+            /// `TRANSFERING`: 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款
             Transfering,
-            /// 转账成功
-            ///
-            /// `SUCCESS`
+            /// `SUCCESS`: 转账成功
             Success,
-            /// 商户撤销请求受理成功，该笔转账正在撤销中
-            ///
-            /// `CANCELING`
+            /// `CANCELING`: 商户撤销请求受理成功，该笔转账正在撤销中
             Canceling,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -5635,24 +5519,22 @@ pub mod transfer_bills {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 商户AppID
             ///
             /// Example: `wxf636efh567hg4356`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 收款用户姓名
             ///
             /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_name: ::std::option::Option<::std::string::String>,
+            pub user_name: Option<String>,
             /// 转账金额
             ///
             /// Example: `400000`
@@ -5660,40 +5542,38 @@ pub mod transfer_bills {
             /// 转账备注
             ///
             /// Example: `2020年4月报销`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
             /// 通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
             /// 用户收款感知
             ///
             /// Example: `现金奖励`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_recv_perception: ::std::option::Option<::std::string::String>,
+            pub user_recv_perception: Option<String>,
             /// 转账场景ID
             ///
             /// Example: `1000`
             pub transfer_scene_id: PostRequestTransferSceneId,
             /// 转账场景报备信息
-            pub transfer_scene_report_infos: ::std::vec::Vec<
-                PostRequestTransferSceneReportInfos,
-            >,
+            pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
             /// 微信免确认收款授权单号
             ///
             /// Example: `201202504101000123456789012`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub authorization_id: ::std::option::Option<::std::string::String>,
+            pub authorization_id: Option<String>,
             /// 出资商户号
             ///
             /// Example: `1900001109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+            pub sponsor_mchid: Option<String>,
             /// 商户侧授权单号
             ///
             /// Example: `plfk2020042013`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_authorization_no: ::std::option::Option<::std::string::String>,
+            pub out_authorization_no: Option<String>,
         }
         /// 转账场景ID
         ///
@@ -5786,11 +5666,11 @@ pub mod transfer_bills {
             /// 信息类型
             ///
             /// Example: `活动名称`
-            pub info_type: ::std::string::String,
+            pub info_type: String,
             /// 信息内容
             ///
             /// Example: `注册会员有礼`
-            pub info_content: ::std::string::String,
+            pub info_content: String,
         }
         /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/transfer` (用户授权后转账).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -5798,20 +5678,20 @@ pub mod transfer_bills {
             /// 商户号
             ///
             /// Example: `1900001109`
-            pub mch_id: ::std::string::String,
+            pub mch_id: String,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 微信转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub transfer_bill_no: ::std::string::String,
+            pub transfer_bill_no: String,
             /// 商户AppID
             ///
             /// Example: `wxf636efh567hg4356`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 单据状态
             ///
             /// Example: `ACCEPTED`
@@ -5823,31 +5703,31 @@ pub mod transfer_bills {
             /// 转账备注
             ///
             /// Example: `2020年4月报销`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
             /// 失败原因
             ///
             /// Example: `PAYEE_ACCOUNT_ABNORMAL`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_reason: ::std::option::Option<::std::string::String>,
+            pub fail_reason: Option<String>,
             /// 收款用户OpenID
             ///
             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 收款用户姓名
             ///
             /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_name: ::std::option::Option<::std::string::String>,
+            pub user_name: Option<String>,
             /// 单据创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 最后一次状态变更时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub update_time: ::std::option::Option<::std::string::String>,
+            pub update_time: Option<String>,
         }
         /// 单据状态
         ///
@@ -5855,21 +5735,13 @@ pub mod transfer_bills {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseState {
-            /// 转账已受理
-            ///
-            /// `ACCEPTED`
+            /// `ACCEPTED`: 转账已受理
             Accepted,
-            /// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
-            ///
-            /// `PROCESSING`
+            /// `PROCESSING`: 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
             Processing,
-            /// 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款
-            ///
-            /// `TRANSFERING`
+            /// `TRANSFERING`: 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款
             Transfering,
-            /// 转账成功
-            ///
-            /// `SUCCESS`
+            /// `SUCCESS`: 转账成功
             Success,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -5955,19 +5827,19 @@ pub mod transfer_bills {
                 /// 商户号
                 ///
                 /// Example: `1900001109`
-                pub mch_id: ::std::string::String,
+                pub mch_id: String,
                 /// 商户单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_bill_no: ::std::string::String,
+                pub out_bill_no: String,
                 /// 商家转账订单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub transfer_bill_no: ::std::string::String,
+                pub transfer_bill_no: String,
                 /// 商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 单据状态
                 ///
                 /// Example: `ACCEPTED`
@@ -5979,30 +5851,30 @@ pub mod transfer_bills {
                 /// 转账备注
                 ///
                 /// Example: `2020年4月报销`
-                pub transfer_remark: ::std::string::String,
+                pub transfer_remark: String,
                 /// 失败原因
                 ///
                 /// Example: `PAYEE_ACCOUNT_ABNORMAL`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fail_reason: ::std::option::Option<::std::string::String>,
+                pub fail_reason: Option<String>,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 收款用户姓名
                 ///
                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_name: ::std::option::Option<::std::string::String>,
+                pub user_name: Option<String>,
                 /// 单据创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 最后一次状态变更时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: ::std::string::String,
+                pub update_time: String,
             }
             /// 单据状态
             ///
@@ -6118,33 +5990,31 @@ pub mod transfer_to_qq_wallet_bills {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// QQ互联开放平台AppID
         ///
         /// Example: `102022609`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户单号
         ///
         /// Example: `plfk2020042013`
-        pub out_bill_no: ::std::string::String,
+        pub out_bill_no: String,
         /// 收款用户OpenID
         ///
         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 收款用户QQ号
         ///
         /// Example: `490379403`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_qq: ::std::option::Option<::std::string::String>,
+        pub user_qq: Option<String>,
         /// 收款用户姓名
         ///
         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_name: ::std::option::Option<::std::string::String>,
+        pub user_name: Option<String>,
         /// 转账金额
         ///
         /// Example: `400000`
@@ -6152,20 +6022,18 @@ pub mod transfer_to_qq_wallet_bills {
         /// 转账备注
         ///
         /// Example: `2020年4月报销`
-        pub transfer_remark: ::std::string::String,
+        pub transfer_remark: String,
         /// 通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_url: ::std::option::Option<::std::string::String>,
+        pub notify_url: Option<String>,
         /// 转账场景ID
         ///
         /// Example: `1401`
         pub transfer_scene_id: PostRequestTransferSceneId,
         /// 转账场景报备信息
-        pub transfer_scene_report_infos: ::std::vec::Vec<
-            PostRequestTransferSceneReportInfos,
-        >,
+        pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
     }
     /// 转账场景ID
     ///
@@ -6221,11 +6089,11 @@ pub mod transfer_to_qq_wallet_bills {
         /// 信息类型
         ///
         /// Example: `活动名称`
-        pub info_type: ::std::string::String,
+        pub info_type: String,
         /// 信息内容
         ///
         /// Example: `注册会员有礼`
-        pub info_content: ::std::string::String,
+        pub info_content: String,
     }
     /// The response of `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills` (发起转账到QQ钱包).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -6233,20 +6101,20 @@ pub mod transfer_to_qq_wallet_bills {
         /// 商户号
         ///
         /// Example: `1900001109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 商户单号
         ///
         /// Example: `plfk2020042013`
-        pub out_bill_no: ::std::string::String,
+        pub out_bill_no: String,
         /// 微信转账单号
         ///
         /// Example: `1330000071100999991182020050700019480001`
-        pub transfer_bill_no: ::std::string::String,
+        pub transfer_bill_no: String,
         /// QQ互联开放平台AppID
         ///
         /// Example: `102022609`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 单据状态
         ///
         /// Example: `ACCEPTED`
@@ -6258,36 +6126,36 @@ pub mod transfer_to_qq_wallet_bills {
         /// 转账备注
         ///
         /// Example: `2020年4月报销`
-        pub transfer_remark: ::std::string::String,
+        pub transfer_remark: String,
         /// 收款用户OpenID
         ///
         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 收款用户QQ号
         ///
         /// Example: `490379403`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_qq: ::std::option::Option<::std::string::String>,
+        pub user_qq: Option<String>,
         /// 收款用户姓名
         ///
         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_name: ::std::option::Option<::std::string::String>,
+        pub user_name: Option<String>,
         /// 失败原因
         ///
         /// Example: `PAYEE_ACCOUNT_ABNORMAL`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_reason: ::std::option::Option<::std::string::String>,
+        pub fail_reason: Option<String>,
         /// 单据创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 最后一次状态变更时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub update_time: ::std::option::Option<::std::string::String>,
+        pub update_time: Option<String>,
     }
     /// 单据状态
     ///
@@ -6295,37 +6163,21 @@ pub mod transfer_to_qq_wallet_bills {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponseState {
-        /// 转账已受理
-        ///
-        /// `ACCEPTED`
+        /// `ACCEPTED`: 转账已受理
         Accepted,
-        /// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
-        ///
-        /// `PROCESSING`
+        /// `PROCESSING`: 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
         Processing,
-        /// 待收款用户确认，收款用户可在QQ客户端确认收款
-        ///
-        /// `WAIT_USER_CONFIRM`
+        /// `WAIT_USER_CONFIRM`: 待收款用户确认，收款用户可在QQ客户端确认收款
         WaitUserConfirm,
-        /// 转账中，收款用户可在QQ客户端再次重试确认收款
-        ///
-        /// `TRANSFERING`
+        /// `TRANSFERING`: 转账中，收款用户可在QQ客户端再次重试确认收款
         Transfering,
-        /// 转账成功
-        ///
-        /// `SUCCESS`
+        /// `SUCCESS`: 转账成功
         Success,
-        /// 转账失败
-        ///
-        /// `FAIL`
+        /// `FAIL`: 转账失败
         Fail,
-        /// 商户撤销请求受理成功，该笔转账正在撤销中
-        ///
-        /// `CANCELING`
+        /// `CANCELING`: 商户撤销请求受理成功，该笔转账正在撤销中
         Canceling,
-        /// 转账撤销完成
-        ///
-        /// `CANCELLED`
+        /// `CANCELLED`: 转账撤销完成
         Cancelled,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -6405,20 +6257,20 @@ pub mod transfer_to_qq_wallet_bills {
             /// 商户号
             ///
             /// Example: `1900001109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 微信转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub transfer_bill_no: ::std::string::String,
+            pub transfer_bill_no: String,
             /// QQ互联开放平台AppID
             ///
             /// Example: `102022609`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 单据状态
             ///
             /// Example: `ACCEPTED`
@@ -6430,36 +6282,36 @@ pub mod transfer_to_qq_wallet_bills {
             /// 转账备注
             ///
             /// Example: `2020年4月报销`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
             /// 收款用户OpenID
             ///
             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 收款用户QQ号
             ///
             /// Example: `490379403`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_qq: ::std::option::Option<::std::string::String>,
+            pub user_qq: Option<String>,
             /// 收款用户姓名
             ///
             /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_name: ::std::option::Option<::std::string::String>,
+            pub user_name: Option<String>,
             /// 失败原因
             ///
             /// Example: `PAYEE_ACCOUNT_ABNORMAL`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_reason: ::std::option::Option<::std::string::String>,
+            pub fail_reason: Option<String>,
             /// 单据创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 最后一次状态变更时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub update_time: ::std::option::Option<::std::string::String>,
+            pub update_time: Option<String>,
         }
         /// 单据状态
         ///
@@ -6467,37 +6319,21 @@ pub mod transfer_to_qq_wallet_bills {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseState {
-            /// 转账已受理
-            ///
-            /// `ACCEPTED`
+            /// `ACCEPTED`: 转账已受理
             Accepted,
-            /// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
-            ///
-            /// `PROCESSING`
+            /// `PROCESSING`: 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
             Processing,
-            /// 待收款用户确认，收款用户可在QQ客户端确认收款
-            ///
-            /// `WAIT_USER_CONFIRM`
+            /// `WAIT_USER_CONFIRM`: 待收款用户确认，收款用户可在QQ客户端确认收款
             WaitUserConfirm,
-            /// 转账中，收款用户可在QQ客户端再次重试确认收款
-            ///
-            /// `TRANSFERING`
+            /// `TRANSFERING`: 转账中，收款用户可在QQ客户端再次重试确认收款
             Transfering,
-            /// 转账成功
-            ///
-            /// `SUCCESS`
+            /// `SUCCESS`: 转账成功
             Success,
-            /// 转账失败
-            ///
-            /// `FAIL`
+            /// `FAIL`: 转账失败
             Fail,
-            /// 商户撤销请求受理成功，该笔转账正在撤销中
-            ///
-            /// `CANCELING`
+            /// `CANCELING`: 商户撤销请求受理成功，该笔转账正在撤销中
             Canceling,
-            /// 转账撤销完成
-            ///
-            /// `CANCELLED`
+            /// `CANCELLED`: 转账撤销完成
             Cancelled,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -6576,20 +6412,20 @@ pub mod transfer_to_qq_wallet_bills {
                 ///
                 /// Example: `1900001109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mchid: ::std::option::Option<::std::string::String>,
+                pub mchid: Option<String>,
                 /// 商户单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_bill_no: ::std::string::String,
+                pub out_bill_no: String,
                 /// 微信转账单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub transfer_bill_no: ::std::string::String,
+                pub transfer_bill_no: String,
                 /// QQ互联开放平台AppID
                 ///
                 /// Example: `102022609`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub appid: ::std::option::Option<::std::string::String>,
+                pub appid: Option<String>,
                 /// 单据状态
                 ///
                 /// Example: `ACCEPTED`
@@ -6598,41 +6434,41 @@ pub mod transfer_to_qq_wallet_bills {
                 ///
                 /// Example: `400000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transfer_amount: ::std::option::Option<f64>,
+                pub transfer_amount: Option<f64>,
                 /// 转账备注
                 ///
                 /// Example: `2020年4月报销`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transfer_remark: ::std::option::Option<::std::string::String>,
+                pub transfer_remark: Option<String>,
                 /// 失败原因
                 ///
                 /// Example: `PAYEE_ACCOUNT_ABNORMAL`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fail_reason: ::std::option::Option<::std::string::String>,
+                pub fail_reason: Option<String>,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 收款用户QQ号
                 ///
                 /// Example: `490379403`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_qq: ::std::option::Option<::std::string::String>,
+                pub user_qq: Option<String>,
                 /// 收款用户姓名
                 ///
                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_name: ::std::option::Option<::std::string::String>,
+                pub user_name: Option<String>,
                 /// 单据创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub create_time: ::std::option::Option<::std::string::String>,
+                pub create_time: Option<String>,
                 /// 最后一次状态变更时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: ::std::string::String,
+                pub update_time: String,
             }
             /// 单据状态
             ///
@@ -6640,37 +6476,21 @@ pub mod transfer_to_qq_wallet_bills {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostResponseState {
-                /// 转账已受理
-                ///
-                /// `ACCEPTED`
+                /// `ACCEPTED`: 转账已受理
                 Accepted,
-                /// 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
-                ///
-                /// `PROCESSING`
+                /// `PROCESSING`: 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
                 Processing,
-                /// 待收款用户确认，收款用户可在QQ客户端确认收款
-                ///
-                /// `WAIT_USER_CONFIRM`
+                /// `WAIT_USER_CONFIRM`: 待收款用户确认，收款用户可在QQ客户端确认收款
                 WaitUserConfirm,
-                /// 转账中，收款用户可在QQ客户端再次重试确认收款
-                ///
-                /// `TRANSFERING`
+                /// `TRANSFERING`: 转账中，收款用户可在QQ客户端再次重试确认收款
                 Transfering,
-                /// 转账成功
-                ///
-                /// `SUCCESS`
+                /// `SUCCESS`: 转账成功
                 Success,
-                /// 转账失败
-                ///
-                /// `FAIL`
+                /// `FAIL`: 转账失败
                 Fail,
-                /// 商户撤销请求受理成功，该笔转账正在撤销中
-                ///
-                /// `CANCELING`
+                /// `CANCELING`: 商户撤销请求受理成功，该笔转账正在撤销中
                 Canceling,
-                /// 转账撤销完成
-                ///
-                /// `CANCELLED`
+                /// `CANCELLED`: 转账撤销完成
                 Cancelled,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -6763,15 +6583,15 @@ pub mod user_confirm_authorization {
         /// 商户侧授权单号
         ///
         /// Example: `plfk2020042013`
-        pub out_authorization_no: ::std::string::String,
+        pub out_authorization_no: String,
         /// 商户AppID
         ///
         /// Example: `102022609`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 收款用户OpenID
         ///
         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 转账场景ID
         ///
         /// Example: `1000`
@@ -6779,19 +6599,19 @@ pub mod user_confirm_authorization {
         /// 用户展示名称
         ///
         /// Example: `wx_123456`
-        pub user_display_name: ::std::string::String,
+        pub user_display_name: String,
         /// 用户收款感知
         ///
         /// Example: `现金奖励`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_recv_perception: ::std::option::Option<::std::string::String>,
+        pub user_recv_perception: Option<String>,
         /// 授权结果通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-        pub authorization_notify_url: ::std::string::String,
+        pub authorization_notify_url: String,
         /// 场景信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+        pub scene_info: Option<PostRequestSceneInfo>,
     }
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6800,17 +6620,17 @@ pub mod user_confirm_authorization {
         ///
         /// Example: `113.84.136.9`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub client_ip: ::std::option::Option<::std::string::String>,
+        pub client_ip: Option<String>,
         /// 用户设备ID
         ///
         /// Example: `8d67f169fe104008cd20b72573a0c8c9`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_id: ::std::option::Option<::std::string::String>,
+        pub device_id: Option<String>,
         /// 用户设备类型
         ///
         /// Example: `IOS`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_type: ::std::option::Option<PostRequestSceneInfoDeviceType>,
+        pub device_type: Option<PostRequestSceneInfoDeviceType>,
     }
     /// 用户设备类型
     ///
@@ -6954,7 +6774,7 @@ pub mod user_confirm_authorization {
         /// 商户侧授权单号
         ///
         /// Example: `plfk2020042013`
-        pub out_authorization_no: ::std::string::String,
+        pub out_authorization_no: String,
         /// 单据状态
         ///
         /// Example: `WAIT_USER_CONFIRM`
@@ -6962,11 +6782,11 @@ pub mod user_confirm_authorization {
         /// 单据创建时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 跳转领取页面的package信息
         ///
         /// Example: `affffddafdfafddffda==`
-        pub package_info: ::std::string::String,
+        pub package_info: String,
     }
     /// 单据状态
     ///
@@ -6974,9 +6794,7 @@ pub mod user_confirm_authorization {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponseState {
-        /// 待收款用户确认，可拉起微信收款确认页面进行收款确认
-        ///
-        /// `WAIT_USER_CONFIRM`
+        /// `WAIT_USER_CONFIRM`: 待收款用户确认，可拉起微信收款确认页面进行收款确认
         WaitUserConfirm,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -7074,11 +6892,9 @@ pub mod user_confirm_authorization {
             pub struct GetRequest {
                 /// 是否展示用户授权信息
                 ///
-                /// Query parameter `is_display_authorization`.
-                ///
-                /// Example: `true`
+                /// Query parameter `is_display_authorization`. Example: `true`
                 #[serde(skip_serializing)]
-                pub is_display_authorization: ::std::option::Option<bool>,
+                pub is_display_authorization: Option<bool>,
             }
             /// The response of `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}` (商户单号查询自动收款授权).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -7086,24 +6902,24 @@ pub mod user_confirm_authorization {
                 /// 商户侧授权单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_authorization_no: ::std::string::String,
+                pub out_authorization_no: String,
                 /// 商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                pub openid: ::std::string::String,
+                pub openid: String,
                 /// 用户展示名称
                 ///
                 /// Example: `wx_123456`
-                pub user_display_name: ::std::string::String,
+                pub user_display_name: String,
                 /// 微信自动收款授权单号
                 ///
                 /// Example: `201202504101000123456789012`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub authorization_id: ::std::option::Option<::std::string::String>,
+                pub authorization_id: Option<String>,
                 /// 单据状态
                 ///
                 /// Example: `TAKING_EFFECT`
@@ -7112,24 +6928,24 @@ pub mod user_confirm_authorization {
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub authorize_time: ::std::option::Option<::std::string::String>,
+                pub authorize_time: Option<String>,
                 /// 自动收款授权的关闭信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub close_info: ::std::option::Option<GetResponseCloseInfo>,
+                pub close_info: Option<GetResponseCloseInfo>,
                 /// 转账场景ID
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transfer_scene_id: ::std::option::Option<::std::string::String>,
+                pub transfer_scene_id: Option<String>,
                 /// 用户收款感知
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_recv_perception: ::std::option::Option<::std::string::String>,
+                pub user_recv_perception: Option<String>,
                 /// 单据创建时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub create_time: ::std::option::Option<::std::string::String>,
+                pub create_time: Option<String>,
                 /// 跳转领取页面的package信息
                 ///
                 /// Example: `affffddafdfafddffda==`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub package_info: ::std::option::Option<::std::string::String>,
+                pub package_info: Option<String>,
             }
             /// 自动收款授权的关闭信息
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -7137,7 +6953,7 @@ pub mod user_confirm_authorization {
                 /// 关闭时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub close_time: ::std::string::String,
+                pub close_time: String,
                 /// 自动收款授权的原因
                 ///
                 /// Example: `CLOSE_VIA_MCH_API`
@@ -7149,13 +6965,9 @@ pub mod user_confirm_authorization {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseCloseInfoCloseReason {
-                /// 商户通过API主动关闭授权
-                ///
-                /// `CLOSE_VIA_MCH_API`
+                /// `CLOSE_VIA_MCH_API`: 商户通过API主动关闭授权
                 CloseViaMchApi,
-                /// 用户确认后，主动关闭授权
-                ///
-                /// `USER_CLOSE`
+                /// `USER_CLOSE`: 用户确认后，主动关闭授权
                 UserClose,
                 /// `USER_OVERDUE_UNCONFIRMED`
                 UserOverdueUnconfirmed,
@@ -7222,13 +7034,9 @@ pub mod user_confirm_authorization {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseState {
-                /// 用户已确认授权，授权生效中，可发起转账到授权对应的用户
-                ///
-                /// `TAKING_EFFECT`
+                /// `TAKING_EFFECT`: 用户已确认授权，授权生效中，可发起转账到授权对应的用户
                 TakingEffect,
-                /// 用户或商户系统关闭，无法转账至该授权对应的用户
-                ///
-                /// `CLOSED`
+                /// `CLOSED`: 用户或商户系统关闭，无法转账至该授权对应的用户
                 Closed,
                 /// `WAIT_USER_CONFIRM`
                 WaitUserConfirm,
@@ -7307,24 +7115,24 @@ pub mod user_confirm_authorization {
                     /// 商户侧授权单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_authorization_no: ::std::string::String,
+                    pub out_authorization_no: String,
                     /// 商户AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 收款用户OpenID
                     ///
                     /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                    pub openid: ::std::string::String,
+                    pub openid: String,
                     /// 用户展示名称
                     ///
                     /// Example: `wx_123456`
-                    pub user_display_name: ::std::string::String,
+                    pub user_display_name: String,
                     /// 微信自动收款授权单号
                     ///
                     /// Example: `201202504101000123456789012`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub authorization_id: ::std::option::Option<::std::string::String>,
+                    pub authorization_id: Option<String>,
                     /// 单据状态
                     ///
                     /// Example: `CLOSED`
@@ -7333,27 +7141,25 @@ pub mod user_confirm_authorization {
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub authorize_time: ::std::option::Option<::std::string::String>,
+                    pub authorize_time: Option<String>,
                     /// 自动收款授权的关闭信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_info: ::std::option::Option<PostResponseCloseInfo>,
+                    pub close_info: Option<PostResponseCloseInfo>,
                     /// 转账场景ID
                     ///
                     /// Example: `1000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transfer_scene_id: ::std::option::Option<::std::string::String>,
+                    pub transfer_scene_id: Option<String>,
                     /// 用户收款感知
                     ///
                     /// Example: `金奖励`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_recv_perception: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub user_recv_perception: Option<String>,
                     /// 单据创建时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub create_time: ::std::option::Option<::std::string::String>,
+                    pub create_time: Option<String>,
                 }
                 /// 自动收款授权的关闭信息
                 #[derive(
@@ -7367,7 +7173,7 @@ pub mod user_confirm_authorization {
                     /// 关闭时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub close_time: ::std::string::String,
+                    pub close_time: String,
                     /// 自动收款授权的原因
                     ///
                     /// Example: `CLOSE_VIA_MCH_API`
@@ -7379,9 +7185,7 @@ pub mod user_confirm_authorization {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseCloseInfoCloseReason {
-                    /// 商户通过API主动关闭授权
-                    ///
-                    /// `CLOSE_VIA_MCH_API`
+                    /// `CLOSE_VIA_MCH_API`: 商户通过API主动关闭授权
                     CloseViaMchApi,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -7437,9 +7241,7 @@ pub mod user_confirm_authorization {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseState {
-                    /// 用户或商户系统关闭，无法转账至该授权对应的用户
-                    ///
-                    /// `CLOSED`
+                    /// `CLOSED`: 用户或商户系统关闭，无法转账至该授权对应的用户
                     Closed,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),

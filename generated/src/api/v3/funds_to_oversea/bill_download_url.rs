@@ -24,18 +24,14 @@ impl<'a> BillDownloadUrl<'a> {
 pub struct GetRequest {
     /// 账单日期
     ///
-    /// Query parameter `bill_date`.
-    ///
-    /// Example: `2021-01-01`
+    /// Query parameter `bill_date`. Example: `2021-01-01`
     #[serde(skip_serializing)]
-    pub bill_date: ::std::string::String,
+    pub bill_date: String,
     /// 子商户号
     ///
-    /// Query parameter `sub_mchid`.
-    ///
-    /// Example: `19000000001`
+    /// Query parameter `sub_mchid`. Example: `19000000001`
     #[serde(skip_serializing)]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
 }
 /// The response of `GET /v3/funds-to-oversea/bill-download-url` (获取购付汇账单文件下载链接API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -43,13 +39,13 @@ pub struct GetResponse {
     /// 哈希类型
     ///
     /// Example: `SHA1`
-    pub hash_type: ::std::string::String,
+    pub hash_type: String,
     /// 哈希值
     ///
     /// Example: `79bb0f45fc4c42234a918000b2668d689e2bde04`
-    pub hash_value: ::std::string::String,
+    pub hash_value: String,
     /// 下载地址
     ///
     /// Example: `https://api.mch.weixin.qq.com/v3/bill/downloadurl?token=xxx`
-    pub download_url: ::std::string::String,
+    pub download_url: String,
 }

@@ -25,15 +25,15 @@ pub struct PostRequest {
     /// 商户出境单号
     ///
     /// Example: `merchant_1123123`
-    pub out_order_id: ::std::string::String,
+    pub out_order_id: String,
     /// 二级商户号
     ///
     /// Example: `123456`
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 微信订单号
     ///
     /// Example: `420000000000000010`
-    pub transaction_id: ::std::string::String,
+    pub transaction_id: String,
     /// 出境金额
     ///
     /// Example: `10`
@@ -41,10 +41,10 @@ pub struct PostRequest {
     /// 境外收款币种
     ///
     /// Example: `USD`
-    pub foreign_currency: ::std::string::String,
+    pub foreign_currency: String,
     /// 商品信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_info: ::std::option::Option<::std::vec::Vec<PostRequestGoodsInfo>>,
+    pub goods_info: Option<Vec<PostRequestGoodsInfo>>,
     /// 卖家信息
     pub seller_info: PostRequestSellerInfo,
     /// 物流信息
@@ -53,7 +53,7 @@ pub struct PostRequest {
     pub payee_info: PostRequestPayeeInfo,
     /// 预售信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub presale_info: ::std::option::Option<PostRequestPresaleInfo>,
+    pub presale_info: Option<PostRequestPresaleInfo>,
 }
 /// 物流信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -61,11 +61,11 @@ pub struct PostRequestExpressInfo {
     /// 物流单号
     ///
     /// Example: `curier_number_1231`
-    pub courier_number: ::std::string::String,
+    pub courier_number: String,
     /// 物流商名称
     ///
     /// Example: `国际xxx物流`
-    pub express_company_name: ::std::string::String,
+    pub express_company_name: String,
 }
 /// PostRequestGoodsInfo
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -73,11 +73,11 @@ pub struct PostRequestGoodsInfo {
     /// 商品名称
     ///
     /// Example: `橘子`
-    pub goods_name: ::std::string::String,
+    pub goods_name: String,
     /// 商品类目
     ///
     /// Example: `家用电器`
-    pub goods_category: ::std::string::String,
+    pub goods_category: String,
     /// 商品单价
     ///
     /// Example: `1`
@@ -93,7 +93,7 @@ pub struct PostRequestPayeeInfo {
     /// 收款人识别号
     ///
     /// Example: `ID123112312`
-    pub payee_id: ::std::string::String,
+    pub payee_id: String,
 }
 /// 预售信息
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -109,12 +109,12 @@ pub struct PostRequestPresaleInfo {
     ///
     /// Example: `4208450740201411110007820472`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub deposit_transaction_id: ::std::option::Option<::std::string::String>,
+    pub deposit_transaction_id: Option<String>,
     /// 关联尾款订单号
     ///
     /// Example: `4208450740201411110007820472`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub balance_transaction_id: ::std::option::Option<::std::string::String>,
+    pub balance_transaction_id: Option<String>,
 }
 /// 订单类型
 ///
@@ -174,15 +174,15 @@ pub struct PostRequestSellerInfo {
     /// 境外卖家经营主体名称
     ///
     /// Example: `香港xxxx公司`
-    pub oversea_business_name: ::std::string::String,
+    pub oversea_business_name: String,
     /// 境外卖家店铺名称
     ///
     /// Example: `香港xxx公司xxx店铺`
-    pub oversea_shop_name: ::std::string::String,
+    pub oversea_shop_name: String,
     /// 卖家ID
     ///
     /// Example: `id2123123123`
-    pub seller_id: ::std::string::String,
+    pub seller_id: String,
 }
 /// The response of `POST /v3/funds-to-oversea/orders` (申请资金出境API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -190,24 +190,24 @@ pub struct PostResponse {
     /// 商户出境单号
     ///
     /// Example: `merchant123123`
-    pub out_order_id: ::std::string::String,
+    pub out_order_id: String,
     /// 二级商户号
     ///
     /// Example: `1231231`
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 微信出境单号
     ///
     /// Example: `42000000000_123123`
-    pub order_id: ::std::string::String,
+    pub order_id: String,
     /// 出境结果
     ///
     /// Example: `ACCEPT`
-    pub result: ::std::string::String,
+    pub result: String,
     /// 出境失败的原因
     ///
     /// Example: `DEPARTURE_AMOUNT_NO_ENOUGH`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub fail_reason: ::std::option::Option<::std::string::String>,
+    pub fail_reason: Option<String>,
     /// 请求出境人民币金额
     ///
     /// Example: `21`
@@ -216,46 +216,46 @@ pub struct PostResponse {
     ///
     /// Example: `20`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub foreign_amount: ::std::option::Option<i64>,
+    pub foreign_amount: Option<i64>,
     /// 外币币种
     ///
     /// Example: `USD`
-    pub foreign_currency: ::std::string::String,
+    pub foreign_currency: String,
     /// 汇率
     ///
     /// Example: `650000000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub rate: ::std::option::Option<i64>,
+    pub rate: Option<i64>,
     /// 购汇时间
     ///
     /// Example: `2015-05-20T13:29:35+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub exchange_rate_time: ::std::option::Option<::std::string::String>,
+    pub exchange_rate_time: Option<String>,
     /// 预计购汇时间
     ///
     /// Example: `2015-05-20T13:29:35+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub estimate_exchange_rate_time: ::std::option::Option<::std::string::String>,
+    pub estimate_exchange_rate_time: Option<String>,
     /// 真实出境人民币金额
     ///
     /// Example: `20`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub departure_amount: ::std::option::Option<i64>,
+    pub departure_amount: Option<i64>,
     /// 手续费人民币金额
     ///
     /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub fee: ::std::option::Option<i64>,
+    pub fee: Option<i64>,
     /// 手续费承担商户号
     ///
     /// Example: `1231231`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub charge_mchid: ::std::option::Option<::std::string::String>,
+    pub charge_mchid: Option<String>,
     /// 手续费承担账户
     ///
     /// Example: `BASIC`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub charge_account_type: ::std::option::Option<::std::string::String>,
+    pub charge_account_type: Option<String>,
 }
 /// `/v3/funds-to-oversea/orders/{out_order_id}`
 pub mod by_out_order_id {
@@ -283,18 +283,14 @@ pub mod by_out_order_id {
     pub struct GetRequest {
         /// 二级商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `1231231`
+        /// Query parameter `sub_mchid`. Example: `1231231`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信支付订单号
         ///
-        /// Query parameter `transaction_id`.
-        ///
-        /// Example: `4200000000000`
+        /// Query parameter `transaction_id`. Example: `4200000000000`
         #[serde(skip_serializing)]
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
     }
     /// The response of `GET /v3/funds-to-oversea/orders/{out_order_id}` (查询出境结果API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -302,24 +298,24 @@ pub mod by_out_order_id {
         /// 商户出境单号
         ///
         /// Example: `merchant123123`
-        pub out_order_id: ::std::string::String,
+        pub out_order_id: String,
         /// 二级商户号
         ///
         /// Example: `1231231`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信出境单号
         ///
         /// Example: `42000000000_123123`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
         /// 出境结果
         ///
         /// Example: `ACCEPT`
-        pub result: ::std::string::String,
+        pub result: String,
         /// 出境失败的原因
         ///
         /// Example: `DEPARTURE_AMOUNT_NO_ENOUGH`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_reason: ::std::option::Option<::std::string::String>,
+        pub fail_reason: Option<String>,
         /// 请求出境人民币金额
         ///
         /// Example: `21`
@@ -328,45 +324,45 @@ pub mod by_out_order_id {
         ///
         /// Example: `20`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub foreign_amount: ::std::option::Option<i64>,
+        pub foreign_amount: Option<i64>,
         /// 外币币种
         ///
         /// Example: `USD`
-        pub foreign_currency: ::std::string::String,
+        pub foreign_currency: String,
         /// 汇率
         ///
         /// Example: `650000000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub rate: ::std::option::Option<i64>,
+        pub rate: Option<i64>,
         /// 购汇时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub exchange_rate_time: ::std::option::Option<::std::string::String>,
+        pub exchange_rate_time: Option<String>,
         /// 预计购汇时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub estimate_exchange_rate_time: ::std::option::Option<::std::string::String>,
+        pub estimate_exchange_rate_time: Option<String>,
         /// 真实出境人民币金额
         ///
         /// Example: `20`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub departure_amount: ::std::option::Option<i64>,
+        pub departure_amount: Option<i64>,
         /// 手续费人民币金额
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fee: ::std::option::Option<i64>,
+        pub fee: Option<i64>,
         /// 手续费承担商户号
         ///
         /// Example: `1231231`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub charge_mchid: ::std::option::Option<::std::string::String>,
+        pub charge_mchid: Option<String>,
         /// 手续费承担账户
         ///
         /// Example: `BASIC`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub charge_account_type: ::std::option::Option<::std::string::String>,
+        pub charge_account_type: Option<String>,
     }
 }

@@ -35,23 +35,23 @@ pub mod return_orders {
         /// 商户出境退回单号
         ///
         /// Example: `R20250220103930`
-        pub out_return_no: ::std::string::String,
+        pub out_return_no: String,
         /// 二级商户号
         ///
         /// Example: `123456`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 商户出境单号
         ///
         /// Example: `merchant_1123123`
-        pub out_order_id: ::std::string::String,
+        pub out_order_id: String,
         /// 微信订单号
         ///
         /// Example: `420000000000000010`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 退回凭证补充信息
         ///
         /// Example: `5017752501201407033233368018`
-        pub supplement_info: ::std::string::String,
+        pub supplement_info: String,
         /// 退回金额
         ///
         /// Example: `100`
@@ -63,28 +63,28 @@ pub mod return_orders {
         /// 商户出境退回单号
         ///
         /// Example: `R20250220103930`
-        pub out_return_no: ::std::string::String,
+        pub out_return_no: String,
         /// 二级商户号
         ///
         /// Example: `1231231`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 微信出境退回单号
         ///
         /// Example: `2375897293812`
-        pub return_id: ::std::string::String,
+        pub return_id: String,
         /// 商户出境单号
         ///
         /// Example: `merchant123123`
-        pub out_order_id: ::std::string::String,
+        pub out_order_id: String,
         /// 微信订单号
         ///
         /// Example: `420000000000000010`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 退回凭证补充信息
         ///
         /// Example: `5017752501201407033233368018`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub supplement_info: ::std::option::Option<::std::string::String>,
+        pub supplement_info: Option<String>,
         /// 退回金额
         ///
         /// Example: `100`
@@ -96,17 +96,17 @@ pub mod return_orders {
         /// 创建时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 成功时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub success_time: ::std::option::Option<::std::string::String>,
+        pub success_time: Option<String>,
         /// 失败原因
         ///
         /// Example: `RETURN_AMOUNT_NOT_ENOUGH`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_reason: ::std::option::Option<PostResponseFailReason>,
+        pub fail_reason: Option<PostResponseFailReason>,
     }
     /// 失败原因
     ///
@@ -257,11 +257,9 @@ pub mod return_orders {
             pub struct GetRequest {
                 /// 二级商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1231231`
+                /// Query parameter `sub_mchid`. Example: `1231231`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
             }
             /// The response of `GET /v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}` (查询出境退回结果（通过商户出境退回单号）).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -269,27 +267,27 @@ pub mod return_orders {
                 /// 商户出境退回单号
                 ///
                 /// Example: `R20250220103930`
-                pub out_return_no: ::std::string::String,
+                pub out_return_no: String,
                 /// 二级商户号
                 ///
                 /// Example: `1231231`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 微信出境退回单号
                 ///
                 /// Example: `2375897293812`
-                pub return_id: ::std::string::String,
+                pub return_id: String,
                 /// 商户出境单号
                 ///
                 /// Example: `merchant123123`
-                pub out_order_id: ::std::string::String,
+                pub out_order_id: String,
                 /// 微信订单号
                 ///
                 /// Example: `420000000000000010`
-                pub transaction_id: ::std::string::String,
+                pub transaction_id: String,
                 /// 微信退款单号
                 ///
                 /// Example: `5017752501201407033233368018`
-                pub refund_id: ::std::string::String,
+                pub refund_id: String,
                 /// 退回金额
                 ///
                 /// Example: `100`
@@ -301,17 +299,17 @@ pub mod return_orders {
                 /// 创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 成功时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_time: ::std::option::Option<::std::string::String>,
+                pub success_time: Option<String>,
                 /// 失败原因
                 ///
                 /// Example: `RETURN_AMOUNT_NOT_ENOUGH`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fail_reason: ::std::option::Option<::std::string::String>,
+                pub fail_reason: Option<String>,
             }
             /// 出境退回状态
             ///

@@ -59,11 +59,9 @@ pub mod by_transaction_id {
         pub struct GetRequest {
             /// 二级商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
         }
         /// The response of `GET /v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts` (查询订单剩余可出境余额API).
         #[derive(
@@ -78,7 +76,7 @@ pub mod by_transaction_id {
             /// 微信支付订单号
             ///
             /// Example: `4208450740201411110007820472`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 订单剩余可出境金额
             ///
             /// Example: `21`

@@ -19,7 +19,7 @@ impl<'a> Certificates<'a> {
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetResponse {
     /// `data`
-    pub data: ::std::vec::Vec<GetResponseData>,
+    pub data: Vec<GetResponseData>,
 }
 /// 平台证书列表
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -28,20 +28,20 @@ pub struct GetResponseData {
     ///
     /// Example: `5157F09EFDC096DE15EBE81A47057A7232F1B8E1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub serial_no: ::std::option::Option<::std::string::String>,
+    pub serial_no: Option<String>,
     /// 证书启用时间
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub effective_time: ::std::option::Option<::std::string::String>,
+    pub effective_time: Option<String>,
     /// 证书弃用时间
     ///
     /// Example: `2018-12-08T10:34:56+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub expire_time: ::std::option::Option<::std::string::String>,
+    pub expire_time: Option<String>,
     /// 证书信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub encrypt_certificate: ::std::option::Option<GetResponseDataEncryptCertificate>,
+    pub encrypt_certificate: Option<GetResponseDataEncryptCertificate>,
 }
 /// 证书信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -50,22 +50,20 @@ pub struct GetResponseDataEncryptCertificate {
     ///
     /// Example: `AEAD_AES_256_GCM`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub algorithm: ::std::option::Option<::std::string::String>,
+    pub algorithm: Option<String>,
     /// 加密证书的随机串
     ///
     /// Example: `61f9c719728a`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub nonce: ::std::option::Option<::std::string::String>,
+    pub nonce: Option<String>,
     /// 加密证书的附加数据
     ///
     /// Example: `certificate`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub associated_data: ::std::option::Option<::std::string::String>,
+    pub associated_data: Option<String>,
     /// 加密后的证书内容
     ///
-    /// Sensitive: encrypted with the WeChat Pay public key before sending.
-    ///
-    /// Example: `sRvt...`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `sRvt...`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub ciphertext: ::std::option::Option<::std::string::String>,
+    pub ciphertext: Option<String>,
 }

@@ -75,60 +75,54 @@ pub mod h5 {
             pub struct PostRequest {
                 /// 公司介绍和业务描述
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub business_description: ::std::option::Option<::std::string::String>,
+                pub business_description: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `2491935631`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// H5支付域名
                 ///
                 /// Example: `- qq.com`
-                pub domains: ::std::vec::Vec<::std::string::String>,
+                pub domains: Vec<String>,
                 /// 公司注册资质证书
                 ///
                 /// Example: `6uqyGjvHzOhsLleGFQVRF`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub company_register_cert: ::std::option::Option<::std::string::String>,
+                pub company_register_cert: Option<String>,
                 /// 限额类型
                 ///
                 /// Example: `UN_LAUNCHED_WEBSITE_LIMIT`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transaction_limit_type: ::std::option::Option<
-                    PostRequestTransactionLimitType,
-                >,
+                pub transaction_limit_type: Option<PostRequestTransactionLimitType>,
                 /// 经营网址商业页面截图
                 ///
                 /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub website_business_page_pics: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub website_business_page_pics: Option<Vec<String>>,
                 /// 经营网址首页截图
                 ///
                 /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub website_homepage_pics: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub website_homepage_pics: Option<Vec<String>>,
                 /// 子商户经营网址状态
                 ///
                 /// Example: `HAS_LAUNCHED`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub website_state: ::std::option::Option<PostRequestWebsiteState>,
+                pub website_state: Option<PostRequestWebsiteState>,
                 /// 子商户H5经营网址
                 ///
                 /// Example: `https://qq.com`
-                pub website_url: ::std::string::String,
+                pub website_url: String,
                 /// 商户提供的审核结果回调接口
                 ///
                 /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub notify_url: ::std::option::Option<::std::string::String>,
+                pub notify_url: Option<String>,
                 /// 申请单类型
                 ///
                 /// Example: `APPLY_FOR_PAYMENT_AUTHORITY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub applyment_type: ::std::option::Option<PostRequestApplymentType>,
+                pub applyment_type: Option<PostRequestApplymentType>,
             }
             /// 申请单类型
             ///
@@ -311,14 +305,14 @@ pub mod h5 {
                 /// 子商户号
                 ///
                 /// Example: `2491935631`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// H5支付域名
                 ///
                 /// Example: `- qq.com`
-                pub domains: ::std::vec::Vec<::std::string::String>,
+                pub domains: Vec<String>,
                 /// 公司介绍和业务描述
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub business_description: ::std::option::Option<::std::string::String>,
+                pub business_description: Option<String>,
                 /// 限额类型
                 ///
                 /// Example: `UN_LAUNCHED_WEBSITE_LIMIT`
@@ -327,21 +321,17 @@ pub mod h5 {
                 ///
                 /// Example: `6uqyGjvHzOhsLleGFQVRF`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub company_register_cert: ::std::option::Option<::std::string::String>,
+                pub company_register_cert: Option<String>,
                 /// 经营网址商业页面截图
                 ///
                 /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub website_business_page_pics: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub website_business_page_pics: Option<Vec<String>>,
                 /// 经营网址首页截图
                 ///
                 /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub website_homepage_pics: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub website_homepage_pics: Option<Vec<String>>,
                 /// 子商户经营网址状态
                 ///
                 /// Example: `HAS_LAUNCHED`
@@ -349,7 +339,7 @@ pub mod h5 {
                 /// 子商户H5经营网址
                 ///
                 /// Example: `https://qq.com`
-                pub website_url: ::std::string::String,
+                pub website_url: String,
                 /// 申请单号
                 ///
                 /// Example: `100000`
@@ -358,7 +348,7 @@ pub mod h5 {
                 ///
                 /// Example: `商户证书不符合要求`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub audit_reject_detail: ::std::option::Option<::std::string::String>,
+                pub audit_reject_detail: Option<String>,
                 /// 申请单状态
                 ///
                 /// Example: `PENDING`
@@ -371,7 +361,7 @@ pub mod h5 {
                 ///
                 /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub notify_url: ::std::option::Option<::std::string::String>,
+                pub notify_url: Option<String>,
             }
             /// 申请单状态
             ///
@@ -653,16 +643,14 @@ pub mod h5 {
                     /// 子商户号
                     ///
                     /// Example: `2491935631`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// H5支付域名
                     ///
                     /// Example: `- qq.com`
-                    pub domains: ::std::vec::Vec<::std::string::String>,
+                    pub domains: Vec<String>,
                     /// 公司介绍和业务描述
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub business_description: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub business_description: Option<String>,
                     /// 限额类型
                     ///
                     /// Example: `UN_LAUNCHED_WEBSITE_LIMIT`
@@ -671,23 +659,17 @@ pub mod h5 {
                     ///
                     /// Example: `6uqyGjvHzOhsLleGFQVRF`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub company_register_cert: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub company_register_cert: Option<String>,
                     /// 经营网址商业页面截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub website_business_page_pics: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub website_business_page_pics: Option<Vec<String>>,
                     /// 经营网址首页截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub website_homepage_pics: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub website_homepage_pics: Option<Vec<String>>,
                     /// 子商户经营网址状态
                     ///
                     /// Example: `HAS_LAUNCHED`
@@ -695,7 +677,7 @@ pub mod h5 {
                     /// 子商户H5经营网址
                     ///
                     /// Example: `https://qq.com`
-                    pub website_url: ::std::string::String,
+                    pub website_url: String,
                     /// 申请单号
                     ///
                     /// Example: `100000`
@@ -704,9 +686,7 @@ pub mod h5 {
                     ///
                     /// Example: `商户证书不符合要求`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub audit_reject_detail: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub audit_reject_detail: Option<String>,
                     /// 申请单状态
                     ///
                     /// Example: `PENDING`
@@ -719,7 +699,7 @@ pub mod h5 {
                     ///
                     /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub notify_url: ::std::option::Option<::std::string::String>,
+                    pub notify_url: Option<String>,
                 }
                 /// 申请单状态
                 ///
@@ -986,43 +966,35 @@ pub mod h5 {
                     /// H5支付域名
                     ///
                     /// Example: `- qq.com`
-                    pub domains: ::std::vec::Vec<::std::string::String>,
+                    pub domains: Vec<String>,
                     /// 公司介绍和业务描述
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub business_description: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub business_description: Option<String>,
                     /// 公司注册资质证书
                     ///
                     /// Example: `6uqyGjvHzOhsLleGFQVRF`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub company_register_cert: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub company_register_cert: Option<String>,
                     /// 经营网址商业页面截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub website_business_page_pics: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub website_business_page_pics: Option<Vec<String>>,
                     /// 经营网址首页截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub website_homepage_pics: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub website_homepage_pics: Option<Vec<String>>,
                     /// 子商户经营网址状态
                     ///
                     /// Example: `HAS_LAUNCHED`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub website_state: ::std::option::Option<PatchRequestWebsiteState>,
+                    pub website_state: Option<PatchRequestWebsiteState>,
                     /// 子商户H5经营网址
                     ///
                     /// Example: `https://qq.com`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub website_url: ::std::option::Option<::std::string::String>,
+                    pub website_url: Option<String>,
                 }
                 /// 子商户经营网址状态
                 ///
@@ -1095,16 +1067,14 @@ pub mod h5 {
                     /// 子商户号
                     ///
                     /// Example: `2491935631`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// H5支付域名
                     ///
                     /// Example: `- qq.com`
-                    pub domains: ::std::vec::Vec<::std::string::String>,
+                    pub domains: Vec<String>,
                     /// 公司介绍和业务描述
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub business_description: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub business_description: Option<String>,
                     /// 限额类型
                     ///
                     /// Example: `UN_LAUNCHED_WEBSITE_LIMIT`
@@ -1113,23 +1083,17 @@ pub mod h5 {
                     ///
                     /// Example: `6uqyGjvHzOhsLleGFQVRF`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub company_register_cert: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub company_register_cert: Option<String>,
                     /// 经营网址商业页面截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub website_business_page_pics: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub website_business_page_pics: Option<Vec<String>>,
                     /// 经营网址首页截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub website_homepage_pics: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub website_homepage_pics: Option<Vec<String>>,
                     /// 子商户经营网址状态
                     ///
                     /// Example: `HAS_LAUNCHED`
@@ -1137,7 +1101,7 @@ pub mod h5 {
                     /// 子商户H5经营网址
                     ///
                     /// Example: `https://qq.com`
-                    pub website_url: ::std::string::String,
+                    pub website_url: String,
                     /// 申请单号
                     ///
                     /// Example: `100000`
@@ -1146,9 +1110,7 @@ pub mod h5 {
                     ///
                     /// Example: `商户证书不符合要求`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub audit_reject_detail: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub audit_reject_detail: Option<String>,
                     /// 申请单状态
                     ///
                     /// Example: `PENDING`
@@ -1161,7 +1123,7 @@ pub mod h5 {
                     ///
                     /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub notify_url: ::std::option::Option<::std::string::String>,
+                    pub notify_url: Option<String>,
                 }
                 /// 申请单状态
                 ///
@@ -1438,7 +1400,7 @@ pub mod h5 {
                 /// 子商户号
                 ///
                 /// Example: `2491935631`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// H5支付权限状态
                 ///
                 /// Example: `AUTHORITY_TO_TEST`
@@ -1565,43 +1527,39 @@ pub mod h5 {
                     ///
                     /// Example: `2491935631`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_mchid: ::std::option::Option<::std::string::String>,
+                    pub sub_mchid: Option<String>,
                     /// H5支付域名
                     ///
                     /// Example: `- qq.com`
-                    pub domains: ::std::vec::Vec<::std::string::String>,
+                    pub domains: Vec<String>,
                     /// 子商户H5经营网址
                     ///
                     /// Example: `https://qq.com`
-                    pub website_url: ::std::string::String,
+                    pub website_url: String,
                     /// 经营网址商业页面截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub website_business_page_pics: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub website_business_page_pics: Option<Vec<String>>,
                     /// 经营网址首页截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub website_homepage_pics: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub website_homepage_pics: Option<Vec<String>>,
                     /// 子商户经营网址状态
                     ///
                     /// Example: `HAS_LAUNCHED`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub website_state: ::std::option::Option<PostRequestWebsiteState>,
+                    pub website_state: Option<PostRequestWebsiteState>,
                     /// 商户提供的审核结果回调接口
                     ///
                     /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub notify_url: ::std::option::Option<::std::string::String>,
+                    pub notify_url: Option<String>,
                     /// 商户申请单号
                     ///
                     /// Example: `123456`
-                    pub out_applyment_id: ::std::string::String,
+                    pub out_applyment_id: String,
                 }
                 /// 子商户经营网址状态
                 ///
@@ -1674,7 +1632,7 @@ pub mod h5 {
                     /// 子商户号
                     ///
                     /// Example: `2491935631`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 子商户经营网址状态
                     ///
                     /// Example: `HAS_LAUNCHED`
@@ -1682,25 +1640,21 @@ pub mod h5 {
                     /// H5支付域名
                     ///
                     /// Example: `- qq.com`
-                    pub domains: ::std::vec::Vec<::std::string::String>,
+                    pub domains: Vec<String>,
                     /// 子商户H5经营网址
                     ///
                     /// Example: `https://qq.com`
-                    pub webiste_url: ::std::string::String,
+                    pub webiste_url: String,
                     /// 经营网址商业页面截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub website_business_page_pics: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub website_business_page_pics: Option<Vec<String>>,
                     /// 经营网址首页截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub website_homepage_pics: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub website_homepage_pics: Option<Vec<String>>,
                     /// 申请单号
                     ///
                     /// Example: `1000000`
@@ -1709,25 +1663,21 @@ pub mod h5 {
                     ///
                     /// Example: `经营网址首页截图内容违法`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub audit_reject_detail: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub audit_reject_detail: Option<String>,
                     /// 申请单状态
                     ///
                     /// Example: `PENDING`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub applyment_state: ::std::option::Option<
-                        PostResponseApplymentState,
-                    >,
+                    pub applyment_state: Option<PostResponseApplymentState>,
                     /// 商户提供的审核结果回调接口
                     ///
                     /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub notify_url: ::std::option::Option<::std::string::String>,
+                    pub notify_url: Option<String>,
                     /// 商户申请单号
                     ///
                     /// Example: `123456`
-                    pub out_applyment_id: ::std::string::String,
+                    pub out_applyment_id: String,
                 }
                 /// 申请单状态
                 ///
@@ -1897,7 +1847,7 @@ pub mod h5 {
                         /// 子商户号
                         ///
                         /// Example: `2491935631`
-                        pub sub_mchid: ::std::string::String,
+                        pub sub_mchid: String,
                         /// 子商户经营网址状态
                         ///
                         /// Example: `HAS_LAUNCHED`
@@ -1905,25 +1855,21 @@ pub mod h5 {
                         /// H5支付域名
                         ///
                         /// Example: `- qq.com`
-                        pub domains: ::std::vec::Vec<::std::string::String>,
+                        pub domains: Vec<String>,
                         /// 子商户H5经营网址
                         ///
                         /// Example: `https://qq.com`
-                        pub webiste_url: ::std::string::String,
+                        pub webiste_url: String,
                         /// 经营网址商业页面截图
                         ///
                         /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub website_business_page_pics: ::std::option::Option<
-                            ::std::vec::Vec<::std::string::String>,
-                        >,
+                        pub website_business_page_pics: Option<Vec<String>>,
                         /// 经营网址首页截图
                         ///
                         /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub website_homepage_pics: ::std::option::Option<
-                            ::std::vec::Vec<::std::string::String>,
-                        >,
+                        pub website_homepage_pics: Option<Vec<String>>,
                         /// 申请单号
                         ///
                         /// Example: `1000000`
@@ -1932,25 +1878,21 @@ pub mod h5 {
                         ///
                         /// Example: `经营网址首页截图内容违法`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub audit_reject_detail: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub audit_reject_detail: Option<String>,
                         /// 申请单状态
                         ///
                         /// Example: `PENDING`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub applyment_state: ::std::option::Option<
-                            GetResponseApplymentState,
-                        >,
+                        pub applyment_state: Option<GetResponseApplymentState>,
                         /// 商户提供的审核结果回调接口
                         ///
                         /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub notify_url: ::std::option::Option<::std::string::String>,
+                        pub notify_url: Option<String>,
                         /// 商户申请单号
                         ///
                         /// Example: `123456`
-                        pub out_applyment_id: ::std::string::String,
+                        pub out_applyment_id: String,
                     }
                     /// 申请单状态
                     ///
@@ -2091,33 +2033,27 @@ pub mod h5 {
                         /// H5支付域名
                         ///
                         /// Example: `- qq.com`
-                        pub domains: ::std::vec::Vec<::std::string::String>,
+                        pub domains: Vec<String>,
                         /// 子商户经营网址状态
                         ///
                         /// Example: `HAS_LAUNCHED`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub website_state: ::std::option::Option<
-                            PatchRequestWebsiteState,
-                        >,
+                        pub website_state: Option<PatchRequestWebsiteState>,
                         /// 商户H5经营网址
                         ///
                         /// Example: `https://qq.com`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub website_url: ::std::option::Option<::std::string::String>,
+                        pub website_url: Option<String>,
                         /// 经营网址商业页面截图
                         ///
                         /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub website_business_page_pics: ::std::option::Option<
-                            ::std::vec::Vec<::std::string::String>,
-                        >,
+                        pub website_business_page_pics: Option<Vec<String>>,
                         /// 经营网址首页截图
                         ///
                         /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub website_homepage_pics: ::std::option::Option<
-                            ::std::vec::Vec<::std::string::String>,
-                        >,
+                        pub website_homepage_pics: Option<Vec<String>>,
                     }
                     /// 子商户经营网址状态
                     ///
@@ -2190,7 +2126,7 @@ pub mod h5 {
                         /// 子商户号
                         ///
                         /// Example: `2491935631`
-                        pub sub_mchid: ::std::string::String,
+                        pub sub_mchid: String,
                         /// 子商户经营网址状态
                         ///
                         /// Example: `HAS_LAUNCHED`
@@ -2198,25 +2134,21 @@ pub mod h5 {
                         /// H5支付域名
                         ///
                         /// Example: `- qq.com`
-                        pub domains: ::std::vec::Vec<::std::string::String>,
+                        pub domains: Vec<String>,
                         /// 子商户H5经营网址
                         ///
                         /// Example: `https://qq.com`
-                        pub webiste_url: ::std::string::String,
+                        pub webiste_url: String,
                         /// 经营网址商业页面截图
                         ///
                         /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub website_business_page_pics: ::std::option::Option<
-                            ::std::vec::Vec<::std::string::String>,
-                        >,
+                        pub website_business_page_pics: Option<Vec<String>>,
                         /// 经营网址首页截图
                         ///
                         /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub website_homepage_pics: ::std::option::Option<
-                            ::std::vec::Vec<::std::string::String>,
-                        >,
+                        pub website_homepage_pics: Option<Vec<String>>,
                         /// 申请单号
                         ///
                         /// Example: `1000000`
@@ -2225,25 +2157,21 @@ pub mod h5 {
                         ///
                         /// Example: `经营网址首页截图内容违法`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub audit_reject_detail: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub audit_reject_detail: Option<String>,
                         /// 申请单状态
                         ///
                         /// Example: `PENDING`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub applyment_state: ::std::option::Option<
-                            PatchResponseApplymentState,
-                        >,
+                        pub applyment_state: Option<PatchResponseApplymentState>,
                         /// 商户提供的审核结果回调接口
                         ///
                         /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub notify_url: ::std::option::Option<::std::string::String>,
+                        pub notify_url: Option<String>,
                         /// 商户申请单号
                         ///
                         /// Example: `123456`
-                        pub out_applyment_id: ::std::string::String,
+                        pub out_applyment_id: String,
                     }
                     /// 申请单状态
                     ///

@@ -70,11 +70,11 @@ pub mod complaint_notifications {
         /// 商户号
         ///
         /// Example: `1900012181`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 通知地址
         ///
         /// Example: `https://www.xxx.com/notify`
-        pub url: ::std::string::String,
+        pub url: String,
     }
     /// The request of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -82,7 +82,7 @@ pub mod complaint_notifications {
         /// 通知地址
         ///
         /// Example: `https://www.xxx.com/notify`
-        pub url: ::std::string::String,
+        pub url: String,
     }
     /// The response of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -90,11 +90,11 @@ pub mod complaint_notifications {
         /// 商户号
         ///
         /// Example: `1900012181`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 通知地址
         ///
         /// Example: `https://www.xxx.com/notify`
-        pub url: ::std::string::String,
+        pub url: String,
     }
     /// The request of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -102,7 +102,7 @@ pub mod complaint_notifications {
         /// 通知地址
         ///
         /// Example: `https://www.xxx.com/notify`
-        pub url: ::std::string::String,
+        pub url: String,
     }
     /// The response of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -110,11 +110,11 @@ pub mod complaint_notifications {
         /// 商户号
         ///
         /// Example: `1900012181`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 通知地址
         ///
         /// Example: `https://www.xxx.com/notify`
-        pub url: ::std::string::String,
+        pub url: String,
     }
 }
 /// `/v3/global/merchant-service/complaints`
@@ -154,46 +154,34 @@ pub mod complaints {
     pub struct GetRequest {
         /// 分页大小
         ///
-        /// Query parameter `limit`.
-        ///
-        /// Example: `5`
+        /// Query parameter `limit`. Example: `5`
         #[serde(skip_serializing)]
-        pub limit: ::std::option::Option<i64>,
+        pub limit: Option<i64>,
         /// 分页开始位置
         ///
-        /// Query parameter `offset`.
-        ///
-        /// Example: `10`
+        /// Query parameter `offset`. Example: `10`
         #[serde(skip_serializing)]
-        pub offset: ::std::option::Option<i64>,
+        pub offset: Option<i64>,
         /// 开始日期
         ///
-        /// Query parameter `begin_date`.
-        ///
-        /// Example: `2019-01-01`
+        /// Query parameter `begin_date`. Example: `2019-01-01`
         #[serde(skip_serializing)]
-        pub begin_date: ::std::string::String,
+        pub begin_date: String,
         /// 结束日期
         ///
-        /// Query parameter `end_date`.
-        ///
-        /// Example: `2019-01-01`
+        /// Query parameter `end_date`. Example: `2019-01-01`
         #[serde(skip_serializing)]
-        pub end_date: ::std::string::String,
+        pub end_date: String,
         /// 诉商户号
         ///
-        /// Query parameter `complainted_mchid`.
-        ///
-        /// Example: `1900012181`
+        /// Query parameter `complainted_mchid`. Example: `1900012181`
         #[serde(skip_serializing)]
-        pub complainted_mchid: ::std::option::Option<::std::string::String>,
+        pub complainted_mchid: Option<String>,
         /// 商户语言
         ///
-        /// Query parameter `mch_language`.
-        ///
-        /// Example: `zh_CN`
+        /// Query parameter `mch_language`. Example: `zh_CN`
         #[serde(skip_serializing)]
-        pub mch_language: ::std::option::Option<GetRequestMchLanguage>,
+        pub mch_language: Option<GetRequestMchLanguage>,
     }
     /// 商户语言
     ///
@@ -201,57 +189,31 @@ pub mod complaints {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetRequestMchLanguage {
-        /// 简体中文
-        ///
-        /// `ZH_CN`
+        /// `ZH_CN`: 简体中文
         ZhCn,
-        /// 台湾繁体中文
-        ///
-        /// `ZH_TW`
+        /// `ZH_TW`: 台湾繁体中文
         ZhTw,
-        /// 香港繁体中文
-        ///
-        /// `ZH_HK`
+        /// `ZH_HK`: 香港繁体中文
         ZhHk,
-        /// 英语
-        ///
-        /// `EN`
+        /// `EN`: 英语
         En,
-        /// 日语
-        ///
-        /// `JA`
+        /// `JA`: 日语
         Ja,
-        /// 韩语
-        ///
-        /// `KO`
+        /// `KO`: 韩语
         Ko,
-        /// 泰语
-        ///
-        /// `TH`
+        /// `TH`: 泰语
         Th,
-        /// 越南语
-        ///
-        /// `VI`
+        /// `VI`: 越南语
         Vi,
-        /// 俄罗斯语
-        ///
-        /// `RU`
+        /// `RU`: 俄罗斯语
         Ru,
-        /// 德语
-        ///
-        /// `DE`
+        /// `DE`: 德语
         De,
-        /// 法语
-        ///
-        /// `FR`
+        /// `FR`: 法语
         Fr,
-        /// 阿拉伯语
-        ///
-        /// `AR`
+        /// `AR`: 阿拉伯语
         Ar,
-        /// 西班牙语
-        ///
-        /// `ES`
+        /// `ES`: 西班牙语
         Es,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -322,7 +284,7 @@ pub mod complaints {
     pub struct GetResponse {
         /// 用户投诉信息详情
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+        pub data: Option<Vec<GetResponseData>>,
         /// 分页大小
         ///
         /// Example: `5`
@@ -335,7 +297,7 @@ pub mod complaints {
         ///
         /// Example: `1000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_count: ::std::option::Option<i64>,
+        pub total_count: Option<i64>,
     }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -343,15 +305,15 @@ pub mod complaints {
         /// 投诉单号
         ///
         /// Example: `200201820200101080076610000`
-        pub complaint_id: ::std::string::String,
+        pub complaint_id: String,
         /// 投诉时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub complaint_time: ::std::string::String,
+        pub complaint_time: String,
         /// 投诉详情
         ///
         /// Example: `反馈一个重复扣费的问题`
-        pub complaint_detail: ::std::string::String,
+        pub complaint_detail: String,
         /// 投诉单状态
         ///
         /// Example: `PENDING`
@@ -359,27 +321,25 @@ pub mod complaints {
         /// 被诉商户号
         ///
         /// Example: `1900012181`
-        pub complainted_mchid: ::std::string::String,
+        pub complainted_mchid: String,
         /// 投诉人联系方式
         ///
         /// Example: `Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer_phone: ::std::option::Option<::std::string::String>,
+        pub payer_phone: Option<String>,
         /// 投诉单关联订单信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub complaint_order_info: ::std::option::Option<
-            ::std::vec::Vec<GetResponseDataComplaintOrderInfo>,
-        >,
+        pub complaint_order_info: Option<Vec<GetResponseDataComplaintOrderInfo>>,
         /// 投诉单是否已全额退款
         pub complaint_full_refunded: bool,
         /// 是否超时
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub is_overdue: ::std::option::Option<bool>,
+        pub is_overdue: Option<bool>,
         /// 优先级
         ///
         /// Example: `PRIORITY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub priority: ::std::option::Option<GetResponseDataPriority>,
+        pub priority: Option<GetResponseDataPriority>,
         /// 是否有待回复的用户留言
         pub incoming_user_response: bool,
         /// 用户投诉次数
@@ -388,24 +348,20 @@ pub mod complaints {
         pub user_complaint_times: i64,
         /// 投诉资料列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub complaint_media_list: ::std::option::Option<
-            ::std::vec::Vec<GetResponseDataComplaintMediaList>,
-        >,
+        pub complaint_media_list: Option<Vec<GetResponseDataComplaintMediaList>>,
         /// 问题描述
         ///
         /// Example: `不满意商家服务`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub problem_description: ::std::option::Option<::std::string::String>,
+        pub problem_description: Option<String>,
         /// 投诉详情翻译
         ///
         /// Example: `不满意商家服务`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub complaint_detail_trans: ::std::option::Option<::std::string::String>,
+        pub complaint_detail_trans: Option<String>,
         /// 投诉单关联服务单信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub service_order_info: ::std::option::Option<
-            ::std::vec::Vec<GetResponseDataServiceOrderInfo>,
-        >,
+        pub service_order_info: Option<Vec<GetResponseDataServiceOrderInfo>>,
     }
     /// GetResponseDataComplaintMediaList
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -415,7 +371,7 @@ pub mod complaints {
         /// Example: `USER_COMPLAINT_IMAGE`
         pub media_type: GetResponseDataComplaintMediaListMediaType,
         /// 媒体文列表
-        pub media_url: ::std::vec::Vec<::std::string::String>,
+        pub media_url: Vec<String>,
     }
     /// 媒体文件业务类型
     ///
@@ -475,11 +431,11 @@ pub mod complaints {
         /// 微信订单号
         ///
         /// Example: `4200000404201909069117582536`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户订单号
         ///
         /// Example: `20190906154617947762231`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 结算币种金额
         ///
         /// Example: `1000`
@@ -487,11 +443,11 @@ pub mod complaints {
         /// 结算币种累计已退款金额
         ///
         /// Example: `0`
-        pub settlement_refunded_amount: ::std::string::String,
+        pub settlement_refunded_amount: String,
         /// 结算币种
         ///
         /// Example: `HKD`
-        pub settlement_currency: ::std::string::String,
+        pub settlement_currency: String,
         /// 订单金额
         ///
         /// Example: `922`
@@ -503,11 +459,11 @@ pub mod complaints {
         /// 支付币种
         ///
         /// Example: `CNY`
-        pub payer_currency: ::std::string::String,
+        pub payer_currency: String,
         /// 交易时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub trade_time: ::std::string::String,
+        pub trade_time: String,
     }
     /// 投诉单状态
     ///
@@ -624,17 +580,17 @@ pub mod complaints {
         ///
         /// Example: `15646546545165651651`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub order_id: ::std::option::Option<::std::string::String>,
+        pub order_id: Option<String>,
         /// 商户服务订单号
         ///
         /// Example: `1234323JKHDFE1243252`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_order_no: ::std::option::Option<::std::string::String>,
+        pub out_order_no: Option<String>,
         /// 支付分服务单状态
         ///
         /// Example: `DOING`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub state: ::std::option::Option<GetResponseDataServiceOrderInfoState>,
+        pub state: Option<GetResponseDataServiceOrderInfoState>,
     }
     /// 支付分服务单状态
     ///
@@ -744,11 +700,9 @@ pub mod complaints {
         pub struct GetRequest {
             /// 商户语言
             ///
-            /// Query parameter `mch_language`.
-            ///
-            /// Example: `zh_CN`
+            /// Query parameter `mch_language`. Example: `zh_CN`
             #[serde(skip_serializing)]
-            pub mch_language: ::std::option::Option<GetRequestMchLanguage>,
+            pub mch_language: Option<GetRequestMchLanguage>,
         }
         /// 商户语言
         ///
@@ -756,57 +710,31 @@ pub mod complaints {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetRequestMchLanguage {
-            /// 简体中文
-            ///
-            /// `ZH_CN`
+            /// `ZH_CN`: 简体中文
             ZhCn,
-            /// 台湾繁体中文
-            ///
-            /// `ZH_TW`
+            /// `ZH_TW`: 台湾繁体中文
             ZhTw,
-            /// 香港繁体中文
-            ///
-            /// `ZH_HK`
+            /// `ZH_HK`: 香港繁体中文
             ZhHk,
-            /// 英语
-            ///
-            /// `EN`
+            /// `EN`: 英语
             En,
-            /// 日语
-            ///
-            /// `JA`
+            /// `JA`: 日语
             Ja,
-            /// 韩语
-            ///
-            /// `KO`
+            /// `KO`: 韩语
             Ko,
-            /// 泰语
-            ///
-            /// `TH`
+            /// `TH`: 泰语
             Th,
-            /// 越南语
-            ///
-            /// `VI`
+            /// `VI`: 越南语
             Vi,
-            /// 俄罗斯语
-            ///
-            /// `RU`
+            /// `RU`: 俄罗斯语
             Ru,
-            /// 德语
-            ///
-            /// `DE`
+            /// `DE`: 德语
             De,
-            /// 法语
-            ///
-            /// `FR`
+            /// `FR`: 法语
             Fr,
-            /// 阿拉伯语
-            ///
-            /// `AR`
+            /// `AR`: 阿拉伯语
             Ar,
-            /// 西班牙语
-            ///
-            /// `ES`
+            /// `ES`: 西班牙语
             Es,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -880,15 +808,15 @@ pub mod complaints {
             /// 投诉单号
             ///
             /// Example: `200201820200101080076610000`
-            pub complaint_id: ::std::string::String,
+            pub complaint_id: String,
             /// 投诉时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub complaint_time: ::std::string::String,
+            pub complaint_time: String,
             /// 投诉详情
             ///
             /// Example: `反馈一个重复扣费的问题`
-            pub complaint_detail: ::std::string::String,
+            pub complaint_detail: String,
             /// 投诉单状态
             ///
             /// Example: `PENDING`
@@ -896,27 +824,25 @@ pub mod complaints {
             /// 被诉商户号
             ///
             /// Example: `1900012181`
-            pub complainted_mchid: ::std::string::String,
+            pub complainted_mchid: String,
             /// 投诉人联系方式
             ///
             /// Example: `Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer_phone: ::std::option::Option<::std::string::String>,
+            pub payer_phone: Option<String>,
             /// 投诉单关联订单信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub complaint_order_info: ::std::option::Option<
-                ::std::vec::Vec<GetResponseComplaintOrderInfo>,
-            >,
+            pub complaint_order_info: Option<Vec<GetResponseComplaintOrderInfo>>,
             /// 投诉单是否已全额退款
             pub complaint_full_refunded: bool,
             /// 是否超时
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub is_overdue: ::std::option::Option<bool>,
+            pub is_overdue: Option<bool>,
             /// 优先级
             ///
             /// Example: `PRIORITY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub priority: ::std::option::Option<GetResponsePriority>,
+            pub priority: Option<GetResponsePriority>,
             /// 是否有待回复的用户留言
             pub incoming_user_response: bool,
             /// 用户投诉次数
@@ -925,24 +851,20 @@ pub mod complaints {
             pub user_complaint_times: i64,
             /// 投诉资料列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub complaint_media_list: ::std::option::Option<
-                ::std::vec::Vec<GetResponseComplaintMediaList>,
-            >,
+            pub complaint_media_list: Option<Vec<GetResponseComplaintMediaList>>,
             /// 问题描述
             ///
             /// Example: `不满意商家服务`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub problem_description: ::std::option::Option<::std::string::String>,
+            pub problem_description: Option<String>,
             /// 投诉详情翻译
             ///
             /// Example: `不满意商家服务`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub complaint_detail_trans: ::std::option::Option<::std::string::String>,
+            pub complaint_detail_trans: Option<String>,
             /// 投诉单关联服务单信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub service_order_info: ::std::option::Option<
-                ::std::vec::Vec<GetResponseServiceOrderInfo>,
-            >,
+            pub service_order_info: Option<Vec<GetResponseServiceOrderInfo>>,
         }
         /// GetResponseComplaintMediaList
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -952,7 +874,7 @@ pub mod complaints {
             /// Example: `USER_COMPLAINT_IMAGE`
             pub media_type: GetResponseComplaintMediaListMediaType,
             /// 媒体文列表
-            pub media_url: ::std::vec::Vec<::std::string::String>,
+            pub media_url: Vec<String>,
         }
         /// 媒体文件业务类型
         ///
@@ -1021,11 +943,11 @@ pub mod complaints {
             /// 微信订单号
             ///
             /// Example: `4200000404201909069117582536`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 商户订单号
             ///
             /// Example: `20190906154617947762231`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 结算币种金额
             ///
             /// Example: `1000`
@@ -1033,11 +955,11 @@ pub mod complaints {
             /// 结算币种累计已退款金额
             ///
             /// Example: `0`
-            pub settlement_refunded_amount: ::std::string::String,
+            pub settlement_refunded_amount: String,
             /// 结算币种
             ///
             /// Example: `HKD`
-            pub settlement_currency: ::std::string::String,
+            pub settlement_currency: String,
             /// 订单金额
             ///
             /// Example: `922`
@@ -1049,11 +971,11 @@ pub mod complaints {
             /// 支付币种
             ///
             /// Example: `CNY`
-            pub payer_currency: ::std::string::String,
+            pub payer_currency: String,
             /// 交易时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub trade_time: ::std::string::String,
+            pub trade_time: String,
         }
         /// 投诉单状态
         ///
@@ -1181,17 +1103,17 @@ pub mod complaints {
             ///
             /// Example: `15646546545165651651`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub order_id: ::std::option::Option<::std::string::String>,
+            pub order_id: Option<String>,
             /// 商户服务订单号
             ///
             /// Example: `1234323JKHDFE1243252`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_order_no: ::std::option::Option<::std::string::String>,
+            pub out_order_no: Option<String>,
             /// 支付分服务单状态
             ///
             /// Example: `DOING`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub state: ::std::option::Option<GetResponseServiceOrderInfoState>,
+            pub state: Option<GetResponseServiceOrderInfoState>,
         }
         /// 支付分服务单状态
         ///
@@ -1288,7 +1210,7 @@ pub mod complaints {
                 /// 被诉商户号
                 ///
                 /// Example: `1900012181`
-                pub complainted_mchid: ::std::string::String,
+                pub complainted_mchid: String,
             }
         }
         /// `/v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys`
@@ -1327,25 +1249,19 @@ pub mod complaints {
             pub struct GetRequest {
                 /// 分页大小
                 ///
-                /// Query parameter `limit`.
-                ///
-                /// Example: `50`
+                /// Query parameter `limit`. Example: `50`
                 #[serde(skip_serializing)]
-                pub limit: ::std::option::Option<i64>,
+                pub limit: Option<i64>,
                 /// 分页开始位置
                 ///
-                /// Query parameter `offset`.
-                ///
-                /// Example: `10`
+                /// Query parameter `offset`. Example: `10`
                 #[serde(skip_serializing)]
-                pub offset: ::std::option::Option<i64>,
+                pub offset: Option<i64>,
                 /// 商户语言
                 ///
-                /// Query parameter `mch_language`.
-                ///
-                /// Example: `zh_CN`
+                /// Query parameter `mch_language`. Example: `zh_CN`
                 #[serde(skip_serializing)]
-                pub mch_language: ::std::option::Option<GetRequestMchLanguage>,
+                pub mch_language: Option<GetRequestMchLanguage>,
             }
             /// 商户语言
             ///
@@ -1353,57 +1269,31 @@ pub mod complaints {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetRequestMchLanguage {
-                /// 简体中文
-                ///
-                /// `ZH_CN`
+                /// `ZH_CN`: 简体中文
                 ZhCn,
-                /// 台湾繁体中文
-                ///
-                /// `ZH_TW`
+                /// `ZH_TW`: 台湾繁体中文
                 ZhTw,
-                /// 香港繁体中文
-                ///
-                /// `ZH_HK`
+                /// `ZH_HK`: 香港繁体中文
                 ZhHk,
-                /// 英语
-                ///
-                /// `EN`
+                /// `EN`: 英语
                 En,
-                /// 日语
-                ///
-                /// `JA`
+                /// `JA`: 日语
                 Ja,
-                /// 韩语
-                ///
-                /// `KO`
+                /// `KO`: 韩语
                 Ko,
-                /// 泰语
-                ///
-                /// `TH`
+                /// `TH`: 泰语
                 Th,
-                /// 越南语
-                ///
-                /// `VI`
+                /// `VI`: 越南语
                 Vi,
-                /// 俄罗斯语
-                ///
-                /// `RU`
+                /// `RU`: 俄罗斯语
                 Ru,
-                /// 德语
-                ///
-                /// `DE`
+                /// `DE`: 德语
                 De,
-                /// 法语
-                ///
-                /// `FR`
+                /// `FR`: 法语
                 Fr,
-                /// 阿拉伯语
-                ///
-                /// `AR`
+                /// `AR`: 阿拉伯语
                 Ar,
-                /// 西班牙语
-                ///
-                /// `ES`
+                /// `ES`: 西班牙语
                 Es,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -1486,7 +1376,7 @@ pub mod complaints {
             pub struct GetResponse {
                 /// 投诉协商历史
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+                pub data: Option<Vec<GetResponseData>>,
                 /// 分页大小
                 pub limit: i64,
                 /// 分页开始位置
@@ -1497,7 +1387,7 @@ pub mod complaints {
                 ///
                 /// Example: `1000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub total_count: ::std::option::Option<i64>,
+                pub total_count: Option<i64>,
             }
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1505,15 +1395,15 @@ pub mod complaints {
                 /// 操作流水号
                 ///
                 /// Example: `300285320210322170000071077`
-                pub log_id: ::std::string::String,
+                pub log_id: String,
                 /// 操作人
                 ///
                 /// Example: `投诉人`
-                pub operator: ::std::string::String,
+                pub operator: String,
                 /// 操作时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub operate_time: ::std::string::String,
+                pub operate_time: String,
                 /// 操作类型
                 ///
                 /// Example: `USER_CREATE_COMPLAINT`
@@ -1522,17 +1412,13 @@ pub mod complaints {
                 ///
                 /// Example: `已与用户电话沟通解决`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub operate_details: ::std::option::Option<::std::string::String>,
+                pub operate_details: Option<String>,
                 /// `image_list`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image_list: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub image_list: Option<Vec<String>>,
                 /// 操作资料列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub complaint_media_list: ::std::option::Option<
-                    GetResponseDataComplaintMediaList,
-                >,
+                pub complaint_media_list: Option<GetResponseDataComplaintMediaList>,
             }
             /// 操作资料列表
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1542,7 +1428,7 @@ pub mod complaints {
                 /// Example: `USER_COMPLAINT_IMAGE`
                 pub media_type: GetResponseDataComplaintMediaListMediaType,
                 /// `media_url`
-                pub media_url: ::std::vec::Vec<::std::string::String>,
+                pub media_url: Vec<String>,
             }
             /// 媒体文件业务类型
             ///
@@ -1609,89 +1495,47 @@ pub mod complaints {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseDataOperateType {
-                /// 用户提交投诉
-                ///
-                /// `USER_CREATE_COMPLAINT`
+                /// `USER_CREATE_COMPLAINT`: 用户提交投诉
                 UserCreateComplaint,
-                /// 用户继续投诉
-                ///
-                /// `USER_CONTINUE_COMPLAINT`
+                /// `USER_CONTINUE_COMPLAINT`: 用户继续投诉
                 UserContinueComplaint,
-                /// 用户留言
-                ///
-                /// `USER_RESPONSE`
+                /// `USER_RESPONSE`: 用户留言
                 UserResponse,
-                /// 平台留言
-                ///
-                /// `PLATFORM_RESPONSE`
+                /// `PLATFORM_RESPONSE`: 平台留言
                 PlatformResponse,
-                /// 商户留言
-                ///
-                /// `MERCHANT_RESPONSE`
+                /// `MERCHANT_RESPONSE`: 商户留言
                 MerchantResponse,
-                /// 商户申请结单
-                ///
-                /// `MERCHANT_CONFIRM_COMPLETE`
+                /// `MERCHANT_CONFIRM_COMPLETE`: 商户申请结单
                 MerchantConfirmComplete,
-                /// 用户提交投诉系统通知
-                ///
-                /// `USER_CREATE_COMPLAINT_SYSTEM_MESSAGE`
+                /// `USER_CREATE_COMPLAINT_SYSTEM_MESSAGE`: 用户提交投诉系统通知
                 UserCreateComplaintSystemMessage,
-                /// 投诉单发起全额退款系统通知
-                ///
-                /// `COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE`
+                /// `COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE`: 投诉单发起全额退款系统通知
                 ComplaintFullRefundedSystemMessage,
-                /// 用户继续投诉系统通知
-                ///
-                /// `USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE`
+                /// `USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE`: 用户继续投诉系统通知
                 UserContinueComplaintSystemMessage,
-                /// 用户主动撤诉（只存在于历史投诉单的协商历史中）
-                ///
-                /// `USER_REVOKE_COMPLAINT`
+                /// `USER_REVOKE_COMPLAINT`: 用户主动撤诉（只存在于历史投诉单的协商历史中）
                 UserRevokeComplaint,
-                /// 用户确认投诉解决（只存在于历史投诉单的协商历史中）
-                ///
-                /// `USER_COMFIRM_COMPLAINT`
+                /// `USER_COMFIRM_COMPLAINT`: 用户确认投诉解决（只存在于历史投诉单的协商历史中）
                 UserComfirmComplaint,
-                /// 平台催办
-                ///
-                /// `PLATFORM_HELP_APPLICATION`
+                /// `PLATFORM_HELP_APPLICATION`: 平台催办
                 PlatformHelpApplication,
-                /// 用户申请平台协助
-                ///
-                /// `USER_APPLY_PLATFORM_HELP`
+                /// `USER_APPLY_PLATFORM_HELP`: 用户申请平台协助
                 UserApplyPlatformHelp,
-                /// 商户同意退款申请
-                ///
-                /// `MERCHANT_APPROVE_REFUND`
+                /// `MERCHANT_APPROVE_REFUND`: 商户同意退款申请
                 MerchantApproveRefund,
-                /// 商户拒绝退款申请, 此时操作内容里展示拒绝原因
-                ///
-                /// `MERCHANT_REFUSE_RERUND`
+                /// `MERCHANT_REFUSE_RERUND`: 商户拒绝退款申请, 此时操作内容里展示拒绝原因
                 MerchantRefuseRerund,
-                /// 用户提交满意度调查结果,此时操作内容里会展示满意度分数
-                ///
-                /// `USER_SUBMIT_SATISFACTION`
+                /// `USER_SUBMIT_SATISFACTION`: 用户提交满意度调查结果,此时操作内容里会展示满意度分数
                 UserSubmitSatisfaction,
-                /// 服务订单已取消
-                ///
-                /// `SERVICE_ORDER_CANCEL`
+                /// `SERVICE_ORDER_CANCEL`: 服务订单已取消
                 ServiceOrderCancel,
-                /// 服务订单已完成
-                ///
-                /// `SERVICE_ORDER_COMPLETE`
+                /// `SERVICE_ORDER_COMPLETE`: 服务订单已完成
                 ServiceOrderComplete,
-                /// 投诉单发起部分退款系统通知
-                ///
-                /// `COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE`
+                /// `COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE`: 投诉单发起部分退款系统通知
                 ComplaintPartialRefundedSystemMessage,
-                /// 投诉单退款到账系统通知
-                ///
-                /// `COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE`
+                /// `COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE`: 投诉单退款到账系统通知
                 ComplaintRefundReceivedSystemMessage,
-                /// 投诉单受托退款系统通知
-                ///
-                /// `COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE`
+                /// `COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE`: 投诉单受托退款系统通知
                 ComplaintEntrustedRefundSystemMessage,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -1836,26 +1680,24 @@ pub mod complaints {
                 /// 被诉商户号
                 ///
                 /// Example: `1900012181`
-                pub complainted_mchid: ::std::string::String,
+                pub complainted_mchid: String,
                 /// 回复内容
                 ///
                 /// Example: `已与用户沟通解决`
-                pub response_content: ::std::string::String,
+                pub response_content: String,
                 /// `response_images`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub response_images: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub response_images: Option<Vec<String>>,
                 /// 跳转链接
                 ///
                 /// Example: `https://www.xxx.com/notify`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_url: ::std::option::Option<::std::string::String>,
+                pub jump_url: Option<String>,
                 /// 跳转链接文案
                 ///
                 /// Example: `查看订单详情`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_url_text: ::std::option::Option<::std::string::String>,
+                pub jump_url_text: Option<String>,
             }
         }
     }
@@ -1907,11 +1749,9 @@ pub mod images {
         pub struct GetRequest {
             /// 投诉单号
             ///
-            /// Query parameter `complaint_id`.
-            ///
-            /// Example: `200201820200101080076610000`
+            /// Query parameter `complaint_id`. Example: `200201820200101080076610000`
             #[serde(skip_serializing)]
-            pub complaint_id: ::std::string::String,
+            pub complaint_id: String,
         }
     }
     /// `/v3/global/merchant-service/images/upload`
@@ -1960,10 +1800,10 @@ pub mod images {
         pub struct PostRequestMeta {
             /// 文件名称
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub filename: ::std::option::Option<::std::string::String>,
+            pub filename: Option<String>,
             /// 文件摘要
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sha256: ::std::option::Option<::std::string::String>,
+            pub sha256: Option<String>,
         }
         /// The response of `POST /v3/global/merchant-service/images/upload` (商户上传反馈图片API).
         #[derive(
@@ -1978,7 +1818,7 @@ pub mod images {
             /// 媒体文件标识ID
             ///
             /// Example: `file752398_7983424`
-            pub media_id: ::std::string::String,
+            pub media_id: String,
         }
     }
 }

@@ -64,10 +64,10 @@ pub mod file {
         pub struct PostRequestMeta {
             /// 文件名称
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub filename: ::std::option::Option<::std::string::String>,
+            pub filename: Option<String>,
             /// 文件摘要
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sha256: ::std::option::Option<::std::string::String>,
+            pub sha256: Option<String>,
         }
         /// The response of `POST /v3/global/merchant-storage/file/upload` (上传文件API).
         #[derive(
@@ -82,7 +82,7 @@ pub mod file {
             /// 文件标识ID
             ///
             /// Example: `b6a17e2a-1dc4-4376-8630-e73d06490c0d`
-            pub file_id: ::std::string::String,
+            pub file_id: String,
         }
     }
 }

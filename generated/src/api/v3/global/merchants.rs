@@ -29,38 +29,34 @@ impl<'a> Merchants<'a> {
 pub struct PostRequest {
     /// 由商户侧生成的唯一key，用来标识多次重试是否为同一请求
     ///
-    /// Header `Idempotency-Key`.
-    ///
-    /// Example: `GzPCeo963zXKcO2hDVD8AjXIpgrj`
+    /// Header `Idempotency-Key`. Example: `GzPCeo963zXKcO2hDVD8AjXIpgrj`
     #[serde(rename = "Idempotency-Key", skip_serializing)]
-    pub idempotency_key: ::std::option::Option<::std::string::String>,
+    pub idempotency_key: Option<String>,
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 机构appid
     ///
     /// Example: `wx8888888888888888`
-    pub sp_appid: ::std::string::String,
+    pub sp_appid: String,
     /// 机构商户号
     ///
     /// Example: `3200000001`
-    pub sp_mchid: ::std::string::String,
+    pub sp_mchid: String,
     /// 子商户全称
     ///
     /// Example: `Merchant name`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 子商户简称
     ///
     /// Example: `Merchant shortname`
-    pub shortname: ::std::string::String,
+    pub shortname: String,
     /// 公司电话
     ///
     /// Example: `075586010000`
-    pub office_phone: ::std::string::String,
+    pub office_phone: String,
     /// 联系人信息
     pub contact: PostRequestContact,
     /// 类目
@@ -71,11 +67,11 @@ pub struct PostRequest {
     ///
     /// Example: `3200000001`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub channel_id: ::std::option::Option<::std::string::String>,
+    pub channel_id: Option<String>,
     /// 注册国家或区域
     ///
     /// Example: `344`
-    pub merchant_country_code: ::std::string::String,
+    pub merchant_country_code: String,
     /// 商户类型
     ///
     /// Example: `ENTERPRISE`
@@ -84,41 +80,41 @@ pub struct PostRequest {
     ///
     /// Example: `5555-8888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub registration_certificate_number: ::std::option::Option<::std::string::String>,
+    pub registration_certificate_number: Option<String>,
     /// 公司注册文件过期时间
     ///
     /// Example: `2020-10-16`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub registration_certificate_date: ::std::option::Option<::std::string::String>,
+    pub registration_certificate_date: Option<String>,
     /// 公司注册文件照片
     ///
     /// Example: `w7yQFawBtja5uEdm_aoXokv2SDoEmHIPs`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub registration_certificate_copy: ::std::option::Option<::std::string::String>,
+    pub registration_certificate_copy: Option<String>,
     /// 子商户银行结算账户信息
     ///
     /// Example: `555588889999`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub settlement_bank_number: ::std::option::Option<::std::string::String>,
+    pub settlement_bank_number: Option<String>,
     /// 业务信息
     pub business: PostRequestBusiness,
     /// 董事信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub director: ::std::option::Option<PostRequestDirector>,
+    pub director: Option<PostRequestDirector>,
     /// 负责人信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub principal: ::std::option::Option<PostRequestPrincipal>,
+    pub principal: Option<PostRequestPrincipal>,
     /// 是否申请H5支付权限
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub apply_h5_payment: ::std::option::Option<bool>,
+    pub apply_h5_payment: Option<bool>,
     /// H5申请资料
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub h5_payment_apply_info: ::std::option::Option<PostRequestH5PaymentApplyInfo>,
+    pub h5_payment_apply_info: Option<PostRequestH5PaymentApplyInfo>,
     /// 附加信息
     ///
     /// Example: `555588889999`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach: ::std::option::Option<::std::string::String>,
+    pub attach: Option<String>,
 }
 /// 业务信息
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -131,37 +127,37 @@ pub struct PostRequestBusiness {
     ///
     /// Example: `https://download.qq.com`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub app_download: ::std::option::Option<::std::string::String>,
+    pub app_download: Option<String>,
     /// 业务网站
     ///
     /// Example: `https://www.qq.com`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub website: ::std::option::Option<::std::string::String>,
+    pub website: Option<String>,
     /// 公众号
     ///
     /// Example: `wx8888888888888888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub office_account: ::std::option::Option<::std::string::String>,
+    pub office_account: Option<String>,
     /// 小程序
     ///
     /// Example: `wx8888888888888888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub mini_program: ::std::option::Option<::std::string::String>,
+    pub mini_program: Option<String>,
     /// 门店地址
     ///
     /// Example: `10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub store_address: ::std::option::Option<::std::string::String>,
+    pub store_address: Option<String>,
     /// 门店照片`JSON`格式字符串
     ///
     /// Example: `["Media_id1","Media_id2","Media_id3"]`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub store_photos: ::std::option::Option<::std::string::String>,
+    pub store_photos: Option<String>,
     /// MCC码
     ///
     /// Example: `4214`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub mcc: ::std::option::Option<::std::string::String>,
+    pub mcc: Option<String>,
 }
 /// 业务类型
 ///
@@ -225,15 +221,15 @@ pub struct PostRequestContact {
     /// 联系人名称
     ///
     /// Example: `李先生`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 联系人电话
     ///
     /// Example: `075586010000`
-    pub phone: ::std::string::String,
+    pub phone: String,
     /// 联系人邮箱
     ///
     /// Example: `test@test.com`
-    pub email: ::std::string::String,
+    pub email: String,
 }
 /// 董事信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -242,12 +238,12 @@ pub struct PostRequestDirector {
     ///
     /// Example: `Bob`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// 董事证件号
     ///
     /// Example: `5555-8888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub number: ::std::option::Option<::std::string::String>,
+    pub number: Option<String>,
 }
 /// H5申请资料
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -255,9 +251,9 @@ pub struct PostRequestH5PaymentApplyInfo {
     /// H5经营网址
     ///
     /// Example: `https://qq.com`
-    pub h5_website_url: ::std::string::String,
+    pub h5_website_url: String,
     /// 拉起H5支付的域名，不超过5个
-    pub domains: ::std::vec::Vec<::std::string::String>,
+    pub domains: Vec<String>,
 }
 /// 商户类型
 ///
@@ -318,12 +314,12 @@ pub struct PostRequestPrincipal {
     ///
     /// Example: `Bob`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// 负责人证件号
     ///
     /// Example: `5555-8888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub number: ::std::option::Option<::std::string::String>,
+    pub number: Option<String>,
 }
 /// The response of `POST /v3/global/merchants` (子商户进件（融合钱包）).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -331,22 +327,22 @@ pub struct PostResponse {
     /// 子商户号
     ///
     /// Example: `1900000109`
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 验证状态
     ///
     /// Example: `Under Review`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub verification_status: ::std::option::Option<PostResponseVerificationStatus>,
+    pub verification_status: Option<PostResponseVerificationStatus>,
     /// 验证状态描述
     ///
     /// Example: `该子商户需要通过审核才可生效。请登录商户平台检查审核状态。`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
     /// H5支付权限状态
     ///
     /// Example: `APPROVED`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub h5_authorization_state: ::std::option::Option<PostResponseH5AuthorizationState>,
+    pub h5_authorization_state: Option<PostResponseH5AuthorizationState>,
 }
 /// H5支付权限状态
 ///
@@ -354,29 +350,17 @@ pub struct PostResponse {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostResponseH5AuthorizationState {
-    /// 已有H5权限
-    ///
-    /// `APPROVED`
+    /// `APPROVED`: 已有H5权限
     Approved,
-    /// 未获得H5权限，也未申请过H5权限
-    ///
-    /// `UNAUTHORIZED`
+    /// `UNAUTHORIZED`: 未获得H5权限，也未申请过H5权限
     Unauthorized,
-    /// H5权限申请当前在审核中
-    ///
-    /// `UNDER_REVIEW`
+    /// `UNDER_REVIEW`: H5权限申请当前在审核中
     UnderReview,
-    /// H5权限申请被驳回
-    ///
-    /// `REJECTED`
+    /// `REJECTED`: H5权限申请被驳回
     Rejected,
-    /// 曾经申请并获得H5权限，但当前权限被处罚，请联系BD处理；
-    ///
-    /// `UNDER_PUNISHMENT`
+    /// `UNDER_PUNISHMENT`: 曾经申请并获得H5权限，但当前权限被处罚，请联系BD处理；
     UnderPunishment,
-    /// H5权限申请单创建失败
-    ///
-    /// `APPLICATION_FAILED`
+    /// `APPLICATION_FAILED`: H5权限申请单创建失败
     ApplicationFailed,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -434,13 +418,9 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseH5AuthorizationState {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostResponseVerificationStatus {
-    /// 审核中
-    ///
-    /// `Under Review`
+    /// `Under Review`: 审核中
     UnderReview,
-    /// 已批准
-    ///
-    /// `Approved`
+    /// `Approved`: 已批准
     Approved,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -525,18 +505,14 @@ pub mod by_sub_mchid {
     pub struct GetRequest {
         /// 机构appid
         ///
-        /// Query parameter `sp_appid`.
-        ///
-        /// Example: `wx8888888888888888`
+        /// Query parameter `sp_appid`. Example: `wx8888888888888888`
         #[serde(skip_serializing)]
-        pub sp_appid: ::std::string::String,
+        pub sp_appid: String,
         /// 机构商户号
         ///
-        /// Query parameter `sp_mchid`.
-        ///
-        /// Example: `3200000001`
+        /// Query parameter `sp_mchid`. Example: `3200000001`
         #[serde(skip_serializing)]
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
     }
     /// The response of `GET /v3/global/merchants/{sub_mchid}` (查询子商户（融合钱包）).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -544,72 +520,70 @@ pub mod by_sub_mchid {
         /// 子商户号
         ///
         /// Example: `20000100`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 子商户全称
         ///
         /// Example: `Merchant name`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 子商户简称
         ///
         /// Example: `Merchant shortname`
-        pub shortname: ::std::string::String,
+        pub shortname: String,
         /// 公司联系方式
         ///
         /// Example: `075586010000`
-        pub office_phone: ::std::string::String,
+        pub office_phone: String,
         /// 册国家或区域
         ///
         /// Example: `344`
-        pub merchant_country_code: ::std::string::String,
+        pub merchant_country_code: String,
         /// 类目
         ///
         /// Example: `101`
         pub business_category: i64,
         /// 联系人信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contact: ::std::option::Option<GetResponseContact>,
+        pub contact: Option<GetResponseContact>,
         /// 商户类型
         ///
         /// Example: `ENTERPRISE`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_type: ::std::option::Option<GetResponseMerchantType>,
+        pub merchant_type: Option<GetResponseMerchantType>,
         /// 公司注册文件编号
         ///
         /// Example: `5555-8888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub registration_certificate_number: ::std::option::Option<
-            ::std::string::String,
-        >,
+        pub registration_certificate_number: Option<String>,
         /// 公司注册文件过期时间
         ///
         /// Example: `2020-10-16`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub registration_certificate_date: ::std::option::Option<::std::string::String>,
+        pub registration_certificate_date: Option<String>,
         /// 子商户结算账户
         ///
         /// Example: `555588889999`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settlement_bank_number: ::std::option::Option<::std::string::String>,
+        pub settlement_bank_number: Option<String>,
         /// 业务信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business: ::std::option::Option<GetResponseBusiness>,
+        pub business: Option<GetResponseBusiness>,
         /// 董事信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub director: ::std::option::Option<GetResponseDirector>,
+        pub director: Option<GetResponseDirector>,
         /// 负责人信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub principal: ::std::option::Option<GetResponsePrincipal>,
+        pub principal: Option<GetResponsePrincipal>,
         /// H5支付权限详情
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub h5_payment: ::std::option::Option<GetResponseH5Payment>,
+        pub h5_payment: Option<GetResponseH5Payment>,
         /// 子商户状态信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_merchant_state: ::std::option::Option<GetResponseSubMerchantState>,
+        pub sub_merchant_state: Option<GetResponseSubMerchantState>,
         /// 附加信息
         ///
         /// Example: `555588889999`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
     }
     /// 业务信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -618,37 +592,37 @@ pub mod by_sub_mchid {
         ///
         /// Example: `BOTH`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_type: ::std::option::Option<GetResponseBusinessBusinessType>,
+        pub business_type: Option<GetResponseBusinessBusinessType>,
         /// APP下载地址
         ///
         /// Example: `https://download.qq.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub app_download: ::std::option::Option<::std::string::String>,
+        pub app_download: Option<String>,
         /// 业务网站
         ///
         /// Example: `https://www.qq.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub website: ::std::option::Option<::std::string::String>,
+        pub website: Option<String>,
         /// 公众号
         ///
         /// Example: `wx8888888888888888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub office_account: ::std::option::Option<::std::string::String>,
+        pub office_account: Option<String>,
         /// 小程序
         ///
         /// Example: `wx8888888888888888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_program: ::std::option::Option<::std::string::String>,
+        pub mini_program: Option<String>,
         /// 门店地址
         ///
         /// Example: `10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_address: ::std::option::Option<::std::string::String>,
+        pub store_address: Option<String>,
         /// MCC码
         ///
         /// Example: `4214`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mcc: ::std::option::Option<::std::string::String>,
+        pub mcc: Option<String>,
     }
     /// 业务类型
     ///
@@ -713,17 +687,17 @@ pub mod by_sub_mchid {
         ///
         /// Example: `Bob Zhang`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 联系人电话
         ///
         /// Example: `+8613633334444`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub phone: ::std::option::Option<::std::string::String>,
+        pub phone: Option<String>,
         /// 联系人邮箱
         ///
         /// Example: `test@test.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub email: ::std::option::Option<::std::string::String>,
+        pub email: Option<String>,
     }
     /// 董事信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -732,12 +706,12 @@ pub mod by_sub_mchid {
         ///
         /// Example: `Bob`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 董事证件号码
         ///
         /// Example: `5555-8888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub number: ::std::option::Option<::std::string::String>,
+        pub number: Option<String>,
     }
     /// H5支付权限详情
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -746,14 +720,12 @@ pub mod by_sub_mchid {
         ///
         /// Example: `商户证书不符合要求`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub audit_reject_detail: ::std::option::Option<::std::string::String>,
+        pub audit_reject_detail: Option<String>,
         /// H5支付权限状态
         ///
         /// Example: `APPROVED`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub h5_authorization_state: ::std::option::Option<
-            GetResponseH5PaymentH5AuthorizationState,
-        >,
+        pub h5_authorization_state: Option<GetResponseH5PaymentH5AuthorizationState>,
     }
     /// H5支付权限状态
     ///
@@ -761,29 +733,17 @@ pub mod by_sub_mchid {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseH5PaymentH5AuthorizationState {
-        /// 已有H5权限
-        ///
-        /// `APPROVED`
+        /// `APPROVED`: 已有H5权限
         Approved,
-        /// 未获得H5权限，也未申请过H5权限
-        ///
-        /// `UNAUTHORIZED`
+        /// `UNAUTHORIZED`: 未获得H5权限，也未申请过H5权限
         Unauthorized,
-        /// H5权限申请当前在审核中
-        ///
-        /// `UNDER_REVIEW`
+        /// `UNDER_REVIEW`: H5权限申请当前在审核中
         UnderReview,
-        /// H5权限申请被驳回
-        ///
-        /// `REJECTED`
+        /// `REJECTED`: H5权限申请被驳回
         Rejected,
-        /// 曾经申请并获得H5权限，但当前权限被处罚，请联系BD处理；
-        ///
-        /// `UNDER_PUNISHMENT`
+        /// `UNDER_PUNISHMENT`: 曾经申请并获得H5权限，但当前权限被处罚，请联系BD处理；
         UnderPunishment,
-        /// H5权限申请单创建失败
-        ///
-        /// `APPLICATION_FAILED`
+        /// `APPLICATION_FAILED`: H5权限申请单创建失败
         ApplicationFailed,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -894,12 +854,12 @@ pub mod by_sub_mchid {
         ///
         /// Example: `Bob`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 负责人证件号码
         ///
         /// Example: `5555-8888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub number: ::std::option::Option<::std::string::String>,
+        pub number: Option<String>,
     }
     /// 子商户状态信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -908,19 +868,15 @@ pub mod by_sub_mchid {
         ///
         /// Example: `OPERATING`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_merchant_status: ::std::option::Option<
-            GetResponseSubMerchantStateSubMerchantStatus,
-        >,
+        pub sub_merchant_status: Option<GetResponseSubMerchantStateSubMerchantStatus>,
         /// 子商户入驻状态
         ///
         /// Example: `INCOMPLETE_APPLICATION`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub application_status: ::std::option::Option<
-            GetResponseSubMerchantStateApplicationStatus,
-        >,
+        pub application_status: Option<GetResponseSubMerchantStateApplicationStatus>,
         /// 子商户入驻驳回详情
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub application_reject_detail: ::std::option::Option<
+        pub application_reject_detail: Option<
             GetResponseSubMerchantStateApplicationRejectDetail,
         >,
     }
@@ -931,12 +887,12 @@ pub mod by_sub_mchid {
         ///
         /// Example: `name`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub field: ::std::option::Option<::std::string::String>,
+        pub field: Option<String>,
         /// 驳回原因
         ///
         /// Example: `Merchant name is invalid`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reason: ::std::option::Option<::std::string::String>,
+        pub reason: Option<String>,
     }
     /// 子商户入驻状态
     ///
@@ -1065,35 +1021,33 @@ pub mod by_sub_mchid {
     pub struct PatchRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 机构appid
         ///
         /// Example: `wx8888888888888888`
-        pub sp_appid: ::std::string::String,
+        pub sp_appid: String,
         /// 机构商户号
         ///
         /// Example: `3200000001`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 子商户全称
         ///
         /// Example: `Merchant name`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 子商户号
         ///
         /// Example: `示例值: 20000100`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 子商户简称
         ///
         /// Example: `Merchant shortname`
-        pub shortname: ::std::string::String,
+        pub shortname: String,
         /// 公司电话
         ///
         /// Example: `075586010000`
-        pub office_phone: ::std::string::String,
+        pub office_phone: String,
         /// 联系人信息
         pub contact: PatchRequestContact,
         /// 类目
@@ -1104,11 +1058,11 @@ pub mod by_sub_mchid {
         ///
         /// Example: `3200000001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub channel_id: ::std::option::Option<::std::string::String>,
+        pub channel_id: Option<String>,
         /// 注册国家或区域
         ///
         /// Example: `344`
-        pub merchant_country_code: ::std::string::String,
+        pub merchant_country_code: String,
         /// 商户类型
         ///
         /// Example: `ENTERPRISE`
@@ -1116,35 +1070,35 @@ pub mod by_sub_mchid {
         /// 公司注册文件编号
         ///
         /// Example: `5555-8888`
-        pub registration_certificate_number: ::std::string::String,
+        pub registration_certificate_number: String,
         /// 公司注册文件过期时间
         ///
         /// Example: `2020-10-16`
-        pub registration_certificate_date: ::std::string::String,
+        pub registration_certificate_date: String,
         /// 公司注册文件照片
         ///
         /// Example: `w7yQFawBtja5uEdm_aoXokv2SDoEmHIPs`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub registration_certificate_copy: ::std::option::Option<::std::string::String>,
+        pub registration_certificate_copy: Option<String>,
         /// 子商户银行结算账户信息
         ///
         /// Example: `555588889999`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settlement_bank_number: ::std::option::Option<::std::string::String>,
+        pub settlement_bank_number: Option<String>,
         /// 业务信息
         pub business: PatchRequestBusiness,
         /// 董事信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub director: ::std::option::Option<PatchRequestDirector>,
+        pub director: Option<PatchRequestDirector>,
         /// 负责人信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub principal: ::std::option::Option<PatchRequestPrincipal>,
+        pub principal: Option<PatchRequestPrincipal>,
         /// 是否申请H5支付权限
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub apply_h5_payment: ::std::option::Option<bool>,
+        pub apply_h5_payment: Option<bool>,
         /// H5支付申请资料资料
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub h5_payment_apply_info: ::std::option::Option<PatchRequestH5PaymentApplyInfo>,
+        pub h5_payment_apply_info: Option<PatchRequestH5PaymentApplyInfo>,
     }
     /// 业务信息
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1157,37 +1111,37 @@ pub mod by_sub_mchid {
         ///
         /// Example: `https://download.qq.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub app_download: ::std::option::Option<::std::string::String>,
+        pub app_download: Option<String>,
         /// 业务网站
         ///
         /// Example: `https://www.qq.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub website: ::std::option::Option<::std::string::String>,
+        pub website: Option<String>,
         /// 公众号
         ///
         /// Example: `wx8888888888888888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub office_account: ::std::option::Option<::std::string::String>,
+        pub office_account: Option<String>,
         /// 小程序
         ///
         /// Example: `wx8888888888888888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_program: ::std::option::Option<::std::string::String>,
+        pub mini_program: Option<String>,
         /// 门店地址
         ///
         /// Example: `10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_address: ::std::option::Option<::std::string::String>,
+        pub store_address: Option<String>,
         /// 门店照片
         ///
         /// Example: `["Media_id1", "Media_id2", "Media_id3"]`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_photos: ::std::option::Option<::std::string::String>,
+        pub store_photos: Option<String>,
         /// MCC码
         ///
         /// Example: `4214`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mcc: ::std::option::Option<::std::string::String>,
+        pub mcc: Option<String>,
     }
     /// 业务类型
     ///
@@ -1251,15 +1205,15 @@ pub mod by_sub_mchid {
         /// 联系人名称
         ///
         /// Example: `李先生`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 联系人电话
         ///
         /// Example: `075586010000`
-        pub phone: ::std::string::String,
+        pub phone: String,
         /// 联系人邮箱
         ///
         /// Example: `test@test.com`
-        pub email: ::std::string::String,
+        pub email: String,
     }
     /// 董事信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1268,12 +1222,12 @@ pub mod by_sub_mchid {
         ///
         /// Example: `Bob`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 董事证件号
         ///
         /// Example: `5555-8888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub number: ::std::option::Option<::std::string::String>,
+        pub number: Option<String>,
     }
     /// H5支付申请资料资料
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1282,10 +1236,10 @@ pub mod by_sub_mchid {
         ///
         /// Example: `https://qq.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub website_url: ::std::option::Option<::std::string::String>,
+        pub website_url: Option<String>,
         /// H5支付域名
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub domains: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub domains: Option<Vec<String>>,
     }
     /// 商户类型
     ///
@@ -1346,12 +1300,12 @@ pub mod by_sub_mchid {
         ///
         /// Example: `Bob`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 负责人证件号
         ///
         /// Example: `5555-8888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub number: ::std::option::Option<::std::string::String>,
+        pub number: Option<String>,
     }
     /// The response of `PATCH /v3/global/merchants/{sub_mchid}` (修改子商户（融合钱包）).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1359,14 +1313,12 @@ pub mod by_sub_mchid {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// H5支付权限状态
         ///
         /// Example: `APPROVED`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub h5_authorization_state: ::std::option::Option<
-            PatchResponseH5AuthorizationState,
-        >,
+        pub h5_authorization_state: Option<PatchResponseH5AuthorizationState>,
     }
     /// H5支付权限状态
     ///

@@ -82,15 +82,15 @@ pub mod transactions {
                     /// 商户号
                     ///
                     /// Example: `1900000109`
-                    pub mchid: ::std::string::String,
+                    pub mchid: String,
                     /// 机构商户号
                     ///
                     /// Example: `1900000100`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 子商户号
                     ///
                     /// Example: `1900000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                 }
             }
         }
@@ -151,15 +151,15 @@ pub mod transactions {
                     /// 商户号
                     ///
                     /// Example: `1900000109`
-                    pub mchid: ::std::string::String,
+                    pub mchid: String,
                     /// 机构商户号
                     ///
                     /// Example: `1900000100`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 子商户号
                     ///
                     /// Example: `1900000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                 }
             }
         }
@@ -197,70 +197,70 @@ pub mod transactions {
             /// 商户号
             ///
             /// Example: `1900000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// APPID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 机构商户号
             ///
             /// Example: `1900000100`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 机构APPID
             ///
             /// Example: `wx8888888888888888`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 商品描述
             ///
             /// Example: `image形象店-深圳腾大- QQ公仔`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 商户数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 商品标记
             ///
             /// Example: `WXG`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_tag: ::std::option::Option<::std::string::String>,
+            pub goods_tag: Option<String>,
             /// 交易类型
             ///
             /// Example: `MICROPAY`
-            pub trade_type: ::std::string::String,
+            pub trade_type: String,
             /// 指定支付方式
             ///
             /// Example: `no_credit`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limit_pay: ::std::option::Option<::std::string::String>,
+            pub limit_pay: Option<String>,
             /// MCC码
             ///
             /// Example: `1011`
-            pub merchant_category_code: ::std::string::String,
+            pub merchant_category_code: String,
             /// 支付者
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer: ::std::option::Option<PostRequestPayer>,
+            pub payer: Option<PostRequestPayer>,
             /// 订单金额
             pub amount: PostRequestAmount,
             /// 场景信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+            pub scene_info: Option<PostRequestSceneInfo>,
             /// 优惠功能
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail: ::std::option::Option<::std::vec::Vec<PostRequestDetail>>,
+            pub detail: Option<Vec<PostRequestDetail>>,
         }
         /// 订单金额
         #[derive(
@@ -280,7 +280,7 @@ pub mod transactions {
             ///
             /// Example: `HKD`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
         /// PostRequestDetail
         #[derive(
@@ -296,17 +296,15 @@ pub mod transactions {
             ///
             /// Example: `608800`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cost_price: ::std::option::Option<i64>,
+            pub cost_price: Option<i64>,
             /// 商品小票ID
             ///
             /// Example: `wx123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub receipt_id: ::std::option::Option<::std::string::String>,
+            pub receipt_id: Option<String>,
             /// 单品列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_detail: ::std::option::Option<
-                ::std::vec::Vec<PostRequestDetailGoodsDetail>,
-            >,
+            pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
         }
         /// PostRequestDetailGoodsDetail
         #[derive(
@@ -321,17 +319,17 @@ pub mod transactions {
             /// 商品编码
             ///
             /// Example: `商品编码`
-            pub goods_id: ::std::string::String,
+            pub goods_id: String,
             /// 微信侧商品编码
             ///
             /// Example: `1001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wxpay_goods_id: ::std::option::Option<::std::string::String>,
+            pub wxpay_goods_id: Option<String>,
             /// 商品名称
             ///
             /// Example: `iPhone6s 16G`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_name: ::std::option::Option<::std::string::String>,
+            pub goods_name: Option<String>,
             /// 商品数量
             ///
             /// Example: `1`
@@ -354,7 +352,7 @@ pub mod transactions {
             /// 授权码
             ///
             /// Example: `120061098828009406`
-            pub auth_code: ::std::string::String,
+            pub auth_code: String,
         }
         /// 场景信息
         #[derive(
@@ -370,25 +368,25 @@ pub mod transactions {
             ///
             /// Example: `013467007045764`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device_id: ::std::option::Option<::std::string::String>,
+            pub device_id: Option<String>,
             /// 商户端设备IP
             ///
             /// Example: `128.0.0.1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device_ip: ::std::option::Option<::std::string::String>,
+            pub device_ip: Option<String>,
             /// 用户终端IP
             ///
             /// Example: `128.0.0.1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer_client_ip: ::std::option::Option<::std::string::String>,
+            pub payer_client_ip: Option<String>,
             /// 操作员ID
             ///
             /// Example: `123145`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub operator_id: ::std::option::Option<::std::string::String>,
+            pub operator_id: Option<String>,
             /// 商户门店信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_info: ::std::option::Option<PostRequestSceneInfoStoreInfo>,
+            pub store_info: Option<PostRequestSceneInfoStoreInfo>,
         }
         /// 商户门店信息
         #[derive(
@@ -404,15 +402,15 @@ pub mod transactions {
             ///
             /// Example: `0001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub id: ::std::option::Option<::std::string::String>,
+            pub id: Option<String>,
             /// 名称
             ///
             /// Example: `腾讯大厦分店`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 详细地址
             ///
             /// Example: `广东省深圳市南山区科技中一道10000号`
-            pub address: ::std::string::String,
+            pub address: String,
         }
         /// The response of `POST /v3/global/micropay/transactions/pay` (提交付款码支付).
         #[derive(
@@ -427,69 +425,69 @@ pub mod transactions {
             /// 微信支付订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub id: ::std::string::String,
+            pub id: String,
             /// 商户号
             ///
             /// Example: `1900000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// APPID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 机构商户号
             ///
             /// Example: `1900000100`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 机构APPID
             ///
             /// Example: `wx8888888888888888`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 交易类型
             ///
             /// Example: `MICROPAY`
-            pub trade_type: ::std::string::String,
+            pub trade_type: String,
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: ::std::string::String,
+            pub trade_state: String,
             /// 交易状态描述
             ///
             /// Example: `支付失败，请重新下单支付`
-            pub trade_state_desc: ::std::string::String,
+            pub trade_state_desc: String,
             /// 付款银行
             ///
             /// Example: `CMC`
-            pub bank_type: ::std::string::String,
+            pub bank_type: String,
             /// 商户数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub success_time: ::std::string::String,
+            pub success_time: String,
             /// 支付者
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer: ::std::option::Option<PostResponsePayer>,
+            pub payer: Option<PostResponsePayer>,
             /// 订单金额
             pub amount: PostResponseAmount,
             /// 优惠功能
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail: ::std::option::Option<::std::vec::Vec<PostResponseDetail>>,
+            pub detail: Option<Vec<PostResponseDetail>>,
         }
         /// 订单金额
         #[derive(
@@ -509,7 +507,7 @@ pub mod transactions {
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
             /// 用户支付金额
             ///
             /// Example: `888`
@@ -521,10 +519,10 @@ pub mod transactions {
                 rename = "payer _currency",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub payer_currency: ::std::option::Option<::std::string::String>,
+            pub payer_currency: Option<String>,
             /// 汇率
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub exchange_rate: ::std::option::Option<PostResponseAmountExchangeRate>,
+            pub exchange_rate: Option<PostResponseAmountExchangeRate>,
         }
         /// 汇率
         #[derive(
@@ -543,12 +541,12 @@ pub mod transactions {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<PostResponseAmountExchangeRateType>,
+            pub type_: Option<PostResponseAmountExchangeRateType>,
             /// 汇率值
             ///
             /// Example: `80000000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub rate: ::std::option::Option<i64>,
+            pub rate: Option<i64>,
         }
         /// 汇率类型
         ///
@@ -613,17 +611,17 @@ pub mod transactions {
             /// 券ID
             ///
             /// Example: `109519`
-            pub promotion_id: ::std::string::String,
+            pub promotion_id: String,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `SINGLE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scope: ::std::option::Option<PostResponseDetailScope>,
+            pub scope: Option<PostResponseDetailScope>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNT`
@@ -631,7 +629,7 @@ pub mod transactions {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<PostResponseDetailType>,
+            pub type_: Option<PostResponseDetailType>,
             /// 优惠券面额
             ///
             /// Example: `5`
@@ -640,32 +638,30 @@ pub mod transactions {
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
             /// 活动ID
             ///
             /// Example: `931386`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_id: ::std::option::Option<::std::string::String>,
+            pub activity_id: Option<String>,
             /// 微信出资
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wechatpay_contribute_amount: ::std::option::Option<i64>,
+            pub wechatpay_contribute_amount: Option<i64>,
             /// 商户出资
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_contribute_amount: ::std::option::Option<i64>,
+            pub merchant_contribute_amount: Option<i64>,
             /// 其他出资
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub other_contribute_amount: ::std::option::Option<i64>,
+            pub other_contribute_amount: Option<i64>,
             /// 单品列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_detail: ::std::option::Option<
-                ::std::vec::Vec<PostResponseDetailGoodsDetail>,
-            >,
+            pub goods_detail: Option<Vec<PostResponseDetailGoodsDetail>>,
         }
         /// PostResponseDetailGoodsDetail
         #[derive(
@@ -680,12 +676,12 @@ pub mod transactions {
             /// 商品编码
             ///
             /// Example: `12345`
-            pub goods_id: ::std::string::String,
+            pub goods_id: String,
             /// 商品备注
             ///
             /// Example: `1001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_remark: ::std::option::Option<::std::string::String>,
+            pub goods_remark: Option<String>,
             /// 商品数量
             ///
             /// Example: `1`
@@ -817,17 +813,17 @@ pub mod transactions {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 用户标识（机构）
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_openid: ::std::option::Option<::std::string::String>,
+            pub sp_openid: Option<String>,
             /// 用户标识（特约商户）
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
     }
 }

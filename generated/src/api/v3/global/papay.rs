@@ -92,62 +92,62 @@ pub mod contracts {
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1230000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 机构appid
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_appid: ::std::option::Option<::std::string::String>,
+            pub sp_appid: Option<String>,
             /// 机构商户号
             ///
             /// Example: `3200000001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_mchid: ::std::option::Option<::std::string::String>,
+            pub sp_mchid: Option<String>,
             /// 子商户应用ID
             ///
             /// Example: `wxcbda96de0b165484`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 模板ID
             ///
             /// Example: `123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plan_id: ::std::option::Option<i64>,
+            pub plan_id: Option<i64>,
             /// 商户侧签约协议号
             ///
             /// Example: `100001256`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_contract_code: ::std::option::Option<::std::string::String>,
+            pub out_contract_code: Option<String>,
             /// 用户账户展示名称
             ///
             /// Example: `张三`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_display_name: ::std::option::Option<::std::string::String>,
+            pub user_display_name: Option<String>,
             /// 签约成功通知url
             ///
             /// Example: `https://pay.weixin.qq.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_notify_url: ::std::option::Option<::std::string::String>,
+            pub success_notify_url: Option<String>,
             /// 商户appid下的用户标识
             ///
             /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 用户客户端IP
             ///
             /// Example: `119.145.83.6`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_client_ip: ::std::option::Option<::std::string::String>,
+            pub user_client_ip: Option<String>,
             /// 过期时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub expired_time: ::std::option::Option<::std::string::String>,
+            pub expired_time: Option<String>,
         }
         /// The response of `POST /v3/global/papay/contracts/app-pre-entrust-sign` (APP签约API).
         #[derive(
@@ -162,7 +162,7 @@ pub mod contracts {
             /// 委托代扣签约会话id
             ///
             /// Example: `201710180325670965`
-            pub session_id: ::std::string::String,
+            pub session_id: String,
         }
     }
     /// `/v3/global/papay/contracts/{contract_id}`
@@ -206,46 +206,34 @@ pub mod contracts {
         pub struct GetRequest {
             /// 机构APPID
             ///
-            /// Query parameter `appid`.
-            ///
-            /// Example: `wxd678efh567hg6787`
+            /// Query parameter `appid`. Example: `wxd678efh567hg6787`
             #[serde(skip_serializing)]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1230000109`
+            /// Query parameter `sub_mchid`. Example: `1230000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 机构appid
             ///
-            /// Query parameter `sp_appid`.
-            ///
-            /// Example: `wx8888888888888888`
+            /// Query parameter `sp_appid`. Example: `wx8888888888888888`
             #[serde(skip_serializing)]
-            pub sp_appid: ::std::option::Option<::std::string::String>,
+            pub sp_appid: Option<String>,
             /// 机构商户号
             ///
-            /// Query parameter `sp_mchid`.
-            ///
-            /// Example: `3200000001`
+            /// Query parameter `sp_mchid`. Example: `3200000001`
             #[serde(skip_serializing)]
-            pub sp_mchid: ::std::option::Option<::std::string::String>,
+            pub sp_mchid: Option<String>,
             /// 子商户应用ID
             ///
-            /// Query parameter `sub_appid`.
-            ///
-            /// Example: `wxcbda96de0b165484`
+            /// Query parameter `sub_appid`. Example: `wxcbda96de0b165484`
             #[serde(skip_serializing)]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 模板ID
             ///
-            /// Query parameter `plan_id`.
-            ///
-            /// Example: `123`
+            /// Query parameter `plan_id`. Example: `123`
             #[serde(skip_serializing)]
-            pub plan_id: ::std::option::Option<i64>,
+            pub plan_id: Option<i64>,
         }
         /// The response of `GET /v3/global/papay/contracts/{contract_id}` (代扣协议ID查询签约API).
         #[derive(
@@ -261,82 +249,82 @@ pub mod contracts {
             ///
             /// Example: `1230000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mchid: ::std::option::Option<::std::string::String>,
+            pub mchid: Option<String>,
             /// 机构APPID
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 机构商户号
             ///
             /// Example: `3200000001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_mchid: ::std::option::Option<::std::string::String>,
+            pub sp_mchid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1230000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 机构appid
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_appid: ::std::option::Option<::std::string::String>,
+            pub sp_appid: Option<String>,
             /// 子商户应用ID
             ///
             /// Example: `wxcbda96de0b165484`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 委托代扣协议ID
             ///
             /// Example: `100005698`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_id: ::std::option::Option<::std::string::String>,
+            pub contract_id: Option<String>,
             /// 模板ID
             ///
             /// Example: `123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plan_id: ::std::option::Option<i64>,
+            pub plan_id: Option<i64>,
             /// 商户侧签约协议号
             ///
             /// Example: `100001256`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_contract_code: ::std::option::Option<::std::string::String>,
+            pub out_contract_code: Option<String>,
             /// 用户账户展示名称
             ///
             /// Example: `张三`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_display_name: ::std::option::Option<::std::string::String>,
+            pub user_display_name: Option<String>,
             /// 协议状态
             ///
             /// Example: `SIGNED`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub state: ::std::option::Option<::std::string::String>,
+            pub state: Option<String>,
             /// 协议签署时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub signed_time: ::std::option::Option<::std::string::String>,
+            pub signed_time: Option<String>,
             /// 协议签署时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub terminated_time: ::std::option::Option<::std::string::String>,
+            pub terminated_time: Option<String>,
             /// 协议解约方式
             ///
             /// Example: `USER`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub termination_mode: ::std::option::Option<::std::string::String>,
+            pub termination_mode: Option<String>,
             /// 解约备注
             ///
             /// Example: `解约原因`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub termination_note: ::std::option::Option<::std::string::String>,
+            pub termination_note: Option<String>,
             /// 商户appid下的用户标识
             ///
             /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
         }
         /// `/v3/global/papay/contracts/{contract_id}/terminate`
         pub mod terminate {
@@ -372,27 +360,27 @@ pub mod contracts {
                 ///
                 /// Example: `wxd678efh567hg6787`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub appid: ::std::option::Option<::std::string::String>,
+                pub appid: Option<String>,
                 /// 机构appid
                 ///
                 /// Example: `wx8888888888888888`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sp_appid: ::std::option::Option<::std::string::String>,
+                pub sp_appid: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1230000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 子商户应用ID
                 ///
                 /// Example: `wxcbda96de0b165484`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 解约备注
                 ///
                 /// Example: `解约原因`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub termination_note: ::std::option::Option<::std::string::String>,
+                pub termination_note: Option<String>,
             }
         }
     }
@@ -430,67 +418,67 @@ pub mod contracts {
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1230000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 机构appid
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_appid: ::std::option::Option<::std::string::String>,
+            pub sp_appid: Option<String>,
             /// 机构商户号
             ///
             /// Example: `3200000001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_mchid: ::std::option::Option<::std::string::String>,
+            pub sp_mchid: Option<String>,
             /// 子商户应用ID
             ///
             /// Example: `wxcbda96de0b165484`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 模板ID
             ///
             /// Example: `123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plan_id: ::std::option::Option<i64>,
+            pub plan_id: Option<i64>,
             /// 商户侧签约协议号
             ///
             /// Example: `100001256`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_contract_code: ::std::option::Option<::std::string::String>,
+            pub out_contract_code: Option<String>,
             /// 用户账户展示名称
             ///
             /// Example: `张三`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_display_name: ::std::option::Option<::std::string::String>,
+            pub user_display_name: Option<String>,
             /// 签约成功通知url
             ///
             /// Example: `https://pay.weixin.qq.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_notify_url: ::std::option::Option<::std::string::String>,
+            pub success_notify_url: Option<String>,
             /// 回调应用AppID
             ///
             /// Example: `wxcbda96de0b165484`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub return_appid: ::std::option::Option<::std::string::String>,
+            pub return_appid: Option<String>,
             /// 用户客户端IP
             ///
             /// Example: `119.145.83.6`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_client_ip: ::std::option::Option<::std::string::String>,
+            pub user_client_ip: Option<String>,
             /// 过期时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub expired_time: ::std::option::Option<::std::string::String>,
+            pub expired_time: Option<String>,
             /// 签约完成跳转URL
             ///
             /// Example: `https://pay.weixin.qq.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub return_url: ::std::option::Option<::std::string::String>,
+            pub return_url: Option<String>,
         }
         /// The response of `POST /v3/global/papay/contracts/h5-pre-entrust-sign` (H5预签约API).
         #[derive(
@@ -505,7 +493,7 @@ pub mod contracts {
             /// 签约跳转URL
             ///
             /// Example: `https://apihk.mch.weixin.qq.com/global/papay/contracts/login?os_session_id=2021120910391616228#wechat_redirect`
-            pub sign_url: ::std::string::String,
+            pub sign_url: String,
         }
     }
     /// `/v3/global/papay/contracts/jsapi-pre-entrust-sign`
@@ -542,62 +530,62 @@ pub mod contracts {
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1230000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 机构appid
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_appid: ::std::option::Option<::std::string::String>,
+            pub sp_appid: Option<String>,
             /// 机构商户号
             ///
             /// Example: `3200000001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_mchid: ::std::option::Option<::std::string::String>,
+            pub sp_mchid: Option<String>,
             /// 子商户应用ID
             ///
             /// Example: `wxcbda96de0b165484`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 模板ID
             ///
             /// Example: `123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plan_id: ::std::option::Option<i64>,
+            pub plan_id: Option<i64>,
             /// 商户侧签约协议号
             ///
             /// Example: `100001256`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_contract_code: ::std::option::Option<::std::string::String>,
+            pub out_contract_code: Option<String>,
             /// 用户账户展示名称
             ///
             /// Example: `张三`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_display_name: ::std::option::Option<::std::string::String>,
+            pub user_display_name: Option<String>,
             /// 签约成功通知url
             ///
             /// Example: `https://pay.weixin.qq.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_notify_url: ::std::option::Option<::std::string::String>,
+            pub success_notify_url: Option<String>,
             /// 商户appid下的用户标识
             ///
             /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 签约完成跳转URL
             ///
             /// Example: `https://pay.weixin.qq.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub return_url: ::std::option::Option<::std::string::String>,
+            pub return_url: Option<String>,
             /// 过期时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub expired_time: ::std::option::Option<::std::string::String>,
+            pub expired_time: Option<String>,
         }
         /// The response of `POST /v3/global/papay/contracts/jsapi-pre-entrust-sign` (JSAPI预签约API).
         #[derive(
@@ -612,7 +600,7 @@ pub mod contracts {
             /// 签约跳转URL
             ///
             /// Example: `https://apihk.mch.weixin.qq.com/global/papay/contracts/login?os_session_id=2021120910391616228#wechat_redirect`
-            pub sign_url: ::std::string::String,
+            pub sign_url: String,
         }
     }
     /// `/v3/global/papay/contracts/miniprogram-pre-entrust-sign`
@@ -651,62 +639,62 @@ pub mod contracts {
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1230000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 机构appid
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_appid: ::std::option::Option<::std::string::String>,
+            pub sp_appid: Option<String>,
             /// 机构商户号
             ///
             /// Example: `3200000001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_mchid: ::std::option::Option<::std::string::String>,
+            pub sp_mchid: Option<String>,
             /// 子商户应用ID
             ///
             /// Example: `wxcbda96de0b165484`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 模板ID
             ///
             /// Example: `123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plan_id: ::std::option::Option<i64>,
+            pub plan_id: Option<i64>,
             /// 商户侧签约协议号
             ///
             /// Example: `100001256`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_contract_code: ::std::option::Option<::std::string::String>,
+            pub out_contract_code: Option<String>,
             /// 用户账户展示名称
             ///
             /// Example: `张三`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_display_name: ::std::option::Option<::std::string::String>,
+            pub user_display_name: Option<String>,
             /// 签约成功通知url
             ///
             /// Example: `https://pay.weixin.qq.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_notify_url: ::std::option::Option<::std::string::String>,
+            pub success_notify_url: Option<String>,
             /// 商户appid下的用户标识
             ///
             /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 用户客户端IP
             ///
             /// Example: `119.145.83.6`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_client_ip: ::std::option::Option<::std::string::String>,
+            pub user_client_ip: Option<String>,
             /// 过期时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub expired_time: ::std::option::Option<::std::string::String>,
+            pub expired_time: Option<String>,
         }
         /// The response of `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign` (小程序签约API).
         #[derive(
@@ -721,7 +709,7 @@ pub mod contracts {
             /// 委托代扣签约会话id
             ///
             /// Example: `201710180325670965`
-            pub session_id: ::std::string::String,
+            pub session_id: String,
         }
     }
     /// `/v3/global/papay/contracts/out-contract-code`
@@ -775,39 +763,29 @@ pub mod contracts {
             pub struct GetRequest {
                 /// 机构APPID
                 ///
-                /// Query parameter `appid`.
-                ///
-                /// Example: `wxd678efh567hg6787`
+                /// Query parameter `appid`. Example: `wxd678efh567hg6787`
                 #[serde(skip_serializing)]
-                pub appid: ::std::option::Option<::std::string::String>,
+                pub appid: Option<String>,
                 /// 子商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1230000109`
+                /// Query parameter `sub_mchid`. Example: `1230000109`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 机构appid
                 ///
-                /// Query parameter `sp_appid`.
-                ///
-                /// Example: `wx8888888888888888`
+                /// Query parameter `sp_appid`. Example: `wx8888888888888888`
                 #[serde(skip_serializing)]
-                pub sp_appid: ::std::option::Option<::std::string::String>,
+                pub sp_appid: Option<String>,
                 /// 机构商户号
                 ///
-                /// Query parameter `sp_mchid`.
-                ///
-                /// Example: `3200000001`
+                /// Query parameter `sp_mchid`. Example: `3200000001`
                 #[serde(skip_serializing)]
-                pub sp_mchid: ::std::option::Option<::std::string::String>,
+                pub sp_mchid: Option<String>,
                 /// 子商户应用ID
                 ///
-                /// Query parameter `sub_appid`.
-                ///
-                /// Example: `wxcbda96de0b165484`
+                /// Query parameter `sub_appid`. Example: `wxcbda96de0b165484`
                 #[serde(skip_serializing)]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
             }
             /// The response of `GET /v3/global/papay/contracts/out-contract-code/{out_contract_code}` (商户协议号查询签约API).
             #[derive(
@@ -823,82 +801,82 @@ pub mod contracts {
                 ///
                 /// Example: `1230000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mchid: ::std::option::Option<::std::string::String>,
+                pub mchid: Option<String>,
                 /// 机构APPID
                 ///
                 /// Example: `wxd678efh567hg6787`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub appid: ::std::option::Option<::std::string::String>,
+                pub appid: Option<String>,
                 /// 机构商户号
                 ///
                 /// Example: `3200000001`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sp_mchid: ::std::option::Option<::std::string::String>,
+                pub sp_mchid: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1230000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 机构appid
                 ///
                 /// Example: `wx8888888888888888`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sp_appid: ::std::option::Option<::std::string::String>,
+                pub sp_appid: Option<String>,
                 /// 子商户应用ID
                 ///
                 /// Example: `wxcbda96de0b165484`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 委托代扣协议ID
                 ///
                 /// Example: `100005698`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub contract_id: ::std::option::Option<::std::string::String>,
+                pub contract_id: Option<String>,
                 /// 模板ID
                 ///
                 /// Example: `123`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub plan_id: ::std::option::Option<i64>,
+                pub plan_id: Option<i64>,
                 /// 商户侧签约协议号
                 ///
                 /// Example: `100001256`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub out_contract_code: ::std::option::Option<::std::string::String>,
+                pub out_contract_code: Option<String>,
                 /// 用户账户展示名称
                 ///
                 /// Example: `张三`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_display_name: ::std::option::Option<::std::string::String>,
+                pub user_display_name: Option<String>,
                 /// 协议状态
                 ///
                 /// Example: `SIGNED`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub state: ::std::option::Option<::std::string::String>,
+                pub state: Option<String>,
                 /// 协议签署时间
                 ///
                 /// Example: `2021-11-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub signed_time: ::std::option::Option<::std::string::String>,
+                pub signed_time: Option<String>,
                 /// 协议签署时间
                 ///
                 /// Example: `2021-11-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub terminated_time: ::std::option::Option<::std::string::String>,
+                pub terminated_time: Option<String>,
                 /// 协议解约方式
                 ///
                 /// Example: `USER`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub termination_mode: ::std::option::Option<::std::string::String>,
+                pub termination_mode: Option<String>,
                 /// 解约备注
                 ///
                 /// Example: `解约原因`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub termination_note: ::std::option::Option<::std::string::String>,
+                pub termination_note: Option<String>,
                 /// 商户appid下的用户标识
                 ///
                 /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
             }
         }
     }
@@ -936,57 +914,57 @@ pub mod contracts {
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1230000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 机构appid
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_appid: ::std::option::Option<::std::string::String>,
+            pub sp_appid: Option<String>,
             /// 机构商户号
             ///
             /// Example: `3200000001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_mchid: ::std::option::Option<::std::string::String>,
+            pub sp_mchid: Option<String>,
             /// 子商户应用ID
             ///
             /// Example: `wxcbda96de0b165484`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 模板ID
             ///
             /// Example: `123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plan_id: ::std::option::Option<i64>,
+            pub plan_id: Option<i64>,
             /// 商户侧签约协议号
             ///
             /// Example: `100001256`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_contract_code: ::std::option::Option<::std::string::String>,
+            pub out_contract_code: Option<String>,
             /// 用户账户展示名称
             ///
             /// Example: `张三`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_display_name: ::std::option::Option<::std::string::String>,
+            pub user_display_name: Option<String>,
             /// 签约成功通知url
             ///
             /// Example: `https://pay.weixin.qq.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_notify_url: ::std::option::Option<::std::string::String>,
+            pub success_notify_url: Option<String>,
             /// 过期时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub expired_time: ::std::option::Option<::std::string::String>,
+            pub expired_time: Option<String>,
             /// 签约完成跳转URL
             ///
             /// Example: `https://pay.weixin.qq.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub return_url: ::std::option::Option<::std::string::String>,
+            pub return_url: Option<String>,
         }
         /// The response of `POST /v3/global/papay/contracts/web-pre-entrust-sign` (WEB预签约API).
         #[derive(
@@ -1001,7 +979,7 @@ pub mod contracts {
             /// 展码页面URL
             ///
             /// Example: `https://osapp.pay.weixin.qq.com/global/papay/contracts/sessions/show_code?os_session_id=2025032811X0100X5371319501`
-            pub show_code_url: ::std::string::String,
+            pub show_code_url: String,
         }
     }
 }
@@ -1040,57 +1018,57 @@ pub mod transactions {
         ///
         /// Example: `wxd678efh567hg6787`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 机构appid
         ///
         /// Example: `wx8888888888888888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sp_appid: ::std::option::Option<::std::string::String>,
+        pub sp_appid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1230000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 子商户应用ID
         ///
         /// Example: `wxcbda96de0b165484`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 商品描述
         ///
         /// Example: `image形象店-深圳腾大- QQ公仔`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 商户数据
         ///
         /// Example: `自定义数据`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 商品标记
         ///
         /// Example: `WXG`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
         /// MCC码
         ///
         /// Example: `1011`
-        pub merchant_category_code: ::std::string::String,
+        pub merchant_category_code: String,
         /// 委托代扣协议ID
         ///
         /// Example: `100005698`
-        pub contract_id: ::std::string::String,
+        pub contract_id: String,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 场景信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+        pub scene_info: Option<PostRequestSceneInfo>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1103,7 +1081,7 @@ pub mod transactions {
         ///
         /// Example: `HKD`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
     }
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1112,12 +1090,12 @@ pub mod transactions {
         ///
         /// Example: `013467007045764`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_id: ::std::option::Option<::std::string::String>,
+        pub device_id: Option<String>,
         /// 商户端设备IP
         ///
         /// Example: `128.0.0.1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_ip: ::std::option::Option<::std::string::String>,
+        pub device_ip: Option<String>,
     }
     /// The response of `POST /v3/global/papay/transactions` (支付扣款API).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1126,45 +1104,45 @@ pub mod transactions {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mchid: ::std::option::Option<::std::string::String>,
+        pub mchid: Option<String>,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 机构商户号
         ///
         /// Example: `1900000100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sp_mchid: ::std::option::Option<::std::string::String>,
+        pub sp_mchid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sp_appid: ::std::option::Option<::std::string::String>,
+        pub sp_appid: Option<String>,
         /// 子商户APPID
         ///
         /// Example: `wx8888888888888888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 微信支付订单号
         ///
         /// Example: `4200000000002104083200000488`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户数据
         ///
         /// Example: `自定义数据`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 交易类型
         ///
         /// Example: `AUTH`
@@ -1172,11 +1150,11 @@ pub mod transactions {
         /// 付款银行
         ///
         /// Example: `CMC`
-        pub bank_type: ::std::string::String,
+        pub bank_type: String,
         /// 支付完成时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        pub success_time: ::std::string::String,
+        pub success_time: String,
         /// 交易状态
         ///
         /// Example: `SUCCESS`
@@ -1184,16 +1162,14 @@ pub mod transactions {
         /// 交易状态描述
         ///
         /// Example: `支付失败，请重新下单支付`
-        pub trade_state_desc: ::std::string::String,
+        pub trade_state_desc: String,
         /// 支付者
         pub payer: PostResponsePayer,
         /// 订单金额
         pub amount: PostResponseAmount,
         /// 优惠功能
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub promotion_detail: ::std::option::Option<
-            ::std::vec::Vec<PostResponsePromotionDetail>,
-        >,
+        pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1209,14 +1185,14 @@ pub mod transactions {
         /// 订单标价币种
         ///
         /// Example: `CNY`
-        pub currency: ::std::string::String,
+        pub currency: String,
         /// 用户支付币种
         ///
         /// Example: `HKD`
-        pub payer_currency: ::std::string::String,
+        pub payer_currency: String,
         /// 汇率信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub exchange_rate: ::std::option::Option<PostResponseAmountExchangeRate>,
+        pub exchange_rate: Option<PostResponseAmountExchangeRate>,
     }
     /// 汇率信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1225,12 +1201,12 @@ pub mod transactions {
         ///
         /// Example: `SETTLEMENT_RATE`
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<PostResponseAmountExchangeRateType>,
+        pub type_: Option<PostResponseAmountExchangeRateType>,
         /// 汇率值
         ///
         /// Example: `80000000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub rate: ::std::option::Option<i64>,
+        pub rate: Option<i64>,
     }
     /// 汇率类型
     ///
@@ -1291,17 +1267,17 @@ pub mod transactions {
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 机构用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sp_openid: ::std::option::Option<::std::string::String>,
+        pub sp_openid: Option<String>,
         /// 子商户用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
     }
     /// PostResponsePromotionDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1309,22 +1285,22 @@ pub mod transactions {
         /// 券ID
         ///
         /// Example: `109519`
-        pub promotion_id: ::std::string::String,
+        pub promotion_id: String,
         /// 优惠名称
         ///
         /// Example: `单品惠-6`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 优惠范围
         ///
         /// Example: `SINGLE`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scope: ::std::option::Option<PostResponsePromotionDetailScope>,
+        pub scope: Option<PostResponsePromotionDetailScope>,
         /// 优惠类型
         ///
         /// Example: `DISCOUNT`
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<PostResponsePromotionDetailType>,
+        pub type_: Option<PostResponsePromotionDetailType>,
         /// 优惠券面额
         ///
         /// Example: `5`
@@ -1332,32 +1308,30 @@ pub mod transactions {
         /// 优惠币种
         ///
         /// Example: `HKD`
-        pub currency: ::std::string::String,
+        pub currency: String,
         /// 活动ID
         ///
         /// Example: `931386`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activity_id: ::std::option::Option<::std::string::String>,
+        pub activity_id: Option<String>,
         /// 微信出资
         ///
         /// Example: `0`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wxpay_contribute_amount: ::std::option::Option<i64>,
+        pub wxpay_contribute_amount: Option<i64>,
         /// 商户出资
         ///
         /// Example: `0`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_contribute_amount: ::std::option::Option<i64>,
+        pub merchant_contribute_amount: Option<i64>,
         /// 其他出资
         ///
         /// Example: `5`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub other_contribute_amount: ::std::option::Option<i64>,
+        pub other_contribute_amount: Option<i64>,
         /// 单品列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_detail: ::std::option::Option<
-            ::std::vec::Vec<PostResponsePromotionDetailGoodsDetail>,
-        >,
+        pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
     }
     /// PostResponsePromotionDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1365,12 +1339,12 @@ pub mod transactions {
         /// 商品编码
         ///
         /// Example: `12345`
-        pub goods_id: ::std::string::String,
+        pub goods_id: String,
         /// 商品备注
         ///
         /// Example: `1001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_remark: ::std::option::Option<::std::string::String>,
+        pub goods_remark: Option<String>,
         /// 商品优惠金额
         ///
         /// Example: `100`
@@ -1494,29 +1468,17 @@ pub mod transactions {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponseTradeState {
-        /// 支付成功
-        ///
-        /// `SUCCESS`
+        /// `SUCCESS`: 支付成功
         Success,
-        /// 转入退款
-        ///
-        /// `REFUND`
+        /// `REFUND`: 转入退款
         Refund,
-        /// 未支付
-        ///
-        /// `NOTPAY`
+        /// `NOTPAY`: 未支付
         Notpay,
-        /// 已关闭
-        ///
-        /// `CLOSED`
+        /// `CLOSED`: 已关闭
         Closed,
-        /// 支付失败
-        ///
-        /// `PAYERROR`
+        /// `PAYERROR`: 支付失败
         Payerror,
-        /// 用户支付中
-        ///
-        /// `USERPAYING`
+        /// `USERPAYING`: 用户支付中
         Userpaying,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -1648,11 +1610,9 @@ pub mod transactions {
         pub struct GetRequest {
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
         }
         /// The response of `GET /v3/global/papay/transactions/{transaction_id}` (查询订单(微信支付订单号)).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1660,41 +1620,41 @@ pub mod transactions {
             /// 商户号
             ///
             /// Example: `1900000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// APPID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 机构商户号
             ///
             /// Example: `1900000100`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 机构APPID
             ///
             /// Example: `wx8888888888888888`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 微信支付订单号
             ///
             /// Example: `4200000000002104083200000488`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 商户数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 交易类型
             ///
             /// Example: `APP`
@@ -1702,28 +1662,26 @@ pub mod transactions {
             /// 付款银行
             ///
             /// Example: `CMC`
-            pub bank_type: ::std::string::String,
+            pub bank_type: String,
             /// 支付完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub success_time: ::std::string::String,
+            pub success_time: String,
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: ::std::string::String,
+            pub trade_state: String,
             /// 交易状态描述
             ///
             /// Example: `支付失败，请重新下单支付`
-            pub trade_state_desc: ::std::string::String,
+            pub trade_state_desc: String,
             /// 支付者
             pub payer: GetResponsePayer,
             /// 订单金额
             pub amount: GetResponseAmount,
             /// 优惠功能
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetail>,
-            >,
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         /// 订单金额
         #[derive(
@@ -1746,14 +1704,14 @@ pub mod transactions {
             /// 订单标价币种
             ///
             /// Example: `CNY`
-            pub currency: ::std::string::String,
+            pub currency: String,
             /// 用户支付币种
             ///
             /// Example: `HKD`
-            pub payer_currency: ::std::string::String,
+            pub payer_currency: String,
             /// 汇率信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub exchange_rate: ::std::option::Option<GetResponseAmountExchangeRate>,
+            pub exchange_rate: Option<GetResponseAmountExchangeRate>,
         }
         /// 汇率信息
         #[derive(
@@ -1772,12 +1730,12 @@ pub mod transactions {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<GetResponseAmountExchangeRateType>,
+            pub type_: Option<GetResponseAmountExchangeRateType>,
             /// 汇率值
             ///
             /// Example: `80000000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub rate: ::std::option::Option<i64>,
+            pub rate: Option<i64>,
         }
         /// 汇率类型
         ///
@@ -1843,17 +1801,17 @@ pub mod transactions {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 机构用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_openid: ::std::option::Option<::std::string::String>,
+            pub sp_openid: Option<String>,
             /// 子商户用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
         /// GetResponsePromotionDetail
         #[derive(
@@ -1868,17 +1826,17 @@ pub mod transactions {
             /// 券ID
             ///
             /// Example: `109519`
-            pub promotion_id: ::std::string::String,
+            pub promotion_id: String,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `SINGLE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scope: ::std::option::Option<GetResponsePromotionDetailScope>,
+            pub scope: Option<GetResponsePromotionDetailScope>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNT`
@@ -1886,7 +1844,7 @@ pub mod transactions {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<GetResponsePromotionDetailType>,
+            pub type_: Option<GetResponsePromotionDetailType>,
             /// 优惠券面额
             ///
             /// Example: `5`
@@ -1894,32 +1852,30 @@ pub mod transactions {
             /// 优惠币种
             ///
             /// Example: `HKD`
-            pub currency: ::std::string::String,
+            pub currency: String,
             /// 活动ID
             ///
             /// Example: `931386`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_id: ::std::option::Option<::std::string::String>,
+            pub activity_id: Option<String>,
             /// 微信出资
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wxpay_contribute_amount: ::std::option::Option<i64>,
+            pub wxpay_contribute_amount: Option<i64>,
             /// 商户出资
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_contribute_amount: ::std::option::Option<i64>,
+            pub merchant_contribute_amount: Option<i64>,
             /// 其他出资
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub other_contribute_amount: ::std::option::Option<i64>,
+            pub other_contribute_amount: Option<i64>,
             /// 单品列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetailGoodsDetail>,
-            >,
+            pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
         }
         /// GetResponsePromotionDetailGoodsDetail
         #[derive(
@@ -1934,12 +1890,12 @@ pub mod transactions {
             /// 商品编码
             ///
             /// Example: `12345`
-            pub goods_id: ::std::string::String,
+            pub goods_id: String,
             /// 商品备注
             ///
             /// Example: `1001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_remark: ::std::option::Option<::std::string::String>,
+            pub goods_remark: Option<String>,
             /// 商品优惠金额
             ///
             /// Example: `100`
@@ -2177,11 +2133,9 @@ pub mod transactions {
             pub struct GetRequest {
                 /// 子商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900000109`
+                /// Query parameter `sub_mchid`. Example: `1900000109`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
             }
             /// The response of `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2189,41 +2143,41 @@ pub mod transactions {
                 /// 商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// APPID
                 ///
                 /// Example: `wx8888888888888888`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 机构商户号
                 ///
                 /// Example: `1900000100`
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 机构APPID
                 ///
                 /// Example: `wx8888888888888888`
-                pub sp_appid: ::std::string::String,
+                pub sp_appid: String,
                 /// 子商户APPID
                 ///
                 /// Example: `wx8888888888888888`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 商户订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub out_trade_no: ::std::string::String,
+                pub out_trade_no: String,
                 /// 微信支付订单号
                 ///
                 /// Example: `4200000000002104083200000488`
-                pub transaction_id: ::std::string::String,
+                pub transaction_id: String,
                 /// 商户数据
                 ///
                 /// Example: `自定义数据`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub attach: ::std::option::Option<::std::string::String>,
+                pub attach: Option<String>,
                 /// 交易类型
                 ///
                 /// Example: `APP`
@@ -2231,28 +2185,26 @@ pub mod transactions {
                 /// 付款银行
                 ///
                 /// Example: `CMC`
-                pub bank_type: ::std::string::String,
+                pub bank_type: String,
                 /// 支付完成时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
-                pub success_time: ::std::string::String,
+                pub success_time: String,
                 /// 交易状态
                 ///
                 /// Example: `SUCCESS`
-                pub trade_state: ::std::string::String,
+                pub trade_state: String,
                 /// 交易状态描述
                 ///
                 /// Example: `支付失败，请重新下单支付`
-                pub trade_state_desc: ::std::string::String,
+                pub trade_state_desc: String,
                 /// 支付者
                 pub payer: GetResponsePayer,
                 /// 订单金额
                 pub amount: GetResponseAmount,
                 /// 优惠功能
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub promotion_detail: ::std::option::Option<
-                    ::std::vec::Vec<GetResponsePromotionDetail>,
-                >,
+                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
             /// 订单金额
             #[derive(
@@ -2275,14 +2227,14 @@ pub mod transactions {
                 /// 订单标价币种
                 ///
                 /// Example: `CNY`
-                pub currency: ::std::string::String,
+                pub currency: String,
                 /// 用户支付币种
                 ///
                 /// Example: `HKD`
-                pub payer_currency: ::std::string::String,
+                pub payer_currency: String,
                 /// 汇率信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub exchange_rate: ::std::option::Option<GetResponseAmountExchangeRate>,
+                pub exchange_rate: Option<GetResponseAmountExchangeRate>,
             }
             /// 汇率信息
             #[derive(
@@ -2301,12 +2253,12 @@ pub mod transactions {
                     rename = "type",
                     skip_serializing_if = "::std::option::Option::is_none"
                 )]
-                pub type_: ::std::option::Option<GetResponseAmountExchangeRateType>,
+                pub type_: Option<GetResponseAmountExchangeRateType>,
                 /// 汇率值
                 ///
                 /// Example: `80000000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub rate: ::std::option::Option<i64>,
+                pub rate: Option<i64>,
             }
             /// 汇率类型
             ///
@@ -2375,17 +2327,17 @@ pub mod transactions {
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 机构用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sp_openid: ::std::option::Option<::std::string::String>,
+                pub sp_openid: Option<String>,
                 /// 子商户用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_openid: ::std::option::Option<::std::string::String>,
+                pub sub_openid: Option<String>,
             }
             /// GetResponsePromotionDetail
             #[derive(
@@ -2400,17 +2352,17 @@ pub mod transactions {
                 /// 券ID
                 ///
                 /// Example: `109519`
-                pub promotion_id: ::std::string::String,
+                pub promotion_id: String,
                 /// 优惠名称
                 ///
                 /// Example: `单品惠-6`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 优惠范围
                 ///
                 /// Example: `SINGLE`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub scope: ::std::option::Option<GetResponsePromotionDetailScope>,
+                pub scope: Option<GetResponsePromotionDetailScope>,
                 /// 优惠类型
                 ///
                 /// Example: `DISCOUNT`
@@ -2418,7 +2370,7 @@ pub mod transactions {
                     rename = "type",
                     skip_serializing_if = "::std::option::Option::is_none"
                 )]
-                pub type_: ::std::option::Option<GetResponsePromotionDetailType>,
+                pub type_: Option<GetResponsePromotionDetailType>,
                 /// 优惠券面额
                 ///
                 /// Example: `5`
@@ -2426,32 +2378,30 @@ pub mod transactions {
                 /// 优惠币种
                 ///
                 /// Example: `HKD`
-                pub currency: ::std::string::String,
+                pub currency: String,
                 /// 活动ID
                 ///
                 /// Example: `931386`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub activity_id: ::std::option::Option<::std::string::String>,
+                pub activity_id: Option<String>,
                 /// 微信出资
                 ///
                 /// Example: `0`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub wxpay_contribute_amount: ::std::option::Option<i64>,
+                pub wxpay_contribute_amount: Option<i64>,
                 /// 商户出资
                 ///
                 /// Example: `0`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub merchant_contribute_amount: ::std::option::Option<i64>,
+                pub merchant_contribute_amount: Option<i64>,
                 /// 其他出资
                 ///
                 /// Example: `5`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub other_contribute_amount: ::std::option::Option<i64>,
+                pub other_contribute_amount: Option<i64>,
                 /// 单品列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_detail: ::std::option::Option<
-                    ::std::vec::Vec<GetResponsePromotionDetailGoodsDetail>,
-                >,
+                pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
             }
             /// GetResponsePromotionDetailGoodsDetail
             #[derive(
@@ -2466,12 +2416,12 @@ pub mod transactions {
                 /// 商品编码
                 ///
                 /// Example: `12345`
-                pub goods_id: ::std::string::String,
+                pub goods_id: String,
                 /// 商品备注
                 ///
                 /// Example: `1001`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_remark: ::std::option::Option<::std::string::String>,
+                pub goods_remark: Option<String>,
                 /// 商品优惠金额
                 ///
                 /// Example: `100`
@@ -2700,11 +2650,9 @@ pub mod transactions {
                 pub struct PostRequest {
                     /// 子商户号
                     ///
-                    /// Query parameter `sub_mchid`.
-                    ///
-                    /// Example: `1900000109`
+                    /// Query parameter `sub_mchid`. Example: `1900000109`
                     #[serde(skip_serializing)]
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                 }
             }
         }

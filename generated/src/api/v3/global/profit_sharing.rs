@@ -50,18 +50,14 @@ pub mod bill_download_url {
     pub struct GetRequest {
         /// 子商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `1900000109`
+        /// Query parameter `sub_mchid`. Example: `1900000109`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 账单日期
         ///
-        /// Query parameter `bill_date`.
-        ///
-        /// Example: `2020-01-01`
+        /// Query parameter `bill_date`. Example: `2020-01-01`
         #[serde(skip_serializing)]
-        pub bill_date: ::std::option::Option<::std::string::String>,
+        pub bill_date: Option<String>,
     }
     /// The response of `GET /v3/global/profit-sharing/bill-download-url` (获取分账账单文件下载地址API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -69,7 +65,7 @@ pub mod bill_download_url {
         /// 下载地址
         ///
         /// Example: `https://apihk.mch.weixin.qq.com/v3/bill/downloadurl?token=xxx`
-        pub download_url: ::std::string::String,
+        pub download_url: String,
     }
 }
 /// `/v3/global/profit-sharing/orders`
@@ -107,27 +103,27 @@ pub mod orders {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 应用ID
         ///
         /// Example: `wx8888888888888888`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户应用ID
         ///
         /// Example: `wx8888888888888889`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户分账单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 分账接收方列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receivers: ::std::option::Option<::std::vec::Vec<PostRequestReceivers>>,
+        pub receivers: Option<Vec<PostRequestReceivers>>,
         /// 是否解冻剩余未分资金
         pub unfreeze_unsplit: bool,
     }
@@ -146,17 +142,17 @@ pub mod orders {
         /// 分账接收方帐号
         ///
         /// Example: `86693852`
-        pub account: ::std::string::String,
+        pub account: String,
         /// 分账个人接收方姓名
         ///
         /// Example: `hu89ohu89ohu89o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 是否已经获取用户实名信息授权
         ///
         /// Example: `true`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub authorized: ::std::option::Option<bool>,
+        pub authorized: Option<bool>,
         /// 分账金额
         ///
         /// Example: `888`
@@ -164,7 +160,7 @@ pub mod orders {
         /// 分账描述
         ///
         /// Example: `分给商户A`
-        pub description: ::std::string::String,
+        pub description: String,
     }
     /// 分账币种
     ///
@@ -277,26 +273,26 @@ pub mod orders {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户分账单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 微信分账单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
         /// 分账单状态
         ///
         /// Example: `FINISHED`
-        pub state: ::std::string::String,
+        pub state: String,
         /// 分账接收方列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receivers: ::std::option::Option<::std::vec::Vec<PostResponseReceivers>>,
+        pub receivers: Option<Vec<PostResponseReceivers>>,
     }
     /// PostResponseReceivers
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -304,7 +300,7 @@ pub mod orders {
         /// 分账币种
         ///
         /// Example: `CNY`
-        pub currency: ::std::string::String,
+        pub currency: String,
         /// 分账金额
         ///
         /// Example: `100`
@@ -312,7 +308,7 @@ pub mod orders {
         /// 分账描述
         ///
         /// Example: `分给商户1900000110`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
@@ -321,40 +317,40 @@ pub mod orders {
         /// 分账接收方帐号
         ///
         /// Example: `1900000109`
-        pub account: ::std::string::String,
+        pub account: String,
         /// 分账结果
         ///
         /// Example: `SUCCESS`
-        pub result: ::std::string::String,
+        pub result: String,
         /// 分账失败原因
         ///
         /// Example: `ACCOUNT_ABNORMAL`
-        pub fail_reason: ::std::string::String,
+        pub fail_reason: String,
         /// 分账创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 分账完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: ::std::string::String,
+        pub finish_time: String,
         /// 分账明细单号
         ///
         /// Example: `36011111111111111111111`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail_id: ::std::option::Option<::std::string::String>,
+        pub detail_id: Option<String>,
         /// 分账明细类型
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail_type: ::std::option::Option<::std::string::String>,
+        pub detail_type: Option<String>,
         /// 出资方结算币种
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settlement_currency: ::std::option::Option<::std::string::String>,
+        pub settlement_currency: Option<String>,
         /// 出资方结算金额
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settlement_amount: ::std::option::Option<i64>,
+        pub settlement_amount: Option<i64>,
         /// 汇率值
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub rate: ::std::option::Option<i64>,
+        pub rate: Option<i64>,
     }
     /// 分账接收方类型
     ///
@@ -445,18 +441,14 @@ pub mod orders {
         pub struct GetRequest {
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 微信订单号
             ///
-            /// Query parameter `transaction_id`.
-            ///
-            /// Example: `4208450740201411110007820472`
+            /// Query parameter `transaction_id`. Example: `4208450740201411110007820472`
             #[serde(skip_serializing)]
-            pub transaction_id: ::std::option::Option<::std::string::String>,
+            pub transaction_id: Option<String>,
         }
         /// The response of `GET /v3/global/profit-sharing/orders/{out_order_no}` (查询分账结果API).
         #[derive(
@@ -472,26 +464,26 @@ pub mod orders {
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 微信订单号
             ///
             /// Example: `4208450740201411110007820472`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 商户分账单号
             ///
             /// Example: `P20150806125346`
-            pub out_order_no: ::std::string::String,
+            pub out_order_no: String,
             /// 微信分账单号
             ///
             /// Example: `3008450740201411110007820472`
-            pub order_id: ::std::string::String,
+            pub order_id: String,
             /// 分账单状态
             ///
             /// Example: `FINISHED`
-            pub state: ::std::string::String,
+            pub state: String,
             /// 分账接收方列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub receivers: ::std::option::Option<::std::vec::Vec<GetResponseReceivers>>,
+            pub receivers: Option<Vec<GetResponseReceivers>>,
         }
         /// GetResponseReceivers
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -499,7 +491,7 @@ pub mod orders {
             /// 分账币种
             ///
             /// Example: `CNY`
-            pub currency: ::std::string::String,
+            pub currency: String,
             /// 分账金额
             ///
             /// Example: `100`
@@ -507,7 +499,7 @@ pub mod orders {
             /// 分账描述
             ///
             /// Example: `分给商户1900000110`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 分账接收方类型
             ///
             /// Example: `MERCHANT_ID`
@@ -516,40 +508,40 @@ pub mod orders {
             /// 分账接收方帐号
             ///
             /// Example: `1900000109`
-            pub account: ::std::string::String,
+            pub account: String,
             /// 分账结果
             ///
             /// Example: `SUCCESS`
-            pub result: ::std::string::String,
+            pub result: String,
             /// 分账失败原因
             ///
             /// Example: `ACCOUNT_ABNORMAL`
-            pub fail_reason: ::std::string::String,
+            pub fail_reason: String,
             /// 分账创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 分账完成时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub finish_time: ::std::string::String,
+            pub finish_time: String,
             /// 分账明细单号
             ///
             /// Example: `36011111111111111111111`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail_id: ::std::option::Option<::std::string::String>,
+            pub detail_id: Option<String>,
             /// 分账明细类型
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail_type: ::std::option::Option<::std::string::String>,
+            pub detail_type: Option<String>,
             /// 出资方结算币种
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub settlement_currency: ::std::option::Option<::std::string::String>,
+            pub settlement_currency: Option<String>,
             /// 出资方结算金额
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub settlement_amount: ::std::option::Option<i64>,
+            pub settlement_amount: Option<i64>,
             /// 汇率值
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub rate: ::std::option::Option<i64>,
+            pub rate: Option<i64>,
         }
         /// 分账接收方类型
         ///
@@ -644,19 +636,19 @@ pub mod orders {
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 微信订单号
             ///
             /// Example: `4208450740201411110007820472`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 商户分账单号
             ///
             /// Example: `P20150806125346`
-            pub out_order_no: ::std::string::String,
+            pub out_order_no: String,
             /// 分账描述
             ///
             /// Example: `解冻全部剩余资金`
-            pub description: ::std::string::String,
+            pub description: String,
         }
         /// The response of `POST /v3/global/profit-sharing/orders/unfreeze` (解冻剩余资金API).
         #[derive(
@@ -672,26 +664,26 @@ pub mod orders {
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 微信订单号
             ///
             /// Example: `4208450740201411110007820472`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 商户分账单号
             ///
             /// Example: `P20150806125346`
-            pub out_order_no: ::std::string::String,
+            pub out_order_no: String,
             /// 微信分账单号
             ///
             /// Example: `3008450740201411110007820472`
-            pub order_id: ::std::string::String,
+            pub order_id: String,
             /// 分账单状态
             ///
             /// Example: `FINISHED`
-            pub state: ::std::string::String,
+            pub state: String,
             /// 分账接收方列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub receivers: ::std::option::Option<::std::vec::Vec<PostResponseReceivers>>,
+            pub receivers: Option<Vec<PostResponseReceivers>>,
         }
         /// PostResponseReceivers
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -699,7 +691,7 @@ pub mod orders {
             /// 分账币种
             ///
             /// Example: `CNY`
-            pub currency: ::std::string::String,
+            pub currency: String,
             /// 分账金额
             ///
             /// Example: `100`
@@ -707,7 +699,7 @@ pub mod orders {
             /// 分账描述
             ///
             /// Example: `分给商户1900000110`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 分账接收方类型
             ///
             /// Example: `MERCHANT_ID`
@@ -716,40 +708,40 @@ pub mod orders {
             /// 分账接收方帐号
             ///
             /// Example: `1900000109`
-            pub account: ::std::string::String,
+            pub account: String,
             /// 分账结果
             ///
             /// Example: `SUCCESS`
-            pub result: ::std::string::String,
+            pub result: String,
             /// 分账失败原因
             ///
             /// Example: `ACCOUNT_ABNORMAL`
-            pub fail_reason: ::std::string::String,
+            pub fail_reason: String,
             /// 分账创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 分账完成时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub finish_time: ::std::string::String,
+            pub finish_time: String,
             /// 分账明细单号
             ///
             /// Example: `36011111111111111111111`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail_id: ::std::option::Option<::std::string::String>,
+            pub detail_id: Option<String>,
             /// 分账明细类型
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail_type: ::std::option::Option<::std::string::String>,
+            pub detail_type: Option<String>,
             /// 出资方结算币种
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub settlement_currency: ::std::option::Option<::std::string::String>,
+            pub settlement_currency: Option<String>,
             /// 出资方结算金额
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub settlement_amount: ::std::option::Option<i64>,
+            pub settlement_amount: Option<i64>,
             /// 汇率值
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub rate: ::std::option::Option<i64>,
+            pub rate: Option<i64>,
         }
         /// 分账接收方类型
         ///
@@ -853,27 +845,27 @@ pub mod receivers {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 应用ID
         ///
         /// Example: `wx8888888888888888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 子商户应用ID
         ///
         /// Example: `wx8888888888888889`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<DeleteRequestType>,
+        pub type_: Option<DeleteRequestType>,
         /// 分账接收方帐号
         ///
         /// Example: `86693852`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub account: ::std::option::Option<::std::string::String>,
+        pub account: Option<String>,
     }
     /// 分账接收方类型
     ///
@@ -938,72 +930,72 @@ pub mod receivers {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 应用ID
         ///
         /// Example: `wx8888888888888888`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 子商户应用ID
         ///
         /// Example: `wx8888888888888889`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<PostRequestType>,
+        pub type_: Option<PostRequestType>,
         /// 分账接收方帐号
         ///
         /// Example: `86693852`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub account: ::std::option::Option<::std::string::String>,
+        pub account: Option<String>,
         /// 分账个人接收方姓名
         ///
         /// Example: `hu89ohu89ohu89o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 是否已经获取用户实名信息授权
         ///
         /// Example: `true`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub authorized: ::std::option::Option<bool>,
+        pub authorized: Option<bool>,
         /// 与分账方的关系类型
         ///
         /// Example: `SERVICE_PROVIDER`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub relation_type: ::std::option::Option<PostRequestRelationType>,
+        pub relation_type: Option<PostRequestRelationType>,
         /// 自定义的分账关系
         ///
         /// Example: `代理商`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub custom_relation: ::std::option::Option<::std::string::String>,
+        pub custom_relation: Option<String>,
         /// 分账场景详细描述
         ///
         /// Example: `该分账接收方是境内税费服务提供方，帮助商户向境内海关代扣代缴税费。`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene: ::std::option::Option<::std::string::String>,
+        pub scene: Option<String>,
         /// 接收方商户的主营业务范围
         ///
         /// Example: `税务准备服务`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub major_service: ::std::option::Option<::std::string::String>,
+        pub major_service: Option<String>,
         /// 分账接收方预计分账比例
         ///
         /// Example: `2000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub expected_ratio: ::std::option::Option<i64>,
+        pub expected_ratio: Option<i64>,
         /// 增加分账接收方申请函文件ID
         ///
         /// Example: `de851a06-5a38-9d31-a102-275a17c477de`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub application_file_id: ::std::option::Option<::std::string::String>,
+        pub application_file_id: Option<String>,
         /// 分账方与接收方合作关系证明文件ID
         ///
         /// Example: `de851a06-5a38-9d31-a102-275a17c477de`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub partnership_file_id: ::std::option::Option<::std::string::String>,
+        pub partnership_file_id: Option<String>,
     }
     /// 与分账方的关系类型
     ///
@@ -1132,7 +1124,7 @@ pub mod receivers {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
@@ -1141,12 +1133,12 @@ pub mod receivers {
         /// 分账接收方账号
         ///
         /// Example: `86693852`
-        pub account: ::std::string::String,
+        pub account: String,
         /// 分账接收方全称
         ///
         /// Example: `hu89ohu89ohu89o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 与分账方的关系类型
         ///
         /// Example: `SERVICE_PROVIDER`
@@ -1155,43 +1147,43 @@ pub mod receivers {
         ///
         /// Example: `代理商`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub custom_relation: ::std::option::Option<::std::string::String>,
+        pub custom_relation: Option<String>,
         /// 分账场景详细描述
         ///
         /// Example: `该分账接收方是境内税费服务提供方，帮助商户向境内海关代扣代缴税费。`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene: ::std::option::Option<::std::string::String>,
+        pub scene: Option<String>,
         /// 接收方商户的主营业务范围
         ///
         /// Example: `税务准备服务`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub major_service: ::std::option::Option<::std::string::String>,
+        pub major_service: Option<String>,
         /// 分账接收方预计分账比例
         ///
         /// Example: `2000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub expected_ratio: ::std::option::Option<i64>,
+        pub expected_ratio: Option<i64>,
         /// 微信文件标识ID
         ///
         /// Example: `de851a06-5a38-9d31-a102-275a17c477de`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub file_id: ::std::option::Option<::std::string::String>,
+        pub file_id: Option<String>,
         /// 接收方关系状态
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub state: ::std::option::Option<::std::string::String>,
+        pub state: Option<String>,
         /// 接收关系添加失败原因
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_reason: ::std::option::Option<::std::string::String>,
+        pub fail_reason: Option<String>,
         /// 增加分账接收方申请函文件ID
         ///
         /// Example: `de851a06-5a38-9d31-a102-275a17c477de`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub application_file_id: ::std::option::Option<::std::string::String>,
+        pub application_file_id: Option<String>,
         /// 分账方与接收方合作关系证明文件ID
         ///
         /// Example: `de851a06-5a38-9d31-a102-275a17c477de`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub partnership_file_id: ::std::option::Option<::std::string::String>,
+        pub partnership_file_id: Option<String>,
     }
     /// 与分账方的关系类型
     ///
@@ -1349,39 +1341,29 @@ pub mod receivers {
         pub struct GetRequest {
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 微信订单号
             ///
-            /// Query parameter `transaction_id`.
-            ///
-            /// Example: `4208450740201411110007820472`
+            /// Query parameter `transaction_id`. Example: `4208450740201411110007820472`
             #[serde(skip_serializing)]
-            pub transaction_id: ::std::option::Option<::std::string::String>,
+            pub transaction_id: Option<String>,
             /// 应用ID
             ///
-            /// Query parameter `appid`.
-            ///
-            /// Example: `wx8888888888888888`
+            /// Query parameter `appid`. Example: `wx8888888888888888`
             #[serde(skip_serializing)]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 子商户应用ID
             ///
-            /// Query parameter `sub_appid`.
-            ///
-            /// Example: `wx8888888888888889`
+            /// Query parameter `sub_appid`. Example: `wx8888888888888889`
             #[serde(skip_serializing)]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 分账接收方类型
             ///
-            /// Query parameter `type`.
-            ///
-            /// Example: `MERCHANT_ID`
+            /// Query parameter `type`. Example: `MERCHANT_ID`
             #[serde(rename = "type", skip_serializing)]
-            pub type_: ::std::option::Option<GetRequestType>,
+            pub type_: Option<GetRequestType>,
         }
         /// 分账接收方类型
         ///
@@ -1448,7 +1430,7 @@ pub mod receivers {
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 分账接收方类型
             ///
             /// Example: `MERCHANT_ID`
@@ -1457,12 +1439,12 @@ pub mod receivers {
             /// 分账接收方账号
             ///
             /// Example: `86693852`
-            pub account: ::std::string::String,
+            pub account: String,
             /// 分账接收方全称
             ///
             /// Example: `hu89ohu89ohu89o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 与分账方的关系类型
             ///
             /// Example: `SERVICE_PROVIDER`
@@ -1471,33 +1453,33 @@ pub mod receivers {
             ///
             /// Example: `代理商`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_relation: ::std::option::Option<::std::string::String>,
+            pub custom_relation: Option<String>,
             /// 分账场景详细描述
             ///
             /// Example: `该分账接收方是境内税费服务提供方，帮助商户向境内海关代扣代缴税费。`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scene: ::std::option::Option<::std::string::String>,
+            pub scene: Option<String>,
             /// 接收方商户的主营业务范围
             ///
             /// Example: `税务准备服务`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub major_service: ::std::option::Option<::std::string::String>,
+            pub major_service: Option<String>,
             /// 分账接收方预计分账比例
             ///
             /// Example: `2000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub expected_ratio: ::std::option::Option<i64>,
+            pub expected_ratio: Option<i64>,
             /// 微信文件标识ID
             ///
             /// Example: `de851a06-5a38-9d31-a102-275a17c477de`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub file_id: ::std::option::Option<::std::string::String>,
+            pub file_id: Option<String>,
             /// 接收方关系状态
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub state: ::std::option::Option<::std::string::String>,
+            pub state: Option<String>,
             /// 接收关系添加失败原因
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_reason: ::std::option::Option<::std::string::String>,
+            pub fail_reason: Option<String>,
         }
         /// 与分账方的关系类型
         ///
@@ -1672,18 +1654,14 @@ pub mod refunds {
         pub struct GetRequest {
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 账单日期
             ///
-            /// Query parameter `bill_date`.
-            ///
-            /// Example: `2020-01-01`
+            /// Query parameter `bill_date`. Example: `2020-01-01`
             #[serde(skip_serializing)]
-            pub bill_date: ::std::option::Option<::std::string::String>,
+            pub bill_date: Option<String>,
         }
         /// The response of `GET /v3/global/profit-sharing/refunds/bill-download-url` (获取分账退款账单下载链接API).
         #[derive(
@@ -1698,7 +1676,7 @@ pub mod refunds {
             /// 下载地址
             ///
             /// Example: `https://apihk.mch.weixin.qq.com/v3/bill/downloadurl?token=xxx`
-            pub download_url: ::std::string::String,
+            pub download_url: String,
         }
     }
     /// `/v3/global/profit-sharing/refunds/refundable-balance`
@@ -1729,17 +1707,17 @@ pub mod refunds {
             ///
             /// Example: `19000000001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+            pub sponsor_mchid: Option<String>,
             /// 可供垫付分账退款的实时余额
             ///
             /// Example: `1000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub balance: ::std::option::Option<i64>,
+            pub balance: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
     }
 }
@@ -1808,11 +1786,9 @@ pub mod transactions {
             pub struct GetRequest {
                 /// 子商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900000109`
+                /// Query parameter `sub_mchid`. Example: `1900000109`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
             }
             /// The response of `GET /v3/global/profit-sharing/transactions/{transaction_id}/amounts` (查询剩余待分金额API).
             #[derive(
@@ -1827,17 +1803,17 @@ pub mod transactions {
                 /// 微信订单号
                 ///
                 /// Example: `4208450740201411110007820472`
-                pub transaction_id: ::std::string::String,
+                pub transaction_id: String,
                 /// 订单剩余待分金额
                 ///
                 /// Example: `1000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub unsplit_amount: ::std::option::Option<i64>,
+                pub unsplit_amount: Option<i64>,
                 /// 货币类型
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
         }
         /// `/v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts`
@@ -1872,11 +1848,9 @@ pub mod transactions {
             pub struct GetRequest {
                 /// 子商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900000109`
+                /// Query parameter `sub_mchid`. Example: `1900000109`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
             }
             /// The response of `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts` (查询订单剩余可退款金额API).
             #[derive(
@@ -1891,22 +1865,22 @@ pub mod transactions {
                 /// 微信订单号
                 ///
                 /// Example: `4208450740201411110007820472`
-                pub transaction_id: ::std::string::String,
+                pub transaction_id: String,
                 /// 订单剩余可退款金额
                 ///
                 /// Example: `1000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub refundable_amount: ::std::option::Option<i64>,
+                pub refundable_amount: Option<i64>,
                 /// 货币类型
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
                 /// 订单剩余可使用垫付资金退款的金额
                 ///
                 /// Example: `1000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub funds_refundable_amount: ::std::option::Option<i64>,
+                pub funds_refundable_amount: Option<i64>,
             }
         }
     }
@@ -1944,17 +1918,17 @@ pub mod transactions {
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 商户订单号
             ///
             /// Example: `P20150806125346`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_trade_no: ::std::option::Option<::std::string::String>,
+            pub out_trade_no: Option<String>,
             /// 订单标价币种
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
     }
 }

@@ -73,7 +73,7 @@ pub mod partner {
                     /// 货币类型
                     ///
                     /// Example: `KHD`
-                    pub currency: ::std::string::String,
+                    pub currency: String,
                 }
             }
         }
@@ -103,6 +103,6 @@ pub mod recharge_balance {
         /// 货币类型
         ///
         /// Example: `KHD`
-        pub currency: ::std::string::String,
+        pub currency: String,
     }
 }

@@ -38,44 +38,32 @@ pub mod settlements {
     pub struct GetRequest {
         /// 子商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `1900000101`
+        /// Query parameter `sub_mchid`. Example: `1900000101`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 结算状态
         ///
-        /// Query parameter `settle_state`.
-        ///
-        /// Example: `SETTLED`
+        /// Query parameter `settle_state`. Example: `SETTLED`
         #[serde(skip_serializing)]
         pub settle_state: GetRequestSettleState,
         /// 结算开始日期
         ///
-        /// Query parameter `settle_start_date`.
-        ///
-        /// Example: `20091225`
+        /// Query parameter `settle_start_date`. Example: `20091225`
         #[serde(skip_serializing)]
-        pub settle_start_date: ::std::option::Option<::std::string::String>,
+        pub settle_start_date: Option<String>,
         /// 结算结束日期
         ///
-        /// Query parameter `settle_end_date`.
-        ///
-        /// Example: `20091226`
+        /// Query parameter `settle_end_date`. Example: `20091226`
         #[serde(skip_serializing)]
-        pub settle_end_date: ::std::option::Option<::std::string::String>,
+        pub settle_end_date: Option<String>,
         /// 最大记录条数
         ///
-        /// Query parameter `limit`.
-        ///
-        /// Example: `5`
+        /// Query parameter `limit`. Example: `5`
         #[serde(skip_serializing)]
         pub limit: i64,
         /// 记录起始位置
         ///
-        /// Query parameter `offset`.
-        ///
-        /// Example: `10`
+        /// Query parameter `offset`. Example: `10`
         #[serde(skip_serializing)]
         pub offset: i64,
     }
@@ -136,7 +124,7 @@ pub mod settlements {
     pub struct GetResponse {
         /// 结算信息列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+        pub data: Option<Vec<GetResponseData>>,
         /// 总记录条数
         ///
         /// Example: `1234`
@@ -156,29 +144,29 @@ pub mod settlements {
         /// 付款批次号
         ///
         /// Example: `20091225003`
-        pub batch_id: ::std::string::String,
+        pub batch_id: String,
         /// 结算日期
         ///
         /// Example: `20091225`
-        pub settlement_date: ::std::string::String,
+        pub settlement_date: String,
         /// 交易开始日期
         ///
         /// Example: `20091225`
-        pub trade_start_date: ::std::string::String,
+        pub trade_start_date: String,
         /// 交易结束日期
         ///
         /// Example: `20091225`
-        pub trade_end_date: ::std::string::String,
+        pub trade_end_date: String,
         /// 金额
         pub amount: GetResponseDataAmount,
         /// 钱包主体
         ///
         /// Example: `CHINA_HONGKONG`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wallet_region: ::std::option::Option<GetResponseDataWalletRegion>,
+        pub wallet_region: Option<GetResponseDataWalletRegion>,
         /// 分账业务金额
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub split_amount: ::std::option::Option<GetResponseDataSplitAmount>,
+        pub split_amount: Option<GetResponseDataSplitAmount>,
     }
     /// 金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -194,7 +182,7 @@ pub mod settlements {
         /// 结算币种
         ///
         /// Example: `HKD`
-        pub currency: ::std::string::String,
+        pub currency: String,
         /// 支付金额
         ///
         /// Example: `123`
@@ -226,7 +214,7 @@ pub mod settlements {
         /// 结算币种
         ///
         /// Example: `HKD`
-        pub currency: ::std::string::String,
+        pub currency: String,
         /// 支付金额
         ///
         /// Example: `123`

@@ -27,30 +27,22 @@ impl<'a> Statements<'a> {
 pub struct GetRequest {
     /// 账单日期
     ///
-    /// Query parameter `date`.
-    ///
-    /// Example: `20180130`
+    /// Query parameter `date`. Example: `20180130`
     #[serde(skip_serializing)]
-    pub date: ::std::string::String,
+    pub date: String,
     /// 商户号
     ///
-    /// Query parameter `mchid`.
-    ///
-    /// Example: `1900000109`
+    /// Query parameter `mchid`. Example: `1900000109`
     #[serde(skip_serializing)]
-    pub mchid: ::std::option::Option<::std::string::String>,
+    pub mchid: Option<String>,
     /// 机构商户号
     ///
-    /// Query parameter `sp_mchid`.
-    ///
-    /// Example: `1900000100`
+    /// Query parameter `sp_mchid`. Example: `1900000100`
     #[serde(skip_serializing)]
-    pub sp_mchid: ::std::option::Option<::std::string::String>,
+    pub sp_mchid: Option<String>,
     /// 子商户号
     ///
-    /// Query parameter `sub_mchid`.
-    ///
-    /// Example: `1900000109`
+    /// Query parameter `sub_mchid`. Example: `1900000109`
     #[serde(skip_serializing)]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
 }

@@ -51,82 +51,82 @@ pub mod app {
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 机构商户号
         ///
         /// Example: `1900000100`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
-        pub sp_appid: ::std::string::String,
+        pub sp_appid: String,
         /// 子商户APPID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 商品描述
         ///
         /// Example: `image形象店-深圳腾大- QQ公仔`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 商户数据
         ///
         /// Example: `自定义数据`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 商品标记
         ///
         /// Example: `WXG`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
         /// 交易类型
         ///
         /// Example: `APP`
-        pub trade_type: ::std::string::String,
+        pub trade_type: String,
         /// 指定支付方式
         ///
         /// Example: `no_credit`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_pay: ::std::option::Option<::std::string::String>,
+        pub limit_pay: Option<String>,
         /// 交易起始时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_start: ::std::option::Option<::std::string::String>,
+        pub time_start: Option<String>,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_expire: ::std::option::Option<::std::string::String>,
+        pub time_expire: Option<String>,
         /// MCC码
         ///
         /// Example: `1011`
-        pub merchant_category_code: ::std::string::String,
+        pub merchant_category_code: String,
         /// 支付者
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer: ::std::option::Option<PostRequestPayer>,
+        pub payer: Option<PostRequestPayer>,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 场景信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+        pub scene_info: Option<PostRequestSceneInfo>,
         /// 优惠功能
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<::std::vec::Vec<PostRequestDetail>>,
+        pub detail: Option<Vec<PostRequestDetail>>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -139,7 +139,7 @@ pub mod app {
         ///
         /// Example: `HKD`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
     }
     /// PostRequestDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -148,17 +148,15 @@ pub mod app {
         ///
         /// Example: `608800`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cost_price: ::std::option::Option<i64>,
+        pub cost_price: Option<i64>,
         /// 商品小票ID
         ///
         /// Example: `wx123`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receipt_id: ::std::option::Option<::std::string::String>,
+        pub receipt_id: Option<String>,
         /// 单品列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_detail: ::std::option::Option<
-            ::std::vec::Vec<PostRequestDetailGoodsDetail>,
-        >,
+        pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -166,17 +164,17 @@ pub mod app {
         /// 商品编码
         ///
         /// Example: `12345`
-        pub goods_id: ::std::string::String,
+        pub goods_id: String,
         /// 微信侧商品编码
         ///
         /// Example: `1001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wxpay_goods_id: ::std::option::Option<::std::string::String>,
+        pub wxpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhone6s 16G`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_name: ::std::option::Option<::std::string::String>,
+        pub goods_name: Option<String>,
         /// 商品数量
         ///
         /// Example: `1`
@@ -193,17 +191,17 @@ pub mod app {
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 用户标识（机构）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sp_openid: ::std::option::Option<::std::string::String>,
+        pub sp_openid: Option<String>,
         /// 用户标识（特约商户）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
     }
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -212,25 +210,25 @@ pub mod app {
         ///
         /// Example: `013467007045764`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_id: ::std::option::Option<::std::string::String>,
+        pub device_id: Option<String>,
         /// 商户端设备IP
         ///
         /// Example: `128.0.0.1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_ip: ::std::option::Option<::std::string::String>,
+        pub device_ip: Option<String>,
         /// 用户终端IP
         ///
         /// Example: `128.0.0.1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer_client_ip: ::std::option::Option<::std::string::String>,
+        pub payer_client_ip: Option<String>,
         /// 操作员ID
         ///
         /// Example: `123145`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub operator_id: ::std::option::Option<::std::string::String>,
+        pub operator_id: Option<String>,
         /// 商户门店信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_info: ::std::option::Option<PostRequestSceneInfoStoreInfo>,
+        pub store_info: Option<PostRequestSceneInfoStoreInfo>,
     }
     /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -239,15 +237,15 @@ pub mod app {
         ///
         /// Example: `0001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        pub id: Option<String>,
         /// 名称
         ///
         /// Example: `腾讯大厦分店`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 详细地址
         ///
         /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub address: ::std::string::String,
+        pub address: String,
     }
     /// The response of `POST /v3/global/transactions/app` (APP支付下单).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -255,7 +253,7 @@ pub mod app {
         /// 预支付交易会话标识
         ///
         /// Example: `wx201410272009395522657a690389285100`
-        pub prepay_id: ::std::string::String,
+        pub prepay_id: String,
     }
 }
 /// `/v3/global/transactions/id`
@@ -309,25 +307,19 @@ pub mod id {
         pub struct GetRequest {
             /// 商户号
             ///
-            /// Query parameter `mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 机构商户号
             ///
-            /// Query parameter `sp_mchid`.
-            ///
-            /// Example: `1900000100`
+            /// Query parameter `sp_mchid`. Example: `1900000100`
             #[serde(skip_serializing)]
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
         }
         /// The response of `GET /v3/global/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -335,41 +327,41 @@ pub mod id {
             /// 商户号
             ///
             /// Example: `1900000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// APPID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 机构商户号
             ///
             /// Example: `1900000100`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 机构APPID
             ///
             /// Example: `wx8888888888888888`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 微信支付订单号
             ///
             /// Example: `4200000000002104083200000488`
-            pub id: ::std::string::String,
+            pub id: String,
             /// 商户数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 交易类型
             ///
             /// Example: `APP`
@@ -377,28 +369,26 @@ pub mod id {
             /// 付款银行
             ///
             /// Example: `CMC`
-            pub bank_type: ::std::string::String,
+            pub bank_type: String,
             /// 支付完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub success_time: ::std::string::String,
+            pub success_time: String,
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: ::std::string::String,
+            pub trade_state: String,
             /// 交易状态描述
             ///
             /// Example: `支付失败，请重新下单支付`
-            pub trade_state_desc: ::std::string::String,
+            pub trade_state_desc: String,
             /// 支付者
             pub payer: GetResponsePayer,
             /// 订单金额
             pub amount: GetResponseAmount,
             /// 优惠功能
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetail>,
-            >,
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         /// 订单金额
         #[derive(
@@ -421,14 +411,14 @@ pub mod id {
             /// 订单标价币种
             ///
             /// Example: `CNY`
-            pub currency: ::std::string::String,
+            pub currency: String,
             /// 用户支付币种
             ///
             /// Example: `HKD`
-            pub payer_currency: ::std::string::String,
+            pub payer_currency: String,
             /// 汇率信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub exchange_rate: ::std::option::Option<GetResponseAmountExchangeRate>,
+            pub exchange_rate: Option<GetResponseAmountExchangeRate>,
         }
         /// 汇率信息
         #[derive(
@@ -447,12 +437,12 @@ pub mod id {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<GetResponseAmountExchangeRateType>,
+            pub type_: Option<GetResponseAmountExchangeRateType>,
             /// 汇率值
             ///
             /// Example: `80000000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub rate: ::std::option::Option<i64>,
+            pub rate: Option<i64>,
         }
         /// 汇率类型
         ///
@@ -518,17 +508,17 @@ pub mod id {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 机构用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_openid: ::std::option::Option<::std::string::String>,
+            pub sp_openid: Option<String>,
             /// 子商户用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
         /// GetResponsePromotionDetail
         #[derive(
@@ -543,17 +533,17 @@ pub mod id {
             /// 券ID
             ///
             /// Example: `109519`
-            pub promotion_id: ::std::string::String,
+            pub promotion_id: String,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `SINGLE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scope: ::std::option::Option<::std::string::String>,
+            pub scope: Option<String>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNT`
@@ -561,7 +551,7 @@ pub mod id {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<GetResponsePromotionDetailType>,
+            pub type_: Option<GetResponsePromotionDetailType>,
             /// 优惠券面额
             ///
             /// Example: `5`
@@ -569,32 +559,30 @@ pub mod id {
             /// 优惠币种
             ///
             /// Example: `HKD`
-            pub currency: ::std::string::String,
+            pub currency: String,
             /// 活动ID
             ///
             /// Example: `931386`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_id: ::std::option::Option<::std::string::String>,
+            pub activity_id: Option<String>,
             /// 微信出资
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wxpay_contribute_amount: ::std::option::Option<i64>,
+            pub wxpay_contribute_amount: Option<i64>,
             /// 商户出资
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_contribute_amount: ::std::option::Option<i64>,
+            pub merchant_contribute_amount: Option<i64>,
             /// 其他出资
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub other_contribute_amount: ::std::option::Option<i64>,
+            pub other_contribute_amount: Option<i64>,
             /// 单品列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetailGoodsDetail>,
-            >,
+            pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
         }
         /// GetResponsePromotionDetailGoodsDetail
         #[derive(
@@ -609,12 +597,12 @@ pub mod id {
             /// 商品编码
             ///
             /// Example: `12345`
-            pub goods_id: ::std::string::String,
+            pub goods_id: String,
             /// 商品备注
             ///
             /// Example: `1001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_remark: ::std::option::Option<::std::string::String>,
+            pub goods_remark: Option<String>,
             /// 商品优惠金额
             ///
             /// Example: `100`
@@ -781,17 +769,17 @@ pub mod id {
                 /// 直连商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 子商户号
                 ///
                 /// Example: `1230000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 机构商户号
                 ///
                 /// Example: `1230000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sp_mchid: ::std::option::Option<::std::string::String>,
+                pub sp_mchid: Option<String>,
             }
         }
     }
@@ -819,82 +807,82 @@ pub mod jsapi {
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 机构商户号
         ///
         /// Example: `1900000100`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
-        pub sp_appid: ::std::string::String,
+        pub sp_appid: String,
         /// 子商户APPID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 商品描述
         ///
         /// Example: `image形象店-深圳腾大- QQ公仔`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 商户数据
         ///
         /// Example: `自定义数据`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 商品标记
         ///
         /// Example: `WXG`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
         /// 交易类型
         ///
         /// Example: `JSAPI`
-        pub trade_type: ::std::string::String,
+        pub trade_type: String,
         /// 指定支付方式
         ///
         /// Example: `no_credit`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_pay: ::std::option::Option<::std::string::String>,
+        pub limit_pay: Option<String>,
         /// 交易起始时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_start: ::std::option::Option<::std::string::String>,
+        pub time_start: Option<String>,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_expire: ::std::option::Option<::std::string::String>,
+        pub time_expire: Option<String>,
         /// MCC码
         ///
         /// Example: `1011`
-        pub merchant_category_code: ::std::string::String,
+        pub merchant_category_code: String,
         /// 支付者
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer: ::std::option::Option<PostRequestPayer>,
+        pub payer: Option<PostRequestPayer>,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 场景信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+        pub scene_info: Option<PostRequestSceneInfo>,
         /// 优惠功能
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<::std::vec::Vec<PostRequestDetail>>,
+        pub detail: Option<Vec<PostRequestDetail>>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -907,7 +895,7 @@ pub mod jsapi {
         ///
         /// Example: `HKD`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
     }
     /// PostRequestDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -916,17 +904,15 @@ pub mod jsapi {
         ///
         /// Example: `608800`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cost_price: ::std::option::Option<i64>,
+        pub cost_price: Option<i64>,
         /// 商品小票ID
         ///
         /// Example: `wx123`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receipt_id: ::std::option::Option<::std::string::String>,
+        pub receipt_id: Option<String>,
         /// 单品列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_detail: ::std::option::Option<
-            ::std::vec::Vec<PostRequestDetailGoodsDetail>,
-        >,
+        pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -934,17 +920,17 @@ pub mod jsapi {
         /// 商品编码
         ///
         /// Example: `12345`
-        pub goods_id: ::std::string::String,
+        pub goods_id: String,
         /// 微信侧商品编码
         ///
         /// Example: `1001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wxpay_goods_id: ::std::option::Option<::std::string::String>,
+        pub wxpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhone6s 16G`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_name: ::std::option::Option<::std::string::String>,
+        pub goods_name: Option<String>,
         /// 商品数量
         ///
         /// Example: `1`
@@ -961,17 +947,17 @@ pub mod jsapi {
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 用户标识（机构）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sp_openid: ::std::option::Option<::std::string::String>,
+        pub sp_openid: Option<String>,
         /// 用户标识（特约商户）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
     }
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -980,25 +966,25 @@ pub mod jsapi {
         ///
         /// Example: `013467007045764`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_id: ::std::option::Option<::std::string::String>,
+        pub device_id: Option<String>,
         /// 商户端设备IP
         ///
         /// Example: `128.0.0.1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_ip: ::std::option::Option<::std::string::String>,
+        pub device_ip: Option<String>,
         /// 用户终端IP
         ///
         /// Example: `128.0.0.1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer_client_ip: ::std::option::Option<::std::string::String>,
+        pub payer_client_ip: Option<String>,
         /// 操作员ID
         ///
         /// Example: `123145`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub operator_id: ::std::option::Option<::std::string::String>,
+        pub operator_id: Option<String>,
         /// 商户门店信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_info: ::std::option::Option<PostRequestSceneInfoStoreInfo>,
+        pub store_info: Option<PostRequestSceneInfoStoreInfo>,
     }
     /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1007,15 +993,15 @@ pub mod jsapi {
         ///
         /// Example: `0001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        pub id: Option<String>,
         /// 名称
         ///
         /// Example: `腾讯大厦分店`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 详细地址
         ///
         /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub address: ::std::string::String,
+        pub address: String,
     }
     /// The response of `POST /v3/global/transactions/jsapi` (JSAPI支付下单API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1023,7 +1009,7 @@ pub mod jsapi {
         /// 预支付交易会话标识
         ///
         /// Example: `wx201410272009395522657a690389285100`
-        pub prepay_id: ::std::string::String,
+        pub prepay_id: String,
     }
 }
 /// `/v3/global/transactions/mweb`
@@ -1049,81 +1035,81 @@ pub mod mweb {
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 机构商户号
         ///
         /// Example: `1900000100`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
-        pub sp_appid: ::std::string::String,
+        pub sp_appid: String,
         /// 子商户APPID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 商品描述
         ///
         /// Example: `image形象店-深圳腾大- QQ公仔`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 商户数据
         ///
         /// Example: `自定义数据`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 商品标记
         ///
         /// Example: `WXG`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
         /// 交易类型
         ///
         /// Example: `MWEB`
-        pub trade_type: ::std::string::String,
+        pub trade_type: String,
         /// 指定支付方式
         ///
         /// Example: `no_credit`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_pay: ::std::option::Option<::std::string::String>,
+        pub limit_pay: Option<String>,
         /// 交易起始时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_start: ::std::option::Option<::std::string::String>,
+        pub time_start: Option<String>,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_expire: ::std::option::Option<::std::string::String>,
+        pub time_expire: Option<String>,
         /// MCC码
         ///
         /// Example: `1011`
-        pub merchant_category_code: ::std::string::String,
+        pub merchant_category_code: String,
         /// 支付者
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer: ::std::option::Option<PostRequestPayer>,
+        pub payer: Option<PostRequestPayer>,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 场景信息
         pub scene_info: PostRequestSceneInfo,
         /// 优惠功能
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<::std::vec::Vec<PostRequestDetail>>,
+        pub detail: Option<Vec<PostRequestDetail>>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1136,7 +1122,7 @@ pub mod mweb {
         ///
         /// Example: `HKD`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
     }
     /// PostRequestDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1145,17 +1131,15 @@ pub mod mweb {
         ///
         /// Example: `608800`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cost_price: ::std::option::Option<i64>,
+        pub cost_price: Option<i64>,
         /// 商品小票ID
         ///
         /// Example: `wx123`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receipt_id: ::std::option::Option<::std::string::String>,
+        pub receipt_id: Option<String>,
         /// 单品列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_detail: ::std::option::Option<
-            ::std::vec::Vec<PostRequestDetailGoodsDetail>,
-        >,
+        pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1163,17 +1147,17 @@ pub mod mweb {
         /// 商品编码
         ///
         /// Example: `12345`
-        pub goods_id: ::std::string::String,
+        pub goods_id: String,
         /// 微信侧商品编码
         ///
         /// Example: `1001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wxpay_goods_id: ::std::option::Option<::std::string::String>,
+        pub wxpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhone6s 16G`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_name: ::std::option::Option<::std::string::String>,
+        pub goods_name: Option<String>,
         /// 商品数量
         ///
         /// Example: `1`
@@ -1190,17 +1174,17 @@ pub mod mweb {
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 用户标识（机构）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sp_openid: ::std::option::Option<::std::string::String>,
+        pub sp_openid: Option<String>,
         /// 用户标识（特约商户）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
     }
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1209,21 +1193,21 @@ pub mod mweb {
         ///
         /// Example: `013467007045764`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_id: ::std::option::Option<::std::string::String>,
+        pub device_id: Option<String>,
         /// 商户端设备IP
         ///
         /// Example: `128.0.0.1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_ip: ::std::option::Option<::std::string::String>,
+        pub device_ip: Option<String>,
         /// 用户终端IP
         ///
         /// Example: `128.0.0.1`
-        pub payer_client_ip: ::std::string::String,
+        pub payer_client_ip: String,
         /// 操作员ID
         ///
         /// Example: `123145`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub operator_id: ::std::option::Option<::std::string::String>,
+        pub operator_id: Option<String>,
         /// 商户门店信息
         pub store_info: PostRequestSceneInfoStoreInfo,
     }
@@ -1234,15 +1218,15 @@ pub mod mweb {
         ///
         /// Example: `0001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        pub id: Option<String>,
         /// 名称
         ///
         /// Example: `腾讯大厦分店`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 详细地址
         ///
         /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub address: ::std::string::String,
+        pub address: String,
     }
     /// The response of `POST /v3/global/transactions/mweb` (H5支付下单).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1250,7 +1234,7 @@ pub mod mweb {
         /// 支付跳转链接
         ///
         /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
-        pub mweb_url: ::std::string::String,
+        pub mweb_url: String,
     }
 }
 /// `/v3/global/transactions/native`
@@ -1276,82 +1260,82 @@ pub mod native {
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// APPID
         ///
         /// Example: `wx8888888888888888`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 机构商户号
         ///
         /// Example: `1900000100`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 机构APPID
         ///
         /// Example: `wx8888888888888888`
-        pub sp_appid: ::std::string::String,
+        pub sp_appid: String,
         /// 子商户APPID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 商品描述
         ///
         /// Example: `image形象店-深圳腾大- QQ公仔`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 商户数据
         ///
         /// Example: `自定义数据`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 商品标记
         ///
         /// Example: `WXG`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
         /// 交易类型
         ///
         /// Example: `NATIVE`
-        pub trade_type: ::std::string::String,
+        pub trade_type: String,
         /// 指定支付方式
         ///
         /// Example: `no_credit`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_pay: ::std::option::Option<::std::string::String>,
+        pub limit_pay: Option<String>,
         /// 交易起始时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_start: ::std::option::Option<::std::string::String>,
+        pub time_start: Option<String>,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_expire: ::std::option::Option<::std::string::String>,
+        pub time_expire: Option<String>,
         /// MCC码
         ///
         /// Example: `1011`
-        pub merchant_category_code: ::std::string::String,
+        pub merchant_category_code: String,
         /// 支付者
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer: ::std::option::Option<PostRequestPayer>,
+        pub payer: Option<PostRequestPayer>,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 场景信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+        pub scene_info: Option<PostRequestSceneInfo>,
         /// 优惠功能
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<::std::vec::Vec<PostRequestDetail>>,
+        pub detail: Option<Vec<PostRequestDetail>>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1364,7 +1348,7 @@ pub mod native {
         ///
         /// Example: `HKD`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
     }
     /// PostRequestDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1373,17 +1357,15 @@ pub mod native {
         ///
         /// Example: `608800`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cost_price: ::std::option::Option<i64>,
+        pub cost_price: Option<i64>,
         /// 商品小票ID
         ///
         /// Example: `wx123`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receipt_id: ::std::option::Option<::std::string::String>,
+        pub receipt_id: Option<String>,
         /// 单品列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_detail: ::std::option::Option<
-            ::std::vec::Vec<PostRequestDetailGoodsDetail>,
-        >,
+        pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1391,17 +1373,17 @@ pub mod native {
         /// 商品编码
         ///
         /// Example: `12345`
-        pub goods_id: ::std::string::String,
+        pub goods_id: String,
         /// 微信侧商品编码
         ///
         /// Example: `1001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wxpay_goods_id: ::std::option::Option<::std::string::String>,
+        pub wxpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhone6s 16G`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_name: ::std::option::Option<::std::string::String>,
+        pub goods_name: Option<String>,
         /// 商品数量
         ///
         /// Example: `1`
@@ -1418,17 +1400,17 @@ pub mod native {
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 用户标识（机构）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sp_openid: ::std::option::Option<::std::string::String>,
+        pub sp_openid: Option<String>,
         /// 用户标识（特约商户）
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
     }
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1437,25 +1419,25 @@ pub mod native {
         ///
         /// Example: `013467007045764`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_id: ::std::option::Option<::std::string::String>,
+        pub device_id: Option<String>,
         /// 商户端设备IP
         ///
         /// Example: `128.0.0.1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_ip: ::std::option::Option<::std::string::String>,
+        pub device_ip: Option<String>,
         /// 用户终端IP
         ///
         /// Example: `128.0.0.1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer_client_ip: ::std::option::Option<::std::string::String>,
+        pub payer_client_ip: Option<String>,
         /// 操作员ID
         ///
         /// Example: `123145`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub operator_id: ::std::option::Option<::std::string::String>,
+        pub operator_id: Option<String>,
         /// 商户门店信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_info: ::std::option::Option<PostRequestSceneInfoStoreInfo>,
+        pub store_info: Option<PostRequestSceneInfoStoreInfo>,
     }
     /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1464,15 +1446,15 @@ pub mod native {
         ///
         /// Example: `0001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        pub id: Option<String>,
         /// 名称
         ///
         /// Example: `腾讯大厦分店`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 详细地址
         ///
         /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub address: ::std::string::String,
+        pub address: String,
     }
     /// The response of `POST /v3/global/transactions/native` (Native支付下单API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1480,7 +1462,7 @@ pub mod native {
         /// 二维码链接
         ///
         /// Example: `weixin://wxpay/s/An4baqw`
-        pub code_url: ::std::string::String,
+        pub code_url: String,
     }
 }
 /// `/v3/global/transactions/out-trade-no`
@@ -1534,25 +1516,19 @@ pub mod out_trade_no {
         pub struct GetRequest {
             /// 商户号
             ///
-            /// Query parameter `mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 机构商户号
             ///
-            /// Query parameter `sp_mchid`.
-            ///
-            /// Example: `1900000100`
+            /// Query parameter `sp_mchid`. Example: `1900000100`
             #[serde(skip_serializing)]
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
         }
         /// The response of `GET /v3/global/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1560,41 +1536,41 @@ pub mod out_trade_no {
             /// 商户号
             ///
             /// Example: `1900000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// APPID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 机构商户号
             ///
             /// Example: `1900000100`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 机构APPID
             ///
             /// Example: `wx8888888888888888`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 微信支付订单号
             ///
             /// Example: `4200000000002104083200000488`
-            pub id: ::std::string::String,
+            pub id: String,
             /// 商户数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 交易类型
             ///
             /// Example: `APP`
@@ -1602,28 +1578,26 @@ pub mod out_trade_no {
             /// 付款银行
             ///
             /// Example: `CMC`
-            pub bank_type: ::std::string::String,
+            pub bank_type: String,
             /// 支付完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub success_time: ::std::string::String,
+            pub success_time: String,
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: ::std::string::String,
+            pub trade_state: String,
             /// 交易状态描述
             ///
             /// Example: `支付失败，请重新下单支付`
-            pub trade_state_desc: ::std::string::String,
+            pub trade_state_desc: String,
             /// 支付者
             pub payer: GetResponsePayer,
             /// 订单金额
             pub amount: GetResponseAmount,
             /// 优惠功能
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetail>,
-            >,
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         /// 订单金额
         #[derive(
@@ -1646,14 +1620,14 @@ pub mod out_trade_no {
             /// 订单标价币种
             ///
             /// Example: `CNY`
-            pub currency: ::std::string::String,
+            pub currency: String,
             /// 用户支付币种
             ///
             /// Example: `HKD`
-            pub payer_currency: ::std::string::String,
+            pub payer_currency: String,
             /// 汇率信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub exchange_rate: ::std::option::Option<GetResponseAmountExchangeRate>,
+            pub exchange_rate: Option<GetResponseAmountExchangeRate>,
         }
         /// 汇率信息
         #[derive(
@@ -1672,12 +1646,12 @@ pub mod out_trade_no {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<GetResponseAmountExchangeRateType>,
+            pub type_: Option<GetResponseAmountExchangeRateType>,
             /// 汇率值
             ///
             /// Example: `80000000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub rate: ::std::option::Option<i64>,
+            pub rate: Option<i64>,
         }
         /// 汇率类型
         ///
@@ -1743,17 +1717,17 @@ pub mod out_trade_no {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 机构用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_openid: ::std::option::Option<::std::string::String>,
+            pub sp_openid: Option<String>,
             /// 子商户用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
         /// GetResponsePromotionDetail
         #[derive(
@@ -1768,17 +1742,17 @@ pub mod out_trade_no {
             /// 券ID
             ///
             /// Example: `109519`
-            pub promotion_id: ::std::string::String,
+            pub promotion_id: String,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `SINGLE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scope: ::std::option::Option<::std::string::String>,
+            pub scope: Option<String>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNT`
@@ -1786,7 +1760,7 @@ pub mod out_trade_no {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<GetResponsePromotionDetailType>,
+            pub type_: Option<GetResponsePromotionDetailType>,
             /// 优惠券面额
             ///
             /// Example: `5`
@@ -1794,32 +1768,30 @@ pub mod out_trade_no {
             /// 优惠币种
             ///
             /// Example: `HKD`
-            pub currency: ::std::string::String,
+            pub currency: String,
             /// 活动ID
             ///
             /// Example: `931386`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_id: ::std::option::Option<::std::string::String>,
+            pub activity_id: Option<String>,
             /// 微信出资
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wxpay_contribute_amount: ::std::option::Option<i64>,
+            pub wxpay_contribute_amount: Option<i64>,
             /// 商户出资
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_contribute_amount: ::std::option::Option<i64>,
+            pub merchant_contribute_amount: Option<i64>,
             /// 其他出资
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub other_contribute_amount: ::std::option::Option<i64>,
+            pub other_contribute_amount: Option<i64>,
             /// 单品列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetailGoodsDetail>,
-            >,
+            pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
         }
         /// GetResponsePromotionDetailGoodsDetail
         #[derive(
@@ -1834,12 +1806,12 @@ pub mod out_trade_no {
             /// 商品编码
             ///
             /// Example: `12345`
-            pub goods_id: ::std::string::String,
+            pub goods_id: String,
             /// 商品备注
             ///
             /// Example: `1001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_remark: ::std::option::Option<::std::string::String>,
+            pub goods_remark: Option<String>,
             /// 商品优惠金额
             ///
             /// Example: `100`
@@ -2006,17 +1978,17 @@ pub mod out_trade_no {
                 /// 直连商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 子商户号
                 ///
                 /// Example: `1230000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 机构商户号
                 ///
                 /// Example: `1230000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sp_mchid: ::std::option::Option<::std::string::String>,
+                pub sp_mchid: Option<String>,
             }
         }
     }

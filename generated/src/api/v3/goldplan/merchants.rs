@@ -61,7 +61,7 @@ pub mod changecustompagestatus {
         /// 子商户ID
         ///
         /// Example: `1234567890`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// `operation_type`
         pub operation_type: crate::types::OperationType,
     }
@@ -71,7 +71,7 @@ pub mod changecustompagestatus {
         /// 子商户ID
         ///
         /// Example: `1234567890`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// `operation_type`
         pub operation_type: crate::types::OperationType,
     }
@@ -99,12 +99,12 @@ pub mod changegoldplanstatus {
         /// 子商户ID
         ///
         /// Example: `1234567890`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// `operation_type`
         pub operation_type: crate::types::OperationType,
         /// 支付场景
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub operation_pay_scene: ::std::option::Option<PostRequestOperationPayScene>,
+        pub operation_pay_scene: Option<PostRequestOperationPayScene>,
     }
     /// 支付场景
     ///
@@ -168,7 +168,7 @@ pub mod changegoldplanstatus {
         /// 子商户ID
         ///
         /// Example: `1234567890`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
     }
 }
 /// `/v3/goldplan/merchants/close-advertising-show`
@@ -191,7 +191,7 @@ pub mod close_advertising_show {
         /// 特约商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
     }
 }
 /// `/v3/goldplan/merchants/open-advertising-show`
@@ -220,11 +220,11 @@ pub mod open_advertising_show {
         /// 特约商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 同业过滤标签值
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub advertising_industry_filters: ::std::option::Option<
-            ::std::vec::Vec<crate::types::GoldPlanAdvertisingIndustry>,
+        pub advertising_industry_filters: Option<
+            Vec<crate::types::GoldPlanAdvertisingIndustry>,
         >,
     }
 }
@@ -250,11 +250,11 @@ pub mod set_advertising_industry_filter {
         /// 特约子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 同业过滤标签值
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub advertising_industry_filters: ::std::option::Option<
-            ::std::vec::Vec<crate::types::GoldPlanAdvertisingIndustry>,
+        pub advertising_industry_filters: Option<
+            Vec<crate::types::GoldPlanAdvertisingIndustry>,
         >,
     }
 }

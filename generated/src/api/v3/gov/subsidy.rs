@@ -107,11 +107,11 @@ pub mod audit {
             )]
             pub struct PostRequest {
                 /// 分公司机构代码
-                pub org_no: ::std::string::String,
+                pub org_no: String,
                 /// 商户订单号
-                pub mchnt_order_id: ::std::string::String,
+                pub mchnt_order_id: String,
                 /// 审核记录上传时间
-                pub upload_time: ::std::string::String,
+                pub upload_time: String,
             }
             /// The response of `POST /v3/gov/subsidy/audit/cup/invalid` (查询审核结果).
             #[derive(
@@ -126,17 +126,17 @@ pub mod audit {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub code: ::std::string::String,
+                pub code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub msg: ::std::string::String,
+                pub msg: String,
                 /// 详细应答码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_code: ::std::option::Option<::std::string::String>,
+                pub sub_code: Option<String>,
                 /// 详细应答码描述
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_msg: ::std::option::Option<::std::string::String>,
+                pub sub_msg: Option<String>,
             }
         }
         /// `/v3/gov/subsidy/audit/cup/query`
@@ -170,11 +170,11 @@ pub mod audit {
             )]
             pub struct PostRequest {
                 /// 分公司机构代码
-                pub org_no: ::std::string::String,
+                pub org_no: String,
                 /// 商户订单号
-                pub mchnt_order_id: ::std::string::String,
+                pub mchnt_order_id: String,
                 /// 审核记录上传时间
-                pub upload_time: ::std::string::String,
+                pub upload_time: String,
             }
             /// The response of `POST /v3/gov/subsidy/audit/cup/query` (查询审核结果).
             #[derive(
@@ -189,45 +189,45 @@ pub mod audit {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub code: ::std::string::String,
+                pub code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub msg: ::std::option::Option<::std::string::String>,
+                pub msg: Option<String>,
                 /// 详细应答码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_code: ::std::option::Option<::std::string::String>,
+                pub sub_code: Option<String>,
                 /// 详细应答码描述
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_msg: ::std::option::Option<::std::string::String>,
+                pub sub_msg: Option<String>,
                 /// 商户订单号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mchnt_order_id: ::std::option::Option<::std::string::String>,
+                pub mchnt_order_id: Option<String>,
                 /// 核验结果
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub verify_status: ::std::option::Option<::std::string::String>,
+                pub verify_status: Option<String>,
                 /// 核验结果描述
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub verify_status_desc: ::std::option::Option<::std::string::String>,
+                pub verify_status_desc: Option<String>,
                 /// 审核结果
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub audit_status: ::std::option::Option<::std::string::String>,
+                pub audit_status: Option<String>,
                 /// 审核结果描述
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub audit_status_desc: ::std::option::Option<::std::string::String>,
+                pub audit_status_desc: Option<String>,
                 /// 订单状态
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub trade_status: ::std::option::Option<::std::string::String>,
+                pub trade_status: Option<String>,
                 /// 退货金额
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub refund_at: ::std::option::Option<::std::string::String>,
+                pub refund_at: Option<String>,
                 /// 退货日期
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub refund_dt: ::std::option::Option<::std::string::String>,
+                pub refund_dt: Option<String>,
                 /// 分公司机构代码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub org_no: ::std::option::Option<::std::string::String>,
+                pub org_no: Option<String>,
             }
         }
         /// `/v3/gov/subsidy/audit/cup/refund`
@@ -271,15 +271,15 @@ pub mod audit {
                 )]
                 pub struct PostRequest {
                     /// 分公司机构代码
-                    pub org_no: ::std::string::String,
+                    pub org_no: String,
                     /// 商户订单号
-                    pub mchnt_order_id: ::std::string::String,
+                    pub mchnt_order_id: String,
                     /// 审核记录上传时间
-                    pub upload_time: ::std::string::String,
+                    pub upload_time: String,
                     /// 退款金额
-                    pub refund_at: ::std::string::String,
+                    pub refund_at: String,
                     /// 退款日期
-                    pub refund_dt: ::std::string::String,
+                    pub refund_dt: String,
                 }
                 /// The response of `POST /v3/gov/subsidy/audit/cup/refund/sync` (同步非银联支付交易退款信息).
                 #[derive(
@@ -294,17 +294,17 @@ pub mod audit {
                     /// 响应码
                     ///
                     /// Example: `000000`
-                    pub code: ::std::string::String,
+                    pub code: String,
                     /// 响应描述
                     ///
                     /// Example: `成功`
-                    pub msg: ::std::string::String,
+                    pub msg: String,
                     /// 详细应答码
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_code: ::std::option::Option<::std::string::String>,
+                    pub sub_code: Option<String>,
                     /// 详细应答码描述
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_msg: ::std::option::Option<::std::string::String>,
+                    pub sub_msg: Option<String>,
                 }
             }
         }
@@ -339,129 +339,125 @@ pub mod audit {
             )]
             pub struct PostRequest {
                 /// 分公司机构代码
-                pub org_no: ::std::string::String,
+                pub org_no: String,
                 /// 店铺编码
-                pub sub_mchnt_cd: ::std::string::String,
+                pub sub_mchnt_cd: String,
                 /// 店铺名称
-                pub sub_mchnt_nm: ::std::string::String,
+                pub sub_mchnt_nm: String,
                 /// 门店名称
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_nm: ::std::option::Option<::std::string::String>,
+                pub store_nm: Option<String>,
                 /// 线上平台订单号
-                pub online_no: ::std::string::String,
+                pub online_no: String,
                 /// 商户订单号
-                pub mchnt_order_id: ::std::string::String,
+                pub mchnt_order_id: String,
                 /// 审核记录上传时间
-                pub upload_time: ::std::string::String,
+                pub upload_time: String,
                 /// 审核结果通知地址
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
                 /// 品类
-                pub prod_id: ::std::string::String,
+                pub prod_id: String,
                 /// 能效
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub eng_grade: ::std::option::Option<::std::string::String>,
+                pub eng_grade: Option<String>,
                 /// 品牌
-                pub brand_nm: ::std::string::String,
+                pub brand_nm: String,
                 /// 型号
-                pub prod_model: ::std::string::String,
+                pub prod_model: String,
                 /// 销售方式（线上或线下）
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sales_chnl: ::std::option::Option<::std::string::String>,
+                pub sales_chnl: Option<String>,
                 /// 电商平台方
-                pub plat_form: ::std::string::String,
+                pub plat_form: String,
                 /// 支付方式类型
-                pub payer_tp: ::std::string::String,
+                pub payer_tp: String,
                 /// 收旧订单号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub trade_in_order_id: ::std::option::Option<::std::string::String>,
+                pub trade_in_order_id: Option<String>,
                 /// 收旧价格
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub trade_in_at: ::std::option::Option<::std::string::String>,
+                pub trade_in_at: Option<String>,
                 /// 收旧价格是否统计
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub is_trade_in: ::std::option::Option<::std::string::String>,
+                pub is_trade_in: Option<String>,
                 /// 订单金额
-                pub sales_at: ::std::string::String,
+                pub sales_at: String,
                 /// 实付金额
-                pub actual_at: ::std::string::String,
+                pub actual_at: String,
                 /// 交易时间
-                pub trans_tm: ::std::string::String,
+                pub trans_tm: String,
                 /// 商户编码
-                pub mchnt_cd: ::std::string::String,
+                pub mchnt_cd: String,
                 /// 商家优惠金额
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mer_sub_at: ::std::option::Option<::std::string::String>,
+                pub mer_sub_at: Option<String>,
                 /// 国补优惠金额
-                pub discount_at: ::std::string::String,
+                pub discount_at: String,
                 /// 其他图片1
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image01: ::std::option::Option<::std::string::String>,
+                pub image01: Option<String>,
                 /// 其他图片2
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image02: ::std::option::Option<::std::string::String>,
+                pub image02: Option<String>,
                 /// 其他图片3
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image03: ::std::option::Option<::std::string::String>,
+                pub image03: Option<String>,
                 /// 其他图片4
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image04: ::std::option::Option<::std::string::String>,
+                pub image04: Option<String>,
                 /// 其他图片5
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image05: ::std::option::Option<::std::string::String>,
+                pub image05: Option<String>,
                 /// 其他图片6
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image06: ::std::option::Option<::std::string::String>,
+                pub image06: Option<String>,
                 /// 其他图片7
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image07: ::std::option::Option<::std::string::String>,
+                pub image07: Option<String>,
                 /// 其他图片8
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image08: ::std::option::Option<::std::string::String>,
+                pub image08: Option<String>,
                 /// 其他图片9
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image09: ::std::option::Option<::std::string::String>,
+                pub image09: Option<String>,
                 /// 其他图片10
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image10: ::std::option::Option<::std::string::String>,
+                pub image10: Option<String>,
                 /// 收旧承诺函照片
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub commitment_letter_photo: ::std::option::Option<
-                    ::std::string::String,
-                >,
+                pub commitment_letter_photo: Option<String>,
                 /// 收旧承诺函照片格式
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub commitment_letter_photo_format: ::std::option::Option<
-                    ::std::string::String,
-                >,
+                pub commitment_letter_photo_format: Option<String>,
                 /// 收旧设备外观照片
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub device_photo: ::std::option::Option<::std::string::String>,
+                pub device_photo: Option<String>,
                 /// 收旧设备外观照片格式
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub device_photo_format: ::std::option::Option<::std::string::String>,
+                pub device_photo_format: Option<String>,
                 /// 包含完整外包装及sn码的激活照片
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub pack_and_active_photo: ::std::option::Option<::std::string::String>,
+                pub pack_and_active_photo: Option<String>,
                 /// 商品条码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bar_code: ::std::option::Option<::std::string::String>,
+                pub bar_code: Option<String>,
                 /// SN码
-                pub sn_code: ::std::string::String,
+                pub sn_code: String,
                 /// IMEI1
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub imei1: ::std::option::Option<::std::string::String>,
+                pub imei1: Option<String>,
                 /// IMEI2
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub imei2: ::std::option::Option<::std::string::String>,
+                pub imei2: Option<String>,
                 /// 能效或水效网备案登记型号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub register_model: ::std::option::Option<::std::string::String>,
+                pub register_model: Option<String>,
                 /// 能效或水效备案号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub record_number: ::std::option::Option<::std::string::String>,
+                pub record_number: Option<String>,
                 /// 能效或水效执行的国家标准名称
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub eng_grade_standard: ::std::option::Option<::std::string::String>,
+                pub eng_grade_standard: Option<String>,
                 /// 发票信息
                 pub invoice_info: PostRequestInvoiceInfo,
                 /// 物流信息
@@ -479,43 +475,43 @@ pub mod audit {
             pub struct PostRequestInvoiceInfo {
                 /// 发票代码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invoice_cd: ::std::option::Option<::std::string::String>,
+                pub invoice_cd: Option<String>,
                 /// 发票号码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invoice_no: ::std::option::Option<::std::string::String>,
+                pub invoice_no: Option<String>,
                 /// 开票日期
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invoice_dt: ::std::option::Option<::std::string::String>,
+                pub invoice_dt: Option<String>,
                 /// 发票链接
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invoice_link: ::std::option::Option<::std::string::String>,
+                pub invoice_link: Option<String>,
                 /// 发票类型
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invoice_tp: ::std::option::Option<::std::string::String>,
+                pub invoice_tp: Option<String>,
                 /// 发票校验码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invoice_ck_cd: ::std::option::Option<::std::string::String>,
+                pub invoice_ck_cd: Option<String>,
                 /// 发票上购买人姓名
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub nm: ::std::option::Option<::std::string::String>,
+                pub nm: Option<String>,
                 /// 税价合计
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub tax: ::std::option::Option<::std::string::String>,
+                pub tax: Option<String>,
                 /// 发票税额
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invoice_tax_amt: ::std::option::Option<::std::string::String>,
+                pub invoice_tax_amt: Option<String>,
                 /// 销售企业名称
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sales_ent_nm: ::std::option::Option<::std::string::String>,
+                pub sales_ent_nm: Option<String>,
                 /// 销售方纳税人识别号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub tax_payer: ::std::option::Option<::std::string::String>,
+                pub tax_payer: Option<String>,
                 /// 数量
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub num: ::std::option::Option<::std::string::String>,
+                pub num: Option<String>,
                 /// 货物或应税劳务服务名称（含型号）
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub service_nm: ::std::option::Option<::std::string::String>,
+                pub service_nm: Option<String>,
             }
             /// 物流信息
             #[derive(
@@ -529,34 +525,34 @@ pub mod audit {
             pub struct PostRequestTrackInfo {
                 /// 物流单号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub tracking_no: ::std::option::Option<::std::string::String>,
+                pub tracking_no: Option<String>,
                 /// 物流公司
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub tracking_company: ::std::option::Option<::std::string::String>,
+                pub tracking_company: Option<String>,
                 /// 收货省
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub usr_prov: ::std::option::Option<::std::string::String>,
+                pub usr_prov: Option<String>,
                 /// 收货市
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub usr_city: ::std::option::Option<::std::string::String>,
+                pub usr_city: Option<String>,
                 /// 收货区县
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub usr_area: ::std::option::Option<::std::string::String>,
+                pub usr_area: Option<String>,
                 /// 收货地址
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub usr_addr: ::std::option::Option<::std::string::String>,
+                pub usr_addr: Option<String>,
                 /// 物流类型
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub tracking_type: ::std::option::Option<::std::string::String>,
+                pub tracking_type: Option<String>,
                 /// 提货方式
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub delivery_method: ::std::option::Option<::std::string::String>,
+                pub delivery_method: Option<String>,
                 /// 发货地址
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub shipping_addr: ::std::option::Option<::std::string::String>,
+                pub shipping_addr: Option<String>,
                 /// 签收时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub delivery_time: ::std::option::Option<::std::string::String>,
+                pub delivery_time: Option<String>,
             }
             /// The response of `POST /v3/gov/subsidy/audit/cup/update` (更新审核数据).
             #[derive(
@@ -571,17 +567,17 @@ pub mod audit {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub code: ::std::string::String,
+                pub code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub msg: ::std::string::String,
+                pub msg: String,
                 /// 详细应答码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_code: ::std::option::Option<::std::string::String>,
+                pub sub_code: Option<String>,
                 /// 详细应答码描述
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_msg: ::std::option::Option<::std::string::String>,
+                pub sub_msg: Option<String>,
             }
         }
         /// `/v3/gov/subsidy/audit/cup/upload`
@@ -615,129 +611,125 @@ pub mod audit {
             )]
             pub struct PostRequest {
                 /// 分公司机构代码
-                pub org_no: ::std::string::String,
+                pub org_no: String,
                 /// 店铺编码
-                pub sub_mchnt_cd: ::std::string::String,
+                pub sub_mchnt_cd: String,
                 /// 店铺名称
-                pub sub_mchnt_nm: ::std::string::String,
+                pub sub_mchnt_nm: String,
                 /// 门店名称
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_nm: ::std::option::Option<::std::string::String>,
+                pub store_nm: Option<String>,
                 /// 线上平台订单号
-                pub online_no: ::std::string::String,
+                pub online_no: String,
                 /// 商户订单号
-                pub mchnt_order_id: ::std::string::String,
+                pub mchnt_order_id: String,
                 /// 审核记录上传时间
-                pub upload_time: ::std::string::String,
+                pub upload_time: String,
                 /// 审核结果通知地址
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
                 /// 品类
-                pub prod_id: ::std::string::String,
+                pub prod_id: String,
                 /// 能效
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub eng_grade: ::std::option::Option<::std::string::String>,
+                pub eng_grade: Option<String>,
                 /// 品牌
-                pub brand_nm: ::std::string::String,
+                pub brand_nm: String,
                 /// 型号
-                pub prod_model: ::std::string::String,
+                pub prod_model: String,
                 /// 销售方式（线上或线下）
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sales_chnl: ::std::option::Option<::std::string::String>,
+                pub sales_chnl: Option<String>,
                 /// 电商平台方
-                pub plat_form: ::std::string::String,
+                pub plat_form: String,
                 /// 支付方式类型
-                pub payer_tp: ::std::string::String,
+                pub payer_tp: String,
                 /// 收旧订单号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub trade_in_order_id: ::std::option::Option<::std::string::String>,
+                pub trade_in_order_id: Option<String>,
                 /// 收旧价格
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub trade_in_at: ::std::option::Option<::std::string::String>,
+                pub trade_in_at: Option<String>,
                 /// 收旧价格是否统计
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub is_trade_in: ::std::option::Option<::std::string::String>,
+                pub is_trade_in: Option<String>,
                 /// 订单金额
-                pub sales_at: ::std::string::String,
+                pub sales_at: String,
                 /// 实付金额
-                pub actual_at: ::std::string::String,
+                pub actual_at: String,
                 /// 交易时间
-                pub trans_tm: ::std::string::String,
+                pub trans_tm: String,
                 /// 商户编码
-                pub mchnt_cd: ::std::string::String,
+                pub mchnt_cd: String,
                 /// 商家优惠金额
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mer_sub_at: ::std::option::Option<::std::string::String>,
+                pub mer_sub_at: Option<String>,
                 /// 国补优惠金额
-                pub discount_at: ::std::string::String,
+                pub discount_at: String,
                 /// 其他图片1
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image01: ::std::option::Option<::std::string::String>,
+                pub image01: Option<String>,
                 /// 其他图片2
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image02: ::std::option::Option<::std::string::String>,
+                pub image02: Option<String>,
                 /// 其他图片3
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image03: ::std::option::Option<::std::string::String>,
+                pub image03: Option<String>,
                 /// 其他图片4
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image04: ::std::option::Option<::std::string::String>,
+                pub image04: Option<String>,
                 /// 其他图片5
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image05: ::std::option::Option<::std::string::String>,
+                pub image05: Option<String>,
                 /// 其他图片6
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image06: ::std::option::Option<::std::string::String>,
+                pub image06: Option<String>,
                 /// 其他图片7
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image07: ::std::option::Option<::std::string::String>,
+                pub image07: Option<String>,
                 /// 其他图片8
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image08: ::std::option::Option<::std::string::String>,
+                pub image08: Option<String>,
                 /// 其他图片9
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image09: ::std::option::Option<::std::string::String>,
+                pub image09: Option<String>,
                 /// 其他图片10
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image10: ::std::option::Option<::std::string::String>,
+                pub image10: Option<String>,
                 /// 收旧承诺函照片
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub commitment_letter_photo: ::std::option::Option<
-                    ::std::string::String,
-                >,
+                pub commitment_letter_photo: Option<String>,
                 /// 收旧承诺函照片格式
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub commitment_letter_photo_format: ::std::option::Option<
-                    ::std::string::String,
-                >,
+                pub commitment_letter_photo_format: Option<String>,
                 /// 收旧设备外观照片
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub device_photo: ::std::option::Option<::std::string::String>,
+                pub device_photo: Option<String>,
                 /// 收旧设备外观照片格式
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub device_photo_format: ::std::option::Option<::std::string::String>,
+                pub device_photo_format: Option<String>,
                 /// 包含完整外包装及sn码的激活照片
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub pack_and_active_photo: ::std::option::Option<::std::string::String>,
+                pub pack_and_active_photo: Option<String>,
                 /// 商品条码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bar_code: ::std::option::Option<::std::string::String>,
+                pub bar_code: Option<String>,
                 /// SN码
-                pub sn_code: ::std::string::String,
+                pub sn_code: String,
                 /// IMEI1
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub imei1: ::std::option::Option<::std::string::String>,
+                pub imei1: Option<String>,
                 /// IMEI2
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub imei2: ::std::option::Option<::std::string::String>,
+                pub imei2: Option<String>,
                 /// 能效或水效网备案登记型号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub register_model: ::std::option::Option<::std::string::String>,
+                pub register_model: Option<String>,
                 /// 能效或水效备案号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub record_number: ::std::option::Option<::std::string::String>,
+                pub record_number: Option<String>,
                 /// 能效或水效执行的国家标准名称
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub eng_grade_standard: ::std::option::Option<::std::string::String>,
+                pub eng_grade_standard: Option<String>,
                 /// 发票信息
                 pub invoice_info: PostRequestInvoiceInfo,
                 /// 物流信息
@@ -755,43 +747,43 @@ pub mod audit {
             pub struct PostRequestInvoiceInfo {
                 /// 发票代码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invoice_cd: ::std::option::Option<::std::string::String>,
+                pub invoice_cd: Option<String>,
                 /// 发票号码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invoice_no: ::std::option::Option<::std::string::String>,
+                pub invoice_no: Option<String>,
                 /// 开票日期
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invoice_dt: ::std::option::Option<::std::string::String>,
+                pub invoice_dt: Option<String>,
                 /// 发票链接
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invoice_link: ::std::option::Option<::std::string::String>,
+                pub invoice_link: Option<String>,
                 /// 发票类型
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invoice_tp: ::std::option::Option<::std::string::String>,
+                pub invoice_tp: Option<String>,
                 /// 发票校验码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invoice_ck_cd: ::std::option::Option<::std::string::String>,
+                pub invoice_ck_cd: Option<String>,
                 /// 发票上购买人姓名
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub nm: ::std::option::Option<::std::string::String>,
+                pub nm: Option<String>,
                 /// 税价合计
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub tax: ::std::option::Option<::std::string::String>,
+                pub tax: Option<String>,
                 /// 发票税额
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invoice_tax_amt: ::std::option::Option<::std::string::String>,
+                pub invoice_tax_amt: Option<String>,
                 /// 销售企业名称
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sales_ent_nm: ::std::option::Option<::std::string::String>,
+                pub sales_ent_nm: Option<String>,
                 /// 销售方纳税人识别号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub tax_payer: ::std::option::Option<::std::string::String>,
+                pub tax_payer: Option<String>,
                 /// 数量
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub num: ::std::option::Option<::std::string::String>,
+                pub num: Option<String>,
                 /// 货物或应税劳务服务名称（含型号）
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub service_nm: ::std::option::Option<::std::string::String>,
+                pub service_nm: Option<String>,
             }
             /// 物流信息
             #[derive(
@@ -805,34 +797,34 @@ pub mod audit {
             pub struct PostRequestTrackInfo {
                 /// 物流单号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub tracking_no: ::std::option::Option<::std::string::String>,
+                pub tracking_no: Option<String>,
                 /// 物流公司
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub tracking_company: ::std::option::Option<::std::string::String>,
+                pub tracking_company: Option<String>,
                 /// 收货省
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub usr_prov: ::std::option::Option<::std::string::String>,
+                pub usr_prov: Option<String>,
                 /// 收货市
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub usr_city: ::std::option::Option<::std::string::String>,
+                pub usr_city: Option<String>,
                 /// 收货区县
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub usr_area: ::std::option::Option<::std::string::String>,
+                pub usr_area: Option<String>,
                 /// 收货地址
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub usr_addr: ::std::option::Option<::std::string::String>,
+                pub usr_addr: Option<String>,
                 /// 物流类型
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub tracking_type: ::std::option::Option<::std::string::String>,
+                pub tracking_type: Option<String>,
                 /// 提货方式
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub delivery_method: ::std::option::Option<::std::string::String>,
+                pub delivery_method: Option<String>,
                 /// 发货地址
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub shipping_addr: ::std::option::Option<::std::string::String>,
+                pub shipping_addr: Option<String>,
                 /// 签收时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub delivery_time: ::std::option::Option<::std::string::String>,
+                pub delivery_time: Option<String>,
             }
             /// The response of `POST /v3/gov/subsidy/audit/cup/upload` (上传审核数据).
             #[derive(
@@ -847,17 +839,17 @@ pub mod audit {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub code: ::std::string::String,
+                pub code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub msg: ::std::string::String,
+                pub msg: String,
                 /// 详细应答码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_code: ::std::option::Option<::std::string::String>,
+                pub sub_code: Option<String>,
                 /// 详细应答码描述
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_msg: ::std::option::Option<::std::string::String>,
+                pub sub_msg: Option<String>,
             }
         }
     }
@@ -909,7 +901,7 @@ pub mod companies {
             /// 统一社会信息代码
             ///
             /// Example: `91110108397173806M`
-            pub license_number: ::std::string::String,
+            pub license_number: String,
         }
         /// The response of `POST /v3/gov/subsidy/companies/query` (企业信息查询).
         #[derive(
@@ -925,20 +917,20 @@ pub mod companies {
             ///
             /// Example: `联想（北京）信息技术有限公司`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub company_name: ::std::option::Option<::std::string::String>,
+            pub company_name: Option<String>,
             /// 归集状态枚举
             ///
             /// Example: `COLLECT_STATE_NOT_COLLECT`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub collect_state: ::std::option::Option<PostResponseCollectState>,
+            pub collect_state: Option<PostResponseCollectState>,
             /// 响应码
             ///
             /// Example: `000000`
-            pub code: ::std::string::String,
+            pub code: String,
             /// 响应描述
             ///
             /// Example: `成功`
-            pub message: ::std::string::String,
+            pub message: String,
         }
         /// 归集状态枚举
         ///
@@ -946,17 +938,11 @@ pub mod companies {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseCollectState {
-            /// 未归集
-            ///
-            /// `COLLECT_STATE_NOT_COLLECT`
+            /// `COLLECT_STATE_NOT_COLLECT`: 未归集
             CollectStateNotCollect,
-            /// 已归集
-            ///
-            /// `COLLECT_STATE_COLLECTED`
+            /// `COLLECT_STATE_COLLECTED`: 已归集
             CollectStateCollected,
-            /// 归集失败
-            ///
-            /// `COLLECT_STATE_COLLECTION_FAILED`
+            /// `COLLECT_STATE_COLLECTION_FAILED`: 归集失败
             CollectStateCollectionFailed,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1045,6 +1031,8 @@ pub mod goods {
         pub struct PostRequest {
             /// 消费品类ID
             ///
+            /// Example: `1`
+            ///
             /// - `1`: 电视机
             ///
             /// - `2`: 电冰箱
@@ -1078,22 +1066,20 @@ pub mod goods {
             /// - `16`: 平板
             ///
             /// - `17`: 智能手表手环
-            ///
-            /// Example: `1`
             pub appliance_id: i64,
             /// 商品名称
             ///
             /// Example: `测试商品`
-            pub product_name: ::std::string::String,
+            pub product_name: String,
             /// 能效等级
             ///
             /// Example: `FIRST_LEVEL`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub energy_grade: ::std::option::Option<PostRequestEnergyGrade>,
+            pub energy_grade: Option<PostRequestEnergyGrade>,
             /// 家电品牌
             ///
             /// Example: `海尔`
-            pub brand: ::std::string::String,
+            pub brand: String,
             /// 使用的资格的地区编码
             ///
             /// Example: `310100`
@@ -1101,11 +1087,11 @@ pub mod goods {
             /// 销售企业名称
             ///
             /// Example: `联想（北京）信息技术有限公司`
-            pub seller_name: ::std::string::String,
+            pub seller_name: String,
             /// 统一社会信息代码
             ///
             /// Example: `91110108397173806M`
-            pub license_number: ::std::string::String,
+            pub license_number: String,
             /// 基准价格
             ///
             /// Example: `10000`
@@ -1122,11 +1108,11 @@ pub mod goods {
             ///
             /// Example: `XX`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub product_model: ::std::option::Option<::std::string::String>,
+            pub product_model: Option<String>,
             /// 商品条码
             ///
             /// Example: `6901010101098`
-            pub bar_code: ::std::string::String,
+            pub bar_code: String,
         }
         /// 能效等级
         ///
@@ -1192,13 +1178,9 @@ pub mod goods {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestProductType {
-            /// 普通产品
-            ///
-            /// `COMMON_PRODUCT`
+            /// `COMMON_PRODUCT`: 普通产品
             CommonProduct,
-            /// AI产品
-            ///
-            /// `AI_PRODUCT`
+            /// `AI_PRODUCT`: AI产品
             AiProduct,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1257,11 +1239,11 @@ pub mod goods {
             /// 响应码
             ///
             /// Example: `000000`
-            pub code: ::std::string::String,
+            pub code: String,
             /// 响应描述
             ///
             /// Example: `成功`
-            pub message: ::std::string::String,
+            pub message: String,
         }
     }
 }
@@ -1301,24 +1283,24 @@ pub mod n_qualifications {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 自然人姓名
             ///
             /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
-            pub real_name: ::std::string::String,
+            pub real_name: String,
             /// 自然人证件号
             ///
             /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
-            pub id_card_number: ::std::string::String,
+            pub id_card_number: String,
             /// 手机号
             ///
             /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
-            pub phone_number: ::std::string::String,
+            pub phone_number: String,
             /// 消费品类ID
+            ///
+            /// Example: `1`
             ///
             /// - `1`: 电视机
             ///
@@ -1353,36 +1335,34 @@ pub mod n_qualifications {
             /// - `16`: 平板
             ///
             /// - `17`: 智能手表手环
-            ///
-            /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appliance_id: ::std::option::Option<i64>,
+            pub appliance_id: Option<i64>,
             /// 商户支付订单号
             ///
             /// Example: `vmall_250120131959_993_4494`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 子商户号
             ///
             /// Example: `123456`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 能效等级
             ///
             /// Example: `FIRST_LEVEL`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub energy_grade: ::std::option::Option<PostRequestEnergyGrade>,
+            pub energy_grade: Option<PostRequestEnergyGrade>,
             /// 收货地区编码
             ///
             /// Example: `110101`
-            pub receive_region_code: ::std::string::String,
+            pub receive_region_code: String,
             /// 家电品牌
             ///
             /// Example: `海尔`
-            pub brand: ::std::string::String,
+            pub brand: String,
             /// 收货地址
             ///
             /// Example: `深圳市南山区`
-            pub address: ::std::string::String,
+            pub address: String,
             /// 使用的资格的地区编码
             ///
             /// Example: `310100`
@@ -1390,25 +1370,25 @@ pub mod n_qualifications {
             /// 销售企业名称
             ///
             /// Example: `联想（北京）信息技术有限公司`
-            pub seller_name: ::std::string::String,
+            pub seller_name: String,
             /// 统一社会信息代码
             ///
             /// Example: `91110108397173806M`
-            pub license_number: ::std::string::String,
+            pub license_number: String,
             /// 物流单号
             ///
             /// Example: `123456789`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub logistics_num: ::std::option::Option<::std::string::String>,
+            pub logistics_num: Option<String>,
             /// 签收时间
             ///
             /// Example: `2025-01-14T19:55:06+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub delivery_time: ::std::option::Option<::std::string::String>,
+            pub delivery_time: Option<String>,
             /// 发票号
             ///
             /// Example: `031001900204`
-            pub invoice_num: ::std::string::String,
+            pub invoice_num: String,
             /// 产品类型
             ///
             /// Example: `COMMON_PRODUCT`
@@ -1417,7 +1397,7 @@ pub mod n_qualifications {
             ///
             /// Example: `DESKTOP`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pc_type: ::std::option::Option<PostRequestPcType>,
+            pub pc_type: Option<PostRequestPcType>,
             /// 订单金额
             ///
             /// Example: `10000`
@@ -1429,15 +1409,15 @@ pub mod n_qualifications {
             /// 线上平台订单编号
             ///
             /// Example: `123456789`
-            pub mch_order_id: ::std::string::String,
+            pub mch_order_id: String,
             /// 开票日期
             ///
             /// Example: `2025-01-14T19:55:06+08:00`
-            pub invoice_time: ::std::string::String,
+            pub invoice_time: String,
             /// 购买方名称
             ///
             /// Example: `小弟弟`
-            pub purchaser_name: ::std::string::String,
+            pub purchaser_name: String,
             /// 销售方式
             ///
             /// Example: `SALE_MODEL_OFFLINE`
@@ -1449,44 +1429,44 @@ pub mod n_qualifications {
             /// 发票开具地(地址编码）
             ///
             /// Example: `310100`
-            pub invoice_address_code: ::std::string::String,
+            pub invoice_address_code: String,
             /// 税务机关代码
             ///
             /// Example: `2525252`
-            pub tax_authority_code: ::std::string::String,
+            pub tax_authority_code: String,
             /// 交易完成或商品退回时间
             ///
             /// Example: `2025-01-14T19:55:06+08:00`
-            pub transaction_time: ::std::string::String,
+            pub transaction_time: String,
             /// 品类状态
             ///
             /// Example: `CATE_STATE_REDEEM`
             pub cate_state: PostRequestCateState,
             /// 经度
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub longitude: ::std::option::Option<::std::string::String>,
+            pub longitude: Option<String>,
             /// 纬度
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub latitude: ::std::option::Option<::std::string::String>,
+            pub latitude: Option<String>,
             /// 品类编码
             ///
             /// Example: `JS06`
-            pub cate_code: ::std::string::String,
+            pub cate_code: String,
             /// 券码
             ///
             /// Example: `6901010101098`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub coupon_code: ::std::option::Option<::std::string::String>,
+            pub coupon_code: Option<String>,
             /// 发票代码
             ///
             /// Example: `310100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub invoice_code: ::std::option::Option<::std::string::String>,
+            pub invoice_code: Option<String>,
             /// 线上平台退款交易编号
             ///
             /// Example: `123456789`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub refund_id: ::std::option::Option<::std::string::String>,
+            pub refund_id: Option<String>,
         }
         /// 品类状态
         ///
@@ -1494,13 +1474,9 @@ pub mod n_qualifications {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestCateState {
-            /// 已核销
-            ///
-            /// `CATE_STATE_REDEEM`
+            /// `CATE_STATE_REDEEM`: 已核销
             CateStateRedeem,
-            /// 已退回
-            ///
-            /// `CATE_STATE_REFUND`
+            /// `CATE_STATE_REFUND`: 已退回
             CateStateRefund,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1610,17 +1586,11 @@ pub mod n_qualifications {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestIdentityDocumentType {
-            /// 身份证号
-            ///
-            /// `ID_DOC_TYPE_ID_CARD`
+            /// `ID_DOC_TYPE_ID_CARD`: 身份证号
             IdDocTypeIdCard,
-            /// 回乡证（港澳居民来往内地通行证）
-            ///
-            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`
+            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`: 回乡证（港澳居民来往内地通行证）
             IdDocTypeMainlandTravelPermitForHkMc,
-            /// 台胞证（台湾居民来往大陆通行证）
-            ///
-            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`
+            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台胞证（台湾居民来往大陆通行证）
             IdDocTypeMainlandTravelPermitForTw,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1740,13 +1710,9 @@ pub mod n_qualifications {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestProductType {
-            /// 普通产品
-            ///
-            /// `COMMON_PRODUCT`
+            /// `COMMON_PRODUCT`: 普通产品
             CommonProduct,
-            /// AI产品
-            ///
-            /// `AI_PRODUCT`
+            /// `AI_PRODUCT`: AI产品
             AiProduct,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1859,11 +1825,11 @@ pub mod n_qualifications {
             /// 响应码
             ///
             /// Example: `000000`
-            pub code: ::std::string::String,
+            pub code: String,
             /// 响应描述
             ///
             /// Example: `成功`
-            pub message: ::std::string::String,
+            pub message: String,
         }
     }
 }
@@ -1903,28 +1869,22 @@ pub mod qualification {
     pub struct GetRequest {
         /// 自然人姓名
         ///
-        /// Query parameter `real_name`.
-        ///
-        /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+        /// Query parameter `real_name`. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
         #[serde(skip_serializing)]
-        pub real_name: ::std::option::Option<::std::string::String>,
+        pub real_name: Option<String>,
         /// 自然人证件号
         ///
-        /// Query parameter `id_card_number`.
-        ///
-        /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+        /// Query parameter `id_card_number`. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
         #[serde(skip_serializing)]
-        pub id_card_number: ::std::option::Option<::std::string::String>,
+        pub id_card_number: Option<String>,
         /// 手机号
         ///
-        /// Query parameter `phone_number`.
-        ///
-        /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+        /// Query parameter `phone_number`. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
         #[serde(skip_serializing)]
-        pub phone_number: ::std::option::Option<::std::string::String>,
+        pub phone_number: Option<String>,
         /// 消费品类ID
         ///
-        /// Query parameter `appliance_id`.
+        /// Query parameter `appliance_id`. Example: `1`
         ///
         /// - `1`: 电视机
         ///
@@ -1959,47 +1919,33 @@ pub mod qualification {
         /// - `16`: 平板
         ///
         /// - `17`: 智能手表手环
-        ///
-        /// Example: `1`
         #[serde(skip_serializing)]
         pub appliance_id: i64,
         /// OPENID
         ///
-        /// Query parameter `openid`.
-        ///
-        /// Example: `oCuiA7RW33Tc3jtz_5CNLegC9kN0`
+        /// Query parameter `openid`. Example: `oCuiA7RW33Tc3jtz_5CNLegC9kN0`
         #[serde(skip_serializing)]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// APPID
         ///
-        /// Query parameter `appid`.
-        ///
-        /// Example: `wx5cb0427850cd8c49`
+        /// Query parameter `appid`. Example: `wx5cb0427850cd8c49`
         #[serde(skip_serializing)]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 使用的资格的地区编码
         ///
-        /// Query parameter `qualification_region_code`.
-        ///
-        /// Example: `310100`
+        /// Query parameter `qualification_region_code`. Example: `310100`
         #[serde(skip_serializing)]
         pub qualification_region_code: i64,
         /// 证件类型
         ///
-        /// Query parameter `identity_document_type`.
-        ///
-        /// Example: `ID_DOC_TYPE_ID_CARD`
+        /// Query parameter `identity_document_type`. Example: `ID_DOC_TYPE_ID_CARD`
         #[serde(skip_serializing)]
-        pub identity_document_type: ::std::option::Option<
-            GetRequestIdentityDocumentType,
-        >,
+        pub identity_document_type: Option<GetRequestIdentityDocumentType>,
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
     }
     /// 证件类型
     ///
@@ -2007,17 +1953,11 @@ pub mod qualification {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetRequestIdentityDocumentType {
-        /// 身份证号
-        ///
-        /// `ID_DOC_TYPE_ID_CARD`
+        /// `ID_DOC_TYPE_ID_CARD`: 身份证号
         IdDocTypeIdCard,
-        /// 回乡证（港澳居民来往内地通行证）
-        ///
-        /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`
+        /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`: 回乡证（港澳居民来往内地通行证）
         IdDocTypeMainlandTravelPermitForHkMc,
-        /// 台胞证（台湾居民来往大陆通行证）
-        ///
-        /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`
+        /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台胞证（台湾居民来往大陆通行证）
         IdDocTypeMainlandTravelPermitForTw,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -2085,17 +2025,11 @@ pub mod qualification {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseState {
-        /// 资格未领取（即资格在微信支付平台不存在，未领取）
-        ///
-        /// `UNCLAIMED`
+        /// `UNCLAIMED`: 资格未领取（即资格在微信支付平台不存在，未领取）
         Unclaimed,
-        /// 资格领取了，但是未核销;
-        ///
-        /// `UNREDEEMED`
+        /// `UNREDEEMED`: 资格领取了，但是未核销;
         Unredeemed,
-        /// 资格被核销;
-        ///
-        /// `REDEEMED`
+        /// `REDEEMED`: 资格被核销;
         Redeemed,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -2204,24 +2138,24 @@ pub mod qualifications {
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
                 /// 自然人姓名
                 ///
                 /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
-                pub real_name: ::std::string::String,
+                pub real_name: String,
                 /// 自然人证件号
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
-                pub id_card_number: ::std::string::String,
+                pub id_card_number: String,
                 /// 手机号
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
-                pub phone_number: ::std::string::String,
+                pub phone_number: String,
                 /// 消费品类ID
+                ///
+                /// Example: `1`
                 ///
                 /// - `1`: 电视机
                 ///
@@ -2256,8 +2190,6 @@ pub mod qualifications {
                 /// - `16`: 平板
                 ///
                 /// - `17`: 智能手表手环
-                ///
-                /// Example: `1`
                 pub appliance_id: i64,
                 /// 使用的资格的地区编码
                 ///
@@ -2267,7 +2199,7 @@ pub mod qualifications {
                 ///
                 /// Example: `vmall_250120131959_993_4494`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub out_request_no: ::std::option::Option<::std::string::String>,
+                pub out_request_no: Option<String>,
                 /// 证件类型
                 ///
                 /// Example: `ID_DOC_TYPE_ID_CARD`
@@ -2279,17 +2211,11 @@ pub mod qualifications {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostRequestIdentityDocumentType {
-                /// 身份证号
-                ///
-                /// `ID_DOC_TYPE_ID_CARD`
+                /// `ID_DOC_TYPE_ID_CARD`: 身份证号
                 IdDocTypeIdCard,
-                /// 回乡证（港澳居民来往内地通行证）
-                ///
-                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`
+                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`: 回乡证（港澳居民来往内地通行证）
                 IdDocTypeMainlandTravelPermitForHkMc,
-                /// 台胞证（台湾居民来往大陆通行证）
-                ///
-                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`
+                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台胞证（台湾居民来往大陆通行证）
                 IdDocTypeMainlandTravelPermitForTw,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -2361,11 +2287,11 @@ pub mod qualifications {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub code: ::std::string::String,
+                pub code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub message: ::std::string::String,
+                pub message: String,
             }
         }
         /// `/v3/gov/subsidy/qualifications/passthrough/claim`
@@ -2394,24 +2320,24 @@ pub mod qualifications {
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
                 /// 自然人姓名
                 ///
                 /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
-                pub real_name: ::std::string::String,
+                pub real_name: String,
                 /// 自然人证件号
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
-                pub id_card_number: ::std::string::String,
+                pub id_card_number: String,
                 /// 手机号
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
-                pub phone_number: ::std::string::String,
+                pub phone_number: String,
                 /// 消费品类ID
+                ///
+                /// Example: `1`
                 ///
                 /// - `1`: 电视机
                 ///
@@ -2446,10 +2372,8 @@ pub mod qualifications {
                 /// - `16`: 平板
                 ///
                 /// - `17`: 智能手表手环
-                ///
-                /// Example: `1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub appliance_id: ::std::option::Option<i64>,
+                pub appliance_id: Option<i64>,
                 /// 使用的资格的地区编码
                 ///
                 /// Example: `310100`
@@ -2459,9 +2383,9 @@ pub mod qualifications {
                 /// Example: `ID_DOC_TYPE_ID_CARD`
                 pub identity_document_type: PostRequestIdentityDocumentType,
                 /// 经度
-                pub longitude: ::std::string::String,
+                pub longitude: String,
                 /// 纬度
-                pub latitude: ::std::string::String,
+                pub latitude: String,
             }
             /// 证件类型
             ///
@@ -2469,17 +2393,11 @@ pub mod qualifications {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostRequestIdentityDocumentType {
-                /// 身份证号
-                ///
-                /// `ID_DOC_TYPE_ID_CARD`
+                /// `ID_DOC_TYPE_ID_CARD`: 身份证号
                 IdDocTypeIdCard,
-                /// 回乡证（港澳居民来往内地通行证）
-                ///
-                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`
+                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`: 回乡证（港澳居民来往内地通行证）
                 IdDocTypeMainlandTravelPermitForHkMc,
-                /// 台胞证（台湾居民来往大陆通行证）
-                ///
-                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`
+                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台胞证（台湾居民来往大陆通行证）
                 IdDocTypeMainlandTravelPermitForTw,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -2551,11 +2469,11 @@ pub mod qualifications {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub code: ::std::string::String,
+                pub code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub message: ::std::string::String,
+                pub message: String,
             }
         }
         /// `/v3/gov/subsidy/qualifications/passthrough/query`
@@ -2584,23 +2502,21 @@ pub mod qualifications {
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
                 /// 自然人姓名
                 ///
                 /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
-                pub real_name: ::std::string::String,
+                pub real_name: String,
                 /// 自然人证件号
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
-                pub id_card_number: ::std::string::String,
+                pub id_card_number: String,
                 /// 手机号
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
-                pub phone_number: ::std::string::String,
+                pub phone_number: String,
                 /// 使用的资格的地区编码
                 ///
                 /// Example: `310100`
@@ -2616,17 +2532,11 @@ pub mod qualifications {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostRequestIdentityDocumentType {
-                /// 身份证号
-                ///
-                /// `ID_DOC_TYPE_ID_CARD`
+                /// `ID_DOC_TYPE_ID_CARD`: 身份证号
                 IdDocTypeIdCard,
-                /// 回乡证（港澳居民来往内地通行证）
-                ///
-                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`
+                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`: 回乡证（港澳居民来往内地通行证）
                 IdDocTypeMainlandTravelPermitForHkMc,
-                /// 台胞证（台湾居民来往大陆通行证）
-                ///
-                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`
+                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台胞证（台湾居民来往大陆通行证）
                 IdDocTypeMainlandTravelPermitForTw,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -2696,12 +2606,14 @@ pub mod qualifications {
             )]
             pub struct PostResponse {
                 /// 资格状态数组
-                pub qualification_list: ::std::vec::Vec<PostResponseQualificationList>,
+                pub qualification_list: Vec<PostResponseQualificationList>,
             }
             /// PostResponseQualificationList
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
             pub struct PostResponseQualificationList {
                 /// 消费品类ID
+                ///
+                /// Example: `1`
                 ///
                 /// - `1`: 电视机
                 ///
@@ -2736,8 +2648,6 @@ pub mod qualifications {
                 /// - `16`: 平板
                 ///
                 /// - `17`: 智能手表手环
-                ///
-                /// Example: `1`
                 pub appliance_id: i64,
                 /// 状态
                 ///
@@ -2747,26 +2657,24 @@ pub mod qualifications {
                 ///
                 /// Example: `NOT_SELLABLE_REASON_NOT_FOUND`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub unclaimed_reason: ::std::option::Option<
+                pub unclaimed_reason: Option<
                     PostResponseQualificationListUnclaimedReason,
                 >,
                 /// 区分对接模式
                 ///
                 /// Example: `CLAIM_MODE_MINI_PROGRAM`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub claim_mode: ::std::option::Option<
-                    PostResponseQualificationListClaimMode,
-                >,
+                pub claim_mode: Option<PostResponseQualificationListClaimMode>,
                 /// 领取的平台名称
                 ///
                 /// Example: `支付宝`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub claimed_platform_name: ::std::option::Option<::std::string::String>,
+                pub claimed_platform_name: Option<String>,
                 /// 领取的地区名称
                 ///
                 /// Example: `重庆`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub claimed_region_name: ::std::option::Option<::std::string::String>,
+                pub claimed_region_name: Option<String>,
             }
             /// 区分对接模式
             ///
@@ -2774,13 +2682,9 @@ pub mod qualifications {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostResponseQualificationListClaimMode {
-                /// 即微信支付官方入口领取
-                ///
-                /// `CLAIM_MODE_MINI_PROGRAM`
+                /// `CLAIM_MODE_MINI_PROGRAM`: 即微信支付官方入口领取
                 ClaimModeMiniProgram,
-                /// 被商家端内接口
-                ///
-                /// `CLAIM_MODE_INTERFACE_PASS_THROUGH`
+                /// `CLAIM_MODE_INTERFACE_PASS_THROUGH`: 被商家端内接口
                 ClaimModeInterfacePassThrough,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -2840,17 +2744,11 @@ pub mod qualifications {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostResponseQualificationListState {
-                /// 资格未领取（即资格在微信支付平台不存在，未领取）
-                ///
-                /// `UNCLAIMED`
+                /// `UNCLAIMED`: 资格未领取（即资格在微信支付平台不存在，未领取）
                 Unclaimed,
-                /// 资格领取了，但是未核销;
-                ///
-                /// `UNREDEEMED`
+                /// `UNREDEEMED`: 资格领取了，但是未核销;
                 Unredeemed,
-                /// 资格被核销;
-                ///
-                /// `REDEEMED`
+                /// `REDEEMED`: 资格被核销;
                 Redeemed,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -2907,21 +2805,13 @@ pub mod qualifications {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostResponseQualificationListUnclaimedReason {
-                /// 被其它微信侧的其它地区领取了，会返回claimed_region_name
-                ///
-                /// `REASON_CLAIMED_BY_OTHER_REGION`
+                /// `REASON_CLAIMED_BY_OTHER_REGION`: 被其它微信侧的其它地区领取了，会返回claimed_region_name
                 ReasonClaimedByOtherRegion,
-                /// 省平台返回的被其它地区或平台领取，错误无法进一步区分，会透传省平台返回的claimed_region_name、claimed_platform_name。
-                ///
-                /// `REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION`
+                /// `REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION`: 省平台返回的被其它地区或平台领取，错误无法进一步区分，会透传省平台返回的claimed_region_name、claimed_platform_name。
                 ReasonClaimedByOtherPlatformOrRegion,
-                /// 其它平台、地区也没领取
-                ///
-                /// `REASON_UNCLAIMED`
+                /// `REASON_UNCLAIMED`: 其它平台、地区也没领取
                 ReasonUnclaimed,
-                /// 被其他对接方式领取（有多种接入微信国补的方式），会返回claim_mode，对小程序方式对接的商户来说，可当成被其它平台领取。
-                ///
-                /// `REASON_CLAIMED_BY_OTHER_MODE`
+                /// `REASON_CLAIMED_BY_OTHER_MODE`: 被其他对接方式领取（有多种接入微信国补的方式），会返回claim_mode，对小程序方式对接的商户来说，可当成被其它平台领取。
                 ReasonClaimedByOtherMode,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -3012,23 +2902,21 @@ pub mod qualifications {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 自然人姓名
             ///
             /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
-            pub real_name: ::std::string::String,
+            pub real_name: String,
             /// 自然人证件号
             ///
             /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
-            pub id_card_number: ::std::string::String,
+            pub id_card_number: String,
             /// 手机号
             ///
             /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
-            pub phone_number: ::std::string::String,
+            pub phone_number: String,
             /// 使用的资格的地区编码
             ///
             /// Example: `310100`
@@ -3044,17 +2932,11 @@ pub mod qualifications {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestIdentityDocumentType {
-            /// 身份证号
-            ///
-            /// `ID_DOC_TYPE_ID_CARD`
+            /// `ID_DOC_TYPE_ID_CARD`: 身份证号
             IdDocTypeIdCard,
-            /// 回乡证（港澳居民来往内地通行证）
-            ///
-            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`
+            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`: 回乡证（港澳居民来往内地通行证）
             IdDocTypeMainlandTravelPermitForHkMc,
-            /// 台胞证（台湾居民来往大陆通行证）
-            ///
-            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`
+            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台胞证（台湾居民来往大陆通行证）
             IdDocTypeMainlandTravelPermitForTw,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -3121,12 +3003,14 @@ pub mod qualifications {
         )]
         pub struct PostResponse {
             /// 资格状态数组
-            pub qualification_list: ::std::vec::Vec<PostResponseQualificationList>,
+            pub qualification_list: Vec<PostResponseQualificationList>,
         }
         /// PostResponseQualificationList
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
         pub struct PostResponseQualificationList {
             /// 消费品类ID
+            ///
+            /// Example: `1`
             ///
             /// - `1`: 电视机
             ///
@@ -3161,8 +3045,6 @@ pub mod qualifications {
             /// - `16`: 平板
             ///
             /// - `17`: 智能手表手环
-            ///
-            /// Example: `1`
             pub appliance_id: i64,
             /// 状态
             ///
@@ -3172,19 +3054,17 @@ pub mod qualifications {
             ///
             /// Example: `NOT_SELLABLE_REASON_NOT_FOUND`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub unclaimed_reason: ::std::option::Option<
-                PostResponseQualificationListUnclaimedReason,
-            >,
+            pub unclaimed_reason: Option<PostResponseQualificationListUnclaimedReason>,
             /// 领取的平台名称
             ///
             /// Example: `支付宝`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub claimed_platform_name: ::std::option::Option<::std::string::String>,
+            pub claimed_platform_name: Option<String>,
             /// 领取的地区名称
             ///
             /// Example: `重庆`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub claimed_region_name: ::std::option::Option<::std::string::String>,
+            pub claimed_region_name: Option<String>,
         }
         /// 状态
         ///
@@ -3192,17 +3072,11 @@ pub mod qualifications {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseQualificationListState {
-            /// 资格未领取（即资格在微信支付平台不存在，未领取）
-            ///
-            /// `UNCLAIMED`
+            /// `UNCLAIMED`: 资格未领取（即资格在微信支付平台不存在，未领取）
             Unclaimed,
-            /// 资格领取了，但是未核销;
-            ///
-            /// `UNREDEEMED`
+            /// `UNREDEEMED`: 资格领取了，但是未核销;
             Unredeemed,
-            /// 资格被核销;
-            ///
-            /// `REDEEMED`
+            /// `REDEEMED`: 资格被核销;
             Redeemed,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -3256,21 +3130,13 @@ pub mod qualifications {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseQualificationListUnclaimedReason {
-            /// 被其它微信侧的其它地区领取了，会返回claimed_region_name
-            ///
-            /// `REASON_CLAIMED_BY_OTHER_REGION`
+            /// `REASON_CLAIMED_BY_OTHER_REGION`: 被其它微信侧的其它地区领取了，会返回claimed_region_name
             ReasonClaimedByOtherRegion,
-            /// 省平台返回的被其它地区或平台领取，错误无法进一步区分，会透传省平台返回的claimed_region_name、claimed_platform_name。
-            ///
-            /// `REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION`
+            /// `REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION`: 省平台返回的被其它地区或平台领取，错误无法进一步区分，会透传省平台返回的claimed_region_name、claimed_platform_name。
             ReasonClaimedByOtherPlatformOrRegion,
-            /// 其它平台、地区也没领取
-            ///
-            /// `REASON_UNCLAIMED`
+            /// `REASON_UNCLAIMED`: 其它平台、地区也没领取
             ReasonUnclaimed,
-            /// 被其他对接方式领取（有多种接入微信国补的方式），会返回claim_mode，对小程序方式对接的商户来说，可当成被其它平台领取。
-            ///
-            /// `REASON_CLAIMED_BY_OTHER_MODE`
+            /// `REASON_CLAIMED_BY_OTHER_MODE`: 被其他对接方式领取（有多种接入微信国补的方式），会返回claim_mode，对小程序方式对接的商户来说，可当成被其它平台领取。
             ReasonClaimedByOtherMode,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -3353,27 +3219,27 @@ pub mod qualifications {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 自然人姓名
             ///
             /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub real_name: ::std::option::Option<::std::string::String>,
+            pub real_name: Option<String>,
             /// 自然人证件号
             ///
             /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub id_card_number: ::std::option::Option<::std::string::String>,
+            pub id_card_number: Option<String>,
             /// 手机号
             ///
             /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub phone_number: ::std::option::Option<::std::string::String>,
+            pub phone_number: Option<String>,
             /// 消费品类ID
+            ///
+            /// Example: `1`
             ///
             /// - `1`: 电视机
             ///
@@ -3408,36 +3274,34 @@ pub mod qualifications {
             /// - `16`: 平板
             ///
             /// - `17`: 智能手表手环
-            ///
-            /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appliance_id: ::std::option::Option<i64>,
+            pub appliance_id: Option<i64>,
             /// 商户支付订单号
             ///
             /// Example: `vmall_250120131959_993_4494`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 子商户号
             ///
             /// Example: `123456`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mch_id: ::std::option::Option<::std::string::String>,
+            pub sub_mch_id: Option<String>,
             /// 能效等级
             ///
             /// Example: `FIRST_LEVEL`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub energy_grade: ::std::option::Option<PostRequestEnergyGrade>,
+            pub energy_grade: Option<PostRequestEnergyGrade>,
             /// 收货地区编码
             ///
             /// Example: `110101`
-            pub receive_region_code: ::std::string::String,
+            pub receive_region_code: String,
             /// 家电品牌
             ///
             /// Example: `海尔`
-            pub brand: ::std::string::String,
+            pub brand: String,
             /// 收货地址
             ///
             /// Example: `深圳市南山区`
-            pub address: ::std::string::String,
+            pub address: String,
             /// 使用的资格的地区编码
             ///
             /// Example: `310100`
@@ -3445,41 +3309,41 @@ pub mod qualifications {
             /// S/N码
             ///
             /// Example: `fallervuh`
-            pub sn_code: ::std::string::String,
+            pub sn_code: String,
             /// 销售企业名称
             ///
             /// Example: `联想（北京）信息技术有限公司`
-            pub seller_name: ::std::string::String,
+            pub seller_name: String,
             /// 统一社会信息代码
             ///
             /// Example: `91110108397173806M`
-            pub license_number: ::std::string::String,
+            pub license_number: String,
             /// 商品条码
             ///
             /// Example: `例值：6901010101098`
-            pub barcode: ::std::string::String,
+            pub barcode: String,
             /// 商品名称
             ///
             /// Example: `联想YOGA AIR 15`
-            pub item_name: ::std::string::String,
+            pub item_name: String,
             /// 规格型号
             ///
             /// Example: `YOGA Air 15s ILL9`
-            pub spec_model: ::std::string::String,
+            pub spec_model: String,
             /// 物流单号
             ///
             /// Example: `123456789`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub logistics_num: ::std::option::Option<::std::string::String>,
+            pub logistics_num: Option<String>,
             /// 签收时间
             ///
             /// Example: `2025-01-14T19:55:06+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub delivery_time: ::std::option::Option<::std::string::String>,
+            pub delivery_time: Option<String>,
             /// 发票号
             ///
             /// Example: `031001900204`
-            pub invoice_num: ::std::string::String,
+            pub invoice_num: String,
             /// 产品类型
             ///
             /// Example: `COMMON_PRODUCT`
@@ -3488,7 +3352,7 @@ pub mod qualifications {
             ///
             /// Example: `DESKTOP`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pc_type: ::std::option::Option<PostRequestPcType>,
+            pub pc_type: Option<PostRequestPcType>,
             /// 订单金额
             ///
             /// Example: `10000`
@@ -3501,29 +3365,29 @@ pub mod qualifications {
             ///
             /// Example: `358882046176540`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub imei1: ::std::option::Option<::std::string::String>,
+            pub imei1: Option<String>,
             /// imei2编码
             ///
             /// Example: `358882046176540`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub imei2: ::std::option::Option<::std::string::String>,
+            pub imei2: Option<String>,
             /// 线上平台订单编号
             ///
             /// Example: `123456789`
-            pub mch_order_id: ::std::string::String,
+            pub mch_order_id: String,
             /// 线上平台退款交易编号
             ///
             /// Example: `123456789`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub refund_id: ::std::option::Option<::std::string::String>,
+            pub refund_id: Option<String>,
             /// 开票日期
             ///
             /// Example: `2025-01-14T19:55:06+08:00`
-            pub invoice_time: ::std::string::String,
+            pub invoice_time: String,
             /// 购买方名称
             ///
             /// Example: `小弟弟`
-            pub purchaser_name: ::std::string::String,
+            pub purchaser_name: String,
             /// 销售方式
             ///
             /// Example: `SALE_MODEL_OFFLINE`
@@ -3535,20 +3399,20 @@ pub mod qualifications {
             /// 发票开具地(地址编码）
             ///
             /// Example: `310100`
-            pub invoice_address_code: ::std::string::String,
+            pub invoice_address_code: String,
             /// 发票代码
             ///
             /// Example: `310100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub invoice_code: ::std::option::Option<::std::string::String>,
+            pub invoice_code: Option<String>,
             /// 税务机关代码
             ///
             /// Example: `2525252`
-            pub tax_authority_code: ::std::string::String,
+            pub tax_authority_code: String,
             /// 交易完成或商品退回时间
             ///
             /// Example: `2025-01-14T19:55:06+08:00`
-            pub transaction_time: ::std::string::String,
+            pub transaction_time: String,
             /// 品类状态
             ///
             /// Example: `CATE_STATE_REDEEM`
@@ -3556,7 +3420,7 @@ pub mod qualifications {
             /// 销售主体，开票主体，商户名称
             ///
             /// Example: `江苏京东信息技术有限公司`
-            pub mch_name: ::std::string::String,
+            pub mch_name: String,
         }
         /// 品类状态
         ///
@@ -3564,13 +3428,9 @@ pub mod qualifications {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestCateState {
-            /// 已核销
-            ///
-            /// `CATE_STATE_REDEEM`
+            /// `CATE_STATE_REDEEM`: 已核销
             CateStateRedeem,
-            /// 已退回
-            ///
-            /// `CATE_STATE_REFUND`
+            /// `CATE_STATE_REFUND`: 已退回
             CateStateRefund,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -3680,17 +3540,11 @@ pub mod qualifications {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestIdentityDocumentType {
-            /// 身份证号
-            ///
-            /// `ID_DOC_TYPE_ID_CARD`
+            /// `ID_DOC_TYPE_ID_CARD`: 身份证号
             IdDocTypeIdCard,
-            /// 回乡证（港澳居民来往内地通行证）
-            ///
-            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`
+            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`: 回乡证（港澳居民来往内地通行证）
             IdDocTypeMainlandTravelPermitForHkMc,
-            /// 台胞证（台湾居民来往大陆通行证）
-            ///
-            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`
+            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台胞证（台湾居民来往大陆通行证）
             IdDocTypeMainlandTravelPermitForTw,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -3810,13 +3664,9 @@ pub mod qualifications {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestProductType {
-            /// 普通产品
-            ///
-            /// `COMMON_PRODUCT`
+            /// `COMMON_PRODUCT`: 普通产品
             CommonProduct,
-            /// AI产品
-            ///
-            /// `AI_PRODUCT`
+            /// `AI_PRODUCT`: AI产品
             AiProduct,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -3929,11 +3779,11 @@ pub mod qualifications {
             /// 响应码
             ///
             /// Example: `000000`
-            pub code: ::std::string::String,
+            pub code: String,
             /// 响应描述
             ///
             /// Example: `成功`
-            pub message: ::std::string::String,
+            pub message: String,
         }
     }
 }
@@ -3980,6 +3830,8 @@ pub mod sncode {
         pub struct PostRequest {
             /// 消费品类ID
             ///
+            /// Example: `1`
+            ///
             /// - `1`: 电视机
             ///
             /// - `2`: 电冰箱
@@ -4013,17 +3865,15 @@ pub mod sncode {
             /// - `16`: 平板
             ///
             /// - `17`: 智能手表手环
-            ///
-            /// Example: `1`
             pub appliance_id: i64,
             /// 商户支付订单号
             ///
             /// Example: `vmall_250120131959_993_4494`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 家电品牌
             ///
             /// Example: `海尔`
-            pub brand: ::std::string::String,
+            pub brand: String,
             /// 使用的资格的地区编码
             ///
             /// Example: `310100`
@@ -4031,17 +3881,17 @@ pub mod sncode {
             /// S/N码
             ///
             /// Example: `fallervuh`
-            pub sn_code: ::std::string::String,
+            pub sn_code: String,
             /// 厂商信息
-            pub manufacturer_info: ::std::string::String,
+            pub manufacturer_info: String,
             /// 商品条码
             ///
             /// Example: `6901010101098`
-            pub barcode: ::std::string::String,
+            pub barcode: String,
             /// 规格型号
             ///
             /// Example: `YOGA Air 15s ILL9`
-            pub spec_model: ::std::string::String,
+            pub spec_model: String,
             /// 产品类型
             ///
             /// Example: `COMMON_PRODUCT`
@@ -4050,17 +3900,17 @@ pub mod sncode {
             ///
             /// Example: `2025-01-14T19:55:06+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sale_time: ::std::option::Option<::std::string::String>,
+            pub sale_time: Option<String>,
             /// imei1编码
             ///
             /// Example: `358882046176540`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub imei1: ::std::option::Option<::std::string::String>,
+            pub imei1: Option<String>,
             /// imei2编码
             ///
             /// Example: `358882046176540`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub imei2: ::std::option::Option<::std::string::String>,
+            pub imei2: Option<String>,
         }
         /// 产品类型
         ///
@@ -4068,13 +3918,9 @@ pub mod sncode {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestProductType {
-            /// 普通产品
-            ///
-            /// `COMMON_PRODUCT`
+            /// `COMMON_PRODUCT`: 普通产品
             CommonProduct,
-            /// AI产品
-            ///
-            /// `AI_PRODUCT`
+            /// `AI_PRODUCT`: AI产品
             AiProduct,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -4133,11 +3979,11 @@ pub mod sncode {
             /// 响应码
             ///
             /// Example: `000000`
-            pub code: ::std::string::String,
+            pub code: String,
             /// 响应描述
             ///
             /// Example: `成功`
-            pub message: ::std::string::String,
+            pub message: String,
         }
     }
     /// `/v3/gov/subsidy/sncode/query`
@@ -4171,7 +4017,7 @@ pub mod sncode {
         )]
         pub struct PostRequest {
             /// S/N码集合
-            pub sn_code_list: ::std::vec::Vec<::std::string::String>,
+            pub sn_code_list: Vec<String>,
             /// 使用的资格的地区编码
             ///
             /// Example: `310100`
@@ -4188,7 +4034,7 @@ pub mod sncode {
         )]
         pub struct PostResponse {
             /// sn码状态数组
-            pub goods_sn_list: ::std::vec::Vec<PostResponseGoodsSnList>,
+            pub goods_sn_list: Vec<PostResponseGoodsSnList>,
         }
         /// PostResponseGoodsSnList
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -4196,7 +4042,7 @@ pub mod sncode {
             /// S/N码
             ///
             /// Example: `fallervuh`
-            pub sn_code: ::std::string::String,
+            pub sn_code: String,
             /// 状态
             ///
             /// Example: `SNCODE_STATE_UNKNOWN`
@@ -4205,9 +4051,7 @@ pub mod sncode {
             ///
             /// Example: `NOT_SELLABLE_REASON_NOT_FOUND`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub not_sellable_reason: ::std::option::Option<
-                PostResponseGoodsSnListNotSellableReason,
-            >,
+            pub not_sellable_reason: Option<PostResponseGoodsSnListNotSellableReason>,
         }
         /// 不可售的原因
         ///
@@ -4348,6 +4192,8 @@ pub mod sncode {
         pub struct PostRequest {
             /// 消费品类ID
             ///
+            /// Example: `1`
+            ///
             /// - `1`: 电视机
             ///
             /// - `2`: 电冰箱
@@ -4381,13 +4227,11 @@ pub mod sncode {
             /// - `16`: 平板
             ///
             /// - `17`: 智能手表手环
-            ///
-            /// Example: `1`
             pub appliance_id: i64,
             /// 商户支付订单号
             ///
             /// Example: `vmall_250120131959_993_4494`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 使用的资格的地区编码
             ///
             /// Example: `310100`
@@ -4395,11 +4239,11 @@ pub mod sncode {
             /// S/N码
             ///
             /// Example: `fallervuh`
-            pub sn_code: ::std::string::String,
+            pub sn_code: String,
             /// 商品条码
             ///
             /// Example: `6901010101098`
-            pub barcode: ::std::string::String,
+            pub barcode: String,
             /// 产品类型
             ///
             /// Example: `COMMON_PRODUCT`
@@ -4411,13 +4255,9 @@ pub mod sncode {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestProductType {
-            /// 普通产品
-            ///
-            /// `COMMON_PRODUCT`
+            /// `COMMON_PRODUCT`: 普通产品
             CommonProduct,
-            /// AI产品
-            ///
-            /// `AI_PRODUCT`
+            /// `AI_PRODUCT`: AI产品
             AiProduct,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -4476,11 +4316,11 @@ pub mod sncode {
             /// 响应码
             ///
             /// Example: `000000`
-            pub code: ::std::string::String,
+            pub code: String,
             /// 响应描述
             ///
             /// Example: `成功`
-            pub message: ::std::string::String,
+            pub message: String,
         }
     }
 }
@@ -4537,7 +4377,7 @@ pub mod transactions {
             /// Example: `310100`
             pub qualification_region_code: i64,
             /// 商户订单号数组
-            pub order_number_list: ::std::vec::Vec<::std::string::String>,
+            pub order_number_list: Vec<String>,
         }
         /// The response of `POST /v3/gov/subsidy/transactions/query` (交易信息查询).
         #[derive(
@@ -4552,13 +4392,13 @@ pub mod transactions {
             /// 响应码
             ///
             /// Example: `000000`
-            pub code: ::std::string::String,
+            pub code: String,
             /// 响应描述
             ///
             /// Example: `成功`
-            pub message: ::std::string::String,
+            pub message: String,
             /// 订单状态数组
-            pub shop_order_list: ::std::vec::Vec<PostResponseShopOrderList>,
+            pub shop_order_list: Vec<PostResponseShopOrderList>,
         }
         /// PostResponseShopOrderList
         #[derive(
@@ -4572,17 +4412,15 @@ pub mod transactions {
         pub struct PostResponseShopOrderList {
             /// 单号
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub shop_order_number: ::std::option::Option<::std::string::String>,
+            pub shop_order_number: Option<String>,
             /// 归集状态枚举
             ///
             /// Example: `COLLECT_STATE_NOT_COLLECT`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub collect_state: ::std::option::Option<
-                PostResponseShopOrderListCollectState,
-            >,
+            pub collect_state: Option<PostResponseShopOrderListCollectState>,
             /// 品类状态
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cate_state: ::std::option::Option<PostResponseShopOrderListCateState>,
+            pub cate_state: Option<PostResponseShopOrderListCateState>,
         }
         /// 品类状态
         ///
@@ -4590,13 +4428,9 @@ pub mod transactions {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseShopOrderListCateState {
-            /// 已核销
-            ///
-            /// `CATE_STATE_REDEEM`
+            /// `CATE_STATE_REDEEM`: 已核销
             CateStateRedeem,
-            /// 已退回
-            ///
-            /// `CATE_STATE_REFUND`
+            /// `CATE_STATE_REFUND`: 已退回
             CateStateRefund,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -4648,17 +4482,11 @@ pub mod transactions {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseShopOrderListCollectState {
-            /// 未归集
-            ///
-            /// `COLLECT_STATE_NOT_COLLECT`
+            /// `COLLECT_STATE_NOT_COLLECT`: 未归集
             CollectStateNotCollect,
-            /// 已归集
-            ///
-            /// `COLLECT_STATE_COLLECTED`
+            /// `COLLECT_STATE_COLLECTED`: 已归集
             CollectStateCollected,
-            /// 归集失败
-            ///
-            /// `COLLECT_STATE_COLLECTION_FAILED`
+            /// `COLLECT_STATE_COLLECTION_FAILED`: 归集失败
             CollectStateCollectionFailed,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -4751,12 +4579,14 @@ pub mod transactions {
                 /// 查询的日期
                 ///
                 /// Example: `2025-01-14`
-                pub query_date: ::std::string::String,
+                pub query_date: String,
                 /// 查询的订单类别
                 ///
                 /// Example: `ORDER_TYPE_TRANSACTION`
                 pub query_type: PostRequestQueryType,
                 /// 消费品类ID
+                ///
+                /// Example: `1`
                 ///
                 /// - `1`: 电视机
                 ///
@@ -4791,15 +4621,13 @@ pub mod transactions {
                 /// - `16`: 平板
                 ///
                 /// - `17`: 智能手表手环
-                ///
-                /// Example: `1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub appliance_id: ::std::option::Option<i64>,
+                pub appliance_id: Option<i64>,
                 /// 品类状态
                 ///
                 /// Example: `CATE_STATE_REDEEM`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub cate_state: ::std::option::Option<PostRequestCateState>,
+                pub cate_state: Option<PostRequestCateState>,
             }
             /// 品类状态
             ///
@@ -4807,13 +4635,9 @@ pub mod transactions {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostRequestCateState {
-                /// 已核销
-                ///
-                /// `CATE_STATE_REDEEM`
+                /// `CATE_STATE_REDEEM`: 已核销
                 CateStateRedeem,
-                /// 已退回
-                ///
-                /// `CATE_STATE_REFUND`
+                /// `CATE_STATE_REFUND`: 已退回
                 CateStateRefund,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -4868,21 +4692,13 @@ pub mod transactions {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostRequestQueryType {
-                /// 交易
-                ///
-                /// `ORDER_TYPE_TRANSACTION`
+                /// `ORDER_TYPE_TRANSACTION`: 交易
                 OrderTypeTransaction,
-                /// 家电核销
-                ///
-                /// `ORDER_TYPE_APPLIANCE_REDEEM`
+                /// `ORDER_TYPE_APPLIANCE_REDEEM`: 家电核销
                 OrderTypeApplianceRedeem,
-                /// 3C核销
-                ///
-                /// `ORDER_TYPE_3C_REDEEM`
+                /// `ORDER_TYPE_3C_REDEEM`: 3C核销
                 OrderType3cRedeem,
-                /// N品类核销
-                ///
-                /// `ORDER_TYPE_N_QUALIFICATION_REDEEM`
+                /// `ORDER_TYPE_N_QUALIFICATION_REDEEM`: N品类核销
                 OrderTypeNQualificationRedeem,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -4952,11 +4768,11 @@ pub mod transactions {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub code: ::std::string::String,
+                pub code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub message: ::std::string::String,
+                pub message: String,
                 /// 交易总笔数
                 ///
                 /// Example: `999`
@@ -4998,27 +4814,27 @@ pub mod transactions {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 自然人姓名
             ///
             /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub real_name: ::std::option::Option<::std::string::String>,
+            pub real_name: Option<String>,
             /// 自然人证件号
             ///
             /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub id_card_number: ::std::option::Option<::std::string::String>,
+            pub id_card_number: Option<String>,
             /// 手机号
             ///
             /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub phone_number: ::std::option::Option<::std::string::String>,
+            pub phone_number: Option<String>,
             /// 消费品类ID
+            ///
+            /// Example: `1`
             ///
             /// - `1`: 电视机
             ///
@@ -5053,32 +4869,30 @@ pub mod transactions {
             /// - `16`: 平板
             ///
             /// - `17`: 智能手表手环
-            ///
-            /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appliance_id: ::std::option::Option<i64>,
+            pub appliance_id: Option<i64>,
             /// 商户支付订单号
             ///
             /// Example: `vmall_250120131959_993_4494`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 能效等级
             ///
             /// Example: `FIRST_LEVEL`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub energy_grade: ::std::option::Option<PostRequestEnergyGrade>,
+            pub energy_grade: Option<PostRequestEnergyGrade>,
             /// 收货地区编码
             ///
             /// Example: `110101`
-            pub receive_region_code: ::std::string::String,
+            pub receive_region_code: String,
             /// 家电品牌
             ///
             /// Example: `海尔`
-            pub brand: ::std::string::String,
+            pub brand: String,
             /// 收货地址
             ///
             /// Example: `深圳市南山区`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub address: ::std::option::Option<::std::string::String>,
+            pub address: Option<String>,
             /// 使用的资格的地区编码
             ///
             /// Example: `310100`
@@ -5086,11 +4900,11 @@ pub mod transactions {
             /// 销售企业名称
             ///
             /// Example: `联想（北京）信息技术有限公司`
-            pub seller_name: ::std::string::String,
+            pub seller_name: String,
             /// 统一社会信息代码
             ///
             /// Example: `91110108397173806M`
-            pub license_number: ::std::string::String,
+            pub license_number: String,
             /// 订单金额
             ///
             /// Example: `10000`
@@ -5102,25 +4916,25 @@ pub mod transactions {
             /// 交易完成或商品退回时间
             ///
             /// Example: `2025-01-14T19:55:06+08:00`
-            pub transaction_time: ::std::string::String,
+            pub transaction_time: String,
             /// 线上平台订单编号
             ///
             /// Example: `123456789`
-            pub mch_order_id: ::std::string::String,
+            pub mch_order_id: String,
             /// 线上平台退款交易编号
             ///
             /// Example: `123456789`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub refund_id: ::std::option::Option<::std::string::String>,
+            pub refund_id: Option<String>,
             /// 销售主体，开票主体，商户名称
             ///
             /// Example: `江苏京东信息技术有限公司`
-            pub mch_name: ::std::string::String,
+            pub mch_name: String,
             /// 销售方式
             ///
             /// Example: `SALE_MODEL_OFFLINE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sale_model: ::std::option::Option<PostRequestSaleModel>,
+            pub sale_model: Option<PostRequestSaleModel>,
             /// 品类状态
             ///
             /// Example: `CATE_STATE_REDEEM`
@@ -5133,7 +4947,7 @@ pub mod transactions {
             ///
             /// Example: `123456`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
         }
         /// 品类状态
         ///
@@ -5141,13 +4955,9 @@ pub mod transactions {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestCateState {
-            /// 已核销
-            ///
-            /// `CATE_STATE_REDEEM`
+            /// `CATE_STATE_REDEEM`: 已核销
             CateStateRedeem,
-            /// 已退回
-            ///
-            /// `CATE_STATE_REFUND`
+            /// `CATE_STATE_REFUND`: 已退回
             CateStateRefund,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -5257,17 +5067,11 @@ pub mod transactions {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestIdentityDocumentType {
-            /// 身份证号
-            ///
-            /// `ID_DOC_TYPE_ID_CARD`
+            /// `ID_DOC_TYPE_ID_CARD`: 身份证号
             IdDocTypeIdCard,
-            /// 回乡证（港澳居民来往内地通行证）
-            ///
-            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`
+            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`: 回乡证（港澳居民来往内地通行证）
             IdDocTypeMainlandTravelPermitForHkMc,
-            /// 台胞证（台湾居民来往大陆通行证）
-            ///
-            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`
+            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台胞证（台湾居民来往大陆通行证）
             IdDocTypeMainlandTravelPermitForTw,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -5390,11 +5194,11 @@ pub mod transactions {
             /// 响应码
             ///
             /// Example: `000000`
-            pub code: ::std::string::String,
+            pub code: String,
             /// 响应描述
             ///
             /// Example: `成功`
-            pub message: ::std::string::String,
+            pub message: String,
         }
     }
 }
@@ -5481,19 +5285,19 @@ pub mod zhejiang {
             )]
             pub struct PostRequest {
                 /// 接入方请求流水号
-                pub sp_serial_no: ::std::string::String,
+                pub sp_serial_no: String,
                 /// 冻结流水号
-                pub cred_frozen_no: ::std::string::String,
+                pub cred_frozen_no: String,
                 /// 交易日期
-                pub trans_date: ::std::string::String,
+                pub trans_date: String,
                 /// 交易时间
-                pub trans_time: ::std::string::String,
+                pub trans_time: String,
                 /// 品类凭证码
-                pub auth_code: ::std::string::String,
+                pub auth_code: String,
                 /// 请求流水号
                 ///
                 /// Example: `123`
-                pub req_ssn: ::std::string::String,
+                pub req_ssn: String,
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/cancel` (品类凭证码预核销撤销).
             #[derive(
@@ -5508,11 +5312,11 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: ::std::string::String,
+                pub resp_code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: ::std::string::String,
+                pub resp_desc: String,
             }
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/commit`
@@ -5546,66 +5350,66 @@ pub mod zhejiang {
             )]
             pub struct PostRequest {
                 /// 接入方请求流水号
-                pub sp_serial_no: ::std::string::String,
+                pub sp_serial_no: String,
                 /// 冻结流水号
-                pub cred_frozen_no: ::std::string::String,
+                pub cred_frozen_no: String,
                 /// 交易日期
-                pub trans_date: ::std::string::String,
+                pub trans_date: String,
                 /// 交易时间
-                pub trans_time: ::std::string::String,
+                pub trans_time: String,
                 /// 收单机构订单号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub acq_org_order_no: ::std::option::Option<::std::string::String>,
+                pub acq_org_order_no: Option<String>,
                 /// 商户订单号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub order_no: ::std::option::Option<::std::string::String>,
+                pub order_no: Option<String>,
                 /// 政府补贴金额
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub subsidy_amt: ::std::option::Option<f64>,
+                pub subsidy_amt: Option<f64>,
                 /// 收货地区编码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub add_code: ::std::option::Option<::std::string::String>,
+                pub add_code: Option<String>,
                 /// 收货地址
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub address: ::std::option::Option<::std::string::String>,
+                pub address: Option<String>,
                 /// 销售方式(0-线上/1-线下)
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sale_models: ::std::option::Option<PostRequestSaleModels>,
+                pub sale_models: Option<PostRequestSaleModels>,
                 /// 销售企业名称
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub corp_name: ::std::option::Option<::std::string::String>,
+                pub corp_name: Option<String>,
                 /// 家电品牌
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub brand: ::std::option::Option<::std::string::String>,
+                pub brand: Option<String>,
                 /// 统一社会信息代码(18 位，请与营业 执照上保持一致)
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub uniscid: ::std::option::Option<::std::string::String>,
+                pub uniscid: Option<String>,
                 /// 商品条码(13 位或 14 位)
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub barcode: ::std::option::Option<::std::string::String>,
+                pub barcode: Option<String>,
                 /// 品类凭证码
-                pub auth_code: ::std::string::String,
+                pub auth_code: String,
                 /// 请求流水号
                 ///
                 /// Example: `123`
-                pub req_ssn: ::std::string::String,
+                pub req_ssn: String,
                 /// 银行机构名称
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_name: ::std::option::Option<::std::string::String>,
+                pub bank_name: Option<String>,
                 /// 银行补贴金额(都是正数，以元为单 位)
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_subsidy: ::std::option::Option<::std::string::String>,
+                pub bank_subsidy: Option<String>,
                 /// 交易平台补贴金额(都是正数，以元 为单位)
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub plat_subsidy: ::std::option::Option<::std::string::String>,
+                pub plat_subsidy: Option<String>,
                 /// 区县编码
                 ///
                 /// Example: `330000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub county_code: ::std::option::Option<::std::string::String>,
+                pub county_code: Option<String>,
                 /// 原订单金额
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<f64>,
+                pub amount: Option<f64>,
             }
             /// 销售方式(0-线上/1-线下)
             ///
@@ -5677,11 +5481,11 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: ::std::string::String,
+                pub resp_code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: ::std::string::String,
+                pub resp_desc: String,
             }
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/issue`
@@ -5710,33 +5514,31 @@ pub mod zhejiang {
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
                 /// 品类编码
                 ///
                 /// Example: `A01`
-                pub category_id: ::std::string::String,
+                pub category_id: String,
                 /// 用户id
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 姓名
                 ///
                 /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 手机号
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
-                pub mobile: ::std::string::String,
+                pub mobile: String,
                 /// 区县编码
                 ///
                 /// Example: `330000`
-                pub add_code: ::std::string::String,
+                pub add_code: String,
                 /// 自定义域
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub custom_info: ::std::option::Option<::std::string::String>,
+                pub custom_info: Option<String>,
                 /// 证件类型
                 ///
                 /// Example: `1`
@@ -5744,11 +5546,11 @@ pub mod zhejiang {
                 /// 证件号码
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
-                pub cert_no: ::std::string::String,
+                pub cert_no: String,
                 /// 请求流水号
                 ///
                 /// Example: `123`
-                pub req_ssn: ::std::string::String,
+                pub req_ssn: String,
             }
             /// 证件类型
             ///
@@ -5832,16 +5634,16 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: ::std::string::String,
+                pub resp_code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: ::std::string::String,
+                pub resp_desc: String,
                 /// 品类凭证码
                 ///
                 /// Example: `0be5f8c9071ad939651948480316da8a2d610833bb63bf67c78fdee5edd5aea1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub auth_code: ::std::option::Option<::std::string::String>,
+                pub auth_code: Option<String>,
             }
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/refund`
@@ -5875,55 +5677,55 @@ pub mod zhejiang {
             )]
             pub struct PostRequest {
                 /// 接入方请求流水号
-                pub sp_serial_no: ::std::string::String,
+                pub sp_serial_no: String,
                 /// 冻结流水号
-                pub cred_frozen_no: ::std::string::String,
+                pub cred_frozen_no: String,
                 /// 交易日期
-                pub trans_date: ::std::string::String,
+                pub trans_date: String,
                 /// 交易时间
-                pub trans_time: ::std::string::String,
+                pub trans_time: String,
                 /// 商户订单号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub order_no: ::std::option::Option<::std::string::String>,
+                pub order_no: Option<String>,
                 /// 政府补贴金额
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub subsidy_amt: ::std::option::Option<f64>,
+                pub subsidy_amt: Option<f64>,
                 /// 收货地区编码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub add_code: ::std::option::Option<::std::string::String>,
+                pub add_code: Option<String>,
                 /// 收货地址
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub address: ::std::option::Option<::std::string::String>,
+                pub address: Option<String>,
                 /// 销售方式(0-线上/1-线下)
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sale_models: ::std::option::Option<PostRequestSaleModels>,
+                pub sale_models: Option<PostRequestSaleModels>,
                 /// 统一社会信息代码(18 位，请与营业 执照上保持一致)
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub uniscid: ::std::option::Option<::std::string::String>,
+                pub uniscid: Option<String>,
                 /// 商品条码(13 位或 14 位)
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub barcode: ::std::option::Option<::std::string::String>,
+                pub barcode: Option<String>,
                 /// 品类凭证码
-                pub auth_code: ::std::string::String,
+                pub auth_code: String,
                 /// 请求流水号
                 ///
                 /// Example: `123`
-                pub req_ssn: ::std::string::String,
+                pub req_ssn: String,
                 /// 银行机构名称
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_name: ::std::option::Option<::std::string::String>,
+                pub bank_name: Option<String>,
                 /// 银行补贴金额(都是正数，以元为单 位)
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_subsidy: ::std::option::Option<::std::string::String>,
+                pub bank_subsidy: Option<String>,
                 /// 交易平台补贴金额(都是正数，以元 为单位)
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub plat_subsidy: ::std::option::Option<::std::string::String>,
+                pub plat_subsidy: Option<String>,
                 /// 销售企业名称
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub corp_name: ::std::option::Option<::std::string::String>,
+                pub corp_name: Option<String>,
                 /// 家电品牌
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub brand: ::std::option::Option<::std::string::String>,
+                pub brand: Option<String>,
             }
             /// 销售方式(0-线上/1-线下)
             ///
@@ -5995,11 +5797,11 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: ::std::string::String,
+                pub resp_code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: ::std::string::String,
+                pub resp_desc: String,
             }
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/try`
@@ -6033,21 +5835,21 @@ pub mod zhejiang {
             )]
             pub struct PostRequest {
                 /// 接入方请求流水号
-                pub sp_serial_no: ::std::string::String,
+                pub sp_serial_no: String,
                 /// 商户号
-                pub mchnt_no: ::std::string::String,
+                pub mchnt_no: String,
                 /// 终端号
-                pub term_no: ::std::string::String,
+                pub term_no: String,
                 /// 品类凭证码
-                pub auth_code: ::std::string::String,
+                pub auth_code: String,
                 /// 品类编码
                 ///
                 /// Example: `A01`
-                pub category: ::std::string::String,
+                pub category: String,
                 /// 区县编码
                 ///
                 /// Example: `330000`
-                pub county_code: ::std::string::String,
+                pub county_code: String,
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/try` (预核销品类凭证码).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -6055,36 +5857,36 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: ::std::string::String,
+                pub resp_code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: ::std::string::String,
+                pub resp_desc: String,
                 /// 冻结流水号
-                pub cred_frozen_no: ::std::string::String,
+                pub cred_frozen_no: String,
                 /// 活动号
-                pub event_id: ::std::string::String,
+                pub event_id: String,
                 /// 活动标题
-                pub event_title: ::std::string::String,
+                pub event_title: String,
                 /// 优惠模式
                 pub discount_mode: PostResponseDiscountMode,
                 /// 原订单金额
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<f64>,
+                pub amount: Option<f64>,
                 /// 优惠金额
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub discount_amt: ::std::option::Option<f64>,
+                pub discount_amt: Option<f64>,
                 /// 实付金额
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub pay_amt: ::std::option::Option<f64>,
+                pub pay_amt: Option<f64>,
                 /// 渠道优惠标记
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub channel_dis_flag: ::std::option::Option<::std::string::String>,
+                pub channel_dis_flag: Option<String>,
                 /// 渠道活动号列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub channel_evt_no: ::std::option::Option<::std::string::String>,
+                pub channel_evt_no: Option<String>,
                 /// 品类编码
-                pub category_id: ::std::string::String,
+                pub category_id: String,
             }
             /// 优惠模式
             ///
@@ -6092,17 +5894,11 @@ pub mod zhejiang {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostResponseDiscountMode {
-                /// 优惠标记;(仅用于线下)
-                ///
-                /// `DIS_FLAG`
+                /// `DIS_FLAG`: 优惠标记;(仅用于线下)
                 DisFlag,
-                /// 优惠计算;(仅用于线下)
-                ///
-                /// `DIS_CALC`
+                /// `DIS_CALC`: 优惠计算;(仅用于线下)
                 DisCalc,
-                /// 接入方自营销;(仅用于在线 电商)
-                ///
-                /// `DIS_SMKT`
+                /// `DIS_SMKT`: 接入方自营销;(仅用于在线 电商)
                 DisSmkt,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -6197,17 +5993,17 @@ pub mod zhejiang {
             pub struct PostRequest {
                 /// 商品条码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_bar_code: ::std::option::Option<::std::string::String>,
+                pub goods_bar_code: Option<String>,
                 /// 省份代码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub province: ::std::option::Option<::std::string::String>,
+                pub province: Option<String>,
                 /// 请求流水号
                 ///
                 /// Example: `123`
-                pub req_ssn: ::std::string::String,
+                pub req_ssn: String,
                 /// 请求时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub req_time: ::std::option::Option<::std::string::String>,
+                pub req_time: Option<String>,
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/goods/query` (商品信息查询).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -6215,123 +6011,123 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: ::std::string::String,
+                pub resp_code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: ::std::string::String,
+                pub resp_desc: String,
                 /// 商品条码
-                pub goods_bar_code: ::std::string::String,
+                pub goods_bar_code: String,
                 /// 本记录唯一ID
-                pub seq_id: ::std::string::String,
+                pub seq_id: String,
                 /// 省份代码
-                pub province: ::std::string::String,
+                pub province: String,
                 /// 条码类型
                 pub code_type: PostResponseCodeType,
                 /// 商品品类
-                pub goods_type: ::std::string::String,
+                pub goods_type: String,
                 /// 商品名称
-                pub goods_name: ::std::string::String,
+                pub goods_name: String,
                 /// 品牌名称
-                pub logo_name: ::std::string::String,
+                pub logo_name: String,
                 /// 商品型号
-                pub goods_model: ::std::string::String,
+                pub goods_model: String,
                 /// 基准价格
-                pub basis_price: ::std::string::String,
+                pub basis_price: String,
                 /// 厂商统一社会信用代码
-                pub manufact_cert_code: ::std::string::String,
+                pub manufact_cert_code: String,
                 /// 厂商指导零售价
-                pub manufact_price: ::std::string::String,
+                pub manufact_price: String,
                 /// 能效标识
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub energy_effciency: ::std::option::Option<::std::string::String>,
+                pub energy_effciency: Option<String>,
                 /// 能效备案编号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub energy_reg_code: ::std::option::Option<::std::string::String>,
+                pub energy_reg_code: Option<String>,
                 /// 能效备案型号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub energy_reg_model: ::std::option::Option<::std::string::String>,
+                pub energy_reg_model: Option<String>,
                 /// 3C 认证编号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub reg_3c_code: ::std::option::Option<::std::string::String>,
+                pub reg_3c_code: Option<String>,
                 /// 水效标识
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub water_effciency: ::std::option::Option<::std::string::String>,
+                pub water_effciency: Option<String>,
                 /// 有效期
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub expire_date: ::std::option::Option<::std::string::String>,
+                pub expire_date: Option<String>,
                 /// 产品描述
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub description: ::std::option::Option<::std::string::String>,
+                pub description: Option<String>,
                 /// gpc 分类代码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub gpc: ::std::option::Option<::std::string::String>,
+                pub gpc: Option<String>,
                 /// 净含量
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub net_content: ::std::option::Option<::std::string::String>,
+                pub net_content: Option<String>,
                 /// 净含量单位代码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub unit_code: ::std::option::Option<::std::string::String>,
+                pub unit_code: Option<String>,
                 /// 原产国
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub origin: ::std::option::Option<::std::string::String>,
+                pub origin: Option<String>,
                 /// 市级区域代码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub city: ::std::option::Option<::std::string::String>,
+                pub city: Option<String>,
                 /// 区县区域代码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub county: ::std::option::Option<::std::string::String>,
+                pub county: Option<String>,
                 /// 数据状态
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub data_state: ::std::option::Option<::std::string::String>,
+                pub data_state: Option<String>,
                 /// 备注
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub remark: ::std::option::Option<::std::string::String>,
+                pub remark: Option<String>,
                 /// 上送状态
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub upload_state: ::std::option::Option<::std::string::String>,
+                pub upload_state: Option<String>,
                 /// 失效时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub expire_time: ::std::option::Option<::std::string::String>,
+                pub expire_time: Option<String>,
                 /// 是否 AI 产品
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub is_ai_product: ::std::option::Option<::std::string::String>,
+                pub is_ai_product: Option<String>,
                 /// 设备类型
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub device_type: ::std::option::Option<::std::string::String>,
+                pub device_type: Option<String>,
                 /// 厂商识别代码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub manufact_code: ::std::option::Option<::std::string::String>,
+                pub manufact_code: Option<String>,
                 /// 厂商注册日期
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub manufact_login_date: ::std::option::Option<::std::string::String>,
+                pub manufact_login_date: Option<String>,
                 /// 厂商失效日期
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub manufact_logout_date: ::std::option::Option<::std::string::String>,
+                pub manufact_logout_date: Option<String>,
                 /// 厂商失效标识
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub manufact_logout_flag: ::std::option::Option<::std::string::String>,
+                pub manufact_logout_flag: Option<String>,
                 /// 厂商注册地址
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub manufact_register_addr: ::std::option::Option<::std::string::String>,
+                pub manufact_register_addr: Option<String>,
                 /// 厂商过期日期
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub manufact_valid_date: ::std::option::Option<::std::string::String>,
+                pub manufact_valid_date: Option<String>,
                 /// 厂商企业名称
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub manufact_firm_name: ::std::option::Option<::std::string::String>,
+                pub manufact_firm_name: Option<String>,
                 /// 企业定价单位
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub price_unit: ::std::option::Option<::std::string::String>,
+                pub price_unit: Option<String>,
                 /// 上市日期
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sale_date: ::std::option::Option<::std::string::String>,
+                pub sale_date: Option<String>,
                 /// PC 类型
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub pc_type: ::std::option::Option<::std::string::String>,
+                pub pc_type: Option<String>,
                 /// 上送平台编码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub msg_src_platform: ::std::option::Option<::std::string::String>,
+                pub msg_src_platform: Option<String>,
             }
             /// 条码类型
             ///
@@ -6435,21 +6231,19 @@ pub mod zhejiang {
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
                 /// 品类集合
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub data: ::std::option::Option<::std::vec::Vec<PostRequestData>>,
+                pub data: Option<Vec<PostRequestData>>,
                 /// 请求流水号
                 ///
                 /// Example: `123`
-                pub req_ssn: ::std::string::String,
+                pub req_ssn: String,
                 /// 请求时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub req_time: ::std::option::Option<::std::string::String>,
+                pub req_time: Option<String>,
             }
             /// PostRequestData
             #[derive(
@@ -6462,49 +6256,49 @@ pub mod zhejiang {
             )]
             pub struct PostRequestData {
                 /// 品类编码
-                pub cate_code: ::std::string::String,
+                pub cate_code: String,
                 /// 证件号码（身份证中字母需 大写，不要有空格
-                pub cert_no: ::std::string::String,
+                pub cert_no: String,
                 /// 能耗等级（一级/二级），品类编码 A开头必填，其他非必填
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub grade: ::std::option::Option<::std::string::String>,
+                pub grade: Option<String>,
                 /// 姓名
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 交易完成或商品退回时间戳（调用 System.currentTimeMillis 方法）
-                pub operation_time: ::std::string::String,
+                pub operation_time: String,
                 /// 银行机构名称
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_name: ::std::option::Option<::std::string::String>,
+                pub bank_name: Option<String>,
                 /// 银行补贴金额（都是正数，以元为单位）
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_subsidy: ::std::option::Option<::std::string::String>,
+                pub bank_subsidy: Option<String>,
                 /// 交易平台补贴金额（都是正数，以元为单位）
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub plat_subsidy: ::std::option::Option<::std::string::String>,
+                pub plat_subsidy: Option<String>,
                 /// 销售金额（都是正数，以元为单位）
-                pub sales: ::std::string::String,
+                pub sales: String,
                 /// 品类状态（0-已核销/1-已退回）
-                pub status: ::std::string::String,
+                pub status: String,
                 /// 政府补贴金额（都是正数，以元为单位）
-                pub subsidy: ::std::string::String,
+                pub subsidy: String,
                 /// 手机号
-                pub tel: ::std::string::String,
+                pub tel: String,
                 /// 收货地区编码（例如：110 101）6 位数字
-                pub add_code: ::std::string::String,
+                pub add_code: String,
                 /// 收货地址（例如：xx 街道 xx 小区）
-                pub address: ::std::string::String,
+                pub address: String,
                 /// 销售方式（0-线上/1-线下）
-                pub sale_models: ::std::string::String,
+                pub sale_models: String,
                 /// 家电品牌
-                pub brand: ::std::string::String,
+                pub brand: String,
                 /// 活动资金地区编码（例如：110 101）6 位数字
-                pub activity_add_code: ::std::string::String,
+                pub activity_add_code: String,
                 /// 统一社会信息代码（18 位，请与营业执照上保持一致）
-                pub uniscid: ::std::string::String,
+                pub uniscid: String,
                 /// 销售企业名称（不超过 100 位，请与营业执照上保持一致）
-                pub corp_name: ::std::string::String,
+                pub corp_name: String,
                 /// 数据流水号，保证平台唯一
-                pub serial_num: ::std::string::String,
+                pub serial_num: String,
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm` (n品类核销).
             #[derive(
@@ -6519,11 +6313,11 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: ::std::string::String,
+                pub resp_code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: ::std::string::String,
+                pub resp_desc: String,
             }
         }
     }
@@ -6582,31 +6376,29 @@ pub mod zhejiang {
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
                 /// 品类编码
                 ///
                 /// Example: `A01`
-                pub cate_code: ::std::string::String,
+                pub cate_code: String,
                 /// 证件号码
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
-                pub cert_no: ::std::string::String,
+                pub cert_no: String,
                 /// 姓名
                 ///
                 /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 手机号
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
-                pub tel: ::std::string::String,
+                pub tel: String,
                 /// 请求流水号
                 ///
                 /// Example: `123`
-                pub req_ssn: ::std::string::String,
+                pub req_ssn: String,
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/alter` (变更资格).
             #[derive(
@@ -6621,15 +6413,15 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: ::std::string::String,
+                pub resp_code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: ::std::string::String,
+                pub resp_desc: String,
                 /// 品类凭证码
                 ///
                 /// Example: `0be5f8c9071ad939651948480316da8a2d610833bb63bf67c78fdee5edd5aea1`
-                pub auth_code: ::std::string::String,
+                pub auth_code: String,
             }
         }
         /// `/v3/gov/subsidy/zhejiang/qualifications/claim`
@@ -6665,36 +6457,34 @@ pub mod zhejiang {
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
                 /// 品类编码
                 ///
                 /// Example: `A01`
-                pub cate_code: ::std::string::String,
+                pub cate_code: String,
                 /// 证件号码
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
-                pub cert_no: ::std::string::String,
+                pub cert_no: String,
                 /// 姓名
                 ///
                 /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 手机号
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
-                pub tel: ::std::string::String,
+                pub tel: String,
                 /// 证件类型
                 ///
                 /// Example: `1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub cert_type: ::std::option::Option<PostRequestCertType>,
+                pub cert_type: Option<PostRequestCertType>,
                 /// 请求流水号
                 ///
                 /// Example: `123`
-                pub req_ssn: ::std::string::String,
+                pub req_ssn: String,
             }
             /// 证件类型
             ///
@@ -6778,11 +6568,11 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: ::std::string::String,
+                pub resp_code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: ::std::string::String,
+                pub resp_desc: String,
             }
         }
         /// `/v3/gov/subsidy/zhejiang/qualifications/query`
@@ -6818,24 +6608,22 @@ pub mod zhejiang {
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
                 /// 证件号码
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
-                pub cert_no: ::std::string::String,
+                pub cert_no: String,
                 /// 品类编码
                 ///
                 /// Example: `A01`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub cate_code: ::std::option::Option<::std::string::String>,
+                pub cate_code: Option<String>,
                 /// 请求流水号
                 ///
                 /// Example: `123`
-                pub req_ssn: ::std::string::String,
+                pub req_ssn: String,
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/query` (查询补贴资格).
             #[derive(
@@ -6850,14 +6638,14 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: ::std::string::String,
+                pub resp_code: String,
                 /// 响应描述
                 ///
                 /// Example: `操作成功`
-                pub resp_desc: ::std::string::String,
+                pub resp_desc: String,
                 /// 资格信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub data: ::std::option::Option<::std::vec::Vec<PostResponseData>>,
+                pub data: Option<Vec<PostResponseData>>,
             }
             /// PostResponseData
             #[derive(
@@ -6872,17 +6660,17 @@ pub mod zhejiang {
                 /// 品类编码
                 ///
                 /// Example: `A01`
-                pub cate_code: ::std::string::String,
+                pub cate_code: String,
                 /// 状态信息
                 ///
                 /// Example: `尚未领取资格`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub status: ::std::option::Option<::std::string::String>,
+                pub status: Option<String>,
                 /// 状态编码
                 ///
                 /// Example: `00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub status_code: ::std::option::Option<PostResponseDataStatusCode>,
+                pub status_code: Option<PostResponseDataStatusCode>,
             }
             /// 状态编码
             ///
@@ -6995,19 +6783,17 @@ pub mod zhejiang {
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
                 /// 请求流水号
                 ///
                 /// Example: `123`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub req_ssn: ::std::option::Option<::std::string::String>,
+                pub req_ssn: Option<String>,
                 /// 资格集合
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub data: ::std::option::Option<::std::vec::Vec<PostRequestData>>,
+                pub data: Option<Vec<PostRequestData>>,
             }
             /// PostRequestData
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -7015,95 +6801,95 @@ pub mod zhejiang {
                 /// 品类凭证码
                 ///
                 /// Example: `0be5f8c9071ad939651948480316da8a2d610833bb63bf67c78fdee5edd5aea1`
-                pub auth_code: ::std::string::String,
+                pub auth_code: String,
                 /// 品类编码
                 ///
                 /// Example: `A01`
-                pub cate_code: ::std::string::String,
+                pub cate_code: String,
                 /// 证件号码
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
-                pub cert_no: ::std::string::String,
+                pub cert_no: String,
                 /// 能耗等级
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub grade: ::std::option::Option<PostRequestDataGrade>,
+                pub grade: Option<PostRequestDataGrade>,
                 /// 姓名
                 ///
                 /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 交易完成或商品退回时间戳
-                pub operation_time: ::std::string::String,
+                pub operation_time: String,
                 /// 银行机构名称
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_name: ::std::option::Option<::std::string::String>,
+                pub bank_name: Option<String>,
                 /// 银行补贴金额(都是正数，以元为单 位)
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_subsidy: ::std::option::Option<::std::string::String>,
+                pub bank_subsidy: Option<String>,
                 /// 交易平台补贴金额(都是正数，以元 为单位)
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub plat_subsidy: ::std::option::Option<::std::string::String>,
+                pub plat_subsidy: Option<String>,
                 /// 销售金额(单位元)
-                pub sales: ::std::string::String,
+                pub sales: String,
                 /// 品类状态
                 pub status: PostRequestDataStatus,
                 /// 政府补贴金额(都是正数，以元为单 位)
-                pub subsidy: ::std::string::String,
+                pub subsidy: String,
                 /// 手机号
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
-                pub tel: ::std::string::String,
+                pub tel: String,
                 /// 区县编码
                 ///
                 /// Example: `330000`
-                pub add_code: ::std::string::String,
+                pub add_code: String,
                 /// 收货地址
-                pub address: ::std::string::String,
+                pub address: String,
                 /// 销售方式(0-线上/1-线下)
                 pub sale_models: PostRequestDataSaleModels,
                 /// S/N码
-                pub sn_code: ::std::string::String,
+                pub sn_code: String,
                 /// 统一社会信息代码(18 位，请与营业 执照上保持一致)
-                pub uniscid: ::std::string::String,
+                pub uniscid: String,
                 /// 销售企业名称
-                pub corp_name: ::std::string::String,
+                pub corp_name: String,
                 /// 商品条码(13 位或 14 位)
-                pub barcode: ::std::string::String,
+                pub barcode: String,
                 /// 商品名称
-                pub item_name: ::std::string::String,
+                pub item_name: String,
                 /// 规格型号
-                pub spec_model: ::std::string::String,
+                pub spec_model: String,
                 /// 家电品牌
-                pub brand: ::std::string::String,
+                pub brand: String,
                 /// 物流单号(不超过 100 位)
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub logistics_no: ::std::option::Option<::std::string::String>,
+                pub logistics_no: Option<String>,
                 /// 签收时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub delivery_time: ::std::option::Option<::std::string::String>,
+                pub delivery_time: Option<String>,
                 /// 发票号(不超过 100 位)
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub invoice_no: ::std::option::Option<::std::string::String>,
+                pub invoice_no: Option<String>,
                 /// 是否属于 AI 产品(0-是/1-否)
-                pub is_ai_product: ::std::string::String,
+                pub is_ai_product: String,
                 /// 类型(台式、笔记本)，当品类为电 脑时必填
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub pc_type: ::std::option::Option<::std::string::String>,
+                pub pc_type: Option<String>,
                 /// 商户订单号(不超过 50 位)
-                pub order_no: ::std::string::String,
+                pub order_no: String,
                 /// 原始订单号，退货必传
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub origin_order_no: ::std::option::Option<::std::string::String>,
+                pub origin_order_no: Option<String>,
                 /// 活动地区编码(例如:110101)6位数字
-                pub activity_add_code: ::std::string::String,
+                pub activity_add_code: String,
                 /// IMEI1，通讯类设备必传
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub imei1: ::std::option::Option<::std::string::String>,
+                pub imei1: Option<String>,
                 /// IMEI2
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub imei2: ::std::option::Option<::std::string::String>,
+                pub imei2: Option<String>,
                 /// 3C SN 锁定解锁订单号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub ccc_sn_order_no: ::std::option::Option<::std::string::String>,
+                pub ccc_sn_order_no: Option<String>,
             }
             /// 能耗等级
             ///
@@ -7289,16 +7075,14 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: ::std::string::String,
+                pub resp_code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: ::std::string::String,
+                pub resp_desc: String,
                 /// 异常数据说明列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub error_data: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub error_data: Option<Vec<String>>,
             }
         }
     }
@@ -7351,63 +7135,63 @@ pub mod zhejiang {
             )]
             pub struct PostRequest {
                 /// 发起方
-                pub create_user: ::std::string::String,
+                pub create_user: String,
                 /// 省份代码
-                pub province: ::std::string::String,
+                pub province: String,
                 /// 厂商统一 社会信用 代码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub manufact_cert_code: ::std::option::Option<::std::string::String>,
+                pub manufact_cert_code: Option<String>,
                 /// 商品 SN码
-                pub sn: ::std::string::String,
+                pub sn: String,
                 /// 商品条码
-                pub goods_bar_code: ::std::string::String,
+                pub goods_bar_code: String,
                 /// 商品品类
-                pub goods_type: ::std::string::String,
+                pub goods_type: String,
                 /// 商品名称
-                pub goods_name: ::std::string::String,
+                pub goods_name: String,
                 /// 商品型号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_model: ::std::option::Option<::std::string::String>,
+                pub goods_model: Option<String>,
                 /// IMEI_1 码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub imei1: ::std::option::Option<::std::string::String>,
+                pub imei1: Option<String>,
                 /// IMEI_2 码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub imei2: ::std::option::Option<::std::string::String>,
+                pub imei2: Option<String>,
                 /// 交易订单号
-                pub trans_orderid: ::std::string::String,
+                pub trans_orderid: String,
                 /// 订单金额
-                pub order_price: ::std::string::String,
+                pub order_price: String,
                 /// 收单机构
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub acquire_code: ::std::option::Option<::std::string::String>,
+                pub acquire_code: Option<String>,
                 /// 销售订单号
-                pub sell_orderid: ::std::string::String,
+                pub sell_orderid: String,
                 /// 市级区域代码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub city: ::std::option::Option<::std::string::String>,
+                pub city: Option<String>,
                 /// 区县区域代码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub county: ::std::option::Option<::std::string::String>,
+                pub county: Option<String>,
                 /// 是否 AI 产品
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub is_ai_product: ::std::option::Option<::std::string::String>,
+                pub is_ai_product: Option<String>,
                 /// 销售时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sale_time: ::std::option::Option<::std::string::String>,
+                pub sale_time: Option<String>,
                 /// 厂商信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mfr_info: ::std::option::Option<::std::string::String>,
+                pub mfr_info: Option<String>,
                 /// 具体品牌
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub brand: ::std::option::Option<::std::string::String>,
+                pub brand: Option<String>,
                 /// 渠道类型
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sale_models: ::std::option::Option<::std::string::String>,
+                pub sale_models: Option<String>,
                 /// 请求流水号
-                pub req_ssn: ::std::string::String,
+                pub req_ssn: String,
                 /// 请求时间
-                pub req_time: ::std::string::String,
+                pub req_time: String,
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/lock` (sn码锁定).
             #[derive(
@@ -7422,17 +7206,17 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: ::std::string::String,
+                pub resp_code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: ::std::string::String,
+                pub resp_desc: String,
                 /// IMEI_1 码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub imei1: ::std::option::Option<::std::string::String>,
+                pub imei1: Option<String>,
                 /// IMEI_2 码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub imei2: ::std::option::Option<::std::string::String>,
+                pub imei2: Option<String>,
             }
         }
         /// `/v3/gov/subsidy/zhejiang/sncode/query`
@@ -7466,29 +7250,29 @@ pub mod zhejiang {
             )]
             pub struct PostRequest {
                 /// 商品SN码
-                pub sn: ::std::string::String,
+                pub sn: String,
                 /// 省份代码
-                pub province: ::std::string::String,
+                pub province: String,
                 /// 厂商统一社会信 用代码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub manufact_cert_code: ::std::option::Option<::std::string::String>,
+                pub manufact_cert_code: Option<String>,
                 /// 商品品类
-                pub goods_type: ::std::string::String,
+                pub goods_type: String,
                 /// 商品条码
-                pub goods_bar_code: ::std::string::String,
+                pub goods_bar_code: String,
                 /// IMEI_1 码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub imei1: ::std::option::Option<::std::string::String>,
+                pub imei1: Option<String>,
                 /// IMEI_2 码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub imei2: ::std::option::Option<::std::string::String>,
+                pub imei2: Option<String>,
                 /// 渠道类型
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sales_models: ::std::option::Option<::std::string::String>,
+                pub sales_models: Option<String>,
                 /// 请求流水号
-                pub req_ssn: ::std::string::String,
+                pub req_ssn: String,
                 /// 请求时间
-                pub req_time: ::std::string::String,
+                pub req_time: String,
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/query` (sn码销售状态查询).
             #[derive(
@@ -7503,20 +7287,20 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: ::std::string::String,
+                pub resp_code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: ::std::string::String,
+                pub resp_desc: String,
                 /// 商品SN码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sn: ::std::option::Option<::std::string::String>,
+                pub sn: Option<String>,
                 /// 省份代码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub province: ::std::option::Option<::std::string::String>,
+                pub province: Option<String>,
                 /// 售卖状态
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sell_state: ::std::option::Option<PostResponseSellState>,
+                pub sell_state: Option<PostResponseSellState>,
             }
             /// 售卖状态
             ///
@@ -7615,65 +7399,65 @@ pub mod zhejiang {
             )]
             pub struct PostRequest {
                 /// 请求流水号
-                pub req_ssn: ::std::string::String,
+                pub req_ssn: String,
                 /// 请求时间
-                pub req_time: ::std::string::String,
+                pub req_time: String,
                 /// 发起方
-                pub create_user: ::std::string::String,
+                pub create_user: String,
                 /// 省份代码
-                pub province: ::std::string::String,
+                pub province: String,
                 /// 厂商统一 社会信用 代码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub manufact_cert_code: ::std::option::Option<::std::string::String>,
+                pub manufact_cert_code: Option<String>,
                 /// 商品 SN码
-                pub sn: ::std::string::String,
+                pub sn: String,
                 /// 商品条码
-                pub goods_bar_code: ::std::string::String,
+                pub goods_bar_code: String,
                 /// 商品品类
-                pub goods_type: ::std::string::String,
+                pub goods_type: String,
                 /// 商品名称
-                pub goods_name: ::std::string::String,
+                pub goods_name: String,
                 /// 商品型号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_model: ::std::option::Option<::std::string::String>,
+                pub goods_model: Option<String>,
                 /// IMEI_1 码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub imei1: ::std::option::Option<::std::string::String>,
+                pub imei1: Option<String>,
                 /// IMEI_2 码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub imei2: ::std::option::Option<::std::string::String>,
+                pub imei2: Option<String>,
                 /// 交易订单 号
-                pub trans_orderid: ::std::string::String,
+                pub trans_orderid: String,
                 /// 原支付订 单号
-                pub ori_pay_orderid: ::std::string::String,
+                pub ori_pay_orderid: String,
                 /// 订单金额
-                pub order_price: ::std::string::String,
+                pub order_price: String,
                 /// 收单机构
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub acquire_code: ::std::option::Option<::std::string::String>,
+                pub acquire_code: Option<String>,
                 /// 销售订单 号
-                pub sell_orderid: ::std::string::String,
+                pub sell_orderid: String,
                 /// 市级区域 代码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub city: ::std::option::Option<::std::string::String>,
+                pub city: Option<String>,
                 /// 区县区域代码
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub county: ::std::option::Option<::std::string::String>,
+                pub county: Option<String>,
                 /// 是否 AI 产 品
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub is_ai_product: ::std::option::Option<::std::string::String>,
+                pub is_ai_product: Option<String>,
                 /// 销售时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sale_time: ::std::option::Option<::std::string::String>,
+                pub sale_time: Option<String>,
                 /// 厂商信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mfr_info: ::std::option::Option<::std::string::String>,
+                pub mfr_info: Option<String>,
                 /// 具体品牌
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub brand: ::std::option::Option<::std::string::String>,
+                pub brand: Option<String>,
                 /// 渠道类型
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sales_models: ::std::option::Option<::std::string::String>,
+                pub sales_models: Option<String>,
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/unlock` (sn码解锁).
             #[derive(
@@ -7688,11 +7472,11 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: ::std::string::String,
+                pub resp_code: String,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: ::std::string::String,
+                pub resp_desc: String,
             }
         }
     }

@@ -26,22 +26,22 @@ pub struct PostRequest {
     ///
     /// Example: `6e8369071cd942c0476613f9d1ce9ca3`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_order_no: ::std::option::Option<::std::string::String>,
+    pub out_order_no: Option<String>,
     /// 微信用户在商户对应appid下的唯一标识
     ///
     /// Example: `2323dfsdf342342`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub openid: ::std::option::Option<::std::string::String>,
+    pub openid: Option<String>,
     /// 用于接收保险订单状态变化通知
     ///
     /// Example: `https://api.test.com`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub notify_url: ::std::option::Option<::std::string::String>,
+    pub notify_url: Option<String>,
     /// 商户在支付分服务下对应的服务ID
     ///
     /// Example: `实例值`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub service_id: ::std::option::Option<::std::string::String>,
+    pub service_id: Option<String>,
 }
 /// The response of `POST /v3/hire-power-bank/insurance-orders` (创建保险订单).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -50,47 +50,47 @@ pub struct PostResponse {
     ///
     /// Example: `1234323JKHDFE1243252`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub order_id: ::std::option::Option<::std::string::String>,
+    pub order_id: Option<String>,
     /// 商户创建保险订单时的凭据号
     ///
     /// Example: `6e8369071cd942c0476613f9d1ce9ca3`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_order_no: ::std::option::Option<::std::string::String>,
+    pub out_order_no: Option<String>,
     /// 微信用户在商户对应appid下的唯一标识
     ///
     /// Example: `2323dfsdf342342`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub openid: ::std::option::Option<::std::string::String>,
+    pub openid: Option<String>,
     /// 一笔保险订单对应的最大理赔次数
     ///
     /// Example: `3`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub max_claim_count: ::std::option::Option<i64>,
+    pub max_claim_count: Option<i64>,
     /// 一笔保险订单对应的已理赔次数
     ///
     /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub claimed_count: ::std::option::Option<i64>,
+    pub claimed_count: Option<i64>,
     /// 保险订单领取时间，遵循rfc3339标准格式
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub order_receive_time: ::std::option::Option<::std::string::String>,
+    pub order_receive_time: Option<String>,
     /// 保险订单开始时间，遵循rfc3339标准格式
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub order_begin_time: ::std::option::Option<::std::string::String>,
+    pub order_begin_time: Option<String>,
     /// 保险订单结束时间，遵循rfc3339标准格式
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub order_end_time: ::std::option::Option<::std::string::String>,
+    pub order_end_time: Option<String>,
     /// 保险订单领取状态
     ///
     /// Example: `RECEIVING`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub order_receive_state: ::std::option::Option<::std::string::String>,
+    pub order_receive_state: Option<String>,
 }
 /// `/v3/hire-power-bank/insurance-orders/{out_order_no}`
 pub mod by_out_order_no {
@@ -113,46 +113,46 @@ pub mod by_out_order_no {
         ///
         /// Example: `1234323JKHDFE1243252`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub order_id: ::std::option::Option<::std::string::String>,
+        pub order_id: Option<String>,
         /// 商户创建保险订单时的凭据号
         ///
         /// Example: `6e8369071cd942c0476613f9d1ce9ca3`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_order_no: ::std::option::Option<::std::string::String>,
+        pub out_order_no: Option<String>,
         /// 微信用户在商户对应appid下的唯一标识
         ///
         /// Example: `2323dfsdf342342`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 一笔保险订单对应的最大理赔次数
         ///
         /// Example: `3`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub max_claim_count: ::std::option::Option<i64>,
+        pub max_claim_count: Option<i64>,
         /// 一笔保险订单对应的已理赔次数
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub claimed_count: ::std::option::Option<i64>,
+        pub claimed_count: Option<i64>,
         /// 保险订单领取时间，遵循rfc3339标准格式
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub order_receive_time: ::std::option::Option<::std::string::String>,
+        pub order_receive_time: Option<String>,
         /// 保险订单开始时间，遵循rfc3339标准格式
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub order_begin_time: ::std::option::Option<::std::string::String>,
+        pub order_begin_time: Option<String>,
         /// 保险订单结束时间，遵循rfc3339标准格式
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub order_end_time: ::std::option::Option<::std::string::String>,
+        pub order_end_time: Option<String>,
         /// 保险订单领取状态
         ///
         /// Example: `RECEIVING`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub order_receive_state: ::std::option::Option<::std::string::String>,
+        pub order_receive_state: Option<String>,
     }
 }

@@ -29,6 +29,6 @@ pub mod by_openid {
         ///
         /// Example: `true`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub qualified_user: ::std::option::Option<bool>,
+        pub qualified_user: Option<bool>,
     }
 }

@@ -21,9 +21,9 @@ pub struct PostRequest {
     /// 用户标识
     ///
     /// Example: `obLatjrR8kUDlj4-nofQsPAJAAFI`
-    pub open_id: ::std::string::String,
+    pub open_id: String,
     /// 出行券列表
-    pub coupon_list: ::std::vec::Vec<PostRequestCouponList>,
+    pub coupon_list: Vec<PostRequestCouponList>,
 }
 /// PostRequestCouponList
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -35,7 +35,7 @@ pub struct PostRequestCouponList {
     /// 券ID
     ///
     /// Example: `11004999626`
-    pub coupon_id: ::std::string::String,
+    pub coupon_id: String,
 }
 /// The response of `POST /v3/industry-coupon/tokens` (出行券切卡组件预下单API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -44,10 +44,10 @@ pub struct PostResponse {
     ///
     /// Example: `16824f40-aec1-11e8-a69c-f7a44da04f19`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub token: ::std::option::Option<::std::string::String>,
+    pub token: Option<String>,
     /// token过期时间
     ///
     /// Example: `2015-05-20T13:29:35+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub expires_time: ::std::option::Option<::std::string::String>,
+    pub expires_time: Option<String>,
 }

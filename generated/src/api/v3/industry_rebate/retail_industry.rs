@@ -29,28 +29,28 @@ pub mod transactions {
         ///
         /// Example: `120344`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub brand_id: ::std::option::Option<::std::string::String>,
+        pub brand_id: Option<String>,
         /// 微信支付订单号
         ///
         /// Example: `20190611222222222200000000012122`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_id: ::std::option::Option<::std::string::String>,
+        pub transaction_id: Option<String>,
         /// 商户订单号
         ///
         /// Example: `example_out_trade_no`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 子商户号
         ///
         /// Example: `1900000001`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 设备号
         ///
         /// Example: `example_device_id`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_id: ::std::option::Option<::std::string::String>,
+        pub device_id: Option<String>,
         /// 单品列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_detail: ::std::option::Option<::std::vec::Vec<PostRequestGoodsDetail>>,
+        pub goods_detail: Option<Vec<PostRequestGoodsDetail>>,
     }
     /// PostRequestGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -58,16 +58,16 @@ pub mod transactions {
         /// 商品编码
         ///
         /// Example: `example_barcode`
-        pub barcode: ::std::string::String,
+        pub barcode: String,
         /// 商家商品编码
         ///
         /// Example: `1001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_goods_id: ::std::option::Option<::std::string::String>,
+        pub merchant_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhoneX 256G`
-        pub goods_name: ::std::string::String,
+        pub goods_name: String,
         /// 商品数量
         ///
         /// Example: `1`

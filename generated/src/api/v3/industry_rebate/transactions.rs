@@ -31,14 +31,14 @@ pub mod by_transaction_id {
         /// 子商户
         ///
         /// Example: `1900000001`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 收款链接url
         ///
         /// Example: `URl:weixin://wxpay/s/An4baqw`
-        pub code_url: ::std::string::String,
+        pub code_url: String,
         /// 商户订单号
         ///
         /// Example: `example_out_trade_no`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
     }
 }

@@ -42,33 +42,33 @@ pub mod authorizations {
         /// 商户保险编号
         ///
         /// Example: `Auisihsiahishishi4hihsid123418id`
-        pub out_insurance_no: ::std::string::String,
+        pub out_insurance_no: String,
         /// 商户APPID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 保险代扣模板ID
         ///
         /// Example: `12535`
-        pub plan_id: ::std::string::String,
+        pub plan_id: String,
         /// 商户签约协议号
         ///
         /// Example: `wxwtdk20200910100000`
-        pub out_contract_code: ::std::string::String,
+        pub out_contract_code: String,
         /// 保险名称
         ///
         /// Example: `微医保·百万医疗险`
-        pub insurance_name: ::std::string::String,
+        pub insurance_name: String,
         /// 收款方商户号
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payee_mchid: ::std::option::Option<::std::string::String>,
+        pub payee_mchid: Option<String>,
         /// 收款方公众账号ID
         ///
         /// Example: `wx7f3f0032b6e6f0cc`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payee_appid: ::std::option::Option<::std::string::String>,
+        pub payee_appid: Option<String>,
     }
     /// The response of `POST /v3/inspolicymgr/deduct/authorizations` (提交保单授权信息).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -76,24 +76,24 @@ pub mod authorizations {
         /// 商户保险编号
         ///
         /// Example: `Auisihsiahishishi4hihsid123418id`
-        pub out_insurance_no: ::std::string::String,
+        pub out_insurance_no: String,
         /// 商户APPID
         ///
         /// Example: `wxd678efh567hg6787`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 保险代扣模板ID
         ///
         /// Example: `12535`
-        pub plan_id: ::std::string::String,
+        pub plan_id: String,
         /// 商户签约协议号
         ///
         /// Example: `wxwtdk20200910100000`
-        pub out_contract_code: ::std::string::String,
+        pub out_contract_code: String,
         /// 保险名称
         ///
         /// Example: `微医保·百万医疗险`
-        pub insurance_name: ::std::string::String,
+        pub insurance_name: String,
         /// 授权状态
         ///
         /// Example: `AUTH_STATE_GRANTED`
@@ -102,7 +102,7 @@ pub mod authorizations {
         ///
         /// Example: `2025-09-21T17:11:12+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_auth_time: ::std::option::Option<::std::string::String>,
+        pub user_auth_time: Option<String>,
     }
     /// 授权状态
     ///
@@ -188,23 +188,23 @@ pub mod authorizations {
             /// 商户保险编号
             ///
             /// Example: `Auisihsiahishishi4hihsid123418id`
-            pub out_insurance_no: ::std::string::String,
+            pub out_insurance_no: String,
             /// 公众账号ID
             ///
             /// Example: `wx7f3f0032b6e6f0cc`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 保险代扣模板ID
             ///
             /// Example: `12535`
-            pub plan_id: ::std::string::String,
+            pub plan_id: String,
             /// 商户签约协议号
             ///
             /// Example: `wxwtdk20200910100000`
-            pub out_contract_code: ::std::string::String,
+            pub out_contract_code: String,
             /// 保险名称
             ///
             /// Example: `微医保·百万医疗险`
-            pub insurance_name: ::std::string::String,
+            pub insurance_name: String,
             /// 授权状态
             ///
             /// Example: `AUTH_STATE_GRANTED`
@@ -213,7 +213,7 @@ pub mod authorizations {
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_auth_time: ::std::option::Option<::std::string::String>,
+            pub user_auth_time: Option<String>,
         }
         /// 授权状态
         ///
@@ -316,45 +316,43 @@ pub mod policies {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 商户保险编号
         ///
         /// Example: `Auisihsiahishishi4hihsid123418id`
-        pub out_insurance_no: ::std::string::String,
+        pub out_insurance_no: String,
         /// 被保险人姓名列表
-        pub insured_name_list: ::std::vec::Vec<::std::string::String>,
+        pub insured_name_list: Vec<String>,
         /// 承保公司代码
         ///
         /// Example: `1001`
-        pub insurance_company_code: ::std::string::String,
+        pub insurance_company_code: String,
         /// 保单生效时间
         ///
         /// Example: `2025-09-21T17:11:12+08:00`
-        pub effective_time: ::std::string::String,
+        pub effective_time: String,
         /// 保单失效时间
         ///
         /// Example: `2025-09-21T17:11:12+08:00`
-        pub expired_time: ::std::string::String,
+        pub expired_time: String,
         /// 保障详情
         ///
         /// Example: `可保190种疾病，确诊一次性赔付`
-        pub coverage_detail: ::std::string::String,
+        pub coverage_detail: String,
         /// 是否支持续保
         pub support_renewal: bool,
         /// 可续保开始时间
         ///
         /// Example: `2025-09-21T17:11:12+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_renewal_time: ::std::option::Option<::std::string::String>,
+        pub start_renewal_time: Option<String>,
         /// 可续保结束时间
         ///
         /// Example: `2025-09-21T17:11:12+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_renewal_time: ::std::option::Option<::std::string::String>,
+        pub end_renewal_time: Option<String>,
         /// 保单类型
         ///
         /// Example: `POLICY_TYPE_OTHER`
@@ -363,17 +361,17 @@ pub mod policies {
         ///
         /// Example: `粤B·AB123`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub car_number: ::std::option::Option<::std::string::String>,
+        pub car_number: Option<String>,
         /// 宠物名称
         ///
         /// Example: `小狗`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pet_name: ::std::option::Option<::std::string::String>,
+        pub pet_name: Option<String>,
         /// 地址信息
         ///
         /// Example: `上海市浦东新区晨晖路1001号`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<::std::string::String>,
+        pub address: Option<String>,
         /// 保单状态
         ///
         /// Example: `POLICY_STATE_ISSUING`
@@ -382,67 +380,67 @@ pub mod policies {
         ///
         /// Example: `Coisihsiaxishishi4hihsid1ii411co`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub policy_code: ::std::option::Option<::std::string::String>,
+        pub policy_code: Option<String>,
         /// 委托代扣模板ID
         ///
         /// Example: `12535`
-        pub plan_id: ::std::string::String,
+        pub plan_id: String,
         /// 商户签约协议号
         ///
         /// Example: `wxwtdk20200910100000`
-        pub out_contract_code: ::std::string::String,
+        pub out_contract_code: String,
         /// 保单的扣费周期列表
-        pub policy_periods: ::std::vec::Vec<f64>,
+        pub policy_periods: Vec<f64>,
         /// 商户APPID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 用户在商户公众号内的身份标识
         ///
         /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 是否为赠险
         pub free_insurance: bool,
         /// 是否与其它保单合并扣费
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub combined_payment: ::std::option::Option<bool>,
+        pub combined_payment: Option<bool>,
         /// 缴费方式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_method: ::std::option::Option<PostRequestPaymentMethod>,
+        pub payment_method: Option<PostRequestPaymentMethod>,
         /// 期交保费模式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub period_premium_mode: ::std::option::Option<PostRequestPeriodPremiumMode>,
+        pub period_premium_mode: Option<PostRequestPeriodPremiumMode>,
         /// 缴费周期
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_period: ::std::option::Option<PostRequestPaymentPeriod>,
+        pub payment_period: Option<PostRequestPaymentPeriod>,
         /// 首期保费金额
         ///
         /// Example: `8000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub first_period_amount: ::std::option::Option<i64>,
+        pub first_period_amount: Option<i64>,
         /// 后续每期保费金额
         ///
         /// Example: `5000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub subsequent_period_amount: ::std::option::Option<i64>,
+        pub subsequent_period_amount: Option<i64>,
         /// 保障期限类型
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub coverage_term_type: ::std::option::Option<PostRequestCoverageTermType>,
+        pub coverage_term_type: Option<PostRequestCoverageTermType>,
         /// 收款方商户号
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payee_mchid: ::std::option::Option<::std::string::String>,
+        pub payee_mchid: Option<String>,
         /// 收款方公众账号ID
         ///
         /// Example: `wx7f3f0032b6e6f0cc`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payee_appid: ::std::option::Option<::std::string::String>,
+        pub payee_appid: Option<String>,
         /// 收款方用户标识
         ///
         /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payee_openid: ::std::option::Option<::std::string::String>,
+        pub payee_openid: Option<String>,
     }
     /// 保障期限类型
     ///
@@ -746,41 +744,23 @@ pub mod policies {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestPolicyType {
-        /// 其余险
-        ///
-        /// `POLICY_TYPE_OTHER`
+        /// `POLICY_TYPE_OTHER`: 其余险
         PolicyTypeOther,
-        /// 医疗险
-        ///
-        /// `POLICY_TYPE_MEDICAL`
+        /// `POLICY_TYPE_MEDICAL`: 医疗险
         PolicyTypeMedical,
-        /// 意外险
-        ///
-        /// `POLICY_TYPE_ACCIDENT`
+        /// `POLICY_TYPE_ACCIDENT`: 意外险
         PolicyTypeAccident,
-        /// 重疾险
-        ///
-        /// `POLICY_TYPE_CRITICAL`
+        /// `POLICY_TYPE_CRITICAL`: 重疾险
         PolicyTypeCritical,
-        /// 车险
-        ///
-        /// `POLICY_TYPE_CAR`
+        /// `POLICY_TYPE_CAR`: 车险
         PolicyTypeCar,
-        /// 人寿险
-        ///
-        /// `POLICY_TYPE_LIFE`
+        /// `POLICY_TYPE_LIFE`: 人寿险
         PolicyTypeLife,
-        /// 家财险
-        ///
-        /// `POLICY_TYPE_PROPERTY`
+        /// `POLICY_TYPE_PROPERTY`: 家财险
         PolicyTypeProperty,
-        /// 宠物险
-        ///
-        /// `POLICY_TYPE_PET`
+        /// `POLICY_TYPE_PET`: 宠物险
         PolicyTypePet,
-        /// 年金险
-        ///
-        /// `POLICY_TYPE_ANNUITY`
+        /// `POLICY_TYPE_ANNUITY`: 年金险
         PolicyTypeAnnuity,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -844,41 +824,41 @@ pub mod policies {
         /// 商户保险编号
         ///
         /// Example: `Auisihsiahishishi4hihsid123418id`
-        pub out_insurance_no: ::std::string::String,
+        pub out_insurance_no: String,
         /// 保险名称
         ///
         /// Example: `微医保·百万医疗险`
-        pub insurance_name: ::std::string::String,
+        pub insurance_name: String,
         /// 被保险人姓名列表
-        pub insured_name_list: ::std::vec::Vec<::std::string::String>,
+        pub insured_name_list: Vec<String>,
         /// 承保公司代码
         ///
         /// Example: `1001`
-        pub insurance_company_code: ::std::string::String,
+        pub insurance_company_code: String,
         /// 保单生效时间
         ///
         /// Example: `2025-09-21T17:11:12+08:00`
-        pub effective_time: ::std::string::String,
+        pub effective_time: String,
         /// 保单失效时间
         ///
         /// Example: `2025-09-21T17:11:12+08:00`
-        pub expired_time: ::std::string::String,
+        pub expired_time: String,
         /// 保障详情
         ///
         /// Example: `可保190种疾病，确诊一次性赔付`
-        pub coverage_detail: ::std::string::String,
+        pub coverage_detail: String,
         /// 是否支持续保
         pub support_renewal: bool,
         /// 可续保开始时间
         ///
         /// Example: `2025-09-21T17:11:12+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_renewal_time: ::std::option::Option<::std::string::String>,
+        pub start_renewal_time: Option<String>,
         /// 可续保结束时间
         ///
         /// Example: `2025-09-21T17:11:12+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_renewal_time: ::std::option::Option<::std::string::String>,
+        pub end_renewal_time: Option<String>,
         /// 保单类型
         ///
         /// Example: `POLICY_TYPE_OTHER`
@@ -887,17 +867,17 @@ pub mod policies {
         ///
         /// Example: `粤B·AB123`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub car_number: ::std::option::Option<::std::string::String>,
+        pub car_number: Option<String>,
         /// 宠物名称
         ///
         /// Example: `小狗`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pet_name: ::std::option::Option<::std::string::String>,
+        pub pet_name: Option<String>,
         /// 地址信息
         ///
         /// Example: `上海市浦东新区晨晖路1001号`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<::std::string::String>,
+        pub address: Option<String>,
         /// 保单状态
         ///
         /// Example: `POLICY_STATE_ISSUING`
@@ -906,44 +886,44 @@ pub mod policies {
         ///
         /// Example: `Coisihsiaxishishi4hihsid1ii411co`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub policy_code: ::std::option::Option<::std::string::String>,
+        pub policy_code: Option<String>,
         /// 委托代扣模板ID
         ///
         /// Example: `12535`
-        pub plan_id: ::std::string::String,
+        pub plan_id: String,
         /// 商户签约协议号
         ///
         /// Example: `wxwtdk20200910100000`
-        pub out_contract_code: ::std::string::String,
+        pub out_contract_code: String,
         /// 保单的扣费周期列表
-        pub policy_periods: ::std::vec::Vec<f64>,
+        pub policy_periods: Vec<f64>,
         /// 是否为赠险
         pub free_insurance: bool,
         /// 是否与其它保单合并扣费
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub combined_payment: ::std::option::Option<bool>,
+        pub combined_payment: Option<bool>,
         /// 缴费方式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_method: ::std::option::Option<PostResponsePaymentMethod>,
+        pub payment_method: Option<PostResponsePaymentMethod>,
         /// 期交保费模式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub period_premium_mode: ::std::option::Option<PostResponsePeriodPremiumMode>,
+        pub period_premium_mode: Option<PostResponsePeriodPremiumMode>,
         /// 缴费周期
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_period: ::std::option::Option<PostResponsePaymentPeriod>,
+        pub payment_period: Option<PostResponsePaymentPeriod>,
         /// 首期保费金额
         ///
         /// Example: `8000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub first_period_amount: ::std::option::Option<i64>,
+        pub first_period_amount: Option<i64>,
         /// 后续每期保费金额
         ///
         /// Example: `5000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub subsequent_period_amount: ::std::option::Option<i64>,
+        pub subsequent_period_amount: Option<i64>,
         /// 保障期限类型
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub coverage_term_type: ::std::option::Option<PostResponseCoverageTermType>,
+        pub coverage_term_type: Option<PostResponseCoverageTermType>,
     }
     /// 保障期限类型
     ///
@@ -1247,41 +1227,23 @@ pub mod policies {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponsePolicyType {
-        /// 其余险
-        ///
-        /// `POLICY_TYPE_OTHER`
+        /// `POLICY_TYPE_OTHER`: 其余险
         PolicyTypeOther,
-        /// 医疗险
-        ///
-        /// `POLICY_TYPE_MEDICAL`
+        /// `POLICY_TYPE_MEDICAL`: 医疗险
         PolicyTypeMedical,
-        /// 意外险
-        ///
-        /// `POLICY_TYPE_ACCIDENT`
+        /// `POLICY_TYPE_ACCIDENT`: 意外险
         PolicyTypeAccident,
-        /// 重疾险
-        ///
-        /// `POLICY_TYPE_CRITICAL`
+        /// `POLICY_TYPE_CRITICAL`: 重疾险
         PolicyTypeCritical,
-        /// 车险
-        ///
-        /// `POLICY_TYPE_CAR`
+        /// `POLICY_TYPE_CAR`: 车险
         PolicyTypeCar,
-        /// 人寿险
-        ///
-        /// `POLICY_TYPE_LIFE`
+        /// `POLICY_TYPE_LIFE`: 人寿险
         PolicyTypeLife,
-        /// 家财险
-        ///
-        /// `POLICY_TYPE_PROPERTY`
+        /// `POLICY_TYPE_PROPERTY`: 家财险
         PolicyTypeProperty,
-        /// 宠物险
-        ///
-        /// `POLICY_TYPE_PET`
+        /// `POLICY_TYPE_PET`: 宠物险
         PolicyTypePet,
-        /// 年金险
-        ///
-        /// `POLICY_TYPE_ANNUITY`
+        /// `POLICY_TYPE_ANNUITY`: 年金险
         PolicyTypeAnnuity,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -1374,41 +1336,41 @@ pub mod policies {
             /// 商户保险编号
             ///
             /// Example: `Auisihsiahishishi4hihsid123418id`
-            pub out_insurance_no: ::std::string::String,
+            pub out_insurance_no: String,
             /// 保险名称
             ///
             /// Example: `微医保·百万医疗险`
-            pub insurance_name: ::std::string::String,
+            pub insurance_name: String,
             /// 被保险人姓名列表
-            pub insured_name_list: ::std::vec::Vec<::std::string::String>,
+            pub insured_name_list: Vec<String>,
             /// 承保公司代码
             ///
             /// Example: `1001`
-            pub insurance_company_code: ::std::string::String,
+            pub insurance_company_code: String,
             /// 保单生效时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
-            pub effective_time: ::std::string::String,
+            pub effective_time: String,
             /// 保单失效时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
-            pub expired_time: ::std::string::String,
+            pub expired_time: String,
             /// 保障详情
             ///
             /// Example: `可保190种疾病，确诊一次性赔付`
-            pub coverage_detail: ::std::string::String,
+            pub coverage_detail: String,
             /// 是否支持续保
             pub support_renewal: bool,
             /// 可续保开始时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_renewal_time: ::std::option::Option<::std::string::String>,
+            pub start_renewal_time: Option<String>,
             /// 可续保结束时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_renewal_time: ::std::option::Option<::std::string::String>,
+            pub end_renewal_time: Option<String>,
             /// 保单类型
             ///
             /// Example: `POLICY_TYPE_OTHER`
@@ -1417,17 +1379,17 @@ pub mod policies {
             ///
             /// Example: `粤B·AB123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub car_number: ::std::option::Option<::std::string::String>,
+            pub car_number: Option<String>,
             /// 宠物名称
             ///
             /// Example: `小狗`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pet_name: ::std::option::Option<::std::string::String>,
+            pub pet_name: Option<String>,
             /// 地址信息
             ///
             /// Example: `上海市浦东新区晨晖路1001号`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub address: ::std::option::Option<::std::string::String>,
+            pub address: Option<String>,
             /// 保单状态
             ///
             /// Example: `POLICY_STATE_ISSUING`
@@ -1436,44 +1398,44 @@ pub mod policies {
             ///
             /// Example: `Coisihsiaxishishi4hihsid1ii411co`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub policy_code: ::std::option::Option<::std::string::String>,
+            pub policy_code: Option<String>,
             /// 委托代扣模板ID
             ///
             /// Example: `12535`
-            pub plan_id: ::std::string::String,
+            pub plan_id: String,
             /// 商户签约协议号
             ///
             /// Example: `wxwtdk20200910100000`
-            pub out_contract_code: ::std::string::String,
+            pub out_contract_code: String,
             /// 保单的扣费周期列表
-            pub policy_periods: ::std::vec::Vec<f64>,
+            pub policy_periods: Vec<f64>,
             /// 是否为赠险
             pub free_insurance: bool,
             /// 是否与其它保单合并扣费
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub combined_payment: ::std::option::Option<bool>,
+            pub combined_payment: Option<bool>,
             /// 缴费方式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payment_method: ::std::option::Option<GetResponsePaymentMethod>,
+            pub payment_method: Option<GetResponsePaymentMethod>,
             /// 期交保费模式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub period_premium_mode: ::std::option::Option<GetResponsePeriodPremiumMode>,
+            pub period_premium_mode: Option<GetResponsePeriodPremiumMode>,
             /// 缴费周期
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payment_period: ::std::option::Option<GetResponsePaymentPeriod>,
+            pub payment_period: Option<GetResponsePaymentPeriod>,
             /// 首期保费金额
             ///
             /// Example: `8000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub first_period_amount: ::std::option::Option<i64>,
+            pub first_period_amount: Option<i64>,
             /// 后续每期保费金额
             ///
             /// Example: `5000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub subsequent_period_amount: ::std::option::Option<i64>,
+            pub subsequent_period_amount: Option<i64>,
             /// 保障期限类型
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub coverage_term_type: ::std::option::Option<GetResponseCoverageTermType>,
+            pub coverage_term_type: Option<GetResponseCoverageTermType>,
         }
         /// 保障期限类型
         ///
@@ -1787,41 +1749,23 @@ pub mod policies {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponsePolicyType {
-            /// 其余险
-            ///
-            /// `POLICY_TYPE_OTHER`
+            /// `POLICY_TYPE_OTHER`: 其余险
             PolicyTypeOther,
-            /// 医疗险
-            ///
-            /// `POLICY_TYPE_MEDICAL`
+            /// `POLICY_TYPE_MEDICAL`: 医疗险
             PolicyTypeMedical,
-            /// 意外险
-            ///
-            /// `POLICY_TYPE_ACCIDENT`
+            /// `POLICY_TYPE_ACCIDENT`: 意外险
             PolicyTypeAccident,
-            /// 重疾险
-            ///
-            /// `POLICY_TYPE_CRITICAL`
+            /// `POLICY_TYPE_CRITICAL`: 重疾险
             PolicyTypeCritical,
-            /// 车险
-            ///
-            /// `POLICY_TYPE_CAR`
+            /// `POLICY_TYPE_CAR`: 车险
             PolicyTypeCar,
-            /// 人寿险
-            ///
-            /// `POLICY_TYPE_LIFE`
+            /// `POLICY_TYPE_LIFE`: 人寿险
             PolicyTypeLife,
-            /// 家财险
-            ///
-            /// `POLICY_TYPE_PROPERTY`
+            /// `POLICY_TYPE_PROPERTY`: 家财险
             PolicyTypeProperty,
-            /// 宠物险
-            ///
-            /// `POLICY_TYPE_PET`
+            /// `POLICY_TYPE_PET`: 宠物险
             PolicyTypePet,
-            /// 年金险
-            ///
-            /// `POLICY_TYPE_ANNUITY`
+            /// `POLICY_TYPE_ANNUITY`: 年金险
             PolicyTypeAnnuity,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1893,122 +1837,116 @@ pub mod policies {
         pub struct PatchRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 被保险人姓名列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub insured_name_list: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            >,
+            pub insured_name_list: Option<Vec<String>>,
             /// 保险名称
             ///
             /// Example: `微医保·百万医疗险`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub insurance_name: ::std::option::Option<::std::string::String>,
+            pub insurance_name: Option<String>,
             /// 保单生效时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub effective_time: ::std::option::Option<::std::string::String>,
+            pub effective_time: Option<String>,
             /// 保单失效时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub expired_time: ::std::option::Option<::std::string::String>,
+            pub expired_time: Option<String>,
             /// 保障详情
             ///
             /// Example: `可保190种疾病，确诊一次性赔付`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub coverage_detail: ::std::option::Option<::std::string::String>,
+            pub coverage_detail: Option<String>,
             /// 是否支持续保
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub support_renewal: ::std::option::Option<bool>,
+            pub support_renewal: Option<bool>,
             /// 可续保开始时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_renewal_time: ::std::option::Option<::std::string::String>,
+            pub start_renewal_time: Option<String>,
             /// 可续保结束时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_renewal_time: ::std::option::Option<::std::string::String>,
+            pub end_renewal_time: Option<String>,
             /// 保单类型
             ///
             /// Example: `POLICY_TYPE_OTHER`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub policy_type: ::std::option::Option<PatchRequestPolicyType>,
+            pub policy_type: Option<PatchRequestPolicyType>,
             /// 车牌信息
             ///
             /// Example: `粤B·AB123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub car_number: ::std::option::Option<::std::string::String>,
+            pub car_number: Option<String>,
             /// 宠物名称
             ///
             /// Example: `小狗`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pet_name: ::std::option::Option<::std::string::String>,
+            pub pet_name: Option<String>,
             /// 地址信息
             ///
             /// Example: `上海市浦东新区晨晖路1001号`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub address: ::std::option::Option<::std::string::String>,
+            pub address: Option<String>,
             /// 保单状态
             ///
             /// Example: `POLICY_STATE_ISSUING`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub policy_state: ::std::option::Option<PatchRequestPolicyState>,
+            pub policy_state: Option<PatchRequestPolicyState>,
             /// 保司保单号
             ///
             /// Example: `Coisihsiaxishishi4hihsid1ii411co`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub policy_code: ::std::option::Option<::std::string::String>,
+            pub policy_code: Option<String>,
             /// 委托代扣模板ID
             ///
             /// Example: `12535`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plan_id: ::std::option::Option<::std::string::String>,
+            pub plan_id: Option<String>,
             /// 商户签约协议号
             ///
             /// Example: `wxwtdk20200910100000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_contract_code: ::std::option::Option<::std::string::String>,
+            pub out_contract_code: Option<String>,
             /// 保单的扣费周期列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub policy_periods: ::std::option::Option<::std::vec::Vec<f64>>,
+            pub policy_periods: Option<Vec<f64>>,
             /// 是否为赠险
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub free_insurance: ::std::option::Option<bool>,
+            pub free_insurance: Option<bool>,
             /// 是否与其它保单合并扣费
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub combined_payment: ::std::option::Option<bool>,
+            pub combined_payment: Option<bool>,
             /// 缴费方式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payment_method: ::std::option::Option<PatchRequestPaymentMethod>,
+            pub payment_method: Option<PatchRequestPaymentMethod>,
             /// 期交保费模式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub period_premium_mode: ::std::option::Option<
-                PatchRequestPeriodPremiumMode,
-            >,
+            pub period_premium_mode: Option<PatchRequestPeriodPremiumMode>,
             /// 缴费周期
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payment_period: ::std::option::Option<PatchRequestPaymentPeriod>,
+            pub payment_period: Option<PatchRequestPaymentPeriod>,
             /// 首期保费金额
             ///
             /// Example: `8000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub first_period_amount: ::std::option::Option<i64>,
+            pub first_period_amount: Option<i64>,
             /// 后续每期保费金额
             ///
             /// Example: `5000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub subsequent_period_amount: ::std::option::Option<i64>,
+            pub subsequent_period_amount: Option<i64>,
             /// 保障期限类型
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub coverage_term_type: ::std::option::Option<PatchRequestCoverageTermType>,
+            pub coverage_term_type: Option<PatchRequestCoverageTermType>,
         }
         /// 保障期限类型
         ///
@@ -2322,41 +2260,23 @@ pub mod policies {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PatchRequestPolicyType {
-            /// 其余险
-            ///
-            /// `POLICY_TYPE_OTHER`
+            /// `POLICY_TYPE_OTHER`: 其余险
             PolicyTypeOther,
-            /// 医疗险
-            ///
-            /// `POLICY_TYPE_MEDICAL`
+            /// `POLICY_TYPE_MEDICAL`: 医疗险
             PolicyTypeMedical,
-            /// 意外险
-            ///
-            /// `POLICY_TYPE_ACCIDENT`
+            /// `POLICY_TYPE_ACCIDENT`: 意外险
             PolicyTypeAccident,
-            /// 重疾险
-            ///
-            /// `POLICY_TYPE_CRITICAL`
+            /// `POLICY_TYPE_CRITICAL`: 重疾险
             PolicyTypeCritical,
-            /// 车险
-            ///
-            /// `POLICY_TYPE_CAR`
+            /// `POLICY_TYPE_CAR`: 车险
             PolicyTypeCar,
-            /// 人寿险
-            ///
-            /// `POLICY_TYPE_LIFE`
+            /// `POLICY_TYPE_LIFE`: 人寿险
             PolicyTypeLife,
-            /// 家财险
-            ///
-            /// `POLICY_TYPE_PROPERTY`
+            /// `POLICY_TYPE_PROPERTY`: 家财险
             PolicyTypeProperty,
-            /// 宠物险
-            ///
-            /// `POLICY_TYPE_PET`
+            /// `POLICY_TYPE_PET`: 宠物险
             PolicyTypePet,
-            /// 年金险
-            ///
-            /// `POLICY_TYPE_ANNUITY`
+            /// `POLICY_TYPE_ANNUITY`: 年金险
             PolicyTypeAnnuity,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -2422,41 +2342,41 @@ pub mod policies {
             /// 商户保险编号
             ///
             /// Example: `Auisihsiahishishi4hihsid123418id`
-            pub out_insurance_no: ::std::string::String,
+            pub out_insurance_no: String,
             /// 保险名称
             ///
             /// Example: `微医保·百万医疗险`
-            pub insurance_name: ::std::string::String,
+            pub insurance_name: String,
             /// 被保险人姓名列表
-            pub insured_name_list: ::std::vec::Vec<::std::string::String>,
+            pub insured_name_list: Vec<String>,
             /// 承保公司代码
             ///
             /// Example: `1001`
-            pub insurance_company_code: ::std::string::String,
+            pub insurance_company_code: String,
             /// 保单生效时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
-            pub effective_time: ::std::string::String,
+            pub effective_time: String,
             /// 保单失效时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
-            pub expired_time: ::std::string::String,
+            pub expired_time: String,
             /// 保障详情
             ///
             /// Example: `可保190种疾病，确诊一次性赔付`
-            pub coverage_detail: ::std::string::String,
+            pub coverage_detail: String,
             /// 是否支持续保
             pub support_renewal: bool,
             /// 可续保开始时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_renewal_time: ::std::option::Option<::std::string::String>,
+            pub start_renewal_time: Option<String>,
             /// 可续保结束时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_renewal_time: ::std::option::Option<::std::string::String>,
+            pub end_renewal_time: Option<String>,
             /// 保单类型
             ///
             /// Example: `POLICY_TYPE_OTHER`
@@ -2465,17 +2385,17 @@ pub mod policies {
             ///
             /// Example: `粤B·AB123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub car_number: ::std::option::Option<::std::string::String>,
+            pub car_number: Option<String>,
             /// 宠物名称
             ///
             /// Example: `小狗`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pet_name: ::std::option::Option<::std::string::String>,
+            pub pet_name: Option<String>,
             /// 地址信息
             ///
             /// Example: `上海市浦东新区晨晖路1001号`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub address: ::std::option::Option<::std::string::String>,
+            pub address: Option<String>,
             /// 保单状态
             ///
             /// Example: `POLICY_STATE_ISSUING`
@@ -2484,46 +2404,44 @@ pub mod policies {
             ///
             /// Example: `Coisihsiaxishishi4hihsid1ii411co`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub policy_code: ::std::option::Option<::std::string::String>,
+            pub policy_code: Option<String>,
             /// 委托代扣模板ID
             ///
             /// Example: `12535`
-            pub plan_id: ::std::string::String,
+            pub plan_id: String,
             /// 商户签约协议号
             ///
             /// Example: `wxwtdk20200910100000`
-            pub out_contract_code: ::std::string::String,
+            pub out_contract_code: String,
             /// 保单的扣费周期列表
-            pub policy_periods: ::std::vec::Vec<f64>,
+            pub policy_periods: Vec<f64>,
             /// 是否为赠险
             pub free_insurance: bool,
             /// 是否与其它保单合并扣费
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub combined_payment: ::std::option::Option<bool>,
+            pub combined_payment: Option<bool>,
             /// 缴费方式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payment_method: ::std::option::Option<PatchResponsePaymentMethod>,
+            pub payment_method: Option<PatchResponsePaymentMethod>,
             /// 期交保费模式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub period_premium_mode: ::std::option::Option<
-                PatchResponsePeriodPremiumMode,
-            >,
+            pub period_premium_mode: Option<PatchResponsePeriodPremiumMode>,
             /// 缴费周期
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payment_period: ::std::option::Option<PatchResponsePaymentPeriod>,
+            pub payment_period: Option<PatchResponsePaymentPeriod>,
             /// 首期保费金额
             ///
             /// Example: `8000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub first_period_amount: ::std::option::Option<i64>,
+            pub first_period_amount: Option<i64>,
             /// 后续每期保费金额
             ///
             /// Example: `5000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub subsequent_period_amount: ::std::option::Option<i64>,
+            pub subsequent_period_amount: Option<i64>,
             /// 保障期限类型
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub coverage_term_type: ::std::option::Option<PatchResponseCoverageTermType>,
+            pub coverage_term_type: Option<PatchResponseCoverageTermType>,
         }
         /// 保障期限类型
         ///
@@ -2837,41 +2755,23 @@ pub mod policies {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PatchResponsePolicyType {
-            /// 其余险
-            ///
-            /// `POLICY_TYPE_OTHER`
+            /// `POLICY_TYPE_OTHER`: 其余险
             PolicyTypeOther,
-            /// 医疗险
-            ///
-            /// `POLICY_TYPE_MEDICAL`
+            /// `POLICY_TYPE_MEDICAL`: 医疗险
             PolicyTypeMedical,
-            /// 意外险
-            ///
-            /// `POLICY_TYPE_ACCIDENT`
+            /// `POLICY_TYPE_ACCIDENT`: 意外险
             PolicyTypeAccident,
-            /// 重疾险
-            ///
-            /// `POLICY_TYPE_CRITICAL`
+            /// `POLICY_TYPE_CRITICAL`: 重疾险
             PolicyTypeCritical,
-            /// 车险
-            ///
-            /// `POLICY_TYPE_CAR`
+            /// `POLICY_TYPE_CAR`: 车险
             PolicyTypeCar,
-            /// 人寿险
-            ///
-            /// `POLICY_TYPE_LIFE`
+            /// `POLICY_TYPE_LIFE`: 人寿险
             PolicyTypeLife,
-            /// 家财险
-            ///
-            /// `POLICY_TYPE_PROPERTY`
+            /// `POLICY_TYPE_PROPERTY`: 家财险
             PolicyTypeProperty,
-            /// 宠物险
-            ///
-            /// `POLICY_TYPE_PET`
+            /// `POLICY_TYPE_PET`: 宠物险
             PolicyTypePet,
-            /// 年金险
-            ///
-            /// `POLICY_TYPE_ANNUITY`
+            /// `POLICY_TYPE_ANNUITY`: 年金险
             PolicyTypeAnnuity,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),

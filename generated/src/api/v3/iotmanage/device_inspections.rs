@@ -26,29 +26,29 @@ pub mod by_device_sn {
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponse {
         /// 设备序列号
-        pub device_sn: ::std::string::String,
+        pub device_sn: String,
         /// 有线网卡MAC地址
-        pub wired_mac: ::std::string::String,
+        pub wired_mac: String,
         /// 无线网卡MAC地址
-        pub wireless_mac: ::std::string::String,
+        pub wireless_mac: String,
         /// 蓝牙MAC地址
-        pub bluetooth_mac: ::std::string::String,
+        pub bluetooth_mac: String,
         /// 刷脸应用版本号
-        pub app_version: ::std::string::String,
+        pub app_version: String,
         /// 摄像头序列号
-        pub camera_sn: ::std::string::String,
+        pub camera_sn: String,
         /// 国际移动设备识别码
-        pub imei: ::std::string::String,
+        pub imei: String,
         /// 查询结果
         pub result: GetResponseResult,
         /// 错误信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub errors: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub errors: Option<Vec<String>>,
         /// 告警信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub warnings: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub warnings: Option<Vec<String>>,
         /// 查询时间
-        pub inspect_time: ::std::string::String,
+        pub inspect_time: String,
     }
     /// 查询结果
     ///

@@ -24,16 +24,12 @@ impl<'a> Devices<'a> {
 pub struct GetRequest {
     /// 最大资源条数
     ///
-    /// Query parameter `limit`.
-    ///
-    /// Example: `5`
+    /// Query parameter `limit`. Example: `5`
     #[serde(skip_serializing)]
     pub limit: u64,
     /// 请求资源起始位置
     ///
-    /// Query parameter `offset`.
-    ///
-    /// Example: `10`
+    /// Query parameter `offset`. Example: `10`
     #[serde(skip_serializing)]
     pub offset: u64,
 }
@@ -41,7 +37,7 @@ pub struct GetRequest {
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetResponse {
     /// 设备列表
-    pub data: ::std::vec::Vec<GetResponseData>,
+    pub data: Vec<GetResponseData>,
     /// 请求资源起始位置
     ///
     /// Example: `10`
@@ -62,52 +58,52 @@ pub struct GetResponse {
 pub struct GetResponseData {
     /// 设备序列号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub device_sn: ::std::option::Option<::std::string::String>,
+    pub device_sn: Option<String>,
     /// 摄像头序列号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub camera_sn: ::std::option::Option<::std::string::String>,
+    pub camera_sn: Option<String>,
     /// 设备品类代码
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub device_category_code: ::std::option::Option<::std::string::String>,
+    pub device_category_code: Option<String>,
     /// 设备品类
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub device_category: ::std::option::Option<::std::string::String>,
+    pub device_category: Option<String>,
     /// 设备类型代码
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub device_class_code: ::std::option::Option<::std::string::String>,
+    pub device_class_code: Option<String>,
     /// 设备类型
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub device_class: ::std::option::Option<::std::string::String>,
+    pub device_class: Option<String>,
     /// 设备型号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub device_model: ::std::option::Option<::std::string::String>,
+    pub device_model: Option<String>,
     /// 刷脸应用软件模式代码
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub app_scene_code: ::std::option::Option<::std::string::String>,
+    pub app_scene_code: Option<String>,
     /// 刷脸应用软件模式
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub app_scene: ::std::option::Option<::std::string::String>,
+    pub app_scene: Option<String>,
     /// 刷脸应用操作系统
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub operating_system: ::std::option::Option<::std::string::String>,
+    pub operating_system: Option<String>,
     /// 激活状态
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub activation_status: ::std::option::Option<GetResponseDataActivationStatus>,
+    pub activation_status: Option<GetResponseDataActivationStatus>,
     /// 激活时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub activation_time: ::std::option::Option<::std::string::String>,
+    pub activation_time: Option<String>,
     /// 商户号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub mchid: ::std::option::Option<::std::string::String>,
+    pub mchid: Option<String>,
     /// 商户简称
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub merchant_shortname: ::std::option::Option<::std::string::String>,
+    pub merchant_shortname: Option<String>,
     /// 子商户号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 子商户简称
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_merchant_shortname: ::std::option::Option<::std::string::String>,
+    pub sub_merchant_shortname: Option<String>,
 }
 /// 激活状态
 ///
@@ -166,11 +162,11 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseDataActivationStatus {
 pub struct GetResponseLinks {
     /// 下一页链接
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub next: ::std::option::Option<::std::string::String>,
+    pub next: Option<String>,
     /// 上一页链接
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub prev: ::std::option::Option<::std::string::String>,
+    pub prev: Option<String>,
     /// 当前链接
     #[serde(rename = "self", skip_serializing_if = "::std::option::Option::is_none")]
-    pub self_: ::std::option::Option<::std::string::String>,
+    pub self_: Option<String>,
 }

@@ -75,18 +75,14 @@ pub mod by_openid {
                 pub struct GetRequest {
                     /// 请求资源起始位置
                     ///
-                    /// Query parameter `offset`.
-                    ///
-                    /// Example: `0`
+                    /// Query parameter `offset`. Example: `0`
                     #[serde(skip_serializing)]
-                    pub offset: ::std::option::Option<i64>,
+                    pub offset: Option<i64>,
                     /// 最大资源条数
                     ///
-                    /// Query parameter `limit`.
-                    ///
-                    /// Example: `20`
+                    /// Query parameter `limit`. Example: `20`
                     #[serde(skip_serializing)]
-                    pub limit: ::std::option::Option<i64>,
+                    pub limit: Option<i64>,
                 }
                 /// The response of `GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}` (查询用户捐赠单列表).
                 #[derive(
@@ -100,19 +96,19 @@ pub mod by_openid {
                 pub struct GetResponse {
                     /// 该次请求返回的记录条数
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub count: ::std::option::Option<i64>,
+                    pub count: Option<i64>,
                     /// 最大记录条数
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub limit: ::std::option::Option<i64>,
+                    pub limit: Option<i64>,
                     /// 起始位置
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub offset: ::std::option::Option<i64>,
+                    pub offset: Option<i64>,
                     /// 全部记录数量
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub total_count: ::std::option::Option<i64>,
+                    pub total_count: Option<i64>,
                     /// 结果集
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+                    pub data: Option<Vec<GetResponseData>>,
                 }
                 /// GetResponseData
                 #[derive(
@@ -126,45 +122,43 @@ pub mod by_openid {
                 pub struct GetResponseData {
                     /// 捐赠订单号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub welfare_trade_id: ::std::option::Option<::std::string::String>,
+                    pub welfare_trade_id: Option<String>,
                     /// 应用ID
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub appid: ::std::option::Option<::std::string::String>,
+                    pub appid: Option<String>,
                     /// 子商户应用ID
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_appid: ::std::option::Option<::std::string::String>,
+                    pub sub_appid: Option<String>,
                     /// 品牌ID
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub brand_id: ::std::option::Option<::std::string::String>,
+                    pub brand_id: Option<String>,
                     /// 捐赠来源
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub donate_source: ::std::option::Option<
-                        GetResponseDataDonateSource,
-                    >,
+                    pub donate_source: Option<GetResponseDataDonateSource>,
                     /// 商户订单
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub merchant_order: ::std::option::Option<::std::string::String>,
+                    pub merchant_order: Option<String>,
                     /// 捐赠机构名称
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub institution_name: ::std::option::Option<::std::string::String>,
+                    pub institution_name: Option<String>,
                     /// 捐赠项目编号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub business_id: ::std::option::Option<::std::string::String>,
+                    pub business_id: Option<String>,
                     /// 捐赠活动名称
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub business_name: ::std::option::Option<::std::string::String>,
+                    pub business_name: Option<String>,
                     /// 支付完成时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub success_time: ::std::option::Option<::std::string::String>,
+                    pub success_time: Option<String>,
                     /// 支付者
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub payer: ::std::option::Option<GetResponseDataPayer>,
+                    pub payer: Option<GetResponseDataPayer>,
                     /// 订单金额
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub amount: ::std::option::Option<GetResponseDataAmount>,
+                    pub amount: Option<GetResponseDataAmount>,
                     /// 设备编号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub device_id: ::std::option::Option<::std::string::String>,
+                    pub device_id: Option<String>,
                 }
                 /// 订单金额
                 #[derive(
@@ -178,16 +172,16 @@ pub mod by_openid {
                 pub struct GetResponseDataAmount {
                     /// 总金额
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub total: ::std::option::Option<i64>,
+                    pub total: Option<i64>,
                     /// 用户支付金额
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub payer_total: ::std::option::Option<i64>,
+                    pub payer_total: Option<i64>,
                     /// 货币类型
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub currency: ::std::option::Option<::std::string::String>,
+                    pub currency: Option<String>,
                     /// 用户支付币种
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub payer_currency: ::std::option::Option<::std::string::String>,
+                    pub payer_currency: Option<String>,
                 }
                 /// 捐赠来源
                 ///
@@ -195,13 +189,9 @@ pub mod by_openid {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseDataDonateSource {
-                    /// 一起捐小程序
-                    ///
-                    /// `MINIPROGRAM_PAY`
+                    /// `MINIPROGRAM_PAY`: 一起捐小程序
                     MiniprogramPay,
-                    /// 一块捐插件
-                    ///
-                    /// `ENTRUST_PAY`
+                    /// `ENTRUST_PAY`: 一块捐插件
                     EntrustPay,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -264,16 +254,16 @@ pub mod by_openid {
                 pub struct GetResponseDataPayer {
                     /// 用户标识
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub openid: ::std::option::Option<::std::string::String>,
+                    pub openid: Option<String>,
                     /// 用户子标识
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_openid: ::std::option::Option<::std::string::String>,
+                    pub sub_openid: Option<String>,
                     /// 用户头像URL
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub avatar: ::std::option::Option<::std::string::String>,
+                    pub avatar: Option<String>,
                     /// 用户昵称
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub nickname: ::std::option::Option<::std::string::String>,
+                    pub nickname: Option<String>,
                 }
             }
         }
@@ -316,43 +306,43 @@ pub mod by_openid {
                 pub struct GetResponse {
                     /// 捐赠订单号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub welfare_trade_id: ::std::option::Option<::std::string::String>,
+                    pub welfare_trade_id: Option<String>,
                     /// 应用ID
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub appid: ::std::option::Option<::std::string::String>,
+                    pub appid: Option<String>,
                     /// 子商户应用ID
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_appid: ::std::option::Option<::std::string::String>,
+                    pub sub_appid: Option<String>,
                     /// 品牌ID
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub brand_id: ::std::option::Option<::std::string::String>,
+                    pub brand_id: Option<String>,
                     /// 捐赠来源
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub donate_source: ::std::option::Option<GetResponseDonateSource>,
+                    pub donate_source: Option<GetResponseDonateSource>,
                     /// 商户订单
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub merchant_order: ::std::option::Option<::std::string::String>,
+                    pub merchant_order: Option<String>,
                     /// 捐赠机构名称
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub institution_name: ::std::option::Option<::std::string::String>,
+                    pub institution_name: Option<String>,
                     /// 捐赠项目编号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub business_id: ::std::option::Option<::std::string::String>,
+                    pub business_id: Option<String>,
                     /// 捐赠活动名称
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub business_name: ::std::option::Option<::std::string::String>,
+                    pub business_name: Option<String>,
                     /// 支付完成时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub success_time: ::std::option::Option<::std::string::String>,
+                    pub success_time: Option<String>,
                     /// 支付者
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub payer: ::std::option::Option<GetResponsePayer>,
+                    pub payer: Option<GetResponsePayer>,
                     /// 订单金额
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub amount: ::std::option::Option<GetResponseAmount>,
+                    pub amount: Option<GetResponseAmount>,
                     /// 设备编号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub device_id: ::std::option::Option<::std::string::String>,
+                    pub device_id: Option<String>,
                 }
                 /// 订单金额
                 #[derive(
@@ -366,16 +356,16 @@ pub mod by_openid {
                 pub struct GetResponseAmount {
                     /// 总金额
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub total: ::std::option::Option<i64>,
+                    pub total: Option<i64>,
                     /// 用户支付金额
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub payer_total: ::std::option::Option<i64>,
+                    pub payer_total: Option<i64>,
                     /// 货币类型
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub currency: ::std::option::Option<::std::string::String>,
+                    pub currency: Option<String>,
                     /// 用户支付币种
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub payer_currency: ::std::option::Option<::std::string::String>,
+                    pub payer_currency: Option<String>,
                 }
                 /// 捐赠来源
                 ///
@@ -383,13 +373,9 @@ pub mod by_openid {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseDonateSource {
-                    /// 一起捐小程序
-                    ///
-                    /// `MINIPROGRAM_PAY`
+                    /// `MINIPROGRAM_PAY`: 一起捐小程序
                     MiniprogramPay,
-                    /// 一块捐插件
-                    ///
-                    /// `ENTRUST_PAY`
+                    /// `ENTRUST_PAY`: 一块捐插件
                     EntrustPay,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -452,16 +438,16 @@ pub mod by_openid {
                 pub struct GetResponsePayer {
                     /// 用户标识
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub openid: ::std::option::Option<::std::string::String>,
+                    pub openid: Option<String>,
                     /// 用户子标识
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_openid: ::std::option::Option<::std::string::String>,
+                    pub sub_openid: Option<String>,
                     /// 用户头像URL
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub avatar: ::std::option::Option<::std::string::String>,
+                    pub avatar: Option<String>,
                     /// 用户昵称
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub nickname: ::std::option::Option<::std::string::String>,
+                    pub nickname: Option<String>,
                 }
             }
         }

@@ -78,32 +78,24 @@ pub mod packages {
             pub struct GetRequest {
                 /// 任务状态
                 ///
-                /// Query parameter `status`.
-                ///
-                /// Example: `PROCESSING`
+                /// Query parameter `status`. Example: `PROCESSING`
                 #[serde(skip_serializing)]
-                pub status: ::std::option::Option<GetRequestStatus>,
+                pub status: Option<GetRequestStatus>,
                 /// 文件名
                 ///
-                /// Query parameter `filename`.
-                ///
-                /// Example: `active_user.csv`
+                /// Query parameter `filename`. Example: `active_user.csv`
                 #[serde(skip_serializing)]
-                pub filename: ::std::option::Option<::std::string::String>,
+                pub filename: Option<String>,
                 /// 分页页码
                 ///
-                /// Query parameter `offset`.
-                ///
-                /// Example: `0`
+                /// Query parameter `offset`. Example: `0`
                 #[serde(skip_serializing)]
-                pub offset: ::std::option::Option<i64>,
+                pub offset: Option<i64>,
                 /// 分页大小
                 ///
-                /// Query parameter `limit`.
-                ///
-                /// Example: `20`
+                /// Query parameter `limit`. Example: `20`
                 #[serde(skip_serializing)]
-                pub limit: ::std::option::Option<i64>,
+                pub limit: Option<i64>,
             }
             /// 任务状态
             ///
@@ -173,7 +165,7 @@ pub mod packages {
             )]
             pub struct GetResponse {
                 /// 上传任务列表
-                pub data: ::std::vec::Vec<GetResponseData>,
+                pub data: Vec<GetResponseData>,
                 /// 总数量
                 ///
                 /// Example: `20`
@@ -200,49 +192,49 @@ pub mod packages {
                 /// 上传任务
                 ///
                 /// Example: `101`
-                pub task_id: ::std::string::String,
+                pub task_id: String,
                 /// 号码包id
                 ///
                 /// Example: `8473295`
-                pub package_id: ::std::string::String,
+                pub package_id: String,
                 /// 文件名
                 ///
                 /// Example: `active_user.csv`
-                pub filename: ::std::string::String,
+                pub filename: String,
                 /// 创建上传任务的时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 上传任务最近一次更新的时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub update_time: ::std::option::Option<::std::string::String>,
+                pub update_time: Option<String>,
                 /// 任务状态
                 ///
                 /// Example: `PROCESSING`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub status: ::std::option::Option<::std::string::String>,
+                pub status: Option<String>,
                 /// 成功数
                 ///
                 /// Example: `1000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_count: ::std::option::Option<i64>,
+                pub success_count: Option<i64>,
                 /// 失败数
                 ///
                 /// Example: `20`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fail_count: ::std::option::Option<i64>,
+                pub fail_count: Option<i64>,
                 /// 匹配成功的微信用户数
                 ///
                 /// Example: `1000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_user_count: ::std::option::Option<i64>,
+                pub success_user_count: Option<i64>,
                 /// 银行类型
                 ///
                 /// Example: `ICBC_DEBIT`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_type: ::std::option::Option<::std::string::String>,
+                pub bank_type: Option<String>,
             }
             /// The request of `POST /v3/marketing/bank/packages/{package_id}/tasks` (导入定向用户协议号API).
             #[derive(
@@ -270,16 +262,16 @@ pub mod packages {
                 /// 银行类型
                 ///
                 /// Example: `ICBC_DEBIT`
-                pub bank_type: ::std::string::String,
+                pub bank_type: String,
                 /// 文件名
                 ///
                 /// Example: `active_user.csv`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub filename: ::std::option::Option<::std::string::String>,
+                pub filename: Option<String>,
                 /// 文件摘要
                 ///
                 /// Example: `addca90a6a290b9642dbaccffdf01e8c22aa348940b2e96754169ba08c19e5db`
-                pub sha256: ::std::string::String,
+                pub sha256: String,
             }
             /// The response of `POST /v3/marketing/bank/packages/{package_id}/tasks` (导入定向用户协议号API).
             #[derive(
@@ -295,48 +287,48 @@ pub mod packages {
                 ///
                 /// Example: `ICBC_DEBIT`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_type: ::std::option::Option<::std::string::String>,
+                pub bank_type: Option<String>,
                 /// 创建上传任务的时间
                 ///
                 /// Example: `2020-05-20T13:29:35+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 失败数
                 ///
                 /// Example: `20`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fail_count: ::std::option::Option<i64>,
+                pub fail_count: Option<i64>,
                 /// 文件名
                 ///
                 /// Example: `active_user.csv`
-                pub filename: ::std::string::String,
+                pub filename: String,
                 /// 号码包id
                 ///
                 /// Example: `8473295`
-                pub package_id: ::std::string::String,
+                pub package_id: String,
                 /// 任务状态
                 ///
                 /// Example: `PROCESSING`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub status: ::std::option::Option<::std::string::String>,
+                pub status: Option<String>,
                 /// 成功数
                 ///
                 /// Example: `1000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_count: ::std::option::Option<i64>,
+                pub success_count: Option<i64>,
                 /// 匹配成功的微信用户数
                 ///
                 /// Example: `1000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_user_count: ::std::option::Option<i64>,
+                pub success_user_count: Option<i64>,
                 /// 上传任务
                 ///
                 /// Example: `101`
-                pub task_id: ::std::string::String,
+                pub task_id: String,
                 /// 上传任务最近一次更新的时间
                 ///
                 /// Example: `2020-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub update_time: ::std::option::Option<::std::string::String>,
+                pub update_time: Option<String>,
             }
         }
     }

@@ -69,23 +69,23 @@ pub mod users {
                 /// 批次号
                 ///
                 /// Example: `100088`
-                pub stock_id: ::std::string::String,
+                pub stock_id: String,
                 /// 活动ID
                 ///
                 /// Example: `186745560`
-                pub activity_id: ::std::string::String,
+                pub activity_id: String,
                 /// 发券凭证
                 ///
                 /// Example: `1002600620019090123143254435`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 公众账号ID
                 ///
                 /// Example: `wx1234567889999`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 创建批次的商户号
                 ///
                 /// Example: `9800064`
-                pub stock_creator_mchid: ::std::string::String,
+                pub stock_creator_mchid: String,
             }
             /// The response of `POST /v3/marketing/bank-favor/users/{openid}/bank-multi-activity` (给指定用户报名多笔立减活动).
             #[derive(
@@ -100,7 +100,7 @@ pub mod users {
                 /// 代金券id
                 ///
                 /// Example: `98674556`
-                pub coupon_id: ::std::string::String,
+                pub coupon_id: String,
             }
         }
         /// `/v3/marketing/bank-favor/users/{openid}/coupons`
@@ -145,11 +145,9 @@ pub mod users {
                 pub struct GetRequest {
                     /// 公众账号ID
                     ///
-                    /// Query parameter `appid`.
-                    ///
-                    /// Example: `wx57849631bb367f52`
+                    /// Query parameter `appid`. Example: `wx57849631bb367f52`
                     #[serde(skip_serializing)]
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                 }
                 /// The response of `GET /v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}` (查询绑定多笔立减活动的代金券详情).
                 #[derive(
@@ -163,19 +161,19 @@ pub mod users {
                     /// 创建批次的商户号
                     ///
                     /// Example: `9800064`
-                    pub stock_creator_mchid: ::std::string::String,
+                    pub stock_creator_mchid: String,
                     /// 批次号
                     ///
                     /// Example: `9865888`
-                    pub stock_id: ::std::string::String,
+                    pub stock_id: String,
                     /// 代金券id
                     ///
                     /// Example: `98674556`
-                    pub coupon_id: ::std::string::String,
+                    pub coupon_id: String,
                     /// 代金券名称
                     ///
                     /// Example: `微信支付代金券`
-                    pub coupon_name: ::std::string::String,
+                    pub coupon_name: String,
                     /// 券状态
                     ///
                     /// Example: `COUPON_STATE_UNKNOW`
@@ -183,19 +181,19 @@ pub mod users {
                     /// 领券时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub receive_time: ::std::string::String,
+                    pub receive_time: String,
                     /// 可用开始时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub available_begin_time: ::std::string::String,
+                    pub available_begin_time: String,
                     /// 可用结束时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub available_end_time: ::std::string::String,
+                    pub available_end_time: String,
                     /// 活动ID
                     ///
                     /// Example: `186745560`
-                    pub activity_id: ::std::string::String,
+                    pub activity_id: String,
                     /// 最大使用次数
                     ///
                     /// Example: `5`
@@ -210,12 +208,12 @@ pub mod users {
                     pub used_number: i64,
                     /// 已用金额列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub use_amount_list: ::std::option::Option<GetResponseUseAmountList>,
+                    pub use_amount_list: Option<GetResponseUseAmountList>,
                     /// 用户标识ID
                     ///
                     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub openid: ::std::option::Option<::std::string::String>,
+                    pub openid: Option<String>,
                 }
                 /// 券状态
                 ///
@@ -296,9 +294,7 @@ pub mod users {
                 pub struct GetResponseUseAmountList {
                     /// 已用金额
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub used_amounts: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub used_amounts: Option<Vec<String>>,
                 }
             }
         }

@@ -64,11 +64,9 @@ pub mod callbacks {
     pub struct GetRequest {
         /// 商户号
         ///
-        /// Query parameter `mchid`.
-        ///
-        /// Example: `10000098`
+        /// Query parameter `mchid`. Example: `10000098`
         #[serde(skip_serializing)]
-        pub mchid: ::std::string::String,
+        pub mchid: String,
     }
     /// The response of `GET /v3/marketing/busifavor/callbacks` (查询商家券事件通知地址API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -76,11 +74,11 @@ pub mod callbacks {
         /// 通知URL地址
         ///
         /// Example: `https://pay.weixin.qq.com`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 商户号
         ///
         /// Example: `10000098`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
     }
     /// The request of `POST /v3/marketing/busifavor/callbacks` (设置商家券事件通知地址API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -89,11 +87,11 @@ pub mod callbacks {
         ///
         /// Example: `10000098`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mchid: ::std::option::Option<::std::string::String>,
+        pub mchid: Option<String>,
         /// 通知URL地址
         ///
         /// Example: `https://pay.weixin.qq.com`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
     }
     /// The response of `POST /v3/marketing/busifavor/callbacks` (设置商家券事件通知地址API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -102,15 +100,15 @@ pub mod callbacks {
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub update_time: ::std::option::Option<::std::string::String>,
+        pub update_time: Option<String>,
         /// 通知URL地址
         ///
         /// Example: `https://pay.weixin.qq.com`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 商户号
         ///
         /// Example: `10000098`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
     }
 }
 /// `/v3/marketing/busifavor/coupons`
@@ -178,13 +176,13 @@ pub mod coupons {
         )]
         pub struct PostRequest {
             /// 批次号
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 券code
-            pub coupon_code: ::std::string::String,
+            pub coupon_code: String,
             /// 关联的商户订单号
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 商户请求单号
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
         }
         /// The response of `POST /v3/marketing/busifavor/coupons/associate` (关联订单信息API).
         #[derive(
@@ -197,7 +195,7 @@ pub mod coupons {
         )]
         pub struct PostResponse {
             /// 关联成功时间
-            pub wechatpay_associate_time: ::std::string::String,
+            pub wechatpay_associate_time: String,
         }
     }
     /// `/v3/marketing/busifavor/coupons/{card_id}`
@@ -241,13 +239,13 @@ pub mod coupons {
             )]
             pub struct PostRequest {
                 /// 消费卡归属appid
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 用户openid
-                pub openid: ::std::string::String,
+                pub openid: String,
                 /// 商户单据号
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 请求发卡时间
-                pub send_time: ::std::string::String,
+                pub send_time: String,
             }
             /// The response of `POST /v3/marketing/busifavor/coupons/{card_id}/send` (发放消费卡API).
             #[derive(
@@ -262,7 +260,7 @@ pub mod coupons {
                 /// 消费卡code
                 ///
                 /// Example: `198555211279`
-                pub card_code: ::std::string::String,
+                pub card_code: String,
             }
         }
     }
@@ -299,20 +297,20 @@ pub mod coupons {
             /// 券code
             ///
             /// Example: `sxxe34343434`
-            pub coupon_code: ::std::string::String,
+            pub coupon_code: String,
             /// 批次号
             ///
             /// Example: `1234567891`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 失效请求单据号
             ///
             /// Example: `1002600620019090123143254436`
-            pub deactivate_request_no: ::std::string::String,
+            pub deactivate_request_no: String,
             /// 失效原因
             ///
             /// Example: `此券使用时间设置错误`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub deactivate_reason: ::std::option::Option<::std::string::String>,
+            pub deactivate_reason: Option<String>,
         }
         /// The response of `POST /v3/marketing/busifavor/coupons/deactivate` (使券失效API).
         #[derive(
@@ -327,7 +325,7 @@ pub mod coupons {
             /// 券成功失效的时间
             ///
             /// Example: `2020-05-20T13:29:35.08:00`
-            pub wechatpay_deactivate_time: ::std::string::String,
+            pub wechatpay_deactivate_time: String,
         }
     }
     /// `/v3/marketing/busifavor/coupons/disassociate`
@@ -361,13 +359,13 @@ pub mod coupons {
         )]
         pub struct PostRequest {
             /// 批次号
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 券code
-            pub coupon_code: ::std::string::String,
+            pub coupon_code: String,
             /// 关联的商户订单号
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 商户请求单号
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
         }
         /// The response of `POST /v3/marketing/busifavor/coupons/disassociate` (取消关联订单信息API).
         #[derive(
@@ -382,7 +380,7 @@ pub mod coupons {
             /// 取消关联成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub wechatpay_disassociate_time: ::std::string::String,
+            pub wechatpay_disassociate_time: String,
         }
     }
     /// `/v3/marketing/busifavor/coupons/return`
@@ -418,15 +416,15 @@ pub mod coupons {
             /// 券code
             ///
             /// Example: `sxxe34343434`
-            pub coupon_code: ::std::string::String,
+            pub coupon_code: String,
             /// 批次号
             ///
             /// Example: `1234567891`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 退券请求单据号
             ///
             /// Example: `1002600620019090123143254436`
-            pub return_request_no: ::std::string::String,
+            pub return_request_no: String,
         }
         /// The response of `POST /v3/marketing/busifavor/coupons/return` (申请退券API).
         #[derive(
@@ -441,7 +439,7 @@ pub mod coupons {
             /// 微信退券成功的时间
             ///
             /// Example: `2020-05-20T13:29:35+08:00`
-            pub wechatpay_return_time: ::std::string::String,
+            pub wechatpay_return_time: String,
         }
     }
     /// `/v3/marketing/busifavor/coupons/send`
@@ -477,24 +475,24 @@ pub mod coupons {
             /// 用户标识
             ///
             /// Example: `xsd3434454567676`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 公众账号ID
             ///
             /// Example: `wx1234567889999`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 批次号
             ///
             /// Example: `100088`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 发券凭证
             ///
             /// Example: `1002600620019090123143254435`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 券code
             ///
             /// Example: `sxxe34343434`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub coupon_code: ::std::option::Option<::std::string::String>,
+            pub coupon_code: Option<String>,
         }
         /// The response of `POST /v3/marketing/busifavor/coupons/send` (向用户发券).
         #[derive(
@@ -509,17 +507,17 @@ pub mod coupons {
             /// 批次号
             ///
             /// Example: `100088`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 券code
             ///
             /// Example: `sxxe34343434`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub coupon_code: ::std::option::Option<::std::string::String>,
+            pub coupon_code: Option<String>,
             /// 发券凭证
             ///
             /// Example: `1002600620019090123143254435`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_request_no: ::std::option::Option<::std::string::String>,
+            pub out_request_no: Option<String>,
         }
     }
     /// `/v3/marketing/busifavor/coupons/use`
@@ -555,44 +553,44 @@ pub mod coupons {
             /// 券code
             ///
             /// Example: `sxxe34343434`
-            pub coupon_code: ::std::string::String,
+            pub coupon_code: String,
             /// 批次号
             ///
             /// Example: `100088`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub stock_id: ::std::option::Option<::std::string::String>,
+            pub stock_id: Option<String>,
             /// 公众账号ID
             ///
             /// Example: `wx1234567889999`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 请求核销时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub use_time: ::std::string::String,
+            pub use_time: String,
             /// 核销请求单据号
             ///
             /// Example: `1002600620019090123143254435`
-            pub use_request_no: ::std::string::String,
+            pub use_request_no: String,
             /// 用户标识
             ///
             /// Example: `xsd3434454567676`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 商户订单号
             ///
             /// Example: `190000001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_trade_no: ::std::option::Option<::std::string::String>,
+            pub out_trade_no: Option<String>,
             /// 下单商户号
             ///
             /// Example: `190000001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mch_id: ::std::option::Option<::std::string::String>,
+            pub mch_id: Option<String>,
             /// 微信支付订单号
             ///
             /// Example: `4200000001856498491`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_id: ::std::option::Option<::std::string::String>,
+            pub transaction_id: Option<String>,
         }
         /// The response of `POST /v3/marketing/busifavor/coupons/use` (核销用户券API).
         #[derive(
@@ -607,15 +605,15 @@ pub mod coupons {
             /// 批次号
             ///
             /// Example: `100088`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 用户标识
             ///
             /// Example: `dsadas34345454545`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 系统核销券成功的时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub wechatpay_use_time: ::std::string::String,
+            pub wechatpay_use_time: String,
         }
     }
 }
@@ -666,25 +664,25 @@ pub mod product_coupons {
             /// 批次ID
             ///
             /// Example: `1000000013001`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 用户商品券Code
             ///
             /// Example: `123446565767`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub coupon_code: ::std::option::Option<::std::string::String>,
+            pub coupon_code: Option<String>,
             /// 公众账号AppID
             ///
             /// Example: `wx233544546545989`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 用户OpenID
             ///
             /// Example: `oh-394z-6CGkNoJrsDLTTUKiAnp4`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 发券请求单号
             ///
             /// Example: `34657_20250101_123456`
-            pub send_request_no: ::std::string::String,
+            pub send_request_no: String,
         }
         /// The response of `POST /v3/marketing/busifavor/product-coupons/pre-send` (向用户预发放商品券).
         #[derive(
@@ -699,7 +697,7 @@ pub mod product_coupons {
             /// 预发券token
             ///
             /// Example: `ABBpZjCfAAABAAAAAACmTrRvExc7XKea-`
-            pub token: ::std::string::String,
+            pub token: String,
         }
     }
     /// `/v3/marketing/busifavor/product-coupons/send`
@@ -728,24 +726,24 @@ pub mod product_coupons {
             /// 用户标识
             ///
             /// Example: `xsd3434454567676`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 公众账号ID
             ///
             /// Example: `wx1234567889999`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 批次号
             ///
             /// Example: `12312354`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 发券凭证
             ///
             /// Example: `2335465`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 券code
             ///
             /// Example: `202007019999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub coupon_code: ::std::option::Option<::std::string::String>,
+            pub coupon_code: Option<String>,
             /// 券类型
             ///
             /// Example: `NORMAL`
@@ -754,7 +752,7 @@ pub mod product_coupons {
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub member_card_id: ::std::option::Option<::std::string::String>,
+            pub member_card_id: Option<String>,
         }
         /// 券类型
         ///
@@ -823,15 +821,15 @@ pub mod product_coupons {
             /// 批次号
             ///
             /// Example: `1262260000000268`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 券code
             ///
             /// Example: `2312323`
-            pub coupon_code: ::std::string::String,
+            pub coupon_code: String,
             /// 发券凭证
             ///
             /// Example: `2335465`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
         }
     }
 }
@@ -862,20 +860,20 @@ pub mod stocks {
         /// 商家券批次名称
         ///
         /// Example: `8月1日活动券`
-        pub stock_name: ::std::string::String,
+        pub stock_name: String,
         /// 批次归属商户号
         ///
         /// Example: `10000022`
-        pub belong_merchant: ::std::string::String,
+        pub belong_merchant: String,
         /// 批次备注
         ///
         /// Example: `活动使用`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub comment: ::std::option::Option<::std::string::String>,
+        pub comment: Option<String>,
         /// 适用商品范围
         ///
         /// Example: `xxx商品使用`
-        pub goods_name: ::std::string::String,
+        pub goods_name: String,
         /// 批次类型
         ///
         /// Example: `NORMAL`
@@ -887,23 +885,23 @@ pub mod stocks {
         /// 商户请求单号
         ///
         /// Example: `100002322019090134234sfdf`
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// 自定义入口
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub custom_entrance: ::std::option::Option<PostRequestCustomEntrance>,
+        pub custom_entrance: Option<PostRequestCustomEntrance>,
         /// 样式信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub display_pattern_info: ::std::option::Option<PostRequestDisplayPatternInfo>,
+        pub display_pattern_info: Option<PostRequestDisplayPatternInfo>,
         /// 券code模式
         ///
         /// Example: `WECHATPAY_MODE`
         pub coupon_code_mode: PostRequestCouponCodeMode,
         /// 事件通知配置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_config: ::std::option::Option<PostRequestNotifyConfig>,
+        pub notify_config: Option<PostRequestNotifyConfig>,
         /// 是否允许营销补贴
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub subsidy: ::std::option::Option<bool>,
+        pub subsidy: Option<bool>,
     }
     /// 券code模式
     ///
@@ -968,19 +966,13 @@ pub mod stocks {
         pub coupon_available_time: PostRequestCouponUseRuleCouponAvailableTime,
         /// 固定面额满减券使用规则
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fixed_normal_coupon: ::std::option::Option<
-            PostRequestCouponUseRuleFixedNormalCoupon,
-        >,
+        pub fixed_normal_coupon: Option<PostRequestCouponUseRuleFixedNormalCoupon>,
         /// 折扣券使用规则
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub discount_coupon: ::std::option::Option<
-            PostRequestCouponUseRuleDiscountCoupon,
-        >,
+        pub discount_coupon: Option<PostRequestCouponUseRuleDiscountCoupon>,
         /// 换购券使用规则
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub exchange_coupon: ::std::option::Option<
-            PostRequestCouponUseRuleExchangeCoupon,
-        >,
+        pub exchange_coupon: Option<PostRequestCouponUseRuleExchangeCoupon>,
         /// 核销方式
         ///
         /// Example: `OFF_LINE`
@@ -989,12 +981,12 @@ pub mod stocks {
         ///
         /// Example: `wx23232232323`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_programs_appid: ::std::option::Option<::std::string::String>,
+        pub mini_programs_appid: Option<String>,
         /// 小程序path
         ///
         /// Example: `/path/index/index`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_programs_path: ::std::option::Option<::std::string::String>,
+        pub mini_programs_path: Option<String>,
     }
     /// 券可核销时间
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1002,51 +994,47 @@ pub mod stocks {
         /// 开始时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub available_begin_time: ::std::string::String,
+        pub available_begin_time: String,
         /// 结束时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub available_end_time: ::std::string::String,
+        pub available_end_time: String,
         /// 生效后N天内有效
         ///
         /// Example: `3`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub available_day_after_receive: ::std::option::Option<i64>,
+        pub available_day_after_receive: Option<i64>,
         /// 固定周期有效时间段
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub available_week: ::std::option::Option<
+        pub available_week: Option<
             PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek,
         >,
         /// 无规律的有效时间段
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub irregulary_avaliable_time: ::std::option::Option<
-            ::std::vec::Vec<
-                PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime,
-            >,
+        pub irregulary_avaliable_time: Option<
+            Vec<PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime>,
         >,
         /// 领取后N天开始生效
         ///
         /// Example: `7`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wait_days_after_receive: ::std::option::Option<i64>,
+        pub wait_days_after_receive: Option<i64>,
         /// 领取后N秒内有效
         ///
         /// Example: `3600`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub available_second_after_receive: ::std::option::Option<i64>,
+        pub available_second_after_receive: Option<i64>,
     }
     /// 固定周期有效时间段
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek {
         /// 可用星期数
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub week_day: ::std::option::Option<::std::vec::Vec<i64>>,
+        pub week_day: Option<Vec<i64>>,
         /// 当天可用时间段
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub available_day_time: ::std::option::Option<
-            ::std::vec::Vec<
-                PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime,
-            >,
+        pub available_day_time: Option<
+            Vec<PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime>,
         >,
     }
     /// PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime
@@ -1056,12 +1044,12 @@ pub mod stocks {
         ///
         /// Example: `3600`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub begin_time: ::std::option::Option<i64>,
+        pub begin_time: Option<i64>,
         /// 当天可用结束时间
         ///
         /// Example: `86399`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<i64>,
+        pub end_time: Option<i64>,
     }
     /// PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1070,12 +1058,12 @@ pub mod stocks {
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub begin_time: ::std::option::Option<::std::string::String>,
+        pub begin_time: Option<String>,
         /// 结束时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
     }
     /// 折扣券使用规则
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1178,31 +1166,27 @@ pub mod stocks {
     pub struct PostRequestCustomEntrance {
         /// 小程序入口
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_programs_info: ::std::option::Option<
-            PostRequestCustomEntranceMiniProgramsInfo,
-        >,
+        pub mini_programs_info: Option<PostRequestCustomEntranceMiniProgramsInfo>,
         /// 商户公众号appid
         ///
         /// Example: `wx324345hgfhfghfg`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 营销馆id
         ///
         /// Example: `233455656`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hall_id: ::std::option::Option<::std::string::String>,
+        pub hall_id: Option<String>,
         /// 可用门店id
         ///
         /// Example: `233554655`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_id: ::std::option::Option<::std::string::String>,
+        pub store_id: Option<String>,
         /// code展示模式
         ///
         /// Example: `BARCODE`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub code_display_mode: ::std::option::Option<
-            PostRequestCustomEntranceCodeDisplayMode,
-        >,
+        pub code_display_mode: Option<PostRequestCustomEntranceCodeDisplayMode>,
     }
     /// code展示模式
     ///
@@ -1266,20 +1250,20 @@ pub mod stocks {
         /// 商家小程序appid
         ///
         /// Example: `wx234545656765876`
-        pub mini_programs_appid: ::std::string::String,
+        pub mini_programs_appid: String,
         /// 商家小程序path
         ///
         /// Example: `/path/index/index`
-        pub mini_programs_path: ::std::string::String,
+        pub mini_programs_path: String,
         /// 入口文案
         ///
         /// Example: `欢迎选购`
-        pub entrance_words: ::std::string::String,
+        pub entrance_words: String,
         /// 引导文案
         ///
         /// Example: `获取更多优惠`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub guiding_words: ::std::option::Option<::std::string::String>,
+        pub guiding_words: Option<String>,
     }
     /// 样式信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1288,32 +1272,30 @@ pub mod stocks {
         ///
         /// Example: `xxx门店可用`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// 商户logo
         ///
         /// Example: `https://qpic.cn/xxx`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_logo_url: ::std::option::Option<::std::string::String>,
+        pub merchant_logo_url: Option<String>,
         /// 商户名称
         ///
         /// Example: `微信支付`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_name: ::std::option::Option<::std::string::String>,
+        pub merchant_name: Option<String>,
         /// 背景颜色
         ///
         /// Example: `Color020`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub background_color: ::std::option::Option<
-            PostRequestDisplayPatternInfoBackgroundColor,
-        >,
+        pub background_color: Option<PostRequestDisplayPatternInfoBackgroundColor>,
         /// 券详情图片
         ///
         /// Example: `https://qpic.cn/xxx`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub coupon_image_url: ::std::option::Option<::std::string::String>,
+        pub coupon_image_url: Option<String>,
         /// 视频号相关信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub finder_info: ::std::option::Option<PostRequestDisplayPatternInfoFinderInfo>,
+        pub finder_info: Option<PostRequestDisplayPatternInfoFinderInfo>,
     }
     /// 背景颜色
     ///
@@ -1406,15 +1388,15 @@ pub mod stocks {
         /// 视频号ID
         ///
         /// Example: `sph6Rngt2T4RlUf`
-        pub finder_id: ::std::string::String,
+        pub finder_id: String,
         /// 视频号视频ID
         ///
         /// Example: `sph6Rngt2T4RlUf`
-        pub finder_video_id: ::std::string::String,
+        pub finder_video_id: String,
         /// 视频号封面图
         ///
         /// Example: `https://wxpaylogo.qpic.cn/xxx`
-        pub finder_video_cover_image_url: ::std::string::String,
+        pub finder_video_cover_image_url: String,
     }
     /// 事件通知配置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1423,7 +1405,7 @@ pub mod stocks {
         ///
         /// Example: `wx23232232323`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_appid: ::std::option::Option<::std::string::String>,
+        pub notify_appid: Option<String>,
     }
     /// 发放规则
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1432,7 +1414,7 @@ pub mod stocks {
         ///
         /// Example: `100000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub max_amount: ::std::option::Option<f64>,
+        pub max_amount: Option<f64>,
         /// 批次最大发放个数
         ///
         /// Example: `100`
@@ -1445,24 +1427,24 @@ pub mod stocks {
         ///
         /// Example: `1000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub max_amount_by_day: ::std::option::Option<f64>,
+        pub max_amount_by_day: Option<f64>,
         /// 单天发放上限个数
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub max_coupons_by_day: ::std::option::Option<i64>,
+        pub max_coupons_by_day: Option<i64>,
         /// 是否开启自然人限制
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub natural_person_limit: ::std::option::Option<bool>,
+        pub natural_person_limit: Option<bool>,
         /// 可疑账号拦截
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub prevent_api_abuse: ::std::option::Option<bool>,
+        pub prevent_api_abuse: Option<bool>,
         /// 是否允许转赠
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transferable: ::std::option::Option<bool>,
+        pub transferable: Option<bool>,
         /// 是否允许分享链接
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub shareable: ::std::option::Option<bool>,
+        pub shareable: Option<bool>,
     }
     /// 批次类型
     ///
@@ -1526,11 +1508,11 @@ pub mod stocks {
         /// 批次号
         ///
         /// Example: `98065001`
-        pub stock_id: ::std::string::String,
+        pub stock_id: String,
         /// 创建时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
     }
     /// `/v3/marketing/busifavor/stocks/{stock_id}`
     pub mod by_stock_id {
@@ -1574,20 +1556,20 @@ pub mod stocks {
             /// 商家券批次名称
             ///
             /// Example: `8月1日活动券`
-            pub stock_name: ::std::string::String,
+            pub stock_name: String,
             /// 批次归属商户号
             ///
             /// Example: `10000022`
-            pub belong_merchant: ::std::string::String,
+            pub belong_merchant: String,
             /// 批次备注
             ///
             /// Example: `活动使用`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub comment: ::std::option::Option<::std::string::String>,
+            pub comment: Option<String>,
             /// 适用商品范围
             ///
             /// Example: `xxx商品使用`
-            pub goods_name: ::std::string::String,
+            pub goods_name: String,
             /// 批次类型
             ///
             /// Example: `NORMAL`
@@ -1598,12 +1580,10 @@ pub mod stocks {
             pub stock_send_rule: GetResponseStockSendRule,
             /// 自定义入口
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_entrance: ::std::option::Option<GetResponseCustomEntrance>,
+            pub custom_entrance: Option<GetResponseCustomEntrance>,
             /// 样式信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub display_pattern_info: ::std::option::Option<
-                GetResponseDisplayPatternInfo,
-            >,
+            pub display_pattern_info: Option<GetResponseDisplayPatternInfo>,
             /// 批次状态
             pub stock_state: GetResponseStockState,
             /// 券code模式
@@ -1613,23 +1593,21 @@ pub mod stocks {
             /// 批次号
             ///
             /// Example: `1212`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 券code数量
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub coupon_code_count: ::std::option::Option<GetResponseCouponCodeCount>,
+            pub coupon_code_count: Option<GetResponseCouponCodeCount>,
             /// 事件通知配置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_config: ::std::option::Option<GetResponseNotifyConfig>,
+            pub notify_config: Option<GetResponseNotifyConfig>,
             /// 批次发放情况
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub send_count_information: ::std::option::Option<
-                GetResponseSendCountInformation,
-            >,
+            pub send_count_information: Option<GetResponseSendCountInformation>,
             /// 是否允许营销补差
             ///
             /// Example: `false`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub subsidy: ::std::option::Option<bool>,
+            pub subsidy: Option<bool>,
         }
         /// 券code数量
         #[derive(
@@ -1715,19 +1693,13 @@ pub mod stocks {
             pub coupon_available_time: GetResponseCouponUseRuleCouponAvailableTime,
             /// 固定面额满减券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fixed_normal_coupon: ::std::option::Option<
-                GetResponseCouponUseRuleFixedNormalCoupon,
-            >,
+            pub fixed_normal_coupon: Option<GetResponseCouponUseRuleFixedNormalCoupon>,
             /// 折扣券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_coupon: ::std::option::Option<
-                GetResponseCouponUseRuleDiscountCoupon,
-            >,
+            pub discount_coupon: Option<GetResponseCouponUseRuleDiscountCoupon>,
             /// 换购券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub exchange_coupon: ::std::option::Option<
-                GetResponseCouponUseRuleExchangeCoupon,
-            >,
+            pub exchange_coupon: Option<GetResponseCouponUseRuleExchangeCoupon>,
             /// 核销方式
             ///
             /// Example: `OFF_LINE`
@@ -1736,12 +1708,12 @@ pub mod stocks {
             ///
             /// Example: `wx23232232323`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_programs_appid: ::std::option::Option<::std::string::String>,
+            pub mini_programs_appid: Option<String>,
             /// 小程序path
             ///
             /// Example: `/path/index/index`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_programs_path: ::std::option::Option<::std::string::String>,
+            pub mini_programs_path: Option<String>,
         }
         /// 券可核销时间
         #[derive(
@@ -1756,33 +1728,31 @@ pub mod stocks {
             /// 开始时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub available_begin_time: ::std::string::String,
+            pub available_begin_time: String,
             /// 结束时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub available_end_time: ::std::string::String,
+            pub available_end_time: String,
             /// 生效后N天内有效
             ///
             /// Example: `3`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_day_after_receive: ::std::option::Option<i64>,
+            pub available_day_after_receive: Option<i64>,
             /// 固定周期有效时间段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_week: ::std::option::Option<
+            pub available_week: Option<
                 GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek,
             >,
             /// 无规律的有效时间段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub irregulary_avaliable_time: ::std::option::Option<
-                ::std::vec::Vec<
-                    GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime,
-                >,
+            pub irregulary_avaliable_time: Option<
+                Vec<GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime>,
             >,
             /// 领取后N天开始生效
             ///
             /// Example: `7`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wait_days_after_receive: ::std::option::Option<i64>,
+            pub wait_days_after_receive: Option<i64>,
         }
         /// 固定周期有效时间段
         #[derive(
@@ -1796,11 +1766,11 @@ pub mod stocks {
         pub struct GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek {
             /// 可用星期数
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub week_day: ::std::option::Option<::std::vec::Vec<i64>>,
+            pub week_day: Option<Vec<i64>>,
             /// 当天可用时间段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_day_time: ::std::option::Option<
-                ::std::vec::Vec<
+            pub available_day_time: Option<
+                Vec<
                     GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime,
                 >,
             >,
@@ -1819,12 +1789,12 @@ pub mod stocks {
             ///
             /// Example: `3600`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub begin_time: ::std::option::Option<i64>,
+            pub begin_time: Option<i64>,
             /// 当天可用结束时间
             ///
             /// Example: `86399`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time: ::std::option::Option<i64>,
+            pub end_time: Option<i64>,
         }
         /// GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
         #[derive(
@@ -1840,12 +1810,12 @@ pub mod stocks {
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub begin_time: ::std::option::Option<::std::string::String>,
+            pub begin_time: Option<String>,
             /// 结束时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time: ::std::option::Option<::std::string::String>,
+            pub end_time: Option<String>,
         }
         /// 折扣券使用规则
         #[derive(
@@ -1978,31 +1948,27 @@ pub mod stocks {
         pub struct GetResponseCustomEntrance {
             /// 小程序入口
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_programs_info: ::std::option::Option<
-                GetResponseCustomEntranceMiniProgramsInfo,
-            >,
+            pub mini_programs_info: Option<GetResponseCustomEntranceMiniProgramsInfo>,
             /// 商户公众号appid
             ///
             /// Example: `wx324345hgfhfghfg`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 营销馆id
             ///
             /// Example: `233455656`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub hall_id: ::std::option::Option<::std::string::String>,
+            pub hall_id: Option<String>,
             /// 可用门店id
             ///
             /// Example: `233554655`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_id: ::std::option::Option<::std::string::String>,
+            pub store_id: Option<String>,
             /// code展示模式
             ///
             /// Example: `BARCODE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub code_display_mode: ::std::option::Option<
-                GetResponseCustomEntranceCodeDisplayMode,
-            >,
+            pub code_display_mode: Option<GetResponseCustomEntranceCodeDisplayMode>,
         }
         /// code展示模式
         ///
@@ -2076,20 +2042,20 @@ pub mod stocks {
             /// 商家小程序appid
             ///
             /// Example: `wx234545656765876`
-            pub mini_programs_appid: ::std::string::String,
+            pub mini_programs_appid: String,
             /// 商家小程序path
             ///
             /// Example: `/path/index/index`
-            pub mini_programs_path: ::std::string::String,
+            pub mini_programs_path: String,
             /// 入口文案
             ///
             /// Example: `欢迎选购`
-            pub entrance_words: ::std::string::String,
+            pub entrance_words: String,
             /// 引导文案
             ///
             /// Example: `获取更多优惠`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub guiding_words: ::std::option::Option<::std::string::String>,
+            pub guiding_words: Option<String>,
         }
         /// 样式信息
         #[derive(
@@ -2105,34 +2071,30 @@ pub mod stocks {
             ///
             /// Example: `深圳南山区门店可用`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 商户logo
             ///
             /// Example: `https://qpic.cn/xxx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_logo_url: ::std::option::Option<::std::string::String>,
+            pub merchant_logo_url: Option<String>,
             /// 商户名称
             ///
             /// Example: `微信支付`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_name: ::std::option::Option<::std::string::String>,
+            pub merchant_name: Option<String>,
             /// 背景颜色
             ///
             /// Example: `Color020`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub background_color: ::std::option::Option<
-                GetResponseDisplayPatternInfoBackgroundColor,
-            >,
+            pub background_color: Option<GetResponseDisplayPatternInfoBackgroundColor>,
             /// 券详情图片
             ///
             /// Example: `https://qpic.cn/xxx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub coupon_image_url: ::std::option::Option<::std::string::String>,
+            pub coupon_image_url: Option<String>,
             /// 视频号相关信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub finder_info: ::std::option::Option<
-                GetResponseDisplayPatternInfoFinderInfo,
-            >,
+            pub finder_info: Option<GetResponseDisplayPatternInfoFinderInfo>,
         }
         /// 背景颜色
         ///
@@ -2235,15 +2197,15 @@ pub mod stocks {
             /// 视频号ID
             ///
             /// Example: `sph6Rngt2T4RlUf`
-            pub finder_id: ::std::string::String,
+            pub finder_id: String,
             /// 视频号视频ID
             ///
             /// Example: `sph6Rngt2T4RlUf`
-            pub finder_video_id: ::std::string::String,
+            pub finder_video_id: String,
             /// 视频号封面图
             ///
             /// Example: `https://wxpaylogo.qpic.cn/xxx`
-            pub finder_video_cover_image_url: ::std::string::String,
+            pub finder_video_cover_image_url: String,
         }
         /// 事件通知配置
         #[derive(
@@ -2259,7 +2221,7 @@ pub mod stocks {
             ///
             /// Example: `wx23232232323`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_appid: ::std::option::Option<::std::string::String>,
+            pub notify_appid: Option<String>,
         }
         /// 批次发放情况
         #[derive(
@@ -2275,22 +2237,22 @@ pub mod stocks {
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_send_num: ::std::option::Option<i64>,
+            pub total_send_num: Option<i64>,
             /// 已发放券金额
             ///
             /// Example: `34`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_send_amount: ::std::option::Option<i64>,
+            pub total_send_amount: Option<i64>,
             /// 单天已发放券张数
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub today_send_num: ::std::option::Option<i64>,
+            pub today_send_num: Option<i64>,
             /// 单天已发放券金额
             ///
             /// Example: `34`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub today_send_amount: ::std::option::Option<i64>,
+            pub today_send_amount: Option<i64>,
         }
         /// 发放规则
         #[derive(
@@ -2310,7 +2272,7 @@ pub mod stocks {
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub max_coupons: ::std::option::Option<i64>,
+            pub max_coupons: Option<i64>,
             /// 用户最大可领个数
             ///
             /// Example: `5`
@@ -2319,24 +2281,24 @@ pub mod stocks {
             ///
             /// Example: `1000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub max_amount_by_day: ::std::option::Option<i64>,
+            pub max_amount_by_day: Option<i64>,
             /// 单天发放上限个数
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub max_coupons_by_day: ::std::option::Option<i64>,
+            pub max_coupons_by_day: Option<i64>,
             /// 是否开启自然人限制
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub natural_person_limit: ::std::option::Option<bool>,
+            pub natural_person_limit: Option<bool>,
             /// 可疑账号拦截
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub prevent_api_abuse: ::std::option::Option<bool>,
+            pub prevent_api_abuse: Option<bool>,
             /// 是否允许转赠
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transferable: ::std::option::Option<bool>,
+            pub transferable: Option<bool>,
             /// 是否允许分享链接
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub shareable: ::std::option::Option<bool>,
+            pub shareable: Option<bool>,
         }
         /// 批次状态
         ///
@@ -2470,45 +2432,43 @@ pub mod stocks {
         pub struct PatchRequest {
             /// 自定义入口
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_entrance: ::std::option::Option<PatchRequestCustomEntrance>,
+            pub custom_entrance: Option<PatchRequestCustomEntrance>,
             /// 批次名称
             ///
             /// Example: `8月1日活动券`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub stock_name: ::std::option::Option<::std::string::String>,
+            pub stock_name: Option<String>,
             /// 批次备注
             ///
             /// Example: `活动使用`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub comment: ::std::option::Option<::std::string::String>,
+            pub comment: Option<String>,
             /// 适用商品范围
             ///
             /// Example: `xxx商品使用`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_name: ::std::option::Option<::std::string::String>,
+            pub goods_name: Option<String>,
             /// 商户请求单号
             ///
             /// Example: `6122352020010133287985742`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 样式信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub display_pattern_info: ::std::option::Option<
-                PatchRequestDisplayPatternInfo,
-            >,
+            pub display_pattern_info: Option<PatchRequestDisplayPatternInfo>,
             /// 核销规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub coupon_use_rule: ::std::option::Option<PatchRequestCouponUseRule>,
+            pub coupon_use_rule: Option<PatchRequestCouponUseRule>,
             /// 发放规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub stock_send_rule: ::std::option::Option<PatchRequestStockSendRule>,
+            pub stock_send_rule: Option<PatchRequestStockSendRule>,
             /// 事件通知配置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_config: ::std::option::Option<PatchRequestNotifyConfig>,
+            pub notify_config: Option<PatchRequestNotifyConfig>,
             /// 是否允许营销补差
             ///
             /// Example: `false`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub subsidy: ::std::option::Option<bool>,
+            pub subsidy: Option<bool>,
         }
         /// 核销规则
         #[derive(
@@ -2524,17 +2484,17 @@ pub mod stocks {
             ///
             /// Example: `OFF_LINE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub use_method: ::std::option::Option<PatchRequestCouponUseRuleUseMethod>,
+            pub use_method: Option<PatchRequestCouponUseRuleUseMethod>,
             /// 小程序appid
             ///
             /// Example: `wx23232232323`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_programs_appid: ::std::option::Option<::std::string::String>,
+            pub mini_programs_appid: Option<String>,
             /// 小程序path
             ///
             /// Example: `/path/index/index`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_programs_path: ::std::option::Option<::std::string::String>,
+            pub mini_programs_path: Option<String>,
         }
         /// 核销方式
         ///
@@ -2610,26 +2570,22 @@ pub mod stocks {
         pub struct PatchRequestCustomEntrance {
             /// 小程序入口
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_programs_info: ::std::option::Option<
-                PatchRequestCustomEntranceMiniProgramsInfo,
-            >,
+            pub mini_programs_info: Option<PatchRequestCustomEntranceMiniProgramsInfo>,
             /// 商户公众号appid
             ///
             /// Example: `wx324345hgfhfghfg`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 营销馆id
             ///
             /// Example: `233455656`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub hall_id: ::std::option::Option<::std::string::String>,
+            pub hall_id: Option<String>,
             /// code展示模式
             ///
             /// Example: `BARCODE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub code_display_mode: ::std::option::Option<
-                PatchRequestCustomEntranceCodeDisplayMode,
-            >,
+            pub code_display_mode: Option<PatchRequestCustomEntranceCodeDisplayMode>,
         }
         /// code展示模式
         ///
@@ -2703,20 +2659,20 @@ pub mod stocks {
             /// 商家小程序appid
             ///
             /// Example: `wx234545656765876`
-            pub mini_programs_appid: ::std::string::String,
+            pub mini_programs_appid: String,
             /// 商家小程序path
             ///
             /// Example: `/path/index/index`
-            pub mini_programs_path: ::std::string::String,
+            pub mini_programs_path: String,
             /// 入口文案
             ///
             /// Example: `欢迎选购`
-            pub entrance_words: ::std::string::String,
+            pub entrance_words: String,
             /// 引导文案
             ///
             /// Example: `获取更多优惠`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub guiding_words: ::std::option::Option<::std::string::String>,
+            pub guiding_words: Option<String>,
         }
         /// 样式信息
         #[derive(
@@ -2732,34 +2688,30 @@ pub mod stocks {
             ///
             /// Example: `xxx门店可用`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 商户logo
             ///
             /// Example: `https://xxx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_logo_url: ::std::option::Option<::std::string::String>,
+            pub merchant_logo_url: Option<String>,
             /// 商户名称
             ///
             /// Example: `微信支付`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_name: ::std::option::Option<::std::string::String>,
+            pub merchant_name: Option<String>,
             /// 背景颜色
             ///
             /// Example: `Color020`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub background_color: ::std::option::Option<
-                PatchRequestDisplayPatternInfoBackgroundColor,
-            >,
+            pub background_color: Option<PatchRequestDisplayPatternInfoBackgroundColor>,
             /// 券详情图片
             ///
             /// Example: `https://qpic.cn/xxx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub coupon_image_url: ::std::option::Option<::std::string::String>,
+            pub coupon_image_url: Option<String>,
             /// 视频号相关信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub finder_info: ::std::option::Option<
-                PatchRequestDisplayPatternInfoFinderInfo,
-            >,
+            pub finder_info: Option<PatchRequestDisplayPatternInfoFinderInfo>,
         }
         /// 背景颜色
         ///
@@ -2862,15 +2814,15 @@ pub mod stocks {
             /// 视频号ID
             ///
             /// Example: `sph6Rngt2T4RlUf`
-            pub finder_id: ::std::string::String,
+            pub finder_id: String,
             /// 视频号视频ID
             ///
             /// Example: `sph6Rngt2T4RlUf`
-            pub finder_video_id: ::std::string::String,
+            pub finder_video_id: String,
             /// 视频号封面图
             ///
             /// Example: `https://wxpaylogo.qpic.cn/xxx`
-            pub finder_video_cover_image_url: ::std::string::String,
+            pub finder_video_cover_image_url: String,
         }
         /// 事件通知配置
         #[derive(
@@ -2886,7 +2838,7 @@ pub mod stocks {
             ///
             /// Example: `wx23232232323`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_appid: ::std::option::Option<::std::string::String>,
+            pub notify_appid: Option<String>,
         }
         /// 发放规则
         #[derive(
@@ -2900,10 +2852,10 @@ pub mod stocks {
         pub struct PatchRequestStockSendRule {
             /// 是否开启自然人限领
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub natural_person_limit: ::std::option::Option<bool>,
+            pub natural_person_limit: Option<bool>,
             /// 可疑账号拦截
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub prevent_api_abuse: ::std::option::Option<bool>,
+            pub prevent_api_abuse: Option<bool>,
         }
         /// `/v3/marketing/busifavor/stocks/{stock_id}/budget`
         pub mod budget {
@@ -2939,24 +2891,24 @@ pub mod stocks {
                 ///
                 /// Example: `3000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub target_max_coupons: ::std::option::Option<i64>,
+                pub target_max_coupons: Option<i64>,
                 /// 目标单天发放上限个数
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub target_max_coupons_by_day: ::std::option::Option<i64>,
+                pub target_max_coupons_by_day: Option<i64>,
                 /// 当前批次最大发放个数
                 ///
                 /// Example: `500`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub current_max_coupons: ::std::option::Option<i64>,
+                pub current_max_coupons: Option<i64>,
                 /// 当前单天发放上限个数
                 ///
                 /// Example: `300`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub current_max_coupons_by_day: ::std::option::Option<i64>,
+                pub current_max_coupons_by_day: Option<i64>,
                 /// 修改预算请求单据号
                 ///
                 /// Example: `1002600620019090123143254436`
-                pub modify_budget_request_no: ::std::string::String,
+                pub modify_budget_request_no: String,
             }
             /// The response of `PATCH /v3/marketing/busifavor/stocks/{stock_id}/budget` (修改批次预算API).
             #[derive(
@@ -2976,7 +2928,7 @@ pub mod stocks {
                 ///
                 /// Example: `100`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub max_coupons_by_day: ::std::option::Option<i64>,
+                pub max_coupons_by_day: Option<i64>,
             }
         }
         /// `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes`
@@ -3037,28 +2989,22 @@ pub mod stocks {
                 ///
                 /// Query parameter `status`.
                 #[serde(skip_serializing)]
-                pub status: ::std::option::Option<GetRequestStatus>,
+                pub status: Option<GetRequestStatus>,
                 /// 公众账号ID
                 ///
-                /// Query parameter `appid`.
-                ///
-                /// Example: `wx233544546545989`
+                /// Query parameter `appid`. Example: `wx233544546545989`
                 #[serde(skip_serializing)]
-                pub appid: ::std::option::Option<::std::string::String>,
+                pub appid: Option<String>,
                 /// 分页页码
                 ///
-                /// Query parameter `offset`.
-                ///
-                /// Example: `0`
+                /// Query parameter `offset`. Example: `0`
                 #[serde(skip_serializing)]
-                pub offset: ::std::option::Option<f64>,
+                pub offset: Option<f64>,
                 /// 分页大小
                 ///
-                /// Query parameter `limit`.
-                ///
-                /// Example: `20`
+                /// Query parameter `limit`. Example: `20`
                 #[serde(skip_serializing)]
-                pub limit: ::std::option::Option<f64>,
+                pub limit: Option<f64>,
             }
             /// 券code状态
             ///
@@ -3142,7 +3088,7 @@ pub mod stocks {
                 /// 批次号
                 ///
                 /// Example: `98065001`
-                pub stock_id: ::std::string::String,
+                pub stock_id: String,
                 /// 批次总数
                 ///
                 /// Example: `10`
@@ -3157,7 +3103,7 @@ pub mod stocks {
                 pub offset: i64,
                 /// 券code列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+                pub data: Option<Vec<GetResponseData>>,
             }
             /// 券code信息
             #[derive(
@@ -3171,25 +3117,25 @@ pub mod stocks {
             pub struct GetResponseData {
                 /// 商户上传code
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub code: ::std::option::Option<::std::string::String>,
+                pub code: Option<String>,
                 /// 商户上传code分配状态
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub code_status: ::std::option::Option<::std::string::String>,
+                pub code_status: Option<String>,
                 /// 上传时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub upload_time: ::std::option::Option<::std::string::String>,
+                pub upload_time: Option<String>,
                 /// 被分配时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub dispatched_time: ::std::option::Option<::std::string::String>,
+                pub dispatched_time: Option<String>,
                 /// 领券用户的OpenID
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 领券用户的UnionID
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub unionid: ::std::option::Option<::std::string::String>,
+                pub unionid: Option<String>,
                 /// 用户券code
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub coupon_code: ::std::option::Option<::std::string::String>,
+                pub coupon_code: Option<String>,
             }
             /// The request of `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (上传预存code API).
             #[derive(
@@ -3203,13 +3149,11 @@ pub mod stocks {
             pub struct PostRequest {
                 /// 券code列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub coupon_code_list: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub coupon_code_list: Option<Vec<String>>,
                 /// 请求业务单据号
                 ///
                 /// Example: `100002322019090134234sfdf`
-                pub upload_request_no: ::std::string::String,
+                pub upload_request_no: String,
             }
             /// The response of `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (上传预存code API).
             #[derive(
@@ -3224,7 +3168,7 @@ pub mod stocks {
                 /// 批次号
                 ///
                 /// Example: `98065001`
-                pub stock_id: ::std::string::String,
+                pub stock_id: String,
                 /// 去重后上传code总数
                 ///
                 /// Example: `500`
@@ -3235,33 +3179,25 @@ pub mod stocks {
                 pub success_count: i64,
                 /// 上传成功的code列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_codes: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub success_codes: Option<Vec<String>>,
                 /// 上传成功时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                pub success_time: ::std::string::String,
+                pub success_time: String,
                 /// 上传失败code个数
                 ///
                 /// Example: `10`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fail_count: ::std::option::Option<i64>,
+                pub fail_count: Option<i64>,
                 /// 上传失败的code及原因
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fail_codes: ::std::option::Option<
-                    ::std::vec::Vec<PostResponseFailCodes>,
-                >,
+                pub fail_codes: Option<Vec<PostResponseFailCodes>>,
                 /// 已存在的code列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub exist_codes: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub exist_codes: Option<Vec<String>>,
                 /// 本次请求中重复的code列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub duplicate_codes: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub duplicate_codes: Option<Vec<String>>,
             }
             /// PostResponseFailCodes
             #[derive(
@@ -3276,15 +3212,15 @@ pub mod stocks {
                 /// 上传失败的券code
                 ///
                 /// Example: `ABCD23456`
-                pub coupon_code: ::std::string::String,
+                pub coupon_code: String,
                 /// 上传失败错误码
                 ///
                 /// Example: `LENGTH_LIMIT`
-                pub code: ::std::string::String,
+                pub code: String,
                 /// 上传失败错误信息
                 ///
                 /// Example: `长度超过最大值32位`
-                pub message: ::std::string::String,
+                pub message: String,
             }
             /// `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`
             pub mod by_coupon_code {
@@ -3332,11 +3268,9 @@ pub mod stocks {
                 pub struct DeleteRequest {
                     /// 请求业务单据号
                     ///
-                    /// Query parameter `delete_request_no`.
-                    ///
-                    /// Example: `1212`
+                    /// Query parameter `delete_request_no`. Example: `1212`
                     #[serde(skip_serializing)]
-                    pub delete_request_no: ::std::string::String,
+                    pub delete_request_no: String,
                 }
                 /// The response of `DELETE /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (删除预存code).
                 #[derive(
@@ -3352,10 +3286,10 @@ pub mod stocks {
                     ///
                     /// Example: `101156451224`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub stock_id: ::std::option::Option<::std::string::String>,
+                    pub stock_id: Option<String>,
                     /// 删除时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub delete_time: ::std::option::Option<::std::string::String>,
+                    pub delete_time: Option<String>,
                 }
                 /// The request of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (查询预存code详情).
                 #[derive(
@@ -3369,11 +3303,9 @@ pub mod stocks {
                 pub struct GetRequest {
                     /// 公众账号ID
                     ///
-                    /// Query parameter `appid`.
-                    ///
-                    /// Example: `wx233544546545989`
+                    /// Query parameter `appid`. Example: `wx233544546545989`
                     #[serde(skip_serializing)]
-                    pub appid: ::std::option::Option<::std::string::String>,
+                    pub appid: Option<String>,
                 }
                 /// The response of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (查询预存code详情).
                 #[derive(
@@ -3401,25 +3333,25 @@ pub mod stocks {
                 pub struct GetResponseCodeInformation {
                     /// 商户上传code
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub code: ::std::option::Option<::std::string::String>,
+                    pub code: Option<String>,
                     /// 商户上传code分配状态
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub code_status: ::std::option::Option<::std::string::String>,
+                    pub code_status: Option<String>,
                     /// 上传时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub upload_time: ::std::option::Option<::std::string::String>,
+                    pub upload_time: Option<String>,
                     /// 被分配时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub dispatched_time: ::std::option::Option<::std::string::String>,
+                    pub dispatched_time: Option<String>,
                     /// 领券用户的OpenID
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub openid: ::std::option::Option<::std::string::String>,
+                    pub openid: Option<String>,
                     /// 领券用户的UnionID
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub unionid: ::std::option::Option<::std::string::String>,
+                    pub unionid: Option<String>,
                     /// 用户券code
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_code: ::std::option::Option<::std::string::String>,
+                    pub coupon_code: Option<String>,
                 }
                 /// 券码信息
                 #[derive(
@@ -3433,43 +3365,43 @@ pub mod stocks {
                     /// 商家券批次名称
                     ///
                     /// Example: `8月1日活动券`
-                    pub stock_name: ::std::string::String,
+                    pub stock_name: String,
                     /// 批次归属商户号
                     ///
                     /// Example: `10000022`
-                    pub belong_merchant: ::std::string::String,
+                    pub belong_merchant: String,
                     /// 批次备注
                     ///
                     /// Example: `活动使用`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub comment: ::std::option::Option<::std::string::String>,
+                    pub comment: Option<String>,
                     /// 适用商品范围
                     ///
                     /// Example: `xxx商品使用`
-                    pub goods_name: ::std::string::String,
+                    pub goods_name: String,
                     /// 批次类型
                     ///
                     /// Example: `NORMAL`
                     pub stock_type: GetResponseCouponInformationStockType,
                     /// 是否允许转赠
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transferable: ::std::option::Option<bool>,
+                    pub transferable: Option<bool>,
                     /// 是否允许分享领券链接
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub shareable: ::std::option::Option<bool>,
+                    pub shareable: Option<bool>,
                     /// 券状态
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_state: ::std::option::Option<::std::string::String>,
+                    pub coupon_state: Option<String>,
                     /// 核销规则
                     pub coupon_use_rule: GetResponseCouponInformationCouponUseRule,
                     /// 自定义入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub custom_entrance: ::std::option::Option<
+                    pub custom_entrance: Option<
                         GetResponseCouponInformationCustomEntrance,
                     >,
                     /// 样式信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub display_pattern_info: ::std::option::Option<
+                    pub display_pattern_info: Option<
                         GetResponseCouponInformationDisplayPatternInfo,
                     >,
                 }
@@ -3486,17 +3418,17 @@ pub mod stocks {
                     pub coupon_available_time: GetResponseCouponInformationCouponUseRuleCouponAvailableTime,
                     /// 固定面额满减券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub fixed_normal_coupon: ::std::option::Option<
+                    pub fixed_normal_coupon: Option<
                         GetResponseCouponInformationCouponUseRuleFixedNormalCoupon,
                     >,
                     /// 折扣券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub discount_coupon: ::std::option::Option<
+                    pub discount_coupon: Option<
                         GetResponseCouponInformationCouponUseRuleDiscountCoupon,
                     >,
                     /// 换购券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub exchange_coupon: ::std::option::Option<
+                    pub exchange_coupon: Option<
                         GetResponseCouponInformationCouponUseRuleExchangeCoupon,
                     >,
                     /// 核销方式
@@ -3507,14 +3439,12 @@ pub mod stocks {
                     ///
                     /// Example: `wx23232232323`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_programs_appid: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub mini_programs_appid: Option<String>,
                     /// 小程序path
                     ///
                     /// Example: `/path/index/index`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_programs_path: ::std::option::Option<::std::string::String>,
+                    pub mini_programs_path: Option<String>,
                 }
                 /// 券可核销时间
                 #[derive(
@@ -3529,25 +3459,25 @@ pub mod stocks {
                     /// 开始时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub available_begin_time: ::std::string::String,
+                    pub available_begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub available_end_time: ::std::string::String,
+                    pub available_end_time: String,
                     /// 生效后N天内有效
                     ///
                     /// Example: `3`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_day_after_receive: ::std::option::Option<i64>,
+                    pub available_day_after_receive: Option<i64>,
                     /// 固定周期有效时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_week: ::std::option::Option<
+                    pub available_week: Option<
                         GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeek,
                     >,
                     /// 无规律的有效时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub irregulary_avaliable_time: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub irregulary_avaliable_time: Option<
+                        Vec<
                             GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime,
                         >,
                     >,
@@ -3555,7 +3485,7 @@ pub mod stocks {
                     ///
                     /// Example: `7`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub wait_days_after_receive: ::std::option::Option<i64>,
+                    pub wait_days_after_receive: Option<i64>,
                 }
                 /// 固定周期有效时间段
                 #[derive(
@@ -3569,11 +3499,11 @@ pub mod stocks {
                 pub struct GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeek {
                     /// 可用星期数
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub week_day: ::std::option::Option<::std::vec::Vec<i64>>,
+                    pub week_day: Option<Vec<i64>>,
                     /// 当天可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_day_time: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub available_day_time: Option<
+                        Vec<
                             GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime,
                         >,
                     >,
@@ -3592,12 +3522,12 @@ pub mod stocks {
                     ///
                     /// Example: `3600`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub begin_time: ::std::option::Option<i64>,
+                    pub begin_time: Option<i64>,
                     /// 当天可用结束时间
                     ///
                     /// Example: `86399`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub end_time: ::std::option::Option<i64>,
+                    pub end_time: Option<i64>,
                 }
                 /// GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
                 #[derive(
@@ -3613,12 +3543,12 @@ pub mod stocks {
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub begin_time: ::std::option::Option<::std::string::String>,
+                    pub begin_time: Option<String>,
                     /// 结束时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub end_time: ::std::option::Option<::std::string::String>,
+                    pub end_time: Option<String>,
                 }
                 /// 折扣券使用规则
                 #[derive(
@@ -3760,29 +3690,29 @@ pub mod stocks {
                 pub struct GetResponseCouponInformationCustomEntrance {
                     /// 小程序入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_programs_info: ::std::option::Option<
+                    pub mini_programs_info: Option<
                         GetResponseCouponInformationCustomEntranceMiniProgramsInfo,
                     >,
                     /// 商户公众号appid
                     ///
                     /// Example: `wx324345hgfhfghfg`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub appid: ::std::option::Option<::std::string::String>,
+                    pub appid: Option<String>,
                     /// 营销馆id
                     ///
                     /// Example: `233455656`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub hall_id: ::std::option::Option<::std::string::String>,
+                    pub hall_id: Option<String>,
                     /// 可用门店id
                     ///
                     /// Example: `233554655`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub store_id: ::std::option::Option<::std::string::String>,
+                    pub store_id: Option<String>,
                     /// code展示模式
                     ///
                     /// Example: `BARCODE`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub code_display_mode: ::std::option::Option<
+                    pub code_display_mode: Option<
                         GetResponseCouponInformationCustomEntranceCodeDisplayMode,
                     >,
                 }
@@ -3866,20 +3796,20 @@ pub mod stocks {
                     /// 商家小程序appid
                     ///
                     /// Example: `wx234545656765876`
-                    pub mini_programs_appid: ::std::string::String,
+                    pub mini_programs_appid: String,
                     /// 商家小程序path
                     ///
                     /// Example: `/path/index/index`
-                    pub mini_programs_path: ::std::string::String,
+                    pub mini_programs_path: String,
                     /// 入口文案
                     ///
                     /// Example: `欢迎选购`
-                    pub entrance_words: ::std::string::String,
+                    pub entrance_words: String,
                     /// 引导文案
                     ///
                     /// Example: `获取更多优惠`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub guiding_words: ::std::option::Option<::std::string::String>,
+                    pub guiding_words: Option<String>,
                 }
                 /// 样式信息
                 #[derive(
@@ -3895,32 +3825,32 @@ pub mod stocks {
                     ///
                     /// Example: `xxx门店可用`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub description: ::std::option::Option<::std::string::String>,
+                    pub description: Option<String>,
                     /// 商户logo
                     ///
                     /// Example: `https://qpic.cn/xxx`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub merchant_logo_url: ::std::option::Option<::std::string::String>,
+                    pub merchant_logo_url: Option<String>,
                     /// 商户名称
                     ///
                     /// Example: `微信支付`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub merchant_name: ::std::option::Option<::std::string::String>,
+                    pub merchant_name: Option<String>,
                     /// 背景颜色
                     ///
                     /// Example: `Color020`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub background_color: ::std::option::Option<
+                    pub background_color: Option<
                         GetResponseCouponInformationDisplayPatternInfoBackgroundColor,
                     >,
                     /// 券详情图片
                     ///
                     /// Example: `https://qpic.cn/xxx`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_image_url: ::std::option::Option<::std::string::String>,
+                    pub coupon_image_url: Option<String>,
                     /// 视频号相关信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub finder_info: ::std::option::Option<
+                    pub finder_info: Option<
                         GetResponseCouponInformationDisplayPatternInfoFinderInfo,
                     >,
                 }
@@ -4032,15 +3962,15 @@ pub mod stocks {
                     /// 视频号ID
                     ///
                     /// Example: `sph6Rngt2T4RlUf`
-                    pub finder_id: ::std::string::String,
+                    pub finder_id: String,
                     /// 视频号视频ID
                     ///
                     /// Example: `sph6Rngt2T4RlUf`
-                    pub finder_video_id: ::std::string::String,
+                    pub finder_video_id: String,
                     /// 视频号封面图
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/xxx`
-                    pub finder_video_cover_image_url: ::std::string::String,
+                    pub finder_video_cover_image_url: String,
                 }
                 /// 批次类型
                 ///
@@ -4182,25 +4112,19 @@ pub mod subsidy {
         pub struct GetRequest {
             /// 商家券批次号
             ///
-            /// Query parameter `stock_id`.
-            ///
-            /// Example: `128888000000001`
+            /// Query parameter `stock_id`. Example: `128888000000001`
             #[serde(skip_serializing)]
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 商家券Code
             ///
-            /// Query parameter `coupon_code`.
-            ///
-            /// Example: `ABCD12345678`
+            /// Query parameter `coupon_code`. Example: `ABCD12345678`
             #[serde(skip_serializing)]
-            pub coupon_code: ::std::string::String,
+            pub coupon_code: String,
             /// 补差付款请求单号
             ///
-            /// Query parameter `out_subsidy_no`.
-            ///
-            /// Example: `subsidy-abcd-12345678`
+            /// Query parameter `out_subsidy_no`. Example: `subsidy-abcd-12345678`
             #[serde(skip_serializing)]
-            pub out_subsidy_no: ::std::option::Option<::std::string::String>,
+            pub out_subsidy_no: Option<String>,
         }
         /// The response of `GET /v3/marketing/busifavor/subsidy/pay-receipts` (查询营销补差付款单列表API).
         #[derive(
@@ -4214,9 +4138,7 @@ pub mod subsidy {
         pub struct GetResponse {
             /// 补差付款单据列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pay_receipt_list: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePayReceiptList>,
-            >,
+            pub pay_receipt_list: Option<Vec<GetResponsePayReceiptList>>,
         }
         /// GetResponsePayReceiptList
         #[derive(
@@ -4231,27 +4153,27 @@ pub mod subsidy {
             /// 补差付款单号
             ///
             /// Example: `1120200119165100000000000001`
-            pub subsidy_receipt_id: ::std::string::String,
+            pub subsidy_receipt_id: String,
             /// 商家券批次号
             ///
             /// Example: `128888000000001`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 商家券Code
             ///
             /// Example: `ABCD12345678`
-            pub coupon_code: ::std::string::String,
+            pub coupon_code: String,
             /// 微信支付订单号
             ///
             /// Example: `4200000913202101152566792388`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 营销补差扣款商户号
             ///
             /// Example: `1900000001`
-            pub payer_merchant: ::std::string::String,
+            pub payer_merchant: String,
             /// 营销补差入账商户号
             ///
             /// Example: `1900000002`
-            pub payee_merchant: ::std::string::String,
+            pub payee_merchant: String,
             /// 补差付款金额
             ///
             /// Example: `100`
@@ -4259,30 +4181,30 @@ pub mod subsidy {
             /// 补差付款描述
             ///
             /// Example: `20210115DESCRIPTION`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 补差付款单据状态
             ///
             /// Example: `SUCCESS`
-            pub status: ::std::string::String,
+            pub status: String,
             /// 补差付款失败原因
             ///
             /// Example: `INSUFFICIENT_BALANCE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_reason: ::std::option::Option<::std::string::String>,
+            pub fail_reason: Option<String>,
             /// 补差付款完成时间
             ///
             /// Example: `2021-01-20T10:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 业务请求唯一单号
             ///
             /// Example: `subsidy-abcd-12345678`
-            pub out_subsidy_no: ::std::string::String,
+            pub out_subsidy_no: String,
             /// 补差付款发起时间
             ///
             /// Example: `2021-01-20T10:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub create_time: ::std::option::Option<::std::string::String>,
+            pub create_time: Option<String>,
         }
         /// The request of `POST /v3/marketing/busifavor/subsidy/pay-receipts` (营销补差付款API).
         #[derive(
@@ -4297,23 +4219,23 @@ pub mod subsidy {
             /// 商家券批次号
             ///
             /// Example: `128888000000001`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 商家券Code
             ///
             /// Example: `ABCD12345678`
-            pub coupon_code: ::std::string::String,
+            pub coupon_code: String,
             /// 微信支付订单号
             ///
             /// Example: `4200000913202101152566792388`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 营销补差扣款商户号
             ///
             /// Example: `1900000001`
-            pub payer_merchant: ::std::string::String,
+            pub payer_merchant: String,
             /// 营销补差入账商户号
             ///
             /// Example: `1900000002`
-            pub payee_merchant: ::std::string::String,
+            pub payee_merchant: String,
             /// 补差付款金额
             ///
             /// Example: `100`
@@ -4321,11 +4243,11 @@ pub mod subsidy {
             /// 补差付款描述
             ///
             /// Example: `20210115DESCRIPTION`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 业务请求唯一单号
             ///
             /// Example: `subsidy-abcd-12345678`
-            pub out_subsidy_no: ::std::string::String,
+            pub out_subsidy_no: String,
         }
         /// The response of `POST /v3/marketing/busifavor/subsidy/pay-receipts` (营销补差付款API).
         #[derive(
@@ -4340,27 +4262,27 @@ pub mod subsidy {
             /// 补差付款单号
             ///
             /// Example: `1120200119165100000000000001`
-            pub subsidy_receipt_id: ::std::string::String,
+            pub subsidy_receipt_id: String,
             /// 商家券批次号
             ///
             /// Example: `128888000000001`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 商家券Code
             ///
             /// Example: `ABCD12345678`
-            pub coupon_code: ::std::string::String,
+            pub coupon_code: String,
             /// 微信支付订单号
             ///
             /// Example: `4200000913202101152566792388`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 营销补差扣款商户号
             ///
             /// Example: `1900000001`
-            pub payer_merchant: ::std::string::String,
+            pub payer_merchant: String,
             /// 营销补差入账商户号
             ///
             /// Example: `1900000002`
-            pub payee_merchant: ::std::string::String,
+            pub payee_merchant: String,
             /// 补差付款金额
             ///
             /// Example: `100`
@@ -4368,30 +4290,30 @@ pub mod subsidy {
             /// 补差付款描述
             ///
             /// Example: `20210115DESCRIPTION`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 补差付款单据状态
             ///
             /// Example: `SUCCESS`
-            pub status: ::std::string::String,
+            pub status: String,
             /// 补差付款失败原因
             ///
             /// Example: `INSUFFICIENT_BALANCE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_reason: ::std::option::Option<::std::string::String>,
+            pub fail_reason: Option<String>,
             /// 补差付款完成时间
             ///
             /// Example: `2021-01-20T10:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 业务请求唯一单号
             ///
             /// Example: `subsidy-abcd-12345678`
-            pub out_subsidy_no: ::std::string::String,
+            pub out_subsidy_no: String,
             /// 补差付款发起时间
             ///
             /// Example: `2021-01-20T10:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub create_time: ::std::option::Option<::std::string::String>,
+            pub create_time: Option<String>,
         }
         /// `/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}`
         pub mod by_subsidy_receipt_id {
@@ -4422,27 +4344,27 @@ pub mod subsidy {
                 /// 补差付款单号
                 ///
                 /// Example: `1120200119165100000000000001`
-                pub subsidy_receipt_id: ::std::string::String,
+                pub subsidy_receipt_id: String,
                 /// 商家券批次号
                 ///
                 /// Example: `128888000000001`
-                pub stock_id: ::std::string::String,
+                pub stock_id: String,
                 /// 商家券Code
                 ///
                 /// Example: `ABCD12345678`
-                pub coupon_code: ::std::string::String,
+                pub coupon_code: String,
                 /// 微信支付订单号
                 ///
                 /// Example: `4200000913202101152566792388`
-                pub transaction_id: ::std::string::String,
+                pub transaction_id: String,
                 /// 营销补差扣款商户号
                 ///
                 /// Example: `1900000001`
-                pub payer_merchant: ::std::string::String,
+                pub payer_merchant: String,
                 /// 营销补差入账商户号
                 ///
                 /// Example: `1900000002`
-                pub payee_merchant: ::std::string::String,
+                pub payee_merchant: String,
                 /// 补差付款金额
                 ///
                 /// Example: `100`
@@ -4450,30 +4372,30 @@ pub mod subsidy {
                 /// 补差付款描述
                 ///
                 /// Example: `20210115DESCRIPTION`
-                pub description: ::std::string::String,
+                pub description: String,
                 /// 补差付款单据状态
                 ///
                 /// Example: `SUCCESS`
-                pub status: ::std::string::String,
+                pub status: String,
                 /// 补差付款失败原因
                 ///
                 /// Example: `INSUFFICIENT_BALANCE`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fail_reason: ::std::option::Option<::std::string::String>,
+                pub fail_reason: Option<String>,
                 /// 补差付款完成时间
                 ///
                 /// Example: `2021-01-20T10:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_time: ::std::option::Option<::std::string::String>,
+                pub success_time: Option<String>,
                 /// 业务请求唯一单号
                 ///
                 /// Example: `subsidy-abcd-12345678`
-                pub out_subsidy_no: ::std::string::String,
+                pub out_subsidy_no: String,
                 /// 补差付款发起时间
                 ///
                 /// Example: `2021-01-20T10:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub create_time: ::std::option::Option<::std::string::String>,
+                pub create_time: Option<String>,
             }
         }
     }
@@ -4519,27 +4441,27 @@ pub mod subsidy {
             /// 商家券批次号
             ///
             /// Example: `128888000000001`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 商家券Code
             ///
             /// Example: `ABCD12345678`
-            pub coupon_code: ::std::string::String,
+            pub coupon_code: String,
             /// 微信支付订单号
             ///
             /// Example: `4200000913202101152566792388`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 微信支付退款单号
             ///
             /// Example: `50100506732021010105138718375`
-            pub refund_id: ::std::string::String,
+            pub refund_id: String,
             /// 原营销补差扣款商户号
             ///
             /// Example: `1900000001`
-            pub payer_merchant: ::std::string::String,
+            pub payer_merchant: String,
             /// 原营销补差入账商户号
             ///
             /// Example: `1900000002`
-            pub payee_merchant: ::std::string::String,
+            pub payee_merchant: String,
             /// 补差回退金额
             ///
             /// Example: `100`
@@ -4547,11 +4469,11 @@ pub mod subsidy {
             /// 补差回退描述
             ///
             /// Example: `20210115DESCRIPTION`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 业务请求唯一单号
             ///
             /// Example: `subsidy-abcd-12345678`
-            pub out_subsidy_return_no: ::std::string::String,
+            pub out_subsidy_return_no: String,
         }
         /// The response of `POST /v3/marketing/busifavor/subsidy/return-receipts` (营销补差回退API).
         #[derive(
@@ -4567,31 +4489,31 @@ pub mod subsidy {
             ///
             /// Example: `2120200119165100000000000001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub subsidy_return_receipt_id: ::std::option::Option<::std::string::String>,
+            pub subsidy_return_receipt_id: Option<String>,
             /// 商家券批次号
             ///
             /// Example: `128888000000001`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 商家券Code
             ///
             /// Example: `ABCD12345678`
-            pub coupon_code: ::std::string::String,
+            pub coupon_code: String,
             /// 微信支付订单号
             ///
             /// Example: `4200000913202101152566792388`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 微信支付退款单号
             ///
             /// Example: `50100506732021010105138718375`
-            pub refund_id: ::std::string::String,
+            pub refund_id: String,
             /// 原营销补差扣款商户号
             ///
             /// Example: `1900000001`
-            pub payer_merchant: ::std::string::String,
+            pub payer_merchant: String,
             /// 原营销补差入账商户号
             ///
             /// Example: `1900000002`
-            pub payee_merchant: ::std::string::String,
+            pub payee_merchant: String,
             /// 补差回退金额
             ///
             /// Example: `100`
@@ -4599,34 +4521,34 @@ pub mod subsidy {
             /// 补差回退描述
             ///
             /// Example: `20210115DESCRIPTION`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 补差回退单据状态
             ///
             /// Example: `SUCCESS`
-            pub status: ::std::string::String,
+            pub status: String,
             /// 补差回退失败原因
             ///
             /// Example: `INSUFFICIENT_BALANCE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_reason: ::std::option::Option<::std::string::String>,
+            pub fail_reason: Option<String>,
             /// 补差回退完成时间
             ///
             /// Example: `2021-01-20T10:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub return_done_time: ::std::option::Option<::std::string::String>,
+            pub return_done_time: Option<String>,
             /// 补差付款单号
             ///
             /// Example: `1120200119165100000000000001`
-            pub subsidy_receipt_id: ::std::string::String,
+            pub subsidy_receipt_id: String,
             /// 业务请求唯一单号
             ///
             /// Example: `subsidy-abcd-12345678`
-            pub out_subsidy_return_no: ::std::string::String,
+            pub out_subsidy_return_no: String,
             /// 补差回退发起时间
             ///
             /// Example: `2021-01-20T10:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub return_create_time: ::std::option::Option<::std::string::String>,
+            pub return_create_time: Option<String>,
         }
         /// `/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`
         pub mod by_subsidy_return_receipt_id {
@@ -4658,33 +4580,31 @@ pub mod subsidy {
                 ///
                 /// Example: `2120200119165100000000000001`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub subsidy_return_receipt_id: ::std::option::Option<
-                    ::std::string::String,
-                >,
+                pub subsidy_return_receipt_id: Option<String>,
                 /// 商家券批次号
                 ///
                 /// Example: `128888000000001`
-                pub stock_id: ::std::string::String,
+                pub stock_id: String,
                 /// 商家券Code
                 ///
                 /// Example: `ABCD12345678`
-                pub coupon_code: ::std::string::String,
+                pub coupon_code: String,
                 /// 微信支付订单号
                 ///
                 /// Example: `4200000913202101152566792388`
-                pub transaction_id: ::std::string::String,
+                pub transaction_id: String,
                 /// 微信支付退款单号
                 ///
                 /// Example: `50100506732021010105138718375`
-                pub refund_id: ::std::string::String,
+                pub refund_id: String,
                 /// 原营销补差扣款商户号
                 ///
                 /// Example: `1900000001`
-                pub payer_merchant: ::std::string::String,
+                pub payer_merchant: String,
                 /// 原营销补差入账商户号
                 ///
                 /// Example: `1900000002`
-                pub payee_merchant: ::std::string::String,
+                pub payee_merchant: String,
                 /// 补差回退金额
                 ///
                 /// Example: `100`
@@ -4692,34 +4612,34 @@ pub mod subsidy {
                 /// 补差回退描述
                 ///
                 /// Example: `20210115DESCRIPTION`
-                pub description: ::std::string::String,
+                pub description: String,
                 /// 补差回退单据状态
                 ///
                 /// Example: `RETURN_RECEIPT_SUCCESS`
-                pub status: ::std::string::String,
+                pub status: String,
                 /// 补差回退失败原因
                 ///
                 /// Example: `RETURN_RECEIPT_INSUFFICIENT_BALANCE`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fail_reason: ::std::option::Option<::std::string::String>,
+                pub fail_reason: Option<String>,
                 /// 补差回退完成时间
                 ///
                 /// Example: `2021-06-15T19:35:11+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub return_done_time: ::std::option::Option<::std::string::String>,
+                pub return_done_time: Option<String>,
                 /// 补差付款单号
                 ///
                 /// Example: `1120200119165100000000000001`
-                pub subsidy_receipt_id: ::std::string::String,
+                pub subsidy_receipt_id: String,
                 /// 业务请求唯一单号
                 ///
                 /// Example: `subsidy-abcd-12345678`
-                pub out_subsidy_return_no: ::std::string::String,
+                pub out_subsidy_return_no: String,
                 /// 补差回退发起时间
                 ///
                 /// Example: `2021-06-15T19:35:11+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub return_create_time: ::std::option::Option<::std::string::String>,
+                pub return_create_time: Option<String>,
             }
         }
     }
@@ -4790,60 +4710,44 @@ pub mod users {
             pub struct GetRequest {
                 /// 公众账号ID
                 ///
-                /// Query parameter `appid`.
-                ///
-                /// Example: `wx233544546545989`
+                /// Query parameter `appid`. Example: `wx233544546545989`
                 #[serde(skip_serializing)]
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 批次号
                 ///
-                /// Query parameter `stock_id`.
-                ///
-                /// Example: `9865000`
+                /// Query parameter `stock_id`. Example: `9865000`
                 #[serde(skip_serializing)]
-                pub stock_id: ::std::option::Option<::std::string::String>,
+                pub stock_id: Option<String>,
                 /// 券状态
                 ///
-                /// Query parameter `coupon_state`.
-                ///
-                /// Example: `SENDED`
+                /// Query parameter `coupon_state`. Example: `SENDED`
                 #[serde(skip_serializing)]
-                pub coupon_state: ::std::option::Option<GetRequestCouponState>,
+                pub coupon_state: Option<GetRequestCouponState>,
                 /// 创建批次的商户号
                 ///
-                /// Query parameter `creator_merchant`.
-                ///
-                /// Example: `1000000001`
+                /// Query parameter `creator_merchant`. Example: `1000000001`
                 #[serde(skip_serializing)]
-                pub creator_merchant: ::std::option::Option<::std::string::String>,
+                pub creator_merchant: Option<String>,
                 /// 批次归属商户号
                 ///
-                /// Query parameter `belong_merchant`.
-                ///
-                /// Example: `1000000002`
+                /// Query parameter `belong_merchant`. Example: `1000000002`
                 #[serde(skip_serializing)]
-                pub belong_merchant: ::std::option::Option<::std::string::String>,
+                pub belong_merchant: Option<String>,
                 /// 批次发放商户号
                 ///
-                /// Query parameter `sender_merchant`.
-                ///
-                /// Example: `1000000003`
+                /// Query parameter `sender_merchant`. Example: `1000000003`
                 #[serde(skip_serializing)]
-                pub sender_merchant: ::std::option::Option<::std::string::String>,
+                pub sender_merchant: Option<String>,
                 /// 分页页码
                 ///
-                /// Query parameter `offset`.
-                ///
-                /// Example: `0`
+                /// Query parameter `offset`. Example: `0`
                 #[serde(skip_serializing)]
-                pub offset: ::std::option::Option<f64>,
+                pub offset: Option<f64>,
                 /// 分页大小
                 ///
-                /// Query parameter `limit`.
-                ///
-                /// Example: `20`
+                /// Query parameter `limit`. Example: `20`
                 #[serde(skip_serializing)]
-                pub limit: ::std::option::Option<f64>,
+                pub limit: Option<f64>,
             }
             /// 券状态
             ///
@@ -4931,62 +4835,60 @@ pub mod users {
                 /// 分页大小
                 pub limit: f64,
                 /// 结果集
-                pub data: ::std::vec::Vec<GetResponseData>,
+                pub data: Vec<GetResponseData>,
             }
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
             pub struct GetResponseData {
                 /// 商家券批次名称
-                pub stock_name: ::std::string::String,
+                pub stock_name: String,
                 /// 批次归属商户号
-                pub belong_merchant: ::std::string::String,
+                pub belong_merchant: String,
                 /// 批次备注
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub comment: ::std::option::Option<::std::string::String>,
+                pub comment: Option<String>,
                 /// 适用商品范围
-                pub goods_name: ::std::string::String,
+                pub goods_name: String,
                 /// `stock_type`
                 pub stock_type: crate::types::StockType,
                 /// 核销规则
                 pub coupon_use_rule: GetResponseDataCouponUseRule,
                 /// 自定义入口
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub custom_entrance: ::std::option::Option<
-                    GetResponseDataCustomEntrance,
-                >,
+                pub custom_entrance: Option<GetResponseDataCustomEntrance>,
                 /// 样式信息
                 pub display_pattern_info: GetResponseDataDisplayPatternInfo,
                 /// 券code
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub coupon_code: ::std::option::Option<::std::string::String>,
+                pub coupon_code: Option<String>,
                 /// 券状态
                 ///
                 /// Example: `SENDED`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub coupon_state: ::std::option::Option<GetResponseDataCouponState>,
+                pub coupon_state: Option<GetResponseDataCouponState>,
                 /// 批次号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub stock_id: ::std::option::Option<::std::string::String>,
+                pub stock_id: Option<String>,
                 /// 是否允许转赠
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transferable: ::std::option::Option<bool>,
+                pub transferable: Option<bool>,
                 /// 是否允许分享链接
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub shareable: ::std::option::Option<bool>,
+                pub shareable: Option<bool>,
                 /// 发券请求单号
-                pub send_request_no: ::std::string::String,
+                pub send_request_no: String,
                 /// 核销请求单号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub use_request_no: ::std::option::Option<::std::string::String>,
+                pub use_request_no: Option<String>,
                 /// 券可使用开始时间
-                pub available_start_time: ::std::string::String,
+                pub available_start_time: String,
                 /// 券过期时间
-                pub expire_time: ::std::string::String,
+                pub expire_time: String,
                 /// 券领券时间
-                pub receive_time: ::std::string::String,
+                pub receive_time: String,
                 /// 券核销时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub use_time: ::std::option::Option<::std::string::String>,
+                pub use_time: Option<String>,
             }
             /// 券状态
             ///
@@ -5064,37 +4966,31 @@ pub mod users {
                 pub coupon_available_time: GetResponseDataCouponUseRuleCouponAvailableTime,
                 /// 固定周期有效时间段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_week: ::std::option::Option<
-                    GetResponseDataCouponUseRuleAvailableWeek,
-                >,
+                pub available_week: Option<GetResponseDataCouponUseRuleAvailableWeek>,
                 /// `irregulary_avaliable_time`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub irregulary_avaliable_time: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseDataCouponUseRuleIrregularyAvaliableTime>,
+                pub irregulary_avaliable_time: Option<
+                    Vec<GetResponseDataCouponUseRuleIrregularyAvaliableTime>,
                 >,
                 /// 固定面额满减券使用规则
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fixed_normal_coupon: ::std::option::Option<
+                pub fixed_normal_coupon: Option<
                     GetResponseDataCouponUseRuleFixedNormalCoupon,
                 >,
                 /// 折扣券使用规则
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub discount_coupon: ::std::option::Option<
-                    GetResponseDataCouponUseRuleDiscountCoupon,
-                >,
+                pub discount_coupon: Option<GetResponseDataCouponUseRuleDiscountCoupon>,
                 /// 换购券使用规则
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub exchange_coupon: ::std::option::Option<
-                    GetResponseDataCouponUseRuleExchangeCoupon,
-                >,
+                pub exchange_coupon: Option<GetResponseDataCouponUseRuleExchangeCoupon>,
                 /// `use_method`
                 pub use_method: crate::types::UseMethod,
                 /// 小程序appid
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mini_programs_appid: ::std::option::Option<::std::string::String>,
+                pub mini_programs_appid: Option<String>,
                 /// 小程序path
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mini_programs_path: ::std::option::Option<::std::string::String>,
+                pub mini_programs_path: Option<String>,
             }
             /// 固定周期有效时间段
             #[derive(
@@ -5108,13 +5004,11 @@ pub mod users {
             pub struct GetResponseDataCouponUseRuleAvailableWeek {
                 /// `week_day`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub week_day: ::std::option::Option<::std::vec::Vec<i64>>,
+                pub week_day: Option<Vec<i64>>,
                 /// 当天可用时间段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_day_time: ::std::option::Option<
-                    ::std::vec::Vec<
-                        GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime,
-                    >,
+                pub available_day_time: Option<
+                    Vec<GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime>,
                 >,
             }
             /// GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime
@@ -5131,12 +5025,12 @@ pub mod users {
                 ///
                 /// Example: `3600`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub begin_time: ::std::option::Option<i64>,
+                pub begin_time: Option<i64>,
                 /// 当天可用结束时间
                 ///
                 /// Example: `86399`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub end_time: ::std::option::Option<i64>,
+                pub end_time: Option<i64>,
             }
             /// 券可核销时间
             #[derive(
@@ -5150,13 +5044,13 @@ pub mod users {
             pub struct GetResponseDataCouponUseRuleCouponAvailableTime {
                 /// 开始时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_begin_time: ::std::option::Option<::std::string::String>,
+                pub available_begin_time: Option<String>,
                 /// 结束时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_end_time: ::std::option::Option<::std::string::String>,
+                pub available_end_time: Option<String>,
                 /// 领取后N天内有效
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_day_after_receive: ::std::option::Option<i64>,
+                pub available_day_after_receive: Option<i64>,
             }
             /// 折扣券使用规则
             #[derive(
@@ -5170,10 +5064,10 @@ pub mod users {
             pub struct GetResponseDataCouponUseRuleDiscountCoupon {
                 /// 折扣比例
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub discount_percent: ::std::option::Option<i64>,
+                pub discount_percent: Option<i64>,
                 /// 消费门槛
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transaction_minimum: ::std::option::Option<i64>,
+                pub transaction_minimum: Option<i64>,
             }
             /// 换购券使用规则
             #[derive(
@@ -5187,10 +5081,10 @@ pub mod users {
             pub struct GetResponseDataCouponUseRuleExchangeCoupon {
                 /// 单品换购价
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub exchange_price: ::std::option::Option<i64>,
+                pub exchange_price: Option<i64>,
                 /// 消费门槛
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transaction_minimum: ::std::option::Option<i64>,
+                pub transaction_minimum: Option<i64>,
             }
             /// 固定面额满减券使用规则
             #[derive(
@@ -5204,10 +5098,10 @@ pub mod users {
             pub struct GetResponseDataCouponUseRuleFixedNormalCoupon {
                 /// 优惠金额
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub discount_amount: ::std::option::Option<i64>,
+                pub discount_amount: Option<i64>,
                 /// 消费门槛
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transaction_minimum: ::std::option::Option<i64>,
+                pub transaction_minimum: Option<i64>,
             }
             /// 无规律的有效时间段
             #[derive(
@@ -5221,10 +5115,10 @@ pub mod users {
             pub struct GetResponseDataCouponUseRuleIrregularyAvaliableTime {
                 /// 开始时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub begin_time: ::std::option::Option<::std::string::String>,
+                pub begin_time: Option<String>,
                 /// 结束时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub end_time: ::std::option::Option<::std::string::String>,
+                pub end_time: Option<String>,
             }
             /// 自定义入口
             #[derive(
@@ -5238,23 +5132,21 @@ pub mod users {
             pub struct GetResponseDataCustomEntrance {
                 /// 小程序入口
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mini_programs_info: ::std::option::Option<
+                pub mini_programs_info: Option<
                     GetResponseDataCustomEntranceMiniProgramsInfo,
                 >,
                 /// 商户公众号appid
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub appid: ::std::option::Option<::std::string::String>,
+                pub appid: Option<String>,
                 /// 更多优惠入口；[营销馆创建地址](https://pay.weixin.qq.com/index.php/xphp/cfav_market/hall#/pages/list/list)
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub hall_id: ::std::option::Option<::std::string::String>,
+                pub hall_id: Option<String>,
                 /// 可用门店id
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_id: ::std::option::Option<::std::string::String>,
+                pub store_id: Option<String>,
                 /// code展示模式
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub code_display_mode: ::std::option::Option<
-                    crate::types::CouponCodeDisplayMode,
-                >,
+                pub code_display_mode: Option<crate::types::CouponCodeDisplayMode>,
             }
             /// 小程序入口
             #[derive(
@@ -5267,14 +5159,14 @@ pub mod users {
             )]
             pub struct GetResponseDataCustomEntranceMiniProgramsInfo {
                 /// 商家小程序appid
-                pub mini_programs_appid: ::std::string::String,
+                pub mini_programs_appid: String,
                 /// 商家小程序path
-                pub mini_programs_path: ::std::string::String,
+                pub mini_programs_path: String,
                 /// 入口文案
-                pub entrance_words: ::std::string::String,
+                pub entrance_words: String,
                 /// 引导文案
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub guiding_words: ::std::option::Option<::std::string::String>,
+                pub guiding_words: Option<String>,
             }
             /// 样式信息
             #[derive(
@@ -5288,26 +5180,22 @@ pub mod users {
             pub struct GetResponseDataDisplayPatternInfo {
                 /// 使用须知
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub description: ::std::option::Option<::std::string::String>,
+                pub description: Option<String>,
                 /// 商户logo
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub merchant_logo_url: ::std::option::Option<::std::string::String>,
+                pub merchant_logo_url: Option<String>,
                 /// 商户名称
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub merchant_name: ::std::option::Option<::std::string::String>,
+                pub merchant_name: Option<String>,
                 /// `background_color`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub background_color: ::std::option::Option<
-                    crate::types::BackgroundColor,
-                >,
+                pub background_color: Option<crate::types::BackgroundColor>,
                 /// 券详情图片
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub coupon_image_url: ::std::option::Option<::std::string::String>,
+                pub coupon_image_url: Option<String>,
                 /// 视频号相关信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub finder_info: ::std::option::Option<
-                    GetResponseDataDisplayPatternInfoFinderInfo,
-                >,
+                pub finder_info: Option<GetResponseDataDisplayPatternInfoFinderInfo>,
             }
             /// 视频号相关信息
             #[derive(
@@ -5322,15 +5210,15 @@ pub mod users {
                 /// 视频号ID
                 ///
                 /// Example: `sph6Rngt2T4RlUf`
-                pub finder_id: ::std::string::String,
+                pub finder_id: String,
                 /// 视频号视频ID
                 ///
                 /// Example: `sph6Rngt2T4RlUf`
-                pub finder_video_id: ::std::string::String,
+                pub finder_video_id: String,
                 /// 视频号封面图
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/xxx`
-                pub finder_video_cover_image_url: ::std::string::String,
+                pub finder_video_cover_image_url: String,
             }
             /// `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}`
             pub mod by_coupon_code {
@@ -5382,16 +5270,16 @@ pub mod users {
                         )]
                         pub struct GetResponse {
                             /// 商家券批次名称
-                            pub stock_name: ::std::string::String,
+                            pub stock_name: String,
                             /// 批次归属商户号
-                            pub belong_merchant: ::std::string::String,
+                            pub belong_merchant: String,
                             /// 批次备注
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub comment: ::std::option::Option<::std::string::String>,
+                            pub comment: Option<String>,
                             /// 适用商品范围
-                            pub goods_name: ::std::string::String,
+                            pub goods_name: String,
                             /// `stock_type`
                             pub stock_type: crate::types::StockType,
                             /// 核销规则
@@ -5400,62 +5288,54 @@ pub mod users {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub custom_entrance: ::std::option::Option<
-                                GetResponseCustomEntrance,
-                            >,
+                            pub custom_entrance: Option<GetResponseCustomEntrance>,
                             /// 样式信息
                             pub display_pattern_info: GetResponseDisplayPatternInfo,
                             /// 券code
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_code: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub coupon_code: Option<String>,
                             /// 券状态
                             ///
                             /// Example: `SENDED`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_state: ::std::option::Option<
-                                GetResponseCouponState,
-                            >,
+                            pub coupon_state: Option<GetResponseCouponState>,
                             /// 批次号
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub stock_id: ::std::option::Option<::std::string::String>,
+                            pub stock_id: Option<String>,
                             /// 是否允许转赠
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub transferable: ::std::option::Option<bool>,
+                            pub transferable: Option<bool>,
                             /// 是否允许分享链接
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub shareable: ::std::option::Option<bool>,
+                            pub shareable: Option<bool>,
                             /// 发券请求单号
-                            pub send_request_no: ::std::string::String,
+                            pub send_request_no: String,
                             /// 核销请求单号
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub use_request_no: Option<String>,
                             /// 券可使用开始时间
-                            pub available_start_time: ::std::string::String,
+                            pub available_start_time: String,
                             /// 券过期时间
-                            pub expire_time: ::std::string::String,
+                            pub expire_time: String,
                             /// 券领券时间
-                            pub receive_time: ::std::string::String,
+                            pub receive_time: String,
                             /// 券核销时间
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_time: ::std::option::Option<::std::string::String>,
+                            pub use_time: Option<String>,
                         }
                         /// 券状态
                         ///
@@ -5539,37 +5419,35 @@ pub mod users {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub available_week: ::std::option::Option<
+                            pub available_week: Option<
                                 GetResponseCouponUseRuleAvailableWeek,
                             >,
                             /// `irregulary_avaliable_time`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub irregulary_avaliable_time: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    GetResponseCouponUseRuleIrregularyAvaliableTime,
-                                >,
+                            pub irregulary_avaliable_time: Option<
+                                Vec<GetResponseCouponUseRuleIrregularyAvaliableTime>,
                             >,
                             /// 固定面额满减券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub fixed_normal_coupon: ::std::option::Option<
+                            pub fixed_normal_coupon: Option<
                                 GetResponseCouponUseRuleFixedNormalCoupon,
                             >,
                             /// 折扣券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon: ::std::option::Option<
+                            pub discount_coupon: Option<
                                 GetResponseCouponUseRuleDiscountCoupon,
                             >,
                             /// 换购券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub exchange_coupon: ::std::option::Option<
+                            pub exchange_coupon: Option<
                                 GetResponseCouponUseRuleExchangeCoupon,
                             >,
                             /// `use_method`
@@ -5578,16 +5456,12 @@ pub mod users {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_programs_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_programs_appid: Option<String>,
                             /// 小程序path
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_programs_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_programs_path: Option<String>,
                         }
                         /// 固定周期有效时间段
                         #[derive(
@@ -5603,15 +5477,13 @@ pub mod users {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub week_day: ::std::option::Option<::std::vec::Vec<i64>>,
+                            pub week_day: Option<Vec<i64>>,
                             /// 当天可用时间段
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub available_day_time: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    GetResponseCouponUseRuleAvailableWeekAvailableDayTime,
-                                >,
+                            pub available_day_time: Option<
+                                Vec<GetResponseCouponUseRuleAvailableWeekAvailableDayTime>,
                             >,
                         }
                         /// GetResponseCouponUseRuleAvailableWeekAvailableDayTime
@@ -5630,14 +5502,14 @@ pub mod users {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub begin_time: ::std::option::Option<i64>,
+                            pub begin_time: Option<i64>,
                             /// 当天可用结束时间
                             ///
                             /// Example: `86399`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub end_time: ::std::option::Option<i64>,
+                            pub end_time: Option<i64>,
                         }
                         /// 券可核销时间
                         #[derive(
@@ -5653,21 +5525,17 @@ pub mod users {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub available_begin_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub available_begin_time: Option<String>,
                             /// 结束时间
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub available_end_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub available_end_time: Option<String>,
                             /// 领取后N天内有效
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub available_day_after_receive: ::std::option::Option<i64>,
+                            pub available_day_after_receive: Option<i64>,
                         }
                         /// 折扣券使用规则
                         #[derive(
@@ -5683,12 +5551,12 @@ pub mod users {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_percent: ::std::option::Option<i64>,
+                            pub discount_percent: Option<i64>,
                             /// 消费门槛
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub transaction_minimum: ::std::option::Option<i64>,
+                            pub transaction_minimum: Option<i64>,
                         }
                         /// 换购券使用规则
                         #[derive(
@@ -5704,12 +5572,12 @@ pub mod users {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub exchange_price: ::std::option::Option<i64>,
+                            pub exchange_price: Option<i64>,
                             /// 消费门槛
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub transaction_minimum: ::std::option::Option<i64>,
+                            pub transaction_minimum: Option<i64>,
                         }
                         /// 固定面额满减券使用规则
                         #[derive(
@@ -5725,12 +5593,12 @@ pub mod users {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_amount: ::std::option::Option<i64>,
+                            pub discount_amount: Option<i64>,
                             /// 消费门槛
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub transaction_minimum: ::std::option::Option<i64>,
+                            pub transaction_minimum: Option<i64>,
                         }
                         /// 无规律的有效时间段
                         #[derive(
@@ -5746,12 +5614,12 @@ pub mod users {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub begin_time: ::std::option::Option<::std::string::String>,
+                            pub begin_time: Option<String>,
                             /// 结束时间
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub end_time: ::std::option::Option<::std::string::String>,
+                            pub end_time: Option<String>,
                         }
                         /// 自定义入口
                         #[derive(
@@ -5767,29 +5635,29 @@ pub mod users {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_programs_info: ::std::option::Option<
+                            pub mini_programs_info: Option<
                                 GetResponseCustomEntranceMiniProgramsInfo,
                             >,
                             /// 商户公众号appid
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub appid: ::std::option::Option<::std::string::String>,
+                            pub appid: Option<String>,
                             /// 更多优惠入口；[营销馆创建地址](https://pay.weixin.qq.com/index.php/xphp/cfav_market/hall#/pages/list/list)
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub hall_id: ::std::option::Option<::std::string::String>,
+                            pub hall_id: Option<String>,
                             /// 可用门店id
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub store_id: ::std::option::Option<::std::string::String>,
+                            pub store_id: Option<String>,
                             /// code展示模式
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub code_display_mode: ::std::option::Option<
+                            pub code_display_mode: Option<
                                 crate::types::CouponCodeDisplayMode,
                             >,
                         }
@@ -5804,18 +5672,16 @@ pub mod users {
                         )]
                         pub struct GetResponseCustomEntranceMiniProgramsInfo {
                             /// 商家小程序appid
-                            pub mini_programs_appid: ::std::string::String,
+                            pub mini_programs_appid: String,
                             /// 商家小程序path
-                            pub mini_programs_path: ::std::string::String,
+                            pub mini_programs_path: String,
                             /// 入口文案
-                            pub entrance_words: ::std::string::String,
+                            pub entrance_words: String,
                             /// 引导文案
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub guiding_words: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub guiding_words: Option<String>,
                         }
                         /// 样式信息
                         #[derive(
@@ -5831,42 +5697,32 @@ pub mod users {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub description: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub description: Option<String>,
                             /// 商户logo
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub merchant_logo_url: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub merchant_logo_url: Option<String>,
                             /// 商户名称
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub merchant_name: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub merchant_name: Option<String>,
                             /// `background_color`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub background_color: ::std::option::Option<
-                                crate::types::BackgroundColor,
-                            >,
+                            pub background_color: Option<crate::types::BackgroundColor>,
                             /// 券详情图片
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_image_url: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub coupon_image_url: Option<String>,
                             /// 视频号相关信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub finder_info: ::std::option::Option<
+                            pub finder_info: Option<
                                 GetResponseDisplayPatternInfoFinderInfo,
                             >,
                         }
@@ -5883,15 +5739,15 @@ pub mod users {
                             /// 视频号ID
                             ///
                             /// Example: `sph6Rngt2T4RlUf`
-                            pub finder_id: ::std::string::String,
+                            pub finder_id: String,
                             /// 视频号视频ID
                             ///
                             /// Example: `sph6Rngt2T4RlUf`
-                            pub finder_video_id: ::std::string::String,
+                            pub finder_video_id: String,
                             /// 视频号封面图
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/xxx`
-                            pub finder_video_cover_image_url: ::std::string::String,
+                            pub finder_video_cover_image_url: String,
                         }
                     }
                 }

@@ -60,11 +60,9 @@ pub mod callbacks {
     pub struct GetRequest {
         /// 商户号
         ///
-        /// Query parameter `mchid`.
-        ///
-        /// Example: `9856888`
+        /// Query parameter `mchid`. Example: `9856888`
         #[serde(skip_serializing)]
-        pub mchid: ::std::string::String,
+        pub mchid: String,
     }
     /// The response of `GET /v3/marketing/favor/callbacks` (获取已设置的消息通知地址API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -72,11 +70,11 @@ pub mod callbacks {
         /// 商户号
         ///
         /// Example: `9856888`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 通知地址
         ///
         /// Example: `api.weixin.qq.com`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
     }
     /// The request of `POST /v3/marketing/favor/callbacks` (设置消息通知地址API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -84,16 +82,16 @@ pub mod callbacks {
         /// 商户号
         ///
         /// Example: `9856888`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 通知url地址
         ///
         /// Example: `https://pay.weixin.qq.com`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 回调开关
         ///
         /// Example: `true`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub switch: ::std::option::Option<bool>,
+        pub switch: Option<bool>,
     }
     /// The response of `POST /v3/marketing/favor/callbacks` (设置消息通知地址API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -101,11 +99,11 @@ pub mod callbacks {
         /// 修改时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub update_time: ::std::string::String,
+        pub update_time: String,
         /// 通知地址
         ///
         /// Example: `api.weixin.qq.com`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
     }
 }
 /// `/v3/marketing/favor/coupon-stocks`
@@ -131,15 +129,15 @@ pub mod coupon_stocks {
         /// 批次名称
         ///
         /// Example: `微信支付代金券批次`
-        pub stock_name: ::std::string::String,
+        pub stock_name: String,
         /// 开始时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub available_begin_time: ::std::string::String,
+        pub available_begin_time: String,
         /// 结束时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub available_end_time: ::std::string::String,
+        pub available_end_time: String,
         /// `stock_use_rule`
         pub stock_use_rule: crate::types::StockUseRule,
         /// 是否无资金流
@@ -150,23 +148,23 @@ pub mod coupon_stocks {
         ///
         /// Example: `零售批次`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub comment: ::std::option::Option<::std::string::String>,
+        pub comment: Option<String>,
         /// 归属商户号
         ///
         /// Example: `98568865`
-        pub belong_merchant: ::std::string::String,
+        pub belong_merchant: String,
         /// 样式信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pattern_info: ::std::option::Option<PostRequestPatternInfo>,
+        pub pattern_info: Option<PostRequestPatternInfo>,
         /// 核销规则
         pub coupon_use_rule: PostRequestCouponUseRule,
         /// 商户单据号
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// 扩展属性
         ///
         /// Example: `{"exinfo1":"1234","exinfo2":"3456"}`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ext_info: ::std::option::Option<::std::string::String>,
+        pub ext_info: Option<String>,
     }
     /// 核销规则
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -175,110 +173,98 @@ pub mod coupon_stocks {
         pub coupon_available_time: PostRequestCouponUseRuleCouponAvailableTime,
         /// `fixed_normal_coupon`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fixed_normal_coupon: ::std::option::Option<crate::types::FixedNormalCoupon>,
+        pub fixed_normal_coupon: Option<crate::types::FixedNormalCoupon>,
         /// 折扣券使用规则
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub discount_coupon: ::std::option::Option<
-            PostRequestCouponUseRuleDiscountCoupon,
-        >,
+        pub discount_coupon: Option<PostRequestCouponUseRuleDiscountCoupon>,
         /// 换购券使用规则
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub exchange_coupon: ::std::option::Option<
-            PostRequestCouponUseRuleExchangeCoupon,
-        >,
+        pub exchange_coupon: Option<PostRequestCouponUseRuleExchangeCoupon>,
         /// `goods_tag`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub goods_tag: Option<Vec<String>>,
         /// `limit_pay`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_pay: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub limit_pay: Option<Vec<String>>,
         /// 指定银行卡BIN
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_card: ::std::option::Option<PostRequestCouponUseRuleLimitCard>,
+        pub limit_card: Option<PostRequestCouponUseRuleLimitCard>,
         /// `trade_type`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub trade_type: ::std::option::Option<
-            ::std::vec::Vec<PostRequestCouponUseRuleTradeType>,
-        >,
+        pub trade_type: Option<Vec<PostRequestCouponUseRuleTradeType>>,
         /// `available_items`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub available_items: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub available_items: Option<Vec<String>>,
         /// `unavailable_items`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub unavailable_items: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub unavailable_items: Option<Vec<String>>,
         /// `available_merchants`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub available_merchants: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub available_merchants: Option<Vec<String>>,
         /// 是否可叠加其他优惠
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub combine_use: ::std::option::Option<bool>,
+        pub combine_use: Option<bool>,
     }
     /// 券可核销时间
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestCouponUseRuleCouponAvailableTime {
         /// 开始时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub available_begin_time: ::std::option::Option<::std::string::String>,
+        pub available_begin_time: Option<String>,
         /// 结束时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub available_end_time: ::std::option::Option<::std::string::String>,
+        pub available_end_time: Option<String>,
         /// 固定时间段可用
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fix_available_time: ::std::option::Option<
+        pub fix_available_time: Option<
             PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime,
         >,
         /// 领取第二天生效
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub second_day_available: ::std::option::Option<bool>,
+        pub second_day_available: Option<bool>,
         /// 领取后有效时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub available_time_after_receive: ::std::option::Option<i64>,
+        pub available_time_after_receive: Option<i64>,
     }
     /// 固定时间段可用
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime {
         /// `available_week_day`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub available_week_day: ::std::option::Option<::std::vec::Vec<i64>>,
+        pub available_week_day: Option<Vec<i64>>,
         /// 当天开始时间
         ///
         /// Example: `3600`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub begin_time: ::std::option::Option<i64>,
+        pub begin_time: Option<i64>,
         /// 当天结束时间
         ///
         /// Example: `86399`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<i64>,
+        pub end_time: Option<i64>,
     }
     /// 折扣券使用规则
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestCouponUseRuleDiscountCoupon {
         /// 最高折扣金额
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub discount_amount_max: ::std::option::Option<i64>,
+        pub discount_amount_max: Option<i64>,
         /// 折扣百分比
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub discount_percent: ::std::option::Option<i64>,
+        pub discount_percent: Option<i64>,
         /// 门槛
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_minimum: ::std::option::Option<i64>,
+        pub transaction_minimum: Option<i64>,
     }
     /// 换购券使用规则
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestCouponUseRuleExchangeCoupon {
         /// 单品换购价
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub exchange_price: ::std::option::Option<i64>,
+        pub exchange_price: Option<i64>,
         /// 消费门槛
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_minimum: ::std::option::Option<i64>,
+        pub transaction_minimum: Option<i64>,
     }
     /// 指定银行卡BIN
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -287,10 +273,10 @@ pub mod coupon_stocks {
         ///
         /// Example: `精粹白金`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 指定卡BIN
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bin: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub bin: Option<Vec<String>>,
     }
     /// 支付方式
     ///
@@ -298,29 +284,17 @@ pub mod coupon_stocks {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestCouponUseRuleTradeType {
-        /// 小程序支付
-        ///
-        /// `MICROAPP`
+        /// `MICROAPP`: 小程序支付
         Microapp,
-        /// APP支付
-        ///
-        /// `APPPAY`
+        /// `APPPAY`: APP支付
         Apppay,
-        /// 免密支付
-        ///
-        /// `PPAY`
+        /// `PPAY`: 免密支付
         Ppay,
-        /// 刷卡支付
-        ///
-        /// `CARD`
+        /// `CARD`: 刷卡支付
         Card,
-        /// 人脸支付
-        ///
-        /// `FACE`
+        /// `FACE`: 人脸支付
         Face,
-        /// 其他支付
-        ///
-        /// `OTHER`
+        /// `OTHER`: 其他支付
         Other,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -377,28 +351,28 @@ pub mod coupon_stocks {
     pub struct PostRequestPatternInfo {
         /// 使用说明
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// 商户logo
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_logo: ::std::option::Option<::std::string::String>,
+        pub merchant_logo: Option<String>,
         /// 商户名称
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_name: ::std::option::Option<::std::string::String>,
+        pub merchant_name: Option<String>,
         /// `background_color`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub background_color: ::std::option::Option<crate::types::BackgroundColor>,
+        pub background_color: Option<crate::types::BackgroundColor>,
         /// 券详情图片
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub coupon_image: ::std::option::Option<::std::string::String>,
+        pub coupon_image: Option<String>,
         /// 卡包跳转目标
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub jump_target: ::std::option::Option<PostRequestPatternInfoJumpTarget>,
+        pub jump_target: Option<PostRequestPatternInfoJumpTarget>,
         /// 小程序appid
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_program_appid: ::std::option::Option<::std::string::String>,
+        pub mini_program_appid: Option<String>,
         /// 小程序path
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_program_path: ::std::option::Option<::std::string::String>,
+        pub mini_program_path: Option<String>,
     }
     /// 卡包跳转目标
     ///
@@ -462,11 +436,11 @@ pub mod coupon_stocks {
         /// 批次号
         ///
         /// Example: `98065001`
-        pub stock_id: ::std::string::String,
+        pub stock_id: String,
         /// 创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
     }
 }
 /// `/v3/marketing/favor/media`
@@ -525,10 +499,10 @@ pub mod media {
         pub struct PostRequestMeta {
             /// 文件名称
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub filename: ::std::option::Option<::std::string::String>,
+            pub filename: Option<String>,
             /// 文件摘要
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sha256: ::std::option::Option<::std::string::String>,
+            pub sha256: Option<String>,
         }
         /// The response of `POST /v3/marketing/favor/media/image-upload` (（营销）图片上传API).
         #[derive(
@@ -543,7 +517,7 @@ pub mod media {
             /// 媒体文件URL地址
             ///
             /// Example: `https://qpic.cn/xxx`
-            pub media_url: ::std::string::String,
+            pub media_url: String,
         }
     }
 }
@@ -593,26 +567,22 @@ pub mod stocks {
         ///
         /// Query parameter `stock_creator_mchid`.
         #[serde(skip_serializing)]
-        pub stock_creator_mchid: ::std::string::String,
+        pub stock_creator_mchid: String,
         /// 起始时间
         ///
-        /// Query parameter `create_start_time`.
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
+        /// Query parameter `create_start_time`. Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing)]
-        pub create_start_time: ::std::option::Option<::std::string::String>,
+        pub create_start_time: Option<String>,
         /// 终止时间
         ///
-        /// Query parameter `create_end_time`.
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
+        /// Query parameter `create_end_time`. Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing)]
-        pub create_end_time: ::std::option::Option<::std::string::String>,
+        pub create_end_time: Option<String>,
         /// 批次状态
         ///
         /// Query parameter `status`.
         #[serde(skip_serializing)]
-        pub status: ::std::option::Option<GetRequestStatus>,
+        pub status: Option<GetRequestStatus>,
     }
     /// 批次状态
     ///
@@ -620,25 +590,15 @@ pub mod stocks {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetRequestStatus {
-        /// 未激活
-        ///
-        /// `unactivated`
+        /// `unactivated`: 未激活
         Unactivated,
-        /// 审核中
-        ///
-        /// `audit`
+        /// `audit`: 审核中
         Audit,
-        /// 运行中
-        ///
-        /// `running`
+        /// `running`: 运行中
         Running,
-        /// 已停止
-        ///
-        /// `stoped`
+        /// `stoped`: 已停止
         Stoped,
-        /// 暂停发放
-        ///
-        /// `paused`
+        /// `paused`: 暂停发放
         Paused,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -705,7 +665,7 @@ pub mod stocks {
         pub offset: i64,
         /// 批次详情
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+        pub data: Option<Vec<GetResponseData>>,
     }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -713,15 +673,15 @@ pub mod stocks {
         /// 批次名称
         ///
         /// Example: `微信支付代金券批次`
-        pub stock_name: ::std::string::String,
+        pub stock_name: String,
         /// 开始时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub available_begin_time: ::std::string::String,
+        pub available_begin_time: String,
         /// 结束时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub available_end_time: ::std::string::String,
+        pub available_end_time: String,
         /// `stock_use_rule`
         pub stock_use_rule: crate::types::StockUseRule,
         /// 是否无资金流
@@ -730,75 +690,71 @@ pub mod stocks {
         pub stock_type: crate::types::FavorStockType,
         /// 批次号
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub stock_id: ::std::option::Option<::std::string::String>,
+        pub stock_id: Option<String>,
         /// 创建批次的商户号
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub stock_creator_mchid: ::std::option::Option<::std::string::String>,
+        pub stock_creator_mchid: Option<String>,
         /// `status`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<crate::types::FavorStockStatus>,
+        pub status: Option<crate::types::FavorStockStatus>,
         /// 使用说明
         ///
         /// Example: `微信支付营销`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub create_time: ::std::option::Option<::std::string::String>,
+        pub create_time: Option<String>,
         /// 激活批次的时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time: ::std::option::Option<::std::string::String>,
+        pub start_time: Option<String>,
         /// 终止批次的时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub stop_time: ::std::option::Option<::std::string::String>,
+        pub stop_time: Option<String>,
         /// 是否单品优惠
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub singleitem: ::std::option::Option<bool>,
+        pub singleitem: Option<bool>,
         /// `cut_to_message`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cut_to_message: ::std::option::Option<crate::types::CutToMessage>,
+        pub cut_to_message: Option<crate::types::CutToMessage>,
         /// 已发券数量
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub distributed_coupons: ::std::option::Option<i64>,
+        pub distributed_coupons: Option<i64>,
         /// 业务类型
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_type: ::std::option::Option<GetResponseDataBusinessType>,
+        pub business_type: Option<GetResponseDataBusinessType>,
         /// 消费金可用地域
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub available_region_list: ::std::option::Option<
-            ::std::vec::Vec<GetResponseDataAvailableRegionList>,
-        >,
+        pub available_region_list: Option<Vec<GetResponseDataAvailableRegionList>>,
         /// 消费金可用行业
         ///
         /// Example: `- 餐饮`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub available_industry_list: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub available_industry_list: Option<Vec<String>>,
     }
     /// GetResponseDataAvailableRegionList
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponseDataAvailableRegionList {
         /// 类型
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<::std::string::String>,
+        pub type_: Option<String>,
         /// 省
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub province: ::std::option::Option<::std::string::String>,
+        pub province: Option<String>,
         /// 市
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub city: ::std::option::Option<::std::string::String>,
+        pub city: Option<String>,
         /// 区
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub district: ::std::option::Option<::std::string::String>,
+        pub district: Option<String>,
         /// 国家
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub country: ::std::option::Option<::std::string::String>,
+        pub country: Option<String>,
     }
     /// 业务类型
     ///
@@ -922,7 +878,7 @@ pub mod stocks {
             ///
             /// Query parameter `stock_creator_mchid`.
             #[serde(skip_serializing)]
-            pub stock_creator_mchid: ::std::string::String,
+            pub stock_creator_mchid: String,
         }
         /// The response of `GET /v3/marketing/favor/stocks/{stock_id}` (查询批次详情API).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -930,15 +886,15 @@ pub mod stocks {
             /// 批次名称
             ///
             /// Example: `微信支付代金券批次`
-            pub stock_name: ::std::string::String,
+            pub stock_name: String,
             /// 开始时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub available_begin_time: ::std::string::String,
+            pub available_begin_time: String,
             /// 结束时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub available_end_time: ::std::string::String,
+            pub available_end_time: String,
             /// `stock_use_rule`
             pub stock_use_rule: crate::types::StockUseRule,
             /// 是否无资金流
@@ -947,56 +903,52 @@ pub mod stocks {
             pub stock_type: crate::types::FavorStockType,
             /// 批次号
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub stock_id: ::std::option::Option<::std::string::String>,
+            pub stock_id: Option<String>,
             /// 创建批次的商户号
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub stock_creator_mchid: ::std::option::Option<::std::string::String>,
+            pub stock_creator_mchid: Option<String>,
             /// `status`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub status: ::std::option::Option<crate::types::FavorStockStatus>,
+            pub status: Option<crate::types::FavorStockStatus>,
             /// 使用说明
             ///
             /// Example: `微信支付营销`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub create_time: ::std::option::Option<::std::string::String>,
+            pub create_time: Option<String>,
             /// 激活批次的时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time: ::std::option::Option<::std::string::String>,
+            pub start_time: Option<String>,
             /// 终止批次的时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub stop_time: ::std::option::Option<::std::string::String>,
+            pub stop_time: Option<String>,
             /// 是否单品优惠
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub singleitem: ::std::option::Option<bool>,
+            pub singleitem: Option<bool>,
             /// `cut_to_message`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cut_to_message: ::std::option::Option<crate::types::CutToMessage>,
+            pub cut_to_message: Option<crate::types::CutToMessage>,
             /// 已发券数量
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub distributed_coupons: ::std::option::Option<i64>,
+            pub distributed_coupons: Option<i64>,
             /// 业务类型
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub business_type: ::std::option::Option<GetResponseBusinessType>,
+            pub business_type: Option<GetResponseBusinessType>,
             /// 消费金可用地域
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_region_list: ::std::option::Option<
-                ::std::vec::Vec<GetResponseAvailableRegionList>,
-            >,
+            pub available_region_list: Option<Vec<GetResponseAvailableRegionList>>,
             /// 消费金可用行业
             ///
             /// Example: `- 餐饮`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_industry_list: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            >,
+            pub available_industry_list: Option<Vec<String>>,
         }
         /// GetResponseAvailableRegionList
         #[derive(
@@ -1013,19 +965,19 @@ pub mod stocks {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<::std::string::String>,
+            pub type_: Option<String>,
             /// 省
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub province: ::std::option::Option<::std::string::String>,
+            pub province: Option<String>,
             /// 市
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub city: ::std::option::Option<::std::string::String>,
+            pub city: Option<String>,
             /// 区
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub district: ::std::option::Option<::std::string::String>,
+            pub district: Option<String>,
             /// 国家
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub country: ::std::option::Option<::std::string::String>,
+            pub country: Option<String>,
         }
         /// 业务类型
         ///
@@ -1113,7 +1065,7 @@ pub mod stocks {
                 ///
                 /// Query parameter `stock_creator_mchid`.
                 #[serde(skip_serializing)]
-                pub stock_creator_mchid: ::std::string::String,
+                pub stock_creator_mchid: String,
                 /// 分页页码
                 ///
                 /// Query parameter `offset`.
@@ -1123,7 +1075,7 @@ pub mod stocks {
                 ///
                 /// Query parameter `limit`.
                 #[serde(skip_serializing)]
-                pub limit: ::std::string::String,
+                pub limit: String,
             }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/items` (查询代金券可用单品API).
             #[derive(
@@ -1141,7 +1093,7 @@ pub mod stocks {
                 pub total_count: i64,
                 /// `data`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub data: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                pub data: Option<Vec<String>>,
                 /// 分页页码
                 ///
                 /// Example: `10`
@@ -1153,7 +1105,7 @@ pub mod stocks {
                 /// 批次号
                 ///
                 /// Example: `9865000`
-                pub stock_id: ::std::string::String,
+                pub stock_id: String,
             }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/merchants`
@@ -1197,12 +1149,12 @@ pub mod stocks {
                 ///
                 /// Query parameter `limit`.
                 #[serde(skip_serializing)]
-                pub limit: ::std::string::String,
+                pub limit: String,
                 /// 创建批次的商户号
                 ///
                 /// Query parameter `stock_creator_mchid`.
                 #[serde(skip_serializing)]
-                pub stock_creator_mchid: ::std::string::String,
+                pub stock_creator_mchid: String,
             }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/merchants` (查询代金券可用商户API).
             #[derive(
@@ -1220,7 +1172,7 @@ pub mod stocks {
                 pub total_count: i64,
                 /// 可用商户列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub data: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+                pub data: Option<Vec<String>>,
                 /// 分页页码
                 ///
                 /// Example: `10`
@@ -1232,7 +1184,7 @@ pub mod stocks {
                 /// 批次号
                 ///
                 /// Example: `9865000`
-                pub stock_id: ::std::string::String,
+                pub stock_id: String,
             }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/modify-goods-id`
@@ -1268,17 +1220,13 @@ pub mod stocks {
                 /// 创建批次的商户号
                 ///
                 /// Example: `8956000`
-                pub stock_creator_mchid: ::std::string::String,
+                pub stock_creator_mchid: String,
                 /// 增加单品编码列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub add_goods_id_list: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub add_goods_id_list: Option<Vec<String>>,
                 /// 删除单品编码列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub delete_goods_id_list: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub delete_goods_id_list: Option<Vec<String>>,
             }
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/modify-goods-id` (修改可用单品编码).
             #[derive(
@@ -1293,11 +1241,11 @@ pub mod stocks {
                 /// 生效时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                pub pause_time: ::std::string::String,
+                pub pause_time: String,
                 /// 批次号
                 ///
                 /// Example: `9865000`
-                pub stock_id: ::std::string::String,
+                pub stock_id: String,
             }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/pause`
@@ -1333,7 +1281,7 @@ pub mod stocks {
                 /// 创建批次的商户号
                 ///
                 /// Example: `8956000`
-                pub stock_creator_mchid: ::std::string::String,
+                pub stock_creator_mchid: String,
             }
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/pause` (暂停代金券批次API).
             #[derive(
@@ -1348,11 +1296,11 @@ pub mod stocks {
                 /// 暂停时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub pause_time: ::std::string::String,
+                pub pause_time: String,
                 /// 批次号
                 ///
                 /// Example: `9865000`
-                pub stock_id: ::std::string::String,
+                pub stock_id: String,
             }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/refund-flow`
@@ -1382,15 +1330,15 @@ pub mod stocks {
                 /// 下载链接
                 ///
                 /// Example: `download://example.csv`
-                pub url: ::std::string::String,
+                pub url: String,
                 /// 安全校验码
                 ///
                 /// Example: `8ae0eb442c408d2e90d669d6f4ad6b7e6e049d6f`
-                pub hash_value: ::std::string::String,
+                pub hash_value: String,
                 /// 哈希算法类型
                 ///
                 /// Example: `SHA1`
-                pub hash_type: ::std::string::String,
+                pub hash_type: String,
             }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day`
@@ -1425,11 +1373,9 @@ pub mod stocks {
             pub struct GetRequest {
                 /// 账单日期
                 ///
-                /// Query parameter `bill_date`.
-                ///
-                /// Example: `2025-08-09`
+                /// Query parameter `bill_date`. Example: `2025-08-09`
                 #[serde(skip_serializing)]
-                pub bill_date: ::std::string::String,
+                pub bill_date: String,
             }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day` (获取批次退款明细下载链接).
             #[derive(
@@ -1444,15 +1390,15 @@ pub mod stocks {
                 /// 下载链接
                 ///
                 /// Example: `https://download-service.wechatpay.cn/mkt/storage/bill/download?bill_params=ABAn6jAYAAABAA32ad52c3a1CSjwrN5j6Vx_8UMI5i`
-                pub url: ::std::string::String,
+                pub url: String,
                 /// 账单文件摘要
                 ///
                 /// Example: `8ae0eb442c408d2e90d669d6f4ad6b7e6e049d6f`
-                pub stock_refundflow_hash: ::std::string::String,
+                pub stock_refundflow_hash: String,
                 /// 账单记录总条数
                 ///
                 /// Example: `2030`
-                pub stock_refundflow_count: ::std::string::String,
+                pub stock_refundflow_count: String,
             }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/restart`
@@ -1488,7 +1434,7 @@ pub mod stocks {
                 /// 创建批次的商户号
                 ///
                 /// Example: `8956000`
-                pub stock_creator_mchid: ::std::string::String,
+                pub stock_creator_mchid: String,
             }
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/restart` (重启代金券批次API).
             #[derive(
@@ -1503,11 +1449,11 @@ pub mod stocks {
                 /// 生效时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub restart_time: ::std::string::String,
+                pub restart_time: String,
                 /// 批次号
                 ///
                 /// Example: `9865000`
-                pub stock_id: ::std::string::String,
+                pub stock_id: String,
             }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/start`
@@ -1543,7 +1489,7 @@ pub mod stocks {
                 /// 创建批次的商户号
                 ///
                 /// Example: `8956000`
-                pub stock_creator_mchid: ::std::string::String,
+                pub stock_creator_mchid: String,
             }
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/start` (激活代金券批次API).
             #[derive(
@@ -1558,11 +1504,11 @@ pub mod stocks {
                 /// 生效时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub start_time: ::std::string::String,
+                pub start_time: String,
                 /// 批次号
                 ///
                 /// Example: `9865000`
-                pub stock_id: ::std::string::String,
+                pub stock_id: String,
             }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/use-flow`
@@ -1592,15 +1538,15 @@ pub mod stocks {
                 /// 下载链接
                 ///
                 /// Example: `download://example.csv`
-                pub url: ::std::string::String,
+                pub url: String,
                 /// 安全校验码
                 ///
                 /// Example: `8ae0eb442c408d2e90d669d6f4ad6b7e6e049d6f`
-                pub hash_value: ::std::string::String,
+                pub hash_value: String,
                 /// 哈希算法类型
                 ///
                 /// Example: `SHA1`
-                pub hash_type: ::std::string::String,
+                pub hash_type: String,
             }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day`
@@ -1635,11 +1581,9 @@ pub mod stocks {
             pub struct GetRequest {
                 /// 账单日期
                 ///
-                /// Query parameter `bill_date`.
-                ///
-                /// Example: `2025-08-09`
+                /// Query parameter `bill_date`. Example: `2025-08-09`
                 #[serde(skip_serializing)]
-                pub bill_date: ::std::string::String,
+                pub bill_date: String,
             }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/use-flow-by-day` (获取批次核销明细下载链接).
             #[derive(
@@ -1654,15 +1598,15 @@ pub mod stocks {
                 /// 下载链接
                 ///
                 /// Example: `https://download-service.wechatpay.cn/mkt/storage/bill/download?bill_params=ABAn6jAYAAABAA32ad52c3a1CSjwrN5j6Vx_8UMI5i`
-                pub url: ::std::string::String,
+                pub url: String,
                 /// 账单文件摘要
                 ///
                 /// Example: `8ae0eb442c408d2e90d669d6f4ad6b7e6e049d6f`
-                pub stock_useflow_hash: ::std::string::String,
+                pub stock_useflow_hash: String,
                 /// 账单记录总条数
                 ///
                 /// Example: `2030`
-                pub stock_useflow_count: ::std::string::String,
+                pub stock_useflow_count: String,
             }
         }
     }
@@ -1747,49 +1691,47 @@ pub mod users {
                 ///
                 /// Query parameter `appid`.
                 #[serde(skip_serializing)]
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 批次号
                 ///
                 /// Query parameter `stock_id`.
                 #[serde(skip_serializing)]
-                pub stock_id: ::std::option::Option<::std::string::String>,
+                pub stock_id: Option<String>,
                 /// 券或消费金状态
                 ///
                 /// Query parameter `status`.
                 #[serde(skip_serializing)]
-                pub status: ::std::option::Option<GetRequestStatus>,
+                pub status: Option<GetRequestStatus>,
                 /// 创建批次的商户号
                 ///
                 /// Query parameter `creator_mchid`.
                 #[serde(skip_serializing)]
-                pub creator_mchid: ::std::option::Option<::std::string::String>,
+                pub creator_mchid: Option<String>,
                 /// 批次发放商户号
                 ///
                 /// Query parameter `sender_mchid`.
                 #[serde(skip_serializing)]
-                pub sender_mchid: ::std::option::Option<::std::string::String>,
+                pub sender_mchid: Option<String>,
                 /// 可用商户号
                 ///
                 /// Query parameter `available_mchid`.
                 #[serde(skip_serializing)]
-                pub available_mchid: ::std::option::Option<::std::string::String>,
+                pub available_mchid: Option<String>,
                 /// 分页页码
                 ///
                 /// Query parameter `offset`.
                 #[serde(skip_serializing)]
-                pub offset: ::std::option::Option<i64>,
+                pub offset: Option<i64>,
                 /// 分页大小
                 ///
                 /// Query parameter `limit`.
                 #[serde(skip_serializing)]
-                pub limit: ::std::option::Option<i64>,
+                pub limit: Option<i64>,
                 /// 业务类型
                 ///
-                /// Query parameter `business_type`.
-                ///
-                /// Example: `MULTIUSE`
+                /// Query parameter `business_type`. Example: `MULTIUSE`
                 #[serde(skip_serializing)]
-                pub business_type: ::std::option::Option<GetRequestBusinessType>,
+                pub business_type: Option<GetRequestBusinessType>,
             }
             /// 业务类型
             ///
@@ -1918,7 +1860,7 @@ pub mod users {
                 /// 分页大小
                 pub limit: i64,
                 /// 结果集
-                pub data: ::std::vec::Vec<GetResponseData>,
+                pub data: Vec<GetResponseData>,
             }
             /// GetResponseData
             #[derive(
@@ -1932,78 +1874,74 @@ pub mod users {
             pub struct GetResponseData {
                 /// 创建批次的商户号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub stock_creator_mchid: ::std::option::Option<::std::string::String>,
+                pub stock_creator_mchid: Option<String>,
                 /// 批次号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub stock_id: ::std::option::Option<::std::string::String>,
+                pub stock_id: Option<String>,
                 /// 代金券id
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub coupon_id: ::std::option::Option<::std::string::String>,
+                pub coupon_id: Option<String>,
                 /// 代金券名称
                 ///
                 /// Example: `微信支付代金券`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub coupon_name: ::std::option::Option<::std::string::String>,
+                pub coupon_name: Option<String>,
                 /// `status`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub status: ::std::option::Option<crate::types::FavorCouponStatus>,
+                pub status: Option<crate::types::FavorCouponStatus>,
                 /// 使用说明
                 ///
                 /// Example: `微信支付营销`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub description: ::std::option::Option<::std::string::String>,
+                pub description: Option<String>,
                 /// 领券时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub create_time: ::std::option::Option<::std::string::String>,
+                pub create_time: Option<String>,
                 /// `coupon_type`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub coupon_type: ::std::option::Option<crate::types::FavorCouponType>,
+                pub coupon_type: Option<crate::types::FavorCouponType>,
                 /// 激活批次的时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub start_time: ::std::option::Option<::std::string::String>,
+                pub start_time: Option<String>,
                 /// 终止批次的时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub stop_time: ::std::option::Option<::std::string::String>,
+                pub stop_time: Option<String>,
                 /// 是否单品优惠
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub singleitem: ::std::option::Option<bool>,
+                pub singleitem: Option<bool>,
                 /// `cut_to_message`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub cut_to_message: ::std::option::Option<crate::types::CutToMessage>,
+                pub cut_to_message: Option<crate::types::CutToMessage>,
                 /// 可用开始时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_begin_time: ::std::option::Option<::std::string::String>,
+                pub available_begin_time: Option<String>,
                 /// 可用结束时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_end_time: ::std::option::Option<::std::string::String>,
+                pub available_end_time: Option<String>,
                 /// `normal_coupon_information`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub normal_coupon_information: ::std::option::Option<
-                    crate::types::FixedNormalCoupon,
-                >,
+                pub normal_coupon_information: Option<crate::types::FixedNormalCoupon>,
                 /// `consume_information`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub consume_information: ::std::option::Option<
-                    crate::types::CouponConsumeInfo,
-                >,
+                pub consume_information: Option<crate::types::CouponConsumeInfo>,
                 /// 剩余金额
                 ///
                 /// Example: `10000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_balance: ::std::option::Option<f64>,
+                pub available_balance: Option<f64>,
                 /// 业务类型
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub business_type: ::std::option::Option<GetResponseDataBusinessType>,
+                pub business_type: Option<GetResponseDataBusinessType>,
             }
             /// 业务类型
             ///
@@ -2071,29 +2009,29 @@ pub mod users {
                 /// 批次号
                 ///
                 /// Example: `9856000`
-                pub stock_id: ::std::string::String,
+                pub stock_id: String,
                 /// 商户单据号
                 ///
                 /// Example: `89560002019101000121`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 公众账号ID
                 ///
                 /// Example: `wx233544546545989`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 创建批次的商户号
                 ///
                 /// Example: `8956000`
-                pub stock_creator_mchid: ::std::string::String,
+                pub stock_creator_mchid: String,
                 /// 指定面额发券，面额
                 ///
                 /// Example: `100`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub coupon_value: ::std::option::Option<i64>,
+                pub coupon_value: Option<i64>,
                 /// 指定面额发券，券门槛
                 ///
                 /// Example: `100`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub coupon_minimum: ::std::option::Option<i64>,
+                pub coupon_minimum: Option<i64>,
             }
             /// The response of `POST /v3/marketing/favor/users/{openid}/coupons` (发放代金券API).
             #[derive(
@@ -2108,7 +2046,7 @@ pub mod users {
                 /// 代金券id
                 ///
                 /// Example: `9867041`
-                pub coupon_id: ::std::string::String,
+                pub coupon_id: String,
             }
             /// `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`
             pub mod by_coupon_id {
@@ -2144,7 +2082,7 @@ pub mod users {
                     ///
                     /// Query parameter `appid`.
                     #[serde(skip_serializing)]
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                 }
                 /// The response of `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}` (查询代金券详情API).
                 #[derive(
@@ -2158,86 +2096,76 @@ pub mod users {
                 pub struct GetResponse {
                     /// 创建批次的商户号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub stock_creator_mchid: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub stock_creator_mchid: Option<String>,
                     /// 批次号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub stock_id: ::std::option::Option<::std::string::String>,
+                    pub stock_id: Option<String>,
                     /// 代金券id
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_id: ::std::option::Option<::std::string::String>,
+                    pub coupon_id: Option<String>,
                     /// 代金券名称
                     ///
                     /// Example: `微信支付代金券`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_name: ::std::option::Option<::std::string::String>,
+                    pub coupon_name: Option<String>,
                     /// `status`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub status: ::std::option::Option<crate::types::FavorCouponStatus>,
+                    pub status: Option<crate::types::FavorCouponStatus>,
                     /// 使用说明
                     ///
                     /// Example: `微信支付营销`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub description: ::std::option::Option<::std::string::String>,
+                    pub description: Option<String>,
                     /// 领券时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub create_time: ::std::option::Option<::std::string::String>,
+                    pub create_time: Option<String>,
                     /// `coupon_type`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_type: ::std::option::Option<
-                        crate::types::FavorCouponType,
-                    >,
+                    pub coupon_type: Option<crate::types::FavorCouponType>,
                     /// 激活批次的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub start_time: ::std::option::Option<::std::string::String>,
+                    pub start_time: Option<String>,
                     /// 终止批次的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub stop_time: ::std::option::Option<::std::string::String>,
+                    pub stop_time: Option<String>,
                     /// 是否单品优惠
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub singleitem: ::std::option::Option<bool>,
+                    pub singleitem: Option<bool>,
                     /// `cut_to_message`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub cut_to_message: ::std::option::Option<
-                        crate::types::CutToMessage,
-                    >,
+                    pub cut_to_message: Option<crate::types::CutToMessage>,
                     /// 可用开始时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_begin_time: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub available_begin_time: Option<String>,
                     /// 可用结束时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_end_time: ::std::option::Option<::std::string::String>,
+                    pub available_end_time: Option<String>,
                     /// `normal_coupon_information`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub normal_coupon_information: ::std::option::Option<
+                    pub normal_coupon_information: Option<
                         crate::types::FixedNormalCoupon,
                     >,
                     /// `consume_information`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub consume_information: ::std::option::Option<
-                        crate::types::CouponConsumeInfo,
-                    >,
+                    pub consume_information: Option<crate::types::CouponConsumeInfo>,
                     /// 剩余金额
                     ///
                     /// Example: `10000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_balance: ::std::option::Option<f64>,
+                    pub available_balance: Option<f64>,
                     /// 业务类型
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub business_type: ::std::option::Option<GetResponseBusinessType>,
+                    pub business_type: Option<GetResponseBusinessType>,
                 }
                 /// 业务类型
                 ///

@@ -49,7 +49,7 @@ pub mod activities {
         ///
         /// Query parameter `city_id`.
         #[serde(skip_serializing)]
-        pub city_id: ::std::string::String,
+        pub city_id: String,
         /// 分页页码
         ///
         /// Query parameter `offset`.
@@ -68,111 +68,109 @@ pub mod activities {
         ///
         /// Example: `1000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_count: ::std::option::Option<f64>,
+        pub total_count: Option<f64>,
         /// 小店活动门店集合
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+        pub data: Option<Vec<GetResponseData>>,
         /// 分页页码
         ///
         /// Example: `0`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub offset: ::std::option::Option<f64>,
+        pub offset: Option<f64>,
         /// 分页大小
         ///
         /// Example: `10`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit: ::std::option::Option<f64>,
+        pub limit: Option<f64>,
     }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponseData {
         /// 活动ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activity_id: ::std::option::Option<::std::string::String>,
+        pub activity_id: Option<String>,
         /// 品牌ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub brand_id: ::std::option::Option<::std::string::String>,
+        pub brand_id: Option<String>,
         /// 活动创建方商户号
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub creator_merchant_id: ::std::option::Option<::std::string::String>,
+        pub creator_merchant_id: Option<String>,
         /// 活动信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activity_info: ::std::option::Option<GetResponseDataActivityInfo>,
+        pub activity_info: Option<GetResponseDataActivityInfo>,
         /// 活动商品信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_information: ::std::option::Option<GetResponseDataGoodsInformation>,
+        pub goods_information: Option<GetResponseDataGoodsInformation>,
         /// 活动规则
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub rule_information: ::std::option::Option<GetResponseDataRuleInformation>,
+        pub rule_information: Option<GetResponseDataRuleInformation>,
     }
     /// 活动信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponseDataActivityInfo {
         /// 活动名称
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activity_name: ::std::option::Option<::std::string::String>,
+        pub activity_name: Option<String>,
         /// 活动报名开始时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub apply_start_time: ::std::option::Option<::std::string::String>,
+        pub apply_start_time: Option<String>,
         /// 活动报名结束时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub apply_end_time: ::std::option::Option<::std::string::String>,
+        pub apply_end_time: Option<String>,
         /// 活动开始时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activity_start_time: ::std::option::Option<::std::string::String>,
+        pub activity_start_time: Option<String>,
         /// 活动结束时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activity_end_time: ::std::option::Option<::std::string::String>,
+        pub activity_end_time: Option<String>,
         /// 活动描述
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activity_description: ::std::option::Option<::std::string::String>,
+        pub activity_description: Option<String>,
     }
     /// 活动商品信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponseDataGoodsInformation {
         /// 商品ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_id: ::std::option::Option<::std::string::String>,
+        pub goods_id: Option<String>,
         /// 商品名称
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_name: ::std::option::Option<::std::string::String>,
+        pub goods_name: Option<String>,
         /// 商品图片URL
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_picture_url: ::std::option::Option<::std::string::String>,
+        pub goods_picture_url: Option<String>,
     }
     /// 活动规则
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponseDataRuleInformation {
         /// 购买单件商品，补贴给门店的金额
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_subsidy: ::std::option::Option<::std::string::String>,
+        pub store_subsidy: Option<String>,
         /// 购买单件商品，补贴给服务商的佣金
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub service_provider_subsidy: ::std::option::Option<::std::string::String>,
+        pub service_provider_subsidy: Option<String>,
         /// 活动门店补贴商品数上限
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_subsidy_quota: ::std::option::Option<::std::string::String>,
+        pub store_subsidy_quota: Option<String>,
         /// 单用户享受加价购优惠次数上限
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_subsidy_quota: ::std::option::Option<::std::string::String>,
+        pub user_subsidy_quota: Option<String>,
         /// 活动区域列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub areas: ::std::option::Option<
-            ::std::vec::Vec<GetResponseDataRuleInformationAreas>,
-        >,
+        pub areas: Option<Vec<GetResponseDataRuleInformationAreas>>,
     }
     /// GetResponseDataRuleInformationAreas
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponseDataRuleInformationAreas {
         /// 省名称
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub province: ::std::option::Option<::std::string::String>,
+        pub province: Option<String>,
         /// 市名称
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub city: ::std::option::Option<::std::string::String>,
+        pub city: Option<String>,
         /// 区名称
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub district: ::std::option::Option<::std::string::String>,
+        pub district: Option<String>,
     }
 }
 /// `/v3/marketing/goods-subsidy-activity/activity`
@@ -226,9 +224,9 @@ pub mod activity {
             )]
             pub struct PostRequest {
                 /// 调用报名活动API的商户的商户号
-                pub caller_merchant_id: ::std::string::String,
+                pub caller_merchant_id: String,
                 /// 门店报名信息
-                pub apply_infos: ::std::vec::Vec<PostRequestApplyInfos>,
+                pub apply_infos: Vec<PostRequestApplyInfos>,
             }
             /// PostRequestApplyInfos
             #[derive(
@@ -242,10 +240,10 @@ pub mod activity {
             pub struct PostRequestApplyInfos {
                 /// 门店信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_info: ::std::option::Option<PostRequestApplyInfosStoreInfo>,
+                pub store_info: Option<PostRequestApplyInfosStoreInfo>,
                 /// 商品原价
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_original_price: ::std::option::Option<f64>,
+                pub goods_original_price: Option<f64>,
             }
             /// 门店信息
             #[derive(
@@ -259,13 +257,13 @@ pub mod activity {
             pub struct PostRequestApplyInfosStoreInfo {
                 /// 门店ID
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_id: ::std::option::Option<::std::string::String>,
+                pub store_id: Option<String>,
                 /// 门店补贴入账商户号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub accounting_merchant_id: ::std::option::Option<::std::string::String>,
+                pub accounting_merchant_id: Option<String>,
                 /// 门店商户号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub merchant_id: ::std::option::Option<::std::string::String>,
+                pub merchant_id: Option<String>,
             }
             /// The response of `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply` (门店报名品牌加价购活动).
             #[derive(
@@ -279,17 +277,13 @@ pub mod activity {
             pub struct PostResponse {
                 /// 返回结果文案
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub return_message: ::std::option::Option<::std::string::String>,
+                pub return_message: Option<String>,
                 /// 失败的报名记录
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub failed_apply_infos: ::std::option::Option<
-                    ::std::vec::Vec<PostResponseFailedApplyInfos>,
-                >,
+                pub failed_apply_infos: Option<Vec<PostResponseFailedApplyInfos>>,
                 /// 成功的报名记录
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub succeed_apply_infos: ::std::option::Option<
-                    ::std::vec::Vec<PostResponseSucceedApplyInfos>,
-                >,
+                pub succeed_apply_infos: Option<Vec<PostResponseSucceedApplyInfos>>,
             }
             /// PostResponseFailedApplyInfos
             #[derive(
@@ -303,12 +297,10 @@ pub mod activity {
             pub struct PostResponseFailedApplyInfos {
                 /// 门店信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_info: ::std::option::Option<
-                    PostResponseFailedApplyInfosStoreInfo,
-                >,
+                pub store_info: Option<PostResponseFailedApplyInfosStoreInfo>,
                 /// 商品原价
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_original_price: ::std::option::Option<f64>,
+                pub goods_original_price: Option<f64>,
             }
             /// 门店信息
             #[derive(
@@ -322,13 +314,13 @@ pub mod activity {
             pub struct PostResponseFailedApplyInfosStoreInfo {
                 /// 门店ID
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_id: ::std::option::Option<::std::string::String>,
+                pub store_id: Option<String>,
                 /// 门店补贴入账商户号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub accounting_merchant_id: ::std::option::Option<::std::string::String>,
+                pub accounting_merchant_id: Option<String>,
                 /// 门店商户号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub merchant_id: ::std::option::Option<::std::string::String>,
+                pub merchant_id: Option<String>,
             }
             /// PostResponseSucceedApplyInfos
             #[derive(
@@ -342,12 +334,10 @@ pub mod activity {
             pub struct PostResponseSucceedApplyInfos {
                 /// 门店信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_info: ::std::option::Option<
-                    PostResponseSucceedApplyInfosStoreInfo,
-                >,
+                pub store_info: Option<PostResponseSucceedApplyInfosStoreInfo>,
                 /// 商品原价
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_original_price: ::std::option::Option<f64>,
+                pub goods_original_price: Option<f64>,
             }
             /// 门店信息
             #[derive(
@@ -361,13 +351,13 @@ pub mod activity {
             pub struct PostResponseSucceedApplyInfosStoreInfo {
                 /// 门店ID
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_id: ::std::option::Option<::std::string::String>,
+                pub store_id: Option<String>,
                 /// 门店补贴入账商户号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub accounting_merchant_id: ::std::option::Option<::std::string::String>,
+                pub accounting_merchant_id: Option<String>,
                 /// 门店商户号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub merchant_id: ::std::option::Option<::std::string::String>,
+                pub merchant_id: Option<String>,
             }
         }
     }
@@ -419,7 +409,7 @@ pub mod qualification {
             /// 订单信息
             pub order_information: PostRequestOrderInformation,
             /// 待锁定的加价购资格ID列表
-            pub qualification_ids: ::std::vec::Vec<::std::string::String>,
+            pub qualification_ids: Vec<String>,
         }
         /// 订单信息
         #[derive(
@@ -433,19 +423,19 @@ pub mod qualification {
         pub struct PostRequestOrderInformation {
             /// 支付订单的微信用户OpenID
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer_openid: ::std::option::Option<::std::string::String>,
+            pub payer_openid: Option<String>,
             /// 商户订单号
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_trade_no: ::std::option::Option<::std::string::String>,
+            pub out_trade_no: Option<String>,
             /// 订单总金额
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_fee: ::std::option::Option<f64>,
+            pub total_fee: Option<f64>,
             /// 门店ID
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_id: ::std::option::Option<::std::string::String>,
+            pub store_id: Option<String>,
             /// 门店商户号
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_merchant_id: ::std::option::Option<::std::string::String>,
+            pub store_merchant_id: Option<String>,
         }
         /// The response of `POST /v3/marketing/goods-subsidy-activity/qualification/lock` (锁定品牌加价购活动资格).
         #[derive(
@@ -459,17 +449,13 @@ pub mod qualification {
         pub struct PostResponse {
             /// 返回结果文案
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub return_message: ::std::option::Option<::std::string::String>,
+            pub return_message: Option<String>,
             /// 锁定失败的资格ID列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub failed_qualification_ids: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            >,
+            pub failed_qualification_ids: Option<Vec<String>>,
             /// 锁定成功的资格ID列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub succeed_qualification_ids: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            >,
+            pub succeed_qualification_ids: Option<Vec<String>>,
         }
     }
     /// `/v3/marketing/goods-subsidy-activity/qualification/unlock`
@@ -505,7 +491,7 @@ pub mod qualification {
             /// 订单信息
             pub order_information: PostRequestOrderInformation,
             /// 待锁定的加价购资格ID列表
-            pub qualification_ids: ::std::vec::Vec<::std::string::String>,
+            pub qualification_ids: Vec<String>,
         }
         /// 订单信息
         #[derive(
@@ -519,19 +505,19 @@ pub mod qualification {
         pub struct PostRequestOrderInformation {
             /// 支付订单的微信用户OpenID
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer_openid: ::std::option::Option<::std::string::String>,
+            pub payer_openid: Option<String>,
             /// 商户订单号
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_trade_no: ::std::option::Option<::std::string::String>,
+            pub out_trade_no: Option<String>,
             /// 订单总金额
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_fee: ::std::option::Option<f64>,
+            pub total_fee: Option<f64>,
             /// 门店ID
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_id: ::std::option::Option<::std::string::String>,
+            pub store_id: Option<String>,
             /// 门店商户号
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_merchant_id: ::std::option::Option<::std::string::String>,
+            pub store_merchant_id: Option<String>,
         }
         /// The response of `POST /v3/marketing/goods-subsidy-activity/qualification/unlock` (解锁品牌加价购活动资格).
         #[derive(
@@ -545,17 +531,13 @@ pub mod qualification {
         pub struct PostResponse {
             /// 返回结果文案
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub return_message: ::std::option::Option<::std::string::String>,
+            pub return_message: Option<String>,
             /// 锁定失败的资格ID列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub failed_qualification_ids: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            >,
+            pub failed_qualification_ids: Option<Vec<String>>,
             /// 锁定成功的资格ID列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub succeed_qualification_ids: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            >,
+            pub succeed_qualification_ids: Option<Vec<String>>,
         }
     }
 }
@@ -632,17 +614,15 @@ pub mod retail_store_act {
             )]
             pub struct DeleteRequest {
                 /// 业务代理信息列表
-                pub representative_info_list: ::std::vec::Vec<
-                    DeleteRequestRepresentativeInfoList,
-                >,
+                pub representative_info_list: Vec<DeleteRequestRepresentativeInfoList>,
                 /// 请求业务单据号
                 ///
                 /// Example: `1002600620019090123143254436`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 删除时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub delete_time: ::std::string::String,
+                pub delete_time: String,
             }
             /// DeleteRequestRepresentativeInfoList
             #[derive(
@@ -657,7 +637,7 @@ pub mod retail_store_act {
                 /// 业务代理的OpenID
                 ///
                 /// Example: `oK7fFt8zzEZ909XH-LE2#`
-                pub openid: ::std::string::String,
+                pub openid: String,
             }
             /// The response of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (删除零售小店活动业务代理).
             #[derive(
@@ -672,16 +652,16 @@ pub mod retail_store_act {
                 /// 零售小店活动ID
                 ///
                 /// Example: `3118550000000004`
-                pub activity_id: ::std::string::String,
+                pub activity_id: String,
                 /// 删除失败业务代理信息列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub failed_representative_info_list: ::std::option::Option<
-                    ::std::vec::Vec<DeleteResponseFailedRepresentativeInfoList>,
+                pub failed_representative_info_list: Option<
+                    Vec<DeleteResponseFailedRepresentativeInfoList>,
                 >,
                 /// 删除时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub delete_time: ::std::string::String,
+                pub delete_time: String,
             }
             /// DeleteResponseFailedRepresentativeInfoList
             #[derive(
@@ -696,7 +676,7 @@ pub mod retail_store_act {
                 /// 业务代理的OpenID
                 ///
                 /// Example: `oK7fFt8zzEZ909XH-LE2#`
-                pub openid: ::std::string::String,
+                pub openid: String,
             }
             /// The request of `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (添加零售小店活动业务代理).
             #[derive(
@@ -709,18 +689,16 @@ pub mod retail_store_act {
             )]
             pub struct PutRequest {
                 /// 业务代理信息列表
-                pub representative_info_list: ::std::vec::Vec<
-                    PutRequestRepresentativeInfoList,
-                >,
+                pub representative_info_list: Vec<PutRequestRepresentativeInfoList>,
                 /// 请求业务单据号
                 ///
                 /// Example: `1002600620019090123143254436`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 添加时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub add_time: ::std::option::Option<::std::string::String>,
+                pub add_time: Option<String>,
             }
             /// PutRequestRepresentativeInfoList
             #[derive(
@@ -735,7 +713,7 @@ pub mod retail_store_act {
                 /// 业务代理的OpenID
                 ///
                 /// Example: `oK7fFt8zzEZ909XH-LE2#`
-                pub openid: ::std::string::String,
+                pub openid: String,
             }
             /// The response of `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (添加零售小店活动业务代理).
             #[derive(
@@ -750,16 +728,16 @@ pub mod retail_store_act {
                 /// 零售小店活动ID
                 ///
                 /// Example: `3118550000000004`
-                pub activity_id: ::std::string::String,
+                pub activity_id: String,
                 /// 添加失败业务代理信息列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub failed_representative_info_list: ::std::option::Option<
-                    ::std::vec::Vec<PutResponseFailedRepresentativeInfoList>,
+                pub failed_representative_info_list: Option<
+                    Vec<PutResponseFailedRepresentativeInfoList>,
                 >,
                 /// 添加时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                pub add_time: ::std::string::String,
+                pub add_time: String,
             }
             /// PutResponseFailedRepresentativeInfoList
             #[derive(
@@ -774,7 +752,7 @@ pub mod retail_store_act {
                 /// 业务代理的OpenID
                 ///
                 /// Example: `oK7fFt8zzEZ909XH-LE2#`
-                pub openid: ::std::string::String,
+                pub openid: String,
             }
         }
         /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives`
@@ -810,16 +788,12 @@ pub mod retail_store_act {
             pub struct GetRequest {
                 /// 分页页码
                 ///
-                /// Query parameter `offset`.
-                ///
-                /// Example: `0`
+                /// Query parameter `offset`. Example: `0`
                 #[serde(skip_serializing)]
                 pub offset: i64,
                 /// 分页大小
                 ///
-                /// Query parameter `limit`.
-                ///
-                /// Example: `10`
+                /// Query parameter `limit`. Example: `10`
                 #[serde(skip_serializing)]
                 pub limit: i64,
             }
@@ -837,10 +811,10 @@ pub mod retail_store_act {
                 ///
                 /// Example: `1000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub total_count: ::std::option::Option<f64>,
+                pub total_count: Option<f64>,
                 /// 小店活动业代集合
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+                pub data: Option<Vec<GetResponseData>>,
                 /// 分页页码
                 ///
                 /// Example: `0`
@@ -863,7 +837,7 @@ pub mod retail_store_act {
                 /// 业务代理的OpenID
                 ///
                 /// Example: `oK7fFt8zzEZ909XH-LE2#`
-                pub openid: ::std::string::String,
+                pub openid: String,
             }
         }
     }
@@ -914,7 +888,7 @@ pub mod retail_store_act {
                 /// 请求业务单据
                 ///
                 /// Example: `1002600620019090123143254436`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 生成物料码数量
                 ///
                 /// Example: `100`
@@ -932,9 +906,7 @@ pub mod retail_store_act {
             pub struct PostResponse {
                 /// 成功的物料码列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub material_list: ::std::option::Option<
-                    ::std::vec::Vec<PostResponseMaterialList>,
-                >,
+                pub material_list: Option<Vec<PostResponseMaterialList>>,
             }
             /// PostResponseMaterialList
             #[derive(
@@ -950,12 +922,12 @@ pub mod retail_store_act {
                 ///
                 /// Example: `1001_123456`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub material_id: ::std::option::Option<::std::string::String>,
+                pub material_id: Option<String>,
                 /// 物料码链接
                 ///
                 /// Example: `https://action.weixin.qq.com/fmcg/details?brand_id=1001&material_id=1001_123456`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub material_url: ::std::option::Option<::std::string::String>,
+                pub material_url: Option<String>,
             }
         }
         /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`
@@ -1027,13 +999,13 @@ pub mod retail_store_act {
                 /// 请求业务单据
                 ///
                 /// Example: `1002600620019090123143254436`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 删除时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                pub delete_time: ::std::string::String,
+                pub delete_time: String,
                 /// 待删除的小店活动门店列表
-                pub stores: ::std::vec::Vec<DeleteRequestStores>,
+                pub stores: Vec<DeleteRequestStores>,
             }
             /// DeleteRequestStores
             #[derive(
@@ -1049,12 +1021,12 @@ pub mod retail_store_act {
                 ///
                 /// Example: `abc_001`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_code: ::std::option::Option<::std::string::String>,
+                pub store_code: Option<String>,
                 /// 门店名称
                 ///
                 /// Example: `幸福小店`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_name: ::std::option::Option<::std::string::String>,
+                pub store_name: Option<String>,
             }
             /// The response of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (删除小店活动门店).
             #[derive(
@@ -1070,12 +1042,10 @@ pub mod retail_store_act {
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub delete_time: ::std::option::Option<::std::string::String>,
+                pub delete_time: Option<String>,
                 /// 删除失败的小店活动门店列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub failed_stores: ::std::option::Option<
-                    ::std::vec::Vec<DeleteResponseFailedStores>,
-                >,
+                pub failed_stores: Option<Vec<DeleteResponseFailedStores>>,
             }
             /// DeleteResponseFailedStores
             #[derive(
@@ -1091,12 +1061,12 @@ pub mod retail_store_act {
                 ///
                 /// Example: `abc_001`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_code: ::std::option::Option<::std::string::String>,
+                pub store_code: Option<String>,
                 /// 门店名称
                 ///
                 /// Example: `幸福小店`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_name: ::std::option::Option<::std::string::String>,
+                pub store_name: Option<String>,
             }
             /// The request of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (查询小店活动门店列表).
             #[derive(
@@ -1110,16 +1080,12 @@ pub mod retail_store_act {
             pub struct GetRequest {
                 /// 分页页码
                 ///
-                /// Query parameter `offset`.
-                ///
-                /// Example: `0`
+                /// Query parameter `offset`. Example: `0`
                 #[serde(skip_serializing)]
                 pub offset: i64,
                 /// 分页大小
                 ///
-                /// Query parameter `limit`.
-                ///
-                /// Example: `10`
+                /// Query parameter `limit`. Example: `10`
                 #[serde(skip_serializing)]
                 pub limit: i64,
             }
@@ -1137,20 +1103,20 @@ pub mod retail_store_act {
                 ///
                 /// Example: `1000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub total_count: ::std::option::Option<f64>,
+                pub total_count: Option<f64>,
                 /// 小店活动门店集合
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+                pub data: Option<Vec<GetResponseData>>,
                 /// 分页页码
                 ///
                 /// Example: `0`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub offset: ::std::option::Option<f64>,
+                pub offset: Option<f64>,
                 /// 分页大小
                 ///
                 /// Example: `10`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub limit: ::std::option::Option<f64>,
+                pub limit: Option<f64>,
             }
             /// GetResponseData
             #[derive(
@@ -1166,12 +1132,12 @@ pub mod retail_store_act {
                 ///
                 /// Example: `abc_001`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_code: ::std::option::Option<::std::string::String>,
+                pub store_code: Option<String>,
                 /// 门店名称
                 ///
                 /// Example: `幸福小店`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_name: ::std::option::Option<::std::string::String>,
+                pub store_name: Option<String>,
             }
             /// The request of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (添加小店活动门店).
             #[derive(
@@ -1186,13 +1152,13 @@ pub mod retail_store_act {
                 /// 请求业务单据
                 ///
                 /// Example: `1002600620019090123143254436`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 添加时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                pub add_time: ::std::string::String,
+                pub add_time: String,
                 /// 待新增的小店活动门店列表
-                pub stores: ::std::vec::Vec<PostRequestStores>,
+                pub stores: Vec<PostRequestStores>,
             }
             /// PostRequestStores
             #[derive(
@@ -1208,12 +1174,12 @@ pub mod retail_store_act {
                 ///
                 /// Example: `abc_001`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_code: ::std::option::Option<::std::string::String>,
+                pub store_code: Option<String>,
                 /// 门店名称
                 ///
                 /// Example: `幸福小店`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_name: ::std::option::Option<::std::string::String>,
+                pub store_name: Option<String>,
             }
             /// The response of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (添加小店活动门店).
             #[derive(
@@ -1229,12 +1195,10 @@ pub mod retail_store_act {
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub add_time: ::std::option::Option<::std::string::String>,
+                pub add_time: Option<String>,
                 /// 添加失败的小店活动门店列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub failed_stores: ::std::option::Option<
-                    ::std::vec::Vec<PostResponseFailedStores>,
-                >,
+                pub failed_stores: Option<Vec<PostResponseFailedStores>>,
             }
             /// PostResponseFailedStores
             #[derive(
@@ -1250,12 +1214,12 @@ pub mod retail_store_act {
                 ///
                 /// Example: `abc_001`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_code: ::std::option::Option<::std::string::String>,
+                pub store_code: Option<String>,
                 /// 门店名称
                 ///
                 /// Example: `幸福小店`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_name: ::std::option::Option<::std::string::String>,
+                pub store_name: Option<String>,
             }
             /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}`
             pub mod by_store_code {
@@ -1285,12 +1249,12 @@ pub mod retail_store_act {
                     ///
                     /// Example: `abc_001`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub store_code: ::std::option::Option<::std::string::String>,
+                    pub store_code: Option<String>,
                     /// 门店名称
                     ///
                     /// Example: `幸福小店`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub store_name: ::std::option::Option<::std::string::String>,
+                    pub store_name: Option<String>,
                 }
             }
         }

@@ -52,39 +52,29 @@ pub mod activities {
     pub struct GetRequest {
         /// 最大资源条数
         ///
-        /// Query parameter `limit`.
-        ///
-        /// Example: `5`
+        /// Query parameter `limit`. Example: `5`
         #[serde(skip_serializing)]
-        pub limit: ::std::option::Option<i64>,
+        pub limit: Option<i64>,
         /// 请求资源起始位置
         ///
-        /// Query parameter `offset`.
-        ///
-        /// Example: `10`
+        /// Query parameter `offset`. Example: `10`
         #[serde(skip_serializing)]
-        pub offset: ::std::option::Option<i64>,
+        pub offset: Option<i64>,
         /// 活动类型
         ///
-        /// Query parameter `activity_type`.
-        ///
-        /// Example: `NON_MEMBER_AFTERPAY`
+        /// Query parameter `activity_type`. Example: `NON_MEMBER_AFTERPAY`
         #[serde(skip_serializing)]
         pub activity_type: GetRequestActivityType,
         /// 会员卡ID
         ///
-        /// Query parameter `card_id`.
-        ///
-        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
         #[serde(skip_serializing)]
-        pub card_id: ::std::option::Option<::std::string::String>,
+        pub card_id: Option<String>,
         /// 活动的当前状态
         ///
-        /// Query parameter `activity_status`.
-        ///
-        /// Example: `ONGOING`
+        /// Query parameter `activity_status`. Example: `ONGOING`
         #[serde(skip_serializing)]
-        pub activity_status: ::std::option::Option<GetRequestActivityStatus>,
+        pub activity_status: Option<GetRequestActivityStatus>,
     }
     /// 活动的当前状态
     ///
@@ -211,22 +201,22 @@ pub mod activities {
     pub struct GetResponse {
         /// 活动详情
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+        pub data: Option<Vec<GetResponseData>>,
         /// 请求资源起始位置
         ///
         /// Example: `10`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub offset: ::std::option::Option<i64>,
+        pub offset: Option<i64>,
         /// 最大资源条数
         ///
         /// Example: `5`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit: ::std::option::Option<i64>,
+        pub limit: Option<i64>,
         /// 资源总条数
         ///
         /// Example: `1234`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_count: ::std::option::Option<i64>,
+        pub total_count: Option<i64>,
     }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -234,66 +224,64 @@ pub mod activities {
         /// 活动ID
         ///
         /// Example: `371067`
-        pub activity_id: ::std::string::String,
+        pub activity_id: String,
         /// 活动的当前状态
         ///
         /// Example: `ONGOING`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activity_status: ::std::option::Option<::std::string::String>,
+        pub activity_status: Option<String>,
         /// 创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub create_time: ::std::option::Option<::std::string::String>,
+        pub create_time: Option<String>,
         /// 更新时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub update_time: ::std::option::Option<::std::string::String>,
+        pub update_time: Option<String>,
         /// 会员卡ID
         ///
         /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub card_id: ::std::option::Option<::std::string::String>,
+        pub card_id: Option<String>,
         /// 活动名称
         ///
         /// Example: `良品铺子回馈活动`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activity_name: ::std::option::Option<::std::string::String>,
+        pub activity_name: Option<String>,
         /// 活动类型
         ///
         /// Example: `NON_MEMBER_AFTERPAY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activity_type: ::std::option::Option<::std::string::String>,
+        pub activity_type: Option<String>,
         /// 活动开始时间
         ///
         /// Example: `2020-01-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub begin_time: ::std::option::Option<::std::string::String>,
+        pub begin_time: Option<String>,
         /// 活动结束时间
         ///
         /// Example: `2020-01-29T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 发放时间段
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub award_send_period: ::std::option::Option<GetResponseDataAwardSendPeriod>,
+        pub award_send_period: Option<GetResponseDataAwardSendPeriod>,
         /// 优惠券列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub stock_list: ::std::option::Option<::std::vec::Vec<GetResponseDataStockList>>,
+        pub stock_list: Option<Vec<GetResponseDataStockList>>,
         /// 商户请求单号
         ///
         /// Example: `100002322019090134234sfdf`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_request_no: ::std::option::Option<::std::string::String>,
+        pub out_request_no: Option<String>,
         /// 支付后活动设置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pay_activity_setting: ::std::option::Option<
-            GetResponseDataPayActivitySetting,
-        >,
+        pub pay_activity_setting: Option<GetResponseDataPayActivitySetting>,
         /// 支付前会员活动设置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub miniprogram_activity_setting: ::std::option::Option<
+        pub miniprogram_activity_setting: Option<
             GetResponseDataMiniprogramActivitySetting,
         >,
     }
@@ -302,13 +290,11 @@ pub mod activities {
     pub struct GetResponseDataAwardSendPeriod {
         /// 指定时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub award_send_time: ::std::option::Option<
-            ::std::vec::Vec<GetResponseDataAwardSendPeriodAwardSendTime>,
-        >,
+        pub award_send_time: Option<Vec<GetResponseDataAwardSendPeriodAwardSendTime>>,
         /// 指定时间段
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub award_send_day_time: ::std::option::Option<
-            ::std::vec::Vec<GetResponseDataAwardSendPeriodAwardSendDayTime>,
+        pub award_send_day_time: Option<
+            Vec<GetResponseDataAwardSendPeriodAwardSendDayTime>,
         >,
     }
     /// GetResponseDataAwardSendPeriodAwardSendDayTime
@@ -357,21 +343,21 @@ pub mod activities {
         /// 发放开始时间
         ///
         /// Example: `2020-01-21T00:00:00.000+08:00`
-        pub begin_time: ::std::string::String,
+        pub begin_time: String,
         /// 发放结束时间
         ///
         /// Example: `2020-01-27T00:00:00.000+08:00`
-        pub end_time: ::std::string::String,
+        pub end_time: String,
     }
     /// 支付前会员活动设置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponseDataMiniprogramActivitySetting {
         /// 指定领取渠道
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub outer_str: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub outer_str: Option<Vec<String>>,
         /// 领奖页面跳转配置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub award_jump_deploy: ::std::option::Option<
+        pub award_jump_deploy: Option<
             GetResponseDataMiniprogramActivitySettingAwardJumpDeploy,
         >,
     }
@@ -382,17 +368,17 @@ pub mod activities {
         ///
         /// Example: `wxc0b84a53ed8e8d29`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_program_appid: ::std::option::Option<::std::string::String>,
+        pub mini_program_appid: Option<String>,
         /// 小程序path
         ///
         /// Example: `mall/pages/List`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_program_path: ::std::option::Option<::std::string::String>,
+        pub mini_program_path: Option<String>,
         /// 跳转按钮文案
         ///
         /// Example: `点击`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub button_text: ::std::option::Option<::std::string::String>,
+        pub button_text: Option<String>,
     }
     /// 支付后活动设置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -400,24 +386,20 @@ pub mod activities {
         /// 商户logo
         ///
         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-        pub logo_url: ::std::string::String,
+        pub logo_url: String,
         /// 支付结果页活动副标题
         ///
         /// Example: `湖南麻辣美食券`
-        pub activity_second_title: ::std::string::String,
+        pub activity_second_title: String,
         /// 活动曝光商户号
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mchid_list: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub mchid_list: Option<Vec<String>>,
         /// 激活方式设置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activate_setting: ::std::option::Option<
-            GetResponseDataPayActivitySettingActivateSetting,
-        >,
+        pub activate_setting: Option<GetResponseDataPayActivitySettingActivateSetting>,
         /// 支付设置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_setting: ::std::option::Option<
-            GetResponseDataPayActivitySettingPaymentSetting,
-        >,
+        pub payment_setting: Option<GetResponseDataPayActivitySettingPaymentSetting>,
     }
     /// 激活方式设置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -425,15 +407,15 @@ pub mod activities {
         /// 激活类型
         ///
         /// Example: `AUTO_ACTIVATE`
-        pub activate_type: ::std::string::String,
+        pub activate_type: String,
         /// 跳转激活的url
         ///
         /// Example: `https://w.url.cn/s/Ahz3p2C`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activate_url: ::std::option::Option<::std::string::String>,
+        pub activate_url: Option<String>,
         /// 跳转激活的小程序
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activate_miniprogram: ::std::option::Option<
+        pub activate_miniprogram: Option<
             GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram,
         >,
     }
@@ -443,30 +425,30 @@ pub mod activities {
         /// 跳转激活的appid
         ///
         /// Example: `wxea9c30a90fs8d3fe`
-        pub activate_appid: ::std::string::String,
+        pub activate_appid: String,
         /// 跳转激活的path
         ///
         /// Example: `pages/activate/activate`
-        pub activate_path: ::std::string::String,
+        pub activate_path: String,
     }
     /// 支付设置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponseDataPayActivitySettingPaymentSetting {
         /// 支付模式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_mode: ::std::option::Option<
+        pub payment_mode: Option<
             GetResponseDataPayActivitySettingPaymentSettingPaymentMode,
         >,
         /// 指定银行的简称
         ///
         /// Example: `CFT`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_bank: ::std::option::Option<::std::string::String>,
+        pub limit_bank: Option<String>,
         /// 订单优惠标记
         ///
         /// Example: `xxx,yyy`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tags: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        pub goods_tags: Option<Vec<::serde_json::Value>>,
     }
     /// 支付模式
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -475,9 +457,7 @@ pub mod activities {
         ///
         /// Example: `APP`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_scene_list: ::std::option::Option<
-            ::std::vec::Vec<::serde_json::Value>,
-        >,
+        pub payment_scene_list: Option<Vec<::serde_json::Value>>,
     }
     /// GetResponseDataStockList
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -485,11 +465,11 @@ pub mod activities {
         /// 创建批次的商户号
         ///
         /// Example: `10000022`
-        pub stock_creator_mchid: ::std::string::String,
+        pub stock_creator_mchid: String,
         /// 券批次ID
         ///
         /// Example: `98065001`
-        pub stock_id: ::std::string::String,
+        pub stock_id: String,
     }
     /// The request of `POST /v3/marketing/membercard-activity/activities` (创建活动API).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -497,11 +477,11 @@ pub mod activities {
         /// 会员卡ID
         ///
         /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-        pub card_id: ::std::string::String,
+        pub card_id: String,
         /// 活动名称
         ///
         /// Example: `良品铺子回馈活动`
-        pub activity_name: ::std::string::String,
+        pub activity_name: String,
         /// 活动类型
         ///
         /// Example: `NON_MEMBER_AFTERPAY`
@@ -509,29 +489,27 @@ pub mod activities {
         /// 活动开始时间
         ///
         /// Example: `2020-01-20T13:29:35.120+08:00`
-        pub begin_time: ::std::string::String,
+        pub begin_time: String,
         /// 活动结束时间
         ///
         /// Example: `2020-01-29T13:29:35.120+08:00`
-        pub end_time: ::std::string::String,
+        pub end_time: String,
         /// 发放时间段
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub award_send_period: ::std::option::Option<PostRequestAwardSendPeriod>,
+        pub award_send_period: Option<PostRequestAwardSendPeriod>,
         /// 优惠券列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub stock_list: ::std::option::Option<::std::vec::Vec<PostRequestStockList>>,
+        pub stock_list: Option<Vec<PostRequestStockList>>,
         /// 商户请求单号
         ///
         /// Example: `100002322019090134234sfdf`
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// 支付后活动设置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pay_activity_setting: ::std::option::Option<PostRequestPayActivitySetting>,
+        pub pay_activity_setting: Option<PostRequestPayActivitySetting>,
         /// 支付前会员活动设置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub miniprogram_activity_setting: ::std::option::Option<
-            PostRequestMiniprogramActivitySetting,
-        >,
+        pub miniprogram_activity_setting: Option<PostRequestMiniprogramActivitySetting>,
     }
     /// 活动类型
     ///
@@ -598,14 +576,10 @@ pub mod activities {
     pub struct PostRequestAwardSendPeriod {
         /// 指定时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub award_send_time: ::std::option::Option<
-            ::std::vec::Vec<PostRequestAwardSendPeriodAwardSendTime>,
-        >,
+        pub award_send_time: Option<Vec<PostRequestAwardSendPeriodAwardSendTime>>,
         /// 指定时间段
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub award_send_day_time: ::std::option::Option<
-            ::std::vec::Vec<PostRequestAwardSendPeriodAwardSendDayTime>,
-        >,
+        pub award_send_day_time: Option<Vec<PostRequestAwardSendPeriodAwardSendDayTime>>,
     }
     /// PostRequestAwardSendPeriodAwardSendDayTime
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -653,21 +627,21 @@ pub mod activities {
         /// 发放开始时间
         ///
         /// Example: `2020-01-21T00:00:00.000+08:00`
-        pub begin_time: ::std::string::String,
+        pub begin_time: String,
         /// 发放结束时间
         ///
         /// Example: `2020-01-27T00:00:00.000+08:00`
-        pub end_time: ::std::string::String,
+        pub end_time: String,
     }
     /// 支付前会员活动设置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestMiniprogramActivitySetting {
         /// 指定领取渠道
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub outer_str: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub outer_str: Option<Vec<String>>,
         /// 领奖页面跳转配置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub award_jump_deploy: ::std::option::Option<
+        pub award_jump_deploy: Option<
             PostRequestMiniprogramActivitySettingAwardJumpDeploy,
         >,
     }
@@ -678,17 +652,17 @@ pub mod activities {
         ///
         /// Example: `wxc0b84a53ed8e8d29`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_program_appid: ::std::option::Option<::std::string::String>,
+        pub mini_program_appid: Option<String>,
         /// 小程序path
         ///
         /// Example: `mall/pages/List`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_program_path: ::std::option::Option<::std::string::String>,
+        pub mini_program_path: Option<String>,
         /// 跳转按钮文案
         ///
         /// Example: `点击`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub button_text: ::std::option::Option<::std::string::String>,
+        pub button_text: Option<String>,
     }
     /// 支付后活动设置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -696,24 +670,20 @@ pub mod activities {
         /// 商户logo
         ///
         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-        pub logo_url: ::std::string::String,
+        pub logo_url: String,
         /// 支付结果页活动副标题
         ///
         /// Example: `湖南麻辣美食券`
-        pub activity_second_title: ::std::string::String,
+        pub activity_second_title: String,
         /// 活动曝光商户号
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mchid_list: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub mchid_list: Option<Vec<String>>,
         /// 激活方式设置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activate_setting: ::std::option::Option<
-            PostRequestPayActivitySettingActivateSetting,
-        >,
+        pub activate_setting: Option<PostRequestPayActivitySettingActivateSetting>,
         /// 支付设置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_setting: ::std::option::Option<
-            PostRequestPayActivitySettingPaymentSetting,
-        >,
+        pub payment_setting: Option<PostRequestPayActivitySettingPaymentSetting>,
     }
     /// 激活方式设置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -721,15 +691,15 @@ pub mod activities {
         /// 激活类型
         ///
         /// Example: `AUTO_ACTIVATE`
-        pub activate_type: ::std::string::String,
+        pub activate_type: String,
         /// 跳转激活的url
         ///
         /// Example: `https://w.url.cn/s/Ahz3p2C`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activate_url: ::std::option::Option<::std::string::String>,
+        pub activate_url: Option<String>,
         /// 跳转激活的小程序
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activate_miniprogram: ::std::option::Option<
+        pub activate_miniprogram: Option<
             PostRequestPayActivitySettingActivateSettingActivateMiniprogram,
         >,
     }
@@ -739,37 +709,33 @@ pub mod activities {
         /// 跳转激活的appid
         ///
         /// Example: `wxea9c30a90fs8d3fe`
-        pub activate_appid: ::std::string::String,
+        pub activate_appid: String,
         /// 跳转激活的path
         ///
         /// Example: `pages/activate/activate`
-        pub activate_path: ::std::string::String,
+        pub activate_path: String,
     }
     /// 支付设置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestPayActivitySettingPaymentSetting {
         /// 支付模式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_mode: ::std::option::Option<
-            PostRequestPayActivitySettingPaymentSettingPaymentMode,
-        >,
+        pub payment_mode: Option<PostRequestPayActivitySettingPaymentSettingPaymentMode>,
         /// 指定银行的简称
         ///
         /// Example: `CFT`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_bank: ::std::option::Option<::std::string::String>,
+        pub limit_bank: Option<String>,
         /// 订单优惠标记
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub goods_tags: Option<Vec<String>>,
     }
     /// 支付模式
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestPayActivitySettingPaymentSettingPaymentMode {
         /// 支付场景列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_scene_list: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub payment_scene_list: Option<Vec<String>>,
     }
     /// PostRequestStockList
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -777,11 +743,11 @@ pub mod activities {
         /// 创建批次的商户号
         ///
         /// Example: `10000022`
-        pub stock_creator_mchid: ::std::string::String,
+        pub stock_creator_mchid: String,
         /// 券批次ID
         ///
         /// Example: `98065001`
-        pub stock_id: ::std::string::String,
+        pub stock_id: String,
     }
     /// The response of `POST /v3/marketing/membercard-activity/activities` (创建活动API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -789,79 +755,75 @@ pub mod activities {
         /// 活动ID
         ///
         /// Example: `371067`
-        pub activity_id: ::std::string::String,
+        pub activity_id: String,
         /// 活动的当前状态
         ///
         /// Example: `ONGOING`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activity_status: ::std::option::Option<::std::string::String>,
+        pub activity_status: Option<String>,
         /// 创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub create_time: ::std::option::Option<::std::string::String>,
+        pub create_time: Option<String>,
         /// 更新时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub update_time: ::std::option::Option<::std::string::String>,
+        pub update_time: Option<String>,
         /// 会员卡ID
         ///
         /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub card_id: ::std::option::Option<::std::string::String>,
+        pub card_id: Option<String>,
         /// 活动名称
         ///
         /// Example: `良品铺子回馈活动`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activity_name: ::std::option::Option<::std::string::String>,
+        pub activity_name: Option<String>,
         /// 活动类型
         ///
         /// Example: `NON_MEMBER_AFTERPAY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activity_type: ::std::option::Option<::std::string::String>,
+        pub activity_type: Option<String>,
         /// 活动开始时间
         ///
         /// Example: `2020-01-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub begin_time: ::std::option::Option<::std::string::String>,
+        pub begin_time: Option<String>,
         /// 活动结束时间
         ///
         /// Example: `2020-01-29T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 发放时间段
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub award_send_period: ::std::option::Option<PostResponseAwardSendPeriod>,
+        pub award_send_period: Option<PostResponseAwardSendPeriod>,
         /// 优惠券列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub stock_list: ::std::option::Option<::std::vec::Vec<PostResponseStockList>>,
+        pub stock_list: Option<Vec<PostResponseStockList>>,
         /// 商户请求单号
         ///
         /// Example: `100002322019090134234sfdf`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_request_no: ::std::option::Option<::std::string::String>,
+        pub out_request_no: Option<String>,
         /// 支付后活动设置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pay_activity_setting: ::std::option::Option<PostResponsePayActivitySetting>,
+        pub pay_activity_setting: Option<PostResponsePayActivitySetting>,
         /// 支付前会员活动设置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub miniprogram_activity_setting: ::std::option::Option<
-            PostResponseMiniprogramActivitySetting,
-        >,
+        pub miniprogram_activity_setting: Option<PostResponseMiniprogramActivitySetting>,
     }
     /// 发放时间段
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostResponseAwardSendPeriod {
         /// 指定时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub award_send_time: ::std::option::Option<
-            ::std::vec::Vec<PostResponseAwardSendPeriodAwardSendTime>,
-        >,
+        pub award_send_time: Option<Vec<PostResponseAwardSendPeriodAwardSendTime>>,
         /// 指定时间段
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub award_send_day_time: ::std::option::Option<
-            ::std::vec::Vec<PostResponseAwardSendPeriodAwardSendDayTime>,
+        pub award_send_day_time: Option<
+            Vec<PostResponseAwardSendPeriodAwardSendDayTime>,
         >,
     }
     /// PostResponseAwardSendPeriodAwardSendDayTime
@@ -910,21 +872,21 @@ pub mod activities {
         /// 发放开始时间
         ///
         /// Example: `2020-01-21T00:00:00.000+08:00`
-        pub begin_time: ::std::string::String,
+        pub begin_time: String,
         /// 发放结束时间
         ///
         /// Example: `2020-01-27T00:00:00.000+08:00`
-        pub end_time: ::std::string::String,
+        pub end_time: String,
     }
     /// 支付前会员活动设置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostResponseMiniprogramActivitySetting {
         /// 指定领取渠道
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub outer_str: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub outer_str: Option<Vec<String>>,
         /// 领奖页面跳转配置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub award_jump_deploy: ::std::option::Option<
+        pub award_jump_deploy: Option<
             PostResponseMiniprogramActivitySettingAwardJumpDeploy,
         >,
     }
@@ -935,17 +897,17 @@ pub mod activities {
         ///
         /// Example: `wxc0b84a53ed8e8d29`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_program_appid: ::std::option::Option<::std::string::String>,
+        pub mini_program_appid: Option<String>,
         /// 小程序path
         ///
         /// Example: `mall/pages/List`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_program_path: ::std::option::Option<::std::string::String>,
+        pub mini_program_path: Option<String>,
         /// 跳转按钮文案
         ///
         /// Example: `点击`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub button_text: ::std::option::Option<::std::string::String>,
+        pub button_text: Option<String>,
     }
     /// 支付后活动设置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -953,24 +915,20 @@ pub mod activities {
         /// 商户logo
         ///
         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-        pub logo_url: ::std::string::String,
+        pub logo_url: String,
         /// 支付结果页活动副标题
         ///
         /// Example: `湖南麻辣美食券`
-        pub activity_second_title: ::std::string::String,
+        pub activity_second_title: String,
         /// 活动曝光商户号
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mchid_list: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub mchid_list: Option<Vec<String>>,
         /// 激活方式设置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activate_setting: ::std::option::Option<
-            PostResponsePayActivitySettingActivateSetting,
-        >,
+        pub activate_setting: Option<PostResponsePayActivitySettingActivateSetting>,
         /// 支付设置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_setting: ::std::option::Option<
-            PostResponsePayActivitySettingPaymentSetting,
-        >,
+        pub payment_setting: Option<PostResponsePayActivitySettingPaymentSetting>,
     }
     /// 激活方式设置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -978,15 +936,15 @@ pub mod activities {
         /// 激活类型
         ///
         /// Example: `AUTO_ACTIVATE`
-        pub activate_type: ::std::string::String,
+        pub activate_type: String,
         /// 跳转激活的url
         ///
         /// Example: `https://w.url.cn/s/Ahz3p2C`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activate_url: ::std::option::Option<::std::string::String>,
+        pub activate_url: Option<String>,
         /// 跳转激活的小程序
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activate_miniprogram: ::std::option::Option<
+        pub activate_miniprogram: Option<
             PostResponsePayActivitySettingActivateSettingActivateMiniprogram,
         >,
     }
@@ -996,30 +954,30 @@ pub mod activities {
         /// 跳转激活的appid
         ///
         /// Example: `wxea9c30a90fs8d3fe`
-        pub activate_appid: ::std::string::String,
+        pub activate_appid: String,
         /// 跳转激活的path
         ///
         /// Example: `pages/activate/activate`
-        pub activate_path: ::std::string::String,
+        pub activate_path: String,
     }
     /// 支付设置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostResponsePayActivitySettingPaymentSetting {
         /// 支付模式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_mode: ::std::option::Option<
+        pub payment_mode: Option<
             PostResponsePayActivitySettingPaymentSettingPaymentMode,
         >,
         /// 指定银行的简称
         ///
         /// Example: `CFT`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_bank: ::std::option::Option<::std::string::String>,
+        pub limit_bank: Option<String>,
         /// 订单优惠标记
         ///
         /// Example: `xxx,yyy`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tags: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+        pub goods_tags: Option<Vec<::serde_json::Value>>,
     }
     /// 支付模式
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1028,9 +986,7 @@ pub mod activities {
         ///
         /// Example: `APP`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_scene_list: ::std::option::Option<
-            ::std::vec::Vec<::serde_json::Value>,
-        >,
+        pub payment_scene_list: Option<Vec<::serde_json::Value>>,
     }
     /// PostResponseStockList
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1038,11 +994,11 @@ pub mod activities {
         /// 创建批次的商户号
         ///
         /// Example: `10000022`
-        pub stock_creator_mchid: ::std::string::String,
+        pub stock_creator_mchid: String,
         /// 券批次ID
         ///
         /// Example: `98065001`
-        pub stock_id: ::std::string::String,
+        pub stock_id: String,
     }
     /// `/v3/marketing/membercard-activity/activities/{activity_id}`
     pub mod by_activity_id {
@@ -1075,66 +1031,64 @@ pub mod activities {
             /// 活动ID
             ///
             /// Example: `371067`
-            pub activity_id: ::std::string::String,
+            pub activity_id: String,
             /// 活动的当前状态
             ///
             /// Example: `ONGOING`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_status: ::std::option::Option<::std::string::String>,
+            pub activity_status: Option<String>,
             /// 创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub create_time: ::std::option::Option<::std::string::String>,
+            pub create_time: Option<String>,
             /// 更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub update_time: ::std::option::Option<::std::string::String>,
+            pub update_time: Option<String>,
             /// 会员卡ID
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub card_id: ::std::option::Option<::std::string::String>,
+            pub card_id: Option<String>,
             /// 活动名称
             ///
             /// Example: `良品铺子回馈活动`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_name: ::std::option::Option<::std::string::String>,
+            pub activity_name: Option<String>,
             /// 活动类型
             ///
             /// Example: `NON_MEMBER_AFTERPAY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_type: ::std::option::Option<::std::string::String>,
+            pub activity_type: Option<String>,
             /// 活动开始时间
             ///
             /// Example: `2020-01-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub begin_time: ::std::option::Option<::std::string::String>,
+            pub begin_time: Option<String>,
             /// 活动结束时间
             ///
             /// Example: `2020-01-29T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time: ::std::option::Option<::std::string::String>,
+            pub end_time: Option<String>,
             /// 发放时间段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub award_send_period: ::std::option::Option<GetResponseAwardSendPeriod>,
+            pub award_send_period: Option<GetResponseAwardSendPeriod>,
             /// 优惠券列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub stock_list: ::std::option::Option<::std::vec::Vec<GetResponseStockList>>,
+            pub stock_list: Option<Vec<GetResponseStockList>>,
             /// 商户请求单号
             ///
             /// Example: `100002322019090134234sfdf`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_request_no: ::std::option::Option<::std::string::String>,
+            pub out_request_no: Option<String>,
             /// 支付后活动设置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pay_activity_setting: ::std::option::Option<
-                GetResponsePayActivitySetting,
-            >,
+            pub pay_activity_setting: Option<GetResponsePayActivitySetting>,
             /// 支付前会员活动设置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub miniprogram_activity_setting: ::std::option::Option<
+            pub miniprogram_activity_setting: Option<
                 GetResponseMiniprogramActivitySetting,
             >,
         }
@@ -1150,13 +1104,11 @@ pub mod activities {
         pub struct GetResponseAwardSendPeriod {
             /// 指定时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub award_send_time: ::std::option::Option<
-                ::std::vec::Vec<GetResponseAwardSendPeriodAwardSendTime>,
-            >,
+            pub award_send_time: Option<Vec<GetResponseAwardSendPeriodAwardSendTime>>,
             /// 指定时间段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub award_send_day_time: ::std::option::Option<
-                ::std::vec::Vec<GetResponseAwardSendPeriodAwardSendDayTime>,
+            pub award_send_day_time: Option<
+                Vec<GetResponseAwardSendPeriodAwardSendDayTime>,
             >,
         }
         /// GetResponseAwardSendPeriodAwardSendDayTime
@@ -1233,11 +1185,11 @@ pub mod activities {
             /// 发放开始时间
             ///
             /// Example: `2020-01-21T00:00:00.000+08:00`
-            pub begin_time: ::std::string::String,
+            pub begin_time: String,
             /// 发放结束时间
             ///
             /// Example: `2020-01-27T00:00:00.000+08:00`
-            pub end_time: ::std::string::String,
+            pub end_time: String,
         }
         /// 支付前会员活动设置
         #[derive(
@@ -1251,10 +1203,10 @@ pub mod activities {
         pub struct GetResponseMiniprogramActivitySetting {
             /// 指定领取渠道
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub outer_str: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            pub outer_str: Option<Vec<String>>,
             /// 领奖页面跳转配置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub award_jump_deploy: ::std::option::Option<
+            pub award_jump_deploy: Option<
                 GetResponseMiniprogramActivitySettingAwardJumpDeploy,
             >,
         }
@@ -1272,17 +1224,17 @@ pub mod activities {
             ///
             /// Example: `wxc0b84a53ed8e8d29`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_appid: ::std::option::Option<::std::string::String>,
+            pub mini_program_appid: Option<String>,
             /// 小程序path
             ///
             /// Example: `mall/pages/List`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_path: ::std::option::Option<::std::string::String>,
+            pub mini_program_path: Option<String>,
             /// 跳转按钮文案
             ///
             /// Example: `点击`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub button_text: ::std::option::Option<::std::string::String>,
+            pub button_text: Option<String>,
         }
         /// 支付后活动设置
         #[derive(
@@ -1297,26 +1249,22 @@ pub mod activities {
             /// 商户logo
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-            pub logo_url: ::std::string::String,
+            pub logo_url: String,
             /// 支付结果页活动副标题
             ///
             /// Example: `湖南麻辣美食券`
-            pub activity_second_title: ::std::string::String,
+            pub activity_second_title: String,
             /// 活动曝光商户号
             ///
             /// Example: `10000022,10000023`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mchid_list: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+            pub mchid_list: Option<Vec<::serde_json::Value>>,
             /// 激活方式设置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activate_setting: ::std::option::Option<
-                GetResponsePayActivitySettingActivateSetting,
-            >,
+            pub activate_setting: Option<GetResponsePayActivitySettingActivateSetting>,
             /// 支付设置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payment_setting: ::std::option::Option<
-                GetResponsePayActivitySettingPaymentSetting,
-            >,
+            pub payment_setting: Option<GetResponsePayActivitySettingPaymentSetting>,
         }
         /// 激活方式设置
         #[derive(
@@ -1331,15 +1279,15 @@ pub mod activities {
             /// 激活类型
             ///
             /// Example: `AUTO_ACTIVATE`
-            pub activate_type: ::std::string::String,
+            pub activate_type: String,
             /// 跳转激活的url
             ///
             /// Example: `https://w.url.cn/s/Ahz3p2C`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activate_url: ::std::option::Option<::std::string::String>,
+            pub activate_url: Option<String>,
             /// 跳转激活的小程序
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activate_miniprogram: ::std::option::Option<
+            pub activate_miniprogram: Option<
                 GetResponsePayActivitySettingActivateSettingActivateMiniprogram,
             >,
         }
@@ -1356,11 +1304,11 @@ pub mod activities {
             /// 跳转激活的appid
             ///
             /// Example: `wxea9c30a90fs8d3fe`
-            pub activate_appid: ::std::string::String,
+            pub activate_appid: String,
             /// 跳转激活的path
             ///
             /// Example: `pages/activate/activate`
-            pub activate_path: ::std::string::String,
+            pub activate_path: String,
         }
         /// 支付设置
         #[derive(
@@ -1374,19 +1322,19 @@ pub mod activities {
         pub struct GetResponsePayActivitySettingPaymentSetting {
             /// 支付模式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payment_mode: ::std::option::Option<
+            pub payment_mode: Option<
                 GetResponsePayActivitySettingPaymentSettingPaymentMode,
             >,
             /// 指定银行的简称
             ///
             /// Example: `CFT`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limit_bank: ::std::option::Option<::std::string::String>,
+            pub limit_bank: Option<String>,
             /// 订单优惠标记
             ///
             /// Example: `xxx,yyy`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_tags: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+            pub goods_tags: Option<Vec<::serde_json::Value>>,
         }
         /// 支付模式
         #[derive(
@@ -1402,9 +1350,7 @@ pub mod activities {
             ///
             /// Example: `APP`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payment_scene_list: ::std::option::Option<
-                ::std::vec::Vec<::serde_json::Value>,
-            >,
+            pub payment_scene_list: Option<Vec<::serde_json::Value>>,
         }
         /// GetResponseStockList
         #[derive(
@@ -1419,11 +1365,11 @@ pub mod activities {
             /// 创建批次的商户号
             ///
             /// Example: `10000022`
-            pub stock_creator_mchid: ::std::string::String,
+            pub stock_creator_mchid: String,
             /// 券批次ID
             ///
             /// Example: `98065001`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
         }
         /// `/v3/marketing/membercard-activity/activities/{activity_id}/terminate`
         pub mod terminate {
@@ -1452,12 +1398,12 @@ pub mod activities {
                 /// 活动ID
                 ///
                 /// Example: `371067`
-                pub activity_id: ::std::string::String,
+                pub activity_id: String,
                 /// 终止时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub terminate_time: ::std::option::Option<::std::string::String>,
+                pub terminate_time: Option<String>,
             }
         }
     }

@@ -67,15 +67,15 @@ pub mod activate_informations {
             ///
             /// Example: `周星星`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub nickname: ::std::option::Option<::std::string::String>,
+            pub nickname: Option<String>,
             /// 微信头像url
             ///
             /// Example: `https://xxx.jpg`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub head_image_url: ::std::option::Option<::std::string::String>,
+            pub head_image_url: Option<String>,
             /// 用户开卡时填写的个人信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_information: ::std::option::Option<GetResponseUserInformation>,
+            pub user_information: Option<GetResponseUserInformation>,
         }
         /// 用户开卡时填写的个人信息
         #[derive(
@@ -89,13 +89,13 @@ pub mod activate_informations {
         pub struct GetResponseUserInformation {
             /// 平台提供的通用开卡信息字段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub common_field_list: ::std::option::Option<
-                ::std::vec::Vec<GetResponseUserInformationCommonFieldList>,
+            pub common_field_list: Option<
+                Vec<GetResponseUserInformationCommonFieldList>,
             >,
             /// 商户自定义的开卡信息字段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_field_list: ::std::option::Option<
-                ::std::vec::Vec<GetResponseUserInformationCustomFieldList>,
+            pub custom_field_list: Option<
+                Vec<GetResponseUserInformationCustomFieldList>,
             >,
         }
         /// GetResponseUserInformationCommonFieldList
@@ -110,14 +110,12 @@ pub mod activate_informations {
         pub struct GetResponseUserInformationCommonFieldList {
             /// `name`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<
-                crate::types::MemberCardUserInformationCommonField,
-            >,
+            pub name: Option<crate::types::MemberCardUserInformationCommonField>,
             /// 用户开卡时填写的个人信息
             ///
             /// Example: `深圳`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub value: ::std::option::Option<::std::string::String>,
+            pub value: Option<String>,
         }
         /// GetResponseUserInformationCustomFieldList
         #[derive(
@@ -133,17 +131,15 @@ pub mod activate_informations {
             ///
             /// Example: `喜欢的运动`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 字段值
             ///
             /// Example: `篮球`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub value: ::std::option::Option<::std::string::String>,
+            pub value: Option<String>,
             /// 字段值
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub value_list: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            >,
+            pub value_list: Option<Vec<String>>,
         }
     }
 }
@@ -178,12 +174,12 @@ pub mod callback {
         /// 通知url地址
         ///
         /// Example: `https://shangjia.com`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 商户号
         ///
         /// Example: `99999105`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mchid: ::std::option::Option<::std::string::String>,
+        pub mchid: Option<String>,
     }
     /// The request of `PATCH /v3/marketing/membercard-open/callback` (设置回调地址API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -191,7 +187,7 @@ pub mod callback {
         /// 通知url地址
         ///
         /// Example: `https://pay.weixin.qq.com`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
     }
     /// The response of `PATCH /v3/marketing/membercard-open/callback` (设置回调地址API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -199,12 +195,12 @@ pub mod callback {
         /// 通知url地址
         ///
         /// Example: `https://shangjia.com`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 商户号
         ///
         /// Example: `99999105`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mchid: ::std::option::Option<::std::string::String>,
+        pub mchid: Option<String>,
     }
 }
 /// `/v3/marketing/membercard-open/cards`
@@ -250,18 +246,14 @@ pub mod cards {
     pub struct GetRequest {
         /// 品牌id
         ///
-        /// Query parameter `brand_id`.
-        ///
-        /// Example: `1001622624`
+        /// Query parameter `brand_id`. Example: `1001622624`
         #[serde(skip_serializing)]
-        pub brand_id: ::std::option::Option<::std::string::String>,
+        pub brand_id: Option<String>,
         /// 商户AppId
         ///
-        /// Query parameter `appid`.
-        ///
-        /// Example: `wxea9c30890f48d5ae`
+        /// Query parameter `appid`. Example: `wxea9c30890f48d5ae`
         #[serde(skip_serializing)]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 分页页码
         ///
         /// Query parameter `offset`.
@@ -269,9 +261,7 @@ pub mod cards {
         pub offset: i64,
         /// 分页大小
         ///
-        /// Query parameter `limit`.
-        ///
-        /// Example: `20`
+        /// Query parameter `limit`. Example: `20`
         #[serde(skip_serializing)]
         pub limit: i64,
     }
@@ -286,7 +276,7 @@ pub mod cards {
         pub offset: i64,
         /// 会员卡列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub data: ::std::option::Option<::std::vec::Vec<crate::types::Record>>,
+        pub data: Option<Vec<crate::types::Record>>,
     }
     /// The request of `POST /v3/marketing/membercard-open/cards` (创建会员卡模板API).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -294,67 +284,67 @@ pub mod cards {
         /// 商户AppId
         ///
         /// Example: `wxea9c30890f48d5ae`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 会员卡logo
         ///
         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-        pub logo_url: ::std::string::String,
+        pub logo_url: String,
         /// 品牌信息
         pub brand: PostRequestBrand,
         /// 卡名称
         ///
         /// Example: `微信支付测试卡`
-        pub title: ::std::string::String,
+        pub title: String,
         /// 会员卡背景图
         ///
         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-        pub background_picture_url: ::std::string::String,
+        pub background_picture_url: String,
         /// 使用须知
         ///
         /// Example: `使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 服务电话
         ///
         /// Example: `010-8877xxxx`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub service_phone: ::std::option::Option<::std::string::String>,
+        pub service_phone: Option<String>,
         /// `code_type`
         pub code_type: crate::types::MemberCardCodeType,
         /// 会员卡总库存
         ///
         /// Example: `5000000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_quantity: ::std::option::Option<i64>,
+        pub total_quantity: Option<i64>,
         /// 有效期
         pub date_information: PostRequestDateInformation,
         /// `code_mode`
         pub code_mode: crate::types::MemberCardCodeMode,
         /// 是否展示会员等级
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub need_display_level: ::std::option::Option<bool>,
+        pub need_display_level: Option<bool>,
         /// 会员初始等级
         ///
         /// Example: `白银会员`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub init_level: ::std::option::Option<::std::string::String>,
+        pub init_level: Option<String>,
         /// 商户请求单号
         ///
         /// Example: `100002322019090134234sfdf`
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// 储值信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub balance_information: ::std::option::Option<PostRequestBalanceInformation>,
+        pub balance_information: Option<PostRequestBalanceInformation>,
         /// 开卡信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_information_form: ::std::option::Option<PostRequestUserInformationForm>,
+        pub user_information_form: Option<PostRequestUserInformationForm>,
         /// 商户补充声明
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub additional_statement: ::std::option::Option<PostRequestAdditionalStatement>,
+        pub additional_statement: Option<PostRequestAdditionalStatement>,
         /// 是否启用动态码
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub need_dynamic_code: ::std::option::Option<bool>,
+        pub need_dynamic_code: Option<bool>,
     }
     /// 商户补充声明
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -363,44 +353,44 @@ pub mod cards {
         ///
         /// Example: `xxx会员卡使用须知`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<::std::string::String>,
+        pub title: Option<String>,
         /// 跳转url
         ///
         /// Example: `https://xxx.111.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub url: ::std::option::Option<::std::string::String>,
+        pub url: Option<String>,
         /// 跳转小程序appid
         ///
         /// Example: `wxea9c30890f48d5ae`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 跳转小程序path
         ///
         /// Example: `pages/statement/statement`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub path: ::std::option::Option<::std::string::String>,
+        pub path: Option<String>,
     }
     /// 储值信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestBalanceInformation {
         /// 是否支持储值
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub need_balance: ::std::option::Option<bool>,
+        pub need_balance: Option<bool>,
         /// 储值小程序appid
         ///
         /// Example: `wxea9c30890f48d5ae`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub balance_appid: ::std::option::Option<::std::string::String>,
+        pub balance_appid: Option<String>,
         /// 储值小程序path
         ///
         /// Example: `pages/balance/balance`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub balance_path: ::std::option::Option<::std::string::String>,
+        pub balance_path: Option<String>,
         /// 储值url
         ///
         /// Example: `https://xxx.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub balance_url: ::std::option::Option<::std::string::String>,
+        pub balance_url: Option<String>,
     }
     /// 品牌信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -408,11 +398,11 @@ pub mod cards {
         /// 品牌id
         ///
         /// Example: `1004`
-        pub brand_id: ::std::string::String,
+        pub brand_id: String,
         /// 品牌展示名称
         ///
         /// Example: `微信支付`
-        pub display_name: ::std::string::String,
+        pub display_name: String,
     }
     /// 有效期
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -424,22 +414,22 @@ pub mod cards {
         ///
         /// Example: `2020-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub available_begin_time: ::std::option::Option<::std::string::String>,
+        pub available_begin_time: Option<String>,
         /// 有效期结束时间
         ///
         /// Example: `2030-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub available_end_time: ::std::option::Option<::std::string::String>,
+        pub available_end_time: Option<String>,
         /// 生效后N天内有效
         ///
         /// Example: `200`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub available_day_after_receive: ::std::option::Option<i64>,
+        pub available_day_after_receive: Option<i64>,
         /// 领取后N天开始生效
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wait_days_after_receive: ::std::option::Option<i64>,
+        pub wait_days_after_receive: Option<i64>,
     }
     /// 开卡信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -448,13 +438,13 @@ pub mod cards {
         ///
         /// Example: `- USER_FORM_FLAG_MOBILE`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub common_field_list: ::std::option::Option<
-            ::std::vec::Vec<crate::types::MemberCardUserInformationCommonField>,
+        pub common_field_list: Option<
+            Vec<crate::types::MemberCardUserInformationCommonField>,
         >,
         /// 商户自定义的开卡信息字段
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub custom_field_list: ::std::option::Option<
-            ::std::vec::Vec<PostRequestUserInformationFormCustomFieldList>,
+        pub custom_field_list: Option<
+            Vec<PostRequestUserInformationFormCustomFieldList>,
         >,
     }
     /// PostRequestUserInformationFormCustomFieldList
@@ -462,17 +452,15 @@ pub mod cards {
     pub struct PostRequestUserInformationFormCustomFieldList {
         /// `type`
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<
-            crate::types::MemberCardUserInformationCustomFieldType,
-        >,
+        pub type_: Option<crate::types::MemberCardUserInformationCustomFieldType>,
         /// 字段名称
         ///
         /// Example: `喜欢的运动`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 字段值
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub values: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub values: Option<Vec<String>>,
     }
     /// `/v3/marketing/membercard-open/cards/{card_id}`
     pub mod by_card_id {
@@ -560,78 +548,72 @@ pub mod cards {
             ///
             /// Example: `wxea9c30890f48d5ae`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 会员卡logo
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub logo_url: ::std::option::Option<::std::string::String>,
+            pub logo_url: Option<String>,
             /// 卡名称
             ///
             /// Example: `微信支付测试卡`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub title: ::std::option::Option<::std::string::String>,
+            pub title: Option<String>,
             /// 会员卡背景图
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub background_picture_url: ::std::option::Option<::std::string::String>,
+            pub background_picture_url: Option<String>,
             /// 使用须知
             ///
             /// Example: `使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 服务电话
             ///
             /// Example: `010-8877xxxx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub service_phone: ::std::option::Option<::std::string::String>,
+            pub service_phone: Option<String>,
             /// 会员卡总库存
             ///
             /// Example: `5000000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_quantity: ::std::option::Option<i64>,
+            pub total_quantity: Option<i64>,
             /// 有效期
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub date_information: ::std::option::Option<PatchRequestDateInformation>,
+            pub date_information: Option<PatchRequestDateInformation>,
             /// 是否展示会员等级
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub need_display_level: ::std::option::Option<bool>,
+            pub need_display_level: Option<bool>,
             /// 会员初始等级
             ///
             /// Example: `白银会员`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub init_level: ::std::option::Option<::std::string::String>,
+            pub init_level: Option<String>,
             /// 储值信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub balance_information: ::std::option::Option<
-                PatchRequestBalanceInformation,
-            >,
+            pub balance_information: Option<PatchRequestBalanceInformation>,
             /// 开卡信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_information_form: ::std::option::Option<
-                PatchRequestUserInformationForm,
-            >,
+            pub user_information_form: Option<PatchRequestUserInformationForm>,
             /// 商户补充声明
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub additional_statement: ::std::option::Option<
-                PatchRequestAdditionalStatement,
-            >,
+            pub additional_statement: Option<PatchRequestAdditionalStatement>,
             /// 会员卡code分配类型
             ///
             /// Example: `SYSTEM_ALLOCATE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub code_mode: ::std::option::Option<PatchRequestCodeMode>,
+            pub code_mode: Option<PatchRequestCodeMode>,
             /// 会员码型
             ///
             /// Example: `BAR_CODE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub code_type: ::std::option::Option<PatchRequestCodeType>,
+            pub code_type: Option<PatchRequestCodeType>,
             /// 是否启用动态码
             ///
             /// Example: `false`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub need_dynamic_code: ::std::option::Option<bool>,
+            pub need_dynamic_code: Option<bool>,
         }
         /// 商户补充声明
         #[derive(
@@ -647,22 +629,22 @@ pub mod cards {
             ///
             /// Example: `xxx会员卡使用须知`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub title: ::std::option::Option<::std::string::String>,
+            pub title: Option<String>,
             /// 跳转url
             ///
             /// Example: `https://xxx.111.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub url: ::std::option::Option<::std::string::String>,
+            pub url: Option<String>,
             /// 跳转小程序appid
             ///
             /// Example: `wxea9c30890f48d5ae`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 跳转小程序path
             ///
             /// Example: `pages/statement/statement`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub path: ::std::option::Option<::std::string::String>,
+            pub path: Option<String>,
         }
         /// 储值信息
         #[derive(
@@ -676,22 +658,22 @@ pub mod cards {
         pub struct PatchRequestBalanceInformation {
             /// 是否支持储值
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub need_balance: ::std::option::Option<bool>,
+            pub need_balance: Option<bool>,
             /// 储值小程序appid
             ///
             /// Example: `wxea9c30890f48d5ae`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub balance_appid: ::std::option::Option<::std::string::String>,
+            pub balance_appid: Option<String>,
             /// 储值小程序path
             ///
             /// Example: `pages/balance/balance`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub balance_path: ::std::option::Option<::std::string::String>,
+            pub balance_path: Option<String>,
             /// 储值url
             ///
             /// Example: `https://xxx.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub balance_url: ::std::option::Option<::std::string::String>,
+            pub balance_url: Option<String>,
         }
         /// 会员卡code分配类型
         ///
@@ -823,22 +805,22 @@ pub mod cards {
             ///
             /// Example: `2030-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_end_time: ::std::option::Option<::std::string::String>,
+            pub available_end_time: Option<String>,
             /// 生效后N天内有效
             ///
             /// Example: `200`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_day_after_receive: ::std::option::Option<i64>,
+            pub available_day_after_receive: Option<i64>,
             /// 领取后N天开始生效
             ///
             /// Example: `2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wait_days_after_receive: ::std::option::Option<i64>,
+            pub wait_days_after_receive: Option<i64>,
             /// 有效期开始时间
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_begin_time: ::std::option::Option<::std::string::String>,
+            pub available_begin_time: Option<String>,
         }
         /// 开卡信息
         #[derive(
@@ -852,18 +834,18 @@ pub mod cards {
         pub struct PatchRequestUserInformationForm {
             /// 是否允许修改
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub can_modify_after_activate: ::std::option::Option<bool>,
+            pub can_modify_after_activate: Option<bool>,
             /// 平台提供的通用开卡信息字段
             ///
             /// Example: `- USER_FORM_FLAG_MOBILE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub common_field_list: ::std::option::Option<
-                ::std::vec::Vec<crate::types::MemberCardUserInformationCommonField>,
+            pub common_field_list: Option<
+                Vec<crate::types::MemberCardUserInformationCommonField>,
             >,
             /// 商户自定义的开卡信息字段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_field_list: ::std::option::Option<
-                ::std::vec::Vec<PatchRequestUserInformationFormCustomFieldList>,
+            pub custom_field_list: Option<
+                Vec<PatchRequestUserInformationFormCustomFieldList>,
             >,
         }
         /// PatchRequestUserInformationFormCustomFieldList
@@ -881,17 +863,15 @@ pub mod cards {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<
-                crate::types::MemberCardUserInformationCustomFieldType,
-            >,
+            pub type_: Option<crate::types::MemberCardUserInformationCustomFieldType>,
             /// 字段名称
             ///
             /// Example: `喜欢的运动`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 字段值
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub values: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            pub values: Option<Vec<String>>,
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/codes`
         pub mod codes {
@@ -973,64 +953,58 @@ pub mod cards {
                     ///
                     /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub card_id: ::std::option::Option<::std::string::String>,
+                    pub card_id: Option<String>,
                     /// 会员卡code
                     ///
                     /// Example: `478515832665`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub code: ::std::option::Option<::std::string::String>,
+                    pub code: Option<String>,
                     /// 用户标识
                     ///
                     /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub openid: ::std::option::Option<::std::string::String>,
+                    pub openid: Option<String>,
                     /// 会员卡编号
                     ///
                     /// Example: `316510891298`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub membership_number: ::std::option::Option<::std::string::String>,
+                    pub membership_number: Option<String>,
                     /// 用户等级
                     ///
                     /// Example: `钻石会员`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub level: ::std::option::Option<::std::string::String>,
+                    pub level: Option<String>,
                     /// 微信昵称
                     ///
                     /// Example: `周星星`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub nickname: ::std::option::Option<::std::string::String>,
+                    pub nickname: Option<String>,
                     /// 微信头像url
                     ///
                     /// Example: `http://wx.qlogo.cn/xxx`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub head_image_url: ::std::option::Option<::std::string::String>,
+                    pub head_image_url: Option<String>,
                     /// 会员卡背景图
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub background_picture_url: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub background_picture_url: Option<String>,
                     /// 用户储值余额
                     ///
                     /// Example: `888`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub balance: ::std::option::Option<i64>,
+                    pub balance: Option<i64>,
                     /// 用户会员卡状态
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_card_status: ::std::option::Option<
-                        GetResponseUserCardStatus,
-                    >,
+                    pub user_card_status: Option<GetResponseUserCardStatus>,
                     /// 用户开卡时填写的个人信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_information: ::std::option::Option<
-                        GetResponseUserInformation,
-                    >,
+                    pub user_information: Option<GetResponseUserInformation>,
                     /// 用户当前积分
                     ///
                     /// Example: `600`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub bonus_value: ::std::option::Option<i64>,
+                    pub bonus_value: Option<i64>,
                 }
                 /// 用户会员卡状态
                 ///
@@ -1038,25 +1012,15 @@ pub mod cards {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseUserCardStatus {
-                    /// 未激活
-                    ///
-                    /// `NOT_ACTIVATE`
+                    /// `NOT_ACTIVATE`: 未激活
                     NotActivate,
-                    /// 生效中
-                    ///
-                    /// `EFFECTIVE`
+                    /// `EFFECTIVE`: 生效中
                     Effective,
-                    /// 已过期
-                    ///
-                    /// `EXPIRE`
+                    /// `EXPIRE`: 已过期
                     Expire,
-                    /// 已失效
-                    ///
-                    /// `UNAVAILABLE`
+                    /// `UNAVAILABLE`: 已失效
                     Unavailable,
-                    /// 已删除
-                    ///
-                    /// `DELETE`
+                    /// `DELETE`: 已删除
                     Delete,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1125,13 +1089,13 @@ pub mod cards {
                 pub struct GetResponseUserInformation {
                     /// 平台提供的通用开卡信息字段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub common_field_list: ::std::option::Option<
-                        ::std::vec::Vec<GetResponseUserInformationCommonFieldList>,
+                    pub common_field_list: Option<
+                        Vec<GetResponseUserInformationCommonFieldList>,
                     >,
                     /// 商户自定义的开卡信息字段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub custom_field_list: ::std::option::Option<
-                        ::std::vec::Vec<GetResponseUserInformationCustomFieldList>,
+                    pub custom_field_list: Option<
+                        Vec<GetResponseUserInformationCustomFieldList>,
                     >,
                 }
                 /// GetResponseUserInformationCommonFieldList
@@ -1146,14 +1110,12 @@ pub mod cards {
                 pub struct GetResponseUserInformationCommonFieldList {
                     /// `name`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub name: ::std::option::Option<
-                        crate::types::MemberCardUserInformationCommonField,
-                    >,
+                    pub name: Option<crate::types::MemberCardUserInformationCommonField>,
                     /// 用户开卡时填写的个人信息
                     ///
                     /// Example: `深圳`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub value: ::std::option::Option<::std::string::String>,
+                    pub value: Option<String>,
                 }
                 /// GetResponseUserInformationCustomFieldList
                 #[derive(
@@ -1169,17 +1131,15 @@ pub mod cards {
                     ///
                     /// Example: `喜欢的运动`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub name: ::std::option::Option<::std::string::String>,
+                    pub name: Option<String>,
                     /// 字段值
                     ///
                     /// Example: `篮球`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub value: ::std::option::Option<::std::string::String>,
+                    pub value: Option<String>,
                     /// 字段值列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub value_list: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub value_list: Option<Vec<String>>,
                 }
                 /// The request of `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}` (修改用户会员卡信息API).
                 #[derive(
@@ -1195,39 +1155,35 @@ pub mod cards {
                     ///
                     /// Example: `316510891298`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub membership_number: ::std::option::Option<::std::string::String>,
+                    pub membership_number: Option<String>,
                     /// 会员卡背景图
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub background_picture_url: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub background_picture_url: Option<String>,
                     /// 用户等级
                     ///
                     /// Example: `钻石会员`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub level: ::std::option::Option<::std::string::String>,
+                    pub level: Option<String>,
                     /// 商户请求单号
                     ///
                     /// Example: `100002322019090134234sfdf`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub out_request_no: ::std::option::Option<::std::string::String>,
+                    pub out_request_no: Option<String>,
                     /// 用户储值变更信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub balance_information: ::std::option::Option<
-                        PatchRequestBalanceInformation,
-                    >,
+                    pub balance_information: Option<PatchRequestBalanceInformation>,
                     /// 是否发送储值变更通知
                     ///
                     /// Example: `true`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub need_inform_balance: ::std::option::Option<bool>,
+                    pub need_inform_balance: Option<bool>,
                     /// 是否发送等级变更通知
                     ///
                     /// Example: `true`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub need_inform_level: ::std::option::Option<bool>,
+                    pub need_inform_level: Option<bool>,
                 }
                 /// 用户储值变更信息
                 #[derive(
@@ -1255,7 +1211,7 @@ pub mod cards {
                     ///
                     /// Example: `购买一杯珍珠奶茶，消耗30元`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub balance_remark: ::std::option::Option<::std::string::String>,
+                    pub balance_remark: Option<String>,
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate`
                 pub mod activate {
@@ -1291,9 +1247,7 @@ pub mod cards {
                         ///
                         /// Example: `316510891298`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub membership_number: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub membership_number: Option<String>,
                     }
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus`
@@ -1345,15 +1299,15 @@ pub mod cards {
                             /// 商户订单号
                             ///
                             /// Example: `1217752501201407033233368018`
-                            pub out_trade_no: ::std::string::String,
+                            pub out_trade_no: String,
                             /// 直连商户号
                             ///
                             /// Example: `1230000109`
-                            pub mchid: ::std::string::String,
+                            pub mchid: String,
                             /// 子商户号
                             ///
                             /// Example: `1900000109`
-                            pub sub_mchid: ::std::string::String,
+                            pub sub_mchid: String,
                             /// 会员积分值
                             ///
                             /// Example: `30`
@@ -1395,15 +1349,15 @@ pub mod cards {
                             /// 商户订单号
                             ///
                             /// Example: `1217752501201407033233368018`
-                            pub out_trade_no: ::std::string::String,
+                            pub out_trade_no: String,
                             /// 直连商户号
                             ///
                             /// Example: `1230000109`
-                            pub mchid: ::std::string::String,
+                            pub mchid: String,
                             /// 子商户号
                             ///
                             /// Example: `1900000109`
-                            pub sub_mchid: ::std::string::String,
+                            pub sub_mchid: String,
                             /// 会员积分值
                             ///
                             /// Example: `30`
@@ -1445,43 +1399,39 @@ pub mod cards {
                         ///
                         /// Example: `500`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub before_bonus_value: ::std::option::Option<i64>,
+                        pub before_bonus_value: Option<i64>,
                         /// 变更后的会员积分值
                         ///
                         /// Example: `600`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub bonus_value: ::std::option::Option<i64>,
+                        pub bonus_value: Option<i64>,
                         /// 会员积分变动值
                         ///
                         /// Example: `100`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub add_bonus_value: ::std::option::Option<i64>,
+                        pub add_bonus_value: Option<i64>,
                         /// 商户请求单号
                         ///
                         /// Example: `100002322019090134234sfdf`
-                        pub out_request_no: ::std::string::String,
+                        pub out_request_no: String,
                         /// 是否发送积分变更通知
                         ///
                         /// Example: `true`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub need_inform_bonus: ::std::option::Option<bool>,
+                        pub need_inform_bonus: Option<bool>,
                         /// 会员专享价文案
                         ///
                         /// Example: `钻石会员尊享8折`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub member_price_word: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub member_price_word: Option<String>,
                         /// 会员发票跳转文案
                         ///
                         /// Example: `3张发票可开`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub fapiao_jump_word: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub fapiao_jump_word: Option<String>,
                         /// 会员专属咨询信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub guide: ::std::option::Option<PatchRequestGuide>,
+                        pub guide: Option<PatchRequestGuide>,
                     }
                     /// 会员专属咨询信息
                     #[derive(
@@ -1497,31 +1447,27 @@ pub mod cards {
                         ///
                         /// Example: `酒店管家-何小明`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub staff_name: ::std::option::Option<::std::string::String>,
+                        pub staff_name: Option<String>,
                         /// 联系人头像
                         ///
                         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub head_image_url: ::std::option::Option<::std::string::String>,
+                        pub head_image_url: Option<String>,
                         /// 联系方式
                         ///
                         /// Example: `微信号`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub contact_information_name: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub contact_information_name: Option<String>,
                         /// 联系信息值
                         ///
                         /// Example: `weixin123`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub contact_information_value: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub contact_information_value: Option<String>,
                         /// 联系电话
                         ///
                         /// Example: `0755-12345677`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub phone_number: ::std::option::Option<::std::string::String>,
+                        pub phone_number: Option<String>,
                     }
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data`
@@ -1559,11 +1505,11 @@ pub mod cards {
                         /// 商户请求单号
                         ///
                         /// Example: `100002322019090134234sfdf`
-                        pub out_request_no: ::std::string::String,
+                        pub out_request_no: String,
                         /// 会员服务项ID
                         ///
                         /// Example: `666`
-                        pub service_module_id: ::std::string::String,
+                        pub service_module_id: String,
                         /// 服务状态设置
                         pub state_setting: PostRequestStateSetting,
                     }
@@ -1580,12 +1526,12 @@ pub mod cards {
                         /// 状态ID
                         ///
                         /// Example: `CHECKED_IN`
-                        pub state_id: ::std::string::String,
+                        pub state_id: String,
                         /// 内容模板设置
                         pub content_template_data: PostRequestStateSettingContentTemplateData,
                         /// 消息模板设置
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub message_template_setting: ::std::option::Option<
+                        pub message_template_setting: Option<
                             PostRequestStateSettingMessageTemplateSetting,
                         >,
                     }
@@ -1601,14 +1547,12 @@ pub mod cards {
                     pub struct PostRequestStateSettingContentTemplateData {
                         /// 服务内容列表
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub field_list: ::std::option::Option<
-                            ::std::vec::Vec<
-                                PostRequestStateSettingContentTemplateDataFieldList,
-                            >,
+                        pub field_list: Option<
+                            Vec<PostRequestStateSettingContentTemplateDataFieldList>,
                         >,
                         /// 操作设置
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub action_setting: ::std::option::Option<
+                        pub action_setting: Option<
                             PostRequestStateSettingContentTemplateDataActionSetting,
                         >,
                     }
@@ -1625,7 +1569,7 @@ pub mod cards {
                         /// 操作名称
                         ///
                         /// Example: `一键开锁`
-                        pub action_name: ::std::string::String,
+                        pub action_name: String,
                         /// 跳转小程序
                         pub jump_miniprogram: PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram,
                     }
@@ -1642,11 +1586,11 @@ pub mod cards {
                         /// 小程序appid
                         ///
                         /// Example: `wx37178d097a6851d8`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                         /// 小程序path
                         ///
                         /// Example: `pages/index/index`
-                        pub path: ::std::string::String,
+                        pub path: String,
                     }
                     /// PostRequestStateSettingContentTemplateDataFieldList
                     #[derive(
@@ -1661,11 +1605,11 @@ pub mod cards {
                         /// 内容字段ID
                         ///
                         /// Example: `hotel_name`
-                        pub field_id: ::std::string::String,
+                        pub field_id: String,
                         /// 内容字段值
                         ///
                         /// Example: `深圳市南山区滨海路700号`
-                        pub field_value: ::std::string::String,
+                        pub field_value: String,
                     }
                     /// 消息模板设置
                     #[derive(
@@ -1680,9 +1624,9 @@ pub mod cards {
                         /// 模板消息ID
                         ///
                         /// Example: `9bJgRNz9XG248XZ-a0nDKH3Vt_vaTp32fRP1LWvxjzI`
-                        pub message_template_id: ::std::string::String,
+                        pub message_template_id: String,
                         /// 服务内容列表
-                        pub field_list: ::std::vec::Vec<
+                        pub field_list: Vec<
                             PostRequestStateSettingMessageTemplateSettingFieldList,
                         >,
                     }
@@ -1699,11 +1643,11 @@ pub mod cards {
                         /// 内容字段ID
                         ///
                         /// Example: `hotel_name`
-                        pub field_id: ::std::string::String,
+                        pub field_id: String,
                         /// 内容字段值
                         ///
                         /// Example: `深圳市南山区滨海路700号`
-                        pub field_value: ::std::string::String,
+                        pub field_value: String,
                     }
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/unavailable`
@@ -1742,7 +1686,7 @@ pub mod cards {
                         ///
                         /// Example: `用户违反会员条例`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub reason: ::std::option::Option<::std::string::String>,
+                        pub reason: Option<String>,
                     }
                 }
             }
@@ -1780,9 +1724,7 @@ pub mod cards {
                     ///
                     /// Example: `- '478515832665'`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub code: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub code: Option<Vec<String>>,
                 }
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/deposit` (导入会员Code API).
                 #[derive(
@@ -1796,7 +1738,7 @@ pub mod cards {
                 pub struct PostResponse {
                     /// 导入结果
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub data: ::std::option::Option<::std::vec::Vec<PostResponseData>>,
+                    pub data: Option<Vec<PostResponseData>>,
                 }
                 /// PostResponseData
                 #[derive(
@@ -1812,10 +1754,10 @@ pub mod cards {
                     ///
                     /// Example: `478515832665`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub code: ::std::option::Option<::std::string::String>,
+                    pub code: Option<String>,
                     /// 导入结果
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub result: ::std::option::Option<PostResponseDataResult>,
+                    pub result: Option<PostResponseDataResult>,
                 }
                 /// 导入结果
                 ///
@@ -1823,17 +1765,11 @@ pub mod cards {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseDataResult {
-                    /// 成功
-                    ///
-                    /// `SUCCESS`
+                    /// `SUCCESS`: 成功
                     Success,
-                    /// 重复
-                    ///
-                    /// `DUPLICATE`
+                    /// `DUPLICATE`: 重复
                     Duplicate,
-                    /// 失败
-                    ///
-                    /// `FAIL`
+                    /// `FAIL`: 失败
                     Fail,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1920,11 +1856,9 @@ pub mod cards {
             pub struct GetRequest {
                 /// 加密code
                 ///
-                /// Query parameter `encrypt_code`.
-                ///
-                /// Example: `XXIzTtMqCxwOaawoE91+VJdsFmv7b8g0VZIZkqf4GWA60Fzpc8ksZ/5ZZ0DVkXdE`
+                /// Query parameter `encrypt_code`. Example: `XXIzTtMqCxwOaawoE91+VJdsFmv7b8g0VZIZkqf4GWA60Fzpc8ksZ/5ZZ0DVkXdE`
                 #[serde(skip_serializing)]
-                pub encrypt_code: ::std::string::String,
+                pub encrypt_code: String,
             }
             /// The response of `GET /v3/marketing/membercard-open/cards/{card_id}/decrypt-code` (加密code解码（跳转型激活）API).
             #[derive(
@@ -1939,7 +1873,7 @@ pub mod cards {
                 /// 会员卡code
                 ///
                 /// Example: `751234212312`
-                pub code: ::std::string::String,
+                pub code: String,
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/permission-tokens`
@@ -1975,30 +1909,30 @@ pub mod cards {
                 /// 激活类型
                 ///
                 /// Example: `AUTO_ACTIVATE`
-                pub activate_type: ::std::string::String,
+                pub activate_type: String,
                 /// 设置用户在开卡完成后，是否返回拉起开卡组件的商家页面
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub navigate_back_previous_page: ::std::option::Option<bool>,
+                pub navigate_back_previous_page: Option<bool>,
                 /// 跳转激活的url
                 ///
                 /// Example: `https://w.url.cn/s/Ahz3p2C`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub activate_url: ::std::option::Option<::std::string::String>,
+                pub activate_url: Option<String>,
                 /// 跳转激活的appid
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub activate_appid: ::std::option::Option<::std::string::String>,
+                pub activate_appid: Option<String>,
                 /// 跳转激活的path
                 ///
                 /// Example: `pages/activate/activate`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub activate_path: ::std::option::Option<::std::string::String>,
+                pub activate_path: Option<String>,
                 /// 自定义场景值
                 ///
                 /// Example: `szwxtd`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub outer_str: ::std::option::Option<::std::string::String>,
+                pub outer_str: Option<String>,
             }
             /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/permission-tokens` (商户预授权).
             #[derive(
@@ -2013,7 +1947,7 @@ pub mod cards {
                 /// 预授权token
                 ///
                 /// Example: `EhhEF0Jt0uDLPK6Cr70KCrJmkTtfPPE222gUFsdP87CF4RqzpIdnNpDsbOD1kpsNuioecawJqEUfANcDhLrSA3xadU4pD6IJ7tpLEheA3kS1b6`
-                pub permission_token: ::std::string::String,
+                pub permission_token: String,
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/phone-membercard`
@@ -2059,24 +1993,22 @@ pub mod cards {
                 pub struct PostRequest {
                     /// 微信支付公钥ID/平台证书序列号
                     ///
-                    /// Header `Wechatpay-Serial`.
-                    ///
-                    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                    pub wechatpay_serial: ::std::string::String,
+                    pub wechatpay_serial: String,
                     /// 用户加密手机号
                     ///
                     /// Example: `vvysDQeEaH3I+wRh14St0aaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==`
-                    pub encrypted_phone_number: ::std::string::String,
+                    pub encrypted_phone_number: String,
                     /// 会员卡code
                     ///
                     /// Example: `478515832665`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub code: ::std::option::Option<::std::string::String>,
+                    pub code: Option<String>,
                     /// 商户请求单号
                     ///
                     /// Example: `100002322019090134234sfdf`
-                    pub out_request_no: ::std::string::String,
+                    pub out_request_no: String,
                 }
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import` (根据手机号导入用户会员卡API).
                 #[derive(
@@ -2091,7 +2023,7 @@ pub mod cards {
                     /// 会员卡code
                     ///
                     /// Example: `478515832665`
-                    pub code: ::std::string::String,
+                    pub code: String,
                 }
             }
         }
@@ -2124,22 +2056,22 @@ pub mod cards {
                 ///
                 /// Example: `https://w.url.cn/s/Ahz3p2C`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub activate_url: ::std::option::Option<::std::string::String>,
+                pub activate_url: Option<String>,
                 /// 跳转激活的appid
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub activate_appid: ::std::option::Option<::std::string::String>,
+                pub activate_appid: Option<String>,
                 /// 跳转激活的path
                 ///
                 /// Example: `pages/activate/activate`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub activate_path: ::std::option::Option<::std::string::String>,
+                pub activate_path: Option<String>,
                 /// 自定义场景值
                 ///
                 /// Example: `szwxtd`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub outer_str: ::std::option::Option<::std::string::String>,
+                pub outer_str: Option<String>,
             }
             /// 会员卡激活类型
             ///
@@ -2147,13 +2079,9 @@ pub mod cards {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PostRequestActivateType {
-                /// 一键自动激活
-                ///
-                /// `AUTO_ACTIVATE`
+                /// `AUTO_ACTIVATE`: 一键自动激活
                 AutoActivate,
-                /// 跳转激活
-                ///
-                /// `JUMP_ACTIVATE`
+                /// `JUMP_ACTIVATE`: 跳转激活
                 JumpActivate,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -2215,7 +2143,7 @@ pub mod cards {
                 /// 二维码对应的url
                 ///
                 /// Example: `https://w.url.cn/s/Ahz3p2C`
-                pub url: ::std::string::String,
+                pub url: String,
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/rights`
@@ -2254,26 +2182,26 @@ pub mod cards {
                 pub show_favor: bool,
                 /// 会员积分
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bonus: ::std::option::Option<PatchRequestBonus>,
+                pub bonus: Option<PatchRequestBonus>,
                 /// 会员优惠
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub favor: ::std::option::Option<PatchRequestFavor>,
+                pub favor: Option<PatchRequestFavor>,
                 /// 是否展示会员发票
                 ///
                 /// Example: `false`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub show_fapiao: ::std::option::Option<bool>,
+                pub show_fapiao: Option<bool>,
                 /// 会员发票
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fapiao: ::std::option::Option<PatchRequestFapiao>,
+                pub fapiao: Option<PatchRequestFapiao>,
                 /// 是否展示会员专属咨询
                 ///
                 /// Example: `false`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub show_guide: ::std::option::Option<bool>,
+                pub show_guide: Option<bool>,
                 /// 会员专属咨询信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub guide: ::std::option::Option<PatchRequestGuide>,
+                pub guide: Option<PatchRequestGuide>,
             }
             /// 会员积分
             #[derive(
@@ -2292,41 +2220,41 @@ pub mod cards {
                 /// 积分值文案
                 ///
                 /// Example: `我的积分`
-                pub bonus_value_word: ::std::string::String,
+                pub bonus_value_word: String,
                 /// 积分价值项标题
                 ///
                 /// Example: `积分兑换`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bonus_cost_title: ::std::option::Option<::std::string::String>,
+                pub bonus_cost_title: Option<String>,
                 /// 积分价值项文案
                 ///
                 /// Example: `500积分=2小时免费停车券`
-                pub bonus_cost_word: ::std::string::String,
+                pub bonus_cost_word: String,
                 /// 积分跳转文案
                 ///
                 /// Example: `更多礼品`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bonus_jump_word: ::std::option::Option<::std::string::String>,
+                pub bonus_jump_word: Option<String>,
                 /// 积分跳转appid
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bonus_jump_appid: ::std::option::Option<::std::string::String>,
+                pub bonus_jump_appid: Option<String>,
                 /// 积分跳转path
                 ///
                 /// Example: `/pages/bonus/bonus`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bonus_jump_path: ::std::option::Option<::std::string::String>,
+                pub bonus_jump_path: Option<String>,
                 /// 自助积分跳转appid
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bonus_support_appid: ::std::option::Option<::std::string::String>,
+                pub bonus_support_appid: Option<String>,
                 /// 自助积分跳转path
                 ///
                 /// Example: `pages/selfbonus/selfbonus`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bonus_support_path: ::std::option::Option<::std::string::String>,
+                pub bonus_support_path: Option<String>,
             }
             /// 会员发票
             #[derive(
@@ -2342,17 +2270,17 @@ pub mod cards {
                 ///
                 /// Example: `查看我的发票`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fapiao_jump_word: ::std::option::Option<::std::string::String>,
+                pub fapiao_jump_word: Option<String>,
                 /// 发票跳转AppID
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fapiao_jump_appid: ::std::option::Option<::std::string::String>,
+                pub fapiao_jump_appid: Option<String>,
                 /// 发票跳转path
                 ///
                 /// Example: `pages/fapiao/fapiao`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fapiao_jump_path: ::std::option::Option<::std::string::String>,
+                pub fapiao_jump_path: Option<String>,
             }
             /// 会员优惠
             #[derive(
@@ -2370,31 +2298,27 @@ pub mod cards {
                 ///
                 /// Example: `周二会员全场八折`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub member_price_word: ::std::option::Option<::std::string::String>,
+                pub member_price_word: Option<String>,
                 /// 会员专享价跳转appid
                 ///
                 /// Example: `wxea9c30a90fs8d3fe`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub member_price_appid: ::std::option::Option<::std::string::String>,
+                pub member_price_appid: Option<String>,
                 /// 会员专享价跳转path
                 ///
                 /// Example: `pages/favor/favor`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub member_price_path: ::std::option::Option<::std::string::String>,
+                pub member_price_path: Option<String>,
                 /// 会员专享价标题
                 ///
                 /// Example: `MEMBER_PRICE`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub member_price_title: ::std::option::Option<
-                    PatchRequestFavorMemberPriceTitle,
-                >,
+                pub member_price_title: Option<PatchRequestFavorMemberPriceTitle>,
                 /// 会员优惠栏目名称
                 ///
                 /// Example: `FAVOR`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub favor_module_title: ::std::option::Option<
-                    PatchRequestFavorFavorModuleTitle,
-                >,
+                pub favor_module_title: Option<PatchRequestFavorFavorModuleTitle>,
             }
             /// 会员优惠栏目名称
             ///
@@ -2524,31 +2448,27 @@ pub mod cards {
                 ///
                 /// Example: `酒店管家-何小明`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub staff_name: ::std::option::Option<::std::string::String>,
+                pub staff_name: Option<String>,
                 /// 联系人头像
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub head_image_url: ::std::option::Option<::std::string::String>,
+                pub head_image_url: Option<String>,
                 /// 联系方式
                 ///
                 /// Example: `微信号`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub contact_information_name: ::std::option::Option<
-                    ::std::string::String,
-                >,
+                pub contact_information_name: Option<String>,
                 /// 联系信息值
                 ///
                 /// Example: `weixin123`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub contact_information_value: ::std::option::Option<
-                    ::std::string::String,
-                >,
+                pub contact_information_value: Option<String>,
                 /// 联系电话
                 ///
                 /// Example: `0755-12345677`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub phone_number: ::std::option::Option<::std::string::String>,
+                pub phone_number: Option<String>,
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/service-modules`
@@ -2593,7 +2513,7 @@ pub mod cards {
                 /// 会员服务项ID
                 ///
                 /// Example: `666`
-                pub service_module_id: ::std::string::String,
+                pub service_module_id: String,
                 /// 跳转小程序
                 pub jump_miniprogram: PostRequestJumpMiniprogram,
             }
@@ -2610,11 +2530,11 @@ pub mod cards {
                 /// 小程序appid
                 ///
                 /// Example: `wx37178d097a6851d8`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 小程序path
                 ///
                 /// Example: `pages/index/index`
-                pub path: ::std::string::String,
+                pub path: String,
             }
             /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules` (添加会员卡服务项).
             #[derive(
@@ -2629,11 +2549,11 @@ pub mod cards {
                 /// 会员卡id
                 ///
                 /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: ::std::string::String,
+                pub card_id: String,
                 /// 会员服务项ID
                 ///
                 /// Example: `666`
-                pub service_module_id: ::std::string::String,
+                pub service_module_id: String,
                 /// 跳转小程序
                 pub jump_miniprogram: PostResponseJumpMiniprogram,
             }
@@ -2650,11 +2570,11 @@ pub mod cards {
                 /// 小程序appid
                 ///
                 /// Example: `wx37178d097a6851d8`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 小程序path
                 ///
                 /// Example: `pages/index/index`
-                pub path: ::std::string::String,
+                pub path: String,
             }
             /// `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`
             pub mod by_service_module_id {
@@ -2712,11 +2632,11 @@ pub mod cards {
                     /// 小程序appid
                     ///
                     /// Example: `wx37178d097a6851d8`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 小程序path
                     ///
                     /// Example: `pages/index/index`
-                    pub path: ::std::string::String,
+                    pub path: String,
                 }
                 /// The response of `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}` (修改会员卡服务项).
                 #[derive(
@@ -2731,11 +2651,11 @@ pub mod cards {
                     /// 会员卡id
                     ///
                     /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    pub card_id: ::std::string::String,
+                    pub card_id: String,
                     /// 会员服务项ID
                     ///
                     /// Example: `666`
-                    pub service_module_id: ::std::string::String,
+                    pub service_module_id: String,
                     /// 跳转小程序
                     pub jump_miniprogram: PatchResponseJumpMiniprogram,
                 }
@@ -2752,11 +2672,11 @@ pub mod cards {
                     /// 小程序appid
                     ///
                     /// Example: `wx37178d097a6851d8`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 小程序path
                     ///
                     /// Example: `pages/index/index`
-                    pub path: ::std::string::String,
+                    pub path: String,
                 }
             }
         }
@@ -2793,11 +2713,11 @@ pub mod cards {
                 /// 品牌id
                 ///
                 /// Example: `1001622624`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 商户AppId
                 ///
                 /// Example: `wxea9c30890f48d5ae`
-                pub appid: ::std::string::String,
+                pub appid: String,
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/users`
@@ -2843,16 +2763,16 @@ pub mod cards {
                     /// 用户标识
                     ///
                     /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                    pub openid: ::std::string::String,
+                    pub openid: String,
                     /// 会员卡code
                     ///
                     /// Example: `478515832665`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub code: ::std::option::Option<::std::string::String>,
+                    pub code: Option<String>,
                     /// 商户请求单号
                     ///
                     /// Example: `100002322019090134234sfdf`
-                    pub out_request_no: ::std::string::String,
+                    pub out_request_no: String,
                 }
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/users/import` (根据openid导入用户会员卡API).
                 #[derive(
@@ -2867,7 +2787,7 @@ pub mod cards {
                     /// 会员卡code
                     ///
                     /// Example: `478515832665`
-                    pub code: ::std::string::String,
+                    pub code: String,
                 }
             }
         }
@@ -2921,24 +2841,20 @@ pub mod phonenumber_member {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 会员信息
             pub member_information: PostRequestMemberInformation,
             /// 加密手机号
             ///
-            /// Sensitive: encrypted with the WeChat Pay public key before sending.
-            ///
-            /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWYSs2bLtG9tj+bdJn4WSCPzqSyXnFbzaaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==`
-            pub encrypted_phone_number: ::std::string::String,
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWYSs2bLtG9tj+bdJn4WSCPzqSyXnFbzaaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==`
+            pub encrypted_phone_number: String,
             /// 自定义场景值
             ///
             /// Example: `my_card_CARD`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub outer_str: ::std::option::Option<::std::string::String>,
+            pub outer_str: Option<String>,
         }
         /// 会员信息
         #[derive(
@@ -2953,21 +2869,21 @@ pub mod phonenumber_member {
             /// 会员卡id
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: ::std::string::String,
+            pub card_id: String,
             /// 会员卡code
             ///
             /// Example: `478515832665`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub code: ::std::option::Option<::std::string::String>,
+            pub code: Option<String>,
             /// 会员卡编号
             ///
             /// Example: `316510891298`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub membership_number: ::std::option::Option<::std::string::String>,
+            pub membership_number: Option<String>,
             /// 会员注册时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub registration_time: ::std::string::String,
+            pub registration_time: String,
         }
     }
     /// `/v3/marketing/membercard-open/phonenumber-member/search`
@@ -3004,27 +2920,19 @@ pub mod phonenumber_member {
         pub struct GetRequest {
             /// 会员卡id
             ///
-            /// Query parameter `card_id`.
-            ///
-            /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+            /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
             #[serde(skip_serializing)]
-            pub card_id: ::std::string::String,
+            pub card_id: String,
             /// 加密手机号
             ///
-            /// Query parameter `encrypted_phone_number`.
-            ///
-            /// Sensitive: encrypted with the WeChat Pay public key before sending.
-            ///
-            /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWYSs2bLtG9tj+bdJn4WSCPzLyXnFbzaaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==`
+            /// Query parameter `encrypted_phone_number`. Sensitive: encrypted with the WeChat Pay public key before sending. Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWYSs2bLtG9tj+bdJn4WSCPzLyXnFbzaaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==`
             #[serde(skip_serializing)]
-            pub encrypted_phone_number: ::std::string::String,
+            pub encrypted_phone_number: String,
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
         }
         /// The response of `GET /v3/marketing/membercard-open/phonenumber-member/search` (通过加密手机号查询会员领卡状态API).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3033,9 +2941,7 @@ pub mod phonenumber_member {
             pub receive_status: GetResponseReceiveStatus,
             /// 用户会员卡信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_card_information: ::std::option::Option<
-                GetResponseUserCardInformation,
-            >,
+            pub user_card_information: Option<GetResponseUserCardInformation>,
         }
         /// 用户领取状态
         ///
@@ -3043,17 +2949,11 @@ pub mod phonenumber_member {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseReceiveStatus {
-            /// 未曝光
-            ///
-            /// `UNSHOWED`
+            /// `UNSHOWED`: 未曝光
             Unshowed,
-            /// 未领取
-            ///
-            /// `UNRECEIVED`
+            /// `UNRECEIVED`: 未领取
             Unreceived,
-            /// 已被领取
-            ///
-            /// `RECEIVED`
+            /// `RECEIVED`: 已被领取
             Received,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -3114,28 +3014,28 @@ pub mod phonenumber_member {
             /// 会员卡code
             ///
             /// Example: `478515832665`
-            pub code: ::std::string::String,
+            pub code: String,
             /// 用户标识
             ///
             /// Example: `oHdb05U3pYMGsKSVAHN8AhIGhJaA`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 用户标识
             ///
             /// Example: `oHdb05U3p11ahKSVAHN8AhIGhJaA`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub unionid: ::std::option::Option<::std::string::String>,
+            pub unionid: Option<String>,
             /// 会员卡领取时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub receive_time: ::std::string::String,
+            pub receive_time: String,
             /// 品牌appid
             ///
             /// Example: `wx0c44f7dee34b04d1`
-            pub card_appid: ::std::string::String,
+            pub card_appid: String,
             /// 会员卡id
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: ::std::string::String,
+            pub card_id: String,
         }
     }
 }
@@ -3184,18 +3084,14 @@ pub mod user {
         pub struct GetRequest {
             /// 用户标识
             ///
-            /// Query parameter `openid`.
-            ///
-            /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+            /// Query parameter `openid`. Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
             #[serde(skip_serializing)]
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 商户AppId
             ///
-            /// Query parameter `appid`.
-            ///
-            /// Example: `wxea9c30890f48d5ae`
+            /// Query parameter `appid`. Example: `wxea9c30890f48d5ae`
             #[serde(skip_serializing)]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 分页页码
             ///
             /// Query parameter `offset`.
@@ -3219,7 +3115,7 @@ pub mod user {
         pub struct GetResponse {
             /// 会员卡列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+            pub data: Option<Vec<GetResponseData>>,
             /// 总数量
             ///
             /// Example: `20`
@@ -3247,12 +3143,12 @@ pub mod user {
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub card_id: ::std::option::Option<::std::string::String>,
+            pub card_id: Option<String>,
             /// 会员卡code
             ///
             /// Example: `478515832665`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub code: ::std::option::Option<::std::string::String>,
+            pub code: Option<String>,
         }
     }
 }

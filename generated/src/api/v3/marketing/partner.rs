@@ -69,7 +69,7 @@ pub mod delivery_plan {
                 /// 通知url地址
                 ///
                 /// Example: `https://pay.weixin.qq.com`
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
             }
             /// The response of `POST /v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url` (设置投放计划回调地址).
             #[derive(
@@ -84,7 +84,7 @@ pub mod delivery_plan {
                 /// 通知地址
                 ///
                 /// Example: `https://pay.weixin.qq.com`
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
             }
         }
     }
@@ -129,63 +129,63 @@ pub mod delivery_plan {
             /// 创建请求单号
             ///
             /// Example: `asdf-1234-40016`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 创建投放计划的品牌ID
             ///
             /// Example: `40016`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 商品券ID
             ///
             /// Example: `701146876221757924829193824428`
-            pub product_coupon_id: ::std::string::String,
+            pub product_coupon_id: String,
             /// 批次ID
             ///
             /// Example: `701246876221757924829194755312`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 投放计划名称
             ///
             /// Example: `冬季饮料投放`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plan_name: ::std::option::Option<::std::string::String>,
+            pub plan_name: Option<String>,
             /// 总库存
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_count: ::std::option::Option<i64>,
+            pub total_count: Option<i64>,
             /// 单用户限领
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_limit: ::std::option::Option<i64>,
+            pub user_limit: Option<i64>,
             /// 单日限领
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub daily_limit: ::std::option::Option<i64>,
+            pub daily_limit: Option<i64>,
             /// 开始可用时间
             ///
             /// Example: `2025-01-01T00:00:00+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub delivery_start_time: ::std::option::Option<::std::string::String>,
+            pub delivery_start_time: Option<String>,
             /// 结束可用时间
             ///
             /// Example: `2025-01-01T00:00:00+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub delivery_end_time: ::std::option::Option<::std::string::String>,
+            pub delivery_end_time: Option<String>,
             /// 营销标签
             ///
             /// Example: `天天有惊喜`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub recommend_word: ::std::option::Option<::std::string::String>,
+            pub recommend_word: Option<String>,
             /// 是否复用商品券和批次信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub reuse_coupon_config: ::std::option::Option<bool>,
+            pub reuse_coupon_config: Option<bool>,
             /// 使用模式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub usage_mode: ::std::option::Option<PostRequestUsageMode>,
+            pub usage_mode: Option<PostRequestUsageMode>,
             /// 投放批次组ID
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub stock_bundle_id: ::std::option::Option<::std::string::String>,
+            pub stock_bundle_id: Option<String>,
         }
         /// 使用模式
         ///
@@ -253,11 +253,11 @@ pub mod delivery_plan {
             /// 投放计划ID
             ///
             /// Example: `12000`
-            pub plan_id: ::std::string::String,
+            pub plan_id: String,
             /// 投放计划名称
             ///
             /// Example: `冬季饮料投放`
-            pub plan_name: ::std::string::String,
+            pub plan_name: String,
             /// 投放计划状态
             ///
             /// Example: `PLAN_CREATED`
@@ -266,44 +266,44 @@ pub mod delivery_plan {
             ///
             /// Example: `2025-01-01T00:00:00+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub delivery_start_time: ::std::option::Option<::std::string::String>,
+            pub delivery_start_time: Option<String>,
             /// 结束可用时间
             ///
             /// Example: `2025-01-01T00:00:00+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub delivery_end_time: ::std::option::Option<::std::string::String>,
+            pub delivery_end_time: Option<String>,
             /// 批次ID
             ///
             /// Example: `701246876221757924829194755312`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 商品券ID
             ///
             /// Example: `701146876221757924829193824428`
-            pub product_coupon_id: ::std::string::String,
+            pub product_coupon_id: String,
             /// 营销标签
             ///
             /// Example: `天天有惊喜`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub recommend_word: ::std::option::Option<::std::string::String>,
+            pub recommend_word: Option<String>,
             /// 品牌ID
             ///
             /// Example: `40016`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 总库存
             ///
             /// Example: `11000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_count: ::std::option::Option<i64>,
+            pub total_count: Option<i64>,
             /// 单用户限领
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_limit: ::std::option::Option<i64>,
+            pub user_limit: Option<i64>,
             /// 单日限领
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub daily_limit: ::std::option::Option<i64>,
+            pub daily_limit: Option<i64>,
         }
         /// 投放计划状态
         ///
@@ -311,33 +311,19 @@ pub mod delivery_plan {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponsePlanPlanState {
-            /// 创建中
-            ///
-            /// `PLAN_CREATING`
+            /// `PLAN_CREATING`: 创建中
             PlanCreating,
-            /// 创建成功
-            ///
-            /// `PLAN_CREATED`
+            /// `PLAN_CREATED`: 创建成功
             PlanCreated,
-            /// 终止中
-            ///
-            /// `PLAN_TERMINATING`
+            /// `PLAN_TERMINATING`: 终止中
             PlanTerminating,
-            /// 已终止
-            ///
-            /// `PLAN_TERMINATED`
+            /// `PLAN_TERMINATED`: 已终止
             PlanTerminated,
-            /// 已过期
-            ///
-            /// `PLAN_EXPIRED`
+            /// `PLAN_EXPIRED`: 已过期
             PlanExpired,
-            /// 投放中
-            ///
-            /// `PLAN_DELIVERING`
+            /// `PLAN_DELIVERING`: 投放中
             PlanDelivering,
-            /// 已暂停
-            ///
-            /// `PLAN_PAUSED`
+            /// `PLAN_PAUSED`: 已暂停
             PlanPaused,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -439,39 +425,29 @@ pub mod delivery_plan {
                 pub struct GetRequest {
                     /// 分页大小
                     ///
-                    /// Query parameter `page_size`.
-                    ///
-                    /// Example: `5`
+                    /// Query parameter `page_size`. Example: `5`
                     #[serde(skip_serializing)]
-                    pub page_size: ::std::option::Option<i64>,
+                    pub page_size: Option<i64>,
                     /// 分页起始位置
                     ///
-                    /// Query parameter `offset`.
-                    ///
-                    /// Example: `10`
+                    /// Query parameter `offset`. Example: `10`
                     #[serde(skip_serializing)]
-                    pub offset: ::std::option::Option<i64>,
+                    pub offset: Option<i64>,
                     /// 投放计划线上状态
                     ///
-                    /// Query parameter `plan_state`.
-                    ///
-                    /// Example: `PLAN_CREATED`
+                    /// Query parameter `plan_state`. Example: `PLAN_CREATED`
                     #[serde(skip_serializing)]
-                    pub plan_state: ::std::option::Option<GetRequestPlanState>,
+                    pub plan_state: Option<GetRequestPlanState>,
                     /// 投放计划审核状态
                     ///
-                    /// Query parameter `audit_state`.
-                    ///
-                    /// Example: `12000`
+                    /// Query parameter `audit_state`. Example: `12000`
                     #[serde(skip_serializing)]
-                    pub audit_state: ::std::option::Option<GetRequestAuditState>,
+                    pub audit_state: Option<GetRequestAuditState>,
                     /// 投放计划ID
                     ///
-                    /// Query parameter `plan_id`.
-                    ///
-                    /// Example: `12000`
+                    /// Query parameter `plan_id`. Example: `12000`
                     #[serde(skip_serializing)]
-                    pub plan_id: ::std::option::Option<::std::string::String>,
+                    pub plan_id: Option<String>,
                 }
                 /// 投放计划审核状态
                 ///
@@ -479,21 +455,13 @@ pub mod delivery_plan {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetRequestAuditState {
-                    /// 初始化
-                    ///
-                    /// `AUDIT_INITIAL`
+                    /// `AUDIT_INITIAL`: 初始化
                     AuditInitial,
-                    /// 审批中
-                    ///
-                    /// `AUDIT_PROCESSING`
+                    /// `AUDIT_PROCESSING`: 审批中
                     AuditProcessing,
-                    /// 审批通过
-                    ///
-                    /// `AUDIT_PASSED`
+                    /// `AUDIT_PASSED`: 审批通过
                     AuditPassed,
-                    /// 审批拒绝
-                    ///
-                    /// `AUDIT_REJECTED`
+                    /// `AUDIT_REJECTED`: 审批拒绝
                     AuditRejected,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -554,33 +522,19 @@ pub mod delivery_plan {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetRequestPlanState {
-                    /// 创建中
-                    ///
-                    /// `PLAN_CREATING`
+                    /// `PLAN_CREATING`: 创建中
                     PlanCreating,
-                    /// 创建成功
-                    ///
-                    /// `PLAN_CREATED`
+                    /// `PLAN_CREATED`: 创建成功
                     PlanCreated,
-                    /// 终止中
-                    ///
-                    /// `PLAN_TERMINATING`
+                    /// `PLAN_TERMINATING`: 终止中
                     PlanTerminating,
-                    /// 已终止
-                    ///
-                    /// `PLAN_TERMINATED`
+                    /// `PLAN_TERMINATED`: 已终止
                     PlanTerminated,
-                    /// 已过期
-                    ///
-                    /// `PLAN_EXPIRED`
+                    /// `PLAN_EXPIRED`: 已过期
                     PlanExpired,
-                    /// 投放中
-                    ///
-                    /// `PLAN_DELIVERING`
+                    /// `PLAN_DELIVERING`: 投放中
                     PlanDelivering,
-                    /// 已暂停
-                    ///
-                    /// `PLAN_PAUSED`
+                    /// `PLAN_PAUSED`: 已暂停
                     PlanPaused,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -655,12 +609,10 @@ pub mod delivery_plan {
                     ///
                     /// Example: `1234`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub total_count: ::std::option::Option<i64>,
+                    pub total_count: Option<i64>,
                     /// 投放计划列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub plan_list: ::std::option::Option<
-                        ::std::vec::Vec<GetResponsePlanList>,
-                    >,
+                    pub plan_list: Option<Vec<GetResponsePlanList>>,
                 }
                 /// GetResponsePlanList
                 #[derive(
@@ -674,11 +626,11 @@ pub mod delivery_plan {
                     /// 投放计划ID
                     ///
                     /// Example: `12000`
-                    pub plan_id: ::std::string::String,
+                    pub plan_id: String,
                     /// 投放计划名称
                     ///
                     /// Example: `冬季饮料投放`
-                    pub plan_name: ::std::string::String,
+                    pub plan_name: String,
                     /// 投放计划状态
                     ///
                     /// Example: `PLAN_CREATED`
@@ -687,46 +639,44 @@ pub mod delivery_plan {
                     ///
                     /// Example: `2025-01-01T00:00:00+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub delivery_start_time: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub delivery_start_time: Option<String>,
                     /// 结束可用时间
                     ///
                     /// Example: `2025-01-01T00:00:00+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub delivery_end_time: ::std::option::Option<::std::string::String>,
+                    pub delivery_end_time: Option<String>,
                     /// 批次ID
                     ///
                     /// Example: `701246876221757924829194755312`
-                    pub stock_id: ::std::string::String,
+                    pub stock_id: String,
                     /// 商品券ID
                     ///
                     /// Example: `701146876221757924829193824428`
-                    pub product_coupon_id: ::std::string::String,
+                    pub product_coupon_id: String,
                     /// 营销标签
                     ///
                     /// Example: `天天有惊喜`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub recommend_word: ::std::option::Option<::std::string::String>,
+                    pub recommend_word: Option<String>,
                     /// 品牌ID
                     ///
                     /// Example: `40016`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 总库存
                     ///
                     /// Example: `11000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub total_count: ::std::option::Option<i64>,
+                    pub total_count: Option<i64>,
                     /// 单用户限领
                     ///
                     /// Example: `5`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_limit: ::std::option::Option<i64>,
+                    pub user_limit: Option<i64>,
                     /// 单日限领
                     ///
                     /// Example: `100`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub daily_limit: ::std::option::Option<i64>,
+                    pub daily_limit: Option<i64>,
                 }
                 /// 投放计划状态
                 ///
@@ -734,33 +684,19 @@ pub mod delivery_plan {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponsePlanListPlanState {
-                    /// 创建中
-                    ///
-                    /// `PLAN_CREATING`
+                    /// `PLAN_CREATING`: 创建中
                     PlanCreating,
-                    /// 创建成功
-                    ///
-                    /// `PLAN_CREATED`
+                    /// `PLAN_CREATED`: 创建成功
                     PlanCreated,
-                    /// 终止中
-                    ///
-                    /// `PLAN_TERMINATING`
+                    /// `PLAN_TERMINATING`: 终止中
                     PlanTerminating,
-                    /// 已终止
-                    ///
-                    /// `PLAN_TERMINATED`
+                    /// `PLAN_TERMINATED`: 已终止
                     PlanTerminated,
-                    /// 已过期
-                    ///
-                    /// `PLAN_EXPIRED`
+                    /// `PLAN_EXPIRED`: 已过期
                     PlanExpired,
-                    /// 投放中
-                    ///
-                    /// `PLAN_DELIVERING`
+                    /// `PLAN_DELIVERING`: 投放中
                     PlanDelivering,
-                    /// 已暂停
-                    ///
-                    /// `PLAN_PAUSED`
+                    /// `PLAN_PAUSED`: 已暂停
                     PlanPaused,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -861,7 +797,7 @@ pub mod delivery_plan {
                 pub modify_content: PatchRequestModifyContent,
                 /// 修改请求单号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub out_request_no: ::std::option::Option<::std::string::String>,
+                pub out_request_no: Option<String>,
             }
             /// 修改内容
             #[derive(
@@ -877,32 +813,32 @@ pub mod delivery_plan {
                 ///
                 /// Example: `冬季饮料投放`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub plan_name: ::std::option::Option<::std::string::String>,
+                pub plan_name: Option<String>,
                 /// 结束可用时间
                 ///
                 /// Example: `2025-01-01T00:00:00+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub delivery_end_time: ::std::option::Option<::std::string::String>,
+                pub delivery_end_time: Option<String>,
                 /// 总库存
                 ///
                 /// Example: `1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub total_count: ::std::option::Option<i64>,
+                pub total_count: Option<i64>,
                 /// 单用户限领
                 ///
                 /// Example: `1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_limit: ::std::option::Option<i64>,
+                pub user_limit: Option<i64>,
                 /// 单日限领
                 ///
                 /// Example: `1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub daily_limit: ::std::option::Option<i64>,
+                pub daily_limit: Option<i64>,
                 /// 营销标签
                 ///
                 /// Example: `天天有惊喜`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub recommend_word: ::std::option::Option<::std::string::String>,
+                pub recommend_word: Option<String>,
             }
             /// The response of `PATCH /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}` (更新投放计划).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -916,11 +852,11 @@ pub mod delivery_plan {
                 /// 投放计划ID
                 ///
                 /// Example: `12000`
-                pub plan_id: ::std::string::String,
+                pub plan_id: String,
                 /// 投放计划名称
                 ///
                 /// Example: `冬季饮料投放`
-                pub plan_name: ::std::string::String,
+                pub plan_name: String,
                 /// 投放计划状态
                 ///
                 /// Example: `PLAN_CREATED`
@@ -929,44 +865,44 @@ pub mod delivery_plan {
                 ///
                 /// Example: `2025-01-01T00:00:00+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub delivery_start_time: ::std::option::Option<::std::string::String>,
+                pub delivery_start_time: Option<String>,
                 /// 结束可用时间
                 ///
                 /// Example: `2025-01-01T00:00:00+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub delivery_end_time: ::std::option::Option<::std::string::String>,
+                pub delivery_end_time: Option<String>,
                 /// 批次ID
                 ///
                 /// Example: `701246876221757924829194755312`
-                pub stock_id: ::std::string::String,
+                pub stock_id: String,
                 /// 商品券ID
                 ///
                 /// Example: `701146876221757924829193824428`
-                pub product_coupon_id: ::std::string::String,
+                pub product_coupon_id: String,
                 /// 营销标签
                 ///
                 /// Example: `天天有惊喜`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub recommend_word: ::std::option::Option<::std::string::String>,
+                pub recommend_word: Option<String>,
                 /// 品牌ID
                 ///
                 /// Example: `40016`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 总库存
                 ///
                 /// Example: `11000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub total_count: ::std::option::Option<i64>,
+                pub total_count: Option<i64>,
                 /// 单用户限领
                 ///
                 /// Example: `5`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_limit: ::std::option::Option<i64>,
+                pub user_limit: Option<i64>,
                 /// 单日限领
                 ///
                 /// Example: `100`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub daily_limit: ::std::option::Option<i64>,
+                pub daily_limit: Option<i64>,
             }
             /// 投放计划状态
             ///
@@ -974,33 +910,19 @@ pub mod delivery_plan {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum PatchResponsePlanPlanState {
-                /// 创建中
-                ///
-                /// `PLAN_CREATING`
+                /// `PLAN_CREATING`: 创建中
                 PlanCreating,
-                /// 创建成功
-                ///
-                /// `PLAN_CREATED`
+                /// `PLAN_CREATED`: 创建成功
                 PlanCreated,
-                /// 终止中
-                ///
-                /// `PLAN_TERMINATING`
+                /// `PLAN_TERMINATING`: 终止中
                 PlanTerminating,
-                /// 已终止
-                ///
-                /// `PLAN_TERMINATED`
+                /// `PLAN_TERMINATED`: 已终止
                 PlanTerminated,
-                /// 已过期
-                ///
-                /// `PLAN_EXPIRED`
+                /// `PLAN_EXPIRED`: 已过期
                 PlanExpired,
-                /// 投放中
-                ///
-                /// `PLAN_DELIVERING`
+                /// `PLAN_DELIVERING`: 投放中
                 PlanDelivering,
-                /// 已暂停
-                ///
-                /// `PLAN_PAUSED`
+                /// `PLAN_PAUSED`: 已暂停
                 PlanPaused,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -1137,21 +1059,21 @@ pub mod product_coupon {
             /// 品牌ID
             ///
             /// Example: `120344`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 图片生成的任务ID
             ///
             /// Example: `image_generation_task_1`
-            pub task_id: ::std::string::String,
+            pub task_id: String,
             /// 图片生成类型
             ///
             /// Example: `COMBINE_IMAGE`
             pub image_generation_type: PostRequestImageGenerationType,
             /// 拼图数据
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub combine_image: ::std::option::Option<PostRequestCombineImage>,
+            pub combine_image: Option<PostRequestCombineImage>,
             /// 抠图数据
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cut_out: ::std::option::Option<PostRequestCutOut>,
+            pub cut_out: Option<PostRequestCutOut>,
         }
         /// 拼图数据
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1171,24 +1093,18 @@ pub mod product_coupon {
             pub usage_mode: PostRequestCombineImageUsageMode,
             /// 满减券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub normal_coupon: ::std::option::Option<
-                PostRequestCombineImageNormalCoupon,
-            >,
+            pub normal_coupon: Option<PostRequestCombineImageNormalCoupon>,
             /// 折扣券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_coupon: ::std::option::Option<
-                PostRequestCombineImageDiscountCoupon,
-            >,
+            pub discount_coupon: Option<PostRequestCombineImageDiscountCoupon>,
             /// 兑换券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub exchange_coupon: ::std::option::Option<
-                PostRequestCombineImageExchangeCoupon,
-            >,
+            pub exchange_coupon: Option<PostRequestCombineImageExchangeCoupon>,
             /// 背景颜色色值
             ///
             /// Example: `#ff5733`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub background_color: ::std::option::Option<::std::string::String>,
+            pub background_color: Option<String>,
         }
         /// 折扣券使用规则
         #[derive(
@@ -1430,7 +1346,7 @@ pub mod product_coupon {
             /// 商品图URL
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg`
-            pub image_url: ::std::string::String,
+            pub image_url: String,
         }
         /// 图片生成类型
         ///
@@ -1499,11 +1415,11 @@ pub mod product_coupon {
             /// 图片生成的任务ID
             ///
             /// Example: `image_generation_task_1`
-            pub task_id: ::std::string::String,
+            pub task_id: String,
             /// 品牌ID
             ///
             /// Example: `120344`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
         }
         /// `/v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}`
         pub mod by_task_id {
@@ -1531,16 +1447,12 @@ pub mod product_coupon {
             pub struct GetRequest {
                 /// 品牌ID
                 ///
-                /// Query parameter `brand_id`.
-                ///
-                /// Example: `120344`
+                /// Query parameter `brand_id`. Example: `120344`
                 #[serde(skip_serializing)]
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 图片生成类型
                 ///
-                /// Query parameter `image_generation_type`.
-                ///
-                /// Example: `COMBINE_IMAGE`
+                /// Query parameter `image_generation_type`. Example: `COMBINE_IMAGE`
                 #[serde(skip_serializing)]
                 pub image_generation_type: GetRequestImageGenerationType,
             }
@@ -1607,11 +1519,11 @@ pub mod product_coupon {
                 /// 品牌ID
                 ///
                 /// Example: `120344`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 图片生成的任务ID
                 ///
                 /// Example: `image_generation_task_1`
-                pub task_id: ::std::string::String,
+                pub task_id: String,
                 /// 图片生成类型
                 ///
                 /// Example: `COMBINE_IMAGE`
@@ -1622,12 +1534,10 @@ pub mod product_coupon {
                 pub task_state: GetResponseTaskState,
                 /// 拼图结果
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub combine_image_result: ::std::option::Option<
-                    GetResponseCombineImageResult,
-                >,
+                pub combine_image_result: Option<GetResponseCombineImageResult>,
                 /// 生成商品图结果
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub cut_out_result: ::std::option::Option<GetResponseCutOutResult>,
+                pub cut_out_result: Option<GetResponseCutOutResult>,
             }
             /// 拼图结果
             #[derive(
@@ -1642,7 +1552,7 @@ pub mod product_coupon {
                 /// 生成的图片URL
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg`
-                pub image_url: ::std::string::String,
+                pub image_url: String,
             }
             /// 生成商品图结果
             #[derive(
@@ -1657,7 +1567,7 @@ pub mod product_coupon {
                 /// 生成的图片URL
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg`
-                pub image_url: ::std::string::String,
+                pub image_url: String,
             }
             /// 图片生成类型
             ///
@@ -1835,10 +1745,10 @@ pub mod product_coupon {
             pub struct PostRequestMeta {
                 /// 文件名称
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub filename: ::std::option::Option<::std::string::String>,
+                pub filename: Option<String>,
                 /// 文件摘要
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sha256: ::std::option::Option<::std::string::String>,
+                pub sha256: Option<String>,
             }
             /// The response of `POST /v3/marketing/partner/product-coupon/media/upload-image` (图片上传).
             #[derive(
@@ -1853,7 +1763,7 @@ pub mod product_coupon {
                 /// 媒体文件URL地址
                 ///
                 /// Example: `https://qpic.cn/xxx`
-                pub media_url: ::std::string::String,
+                pub media_url: String,
             }
         }
     }
@@ -1898,11 +1808,11 @@ pub mod product_coupon {
             /// 通知URL地址
             ///
             /// Example: `https://pay.weixin.qq.com`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
             /// 修改时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub update_time: ::std::string::String,
+            pub update_time: String,
         }
         /// The request of `POST /v3/marketing/partner/product-coupon/notify-configs` (设置商品券事件通知地址).
         #[derive(
@@ -1917,7 +1827,7 @@ pub mod product_coupon {
             /// 通知URL地址
             ///
             /// Example: `https://pay.weixin.qq.com`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
         }
         /// The response of `POST /v3/marketing/partner/product-coupon/notify-configs` (设置商品券事件通知地址).
         #[derive(
@@ -1932,11 +1842,11 @@ pub mod product_coupon {
             /// 通知URL地址
             ///
             /// Example: `https://pay.weixin.qq.com`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
             /// 修改时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub update_time: ::std::string::String,
+            pub update_time: String,
         }
     }
     /// `/v3/marketing/partner/product-coupon/product-coupons`
@@ -1974,11 +1884,11 @@ pub mod product_coupon {
             /// 品牌ID
             ///
             /// Example: `120344`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 创建请求单号
             ///
             /// Example: `12345_20250101_A3489`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 优惠范围
             ///
             /// Example: `ALL`
@@ -1994,19 +1904,17 @@ pub mod product_coupon {
             pub usage_mode: PostRequestUsageMode,
             /// 单券模式信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub single_usage_info: ::std::option::Option<PostRequestSingleUsageInfo>,
+            pub single_usage_info: Option<PostRequestSingleUsageInfo>,
             /// 多次优惠模式信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sequential_usage_info: ::std::option::Option<
-                PostRequestSequentialUsageInfo,
-            >,
+            pub sequential_usage_info: Option<PostRequestSequentialUsageInfo>,
             /// 展示信息
             pub display_info: PostRequestDisplayInfo,
             /// 外部商品ID
             ///
             /// Example: `Product_1234567890`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_product_no: ::std::option::Option<::std::string::String>,
+            pub out_product_no: Option<String>,
             /// 批次信息
             pub stock: PostRequestStock,
         }
@@ -2023,30 +1931,26 @@ pub mod product_coupon {
             /// 商品券名称
             ///
             /// Example: `全场满100立打8折`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 商品券图片
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-            pub image_url: ::std::string::String,
+            pub image_url: String,
             /// 商品券背景图
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-            pub background_url: ::std::string::String,
+            pub background_url: String,
             /// 商品券详情图列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail_image_url_list: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            >,
+            pub detail_image_url_list: Option<Vec<String>>,
             /// 商品原价
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub original_price: ::std::option::Option<i64>,
+            pub original_price: Option<i64>,
             /// 套餐组合
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub combo_package_list: ::std::option::Option<
-                ::std::vec::Vec<PostRequestDisplayInfoComboPackageList>,
-            >,
+            pub combo_package_list: Option<Vec<PostRequestDisplayInfoComboPackageList>>,
         }
         /// PostRequestDisplayInfoComboPackageList
         #[derive(
@@ -2061,15 +1965,13 @@ pub mod product_coupon {
             /// 套餐名
             ///
             /// Example: `咖啡2选1`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 可选单品数量
             ///
             /// Example: `3`
             pub pick_count: i64,
             /// 单品列表
-            pub choice_list: ::std::vec::Vec<
-                PostRequestDisplayInfoComboPackageListChoiceList,
-            >,
+            pub choice_list: Vec<PostRequestDisplayInfoComboPackageListChoiceList>,
         }
         /// PostRequestDisplayInfoComboPackageListChoiceList
         #[derive(
@@ -2084,7 +1986,7 @@ pub mod product_coupon {
             /// 单品名称
             ///
             /// Example: `美式`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 单品价格
             ///
             /// Example: `10000`
@@ -2097,17 +1999,17 @@ pub mod product_coupon {
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub image_url: ::std::option::Option<::std::string::String>,
+            pub image_url: Option<String>,
             /// 单品跳转小程序AppID
             ///
             /// Example: `wx4fd12345678`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_appid: ::std::option::Option<::std::string::String>,
+            pub mini_program_appid: Option<String>,
             /// 单品跳转小程序路径
             ///
             /// Example: `/pages/index/index`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_path: ::std::option::Option<::std::string::String>,
+            pub mini_program_path: Option<String>,
         }
         /// 优惠范围
         ///
@@ -2187,7 +2089,7 @@ pub mod product_coupon {
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub interval_days: ::std::option::Option<i64>,
+            pub interval_days: Option<i64>,
         }
         /// 多次优惠规则类型
         ///
@@ -2255,14 +2157,10 @@ pub mod product_coupon {
         pub struct PostRequestSingleUsageInfo {
             /// 满减券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub normal_coupon: ::std::option::Option<
-                PostRequestSingleUsageInfoNormalCoupon,
-            >,
+            pub normal_coupon: Option<PostRequestSingleUsageInfoNormalCoupon>,
             /// 折扣券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_coupon: ::std::option::Option<
-                PostRequestSingleUsageInfoDiscountCoupon,
-            >,
+            pub discount_coupon: Option<PostRequestSingleUsageInfoDiscountCoupon>,
         }
         /// 折扣券使用规则
         #[derive(
@@ -2307,7 +2205,7 @@ pub mod product_coupon {
         pub struct PostRequestStock {
             /// 备注
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub remark: ::std::option::Option<::std::string::String>,
+            pub remark: Option<String>,
             /// 券Code分配模式
             ///
             /// Example: `WECHATPAY`
@@ -2316,14 +2214,10 @@ pub mod product_coupon {
             pub stock_send_rule: PostRequestStockStockSendRule,
             /// 单券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub single_usage_rule: ::std::option::Option<
-                PostRequestStockSingleUsageRule,
-            >,
+            pub single_usage_rule: Option<PostRequestStockSingleUsageRule>,
             /// 多次优惠使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sequential_usage_rule: ::std::option::Option<
-                PostRequestStockSequentialUsageRule,
-            >,
+            pub sequential_usage_rule: Option<PostRequestStockSequentialUsageRule>,
             /// 券使用规则展示信息
             pub usage_rule_display_info: PostRequestStockUsageRuleDisplayInfo,
             /// 用户商品券展示信息
@@ -2404,24 +2298,22 @@ pub mod product_coupon {
             ///
             /// Example: `Color020`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub background_color: ::std::option::Option<
+            pub background_color: Option<
                 PostRequestStockCouponDisplayInfoBackgroundColor,
             >,
             /// 小程序入口
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub entrance_mini_program: ::std::option::Option<
+            pub entrance_mini_program: Option<
                 PostRequestStockCouponDisplayInfoEntranceMiniProgram,
             >,
             /// 公众号入口
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub entrance_official_account: ::std::option::Option<
+            pub entrance_official_account: Option<
                 PostRequestStockCouponDisplayInfoEntranceOfficialAccount,
             >,
             /// 视频号入口
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub entrance_finder: ::std::option::Option<
-                PostRequestStockCouponDisplayInfoEntranceFinder,
-            >,
+            pub entrance_finder: Option<PostRequestStockCouponDisplayInfoEntranceFinder>,
         }
         /// 背景颜色
         ///
@@ -2584,15 +2476,15 @@ pub mod product_coupon {
             /// 视频号ID
             ///
             /// Example: `gh_12345678`
-            pub finder_id: ::std::string::String,
+            pub finder_id: String,
             /// 视频号视频ID
             ///
             /// Example: `UDFsdf24df34dD456Hdf34`
-            pub finder_video_id: ::std::string::String,
+            pub finder_video_id: String,
             /// 视频号封面图
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-            pub finder_video_cover_image_url: ::std::string::String,
+            pub finder_video_cover_image_url: String,
         }
         /// 小程序入口
         #[derive(
@@ -2607,20 +2499,20 @@ pub mod product_coupon {
             /// 小程序appid
             ///
             /// Example: `wx234545656765876`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 小程序跳转路径
             ///
             /// Example: `/path/index/index`
-            pub path: ::std::string::String,
+            pub path: String,
             /// 入口文案
             ///
             /// Example: `欢迎选购`
-            pub entrance_wording: ::std::string::String,
+            pub entrance_wording: String,
             /// 引导文案
             ///
             /// Example: `获取更多优惠`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub guidance_wording: ::std::option::Option<::std::string::String>,
+            pub guidance_wording: Option<String>,
         }
         /// 公众号入口
         #[derive(
@@ -2635,7 +2527,7 @@ pub mod product_coupon {
             /// 公众号AppID
             ///
             /// Example: `wx1234567890`
-            pub appid: ::std::string::String,
+            pub appid: String,
         }
         /// 事件通知配置
         #[derive(
@@ -2651,7 +2543,7 @@ pub mod product_coupon {
             ///
             /// Example: `wx23232232323`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_appid: ::std::option::Option<::std::string::String>,
+            pub notify_appid: Option<String>,
         }
         /// 多次优惠使用规则
         #[derive(
@@ -2667,22 +2559,22 @@ pub mod product_coupon {
             pub coupon_available_period: PostRequestStockSequentialUsageRuleCouponAvailablePeriod,
             /// 满减券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub normal_coupon_list: ::std::option::Option<
-                ::std::vec::Vec<PostRequestStockSequentialUsageRuleNormalCouponList>,
+            pub normal_coupon_list: Option<
+                Vec<PostRequestStockSequentialUsageRuleNormalCouponList>,
             >,
             /// 折扣券使用规则列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_coupon_list: ::std::option::Option<
-                ::std::vec::Vec<PostRequestStockSequentialUsageRuleDiscountCouponList>,
+            pub discount_coupon_list: Option<
+                Vec<PostRequestStockSequentialUsageRuleDiscountCouponList>,
             >,
             /// 兑换券使用规则列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub exchange_coupon_list: ::std::option::Option<
-                ::std::vec::Vec<PostRequestStockSequentialUsageRuleExchangeCouponList>,
+            pub exchange_coupon_list: Option<
+                Vec<PostRequestStockSequentialUsageRuleExchangeCouponList>,
             >,
             /// 多次优惠是否提供首笔特惠
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub special_first: ::std::option::Option<bool>,
+            pub special_first: Option<bool>,
         }
         /// 券可核销时间
         #[derive(
@@ -2697,25 +2589,25 @@ pub mod product_coupon {
             /// 开始时间
             ///
             /// Example: `2025-08-01T00:00:00+08:00`
-            pub available_begin_time: ::std::string::String,
+            pub available_begin_time: String,
             /// 结束时间
             ///
             /// Example: `2025-08-31T23:59:59+08:00`
-            pub available_end_time: ::std::string::String,
+            pub available_end_time: String,
             /// 领取后N天开始生效
             ///
             /// Example: `30`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wait_days_after_receive: ::std::option::Option<i64>,
+            pub wait_days_after_receive: Option<i64>,
             /// 每周固定可用时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub weekly_available_period: ::std::option::Option<
+            pub weekly_available_period: Option<
                 PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
             >,
             /// 无规律的可用时间段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub irregular_available_period_list: ::std::option::Option<
-                ::std::vec::Vec<
+            pub irregular_available_period_list: Option<
+                Vec<
                     PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                 >,
             >,
@@ -2733,11 +2625,11 @@ pub mod product_coupon {
             /// 开始时间
             ///
             /// Example: `2025-08-01T00:00:00+08:00`
-            pub begin_time: ::std::string::String,
+            pub begin_time: String,
             /// 结束时间
             ///
             /// Example: `2025-08-31T23:59:59+08:00`
-            pub end_time: ::std::string::String,
+            pub end_time: String,
         }
         /// 每周固定可用时间
         #[derive(
@@ -2751,15 +2643,15 @@ pub mod product_coupon {
         pub struct PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
             /// 每周可用星期数
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub day_list: ::std::option::Option<
-                ::std::vec::Vec<
+            pub day_list: Option<
+                Vec<
                     PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                 >,
             >,
             /// 当天可用时间段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub day_period_list: ::std::option::Option<
-                ::std::vec::Vec<
+            pub day_period_list: Option<
+                Vec<
                     PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                 >,
             >,
@@ -2932,19 +2824,13 @@ pub mod product_coupon {
             pub coupon_available_period: PostRequestStockSingleUsageRuleCouponAvailablePeriod,
             /// 满减券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub normal_coupon: ::std::option::Option<
-                PostRequestStockSingleUsageRuleNormalCoupon,
-            >,
+            pub normal_coupon: Option<PostRequestStockSingleUsageRuleNormalCoupon>,
             /// 折扣券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_coupon: ::std::option::Option<
-                PostRequestStockSingleUsageRuleDiscountCoupon,
-            >,
+            pub discount_coupon: Option<PostRequestStockSingleUsageRuleDiscountCoupon>,
             /// 兑换券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub exchange_coupon: ::std::option::Option<
-                PostRequestStockSingleUsageRuleExchangeCoupon,
-            >,
+            pub exchange_coupon: Option<PostRequestStockSingleUsageRuleExchangeCoupon>,
         }
         /// 券可核销时间
         #[derive(
@@ -2959,36 +2845,36 @@ pub mod product_coupon {
             /// 开始时间
             ///
             /// Example: `2025-08-01T00:00:00+08:00`
-            pub available_begin_time: ::std::string::String,
+            pub available_begin_time: String,
             /// 结束时间
             ///
             /// Example: `2025-08-31T23:59:59+08:00`
-            pub available_end_time: ::std::string::String,
+            pub available_end_time: String,
             /// 生效后N天内有效
             ///
             /// Example: `30`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_days: ::std::option::Option<i64>,
+            pub available_days: Option<i64>,
             /// 领取后N天开始生效
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wait_days_after_receive: ::std::option::Option<i64>,
+            pub wait_days_after_receive: Option<i64>,
             /// 每周固定可用时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub weekly_available_period: ::std::option::Option<
+            pub weekly_available_period: Option<
                 PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
             >,
             /// 无规律的可用时间段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub irregular_available_period_list: ::std::option::Option<
-                ::std::vec::Vec<
+            pub irregular_available_period_list: Option<
+                Vec<
                     PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                 >,
             >,
             /// 领取后N秒内有效
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_seconds: ::std::option::Option<i64>,
+            pub available_seconds: Option<i64>,
         }
         /// PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
         #[derive(
@@ -3003,11 +2889,11 @@ pub mod product_coupon {
             /// 开始时间
             ///
             /// Example: `2025-08-01T00:00:00+08:00`
-            pub begin_time: ::std::string::String,
+            pub begin_time: String,
             /// 结束时间
             ///
             /// Example: `2025-08-31T23:59:59+08:00`
-            pub end_time: ::std::string::String,
+            pub end_time: String,
         }
         /// 每周固定可用时间
         #[derive(
@@ -3021,15 +2907,15 @@ pub mod product_coupon {
         pub struct PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
             /// 每周可用星期数
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub day_list: ::std::option::Option<
-                ::std::vec::Vec<
+            pub day_list: Option<
+                Vec<
                     PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                 >,
             >,
             /// 当天可用时间段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub day_period_list: ::std::option::Option<
-                ::std::vec::Vec<
+            pub day_period_list: Option<
+                Vec<
                     PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                 >,
             >,
@@ -3206,12 +3092,12 @@ pub mod product_coupon {
             ///
             /// Example: `100000000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub max_count_per_day: ::std::option::Option<i64>,
+            pub max_count_per_day: Option<i64>,
             /// 每个用户领取次数上限
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub max_count_per_user: ::std::option::Option<i64>,
+            pub max_count_per_user: Option<i64>,
         }
         /// 可用门店范围
         ///
@@ -3282,45 +3168,43 @@ pub mod product_coupon {
         )]
         pub struct PostRequestStockUsageRuleDisplayInfo {
             /// 券使用方式列表
-            pub coupon_usage_method_list: ::std::vec::Vec<
+            pub coupon_usage_method_list: Vec<
                 PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList,
             >,
             /// 小程序AppID
             ///
             /// Example: `wx1234567890`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_appid: ::std::option::Option<::std::string::String>,
+            pub mini_program_appid: Option<String>,
             /// 小程序跳转路径
             ///
             /// Example: `/pages/index/product`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_path: ::std::option::Option<::std::string::String>,
+            pub mini_program_path: Option<String>,
             /// APP的H5跳转路径
             ///
             /// Example: `https://weixin.qq.com/jump-to-app`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub app_path: ::std::option::Option<::std::string::String>,
+            pub app_path: Option<String>,
             /// 券使用说明
             ///
             /// Example: `工作日可用`
-            pub usage_description: ::std::string::String,
+            pub usage_description: String,
             /// 券可用门店信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub coupon_available_store_info: ::std::option::Option<
+            pub coupon_available_store_info: Option<
                 PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo,
             >,
             /// APP跳转类型
             ///
             /// Example: `H5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub app_jump_type: ::std::option::Option<
-                PostRequestStockUsageRuleDisplayInfoAppJumpType,
-            >,
+            pub app_jump_type: Option<PostRequestStockUsageRuleDisplayInfoAppJumpType>,
             /// 口令链接
             ///
             /// Example: `passcode_link.example`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub passcode_link: ::std::option::Option<::std::string::String>,
+            pub passcode_link: Option<String>,
         }
         /// APP跳转类型
         ///
@@ -3395,17 +3279,17 @@ pub mod product_coupon {
             /// 券可用门店描述
             ///
             /// Example: `所有门店可用，可使用小程序查看门店列表`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 小程序AppID
             ///
             /// Example: `wx1234567890`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_appid: ::std::option::Option<::std::string::String>,
+            pub mini_program_appid: Option<String>,
             /// 小程序跳转路径
             ///
             /// Example: `/pages/index/product`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_path: ::std::option::Option<::std::string::String>,
+            pub mini_program_path: Option<String>,
         }
         /// PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList
         ///
@@ -3591,13 +3475,13 @@ pub mod product_coupon {
             /// 商品券ID
             ///
             /// Example: `1000000013`
-            pub product_coupon_id: ::std::string::String,
+            pub product_coupon_id: String,
             /// 商品券状态
             pub state: PostResponseState,
             /// 品牌ID
             ///
             /// Example: `120344`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 优惠范围
             ///
             /// Example: `ALL`
@@ -3613,19 +3497,17 @@ pub mod product_coupon {
             pub usage_mode: PostResponseUsageMode,
             /// 单券模式信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub single_usage_info: ::std::option::Option<PostResponseSingleUsageInfo>,
+            pub single_usage_info: Option<PostResponseSingleUsageInfo>,
             /// 多次优惠模式信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sequential_usage_info: ::std::option::Option<
-                PostResponseSequentialUsageInfo,
-            >,
+            pub sequential_usage_info: Option<PostResponseSequentialUsageInfo>,
             /// 展示信息
             pub display_info: PostResponseDisplayInfo,
             /// 外部商品ID
             ///
             /// Example: `Product_1234567890`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_product_no: ::std::option::Option<::std::string::String>,
+            pub out_product_no: Option<String>,
             /// 批次信息
             pub stock: PostResponseStock,
         }
@@ -3642,30 +3524,26 @@ pub mod product_coupon {
             /// 商品券名称
             ///
             /// Example: `全场满100立打8折`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 商品券图片
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-            pub image_url: ::std::string::String,
+            pub image_url: String,
             /// 商品券背景图
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-            pub background_url: ::std::string::String,
+            pub background_url: String,
             /// 商品券详情图列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail_image_url_list: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            >,
+            pub detail_image_url_list: Option<Vec<String>>,
             /// 商品原价
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub original_price: ::std::option::Option<i64>,
+            pub original_price: Option<i64>,
             /// 套餐组合
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub combo_package_list: ::std::option::Option<
-                ::std::vec::Vec<PostResponseDisplayInfoComboPackageList>,
-            >,
+            pub combo_package_list: Option<Vec<PostResponseDisplayInfoComboPackageList>>,
         }
         /// PostResponseDisplayInfoComboPackageList
         #[derive(
@@ -3680,15 +3558,13 @@ pub mod product_coupon {
             /// 套餐名
             ///
             /// Example: `咖啡2选1`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 可选单品数量
             ///
             /// Example: `3`
             pub pick_count: i64,
             /// 单品列表
-            pub choice_list: ::std::vec::Vec<
-                PostResponseDisplayInfoComboPackageListChoiceList,
-            >,
+            pub choice_list: Vec<PostResponseDisplayInfoComboPackageListChoiceList>,
         }
         /// PostResponseDisplayInfoComboPackageListChoiceList
         #[derive(
@@ -3703,7 +3579,7 @@ pub mod product_coupon {
             /// 单品名称
             ///
             /// Example: `美式`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 单品价格
             ///
             /// Example: `10000`
@@ -3716,17 +3592,17 @@ pub mod product_coupon {
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub image_url: ::std::option::Option<::std::string::String>,
+            pub image_url: Option<String>,
             /// 单品跳转小程序AppID
             ///
             /// Example: `wx4fd12345678`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_appid: ::std::option::Option<::std::string::String>,
+            pub mini_program_appid: Option<String>,
             /// 单品跳转小程序路径
             ///
             /// Example: `/pages/index/index`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_path: ::std::option::Option<::std::string::String>,
+            pub mini_program_path: Option<String>,
         }
         /// 优惠范围
         ///
@@ -3806,7 +3682,7 @@ pub mod product_coupon {
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub interval_days: ::std::option::Option<i64>,
+            pub interval_days: Option<i64>,
         }
         /// 多次优惠规则类型
         ///
@@ -3874,14 +3750,10 @@ pub mod product_coupon {
         pub struct PostResponseSingleUsageInfo {
             /// 满减券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub normal_coupon: ::std::option::Option<
-                PostResponseSingleUsageInfoNormalCoupon,
-            >,
+            pub normal_coupon: Option<PostResponseSingleUsageInfoNormalCoupon>,
             /// 折扣券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_coupon: ::std::option::Option<
-                PostResponseSingleUsageInfoDiscountCoupon,
-            >,
+            pub discount_coupon: Option<PostResponseSingleUsageInfoDiscountCoupon>,
         }
         /// 折扣券使用规则
         #[derive(
@@ -3985,14 +3857,14 @@ pub mod product_coupon {
             /// 商品券ID
             ///
             /// Example: `1000000013`
-            pub product_coupon_id: ::std::string::String,
+            pub product_coupon_id: String,
             /// 批次ID
             ///
             /// Example: `1000000013001`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 备注
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub remark: ::std::option::Option<::std::string::String>,
+            pub remark: Option<String>,
             /// 券Code分配模式
             ///
             /// Example: `WECHATPAY`
@@ -4001,14 +3873,10 @@ pub mod product_coupon {
             pub stock_send_rule: PostResponseStockStockSendRule,
             /// 单券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub single_usage_rule: ::std::option::Option<
-                PostResponseStockSingleUsageRule,
-            >,
+            pub single_usage_rule: Option<PostResponseStockSingleUsageRule>,
             /// 多次优惠使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sequential_usage_rule: ::std::option::Option<
-                PostResponseStockSequentialUsageRule,
-            >,
+            pub sequential_usage_rule: Option<PostResponseStockSequentialUsageRule>,
             /// 券使用规则展示信息
             pub usage_rule_display_info: PostResponseStockUsageRuleDisplayInfo,
             /// 用户商品券展示信息
@@ -4025,19 +3893,19 @@ pub mod product_coupon {
             pub state: PostResponseStockState,
             /// 失效请求单号
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub deactivate_request_no: ::std::option::Option<::std::string::String>,
+            pub deactivate_request_no: Option<String>,
             /// 失效时间
             ///
             /// Example: `2025-08-31T23:59:59+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub deactivate_time: ::std::option::Option<::std::string::String>,
+            pub deactivate_time: Option<String>,
             /// 失效原因
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub deactivate_reason: ::std::option::Option<::std::string::String>,
+            pub deactivate_reason: Option<String>,
             /// 品牌ID
             ///
             /// Example: `120344`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
         }
         /// 券Code分配模式
         ///
@@ -4111,29 +3979,29 @@ pub mod product_coupon {
             ///
             /// Example: `QRCODE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub code_display_mode: ::std::option::Option<
+            pub code_display_mode: Option<
                 PostResponseStockCouponDisplayInfoCodeDisplayMode,
             >,
             /// 背景颜色
             ///
             /// Example: `Color020`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub background_color: ::std::option::Option<
+            pub background_color: Option<
                 PostResponseStockCouponDisplayInfoBackgroundColor,
             >,
             /// 小程序入口
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub entrance_mini_program: ::std::option::Option<
+            pub entrance_mini_program: Option<
                 PostResponseStockCouponDisplayInfoEntranceMiniProgram,
             >,
             /// 公众号入口
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub entrance_official_account: ::std::option::Option<
+            pub entrance_official_account: Option<
                 PostResponseStockCouponDisplayInfoEntranceOfficialAccount,
             >,
             /// 视频号入口
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub entrance_finder: ::std::option::Option<
+            pub entrance_finder: Option<
                 PostResponseStockCouponDisplayInfoEntranceFinder,
             >,
         }
@@ -4298,15 +4166,15 @@ pub mod product_coupon {
             /// 视频号ID
             ///
             /// Example: `gh_12345678`
-            pub finder_id: ::std::string::String,
+            pub finder_id: String,
             /// 视频号视频ID
             ///
             /// Example: `UDFsdf24df34dD456Hdf34`
-            pub finder_video_id: ::std::string::String,
+            pub finder_video_id: String,
             /// 视频号封面图
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-            pub finder_video_cover_image_url: ::std::string::String,
+            pub finder_video_cover_image_url: String,
         }
         /// 小程序入口
         #[derive(
@@ -4321,19 +4189,19 @@ pub mod product_coupon {
             /// 小程序appid
             ///
             /// Example: `wx234545656765876`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 小程序跳转路径
             ///
             /// Example: `/path/index/index`
-            pub path: ::std::string::String,
+            pub path: String,
             /// 入口文案
             ///
             /// Example: `欢迎选购`
-            pub entrance_wording: ::std::string::String,
+            pub entrance_wording: String,
             /// 引导文案
             ///
             /// Example: `获取更多优惠`
-            pub guidance_wording: ::std::string::String,
+            pub guidance_wording: String,
         }
         /// 公众号入口
         #[derive(
@@ -4348,7 +4216,7 @@ pub mod product_coupon {
             /// 公众号AppID
             ///
             /// Example: `wx1234567890`
-            pub appid: ::std::string::String,
+            pub appid: String,
         }
         /// 事件通知配置
         #[derive(
@@ -4364,7 +4232,7 @@ pub mod product_coupon {
             ///
             /// Example: `wx23232232323`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_appid: ::std::option::Option<::std::string::String>,
+            pub notify_appid: Option<String>,
         }
         /// 已发放次数
         #[derive(
@@ -4399,22 +4267,22 @@ pub mod product_coupon {
             pub coupon_available_period: PostResponseStockSequentialUsageRuleCouponAvailablePeriod,
             /// 满减券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub normal_coupon_list: ::std::option::Option<
-                ::std::vec::Vec<PostResponseStockSequentialUsageRuleNormalCouponList>,
+            pub normal_coupon_list: Option<
+                Vec<PostResponseStockSequentialUsageRuleNormalCouponList>,
             >,
             /// 折扣券使用规则列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_coupon_list: ::std::option::Option<
-                ::std::vec::Vec<PostResponseStockSequentialUsageRuleDiscountCouponList>,
+            pub discount_coupon_list: Option<
+                Vec<PostResponseStockSequentialUsageRuleDiscountCouponList>,
             >,
             /// 兑换券使用规则列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub exchange_coupon_list: ::std::option::Option<
-                ::std::vec::Vec<PostResponseStockSequentialUsageRuleExchangeCouponList>,
+            pub exchange_coupon_list: Option<
+                Vec<PostResponseStockSequentialUsageRuleExchangeCouponList>,
             >,
             /// 多次优惠是否提供首笔特惠
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub special_first: ::std::option::Option<bool>,
+            pub special_first: Option<bool>,
         }
         /// 券可核销时间
         #[derive(
@@ -4429,25 +4297,25 @@ pub mod product_coupon {
             /// 开始时间
             ///
             /// Example: `2025-08-01T00:00:00+08:00`
-            pub available_begin_time: ::std::string::String,
+            pub available_begin_time: String,
             /// 结束时间
             ///
             /// Example: `2025-08-31T23:59:59+08:00`
-            pub available_end_time: ::std::string::String,
+            pub available_end_time: String,
             /// 领取后N天开始生效
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wait_days_after_receive: ::std::option::Option<i64>,
+            pub wait_days_after_receive: Option<i64>,
             /// 每周固定可用时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub weekly_available_period: ::std::option::Option<
+            pub weekly_available_period: Option<
                 PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
             >,
             /// 无规律的可用时间段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub irregular_available_period_list: ::std::option::Option<
-                ::std::vec::Vec<
+            pub irregular_available_period_list: Option<
+                Vec<
                     PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                 >,
             >,
@@ -4465,11 +4333,11 @@ pub mod product_coupon {
             /// 开始时间
             ///
             /// Example: `2025-08-01T00:00:00+08:00`
-            pub begin_time: ::std::string::String,
+            pub begin_time: String,
             /// 结束时间
             ///
             /// Example: `2025-08-31T23:59:59+08:00`
-            pub end_time: ::std::string::String,
+            pub end_time: String,
         }
         /// 每周固定可用时间
         #[derive(
@@ -4483,15 +4351,15 @@ pub mod product_coupon {
         pub struct PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
             /// 每周可用星期数
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub day_list: ::std::option::Option<
-                ::std::vec::Vec<
+            pub day_list: Option<
+                Vec<
                     PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                 >,
             >,
             /// 当天可用时间段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub day_period_list: ::std::option::Option<
-                ::std::vec::Vec<
+            pub day_period_list: Option<
+                Vec<
                     PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                 >,
             >,
@@ -4664,19 +4532,13 @@ pub mod product_coupon {
             pub coupon_available_period: PostResponseStockSingleUsageRuleCouponAvailablePeriod,
             /// 满减券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub normal_coupon: ::std::option::Option<
-                PostResponseStockSingleUsageRuleNormalCoupon,
-            >,
+            pub normal_coupon: Option<PostResponseStockSingleUsageRuleNormalCoupon>,
             /// 折扣券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_coupon: ::std::option::Option<
-                PostResponseStockSingleUsageRuleDiscountCoupon,
-            >,
+            pub discount_coupon: Option<PostResponseStockSingleUsageRuleDiscountCoupon>,
             /// 兑换券使用规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub exchange_coupon: ::std::option::Option<
-                PostResponseStockSingleUsageRuleExchangeCoupon,
-            >,
+            pub exchange_coupon: Option<PostResponseStockSingleUsageRuleExchangeCoupon>,
         }
         /// 券可核销时间
         #[derive(
@@ -4691,30 +4553,30 @@ pub mod product_coupon {
             /// 开始时间
             ///
             /// Example: `2025-08-01T00:00:00+08:00`
-            pub available_begin_time: ::std::string::String,
+            pub available_begin_time: String,
             /// 结束时间
             ///
             /// Example: `2025-08-31T23:59:59+08:00`
-            pub available_end_time: ::std::string::String,
+            pub available_end_time: String,
             /// 生效后N天内有效
             ///
             /// Example: `30`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_days: ::std::option::Option<i64>,
+            pub available_days: Option<i64>,
             /// 领取后N天开始生效
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wait_days_after_receive: ::std::option::Option<i64>,
+            pub wait_days_after_receive: Option<i64>,
             /// 每周固定可用时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub weekly_available_period: ::std::option::Option<
+            pub weekly_available_period: Option<
                 PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
             >,
             /// 无规律的可用时间段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub irregular_available_period_list: ::std::option::Option<
-                ::std::vec::Vec<
+            pub irregular_available_period_list: Option<
+                Vec<
                     PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                 >,
             >,
@@ -4732,11 +4594,11 @@ pub mod product_coupon {
             /// 开始时间
             ///
             /// Example: `2025-08-01T00:00:00+08:00`
-            pub begin_time: ::std::string::String,
+            pub begin_time: String,
             /// 结束时间
             ///
             /// Example: `2025-08-31T23:59:59+08:00`
-            pub end_time: ::std::string::String,
+            pub end_time: String,
         }
         /// 每周固定可用时间
         #[derive(
@@ -4750,15 +4612,15 @@ pub mod product_coupon {
         pub struct PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
             /// 每周可用星期数
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub day_list: ::std::option::Option<
-                ::std::vec::Vec<
+            pub day_list: Option<
+                Vec<
                     PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                 >,
             >,
             /// 当天可用时间段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub day_period_list: ::std::option::Option<
-                ::std::vec::Vec<
+            pub day_period_list: Option<
+                Vec<
                     PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                 >,
             >,
@@ -5001,12 +4863,12 @@ pub mod product_coupon {
             ///
             /// Example: `100000000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub max_count_per_day: ::std::option::Option<i64>,
+            pub max_count_per_day: Option<i64>,
             /// 每个用户领取次数上限
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub max_count_per_user: ::std::option::Option<i64>,
+            pub max_count_per_user: Option<i64>,
         }
         /// 可用门店范围
         ///
@@ -5077,45 +4939,43 @@ pub mod product_coupon {
         )]
         pub struct PostResponseStockUsageRuleDisplayInfo {
             /// 券使用方式列表
-            pub coupon_usage_method_list: ::std::vec::Vec<
+            pub coupon_usage_method_list: Vec<
                 PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList,
             >,
             /// 小程序AppID
             ///
             /// Example: `wx1234567890`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_appid: ::std::option::Option<::std::string::String>,
+            pub mini_program_appid: Option<String>,
             /// 小程序跳转路径
             ///
             /// Example: `/pages/index/product`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_path: ::std::option::Option<::std::string::String>,
+            pub mini_program_path: Option<String>,
             /// APP的H5跳转路径
             ///
             /// Example: `https://weixin.qq.com/jump-to-app`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub app_path: ::std::option::Option<::std::string::String>,
+            pub app_path: Option<String>,
             /// 券使用说明
             ///
             /// Example: `工作日可用`
-            pub usage_description: ::std::string::String,
+            pub usage_description: String,
             /// 券可用门店信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub coupon_available_store_info: ::std::option::Option<
+            pub coupon_available_store_info: Option<
                 PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo,
             >,
             /// APP跳转类型
             ///
             /// Example: `H5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub app_jump_type: ::std::option::Option<
-                PostResponseStockUsageRuleDisplayInfoAppJumpType,
-            >,
+            pub app_jump_type: Option<PostResponseStockUsageRuleDisplayInfoAppJumpType>,
             /// 口令链接
             ///
             /// Example: `passcode_link.example`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub passcode_link: ::std::option::Option<::std::string::String>,
+            pub passcode_link: Option<String>,
         }
         /// APP跳转类型
         ///
@@ -5190,17 +5050,17 @@ pub mod product_coupon {
             /// 券可用门店描述
             ///
             /// Example: `所有门店可用，可使用小程序查看门店列表`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 小程序AppID
             ///
             /// Example: `wx1234567890`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_appid: ::std::option::Option<::std::string::String>,
+            pub mini_program_appid: Option<String>,
             /// 小程序跳转路径
             ///
             /// Example: `/pages/index/product`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_path: ::std::option::Option<::std::string::String>,
+            pub mini_program_path: Option<String>,
         }
         /// PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList
         ///
@@ -5438,11 +5298,9 @@ pub mod product_coupon {
             pub struct GetRequest {
                 /// 品牌ID
                 ///
-                /// Query parameter `brand_id`.
-                ///
-                /// Example: `120344`
+                /// Query parameter `brand_id`. Example: `120344`
                 #[serde(skip_serializing)]
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
             }
             /// The response of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` (查询商品券).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -5450,13 +5308,13 @@ pub mod product_coupon {
                 /// 商品券ID
                 ///
                 /// Example: `1000000013`
-                pub product_coupon_id: ::std::string::String,
+                pub product_coupon_id: String,
                 /// 商品券状态
                 pub state: GetResponseState,
                 /// 品牌ID
                 ///
                 /// Example: `120344`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 优惠范围
                 ///
                 /// Example: `ALL`
@@ -5472,30 +5330,28 @@ pub mod product_coupon {
                 pub usage_mode: GetResponseUsageMode,
                 /// 单券模式信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub single_usage_info: ::std::option::Option<GetResponseSingleUsageInfo>,
+                pub single_usage_info: Option<GetResponseSingleUsageInfo>,
                 /// 多次优惠模式信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sequential_usage_info: ::std::option::Option<
-                    GetResponseSequentialUsageInfo,
-                >,
+                pub sequential_usage_info: Option<GetResponseSequentialUsageInfo>,
                 /// 展示信息
                 pub display_info: GetResponseDisplayInfo,
                 /// 外部商品ID
                 ///
                 /// Example: `Product_1234567890`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub out_product_no: ::std::option::Option<::std::string::String>,
+                pub out_product_no: Option<String>,
                 /// 失效请求单号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub deactivate_request_no: ::std::option::Option<::std::string::String>,
+                pub deactivate_request_no: Option<String>,
                 /// 失效时间
                 ///
                 /// Example: `2025-08-31T23:59:59+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub deactivate_time: ::std::option::Option<::std::string::String>,
+                pub deactivate_time: Option<String>,
                 /// 失效原因
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub deactivate_reason: ::std::option::Option<::std::string::String>,
+                pub deactivate_reason: Option<String>,
             }
             /// 展示信息
             #[derive(
@@ -5510,29 +5366,27 @@ pub mod product_coupon {
                 /// 商品券名称
                 ///
                 /// Example: `全场满100立打8折`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 商品券图片
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                pub image_url: ::std::string::String,
+                pub image_url: String,
                 /// 商品券背景图
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                pub background_url: ::std::string::String,
+                pub background_url: String,
                 /// 商品券详情图列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub detail_image_url_list: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub detail_image_url_list: Option<Vec<String>>,
                 /// 商品原价
                 ///
                 /// Example: `10000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub original_price: ::std::option::Option<i64>,
+                pub original_price: Option<i64>,
                 /// 套餐组合
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub combo_package_list: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseDisplayInfoComboPackageList>,
+                pub combo_package_list: Option<
+                    Vec<GetResponseDisplayInfoComboPackageList>,
                 >,
             }
             /// GetResponseDisplayInfoComboPackageList
@@ -5548,15 +5402,13 @@ pub mod product_coupon {
                 /// 套餐名
                 ///
                 /// Example: `咖啡2选1`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 可选单品数量
                 ///
                 /// Example: `3`
                 pub pick_count: i64,
                 /// 单品列表
-                pub choice_list: ::std::vec::Vec<
-                    GetResponseDisplayInfoComboPackageListChoiceList,
-                >,
+                pub choice_list: Vec<GetResponseDisplayInfoComboPackageListChoiceList>,
             }
             /// GetResponseDisplayInfoComboPackageListChoiceList
             #[derive(
@@ -5571,7 +5423,7 @@ pub mod product_coupon {
                 /// 单品名称
                 ///
                 /// Example: `美式`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 单品价格
                 ///
                 /// Example: `10000`
@@ -5584,17 +5436,17 @@ pub mod product_coupon {
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image_url: ::std::option::Option<::std::string::String>,
+                pub image_url: Option<String>,
                 /// 单品跳转小程序AppID
                 ///
                 /// Example: `wx4fd12345678`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                pub mini_program_appid: Option<String>,
                 /// 单品跳转小程序路径
                 ///
                 /// Example: `/pages/index/index`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mini_program_path: ::std::option::Option<::std::string::String>,
+                pub mini_program_path: Option<String>,
             }
             /// 优惠范围
             ///
@@ -5677,7 +5529,7 @@ pub mod product_coupon {
                 ///
                 /// Example: `0`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub interval_days: ::std::option::Option<i64>,
+                pub interval_days: Option<i64>,
             }
             /// 多次优惠规则类型
             ///
@@ -5748,14 +5600,10 @@ pub mod product_coupon {
             pub struct GetResponseSingleUsageInfo {
                 /// 满减券使用规则
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub normal_coupon: ::std::option::Option<
-                    GetResponseSingleUsageInfoNormalCoupon,
-                >,
+                pub normal_coupon: Option<GetResponseSingleUsageInfoNormalCoupon>,
                 /// 折扣券使用规则
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub discount_coupon: ::std::option::Option<
-                    GetResponseSingleUsageInfoDiscountCoupon,
-                >,
+                pub discount_coupon: Option<GetResponseSingleUsageInfoDiscountCoupon>,
             }
             /// 折扣券使用规则
             #[derive(
@@ -5987,11 +5835,11 @@ pub mod product_coupon {
                 /// 品牌ID
                 ///
                 /// Example: `120344`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 修改请求单号
                 ///
                 /// Example: `34657_20250101_123456`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 展示信息
                 pub display_info: PatchRequestDisplayInfo,
             }
@@ -6008,29 +5856,27 @@ pub mod product_coupon {
                 /// 商品券名称
                 ///
                 /// Example: `全场满100立打8折`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 商品券图片
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                pub image_url: ::std::string::String,
+                pub image_url: String,
                 /// 商品券背景图
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                pub background_url: ::std::string::String,
+                pub background_url: String,
                 /// 商品券详情图列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub detail_image_url_list: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub detail_image_url_list: Option<Vec<String>>,
                 /// 商品原价
                 ///
                 /// Example: `10000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub original_price: ::std::option::Option<i64>,
+                pub original_price: Option<i64>,
                 /// 套餐组合
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub combo_package_list: ::std::option::Option<
-                    ::std::vec::Vec<PatchRequestDisplayInfoComboPackageList>,
+                pub combo_package_list: Option<
+                    Vec<PatchRequestDisplayInfoComboPackageList>,
                 >,
             }
             /// PatchRequestDisplayInfoComboPackageList
@@ -6046,15 +5892,13 @@ pub mod product_coupon {
                 /// 套餐名
                 ///
                 /// Example: `咖啡2选1`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 可选单品数量
                 ///
                 /// Example: `3`
                 pub pick_count: i64,
                 /// 单品列表
-                pub choice_list: ::std::vec::Vec<
-                    PatchRequestDisplayInfoComboPackageListChoiceList,
-                >,
+                pub choice_list: Vec<PatchRequestDisplayInfoComboPackageListChoiceList>,
             }
             /// PatchRequestDisplayInfoComboPackageListChoiceList
             #[derive(
@@ -6069,7 +5913,7 @@ pub mod product_coupon {
                 /// 单品名称
                 ///
                 /// Example: `美式`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 单品价格
                 ///
                 /// Example: `10000`
@@ -6082,17 +5926,17 @@ pub mod product_coupon {
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image_url: ::std::option::Option<::std::string::String>,
+                pub image_url: Option<String>,
                 /// 单品跳转小程序AppID
                 ///
                 /// Example: `wx4fd12345678`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                pub mini_program_appid: Option<String>,
                 /// 单品跳转小程序路径
                 ///
                 /// Example: `/pages/index/index`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mini_program_path: ::std::option::Option<::std::string::String>,
+                pub mini_program_path: Option<String>,
             }
             /// The response of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` (修改商品券).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -6100,13 +5944,13 @@ pub mod product_coupon {
                 /// 商品券ID
                 ///
                 /// Example: `1000000013`
-                pub product_coupon_id: ::std::string::String,
+                pub product_coupon_id: String,
                 /// 商品券状态
                 pub state: PatchResponseState,
                 /// 品牌ID
                 ///
                 /// Example: `120344`
-                pub brand_id: ::std::string::String,
+                pub brand_id: String,
                 /// 优惠范围
                 ///
                 /// Example: `ALL`
@@ -6122,32 +5966,28 @@ pub mod product_coupon {
                 pub usage_mode: PatchResponseUsageMode,
                 /// 单券模式信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub single_usage_info: ::std::option::Option<
-                    PatchResponseSingleUsageInfo,
-                >,
+                pub single_usage_info: Option<PatchResponseSingleUsageInfo>,
                 /// 多次优惠模式信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sequential_usage_info: ::std::option::Option<
-                    PatchResponseSequentialUsageInfo,
-                >,
+                pub sequential_usage_info: Option<PatchResponseSequentialUsageInfo>,
                 /// 展示信息
                 pub display_info: PatchResponseDisplayInfo,
                 /// 外部商品ID
                 ///
                 /// Example: `Product_1234567890`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub out_product_no: ::std::option::Option<::std::string::String>,
+                pub out_product_no: Option<String>,
                 /// 失效请求单号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub deactivate_request_no: ::std::option::Option<::std::string::String>,
+                pub deactivate_request_no: Option<String>,
                 /// 失效时间
                 ///
                 /// Example: `2025-08-31T23:59:59+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub deactivate_time: ::std::option::Option<::std::string::String>,
+                pub deactivate_time: Option<String>,
                 /// 失效原因
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub deactivate_reason: ::std::option::Option<::std::string::String>,
+                pub deactivate_reason: Option<String>,
             }
             /// 展示信息
             #[derive(
@@ -6162,29 +6002,27 @@ pub mod product_coupon {
                 /// 商品券名称
                 ///
                 /// Example: `全场满100立打8折`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 商品券图片
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                pub image_url: ::std::string::String,
+                pub image_url: String,
                 /// 商品券背景图
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                pub background_url: ::std::string::String,
+                pub background_url: String,
                 /// 商品券详情图列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub detail_image_url_list: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub detail_image_url_list: Option<Vec<String>>,
                 /// 商品原价
                 ///
                 /// Example: `10000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub original_price: ::std::option::Option<i64>,
+                pub original_price: Option<i64>,
                 /// 套餐组合
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub combo_package_list: ::std::option::Option<
-                    ::std::vec::Vec<PatchResponseDisplayInfoComboPackageList>,
+                pub combo_package_list: Option<
+                    Vec<PatchResponseDisplayInfoComboPackageList>,
                 >,
             }
             /// PatchResponseDisplayInfoComboPackageList
@@ -6200,15 +6038,13 @@ pub mod product_coupon {
                 /// 套餐名
                 ///
                 /// Example: `咖啡2选1`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 可选单品数量
                 ///
                 /// Example: `3`
                 pub pick_count: i64,
                 /// 单品列表
-                pub choice_list: ::std::vec::Vec<
-                    PatchResponseDisplayInfoComboPackageListChoiceList,
-                >,
+                pub choice_list: Vec<PatchResponseDisplayInfoComboPackageListChoiceList>,
             }
             /// PatchResponseDisplayInfoComboPackageListChoiceList
             #[derive(
@@ -6223,7 +6059,7 @@ pub mod product_coupon {
                 /// 单品名称
                 ///
                 /// Example: `美式`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 单品价格
                 ///
                 /// Example: `10000`
@@ -6236,17 +6072,17 @@ pub mod product_coupon {
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub image_url: ::std::option::Option<::std::string::String>,
+                pub image_url: Option<String>,
                 /// 单品跳转小程序AppID
                 ///
                 /// Example: `wx4fd12345678`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                pub mini_program_appid: Option<String>,
                 /// 单品跳转小程序路径
                 ///
                 /// Example: `/pages/index/index`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mini_program_path: ::std::option::Option<::std::string::String>,
+                pub mini_program_path: Option<String>,
             }
             /// 优惠范围
             ///
@@ -6329,7 +6165,7 @@ pub mod product_coupon {
                 ///
                 /// Example: `0`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub interval_days: ::std::option::Option<i64>,
+                pub interval_days: Option<i64>,
             }
             /// 多次优惠规则类型
             ///
@@ -6401,14 +6237,10 @@ pub mod product_coupon {
             pub struct PatchResponseSingleUsageInfo {
                 /// 满减券使用规则
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub normal_coupon: ::std::option::Option<
-                    PatchResponseSingleUsageInfoNormalCoupon,
-                >,
+                pub normal_coupon: Option<PatchResponseSingleUsageInfoNormalCoupon>,
                 /// 折扣券使用规则
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub discount_coupon: ::std::option::Option<
-                    PatchResponseSingleUsageInfoDiscountCoupon,
-                >,
+                pub discount_coupon: Option<PatchResponseSingleUsageInfoDiscountCoupon>,
             }
             /// 折扣券使用规则
             #[derive(
@@ -6660,15 +6492,15 @@ pub mod product_coupon {
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 失效请求单号
                     ///
                     /// Example: `34657_20250101_123456`
-                    pub out_request_no: ::std::string::String,
+                    pub out_request_no: String,
                     /// 失效原因
                     ///
                     /// Example: `批次信息有误，重新创建`
-                    pub deactivate_reason: ::std::string::String,
+                    pub deactivate_reason: String,
                 }
                 /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate` (失效商品券).
                 #[derive(
@@ -6682,13 +6514,13 @@ pub mod product_coupon {
                     /// 商品券ID
                     ///
                     /// Example: `1000000013`
-                    pub product_coupon_id: ::std::string::String,
+                    pub product_coupon_id: String,
                     /// 商品券状态
                     pub state: PostResponseState,
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 优惠范围
                     ///
                     /// Example: `ALL`
@@ -6704,34 +6536,28 @@ pub mod product_coupon {
                     pub usage_mode: PostResponseUsageMode,
                     /// 单券模式信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub single_usage_info: ::std::option::Option<
-                        PostResponseSingleUsageInfo,
-                    >,
+                    pub single_usage_info: Option<PostResponseSingleUsageInfo>,
                     /// 多次优惠模式信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sequential_usage_info: ::std::option::Option<
-                        PostResponseSequentialUsageInfo,
-                    >,
+                    pub sequential_usage_info: Option<PostResponseSequentialUsageInfo>,
                     /// 展示信息
                     pub display_info: PostResponseDisplayInfo,
                     /// 外部商品ID
                     ///
                     /// Example: `Product_1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub out_product_no: ::std::option::Option<::std::string::String>,
+                    pub out_product_no: Option<String>,
                     /// 失效请求单号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_request_no: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub deactivate_request_no: Option<String>,
                     /// 失效时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_time: ::std::option::Option<::std::string::String>,
+                    pub deactivate_time: Option<String>,
                     /// 失效原因
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_reason: ::std::option::Option<::std::string::String>,
+                    pub deactivate_reason: Option<String>,
                 }
                 /// 展示信息
                 #[derive(
@@ -6746,29 +6572,27 @@ pub mod product_coupon {
                     /// 商品券名称
                     ///
                     /// Example: `全场满100立打8折`
-                    pub name: ::std::string::String,
+                    pub name: String,
                     /// 商品券图片
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                    pub image_url: ::std::string::String,
+                    pub image_url: String,
                     /// 商品券背景图
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                    pub background_url: ::std::string::String,
+                    pub background_url: String,
                     /// 商品券详情图列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub detail_image_url_list: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub detail_image_url_list: Option<Vec<String>>,
                     /// 商品原价
                     ///
                     /// Example: `10000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub original_price: ::std::option::Option<i64>,
+                    pub original_price: Option<i64>,
                     /// 套餐组合
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub combo_package_list: ::std::option::Option<
-                        ::std::vec::Vec<PostResponseDisplayInfoComboPackageList>,
+                    pub combo_package_list: Option<
+                        Vec<PostResponseDisplayInfoComboPackageList>,
                     >,
                 }
                 /// PostResponseDisplayInfoComboPackageList
@@ -6784,13 +6608,13 @@ pub mod product_coupon {
                     /// 套餐名
                     ///
                     /// Example: `咖啡2选1`
-                    pub name: ::std::string::String,
+                    pub name: String,
                     /// 可选单品数量
                     ///
                     /// Example: `3`
                     pub pick_count: i64,
                     /// 单品列表
-                    pub choice_list: ::std::vec::Vec<
+                    pub choice_list: Vec<
                         PostResponseDisplayInfoComboPackageListChoiceList,
                     >,
                 }
@@ -6807,7 +6631,7 @@ pub mod product_coupon {
                     /// 单品名称
                     ///
                     /// Example: `美式`
-                    pub name: ::std::string::String,
+                    pub name: String,
                     /// 单品价格
                     ///
                     /// Example: `10000`
@@ -6820,17 +6644,17 @@ pub mod product_coupon {
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub image_url: ::std::option::Option<::std::string::String>,
+                    pub image_url: Option<String>,
                     /// 单品跳转小程序AppID
                     ///
                     /// Example: `wx4fd12345678`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 单品跳转小程序路径
                     ///
                     /// Example: `/pages/index/index`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                 }
                 /// 优惠范围
                 ///
@@ -6921,7 +6745,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `0`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub interval_days: ::std::option::Option<i64>,
+                    pub interval_days: Option<i64>,
                 }
                 /// 多次优惠规则类型
                 ///
@@ -6996,12 +6820,10 @@ pub mod product_coupon {
                 pub struct PostResponseSingleUsageInfo {
                     /// 满减券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub normal_coupon: ::std::option::Option<
-                        PostResponseSingleUsageInfoNormalCoupon,
-                    >,
+                    pub normal_coupon: Option<PostResponseSingleUsageInfoNormalCoupon>,
                     /// 折扣券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub discount_coupon: ::std::option::Option<
+                    pub discount_coupon: Option<
                         PostResponseSingleUsageInfoDiscountCoupon,
                     >,
                 }
@@ -7270,11 +7092,11 @@ pub mod product_coupon {
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 创建请求单号
                     ///
                     /// Example: `34657_20250101_123456`
-                    pub out_request_no: ::std::string::String,
+                    pub out_request_no: String,
                     /// 批次组信息
                     pub stock_bundle: PostRequestStockBundle,
                 }
@@ -7291,7 +7113,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `疯狂星期四项目专用`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub remark: ::std::option::Option<::std::string::String>,
+                    pub remark: Option<String>,
                     /// 券Code分配模式
                     ///
                     /// Example: `WECHATPAY`
@@ -7300,7 +7122,7 @@ pub mod product_coupon {
                     pub stock_send_rule: PostRequestStockBundleStockSendRule,
                     /// 多次优惠使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub progressive_bundle_usage_rule: ::std::option::Option<
+                    pub progressive_bundle_usage_rule: Option<
                         PostRequestStockBundleProgressiveBundleUsageRule,
                     >,
                     /// 券使用规则展示信息
@@ -7389,29 +7211,29 @@ pub mod product_coupon {
                     ///
                     /// Example: `QRCODE`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub code_display_mode: ::std::option::Option<
+                    pub code_display_mode: Option<
                         PostRequestStockBundleCouponDisplayInfoCodeDisplayMode,
                     >,
                     /// 背景颜色
                     ///
                     /// Example: `Color020`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub background_color: ::std::option::Option<
+                    pub background_color: Option<
                         PostRequestStockBundleCouponDisplayInfoBackgroundColor,
                     >,
                     /// 小程序入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_mini_program: ::std::option::Option<
+                    pub entrance_mini_program: Option<
                         PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram,
                     >,
                     /// 公众号入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_official_account: ::std::option::Option<
+                    pub entrance_official_account: Option<
                         PostRequestStockBundleCouponDisplayInfoEntranceOfficialAccount,
                     >,
                     /// 视频号入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_finder: ::std::option::Option<
+                    pub entrance_finder: Option<
                         PostRequestStockBundleCouponDisplayInfoEntranceFinder,
                     >,
                 }
@@ -7590,15 +7412,15 @@ pub mod product_coupon {
                     /// 视频号ID
                     ///
                     /// Example: `gh_12345678`
-                    pub finder_id: ::std::string::String,
+                    pub finder_id: String,
                     /// 视频号视频ID
                     ///
                     /// Example: `UDFsdf24df34dD456Hdf34`
-                    pub finder_video_id: ::std::string::String,
+                    pub finder_video_id: String,
                     /// 视频号封面图
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                    pub finder_video_cover_image_url: ::std::string::String,
+                    pub finder_video_cover_image_url: String,
                 }
                 /// 小程序入口
                 #[derive(
@@ -7613,19 +7435,19 @@ pub mod product_coupon {
                     /// 小程序appid
                     ///
                     /// Example: `wx234545656765876`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/path/index/index`
-                    pub path: ::std::string::String,
+                    pub path: String,
                     /// 入口文案
                     ///
                     /// Example: `欢迎选购`
-                    pub entrance_wording: ::std::string::String,
+                    pub entrance_wording: String,
                     /// 引导文案
                     ///
                     /// Example: `获取更多优惠`
-                    pub guidance_wording: ::std::string::String,
+                    pub guidance_wording: String,
                 }
                 /// 公众号入口
                 #[derive(
@@ -7640,7 +7462,7 @@ pub mod product_coupon {
                     /// 公众号AppID
                     ///
                     /// Example: `wx1234567890`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                 }
                 /// 事件通知配置
                 #[derive(
@@ -7656,7 +7478,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `wx23232232323`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub notify_appid: ::std::option::Option<::std::string::String>,
+                    pub notify_appid: Option<String>,
                 }
                 /// 多次优惠使用规则
                 #[derive(
@@ -7672,22 +7494,22 @@ pub mod product_coupon {
                     pub coupon_available_period: PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriod,
                     /// 满减券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub normal_coupon_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub normal_coupon_list: Option<
+                        Vec<
                             PostRequestStockBundleProgressiveBundleUsageRuleNormalCouponList,
                         >,
                     >,
                     /// 折扣券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub discount_coupon_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub discount_coupon_list: Option<
+                        Vec<
                             PostRequestStockBundleProgressiveBundleUsageRuleDiscountCouponList,
                         >,
                     >,
                     /// 兑换券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub exchange_coupon_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub exchange_coupon_list: Option<
+                        Vec<
                             PostRequestStockBundleProgressiveBundleUsageRuleExchangeCouponList,
                         >,
                     >,
@@ -7705,36 +7527,36 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub available_begin_time: ::std::string::String,
+                    pub available_begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub available_end_time: ::std::string::String,
+                    pub available_end_time: String,
                     /// 生效后N天内有效
                     ///
                     /// Example: `30`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_days: ::std::option::Option<i64>,
+                    pub available_days: Option<i64>,
                     /// 领取后N天开始生效
                     ///
                     /// Example: `1`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub wait_days_after_receive: ::std::option::Option<i64>,
+                    pub wait_days_after_receive: Option<i64>,
                     /// 每周固定可用时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub weekly_available_period: ::std::option::Option<
+                    pub weekly_available_period: Option<
                         PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                     >,
                     /// 无规律的可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub irregular_available_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub irregular_available_period_list: Option<
+                        Vec<
                             PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                         >,
                     >,
                     /// 领取后N秒内有效
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_seconds: ::std::option::Option<i64>,
+                    pub available_seconds: Option<i64>,
                 }
                 /// PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
                 #[derive(
@@ -7749,11 +7571,11 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub begin_time: ::std::string::String,
+                    pub begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub end_time: ::std::string::String,
+                    pub end_time: String,
                 }
                 /// 每周固定可用时间
                 #[derive(
@@ -7767,15 +7589,15 @@ pub mod product_coupon {
                 pub struct PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                     /// 每周可用星期数
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_list: Option<
+                        Vec<
                             PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                         >,
                     >,
                     /// 当天可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_period_list: Option<
+                        Vec<
                             PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                         >,
                     >,
@@ -7957,7 +7779,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `100000000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub max_count_per_day: ::std::option::Option<i64>,
+                    pub max_count_per_day: Option<i64>,
                     /// 每个用户领取次数上限
                     ///
                     /// Example: `5`
@@ -8038,45 +7860,45 @@ pub mod product_coupon {
                 )]
                 pub struct PostRequestStockBundleUsageRuleDisplayInfo {
                     /// 券使用方式列表
-                    pub coupon_usage_method_list: ::std::vec::Vec<
+                    pub coupon_usage_method_list: Vec<
                         PostRequestStockBundleUsageRuleDisplayInfoCouponUsageMethodList,
                     >,
                     /// 小程序AppID
                     ///
                     /// Example: `wx1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/pages/index/product`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                     /// APP的H5跳转路径
                     ///
                     /// Example: `https://weixin.qq.com/jump-to-app`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub app_path: ::std::option::Option<::std::string::String>,
+                    pub app_path: Option<String>,
                     /// 券使用说明
                     ///
                     /// Example: `工作日可用`
-                    pub usage_description: ::std::string::String,
+                    pub usage_description: String,
                     /// 券可用门店信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_available_store_info: ::std::option::Option<
+                    pub coupon_available_store_info: Option<
                         PostRequestStockBundleUsageRuleDisplayInfoCouponAvailableStoreInfo,
                     >,
                     /// APP跳转类型
                     ///
                     /// Example: `H5`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub app_jump_type: ::std::option::Option<
+                    pub app_jump_type: Option<
                         PostRequestStockBundleUsageRuleDisplayInfoAppJumpType,
                     >,
                     /// 口令链接
                     ///
                     /// Example: `passcode_link.example`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub passcode_link: ::std::option::Option<::std::string::String>,
+                    pub passcode_link: Option<String>,
                 }
                 /// APP跳转类型
                 ///
@@ -8158,17 +7980,17 @@ pub mod product_coupon {
                     /// 券可用门店描述
                     ///
                     /// Example: `所有门店可用，可使用小程序查看门店列表`
-                    pub description: ::std::string::String,
+                    pub description: String,
                     /// 小程序AppID
                     ///
                     /// Example: `wx1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/pages/index/product`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                 }
                 /// PostRequestStockBundleUsageRuleDisplayInfoCouponUsageMethodList
                 ///
@@ -8254,9 +8076,9 @@ pub mod product_coupon {
                     /// 批次组ID
                     ///
                     /// Example: `1000000013001`
-                    pub stock_bundle_id: ::std::string::String,
+                    pub stock_bundle_id: String,
                     /// 批次列表
-                    pub stock_list: ::std::vec::Vec<PostResponseStockList>,
+                    pub stock_list: Vec<PostResponseStockList>,
                 }
                 /// PostResponseStockList
                 #[derive(
@@ -8270,28 +8092,28 @@ pub mod product_coupon {
                     /// 商品券ID
                     ///
                     /// Example: `1000000013`
-                    pub product_coupon_id: ::std::string::String,
+                    pub product_coupon_id: String,
                     /// 批次ID
                     ///
                     /// Example: `1000000013001`
-                    pub stock_id: ::std::string::String,
+                    pub stock_id: String,
                     /// 备注
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub remark: ::std::option::Option<::std::string::String>,
+                    pub remark: Option<String>,
                     /// 券Code分配模式
                     ///
                     /// Example: `WECHATPAY`
                     pub coupon_code_mode: PostResponseStockListCouponCodeMode,
                     /// 品牌方预上传的券Code数量信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_code_count_info: ::std::option::Option<
+                    pub coupon_code_count_info: Option<
                         PostResponseStockListCouponCodeCountInfo,
                     >,
                     /// 发放规则
                     pub stock_send_rule: PostResponseStockListStockSendRule,
                     /// 多次优惠使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub progressive_bundle_usage_rule: ::std::option::Option<
+                    pub progressive_bundle_usage_rule: Option<
                         PostResponseStockListProgressiveBundleUsageRule,
                     >,
                     /// 批次组信息
@@ -8312,21 +8134,19 @@ pub mod product_coupon {
                     pub state: PostResponseStockListState,
                     /// 失效请求单号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_request_no: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub deactivate_request_no: Option<String>,
                     /// 失效时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_time: ::std::option::Option<::std::string::String>,
+                    pub deactivate_time: Option<String>,
                     /// 失效原因
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_reason: ::std::option::Option<::std::string::String>,
+                    pub deactivate_reason: Option<String>,
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                 }
                 /// 品牌方预上传的券Code数量信息
                 #[derive(
@@ -8422,29 +8242,29 @@ pub mod product_coupon {
                     ///
                     /// Example: `QRCODE`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub code_display_mode: ::std::option::Option<
+                    pub code_display_mode: Option<
                         PostResponseStockListCouponDisplayInfoCodeDisplayMode,
                     >,
                     /// 背景颜色
                     ///
                     /// Example: `Color020`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub background_color: ::std::option::Option<
+                    pub background_color: Option<
                         PostResponseStockListCouponDisplayInfoBackgroundColor,
                     >,
                     /// 小程序入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_mini_program: ::std::option::Option<
+                    pub entrance_mini_program: Option<
                         PostResponseStockListCouponDisplayInfoEntranceMiniProgram,
                     >,
                     /// 公众号入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_official_account: ::std::option::Option<
+                    pub entrance_official_account: Option<
                         PostResponseStockListCouponDisplayInfoEntranceOfficialAccount,
                     >,
                     /// 视频号入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_finder: ::std::option::Option<
+                    pub entrance_finder: Option<
                         PostResponseStockListCouponDisplayInfoEntranceFinder,
                     >,
                 }
@@ -8623,15 +8443,15 @@ pub mod product_coupon {
                     /// 视频号ID
                     ///
                     /// Example: `gh_12345678`
-                    pub finder_id: ::std::string::String,
+                    pub finder_id: String,
                     /// 视频号视频ID
                     ///
                     /// Example: `UDFsdf24df34dD456Hdf34`
-                    pub finder_video_id: ::std::string::String,
+                    pub finder_video_id: String,
                     /// 视频号封面图
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                    pub finder_video_cover_image_url: ::std::string::String,
+                    pub finder_video_cover_image_url: String,
                 }
                 /// 小程序入口
                 #[derive(
@@ -8646,19 +8466,19 @@ pub mod product_coupon {
                     /// 小程序appid
                     ///
                     /// Example: `wx234545656765876`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/path/index/index`
-                    pub path: ::std::string::String,
+                    pub path: String,
                     /// 入口文案
                     ///
                     /// Example: `欢迎选购`
-                    pub entrance_wording: ::std::string::String,
+                    pub entrance_wording: String,
                     /// 引导文案
                     ///
                     /// Example: `获取更多优惠`
-                    pub guidance_wording: ::std::string::String,
+                    pub guidance_wording: String,
                 }
                 /// 公众号入口
                 #[derive(
@@ -8673,7 +8493,7 @@ pub mod product_coupon {
                     /// 公众号AppID
                     ///
                     /// Example: `wx1234567890`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                 }
                 /// 事件通知配置
                 #[derive(
@@ -8689,7 +8509,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `wx23232232323`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub notify_appid: ::std::option::Option<::std::string::String>,
+                    pub notify_appid: Option<String>,
                 }
                 /// 多次优惠使用规则
                 #[derive(
@@ -8705,17 +8525,17 @@ pub mod product_coupon {
                     pub coupon_available_period: PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriod,
                     /// 满减券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub normal_coupon: ::std::option::Option<
+                    pub normal_coupon: Option<
                         PostResponseStockListProgressiveBundleUsageRuleNormalCoupon,
                     >,
                     /// 折扣券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub discount_coupon: ::std::option::Option<
+                    pub discount_coupon: Option<
                         PostResponseStockListProgressiveBundleUsageRuleDiscountCoupon,
                     >,
                     /// 兑换券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub exchange_coupon: ::std::option::Option<
+                    pub exchange_coupon: Option<
                         PostResponseStockListProgressiveBundleUsageRuleExchangeCoupon,
                     >,
                 }
@@ -8732,30 +8552,30 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub available_begin_time: ::std::string::String,
+                    pub available_begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub available_end_time: ::std::string::String,
+                    pub available_end_time: String,
                     /// 生效后N天内有效
                     ///
                     /// Example: `30`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_days: ::std::option::Option<i64>,
+                    pub available_days: Option<i64>,
                     /// 领取后N天开始生效
                     ///
                     /// Example: `1`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub wait_days_after_receive: ::std::option::Option<i64>,
+                    pub wait_days_after_receive: Option<i64>,
                     /// 每周固定可用时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub weekly_available_period: ::std::option::Option<
+                    pub weekly_available_period: Option<
                         PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                     >,
                     /// 无规律的可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub irregular_available_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub irregular_available_period_list: Option<
+                        Vec<
                             PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                         >,
                     >,
@@ -8773,11 +8593,11 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub begin_time: ::std::string::String,
+                    pub begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub end_time: ::std::string::String,
+                    pub end_time: String,
                 }
                 /// 每周固定可用时间
                 #[derive(
@@ -8791,15 +8611,15 @@ pub mod product_coupon {
                 pub struct PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                     /// 每周可用星期数
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_list: Option<
+                        Vec<
                             PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                         >,
                     >,
                     /// 当天可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_period_list: Option<
+                        Vec<
                             PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                         >,
                     >,
@@ -9066,7 +8886,7 @@ pub mod product_coupon {
                     /// 批次组ID
                     ///
                     /// Example: `712315129419284901`
-                    pub stock_bundle_id: ::std::string::String,
+                    pub stock_bundle_id: String,
                     /// 批次在批次组内的次序
                     ///
                     /// Example: `0`
@@ -9090,7 +8910,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `100000000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub max_count_per_day: ::std::option::Option<i64>,
+                    pub max_count_per_day: Option<i64>,
                     /// 每个用户领取次数上限
                     ///
                     /// Example: `5`
@@ -9170,45 +8990,45 @@ pub mod product_coupon {
                 )]
                 pub struct PostResponseStockListUsageRuleDisplayInfo {
                     /// 券使用方式列表
-                    pub coupon_usage_method_list: ::std::vec::Vec<
+                    pub coupon_usage_method_list: Vec<
                         PostResponseStockListUsageRuleDisplayInfoCouponUsageMethodList,
                     >,
                     /// 小程序AppID
                     ///
                     /// Example: `wx1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/pages/index/product`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                     /// APP的H5跳转路径
                     ///
                     /// Example: `https://weixin.qq.com/jump-to-app`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub app_path: ::std::option::Option<::std::string::String>,
+                    pub app_path: Option<String>,
                     /// 券使用说明
                     ///
                     /// Example: `工作日可用`
-                    pub usage_description: ::std::string::String,
+                    pub usage_description: String,
                     /// 券可用门店信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_available_store_info: ::std::option::Option<
+                    pub coupon_available_store_info: Option<
                         PostResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo,
                     >,
                     /// APP跳转类型
                     ///
                     /// Example: `H5`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub app_jump_type: ::std::option::Option<
+                    pub app_jump_type: Option<
                         PostResponseStockListUsageRuleDisplayInfoAppJumpType,
                     >,
                     /// 口令链接
                     ///
                     /// Example: `passcode_link.example`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub passcode_link: ::std::option::Option<::std::string::String>,
+                    pub passcode_link: Option<String>,
                 }
                 /// APP跳转类型
                 ///
@@ -9290,17 +9110,17 @@ pub mod product_coupon {
                     /// 券可用门店描述
                     ///
                     /// Example: `所有门店可用，可使用小程序查看门店列表`
-                    pub description: ::std::string::String,
+                    pub description: String,
                     /// 小程序AppID
                     ///
                     /// Example: `wx1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/pages/index/product`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                 }
                 /// PostResponseStockListUsageRuleDisplayInfoCouponUsageMethodList
                 ///
@@ -9428,36 +9248,32 @@ pub mod product_coupon {
                         /// 修改请求单号
                         ///
                         /// Example: `34657_20250101_123456`
-                        pub out_request_no: ::std::string::String,
+                        pub out_request_no: String,
                         /// 备注
                         ///
                         /// Example: `疯狂星期四项目专用`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub remark: ::std::option::Option<::std::string::String>,
+                        pub remark: Option<String>,
                         /// 券使用规则展示信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub usage_rule_display_info: ::std::option::Option<
+                        pub usage_rule_display_info: Option<
                             PatchRequestUsageRuleDisplayInfo,
                         >,
                         /// 用户商品券展示信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub coupon_display_info: ::std::option::Option<
-                            PatchRequestCouponDisplayInfo,
-                        >,
+                        pub coupon_display_info: Option<PatchRequestCouponDisplayInfo>,
                         /// 事件通知配置
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub notify_config: ::std::option::Option<
-                            PatchRequestNotifyConfig,
-                        >,
+                        pub notify_config: Option<PatchRequestNotifyConfig>,
                         /// 可用门店范围
                         ///
                         /// Example: `NONE`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub store_scope: ::std::option::Option<PatchRequestStoreScope>,
+                        pub store_scope: Option<PatchRequestStoreScope>,
                         /// 品牌ID
                         ///
                         /// Example: `120344`
-                        pub brand_id: ::std::string::String,
+                        pub brand_id: String,
                     }
                     /// 用户商品券展示信息
                     #[derive(
@@ -9473,29 +9289,29 @@ pub mod product_coupon {
                         ///
                         /// Example: `QRCODE`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub code_display_mode: ::std::option::Option<
+                        pub code_display_mode: Option<
                             PatchRequestCouponDisplayInfoCodeDisplayMode,
                         >,
                         /// 背景颜色
                         ///
                         /// Example: `Color020`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub background_color: ::std::option::Option<
+                        pub background_color: Option<
                             PatchRequestCouponDisplayInfoBackgroundColor,
                         >,
                         /// 小程序入口
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub entrance_mini_program: ::std::option::Option<
+                        pub entrance_mini_program: Option<
                             PatchRequestCouponDisplayInfoEntranceMiniProgram,
                         >,
                         /// 公众号入口
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub entrance_official_account: ::std::option::Option<
+                        pub entrance_official_account: Option<
                             PatchRequestCouponDisplayInfoEntranceOfficialAccount,
                         >,
                         /// 视频号入口
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub entrance_finder: ::std::option::Option<
+                        pub entrance_finder: Option<
                             PatchRequestCouponDisplayInfoEntranceFinder,
                         >,
                     }
@@ -9674,15 +9490,15 @@ pub mod product_coupon {
                         /// 视频号ID
                         ///
                         /// Example: `gh_12345678`
-                        pub finder_id: ::std::string::String,
+                        pub finder_id: String,
                         /// 视频号视频ID
                         ///
                         /// Example: `UDFsdf24df34dD456Hdf34`
-                        pub finder_video_id: ::std::string::String,
+                        pub finder_video_id: String,
                         /// 视频号封面图
                         ///
                         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                        pub finder_video_cover_image_url: ::std::string::String,
+                        pub finder_video_cover_image_url: String,
                     }
                     /// 小程序入口
                     #[derive(
@@ -9697,19 +9513,19 @@ pub mod product_coupon {
                         /// 小程序appid
                         ///
                         /// Example: `wx234545656765876`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                         /// 小程序跳转路径
                         ///
                         /// Example: `/path/index/index`
-                        pub path: ::std::string::String,
+                        pub path: String,
                         /// 入口文案
                         ///
                         /// Example: `欢迎选购`
-                        pub entrance_wording: ::std::string::String,
+                        pub entrance_wording: String,
                         /// 引导文案
                         ///
                         /// Example: `获取更多优惠`
-                        pub guidance_wording: ::std::string::String,
+                        pub guidance_wording: String,
                     }
                     /// 公众号入口
                     #[derive(
@@ -9724,7 +9540,7 @@ pub mod product_coupon {
                         /// 公众号AppID
                         ///
                         /// Example: `wx1234567890`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                     }
                     /// 事件通知配置
                     #[derive(
@@ -9740,7 +9556,7 @@ pub mod product_coupon {
                         ///
                         /// Example: `wx23232232323`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub notify_appid: ::std::option::Option<::std::string::String>,
+                        pub notify_appid: Option<String>,
                     }
                     /// 可用门店范围
                     ///
@@ -9816,49 +9632,45 @@ pub mod product_coupon {
                     )]
                     pub struct PatchRequestUsageRuleDisplayInfo {
                         /// 券使用方式列表
-                        pub coupon_usage_method_list: ::std::vec::Vec<
+                        pub coupon_usage_method_list: Vec<
                             PatchRequestUsageRuleDisplayInfoCouponUsageMethodList,
                         >,
                         /// 小程序AppID
                         ///
                         /// Example: `wx1234567890`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_appid: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_appid: Option<String>,
                         /// 小程序跳转路径
                         ///
                         /// Example: `/pages/index/product`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_path: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_path: Option<String>,
                         /// APP的H5跳转路径
                         ///
                         /// Example: `https://weixin.qq.com/jump-to-app`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub app_path: ::std::option::Option<::std::string::String>,
+                        pub app_path: Option<String>,
                         /// 券使用说明
                         ///
                         /// Example: `工作日可用`
-                        pub usage_description: ::std::string::String,
+                        pub usage_description: String,
                         /// 券可用门店信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub coupon_available_store_info: ::std::option::Option<
+                        pub coupon_available_store_info: Option<
                             PatchRequestUsageRuleDisplayInfoCouponAvailableStoreInfo,
                         >,
                         /// APP跳转类型
                         ///
                         /// Example: `H5`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub app_jump_type: ::std::option::Option<
+                        pub app_jump_type: Option<
                             PatchRequestUsageRuleDisplayInfoAppJumpType,
                         >,
                         /// 口令链接
                         ///
                         /// Example: `passcode_link.example`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub passcode_link: ::std::option::Option<::std::string::String>,
+                        pub passcode_link: Option<String>,
                     }
                     /// APP跳转类型
                     ///
@@ -9940,21 +9752,17 @@ pub mod product_coupon {
                         /// 券可用门店描述
                         ///
                         /// Example: `所有门店可用，可使用小程序查看门店列表`
-                        pub description: ::std::string::String,
+                        pub description: String,
                         /// 小程序AppID
                         ///
                         /// Example: `wx1234567890`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_appid: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_appid: Option<String>,
                         /// 小程序跳转路径
                         ///
                         /// Example: `/pages/index/product`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_path: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_path: Option<String>,
                     }
                     /// PatchRequestUsageRuleDisplayInfoCouponUsageMethodList
                     ///
@@ -10040,9 +9848,9 @@ pub mod product_coupon {
                         /// 批次组ID
                         ///
                         /// Example: `1000000013001`
-                        pub stock_bundle_id: ::std::string::String,
+                        pub stock_bundle_id: String,
                         /// 批次列表
-                        pub stock_list: ::std::vec::Vec<PatchResponseStockList>,
+                        pub stock_list: Vec<PatchResponseStockList>,
                     }
                     /// PatchResponseStockList
                     #[derive(
@@ -10056,28 +9864,28 @@ pub mod product_coupon {
                         /// 商品券ID
                         ///
                         /// Example: `1000000013`
-                        pub product_coupon_id: ::std::string::String,
+                        pub product_coupon_id: String,
                         /// 批次ID
                         ///
                         /// Example: `1000000013001`
-                        pub stock_id: ::std::string::String,
+                        pub stock_id: String,
                         /// 备注
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub remark: ::std::option::Option<::std::string::String>,
+                        pub remark: Option<String>,
                         /// 券Code分配模式
                         ///
                         /// Example: `WECHATPAY`
                         pub coupon_code_mode: PatchResponseStockListCouponCodeMode,
                         /// 品牌方预上传的券Code数量信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub coupon_code_count_info: ::std::option::Option<
+                        pub coupon_code_count_info: Option<
                             PatchResponseStockListCouponCodeCountInfo,
                         >,
                         /// 发放规则
                         pub stock_send_rule: PatchResponseStockListStockSendRule,
                         /// 多次优惠使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub progressive_bundle_usage_rule: ::std::option::Option<
+                        pub progressive_bundle_usage_rule: Option<
                             PatchResponseStockListProgressiveBundleUsageRule,
                         >,
                         /// 批次组信息
@@ -10098,25 +9906,19 @@ pub mod product_coupon {
                         pub state: PatchResponseStockListState,
                         /// 失效请求单号
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deactivate_request_no: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deactivate_request_no: Option<String>,
                         /// 失效时间
                         ///
                         /// Example: `2025-08-31T23:59:59+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deactivate_time: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deactivate_time: Option<String>,
                         /// 失效原因
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deactivate_reason: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deactivate_reason: Option<String>,
                         /// 品牌ID
                         ///
                         /// Example: `120344`
-                        pub brand_id: ::std::string::String,
+                        pub brand_id: String,
                     }
                     /// 品牌方预上传的券Code数量信息
                     #[derive(
@@ -10212,29 +10014,29 @@ pub mod product_coupon {
                         ///
                         /// Example: `QRCODE`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub code_display_mode: ::std::option::Option<
+                        pub code_display_mode: Option<
                             PatchResponseStockListCouponDisplayInfoCodeDisplayMode,
                         >,
                         /// 背景颜色
                         ///
                         /// Example: `Color020`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub background_color: ::std::option::Option<
+                        pub background_color: Option<
                             PatchResponseStockListCouponDisplayInfoBackgroundColor,
                         >,
                         /// 小程序入口
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub entrance_mini_program: ::std::option::Option<
+                        pub entrance_mini_program: Option<
                             PatchResponseStockListCouponDisplayInfoEntranceMiniProgram,
                         >,
                         /// 公众号入口
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub entrance_official_account: ::std::option::Option<
+                        pub entrance_official_account: Option<
                             PatchResponseStockListCouponDisplayInfoEntranceOfficialAccount,
                         >,
                         /// 视频号入口
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub entrance_finder: ::std::option::Option<
+                        pub entrance_finder: Option<
                             PatchResponseStockListCouponDisplayInfoEntranceFinder,
                         >,
                     }
@@ -10413,15 +10215,15 @@ pub mod product_coupon {
                         /// 视频号ID
                         ///
                         /// Example: `gh_12345678`
-                        pub finder_id: ::std::string::String,
+                        pub finder_id: String,
                         /// 视频号视频ID
                         ///
                         /// Example: `UDFsdf24df34dD456Hdf34`
-                        pub finder_video_id: ::std::string::String,
+                        pub finder_video_id: String,
                         /// 视频号封面图
                         ///
                         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                        pub finder_video_cover_image_url: ::std::string::String,
+                        pub finder_video_cover_image_url: String,
                     }
                     /// 小程序入口
                     #[derive(
@@ -10436,19 +10238,19 @@ pub mod product_coupon {
                         /// 小程序appid
                         ///
                         /// Example: `wx234545656765876`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                         /// 小程序跳转路径
                         ///
                         /// Example: `/path/index/index`
-                        pub path: ::std::string::String,
+                        pub path: String,
                         /// 入口文案
                         ///
                         /// Example: `欢迎选购`
-                        pub entrance_wording: ::std::string::String,
+                        pub entrance_wording: String,
                         /// 引导文案
                         ///
                         /// Example: `获取更多优惠`
-                        pub guidance_wording: ::std::string::String,
+                        pub guidance_wording: String,
                     }
                     /// 公众号入口
                     #[derive(
@@ -10463,7 +10265,7 @@ pub mod product_coupon {
                         /// 公众号AppID
                         ///
                         /// Example: `wx1234567890`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                     }
                     /// 事件通知配置
                     #[derive(
@@ -10479,7 +10281,7 @@ pub mod product_coupon {
                         ///
                         /// Example: `wx23232232323`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub notify_appid: ::std::option::Option<::std::string::String>,
+                        pub notify_appid: Option<String>,
                     }
                     /// 多次优惠使用规则
                     #[derive(
@@ -10495,17 +10297,17 @@ pub mod product_coupon {
                         pub coupon_available_period: PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriod,
                         /// 满减券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub normal_coupon: ::std::option::Option<
+                        pub normal_coupon: Option<
                             PatchResponseStockListProgressiveBundleUsageRuleNormalCoupon,
                         >,
                         /// 折扣券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub discount_coupon: ::std::option::Option<
+                        pub discount_coupon: Option<
                             PatchResponseStockListProgressiveBundleUsageRuleDiscountCoupon,
                         >,
                         /// 兑换券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub exchange_coupon: ::std::option::Option<
+                        pub exchange_coupon: Option<
                             PatchResponseStockListProgressiveBundleUsageRuleExchangeCoupon,
                         >,
                     }
@@ -10522,30 +10324,30 @@ pub mod product_coupon {
                         /// 开始时间
                         ///
                         /// Example: `2025-08-01T00:00:00+08:00`
-                        pub available_begin_time: ::std::string::String,
+                        pub available_begin_time: String,
                         /// 结束时间
                         ///
                         /// Example: `2025-08-31T23:59:59+08:00`
-                        pub available_end_time: ::std::string::String,
+                        pub available_end_time: String,
                         /// 生效后N天内有效
                         ///
                         /// Example: `30`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub available_days: ::std::option::Option<i64>,
+                        pub available_days: Option<i64>,
                         /// 领取后N天开始生效
                         ///
                         /// Example: `1`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub wait_days_after_receive: ::std::option::Option<i64>,
+                        pub wait_days_after_receive: Option<i64>,
                         /// 每周固定可用时间
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub weekly_available_period: ::std::option::Option<
+                        pub weekly_available_period: Option<
                             PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                         >,
                         /// 无规律的可用时间段
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub irregular_available_period_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub irregular_available_period_list: Option<
+                            Vec<
                                 PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                             >,
                         >,
@@ -10563,11 +10365,11 @@ pub mod product_coupon {
                         /// 开始时间
                         ///
                         /// Example: `2025-08-01T00:00:00+08:00`
-                        pub begin_time: ::std::string::String,
+                        pub begin_time: String,
                         /// 结束时间
                         ///
                         /// Example: `2025-08-31T23:59:59+08:00`
-                        pub end_time: ::std::string::String,
+                        pub end_time: String,
                     }
                     /// 每周固定可用时间
                     #[derive(
@@ -10581,15 +10383,15 @@ pub mod product_coupon {
                     pub struct PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                         /// 每周可用星期数
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub day_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub day_list: Option<
+                            Vec<
                                 PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                             >,
                         >,
                         /// 当天可用时间段
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub day_period_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub day_period_list: Option<
+                            Vec<
                                 PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                             >,
                         >,
@@ -10856,7 +10658,7 @@ pub mod product_coupon {
                         /// 批次组ID
                         ///
                         /// Example: `712315129419284901`
-                        pub stock_bundle_id: ::std::string::String,
+                        pub stock_bundle_id: String,
                         /// 批次在批次组内的次序
                         ///
                         /// Example: `0`
@@ -10880,7 +10682,7 @@ pub mod product_coupon {
                         ///
                         /// Example: `100000000`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub max_count_per_day: ::std::option::Option<i64>,
+                        pub max_count_per_day: Option<i64>,
                         /// 每个用户领取次数上限
                         ///
                         /// Example: `5`
@@ -10962,49 +10764,45 @@ pub mod product_coupon {
                     )]
                     pub struct PatchResponseStockListUsageRuleDisplayInfo {
                         /// 券使用方式列表
-                        pub coupon_usage_method_list: ::std::vec::Vec<
+                        pub coupon_usage_method_list: Vec<
                             PatchResponseStockListUsageRuleDisplayInfoCouponUsageMethodList,
                         >,
                         /// 小程序AppID
                         ///
                         /// Example: `wx1234567890`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_appid: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_appid: Option<String>,
                         /// 小程序跳转路径
                         ///
                         /// Example: `/pages/index/product`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_path: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_path: Option<String>,
                         /// APP的H5跳转路径
                         ///
                         /// Example: `https://weixin.qq.com/jump-to-app`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub app_path: ::std::option::Option<::std::string::String>,
+                        pub app_path: Option<String>,
                         /// 券使用说明
                         ///
                         /// Example: `工作日可用`
-                        pub usage_description: ::std::string::String,
+                        pub usage_description: String,
                         /// 券可用门店信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub coupon_available_store_info: ::std::option::Option<
+                        pub coupon_available_store_info: Option<
                             PatchResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo,
                         >,
                         /// APP跳转类型
                         ///
                         /// Example: `H5`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub app_jump_type: ::std::option::Option<
+                        pub app_jump_type: Option<
                             PatchResponseStockListUsageRuleDisplayInfoAppJumpType,
                         >,
                         /// 口令链接
                         ///
                         /// Example: `passcode_link.example`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub passcode_link: ::std::option::Option<::std::string::String>,
+                        pub passcode_link: Option<String>,
                     }
                     /// APP跳转类型
                     ///
@@ -11086,21 +10884,17 @@ pub mod product_coupon {
                         /// 券可用门店描述
                         ///
                         /// Example: `所有门店可用，可使用小程序查看门店列表`
-                        pub description: ::std::string::String,
+                        pub description: String,
                         /// 小程序AppID
                         ///
                         /// Example: `wx1234567890`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_appid: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_appid: Option<String>,
                         /// 小程序跳转路径
                         ///
                         /// Example: `/pages/index/product`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_path: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_path: Option<String>,
                     }
                     /// PatchResponseStockListUsageRuleDisplayInfoCouponUsageMethodList
                     ///
@@ -11208,9 +11002,9 @@ pub mod product_coupon {
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                             /// 门店列表
-                            pub store_list: ::std::vec::Vec<PostRequestStoreList>,
+                            pub store_list: Vec<PostRequestStoreList>,
                         }
                         /// PostRequestStoreList
                         #[derive(
@@ -11225,7 +11019,7 @@ pub mod product_coupon {
                             /// 门店ID
                             ///
                             /// Example: `100000001`
-                            pub store_id: ::std::string::String,
+                            pub store_id: String,
                         }
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores` (批次组批量关联门店).
                         #[derive(
@@ -11245,15 +11039,15 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub success_store_list: ::std::option::Option<
-                                ::std::vec::Vec<PostResponseSuccessStoreList>,
+                            pub success_store_list: Option<
+                                Vec<PostResponseSuccessStoreList>,
                             >,
                             /// 关联失败的门店列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub failed_store_list: ::std::option::Option<
-                                ::std::vec::Vec<PostResponseFailedStoreList>,
+                            pub failed_store_list: Option<
+                                Vec<PostResponseFailedStoreList>,
                             >,
                         }
                         /// PostResponseFailedStoreList
@@ -11269,11 +11063,11 @@ pub mod product_coupon {
                             /// 门店ID
                             ///
                             /// Example: `100000001`
-                            pub store_id: ::std::string::String,
+                            pub store_id: String,
                             /// 失败错误码
-                            pub code: ::std::string::String,
+                            pub code: String,
                             /// 失败错误信息
-                            pub message: ::std::string::String,
+                            pub message: String,
                         }
                         /// PostResponseSuccessStoreList
                         #[derive(
@@ -11288,7 +11082,7 @@ pub mod product_coupon {
                             /// 门店ID
                             ///
                             /// Example: `100000001`
-                            pub store_id: ::std::string::String,
+                            pub store_id: String,
                         }
                     }
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores`
@@ -11326,9 +11120,9 @@ pub mod product_coupon {
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                             /// 门店列表
-                            pub store_list: ::std::vec::Vec<PostRequestStoreList>,
+                            pub store_list: Vec<PostRequestStoreList>,
                         }
                         /// PostRequestStoreList
                         #[derive(
@@ -11343,7 +11137,7 @@ pub mod product_coupon {
                             /// 门店ID
                             ///
                             /// Example: `100000001`
-                            pub store_id: ::std::string::String,
+                            pub store_id: String,
                         }
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores` (批次组批量取消关联门店).
                         #[derive(
@@ -11363,15 +11157,15 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub success_store_list: ::std::option::Option<
-                                ::std::vec::Vec<PostResponseSuccessStoreList>,
+                            pub success_store_list: Option<
+                                Vec<PostResponseSuccessStoreList>,
                             >,
                             /// 取消关联失败的门店列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub failed_store_list: ::std::option::Option<
-                                ::std::vec::Vec<PostResponseFailedStoreList>,
+                            pub failed_store_list: Option<
+                                Vec<PostResponseFailedStoreList>,
                             >,
                         }
                         /// PostResponseFailedStoreList
@@ -11387,11 +11181,11 @@ pub mod product_coupon {
                             /// 门店ID
                             ///
                             /// Example: `100000001`
-                            pub store_id: ::std::string::String,
+                            pub store_id: String,
                             /// 失败错误码
-                            pub code: ::std::string::String,
+                            pub code: String,
                             /// 失败错误信息
-                            pub message: ::std::string::String,
+                            pub message: String,
                         }
                         /// PostResponseSuccessStoreList
                         #[derive(
@@ -11406,7 +11200,7 @@ pub mod product_coupon {
                             /// 门店ID
                             ///
                             /// Example: `100000001`
-                            pub store_id: ::std::string::String,
+                            pub store_id: String,
                         }
                     }
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`
@@ -11443,7 +11237,7 @@ pub mod product_coupon {
                             /// 修改请求单号
                             ///
                             /// Example: `34657_20250101_123456`
-                            pub out_request_no: ::std::string::String,
+                            pub out_request_no: String,
                             /// 更新模式
                             ///
                             /// Example: `MAX_COUNT`
@@ -11454,32 +11248,32 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub current_max_count: ::std::option::Option<i64>,
+                            pub current_max_count: Option<i64>,
                             /// 目标批次发放次数总上限
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub target_max_count: ::std::option::Option<i64>,
+                            pub target_max_count: Option<i64>,
                             /// 当前批次每日发放次数上限
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub current_max_count_per_day: ::std::option::Option<i64>,
+                            pub current_max_count_per_day: Option<i64>,
                             /// 目标批次每日发放次数上限
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub target_max_count_per_day: ::std::option::Option<i64>,
+                            pub target_max_count_per_day: Option<i64>,
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                         }
                         /// 更新模式
                         ///
@@ -11553,9 +11347,9 @@ pub mod product_coupon {
                             /// 批次组ID
                             ///
                             /// Example: `1000000013001`
-                            pub stock_bundle_id: ::std::string::String,
+                            pub stock_bundle_id: String,
                             /// 批次列表
-                            pub stock_list: ::std::vec::Vec<PostResponseStockList>,
+                            pub stock_list: Vec<PostResponseStockList>,
                         }
                         /// PostResponseStockList
                         #[derive(
@@ -11569,16 +11363,16 @@ pub mod product_coupon {
                             /// 商品券ID
                             ///
                             /// Example: `1000000013`
-                            pub product_coupon_id: ::std::string::String,
+                            pub product_coupon_id: String,
                             /// 批次ID
                             ///
                             /// Example: `1000000013001`
-                            pub stock_id: ::std::string::String,
+                            pub stock_id: String,
                             /// 备注
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub remark: ::std::option::Option<::std::string::String>,
+                            pub remark: Option<String>,
                             /// 券Code分配模式
                             ///
                             /// Example: `WECHATPAY`
@@ -11587,7 +11381,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_code_count_info: ::std::option::Option<
+                            pub coupon_code_count_info: Option<
                                 PostResponseStockListCouponCodeCountInfo,
                             >,
                             /// 发放规则
@@ -11596,7 +11390,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub progressive_bundle_usage_rule: ::std::option::Option<
+                            pub progressive_bundle_usage_rule: Option<
                                 PostResponseStockListProgressiveBundleUsageRule,
                             >,
                             /// 批次组信息
@@ -11619,29 +11413,23 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_request_no: Option<String>,
                             /// 失效时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_time: Option<String>,
                             /// 失效原因
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_reason: Option<String>,
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                         }
                         /// 品牌方预上传的券Code数量信息
                         #[derive(
@@ -11740,7 +11528,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub code_display_mode: ::std::option::Option<
+                            pub code_display_mode: Option<
                                 PostResponseStockListCouponDisplayInfoCodeDisplayMode,
                             >,
                             /// 背景颜色
@@ -11749,28 +11537,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub background_color: ::std::option::Option<
+                            pub background_color: Option<
                                 PostResponseStockListCouponDisplayInfoBackgroundColor,
                             >,
                             /// 小程序入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_mini_program: ::std::option::Option<
+                            pub entrance_mini_program: Option<
                                 PostResponseStockListCouponDisplayInfoEntranceMiniProgram,
                             >,
                             /// 公众号入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_official_account: ::std::option::Option<
+                            pub entrance_official_account: Option<
                                 PostResponseStockListCouponDisplayInfoEntranceOfficialAccount,
                             >,
                             /// 视频号入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_finder: ::std::option::Option<
+                            pub entrance_finder: Option<
                                 PostResponseStockListCouponDisplayInfoEntranceFinder,
                             >,
                         }
@@ -11949,15 +11737,15 @@ pub mod product_coupon {
                             /// 视频号ID
                             ///
                             /// Example: `gh_12345678`
-                            pub finder_id: ::std::string::String,
+                            pub finder_id: String,
                             /// 视频号视频ID
                             ///
                             /// Example: `UDFsdf24df34dD456Hdf34`
-                            pub finder_video_id: ::std::string::String,
+                            pub finder_video_id: String,
                             /// 视频号封面图
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                            pub finder_video_cover_image_url: ::std::string::String,
+                            pub finder_video_cover_image_url: String,
                         }
                         /// 小程序入口
                         #[derive(
@@ -11972,19 +11760,19 @@ pub mod product_coupon {
                             /// 小程序appid
                             ///
                             /// Example: `wx234545656765876`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/path/index/index`
-                            pub path: ::std::string::String,
+                            pub path: String,
                             /// 入口文案
                             ///
                             /// Example: `欢迎选购`
-                            pub entrance_wording: ::std::string::String,
+                            pub entrance_wording: String,
                             /// 引导文案
                             ///
                             /// Example: `获取更多优惠`
-                            pub guidance_wording: ::std::string::String,
+                            pub guidance_wording: String,
                         }
                         /// 公众号入口
                         #[derive(
@@ -11999,7 +11787,7 @@ pub mod product_coupon {
                             /// 公众号AppID
                             ///
                             /// Example: `wx1234567890`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                         }
                         /// 事件通知配置
                         #[derive(
@@ -12017,9 +11805,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub notify_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub notify_appid: Option<String>,
                         }
                         /// 多次优惠使用规则
                         #[derive(
@@ -12037,21 +11823,21 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub normal_coupon: ::std::option::Option<
+                            pub normal_coupon: Option<
                                 PostResponseStockListProgressiveBundleUsageRuleNormalCoupon,
                             >,
                             /// 折扣券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon: ::std::option::Option<
+                            pub discount_coupon: Option<
                                 PostResponseStockListProgressiveBundleUsageRuleDiscountCoupon,
                             >,
                             /// 兑换券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub exchange_coupon: ::std::option::Option<
+                            pub exchange_coupon: Option<
                                 PostResponseStockListProgressiveBundleUsageRuleExchangeCoupon,
                             >,
                         }
@@ -12068,38 +11854,38 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub available_begin_time: ::std::string::String,
+                            pub available_begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub available_end_time: ::std::string::String,
+                            pub available_end_time: String,
                             /// 生效后N天内有效
                             ///
                             /// Example: `30`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub available_days: ::std::option::Option<i64>,
+                            pub available_days: Option<i64>,
                             /// 领取后N天开始生效
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub wait_days_after_receive: ::std::option::Option<i64>,
+                            pub wait_days_after_receive: Option<i64>,
                             /// 每周固定可用时间
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub weekly_available_period: ::std::option::Option<
+                            pub weekly_available_period: Option<
                                 PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                             >,
                             /// 无规律的可用时间段
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub irregular_available_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub irregular_available_period_list: Option<
+                                Vec<
                                     PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                                 >,
                             >,
@@ -12117,11 +11903,11 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub begin_time: ::std::string::String,
+                            pub begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub end_time: ::std::string::String,
+                            pub end_time: String,
                         }
                         /// 每周固定可用时间
                         #[derive(
@@ -12137,8 +11923,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_list: Option<
+                                Vec<
                                     PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                                 >,
                             >,
@@ -12146,8 +11932,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_period_list: Option<
+                                Vec<
                                     PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                                 >,
                             >,
@@ -12415,7 +12201,7 @@ pub mod product_coupon {
                             /// 批次组ID
                             ///
                             /// Example: `712315129419284901`
-                            pub stock_bundle_id: ::std::string::String,
+                            pub stock_bundle_id: String,
                             /// 批次在批次组内的次序
                             ///
                             /// Example: `0`
@@ -12441,7 +12227,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub max_count_per_day: ::std::option::Option<i64>,
+                            pub max_count_per_day: Option<i64>,
                             /// 每个用户领取次数上限
                             ///
                             /// Example: `5`
@@ -12523,7 +12309,7 @@ pub mod product_coupon {
                         )]
                         pub struct PostResponseStockListUsageRuleDisplayInfo {
                             /// 券使用方式列表
-                            pub coupon_usage_method_list: ::std::vec::Vec<
+                            pub coupon_usage_method_list: Vec<
                                 PostResponseStockListUsageRuleDisplayInfoCouponUsageMethodList,
                             >,
                             /// 小程序AppID
@@ -12532,34 +12318,30 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/pages/index/product`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                             /// APP的H5跳转路径
                             ///
                             /// Example: `https://weixin.qq.com/jump-to-app`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub app_path: ::std::option::Option<::std::string::String>,
+                            pub app_path: Option<String>,
                             /// 券使用说明
                             ///
                             /// Example: `工作日可用`
-                            pub usage_description: ::std::string::String,
+                            pub usage_description: String,
                             /// 券可用门店信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_available_store_info: ::std::option::Option<
+                            pub coupon_available_store_info: Option<
                                 PostResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo,
                             >,
                             /// APP跳转类型
@@ -12568,7 +12350,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub app_jump_type: ::std::option::Option<
+                            pub app_jump_type: Option<
                                 PostResponseStockListUsageRuleDisplayInfoAppJumpType,
                             >,
                             /// 口令链接
@@ -12577,9 +12359,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub passcode_link: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub passcode_link: Option<String>,
                         }
                         /// APP跳转类型
                         ///
@@ -12661,25 +12441,21 @@ pub mod product_coupon {
                             /// 券可用门店描述
                             ///
                             /// Example: `所有门店可用，可使用小程序查看门店列表`
-                            pub description: ::std::string::String,
+                            pub description: String,
                             /// 小程序AppID
                             ///
                             /// Example: `wx1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/pages/index/product`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                         }
                         /// PostResponseStockListUsageRuleDisplayInfoCouponUsageMethodList
                         ///
@@ -12810,28 +12586,22 @@ pub mod product_coupon {
                     ///
                     /// Query parameter `state`.
                     #[serde(skip_serializing)]
-                    pub state: ::std::option::Option<GetRequestState>,
+                    pub state: Option<GetRequestState>,
                     /// 分页大小
                     ///
-                    /// Query parameter `page_size`.
-                    ///
-                    /// Example: `20`
+                    /// Query parameter `page_size`. Example: `20`
                     #[serde(skip_serializing)]
-                    pub page_size: ::std::option::Option<i64>,
+                    pub page_size: Option<i64>,
                     /// 分页Token
                     ///
-                    /// Query parameter `page_token`.
-                    ///
-                    /// Example: `MTIzMjUK`
+                    /// Query parameter `page_token`. Example: `MTIzMjUK`
                     #[serde(skip_serializing)]
-                    pub page_token: ::std::option::Option<::std::string::String>,
+                    pub page_token: Option<String>,
                     /// 品牌ID
                     ///
-                    /// Query parameter `brand_id`.
-                    ///
-                    /// Example: `120344`
+                    /// Query parameter `brand_id`. Example: `120344`
                     #[serde(skip_serializing)]
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                 }
                 /// 批次状态
                 ///
@@ -12922,12 +12692,10 @@ pub mod product_coupon {
                     ///
                     /// Example: `MTIzNDUK`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub next_page_token: ::std::option::Option<::std::string::String>,
+                    pub next_page_token: Option<String>,
                     /// 批次列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub stock_list: ::std::option::Option<
-                        ::std::vec::Vec<GetResponseStockList>,
-                    >,
+                    pub stock_list: Option<Vec<GetResponseStockList>>,
                 }
                 /// GetResponseStockList
                 #[derive(
@@ -12941,33 +12709,31 @@ pub mod product_coupon {
                     /// 商品券ID
                     ///
                     /// Example: `1000000013`
-                    pub product_coupon_id: ::std::string::String,
+                    pub product_coupon_id: String,
                     /// 批次ID
                     ///
                     /// Example: `1000000013001`
-                    pub stock_id: ::std::string::String,
+                    pub stock_id: String,
                     /// 备注
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub remark: ::std::option::Option<::std::string::String>,
+                    pub remark: Option<String>,
                     /// 券Code分配模式
                     ///
                     /// Example: `WECHATPAY`
                     pub coupon_code_mode: GetResponseStockListCouponCodeMode,
                     /// 品牌方预上传的券Code数量信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_code_count_info: ::std::option::Option<
+                    pub coupon_code_count_info: Option<
                         GetResponseStockListCouponCodeCountInfo,
                     >,
                     /// 发放规则
                     pub stock_send_rule: GetResponseStockListStockSendRule,
                     /// 单券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub single_usage_rule: ::std::option::Option<
-                        GetResponseStockListSingleUsageRule,
-                    >,
+                    pub single_usage_rule: Option<GetResponseStockListSingleUsageRule>,
                     /// 多次优惠使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sequential_usage_rule: ::std::option::Option<
+                    pub sequential_usage_rule: Option<
                         GetResponseStockListSequentialUsageRule,
                     >,
                     /// 券使用规则展示信息
@@ -12986,21 +12752,19 @@ pub mod product_coupon {
                     pub state: GetResponseStockListState,
                     /// 失效请求单号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_request_no: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub deactivate_request_no: Option<String>,
                     /// 失效时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_time: ::std::option::Option<::std::string::String>,
+                    pub deactivate_time: Option<String>,
                     /// 失效原因
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_reason: ::std::option::Option<::std::string::String>,
+                    pub deactivate_reason: Option<String>,
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                 }
                 /// 品牌方预上传的券Code数量信息
                 #[derive(
@@ -13099,29 +12863,29 @@ pub mod product_coupon {
                     ///
                     /// Example: `QRCODE`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub code_display_mode: ::std::option::Option<
+                    pub code_display_mode: Option<
                         GetResponseStockListCouponDisplayInfoCodeDisplayMode,
                     >,
                     /// 背景颜色
                     ///
                     /// Example: `Color020`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub background_color: ::std::option::Option<
+                    pub background_color: Option<
                         GetResponseStockListCouponDisplayInfoBackgroundColor,
                     >,
                     /// 小程序入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_mini_program: ::std::option::Option<
+                    pub entrance_mini_program: Option<
                         GetResponseStockListCouponDisplayInfoEntranceMiniProgram,
                     >,
                     /// 公众号入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_official_account: ::std::option::Option<
+                    pub entrance_official_account: Option<
                         GetResponseStockListCouponDisplayInfoEntranceOfficialAccount,
                     >,
                     /// 视频号入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_finder: ::std::option::Option<
+                    pub entrance_finder: Option<
                         GetResponseStockListCouponDisplayInfoEntranceFinder,
                     >,
                 }
@@ -13300,15 +13064,15 @@ pub mod product_coupon {
                     /// 视频号ID
                     ///
                     /// Example: `gh_12345678`
-                    pub finder_id: ::std::string::String,
+                    pub finder_id: String,
                     /// 视频号视频ID
                     ///
                     /// Example: `UDFsdf24df34dD456Hdf34`
-                    pub finder_video_id: ::std::string::String,
+                    pub finder_video_id: String,
                     /// 视频号封面图
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                    pub finder_video_cover_image_url: ::std::string::String,
+                    pub finder_video_cover_image_url: String,
                 }
                 /// 小程序入口
                 #[derive(
@@ -13323,19 +13087,19 @@ pub mod product_coupon {
                     /// 小程序appid
                     ///
                     /// Example: `wx234545656765876`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/path/index/index`
-                    pub path: ::std::string::String,
+                    pub path: String,
                     /// 入口文案
                     ///
                     /// Example: `欢迎选购`
-                    pub entrance_wording: ::std::string::String,
+                    pub entrance_wording: String,
                     /// 引导文案
                     ///
                     /// Example: `获取更多优惠`
-                    pub guidance_wording: ::std::string::String,
+                    pub guidance_wording: String,
                 }
                 /// 公众号入口
                 #[derive(
@@ -13350,7 +13114,7 @@ pub mod product_coupon {
                     /// 公众号AppID
                     ///
                     /// Example: `wx1234567890`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                 }
                 /// 事件通知配置
                 #[derive(
@@ -13366,7 +13130,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `wx23232232323`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub notify_appid: ::std::option::Option<::std::string::String>,
+                    pub notify_appid: Option<String>,
                 }
                 /// 已发放次数
                 #[derive(
@@ -13401,28 +13165,22 @@ pub mod product_coupon {
                     pub coupon_available_period: GetResponseStockListSequentialUsageRuleCouponAvailablePeriod,
                     /// 满减券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub normal_coupon_list: ::std::option::Option<
-                        ::std::vec::Vec<
-                            GetResponseStockListSequentialUsageRuleNormalCouponList,
-                        >,
+                    pub normal_coupon_list: Option<
+                        Vec<GetResponseStockListSequentialUsageRuleNormalCouponList>,
                     >,
                     /// 折扣券使用规则列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub discount_coupon_list: ::std::option::Option<
-                        ::std::vec::Vec<
-                            GetResponseStockListSequentialUsageRuleDiscountCouponList,
-                        >,
+                    pub discount_coupon_list: Option<
+                        Vec<GetResponseStockListSequentialUsageRuleDiscountCouponList>,
                     >,
                     /// 兑换券使用规则列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub exchange_coupon_list: ::std::option::Option<
-                        ::std::vec::Vec<
-                            GetResponseStockListSequentialUsageRuleExchangeCouponList,
-                        >,
+                    pub exchange_coupon_list: Option<
+                        Vec<GetResponseStockListSequentialUsageRuleExchangeCouponList>,
                     >,
                     /// 多次优惠是否提供首笔特惠
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub special_first: ::std::option::Option<bool>,
+                    pub special_first: Option<bool>,
                 }
                 /// 券可核销时间
                 #[derive(
@@ -13437,25 +13195,25 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub available_begin_time: ::std::string::String,
+                    pub available_begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub available_end_time: ::std::string::String,
+                    pub available_end_time: String,
                     /// 领取后N天开始生效
                     ///
                     /// Example: `1`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub wait_days_after_receive: ::std::option::Option<i64>,
+                    pub wait_days_after_receive: Option<i64>,
                     /// 每周固定可用时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub weekly_available_period: ::std::option::Option<
+                    pub weekly_available_period: Option<
                         GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                     >,
                     /// 无规律的可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub irregular_available_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub irregular_available_period_list: Option<
+                        Vec<
                             GetResponseStockListSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                         >,
                     >,
@@ -13473,11 +13231,11 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub begin_time: ::std::string::String,
+                    pub begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub end_time: ::std::string::String,
+                    pub end_time: String,
                 }
                 /// 每周固定可用时间
                 #[derive(
@@ -13491,15 +13249,15 @@ pub mod product_coupon {
                 pub struct GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                     /// 每周可用星期数
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_list: Option<
+                        Vec<
                             GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                         >,
                     >,
                     /// 当天可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_period_list: Option<
+                        Vec<
                             GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                         >,
                     >,
@@ -13677,17 +13435,17 @@ pub mod product_coupon {
                     pub coupon_available_period: GetResponseStockListSingleUsageRuleCouponAvailablePeriod,
                     /// 满减券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub normal_coupon: ::std::option::Option<
+                    pub normal_coupon: Option<
                         GetResponseStockListSingleUsageRuleNormalCoupon,
                     >,
                     /// 折扣券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub discount_coupon: ::std::option::Option<
+                    pub discount_coupon: Option<
                         GetResponseStockListSingleUsageRuleDiscountCoupon,
                     >,
                     /// 兑换券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub exchange_coupon: ::std::option::Option<
+                    pub exchange_coupon: Option<
                         GetResponseStockListSingleUsageRuleExchangeCoupon,
                     >,
                 }
@@ -13704,30 +13462,30 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub available_begin_time: ::std::string::String,
+                    pub available_begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub available_end_time: ::std::string::String,
+                    pub available_end_time: String,
                     /// 生效后N天内有效
                     ///
                     /// Example: `30`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_days: ::std::option::Option<i64>,
+                    pub available_days: Option<i64>,
                     /// 领取后N天开始生效
                     ///
                     /// Example: `1`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub wait_days_after_receive: ::std::option::Option<i64>,
+                    pub wait_days_after_receive: Option<i64>,
                     /// 每周固定可用时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub weekly_available_period: ::std::option::Option<
+                    pub weekly_available_period: Option<
                         GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                     >,
                     /// 无规律的可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub irregular_available_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub irregular_available_period_list: Option<
+                        Vec<
                             GetResponseStockListSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                         >,
                     >,
@@ -13745,11 +13503,11 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub begin_time: ::std::string::String,
+                    pub begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub end_time: ::std::string::String,
+                    pub end_time: String,
                 }
                 /// 每周固定可用时间
                 #[derive(
@@ -13763,15 +13521,15 @@ pub mod product_coupon {
                 pub struct GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                     /// 每周可用星期数
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_list: Option<
+                        Vec<
                             GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                         >,
                     >,
                     /// 当天可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_period_list: Option<
+                        Vec<
                             GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                         >,
                     >,
@@ -14024,12 +13782,12 @@ pub mod product_coupon {
                     ///
                     /// Example: `100000000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub max_count_per_day: ::std::option::Option<i64>,
+                    pub max_count_per_day: Option<i64>,
                     /// 每个用户领取次数上限
                     ///
                     /// Example: `5`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub max_count_per_user: ::std::option::Option<i64>,
+                    pub max_count_per_user: Option<i64>,
                 }
                 /// 可用门店范围
                 ///
@@ -14105,45 +13863,45 @@ pub mod product_coupon {
                 )]
                 pub struct GetResponseStockListUsageRuleDisplayInfo {
                     /// 券使用方式列表
-                    pub coupon_usage_method_list: ::std::vec::Vec<
+                    pub coupon_usage_method_list: Vec<
                         GetResponseStockListUsageRuleDisplayInfoCouponUsageMethodList,
                     >,
                     /// 小程序AppID
                     ///
                     /// Example: `wx1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/pages/index/product`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                     /// APP的H5跳转路径
                     ///
                     /// Example: `https://weixin.qq.com/jump-to-app`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub app_path: ::std::option::Option<::std::string::String>,
+                    pub app_path: Option<String>,
                     /// 券使用说明
                     ///
                     /// Example: `工作日可用`
-                    pub usage_description: ::std::string::String,
+                    pub usage_description: String,
                     /// 券可用门店信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_available_store_info: ::std::option::Option<
+                    pub coupon_available_store_info: Option<
                         GetResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo,
                     >,
                     /// APP跳转类型
                     ///
                     /// Example: `H5`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub app_jump_type: ::std::option::Option<
+                    pub app_jump_type: Option<
                         GetResponseStockListUsageRuleDisplayInfoAppJumpType,
                     >,
                     /// 口令链接
                     ///
                     /// Example: `passcode_link.example`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub passcode_link: ::std::option::Option<::std::string::String>,
+                    pub passcode_link: Option<String>,
                 }
                 /// APP跳转类型
                 ///
@@ -14225,17 +13983,17 @@ pub mod product_coupon {
                     /// 券可用门店描述
                     ///
                     /// Example: `所有门店可用，可使用小程序查看门店列表`
-                    pub description: ::std::string::String,
+                    pub description: String,
                     /// 小程序AppID
                     ///
                     /// Example: `wx1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/pages/index/product`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                 }
                 /// GetResponseStockListUsageRuleDisplayInfoCouponUsageMethodList
                 ///
@@ -14320,11 +14078,11 @@ pub mod product_coupon {
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 创建请求单号
                     ///
                     /// Example: `34657_20250101_123456`
-                    pub out_request_no: ::std::string::String,
+                    pub out_request_no: String,
                     /// 批次信息
                     pub stock: PostRequestStock,
                 }
@@ -14341,7 +14099,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `疯狂星期四项目专用`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub remark: ::std::option::Option<::std::string::String>,
+                    pub remark: Option<String>,
                     /// 券Code分配模式
                     ///
                     /// Example: `WECHATPAY`
@@ -14350,12 +14108,10 @@ pub mod product_coupon {
                     pub stock_send_rule: PostRequestStockStockSendRule,
                     /// 单券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub single_usage_rule: ::std::option::Option<
-                        PostRequestStockSingleUsageRule,
-                    >,
+                    pub single_usage_rule: Option<PostRequestStockSingleUsageRule>,
                     /// 多次优惠使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sequential_usage_rule: ::std::option::Option<
+                    pub sequential_usage_rule: Option<
                         PostRequestStockSequentialUsageRule,
                     >,
                     /// 券使用规则展示信息
@@ -14446,29 +14202,29 @@ pub mod product_coupon {
                     ///
                     /// Example: `QRCODE`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub code_display_mode: ::std::option::Option<
+                    pub code_display_mode: Option<
                         PostRequestStockCouponDisplayInfoCodeDisplayMode,
                     >,
                     /// 背景颜色
                     ///
                     /// Example: `Color020`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub background_color: ::std::option::Option<
+                    pub background_color: Option<
                         PostRequestStockCouponDisplayInfoBackgroundColor,
                     >,
                     /// 小程序入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_mini_program: ::std::option::Option<
+                    pub entrance_mini_program: Option<
                         PostRequestStockCouponDisplayInfoEntranceMiniProgram,
                     >,
                     /// 公众号入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_official_account: ::std::option::Option<
+                    pub entrance_official_account: Option<
                         PostRequestStockCouponDisplayInfoEntranceOfficialAccount,
                     >,
                     /// 视频号入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_finder: ::std::option::Option<
+                    pub entrance_finder: Option<
                         PostRequestStockCouponDisplayInfoEntranceFinder,
                     >,
                 }
@@ -14647,15 +14403,15 @@ pub mod product_coupon {
                     /// 视频号ID
                     ///
                     /// Example: `gh_12345678`
-                    pub finder_id: ::std::string::String,
+                    pub finder_id: String,
                     /// 视频号视频ID
                     ///
                     /// Example: `UDFsdf24df34dD456Hdf34`
-                    pub finder_video_id: ::std::string::String,
+                    pub finder_video_id: String,
                     /// 视频号封面图
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                    pub finder_video_cover_image_url: ::std::string::String,
+                    pub finder_video_cover_image_url: String,
                 }
                 /// 小程序入口
                 #[derive(
@@ -14670,19 +14426,19 @@ pub mod product_coupon {
                     /// 小程序appid
                     ///
                     /// Example: `wx234545656765876`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/path/index/index`
-                    pub path: ::std::string::String,
+                    pub path: String,
                     /// 入口文案
                     ///
                     /// Example: `欢迎选购`
-                    pub entrance_wording: ::std::string::String,
+                    pub entrance_wording: String,
                     /// 引导文案
                     ///
                     /// Example: `获取更多优惠`
-                    pub guidance_wording: ::std::string::String,
+                    pub guidance_wording: String,
                 }
                 /// 公众号入口
                 #[derive(
@@ -14697,7 +14453,7 @@ pub mod product_coupon {
                     /// 公众号AppID
                     ///
                     /// Example: `wx1234567890`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                 }
                 /// 事件通知配置
                 #[derive(
@@ -14713,7 +14469,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `wx23232232323`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub notify_appid: ::std::option::Option<::std::string::String>,
+                    pub notify_appid: Option<String>,
                 }
                 /// 多次优惠使用规则
                 #[derive(
@@ -14729,28 +14485,22 @@ pub mod product_coupon {
                     pub coupon_available_period: PostRequestStockSequentialUsageRuleCouponAvailablePeriod,
                     /// 满减券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub normal_coupon_list: ::std::option::Option<
-                        ::std::vec::Vec<
-                            PostRequestStockSequentialUsageRuleNormalCouponList,
-                        >,
+                    pub normal_coupon_list: Option<
+                        Vec<PostRequestStockSequentialUsageRuleNormalCouponList>,
                     >,
                     /// 折扣券使用规则列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub discount_coupon_list: ::std::option::Option<
-                        ::std::vec::Vec<
-                            PostRequestStockSequentialUsageRuleDiscountCouponList,
-                        >,
+                    pub discount_coupon_list: Option<
+                        Vec<PostRequestStockSequentialUsageRuleDiscountCouponList>,
                     >,
                     /// 兑换券使用规则列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub exchange_coupon_list: ::std::option::Option<
-                        ::std::vec::Vec<
-                            PostRequestStockSequentialUsageRuleExchangeCouponList,
-                        >,
+                    pub exchange_coupon_list: Option<
+                        Vec<PostRequestStockSequentialUsageRuleExchangeCouponList>,
                     >,
                     /// 多次优惠是否提供首笔特惠
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub special_first: ::std::option::Option<bool>,
+                    pub special_first: Option<bool>,
                 }
                 /// 券可核销时间
                 #[derive(
@@ -14765,25 +14515,25 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub available_begin_time: ::std::string::String,
+                    pub available_begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub available_end_time: ::std::string::String,
+                    pub available_end_time: String,
                     /// 领取后N天开始生效
                     ///
                     /// Example: `1`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub wait_days_after_receive: ::std::option::Option<i64>,
+                    pub wait_days_after_receive: Option<i64>,
                     /// 每周固定可用时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub weekly_available_period: ::std::option::Option<
+                    pub weekly_available_period: Option<
                         PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                     >,
                     /// 无规律的可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub irregular_available_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub irregular_available_period_list: Option<
+                        Vec<
                             PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                         >,
                     >,
@@ -14801,11 +14551,11 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub begin_time: ::std::string::String,
+                    pub begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub end_time: ::std::string::String,
+                    pub end_time: String,
                 }
                 /// 每周固定可用时间
                 #[derive(
@@ -14819,15 +14569,15 @@ pub mod product_coupon {
                 pub struct PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                     /// 每周可用星期数
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_list: Option<
+                        Vec<
                             PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                         >,
                     >,
                     /// 当天可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_period_list: Option<
+                        Vec<
                             PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                         >,
                     >,
@@ -15005,17 +14755,17 @@ pub mod product_coupon {
                     pub coupon_available_period: PostRequestStockSingleUsageRuleCouponAvailablePeriod,
                     /// 满减券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub normal_coupon: ::std::option::Option<
+                    pub normal_coupon: Option<
                         PostRequestStockSingleUsageRuleNormalCoupon,
                     >,
                     /// 折扣券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub discount_coupon: ::std::option::Option<
+                    pub discount_coupon: Option<
                         PostRequestStockSingleUsageRuleDiscountCoupon,
                     >,
                     /// 兑换券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub exchange_coupon: ::std::option::Option<
+                    pub exchange_coupon: Option<
                         PostRequestStockSingleUsageRuleExchangeCoupon,
                     >,
                 }
@@ -15032,36 +14782,36 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub available_begin_time: ::std::string::String,
+                    pub available_begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub available_end_time: ::std::string::String,
+                    pub available_end_time: String,
                     /// 生效后N天内有效
                     ///
                     /// Example: `30`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_days: ::std::option::Option<i64>,
+                    pub available_days: Option<i64>,
                     /// 领取后N天开始生效
                     ///
                     /// Example: `1`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub wait_days_after_receive: ::std::option::Option<i64>,
+                    pub wait_days_after_receive: Option<i64>,
                     /// 每周固定可用时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub weekly_available_period: ::std::option::Option<
+                    pub weekly_available_period: Option<
                         PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                     >,
                     /// 无规律的可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub irregular_available_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub irregular_available_period_list: Option<
+                        Vec<
                             PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                         >,
                     >,
                     /// 领取后N秒内有效
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_seconds: ::std::option::Option<i64>,
+                    pub available_seconds: Option<i64>,
                 }
                 /// PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
                 #[derive(
@@ -15076,11 +14826,11 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub begin_time: ::std::string::String,
+                    pub begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub end_time: ::std::string::String,
+                    pub end_time: String,
                 }
                 /// 每周固定可用时间
                 #[derive(
@@ -15094,15 +14844,15 @@ pub mod product_coupon {
                 pub struct PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                     /// 每周可用星期数
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_list: Option<
+                        Vec<
                             PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                         >,
                     >,
                     /// 当天可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_period_list: Option<
+                        Vec<
                             PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                         >,
                     >,
@@ -15284,12 +15034,12 @@ pub mod product_coupon {
                     ///
                     /// Example: `100000000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub max_count_per_day: ::std::option::Option<i64>,
+                    pub max_count_per_day: Option<i64>,
                     /// 每个用户领取次数上限
                     ///
                     /// Example: `5`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub max_count_per_user: ::std::option::Option<i64>,
+                    pub max_count_per_user: Option<i64>,
                 }
                 /// 可用门店范围
                 ///
@@ -15365,45 +15115,45 @@ pub mod product_coupon {
                 )]
                 pub struct PostRequestStockUsageRuleDisplayInfo {
                     /// 券使用方式列表
-                    pub coupon_usage_method_list: ::std::vec::Vec<
+                    pub coupon_usage_method_list: Vec<
                         PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList,
                     >,
                     /// 小程序AppID
                     ///
                     /// Example: `wx1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/pages/index/product`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                     /// APP的H5跳转路径
                     ///
                     /// Example: `https://weixin.qq.com/jump-to-app`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub app_path: ::std::option::Option<::std::string::String>,
+                    pub app_path: Option<String>,
                     /// 券使用说明
                     ///
                     /// Example: `工作日可用`
-                    pub usage_description: ::std::string::String,
+                    pub usage_description: String,
                     /// 券可用门店信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_available_store_info: ::std::option::Option<
+                    pub coupon_available_store_info: Option<
                         PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo,
                     >,
                     /// APP跳转类型
                     ///
                     /// Example: `H5`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub app_jump_type: ::std::option::Option<
+                    pub app_jump_type: Option<
                         PostRequestStockUsageRuleDisplayInfoAppJumpType,
                     >,
                     /// 口令链接
                     ///
                     /// Example: `passcode_link.example`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub passcode_link: ::std::option::Option<::std::string::String>,
+                    pub passcode_link: Option<String>,
                 }
                 /// APP跳转类型
                 ///
@@ -15485,17 +15235,17 @@ pub mod product_coupon {
                     /// 券可用门店描述
                     ///
                     /// Example: `所有门店可用，可使用小程序查看门店列表`
-                    pub description: ::std::string::String,
+                    pub description: String,
                     /// 小程序AppID
                     ///
                     /// Example: `wx1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/pages/index/product`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                 }
                 /// PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList
                 ///
@@ -15580,35 +15330,29 @@ pub mod product_coupon {
                     /// 商品券ID
                     ///
                     /// Example: `1000000013`
-                    pub product_coupon_id: ::std::string::String,
+                    pub product_coupon_id: String,
                     /// 批次ID
                     ///
                     /// Example: `1000000013001`
-                    pub stock_id: ::std::string::String,
+                    pub stock_id: String,
                     /// 备注
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub remark: ::std::option::Option<::std::string::String>,
+                    pub remark: Option<String>,
                     /// 券Code分配模式
                     ///
                     /// Example: `WECHATPAY`
                     pub coupon_code_mode: PostResponseCouponCodeMode,
                     /// 品牌方预上传的券Code数量信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_code_count_info: ::std::option::Option<
-                        PostResponseCouponCodeCountInfo,
-                    >,
+                    pub coupon_code_count_info: Option<PostResponseCouponCodeCountInfo>,
                     /// 发放规则
                     pub stock_send_rule: PostResponseStockSendRule,
                     /// 单券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub single_usage_rule: ::std::option::Option<
-                        PostResponseSingleUsageRule,
-                    >,
+                    pub single_usage_rule: Option<PostResponseSingleUsageRule>,
                     /// 多次优惠使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sequential_usage_rule: ::std::option::Option<
-                        PostResponseSequentialUsageRule,
-                    >,
+                    pub sequential_usage_rule: Option<PostResponseSequentialUsageRule>,
                     /// 券使用规则展示信息
                     pub usage_rule_display_info: PostResponseUsageRuleDisplayInfo,
                     /// 用户商品券展示信息
@@ -15625,21 +15369,19 @@ pub mod product_coupon {
                     pub state: PostResponseState,
                     /// 失效请求单号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_request_no: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub deactivate_request_no: Option<String>,
                     /// 失效时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_time: ::std::option::Option<::std::string::String>,
+                    pub deactivate_time: Option<String>,
                     /// 失效原因
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_reason: ::std::option::Option<::std::string::String>,
+                    pub deactivate_reason: Option<String>,
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                 }
                 /// 品牌方预上传的券Code数量信息
                 #[derive(
@@ -15737,29 +15479,29 @@ pub mod product_coupon {
                     ///
                     /// Example: `QRCODE`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub code_display_mode: ::std::option::Option<
+                    pub code_display_mode: Option<
                         PostResponseCouponDisplayInfoCodeDisplayMode,
                     >,
                     /// 背景颜色
                     ///
                     /// Example: `Color020`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub background_color: ::std::option::Option<
+                    pub background_color: Option<
                         PostResponseCouponDisplayInfoBackgroundColor,
                     >,
                     /// 小程序入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_mini_program: ::std::option::Option<
+                    pub entrance_mini_program: Option<
                         PostResponseCouponDisplayInfoEntranceMiniProgram,
                     >,
                     /// 公众号入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_official_account: ::std::option::Option<
+                    pub entrance_official_account: Option<
                         PostResponseCouponDisplayInfoEntranceOfficialAccount,
                     >,
                     /// 视频号入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_finder: ::std::option::Option<
+                    pub entrance_finder: Option<
                         PostResponseCouponDisplayInfoEntranceFinder,
                     >,
                 }
@@ -15938,15 +15680,15 @@ pub mod product_coupon {
                     /// 视频号ID
                     ///
                     /// Example: `gh_12345678`
-                    pub finder_id: ::std::string::String,
+                    pub finder_id: String,
                     /// 视频号视频ID
                     ///
                     /// Example: `UDFsdf24df34dD456Hdf34`
-                    pub finder_video_id: ::std::string::String,
+                    pub finder_video_id: String,
                     /// 视频号封面图
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                    pub finder_video_cover_image_url: ::std::string::String,
+                    pub finder_video_cover_image_url: String,
                 }
                 /// 小程序入口
                 #[derive(
@@ -15961,19 +15703,19 @@ pub mod product_coupon {
                     /// 小程序appid
                     ///
                     /// Example: `wx234545656765876`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/path/index/index`
-                    pub path: ::std::string::String,
+                    pub path: String,
                     /// 入口文案
                     ///
                     /// Example: `欢迎选购`
-                    pub entrance_wording: ::std::string::String,
+                    pub entrance_wording: String,
                     /// 引导文案
                     ///
                     /// Example: `获取更多优惠`
-                    pub guidance_wording: ::std::string::String,
+                    pub guidance_wording: String,
                 }
                 /// 公众号入口
                 #[derive(
@@ -15988,7 +15730,7 @@ pub mod product_coupon {
                     /// 公众号AppID
                     ///
                     /// Example: `wx1234567890`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                 }
                 /// 事件通知配置
                 #[derive(
@@ -16004,7 +15746,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `wx23232232323`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub notify_appid: ::std::option::Option<::std::string::String>,
+                    pub notify_appid: Option<String>,
                 }
                 /// 已发放次数
                 #[derive(
@@ -16039,26 +15781,22 @@ pub mod product_coupon {
                     pub coupon_available_period: PostResponseSequentialUsageRuleCouponAvailablePeriod,
                     /// 满减券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub normal_coupon_list: ::std::option::Option<
-                        ::std::vec::Vec<PostResponseSequentialUsageRuleNormalCouponList>,
+                    pub normal_coupon_list: Option<
+                        Vec<PostResponseSequentialUsageRuleNormalCouponList>,
                     >,
                     /// 折扣券使用规则列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub discount_coupon_list: ::std::option::Option<
-                        ::std::vec::Vec<
-                            PostResponseSequentialUsageRuleDiscountCouponList,
-                        >,
+                    pub discount_coupon_list: Option<
+                        Vec<PostResponseSequentialUsageRuleDiscountCouponList>,
                     >,
                     /// 兑换券使用规则列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub exchange_coupon_list: ::std::option::Option<
-                        ::std::vec::Vec<
-                            PostResponseSequentialUsageRuleExchangeCouponList,
-                        >,
+                    pub exchange_coupon_list: Option<
+                        Vec<PostResponseSequentialUsageRuleExchangeCouponList>,
                     >,
                     /// 多次优惠是否提供首笔特惠
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub special_first: ::std::option::Option<bool>,
+                    pub special_first: Option<bool>,
                 }
                 /// 券可核销时间
                 #[derive(
@@ -16073,25 +15811,25 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub available_begin_time: ::std::string::String,
+                    pub available_begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub available_end_time: ::std::string::String,
+                    pub available_end_time: String,
                     /// 领取后N天开始生效
                     ///
                     /// Example: `1`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub wait_days_after_receive: ::std::option::Option<i64>,
+                    pub wait_days_after_receive: Option<i64>,
                     /// 每周固定可用时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub weekly_available_period: ::std::option::Option<
+                    pub weekly_available_period: Option<
                         PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                     >,
                     /// 无规律的可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub irregular_available_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub irregular_available_period_list: Option<
+                        Vec<
                             PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                         >,
                     >,
@@ -16109,11 +15847,11 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub begin_time: ::std::string::String,
+                    pub begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub end_time: ::std::string::String,
+                    pub end_time: String,
                 }
                 /// 每周固定可用时间
                 #[derive(
@@ -16127,15 +15865,15 @@ pub mod product_coupon {
                 pub struct PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                     /// 每周可用星期数
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_list: Option<
+                        Vec<
                             PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                         >,
                     >,
                     /// 当天可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_period_list: Option<
+                        Vec<
                             PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                         >,
                     >,
@@ -16313,17 +16051,15 @@ pub mod product_coupon {
                     pub coupon_available_period: PostResponseSingleUsageRuleCouponAvailablePeriod,
                     /// 满减券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub normal_coupon: ::std::option::Option<
-                        PostResponseSingleUsageRuleNormalCoupon,
-                    >,
+                    pub normal_coupon: Option<PostResponseSingleUsageRuleNormalCoupon>,
                     /// 折扣券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub discount_coupon: ::std::option::Option<
+                    pub discount_coupon: Option<
                         PostResponseSingleUsageRuleDiscountCoupon,
                     >,
                     /// 兑换券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub exchange_coupon: ::std::option::Option<
+                    pub exchange_coupon: Option<
                         PostResponseSingleUsageRuleExchangeCoupon,
                     >,
                 }
@@ -16340,30 +16076,30 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub available_begin_time: ::std::string::String,
+                    pub available_begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub available_end_time: ::std::string::String,
+                    pub available_end_time: String,
                     /// 生效后N天内有效
                     ///
                     /// Example: `30`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_days: ::std::option::Option<i64>,
+                    pub available_days: Option<i64>,
                     /// 领取后N天开始生效
                     ///
                     /// Example: `1`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub wait_days_after_receive: ::std::option::Option<i64>,
+                    pub wait_days_after_receive: Option<i64>,
                     /// 每周固定可用时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub weekly_available_period: ::std::option::Option<
+                    pub weekly_available_period: Option<
                         PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                     >,
                     /// 无规律的可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub irregular_available_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub irregular_available_period_list: Option<
+                        Vec<
                             PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                         >,
                     >,
@@ -16381,11 +16117,11 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub begin_time: ::std::string::String,
+                    pub begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub end_time: ::std::string::String,
+                    pub end_time: String,
                 }
                 /// 每周固定可用时间
                 #[derive(
@@ -16399,15 +16135,15 @@ pub mod product_coupon {
                 pub struct PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                     /// 每周可用星期数
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_list: Option<
+                        Vec<
                             PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                         >,
                     >,
                     /// 当天可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_period_list: Option<
+                        Vec<
                             PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                         >,
                     >,
@@ -16660,12 +16396,12 @@ pub mod product_coupon {
                     ///
                     /// Example: `100000000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub max_count_per_day: ::std::option::Option<i64>,
+                    pub max_count_per_day: Option<i64>,
                     /// 每个用户领取次数上限
                     ///
                     /// Example: `5`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub max_count_per_user: ::std::option::Option<i64>,
+                    pub max_count_per_user: Option<i64>,
                 }
                 /// 可用门店范围
                 ///
@@ -16741,29 +16477,29 @@ pub mod product_coupon {
                 )]
                 pub struct PostResponseUsageRuleDisplayInfo {
                     /// 券使用方式列表
-                    pub coupon_usage_method_list: ::std::vec::Vec<
+                    pub coupon_usage_method_list: Vec<
                         PostResponseUsageRuleDisplayInfoCouponUsageMethodList,
                     >,
                     /// 小程序AppID
                     ///
                     /// Example: `wx1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/pages/index/product`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                     /// APP跳转路径
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub app_path: ::std::option::Option<::std::string::String>,
+                    pub app_path: Option<String>,
                     /// 券使用说明
                     ///
                     /// Example: `工作日可用`
-                    pub usage_description: ::std::string::String,
+                    pub usage_description: String,
                     /// 券可用门店信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_available_store_info: ::std::option::Option<
+                    pub coupon_available_store_info: Option<
                         PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo,
                     >,
                 }
@@ -16780,17 +16516,17 @@ pub mod product_coupon {
                     /// 券可用门店描述
                     ///
                     /// Example: `所有门店可用，可使用小程序查看门店列表`
-                    pub description: ::std::string::String,
+                    pub description: String,
                     /// 小程序AppID
                     ///
                     /// Example: `wx1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/pages/index/product`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                 }
                 /// PostResponseUsageRuleDisplayInfoCouponUsageMethodList
                 ///
@@ -16949,11 +16685,9 @@ pub mod product_coupon {
                     pub struct GetRequest {
                         /// 品牌ID
                         ///
-                        /// Query parameter `brand_id`.
-                        ///
-                        /// Example: `120344`
+                        /// Query parameter `brand_id`. Example: `120344`
                         #[serde(skip_serializing)]
-                        pub brand_id: ::std::string::String,
+                        pub brand_id: String,
                     }
                     /// The response of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` (查询商品券指定批次).
                     #[derive(
@@ -16967,33 +16701,31 @@ pub mod product_coupon {
                         /// 商品券ID
                         ///
                         /// Example: `1000000013`
-                        pub product_coupon_id: ::std::string::String,
+                        pub product_coupon_id: String,
                         /// 批次ID
                         ///
                         /// Example: `1000000013001`
-                        pub stock_id: ::std::string::String,
+                        pub stock_id: String,
                         /// 备注
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub remark: ::std::option::Option<::std::string::String>,
+                        pub remark: Option<String>,
                         /// 券Code分配模式
                         ///
                         /// Example: `WECHATPAY`
                         pub coupon_code_mode: GetResponseCouponCodeMode,
                         /// 品牌方预上传的券Code数量信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub coupon_code_count_info: ::std::option::Option<
+                        pub coupon_code_count_info: Option<
                             GetResponseCouponCodeCountInfo,
                         >,
                         /// 发放规则
                         pub stock_send_rule: GetResponseStockSendRule,
                         /// 单券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub single_usage_rule: ::std::option::Option<
-                            GetResponseSingleUsageRule,
-                        >,
+                        pub single_usage_rule: Option<GetResponseSingleUsageRule>,
                         /// 多次优惠使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub sequential_usage_rule: ::std::option::Option<
+                        pub sequential_usage_rule: Option<
                             GetResponseSequentialUsageRule,
                         >,
                         /// 券使用规则展示信息
@@ -17012,25 +16744,19 @@ pub mod product_coupon {
                         pub state: GetResponseState,
                         /// 失效请求单号
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deactivate_request_no: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deactivate_request_no: Option<String>,
                         /// 失效时间
                         ///
                         /// Example: `2025-08-31T23:59:59+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deactivate_time: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deactivate_time: Option<String>,
                         /// 失效原因
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deactivate_reason: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deactivate_reason: Option<String>,
                         /// 品牌ID
                         ///
                         /// Example: `120344`
-                        pub brand_id: ::std::string::String,
+                        pub brand_id: String,
                     }
                     /// 品牌方预上传的券Code数量信息
                     #[derive(
@@ -17128,29 +16854,29 @@ pub mod product_coupon {
                         ///
                         /// Example: `QRCODE`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub code_display_mode: ::std::option::Option<
+                        pub code_display_mode: Option<
                             GetResponseCouponDisplayInfoCodeDisplayMode,
                         >,
                         /// 背景颜色
                         ///
                         /// Example: `Color020`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub background_color: ::std::option::Option<
+                        pub background_color: Option<
                             GetResponseCouponDisplayInfoBackgroundColor,
                         >,
                         /// 小程序入口
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub entrance_mini_program: ::std::option::Option<
+                        pub entrance_mini_program: Option<
                             GetResponseCouponDisplayInfoEntranceMiniProgram,
                         >,
                         /// 公众号入口
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub entrance_official_account: ::std::option::Option<
+                        pub entrance_official_account: Option<
                             GetResponseCouponDisplayInfoEntranceOfficialAccount,
                         >,
                         /// 视频号入口
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub entrance_finder: ::std::option::Option<
+                        pub entrance_finder: Option<
                             GetResponseCouponDisplayInfoEntranceFinder,
                         >,
                     }
@@ -17329,15 +17055,15 @@ pub mod product_coupon {
                         /// 视频号ID
                         ///
                         /// Example: `gh_12345678`
-                        pub finder_id: ::std::string::String,
+                        pub finder_id: String,
                         /// 视频号视频ID
                         ///
                         /// Example: `UDFsdf24df34dD456Hdf34`
-                        pub finder_video_id: ::std::string::String,
+                        pub finder_video_id: String,
                         /// 视频号封面图
                         ///
                         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                        pub finder_video_cover_image_url: ::std::string::String,
+                        pub finder_video_cover_image_url: String,
                     }
                     /// 小程序入口
                     #[derive(
@@ -17352,19 +17078,19 @@ pub mod product_coupon {
                         /// 小程序appid
                         ///
                         /// Example: `wx234545656765876`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                         /// 小程序跳转路径
                         ///
                         /// Example: `/path/index/index`
-                        pub path: ::std::string::String,
+                        pub path: String,
                         /// 入口文案
                         ///
                         /// Example: `欢迎选购`
-                        pub entrance_wording: ::std::string::String,
+                        pub entrance_wording: String,
                         /// 引导文案
                         ///
                         /// Example: `获取更多优惠`
-                        pub guidance_wording: ::std::string::String,
+                        pub guidance_wording: String,
                     }
                     /// 公众号入口
                     #[derive(
@@ -17379,7 +17105,7 @@ pub mod product_coupon {
                         /// 公众号AppID
                         ///
                         /// Example: `wx1234567890`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                     }
                     /// 事件通知配置
                     #[derive(
@@ -17395,7 +17121,7 @@ pub mod product_coupon {
                         ///
                         /// Example: `wx23232232323`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub notify_appid: ::std::option::Option<::std::string::String>,
+                        pub notify_appid: Option<String>,
                     }
                     /// 已发放次数
                     #[derive(
@@ -17430,28 +17156,22 @@ pub mod product_coupon {
                         pub coupon_available_period: GetResponseSequentialUsageRuleCouponAvailablePeriod,
                         /// 满减券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub normal_coupon_list: ::std::option::Option<
-                            ::std::vec::Vec<
-                                GetResponseSequentialUsageRuleNormalCouponList,
-                            >,
+                        pub normal_coupon_list: Option<
+                            Vec<GetResponseSequentialUsageRuleNormalCouponList>,
                         >,
                         /// 折扣券使用规则列表
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub discount_coupon_list: ::std::option::Option<
-                            ::std::vec::Vec<
-                                GetResponseSequentialUsageRuleDiscountCouponList,
-                            >,
+                        pub discount_coupon_list: Option<
+                            Vec<GetResponseSequentialUsageRuleDiscountCouponList>,
                         >,
                         /// 兑换券使用规则列表
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub exchange_coupon_list: ::std::option::Option<
-                            ::std::vec::Vec<
-                                GetResponseSequentialUsageRuleExchangeCouponList,
-                            >,
+                        pub exchange_coupon_list: Option<
+                            Vec<GetResponseSequentialUsageRuleExchangeCouponList>,
                         >,
                         /// 多次优惠是否提供首笔特惠
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub special_first: ::std::option::Option<bool>,
+                        pub special_first: Option<bool>,
                     }
                     /// 券可核销时间
                     #[derive(
@@ -17466,25 +17186,25 @@ pub mod product_coupon {
                         /// 开始时间
                         ///
                         /// Example: `2025-08-01T00:00:00+08:00`
-                        pub available_begin_time: ::std::string::String,
+                        pub available_begin_time: String,
                         /// 结束时间
                         ///
                         /// Example: `2025-08-31T23:59:59+08:00`
-                        pub available_end_time: ::std::string::String,
+                        pub available_end_time: String,
                         /// 领取后N天开始生效
                         ///
                         /// Example: `1`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub wait_days_after_receive: ::std::option::Option<i64>,
+                        pub wait_days_after_receive: Option<i64>,
                         /// 每周固定可用时间
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub weekly_available_period: ::std::option::Option<
+                        pub weekly_available_period: Option<
                             GetResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                         >,
                         /// 无规律的可用时间段
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub irregular_available_period_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub irregular_available_period_list: Option<
+                            Vec<
                                 GetResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                             >,
                         >,
@@ -17502,11 +17222,11 @@ pub mod product_coupon {
                         /// 开始时间
                         ///
                         /// Example: `2025-08-01T00:00:00+08:00`
-                        pub begin_time: ::std::string::String,
+                        pub begin_time: String,
                         /// 结束时间
                         ///
                         /// Example: `2025-08-31T23:59:59+08:00`
-                        pub end_time: ::std::string::String,
+                        pub end_time: String,
                     }
                     /// 每周固定可用时间
                     #[derive(
@@ -17520,15 +17240,15 @@ pub mod product_coupon {
                     pub struct GetResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                         /// 每周可用星期数
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub day_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub day_list: Option<
+                            Vec<
                                 GetResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                             >,
                         >,
                         /// 当天可用时间段
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub day_period_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub day_period_list: Option<
+                            Vec<
                                 GetResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                             >,
                         >,
@@ -17706,17 +17426,17 @@ pub mod product_coupon {
                         pub coupon_available_period: GetResponseSingleUsageRuleCouponAvailablePeriod,
                         /// 满减券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub normal_coupon: ::std::option::Option<
+                        pub normal_coupon: Option<
                             GetResponseSingleUsageRuleNormalCoupon,
                         >,
                         /// 折扣券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub discount_coupon: ::std::option::Option<
+                        pub discount_coupon: Option<
                             GetResponseSingleUsageRuleDiscountCoupon,
                         >,
                         /// 兑换券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub exchange_coupon: ::std::option::Option<
+                        pub exchange_coupon: Option<
                             GetResponseSingleUsageRuleExchangeCoupon,
                         >,
                     }
@@ -17733,30 +17453,30 @@ pub mod product_coupon {
                         /// 开始时间
                         ///
                         /// Example: `2025-08-01T00:00:00+08:00`
-                        pub available_begin_time: ::std::string::String,
+                        pub available_begin_time: String,
                         /// 结束时间
                         ///
                         /// Example: `2025-08-31T23:59:59+08:00`
-                        pub available_end_time: ::std::string::String,
+                        pub available_end_time: String,
                         /// 生效后N天内有效
                         ///
                         /// Example: `30`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub available_days: ::std::option::Option<i64>,
+                        pub available_days: Option<i64>,
                         /// 领取后N天开始生效
                         ///
                         /// Example: `1`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub wait_days_after_receive: ::std::option::Option<i64>,
+                        pub wait_days_after_receive: Option<i64>,
                         /// 每周固定可用时间
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub weekly_available_period: ::std::option::Option<
+                        pub weekly_available_period: Option<
                             GetResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                         >,
                         /// 无规律的可用时间段
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub irregular_available_period_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub irregular_available_period_list: Option<
+                            Vec<
                                 GetResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                             >,
                         >,
@@ -17774,11 +17494,11 @@ pub mod product_coupon {
                         /// 开始时间
                         ///
                         /// Example: `2025-08-01T00:00:00+08:00`
-                        pub begin_time: ::std::string::String,
+                        pub begin_time: String,
                         /// 结束时间
                         ///
                         /// Example: `2025-08-31T23:59:59+08:00`
-                        pub end_time: ::std::string::String,
+                        pub end_time: String,
                     }
                     /// 每周固定可用时间
                     #[derive(
@@ -17792,15 +17512,15 @@ pub mod product_coupon {
                     pub struct GetResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                         /// 每周可用星期数
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub day_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub day_list: Option<
+                            Vec<
                                 GetResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                             >,
                         >,
                         /// 当天可用时间段
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub day_period_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub day_period_list: Option<
+                            Vec<
                                 GetResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                             >,
                         >,
@@ -18053,12 +17773,12 @@ pub mod product_coupon {
                         ///
                         /// Example: `100000000`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub max_count_per_day: ::std::option::Option<i64>,
+                        pub max_count_per_day: Option<i64>,
                         /// 每个用户领取次数上限
                         ///
                         /// Example: `5`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub max_count_per_user: ::std::option::Option<i64>,
+                        pub max_count_per_user: Option<i64>,
                     }
                     /// 可用门店范围
                     ///
@@ -18134,49 +17854,45 @@ pub mod product_coupon {
                     )]
                     pub struct GetResponseUsageRuleDisplayInfo {
                         /// 券使用方式列表
-                        pub coupon_usage_method_list: ::std::vec::Vec<
+                        pub coupon_usage_method_list: Vec<
                             GetResponseUsageRuleDisplayInfoCouponUsageMethodList,
                         >,
                         /// 小程序AppID
                         ///
                         /// Example: `wx1234567890`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_appid: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_appid: Option<String>,
                         /// 小程序跳转路径
                         ///
                         /// Example: `/pages/index/product`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_path: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_path: Option<String>,
                         /// APP的H5跳转路径
                         ///
                         /// Example: `https://weixin.qq.com/jump-to-app`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub app_path: ::std::option::Option<::std::string::String>,
+                        pub app_path: Option<String>,
                         /// 券使用说明
                         ///
                         /// Example: `工作日可用`
-                        pub usage_description: ::std::string::String,
+                        pub usage_description: String,
                         /// 券可用门店信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub coupon_available_store_info: ::std::option::Option<
+                        pub coupon_available_store_info: Option<
                             GetResponseUsageRuleDisplayInfoCouponAvailableStoreInfo,
                         >,
                         /// APP跳转类型
                         ///
                         /// Example: `H5`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub app_jump_type: ::std::option::Option<
+                        pub app_jump_type: Option<
                             GetResponseUsageRuleDisplayInfoAppJumpType,
                         >,
                         /// 口令链接
                         ///
                         /// Example: `passcode_link.example`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub passcode_link: ::std::option::Option<::std::string::String>,
+                        pub passcode_link: Option<String>,
                     }
                     /// APP跳转类型
                     ///
@@ -18258,21 +17974,17 @@ pub mod product_coupon {
                         /// 券可用门店描述
                         ///
                         /// Example: `所有门店可用，可使用小程序查看门店列表`
-                        pub description: ::std::string::String,
+                        pub description: String,
                         /// 小程序AppID
                         ///
                         /// Example: `wx1234567890`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_appid: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_appid: Option<String>,
                         /// 小程序跳转路径
                         ///
                         /// Example: `/pages/index/product`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_path: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_path: Option<String>,
                     }
                     /// GetResponseUsageRuleDisplayInfoCouponUsageMethodList
                     ///
@@ -18358,36 +18070,32 @@ pub mod product_coupon {
                         /// 品牌ID
                         ///
                         /// Example: `120344`
-                        pub brand_id: ::std::string::String,
+                        pub brand_id: String,
                         /// 修改请求单号
                         ///
                         /// Example: `34657_20250101_123456`
-                        pub out_request_no: ::std::string::String,
+                        pub out_request_no: String,
                         /// 备注
                         ///
                         /// Example: `疯狂星期四项目专用`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub remark: ::std::option::Option<::std::string::String>,
+                        pub remark: Option<String>,
                         /// 券使用规则展示信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub usage_rule_display_info: ::std::option::Option<
+                        pub usage_rule_display_info: Option<
                             PatchRequestUsageRuleDisplayInfo,
                         >,
                         /// 用户商品券展示信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub coupon_display_info: ::std::option::Option<
-                            PatchRequestCouponDisplayInfo,
-                        >,
+                        pub coupon_display_info: Option<PatchRequestCouponDisplayInfo>,
                         /// 事件通知配置
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub notify_config: ::std::option::Option<
-                            PatchRequestNotifyConfig,
-                        >,
+                        pub notify_config: Option<PatchRequestNotifyConfig>,
                         /// 可用门店范围
                         ///
                         /// Example: `NONE`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub store_scope: ::std::option::Option<PatchRequestStoreScope>,
+                        pub store_scope: Option<PatchRequestStoreScope>,
                     }
                     /// 用户商品券展示信息
                     #[derive(
@@ -18403,29 +18111,29 @@ pub mod product_coupon {
                         ///
                         /// Example: `QRCODE`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub code_display_mode: ::std::option::Option<
+                        pub code_display_mode: Option<
                             PatchRequestCouponDisplayInfoCodeDisplayMode,
                         >,
                         /// 背景颜色
                         ///
                         /// Example: `Color020`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub background_color: ::std::option::Option<
+                        pub background_color: Option<
                             PatchRequestCouponDisplayInfoBackgroundColor,
                         >,
                         /// 小程序入口
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub entrance_mini_program: ::std::option::Option<
+                        pub entrance_mini_program: Option<
                             PatchRequestCouponDisplayInfoEntranceMiniProgram,
                         >,
                         /// 公众号入口
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub entrance_official_account: ::std::option::Option<
+                        pub entrance_official_account: Option<
                             PatchRequestCouponDisplayInfoEntranceOfficialAccount,
                         >,
                         /// 视频号入口
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub entrance_finder: ::std::option::Option<
+                        pub entrance_finder: Option<
                             PatchRequestCouponDisplayInfoEntranceFinder,
                         >,
                     }
@@ -18604,15 +18312,15 @@ pub mod product_coupon {
                         /// 视频号ID
                         ///
                         /// Example: `gh_12345678`
-                        pub finder_id: ::std::string::String,
+                        pub finder_id: String,
                         /// 视频号视频ID
                         ///
                         /// Example: `UDFsdf24df34dD456Hdf34`
-                        pub finder_video_id: ::std::string::String,
+                        pub finder_video_id: String,
                         /// 视频号封面图
                         ///
                         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                        pub finder_video_cover_image_url: ::std::string::String,
+                        pub finder_video_cover_image_url: String,
                     }
                     /// 小程序入口
                     #[derive(
@@ -18627,19 +18335,19 @@ pub mod product_coupon {
                         /// 小程序appid
                         ///
                         /// Example: `wx234545656765876`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                         /// 小程序跳转路径
                         ///
                         /// Example: `/path/index/index`
-                        pub path: ::std::string::String,
+                        pub path: String,
                         /// 入口文案
                         ///
                         /// Example: `欢迎选购`
-                        pub entrance_wording: ::std::string::String,
+                        pub entrance_wording: String,
                         /// 引导文案
                         ///
                         /// Example: `获取更多优惠`
-                        pub guidance_wording: ::std::string::String,
+                        pub guidance_wording: String,
                     }
                     /// 公众号入口
                     #[derive(
@@ -18654,7 +18362,7 @@ pub mod product_coupon {
                         /// 公众号AppID
                         ///
                         /// Example: `wx1234567890`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                     }
                     /// 事件通知配置
                     #[derive(
@@ -18670,7 +18378,7 @@ pub mod product_coupon {
                         ///
                         /// Example: `wx23232232323`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub notify_appid: ::std::option::Option<::std::string::String>,
+                        pub notify_appid: Option<String>,
                     }
                     /// 可用门店范围
                     ///
@@ -18746,49 +18454,45 @@ pub mod product_coupon {
                     )]
                     pub struct PatchRequestUsageRuleDisplayInfo {
                         /// 券使用方式列表
-                        pub coupon_usage_method_list: ::std::vec::Vec<
+                        pub coupon_usage_method_list: Vec<
                             PatchRequestUsageRuleDisplayInfoCouponUsageMethodList,
                         >,
                         /// 小程序AppID
                         ///
                         /// Example: `wx1234567890`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_appid: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_appid: Option<String>,
                         /// 小程序跳转路径
                         ///
                         /// Example: `/pages/index/product`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_path: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_path: Option<String>,
                         /// APP的H5跳转路径
                         ///
                         /// Example: `https://weixin.qq.com/jump-to-app`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub app_path: ::std::option::Option<::std::string::String>,
+                        pub app_path: Option<String>,
                         /// 券使用说明
                         ///
                         /// Example: `工作日可用`
-                        pub usage_description: ::std::string::String,
+                        pub usage_description: String,
                         /// 券可用门店信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub coupon_available_store_info: ::std::option::Option<
+                        pub coupon_available_store_info: Option<
                             PatchRequestUsageRuleDisplayInfoCouponAvailableStoreInfo,
                         >,
                         /// APP跳转类型
                         ///
                         /// Example: `H5`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub app_jump_type: ::std::option::Option<
+                        pub app_jump_type: Option<
                             PatchRequestUsageRuleDisplayInfoAppJumpType,
                         >,
                         /// 口令链接
                         ///
                         /// Example: `passcode_link.example`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub passcode_link: ::std::option::Option<::std::string::String>,
+                        pub passcode_link: Option<String>,
                     }
                     /// APP跳转类型
                     ///
@@ -18870,21 +18574,17 @@ pub mod product_coupon {
                         /// 券可用门店描述
                         ///
                         /// Example: `所有门店可用，可使用小程序查看门店列表`
-                        pub description: ::std::string::String,
+                        pub description: String,
                         /// 小程序AppID
                         ///
                         /// Example: `wx1234567890`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_appid: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_appid: Option<String>,
                         /// 小程序跳转路径
                         ///
                         /// Example: `/pages/index/product`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_path: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_path: Option<String>,
                     }
                     /// PatchRequestUsageRuleDisplayInfoCouponUsageMethodList
                     ///
@@ -18969,33 +18669,31 @@ pub mod product_coupon {
                         /// 商品券ID
                         ///
                         /// Example: `1000000013`
-                        pub product_coupon_id: ::std::string::String,
+                        pub product_coupon_id: String,
                         /// 批次ID
                         ///
                         /// Example: `1000000013001`
-                        pub stock_id: ::std::string::String,
+                        pub stock_id: String,
                         /// 备注
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub remark: ::std::option::Option<::std::string::String>,
+                        pub remark: Option<String>,
                         /// 券Code分配模式
                         ///
                         /// Example: `WECHATPAY`
                         pub coupon_code_mode: PatchResponseCouponCodeMode,
                         /// 品牌方预上传的券Code数量信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub coupon_code_count_info: ::std::option::Option<
+                        pub coupon_code_count_info: Option<
                             PatchResponseCouponCodeCountInfo,
                         >,
                         /// 发放规则
                         pub stock_send_rule: PatchResponseStockSendRule,
                         /// 单券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub single_usage_rule: ::std::option::Option<
-                            PatchResponseSingleUsageRule,
-                        >,
+                        pub single_usage_rule: Option<PatchResponseSingleUsageRule>,
                         /// 多次优惠使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub sequential_usage_rule: ::std::option::Option<
+                        pub sequential_usage_rule: Option<
                             PatchResponseSequentialUsageRule,
                         >,
                         /// 券使用规则展示信息
@@ -19014,25 +18712,19 @@ pub mod product_coupon {
                         pub state: PatchResponseState,
                         /// 失效请求单号
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deactivate_request_no: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deactivate_request_no: Option<String>,
                         /// 失效时间
                         ///
                         /// Example: `2025-08-31T23:59:59+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deactivate_time: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deactivate_time: Option<String>,
                         /// 失效原因
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deactivate_reason: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deactivate_reason: Option<String>,
                         /// 品牌ID
                         ///
                         /// Example: `120344`
-                        pub brand_id: ::std::string::String,
+                        pub brand_id: String,
                     }
                     /// 品牌方预上传的券Code数量信息
                     #[derive(
@@ -19130,29 +18822,29 @@ pub mod product_coupon {
                         ///
                         /// Example: `QRCODE`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub code_display_mode: ::std::option::Option<
+                        pub code_display_mode: Option<
                             PatchResponseCouponDisplayInfoCodeDisplayMode,
                         >,
                         /// 背景颜色
                         ///
                         /// Example: `Color020`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub background_color: ::std::option::Option<
+                        pub background_color: Option<
                             PatchResponseCouponDisplayInfoBackgroundColor,
                         >,
                         /// 小程序入口
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub entrance_mini_program: ::std::option::Option<
+                        pub entrance_mini_program: Option<
                             PatchResponseCouponDisplayInfoEntranceMiniProgram,
                         >,
                         /// 公众号入口
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub entrance_official_account: ::std::option::Option<
+                        pub entrance_official_account: Option<
                             PatchResponseCouponDisplayInfoEntranceOfficialAccount,
                         >,
                         /// 视频号入口
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub entrance_finder: ::std::option::Option<
+                        pub entrance_finder: Option<
                             PatchResponseCouponDisplayInfoEntranceFinder,
                         >,
                     }
@@ -19331,15 +19023,15 @@ pub mod product_coupon {
                         /// 视频号ID
                         ///
                         /// Example: `gh_12345678`
-                        pub finder_id: ::std::string::String,
+                        pub finder_id: String,
                         /// 视频号视频ID
                         ///
                         /// Example: `UDFsdf24df34dD456Hdf34`
-                        pub finder_video_id: ::std::string::String,
+                        pub finder_video_id: String,
                         /// 视频号封面图
                         ///
                         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                        pub finder_video_cover_image_url: ::std::string::String,
+                        pub finder_video_cover_image_url: String,
                     }
                     /// 小程序入口
                     #[derive(
@@ -19354,19 +19046,19 @@ pub mod product_coupon {
                         /// 小程序appid
                         ///
                         /// Example: `wx234545656765876`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                         /// 小程序跳转路径
                         ///
                         /// Example: `/path/index/index`
-                        pub path: ::std::string::String,
+                        pub path: String,
                         /// 入口文案
                         ///
                         /// Example: `欢迎选购`
-                        pub entrance_wording: ::std::string::String,
+                        pub entrance_wording: String,
                         /// 引导文案
                         ///
                         /// Example: `获取更多优惠`
-                        pub guidance_wording: ::std::string::String,
+                        pub guidance_wording: String,
                     }
                     /// 公众号入口
                     #[derive(
@@ -19381,7 +19073,7 @@ pub mod product_coupon {
                         /// 公众号AppID
                         ///
                         /// Example: `wx1234567890`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                     }
                     /// 事件通知配置
                     #[derive(
@@ -19397,7 +19089,7 @@ pub mod product_coupon {
                         ///
                         /// Example: `wx23232232323`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub notify_appid: ::std::option::Option<::std::string::String>,
+                        pub notify_appid: Option<String>,
                     }
                     /// 已发放次数
                     #[derive(
@@ -19432,28 +19124,22 @@ pub mod product_coupon {
                         pub coupon_available_period: PatchResponseSequentialUsageRuleCouponAvailablePeriod,
                         /// 满减券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub normal_coupon_list: ::std::option::Option<
-                            ::std::vec::Vec<
-                                PatchResponseSequentialUsageRuleNormalCouponList,
-                            >,
+                        pub normal_coupon_list: Option<
+                            Vec<PatchResponseSequentialUsageRuleNormalCouponList>,
                         >,
                         /// 折扣券使用规则列表
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub discount_coupon_list: ::std::option::Option<
-                            ::std::vec::Vec<
-                                PatchResponseSequentialUsageRuleDiscountCouponList,
-                            >,
+                        pub discount_coupon_list: Option<
+                            Vec<PatchResponseSequentialUsageRuleDiscountCouponList>,
                         >,
                         /// 兑换券使用规则列表
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub exchange_coupon_list: ::std::option::Option<
-                            ::std::vec::Vec<
-                                PatchResponseSequentialUsageRuleExchangeCouponList,
-                            >,
+                        pub exchange_coupon_list: Option<
+                            Vec<PatchResponseSequentialUsageRuleExchangeCouponList>,
                         >,
                         /// 多次优惠是否提供首笔特惠
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub special_first: ::std::option::Option<bool>,
+                        pub special_first: Option<bool>,
                     }
                     /// 券可核销时间
                     #[derive(
@@ -19468,25 +19154,25 @@ pub mod product_coupon {
                         /// 开始时间
                         ///
                         /// Example: `2025-08-01T00:00:00+08:00`
-                        pub available_begin_time: ::std::string::String,
+                        pub available_begin_time: String,
                         /// 结束时间
                         ///
                         /// Example: `2025-08-31T23:59:59+08:00`
-                        pub available_end_time: ::std::string::String,
+                        pub available_end_time: String,
                         /// 领取后N天开始生效
                         ///
                         /// Example: `1`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub wait_days_after_receive: ::std::option::Option<i64>,
+                        pub wait_days_after_receive: Option<i64>,
                         /// 每周固定可用时间
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub weekly_available_period: ::std::option::Option<
+                        pub weekly_available_period: Option<
                             PatchResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                         >,
                         /// 无规律的可用时间段
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub irregular_available_period_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub irregular_available_period_list: Option<
+                            Vec<
                                 PatchResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                             >,
                         >,
@@ -19504,11 +19190,11 @@ pub mod product_coupon {
                         /// 开始时间
                         ///
                         /// Example: `2025-08-01T00:00:00+08:00`
-                        pub begin_time: ::std::string::String,
+                        pub begin_time: String,
                         /// 结束时间
                         ///
                         /// Example: `2025-08-31T23:59:59+08:00`
-                        pub end_time: ::std::string::String,
+                        pub end_time: String,
                     }
                     /// 每周固定可用时间
                     #[derive(
@@ -19522,15 +19208,15 @@ pub mod product_coupon {
                     pub struct PatchResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                         /// 每周可用星期数
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub day_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub day_list: Option<
+                            Vec<
                                 PatchResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                             >,
                         >,
                         /// 当天可用时间段
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub day_period_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub day_period_list: Option<
+                            Vec<
                                 PatchResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                             >,
                         >,
@@ -19708,17 +19394,17 @@ pub mod product_coupon {
                         pub coupon_available_period: PatchResponseSingleUsageRuleCouponAvailablePeriod,
                         /// 满减券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub normal_coupon: ::std::option::Option<
+                        pub normal_coupon: Option<
                             PatchResponseSingleUsageRuleNormalCoupon,
                         >,
                         /// 折扣券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub discount_coupon: ::std::option::Option<
+                        pub discount_coupon: Option<
                             PatchResponseSingleUsageRuleDiscountCoupon,
                         >,
                         /// 兑换券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub exchange_coupon: ::std::option::Option<
+                        pub exchange_coupon: Option<
                             PatchResponseSingleUsageRuleExchangeCoupon,
                         >,
                     }
@@ -19735,30 +19421,30 @@ pub mod product_coupon {
                         /// 开始时间
                         ///
                         /// Example: `2025-08-01T00:00:00+08:00`
-                        pub available_begin_time: ::std::string::String,
+                        pub available_begin_time: String,
                         /// 结束时间
                         ///
                         /// Example: `2025-08-31T23:59:59+08:00`
-                        pub available_end_time: ::std::string::String,
+                        pub available_end_time: String,
                         /// 生效后N天内有效
                         ///
                         /// Example: `30`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub available_days: ::std::option::Option<i64>,
+                        pub available_days: Option<i64>,
                         /// 领取后N天开始生效
                         ///
                         /// Example: `1`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub wait_days_after_receive: ::std::option::Option<i64>,
+                        pub wait_days_after_receive: Option<i64>,
                         /// 每周固定可用时间
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub weekly_available_period: ::std::option::Option<
+                        pub weekly_available_period: Option<
                             PatchResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                         >,
                         /// 无规律的可用时间段
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub irregular_available_period_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub irregular_available_period_list: Option<
+                            Vec<
                                 PatchResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                             >,
                         >,
@@ -19776,11 +19462,11 @@ pub mod product_coupon {
                         /// 开始时间
                         ///
                         /// Example: `2025-08-01T00:00:00+08:00`
-                        pub begin_time: ::std::string::String,
+                        pub begin_time: String,
                         /// 结束时间
                         ///
                         /// Example: `2025-08-31T23:59:59+08:00`
-                        pub end_time: ::std::string::String,
+                        pub end_time: String,
                     }
                     /// 每周固定可用时间
                     #[derive(
@@ -19794,15 +19480,15 @@ pub mod product_coupon {
                     pub struct PatchResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                         /// 每周可用星期数
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub day_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub day_list: Option<
+                            Vec<
                                 PatchResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                             >,
                         >,
                         /// 当天可用时间段
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub day_period_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub day_period_list: Option<
+                            Vec<
                                 PatchResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                             >,
                         >,
@@ -20055,12 +19741,12 @@ pub mod product_coupon {
                         ///
                         /// Example: `100000000`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub max_count_per_day: ::std::option::Option<i64>,
+                        pub max_count_per_day: Option<i64>,
                         /// 每个用户领取次数上限
                         ///
                         /// Example: `5`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub max_count_per_user: ::std::option::Option<i64>,
+                        pub max_count_per_user: Option<i64>,
                     }
                     /// 可用门店范围
                     ///
@@ -20136,49 +19822,45 @@ pub mod product_coupon {
                     )]
                     pub struct PatchResponseUsageRuleDisplayInfo {
                         /// 券使用方式列表
-                        pub coupon_usage_method_list: ::std::vec::Vec<
+                        pub coupon_usage_method_list: Vec<
                             PatchResponseUsageRuleDisplayInfoCouponUsageMethodList,
                         >,
                         /// 小程序AppID
                         ///
                         /// Example: `wx1234567890`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_appid: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_appid: Option<String>,
                         /// 小程序跳转路径
                         ///
                         /// Example: `/pages/index/product`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_path: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_path: Option<String>,
                         /// APP的H5跳转路径
                         ///
                         /// Example: `https://weixin.qq.com/jump-to-app`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub app_path: ::std::option::Option<::std::string::String>,
+                        pub app_path: Option<String>,
                         /// 券使用说明
                         ///
                         /// Example: `工作日可用`
-                        pub usage_description: ::std::string::String,
+                        pub usage_description: String,
                         /// 券可用门店信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub coupon_available_store_info: ::std::option::Option<
+                        pub coupon_available_store_info: Option<
                             PatchResponseUsageRuleDisplayInfoCouponAvailableStoreInfo,
                         >,
                         /// APP跳转类型
                         ///
                         /// Example: `H5`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub app_jump_type: ::std::option::Option<
+                        pub app_jump_type: Option<
                             PatchResponseUsageRuleDisplayInfoAppJumpType,
                         >,
                         /// 口令链接
                         ///
                         /// Example: `passcode_link.example`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub passcode_link: ::std::option::Option<::std::string::String>,
+                        pub passcode_link: Option<String>,
                     }
                     /// APP跳转类型
                     ///
@@ -20260,21 +19942,17 @@ pub mod product_coupon {
                         /// 券可用门店描述
                         ///
                         /// Example: `所有门店可用，可使用小程序查看门店列表`
-                        pub description: ::std::string::String,
+                        pub description: String,
                         /// 小程序AppID
                         ///
                         /// Example: `wx1234567890`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_appid: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_appid: Option<String>,
                         /// 小程序跳转路径
                         ///
                         /// Example: `/pages/index/product`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_path: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_path: Option<String>,
                     }
                     /// PatchResponseUsageRuleDisplayInfoCouponUsageMethodList
                     ///
@@ -20382,9 +20060,9 @@ pub mod product_coupon {
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                             /// 门店列表
-                            pub store_list: ::std::vec::Vec<PostRequestStoreList>,
+                            pub store_list: Vec<PostRequestStoreList>,
                         }
                         /// PostRequestStoreList
                         #[derive(
@@ -20399,7 +20077,7 @@ pub mod product_coupon {
                             /// 门店ID
                             ///
                             /// Example: `100000001`
-                            pub store_id: ::std::string::String,
+                            pub store_id: String,
                         }
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores` (批次关联门店).
                         #[derive(
@@ -20419,15 +20097,15 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub success_store_list: ::std::option::Option<
-                                ::std::vec::Vec<PostResponseSuccessStoreList>,
+                            pub success_store_list: Option<
+                                Vec<PostResponseSuccessStoreList>,
                             >,
                             /// 关联失败的门店列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub failed_store_list: ::std::option::Option<
-                                ::std::vec::Vec<PostResponseFailedStoreList>,
+                            pub failed_store_list: Option<
+                                Vec<PostResponseFailedStoreList>,
                             >,
                         }
                         /// PostResponseFailedStoreList
@@ -20443,11 +20121,11 @@ pub mod product_coupon {
                             /// 门店ID
                             ///
                             /// Example: `100000001`
-                            pub store_id: ::std::string::String,
+                            pub store_id: String,
                             /// 失败错误码
-                            pub code: ::std::string::String,
+                            pub code: String,
                             /// 失败错误信息
-                            pub message: ::std::string::String,
+                            pub message: String,
                         }
                         /// PostResponseSuccessStoreList
                         #[derive(
@@ -20462,7 +20140,7 @@ pub mod product_coupon {
                             /// 门店ID
                             ///
                             /// Example: `100000001`
-                            pub store_id: ::std::string::String,
+                            pub store_id: String,
                         }
                     }
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores`
@@ -20501,25 +20179,19 @@ pub mod product_coupon {
                         pub struct GetRequest {
                             /// 分页大小
                             ///
-                            /// Query parameter `page_size`.
-                            ///
-                            /// Example: `20`
+                            /// Query parameter `page_size`. Example: `20`
                             #[serde(skip_serializing)]
-                            pub page_size: ::std::option::Option<i64>,
+                            pub page_size: Option<i64>,
                             /// 分页Token
                             ///
-                            /// Query parameter `page_token`.
-                            ///
-                            /// Example: `MTIzMjUK`
+                            /// Query parameter `page_token`. Example: `MTIzMjUK`
                             #[serde(skip_serializing)]
-                            pub page_token: ::std::option::Option<::std::string::String>,
+                            pub page_token: Option<String>,
                             /// 品牌ID
                             ///
-                            /// Query parameter `brand_id`.
-                            ///
-                            /// Example: `120344`
+                            /// Query parameter `brand_id`. Example: `120344`
                             #[serde(skip_serializing)]
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                         }
                         /// The response of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores` (查询批次关联门店列表).
                         #[derive(
@@ -20541,16 +20213,12 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub next_page_token: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub next_page_token: Option<String>,
                             /// 门店列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub store_list: ::std::option::Option<
-                                ::std::vec::Vec<GetResponseStoreList>,
-                            >,
+                            pub store_list: Option<Vec<GetResponseStoreList>>,
                         }
                         /// GetResponseStoreList
                         #[derive(
@@ -20565,7 +20233,7 @@ pub mod product_coupon {
                             /// 门店ID
                             ///
                             /// Example: `100000001`
-                            pub store_id: ::std::string::String,
+                            pub store_id: String,
                         }
                     }
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate`
@@ -20603,15 +20271,15 @@ pub mod product_coupon {
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                             /// 失效请求单号
                             ///
                             /// Example: `34657_20250101_123456`
-                            pub out_request_no: ::std::string::String,
+                            pub out_request_no: String,
                             /// 失效原因
                             ///
                             /// Example: `批次信息有误，重新创建`
-                            pub deactivate_reason: ::std::string::String,
+                            pub deactivate_reason: String,
                         }
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate` (失效商品券批次).
                         #[derive(
@@ -20625,16 +20293,16 @@ pub mod product_coupon {
                             /// 商品券ID
                             ///
                             /// Example: `1000000013`
-                            pub product_coupon_id: ::std::string::String,
+                            pub product_coupon_id: String,
                             /// 批次ID
                             ///
                             /// Example: `1000000013001`
-                            pub stock_id: ::std::string::String,
+                            pub stock_id: String,
                             /// 备注
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub remark: ::std::option::Option<::std::string::String>,
+                            pub remark: Option<String>,
                             /// 券Code分配模式
                             ///
                             /// Example: `WECHATPAY`
@@ -20643,7 +20311,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_code_count_info: ::std::option::Option<
+                            pub coupon_code_count_info: Option<
                                 PostResponseCouponCodeCountInfo,
                             >,
                             /// 发放规则
@@ -20652,14 +20320,12 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub single_usage_rule: ::std::option::Option<
-                                PostResponseSingleUsageRule,
-                            >,
+                            pub single_usage_rule: Option<PostResponseSingleUsageRule>,
                             /// 多次优惠使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sequential_usage_rule: ::std::option::Option<
+                            pub sequential_usage_rule: Option<
                                 PostResponseSequentialUsageRule,
                             >,
                             /// 券使用规则展示信息
@@ -20680,29 +20346,23 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_request_no: Option<String>,
                             /// 失效时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_time: Option<String>,
                             /// 失效原因
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_reason: Option<String>,
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                         }
                         /// 品牌方预上传的券Code数量信息
                         #[derive(
@@ -20803,7 +20463,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub code_display_mode: ::std::option::Option<
+                            pub code_display_mode: Option<
                                 PostResponseCouponDisplayInfoCodeDisplayMode,
                             >,
                             /// 背景颜色
@@ -20812,28 +20472,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub background_color: ::std::option::Option<
+                            pub background_color: Option<
                                 PostResponseCouponDisplayInfoBackgroundColor,
                             >,
                             /// 小程序入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_mini_program: ::std::option::Option<
+                            pub entrance_mini_program: Option<
                                 PostResponseCouponDisplayInfoEntranceMiniProgram,
                             >,
                             /// 公众号入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_official_account: ::std::option::Option<
+                            pub entrance_official_account: Option<
                                 PostResponseCouponDisplayInfoEntranceOfficialAccount,
                             >,
                             /// 视频号入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_finder: ::std::option::Option<
+                            pub entrance_finder: Option<
                                 PostResponseCouponDisplayInfoEntranceFinder,
                             >,
                         }
@@ -21012,15 +20672,15 @@ pub mod product_coupon {
                             /// 视频号ID
                             ///
                             /// Example: `gh_12345678`
-                            pub finder_id: ::std::string::String,
+                            pub finder_id: String,
                             /// 视频号视频ID
                             ///
                             /// Example: `UDFsdf24df34dD456Hdf34`
-                            pub finder_video_id: ::std::string::String,
+                            pub finder_video_id: String,
                             /// 视频号封面图
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                            pub finder_video_cover_image_url: ::std::string::String,
+                            pub finder_video_cover_image_url: String,
                         }
                         /// 小程序入口
                         #[derive(
@@ -21035,19 +20695,19 @@ pub mod product_coupon {
                             /// 小程序appid
                             ///
                             /// Example: `wx234545656765876`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/path/index/index`
-                            pub path: ::std::string::String,
+                            pub path: String,
                             /// 入口文案
                             ///
                             /// Example: `欢迎选购`
-                            pub entrance_wording: ::std::string::String,
+                            pub entrance_wording: String,
                             /// 引导文案
                             ///
                             /// Example: `获取更多优惠`
-                            pub guidance_wording: ::std::string::String,
+                            pub guidance_wording: String,
                         }
                         /// 公众号入口
                         #[derive(
@@ -21062,7 +20722,7 @@ pub mod product_coupon {
                             /// 公众号AppID
                             ///
                             /// Example: `wx1234567890`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                         }
                         /// 事件通知配置
                         #[derive(
@@ -21080,9 +20740,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub notify_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub notify_appid: Option<String>,
                         }
                         /// 已发放次数
                         #[derive(
@@ -21119,34 +20777,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub normal_coupon_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseSequentialUsageRuleNormalCouponList,
-                                >,
+                            pub normal_coupon_list: Option<
+                                Vec<PostResponseSequentialUsageRuleNormalCouponList>,
                             >,
                             /// 折扣券使用规则列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseSequentialUsageRuleDiscountCouponList,
-                                >,
+                            pub discount_coupon_list: Option<
+                                Vec<PostResponseSequentialUsageRuleDiscountCouponList>,
                             >,
                             /// 兑换券使用规则列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub exchange_coupon_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseSequentialUsageRuleExchangeCouponList,
-                                >,
+                            pub exchange_coupon_list: Option<
+                                Vec<PostResponseSequentialUsageRuleExchangeCouponList>,
                             >,
                             /// 多次优惠是否提供首笔特惠
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub special_first: ::std::option::Option<bool>,
+                            pub special_first: Option<bool>,
                         }
                         /// 券可核销时间
                         #[derive(
@@ -21161,31 +20813,31 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub available_begin_time: ::std::string::String,
+                            pub available_begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub available_end_time: ::std::string::String,
+                            pub available_end_time: String,
                             /// 领取后N天开始生效
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub wait_days_after_receive: ::std::option::Option<i64>,
+                            pub wait_days_after_receive: Option<i64>,
                             /// 每周固定可用时间
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub weekly_available_period: ::std::option::Option<
+                            pub weekly_available_period: Option<
                                 PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                             >,
                             /// 无规律的可用时间段
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub irregular_available_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub irregular_available_period_list: Option<
+                                Vec<
                                     PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                                 >,
                             >,
@@ -21203,11 +20855,11 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub begin_time: ::std::string::String,
+                            pub begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub end_time: ::std::string::String,
+                            pub end_time: String,
                         }
                         /// 每周固定可用时间
                         #[derive(
@@ -21223,8 +20875,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_list: Option<
+                                Vec<
                                     PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                                 >,
                             >,
@@ -21232,8 +20884,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_period_list: Option<
+                                Vec<
                                     PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                                 >,
                             >,
@@ -21413,21 +21065,21 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub normal_coupon: ::std::option::Option<
+                            pub normal_coupon: Option<
                                 PostResponseSingleUsageRuleNormalCoupon,
                             >,
                             /// 折扣券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon: ::std::option::Option<
+                            pub discount_coupon: Option<
                                 PostResponseSingleUsageRuleDiscountCoupon,
                             >,
                             /// 兑换券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub exchange_coupon: ::std::option::Option<
+                            pub exchange_coupon: Option<
                                 PostResponseSingleUsageRuleExchangeCoupon,
                             >,
                         }
@@ -21444,38 +21096,38 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub available_begin_time: ::std::string::String,
+                            pub available_begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub available_end_time: ::std::string::String,
+                            pub available_end_time: String,
                             /// 生效后N天内有效
                             ///
                             /// Example: `30`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub available_days: ::std::option::Option<i64>,
+                            pub available_days: Option<i64>,
                             /// 领取后N天开始生效
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub wait_days_after_receive: ::std::option::Option<i64>,
+                            pub wait_days_after_receive: Option<i64>,
                             /// 每周固定可用时间
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub weekly_available_period: ::std::option::Option<
+                            pub weekly_available_period: Option<
                                 PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                             >,
                             /// 无规律的可用时间段
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub irregular_available_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub irregular_available_period_list: Option<
+                                Vec<
                                     PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                                 >,
                             >,
@@ -21493,11 +21145,11 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub begin_time: ::std::string::String,
+                            pub begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub end_time: ::std::string::String,
+                            pub end_time: String,
                         }
                         /// 每周固定可用时间
                         #[derive(
@@ -21513,8 +21165,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_list: Option<
+                                Vec<
                                     PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                                 >,
                             >,
@@ -21522,8 +21174,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_period_list: Option<
+                                Vec<
                                     PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                                 >,
                             >,
@@ -21778,14 +21430,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub max_count_per_day: ::std::option::Option<i64>,
+                            pub max_count_per_day: Option<i64>,
                             /// 每个用户领取次数上限
                             ///
                             /// Example: `5`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub max_count_per_user: ::std::option::Option<i64>,
+                            pub max_count_per_user: Option<i64>,
                         }
                         /// 可用门店范围
                         ///
@@ -21861,7 +21513,7 @@ pub mod product_coupon {
                         )]
                         pub struct PostResponseUsageRuleDisplayInfo {
                             /// 券使用方式列表
-                            pub coupon_usage_method_list: ::std::vec::Vec<
+                            pub coupon_usage_method_list: Vec<
                                 PostResponseUsageRuleDisplayInfoCouponUsageMethodList,
                             >,
                             /// 小程序AppID
@@ -21870,34 +21522,30 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/pages/index/product`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                             /// APP的H5跳转路径
                             ///
                             /// Example: `https://weixin.qq.com/jump-to-app`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub app_path: ::std::option::Option<::std::string::String>,
+                            pub app_path: Option<String>,
                             /// 券使用说明
                             ///
                             /// Example: `工作日可用`
-                            pub usage_description: ::std::string::String,
+                            pub usage_description: String,
                             /// 券可用门店信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_available_store_info: ::std::option::Option<
+                            pub coupon_available_store_info: Option<
                                 PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo,
                             >,
                             /// APP跳转类型
@@ -21906,7 +21554,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub app_jump_type: ::std::option::Option<
+                            pub app_jump_type: Option<
                                 PostResponseUsageRuleDisplayInfoAppJumpType,
                             >,
                             /// 口令链接
@@ -21915,9 +21563,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub passcode_link: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub passcode_link: Option<String>,
                         }
                         /// APP跳转类型
                         ///
@@ -21999,25 +21645,21 @@ pub mod product_coupon {
                             /// 券可用门店描述
                             ///
                             /// Example: `所有门店可用，可使用小程序查看门店列表`
-                            pub description: ::std::string::String,
+                            pub description: String,
                             /// 小程序AppID
                             ///
                             /// Example: `wx1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/pages/index/product`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                         }
                         /// PostResponseUsageRuleDisplayInfoCouponUsageMethodList
                         ///
@@ -22126,9 +21768,9 @@ pub mod product_coupon {
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                             /// 门店列表
-                            pub store_list: ::std::vec::Vec<PostRequestStoreList>,
+                            pub store_list: Vec<PostRequestStoreList>,
                         }
                         /// PostRequestStoreList
                         #[derive(
@@ -22143,7 +21785,7 @@ pub mod product_coupon {
                             /// 门店ID
                             ///
                             /// Example: `100000001`
-                            pub store_id: ::std::string::String,
+                            pub store_id: String,
                         }
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores` (批次取消关联门店).
                         #[derive(
@@ -22163,15 +21805,15 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub success_store_list: ::std::option::Option<
-                                ::std::vec::Vec<PostResponseSuccessStoreList>,
+                            pub success_store_list: Option<
+                                Vec<PostResponseSuccessStoreList>,
                             >,
                             /// 取消关联失败的门店列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub failed_store_list: ::std::option::Option<
-                                ::std::vec::Vec<PostResponseFailedStoreList>,
+                            pub failed_store_list: Option<
+                                Vec<PostResponseFailedStoreList>,
                             >,
                         }
                         /// PostResponseFailedStoreList
@@ -22187,11 +21829,11 @@ pub mod product_coupon {
                             /// 门店ID
                             ///
                             /// Example: `100000001`
-                            pub store_id: ::std::string::String,
+                            pub store_id: String,
                             /// 失败错误码
-                            pub code: ::std::string::String,
+                            pub code: String,
                             /// 失败错误信息
-                            pub message: ::std::string::String,
+                            pub message: String,
                         }
                         /// PostResponseSuccessStoreList
                         #[derive(
@@ -22206,7 +21848,7 @@ pub mod product_coupon {
                             /// 门店ID
                             ///
                             /// Example: `100000001`
-                            pub store_id: ::std::string::String,
+                            pub store_id: String,
                         }
                     }
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget`
@@ -22243,11 +21885,11 @@ pub mod product_coupon {
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                             /// 修改请求单号
                             ///
                             /// Example: `34657_20250101_123456`
-                            pub out_request_no: ::std::string::String,
+                            pub out_request_no: String,
                             /// 更新模式
                             ///
                             /// Example: `MAX_COUNT`
@@ -22258,28 +21900,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub current_max_count: ::std::option::Option<i64>,
+                            pub current_max_count: Option<i64>,
                             /// 目标批次发放次数总上限
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub target_max_count: ::std::option::Option<i64>,
+                            pub target_max_count: Option<i64>,
                             /// 当前批次每日发放次数上限
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub current_max_count_per_day: ::std::option::Option<i64>,
+                            pub current_max_count_per_day: Option<i64>,
                             /// 目标批次每日发放次数上限
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub target_max_count_per_day: ::std::option::Option<i64>,
+                            pub target_max_count_per_day: Option<i64>,
                         }
                         /// 更新模式
                         ///
@@ -22352,16 +21994,16 @@ pub mod product_coupon {
                             /// 商品券ID
                             ///
                             /// Example: `1000000013`
-                            pub product_coupon_id: ::std::string::String,
+                            pub product_coupon_id: String,
                             /// 批次ID
                             ///
                             /// Example: `1000000013001`
-                            pub stock_id: ::std::string::String,
+                            pub stock_id: String,
                             /// 备注
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub remark: ::std::option::Option<::std::string::String>,
+                            pub remark: Option<String>,
                             /// 券Code分配模式
                             ///
                             /// Example: `WECHATPAY`
@@ -22370,7 +22012,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_code_count_info: ::std::option::Option<
+                            pub coupon_code_count_info: Option<
                                 PostResponseCouponCodeCountInfo,
                             >,
                             /// 发放规则
@@ -22379,14 +22021,12 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub single_usage_rule: ::std::option::Option<
-                                PostResponseSingleUsageRule,
-                            >,
+                            pub single_usage_rule: Option<PostResponseSingleUsageRule>,
                             /// 多次优惠使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sequential_usage_rule: ::std::option::Option<
+                            pub sequential_usage_rule: Option<
                                 PostResponseSequentialUsageRule,
                             >,
                             /// 券使用规则展示信息
@@ -22407,29 +22047,23 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_request_no: Option<String>,
                             /// 失效时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_time: Option<String>,
                             /// 失效原因
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_reason: Option<String>,
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                         }
                         /// 品牌方预上传的券Code数量信息
                         #[derive(
@@ -22530,7 +22164,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub code_display_mode: ::std::option::Option<
+                            pub code_display_mode: Option<
                                 PostResponseCouponDisplayInfoCodeDisplayMode,
                             >,
                             /// 背景颜色
@@ -22539,28 +22173,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub background_color: ::std::option::Option<
+                            pub background_color: Option<
                                 PostResponseCouponDisplayInfoBackgroundColor,
                             >,
                             /// 小程序入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_mini_program: ::std::option::Option<
+                            pub entrance_mini_program: Option<
                                 PostResponseCouponDisplayInfoEntranceMiniProgram,
                             >,
                             /// 公众号入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_official_account: ::std::option::Option<
+                            pub entrance_official_account: Option<
                                 PostResponseCouponDisplayInfoEntranceOfficialAccount,
                             >,
                             /// 视频号入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_finder: ::std::option::Option<
+                            pub entrance_finder: Option<
                                 PostResponseCouponDisplayInfoEntranceFinder,
                             >,
                         }
@@ -22739,15 +22373,15 @@ pub mod product_coupon {
                             /// 视频号ID
                             ///
                             /// Example: `gh_12345678`
-                            pub finder_id: ::std::string::String,
+                            pub finder_id: String,
                             /// 视频号视频ID
                             ///
                             /// Example: `UDFsdf24df34dD456Hdf34`
-                            pub finder_video_id: ::std::string::String,
+                            pub finder_video_id: String,
                             /// 视频号封面图
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                            pub finder_video_cover_image_url: ::std::string::String,
+                            pub finder_video_cover_image_url: String,
                         }
                         /// 小程序入口
                         #[derive(
@@ -22762,19 +22396,19 @@ pub mod product_coupon {
                             /// 小程序appid
                             ///
                             /// Example: `wx234545656765876`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/path/index/index`
-                            pub path: ::std::string::String,
+                            pub path: String,
                             /// 入口文案
                             ///
                             /// Example: `欢迎选购`
-                            pub entrance_wording: ::std::string::String,
+                            pub entrance_wording: String,
                             /// 引导文案
                             ///
                             /// Example: `获取更多优惠`
-                            pub guidance_wording: ::std::string::String,
+                            pub guidance_wording: String,
                         }
                         /// 公众号入口
                         #[derive(
@@ -22789,7 +22423,7 @@ pub mod product_coupon {
                             /// 公众号AppID
                             ///
                             /// Example: `wx1234567890`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                         }
                         /// 事件通知配置
                         #[derive(
@@ -22807,9 +22441,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub notify_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub notify_appid: Option<String>,
                         }
                         /// 已发放次数
                         #[derive(
@@ -22846,34 +22478,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub normal_coupon_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseSequentialUsageRuleNormalCouponList,
-                                >,
+                            pub normal_coupon_list: Option<
+                                Vec<PostResponseSequentialUsageRuleNormalCouponList>,
                             >,
                             /// 折扣券使用规则列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseSequentialUsageRuleDiscountCouponList,
-                                >,
+                            pub discount_coupon_list: Option<
+                                Vec<PostResponseSequentialUsageRuleDiscountCouponList>,
                             >,
                             /// 兑换券使用规则列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub exchange_coupon_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseSequentialUsageRuleExchangeCouponList,
-                                >,
+                            pub exchange_coupon_list: Option<
+                                Vec<PostResponseSequentialUsageRuleExchangeCouponList>,
                             >,
                             /// 多次优惠是否提供首笔特惠
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub special_first: ::std::option::Option<bool>,
+                            pub special_first: Option<bool>,
                         }
                         /// 券可核销时间
                         #[derive(
@@ -22888,31 +22514,31 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub available_begin_time: ::std::string::String,
+                            pub available_begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub available_end_time: ::std::string::String,
+                            pub available_end_time: String,
                             /// 领取后N天开始生效
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub wait_days_after_receive: ::std::option::Option<i64>,
+                            pub wait_days_after_receive: Option<i64>,
                             /// 每周固定可用时间
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub weekly_available_period: ::std::option::Option<
+                            pub weekly_available_period: Option<
                                 PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                             >,
                             /// 无规律的可用时间段
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub irregular_available_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub irregular_available_period_list: Option<
+                                Vec<
                                     PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                                 >,
                             >,
@@ -22930,11 +22556,11 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub begin_time: ::std::string::String,
+                            pub begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub end_time: ::std::string::String,
+                            pub end_time: String,
                         }
                         /// 每周固定可用时间
                         #[derive(
@@ -22950,8 +22576,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_list: Option<
+                                Vec<
                                     PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                                 >,
                             >,
@@ -22959,8 +22585,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_period_list: Option<
+                                Vec<
                                     PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                                 >,
                             >,
@@ -23140,21 +22766,21 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub normal_coupon: ::std::option::Option<
+                            pub normal_coupon: Option<
                                 PostResponseSingleUsageRuleNormalCoupon,
                             >,
                             /// 折扣券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon: ::std::option::Option<
+                            pub discount_coupon: Option<
                                 PostResponseSingleUsageRuleDiscountCoupon,
                             >,
                             /// 兑换券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub exchange_coupon: ::std::option::Option<
+                            pub exchange_coupon: Option<
                                 PostResponseSingleUsageRuleExchangeCoupon,
                             >,
                         }
@@ -23171,38 +22797,38 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub available_begin_time: ::std::string::String,
+                            pub available_begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub available_end_time: ::std::string::String,
+                            pub available_end_time: String,
                             /// 生效后N天内有效
                             ///
                             /// Example: `30`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub available_days: ::std::option::Option<i64>,
+                            pub available_days: Option<i64>,
                             /// 领取后N天开始生效
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub wait_days_after_receive: ::std::option::Option<i64>,
+                            pub wait_days_after_receive: Option<i64>,
                             /// 每周固定可用时间
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub weekly_available_period: ::std::option::Option<
+                            pub weekly_available_period: Option<
                                 PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                             >,
                             /// 无规律的可用时间段
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub irregular_available_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub irregular_available_period_list: Option<
+                                Vec<
                                     PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                                 >,
                             >,
@@ -23220,11 +22846,11 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub begin_time: ::std::string::String,
+                            pub begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub end_time: ::std::string::String,
+                            pub end_time: String,
                         }
                         /// 每周固定可用时间
                         #[derive(
@@ -23240,8 +22866,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_list: Option<
+                                Vec<
                                     PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                                 >,
                             >,
@@ -23249,8 +22875,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_period_list: Option<
+                                Vec<
                                     PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                                 >,
                             >,
@@ -23505,14 +23131,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub max_count_per_day: ::std::option::Option<i64>,
+                            pub max_count_per_day: Option<i64>,
                             /// 每个用户领取次数上限
                             ///
                             /// Example: `5`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub max_count_per_user: ::std::option::Option<i64>,
+                            pub max_count_per_user: Option<i64>,
                         }
                         /// 可用门店范围
                         ///
@@ -23588,7 +23214,7 @@ pub mod product_coupon {
                         )]
                         pub struct PostResponseUsageRuleDisplayInfo {
                             /// 券使用方式列表
-                            pub coupon_usage_method_list: ::std::vec::Vec<
+                            pub coupon_usage_method_list: Vec<
                                 PostResponseUsageRuleDisplayInfoCouponUsageMethodList,
                             >,
                             /// 小程序AppID
@@ -23597,34 +23223,30 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/pages/index/product`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                             /// APP的H5跳转路径
                             ///
                             /// Example: `https://weixin.qq.com/jump-to-app`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub app_path: ::std::option::Option<::std::string::String>,
+                            pub app_path: Option<String>,
                             /// 券使用说明
                             ///
                             /// Example: `工作日可用`
-                            pub usage_description: ::std::string::String,
+                            pub usage_description: String,
                             /// 券可用门店信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_available_store_info: ::std::option::Option<
+                            pub coupon_available_store_info: Option<
                                 PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo,
                             >,
                             /// APP跳转类型
@@ -23633,7 +23255,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub app_jump_type: ::std::option::Option<
+                            pub app_jump_type: Option<
                                 PostResponseUsageRuleDisplayInfoAppJumpType,
                             >,
                             /// 口令链接
@@ -23642,9 +23264,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub passcode_link: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub passcode_link: Option<String>,
                         }
                         /// APP跳转类型
                         ///
@@ -23726,25 +23346,21 @@ pub mod product_coupon {
                             /// 券可用门店描述
                             ///
                             /// Example: `所有门店可用，可使用小程序查看门店列表`
-                            pub description: ::std::string::String,
+                            pub description: String,
                             /// 小程序AppID
                             ///
                             /// Example: `wx1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/pages/index/product`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                         }
                         /// PostResponseUsageRuleDisplayInfoCouponUsageMethodList
                         ///
@@ -23853,13 +23469,13 @@ pub mod product_coupon {
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                             /// 请求单号
                             ///
                             /// Example: `34657_20250101_123456`
-                            pub out_request_no: ::std::string::String,
+                            pub out_request_no: String,
                             /// 券Code列表
-                            pub code_list: ::std::vec::Vec<::std::string::String>,
+                            pub code_list: Vec<String>,
                         }
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes` (预上传券Code).
                         #[derive(
@@ -23879,30 +23495,22 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub success_code_list: ::std::option::Option<
-                                ::std::vec::Vec<::std::string::String>,
-                            >,
+                            pub success_code_list: Option<Vec<String>>,
                             /// 上传失败的券Code列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub failed_code_list: ::std::option::Option<
-                                ::std::vec::Vec<::std::string::String>,
-                            >,
+                            pub failed_code_list: Option<Vec<String>>,
                             /// 已经存在的券Code列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub already_exist_code_list: ::std::option::Option<
-                                ::std::vec::Vec<::std::string::String>,
-                            >,
+                            pub already_exist_code_list: Option<Vec<String>>,
                             /// 重复的券Code列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub duplicate_code_list: ::std::option::Option<
-                                ::std::vec::Vec<::std::string::String>,
-                            >,
+                            pub duplicate_code_list: Option<Vec<String>>,
                         }
                     }
                 }
@@ -23987,31 +23595,31 @@ pub mod product_coupon {
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 商品券ID
                     ///
                     /// Example: `1000000013`
-                    pub product_coupon_id: ::std::string::String,
+                    pub product_coupon_id: String,
                     /// 批次组ID
                     ///
                     /// Example: `712315129419284901`
-                    pub stock_bundle_id: ::std::string::String,
+                    pub stock_bundle_id: String,
                     /// 公众账号AppID
                     ///
                     /// Example: `wx233544546545989`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 发券请求单号
                     ///
                     /// Example: `34657_20250101_123456`
-                    pub send_request_no: ::std::string::String,
+                    pub send_request_no: String,
                     /// 自定义附加信息
                     ///
                     /// Example: `example_attach`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub attach: ::std::option::Option<::std::string::String>,
+                    pub attach: Option<String>,
                     /// 用户商品券标签信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_tag_info: ::std::option::Option<PostRequestCouponTagInfo>,
+                    pub coupon_tag_info: Option<PostRequestCouponTagInfo>,
                 }
                 /// 用户商品券标签信息
                 #[derive(
@@ -24025,14 +23633,10 @@ pub mod product_coupon {
                 pub struct PostRequestCouponTagInfo {
                     /// 用户商品券标签列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_tag_list: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub coupon_tag_list: Option<Vec<String>>,
                     /// 会员标签信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub member_tag_info: ::std::option::Option<
-                        PostRequestCouponTagInfoMemberTagInfo,
-                    >,
+                    pub member_tag_info: Option<PostRequestCouponTagInfoMemberTagInfo>,
                 }
                 /// 会员标签信息
                 #[derive(
@@ -24045,7 +23649,7 @@ pub mod product_coupon {
                 )]
                 pub struct PostRequestCouponTagInfoMemberTagInfo {
                     /// 会员卡模板ID
-                    pub member_card_id: ::std::string::String,
+                    pub member_card_id: String,
                 }
                 /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles` (向用户发放商品券批次组).
                 #[derive(
@@ -24060,11 +23664,9 @@ pub mod product_coupon {
                     /// 用户券组ID
                     ///
                     /// Example: `7123912547109241212489`
-                    pub user_coupon_bundle_id: ::std::string::String,
+                    pub user_coupon_bundle_id: String,
                     /// 用户商品券列表
-                    pub user_product_coupon_list: ::std::vec::Vec<
-                        PostResponseUserProductCouponList,
-                    >,
+                    pub user_product_coupon_list: Vec<PostResponseUserProductCouponList>,
                 }
                 /// PostResponseUserProductCouponList
                 #[derive(
@@ -24078,7 +23680,7 @@ pub mod product_coupon {
                     /// 用户商品券Code
                     ///
                     /// Example: `123446565767`
-                    pub coupon_code: ::std::string::String,
+                    pub coupon_code: String,
                     /// 用户商品券状态
                     ///
                     /// Example: `USED`
@@ -24086,19 +23688,19 @@ pub mod product_coupon {
                     /// 有效期开始时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
-                    pub valid_begin_time: ::std::string::String,
+                    pub valid_begin_time: String,
                     /// 有效期结束时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
-                    pub valid_end_time: ::std::string::String,
+                    pub valid_end_time: String,
                     /// 领券时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
-                    pub receive_time: ::std::string::String,
+                    pub receive_time: String,
                     /// 发券请求单号
                     ///
                     /// Example: `MCHSEND202003101234`
-                    pub send_request_no: ::std::string::String,
+                    pub send_request_no: String,
                     /// 发券渠道
                     ///
                     /// Example: `API`
@@ -24107,32 +23709,30 @@ pub mod product_coupon {
                     ///
                     /// Example: `MCHCONFIRM202003101234`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub confirm_request_no: ::std::option::Option<::std::string::String>,
+                    pub confirm_request_no: Option<String>,
                     /// 确认发放时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub confirm_time: ::std::option::Option<::std::string::String>,
+                    pub confirm_time: Option<String>,
                     /// 失效请求单号
                     ///
                     /// Example: `1002600620019090123143254436`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_request_no: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub deactivate_request_no: Option<String>,
                     /// 失效时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_time: ::std::option::Option<::std::string::String>,
+                    pub deactivate_time: Option<String>,
                     /// 失效原因
                     ///
                     /// Example: `商品已下线`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_reason: ::std::option::Option<::std::string::String>,
+                    pub deactivate_reason: Option<String>,
                     /// 多次优惠使用详情
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub progressive_bundle_usage_detail: ::std::option::Option<
+                    pub progressive_bundle_usage_detail: Option<
                         PostResponseUserProductCouponListProgressiveBundleUsageDetail,
                     >,
                     /// 用户券组信息
@@ -24145,23 +23745,21 @@ pub mod product_coupon {
                     ///
                     /// Example: `example_attach`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub attach: ::std::option::Option<::std::string::String>,
+                    pub attach: Option<String>,
                     /// 渠道自定义信息
                     ///
                     /// Example: `example_channel_custom_info`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub channel_custom_info: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub channel_custom_info: Option<String>,
                     /// 用户商品券标签信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_tag_info: ::std::option::Option<
+                    pub coupon_tag_info: Option<
                         PostResponseUserProductCouponListCouponTagInfo,
                     >,
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                 }
                 /// 用户商品券状态
                 ///
@@ -24169,33 +23767,19 @@ pub mod product_coupon {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseUserProductCouponListCouponState {
-                    /// 待确认
-                    ///
-                    /// `CONFIRMING`
+                    /// `CONFIRMING`: 待确认
                     Confirming,
-                    /// 已发放待生效
-                    ///
-                    /// `PENDING`
+                    /// `PENDING`: 已发放待生效
                     Pending,
-                    /// 已生效
-                    ///
-                    /// `EFFECTIVE`
+                    /// `EFFECTIVE`: 已生效
                     Effective,
-                    /// 已核销
-                    ///
-                    /// `USED`
+                    /// `USED`: 已核销
                     Used,
-                    /// 已过期
-                    ///
-                    /// `EXPIRED`
+                    /// `EXPIRED`: 已过期
                     Expired,
-                    /// 已删除
-                    ///
-                    /// `DELETED`
+                    /// `DELETED`: 已删除
                     Deleted,
-                    /// 已失效
-                    ///
-                    /// `DEACTIVATED`
+                    /// `DEACTIVATED`: 已失效
                     Deactivated,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -24272,14 +23856,12 @@ pub mod product_coupon {
                 pub struct PostResponseUserProductCouponListCouponTagInfo {
                     /// 用户商品券标签列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_tag_list: ::std::option::Option<
-                        ::std::vec::Vec<
-                            PostResponseUserProductCouponListCouponTagInfoCouponTagList,
-                        >,
+                    pub coupon_tag_list: Option<
+                        Vec<PostResponseUserProductCouponListCouponTagInfoCouponTagList>,
                     >,
                     /// 会员标签信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub member_tag_info: ::std::option::Option<
+                    pub member_tag_info: Option<
                         PostResponseUserProductCouponListCouponTagInfoMemberTagInfo,
                     >,
                 }
@@ -24353,7 +23935,7 @@ pub mod product_coupon {
                 )]
                 pub struct PostResponseUserProductCouponListCouponTagInfoMemberTagInfo {
                     /// 会员卡模板ID
-                    pub member_card_id: ::std::string::String,
+                    pub member_card_id: String,
                 }
                 /// 商品券信息
                 #[derive(
@@ -24367,13 +23949,13 @@ pub mod product_coupon {
                     /// 商品券ID
                     ///
                     /// Example: `1000000013`
-                    pub product_coupon_id: ::std::string::String,
+                    pub product_coupon_id: String,
                     /// 商品券状态
                     pub state: PostResponseUserProductCouponListProductCouponState,
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 优惠范围
                     ///
                     /// Example: `ALL`
@@ -24389,12 +23971,12 @@ pub mod product_coupon {
                     pub usage_mode: PostResponseUserProductCouponListProductCouponUsageMode,
                     /// 单券模式信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub single_usage_info: ::std::option::Option<
+                    pub single_usage_info: Option<
                         PostResponseUserProductCouponListProductCouponSingleUsageInfo,
                     >,
                     /// 多次优惠模式信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub progressive_bundle_usage_info: ::std::option::Option<
+                    pub progressive_bundle_usage_info: Option<
                         PostResponseUserProductCouponListProductCouponProgressiveBundleUsageInfo,
                     >,
                     /// 展示信息
@@ -24403,20 +23985,18 @@ pub mod product_coupon {
                     ///
                     /// Example: `Product_1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub out_product_no: ::std::option::Option<::std::string::String>,
+                    pub out_product_no: Option<String>,
                     /// 失效请求单号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_request_no: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub deactivate_request_no: Option<String>,
                     /// 失效时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_time: ::std::option::Option<::std::string::String>,
+                    pub deactivate_time: Option<String>,
                     /// 失效原因
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_reason: ::std::option::Option<::std::string::String>,
+                    pub deactivate_reason: Option<String>,
                 }
                 /// 展示信息
                 #[derive(
@@ -24431,29 +24011,27 @@ pub mod product_coupon {
                     /// 商品券名称
                     ///
                     /// Example: `全场满100立打8折`
-                    pub name: ::std::string::String,
+                    pub name: String,
                     /// 商品券图片
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                    pub image_url: ::std::string::String,
+                    pub image_url: String,
                     /// 商品券背景图
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                    pub background_url: ::std::string::String,
+                    pub background_url: String,
                     /// 商品券详情图列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub detail_image_url_list: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub detail_image_url_list: Option<Vec<String>>,
                     /// 商品原价
                     ///
                     /// Example: `10000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub original_price: ::std::option::Option<i64>,
+                    pub original_price: Option<i64>,
                     /// 套餐组合
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub combo_package_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub combo_package_list: Option<
+                        Vec<
                             PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageList,
                         >,
                     >,
@@ -24471,13 +24049,13 @@ pub mod product_coupon {
                     /// 套餐名
                     ///
                     /// Example: `咖啡2选1`
-                    pub name: ::std::string::String,
+                    pub name: String,
                     /// 可选单品数量
                     ///
                     /// Example: `3`
                     pub pick_count: i64,
                     /// 单品列表
-                    pub choice_list: ::std::vec::Vec<
+                    pub choice_list: Vec<
                         PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageListChoiceList,
                     >,
                 }
@@ -24494,7 +24072,7 @@ pub mod product_coupon {
                     /// 单品名称
                     ///
                     /// Example: `美式`
-                    pub name: ::std::string::String,
+                    pub name: String,
                     /// 单品价格
                     ///
                     /// Example: `10000`
@@ -24507,17 +24085,17 @@ pub mod product_coupon {
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub image_url: ::std::option::Option<::std::string::String>,
+                    pub image_url: Option<String>,
                     /// 单品跳转小程序AppID
                     ///
                     /// Example: `wx4fd12345678`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 单品跳转小程序路径
                     ///
                     /// Example: `/pages/index/index`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                 }
                 /// 多次优惠模式信息
                 #[derive(
@@ -24537,7 +24115,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `0`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub interval_days: ::std::option::Option<i64>,
+                    pub interval_days: Option<i64>,
                 }
                 /// 优惠范围
                 ///
@@ -24618,12 +24196,12 @@ pub mod product_coupon {
                 pub struct PostResponseUserProductCouponListProductCouponSingleUsageInfo {
                     /// 满减券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub normal_coupon: ::std::option::Option<
+                    pub normal_coupon: Option<
                         PostResponseUserProductCouponListProductCouponSingleUsageInfoNormalCoupon,
                     >,
                     /// 折扣券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub discount_coupon: ::std::option::Option<
+                    pub discount_coupon: Option<
                         PostResponseUserProductCouponListProductCouponSingleUsageInfoDiscountCoupon,
                     >,
                 }
@@ -24876,27 +24454,27 @@ pub mod product_coupon {
                     ///
                     /// Example: `34657_20250101_123456`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub use_request_no: ::std::option::Option<::std::string::String>,
+                    pub use_request_no: Option<String>,
                     /// 核销时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub use_time: ::std::option::Option<::std::string::String>,
+                    pub use_time: Option<String>,
                     /// 关联微信支付订单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub associated_order_info: ::std::option::Option<
+                    pub associated_order_info: Option<
                         PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo,
                     >,
                     /// 退券请求单号
                     ///
                     /// Example: `MCHRETURN202003101234`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub return_request_no: ::std::option::Option<::std::string::String>,
+                    pub return_request_no: Option<String>,
                     /// 退券时间
                     ///
                     /// Example: `2025-07-20T14:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub return_time: ::std::option::Option<::std::string::String>,
+                    pub return_time: Option<String>,
                 }
                 /// 关联微信支付订单信息
                 #[derive(
@@ -24912,22 +24490,22 @@ pub mod product_coupon {
                     ///
                     /// Example: `4200000000123456789123456789`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transaction_id: ::std::option::Option<::std::string::String>,
+                    pub transaction_id: Option<String>,
                     /// 商户订单号
                     ///
                     /// Example: `trade_no_20250724123456`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub out_trade_no: ::std::option::Option<::std::string::String>,
+                    pub out_trade_no: Option<String>,
                     /// 商户号
                     ///
                     /// Example: `1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mchid: ::std::option::Option<::std::string::String>,
+                    pub mchid: Option<String>,
                     /// 子商户号
                     ///
                     /// Example: `1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_mchid: ::std::option::Option<::std::string::String>,
+                    pub sub_mchid: Option<String>,
                 }
                 /// 发券渠道
                 ///
@@ -24935,29 +24513,17 @@ pub mod product_coupon {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseUserProductCouponListSendChannel {
-                    /// 品牌方自主发放，品牌方调用发券接口自行发放
-                    ///
-                    /// `API`
+                    /// `API`: 品牌方自主发放，品牌方调用发券接口自行发放
                     Api,
-                    /// 摇一摇有优惠，通过摇一摇有优惠渠道发放
-                    ///
-                    /// `BRAND_MANAGE`
+                    /// `BRAND_MANAGE`: 摇一摇有优惠，通过摇一摇有优惠渠道发放
                     BrandManage,
-                    /// 名片优惠，通过名片优惠渠道发放
-                    ///
-                    /// `MERCHANT_CARD`
+                    /// `MERCHANT_CARD`: 名片优惠，通过名片优惠渠道发放
                     MerchantCard,
-                    /// 会员优惠，通过会员优惠渠道发放
-                    ///
-                    /// `MEMBER`
+                    /// `MEMBER`: 会员优惠，通过会员优惠渠道发放
                     Member,
-                    /// 小活动，通过小活动渠道发放
-                    ///
-                    /// `SMALL_ACTIVITY`
+                    /// `SMALL_ACTIVITY`: 小活动，通过小活动渠道发放
                     SmallActivity,
-                    /// 小程序领券组件
-                    ///
-                    /// `RECEIVE_COMPONENT`
+                    /// `RECEIVE_COMPONENT`: 小程序领券组件
                     ReceiveComponent,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -25032,33 +24598,33 @@ pub mod product_coupon {
                     /// 商品券ID
                     ///
                     /// Example: `1000000013`
-                    pub product_coupon_id: ::std::string::String,
+                    pub product_coupon_id: String,
                     /// 批次ID
                     ///
                     /// Example: `1000000013001`
-                    pub stock_id: ::std::string::String,
+                    pub stock_id: String,
                     /// 备注
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub remark: ::std::option::Option<::std::string::String>,
+                    pub remark: Option<String>,
                     /// 券Code分配模式
                     ///
                     /// Example: `WECHATPAY`
                     pub coupon_code_mode: PostResponseUserProductCouponListStockCouponCodeMode,
                     /// 品牌方预上传的券Code数量信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_code_count_info: ::std::option::Option<
+                    pub coupon_code_count_info: Option<
                         PostResponseUserProductCouponListStockCouponCodeCountInfo,
                     >,
                     /// 发放规则
                     pub stock_send_rule: PostResponseUserProductCouponListStockStockSendRule,
                     /// 多次优惠使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub progressive_bundle_usage_rule: ::std::option::Option<
+                    pub progressive_bundle_usage_rule: Option<
                         PostResponseUserProductCouponListStockProgressiveBundleUsageRule,
                     >,
                     /// 批次组信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub stock_bundle_info: ::std::option::Option<
+                    pub stock_bundle_info: Option<
                         PostResponseUserProductCouponListStockStockBundleInfo,
                     >,
                     /// 券使用规则展示信息
@@ -25077,21 +24643,19 @@ pub mod product_coupon {
                     pub state: PostResponseUserProductCouponListStockState,
                     /// 失效请求单号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_request_no: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub deactivate_request_no: Option<String>,
                     /// 失效时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_time: ::std::option::Option<::std::string::String>,
+                    pub deactivate_time: Option<String>,
                     /// 失效原因
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_reason: ::std::option::Option<::std::string::String>,
+                    pub deactivate_reason: Option<String>,
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                 }
                 /// 品牌方预上传的券Code数量信息
                 #[derive(
@@ -25189,29 +24753,29 @@ pub mod product_coupon {
                     ///
                     /// Example: `QRCODE`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub code_display_mode: ::std::option::Option<
+                    pub code_display_mode: Option<
                         PostResponseUserProductCouponListStockCouponDisplayInfoCodeDisplayMode,
                     >,
                     /// 背景颜色
                     ///
                     /// Example: `Color020`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub background_color: ::std::option::Option<
+                    pub background_color: Option<
                         PostResponseUserProductCouponListStockCouponDisplayInfoBackgroundColor,
                     >,
                     /// 小程序入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_mini_program: ::std::option::Option<
+                    pub entrance_mini_program: Option<
                         PostResponseUserProductCouponListStockCouponDisplayInfoEntranceMiniProgram,
                     >,
                     /// 公众号入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_official_account: ::std::option::Option<
+                    pub entrance_official_account: Option<
                         PostResponseUserProductCouponListStockCouponDisplayInfoEntranceOfficialAccount,
                     >,
                     /// 视频号入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_finder: ::std::option::Option<
+                    pub entrance_finder: Option<
                         PostResponseUserProductCouponListStockCouponDisplayInfoEntranceFinder,
                     >,
                 }
@@ -25390,15 +24954,15 @@ pub mod product_coupon {
                     /// 视频号ID
                     ///
                     /// Example: `gh_12345678`
-                    pub finder_id: ::std::string::String,
+                    pub finder_id: String,
                     /// 视频号视频ID
                     ///
                     /// Example: `UDFsdf24df34dD456Hdf34`
-                    pub finder_video_id: ::std::string::String,
+                    pub finder_video_id: String,
                     /// 视频号封面图
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                    pub finder_video_cover_image_url: ::std::string::String,
+                    pub finder_video_cover_image_url: String,
                 }
                 /// 小程序入口
                 #[derive(
@@ -25413,19 +24977,19 @@ pub mod product_coupon {
                     /// 小程序appid
                     ///
                     /// Example: `wx234545656765876`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/path/index/index`
-                    pub path: ::std::string::String,
+                    pub path: String,
                     /// 入口文案
                     ///
                     /// Example: `欢迎选购`
-                    pub entrance_wording: ::std::string::String,
+                    pub entrance_wording: String,
                     /// 引导文案
                     ///
                     /// Example: `获取更多优惠`
-                    pub guidance_wording: ::std::string::String,
+                    pub guidance_wording: String,
                 }
                 /// 公众号入口
                 #[derive(
@@ -25440,7 +25004,7 @@ pub mod product_coupon {
                     /// 公众号AppID
                     ///
                     /// Example: `wx1234567890`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                 }
                 /// 事件通知配置
                 #[derive(
@@ -25456,7 +25020,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `wx23232232323`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub notify_appid: ::std::option::Option<::std::string::String>,
+                    pub notify_appid: Option<String>,
                 }
                 /// 多次优惠使用规则
                 #[derive(
@@ -25472,17 +25036,17 @@ pub mod product_coupon {
                     pub coupon_available_period: PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriod,
                     /// 满减券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub normal_coupon: ::std::option::Option<
+                    pub normal_coupon: Option<
                         PostResponseUserProductCouponListStockProgressiveBundleUsageRuleNormalCoupon,
                     >,
                     /// 折扣券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub discount_coupon: ::std::option::Option<
+                    pub discount_coupon: Option<
                         PostResponseUserProductCouponListStockProgressiveBundleUsageRuleDiscountCoupon,
                     >,
                     /// 兑换券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub exchange_coupon: ::std::option::Option<
+                    pub exchange_coupon: Option<
                         PostResponseUserProductCouponListStockProgressiveBundleUsageRuleExchangeCoupon,
                     >,
                 }
@@ -25499,30 +25063,30 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub available_begin_time: ::std::string::String,
+                    pub available_begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub available_end_time: ::std::string::String,
+                    pub available_end_time: String,
                     /// 生效后N天内有效
                     ///
                     /// Example: `30`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_days: ::std::option::Option<i64>,
+                    pub available_days: Option<i64>,
                     /// 领取后N天开始生效
                     ///
                     /// Example: `1`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub wait_days_after_receive: ::std::option::Option<i64>,
+                    pub wait_days_after_receive: Option<i64>,
                     /// 每周固定可用时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub weekly_available_period: ::std::option::Option<
+                    pub weekly_available_period: Option<
                         PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                     >,
                     /// 无规律的可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub irregular_available_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub irregular_available_period_list: Option<
+                        Vec<
                             PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                         >,
                     >,
@@ -25540,11 +25104,11 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub begin_time: ::std::string::String,
+                    pub begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub end_time: ::std::string::String,
+                    pub end_time: String,
                 }
                 /// 每周固定可用时间
                 #[derive(
@@ -25558,15 +25122,15 @@ pub mod product_coupon {
                 pub struct PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                     /// 每周可用星期数
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_list: Option<
+                        Vec<
                             PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                         >,
                     >,
                     /// 当天可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_period_list: Option<
+                        Vec<
                             PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                         >,
                     >,
@@ -25836,7 +25400,7 @@ pub mod product_coupon {
                     /// 批次组ID
                     ///
                     /// Example: `712315129419284901`
-                    pub stock_bundle_id: ::std::string::String,
+                    pub stock_bundle_id: String,
                     /// 批次在批次组内的次序
                     ///
                     /// Example: `0`
@@ -25860,7 +25424,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `100000000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub max_count_per_day: ::std::option::Option<i64>,
+                    pub max_count_per_day: Option<i64>,
                     /// 每个用户领取次数上限
                     ///
                     /// Example: `5`
@@ -25944,45 +25508,45 @@ pub mod product_coupon {
                 )]
                 pub struct PostResponseUserProductCouponListStockUsageRuleDisplayInfo {
                     /// 券使用方式列表
-                    pub coupon_usage_method_list: ::std::vec::Vec<
+                    pub coupon_usage_method_list: Vec<
                         PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponUsageMethodList,
                     >,
                     /// 小程序AppID
                     ///
                     /// Example: `wx1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/pages/index/product`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                     /// APP的H5跳转路径
                     ///
                     /// Example: `https://weixin.qq.com/jump-to-app`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub app_path: ::std::option::Option<::std::string::String>,
+                    pub app_path: Option<String>,
                     /// 券使用说明
                     ///
                     /// Example: `工作日可用`
-                    pub usage_description: ::std::string::String,
+                    pub usage_description: String,
                     /// 券可用门店信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_available_store_info: ::std::option::Option<
+                    pub coupon_available_store_info: Option<
                         PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponAvailableStoreInfo,
                     >,
                     /// APP跳转类型
                     ///
                     /// Example: `H5`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub app_jump_type: ::std::option::Option<
+                    pub app_jump_type: Option<
                         PostResponseUserProductCouponListStockUsageRuleDisplayInfoAppJumpType,
                     >,
                     /// 口令链接
                     ///
                     /// Example: `passcode_link.example`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub passcode_link: ::std::option::Option<::std::string::String>,
+                    pub passcode_link: Option<String>,
                 }
                 /// APP跳转类型
                 ///
@@ -26064,17 +25628,17 @@ pub mod product_coupon {
                     /// 券可用门店描述
                     ///
                     /// Example: `所有门店可用，可使用小程序查看门店列表`
-                    pub description: ::std::string::String,
+                    pub description: String,
                     /// 小程序AppID
                     ///
                     /// Example: `wx1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/pages/index/product`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                 }
                 /// PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponUsageMethodList
                 ///
@@ -26160,7 +25724,7 @@ pub mod product_coupon {
                     /// 用户券组ID
                     ///
                     /// Example: `7123912547109241212489`
-                    pub user_coupon_bundle_id: ::std::string::String,
+                    pub user_coupon_bundle_id: String,
                     /// 用户券组内索引
                     ///
                     /// Example: `0`
@@ -26221,27 +25785,27 @@ pub mod product_coupon {
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                             /// 商品券ID
                             ///
                             /// Example: `1000000013`
-                            pub product_coupon_id: ::std::string::String,
+                            pub product_coupon_id: String,
                             /// 批次组ID
                             ///
                             /// Example: `100232301`
-                            pub stock_bundle_id: ::std::string::String,
+                            pub stock_bundle_id: String,
                             /// 公众账号AppID
                             ///
                             /// Example: `wx233544546545989`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                             /// 失效请求单号
                             ///
                             /// Example: `34657_20250101_123456`
-                            pub out_request_no: ::std::string::String,
+                            pub out_request_no: String,
                             /// 失效原因
                             ///
                             /// Example: `商品已下线，使用户商品券失效`
-                            pub deactivate_reason: ::std::string::String,
+                            pub deactivate_reason: String,
                         }
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate` (失效用户商品券组).
                         #[derive(
@@ -26256,9 +25820,9 @@ pub mod product_coupon {
                             /// 用户券组ID
                             ///
                             /// Example: `123446565767`
-                            pub user_coupon_bundle_id: ::std::string::String,
+                            pub user_coupon_bundle_id: String,
                             /// 用户商品券列表
-                            pub user_product_coupon_list: ::std::vec::Vec<
+                            pub user_product_coupon_list: Vec<
                                 PostResponseUserProductCouponList,
                             >,
                         }
@@ -26274,7 +25838,7 @@ pub mod product_coupon {
                             /// 用户商品券Code
                             ///
                             /// Example: `123446565767`
-                            pub coupon_code: ::std::string::String,
+                            pub coupon_code: String,
                             /// 用户商品券状态
                             ///
                             /// Example: `USED`
@@ -26282,19 +25846,19 @@ pub mod product_coupon {
                             /// 有效期开始时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub valid_begin_time: ::std::string::String,
+                            pub valid_begin_time: String,
                             /// 有效期结束时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub valid_end_time: ::std::string::String,
+                            pub valid_end_time: String,
                             /// 领券时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub receive_time: ::std::string::String,
+                            pub receive_time: String,
                             /// 发券请求单号
                             ///
                             /// Example: `MCHSEND202003101234`
-                            pub send_request_no: ::std::string::String,
+                            pub send_request_no: String,
                             /// 发券渠道
                             ///
                             /// Example: `API`
@@ -26305,50 +25869,40 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub confirm_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub confirm_request_no: Option<String>,
                             /// 确认发放时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub confirm_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub confirm_time: Option<String>,
                             /// 失效请求单号
                             ///
                             /// Example: `1002600620019090123143254436`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_request_no: Option<String>,
                             /// 失效时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_time: Option<String>,
                             /// 失效原因
                             ///
                             /// Example: `商品已下线`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_reason: Option<String>,
                             /// 多次优惠使用详情
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub progressive_bundle_usage_detail: ::std::option::Option<
+                            pub progressive_bundle_usage_detail: Option<
                                 PostResponseUserProductCouponListProgressiveBundleUsageDetail,
                             >,
                             /// 用户券组信息
@@ -26363,27 +25917,25 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub attach: ::std::option::Option<::std::string::String>,
+                            pub attach: Option<String>,
                             /// 渠道自定义信息
                             ///
                             /// Example: `example_channel_custom_info`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub channel_custom_info: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub channel_custom_info: Option<String>,
                             /// 用户商品券标签信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_tag_info: ::std::option::Option<
+                            pub coupon_tag_info: Option<
                                 PostResponseUserProductCouponListCouponTagInfo,
                             >,
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                         }
                         /// 用户商品券状态
                         ///
@@ -26391,33 +25943,19 @@ pub mod product_coupon {
                         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                         #[non_exhaustive]
                         pub enum PostResponseUserProductCouponListCouponState {
-                            /// 待确认
-                            ///
-                            /// `CONFIRMING`
+                            /// `CONFIRMING`: 待确认
                             Confirming,
-                            /// 已发放待生效
-                            ///
-                            /// `PENDING`
+                            /// `PENDING`: 已发放待生效
                             Pending,
-                            /// 已生效
-                            ///
-                            /// `EFFECTIVE`
+                            /// `EFFECTIVE`: 已生效
                             Effective,
-                            /// 已核销
-                            ///
-                            /// `USED`
+                            /// `USED`: 已核销
                             Used,
-                            /// 已过期
-                            ///
-                            /// `EXPIRED`
+                            /// `EXPIRED`: 已过期
                             Expired,
-                            /// 已删除
-                            ///
-                            /// `DELETED`
+                            /// `DELETED`: 已删除
                             Deleted,
-                            /// 已失效
-                            ///
-                            /// `DEACTIVATED`
+                            /// `DEACTIVATED`: 已失效
                             Deactivated,
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
@@ -26496,8 +26034,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_tag_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub coupon_tag_list: Option<
+                                Vec<
                                     PostResponseUserProductCouponListCouponTagInfoCouponTagList,
                                 >,
                             >,
@@ -26505,7 +26043,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub member_tag_info: ::std::option::Option<
+                            pub member_tag_info: Option<
                                 PostResponseUserProductCouponListCouponTagInfoMemberTagInfo,
                             >,
                         }
@@ -26579,7 +26117,7 @@ pub mod product_coupon {
                         )]
                         pub struct PostResponseUserProductCouponListCouponTagInfoMemberTagInfo {
                             /// 会员卡模板ID
-                            pub member_card_id: ::std::string::String,
+                            pub member_card_id: String,
                         }
                         /// 商品券信息
                         #[derive(
@@ -26593,13 +26131,13 @@ pub mod product_coupon {
                             /// 商品券ID
                             ///
                             /// Example: `1000000013`
-                            pub product_coupon_id: ::std::string::String,
+                            pub product_coupon_id: String,
                             /// 商品券状态
                             pub state: PostResponseUserProductCouponListProductCouponState,
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                             /// 优惠范围
                             ///
                             /// Example: `ALL`
@@ -26617,14 +26155,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub single_usage_info: ::std::option::Option<
+                            pub single_usage_info: Option<
                                 PostResponseUserProductCouponListProductCouponSingleUsageInfo,
                             >,
                             /// 多次优惠模式信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub progressive_bundle_usage_info: ::std::option::Option<
+                            pub progressive_bundle_usage_info: Option<
                                 PostResponseUserProductCouponListProductCouponProgressiveBundleUsageInfo,
                             >,
                             /// 展示信息
@@ -26635,32 +26173,24 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_product_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_product_no: Option<String>,
                             /// 失效请求单号
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_request_no: Option<String>,
                             /// 失效时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_time: Option<String>,
                             /// 失效原因
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_reason: Option<String>,
                         }
                         /// 展示信息
                         #[derive(
@@ -26675,35 +26205,33 @@ pub mod product_coupon {
                             /// 商品券名称
                             ///
                             /// Example: `全场满100立打8折`
-                            pub name: ::std::string::String,
+                            pub name: String,
                             /// 商品券图片
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                            pub image_url: ::std::string::String,
+                            pub image_url: String,
                             /// 商品券背景图
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                            pub background_url: ::std::string::String,
+                            pub background_url: String,
                             /// 商品券详情图列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub detail_image_url_list: ::std::option::Option<
-                                ::std::vec::Vec<::std::string::String>,
-                            >,
+                            pub detail_image_url_list: Option<Vec<String>>,
                             /// 商品原价
                             ///
                             /// Example: `10000`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub original_price: ::std::option::Option<i64>,
+                            pub original_price: Option<i64>,
                             /// 套餐组合
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub combo_package_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub combo_package_list: Option<
+                                Vec<
                                     PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageList,
                                 >,
                             >,
@@ -26721,13 +26249,13 @@ pub mod product_coupon {
                             /// 套餐名
                             ///
                             /// Example: `咖啡2选1`
-                            pub name: ::std::string::String,
+                            pub name: String,
                             /// 可选单品数量
                             ///
                             /// Example: `3`
                             pub pick_count: i64,
                             /// 单品列表
-                            pub choice_list: ::std::vec::Vec<
+                            pub choice_list: Vec<
                                 PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageListChoiceList,
                             >,
                         }
@@ -26744,7 +26272,7 @@ pub mod product_coupon {
                             /// 单品名称
                             ///
                             /// Example: `美式`
-                            pub name: ::std::string::String,
+                            pub name: String,
                             /// 单品价格
                             ///
                             /// Example: `10000`
@@ -26759,25 +26287,21 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub image_url: ::std::option::Option<::std::string::String>,
+                            pub image_url: Option<String>,
                             /// 单品跳转小程序AppID
                             ///
                             /// Example: `wx4fd12345678`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 单品跳转小程序路径
                             ///
                             /// Example: `/pages/index/index`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                         }
                         /// 多次优惠模式信息
                         #[derive(
@@ -26799,7 +26323,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub interval_days: ::std::option::Option<i64>,
+                            pub interval_days: Option<i64>,
                         }
                         /// 优惠范围
                         ///
@@ -26882,14 +26406,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub normal_coupon: ::std::option::Option<
+                            pub normal_coupon: Option<
                                 PostResponseUserProductCouponListProductCouponSingleUsageInfoNormalCoupon,
                             >,
                             /// 折扣券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon: ::std::option::Option<
+                            pub discount_coupon: Option<
                                 PostResponseUserProductCouponListProductCouponSingleUsageInfoDiscountCoupon,
                             >,
                         }
@@ -27144,21 +26668,19 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub use_request_no: Option<String>,
                             /// 核销时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_time: ::std::option::Option<::std::string::String>,
+                            pub use_time: Option<String>,
                             /// 关联微信支付订单信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub associated_order_info: ::std::option::Option<
+                            pub associated_order_info: Option<
                                 PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo,
                             >,
                             /// 退券请求单号
@@ -27167,18 +26689,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub return_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub return_request_no: Option<String>,
                             /// 退券时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub return_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub return_time: Option<String>,
                         }
                         /// 关联微信支付订单信息
                         #[derive(
@@ -27196,32 +26714,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub transaction_id: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub transaction_id: Option<String>,
                             /// 商户订单号
                             ///
                             /// Example: `trade_no_20250724123456`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_trade_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_trade_no: Option<String>,
                             /// 商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mchid: ::std::option::Option<::std::string::String>,
+                            pub mchid: Option<String>,
                             /// 子商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sub_mchid: ::std::option::Option<::std::string::String>,
+                            pub sub_mchid: Option<String>,
                         }
                         /// 发券渠道
                         ///
@@ -27314,16 +26828,16 @@ pub mod product_coupon {
                             /// 商品券ID
                             ///
                             /// Example: `1000000013`
-                            pub product_coupon_id: ::std::string::String,
+                            pub product_coupon_id: String,
                             /// 批次ID
                             ///
                             /// Example: `1000000013001`
-                            pub stock_id: ::std::string::String,
+                            pub stock_id: String,
                             /// 备注
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub remark: ::std::option::Option<::std::string::String>,
+                            pub remark: Option<String>,
                             /// 券Code分配模式
                             ///
                             /// Example: `WECHATPAY`
@@ -27332,7 +26846,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_code_count_info: ::std::option::Option<
+                            pub coupon_code_count_info: Option<
                                 PostResponseUserProductCouponListStockCouponCodeCountInfo,
                             >,
                             /// 发放规则
@@ -27341,14 +26855,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub progressive_bundle_usage_rule: ::std::option::Option<
+                            pub progressive_bundle_usage_rule: Option<
                                 PostResponseUserProductCouponListStockProgressiveBundleUsageRule,
                             >,
                             /// 批次组信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub stock_bundle_info: ::std::option::Option<
+                            pub stock_bundle_info: Option<
                                 PostResponseUserProductCouponListStockStockBundleInfo,
                             >,
                             /// 券使用规则展示信息
@@ -27369,29 +26883,23 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_request_no: Option<String>,
                             /// 失效时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_time: Option<String>,
                             /// 失效原因
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_reason: Option<String>,
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                         }
                         /// 品牌方预上传的券Code数量信息
                         #[derive(
@@ -27491,7 +26999,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub code_display_mode: ::std::option::Option<
+                            pub code_display_mode: Option<
                                 PostResponseUserProductCouponListStockCouponDisplayInfoCodeDisplayMode,
                             >,
                             /// 背景颜色
@@ -27500,28 +27008,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub background_color: ::std::option::Option<
+                            pub background_color: Option<
                                 PostResponseUserProductCouponListStockCouponDisplayInfoBackgroundColor,
                             >,
                             /// 小程序入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_mini_program: ::std::option::Option<
+                            pub entrance_mini_program: Option<
                                 PostResponseUserProductCouponListStockCouponDisplayInfoEntranceMiniProgram,
                             >,
                             /// 公众号入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_official_account: ::std::option::Option<
+                            pub entrance_official_account: Option<
                                 PostResponseUserProductCouponListStockCouponDisplayInfoEntranceOfficialAccount,
                             >,
                             /// 视频号入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_finder: ::std::option::Option<
+                            pub entrance_finder: Option<
                                 PostResponseUserProductCouponListStockCouponDisplayInfoEntranceFinder,
                             >,
                         }
@@ -27700,15 +27208,15 @@ pub mod product_coupon {
                             /// 视频号ID
                             ///
                             /// Example: `gh_12345678`
-                            pub finder_id: ::std::string::String,
+                            pub finder_id: String,
                             /// 视频号视频ID
                             ///
                             /// Example: `UDFsdf24df34dD456Hdf34`
-                            pub finder_video_id: ::std::string::String,
+                            pub finder_video_id: String,
                             /// 视频号封面图
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                            pub finder_video_cover_image_url: ::std::string::String,
+                            pub finder_video_cover_image_url: String,
                         }
                         /// 小程序入口
                         #[derive(
@@ -27723,19 +27231,19 @@ pub mod product_coupon {
                             /// 小程序appid
                             ///
                             /// Example: `wx234545656765876`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/path/index/index`
-                            pub path: ::std::string::String,
+                            pub path: String,
                             /// 入口文案
                             ///
                             /// Example: `欢迎选购`
-                            pub entrance_wording: ::std::string::String,
+                            pub entrance_wording: String,
                             /// 引导文案
                             ///
                             /// Example: `获取更多优惠`
-                            pub guidance_wording: ::std::string::String,
+                            pub guidance_wording: String,
                         }
                         /// 公众号入口
                         #[derive(
@@ -27750,7 +27258,7 @@ pub mod product_coupon {
                             /// 公众号AppID
                             ///
                             /// Example: `wx1234567890`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                         }
                         /// 事件通知配置
                         #[derive(
@@ -27768,9 +27276,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub notify_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub notify_appid: Option<String>,
                         }
                         /// 多次优惠使用规则
                         #[derive(
@@ -27788,21 +27294,21 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub normal_coupon: ::std::option::Option<
+                            pub normal_coupon: Option<
                                 PostResponseUserProductCouponListStockProgressiveBundleUsageRuleNormalCoupon,
                             >,
                             /// 折扣券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon: ::std::option::Option<
+                            pub discount_coupon: Option<
                                 PostResponseUserProductCouponListStockProgressiveBundleUsageRuleDiscountCoupon,
                             >,
                             /// 兑换券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub exchange_coupon: ::std::option::Option<
+                            pub exchange_coupon: Option<
                                 PostResponseUserProductCouponListStockProgressiveBundleUsageRuleExchangeCoupon,
                             >,
                         }
@@ -27819,38 +27325,38 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub available_begin_time: ::std::string::String,
+                            pub available_begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub available_end_time: ::std::string::String,
+                            pub available_end_time: String,
                             /// 生效后N天内有效
                             ///
                             /// Example: `30`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub available_days: ::std::option::Option<i64>,
+                            pub available_days: Option<i64>,
                             /// 领取后N天开始生效
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub wait_days_after_receive: ::std::option::Option<i64>,
+                            pub wait_days_after_receive: Option<i64>,
                             /// 每周固定可用时间
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub weekly_available_period: ::std::option::Option<
+                            pub weekly_available_period: Option<
                                 PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                             >,
                             /// 无规律的可用时间段
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub irregular_available_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub irregular_available_period_list: Option<
+                                Vec<
                                     PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                                 >,
                             >,
@@ -27868,11 +27374,11 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub begin_time: ::std::string::String,
+                            pub begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub end_time: ::std::string::String,
+                            pub end_time: String,
                         }
                         /// 每周固定可用时间
                         #[derive(
@@ -27888,8 +27394,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_list: Option<
+                                Vec<
                                     PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                                 >,
                             >,
@@ -27897,8 +27403,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_period_list: Option<
+                                Vec<
                                     PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                                 >,
                             >,
@@ -28169,7 +27675,7 @@ pub mod product_coupon {
                             /// 批次组ID
                             ///
                             /// Example: `712315129419284901`
-                            pub stock_bundle_id: ::std::string::String,
+                            pub stock_bundle_id: String,
                             /// 批次在批次组内的次序
                             ///
                             /// Example: `0`
@@ -28195,7 +27701,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub max_count_per_day: ::std::option::Option<i64>,
+                            pub max_count_per_day: Option<i64>,
                             /// 每个用户领取次数上限
                             ///
                             /// Example: `5`
@@ -28279,7 +27785,7 @@ pub mod product_coupon {
                         )]
                         pub struct PostResponseUserProductCouponListStockUsageRuleDisplayInfo {
                             /// 券使用方式列表
-                            pub coupon_usage_method_list: ::std::vec::Vec<
+                            pub coupon_usage_method_list: Vec<
                                 PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponUsageMethodList,
                             >,
                             /// 小程序AppID
@@ -28288,34 +27794,30 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/pages/index/product`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                             /// APP的H5跳转路径
                             ///
                             /// Example: `https://weixin.qq.com/jump-to-app`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub app_path: ::std::option::Option<::std::string::String>,
+                            pub app_path: Option<String>,
                             /// 券使用说明
                             ///
                             /// Example: `工作日可用`
-                            pub usage_description: ::std::string::String,
+                            pub usage_description: String,
                             /// 券可用门店信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_available_store_info: ::std::option::Option<
+                            pub coupon_available_store_info: Option<
                                 PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponAvailableStoreInfo,
                             >,
                             /// APP跳转类型
@@ -28324,7 +27826,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub app_jump_type: ::std::option::Option<
+                            pub app_jump_type: Option<
                                 PostResponseUserProductCouponListStockUsageRuleDisplayInfoAppJumpType,
                             >,
                             /// 口令链接
@@ -28333,9 +27835,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub passcode_link: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub passcode_link: Option<String>,
                         }
                         /// APP跳转类型
                         ///
@@ -28417,25 +27917,21 @@ pub mod product_coupon {
                             /// 券可用门店描述
                             ///
                             /// Example: `所有门店可用，可使用小程序查看门店列表`
-                            pub description: ::std::string::String,
+                            pub description: String,
                             /// 小程序AppID
                             ///
                             /// Example: `wx1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/pages/index/product`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                         }
                         /// PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponUsageMethodList
                         ///
@@ -28521,7 +28017,7 @@ pub mod product_coupon {
                             /// 用户券组ID
                             ///
                             /// Example: `7123912547109241212489`
-                            pub user_coupon_bundle_id: ::std::string::String,
+                            pub user_coupon_bundle_id: String,
                             /// 用户券组内索引
                             ///
                             /// Example: `0`
@@ -28600,51 +28096,39 @@ pub mod product_coupon {
                 pub struct GetRequest {
                     /// 商品券ID
                     ///
-                    /// Query parameter `product_coupon_id`.
-                    ///
-                    /// Example: `1000000013`
+                    /// Query parameter `product_coupon_id`. Example: `1000000013`
                     #[serde(skip_serializing)]
-                    pub product_coupon_id: ::std::option::Option<::std::string::String>,
+                    pub product_coupon_id: Option<String>,
                     /// 批次ID
                     ///
-                    /// Query parameter `stock_id`.
-                    ///
-                    /// Example: `1000000013001`
+                    /// Query parameter `stock_id`. Example: `1000000013001`
                     #[serde(skip_serializing)]
-                    pub stock_id: ::std::option::Option<::std::string::String>,
+                    pub stock_id: Option<String>,
                     /// 公众账号AppID
                     ///
-                    /// Query parameter `appid`.
-                    ///
-                    /// Example: `wx233544546545989`
+                    /// Query parameter `appid`. Example: `wx233544546545989`
                     #[serde(skip_serializing)]
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 用户商品券状态
                     ///
                     /// Query parameter `coupon_state`.
                     #[serde(skip_serializing)]
-                    pub coupon_state: ::std::option::Option<GetRequestCouponState>,
+                    pub coupon_state: Option<GetRequestCouponState>,
                     /// 分页大小
                     ///
-                    /// Query parameter `page_size`.
-                    ///
-                    /// Example: `20`
+                    /// Query parameter `page_size`. Example: `20`
                     #[serde(skip_serializing)]
-                    pub page_size: ::std::option::Option<i64>,
+                    pub page_size: Option<i64>,
                     /// 分页Token
                     ///
-                    /// Query parameter `page_token`.
-                    ///
-                    /// Example: `MTIzMjUK`
+                    /// Query parameter `page_token`. Example: `MTIzMjUK`
                     #[serde(skip_serializing)]
-                    pub page_token: ::std::option::Option<::std::string::String>,
+                    pub page_token: Option<String>,
                     /// 品牌ID
                     ///
-                    /// Query parameter `brand_id`.
-                    ///
-                    /// Example: `120344`
+                    /// Query parameter `brand_id`. Example: `120344`
                     #[serde(skip_serializing)]
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                 }
                 /// 用户商品券状态
                 ///
@@ -28652,33 +28136,19 @@ pub mod product_coupon {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetRequestCouponState {
-                    /// 待确认
-                    ///
-                    /// `CONFIRMING`
+                    /// `CONFIRMING`: 待确认
                     Confirming,
-                    /// 已发放待生效
-                    ///
-                    /// `PENDING`
+                    /// `PENDING`: 已发放待生效
                     Pending,
-                    /// 已生效
-                    ///
-                    /// `EFFECTIVE`
+                    /// `EFFECTIVE`: 已生效
                     Effective,
-                    /// 已核销
-                    ///
-                    /// `USED`
+                    /// `USED`: 已核销
                     Used,
-                    /// 已过期
-                    ///
-                    /// `EXPIRED`
+                    /// `EXPIRED`: 已过期
                     Expired,
-                    /// 已删除
-                    ///
-                    /// `DELETED`
+                    /// `DELETED`: 已删除
                     Deleted,
-                    /// 已失效
-                    ///
-                    /// `DEACTIVATED`
+                    /// `DEACTIVATED`: 已失效
                     Deactivated,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -28757,12 +28227,10 @@ pub mod product_coupon {
                     ///
                     /// Example: `MTIzNDUK`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub next_page_token: ::std::option::Option<::std::string::String>,
+                    pub next_page_token: Option<String>,
                     /// 用户商品券列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_coupon_list: ::std::option::Option<
-                        ::std::vec::Vec<GetResponseUserCouponList>,
-                    >,
+                    pub user_coupon_list: Option<Vec<GetResponseUserCouponList>>,
                 }
                 /// GetResponseUserCouponList
                 #[derive(
@@ -28776,7 +28244,7 @@ pub mod product_coupon {
                     /// 用户商品券Code
                     ///
                     /// Example: `123446565767`
-                    pub coupon_code: ::std::string::String,
+                    pub coupon_code: String,
                     /// 用户商品券状态
                     ///
                     /// Example: `USED`
@@ -28784,19 +28252,19 @@ pub mod product_coupon {
                     /// 有效期开始时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
-                    pub valid_begin_time: ::std::string::String,
+                    pub valid_begin_time: String,
                     /// 有效期结束时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
-                    pub valid_end_time: ::std::string::String,
+                    pub valid_end_time: String,
                     /// 领券时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
-                    pub receive_time: ::std::string::String,
+                    pub receive_time: String,
                     /// 发券请求单号
                     ///
                     /// Example: `MCHSEND202003101234`
-                    pub send_request_no: ::std::string::String,
+                    pub send_request_no: String,
                     /// 发券渠道
                     ///
                     /// Example: `API`
@@ -28805,37 +28273,35 @@ pub mod product_coupon {
                     ///
                     /// Example: `MCHCONFIRM202003101234`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub confirm_request_no: ::std::option::Option<::std::string::String>,
+                    pub confirm_request_no: Option<String>,
                     /// 确认发放时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub confirm_time: ::std::option::Option<::std::string::String>,
+                    pub confirm_time: Option<String>,
                     /// 失效请求单号
                     ///
                     /// Example: `1002600620019090123143254436`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_request_no: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub deactivate_request_no: Option<String>,
                     /// 失效时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_time: ::std::option::Option<::std::string::String>,
+                    pub deactivate_time: Option<String>,
                     /// 失效原因
                     ///
                     /// Example: `商品已下线`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_reason: ::std::option::Option<::std::string::String>,
+                    pub deactivate_reason: Option<String>,
                     /// 单券使用详情
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub single_usage_detail: ::std::option::Option<
+                    pub single_usage_detail: Option<
                         GetResponseUserCouponListSingleUsageDetail,
                     >,
                     /// 多次优惠使用详情
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sequential_usage_detail: ::std::option::Option<
+                    pub sequential_usage_detail: Option<
                         GetResponseUserCouponListSequentialUsageDetail,
                     >,
                     /// 商品券信息
@@ -28846,18 +28312,16 @@ pub mod product_coupon {
                     ///
                     /// Example: `example_attach`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub attach: ::std::option::Option<::std::string::String>,
+                    pub attach: Option<String>,
                     /// 渠道自定义信息
                     ///
                     /// Example: `example_channel_custom_info`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub channel_custom_info: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub channel_custom_info: Option<String>,
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                 }
                 /// 用户商品券状态
                 ///
@@ -28865,33 +28329,19 @@ pub mod product_coupon {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseUserCouponListCouponState {
-                    /// 待确认
-                    ///
-                    /// `CONFIRMING`
+                    /// `CONFIRMING`: 待确认
                     Confirming,
-                    /// 已发放待生效
-                    ///
-                    /// `PENDING`
+                    /// `PENDING`: 已发放待生效
                     Pending,
-                    /// 已生效
-                    ///
-                    /// `EFFECTIVE`
+                    /// `EFFECTIVE`: 已生效
                     Effective,
-                    /// 已核销
-                    ///
-                    /// `USED`
+                    /// `USED`: 已核销
                     Used,
-                    /// 已过期
-                    ///
-                    /// `EXPIRED`
+                    /// `EXPIRED`: 已过期
                     Expired,
-                    /// 已删除
-                    ///
-                    /// `DELETED`
+                    /// `DELETED`: 已删除
                     Deleted,
-                    /// 已失效
-                    ///
-                    /// `DEACTIVATED`
+                    /// `DEACTIVATED`: 已失效
                     Deactivated,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -28966,13 +28416,13 @@ pub mod product_coupon {
                     /// 商品券ID
                     ///
                     /// Example: `1000000013`
-                    pub product_coupon_id: ::std::string::String,
+                    pub product_coupon_id: String,
                     /// 商品券状态
                     pub state: GetResponseUserCouponListProductCouponState,
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 优惠范围
                     ///
                     /// Example: `ALL`
@@ -28988,12 +28438,12 @@ pub mod product_coupon {
                     pub usage_mode: GetResponseUserCouponListProductCouponUsageMode,
                     /// 单券模式信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub single_usage_info: ::std::option::Option<
+                    pub single_usage_info: Option<
                         GetResponseUserCouponListProductCouponSingleUsageInfo,
                     >,
                     /// 多次优惠模式信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sequential_usage_info: ::std::option::Option<
+                    pub sequential_usage_info: Option<
                         GetResponseUserCouponListProductCouponSequentialUsageInfo,
                     >,
                     /// 展示信息
@@ -29002,20 +28452,18 @@ pub mod product_coupon {
                     ///
                     /// Example: `Product_1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub out_product_no: ::std::option::Option<::std::string::String>,
+                    pub out_product_no: Option<String>,
                     /// 失效请求单号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_request_no: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub deactivate_request_no: Option<String>,
                     /// 失效时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_time: ::std::option::Option<::std::string::String>,
+                    pub deactivate_time: Option<String>,
                     /// 失效原因
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_reason: ::std::option::Option<::std::string::String>,
+                    pub deactivate_reason: Option<String>,
                 }
                 /// 展示信息
                 #[derive(
@@ -29030,29 +28478,27 @@ pub mod product_coupon {
                     /// 商品券名称
                     ///
                     /// Example: `全场满100立打8折`
-                    pub name: ::std::string::String,
+                    pub name: String,
                     /// 商品券图片
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                    pub image_url: ::std::string::String,
+                    pub image_url: String,
                     /// 商品券背景图
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                    pub background_url: ::std::string::String,
+                    pub background_url: String,
                     /// 商品券详情图列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub detail_image_url_list: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub detail_image_url_list: Option<Vec<String>>,
                     /// 商品原价
                     ///
                     /// Example: `10000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub original_price: ::std::option::Option<i64>,
+                    pub original_price: Option<i64>,
                     /// 套餐组合
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub combo_package_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub combo_package_list: Option<
+                        Vec<
                             GetResponseUserCouponListProductCouponDisplayInfoComboPackageList,
                         >,
                     >,
@@ -29070,13 +28516,13 @@ pub mod product_coupon {
                     /// 套餐名
                     ///
                     /// Example: `咖啡2选1`
-                    pub name: ::std::string::String,
+                    pub name: String,
                     /// 可选单品数量
                     ///
                     /// Example: `3`
                     pub pick_count: i64,
                     /// 单品列表
-                    pub choice_list: ::std::vec::Vec<
+                    pub choice_list: Vec<
                         GetResponseUserCouponListProductCouponDisplayInfoComboPackageListChoiceList,
                     >,
                 }
@@ -29093,7 +28539,7 @@ pub mod product_coupon {
                     /// 单品名称
                     ///
                     /// Example: `美式`
-                    pub name: ::std::string::String,
+                    pub name: String,
                     /// 单品价格
                     ///
                     /// Example: `10000`
@@ -29106,17 +28552,17 @@ pub mod product_coupon {
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub image_url: ::std::option::Option<::std::string::String>,
+                    pub image_url: Option<String>,
                     /// 单品跳转小程序AppID
                     ///
                     /// Example: `wx4fd12345678`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 单品跳转小程序路径
                     ///
                     /// Example: `/pages/index/index`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                 }
                 /// 优惠范围
                 ///
@@ -29210,7 +28656,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `0`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub interval_days: ::std::option::Option<i64>,
+                    pub interval_days: Option<i64>,
                 }
                 /// 多次优惠规则类型
                 ///
@@ -29287,12 +28733,12 @@ pub mod product_coupon {
                 pub struct GetResponseUserCouponListProductCouponSingleUsageInfo {
                     /// 满减券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub normal_coupon: ::std::option::Option<
+                    pub normal_coupon: Option<
                         GetResponseUserCouponListProductCouponSingleUsageInfoNormalCoupon,
                     >,
                     /// 折扣券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub discount_coupon: ::std::option::Option<
+                    pub discount_coupon: Option<
                         GetResponseUserCouponListProductCouponSingleUsageInfoDiscountCoupon,
                     >,
                 }
@@ -29535,29 +28981,17 @@ pub mod product_coupon {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseUserCouponListSendChannel {
-                    /// 品牌方自主发放，品牌方调用发券接口自行发放
-                    ///
-                    /// `API`
+                    /// `API`: 品牌方自主发放，品牌方调用发券接口自行发放
                     Api,
-                    /// 摇一摇有优惠，通过摇一摇有优惠渠道发放
-                    ///
-                    /// `BRAND_MANAGE`
+                    /// `BRAND_MANAGE`: 摇一摇有优惠，通过摇一摇有优惠渠道发放
                     BrandManage,
-                    /// 名片优惠，通过名片优惠渠道发放
-                    ///
-                    /// `MERCHANT_CARD`
+                    /// `MERCHANT_CARD`: 名片优惠，通过名片优惠渠道发放
                     MerchantCard,
-                    /// 会员优惠，通过会员优惠渠道发放
-                    ///
-                    /// `MEMBER`
+                    /// `MEMBER`: 会员优惠，通过会员优惠渠道发放
                     Member,
-                    /// 小活动，通过小活动渠道发放
-                    ///
-                    /// `SMALL_ACTIVITY`
+                    /// `SMALL_ACTIVITY`: 小活动，通过小活动渠道发放
                     SmallActivity,
-                    /// 小程序领券组件
-                    ///
-                    /// `RECEIVE_COMPONENT`
+                    /// `RECEIVE_COMPONENT`: 小程序领券组件
                     ReceiveComponent,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -29632,18 +29066,16 @@ pub mod product_coupon {
                     ///
                     /// Example: `10`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub total_count: ::std::option::Option<i64>,
+                    pub total_count: Option<i64>,
                     /// 已使用次数
                     ///
                     /// Example: `3`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub used_count: ::std::option::Option<i64>,
+                    pub used_count: Option<i64>,
                     /// 轮次使用详情列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub detail_item_list: ::std::option::Option<
-                        ::std::vec::Vec<
-                            GetResponseUserCouponListSequentialUsageDetailDetailItemList,
-                        >,
+                    pub detail_item_list: Option<
+                        Vec<GetResponseUserCouponListSequentialUsageDetailDetailItemList>,
                     >,
                 }
                 /// GetResponseUserCouponListSequentialUsageDetailDetailItemList
@@ -29660,49 +29092,49 @@ pub mod product_coupon {
                     ///
                     /// Example: `USED`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub detail_state: ::std::option::Option<
+                    pub detail_state: Option<
                         GetResponseUserCouponListSequentialUsageDetailDetailItemListDetailState,
                     >,
                     /// 有效期开始时间
                     ///
                     /// Example: `2025-07-20T14:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub valid_begin_time: ::std::option::Option<::std::string::String>,
+                    pub valid_begin_time: Option<String>,
                     /// 有效期结束时间
                     ///
                     /// Example: `2025-07-20T14:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub valid_end_time: ::std::option::Option<::std::string::String>,
+                    pub valid_end_time: Option<String>,
                     /// 核销请求单号
                     ///
                     /// Example: `MCHUSE202003101234`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub use_request_no: ::std::option::Option<::std::string::String>,
+                    pub use_request_no: Option<String>,
                     /// 核销时间
                     ///
                     /// Example: `2025-07-20T14:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub use_time: ::std::option::Option<::std::string::String>,
+                    pub use_time: Option<String>,
                     /// 关联微信支付订单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub associated_order_info: ::std::option::Option<
+                    pub associated_order_info: Option<
                         GetResponseUserCouponListSequentialUsageDetailDetailItemListAssociatedOrderInfo,
                     >,
                     /// 退券请求单号
                     ///
                     /// Example: `MCHRETURN202003101234`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub return_request_no: ::std::option::Option<::std::string::String>,
+                    pub return_request_no: Option<String>,
                     /// 退券时间
                     ///
                     /// Example: `2025-07-20T14:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub return_time: ::std::option::Option<::std::string::String>,
+                    pub return_time: Option<String>,
                     /// 删除时间
                     ///
                     /// Example: `2025-07-20T14:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub delete_time: ::std::option::Option<::std::string::String>,
+                    pub delete_time: Option<String>,
                 }
                 /// 关联微信支付订单信息
                 #[derive(
@@ -29718,22 +29150,22 @@ pub mod product_coupon {
                     ///
                     /// Example: `4200000000123456789123456789`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transaction_id: ::std::option::Option<::std::string::String>,
+                    pub transaction_id: Option<String>,
                     /// 商户订单号
                     ///
                     /// Example: `trade_no_20250724123456`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub out_trade_no: ::std::option::Option<::std::string::String>,
+                    pub out_trade_no: Option<String>,
                     /// 商户号
                     ///
                     /// Example: `1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mchid: ::std::option::Option<::std::string::String>,
+                    pub mchid: Option<String>,
                     /// 子商户号
                     ///
                     /// Example: `1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_mchid: ::std::option::Option<::std::string::String>,
+                    pub sub_mchid: Option<String>,
                 }
                 /// 轮次使用详情状态
                 ///
@@ -29741,29 +29173,17 @@ pub mod product_coupon {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseUserCouponListSequentialUsageDetailDetailItemListDetailState {
-                    /// 待生效，尚未到达可用开始时间
-                    ///
-                    /// `PENDING`
+                    /// `PENDING`: 待生效，尚未到达可用开始时间
                     Pending,
-                    /// 已生效，已到达可用开始时间
-                    ///
-                    /// `EFFECTIVE`
+                    /// `EFFECTIVE`: 已生效，已到达可用开始时间
                     Effective,
-                    /// 已核销
-                    ///
-                    /// `USED`
+                    /// `USED`: 已核销
                     Used,
-                    /// 已过期，已超过有效期，不再可用
-                    ///
-                    /// `EXPIRED`
+                    /// `EXPIRED`: 已过期，已超过有效期，不再可用
                     Expired,
-                    /// 已删除，用户主动删除
-                    ///
-                    /// `DELETED`
+                    /// `DELETED`: 已删除，用户主动删除
                     Deleted,
-                    /// 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效
-                    ///
-                    /// `DEACTIVATED`
+                    /// `DEACTIVATED`: 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效
                     Deactivated,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -29840,27 +29260,27 @@ pub mod product_coupon {
                     ///
                     /// Example: `34657_20250101_123456`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub use_request_no: ::std::option::Option<::std::string::String>,
+                    pub use_request_no: Option<String>,
                     /// 核销时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub use_time: ::std::option::Option<::std::string::String>,
+                    pub use_time: Option<String>,
                     /// 关联微信支付订单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub associated_order_info: ::std::option::Option<
+                    pub associated_order_info: Option<
                         GetResponseUserCouponListSingleUsageDetailAssociatedOrderInfo,
                     >,
                     /// 退券请求单号
                     ///
                     /// Example: `MCHRETURN202003101234`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub return_request_no: ::std::option::Option<::std::string::String>,
+                    pub return_request_no: Option<String>,
                     /// 退券时间
                     ///
                     /// Example: `2025-07-20T14:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub return_time: ::std::option::Option<::std::string::String>,
+                    pub return_time: Option<String>,
                 }
                 /// 关联微信支付订单信息
                 #[derive(
@@ -29876,22 +29296,22 @@ pub mod product_coupon {
                     ///
                     /// Example: `4200000000123456789123456789`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transaction_id: ::std::option::Option<::std::string::String>,
+                    pub transaction_id: Option<String>,
                     /// 商户订单号
                     ///
                     /// Example: `trade_no_20250724123456`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub out_trade_no: ::std::option::Option<::std::string::String>,
+                    pub out_trade_no: Option<String>,
                     /// 商户号
                     ///
                     /// Example: `1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mchid: ::std::option::Option<::std::string::String>,
+                    pub mchid: Option<String>,
                     /// 子商户号
                     ///
                     /// Example: `1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_mchid: ::std::option::Option<::std::string::String>,
+                    pub sub_mchid: Option<String>,
                 }
                 /// 批次信息
                 #[derive(
@@ -29905,33 +29325,33 @@ pub mod product_coupon {
                     /// 商品券ID
                     ///
                     /// Example: `1000000013`
-                    pub product_coupon_id: ::std::string::String,
+                    pub product_coupon_id: String,
                     /// 批次ID
                     ///
                     /// Example: `1000000013001`
-                    pub stock_id: ::std::string::String,
+                    pub stock_id: String,
                     /// 备注
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub remark: ::std::option::Option<::std::string::String>,
+                    pub remark: Option<String>,
                     /// 券Code分配模式
                     ///
                     /// Example: `WECHATPAY`
                     pub coupon_code_mode: GetResponseUserCouponListStockCouponCodeMode,
                     /// 品牌方预上传的券Code数量信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_code_count_info: ::std::option::Option<
+                    pub coupon_code_count_info: Option<
                         GetResponseUserCouponListStockCouponCodeCountInfo,
                     >,
                     /// 发放规则
                     pub stock_send_rule: GetResponseUserCouponListStockStockSendRule,
                     /// 单券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub single_usage_rule: ::std::option::Option<
+                    pub single_usage_rule: Option<
                         GetResponseUserCouponListStockSingleUsageRule,
                     >,
                     /// 多次优惠使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sequential_usage_rule: ::std::option::Option<
+                    pub sequential_usage_rule: Option<
                         GetResponseUserCouponListStockSequentialUsageRule,
                     >,
                     /// 券使用规则展示信息
@@ -29950,21 +29370,19 @@ pub mod product_coupon {
                     pub state: GetResponseUserCouponListStockState,
                     /// 失效请求单号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_request_no: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub deactivate_request_no: Option<String>,
                     /// 失效时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_time: ::std::option::Option<::std::string::String>,
+                    pub deactivate_time: Option<String>,
                     /// 失效原因
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_reason: ::std::option::Option<::std::string::String>,
+                    pub deactivate_reason: Option<String>,
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                 }
                 /// 品牌方预上传的券Code数量信息
                 #[derive(
@@ -30066,29 +29484,29 @@ pub mod product_coupon {
                     ///
                     /// Example: `QRCODE`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub code_display_mode: ::std::option::Option<
+                    pub code_display_mode: Option<
                         GetResponseUserCouponListStockCouponDisplayInfoCodeDisplayMode,
                     >,
                     /// 背景颜色
                     ///
                     /// Example: `Color020`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub background_color: ::std::option::Option<
+                    pub background_color: Option<
                         GetResponseUserCouponListStockCouponDisplayInfoBackgroundColor,
                     >,
                     /// 小程序入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_mini_program: ::std::option::Option<
+                    pub entrance_mini_program: Option<
                         GetResponseUserCouponListStockCouponDisplayInfoEntranceMiniProgram,
                     >,
                     /// 公众号入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_official_account: ::std::option::Option<
+                    pub entrance_official_account: Option<
                         GetResponseUserCouponListStockCouponDisplayInfoEntranceOfficialAccount,
                     >,
                     /// 视频号入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_finder: ::std::option::Option<
+                    pub entrance_finder: Option<
                         GetResponseUserCouponListStockCouponDisplayInfoEntranceFinder,
                     >,
                 }
@@ -30267,15 +29685,15 @@ pub mod product_coupon {
                     /// 视频号ID
                     ///
                     /// Example: `gh_12345678`
-                    pub finder_id: ::std::string::String,
+                    pub finder_id: String,
                     /// 视频号视频ID
                     ///
                     /// Example: `UDFsdf24df34dD456Hdf34`
-                    pub finder_video_id: ::std::string::String,
+                    pub finder_video_id: String,
                     /// 视频号封面图
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                    pub finder_video_cover_image_url: ::std::string::String,
+                    pub finder_video_cover_image_url: String,
                 }
                 /// 小程序入口
                 #[derive(
@@ -30290,19 +29708,19 @@ pub mod product_coupon {
                     /// 小程序appid
                     ///
                     /// Example: `wx234545656765876`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/path/index/index`
-                    pub path: ::std::string::String,
+                    pub path: String,
                     /// 入口文案
                     ///
                     /// Example: `欢迎选购`
-                    pub entrance_wording: ::std::string::String,
+                    pub entrance_wording: String,
                     /// 引导文案
                     ///
                     /// Example: `获取更多优惠`
-                    pub guidance_wording: ::std::string::String,
+                    pub guidance_wording: String,
                 }
                 /// 公众号入口
                 #[derive(
@@ -30317,7 +29735,7 @@ pub mod product_coupon {
                     /// 公众号AppID
                     ///
                     /// Example: `wx1234567890`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                 }
                 /// 事件通知配置
                 #[derive(
@@ -30333,7 +29751,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `wx23232232323`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub notify_appid: ::std::option::Option<::std::string::String>,
+                    pub notify_appid: Option<String>,
                 }
                 /// 已发放次数
                 #[derive(
@@ -30368,28 +29786,28 @@ pub mod product_coupon {
                     pub coupon_available_period: GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod,
                     /// 满减券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub normal_coupon_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub normal_coupon_list: Option<
+                        Vec<
                             GetResponseUserCouponListStockSequentialUsageRuleNormalCouponList,
                         >,
                     >,
                     /// 折扣券使用规则列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub discount_coupon_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub discount_coupon_list: Option<
+                        Vec<
                             GetResponseUserCouponListStockSequentialUsageRuleDiscountCouponList,
                         >,
                     >,
                     /// 兑换券使用规则列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub exchange_coupon_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub exchange_coupon_list: Option<
+                        Vec<
                             GetResponseUserCouponListStockSequentialUsageRuleExchangeCouponList,
                         >,
                     >,
                     /// 多次优惠是否提供首笔特惠
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub special_first: ::std::option::Option<bool>,
+                    pub special_first: Option<bool>,
                 }
                 /// 券可核销时间
                 #[derive(
@@ -30404,25 +29822,25 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub available_begin_time: ::std::string::String,
+                    pub available_begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub available_end_time: ::std::string::String,
+                    pub available_end_time: String,
                     /// 领取后N天开始生效
                     ///
                     /// Example: `1`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub wait_days_after_receive: ::std::option::Option<i64>,
+                    pub wait_days_after_receive: Option<i64>,
                     /// 每周固定可用时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub weekly_available_period: ::std::option::Option<
+                    pub weekly_available_period: Option<
                         GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                     >,
                     /// 无规律的可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub irregular_available_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub irregular_available_period_list: Option<
+                        Vec<
                             GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                         >,
                     >,
@@ -30430,7 +29848,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `3600`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_seconds: ::std::option::Option<i64>,
+                    pub available_seconds: Option<i64>,
                 }
                 /// GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
                 #[derive(
@@ -30445,11 +29863,11 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub begin_time: ::std::string::String,
+                    pub begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub end_time: ::std::string::String,
+                    pub end_time: String,
                 }
                 /// 每周固定可用时间
                 #[derive(
@@ -30463,15 +29881,15 @@ pub mod product_coupon {
                 pub struct GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                     /// 每周可用星期数
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_list: Option<
+                        Vec<
                             GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                         >,
                     >,
                     /// 当天可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_period_list: Option<
+                        Vec<
                             GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                         >,
                     >,
@@ -30649,17 +30067,17 @@ pub mod product_coupon {
                     pub coupon_available_period: GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod,
                     /// 满减券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub normal_coupon: ::std::option::Option<
+                    pub normal_coupon: Option<
                         GetResponseUserCouponListStockSingleUsageRuleNormalCoupon,
                     >,
                     /// 折扣券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub discount_coupon: ::std::option::Option<
+                    pub discount_coupon: Option<
                         GetResponseUserCouponListStockSingleUsageRuleDiscountCoupon,
                     >,
                     /// 兑换券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub exchange_coupon: ::std::option::Option<
+                    pub exchange_coupon: Option<
                         GetResponseUserCouponListStockSingleUsageRuleExchangeCoupon,
                     >,
                 }
@@ -30676,30 +30094,30 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub available_begin_time: ::std::string::String,
+                    pub available_begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub available_end_time: ::std::string::String,
+                    pub available_end_time: String,
                     /// 生效后N天内有效
                     ///
                     /// Example: `30`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_days: ::std::option::Option<i64>,
+                    pub available_days: Option<i64>,
                     /// 领取后N天开始生效
                     ///
                     /// Example: `1`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub wait_days_after_receive: ::std::option::Option<i64>,
+                    pub wait_days_after_receive: Option<i64>,
                     /// 每周固定可用时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub weekly_available_period: ::std::option::Option<
+                    pub weekly_available_period: Option<
                         GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                     >,
                     /// 无规律的可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub irregular_available_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub irregular_available_period_list: Option<
+                        Vec<
                             GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                         >,
                     >,
@@ -30707,7 +30125,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `3600`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_seconds: ::std::option::Option<i64>,
+                    pub available_seconds: Option<i64>,
                 }
                 /// GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
                 #[derive(
@@ -30722,11 +30140,11 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub begin_time: ::std::string::String,
+                    pub begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub end_time: ::std::string::String,
+                    pub end_time: String,
                 }
                 /// 每周固定可用时间
                 #[derive(
@@ -30740,15 +30158,15 @@ pub mod product_coupon {
                 pub struct GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                     /// 每周可用星期数
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_list: Option<
+                        Vec<
                             GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                         >,
                     >,
                     /// 当天可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_period_list: Option<
+                        Vec<
                             GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                         >,
                     >,
@@ -31003,12 +30421,12 @@ pub mod product_coupon {
                     ///
                     /// Example: `100000000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub max_count_per_day: ::std::option::Option<i64>,
+                    pub max_count_per_day: Option<i64>,
                     /// 每个用户领取次数上限
                     ///
                     /// Example: `5`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub max_count_per_user: ::std::option::Option<i64>,
+                    pub max_count_per_user: Option<i64>,
                 }
                 /// 可用门店范围
                 ///
@@ -31086,45 +30504,45 @@ pub mod product_coupon {
                 )]
                 pub struct GetResponseUserCouponListStockUsageRuleDisplayInfo {
                     /// 券使用方式列表
-                    pub coupon_usage_method_list: ::std::vec::Vec<
+                    pub coupon_usage_method_list: Vec<
                         GetResponseUserCouponListStockUsageRuleDisplayInfoCouponUsageMethodList,
                     >,
                     /// 小程序AppID
                     ///
                     /// Example: `wx1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/pages/index/product`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                     /// APP的H5跳转路径
                     ///
                     /// Example: `https://weixin.qq.com/jump-to-app`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub app_path: ::std::option::Option<::std::string::String>,
+                    pub app_path: Option<String>,
                     /// 券使用说明
                     ///
                     /// Example: `工作日可用`
-                    pub usage_description: ::std::string::String,
+                    pub usage_description: String,
                     /// 券可用门店信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_available_store_info: ::std::option::Option<
+                    pub coupon_available_store_info: Option<
                         GetResponseUserCouponListStockUsageRuleDisplayInfoCouponAvailableStoreInfo,
                     >,
                     /// APP跳转类型
                     ///
                     /// Example: `H5`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub app_jump_type: ::std::option::Option<
+                    pub app_jump_type: Option<
                         GetResponseUserCouponListStockUsageRuleDisplayInfoAppJumpType,
                     >,
                     /// 口令链接
                     ///
                     /// Example: `passcode_link.example`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub passcode_link: ::std::option::Option<::std::string::String>,
+                    pub passcode_link: Option<String>,
                 }
                 /// APP跳转类型
                 ///
@@ -31206,17 +30624,17 @@ pub mod product_coupon {
                     /// 券可用门店描述
                     ///
                     /// Example: `所有门店可用，可使用小程序查看门店列表`
-                    pub description: ::std::string::String,
+                    pub description: String,
                     /// 小程序AppID
                     ///
                     /// Example: `wx1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/pages/index/product`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                 }
                 /// GetResponseUserCouponListStockUsageRuleDisplayInfoCouponUsageMethodList
                 ///
@@ -31302,36 +30720,36 @@ pub mod product_coupon {
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 商品券ID
                     ///
                     /// Example: `1000000013`
-                    pub product_coupon_id: ::std::string::String,
+                    pub product_coupon_id: String,
                     /// 批次ID
                     ///
                     /// Example: `1000000013001`
-                    pub stock_id: ::std::string::String,
+                    pub stock_id: String,
                     /// 用户商品券Code
                     ///
                     /// Example: `123446565767`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_code: ::std::option::Option<::std::string::String>,
+                    pub coupon_code: Option<String>,
                     /// 公众账号AppID
                     ///
                     /// Example: `wx233544546545989`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 发券请求单号
                     ///
                     /// Example: `34657_20250101_123456`
-                    pub send_request_no: ::std::string::String,
+                    pub send_request_no: String,
                     /// 自定义附加信息
                     ///
                     /// Example: `example_attach`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub attach: ::std::option::Option<::std::string::String>,
+                    pub attach: Option<String>,
                     /// 用户商品券标签信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_tag_info: ::std::option::Option<PostRequestCouponTagInfo>,
+                    pub coupon_tag_info: Option<PostRequestCouponTagInfo>,
                 }
                 /// 用户商品券标签信息
                 #[derive(
@@ -31345,14 +30763,12 @@ pub mod product_coupon {
                 pub struct PostRequestCouponTagInfo {
                     /// 用户商品券标签列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_tag_list: ::std::option::Option<
-                        ::std::vec::Vec<PostRequestCouponTagInfoCouponTagList>,
+                    pub coupon_tag_list: Option<
+                        Vec<PostRequestCouponTagInfoCouponTagList>,
                     >,
                     /// 会员标签信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub member_tag_info: ::std::option::Option<
-                        PostRequestCouponTagInfoMemberTagInfo,
-                    >,
+                    pub member_tag_info: Option<PostRequestCouponTagInfoMemberTagInfo>,
                 }
                 /// PostRequestCouponTagInfoCouponTagList
                 ///
@@ -31423,7 +30839,7 @@ pub mod product_coupon {
                 pub struct PostRequestCouponTagInfoMemberTagInfo {
                     /// 会员卡模板ID
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub member_card_id: ::std::option::Option<::std::string::String>,
+                    pub member_card_id: Option<String>,
                 }
                 /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons` (向用户发放商品券).
                 #[derive(
@@ -31437,7 +30853,7 @@ pub mod product_coupon {
                     /// 用户商品券Code
                     ///
                     /// Example: `123446565767`
-                    pub coupon_code: ::std::string::String,
+                    pub coupon_code: String,
                     /// 用户商品券状态
                     ///
                     /// Example: `USED`
@@ -31445,19 +30861,19 @@ pub mod product_coupon {
                     /// 有效期开始时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
-                    pub valid_begin_time: ::std::string::String,
+                    pub valid_begin_time: String,
                     /// 有效期结束时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
-                    pub valid_end_time: ::std::string::String,
+                    pub valid_end_time: String,
                     /// 领券时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
-                    pub receive_time: ::std::string::String,
+                    pub receive_time: String,
                     /// 发券请求单号
                     ///
                     /// Example: `MCHSEND202003101234`
-                    pub send_request_no: ::std::string::String,
+                    pub send_request_no: String,
                     /// 发券渠道
                     ///
                     /// Example: `API`
@@ -31466,37 +30882,33 @@ pub mod product_coupon {
                     ///
                     /// Example: `MCHCONFIRM202003101234`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub confirm_request_no: ::std::option::Option<::std::string::String>,
+                    pub confirm_request_no: Option<String>,
                     /// 确认发放时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub confirm_time: ::std::option::Option<::std::string::String>,
+                    pub confirm_time: Option<String>,
                     /// 失效请求单号
                     ///
                     /// Example: `1002600620019090123143254436`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_request_no: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub deactivate_request_no: Option<String>,
                     /// 失效时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_time: ::std::option::Option<::std::string::String>,
+                    pub deactivate_time: Option<String>,
                     /// 失效原因
                     ///
                     /// Example: `商品已下线`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_reason: ::std::option::Option<::std::string::String>,
+                    pub deactivate_reason: Option<String>,
                     /// 单券使用详情
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub single_usage_detail: ::std::option::Option<
-                        PostResponseSingleUsageDetail,
-                    >,
+                    pub single_usage_detail: Option<PostResponseSingleUsageDetail>,
                     /// 多次优惠使用详情
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sequential_usage_detail: ::std::option::Option<
+                    pub sequential_usage_detail: Option<
                         PostResponseSequentialUsageDetail,
                     >,
                     /// 商品券信息
@@ -31507,18 +30919,16 @@ pub mod product_coupon {
                     ///
                     /// Example: `example_attach`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub attach: ::std::option::Option<::std::string::String>,
+                    pub attach: Option<String>,
                     /// 渠道自定义信息
                     ///
                     /// Example: `example_channel_custom_info`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub channel_custom_info: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub channel_custom_info: Option<String>,
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                 }
                 /// 用户商品券状态
                 ///
@@ -31526,33 +30936,19 @@ pub mod product_coupon {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseCouponState {
-                    /// 待确认
-                    ///
-                    /// `CONFIRMING`
+                    /// `CONFIRMING`: 待确认
                     Confirming,
-                    /// 已发放待生效
-                    ///
-                    /// `PENDING`
+                    /// `PENDING`: 已发放待生效
                     Pending,
-                    /// 已生效
-                    ///
-                    /// `EFFECTIVE`
+                    /// `EFFECTIVE`: 已生效
                     Effective,
-                    /// 已核销
-                    ///
-                    /// `USED`
+                    /// `USED`: 已核销
                     Used,
-                    /// 已过期
-                    ///
-                    /// `EXPIRED`
+                    /// `EXPIRED`: 已过期
                     Expired,
-                    /// 已删除
-                    ///
-                    /// `DELETED`
+                    /// `DELETED`: 已删除
                     Deleted,
-                    /// 已失效
-                    ///
-                    /// `DEACTIVATED`
+                    /// `DEACTIVATED`: 已失效
                     Deactivated,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -31625,13 +31021,13 @@ pub mod product_coupon {
                     /// 商品券ID
                     ///
                     /// Example: `1000000013`
-                    pub product_coupon_id: ::std::string::String,
+                    pub product_coupon_id: String,
                     /// 商品券状态
                     pub state: PostResponseProductCouponState,
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 优惠范围
                     ///
                     /// Example: `ALL`
@@ -31647,12 +31043,12 @@ pub mod product_coupon {
                     pub usage_mode: PostResponseProductCouponUsageMode,
                     /// 单券模式信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub single_usage_info: ::std::option::Option<
+                    pub single_usage_info: Option<
                         PostResponseProductCouponSingleUsageInfo,
                     >,
                     /// 多次优惠模式信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sequential_usage_info: ::std::option::Option<
+                    pub sequential_usage_info: Option<
                         PostResponseProductCouponSequentialUsageInfo,
                     >,
                     /// 展示信息
@@ -31661,20 +31057,18 @@ pub mod product_coupon {
                     ///
                     /// Example: `Product_1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub out_product_no: ::std::option::Option<::std::string::String>,
+                    pub out_product_no: Option<String>,
                     /// 失效请求单号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_request_no: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub deactivate_request_no: Option<String>,
                     /// 失效时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_time: ::std::option::Option<::std::string::String>,
+                    pub deactivate_time: Option<String>,
                     /// 失效原因
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_reason: ::std::option::Option<::std::string::String>,
+                    pub deactivate_reason: Option<String>,
                 }
                 /// 展示信息
                 #[derive(
@@ -31689,31 +31083,27 @@ pub mod product_coupon {
                     /// 商品券名称
                     ///
                     /// Example: `全场满100立打8折`
-                    pub name: ::std::string::String,
+                    pub name: String,
                     /// 商品券图片
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                    pub image_url: ::std::string::String,
+                    pub image_url: String,
                     /// 商品券背景图
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                    pub background_url: ::std::string::String,
+                    pub background_url: String,
                     /// 商品券详情图列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub detail_image_url_list: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub detail_image_url_list: Option<Vec<String>>,
                     /// 商品原价
                     ///
                     /// Example: `10000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub original_price: ::std::option::Option<i64>,
+                    pub original_price: Option<i64>,
                     /// 套餐组合
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub combo_package_list: ::std::option::Option<
-                        ::std::vec::Vec<
-                            PostResponseProductCouponDisplayInfoComboPackageList,
-                        >,
+                    pub combo_package_list: Option<
+                        Vec<PostResponseProductCouponDisplayInfoComboPackageList>,
                     >,
                 }
                 /// PostResponseProductCouponDisplayInfoComboPackageList
@@ -31729,13 +31119,13 @@ pub mod product_coupon {
                     /// 套餐名
                     ///
                     /// Example: `咖啡2选1`
-                    pub name: ::std::string::String,
+                    pub name: String,
                     /// 可选单品数量
                     ///
                     /// Example: `3`
                     pub pick_count: i64,
                     /// 单品列表
-                    pub choice_list: ::std::vec::Vec<
+                    pub choice_list: Vec<
                         PostResponseProductCouponDisplayInfoComboPackageListChoiceList,
                     >,
                 }
@@ -31752,7 +31142,7 @@ pub mod product_coupon {
                     /// 单品名称
                     ///
                     /// Example: `美式`
-                    pub name: ::std::string::String,
+                    pub name: String,
                     /// 单品价格
                     ///
                     /// Example: `10000`
@@ -31765,17 +31155,17 @@ pub mod product_coupon {
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub image_url: ::std::option::Option<::std::string::String>,
+                    pub image_url: Option<String>,
                     /// 单品跳转小程序AppID
                     ///
                     /// Example: `wx4fd12345678`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 单品跳转小程序路径
                     ///
                     /// Example: `/pages/index/index`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                 }
                 /// 优惠范围
                 ///
@@ -31866,7 +31256,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `0`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub interval_days: ::std::option::Option<i64>,
+                    pub interval_days: Option<i64>,
                 }
                 /// 多次优惠规则类型
                 ///
@@ -31943,12 +31333,12 @@ pub mod product_coupon {
                 pub struct PostResponseProductCouponSingleUsageInfo {
                     /// 满减券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub normal_coupon: ::std::option::Option<
+                    pub normal_coupon: Option<
                         PostResponseProductCouponSingleUsageInfoNormalCoupon,
                     >,
                     /// 折扣券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub discount_coupon: ::std::option::Option<
+                    pub discount_coupon: Option<
                         PostResponseProductCouponSingleUsageInfoDiscountCoupon,
                     >,
                 }
@@ -32182,29 +31572,17 @@ pub mod product_coupon {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseSendChannel {
-                    /// 品牌方自主发放，品牌方调用发券接口自行发放
-                    ///
-                    /// `API`
+                    /// `API`: 品牌方自主发放，品牌方调用发券接口自行发放
                     Api,
-                    /// 摇一摇有优惠，通过摇一摇有优惠渠道发放
-                    ///
-                    /// `BRAND_MANAGE`
+                    /// `BRAND_MANAGE`: 摇一摇有优惠，通过摇一摇有优惠渠道发放
                     BrandManage,
-                    /// 名片优惠，通过名片优惠渠道发放
-                    ///
-                    /// `MERCHANT_CARD`
+                    /// `MERCHANT_CARD`: 名片优惠，通过名片优惠渠道发放
                     MerchantCard,
-                    /// 会员优惠，通过会员优惠渠道发放
-                    ///
-                    /// `MEMBER`
+                    /// `MEMBER`: 会员优惠，通过会员优惠渠道发放
                     Member,
-                    /// 小活动，通过小活动渠道发放
-                    ///
-                    /// `SMALL_ACTIVITY`
+                    /// `SMALL_ACTIVITY`: 小活动，通过小活动渠道发放
                     SmallActivity,
-                    /// 小程序领券组件
-                    ///
-                    /// `RECEIVE_COMPONENT`
+                    /// `RECEIVE_COMPONENT`: 小程序领券组件
                     ReceiveComponent,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -32277,16 +31655,16 @@ pub mod product_coupon {
                     ///
                     /// Example: `10`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub total_count: ::std::option::Option<i64>,
+                    pub total_count: Option<i64>,
                     /// 已使用次数
                     ///
                     /// Example: `3`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub used_count: ::std::option::Option<i64>,
+                    pub used_count: Option<i64>,
                     /// 轮次使用详情列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub detail_item_list: ::std::option::Option<
-                        ::std::vec::Vec<PostResponseSequentialUsageDetailDetailItemList>,
+                    pub detail_item_list: Option<
+                        Vec<PostResponseSequentialUsageDetailDetailItemList>,
                     >,
                 }
                 /// PostResponseSequentialUsageDetailDetailItemList
@@ -32303,49 +31681,49 @@ pub mod product_coupon {
                     ///
                     /// Example: `USED`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub detail_state: ::std::option::Option<
+                    pub detail_state: Option<
                         PostResponseSequentialUsageDetailDetailItemListDetailState,
                     >,
                     /// 有效期开始时间
                     ///
                     /// Example: `2025-07-20T14:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub valid_begin_time: ::std::option::Option<::std::string::String>,
+                    pub valid_begin_time: Option<String>,
                     /// 有效期结束时间
                     ///
                     /// Example: `2025-07-20T14:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub valid_end_time: ::std::option::Option<::std::string::String>,
+                    pub valid_end_time: Option<String>,
                     /// 核销请求单号
                     ///
                     /// Example: `MCHUSE202003101234`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub use_request_no: ::std::option::Option<::std::string::String>,
+                    pub use_request_no: Option<String>,
                     /// 核销时间
                     ///
                     /// Example: `2025-07-20T14:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub use_time: ::std::option::Option<::std::string::String>,
+                    pub use_time: Option<String>,
                     /// 关联微信支付订单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub associated_order_info: ::std::option::Option<
+                    pub associated_order_info: Option<
                         PostResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo,
                     >,
                     /// 退券请求单号
                     ///
                     /// Example: `MCHRETURN202003101234`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub return_request_no: ::std::option::Option<::std::string::String>,
+                    pub return_request_no: Option<String>,
                     /// 退券时间
                     ///
                     /// Example: `2025-07-20T14:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub return_time: ::std::option::Option<::std::string::String>,
+                    pub return_time: Option<String>,
                     /// 删除时间
                     ///
                     /// Example: `2025-07-20T14:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub delete_time: ::std::option::Option<::std::string::String>,
+                    pub delete_time: Option<String>,
                 }
                 /// 关联微信支付订单信息
                 #[derive(
@@ -32361,22 +31739,22 @@ pub mod product_coupon {
                     ///
                     /// Example: `4200000000123456789123456789`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transaction_id: ::std::option::Option<::std::string::String>,
+                    pub transaction_id: Option<String>,
                     /// 商户订单号
                     ///
                     /// Example: `trade_no_20250724123456`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub out_trade_no: ::std::option::Option<::std::string::String>,
+                    pub out_trade_no: Option<String>,
                     /// 商户号
                     ///
                     /// Example: `1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mchid: ::std::option::Option<::std::string::String>,
+                    pub mchid: Option<String>,
                     /// 子商户号
                     ///
                     /// Example: `1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_mchid: ::std::option::Option<::std::string::String>,
+                    pub sub_mchid: Option<String>,
                 }
                 /// 轮次使用详情状态
                 ///
@@ -32384,29 +31762,17 @@ pub mod product_coupon {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseSequentialUsageDetailDetailItemListDetailState {
-                    /// 待生效，尚未到达可用开始时间
-                    ///
-                    /// `PENDING`
+                    /// `PENDING`: 待生效，尚未到达可用开始时间
                     Pending,
-                    /// 已生效，已到达可用开始时间
-                    ///
-                    /// `EFFECTIVE`
+                    /// `EFFECTIVE`: 已生效，已到达可用开始时间
                     Effective,
-                    /// 已核销
-                    ///
-                    /// `USED`
+                    /// `USED`: 已核销
                     Used,
-                    /// 已过期，已超过有效期，不再可用
-                    ///
-                    /// `EXPIRED`
+                    /// `EXPIRED`: 已过期，已超过有效期，不再可用
                     Expired,
-                    /// 已删除，用户主动删除
-                    ///
-                    /// `DELETED`
+                    /// `DELETED`: 已删除，用户主动删除
                     Deleted,
-                    /// 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效
-                    ///
-                    /// `DEACTIVATED`
+                    /// `DEACTIVATED`: 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效
                     Deactivated,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -32483,27 +31849,27 @@ pub mod product_coupon {
                     ///
                     /// Example: `34657_20250101_123456`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub use_request_no: ::std::option::Option<::std::string::String>,
+                    pub use_request_no: Option<String>,
                     /// 核销时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub use_time: ::std::option::Option<::std::string::String>,
+                    pub use_time: Option<String>,
                     /// 关联微信支付订单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub associated_order_info: ::std::option::Option<
+                    pub associated_order_info: Option<
                         PostResponseSingleUsageDetailAssociatedOrderInfo,
                     >,
                     /// 退券请求单号
                     ///
                     /// Example: `MCHRETURN202003101234`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub return_request_no: ::std::option::Option<::std::string::String>,
+                    pub return_request_no: Option<String>,
                     /// 退券时间
                     ///
                     /// Example: `2025-07-20T14:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub return_time: ::std::option::Option<::std::string::String>,
+                    pub return_time: Option<String>,
                 }
                 /// 关联微信支付订单信息
                 #[derive(
@@ -32519,22 +31885,22 @@ pub mod product_coupon {
                     ///
                     /// Example: `4200000000123456789123456789`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transaction_id: ::std::option::Option<::std::string::String>,
+                    pub transaction_id: Option<String>,
                     /// 商户订单号
                     ///
                     /// Example: `trade_no_20250724123456`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub out_trade_no: ::std::option::Option<::std::string::String>,
+                    pub out_trade_no: Option<String>,
                     /// 商户号
                     ///
                     /// Example: `1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mchid: ::std::option::Option<::std::string::String>,
+                    pub mchid: Option<String>,
                     /// 子商户号
                     ///
                     /// Example: `1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_mchid: ::std::option::Option<::std::string::String>,
+                    pub sub_mchid: Option<String>,
                 }
                 /// 批次信息
                 #[derive(
@@ -32548,33 +31914,31 @@ pub mod product_coupon {
                     /// 商品券ID
                     ///
                     /// Example: `1000000013`
-                    pub product_coupon_id: ::std::string::String,
+                    pub product_coupon_id: String,
                     /// 批次ID
                     ///
                     /// Example: `1000000013001`
-                    pub stock_id: ::std::string::String,
+                    pub stock_id: String,
                     /// 备注
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub remark: ::std::option::Option<::std::string::String>,
+                    pub remark: Option<String>,
                     /// 券Code分配模式
                     ///
                     /// Example: `WECHATPAY`
                     pub coupon_code_mode: PostResponseStockCouponCodeMode,
                     /// 品牌方预上传的券Code数量信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_code_count_info: ::std::option::Option<
+                    pub coupon_code_count_info: Option<
                         PostResponseStockCouponCodeCountInfo,
                     >,
                     /// 发放规则
                     pub stock_send_rule: PostResponseStockStockSendRule,
                     /// 单券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub single_usage_rule: ::std::option::Option<
-                        PostResponseStockSingleUsageRule,
-                    >,
+                    pub single_usage_rule: Option<PostResponseStockSingleUsageRule>,
                     /// 多次优惠使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sequential_usage_rule: ::std::option::Option<
+                    pub sequential_usage_rule: Option<
                         PostResponseStockSequentialUsageRule,
                     >,
                     /// 券使用规则展示信息
@@ -32593,21 +31957,19 @@ pub mod product_coupon {
                     pub state: PostResponseStockState,
                     /// 失效请求单号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_request_no: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub deactivate_request_no: Option<String>,
                     /// 失效时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_time: ::std::option::Option<::std::string::String>,
+                    pub deactivate_time: Option<String>,
                     /// 失效原因
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deactivate_reason: ::std::option::Option<::std::string::String>,
+                    pub deactivate_reason: Option<String>,
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                 }
                 /// 品牌方预上传的券Code数量信息
                 #[derive(
@@ -32705,29 +32067,29 @@ pub mod product_coupon {
                     ///
                     /// Example: `QRCODE`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub code_display_mode: ::std::option::Option<
+                    pub code_display_mode: Option<
                         PostResponseStockCouponDisplayInfoCodeDisplayMode,
                     >,
                     /// 背景颜色
                     ///
                     /// Example: `Color020`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub background_color: ::std::option::Option<
+                    pub background_color: Option<
                         PostResponseStockCouponDisplayInfoBackgroundColor,
                     >,
                     /// 小程序入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_mini_program: ::std::option::Option<
+                    pub entrance_mini_program: Option<
                         PostResponseStockCouponDisplayInfoEntranceMiniProgram,
                     >,
                     /// 公众号入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_official_account: ::std::option::Option<
+                    pub entrance_official_account: Option<
                         PostResponseStockCouponDisplayInfoEntranceOfficialAccount,
                     >,
                     /// 视频号入口
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub entrance_finder: ::std::option::Option<
+                    pub entrance_finder: Option<
                         PostResponseStockCouponDisplayInfoEntranceFinder,
                     >,
                 }
@@ -32906,15 +32268,15 @@ pub mod product_coupon {
                     /// 视频号ID
                     ///
                     /// Example: `gh_12345678`
-                    pub finder_id: ::std::string::String,
+                    pub finder_id: String,
                     /// 视频号视频ID
                     ///
                     /// Example: `UDFsdf24df34dD456Hdf34`
-                    pub finder_video_id: ::std::string::String,
+                    pub finder_video_id: String,
                     /// 视频号封面图
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                    pub finder_video_cover_image_url: ::std::string::String,
+                    pub finder_video_cover_image_url: String,
                 }
                 /// 小程序入口
                 #[derive(
@@ -32929,19 +32291,19 @@ pub mod product_coupon {
                     /// 小程序appid
                     ///
                     /// Example: `wx234545656765876`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/path/index/index`
-                    pub path: ::std::string::String,
+                    pub path: String,
                     /// 入口文案
                     ///
                     /// Example: `欢迎选购`
-                    pub entrance_wording: ::std::string::String,
+                    pub entrance_wording: String,
                     /// 引导文案
                     ///
                     /// Example: `获取更多优惠`
-                    pub guidance_wording: ::std::string::String,
+                    pub guidance_wording: String,
                 }
                 /// 公众号入口
                 #[derive(
@@ -32956,7 +32318,7 @@ pub mod product_coupon {
                     /// 公众号AppID
                     ///
                     /// Example: `wx1234567890`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                 }
                 /// 事件通知配置
                 #[derive(
@@ -32972,7 +32334,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `wx23232232323`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub notify_appid: ::std::option::Option<::std::string::String>,
+                    pub notify_appid: Option<String>,
                 }
                 /// 已发放次数
                 #[derive(
@@ -33007,28 +32369,22 @@ pub mod product_coupon {
                     pub coupon_available_period: PostResponseStockSequentialUsageRuleCouponAvailablePeriod,
                     /// 满减券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub normal_coupon_list: ::std::option::Option<
-                        ::std::vec::Vec<
-                            PostResponseStockSequentialUsageRuleNormalCouponList,
-                        >,
+                    pub normal_coupon_list: Option<
+                        Vec<PostResponseStockSequentialUsageRuleNormalCouponList>,
                     >,
                     /// 折扣券使用规则列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub discount_coupon_list: ::std::option::Option<
-                        ::std::vec::Vec<
-                            PostResponseStockSequentialUsageRuleDiscountCouponList,
-                        >,
+                    pub discount_coupon_list: Option<
+                        Vec<PostResponseStockSequentialUsageRuleDiscountCouponList>,
                     >,
                     /// 兑换券使用规则列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub exchange_coupon_list: ::std::option::Option<
-                        ::std::vec::Vec<
-                            PostResponseStockSequentialUsageRuleExchangeCouponList,
-                        >,
+                    pub exchange_coupon_list: Option<
+                        Vec<PostResponseStockSequentialUsageRuleExchangeCouponList>,
                     >,
                     /// 多次优惠是否提供首笔特惠
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub special_first: ::std::option::Option<bool>,
+                    pub special_first: Option<bool>,
                 }
                 /// 券可核销时间
                 #[derive(
@@ -33043,25 +32399,25 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub available_begin_time: ::std::string::String,
+                    pub available_begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub available_end_time: ::std::string::String,
+                    pub available_end_time: String,
                     /// 领取后N天开始生效
                     ///
                     /// Example: `1`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub wait_days_after_receive: ::std::option::Option<i64>,
+                    pub wait_days_after_receive: Option<i64>,
                     /// 每周固定可用时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub weekly_available_period: ::std::option::Option<
+                    pub weekly_available_period: Option<
                         PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                     >,
                     /// 无规律的可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub irregular_available_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub irregular_available_period_list: Option<
+                        Vec<
                             PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                         >,
                     >,
@@ -33069,7 +32425,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `3600`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_seconds: ::std::option::Option<i64>,
+                    pub available_seconds: Option<i64>,
                 }
                 /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
                 #[derive(
@@ -33084,11 +32440,11 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub begin_time: ::std::string::String,
+                    pub begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub end_time: ::std::string::String,
+                    pub end_time: String,
                 }
                 /// 每周固定可用时间
                 #[derive(
@@ -33102,15 +32458,15 @@ pub mod product_coupon {
                 pub struct PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                     /// 每周可用星期数
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_list: Option<
+                        Vec<
                             PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                         >,
                     >,
                     /// 当天可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_period_list: Option<
+                        Vec<
                             PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                         >,
                     >,
@@ -33288,17 +32644,17 @@ pub mod product_coupon {
                     pub coupon_available_period: PostResponseStockSingleUsageRuleCouponAvailablePeriod,
                     /// 满减券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub normal_coupon: ::std::option::Option<
+                    pub normal_coupon: Option<
                         PostResponseStockSingleUsageRuleNormalCoupon,
                     >,
                     /// 折扣券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub discount_coupon: ::std::option::Option<
+                    pub discount_coupon: Option<
                         PostResponseStockSingleUsageRuleDiscountCoupon,
                     >,
                     /// 兑换券使用规则
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub exchange_coupon: ::std::option::Option<
+                    pub exchange_coupon: Option<
                         PostResponseStockSingleUsageRuleExchangeCoupon,
                     >,
                 }
@@ -33315,30 +32671,30 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub available_begin_time: ::std::string::String,
+                    pub available_begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub available_end_time: ::std::string::String,
+                    pub available_end_time: String,
                     /// 生效后N天内有效
                     ///
                     /// Example: `30`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_days: ::std::option::Option<i64>,
+                    pub available_days: Option<i64>,
                     /// 领取后N天开始生效
                     ///
                     /// Example: `1`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub wait_days_after_receive: ::std::option::Option<i64>,
+                    pub wait_days_after_receive: Option<i64>,
                     /// 每周固定可用时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub weekly_available_period: ::std::option::Option<
+                    pub weekly_available_period: Option<
                         PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                     >,
                     /// 无规律的可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub irregular_available_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub irregular_available_period_list: Option<
+                        Vec<
                             PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                         >,
                     >,
@@ -33346,7 +32702,7 @@ pub mod product_coupon {
                     ///
                     /// Example: `3600`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_seconds: ::std::option::Option<i64>,
+                    pub available_seconds: Option<i64>,
                 }
                 /// PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
                 #[derive(
@@ -33361,11 +32717,11 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub begin_time: ::std::string::String,
+                    pub begin_time: String,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub end_time: ::std::string::String,
+                    pub end_time: String,
                 }
                 /// 每周固定可用时间
                 #[derive(
@@ -33379,15 +32735,15 @@ pub mod product_coupon {
                 pub struct PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                     /// 每周可用星期数
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_list: Option<
+                        Vec<
                             PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                         >,
                     >,
                     /// 当天可用时间段
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub day_period_list: ::std::option::Option<
-                        ::std::vec::Vec<
+                    pub day_period_list: Option<
+                        Vec<
                             PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                         >,
                     >,
@@ -33640,12 +32996,12 @@ pub mod product_coupon {
                     ///
                     /// Example: `100000000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub max_count_per_day: ::std::option::Option<i64>,
+                    pub max_count_per_day: Option<i64>,
                     /// 每个用户领取次数上限
                     ///
                     /// Example: `5`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub max_count_per_user: ::std::option::Option<i64>,
+                    pub max_count_per_user: Option<i64>,
                 }
                 /// 可用门店范围
                 ///
@@ -33721,45 +33077,45 @@ pub mod product_coupon {
                 )]
                 pub struct PostResponseStockUsageRuleDisplayInfo {
                     /// 券使用方式列表
-                    pub coupon_usage_method_list: ::std::vec::Vec<
+                    pub coupon_usage_method_list: Vec<
                         PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList,
                     >,
                     /// 小程序AppID
                     ///
                     /// Example: `wx1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/pages/index/product`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                     /// APP的H5跳转路径
                     ///
                     /// Example: `https://weixin.qq.com/jump-to-app`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub app_path: ::std::option::Option<::std::string::String>,
+                    pub app_path: Option<String>,
                     /// 券使用说明
                     ///
                     /// Example: `工作日可用`
-                    pub usage_description: ::std::string::String,
+                    pub usage_description: String,
                     /// 券可用门店信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_available_store_info: ::std::option::Option<
+                    pub coupon_available_store_info: Option<
                         PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo,
                     >,
                     /// APP跳转类型
                     ///
                     /// Example: `H5`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub app_jump_type: ::std::option::Option<
+                    pub app_jump_type: Option<
                         PostResponseStockUsageRuleDisplayInfoAppJumpType,
                     >,
                     /// 口令链接
                     ///
                     /// Example: `passcode_link.example`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub passcode_link: ::std::option::Option<::std::string::String>,
+                    pub passcode_link: Option<String>,
                 }
                 /// APP跳转类型
                 ///
@@ -33841,17 +33197,17 @@ pub mod product_coupon {
                     /// 券可用门店描述
                     ///
                     /// Example: `所有门店可用，可使用小程序查看门店列表`
-                    pub description: ::std::string::String,
+                    pub description: String,
                     /// 小程序AppID
                     ///
                     /// Example: `wx1234567890`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_appid: ::std::option::Option<::std::string::String>,
+                    pub mini_program_appid: Option<String>,
                     /// 小程序跳转路径
                     ///
                     /// Example: `/pages/index/product`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mini_program_path: ::std::option::Option<::std::string::String>,
+                    pub mini_program_path: Option<String>,
                 }
                 /// PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList
                 ///
@@ -33977,32 +33333,24 @@ pub mod product_coupon {
                     pub struct GetRequest {
                         /// 品牌ID
                         ///
-                        /// Query parameter `brand_id`.
-                        ///
-                        /// Example: `120344`
+                        /// Query parameter `brand_id`. Example: `120344`
                         #[serde(skip_serializing)]
-                        pub brand_id: ::std::string::String,
+                        pub brand_id: String,
                         /// 商品券ID
                         ///
-                        /// Query parameter `product_coupon_id`.
-                        ///
-                        /// Example: `1000000013`
+                        /// Query parameter `product_coupon_id`. Example: `1000000013`
                         #[serde(skip_serializing)]
-                        pub product_coupon_id: ::std::string::String,
+                        pub product_coupon_id: String,
                         /// 批次ID
                         ///
-                        /// Query parameter `stock_id`.
-                        ///
-                        /// Example: `1000000013001`
+                        /// Query parameter `stock_id`. Example: `1000000013001`
                         #[serde(skip_serializing)]
-                        pub stock_id: ::std::string::String,
+                        pub stock_id: String,
                         /// 公众账号AppID
                         ///
-                        /// Query parameter `appid`.
-                        ///
-                        /// Example: `wx233544546545989`
+                        /// Query parameter `appid`. Example: `wx233544546545989`
                         #[serde(skip_serializing)]
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                     }
                     /// The response of `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` (查询用户商品券详情).
                     #[derive(
@@ -34016,7 +33364,7 @@ pub mod product_coupon {
                         /// 用户商品券Code
                         ///
                         /// Example: `123446565767`
-                        pub coupon_code: ::std::string::String,
+                        pub coupon_code: String,
                         /// 用户商品券状态
                         ///
                         /// Example: `USED`
@@ -34024,19 +33372,19 @@ pub mod product_coupon {
                         /// 有效期开始时间
                         ///
                         /// Example: `2025-07-24T00:00+08:00`
-                        pub valid_begin_time: ::std::string::String,
+                        pub valid_begin_time: String,
                         /// 有效期结束时间
                         ///
                         /// Example: `2025-07-24T00:00+08:00`
-                        pub valid_end_time: ::std::string::String,
+                        pub valid_end_time: String,
                         /// 领券时间
                         ///
                         /// Example: `2025-07-24T00:00+08:00`
-                        pub receive_time: ::std::string::String,
+                        pub receive_time: String,
                         /// 发券请求单号
                         ///
                         /// Example: `MCHSEND202003101234`
-                        pub send_request_no: ::std::string::String,
+                        pub send_request_no: String,
                         /// 发券渠道
                         ///
                         /// Example: `API`
@@ -34045,43 +33393,33 @@ pub mod product_coupon {
                         ///
                         /// Example: `MCHCONFIRM202003101234`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub confirm_request_no: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub confirm_request_no: Option<String>,
                         /// 确认发放时间
                         ///
                         /// Example: `2025-07-24T00:00+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub confirm_time: ::std::option::Option<::std::string::String>,
+                        pub confirm_time: Option<String>,
                         /// 失效请求单号
                         ///
                         /// Example: `1002600620019090123143254436`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deactivate_request_no: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deactivate_request_no: Option<String>,
                         /// 失效时间
                         ///
                         /// Example: `2025-07-24T00:00+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deactivate_time: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deactivate_time: Option<String>,
                         /// 失效原因
                         ///
                         /// Example: `商品已下线`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deactivate_reason: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deactivate_reason: Option<String>,
                         /// 单券使用详情
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub single_usage_detail: ::std::option::Option<
-                            GetResponseSingleUsageDetail,
-                        >,
+                        pub single_usage_detail: Option<GetResponseSingleUsageDetail>,
                         /// 多次优惠使用详情
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub sequential_usage_detail: ::std::option::Option<
+                        pub sequential_usage_detail: Option<
                             GetResponseSequentialUsageDetail,
                         >,
                         /// 商品券信息
@@ -34092,18 +33430,16 @@ pub mod product_coupon {
                         ///
                         /// Example: `example_attach`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub attach: ::std::option::Option<::std::string::String>,
+                        pub attach: Option<String>,
                         /// 渠道自定义信息
                         ///
                         /// Example: `example_channel_custom_info`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub channel_custom_info: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub channel_custom_info: Option<String>,
                         /// 品牌ID
                         ///
                         /// Example: `120344`
-                        pub brand_id: ::std::string::String,
+                        pub brand_id: String,
                     }
                     /// 用户商品券状态
                     ///
@@ -34111,33 +33447,19 @@ pub mod product_coupon {
                     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                     #[non_exhaustive]
                     pub enum GetResponseCouponState {
-                        /// 待确认
-                        ///
-                        /// `CONFIRMING`
+                        /// `CONFIRMING`: 待确认
                         Confirming,
-                        /// 已发放待生效
-                        ///
-                        /// `PENDING`
+                        /// `PENDING`: 已发放待生效
                         Pending,
-                        /// 已生效
-                        ///
-                        /// `EFFECTIVE`
+                        /// `EFFECTIVE`: 已生效
                         Effective,
-                        /// 已核销
-                        ///
-                        /// `USED`
+                        /// `USED`: 已核销
                         Used,
-                        /// 已过期
-                        ///
-                        /// `EXPIRED`
+                        /// `EXPIRED`: 已过期
                         Expired,
-                        /// 已删除
-                        ///
-                        /// `DELETED`
+                        /// `DELETED`: 已删除
                         Deleted,
-                        /// 已失效
-                        ///
-                        /// `DEACTIVATED`
+                        /// `DEACTIVATED`: 已失效
                         Deactivated,
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
@@ -34210,13 +33532,13 @@ pub mod product_coupon {
                         /// 商品券ID
                         ///
                         /// Example: `1000000013`
-                        pub product_coupon_id: ::std::string::String,
+                        pub product_coupon_id: String,
                         /// 商品券状态
                         pub state: GetResponseProductCouponState,
                         /// 品牌ID
                         ///
                         /// Example: `120344`
-                        pub brand_id: ::std::string::String,
+                        pub brand_id: String,
                         /// 优惠范围
                         ///
                         /// Example: `ALL`
@@ -34232,12 +33554,12 @@ pub mod product_coupon {
                         pub usage_mode: GetResponseProductCouponUsageMode,
                         /// 单券模式信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub single_usage_info: ::std::option::Option<
+                        pub single_usage_info: Option<
                             GetResponseProductCouponSingleUsageInfo,
                         >,
                         /// 多次优惠模式信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub sequential_usage_info: ::std::option::Option<
+                        pub sequential_usage_info: Option<
                             GetResponseProductCouponSequentialUsageInfo,
                         >,
                         /// 展示信息
@@ -34246,24 +33568,18 @@ pub mod product_coupon {
                         ///
                         /// Example: `Product_1234567890`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub out_product_no: ::std::option::Option<::std::string::String>,
+                        pub out_product_no: Option<String>,
                         /// 失效请求单号
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deactivate_request_no: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deactivate_request_no: Option<String>,
                         /// 失效时间
                         ///
                         /// Example: `2025-08-31T23:59:59+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deactivate_time: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deactivate_time: Option<String>,
                         /// 失效原因
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deactivate_reason: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deactivate_reason: Option<String>,
                     }
                     /// 展示信息
                     #[derive(
@@ -34278,31 +33594,27 @@ pub mod product_coupon {
                         /// 商品券名称
                         ///
                         /// Example: `全场满100立打8折`
-                        pub name: ::std::string::String,
+                        pub name: String,
                         /// 商品券图片
                         ///
                         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                        pub image_url: ::std::string::String,
+                        pub image_url: String,
                         /// 商品券背景图
                         ///
                         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                        pub background_url: ::std::string::String,
+                        pub background_url: String,
                         /// 商品券详情图列表
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub detail_image_url_list: ::std::option::Option<
-                            ::std::vec::Vec<::std::string::String>,
-                        >,
+                        pub detail_image_url_list: Option<Vec<String>>,
                         /// 商品原价
                         ///
                         /// Example: `10000`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub original_price: ::std::option::Option<i64>,
+                        pub original_price: Option<i64>,
                         /// 套餐组合
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub combo_package_list: ::std::option::Option<
-                            ::std::vec::Vec<
-                                GetResponseProductCouponDisplayInfoComboPackageList,
-                            >,
+                        pub combo_package_list: Option<
+                            Vec<GetResponseProductCouponDisplayInfoComboPackageList>,
                         >,
                     }
                     /// GetResponseProductCouponDisplayInfoComboPackageList
@@ -34318,13 +33630,13 @@ pub mod product_coupon {
                         /// 套餐名
                         ///
                         /// Example: `咖啡2选1`
-                        pub name: ::std::string::String,
+                        pub name: String,
                         /// 可选单品数量
                         ///
                         /// Example: `3`
                         pub pick_count: i64,
                         /// 单品列表
-                        pub choice_list: ::std::vec::Vec<
+                        pub choice_list: Vec<
                             GetResponseProductCouponDisplayInfoComboPackageListChoiceList,
                         >,
                     }
@@ -34341,7 +33653,7 @@ pub mod product_coupon {
                         /// 单品名称
                         ///
                         /// Example: `美式`
-                        pub name: ::std::string::String,
+                        pub name: String,
                         /// 单品价格
                         ///
                         /// Example: `10000`
@@ -34354,21 +33666,17 @@ pub mod product_coupon {
                         ///
                         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub image_url: ::std::option::Option<::std::string::String>,
+                        pub image_url: Option<String>,
                         /// 单品跳转小程序AppID
                         ///
                         /// Example: `wx4fd12345678`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_appid: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_appid: Option<String>,
                         /// 单品跳转小程序路径
                         ///
                         /// Example: `/pages/index/index`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_path: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_path: Option<String>,
                     }
                     /// 优惠范围
                     ///
@@ -34460,7 +33768,7 @@ pub mod product_coupon {
                         ///
                         /// Example: `0`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub interval_days: ::std::option::Option<i64>,
+                        pub interval_days: Option<i64>,
                     }
                     /// 多次优惠规则类型
                     ///
@@ -34537,12 +33845,12 @@ pub mod product_coupon {
                     pub struct GetResponseProductCouponSingleUsageInfo {
                         /// 满减券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub normal_coupon: ::std::option::Option<
+                        pub normal_coupon: Option<
                             GetResponseProductCouponSingleUsageInfoNormalCoupon,
                         >,
                         /// 折扣券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub discount_coupon: ::std::option::Option<
+                        pub discount_coupon: Option<
                             GetResponseProductCouponSingleUsageInfoDiscountCoupon,
                         >,
                     }
@@ -34779,29 +34087,17 @@ pub mod product_coupon {
                     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                     #[non_exhaustive]
                     pub enum GetResponseSendChannel {
-                        /// 品牌方自主发放，品牌方调用发券接口自行发放
-                        ///
-                        /// `API`
+                        /// `API`: 品牌方自主发放，品牌方调用发券接口自行发放
                         Api,
-                        /// 摇一摇有优惠，通过摇一摇有优惠渠道发放
-                        ///
-                        /// `BRAND_MANAGE`
+                        /// `BRAND_MANAGE`: 摇一摇有优惠，通过摇一摇有优惠渠道发放
                         BrandManage,
-                        /// 名片优惠，通过名片优惠渠道发放
-                        ///
-                        /// `MERCHANT_CARD`
+                        /// `MERCHANT_CARD`: 名片优惠，通过名片优惠渠道发放
                         MerchantCard,
-                        /// 会员优惠，通过会员优惠渠道发放
-                        ///
-                        /// `MEMBER`
+                        /// `MEMBER`: 会员优惠，通过会员优惠渠道发放
                         Member,
-                        /// 小活动，通过小活动渠道发放
-                        ///
-                        /// `SMALL_ACTIVITY`
+                        /// `SMALL_ACTIVITY`: 小活动，通过小活动渠道发放
                         SmallActivity,
-                        /// 小程序领券组件
-                        ///
-                        /// `RECEIVE_COMPONENT`
+                        /// `RECEIVE_COMPONENT`: 小程序领券组件
                         ReceiveComponent,
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
@@ -34874,18 +34170,16 @@ pub mod product_coupon {
                         ///
                         /// Example: `10`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub total_count: ::std::option::Option<i64>,
+                        pub total_count: Option<i64>,
                         /// 已使用次数
                         ///
                         /// Example: `3`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub used_count: ::std::option::Option<i64>,
+                        pub used_count: Option<i64>,
                         /// 轮次使用详情列表
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub detail_item_list: ::std::option::Option<
-                            ::std::vec::Vec<
-                                GetResponseSequentialUsageDetailDetailItemList,
-                            >,
+                        pub detail_item_list: Option<
+                            Vec<GetResponseSequentialUsageDetailDetailItemList>,
                         >,
                     }
                     /// GetResponseSequentialUsageDetailDetailItemList
@@ -34902,53 +34196,49 @@ pub mod product_coupon {
                         ///
                         /// Example: `USED`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub detail_state: ::std::option::Option<
+                        pub detail_state: Option<
                             GetResponseSequentialUsageDetailDetailItemListDetailState,
                         >,
                         /// 有效期开始时间
                         ///
                         /// Example: `2025-07-20T14:29:35+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub valid_begin_time: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub valid_begin_time: Option<String>,
                         /// 有效期结束时间
                         ///
                         /// Example: `2025-07-20T14:29:35+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub valid_end_time: ::std::option::Option<::std::string::String>,
+                        pub valid_end_time: Option<String>,
                         /// 核销请求单号
                         ///
                         /// Example: `MCHUSE202003101234`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub use_request_no: ::std::option::Option<::std::string::String>,
+                        pub use_request_no: Option<String>,
                         /// 核销时间
                         ///
                         /// Example: `2025-07-20T14:29:35+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub use_time: ::std::option::Option<::std::string::String>,
+                        pub use_time: Option<String>,
                         /// 关联微信支付订单信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub associated_order_info: ::std::option::Option<
+                        pub associated_order_info: Option<
                             GetResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo,
                         >,
                         /// 退券请求单号
                         ///
                         /// Example: `MCHRETURN202003101234`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub return_request_no: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub return_request_no: Option<String>,
                         /// 退券时间
                         ///
                         /// Example: `2025-07-20T14:29:35+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub return_time: ::std::option::Option<::std::string::String>,
+                        pub return_time: Option<String>,
                         /// 删除时间
                         ///
                         /// Example: `2025-07-20T14:29:35+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub delete_time: ::std::option::Option<::std::string::String>,
+                        pub delete_time: Option<String>,
                     }
                     /// 关联微信支付订单信息
                     #[derive(
@@ -34964,22 +34254,22 @@ pub mod product_coupon {
                         ///
                         /// Example: `4200000000123456789123456789`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub transaction_id: ::std::option::Option<::std::string::String>,
+                        pub transaction_id: Option<String>,
                         /// 商户订单号
                         ///
                         /// Example: `trade_no_20250724123456`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub out_trade_no: ::std::option::Option<::std::string::String>,
+                        pub out_trade_no: Option<String>,
                         /// 商户号
                         ///
                         /// Example: `1234567890`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mchid: ::std::option::Option<::std::string::String>,
+                        pub mchid: Option<String>,
                         /// 子商户号
                         ///
                         /// Example: `1234567890`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub sub_mchid: ::std::option::Option<::std::string::String>,
+                        pub sub_mchid: Option<String>,
                     }
                     /// 轮次使用详情状态
                     ///
@@ -34987,29 +34277,17 @@ pub mod product_coupon {
                     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                     #[non_exhaustive]
                     pub enum GetResponseSequentialUsageDetailDetailItemListDetailState {
-                        /// 待生效，尚未到达可用开始时间
-                        ///
-                        /// `PENDING`
+                        /// `PENDING`: 待生效，尚未到达可用开始时间
                         Pending,
-                        /// 已生效，已到达可用开始时间
-                        ///
-                        /// `EFFECTIVE`
+                        /// `EFFECTIVE`: 已生效，已到达可用开始时间
                         Effective,
-                        /// 已核销
-                        ///
-                        /// `USED`
+                        /// `USED`: 已核销
                         Used,
-                        /// 已过期，已超过有效期，不再可用
-                        ///
-                        /// `EXPIRED`
+                        /// `EXPIRED`: 已过期，已超过有效期，不再可用
                         Expired,
-                        /// 已删除，用户主动删除
-                        ///
-                        /// `DELETED`
+                        /// `DELETED`: 已删除，用户主动删除
                         Deleted,
-                        /// 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效
-                        ///
-                        /// `DEACTIVATED`
+                        /// `DEACTIVATED`: 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效
                         Deactivated,
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
@@ -35086,29 +34364,27 @@ pub mod product_coupon {
                         ///
                         /// Example: `34657_20250101_123456`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub use_request_no: ::std::option::Option<::std::string::String>,
+                        pub use_request_no: Option<String>,
                         /// 核销时间
                         ///
                         /// Example: `2025-07-24T00:00+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub use_time: ::std::option::Option<::std::string::String>,
+                        pub use_time: Option<String>,
                         /// 关联微信支付订单信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub associated_order_info: ::std::option::Option<
+                        pub associated_order_info: Option<
                             GetResponseSingleUsageDetailAssociatedOrderInfo,
                         >,
                         /// 退券请求单号
                         ///
                         /// Example: `MCHRETURN202003101234`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub return_request_no: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub return_request_no: Option<String>,
                         /// 退券时间
                         ///
                         /// Example: `2025-07-20T14:29:35+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub return_time: ::std::option::Option<::std::string::String>,
+                        pub return_time: Option<String>,
                     }
                     /// 关联微信支付订单信息
                     #[derive(
@@ -35124,22 +34400,22 @@ pub mod product_coupon {
                         ///
                         /// Example: `4200000000123456789123456789`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub transaction_id: ::std::option::Option<::std::string::String>,
+                        pub transaction_id: Option<String>,
                         /// 商户订单号
                         ///
                         /// Example: `trade_no_20250724123456`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub out_trade_no: ::std::option::Option<::std::string::String>,
+                        pub out_trade_no: Option<String>,
                         /// 商户号
                         ///
                         /// Example: `1234567890`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mchid: ::std::option::Option<::std::string::String>,
+                        pub mchid: Option<String>,
                         /// 子商户号
                         ///
                         /// Example: `1234567890`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub sub_mchid: ::std::option::Option<::std::string::String>,
+                        pub sub_mchid: Option<String>,
                     }
                     /// 批次信息
                     #[derive(
@@ -35153,33 +34429,31 @@ pub mod product_coupon {
                         /// 商品券ID
                         ///
                         /// Example: `1000000013`
-                        pub product_coupon_id: ::std::string::String,
+                        pub product_coupon_id: String,
                         /// 批次ID
                         ///
                         /// Example: `1000000013001`
-                        pub stock_id: ::std::string::String,
+                        pub stock_id: String,
                         /// 备注
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub remark: ::std::option::Option<::std::string::String>,
+                        pub remark: Option<String>,
                         /// 券Code分配模式
                         ///
                         /// Example: `WECHATPAY`
                         pub coupon_code_mode: GetResponseStockCouponCodeMode,
                         /// 品牌方预上传的券Code数量信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub coupon_code_count_info: ::std::option::Option<
+                        pub coupon_code_count_info: Option<
                             GetResponseStockCouponCodeCountInfo,
                         >,
                         /// 发放规则
                         pub stock_send_rule: GetResponseStockStockSendRule,
                         /// 单券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub single_usage_rule: ::std::option::Option<
-                            GetResponseStockSingleUsageRule,
-                        >,
+                        pub single_usage_rule: Option<GetResponseStockSingleUsageRule>,
                         /// 多次优惠使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub sequential_usage_rule: ::std::option::Option<
+                        pub sequential_usage_rule: Option<
                             GetResponseStockSequentialUsageRule,
                         >,
                         /// 券使用规则展示信息
@@ -35198,25 +34472,19 @@ pub mod product_coupon {
                         pub state: GetResponseStockState,
                         /// 失效请求单号
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deactivate_request_no: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deactivate_request_no: Option<String>,
                         /// 失效时间
                         ///
                         /// Example: `2025-08-31T23:59:59+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deactivate_time: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deactivate_time: Option<String>,
                         /// 失效原因
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deactivate_reason: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deactivate_reason: Option<String>,
                         /// 品牌ID
                         ///
                         /// Example: `120344`
-                        pub brand_id: ::std::string::String,
+                        pub brand_id: String,
                     }
                     /// 品牌方预上传的券Code数量信息
                     #[derive(
@@ -35315,29 +34583,29 @@ pub mod product_coupon {
                         ///
                         /// Example: `QRCODE`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub code_display_mode: ::std::option::Option<
+                        pub code_display_mode: Option<
                             GetResponseStockCouponDisplayInfoCodeDisplayMode,
                         >,
                         /// 背景颜色
                         ///
                         /// Example: `Color020`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub background_color: ::std::option::Option<
+                        pub background_color: Option<
                             GetResponseStockCouponDisplayInfoBackgroundColor,
                         >,
                         /// 小程序入口
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub entrance_mini_program: ::std::option::Option<
+                        pub entrance_mini_program: Option<
                             GetResponseStockCouponDisplayInfoEntranceMiniProgram,
                         >,
                         /// 公众号入口
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub entrance_official_account: ::std::option::Option<
+                        pub entrance_official_account: Option<
                             GetResponseStockCouponDisplayInfoEntranceOfficialAccount,
                         >,
                         /// 视频号入口
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub entrance_finder: ::std::option::Option<
+                        pub entrance_finder: Option<
                             GetResponseStockCouponDisplayInfoEntranceFinder,
                         >,
                     }
@@ -35516,15 +34784,15 @@ pub mod product_coupon {
                         /// 视频号ID
                         ///
                         /// Example: `gh_12345678`
-                        pub finder_id: ::std::string::String,
+                        pub finder_id: String,
                         /// 视频号视频ID
                         ///
                         /// Example: `UDFsdf24df34dD456Hdf34`
-                        pub finder_video_id: ::std::string::String,
+                        pub finder_video_id: String,
                         /// 视频号封面图
                         ///
                         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                        pub finder_video_cover_image_url: ::std::string::String,
+                        pub finder_video_cover_image_url: String,
                     }
                     /// 小程序入口
                     #[derive(
@@ -35539,19 +34807,19 @@ pub mod product_coupon {
                         /// 小程序appid
                         ///
                         /// Example: `wx234545656765876`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                         /// 小程序跳转路径
                         ///
                         /// Example: `/path/index/index`
-                        pub path: ::std::string::String,
+                        pub path: String,
                         /// 入口文案
                         ///
                         /// Example: `欢迎选购`
-                        pub entrance_wording: ::std::string::String,
+                        pub entrance_wording: String,
                         /// 引导文案
                         ///
                         /// Example: `获取更多优惠`
-                        pub guidance_wording: ::std::string::String,
+                        pub guidance_wording: String,
                     }
                     /// 公众号入口
                     #[derive(
@@ -35566,7 +34834,7 @@ pub mod product_coupon {
                         /// 公众号AppID
                         ///
                         /// Example: `wx1234567890`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                     }
                     /// 事件通知配置
                     #[derive(
@@ -35582,7 +34850,7 @@ pub mod product_coupon {
                         ///
                         /// Example: `wx23232232323`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub notify_appid: ::std::option::Option<::std::string::String>,
+                        pub notify_appid: Option<String>,
                     }
                     /// 已发放次数
                     #[derive(
@@ -35617,28 +34885,22 @@ pub mod product_coupon {
                         pub coupon_available_period: GetResponseStockSequentialUsageRuleCouponAvailablePeriod,
                         /// 满减券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub normal_coupon_list: ::std::option::Option<
-                            ::std::vec::Vec<
-                                GetResponseStockSequentialUsageRuleNormalCouponList,
-                            >,
+                        pub normal_coupon_list: Option<
+                            Vec<GetResponseStockSequentialUsageRuleNormalCouponList>,
                         >,
                         /// 折扣券使用规则列表
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub discount_coupon_list: ::std::option::Option<
-                            ::std::vec::Vec<
-                                GetResponseStockSequentialUsageRuleDiscountCouponList,
-                            >,
+                        pub discount_coupon_list: Option<
+                            Vec<GetResponseStockSequentialUsageRuleDiscountCouponList>,
                         >,
                         /// 兑换券使用规则列表
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub exchange_coupon_list: ::std::option::Option<
-                            ::std::vec::Vec<
-                                GetResponseStockSequentialUsageRuleExchangeCouponList,
-                            >,
+                        pub exchange_coupon_list: Option<
+                            Vec<GetResponseStockSequentialUsageRuleExchangeCouponList>,
                         >,
                         /// 多次优惠是否提供首笔特惠
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub special_first: ::std::option::Option<bool>,
+                        pub special_first: Option<bool>,
                     }
                     /// 券可核销时间
                     #[derive(
@@ -35653,25 +34915,25 @@ pub mod product_coupon {
                         /// 开始时间
                         ///
                         /// Example: `2025-08-01T00:00:00+08:00`
-                        pub available_begin_time: ::std::string::String,
+                        pub available_begin_time: String,
                         /// 结束时间
                         ///
                         /// Example: `2025-08-31T23:59:59+08:00`
-                        pub available_end_time: ::std::string::String,
+                        pub available_end_time: String,
                         /// 领取后N天开始生效
                         ///
                         /// Example: `1`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub wait_days_after_receive: ::std::option::Option<i64>,
+                        pub wait_days_after_receive: Option<i64>,
                         /// 每周固定可用时间
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub weekly_available_period: ::std::option::Option<
+                        pub weekly_available_period: Option<
                             GetResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                         >,
                         /// 无规律的可用时间段
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub irregular_available_period_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub irregular_available_period_list: Option<
+                            Vec<
                                 GetResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                             >,
                         >,
@@ -35689,11 +34951,11 @@ pub mod product_coupon {
                         /// 开始时间
                         ///
                         /// Example: `2025-08-01T00:00:00+08:00`
-                        pub begin_time: ::std::string::String,
+                        pub begin_time: String,
                         /// 结束时间
                         ///
                         /// Example: `2025-08-31T23:59:59+08:00`
-                        pub end_time: ::std::string::String,
+                        pub end_time: String,
                     }
                     /// 每周固定可用时间
                     #[derive(
@@ -35707,15 +34969,15 @@ pub mod product_coupon {
                     pub struct GetResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                         /// 每周可用星期数
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub day_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub day_list: Option<
+                            Vec<
                                 GetResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                             >,
                         >,
                         /// 当天可用时间段
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub day_period_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub day_period_list: Option<
+                            Vec<
                                 GetResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                             >,
                         >,
@@ -35893,17 +35155,17 @@ pub mod product_coupon {
                         pub coupon_available_period: GetResponseStockSingleUsageRuleCouponAvailablePeriod,
                         /// 满减券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub normal_coupon: ::std::option::Option<
+                        pub normal_coupon: Option<
                             GetResponseStockSingleUsageRuleNormalCoupon,
                         >,
                         /// 折扣券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub discount_coupon: ::std::option::Option<
+                        pub discount_coupon: Option<
                             GetResponseStockSingleUsageRuleDiscountCoupon,
                         >,
                         /// 兑换券使用规则
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub exchange_coupon: ::std::option::Option<
+                        pub exchange_coupon: Option<
                             GetResponseStockSingleUsageRuleExchangeCoupon,
                         >,
                     }
@@ -35920,30 +35182,30 @@ pub mod product_coupon {
                         /// 开始时间
                         ///
                         /// Example: `2025-08-01T00:00:00+08:00`
-                        pub available_begin_time: ::std::string::String,
+                        pub available_begin_time: String,
                         /// 结束时间
                         ///
                         /// Example: `2025-08-31T23:59:59+08:00`
-                        pub available_end_time: ::std::string::String,
+                        pub available_end_time: String,
                         /// 生效后N天内有效
                         ///
                         /// Example: `30`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub available_days: ::std::option::Option<i64>,
+                        pub available_days: Option<i64>,
                         /// 领取后N天开始生效
                         ///
                         /// Example: `1`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub wait_days_after_receive: ::std::option::Option<i64>,
+                        pub wait_days_after_receive: Option<i64>,
                         /// 每周固定可用时间
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub weekly_available_period: ::std::option::Option<
+                        pub weekly_available_period: Option<
                             GetResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                         >,
                         /// 无规律的可用时间段
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub irregular_available_period_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub irregular_available_period_list: Option<
+                            Vec<
                                 GetResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                             >,
                         >,
@@ -35961,11 +35223,11 @@ pub mod product_coupon {
                         /// 开始时间
                         ///
                         /// Example: `2025-08-01T00:00:00+08:00`
-                        pub begin_time: ::std::string::String,
+                        pub begin_time: String,
                         /// 结束时间
                         ///
                         /// Example: `2025-08-31T23:59:59+08:00`
-                        pub end_time: ::std::string::String,
+                        pub end_time: String,
                     }
                     /// 每周固定可用时间
                     #[derive(
@@ -35979,15 +35241,15 @@ pub mod product_coupon {
                     pub struct GetResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
                         /// 每周可用星期数
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub day_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub day_list: Option<
+                            Vec<
                                 GetResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                             >,
                         >,
                         /// 当天可用时间段
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub day_period_list: ::std::option::Option<
-                            ::std::vec::Vec<
+                        pub day_period_list: Option<
+                            Vec<
                                 GetResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                             >,
                         >,
@@ -36240,12 +35502,12 @@ pub mod product_coupon {
                         ///
                         /// Example: `100000000`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub max_count_per_day: ::std::option::Option<i64>,
+                        pub max_count_per_day: Option<i64>,
                         /// 每个用户领取次数上限
                         ///
                         /// Example: `5`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub max_count_per_user: ::std::option::Option<i64>,
+                        pub max_count_per_user: Option<i64>,
                     }
                     /// 可用门店范围
                     ///
@@ -36321,49 +35583,45 @@ pub mod product_coupon {
                     )]
                     pub struct GetResponseStockUsageRuleDisplayInfo {
                         /// 券使用方式列表
-                        pub coupon_usage_method_list: ::std::vec::Vec<
+                        pub coupon_usage_method_list: Vec<
                             GetResponseStockUsageRuleDisplayInfoCouponUsageMethodList,
                         >,
                         /// 小程序AppID
                         ///
                         /// Example: `wx1234567890`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_appid: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_appid: Option<String>,
                         /// 小程序跳转路径
                         ///
                         /// Example: `/pages/index/product`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_path: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_path: Option<String>,
                         /// APP的H5跳转路径
                         ///
                         /// Example: `https://weixin.qq.com/jump-to-app`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub app_path: ::std::option::Option<::std::string::String>,
+                        pub app_path: Option<String>,
                         /// 券使用说明
                         ///
                         /// Example: `工作日可用`
-                        pub usage_description: ::std::string::String,
+                        pub usage_description: String,
                         /// 券可用门店信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub coupon_available_store_info: ::std::option::Option<
+                        pub coupon_available_store_info: Option<
                             GetResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo,
                         >,
                         /// APP跳转类型
                         ///
                         /// Example: `H5`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub app_jump_type: ::std::option::Option<
+                        pub app_jump_type: Option<
                             GetResponseStockUsageRuleDisplayInfoAppJumpType,
                         >,
                         /// 口令链接
                         ///
                         /// Example: `passcode_link.example`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub passcode_link: ::std::option::Option<::std::string::String>,
+                        pub passcode_link: Option<String>,
                     }
                     /// APP跳转类型
                     ///
@@ -36445,21 +35703,17 @@ pub mod product_coupon {
                         /// 券可用门店描述
                         ///
                         /// Example: `所有门店可用，可使用小程序查看门店列表`
-                        pub description: ::std::string::String,
+                        pub description: String,
                         /// 小程序AppID
                         ///
                         /// Example: `wx1234567890`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_appid: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_appid: Option<String>,
                         /// 小程序跳转路径
                         ///
                         /// Example: `/pages/index/product`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mini_program_path: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub mini_program_path: Option<String>,
                     }
                     /// GetResponseStockUsageRuleDisplayInfoCouponUsageMethodList
                     ///
@@ -36567,23 +35821,23 @@ pub mod product_coupon {
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                             /// 商品券ID
                             ///
                             /// Example: `1000000013`
-                            pub product_coupon_id: ::std::string::String,
+                            pub product_coupon_id: String,
                             /// 批次ID
                             ///
                             /// Example: `1000000013001`
-                            pub stock_id: ::std::string::String,
+                            pub stock_id: String,
                             /// 公众账号AppID
                             ///
                             /// Example: `wx233544546545989`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                             /// 确认发放请求单号
                             ///
                             /// Example: `34657_20250101_123456`
-                            pub out_request_no: ::std::string::String,
+                            pub out_request_no: String,
                         }
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm` (确认发放用户商品券).
                         #[derive(
@@ -36597,7 +35851,7 @@ pub mod product_coupon {
                             /// 用户商品券Code
                             ///
                             /// Example: `123446565767`
-                            pub coupon_code: ::std::string::String,
+                            pub coupon_code: String,
                             /// 用户商品券状态
                             ///
                             /// Example: `USED`
@@ -36605,19 +35859,19 @@ pub mod product_coupon {
                             /// 有效期开始时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub valid_begin_time: ::std::string::String,
+                            pub valid_begin_time: String,
                             /// 有效期结束时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub valid_end_time: ::std::string::String,
+                            pub valid_end_time: String,
                             /// 领券时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub receive_time: ::std::string::String,
+                            pub receive_time: String,
                             /// 发券请求单号
                             ///
                             /// Example: `MCHSEND202003101234`
-                            pub send_request_no: ::std::string::String,
+                            pub send_request_no: String,
                             /// 发券渠道
                             ///
                             /// Example: `API`
@@ -36628,57 +35882,47 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub confirm_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub confirm_request_no: Option<String>,
                             /// 确认发放时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub confirm_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub confirm_time: Option<String>,
                             /// 失效请求单号
                             ///
                             /// Example: `1002600620019090123143254436`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_request_no: Option<String>,
                             /// 失效时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_time: Option<String>,
                             /// 失效原因
                             ///
                             /// Example: `商品已下线`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_reason: Option<String>,
                             /// 单券使用详情
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub single_usage_detail: ::std::option::Option<
+                            pub single_usage_detail: Option<
                                 PostResponseSingleUsageDetail,
                             >,
                             /// 多次优惠使用详情
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub progressive_bundle_usage_detail: ::std::option::Option<
+                            pub progressive_bundle_usage_detail: Option<
                                 PostResponseProgressiveBundleUsageDetail,
                             >,
                             /// 商品券信息
@@ -36691,20 +35935,18 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub attach: ::std::option::Option<::std::string::String>,
+                            pub attach: Option<String>,
                             /// 渠道自定义信息
                             ///
                             /// Example: `example_channel_custom_info`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub channel_custom_info: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub channel_custom_info: Option<String>,
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                         }
                         /// 用户商品券状态
                         ///
@@ -36712,33 +35954,19 @@ pub mod product_coupon {
                         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                         #[non_exhaustive]
                         pub enum PostResponseCouponState {
-                            /// 待确认
-                            ///
-                            /// `CONFIRMING`
+                            /// `CONFIRMING`: 待确认
                             Confirming,
-                            /// 已发放待生效
-                            ///
-                            /// `PENDING`
+                            /// `PENDING`: 已发放待生效
                             Pending,
-                            /// 已生效
-                            ///
-                            /// `EFFECTIVE`
+                            /// `EFFECTIVE`: 已生效
                             Effective,
-                            /// 已核销
-                            ///
-                            /// `USED`
+                            /// `USED`: 已核销
                             Used,
-                            /// 已过期
-                            ///
-                            /// `EXPIRED`
+                            /// `EXPIRED`: 已过期
                             Expired,
-                            /// 已删除
-                            ///
-                            /// `DELETED`
+                            /// `DELETED`: 已删除
                             Deleted,
-                            /// 已失效
-                            ///
-                            /// `DEACTIVATED`
+                            /// `DEACTIVATED`: 已失效
                             Deactivated,
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
@@ -36811,13 +36039,13 @@ pub mod product_coupon {
                             /// 商品券ID
                             ///
                             /// Example: `1000000013`
-                            pub product_coupon_id: ::std::string::String,
+                            pub product_coupon_id: String,
                             /// 商品券状态
                             pub state: PostResponseProductCouponState,
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                             /// 优惠范围
                             ///
                             /// Example: `ALL`
@@ -36835,14 +36063,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub single_usage_info: ::std::option::Option<
+                            pub single_usage_info: Option<
                                 PostResponseProductCouponSingleUsageInfo,
                             >,
                             /// 多次优惠模式信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sequential_usage_info: ::std::option::Option<
+                            pub sequential_usage_info: Option<
                                 PostResponseProductCouponSequentialUsageInfo,
                             >,
                             /// 展示信息
@@ -36853,32 +36081,24 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_product_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_product_no: Option<String>,
                             /// 失效请求单号
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_request_no: Option<String>,
                             /// 失效时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_time: Option<String>,
                             /// 失效原因
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_reason: Option<String>,
                         }
                         /// 展示信息
                         #[derive(
@@ -36893,37 +36113,33 @@ pub mod product_coupon {
                             /// 商品券名称
                             ///
                             /// Example: `全场满100立打8折`
-                            pub name: ::std::string::String,
+                            pub name: String,
                             /// 商品券图片
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                            pub image_url: ::std::string::String,
+                            pub image_url: String,
                             /// 商品券背景图
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                            pub background_url: ::std::string::String,
+                            pub background_url: String,
                             /// 商品券详情图列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub detail_image_url_list: ::std::option::Option<
-                                ::std::vec::Vec<::std::string::String>,
-                            >,
+                            pub detail_image_url_list: Option<Vec<String>>,
                             /// 商品原价
                             ///
                             /// Example: `10000`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub original_price: ::std::option::Option<i64>,
+                            pub original_price: Option<i64>,
                             /// 套餐组合
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub combo_package_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseProductCouponDisplayInfoComboPackageList,
-                                >,
+                            pub combo_package_list: Option<
+                                Vec<PostResponseProductCouponDisplayInfoComboPackageList>,
                             >,
                         }
                         /// PostResponseProductCouponDisplayInfoComboPackageList
@@ -36939,13 +36155,13 @@ pub mod product_coupon {
                             /// 套餐名
                             ///
                             /// Example: `咖啡2选1`
-                            pub name: ::std::string::String,
+                            pub name: String,
                             /// 可选单品数量
                             ///
                             /// Example: `3`
                             pub pick_count: i64,
                             /// 单品列表
-                            pub choice_list: ::std::vec::Vec<
+                            pub choice_list: Vec<
                                 PostResponseProductCouponDisplayInfoComboPackageListChoiceList,
                             >,
                         }
@@ -36962,7 +36178,7 @@ pub mod product_coupon {
                             /// 单品名称
                             ///
                             /// Example: `美式`
-                            pub name: ::std::string::String,
+                            pub name: String,
                             /// 单品价格
                             ///
                             /// Example: `10000`
@@ -36977,25 +36193,21 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub image_url: ::std::option::Option<::std::string::String>,
+                            pub image_url: Option<String>,
                             /// 单品跳转小程序AppID
                             ///
                             /// Example: `wx4fd12345678`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 单品跳转小程序路径
                             ///
                             /// Example: `/pages/index/index`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                         }
                         /// 优惠范围
                         ///
@@ -37090,7 +36302,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub interval_days: ::std::option::Option<i64>,
+                            pub interval_days: Option<i64>,
                         }
                         /// 多次优惠规则类型
                         ///
@@ -37169,14 +36381,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub normal_coupon: ::std::option::Option<
+                            pub normal_coupon: Option<
                                 PostResponseProductCouponSingleUsageInfoNormalCoupon,
                             >,
                             /// 折扣券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon: ::std::option::Option<
+                            pub discount_coupon: Option<
                                 PostResponseProductCouponSingleUsageInfoDiscountCoupon,
                             >,
                         }
@@ -37426,22 +36638,20 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub total_count: ::std::option::Option<i64>,
+                            pub total_count: Option<i64>,
                             /// 已使用次数
                             ///
                             /// Example: `3`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub used_count: ::std::option::Option<i64>,
+                            pub used_count: Option<i64>,
                             /// 轮次使用详情列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub detail_item_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseProgressiveBundleUsageDetailDetailItemList,
-                                >,
+                            pub detail_item_list: Option<
+                                Vec<PostResponseProgressiveBundleUsageDetailDetailItemList>,
                             >,
                         }
                         /// PostResponseProgressiveBundleUsageDetailDetailItemList
@@ -37460,7 +36670,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub detail_state: ::std::option::Option<
+                            pub detail_state: Option<
                                 PostResponseProgressiveBundleUsageDetailDetailItemListDetailState,
                             >,
                             /// 有效期开始时间
@@ -37469,39 +36679,33 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub valid_begin_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub valid_begin_time: Option<String>,
                             /// 有效期结束时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub valid_end_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub valid_end_time: Option<String>,
                             /// 核销请求单号
                             ///
                             /// Example: `MCHUSE202003101234`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub use_request_no: Option<String>,
                             /// 核销时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_time: ::std::option::Option<::std::string::String>,
+                            pub use_time: Option<String>,
                             /// 关联微信支付订单信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub associated_order_info: ::std::option::Option<
+                            pub associated_order_info: Option<
                                 PostResponseProgressiveBundleUsageDetailDetailItemListAssociatedOrderInfo,
                             >,
                             /// 退券请求单号
@@ -37510,27 +36714,21 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub return_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub return_request_no: Option<String>,
                             /// 退券时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub return_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub return_time: Option<String>,
                             /// 删除时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub delete_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub delete_time: Option<String>,
                         }
                         /// 关联微信支付订单信息
                         #[derive(
@@ -37548,32 +36746,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub transaction_id: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub transaction_id: Option<String>,
                             /// 商户订单号
                             ///
                             /// Example: `trade_no_20250724123456`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_trade_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_trade_no: Option<String>,
                             /// 商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mchid: ::std::option::Option<::std::string::String>,
+                            pub mchid: Option<String>,
                             /// 子商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sub_mchid: ::std::option::Option<::std::string::String>,
+                            pub sub_mchid: Option<String>,
                         }
                         /// 轮次使用详情状态
                         ///
@@ -37581,29 +36775,17 @@ pub mod product_coupon {
                         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                         #[non_exhaustive]
                         pub enum PostResponseProgressiveBundleUsageDetailDetailItemListDetailState {
-                            /// 待生效，尚未到达可用开始时间
-                            ///
-                            /// `PENDING`
+                            /// `PENDING`: 待生效，尚未到达可用开始时间
                             Pending,
-                            /// 已生效，已到达可用开始时间
-                            ///
-                            /// `EFFECTIVE`
+                            /// `EFFECTIVE`: 已生效，已到达可用开始时间
                             Effective,
-                            /// 已核销
-                            ///
-                            /// `USED`
+                            /// `USED`: 已核销
                             Used,
-                            /// 已过期，已超过有效期，不再可用
-                            ///
-                            /// `EXPIRED`
+                            /// `EXPIRED`: 已过期，已超过有效期，不再可用
                             Expired,
-                            /// 已删除，用户主动删除
-                            ///
-                            /// `DELETED`
+                            /// `DELETED`: 已删除，用户主动删除
                             Deleted,
-                            /// 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效
-                            ///
-                            /// `DEACTIVATED`
+                            /// `DEACTIVATED`: 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效
                             Deactivated,
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
@@ -37672,29 +36854,17 @@ pub mod product_coupon {
                         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                         #[non_exhaustive]
                         pub enum PostResponseSendChannel {
-                            /// 品牌方自主发放，品牌方调用发券接口自行发放
-                            ///
-                            /// `API`
+                            /// `API`: 品牌方自主发放，品牌方调用发券接口自行发放
                             Api,
-                            /// 摇一摇有优惠，通过摇一摇有优惠渠道发放
-                            ///
-                            /// `BRAND_MANAGE`
+                            /// `BRAND_MANAGE`: 摇一摇有优惠，通过摇一摇有优惠渠道发放
                             BrandManage,
-                            /// 名片优惠，通过名片优惠渠道发放
-                            ///
-                            /// `MERCHANT_CARD`
+                            /// `MERCHANT_CARD`: 名片优惠，通过名片优惠渠道发放
                             MerchantCard,
-                            /// 会员优惠，通过会员优惠渠道发放
-                            ///
-                            /// `MEMBER`
+                            /// `MEMBER`: 会员优惠，通过会员优惠渠道发放
                             Member,
-                            /// 小活动，通过小活动渠道发放
-                            ///
-                            /// `SMALL_ACTIVITY`
+                            /// `SMALL_ACTIVITY`: 小活动，通过小活动渠道发放
                             SmallActivity,
-                            /// 小程序领券组件
-                            ///
-                            /// `RECEIVE_COMPONENT`
+                            /// `RECEIVE_COMPONENT`: 小程序领券组件
                             ReceiveComponent,
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
@@ -37769,28 +36939,26 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub use_request_no: Option<String>,
                             /// 核销时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_time: ::std::option::Option<::std::string::String>,
+                            pub use_time: Option<String>,
                             /// 关联微信支付订单信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub associated_order_info: ::std::option::Option<
+                            pub associated_order_info: Option<
                                 PostResponseSingleUsageDetailAssociatedOrderInfo,
                             >,
                             /// 券核销的关联微信支付分订单信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub associated_pay_score_order_info: ::std::option::Option<
+                            pub associated_pay_score_order_info: Option<
                                 PostResponseSingleUsageDetailAssociatedPayScoreOrderInfo,
                             >,
                             /// 优惠金额
@@ -37799,25 +36967,21 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub saved_amount: ::std::option::Option<i64>,
+                            pub saved_amount: Option<i64>,
                             /// 退券请求单号
                             ///
                             /// Example: `MCHRETURN202003101234`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub return_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub return_request_no: Option<String>,
                             /// 退券时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub return_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub return_time: Option<String>,
                         }
                         /// 关联微信支付订单信息
                         #[derive(
@@ -37835,32 +36999,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub transaction_id: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub transaction_id: Option<String>,
                             /// 商户订单号
                             ///
                             /// Example: `trade_no_20250724123456`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_trade_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_trade_no: Option<String>,
                             /// 商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mchid: ::std::option::Option<::std::string::String>,
+                            pub mchid: Option<String>,
                             /// 子商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sub_mchid: ::std::option::Option<::std::string::String>,
+                            pub sub_mchid: Option<String>,
                         }
                         /// 券核销的关联微信支付分订单信息
                         #[derive(
@@ -37878,30 +37038,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub order_id: ::std::option::Option<::std::string::String>,
+                            pub order_id: Option<String>,
                             /// 商户订单号
                             ///
                             /// Example: `trade_no_20250724123456`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_trade_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_trade_no: Option<String>,
                             /// 商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mchid: ::std::option::Option<::std::string::String>,
+                            pub mchid: Option<String>,
                             /// 子商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sub_mchid: ::std::option::Option<::std::string::String>,
+                            pub sub_mchid: Option<String>,
                         }
                         /// 批次信息
                         #[derive(
@@ -37915,16 +37073,16 @@ pub mod product_coupon {
                             /// 商品券ID
                             ///
                             /// Example: `1000000013`
-                            pub product_coupon_id: ::std::string::String,
+                            pub product_coupon_id: String,
                             /// 批次ID
                             ///
                             /// Example: `1000000013001`
-                            pub stock_id: ::std::string::String,
+                            pub stock_id: String,
                             /// 备注
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub remark: ::std::option::Option<::std::string::String>,
+                            pub remark: Option<String>,
                             /// 券Code分配模式
                             ///
                             /// Example: `WECHATPAY`
@@ -37933,7 +37091,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_code_count_info: ::std::option::Option<
+                            pub coupon_code_count_info: Option<
                                 PostResponseStockCouponCodeCountInfo,
                             >,
                             /// 发放规则
@@ -37942,14 +37100,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub single_usage_rule: ::std::option::Option<
+                            pub single_usage_rule: Option<
                                 PostResponseStockSingleUsageRule,
                             >,
                             /// 多次优惠使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sequential_usage_rule: ::std::option::Option<
+                            pub sequential_usage_rule: Option<
                                 PostResponseStockSequentialUsageRule,
                             >,
                             /// 券使用规则展示信息
@@ -37970,29 +37128,23 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_request_no: Option<String>,
                             /// 失效时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_time: Option<String>,
                             /// 失效原因
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_reason: Option<String>,
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                         }
                         /// 品牌方预上传的券Code数量信息
                         #[derive(
@@ -38094,7 +37246,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub code_display_mode: ::std::option::Option<
+                            pub code_display_mode: Option<
                                 PostResponseStockCouponDisplayInfoCodeDisplayMode,
                             >,
                             /// 背景颜色
@@ -38103,28 +37255,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub background_color: ::std::option::Option<
+                            pub background_color: Option<
                                 PostResponseStockCouponDisplayInfoBackgroundColor,
                             >,
                             /// 小程序入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_mini_program: ::std::option::Option<
+                            pub entrance_mini_program: Option<
                                 PostResponseStockCouponDisplayInfoEntranceMiniProgram,
                             >,
                             /// 公众号入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_official_account: ::std::option::Option<
+                            pub entrance_official_account: Option<
                                 PostResponseStockCouponDisplayInfoEntranceOfficialAccount,
                             >,
                             /// 视频号入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_finder: ::std::option::Option<
+                            pub entrance_finder: Option<
                                 PostResponseStockCouponDisplayInfoEntranceFinder,
                             >,
                         }
@@ -38303,15 +37455,15 @@ pub mod product_coupon {
                             /// 视频号ID
                             ///
                             /// Example: `gh_12345678`
-                            pub finder_id: ::std::string::String,
+                            pub finder_id: String,
                             /// 视频号视频ID
                             ///
                             /// Example: `UDFsdf24df34dD456Hdf34`
-                            pub finder_video_id: ::std::string::String,
+                            pub finder_video_id: String,
                             /// 视频号封面图
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                            pub finder_video_cover_image_url: ::std::string::String,
+                            pub finder_video_cover_image_url: String,
                         }
                         /// 小程序入口
                         #[derive(
@@ -38326,19 +37478,19 @@ pub mod product_coupon {
                             /// 小程序appid
                             ///
                             /// Example: `wx234545656765876`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/path/index/index`
-                            pub path: ::std::string::String,
+                            pub path: String,
                             /// 入口文案
                             ///
                             /// Example: `欢迎选购`
-                            pub entrance_wording: ::std::string::String,
+                            pub entrance_wording: String,
                             /// 引导文案
                             ///
                             /// Example: `获取更多优惠`
-                            pub guidance_wording: ::std::string::String,
+                            pub guidance_wording: String,
                         }
                         /// 公众号入口
                         #[derive(
@@ -38353,7 +37505,7 @@ pub mod product_coupon {
                             /// 公众号AppID
                             ///
                             /// Example: `wx1234567890`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                         }
                         /// 事件通知配置
                         #[derive(
@@ -38371,9 +37523,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub notify_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub notify_appid: Option<String>,
                         }
                         /// 已发放次数
                         #[derive(
@@ -38410,34 +37560,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub normal_coupon_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseStockSequentialUsageRuleNormalCouponList,
-                                >,
+                            pub normal_coupon_list: Option<
+                                Vec<PostResponseStockSequentialUsageRuleNormalCouponList>,
                             >,
                             /// 折扣券使用规则列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseStockSequentialUsageRuleDiscountCouponList,
-                                >,
+                            pub discount_coupon_list: Option<
+                                Vec<PostResponseStockSequentialUsageRuleDiscountCouponList>,
                             >,
                             /// 兑换券使用规则列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub exchange_coupon_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseStockSequentialUsageRuleExchangeCouponList,
-                                >,
+                            pub exchange_coupon_list: Option<
+                                Vec<PostResponseStockSequentialUsageRuleExchangeCouponList>,
                             >,
                             /// 多次优惠是否提供首笔特惠
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub special_first: ::std::option::Option<bool>,
+                            pub special_first: Option<bool>,
                         }
                         /// 券可核销时间
                         #[derive(
@@ -38452,31 +37596,31 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub available_begin_time: ::std::string::String,
+                            pub available_begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub available_end_time: ::std::string::String,
+                            pub available_end_time: String,
                             /// 领取后N天开始生效
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub wait_days_after_receive: ::std::option::Option<i64>,
+                            pub wait_days_after_receive: Option<i64>,
                             /// 每周固定可用时间
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub weekly_available_period: ::std::option::Option<
+                            pub weekly_available_period: Option<
                                 PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                             >,
                             /// 无规律的可用时间段
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub irregular_available_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub irregular_available_period_list: Option<
+                                Vec<
                                     PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                                 >,
                             >,
@@ -38494,11 +37638,11 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub begin_time: ::std::string::String,
+                            pub begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub end_time: ::std::string::String,
+                            pub end_time: String,
                         }
                         /// 每周固定可用时间
                         #[derive(
@@ -38514,8 +37658,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_list: Option<
+                                Vec<
                                     PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                                 >,
                             >,
@@ -38523,8 +37667,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_period_list: Option<
+                                Vec<
                                     PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                                 >,
                             >,
@@ -38704,21 +37848,21 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub normal_coupon: ::std::option::Option<
+                            pub normal_coupon: Option<
                                 PostResponseStockSingleUsageRuleNormalCoupon,
                             >,
                             /// 折扣券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon: ::std::option::Option<
+                            pub discount_coupon: Option<
                                 PostResponseStockSingleUsageRuleDiscountCoupon,
                             >,
                             /// 兑换券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub exchange_coupon: ::std::option::Option<
+                            pub exchange_coupon: Option<
                                 PostResponseStockSingleUsageRuleExchangeCoupon,
                             >,
                         }
@@ -38735,38 +37879,38 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub available_begin_time: ::std::string::String,
+                            pub available_begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub available_end_time: ::std::string::String,
+                            pub available_end_time: String,
                             /// 生效后N天内有效
                             ///
                             /// Example: `30`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub available_days: ::std::option::Option<i64>,
+                            pub available_days: Option<i64>,
                             /// 领取后N天开始生效
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub wait_days_after_receive: ::std::option::Option<i64>,
+                            pub wait_days_after_receive: Option<i64>,
                             /// 每周固定可用时间
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub weekly_available_period: ::std::option::Option<
+                            pub weekly_available_period: Option<
                                 PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                             >,
                             /// 无规律的可用时间段
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub irregular_available_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub irregular_available_period_list: Option<
+                                Vec<
                                     PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                                 >,
                             >,
@@ -38784,11 +37928,11 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub begin_time: ::std::string::String,
+                            pub begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub end_time: ::std::string::String,
+                            pub end_time: String,
                         }
                         /// 每周固定可用时间
                         #[derive(
@@ -38804,8 +37948,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_list: Option<
+                                Vec<
                                     PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                                 >,
                             >,
@@ -38813,8 +37957,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_period_list: Option<
+                                Vec<
                                     PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                                 >,
                             >,
@@ -39069,14 +38213,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub max_count_per_day: ::std::option::Option<i64>,
+                            pub max_count_per_day: Option<i64>,
                             /// 每个用户领取次数上限
                             ///
                             /// Example: `5`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub max_count_per_user: ::std::option::Option<i64>,
+                            pub max_count_per_user: Option<i64>,
                         }
                         /// 可用门店范围
                         ///
@@ -39154,7 +38298,7 @@ pub mod product_coupon {
                         )]
                         pub struct PostResponseStockUsageRuleDisplayInfo {
                             /// 券使用方式列表
-                            pub coupon_usage_method_list: ::std::vec::Vec<
+                            pub coupon_usage_method_list: Vec<
                                 PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList,
                             >,
                             /// 小程序AppID
@@ -39163,34 +38307,30 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/pages/index/product`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                             /// APP的H5跳转路径
                             ///
                             /// Example: `https://weixin.qq.com/jump-to-app`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub app_path: ::std::option::Option<::std::string::String>,
+                            pub app_path: Option<String>,
                             /// 券使用说明
                             ///
                             /// Example: `工作日可用`
-                            pub usage_description: ::std::string::String,
+                            pub usage_description: String,
                             /// 券可用门店信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_available_store_info: ::std::option::Option<
+                            pub coupon_available_store_info: Option<
                                 PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo,
                             >,
                             /// APP跳转类型
@@ -39199,7 +38339,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub app_jump_type: ::std::option::Option<
+                            pub app_jump_type: Option<
                                 PostResponseStockUsageRuleDisplayInfoAppJumpType,
                             >,
                             /// 口令链接
@@ -39208,9 +38348,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub passcode_link: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub passcode_link: Option<String>,
                         }
                         /// APP跳转类型
                         ///
@@ -39292,25 +38430,21 @@ pub mod product_coupon {
                             /// 券可用门店描述
                             ///
                             /// Example: `所有门店可用，可使用小程序查看门店列表`
-                            pub description: ::std::string::String,
+                            pub description: String,
                             /// 小程序AppID
                             ///
                             /// Example: `wx1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/pages/index/product`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                         }
                         /// PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList
                         ///
@@ -39419,27 +38553,27 @@ pub mod product_coupon {
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                             /// 商品券ID
                             ///
                             /// Example: `1000000013`
-                            pub product_coupon_id: ::std::string::String,
+                            pub product_coupon_id: String,
                             /// 批次ID
                             ///
                             /// Example: `1000000013001`
-                            pub stock_id: ::std::string::String,
+                            pub stock_id: String,
                             /// 公众账号AppID
                             ///
                             /// Example: `wx233544546545989`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                             /// 失效请求单号
                             ///
                             /// Example: `34657_20250101_123456`
-                            pub out_request_no: ::std::string::String,
+                            pub out_request_no: String,
                             /// 失效原因
                             ///
                             /// Example: `商品已下线，使用户商品券失效`
-                            pub deactivate_reason: ::std::string::String,
+                            pub deactivate_reason: String,
                         }
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate` (失效用户商品券).
                         #[derive(
@@ -39453,7 +38587,7 @@ pub mod product_coupon {
                             /// 用户商品券Code
                             ///
                             /// Example: `123446565767`
-                            pub coupon_code: ::std::string::String,
+                            pub coupon_code: String,
                             /// 用户商品券状态
                             ///
                             /// Example: `USED`
@@ -39461,19 +38595,19 @@ pub mod product_coupon {
                             /// 有效期开始时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub valid_begin_time: ::std::string::String,
+                            pub valid_begin_time: String,
                             /// 有效期结束时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub valid_end_time: ::std::string::String,
+                            pub valid_end_time: String,
                             /// 领券时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub receive_time: ::std::string::String,
+                            pub receive_time: String,
                             /// 发券请求单号
                             ///
                             /// Example: `MCHSEND202003101234`
-                            pub send_request_no: ::std::string::String,
+                            pub send_request_no: String,
                             /// 发券渠道
                             ///
                             /// Example: `API`
@@ -39484,57 +38618,47 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub confirm_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub confirm_request_no: Option<String>,
                             /// 确认发放时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub confirm_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub confirm_time: Option<String>,
                             /// 失效请求单号
                             ///
                             /// Example: `1002600620019090123143254436`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_request_no: Option<String>,
                             /// 失效时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_time: Option<String>,
                             /// 失效原因
                             ///
                             /// Example: `商品已下线`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_reason: Option<String>,
                             /// 单券使用详情
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub single_usage_detail: ::std::option::Option<
+                            pub single_usage_detail: Option<
                                 PostResponseSingleUsageDetail,
                             >,
                             /// 多次优惠使用详情
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sequential_usage_detail: ::std::option::Option<
+                            pub sequential_usage_detail: Option<
                                 PostResponseSequentialUsageDetail,
                             >,
                             /// 商品券信息
@@ -39547,20 +38671,18 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub attach: ::std::option::Option<::std::string::String>,
+                            pub attach: Option<String>,
                             /// 渠道自定义信息
                             ///
                             /// Example: `example_channel_custom_info`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub channel_custom_info: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub channel_custom_info: Option<String>,
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                         }
                         /// 用户商品券状态
                         ///
@@ -39568,33 +38690,19 @@ pub mod product_coupon {
                         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                         #[non_exhaustive]
                         pub enum PostResponseCouponState {
-                            /// 待确认
-                            ///
-                            /// `CONFIRMING`
+                            /// `CONFIRMING`: 待确认
                             Confirming,
-                            /// 已发放待生效
-                            ///
-                            /// `PENDING`
+                            /// `PENDING`: 已发放待生效
                             Pending,
-                            /// 已生效
-                            ///
-                            /// `EFFECTIVE`
+                            /// `EFFECTIVE`: 已生效
                             Effective,
-                            /// 已核销
-                            ///
-                            /// `USED`
+                            /// `USED`: 已核销
                             Used,
-                            /// 已过期
-                            ///
-                            /// `EXPIRED`
+                            /// `EXPIRED`: 已过期
                             Expired,
-                            /// 已删除
-                            ///
-                            /// `DELETED`
+                            /// `DELETED`: 已删除
                             Deleted,
-                            /// 已失效
-                            ///
-                            /// `DEACTIVATED`
+                            /// `DEACTIVATED`: 已失效
                             Deactivated,
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
@@ -39667,13 +38775,13 @@ pub mod product_coupon {
                             /// 商品券ID
                             ///
                             /// Example: `1000000013`
-                            pub product_coupon_id: ::std::string::String,
+                            pub product_coupon_id: String,
                             /// 商品券状态
                             pub state: PostResponseProductCouponState,
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                             /// 优惠范围
                             ///
                             /// Example: `ALL`
@@ -39691,14 +38799,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub single_usage_info: ::std::option::Option<
+                            pub single_usage_info: Option<
                                 PostResponseProductCouponSingleUsageInfo,
                             >,
                             /// 多次优惠模式信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sequential_usage_info: ::std::option::Option<
+                            pub sequential_usage_info: Option<
                                 PostResponseProductCouponSequentialUsageInfo,
                             >,
                             /// 展示信息
@@ -39709,32 +38817,24 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_product_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_product_no: Option<String>,
                             /// 失效请求单号
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_request_no: Option<String>,
                             /// 失效时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_time: Option<String>,
                             /// 失效原因
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_reason: Option<String>,
                         }
                         /// 展示信息
                         #[derive(
@@ -39749,37 +38849,33 @@ pub mod product_coupon {
                             /// 商品券名称
                             ///
                             /// Example: `全场满100立打8折`
-                            pub name: ::std::string::String,
+                            pub name: String,
                             /// 商品券图片
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                            pub image_url: ::std::string::String,
+                            pub image_url: String,
                             /// 商品券背景图
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                            pub background_url: ::std::string::String,
+                            pub background_url: String,
                             /// 商品券详情图列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub detail_image_url_list: ::std::option::Option<
-                                ::std::vec::Vec<::std::string::String>,
-                            >,
+                            pub detail_image_url_list: Option<Vec<String>>,
                             /// 商品原价
                             ///
                             /// Example: `10000`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub original_price: ::std::option::Option<i64>,
+                            pub original_price: Option<i64>,
                             /// 套餐组合
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub combo_package_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseProductCouponDisplayInfoComboPackageList,
-                                >,
+                            pub combo_package_list: Option<
+                                Vec<PostResponseProductCouponDisplayInfoComboPackageList>,
                             >,
                         }
                         /// PostResponseProductCouponDisplayInfoComboPackageList
@@ -39795,13 +38891,13 @@ pub mod product_coupon {
                             /// 套餐名
                             ///
                             /// Example: `咖啡2选1`
-                            pub name: ::std::string::String,
+                            pub name: String,
                             /// 可选单品数量
                             ///
                             /// Example: `3`
                             pub pick_count: i64,
                             /// 单品列表
-                            pub choice_list: ::std::vec::Vec<
+                            pub choice_list: Vec<
                                 PostResponseProductCouponDisplayInfoComboPackageListChoiceList,
                             >,
                         }
@@ -39818,7 +38914,7 @@ pub mod product_coupon {
                             /// 单品名称
                             ///
                             /// Example: `美式`
-                            pub name: ::std::string::String,
+                            pub name: String,
                             /// 单品价格
                             ///
                             /// Example: `10000`
@@ -39833,25 +38929,21 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub image_url: ::std::option::Option<::std::string::String>,
+                            pub image_url: Option<String>,
                             /// 单品跳转小程序AppID
                             ///
                             /// Example: `wx4fd12345678`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 单品跳转小程序路径
                             ///
                             /// Example: `/pages/index/index`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                         }
                         /// 优惠范围
                         ///
@@ -39946,7 +39038,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub interval_days: ::std::option::Option<i64>,
+                            pub interval_days: Option<i64>,
                         }
                         /// 多次优惠规则类型
                         ///
@@ -40025,14 +39117,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub normal_coupon: ::std::option::Option<
+                            pub normal_coupon: Option<
                                 PostResponseProductCouponSingleUsageInfoNormalCoupon,
                             >,
                             /// 折扣券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon: ::std::option::Option<
+                            pub discount_coupon: Option<
                                 PostResponseProductCouponSingleUsageInfoDiscountCoupon,
                             >,
                         }
@@ -40272,29 +39364,17 @@ pub mod product_coupon {
                         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                         #[non_exhaustive]
                         pub enum PostResponseSendChannel {
-                            /// 品牌方自主发放，品牌方调用发券接口自行发放
-                            ///
-                            /// `API`
+                            /// `API`: 品牌方自主发放，品牌方调用发券接口自行发放
                             Api,
-                            /// 摇一摇有优惠，通过摇一摇有优惠渠道发放
-                            ///
-                            /// `BRAND_MANAGE`
+                            /// `BRAND_MANAGE`: 摇一摇有优惠，通过摇一摇有优惠渠道发放
                             BrandManage,
-                            /// 名片优惠，通过名片优惠渠道发放
-                            ///
-                            /// `MERCHANT_CARD`
+                            /// `MERCHANT_CARD`: 名片优惠，通过名片优惠渠道发放
                             MerchantCard,
-                            /// 会员优惠，通过会员优惠渠道发放
-                            ///
-                            /// `MEMBER`
+                            /// `MEMBER`: 会员优惠，通过会员优惠渠道发放
                             Member,
-                            /// 小活动，通过小活动渠道发放
-                            ///
-                            /// `SMALL_ACTIVITY`
+                            /// `SMALL_ACTIVITY`: 小活动，通过小活动渠道发放
                             SmallActivity,
-                            /// 小程序领券组件
-                            ///
-                            /// `RECEIVE_COMPONENT`
+                            /// `RECEIVE_COMPONENT`: 小程序领券组件
                             ReceiveComponent,
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
@@ -40369,22 +39449,20 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub total_count: ::std::option::Option<i64>,
+                            pub total_count: Option<i64>,
                             /// 已使用次数
                             ///
                             /// Example: `3`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub used_count: ::std::option::Option<i64>,
+                            pub used_count: Option<i64>,
                             /// 轮次使用详情列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub detail_item_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseSequentialUsageDetailDetailItemList,
-                                >,
+                            pub detail_item_list: Option<
+                                Vec<PostResponseSequentialUsageDetailDetailItemList>,
                             >,
                         }
                         /// PostResponseSequentialUsageDetailDetailItemList
@@ -40403,7 +39481,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub detail_state: ::std::option::Option<
+                            pub detail_state: Option<
                                 PostResponseSequentialUsageDetailDetailItemListDetailState,
                             >,
                             /// 有效期开始时间
@@ -40412,39 +39490,33 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub valid_begin_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub valid_begin_time: Option<String>,
                             /// 有效期结束时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub valid_end_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub valid_end_time: Option<String>,
                             /// 核销请求单号
                             ///
                             /// Example: `MCHUSE202003101234`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub use_request_no: Option<String>,
                             /// 核销时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_time: ::std::option::Option<::std::string::String>,
+                            pub use_time: Option<String>,
                             /// 关联微信支付订单信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub associated_order_info: ::std::option::Option<
+                            pub associated_order_info: Option<
                                 PostResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo,
                             >,
                             /// 退券请求单号
@@ -40453,27 +39525,21 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub return_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub return_request_no: Option<String>,
                             /// 退券时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub return_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub return_time: Option<String>,
                             /// 删除时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub delete_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub delete_time: Option<String>,
                         }
                         /// 关联微信支付订单信息
                         #[derive(
@@ -40491,32 +39557,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub transaction_id: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub transaction_id: Option<String>,
                             /// 商户订单号
                             ///
                             /// Example: `trade_no_20250724123456`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_trade_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_trade_no: Option<String>,
                             /// 商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mchid: ::std::option::Option<::std::string::String>,
+                            pub mchid: Option<String>,
                             /// 子商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sub_mchid: ::std::option::Option<::std::string::String>,
+                            pub sub_mchid: Option<String>,
                         }
                         /// 轮次使用详情状态
                         ///
@@ -40524,29 +39586,17 @@ pub mod product_coupon {
                         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                         #[non_exhaustive]
                         pub enum PostResponseSequentialUsageDetailDetailItemListDetailState {
-                            /// 待生效，尚未到达可用开始时间
-                            ///
-                            /// `PENDING`
+                            /// `PENDING`: 待生效，尚未到达可用开始时间
                             Pending,
-                            /// 已生效，已到达可用开始时间
-                            ///
-                            /// `EFFECTIVE`
+                            /// `EFFECTIVE`: 已生效，已到达可用开始时间
                             Effective,
-                            /// 已核销
-                            ///
-                            /// `USED`
+                            /// `USED`: 已核销
                             Used,
-                            /// 已过期，已超过有效期，不再可用
-                            ///
-                            /// `EXPIRED`
+                            /// `EXPIRED`: 已过期，已超过有效期，不再可用
                             Expired,
-                            /// 已删除，用户主动删除
-                            ///
-                            /// `DELETED`
+                            /// `DELETED`: 已删除，用户主动删除
                             Deleted,
-                            /// 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效
-                            ///
-                            /// `DEACTIVATED`
+                            /// `DEACTIVATED`: 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效
                             Deactivated,
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
@@ -40625,21 +39675,19 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub use_request_no: Option<String>,
                             /// 核销时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_time: ::std::option::Option<::std::string::String>,
+                            pub use_time: Option<String>,
                             /// 关联微信支付订单信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub associated_order_info: ::std::option::Option<
+                            pub associated_order_info: Option<
                                 PostResponseSingleUsageDetailAssociatedOrderInfo,
                             >,
                             /// 退券请求单号
@@ -40648,18 +39696,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub return_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub return_request_no: Option<String>,
                             /// 退券时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub return_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub return_time: Option<String>,
                         }
                         /// 关联微信支付订单信息
                         #[derive(
@@ -40677,32 +39721,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub transaction_id: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub transaction_id: Option<String>,
                             /// 商户订单号
                             ///
                             /// Example: `trade_no_20250724123456`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_trade_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_trade_no: Option<String>,
                             /// 商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mchid: ::std::option::Option<::std::string::String>,
+                            pub mchid: Option<String>,
                             /// 子商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sub_mchid: ::std::option::Option<::std::string::String>,
+                            pub sub_mchid: Option<String>,
                         }
                         /// 批次信息
                         #[derive(
@@ -40716,16 +39756,16 @@ pub mod product_coupon {
                             /// 商品券ID
                             ///
                             /// Example: `1000000013`
-                            pub product_coupon_id: ::std::string::String,
+                            pub product_coupon_id: String,
                             /// 批次ID
                             ///
                             /// Example: `1000000013001`
-                            pub stock_id: ::std::string::String,
+                            pub stock_id: String,
                             /// 备注
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub remark: ::std::option::Option<::std::string::String>,
+                            pub remark: Option<String>,
                             /// 券Code分配模式
                             ///
                             /// Example: `WECHATPAY`
@@ -40734,7 +39774,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_code_count_info: ::std::option::Option<
+                            pub coupon_code_count_info: Option<
                                 PostResponseStockCouponCodeCountInfo,
                             >,
                             /// 发放规则
@@ -40743,14 +39783,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub single_usage_rule: ::std::option::Option<
+                            pub single_usage_rule: Option<
                                 PostResponseStockSingleUsageRule,
                             >,
                             /// 多次优惠使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sequential_usage_rule: ::std::option::Option<
+                            pub sequential_usage_rule: Option<
                                 PostResponseStockSequentialUsageRule,
                             >,
                             /// 券使用规则展示信息
@@ -40771,29 +39811,23 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_request_no: Option<String>,
                             /// 失效时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_time: Option<String>,
                             /// 失效原因
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_reason: Option<String>,
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                         }
                         /// 品牌方预上传的券Code数量信息
                         #[derive(
@@ -40895,7 +39929,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub code_display_mode: ::std::option::Option<
+                            pub code_display_mode: Option<
                                 PostResponseStockCouponDisplayInfoCodeDisplayMode,
                             >,
                             /// 背景颜色
@@ -40904,28 +39938,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub background_color: ::std::option::Option<
+                            pub background_color: Option<
                                 PostResponseStockCouponDisplayInfoBackgroundColor,
                             >,
                             /// 小程序入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_mini_program: ::std::option::Option<
+                            pub entrance_mini_program: Option<
                                 PostResponseStockCouponDisplayInfoEntranceMiniProgram,
                             >,
                             /// 公众号入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_official_account: ::std::option::Option<
+                            pub entrance_official_account: Option<
                                 PostResponseStockCouponDisplayInfoEntranceOfficialAccount,
                             >,
                             /// 视频号入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_finder: ::std::option::Option<
+                            pub entrance_finder: Option<
                                 PostResponseStockCouponDisplayInfoEntranceFinder,
                             >,
                         }
@@ -41104,15 +40138,15 @@ pub mod product_coupon {
                             /// 视频号ID
                             ///
                             /// Example: `gh_12345678`
-                            pub finder_id: ::std::string::String,
+                            pub finder_id: String,
                             /// 视频号视频ID
                             ///
                             /// Example: `UDFsdf24df34dD456Hdf34`
-                            pub finder_video_id: ::std::string::String,
+                            pub finder_video_id: String,
                             /// 视频号封面图
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                            pub finder_video_cover_image_url: ::std::string::String,
+                            pub finder_video_cover_image_url: String,
                         }
                         /// 小程序入口
                         #[derive(
@@ -41127,19 +40161,19 @@ pub mod product_coupon {
                             /// 小程序appid
                             ///
                             /// Example: `wx234545656765876`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/path/index/index`
-                            pub path: ::std::string::String,
+                            pub path: String,
                             /// 入口文案
                             ///
                             /// Example: `欢迎选购`
-                            pub entrance_wording: ::std::string::String,
+                            pub entrance_wording: String,
                             /// 引导文案
                             ///
                             /// Example: `获取更多优惠`
-                            pub guidance_wording: ::std::string::String,
+                            pub guidance_wording: String,
                         }
                         /// 公众号入口
                         #[derive(
@@ -41154,7 +40188,7 @@ pub mod product_coupon {
                             /// 公众号AppID
                             ///
                             /// Example: `wx1234567890`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                         }
                         /// 事件通知配置
                         #[derive(
@@ -41172,9 +40206,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub notify_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub notify_appid: Option<String>,
                         }
                         /// 已发放次数
                         #[derive(
@@ -41211,34 +40243,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub normal_coupon_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseStockSequentialUsageRuleNormalCouponList,
-                                >,
+                            pub normal_coupon_list: Option<
+                                Vec<PostResponseStockSequentialUsageRuleNormalCouponList>,
                             >,
                             /// 折扣券使用规则列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseStockSequentialUsageRuleDiscountCouponList,
-                                >,
+                            pub discount_coupon_list: Option<
+                                Vec<PostResponseStockSequentialUsageRuleDiscountCouponList>,
                             >,
                             /// 兑换券使用规则列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub exchange_coupon_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseStockSequentialUsageRuleExchangeCouponList,
-                                >,
+                            pub exchange_coupon_list: Option<
+                                Vec<PostResponseStockSequentialUsageRuleExchangeCouponList>,
                             >,
                             /// 多次优惠是否提供首笔特惠
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub special_first: ::std::option::Option<bool>,
+                            pub special_first: Option<bool>,
                         }
                         /// 券可核销时间
                         #[derive(
@@ -41253,31 +40279,31 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub available_begin_time: ::std::string::String,
+                            pub available_begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub available_end_time: ::std::string::String,
+                            pub available_end_time: String,
                             /// 领取后N天开始生效
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub wait_days_after_receive: ::std::option::Option<i64>,
+                            pub wait_days_after_receive: Option<i64>,
                             /// 每周固定可用时间
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub weekly_available_period: ::std::option::Option<
+                            pub weekly_available_period: Option<
                                 PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                             >,
                             /// 无规律的可用时间段
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub irregular_available_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub irregular_available_period_list: Option<
+                                Vec<
                                     PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                                 >,
                             >,
@@ -41295,11 +40321,11 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub begin_time: ::std::string::String,
+                            pub begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub end_time: ::std::string::String,
+                            pub end_time: String,
                         }
                         /// 每周固定可用时间
                         #[derive(
@@ -41315,8 +40341,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_list: Option<
+                                Vec<
                                     PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                                 >,
                             >,
@@ -41324,8 +40350,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_period_list: Option<
+                                Vec<
                                     PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                                 >,
                             >,
@@ -41505,21 +40531,21 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub normal_coupon: ::std::option::Option<
+                            pub normal_coupon: Option<
                                 PostResponseStockSingleUsageRuleNormalCoupon,
                             >,
                             /// 折扣券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon: ::std::option::Option<
+                            pub discount_coupon: Option<
                                 PostResponseStockSingleUsageRuleDiscountCoupon,
                             >,
                             /// 兑换券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub exchange_coupon: ::std::option::Option<
+                            pub exchange_coupon: Option<
                                 PostResponseStockSingleUsageRuleExchangeCoupon,
                             >,
                         }
@@ -41536,38 +40562,38 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub available_begin_time: ::std::string::String,
+                            pub available_begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub available_end_time: ::std::string::String,
+                            pub available_end_time: String,
                             /// 生效后N天内有效
                             ///
                             /// Example: `30`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub available_days: ::std::option::Option<i64>,
+                            pub available_days: Option<i64>,
                             /// 领取后N天开始生效
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub wait_days_after_receive: ::std::option::Option<i64>,
+                            pub wait_days_after_receive: Option<i64>,
                             /// 每周固定可用时间
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub weekly_available_period: ::std::option::Option<
+                            pub weekly_available_period: Option<
                                 PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                             >,
                             /// 无规律的可用时间段
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub irregular_available_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub irregular_available_period_list: Option<
+                                Vec<
                                     PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                                 >,
                             >,
@@ -41585,11 +40611,11 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub begin_time: ::std::string::String,
+                            pub begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub end_time: ::std::string::String,
+                            pub end_time: String,
                         }
                         /// 每周固定可用时间
                         #[derive(
@@ -41605,8 +40631,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_list: Option<
+                                Vec<
                                     PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                                 >,
                             >,
@@ -41614,8 +40640,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_period_list: Option<
+                                Vec<
                                     PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                                 >,
                             >,
@@ -41870,14 +40896,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub max_count_per_day: ::std::option::Option<i64>,
+                            pub max_count_per_day: Option<i64>,
                             /// 每个用户领取次数上限
                             ///
                             /// Example: `5`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub max_count_per_user: ::std::option::Option<i64>,
+                            pub max_count_per_user: Option<i64>,
                         }
                         /// 可用门店范围
                         ///
@@ -41955,7 +40981,7 @@ pub mod product_coupon {
                         )]
                         pub struct PostResponseStockUsageRuleDisplayInfo {
                             /// 券使用方式列表
-                            pub coupon_usage_method_list: ::std::vec::Vec<
+                            pub coupon_usage_method_list: Vec<
                                 PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList,
                             >,
                             /// 小程序AppID
@@ -41964,34 +40990,30 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/pages/index/product`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                             /// APP的H5跳转路径
                             ///
                             /// Example: `https://weixin.qq.com/jump-to-app`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub app_path: ::std::option::Option<::std::string::String>,
+                            pub app_path: Option<String>,
                             /// 券使用说明
                             ///
                             /// Example: `工作日可用`
-                            pub usage_description: ::std::string::String,
+                            pub usage_description: String,
                             /// 券可用门店信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_available_store_info: ::std::option::Option<
+                            pub coupon_available_store_info: Option<
                                 PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo,
                             >,
                             /// APP跳转类型
@@ -42000,7 +41022,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub app_jump_type: ::std::option::Option<
+                            pub app_jump_type: Option<
                                 PostResponseStockUsageRuleDisplayInfoAppJumpType,
                             >,
                             /// 口令链接
@@ -42009,9 +41031,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub passcode_link: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub passcode_link: Option<String>,
                         }
                         /// APP跳转类型
                         ///
@@ -42093,25 +41113,21 @@ pub mod product_coupon {
                             /// 券可用门店描述
                             ///
                             /// Example: `所有门店可用，可使用小程序查看门店列表`
-                            pub description: ::std::string::String,
+                            pub description: String,
                             /// 小程序AppID
                             ///
                             /// Example: `wx1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/pages/index/product`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                         }
                         /// PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList
                         ///
@@ -42220,30 +41236,30 @@ pub mod product_coupon {
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                             /// 商品券ID
                             ///
                             /// Example: `1000000013`
-                            pub product_coupon_id: ::std::string::String,
+                            pub product_coupon_id: String,
                             /// 批次ID
                             ///
                             /// Example: `1000000013001`
-                            pub stock_id: ::std::string::String,
+                            pub stock_id: String,
                             /// 公众账号AppID
                             ///
                             /// Example: `wx233544546545989`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                             /// 退券请求单号
                             ///
                             /// Example: `34657_20250101_123456`
-                            pub out_request_no: ::std::string::String,
+                            pub out_request_no: String,
                             /// 多次优惠索引
                             ///
                             /// Example: `0`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sequential_coupon_index: ::std::option::Option<i64>,
+                            pub sequential_coupon_index: Option<i64>,
                         }
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return` (退券).
                         #[derive(
@@ -42257,7 +41273,7 @@ pub mod product_coupon {
                             /// 用户商品券Code
                             ///
                             /// Example: `123446565767`
-                            pub coupon_code: ::std::string::String,
+                            pub coupon_code: String,
                             /// 用户商品券状态
                             ///
                             /// Example: `USED`
@@ -42265,19 +41281,19 @@ pub mod product_coupon {
                             /// 有效期开始时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub valid_begin_time: ::std::string::String,
+                            pub valid_begin_time: String,
                             /// 有效期结束时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub valid_end_time: ::std::string::String,
+                            pub valid_end_time: String,
                             /// 领券时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub receive_time: ::std::string::String,
+                            pub receive_time: String,
                             /// 发券请求单号
                             ///
                             /// Example: `MCHSEND202003101234`
-                            pub send_request_no: ::std::string::String,
+                            pub send_request_no: String,
                             /// 发券渠道
                             ///
                             /// Example: `API`
@@ -42288,57 +41304,47 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub confirm_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub confirm_request_no: Option<String>,
                             /// 确认发放时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub confirm_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub confirm_time: Option<String>,
                             /// 失效请求单号
                             ///
                             /// Example: `1002600620019090123143254436`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_request_no: Option<String>,
                             /// 失效时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_time: Option<String>,
                             /// 失效原因
                             ///
                             /// Example: `商品已下线`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_reason: Option<String>,
                             /// 单券使用详情
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub single_usage_detail: ::std::option::Option<
+                            pub single_usage_detail: Option<
                                 PostResponseSingleUsageDetail,
                             >,
                             /// 多次优惠使用详情
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sequential_usage_detail: ::std::option::Option<
+                            pub sequential_usage_detail: Option<
                                 PostResponseSequentialUsageDetail,
                             >,
                             /// 商品券信息
@@ -42351,20 +41357,18 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub attach: ::std::option::Option<::std::string::String>,
+                            pub attach: Option<String>,
                             /// 渠道自定义信息
                             ///
                             /// Example: `example_channel_custom_info`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub channel_custom_info: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub channel_custom_info: Option<String>,
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                         }
                         /// 用户商品券状态
                         ///
@@ -42372,33 +41376,19 @@ pub mod product_coupon {
                         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                         #[non_exhaustive]
                         pub enum PostResponseCouponState {
-                            /// 待确认
-                            ///
-                            /// `CONFIRMING`
+                            /// `CONFIRMING`: 待确认
                             Confirming,
-                            /// 已发放待生效
-                            ///
-                            /// `PENDING`
+                            /// `PENDING`: 已发放待生效
                             Pending,
-                            /// 已生效
-                            ///
-                            /// `EFFECTIVE`
+                            /// `EFFECTIVE`: 已生效
                             Effective,
-                            /// 已核销
-                            ///
-                            /// `USED`
+                            /// `USED`: 已核销
                             Used,
-                            /// 已过期
-                            ///
-                            /// `EXPIRED`
+                            /// `EXPIRED`: 已过期
                             Expired,
-                            /// 已删除
-                            ///
-                            /// `DELETED`
+                            /// `DELETED`: 已删除
                             Deleted,
-                            /// 已失效
-                            ///
-                            /// `DEACTIVATED`
+                            /// `DEACTIVATED`: 已失效
                             Deactivated,
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
@@ -42471,13 +41461,13 @@ pub mod product_coupon {
                             /// 商品券ID
                             ///
                             /// Example: `1000000013`
-                            pub product_coupon_id: ::std::string::String,
+                            pub product_coupon_id: String,
                             /// 商品券状态
                             pub state: PostResponseProductCouponState,
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                             /// 优惠范围
                             ///
                             /// Example: `ALL`
@@ -42495,14 +41485,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub single_usage_info: ::std::option::Option<
+                            pub single_usage_info: Option<
                                 PostResponseProductCouponSingleUsageInfo,
                             >,
                             /// 多次优惠模式信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sequential_usage_info: ::std::option::Option<
+                            pub sequential_usage_info: Option<
                                 PostResponseProductCouponSequentialUsageInfo,
                             >,
                             /// 展示信息
@@ -42513,32 +41503,24 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_product_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_product_no: Option<String>,
                             /// 失效请求单号
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_request_no: Option<String>,
                             /// 失效时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_time: Option<String>,
                             /// 失效原因
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_reason: Option<String>,
                         }
                         /// 展示信息
                         #[derive(
@@ -42553,37 +41535,33 @@ pub mod product_coupon {
                             /// 商品券名称
                             ///
                             /// Example: `全场满100立打8折`
-                            pub name: ::std::string::String,
+                            pub name: String,
                             /// 商品券图片
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                            pub image_url: ::std::string::String,
+                            pub image_url: String,
                             /// 商品券背景图
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                            pub background_url: ::std::string::String,
+                            pub background_url: String,
                             /// 商品券详情图列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub detail_image_url_list: ::std::option::Option<
-                                ::std::vec::Vec<::std::string::String>,
-                            >,
+                            pub detail_image_url_list: Option<Vec<String>>,
                             /// 商品原价
                             ///
                             /// Example: `10000`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub original_price: ::std::option::Option<i64>,
+                            pub original_price: Option<i64>,
                             /// 套餐组合
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub combo_package_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseProductCouponDisplayInfoComboPackageList,
-                                >,
+                            pub combo_package_list: Option<
+                                Vec<PostResponseProductCouponDisplayInfoComboPackageList>,
                             >,
                         }
                         /// PostResponseProductCouponDisplayInfoComboPackageList
@@ -42599,13 +41577,13 @@ pub mod product_coupon {
                             /// 套餐名
                             ///
                             /// Example: `咖啡2选1`
-                            pub name: ::std::string::String,
+                            pub name: String,
                             /// 可选单品数量
                             ///
                             /// Example: `3`
                             pub pick_count: i64,
                             /// 单品列表
-                            pub choice_list: ::std::vec::Vec<
+                            pub choice_list: Vec<
                                 PostResponseProductCouponDisplayInfoComboPackageListChoiceList,
                             >,
                         }
@@ -42622,7 +41600,7 @@ pub mod product_coupon {
                             /// 单品名称
                             ///
                             /// Example: `美式`
-                            pub name: ::std::string::String,
+                            pub name: String,
                             /// 单品价格
                             ///
                             /// Example: `10000`
@@ -42637,25 +41615,21 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub image_url: ::std::option::Option<::std::string::String>,
+                            pub image_url: Option<String>,
                             /// 单品跳转小程序AppID
                             ///
                             /// Example: `wx4fd12345678`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 单品跳转小程序路径
                             ///
                             /// Example: `/pages/index/index`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                         }
                         /// 优惠范围
                         ///
@@ -42750,7 +41724,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub interval_days: ::std::option::Option<i64>,
+                            pub interval_days: Option<i64>,
                         }
                         /// 多次优惠规则类型
                         ///
@@ -42829,14 +41803,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub normal_coupon: ::std::option::Option<
+                            pub normal_coupon: Option<
                                 PostResponseProductCouponSingleUsageInfoNormalCoupon,
                             >,
                             /// 折扣券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon: ::std::option::Option<
+                            pub discount_coupon: Option<
                                 PostResponseProductCouponSingleUsageInfoDiscountCoupon,
                             >,
                         }
@@ -43076,29 +42050,17 @@ pub mod product_coupon {
                         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                         #[non_exhaustive]
                         pub enum PostResponseSendChannel {
-                            /// 品牌方自主发放，品牌方调用发券接口自行发放
-                            ///
-                            /// `API`
+                            /// `API`: 品牌方自主发放，品牌方调用发券接口自行发放
                             Api,
-                            /// 摇一摇有优惠，通过摇一摇有优惠渠道发放
-                            ///
-                            /// `BRAND_MANAGE`
+                            /// `BRAND_MANAGE`: 摇一摇有优惠，通过摇一摇有优惠渠道发放
                             BrandManage,
-                            /// 名片优惠，通过名片优惠渠道发放
-                            ///
-                            /// `MERCHANT_CARD`
+                            /// `MERCHANT_CARD`: 名片优惠，通过名片优惠渠道发放
                             MerchantCard,
-                            /// 会员优惠，通过会员优惠渠道发放
-                            ///
-                            /// `MEMBER`
+                            /// `MEMBER`: 会员优惠，通过会员优惠渠道发放
                             Member,
-                            /// 小活动，通过小活动渠道发放
-                            ///
-                            /// `SMALL_ACTIVITY`
+                            /// `SMALL_ACTIVITY`: 小活动，通过小活动渠道发放
                             SmallActivity,
-                            /// 小程序领券组件
-                            ///
-                            /// `RECEIVE_COMPONENT`
+                            /// `RECEIVE_COMPONENT`: 小程序领券组件
                             ReceiveComponent,
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
@@ -43173,22 +42135,20 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub total_count: ::std::option::Option<i64>,
+                            pub total_count: Option<i64>,
                             /// 已使用次数
                             ///
                             /// Example: `3`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub used_count: ::std::option::Option<i64>,
+                            pub used_count: Option<i64>,
                             /// 轮次使用详情列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub detail_item_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseSequentialUsageDetailDetailItemList,
-                                >,
+                            pub detail_item_list: Option<
+                                Vec<PostResponseSequentialUsageDetailDetailItemList>,
                             >,
                         }
                         /// PostResponseSequentialUsageDetailDetailItemList
@@ -43207,7 +42167,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub detail_state: ::std::option::Option<
+                            pub detail_state: Option<
                                 PostResponseSequentialUsageDetailDetailItemListDetailState,
                             >,
                             /// 有效期开始时间
@@ -43216,39 +42176,33 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub valid_begin_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub valid_begin_time: Option<String>,
                             /// 有效期结束时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub valid_end_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub valid_end_time: Option<String>,
                             /// 核销请求单号
                             ///
                             /// Example: `MCHUSE202003101234`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub use_request_no: Option<String>,
                             /// 核销时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_time: ::std::option::Option<::std::string::String>,
+                            pub use_time: Option<String>,
                             /// 关联微信支付订单信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub associated_order_info: ::std::option::Option<
+                            pub associated_order_info: Option<
                                 PostResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo,
                             >,
                             /// 退券请求单号
@@ -43257,27 +42211,21 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub return_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub return_request_no: Option<String>,
                             /// 退券时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub return_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub return_time: Option<String>,
                             /// 删除时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub delete_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub delete_time: Option<String>,
                         }
                         /// 关联微信支付订单信息
                         #[derive(
@@ -43295,32 +42243,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub transaction_id: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub transaction_id: Option<String>,
                             /// 商户订单号
                             ///
                             /// Example: `trade_no_20250724123456`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_trade_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_trade_no: Option<String>,
                             /// 商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mchid: ::std::option::Option<::std::string::String>,
+                            pub mchid: Option<String>,
                             /// 子商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sub_mchid: ::std::option::Option<::std::string::String>,
+                            pub sub_mchid: Option<String>,
                         }
                         /// 轮次使用详情状态
                         ///
@@ -43328,29 +42272,17 @@ pub mod product_coupon {
                         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                         #[non_exhaustive]
                         pub enum PostResponseSequentialUsageDetailDetailItemListDetailState {
-                            /// 待生效，尚未到达可用开始时间
-                            ///
-                            /// `PENDING`
+                            /// `PENDING`: 待生效，尚未到达可用开始时间
                             Pending,
-                            /// 已生效，已到达可用开始时间
-                            ///
-                            /// `EFFECTIVE`
+                            /// `EFFECTIVE`: 已生效，已到达可用开始时间
                             Effective,
-                            /// 已核销
-                            ///
-                            /// `USED`
+                            /// `USED`: 已核销
                             Used,
-                            /// 已过期，已超过有效期，不再可用
-                            ///
-                            /// `EXPIRED`
+                            /// `EXPIRED`: 已过期，已超过有效期，不再可用
                             Expired,
-                            /// 已删除，用户主动删除
-                            ///
-                            /// `DELETED`
+                            /// `DELETED`: 已删除，用户主动删除
                             Deleted,
-                            /// 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效
-                            ///
-                            /// `DEACTIVATED`
+                            /// `DEACTIVATED`: 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效
                             Deactivated,
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
@@ -43429,21 +42361,19 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub use_request_no: Option<String>,
                             /// 核销时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_time: ::std::option::Option<::std::string::String>,
+                            pub use_time: Option<String>,
                             /// 关联微信支付订单信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub associated_order_info: ::std::option::Option<
+                            pub associated_order_info: Option<
                                 PostResponseSingleUsageDetailAssociatedOrderInfo,
                             >,
                             /// 退券请求单号
@@ -43452,18 +42382,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub return_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub return_request_no: Option<String>,
                             /// 退券时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub return_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub return_time: Option<String>,
                         }
                         /// 关联微信支付订单信息
                         #[derive(
@@ -43481,32 +42407,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub transaction_id: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub transaction_id: Option<String>,
                             /// 商户订单号
                             ///
                             /// Example: `trade_no_20250724123456`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_trade_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_trade_no: Option<String>,
                             /// 商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mchid: ::std::option::Option<::std::string::String>,
+                            pub mchid: Option<String>,
                             /// 子商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sub_mchid: ::std::option::Option<::std::string::String>,
+                            pub sub_mchid: Option<String>,
                         }
                         /// 批次信息
                         #[derive(
@@ -43520,16 +42442,16 @@ pub mod product_coupon {
                             /// 商品券ID
                             ///
                             /// Example: `1000000013`
-                            pub product_coupon_id: ::std::string::String,
+                            pub product_coupon_id: String,
                             /// 批次ID
                             ///
                             /// Example: `1000000013001`
-                            pub stock_id: ::std::string::String,
+                            pub stock_id: String,
                             /// 备注
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub remark: ::std::option::Option<::std::string::String>,
+                            pub remark: Option<String>,
                             /// 券Code分配模式
                             ///
                             /// Example: `WECHATPAY`
@@ -43538,7 +42460,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_code_count_info: ::std::option::Option<
+                            pub coupon_code_count_info: Option<
                                 PostResponseStockCouponCodeCountInfo,
                             >,
                             /// 发放规则
@@ -43547,14 +42469,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub single_usage_rule: ::std::option::Option<
+                            pub single_usage_rule: Option<
                                 PostResponseStockSingleUsageRule,
                             >,
                             /// 多次优惠使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sequential_usage_rule: ::std::option::Option<
+                            pub sequential_usage_rule: Option<
                                 PostResponseStockSequentialUsageRule,
                             >,
                             /// 券使用规则展示信息
@@ -43575,29 +42497,23 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_request_no: Option<String>,
                             /// 失效时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_time: Option<String>,
                             /// 失效原因
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_reason: Option<String>,
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                         }
                         /// 品牌方预上传的券Code数量信息
                         #[derive(
@@ -43699,7 +42615,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub code_display_mode: ::std::option::Option<
+                            pub code_display_mode: Option<
                                 PostResponseStockCouponDisplayInfoCodeDisplayMode,
                             >,
                             /// 背景颜色
@@ -43708,28 +42624,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub background_color: ::std::option::Option<
+                            pub background_color: Option<
                                 PostResponseStockCouponDisplayInfoBackgroundColor,
                             >,
                             /// 小程序入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_mini_program: ::std::option::Option<
+                            pub entrance_mini_program: Option<
                                 PostResponseStockCouponDisplayInfoEntranceMiniProgram,
                             >,
                             /// 公众号入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_official_account: ::std::option::Option<
+                            pub entrance_official_account: Option<
                                 PostResponseStockCouponDisplayInfoEntranceOfficialAccount,
                             >,
                             /// 视频号入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_finder: ::std::option::Option<
+                            pub entrance_finder: Option<
                                 PostResponseStockCouponDisplayInfoEntranceFinder,
                             >,
                         }
@@ -43908,15 +42824,15 @@ pub mod product_coupon {
                             /// 视频号ID
                             ///
                             /// Example: `gh_12345678`
-                            pub finder_id: ::std::string::String,
+                            pub finder_id: String,
                             /// 视频号视频ID
                             ///
                             /// Example: `UDFsdf24df34dD456Hdf34`
-                            pub finder_video_id: ::std::string::String,
+                            pub finder_video_id: String,
                             /// 视频号封面图
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                            pub finder_video_cover_image_url: ::std::string::String,
+                            pub finder_video_cover_image_url: String,
                         }
                         /// 小程序入口
                         #[derive(
@@ -43931,19 +42847,19 @@ pub mod product_coupon {
                             /// 小程序appid
                             ///
                             /// Example: `wx234545656765876`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/path/index/index`
-                            pub path: ::std::string::String,
+                            pub path: String,
                             /// 入口文案
                             ///
                             /// Example: `欢迎选购`
-                            pub entrance_wording: ::std::string::String,
+                            pub entrance_wording: String,
                             /// 引导文案
                             ///
                             /// Example: `获取更多优惠`
-                            pub guidance_wording: ::std::string::String,
+                            pub guidance_wording: String,
                         }
                         /// 公众号入口
                         #[derive(
@@ -43958,7 +42874,7 @@ pub mod product_coupon {
                             /// 公众号AppID
                             ///
                             /// Example: `wx1234567890`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                         }
                         /// 事件通知配置
                         #[derive(
@@ -43976,9 +42892,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub notify_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub notify_appid: Option<String>,
                         }
                         /// 已发放次数
                         #[derive(
@@ -44015,34 +42929,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub normal_coupon_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseStockSequentialUsageRuleNormalCouponList,
-                                >,
+                            pub normal_coupon_list: Option<
+                                Vec<PostResponseStockSequentialUsageRuleNormalCouponList>,
                             >,
                             /// 折扣券使用规则列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseStockSequentialUsageRuleDiscountCouponList,
-                                >,
+                            pub discount_coupon_list: Option<
+                                Vec<PostResponseStockSequentialUsageRuleDiscountCouponList>,
                             >,
                             /// 兑换券使用规则列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub exchange_coupon_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseStockSequentialUsageRuleExchangeCouponList,
-                                >,
+                            pub exchange_coupon_list: Option<
+                                Vec<PostResponseStockSequentialUsageRuleExchangeCouponList>,
                             >,
                             /// 多次优惠是否提供首笔特惠
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub special_first: ::std::option::Option<bool>,
+                            pub special_first: Option<bool>,
                         }
                         /// 券可核销时间
                         #[derive(
@@ -44057,31 +42965,31 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub available_begin_time: ::std::string::String,
+                            pub available_begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub available_end_time: ::std::string::String,
+                            pub available_end_time: String,
                             /// 领取后N天开始生效
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub wait_days_after_receive: ::std::option::Option<i64>,
+                            pub wait_days_after_receive: Option<i64>,
                             /// 每周固定可用时间
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub weekly_available_period: ::std::option::Option<
+                            pub weekly_available_period: Option<
                                 PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                             >,
                             /// 无规律的可用时间段
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub irregular_available_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub irregular_available_period_list: Option<
+                                Vec<
                                     PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                                 >,
                             >,
@@ -44099,11 +43007,11 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub begin_time: ::std::string::String,
+                            pub begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub end_time: ::std::string::String,
+                            pub end_time: String,
                         }
                         /// 每周固定可用时间
                         #[derive(
@@ -44119,8 +43027,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_list: Option<
+                                Vec<
                                     PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                                 >,
                             >,
@@ -44128,8 +43036,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_period_list: Option<
+                                Vec<
                                     PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                                 >,
                             >,
@@ -44309,21 +43217,21 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub normal_coupon: ::std::option::Option<
+                            pub normal_coupon: Option<
                                 PostResponseStockSingleUsageRuleNormalCoupon,
                             >,
                             /// 折扣券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon: ::std::option::Option<
+                            pub discount_coupon: Option<
                                 PostResponseStockSingleUsageRuleDiscountCoupon,
                             >,
                             /// 兑换券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub exchange_coupon: ::std::option::Option<
+                            pub exchange_coupon: Option<
                                 PostResponseStockSingleUsageRuleExchangeCoupon,
                             >,
                         }
@@ -44340,38 +43248,38 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub available_begin_time: ::std::string::String,
+                            pub available_begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub available_end_time: ::std::string::String,
+                            pub available_end_time: String,
                             /// 生效后N天内有效
                             ///
                             /// Example: `30`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub available_days: ::std::option::Option<i64>,
+                            pub available_days: Option<i64>,
                             /// 领取后N天开始生效
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub wait_days_after_receive: ::std::option::Option<i64>,
+                            pub wait_days_after_receive: Option<i64>,
                             /// 每周固定可用时间
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub weekly_available_period: ::std::option::Option<
+                            pub weekly_available_period: Option<
                                 PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                             >,
                             /// 无规律的可用时间段
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub irregular_available_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub irregular_available_period_list: Option<
+                                Vec<
                                     PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                                 >,
                             >,
@@ -44389,11 +43297,11 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub begin_time: ::std::string::String,
+                            pub begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub end_time: ::std::string::String,
+                            pub end_time: String,
                         }
                         /// 每周固定可用时间
                         #[derive(
@@ -44409,8 +43317,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_list: Option<
+                                Vec<
                                     PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                                 >,
                             >,
@@ -44418,8 +43326,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_period_list: Option<
+                                Vec<
                                     PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                                 >,
                             >,
@@ -44674,14 +43582,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub max_count_per_day: ::std::option::Option<i64>,
+                            pub max_count_per_day: Option<i64>,
                             /// 每个用户领取次数上限
                             ///
                             /// Example: `5`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub max_count_per_user: ::std::option::Option<i64>,
+                            pub max_count_per_user: Option<i64>,
                         }
                         /// 可用门店范围
                         ///
@@ -44759,7 +43667,7 @@ pub mod product_coupon {
                         )]
                         pub struct PostResponseStockUsageRuleDisplayInfo {
                             /// 券使用方式列表
-                            pub coupon_usage_method_list: ::std::vec::Vec<
+                            pub coupon_usage_method_list: Vec<
                                 PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList,
                             >,
                             /// 小程序AppID
@@ -44768,34 +43676,30 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/pages/index/product`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                             /// APP的H5跳转路径
                             ///
                             /// Example: `https://weixin.qq.com/jump-to-app`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub app_path: ::std::option::Option<::std::string::String>,
+                            pub app_path: Option<String>,
                             /// 券使用说明
                             ///
                             /// Example: `工作日可用`
-                            pub usage_description: ::std::string::String,
+                            pub usage_description: String,
                             /// 券可用门店信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_available_store_info: ::std::option::Option<
+                            pub coupon_available_store_info: Option<
                                 PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo,
                             >,
                             /// APP跳转类型
@@ -44804,7 +43708,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub app_jump_type: ::std::option::Option<
+                            pub app_jump_type: Option<
                                 PostResponseStockUsageRuleDisplayInfoAppJumpType,
                             >,
                             /// 口令链接
@@ -44813,9 +43717,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub passcode_link: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub passcode_link: Option<String>,
                         }
                         /// APP跳转类型
                         ///
@@ -44897,25 +43799,21 @@ pub mod product_coupon {
                             /// 券可用门店描述
                             ///
                             /// Example: `所有门店可用，可使用小程序查看门店列表`
-                            pub description: ::std::string::String,
+                            pub description: String,
                             /// 小程序AppID
                             ///
                             /// Example: `wx1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/pages/index/product`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                         }
                         /// PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList
                         ///
@@ -45022,53 +43920,53 @@ pub mod product_coupon {
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                             /// 商品券ID
                             ///
                             /// Example: `1000000013`
-                            pub product_coupon_id: ::std::string::String,
+                            pub product_coupon_id: String,
                             /// 批次ID
                             ///
                             /// Example: `1000000013001`
-                            pub stock_id: ::std::string::String,
+                            pub stock_id: String,
                             /// 公众账号AppID
                             ///
                             /// Example: `wx233544546545989`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                             /// 核销时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub use_time: ::std::string::String,
+                            pub use_time: String,
                             /// 关联微信支付订单信息
                             pub associated_order_info: PostRequestAssociatedOrderInfo,
                             /// 核销请求单号
                             ///
                             /// Example: `34657_20250101_123456`
-                            pub out_request_no: ::std::string::String,
+                            pub out_request_no: String,
                             /// 多次优惠索引
                             ///
                             /// Example: `0`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sequential_coupon_index: ::std::option::Option<i64>,
+                            pub sequential_coupon_index: Option<i64>,
                             /// 核销门店ID
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub store_id: ::std::option::Option<::std::string::String>,
+                            pub store_id: Option<String>,
                             /// 关联微信支付分订单信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub associated_pay_score_order_info: ::std::option::Option<
+                            pub associated_pay_score_order_info: Option<
                                 PostRequestAssociatedPayScoreOrderInfo,
                             >,
                             /// 优惠金额
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub saved_amount: ::std::option::Option<i64>,
+                            pub saved_amount: Option<i64>,
                         }
                         /// 关联微信支付订单信息
                         #[derive(
@@ -45086,32 +43984,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub transaction_id: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub transaction_id: Option<String>,
                             /// 商户订单号
                             ///
                             /// Example: `trade_no_20250724123456`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_trade_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_trade_no: Option<String>,
                             /// 商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mchid: ::std::option::Option<::std::string::String>,
+                            pub mchid: Option<String>,
                             /// 子商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sub_mchid: ::std::option::Option<::std::string::String>,
+                            pub sub_mchid: Option<String>,
                         }
                         /// 关联微信支付分订单信息
                         #[derive(
@@ -45127,24 +44021,22 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub order_id: ::std::option::Option<::std::string::String>,
+                            pub order_id: Option<String>,
                             /// 商户服务订单号
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_order_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_order_no: Option<String>,
                             /// 商户号
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mchid: ::std::option::Option<::std::string::String>,
+                            pub mchid: Option<String>,
                             /// 子商户号
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sub_mchid: ::std::option::Option<::std::string::String>,
+                            pub sub_mchid: Option<String>,
                         }
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use` (核销用户商品券).
                         #[derive(
@@ -45158,7 +44050,7 @@ pub mod product_coupon {
                             /// 用户商品券Code
                             ///
                             /// Example: `123446565767`
-                            pub coupon_code: ::std::string::String,
+                            pub coupon_code: String,
                             /// 用户商品券状态
                             ///
                             /// Example: `USED`
@@ -45166,19 +44058,19 @@ pub mod product_coupon {
                             /// 有效期开始时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub valid_begin_time: ::std::string::String,
+                            pub valid_begin_time: String,
                             /// 有效期结束时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub valid_end_time: ::std::string::String,
+                            pub valid_end_time: String,
                             /// 领券时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub receive_time: ::std::string::String,
+                            pub receive_time: String,
                             /// 发券请求单号
                             ///
                             /// Example: `MCHSEND202003101234`
-                            pub send_request_no: ::std::string::String,
+                            pub send_request_no: String,
                             /// 发券渠道
                             ///
                             /// Example: `API`
@@ -45189,57 +44081,47 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub confirm_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub confirm_request_no: Option<String>,
                             /// 确认发放时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub confirm_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub confirm_time: Option<String>,
                             /// 失效请求单号
                             ///
                             /// Example: `1002600620019090123143254436`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_request_no: Option<String>,
                             /// 失效时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_time: Option<String>,
                             /// 失效原因
                             ///
                             /// Example: `商品已下线`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_reason: Option<String>,
                             /// 单券使用详情
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub single_usage_detail: ::std::option::Option<
+                            pub single_usage_detail: Option<
                                 PostResponseSingleUsageDetail,
                             >,
                             /// 多次优惠使用详情
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sequential_usage_detail: ::std::option::Option<
+                            pub sequential_usage_detail: Option<
                                 PostResponseSequentialUsageDetail,
                             >,
                             /// 商品券信息
@@ -45252,20 +44134,18 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub attach: ::std::option::Option<::std::string::String>,
+                            pub attach: Option<String>,
                             /// 渠道自定义信息
                             ///
                             /// Example: `example_channel_custom_info`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub channel_custom_info: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub channel_custom_info: Option<String>,
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                         }
                         /// 用户商品券状态
                         ///
@@ -45273,33 +44153,19 @@ pub mod product_coupon {
                         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                         #[non_exhaustive]
                         pub enum PostResponseCouponState {
-                            /// 待确认
-                            ///
-                            /// `CONFIRMING`
+                            /// `CONFIRMING`: 待确认
                             Confirming,
-                            /// 已发放待生效
-                            ///
-                            /// `PENDING`
+                            /// `PENDING`: 已发放待生效
                             Pending,
-                            /// 已生效
-                            ///
-                            /// `EFFECTIVE`
+                            /// `EFFECTIVE`: 已生效
                             Effective,
-                            /// 已核销
-                            ///
-                            /// `USED`
+                            /// `USED`: 已核销
                             Used,
-                            /// 已过期
-                            ///
-                            /// `EXPIRED`
+                            /// `EXPIRED`: 已过期
                             Expired,
-                            /// 已删除
-                            ///
-                            /// `DELETED`
+                            /// `DELETED`: 已删除
                             Deleted,
-                            /// 已失效
-                            ///
-                            /// `DEACTIVATED`
+                            /// `DEACTIVATED`: 已失效
                             Deactivated,
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
@@ -45372,13 +44238,13 @@ pub mod product_coupon {
                             /// 商品券ID
                             ///
                             /// Example: `1000000013`
-                            pub product_coupon_id: ::std::string::String,
+                            pub product_coupon_id: String,
                             /// 商品券状态
                             pub state: PostResponseProductCouponState,
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                             /// 优惠范围
                             ///
                             /// Example: `ALL`
@@ -45396,14 +44262,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub single_usage_info: ::std::option::Option<
+                            pub single_usage_info: Option<
                                 PostResponseProductCouponSingleUsageInfo,
                             >,
                             /// 多次优惠模式信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sequential_usage_info: ::std::option::Option<
+                            pub sequential_usage_info: Option<
                                 PostResponseProductCouponSequentialUsageInfo,
                             >,
                             /// 展示信息
@@ -45414,32 +44280,24 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_product_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_product_no: Option<String>,
                             /// 失效请求单号
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_request_no: Option<String>,
                             /// 失效时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_time: Option<String>,
                             /// 失效原因
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_reason: Option<String>,
                         }
                         /// 展示信息
                         #[derive(
@@ -45454,37 +44312,33 @@ pub mod product_coupon {
                             /// 商品券名称
                             ///
                             /// Example: `全场满100立打8折`
-                            pub name: ::std::string::String,
+                            pub name: String,
                             /// 商品券图片
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                            pub image_url: ::std::string::String,
+                            pub image_url: String,
                             /// 商品券背景图
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                            pub background_url: ::std::string::String,
+                            pub background_url: String,
                             /// 商品券详情图列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub detail_image_url_list: ::std::option::Option<
-                                ::std::vec::Vec<::std::string::String>,
-                            >,
+                            pub detail_image_url_list: Option<Vec<String>>,
                             /// 商品原价
                             ///
                             /// Example: `10000`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub original_price: ::std::option::Option<i64>,
+                            pub original_price: Option<i64>,
                             /// 套餐组合
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub combo_package_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseProductCouponDisplayInfoComboPackageList,
-                                >,
+                            pub combo_package_list: Option<
+                                Vec<PostResponseProductCouponDisplayInfoComboPackageList>,
                             >,
                         }
                         /// PostResponseProductCouponDisplayInfoComboPackageList
@@ -45500,13 +44354,13 @@ pub mod product_coupon {
                             /// 套餐名
                             ///
                             /// Example: `咖啡2选1`
-                            pub name: ::std::string::String,
+                            pub name: String,
                             /// 可选单品数量
                             ///
                             /// Example: `3`
                             pub pick_count: i64,
                             /// 单品列表
-                            pub choice_list: ::std::vec::Vec<
+                            pub choice_list: Vec<
                                 PostResponseProductCouponDisplayInfoComboPackageListChoiceList,
                             >,
                         }
@@ -45523,7 +44377,7 @@ pub mod product_coupon {
                             /// 单品名称
                             ///
                             /// Example: `美式`
-                            pub name: ::std::string::String,
+                            pub name: String,
                             /// 单品价格
                             ///
                             /// Example: `10000`
@@ -45538,25 +44392,21 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub image_url: ::std::option::Option<::std::string::String>,
+                            pub image_url: Option<String>,
                             /// 单品跳转小程序AppID
                             ///
                             /// Example: `wx4fd12345678`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 单品跳转小程序路径
                             ///
                             /// Example: `/pages/index/index`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                         }
                         /// 优惠范围
                         ///
@@ -45651,7 +44501,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub interval_days: ::std::option::Option<i64>,
+                            pub interval_days: Option<i64>,
                         }
                         /// 多次优惠规则类型
                         ///
@@ -45730,14 +44580,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub normal_coupon: ::std::option::Option<
+                            pub normal_coupon: Option<
                                 PostResponseProductCouponSingleUsageInfoNormalCoupon,
                             >,
                             /// 折扣券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon: ::std::option::Option<
+                            pub discount_coupon: Option<
                                 PostResponseProductCouponSingleUsageInfoDiscountCoupon,
                             >,
                         }
@@ -45977,29 +44827,17 @@ pub mod product_coupon {
                         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                         #[non_exhaustive]
                         pub enum PostResponseSendChannel {
-                            /// 品牌方自主发放，品牌方调用发券接口自行发放
-                            ///
-                            /// `API`
+                            /// `API`: 品牌方自主发放，品牌方调用发券接口自行发放
                             Api,
-                            /// 摇一摇有优惠，通过摇一摇有优惠渠道发放
-                            ///
-                            /// `BRAND_MANAGE`
+                            /// `BRAND_MANAGE`: 摇一摇有优惠，通过摇一摇有优惠渠道发放
                             BrandManage,
-                            /// 名片优惠，通过名片优惠渠道发放
-                            ///
-                            /// `MERCHANT_CARD`
+                            /// `MERCHANT_CARD`: 名片优惠，通过名片优惠渠道发放
                             MerchantCard,
-                            /// 会员优惠，通过会员优惠渠道发放
-                            ///
-                            /// `MEMBER`
+                            /// `MEMBER`: 会员优惠，通过会员优惠渠道发放
                             Member,
-                            /// 小活动，通过小活动渠道发放
-                            ///
-                            /// `SMALL_ACTIVITY`
+                            /// `SMALL_ACTIVITY`: 小活动，通过小活动渠道发放
                             SmallActivity,
-                            /// 小程序领券组件
-                            ///
-                            /// `RECEIVE_COMPONENT`
+                            /// `RECEIVE_COMPONENT`: 小程序领券组件
                             ReceiveComponent,
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
@@ -46080,10 +44918,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub detail_item_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseSequentialUsageDetailDetailItemList,
-                                >,
+                            pub detail_item_list: Option<
+                                Vec<PostResponseSequentialUsageDetailDetailItemList>,
                             >,
                         }
                         /// PostResponseSequentialUsageDetailDetailItemList
@@ -46102,32 +44938,30 @@ pub mod product_coupon {
                             /// 有效期开始时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
-                            pub valid_begin_time: ::std::string::String,
+                            pub valid_begin_time: String,
                             /// 有效期结束时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
-                            pub valid_end_time: ::std::string::String,
+                            pub valid_end_time: String,
                             /// 核销请求单号
                             ///
                             /// Example: `MCHUSE202003101234`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub use_request_no: Option<String>,
                             /// 核销时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_time: ::std::option::Option<::std::string::String>,
+                            pub use_time: Option<String>,
                             /// 关联微信支付订单信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub associated_order_info: ::std::option::Option<
+                            pub associated_order_info: Option<
                                 PostResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo,
                             >,
                             /// 退券请求单号
@@ -46136,27 +44970,21 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub return_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub return_request_no: Option<String>,
                             /// 退券时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub return_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub return_time: Option<String>,
                             /// 删除时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub delete_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub delete_time: Option<String>,
                         }
                         /// 关联微信支付订单信息
                         #[derive(
@@ -46174,32 +45002,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub transaction_id: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub transaction_id: Option<String>,
                             /// 商户订单号
                             ///
                             /// Example: `trade_no_20250724123456`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_trade_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_trade_no: Option<String>,
                             /// 商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mchid: ::std::option::Option<::std::string::String>,
+                            pub mchid: Option<String>,
                             /// 子商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sub_mchid: ::std::option::Option<::std::string::String>,
+                            pub sub_mchid: Option<String>,
                         }
                         /// 轮次使用详情状态
                         ///
@@ -46207,29 +45031,17 @@ pub mod product_coupon {
                         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                         #[non_exhaustive]
                         pub enum PostResponseSequentialUsageDetailDetailItemListDetailState {
-                            /// 待生效，尚未到达可用开始时间
-                            ///
-                            /// `PENDING`
+                            /// `PENDING`: 待生效，尚未到达可用开始时间
                             Pending,
-                            /// 已生效，已到达可用开始时间
-                            ///
-                            /// `EFFECTIVE`
+                            /// `EFFECTIVE`: 已生效，已到达可用开始时间
                             Effective,
-                            /// 已核销
-                            ///
-                            /// `USED`
+                            /// `USED`: 已核销
                             Used,
-                            /// 已过期，已超过有效期，不再可用
-                            ///
-                            /// `EXPIRED`
+                            /// `EXPIRED`: 已过期，已超过有效期，不再可用
                             Expired,
-                            /// 已删除，用户主动删除
-                            ///
-                            /// `DELETED`
+                            /// `DELETED`: 已删除，用户主动删除
                             Deleted,
-                            /// 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效
-                            ///
-                            /// `DEACTIVATED`
+                            /// `DEACTIVATED`: 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效
                             Deactivated,
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
@@ -46308,21 +45120,19 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub use_request_no: Option<String>,
                             /// 核销时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub use_time: ::std::option::Option<::std::string::String>,
+                            pub use_time: Option<String>,
                             /// 关联微信支付订单信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub associated_order_info: ::std::option::Option<
+                            pub associated_order_info: Option<
                                 PostResponseSingleUsageDetailAssociatedOrderInfo,
                             >,
                             /// 退券请求单号
@@ -46331,18 +45141,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub return_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub return_request_no: Option<String>,
                             /// 退券时间
                             ///
                             /// Example: `2025-07-20T14:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub return_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub return_time: Option<String>,
                         }
                         /// 关联微信支付订单信息
                         #[derive(
@@ -46360,32 +45166,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub transaction_id: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub transaction_id: Option<String>,
                             /// 商户订单号
                             ///
                             /// Example: `trade_no_20250724123456`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_trade_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_trade_no: Option<String>,
                             /// 商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mchid: ::std::option::Option<::std::string::String>,
+                            pub mchid: Option<String>,
                             /// 子商户号
                             ///
                             /// Example: `1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sub_mchid: ::std::option::Option<::std::string::String>,
+                            pub sub_mchid: Option<String>,
                         }
                         /// 批次信息
                         #[derive(
@@ -46399,16 +45201,16 @@ pub mod product_coupon {
                             /// 商品券ID
                             ///
                             /// Example: `1000000013`
-                            pub product_coupon_id: ::std::string::String,
+                            pub product_coupon_id: String,
                             /// 批次ID
                             ///
                             /// Example: `1000000013001`
-                            pub stock_id: ::std::string::String,
+                            pub stock_id: String,
                             /// 备注
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub remark: ::std::option::Option<::std::string::String>,
+                            pub remark: Option<String>,
                             /// 券Code分配模式
                             ///
                             /// Example: `WECHATPAY`
@@ -46417,7 +45219,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_code_count_info: ::std::option::Option<
+                            pub coupon_code_count_info: Option<
                                 PostResponseStockCouponCodeCountInfo,
                             >,
                             /// 发放规则
@@ -46426,14 +45228,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub single_usage_rule: ::std::option::Option<
+                            pub single_usage_rule: Option<
                                 PostResponseStockSingleUsageRule,
                             >,
                             /// 多次优惠使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sequential_usage_rule: ::std::option::Option<
+                            pub sequential_usage_rule: Option<
                                 PostResponseStockSequentialUsageRule,
                             >,
                             /// 券使用规则展示信息
@@ -46454,29 +45256,23 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_request_no: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_request_no: Option<String>,
                             /// 失效时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_time: Option<String>,
                             /// 失效原因
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deactivate_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deactivate_reason: Option<String>,
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: ::std::string::String,
+                            pub brand_id: String,
                         }
                         /// 品牌方预上传的券Code数量信息
                         #[derive(
@@ -46578,7 +45374,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub code_display_mode: ::std::option::Option<
+                            pub code_display_mode: Option<
                                 PostResponseStockCouponDisplayInfoCodeDisplayMode,
                             >,
                             /// 背景颜色
@@ -46587,28 +45383,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub background_color: ::std::option::Option<
+                            pub background_color: Option<
                                 PostResponseStockCouponDisplayInfoBackgroundColor,
                             >,
                             /// 小程序入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_mini_program: ::std::option::Option<
+                            pub entrance_mini_program: Option<
                                 PostResponseStockCouponDisplayInfoEntranceMiniProgram,
                             >,
                             /// 公众号入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_official_account: ::std::option::Option<
+                            pub entrance_official_account: Option<
                                 PostResponseStockCouponDisplayInfoEntranceOfficialAccount,
                             >,
                             /// 视频号入口
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub entrance_finder: ::std::option::Option<
+                            pub entrance_finder: Option<
                                 PostResponseStockCouponDisplayInfoEntranceFinder,
                             >,
                         }
@@ -46787,15 +45583,15 @@ pub mod product_coupon {
                             /// 视频号ID
                             ///
                             /// Example: `gh_12345678`
-                            pub finder_id: ::std::string::String,
+                            pub finder_id: String,
                             /// 视频号视频ID
                             ///
                             /// Example: `UDFsdf24df34dD456Hdf34`
-                            pub finder_video_id: ::std::string::String,
+                            pub finder_video_id: String,
                             /// 视频号封面图
                             ///
                             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-                            pub finder_video_cover_image_url: ::std::string::String,
+                            pub finder_video_cover_image_url: String,
                         }
                         /// 小程序入口
                         #[derive(
@@ -46810,19 +45606,19 @@ pub mod product_coupon {
                             /// 小程序appid
                             ///
                             /// Example: `wx234545656765876`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/path/index/index`
-                            pub path: ::std::string::String,
+                            pub path: String,
                             /// 入口文案
                             ///
                             /// Example: `欢迎选购`
-                            pub entrance_wording: ::std::string::String,
+                            pub entrance_wording: String,
                             /// 引导文案
                             ///
                             /// Example: `获取更多优惠`
-                            pub guidance_wording: ::std::string::String,
+                            pub guidance_wording: String,
                         }
                         /// 公众号入口
                         #[derive(
@@ -46837,7 +45633,7 @@ pub mod product_coupon {
                             /// 公众号AppID
                             ///
                             /// Example: `wx1234567890`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                         }
                         /// 事件通知配置
                         #[derive(
@@ -46855,9 +45651,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub notify_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub notify_appid: Option<String>,
                         }
                         /// 已发放次数
                         #[derive(
@@ -46894,34 +45688,28 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub normal_coupon_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseStockSequentialUsageRuleNormalCouponList,
-                                >,
+                            pub normal_coupon_list: Option<
+                                Vec<PostResponseStockSequentialUsageRuleNormalCouponList>,
                             >,
                             /// 折扣券使用规则列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseStockSequentialUsageRuleDiscountCouponList,
-                                >,
+                            pub discount_coupon_list: Option<
+                                Vec<PostResponseStockSequentialUsageRuleDiscountCouponList>,
                             >,
                             /// 兑换券使用规则列表
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub exchange_coupon_list: ::std::option::Option<
-                                ::std::vec::Vec<
-                                    PostResponseStockSequentialUsageRuleExchangeCouponList,
-                                >,
+                            pub exchange_coupon_list: Option<
+                                Vec<PostResponseStockSequentialUsageRuleExchangeCouponList>,
                             >,
                             /// 多次优惠是否提供首笔特惠
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub special_first: ::std::option::Option<bool>,
+                            pub special_first: Option<bool>,
                         }
                         /// 券可核销时间
                         #[derive(
@@ -46936,31 +45724,31 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub available_begin_time: ::std::string::String,
+                            pub available_begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub available_end_time: ::std::string::String,
+                            pub available_end_time: String,
                             /// 领取后N天开始生效
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub wait_days_after_receive: ::std::option::Option<i64>,
+                            pub wait_days_after_receive: Option<i64>,
                             /// 每周固定可用时间
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub weekly_available_period: ::std::option::Option<
+                            pub weekly_available_period: Option<
                                 PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                             >,
                             /// 无规律的可用时间段
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub irregular_available_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub irregular_available_period_list: Option<
+                                Vec<
                                     PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                                 >,
                             >,
@@ -46978,11 +45766,11 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub begin_time: ::std::string::String,
+                            pub begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub end_time: ::std::string::String,
+                            pub end_time: String,
                         }
                         /// 每周固定可用时间
                         #[derive(
@@ -46998,8 +45786,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_list: Option<
+                                Vec<
                                     PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                                 >,
                             >,
@@ -47007,8 +45795,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_period_list: Option<
+                                Vec<
                                     PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                                 >,
                             >,
@@ -47188,21 +45976,21 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub normal_coupon: ::std::option::Option<
+                            pub normal_coupon: Option<
                                 PostResponseStockSingleUsageRuleNormalCoupon,
                             >,
                             /// 折扣券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub discount_coupon: ::std::option::Option<
+                            pub discount_coupon: Option<
                                 PostResponseStockSingleUsageRuleDiscountCoupon,
                             >,
                             /// 兑换券使用规则
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub exchange_coupon: ::std::option::Option<
+                            pub exchange_coupon: Option<
                                 PostResponseStockSingleUsageRuleExchangeCoupon,
                             >,
                         }
@@ -47219,38 +46007,38 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub available_begin_time: ::std::string::String,
+                            pub available_begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub available_end_time: ::std::string::String,
+                            pub available_end_time: String,
                             /// 生效后N天内有效
                             ///
                             /// Example: `30`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub available_days: ::std::option::Option<i64>,
+                            pub available_days: Option<i64>,
                             /// 领取后N天开始生效
                             ///
                             /// Example: `1`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub wait_days_after_receive: ::std::option::Option<i64>,
+                            pub wait_days_after_receive: Option<i64>,
                             /// 每周固定可用时间
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub weekly_available_period: ::std::option::Option<
+                            pub weekly_available_period: Option<
                                 PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
                             >,
                             /// 无规律的可用时间段
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub irregular_available_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub irregular_available_period_list: Option<
+                                Vec<
                                     PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
                                 >,
                             >,
@@ -47268,11 +46056,11 @@ pub mod product_coupon {
                             /// 开始时间
                             ///
                             /// Example: `2025-08-01T00:00:00+08:00`
-                            pub begin_time: ::std::string::String,
+                            pub begin_time: String,
                             /// 结束时间
                             ///
                             /// Example: `2025-08-31T23:59:59+08:00`
-                            pub end_time: ::std::string::String,
+                            pub end_time: String,
                         }
                         /// 每周固定可用时间
                         #[derive(
@@ -47288,8 +46076,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_list: Option<
+                                Vec<
                                     PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
                                 >,
                             >,
@@ -47297,8 +46085,8 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub day_period_list: ::std::option::Option<
-                                ::std::vec::Vec<
+                            pub day_period_list: Option<
+                                Vec<
                                     PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
                                 >,
                             >,
@@ -47553,14 +46341,14 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub max_count_per_day: ::std::option::Option<i64>,
+                            pub max_count_per_day: Option<i64>,
                             /// 每个用户领取次数上限
                             ///
                             /// Example: `5`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub max_count_per_user: ::std::option::Option<i64>,
+                            pub max_count_per_user: Option<i64>,
                         }
                         /// 可用门店范围
                         ///
@@ -47638,7 +46426,7 @@ pub mod product_coupon {
                         )]
                         pub struct PostResponseStockUsageRuleDisplayInfo {
                             /// 券使用方式列表
-                            pub coupon_usage_method_list: ::std::vec::Vec<
+                            pub coupon_usage_method_list: Vec<
                                 PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList,
                             >,
                             /// 小程序AppID
@@ -47647,34 +46435,30 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/pages/index/product`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                             /// APP的H5跳转路径
                             ///
                             /// Example: `https://weixin.qq.com/jump-to-app`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub app_path: ::std::option::Option<::std::string::String>,
+                            pub app_path: Option<String>,
                             /// 券使用说明
                             ///
                             /// Example: `工作日可用`
-                            pub usage_description: ::std::string::String,
+                            pub usage_description: String,
                             /// 券可用门店信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub coupon_available_store_info: ::std::option::Option<
+                            pub coupon_available_store_info: Option<
                                 PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo,
                             >,
                             /// APP跳转类型
@@ -47683,7 +46467,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub app_jump_type: ::std::option::Option<
+                            pub app_jump_type: Option<
                                 PostResponseStockUsageRuleDisplayInfoAppJumpType,
                             >,
                             /// 口令链接
@@ -47692,9 +46476,7 @@ pub mod product_coupon {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub passcode_link: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub passcode_link: Option<String>,
                         }
                         /// APP跳转类型
                         ///
@@ -47776,25 +46558,21 @@ pub mod product_coupon {
                             /// 券可用门店描述
                             ///
                             /// Example: `所有门店可用，可使用小程序查看门店列表`
-                            pub description: ::std::string::String,
+                            pub description: String,
                             /// 小程序AppID
                             ///
                             /// Example: `wx1234567890`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_appid: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_appid: Option<String>,
                             /// 小程序跳转路径
                             ///
                             /// Example: `/pages/index/product`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub mini_program_path: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub mini_program_path: Option<String>,
                         }
                         /// PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList
                         ///
@@ -47903,33 +46681,33 @@ pub mod product_coupon {
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 商品券ID
                     ///
                     /// Example: `1000000013`
-                    pub product_coupon_id: ::std::string::String,
+                    pub product_coupon_id: String,
                     /// 批次ID
                     ///
                     /// Example: `1000000013001`
-                    pub stock_id: ::std::string::String,
+                    pub stock_id: String,
                     /// 用户商品券Code
                     ///
                     /// Example: `123446565767`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub coupon_code: ::std::option::Option<::std::string::String>,
+                    pub coupon_code: Option<String>,
                     /// 公众账号AppID
                     ///
                     /// Example: `wx233544546545989`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 发券请求单号
                     ///
                     /// Example: `34657_20250101_123456`
-                    pub send_request_no: ::std::string::String,
+                    pub send_request_no: String,
                     /// 自定义附加信息
                     ///
                     /// Example: `example_attach`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub attach: ::std::option::Option<::std::string::String>,
+                    pub attach: Option<String>,
                 }
                 /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon` (向用户预发放商品券).
                 #[derive(
@@ -47944,7 +46722,7 @@ pub mod product_coupon {
                     /// 预发券token
                     ///
                     /// Example: `ABBpZjCfAAABAAAAAACmTrRvExc7XKea-`
-                    pub token: ::std::string::String,
+                    pub token: String,
                 }
             }
             /// `/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle`
@@ -47982,28 +46760,28 @@ pub mod product_coupon {
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: ::std::string::String,
+                    pub brand_id: String,
                     /// 商品券ID
                     ///
                     /// Example: `1000000013`
-                    pub product_coupon_id: ::std::string::String,
+                    pub product_coupon_id: String,
                     /// 批次组ID
                     ///
                     /// Example: `100232301`
-                    pub stock_bundle_id: ::std::string::String,
+                    pub stock_bundle_id: String,
                     /// 公众账号AppID
                     ///
                     /// Example: `wx233544546545989`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 发券请求单号
                     ///
                     /// Example: `34657_20250101_123456`
-                    pub send_request_no: ::std::string::String,
+                    pub send_request_no: String,
                     /// 自定义附加信息
                     ///
                     /// Example: `example_attach`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub attach: ::std::option::Option<::std::string::String>,
+                    pub attach: Option<String>,
                 }
                 /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle` (向用户预发放商品券批次组).
                 #[derive(
@@ -48018,7 +46796,7 @@ pub mod product_coupon {
                     /// 预发券token
                     ///
                     /// Example: `ABBpZjCfAAABAAAAAACmTrRvExc7XKea-`
-                    pub token: ::std::string::String,
+                    pub token: String,
                 }
             }
         }

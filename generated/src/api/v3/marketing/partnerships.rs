@@ -36,29 +36,29 @@ pub struct GetRequest {
     ///
     /// Query parameter `partner`.
     #[serde(skip_serializing)]
-    pub partner: ::std::option::Option<::std::string::String>,
+    pub partner: Option<String>,
     /// 被授权数据`JSON`格式字符串
     ///
     /// Query parameter `authorized_data`.
     #[serde(skip_serializing)]
-    pub authorized_data: ::std::option::Option<::std::string::String>,
+    pub authorized_data: Option<String>,
     /// 分页大小
     ///
     /// Query parameter `limit`.
     #[serde(skip_serializing)]
-    pub limit: ::std::option::Option<i64>,
+    pub limit: Option<i64>,
     /// 分页页码
     ///
     /// Query parameter `offset`.
     #[serde(skip_serializing)]
-    pub offset: ::std::option::Option<i64>,
+    pub offset: Option<i64>,
 }
 /// The response of `GET /v3/marketing/partnerships` (查询合作关系列表API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetResponse {
     /// 合作关系结果集
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+    pub data: Option<Vec<GetResponseData>>,
     /// 分页大小
     ///
     /// Example: `5`
@@ -71,7 +71,7 @@ pub struct GetResponse {
     ///
     /// Example: `1234`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub total_count: ::std::option::Option<i64>,
+    pub total_count: Option<i64>,
 }
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -83,20 +83,20 @@ pub struct GetResponseData {
     /// 建立合作关系时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub build_time: ::std::string::String,
+    pub build_time: String,
     /// 终止合作关系时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub terminate_time: ::std::option::Option<::std::string::String>,
+    pub terminate_time: Option<String>,
     /// 创建时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub create_time: ::std::string::String,
+    pub create_time: String,
     /// 更新时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub update_time: ::std::string::String,
+    pub update_time: String,
 }
 /// 被授权数据
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -104,12 +104,12 @@ pub struct GetResponseDataAuthorizedData {
     /// 授权业务类别
     ///
     /// Example: `FAVOR_STOCK`
-    pub business_type: ::std::string::String,
+    pub business_type: String,
     /// 授权批次ID
     ///
     /// Example: `2433405`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub stock_id: ::std::option::Option<::std::string::String>,
+    pub stock_id: Option<String>,
 }
 /// 合作方信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -118,17 +118,17 @@ pub struct GetResponseDataPartner {
     ///
     /// Example: `APPID`
     #[serde(rename = "type")]
-    pub type_: ::std::string::String,
+    pub type_: String,
     /// 合作方APPID
     ///
     /// Example: `wx4e1916a585d1f4e9`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub appid: ::std::option::Option<::std::string::String>,
+    pub appid: Option<String>,
     /// 合作方商户ID
     ///
     /// Example: `2480029552`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub merchant_id: ::std::option::Option<::std::string::String>,
+    pub merchant_id: Option<String>,
 }
 /// `/v3/marketing/partnerships/build`
 pub mod build {
@@ -156,11 +156,9 @@ pub mod build {
     pub struct PostRequest {
         /// 业务请求幂等值
         ///
-        /// Header `Idempotency-Key`.
-        ///
-        /// Example: `12345`
+        /// Header `Idempotency-Key`. Example: `12345`
         #[serde(rename = "Idempotency-Key", skip_serializing)]
-        pub idempotency_key: ::std::string::String,
+        pub idempotency_key: String,
         /// 合作方信息
         pub partner: PostRequestPartner,
         /// 被授权数据
@@ -175,7 +173,7 @@ pub mod build {
         ///
         /// Example: `2433405`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub stock_id: ::std::option::Option<::std::string::String>,
+        pub stock_id: Option<String>,
     }
     /// 授权业务类别
     ///
@@ -239,12 +237,12 @@ pub mod build {
         ///
         /// Example: `wx4e1916a585d1f4e9`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 合作方商户ID
         ///
         /// Example: `2480029552`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_id: ::std::option::Option<::std::string::String>,
+        pub merchant_id: Option<String>,
     }
     /// 合作方类别
     ///
@@ -308,11 +306,11 @@ pub mod build {
         /// 合作状态
         pub state: PostResponseState,
         /// 建立合作关系时间
-        pub build_time: ::std::string::String,
+        pub build_time: String,
         /// 创建时间
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 更新时间
-        pub update_time: ::std::string::String,
+        pub update_time: String,
     }
     /// 被授权数据
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -321,7 +319,7 @@ pub mod build {
         pub business_type: PostResponseAuthorizedDataBusinessType,
         /// 授权批次ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub stock_id: ::std::option::Option<::std::string::String>,
+        pub stock_id: Option<String>,
     }
     /// 授权业务类别
     ///
@@ -383,10 +381,10 @@ pub mod build {
         pub type_: PostResponsePartnerType,
         /// 合作方APPID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 合作方商户ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_id: ::std::option::Option<::std::string::String>,
+        pub merchant_id: Option<String>,
     }
     /// 合作方类别
     ///
@@ -446,13 +444,9 @@ pub mod build {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponseState {
-        /// 已建立
-        ///
-        /// `ESTABLISHED`
+        /// `ESTABLISHED`: 已建立
         Established,
-        /// 已终止
-        ///
-        /// `TERMINATED`
+        /// `TERMINATED`: 已终止
         Terminated,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -523,11 +517,9 @@ pub mod terminate {
     pub struct PostRequest {
         /// 业务请求幂等值
         ///
-        /// Header `Idempotency-Key`.
-        ///
-        /// Example: `12345`
+        /// Header `Idempotency-Key`. Example: `12345`
         #[serde(rename = "Idempotency-Key", skip_serializing)]
-        pub idempotency_key: ::std::string::String,
+        pub idempotency_key: String,
         /// 合作方信息
         pub partner: PostRequestPartner,
         /// 被授权数据
@@ -542,7 +534,7 @@ pub mod terminate {
         ///
         /// Example: `2433405`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub stock_id: ::std::option::Option<::std::string::String>,
+        pub stock_id: Option<String>,
     }
     /// 授权业务类别
     ///
@@ -606,12 +598,12 @@ pub mod terminate {
         ///
         /// Example: `wx4e1916a585d1f4e9`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 合作方商户ID
         ///
         /// Example: `2480029552`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_id: ::std::option::Option<::std::string::String>,
+        pub merchant_id: Option<String>,
     }
     /// 合作方类别
     ///
@@ -671,6 +663,6 @@ pub mod terminate {
         /// 终止合作关系时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub terminate_time: ::std::string::String,
+        pub terminate_time: String,
     }
 }

@@ -61,17 +61,17 @@ pub mod activities {
         ///
         /// Query parameter `activity_name`.
         #[serde(skip_serializing)]
-        pub activity_name: ::std::option::Option<::std::string::String>,
+        pub activity_name: Option<String>,
         /// 活动状态
         ///
         /// Query parameter `activity_status`.
         #[serde(skip_serializing)]
-        pub activity_status: ::std::option::Option<GetRequestActivityStatus>,
+        pub activity_status: Option<GetRequestActivityStatus>,
         /// 奖品类型
         ///
         /// Query parameter `award_type`.
         #[serde(skip_serializing)]
-        pub award_type: ::std::option::Option<GetRequestAwardType>,
+        pub award_type: Option<GetRequestAwardType>,
     }
     /// 活动状态
     ///
@@ -79,29 +79,17 @@ pub mod activities {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetRequestActivityStatus {
-        /// 已创建
-        ///
-        /// `CREATE_ACT_STATUS`
+        /// `CREATE_ACT_STATUS`: 已创建
         CreateActStatus,
-        /// 运行中
-        ///
-        /// `ONGOING_ACT_STATUS`
+        /// `ONGOING_ACT_STATUS`: 运行中
         OngoingActStatus,
-        /// 已终止
-        ///
-        /// `TERMINATE_ACT_STATUS`
+        /// `TERMINATE_ACT_STATUS`: 已终止
         TerminateActStatus,
-        /// 已暂停
-        ///
-        /// `STOP_ACT_STATUS`
+        /// `STOP_ACT_STATUS`: 已暂停
         StopActStatus,
-        /// 已过期
-        ///
-        /// `OVER_TIME_ACT_STATUS`
+        /// `OVER_TIME_ACT_STATUS`: 已过期
         OverTimeActStatus,
-        /// 创建活动失败
-        ///
-        /// `CREATE_ACT_FAILED`
+        /// `CREATE_ACT_FAILED`: 创建活动失败
         CreateActFailed,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -159,9 +147,7 @@ pub mod activities {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetRequestAwardType {
-        /// 奖品类型
-        ///
-        /// `BUSIFAVOR`
+        /// `BUSIFAVOR`: 奖品类型
         Busifavor,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -208,16 +194,16 @@ pub mod activities {
     pub struct GetResponse {
         /// 分页页码
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub offset: ::std::option::Option<i64>,
+        pub offset: Option<i64>,
         /// 分页大小
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit: ::std::option::Option<i64>,
+        pub limit: Option<i64>,
         /// 总数
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_count: ::std::option::Option<i64>,
+        pub total_count: Option<i64>,
         /// 结果集
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+        pub data: Option<Vec<GetResponseData>>,
     }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -226,10 +212,10 @@ pub mod activities {
         pub activity_base_info: GetResponseDataActivityBaseInfo,
         /// 活动高级设置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub advanced_setting: ::std::option::Option<GetResponseDataAdvancedSetting>,
+        pub advanced_setting: Option<GetResponseDataAdvancedSetting>,
         /// 活动id
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activity_id: ::std::option::Option<::std::string::String>,
+        pub activity_id: Option<String>,
         /// 活动奖品发放规则
         pub award_send_rule: GetResponseDataAwardSendRule,
     }
@@ -237,63 +223,59 @@ pub mod activities {
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponseDataActivityBaseInfo {
         /// 活动名称
-        pub activity_name: ::std::string::String,
+        pub activity_name: String,
         /// 活动副标题
-        pub activity_second_title: ::std::string::String,
+        pub activity_second_title: String,
         /// 商户logo
-        pub merchant_logo_url: ::std::string::String,
+        pub merchant_logo_url: String,
         /// `background_color`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub background_color: ::std::option::Option<crate::types::BackgroundColor>,
+        pub background_color: Option<crate::types::BackgroundColor>,
         /// 活动开始时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub begin_time: ::std::option::Option<::std::string::String>,
+        pub begin_time: Option<String>,
         /// 活动结束时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// `available_periods`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub available_periods: ::std::option::Option<crate::types::AvailablePeriods>,
+        pub available_periods: Option<crate::types::AvailablePeriods>,
         /// 商户请求单号
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// `delivery_purpose`
         pub delivery_purpose: crate::types::DeliveryPurpose,
         /// 商家小程序appid
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_programs_appid: ::std::option::Option<::std::string::String>,
+        pub mini_programs_appid: Option<String>,
         /// 商家小程序path
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_programs_path: ::std::option::Option<::std::string::String>,
+        pub mini_programs_path: Option<String>,
     }
     /// 活动高级设置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponseDataAdvancedSetting {
         /// `delivery_user_category`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub delivery_user_category: ::std::option::Option<crate::types::AwardType>,
+        pub delivery_user_category: Option<crate::types::AwardType>,
         /// 商家会员appid
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_member_appid: ::std::option::Option<::std::string::String>,
+        pub merchant_member_appid: Option<String>,
         /// 支付模式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_mode: ::std::option::Option<
-            GetResponseDataAdvancedSettingPaymentMode,
-        >,
+        pub payment_mode: Option<GetResponseDataAdvancedSettingPaymentMode>,
         /// 订单优惠标记
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub goods_tags: Option<Vec<String>>,
     }
     /// 支付模式
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponseDataAdvancedSettingPaymentMode {
         /// 支付场景列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_scene_list: ::std::option::Option<
-            ::std::vec::Vec<crate::types::PaymentScene>,
-        >,
+        pub payment_scene_list: Option<Vec<crate::types::PaymentScene>>,
         /// 支付方式信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_method_information: ::std::option::Option<
+        pub payment_method_information: Option<
             GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation,
         >,
     }
@@ -302,12 +284,12 @@ pub mod activities {
     pub struct GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation {
         /// 支付方式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_method: ::std::option::Option<
+        pub payment_method: Option<
             GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod,
         >,
         /// 银行简称
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_abbreviation: ::std::option::Option<::std::string::String>,
+        pub bank_abbreviation: Option<String>,
     }
     /// 支付方式
     ///
@@ -370,14 +352,10 @@ pub mod activities {
     pub struct GetResponseDataAwardSendRule {
         /// 阶梯送发放规则
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub full_send_rule: ::std::option::Option<
-            GetResponseDataAwardSendRuleFullSendRule,
-        >,
+        pub full_send_rule: Option<GetResponseDataAwardSendRuleFullSendRule>,
         /// 阶梯送发放规则
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub step_send_rule: ::std::option::Option<
-            GetResponseDataAwardSendRuleStepSendRule,
-        >,
+        pub step_send_rule: Option<GetResponseDataAwardSendRuleStepSendRule>,
     }
     /// 阶梯送发放规则
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -392,27 +370,23 @@ pub mod activities {
         pub send_content: crate::types::SendContent,
         /// 奖品基本信息列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub award_list: ::std::option::Option<
-            ::std::vec::Vec<GetResponseDataAwardSendRuleFullSendRuleAwardList>,
-        >,
+        pub award_list: Option<Vec<GetResponseDataAwardSendRuleFullSendRuleAwardList>>,
         /// 发券商户号列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_id_list: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub merchant_id_list: Option<Vec<String>>,
     }
     /// GetResponseDataAwardSendRuleFullSendRuleAwardList
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponseDataAwardSendRuleFullSendRuleAwardList {
         /// 代金券批次Id
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub stock_id: ::std::option::Option<::std::string::String>,
+        pub stock_id: Option<String>,
         /// 奖品原始图（大图）
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub original_image_url: ::std::option::Option<::std::string::String>,
+        pub original_image_url: Option<String>,
         /// 奖品缩略图（小图）
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub thumbnail_url: ::std::option::Option<::std::string::String>,
+        pub thumbnail_url: Option<String>,
     }
     /// 阶梯送发放规则
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -453,40 +427,40 @@ pub mod activities {
         pub struct GetResponse {
             /// 活动id
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_id: ::std::option::Option<::std::string::String>,
+            pub activity_id: Option<String>,
             /// 活动类型
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_type: ::std::option::Option<GetResponseActivityType>,
+            pub activity_type: Option<GetResponseActivityType>,
             /// 活动状态
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_status: ::std::option::Option<GetResponseActivityStatus>,
+            pub activity_status: Option<GetResponseActivityStatus>,
             /// 创建商户号
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub creator_merchant_id: ::std::option::Option<::std::string::String>,
+            pub creator_merchant_id: Option<String>,
             /// 所属商户号
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub belong_merchant_id: ::std::option::Option<::std::string::String>,
+            pub belong_merchant_id: Option<String>,
             /// 活动暂停时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pause_time: ::std::option::Option<::std::string::String>,
+            pub pause_time: Option<String>,
             /// 活动恢复时间
             ///
             /// Example: `2018-12-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub recovery_time: ::std::option::Option<::std::string::String>,
+            pub recovery_time: Option<String>,
             /// 活动创建时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub create_time: ::std::option::Option<::std::string::String>,
+            pub create_time: Option<String>,
             /// 活动更新时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub update_time: ::std::option::Option<::std::string::String>,
+            pub update_time: Option<String>,
             /// 活动基本信息
             pub activity_base_info: GetResponseActivityBaseInfo,
             /// 活动高级设置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub advanced_setting: ::std::option::Option<GetResponseAdvancedSetting>,
+            pub advanced_setting: Option<GetResponseAdvancedSetting>,
             /// 活动奖品发放规则
             pub award_send_rule: GetResponseAwardSendRule,
         }
@@ -494,33 +468,33 @@ pub mod activities {
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
         pub struct GetResponseActivityBaseInfo {
             /// 活动名称
-            pub activity_name: ::std::string::String,
+            pub activity_name: String,
             /// 活动副标题
-            pub activity_second_title: ::std::string::String,
+            pub activity_second_title: String,
             /// 商户logo
-            pub merchant_logo_url: ::std::string::String,
+            pub merchant_logo_url: String,
             /// `background_color`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub background_color: ::std::option::Option<crate::types::BackgroundColor>,
+            pub background_color: Option<crate::types::BackgroundColor>,
             /// 活动开始时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub begin_time: ::std::option::Option<::std::string::String>,
+            pub begin_time: Option<String>,
             /// 活动结束时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time: ::std::option::Option<::std::string::String>,
+            pub end_time: Option<String>,
             /// `available_periods`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_periods: ::std::option::Option<crate::types::AvailablePeriods>,
+            pub available_periods: Option<crate::types::AvailablePeriods>,
             /// 商户请求单号
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// `delivery_purpose`
             pub delivery_purpose: crate::types::DeliveryPurpose,
             /// 商家小程序appid
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_programs_appid: ::std::option::Option<::std::string::String>,
+            pub mini_programs_appid: Option<String>,
             /// 商家小程序path
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_programs_path: ::std::option::Option<::std::string::String>,
+            pub mini_programs_path: Option<String>,
         }
         /// 活动状态
         ///
@@ -528,29 +502,17 @@ pub mod activities {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseActivityStatus {
-            /// 已创建
-            ///
-            /// `CREATE_ACT_STATUS`
+            /// `CREATE_ACT_STATUS`: 已创建
             CreateActStatus,
-            /// 运行中
-            ///
-            /// `ONGOING_ACT_STATUS`
+            /// `ONGOING_ACT_STATUS`: 运行中
             OngoingActStatus,
-            /// 已终止
-            ///
-            /// `TERMINATE_ACT_STATUS`
+            /// `TERMINATE_ACT_STATUS`: 已终止
             TerminateActStatus,
-            /// 已暂停
-            ///
-            /// `STOP_ACT_STATUS`
+            /// `STOP_ACT_STATUS`: 已暂停
             StopActStatus,
-            /// 已过期
-            ///
-            /// `OVER_TIME_ACT_STATUS`
+            /// `OVER_TIME_ACT_STATUS`: 已过期
             OverTimeActStatus,
-            /// 创建活动失败
-            ///
-            /// `CREATE_ACT_FAILED`
+            /// `CREATE_ACT_FAILED`: 创建活动失败
             CreateActFailed,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -610,17 +572,11 @@ pub mod activities {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseActivityType {
-            /// 满额送
-            ///
-            /// `FULL_SEND_ACT_TYPE`
+            /// `FULL_SEND_ACT_TYPE`: 满额送
             FullSendActType,
-            /// 阶梯送
-            ///
-            /// `STEP_SEND_ACT_TYPE`
+            /// `STEP_SEND_ACT_TYPE`: 阶梯送
             StepSendActType,
-            /// 满A送B
-            ///
-            /// `SPECIFIC_SEND_ACT_TYPE`
+            /// `SPECIFIC_SEND_ACT_TYPE`: 满A送B
             SpecificSendActType,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -680,20 +636,16 @@ pub mod activities {
         pub struct GetResponseAdvancedSetting {
             /// `delivery_user_category`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub delivery_user_category: ::std::option::Option<crate::types::AwardType>,
+            pub delivery_user_category: Option<crate::types::AwardType>,
             /// 商家会员appid
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_member_appid: ::std::option::Option<::std::string::String>,
+            pub merchant_member_appid: Option<String>,
             /// 支付模式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payment_mode: ::std::option::Option<
-                GetResponseAdvancedSettingPaymentMode,
-            >,
+            pub payment_mode: Option<GetResponseAdvancedSettingPaymentMode>,
             /// 订单优惠标记
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_tags: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            >,
+            pub goods_tags: Option<Vec<String>>,
         }
         /// 支付模式
         #[derive(
@@ -707,12 +659,10 @@ pub mod activities {
         pub struct GetResponseAdvancedSettingPaymentMode {
             /// 支付场景列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payment_scene_list: ::std::option::Option<
-                ::std::vec::Vec<crate::types::PaymentScene>,
-            >,
+            pub payment_scene_list: Option<Vec<crate::types::PaymentScene>>,
             /// 支付方式信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payment_method_information: ::std::option::Option<
+            pub payment_method_information: Option<
                 GetResponseAdvancedSettingPaymentModePaymentMethodInformation,
             >,
         }
@@ -728,12 +678,12 @@ pub mod activities {
         pub struct GetResponseAdvancedSettingPaymentModePaymentMethodInformation {
             /// 支付方式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payment_method: ::std::option::Option<
+            pub payment_method: Option<
                 GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod,
             >,
             /// 银行简称
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_abbreviation: ::std::option::Option<::std::string::String>,
+            pub bank_abbreviation: Option<String>,
         }
         /// 支付方式
         ///
@@ -805,9 +755,7 @@ pub mod activities {
         pub struct GetResponseAwardSendRule {
             /// 阶梯送发放规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub full_send_rule: ::std::option::Option<
-                GetResponseAwardSendRuleFullSendRule,
-            >,
+            pub full_send_rule: Option<GetResponseAwardSendRuleFullSendRule>,
         }
         /// 阶梯送发放规则
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -822,9 +770,7 @@ pub mod activities {
             pub send_content: crate::types::SendContent,
             /// 奖品基本信息列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub award_list: ::std::option::Option<
-                ::std::vec::Vec<GetResponseAwardSendRuleFullSendRuleAwardList>,
-            >,
+            pub award_list: Option<Vec<GetResponseAwardSendRuleFullSendRuleAwardList>>,
         }
         /// GetResponseAwardSendRuleFullSendRuleAwardList
         #[derive(
@@ -838,13 +784,13 @@ pub mod activities {
         pub struct GetResponseAwardSendRuleFullSendRuleAwardList {
             /// 代金券批次Id
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub stock_id: ::std::option::Option<::std::string::String>,
+            pub stock_id: Option<String>,
             /// 奖品原始图（大图）
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub original_image_url: ::std::option::Option<::std::string::String>,
+            pub original_image_url: Option<String>,
             /// 奖品缩略图（小图）
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub thumbnail_url: ::std::option::Option<::std::string::String>,
+            pub thumbnail_url: Option<String>,
         }
         /// `/v3/marketing/paygiftactivity/activities/{activity_id}/goods`
         pub mod goods {
@@ -879,18 +825,14 @@ pub mod activities {
             pub struct GetRequest {
                 /// 分页页码
                 ///
-                /// Query parameter `offset`.
-                ///
-                /// Example: `1`
+                /// Query parameter `offset`. Example: `1`
                 #[serde(skip_serializing)]
-                pub offset: ::std::option::Option<i64>,
+                pub offset: Option<i64>,
                 /// 分页大小
                 ///
-                /// Query parameter `limit`.
-                ///
-                /// Example: `20`
+                /// Query parameter `limit`. Example: `20`
                 #[serde(skip_serializing)]
-                pub limit: ::std::option::Option<i64>,
+                pub limit: Option<i64>,
             }
             /// The response of `GET /v3/marketing/paygiftactivity/activities/{activity_id}/goods` (查询活动指定商品列表API).
             #[derive(
@@ -906,21 +848,21 @@ pub mod activities {
                 ///
                 /// Example: `1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub offset: ::std::option::Option<i64>,
+                pub offset: Option<i64>,
                 /// 分页大小
                 ///
                 /// Example: `20`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub limit: ::std::option::Option<i64>,
+                pub limit: Option<i64>,
                 /// 总数
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub total_count: ::std::option::Option<i64>,
+                pub total_count: Option<i64>,
                 /// 活动id
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub activity_id: ::std::option::Option<::std::string::String>,
+                pub activity_id: Option<String>,
                 /// 结果集
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+                pub data: Option<Vec<GetResponseData>>,
             }
             /// GetResponseData
             #[derive(
@@ -934,13 +876,13 @@ pub mod activities {
             pub struct GetResponseData {
                 /// 指定商品
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_id: ::std::option::Option<::std::string::String>,
+                pub goods_id: Option<String>,
                 /// 创建时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub create_time: ::std::option::Option<::std::string::String>,
+                pub create_time: Option<String>,
                 /// 更新时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub update_time: ::std::option::Option<::std::string::String>,
+                pub update_time: Option<String>,
             }
         }
         /// `/v3/marketing/paygiftactivity/activities/{activity_id}/merchants`
@@ -984,18 +926,14 @@ pub mod activities {
             pub struct GetRequest {
                 /// 分页页码
                 ///
-                /// Query parameter `offset`.
-                ///
-                /// Example: `0`
+                /// Query parameter `offset`. Example: `0`
                 #[serde(skip_serializing)]
-                pub offset: ::std::option::Option<i64>,
+                pub offset: Option<i64>,
                 /// 分页大小
                 ///
-                /// Query parameter `limit`.
-                ///
-                /// Example: `20`
+                /// Query parameter `limit`. Example: `20`
                 #[serde(skip_serializing)]
-                pub limit: ::std::option::Option<i64>,
+                pub limit: Option<i64>,
             }
             /// The response of `GET /v3/marketing/paygiftactivity/activities/{activity_id}/merchants` (查询活动发券商户号API).
             #[derive(
@@ -1011,21 +949,21 @@ pub mod activities {
                 ///
                 /// Example: `0`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub offset: ::std::option::Option<i64>,
+                pub offset: Option<i64>,
                 /// 分页大小
                 ///
                 /// Example: `20`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub limit: ::std::option::Option<i64>,
+                pub limit: Option<i64>,
                 /// 总数
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub total_count: ::std::option::Option<i64>,
+                pub total_count: Option<i64>,
                 /// 活动id
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub activity_id: ::std::option::Option<::std::string::String>,
+                pub activity_id: Option<String>,
                 /// 结果集
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+                pub data: Option<Vec<GetResponseData>>,
             }
             /// GetResponseData
             #[derive(
@@ -1039,16 +977,16 @@ pub mod activities {
             pub struct GetResponseData {
                 /// 商户号
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mchid: ::std::option::Option<::std::string::String>,
+                pub mchid: Option<String>,
                 /// 商户名称
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub merchant_name: ::std::option::Option<::std::string::String>,
+                pub merchant_name: Option<String>,
                 /// 创建时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub create_time: ::std::option::Option<::std::string::String>,
+                pub create_time: Option<String>,
                 /// 更新时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub update_time: ::std::option::Option<::std::string::String>,
+                pub update_time: Option<String>,
             }
             /// `/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add`
             pub mod add {
@@ -1082,12 +1020,10 @@ pub mod activities {
                 pub struct PostRequest {
                     /// 发券商户号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub merchant_id_list: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub merchant_id_list: Option<Vec<String>>,
                     /// 请求业务单据号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub add_request_no: ::std::option::Option<::std::string::String>,
+                    pub add_request_no: Option<String>,
                 }
                 /// The response of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add` (新增活动发券商户号API).
                 #[derive(
@@ -1101,14 +1037,14 @@ pub mod activities {
                 pub struct PostResponse {
                     /// 活动id
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub activity_id: ::std::option::Option<::std::string::String>,
+                    pub activity_id: Option<String>,
                     /// 添加时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub add_time: ::std::option::Option<::std::string::String>,
+                    pub add_time: Option<String>,
                     /// 未通过规则校验的发券商户号列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub invalid_merchant_id_list: ::std::option::Option<
-                        ::std::vec::Vec<PostResponseInvalidMerchantIdList>,
+                    pub invalid_merchant_id_list: Option<
+                        Vec<PostResponseInvalidMerchantIdList>,
                     >,
                 }
                 /// PostResponseInvalidMerchantIdList
@@ -1123,10 +1059,10 @@ pub mod activities {
                 pub struct PostResponseInvalidMerchantIdList {
                     /// 商户号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mchid: ::std::option::Option<::std::string::String>,
+                    pub mchid: Option<String>,
                     /// 无效原因
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub invalid_reason: ::std::option::Option<::std::string::String>,
+                    pub invalid_reason: Option<String>,
                 }
             }
             /// `/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete`
@@ -1161,14 +1097,12 @@ pub mod activities {
                 pub struct PostRequest {
                     /// `merchant_id_list`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub merchant_id_list: ::std::option::Option<
-                        ::std::vec::Vec<::std::string::String>,
-                    >,
+                    pub merchant_id_list: Option<Vec<String>>,
                     /// 商户请求单号
                     ///
                     /// Example: `100002322019090134234sfdf`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub delete_request_no: ::std::option::Option<::std::string::String>,
+                    pub delete_request_no: Option<String>,
                 }
                 /// The response of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete` (删除活动发券商户号API).
                 #[derive(
@@ -1184,12 +1118,12 @@ pub mod activities {
                     ///
                     /// Example: `126002309`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub activity_id: ::std::option::Option<::std::string::String>,
+                    pub activity_id: Option<String>,
                     /// 删除时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub delete_time: ::std::option::Option<::std::string::String>,
+                    pub delete_time: Option<String>,
                 }
             }
         }
@@ -1219,10 +1153,10 @@ pub mod activities {
             pub struct PostResponse {
                 /// 活动id
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub activity_id: ::std::option::Option<::std::string::String>,
+                pub activity_id: Option<String>,
                 /// 生效时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub terminate_time: ::std::option::Option<::std::string::String>,
+                pub terminate_time: Option<String>,
             }
         }
     }
@@ -1251,7 +1185,7 @@ pub mod unique_threshold_activity {
         pub activity_base_info: PostRequestActivityBaseInfo,
         /// 活动高级设置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub advanced_setting: ::std::option::Option<PostRequestAdvancedSetting>,
+        pub advanced_setting: Option<PostRequestAdvancedSetting>,
         /// 阶梯送发放规则
         pub award_send_rule: PostRequestAwardSendRule,
     }
@@ -1259,52 +1193,52 @@ pub mod unique_threshold_activity {
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestActivityBaseInfo {
         /// 活动名称
-        pub activity_name: ::std::string::String,
+        pub activity_name: String,
         /// 活动副标题
-        pub activity_second_title: ::std::string::String,
+        pub activity_second_title: String,
         /// 商户logo
-        pub merchant_logo_url: ::std::string::String,
+        pub merchant_logo_url: String,
         /// `background_color`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub background_color: ::std::option::Option<crate::types::BackgroundColor>,
+        pub background_color: Option<crate::types::BackgroundColor>,
         /// 活动开始时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub begin_time: ::std::option::Option<::std::string::String>,
+        pub begin_time: Option<String>,
         /// 活动结束时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// `available_periods`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub available_periods: ::std::option::Option<crate::types::AvailablePeriods>,
+        pub available_periods: Option<crate::types::AvailablePeriods>,
         /// 商户请求单号
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// `delivery_purpose`
         pub delivery_purpose: crate::types::DeliveryPurpose,
         /// 商家小程序appid
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_programs_appid: ::std::option::Option<::std::string::String>,
+        pub mini_programs_appid: Option<String>,
         /// 商家小程序path
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mini_programs_path: ::std::option::Option<::std::string::String>,
+        pub mini_programs_path: Option<String>,
     }
     /// 活动高级设置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestAdvancedSetting {
         /// `delivery_user_category`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub delivery_user_category: ::std::option::Option<crate::types::AwardType>,
+        pub delivery_user_category: Option<crate::types::AwardType>,
         /// 商家会员appid
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_member_appid: ::std::option::Option<::std::string::String>,
+        pub merchant_member_appid: Option<String>,
         /// 支付模式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_mode: ::std::option::Option<PostRequestAdvancedSettingPaymentMode>,
+        pub payment_mode: Option<PostRequestAdvancedSettingPaymentMode>,
         /// 订单优惠标记
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub goods_tags: Option<Vec<String>>,
         /// 支付方式信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_method_information: ::std::option::Option<
+        pub payment_method_information: Option<
             PostRequestAdvancedSettingPaymentMethodInformation,
         >,
     }
@@ -1313,12 +1247,12 @@ pub mod unique_threshold_activity {
     pub struct PostRequestAdvancedSettingPaymentMethodInformation {
         /// 支付方式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_method: ::std::option::Option<
+        pub payment_method: Option<
             PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod,
         >,
         /// 银行简称
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_abbreviation: ::std::option::Option<::std::string::String>,
+        pub bank_abbreviation: Option<String>,
     }
     /// 支付方式
     ///
@@ -1381,12 +1315,10 @@ pub mod unique_threshold_activity {
     pub struct PostRequestAdvancedSettingPaymentMode {
         /// 支付场景列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_scene_list: ::std::option::Option<
-            ::std::vec::Vec<crate::types::PaymentScene>,
-        >,
+        pub payment_scene_list: Option<Vec<crate::types::PaymentScene>>,
         /// 支付方式信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_method_information: ::std::option::Option<
+        pub payment_method_information: Option<
             PostRequestAdvancedSettingPaymentModePaymentMethodInformation,
         >,
     }
@@ -1395,12 +1327,12 @@ pub mod unique_threshold_activity {
     pub struct PostRequestAdvancedSettingPaymentModePaymentMethodInformation {
         /// 支付方式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_method: ::std::option::Option<
+        pub payment_method: Option<
             PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod,
         >,
         /// 银行简称
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_abbreviation: ::std::option::Option<::std::string::String>,
+        pub bank_abbreviation: Option<String>,
     }
     /// 支付方式
     ///
@@ -1471,34 +1403,30 @@ pub mod unique_threshold_activity {
         pub send_content: crate::types::SendContent,
         /// 奖品基本信息列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub award_list: ::std::option::Option<
-            ::std::vec::Vec<PostRequestAwardSendRuleAwardList>,
-        >,
+        pub award_list: Option<Vec<PostRequestAwardSendRuleAwardList>>,
         /// 发券商户号列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_id_list: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub merchant_id_list: Option<Vec<String>>,
     }
     /// PostRequestAwardSendRuleAwardList
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestAwardSendRuleAwardList {
         /// 代金券批次Id
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub stock_id: ::std::option::Option<::std::string::String>,
+        pub stock_id: Option<String>,
         /// 奖品原始图（大图）
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub original_image_url: ::std::option::Option<::std::string::String>,
+        pub original_image_url: Option<String>,
         /// 奖品缩略图（小图）
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub thumbnail_url: ::std::option::Option<::std::string::String>,
+        pub thumbnail_url: Option<String>,
     }
     /// The response of `POST /v3/marketing/paygiftactivity/unique-threshold-activity` (创建全场满额送活动API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostResponse {
         /// 活动id
-        pub activity_id: ::std::string::String,
+        pub activity_id: String,
         /// 创建时间
-        pub create_time: ::std::string::String,
+        pub create_time: String,
     }
 }

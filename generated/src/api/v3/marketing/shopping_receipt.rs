@@ -51,20 +51,20 @@ pub mod customentrances {
         /// 副标题，辅助描述商家活动或商家小程序信息
         ///
         /// Example: `双十一8折活动`
-        pub subtitle: ::std::string::String,
+        pub subtitle: String,
         /// 展示商品信息，当自定义入口种类为商家活动时，该字段必填，种类为商家小程序该字段不填
         ///
         /// Example: `https://qpic.cn/xxx`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_thumbnail_url: ::std::option::Option<::std::string::String>,
+        pub goods_thumbnail_url: Option<String>,
         /// 自定义入口的开始时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub start_time: ::std::string::String,
+        pub start_time: String,
         /// 自定义入口的结束时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub end_time: ::std::string::String,
+        pub end_time: String,
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
         ///
         /// Example: `ONLINE`
@@ -72,11 +72,11 @@ pub mod customentrances {
         /// 自定义入口的归属品牌ID
         ///
         /// Example: `1014`
-        pub brand_id: ::std::string::String,
+        pub brand_id: String,
         /// 商户创建自定义入口的凭据号（格式：商户ID+日期+流水号），商家侧需要保持唯一且递增
         ///
         /// Example: `6122352020010133287985742`
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// 自定义入口跳转信息
         pub jump_link: PostRequestJumpLink,
     }
@@ -190,11 +190,11 @@ pub mod customentrances {
         /// 自定义入口的跳转小程序AppID
         ///
         /// Example: `wxea9c30a90fs8d3fe`
-        pub mini_programs_appid: ::std::string::String,
+        pub mini_programs_appid: String,
         /// 自定义入口跳转小程序的path
         ///
         /// Example: `/pages/bonus/bonus`
-        pub mini_programs_path: ::std::string::String,
+        pub mini_programs_path: String,
     }
     /// The response of `POST /v3/marketing/shopping-receipt/customentrances` (创建自定义入口).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -206,12 +206,12 @@ pub mod customentrances {
         /// 副标题，辅助描述商家活动或商家小程序信息
         ///
         /// Example: `双十一8折活动`
-        pub subtitle: ::std::string::String,
+        pub subtitle: String,
         /// 展示商品信息，当自定义入口种类为商家活动时，该字段必填，种类为商家小程序该字段不填
         ///
         /// Example: `https://qpic.cn/xxx`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_thumbnail_url: ::std::option::Option<::std::string::String>,
+        pub goods_thumbnail_url: Option<String>,
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
         ///
         /// Example: `ONLINE`
@@ -219,27 +219,27 @@ pub mod customentrances {
         /// 自定义入口的开始时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub start_time: ::std::string::String,
+        pub start_time: String,
         /// 自定义入口的结束时间
         ///
         /// Example: `2019-12-31T13:29:35.120+08:00`
-        pub end_time: ::std::string::String,
+        pub end_time: String,
         /// 自定义入口的归属品牌ID
         ///
         /// Example: `1014`
-        pub brand_id: ::std::string::String,
+        pub brand_id: String,
         /// 自定义入口创建的时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 自定义入口修改的时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub modify_time: ::std::string::String,
+        pub modify_time: String,
         /// 商户创建自定义入口的凭据号（格式：商户ID+日期+流水号），商家侧需要保持唯一且递增
         ///
         /// Example: `100002322019090134234sfdf`
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// 自定义入口跳转信息
         pub jump_link: PostResponseJumpLink,
     }
@@ -353,11 +353,11 @@ pub mod customentrances {
         /// 自定义入口的跳转小程序AppID
         ///
         /// Example: `wxea9c30a90fs8d3fe`
-        pub mini_programs_appid: ::std::string::String,
+        pub mini_programs_appid: String,
         /// 自定义入口跳转小程序的path
         ///
         /// Example: `/pages/bonus/bonus`
-        pub mini_programs_path: ::std::string::String,
+        pub mini_programs_path: String,
     }
     /// `/v3/marketing/shopping-receipt/customentrances/{brand_id}`
     pub mod by_brand_id {
@@ -397,12 +397,12 @@ pub mod customentrances {
             /// 副标题，辅助描述商家活动或商家小程序信息
             ///
             /// Example: `双十一8折活动`
-            pub subtitle: ::std::string::String,
+            pub subtitle: String,
             /// 展示商品信息，当自定义入口种类为商家活动时，该字段必填，种类为商家小程序该字段不填
             ///
             /// Example: `https://qpic.cn/xxx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_thumbnail_url: ::std::option::Option<::std::string::String>,
+            pub goods_thumbnail_url: Option<String>,
             /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
             ///
             /// Example: `ONLINE`
@@ -410,27 +410,27 @@ pub mod customentrances {
             /// 自定义入口的开始时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub start_time: ::std::string::String,
+            pub start_time: String,
             /// 自定义入口的结束时间
             ///
             /// Example: `2019-12-31T13:29:35.120+08:00`
-            pub end_time: ::std::string::String,
+            pub end_time: String,
             /// 自定义入口的归属品牌ID
             ///
             /// Example: `1014`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 自定义入口创建的时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 自定义入口修改的时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub modify_time: ::std::string::String,
+            pub modify_time: String,
             /// 商户创建自定义入口的凭据号（格式：商户ID+日期+流水号），商家侧需要保持唯一且递增
             ///
             /// Example: `100002322019090134234sfdf`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 自定义入口跳转信息
             pub jump_link: GetResponseJumpLink,
         }
@@ -555,11 +555,11 @@ pub mod customentrances {
             /// 自定义入口的跳转小程序AppID
             ///
             /// Example: `wxea9c30a90fs8d3fe`
-            pub mini_programs_appid: ::std::string::String,
+            pub mini_programs_appid: String,
             /// 自定义入口跳转小程序的path
             ///
             /// Example: `/pages/bonus/bonus`
-            pub mini_programs_path: ::std::string::String,
+            pub mini_programs_path: String,
         }
         /// The request of `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}` (更新自定义入口).
         #[derive(
@@ -575,43 +575,39 @@ pub mod customentrances {
             ///
             /// Example: `MERCHANT_ACTIVITY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_entrance_type: ::std::option::Option<
-                PatchRequestCustomEntranceType,
-            >,
+            pub custom_entrance_type: Option<PatchRequestCustomEntranceType>,
             /// 副标题，辅助描述商家活动或商家小程序信息
             ///
             /// Example: `双十一8折活动`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub subtitle: ::std::option::Option<::std::string::String>,
+            pub subtitle: Option<String>,
             /// 展示商品信息，当自定义入口种类为商家活动时，该字段必填，种类为商家小程序该字段不填
             ///
             /// Example: `https://qpic.cn/xxx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_thumbnail_url: ::std::option::Option<::std::string::String>,
+            pub goods_thumbnail_url: Option<String>,
             /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
             ///
             /// Example: `ONLINE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_entrance_state: ::std::option::Option<
-                PatchRequestCustomEntranceState,
-            >,
+            pub custom_entrance_state: Option<PatchRequestCustomEntranceState>,
             /// 自定义入口的开始时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time: ::std::option::Option<::std::string::String>,
+            pub start_time: Option<String>,
             /// 自定义入口的结束时间
             ///
             /// Example: `2019-12-31T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time: ::std::option::Option<::std::string::String>,
+            pub end_time: Option<String>,
             /// 商户创建自定义入口的凭据号（格式：商户ID+日期+流水号），商家侧需要保持唯一且递增
             ///
             /// Example: `100002322019090134234sfdf`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 自定义入口跳转信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_link: ::std::option::Option<PatchRequestJumpLink>,
+            pub jump_link: Option<PatchRequestJumpLink>,
         }
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
         ///
@@ -734,11 +730,11 @@ pub mod customentrances {
             /// 自定义入口的跳转小程序AppID
             ///
             /// Example: `wxea9c30a90fs8d3fe`
-            pub mini_programs_appid: ::std::string::String,
+            pub mini_programs_appid: String,
             /// 自定义入口跳转小程序的path
             ///
             /// Example: `/pages/bonus/bonus`
-            pub mini_programs_path: ::std::string::String,
+            pub mini_programs_path: String,
         }
         /// The response of `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}` (更新自定义入口).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -750,12 +746,12 @@ pub mod customentrances {
             /// 副标题，辅助描述商家活动或商家小程序信息
             ///
             /// Example: `双十一8折活动`
-            pub subtitle: ::std::string::String,
+            pub subtitle: String,
             /// 展示商品信息，当自定义入口种类为商家活动时，该字段必填，种类为商家小程序该字段不填
             ///
             /// Example: `https://qpic.cn/xxx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_thumbnail_url: ::std::option::Option<::std::string::String>,
+            pub goods_thumbnail_url: Option<String>,
             /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
             ///
             /// Example: `ONLINE`
@@ -763,27 +759,27 @@ pub mod customentrances {
             /// 自定义入口的开始时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub start_time: ::std::string::String,
+            pub start_time: String,
             /// 自定义入口的结束时间
             ///
             /// Example: `2019-12-31T13:29:35.120+08:00`
-            pub end_time: ::std::string::String,
+            pub end_time: String,
             /// 自定义入口的归属品牌ID
             ///
             /// Example: `1014`
-            pub brand_id: ::std::string::String,
+            pub brand_id: String,
             /// 自定义入口创建的时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 自定义入口修改的时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub modify_time: ::std::string::String,
+            pub modify_time: String,
             /// 商户创建自定义入口的凭据号（格式：商户ID+日期+流水号），商家侧需要保持唯一且递增
             ///
             /// Example: `100002322019090134234sfdf`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 自定义入口跳转信息
             pub jump_link: PatchResponseJumpLink,
         }
@@ -908,11 +904,11 @@ pub mod customentrances {
             /// 自定义入口的跳转小程序AppID
             ///
             /// Example: `wxea9c30a90fs8d3fe`
-            pub mini_programs_appid: ::std::string::String,
+            pub mini_programs_appid: String,
             /// 自定义入口跳转小程序的path
             ///
             /// Example: `/pages/bonus/bonus`
-            pub mini_programs_path: ::std::string::String,
+            pub mini_programs_path: String,
         }
     }
 }
@@ -941,25 +937,25 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// 微信支付订单号
         ///
         /// Example: `4200000008202209139188072801`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户号
         ///
         /// Example: `1230000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_mchid: ::std::option::Option<::std::string::String>,
+        pub transaction_mchid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1230000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_sub_mchid: ::std::option::Option<::std::string::String>,
+        pub transaction_sub_mchid: Option<String>,
         /// 下单用户OpenID
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 商户上传时间
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
-        pub merchant_upload_time: ::std::string::String,
+        pub merchant_upload_time: String,
         /// 跳转信息
         pub jump_info: PostRequestJumpInfo,
     }
@@ -969,18 +965,18 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// 商户电子小票跳转信息小程序AppID
         ///
         /// Example: `example_merchant_appid`
-        pub merchant_appid: ::std::string::String,
+        pub merchant_appid: String,
         /// 商户电子小票跳转信息小程序路径
         ///
         /// Example: `example_merchant_path`
-        pub merchant_path: ::std::string::String,
+        pub merchant_path: String,
     }
     /// The response of `POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos` (上传商家电子小票跳转信息).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostResponse {
         /// 商家电子小票跳转信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_jump_info: ::std::option::Option<PostResponseMerchantJumpInfo>,
+        pub merchant_jump_info: Option<PostResponseMerchantJumpInfo>,
     }
     /// 商家电子小票跳转信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -988,40 +984,40 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// 微信支付订单号
         ///
         /// Example: `4200000008202209139188072801`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户号
         ///
         /// Example: `1230000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_mchid: ::std::option::Option<::std::string::String>,
+        pub transaction_mchid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1230000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_sub_mchid: ::std::option::Option<::std::string::String>,
+        pub transaction_sub_mchid: Option<String>,
         /// 下单用户OpenID
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 商户上传时间
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
-        pub merchant_upload_time: ::std::string::String,
+        pub merchant_upload_time: String,
         /// 跳转信息
         pub jump_info: PostResponseMerchantJumpInfoJumpInfo,
         /// 创建时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 修改时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub modify_time: ::std::string::String,
+        pub modify_time: String,
         /// 归属品牌ID
         ///
         /// Example: `1142`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub brand_id: ::std::option::Option<i64>,
+        pub brand_id: Option<i64>,
     }
     /// 跳转信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1029,11 +1025,11 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// 商户电子小票跳转信息小程序AppID
         ///
         /// Example: `example_merchant_appid`
-        pub merchant_appid: ::std::string::String,
+        pub merchant_appid: String,
         /// 商户电子小票跳转信息小程序路径
         ///
         /// Example: `example_merchant_path`
-        pub merchant_path: ::std::string::String,
+        pub merchant_path: String,
     }
 }
 /// `/v3/marketing/shopping-receipt/shoppingreceipts`
@@ -1063,11 +1059,9 @@ pub mod shoppingreceipts {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 电子小票上传信息`JSON`格式字符串
         pub meta: PostRequestMeta,
     }
@@ -1075,28 +1069,28 @@ pub mod shoppingreceipts {
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestMeta {
         /// 微信支付订单的交易单号，上传的电子小票会关联到该订单
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 微信支付订单的下单商户号
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_mchid: ::std::option::Option<::std::string::String>,
+        pub transaction_mchid: Option<String>,
         /// 微信支付订单的下单子商户号
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_sub_mchid: ::std::option::Option<::std::string::String>,
+        pub transaction_sub_mchid: Option<String>,
         /// 微信支付订单的商户订单号
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_trade_no: ::std::option::Option<::std::string::String>,
+        pub out_trade_no: Option<String>,
         /// 微信支付订单中OpenID
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 图片文件的文件摘要，即对图片文件的二进制内容进行sha256计算得到的值
-        pub sha256: ::std::string::String,
+        pub sha256: String,
         /// 用户与商家的联系渠道
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_contact_information: ::std::option::Option<
+        pub merchant_contact_information: Option<
             PostRequestMetaMerchantContactInformation,
         >,
         /// 上传时间，用于标识请求的先后顺序
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub upload_time: ::std::option::Option<::std::string::String>,
+        pub upload_time: Option<String>,
     }
     /// 用户与商家的联系渠道
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1105,7 +1099,7 @@ pub mod shoppingreceipts {
         ///
         /// Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub consultation_phone_number: ::std::option::Option<::std::string::String>,
+        pub consultation_phone_number: Option<String>,
     }
     /// The response of `POST /v3/marketing/shopping-receipt/shoppingreceipts` (上传电子小票).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1119,7 +1113,7 @@ pub mod shoppingreceipts {
         /// 电子小票ID
         ///
         /// Example: `121630001`
-        pub receipt_id: ::std::string::String,
+        pub receipt_id: String,
         /// 电子小票图片审核状态
         ///
         /// Example: `WAIT_REVIEW`
@@ -1127,52 +1121,52 @@ pub mod shoppingreceipts {
         /// 微信支付订单的交易单号，上传的电子小票会关联到该订单
         ///
         /// Example: `1217752501201407033233368018`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 微信支付订单的商户号
         ///
         /// Example: `1230000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_mchid: ::std::option::Option<::std::string::String>,
+        pub transaction_mchid: Option<String>,
         /// 微信支付订单的子商户号
         ///
         /// Example: `1230000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_sub_mchid: ::std::option::Option<::std::string::String>,
+        pub transaction_sub_mchid: Option<String>,
         /// 微信支付订单中OpenID
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 电子小票归属品牌的ID
         ///
         /// Example: `1142`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub brand_id: ::std::option::Option<i64>,
+        pub brand_id: Option<i64>,
         /// 图片文件的文件摘要，即对图片文件的二进制内容进行sha256计算得到的值
         ///
         /// Example: `2969f98ef4763da62670d3aee5d456b56a8f3447c0178da21445206aa400a464`
-        pub sha256: ::std::string::String,
+        pub sha256: String,
         /// 标识电子小票图片类型
         ///
         /// Example: `PNG`
-        pub image_type: ::std::string::String,
+        pub image_type: String,
         /// 电子小票创建的时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 电子小票最后一次修改时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub modify_time: ::std::string::String,
+        pub modify_time: String,
         /// 用户与商家的联系渠道
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_contact_information: ::std::option::Option<
+        pub merchant_contact_information: Option<
             PostResponseReceiptMerchantContactInformation,
         >,
         /// 上传时间，用于标识请求的先后顺序，该笔小票上传时填写则返回，没有不返回
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub upload_time: ::std::option::Option<::std::string::String>,
+        pub upload_time: Option<String>,
     }
     /// 用户与商家的联系渠道
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1181,7 +1175,7 @@ pub mod shoppingreceipts {
         ///
         /// Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub consultation_phone_number: ::std::option::Option<::std::string::String>,
+        pub consultation_phone_number: Option<String>,
     }
     /// 电子小票图片审核状态
     ///
@@ -1189,17 +1183,11 @@ pub mod shoppingreceipts {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponseReceiptState {
-        /// 等待审核
-        ///
-        /// `WAIT_REVIEW`
+        /// `WAIT_REVIEW`: 等待审核
         WaitReview,
-        /// 审核不通过
-        ///
-        /// `NOT_PASS_REVIEW`
+        /// `NOT_PASS_REVIEW`: 审核不通过
         NotPassReview,
-        /// 审核通过
-        ///
-        /// `PASS_REVIEW`
+        /// `PASS_REVIEW`: 审核通过
         PassReview,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),

@@ -42,52 +42,40 @@ pub mod activities {
     pub struct GetRequest {
         /// 最大资源条数
         ///
-        /// Query parameter `limit`.
-        ///
-        /// Example: `5`
+        /// Query parameter `limit`. Example: `5`
         #[serde(skip_serializing)]
         pub limit: i64,
         /// 请求资源起始位置
         ///
-        /// Query parameter `offset`.
-        ///
-        /// Example: `10`
+        /// Query parameter `offset`. Example: `10`
         #[serde(skip_serializing)]
         pub offset: i64,
         /// 报名商户号
         ///
-        /// Query parameter `applying_merchant_id`.
-        ///
-        /// Example: `10000098`
+        /// Query parameter `applying_merchant_id`. Example: `10000098`
         #[serde(skip_serializing)]
         pub applying_merchant_id: i64,
         /// 报名商户门店号
         ///
-        /// Query parameter `store_id`.
-        ///
-        /// Example: `1111111`
+        /// Query parameter `store_id`. Example: `1111111`
         #[serde(skip_serializing)]
-        pub store_id: ::std::option::Option<i64>,
+        pub store_id: Option<i64>,
         /// 活动投放区域编码
         ///
-        /// Query parameter `activity_area_code`.
-        ///
-        /// Example: `110000`
+        /// Query parameter `activity_area_code`. Example: `110000`
         #[serde(skip_serializing)]
         pub activity_area_code: i64,
         /// 投放场景
         ///
-        /// Query parameter `activity_scene`.
-        ///
-        /// Example: `SCAN_CODE_TO_ORDER`
+        /// Query parameter `activity_scene`. Example: `SCAN_CODE_TO_ORDER`
         #[serde(skip_serializing)]
-        pub activity_scene: ::std::string::String,
+        pub activity_scene: String,
     }
     /// The response of `GET /v3/marketing/weekly-discount/activities` (查询周周惠活动列表API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponse {
         /// 周周惠活动详情
-        pub data: ::std::vec::Vec<GetResponseData>,
+        pub data: Vec<GetResponseData>,
         /// 请求资源起始位置
         ///
         /// Example: `10`
@@ -108,24 +96,24 @@ pub mod activities {
         ///
         /// Example: `111111`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activity_id: ::std::option::Option<::std::string::String>,
+        pub activity_id: Option<String>,
         /// 活动名称
         ///
         /// Example: `xxx周周惠活动`
-        pub activity_name: ::std::string::String,
+        pub activity_name: String,
         /// 活动投放场景
         ///
         /// Example: `SCAN_CODE_TO_ORDER`
-        pub activity_scene: ::std::string::String,
+        pub activity_scene: String,
         /// 活动投放区域编码
         ///
         /// Example: `110000`
-        pub activity_area_code: ::std::vec::Vec<::serde_json::Value>,
+        pub activity_area_code: Vec<::serde_json::Value>,
         /// 活动指定付款方式
         ///
         /// Example: `CCB_DEBIT`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activity_limit_pay: ::std::option::Option<::std::string::String>,
+        pub activity_limit_pay: Option<String>,
         /// 活动优惠门槛
         ///
         /// Example: `100`
@@ -137,7 +125,7 @@ pub mod activities {
         /// 活动可使用周期
         ///
         /// Example: `1`
-        pub activity_available_week: ::std::vec::Vec<::serde_json::Value>,
+        pub activity_available_week: Vec<::serde_json::Value>,
         /// 活动预算
         ///
         /// Example: `100000`
@@ -146,28 +134,28 @@ pub mod activities {
         ///
         /// Example: `100000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activity_max_amount_per_day: ::std::option::Option<i64>,
+        pub activity_max_amount_per_day: Option<i64>,
         /// 活动开始时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        pub activity_available_begin_time: ::std::string::String,
+        pub activity_available_begin_time: String,
         /// 活动结束时间
         ///
         /// Example: `2018-08-08T10:34:56+08:00`
-        pub activity_available_end_time: ::std::string::String,
+        pub activity_available_end_time: String,
         /// 活动状态
         ///
         /// Example: `APPLYING`
-        pub activity_state: ::std::string::String,
+        pub activity_state: String,
         /// 活动备注
         ///
         /// Example: `周周惠，每周日，周一独享`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub activity_remark: ::std::option::Option<::std::string::String>,
+        pub activity_remark: Option<String>,
         /// 活动logo
         ///
         /// Example: `https://xxx.xxx.xxx.jpg`
-        pub activity_logo: ::std::string::String,
+        pub activity_logo: String,
     }
     /// `/v3/marketing/weekly-discount/activities/{activity_id}`
     pub mod by_activity_id {
@@ -201,24 +189,24 @@ pub mod activities {
             ///
             /// Example: `111111`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_id: ::std::option::Option<::std::string::String>,
+            pub activity_id: Option<String>,
             /// 活动名称
             ///
             /// Example: `xxx周周惠活动`
-            pub activity_name: ::std::string::String,
+            pub activity_name: String,
             /// 活动投放场景
             ///
             /// Example: `SCAN_CODE_TO_ORDER`
-            pub activity_scene: ::std::string::String,
+            pub activity_scene: String,
             /// 活动投放区域编码
             ///
             /// Example: `110000`
-            pub activity_area_code: ::std::vec::Vec<::serde_json::Value>,
+            pub activity_area_code: Vec<::serde_json::Value>,
             /// 活动指定付款方式
             ///
             /// Example: `CCB_DEBIT`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_limit_pay: ::std::option::Option<::std::string::String>,
+            pub activity_limit_pay: Option<String>,
             /// 活动优惠门槛
             ///
             /// Example: `100`
@@ -230,7 +218,7 @@ pub mod activities {
             /// 活动可使用周期
             ///
             /// Example: `1`
-            pub activity_available_week: ::std::vec::Vec<::serde_json::Value>,
+            pub activity_available_week: Vec<::serde_json::Value>,
             /// 活动预算
             ///
             /// Example: `100000`
@@ -239,28 +227,28 @@ pub mod activities {
             ///
             /// Example: `100000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_max_amount_per_day: ::std::option::Option<i64>,
+            pub activity_max_amount_per_day: Option<i64>,
             /// 活动开始时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub activity_available_begin_time: ::std::string::String,
+            pub activity_available_begin_time: String,
             /// 活动结束时间
             ///
             /// Example: `2018-08-08T10:34:56+08:00`
-            pub activity_available_end_time: ::std::string::String,
+            pub activity_available_end_time: String,
             /// 活动状态
             ///
             /// Example: `APPLYING`
-            pub activity_state: ::std::string::String,
+            pub activity_state: String,
             /// 活动备注
             ///
             /// Example: `周周惠，每周日，周一独享`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_remark: ::std::option::Option<::std::string::String>,
+            pub activity_remark: Option<String>,
             /// 活动logo
             ///
             /// Example: `https://xxx.xxx.xxx.jpg`
-            pub activity_logo: ::std::string::String,
+            pub activity_logo: String,
         }
         /// `/v3/marketing/weekly-discount/activities/{activity_id}/apply`
         pub mod apply {
@@ -318,7 +306,7 @@ pub mod activities {
                 /// 报名成功时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
-                pub success_time: ::std::string::String,
+                pub success_time: String,
             }
         }
     }

@@ -78,39 +78,29 @@ pub mod users {
             pub struct GetRequest {
                 /// 银行提现免费券批次创建方商户号
                 ///
-                /// Query parameter `mchid`.
-                ///
-                /// Example: `1230000109`
+                /// Query parameter `mchid`. Example: `1230000109`
                 #[serde(skip_serializing)]
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 银行提现免费券批次ID
                 ///
-                /// Query parameter `stock_id`.
-                ///
-                /// Example: `1304490000000059`
+                /// Query parameter `stock_id`. Example: `1304490000000059`
                 #[serde(skip_serializing)]
-                pub stock_id: ::std::string::String,
+                pub stock_id: String,
                 /// 应用ID
                 ///
-                /// Query parameter `appid`.
-                ///
-                /// Example: `wxd678efh567hg6787`
+                /// Query parameter `appid`. Example: `wxd678efh567hg6787`
                 #[serde(skip_serializing)]
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 分页页码
                 ///
-                /// Query parameter `offset`.
-                ///
-                /// Example: `1`
+                /// Query parameter `offset`. Example: `1`
                 #[serde(skip_serializing)]
-                pub offset: ::std::option::Option<i64>,
+                pub offset: Option<i64>,
                 /// 分页大小
                 ///
-                /// Query parameter `limit`.
-                ///
-                /// Example: `10`
+                /// Query parameter `limit`. Example: `10`
                 #[serde(skip_serializing)]
-                pub limit: ::std::option::Option<i64>,
+                pub limit: Option<i64>,
             }
             /// The response of `GET /v3/marketing/withdraw-favor/users/{openid}/coupons` (查询批次下用户银行提现免费券列表API).
             #[derive(
@@ -123,7 +113,7 @@ pub mod users {
             )]
             pub struct GetResponse {
                 /// 银行提现免费券列表
-                pub data: ::std::vec::Vec<GetResponseData>,
+                pub data: Vec<GetResponseData>,
                 /// 分页页码
                 ///
                 /// Example: `1`
@@ -151,27 +141,27 @@ pub mod users {
                 ///
                 /// Example: `2021-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub send_time: ::std::option::Option<::std::string::String>,
+                pub send_time: Option<String>,
                 /// 发放额度
                 ///
                 /// Example: `1000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub send_quota: ::std::option::Option<i64>,
+                pub send_quota: Option<i64>,
                 /// 银行提现免费券的券ID
                 ///
                 /// Example: `C688134DB8D27165DCD630B319A870679F29B3720EF89F4F8EAE01429641F8C2-17-1505164059`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub coupon_id: ::std::option::Option<::std::string::String>,
+                pub coupon_id: Option<String>,
                 /// 使用额度
                 ///
                 /// Example: `500`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub use_quota: ::std::option::Option<i64>,
+                pub use_quota: Option<i64>,
                 /// 银行提现免费券券状态
                 ///
                 /// Example: `VALID`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub coupon_state: ::std::option::Option<::std::string::String>,
+                pub coupon_state: Option<String>,
             }
             /// The request of `POST /v3/marketing/withdraw-favor/users/{openid}/coupons` (为用户发银行提现免费券API).
             #[derive(
@@ -186,19 +176,19 @@ pub mod users {
                 /// 银行提现免费券批次创建方商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 银行提现免费券批次ID
                 ///
                 /// Example: `1304490000000059`
-                pub stock_id: ::std::string::String,
+                pub stock_id: String,
                 /// 应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 商户单据号
                 ///
                 /// Example: `89560002019101000121`
-                pub send_request_no: ::std::string::String,
+                pub send_request_no: String,
             }
             /// The response of `POST /v3/marketing/withdraw-favor/users/{openid}/coupons` (为用户发银行提现免费券API).
             #[derive(
@@ -214,12 +204,12 @@ pub mod users {
                 ///
                 /// Example: `C688134DB8D27165DCD630B319A870679F29B3720EF89F4F8EAE01429641F8C2-17-1505164059`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub coupon_id: ::std::option::Option<::std::string::String>,
+                pub coupon_id: Option<String>,
                 /// 银行提现免费券过期时间
                 ///
                 /// Example: `2021-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub expire_time: ::std::option::Option<::std::string::String>,
+                pub expire_time: Option<String>,
             }
         }
     }

@@ -48,11 +48,9 @@ pub mod by_manage_record_id {
     pub struct GetRequest {
         /// 子商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `123000110`
+        /// Query parameter `sub_mchid`. Example: `123000110`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
     }
     /// The response of `GET /v3/mch-manage/mch-manage-records/{manage_record_id}` (查询子商户下指定商户管理记录).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -61,85 +59,85 @@ pub mod by_manage_record_id {
         ///
         /// Example: `123000110`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 商户管理记录ID
         ///
         /// Example: `M1210999900435123451697535102441`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub manage_record_id: ::std::option::Option<::std::string::String>,
+        pub manage_record_id: Option<String>,
         /// 商户管理记录类型
         ///
         /// Example: `FUNCTIONAL_LIMIT_RECORD`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub manage_record_type: ::std::option::Option<GetResponseManageRecordType>,
+        pub manage_record_type: Option<GetResponseManageRecordType>,
         /// 管控时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub manage_time: ::std::option::Option<::std::string::String>,
+        pub manage_time: Option<String>,
         /// 管控原因
         ///
         /// Example: `涉嫌信用卡套现`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub manage_reason: ::std::option::Option<::std::string::String>,
+        pub manage_reason: Option<String>,
         /// 限制功能
         ///
         /// Example: `关闭支付权限，关闭提现权限`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_ability: ::std::option::Option<::std::string::String>,
+        pub limit_ability: Option<String>,
         /// 解除管控方式
         ///
         /// Example: `SUBMIT_INFORMATION`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub recover_way: ::std::option::Option<GetResponseRecoverWay>,
+        pub recover_way: Option<GetResponseRecoverWay>,
         /// 是否允许提交资料
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub allow_submit: ::std::option::Option<bool>,
+        pub allow_submit: Option<bool>,
         /// 禁止提交资料原因
         ///
         /// Example: `应平台管理要求，此单据不支持申诉`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub forbid_submit_reason: ::std::option::Option<::std::string::String>,
+        pub forbid_submit_reason: Option<String>,
         /// 可提交资料开始时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub submit_start_time: ::std::option::Option<::std::string::String>,
+        pub submit_start_time: Option<String>,
         /// 可提交资料结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub submit_end_time: ::std::option::Option<::std::string::String>,
+        pub submit_end_time: Option<String>,
         /// 商户管理记录状态
         ///
         /// Example: `PENDING`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub manage_record_state: ::std::option::Option<GetResponseManageRecordState>,
+        pub manage_record_state: Option<GetResponseManageRecordState>,
         /// 解除管控时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub recover_time: ::std::option::Option<::std::string::String>,
+        pub recover_time: Option<String>,
         /// 解除管控原因
         ///
         /// Example: `MERCHANT_SUBMIT_RECOVER`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub recover_reason: ::std::option::Option<GetResponseRecoverReason>,
+        pub recover_reason: Option<GetResponseRecoverReason>,
         /// 申诉驳回原因
         ///
         /// Example: `身份证信息遮挡，请上传清晰的身份证图片`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reject_reason: ::std::option::Option<::std::string::String>,
+        pub reject_reason: Option<String>,
         /// 可提交资料结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub approve_time: ::std::option::Option<::std::string::String>,
+        pub approve_time: Option<String>,
         /// 要求提交的资料
         ///
         /// Example: `{"record_fields":[]}`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub requested_item_info: ::std::option::Option<::std::string::String>,
+        pub requested_item_info: Option<String>,
     }
     /// 商户管理记录状态
     ///
@@ -414,11 +412,11 @@ pub mod by_manage_record_id {
             /// 子商户号
             ///
             /// Example: `123000110`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商户提交资料内容
             ///
             /// Example: `{"record_fields":[]}`
-            pub submit_data: ::std::string::String,
+            pub submit_data: String,
         }
         /// The response of `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions` (对指定商户管理记录提交资料).
         #[derive(
@@ -434,7 +432,7 @@ pub mod by_manage_record_id {
             ///
             /// Example: `S0120190217140201012345672111223`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub manage_submission_id: ::std::option::Option<::std::string::String>,
+            pub manage_submission_id: Option<String>,
         }
     }
 }
@@ -479,32 +477,24 @@ pub mod sub_mchid {
         pub struct GetRequest {
             /// 最大资源条数
             ///
-            /// Query parameter `limit`.
-            ///
-            /// Example: `5`
+            /// Query parameter `limit`. Example: `5`
             #[serde(skip_serializing)]
             pub limit: f64,
             /// 请求资源起始位置
             ///
-            /// Query parameter `offset`.
-            ///
-            /// Example: `10`
+            /// Query parameter `offset`. Example: `10`
             #[serde(skip_serializing)]
-            pub offset: ::std::option::Option<f64>,
+            pub offset: Option<f64>,
             /// 商户管理记录类型
             ///
-            /// Query parameter `manage_record_type`.
-            ///
-            /// Example: `FUNCTIONAL_LIMIT_RECORD`
+            /// Query parameter `manage_record_type`. Example: `FUNCTIONAL_LIMIT_RECORD`
             #[serde(skip_serializing)]
             pub manage_record_type: GetRequestManageRecordType,
             /// 商户管理记录状态
             ///
-            /// Query parameter `manage_record_state`.
-            ///
-            /// Example: `PENDING`
+            /// Query parameter `manage_record_state`. Example: `PENDING`
             #[serde(skip_serializing)]
-            pub manage_record_state: ::std::option::Option<GetRequestManageRecordState>,
+            pub manage_record_state: Option<GetRequestManageRecordState>,
         }
         /// 商户管理记录状态
         ///
@@ -644,20 +634,20 @@ pub mod sub_mchid {
             ///
             /// Example: `10`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub offset: ::std::option::Option<f64>,
+            pub offset: Option<f64>,
             /// 最大资源条数
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limit: ::std::option::Option<f64>,
+            pub limit: Option<f64>,
             /// 资源总条数
             ///
             /// Example: `1234`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_count: ::std::option::Option<f64>,
+            pub total_count: Option<f64>,
             /// 商户管理记录详情列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+            pub data: Option<Vec<GetResponseData>>,
         }
         /// GetResponseData
         #[derive(
@@ -673,89 +663,85 @@ pub mod sub_mchid {
             ///
             /// Example: `123000110`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 商户管理记录ID
             ///
             /// Example: `M1210999900435123451697535102441`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub manage_record_id: ::std::option::Option<::std::string::String>,
+            pub manage_record_id: Option<String>,
             /// 商户管理记录类型
             ///
             /// Example: `FUNCTIONAL_LIMIT_RECORD`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub manage_record_type: ::std::option::Option<
-                GetResponseDataManageRecordType,
-            >,
+            pub manage_record_type: Option<GetResponseDataManageRecordType>,
             /// 管控时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub manage_time: ::std::option::Option<::std::string::String>,
+            pub manage_time: Option<String>,
             /// 管控原因
             ///
             /// Example: `涉嫌信用卡套现`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub manage_reason: ::std::option::Option<::std::string::String>,
+            pub manage_reason: Option<String>,
             /// 限制功能
             ///
             /// Example: `关闭支付权限，关闭提现权限`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limit_ability: ::std::option::Option<::std::string::String>,
+            pub limit_ability: Option<String>,
             /// 解除管控方式
             ///
             /// Example: `SUBMIT_INFORMATION`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub recover_way: ::std::option::Option<GetResponseDataRecoverWay>,
+            pub recover_way: Option<GetResponseDataRecoverWay>,
             /// 是否允许提交资料
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub allow_submit: ::std::option::Option<bool>,
+            pub allow_submit: Option<bool>,
             /// 禁止提交资料原因
             ///
             /// Example: `应平台管理要求，此单据不支持申诉`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub forbid_submit_reason: ::std::option::Option<::std::string::String>,
+            pub forbid_submit_reason: Option<String>,
             /// 可提交资料开始时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub submit_start_time: ::std::option::Option<::std::string::String>,
+            pub submit_start_time: Option<String>,
             /// 可提交资料结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub submit_end_time: ::std::option::Option<::std::string::String>,
+            pub submit_end_time: Option<String>,
             /// 商户管理记录状态
             ///
             /// Example: `PENDING`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub manage_record_state: ::std::option::Option<
-                GetResponseDataManageRecordState,
-            >,
+            pub manage_record_state: Option<GetResponseDataManageRecordState>,
             /// 解除管控时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub recover_time: ::std::option::Option<::std::string::String>,
+            pub recover_time: Option<String>,
             /// 解除管控原因
             ///
             /// Example: `MERCHANT_SUBMIT_RECOVER`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub recover_reason: ::std::option::Option<GetResponseDataRecoverReason>,
+            pub recover_reason: Option<GetResponseDataRecoverReason>,
             /// 申诉驳回原因
             ///
             /// Example: `身份证信息遮挡，请上传清晰的身份证图片`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub reject_reason: ::std::option::Option<::std::string::String>,
+            pub reject_reason: Option<String>,
             /// 可提交资料结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub approve_time: ::std::option::Option<::std::string::String>,
+            pub approve_time: Option<String>,
             /// 要求提交的资料
             ///
             /// Example: `{"record_fields":[]}`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub requested_item_info: ::std::option::Option<::std::string::String>,
+            pub requested_item_info: Option<String>,
         }
         /// 商户管理记录状态
         ///

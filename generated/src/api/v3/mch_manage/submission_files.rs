@@ -65,18 +65,14 @@ pub mod sub_mchid {
                 pub meta: PostRequestMeta,
                 /// 资料项唯一id
                 ///
-                /// Form part `item_id` of the upload.
-                ///
-                /// Example: `56`
+                /// Form part `item_id` of the upload. Example: `56`
                 #[serde(skip_serializing)]
                 pub item_id: f64,
                 /// 商户管理记录ID
                 ///
-                /// Form part `manage_record_id` of the upload.
-                ///
-                /// Example: `56`
+                /// Form part `manage_record_id` of the upload. Example: `56`
                 #[serde(skip_serializing)]
-                pub manage_record_id: ::std::string::String,
+                pub manage_record_id: String,
             }
             /// 媒体文件元信息`JSON`格式字符串
             #[derive(
@@ -92,12 +88,12 @@ pub mod sub_mchid {
                 ///
                 /// Example: `demo.png`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub file_name: ::std::option::Option<::std::string::String>,
+                pub file_name: Option<String>,
                 /// 文件摘要
                 ///
                 /// Example: `B94D27B9934D3E08A52E52D7DA7DABFAC484EFE37A5380EE9088F7ACE2EFCDE9`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub file_digest: ::std::option::Option<::std::string::String>,
+                pub file_digest: Option<String>,
             }
             /// The response of `POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload` (上传商户提交资料文件).
             #[derive(
@@ -112,7 +108,7 @@ pub mod sub_mchid {
                 /// 文件标识ID
                 ///
                 /// Example: `V1_E1W7MchDBewmOMGmKSMCgh5`
-                pub file_id: ::std::string::String,
+                pub file_id: String,
             }
         }
     }

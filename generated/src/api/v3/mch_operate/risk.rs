@@ -42,15 +42,13 @@ pub mod withdrawl_apply {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 二级商户号的出款子账户类型
         ///
         /// Example: `BASIC_ACCOUNT`
@@ -62,7 +60,7 @@ pub mod withdrawl_apply {
         /// 商户提现申请单号
         ///
         /// Example: `2019061122222222122`
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// 收款对象类型
         ///
         /// Example: `OTHER_MERCHANT`
@@ -71,29 +69,27 @@ pub mod withdrawl_apply {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payee_mchid: ::std::option::Option<::std::string::String>,
+        pub payee_mchid: Option<String>,
         /// 收款账号信息
         pub payee_info: PostRequestPayeeInfo,
         /// 付款申请证明材料
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub proof_media_list: ::std::option::Option<PostRequestProofMediaList>,
+        pub proof_media_list: Option<PostRequestProofMediaList>,
         /// 补充材料
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub additional_materials: ::std::option::Option<PostRequestAdditionalMaterials>,
+        pub additional_materials: Option<PostRequestAdditionalMaterials>,
         /// 备注
         ///
         /// Example: `特殊理由`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub remark: ::std::option::Option<::std::string::String>,
+        pub remark: Option<String>,
     }
     /// 补充材料
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestAdditionalMaterials {
         /// 补充材料照片列表，最多10张
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub additional_media: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub additional_media: Option<Vec<String>>,
     }
     /// 二级商户号的出款子账户类型
     ///
@@ -160,12 +156,10 @@ pub mod withdrawl_apply {
         pub account_type: PostRequestPayeeInfoAccountType,
         /// 银行账户
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_account_info: ::std::option::Option<
-            PostRequestPayeeInfoBankAccountInfo,
-        >,
+        pub bank_account_info: Option<PostRequestPayeeInfoBankAccountInfo>,
         /// 收款人账号对应的证件信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub identity_info: ::std::option::Option<PostRequestPayeeInfoIdentityInfo>,
+        pub identity_info: Option<PostRequestPayeeInfoIdentityInfo>,
     }
     /// 账户类型
     ///
@@ -225,25 +219,25 @@ pub mod withdrawl_apply {
         /// 开户名称
         ///
         /// Example: `AOZdYGISxo4y44/UgZ69b0zZXkw==`
-        pub account_name: ::std::string::String,
+        pub account_name: String,
         /// 开户银行
         ///
         /// Example: `工商银行`
-        pub account_bank: ::std::string::String,
+        pub account_bank: String,
         /// 开户银行联行号
         ///
         /// Example: `402713354941`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_branch_id: ::std::option::Option<::std::string::String>,
+        pub bank_branch_id: Option<String>,
         /// 开户银行全称（含支行）
         ///
         /// Example: `402713354941`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_name: ::std::option::Option<::std::string::String>,
+        pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `d+xT+MQCvrLHeorwC+w==`
-        pub account_number: ::std::string::String,
+        pub account_number: String,
     }
     /// 收款人账号对应的证件信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -252,17 +246,15 @@ pub mod withdrawl_apply {
         ///
         /// Example: `IDENTIFICATION_TYPE_IDCARD`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id_doc_type: ::std::option::Option<
-            PostRequestPayeeInfoIdentityInfoIdDocType,
-        >,
+        pub id_doc_type: Option<PostRequestPayeeInfoIdentityInfoIdDocType>,
         /// 证件姓名
         ///
         /// Example: `pVd1HJ6zyvPedzfg==`
-        pub identification_name: ::std::string::String,
+        pub identification_name: String,
         /// 证件号码
         ///
         /// Example: `AOZdYGISxo4y44/UgZ69bkw==`
-        pub identification_no: ::std::string::String,
+        pub identification_no: String,
     }
     /// 证件类型
     ///
@@ -270,37 +262,21 @@ pub mod withdrawl_apply {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestPayeeInfoIdentityInfoIdDocType {
-        /// 中国大陆居民-身份证
-        ///
-        /// `IDENTIFICATION_TYPE_IDCARD`
+        /// `IDENTIFICATION_TYPE_IDCARD`: 中国大陆居民-身份证
         IdentificationTypeIdcard,
-        /// 其他国家或地区居民-护照
-        ///
-        /// `IDENTIFICATION_TYPE_OVERSEA_PASSPORT`
+        /// `IDENTIFICATION_TYPE_OVERSEA_PASSPORT`: 其他国家或地区居民-护照
         IdentificationTypeOverseaPassport,
-        /// 中国香港居民-来往内地通行证
-        ///
-        /// `IDENTIFICATION_TYPE_HONGKONG_PASSPORT`
+        /// `IDENTIFICATION_TYPE_HONGKONG_PASSPORT`: 中国香港居民-来往内地通行证
         IdentificationTypeHongkongPassport,
-        /// 中国澳门居民-来往内地通行证
-        ///
-        /// `IDENTIFICATION_TYPE_MACAO_PASSPORT`
+        /// `IDENTIFICATION_TYPE_MACAO_PASSPORT`: 中国澳门居民-来往内地通行证
         IdentificationTypeMacaoPassport,
-        /// 中国台湾居民-来往大陆通行证
-        ///
-        /// `IDENTIFICATION_TYPE_TAIWAN_PASSPORT`
+        /// `IDENTIFICATION_TYPE_TAIWAN_PASSPORT`: 中国台湾居民-来往大陆通行证
         IdentificationTypeTaiwanPassport,
-        /// 外国人居留证
-        ///
-        /// `IDENTIFICATION_TYPE_FOREIGN_RESIDENT`
+        /// `IDENTIFICATION_TYPE_FOREIGN_RESIDENT`: 外国人居留证
         IdentificationTypeForeignResident,
-        /// 港澳居民证
-        ///
-        /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`
+        /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`: 港澳居民证
         IdentificationTypeHongkongMacaoResident,
-        /// 台湾居民证
-        ///
-        /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`
+        /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`: 台湾居民证
         IdentificationTypeTaiwanResident,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -449,9 +425,7 @@ pub mod withdrawl_apply {
     pub struct PostRequestProofMediaList {
         /// 申请证明材料
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub proof_payee_media: ::std::option::Option<
-            ::std::vec::Vec<PostRequestProofMediaListProofPayeeMedia>,
-        >,
+        pub proof_payee_media: Option<Vec<PostRequestProofMediaListProofPayeeMedia>>,
     }
     /// PostRequestProofMediaListProofPayeeMedia
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -463,7 +437,7 @@ pub mod withdrawl_apply {
         /// 证明材料照片
         ///
         /// Example: `jTpGmxUX3FBWVQ5NJTZvlKXQ`
-        pub proof_media: ::std::string::String,
+        pub proof_media: String,
     }
     /// 申请证明材料类型
     ///
@@ -471,25 +445,15 @@ pub mod withdrawl_apply {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestProofMediaListProofPayeeMediaProofMediaType {
-        /// 分账接收方与子商户的合作背景证明材料 (如合作协议)
-        ///
-        /// `BASIC_TRANSACTION_INFORMATION`
+        /// `BASIC_TRANSACTION_INFORMATION`: 分账接收方与子商户的合作背景证明材料 (如合作协议)
         BasicTransactionInformation,
-        /// 法人身份证（或其他证件）正反面照片
-        ///
-        /// `LEGAL_ID_CARD`
+        /// `LEGAL_ID_CARD`: 法人身份证（或其他证件）正反面照片
         LegalIdCard,
-        /// 经营负责人身份证（或其他证件）正反面照片
-        ///
-        /// `ID_CARD`
+        /// `ID_CARD`: 经营负责人身份证（或其他证件）正反面照片
         IdCard,
-        /// 营业执照照片
-        ///
-        /// `BUSINESS_LICENSE_PHOTO`
+        /// `BUSINESS_LICENSE_PHOTO`: 营业执照照片
         BusinessLicensePhoto,
-        /// 收款人身份证正反面照片
-        ///
-        /// `PAYEE_ID_CARD`
+        /// `PAYEE_ID_CARD`: 收款人身份证正反面照片
         PayeeIdCard,
         /// `WECHAT_PAY_WITHDRAWAL_APPLICATION_TYPE_6`
         WechatPayWithdrawalApplicationType6,
@@ -573,12 +537,12 @@ pub mod withdrawl_apply {
         ///
         /// Example: `20220101332222`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub applyment_id: ::std::option::Option<::std::string::String>,
+        pub applyment_id: Option<String>,
         /// 商户提现申请单号
         ///
         /// Example: `1234567`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_request_no: ::std::option::Option<::std::string::String>,
+        pub out_request_no: Option<String>,
     }
     /// `/v3/mch_operate/risk/withdrawl-apply/applyment-id`
     pub mod applyment_id {
@@ -633,25 +597,25 @@ pub mod withdrawl_apply {
                 /// 微信支付提现申请单号
                 ///
                 /// Example: `20220101332222`
-                pub applyment_id: ::std::string::String,
+                pub applyment_id: String,
                 /// 商户提现申请单号
                 ///
                 /// Example: `1234567`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 申请单状态
                 ///
                 /// Example: `SUBMITTED`
-                pub state: ::std::string::String,
+                pub state: String,
                 /// 失败原因
                 ///
                 /// Example: `银行卡信息有误`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fail_reason: ::std::option::Option<::std::string::String>,
+                pub fail_reason: Option<String>,
                 /// 最后更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub modify_time: ::std::option::Option<::std::string::String>,
+                pub modify_time: Option<String>,
             }
         }
     }
@@ -708,25 +672,25 @@ pub mod withdrawl_apply {
                 /// 微信支付提现申请单号
                 ///
                 /// Example: `20220101332222`
-                pub applyment_id: ::std::string::String,
+                pub applyment_id: String,
                 /// 商户提现申请单号
                 ///
                 /// Example: `1234567`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 申请单状态
                 ///
                 /// Example: `SUBMITTED`
-                pub state: ::std::string::String,
+                pub state: String,
                 /// 失败原因
                 ///
                 /// Example: `银行卡信息有误`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub fail_reason: ::std::option::Option<::std::string::String>,
+                pub fail_reason: Option<String>,
                 /// 最后更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub modify_time: ::std::option::Option<::std::string::String>,
+                pub modify_time: Option<String>,
             }
         }
     }

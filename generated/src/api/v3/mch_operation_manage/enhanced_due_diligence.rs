@@ -44,11 +44,9 @@ pub mod by_due_diligence_id {
     pub struct GetRequest {
         /// 子商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `123000110`
+        /// Query parameter `sub_mchid`. Example: `123000110`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
     }
     /// The response of `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}` (查询子商户强化尽调单信息).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -56,48 +54,48 @@ pub mod by_due_diligence_id {
         /// 尽调单号
         ///
         /// Example: `123000110_2_2190381dakdajois1283i12jo`
-        pub due_diligence_id: ::std::string::String,
+        pub due_diligence_id: String,
         /// 子商户号
         ///
         /// Example: `123000110`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 尽调单状态
         ///
         /// Example: `DUE_DILIGENCE_STATE_COLLECTING`
         pub due_diligence_state: GetResponseDueDiligenceState,
         /// 驳回原因
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reject_reason: ::std::option::Option<::std::string::String>,
+        pub reject_reason: Option<String>,
         /// 截止时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub deadline_time: ::std::string::String,
+        pub deadline_time: String,
         /// 终止时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub terminal_time: ::std::option::Option<::std::string::String>,
+        pub terminal_time: Option<String>,
         /// 提交时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub submit_time: ::std::option::Option<::std::string::String>,
+        pub submit_time: Option<String>,
         /// 驳回时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reject_time: ::std::option::Option<::std::string::String>,
+        pub reject_time: Option<String>,
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub complete_time: ::std::option::Option<::std::string::String>,
+        pub complete_time: Option<String>,
         /// 尽调要求提交的资料
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub submission_template: ::std::option::Option<::std::string::String>,
+        pub submission_template: Option<String>,
         /// 尽调已经提交的资料
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub submission_data: ::std::option::Option<::std::string::String>,
+        pub submission_data: Option<String>,
     }
     /// 尽调单状态
     ///
@@ -105,29 +103,17 @@ pub mod by_due_diligence_id {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseDueDiligenceState {
-        /// 待填写
-        ///
-        /// `DUE_DILIGENCE_STATE_COLLECTING`
+        /// `DUE_DILIGENCE_STATE_COLLECTING`: 待填写
         DueDiligenceStateCollecting,
-        /// 审核中
-        ///
-        /// `DUE_DILIGENCE_STATE_AUDITING`
+        /// `DUE_DILIGENCE_STATE_AUDITING`: 审核中
         DueDiligenceStateAuditing,
-        /// 已驳回
-        ///
-        /// `DUE_DILIGENCE_STATE_REJECTED`
+        /// `DUE_DILIGENCE_STATE_REJECTED`: 已驳回
         DueDiligenceStateRejected,
-        /// 已过期
-        ///
-        /// `DUE_DILIGENCE_STATE_EXPIRED`
+        /// `DUE_DILIGENCE_STATE_EXPIRED`: 已过期
         DueDiligenceStateExpired,
-        /// 已终止
-        ///
-        /// `DUE_DILIGENCE_STATE_CANCELLED`
+        /// `DUE_DILIGENCE_STATE_CANCELLED`: 已终止
         DueDiligenceStateCancelled,
-        /// 已完成
-        ///
-        /// `DUE_DILIGENCE_STATE_FINISHED`
+        /// `DUE_DILIGENCE_STATE_FINISHED`: 已完成
         DueDiligenceStateFinished,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -212,12 +198,12 @@ pub mod by_due_diligence_id {
             /// 子商户号
             ///
             /// Example: `123000110`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 提交资料内容
             ///
             /// Example: `{"record_fields":[]}`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub submit_data: ::std::option::Option<::std::string::String>,
+            pub submit_data: Option<String>,
         }
         /// The response of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit` (提交尽调资料).
         #[derive(
@@ -233,20 +219,18 @@ pub mod by_due_diligence_id {
             ///
             /// Example: `DUE_DILIGENCE_STATE_COLLECTING`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub due_diligence_state: ::std::option::Option<
-                PostResponseDueDiligenceState,
-            >,
+            pub due_diligence_state: Option<PostResponseDueDiligenceState>,
             /// 提交时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub submit_time: ::std::option::Option<::std::string::String>,
+            pub submit_time: Option<String>,
             /// 尽调要求提交的资料
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub submission_template: ::std::option::Option<::std::string::String>,
+            pub submission_template: Option<String>,
             /// 尽调已经提交的资料
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub submission_data: ::std::option::Option<::std::string::String>,
+            pub submission_data: Option<String>,
         }
         /// 尽调单状态
         ///
@@ -254,29 +238,17 @@ pub mod by_due_diligence_id {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseDueDiligenceState {
-            /// 待填写
-            ///
-            /// `DUE_DILIGENCE_STATE_COLLECTING`
+            /// `DUE_DILIGENCE_STATE_COLLECTING`: 待填写
             DueDiligenceStateCollecting,
-            /// 审核中
-            ///
-            /// `DUE_DILIGENCE_STATE_AUDITING`
+            /// `DUE_DILIGENCE_STATE_AUDITING`: 审核中
             DueDiligenceStateAuditing,
-            /// 已驳回
-            ///
-            /// `DUE_DILIGENCE_STATE_REJECTED`
+            /// `DUE_DILIGENCE_STATE_REJECTED`: 已驳回
             DueDiligenceStateRejected,
-            /// 已过期
-            ///
-            /// `DUE_DILIGENCE_STATE_EXPIRED`
+            /// `DUE_DILIGENCE_STATE_EXPIRED`: 已过期
             DueDiligenceStateExpired,
-            /// 已终止
-            ///
-            /// `DUE_DILIGENCE_STATE_CANCELLED`
+            /// `DUE_DILIGENCE_STATE_CANCELLED`: 已终止
             DueDiligenceStateCancelled,
-            /// 已完成
-            ///
-            /// `DUE_DILIGENCE_STATE_FINISHED`
+            /// `DUE_DILIGENCE_STATE_FINISHED`: 已完成
             DueDiligenceStateFinished,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -379,22 +351,22 @@ pub mod by_due_diligence_id {
             ///
             /// Example: `demo.png`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub file_name: ::std::option::Option<::std::string::String>,
+            pub file_name: Option<String>,
             /// 文件摘要
             ///
             /// Example: `B94D27B9934D3E08A52E52D7DA7DABFAC484EFE37A5380EE9088F7ACE2EFCDE9`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub file_digest: ::std::option::Option<::std::string::String>,
+            pub file_digest: Option<String>,
             /// 子商户号
             ///
             /// Example: `1230001104`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 资料项唯一id
             ///
             /// Example: `130013`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub item_id: ::std::option::Option<f64>,
+            pub item_id: Option<f64>,
         }
         /// The response of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload` (上传尽调资料文件).
         #[derive(
@@ -409,7 +381,7 @@ pub mod by_due_diligence_id {
             /// 文件标识ID
             ///
             /// Example: `V1_E1W7MchDBewmOMGmKSMCgh5`
-            pub file_id: ::std::string::String,
+            pub file_id: String,
         }
     }
 }

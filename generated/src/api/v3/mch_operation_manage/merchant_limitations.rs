@@ -45,22 +45,18 @@ pub mod sub_mchid {
             /// 商户号
             ///
             /// Example: `123000110`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 商户被管控能力列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limited_functions: ::std::option::Option<
-                ::std::vec::Vec<GetResponseLimitedFunctions>,
-            >,
+            pub limited_functions: Option<Vec<GetResponseLimitedFunctions>>,
             /// 被管控原因及解脱路径列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub recovery_specifications: ::std::option::Option<
-                ::std::vec::Vec<GetResponseRecoverySpecifications>,
-            >,
+            pub recovery_specifications: Option<Vec<GetResponseRecoverySpecifications>>,
             /// 商户其他被管控能力描述
             ///
             /// Example: `关闭相册扫码支付,关闭长按识别支付`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub other_limited_functions: ::std::option::Option<::std::string::String>,
+            pub other_limited_functions: Option<String>,
         }
         /// GetResponseLimitedFunctions
         ///
@@ -68,33 +64,19 @@ pub mod sub_mchid {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseLimitedFunctions {
-            /// 关闭收单和充值
-            ///
-            /// `NO_TRANSACTION_AND_RECHARGE`
+            /// `NO_TRANSACTION_AND_RECHARGE`: 关闭收单和充值
             NoTransactionAndRecharge,
-            /// 关闭付款
-            ///
-            /// `NO_PAYMENT`
+            /// `NO_PAYMENT`: 关闭付款
             NoPayment,
-            /// 关闭提现
-            ///
-            /// `NO_WITHDRAWAL`
+            /// `NO_WITHDRAWAL`: 关闭提现
             NoWithdrawal,
-            /// 关闭退款
-            ///
-            /// `NO_REFUND`
+            /// `NO_REFUND`: 关闭退款
             NoRefund,
-            /// 关闭收单
-            ///
-            /// `NO_TRANSACTION`
+            /// `NO_TRANSACTION`: 关闭收单
             NoTransaction,
-            /// 关闭分账分出
-            ///
-            /// `NO_PROFIT_SHARING`
+            /// `NO_PROFIT_SHARING`: 关闭分账分出
             NoProfitSharing,
-            /// 关闭支付分服务结单
-            ///
-            /// `NO_PAYMENT_POINT_COMPLETE_ORDER`
+            /// `NO_PAYMENT_POINT_COMPLETE_ORDER`: 关闭支付分服务结单
             NoPaymentPointCompleteOrder,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -168,68 +150,66 @@ pub mod sub_mchid {
             ///
             /// Example: `A20250819155047774441874`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limitation_case_id: ::std::option::Option<::std::string::String>,
+            pub limitation_case_id: Option<String>,
             /// 商户被管控原因
             ///
             /// Example: `入驻后180天无账户动账`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limitation_reason: ::std::option::Option<::std::string::String>,
+            pub limitation_reason: Option<String>,
             /// 商户被管控原因描述
             ///
             /// Example: `当前商户号入驻后长时间无账户动账，请重新确认开户意愿并核实身份`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limitation_reason_describe: ::std::option::Option<::std::string::String>,
+            pub limitation_reason_describe: Option<String>,
             /// 商户被该原因管控的解脱路径
             ///
             /// Example: `MODIFY_SUBJECT_INFORMATION`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub recover_way: ::std::option::Option<
-                GetResponseRecoverySpecificationsRecoverWay,
-            >,
+            pub recover_way: Option<GetResponseRecoverySpecificationsRecoverWay>,
             /// 商户被该原因管控的解脱路径参数
             ///
             /// Example: `100200300112233`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub recover_way_param: ::std::option::Option<::std::string::String>,
+            pub recover_way_param: Option<String>,
             /// 商户被该原因管控的解脱帮助链接
             ///
             /// Example: `https://kf.qq.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub recover_help_url: ::std::option::Option<::std::string::String>,
+            pub recover_help_url: Option<String>,
             /// 处置方式
             ///
             /// Example: `LIMIT_ACTION_TYPE_IMMEDIATE_CONTROL`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limitation_action_type: ::std::option::Option<
+            pub limitation_action_type: Option<
                 GetResponseRecoverySpecificationsLimitationActionType,
             >,
             /// 预计管控开始时间
             ///
             /// Example: `2025-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limitation_start_date: ::std::option::Option<::std::string::String>,
+            pub limitation_start_date: Option<String>,
             /// 商户被该原因管控的时间
             ///
             /// Example: `2025-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limitation_date: ::std::option::Option<::std::string::String>,
+            pub limitation_date: Option<String>,
             /// 商户被管控原因类型
             ///
             /// Example: `LICENSE_ABNORMAL`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limitation_reason_type: ::std::option::Option<
+            pub limitation_reason_type: Option<
                 GetResponseRecoverySpecificationsLimitationReasonType,
             >,
             /// 商户被该原因管控的能力列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub relate_limitations: ::std::option::Option<
-                ::std::vec::Vec<GetResponseRecoverySpecificationsRelateLimitations>,
+            pub relate_limitations: Option<
+                Vec<GetResponseRecoverySpecificationsRelateLimitations>,
             >,
             /// 商户被该原因管控的其他能力描述
             ///
             /// Example: `关闭相册扫码支付,关闭长按识别支付`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub other_relate_limitations: ::std::option::Option<::std::string::String>,
+            pub other_relate_limitations: Option<String>,
         }
         /// 处置方式
         ///
@@ -237,13 +217,9 @@ pub mod sub_mchid {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseRecoverySpecificationsLimitationActionType {
-            /// 立即管控
-            ///
-            /// `LIMIT_ACTION_TYPE_IMMEDIATE_CONTROL`
+            /// `LIMIT_ACTION_TYPE_IMMEDIATE_CONTROL`: 立即管控
             LimitActionTypeImmediateControl,
-            /// 延迟管控
-            ///
-            /// `LIMIT_ACTION_TYPE_DELAY_CONTROL`
+            /// `LIMIT_ACTION_TYPE_DELAY_CONTROL`: 延迟管控
             LimitActionTypeDelayControl,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -307,45 +283,25 @@ pub mod sub_mchid {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseRecoverySpecificationsLimitationReasonType {
-            /// 经营证照异常
-            ///
-            /// `LICENSE_ABNORMAL`
+            /// `LICENSE_ABNORMAL`: 经营证照异常
             LicenseAbnormal,
-            /// 无交易
-            ///
-            /// `NO_TRADE`
+            /// `NO_TRADE`: 无交易
             NoTrade,
-            /// 结算信息异常
-            ///
-            /// `SETTLE_ACCOUNT_ABNORMAL`
+            /// `SETTLE_ACCOUNT_ABNORMAL`: 结算信息异常
             SettleAccountAbnormal,
-            /// 风险异常
-            ///
-            /// `RISK_ABNORMAL`
+            /// `RISK_ABNORMAL`: 风险异常
             RiskAbnormal,
-            /// 其他
-            ///
-            /// `OTHER`
+            /// `OTHER`: 其他
             Other,
-            /// 巡检异常
-            ///
-            /// `INSPECT_ABNORMAL`
+            /// `INSPECT_ABNORMAL`: 巡检异常
             InspectAbnormal,
-            /// 法定代表人/负责人资料异常
-            ///
-            /// `INVALID_REPRESENTATIVE_INFORMATION`
+            /// `INVALID_REPRESENTATIVE_INFORMATION`: 法定代表人/负责人资料异常
             InvalidRepresentativeInformation,
-            /// 经营状态异常
-            ///
-            /// `INVALID_BUSINESS_STATUS`
+            /// `INVALID_BUSINESS_STATUS`: 经营状态异常
             InvalidBusinessStatus,
-            /// 经营证照资料异常
-            ///
-            /// `INVALID_BUSINESS_LICENSE`
+            /// `INVALID_BUSINESS_LICENSE`: 经营证照资料异常
             InvalidBusinessLicense,
-            /// 受益所有人资料异常
-            ///
-            /// `INVALID_BENEFICIARY_INFORMATION`
+            /// `INVALID_BENEFICIARY_INFORMATION`: 受益所有人资料异常
             InvalidBeneficiaryInformation,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -425,81 +381,43 @@ pub mod sub_mchid {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseRecoverySpecificationsRecoverWay {
-            /// 不可恢复
-            ///
-            /// `IRRECOVERABLE`
+            /// `IRRECOVERABLE`: 不可恢复
             Irrecoverable,
-            /// 修改主体资料
-            ///
-            /// `MODIFY_SUBJECT_INFORMATION`
+            /// `MODIFY_SUBJECT_INFORMATION`: 修改主体资料
             ModifySubjectInformation,
-            /// 修改结算银行账户
-            ///
-            /// `MODIFY_SETTLE_ACCOUNT_INFORMATION`
+            /// `MODIFY_SETTLE_ACCOUNT_INFORMATION`: 修改结算银行账户
             ModifySettleAccountInformation,
-            /// 核实商户身份
-            ///
-            /// `VERIFY_INACTIVE_MERCHANT_IDENTITY`
+            /// `VERIFY_INACTIVE_MERCHANT_IDENTITY`: 核实商户身份
             VerifyInactiveMerchantIdentity,
-            /// 提交线下经营场景信息
-            ///
-            /// `SUBMIT_OFFLINE_BUSINESS_SCENARIO_INFORMATION`
+            /// `SUBMIT_OFFLINE_BUSINESS_SCENARIO_INFORMATION`: 提交线下经营场景信息
             SubmitOfflineBusinessScenarioInformation,
-            /// 提交相关信息申诉
-            ///
-            /// `SUBMIT_INFORMATION_FOR_APPEAL`
+            /// `SUBMIT_INFORMATION_FOR_APPEAL`: 提交相关信息申诉
             SubmitInformationForAppeal,
-            /// 解决交易纠纷
-            ///
-            /// `RESOLVE_TRANSACTION_DISPUTES`
+            /// `RESOLVE_TRANSACTION_DISPUTES`: 解决交易纠纷
             ResolveTransactionDisputes,
-            /// 修改超级管理员
-            ///
-            /// `MODIFY_ADMINISTRATOR_INFORMATION`
+            /// `MODIFY_ADMINISTRATOR_INFORMATION`: 修改超级管理员
             ModifyAdministratorInformation,
-            /// 拨打微信支付客服电话95017
-            ///
-            /// `CALL_CUSTOMER_SERVICE_AT_95017`
+            /// `CALL_CUSTOMER_SERVICE_AT_95017`: 拨打微信支付客服电话95017
             CallCustomerServiceAt95017,
-            /// 更新经营场景信息
-            ///
-            /// `UPDATE_BUSINESS_SCENARIO_INFORMATION`
+            /// `UPDATE_BUSINESS_SCENARIO_INFORMATION`: 更新经营场景信息
             UpdateBusinessScenarioInformation,
-            /// 填写尽调信息
-            ///
-            /// `SUBMIT_CDD_INFORMATION`
+            /// `SUBMIT_CDD_INFORMATION`: 填写尽调信息
             SubmitCddInformation,
-            /// 等待平台审核
-            ///
-            /// `WAITING_FOR_PLATFORM_REVIEW`
+            /// `WAITING_FOR_PLATFORM_REVIEW`: 等待平台审核
             WaitingForPlatformReview,
-            /// 补充受益所有人信息
-            ///
-            /// `SUBMIT_UBO_INFORMATION`
+            /// `SUBMIT_UBO_INFORMATION`: 补充受益所有人信息
             SubmitUboInformation,
-            /// 签署反诈承诺书并刷脸核实身份
-            ///
-            /// `SIGN_ANTI_FRAUD_PLEDGE_AND_VERIFY_FACE`
+            /// `SIGN_ANTI_FRAUD_PLEDGE_AND_VERIFY_FACE`: 签署反诈承诺书并刷脸核实身份
             SignAntiFraudPledgeAndVerifyFace,
-            /// 联系有权机关咨询
-            ///
-            /// `CONTACT_APPROPRIATE_AUTHORITY_FOR_CONSULTATION`
+            /// `CONTACT_APPROPRIATE_AUTHORITY_FOR_CONSULTATION`: 联系有权机关咨询
             ContactAppropriateAuthorityForConsultation,
-            /// 修改商户简称
-            ///
-            /// `MODIFY_ABBREVIATION_INFORMATION`
+            /// `MODIFY_ABBREVIATION_INFORMATION`: 修改商户简称
             ModifyAbbreviationInformation,
-            /// 确认经营类型
-            ///
-            /// `CONFIRM_BUSINESS_TYPE`
+            /// `CONFIRM_BUSINESS_TYPE`: 确认经营类型
             ConfirmBusinessType,
-            /// 提交线上经营场景信息
-            ///
-            /// `SUBMIT_ONLINE_BUSINESS_SCENARIO_INFORMATION`
+            /// `SUBMIT_ONLINE_BUSINESS_SCENARIO_INFORMATION`: 提交线上经营场景信息
             SubmitOnlineBusinessScenarioInformation,
-            /// 联系服务商处理
-            ///
-            /// `CONTACT_SERVICE_PROVIDER`
+            /// `CONTACT_SERVICE_PROVIDER`: 联系服务商处理
             ContactServiceProvider,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -623,33 +541,19 @@ pub mod sub_mchid {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseRecoverySpecificationsRelateLimitations {
-            /// 关闭收单和充值
-            ///
-            /// `NO_TRANSACTION_AND_RECHARGE`
+            /// `NO_TRANSACTION_AND_RECHARGE`: 关闭收单和充值
             NoTransactionAndRecharge,
-            /// 关闭付款
-            ///
-            /// `NO_PAYMENT`
+            /// `NO_PAYMENT`: 关闭付款
             NoPayment,
-            /// 关闭提现
-            ///
-            /// `NO_WITHDRAWAL`
+            /// `NO_WITHDRAWAL`: 关闭提现
             NoWithdrawal,
-            /// 关闭退款
-            ///
-            /// `NO_REFUND`
+            /// `NO_REFUND`: 关闭退款
             NoRefund,
-            /// 关闭收单
-            ///
-            /// `NO_TRANSACTION`
+            /// `NO_TRANSACTION`: 关闭收单
             NoTransaction,
-            /// 关闭分账分出
-            ///
-            /// `NO_PROFIT_SHARING`
+            /// `NO_PROFIT_SHARING`: 关闭分账分出
             NoProfitSharing,
-            /// 关闭支付分服务结单
-            ///
-            /// `NO_PAYMENT_POINT_COMPLETE_ORDER`
+            /// `NO_PAYMENT_POINT_COMPLETE_ORDER`: 关闭支付分服务结单
             NoPaymentPointCompleteOrder,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),

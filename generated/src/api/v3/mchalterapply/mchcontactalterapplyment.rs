@@ -32,22 +32,20 @@ impl<'a> Mchcontactalterapplyment<'a> {
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 商户号
     ///
     /// Example: `2492185251`
-    pub merchant_code: ::std::string::String,
+    pub merchant_code: String,
     /// 业务申请编号
     ///
     /// Example: `1900013511_10000`
-    pub out_request_no: ::std::string::String,
+    pub out_request_no: String,
     /// 超级管理员信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub contact_info: ::std::option::Option<PostRequestContactInfo>,
+    pub contact_info: Option<PostRequestContactInfo>,
 }
 /// 超级管理员信息
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -55,7 +53,7 @@ pub struct PostRequestContactInfo {
     /// 超级管理员姓名
     ///
     /// Example: `pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==`
-    pub contact_name: ::std::string::String,
+    pub contact_name: String,
     /// 超级管理员证件类型
     ///
     /// Example: `IDENTIFICATION_TYPE_IDCARD`
@@ -63,27 +61,27 @@ pub struct PostRequestContactInfo {
     /// 超级管理员身份证件号码
     ///
     /// Example: `pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
-    pub contact_id_card_number: ::std::string::String,
+    pub contact_id_card_number: String,
     /// 超级管理员证件正面照片
-    pub contact_id_doc_copy: ::std::string::String,
+    pub contact_id_doc_copy: String,
     /// 超级管理员证件反面照片
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub contact_id_doc_copy_back: ::std::option::Option<::std::string::String>,
+    pub contact_id_doc_copy_back: Option<String>,
     /// 超级管理员证件有效期开始时间
     ///
     /// Example: `2019-06-06`
-    pub contact_id_doc_period_begin: ::std::string::String,
+    pub contact_id_doc_period_begin: String,
     /// 超级管理员证件有效期结束时间
     ///
     /// Example: `2026-06-06`
-    pub contact_id_doc_period_end: ::std::string::String,
+    pub contact_id_doc_period_end: String,
     /// 业务办理授权函
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub business_authorization_letter: ::std::option::Option<::std::string::String>,
+    pub business_authorization_letter: Option<String>,
     /// 超级管理员手机
     ///
     /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==`
-    pub mobile_phone: ::std::string::String,
+    pub mobile_phone: String,
 }
 /// 超级管理员证件类型
 ///
@@ -91,37 +89,21 @@ pub struct PostRequestContactInfo {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostRequestContactInfoContactIdDocType {
-    /// 中国大陆居民-身份证
-    ///
-    /// `IDENTIFICATION_TYPE_IDCARD`
+    /// `IDENTIFICATION_TYPE_IDCARD`: 中国大陆居民-身份证
     IdentificationTypeIdcard,
-    /// 其他国家或地区居民-护照
-    ///
-    /// `IDENTIFICATION_TYPE_OVERSEA_PASSPORT`
+    /// `IDENTIFICATION_TYPE_OVERSEA_PASSPORT`: 其他国家或地区居民-护照
     IdentificationTypeOverseaPassport,
-    /// 中国香港居民--来往内地通行证
-    ///
-    /// `IDENTIFICATION_TYPE_HONGKONG_PASSPORT`
+    /// `IDENTIFICATION_TYPE_HONGKONG_PASSPORT`: 中国香港居民--来往内地通行证
     IdentificationTypeHongkongPassport,
-    /// 中国澳门居民--来往内地通行证
-    ///
-    /// `IDENTIFICATION_TYPE_MACAO_PASSPORT`
+    /// `IDENTIFICATION_TYPE_MACAO_PASSPORT`: 中国澳门居民--来往内地通行证
     IdentificationTypeMacaoPassport,
-    /// 中国台湾居民--来往大陆通行证
-    ///
-    /// `IDENTIFICATION_TYPE_TAIWAN_PASSPORT`
+    /// `IDENTIFICATION_TYPE_TAIWAN_PASSPORT`: 中国台湾居民--来往大陆通行证
     IdentificationTypeTaiwanPassport,
-    /// 外国人居留证
-    ///
-    /// `IDENTIFICATION_TYPE_FOREIGN_RESIDENT`
+    /// `IDENTIFICATION_TYPE_FOREIGN_RESIDENT`: 外国人居留证
     IdentificationTypeForeignResident,
-    /// 港澳居民证
-    ///
-    /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`
+    /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`: 港澳居民证
     IdentificationTypeHongkongMacaoResident,
-    /// 台湾居民证
-    ///
-    /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`
+    /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`: 台湾居民证
     IdentificationTypeTaiwanResident,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -208,7 +190,7 @@ pub struct PostResponse {
     ///
     /// Example: `20220617143306000013906025001`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub apply_id: ::std::option::Option<::std::string::String>,
+    pub apply_id: Option<String>,
 }
 /// `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}`
 pub mod by_apply_id {
@@ -234,15 +216,15 @@ pub mod by_apply_id {
         /// 申请单号
         ///
         /// Example: `20220617143306000013906025001`
-        pub apply_id: ::std::string::String,
+        pub apply_id: String,
         /// 业务申请编号
         ///
         /// Example: `1900013511_10000`
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// 微信支付商户号
         ///
         /// Example: `1900006491`
-        pub merchant_code: ::std::string::String,
+        pub merchant_code: String,
         /// 申请单状态
         ///
         /// Example: `APPLYMENT_STATE_EDITTING`
@@ -251,12 +233,10 @@ pub mod by_apply_id {
         ///
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub audit_reject_reason: ::std::option::Option<::std::string::String>,
+        pub audit_reject_reason: Option<String>,
         /// 驳回原因详情
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub audit_reject_detail: ::std::option::Option<
-            ::std::vec::Vec<GetResponseAuditRejectDetail>,
-        >,
+        pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
     }
     /// GetResponseAuditRejectDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -265,12 +245,12 @@ pub mod by_apply_id {
         ///
         /// Example: `ubo_info_list.card_number_0`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub param_name: ::std::option::Option<::std::string::String>,
+        pub param_name: Option<String>,
         /// 驳回原因
         ///
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reject_reason: ::std::option::Option<::std::string::String>,
+        pub reject_reason: Option<String>,
     }
     /// 申请单状态
     ///
@@ -278,25 +258,15 @@ pub mod by_apply_id {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseState {
-        /// 审核中
-        ///
-        /// `APPLYMENT_STATE_AUDITING`
+        /// `APPLYMENT_STATE_AUDITING`: 审核中
         ApplymentStateAuditing,
-        /// 已驳回
-        ///
-        /// `APPLYMENT_STATE_REJECTED`
+        /// `APPLYMENT_STATE_REJECTED`: 已驳回
         ApplymentStateRejected,
-        /// 资料修改中
-        ///
-        /// `APPLYMENT_STATE_MODIFING`
+        /// `APPLYMENT_STATE_MODIFING`: 资料修改中
         ApplymentStateModifing,
-        /// 已完成
-        ///
-        /// `APPLYMENT_STATE_FINISHED`
+        /// `APPLYMENT_STATE_FINISHED`: 已完成
         ApplymentStateFinished,
-        /// 已作废
-        ///
-        /// `APPLYMENT_STATE_CANCELED`
+        /// `APPLYMENT_STATE_CANCELED`: 已作废
         ApplymentStateCanceled,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -374,12 +344,12 @@ pub mod by_apply_id {
             ///
             /// Example: `20220617143306000013906025001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub apply_id: ::std::option::Option<::std::string::String>,
+            pub apply_id: Option<String>,
             /// 申请单状态
             ///
             /// Example: `APPLYMENT_STATE_CANCELED`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub state: ::std::option::Option<PostResponseState>,
+            pub state: Option<PostResponseState>,
         }
         /// 申请单状态
         ///
@@ -387,25 +357,15 @@ pub mod by_apply_id {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseState {
-            /// 审核中
-            ///
-            /// `APPLYMENT_STATE_AUDITING`
+            /// `APPLYMENT_STATE_AUDITING`: 审核中
             ApplymentStateAuditing,
-            /// 已驳回
-            ///
-            /// `APPLYMENT_STATE_REJECTED`
+            /// `APPLYMENT_STATE_REJECTED`: 已驳回
             ApplymentStateRejected,
-            /// 资料修改中
-            ///
-            /// `APPLYMENT_STATE_MODIFING`
+            /// `APPLYMENT_STATE_MODIFING`: 资料修改中
             ApplymentStateModifing,
-            /// 已完成
-            ///
-            /// `APPLYMENT_STATE_FINISHED`
+            /// `APPLYMENT_STATE_FINISHED`: 已完成
             ApplymentStateFinished,
-            /// 已作废
-            ///
-            /// `APPLYMENT_STATE_CANCELED`
+            /// `APPLYMENT_STATE_CANCELED`: 已作废
             ApplymentStateCanceled,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -523,15 +483,15 @@ pub mod merchant {
                     /// 申请单号
                     ///
                     /// Example: `20220617143306000013906025001`
-                    pub apply_id: ::std::string::String,
+                    pub apply_id: String,
                     /// 业务申请编号
                     ///
                     /// Example: `1900013511_10000`
-                    pub out_request_no: ::std::string::String,
+                    pub out_request_no: String,
                     /// 微信支付商户号
                     ///
                     /// Example: `1900006491`
-                    pub merchant_code: ::std::string::String,
+                    pub merchant_code: String,
                     /// 申请单状态
                     ///
                     /// Example: `APPLYMENT_STATE_EDITTING`
@@ -540,14 +500,10 @@ pub mod merchant {
                     ///
                     /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub audit_reject_reason: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub audit_reject_reason: Option<String>,
                     /// 驳回原因详情
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub audit_reject_detail: ::std::option::Option<
-                        ::std::vec::Vec<GetResponseAuditRejectDetail>,
-                    >,
+                    pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
                 }
                 /// GetResponseAuditRejectDetail
                 #[derive(
@@ -563,12 +519,12 @@ pub mod merchant {
                     ///
                     /// Example: `ubo_info_list.card_number_0`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub param_name: ::std::option::Option<::std::string::String>,
+                    pub param_name: Option<String>,
                     /// 驳回原因
                     ///
                     /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub reject_reason: ::std::option::Option<::std::string::String>,
+                    pub reject_reason: Option<String>,
                 }
                 /// 申请单状态
                 ///
@@ -576,25 +532,15 @@ pub mod merchant {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseState {
-                    /// 审核中
-                    ///
-                    /// `APPLYMENT_STATE_AUDITING`
+                    /// `APPLYMENT_STATE_AUDITING`: 审核中
                     ApplymentStateAuditing,
-                    /// 已驳回
-                    ///
-                    /// `APPLYMENT_STATE_REJECTED`
+                    /// `APPLYMENT_STATE_REJECTED`: 已驳回
                     ApplymentStateRejected,
-                    /// 资料修改中
-                    ///
-                    /// `APPLYMENT_STATE_MODIFING`
+                    /// `APPLYMENT_STATE_MODIFING`: 资料修改中
                     ApplymentStateModifing,
-                    /// 已完成
-                    ///
-                    /// `APPLYMENT_STATE_FINISHED`
+                    /// `APPLYMENT_STATE_FINISHED`: 已完成
                     ApplymentStateFinished,
-                    /// 已作废
-                    ///
-                    /// `APPLYMENT_STATE_CANCELED`
+                    /// `APPLYMENT_STATE_CANCELED`: 已作废
                     ApplymentStateCanceled,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),

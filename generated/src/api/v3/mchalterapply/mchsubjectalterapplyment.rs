@@ -32,51 +32,47 @@ impl<'a> Mchsubjectalterapplyment<'a> {
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 商户号
     ///
     /// Example: `2492185251`
-    pub merchant_code: ::std::string::String,
+    pub merchant_code: String,
     /// 业务申请编号
     ///
     /// Example: `1900013511_10000`
-    pub out_request_no: ::std::string::String,
+    pub out_request_no: String,
     /// 主体资料变更范围
     ///
     /// Example: `ALTER_SCOPE_FULL`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub alter_scope: ::std::option::Option<PostRequestAlterScope>,
+    pub alter_scope: Option<PostRequestAlterScope>,
     /// 主体类型
     ///
     /// Example: `SUBJECT_TYPE_ENTERPRISE`
     pub organization_type: PostRequestOrganizationType,
     /// 是否金融机构
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub finance_institution: ::std::option::Option<bool>,
+    pub finance_institution: Option<bool>,
     /// 营业执照信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub business_license_info: ::std::option::Option<PostRequestBusinessLicenseInfo>,
+    pub business_license_info: Option<PostRequestBusinessLicenseInfo>,
     /// 登记证书信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub certificate_info: ::std::option::Option<PostRequestCertificateInfo>,
+    pub certificate_info: Option<PostRequestCertificateInfo>,
     /// 金融机构许可证
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub finance_institution_info: ::std::option::Option<
-        PostRequestFinanceInstitutionInfo,
-    >,
+    pub finance_institution_info: Option<PostRequestFinanceInstitutionInfo>,
     /// 法人身份信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub legal_person_info: ::std::option::Option<PostRequestLegalPersonInfo>,
+    pub legal_person_info: Option<PostRequestLegalPersonInfo>,
     /// 最终受益人信息列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub ubo_info_list: ::std::option::Option<::std::vec::Vec<PostRequestUboInfoList>>,
+    pub ubo_info_list: Option<Vec<PostRequestUboInfoList>>,
     /// 补充材料列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub addition: ::std::option::Option<PostRequestAddition>,
+    pub addition: Option<PostRequestAddition>,
 }
 /// 补充材料列表
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -85,31 +81,27 @@ pub struct PostRequestAddition {
     ///
     /// Example: `- 0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub bank_openaccount_license: ::std::option::Option<
-        ::std::vec::Vec<::std::string::String>,
-    >,
+    pub bank_openaccount_license: Option<Vec<String>>,
     /// 开户核准通知书
     ///
     /// Example: `- 0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub openaccount_approval: ::std::option::Option<
-        ::std::vec::Vec<::std::string::String>,
-    >,
+    pub openaccount_approval: Option<Vec<String>>,
     /// 法人身份辅助证明
     ///
     /// Example: `- 0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub legal_other_prove: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub legal_other_prove: Option<Vec<String>>,
     /// 发证机关证明
     ///
     /// Example: `- 0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub agency_prove: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub agency_prove: Option<Vec<String>>,
     /// 受益所有人补充材料
     ///
     /// Example: `- 0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub ubo_prove: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub ubo_prove: Option<Vec<String>>,
 }
 /// 主体资料变更范围
 ///
@@ -173,34 +165,34 @@ pub struct PostRequestBusinessLicenseInfo {
     /// 营业执照注册号
     ///
     /// Example: `123456789012345678`
-    pub license_number: ::std::string::String,
+    pub license_number: String,
     /// 营业执照照片
     ///
     /// Example: `0P3ng6KTIW4-Q_l2FjKLZuhHjFwczhJehHhAZN6BKXQPcs-VvdSo`
-    pub license_copy: ::std::string::String,
+    pub license_copy: String,
     /// 商户名称
     ///
     /// Example: `李四网络有限公司`
-    pub merchant_name: ::std::string::String,
+    pub merchant_name: String,
     /// 法人姓名
     ///
     /// Example: `李四`
-    pub legal_person: ::std::string::String,
+    pub legal_person: String,
     /// 注册地址
     ///
     /// Example: `广东省深圳市南山区xx路xx号`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub company_address: ::std::option::Option<::std::string::String>,
+    pub company_address: Option<String>,
     /// 有效期开始时间
     ///
     /// Example: `2019-06-06`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub license_period_begin: ::std::option::Option<::std::string::String>,
+    pub license_period_begin: Option<String>,
     /// 有效期结束时间
     ///
     /// Example: `2026-06-06`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub license_period_end: ::std::option::Option<::std::string::String>,
+    pub license_period_end: Option<String>,
 }
 /// 登记证书信息
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -212,31 +204,31 @@ pub struct PostRequestCertificateInfo {
     /// 证书编号
     ///
     /// Example: `111111111111`
-    pub cert_number: ::std::string::String,
+    pub cert_number: String,
     /// 证书照片
     ///
     /// Example: `0P3ng6KTIW4-Q_l2FjKLZuhHjFwczhJehHhAZN6BKXQPcs-VvdSo`
-    pub cert_copy: ::std::string::String,
+    pub cert_copy: String,
     /// 商户名称
     ///
     /// Example: `xx公益团体`
-    pub merchant_name: ::std::string::String,
+    pub merchant_name: String,
     /// 法人姓名
     ///
     /// Example: `李四`
-    pub legal_person: ::std::string::String,
+    pub legal_person: String,
     /// 注册地址
     ///
     /// Example: `广东省深圳市南山区xx路xx号`
-    pub company_address: ::std::string::String,
+    pub company_address: String,
     /// 有效期开始时间
     ///
     /// Example: `2019-06-06`
-    pub cert_period_begin: ::std::string::String,
+    pub cert_period_begin: String,
     /// 有效期结束时间
     ///
     /// Example: `2026-06-06`
-    pub cert_period_end: ::std::string::String,
+    pub cert_period_end: String,
 }
 /// 证书类型
 ///
@@ -244,45 +236,25 @@ pub struct PostRequestCertificateInfo {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostRequestCertificateInfoCertType {
-    /// 事业单位法人证书
-    ///
-    /// `CERTIFICATE_TYPE_2388`
+    /// `CERTIFICATE_TYPE_2388`: 事业单位法人证书
     CertificateType2388,
-    /// 统一社会信用代码证书
-    ///
-    /// `CERTIFICATE_TYPE_2389`
+    /// `CERTIFICATE_TYPE_2389`: 统一社会信用代码证书
     CertificateType2389,
-    /// 社会团体法人登记证书
-    ///
-    /// `CERTIFICATE_TYPE_2394`
+    /// `CERTIFICATE_TYPE_2394`: 社会团体法人登记证书
     CertificateType2394,
-    /// 民办非企业单位登记证书
-    ///
-    /// `CERTIFICATE_TYPE_2395`
+    /// `CERTIFICATE_TYPE_2395`: 民办非企业单位登记证书
     CertificateType2395,
-    /// 基金会法人登记证书
-    ///
-    /// `CERTIFICATE_TYPE_2396`
+    /// `CERTIFICATE_TYPE_2396`: 基金会法人登记证书
     CertificateType2396,
-    /// 执业许可证/执业证
-    ///
-    /// `CERTIFICATE_TYPE_2520`
+    /// `CERTIFICATE_TYPE_2520`: 执业许可证/执业证
     CertificateType2520,
-    /// 基层群众性自治组织特别法人统一社会信用代码证
-    ///
-    /// `CERTIFICATE_TYPE_2521`
+    /// `CERTIFICATE_TYPE_2521`: 基层群众性自治组织特别法人统一社会信用代码证
     CertificateType2521,
-    /// 农村集体经济组织登记证
-    ///
-    /// `CERTIFICATE_TYPE_2522`
+    /// `CERTIFICATE_TYPE_2522`: 农村集体经济组织登记证
     CertificateType2522,
-    /// 宗教活动场所登记证
-    ///
-    /// `CERTIFICATE_TYPE_2399`
+    /// `CERTIFICATE_TYPE_2399`: 宗教活动场所登记证
     CertificateType2399,
-    /// 政府部门下发的其他有效证明文件
-    ///
-    /// `CERTIFICATE_TYPE_2400`
+    /// `CERTIFICATE_TYPE_2400`: 政府部门下发的其他有效证明文件
     CertificateType2400,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -352,7 +324,7 @@ pub struct PostRequestFinanceInstitutionInfo {
     /// 金融机构许可证图片
     ///
     /// Example: `- 0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo`
-    pub finance_license_pics: ::std::vec::Vec<::std::string::String>,
+    pub finance_license_pics: Vec<String>,
 }
 /// 金融机构类型
 ///
@@ -360,25 +332,15 @@ pub struct PostRequestFinanceInstitutionInfo {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostRequestFinanceInstitutionInfoFinanceType {
-    /// 银行业
-    ///
-    /// `FINANCE_TYPE_BANK_AGENT`
+    /// `FINANCE_TYPE_BANK_AGENT`: 银行业
     FinanceTypeBankAgent,
-    /// 支付机构
-    ///
-    /// `FINANCE_TYPE_PAYMENT_AGENT`
+    /// `FINANCE_TYPE_PAYMENT_AGENT`: 支付机构
     FinanceTypePaymentAgent,
-    /// 保险业
-    ///
-    /// `FINANCE_TYPE_INSURANCE`
+    /// `FINANCE_TYPE_INSURANCE`: 保险业
     FinanceTypeInsurance,
-    /// 交易及结算类金融机构
-    ///
-    /// `FINANCE_TYPE_TRADE_AND_SETTLE`
+    /// `FINANCE_TYPE_TRADE_AND_SETTLE`: 交易及结算类金融机构
     FinanceTypeTradeAndSettle,
-    /// 其他金融机构
-    ///
-    /// `FINANCE_TYPE_OTHER`
+    /// `FINANCE_TYPE_OTHER`: 其他金融机构
     FinanceTypeOther,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -439,50 +401,50 @@ pub struct PostRequestLegalPersonInfo {
     ///
     /// Example: `IDENTIFICATION_TYPE_IDCARD`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub id_doc_type: ::std::option::Option<PostRequestLegalPersonInfoIdDocType>,
+    pub id_doc_type: Option<PostRequestLegalPersonInfoIdDocType>,
     /// 法定代表人说明函
     ///
     /// Example: `47ZC6GC-vnrbEny_Ie_AUv0OF4wFNIO4kqg05InE4d2I6_H7I4`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub authorize_letter_copy: ::std::option::Option<::std::string::String>,
+    pub authorize_letter_copy: Option<String>,
     /// 证件正面照片
     ///
     /// Example: `0P3ng6KTIW4-Q_l2FjKLZuhHjFwczhJehHhAZN6BKXQPcs-VvdSo`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub card_front: ::std::option::Option<::std::string::String>,
+    pub card_front: Option<String>,
     /// 证件反面照片
     ///
     /// Example: `0P3ng6KTIW4-Q_l2FjKLZuhHjFwczhJehHhAZN6BKXQPcs-VvdSo`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub card_back: ::std::option::Option<::std::string::String>,
+    pub card_back: Option<String>,
     /// 证件姓名
     ///
     /// Example: `MZnwEx6zotwIz6ctW2/iQL5zaGs82HJNU3K+46ndk7pMrENiPDw==`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub card_name: ::std::option::Option<::std::string::String>,
+    pub card_name: Option<String>,
     /// 证件号码
     ///
     /// Example: `MZnwEx6zotwIz6ctW2/iQL5zaGs82HJNU3K+46ndk7pMrENiPDw==`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub card_number: ::std::option::Option<::std::string::String>,
+    pub card_number: Option<String>,
     /// 证件居住地址
     ///
     /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROspQO/0kjiwfqdfg==`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub card_address: ::std::option::Option<::std::string::String>,
+    pub card_address: Option<String>,
     /// 证件有效期开始时间
     ///
     /// Example: `2019-06-06`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub card_period_begin: ::std::option::Option<::std::string::String>,
+    pub card_period_begin: Option<String>,
     /// 证件有效期结束时间
     ///
     /// Example: `2026-06-06`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub card_period_end: ::std::option::Option<::std::string::String>,
+    pub card_period_end: Option<String>,
     /// 经营者/法人是否为受益人
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub as_ubo: ::std::option::Option<bool>,
+    pub as_ubo: Option<bool>,
 }
 /// 证件类型
 ///
@@ -490,37 +452,21 @@ pub struct PostRequestLegalPersonInfo {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostRequestLegalPersonInfoIdDocType {
-    /// 中国大陆居民-身份证
-    ///
-    /// `IDENTIFICATION_TYPE_IDCARD`
+    /// `IDENTIFICATION_TYPE_IDCARD`: 中国大陆居民-身份证
     IdentificationTypeIdcard,
-    /// 其他国家或地区居民-护照
-    ///
-    /// `IDENTIFICATION_TYPE_OVERSEA_PASSPORT`
+    /// `IDENTIFICATION_TYPE_OVERSEA_PASSPORT`: 其他国家或地区居民-护照
     IdentificationTypeOverseaPassport,
-    /// 中国香港居民-来往内地通行证
-    ///
-    /// `IDENTIFICATION_TYPE_HONGKONG_PASSPORT`
+    /// `IDENTIFICATION_TYPE_HONGKONG_PASSPORT`: 中国香港居民-来往内地通行证
     IdentificationTypeHongkongPassport,
-    /// 中国澳门居民-来往内地通行证
-    ///
-    /// `IDENTIFICATION_TYPE_MACAO_PASSPORT`
+    /// `IDENTIFICATION_TYPE_MACAO_PASSPORT`: 中国澳门居民-来往内地通行证
     IdentificationTypeMacaoPassport,
-    /// 中国台湾居民-来往大陆通行证
-    ///
-    /// `IDENTIFICATION_TYPE_TAIWAN_PASSPORT`
+    /// `IDENTIFICATION_TYPE_TAIWAN_PASSPORT`: 中国台湾居民-来往大陆通行证
     IdentificationTypeTaiwanPassport,
-    /// 外国人居留证
-    ///
-    /// `IDENTIFICATION_TYPE_FOREIGN_RESIDENT`
+    /// `IDENTIFICATION_TYPE_FOREIGN_RESIDENT`: 外国人居留证
     IdentificationTypeForeignResident,
-    /// 港澳居民证
-    ///
-    /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`
+    /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`: 港澳居民证
     IdentificationTypeHongkongMacaoResident,
-    /// 台湾居民证
-    ///
-    /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`
+    /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`: 台湾居民证
     IdentificationTypeTaiwanResident,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -730,32 +676,32 @@ pub struct PostRequestUboInfoList {
     /// 证件正面照片
     ///
     /// Example: `0P3ng6KTIW4-Q_l2FjKLZuhHjFwczhJehHhAZN6BKXQPcs-VvdSo`
-    pub card_front: ::std::string::String,
+    pub card_front: String,
     /// 证件反面照片
     ///
     /// Example: `0P3ng6KTIW4-Q_l2FjKLZuhHjFwczhJehHhAZN6BKXQPcs-VvdSo`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub card_back: ::std::option::Option<::std::string::String>,
+    pub card_back: Option<String>,
     /// 证件姓名
     ///
     /// Example: `MZnwEx6zotwIz6ctW2/iQL5zaGs82HJNU3K+46ndk7pMrENiPDw==`
-    pub card_name: ::std::string::String,
+    pub card_name: String,
     /// 证件号码
     ///
     /// Example: `MZnwEx6zotwIz6ctW2/iQL5zaGs82HJNU3K+46ndk7pMrENiPDw==`
-    pub card_number: ::std::string::String,
+    pub card_number: String,
     /// 证件居住地址
     ///
     /// Example: `pVd1HJ6zyvPedzGaV+bzQIzfb3HHLEjZ4YiR/cJiCrZxnAqi+==`
-    pub card_address: ::std::string::String,
+    pub card_address: String,
     /// 证件有效期开始时间
     ///
     /// Example: `2019-06-06`
-    pub card_period_begin: ::std::string::String,
+    pub card_period_begin: String,
     /// 证件有效期结束时间
     ///
     /// Example: `2026-06-06`
-    pub card_period_end: ::std::string::String,
+    pub card_period_end: String,
 }
 /// 证件类型
 ///
@@ -763,37 +709,21 @@ pub struct PostRequestUboInfoList {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostRequestUboInfoListIdDocType {
-    /// 中国大陆居民-身份证
-    ///
-    /// `IDENTIFICATION_TYPE_IDCARD`
+    /// `IDENTIFICATION_TYPE_IDCARD`: 中国大陆居民-身份证
     IdentificationTypeIdcard,
-    /// 其他国家或地区居民-护照
-    ///
-    /// `IDENTIFICATION_TYPE_OVERSEA_PASSPORT`
+    /// `IDENTIFICATION_TYPE_OVERSEA_PASSPORT`: 其他国家或地区居民-护照
     IdentificationTypeOverseaPassport,
-    /// 中国香港居民-来往内地通行证
-    ///
-    /// `IDENTIFICATION_TYPE_HONGKONG_PASSPORT`
+    /// `IDENTIFICATION_TYPE_HONGKONG_PASSPORT`: 中国香港居民-来往内地通行证
     IdentificationTypeHongkongPassport,
-    /// 中国澳门居民-来往内地通行证
-    ///
-    /// `IDENTIFICATION_TYPE_MACAO_PASSPORT`
+    /// `IDENTIFICATION_TYPE_MACAO_PASSPORT`: 中国澳门居民-来往内地通行证
     IdentificationTypeMacaoPassport,
-    /// 中国台湾居民-来往大陆通行证
-    ///
-    /// `IDENTIFICATION_TYPE_TAIWAN_PASSPORT`
+    /// `IDENTIFICATION_TYPE_TAIWAN_PASSPORT`: 中国台湾居民-来往大陆通行证
     IdentificationTypeTaiwanPassport,
-    /// 外国人居留证
-    ///
-    /// `IDENTIFICATION_TYPE_FOREIGN_RESIDENT`
+    /// `IDENTIFICATION_TYPE_FOREIGN_RESIDENT`: 外国人居留证
     IdentificationTypeForeignResident,
-    /// 港澳居民证
-    ///
-    /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`
+    /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`: 港澳居民证
     IdentificationTypeHongkongMacaoResident,
-    /// 台湾居民证
-    ///
-    /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`
+    /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`: 台湾居民证
     IdentificationTypeTaiwanResident,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -880,7 +810,7 @@ pub struct PostResponse {
     ///
     /// Example: `20220617143306000013906025001`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub apply_id: ::std::option::Option<::std::string::String>,
+    pub apply_id: Option<String>,
 }
 /// `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`
 pub mod by_apply_id {
@@ -906,15 +836,15 @@ pub mod by_apply_id {
         /// 微信支付商户号
         ///
         /// Example: `1900006491`
-        pub merchant_code: ::std::string::String,
+        pub merchant_code: String,
         /// 申请单号
         ///
         /// Example: `20220617143306000013906025001`
-        pub apply_id: ::std::string::String,
+        pub apply_id: String,
         /// 业务申请编号
         ///
         /// Example: `1900013511_10000`
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// 申请单状态
         ///
         /// Example: `APPLYMENT_STATE_EDITTING`
@@ -923,12 +853,10 @@ pub mod by_apply_id {
         ///
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub audit_reject_reason: ::std::option::Option<::std::string::String>,
+        pub audit_reject_reason: Option<String>,
         /// 驳回原因详情
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub audit_reject_detail: ::std::option::Option<
-            ::std::vec::Vec<GetResponseAuditRejectDetail>,
-        >,
+        pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
     }
     /// GetResponseAuditRejectDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -937,12 +865,12 @@ pub mod by_apply_id {
         ///
         /// Example: `ubo_info_list.card_number_0`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub param_name: ::std::option::Option<::std::string::String>,
+        pub param_name: Option<String>,
         /// 驳回原因
         ///
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reject_reason: ::std::option::Option<::std::string::String>,
+        pub reject_reason: Option<String>,
     }
     /// 申请单状态
     ///
@@ -950,29 +878,17 @@ pub mod by_apply_id {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseState {
-        /// 审核中
-        ///
-        /// `APPLYMENT_STATE_AUDITING`
+        /// `APPLYMENT_STATE_AUDITING`: 审核中
         ApplymentStateAuditing,
-        /// 已驳回
-        ///
-        /// `APPLYMENT_STATE_REJECTED`
+        /// `APPLYMENT_STATE_REJECTED`: 已驳回
         ApplymentStateRejected,
-        /// 资料修改中
-        ///
-        /// `APPLYMENT_STATE_MODIFING`
+        /// `APPLYMENT_STATE_MODIFING`: 资料修改中
         ApplymentStateModifing,
-        /// 已完成
-        ///
-        /// `APPLYMENT_STATE_FINISHED`
+        /// `APPLYMENT_STATE_FINISHED`: 已完成
         ApplymentStateFinished,
-        /// 已作废
-        ///
-        /// `APPLYMENT_STATE_CANCELED`
+        /// `APPLYMENT_STATE_CANCELED`: 已作废
         ApplymentStateCanceled,
-        /// 编辑中
-        ///
-        /// `APPLYMENT_STATE_EDITTING`
+        /// `APPLYMENT_STATE_EDITTING`: 编辑中
         ApplymentStateEditting,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -1166,15 +1082,15 @@ pub mod merchant {
                     /// 微信支付商户号
                     ///
                     /// Example: `1900006491`
-                    pub merchant_code: ::std::string::String,
+                    pub merchant_code: String,
                     /// 申请单号
                     ///
                     /// Example: `20220617143306000013906025001`
-                    pub apply_id: ::std::string::String,
+                    pub apply_id: String,
                     /// 业务申请编号
                     ///
                     /// Example: `1900013511_10000`
-                    pub out_request_no: ::std::string::String,
+                    pub out_request_no: String,
                     /// 申请单状态
                     ///
                     /// Example: `APPLYMENT_STATE_EDITTING`
@@ -1183,14 +1099,10 @@ pub mod merchant {
                     ///
                     /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub audit_reject_reason: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub audit_reject_reason: Option<String>,
                     /// 驳回原因详情
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub audit_reject_detail: ::std::option::Option<
-                        ::std::vec::Vec<GetResponseAuditRejectDetail>,
-                    >,
+                    pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
                 }
                 /// GetResponseAuditRejectDetail
                 #[derive(
@@ -1206,12 +1118,12 @@ pub mod merchant {
                     ///
                     /// Example: `ubo_info_list.card_number_0`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub param_name: ::std::option::Option<::std::string::String>,
+                    pub param_name: Option<String>,
                     /// 驳回原因
                     ///
                     /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub reject_reason: ::std::option::Option<::std::string::String>,
+                    pub reject_reason: Option<String>,
                 }
                 /// 申请单状态
                 ///
@@ -1219,29 +1131,17 @@ pub mod merchant {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseState {
-                    /// 审核中
-                    ///
-                    /// `APPLYMENT_STATE_AUDITING`
+                    /// `APPLYMENT_STATE_AUDITING`: 审核中
                     ApplymentStateAuditing,
-                    /// 已驳回
-                    ///
-                    /// `APPLYMENT_STATE_REJECTED`
+                    /// `APPLYMENT_STATE_REJECTED`: 已驳回
                     ApplymentStateRejected,
-                    /// 资料修改中
-                    ///
-                    /// `APPLYMENT_STATE_MODIFING`
+                    /// `APPLYMENT_STATE_MODIFING`: 资料修改中
                     ApplymentStateModifing,
-                    /// 已完成
-                    ///
-                    /// `APPLYMENT_STATE_FINISHED`
+                    /// `APPLYMENT_STATE_FINISHED`: 已完成
                     ApplymentStateFinished,
-                    /// 已作废
-                    ///
-                    /// `APPLYMENT_STATE_CANCELED`
+                    /// `APPLYMENT_STATE_CANCELED`: 已作废
                     ApplymentStateCanceled,
-                    /// 编辑中
-                    ///
-                    /// `APPLYMENT_STATE_EDITTING`
+                    /// `APPLYMENT_STATE_EDITTING`: 编辑中
                     ApplymentStateEditting,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),

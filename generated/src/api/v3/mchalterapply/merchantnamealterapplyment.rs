@@ -29,15 +29,15 @@ pub struct PostRequest {
     /// 二级商户号
     ///
     /// Example: `2492185251`
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 业务申请编号
     ///
     /// Example: `1900013511_10000`
-    pub out_request_no: ::std::string::String,
+    pub out_request_no: String,
     /// 商户简称
     ///
     /// Example: `新疆大枣专卖店`
-    pub merchant_shortname: ::std::string::String,
+    pub merchant_shortname: String,
 }
 /// The response of `POST /v3/mchalterapply/merchantnamealterapplyment` (提交商户简称变更申请单).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -46,7 +46,7 @@ pub struct PostResponse {
     ///
     /// Example: `20220617143306000013906025001`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub apply_id: ::std::option::Option<::std::string::String>,
+    pub apply_id: Option<String>,
 }
 /// `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}`
 pub mod by_apply_id {
@@ -72,15 +72,15 @@ pub mod by_apply_id {
         /// 申请单号
         ///
         /// Example: `20220617143306000013906025001`
-        pub apply_id: ::std::string::String,
+        pub apply_id: String,
         /// 业务申请编号
         ///
         /// Example: `1900013511_10000`
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// 微信支付商户号
         ///
         /// Example: `1900006491`
-        pub merchant_code: ::std::string::String,
+        pub merchant_code: String,
         /// 申请单状态
         ///
         /// Example: `APPLYMENT_STATE_EDITTING`
@@ -89,7 +89,7 @@ pub mod by_apply_id {
         ///
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub audit_reject_reason: ::std::option::Option<::std::string::String>,
+        pub audit_reject_reason: Option<String>,
     }
     /// 申请单状态
     ///
@@ -97,25 +97,15 @@ pub mod by_apply_id {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseState {
-        /// 审核中
-        ///
-        /// `APPLYMENT_STATE_AUDITING`
+        /// `APPLYMENT_STATE_AUDITING`: 审核中
         ApplymentStateAuditing,
-        /// 已驳回
-        ///
-        /// `APPLYMENT_STATE_REJECTED`
+        /// `APPLYMENT_STATE_REJECTED`: 已驳回
         ApplymentStateRejected,
-        /// 资料修改中
-        ///
-        /// `APPLYMENT_STATE_MODIFING`
+        /// `APPLYMENT_STATE_MODIFING`: 资料修改中
         ApplymentStateModifing,
-        /// 已完成
-        ///
-        /// `APPLYMENT_STATE_FINISHED`
+        /// `APPLYMENT_STATE_FINISHED`: 已完成
         ApplymentStateFinished,
-        /// 已作废
-        ///
-        /// `APPLYMENT_STATE_CANCELED`
+        /// `APPLYMENT_STATE_CANCELED`: 已作废
         ApplymentStateCanceled,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -193,12 +183,12 @@ pub mod by_apply_id {
             ///
             /// Example: `20220617143306000013906025001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub apply_id: ::std::option::Option<::std::string::String>,
+            pub apply_id: Option<String>,
             /// 申请单状态
             ///
             /// Example: `APPLYMENT_STATE_CANCELED`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub state: ::std::option::Option<PostResponseState>,
+            pub state: Option<PostResponseState>,
         }
         /// 申请单状态
         ///
@@ -206,9 +196,7 @@ pub mod by_apply_id {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseState {
-            /// 已作废
-            ///
-            /// `APPLYMENT_STATE_CANCELED`
+            /// `APPLYMENT_STATE_CANCELED`: 已作废
             ApplymentStateCanceled,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -315,15 +303,15 @@ pub mod merchant {
                     /// 申请单号
                     ///
                     /// Example: `20220617143306000013906025001`
-                    pub apply_id: ::std::string::String,
+                    pub apply_id: String,
                     /// 业务申请编号
                     ///
                     /// Example: `1900013511_10000`
-                    pub out_request_no: ::std::string::String,
+                    pub out_request_no: String,
                     /// 二级商户号
                     ///
                     /// Example: `1900006491`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 申请单状态
                     ///
                     /// Example: `APPLYMENT_STATE_EDITTING`
@@ -332,9 +320,7 @@ pub mod merchant {
                     ///
                     /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub audit_reject_reason: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub audit_reject_reason: Option<String>,
                 }
                 /// 申请单状态
                 ///
@@ -342,25 +328,15 @@ pub mod merchant {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseState {
-                    /// 审核中
-                    ///
-                    /// `APPLYMENT_STATE_AUDITING`
+                    /// `APPLYMENT_STATE_AUDITING`: 审核中
                     ApplymentStateAuditing,
-                    /// 已驳回
-                    ///
-                    /// `APPLYMENT_STATE_REJECTED`
+                    /// `APPLYMENT_STATE_REJECTED`: 已驳回
                     ApplymentStateRejected,
-                    /// 资料修改中
-                    ///
-                    /// `APPLYMENT_STATE_MODIFING`
+                    /// `APPLYMENT_STATE_MODIFING`: 资料修改中
                     ApplymentStateModifing,
-                    /// 已完成
-                    ///
-                    /// `APPLYMENT_STATE_FINISHED`
+                    /// `APPLYMENT_STATE_FINISHED`: 已完成
                     ApplymentStateFinished,
-                    /// 已作废
-                    ///
-                    /// `APPLYMENT_STATE_CANCELED`
+                    /// `APPLYMENT_STATE_CANCELED`: 已作废
                     ApplymentStateCanceled,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),

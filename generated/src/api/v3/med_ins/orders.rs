@@ -32,11 +32,9 @@ impl<'a> Orders<'a> {
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 混合支付类型
     ///
     /// Example: `CASH_AND_INSURANCE`
@@ -48,75 +46,75 @@ pub struct PostRequest {
     /// 从业机构的公众号ID
     ///
     /// Example: `wx8888888888888888`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 医疗机构的公众号ID
     ///
     /// Example: `wxd678efh567hg6999`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_appid: ::std::option::Option<::std::string::String>,
+    pub sub_appid: Option<String>,
     /// 医疗机构的商户号
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 用户在appid下的唯一标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub openid: ::std::option::Option<::std::string::String>,
+    pub openid: Option<String>,
     /// 用户在医疗机构AppID下的唯一标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_openid: ::std::option::Option<::std::string::String>,
+    pub sub_openid: Option<String>,
     /// 支付人身份信息
     pub payer: PostRequestPayer,
     /// 是否代亲属支付
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub pay_for_relatives: ::std::option::Option<bool>,
+    pub pay_for_relatives: Option<bool>,
     /// 亲属身份信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub relative: ::std::option::Option<PostRequestRelative>,
+    pub relative: Option<PostRequestRelative>,
     /// 从业机构订单号
     ///
     /// Example: `202204022005169952975171534816`
-    pub out_trade_no: ::std::string::String,
+    pub out_trade_no: String,
     /// 医疗机构订单号
     ///
     /// Example: `1217752501201`
-    pub serial_no: ::std::string::String,
+    pub serial_no: String,
     /// 医保局返回的支付单ID
     ///
     /// Example: `ORD530100202204022006350000021`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub pay_order_id: ::std::option::Option<::std::string::String>,
+    pub pay_order_id: Option<String>,
     /// 医保局返回的支付授权码
     ///
     /// Example: `AUTH530100202204022006310000034`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub pay_auth_no: ::std::option::Option<::std::string::String>,
+    pub pay_auth_no: Option<String>,
     /// 用户定位信息
     ///
     /// Example: `102.682296,25.054260`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub geo_location: ::std::option::Option<::std::string::String>,
+    pub geo_location: Option<String>,
     /// 城市ID
     ///
     /// Example: `530100`
-    pub city_id: ::std::string::String,
+    pub city_id: String,
     /// 医疗机构名称
     ///
     /// Example: `北大医院`
-    pub med_inst_name: ::std::string::String,
+    pub med_inst_name: String,
     /// 医疗机构编码
     ///
     /// Example: `1217752501201407033233368318`
-    pub med_inst_no: ::std::string::String,
+    pub med_inst_no: String,
     /// 医保下单时间
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub med_ins_order_create_time: ::std::option::Option<::std::string::String>,
+    pub med_ins_order_create_time: Option<String>,
     /// 使用该接口下单的总金额
     ///
     /// Example: `202000`
@@ -125,69 +123,65 @@ pub struct PostRequest {
     ///
     /// Example: `100000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub med_ins_gov_fee: ::std::option::Option<i64>,
+    pub med_ins_gov_fee: Option<i64>,
     /// 医保局结算后，医保个账支付金额
     ///
     /// Example: `45000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub med_ins_self_fee: ::std::option::Option<i64>,
+    pub med_ins_self_fee: Option<i64>,
     /// 医保局结算后，医保其他支付金额
     ///
     /// Example: `5000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub med_ins_other_fee: ::std::option::Option<i64>,
+    pub med_ins_other_fee: Option<i64>,
     /// 医保局结算后，需要自费的金额
     ///
     /// Example: `50000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub med_ins_cash_fee: ::std::option::Option<i64>,
+    pub med_ins_cash_fee: Option<i64>,
     /// 实际需要用户微信支付的金额
     ///
     /// Example: `42000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub wechat_pay_cash_fee: ::std::option::Option<i64>,
+    pub wechat_pay_cash_fee: Option<i64>,
     /// 现金补充列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub cash_add_detail: ::std::option::Option<
-        ::std::vec::Vec<PostRequestCashAddDetail>,
-    >,
+    pub cash_add_detail: Option<Vec<PostRequestCashAddDetail>>,
     /// 现金减免列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub cash_reduce_detail: ::std::option::Option<
-        ::std::vec::Vec<PostRequestCashReduceDetail>,
-    >,
+    pub cash_reduce_detail: Option<Vec<PostRequestCashReduceDetail>>,
     /// 回调通知URL
     ///
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-    pub callback_url: ::std::string::String,
+    pub callback_url: String,
     /// 自费预下单ID
     ///
     /// Example: `wx201410272009395522657a690389285100`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub prepay_id: ::std::option::Option<::std::string::String>,
+    pub prepay_id: Option<String>,
     /// 医疗机构透传给医保的数据
     ///
     /// Example: `{}`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub passthrough_request_content: ::std::option::Option<::std::string::String>,
+    pub passthrough_request_content: Option<String>,
     /// 扩展字段
     ///
     /// Example: `{}`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub extends: ::std::option::Option<::std::string::String>,
+    pub extends: Option<String>,
     /// 附加数据
     ///
     /// Example: `{}`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach: ::std::option::Option<::std::string::String>,
+    pub attach: Option<String>,
     /// 渠道号
     ///
     /// Example: `AAGN9uhZc5EGyRdairKW7Qnu`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub channel_no: ::std::option::Option<::std::string::String>,
+    pub channel_no: Option<String>,
     /// 是否到医保局测试环境下单
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub med_ins_test_env: ::std::option::Option<bool>,
+    pub med_ins_test_env: Option<bool>,
 }
 /// PostRequestCashAddDetail
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -343,21 +337,13 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestCashReduceDetailCashReduceTyp
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostRequestMixPayType {
-    /// 未知的混合支付类型，会被拦截。
-    ///
-    /// `UNKNOWN_MIX_PAY_TYPE`
+    /// `UNKNOWN_MIX_PAY_TYPE`: 未知的混合支付类型，会被拦截。
     UnknownMixPayType,
-    /// 只向微信支付下单，没有向医保局下单。
-    ///
-    /// `CASH_ONLY`
+    /// `CASH_ONLY`: 只向微信支付下单，没有向医保局下单。
     CashOnly,
-    /// 只向医保局下单，没有向微信支付下单。
-    ///
-    /// `INSURANCE_ONLY`
+    /// `INSURANCE_ONLY`: 只向医保局下单，没有向微信支付下单。
     InsuranceOnly,
-    /// 向医保局下单，也向微信支付下单。
-    ///
-    /// `CASH_AND_INSURANCE`
+    /// `CASH_AND_INSURANCE`: 向医保局下单，也向微信支付下单。
     CashAndInsurance,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -411,53 +397,29 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestMixPayType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostRequestOrderType {
-    /// 未知类型，会被拦截
-    ///
-    /// `UNKNOWN_ORDER_TYPE`
+    /// `UNKNOWN_ORDER_TYPE`: 未知类型，会被拦截
     UnknownOrderType,
-    /// 挂号支付
-    ///
-    /// `REG_PAY`
+    /// `REG_PAY`: 挂号支付
     RegPay,
-    /// 诊间支付
-    ///
-    /// `DIAG_PAY`
+    /// `DIAG_PAY`: 诊间支付
     DiagPay,
-    /// 新冠检测费用（核酸）
-    ///
-    /// `COVID_EXAM_PAY`
+    /// `COVID_EXAM_PAY`: 新冠检测费用（核酸）
     CovidExamPay,
-    /// 住院费支付
-    ///
-    /// `IN_HOSP_PAY`
+    /// `IN_HOSP_PAY`: 住院费支付
     InHospPay,
-    /// 药店支付
-    ///
-    /// `PHARMACY_PAY`
+    /// `PHARMACY_PAY`: 药店支付
     PharmacyPay,
-    /// 保险费支付
-    ///
-    /// `INSURANCE_PAY`
+    /// `INSURANCE_PAY`: 保险费支付
     InsurancePay,
-    /// 互联网医院挂号支付
-    ///
-    /// `INT_REG_PAY`
+    /// `INT_REG_PAY`: 互联网医院挂号支付
     IntRegPay,
-    /// 互联网医院复诊支付
-    ///
-    /// `INT_RE_DIAG_PAY`
+    /// `INT_RE_DIAG_PAY`: 互联网医院复诊支付
     IntReDiagPay,
-    /// 互联网医院处方支付
-    ///
-    /// `INT_RX_PAY`
+    /// `INT_RX_PAY`: 互联网医院处方支付
     IntRxPay,
-    /// 新冠抗原检测
-    ///
-    /// `COVID_ANTIGEN_PAY`
+    /// `COVID_ANTIGEN_PAY`: 新冠抗原检测
     CovidAntigenPay,
-    /// 药费支付
-    ///
-    /// `MED_PAY`
+    /// `MED_PAY`: 药费支付
     MedPay,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -525,9 +487,9 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestOrderType {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequestPayer {
     /// 真实姓名
-    pub name: ::std::string::String,
+    pub name: String,
     /// 个人身份ID摘要
-    pub id_digest: ::std::string::String,
+    pub id_digest: String,
     /// 证件类型
     ///
     /// Example: `ID_CARD`
@@ -539,37 +501,21 @@ pub struct PostRequestPayer {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostRequestPayerCardType {
-    /// 未知证件类型
-    ///
-    /// `UNKNOWN_USER_CARD_TYPE`
+    /// `UNKNOWN_USER_CARD_TYPE`: 未知证件类型
     UnknownUserCardType,
-    /// 身份证
-    ///
-    /// `ID_CARD`
+    /// `ID_CARD`: 身份证
     IdCard,
-    /// 户口本
-    ///
-    /// `HOUSEHOLD_REGISTRATION`
+    /// `HOUSEHOLD_REGISTRATION`: 户口本
     HouseholdRegistration,
-    /// 外国人护照
-    ///
-    /// `FOREIGNER_PASSPORT`
+    /// `FOREIGNER_PASSPORT`: 外国人护照
     ForeignerPassport,
-    /// 台湾居民来往大陆通行证
-    ///
-    /// `MAINLAND_TRAVEL_PERMIT_FOR_TW`
+    /// `MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台湾居民来往大陆通行证
     MainlandTravelPermitForTw,
-    /// 澳门居民往来内地通行证
-    ///
-    /// `MAINLAND_TRAVEL_PERMIT_FOR_MO`
+    /// `MAINLAND_TRAVEL_PERMIT_FOR_MO`: 澳门居民往来内地通行证
     MainlandTravelPermitForMo,
-    /// 香港居民往来内地通行证
-    ///
-    /// `MAINLAND_TRAVEL_PERMIT_FOR_HK`
+    /// `MAINLAND_TRAVEL_PERMIT_FOR_HK`: 香港居民往来内地通行证
     MainlandTravelPermitForHk,
-    /// 外国人永久居留证
-    ///
-    /// `FOREIGN_PERMANENT_RESIDENT`
+    /// `FOREIGN_PERMANENT_RESIDENT`: 外国人永久居留证
     ForeignPermanentResident,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -629,9 +575,9 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestPayerCardType {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequestRelative {
     /// 真实姓名
-    pub name: ::std::string::String,
+    pub name: String,
     /// 个人身份ID摘要
-    pub id_digest: ::std::string::String,
+    pub id_digest: String,
     /// 证件类型
     ///
     /// Example: `ID_CARD`
@@ -643,37 +589,21 @@ pub struct PostRequestRelative {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostRequestRelativeCardType {
-    /// 未知证件类型
-    ///
-    /// `UNKNOWN_USER_CARD_TYPE`
+    /// `UNKNOWN_USER_CARD_TYPE`: 未知证件类型
     UnknownUserCardType,
-    /// 身份证
-    ///
-    /// `ID_CARD`
+    /// `ID_CARD`: 身份证
     IdCard,
-    /// 户口本
-    ///
-    /// `HOUSEHOLD_REGISTRATION`
+    /// `HOUSEHOLD_REGISTRATION`: 户口本
     HouseholdRegistration,
-    /// 外国人护照
-    ///
-    /// `FOREIGNER_PASSPORT`
+    /// `FOREIGNER_PASSPORT`: 外国人护照
     ForeignerPassport,
-    /// 台湾居民来往大陆通行证
-    ///
-    /// `MAINLAND_TRAVEL_PERMIT_FOR_TW`
+    /// `MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台湾居民来往大陆通行证
     MainlandTravelPermitForTw,
-    /// 澳门居民往来内地通行证
-    ///
-    /// `MAINLAND_TRAVEL_PERMIT_FOR_MO`
+    /// `MAINLAND_TRAVEL_PERMIT_FOR_MO`: 澳门居民往来内地通行证
     MainlandTravelPermitForMo,
-    /// 香港居民往来内地通行证
-    ///
-    /// `MAINLAND_TRAVEL_PERMIT_FOR_HK`
+    /// `MAINLAND_TRAVEL_PERMIT_FOR_HK`: 香港居民往来内地通行证
     MainlandTravelPermitForHk,
-    /// 外国人永久居留证
-    ///
-    /// `FOREIGN_PERMANENT_RESIDENT`
+    /// `FOREIGN_PERMANENT_RESIDENT`: 外国人永久居留证
     ForeignPermanentResident,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -735,7 +665,7 @@ pub struct PostResponse {
     /// 医保自费混合订单号
     ///
     /// Example: `1217752501201407033233368318`
-    pub mix_trade_no: ::std::string::String,
+    pub mix_trade_no: String,
     /// 医保自费混合订单支付状态
     ///
     /// Example: `MIX_PAY_SUCCESS`
@@ -752,12 +682,12 @@ pub struct PostResponse {
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub paid_time: ::std::option::Option<::std::string::String>,
+    pub paid_time: Option<String>,
     /// 支付完成后医保局返回内容
     ///
     /// Example: `{}`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub passthrough_response_content: ::std::option::Option<::std::string::String>,
+    pub passthrough_response_content: Option<String>,
     /// 混合支付类型
     ///
     /// Example: `CASH_AND_INSURANCE`
@@ -769,70 +699,70 @@ pub struct PostResponse {
     /// 从业机构的公众号ID
     ///
     /// Example: `wx8888888888888888`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 医疗机构的公众号ID
     ///
     /// Example: `wxd678efh567hg6999`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_appid: ::std::option::Option<::std::string::String>,
+    pub sub_appid: Option<String>,
     /// 医疗机构的商户号
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 用户在appid下的唯一标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub openid: ::std::option::Option<::std::string::String>,
+    pub openid: Option<String>,
     /// 用户在医疗机构AppID下的唯一标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_openid: ::std::option::Option<::std::string::String>,
+    pub sub_openid: Option<String>,
     /// 是否代亲属支付
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub pay_for_relatives: ::std::option::Option<bool>,
+    pub pay_for_relatives: Option<bool>,
     /// 从业机构订单号
     ///
     /// Example: `202204022005169952975171534816`
-    pub out_trade_no: ::std::string::String,
+    pub out_trade_no: String,
     /// 医疗机构订单号
     ///
     /// Example: `1217752501201`
-    pub serial_no: ::std::string::String,
+    pub serial_no: String,
     /// 医保局返回的支付单ID
     ///
     /// Example: `ORD530100202204022006350000021`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub pay_order_id: ::std::option::Option<::std::string::String>,
+    pub pay_order_id: Option<String>,
     /// 医保局返回的支付授权码
     ///
     /// Example: `AUTH530100202204022006310000034`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub pay_auth_no: ::std::option::Option<::std::string::String>,
+    pub pay_auth_no: Option<String>,
     /// 用户定位信息
     ///
     /// Example: `102.682296,25.054260`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub geo_location: ::std::option::Option<::std::string::String>,
+    pub geo_location: Option<String>,
     /// 城市ID
     ///
     /// Example: `530100`
-    pub city_id: ::std::string::String,
+    pub city_id: String,
     /// 医疗机构名称
     ///
     /// Example: `北大医院`
-    pub med_inst_name: ::std::string::String,
+    pub med_inst_name: String,
     /// 医疗机构编码
     ///
     /// Example: `1217752501201407033233368318`
-    pub med_inst_no: ::std::string::String,
+    pub med_inst_no: String,
     /// 医保下单时间
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub med_ins_order_create_time: ::std::option::Option<::std::string::String>,
+    pub med_ins_order_create_time: Option<String>,
     /// 使用该接口下单的总金额
     ///
     /// Example: `202000`
@@ -841,72 +771,68 @@ pub struct PostResponse {
     ///
     /// Example: `100000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub med_ins_gov_fee: ::std::option::Option<i64>,
+    pub med_ins_gov_fee: Option<i64>,
     /// 医保局结算后，医保个账支付金额
     ///
     /// Example: `45000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub med_ins_self_fee: ::std::option::Option<i64>,
+    pub med_ins_self_fee: Option<i64>,
     /// 医保局结算后，医保其他支付金额
     ///
     /// Example: `5000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub med_ins_other_fee: ::std::option::Option<i64>,
+    pub med_ins_other_fee: Option<i64>,
     /// 医保局结算后，需要自费的金额
     ///
     /// Example: `50000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub med_ins_cash_fee: ::std::option::Option<i64>,
+    pub med_ins_cash_fee: Option<i64>,
     /// 实际需要用户微信支付的金额
     ///
     /// Example: `42000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub wechat_pay_cash_fee: ::std::option::Option<i64>,
+    pub wechat_pay_cash_fee: Option<i64>,
     /// 现金补充列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub cash_add_detail: ::std::option::Option<
-        ::std::vec::Vec<PostResponseCashAddDetail>,
-    >,
+    pub cash_add_detail: Option<Vec<PostResponseCashAddDetail>>,
     /// 现金减免列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub cash_reduce_detail: ::std::option::Option<
-        ::std::vec::Vec<PostResponseCashReduceDetail>,
-    >,
+    pub cash_reduce_detail: Option<Vec<PostResponseCashReduceDetail>>,
     /// 回调通知URL
     ///
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-    pub callback_url: ::std::string::String,
+    pub callback_url: String,
     /// 自费预下单ID
     ///
     /// Example: `wx201410272009395522657a690389285100`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub prepay_id: ::std::option::Option<::std::string::String>,
+    pub prepay_id: Option<String>,
     /// 医疗机构透传给医保的数据
     ///
     /// Example: `{}`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub passthrough_request_content: ::std::option::Option<::std::string::String>,
+    pub passthrough_request_content: Option<String>,
     /// 扩展字段
     ///
     /// Example: `{}`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub extends: ::std::option::Option<::std::string::String>,
+    pub extends: Option<String>,
     /// 附加数据
     ///
     /// Example: `{}`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach: ::std::option::Option<::std::string::String>,
+    pub attach: Option<String>,
     /// 渠道号
     ///
     /// Example: `AAGN9uhZc5EGyRdairKW7Qnu`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub channel_no: ::std::option::Option<::std::string::String>,
+    pub channel_no: Option<String>,
     /// 是否到医保局测试环境下单
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub med_ins_test_env: ::std::option::Option<bool>,
+    pub med_ins_test_env: Option<bool>,
     /// 医保支付失败原因
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub med_ins_fail_reason: ::std::option::Option<::std::string::String>,
+    pub med_ins_fail_reason: Option<String>,
 }
 /// PostResponseCashAddDetail
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1062,29 +988,17 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseCashReduceDetailCashReduceTy
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostResponseMedInsPayStatus {
-    /// 未知类型，需报错
-    ///
-    /// `UNKNOWN_MED_INS_PAY_STATUS`
+    /// `UNKNOWN_MED_INS_PAY_STATUS`: 未知类型，需报错
     UnknownMedInsPayStatus,
-    /// 等待支付
-    ///
-    /// `MED_INS_PAY_CREATED`
+    /// `MED_INS_PAY_CREATED`: 等待支付
     MedInsPayCreated,
-    /// 支付成功
-    ///
-    /// `MED_INS_PAY_SUCCESS`
+    /// `MED_INS_PAY_SUCCESS`: 支付成功
     MedInsPaySuccess,
-    /// 已退款
-    ///
-    /// `MED_INS_PAY_REFUND`
+    /// `MED_INS_PAY_REFUND`: 已退款
     MedInsPayRefund,
-    /// 支付失败
-    ///
-    /// `MED_INS_PAY_FAIL`
+    /// `MED_INS_PAY_FAIL`: 支付失败
     MedInsPayFail,
-    /// 订单不含医保部分
-    ///
-    /// `NO_MED_INS_PAY`
+    /// `NO_MED_INS_PAY`: 订单不含医保部分
     NoMedInsPay,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1142,25 +1056,15 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseMedInsPayStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostResponseMixPayStatus {
-    /// 未知类型，需报错
-    ///
-    /// `UNKNOWN_MIX_PAY_STATUS`
+    /// `UNKNOWN_MIX_PAY_STATUS`: 未知类型，需报错
     UnknownMixPayStatus,
-    /// 等待支付
-    ///
-    /// `MIX_PAY_CREATED`
+    /// `MIX_PAY_CREATED`: 等待支付
     MixPayCreated,
-    /// 支付成功
-    ///
-    /// `MIX_PAY_SUCCESS`
+    /// `MIX_PAY_SUCCESS`: 支付成功
     MixPaySuccess,
-    /// 自费和医保均已退款
-    ///
-    /// `MIX_PAY_REFUND`
+    /// `MIX_PAY_REFUND`: 自费和医保均已退款
     MixPayRefund,
-    /// 支付失败
-    ///
-    /// `MIX_PAY_FAIL`
+    /// `MIX_PAY_FAIL`: 支付失败
     MixPayFail,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1216,21 +1120,13 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseMixPayStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostResponseMixPayType {
-    /// 未知的混合支付类型，会被拦截。
-    ///
-    /// `UNKNOWN_MIX_PAY_TYPE`
+    /// `UNKNOWN_MIX_PAY_TYPE`: 未知的混合支付类型，会被拦截。
     UnknownMixPayType,
-    /// 只向微信支付下单，没有向医保局下单。
-    ///
-    /// `CASH_ONLY`
+    /// `CASH_ONLY`: 只向微信支付下单，没有向医保局下单。
     CashOnly,
-    /// 只向医保局下单，没有向微信支付下单。
-    ///
-    /// `INSURANCE_ONLY`
+    /// `INSURANCE_ONLY`: 只向医保局下单，没有向微信支付下单。
     InsuranceOnly,
-    /// 向医保局下单，也向微信支付下单。
-    ///
-    /// `CASH_AND_INSURANCE`
+    /// `CASH_AND_INSURANCE`: 向医保局下单，也向微信支付下单。
     CashAndInsurance,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1284,53 +1180,29 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseMixPayType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostResponseOrderType {
-    /// 未知类型，会被拦截
-    ///
-    /// `UNKNOWN_ORDER_TYPE`
+    /// `UNKNOWN_ORDER_TYPE`: 未知类型，会被拦截
     UnknownOrderType,
-    /// 挂号支付
-    ///
-    /// `REG_PAY`
+    /// `REG_PAY`: 挂号支付
     RegPay,
-    /// 诊间支付
-    ///
-    /// `DIAG_PAY`
+    /// `DIAG_PAY`: 诊间支付
     DiagPay,
-    /// 新冠检测费用（核酸）
-    ///
-    /// `COVID_EXAM_PAY`
+    /// `COVID_EXAM_PAY`: 新冠检测费用（核酸）
     CovidExamPay,
-    /// 住院费支付
-    ///
-    /// `IN_HOSP_PAY`
+    /// `IN_HOSP_PAY`: 住院费支付
     InHospPay,
-    /// 药店支付
-    ///
-    /// `PHARMACY_PAY`
+    /// `PHARMACY_PAY`: 药店支付
     PharmacyPay,
-    /// 保险费支付
-    ///
-    /// `INSURANCE_PAY`
+    /// `INSURANCE_PAY`: 保险费支付
     InsurancePay,
-    /// 互联网医院挂号支付
-    ///
-    /// `INT_REG_PAY`
+    /// `INT_REG_PAY`: 互联网医院挂号支付
     IntRegPay,
-    /// 互联网医院复诊支付
-    ///
-    /// `INT_RE_DIAG_PAY`
+    /// `INT_RE_DIAG_PAY`: 互联网医院复诊支付
     IntReDiagPay,
-    /// 互联网医院处方支付
-    ///
-    /// `INT_RX_PAY`
+    /// `INT_RX_PAY`: 互联网医院处方支付
     IntRxPay,
-    /// 新冠抗原检测
-    ///
-    /// `COVID_ANTIGEN_PAY`
+    /// `COVID_ANTIGEN_PAY`: 新冠抗原检测
     CovidAntigenPay,
-    /// 药费支付
-    ///
-    /// `MED_PAY`
+    /// `MED_PAY`: 药费支付
     MedPay,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1400,29 +1272,17 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseOrderType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostResponseSelfPayStatus {
-    /// 未知类型，需报错
-    ///
-    /// `UNKNOWN_SELF_PAY_STATUS`
+    /// `UNKNOWN_SELF_PAY_STATUS`: 未知类型，需报错
     UnknownSelfPayStatus,
-    /// 等待支付
-    ///
-    /// `SELF_PAY_CREATED`
+    /// `SELF_PAY_CREATED`: 等待支付
     SelfPayCreated,
-    /// 支付成功
-    ///
-    /// `SELF_PAY_SUCCESS`
+    /// `SELF_PAY_SUCCESS`: 支付成功
     SelfPaySuccess,
-    /// 已退款
-    ///
-    /// `SELF_PAY_REFUND`
+    /// `SELF_PAY_REFUND`: 已退款
     SelfPayRefund,
-    /// 支付失败
-    ///
-    /// `SELF_PAY_FAIL`
+    /// `SELF_PAY_FAIL`: 支付失败
     SelfPayFail,
-    /// 订单不含自费部分
-    ///
-    /// `NO_SELF_PAY`
+    /// `NO_SELF_PAY`: 订单不含自费部分
     NoSelfPay,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1519,11 +1379,9 @@ pub mod mix_trade_no {
         pub struct GetRequest {
             /// 医疗机构的商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
         }
         /// The response of `GET /v3/med-ins/orders/mix-trade-no/{mix_trade_no}` (使用医保自费混合订单号查看下单结果).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1531,7 +1389,7 @@ pub mod mix_trade_no {
             /// 医保自费混合订单号
             ///
             /// Example: `1217752501201407033233368318`
-            pub mix_trade_no: ::std::string::String,
+            pub mix_trade_no: String,
             /// 医保自费混合订单支付状态
             ///
             /// Example: `MIX_PAY_SUCCESS`
@@ -1548,14 +1406,12 @@ pub mod mix_trade_no {
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub paid_time: ::std::option::Option<::std::string::String>,
+            pub paid_time: Option<String>,
             /// 支付完成后医保局返回内容
             ///
             /// Example: `{}`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub passthrough_response_content: ::std::option::Option<
-                ::std::string::String,
-            >,
+            pub passthrough_response_content: Option<String>,
             /// 混合支付类型
             ///
             /// Example: `CASH_AND_INSURANCE`
@@ -1567,70 +1423,70 @@ pub mod mix_trade_no {
             /// 从业机构的公众号ID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 医疗机构的公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 医疗机构的商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 用户在appid下的唯一标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 用户在医疗机构AppID下的唯一标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
             /// 是否代亲属支付
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pay_for_relatives: ::std::option::Option<bool>,
+            pub pay_for_relatives: Option<bool>,
             /// 从业机构订单号
             ///
             /// Example: `202204022005169952975171534816`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 医疗机构订单号
             ///
             /// Example: `1217752501201`
-            pub serial_no: ::std::string::String,
+            pub serial_no: String,
             /// 医保局返回的支付单ID
             ///
             /// Example: `ORD530100202204022006350000021`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pay_order_id: ::std::option::Option<::std::string::String>,
+            pub pay_order_id: Option<String>,
             /// 医保局返回的支付授权码
             ///
             /// Example: `AUTH530100202204022006310000034`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pay_auth_no: ::std::option::Option<::std::string::String>,
+            pub pay_auth_no: Option<String>,
             /// 用户定位信息
             ///
             /// Example: `102.682296,25.054260`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub geo_location: ::std::option::Option<::std::string::String>,
+            pub geo_location: Option<String>,
             /// 城市ID
             ///
             /// Example: `530100`
-            pub city_id: ::std::string::String,
+            pub city_id: String,
             /// 医疗机构名称
             ///
             /// Example: `北大医院`
-            pub med_inst_name: ::std::string::String,
+            pub med_inst_name: String,
             /// 医疗机构编码
             ///
             /// Example: `1217752501201407033233368318`
-            pub med_inst_no: ::std::string::String,
+            pub med_inst_no: String,
             /// 医保下单时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub med_ins_order_create_time: ::std::option::Option<::std::string::String>,
+            pub med_ins_order_create_time: Option<String>,
             /// 使用该接口下单的总金额
             ///
             /// Example: `202000`
@@ -1639,74 +1495,68 @@ pub mod mix_trade_no {
             ///
             /// Example: `100000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub med_ins_gov_fee: ::std::option::Option<i64>,
+            pub med_ins_gov_fee: Option<i64>,
             /// 医保局结算后，医保个账支付金额
             ///
             /// Example: `45000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub med_ins_self_fee: ::std::option::Option<i64>,
+            pub med_ins_self_fee: Option<i64>,
             /// 医保局结算后，医保其他支付金额
             ///
             /// Example: `5000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub med_ins_other_fee: ::std::option::Option<i64>,
+            pub med_ins_other_fee: Option<i64>,
             /// 医保局结算后，需要自费的金额
             ///
             /// Example: `50000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub med_ins_cash_fee: ::std::option::Option<i64>,
+            pub med_ins_cash_fee: Option<i64>,
             /// 实际需要用户微信支付的金额
             ///
             /// Example: `42000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wechat_pay_cash_fee: ::std::option::Option<i64>,
+            pub wechat_pay_cash_fee: Option<i64>,
             /// 现金补充列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cash_add_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponseCashAddDetail>,
-            >,
+            pub cash_add_detail: Option<Vec<GetResponseCashAddDetail>>,
             /// 现金减免列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cash_reduce_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponseCashReduceDetail>,
-            >,
+            pub cash_reduce_detail: Option<Vec<GetResponseCashReduceDetail>>,
             /// 回调通知URL
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            pub callback_url: ::std::string::String,
+            pub callback_url: String,
             /// 自费预下单ID
             ///
             /// Example: `wx201410272009395522657a690389285100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub prepay_id: ::std::option::Option<::std::string::String>,
+            pub prepay_id: Option<String>,
             /// 医疗机构透传给医保的数据
             ///
             /// Example: `{}`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub passthrough_request_content: ::std::option::Option<
-                ::std::string::String,
-            >,
+            pub passthrough_request_content: Option<String>,
             /// 扩展字段
             ///
             /// Example: `{}`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub extends: ::std::option::Option<::std::string::String>,
+            pub extends: Option<String>,
             /// 附加数据
             ///
             /// Example: `{}`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 渠道号
             ///
             /// Example: `AAGN9uhZc5EGyRdairKW7Qnu`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub channel_no: ::std::option::Option<::std::string::String>,
+            pub channel_no: Option<String>,
             /// 是否到医保局测试环境下单
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub med_ins_test_env: ::std::option::Option<bool>,
+            pub med_ins_test_env: Option<bool>,
             /// 医保支付失败原因
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub med_ins_fail_reason: ::std::option::Option<::std::string::String>,
+            pub med_ins_fail_reason: Option<String>,
         }
         /// GetResponseCashAddDetail
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1867,29 +1717,17 @@ pub mod mix_trade_no {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseMedInsPayStatus {
-            /// 未知类型，需报错
-            ///
-            /// `UNKNOWN_MED_INS_PAY_STATUS`
+            /// `UNKNOWN_MED_INS_PAY_STATUS`: 未知类型，需报错
             UnknownMedInsPayStatus,
-            /// 等待支付
-            ///
-            /// `MED_INS_PAY_CREATED`
+            /// `MED_INS_PAY_CREATED`: 等待支付
             MedInsPayCreated,
-            /// 支付成功
-            ///
-            /// `MED_INS_PAY_SUCCESS`
+            /// `MED_INS_PAY_SUCCESS`: 支付成功
             MedInsPaySuccess,
-            /// 已退款
-            ///
-            /// `MED_INS_PAY_REFUND`
+            /// `MED_INS_PAY_REFUND`: 已退款
             MedInsPayRefund,
-            /// 支付失败
-            ///
-            /// `MED_INS_PAY_FAIL`
+            /// `MED_INS_PAY_FAIL`: 支付失败
             MedInsPayFail,
-            /// 订单不含医保部分
-            ///
-            /// `NO_MED_INS_PAY`
+            /// `NO_MED_INS_PAY`: 订单不含医保部分
             NoMedInsPay,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1949,25 +1787,15 @@ pub mod mix_trade_no {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseMixPayStatus {
-            /// 未知类型，需报错
-            ///
-            /// `UNKNOWN_MIX_PAY_STATUS`
+            /// `UNKNOWN_MIX_PAY_STATUS`: 未知类型，需报错
             UnknownMixPayStatus,
-            /// 等待支付
-            ///
-            /// `MIX_PAY_CREATED`
+            /// `MIX_PAY_CREATED`: 等待支付
             MixPayCreated,
-            /// 支付成功
-            ///
-            /// `MIX_PAY_SUCCESS`
+            /// `MIX_PAY_SUCCESS`: 支付成功
             MixPaySuccess,
-            /// 自费和医保均已退款
-            ///
-            /// `MIX_PAY_REFUND`
+            /// `MIX_PAY_REFUND`: 自费和医保均已退款
             MixPayRefund,
-            /// 支付失败
-            ///
-            /// `MIX_PAY_FAIL`
+            /// `MIX_PAY_FAIL`: 支付失败
             MixPayFail,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -2025,21 +1853,13 @@ pub mod mix_trade_no {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseMixPayType {
-            /// 未知的混合支付类型，会被拦截。
-            ///
-            /// `UNKNOWN_MIX_PAY_TYPE`
+            /// `UNKNOWN_MIX_PAY_TYPE`: 未知的混合支付类型，会被拦截。
             UnknownMixPayType,
-            /// 只向微信支付下单，没有向医保局下单。
-            ///
-            /// `CASH_ONLY`
+            /// `CASH_ONLY`: 只向微信支付下单，没有向医保局下单。
             CashOnly,
-            /// 只向医保局下单，没有向微信支付下单。
-            ///
-            /// `INSURANCE_ONLY`
+            /// `INSURANCE_ONLY`: 只向医保局下单，没有向微信支付下单。
             InsuranceOnly,
-            /// 向医保局下单，也向微信支付下单。
-            ///
-            /// `CASH_AND_INSURANCE`
+            /// `CASH_AND_INSURANCE`: 向医保局下单，也向微信支付下单。
             CashAndInsurance,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -2095,53 +1915,29 @@ pub mod mix_trade_no {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseOrderType {
-            /// 未知类型，会被拦截
-            ///
-            /// `UNKNOWN_ORDER_TYPE`
+            /// `UNKNOWN_ORDER_TYPE`: 未知类型，会被拦截
             UnknownOrderType,
-            /// 挂号支付
-            ///
-            /// `REG_PAY`
+            /// `REG_PAY`: 挂号支付
             RegPay,
-            /// 诊间支付
-            ///
-            /// `DIAG_PAY`
+            /// `DIAG_PAY`: 诊间支付
             DiagPay,
-            /// 新冠检测费用（核酸）
-            ///
-            /// `COVID_EXAM_PAY`
+            /// `COVID_EXAM_PAY`: 新冠检测费用（核酸）
             CovidExamPay,
-            /// 住院费支付
-            ///
-            /// `IN_HOSP_PAY`
+            /// `IN_HOSP_PAY`: 住院费支付
             InHospPay,
-            /// 药店支付
-            ///
-            /// `PHARMACY_PAY`
+            /// `PHARMACY_PAY`: 药店支付
             PharmacyPay,
-            /// 保险费支付
-            ///
-            /// `INSURANCE_PAY`
+            /// `INSURANCE_PAY`: 保险费支付
             InsurancePay,
-            /// 互联网医院挂号支付
-            ///
-            /// `INT_REG_PAY`
+            /// `INT_REG_PAY`: 互联网医院挂号支付
             IntRegPay,
-            /// 互联网医院复诊支付
-            ///
-            /// `INT_RE_DIAG_PAY`
+            /// `INT_RE_DIAG_PAY`: 互联网医院复诊支付
             IntReDiagPay,
-            /// 互联网医院处方支付
-            ///
-            /// `INT_RX_PAY`
+            /// `INT_RX_PAY`: 互联网医院处方支付
             IntRxPay,
-            /// 新冠抗原检测
-            ///
-            /// `COVID_ANTIGEN_PAY`
+            /// `COVID_ANTIGEN_PAY`: 新冠抗原检测
             CovidAntigenPay,
-            /// 药费支付
-            ///
-            /// `MED_PAY`
+            /// `MED_PAY`: 药费支付
             MedPay,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -2213,29 +2009,17 @@ pub mod mix_trade_no {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseSelfPayStatus {
-            /// 未知类型，需报错
-            ///
-            /// `UNKNOWN_SELF_PAY_STATUS`
+            /// `UNKNOWN_SELF_PAY_STATUS`: 未知类型，需报错
             UnknownSelfPayStatus,
-            /// 等待支付
-            ///
-            /// `SELF_PAY_CREATED`
+            /// `SELF_PAY_CREATED`: 等待支付
             SelfPayCreated,
-            /// 支付成功
-            ///
-            /// `SELF_PAY_SUCCESS`
+            /// `SELF_PAY_SUCCESS`: 支付成功
             SelfPaySuccess,
-            /// 已退款
-            ///
-            /// `SELF_PAY_REFUND`
+            /// `SELF_PAY_REFUND`: 已退款
             SelfPayRefund,
-            /// 支付失败
-            ///
-            /// `SELF_PAY_FAIL`
+            /// `SELF_PAY_FAIL`: 支付失败
             SelfPayFail,
-            /// 订单不含自费部分
-            ///
-            /// `NO_SELF_PAY`
+            /// `NO_SELF_PAY`: 订单不含自费部分
             NoSelfPay,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -2336,11 +2120,9 @@ pub mod out_trade_no {
         pub struct GetRequest {
             /// 医疗机构的商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
         }
         /// The response of `GET /v3/med-ins/orders/out-trade-no/{out_trade_no}` (使用商户订单号查看下单结果).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2348,7 +2130,7 @@ pub mod out_trade_no {
             /// 医保自费混合订单号
             ///
             /// Example: `1217752501201407033233368318`
-            pub mix_trade_no: ::std::string::String,
+            pub mix_trade_no: String,
             /// 医保自费混合订单支付状态
             ///
             /// Example: `MIX_PAY_SUCCESS`
@@ -2365,14 +2147,12 @@ pub mod out_trade_no {
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub paid_time: ::std::option::Option<::std::string::String>,
+            pub paid_time: Option<String>,
             /// 支付完成后医保局返回内容
             ///
             /// Example: `{}`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub passthrough_response_content: ::std::option::Option<
-                ::std::string::String,
-            >,
+            pub passthrough_response_content: Option<String>,
             /// 混合支付类型
             ///
             /// Example: `CASH_AND_INSURANCE`
@@ -2384,70 +2164,70 @@ pub mod out_trade_no {
             /// 从业机构的公众号ID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 医疗机构的公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 医疗机构的商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 用户在appid下的唯一标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 用户在医疗机构AppID下的唯一标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
             /// 是否代亲属支付
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pay_for_relatives: ::std::option::Option<bool>,
+            pub pay_for_relatives: Option<bool>,
             /// 从业机构订单号
             ///
             /// Example: `202204022005169952975171534816`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 医疗机构订单号
             ///
             /// Example: `1217752501201`
-            pub serial_no: ::std::string::String,
+            pub serial_no: String,
             /// 医保局返回的支付单ID
             ///
             /// Example: `ORD530100202204022006350000021`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pay_order_id: ::std::option::Option<::std::string::String>,
+            pub pay_order_id: Option<String>,
             /// 医保局返回的支付授权码
             ///
             /// Example: `AUTH530100202204022006310000034`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pay_auth_no: ::std::option::Option<::std::string::String>,
+            pub pay_auth_no: Option<String>,
             /// 用户定位信息
             ///
             /// Example: `102.682296,25.054260`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub geo_location: ::std::option::Option<::std::string::String>,
+            pub geo_location: Option<String>,
             /// 城市ID
             ///
             /// Example: `530100`
-            pub city_id: ::std::string::String,
+            pub city_id: String,
             /// 医疗机构名称
             ///
             /// Example: `北大医院`
-            pub med_inst_name: ::std::string::String,
+            pub med_inst_name: String,
             /// 医疗机构编码
             ///
             /// Example: `1217752501201407033233368318`
-            pub med_inst_no: ::std::string::String,
+            pub med_inst_no: String,
             /// 医保下单时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub med_ins_order_create_time: ::std::option::Option<::std::string::String>,
+            pub med_ins_order_create_time: Option<String>,
             /// 使用该接口下单的总金额
             ///
             /// Example: `202000`
@@ -2456,74 +2236,68 @@ pub mod out_trade_no {
             ///
             /// Example: `100000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub med_ins_gov_fee: ::std::option::Option<i64>,
+            pub med_ins_gov_fee: Option<i64>,
             /// 医保局结算后，医保个账支付金额
             ///
             /// Example: `45000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub med_ins_self_fee: ::std::option::Option<i64>,
+            pub med_ins_self_fee: Option<i64>,
             /// 医保局结算后，医保其他支付金额
             ///
             /// Example: `5000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub med_ins_other_fee: ::std::option::Option<i64>,
+            pub med_ins_other_fee: Option<i64>,
             /// 医保局结算后，需要自费的金额
             ///
             /// Example: `50000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub med_ins_cash_fee: ::std::option::Option<i64>,
+            pub med_ins_cash_fee: Option<i64>,
             /// 实际需要用户微信支付的金额
             ///
             /// Example: `42000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wechat_pay_cash_fee: ::std::option::Option<i64>,
+            pub wechat_pay_cash_fee: Option<i64>,
             /// 现金补充列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cash_add_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponseCashAddDetail>,
-            >,
+            pub cash_add_detail: Option<Vec<GetResponseCashAddDetail>>,
             /// 现金减免列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cash_reduce_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponseCashReduceDetail>,
-            >,
+            pub cash_reduce_detail: Option<Vec<GetResponseCashReduceDetail>>,
             /// 回调通知URL
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            pub callback_url: ::std::string::String,
+            pub callback_url: String,
             /// 自费预下单ID
             ///
             /// Example: `wx201410272009395522657a690389285100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub prepay_id: ::std::option::Option<::std::string::String>,
+            pub prepay_id: Option<String>,
             /// 医疗机构透传给医保的数据
             ///
             /// Example: `{}`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub passthrough_request_content: ::std::option::Option<
-                ::std::string::String,
-            >,
+            pub passthrough_request_content: Option<String>,
             /// 扩展字段
             ///
             /// Example: `{}`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub extends: ::std::option::Option<::std::string::String>,
+            pub extends: Option<String>,
             /// 附加数据
             ///
             /// Example: `{}`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 渠道号
             ///
             /// Example: `AAGN9uhZc5EGyRdairKW7Qnu`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub channel_no: ::std::option::Option<::std::string::String>,
+            pub channel_no: Option<String>,
             /// 是否到医保局测试环境下单
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub med_ins_test_env: ::std::option::Option<bool>,
+            pub med_ins_test_env: Option<bool>,
             /// 医保支付失败原因
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub med_ins_fail_reason: ::std::option::Option<::std::string::String>,
+            pub med_ins_fail_reason: Option<String>,
         }
         /// GetResponseCashAddDetail
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2684,29 +2458,17 @@ pub mod out_trade_no {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseMedInsPayStatus {
-            /// 未知类型，需报错
-            ///
-            /// `UNKNOWN_MED_INS_PAY_STATUS`
+            /// `UNKNOWN_MED_INS_PAY_STATUS`: 未知类型，需报错
             UnknownMedInsPayStatus,
-            /// 等待支付
-            ///
-            /// `MED_INS_PAY_CREATED`
+            /// `MED_INS_PAY_CREATED`: 等待支付
             MedInsPayCreated,
-            /// 支付成功
-            ///
-            /// `MED_INS_PAY_SUCCESS`
+            /// `MED_INS_PAY_SUCCESS`: 支付成功
             MedInsPaySuccess,
-            /// 已退款
-            ///
-            /// `MED_INS_PAY_REFUND`
+            /// `MED_INS_PAY_REFUND`: 已退款
             MedInsPayRefund,
-            /// 支付失败
-            ///
-            /// `MED_INS_PAY_FAIL`
+            /// `MED_INS_PAY_FAIL`: 支付失败
             MedInsPayFail,
-            /// 订单不含医保部分
-            ///
-            /// `NO_MED_INS_PAY`
+            /// `NO_MED_INS_PAY`: 订单不含医保部分
             NoMedInsPay,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -2766,25 +2528,15 @@ pub mod out_trade_no {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseMixPayStatus {
-            /// 未知类型，需报错
-            ///
-            /// `UNKNOWN_MIX_PAY_STATUS`
+            /// `UNKNOWN_MIX_PAY_STATUS`: 未知类型，需报错
             UnknownMixPayStatus,
-            /// 等待支付
-            ///
-            /// `MIX_PAY_CREATED`
+            /// `MIX_PAY_CREATED`: 等待支付
             MixPayCreated,
-            /// 支付成功
-            ///
-            /// `MIX_PAY_SUCCESS`
+            /// `MIX_PAY_SUCCESS`: 支付成功
             MixPaySuccess,
-            /// 自费和医保均已退款
-            ///
-            /// `MIX_PAY_REFUND`
+            /// `MIX_PAY_REFUND`: 自费和医保均已退款
             MixPayRefund,
-            /// 支付失败
-            ///
-            /// `MIX_PAY_FAIL`
+            /// `MIX_PAY_FAIL`: 支付失败
             MixPayFail,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -2842,21 +2594,13 @@ pub mod out_trade_no {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseMixPayType {
-            /// 未知的混合支付类型，会被拦截。
-            ///
-            /// `UNKNOWN_MIX_PAY_TYPE`
+            /// `UNKNOWN_MIX_PAY_TYPE`: 未知的混合支付类型，会被拦截。
             UnknownMixPayType,
-            /// 只向微信支付下单，没有向医保局下单。
-            ///
-            /// `CASH_ONLY`
+            /// `CASH_ONLY`: 只向微信支付下单，没有向医保局下单。
             CashOnly,
-            /// 只向医保局下单，没有向微信支付下单。
-            ///
-            /// `INSURANCE_ONLY`
+            /// `INSURANCE_ONLY`: 只向医保局下单，没有向微信支付下单。
             InsuranceOnly,
-            /// 向医保局下单，也向微信支付下单。
-            ///
-            /// `CASH_AND_INSURANCE`
+            /// `CASH_AND_INSURANCE`: 向医保局下单，也向微信支付下单。
             CashAndInsurance,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -2912,53 +2656,29 @@ pub mod out_trade_no {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseOrderType {
-            /// 未知类型，会被拦截
-            ///
-            /// `UNKNOWN_ORDER_TYPE`
+            /// `UNKNOWN_ORDER_TYPE`: 未知类型，会被拦截
             UnknownOrderType,
-            /// 挂号支付
-            ///
-            /// `REG_PAY`
+            /// `REG_PAY`: 挂号支付
             RegPay,
-            /// 诊间支付
-            ///
-            /// `DIAG_PAY`
+            /// `DIAG_PAY`: 诊间支付
             DiagPay,
-            /// 新冠检测费用（核酸）
-            ///
-            /// `COVID_EXAM_PAY`
+            /// `COVID_EXAM_PAY`: 新冠检测费用（核酸）
             CovidExamPay,
-            /// 住院费支付
-            ///
-            /// `IN_HOSP_PAY`
+            /// `IN_HOSP_PAY`: 住院费支付
             InHospPay,
-            /// 药店支付
-            ///
-            /// `PHARMACY_PAY`
+            /// `PHARMACY_PAY`: 药店支付
             PharmacyPay,
-            /// 保险费支付
-            ///
-            /// `INSURANCE_PAY`
+            /// `INSURANCE_PAY`: 保险费支付
             InsurancePay,
-            /// 互联网医院挂号支付
-            ///
-            /// `INT_REG_PAY`
+            /// `INT_REG_PAY`: 互联网医院挂号支付
             IntRegPay,
-            /// 互联网医院复诊支付
-            ///
-            /// `INT_RE_DIAG_PAY`
+            /// `INT_RE_DIAG_PAY`: 互联网医院复诊支付
             IntReDiagPay,
-            /// 互联网医院处方支付
-            ///
-            /// `INT_RX_PAY`
+            /// `INT_RX_PAY`: 互联网医院处方支付
             IntRxPay,
-            /// 新冠抗原检测
-            ///
-            /// `COVID_ANTIGEN_PAY`
+            /// `COVID_ANTIGEN_PAY`: 新冠抗原检测
             CovidAntigenPay,
-            /// 药费支付
-            ///
-            /// `MED_PAY`
+            /// `MED_PAY`: 药费支付
             MedPay,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -3030,29 +2750,17 @@ pub mod out_trade_no {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseSelfPayStatus {
-            /// 未知类型，需报错
-            ///
-            /// `UNKNOWN_SELF_PAY_STATUS`
+            /// `UNKNOWN_SELF_PAY_STATUS`: 未知类型，需报错
             UnknownSelfPayStatus,
-            /// 等待支付
-            ///
-            /// `SELF_PAY_CREATED`
+            /// `SELF_PAY_CREATED`: 等待支付
             SelfPayCreated,
-            /// 支付成功
-            ///
-            /// `SELF_PAY_SUCCESS`
+            /// `SELF_PAY_SUCCESS`: 支付成功
             SelfPaySuccess,
-            /// 已退款
-            ///
-            /// `SELF_PAY_REFUND`
+            /// `SELF_PAY_REFUND`: 已退款
             SelfPayRefund,
-            /// 支付失败
-            ///
-            /// `SELF_PAY_FAIL`
+            /// `SELF_PAY_FAIL`: 支付失败
             SelfPayFail,
-            /// 订单不含自费部分
-            ///
-            /// `NO_SELF_PAY`
+            /// `NO_SELF_PAY`: 订单不含自费部分
             NoSelfPay,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),

@@ -31,15 +31,13 @@ pub mod notify {
     pub struct PostRequest {
         /// 医保自费混合订单号
         ///
-        /// Query parameter `mix_trade_no`.
-        ///
-        /// Example: `1217752501201407033233368318`
+        /// Query parameter `mix_trade_no`. Example: `1217752501201407033233368318`
         #[serde(skip_serializing)]
-        pub mix_trade_no: ::std::string::String,
+        pub mix_trade_no: String,
         /// 医疗机构的商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 医保退款的总金额
         ///
         /// Example: `45000`
@@ -62,10 +60,10 @@ pub mod notify {
         /// 医保退款成功时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        pub refund_time: ::std::string::String,
+        pub refund_time: String,
         /// 从业机构退款单号
         ///
         /// Example: `R202204022005169952975171534816`
-        pub out_refund_no: ::std::string::String,
+        pub out_refund_no: String,
     }
 }

@@ -61,7 +61,7 @@ pub mod balance {
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pending_amount: ::std::option::Option<i64>,
+            pub pending_amount: Option<i64>,
         }
     }
 }
@@ -110,11 +110,9 @@ pub mod dayendbalance {
         pub struct GetRequest {
             /// 日期
             ///
-            /// Query parameter `date`.
-            ///
-            /// Example: `2019-06-11`
+            /// Query parameter `date`. Example: `2019-06-11`
             #[serde(skip_serializing)]
-            pub date: ::std::string::String,
+            pub date: String,
         }
         /// The response of `GET /v3/merchant/fund/dayendbalance/{account_type}` (查询账户日终余额API).
         #[derive(
@@ -134,7 +132,7 @@ pub mod dayendbalance {
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pending_amount: ::std::option::Option<i64>,
+            pub pending_amount: Option<i64>,
         }
     }
 }
@@ -173,7 +171,7 @@ pub mod withdraw {
         /// 商户提现单号
         ///
         /// Example: `20190611222222222200000000012122`
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
         /// 提现金额
         ///
         /// Example: `1`
@@ -182,17 +180,17 @@ pub mod withdraw {
         ///
         /// Example: `交易体现`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub remark: ::std::option::Option<::std::string::String>,
+        pub remark: Option<String>,
         /// 银行附言
         ///
         /// Example: `xx平台提现`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_memo: ::std::option::Option<::std::string::String>,
+        pub bank_memo: Option<String>,
         /// 资金账户类型
         pub account_type: PostRequestAccountType,
         /// 提现结果通知地址
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_url: ::std::option::Option<::std::string::String>,
+        pub notify_url: Option<String>,
     }
     /// 资金账户类型
     ///
@@ -200,17 +198,11 @@ pub mod withdraw {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestAccountType {
-        /// 基本账户
-        ///
-        /// `BASIC`
+        /// `BASIC`: 基本账户
         Basic,
-        /// 运营账户
-        ///
-        /// `OPERATION`
+        /// `OPERATION`: 运营账户
         Operation,
-        /// 手续费账户
-        ///
-        /// `FEES`
+        /// `FEES`: 手续费账户
         Fees,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -262,11 +254,11 @@ pub mod withdraw {
         /// 微信支付提现单号
         ///
         /// Example: `12321937198237912739132791732912793127931279317929791239112123`
-        pub withdraw_id: ::std::string::String,
+        pub withdraw_id: String,
         /// 商户提现单号
         ///
         /// Example: `20190611222222222200000000012122`
-        pub out_request_no: ::std::string::String,
+        pub out_request_no: String,
     }
     /// `/v3/merchant/fund/withdraw/bill-type`
     pub mod bill_type {
@@ -314,21 +306,17 @@ pub mod withdraw {
                 ///
                 /// Query parameter `bill_type`.
                 #[serde(skip_serializing)]
-                pub bill_type: ::std::option::Option<GetRequestBillType>,
+                pub bill_type: Option<GetRequestBillType>,
                 /// 账单日期
                 ///
-                /// Query parameter `bill_date`.
-                ///
-                /// Example: `2019-06-11`
+                /// Query parameter `bill_date`. Example: `2019-06-11`
                 #[serde(skip_serializing)]
-                pub bill_date: ::std::string::String,
+                pub bill_date: String,
                 /// 压缩类型
                 ///
-                /// Query parameter `tar_type`.
-                ///
-                /// Example: `GZIP`
+                /// Query parameter `tar_type`. Example: `GZIP`
                 #[serde(skip_serializing)]
-                pub tar_type: ::std::option::Option<GetRequestTarType>,
+                pub tar_type: Option<GetRequestTarType>,
             }
             /// 账单类型
             ///
@@ -389,9 +377,7 @@ pub mod withdraw {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetRequestTarType {
-                /// 返回格式为.gzip的压缩包账单
-                ///
-                /// `GZIP`
+                /// `GZIP`: 返回格式为.gzip的压缩包账单
                 Gzip,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -448,11 +434,11 @@ pub mod withdraw {
                 /// 哈希值
                 ///
                 /// Example: `79bb0f45fc4c42234a918000b2668d689e2bde04`
-                pub hash_value: ::std::string::String,
+                pub hash_value: String,
                 /// 账单下载地址
                 ///
                 /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-                pub download_url: ::std::string::String,
+                pub download_url: String,
             }
             /// 哈希类型
             ///
@@ -546,11 +532,11 @@ pub mod withdraw {
                 /// 微信支付提现单号
                 ///
                 /// Example: `12321937198237912739132791732912793127931279317929791239112123`
-                pub withdraw_id: ::std::string::String,
+                pub withdraw_id: String,
                 /// 商户提现单号
                 ///
                 /// Example: `20190611222222222200000000012122`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 提现金额
                 ///
                 /// Example: `1`
@@ -558,23 +544,23 @@ pub mod withdraw {
                 /// 发起提现时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 提现状态更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: ::std::string::String,
+                pub update_time: String,
                 /// 失败原因
                 ///
                 /// Example: `卡号错误`
-                pub reason: ::std::string::String,
+                pub reason: String,
                 /// 提现备注
                 ///
                 /// Example: `交易提现`
-                pub remark: ::std::string::String,
+                pub remark: String,
                 /// 银行附言
                 ///
                 /// Example: `微信提现`
-                pub bank_memo: ::std::string::String,
+                pub bank_memo: String,
                 /// 出款账户类型
                 ///
                 /// Example: `BASIC`
@@ -582,7 +568,7 @@ pub mod withdraw {
                 /// 提现失败解决方案
                 ///
                 /// Example: `请修改结算银行卡信息`
-                pub solution: ::std::string::String,
+                pub solution: String,
             }
             /// 出款账户类型
             ///
@@ -651,29 +637,17 @@ pub mod withdraw {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseStatus {
-                /// 受理成功
-                ///
-                /// `CREATE_SUCCESS`
+                /// `CREATE_SUCCESS`: 受理成功
                 CreateSuccess,
-                /// 提现成功
-                ///
-                /// `SUCCESS`
+                /// `SUCCESS`: 提现成功
                 Success,
-                /// 提现失败
-                ///
-                /// `FAIL`
+                /// `FAIL`: 提现失败
                 Fail,
-                /// 提现退票
-                ///
-                /// `REFUND`
+                /// `REFUND`: 提现退票
                 Refund,
-                /// 关单
-                ///
-                /// `CLOSE`
+                /// `CLOSE`: 关单
                 Close,
-                /// 业务单已创建
-                ///
-                /// `INIT`
+                /// `INIT`: 业务单已创建
                 Init,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -769,11 +743,11 @@ pub mod withdraw {
                 /// 微信支付提现单号
                 ///
                 /// Example: `12321937198237912739132791732912793127931279317929791239112123`
-                pub withdraw_id: ::std::string::String,
+                pub withdraw_id: String,
                 /// 商户提现单号
                 ///
                 /// Example: `20190611222222222200000000012122`
-                pub out_request_no: ::std::string::String,
+                pub out_request_no: String,
                 /// 提现金额
                 ///
                 /// Example: `1`
@@ -781,23 +755,23 @@ pub mod withdraw {
                 /// 发起提现时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 提现状态更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: ::std::string::String,
+                pub update_time: String,
                 /// 失败原因
                 ///
                 /// Example: `卡号错误`
-                pub reason: ::std::string::String,
+                pub reason: String,
                 /// 提现备注
                 ///
                 /// Example: `交易提现`
-                pub remark: ::std::string::String,
+                pub remark: String,
                 /// 银行附言
                 ///
                 /// Example: `微信提现`
-                pub bank_memo: ::std::string::String,
+                pub bank_memo: String,
                 /// 出款账户类型
                 ///
                 /// Example: `BASIC`
@@ -805,7 +779,7 @@ pub mod withdraw {
                 /// 提现失败解决方案
                 ///
                 /// Example: `请修改结算银行卡信息`
-                pub solution: ::std::string::String,
+                pub solution: String,
             }
             /// 出款账户类型
             ///
@@ -874,29 +848,17 @@ pub mod withdraw {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseStatus {
-                /// 受理成功
-                ///
-                /// `CREATE_SUCCESS`
+                /// `CREATE_SUCCESS`: 受理成功
                 CreateSuccess,
-                /// 提现成功
-                ///
-                /// `SUCCESS`
+                /// `SUCCESS`: 提现成功
                 Success,
-                /// 提现失败
-                ///
-                /// `FAIL`
+                /// `FAIL`: 提现失败
                 Fail,
-                /// 提现退票
-                ///
-                /// `REFUND`
+                /// `REFUND`: 提现退票
                 Refund,
-                /// 关单
-                ///
-                /// `CLOSE`
+                /// `CLOSE`: 关单
                 Close,
-                /// 业务单已创建
-                ///
-                /// `INIT`
+                /// `INIT`: 业务单已创建
                 Init,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),

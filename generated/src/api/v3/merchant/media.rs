@@ -44,10 +44,10 @@ pub mod upload {
     pub struct PostRequestMeta {
         /// 文件名称
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub filename: ::std::option::Option<::std::string::String>,
+        pub filename: Option<String>,
         /// 文件摘要
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sha256: ::std::option::Option<::std::string::String>,
+        pub sha256: Option<String>,
     }
     /// The response of `POST /v3/merchant/media/upload` (文件上传).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -55,7 +55,7 @@ pub mod upload {
         /// 媒体文件标识Id
         ///
         /// Example: `6uqyGjGrCf2GtyXP8bxrbuH9-aAoTjH-rKeSl3Lf4_So6kdkQu4w8BYVP3bzLtvR38lxt4PjtCDXsQpzqge_hQEovHzOhsLleGFQVRF-U_0`
-        pub media_id: ::std::string::String,
+        pub media_id: String,
     }
 }
 /// `/v3/merchant/media/video_upload`
@@ -90,10 +90,10 @@ pub mod video_upload {
     pub struct PostRequestMeta {
         /// 文件名称
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub filename: ::std::option::Option<::std::string::String>,
+        pub filename: Option<String>,
         /// 文件摘要
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sha256: ::std::option::Option<::std::string::String>,
+        pub sha256: Option<String>,
     }
     /// The response of `POST /v3/merchant/media/video_upload` (视频上传API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -101,6 +101,6 @@ pub mod video_upload {
         /// 媒体文件标识Id
         ///
         /// Example: `6uqyGjGrCf2GtyXP8bxrbuH9-aAoTjH-rKeSl3Lf4_So6kdkQu4w8BYVP3bzLtvR38lxt4PjtCDXsQpzqge_hQEovHzOhsLleGFQVRF-U_0`
-        pub media_id: ::std::string::String,
+        pub media_id: String,
     }
 }

@@ -36,37 +36,37 @@ pub mod query_risk_trades {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sp_mchid: ::std::option::Option<::std::string::String>,
+        pub sp_mchid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900009231`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 商户号
         ///
         /// Example: `1900009231`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mchid: ::std::option::Option<::std::string::String>,
+        pub mchid: Option<String>,
         /// 开始时间
         ///
         /// Example: `2025-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time: ::std::option::Option<::std::string::String>,
+        pub start_time: Option<String>,
         /// 结束时间
         ///
         /// Example: `2025-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 查询页码
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub page_index: ::std::option::Option<f64>,
+        pub page_index: Option<f64>,
         /// 查询页大小
         ///
         /// Example: `10`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub page_size: ::std::option::Option<f64>,
+        pub page_size: Option<f64>,
     }
     /// The response of `POST /v3/merchant-risk-manage/ec-trade-risk/query-risk-trades` (查询风险订单).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -75,12 +75,10 @@ pub mod query_risk_trades {
         ///
         /// Example: `10`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_num: ::std::option::Option<f64>,
+        pub total_num: Option<f64>,
         /// 风险订单列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub risk_trade_list: ::std::option::Option<
-            ::std::vec::Vec<PostResponseRiskTradeList>,
-        >,
+        pub risk_trade_list: Option<Vec<PostResponseRiskTradeList>>,
     }
     /// PostResponseRiskTradeList
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -89,13 +87,15 @@ pub mod query_risk_trades {
         ///
         /// Example: `1900009231`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mchid: ::std::option::Option<::std::string::String>,
+        pub mchid: Option<String>,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_trade_no: ::std::option::Option<::std::string::String>,
+        pub out_trade_no: Option<String>,
         /// 风险类型
+        ///
+        /// Example: `1`
         ///
         /// - `1`
         ///
@@ -104,26 +104,24 @@ pub mod query_risk_trades {
         /// - `3`
         ///
         /// - `4`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub risk_type: Option<i64>,
+        /// 风险等级
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub risk_type: ::std::option::Option<i64>,
-        /// 风险等级
         ///
         /// - `1`
         ///
         /// - `2`
         ///
         /// - `3`
-        ///
-        /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub risk_level: ::std::option::Option<i64>,
+        pub risk_level: Option<i64>,
         /// 投诉单状态
         ///
         /// Example: `2020-12-01T16:18:12+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub risk_discove_time: ::std::option::Option<::std::string::String>,
+        pub risk_discove_time: Option<String>,
     }
 }
 /// `/v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result`
@@ -150,31 +148,33 @@ pub mod recv_dispose_result {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sp_mchid: ::std::option::Option<::std::string::String>,
+        pub sp_mchid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900009231`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 商户号
         ///
         /// Example: `1900009231`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mchid: ::std::option::Option<::std::string::String>,
+        pub mchid: Option<String>,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 最终风险结论
+        ///
+        /// Example: `1`
         ///
         /// - `1`
         ///
         /// - `2`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub final_risk_result: Option<i64>,
+        /// 最终风险类型
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub final_risk_result: ::std::option::Option<i64>,
-        /// 最终风险类型
         ///
         /// - `1`
         ///
@@ -183,26 +183,24 @@ pub mod recv_dispose_result {
         /// - `3`
         ///
         /// - `4`
-        ///
-        /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub final_risk_type: ::std::option::Option<i64>,
+        pub final_risk_type: Option<i64>,
         /// 处置结论
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub disp_conclusion: ::std::option::Option<::std::vec::Vec<i64>>,
+        pub disp_conclusion: Option<Vec<i64>>,
         /// 处置补充
         ///
         /// Example: `example_disp_addition`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub disp_addition: ::std::option::Option<::std::string::String>,
+        pub disp_addition: Option<String>,
         /// 是否有投诉
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub exist_complaint: ::std::option::Option<bool>,
+        pub exist_complaint: Option<bool>,
         /// 退款金额
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub refund_amount: ::std::option::Option<f64>,
+        pub refund_amount: Option<f64>,
     }
     /// The response of `POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result` (回传处置结果).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -211,6 +209,6 @@ pub mod recv_dispose_result {
         ///
         /// Example: `ok`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub rsp_msg: ::std::option::Option<::std::string::String>,
+        pub rsp_msg: Option<String>,
     }
 }

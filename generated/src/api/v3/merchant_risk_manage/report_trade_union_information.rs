@@ -24,181 +24,181 @@ impl<'a> ReportTradeUnionInformation<'a> {
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 服务商商户号
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sp_mchid: ::std::option::Option<::std::string::String>,
+    pub sp_mchid: Option<String>,
     /// 从业机构商户号
     ///
     /// Example: `1356485`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub acquiring_bank_id: ::std::option::Option<::std::string::String>,
+    pub acquiring_bank_id: Option<String>,
     /// 渠道号
     ///
     /// Example: `1900000108`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub channel_id: ::std::option::Option<::std::string::String>,
+    pub channel_id: Option<String>,
     /// 子商户号
     ///
     /// Example: `1900009231`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 商户订单号
     ///
     /// Example: `1217752501201407033233368018`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    pub out_trade_no: Option<String>,
     /// 用户标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub openid: ::std::option::Option<::std::string::String>,
+    pub openid: Option<String>,
     /// 用户手机号
     ///
     /// Example: `ca775af5f841bdf424b2e6eb86a6e21e`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub phone: ::std::option::Option<::std::string::String>,
+    pub phone: Option<String>,
     /// 用户实名证件号
     ///
     /// Example: `ca775af5f841bdf424b2e6eb86a6e21e`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub certificates_number: ::std::option::Option<::std::string::String>,
+    pub certificates_number: Option<String>,
     /// 用户终端ip
     ///
     /// Example: `123.12.12.123`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub client_ip: ::std::option::Option<::std::string::String>,
+    pub client_ip: Option<String>,
     /// 商户判定交易的风险等级
     ///
     /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub risk_level: ::std::option::Option<f64>,
+    pub risk_level: Option<f64>,
     /// 线上线下标识
     ///
+    /// Example: `1`
+    ///
     /// - `1`
     ///
     /// - `2`
-    ///
-    /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub line_type: ::std::option::Option<i64>,
+    pub line_type: Option<i64>,
     /// 虚拟实物标识
     ///
+    /// Example: `1`
+    ///
     /// - `1`
     ///
     /// - `2`
-    ///
-    /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_type: ::std::option::Option<i64>,
+    pub goods_type: Option<i64>,
     /// 物品发布类型
     ///
+    /// Example: `1`
+    ///
     /// - `1`
     ///
     /// - `2`
-    ///
-    /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub seller_type: ::std::option::Option<i64>,
+    pub seller_type: Option<i64>,
     /// 是否需要物流发货
     ///
     /// Example: `false`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub is_need_deliver: ::std::option::Option<bool>,
+    pub is_need_deliver: Option<bool>,
     /// 用户设备类型
+    ///
+    /// Example: `1`
     ///
     /// - `1`
     ///
     /// - `2`
     ///
     /// - `3`
-    ///
-    /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub device_type: ::std::option::Option<i64>,
+    pub device_type: Option<i64>,
     /// 付款方用户标识
     ///
     /// Example: `华为的账号：260XXX`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub userid: ::std::option::Option<::std::string::String>,
+    pub userid: Option<String>,
     /// 手机号来源
     ///
     /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub phone_from: ::std::option::Option<f64>,
+    pub phone_from: Option<f64>,
     /// 收款方用户标识
     ///
     /// Example: `抖音的账号：XXXXX`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub seller_userid: ::std::option::Option<::std::string::String>,
+    pub seller_userid: Option<String>,
     /// 业务场景
+    ///
+    /// Example: `1`
     ///
     /// - `0`
     ///
     /// - `1`
     ///
     /// - `2`
-    ///
-    /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub scene: ::std::option::Option<i64>,
+    pub scene: Option<i64>,
     /// 充值业务场景独有字段
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub recharge_fields: ::std::option::Option<PostRequestRechargeFields>,
+    pub recharge_fields: Option<PostRequestRechargeFields>,
     /// 生活缴费场景独有字段
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub living_expenses_fields: ::std::option::Option<PostRequestLivingExpensesFields>,
+    pub living_expenses_fields: Option<PostRequestLivingExpensesFields>,
     /// 扩展字段1，json格式
     ///
     /// Example: `{"key1":"value1"}`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub extra_fields1: ::std::option::Option<::std::string::String>,
+    pub extra_fields1: Option<String>,
     /// 扩展字段2，json格式
     ///
     /// Example: `{"key1":"value1"}`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub extra_fields2: ::std::option::Option<::std::string::String>,
+    pub extra_fields2: Option<String>,
     /// 扩展字段3，json格式
     ///
     /// Example: `{"key1":"value1"}`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub extra_fields3: ::std::option::Option<::std::string::String>,
+    pub extra_fields3: Option<String>,
     /// 高风险商品标签
     ///
     /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub high_risk_goods: ::std::option::Option<f64>,
+    pub high_risk_goods: Option<f64>,
     /// 用户下单设备与支付设备是否一致
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub same_deviced: ::std::option::Option<bool>,
+    pub same_deviced: Option<bool>,
     /// 用户下单设备是否是常用设备
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub reliable_device: ::std::option::Option<bool>,
+    pub reliable_device: Option<bool>,
     /// 收货省份
     ///
     /// Example: `example_delivery_province`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub delivery_province: ::std::option::Option<::std::string::String>,
+    pub delivery_province: Option<String>,
     /// 收货城市
     ///
     /// Example: `example_delivery_city`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub delivery_city: ::std::option::Option<::std::string::String>,
+    pub delivery_city: Option<String>,
     /// 收货人地址是否新增
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub new_address: ::std::option::Option<bool>,
+    pub new_address: Option<bool>,
     /// 上一笔支付openid
     ///
     /// Example: `example_last_pay_openid`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub last_pay_openid: ::std::option::Option<::std::string::String>,
+    pub last_pay_openid: Option<String>,
     /// 高风险类目
+    ///
+    /// Example: `1`
     ///
     /// - `1`
     ///
@@ -211,29 +211,29 @@ pub struct PostRequest {
     /// - `5`
     ///
     /// - `6`
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub risky_goods: Option<i64>,
+    /// 订单识别标识：小时购/自提等枚举值
     ///
     /// Example: `1`
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub risky_goods: ::std::option::Option<i64>,
-    /// 订单识别标识：小时购/自提等枚举值
     ///
     /// - `1`
     ///
     /// - `2`
-    ///
-    /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub offline_delivery_label: ::std::option::Option<i64>,
+    pub offline_delivery_label: Option<i64>,
     /// 是否为代付订单
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub proxy_payment: ::std::option::Option<bool>,
+    pub proxy_payment: Option<bool>,
     /// 下单人手机号：手机号前3后4
     ///
     /// Example: `example_order_phone_number`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub order_phone_number: ::std::option::Option<::std::string::String>,
+    pub order_phone_number: Option<String>,
     /// 下单人风险等级
     ///
+    /// Example: `1`
+    ///
     /// - `1`
     ///
     /// - `2`
@@ -247,12 +247,12 @@ pub struct PostRequest {
     /// - `6`
     ///
     /// - `7`
-    ///
-    /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub user_risk_level: ::std::option::Option<i64>,
+    pub user_risk_level: Option<i64>,
     /// 商户风险等级
     ///
+    /// Example: `1`
+    ///
     /// - `1`
     ///
     /// - `2`
@@ -266,51 +266,49 @@ pub struct PostRequest {
     /// - `6`
     ///
     /// - `7`
-    ///
-    /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sp_risk_level: ::std::option::Option<i64>,
+    pub sp_risk_level: Option<i64>,
     /// 手机号所属地
     ///
     /// Example: `example_phone_number_location`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub phone_number_location: ::std::option::Option<::std::string::String>,
+    pub phone_number_location: Option<String>,
     /// 商品类目
     ///
     /// Example: `example_goods_category`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_category: ::std::option::Option<::std::string::String>,
+    pub goods_category: Option<String>,
     /// 前置打开行为异常
     ///
     /// Example: `example_pre_opening_behavior`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub pre_opening_behavior: ::std::option::Option<::std::string::String>,
+    pub pre_opening_behavior: Option<String>,
     /// 卖家是否是新账号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub new_store: ::std::option::Option<bool>,
+    pub new_store: Option<bool>,
     /// 店铺标识
     ///
     /// Example: `example_store_identifier`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub store_identifier: ::std::option::Option<::std::string::String>,
+    pub store_identifier: Option<String>,
     /// 商品上架时间
     ///
     /// Example: `example_goods_listing_time`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_listing_time: ::std::option::Option<::std::string::String>,
+    pub goods_listing_time: Option<String>,
     /// 合单商户订单号
     ///
     /// Example: `example_combine_out_trade_no`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub combine_out_trade_no: ::std::option::Option<::std::string::String>,
+    pub combine_out_trade_no: Option<String>,
     /// 合单商户号
     ///
     /// Example: `example_combine_mchid`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub combine_mchid: ::std::option::Option<::std::string::String>,
+    pub combine_mchid: Option<String>,
     /// 子单列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_orders: ::std::option::Option<::std::vec::Vec<PostRequestSubOrders>>,
+    pub sub_orders: Option<Vec<PostRequestSubOrders>>,
 }
 /// 生活缴费场景独有字段
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -319,37 +317,37 @@ pub struct PostRequestLivingExpensesFields {
     ///
     /// Example: `123456`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub acc_no: ::std::option::Option<::std::string::String>,
+    pub acc_no: Option<String>,
     /// 费种
     ///
     /// Example: `1`
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<f64>,
+    pub type_: Option<f64>,
     /// 缴费城市
     ///
     /// Example: `湖南衡阳`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub city: ::std::option::Option<::std::string::String>,
+    pub city: Option<String>,
     /// 户号对应的地址信息
     ///
     /// Example: `广东省深圳市南山区海天二路33号`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub address: ::std::option::Option<::std::string::String>,
+    pub address: Option<String>,
     /// 缴费户名
     ///
     /// Example: `詹讯`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub acc_name: ::std::option::Option<::std::string::String>,
+    pub acc_name: Option<String>,
     /// 机构名称
     ///
     /// Example: `深圳电力`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub company_name: ::std::option::Option<::std::string::String>,
+    pub company_name: Option<String>,
     /// 缴费金额
     ///
     /// Example: `500`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<f64>,
+    pub amount: Option<f64>,
 }
 /// 充值业务场景独有字段
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -358,12 +356,12 @@ pub struct PostRequestRechargeFields {
     ///
     /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub account_type: ::std::option::Option<f64>,
+    pub account_type: Option<f64>,
     /// 充值账号
     ///
     /// Example: `example_account`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub account: ::std::option::Option<::std::string::String>,
+    pub account: Option<String>,
 }
 /// PostRequestSubOrders
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -372,24 +370,26 @@ pub struct PostRequestSubOrders {
     ///
     /// Example: `example_out_trade_no`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    pub out_trade_no: Option<String>,
     /// 子单发起方商户号
     ///
     /// Example: `example_mch_id`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub mch_id: ::std::option::Option<::std::string::String>,
+    pub mch_id: Option<String>,
     /// 收货省份
     ///
     /// Example: `example_delivery_province`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub delivery_province: ::std::option::Option<::std::string::String>,
+    pub delivery_province: Option<String>,
     /// 收货城市
     ///
     /// Example: `example_delivery_city`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub delivery_city: ::std::option::Option<::std::string::String>,
+    pub delivery_city: Option<String>,
     /// 高风险类目
     ///
+    /// Example: `1`
+    ///
     /// - `1`
     ///
     /// - `2`
@@ -401,12 +401,12 @@ pub struct PostRequestSubOrders {
     /// - `5`
     ///
     /// - `6`
-    ///
-    /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub risky_goods: ::std::option::Option<i64>,
+    pub risky_goods: Option<i64>,
     /// 下单人风险等级
     ///
+    /// Example: `1`
+    ///
     /// - `1`
     ///
     /// - `2`
@@ -420,12 +420,12 @@ pub struct PostRequestSubOrders {
     /// - `6`
     ///
     /// - `7`
-    ///
-    /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub user_risk_level: ::std::option::Option<i64>,
+    pub user_risk_level: Option<i64>,
     /// 商户风险等级
     ///
+    /// Example: `1`
+    ///
     /// - `1`
     ///
     /// - `2`
@@ -439,10 +439,8 @@ pub struct PostRequestSubOrders {
     /// - `6`
     ///
     /// - `7`
-    ///
-    /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sp_risk_level: ::std::option::Option<i64>,
+    pub sp_risk_level: Option<i64>,
 }
 /// The response of `POST /v3/merchant-risk-manage/report-trade-union-information` (上报订单关联信息).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -451,25 +449,25 @@ pub struct PostResponse {
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sp_mchid: ::std::option::Option<::std::string::String>,
+    pub sp_mchid: Option<String>,
     /// 从业机构商户号
     ///
     /// Example: `1356485`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub acquiring_bank_id: ::std::option::Option<::std::string::String>,
+    pub acquiring_bank_id: Option<String>,
     /// 渠道号
     ///
     /// Example: `1900000108`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub channel_id: ::std::option::Option<::std::string::String>,
+    pub channel_id: Option<String>,
     /// 子商户号
     ///
     /// Example: `1900009231`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 商户订单号
     ///
     /// Example: `1217752501201407033233368018`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    pub out_trade_no: Option<String>,
 }

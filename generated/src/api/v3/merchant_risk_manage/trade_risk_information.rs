@@ -28,46 +28,34 @@ impl<'a> TradeRiskInformation<'a> {
 pub struct GetRequest {
     /// 服务商商户号
     ///
-    /// Query parameter `sp_mchid`.
-    ///
-    /// Example: `1900000109`
+    /// Query parameter `sp_mchid`. Example: `1900000109`
     #[serde(skip_serializing)]
-    pub sp_mchid: ::std::option::Option<::std::string::String>,
+    pub sp_mchid: Option<String>,
     /// 从业机构号
     ///
-    /// Query parameter `acquiring_bank_id`.
-    ///
-    /// Example: `1356485`
+    /// Query parameter `acquiring_bank_id`. Example: `1356485`
     #[serde(skip_serializing)]
-    pub acquiring_bank_id: ::std::option::Option<::std::string::String>,
+    pub acquiring_bank_id: Option<String>,
     /// 渠道号
     ///
-    /// Query parameter `channel_id`.
-    ///
-    /// Example: `1900000108`
+    /// Query parameter `channel_id`. Example: `1900000108`
     #[serde(skip_serializing)]
-    pub channel_id: ::std::option::Option<::std::string::String>,
+    pub channel_id: Option<String>,
     /// 子商户号
     ///
-    /// Query parameter `sub_mchid`.
-    ///
-    /// Example: `1900009231`
+    /// Query parameter `sub_mchid`. Example: `1900009231`
     #[serde(skip_serializing)]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 商户订单号
     ///
-    /// Query parameter `out_trade_no`.
-    ///
-    /// Example: `1217752501201407033233368018`
+    /// Query parameter `out_trade_no`. Example: `1217752501201407033233368018`
     #[serde(skip_serializing)]
-    pub out_trade_no: ::std::string::String,
+    pub out_trade_no: String,
     /// 投诉信息
     ///
-    /// Query parameter `complaints_information`.
-    ///
-    /// Example: `商家说高额返利，支付很大金额之后发现并没有返利，是骗子`
+    /// Query parameter `complaints_information`. Example: `商家说高额返利，支付很大金额之后发现并没有返利，是骗子`
     #[serde(skip_serializing)]
-    pub complaints_information: ::std::option::Option<::std::string::String>,
+    pub complaints_information: Option<String>,
 }
 /// The response of `GET /v3/merchant-risk-manage/trade-risk-information` (查询风险信息).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -80,17 +68,17 @@ pub struct GetResponse {
     ///
     /// Example: `OTHER_RISK`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub risk_type: ::std::option::Option<GetResponseRiskType>,
+    pub risk_type: Option<GetResponseRiskType>,
     /// 处置手段
     ///
     /// Example: `OTHER_PUNISH`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub punish_type: ::std::option::Option<GetResponsePunishType>,
+    pub punish_type: Option<GetResponsePunishType>,
     /// 处置手段描述
     ///
     /// Example: `延长商户账期7天`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub punish_description: ::std::option::Option<::std::string::String>,
+    pub punish_description: Option<String>,
 }
 /// 处置手段
 ///

@@ -22,32 +22,32 @@ pub struct PostRequest {
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sp_mchid: ::std::option::Option<::std::string::String>,
+    pub sp_mchid: Option<String>,
     /// 从业机构商户号
     ///
     /// Example: `1356485`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub acquiring_bank_id: ::std::option::Option<::std::string::String>,
+    pub acquiring_bank_id: Option<String>,
     /// 渠道号
     ///
     /// Example: `1900000108`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub channel_id: ::std::option::Option<::std::string::String>,
+    pub channel_id: Option<String>,
     /// 子商户号
     ///
     /// Example: `1900009231`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 商户订单号
     ///
     /// Example: `1217752501201407033233368018`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    pub out_trade_no: Option<String>,
     /// 风险类型
     ///
     /// Example: `OTHER_RISK`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub risk_type: ::std::option::Option<PostRequestRiskType>,
+    pub risk_type: Option<PostRequestRiskType>,
     /// 处置手段
     ///
     /// Example: `OTHER_PUNISH`
@@ -56,12 +56,12 @@ pub struct PostRequest {
     ///
     /// Example: `SUSPEND_SETTLEMENT_NDAYS:10`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub additional_punish_type: ::std::option::Option<::std::string::String>,
+    pub additional_punish_type: Option<String>,
     /// 投诉信息
     ///
     /// Example: `商家说高额返利，支付很大金额之后发现并没有返利，是骗子`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub complaints_information: ::std::option::Option<::std::string::String>,
+    pub complaints_information: Option<String>,
 }
 /// 处置手段
 ///
@@ -218,32 +218,32 @@ pub struct PostResponse {
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sp_mchid: ::std::option::Option<::std::string::String>,
+    pub sp_mchid: Option<String>,
     /// 从业机构商户号
     ///
     /// Example: `1356485`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub acquiring_bank_id: ::std::option::Option<::std::string::String>,
+    pub acquiring_bank_id: Option<String>,
     /// 渠道号
     ///
     /// Example: `1900000108`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub channel_id: ::std::option::Option<::std::string::String>,
+    pub channel_id: Option<String>,
     /// 子商户号
     ///
     /// Example: `1900009231`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 商户订单号
     ///
     /// Example: `1217752501201407033233368018`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    pub out_trade_no: Option<String>,
     /// 风险类型
     ///
     /// Example: `OTHER_RISK`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub risk_type: ::std::option::Option<PostResponseRiskType>,
+    pub risk_type: Option<PostResponseRiskType>,
     /// 处置手段
     ///
     /// Example: `OTHER_PUNISH`
@@ -252,12 +252,12 @@ pub struct PostResponse {
     ///
     /// Example: `SUSPEND_SETTLEMENT_NDAYS:10`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub additional_punish_type: ::std::option::Option<::std::string::String>,
+    pub additional_punish_type: Option<String>,
     /// 处置手段描述
     ///
     /// Example: `延长商户账期7天`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub punish_description: ::std::option::Option<::std::string::String>,
+    pub punish_description: Option<String>,
 }
 /// 处置手段
 ///

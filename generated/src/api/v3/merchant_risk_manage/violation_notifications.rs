@@ -49,7 +49,7 @@ pub struct GetResponse {
     ///
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub notify_url: ::std::option::Option<::std::string::String>,
+    pub notify_url: Option<String>,
 }
 /// The request of `POST /v3/merchant-risk-manage/violation-notifications` (创建商户违规通知回调地址API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -58,7 +58,7 @@ pub struct PostRequest {
     ///
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub notify_url: ::std::option::Option<::std::string::String>,
+    pub notify_url: Option<String>,
 }
 /// The response of `POST /v3/merchant-risk-manage/violation-notifications` (创建商户违规通知回调地址API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -67,7 +67,7 @@ pub struct PostResponse {
     ///
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub notify_url: ::std::option::Option<::std::string::String>,
+    pub notify_url: Option<String>,
 }
 /// The request of `PUT /v3/merchant-risk-manage/violation-notifications` (修改商户违规通知回调地址API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -76,7 +76,7 @@ pub struct PutRequest {
     ///
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub notify_url: ::std::option::Option<::std::string::String>,
+    pub notify_url: Option<String>,
 }
 /// The response of `PUT /v3/merchant-risk-manage/violation-notifications` (修改商户违规通知回调地址API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -85,5 +85,5 @@ pub struct PutResponse {
     ///
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub notify_url: ::std::option::Option<::std::string::String>,
+    pub notify_url: Option<String>,
 }

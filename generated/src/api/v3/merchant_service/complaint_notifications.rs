@@ -48,11 +48,11 @@ pub struct GetResponse {
     /// 商户号
     ///
     /// Example: `1900012181`
-    pub mchid: ::std::string::String,
+    pub mchid: String,
     /// 通知地址
     ///
     /// Example: `https://www.xxx.com/notify`
-    pub url: ::std::string::String,
+    pub url: String,
 }
 /// The request of `POST /v3/merchant-service/complaint-notifications` (创建投诉通知回调API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -60,7 +60,7 @@ pub struct PostRequest {
     /// 通知地址
     ///
     /// Example: `https://www.xxx.com/notify`
-    pub url: ::std::string::String,
+    pub url: String,
 }
 /// The response of `POST /v3/merchant-service/complaint-notifications` (创建投诉通知回调API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -68,11 +68,11 @@ pub struct PostResponse {
     /// 商户号
     ///
     /// Example: `1900012181`
-    pub mchid: ::std::string::String,
+    pub mchid: String,
     /// 通知地址
     ///
     /// Example: `https://www.xxx.com/notify`
-    pub url: ::std::string::String,
+    pub url: String,
 }
 /// The request of `PUT /v3/merchant-service/complaint-notifications` (更新投诉通知回调API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -80,7 +80,7 @@ pub struct PutRequest {
     /// 通知地址
     ///
     /// Example: `https://www.xxx.com/notify`
-    pub url: ::std::string::String,
+    pub url: String,
 }
 /// The response of `PUT /v3/merchant-service/complaint-notifications` (更新投诉通知回调API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -88,9 +88,9 @@ pub struct PutResponse {
     /// 商户号
     ///
     /// Example: `1900012181`
-    pub mchid: ::std::string::String,
+    pub mchid: String,
     /// 通知地址
     ///
     /// Example: `https://www.xxx.com/notify`
-    pub url: ::std::string::String,
+    pub url: String,
 }

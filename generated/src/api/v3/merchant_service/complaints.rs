@@ -35,39 +35,29 @@ impl<'a> Complaints<'a> {
 pub struct GetRequest {
     /// 分页大小
     ///
-    /// Query parameter `limit`.
-    ///
-    /// Example: `5`
+    /// Query parameter `limit`. Example: `5`
     #[serde(skip_serializing)]
-    pub limit: ::std::option::Option<i64>,
+    pub limit: Option<i64>,
     /// 分页开始位置
     ///
-    /// Query parameter `offset`.
-    ///
-    /// Example: `10`
+    /// Query parameter `offset`. Example: `10`
     #[serde(skip_serializing)]
-    pub offset: ::std::option::Option<i64>,
+    pub offset: Option<i64>,
     /// 开始日期
     ///
-    /// Query parameter `begin_date`.
-    ///
-    /// Example: `2019-01-01`
+    /// Query parameter `begin_date`. Example: `2019-01-01`
     #[serde(skip_serializing)]
-    pub begin_date: ::std::string::String,
+    pub begin_date: String,
     /// 结束日期
     ///
-    /// Query parameter `end_date`.
-    ///
-    /// Example: `2019-01-01`
+    /// Query parameter `end_date`. Example: `2019-01-01`
     #[serde(skip_serializing)]
-    pub end_date: ::std::string::String,
+    pub end_date: String,
     /// 特约商户号
     ///
-    /// Query parameter `sub_mchid`.
-    ///
-    /// Example: `1900012181`
+    /// Query parameter `sub_mchid`. Example: `1900012181`
     #[serde(skip_serializing)]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
 }
 /// The response of `GET /v3/merchant-service/complaints` (查询投诉信息API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -84,10 +74,10 @@ pub struct GetResponse {
     ///
     /// Example: `1000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub total_count: ::std::option::Option<i64>,
+    pub total_count: Option<i64>,
     /// `data`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+    pub data: Option<Vec<GetResponseData>>,
 }
 /// 用户投诉信息详情
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -95,38 +85,36 @@ pub struct GetResponseData {
     /// 商户订单号
     ///
     /// Example: `20190906154617947762231`
-    pub out_trade_no: ::std::string::String,
+    pub out_trade_no: String,
     /// 投诉时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub complaint_time: ::std::string::String,
+    pub complaint_time: String,
     /// 订单金额
     ///
     /// Example: `3`
     pub amount: i64,
     /// 投诉人联系方式
     ///
-    /// Sensitive: encrypted with the WeChat Pay public key before sending.
-    ///
-    /// Example: `Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub payer_phone: ::std::option::Option<::std::string::String>,
+    pub payer_phone: Option<String>,
     /// 投诉详情
     ///
     /// Example: `反馈一个重复扣费的问题`
-    pub complaint_detail: ::std::string::String,
+    pub complaint_detail: String,
     /// 投诉单状态
     pub complaint_state: GetResponseDataComplaintState,
     /// 微信订单号
     ///
     /// Example: `4200000404201909069117582536`
-    pub transaction_id: ::std::string::String,
+    pub transaction_id: String,
     /// 冻结结束时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub frozen_end_time: ::std::option::Option<::std::string::String>,
+    pub frozen_end_time: Option<String>,
     /// 特约商户号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
 }
 /// 投诉单状态
 ///
@@ -134,33 +122,19 @@ pub struct GetResponseData {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum GetResponseDataComplaintState {
-    /// 用户已投诉
-    ///
-    /// `PAYER_COMPLAINTED`
+    /// `PAYER_COMPLAINTED`: 用户已投诉
     PayerComplainted,
-    /// 交易已冻结
-    ///
-    /// `FROZENED`
+    /// `FROZENED`: 交易已冻结
     Frozened,
-    /// 冻结已结束
-    ///
-    /// `FROZEN_FINISHED`
+    /// `FROZEN_FINISHED`: 冻结已结束
     FrozenFinished,
-    /// 用户已撤诉
-    ///
-    /// `PAYER_CANCELED`
+    /// `PAYER_CANCELED`: 用户已撤诉
     PayerCanceled,
-    /// 商户已退款
-    ///
-    /// `MERCHANT_REFUNDED`
+    /// `MERCHANT_REFUNDED`: 商户已退款
     MerchantRefunded,
-    /// 系统（微信支付）已退款
-    ///
-    /// `SYSTEM_REFUNDED`
+    /// `SYSTEM_REFUNDED`: 系统（微信支付）已退款
     SystemRefunded,
-    /// 人工（微信支付运营人员）手动解冻
-    ///
-    /// `MANUAL_UNFROZEN`
+    /// `MANUAL_UNFROZEN`: 人工（微信支付运营人员）手动解冻
     ManualUnfrozen,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -243,11 +217,11 @@ pub mod by_transaction_id {
         /// 商户订单号
         ///
         /// Example: `20190906154617947762231`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 投诉时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub complaint_time: ::std::string::String,
+        pub complaint_time: String,
         /// 投诉金额
         ///
         /// Example: `3`
@@ -256,32 +230,32 @@ pub mod by_transaction_id {
         ///
         /// Example: `Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer_phone: ::std::option::Option<::std::string::String>,
+        pub payer_phone: Option<String>,
         /// 投诉描述
         ///
         /// Example: `反馈一个重复扣费的问题`
-        pub complaint_detail: ::std::string::String,
+        pub complaint_detail: String,
         /// 投诉单状态
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub complaint_state: ::std::option::Option<::std::string::String>,
+        pub complaint_state: Option<String>,
         /// 微信支付订单号
         ///
         /// Example: `4200000404201909069117582536`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 冻结结束时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub frozen_end_time: ::std::option::Option<::std::string::String>,
+        pub frozen_end_time: Option<String>,
         /// 特约商户号
         ///
         /// Example: `1900012181`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 投诉单处理进展状态
         ///
         /// Example: `WAIT_MERCHANT_RESPONSE`
-        pub complaint_handle_state: ::std::string::String,
+        pub complaint_handle_state: String,
     }
     /// `/v3/merchant-service/complaints/{transaction_id}/negotiation-historys`
     pub mod negotiation_historys {
@@ -310,8 +284,8 @@ pub mod by_transaction_id {
         pub struct GetResponse {
             /// 投诉协商历史
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub complaint_negotiation_history: ::std::option::Option<
-                ::std::vec::Vec<GetResponseComplaintNegotiationHistory>,
+            pub complaint_negotiation_history: Option<
+                Vec<GetResponseComplaintNegotiationHistory>,
             >,
         }
         /// GetResponseComplaintNegotiationHistory
@@ -320,11 +294,11 @@ pub mod by_transaction_id {
             /// 操作人
             ///
             /// Example: `投诉人`
-            pub operate_user: ::std::string::String,
+            pub operate_user: String,
             /// 操作时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub operate_time: ::std::string::String,
+            pub operate_time: String,
             /// 操作类型
             ///
             /// Example: `CREATE_COMPLAINT_BY_PLATFORM`
@@ -333,12 +307,12 @@ pub mod by_transaction_id {
             ///
             /// Example: `投诉一个重复扣费问题`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub operate_details: ::std::option::Option<::std::string::String>,
+            pub operate_details: Option<String>,
             /// 协商历史图片凭证
             ///
             /// Example: `https://qpic.cn/xxx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub image_list: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+            pub image_list: Option<Vec<::serde_json::Value>>,
         }
         /// 操作类型
         ///

@@ -31,46 +31,36 @@ impl<'a> ComplaintsV2<'a> {
 pub struct GetRequest {
     /// 分页大小
     ///
-    /// Query parameter `limit`.
-    ///
-    /// Example: `5`
+    /// Query parameter `limit`. Example: `5`
     #[serde(skip_serializing)]
-    pub limit: ::std::option::Option<i64>,
+    pub limit: Option<i64>,
     /// 分页开始位置
     ///
-    /// Query parameter `offset`.
-    ///
-    /// Example: `10`
+    /// Query parameter `offset`. Example: `10`
     #[serde(skip_serializing)]
-    pub offset: ::std::option::Option<i64>,
+    pub offset: Option<i64>,
     /// 开始日期
     ///
-    /// Query parameter `begin_date`.
-    ///
-    /// Example: `2019-01-01`
+    /// Query parameter `begin_date`. Example: `2019-01-01`
     #[serde(skip_serializing)]
-    pub begin_date: ::std::string::String,
+    pub begin_date: String,
     /// 结束日期
     ///
-    /// Query parameter `end_date`.
-    ///
-    /// Example: `2019-01-01`
+    /// Query parameter `end_date`. Example: `2019-01-01`
     #[serde(skip_serializing)]
-    pub end_date: ::std::string::String,
+    pub end_date: String,
     /// 被诉商户号
     ///
-    /// Query parameter `complainted_mchid`.
-    ///
-    /// Example: `1900012181`
+    /// Query parameter `complainted_mchid`. Example: `1900012181`
     #[serde(skip_serializing)]
-    pub complainted_mchid: ::std::option::Option<::std::string::String>,
+    pub complainted_mchid: Option<String>,
 }
 /// The response of `GET /v3/merchant-service/complaints-v2` (查询投诉单列表API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetResponse {
     /// 用户投诉信息详情
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+    pub data: Option<Vec<GetResponseData>>,
     /// 分页大小
     ///
     /// Example: `5`
@@ -83,7 +73,7 @@ pub struct GetResponse {
     ///
     /// Example: `1000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub total_count: ::std::option::Option<i64>,
+    pub total_count: Option<i64>,
 }
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -91,15 +81,15 @@ pub struct GetResponseData {
     /// 投诉单号
     ///
     /// Example: `200201820200101080076610000`
-    pub complaint_id: ::std::string::String,
+    pub complaint_id: String,
     /// 投诉时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub complaint_time: ::std::string::String,
+    pub complaint_time: String,
     /// 投诉详情
     ///
     /// Example: `反馈一个重复扣费的问题`
-    pub complaint_detail: ::std::string::String,
+    pub complaint_detail: String,
     /// 投诉单状态
     ///
     /// Example: `PENDING`
@@ -107,27 +97,21 @@ pub struct GetResponseData {
     /// 被诉商户号
     ///
     /// Example: `1900012181`
-    pub complainted_mchid: ::std::string::String,
+    pub complainted_mchid: String,
     /// 投诉人联系方式
     ///
     /// Example: `Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub payer_phone: ::std::option::Option<::std::string::String>,
+    pub payer_phone: Option<String>,
     /// 投诉单关联订单信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub complaint_order_info: ::std::option::Option<
-        ::std::vec::Vec<GetResponseDataComplaintOrderInfo>,
-    >,
+    pub complaint_order_info: Option<Vec<GetResponseDataComplaintOrderInfo>>,
     /// 投诉单关联服务单信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub service_order_info: ::std::option::Option<
-        ::std::vec::Vec<GetResponseDataServiceOrderInfo>,
-    >,
+    pub service_order_info: Option<Vec<GetResponseDataServiceOrderInfo>>,
     /// 投诉资料列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub complaint_media_list: ::std::option::Option<
-        ::std::vec::Vec<GetResponseDataComplaintMediaList>,
-    >,
+    pub complaint_media_list: Option<Vec<GetResponseDataComplaintMediaList>>,
     /// 投诉单是否已全额退款
     pub complaint_full_refunded: bool,
     /// 是否有待回复的用户留言
@@ -135,7 +119,7 @@ pub struct GetResponseData {
     /// 问题描述
     ///
     /// Example: `不满意商家服务`
-    pub problem_description: ::std::string::String,
+    pub problem_description: String,
     /// 用户投诉次数
     ///
     /// Example: `1`
@@ -144,33 +128,31 @@ pub struct GetResponseData {
     ///
     /// Example: `REFUND`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub problem_type: ::std::option::Option<GetResponseDataProblemType>,
+    pub problem_type: Option<GetResponseDataProblemType>,
     /// 申请退款金额
     ///
     /// Example: `10`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub apply_refund_amount: ::std::option::Option<i64>,
+    pub apply_refund_amount: Option<i64>,
     /// 用户标签列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub user_tag_list: ::std::option::Option<
-        ::std::vec::Vec<GetResponseDataUserTagList>,
-    >,
+    pub user_tag_list: Option<Vec<GetResponseDataUserTagList>>,
     /// 补充信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub additional_info: ::std::option::Option<GetResponseDataAdditionalInfo>,
+    pub additional_info: Option<GetResponseDataAdditionalInfo>,
     /// 是否在平台协助中
     ///
     /// Example: `true`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub in_platform_service: ::std::option::Option<bool>,
+    pub in_platform_service: Option<bool>,
     /// 是否需即时服务用户
     ///
     /// Example: `true`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub need_immediate_service: ::std::option::Option<bool>,
+    pub need_immediate_service: Option<bool>,
     /// 是否是智能体投诉
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub is_agent_mode: ::std::option::Option<bool>,
+    pub is_agent_mode: Option<bool>,
 }
 /// 补充信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -179,12 +161,10 @@ pub struct GetResponseDataAdditionalInfo {
     ///
     /// Example: `SHARE_POWER_TYPE`
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<GetResponseDataAdditionalInfoType>,
+    pub type_: Option<GetResponseDataAdditionalInfoType>,
     /// 充电宝投诉相关信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub share_power_info: ::std::option::Option<
-        GetResponseDataAdditionalInfoSharePowerInfo,
-    >,
+    pub share_power_info: Option<GetResponseDataAdditionalInfoSharePowerInfo>,
 }
 /// 充电宝投诉相关信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -193,17 +173,17 @@ pub struct GetResponseDataAdditionalInfoSharePowerInfo {
     ///
     /// Example: `2015-05-20T13:29:35+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub return_time: ::std::option::Option<::std::string::String>,
+    pub return_time: Option<String>,
     /// 归还地点信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub return_address_info: ::std::option::Option<
+    pub return_address_info: Option<
         GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo,
     >,
     /// 是否归还同一柜机
     ///
     /// Example: `false`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub is_returned_to_same_machine: ::std::option::Option<bool>,
+    pub is_returned_to_same_machine: Option<bool>,
 }
 /// 归还地点信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -212,17 +192,17 @@ pub struct GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo {
     ///
     /// Example: `广东省深圳市南山区海天二路南山区后海腾讯滨海大厦(海天二路西)`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub return_address: ::std::option::Option<::std::string::String>,
+    pub return_address: Option<String>,
     /// 归还地点经度
     ///
     /// Example: `113.93535488533665`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub longitude: ::std::option::Option<::std::string::String>,
+    pub longitude: Option<String>,
     /// 归还地点纬度
     ///
     /// Example: `22.52305518747831`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub latitude: ::std::option::Option<::std::string::String>,
+    pub latitude: Option<String>,
 }
 /// 补充信息类型
 ///
@@ -281,7 +261,7 @@ pub struct GetResponseDataComplaintMediaList {
     pub media_type: GetResponseDataComplaintMediaListMediaType,
     /// 媒体文列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub media_url: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub media_url: Option<Vec<String>>,
 }
 /// 媒体文件业务类型
 ///
@@ -341,11 +321,11 @@ pub struct GetResponseDataComplaintOrderInfo {
     /// 微信订单号
     ///
     /// Example: `4200000404201909069117582536`
-    pub transaction_id: ::std::string::String,
+    pub transaction_id: String,
     /// 商户订单号
     ///
     /// Example: `20190906154617947762231`
-    pub out_trade_no: ::std::string::String,
+    pub out_trade_no: String,
     /// 订单金额
     ///
     /// Example: `3`
@@ -470,17 +450,17 @@ pub struct GetResponseDataServiceOrderInfo {
     ///
     /// Example: `15646546545165651651`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub order_id: ::std::option::Option<::std::string::String>,
+    pub order_id: Option<String>,
     /// 商户服务订单号
     ///
     /// Example: `1234323JKHDFE1243252`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_order_no: ::std::option::Option<::std::string::String>,
+    pub out_order_no: Option<String>,
     /// 支付分服务单状态
     ///
     /// Example: `DOING`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub state: ::std::option::Option<GetResponseDataServiceOrderInfoState>,
+    pub state: Option<GetResponseDataServiceOrderInfoState>,
 }
 /// 支付分服务单状态
 ///
@@ -646,15 +626,15 @@ pub mod by_complaint_id {
         /// 投诉单号
         ///
         /// Example: `200201820200101080076610000`
-        pub complaint_id: ::std::string::String,
+        pub complaint_id: String,
         /// 投诉时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub complaint_time: ::std::string::String,
+        pub complaint_time: String,
         /// 投诉详情
         ///
         /// Example: `反馈一个重复扣费的问题`
-        pub complaint_detail: ::std::string::String,
+        pub complaint_detail: String,
         /// 投诉单状态
         ///
         /// Example: `PENDING`
@@ -662,32 +642,26 @@ pub mod by_complaint_id {
         /// 被诉商户号
         ///
         /// Example: `1900012181`
-        pub complainted_mchid: ::std::string::String,
+        pub complainted_mchid: String,
         /// 投诉人联系方式
         ///
         /// Example: `sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer_phone: ::std::option::Option<::std::string::String>,
+        pub payer_phone: Option<String>,
         /// 投诉人openid
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer_openid: ::std::option::Option<::std::string::String>,
+        pub payer_openid: Option<String>,
         /// 投诉资料列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub complaint_media_list: ::std::option::Option<
-            ::std::vec::Vec<GetResponseComplaintMediaList>,
-        >,
+        pub complaint_media_list: Option<Vec<GetResponseComplaintMediaList>>,
         /// 投诉单关联订单信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub complaint_order_info: ::std::option::Option<
-            ::std::vec::Vec<GetResponseComplaintOrderInfo>,
-        >,
+        pub complaint_order_info: Option<Vec<GetResponseComplaintOrderInfo>>,
         /// 投诉单关联服务单信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub service_order_info: ::std::option::Option<
-            ::std::vec::Vec<GetResponseServiceOrderInfo>,
-        >,
+        pub service_order_info: Option<Vec<GetResponseServiceOrderInfo>>,
         /// 投诉单是否已全额退款
         pub complaint_full_refunded: bool,
         /// 是否有待回复的用户留言
@@ -695,7 +669,7 @@ pub mod by_complaint_id {
         /// 问题描述
         ///
         /// Example: `不满意商家服务`
-        pub problem_description: ::std::string::String,
+        pub problem_description: String,
         /// 用户投诉次数
         ///
         /// Example: `1`
@@ -704,33 +678,31 @@ pub mod by_complaint_id {
         ///
         /// Example: `REFUND`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub problem_type: ::std::option::Option<GetResponseProblemType>,
+        pub problem_type: Option<GetResponseProblemType>,
         /// 申请退款金额
         ///
         /// Example: `10`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub apply_refund_amount: ::std::option::Option<i64>,
+        pub apply_refund_amount: Option<i64>,
         /// 用户标签列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_tag_list: ::std::option::Option<
-            ::std::vec::Vec<GetResponseUserTagList>,
-        >,
+        pub user_tag_list: Option<Vec<GetResponseUserTagList>>,
         /// 补充信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub additional_info: ::std::option::Option<GetResponseAdditionalInfo>,
+        pub additional_info: Option<GetResponseAdditionalInfo>,
         /// 是否在平台协助中
         ///
         /// Example: `true`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub in_platform_service: ::std::option::Option<bool>,
+        pub in_platform_service: Option<bool>,
         /// 是否需即时服务用户
         ///
         /// Example: `true`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub need_immediate_service: ::std::option::Option<bool>,
+        pub need_immediate_service: Option<bool>,
         /// 是否是智能体投诉
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub is_agent_mode: ::std::option::Option<bool>,
+        pub is_agent_mode: Option<bool>,
     }
     /// 补充信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -739,12 +711,10 @@ pub mod by_complaint_id {
         ///
         /// Example: `SHARE_POWER_TYPE`
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<GetResponseAdditionalInfoType>,
+        pub type_: Option<GetResponseAdditionalInfoType>,
         /// 充电宝投诉相关信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub share_power_info: ::std::option::Option<
-            GetResponseAdditionalInfoSharePowerInfo,
-        >,
+        pub share_power_info: Option<GetResponseAdditionalInfoSharePowerInfo>,
     }
     /// 充电宝投诉相关信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -753,17 +723,17 @@ pub mod by_complaint_id {
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub return_time: ::std::option::Option<::std::string::String>,
+        pub return_time: Option<String>,
         /// 归还地点信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub return_address_info: ::std::option::Option<
+        pub return_address_info: Option<
             GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo,
         >,
         /// 是否归还同一柜机
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub is_returned_to_same_machine: ::std::option::Option<bool>,
+        pub is_returned_to_same_machine: Option<bool>,
     }
     /// 归还地点信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -772,17 +742,17 @@ pub mod by_complaint_id {
         ///
         /// Example: `广东省深圳市南山区海天二路南山区后海腾讯滨海大厦(海天二路西)`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub return_address: ::std::option::Option<::std::string::String>,
+        pub return_address: Option<String>,
         /// 归还地点经度
         ///
         /// Example: `113.93535488533665`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub longitude: ::std::option::Option<::std::string::String>,
+        pub longitude: Option<String>,
         /// 归还地点纬度
         ///
         /// Example: `22.52305518747831`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub latitude: ::std::option::Option<::std::string::String>,
+        pub latitude: Option<String>,
     }
     /// 补充信息类型
     ///
@@ -841,7 +811,7 @@ pub mod by_complaint_id {
         pub media_type: GetResponseComplaintMediaListMediaType,
         /// 媒体文列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub media_url: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub media_url: Option<Vec<String>>,
     }
     /// 媒体文件业务类型
     ///
@@ -901,11 +871,11 @@ pub mod by_complaint_id {
         /// 微信订单号
         ///
         /// Example: `4200000404201909069117582536`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户订单号
         ///
         /// Example: `20190906154617947762231`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 订单金额
         ///
         /// Example: `3`
@@ -1030,17 +1000,17 @@ pub mod by_complaint_id {
         ///
         /// Example: `15646546545165651651`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub order_id: ::std::option::Option<::std::string::String>,
+        pub order_id: Option<String>,
         /// 商户服务订单号
         ///
         /// Example: `1234323JKHDFE1243252`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_order_no: ::std::option::Option<::std::string::String>,
+        pub out_order_no: Option<String>,
         /// 支付分服务单状态
         ///
         /// Example: `DOING`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub state: ::std::option::Option<::std::string::String>,
+        pub state: Option<String>,
     }
     /// GetResponseUserTagList
     ///
@@ -1127,7 +1097,7 @@ pub mod by_complaint_id {
             /// 被诉商户号
             ///
             /// Example: `1900012181`
-            pub complainted_mchid: ::std::string::String,
+            pub complainted_mchid: String,
         }
     }
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`
@@ -1163,18 +1133,14 @@ pub mod by_complaint_id {
         pub struct GetRequest {
             /// 分页大小
             ///
-            /// Query parameter `limit`.
-            ///
-            /// Example: `50`
+            /// Query parameter `limit`. Example: `50`
             #[serde(skip_serializing)]
-            pub limit: ::std::option::Option<i64>,
+            pub limit: Option<i64>,
             /// 分页开始位置
             ///
-            /// Query parameter `offset`.
-            ///
-            /// Example: `10`
+            /// Query parameter `offset`. Example: `10`
             #[serde(skip_serializing)]
-            pub offset: ::std::option::Option<i64>,
+            pub offset: Option<i64>,
         }
         /// The response of `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys` (查询投诉协商历史API).
         #[derive(
@@ -1188,7 +1154,7 @@ pub mod by_complaint_id {
         pub struct GetResponse {
             /// 投诉协商历史
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+            pub data: Option<Vec<GetResponseData>>,
             /// 分页大小
             pub limit: i64,
             /// 分页开始位置
@@ -1199,28 +1165,26 @@ pub mod by_complaint_id {
             ///
             /// Example: `1000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_count: ::std::option::Option<i64>,
+            pub total_count: Option<i64>,
         }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
         pub struct GetResponseData {
             /// 操作资料列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub complaint_media_list: ::std::option::Option<
-                GetResponseDataComplaintMediaList,
-            >,
+            pub complaint_media_list: Option<GetResponseDataComplaintMediaList>,
             /// 操作流水号
             ///
             /// Example: `300285320210322170000071077`
-            pub log_id: ::std::string::String,
+            pub log_id: String,
             /// 操作人
             ///
             /// Example: `投诉人`
-            pub operator: ::std::string::String,
+            pub operator: String,
             /// 操作时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub operate_time: ::std::string::String,
+            pub operate_time: String,
             /// 操作类型
             ///
             /// Example: `USER_CREATE_COMPLAINT`
@@ -1229,32 +1193,26 @@ pub mod by_complaint_id {
             ///
             /// Example: `已与用户电话沟通解决`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub operate_details: ::std::option::Option<::std::string::String>,
+            pub operate_details: Option<String>,
             /// `image_list`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub image_list: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            >,
+            pub image_list: Option<Vec<String>>,
             /// 用户申请平台协助原因
             ///
             /// Example: `商家响应不及时`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_appy_platform_service_reason: ::std::option::Option<
-                ::std::string::String,
-            >,
+            pub user_appy_platform_service_reason: Option<String>,
             /// 用户申请平台协助原因描述
             ///
             /// Example: `一周前就提交咨询了，到现在商家还没理我`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_appy_platform_service_reason_description: ::std::option::Option<
-                ::std::string::String,
-            >,
+            pub user_appy_platform_service_reason_description: Option<String>,
             /// 普通消息内容
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub normal_message: ::std::option::Option<GetResponseDataNormalMessage>,
+            pub normal_message: Option<GetResponseDataNormalMessage>,
             /// 用户点击回复消息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub click_message: ::std::option::Option<GetResponseDataClickMessage>,
+            pub click_message: Option<GetResponseDataClickMessage>,
         }
         /// 用户点击回复消息
         #[derive(
@@ -1270,17 +1228,17 @@ pub mod by_complaint_id {
             ///
             /// Example: `example_message_content`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub message_content: ::std::option::Option<::serde_json::Value>,
+            pub message_content: Option<::serde_json::Value>,
             /// 动作id
             ///
             /// Example: `example_action_id`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action_id: ::std::option::Option<::std::string::String>,
+            pub action_id: Option<String>,
             /// 被点击的操作流水号
             ///
             /// Example: `example_clicked_log_id`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub clicked_log_id: ::std::option::Option<::std::string::String>,
+            pub clicked_log_id: Option<String>,
         }
         /// 操作资料列表
         #[derive(
@@ -1296,12 +1254,10 @@ pub mod by_complaint_id {
             ///
             /// Example: `USER_COMPLAINT_IMAGE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub media_type: ::std::option::Option<
-                GetResponseDataComplaintMediaListMediaType,
-            >,
+            pub media_type: Option<GetResponseDataComplaintMediaListMediaType>,
             /// `media_url`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub media_url: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            pub media_url: Option<Vec<String>>,
         }
         /// 媒体文件业务类型
         ///
@@ -1370,21 +1326,17 @@ pub mod by_complaint_id {
         pub struct GetResponseDataNormalMessage {
             /// 消息内容
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub blocks: ::std::option::Option<
-                ::std::vec::Vec<GetResponseDataNormalMessageBlocks>,
-            >,
+            pub blocks: Option<Vec<GetResponseDataNormalMessageBlocks>>,
             /// 发送者身份类别
             ///
             /// Example: `UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sender_identity: ::std::option::Option<
-                GetResponseDataNormalMessageSenderIdentity,
-            >,
+            pub sender_identity: Option<GetResponseDataNormalMessageSenderIdentity>,
             /// 自定义透传信息
             ///
             /// Example: `example_custom_data`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_data: ::std::option::Option<::std::string::String>,
+            pub custom_data: Option<String>,
         }
         /// GetResponseDataNormalMessageBlocks
         #[derive(
@@ -1403,29 +1355,25 @@ pub mod by_complaint_id {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<GetResponseDataNormalMessageBlocksType>,
+            pub type_: Option<GetResponseDataNormalMessageBlocksType>,
             /// 文本
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub text: ::std::option::Option<GetResponseDataNormalMessageBlocksText>,
+            pub text: Option<GetResponseDataNormalMessageBlocksText>,
             /// 图片
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub image: ::std::option::Option<GetResponseDataNormalMessageBlocksImage>,
+            pub image: Option<GetResponseDataNormalMessageBlocksImage>,
             /// 链接
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub link: ::std::option::Option<GetResponseDataNormalMessageBlocksLink>,
+            pub link: Option<GetResponseDataNormalMessageBlocksLink>,
             /// FAQ列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub faq_list: ::std::option::Option<
-                GetResponseDataNormalMessageBlocksFaqList,
-            >,
+            pub faq_list: Option<GetResponseDataNormalMessageBlocksFaqList>,
             /// 按钮
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub button: ::std::option::Option<GetResponseDataNormalMessageBlocksButton>,
+            pub button: Option<GetResponseDataNormalMessageBlocksButton>,
             /// 按钮组
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub button_group: ::std::option::Option<
-                GetResponseDataNormalMessageBlocksButtonGroup,
-            >,
+            pub button_group: Option<GetResponseDataNormalMessageBlocksButtonGroup>,
         }
         /// 按钮
         #[derive(
@@ -1441,15 +1389,13 @@ pub mod by_complaint_id {
             ///
             /// Example: `example_text`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub text: ::std::option::Option<::std::string::String>,
+            pub text: Option<String>,
             /// 动作
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action: ::std::option::Option<
-                GetResponseDataNormalMessageBlocksButtonAction,
-            >,
+            pub action: Option<GetResponseDataNormalMessageBlocksButtonAction>,
             /// 失效配置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub invalid_info: ::std::option::Option<
+            pub invalid_info: Option<
                 GetResponseDataNormalMessageBlocksButtonInvalidInfo,
             >,
         }
@@ -1467,29 +1413,29 @@ pub mod by_complaint_id {
             ///
             /// Example: `ACTION_TYPE_SEND_MESSAGE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action_type: ::std::option::Option<
+            pub action_type: Option<
                 GetResponseDataNormalMessageBlocksButtonActionActionType,
             >,
             /// 跳转链接
             ///
             /// Example: `example_jump_url`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_url: ::std::option::Option<::std::string::String>,
+            pub jump_url: Option<String>,
             /// 跳转小程序信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_jump_info: ::std::option::Option<
+            pub mini_program_jump_info: Option<
                 GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo,
             >,
             /// 回复消息内容
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub message_info: ::std::option::Option<
+            pub message_info: Option<
                 GetResponseDataNormalMessageBlocksButtonActionMessageInfo,
             >,
             /// 动作id
             ///
             /// Example: `example_action_id`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action_id: ::std::option::Option<::std::string::String>,
+            pub action_id: Option<String>,
         }
         /// 动作类型
         ///
@@ -1566,12 +1512,12 @@ pub mod by_complaint_id {
             /// 回复的消息内容
             ///
             /// Example: `example_content`
-            pub content: ::std::string::String,
+            pub content: String,
             /// 自定义透传字段
             ///
             /// Example: `example_custom_data`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_data: ::std::option::Option<::std::string::String>,
+            pub custom_data: Option<String>,
         }
         /// 跳转小程序信息
         #[derive(
@@ -1586,15 +1532,15 @@ pub mod by_complaint_id {
             /// 跳转小程序APPID
             ///
             /// Example: `example_appid`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 跳转小程序页面PATH
             ///
             /// Example: `example_path`
-            pub path: ::std::string::String,
+            pub path: String,
             /// 跳转小程序页面名称
             ///
             /// Example: `example_text`
-            pub text: ::std::string::String,
+            pub text: String,
         }
         /// 按钮组
         #[derive(
@@ -1608,19 +1554,19 @@ pub mod by_complaint_id {
         pub struct GetResponseDataNormalMessageBlocksButtonGroup {
             /// 按钮组
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub buttons: ::std::option::Option<
-                ::std::vec::Vec<GetResponseDataNormalMessageBlocksButtonGroupButtons>,
+            pub buttons: Option<
+                Vec<GetResponseDataNormalMessageBlocksButtonGroupButtons>,
             >,
             /// 按钮布局方式
             ///
             /// Example: `LAYOUT_HORIZONTAL`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub button_layout: ::std::option::Option<
+            pub button_layout: Option<
                 GetResponseDataNormalMessageBlocksButtonGroupButtonLayout,
             >,
             /// 失效配置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub invalid_info: ::std::option::Option<
+            pub invalid_info: Option<
                 GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo,
             >,
         }
@@ -1700,15 +1646,15 @@ pub mod by_complaint_id {
             ///
             /// Example: `example_text`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub text: ::std::option::Option<::std::string::String>,
+            pub text: Option<String>,
             /// 动作
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action: ::std::option::Option<
+            pub action: Option<
                 GetResponseDataNormalMessageBlocksButtonGroupButtonsAction,
             >,
             /// 失效配置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub invalid_info: ::std::option::Option<
+            pub invalid_info: Option<
                 GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo,
             >,
         }
@@ -1726,29 +1672,29 @@ pub mod by_complaint_id {
             ///
             /// Example: `ACTION_TYPE_SEND_MESSAGE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action_type: ::std::option::Option<
+            pub action_type: Option<
                 GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType,
             >,
             /// 跳转链接
             ///
             /// Example: `example_jump_url`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_url: ::std::option::Option<::std::string::String>,
+            pub jump_url: Option<String>,
             /// 跳转小程序信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_jump_info: ::std::option::Option<
+            pub mini_program_jump_info: Option<
                 GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo,
             >,
             /// 回复消息内容
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub message_info: ::std::option::Option<
+            pub message_info: Option<
                 GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo,
             >,
             /// 动作id
             ///
             /// Example: `example_action_id`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action_id: ::std::option::Option<::std::string::String>,
+            pub action_id: Option<String>,
         }
         /// 动作类型
         ///
@@ -1825,12 +1771,12 @@ pub mod by_complaint_id {
             /// 回复的消息内容
             ///
             /// Example: `example_content`
-            pub content: ::std::string::String,
+            pub content: String,
             /// 自定义透传字段
             ///
             /// Example: `example_custom_data`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_data: ::std::option::Option<::std::string::String>,
+            pub custom_data: Option<String>,
         }
         /// 跳转小程序信息
         #[derive(
@@ -1845,15 +1791,15 @@ pub mod by_complaint_id {
             /// 跳转小程序APPID
             ///
             /// Example: `example_appid`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 跳转小程序页面PATH
             ///
             /// Example: `example_path`
-            pub path: ::std::string::String,
+            pub path: String,
             /// 跳转小程序页面名称
             ///
             /// Example: `example_text`
-            pub text: ::std::string::String,
+            pub text: String,
         }
         /// 失效配置
         #[derive(
@@ -1869,10 +1815,10 @@ pub mod by_complaint_id {
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub expired_time: ::std::option::Option<::std::string::String>,
+            pub expired_time: Option<String>,
             /// 是否可以多次点击
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub multi_clickable: ::std::option::Option<bool>,
+            pub multi_clickable: Option<bool>,
         }
         /// 失效配置
         #[derive(
@@ -1888,10 +1834,10 @@ pub mod by_complaint_id {
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub expired_time: ::std::option::Option<::std::string::String>,
+            pub expired_time: Option<String>,
             /// 是否可以多次点击
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub multi_clickable: ::std::option::Option<bool>,
+            pub multi_clickable: Option<bool>,
         }
         /// 失效配置
         #[derive(
@@ -1907,10 +1853,10 @@ pub mod by_complaint_id {
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub expired_time: ::std::option::Option<::std::string::String>,
+            pub expired_time: Option<String>,
             /// 是否可以多次点击
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub multi_clickable: ::std::option::Option<bool>,
+            pub multi_clickable: Option<bool>,
         }
         /// FAQ列表
         #[derive(
@@ -1924,9 +1870,7 @@ pub mod by_complaint_id {
         pub struct GetResponseDataNormalMessageBlocksFaqList {
             /// FAQ列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub faqs: ::std::option::Option<
-                ::std::vec::Vec<GetResponseDataNormalMessageBlocksFaqListFaqs>,
-            >,
+            pub faqs: Option<Vec<GetResponseDataNormalMessageBlocksFaqListFaqs>>,
         }
         /// GetResponseDataNormalMessageBlocksFaqListFaqs
         #[derive(
@@ -1942,17 +1886,15 @@ pub mod by_complaint_id {
             ///
             /// Example: `example_faq_id`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub faq_id: ::std::option::Option<::std::string::String>,
+            pub faq_id: Option<String>,
             /// faq内容
             ///
             /// Example: `example_faq_title`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub faq_title: ::std::option::Option<::std::string::String>,
+            pub faq_title: Option<String>,
             /// 动作
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action: ::std::option::Option<
-                GetResponseDataNormalMessageBlocksFaqListFaqsAction,
-            >,
+            pub action: Option<GetResponseDataNormalMessageBlocksFaqListFaqsAction>,
         }
         /// 动作
         #[derive(
@@ -1968,29 +1910,29 @@ pub mod by_complaint_id {
             ///
             /// Example: `ACTION_TYPE_SEND_MESSAGE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action_type: ::std::option::Option<
+            pub action_type: Option<
                 GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType,
             >,
             /// 跳转链接
             ///
             /// Example: `example_jump_url`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_url: ::std::option::Option<::std::string::String>,
+            pub jump_url: Option<String>,
             /// 跳转小程序信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_jump_info: ::std::option::Option<
+            pub mini_program_jump_info: Option<
                 GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo,
             >,
             /// 回复消息内容
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub message_info: ::std::option::Option<
+            pub message_info: Option<
                 GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo,
             >,
             /// 动作id
             ///
             /// Example: `example_action_id`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action_id: ::std::option::Option<::std::string::String>,
+            pub action_id: Option<String>,
         }
         /// 动作类型
         ///
@@ -2067,12 +2009,12 @@ pub mod by_complaint_id {
             /// 回复的消息内容
             ///
             /// Example: `example_content`
-            pub content: ::std::string::String,
+            pub content: String,
             /// 自定义透传字段
             ///
             /// Example: `example_custom_data`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_data: ::std::option::Option<::std::string::String>,
+            pub custom_data: Option<String>,
         }
         /// 跳转小程序信息
         #[derive(
@@ -2087,15 +2029,15 @@ pub mod by_complaint_id {
             /// 跳转小程序APPID
             ///
             /// Example: `example_appid`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 跳转小程序页面PATH
             ///
             /// Example: `example_path`
-            pub path: ::std::string::String,
+            pub path: String,
             /// 跳转小程序页面名称
             ///
             /// Example: `example_text`
-            pub text: ::std::string::String,
+            pub text: String,
         }
         /// 图片
         #[derive(
@@ -2111,12 +2053,12 @@ pub mod by_complaint_id {
             ///
             /// Example: `example_media_id`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub media_id: ::std::option::Option<::std::string::String>,
+            pub media_id: Option<String>,
             /// 图片样式类型
             ///
             /// Example: `IMAGE_STYLE_TYPE_NARROW`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub image_style_type: ::std::option::Option<
+            pub image_style_type: Option<
                 GetResponseDataNormalMessageBlocksImageImageStyleType,
             >,
         }
@@ -2192,17 +2134,13 @@ pub mod by_complaint_id {
             ///
             /// Example: `example_text`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub text: ::std::option::Option<::std::string::String>,
+            pub text: Option<String>,
             /// 动作
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action: ::std::option::Option<
-                GetResponseDataNormalMessageBlocksLinkAction,
-            >,
+            pub action: Option<GetResponseDataNormalMessageBlocksLinkAction>,
             /// 失效配置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub invalid_info: ::std::option::Option<
-                GetResponseDataNormalMessageBlocksLinkInvalidInfo,
-            >,
+            pub invalid_info: Option<GetResponseDataNormalMessageBlocksLinkInvalidInfo>,
         }
         /// 动作
         #[derive(
@@ -2218,29 +2156,29 @@ pub mod by_complaint_id {
             ///
             /// Example: `ACTION_TYPE_SEND_MESSAGE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action_type: ::std::option::Option<
+            pub action_type: Option<
                 GetResponseDataNormalMessageBlocksLinkActionActionType,
             >,
             /// 跳转链接
             ///
             /// Example: `example_jump_url`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_url: ::std::option::Option<::std::string::String>,
+            pub jump_url: Option<String>,
             /// 跳转小程序信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_jump_info: ::std::option::Option<
+            pub mini_program_jump_info: Option<
                 GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo,
             >,
             /// 回复消息内容
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub message_info: ::std::option::Option<
+            pub message_info: Option<
                 GetResponseDataNormalMessageBlocksLinkActionMessageInfo,
             >,
             /// 动作id
             ///
             /// Example: `example_action_id`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action_id: ::std::option::Option<::std::string::String>,
+            pub action_id: Option<String>,
         }
         /// 动作类型
         ///
@@ -2317,12 +2255,12 @@ pub mod by_complaint_id {
             /// 回复的消息内容
             ///
             /// Example: `example_content`
-            pub content: ::std::string::String,
+            pub content: String,
             /// 自定义透传字段
             ///
             /// Example: `example_custom_data`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_data: ::std::option::Option<::std::string::String>,
+            pub custom_data: Option<String>,
         }
         /// 跳转小程序信息
         #[derive(
@@ -2337,15 +2275,15 @@ pub mod by_complaint_id {
             /// 跳转小程序APPID
             ///
             /// Example: `example_appid`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 跳转小程序页面PATH
             ///
             /// Example: `example_path`
-            pub path: ::std::string::String,
+            pub path: String,
             /// 跳转小程序页面名称
             ///
             /// Example: `example_text`
-            pub text: ::std::string::String,
+            pub text: String,
         }
         /// 失效配置
         #[derive(
@@ -2361,10 +2299,10 @@ pub mod by_complaint_id {
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub expired_time: ::std::option::Option<::std::string::String>,
+            pub expired_time: Option<String>,
             /// 是否可以多次点击
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub multi_clickable: ::std::option::Option<bool>,
+            pub multi_clickable: Option<bool>,
         }
         /// 文本
         #[derive(
@@ -2380,17 +2318,15 @@ pub mod by_complaint_id {
             ///
             /// Example: `example_text`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub text: ::std::option::Option<::std::string::String>,
+            pub text: Option<String>,
             /// 文本颜色
             ///
             /// Example: `DEFAULT`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub color: ::std::option::Option<
-                GetResponseDataNormalMessageBlocksTextColor,
-            >,
+            pub color: Option<GetResponseDataNormalMessageBlocksTextColor>,
             /// 是否粗体
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub is_bold: ::std::option::Option<bool>,
+            pub is_bold: Option<bool>,
         }
         /// 文本颜色
         ///
@@ -2583,105 +2519,55 @@ pub mod by_complaint_id {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseDataOperateType {
-            /// 用户提交投诉
-            ///
-            /// `USER_CREATE_COMPLAINT`
+            /// `USER_CREATE_COMPLAINT`: 用户提交投诉
             UserCreateComplaint,
-            /// 用户继续投诉
-            ///
-            /// `USER_CONTINUE_COMPLAINT`
+            /// `USER_CONTINUE_COMPLAINT`: 用户继续投诉
             UserContinueComplaint,
-            /// 用户留言
-            ///
-            /// `USER_RESPONSE`
+            /// `USER_RESPONSE`: 用户留言
             UserResponse,
-            /// 平台留言
-            ///
-            /// `PLATFORM_RESPONSE`
+            /// `PLATFORM_RESPONSE`: 平台留言
             PlatformResponse,
-            /// 商户留言
-            ///
-            /// `MERCHANT_RESPONSE`
+            /// `MERCHANT_RESPONSE`: 商户留言
             MerchantResponse,
-            /// 商户申请结单
-            ///
-            /// `MERCHANT_CONFIRM_COMPLETE`
+            /// `MERCHANT_CONFIRM_COMPLETE`: 商户申请结单
             MerchantConfirmComplete,
-            /// 用户提交投诉系统通知
-            ///
-            /// `USER_CREATE_COMPLAINT_SYSTEM_MESSAGE`
+            /// `USER_CREATE_COMPLAINT_SYSTEM_MESSAGE`: 用户提交投诉系统通知
             UserCreateComplaintSystemMessage,
-            /// 投诉单发起全额退款系统通知
-            ///
-            /// `COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE`
+            /// `COMPLAINT_FULL_REFUNDED_SYSTEM_MESSAGE`: 投诉单发起全额退款系统通知
             ComplaintFullRefundedSystemMessage,
-            /// 用户继续投诉系统通知
-            ///
-            /// `USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE`
+            /// `USER_CONTINUE_COMPLAINT_SYSTEM_MESSAGE`: 用户继续投诉系统通知
             UserContinueComplaintSystemMessage,
-            /// 用户主动撤诉（只存在于历史投诉单的协商历史中）
-            ///
-            /// `USER_REVOKE_COMPLAINT`
+            /// `USER_REVOKE_COMPLAINT`: 用户主动撤诉（只存在于历史投诉单的协商历史中）
             UserRevokeComplaint,
-            /// 用户确认投诉解决（只存在于历史投诉单的协商历史中）
-            ///
-            /// `USER_COMFIRM_COMPLAINT`
+            /// `USER_COMFIRM_COMPLAINT`: 用户确认投诉解决（只存在于历史投诉单的协商历史中）
             UserComfirmComplaint,
-            /// 平台催办
-            ///
-            /// `PLATFORM_HELP_APPLICATION`
+            /// `PLATFORM_HELP_APPLICATION`: 平台催办
             PlatformHelpApplication,
-            /// 用户申请平台协助
-            ///
-            /// `USER_APPLY_PLATFORM_HELP`
+            /// `USER_APPLY_PLATFORM_HELP`: 用户申请平台协助
             UserApplyPlatformHelp,
-            /// 商户同意退款申请
-            ///
-            /// `MERCHANT_APPROVE_REFUND`
+            /// `MERCHANT_APPROVE_REFUND`: 商户同意退款申请
             MerchantApproveRefund,
-            /// 商户拒绝退款申请, 此时操作内容里展示拒绝原因
-            ///
-            /// `MERCHANT_REFUSE_RERUND`
+            /// `MERCHANT_REFUSE_RERUND`: 商户拒绝退款申请, 此时操作内容里展示拒绝原因
             MerchantRefuseRerund,
-            /// 用户提交满意度调查结果,此时操作内容里会展示满意度分数
-            ///
-            /// `USER_SUBMIT_SATISFACTION`
+            /// `USER_SUBMIT_SATISFACTION`: 用户提交满意度调查结果,此时操作内容里会展示满意度分数
             UserSubmitSatisfaction,
-            /// 服务订单已取消
-            ///
-            /// `SERVICE_ORDER_CANCEL`
+            /// `SERVICE_ORDER_CANCEL`: 服务订单已取消
             ServiceOrderCancel,
-            /// 服务订单已完成
-            ///
-            /// `SERVICE_ORDER_COMPLETE`
+            /// `SERVICE_ORDER_COMPLETE`: 服务订单已完成
             ServiceOrderComplete,
-            /// 投诉单发起部分退款系统通知
-            ///
-            /// `COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE`
+            /// `COMPLAINT_PARTIAL_REFUNDED_SYSTEM_MESSAGE`: 投诉单发起部分退款系统通知
             ComplaintPartialRefundedSystemMessage,
-            /// 投诉单退款到账系统通知
-            ///
-            /// `COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE`
+            /// `COMPLAINT_REFUND_RECEIVED_SYSTEM_MESSAGE`: 投诉单退款到账系统通知
             ComplaintRefundReceivedSystemMessage,
-            /// 投诉单受托退款系统通知
-            ///
-            /// `COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE`
+            /// `COMPLAINT_ENTRUSTED_REFUND_SYSTEM_MESSAGE`: 投诉单受托退款系统通知
             ComplaintEntrustedRefundSystemMessage,
-            /// 用户申请平台协助
-            ///
-            /// `USER_APPLY_PLATFORM_SERVICE`
+            /// `USER_APPLY_PLATFORM_SERVICE`: 用户申请平台协助
             UserApplyPlatformService,
-            /// 用户取消平台协助
-            ///
-            /// `USER_CANCEL_PLATFORM_SERVICE`
+            /// `USER_CANCEL_PLATFORM_SERVICE`: 用户取消平台协助
             UserCancelPlatformService,
-            /// 客服结束平台协助
-            ///
-            /// `PLATFORM_SERVICE_FINISHED`
+            /// `PLATFORM_SERVICE_FINISHED`: 客服结束平台协助
             PlatformServiceFinished,
-            /// 用户因点击产生留言
-            ///
-            /// `USER_CLICK_RESPONSE`
+            /// `USER_CLICK_RESPONSE`: 用户因点击产生留言
             UserClickResponse,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -2831,31 +2717,27 @@ pub mod by_complaint_id {
             /// 被诉商户号
             ///
             /// Example: `1900012181`
-            pub complainted_mchid: ::std::string::String,
+            pub complainted_mchid: String,
             /// 回复内容
             ///
             /// Example: `已与用户沟通解决`
-            pub response_content: ::std::string::String,
+            pub response_content: String,
             /// `response_images`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub response_images: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            >,
+            pub response_images: Option<Vec<String>>,
             /// 跳转链接
             ///
             /// Example: `https://www.xxx.com/notify`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_url: ::std::option::Option<::std::string::String>,
+            pub jump_url: Option<String>,
             /// 跳转链接文案
             ///
             /// Example: `查看订单详情`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_url_text: ::std::option::Option<::std::string::String>,
+            pub jump_url_text: Option<String>,
             /// 跳转小程序信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_jump_info: ::std::option::Option<
-                PostRequestMiniProgramJumpInfo,
-            >,
+            pub mini_program_jump_info: Option<PostRequestMiniProgramJumpInfo>,
         }
         /// 跳转小程序信息
         #[derive(
@@ -2870,15 +2752,15 @@ pub mod by_complaint_id {
             /// 跳转小程序APPID
             ///
             /// Example: `example_appid`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 跳转小程序页面PATH
             ///
             /// Example: `example_path`
-            pub path: ::std::string::String,
+            pub path: String,
             /// 跳转小程序页面名称
             ///
             /// Example: `example_text`
-            pub text: ::std::string::String,
+            pub text: String,
         }
     }
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`
@@ -2916,13 +2798,13 @@ pub mod by_complaint_id {
             /// 被诉商户号
             ///
             /// Example: `1900012181`
-            pub complainted_mchid: ::std::string::String,
+            pub complainted_mchid: String,
             /// 消息内容
             pub message: PostRequestMessage,
             /// 幂等ID
             ///
             /// Example: `550e8400-e29b-41d4-a716-446655440000`
-            pub idempotent_id: ::std::string::String,
+            pub idempotent_id: String,
         }
         /// 消息内容
         #[derive(
@@ -2936,17 +2818,17 @@ pub mod by_complaint_id {
         pub struct PostRequestMessage {
             /// 消息内容
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub blocks: ::std::option::Option<::std::vec::Vec<PostRequestMessageBlocks>>,
+            pub blocks: Option<Vec<PostRequestMessageBlocks>>,
             /// 发送者身份类别
             ///
             /// Example: `UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sender_identity: ::std::option::Option<PostRequestMessageSenderIdentity>,
+            pub sender_identity: Option<PostRequestMessageSenderIdentity>,
             /// 自定义透传信息
             ///
             /// Example: `example_custom_data`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_data: ::std::option::Option<::std::string::String>,
+            pub custom_data: Option<String>,
         }
         /// PostRequestMessageBlocks
         #[derive(
@@ -2965,25 +2847,25 @@ pub mod by_complaint_id {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<PostRequestMessageBlocksType>,
+            pub type_: Option<PostRequestMessageBlocksType>,
             /// 文本
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub text: ::std::option::Option<PostRequestMessageBlocksText>,
+            pub text: Option<PostRequestMessageBlocksText>,
             /// 图片
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub image: ::std::option::Option<PostRequestMessageBlocksImage>,
+            pub image: Option<PostRequestMessageBlocksImage>,
             /// 链接
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub link: ::std::option::Option<PostRequestMessageBlocksLink>,
+            pub link: Option<PostRequestMessageBlocksLink>,
             /// FAQ列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub faq_list: ::std::option::Option<PostRequestMessageBlocksFaqList>,
+            pub faq_list: Option<PostRequestMessageBlocksFaqList>,
             /// 按钮
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub button: ::std::option::Option<PostRequestMessageBlocksButton>,
+            pub button: Option<PostRequestMessageBlocksButton>,
             /// 按钮组
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub button_group: ::std::option::Option<PostRequestMessageBlocksButtonGroup>,
+            pub button_group: Option<PostRequestMessageBlocksButtonGroup>,
         }
         /// 按钮
         #[derive(
@@ -2999,15 +2881,13 @@ pub mod by_complaint_id {
             ///
             /// Example: `example_text`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub text: ::std::option::Option<::std::string::String>,
+            pub text: Option<String>,
             /// 动作
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action: ::std::option::Option<PostRequestMessageBlocksButtonAction>,
+            pub action: Option<PostRequestMessageBlocksButtonAction>,
             /// 失效配置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub invalid_info: ::std::option::Option<
-                PostRequestMessageBlocksButtonInvalidInfo,
-            >,
+            pub invalid_info: Option<PostRequestMessageBlocksButtonInvalidInfo>,
         }
         /// 动作
         #[derive(
@@ -3023,29 +2903,25 @@ pub mod by_complaint_id {
             ///
             /// Example: `ACTION_TYPE_SEND_MESSAGE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action_type: ::std::option::Option<
-                PostRequestMessageBlocksButtonActionActionType,
-            >,
+            pub action_type: Option<PostRequestMessageBlocksButtonActionActionType>,
             /// 跳转链接
             ///
             /// Example: `example_jump_url`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_url: ::std::option::Option<::std::string::String>,
+            pub jump_url: Option<String>,
             /// 跳转小程序信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_jump_info: ::std::option::Option<
+            pub mini_program_jump_info: Option<
                 PostRequestMessageBlocksButtonActionMiniProgramJumpInfo,
             >,
             /// 回复消息内容
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub message_info: ::std::option::Option<
-                PostRequestMessageBlocksButtonActionMessageInfo,
-            >,
+            pub message_info: Option<PostRequestMessageBlocksButtonActionMessageInfo>,
             /// 动作id
             ///
             /// Example: `example_action_id`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action_id: ::std::option::Option<::std::string::String>,
+            pub action_id: Option<String>,
         }
         /// 动作类型
         ///
@@ -3120,12 +2996,12 @@ pub mod by_complaint_id {
             /// 回复的消息内容
             ///
             /// Example: `example_content`
-            pub content: ::std::string::String,
+            pub content: String,
             /// 自定义透传字段
             ///
             /// Example: `example_custom_data`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_data: ::std::option::Option<::std::string::String>,
+            pub custom_data: Option<String>,
         }
         /// 跳转小程序信息
         #[derive(
@@ -3140,17 +3016,17 @@ pub mod by_complaint_id {
             /// 跳转小程序APPID
             ///
             /// Example: `example_appid`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 跳转小程序页面PATH
             ///
             /// Example: `example_path`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub path: ::std::option::Option<::std::string::String>,
+            pub path: Option<String>,
             /// 跳转小程序页面名称
             ///
             /// Example: `example_text`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub text: ::std::option::Option<::std::string::String>,
+            pub text: Option<String>,
         }
         /// 按钮组
         #[derive(
@@ -3164,21 +3040,15 @@ pub mod by_complaint_id {
         pub struct PostRequestMessageBlocksButtonGroup {
             /// 按钮组
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub buttons: ::std::option::Option<
-                ::std::vec::Vec<PostRequestMessageBlocksButtonGroupButtons>,
-            >,
+            pub buttons: Option<Vec<PostRequestMessageBlocksButtonGroupButtons>>,
             /// 按钮布局方式
             ///
             /// Example: `LAYOUT_HORIZONTAL`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub button_layout: ::std::option::Option<
-                PostRequestMessageBlocksButtonGroupButtonLayout,
-            >,
+            pub button_layout: Option<PostRequestMessageBlocksButtonGroupButtonLayout>,
             /// 失效配置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub invalid_info: ::std::option::Option<
-                PostRequestMessageBlocksButtonGroupInvalidInfo,
-            >,
+            pub invalid_info: Option<PostRequestMessageBlocksButtonGroupInvalidInfo>,
         }
         /// 按钮布局方式
         ///
@@ -3254,15 +3124,13 @@ pub mod by_complaint_id {
             ///
             /// Example: `example_text`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub text: ::std::option::Option<::std::string::String>,
+            pub text: Option<String>,
             /// 动作
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action: ::std::option::Option<
-                PostRequestMessageBlocksButtonGroupButtonsAction,
-            >,
+            pub action: Option<PostRequestMessageBlocksButtonGroupButtonsAction>,
             /// 失效配置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub invalid_info: ::std::option::Option<
+            pub invalid_info: Option<
                 PostRequestMessageBlocksButtonGroupButtonsInvalidInfo,
             >,
         }
@@ -3280,29 +3148,29 @@ pub mod by_complaint_id {
             ///
             /// Example: `ACTION_TYPE_SEND_MESSAGE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action_type: ::std::option::Option<
+            pub action_type: Option<
                 PostRequestMessageBlocksButtonGroupButtonsActionActionType,
             >,
             /// 跳转链接
             ///
             /// Example: `example_jump_url`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_url: ::std::option::Option<::std::string::String>,
+            pub jump_url: Option<String>,
             /// 跳转小程序信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_jump_info: ::std::option::Option<
+            pub mini_program_jump_info: Option<
                 PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo,
             >,
             /// 回复消息内容
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub message_info: ::std::option::Option<
+            pub message_info: Option<
                 PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo,
             >,
             /// 动作id
             ///
             /// Example: `example_action_id`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action_id: ::std::option::Option<::std::string::String>,
+            pub action_id: Option<String>,
         }
         /// 动作类型
         ///
@@ -3379,12 +3247,12 @@ pub mod by_complaint_id {
             /// 回复的消息内容
             ///
             /// Example: `example_content`
-            pub content: ::std::string::String,
+            pub content: String,
             /// 自定义透传字段
             ///
             /// Example: `example_custom_data`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_data: ::std::option::Option<::std::string::String>,
+            pub custom_data: Option<String>,
         }
         /// 跳转小程序信息
         #[derive(
@@ -3399,17 +3267,17 @@ pub mod by_complaint_id {
             /// 跳转小程序APPID
             ///
             /// Example: `example_appid`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 跳转小程序页面PATH
             ///
             /// Example: `example_path`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub path: ::std::option::Option<::std::string::String>,
+            pub path: Option<String>,
             /// 跳转小程序页面名称
             ///
             /// Example: `example_text`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub text: ::std::option::Option<::std::string::String>,
+            pub text: Option<String>,
         }
         /// 失效配置
         #[derive(
@@ -3425,10 +3293,10 @@ pub mod by_complaint_id {
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub expired_time: ::std::option::Option<::std::string::String>,
+            pub expired_time: Option<String>,
             /// 是否可以多次点击
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub multi_clickable: ::std::option::Option<bool>,
+            pub multi_clickable: Option<bool>,
         }
         /// 失效配置
         #[derive(
@@ -3444,10 +3312,10 @@ pub mod by_complaint_id {
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub expired_time: ::std::option::Option<::std::string::String>,
+            pub expired_time: Option<String>,
             /// 是否可以多次点击
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub multi_clickable: ::std::option::Option<bool>,
+            pub multi_clickable: Option<bool>,
         }
         /// 失效配置
         #[derive(
@@ -3463,10 +3331,10 @@ pub mod by_complaint_id {
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub expired_time: ::std::option::Option<::std::string::String>,
+            pub expired_time: Option<String>,
             /// 是否可以多次点击
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub multi_clickable: ::std::option::Option<bool>,
+            pub multi_clickable: Option<bool>,
         }
         /// FAQ列表
         #[derive(
@@ -3480,9 +3348,7 @@ pub mod by_complaint_id {
         pub struct PostRequestMessageBlocksFaqList {
             /// FAQ列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub faqs: ::std::option::Option<
-                ::std::vec::Vec<PostRequestMessageBlocksFaqListFaqs>,
-            >,
+            pub faqs: Option<Vec<PostRequestMessageBlocksFaqListFaqs>>,
         }
         /// PostRequestMessageBlocksFaqListFaqs
         #[derive(
@@ -3498,15 +3364,15 @@ pub mod by_complaint_id {
             ///
             /// Example: `example_faq_id`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub faq_id: ::std::option::Option<::std::string::String>,
+            pub faq_id: Option<String>,
             /// faq内容
             ///
             /// Example: `example_faq_title`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub faq_title: ::std::option::Option<::std::string::String>,
+            pub faq_title: Option<String>,
             /// 动作
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action: ::std::option::Option<PostRequestMessageBlocksFaqListFaqsAction>,
+            pub action: Option<PostRequestMessageBlocksFaqListFaqsAction>,
         }
         /// 动作
         #[derive(
@@ -3522,29 +3388,27 @@ pub mod by_complaint_id {
             ///
             /// Example: `ACTION_TYPE_SEND_MESSAGE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action_type: ::std::option::Option<
-                PostRequestMessageBlocksFaqListFaqsActionActionType,
-            >,
+            pub action_type: Option<PostRequestMessageBlocksFaqListFaqsActionActionType>,
             /// 跳转链接
             ///
             /// Example: `example_jump_url`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_url: ::std::option::Option<::std::string::String>,
+            pub jump_url: Option<String>,
             /// 跳转小程序信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_jump_info: ::std::option::Option<
+            pub mini_program_jump_info: Option<
                 PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo,
             >,
             /// 回复消息内容
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub message_info: ::std::option::Option<
+            pub message_info: Option<
                 PostRequestMessageBlocksFaqListFaqsActionMessageInfo,
             >,
             /// 动作id
             ///
             /// Example: `example_action_id`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action_id: ::std::option::Option<::std::string::String>,
+            pub action_id: Option<String>,
         }
         /// 动作类型
         ///
@@ -3620,12 +3484,12 @@ pub mod by_complaint_id {
             /// 回复的消息内容
             ///
             /// Example: `example_content`
-            pub content: ::std::string::String,
+            pub content: String,
             /// 自定义透传字段
             ///
             /// Example: `example_custom_data`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_data: ::std::option::Option<::std::string::String>,
+            pub custom_data: Option<String>,
         }
         /// 跳转小程序信息
         #[derive(
@@ -3640,17 +3504,17 @@ pub mod by_complaint_id {
             /// 跳转小程序APPID
             ///
             /// Example: `example_appid`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 跳转小程序页面PATH
             ///
             /// Example: `example_path`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub path: ::std::option::Option<::std::string::String>,
+            pub path: Option<String>,
             /// 跳转小程序页面名称
             ///
             /// Example: `example_text`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub text: ::std::option::Option<::std::string::String>,
+            pub text: Option<String>,
         }
         /// 图片
         #[derive(
@@ -3666,14 +3530,12 @@ pub mod by_complaint_id {
             ///
             /// Example: `example_media_id`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub media_id: ::std::option::Option<::std::string::String>,
+            pub media_id: Option<String>,
             /// 图片样式类型
             ///
             /// Example: `IMAGE_STYLE_TYPE_NARROW`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub image_style_type: ::std::option::Option<
-                PostRequestMessageBlocksImageImageStyleType,
-            >,
+            pub image_style_type: Option<PostRequestMessageBlocksImageImageStyleType>,
         }
         /// 图片样式类型
         ///
@@ -3745,15 +3607,13 @@ pub mod by_complaint_id {
             ///
             /// Example: `example_text`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub text: ::std::option::Option<::std::string::String>,
+            pub text: Option<String>,
             /// 动作
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action: ::std::option::Option<PostRequestMessageBlocksLinkAction>,
+            pub action: Option<PostRequestMessageBlocksLinkAction>,
             /// 失效配置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub invalid_info: ::std::option::Option<
-                PostRequestMessageBlocksLinkInvalidInfo,
-            >,
+            pub invalid_info: Option<PostRequestMessageBlocksLinkInvalidInfo>,
         }
         /// 动作
         #[derive(
@@ -3769,29 +3629,25 @@ pub mod by_complaint_id {
             ///
             /// Example: `ACTION_TYPE_SEND_MESSAGE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action_type: ::std::option::Option<
-                PostRequestMessageBlocksLinkActionActionType,
-            >,
+            pub action_type: Option<PostRequestMessageBlocksLinkActionActionType>,
             /// 跳转链接
             ///
             /// Example: `example_jump_url`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub jump_url: ::std::option::Option<::std::string::String>,
+            pub jump_url: Option<String>,
             /// 跳转小程序信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_jump_info: ::std::option::Option<
+            pub mini_program_jump_info: Option<
                 PostRequestMessageBlocksLinkActionMiniProgramJumpInfo,
             >,
             /// 回复消息内容
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub message_info: ::std::option::Option<
-                PostRequestMessageBlocksLinkActionMessageInfo,
-            >,
+            pub message_info: Option<PostRequestMessageBlocksLinkActionMessageInfo>,
             /// 动作id
             ///
             /// Example: `example_action_id`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub action_id: ::std::option::Option<::std::string::String>,
+            pub action_id: Option<String>,
         }
         /// 动作类型
         ///
@@ -3866,12 +3722,12 @@ pub mod by_complaint_id {
             /// 回复的消息内容
             ///
             /// Example: `example_content`
-            pub content: ::std::string::String,
+            pub content: String,
             /// 自定义透传字段
             ///
             /// Example: `example_custom_data`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub custom_data: ::std::option::Option<::std::string::String>,
+            pub custom_data: Option<String>,
         }
         /// 跳转小程序信息
         #[derive(
@@ -3886,17 +3742,17 @@ pub mod by_complaint_id {
             /// 跳转小程序APPID
             ///
             /// Example: `example_appid`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 跳转小程序页面PATH
             ///
             /// Example: `example_path`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub path: ::std::option::Option<::std::string::String>,
+            pub path: Option<String>,
             /// 跳转小程序页面名称
             ///
             /// Example: `example_text`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub text: ::std::option::Option<::std::string::String>,
+            pub text: Option<String>,
         }
         /// 失效配置
         #[derive(
@@ -3912,10 +3768,10 @@ pub mod by_complaint_id {
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub expired_time: ::std::option::Option<::std::string::String>,
+            pub expired_time: Option<String>,
             /// 是否可以多次点击
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub multi_clickable: ::std::option::Option<bool>,
+            pub multi_clickable: Option<bool>,
         }
         /// 文本
         #[derive(
@@ -3931,15 +3787,15 @@ pub mod by_complaint_id {
             ///
             /// Example: `example_text`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub text: ::std::option::Option<::std::string::String>,
+            pub text: Option<String>,
             /// 文本颜色
             ///
             /// Example: `DEFAULT`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub color: ::std::option::Option<PostRequestMessageBlocksTextColor>,
+            pub color: Option<PostRequestMessageBlocksTextColor>,
             /// 是否粗体
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub is_bold: ::std::option::Option<bool>,
+            pub is_bold: Option<bool>,
         }
         /// 文本颜色
         ///
@@ -4137,7 +3993,7 @@ pub mod by_complaint_id {
             ///
             /// Example: `300285320210322170000071077`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub log_id: ::std::option::Option<::std::string::String>,
+            pub log_id: Option<String>,
         }
     }
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress`
@@ -4169,22 +4025,20 @@ pub mod by_complaint_id {
             ///
             /// Example: `3`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub launch_refund_day: ::std::option::Option<i64>,
+            pub launch_refund_day: Option<i64>,
             /// 拒绝退款原因
             ///
             /// Example: `拒绝退款`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub reject_reason: ::std::option::Option<::std::string::String>,
+            pub reject_reason: Option<String>,
             /// 拒绝退款的举证图片列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub reject_media_list: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            >,
+            pub reject_media_list: Option<Vec<String>>,
             /// 备注
             ///
             /// Example: `已处理完成`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub remark: ::std::option::Option<::std::string::String>,
+            pub remark: Option<String>,
         }
         /// 审批动作
         ///

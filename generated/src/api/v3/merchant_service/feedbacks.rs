@@ -19,26 +19,26 @@ pub struct PostRequest {
     /// 微信支付订单号
     ///
     /// Example: `4200000404201909069117582536`
-    pub transaction_id: ::std::string::String,
+    pub transaction_id: String,
     /// 被诉商户号
     ///
     /// Example: `9980456248`
-    pub complainted_mchid: ::std::string::String,
+    pub complainted_mchid: String,
     /// 反馈内容类型
     ///
     /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub feedback_type: ::std::option::Option<i64>,
+    pub feedback_type: Option<i64>,
     /// 反馈内容
     ///
     /// Example: `已与用户协商解决`
-    pub feedback_content: ::std::string::String,
+    pub feedback_content: String,
     /// 图片凭证
     ///
     /// Example: `["BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp","BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp"]`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub feedback_images: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub feedback_images: Option<Vec<String>>,
     /// 反馈处理完成
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub launch_confirm_process: ::std::option::Option<bool>,
+    pub launch_confirm_process: Option<bool>,
 }

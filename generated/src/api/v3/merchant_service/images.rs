@@ -64,10 +64,10 @@ pub mod upload {
     pub struct PostRequestMeta {
         /// 文件名称
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub filename: ::std::option::Option<::std::string::String>,
+        pub filename: Option<String>,
         /// 文件摘要
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sha256: ::std::option::Option<::std::string::String>,
+        pub sha256: Option<String>,
     }
     /// The response of `POST /v3/merchant-service/images/upload` (商户上传反馈图片API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -75,6 +75,6 @@ pub mod upload {
         /// 媒体文件标识ID
         ///
         /// Example: `BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp`
-        pub media_id: ::std::string::String,
+        pub media_id: String,
     }
 }

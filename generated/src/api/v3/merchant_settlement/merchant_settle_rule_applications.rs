@@ -30,15 +30,15 @@ pub struct PostRequest {
     /// 从业机构号
     ///
     /// Example: `1356485`
-    pub acquiring_bank_id: ::std::string::String,
+    pub acquiring_bank_id: String,
     /// 渠道商户号
     ///
     /// Example: `20001111`
-    pub channel_id: ::std::string::String,
+    pub channel_id: String,
     /// 从业机构特约商户号
     ///
     /// Example: `1346578`
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 结算规则id
     ///
     /// Example: `760`
@@ -50,42 +50,42 @@ pub struct PostResponse {
     /// 申请单编号
     ///
     /// Example: `20000011111`
-    pub application_id: ::std::string::String,
+    pub application_id: String,
     /// 申请单处理信息
     ///
     /// Example: `正在处理中`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub application_process_info: ::std::option::Option<::std::string::String>,
+    pub application_process_info: Option<String>,
     /// 申请单状态
     ///
     /// Example: `PROCESSING`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub application_state: ::std::option::Option<::std::string::String>,
+    pub application_state: Option<String>,
     /// 最后更新时间
     ///
     /// Example: `2015-05-20T13:29:35+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub update_time: ::std::option::Option<::std::string::String>,
+    pub update_time: Option<String>,
     /// 从业机构号
     ///
     /// Example: `1356485`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub acquiring_bank_id: ::std::option::Option<::std::string::String>,
+    pub acquiring_bank_id: Option<String>,
     /// 渠道商户号
     ///
     /// Example: `20001111`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub channel_id: ::std::option::Option<::std::string::String>,
+    pub channel_id: Option<String>,
     /// 从业机构特约商户号
     ///
     /// Example: `1346578`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 结算规则id
     ///
     /// Example: `760`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub settle_rule_id: ::std::option::Option<i64>,
+    pub settle_rule_id: Option<i64>,
 }
 /// `/v3/merchant-settlement/merchant-settle-rule-applications/{application_id}`
 pub mod by_application_id {
@@ -107,41 +107,41 @@ pub mod by_application_id {
         /// 申请单编号
         ///
         /// Example: `20000011111`
-        pub application_id: ::std::string::String,
+        pub application_id: String,
         /// 申请单处理信息
         ///
         /// Example: `正在处理中`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub application_process_info: ::std::option::Option<::std::string::String>,
+        pub application_process_info: Option<String>,
         /// 申请单状态
         ///
         /// Example: `PROCESSING`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub application_state: ::std::option::Option<::std::string::String>,
+        pub application_state: Option<String>,
         /// 最后更新时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub update_time: ::std::option::Option<::std::string::String>,
+        pub update_time: Option<String>,
         /// 从业机构号
         ///
         /// Example: `1356485`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub acquiring_bank_id: ::std::option::Option<::std::string::String>,
+        pub acquiring_bank_id: Option<String>,
         /// 渠道商户号
         ///
         /// Example: `20001111`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub channel_id: ::std::option::Option<::std::string::String>,
+        pub channel_id: Option<String>,
         /// 从业机构特约商户号
         ///
         /// Example: `1346578`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 结算规则id
         ///
         /// Example: `760`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settle_rule_id: ::std::option::Option<i64>,
+        pub settle_rule_id: Option<i64>,
     }
 }

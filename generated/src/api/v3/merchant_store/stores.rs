@@ -26,21 +26,19 @@ pub struct PostRequest {
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 门店基础信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub store_basics: ::std::option::Option<PostRequestStoreBasics>,
+    pub store_basics: Option<PostRequestStoreBasics>,
     /// 门店地址信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub store_address: ::std::option::Option<PostRequestStoreAddress>,
+    pub store_address: Option<PostRequestStoreAddress>,
     /// 门店经营信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub store_business: ::std::option::Option<PostRequestStoreBusiness>,
+    pub store_business: Option<PostRequestStoreBusiness>,
     /// 门店收款信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub store_recipient: ::std::option::Option<
-        ::std::vec::Vec<PostRequestStoreRecipient>,
-    >,
+    pub store_recipient: Option<Vec<PostRequestStoreRecipient>>,
 }
 /// 门店地址信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -48,26 +46,26 @@ pub struct PostRequestStoreAddress {
     /// 门店省市编码
     ///
     /// Example: `440305`
-    pub address_code: ::std::string::String,
+    pub address_code: String,
     /// 门店地址
     ///
     /// Example: `深南大道10000号腾讯大厦1楼`
-    pub address_detail: ::std::string::String,
+    pub address_detail: String,
     /// 门店地址辅助描述
     ///
     /// Example: `地铁A口右侧100米`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub address_complements: ::std::option::Option<::std::string::String>,
+    pub address_complements: Option<String>,
     /// 门店经度
     ///
     /// Example: `112.63484`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub longitude: ::std::option::Option<::std::string::String>,
+    pub longitude: Option<String>,
     /// 门店纬度
     ///
     /// Example: `37.75464`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub latitude: ::std::option::Option<::std::string::String>,
+    pub latitude: Option<String>,
 }
 /// 门店基础信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -76,26 +74,26 @@ pub struct PostRequestStoreBasics {
     ///
     /// Example: `MDL001`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub store_reference_id: ::std::option::Option<::std::string::String>,
+    pub store_reference_id: Option<String>,
     /// 品牌名称
     ///
     /// Example: `麦当劳`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub brand_name: ::std::option::Option<::std::string::String>,
+    pub brand_name: Option<String>,
     /// 门店名称
     ///
     /// Example: `麦当劳`
-    pub store_name: ::std::string::String,
+    pub store_name: String,
     /// 分店名称
     ///
     /// Example: `海岸城店`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub branch_name: ::std::option::Option<::std::string::String>,
+    pub branch_name: Option<String>,
     /// 品牌ID
     ///
     /// Example: `1001`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub brand_id: ::std::option::Option<f64>,
+    pub brand_id: Option<f64>,
 }
 /// 门店经营信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -104,12 +102,12 @@ pub struct PostRequestStoreBusiness {
     ///
     /// Example: `0755-86013388`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub service_phone: ::std::option::Option<::std::string::String>,
+    pub service_phone: Option<String>,
     /// 门店经营时间
     ///
     /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub business_hours: ::std::option::Option<::std::string::String>,
+    pub business_hours: Option<String>,
 }
 /// PostRequestStoreRecipient
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -117,12 +115,12 @@ pub struct PostRequestStoreRecipient {
     /// 门店收款商户号
     ///
     /// Example: `1230000109`
-    pub mchid: ::std::string::String,
+    pub mchid: String,
     /// 门店收款主体
     ///
     /// Example: `腾讯科技（深圳）有限公司`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub company_name: ::std::option::Option<::std::string::String>,
+    pub company_name: Option<String>,
 }
 /// The response of `POST /v3/merchant-store/stores` (创建门店API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -175,32 +173,28 @@ pub mod by_store_id {
     pub struct GetRequest {
         /// 特约商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `1900000109`
+        /// Query parameter `sub_mchid`. Example: `1900000109`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
     }
     /// The response of `GET /v3/merchant-store/stores/{store_id}` (查询门店API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponse {
         /// 门店基础信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_basics: ::std::option::Option<GetResponseStoreBasics>,
+        pub store_basics: Option<GetResponseStoreBasics>,
         /// 门店地址信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_address: ::std::option::Option<GetResponseStoreAddress>,
+        pub store_address: Option<GetResponseStoreAddress>,
         /// 门店经营信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_business: ::std::option::Option<GetResponseStoreBusiness>,
+        pub store_business: Option<GetResponseStoreBusiness>,
         /// 门店收款信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_recipient: ::std::option::Option<
-            ::std::vec::Vec<GetResponseStoreRecipient>,
-        >,
+        pub store_recipient: Option<Vec<GetResponseStoreRecipient>>,
         /// 门店状态
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_state: ::std::option::Option<GetResponseStoreState>,
+        pub store_state: Option<GetResponseStoreState>,
     }
     /// 门店地址信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -208,26 +202,26 @@ pub mod by_store_id {
         /// 门店省市编码
         ///
         /// Example: `440305`
-        pub address_code: ::std::string::String,
+        pub address_code: String,
         /// 门店地址
         ///
         /// Example: `深南大道10000号腾讯大厦1楼`
-        pub address_detail: ::std::string::String,
+        pub address_detail: String,
         /// 门店地址辅助描述
         ///
         /// Example: `地铁A口右侧100米`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address_complements: ::std::option::Option<::std::string::String>,
+        pub address_complements: Option<String>,
         /// 门店经度
         ///
         /// Example: `112.63484`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub longitude: ::std::option::Option<::std::string::String>,
+        pub longitude: Option<String>,
         /// 门店纬度
         ///
         /// Example: `37.75464`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub latitude: ::std::option::Option<::std::string::String>,
+        pub latitude: Option<String>,
     }
     /// 门店基础信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -236,26 +230,26 @@ pub mod by_store_id {
         ///
         /// Example: `MDL001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_reference_id: ::std::option::Option<::std::string::String>,
+        pub store_reference_id: Option<String>,
         /// 品牌名称
         ///
         /// Example: `麦当劳`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub brand_name: ::std::option::Option<::std::string::String>,
+        pub brand_name: Option<String>,
         /// 门店名称
         ///
         /// Example: `麦当劳`
-        pub store_name: ::std::string::String,
+        pub store_name: String,
         /// 分店名称
         ///
         /// Example: `海岸城店`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub branch_name: ::std::option::Option<::std::string::String>,
+        pub branch_name: Option<String>,
         /// 品牌ID
         ///
         /// Example: `1001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub brand_id: ::std::option::Option<f64>,
+        pub brand_id: Option<f64>,
     }
     /// 门店经营信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -264,12 +258,12 @@ pub mod by_store_id {
         ///
         /// Example: `0755-86013388`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub service_phone: ::std::option::Option<::std::string::String>,
+        pub service_phone: Option<String>,
         /// 门店经营时间
         ///
         /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_hours: ::std::option::Option<::std::string::String>,
+        pub business_hours: Option<String>,
     }
     /// GetResponseStoreRecipient
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -277,12 +271,12 @@ pub mod by_store_id {
         /// 门店收款商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 门店收款主体
         ///
         /// Example: `腾讯科技（深圳）有限公司`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub company_name: ::std::option::Option<::std::string::String>,
+        pub company_name: Option<String>,
     }
     /// 门店状态
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -291,15 +285,15 @@ pub mod by_store_id {
         ///
         /// Example: `地址核实失败`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_state_message: ::std::option::Option<::std::string::String>,
+        pub store_state_message: Option<String>,
         /// 地址核实失败原因
         ///
         /// Example: `感谢亲的反馈，通过核实您提交的电话错误，请核实手机号码或座机号码是否正确`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address_failed_reason: ::std::option::Option<::std::string::String>,
+        pub address_failed_reason: Option<String>,
         /// STORE_STATE_VALID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_state_value: ::std::option::Option<::std::string::String>,
+        pub store_state_value: Option<String>,
     }
     /// The request of `PATCH /v3/merchant-store/stores/{store_id}` (修改门店API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -308,16 +302,16 @@ pub mod by_store_id {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 门店基础信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_basics: ::std::option::Option<PatchRequestStoreBasics>,
+        pub store_basics: Option<PatchRequestStoreBasics>,
         /// 门店地址信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_address: ::std::option::Option<PatchRequestStoreAddress>,
+        pub store_address: Option<PatchRequestStoreAddress>,
         /// 门店经营信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_business: ::std::option::Option<PatchRequestStoreBusiness>,
+        pub store_business: Option<PatchRequestStoreBusiness>,
     }
     /// 门店地址信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -325,26 +319,26 @@ pub mod by_store_id {
         /// 门店省市编码
         ///
         /// Example: `440305`
-        pub address_code: ::std::string::String,
+        pub address_code: String,
         /// 门店地址
         ///
         /// Example: `深南大道10000号腾讯大厦1楼`
-        pub address_detail: ::std::string::String,
+        pub address_detail: String,
         /// 门店地址辅助描述
         ///
         /// Example: `地铁A口右侧100米`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address_complements: ::std::option::Option<::std::string::String>,
+        pub address_complements: Option<String>,
         /// 门店经度
         ///
         /// Example: `112.63484`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub longitude: ::std::option::Option<::std::string::String>,
+        pub longitude: Option<String>,
         /// 门店纬度
         ///
         /// Example: `37.75464`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub latitude: ::std::option::Option<::std::string::String>,
+        pub latitude: Option<String>,
     }
     /// 门店基础信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -353,26 +347,26 @@ pub mod by_store_id {
         ///
         /// Example: `MDL001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_reference_id: ::std::option::Option<::std::string::String>,
+        pub store_reference_id: Option<String>,
         /// 品牌名称
         ///
         /// Example: `麦当劳`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub brand_name: ::std::option::Option<::std::string::String>,
+        pub brand_name: Option<String>,
         /// 门店名称
         ///
         /// Example: `麦当劳`
-        pub store_name: ::std::string::String,
+        pub store_name: String,
         /// 分店名称
         ///
         /// Example: `海岸城店`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub branch_name: ::std::option::Option<::std::string::String>,
+        pub branch_name: Option<String>,
         /// 品牌ID
         ///
         /// Example: `1001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub brand_id: ::std::option::Option<f64>,
+        pub brand_id: Option<f64>,
     }
     /// 门店经营信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -381,12 +375,12 @@ pub mod by_store_id {
         ///
         /// Example: `0755-86013388`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub service_phone: ::std::option::Option<::std::string::String>,
+        pub service_phone: Option<String>,
         /// 门店经营时间
         ///
         /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub business_hours: ::std::option::Option<::std::string::String>,
+        pub business_hours: Option<String>,
     }
     /// `/v3/merchant-store/stores/{store_id}/recipients`
     pub mod recipients {
@@ -435,9 +429,9 @@ pub mod by_store_id {
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 门店收款信息
-                pub store_recipient: ::std::vec::Vec<PostRequestStoreRecipient>,
+                pub store_recipient: Vec<PostRequestStoreRecipient>,
             }
             /// 收款门店信息
             #[derive(
@@ -452,12 +446,12 @@ pub mod by_store_id {
                 /// 门店收款商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 门店收款主体
                 ///
                 /// Example: `腾讯科技（深圳）有限公司`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub company_name: ::std::option::Option<::std::string::String>,
+                pub company_name: Option<String>,
             }
             /// The response of `POST /v3/merchant-store/stores/{store_id}/recipients/bind` (绑定门店收款信息).
             #[derive(
@@ -471,8 +465,8 @@ pub mod by_store_id {
             pub struct PostResponse {
                 /// `failed_store_recipient`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub failed_store_recipient: ::std::option::Option<
-                    ::std::vec::Vec<PostResponseFailedStoreRecipient>,
+                pub failed_store_recipient: Option<
+                    Vec<PostResponseFailedStoreRecipient>,
                 >,
             }
             /// 收款门店信息
@@ -489,12 +483,12 @@ pub mod by_store_id {
                 ///
                 /// Example: `1230000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mchid: ::std::option::Option<::std::string::String>,
+                pub mchid: Option<String>,
                 /// 绑定当前收款信息失败的原因
                 ///
                 /// Example: `收款商户号与收款主体不一致`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub failed_reason: ::std::option::Option<::std::string::String>,
+                pub failed_reason: Option<String>,
             }
         }
         /// `/v3/merchant-store/stores/{store_id}/recipients/unbind`
@@ -531,12 +525,10 @@ pub mod by_store_id {
                 ///
                 /// Example: `1900000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 门店收款信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub store_recipient: ::std::option::Option<
-                    ::std::vec::Vec<PostRequestStoreRecipient>,
-                >,
+                pub store_recipient: Option<Vec<PostRequestStoreRecipient>>,
             }
             /// 收款门店信息
             #[derive(
@@ -551,12 +543,12 @@ pub mod by_store_id {
                 /// 门店收款商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 门店收款主体
                 ///
                 /// Example: `腾讯科技（深圳）有限公司`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub company_name: ::std::option::Option<::std::string::String>,
+                pub company_name: Option<String>,
             }
             /// The response of `POST /v3/merchant-store/stores/{store_id}/recipients/unbind` (解除门店收款信息绑定).
             #[derive(
@@ -570,8 +562,8 @@ pub mod by_store_id {
             pub struct PostResponse {
                 /// `failed_store_recipient`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub failed_store_recipient: ::std::option::Option<
-                    ::std::vec::Vec<PostResponseFailedStoreRecipient>,
+                pub failed_store_recipient: Option<
+                    Vec<PostResponseFailedStoreRecipient>,
                 >,
             }
             /// 收款门店信息
@@ -588,12 +580,12 @@ pub mod by_store_id {
                 ///
                 /// Example: `1230000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mchid: ::std::option::Option<::std::string::String>,
+                pub mchid: Option<String>,
                 /// 绑定当前收款信息失败的原因
                 ///
                 /// Example: `收款商户号与收款主体不一致`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub failed_reason: ::std::option::Option<::std::string::String>,
+                pub failed_reason: Option<String>,
             }
         }
     }

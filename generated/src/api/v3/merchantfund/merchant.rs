@@ -36,30 +36,22 @@ pub mod income_records {
     pub struct GetRequest {
         /// 账户类型
         ///
-        /// Query parameter `account_type`.
-        ///
-        /// Example: `BASIC`
+        /// Query parameter `account_type`. Example: `BASIC`
         #[serde(skip_serializing)]
         pub account_type: GetRequestAccountType,
         /// 日期
         ///
-        /// Query parameter `date`.
-        ///
-        /// Example: `2019-06-11`
+        /// Query parameter `date`. Example: `2019-06-11`
         #[serde(skip_serializing)]
-        pub date: ::std::string::String,
+        pub date: String,
         /// 本次查询偏移量
         ///
-        /// Query parameter `offset`.
-        ///
-        /// Example: `0`
+        /// Query parameter `offset`. Example: `0`
         #[serde(skip_serializing)]
-        pub offset: ::std::option::Option<i64>,
+        pub offset: Option<i64>,
         /// 本次请求最大查询条数
         ///
-        /// Query parameter `limit`.
-        ///
-        /// Example: `100`
+        /// Query parameter `limit`. Example: `100`
         #[serde(skip_serializing)]
         pub limit: i64,
     }
@@ -136,7 +128,7 @@ pub mod income_records {
         pub limit: i64,
         /// 银行来账记录列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+        pub data: Option<Vec<GetResponseData>>,
         /// 分页链接
         pub links: GetResponseLinks,
     }
@@ -146,7 +138,7 @@ pub mod income_records {
         /// 商户号
         ///
         /// Example: `2480253391`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 账户类型
         ///
         /// Example: `BASIC`
@@ -158,7 +150,7 @@ pub mod income_records {
         /// 银行来账微信单号
         ///
         /// Example: `4200000811202011056138519459`
-        pub income_record_id: ::std::string::String,
+        pub income_record_id: String,
         /// 银行来账金额
         ///
         /// Example: `100`
@@ -166,23 +158,23 @@ pub mod income_records {
         /// 银行来账完成时间
         ///
         /// Example: `2017-12-08T00:08:00.00+08:00`
-        pub success_time: ::std::string::String,
+        pub success_time: String,
         /// 付款方银行名称
         ///
         /// Example: `招商银行`
-        pub bank_name: ::std::string::String,
+        pub bank_name: String,
         /// 付款方银行户名
         ///
         /// Example: `财付通支付科技有限公司`
-        pub bank_account_name: ::std::string::String,
+        pub bank_account_name: String,
         /// 付款方银行卡号
         ///
         /// Example: `****6473`
-        pub bank_account_number: ::std::string::String,
+        pub bank_account_number: String,
         /// 银行备注
         ///
         /// Example: `单号：202106010001`
-        pub recharge_remark: ::std::string::String,
+        pub recharge_remark: String,
     }
     /// 账户类型
     ///
@@ -298,15 +290,15 @@ pub mod income_records {
         /// 下一页链接
         ///
         /// Example: `/v3/merchantfund/merchant/income-records?offset=10&limit=5`
-        pub next: ::std::string::String,
+        pub next: String,
         /// 上一页链接
         ///
         /// Example: `/v3/merchantfund/merchant/income-records?offset=0&limit=5`
-        pub prev: ::std::string::String,
+        pub prev: String,
         /// 当前链接
         ///
         /// Example: `/v3/merchantfund/merchant/income-records?offset=5&limit=5`
         #[serde(rename = "self")]
-        pub self_: ::std::string::String,
+        pub self_: String,
     }
 }

@@ -53,7 +53,7 @@ pub mod by_stock_id {
             /// 下载链接
             ///
             /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=ja7q-s1yy1ZbROASakz0Jx4BjW3qdnympjfcB4v4yLftXXXXXXXXXXXX`
-            pub url: ::std::string::String,
+            pub url: String,
         }
     }
     /// `/v3/multiuse/stocks/{stock_id}/send-flow`
@@ -83,7 +83,7 @@ pub mod by_stock_id {
             /// 下载链接
             ///
             /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=ja7q-s1yy1ZbROASakz0Jx4BjW3qdnympjfcB4v4yLftXXXXXXXXXXXX`
-            pub url: ::std::string::String,
+            pub url: String,
         }
     }
     /// `/v3/multiuse/stocks/{stock_id}/use-flow`
@@ -113,7 +113,7 @@ pub mod by_stock_id {
             /// 下载链接
             ///
             /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=ja7q-s1yy1ZbROASakz0Jx4BjW3qdnympjfcB4v4yLftXXXXXXXXXXXX`
-            pub url: ::std::string::String,
+            pub url: String,
         }
     }
 }

@@ -44,36 +44,34 @@ pub mod by_openid {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 批次号
             ///
             /// Example: `9856000`
-            pub stock_id: ::std::string::String,
+            pub stock_id: String,
             /// 商户单据号
             ///
             /// Example: `8956000202407191254642`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 用户姓名
             ///
             /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-            pub user_name: ::std::string::String,
+            pub user_name: String,
             /// 身份证号码
             ///
             /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-            pub id_card_number: ::std::string::String,
+            pub id_card_number: String,
             /// 发放面额
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 公众账号ID
             ///
             /// Example: `wx233544546545989`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 证件类型
             ///
             /// Example: `ID_CARD`
@@ -142,7 +140,7 @@ pub mod by_openid {
             /// 消费金ID
             ///
             /// Example: `9867041`
-            pub coupon_id: ::std::string::String,
+            pub coupon_id: String,
         }
     }
 }

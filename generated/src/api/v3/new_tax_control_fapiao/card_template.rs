@@ -22,11 +22,11 @@ pub struct PostRequest {
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 插卡公众号AppID
     ///
     /// Example: `wxb1170446a4c0a5a2`
-    pub card_appid: ::std::string::String,
+    pub card_appid: String,
     /// 卡券模板信息
     pub card_template_information: PostRequestCardTemplateInformation,
 }
@@ -37,14 +37,14 @@ pub struct PostRequestCardTemplateInformation {
     ///
     /// Example: `某公司`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub payee_name: ::std::option::Option<::std::string::String>,
+    pub payee_name: Option<String>,
     /// 卡券logo地址
     ///
     /// Example: `http://mmbiz.qpic.cn/mmbiz/iaL1LJM1mF9aRKPZJkmG8xXhiaHqkKSVMMWeN3hLut7X7hicFNjakmxibMLGWpXrEXB33367o7zHN0CwngnQY7zb7g/0`
-    pub logo_url: ::std::string::String,
+    pub logo_url: String,
     /// 卡券自定义cell位配置
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub custom_cell: ::std::option::Option<PostRequestCardTemplateInformationCustomCell>,
+    pub custom_cell: Option<PostRequestCardTemplateInformationCustomCell>,
 }
 /// 卡券自定义cell位配置
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -52,26 +52,26 @@ pub struct PostRequestCardTemplateInformationCustomCell {
     /// cell位文字
     ///
     /// Example: `电子发票`
-    pub words: ::std::string::String,
+    pub words: String,
     /// cell位描述
     ///
     /// Example: `查看发票`
-    pub description: ::std::string::String,
+    pub description: String,
     /// 点击cell位跳转的地址
     ///
     /// Example: `http://www.qq.com`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub jump_url: ::std::option::Option<::std::string::String>,
+    pub jump_url: Option<String>,
     /// 点击cell位跳转的小程序的用户名
     ///
     /// Example: `gh_86a091e50ad4@app`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub miniprogram_user_name: ::std::option::Option<::std::string::String>,
+    pub miniprogram_user_name: Option<String>,
     /// 点击cell位跳转的小程序的页面路径
     ///
     /// Example: `pages/xxxPage`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub miniprogram_path: ::std::option::Option<::std::string::String>,
+    pub miniprogram_path: Option<String>,
 }
 /// The response of `POST /v3/new-tax-control-fapiao/card-template` (创建电子发票卡券模板).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -79,9 +79,9 @@ pub struct PostResponse {
     /// 插卡公众号AppID
     ///
     /// Example: `wxb1170446a4c0a5a2`
-    pub card_appid: ::std::string::String,
+    pub card_appid: String,
     /// 卡券模板id
     ///
     /// Example: `p4gLgvn_cxVCQez17kaBJnZHPcXs`
-    pub card_id: ::std::string::String,
+    pub card_id: String,
 }

@@ -52,28 +52,26 @@ impl<'a> FapiaoApplications<'a> {
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 子商户号
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 开票场景
     ///
     /// Example: `WITH_WECHATPAY`
-    pub scene: ::std::string::String,
+    pub scene: String,
     /// 发票申请单号
     ///
     /// Example: `4200000444201910177461284488`
-    pub fapiao_apply_id: ::std::string::String,
+    pub fapiao_apply_id: String,
     /// 购买方信息
     pub buyer_information: PostRequestBuyerInformation,
     /// 需要开具的发票信息
-    pub fapiao_information: ::std::vec::Vec<PostRequestFapiaoInformation>,
+    pub fapiao_information: Vec<PostRequestFapiaoInformation>,
 }
 /// 购买方信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -82,46 +80,46 @@ pub struct PostRequestBuyerInformation {
     ///
     /// Example: `ORGANIZATION`
     #[serde(rename = "type")]
-    pub type_: ::std::string::String,
+    pub type_: String,
     /// 名称
     ///
     /// Example: `深圳市南山区测试企业`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 纳税人识别号
     ///
     /// Example: `202003261233701778`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub taxpayer_id: ::std::option::Option<::std::string::String>,
+    pub taxpayer_id: Option<String>,
     /// 地址
     ///
     /// Example: `深圳市南山区深南大道10000号`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub address: ::std::option::Option<::std::string::String>,
+    pub address: Option<String>,
     /// 电话
     ///
     /// Example: `075512345678`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub telephone: ::std::option::Option<::std::string::String>,
+    pub telephone: Option<String>,
     /// 开户银行
     ///
     /// Example: `测试银行`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub bank_name: ::std::option::Option<::std::string::String>,
+    pub bank_name: Option<String>,
     /// 银行账号
     ///
     /// Example: `62001234567890`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub bank_account: ::std::option::Option<::std::string::String>,
+    pub bank_account: Option<String>,
     /// 手机号
     ///
     /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub phone: ::std::option::Option<::std::string::String>,
+    pub phone: Option<String>,
     /// 邮箱地址
     ///
     /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub email: ::std::option::Option<::std::string::String>,
+    pub email: Option<String>,
 }
 /// PostRequestFapiaoInformation
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -129,7 +127,7 @@ pub struct PostRequestFapiaoInformation {
     /// 商户发票单号
     ///
     /// Example: `20200701123456`
-    pub fapiao_id: ::std::string::String,
+    pub fapiao_id: String,
     /// 总价税合计
     ///
     /// Example: `382895`
@@ -140,9 +138,9 @@ pub struct PostRequestFapiaoInformation {
     ///
     /// Example: `备注`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub remark: ::std::option::Option<::std::string::String>,
+    pub remark: Option<String>,
     /// 发票行信息
-    pub items: ::std::vec::Vec<PostRequestFapiaoInformationItems>,
+    pub items: Vec<PostRequestFapiaoInformationItems>,
 }
 /// PostRequestFapiaoInformationItems
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -150,32 +148,32 @@ pub struct PostRequestFapiaoInformationItems {
     /// 税局侧规定的货物或应税劳务、服务税收分类编码
     ///
     /// Example: `3010101020203000000`
-    pub tax_code: ::std::string::String,
+    pub tax_code: String,
     /// 税局侧规定的货物或应税劳务、服务分类名称
     ///
     /// Example: `运输服务`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_category: ::std::option::Option<::std::string::String>,
+    pub goods_category: Option<String>,
     /// 货物或应税劳务、服务名称
     ///
     /// Example: `出租汽车客运服务`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_name: ::std::option::Option<::std::string::String>,
+    pub goods_name: Option<String>,
     /// 企业侧维护的货物或应税劳务、服务编码
     ///
     /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_id: ::std::option::Option<f64>,
+    pub goods_id: Option<f64>,
     /// 规格型号
     ///
     /// Example: `A4`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub specification: ::std::option::Option<::std::string::String>,
+    pub specification: Option<String>,
     /// 单位
     ///
     /// Example: `次`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub unit: ::std::option::Option<::std::string::String>,
+    pub unit: Option<String>,
     /// 数量
     ///
     /// Example: `100000000`
@@ -188,12 +186,12 @@ pub struct PostRequestFapiaoInformationItems {
     ///
     /// Example: `1300`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tax_rate: ::std::option::Option<f64>,
+    pub tax_rate: Option<f64>,
     /// 税收优惠政策标识
     ///
     /// Example: `NO_FAVORABLE`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub tax_prefer_mark: ::std::option::Option<::std::string::String>,
+    pub tax_prefer_mark: Option<String>,
     /// 是否折扣行
     pub discount: bool,
 }
@@ -235,18 +233,14 @@ pub mod by_fapiao_apply_id {
     pub struct GetRequest {
         /// 子商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `1900000109`
+        /// Query parameter `sub_mchid`. Example: `1900000109`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 商户发票单号
         ///
-        /// Query parameter `fapiao_id`.
-        ///
-        /// Example: `20200701123456`
+        /// Query parameter `fapiao_id`. Example: `20200701123456`
         #[serde(skip_serializing)]
-        pub fapiao_id: ::std::option::Option<::std::string::String>,
+        pub fapiao_id: Option<String>,
     }
     /// The response of `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}` (查询电子发票).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -256,7 +250,7 @@ pub mod by_fapiao_apply_id {
         /// Example: `5`
         pub total_count: i64,
         /// 发票信息
-        pub fapiao_information: ::std::vec::Vec<GetResponseFapiaoInformation>,
+        pub fapiao_information: Vec<GetResponseFapiaoInformation>,
     }
     /// GetResponseFapiaoInformation
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -264,22 +258,20 @@ pub mod by_fapiao_apply_id {
         /// 商户发票单号
         ///
         /// Example: `20200701123456`
-        pub fapiao_id: ::std::string::String,
+        pub fapiao_id: String,
         /// 发票状态
         ///
         /// Example: `ISSUED`
         pub status: GetResponseFapiaoInformationStatus,
         /// 蓝字发票信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub blue_fapiao: ::std::option::Option<GetResponseFapiaoInformationBlueFapiao>,
+        pub blue_fapiao: Option<GetResponseFapiaoInformationBlueFapiao>,
         /// 红字发票信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub red_fapiao: ::std::option::Option<GetResponseFapiaoInformationRedFapiao>,
+        pub red_fapiao: Option<GetResponseFapiaoInformationRedFapiao>,
         /// 电子发票插卡信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub card_information: ::std::option::Option<
-            GetResponseFapiaoInformationCardInformation,
-        >,
+        pub card_information: Option<GetResponseFapiaoInformationCardInformation>,
         /// 总价税合计
         ///
         /// Example: `382895`
@@ -299,22 +291,22 @@ pub mod by_fapiao_apply_id {
         /// 附加信息
         pub extra_information: GetResponseFapiaoInformationExtraInformation,
         /// 发票行信息
-        pub items: ::std::vec::Vec<GetResponseFapiaoInformationItems>,
+        pub items: Vec<GetResponseFapiaoInformationItems>,
         /// 备注信息
         ///
         /// Example: `备注`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub remark: ::std::option::Option<::std::string::String>,
+        pub remark: Option<String>,
         /// 开票失败错误码
         ///
         /// Example: `BIZ_ERROR`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fapiao_error_code: ::std::option::Option<::std::string::String>,
+        pub fapiao_error_code: Option<String>,
         /// 开票失败原因
         ///
         /// Example: `开票失败。授信额度不足，请联系主管税务机关或者登录电子税务局提额/申报。`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fapiao_error_message: ::std::option::Option<::std::string::String>,
+        pub fapiao_error_message: Option<String>,
     }
     /// 蓝字发票信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -322,23 +314,23 @@ pub mod by_fapiao_apply_id {
         /// 发票代码
         ///
         /// Example: `044001911211`
-        pub fapiao_code: ::std::string::String,
+        pub fapiao_code: String,
         /// 发票号码
         ///
         /// Example: `12897794`
-        pub fapiao_number: ::std::string::String,
+        pub fapiao_number: String,
         /// 校验码
         ///
         /// Example: `69001808340631374774`
-        pub check_code: ::std::string::String,
+        pub check_code: String,
         /// 密码
         ///
         /// Example: `006>299-375/326>2+7/*0-+<351059<80<4*/5>+<11631+*3030/5*37+`
-        pub password: ::std::string::String,
+        pub password: String,
         /// 开票时间
         ///
         /// Example: `2020-07-01T12:00:00+08:00`
-        pub fapiao_time: ::std::string::String,
+        pub fapiao_time: String,
     }
     /// 购买方信息
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -351,64 +343,64 @@ pub mod by_fapiao_apply_id {
         /// 名称
         ///
         /// Example: `深圳市南山区测试企业`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 纳税人识别号
         ///
         /// Example: `202003261233701778`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub taxpayer_id: ::std::option::Option<::std::string::String>,
+        pub taxpayer_id: Option<String>,
         /// 地址
         ///
         /// Example: `深圳市南山区深南大道10000号`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<::std::string::String>,
+        pub address: Option<String>,
         /// 电话
         ///
         /// Example: `075512345678`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub telephone: ::std::option::Option<::std::string::String>,
+        pub telephone: Option<String>,
         /// 开户银行
         ///
         /// Example: `测试银行`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_name: ::std::option::Option<::std::string::String>,
+        pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `62001234567890`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_account: ::std::option::Option<::std::string::String>,
+        pub bank_account: Option<String>,
         /// 手机号
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub phone: ::std::option::Option<::std::string::String>,
+        pub phone: Option<String>,
         /// 邮箱地址
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6za`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub email: ::std::option::Option<::std::string::String>,
+        pub email: Option<String>,
         /// 订单金额
         ///
         /// Example: `1000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 商户订单号
         ///
         /// Example: `order_20200701_123456`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_trade_no: ::std::option::Option<::std::string::String>,
+        pub out_trade_no: Option<String>,
         /// 开具的发票类型
         ///
         /// Example: `COMM_FAPIAO`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fapiao_bill_type: ::std::option::Option<
+        pub fapiao_bill_type: Option<
             GetResponseFapiaoInformationBuyerInformationFapiaoBillType,
         >,
         /// 留言信息
         ///
         /// Example: `用户留言`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_apply_message: ::std::option::Option<::std::string::String>,
+        pub user_apply_message: Option<String>,
     }
     /// 开具的发票类型
     ///
@@ -526,21 +518,21 @@ pub mod by_fapiao_apply_id {
         /// 插卡公众号AppID
         ///
         /// Example: `wxab8acb865bb1637e`
-        pub card_appid: ::std::string::String,
+        pub card_appid: String,
         /// 用户在插卡公众号下的OpenID
         ///
         /// Example: `plN5twRbHym_j-QcqCzstl0HmwEs`
-        pub card_openid: ::std::string::String,
+        pub card_openid: String,
         /// 电子发票卡券模板ID
         ///
         /// Example: `p4gLgvlAYSEOpeXGFVJRFxgop6iY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub card_id: ::std::option::Option<::std::string::String>,
+        pub card_id: Option<String>,
         /// 电子发票在卡包中的编码
         ///
         /// Example: `379550244162`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub card_code: ::std::option::Option<::std::string::String>,
+        pub card_code: Option<String>,
         /// 发票卡券状态
         ///
         /// Example: `INSERT_ACCEPTED`
@@ -615,16 +607,16 @@ pub mod by_fapiao_apply_id {
         ///
         /// Example: `张三`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payee: ::std::option::Option<::std::string::String>,
+        pub payee: Option<String>,
         /// 复核人
         ///
         /// Example: `李四`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reviewer: ::std::option::Option<::std::string::String>,
+        pub reviewer: Option<String>,
         /// 开票人
         ///
         /// Example: `王五`
-        pub drawer: ::std::string::String,
+        pub drawer: String,
     }
     /// GetResponseFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -632,21 +624,21 @@ pub mod by_fapiao_apply_id {
         /// 货物或应税劳务、服务编码
         ///
         /// Example: `3010101020203000000`
-        pub tax_code: ::std::string::String,
+        pub tax_code: String,
         /// 货物或应税劳务、服务名称
         ///
         /// Example: `出租汽车客运服务`
-        pub goods_name: ::std::string::String,
+        pub goods_name: String,
         /// 规格型号
         ///
         /// Example: `A4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub specification: ::std::option::Option<::std::string::String>,
+        pub specification: Option<String>,
         /// 单位
         ///
         /// Example: `次`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub unit: ::std::option::Option<::std::string::String>,
+        pub unit: Option<String>,
         /// 数量
         ///
         /// Example: `100000000`
@@ -684,25 +676,15 @@ pub mod by_fapiao_apply_id {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseFapiaoInformationItemsTaxPreferMark {
-        /// 无优惠
-        ///
-        /// `NO_FAVORABLE`
+        /// `NO_FAVORABLE`: 无优惠
         NoFavorable,
-        /// 不征税
-        ///
-        /// `OUTSIDE_VAT`
+        /// `OUTSIDE_VAT`: 不征税
         OutsideVat,
-        /// 免税
-        ///
-        /// `VAT_EXEMPT`
+        /// `VAT_EXEMPT`: 免税
         VatExempt,
-        /// 普通零税率
-        ///
-        /// `NORMAL_ZERO_RATED`
+        /// `NORMAL_ZERO_RATED`: 普通零税率
         NormalZeroRated,
-        /// 出口零税率
-        ///
-        /// `EXPORT_ZERO_RATED`
+        /// `EXPORT_ZERO_RATED`: 出口零税率
         ExportZeroRated,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -759,23 +741,23 @@ pub mod by_fapiao_apply_id {
         /// 发票代码
         ///
         /// Example: `044001911211`
-        pub fapiao_code: ::std::string::String,
+        pub fapiao_code: String,
         /// 发票号码
         ///
         /// Example: `12897794`
-        pub fapiao_number: ::std::string::String,
+        pub fapiao_number: String,
         /// 校验码
         ///
         /// Example: `69001808340631374774`
-        pub check_code: ::std::string::String,
+        pub check_code: String,
         /// 密码
         ///
         /// Example: `006>299-375/326>2+7/*0-+<351059<80<4*/5>+<11631+*3030/5*37+`
-        pub password: ::std::string::String,
+        pub password: String,
         /// 开票时间
         ///
         /// Example: `2020-07-01T12:00:00+08:00`
-        pub fapiao_time: ::std::string::String,
+        pub fapiao_time: String,
     }
     /// 销售方信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -783,30 +765,30 @@ pub mod by_fapiao_apply_id {
         /// 名称
         ///
         /// Example: `深圳市南山区测试公司`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 纳税人识别号
         ///
         /// Example: `202003261233701778`
-        pub taxpayer_id: ::std::string::String,
+        pub taxpayer_id: String,
         /// 地址
         ///
         /// Example: `深圳市南山区深南大道10000号`
-        pub address: ::std::string::String,
+        pub address: String,
         /// 电话
         ///
         /// Example: `075512345678`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub telephone: ::std::option::Option<::std::string::String>,
+        pub telephone: Option<String>,
         /// 开户银行
         ///
         /// Example: `测试银行`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_name: ::std::option::Option<::std::string::String>,
+        pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `62001234567890`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_account: ::std::option::Option<::std::string::String>,
+        pub bank_account: Option<String>,
     }
     /// 发票状态
     ///
@@ -814,29 +796,17 @@ pub mod by_fapiao_apply_id {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseFapiaoInformationStatus {
-        /// 开票申请已受理
-        ///
-        /// `ISSUE_ACCEPTED`
+        /// `ISSUE_ACCEPTED`: 开票申请已受理
         IssueAccepted,
-        /// 发票已开具
-        ///
-        /// `ISSUED`
+        /// `ISSUED`: 发票已开具
         Issued,
-        /// 冲红申请已受理
-        ///
-        /// `REVERSE_ACCEPTED`
+        /// `REVERSE_ACCEPTED`: 冲红申请已受理
         ReverseAccepted,
-        /// 发票已冲红
-        ///
-        /// `REVERSED`
+        /// `REVERSED`: 发票已冲红
         Reversed,
-        /// 发票开具已失败，数电发票模式特有字段
-        ///
-        /// `ISSUE_FAILED`
+        /// `ISSUE_FAILED`: 发票开具已失败，数电发票模式特有字段
         IssueFailed,
-        /// 发票冲红已失败，数电发票模式特有字段
-        ///
-        /// `REVERSE_FAILED`
+        /// `REVERSE_FAILED`: 发票冲红已失败，数电发票模式特有字段
         ReverseFailed,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -921,18 +891,14 @@ pub mod by_fapiao_apply_id {
         pub struct GetRequest {
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商户发票单号
             ///
-            /// Query parameter `fapiao_id`.
-            ///
-            /// Example: `20200701123456`
+            /// Query parameter `fapiao_id`. Example: `20200701123456`
             #[serde(skip_serializing)]
-            pub fapiao_id: ::std::string::String,
+            pub fapiao_id: String,
         }
         /// The response of `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files` (获取发票下载信息).
         #[derive(
@@ -946,8 +912,8 @@ pub mod by_fapiao_apply_id {
         pub struct GetResponse {
             /// 发票列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fapiao_download_info_list: ::std::option::Option<
-                ::std::vec::Vec<GetResponseFapiaoDownloadInfoList>,
+            pub fapiao_download_info_list: Option<
+                Vec<GetResponseFapiaoDownloadInfoList>,
             >,
         }
         /// GetResponseFapiaoDownloadInfoList
@@ -964,17 +930,17 @@ pub mod by_fapiao_apply_id {
             ///
             /// Example: `20200701123456`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fapiao_id: ::std::option::Option<::std::string::String>,
+            pub fapiao_id: Option<String>,
             /// 发票文件下载地址
             ///
             /// Example: `https://pay.wechatpay.cn/invoicing/fapiao/fapiao-file`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub download_url: ::std::option::Option<::std::string::String>,
+            pub download_url: Option<String>,
             /// 发票状态
             ///
             /// Example: `ISSUE_ACCEPTED`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub status: ::std::option::Option<GetResponseFapiaoDownloadInfoListStatus>,
+            pub status: Option<GetResponseFapiaoDownloadInfoListStatus>,
         }
         /// 发票状态
         ///
@@ -982,29 +948,17 @@ pub mod by_fapiao_apply_id {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseFapiaoDownloadInfoListStatus {
-            /// 开票申请已受理
-            ///
-            /// `ISSUE_ACCEPTED`
+            /// `ISSUE_ACCEPTED`: 开票申请已受理
             IssueAccepted,
-            /// 发票已开具
-            ///
-            /// `ISSUED`
+            /// `ISSUED`: 发票已开具
             Issued,
-            /// 冲红申请已受理
-            ///
-            /// `REVERSE_ACCEPTED`
+            /// `REVERSE_ACCEPTED`: 冲红申请已受理
             ReverseAccepted,
-            /// 发票已冲红
-            ///
-            /// `REVERSED`
+            /// `REVERSED`: 发票已冲红
             Reversed,
-            /// 发票开具已失败，数电发票模式特有字段
-            ///
-            /// `ISSUE_FAILED`
+            /// `ISSUE_FAILED`: 发票开具已失败，数电发票模式特有字段
             IssueFailed,
-            /// 发票冲红已失败，数电发票模式特有字段
-            ///
-            /// `REVERSE_FAILED`
+            /// `REVERSE_FAILED`: 发票冲红已失败，数电发票模式特有字段
             ReverseFailed,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1085,16 +1039,14 @@ pub mod by_fapiao_apply_id {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 插卡场景
             ///
             /// Example: `WITH_WECHATPAY`
@@ -1102,9 +1054,7 @@ pub mod by_fapiao_apply_id {
             /// 购买方信息
             pub buyer_information: PostRequestBuyerInformation,
             /// 电子发票卡券信息列表
-            pub fapiao_card_information: ::std::vec::Vec<
-                PostRequestFapiaoCardInformation,
-            >,
+            pub fapiao_card_information: Vec<PostRequestFapiaoCardInformation>,
         }
         /// 购买方信息
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1117,64 +1067,62 @@ pub mod by_fapiao_apply_id {
             /// 名称
             ///
             /// Example: `深圳市南山区测试企业`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 纳税人识别号
             ///
             /// Example: `202003261233701778`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub taxpayer_id: ::std::option::Option<::std::string::String>,
+            pub taxpayer_id: Option<String>,
             /// 地址
             ///
             /// Example: `深圳市南山区深南大道10000号`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub address: ::std::option::Option<::std::string::String>,
+            pub address: Option<String>,
             /// 电话
             ///
             /// Example: `075512345678`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub telephone: ::std::option::Option<::std::string::String>,
+            pub telephone: Option<String>,
             /// 开户银行
             ///
             /// Example: `测试银行`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_name: ::std::option::Option<::std::string::String>,
+            pub bank_name: Option<String>,
             /// 银行账号
             ///
             /// Example: `62001234567890`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_account: ::std::option::Option<::std::string::String>,
+            pub bank_account: Option<String>,
             /// 手机号
             ///
             /// Example: `18507550000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub phone: ::std::option::Option<::std::string::String>,
+            pub phone: Option<String>,
             /// 邮箱地址
             ///
             /// Example: `123110@qq.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub email: ::std::option::Option<::std::string::String>,
+            pub email: Option<String>,
             /// 订单金额
             ///
             /// Example: `1000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<i64>,
+            pub amount: Option<i64>,
             /// 商户订单号
             ///
             /// Example: `order_20200701_123456`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_trade_no: ::std::option::Option<::std::string::String>,
+            pub out_trade_no: Option<String>,
             /// 开具的发票类型
             ///
             /// Example: `COMM_FAPIAO`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fapiao_bill_type: ::std::option::Option<
-                PostRequestBuyerInformationFapiaoBillType,
-            >,
+            pub fapiao_bill_type: Option<PostRequestBuyerInformationFapiaoBillType>,
             /// 留言信息
             ///
             /// Example: `用户留言`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_apply_message: ::std::option::Option<::std::string::String>,
+            pub user_apply_message: Option<String>,
         }
         /// 开具的发票类型
         ///
@@ -1298,27 +1246,27 @@ pub mod by_fapiao_apply_id {
             /// 电子发票文件ID
             ///
             /// Example: `ASNFZ4mrze/+3LqYdlQyEA==`
-            pub fapiao_media_id: ::std::string::String,
+            pub fapiao_media_id: String,
             /// 发票号码
             ///
             /// Example: `12897794`
-            pub fapiao_number: ::std::string::String,
+            pub fapiao_number: String,
             /// 发票代码
             ///
             /// Example: `044001911211`
-            pub fapiao_code: ::std::string::String,
+            pub fapiao_code: String,
             /// 开票时间
             ///
             /// Example: `2020-07-01T12:00:00+08:00`
-            pub fapiao_time: ::std::string::String,
+            pub fapiao_time: String,
             /// 校验码
             ///
             /// Example: `69001808340631374774`
-            pub check_code: ::std::string::String,
+            pub check_code: String,
             /// 密码
             ///
             /// Example: `006>299-375/326>2+7/*0-+<3510`
-            pub password: ::std::string::String,
+            pub password: String,
             /// 总价税合计
             ///
             /// Example: `382895`
@@ -1336,12 +1284,12 @@ pub mod by_fapiao_apply_id {
             /// 附加信息
             pub extra_information: PostRequestFapiaoCardInformationExtraInformation,
             /// 发票行信息
-            pub items: ::std::vec::Vec<PostRequestFapiaoCardInformationItems>,
+            pub items: Vec<PostRequestFapiaoCardInformationItems>,
             /// 备注信息
             ///
             /// Example: `备注`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub remark: ::std::option::Option<::std::string::String>,
+            pub remark: Option<String>,
         }
         /// 附加信息
         #[derive(
@@ -1357,16 +1305,16 @@ pub mod by_fapiao_apply_id {
             ///
             /// Example: `张三`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payee: ::std::option::Option<::std::string::String>,
+            pub payee: Option<String>,
             /// 复核人
             ///
             /// Example: `李四`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub reviewer: ::std::option::Option<::std::string::String>,
+            pub reviewer: Option<String>,
             /// 开票人
             ///
             /// Example: `王五`
-            pub drawer: ::std::string::String,
+            pub drawer: String,
         }
         /// PostRequestFapiaoCardInformationItems
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1374,21 +1322,21 @@ pub mod by_fapiao_apply_id {
             /// 货物或应税劳务、服务编码
             ///
             /// Example: `3010101020203000000`
-            pub tax_code: ::std::string::String,
+            pub tax_code: String,
             /// 货物或应税劳务、服务名称
             ///
             /// Example: `出租汽车客运服务`
-            pub goods_name: ::std::string::String,
+            pub goods_name: String,
             /// 规格型号
             ///
             /// Example: `A4`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub specification: ::std::option::Option<::std::string::String>,
+            pub specification: Option<String>,
             /// 单位
             ///
             /// Example: `次`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub unit: ::std::option::Option<::std::string::String>,
+            pub unit: Option<String>,
             /// 数量
             ///
             /// Example: `100000000`
@@ -1426,25 +1374,15 @@ pub mod by_fapiao_apply_id {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestFapiaoCardInformationItemsTaxPreferMark {
-            /// 无优惠
-            ///
-            /// `NO_FAVORABLE`
+            /// `NO_FAVORABLE`: 无优惠
             NoFavorable,
-            /// 不征税
-            ///
-            /// `OUTSIDE_VAT`
+            /// `OUTSIDE_VAT`: 不征税
             OutsideVat,
-            /// 免税
-            ///
-            /// `VAT_EXEMPT`
+            /// `VAT_EXEMPT`: 免税
             VatExempt,
-            /// 普通零税率
-            ///
-            /// `NORMAL_ZERO_RATED`
+            /// `NORMAL_ZERO_RATED`: 普通零税率
             NormalZeroRated,
-            /// 出口零税率
-            ///
-            /// `EXPORT_ZERO_RATED`
+            /// `EXPORT_ZERO_RATED`: 出口零税率
             ExportZeroRated,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1512,30 +1450,30 @@ pub mod by_fapiao_apply_id {
             /// 名称
             ///
             /// Example: `深圳市南山区测试公司`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 纳税人识别号
             ///
             /// Example: `202003261233701778`
-            pub taxpayer_id: ::std::string::String,
+            pub taxpayer_id: String,
             /// 地址
             ///
             /// Example: `深圳市南山区深南大道10000号`
-            pub address: ::std::string::String,
+            pub address: String,
             /// 电话
             ///
             /// Example: `075512345678`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub telephone: ::std::option::Option<::std::string::String>,
+            pub telephone: Option<String>,
             /// 开户银行
             ///
             /// Example: `测试银行`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_name: ::std::option::Option<::std::string::String>,
+            pub bank_name: Option<String>,
             /// 银行账号
             ///
             /// Example: `62001234567890`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_account: ::std::option::Option<::std::string::String>,
+            pub bank_account: Option<String>,
         }
         /// 插卡场景
         ///
@@ -1619,13 +1557,13 @@ pub mod by_fapiao_apply_id {
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 冲红原因
             ///
             /// Example: `退款`
             pub reverse_reason: PostRequestReverseReason,
             /// 需要冲红的发票信息
-            pub fapiao_information: ::std::vec::Vec<PostRequestFapiaoInformation>,
+            pub fapiao_information: Vec<PostRequestFapiaoInformation>,
         }
         /// PostRequestFapiaoInformation
         #[derive(
@@ -1640,16 +1578,16 @@ pub mod by_fapiao_apply_id {
             /// 商户发票单号
             ///
             /// Example: `20200701123456`
-            pub fapiao_id: ::std::string::String,
+            pub fapiao_id: String,
             /// 发票代码
             ///
             /// Example: `044001911211`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fapiao_code: ::std::option::Option<::std::string::String>,
+            pub fapiao_code: Option<String>,
             /// 发票号码
             ///
             /// Example: `12897794`
-            pub fapiao_number: ::std::string::String,
+            pub fapiao_number: String,
         }
         /// 冲红原因
         ///
@@ -1738,19 +1676,17 @@ pub mod issue_general {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 发票申请单号
         ///
         /// Example: `4200000444201910177461284488`
-        pub fapiao_apply_id: ::std::string::String,
+        pub fapiao_apply_id: String,
         /// 购买方信息
         pub buyer_information: PostRequestBuyerInformation,
         /// 需要开具的数电发票信息
@@ -1767,64 +1703,62 @@ pub mod issue_general {
         /// 名称
         ///
         /// Example: `深圳市南山区测试企业`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 纳税人识别号
         ///
         /// Example: `202003261233701778`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub taxpayer_id: ::std::option::Option<::std::string::String>,
+        pub taxpayer_id: Option<String>,
         /// 地址
         ///
         /// Example: `深圳市南山区深南大道10000号`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<::std::string::String>,
+        pub address: Option<String>,
         /// 电话
         ///
         /// Example: `075512345678`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub telephone: ::std::option::Option<::std::string::String>,
+        pub telephone: Option<String>,
         /// 开户银行
         ///
         /// Example: `测试银行`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_name: ::std::option::Option<::std::string::String>,
+        pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `62001234567890`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_account: ::std::option::Option<::std::string::String>,
+        pub bank_account: Option<String>,
         /// 手机号
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub phone: ::std::option::Option<::std::string::String>,
+        pub phone: Option<String>,
         /// 邮箱地址
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub email: ::std::option::Option<::std::string::String>,
+        pub email: Option<String>,
         /// 订单金额
         ///
         /// Example: `1000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 商户订单号
         ///
         /// Example: `order_20200701_123456`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_trade_no: ::std::option::Option<::std::string::String>,
+        pub out_trade_no: Option<String>,
         /// 开具的发票类型
         ///
         /// Example: `COMM_FAPIAO`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fapiao_bill_type: ::std::option::Option<
-            PostRequestBuyerInformationFapiaoBillType,
-        >,
+        pub fapiao_bill_type: Option<PostRequestBuyerInformationFapiaoBillType>,
         /// 留言信息
         ///
         /// Example: `用户留言`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_apply_message: ::std::option::Option<::std::string::String>,
+        pub user_apply_message: Option<String>,
     }
     /// 开具的发票类型
     ///
@@ -1936,25 +1870,27 @@ pub mod issue_general {
         /// 商户发票单号
         ///
         /// Example: `20200701123456`
-        pub fapiao_id: ::std::string::String,
+        pub fapiao_id: String,
         /// 总价税合计
         ///
         /// Example: `382895`
         pub total_amount: i64,
         /// 发票行信息
-        pub items: ::std::vec::Vec<PostRequestFapiaoInformationItems>,
+        pub items: Vec<PostRequestFapiaoInformationItems>,
         /// 出口业务适用政策代码
+        ///
+        /// Example: `1`
         ///
         /// - `1`: 退税政策
         ///
         /// - `2`: 免税政策
         ///
         /// - `3`: 征税政策
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub export_business_policy_code: Option<i64>,
+        /// 增值税即征即退代码
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub export_business_policy_code: ::std::option::Option<i64>,
-        /// 增值税即征即退代码
         ///
         /// - `1`: 软件产品
         ///
@@ -1979,32 +1915,30 @@ pub mod issue_general {
         /// - `11`: 黄金
         ///
         /// - `12`: 铂金
-        ///
-        /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub vat_refund_levy_code: ::std::option::Option<i64>,
+        pub vat_refund_levy_code: Option<i64>,
         /// 开票人ID
         ///
         /// Example: `128279891283`
-        pub billing_person_id: ::std::string::String,
+        pub billing_person_id: String,
         /// 开票人名称
         ///
         /// Example: `example_billing_person`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub billing_person: ::std::option::Option<::std::string::String>,
+        pub billing_person: Option<String>,
         /// 发票类型
         ///
         /// Example: `COMM_FAPIAO`
         pub fapiao_bill_type: PostRequestFapiaoInformationFapiaoBillType,
         /// 交易信息
-        pub transaction_information: ::std::vec::Vec<
+        pub transaction_information: Vec<
             PostRequestFapiaoInformationTransactionInformation,
         >,
         /// 发票备注
         ///
         /// Example: `备注`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub remark: ::std::option::Option<::std::string::String>,
+        pub remark: Option<String>,
     }
     /// 发票类型
     ///
@@ -2064,26 +1998,26 @@ pub mod issue_general {
         /// 税局侧规定的货物或应税劳务、服务税收分类编码
         ///
         /// Example: `3010101020203000000`
-        pub tax_code: ::std::string::String,
+        pub tax_code: String,
         /// 货物或应税劳务、服务名称
         ///
         /// Example: `出租汽车客运服务`
-        pub goods_name: ::std::string::String,
+        pub goods_name: String,
         /// 规格型号
         ///
         /// Example: `A4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub specification: ::std::option::Option<::std::string::String>,
+        pub specification: Option<String>,
         /// 单位
         ///
         /// Example: `次`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub unit: ::std::option::Option<::std::string::String>,
+        pub unit: Option<String>,
         /// 数量
         ///
         /// Example: `100000000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub quantity: ::std::option::Option<i64>,
+        pub quantity: Option<i64>,
         /// 单行金额合计
         ///
         /// Example: `429900`
@@ -2095,6 +2029,8 @@ pub mod issue_general {
         /// 是否折扣行
         pub discount: bool,
         /// 优惠政策标识
+        ///
+        /// Example: `1`
         ///
         /// - `1`: 简易征收
         ///
@@ -2131,10 +2067,8 @@ pub mod issue_general {
         /// - `17`: 超税负12%即征即退
         ///
         /// - `18`: 超税负6%即征即退
-        ///
-        /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub preferential_policy_code: ::std::option::Option<i64>,
+        pub preferential_policy_code: Option<i64>,
     }
     /// PostRequestFapiaoInformationTransactionInformation
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2146,12 +2080,12 @@ pub mod issue_general {
         /// 支付订单号
         ///
         /// Example: `4200000008202508080512076713`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 支付商户订单号
         ///
         /// Example: `order_20200701_123456`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_trade_no: ::std::option::Option<::std::string::String>,
+        pub out_trade_no: Option<String>,
         /// 交易金额
         ///
         /// Example: `382895`
@@ -2233,19 +2167,17 @@ pub mod issue_passenger_transport {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 发票申请单号
         ///
         /// Example: `4200000444201910177461284488`
-        pub fapiao_apply_id: ::std::string::String,
+        pub fapiao_apply_id: String,
         /// 购买方信息
         pub buyer_information: PostRequestBuyerInformation,
         /// 需要开具的数电发票信息
@@ -2262,64 +2194,62 @@ pub mod issue_passenger_transport {
         /// 名称
         ///
         /// Example: `深圳市南山区测试企业`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 纳税人识别号
         ///
         /// Example: `202003261233701778`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub taxpayer_id: ::std::option::Option<::std::string::String>,
+        pub taxpayer_id: Option<String>,
         /// 地址
         ///
         /// Example: `深圳市南山区深南大道10000号`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<::std::string::String>,
+        pub address: Option<String>,
         /// 电话
         ///
         /// Example: `075512345678`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub telephone: ::std::option::Option<::std::string::String>,
+        pub telephone: Option<String>,
         /// 开户银行
         ///
         /// Example: `测试银行`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_name: ::std::option::Option<::std::string::String>,
+        pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `62001234567890`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_account: ::std::option::Option<::std::string::String>,
+        pub bank_account: Option<String>,
         /// 手机号
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub phone: ::std::option::Option<::std::string::String>,
+        pub phone: Option<String>,
         /// 邮箱地址
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub email: ::std::option::Option<::std::string::String>,
+        pub email: Option<String>,
         /// 订单金额
         ///
         /// Example: `1000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 商户订单号
         ///
         /// Example: `order_20200701_123456`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_trade_no: ::std::option::Option<::std::string::String>,
+        pub out_trade_no: Option<String>,
         /// 开具的发票类型
         ///
         /// Example: `COMM_FAPIAO`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fapiao_bill_type: ::std::option::Option<
-            PostRequestBuyerInformationFapiaoBillType,
-        >,
+        pub fapiao_bill_type: Option<PostRequestBuyerInformationFapiaoBillType>,
         /// 留言信息
         ///
         /// Example: `用户留言`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_apply_message: ::std::option::Option<::std::string::String>,
+        pub user_apply_message: Option<String>,
     }
     /// 开具的发票类型
     ///
@@ -2431,25 +2361,27 @@ pub mod issue_passenger_transport {
         /// 商户发票单号
         ///
         /// Example: `20200701123456`
-        pub fapiao_id: ::std::string::String,
+        pub fapiao_id: String,
         /// 总价税合计
         ///
         /// Example: `382895`
         pub total_amount: i64,
         /// 发票行信息
-        pub items: ::std::vec::Vec<PostRequestFapiaoInformationItems>,
+        pub items: Vec<PostRequestFapiaoInformationItems>,
         /// 出口业务适用政策代码
+        ///
+        /// Example: `1`
         ///
         /// - `1`: 退税政策
         ///
         /// - `2`: 免税政策
         ///
         /// - `3`: 征税政策
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub export_business_policy_code: Option<i64>,
+        /// 增值税即征即退代码
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub export_business_policy_code: ::std::option::Option<i64>,
-        /// 增值税即征即退代码
         ///
         /// - `1`: 软件产品
         ///
@@ -2474,32 +2406,30 @@ pub mod issue_passenger_transport {
         /// - `11`: 黄金
         ///
         /// - `12`: 铂金
-        ///
-        /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub vat_refund_levy_code: ::std::option::Option<i64>,
+        pub vat_refund_levy_code: Option<i64>,
         /// 开票人ID
         ///
         /// Example: `187776276864872`
-        pub billing_person_id: ::std::string::String,
+        pub billing_person_id: String,
         /// 开票人名称
         ///
         /// Example: `**伟 0020`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub billing_person: ::std::option::Option<::std::string::String>,
+        pub billing_person: Option<String>,
         /// 发票类型
         ///
         /// Example: `COMM_FAPIAO`
         pub fapiao_bill_type: PostRequestFapiaoInformationFapiaoBillType,
         /// 交易信息
-        pub transaction_information: ::std::vec::Vec<
+        pub transaction_information: Vec<
             PostRequestFapiaoInformationTransactionInformation,
         >,
         /// 发票备注
         ///
         /// Example: `备注`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub remark: ::std::option::Option<::std::string::String>,
+        pub remark: Option<String>,
     }
     /// 发票类型
     ///
@@ -2559,24 +2489,24 @@ pub mod issue_passenger_transport {
         /// 税局侧规定的货物或应税劳务、服务税收分类编码
         ///
         /// Example: `3010101020203000000`
-        pub tax_code: ::std::string::String,
+        pub tax_code: String,
         /// 货物或应税劳务、服务名称
         ///
         /// Example: `出租汽车客运服务`
-        pub goods_name: ::std::string::String,
+        pub goods_name: String,
         /// 规格型号
         ///
         /// Example: `A4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub specification: ::std::option::Option<::std::string::String>,
+        pub specification: Option<String>,
         /// 单位
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub unit: ::std::option::Option<::std::string::String>,
+        pub unit: Option<String>,
         /// 数量
         ///
         /// Example: `100000000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub quantity: ::std::option::Option<i64>,
+        pub quantity: Option<i64>,
         /// 单行金额合计
         ///
         /// Example: `429900`
@@ -2588,6 +2518,8 @@ pub mod issue_passenger_transport {
         /// 是否折扣行
         pub discount: bool,
         /// 优惠政策标识
+        ///
+        /// Example: `1`
         ///
         /// - `1`: 简易征收
         ///
@@ -2624,13 +2556,11 @@ pub mod issue_passenger_transport {
         /// - `17`: 超税负12%即征即退
         ///
         /// - `18`: 超税负6%即征即退
-        ///
-        /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub preferential_policy_code: ::std::option::Option<i64>,
+        pub preferential_policy_code: Option<i64>,
         /// 出行人额外信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub passenger_information: ::std::option::Option<
+        pub passenger_information: Option<
             PostRequestFapiaoInformationItemsPassengerInformation,
         >,
     }
@@ -2640,7 +2570,7 @@ pub mod issue_passenger_transport {
         /// 出行人名称
         ///
         /// Example: `张三`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 出行人证件类型
         ///
         /// Example: `IDENTITY_CARD`
@@ -2648,19 +2578,19 @@ pub mod issue_passenger_transport {
         /// 证件号码
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
-        pub certificate_number: ::std::string::String,
+        pub certificate_number: String,
         /// 出行日期
         ///
         /// Example: `2026-07-01T00:00:00+08:00`
-        pub departure_date: ::std::string::String,
+        pub departure_date: String,
         /// 出发地
         ///
         /// Example: `北京市朝阳区`
-        pub departure_place: ::std::string::String,
+        pub departure_place: String,
         /// 目的地
         ///
         /// Example: `上海市浦东新区`
-        pub destination: ::std::string::String,
+        pub destination: String,
         /// 交通工具类型
         ///
         /// Example: `LONG_DISTANCE_BUS`
@@ -2669,7 +2599,7 @@ pub mod issue_passenger_transport {
         ///
         /// Example: `SHIP_FIRST_CLASS_CABIN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transportation_classes: ::std::option::Option<
+        pub transportation_classes: Option<
             PostRequestFapiaoInformationItemsPassengerInformationTransportationClasses,
         >,
     }
@@ -2915,12 +2845,12 @@ pub mod issue_passenger_transport {
         /// 支付订单号
         ///
         /// Example: `4200000008202508080512076713`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 支付商户订单号
         ///
         /// Example: `order_20200701_123456`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_trade_no: ::std::option::Option<::std::string::String>,
+        pub out_trade_no: Option<String>,
         /// 交易金额
         ///
         /// Example: `382895`
@@ -3002,19 +2932,17 @@ pub mod issue_refined_oil {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 发票申请单号
         ///
         /// Example: `4200000444201910177461284488`
-        pub fapiao_apply_id: ::std::string::String,
+        pub fapiao_apply_id: String,
         /// 购买方信息
         pub buyer_information: PostRequestBuyerInformation,
         /// 需要开具的数电发票信息
@@ -3031,64 +2959,62 @@ pub mod issue_refined_oil {
         /// 名称
         ///
         /// Example: `深圳市南山区测试企业`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 纳税人识别号
         ///
         /// Example: `202003261233701778`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub taxpayer_id: ::std::option::Option<::std::string::String>,
+        pub taxpayer_id: Option<String>,
         /// 地址
         ///
         /// Example: `深圳市南山区深南大道10000号`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<::std::string::String>,
+        pub address: Option<String>,
         /// 电话
         ///
         /// Example: `075512345678`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub telephone: ::std::option::Option<::std::string::String>,
+        pub telephone: Option<String>,
         /// 开户银行
         ///
         /// Example: `测试银行`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_name: ::std::option::Option<::std::string::String>,
+        pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `62001234567890`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_account: ::std::option::Option<::std::string::String>,
+        pub bank_account: Option<String>,
         /// 手机号
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub phone: ::std::option::Option<::std::string::String>,
+        pub phone: Option<String>,
         /// 邮箱地址
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub email: ::std::option::Option<::std::string::String>,
+        pub email: Option<String>,
         /// 订单金额
         ///
         /// Example: `1000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 商户订单号
         ///
         /// Example: `order_20200701_123456`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_trade_no: ::std::option::Option<::std::string::String>,
+        pub out_trade_no: Option<String>,
         /// 开具的发票类型
         ///
         /// Example: `COMM_FAPIAO`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fapiao_bill_type: ::std::option::Option<
-            PostRequestBuyerInformationFapiaoBillType,
-        >,
+        pub fapiao_bill_type: Option<PostRequestBuyerInformationFapiaoBillType>,
         /// 留言信息
         ///
         /// Example: `用户留言`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_apply_message: ::std::option::Option<::std::string::String>,
+        pub user_apply_message: Option<String>,
     }
     /// 开具的发票类型
     ///
@@ -3200,25 +3126,27 @@ pub mod issue_refined_oil {
         /// 商户发票单号
         ///
         /// Example: `20200701123456`
-        pub fapiao_id: ::std::string::String,
+        pub fapiao_id: String,
         /// 总价税合计
         ///
         /// Example: `382895`
         pub total_amount: i64,
         /// 发票行信息
-        pub items: ::std::vec::Vec<PostRequestFapiaoInformationItems>,
+        pub items: Vec<PostRequestFapiaoInformationItems>,
         /// 出口业务适用政策代码
+        ///
+        /// Example: `1`
         ///
         /// - `1`: 退税政策
         ///
         /// - `2`: 免税政策
         ///
         /// - `3`: 征税政策
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub export_business_policy_code: Option<i64>,
+        /// 增值税即征即退代码
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub export_business_policy_code: ::std::option::Option<i64>,
-        /// 增值税即征即退代码
         ///
         /// - `1`: 软件产品
         ///
@@ -3243,32 +3171,30 @@ pub mod issue_refined_oil {
         /// - `11`: 黄金
         ///
         /// - `12`: 铂金
-        ///
-        /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub vat_refund_levy_code: ::std::option::Option<i64>,
+        pub vat_refund_levy_code: Option<i64>,
         /// 开票人ID
         ///
         /// Example: `187776276864872`
-        pub billing_person_id: ::std::string::String,
+        pub billing_person_id: String,
         /// 开票人名称
         ///
         /// Example: `**伟 0020`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub billing_person: ::std::option::Option<::std::string::String>,
+        pub billing_person: Option<String>,
         /// 发票类型
         ///
         /// Example: `COMM_FAPIAO`
         pub fapiao_bill_type: PostRequestFapiaoInformationFapiaoBillType,
         /// 交易信息
-        pub transaction_information: ::std::vec::Vec<
+        pub transaction_information: Vec<
             PostRequestFapiaoInformationTransactionInformation,
         >,
         /// 发票备注
         ///
         /// Example: `备注`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub remark: ::std::option::Option<::std::string::String>,
+        pub remark: Option<String>,
     }
     /// 发票类型
     ///
@@ -3328,26 +3254,26 @@ pub mod issue_refined_oil {
         /// 税局侧规定的货物或应税劳务、服务税收分类编码
         ///
         /// Example: `3010101020203000000`
-        pub tax_code: ::std::string::String,
+        pub tax_code: String,
         /// 货物或应税劳务、服务名称
         ///
         /// Example: `出租汽车客运服务`
-        pub goods_name: ::std::string::String,
+        pub goods_name: String,
         /// 规格型号
         ///
         /// Example: `A4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub specification: ::std::option::Option<::std::string::String>,
+        pub specification: Option<String>,
         /// 成品油单位
         ///
         /// Example: `TON`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub unit: ::std::option::Option<PostRequestFapiaoInformationItemsUnit>,
+        pub unit: Option<PostRequestFapiaoInformationItemsUnit>,
         /// 数量
         ///
         /// Example: `100000000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub quantity: ::std::option::Option<i64>,
+        pub quantity: Option<i64>,
         /// 单行金额合计
         ///
         /// Example: `429900`
@@ -3359,6 +3285,8 @@ pub mod issue_refined_oil {
         /// 是否折扣行
         pub discount: bool,
         /// 优惠政策标识
+        ///
+        /// Example: `1`
         ///
         /// - `1`: 简易征收
         ///
@@ -3395,13 +3323,11 @@ pub mod issue_refined_oil {
         /// - `17`: 超税负12%即征即退
         ///
         /// - `18`: 超税负6%即征即退
-        ///
-        /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub preferential_policy_code: ::std::option::Option<i64>,
+        pub preferential_policy_code: Option<i64>,
         /// 成品油行业额外信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub refined_oil_information: ::std::option::Option<
+        pub refined_oil_information: Option<
             PostRequestFapiaoInformationItemsRefinedOilInformation,
         >,
     }
@@ -3411,15 +3337,15 @@ pub mod issue_refined_oil {
         /// 成品油站点
         ///
         /// Example: `中国石油(江北红旗河沟加油站)`
-        pub station: ::std::string::String,
+        pub station: String,
         /// 交易时间
         ///
         /// Example: `2025-07-01T00:00:00+08:00`
-        pub trade_time: ::std::string::String,
+        pub trade_time: String,
         /// 加油枪号码
         ///
         /// Example: `1号枪`
-        pub gun_number: ::std::string::String,
+        pub gun_number: String,
     }
     /// 成品油单位
     ///
@@ -3483,12 +3409,12 @@ pub mod issue_refined_oil {
         /// 支付订单号
         ///
         /// Example: `4200000008202508080512076713`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 支付商户订单号
         ///
         /// Example: `order_20200701_123456`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_trade_no: ::std::option::Option<::std::string::String>,
+        pub out_trade_no: Option<String>,
         /// 交易金额
         ///
         /// Example: `382895`
@@ -3570,19 +3496,17 @@ pub mod real_estate_leasing {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 发票申请单号
         ///
         /// Example: `4200000444201910177461284488`
-        pub fapiao_apply_id: ::std::string::String,
+        pub fapiao_apply_id: String,
         /// 购买方信息
         pub buyer_information: PostRequestBuyerInformation,
         /// 需要开具的数电发票信息
@@ -3599,64 +3523,62 @@ pub mod real_estate_leasing {
         /// 名称
         ///
         /// Example: `深圳市南山区测试企业`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 纳税人识别号
         ///
         /// Example: `202003261233701778`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub taxpayer_id: ::std::option::Option<::std::string::String>,
+        pub taxpayer_id: Option<String>,
         /// 地址
         ///
         /// Example: `深圳市南山区深南大道10000号`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<::std::string::String>,
+        pub address: Option<String>,
         /// 电话
         ///
         /// Example: `075512345678`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub telephone: ::std::option::Option<::std::string::String>,
+        pub telephone: Option<String>,
         /// 开户银行
         ///
         /// Example: `测试银行`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_name: ::std::option::Option<::std::string::String>,
+        pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `62001234567890`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_account: ::std::option::Option<::std::string::String>,
+        pub bank_account: Option<String>,
         /// 手机号
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub phone: ::std::option::Option<::std::string::String>,
+        pub phone: Option<String>,
         /// 邮箱地址
         ///
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub email: ::std::option::Option<::std::string::String>,
+        pub email: Option<String>,
         /// 订单金额
         ///
         /// Example: `1000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 商户订单号
         ///
         /// Example: `order_20200701_123456`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_trade_no: ::std::option::Option<::std::string::String>,
+        pub out_trade_no: Option<String>,
         /// 开具的发票类型
         ///
         /// Example: `COMM_FAPIAO`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fapiao_bill_type: ::std::option::Option<
-            PostRequestBuyerInformationFapiaoBillType,
-        >,
+        pub fapiao_bill_type: Option<PostRequestBuyerInformationFapiaoBillType>,
         /// 留言信息
         ///
         /// Example: `用户留言`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_apply_message: ::std::option::Option<::std::string::String>,
+        pub user_apply_message: Option<String>,
     }
     /// 开具的发票类型
     ///
@@ -3768,25 +3690,27 @@ pub mod real_estate_leasing {
         /// 商户发票单号
         ///
         /// Example: `20200701123456`
-        pub fapiao_id: ::std::string::String,
+        pub fapiao_id: String,
         /// 总价税合计
         ///
         /// Example: `382895`
         pub total_amount: i64,
         /// 发票行信息
-        pub items: ::std::vec::Vec<PostRequestFapiaoInformationItems>,
+        pub items: Vec<PostRequestFapiaoInformationItems>,
         /// 出口业务适用政策代码
+        ///
+        /// Example: `1`
         ///
         /// - `1`: 退税政策
         ///
         /// - `2`: 免税政策
         ///
         /// - `3`: 征税政策
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub export_business_policy_code: Option<i64>,
+        /// 增值税即征即退代码
         ///
         /// Example: `1`
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub export_business_policy_code: ::std::option::Option<i64>,
-        /// 增值税即征即退代码
         ///
         /// - `1`: 软件产品
         ///
@@ -3811,32 +3735,30 @@ pub mod real_estate_leasing {
         /// - `11`: 黄金
         ///
         /// - `12`: 铂金
-        ///
-        /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub vat_refund_levy_code: ::std::option::Option<i64>,
+        pub vat_refund_levy_code: Option<i64>,
         /// 开票人ID
         ///
         /// Example: `128279891283`
-        pub billing_person_id: ::std::string::String,
+        pub billing_person_id: String,
         /// 开票人名称
         ///
         /// Example: `example_billing_person`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub billing_person: ::std::option::Option<::std::string::String>,
+        pub billing_person: Option<String>,
         /// 发票类型
         ///
         /// Example: `COMM_FAPIAO`
         pub fapiao_bill_type: PostRequestFapiaoInformationFapiaoBillType,
         /// 交易信息
-        pub transaction_information: ::std::vec::Vec<
+        pub transaction_information: Vec<
             PostRequestFapiaoInformationTransactionInformation,
         >,
         /// 发票备注
         ///
         /// Example: `备注`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub remark: ::std::option::Option<::std::string::String>,
+        pub remark: Option<String>,
     }
     /// 发票类型
     ///
@@ -3896,26 +3818,26 @@ pub mod real_estate_leasing {
         /// 税局侧规定的货物或应税劳务、服务税收分类编码
         ///
         /// Example: `3010101020203000000`
-        pub tax_code: ::std::string::String,
+        pub tax_code: String,
         /// 货物或应税劳务、服务名称
         ///
         /// Example: `出租汽车客运服务`
-        pub goods_name: ::std::string::String,
+        pub goods_name: String,
         /// 规格型号
         ///
         /// Example: `A4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub specification: ::std::option::Option<::std::string::String>,
+        pub specification: Option<String>,
         /// 单位
         ///
         /// Example: `次`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub unit: ::std::option::Option<::std::string::String>,
+        pub unit: Option<String>,
         /// 数量
         ///
         /// Example: `100000000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub quantity: ::std::option::Option<i64>,
+        pub quantity: Option<i64>,
         /// 单行金额合计
         ///
         /// Example: `429900`
@@ -3927,6 +3849,8 @@ pub mod real_estate_leasing {
         /// 是否折扣行
         pub discount: bool,
         /// 优惠政策标识
+        ///
+        /// Example: `1`
         ///
         /// - `1`: 简易征收
         ///
@@ -3963,13 +3887,11 @@ pub mod real_estate_leasing {
         /// - `17`: 超税负12%即征即退
         ///
         /// - `18`: 超税负6%即征即退
-        ///
-        /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub preferential_policy_code: ::std::option::Option<i64>,
+        pub preferential_policy_code: Option<i64>,
         /// 不动产租赁特定行业额外信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub real_estate_leasing_information: ::std::option::Option<
+        pub real_estate_leasing_information: Option<
             PostRequestFapiaoInformationItemsRealEstateLeasingInformation,
         >,
     }
@@ -3979,34 +3901,34 @@ pub mod real_estate_leasing {
         /// 不动产坐落省份
         ///
         /// Example: `重庆市`
-        pub province: ::std::string::String,
+        pub province: String,
         /// 不动产坐落城市
         ///
         /// Example: `涪陵区`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub city: ::std::option::Option<::std::string::String>,
+        pub city: Option<String>,
         /// 不动产坐落地址（详细地址）
         ///
         /// Example: `xx街道xx小区`
-        pub address: ::std::string::String,
+        pub address: String,
         /// 租赁期起
         ///
         /// Example: `2025-01-01T10:00:00+08:00`
-        pub lease_period_start: ::std::string::String,
+        pub lease_period_start: String,
         /// 租赁期止
         ///
         /// Example: `2025-07-01T10:00:00+08:00`
-        pub lease_period_end: ::std::string::String,
+        pub lease_period_end: String,
         /// 跨地（市）标志
         pub cross_city_flag: bool,
         /// 产权证书/不动产权证号
         ///
         /// Example: `OVgc/slzCvzSebaz46sUA4tJmm5GbN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub certificate_no: ::std::option::Option<::std::string::String>,
+        pub certificate_no: Option<String>,
         /// 车牌号
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub plate_no: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub plate_no: Option<Vec<String>>,
     }
     /// PostRequestFapiaoInformationTransactionInformation
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -4018,12 +3940,12 @@ pub mod real_estate_leasing {
         /// 支付订单号
         ///
         /// Example: `4200000008202508080512076713`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 支付商户订单号
         ///
         /// Example: `order_20200701_123456`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_trade_no: ::std::option::Option<::std::string::String>,
+        pub out_trade_no: Option<String>,
         /// 交易金额
         ///
         /// Example: `382895`
@@ -4114,17 +4036,17 @@ pub mod upload_fapiao_file {
     pub struct PostRequestMeta {
         /// 微信支付分配的子商户号，服务商模式下必传
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 发票文件的类型为PDF
         ///
         /// Example: `PDF`
-        pub file_type: ::std::string::String,
+        pub file_type: String,
         /// 文件摘要算法
         ///
         /// Example: `SM3`
-        pub digest_alogrithm: ::std::string::String,
+        pub digest_alogrithm: String,
         /// 文件摘要
-        pub digest: ::std::string::String,
+        pub digest: String,
     }
     /// The response of `POST /v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file` (上传电子发票文件).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -4132,6 +4054,6 @@ pub mod upload_fapiao_file {
         /// 电子发票文件ID
         ///
         /// Example: `ASNFZ4mrze/+3LqYdlQyEA==`
-        pub fapiao_media_id: ::std::string::String,
+        pub fapiao_media_id: String,
     }
 }

@@ -47,60 +47,44 @@ pub mod getspinviteurl {
     pub struct GetRequest {
         /// 操作类型
         ///
-        /// Query parameter `operation_type`.
-        ///
-        /// Example: `AUTH_BINDING`
+        /// Query parameter `operation_type`. Example: `AUTH_BINDING`
         #[serde(skip_serializing)]
         pub operation_type: GetRequestOperationType,
         /// 开票模式
         ///
-        /// Query parameter `fapiao_mode`.
-        ///
-        /// Example: `THIRD_OR_SELF_FAPIAO`
+        /// Query parameter `fapiao_mode`. Example: `THIRD_OR_SELF_FAPIAO`
         #[serde(skip_serializing)]
         pub fapiao_mode: GetRequestFapiaoMode,
         /// 发票能力类型
         ///
         /// Query parameter `fapiao_ability_type_list`.
         #[serde(skip_serializing)]
-        pub fapiao_ability_type_list: ::std::option::Option<
-            ::std::vec::Vec<GetRequestFapiaoAbilityTypeList>,
-        >,
+        pub fapiao_ability_type_list: Option<Vec<GetRequestFapiaoAbilityTypeList>>,
         /// 服务商邀请渠道
         ///
-        /// Query parameter `invite_channel`.
-        ///
-        /// Example: `miniprogram`
+        /// Query parameter `invite_channel`. Example: `miniprogram`
         #[serde(skip_serializing)]
-        pub invite_channel: ::std::option::Option<::std::string::String>,
+        pub invite_channel: Option<String>,
         /// 操作人员
         ///
-        /// Query parameter `operate_user`.
-        ///
-        /// Example: `mI7HGEJ4Q2B91IGjHZu/Gthm`
+        /// Query parameter `operate_user`. Example: `mI7HGEJ4Q2B91IGjHZu/Gthm`
         #[serde(skip_serializing)]
-        pub operate_user: ::std::option::Option<::std::string::String>,
+        pub operate_user: Option<String>,
         /// 服务商邀请code
         ///
-        /// Query parameter `invite_code`.
-        ///
-        /// Example: `code_20200101_123`
+        /// Query parameter `invite_code`. Example: `code_20200101_123`
         #[serde(skip_serializing)]
-        pub invite_code: ::std::string::String,
+        pub invite_code: String,
         /// 子商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `1900000109`
+        /// Query parameter `sub_mchid`. Example: `1900000109`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
     }
     /// GetRequestFapiaoAbilityTypeList
     ///
@@ -268,15 +252,15 @@ pub mod getspinviteurl {
         /// 邀请开通二维码链接
         ///
         /// Example: `https://wxacurl.cn?xxx=`
-        pub invite_url: ::std::string::String,
+        pub invite_url: String,
         /// 开通小程序AppID
         ///
         /// Example: `wxb1170446a4c0a5a2`
-        pub miniprogram_appid: ::std::string::String,
+        pub miniprogram_appid: String,
         /// 开通小程序跳转路径
         ///
         /// Example: `pages/xxxPage`
-        pub miniprogram_path: ::std::string::String,
+        pub miniprogram_path: String,
     }
 }
 /// `/v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo`
@@ -309,44 +293,32 @@ pub mod listspinvitemchinfo {
     pub struct GetRequest {
         /// 查询时间起
         ///
-        /// Query parameter `query_time_start`.
-        ///
-        /// Example: `2020-07-01T12:00:00+08:00`
+        /// Query parameter `query_time_start`. Example: `2020-07-01T12:00:00+08:00`
         #[serde(skip_serializing)]
-        pub query_time_start: ::std::string::String,
+        pub query_time_start: String,
         /// 查询时间止
         ///
-        /// Query parameter `query_time_end`.
-        ///
-        /// Example: `2020-07-02T12:00:00+08:00`
+        /// Query parameter `query_time_end`. Example: `2020-07-02T12:00:00+08:00`
         #[serde(skip_serializing)]
-        pub query_time_end: ::std::string::String,
+        pub query_time_end: String,
         /// 本次查询的起始位置
         ///
-        /// Query parameter `offset`.
-        ///
-        /// Example: `10`
+        /// Query parameter `offset`. Example: `10`
         #[serde(skip_serializing)]
         pub offset: i64,
         /// 本次查询的最大数量
         ///
-        /// Query parameter `limit`.
-        ///
-        /// Example: `1`
+        /// Query parameter `limit`. Example: `1`
         #[serde(skip_serializing)]
         pub limit: i64,
         /// 服务商邀请code
         ///
-        /// Query parameter `invite_code`.
-        ///
-        /// Example: `code_20200101_123`
+        /// Query parameter `invite_code`. Example: `code_20200101_123`
         #[serde(skip_serializing)]
-        pub invite_code: ::std::option::Option<::std::string::String>,
+        pub invite_code: Option<String>,
         /// 商户邀请状态
         ///
-        /// Query parameter `mch_invite_status`.
-        ///
-        /// Example: `MCH_INVITE_SUCC`
+        /// Query parameter `mch_invite_status`. Example: `MCH_INVITE_SUCC`
         #[serde(skip_serializing)]
         pub mch_invite_status: GetRequestMchInviteStatus,
     }
@@ -419,12 +391,10 @@ pub mod listspinvitemchinfo {
         pub limit: i64,
         /// 相关链接
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub links: ::std::option::Option<GetResponseLinks>,
+        pub links: Option<GetResponseLinks>,
         /// 邀请的商户结果
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mch_invite_result_list: ::std::option::Option<
-            ::std::vec::Vec<GetResponseMchInviteResultList>,
-        >,
+        pub mch_invite_result_list: Option<Vec<GetResponseMchInviteResultList>>,
     }
     /// 相关链接
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -433,17 +403,17 @@ pub mod listspinvitemchinfo {
         ///
         /// Example: `/v3/new-tax-control-fapiao/xxx?offset=2&limit=5`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub next: ::std::option::Option<::std::string::String>,
+        pub next: Option<String>,
         /// 上一页链接
         ///
         /// Example: `/v3/new-tax-control-fapiao/xxx?offset=0&limit=5`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub prev: ::std::option::Option<::std::string::String>,
+        pub prev: Option<String>,
         /// 当前链接
         ///
         /// Example: `/v3/new-tax-control-fapiao/xxx?offset=1&limit=5`
         #[serde(rename = "self", skip_serializing_if = "::std::option::Option::is_none")]
-        pub self_: ::std::option::Option<::std::string::String>,
+        pub self_: Option<String>,
     }
     /// GetResponseMchInviteResultList
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -452,7 +422,7 @@ pub mod listspinvitemchinfo {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 商户邀请的状态
         ///
         /// Example: `MCH_INVITE_SUCC`
@@ -460,31 +430,29 @@ pub mod listspinvitemchinfo {
         /// 商户名称
         ///
         /// Example: `示例（深圳）有限公司`
-        pub ep_name: ::std::string::String,
+        pub ep_name: String,
         /// 商户税号
         ///
         /// Example: `9144050071126766XG`
-        pub tax_id: ::std::string::String,
+        pub tax_id: String,
         /// 服务商邀请code
         ///
         /// Example: `code_20200101_123`
-        pub invite_code: ::std::string::String,
+        pub invite_code: String,
         /// 商户操作时间
         ///
         /// Example: `2020-07-01T00:00:00+08:00`
-        pub operate_time: ::std::string::String,
+        pub operate_time: String,
         /// 商户邀请失败错误码
         ///
         /// Example: `UNKNOWN_TAX_INFO`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub invite_failed_code: ::std::option::Option<
-            GetResponseMchInviteResultListInviteFailedCode,
-        >,
+        pub invite_failed_code: Option<GetResponseMchInviteResultListInviteFailedCode>,
         /// 商户邀请失败的原因
         ///
         /// Example: `示例失败原因`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub invite_failed_reason: ::std::option::Option<::std::string::String>,
+        pub invite_failed_reason: Option<String>,
     }
     /// 商户邀请失败错误码
     ///

@@ -45,11 +45,9 @@ pub mod base_information {
     pub struct GetRequest {
         /// 子商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `1900000109`
+        /// Query parameter `sub_mchid`. Example: `1900000109`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
     }
     /// The response of `GET /v3/new-tax-control-fapiao/merchant/base-information` (获取商户开票基础信息).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -66,16 +64,16 @@ pub mod base_information {
         ///
         /// Example: `张三`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payee: ::std::option::Option<::std::string::String>,
+        pub payee: Option<String>,
         /// 复核人
         ///
         /// Example: `李四`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reviewer: ::std::option::Option<::std::string::String>,
+        pub reviewer: Option<String>,
         /// 开票人
         ///
         /// Example: `王五`
-        pub drawer: ::std::string::String,
+        pub drawer: String,
     }
     /// 销售方信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -83,30 +81,30 @@ pub mod base_information {
         /// 名称
         ///
         /// Example: `深圳市南山区测试公司`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 纳税人识别号
         ///
         /// Example: `202003261233701778`
-        pub taxpayer_id: ::std::string::String,
+        pub taxpayer_id: String,
         /// 地址
         ///
         /// Example: `深圳市南山区深南大道10000号`
-        pub address: ::std::string::String,
+        pub address: String,
         /// 电话
         ///
         /// Example: `075512345678`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub telephone: ::std::option::Option<::std::string::String>,
+        pub telephone: Option<String>,
         /// 开户银行
         ///
         /// Example: `测试银行`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_name: ::std::option::Option<::std::string::String>,
+        pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `62001234567890`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_account: ::std::option::Option<::std::string::String>,
+        pub bank_account: Option<String>,
     }
 }
 /// `/v3/new-tax-control-fapiao/merchant/{sub_mchid}`
@@ -165,13 +163,13 @@ pub mod by_sub_mchid {
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 第三方开票模式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub third_mode: ::std::option::Option<GetResponseThirdMode>,
+            pub third_mode: Option<GetResponseThirdMode>,
             /// 数电发票模式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub digital_tax_mode: ::std::option::Option<GetResponseDigitalTaxMode>,
+            pub digital_tax_mode: Option<GetResponseDigitalTaxMode>,
         }
         /// 数电发票模式
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -182,29 +180,25 @@ pub mod by_sub_mchid {
             pub status: GetResponseDigitalTaxModeStatus,
             /// 开票人信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub billing_person_info: ::std::option::Option<
-                GetResponseDigitalTaxModeBillingPersonInfo,
-            >,
+            pub billing_person_info: Option<GetResponseDigitalTaxModeBillingPersonInfo>,
             /// 接入时间
             ///
             /// Example: `2020-07-01T00:00:00+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub access_time: ::std::option::Option<::std::string::String>,
+            pub access_time: Option<String>,
             /// 过期时间
             ///
             /// Example: `2020-07-02T00:00:00+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub expired_time: ::std::option::Option<::std::string::String>,
+            pub expired_time: Option<String>,
             /// 接入失败原因
             ///
             /// Example: `失败原因`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub access_fail_reason: ::std::option::Option<::std::string::String>,
+            pub access_fail_reason: Option<String>,
             /// 能力信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub ability_info: ::std::option::Option<
-                ::std::vec::Vec<GetResponseDigitalTaxModeAbilityInfo>,
-            >,
+            pub ability_info: Option<Vec<GetResponseDigitalTaxModeAbilityInfo>>,
         }
         /// GetResponseDigitalTaxModeAbilityInfo
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -222,7 +216,7 @@ pub mod by_sub_mchid {
             ///
             /// Example: `失败原因`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub authorize_fail_reason: ::std::option::Option<::std::string::String>,
+            pub authorize_fail_reason: Option<String>,
         }
         /// 能力授权状态
         ///
@@ -230,21 +224,13 @@ pub mod by_sub_mchid {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseDigitalTaxModeAbilityInfoStatus {
-            /// 数电开通能力已授权
-            ///
-            /// `AUTHORIZED`
+            /// `AUTHORIZED`: 数电开通能力已授权
             Authorized,
-            /// 需要财务负责人或者法定代表人，登录电子税局系统，进行开票能力授权
-            ///
-            /// `AUTHORIZE_PENDING`
+            /// `AUTHORIZE_PENDING`: 需要财务负责人或者法定代表人，登录电子税局系统，进行开票能力授权
             AuthorizePending,
-            /// 商户已经解除与联用平台在税局系统的关联关系
-            ///
-            /// `DEAUTHORIZED`
+            /// `DEAUTHORIZED`: 商户已经解除与联用平台在税局系统的关联关系
             Deauthorized,
-            /// 能力授权失败
-            ///
-            /// `AUTHORIZE_FAILED`
+            /// `AUTHORIZE_FAILED`: 能力授权失败
             AuthorizeFailed,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -368,12 +354,12 @@ pub mod by_sub_mchid {
             ///
             /// Example: `187776276864872`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub id: ::std::option::Option<::std::string::String>,
+            pub id: Option<String>,
             /// 开票人姓名
             ///
             /// Example: `张伟`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
         }
         /// 接入状态
         ///
@@ -381,45 +367,25 @@ pub mod by_sub_mchid {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseDigitalTaxModeStatus {
-            /// 请等待当地税务机关审批
-            ///
-            /// `APPROVAL_PENDING`
+            /// `APPROVAL_PENDING`: 请等待当地税务机关审批
             ApprovalPending,
-            /// 请商户法定代表人/财务负责人登陆电子税局或者国家税务总局乐企数字开放平台进行确认
-            ///
-            /// `ACCESS_CONFIRMED_PENDING`
+            /// `ACCESS_CONFIRMED_PENDING`: 请商户法定代表人/财务负责人登陆电子税局或者国家税务总局乐企数字开放平台进行确认
             AccessConfirmedPending,
-            /// 请商户法定代表人/财务负责人登录电子税局进行能力授权确认
-            ///
-            /// `ABILITY_CONFIRMED_PENDING`
+            /// `ABILITY_CONFIRMED_PENDING`: 请商户法定代表人/财务负责人登录电子税局进行能力授权确认
             AbilityConfirmedPending,
-            /// 请商户法定代表人/财务负责人登陆电子税局进行开票员设置
-            ///
-            /// `BILLING_PERSON_REGISTER_PENDING`
+            /// `BILLING_PERSON_REGISTER_PENDING`: 请商户法定代表人/财务负责人登陆电子税局进行开票员设置
             BillingPersonRegisterPending,
-            /// 请开票员登陆电子税局-乐企进行授权
-            ///
-            /// `BILLING_PERSON_CONFIRMED_PENDING`
+            /// `BILLING_PERSON_CONFIRMED_PENDING`: 请开票员登陆电子税局-乐企进行授权
             BillingPersonConfirmedPending,
-            /// 请商户法定代表人/财务负责人登陆电子税局进行设置开票安全验证有效期
-            ///
-            /// `SECURITY_SETTING_PENDING`
+            /// `SECURITY_SETTING_PENDING`: 请商户法定代表人/财务负责人登陆电子税局进行设置开票安全验证有效期
             SecuritySettingPending,
-            /// 税局申请不通过，请查看接入失败原因
-            ///
-            /// `APPLY_FAILED`
+            /// `APPLY_FAILED`: 税局申请不通过，请查看接入失败原因
             ApplyFailed,
-            /// 未接入或商户解除授权，请重新发起能力邀请商户确认授权
-            ///
-            /// `DISABLED`
+            /// `DISABLED`: 未接入或商户解除授权，请重新发起能力邀请商户确认授权
             Disabled,
-            /// 商户数电开票能力，税局接入完成
-            ///
-            /// `ENABLED`
+            /// `ENABLED`: 商户数电开票能力，税局接入完成
             Enabled,
-            /// 商户使用的数电服务商资源过期，请联系数电服务商
-            ///
-            /// `RESOURCE_EXPIRED`
+            /// `RESOURCE_EXPIRED`: 商户使用的数电服务商资源过期，请联系数电服务商
             ResourceExpired,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -584,17 +550,17 @@ pub mod development_config {
         /// 商户回调地址
         ///
         /// Example: `https://pay.weixin.qq.com/callback`
-        pub callback_url: ::std::string::String,
+        pub callback_url: String,
         /// 全部账单展示开发票入口开关
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub show_fapiao_cell: ::std::option::Option<bool>,
+        pub show_fapiao_cell: Option<bool>,
         /// 商户是否支持开电子专票
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub support_vat_fapiao: ::std::option::Option<bool>,
+        pub support_vat_fapiao: Option<bool>,
     }
     /// The request of `PATCH /v3/new-tax-control-fapiao/merchant/development-config` (配置开发选项).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -603,22 +569,22 @@ pub mod development_config {
         ///
         /// Example: `https://pay.weixin.qq.com/callback`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub callback_url: ::std::option::Option<::std::string::String>,
+        pub callback_url: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mch_code: ::std::option::Option<::std::string::String>,
+        pub sub_mch_code: Option<String>,
         /// 全部账单展示开发票入口开关
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub show_fapiao_cell: ::std::option::Option<bool>,
+        pub show_fapiao_cell: Option<bool>,
         /// 商户是否支持开电子专票
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub support_vat_fapiao: ::std::option::Option<bool>,
+        pub support_vat_fapiao: Option<bool>,
     }
     /// The response of `PATCH /v3/new-tax-control-fapiao/merchant/development-config` (配置开发选项).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -626,17 +592,17 @@ pub mod development_config {
         /// 商户回调地址
         ///
         /// Example: `https://pay.weixin.qq.com/callback`
-        pub callback_url: ::std::string::String,
+        pub callback_url: String,
         /// 全部账单展示开发票入口开关
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub show_fapiao_cell: ::std::option::Option<bool>,
+        pub show_fapiao_cell: Option<bool>,
         /// 商户是否支持开电子专票
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub support_vat_fapiao: ::std::option::Option<bool>,
+        pub support_vat_fapiao: Option<bool>,
     }
 }
 /// `/v3/new-tax-control-fapiao/merchant/tax-codes`
@@ -666,23 +632,17 @@ pub mod tax_codes {
     pub struct GetRequest {
         /// 子商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `1900000109`
+        /// Query parameter `sub_mchid`. Example: `1900000109`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 本次查询的起始位置
         ///
-        /// Query parameter `offset`.
-        ///
-        /// Example: `0`
+        /// Query parameter `offset`. Example: `0`
         #[serde(skip_serializing)]
         pub offset: i64,
         /// 本次查询的最大数量
         ///
-        /// Query parameter `limit`.
-        ///
-        /// Example: `5`
+        /// Query parameter `limit`. Example: `5`
         #[serde(skip_serializing)]
         pub limit: i64,
     }
@@ -697,9 +657,9 @@ pub mod tax_codes {
         pub limit: i64,
         /// 相关链接
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub links: ::std::option::Option<GetResponseLinks>,
+        pub links: Option<GetResponseLinks>,
         /// 本次查询到的数据
-        pub data: ::std::vec::Vec<GetResponseData>,
+        pub data: Vec<GetResponseData>,
         /// 总记录数
         ///
         /// Example: `20`
@@ -711,21 +671,21 @@ pub mod tax_codes {
         /// 由商户自定义的货物或应税劳务、服务名称
         ///
         /// Example: `example_goods_name`
-        pub goods_name: ::std::string::String,
+        pub goods_name: String,
         /// 企业侧维护的货物或应税劳务、服务编码
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_id: ::std::option::Option<f64>,
+        pub goods_id: Option<f64>,
         /// 税局侧规定的货物或应税劳务、服务分类名称
         ///
         /// Example: `出租汽车客运服务`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_category: ::std::option::Option<::std::string::String>,
+        pub goods_category: Option<String>,
         /// 货物或应税劳务、服务编码
         ///
         /// Example: `3010101020203000000`
-        pub tax_code: ::std::string::String,
+        pub tax_code: String,
         /// 税率
         ///
         /// Example: `1300`
@@ -733,7 +693,7 @@ pub mod tax_codes {
         /// 税收优惠政策标识
         ///
         /// Example: `NO_FAVORABLE`
-        pub tax_prefer_mark: ::std::string::String,
+        pub tax_prefer_mark: String,
     }
     /// 相关链接
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -742,16 +702,16 @@ pub mod tax_codes {
         ///
         /// Example: `/v3/new-tax-control-fapiao/xxx?offset=2&limit=5`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub next: ::std::option::Option<::std::string::String>,
+        pub next: Option<String>,
         /// 上一页链接
         ///
         /// Example: `/v3/new-tax-control-fapiao/xxx?offset=0&limit=5`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub prev: ::std::option::Option<::std::string::String>,
+        pub prev: Option<String>,
         /// 当前链接
         ///
         /// Example: `/v3/new-tax-control-fapiao/xxx?offset=1&limit=5`
         #[serde(rename = "self", skip_serializing_if = "::std::option::Option::is_none")]
-        pub self_: ::std::option::Option<::std::string::String>,
+        pub self_: Option<String>,
     }
 }

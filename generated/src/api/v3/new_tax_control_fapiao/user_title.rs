@@ -29,25 +29,19 @@ impl<'a> UserTitle<'a> {
 pub struct GetRequest {
     /// 子商户号
     ///
-    /// Query parameter `sub_mchid`.
-    ///
-    /// Example: `1900000109`
+    /// Query parameter `sub_mchid`. Example: `1900000109`
     #[serde(skip_serializing)]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 开票场景
     ///
-    /// Query parameter `scene`.
-    ///
-    /// Example: `WITH_WECHATPAY`
+    /// Query parameter `scene`. Example: `WITH_WECHATPAY`
     #[serde(skip_serializing)]
     pub scene: GetRequestScene,
     /// 发票申请单号
     ///
-    /// Query parameter `fapiao_apply_id`.
-    ///
-    /// Example: `4200000444201910177461284488`
+    /// Query parameter `fapiao_apply_id`. Example: `4200000444201910177461284488`
     #[serde(skip_serializing)]
-    pub fapiao_apply_id: ::std::string::String,
+    pub fapiao_apply_id: String,
 }
 /// 开票场景
 ///
@@ -112,62 +106,62 @@ pub struct GetResponse {
     /// 名称
     ///
     /// Example: `深圳市南山区测试企业`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 纳税人识别号
     ///
     /// Example: `202003261233701778`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub taxpayer_id: ::std::option::Option<::std::string::String>,
+    pub taxpayer_id: Option<String>,
     /// 地址
     ///
     /// Example: `深圳市南山区深南大道10000号`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub address: ::std::option::Option<::std::string::String>,
+    pub address: Option<String>,
     /// 电话
     ///
     /// Example: `075512345678`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub telephone: ::std::option::Option<::std::string::String>,
+    pub telephone: Option<String>,
     /// 开户银行
     ///
     /// Example: `测试银行`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub bank_name: ::std::option::Option<::std::string::String>,
+    pub bank_name: Option<String>,
     /// 银行账号
     ///
     /// Example: `62001234567890`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub bank_account: ::std::option::Option<::std::string::String>,
+    pub bank_account: Option<String>,
     /// 手机号
     ///
     /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6za`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub phone: ::std::option::Option<::std::string::String>,
+    pub phone: Option<String>,
     /// 邮箱地址
     ///
     /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6za`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub email: ::std::option::Option<::std::string::String>,
+    pub email: Option<String>,
     /// 订单金额
     ///
     /// Example: `1000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<i64>,
+    pub amount: Option<i64>,
     /// 商户订单号
     ///
     /// Example: `order_20200701_123456`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    pub out_trade_no: Option<String>,
     /// 开具的发票类型
     ///
     /// Example: `COMM_FAPIAO`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub fapiao_bill_type: ::std::option::Option<GetResponseFapiaoBillType>,
+    pub fapiao_bill_type: Option<GetResponseFapiaoBillType>,
     /// 留言信息
     ///
     /// Example: `用户留言`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub user_apply_message: ::std::option::Option<::std::string::String>,
+    pub user_apply_message: Option<String>,
 }
 /// 开具的发票类型
 ///
@@ -308,73 +302,59 @@ pub mod title_url {
     pub struct GetRequest {
         /// 子商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `1900000109`
+        /// Query parameter `sub_mchid`. Example: `1900000109`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 发票申请单号
         ///
-        /// Query parameter `fapiao_apply_id`.
-        ///
-        /// Example: `fapiao_20200701_123456`
+        /// Query parameter `fapiao_apply_id`. Example: `fapiao_20200701_123456`
         #[serde(skip_serializing)]
-        pub fapiao_apply_id: ::std::string::String,
+        pub fapiao_apply_id: String,
         /// 开票来源
         ///
-        /// Query parameter `source`.
-        ///
-        /// Example: `WEB`
+        /// Query parameter `source`. Example: `WEB`
         #[serde(skip_serializing)]
         pub source: GetRequestSource,
         /// 商户AppID
         ///
-        /// Query parameter `appid`.
-        ///
-        /// Example: `wxb1170446a4c0a5a2`
+        /// Query parameter `appid`. Example: `wxb1170446a4c0a5a2`
         #[serde(skip_serializing)]
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 用户OpenID
         ///
-        /// Query parameter `openid`.
-        ///
-        /// Example: `plN5twRbHym_j-QcqCzstl0HmwEs`
+        /// Query parameter `openid`. Example: `plN5twRbHym_j-QcqCzstl0HmwEs`
         #[serde(skip_serializing)]
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 总金额
         ///
-        /// Query parameter `total_amount`.
-        ///
-        /// Example: `382895`
+        /// Query parameter `total_amount`. Example: `382895`
         #[serde(skip_serializing)]
         pub total_amount: i64,
         /// 销售方名称
         ///
-        /// Query parameter `seller_name`.
-        ///
-        /// Example: `深圳市南山区测试商户`
+        /// Query parameter `seller_name`. Example: `深圳市南山区测试商户`
         #[serde(skip_serializing)]
-        pub seller_name: ::std::option::Option<::std::string::String>,
+        pub seller_name: Option<String>,
         /// 是否需要展示手机号填写栏
         ///
         /// Query parameter `show_phone_cell`.
         #[serde(skip_serializing)]
-        pub show_phone_cell: ::std::option::Option<bool>,
+        pub show_phone_cell: Option<bool>,
         /// 用户是否必须填写手机号
         ///
         /// Query parameter `must_input_phone`.
         #[serde(skip_serializing)]
-        pub must_input_phone: ::std::option::Option<bool>,
+        pub must_input_phone: Option<bool>,
         /// 是否需要展示邮箱地址填写栏
         ///
         /// Query parameter `show_email_cell`.
         #[serde(skip_serializing)]
-        pub show_email_cell: ::std::option::Option<bool>,
+        pub show_email_cell: Option<bool>,
         /// 用户是否必须填写邮箱地址
         ///
         /// Query parameter `must_input_email`.
         #[serde(skip_serializing)]
-        pub must_input_email: ::std::option::Option<bool>,
+        pub must_input_email: Option<bool>,
     }
     /// 开票来源
     ///
@@ -435,21 +415,21 @@ pub mod title_url {
         ///
         /// Example: `https://payapp.weixin.qq.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title_url: ::std::option::Option<::std::string::String>,
+        pub title_url: Option<String>,
         /// 抬头填写小程序AppID
         ///
         /// Example: `wxb1170446a4c0a5a2`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub miniprogram_appid: ::std::option::Option<::std::string::String>,
+        pub miniprogram_appid: Option<String>,
         /// 抬头填写小程序页面路径
         ///
         /// Example: `pages/xxxPage`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub miniprogram_path: ::std::option::Option<::std::string::String>,
+        pub miniprogram_path: Option<String>,
         /// 抬头填写小程序的用户名
         ///
         /// Example: `gh_86a091e50ad4@app`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub miniprogram_user_name: ::std::option::Option<::std::string::String>,
+        pub miniprogram_user_name: Option<String>,
     }
 }

@@ -19,22 +19,22 @@ impl<'a> Authinfo<'a> {
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequest {
     /// 服务商公众号appid
-    pub sp_appid: ::std::string::String,
+    pub sp_appid: String,
     /// 子商户公众号appid
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_appid: ::std::option::Option<::std::string::String>,
+    pub sub_appid: Option<String>,
     /// 子商户商户号
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 设备id
-    pub device_id: ::std::string::String,
+    pub device_id: String,
     /// 原始数据
-    pub raw_data: ::std::string::String,
+    pub raw_data: String,
     /// 机构id
-    pub organization_id: ::std::string::String,
+    pub organization_id: String,
 }
 /// The response of `POST /v3/offlineface/authinfo` (获取authinfo接口).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostResponse {
     /// 授权信息
-    pub authinfo: ::std::string::String,
+    pub authinfo: String,
 }

@@ -37,11 +37,9 @@ pub mod by_contract_id {
     pub struct GetRequest {
         /// 商户签约小程序APPID
         ///
-        /// Query parameter `appid`.
-        ///
-        /// Example: `wx8888888888`
+        /// Query parameter `appid`. Example: `wx8888888888`
         #[serde(skip_serializing)]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
     }
     /// The response of `GET /v3/offlineface/contracts/{contract_id}` (签约查询接口).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -49,36 +47,36 @@ pub mod by_contract_id {
         /// 签约ID
         ///
         /// Example: `CI8CD208Z7e9906f89`
-        pub contract_id: ::std::string::String,
+        pub contract_id: String,
         /// 商户号
         ///
         /// Example: `2480278041`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 机构ID
         ///
         /// Example: `OAABBCCDDeeff`
-        pub organization_id: ::std::string::String,
+        pub organization_id: String,
         /// 用户ID
         ///
         /// Example: `FU40F305Z4e2bb7d`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub use_id: ::std::option::Option<::std::string::String>,
+        pub use_id: Option<String>,
         /// 签约用户openid
         ///
         /// Example: `AFDSJfhdf8744`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 签约状态
         pub contract_state: GetResponseContractState,
         /// 签约时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        pub contract_signed_time: ::std::string::String,
+        pub contract_signed_time: String,
         /// 解约时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contract_terminated_time: ::std::option::Option<::std::string::String>,
+        pub contract_terminated_time: Option<String>,
         /// 签约模式
         pub contract_mode: GetResponseContractMode,
         /// 签约卡来源
@@ -90,13 +88,9 @@ pub mod by_contract_id {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseContractBankCardFrom {
-        /// 商户指定的签约卡
-        ///
-        /// `MERCHANT_LIMITED_BANK_CARD`
+        /// `MERCHANT_LIMITED_BANK_CARD`: 商户指定的签约卡
         MerchantLimitedBankCard,
-        /// 用户选择的签约卡
-        ///
-        /// `USER_SELECT_FREE`
+        /// `USER_SELECT_FREE`: 用户选择的签约卡
         UserSelectFree,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -146,17 +140,11 @@ pub mod by_contract_id {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseContractMode {
-        /// 指定卡签约
-        ///
-        /// `LIMIT_BANK_CARD`
+        /// `LIMIT_BANK_CARD`: 指定卡签约
         LimitBankCard,
-        /// 优先卡签约
-        ///
-        /// `PRIORITY_BANK_CARD`
+        /// `PRIORITY_BANK_CARD`: 优先卡签约
         PriorityBankCard,
-        /// 任意卡签约
-        ///
-        /// `LIMIT_NONE`
+        /// `LIMIT_NONE`: 任意卡签约
         LimitNone,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -208,17 +196,11 @@ pub mod by_contract_id {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseContractState {
-        /// 未签约
-        ///
-        /// `NOT_CONTRACTED`
+        /// `NOT_CONTRACTED`: 未签约
         NotContracted,
-        /// 已解约
-        ///
-        /// `TERMINATED`
+        /// `TERMINATED`: 已解约
         Terminated,
-        /// 已签约
-        ///
-        /// `CONTRACTED`
+        /// `CONTRACTED`: 已签约
         Contracted,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -291,21 +273,19 @@ pub mod presign {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 业务类型
-        pub business_name: ::std::string::String,
+        pub business_name: String,
         /// 刷脸用户信息
         pub facepay_user: PostRequestFacepayUser,
         /// 签约指定银行卡
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_bank_card: ::std::option::Option<PostRequestLimitBankCard>,
+        pub limit_bank_card: Option<PostRequestLimitBankCard>,
         /// 签约模式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contract_mode: ::std::option::Option<PostRequestContractMode>,
+        pub contract_mode: Option<PostRequestContractMode>,
     }
     /// 签约模式
     ///
@@ -313,17 +293,11 @@ pub mod presign {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestContractMode {
-        /// 指定卡签约
-        ///
-        /// `LIMIT_BANK_CARD`
+        /// `LIMIT_BANK_CARD`: 指定卡签约
         LimitBankCard,
-        /// 优先卡签约
-        ///
-        /// `PRIORITY_BANK_CARD`
+        /// `PRIORITY_BANK_CARD`: 优先卡签约
         PriorityBankCard,
-        /// 任意卡签约
-        ///
-        /// `LIMIT_NONE`
+        /// `LIMIT_NONE`: 任意卡签约
         LimitNone,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -373,18 +347,18 @@ pub mod presign {
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestFacepayUser {
         /// 商户用户ID
-        pub out_user_id: ::std::string::String,
+        pub out_user_id: String,
         /// 刷脸用户名
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub identification_name: ::std::option::Option<::std::string::String>,
+        pub identification_name: Option<String>,
         /// 机构ID
-        pub organization_id: ::std::string::String,
+        pub organization_id: String,
         /// 证件信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub identification: ::std::option::Option<PostRequestFacepayUserIdentification>,
+        pub identification: Option<PostRequestFacepayUserIdentification>,
         /// 手机号码
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub phone: ::std::option::Option<::std::string::String>,
+        pub phone: Option<String>,
     }
     /// 证件信息
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -392,7 +366,7 @@ pub mod presign {
         /// 证件类型
         pub identification_type: PostRequestFacepayUserIdentificationIdentificationType,
         /// 证件ID
-        pub identification_number: ::std::string::String,
+        pub identification_number: String,
     }
     /// 证件类型
     ///
@@ -450,24 +424,22 @@ pub mod presign {
     pub struct PostRequestLimitBankCard {
         /// 银行卡号
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_card_number: ::std::option::Option<::std::string::String>,
+        pub bank_card_number: Option<String>,
         /// 开卡人姓名
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub identification_name: ::std::option::Option<::std::string::String>,
+        pub identification_name: Option<String>,
         /// 开卡人证件
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub identification: ::std::option::Option<
-            PostRequestLimitBankCardIdentification,
-        >,
+        pub identification: Option<PostRequestLimitBankCardIdentification>,
         /// 银行卡有效期
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub valid_thru: ::std::option::Option<::std::string::String>,
+        pub valid_thru: Option<String>,
         /// 银行类型
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_type: ::std::option::Option<::std::string::String>,
+        pub bank_type: Option<String>,
         /// 开卡预留手机号
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub phone: ::std::option::Option<::std::string::String>,
+        pub phone: Option<String>,
     }
     /// 开卡人证件
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -475,7 +447,7 @@ pub mod presign {
         /// 证件类型
         pub identification_type: PostRequestLimitBankCardIdentificationIdentificationType,
         /// 证件ID
-        pub identification_number: ::std::string::String,
+        pub identification_number: String,
     }
     /// 证件类型
     ///
@@ -533,6 +505,6 @@ pub mod presign {
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostResponse {
         /// 会话ID
-        pub presign_token: ::std::string::String,
+        pub presign_token: String,
     }
 }

@@ -32,49 +32,43 @@ impl<'a> FaceCollections<'a> {
 pub struct GetRequest {
     /// 机构ID
     ///
-    /// Query parameter `organization_id`.
-    ///
-    /// Example: `Ofewewfwefweewf`
+    /// Query parameter `organization_id`. Example: `Ofewewfwefweewf`
     #[serde(skip_serializing)]
-    pub organization_id: ::std::string::String,
+    pub organization_id: String,
     /// 列表偏移
     ///
-    /// Query parameter `offset`.
-    ///
-    /// Example: `30`
+    /// Query parameter `offset`. Example: `30`
     #[serde(skip_serializing)]
-    pub offset: ::std::option::Option<i64>,
+    pub offset: Option<i64>,
     /// 资源个数
     ///
-    /// Query parameter `limit`.
-    ///
-    /// Example: `20`
+    /// Query parameter `limit`. Example: `20`
     #[serde(skip_serializing)]
-    pub limit: ::std::option::Option<i64>,
+    pub limit: Option<i64>,
 }
 /// The response of `GET /v3/offlineface/face-collections` (查询重采用户列表).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetResponse {
     /// 重采列表
-    pub face_collections: ::std::vec::Vec<GetResponseFaceCollections>,
+    pub face_collections: Vec<GetResponseFaceCollections>,
 }
 /// 重采对象
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetResponseFaceCollections {
     /// 重采ID
-    pub collection_id: ::std::string::String,
+    pub collection_id: String,
     /// 用户ID
-    pub use_id: ::std::string::String,
+    pub use_id: String,
     /// 机构ID
-    pub organization_id: ::std::string::String,
+    pub organization_id: String,
     /// 重采状态
     pub collection_state: GetResponseFaceCollectionsCollectionState,
     /// 注册照上传时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub register_photo_upload_time: ::std::option::Option<::std::string::String>,
+    pub register_photo_upload_time: Option<String>,
     /// 支付用户确认时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub confirm_time: ::std::option::Option<::std::string::String>,
+    pub confirm_time: Option<String>,
 }
 /// 重采状态
 ///
@@ -82,17 +76,11 @@ pub struct GetResponseFaceCollections {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum GetResponseFaceCollectionsCollectionState {
-    /// 该刷脸用户需要进行重采
-    ///
-    /// `COLLECTION_REQUIRED`
+    /// `COLLECTION_REQUIRED`: 该刷脸用户需要进行重采
     CollectionRequired,
-    /// 照片已上传
-    ///
-    /// `PHOTO_UPLOADED`
+    /// `PHOTO_UPLOADED`: 照片已上传
     PhotoUploaded,
-    /// 支付用户已经确认照片, 重采结束
-    ///
-    /// `COMPLETE`
+    /// `COMPLETE`: 支付用户已经确认照片, 重采结束
     Complete,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -156,19 +144,19 @@ pub mod by_collection_id {
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponse {
         /// 重采ID
-        pub collection_id: ::std::string::String,
+        pub collection_id: String,
         /// 用户ID
-        pub use_id: ::std::string::String,
+        pub use_id: String,
         /// 机构ID
-        pub organization_id: ::std::string::String,
+        pub organization_id: String,
         /// 重采状态
         pub collection_state: GetResponseCollectionState,
         /// 注册照上传时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub register_photo_upload_time: ::std::option::Option<::std::string::String>,
+        pub register_photo_upload_time: Option<String>,
         /// 支付用户确认时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub confirm_time: ::std::option::Option<::std::string::String>,
+        pub confirm_time: Option<String>,
     }
     /// 重采状态
     ///
@@ -176,17 +164,11 @@ pub mod by_collection_id {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseCollectionState {
-        /// 该刷脸用户需要进行重采
-        ///
-        /// `COLLECTION_REQUIRED`
+        /// `COLLECTION_REQUIRED`: 该刷脸用户需要进行重采
         CollectionRequired,
-        /// 照片已上传
-        ///
-        /// `PHOTO_UPLOADED`
+        /// `PHOTO_UPLOADED`: 照片已上传
         PhotoUploaded,
-        /// 支付用户已经确认照片, 重采结束
-        ///
-        /// `COMPLETE`
+        /// `COMPLETE`: 支付用户已经确认照片, 重采结束
         Complete,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),

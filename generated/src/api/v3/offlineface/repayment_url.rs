@@ -19,15 +19,15 @@ impl<'a> RepaymentUrl<'a> {
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequest {
     /// 商户用户ID
-    pub out_user_id: ::std::string::String,
+    pub out_user_id: String,
     /// 机构id
-    pub organization_id: ::std::string::String,
+    pub organization_id: String,
 }
 /// The response of `POST /v3/offlineface/repayment-url` (获取还款链接接口).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostResponse {
     /// 还款链接
-    pub repayment_url: ::std::string::String,
+    pub repayment_url: String,
     /// 链接过期时间
-    pub expire_at: ::std::string::String,
+    pub expire_at: String,
 }

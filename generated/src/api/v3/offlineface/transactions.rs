@@ -23,43 +23,43 @@ impl<'a> Transactions<'a> {
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequest {
     /// 支付凭证
-    pub auth_code: ::std::string::String,
+    pub auth_code: String,
     /// 服务商公众号appid
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sp_appid: ::std::option::Option<::std::string::String>,
+    pub sp_appid: Option<String>,
     /// 服务商商户号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sp_mchid: ::std::option::Option<::std::string::String>,
+    pub sp_mchid: Option<String>,
     /// 子商户公众号appid
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_appid: ::std::option::Option<::std::string::String>,
+    pub sub_appid: Option<String>,
     /// 子商户商户号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 金额信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<PostRequestAmount>,
+    pub amount: Option<PostRequestAmount>,
     /// 支付场景信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+    pub scene_info: Option<PostRequestSceneInfo>,
     /// 优惠标记
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_tag: ::std::option::Option<::std::string::String>,
+    pub goods_tag: Option<String>,
     /// 商品信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
     /// 商户附加信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach: ::std::option::Option<::std::string::String>,
+    pub attach: Option<String>,
     /// 结算信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub settle_info: ::std::option::Option<PostRequestSettleInfo>,
+    pub settle_info: Option<PostRequestSettleInfo>,
     /// 商户订单号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    pub out_trade_no: Option<String>,
     /// 业务信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub business: ::std::option::Option<PostRequestBusiness>,
+    pub business: Option<PostRequestBusiness>,
 }
 /// 金额信息
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -147,75 +147,75 @@ pub struct PostRequestBusiness {
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequestSceneInfo {
     /// 设备IP
-    pub device_ip: ::std::string::String,
+    pub device_ip: String,
 }
 /// 结算信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequestSettleInfo {
     /// 是否支持分账
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub profit_sharing: ::std::option::Option<bool>,
+    pub profit_sharing: Option<bool>,
 }
 /// The response of `POST /v3/offlineface/transactions` (申请扣款接口).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostResponse {
     /// 服务商公众号appid
-    pub sp_appid: ::std::string::String,
+    pub sp_appid: String,
     /// 服务商商户号
-    pub sp_mchid: ::std::string::String,
+    pub sp_mchid: String,
     /// 子商户公众号appid
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_appid: ::std::option::Option<::std::string::String>,
+    pub sub_appid: Option<String>,
     /// 子商户商户号
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 支付用户信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub payer: ::std::option::Option<PostResponsePayer>,
+    pub payer: Option<PostResponsePayer>,
     /// 金额信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<PostResponseAmount>,
+    pub amount: Option<PostResponseAmount>,
     /// 优惠信息列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub promotion_detail: ::std::option::Option<::std::vec::Vec<::serde_json::Value>>,
+    pub promotion_detail: Option<Vec<::serde_json::Value>>,
     /// 支付场景信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub scene_info: ::std::option::Option<PostResponseSceneInfo>,
+    pub scene_info: Option<PostResponseSceneInfo>,
     /// 付款银行
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub bank_type: ::std::option::Option<::std::string::String>,
+    pub bank_type: Option<String>,
     /// 交易类型
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trade_type: ::std::option::Option<PostResponseTradeType>,
+    pub trade_type: Option<PostResponseTradeType>,
     /// 交易状态
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trade_state: ::std::option::Option<::std::string::String>,
+    pub trade_state: Option<String>,
     /// 交易描述
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trade_state_description: ::std::option::Option<::std::string::String>,
+    pub trade_state_description: Option<String>,
     /// 欠款状态
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub debt_state: ::std::option::Option<::std::string::String>,
+    pub debt_state: Option<String>,
     /// 商品信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
     /// 商户附加信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach: ::std::option::Option<::std::string::String>,
+    pub attach: Option<String>,
     /// 支付成功时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub success_time: ::std::option::Option<::std::string::String>,
+    pub success_time: Option<String>,
     /// 微信订单号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub transaction_id: ::std::option::Option<::std::string::String>,
+    pub transaction_id: Option<String>,
     /// 还款微信订单号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub repayment_transaction_id: ::std::option::Option<::std::string::String>,
+    pub repayment_transaction_id: Option<String>,
     /// 商户订单号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    pub out_trade_no: Option<String>,
     /// 错误分类
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub error_type: ::std::option::Option<::std::string::String>,
+    pub error_type: Option<String>,
 }
 /// 金额信息
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -278,17 +278,17 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseAmountCurrency {
 pub struct PostResponsePayer {
     /// 公众下的openid
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sp_openid: ::std::option::Option<::std::string::String>,
+    pub sp_openid: Option<String>,
     /// 子公众下的openid
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_openid: ::std::option::Option<::std::string::String>,
+    pub sub_openid: Option<String>,
 }
 /// 支付场景信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostResponseSceneInfo {
     /// 设备IP
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub device_ip: ::std::option::Option<::std::string::String>,
+    pub device_ip: Option<String>,
 }
 /// 交易类型
 ///
@@ -304,9 +304,7 @@ pub enum PostResponseTradeType {
     App,
     /// `MWEB`
     Mweb,
-    /// 行业代扣
-    ///
-    /// `AUTH`
+    /// `AUTH`: 行业代扣
     Auth,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -396,23 +394,17 @@ pub mod out_trade_no {
         pub struct GetRequest {
             /// 服务商商户号
             ///
-            /// Query parameter `sp_mchid`.
-            ///
-            /// Example: `198798777`
+            /// Query parameter `sp_mchid`. Example: `198798777`
             #[serde(skip_serializing)]
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 子商户商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `3233122121`
+            /// Query parameter `sub_mchid`. Example: `3233122121`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 平台产品ID
             ///
-            /// Query parameter `business_product_id`.
-            ///
-            /// Example: `2`
+            /// Query parameter `business_product_id`. Example: `2`
             #[serde(skip_serializing)]
             pub business_product_id: GetRequestBusinessProductId,
         }
@@ -481,63 +473,61 @@ pub mod out_trade_no {
         )]
         pub struct GetResponse {
             /// 服务商公众号appid
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 服务商商户号
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 子商户公众号appid
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 子商户商户号
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 支付用户信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer: ::std::option::Option<GetResponsePayer>,
+            pub payer: Option<GetResponsePayer>,
             /// 金额信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<GetResponseAmount>,
+            pub amount: Option<GetResponseAmount>,
             /// 优惠信息列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<::serde_json::Value>,
-            >,
+            pub promotion_detail: Option<Vec<::serde_json::Value>>,
             /// 支付场景信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scene_info: ::std::option::Option<GetResponseSceneInfo>,
+            pub scene_info: Option<GetResponseSceneInfo>,
             /// 付款银行
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_type: ::std::option::Option<::std::string::String>,
+            pub bank_type: Option<String>,
             /// 交易类型
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_type: ::std::option::Option<GetResponseTradeType>,
+            pub trade_type: Option<GetResponseTradeType>,
             /// 交易状态
-            pub trade_state: ::std::string::String,
+            pub trade_state: String,
             /// 交易描述
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_state_description: ::std::option::Option<::std::string::String>,
+            pub trade_state_description: Option<String>,
             /// 欠款状态
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub debt_state: ::std::option::Option<::std::string::String>,
+            pub debt_state: Option<String>,
             /// 商品信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 商户附加信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 支付成功时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 微信订单号
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_id: ::std::option::Option<::std::string::String>,
+            pub transaction_id: Option<String>,
             /// 还款微信订单号
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub repayment_transaction_id: ::std::option::Option<::std::string::String>,
+            pub repayment_transaction_id: Option<String>,
             /// 商户订单号
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_trade_no: ::std::option::Option<::std::string::String>,
+            pub out_trade_no: Option<String>,
             /// 错误分类
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub error_type: ::std::option::Option<::std::string::String>,
+            pub error_type: Option<String>,
         }
         /// 金额信息
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -609,10 +599,10 @@ pub mod out_trade_no {
         pub struct GetResponsePayer {
             /// 公众下的openid
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_openid: ::std::option::Option<::std::string::String>,
+            pub sp_openid: Option<String>,
             /// 子公众下的openid
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
         /// 支付场景信息
         #[derive(
@@ -626,7 +616,7 @@ pub mod out_trade_no {
         pub struct GetResponseSceneInfo {
             /// 设备IP
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device_ip: ::std::option::Option<::std::string::String>,
+            pub device_ip: Option<String>,
         }
         /// 交易类型
         ///
@@ -642,9 +632,7 @@ pub mod out_trade_no {
             App,
             /// `MWEB`
             Mweb,
-            /// 行业代扣
-            ///
-            /// `AUTH`
+            /// `AUTH`: 行业代扣
             Auth,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),

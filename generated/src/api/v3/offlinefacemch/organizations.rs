@@ -31,28 +31,24 @@ impl<'a> Organizations<'a> {
 pub struct GetRequest {
     /// 机构ID
     ///
-    /// Query parameter `organization_id`.
-    ///
-    /// Example: `DBES323aeb`
+    /// Query parameter `organization_id`. Example: `DBES323aeb`
     #[serde(skip_serializing)]
-    pub organization_id: ::std::option::Option<::std::string::String>,
+    pub organization_id: Option<String>,
     /// 机构名称
     ///
-    /// Query parameter `organization_name`.
-    ///
-    /// Example: `南山中兴小学部`
+    /// Query parameter `organization_name`. Example: `南山中兴小学部`
     #[serde(skip_serializing)]
-    pub organization_name: ::std::option::Option<::std::string::String>,
+    pub organization_name: Option<String>,
 }
 /// The response of `GET /v3/offlinefacemch/organizations` (查询机构信息接口).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetResponse {
     /// 机构ID
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub organization_id: ::std::option::Option<::std::string::String>,
+    pub organization_id: Option<String>,
     /// 机构名称
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub organization_name: ::std::option::Option<::std::string::String>,
+    pub organization_name: Option<String>,
 }
 /// `/v3/offlinefacemch/organizations/{organization_id}`
 pub mod by_organization_id {
@@ -132,37 +128,37 @@ pub mod by_organization_id {
                 pub struct GetResponse {
                     /// 刷脸用户ID
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub use_id: ::std::option::Option<::std::string::String>,
+                    pub use_id: Option<String>,
                     /// 商户刷脸用户ID
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub out_user_id: ::std::option::Option<::std::string::String>,
+                    pub out_user_id: Option<String>,
                     /// 机构ID
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub organization_id: ::std::option::Option<::std::string::String>,
+                    pub organization_id: Option<String>,
                     /// 姓名
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_name: ::std::option::Option<::std::string::String>,
+                    pub user_name: Option<String>,
                     /// 用户类型
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_type: ::std::option::Option<GetResponseUserType>,
+                    pub user_type: Option<GetResponseUserType>,
                     /// 学生信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub student_info: ::std::option::Option<GetResponseStudentInfo>,
+                    pub student_info: Option<GetResponseStudentInfo>,
                     /// 职工信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub staff_info: ::std::option::Option<GetResponseStaffInfo>,
+                    pub staff_info: Option<GetResponseStaffInfo>,
                     /// 用户状态
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub status: ::std::option::Option<GetResponseStatus>,
+                    pub status: Option<GetResponseStatus>,
                     /// 签约状态
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub contract_state: ::std::option::Option<GetResponseContractState>,
+                    pub contract_state: Option<GetResponseContractState>,
                     /// 人脸图片上传状态
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub face_image_ok: ::std::option::Option<bool>,
+                    pub face_image_ok: Option<bool>,
                     /// 签约ID
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub contract_id: ::std::option::Option<::std::string::String>,
+                    pub contract_id: Option<String>,
                 }
                 /// 签约状态
                 ///
@@ -170,17 +166,11 @@ pub mod by_organization_id {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseContractState {
-                    /// 未签约
-                    ///
-                    /// `NOT_CONTRACTED`
+                    /// `NOT_CONTRACTED`: 未签约
                     NotContracted,
-                    /// 已解约
-                    ///
-                    /// `TERMINATED`
+                    /// `TERMINATED`: 已解约
                     Terminated,
-                    /// 已签约
-                    ///
-                    /// `CONTRACTED`
+                    /// `CONTRACTED`: 已签约
                     Contracted,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -245,7 +235,7 @@ pub mod by_organization_id {
                 pub struct GetResponseStaffInfo {
                     /// 职业
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub occupation: ::std::option::Option<::std::string::String>,
+                    pub occupation: Option<String>,
                 }
                 /// 用户状态
                 ///
@@ -318,7 +308,7 @@ pub mod by_organization_id {
                 pub struct GetResponseStudentInfo {
                     /// 班级名
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub class_name: ::std::option::Option<::std::string::String>,
+                    pub class_name: Option<String>,
                 }
                 /// 用户类型
                 ///
@@ -391,29 +381,27 @@ pub mod by_organization_id {
                 pub struct PatchRequest {
                     /// 微信支付公钥ID/平台证书序列号
                     ///
-                    /// Header `Wechatpay-Serial`.
-                    ///
-                    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                    pub wechatpay_serial: ::std::string::String,
+                    pub wechatpay_serial: String,
                     /// 姓名
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_name: ::std::option::Option<::std::string::String>,
+                    pub user_name: Option<String>,
                     /// 用户类型
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_type: ::std::option::Option<PatchRequestUserType>,
+                    pub user_type: Option<PatchRequestUserType>,
                     /// 学生信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub student_info: ::std::option::Option<PatchRequestStudentInfo>,
+                    pub student_info: Option<PatchRequestStudentInfo>,
                     /// 职工信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub staff_info: ::std::option::Option<PatchRequestStaffInfo>,
+                    pub staff_info: Option<PatchRequestStaffInfo>,
                     /// 状态
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub status: ::std::option::Option<PatchRequestStatus>,
+                    pub status: Option<PatchRequestStatus>,
                     /// 手机号
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub phone: ::std::option::Option<::std::string::String>,
+                    pub phone: Option<String>,
                 }
                 /// 职工信息
                 #[derive(
@@ -427,7 +415,7 @@ pub mod by_organization_id {
                 pub struct PatchRequestStaffInfo {
                     /// 职业
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub occupation: ::std::option::Option<::std::string::String>,
+                    pub occupation: Option<String>,
                 }
                 /// 状态
                 ///
@@ -500,7 +488,7 @@ pub mod by_organization_id {
                 pub struct PatchRequestStudentInfo {
                     /// 班级名
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub class_name: ::std::option::Option<::std::string::String>,
+                    pub class_name: Option<String>,
                 }
                 /// 用户类型
                 ///

@@ -22,25 +22,25 @@ pub struct PostRequest {
     ///
     /// Example: `WEBSESSION`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub scene: ::std::option::Option<::std::string::String>,
+    pub scene: Option<String>,
     /// 小程序/h5鉴权场景初始化数据
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub web_init_data: ::std::option::Option<PostRequestWebInitData>,
+    pub web_init_data: Option<PostRequestWebInitData>,
 }
 /// 小程序/h5鉴权场景初始化数据
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequestWebInitData {
     /// 商户刷脸用户ID
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_user_id: ::std::option::Option<::std::string::String>,
+    pub out_user_id: Option<String>,
     /// 机构ID
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub organization_id: ::std::option::Option<::std::string::String>,
+    pub organization_id: Option<String>,
 }
 /// The response of `POST /v3/offlinefacemch/tokens` (获取凭证授权接口).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostResponse {
     /// 授权凭证
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub token: ::std::option::Option<::std::string::String>,
+    pub token: Option<String>,
 }

@@ -54,11 +54,9 @@ pub mod openid {
         pub struct GetRequest {
             /// 机构ID
             ///
-            /// Query parameter `organization_id`.
-            ///
-            /// Example: `1004`
+            /// Query parameter `organization_id`. Example: `1004`
             #[serde(skip_serializing)]
-            pub organization_id: ::std::string::String,
+            pub organization_id: String,
         }
         /// The response of `GET /v3/palmservice/authorization/openid/{openid}` (查询刷掌授权).
         #[derive(
@@ -74,20 +72,20 @@ pub mod openid {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 机构ID
             ///
             /// Example: `1004`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub organization_id: ::std::option::Option<::std::string::String>,
+            pub organization_id: Option<String>,
             /// 授权状态
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub state: ::std::option::Option<GetResponseState>,
+            pub state: Option<GetResponseState>,
             /// 授权时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub authorize_time: ::std::option::Option<::std::string::String>,
+            pub authorize_time: Option<String>,
         }
         /// 授权状态
         ///
@@ -95,17 +93,11 @@ pub mod openid {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseState {
-            /// 未授权
-            ///
-            /// `AUTHORIZATION_STATE_NONE`
+            /// `AUTHORIZATION_STATE_NONE`: 未授权
             AuthorizationStateNone,
-            /// 已开通校园刷掌授权
-            ///
-            /// `AUTHORIZATION_STATE_ON`
+            /// `AUTHORIZATION_STATE_ON`: 已开通校园刷掌授权
             AuthorizationStateOn,
-            /// 已关闭校园刷掌授权
-            ///
-            /// `AUTHORIZATION_STATE_OFF`
+            /// `AUTHORIZATION_STATE_OFF`: 已关闭校园刷掌授权
             AuthorizationStateOff,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -178,17 +170,17 @@ pub mod preauthorize {
         /// OpenID
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 预授权会话ID
         ///
         /// Example: `181167098309019291163`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub preauthorize_session_id: ::std::option::Option<::std::string::String>,
+        pub preauthorize_session_id: Option<String>,
         /// 机构ID
         ///
         /// Example: `1004`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub organization_id: ::std::option::Option<::std::string::String>,
+        pub organization_id: Option<String>,
     }
     /// The response of `POST /v3/palmservice/authorization/preauthorize` (服务关联预授权).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -196,6 +188,6 @@ pub mod preauthorize {
         /// 预授权token
         ///
         /// Example: `toaken_sdafkdshjfldsajfafgjdasg`
-        pub permission_token: ::std::string::String,
+        pub permission_token: String,
     }
 }

@@ -55,11 +55,11 @@ pub mod by_contract_id {
             /// 直连商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
         }
     }
     /// `/v3/papay/contracts/{contract_id}/notify`
@@ -95,14 +95,14 @@ pub mod by_contract_id {
             /// 直连商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 扣费持续时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub deduct_duration: ::std::option::Option<PostRequestDeductDuration>,
+            pub deduct_duration: Option<PostRequestDeductDuration>,
             /// 预计扣费金额信息
             pub estimated_amount: PostRequestEstimatedAmount,
         }
@@ -118,19 +118,19 @@ pub mod by_contract_id {
         pub struct PostRequestDeductDuration {
             /// 扣费持续时间数
             ///
+            /// Example: `1`
+            ///
             /// - `1`
             ///
             /// - `2`
             ///
             /// - `3`
-            ///
-            /// Example: `1`
             pub count: i64,
             /// 单位
             ///
             /// Example: `DAY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub unit: ::std::option::Option<PostRequestDeductDurationUnit>,
+            pub unit: Option<PostRequestDeductDurationUnit>,
         }
         /// 单位
         ///
@@ -200,7 +200,7 @@ pub mod by_contract_id {
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
     }
 }

@@ -99,36 +99,28 @@ pub mod policy_periods {
                         /// 当前扣费周期的状态
                         ///
                         /// Example: `NO_SCHEDULED`
-                        pub policy_period_state: ::std::string::String,
+                        pub policy_period_state: String,
                         /// 可扣费开始日期
                         ///
                         /// Example: `2019-11-22`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deduct_start_date: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deduct_start_date: Option<String>,
                         /// 可扣费结束日期
                         ///
                         /// Example: `2019-11-22`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deduct_end_date: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deduct_end_date: Option<String>,
                         /// 已预约的扣费金额信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub scheduled_amount: ::std::option::Option<
-                            GetResponseScheduledAmount,
-                        >,
+                        pub scheduled_amount: Option<GetResponseScheduledAmount>,
                         /// 实际扣费金额
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deduct_amount: ::std::option::Option<
-                            GetResponseDeductAmount,
-                        >,
+                        pub deduct_amount: Option<GetResponseDeductAmount>,
                         /// 实际扣费的日期
                         ///
                         /// Example: `2019-11-22`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deduct_date: ::std::option::Option<::std::string::String>,
+                        pub deduct_date: Option<String>,
                     }
                     /// 实际扣费金额
                     #[derive(
@@ -148,7 +140,7 @@ pub mod policy_periods {
                         ///
                         /// Example: `CNY`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub currency: ::std::option::Option<::std::string::String>,
+                        pub currency: Option<String>,
                     }
                     /// 已预约的扣费金额信息
                     #[derive(
@@ -168,7 +160,7 @@ pub mod policy_periods {
                         ///
                         /// Example: `CNY`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub currency: ::std::option::Option<::std::string::String>,
+                        pub currency: Option<String>,
                     }
                     /// `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`
                     pub mod schedule {
@@ -205,7 +197,7 @@ pub mod policy_periods {
                             /// 应用ID
                             ///
                             /// Example: `wxd678efh567hg6787`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                             /// 预约扣费金额信息
                             pub scheduled_amount: PostRequestScheduledAmount,
                         }
@@ -229,7 +221,7 @@ pub mod policy_periods {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub currency: ::std::option::Option<::std::string::String>,
+                            pub currency: Option<String>,
                         }
                         /// The response of `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule` (保险商户预约保险自动续费API).
                         #[derive(
@@ -248,48 +240,38 @@ pub mod policy_periods {
                             /// 当前扣费周期的状态
                             ///
                             /// Example: `NO_SCHEDULED`
-                            pub policy_period_state: ::std::string::String,
+                            pub policy_period_state: String,
                             /// 可扣费开始日期
                             ///
                             /// Example: `2019-11-22`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deduct_start_date: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deduct_start_date: Option<String>,
                             /// 可扣费结束日期
                             ///
                             /// Example: `2019-11-22`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deduct_end_date: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deduct_end_date: Option<String>,
                             /// 已预约的扣费金额信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub scheduled_amount: ::std::option::Option<
-                                PostResponseScheduledAmount,
-                            >,
+                            pub scheduled_amount: Option<PostResponseScheduledAmount>,
                             /// 实际扣费金额
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deduct_amount: ::std::option::Option<
-                                PostResponseDeductAmount,
-                            >,
+                            pub deduct_amount: Option<PostResponseDeductAmount>,
                             /// 实际扣费的日期
                             ///
                             /// Example: `2019-11-22`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deduct_date: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deduct_date: Option<String>,
                         }
                         /// 实际扣费金额
                         #[derive(
@@ -311,7 +293,7 @@ pub mod policy_periods {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub currency: ::std::option::Option<::std::string::String>,
+                            pub currency: Option<String>,
                         }
                         /// 已预约的扣费金额信息
                         #[derive(
@@ -333,7 +315,7 @@ pub mod policy_periods {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub currency: ::std::option::Option<::std::string::String>,
+                            pub currency: Option<String>,
                         }
                     }
                 }
@@ -384,23 +366,23 @@ pub mod transactions {
             /// 应用ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 商品描述
             ///
             /// Example: `Image形象店-深圳腾大-QQ公仔`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 通知地址
             ///
             /// Example: `https://www.qq.com/`
-            pub transaction_notify_url: ::std::string::String,
+            pub transaction_notify_url: String,
             /// 委托代扣协议ID
             ///
             /// Example: `123124412412423431`
-            pub contract_id: ::std::string::String,
+            pub contract_id: String,
             /// 保单的扣费周期编号
             ///
             /// Example: `1`
@@ -411,12 +393,12 @@ pub mod transactions {
             ///
             /// Example: `DISCOUNTS`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_tag: ::std::option::Option<::std::string::String>,
+            pub goods_tag: Option<String>,
             /// 附加数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
         }
         /// 扣费金额信息
         #[derive(
@@ -436,7 +418,7 @@ pub mod transactions {
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
         /// The response of `POST /v3/papay/insurance-pay/transactions/apply` (保险商户受理保险自动续费扣款API).
         #[derive(
@@ -451,7 +433,7 @@ pub mod transactions {
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 扣费金额信息
             pub amount: PostResponseAmount,
         }
@@ -473,7 +455,7 @@ pub mod transactions {
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
     }
 }

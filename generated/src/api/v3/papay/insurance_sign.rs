@@ -114,11 +114,9 @@ pub mod contracts {
                             /// 应用ID
                             ///
                             /// Example: `wxd678efh567hg6787`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                             /// 续期的扣费周期列表
-                            pub policy_periods: ::std::vec::Vec<
-                                PostRequestPolicyPeriods,
-                            >,
+                            pub policy_periods: Vec<PostRequestPolicyPeriods>,
                         }
                         /// PostRequestPolicyPeriods
                         #[derive(
@@ -137,7 +135,7 @@ pub mod contracts {
                             /// 预计扣费的日期
                             ///
                             /// Example: `2019-11-22`
-                            pub estimated_deduct_date: ::std::string::String,
+                            pub estimated_deduct_date: String,
                             /// 预计扣费金额
                             pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
                         }
@@ -161,7 +159,7 @@ pub mod contracts {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub currency: ::std::option::Option<::std::string::String>,
+                            pub currency: Option<String>,
                         }
                     }
                 }
@@ -215,15 +213,15 @@ pub mod contracts {
                         /// 商户号
                         ///
                         /// Example: `1900000109`
-                        pub mchid: ::std::string::String,
+                        pub mchid: String,
                         /// 委托代扣协议ID
                         ///
                         /// Example: `123124412412423431`
-                        pub contract_id: ::std::string::String,
+                        pub contract_id: String,
                         /// 商户AppID
                         ///
                         /// Example: `wxd678efh567hg6787`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                         /// 委托代扣模板ID
                         ///
                         /// Example: `12535`
@@ -231,14 +229,12 @@ pub mod contracts {
                         /// 商户签约协议号
                         ///
                         /// Example: `wxwtdk20200910100000`
-                        pub out_contract_code: ::std::string::String,
+                        pub out_contract_code: String,
                         /// 被保人姓名
                         ///
                         /// Example: `*明`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub insured_display_name: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub insured_display_name: Option<String>,
                         /// 委托代扣协议状态
                         ///
                         /// Example: `SIGNED`
@@ -247,44 +243,36 @@ pub mod contracts {
                         ///
                         /// Example: `2020-09-10T13:29:35+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub contract_signed_time: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub contract_signed_time: Option<String>,
                         /// 协议到期时间
                         ///
                         /// Example: `2021-09-10T13:29:35+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub contract_expired_time: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub contract_expired_time: Option<String>,
                         /// 协议解约信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub contract_terminate_info: ::std::option::Option<
+                        pub contract_terminate_info: Option<
                             GetResponseContractTerminateInfo,
                         >,
                         /// 用户OpenID
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: ::std::string::String,
+                        pub openid: String,
                         /// 商户侧用户标识
                         ///
                         /// Example: `用户A`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub out_user_code: ::std::option::Option<::std::string::String>,
+                        pub out_user_code: Option<String>,
                         /// 跳转撤销解约小程序的路径
                         ///
                         /// Example: `pages/PwdExemptContract/index`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub revoke_terminate_contract_redirect_url: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub revoke_terminate_contract_redirect_url: Option<String>,
                         /// 跳转撤销解约小程序的appid
                         ///
                         /// Example: `wxbd687630cd02ce1d`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub revoke_terminate_contract_redirect_appid: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub revoke_terminate_contract_redirect_appid: Option<String>,
                     }
                     /// 委托代扣协议状态
                     ///
@@ -373,14 +361,12 @@ pub mod contracts {
                         /// 协议解约时间
                         ///
                         /// Example: `2020-10-10T13:29:35+08:00`
-                        pub contract_terminated_time: ::std::string::String,
+                        pub contract_terminated_time: String,
                         /// 解约备注
                         ///
                         /// Example: `用户解约`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub contract_termination_remark: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub contract_termination_remark: Option<String>,
                     }
                     /// 协议解约方式
                     ///
@@ -496,7 +482,7 @@ pub mod contracts {
                             /// 解约备注
                             ///
                             /// Example: `用户解约`
-                            pub contract_termination_remark: ::std::string::String,
+                            pub contract_termination_remark: String,
                         }
                         /// The response of `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (保险商户通过商户协议号解除保险自动续费协议).
                         #[derive(
@@ -510,15 +496,15 @@ pub mod contracts {
                             /// 商户号
                             ///
                             /// Example: `1900000109`
-                            pub mchid: ::std::string::String,
+                            pub mchid: String,
                             /// 委托代扣协议ID
                             ///
                             /// Example: `123124412412423431`
-                            pub contract_id: ::std::string::String,
+                            pub contract_id: String,
                             /// 商户AppID
                             ///
                             /// Example: `wxd678efh567hg6787`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                             /// 委托代扣模板ID
                             ///
                             /// Example: `12535`
@@ -526,16 +512,14 @@ pub mod contracts {
                             /// 商户签约协议号
                             ///
                             /// Example: `wxwtdk20200910100000`
-                            pub out_contract_code: ::std::string::String,
+                            pub out_contract_code: String,
                             /// 被保人姓名
                             ///
                             /// Example: `*明`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub insured_display_name: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub insured_display_name: Option<String>,
                             /// 委托代扣协议状态
                             ///
                             /// Example: `SIGNED`
@@ -546,38 +530,32 @@ pub mod contracts {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub contract_signed_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub contract_signed_time: Option<String>,
                             /// 协议到期时间
                             ///
                             /// Example: `2021-09-10T13:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub contract_expired_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub contract_expired_time: Option<String>,
                             /// 协议解约信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub contract_terminate_info: ::std::option::Option<
+                            pub contract_terminate_info: Option<
                                 PostResponseContractTerminateInfo,
                             >,
                             /// 用户OpenID
                             ///
                             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                            pub openid: ::std::string::String,
+                            pub openid: String,
                             /// 商户侧用户标识
                             ///
                             /// Example: `用户A`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_user_code: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_user_code: Option<String>,
                         }
                         /// 委托代扣协议状态
                         ///
@@ -667,16 +645,14 @@ pub mod contracts {
                             /// 协议解约时间
                             ///
                             /// Example: `2020-10-10T13:29:35+08:00`
-                            pub contract_terminated_time: ::std::string::String,
+                            pub contract_terminated_time: String,
                             /// 解约备注
                             ///
                             /// Example: `用户解约`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub contract_termination_remark: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub contract_termination_remark: Option<String>,
                         }
                         /// 协议解约方式
                         ///
@@ -817,20 +793,18 @@ pub mod contracts {
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
                 /// 应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 用户在直连商户应用下的用户标示
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 委托代扣模板ID
                 ///
                 /// Example: `12535`
@@ -838,76 +812,76 @@ pub mod contracts {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 被保人的展示名称
                 ///
                 /// Example: `*明`
-                pub insured_display_name: ::std::string::String,
+                pub insured_display_name: String,
                 /// 签约结果通知地址
                 ///
                 /// Example: `https://yourapp.com/notify`
-                pub contract_notify_url: ::std::string::String,
+                pub contract_notify_url: String,
                 /// 保险保单的开始日期
                 ///
                 /// Example: `2019-11-22`
-                pub policy_start_date: ::std::string::String,
+                pub policy_start_date: String,
                 /// 保险保单的结束日期
                 ///
                 /// Example: `2020-11-22`
-                pub policy_end_date: ::std::string::String,
+                pub policy_end_date: String,
                 /// 保单的扣费周期列表
-                pub policy_periods: ::std::vec::Vec<PostRequestPolicyPeriods>,
+                pub policy_periods: Vec<PostRequestPolicyPeriods>,
                 /// 扣费金额信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<PostRequestAmount>,
+                pub amount: Option<PostRequestAmount>,
                 /// 商户订单号
                 ///
                 /// Example: `1217752501201407033233368018`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub out_trade_no: ::std::option::Option<::std::string::String>,
+                pub out_trade_no: Option<String>,
                 /// 商品描述
                 ///
                 /// Example: `Image形象店-深圳腾大-QQ公仔`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub description: ::std::option::Option<::std::string::String>,
+                pub description: Option<String>,
                 /// 支付结果通知地址
                 ///
                 /// Example: `https://www.qq.com/`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transaction_notify_url: ::std::option::Option<::std::string::String>,
+                pub transaction_notify_url: Option<String>,
                 /// 商户侧用户标识
                 ///
                 /// Example: `用户昵称`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub out_user_code: ::std::option::Option<::std::string::String>,
+                pub out_user_code: Option<String>,
                 /// 订单优惠标记
                 ///
                 /// Example: `DISCOUNTS`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_tag: ::std::option::Option<::std::string::String>,
+                pub goods_tag: Option<String>,
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub attach: ::std::option::Option<::std::string::String>,
+                pub attach: Option<String>,
                 /// 是否自动续保
                 ///
                 /// Example: `true`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub can_auto_insure: ::std::option::Option<bool>,
+                pub can_auto_insure: Option<bool>,
                 /// 是否自动重新投保
                 ///
                 /// Example: `false`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub can_auto_reinsure: ::std::option::Option<bool>,
+                pub can_auto_reinsure: Option<bool>,
                 /// 用户实名信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub real_identity: ::std::option::Option<PostRequestRealIdentity>,
+                pub real_identity: Option<PostRequestRealIdentity>,
                 /// 合并扣费期数
                 ///
                 /// Example: `1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub combined_deduct_period_count: ::std::option::Option<f64>,
+                pub combined_deduct_period_count: Option<f64>,
             }
             /// 扣费金额信息
             #[derive(
@@ -927,7 +901,7 @@ pub mod contracts {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
             /// PostRequestPolicyPeriods
             #[derive(
@@ -946,7 +920,7 @@ pub mod contracts {
                 /// 预计扣费的日期
                 ///
                 /// Example: `2019-11-22`
-                pub estimated_deduct_date: ::std::string::String,
+                pub estimated_deduct_date: String,
                 /// 预计扣费金额
                 pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
             }
@@ -968,7 +942,7 @@ pub mod contracts {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
             /// 用户实名信息
             #[derive(
@@ -983,18 +957,16 @@ pub mod contracts {
                 /// 自然人姓名
                 ///
                 /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
-                pub real_name: ::std::string::String,
+                pub real_name: String,
                 /// 自然人身份证号码
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
-                pub id_card_number: ::std::string::String,
+                pub id_card_number: String,
                 /// 实名验证类型
                 ///
                 /// Example: `ID_CARD`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub identity_type: ::std::option::Option<
-                    PostRequestRealIdentityIdentityType,
-                >,
+                pub identity_type: Option<PostRequestRealIdentityIdentityType>,
             }
             /// 实名验证类型
             ///
@@ -1062,7 +1034,7 @@ pub mod contracts {
                 /// 预签约ID
                 ///
                 /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: ::std::string::String,
+                pub pre_entrustweb_id: String,
             }
         }
         /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`
@@ -1098,20 +1070,18 @@ pub mod contracts {
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
                 /// 应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 用户在直连商户应用下的用户标示
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 委托代扣模板ID
                 ///
                 /// Example: `12535`
@@ -1119,79 +1089,79 @@ pub mod contracts {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 被保人的展示名称
                 ///
                 /// Example: `*明`
-                pub insured_display_name: ::std::string::String,
+                pub insured_display_name: String,
                 /// 签约结果通知地址
                 ///
                 /// Example: `https://yourapp.com/notify`
-                pub contract_notify_url: ::std::string::String,
+                pub contract_notify_url: String,
                 /// 保险保单的开始日期
                 ///
                 /// Example: `2019-11-22`
-                pub policy_start_date: ::std::string::String,
+                pub policy_start_date: String,
                 /// 保险保单的结束日期
                 ///
                 /// Example: `2020-11-22`
-                pub policy_end_date: ::std::string::String,
+                pub policy_end_date: String,
                 /// 保单的扣费周期列表
-                pub policy_periods: ::std::vec::Vec<PostRequestPolicyPeriods>,
+                pub policy_periods: Vec<PostRequestPolicyPeriods>,
                 /// 扣费金额信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<PostRequestAmount>,
+                pub amount: Option<PostRequestAmount>,
                 /// 商户订单号
                 ///
                 /// Example: `1217752501201407033233368018`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub out_trade_no: ::std::option::Option<::std::string::String>,
+                pub out_trade_no: Option<String>,
                 /// 商品描述
                 ///
                 /// Example: `Image形象店-深圳腾大-QQ公仔`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub description: ::std::option::Option<::std::string::String>,
+                pub description: Option<String>,
                 /// 支付结果通知地址
                 ///
                 /// Example: `https://www.qq.com/`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transaction_notify_url: ::std::option::Option<::std::string::String>,
+                pub transaction_notify_url: Option<String>,
                 /// 商户侧用户标识
                 ///
                 /// Example: `用户昵称`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub out_user_code: ::std::option::Option<::std::string::String>,
+                pub out_user_code: Option<String>,
                 /// 订单优惠标记
                 ///
                 /// Example: `DISCOUNTS`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_tag: ::std::option::Option<::std::string::String>,
+                pub goods_tag: Option<String>,
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub attach: ::std::option::Option<::std::string::String>,
+                pub attach: Option<String>,
                 /// 是否自动续保
                 ///
                 /// Example: `true`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub can_auto_insure: ::std::option::Option<bool>,
+                pub can_auto_insure: Option<bool>,
                 /// 是否自动重新投保
                 ///
                 /// Example: `false`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub can_auto_reinsure: ::std::option::Option<bool>,
+                pub can_auto_reinsure: Option<bool>,
                 /// 用户实名信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub real_identity: ::std::option::Option<PostRequestRealIdentity>,
+                pub real_identity: Option<PostRequestRealIdentity>,
                 /// 跳转控制信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_control: ::std::option::Option<PostRequestJumpControl>,
+                pub jump_control: Option<PostRequestJumpControl>,
                 /// 合并扣费期数
                 ///
                 /// Example: `1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub combined_deduct_period_count: ::std::option::Option<f64>,
+                pub combined_deduct_period_count: Option<f64>,
             }
             /// 扣费金额信息
             #[derive(
@@ -1211,7 +1181,7 @@ pub mod contracts {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
             /// 跳转控制信息
             #[derive(
@@ -1227,7 +1197,7 @@ pub mod contracts {
                 ///
                 /// Example: `wxd678efh567hg6787`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_appid: ::std::option::Option<::std::string::String>,
+                pub jump_appid: Option<String>,
             }
             /// PostRequestPolicyPeriods
             #[derive(
@@ -1246,12 +1216,12 @@ pub mod contracts {
                 /// 预计扣费的日期
                 ///
                 /// Example: `2019-11-22`
-                pub estimated_deduct_date: ::std::string::String,
+                pub estimated_deduct_date: String,
                 /// 预计扣费金额
                 pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
                 /// 保障详情
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub policy_coverage_detail: ::std::option::Option<
+                pub policy_coverage_detail: Option<
                     PostRequestPolicyPeriodsPolicyCoverageDetail,
                 >,
             }
@@ -1273,7 +1243,7 @@ pub mod contracts {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
             /// 保障详情
             #[derive(
@@ -1289,13 +1259,11 @@ pub mod contracts {
                 ///
                 /// Example: `50000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub policy_amount: ::std::option::Option<::std::string::String>,
+                pub policy_amount: Option<String>,
                 /// 保险条款列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub policy_clauses: ::std::option::Option<
-                    ::std::vec::Vec<
-                        PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses,
-                    >,
+                pub policy_clauses: Option<
+                    Vec<PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses>,
                 >,
             }
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
@@ -1312,12 +1280,12 @@ pub mod contracts {
                 ///
                 /// Example: `example_clause_name`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub clause_name: ::std::option::Option<::std::string::String>,
+                pub clause_name: Option<String>,
                 /// 条款额度
                 ///
                 /// Example: `example_clause_quota`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub clause_quota: ::std::option::Option<::std::string::String>,
+                pub clause_quota: Option<String>,
             }
             /// 用户实名信息
             #[derive(
@@ -1332,18 +1300,16 @@ pub mod contracts {
                 /// 自然人姓名
                 ///
                 /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
-                pub real_name: ::std::string::String,
+                pub real_name: String,
                 /// 自然人身份证号码
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
-                pub id_card_number: ::std::string::String,
+                pub id_card_number: String,
                 /// 实名验证类型
                 ///
                 /// Example: `ID_CARD`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub identity_type: ::std::option::Option<
-                    PostRequestRealIdentityIdentityType,
-                >,
+                pub identity_type: Option<PostRequestRealIdentityIdentityType>,
             }
             /// 实名验证类型
             ///
@@ -1411,7 +1377,7 @@ pub mod contracts {
                 /// 拉起微信支付客户端的URL
                 ///
                 /// Example: `https://www.xxx.com/xxxtemplate?session_id=wx12334`
-                pub redirect_url: ::std::string::String,
+                pub redirect_url: String,
             }
         }
         /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`
@@ -1447,20 +1413,18 @@ pub mod contracts {
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
                 /// 应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 用户在直连商户应用下的用户标示
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 委托代扣模板ID
                 ///
                 /// Example: `12535`
@@ -1468,76 +1432,76 @@ pub mod contracts {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 被保人的展示名称
                 ///
                 /// Example: `*明`
-                pub insured_display_name: ::std::string::String,
+                pub insured_display_name: String,
                 /// 签约结果通知地址
                 ///
                 /// Example: `https://yourapp.com/notify`
-                pub contract_notify_url: ::std::string::String,
+                pub contract_notify_url: String,
                 /// 保险保单的开始日期
                 ///
                 /// Example: `2019-11-22`
-                pub policy_start_date: ::std::string::String,
+                pub policy_start_date: String,
                 /// 保险保单的结束日期
                 ///
                 /// Example: `2020-11-22`
-                pub policy_end_date: ::std::string::String,
+                pub policy_end_date: String,
                 /// 保单的扣费周期列表
-                pub policy_periods: ::std::vec::Vec<PostRequestPolicyPeriods>,
+                pub policy_periods: Vec<PostRequestPolicyPeriods>,
                 /// 扣费金额信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<PostRequestAmount>,
+                pub amount: Option<PostRequestAmount>,
                 /// 商户订单号
                 ///
                 /// Example: `1217752501201407033233368018`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub out_trade_no: ::std::option::Option<::std::string::String>,
+                pub out_trade_no: Option<String>,
                 /// 商品描述
                 ///
                 /// Example: `Image形象店-深圳腾大-QQ公仔`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub description: ::std::option::Option<::std::string::String>,
+                pub description: Option<String>,
                 /// 支付结果通知地址
                 ///
                 /// Example: `https://www.qq.com/`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transaction_notify_url: ::std::option::Option<::std::string::String>,
+                pub transaction_notify_url: Option<String>,
                 /// 商户侧用户标识
                 ///
                 /// Example: `用户昵称`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub out_user_code: ::std::option::Option<::std::string::String>,
+                pub out_user_code: Option<String>,
                 /// 订单优惠标记
                 ///
                 /// Example: `DISCOUNTS`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_tag: ::std::option::Option<::std::string::String>,
+                pub goods_tag: Option<String>,
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub attach: ::std::option::Option<::std::string::String>,
+                pub attach: Option<String>,
                 /// 是否自动续保
                 ///
                 /// Example: `true`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub can_auto_insure: ::std::option::Option<bool>,
+                pub can_auto_insure: Option<bool>,
                 /// 是否自动重新投保
                 ///
                 /// Example: `false`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub can_auto_reinsure: ::std::option::Option<bool>,
+                pub can_auto_reinsure: Option<bool>,
                 /// 用户实名信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub real_identity: ::std::option::Option<PostRequestRealIdentity>,
+                pub real_identity: Option<PostRequestRealIdentity>,
                 /// 合并扣费期数
                 ///
                 /// Example: `1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub combined_deduct_period_count: ::std::option::Option<f64>,
+                pub combined_deduct_period_count: Option<f64>,
             }
             /// 扣费金额信息
             #[derive(
@@ -1557,7 +1521,7 @@ pub mod contracts {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
             /// PostRequestPolicyPeriods
             #[derive(
@@ -1576,12 +1540,12 @@ pub mod contracts {
                 /// 预计扣费的日期
                 ///
                 /// Example: `2019-11-22`
-                pub estimated_deduct_date: ::std::string::String,
+                pub estimated_deduct_date: String,
                 /// 预计扣费金额
                 pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
                 /// 保障详情
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub policy_coverage_detail: ::std::option::Option<
+                pub policy_coverage_detail: Option<
                     PostRequestPolicyPeriodsPolicyCoverageDetail,
                 >,
             }
@@ -1603,7 +1567,7 @@ pub mod contracts {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
             /// 保障详情
             #[derive(
@@ -1619,13 +1583,11 @@ pub mod contracts {
                 ///
                 /// Example: `50000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub policy_amount: ::std::option::Option<::std::string::String>,
+                pub policy_amount: Option<String>,
                 /// 保险条款列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub policy_clauses: ::std::option::Option<
-                    ::std::vec::Vec<
-                        PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses,
-                    >,
+                pub policy_clauses: Option<
+                    Vec<PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses>,
                 >,
             }
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
@@ -1642,12 +1604,12 @@ pub mod contracts {
                 ///
                 /// Example: `example_clause_name`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub clause_name: ::std::option::Option<::std::string::String>,
+                pub clause_name: Option<String>,
                 /// 条款额度
                 ///
                 /// Example: `example_clause_quota`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub clause_quota: ::std::option::Option<::std::string::String>,
+                pub clause_quota: Option<String>,
             }
             /// 用户实名信息
             #[derive(
@@ -1662,18 +1624,16 @@ pub mod contracts {
                 /// 自然人姓名
                 ///
                 /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
-                pub real_name: ::std::string::String,
+                pub real_name: String,
                 /// 自然人身份证号码
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
-                pub id_card_number: ::std::string::String,
+                pub id_card_number: String,
                 /// 实名验证类型
                 ///
                 /// Example: `ID_CARD`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub identity_type: ::std::option::Option<
-                    PostRequestRealIdentityIdentityType,
-                >,
+                pub identity_type: Option<PostRequestRealIdentityIdentityType>,
             }
             /// 实名验证类型
             ///
@@ -1741,7 +1701,7 @@ pub mod contracts {
                 /// 跳转签约并支付流程的URL
                 ///
                 /// Example: `https://www.xxx.com?pre_entrust_id=wx12334`
-                pub redirect_url: ::std::string::String,
+                pub redirect_url: String,
             }
         }
         /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`
@@ -1777,20 +1737,18 @@ pub mod contracts {
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
                 /// 应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 用户在直连商户应用下的用户标示
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 委托代扣模板ID
                 ///
                 /// Example: `12535`
@@ -1798,76 +1756,76 @@ pub mod contracts {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 被保人的展示名称
                 ///
                 /// Example: `*明`
-                pub insured_display_name: ::std::string::String,
+                pub insured_display_name: String,
                 /// 签约结果通知地址
                 ///
                 /// Example: `https://yourapp.com/notify`
-                pub contract_notify_url: ::std::string::String,
+                pub contract_notify_url: String,
                 /// 保险保单的开始日期
                 ///
                 /// Example: `2019-11-22`
-                pub policy_start_date: ::std::string::String,
+                pub policy_start_date: String,
                 /// 保险保单的结束日期
                 ///
                 /// Example: `2020-11-22`
-                pub policy_end_date: ::std::string::String,
+                pub policy_end_date: String,
                 /// 保单的扣费周期列表
-                pub policy_periods: ::std::vec::Vec<PostRequestPolicyPeriods>,
+                pub policy_periods: Vec<PostRequestPolicyPeriods>,
                 /// 扣费金额信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<PostRequestAmount>,
+                pub amount: Option<PostRequestAmount>,
                 /// 商户订单号
                 ///
                 /// Example: `1217752501201407033233368018`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub out_trade_no: ::std::option::Option<::std::string::String>,
+                pub out_trade_no: Option<String>,
                 /// 商品描述
                 ///
                 /// Example: `Image形象店-深圳腾大-QQ公仔`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub description: ::std::option::Option<::std::string::String>,
+                pub description: Option<String>,
                 /// 支付结果通知地址
                 ///
                 /// Example: `https://www.qq.com/`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transaction_notify_url: ::std::option::Option<::std::string::String>,
+                pub transaction_notify_url: Option<String>,
                 /// 商户侧用户标识
                 ///
                 /// Example: `用户昵称`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub out_user_code: ::std::option::Option<::std::string::String>,
+                pub out_user_code: Option<String>,
                 /// 订单优惠标记
                 ///
                 /// Example: `DISCOUNTS`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_tag: ::std::option::Option<::std::string::String>,
+                pub goods_tag: Option<String>,
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub attach: ::std::option::Option<::std::string::String>,
+                pub attach: Option<String>,
                 /// 是否自动续保
                 ///
                 /// Example: `true`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub can_auto_insure: ::std::option::Option<bool>,
+                pub can_auto_insure: Option<bool>,
                 /// 是否自动重新投保
                 ///
                 /// Example: `false`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub can_auto_reinsure: ::std::option::Option<bool>,
+                pub can_auto_reinsure: Option<bool>,
                 /// 用户实名信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub real_identity: ::std::option::Option<PostRequestRealIdentity>,
+                pub real_identity: Option<PostRequestRealIdentity>,
                 /// 合并扣费期数
                 ///
                 /// Example: `1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub combined_deduct_period_count: ::std::option::Option<f64>,
+                pub combined_deduct_period_count: Option<f64>,
             }
             /// 扣费金额信息
             #[derive(
@@ -1887,7 +1845,7 @@ pub mod contracts {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
             /// PostRequestPolicyPeriods
             #[derive(
@@ -1906,12 +1864,12 @@ pub mod contracts {
                 /// 预计扣费的日期
                 ///
                 /// Example: `2019-11-22`
-                pub estimated_deduct_date: ::std::string::String,
+                pub estimated_deduct_date: String,
                 /// 预计扣费金额
                 pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
                 /// 保障详情
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub policy_coverage_detail: ::std::option::Option<
+                pub policy_coverage_detail: Option<
                     PostRequestPolicyPeriodsPolicyCoverageDetail,
                 >,
             }
@@ -1933,7 +1891,7 @@ pub mod contracts {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
             /// 保障详情
             #[derive(
@@ -1949,13 +1907,11 @@ pub mod contracts {
                 ///
                 /// Example: `50000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub policy_amount: ::std::option::Option<::std::string::String>,
+                pub policy_amount: Option<String>,
                 /// 保险条款列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub policy_clauses: ::std::option::Option<
-                    ::std::vec::Vec<
-                        PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses,
-                    >,
+                pub policy_clauses: Option<
+                    Vec<PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses>,
                 >,
             }
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
@@ -1972,12 +1928,12 @@ pub mod contracts {
                 ///
                 /// Example: `example_clause_name`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub clause_name: ::std::option::Option<::std::string::String>,
+                pub clause_name: Option<String>,
                 /// 条款额度
                 ///
                 /// Example: `example_clause_quota`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub clause_quota: ::std::option::Option<::std::string::String>,
+                pub clause_quota: Option<String>,
             }
             /// 用户实名信息
             #[derive(
@@ -1992,18 +1948,16 @@ pub mod contracts {
                 /// 自然人姓名
                 ///
                 /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
-                pub real_name: ::std::string::String,
+                pub real_name: String,
                 /// 自然人身份证号码
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
-                pub id_card_number: ::std::string::String,
+                pub id_card_number: String,
                 /// 实名验证类型
                 ///
                 /// Example: `ID_CARD`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub identity_type: ::std::option::Option<
-                    PostRequestRealIdentityIdentityType,
-                >,
+                pub identity_type: Option<PostRequestRealIdentityIdentityType>,
             }
             /// 实名验证类型
             ///
@@ -2071,15 +2025,15 @@ pub mod contracts {
                 /// 预签约ID
                 ///
                 /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: ::std::string::String,
+                pub pre_entrustweb_id: String,
                 /// 跳转签约小程序的AppID
                 ///
                 /// Example: `wxbd687630cd02ce1d`
-                pub redirect_appid: ::std::string::String,
+                pub redirect_appid: String,
                 /// 跳转签约小程序的路径
                 ///
                 /// Example: `pages/PwdExemptContract/index`
-                pub redirect_path: ::std::string::String,
+                pub redirect_path: String,
             }
         }
     }
@@ -2174,16 +2128,14 @@ pub mod policy_periods {
                             /// 应用ID
                             ///
                             /// Example: `wxd678efh567hg6787`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                             /// 续期的扣费周期列表
-                            pub policy_periods: ::std::vec::Vec<
-                                PostRequestPolicyPeriods,
-                            >,
+                            pub policy_periods: Vec<PostRequestPolicyPeriods>,
                             /// 是否允许取消预约
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub allow_cancel_scheduled: ::std::option::Option<bool>,
+                            pub allow_cancel_scheduled: Option<bool>,
                         }
                         /// PostRequestPolicyPeriods
                         #[derive(
@@ -2202,7 +2154,7 @@ pub mod policy_periods {
                             /// 预计扣费的日期
                             ///
                             /// Example: `2019-11-22`
-                            pub estimated_deduct_date: ::std::string::String,
+                            pub estimated_deduct_date: String,
                             /// 预计扣费金额
                             pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
                         }
@@ -2226,7 +2178,7 @@ pub mod policy_periods {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub currency: ::std::option::Option<::std::string::String>,
+                            pub currency: Option<String>,
                         }
                         /// The response of `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify` (保险商户修改保险扣费周期列表).
                         #[derive(
@@ -2242,16 +2194,12 @@ pub mod policy_periods {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub policy_periods: ::std::option::Option<
-                                ::std::vec::Vec<PostResponsePolicyPeriods>,
-                            >,
+                            pub policy_periods: Option<Vec<PostResponsePolicyPeriods>>,
                             /// 发生了取消预约的扣费计划项编号
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub cancel_scheduled_policy_period_id: ::std::option::Option<
-                                i64,
-                            >,
+                            pub cancel_scheduled_policy_period_id: Option<i64>,
                         }
                         /// PostResponsePolicyPeriods
                         #[derive(
@@ -2270,7 +2218,7 @@ pub mod policy_periods {
                             /// 预计扣费的日期
                             ///
                             /// Example: `2019-11-22`
-                            pub estimated_deduct_date: ::std::string::String,
+                            pub estimated_deduct_date: String,
                             /// 预计扣费金额
                             pub estimated_deduct_amount: PostResponsePolicyPeriodsEstimatedDeductAmount,
                         }
@@ -2294,7 +2242,7 @@ pub mod policy_periods {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub currency: ::std::option::Option<::std::string::String>,
+                            pub currency: Option<String>,
                         }
                     }
                 }
@@ -2386,18 +2334,14 @@ pub mod policy_periods_ {
                     pub struct GetRequest {
                         /// 分页大小
                         ///
-                        /// Query parameter `limit`.
-                        ///
-                        /// Example: `20`
+                        /// Query parameter `limit`. Example: `20`
                         #[serde(skip_serializing)]
-                        pub limit: ::std::option::Option<f64>,
+                        pub limit: Option<f64>,
                         /// 分页开始位置
                         ///
-                        /// Query parameter `offset`.
-                        ///
-                        /// Example: `50`
+                        /// Query parameter `offset`. Example: `50`
                         #[serde(skip_serializing)]
-                        pub offset: ::std::option::Option<f64>,
+                        pub offset: Option<f64>,
                     }
                     /// The response of `GET /v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (保险商户查询保险扣费周期列表API).
                     #[derive(
@@ -2411,9 +2355,7 @@ pub mod policy_periods_ {
                     pub struct GetResponse {
                         /// 扣费周期列表，包括每个扣费周期项详情。
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub data: ::std::option::Option<
-                            ::std::vec::Vec<GetResponseData>,
-                        >,
+                        pub data: Option<Vec<GetResponseData>>,
                         /// 分页大小
                         ///
                         /// Example: `20`
@@ -2426,7 +2368,7 @@ pub mod policy_periods_ {
                         ///
                         /// Example: `360`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub total_count: ::std::option::Option<f64>,
+                        pub total_count: Option<f64>,
                     }
                     /// GetResponseData
                     #[derive(
@@ -2445,28 +2387,24 @@ pub mod policy_periods_ {
                         /// 扣费周期预计的扣费的日期
                         ///
                         /// Example: `2019-11-22`
-                        pub estimated_deduct_date: ::std::string::String,
+                        pub estimated_deduct_date: String,
                         /// 扣费周期预计的扣费金额
                         pub estimated_deduct_amount: GetResponseDataEstimatedDeductAmount,
                         /// 扣费周期预约状态
                         ///
                         /// Example: `NO_SCHEDULED`
-                        pub policy_period_state: ::std::string::String,
+                        pub policy_period_state: String,
                         /// 已预约的扣费金额信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub scheduled_amount: ::std::option::Option<
-                            GetResponseDataScheduledAmount,
-                        >,
+                        pub scheduled_amount: Option<GetResponseDataScheduledAmount>,
                         /// 实际扣费金额
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deduct_amount: ::std::option::Option<
-                            GetResponseDataDeductAmount,
-                        >,
+                        pub deduct_amount: Option<GetResponseDataDeductAmount>,
                         /// 实际扣费的日期
                         ///
                         /// Example: `2019-11-22`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deduct_date: ::std::option::Option<::std::string::String>,
+                        pub deduct_date: Option<String>,
                     }
                     /// 实际扣费金额
                     #[derive(
@@ -2486,7 +2424,7 @@ pub mod policy_periods_ {
                         ///
                         /// Example: `CNY`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub currency: ::std::option::Option<::std::string::String>,
+                        pub currency: Option<String>,
                     }
                     /// 扣费周期预计的扣费金额
                     #[derive(
@@ -2506,7 +2444,7 @@ pub mod policy_periods_ {
                         ///
                         /// Example: `CNY`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub currency: ::std::option::Option<::std::string::String>,
+                        pub currency: Option<String>,
                     }
                     /// 已预约的扣费金额信息
                     #[derive(
@@ -2526,7 +2464,7 @@ pub mod policy_periods_ {
                         ///
                         /// Example: `CNY`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub currency: ::std::option::Option<::std::string::String>,
+                        pub currency: Option<String>,
                     }
                 }
             }

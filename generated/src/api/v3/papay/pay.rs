@@ -73,44 +73,44 @@ pub mod harmony {
                 /// 应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 商户订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub out_trade_no: ::std::string::String,
+                pub out_trade_no: String,
                 /// 商品描述
                 ///
                 /// Example: `Image形象店-深圳腾大-QQ公仔`
-                pub description: ::std::string::String,
+                pub description: String,
                 /// 通知地址
                 ///
                 /// Example: `https://www.qq.com/`
-                pub transaction_notify_url: ::std::string::String,
+                pub transaction_notify_url: String,
                 /// 委托代扣协议ID
                 ///
                 /// Example: `123124412412423431`
-                pub contract_id: ::std::string::String,
+                pub contract_id: String,
                 /// 扣费金额信息
                 pub amount: PostRequestAmount,
                 /// 订单优惠标记
                 ///
                 /// Example: `DISCOUNTS`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_tag: ::std::option::Option<::std::string::String>,
+                pub goods_tag: Option<String>,
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub attach: ::std::option::Option<::std::string::String>,
+                pub attach: Option<String>,
                 /// 鸿蒙账户id
                 ///
                 /// Example: `example_harmony_account_id`
-                pub harmony_account_id: ::std::string::String,
+                pub harmony_account_id: String,
                 /// 商户类别码
                 ///
                 /// Example: `5734`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mcc: ::std::option::Option<::std::string::String>,
+                pub mcc: Option<String>,
             }
             /// 扣费金额信息
             #[derive(
@@ -130,7 +130,7 @@ pub mod harmony {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
             /// The response of `POST /v3/papay/pay/harmony/transactions/apply` (代扣受理扣款).
             #[derive(
@@ -145,7 +145,7 @@ pub mod harmony {
                 /// 商户订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub out_trade_no: ::std::string::String,
+                pub out_trade_no: String,
                 /// 扣费金额信息
                 pub amount: PostResponseAmount,
             }
@@ -167,7 +167,7 @@ pub mod harmony {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
         }
     }
@@ -245,11 +245,9 @@ pub mod partner {
                 pub struct GetRequest {
                     /// 子商户号商户号
                     ///
-                    /// Query parameter `sub_mchid`.
-                    ///
-                    /// Example: `1900000109`
+                    /// Query parameter `sub_mchid`. Example: `1900000109`
                     #[serde(skip_serializing)]
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                 }
                 /// The response of `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}` (查询扣费预约API).
                 #[derive(
@@ -264,30 +262,28 @@ pub mod partner {
                     /// 扣费预约的状态
                     ///
                     /// Example: `NO_SCHEDULED`
-                    pub schedule_state: ::std::string::String,
+                    pub schedule_state: String,
                     /// 可扣费开始日期
                     ///
                     /// Example: `2019-11-22`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deduct_start_date: ::std::option::Option<::std::string::String>,
+                    pub deduct_start_date: Option<String>,
                     /// 可扣费结束日期
                     ///
                     /// Example: `2019-11-22`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deduct_end_date: ::std::option::Option<::std::string::String>,
+                    pub deduct_end_date: Option<String>,
                     /// 已预约的扣费金额信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub scheduled_amount: ::std::option::Option<
-                        GetResponseScheduledAmount,
-                    >,
+                    pub scheduled_amount: Option<GetResponseScheduledAmount>,
                     /// 实际扣费金额
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deduct_amount: ::std::option::Option<GetResponseDeductAmount>,
+                    pub deduct_amount: Option<GetResponseDeductAmount>,
                     /// 实际扣费的日期
                     ///
                     /// Example: `2019-11-22`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deduct_date: ::std::option::Option<::std::string::String>,
+                    pub deduct_date: Option<String>,
                 }
                 /// 实际扣费金额
                 #[derive(
@@ -307,7 +303,7 @@ pub mod partner {
                     ///
                     /// Example: `CNY`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub currency: ::std::option::Option<::std::string::String>,
+                    pub currency: Option<String>,
                 }
                 /// 已预约的扣费金额信息
                 #[derive(
@@ -327,7 +323,7 @@ pub mod partner {
                     ///
                     /// Example: `CNY`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub currency: ::std::option::Option<::std::string::String>,
+                    pub currency: Option<String>,
                 }
                 /// `/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule`
                 pub mod schedule {
@@ -362,16 +358,16 @@ pub mod partner {
                         /// 应用ID
                         ///
                         /// Example: `wxd678efh567hg6787`
-                        pub sp_appid: ::std::string::String,
+                        pub sp_appid: String,
                         /// 子商户号商户号
                         ///
                         /// Example: `1900000109`
-                        pub sub_mchid: ::std::string::String,
+                        pub sub_mchid: String,
                         /// 子商户的AppID
                         ///
                         /// Example: `wxd678efh567hg6787`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub sub_appid: ::std::option::Option<::std::string::String>,
+                        pub sub_appid: Option<String>,
                         /// 预约的金额信息
                         pub schedule_amount: PostRequestScheduleAmount,
                     }
@@ -393,7 +389,7 @@ pub mod partner {
                         ///
                         /// Example: `CNY`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub currency: ::std::option::Option<::std::string::String>,
+                        pub currency: Option<String>,
                     }
                     /// The response of `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
                     #[derive(
@@ -408,36 +404,28 @@ pub mod partner {
                         /// 扣费预约的状态
                         ///
                         /// Example: `NO_SCHEDULED`
-                        pub schedule_state: ::std::string::String,
+                        pub schedule_state: String,
                         /// 可扣费开始日期
                         ///
                         /// Example: `2019-11-22`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deduct_start_date: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deduct_start_date: Option<String>,
                         /// 可扣费结束日期
                         ///
                         /// Example: `2019-11-22`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deduct_end_date: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub deduct_end_date: Option<String>,
                         /// 已预约的扣费金额信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub scheduled_amount: ::std::option::Option<
-                            PostResponseScheduledAmount,
-                        >,
+                        pub scheduled_amount: Option<PostResponseScheduledAmount>,
                         /// 实际扣费金额
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deduct_amount: ::std::option::Option<
-                            PostResponseDeductAmount,
-                        >,
+                        pub deduct_amount: Option<PostResponseDeductAmount>,
                         /// 实际扣费的日期
                         ///
                         /// Example: `2019-11-22`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deduct_date: ::std::option::Option<::std::string::String>,
+                        pub deduct_date: Option<String>,
                     }
                     /// 实际扣费金额
                     #[derive(
@@ -457,7 +445,7 @@ pub mod partner {
                         ///
                         /// Example: `CNY`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub currency: ::std::option::Option<::std::string::String>,
+                        pub currency: Option<String>,
                     }
                     /// 已预约的扣费金额信息
                     #[derive(
@@ -477,7 +465,7 @@ pub mod partner {
                         ///
                         /// Example: `CNY`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub currency: ::std::option::Option<::std::string::String>,
+                        pub currency: Option<String>,
                     }
                 }
             }
@@ -526,44 +514,44 @@ pub mod partner {
                 /// 应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub sp_appid: ::std::string::String,
+                pub sp_appid: String,
                 /// 子商户号商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 子商户的AppID
                 ///
                 /// Example: `wxd678efh567hg6787`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 商户订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub out_trade_no: ::std::string::String,
+                pub out_trade_no: String,
                 /// 商品描述
                 ///
                 /// Example: `Image形象店-深圳腾大-QQ公仔`
-                pub description: ::std::string::String,
+                pub description: String,
                 /// 通知地址
                 ///
                 /// Example: `https://www.qq.com/`
-                pub transaction_notify_url: ::std::string::String,
+                pub transaction_notify_url: String,
                 /// 委托代扣协议ID
                 ///
                 /// Example: `123124412412423431`
-                pub contract_id: ::std::string::String,
+                pub contract_id: String,
                 /// 扣费金额信息
                 pub amount: PostRequestAmount,
                 /// 订单优惠标记
                 ///
                 /// Example: `DISCOUNTS`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_tag: ::std::option::Option<::std::string::String>,
+                pub goods_tag: Option<String>,
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub attach: ::std::option::Option<::std::string::String>,
+                pub attach: Option<String>,
             }
             /// 扣费金额信息
             #[derive(
@@ -583,7 +571,7 @@ pub mod partner {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
             /// The response of `POST /v3/papay/pay/partner/transactions/apply` (受理扣款API).
             #[derive(
@@ -598,7 +586,7 @@ pub mod partner {
                 /// 商户订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub out_trade_no: ::std::string::String,
+                pub out_trade_no: String,
                 /// 扣费金额信息
                 pub amount: PostResponseAmount,
             }
@@ -620,7 +608,7 @@ pub mod partner {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
         }
     }
@@ -679,28 +667,28 @@ pub mod schedules {
                 /// 扣费预约的状态
                 ///
                 /// Example: `NO_SCHEDULED`
-                pub schedule_state: ::std::string::String,
+                pub schedule_state: String,
                 /// 可扣费开始日期
                 ///
                 /// Example: `2019-11-22`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub deduct_start_date: ::std::option::Option<::std::string::String>,
+                pub deduct_start_date: Option<String>,
                 /// 可扣费结束日期
                 ///
                 /// Example: `2019-11-22`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub deduct_end_date: ::std::option::Option<::std::string::String>,
+                pub deduct_end_date: Option<String>,
                 /// 已预约的扣费金额信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub scheduled_amount: ::std::option::Option<GetResponseScheduledAmount>,
+                pub scheduled_amount: Option<GetResponseScheduledAmount>,
                 /// 实际扣费金额
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub deduct_amount: ::std::option::Option<GetResponseDeductAmount>,
+                pub deduct_amount: Option<GetResponseDeductAmount>,
                 /// 实际扣费的日期
                 ///
                 /// Example: `2019-11-22`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub deduct_date: ::std::option::Option<::std::string::String>,
+                pub deduct_date: Option<String>,
             }
             /// 实际扣费金额
             #[derive(
@@ -720,7 +708,7 @@ pub mod schedules {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
             /// 已预约的扣费金额信息
             #[derive(
@@ -740,7 +728,7 @@ pub mod schedules {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
             /// `/v3/papay/pay/schedules/contract-id/{contract_id}/schedule`
             pub mod schedule {
@@ -775,7 +763,7 @@ pub mod schedules {
                     /// 应用ID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 预约的金额信息
                     pub schedule_amount: PostRequestScheduleAmount,
                 }
@@ -797,7 +785,7 @@ pub mod schedules {
                     ///
                     /// Example: `CNY`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub currency: ::std::option::Option<::std::string::String>,
+                    pub currency: Option<String>,
                 }
                 /// The response of `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
                 #[derive(
@@ -812,30 +800,28 @@ pub mod schedules {
                     /// 扣费预约的状态
                     ///
                     /// Example: `NO_SCHEDULED`
-                    pub schedule_state: ::std::string::String,
+                    pub schedule_state: String,
                     /// 可扣费开始日期
                     ///
                     /// Example: `2019-11-22`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deduct_start_date: ::std::option::Option<::std::string::String>,
+                    pub deduct_start_date: Option<String>,
                     /// 可扣费结束日期
                     ///
                     /// Example: `2019-11-22`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deduct_end_date: ::std::option::Option<::std::string::String>,
+                    pub deduct_end_date: Option<String>,
                     /// 已预约的扣费金额信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub scheduled_amount: ::std::option::Option<
-                        PostResponseScheduledAmount,
-                    >,
+                    pub scheduled_amount: Option<PostResponseScheduledAmount>,
                     /// 实际扣费金额
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deduct_amount: ::std::option::Option<PostResponseDeductAmount>,
+                    pub deduct_amount: Option<PostResponseDeductAmount>,
                     /// 实际扣费的日期
                     ///
                     /// Example: `2019-11-22`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deduct_date: ::std::option::Option<::std::string::String>,
+                    pub deduct_date: Option<String>,
                 }
                 /// 实际扣费金额
                 #[derive(
@@ -855,7 +841,7 @@ pub mod schedules {
                     ///
                     /// Example: `CNY`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub currency: ::std::option::Option<::std::string::String>,
+                    pub currency: Option<String>,
                 }
                 /// 已预约的扣费金额信息
                 #[derive(
@@ -875,7 +861,7 @@ pub mod schedules {
                     ///
                     /// Example: `CNY`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub currency: ::std::option::Option<::std::string::String>,
+                    pub currency: Option<String>,
                 }
             }
         }
@@ -924,35 +910,35 @@ pub mod transactions {
             /// 应用ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 商品描述
             ///
             /// Example: `Image形象店-深圳腾大-QQ公仔`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 通知地址
             ///
             /// Example: `https://www.qq.com/`
-            pub transaction_notify_url: ::std::string::String,
+            pub transaction_notify_url: String,
             /// 委托代扣协议ID
             ///
             /// Example: `123124412412423431`
-            pub contract_id: ::std::string::String,
+            pub contract_id: String,
             /// 扣费金额信息
             pub amount: PostRequestAmount,
             /// 订单优惠标记
             ///
             /// Example: `DISCOUNTS`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_tag: ::std::option::Option<::std::string::String>,
+            pub goods_tag: Option<String>,
             /// 附加数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
         }
         /// 扣费金额信息
         #[derive(
@@ -972,7 +958,7 @@ pub mod transactions {
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
         /// The response of `POST /v3/papay/pay/transactions/apply` (受理扣款API).
         #[derive(
@@ -987,7 +973,7 @@ pub mod transactions {
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 扣费金额信息
             pub amount: PostResponseAmount,
         }
@@ -1009,7 +995,7 @@ pub mod transactions {
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
     }
 }

@@ -77,12 +77,12 @@ pub mod contracts {
                 /// 应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 用户在直连商户应用下的用户标示
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 委托代扣模板ID
                 ///
                 /// Example: `12535`
@@ -90,23 +90,23 @@ pub mod contracts {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 用户账户展示名称
                 ///
                 /// Example: `微信代扣用户A`
-                pub contract_display_account: ::std::string::String,
+                pub contract_display_account: String,
                 /// 签约结果通知地址
                 ///
                 /// Example: `https://yourapp.com/notify`
-                pub contract_notify_url: ::std::string::String,
+                pub contract_notify_url: String,
                 /// 商户侧用户标识
                 ///
                 /// Example: `用户A`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub out_user_code: ::std::option::Option<::std::string::String>,
+                pub out_user_code: Option<String>,
                 /// 用于预约扣费的预约信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub deduct_schedule: ::std::option::Option<PostRequestDeductSchedule>,
+                pub deduct_schedule: Option<PostRequestDeductSchedule>,
             }
             /// 用于预约扣费的预约信息
             #[derive(
@@ -121,13 +121,13 @@ pub mod contracts {
                 /// 预计扣费的日期
                 ///
                 /// Example: `2019-11-22`
-                pub estimated_deduct_date: ::std::string::String,
+                pub estimated_deduct_date: String,
                 /// 预计的扣费金额
                 pub estimated_deduct_amount: PostRequestDeductScheduleEstimatedDeductAmount,
                 /// 商品描述
                 ///
                 /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
-                pub description: ::std::string::String,
+                pub description: String,
             }
             /// 预计的扣费金额
             #[derive(
@@ -147,7 +147,7 @@ pub mod contracts {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
             #[derive(
@@ -162,17 +162,17 @@ pub mod contracts {
                 /// 预签约ID
                 ///
                 /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: ::std::string::String,
+                pub pre_entrustweb_id: String,
                 /// 跳转签约小程序的username
                 ///
                 /// Example: `gh_xxxxxxxxxxxxx`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub miniprogram_username: ::std::option::Option<::std::string::String>,
+                pub miniprogram_username: Option<String>,
                 /// 跳转签约小程序的path
                 ///
                 /// Example: `pages/index/index?sign_scene=app&domain_type=cn&pre_entrustweb_id=xxxxxxxxxx`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub miniprogram_path: ::std::option::Option<::std::string::String>,
+                pub miniprogram_path: Option<String>,
             }
         }
         /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5`
@@ -208,12 +208,12 @@ pub mod contracts {
                 /// 应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 用户在直连商户应用下的用户标示
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 委托代扣模板ID
                 ///
                 /// Example: `12535`
@@ -221,26 +221,26 @@ pub mod contracts {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 用户账户展示名称
                 ///
                 /// Example: `微信代扣用户A`
-                pub contract_display_account: ::std::string::String,
+                pub contract_display_account: String,
                 /// 签约结果通知地址
                 ///
                 /// Example: `https://yourapp.com/notify`
-                pub contract_notify_url: ::std::string::String,
+                pub contract_notify_url: String,
                 /// 商户侧用户标识
                 ///
                 /// Example: `用户A`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub out_user_code: ::std::option::Option<::std::string::String>,
+                pub out_user_code: Option<String>,
                 /// 用于预约扣费的预约信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub deduct_schedule: ::std::option::Option<PostRequestDeductSchedule>,
+                pub deduct_schedule: Option<PostRequestDeductSchedule>,
                 /// 跳转控制信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_control: ::std::option::Option<PostRequestJumpControl>,
+                pub jump_control: Option<PostRequestJumpControl>,
             }
             /// 用于预约扣费的预约信息
             #[derive(
@@ -255,13 +255,13 @@ pub mod contracts {
                 /// 预计扣费的日期
                 ///
                 /// Example: `2019-11-22`
-                pub estimated_deduct_date: ::std::string::String,
+                pub estimated_deduct_date: String,
                 /// 预计的扣费金额
                 pub estimated_deduct_amount: PostRequestDeductScheduleEstimatedDeductAmount,
                 /// 商品描述
                 ///
                 /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
-                pub description: ::std::string::String,
+                pub description: String,
             }
             /// 预计的扣费金额
             #[derive(
@@ -281,7 +281,7 @@ pub mod contracts {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
             /// 跳转控制信息
             #[derive(
@@ -297,7 +297,7 @@ pub mod contracts {
                 ///
                 /// Example: `wxd678efh567hg6787`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub jump_appid: ::std::option::Option<::std::string::String>,
+                pub jump_appid: Option<String>,
             }
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
             #[derive(
@@ -312,7 +312,7 @@ pub mod contracts {
                 /// 拉起微信支付客户端的URL
                 ///
                 /// Example: `https://www.xxx.com/xxxtemplate?session_id=wx12334`
-                pub redirect_url: ::std::string::String,
+                pub redirect_url: String,
             }
         }
         /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi`
@@ -348,12 +348,12 @@ pub mod contracts {
                 /// 应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 用户在直连商户应用下的用户标示
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 委托代扣模板ID
                 ///
                 /// Example: `12535`
@@ -361,23 +361,23 @@ pub mod contracts {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 用户账户展示名称
                 ///
                 /// Example: `微信代扣用户A`
-                pub contract_display_account: ::std::string::String,
+                pub contract_display_account: String,
                 /// 签约结果通知地址
                 ///
                 /// Example: `https://yourapp.com/notify`
-                pub contract_notify_url: ::std::string::String,
+                pub contract_notify_url: String,
                 /// 商户侧用户标识
                 ///
                 /// Example: `用户A`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub out_user_code: ::std::option::Option<::std::string::String>,
+                pub out_user_code: Option<String>,
                 /// 用于预约扣费的预约信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub deduct_schedule: ::std::option::Option<PostRequestDeductSchedule>,
+                pub deduct_schedule: Option<PostRequestDeductSchedule>,
             }
             /// 用于预约扣费的预约信息
             #[derive(
@@ -392,13 +392,13 @@ pub mod contracts {
                 /// 预计扣费的日期
                 ///
                 /// Example: `2019-11-22`
-                pub estimated_deduct_date: ::std::string::String,
+                pub estimated_deduct_date: String,
                 /// 预计的扣费金额
                 pub estimated_deduct_amount: PostRequestDeductScheduleEstimatedDeductAmount,
                 /// 商品描述
                 ///
                 /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
-                pub description: ::std::string::String,
+                pub description: String,
             }
             /// 预计的扣费金额
             #[derive(
@@ -418,7 +418,7 @@ pub mod contracts {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
             #[derive(
@@ -433,7 +433,7 @@ pub mod contracts {
                 /// 跳转签约流程的URL
                 ///
                 /// Example: `https://www.xxx.com?pre_entrust_id=wx12334`
-                pub redirect_url: ::std::string::String,
+                pub redirect_url: String,
             }
         }
         /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program`
@@ -469,12 +469,12 @@ pub mod contracts {
                 /// 应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 用户在直连商户应用下的用户标示
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 委托代扣模板ID
                 ///
                 /// Example: `12535`
@@ -482,23 +482,23 @@ pub mod contracts {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 用户账户展示名称
                 ///
                 /// Example: `微信代扣用户A`
-                pub contract_display_account: ::std::string::String,
+                pub contract_display_account: String,
                 /// 签约结果通知地址
                 ///
                 /// Example: `https://yourapp.com/notify`
-                pub contract_notify_url: ::std::string::String,
+                pub contract_notify_url: String,
                 /// 商户侧用户标识
                 ///
                 /// Example: `用户A`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub out_user_code: ::std::option::Option<::std::string::String>,
+                pub out_user_code: Option<String>,
                 /// 用于预约扣费的预约信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub deduct_schedule: ::std::option::Option<PostRequestDeductSchedule>,
+                pub deduct_schedule: Option<PostRequestDeductSchedule>,
             }
             /// 用于预约扣费的预约信息
             #[derive(
@@ -513,13 +513,13 @@ pub mod contracts {
                 /// 预计扣费的日期
                 ///
                 /// Example: `2019-11-22`
-                pub estimated_deduct_date: ::std::string::String,
+                pub estimated_deduct_date: String,
                 /// 预计的扣费金额
                 pub estimated_deduct_amount: PostRequestDeductScheduleEstimatedDeductAmount,
                 /// 商品描述
                 ///
                 /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
-                pub description: ::std::string::String,
+                pub description: String,
             }
             /// 预计的扣费金额
             #[derive(
@@ -539,7 +539,7 @@ pub mod contracts {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
             #[derive(
@@ -554,15 +554,15 @@ pub mod contracts {
                 /// 预签约ID
                 ///
                 /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: ::std::string::String,
+                pub pre_entrustweb_id: String,
                 /// 跳转签约小程序的AppID
                 ///
                 /// Example: `wxbd687630cd02ce1d`
-                pub redirect_appid: ::std::string::String,
+                pub redirect_appid: String,
                 /// 跳转签约小程序的路径
                 ///
                 /// Example: `pages/PwdExemptContract/index`
-                pub redirect_path: ::std::string::String,
+                pub redirect_path: String,
             }
         }
     }
@@ -642,26 +642,26 @@ pub mod partner {
                     /// 应用ID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    pub sp_appid: ::std::string::String,
+                    pub sp_appid: String,
                     /// 用户在服务商商户应用下的用户标示
                     ///
                     /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sp_openid: ::std::option::Option<::std::string::String>,
+                    pub sp_openid: Option<String>,
                     /// 子商户号
                     ///
                     /// Example: `1900000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 子商户的AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_appid: ::std::option::Option<::std::string::String>,
+                    pub sub_appid: Option<String>,
                     /// 子商户AppID对应的用户OpenID
                     ///
                     /// Example: `wxd678efh567hg6787`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_openid: ::std::option::Option<::std::string::String>,
+                    pub sub_openid: Option<String>,
                     /// 委托代扣模板ID
                     ///
                     /// Example: `12535`
@@ -669,25 +669,23 @@ pub mod partner {
                     /// 商户签约协议号
                     ///
                     /// Example: `wxwtdk20200910100000`
-                    pub out_contract_code: ::std::string::String,
+                    pub out_contract_code: String,
                     /// 用户账户展示名称
                     ///
                     /// Example: `微信代扣用户A`
-                    pub contract_display_account: ::std::string::String,
+                    pub contract_display_account: String,
                     /// 签约结果通知地址
                     ///
                     /// Example: `https://yourapp.com/notify`
-                    pub contract_notify_url: ::std::string::String,
+                    pub contract_notify_url: String,
                     /// 商户侧用户标识
                     ///
                     /// Example: `用户A`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub out_user_code: ::std::option::Option<::std::string::String>,
+                    pub out_user_code: Option<String>,
                     /// 用于预约扣费的预约信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deduct_schedule: ::std::option::Option<
-                        PostRequestDeductSchedule,
-                    >,
+                    pub deduct_schedule: Option<PostRequestDeductSchedule>,
                 }
                 /// 用于预约扣费的预约信息
                 #[derive(
@@ -702,13 +700,13 @@ pub mod partner {
                     /// 预计扣费的日期
                     ///
                     /// Example: `2019-11-22`
-                    pub estimated_deduct_date: ::std::string::String,
+                    pub estimated_deduct_date: String,
                     /// 预计的扣费金额
                     pub estimated_deduct_amount: PostRequestDeductScheduleEstimatedDeductAmount,
                     /// 商品描述
                     ///
                     /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
-                    pub description: ::std::string::String,
+                    pub description: String,
                 }
                 /// 预计的扣费金额
                 #[derive(
@@ -728,7 +726,7 @@ pub mod partner {
                     ///
                     /// Example: `CNY`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub currency: ::std::option::Option<::std::string::String>,
+                    pub currency: Option<String>,
                 }
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
                 #[derive(
@@ -743,19 +741,17 @@ pub mod partner {
                     /// 预签约ID
                     ///
                     /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                    pub pre_entrustweb_id: ::std::string::String,
+                    pub pre_entrustweb_id: String,
                     /// 跳转签约小程序的username
                     ///
                     /// Example: `gh_xxxxxxxxxxxxx`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub miniprogram_username: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub miniprogram_username: Option<String>,
                     /// 跳转签约小程序的path
                     ///
                     /// Example: `pages/index/index?sign_scene=app&domain_type=cn&pre_entrustweb_id=xxxxxxxxxx`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub miniprogram_path: ::std::option::Option<::std::string::String>,
+                    pub miniprogram_path: Option<String>,
                 }
             }
             /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5`
@@ -791,26 +787,26 @@ pub mod partner {
                     /// 应用ID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    pub sp_appid: ::std::string::String,
+                    pub sp_appid: String,
                     /// 用户在服务商商户应用下的用户标示
                     ///
                     /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sp_openid: ::std::option::Option<::std::string::String>,
+                    pub sp_openid: Option<String>,
                     /// 子商户号
                     ///
                     /// Example: `1900000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 子商户的AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_appid: ::std::option::Option<::std::string::String>,
+                    pub sub_appid: Option<String>,
                     /// 子商户AppID对应的用户OpenID
                     ///
                     /// Example: `wxd678efh567hg6787`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_openid: ::std::option::Option<::std::string::String>,
+                    pub sub_openid: Option<String>,
                     /// 委托代扣模板ID
                     ///
                     /// Example: `12535`
@@ -818,28 +814,26 @@ pub mod partner {
                     /// 商户签约协议号
                     ///
                     /// Example: `wxwtdk20200910100000`
-                    pub out_contract_code: ::std::string::String,
+                    pub out_contract_code: String,
                     /// 用户账户展示名称
                     ///
                     /// Example: `微信代扣用户A`
-                    pub contract_display_account: ::std::string::String,
+                    pub contract_display_account: String,
                     /// 签约结果通知地址
                     ///
                     /// Example: `https://yourapp.com/notify`
-                    pub contract_notify_url: ::std::string::String,
+                    pub contract_notify_url: String,
                     /// 商户侧用户标识
                     ///
                     /// Example: `用户A`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub out_user_code: ::std::option::Option<::std::string::String>,
+                    pub out_user_code: Option<String>,
                     /// 用于预约扣费的预约信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deduct_schedule: ::std::option::Option<
-                        PostRequestDeductSchedule,
-                    >,
+                    pub deduct_schedule: Option<PostRequestDeductSchedule>,
                     /// 跳转控制信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub jump_control: ::std::option::Option<PostRequestJumpControl>,
+                    pub jump_control: Option<PostRequestJumpControl>,
                 }
                 /// 用于预约扣费的预约信息
                 #[derive(
@@ -854,13 +848,13 @@ pub mod partner {
                     /// 预计扣费的日期
                     ///
                     /// Example: `2019-11-22`
-                    pub estimated_deduct_date: ::std::string::String,
+                    pub estimated_deduct_date: String,
                     /// 预计的扣费金额
                     pub estimated_deduct_amount: PostRequestDeductScheduleEstimatedDeductAmount,
                     /// 商品描述
                     ///
                     /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
-                    pub description: ::std::string::String,
+                    pub description: String,
                 }
                 /// 预计的扣费金额
                 #[derive(
@@ -880,7 +874,7 @@ pub mod partner {
                     ///
                     /// Example: `CNY`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub currency: ::std::option::Option<::std::string::String>,
+                    pub currency: Option<String>,
                 }
                 /// 跳转控制信息
                 #[derive(
@@ -896,7 +890,7 @@ pub mod partner {
                     ///
                     /// Example: `wxd678efh567hg6787`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub jump_appid: ::std::option::Option<::std::string::String>,
+                    pub jump_appid: Option<String>,
                 }
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
                 #[derive(
@@ -911,7 +905,7 @@ pub mod partner {
                     /// 拉起微信支付客户端的URL
                     ///
                     /// Example: `https://www.xxx.com/xxxtemplate?session_id=wx12334`
-                    pub redirect_url: ::std::string::String,
+                    pub redirect_url: String,
                 }
             }
             /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`
@@ -947,26 +941,26 @@ pub mod partner {
                     /// 应用ID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    pub sp_appid: ::std::string::String,
+                    pub sp_appid: String,
                     /// 用户在服务商商户应用下的用户标示
                     ///
                     /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sp_openid: ::std::option::Option<::std::string::String>,
+                    pub sp_openid: Option<String>,
                     /// 子商户号
                     ///
                     /// Example: `1900000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 子商户的AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_appid: ::std::option::Option<::std::string::String>,
+                    pub sub_appid: Option<String>,
                     /// 子商户AppID对应的用户OpenID
                     ///
                     /// Example: `wxd678efh567hg6787`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_openid: ::std::option::Option<::std::string::String>,
+                    pub sub_openid: Option<String>,
                     /// 委托代扣模板ID
                     ///
                     /// Example: `12535`
@@ -974,25 +968,23 @@ pub mod partner {
                     /// 商户签约协议号
                     ///
                     /// Example: `wxwtdk20200910100000`
-                    pub out_contract_code: ::std::string::String,
+                    pub out_contract_code: String,
                     /// 用户账户展示名称
                     ///
                     /// Example: `微信代扣用户A`
-                    pub contract_display_account: ::std::string::String,
+                    pub contract_display_account: String,
                     /// 签约结果通知地址
                     ///
                     /// Example: `https://yourapp.com/notify`
-                    pub contract_notify_url: ::std::string::String,
+                    pub contract_notify_url: String,
                     /// 商户侧用户标识
                     ///
                     /// Example: `用户A`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub out_user_code: ::std::option::Option<::std::string::String>,
+                    pub out_user_code: Option<String>,
                     /// 用于预约扣费的预约信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deduct_schedule: ::std::option::Option<
-                        PostRequestDeductSchedule,
-                    >,
+                    pub deduct_schedule: Option<PostRequestDeductSchedule>,
                 }
                 /// 用于预约扣费的预约信息
                 #[derive(
@@ -1007,13 +999,13 @@ pub mod partner {
                     /// 预计扣费的日期
                     ///
                     /// Example: `2019-11-22`
-                    pub estimated_deduct_date: ::std::string::String,
+                    pub estimated_deduct_date: String,
                     /// 预计的扣费金额
                     pub estimated_deduct_amount: PostRequestDeductScheduleEstimatedDeductAmount,
                     /// 商品描述
                     ///
                     /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
-                    pub description: ::std::string::String,
+                    pub description: String,
                 }
                 /// 预计的扣费金额
                 #[derive(
@@ -1033,7 +1025,7 @@ pub mod partner {
                     ///
                     /// Example: `CNY`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub currency: ::std::option::Option<::std::string::String>,
+                    pub currency: Option<String>,
                 }
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
                 #[derive(
@@ -1048,7 +1040,7 @@ pub mod partner {
                     /// 跳转签约流程的URL
                     ///
                     /// Example: `https://www.xxx.com?pre_entrust_id=wx12334`
-                    pub redirect_url: ::std::string::String,
+                    pub redirect_url: String,
                 }
             }
             /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`
@@ -1084,26 +1076,26 @@ pub mod partner {
                     /// 应用ID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    pub sp_appid: ::std::string::String,
+                    pub sp_appid: String,
                     /// 用户在服务商商户应用下的用户标示
                     ///
                     /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sp_openid: ::std::option::Option<::std::string::String>,
+                    pub sp_openid: Option<String>,
                     /// 子商户号
                     ///
                     /// Example: `1900000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 子商户的AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_appid: ::std::option::Option<::std::string::String>,
+                    pub sub_appid: Option<String>,
                     /// 子商户AppID对应的用户OpenID
                     ///
                     /// Example: `wxd678efh567hg6787`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_openid: ::std::option::Option<::std::string::String>,
+                    pub sub_openid: Option<String>,
                     /// 委托代扣模板ID
                     ///
                     /// Example: `12535`
@@ -1111,25 +1103,23 @@ pub mod partner {
                     /// 商户签约协议号
                     ///
                     /// Example: `wxwtdk20200910100000`
-                    pub out_contract_code: ::std::string::String,
+                    pub out_contract_code: String,
                     /// 用户账户展示名称
                     ///
                     /// Example: `微信代扣用户A`
-                    pub contract_display_account: ::std::string::String,
+                    pub contract_display_account: String,
                     /// 签约结果通知地址
                     ///
                     /// Example: `https://yourapp.com/notify`
-                    pub contract_notify_url: ::std::string::String,
+                    pub contract_notify_url: String,
                     /// 商户侧用户标识
                     ///
                     /// Example: `用户A`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub out_user_code: ::std::option::Option<::std::string::String>,
+                    pub out_user_code: Option<String>,
                     /// 用于预约扣费的预约信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub deduct_schedule: ::std::option::Option<
-                        PostRequestDeductSchedule,
-                    >,
+                    pub deduct_schedule: Option<PostRequestDeductSchedule>,
                 }
                 /// 用于预约扣费的预约信息
                 #[derive(
@@ -1144,13 +1134,13 @@ pub mod partner {
                     /// 预计扣费的日期
                     ///
                     /// Example: `2019-11-22`
-                    pub estimated_deduct_date: ::std::string::String,
+                    pub estimated_deduct_date: String,
                     /// 预计的扣费金额
                     pub estimated_deduct_amount: PostRequestDeductScheduleEstimatedDeductAmount,
                     /// 商品描述
                     ///
                     /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
-                    pub description: ::std::string::String,
+                    pub description: String,
                 }
                 /// 预计的扣费金额
                 #[derive(
@@ -1170,7 +1160,7 @@ pub mod partner {
                     ///
                     /// Example: `CNY`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub currency: ::std::option::Option<::std::string::String>,
+                    pub currency: Option<String>,
                 }
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
                 #[derive(
@@ -1185,15 +1175,15 @@ pub mod partner {
                     /// 预签约ID
                     ///
                     /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                    pub pre_entrustweb_id: ::std::string::String,
+                    pub pre_entrustweb_id: String,
                     /// 跳转签约小程序的AppID
                     ///
                     /// Example: `wxbd687630cd02ce1d`
-                    pub redirect_appid: ::std::string::String,
+                    pub redirect_appid: String,
                     /// 跳转签约小程序的路径
                     ///
                     /// Example: `pages/PwdExemptContract/index`
-                    pub redirect_path: ::std::string::String,
+                    pub redirect_path: String,
                 }
             }
         }

@@ -97,15 +97,15 @@ pub mod contracts {
                         /// 商户号
                         ///
                         /// Example: `1900000109`
-                        pub mchid: ::std::string::String,
+                        pub mchid: String,
                         /// 委托代扣协议ID
                         ///
                         /// Example: `123124412412423431`
-                        pub contract_id: ::std::string::String,
+                        pub contract_id: String,
                         /// 商户AppID
                         ///
                         /// Example: `wxd678efh567hg6787`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                         /// 委托代扣模板ID
                         ///
                         /// Example: `12535`
@@ -113,11 +113,11 @@ pub mod contracts {
                         /// 商户签约协议号
                         ///
                         /// Example: `wxwtdk20200910100000`
-                        pub out_contract_code: ::std::string::String,
+                        pub out_contract_code: String,
                         /// 用户账户展示名称
                         ///
                         /// Example: `微信代扣用户A`
-                        pub contract_display_account: ::std::string::String,
+                        pub contract_display_account: String,
                         /// 委托代扣协议状态
                         ///
                         /// Example: `SIGNED`
@@ -126,35 +126,31 @@ pub mod contracts {
                         ///
                         /// Example: `2020-09-10T13:29:35+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub contract_signed_time: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub contract_signed_time: Option<String>,
                         /// 协议到期时间
                         ///
                         /// Example: `2021-09-10T13:29:35+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub contract_expired_time: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub contract_expired_time: Option<String>,
                         /// 用户OpenID
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: ::std::string::String,
+                        pub openid: String,
                         /// 协议解约信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub contract_terminate_info: ::std::option::Option<
+                        pub contract_terminate_info: Option<
                             GetResponseContractTerminateInfo,
                         >,
                         /// 商户侧用户标识
                         ///
                         /// Example: `用户A`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub out_user_code: ::std::option::Option<::std::string::String>,
+                        pub out_user_code: Option<String>,
                         /// 鸿蒙代扣场景的用户微信号掩码
                         ///
                         /// Example: `example_mask_wxid`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub mask_wxid: ::std::option::Option<::std::string::String>,
+                        pub mask_wxid: Option<String>,
                     }
                     /// 委托代扣协议状态
                     ///
@@ -239,14 +235,12 @@ pub mod contracts {
                         /// 协议解约时间
                         ///
                         /// Example: `2020-10-10T13:29:35+08:00`
-                        pub contract_terminated_time: ::std::string::String,
+                        pub contract_terminated_time: String,
                         /// 解约备注
                         ///
                         /// Example: `用户解约`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub contract_termination_remark: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub contract_termination_remark: Option<String>,
                     }
                     /// 协议解约方式
                     ///
@@ -254,25 +248,15 @@ pub mod contracts {
                     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                     #[non_exhaustive]
                     pub enum GetResponseContractTerminateInfoContractTerminationMode {
-                        /// 用户发起的解约
-                        ///
-                        /// `USER_TERMINATE`
+                        /// `USER_TERMINATE`: 用户发起的解约
                         UserTerminate,
-                        /// 商户通过API发起的解约
-                        ///
-                        /// `MCH_API_TERMINATE`
+                        /// `MCH_API_TERMINATE`: 商户通过API发起的解约
                         MchApiTerminate,
-                        /// 商户在商户平台发起的解约
-                        ///
-                        /// `WEPAY_WEB_TERMINATE`
+                        /// `WEPAY_WEB_TERMINATE`: 商户在商户平台发起的解约
                         WepayWebTerminate,
-                        /// 用户联系微信支付客服发起的解约
-                        ///
-                        /// `CUSTOMER_SERVICE_TERMINATE`
+                        /// `CUSTOMER_SERVICE_TERMINATE`: 用户联系微信支付客服发起的解约
                         CustomerServiceTerminate,
-                        /// 微信支付系统主动发起的解约
-                        ///
-                        /// `SYSTEM_TERMINATE`
+                        /// `SYSTEM_TERMINATE`: 微信支付系统主动发起的解约
                         SystemTerminate,
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
@@ -413,15 +397,15 @@ pub mod contracts {
                         /// 商户号
                         ///
                         /// Example: `1900000109`
-                        pub mchid: ::std::string::String,
+                        pub mchid: String,
                         /// 委托代扣协议ID
                         ///
                         /// Example: `123124412412423431`
-                        pub contract_id: ::std::string::String,
+                        pub contract_id: String,
                         /// 商户AppID
                         ///
                         /// Example: `wxd678efh567hg6787`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                         /// 委托代扣模板ID
                         ///
                         /// Example: `12535`
@@ -429,48 +413,42 @@ pub mod contracts {
                         /// 商户签约协议号
                         ///
                         /// Example: `wxwtdk20200910100000`
-                        pub out_contract_code: ::std::string::String,
+                        pub out_contract_code: String,
                         /// 用户账户展示名称
                         ///
                         /// Example: `微信代扣用户A`
-                        pub contract_display_account: ::std::string::String,
+                        pub contract_display_account: String,
                         /// 委托代扣协议状态
                         ///
                         /// Example: `SIGNED`
-                        pub contract_state: ::std::string::String,
+                        pub contract_state: String,
                         /// 协议签署时间
                         ///
                         /// Example: `2020-09-10T13:29:35+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub contract_signed_time: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub contract_signed_time: Option<String>,
                         /// 协议到期时间
                         ///
                         /// Example: `2021-09-10T13:29:35+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub contract_expired_time: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub contract_expired_time: Option<String>,
                         /// 用户OpenID
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: ::std::string::String,
+                        pub openid: String,
                         /// 协议解约信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub contract_terminate_info: ::std::option::Option<
+                        pub contract_terminate_info: Option<
                             GetResponseContractTerminateInfo,
                         >,
                         /// 商户侧用户标识
                         ///
                         /// Example: `用户A`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub out_user_code: ::std::option::Option<::std::string::String>,
+                        pub out_user_code: Option<String>,
                         /// 预约扣费场景的预约信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deduct_schedule: ::std::option::Option<
-                            GetResponseDeductSchedule,
-                        >,
+                        pub deduct_schedule: Option<GetResponseDeductSchedule>,
                     }
                     /// 协议解约信息
                     #[derive(
@@ -485,18 +463,16 @@ pub mod contracts {
                         /// 协议解约方式
                         ///
                         /// Example: `USER_TERMINATE`
-                        pub contract_termination_mode: ::std::string::String,
+                        pub contract_termination_mode: String,
                         /// 协议解约时间
                         ///
                         /// Example: `2020-10-10T13:29:35+08:00`
-                        pub contract_terminated_time: ::std::string::String,
+                        pub contract_terminated_time: String,
                         /// 解约备注
                         ///
                         /// Example: `用户解约`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub contract_termination_remark: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub contract_termination_remark: Option<String>,
                     }
                     /// 预约扣费场景的预约信息
                     #[derive(
@@ -511,28 +487,26 @@ pub mod contracts {
                         /// 预计扣费的日期
                         ///
                         /// Example: `2019-11-22`
-                        pub estimated_deduct_date: ::std::string::String,
+                        pub estimated_deduct_date: String,
                         /// 预计的扣费金额
                         pub estimated_deduct_amount: GetResponseDeductScheduleEstimatedDeductAmount,
                         /// 扣费预约状态
                         ///
                         /// Example: `NO_SCHEDULED`
-                        pub schedule_state: ::std::string::String,
+                        pub schedule_state: String,
                         /// 已预约的扣费金额信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub scheduled_amount: ::std::option::Option<
+                        pub scheduled_amount: Option<
                             GetResponseDeductScheduleScheduledAmount,
                         >,
                         /// 实际扣费金额
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deduct_amount: ::std::option::Option<
-                            GetResponseDeductScheduleDeductAmount,
-                        >,
+                        pub deduct_amount: Option<GetResponseDeductScheduleDeductAmount>,
                         /// 实际扣费的日期
                         ///
                         /// Example: `2019-11-22`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub deduct_date: ::std::option::Option<::std::string::String>,
+                        pub deduct_date: Option<String>,
                     }
                     /// 实际扣费金额
                     #[derive(
@@ -552,7 +526,7 @@ pub mod contracts {
                         ///
                         /// Example: `CNY`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub currency: ::std::option::Option<::std::string::String>,
+                        pub currency: Option<String>,
                     }
                     /// 预计的扣费金额
                     #[derive(
@@ -572,7 +546,7 @@ pub mod contracts {
                         ///
                         /// Example: `CNY`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub currency: ::std::option::Option<::std::string::String>,
+                        pub currency: Option<String>,
                     }
                     /// 已预约的扣费金额信息
                     #[derive(
@@ -592,7 +566,7 @@ pub mod contracts {
                         ///
                         /// Example: `CNY`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub currency: ::std::option::Option<::std::string::String>,
+                        pub currency: Option<String>,
                     }
                     /// `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                     pub mod terminate {
@@ -629,7 +603,7 @@ pub mod contracts {
                             /// 解约备注
                             ///
                             /// Example: `用户解约`
-                            pub contract_termination_remark: ::std::string::String,
+                            pub contract_termination_remark: String,
                         }
                         /// The response of `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
                         #[derive(
@@ -644,15 +618,15 @@ pub mod contracts {
                             /// 商户号
                             ///
                             /// Example: `1900000109`
-                            pub mchid: ::std::string::String,
+                            pub mchid: String,
                             /// 委托代扣协议ID
                             ///
                             /// Example: `123124412412423431`
-                            pub contract_id: ::std::string::String,
+                            pub contract_id: String,
                             /// 商户AppID
                             ///
                             /// Example: `wxd678efh567hg6787`
-                            pub appid: ::std::string::String,
+                            pub appid: String,
                             /// 委托代扣模板ID
                             ///
                             /// Example: `12535`
@@ -660,42 +634,38 @@ pub mod contracts {
                             /// 商户签约协议号
                             ///
                             /// Example: `wxwtdk20200910100000`
-                            pub out_contract_code: ::std::string::String,
+                            pub out_contract_code: String,
                             /// 用户账户展示名称
                             ///
                             /// Example: `微信代扣用户A`
-                            pub contract_display_account: ::std::string::String,
+                            pub contract_display_account: String,
                             /// 委托代扣协议状态
                             ///
                             /// Example: `SIGNED`
-                            pub contract_state: ::std::string::String,
+                            pub contract_state: String,
                             /// 协议签署时间
                             ///
                             /// Example: `2020-09-10T13:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub contract_signed_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub contract_signed_time: Option<String>,
                             /// 协议到期时间
                             ///
                             /// Example: `2021-09-10T13:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub contract_expired_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub contract_expired_time: Option<String>,
                             /// 用户OpenID
                             ///
                             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                            pub openid: ::std::string::String,
+                            pub openid: String,
                             /// 协议解约信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub contract_terminate_info: ::std::option::Option<
+                            pub contract_terminate_info: Option<
                                 PostResponseContractTerminateInfo,
                             >,
                             /// 商户侧用户标识
@@ -704,16 +674,12 @@ pub mod contracts {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_user_code: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_user_code: Option<String>,
                             /// 预约扣费场景的预约信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deduct_schedule: ::std::option::Option<
-                                PostResponseDeductSchedule,
-                            >,
+                            pub deduct_schedule: Option<PostResponseDeductSchedule>,
                         }
                         /// 协议解约信息
                         #[derive(
@@ -728,20 +694,18 @@ pub mod contracts {
                             /// 协议解约方式
                             ///
                             /// Example: `USER_TERMINATE`
-                            pub contract_termination_mode: ::std::string::String,
+                            pub contract_termination_mode: String,
                             /// 协议解约时间
                             ///
                             /// Example: `2020-10-10T13:29:35+08:00`
-                            pub contract_terminated_time: ::std::string::String,
+                            pub contract_terminated_time: String,
                             /// 解约备注
                             ///
                             /// Example: `用户解约`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub contract_termination_remark: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub contract_termination_remark: Option<String>,
                         }
                         /// 预约扣费场景的预约信息
                         #[derive(
@@ -756,25 +720,25 @@ pub mod contracts {
                             /// 预计扣费的日期
                             ///
                             /// Example: `2019-11-22`
-                            pub estimated_deduct_date: ::std::string::String,
+                            pub estimated_deduct_date: String,
                             /// 预计的扣费金额
                             pub estimated_deduct_amount: PostResponseDeductScheduleEstimatedDeductAmount,
                             /// 扣费预约状态
                             ///
                             /// Example: `NO_SCHEDULED`
-                            pub schedule_state: ::std::string::String,
+                            pub schedule_state: String,
                             /// 已预约的扣费金额信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub scheduled_amount: ::std::option::Option<
+                            pub scheduled_amount: Option<
                                 PostResponseDeductScheduleScheduledAmount,
                             >,
                             /// 实际扣费金额
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deduct_amount: ::std::option::Option<
+                            pub deduct_amount: Option<
                                 PostResponseDeductScheduleDeductAmount,
                             >,
                             /// 实际扣费的日期
@@ -783,9 +747,7 @@ pub mod contracts {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deduct_date: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deduct_date: Option<String>,
                         }
                         /// 实际扣费金额
                         #[derive(
@@ -807,7 +769,7 @@ pub mod contracts {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub currency: ::std::option::Option<::std::string::String>,
+                            pub currency: Option<String>,
                         }
                         /// 预计的扣费金额
                         #[derive(
@@ -829,7 +791,7 @@ pub mod contracts {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub currency: ::std::option::Option<::std::string::String>,
+                            pub currency: Option<String>,
                         }
                         /// 已预约的扣费金额信息
                         #[derive(
@@ -851,7 +813,7 @@ pub mod contracts {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub currency: ::std::option::Option<::std::string::String>,
+                            pub currency: Option<String>,
                         }
                     }
                 }
@@ -888,12 +850,12 @@ pub mod contracts {
             /// 应用ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 用户在直连商户应用下的用户标示
             ///
             /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 委托代扣模板ID
             ///
             /// Example: `12535`
@@ -901,24 +863,24 @@ pub mod contracts {
             /// 商户签约协议号
             ///
             /// Example: `wxwtdk20200910100000`
-            pub out_contract_code: ::std::string::String,
+            pub out_contract_code: String,
             /// 用户账户展示名称
             ///
             /// Example: `微信代扣用户A`
-            pub contract_display_account: ::std::string::String,
+            pub contract_display_account: String,
             /// 签约结果通知地址
             ///
             /// Example: `https://yourapp.com/notify`
-            pub contract_notify_url: ::std::string::String,
+            pub contract_notify_url: String,
             /// 商户侧用户标识
             ///
             /// Example: `用户A`
-            pub out_user_code: ::std::string::String,
+            pub out_user_code: String,
             /// 回跳地址的url
             ///
             /// Example: `https://yourapp.com/notify`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub return_url: ::std::option::Option<::std::string::String>,
+            pub return_url: Option<String>,
             /// 发起预签约的用户，其设备信息
             pub device_info: PostRequestDeviceInfo,
         }
@@ -930,23 +892,23 @@ pub mod contracts {
             /// 设备的OS版本
             ///
             /// Example: `example_device_os`
-            pub device_os: ::std::string::String,
+            pub device_os: String,
             /// 设备ID
             ///
             /// Example: `example_device_id`
-            pub device_id: ::std::string::String,
+            pub device_id: String,
             /// 设备是否以root身份运行
             pub device_running_as_root: bool,
             /// 设备的IP
             ///
             /// Example: `example_device_ip`
-            pub device_ip: ::std::string::String,
+            pub device_ip: String,
             /// 设备上是否安装微信
             pub weixin_installed: bool,
             /// 设备上微信的版本
             ///
             /// Example: `example_weixin_version`
-            pub weixin_version: ::std::string::String,
+            pub weixin_version: String,
             /// 发起预签约的用户首次登录该设备的时间
             pub days_since_first_login: PostRequestDeviceInfoDaysSinceFirstLogin,
         }
@@ -956,33 +918,19 @@ pub mod contracts {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestDeviceInfoDaysSinceFirstLogin {
-            /// 距离现在的天数未知
-            ///
-            /// `DAYS_SINCE_FIRST_LOGIN_UNKNOW`
+            /// `DAYS_SINCE_FIRST_LOGIN_UNKNOW`: 距离现在的天数未知
             DaysSinceFirstLoginUnknow,
-            /// 距离现在(0,1]天
-            ///
-            /// `DAYS_SINCE_FIRST_LOGIN_WITHIN_1_DAY`
+            /// `DAYS_SINCE_FIRST_LOGIN_WITHIN_1_DAY`: 距离现在(0,1]天
             DaysSinceFirstLoginWithin1Day,
-            /// 距离现在(1,7]天
-            ///
-            /// `DAYS_SINCE_FIRST_LOGIN_WITHIN_7_DAYS`
+            /// `DAYS_SINCE_FIRST_LOGIN_WITHIN_7_DAYS`: 距离现在(1,7]天
             DaysSinceFirstLoginWithin7Days,
-            /// 距离现在(7,30]天
-            ///
-            /// `DAYS_SINCE_FIRST_LOGIN_WITHIN_30_DAYS`
+            /// `DAYS_SINCE_FIRST_LOGIN_WITHIN_30_DAYS`: 距离现在(7,30]天
             DaysSinceFirstLoginWithin30Days,
-            /// 距离现在(30,90]天
-            ///
-            /// `DAYS_SINCE_FIRST_LOGIN_WITHIN_90_DAYS`
+            /// `DAYS_SINCE_FIRST_LOGIN_WITHIN_90_DAYS`: 距离现在(30,90]天
             DaysSinceFirstLoginWithin90Days,
-            /// 距离现在(90,180]天
-            ///
-            /// `DAYS_SINCE_FIRST_LOGIN_WITHIN_180_DAYS`
+            /// `DAYS_SINCE_FIRST_LOGIN_WITHIN_180_DAYS`: 距离现在(90,180]天
             DaysSinceFirstLoginWithin180Days,
-            /// 距离现在大于180天
-            ///
-            /// `DAYS_SINCE_FIRST_LOGIN_MORE_THEN_180_DAYS`
+            /// `DAYS_SINCE_FIRST_LOGIN_MORE_THEN_180_DAYS`: 距离现在大于180天
             DaysSinceFirstLoginMoreThen180Days,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1069,25 +1017,15 @@ pub mod contracts {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestDeviceInfoDeviceType {
-            /// 设备类型未知
-            ///
-            /// `DEVICE_TYPE_UNKNOW`
+            /// `DEVICE_TYPE_UNKNOW`: 设备类型未知
             DeviceTypeUnknow,
-            /// 手机
-            ///
-            /// `DEVICE_TYPE_PHONE`
+            /// `DEVICE_TYPE_PHONE`: 手机
             DeviceTypePhone,
-            /// 平板
-            ///
-            /// `DEVICE_TYPE_PAD`
+            /// `DEVICE_TYPE_PAD`: 平板
             DeviceTypePad,
-            /// 电视
-            ///
-            /// `DEVICE_TYPE_TV`
+            /// `DEVICE_TYPE_TV`: 电视
             DeviceTypeTv,
-            /// 手表
-            ///
-            /// `DEVICE_TYPE_WATCH`
+            /// `DEVICE_TYPE_WATCH`: 手表
             DeviceTypeWatch,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1206,22 +1144,22 @@ pub mod contracts {
             /// 预签约ID
             ///
             /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-            pub pre_entrustweb_id: ::std::string::String,
+            pub pre_entrustweb_id: String,
             /// 跳转签约小程序的username
             ///
             /// Example: `example_mini_program_username`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_username: ::std::option::Option<::std::string::String>,
+            pub mini_program_username: Option<String>,
             /// 跳转签约小程序的path
             ///
             /// Example: `example_mini_program_path`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mini_program_path: ::std::option::Option<::std::string::String>,
+            pub mini_program_path: Option<String>,
             /// 展示扫码签约的二维码的URL
             ///
             /// Example: `example_redirect_url`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub redirect_url: ::std::option::Option<::std::string::String>,
+            pub redirect_url: Option<String>,
         }
     }
 }
@@ -1324,11 +1262,9 @@ pub mod partner {
                         pub struct GetRequest {
                             /// 子商户号商户号
                             ///
-                            /// Query parameter `sub_mchid`.
-                            ///
-                            /// Example: `1900000109`
+                            /// Query parameter `sub_mchid`. Example: `1900000109`
                             #[serde(skip_serializing)]
-                            pub sub_mchid: ::std::string::String,
+                            pub sub_mchid: String,
                         }
                         /// The response of `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议API).
                         #[derive(
@@ -1343,26 +1279,26 @@ pub mod partner {
                             /// 委托代扣协议ID
                             ///
                             /// Example: `123124412412423431`
-                            pub contract_id: ::std::string::String,
+                            pub contract_id: String,
                             /// 普通服务商商户号
                             ///
                             /// Example: `1900000109`
-                            pub sp_mchid: ::std::string::String,
+                            pub sp_mchid: String,
                             /// 普通服务商的AppID
                             ///
                             /// Example: `wxd678efh567hg6787`
-                            pub sp_appid: ::std::string::String,
+                            pub sp_appid: String,
                             /// 子商户号
                             ///
                             /// Example: `1900000109`
-                            pub sub_mchid: ::std::string::String,
+                            pub sub_mchid: String,
                             /// 子商户的AppID
                             ///
                             /// Example: `wxd678efh567hg6787`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sub_appid: ::std::option::Option<::std::string::String>,
+                            pub sub_appid: Option<String>,
                             /// 委托代扣模板ID
                             ///
                             /// Example: `12535`
@@ -1370,49 +1306,45 @@ pub mod partner {
                             /// 商户签约协议号
                             ///
                             /// Example: `wxwtdk20200910100000`
-                            pub out_contract_code: ::std::string::String,
+                            pub out_contract_code: String,
                             /// 用户账户展示名称
                             ///
                             /// Example: `微信代扣用户A`
-                            pub contract_display_account: ::std::string::String,
+                            pub contract_display_account: String,
                             /// 委托代扣协议状态
                             ///
                             /// Example: `SIGNED`
-                            pub contract_state: ::std::string::String,
+                            pub contract_state: String,
                             /// 协议签署时间
                             ///
                             /// Example: `2020-09-10T13:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub contract_signed_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub contract_signed_time: Option<String>,
                             /// 协议到期时间
                             ///
                             /// Example: `2021-09-10T13:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub contract_expired_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub contract_expired_time: Option<String>,
                             /// 用户OpenID
                             ///
                             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                            pub sp_openid: ::std::string::String,
+                            pub sp_openid: String,
                             /// 子商户AppID对应的用户OpenID
                             ///
                             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sub_openid: ::std::option::Option<::std::string::String>,
+                            pub sub_openid: Option<String>,
                             /// 协议解约信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub contract_terminate_info: ::std::option::Option<
+                            pub contract_terminate_info: Option<
                                 GetResponseContractTerminateInfo,
                             >,
                             /// 商户侧用户标识
@@ -1421,16 +1353,12 @@ pub mod partner {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub out_user_code: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub out_user_code: Option<String>,
                             /// 预约扣费场景的预约信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deduct_schedule: ::std::option::Option<
-                                GetResponseDeductSchedule,
-                            >,
+                            pub deduct_schedule: Option<GetResponseDeductSchedule>,
                         }
                         /// 协议解约信息
                         #[derive(
@@ -1445,20 +1373,18 @@ pub mod partner {
                             /// 协议解约方式
                             ///
                             /// Example: `USER_TERMINATE`
-                            pub contract_termination_mode: ::std::string::String,
+                            pub contract_termination_mode: String,
                             /// 协议解约时间
                             ///
                             /// Example: `2020-10-10T13:29:35+08:00`
-                            pub contract_terminated_time: ::std::string::String,
+                            pub contract_terminated_time: String,
                             /// 解约备注
                             ///
                             /// Example: `用户解约`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub contract_termination_remark: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub contract_termination_remark: Option<String>,
                         }
                         /// 预约扣费场景的预约信息
                         #[derive(
@@ -1473,25 +1399,25 @@ pub mod partner {
                             /// 预计扣费的日期
                             ///
                             /// Example: `2019-11-22`
-                            pub estimated_deduct_date: ::std::string::String,
+                            pub estimated_deduct_date: String,
                             /// 预计的扣费金额
                             pub estimated_deduct_amount: GetResponseDeductScheduleEstimatedDeductAmount,
                             /// 扣费预约状态
                             ///
                             /// Example: `NO_SCHEDULED`
-                            pub schedule_state: ::std::string::String,
+                            pub schedule_state: String,
                             /// 已预约的扣费金额信息
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub scheduled_amount: ::std::option::Option<
+                            pub scheduled_amount: Option<
                                 GetResponseDeductScheduleScheduledAmount,
                             >,
                             /// 实际扣费金额
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deduct_amount: ::std::option::Option<
+                            pub deduct_amount: Option<
                                 GetResponseDeductScheduleDeductAmount,
                             >,
                             /// 实际扣费的日期
@@ -1500,9 +1426,7 @@ pub mod partner {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub deduct_date: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub deduct_date: Option<String>,
                         }
                         /// 实际扣费金额
                         #[derive(
@@ -1524,7 +1448,7 @@ pub mod partner {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub currency: ::std::option::Option<::std::string::String>,
+                            pub currency: Option<String>,
                         }
                         /// 预计的扣费金额
                         #[derive(
@@ -1546,7 +1470,7 @@ pub mod partner {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub currency: ::std::option::Option<::std::string::String>,
+                            pub currency: Option<String>,
                         }
                         /// 已预约的扣费金额信息
                         #[derive(
@@ -1568,7 +1492,7 @@ pub mod partner {
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub currency: ::std::option::Option<::std::string::String>,
+                            pub currency: Option<String>,
                         }
                         /// `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                         pub mod terminate {
@@ -1605,11 +1529,11 @@ pub mod partner {
                                 /// 子商户号商户号
                                 ///
                                 /// Example: `1900000109`
-                                pub sub_mchid: ::std::string::String,
+                                pub sub_mchid: String,
                                 /// 解约备注
                                 ///
                                 /// Example: `用户解约`
-                                pub contract_termination_remark: ::std::string::String,
+                                pub contract_termination_remark: String,
                             }
                             /// The response of `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
                             #[derive(
@@ -1624,26 +1548,26 @@ pub mod partner {
                                 /// 委托代扣协议ID
                                 ///
                                 /// Example: `123124412412423431`
-                                pub contract_id: ::std::string::String,
+                                pub contract_id: String,
                                 /// 普通服务商商户号
                                 ///
                                 /// Example: `1900000109`
-                                pub sp_mchid: ::std::string::String,
+                                pub sp_mchid: String,
                                 /// 普通服务商的AppID
                                 ///
                                 /// Example: `wxd678efh567hg6787`
-                                pub sp_appid: ::std::string::String,
+                                pub sp_appid: String,
                                 /// 子商户号
                                 ///
                                 /// Example: `1900000109`
-                                pub sub_mchid: ::std::string::String,
+                                pub sub_mchid: String,
                                 /// 子商户的AppID
                                 ///
                                 /// Example: `wxd678efh567hg6787`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub sub_appid: ::std::option::Option<::std::string::String>,
+                                pub sub_appid: Option<String>,
                                 /// 委托代扣模板ID
                                 ///
                                 /// Example: `12535`
@@ -1651,51 +1575,45 @@ pub mod partner {
                                 /// 商户签约协议号
                                 ///
                                 /// Example: `wxwtdk20200910100000`
-                                pub out_contract_code: ::std::string::String,
+                                pub out_contract_code: String,
                                 /// 用户账户展示名称
                                 ///
                                 /// Example: `微信代扣用户A`
-                                pub contract_display_account: ::std::string::String,
+                                pub contract_display_account: String,
                                 /// 委托代扣协议状态
                                 ///
                                 /// Example: `SIGNED`
-                                pub contract_state: ::std::string::String,
+                                pub contract_state: String,
                                 /// 协议签署时间
                                 ///
                                 /// Example: `2020-09-10T13:29:35+08:00`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub contract_signed_time: ::std::option::Option<
-                                    ::std::string::String,
-                                >,
+                                pub contract_signed_time: Option<String>,
                                 /// 协议到期时间
                                 ///
                                 /// Example: `2021-09-10T13:29:35+08:00`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub contract_expired_time: ::std::option::Option<
-                                    ::std::string::String,
-                                >,
+                                pub contract_expired_time: Option<String>,
                                 /// 用户OpenID
                                 ///
                                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                                pub sp_openid: ::std::string::String,
+                                pub sp_openid: String,
                                 /// 子商户AppID对应的用户OpenID
                                 ///
                                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub sub_openid: ::std::option::Option<
-                                    ::std::string::String,
-                                >,
+                                pub sub_openid: Option<String>,
                                 /// 协议解约信息
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub contract_terminate_info: ::std::option::Option<
+                                pub contract_terminate_info: Option<
                                     PostResponseContractTerminateInfo,
                                 >,
                                 /// 商户侧用户标识
@@ -1704,16 +1622,12 @@ pub mod partner {
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub out_user_code: ::std::option::Option<
-                                    ::std::string::String,
-                                >,
+                                pub out_user_code: Option<String>,
                                 /// 预约扣费场景的预约信息
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub deduct_schedule: ::std::option::Option<
-                                    PostResponseDeductSchedule,
-                                >,
+                                pub deduct_schedule: Option<PostResponseDeductSchedule>,
                             }
                             /// 协议解约信息
                             #[derive(
@@ -1728,20 +1642,18 @@ pub mod partner {
                                 /// 协议解约方式
                                 ///
                                 /// Example: `USER_TERMINATE`
-                                pub contract_termination_mode: ::std::string::String,
+                                pub contract_termination_mode: String,
                                 /// 协议解约时间
                                 ///
                                 /// Example: `2020-10-10T13:29:35+08:00`
-                                pub contract_terminated_time: ::std::string::String,
+                                pub contract_terminated_time: String,
                                 /// 解约备注
                                 ///
                                 /// Example: `用户解约`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub contract_termination_remark: ::std::option::Option<
-                                    ::std::string::String,
-                                >,
+                                pub contract_termination_remark: Option<String>,
                             }
                             /// 预约扣费场景的预约信息
                             #[derive(
@@ -1756,25 +1668,25 @@ pub mod partner {
                                 /// 预计扣费的日期
                                 ///
                                 /// Example: `2019-11-22`
-                                pub estimated_deduct_date: ::std::string::String,
+                                pub estimated_deduct_date: String,
                                 /// 预计的扣费金额
                                 pub estimated_deduct_amount: PostResponseDeductScheduleEstimatedDeductAmount,
                                 /// 扣费预约状态
                                 ///
                                 /// Example: `NO_SCHEDULED`
-                                pub schedule_state: ::std::string::String,
+                                pub schedule_state: String,
                                 /// 已预约的扣费金额信息
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub scheduled_amount: ::std::option::Option<
+                                pub scheduled_amount: Option<
                                     PostResponseDeductScheduleScheduledAmount,
                                 >,
                                 /// 实际扣费金额
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub deduct_amount: ::std::option::Option<
+                                pub deduct_amount: Option<
                                     PostResponseDeductScheduleDeductAmount,
                                 >,
                                 /// 实际扣费的日期
@@ -1783,9 +1695,7 @@ pub mod partner {
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub deduct_date: ::std::option::Option<
-                                    ::std::string::String,
-                                >,
+                                pub deduct_date: Option<String>,
                             }
                             /// 实际扣费金额
                             #[derive(
@@ -1807,7 +1717,7 @@ pub mod partner {
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub currency: ::std::option::Option<::std::string::String>,
+                                pub currency: Option<String>,
                             }
                             /// 预计的扣费金额
                             #[derive(
@@ -1829,7 +1739,7 @@ pub mod partner {
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub currency: ::std::option::Option<::std::string::String>,
+                                pub currency: Option<String>,
                             }
                             /// 已预约的扣费金额信息
                             #[derive(
@@ -1851,7 +1761,7 @@ pub mod partner {
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub currency: ::std::option::Option<::std::string::String>,
+                                pub currency: Option<String>,
                             }
                         }
                     }

@@ -73,23 +73,23 @@ pub mod application {
         /// 停车场名称
         ///
         /// Example: `XX购物中心停车场`
-        pub parking_lot_name: ::std::string::String,
+        pub parking_lot_name: String,
         /// 商户停车场ID
         ///
         /// Example: `PARK001`
-        pub out_parking_lot_id: ::std::string::String,
+        pub out_parking_lot_id: String,
         /// 停车场地址
         ///
         /// Example: `XX市XX区XX路XX号`
-        pub parking_lot_address: ::std::string::String,
+        pub parking_lot_address: String,
         /// 停车场经度
         ///
         /// Example: `116.397128`
-        pub longitude: ::std::string::String,
+        pub longitude: String,
         /// 停车场纬度
         ///
         /// Example: `39.916527`
-        pub latitude: ::std::string::String,
+        pub latitude: String,
         /// 停车场类型
         ///
         /// Example: `PARKING_LOT_TYPE_BUSINESS_DISTRICT`
@@ -97,39 +97,37 @@ pub mod application {
         /// 客服联系电话
         ///
         /// Example: `13800138000`
-        pub phone_number: ::std::string::String,
+        pub phone_number: String,
         /// 收费告示牌url
         ///
         /// Example: `https://example.com/parking_sign.jpg`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_sign_url: ::std::option::Option<::std::string::String>,
+        pub parking_sign_url: Option<String>,
         /// 停车场优惠文案
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notification_text_list: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub notification_text_list: Option<Vec<String>>,
         /// 商家支付小程序appid
         ///
         /// Example: `wx1234567890abcdef`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_mini_prog_appid: ::std::option::Option<::std::string::String>,
+        pub payment_mini_prog_appid: Option<String>,
         /// 商家支付路径
         ///
         /// Example: `pages/pay/index`
-        pub payment_path: ::std::string::String,
+        pub payment_path: String,
         /// 商家停车订单小程序appid
         ///
         /// Example: `wx1234567890abcdef`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_order_mini_prog_appid: ::std::option::Option<::std::string::String>,
+        pub parking_order_mini_prog_appid: Option<String>,
         /// 商家停车订单路径
         ///
         /// Example: `pages/order/index`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_order_path: ::std::option::Option<::std::string::String>,
+        pub parking_order_path: Option<String>,
         /// `charging_rule`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub charging_rule: ::std::option::Option<PostRequestParkingLotChargingRule>,
+        pub charging_rule: Option<PostRequestParkingLotChargingRule>,
     }
     /// PostRequestParkingLotChargingRule
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -138,72 +136,64 @@ pub mod application {
         ///
         /// Example: `CHARGING_RULE_FIXED_INTERVAL`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub rule_type: ::std::option::Option<PostRequestParkingLotChargingRuleRuleType>,
+        pub rule_type: Option<PostRequestParkingLotChargingRuleRuleType>,
         /// 收费金额限制类型
         ///
         /// Example: `FEE_LIMIT_AGGREGATE`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fee_limit_type: ::std::option::Option<
-            PostRequestParkingLotChargingRuleFeeLimitType,
-        >,
+        pub fee_limit_type: Option<PostRequestParkingLotChargingRuleFeeLimitType>,
         /// 计费周期类型
         ///
         /// Example: `DAILY_LIMIT_CALENDAR_DAY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub daily_limit_type: ::std::option::Option<
-            PostRequestParkingLotChargingRuleDailyLimitType,
-        >,
+        pub daily_limit_type: Option<PostRequestParkingLotChargingRuleDailyLimitType>,
         /// 不满一小时取整方式
         ///
         /// Example: `TIME_ROUND_UP`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_rounding_type: ::std::option::Option<
+        pub time_rounding_type: Option<
             PostRequestParkingLotChargingRuleTimeRoundingType,
         >,
         /// 入场免费时间
         ///
         /// Example: `30`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub free_entry_duration: ::std::option::Option<i64>,
+        pub free_entry_duration: Option<i64>,
         /// 出场免费时间
         ///
         /// Example: `15`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub free_exit_duration: ::std::option::Option<i64>,
+        pub free_exit_duration: Option<i64>,
         /// `fixed_interval_rule`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fixed_interval_rule: ::std::option::Option<
-            ::std::vec::Vec<PostRequestParkingLotChargingRuleFixedIntervalRule>,
+        pub fixed_interval_rule: Option<
+            Vec<PostRequestParkingLotChargingRuleFixedIntervalRule>,
         >,
         /// `duration_segment_rule`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub duration_segment_rule: ::std::option::Option<
-            ::std::vec::Vec<PostRequestParkingLotChargingRuleDurationSegmentRule>,
+        pub duration_segment_rule: Option<
+            Vec<PostRequestParkingLotChargingRuleDurationSegmentRule>,
         >,
         /// `pre_entry_rule`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pre_entry_rule: ::std::option::Option<
-            ::std::vec::Vec<PostRequestParkingLotChargingRulePreEntryRule>,
-        >,
+        pub pre_entry_rule: Option<Vec<PostRequestParkingLotChargingRulePreEntryRule>>,
         /// 节假日模式
         ///
         /// Example: `HOLIDAY_MODE_LEGAL_MODY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub holiday_mode: ::std::option::Option<
-            PostRequestParkingLotChargingRuleHolidayMode,
-        >,
+        pub holiday_mode: Option<PostRequestParkingLotChargingRuleHolidayMode>,
         /// 累计限额模式
         ///
         /// Example: `AGGREGATE_LIMIT_MODE_NORMAL`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub aggregate_limit_mode: ::std::option::Option<
+        pub aggregate_limit_mode: Option<
             PostRequestParkingLotChargingRuleAggregateLimitMode,
         >,
         /// 首次计费时间模式
         ///
         /// Example: `FIRST_CHARGE_TIME_MODE_ENTER`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub first_charge_time_mode: ::std::option::Option<
+        pub first_charge_time_mode: Option<
             PostRequestParkingLotChargingRuleFirstChargeTimeMode,
         >,
     }
@@ -330,75 +320,75 @@ pub mod application {
         ///
         /// Example: `DAY_TYPE_WEEKDAY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub day_type: ::std::option::Option<
+        pub day_type: Option<
             PostRequestParkingLotChargingRuleDurationSegmentRuleDayType,
         >,
         /// 时段开始时间
         ///
         /// Example: `09:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time: ::std::option::Option<::std::string::String>,
+        pub start_time: Option<String>,
         /// 时段结束时间
         ///
         /// Example: `18:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 车辆类型
         ///
         /// Example: `VEHICLE_TYPE_SMALL`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub vehicle_type: ::std::option::Option<
+        pub vehicle_type: Option<
             PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType,
         >,
         /// 车牌类型
         ///
         /// Example: `PLATE_TYPE_TEMPORARY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub plate_type: ::std::option::Option<
+        pub plate_type: Option<
             PostRequestParkingLotChargingRuleDurationSegmentRulePlateType,
         >,
         /// 收费模式
         ///
         /// Example: `INTERVAL`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub charge_mode: ::std::option::Option<
+        pub charge_mode: Option<
             PostRequestParkingLotChargingRuleDurationSegmentRuleChargeMode,
         >,
         /// 停车时长起始
         ///
         /// Example: `0`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub duration_from: ::std::option::Option<i64>,
+        pub duration_from: Option<i64>,
         /// 停车时长结束
         ///
         /// Example: `60`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub duration_to: ::std::option::Option<i64>,
+        pub duration_to: Option<i64>,
         /// 固定收费金额
         ///
         /// Example: `1000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fixed_amount: ::std::option::Option<i64>,
+        pub fixed_amount: Option<i64>,
         /// 间隔时段
         ///
         /// Example: `30`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub interval_min: ::std::option::Option<i64>,
+        pub interval_min: Option<i64>,
         /// 间隔收费金额
         ///
         /// Example: `200`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub interval_amount: ::std::option::Option<i64>,
+        pub interval_amount: Option<i64>,
         /// 间隔时段收费封顶
         ///
         /// Example: `1000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub interval_max_amount: ::std::option::Option<i64>,
+        pub interval_max_amount: Option<i64>,
         /// 单日最大收款金额
         ///
         /// Example: `5000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub max_fee_per_day: ::std::option::Option<i64>,
+        pub max_fee_per_day: Option<i64>,
     }
     /// 收费模式
     ///
@@ -786,87 +776,85 @@ pub mod application {
         ///
         /// Example: `DAY_TYPE_WEEKDAY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub day_type: ::std::option::Option<
-            PostRequestParkingLotChargingRuleFixedIntervalRuleDayType,
-        >,
+        pub day_type: Option<PostRequestParkingLotChargingRuleFixedIntervalRuleDayType>,
         /// 时段开始时间
         ///
         /// Example: `09:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time: ::std::option::Option<::std::string::String>,
+        pub start_time: Option<String>,
         /// 时段结束时间
         ///
         /// Example: `18:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 车辆类型
         ///
         /// Example: `VEHICLE_TYPE_SMALL`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub vehicle_type: ::std::option::Option<
+        pub vehicle_type: Option<
             PostRequestParkingLotChargingRuleFixedIntervalRuleVehicleType,
         >,
         /// 车牌类型
         ///
         /// Example: `PLATE_TYPE_TEMPORARY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub plate_type: ::std::option::Option<
+        pub plate_type: Option<
             PostRequestParkingLotChargingRuleFixedIntervalRulePlateType,
         >,
         /// 首段收费时长
         ///
         /// Example: `60`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub first_duration: ::std::option::Option<i64>,
+        pub first_duration: Option<i64>,
         /// 首段收费金额
         ///
         /// Example: `500`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub first_amount: ::std::option::Option<i64>,
+        pub first_amount: Option<i64>,
         /// 间隔收费时长
         ///
         /// Example: `30`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub interval_duration: ::std::option::Option<i64>,
+        pub interval_duration: Option<i64>,
         /// 间隔收费金额
         ///
         /// Example: `200`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub interval_amount: ::std::option::Option<i64>,
+        pub interval_amount: Option<i64>,
         /// 间隔时段收费封顶
         ///
         /// Example: `1000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub interval_max_amount: ::std::option::Option<i64>,
+        pub interval_max_amount: Option<i64>,
         /// 单日最大收款金额
         ///
         /// Example: `5000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub max_fee_per_day: ::std::option::Option<i64>,
+        pub max_fee_per_day: Option<i64>,
         /// 免费时段收取模式
         ///
         /// Example: `FREE_PERIOD_CHARGING_ONCE_PER_ENTRY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub free_period_charging_mode: ::std::option::Option<
+        pub free_period_charging_mode: Option<
             PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode,
         >,
         /// 免费时段计算方式
         ///
         /// Example: `FREE_PERIOD_CAL_SEQUENTIAL_START`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub free_period_calculation_mode: ::std::option::Option<
+        pub free_period_calculation_mode: Option<
             PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode,
         >,
         /// 新能源是否免停
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub is_green_vehicle_free_parking: ::std::option::Option<bool>,
+        pub is_green_vehicle_free_parking: Option<bool>,
         /// 首段收费模式
         ///
         /// Example: `FIRST_DURATION_MODE_ONLY_FIRST_DURATION`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub first_duration_mode: ::std::option::Option<
+        pub first_duration_mode: Option<
             PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode,
         >,
     }
@@ -1354,43 +1342,39 @@ pub mod application {
         ///
         /// Example: `DAY_TYPE_WEEKDAY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub day_type: ::std::option::Option<
-            PostRequestParkingLotChargingRulePreEntryRuleDayType,
-        >,
+        pub day_type: Option<PostRequestParkingLotChargingRulePreEntryRuleDayType>,
         /// 时段开始时间
         ///
         /// Example: `09:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time: ::std::option::Option<::std::string::String>,
+        pub start_time: Option<String>,
         /// 时段结束时间
         ///
         /// Example: `18:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 车辆类型
         ///
         /// Example: `VEHICLE_TYPE_SMALL`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub vehicle_type: ::std::option::Option<
+        pub vehicle_type: Option<
             PostRequestParkingLotChargingRulePreEntryRuleVehicleType,
         >,
         /// 车牌类型
         ///
         /// Example: `PLATE_TYPE_TEMPORARY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub plate_type: ::std::option::Option<
-            PostRequestParkingLotChargingRulePreEntryRulePlateType,
-        >,
+        pub plate_type: Option<PostRequestParkingLotChargingRulePreEntryRulePlateType>,
         /// 收费金额
         ///
         /// Example: `1000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 单日最大收款金额
         ///
         /// Example: `5000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub max_fee_per_day: ::std::option::Option<i64>,
+        pub max_fee_per_day: Option<i64>,
     }
     /// 日期类型
     ///
@@ -1806,7 +1790,7 @@ pub mod application {
         ///
         /// Example: `PLA202604230001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_lot_audit_no: ::std::option::Option<::std::string::String>,
+        pub parking_lot_audit_no: Option<String>,
     }
     /// `/v3/parking/reminders/application/query`
     pub mod query {
@@ -1841,18 +1825,14 @@ pub mod application {
         pub struct GetRequest {
             /// 停车场进件审核单号
             ///
-            /// Query parameter `parking_lot_audit_no`.
-            ///
-            /// Example: `PLA202604230001`
+            /// Query parameter `parking_lot_audit_no`. Example: `PLA202604230001`
             #[serde(skip_serializing)]
-            pub parking_lot_audit_no: ::std::string::String,
+            pub parking_lot_audit_no: String,
             /// 商户停车场ID
             ///
-            /// Query parameter `out_parking_lot_id`.
-            ///
-            /// Example: `lot_sz_tencent_001`
+            /// Query parameter `out_parking_lot_id`. Example: `lot_sz_tencent_001`
             #[serde(skip_serializing)]
-            pub out_parking_lot_id: ::std::string::String,
+            pub out_parking_lot_id: String,
         }
         /// The response of `GET /v3/parking/reminders/application/query` (查询停车场进件申请单).
         #[derive(
@@ -1866,12 +1846,12 @@ pub mod application {
         pub struct GetResponse {
             /// `application`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub application: ::std::option::Option<GetResponseApplication>,
+            pub application: Option<GetResponseApplication>,
             /// 微信停车场ID
             ///
             /// Example: `21232735744117624001123604298240`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wx_parking_lot_id: ::std::option::Option<::std::string::String>,
+            pub wx_parking_lot_id: Option<String>,
         }
         /// GetResponseApplication
         #[derive(
@@ -1887,23 +1867,23 @@ pub mod application {
             ///
             /// Example: `PLA202604230001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub parking_lot_audit_no: ::std::option::Option<::std::string::String>,
+            pub parking_lot_audit_no: Option<String>,
             /// 审核状态
             ///
             /// Example: `AUDIT_STATUS_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub audit_status: ::std::option::Option<GetResponseApplicationAuditStatus>,
+            pub audit_status: Option<GetResponseApplicationAuditStatus>,
             /// 提交时间
             ///
             /// Example: `1719128975`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub submit_time: ::std::option::Option<i64>,
+            pub submit_time: Option<i64>,
             /// `parking_lot`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub parking_lot: ::std::option::Option<GetResponseApplicationParkingLot>,
+            pub parking_lot: Option<GetResponseApplicationParkingLot>,
             /// `audit_comment`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub audit_comment: ::std::option::Option<GetResponseApplicationAuditComment>,
+            pub audit_comment: Option<GetResponseApplicationAuditComment>,
         }
         /// GetResponseApplicationAuditComment
         #[derive(
@@ -1917,14 +1897,12 @@ pub mod application {
         pub struct GetResponseApplicationAuditComment {
             /// `fields`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fields: ::std::option::Option<
-                ::std::vec::Vec<GetResponseApplicationAuditCommentFields>,
-            >,
+            pub fields: Option<Vec<GetResponseApplicationAuditCommentFields>>,
             /// 改进建议
             ///
             /// Example: `请补充完整收费告示牌图片`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub recommendation: ::std::option::Option<::std::string::String>,
+            pub recommendation: Option<String>,
         }
         /// GetResponseApplicationAuditCommentFields
         #[derive(
@@ -1940,12 +1918,12 @@ pub mod application {
             ///
             /// Example: `parking_lot_name`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub field: ::std::option::Option<::std::string::String>,
+            pub field: Option<String>,
             /// 审核意见
             ///
             /// Example: `停车场名称不符合规范`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub comment: ::std::option::Option<::std::string::String>,
+            pub comment: Option<String>,
         }
         /// 审核状态
         ///
@@ -2027,78 +2005,70 @@ pub mod application {
             ///
             /// Example: `腾讯大厦停车场`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub parking_lot_name: ::std::option::Option<::std::string::String>,
+            pub parking_lot_name: Option<String>,
             /// 商户停车场ID
             ///
             /// Example: `lot_sz_tencent_001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_parking_lot_id: ::std::option::Option<::std::string::String>,
+            pub out_parking_lot_id: Option<String>,
             /// 停车场地址
             ///
             /// Example: `广东省深圳市南山区科技中一道10000号`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub parking_lot_address: ::std::option::Option<::std::string::String>,
+            pub parking_lot_address: Option<String>,
             /// 停车场经度
             ///
             /// Example: `113.934528`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub longitude: ::std::option::Option<::std::string::String>,
+            pub longitude: Option<String>,
             /// 停车场纬度
             ///
             /// Example: `22.540503`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub latitude: ::std::option::Option<::std::string::String>,
+            pub latitude: Option<String>,
             /// 停车场类型
             ///
             /// Example: `PARKING_LOT_TYPE_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub parking_lot_type: ::std::option::Option<
-                GetResponseApplicationParkingLotParkingLotType,
-            >,
+            pub parking_lot_type: Option<GetResponseApplicationParkingLotParkingLotType>,
             /// 客服联系电话
             ///
             /// Example: `0755-86013388`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub phone_number: ::std::option::Option<::std::string::String>,
+            pub phone_number: Option<String>,
             /// 收费告示牌url
             ///
             /// Example: `https://example.com/parking_sign.jpg`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub parking_sign_url: ::std::option::Option<::std::string::String>,
+            pub parking_sign_url: Option<String>,
             /// 停车场优惠文案
             ///
             /// Example: `- example_notification_text_list`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notification_text_list: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            >,
+            pub notification_text_list: Option<Vec<String>>,
             /// 商家支付小程序appid
             ///
             /// Example: `wx1234567890abcdef`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payment_mini_prog_appid: ::std::option::Option<::std::string::String>,
+            pub payment_mini_prog_appid: Option<String>,
             /// 商家支付路径
             ///
             /// Example: `/pages/pay/index?park_uuid=xxx`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payment_path: ::std::option::Option<::std::string::String>,
+            pub payment_path: Option<String>,
             /// 商家停车订单小程序appid
             ///
             /// Example: `wx1234567890abcdef`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub parking_order_mini_prog_appid: ::std::option::Option<
-                ::std::string::String,
-            >,
+            pub parking_order_mini_prog_appid: Option<String>,
             /// 商家停车订单路径
             ///
             /// Example: `/pages/order/index`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub parking_order_path: ::std::option::Option<::std::string::String>,
+            pub parking_order_path: Option<String>,
             /// `charging_rule`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub charging_rule: ::std::option::Option<
-                GetResponseApplicationParkingLotChargingRule,
-            >,
+            pub charging_rule: Option<GetResponseApplicationParkingLotChargingRule>,
         }
         /// GetResponseApplicationParkingLotChargingRule
         #[derive(
@@ -2114,78 +2084,72 @@ pub mod application {
             ///
             /// Example: `CHARGING_RULE_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub rule_type: ::std::option::Option<
-                GetResponseApplicationParkingLotChargingRuleRuleType,
-            >,
+            pub rule_type: Option<GetResponseApplicationParkingLotChargingRuleRuleType>,
             /// 收费金额限制类型
             ///
             /// Example: `FEE_LIMIT_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fee_limit_type: ::std::option::Option<
+            pub fee_limit_type: Option<
                 GetResponseApplicationParkingLotChargingRuleFeeLimitType,
             >,
             /// 计费周期类型
             ///
             /// Example: `DAILY_LIMIT_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub daily_limit_type: ::std::option::Option<
+            pub daily_limit_type: Option<
                 GetResponseApplicationParkingLotChargingRuleDailyLimitType,
             >,
             /// 不满一小时取整方式
             ///
             /// Example: `TIME_ROUND_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub time_rounding_type: ::std::option::Option<
+            pub time_rounding_type: Option<
                 GetResponseApplicationParkingLotChargingRuleTimeRoundingType,
             >,
             /// 入场免费时间
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub free_entry_duration: ::std::option::Option<i64>,
+            pub free_entry_duration: Option<i64>,
             /// 出场免费时间
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub free_exit_duration: ::std::option::Option<i64>,
+            pub free_exit_duration: Option<i64>,
             /// `fixed_interval_rule`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fixed_interval_rule: ::std::option::Option<
-                ::std::vec::Vec<
-                    GetResponseApplicationParkingLotChargingRuleFixedIntervalRule,
-                >,
+            pub fixed_interval_rule: Option<
+                Vec<GetResponseApplicationParkingLotChargingRuleFixedIntervalRule>,
             >,
             /// `duration_segment_rule`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub duration_segment_rule: ::std::option::Option<
-                ::std::vec::Vec<
-                    GetResponseApplicationParkingLotChargingRuleDurationSegmentRule,
-                >,
+            pub duration_segment_rule: Option<
+                Vec<GetResponseApplicationParkingLotChargingRuleDurationSegmentRule>,
             >,
             /// `pre_entry_rule`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pre_entry_rule: ::std::option::Option<
-                ::std::vec::Vec<GetResponseApplicationParkingLotChargingRulePreEntryRule>,
+            pub pre_entry_rule: Option<
+                Vec<GetResponseApplicationParkingLotChargingRulePreEntryRule>,
             >,
             /// 节假日模式
             ///
             /// Example: `HOLIDAY_MODE_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub holiday_mode: ::std::option::Option<
+            pub holiday_mode: Option<
                 GetResponseApplicationParkingLotChargingRuleHolidayMode,
             >,
             /// 累计限额模式
             ///
             /// Example: `AGGREGATE_LIMIT_MODE_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub aggregate_limit_mode: ::std::option::Option<
+            pub aggregate_limit_mode: Option<
                 GetResponseApplicationParkingLotChargingRuleAggregateLimitMode,
             >,
             /// 首次计费时间模式
             ///
             /// Example: `FIRST_CHARGE_TIME_MODE_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub first_charge_time_mode: ::std::option::Option<
+            pub first_charge_time_mode: Option<
                 GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode,
             >,
         }
@@ -2327,75 +2291,75 @@ pub mod application {
             ///
             /// Example: `DAY_TYPE_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub day_type: ::std::option::Option<
+            pub day_type: Option<
                 GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType,
             >,
             /// 时段开始时间
             ///
             /// Example: `08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time: ::std::option::Option<::std::string::String>,
+            pub start_time: Option<String>,
             /// 时段结束时间
             ///
             /// Example: `22:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time: ::std::option::Option<::std::string::String>,
+            pub end_time: Option<String>,
             /// 车辆类型
             ///
             /// Example: `VEHICLE_TYPE_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub vehicle_type: ::std::option::Option<
+            pub vehicle_type: Option<
                 GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType,
             >,
             /// 车牌类型
             ///
             /// Example: `PLATE_TYPE_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plate_type: ::std::option::Option<
+            pub plate_type: Option<
                 GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType,
             >,
             /// 收费模式
             ///
             /// Example: `UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub charge_mode: ::std::option::Option<
+            pub charge_mode: Option<
                 GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode,
             >,
             /// 停车时长起始
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub duration_from: ::std::option::Option<i64>,
+            pub duration_from: Option<i64>,
             /// 停车时长结束
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub duration_to: ::std::option::Option<i64>,
+            pub duration_to: Option<i64>,
             /// 固定收费金额
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fixed_amount: ::std::option::Option<i64>,
+            pub fixed_amount: Option<i64>,
             /// 间隔时段
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub interval_min: ::std::option::Option<i64>,
+            pub interval_min: Option<i64>,
             /// 间隔收费金额
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub interval_amount: ::std::option::Option<i64>,
+            pub interval_amount: Option<i64>,
             /// 间隔时段收费封顶
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub interval_max_amount: ::std::option::Option<i64>,
+            pub interval_max_amount: Option<i64>,
             /// 单日最大收款金额
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub max_fee_per_day: ::std::option::Option<i64>,
+            pub max_fee_per_day: Option<i64>,
         }
         /// 收费模式
         ///
@@ -2811,87 +2775,87 @@ pub mod application {
             ///
             /// Example: `DAY_TYPE_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub day_type: ::std::option::Option<
+            pub day_type: Option<
                 GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType,
             >,
             /// 时段开始时间
             ///
             /// Example: `08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time: ::std::option::Option<::std::string::String>,
+            pub start_time: Option<String>,
             /// 时段结束时间
             ///
             /// Example: `22:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time: ::std::option::Option<::std::string::String>,
+            pub end_time: Option<String>,
             /// 车辆类型
             ///
             /// Example: `VEHICLE_TYPE_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub vehicle_type: ::std::option::Option<
+            pub vehicle_type: Option<
                 GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType,
             >,
             /// 车牌类型
             ///
             /// Example: `PLATE_TYPE_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plate_type: ::std::option::Option<
+            pub plate_type: Option<
                 GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType,
             >,
             /// 首段收费时长
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub first_duration: ::std::option::Option<i64>,
+            pub first_duration: Option<i64>,
             /// 首段收费金额
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub first_amount: ::std::option::Option<i64>,
+            pub first_amount: Option<i64>,
             /// 间隔收费时长
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub interval_duration: ::std::option::Option<i64>,
+            pub interval_duration: Option<i64>,
             /// 间隔收费金额
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub interval_amount: ::std::option::Option<i64>,
+            pub interval_amount: Option<i64>,
             /// 间隔时段收费封顶
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub interval_max_amount: ::std::option::Option<i64>,
+            pub interval_max_amount: Option<i64>,
             /// 单日最大收款金额
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub max_fee_per_day: ::std::option::Option<i64>,
+            pub max_fee_per_day: Option<i64>,
             /// 免费时段收取模式
             ///
             /// Example: `FREE_PERIOD_CHARGING_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub free_period_charging_mode: ::std::option::Option<
+            pub free_period_charging_mode: Option<
                 GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode,
             >,
             /// 免费时段计算方式
             ///
             /// Example: `FREE_PERIOD_CAL_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub free_period_calculation_mode: ::std::option::Option<
+            pub free_period_calculation_mode: Option<
                 GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode,
             >,
             /// 新能源是否免停
             ///
             /// Example: `false`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub is_green_vehicle_free_parking: ::std::option::Option<bool>,
+            pub is_green_vehicle_free_parking: Option<bool>,
             /// 首段收费模式
             ///
             /// Example: `FIRST_DURATION_MODE_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub first_duration_mode: ::std::option::Option<
+            pub first_duration_mode: Option<
                 GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode,
             >,
         }
@@ -3411,43 +3375,43 @@ pub mod application {
             ///
             /// Example: `DAY_TYPE_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub day_type: ::std::option::Option<
+            pub day_type: Option<
                 GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType,
             >,
             /// 时段开始时间
             ///
             /// Example: `08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time: ::std::option::Option<::std::string::String>,
+            pub start_time: Option<String>,
             /// 时段结束时间
             ///
             /// Example: `22:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time: ::std::option::Option<::std::string::String>,
+            pub end_time: Option<String>,
             /// 车辆类型
             ///
             /// Example: `VEHICLE_TYPE_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub vehicle_type: ::std::option::Option<
+            pub vehicle_type: Option<
                 GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType,
             >,
             /// 车牌类型
             ///
             /// Example: `PLATE_TYPE_UNKNOWN`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plate_type: ::std::option::Option<
+            pub plate_type: Option<
                 GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType,
             >,
             /// 收费金额
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<i64>,
+            pub amount: Option<i64>,
             /// 单日最大收款金额
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub max_fee_per_day: ::std::option::Option<i64>,
+            pub max_fee_per_day: Option<i64>,
         }
         /// 日期类型
         ///
@@ -3917,11 +3881,11 @@ pub mod application {
             /// 停车场进件审核单号
             ///
             /// Example: `PLA202604230001`
-            pub parking_lot_audit_no: ::std::string::String,
+            pub parking_lot_audit_no: String,
             /// 商户停车场ID
             ///
             /// Example: `lot_sz_tencent_001`
-            pub out_parking_lot_id: ::std::string::String,
+            pub out_parking_lot_id: String,
         }
     }
 }
@@ -3952,39 +3916,31 @@ pub mod applications {
     pub struct GetRequest {
         /// 商户停车场ID
         ///
-        /// Query parameter `out_parking_lot_id`.
-        ///
-        /// Example: `lot_sz_tencent_001`
+        /// Query parameter `out_parking_lot_id`. Example: `lot_sz_tencent_001`
         #[serde(skip_serializing)]
-        pub out_parking_lot_id: ::std::string::String,
+        pub out_parking_lot_id: String,
         /// 偏移量
         ///
-        /// Query parameter `offset`.
-        ///
-        /// Example: `0`
+        /// Query parameter `offset`. Example: `0`
         #[serde(skip_serializing)]
-        pub offset: ::std::option::Option<i64>,
+        pub offset: Option<i64>,
         /// 条数
         ///
-        /// Query parameter `limit`.
-        ///
-        /// Example: `10`
+        /// Query parameter `limit`. Example: `10`
         #[serde(skip_serializing)]
-        pub limit: ::std::option::Option<i64>,
+        pub limit: Option<i64>,
     }
     /// The response of `GET /v3/parking/reminders/applications` (查询停车场进件申请单列表).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponse {
         /// `application_list`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub application_list: ::std::option::Option<
-            ::std::vec::Vec<GetResponseApplicationList>,
-        >,
+        pub application_list: Option<Vec<GetResponseApplicationList>>,
         /// 微信停车场ID
         ///
         /// Example: `21232735744117624001123604298240`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wx_parking_lot_id: ::std::option::Option<::std::string::String>,
+        pub wx_parking_lot_id: Option<String>,
     }
     /// GetResponseApplicationList
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3993,37 +3949,35 @@ pub mod applications {
         ///
         /// Example: `PLA202604230001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_lot_audit_no: ::std::option::Option<::std::string::String>,
+        pub parking_lot_audit_no: Option<String>,
         /// 审核状态
         ///
         /// Example: `AUDIT_STATUS_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub audit_status: ::std::option::Option<GetResponseApplicationListAuditStatus>,
+        pub audit_status: Option<GetResponseApplicationListAuditStatus>,
         /// 提交时间
         ///
         /// Example: `1719128975`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub submit_time: ::std::option::Option<i64>,
+        pub submit_time: Option<i64>,
         /// `parking_lot`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_lot: ::std::option::Option<GetResponseApplicationListParkingLot>,
+        pub parking_lot: Option<GetResponseApplicationListParkingLot>,
         /// `audit_comment`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub audit_comment: ::std::option::Option<GetResponseApplicationListAuditComment>,
+        pub audit_comment: Option<GetResponseApplicationListAuditComment>,
     }
     /// GetResponseApplicationListAuditComment
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponseApplicationListAuditComment {
         /// `fields`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fields: ::std::option::Option<
-            ::std::vec::Vec<GetResponseApplicationListAuditCommentFields>,
-        >,
+        pub fields: Option<Vec<GetResponseApplicationListAuditCommentFields>>,
         /// 改进建议
         ///
         /// Example: `请补充完整收费告示牌图片`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub recommendation: ::std::option::Option<::std::string::String>,
+        pub recommendation: Option<String>,
     }
     /// GetResponseApplicationListAuditCommentFields
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -4032,12 +3986,12 @@ pub mod applications {
         ///
         /// Example: `parking_lot_name`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub field: ::std::option::Option<::std::string::String>,
+        pub field: Option<String>,
         /// 审核意见
         ///
         /// Example: `停车场名称不符合规范`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub comment: ::std::option::Option<::std::string::String>,
+        pub comment: Option<String>,
     }
     /// 审核状态
     ///
@@ -4110,76 +4064,70 @@ pub mod applications {
         ///
         /// Example: `腾讯大厦停车场`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_lot_name: ::std::option::Option<::std::string::String>,
+        pub parking_lot_name: Option<String>,
         /// 商户停车场ID
         ///
         /// Example: `lot_sz_tencent_001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_parking_lot_id: ::std::option::Option<::std::string::String>,
+        pub out_parking_lot_id: Option<String>,
         /// 停车场地址
         ///
         /// Example: `广东省深圳市南山区科技中一道10000号`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_lot_address: ::std::option::Option<::std::string::String>,
+        pub parking_lot_address: Option<String>,
         /// 停车场经度
         ///
         /// Example: `113.934528`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub longitude: ::std::option::Option<::std::string::String>,
+        pub longitude: Option<String>,
         /// 停车场纬度
         ///
         /// Example: `22.540503`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub latitude: ::std::option::Option<::std::string::String>,
+        pub latitude: Option<String>,
         /// 停车场类型
         ///
         /// Example: `PARKING_LOT_TYPE_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_lot_type: ::std::option::Option<
-            GetResponseApplicationListParkingLotParkingLotType,
-        >,
+        pub parking_lot_type: Option<GetResponseApplicationListParkingLotParkingLotType>,
         /// 客服联系电话
         ///
         /// Example: `0755-86013388`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub phone_number: ::std::option::Option<::std::string::String>,
+        pub phone_number: Option<String>,
         /// 收费告示牌url
         ///
         /// Example: `https://example.com/parking_sign.jpg`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_sign_url: ::std::option::Option<::std::string::String>,
+        pub parking_sign_url: Option<String>,
         /// 停车场优惠文案
         ///
         /// Example: `- example_notification_text_list`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notification_text_list: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
+        pub notification_text_list: Option<Vec<String>>,
         /// 商家支付小程序appid
         ///
         /// Example: `wx1234567890abcdef`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_mini_prog_appid: ::std::option::Option<::std::string::String>,
+        pub payment_mini_prog_appid: Option<String>,
         /// 商家支付路径
         ///
         /// Example: `/pages/pay/index?park_uuid=xxx`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_path: ::std::option::Option<::std::string::String>,
+        pub payment_path: Option<String>,
         /// 商家停车订单小程序appid
         ///
         /// Example: `wx1234567890abcdef`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_order_mini_prog_appid: ::std::option::Option<::std::string::String>,
+        pub parking_order_mini_prog_appid: Option<String>,
         /// 商家停车订单路径
         ///
         /// Example: `/pages/order/index`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_order_path: ::std::option::Option<::std::string::String>,
+        pub parking_order_path: Option<String>,
         /// `charging_rule`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub charging_rule: ::std::option::Option<
-            GetResponseApplicationListParkingLotChargingRule,
-        >,
+        pub charging_rule: Option<GetResponseApplicationListParkingLotChargingRule>,
     }
     /// GetResponseApplicationListParkingLotChargingRule
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -4188,78 +4136,72 @@ pub mod applications {
         ///
         /// Example: `CHARGING_RULE_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub rule_type: ::std::option::Option<
-            GetResponseApplicationListParkingLotChargingRuleRuleType,
-        >,
+        pub rule_type: Option<GetResponseApplicationListParkingLotChargingRuleRuleType>,
         /// 收费金额限制类型
         ///
         /// Example: `FEE_LIMIT_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fee_limit_type: ::std::option::Option<
+        pub fee_limit_type: Option<
             GetResponseApplicationListParkingLotChargingRuleFeeLimitType,
         >,
         /// 计费周期类型
         ///
         /// Example: `DAILY_LIMIT_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub daily_limit_type: ::std::option::Option<
+        pub daily_limit_type: Option<
             GetResponseApplicationListParkingLotChargingRuleDailyLimitType,
         >,
         /// 不满一小时取整方式
         ///
         /// Example: `TIME_ROUND_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_rounding_type: ::std::option::Option<
+        pub time_rounding_type: Option<
             GetResponseApplicationListParkingLotChargingRuleTimeRoundingType,
         >,
         /// 入场免费时间
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub free_entry_duration: ::std::option::Option<i64>,
+        pub free_entry_duration: Option<i64>,
         /// 出场免费时间
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub free_exit_duration: ::std::option::Option<i64>,
+        pub free_exit_duration: Option<i64>,
         /// `fixed_interval_rule`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fixed_interval_rule: ::std::option::Option<
-            ::std::vec::Vec<
-                GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule,
-            >,
+        pub fixed_interval_rule: Option<
+            Vec<GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule>,
         >,
         /// `duration_segment_rule`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub duration_segment_rule: ::std::option::Option<
-            ::std::vec::Vec<
-                GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule,
-            >,
+        pub duration_segment_rule: Option<
+            Vec<GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule>,
         >,
         /// `pre_entry_rule`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pre_entry_rule: ::std::option::Option<
-            ::std::vec::Vec<GetResponseApplicationListParkingLotChargingRulePreEntryRule>,
+        pub pre_entry_rule: Option<
+            Vec<GetResponseApplicationListParkingLotChargingRulePreEntryRule>,
         >,
         /// 节假日模式
         ///
         /// Example: `HOLIDAY_MODE_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub holiday_mode: ::std::option::Option<
+        pub holiday_mode: Option<
             GetResponseApplicationListParkingLotChargingRuleHolidayMode,
         >,
         /// 累计限额模式
         ///
         /// Example: `AGGREGATE_LIMIT_MODE_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub aggregate_limit_mode: ::std::option::Option<
+        pub aggregate_limit_mode: Option<
             GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode,
         >,
         /// 首次计费时间模式
         ///
         /// Example: `FIRST_CHARGE_TIME_MODE_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub first_charge_time_mode: ::std::option::Option<
+        pub first_charge_time_mode: Option<
             GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode,
         >,
     }
@@ -4390,75 +4332,75 @@ pub mod applications {
         ///
         /// Example: `DAY_TYPE_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub day_type: ::std::option::Option<
+        pub day_type: Option<
             GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType,
         >,
         /// 时段开始时间
         ///
         /// Example: `08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time: ::std::option::Option<::std::string::String>,
+        pub start_time: Option<String>,
         /// 时段结束时间
         ///
         /// Example: `22:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 车辆类型
         ///
         /// Example: `VEHICLE_TYPE_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub vehicle_type: ::std::option::Option<
+        pub vehicle_type: Option<
             GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType,
         >,
         /// 车牌类型
         ///
         /// Example: `PLATE_TYPE_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub plate_type: ::std::option::Option<
+        pub plate_type: Option<
             GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType,
         >,
         /// 收费模式
         ///
         /// Example: `UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub charge_mode: ::std::option::Option<
+        pub charge_mode: Option<
             GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode,
         >,
         /// 停车时长起始
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub duration_from: ::std::option::Option<i64>,
+        pub duration_from: Option<i64>,
         /// 停车时长结束
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub duration_to: ::std::option::Option<i64>,
+        pub duration_to: Option<i64>,
         /// 固定收费金额
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fixed_amount: ::std::option::Option<i64>,
+        pub fixed_amount: Option<i64>,
         /// 间隔时段
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub interval_min: ::std::option::Option<i64>,
+        pub interval_min: Option<i64>,
         /// 间隔收费金额
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub interval_amount: ::std::option::Option<i64>,
+        pub interval_amount: Option<i64>,
         /// 间隔时段收费封顶
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub interval_max_amount: ::std::option::Option<i64>,
+        pub interval_max_amount: Option<i64>,
         /// 单日最大收款金额
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub max_fee_per_day: ::std::option::Option<i64>,
+        pub max_fee_per_day: Option<i64>,
     }
     /// 收费模式
     ///
@@ -4851,87 +4793,87 @@ pub mod applications {
         ///
         /// Example: `DAY_TYPE_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub day_type: ::std::option::Option<
+        pub day_type: Option<
             GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType,
         >,
         /// 时段开始时间
         ///
         /// Example: `08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time: ::std::option::Option<::std::string::String>,
+        pub start_time: Option<String>,
         /// 时段结束时间
         ///
         /// Example: `22:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 车辆类型
         ///
         /// Example: `VEHICLE_TYPE_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub vehicle_type: ::std::option::Option<
+        pub vehicle_type: Option<
             GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType,
         >,
         /// 车牌类型
         ///
         /// Example: `PLATE_TYPE_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub plate_type: ::std::option::Option<
+        pub plate_type: Option<
             GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType,
         >,
         /// 首段收费时长
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub first_duration: ::std::option::Option<i64>,
+        pub first_duration: Option<i64>,
         /// 首段收费金额
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub first_amount: ::std::option::Option<i64>,
+        pub first_amount: Option<i64>,
         /// 间隔收费时长
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub interval_duration: ::std::option::Option<i64>,
+        pub interval_duration: Option<i64>,
         /// 间隔收费金额
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub interval_amount: ::std::option::Option<i64>,
+        pub interval_amount: Option<i64>,
         /// 间隔时段收费封顶
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub interval_max_amount: ::std::option::Option<i64>,
+        pub interval_max_amount: Option<i64>,
         /// 单日最大收款金额
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub max_fee_per_day: ::std::option::Option<i64>,
+        pub max_fee_per_day: Option<i64>,
         /// 免费时段收取模式
         ///
         /// Example: `FREE_PERIOD_CHARGING_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub free_period_charging_mode: ::std::option::Option<
+        pub free_period_charging_mode: Option<
             GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode,
         >,
         /// 免费时段计算方式
         ///
         /// Example: `FREE_PERIOD_CAL_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub free_period_calculation_mode: ::std::option::Option<
+        pub free_period_calculation_mode: Option<
             GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode,
         >,
         /// 新能源是否免停
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub is_green_vehicle_free_parking: ::std::option::Option<bool>,
+        pub is_green_vehicle_free_parking: Option<bool>,
         /// 首段收费模式
         ///
         /// Example: `FIRST_DURATION_MODE_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub first_duration_mode: ::std::option::Option<
+        pub first_duration_mode: Option<
             GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode,
         >,
     }
@@ -5422,43 +5364,43 @@ pub mod applications {
         ///
         /// Example: `DAY_TYPE_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub day_type: ::std::option::Option<
+        pub day_type: Option<
             GetResponseApplicationListParkingLotChargingRulePreEntryRuleDayType,
         >,
         /// 时段开始时间
         ///
         /// Example: `08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time: ::std::option::Option<::std::string::String>,
+        pub start_time: Option<String>,
         /// 时段结束时间
         ///
         /// Example: `22:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 车辆类型
         ///
         /// Example: `VEHICLE_TYPE_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub vehicle_type: ::std::option::Option<
+        pub vehicle_type: Option<
             GetResponseApplicationListParkingLotChargingRulePreEntryRuleVehicleType,
         >,
         /// 车牌类型
         ///
         /// Example: `PLATE_TYPE_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub plate_type: ::std::option::Option<
+        pub plate_type: Option<
             GetResponseApplicationListParkingLotChargingRulePreEntryRulePlateType,
         >,
         /// 收费金额
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 单日最大收款金额
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub max_fee_per_day: ::std::option::Option<i64>,
+        pub max_fee_per_day: Option<i64>,
     }
     /// 日期类型
     ///
@@ -5902,15 +5844,15 @@ pub mod entry {
         /// 商户停车单号
         ///
         /// Example: `PARK202407041530001`
-        pub out_serial_number: ::std::string::String,
+        pub out_serial_number: String,
         /// 微信停车场ID
         ///
         /// Example: `WXPARK001`
-        pub parking_id: ::std::string::String,
+        pub parking_id: String,
         /// 车牌号
         ///
         /// Example: `粤B12345`
-        pub plate_number: ::std::string::String,
+        pub plate_number: String,
         /// 车辆入场时间
         ///
         /// Example: `1720078200`
@@ -5931,15 +5873,15 @@ pub mod entry {
         ///
         /// Example: `A01`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub entrance_number: ::std::option::Option<::std::string::String>,
+        pub entrance_number: Option<String>,
         /// 停车场入口名称
         ///
         /// Example: `南门入口`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub entrance_name: ::std::option::Option<::std::string::String>,
+        pub entrance_name: Option<String>,
         /// 优惠信息模板ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub discount_template_id: ::std::option::Option<::std::vec::Vec<i64>>,
+        pub discount_template_id: Option<Vec<i64>>,
     }
     /// 车辆性质
     ///
@@ -6160,7 +6102,7 @@ pub mod entry {
         ///
         /// Example: `WX202604230001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub serial_number: ::std::option::Option<::std::string::String>,
+        pub serial_number: Option<String>,
     }
 }
 /// `/v3/parking/reminders/exit`
@@ -6183,7 +6125,7 @@ pub mod exit {
         /// 商户停车单号
         ///
         /// Example: `PARK202407041530001`
-        pub out_serial_number: ::std::string::String,
+        pub out_serial_number: String,
         /// 车辆出场时间
         ///
         /// Example: `1720081800`
@@ -6191,7 +6133,7 @@ pub mod exit {
         /// 车牌号
         ///
         /// Example: `粤B12345`
-        pub plate_number: ::std::string::String,
+        pub plate_number: String,
         /// 车牌颜色
         ///
         /// Example: `PLATE_COLOR_BLUE`
@@ -6199,57 +6141,57 @@ pub mod exit {
         /// 微信停车场ID
         ///
         /// Example: `WXPARK001`
-        pub parking_id: ::std::string::String,
+        pub parking_id: String,
         /// 支付状态
         ///
         /// Example: `PAY_STATUS_PAID`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pay_state: ::std::option::Option<PostRequestPayState>,
+        pub pay_state: Option<PostRequestPayState>,
         /// 支付类型
         ///
         /// Example: `PAY_TYPE_WXPAY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pay_type: ::std::option::Option<PostRequestPayType>,
+        pub pay_type: Option<PostRequestPayType>,
         /// 商户支付订单号
         ///
         /// Example: `TRADE202407041530001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_trade_no: ::std::option::Option<::std::string::String>,
+        pub out_trade_no: Option<String>,
         /// 总费用
         ///
         /// Example: `1500`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_amount: ::std::option::Option<i64>,
+        pub total_amount: Option<i64>,
         /// 已支付费用
         ///
         /// Example: `1500`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub paid_amount: ::std::option::Option<i64>,
+        pub paid_amount: Option<i64>,
         /// 付款用户OpenID
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 支付渠道
         ///
         /// Example: `PAY_CHANNEL_WECHAT_PAY_NOTIF`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pay_channel: ::std::option::Option<PostRequestPayChannel>,
+        pub pay_channel: Option<PostRequestPayChannel>,
         /// 支付时间
         ///
         /// Example: `1720081800`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pay_time: ::std::option::Option<i64>,
+        pub pay_time: Option<i64>,
         /// 消息支付防伪凭证
         ///
         /// Example: `token1234567890`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub token: ::std::option::Option<::std::string::String>,
+        pub token: Option<String>,
         /// 微信支付订单号
         ///
         /// Example: `4200001999202407041234567890`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wx_trade_no: ::std::option::Option<::std::string::String>,
+        pub wx_trade_no: Option<String>,
     }
     /// 支付渠道
     ///
@@ -6532,9 +6474,9 @@ pub mod ext_payment {
         /// 商户支付订单号
         ///
         /// Example: `TRADE202407041530001`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 费用明细列表
-        pub fee_items: ::std::vec::Vec<PostRequestFeeItems>,
+        pub fee_items: Vec<PostRequestFeeItems>,
         /// 支付时间（秒级时间戳）
         ///
         /// Example: `1719128975`
@@ -6543,12 +6485,12 @@ pub mod ext_payment {
         ///
         /// Example: `21232735744117624001123604298240`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wx_parking_lot_id: ::std::option::Option<::std::string::String>,
+        pub wx_parking_lot_id: Option<String>,
         /// 微信支付订单号
         ///
         /// Example: `4200001999202407041234567890`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wx_trade_no: ::std::option::Option<::std::string::String>,
+        pub wx_trade_no: Option<String>,
     }
     /// PostRequestFeeItems
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -6662,17 +6604,17 @@ pub mod parking_fee {
         /// 商户停车单号
         ///
         /// Example: `PARK202407041530001`
-        pub out_serial_number: ::std::string::String,
+        pub out_serial_number: String,
         /// 车牌号
         ///
         /// Example: `粤B12345`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub plate_number: ::std::option::Option<::std::string::String>,
+        pub plate_number: Option<String>,
         /// 商户停车场ID
         ///
         /// Example: `lot_sz_tencent_001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_parking_id: ::std::option::Option<::std::string::String>,
+        pub out_parking_id: Option<String>,
     }
     /// The response of `POST /v3/parking/reminders/parking-fee` (查询停车费用).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6681,47 +6623,47 @@ pub mod parking_fee {
         ///
         /// Example: `1500`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_amount: ::std::option::Option<i64>,
+        pub total_amount: Option<i64>,
         /// 已停时长
         ///
         /// Example: `3600`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_timestamp: ::std::option::Option<i64>,
+        pub parking_timestamp: Option<i64>,
         /// 停车状态
         ///
         /// Example: `PARKING_STATE_ENTERED`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_state: ::std::option::Option<PostResponseParkingState>,
+        pub parking_state: Option<PostResponseParkingState>,
         /// 支付状态
         ///
         /// Example: `PAY_STATUS_UNPAID`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pay_state: ::std::option::Option<PostResponsePayState>,
+        pub pay_state: Option<PostResponsePayState>,
         /// 免费待出场时间
         ///
         /// Example: `600`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub allowed_exit_timestamp: ::std::option::Option<i64>,
+        pub allowed_exit_timestamp: Option<i64>,
         /// 下一次跳价价格
         ///
         /// Example: `200`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub next_raise_price: ::std::option::Option<i64>,
+        pub next_raise_price: Option<i64>,
         /// 下一次跳价时间
         ///
         /// Example: `1720082400`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub next_raise_timestamp: ::std::option::Option<i64>,
+        pub next_raise_timestamp: Option<i64>,
         /// 应付金额
         ///
         /// Example: `1500`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payable_amount: ::std::option::Option<i64>,
+        pub payable_amount: Option<i64>,
         /// 已付金额
         ///
         /// Example: `0`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub paid_amount: ::std::option::Option<i64>,
+        pub paid_amount: Option<i64>,
     }
     /// 停车状态
     ///
@@ -6870,18 +6812,14 @@ pub mod parking_lot {
     pub struct GetRequest {
         /// 商户停车场ID
         ///
-        /// Query parameter `out_parking_lot_id`.
-        ///
-        /// Example: `lot_sz_tencent_001`
+        /// Query parameter `out_parking_lot_id`. Example: `lot_sz_tencent_001`
         #[serde(skip_serializing)]
-        pub out_parking_lot_id: ::std::option::Option<::std::string::String>,
+        pub out_parking_lot_id: Option<String>,
         /// 微信停车场ID
         ///
-        /// Query parameter `wx_parking_lot_id`.
-        ///
-        /// Example: `21232735744117624001123604298240`
+        /// Query parameter `wx_parking_lot_id`. Example: `21232735744117624001123604298240`
         #[serde(skip_serializing)]
-        pub wx_parking_lot_id: ::std::option::Option<::std::string::String>,
+        pub wx_parking_lot_id: Option<String>,
     }
     /// The response of `GET /v3/parking/reminders/parking-lot` (查询停车场信息).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -6890,52 +6828,52 @@ pub mod parking_lot {
         ///
         /// Example: `21232735744117624001123604298240`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wx_parking_lot_id: ::std::option::Option<::std::string::String>,
+        pub wx_parking_lot_id: Option<String>,
         /// 商户停车场ID
         ///
         /// Example: `lot_sz_tencent_001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_parking_lot_id: ::std::option::Option<::std::string::String>,
+        pub out_parking_lot_id: Option<String>,
         /// 停车场名称
         ///
         /// Example: `腾讯大厦停车场`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_lot_name: ::std::option::Option<::std::string::String>,
+        pub parking_lot_name: Option<String>,
         /// 停车场地址
         ///
         /// Example: `广东省深圳市南山区科技中一道10000号`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_lot_address: ::std::option::Option<::std::string::String>,
+        pub parking_lot_address: Option<String>,
         /// 支付小程序appid
         ///
         /// Example: `wx1234567890abcdef`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_mini_prog_appid: ::std::option::Option<::std::string::String>,
+        pub payment_mini_prog_appid: Option<String>,
         /// 支付小程序path
         ///
         /// Example: `/pages/pay/index`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payment_mini_prog_path: ::std::option::Option<::std::string::String>,
+        pub payment_mini_prog_path: Option<String>,
         /// 停车订单小程序appid
         ///
         /// Example: `wx1234567890abcdef`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_order_mini_prog_appid: ::std::option::Option<::std::string::String>,
+        pub parking_order_mini_prog_appid: Option<String>,
         /// 停车订单小程序path
         ///
         /// Example: `/pages/order/index`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_order_mini_prog_path: ::std::option::Option<::std::string::String>,
+        pub parking_order_mini_prog_path: Option<String>,
         /// 启用状态，停车场启用状态
         ///
         /// Example: `ENABLED_STATE_UNKNOWN`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub enabled_state: ::std::option::Option<GetResponseEnabledState>,
+        pub enabled_state: Option<GetResponseEnabledState>,
         /// 原因
         ///
         /// Example: `进场时延过高`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reason: ::std::option::Option<::std::string::String>,
+        pub reason: Option<String>,
     }
     /// 启用状态，停车场启用状态
     ///
@@ -7018,15 +6956,15 @@ pub mod payment {
         /// 商户停车单号
         ///
         /// Example: `PARK202407041530001`
-        pub out_serial_number: ::std::string::String,
+        pub out_serial_number: String,
         /// 车牌号
         ///
         /// Example: `粤B12345`
-        pub plate_number: ::std::string::String,
+        pub plate_number: String,
         /// 微信停车场ID
         ///
         /// Example: `WXPARK001`
-        pub parking_id: ::std::string::String,
+        pub parking_id: String,
         /// 停车状态
         ///
         /// Example: `PARKING_STATUS_PARKING`
@@ -7039,12 +6977,12 @@ pub mod payment {
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 特约商户号
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 总费用
         ///
         /// Example: `1500`
@@ -7057,27 +6995,27 @@ pub mod payment {
         ///
         /// Example: `TRADE202407041530001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_trade_no: ::std::option::Option<::std::string::String>,
+        pub out_trade_no: Option<String>,
         /// 支付渠道
         ///
         /// Example: `PAY_CHANNEL_WECHAT_PAY_NOTIF`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pay_channel: ::std::option::Option<PostRequestPayChannel>,
+        pub pay_channel: Option<PostRequestPayChannel>,
         /// 支付时间
         ///
         /// Example: `1720081800`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pay_time: ::std::option::Option<i64>,
+        pub pay_time: Option<i64>,
         /// 消息支付防伪凭证
         ///
         /// Example: `token1234567890`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub token: ::std::option::Option<::std::string::String>,
+        pub token: Option<String>,
         /// 微信支付订单号
         ///
         /// Example: `4200001999202407041234567890`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wx_trade_no: ::std::option::Option<::std::string::String>,
+        pub wx_trade_no: Option<String>,
     }
     /// 停车状态
     ///

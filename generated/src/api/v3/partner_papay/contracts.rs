@@ -55,20 +55,20 @@ pub mod by_contract_id {
             /// 服务商商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 服务商应用ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 子商户号
             ///
             /// Example: `12345512`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 子商户应用D
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
         }
     }
     /// `/v3/partner-papay/contracts/{contract_id}/notify`
@@ -104,23 +104,23 @@ pub mod by_contract_id {
             /// 服务商商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 服务商应用ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 子商户号
             ///
             /// Example: `12345512`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 子商户应用D
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 扣费持续时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub deduct_duration: ::std::option::Option<PostRequestDeductDuration>,
+            pub deduct_duration: Option<PostRequestDeductDuration>,
             /// 预计扣费金额信息
             pub estimated_amount: PostRequestEstimatedAmount,
         }
@@ -142,7 +142,7 @@ pub mod by_contract_id {
             ///
             /// Example: `DAY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub unit: ::std::option::Option<::std::string::String>,
+            pub unit: Option<String>,
         }
         /// 预计扣费金额信息
         #[derive(
@@ -162,7 +162,7 @@ pub mod by_contract_id {
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
     }
 }

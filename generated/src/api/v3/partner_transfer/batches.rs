@@ -32,20 +32,18 @@ impl<'a> Batches<'a> {
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 特约商户号
     ///
     /// Example: `1900000109`
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 特约商户appid
     ///
     /// Example: `wxf636efh567hg4356`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_appid: ::std::option::Option<::std::string::String>,
+    pub sub_appid: Option<String>,
     /// 特约商户授权类型
     ///
     /// Example: `INFORMATION_AUTHORIZATION_TYPE`
@@ -53,15 +51,15 @@ pub struct PostRequest {
     /// 商家批次单号
     ///
     /// Example: `plfk2020042013`
-    pub out_batch_no: ::std::string::String,
+    pub out_batch_no: String,
     /// 批次名称
     ///
     /// Example: `2019年1月深圳分部报销单`
-    pub batch_name: ::std::string::String,
+    pub batch_name: String,
     /// 批次备注
     ///
     /// Example: `2019年1月深圳分部报销单`
-    pub batch_remark: ::std::string::String,
+    pub batch_remark: String,
     /// 转账总金额
     ///
     /// Example: `4000000`
@@ -71,22 +69,22 @@ pub struct PostRequest {
     /// Example: `200`
     pub total_num: i64,
     /// 转账明细列表
-    pub transfer_detail_list: ::std::vec::Vec<PostRequestTransferDetailList>,
+    pub transfer_detail_list: Vec<PostRequestTransferDetailList>,
     /// 服务商的appid
     ///
     /// Example: `wxf636efh567hg4388`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sp_appid: ::std::option::Option<::std::string::String>,
+    pub sp_appid: Option<String>,
     /// 批量转账用途
     ///
     /// Example: `COMMISSION`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub transfer_purpose: ::std::option::Option<PostRequestTransferPurpose>,
+    pub transfer_purpose: Option<PostRequestTransferPurpose>,
     /// 转账场景
     ///
     /// Example: `ORDINARY_TRANSFER`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub transfer_scene: ::std::option::Option<PostRequestTransferScene>,
+    pub transfer_scene: Option<PostRequestTransferScene>,
 }
 /// 特约商户授权类型
 ///
@@ -154,7 +152,7 @@ pub struct PostRequestTransferDetailList {
     /// 商家明细单号
     ///
     /// Example: `x23zy545Bd5436`
-    pub out_detail_no: ::std::string::String,
+    pub out_detail_no: String,
     /// 转账金额
     ///
     /// Example: `200000`
@@ -162,20 +160,20 @@ pub struct PostRequestTransferDetailList {
     /// 转账备注
     ///
     /// Example: `2020年4月报销`
-    pub transfer_remark: ::std::string::String,
+    pub transfer_remark: String,
     /// 收款用户openid
     ///
     /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-    pub openid: ::std::string::String,
+    pub openid: String,
     /// 收款用户姓名
     ///
     /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-    pub user_name: ::std::string::String,
+    pub user_name: String,
     /// 收款用户身份证
     ///
     /// Example: `8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub user_id_card: ::std::option::Option<::std::string::String>,
+    pub user_id_card: Option<String>,
 }
 /// 批量转账用途
 ///
@@ -303,15 +301,15 @@ pub struct PostResponse {
     /// 商家批次单号
     ///
     /// Example: `plfk2020042013`
-    pub out_batch_no: ::std::string::String,
+    pub out_batch_no: String,
     /// 微信支付批次单号
     ///
     /// Example: `1030000071100999991182020050700019480001`
-    pub batch_id: ::std::string::String,
+    pub batch_id: String,
     /// 批次创建时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub create_time: ::std::string::String,
+    pub create_time: String,
 }
 /// `/v3/partner-transfer/batches/batch-id`
 pub mod batch_id {
@@ -367,25 +365,19 @@ pub mod batch_id {
             pub need_query_detail: bool,
             /// 请求资源起始位置
             ///
-            /// Query parameter `offset`.
-            ///
-            /// Example: `0`
+            /// Query parameter `offset`. Example: `0`
             #[serde(skip_serializing)]
-            pub offset: ::std::option::Option<i64>,
+            pub offset: Option<i64>,
             /// 最大资源条数
             ///
-            /// Query parameter `limit`.
-            ///
-            /// Example: `20`
+            /// Query parameter `limit`. Example: `20`
             #[serde(skip_serializing)]
-            pub limit: ::std::option::Option<i64>,
+            pub limit: Option<i64>,
             /// 明细状态
             ///
-            /// Query parameter `detail_status`.
-            ///
-            /// Example: `FAIL`
+            /// Query parameter `detail_status`. Example: `FAIL`
             #[serde(skip_serializing)]
-            pub detail_status: ::std::option::Option<GetRequestDetailStatus>,
+            pub detail_status: Option<GetRequestDetailStatus>,
         }
         /// 明细状态
         ///
@@ -458,49 +450,49 @@ pub mod batch_id {
             /// 服务商商户号
             ///
             /// Example: `1900001109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 特约商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商家批次单号
             ///
             /// Example: `plfk2020042013`
-            pub out_batch_no: ::std::string::String,
+            pub out_batch_no: String,
             /// 微信支付批次单号
             ///
             /// Example: `1030000071100999991182020050700019480001`
-            pub batch_id: ::std::string::String,
+            pub batch_id: String,
             /// 特约商户appid
             ///
             /// Example: `wxf636efh567hg4356`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 批次状态
             ///
             /// Example: `ACCEPTED`
-            pub batch_status: ::std::string::String,
+            pub batch_status: String,
             /// 批次类型
             ///
             /// Example: `API`
-            pub batch_type: ::std::string::String,
+            pub batch_type: String,
             /// 特约商户授权类型
             ///
             /// Example: `INFORMATION_AUTHORIZATION_TYPE`
-            pub authorization_type: ::std::string::String,
+            pub authorization_type: String,
             /// 批次名称
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_name: ::std::string::String,
+            pub batch_name: String,
             /// 批次备注
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_remark: ::std::string::String,
+            pub batch_remark: String,
             /// 批次关闭原因
             ///
             /// Example: `OVERDUE_CLOSE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub close_reason: ::std::option::Option<GetResponseCloseReason>,
+            pub close_reason: Option<GetResponseCloseReason>,
             /// 转账总金额
             ///
             /// Example: `4000000`
@@ -513,52 +505,50 @@ pub mod batch_id {
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub create_time: ::std::option::Option<::std::string::String>,
+            pub create_time: Option<String>,
             /// 批次更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub update_time: ::std::option::Option<::std::string::String>,
+            pub update_time: Option<String>,
             /// 转账成功金额
             ///
             /// Example: `3900000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_amount: ::std::option::Option<i64>,
+            pub success_amount: Option<i64>,
             /// 转账成功笔数
             ///
             /// Example: `199`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_num: ::std::option::Option<i64>,
+            pub success_num: Option<i64>,
             /// 转账失败金额
             ///
             /// Example: `100000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_amount: ::std::option::Option<i64>,
+            pub fail_amount: Option<i64>,
             /// 转账失败笔数
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_num: ::std::option::Option<i64>,
+            pub fail_num: Option<i64>,
             /// 转账明细单列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transfer_detail_list: ::std::option::Option<
-                ::std::vec::Vec<GetResponseTransferDetailList>,
-            >,
+            pub transfer_detail_list: Option<Vec<GetResponseTransferDetailList>>,
             /// 服务商的appid
             ///
             /// Example: `wxf636efh567hg4388`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_appid: ::std::option::Option<::std::string::String>,
+            pub sp_appid: Option<String>,
             /// 批量转账用途
             ///
             /// Example: `COMMISSION`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transfer_purpose: ::std::option::Option<GetResponseTransferPurpose>,
+            pub transfer_purpose: Option<GetResponseTransferPurpose>,
             /// 转账场景
             ///
             /// Example: `ORDINARY_TRANSFER`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transfer_scene: ::std::option::Option<GetResponseTransferScene>,
+            pub transfer_scene: Option<GetResponseTransferScene>,
         }
         /// 批次关闭原因
         ///
@@ -631,15 +621,15 @@ pub mod batch_id {
             /// 微信支付明细单号
             ///
             /// Example: `1040000071100999991182020050700019500100`
-            pub detail_id: ::std::string::String,
+            pub detail_id: String,
             /// 商家明细单号
             ///
             /// Example: `x23zy545Bd5436`
-            pub out_detail_no: ::std::string::String,
+            pub out_detail_no: String,
             /// 明细状态
             ///
             /// Example: `SUCCESS`
-            pub detail_status: ::std::string::String,
+            pub detail_status: String,
         }
         /// 批量转账用途
         ///
@@ -817,32 +807,32 @@ pub mod batch_id {
                         /// 服务商商户号
                         ///
                         /// Example: `1900001109`
-                        pub sp_mchid: ::std::string::String,
+                        pub sp_mchid: String,
                         /// 商家批次单号
                         ///
                         /// Example: `plfk2020042013`
-                        pub out_batch_no: ::std::string::String,
+                        pub out_batch_no: String,
                         /// 微信支付批次单号
                         ///
                         /// Example: `1030000071100999991182020050700019480001`
-                        pub batch_id: ::std::string::String,
+                        pub batch_id: String,
                         /// 商户的appid
                         ///
                         /// Example: `wxf636efh567hg4356`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub appid: ::std::option::Option<::std::string::String>,
+                        pub appid: Option<String>,
                         /// 商家明细单号
                         ///
                         /// Example: `x23zy545Bd5436`
-                        pub out_detail_no: ::std::string::String,
+                        pub out_detail_no: String,
                         /// 微信支付明细单号
                         ///
                         /// Example: `1040000071100999991182020050700019500100`
-                        pub detail_id: ::std::string::String,
+                        pub detail_id: String,
                         /// 明细状态
                         ///
                         /// Example: `SUCCESS`
-                        pub detail_status: ::std::string::String,
+                        pub detail_status: String,
                         /// 转账金额
                         ///
                         /// Example: `200000`
@@ -850,45 +840,43 @@ pub mod batch_id {
                         /// 转账备注
                         ///
                         /// Example: `2020年4月报销`
-                        pub transfer_remark: ::std::string::String,
+                        pub transfer_remark: String,
                         /// 明细失败原因
                         ///
                         /// Example: `ACCOUNT_FROZEN`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub fail_reason: ::std::option::Option<::std::string::String>,
+                        pub fail_reason: Option<String>,
                         /// 收款用户openid
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: ::std::string::String,
+                        pub openid: String,
                         /// 收款用户姓名
                         ///
                         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                        pub username: ::std::string::String,
+                        pub username: String,
                         /// 转账发起时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub initiate_time: ::std::string::String,
+                        pub initiate_time: String,
                         /// 明细更新时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub update_time: ::std::string::String,
+                        pub update_time: String,
                         /// 收款账户类型
                         ///
                         /// Example: `BANK_ACCOUNT`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub account_type: ::std::option::Option<::std::string::String>,
+                        pub account_type: Option<String>,
                         /// 银行名称
                         ///
                         /// Example: `招商银行`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub bank_name: ::std::option::Option<::std::string::String>,
+                        pub bank_name: Option<String>,
                         /// 银行卡尾号
                         ///
                         /// Example: `1234`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub bank_card_number_tail: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub bank_card_number_tail: Option<String>,
                     }
                 }
             }
@@ -954,21 +942,17 @@ pub mod out_batch_no {
             ///
             /// Query parameter `offset`.
             #[serde(skip_serializing)]
-            pub offset: ::std::option::Option<i64>,
+            pub offset: Option<i64>,
             /// 最大资源条数
             ///
-            /// Query parameter `limit`.
-            ///
-            /// Example: `20`
+            /// Query parameter `limit`. Example: `20`
             #[serde(skip_serializing)]
-            pub limit: ::std::option::Option<i64>,
+            pub limit: Option<i64>,
             /// 明细状态
             ///
-            /// Query parameter `detail_status`.
-            ///
-            /// Example: `FAIL`
+            /// Query parameter `detail_status`. Example: `FAIL`
             #[serde(skip_serializing)]
-            pub detail_status: ::std::option::Option<GetRequestDetailStatus>,
+            pub detail_status: Option<GetRequestDetailStatus>,
         }
         /// 明细状态
         ///
@@ -1045,49 +1029,49 @@ pub mod out_batch_no {
             /// 服务商商户号
             ///
             /// Example: `1900001109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 特约商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商家批次单号
             ///
             /// Example: `plfk2020042013`
-            pub out_batch_no: ::std::string::String,
+            pub out_batch_no: String,
             /// 微信支付批次单号
             ///
             /// Example: `1030000071100999991182020050700019480001`
-            pub batch_id: ::std::string::String,
+            pub batch_id: String,
             /// 特约商户appid
             ///
             /// Example: `wxf636efh567hg4356`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 批次状态
             ///
             /// Example: `ACCEPTED`
-            pub batch_status: ::std::string::String,
+            pub batch_status: String,
             /// 批次类型
             ///
             /// Example: `API`
-            pub batch_type: ::std::string::String,
+            pub batch_type: String,
             /// 特约商户授权类型
             ///
             /// Example: `INFORMATION_AUTHORIZATION_TYPE`
-            pub authorization_type: ::std::string::String,
+            pub authorization_type: String,
             /// 批次名称
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_name: ::std::string::String,
+            pub batch_name: String,
             /// 批次备注
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_remark: ::std::string::String,
+            pub batch_remark: String,
             /// 批次关闭原因
             ///
             /// Example: `OVERDUE_CLOSE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub close_reason: ::std::option::Option<GetResponseCloseReason>,
+            pub close_reason: Option<GetResponseCloseReason>,
             /// 转账总金额
             ///
             /// Example: `4000000`
@@ -1100,49 +1084,49 @@ pub mod out_batch_no {
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub create_time: ::std::option::Option<::std::string::String>,
+            pub create_time: Option<String>,
             /// 批次更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub update_time: ::std::option::Option<::std::string::String>,
+            pub update_time: Option<String>,
             /// 转账成功金额
             ///
             /// Example: `3900000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_amount: ::std::option::Option<i64>,
+            pub success_amount: Option<i64>,
             /// 转账成功笔数
             ///
             /// Example: `199`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_num: ::std::option::Option<i64>,
+            pub success_num: Option<i64>,
             /// 转账失败金额
             ///
             /// Example: `100000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_amount: ::std::option::Option<i64>,
+            pub fail_amount: Option<i64>,
             /// 转账失败笔数
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_num: ::std::option::Option<i64>,
+            pub fail_num: Option<i64>,
             /// 转账明细单列表
-            pub transfer_detail_list: ::std::vec::Vec<GetResponseTransferDetailList>,
+            pub transfer_detail_list: Vec<GetResponseTransferDetailList>,
             /// 服务商的appid
             ///
             /// Example: `wxf636efh567hg4388`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_appid: ::std::option::Option<::std::string::String>,
+            pub sp_appid: Option<String>,
             /// 批量转账用途
             ///
             /// Example: `COMMISSION`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transfer_purpose: ::std::option::Option<GetResponseTransferPurpose>,
+            pub transfer_purpose: Option<GetResponseTransferPurpose>,
             /// 转账场景
             ///
             /// Example: `ORDINARY_TRANSFER`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transfer_scene: ::std::option::Option<GetResponseTransferScene>,
+            pub transfer_scene: Option<GetResponseTransferScene>,
         }
         /// 批次关闭原因
         ///
@@ -1215,15 +1199,15 @@ pub mod out_batch_no {
             /// 微信支付明细单号
             ///
             /// Example: `1040000071100999991182020050700019500100`
-            pub detail_id: ::std::string::String,
+            pub detail_id: String,
             /// 商家明细单号
             ///
             /// Example: `x23zy545Bd5436`
-            pub out_detail_no: ::std::string::String,
+            pub out_detail_no: String,
             /// 明细状态
             ///
             /// Example: `SUCCESS`
-            pub detail_status: ::std::string::String,
+            pub detail_status: String,
         }
         /// 批量转账用途
         ///
@@ -1403,32 +1387,32 @@ pub mod out_batch_no {
                         /// 服务商商户号
                         ///
                         /// Example: `1900001109`
-                        pub sp_mchid: ::std::string::String,
+                        pub sp_mchid: String,
                         /// 商家批次单号
                         ///
                         /// Example: `plfk2020042013`
-                        pub out_batch_no: ::std::string::String,
+                        pub out_batch_no: String,
                         /// 微信支付批次单号
                         ///
                         /// Example: `1030000071100999991182020050700019480001`
-                        pub batch_id: ::std::string::String,
+                        pub batch_id: String,
                         /// 商户的appid
                         ///
                         /// Example: `wxf636efh567hg4356`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub appid: ::std::option::Option<::std::string::String>,
+                        pub appid: Option<String>,
                         /// 商家明细单号
                         ///
                         /// Example: `x23zy545Bd5436`
-                        pub out_detail_no: ::std::string::String,
+                        pub out_detail_no: String,
                         /// 微信支付明细单号
                         ///
                         /// Example: `1040000071100999991182020050700019500100`
-                        pub detail_id: ::std::string::String,
+                        pub detail_id: String,
                         /// 明细状态
                         ///
                         /// Example: `SUCCESS`
-                        pub detail_status: ::std::string::String,
+                        pub detail_status: String,
                         /// 转账金额
                         ///
                         /// Example: `200000`
@@ -1436,45 +1420,43 @@ pub mod out_batch_no {
                         /// 转账备注
                         ///
                         /// Example: `2020年4月报销`
-                        pub transfer_remark: ::std::string::String,
+                        pub transfer_remark: String,
                         /// 明细失败原因
                         ///
                         /// Example: `ACCOUNT_FROZEN`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub fail_reason: ::std::option::Option<::std::string::String>,
+                        pub fail_reason: Option<String>,
                         /// 收款用户openid
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: ::std::string::String,
+                        pub openid: String,
                         /// 收款用户姓名
                         ///
                         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                        pub username: ::std::string::String,
+                        pub username: String,
                         /// 转账发起时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub initiate_time: ::std::string::String,
+                        pub initiate_time: String,
                         /// 明细更新时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub update_time: ::std::string::String,
+                        pub update_time: String,
                         /// 收款账户类型
                         ///
                         /// Example: `BANK_ACCOUNT`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub account_type: ::std::option::Option<::std::string::String>,
+                        pub account_type: Option<String>,
                         /// 银行名称
                         ///
                         /// Example: `招商银行`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub bank_name: ::std::option::Option<::std::string::String>,
+                        pub bank_name: Option<String>,
                         /// 银行卡尾号
                         ///
                         /// Example: `1234`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub bank_card_number_tail: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub bank_card_number_tail: Option<String>,
                     }
                 }
             }

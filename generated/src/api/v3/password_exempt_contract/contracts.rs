@@ -81,7 +81,7 @@ pub mod ecommerce {
                 /// 商户AppID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
@@ -89,19 +89,19 @@ pub mod ecommerce {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 回调通知地址
                 ///
                 /// Example: `https://yourapp.com/notify`
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
                 /// 用户账户展示名称
                 ///
                 /// Example: `微信代扣用户A`
-                pub contract_display_account: ::std::string::String,
+                pub contract_display_account: String,
                 /// 用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                pub openid: ::std::string::String,
+                pub openid: String,
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program` (电商收付通模式小程序场景预签约API).
             #[derive(
@@ -116,11 +116,11 @@ pub mod ecommerce {
                 /// 预签约ID
                 ///
                 /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: ::std::string::String,
+                pub pre_entrustweb_id: String,
                 /// 商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
@@ -128,15 +128,15 @@ pub mod ecommerce {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 跳转签约的小程序AppID
                 ///
                 /// Example: `wxbd687630cd02ce1d`
-                pub sign_mp_appid: ::std::string::String,
+                pub sign_mp_appid: String,
                 /// 跳转签约的小程序路径
                 ///
                 /// Example: `pages/PwdExemptContract/index`
-                pub sign_mp_path: ::std::string::String,
+                pub sign_mp_path: String,
             }
         }
         /// `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign`
@@ -172,7 +172,7 @@ pub mod ecommerce {
                 /// 商户AppID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
@@ -180,23 +180,23 @@ pub mod ecommerce {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 回调通知地址
                 ///
                 /// Example: `https://yourapp.com/notify`
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
                 /// 用户账户展示名称
                 ///
                 /// Example: `微信代扣用户A`
-                pub contract_display_account: ::std::string::String,
+                pub contract_display_account: String,
                 /// 预支付交易会话标识
                 ///
                 /// Example: `wx201410272009395522657a690389285100`
-                pub prepay_id: ::std::string::String,
+                pub prepay_id: String,
                 /// 用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                pub openid: ::std::string::String,
+                pub openid: String,
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign` (电商收付通模式支付后场景预签约API).
             #[derive(
@@ -211,7 +211,7 @@ pub mod ecommerce {
                 /// 商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
@@ -219,7 +219,7 @@ pub mod ecommerce {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
             }
         }
     }
@@ -281,7 +281,7 @@ pub mod normal {
                 /// 商户AppID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
@@ -289,19 +289,19 @@ pub mod normal {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 回调通知地址
                 ///
                 /// Example: `https://yourapp.com/notify`
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
                 /// 用户账户展示名称
                 ///
                 /// Example: `微信代扣用户A`
-                pub contract_display_account: ::std::string::String,
+                pub contract_display_account: String,
                 /// 用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                pub openid: ::std::string::String,
+                pub openid: String,
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program` (直连商户模式小程序场景预签约API).
             #[derive(
@@ -316,11 +316,11 @@ pub mod normal {
                 /// 预签约ID
                 ///
                 /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: ::std::string::String,
+                pub pre_entrustweb_id: String,
                 /// 商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
@@ -328,15 +328,15 @@ pub mod normal {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 跳转签约的小程序AppID
                 ///
                 /// Example: `wxbd687630cd02ce1d`
-                pub sign_mp_appid: ::std::string::String,
+                pub sign_mp_appid: String,
                 /// 跳转签约的小程序路径
                 ///
                 /// Example: `pages/PwdExemptContract/index`
-                pub sign_mp_path: ::std::string::String,
+                pub sign_mp_path: String,
             }
         }
         /// `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign`
@@ -372,7 +372,7 @@ pub mod normal {
                 /// 商户AppID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
@@ -380,23 +380,23 @@ pub mod normal {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 回调通知地址
                 ///
                 /// Example: `https://yourapp.com/notify`
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
                 /// 用户账户展示名称
                 ///
                 /// Example: `微信代扣用户A`
-                pub contract_display_account: ::std::string::String,
+                pub contract_display_account: String,
                 /// 预支付交易会话标识
                 ///
                 /// Example: `wx201410272009395522657a690389285100`
-                pub prepay_id: ::std::string::String,
+                pub prepay_id: String,
                 /// 用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                pub openid: ::std::string::String,
+                pub openid: String,
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign` (直连商户模式支付后场景预签约API).
             #[derive(
@@ -411,7 +411,7 @@ pub mod normal {
                 /// 商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
@@ -419,7 +419,7 @@ pub mod normal {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
             }
         }
     }
@@ -481,15 +481,15 @@ pub mod qs {
                 /// 商户AppID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 子商户AppID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub sub_appid: ::std::string::String,
+                pub sub_appid: String,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
@@ -497,25 +497,25 @@ pub mod qs {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 回调通知地址
                 ///
                 /// Example: `https://yourapp.com/notify`
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
                 /// 用户账户展示名称
                 ///
                 /// Example: `微信代扣用户A`
-                pub contract_display_account: ::std::string::String,
+                pub contract_display_account: String,
                 /// 用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 用户子标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_openid: ::std::option::Option<::std::string::String>,
+                pub sub_openid: Option<String>,
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program` (清算机构模式小程序场景预签约API).
             #[derive(
@@ -530,11 +530,11 @@ pub mod qs {
                 /// 预签约ID
                 ///
                 /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: ::std::string::String,
+                pub pre_entrustweb_id: String,
                 /// 商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
@@ -542,15 +542,15 @@ pub mod qs {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 跳转签约的小程序AppID
                 ///
                 /// Example: `wxbd687630cd02ce1d`
-                pub sign_mp_appid: ::std::string::String,
+                pub sign_mp_appid: String,
                 /// 跳转签约的小程序路径
                 ///
                 /// Example: `pages/PwdExemptContract/index`
-                pub sign_mp_path: ::std::string::String,
+                pub sign_mp_path: String,
             }
         }
         /// `/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign`
@@ -586,15 +586,15 @@ pub mod qs {
                 /// 商户AppID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 子商户AppID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub sub_appid: ::std::string::String,
+                pub sub_appid: String,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
@@ -602,29 +602,29 @@ pub mod qs {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 回调通知地址
                 ///
                 /// Example: `https://yourapp.com/notify`
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
                 /// 用户账户展示名称
                 ///
                 /// Example: `微信代扣用户A`
-                pub contract_display_account: ::std::string::String,
+                pub contract_display_account: String,
                 /// 预支付交易会话标识
                 ///
                 /// Example: `wx201410272009395522657a690389285100`
-                pub prepay_id: ::std::string::String,
+                pub prepay_id: String,
                 /// 用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 用户子标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_openid: ::std::option::Option<::std::string::String>,
+                pub sub_openid: Option<String>,
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign` (清算机构模式支付后场景预签约API).
             #[derive(
@@ -639,7 +639,7 @@ pub mod qs {
                 /// 商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
@@ -647,7 +647,7 @@ pub mod qs {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
             }
         }
     }
@@ -720,29 +720,29 @@ pub mod service_id {
                     /// 商户号
                     ///
                     /// Example: `1900000109`
-                    pub mchid: ::std::string::String,
+                    pub mchid: String,
                     /// 免密支付协议ID
                     ///
                     /// Example: `123124412412423431`
-                    pub contract_id: ::std::string::String,
+                    pub contract_id: String,
                     /// 商户AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 用户标识
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    pub openid: ::std::string::String,
+                    pub openid: String,
                     /// 子商户AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_appid: ::std::option::Option<::std::string::String>,
+                    pub sub_appid: Option<String>,
                     /// 用户标识
                     ///
                     /// Example: `wxd678efh567hg6787`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_openid: ::std::option::Option<::std::string::String>,
+                    pub sub_openid: Option<String>,
                     /// 免密支付服务ID
                     ///
                     /// Example: `12535`
@@ -750,25 +750,23 @@ pub mod service_id {
                     /// 商户签约协议号
                     ///
                     /// Example: `wxwtdk20200910100000`
-                    pub out_contract_code: ::std::string::String,
+                    pub out_contract_code: String,
                     /// 用户账户展示名称
                     ///
                     /// Example: `微信代扣用户A`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub contract_display_account: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub contract_display_account: Option<String>,
                     /// 委托代扣协议状态
                     ///
                     /// Example: `SIGNED`
-                    pub contract_state: ::std::string::String,
+                    pub contract_state: String,
                     /// 协议签署时间
                     ///
                     /// Example: `2020-09-10T13:29:35+08:00`
-                    pub contract_signed_time: ::std::string::String,
+                    pub contract_signed_time: String,
                     /// 协议解约信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub contract_terminate_info: ::std::option::Option<
+                    pub contract_terminate_info: Option<
                         GetResponseContractTerminateInfo,
                     >,
                 }
@@ -785,21 +783,17 @@ pub mod service_id {
                     /// 协议解约方式
                     ///
                     /// Example: `USER_TERMINATE`
-                    pub contract_termination_mode: ::std::string::String,
+                    pub contract_termination_mode: String,
                     /// 协议解约时间
                     ///
                     /// Example: `2020-10-10T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub contract_terminated_time: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub contract_terminated_time: Option<String>,
                     /// 解约备注
                     ///
                     /// Example: `用户解约`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub contract_termination_remark: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub contract_termination_remark: Option<String>,
                 }
                 /// `/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate`
                 pub mod terminate {
@@ -834,7 +828,7 @@ pub mod service_id {
                         /// 解约备注
                         ///
                         /// Example: `用户解约`
-                        pub contract_termination_remark: ::std::string::String,
+                        pub contract_termination_remark: String,
                     }
                     /// The response of `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate` (商户通过商户协议号解约协议API).
                     #[derive(
@@ -849,7 +843,7 @@ pub mod service_id {
                         /// 商户号
                         ///
                         /// Example: `1900000109`
-                        pub mchid: ::std::string::String,
+                        pub mchid: String,
                         /// 免密支付服务ID
                         ///
                         /// Example: `12535`
@@ -857,7 +851,7 @@ pub mod service_id {
                         /// 商户签约协议号
                         ///
                         /// Example: `wxwtdk20200910100000`
-                        pub out_contract_code: ::std::string::String,
+                        pub out_contract_code: String,
                     }
                 }
             }
@@ -921,25 +915,25 @@ pub mod service_provider {
                 /// 商户AppID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub sp_appid: ::std::string::String,
+                pub sp_appid: String,
                 /// 用户标识
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sp_openid: ::std::option::Option<::std::string::String>,
+                pub sp_openid: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 子商户AppID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub sub_appid: ::std::string::String,
+                pub sub_appid: String,
                 /// 用户子标识
                 ///
                 /// Example: `wxd678efh567hg6787`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_openid: ::std::option::Option<::std::string::String>,
+                pub sub_openid: Option<String>,
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
@@ -947,15 +941,15 @@ pub mod service_provider {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 回调通知地址
                 ///
                 /// Example: `https://yourapp.com/notify`
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
                 /// 用户账户展示名称
                 ///
                 /// Example: `微信代扣用户A`
-                pub contract_display_account: ::std::string::String,
+                pub contract_display_account: String,
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program` (服务商模式小程序场景预签约API).
             #[derive(
@@ -970,15 +964,15 @@ pub mod service_provider {
                 /// 预签约ID
                 ///
                 /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: ::std::string::String,
+                pub pre_entrustweb_id: String,
                 /// 商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
@@ -986,15 +980,15 @@ pub mod service_provider {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 跳转签约的小程序AppID
                 ///
                 /// Example: `wxbd687630cd02ce1d`
-                pub sign_mp_appid: ::std::string::String,
+                pub sign_mp_appid: String,
                 /// 跳转签约的小程序路径
                 ///
                 /// Example: `pages/PwdExemptContract/index`
-                pub sign_mp_path: ::std::string::String,
+                pub sign_mp_path: String,
             }
         }
         /// `/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign`
@@ -1030,25 +1024,25 @@ pub mod service_provider {
                 /// 商户AppID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub sp_appid: ::std::string::String,
+                pub sp_appid: String,
                 /// 用户标识
                 ///
                 /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sp_openid: ::std::option::Option<::std::string::String>,
+                pub sp_openid: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 子商户AppID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub sub_appid: ::std::string::String,
+                pub sub_appid: String,
                 /// 用户子标识
                 ///
                 /// Example: `wxd678efh567hg6787`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_openid: ::std::option::Option<::std::string::String>,
+                pub sub_openid: Option<String>,
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
@@ -1056,19 +1050,19 @@ pub mod service_provider {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
                 /// 回调通知地址
                 ///
                 /// Example: `https://yourapp.com/notify`
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
                 /// 用户账户展示名称
                 ///
                 /// Example: `微信代扣用户A`
-                pub contract_display_account: ::std::string::String,
+                pub contract_display_account: String,
                 /// 预支付交易会话标识
                 ///
                 /// Example: `wx201410272009395522657a690389285100`
-                pub prepay_id: ::std::string::String,
+                pub prepay_id: String,
             }
             /// The response of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign` (服务商模式支付后场景预签约API).
             #[derive(
@@ -1083,11 +1077,11 @@ pub mod service_provider {
                 /// 商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
@@ -1095,7 +1089,7 @@ pub mod service_provider {
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: ::std::string::String,
+                pub out_contract_code: String,
             }
         }
     }

@@ -51,31 +51,31 @@ pub mod transactions {
             /// 从业机构号
             ///
             /// Example: `1356485`
-            pub acquiring_bank_id: ::std::string::String,
+            pub acquiring_bank_id: String,
             /// 从业机构应用AppID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub acquiring_bank_appid: ::std::option::Option<::std::string::String>,
+            pub acquiring_bank_appid: Option<String>,
             /// 特约商户号
             ///
             /// Example: `1900000109`
-            pub merchant_id: ::std::string::String,
+            pub merchant_id: String,
             /// 特约商户应用AppID
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_appid: ::std::option::Option<::std::string::String>,
+            pub merchant_appid: Option<String>,
             /// 渠道商户号
             ///
             /// Example: `20001111`
-            pub channel_id: ::std::string::String,
+            pub channel_id: String,
             /// 支付者
             pub payer: PostRequestPayer,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
         }
         /// 支付者
         #[derive(
@@ -91,17 +91,17 @@ pub mod transactions {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub acquiring_bank_openid: ::std::option::Option<::std::string::String>,
+            pub acquiring_bank_openid: Option<String>,
             /// 用户手机号的哈希值
             ///
             /// Example: `ABDEF3445546456B`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub phone_number_hash: ::std::option::Option<::std::string::String>,
+            pub phone_number_hash: Option<String>,
             /// 用户标识（商户）
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_openid: ::std::option::Option<::std::string::String>,
+            pub merchant_openid: Option<String>,
         }
         /// The response of `POST /v3/pay/acquiring-bank/transactions/exposure` (微信分付-支付方式前置服务).
         #[derive(
@@ -119,7 +119,7 @@ pub mod transactions {
             ///
             /// Example: `Dfkdsf324+-LKFD=`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub market_exposure_token: ::std::option::Option<::std::string::String>,
+            pub market_exposure_token: Option<String>,
         }
     }
 }

@@ -35,11 +35,11 @@ pub mod exposure {
         /// 直连商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 应用AppID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 用户ID的类型
         ///
         /// Example: `OPENID`
@@ -48,12 +48,12 @@ pub mod exposure {
         ///
         /// Example: `123456789`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 用户手机号的十六进制字符串
         ///
         /// Example: `EF879546FFFF`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub phone_number_hash: ::std::option::Option<::std::string::String>,
+        pub phone_number_hash: Option<String>,
     }
     /// 用户ID的类型
     ///
@@ -61,25 +61,15 @@ pub mod exposure {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestUserIdType {
-        /// 未知类型
-        ///
-        /// `UNKNOWN_USER_ID_TYPE`
+        /// `UNKNOWN_USER_ID_TYPE`: 未知类型
         UnknownUserIdType,
-        /// 普通商户的OpenID
-        ///
-        /// `OPENID`
+        /// `OPENID`: 普通商户的OpenID
         Openid,
-        /// 手机号
-        ///
-        /// `PHONE_NO`
+        /// `PHONE_NO`: 手机号
         PhoneNo,
-        /// 服务商的OpenID
-        ///
-        /// `SP_OPENID`
+        /// `SP_OPENID`: 服务商的OpenID
         SpOpenid,
-        /// 子商户的OpenID
-        ///
-        /// `SUB_OPENID`
+        /// `SUB_OPENID`: 子商户的OpenID
         SubOpenid,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -179,23 +169,23 @@ pub mod partner {
             /// 服务商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 服务商应用ID
             ///
             /// Example: `wx8888888888888888`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 子商户/二级商户应用ID
             ///
             /// Example: `wxd678efh567hg6999`
-            pub sub_appid: ::std::string::String,
+            pub sub_appid: String,
             /// 子商户号/二级商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 用户ID
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_id: ::std::option::Option<PostRequestUserId>,
+            pub user_id: Option<PostRequestUserId>,
         }
         /// 用户ID
         #[derive(
@@ -211,22 +201,22 @@ pub mod partner {
             ///
             /// Example: `OPENID`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_id_type: ::std::option::Option<PostRequestUserIdUserIdType>,
+            pub user_id_type: Option<PostRequestUserIdUserIdType>,
             /// 用户服务标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_openid: ::std::option::Option<::std::string::String>,
+            pub sp_openid: Option<String>,
             /// 用户子标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
             /// 用户手机号的哈希值
             ///
             /// Example: `ABDEF3445546456B`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub phone_number_hash: ::std::option::Option<::std::string::String>,
+            pub phone_number_hash: Option<String>,
         }
         /// 用户ID的类型
         ///
@@ -234,25 +224,15 @@ pub mod partner {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestUserIdUserIdType {
-            /// 未知类型
-            ///
-            /// `UNKNOWN_USER_ID_TYPE`
+            /// `UNKNOWN_USER_ID_TYPE`: 未知类型
             UnknownUserIdType,
-            /// 普通商户的OpenID
-            ///
-            /// `OPENID`
+            /// `OPENID`: 普通商户的OpenID
             Openid,
-            /// 手机号
-            ///
-            /// `PHONE_NO`
+            /// `PHONE_NO`: 手机号
             PhoneNo,
-            /// 服务商的OpenID
-            ///
-            /// `SP_OPENID`
+            /// `SP_OPENID`: 服务商的OpenID
             SpOpenid,
-            /// 子商户的OpenID
-            ///
-            /// `SUB_OPENID`
+            /// `SUB_OPENID`: 子商户的OpenID
             SubOpenid,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),

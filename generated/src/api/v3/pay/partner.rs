@@ -95,80 +95,76 @@ pub mod transactions {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 服务商公众号ID
             ///
             /// Example: `wx8888888888888888`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 服务商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// `settle_info`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub settle_info: ::std::option::Option<crate::types::SettleInfo>,
+            pub settle_info: Option<crate::types::SettleInfo>,
             /// 商品描述
             ///
             /// Example: `Image形象店-深圳腾大-QQ公仔`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 附加数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// `amount`
             pub amount: crate::types::Amount,
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub time_expire: ::std::option::Option<::std::string::String>,
+            pub time_expire: Option<String>,
             /// 通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
             /// 订单优惠标记
             ///
             /// Example: `WXG`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_tag: ::std::option::Option<::std::string::String>,
+            pub goods_tag: Option<String>,
             /// 指定支付方式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limit_pay: ::std::option::Option<
-                ::std::vec::Vec<crate::types::LimitPay>,
-            >,
+            pub limit_pay: Option<Vec<crate::types::LimitPay>>,
             /// 电子发票入口开放标识
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub support_fapiao: ::std::option::Option<bool>,
+            pub support_fapiao: Option<bool>,
             /// `detail`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail: ::std::option::Option<crate::types::Detail>,
+            pub detail: Option<crate::types::Detail>,
             /// `scene_info`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scene_info: ::std::option::Option<crate::types::SceneInfo>,
+            pub scene_info: Option<crate::types::SceneInfo>,
             /// 支付者
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer: ::std::option::Option<PostRequestPayer>,
+            pub payer: Option<PostRequestPayer>,
             /// 贴息信息(微信分付)
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub subsidy_info: ::std::option::Option<PostRequestSubsidyInfo>,
+            pub subsidy_info: Option<PostRequestSubsidyInfo>,
         }
         /// 支付者
         #[derive(
@@ -182,7 +178,7 @@ pub mod transactions {
         pub struct PostRequestPayer {
             /// 实名支付(需单独申请权限)
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub identity: ::std::option::Option<PostRequestPayerIdentity>,
+            pub identity: Option<PostRequestPayerIdentity>,
         }
         /// 实名支付(需单独申请权限)
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -193,11 +189,11 @@ pub mod transactions {
             /// 加密后的证件号
             ///
             /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-            pub number: ::std::string::String,
+            pub number: String,
             /// 加密后的姓名
             ///
             /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-            pub name: ::std::string::String,
+            pub name: String,
         }
         /// 证件类型
         ///
@@ -285,9 +281,7 @@ pub mod transactions {
         pub struct PostRequestSubsidyInfo {
             /// 贴息详情列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub subsidy_detail: ::std::option::Option<
-                ::std::vec::Vec<PostRequestSubsidyInfoSubsidyDetail>,
-            >,
+            pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
         }
         /// PostRequestSubsidyInfoSubsidyDetail
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -297,9 +291,7 @@ pub mod transactions {
             /// Example: `PERIOD`
             pub subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
             /// 贴息方案列表
-            pub subsidy_plan: ::std::vec::Vec<
-                PostRequestSubsidyInfoSubsidyDetailSubsidyPlan,
-            >,
+            pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
         }
         /// 贴息方案类型
         ///
@@ -307,13 +299,9 @@ pub mod transactions {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-            /// 随时还
-            ///
-            /// `DAILY`
+            /// `DAILY`: 随时还
             Daily,
-            /// 分期还
-            ///
-            /// `PERIOD`
+            /// `PERIOD`: 分期还
             Period,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -375,21 +363,21 @@ pub mod transactions {
         pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
             /// 贴息期数
             ///
+            /// Example: `3`
+            ///
             /// - `3`
             ///
             /// - `6`
             ///
             /// - `12`
-            ///
-            /// Example: `3`
             pub subsidy_installment_num: i64,
             /// 贴息比例
+            ///
+            /// Example: `100`
             ///
             /// - `0`
             ///
             /// - `100`
-            ///
-            /// Example: `100`
             pub subsidy_percent: i64,
         }
         /// The response of `POST /v3/pay/partner/transactions/app` (APP下单API).
@@ -405,7 +393,7 @@ pub mod transactions {
             /// 预支付交易会话标识
             ///
             /// Example: `wx201410272009395522657a690389285100`
-            pub prepay_id: ::std::string::String,
+            pub prepay_id: String,
         }
     }
     /// `/v3/pay/partner/transactions/app-with-contract`
@@ -441,63 +429,63 @@ pub mod transactions {
             /// 服务商应用ID
             ///
             /// Example: `wx8888888888888888`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 服务商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 子商户/二级商户应用ID
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 子商户号/二级商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商品描述
             ///
             /// Example: `Image形象店-深圳腾大-QQ公仔`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub time_expire: ::std::option::Option<::std::string::String>,
+            pub time_expire: Option<String>,
             /// 附加数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
             /// 订单优惠标记
             ///
             /// Example: `WXG`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_tag: ::std::option::Option<::std::string::String>,
+            pub goods_tag: Option<String>,
             /// 结算信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub settle_info: ::std::option::Option<PostRequestSettleInfo>,
+            pub settle_info: Option<PostRequestSettleInfo>,
             /// 电子发票入口开放标识
             ///
             /// Example: `true`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub support_fapiao: ::std::option::Option<bool>,
+            pub support_fapiao: Option<bool>,
             /// 订单金额
             pub amount: PostRequestAmount,
             /// 优惠功能
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail: ::std::option::Option<PostRequestDetail>,
+            pub detail: Option<PostRequestDetail>,
             /// 场景信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+            pub scene_info: Option<PostRequestSceneInfo>,
             /// 签约授权信息
             pub contract_info: PostRequestContractInfo,
         }
@@ -519,7 +507,7 @@ pub mod transactions {
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
         /// 签约授权信息
         #[derive(
@@ -534,32 +522,32 @@ pub mod transactions {
             /// 模板ID
             ///
             /// Example: `3484306348`
-            pub plan_id: ::std::string::String,
+            pub plan_id: String,
             /// 签约商户号
             ///
             /// Example: `1200009811`
-            pub contract_mchid: ::std::string::String,
+            pub contract_mchid: String,
             /// 签约AppID
             ///
             /// Example: `wxcbda96de0b165486`
-            pub contract_appid: ::std::string::String,
+            pub contract_appid: String,
             /// 签约协议号
             ///
             /// Example: `100001256`
-            pub contract_code: ::std::string::String,
+            pub contract_code: String,
             /// 请求序列号
             ///
             /// Example: `1695`
-            pub request_serial: ::std::string::String,
+            pub request_serial: String,
             /// 用户账户展示名称
             ///
             /// Example: `123456`
-            pub contract_display_account: ::std::string::String,
+            pub contract_display_account: String,
             /// 签约信息通知URL
             ///
             /// Example: `https://yoursite.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_notify_url: ::std::option::Option<::std::string::String>,
+            pub contract_notify_url: Option<String>,
         }
         /// 优惠功能
         #[derive(
@@ -575,14 +563,14 @@ pub mod transactions {
             ///
             /// Example: `608800`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cost_price: ::std::option::Option<f64>,
+            pub cost_price: Option<f64>,
             /// 商品小票ID
             ///
             /// Example: `微信123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub invoice_id: ::std::option::Option<::std::string::String>,
+            pub invoice_id: Option<String>,
             /// 单品列表
-            pub goods_detail: ::std::vec::Vec<PostRequestDetailGoodsDetail>,
+            pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
         }
         /// PostRequestDetailGoodsDetail
         #[derive(
@@ -597,17 +585,17 @@ pub mod transactions {
             /// 商户侧商品编码
             ///
             /// Example: `1246464644`
-            pub merchant_goods_id: ::std::string::String,
+            pub merchant_goods_id: String,
             /// 微信支付商品编码
             ///
             /// Example: `1001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wechatpay_goods_id: ::std::option::Option<::std::string::String>,
+            pub wechatpay_goods_id: Option<String>,
             /// 商品名称
             ///
             /// Example: `iPhoneX 256G`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_name: ::std::option::Option<::std::string::String>,
+            pub goods_name: Option<String>,
             /// 商品数量
             ///
             /// Example: `1`
@@ -630,15 +618,15 @@ pub mod transactions {
             /// 用户终端IP
             ///
             /// Example: `14.23.150.211`
-            pub payer_client_ip: ::std::string::String,
+            pub payer_client_ip: String,
             /// 商户端设备号
             ///
             /// Example: `013467007045764`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device_id: ::std::option::Option<::std::string::String>,
+            pub device_id: Option<String>,
             /// 商户门店信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_info: ::std::option::Option<PostRequestSceneInfoStoreInfo>,
+            pub store_info: Option<PostRequestSceneInfoStoreInfo>,
         }
         /// 商户门店信息
         #[derive(
@@ -654,22 +642,22 @@ pub mod transactions {
             ///
             /// Example: `0001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub id: ::std::option::Option<::std::string::String>,
+            pub id: Option<String>,
             /// 门店名称
             ///
             /// Example: `腾讯大厦分店`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 地区编码
             ///
             /// Example: `440305`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub area_code: ::std::option::Option<::std::string::String>,
+            pub area_code: Option<String>,
             /// 详细地址
             ///
             /// Example: `广东省深圳市南山区科技中一道10000号`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub address: ::std::option::Option<::std::string::String>,
+            pub address: Option<String>,
         }
         /// 结算信息
         #[derive(
@@ -685,7 +673,7 @@ pub mod transactions {
             ///
             /// Example: `true`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub profit_sharing: ::std::option::Option<bool>,
+            pub profit_sharing: Option<bool>,
         }
         /// The response of `POST /v3/pay/partner/transactions/app-with-contract` (APP下单并签约).
         #[derive(
@@ -700,7 +688,7 @@ pub mod transactions {
             /// 预支付交易会话标识
             ///
             /// Example: `wx201410272009395522657a690389285100`
-            pub prepay_id: ::std::string::String,
+            pub prepay_id: String,
         }
     }
     /// `/v3/pay/partner/transactions/codepay`
@@ -737,43 +725,43 @@ pub mod transactions {
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_appid: ::std::option::Option<::std::string::String>,
+            pub sp_appid: Option<String>,
             /// 合作伙伴商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 特约商户应用AppID
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 特约商户商户号
             ///
             /// Example: `1230000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商品描述
             ///
             /// Example: `Image形象店-深圳腾大-QQ公仔`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 附加数据
             ///
             /// Example: `自定义数据说明`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 订单优惠标记
             ///
             /// Example: `WXG`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_tag: ::std::option::Option<::std::string::String>,
+            pub goods_tag: Option<String>,
             /// 电子发票入口开放标识
             ///
             /// Example: `false`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub support_fapiao: ::std::option::Option<bool>,
+            pub support_fapiao: Option<bool>,
             /// 支付者
             pub payer: PostRequestPayer,
             /// 订单金额
@@ -782,10 +770,10 @@ pub mod transactions {
             pub scene_info: PostRequestSceneInfo,
             /// 优惠功能
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail: ::std::option::Option<PostRequestDetail>,
+            pub detail: Option<PostRequestDetail>,
             /// 结算信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub settle_info: ::std::option::Option<PostRequestSettleInfo>,
+            pub settle_info: Option<PostRequestSettleInfo>,
         }
         /// 订单金额
         #[derive(
@@ -805,7 +793,7 @@ pub mod transactions {
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
         /// 优惠功能
         #[derive(
@@ -821,14 +809,14 @@ pub mod transactions {
             ///
             /// Example: `608800`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cost_price: ::std::option::Option<f64>,
+            pub cost_price: Option<f64>,
             /// 商品小票ID
             ///
             /// Example: `微信123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub invoice_id: ::std::option::Option<::std::string::String>,
+            pub invoice_id: Option<String>,
             /// 单品列表
-            pub goods_detail: ::std::vec::Vec<PostRequestDetailGoodsDetail>,
+            pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
         }
         /// PostRequestDetailGoodsDetail
         #[derive(
@@ -843,17 +831,17 @@ pub mod transactions {
             /// 商品编码
             ///
             /// Example: `1246464644`
-            pub merchant_goods_id: ::std::string::String,
+            pub merchant_goods_id: String,
             /// 微信支付商品编码
             ///
             /// Example: `1001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wxpay_goods_id: ::std::option::Option<::std::string::String>,
+            pub wxpay_goods_id: Option<String>,
             /// 商品名称
             ///
             /// Example: `iPhoneX 256G`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_name: ::std::option::Option<::std::string::String>,
+            pub goods_name: Option<String>,
             /// 商品数量
             ///
             /// Example: `1`
@@ -876,7 +864,7 @@ pub mod transactions {
             /// 授权码
             ///
             /// Example: `130061098828009406`
-            pub auth_code: ::std::string::String,
+            pub auth_code: String,
         }
         /// 场景信息
         #[derive(
@@ -892,12 +880,12 @@ pub mod transactions {
             ///
             /// Example: `013467007045764`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device_id: ::std::option::Option<::std::string::String>,
+            pub device_id: Option<String>,
             /// 商户端设备 IP
             ///
             /// Example: `128.0.0.1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device_ip: ::std::option::Option<::std::string::String>,
+            pub device_ip: Option<String>,
             /// 商户门店信息
             pub store_info: PostRequestSceneInfoStoreInfo,
         }
@@ -915,12 +903,12 @@ pub mod transactions {
             ///
             /// Example: `0001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub id: ::std::option::Option<::std::string::String>,
+            pub id: Option<String>,
             /// 商家自定义编码
             ///
             /// Example: `A1111`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_id: ::std::option::Option<::std::string::String>,
+            pub out_id: Option<String>,
         }
         /// 结算信息
         #[derive(
@@ -936,7 +924,7 @@ pub mod transactions {
             ///
             /// Example: `false`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub profit_sharing: ::std::option::Option<bool>,
+            pub profit_sharing: Option<bool>,
         }
         /// The response of `POST /v3/pay/partner/transactions/codepay` (付款码支付).
         #[derive(
@@ -952,69 +940,67 @@ pub mod transactions {
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_appid: ::std::option::Option<::std::string::String>,
+            pub sp_appid: Option<String>,
             /// 合作伙伴商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 特约商户应用AppID
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 特约商户商户号
             ///
             /// Example: `1230000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 微信支付订单号
             ///
             /// Example: `1217752501201407033233368018`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_id: ::std::option::Option<::std::string::String>,
+            pub transaction_id: Option<String>,
             /// 交易类型
             ///
             /// Example: `MICROPAY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_type: ::std::option::Option<::std::string::String>,
+            pub trade_type: Option<String>,
             /// 银行类型
             ///
             /// Example: `CCB_DEBIT`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_type: ::std::option::Option<::std::string::String>,
+            pub bank_type: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: ::std::string::String,
+            pub trade_state: String,
             /// 交易状态描述
             ///
             /// Example: `支付成功`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_state_desc: ::std::option::Option<::std::string::String>,
+            pub trade_state_desc: Option<String>,
             /// 附加数据
             ///
             /// Example: `自定义数据说明`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 支付者
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer: ::std::option::Option<PostResponsePayer>,
+            pub payer: Option<PostResponsePayer>,
             /// 订单金额
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<PostResponseAmount>,
+            pub amount: Option<PostResponseAmount>,
             /// 优惠信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<PostResponsePromotionDetail>,
-            >,
+            pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
         }
         /// 订单金额
         #[derive(
@@ -1034,17 +1020,17 @@ pub mod transactions {
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer_total: ::std::option::Option<f64>,
+            pub payer_total: Option<f64>,
             /// 订单金额货币类型
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
             /// 用户支付货币类型
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer_currency: ::std::option::Option<::std::string::String>,
+            pub payer_currency: Option<String>,
         }
         /// 支付者
         #[derive(
@@ -1060,12 +1046,12 @@ pub mod transactions {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_openid: ::std::option::Option<::std::string::String>,
+            pub sp_openid: Option<String>,
             /// 特约商户用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
         /// PostResponsePromotionDetail
         #[derive(
@@ -1080,17 +1066,17 @@ pub mod transactions {
             /// 券ID
             ///
             /// Example: `109519`
-            pub coupon_id: ::std::string::String,
+            pub coupon_id: String,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `GLOBAL`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scope: ::std::option::Option<::std::string::String>,
+            pub scope: Option<String>,
             /// 优惠类型
             ///
             /// Example: `CASH`
@@ -1098,7 +1084,7 @@ pub mod transactions {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<::std::string::String>,
+            pub type_: Option<String>,
             /// 优惠券面额
             ///
             /// Example: `100`
@@ -1107,32 +1093,30 @@ pub mod transactions {
             ///
             /// Example: `931386`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub stock_id: ::std::option::Option<::std::string::String>,
+            pub stock_id: Option<String>,
             /// 微信出资
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wechatpay_contribute: ::std::option::Option<f64>,
+            pub wechatpay_contribute: Option<f64>,
             /// 商户出资
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_contribute: ::std::option::Option<f64>,
+            pub merchant_contribute: Option<f64>,
             /// 其他出资
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub other_contribute: ::std::option::Option<f64>,
+            pub other_contribute: Option<f64>,
             /// 优惠货币类型
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
             /// 单品列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_detail: ::std::option::Option<
-                ::std::vec::Vec<PostResponsePromotionDetailGoodsDetail>,
-            >,
+            pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
         }
         /// PostResponsePromotionDetailGoodsDetail
         #[derive(
@@ -1147,7 +1131,7 @@ pub mod transactions {
             /// 商品编码
             ///
             /// Example: `M1006`
-            pub goods_id: ::std::string::String,
+            pub goods_id: String,
             /// 商品数量
             ///
             /// Example: `1`
@@ -1164,7 +1148,7 @@ pub mod transactions {
             ///
             /// Example: `商品备注信息`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_remark: ::std::option::Option<::std::string::String>,
+            pub goods_remark: Option<String>,
         }
     }
     /// `/v3/pay/partner/transactions/exposure`
@@ -1200,26 +1184,26 @@ pub mod transactions {
             /// 服务商应用ID
             ///
             /// Example: `wx8888888888888888`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 服务商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 子商户/二级商户应用ID
             ///
             /// Example: `wxd678efh567hg6999`
-            pub sub_appid: ::std::string::String,
+            pub sub_appid: String,
             /// 子商户号/二级商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 支付者
             pub payer: PostRequestPayer,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
         }
         /// 支付者
         #[derive(
@@ -1235,17 +1219,17 @@ pub mod transactions {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_openid: ::std::option::Option<::std::string::String>,
+            pub sp_openid: Option<String>,
             /// 用户手机号的哈希值
             ///
             /// Example: `ABDEF3445546456B`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub phone_number_hash: ::std::option::Option<::std::string::String>,
+            pub phone_number_hash: Option<String>,
             /// 用户子商户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
         /// The response of `POST /v3/pay/partner/transactions/exposure` (微信分付-支付方式前置服务).
         #[derive(
@@ -1263,7 +1247,7 @@ pub mod transactions {
             ///
             /// Example: `Dfkdsf324+-LKFD=`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub market_exposure_token: ::std::option::Option<::std::string::String>,
+            pub market_exposure_token: Option<String>,
         }
     }
     /// `/v3/pay/partner/transactions/h5`
@@ -1299,76 +1283,72 @@ pub mod transactions {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 服务商公众号ID
             ///
             /// Example: `wx8888888888888888`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 服务商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// `settle_info`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub settle_info: ::std::option::Option<crate::types::SettleInfo>,
+            pub settle_info: Option<crate::types::SettleInfo>,
             /// 商品描述
             ///
             /// Example: `Image形象店-深圳腾大-QQ公仔`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 附加数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// `amount`
             pub amount: crate::types::Amount,
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub time_expire: ::std::option::Option<::std::string::String>,
+            pub time_expire: Option<String>,
             /// 通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
             /// 订单优惠标记
             ///
             /// Example: `WXG`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_tag: ::std::option::Option<::std::string::String>,
+            pub goods_tag: Option<String>,
             /// 指定支付方式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limit_pay: ::std::option::Option<
-                ::std::vec::Vec<crate::types::LimitPay>,
-            >,
+            pub limit_pay: Option<Vec<crate::types::LimitPay>>,
             /// 电子发票入口开放标识
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub support_fapiao: ::std::option::Option<bool>,
+            pub support_fapiao: Option<bool>,
             /// `detail`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail: ::std::option::Option<crate::types::Detail>,
+            pub detail: Option<crate::types::Detail>,
             /// 场景信息
             pub scene_info: PostRequestSceneInfo,
             /// 支付者
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer: ::std::option::Option<PostRequestPayer>,
+            pub payer: Option<PostRequestPayer>,
         }
         /// 支付者
         #[derive(
@@ -1382,7 +1362,7 @@ pub mod transactions {
         pub struct PostRequestPayer {
             /// 实名支付(需单独申请权限)
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub identity: ::std::option::Option<PostRequestPayerIdentity>,
+            pub identity: Option<PostRequestPayerIdentity>,
         }
         /// 实名支付(需单独申请权限)
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1393,11 +1373,11 @@ pub mod transactions {
             /// 加密后的证件号
             ///
             /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-            pub number: ::std::string::String,
+            pub number: String,
             /// 加密后的姓名
             ///
             /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-            pub name: ::std::string::String,
+            pub name: String,
         }
         /// 证件类型
         ///
@@ -1487,18 +1467,18 @@ pub mod transactions {
             ///
             /// Example: `14.23.150.211`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer_client_ip: ::std::option::Option<::std::string::String>,
+            pub payer_client_ip: Option<String>,
             /// 商户端设备号
             ///
             /// Example: `013467007045764`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device_id: ::std::option::Option<::std::string::String>,
+            pub device_id: Option<String>,
             /// 商户门店信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_info: ::std::option::Option<PostRequestSceneInfoStoreInfo>,
+            pub store_info: Option<PostRequestSceneInfoStoreInfo>,
             /// `h5_info`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub h5_info: ::std::option::Option<crate::types::H5Info>,
+            pub h5_info: Option<crate::types::H5Info>,
         }
         /// 商户门店信息
         #[derive(
@@ -1514,19 +1494,19 @@ pub mod transactions {
             ///
             /// Example: `0001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub id: ::std::option::Option<::std::string::String>,
+            pub id: Option<String>,
             /// 门店名称
             ///
             /// Example: `腾讯大厦分店`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 地区编码
             ///
             /// Example: `440305`
-            pub area_code: ::std::string::String,
+            pub area_code: String,
             /// 详细地址
             ///
             /// Example: `广东省深圳市南山区科技中一道10000号`
-            pub address: ::std::string::String,
+            pub address: String,
         }
         /// The response of `POST /v3/pay/partner/transactions/h5` (H5下单API).
         #[derive(
@@ -1541,7 +1521,7 @@ pub mod transactions {
             /// 支付跳转链接
             ///
             /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
-            pub h5_url: ::std::string::String,
+            pub h5_url: String,
         }
     }
     /// `/v3/pay/partner/transactions/id`
@@ -1590,18 +1570,14 @@ pub mod transactions {
             pub struct GetRequest {
                 /// 服务商户号
                 ///
-                /// Query parameter `sp_mchid`.
-                ///
-                /// Example: `1230000109`
+                /// Query parameter `sp_mchid`. Example: `1230000109`
                 #[serde(skip_serializing)]
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
                 /// 子商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900000109`
+                /// Query parameter `sub_mchid`. Example: `1900000109`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
             }
             /// The response of `GET /v3/pay/partner/transactions/id/{transaction_id}` (微信支付订单号查询).
             #[derive(
@@ -1616,99 +1592,93 @@ pub mod transactions {
                 /// 服务商公众号ID
                 ///
                 /// Example: `wx8888888888888888`
-                pub sp_appid: ::std::string::String,
+                pub sp_appid: String,
                 /// 服务商户号
                 ///
                 /// Example: `1230000109`
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
                 /// 子商户公众号ID
                 ///
                 /// Example: `wxd678efh567hg6999`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// `settle_info`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub settle_info: ::std::option::Option<crate::types::SettleInfo>,
+                pub settle_info: Option<crate::types::SettleInfo>,
                 /// 微信支付订单号
                 ///
                 /// Example: `1217752501201407033233368018`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transaction_id: ::std::option::Option<::std::string::String>,
+                pub transaction_id: Option<String>,
                 /// 交易类型
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub trade_type: ::std::option::Option<
-                    crate::types::TransactionTradeType,
-                >,
+                pub trade_type: Option<crate::types::TransactionTradeType>,
                 /// 交易状态
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub trade_state: ::std::option::Option<
-                    crate::types::TransactionTradeState,
-                >,
+                pub trade_state: Option<crate::types::TransactionTradeState>,
                 /// 交易状态描述
                 ///
                 /// Example: `支付失败，请重新下单支付`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub trade_state_desc: ::std::option::Option<::std::string::String>,
+                pub trade_state_desc: Option<String>,
                 /// 付款银行
                 ///
                 /// Example: `CMC`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_type: ::std::option::Option<::std::string::String>,
+                pub bank_type: Option<String>,
                 /// 支付完成时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_time: ::std::option::Option<::std::string::String>,
+                pub success_time: Option<String>,
                 /// 商品描述
                 ///
                 /// Example: `Image形象店-深圳腾大-QQ公仔`
-                pub description: ::std::string::String,
+                pub description: String,
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub attach: ::std::option::Option<::std::string::String>,
+                pub attach: Option<String>,
                 /// 商户订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub out_trade_no: ::std::string::String,
+                pub out_trade_no: String,
                 /// 用户支付金额
                 pub amount: GetResponseAmount,
                 /// 交易结束时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub time_expire: ::std::option::Option<::std::string::String>,
+                pub time_expire: Option<String>,
                 /// 通知地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
                 /// 订单优惠标记
                 ///
                 /// Example: `WXG`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_tag: ::std::option::Option<::std::string::String>,
+                pub goods_tag: Option<String>,
                 /// 指定支付方式
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub limit_pay: ::std::option::Option<
-                    ::std::vec::Vec<crate::types::LimitPay>,
-                >,
+                pub limit_pay: Option<Vec<crate::types::LimitPay>>,
                 /// 电子发票入口开放标识
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub support_fapiao: ::std::option::Option<bool>,
+                pub support_fapiao: Option<bool>,
                 /// `detail`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub detail: ::std::option::Option<crate::types::Detail>,
+                pub detail: Option<crate::types::Detail>,
                 /// `scene_info`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub scene_info: ::std::option::Option<crate::types::SceneInfo>,
+                pub scene_info: Option<crate::types::SceneInfo>,
                 /// `payer`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub payer: ::std::option::Option<crate::types::PayerServiceProvider>,
+                pub payer: Option<crate::types::PayerServiceProvider>,
             }
             /// 用户支付金额
             #[derive(
@@ -1728,7 +1698,7 @@ pub mod transactions {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
                 /// 用户支付金额
                 ///
                 /// Example: `100`
@@ -1737,7 +1707,7 @@ pub mod transactions {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub payer_currency: ::std::option::Option<::std::string::String>,
+                pub payer_currency: Option<String>,
             }
         }
     }
@@ -1774,79 +1744,75 @@ pub mod transactions {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 服务商公众号ID
             ///
             /// Example: `wx8888888888888888`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 服务商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// `settle_info`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub settle_info: ::std::option::Option<crate::types::SettleInfo>,
+            pub settle_info: Option<crate::types::SettleInfo>,
             /// 商品描述
             ///
             /// Example: `Image形象店-深圳腾大-QQ公仔`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 附加数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// `amount`
             pub amount: crate::types::Amount,
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub time_expire: ::std::option::Option<::std::string::String>,
+            pub time_expire: Option<String>,
             /// 通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
             /// 订单优惠标记
             ///
             /// Example: `WXG`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_tag: ::std::option::Option<::std::string::String>,
+            pub goods_tag: Option<String>,
             /// 指定支付方式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limit_pay: ::std::option::Option<
-                ::std::vec::Vec<crate::types::LimitPay>,
-            >,
+            pub limit_pay: Option<Vec<crate::types::LimitPay>>,
             /// 电子发票入口开放标识
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub support_fapiao: ::std::option::Option<bool>,
+            pub support_fapiao: Option<bool>,
             /// `detail`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail: ::std::option::Option<crate::types::Detail>,
+            pub detail: Option<crate::types::Detail>,
             /// `scene_info`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scene_info: ::std::option::Option<crate::types::SceneInfo>,
+            pub scene_info: Option<crate::types::SceneInfo>,
             /// 支付者
             pub payer: PostRequestPayer,
             /// 贴息信息(微信分付)
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub subsidy_info: ::std::option::Option<PostRequestSubsidyInfo>,
+            pub subsidy_info: Option<PostRequestSubsidyInfo>,
         }
         /// 支付者
         #[derive(
@@ -1861,15 +1827,15 @@ pub mod transactions {
             /// 用户服务标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sp_openid: ::std::string::String,
+            pub sp_openid: String,
             /// 用户子标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
             /// 实名支付(需单独申请权限)
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub identity: ::std::option::Option<PostRequestPayerIdentity>,
+            pub identity: Option<PostRequestPayerIdentity>,
         }
         /// 实名支付(需单独申请权限)
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1880,11 +1846,11 @@ pub mod transactions {
             /// 加密后的证件号
             ///
             /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-            pub number: ::std::string::String,
+            pub number: String,
             /// 加密后的姓名
             ///
             /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-            pub name: ::std::string::String,
+            pub name: String,
         }
         /// 证件类型
         ///
@@ -1972,9 +1938,7 @@ pub mod transactions {
         pub struct PostRequestSubsidyInfo {
             /// 贴息详情列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub subsidy_detail: ::std::option::Option<
-                ::std::vec::Vec<PostRequestSubsidyInfoSubsidyDetail>,
-            >,
+            pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
         }
         /// PostRequestSubsidyInfoSubsidyDetail
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1984,9 +1948,7 @@ pub mod transactions {
             /// Example: `PERIOD`
             pub subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
             /// 贴息方案列表
-            pub subsidy_plan: ::std::vec::Vec<
-                PostRequestSubsidyInfoSubsidyDetailSubsidyPlan,
-            >,
+            pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
         }
         /// 贴息方案类型
         ///
@@ -1994,13 +1956,9 @@ pub mod transactions {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-            /// 随时还
-            ///
-            /// `DAILY`
+            /// `DAILY`: 随时还
             Daily,
-            /// 分期还
-            ///
-            /// `PERIOD`
+            /// `PERIOD`: 分期还
             Period,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -2062,21 +2020,21 @@ pub mod transactions {
         pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
             /// 贴息期数
             ///
+            /// Example: `3`
+            ///
             /// - `3`
             ///
             /// - `6`
             ///
             /// - `12`
-            ///
-            /// Example: `3`
             pub subsidy_installment_num: i64,
             /// 贴息比例
+            ///
+            /// Example: `100`
             ///
             /// - `0`
             ///
             /// - `100`
-            ///
-            /// Example: `100`
             pub subsidy_percent: i64,
         }
         /// The response of `POST /v3/pay/partner/transactions/jsapi` (JSAPI下单API).
@@ -2092,7 +2050,7 @@ pub mod transactions {
             /// 预支付交易会话标识
             ///
             /// Example: `wx201410272009395522657a690389285100`
-            pub prepay_id: ::std::string::String,
+            pub prepay_id: String,
         }
     }
     /// `/v3/pay/partner/transactions/jsapi-with-contract`
@@ -2128,65 +2086,65 @@ pub mod transactions {
             /// 服务商应用ID
             ///
             /// Example: `wx8888888888888888`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 服务商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 子商户/二级商户应用ID
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 子商户号/二级商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商品描述
             ///
             /// Example: `Image形象店-深圳腾大-QQ公仔`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub time_expire: ::std::option::Option<::std::string::String>,
+            pub time_expire: Option<String>,
             /// 附加数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
             /// 订单优惠标记
             ///
             /// Example: `WXG`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_tag: ::std::option::Option<::std::string::String>,
+            pub goods_tag: Option<String>,
             /// 结算信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub settle_info: ::std::option::Option<PostRequestSettleInfo>,
+            pub settle_info: Option<PostRequestSettleInfo>,
             /// 电子发票入口开放标识
             ///
             /// Example: `true`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub support_fapiao: ::std::option::Option<bool>,
+            pub support_fapiao: Option<bool>,
             /// 订单金额
             pub amount: PostRequestAmount,
             /// 支付者
             pub payer: PostRequestPayer,
             /// 优惠功能
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail: ::std::option::Option<PostRequestDetail>,
+            pub detail: Option<PostRequestDetail>,
             /// 场景信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+            pub scene_info: Option<PostRequestSceneInfo>,
             /// 签约授权信息
             pub contract_info: PostRequestContractInfo,
         }
@@ -2208,7 +2166,7 @@ pub mod transactions {
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
         /// 签约授权信息
         #[derive(
@@ -2224,47 +2182,47 @@ pub mod transactions {
             ///
             /// Example: `201710180325670965`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub password_free_contract_id: ::std::option::Option<::std::string::String>,
+            pub password_free_contract_id: Option<String>,
             /// 扣费服务预授权token
             ///
             /// Example: `201710180325670965`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub token: ::std::option::Option<::std::string::String>,
+            pub token: Option<String>,
             /// 模板ID
             ///
             /// Example: `3484306348`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plan_id: ::std::option::Option<::std::string::String>,
+            pub plan_id: Option<String>,
             /// 签约商户号
             ///
             /// Example: `1200009811`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_mchid: ::std::option::Option<::std::string::String>,
+            pub contract_mchid: Option<String>,
             /// 签约AppID
             ///
             /// Example: `wxcbda96de0b165486`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_appid: ::std::option::Option<::std::string::String>,
+            pub contract_appid: Option<String>,
             /// 签约协议号
             ///
             /// Example: `100001256`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_code: ::std::option::Option<::std::string::String>,
+            pub contract_code: Option<String>,
             /// 请求序列号
             ///
             /// Example: `1695`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub request_serial: ::std::option::Option<::std::string::String>,
+            pub request_serial: Option<String>,
             /// 用户账户展示名称
             ///
             /// Example: `123456`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_display_account: ::std::option::Option<::std::string::String>,
+            pub contract_display_account: Option<String>,
             /// 签约信息通知URL
             ///
             /// Example: `https://yoursite.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_notify_url: ::std::option::Option<::std::string::String>,
+            pub contract_notify_url: Option<String>,
         }
         /// 优惠功能
         #[derive(
@@ -2280,14 +2238,14 @@ pub mod transactions {
             ///
             /// Example: `608800`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cost_price: ::std::option::Option<f64>,
+            pub cost_price: Option<f64>,
             /// 商品小票ID
             ///
             /// Example: `微信123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub invoice_id: ::std::option::Option<::std::string::String>,
+            pub invoice_id: Option<String>,
             /// 单品列表
-            pub goods_detail: ::std::vec::Vec<PostRequestDetailGoodsDetail>,
+            pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
         }
         /// PostRequestDetailGoodsDetail
         #[derive(
@@ -2302,17 +2260,17 @@ pub mod transactions {
             /// 商户侧商品编码
             ///
             /// Example: `1246464644`
-            pub merchant_goods_id: ::std::string::String,
+            pub merchant_goods_id: String,
             /// 微信支付商品编码
             ///
             /// Example: `1001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wechatpay_goods_id: ::std::option::Option<::std::string::String>,
+            pub wechatpay_goods_id: Option<String>,
             /// 商品名称
             ///
             /// Example: `iPhoneX 256G`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_name: ::std::option::Option<::std::string::String>,
+            pub goods_name: Option<String>,
             /// 商品数量
             ///
             /// Example: `1`
@@ -2336,12 +2294,12 @@ pub mod transactions {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_openid: ::std::option::Option<::std::string::String>,
+            pub sp_openid: Option<String>,
             /// 用户子标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
         /// 场景信息
         #[derive(
@@ -2356,15 +2314,15 @@ pub mod transactions {
             /// 用户终端IP
             ///
             /// Example: `14.23.150.211`
-            pub payer_client_ip: ::std::string::String,
+            pub payer_client_ip: String,
             /// 商户端设备号
             ///
             /// Example: `013467007045764`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device_id: ::std::option::Option<::std::string::String>,
+            pub device_id: Option<String>,
             /// 商户门店信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_info: ::std::option::Option<PostRequestSceneInfoStoreInfo>,
+            pub store_info: Option<PostRequestSceneInfoStoreInfo>,
         }
         /// 商户门店信息
         #[derive(
@@ -2380,22 +2338,22 @@ pub mod transactions {
             ///
             /// Example: `0001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub id: ::std::option::Option<::std::string::String>,
+            pub id: Option<String>,
             /// 门店名称
             ///
             /// Example: `腾讯大厦分店`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 地区编码
             ///
             /// Example: `440305`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub area_code: ::std::option::Option<::std::string::String>,
+            pub area_code: Option<String>,
             /// 详细地址
             ///
             /// Example: `广东省深圳市南山区科技中一道10000号`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub address: ::std::option::Option<::std::string::String>,
+            pub address: Option<String>,
         }
         /// 结算信息
         #[derive(
@@ -2411,7 +2369,7 @@ pub mod transactions {
             ///
             /// Example: `true`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub profit_sharing: ::std::option::Option<bool>,
+            pub profit_sharing: Option<bool>,
         }
         /// The response of `POST /v3/pay/partner/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
         #[derive(
@@ -2426,7 +2384,7 @@ pub mod transactions {
             /// 预支付交易会话标识
             ///
             /// Example: `wx201410272009395522657a690389285100`
-            pub prepay_id: ::std::string::String,
+            pub prepay_id: String,
         }
     }
     /// `/v3/pay/partner/transactions/miniprogram`
@@ -2462,64 +2420,64 @@ pub mod transactions {
             /// 服务商公众号ID
             ///
             /// Example: `wx8888888888888888`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 服务商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商品描述
             ///
             /// Example: `Image形象店-深圳腾大-QQ公仔`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub time_expire: ::std::option::Option<::std::string::String>,
+            pub time_expire: Option<String>,
             /// 附加数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
             /// 订单优惠标记
             ///
             /// Example: `WXG`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_tag: ::std::option::Option<::std::string::String>,
+            pub goods_tag: Option<String>,
             /// 电子发票入口开放标识
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub support_fapiao: ::std::option::Option<bool>,
+            pub support_fapiao: Option<bool>,
             /// 订单金额
             pub amount: PostRequestAmount,
             /// 支付者
             pub payer: PostRequestPayer,
             /// 优惠功能
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail: ::std::option::Option<PostRequestDetail>,
+            pub detail: Option<PostRequestDetail>,
             /// 场景信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+            pub scene_info: Option<PostRequestSceneInfo>,
             /// 结算信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub settle_info: ::std::option::Option<PostRequestSettleInfo>,
+            pub settle_info: Option<PostRequestSettleInfo>,
         }
         /// 订单金额
         #[derive(
@@ -2539,7 +2497,7 @@ pub mod transactions {
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
         /// 优惠功能
         #[derive(
@@ -2555,17 +2513,15 @@ pub mod transactions {
             ///
             /// Example: `608800`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cost_price: ::std::option::Option<i64>,
+            pub cost_price: Option<i64>,
             /// 商品小票ID
             ///
             /// Example: `微信123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub invoice_id: ::std::option::Option<::std::string::String>,
+            pub invoice_id: Option<String>,
             /// 单品列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_detail: ::std::option::Option<
-                ::std::vec::Vec<PostRequestDetailGoodsDetail>,
-            >,
+            pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
         }
         /// PostRequestDetailGoodsDetail
         #[derive(
@@ -2580,17 +2536,17 @@ pub mod transactions {
             /// 商户侧商品编码
             ///
             /// Example: `商品编码`
-            pub merchant_goods_id: ::std::string::String,
+            pub merchant_goods_id: String,
             /// 微信侧商品编码
             ///
             /// Example: `1001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wechatpay_goods_id: ::std::option::Option<::std::string::String>,
+            pub wechatpay_goods_id: Option<String>,
             /// 商品名称
             ///
             /// Example: `iPhoneX 256G`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_name: ::std::option::Option<::std::string::String>,
+            pub goods_name: Option<String>,
             /// 商品数量
             ///
             /// Example: `1`
@@ -2614,12 +2570,12 @@ pub mod transactions {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_openid: ::std::option::Option<::std::string::String>,
+            pub sp_openid: Option<String>,
             /// 用户子标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
         /// 场景信息
         #[derive(
@@ -2635,15 +2591,15 @@ pub mod transactions {
             ///
             /// Example: `14.23.150.211`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer_client_ip: ::std::option::Option<::std::string::String>,
+            pub payer_client_ip: Option<String>,
             /// 商户端设备号
             ///
             /// Example: `013467007045764`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device_id: ::std::option::Option<::std::string::String>,
+            pub device_id: Option<String>,
             /// 商户门店信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub store_info: ::std::option::Option<PostRequestSceneInfoStoreInfo>,
+            pub store_info: Option<PostRequestSceneInfoStoreInfo>,
         }
         /// 商户门店信息
         #[derive(
@@ -2659,12 +2615,12 @@ pub mod transactions {
             ///
             /// Example: `0001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub id: ::std::option::Option<::std::string::String>,
+            pub id: Option<String>,
             /// 商家自定义编码
             ///
             /// Example: `example_out_id`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_id: ::std::option::Option<::std::string::String>,
+            pub out_id: Option<String>,
         }
         /// 结算信息
         #[derive(
@@ -2678,7 +2634,7 @@ pub mod transactions {
         pub struct PostRequestSettleInfo {
             /// 是否指定分账
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub profit_sharing: ::std::option::Option<bool>,
+            pub profit_sharing: Option<bool>,
         }
         /// The response of `POST /v3/pay/partner/transactions/miniprogram` (小程序支付下单).
         #[derive(
@@ -2693,7 +2649,7 @@ pub mod transactions {
             /// 预支付交易会话标识
             ///
             /// Example: `wx201410272009395522657a690389285100`
-            pub prepay_id: ::std::string::String,
+            pub prepay_id: String,
         }
     }
     /// `/v3/pay/partner/transactions/native`
@@ -2729,77 +2685,73 @@ pub mod transactions {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 服务商公众号ID
             ///
             /// Example: `wx8888888888888888`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 服务商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// `settle_info`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub settle_info: ::std::option::Option<crate::types::SettleInfo>,
+            pub settle_info: Option<crate::types::SettleInfo>,
             /// 商品描述
             ///
             /// Example: `Image形象店-深圳腾大-QQ公仔`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 附加数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// `amount`
             pub amount: crate::types::Amount,
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub time_expire: ::std::option::Option<::std::string::String>,
+            pub time_expire: Option<String>,
             /// 通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
             /// 订单优惠标记
             ///
             /// Example: `WXG`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_tag: ::std::option::Option<::std::string::String>,
+            pub goods_tag: Option<String>,
             /// 指定支付方式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limit_pay: ::std::option::Option<
-                ::std::vec::Vec<crate::types::LimitPay>,
-            >,
+            pub limit_pay: Option<Vec<crate::types::LimitPay>>,
             /// 电子发票入口开放标识
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub support_fapiao: ::std::option::Option<bool>,
+            pub support_fapiao: Option<bool>,
             /// `detail`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail: ::std::option::Option<crate::types::Detail>,
+            pub detail: Option<crate::types::Detail>,
             /// `scene_info`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scene_info: ::std::option::Option<crate::types::SceneInfo>,
+            pub scene_info: Option<crate::types::SceneInfo>,
             /// 支付者
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer: ::std::option::Option<PostRequestPayer>,
+            pub payer: Option<PostRequestPayer>,
         }
         /// 支付者
         #[derive(
@@ -2813,7 +2765,7 @@ pub mod transactions {
         pub struct PostRequestPayer {
             /// 实名支付(需单独申请权限)
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub identity: ::std::option::Option<PostRequestPayerIdentity>,
+            pub identity: Option<PostRequestPayerIdentity>,
         }
         /// 实名支付(需单独申请权限)
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2824,11 +2776,11 @@ pub mod transactions {
             /// 加密后的证件号
             ///
             /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-            pub number: ::std::string::String,
+            pub number: String,
             /// 加密后的姓名
             ///
             /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-            pub name: ::std::string::String,
+            pub name: String,
         }
         /// 证件类型
         ///
@@ -2917,7 +2869,7 @@ pub mod transactions {
             /// 二维码链接
             ///
             /// Example: `weixin://wxpay/bizpayurl/up?pr=NwY5Mz9&groupid=00`
-            pub code_url: ::std::string::String,
+            pub code_url: String,
         }
     }
     /// `/v3/pay/partner/transactions/out-trade-no`
@@ -2974,18 +2926,14 @@ pub mod transactions {
             pub struct GetRequest {
                 /// 服务商户号
                 ///
-                /// Query parameter `sp_mchid`.
-                ///
-                /// Example: `1230000109`
+                /// Query parameter `sp_mchid`. Example: `1230000109`
                 #[serde(skip_serializing)]
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
                 /// 子商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900000109`
+                /// Query parameter `sub_mchid`. Example: `1900000109`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
             }
             /// The response of `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
             #[derive(
@@ -3000,102 +2948,96 @@ pub mod transactions {
                 /// 服务商公众号ID
                 ///
                 /// Example: `wx8888888888888888`
-                pub sp_appid: ::std::string::String,
+                pub sp_appid: String,
                 /// 服务商户号
                 ///
                 /// Example: `1230000109`
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
                 /// 子商户公众号ID
                 ///
                 /// Example: `wxd678efh567hg6999`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// `settle_info`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub settle_info: ::std::option::Option<crate::types::SettleInfo>,
+                pub settle_info: Option<crate::types::SettleInfo>,
                 /// 微信支付订单号
                 ///
                 /// Example: `1217752501201407033233368018`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transaction_id: ::std::option::Option<::std::string::String>,
+                pub transaction_id: Option<String>,
                 /// 交易类型
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub trade_type: ::std::option::Option<
-                    crate::types::TransactionTradeType,
-                >,
+                pub trade_type: Option<crate::types::TransactionTradeType>,
                 /// 交易状态
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub trade_state: ::std::option::Option<
-                    crate::types::TransactionTradeState,
-                >,
+                pub trade_state: Option<crate::types::TransactionTradeState>,
                 /// 交易状态描述
                 ///
                 /// Example: `支付失败，请重新下单支付`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub trade_state_desc: ::std::option::Option<::std::string::String>,
+                pub trade_state_desc: Option<String>,
                 /// 付款银行
                 ///
                 /// Example: `CMC`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_type: ::std::option::Option<::std::string::String>,
+                pub bank_type: Option<String>,
                 /// 支付完成时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_time: ::std::option::Option<::std::string::String>,
+                pub success_time: Option<String>,
                 /// 商品描述
                 ///
                 /// Example: `Image形象店-深圳腾大-QQ公仔`
-                pub description: ::std::string::String,
+                pub description: String,
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub attach: ::std::option::Option<::std::string::String>,
+                pub attach: Option<String>,
                 /// 商户订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub out_trade_no: ::std::string::String,
+                pub out_trade_no: String,
                 /// 用户支付金额
                 pub amount: GetResponseAmount,
                 /// 交易结束时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub time_expire: ::std::option::Option<::std::string::String>,
+                pub time_expire: Option<String>,
                 /// 通知地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
                 /// 订单优惠标记
                 ///
                 /// Example: `WXG`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_tag: ::std::option::Option<::std::string::String>,
+                pub goods_tag: Option<String>,
                 /// 指定支付方式
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub limit_pay: ::std::option::Option<
-                    ::std::vec::Vec<crate::types::LimitPay>,
-                >,
+                pub limit_pay: Option<Vec<crate::types::LimitPay>>,
                 /// 电子发票入口开放标识
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub support_fapiao: ::std::option::Option<bool>,
+                pub support_fapiao: Option<bool>,
                 /// `detail`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub detail: ::std::option::Option<crate::types::Detail>,
+                pub detail: Option<crate::types::Detail>,
                 /// `scene_info`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub scene_info: ::std::option::Option<crate::types::SceneInfo>,
+                pub scene_info: Option<crate::types::SceneInfo>,
                 /// `payer`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub payer: ::std::option::Option<crate::types::PayerServiceProvider>,
+                pub payer: Option<crate::types::PayerServiceProvider>,
                 /// 使用的商户贴息信息(微信分付)
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub installment_info: ::std::option::Option<GetResponseInstallmentInfo>,
+                pub installment_info: Option<GetResponseInstallmentInfo>,
             }
             /// 用户支付金额
             #[derive(
@@ -3115,7 +3057,7 @@ pub mod transactions {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
                 /// 用户支付金额
                 ///
                 /// Example: `100`
@@ -3124,7 +3066,7 @@ pub mod transactions {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub payer_currency: ::std::option::Option<::std::string::String>,
+                pub payer_currency: Option<String>,
             }
             /// 使用的商户贴息信息(微信分付)
             #[derive(
@@ -3176,11 +3118,11 @@ pub mod transactions {
                     /// 服务商户号
                     ///
                     /// Example: `1230000109`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 子商户号
                     ///
                     /// Example: `1900000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                 }
             }
             /// `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse`
@@ -3217,20 +3159,20 @@ pub mod transactions {
                     ///
                     /// Example: `wxd678efh567hg6787`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sp_appid: ::std::option::Option<::std::string::String>,
+                    pub sp_appid: Option<String>,
                     /// 合作伙伴商户号
                     ///
                     /// Example: `1230000109`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 特约商户应用AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_appid: ::std::option::Option<::std::string::String>,
+                    pub sub_appid: Option<String>,
                     /// 特约商户商户号
                     ///
                     /// Example: `1230000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                 }
                 /// The response of `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).
                 #[derive(
@@ -3246,24 +3188,24 @@ pub mod transactions {
                     ///
                     /// Example: `wxd678efh567hg6787`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sp_appid: ::std::option::Option<::std::string::String>,
+                    pub sp_appid: Option<String>,
                     /// 合作伙伴商户号
                     ///
                     /// Example: `1230000109`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 特约商户应用AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_appid: ::std::option::Option<::std::string::String>,
+                    pub sub_appid: Option<String>,
                     /// 特约商户商户号
                     ///
                     /// Example: `1230000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 商户订单号
                     ///
                     /// Example: `1217752501201407033233368018`
-                    pub out_trade_no: ::std::string::String,
+                    pub out_trade_no: String,
                 }
             }
         }
@@ -3302,65 +3244,65 @@ pub mod transactions {
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_appid: ::std::option::Option<::std::string::String>,
+            pub sp_appid: Option<String>,
             /// 合作伙伴商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 特约商户应用AppID
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 特约商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商品描述
             ///
             /// Example: `Image形象店-深圳腾大-QQ公仔`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub time_expire: ::std::option::Option<::std::string::String>,
+            pub time_expire: Option<String>,
             /// 附加数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
             /// 订单优惠标记
             ///
             /// Example: `WXG`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_tag: ::std::option::Option<::std::string::String>,
+            pub goods_tag: Option<String>,
             /// 电子发票入口开放标识
             ///
             /// Example: `true`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub support_fapiao: ::std::option::Option<bool>,
+            pub support_fapiao: Option<bool>,
             /// 订单金额
             pub amount: PostRequestAmount,
             /// 支付者
             pub payer: PostRequestPayer,
             /// 优惠功能
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail: ::std::option::Option<PostRequestDetail>,
+            pub detail: Option<PostRequestDetail>,
             /// 场景信息
             pub scene_info: PostRequestSceneInfo,
             /// 结算信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub settle_info: ::std::option::Option<PostRequestSettleInfo>,
+            pub settle_info: Option<PostRequestSettleInfo>,
         }
         /// 订单金额
         #[derive(
@@ -3380,7 +3322,7 @@ pub mod transactions {
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
         /// 优惠功能
         #[derive(
@@ -3396,17 +3338,15 @@ pub mod transactions {
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cost_price: ::std::option::Option<f64>,
+            pub cost_price: Option<f64>,
             /// 商品小票 ID
             ///
             /// Example: `wx123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub invoice_id: ::std::option::Option<::std::string::String>,
+            pub invoice_id: Option<String>,
             /// 单品列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_detail: ::std::option::Option<
-                ::std::vec::Vec<PostRequestDetailGoodsDetail>,
-            >,
+            pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
         }
         /// PostRequestDetailGoodsDetail
         #[derive(
@@ -3421,17 +3361,17 @@ pub mod transactions {
             /// 商品编码
             ///
             /// Example: `由半角的大小写字母、数字、中划线、下划线中的一种或几种组成`
-            pub merchant_goods_id: ::std::string::String,
+            pub merchant_goods_id: String,
             /// 微信侧商品编码
             ///
             /// Example: `微信支付定义的统一商品编号（没有可不传）`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wechatpay_goods_id: ::std::option::Option<::std::string::String>,
+            pub wechatpay_goods_id: Option<String>,
             /// 商品名称
             ///
             /// Example: `iPhone6s 16G`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_name: ::std::option::Option<::std::string::String>,
+            pub goods_name: Option<String>,
             /// 商品数量
             ///
             /// Example: `1`
@@ -3455,12 +3395,12 @@ pub mod transactions {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_openid: ::std::option::Option<::std::string::String>,
+            pub sp_openid: Option<String>,
             /// 用户子标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
         /// 场景信息
         #[derive(
@@ -3475,12 +3415,12 @@ pub mod transactions {
             /// 用户终端IP
             ///
             /// Example: `14.23.150.211`
-            pub payer_client_ip: ::std::string::String,
+            pub payer_client_ip: String,
             /// 商户端设备号
             ///
             /// Example: `013467007045764`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device_id: ::std::option::Option<::std::string::String>,
+            pub device_id: Option<String>,
             /// 商户门店信息
             pub store_info: PostRequestSceneInfoStoreInfo,
         }
@@ -3498,12 +3438,12 @@ pub mod transactions {
             ///
             /// Example: `0001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub id: ::std::option::Option<::std::string::String>,
+            pub id: Option<String>,
             /// 商家自定义编码
             ///
             /// Example: `example_out_id`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_id: ::std::option::Option<::std::string::String>,
+            pub out_id: Option<String>,
         }
         /// 结算信息
         #[derive(
@@ -3519,7 +3459,7 @@ pub mod transactions {
             ///
             /// Example: `false`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub profit_sharing: ::std::option::Option<bool>,
+            pub profit_sharing: Option<bool>,
         }
         /// The response of `POST /v3/pay/partner/transactions/scannedpos` (扫码支付下单).
         #[derive(
@@ -3534,7 +3474,7 @@ pub mod transactions {
             /// 预支付交易会话标识
             ///
             /// Example: `wx201410272009395522657a690389285100`
-            pub prepay_id: ::std::string::String,
+            pub prepay_id: String,
         }
     }
 }

@@ -70,76 +70,74 @@ pub mod app {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 公众号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 直连商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 附加数据
         ///
         /// Example: `自定义数据`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// `amount`
         pub amount: crate::types::Amount,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_expire: ::std::option::Option<::std::string::String>,
+        pub time_expire: Option<String>,
         /// 通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 订单优惠标记
         ///
         /// Example: `WXG`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
         /// 指定支付方式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_pay: ::std::option::Option<::std::vec::Vec<crate::types::LimitPay>>,
+        pub limit_pay: Option<Vec<crate::types::LimitPay>>,
         /// 电子发票入口开放标识
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub support_fapiao: ::std::option::Option<bool>,
+        pub support_fapiao: Option<bool>,
         /// `detail`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<crate::types::Detail>,
+        pub detail: Option<crate::types::Detail>,
         /// `scene_info`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene_info: ::std::option::Option<crate::types::SceneInfo>,
+        pub scene_info: Option<crate::types::SceneInfo>,
         /// 支付者
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer: ::std::option::Option<PostRequestPayer>,
+        pub payer: Option<PostRequestPayer>,
         /// 结算信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settle_info: ::std::option::Option<PostRequestSettleInfo>,
+        pub settle_info: Option<PostRequestSettleInfo>,
         /// 贴息信息(微信分付)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub subsidy_info: ::std::option::Option<PostRequestSubsidyInfo>,
+        pub subsidy_info: Option<PostRequestSubsidyInfo>,
     }
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestPayer {
         /// 实名支付(需单独申请权限)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub identity: ::std::option::Option<PostRequestPayerIdentity>,
+        pub identity: Option<PostRequestPayerIdentity>,
     }
     /// 实名支付(需单独申请权限)
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -150,11 +148,11 @@ pub mod app {
         /// 加密后的证件号
         ///
         /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-        pub number: ::std::string::String,
+        pub number: String,
         /// 加密后的姓名
         ///
         /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-        pub name: ::std::string::String,
+        pub name: String,
     }
     /// 证件类型
     ///
@@ -235,16 +233,14 @@ pub mod app {
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub profit_sharing: ::std::option::Option<bool>,
+        pub profit_sharing: Option<bool>,
     }
     /// 贴息信息(微信分付)
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestSubsidyInfo {
         /// 贴息详情列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub subsidy_detail: ::std::option::Option<
-            ::std::vec::Vec<PostRequestSubsidyInfoSubsidyDetail>,
-        >,
+        pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
     }
     /// PostRequestSubsidyInfoSubsidyDetail
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -254,9 +250,7 @@ pub mod app {
         /// Example: `PERIOD`
         pub subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
         /// 贴息方案列表
-        pub subsidy_plan: ::std::vec::Vec<
-            PostRequestSubsidyInfoSubsidyDetailSubsidyPlan,
-        >,
+        pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
     }
     /// 贴息方案类型
     ///
@@ -264,13 +258,9 @@ pub mod app {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-        /// 随时还
-        ///
-        /// `DAILY`
+        /// `DAILY`: 随时还
         Daily,
-        /// 分期还
-        ///
-        /// `PERIOD`
+        /// `PERIOD`: 分期还
         Period,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -321,21 +311,21 @@ pub mod app {
     pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
         /// 贴息期数
         ///
+        /// Example: `3`
+        ///
         /// - `3`
         ///
         /// - `6`
         ///
         /// - `12`
-        ///
-        /// Example: `3`
         pub subsidy_installment_num: i64,
         /// 贴息比例
+        ///
+        /// Example: `100`
         ///
         /// - `0`
         ///
         /// - `100`
-        ///
-        /// Example: `100`
         pub subsidy_percent: i64,
     }
     /// The response of `POST /v3/pay/transactions/app` (APP下单API).
@@ -344,7 +334,7 @@ pub mod app {
         /// 预支付交易会话标识
         ///
         /// Example: `wx201410272009395522657a690389285100`
-        pub prepay_id: ::std::string::String,
+        pub prepay_id: String,
     }
 }
 /// `/v3/pay/transactions/app-with-contract`
@@ -370,54 +360,54 @@ pub mod app_with_contract {
         /// 公众号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 直连商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_expire: ::std::option::Option<::std::string::String>,
+        pub time_expire: Option<String>,
         /// 附加数据
         ///
         /// Example: `自定义数据说明`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 订单优惠标记
         ///
         /// Example: `WXG`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
         /// 电子发票入口开放标识
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub support_fapiao: ::std::option::Option<bool>,
+        pub support_fapiao: Option<bool>,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 优惠功能
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<PostRequestDetail>,
+        pub detail: Option<PostRequestDetail>,
         /// 场景信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+        pub scene_info: Option<PostRequestSceneInfo>,
         /// 结算信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settle_info: ::std::option::Option<PostRequestSettleInfo>,
+        pub settle_info: Option<PostRequestSettleInfo>,
         /// 签约授权信息
         pub contract_info: PostRequestContractInfo,
     }
@@ -432,7 +422,7 @@ pub mod app_with_contract {
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
     }
     /// 签约授权信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -440,32 +430,32 @@ pub mod app_with_contract {
         /// 模板ID
         ///
         /// Example: `3484306348`
-        pub plan_id: ::std::string::String,
+        pub plan_id: String,
         /// 签约商户号
         ///
         /// Example: `1200009811`
-        pub contract_mchid: ::std::string::String,
+        pub contract_mchid: String,
         /// 签约AppID
         ///
         /// Example: `wxcbda96de0b165486`
-        pub contract_appid: ::std::string::String,
+        pub contract_appid: String,
         /// 签约协议号
         ///
         /// Example: `100001256`
-        pub contract_code: ::std::string::String,
+        pub contract_code: String,
         /// 请求序列号
         ///
         /// Example: `1695`
-        pub request_serial: ::std::string::String,
+        pub request_serial: String,
         /// 用户账户展示名称
         ///
         /// Example: `123456`
-        pub contract_display_account: ::std::string::String,
+        pub contract_display_account: String,
         /// 签约信息通知URL
         ///
         /// Example: `https://yoursite.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contract_notify_url: ::std::option::Option<::std::string::String>,
+        pub contract_notify_url: Option<String>,
     }
     /// 优惠功能
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -474,14 +464,14 @@ pub mod app_with_contract {
         ///
         /// Example: `608800`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cost_price: ::std::option::Option<f64>,
+        pub cost_price: Option<f64>,
         /// 商品小票ID
         ///
         /// Example: `微信123`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub invoice_id: ::std::option::Option<::std::string::String>,
+        pub invoice_id: Option<String>,
         /// 单品列表
-        pub goods_detail: ::std::vec::Vec<PostRequestDetailGoodsDetail>,
+        pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
     }
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -489,17 +479,17 @@ pub mod app_with_contract {
         /// 商户侧商品编码
         ///
         /// Example: `1246464644`
-        pub merchant_goods_id: ::std::string::String,
+        pub merchant_goods_id: String,
         /// 微信支付商品编码
         ///
         /// Example: `1001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wechatpay_goods_id: ::std::option::Option<::std::string::String>,
+        pub wechatpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhoneX 256G`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_name: ::std::option::Option<::std::string::String>,
+        pub goods_name: Option<String>,
         /// 商品数量
         ///
         /// Example: `1`
@@ -515,15 +505,15 @@ pub mod app_with_contract {
         /// 用户终端IP
         ///
         /// Example: `14.23.150.211`
-        pub payer_client_ip: ::std::string::String,
+        pub payer_client_ip: String,
         /// 商户端设备号
         ///
         /// Example: `013467007045764`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_id: ::std::option::Option<::std::string::String>,
+        pub device_id: Option<String>,
         /// 商户门店信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_info: ::std::option::Option<PostRequestSceneInfoStoreInfo>,
+        pub store_info: Option<PostRequestSceneInfoStoreInfo>,
     }
     /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -532,22 +522,22 @@ pub mod app_with_contract {
         ///
         /// Example: `0001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        pub id: Option<String>,
         /// 门店名称
         ///
         /// Example: `腾讯大厦分店`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 地区编码
         ///
         /// Example: `440305`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub area_code: ::std::option::Option<::std::string::String>,
+        pub area_code: Option<String>,
         /// 详细地址
         ///
         /// Example: `广东省深圳市南山区科技中一道10000号`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<::std::string::String>,
+        pub address: Option<String>,
     }
     /// 结算信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -556,7 +546,7 @@ pub mod app_with_contract {
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub profit_sharing: ::std::option::Option<bool>,
+        pub profit_sharing: Option<bool>,
     }
     /// The response of `POST /v3/pay/transactions/app-with-contract` (APP下单并签约).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -564,7 +554,7 @@ pub mod app_with_contract {
         /// 预支付交易会话标识
         ///
         /// Example: `wx201410272009395522657a690389285100`
-        pub prepay_id: ::std::string::String,
+        pub prepay_id: String,
     }
 }
 /// `/v3/pay/transactions/codepay`
@@ -590,34 +580,34 @@ pub mod codepay {
         /// 应用AppID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 直连商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 附加数据
         ///
         /// Example: `自定义数据说明`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 订单优惠标记
         ///
         /// Example: `WXG`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
         /// 电子发票入口开放标识
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub support_fapiao: ::std::option::Option<bool>,
+        pub support_fapiao: Option<bool>,
         /// 支付者
         pub payer: PostRequestPayer,
         /// 订单金额
@@ -626,10 +616,10 @@ pub mod codepay {
         pub scene_info: PostRequestSceneInfo,
         /// 优惠功能
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<PostRequestDetail>,
+        pub detail: Option<PostRequestDetail>,
         /// 结算信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settle_info: ::std::option::Option<PostRequestSettleInfo>,
+        pub settle_info: Option<PostRequestSettleInfo>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -642,7 +632,7 @@ pub mod codepay {
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
     }
     /// 优惠功能
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -651,14 +641,14 @@ pub mod codepay {
         ///
         /// Example: `608800`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cost_price: ::std::option::Option<f64>,
+        pub cost_price: Option<f64>,
         /// 商品小票ID
         ///
         /// Example: `微信123`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub invoice_id: ::std::option::Option<::std::string::String>,
+        pub invoice_id: Option<String>,
         /// 单品列表
-        pub goods_detail: ::std::vec::Vec<PostRequestDetailGoodsDetail>,
+        pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
     }
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -666,17 +656,17 @@ pub mod codepay {
         /// 商品编码
         ///
         /// Example: `1246464644`
-        pub merchant_goods_id: ::std::string::String,
+        pub merchant_goods_id: String,
         /// 微信支付商品编码
         ///
         /// Example: `1001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wxpay_goods_id: ::std::option::Option<::std::string::String>,
+        pub wxpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhoneX 256G`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_name: ::std::option::Option<::std::string::String>,
+        pub goods_name: Option<String>,
         /// 商品数量
         ///
         /// Example: `1`
@@ -692,7 +682,7 @@ pub mod codepay {
         /// 授权码
         ///
         /// Example: `130061098828009406`
-        pub auth_code: ::std::string::String,
+        pub auth_code: String,
     }
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -701,12 +691,12 @@ pub mod codepay {
         ///
         /// Example: `013467007045764`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_id: ::std::option::Option<::std::string::String>,
+        pub device_id: Option<String>,
         /// 商户端设备 IP
         ///
         /// Example: `128.0.0.1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_ip: ::std::option::Option<::std::string::String>,
+        pub device_ip: Option<String>,
         /// 商户门店信息
         pub store_info: PostRequestSceneInfoStoreInfo,
     }
@@ -717,12 +707,12 @@ pub mod codepay {
         ///
         /// Example: `0001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        pub id: Option<String>,
         /// 商家自定义编码
         ///
         /// Example: `A1111`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_id: ::std::option::Option<::std::string::String>,
+        pub out_id: Option<String>,
     }
     /// 结算信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -731,7 +721,7 @@ pub mod codepay {
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub profit_sharing: ::std::option::Option<bool>,
+        pub profit_sharing: Option<bool>,
     }
     /// The response of `POST /v3/pay/transactions/codepay` (付款码支付).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -740,60 +730,58 @@ pub mod codepay {
         ///
         /// Example: `wxd678efh567hg6787`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 直连商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 微信支付订单号
         ///
         /// Example: `1217752501201407033233368018`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_id: ::std::option::Option<::std::string::String>,
+        pub transaction_id: Option<String>,
         /// 交易类型
         ///
         /// Example: `MICROPAY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub trade_type: ::std::option::Option<::std::string::String>,
+        pub trade_type: Option<String>,
         /// 银行类型
         ///
         /// Example: `CCB_DEBIT`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_type: ::std::option::Option<::std::string::String>,
+        pub bank_type: Option<String>,
         /// 支付完成时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub success_time: ::std::option::Option<::std::string::String>,
+        pub success_time: Option<String>,
         /// 交易状态
         ///
         /// Example: `SUCCESS`
-        pub trade_state: ::std::string::String,
+        pub trade_state: String,
         /// 交易状态描述
         ///
         /// Example: `支付成功`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub trade_state_desc: ::std::option::Option<::std::string::String>,
+        pub trade_state_desc: Option<String>,
         /// 附加数据
         ///
         /// Example: `自定义数据说明`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 支付者
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer: ::std::option::Option<PostResponsePayer>,
+        pub payer: Option<PostResponsePayer>,
         /// 订单金额
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<PostResponseAmount>,
+        pub amount: Option<PostResponseAmount>,
         /// 优惠信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub promotion_detail: ::std::option::Option<
-            ::std::vec::Vec<PostResponsePromotionDetail>,
-        >,
+        pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -806,17 +794,17 @@ pub mod codepay {
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer_total: ::std::option::Option<f64>,
+        pub payer_total: Option<f64>,
         /// 订单金额货币类型
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
         /// 用户支付货币类型
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer_currency: ::std::option::Option<::std::string::String>,
+        pub payer_currency: Option<String>,
     }
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -825,7 +813,7 @@ pub mod codepay {
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
     }
     /// PostResponsePromotionDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -833,22 +821,22 @@ pub mod codepay {
         /// 券ID
         ///
         /// Example: `109519`
-        pub coupon_id: ::std::string::String,
+        pub coupon_id: String,
         /// 优惠名称
         ///
         /// Example: `单品惠-6`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 优惠范围
         ///
         /// Example: `GLOBAL`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scope: ::std::option::Option<::std::string::String>,
+        pub scope: Option<String>,
         /// 优惠类型
         ///
         /// Example: `CASH`
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<::std::string::String>,
+        pub type_: Option<String>,
         /// 优惠券面额
         ///
         /// Example: `100`
@@ -857,32 +845,30 @@ pub mod codepay {
         ///
         /// Example: `931386`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub stock_id: ::std::option::Option<::std::string::String>,
+        pub stock_id: Option<String>,
         /// 微信出资
         ///
         /// Example: `0`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wechatpay_contribute: ::std::option::Option<f64>,
+        pub wechatpay_contribute: Option<f64>,
         /// 商户出资
         ///
         /// Example: `0`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_contribute: ::std::option::Option<f64>,
+        pub merchant_contribute: Option<f64>,
         /// 其他出资
         ///
         /// Example: `0`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub other_contribute: ::std::option::Option<f64>,
+        pub other_contribute: Option<f64>,
         /// 优惠货币类型
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
         /// 单品列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_detail: ::std::option::Option<
-            ::std::vec::Vec<PostResponsePromotionDetailGoodsDetail>,
-        >,
+        pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
     }
     /// PostResponsePromotionDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -890,7 +876,7 @@ pub mod codepay {
         /// 商品编码
         ///
         /// Example: `M1006`
-        pub goods_id: ::std::string::String,
+        pub goods_id: String,
         /// 商品数量
         ///
         /// Example: `1`
@@ -907,7 +893,7 @@ pub mod codepay {
         ///
         /// Example: `商品备注信息`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_remark: ::std::option::Option<::std::string::String>,
+        pub goods_remark: Option<String>,
     }
 }
 /// `/v3/pay/transactions/exposure`
@@ -934,17 +920,17 @@ pub mod exposure {
         ///
         /// Example: `1230000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mchid: ::std::option::Option<::std::string::String>,
+        pub mchid: Option<String>,
         /// 应用AppID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 支付者
         pub payer: PostRequestPayer,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
     }
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -953,12 +939,12 @@ pub mod exposure {
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 用户手机号的哈希值
         ///
         /// Example: `ABDEF3445546456B`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub phone_number_hash: ::std::option::Option<::std::string::String>,
+        pub phone_number_hash: Option<String>,
     }
     /// The response of `POST /v3/pay/transactions/exposure` (微信分付-支付方式前置服务).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -969,7 +955,7 @@ pub mod exposure {
         ///
         /// Example: `Dfkdsf324+-LKFD=`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub market_exposure_token: ::std::option::Option<::std::string::String>,
+        pub market_exposure_token: Option<String>,
     }
 }
 /// `/v3/pay/transactions/h5`
@@ -998,72 +984,70 @@ pub mod h5 {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 公众号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 直连商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 附加数据
         ///
         /// Example: `自定义数据`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// `amount`
         pub amount: crate::types::Amount,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_expire: ::std::option::Option<::std::string::String>,
+        pub time_expire: Option<String>,
         /// 通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 订单优惠标记
         ///
         /// Example: `WXG`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
         /// 指定支付方式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_pay: ::std::option::Option<::std::vec::Vec<crate::types::LimitPay>>,
+        pub limit_pay: Option<Vec<crate::types::LimitPay>>,
         /// 电子发票入口开放标识
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub support_fapiao: ::std::option::Option<bool>,
+        pub support_fapiao: Option<bool>,
         /// `detail`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<crate::types::Detail>,
+        pub detail: Option<crate::types::Detail>,
         /// 场景信息
         pub scene_info: PostRequestSceneInfo,
         /// 支付者
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer: ::std::option::Option<PostRequestPayer>,
+        pub payer: Option<PostRequestPayer>,
         /// 结算信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settle_info: ::std::option::Option<PostRequestSettleInfo>,
+        pub settle_info: Option<PostRequestSettleInfo>,
     }
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestPayer {
         /// 实名支付(需单独申请权限)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub identity: ::std::option::Option<PostRequestPayerIdentity>,
+        pub identity: Option<PostRequestPayerIdentity>,
     }
     /// 实名支付(需单独申请权限)
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1074,11 +1058,11 @@ pub mod h5 {
         /// 加密后的证件号
         ///
         /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-        pub number: ::std::string::String,
+        pub number: String,
         /// 加密后的姓名
         ///
         /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-        pub name: ::std::string::String,
+        pub name: String,
     }
     /// 证件类型
     ///
@@ -1159,18 +1143,18 @@ pub mod h5 {
         ///
         /// Example: `14.23.150.211`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer_client_ip: ::std::option::Option<::std::string::String>,
+        pub payer_client_ip: Option<String>,
         /// 商户端设备号
         ///
         /// Example: `013467007045764`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_id: ::std::option::Option<::std::string::String>,
+        pub device_id: Option<String>,
         /// 商户门店信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_info: ::std::option::Option<PostRequestSceneInfoStoreInfo>,
+        pub store_info: Option<PostRequestSceneInfoStoreInfo>,
         /// `h5_info`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub h5_info: ::std::option::Option<crate::types::H5Info>,
+        pub h5_info: Option<crate::types::H5Info>,
     }
     /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1179,19 +1163,19 @@ pub mod h5 {
         ///
         /// Example: `0001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        pub id: Option<String>,
         /// 门店名称
         ///
         /// Example: `腾讯大厦分店`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 地区编码
         ///
         /// Example: `440305`
-        pub area_code: ::std::string::String,
+        pub area_code: String,
         /// 详细地址
         ///
         /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub address: ::std::string::String,
+        pub address: String,
     }
     /// 结算信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1200,7 +1184,7 @@ pub mod h5 {
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub profit_sharing: ::std::option::Option<bool>,
+        pub profit_sharing: Option<bool>,
     }
     /// The response of `POST /v3/pay/transactions/h5` (H5下单API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1208,7 +1192,7 @@ pub mod h5 {
         /// 支付跳转链接
         ///
         /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
-        pub h5_url: ::std::string::String,
+        pub h5_url: String,
     }
 }
 /// `/v3/pay/transactions/id`
@@ -1256,11 +1240,9 @@ pub mod id {
         pub struct GetRequest {
             /// 直连商户号
             ///
-            /// Query parameter `mchid`.
-            ///
-            /// Example: `1230000109`
+            /// Query parameter `mchid`. Example: `1230000109`
             #[serde(skip_serializing)]
-            pub mchid: ::std::string::String,
+            pub mchid: String,
         }
         /// The response of `GET /v3/pay/transactions/id/{transaction_id}` (微信支付订单号查询).
         #[derive(
@@ -1276,81 +1258,79 @@ pub mod id {
             ///
             /// Example: `1217752501201407033233368018`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_id: ::std::option::Option<::std::string::String>,
+            pub transaction_id: Option<String>,
             /// 交易类型
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_type: ::std::option::Option<crate::types::TransactionTradeType>,
+            pub trade_type: Option<crate::types::TransactionTradeType>,
             /// 交易状态
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_state: ::std::option::Option<crate::types::TransactionTradeState>,
+            pub trade_state: Option<crate::types::TransactionTradeState>,
             /// 交易状态描述
             ///
             /// Example: `支付失败，请重新下单支付`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_state_desc: ::std::option::Option<::std::string::String>,
+            pub trade_state_desc: Option<String>,
             /// 付款银行
             ///
             /// Example: `CMC`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_type: ::std::option::Option<::std::string::String>,
+            pub bank_type: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 直连商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 商品描述
             ///
             /// Example: `Image形象店-深圳腾大-QQ公仔`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 附加数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// `amount`
             pub amount: crate::types::Amount,
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub time_expire: ::std::option::Option<::std::string::String>,
+            pub time_expire: Option<String>,
             /// 通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
             /// 订单优惠标记
             ///
             /// Example: `WXG`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_tag: ::std::option::Option<::std::string::String>,
+            pub goods_tag: Option<String>,
             /// 指定支付方式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limit_pay: ::std::option::Option<
-                ::std::vec::Vec<crate::types::LimitPay>,
-            >,
+            pub limit_pay: Option<Vec<crate::types::LimitPay>>,
             /// 电子发票入口开放标识
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub support_fapiao: ::std::option::Option<bool>,
+            pub support_fapiao: Option<bool>,
             /// `detail`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail: ::std::option::Option<crate::types::Detail>,
+            pub detail: Option<crate::types::Detail>,
             /// `scene_info`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scene_info: ::std::option::Option<crate::types::SceneInfo>,
+            pub scene_info: Option<crate::types::SceneInfo>,
         }
     }
 }
@@ -1380,68 +1360,66 @@ pub mod jsapi {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 公众号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 直连商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 附加数据
         ///
         /// Example: `自定义数据`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// `amount`
         pub amount: crate::types::Amount,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_expire: ::std::option::Option<::std::string::String>,
+        pub time_expire: Option<String>,
         /// 通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 订单优惠标记
         ///
         /// Example: `WXG`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
         /// 指定支付方式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_pay: ::std::option::Option<::std::vec::Vec<crate::types::LimitPay>>,
+        pub limit_pay: Option<Vec<crate::types::LimitPay>>,
         /// 电子发票入口开放标识
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub support_fapiao: ::std::option::Option<bool>,
+        pub support_fapiao: Option<bool>,
         /// `detail`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<crate::types::Detail>,
+        pub detail: Option<crate::types::Detail>,
         /// `scene_info`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene_info: ::std::option::Option<crate::types::SceneInfo>,
+        pub scene_info: Option<crate::types::SceneInfo>,
         /// 支付者
         pub payer: PostRequestPayer,
         /// 结算信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settle_info: ::std::option::Option<PostRequestSettleInfo>,
+        pub settle_info: Option<PostRequestSettleInfo>,
         /// 贴息信息(微信分付)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub subsidy_info: ::std::option::Option<PostRequestSubsidyInfo>,
+        pub subsidy_info: Option<PostRequestSubsidyInfo>,
     }
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1449,10 +1427,10 @@ pub mod jsapi {
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 实名支付(需单独申请权限)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub identity: ::std::option::Option<PostRequestPayerIdentity>,
+        pub identity: Option<PostRequestPayerIdentity>,
     }
     /// 实名支付(需单独申请权限)
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1463,11 +1441,11 @@ pub mod jsapi {
         /// 加密后的证件号
         ///
         /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-        pub number: ::std::string::String,
+        pub number: String,
         /// 加密后的姓名
         ///
         /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-        pub name: ::std::string::String,
+        pub name: String,
     }
     /// 证件类型
     ///
@@ -1548,16 +1526,14 @@ pub mod jsapi {
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub profit_sharing: ::std::option::Option<bool>,
+        pub profit_sharing: Option<bool>,
     }
     /// 贴息信息(微信分付)
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestSubsidyInfo {
         /// 贴息详情列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub subsidy_detail: ::std::option::Option<
-            ::std::vec::Vec<PostRequestSubsidyInfoSubsidyDetail>,
-        >,
+        pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
     }
     /// PostRequestSubsidyInfoSubsidyDetail
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1567,9 +1543,7 @@ pub mod jsapi {
         /// Example: `PERIOD`
         pub subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
         /// 贴息方案列表
-        pub subsidy_plan: ::std::vec::Vec<
-            PostRequestSubsidyInfoSubsidyDetailSubsidyPlan,
-        >,
+        pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
     }
     /// 贴息方案类型
     ///
@@ -1577,13 +1551,9 @@ pub mod jsapi {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-        /// 随时还
-        ///
-        /// `DAILY`
+        /// `DAILY`: 随时还
         Daily,
-        /// 分期还
-        ///
-        /// `PERIOD`
+        /// `PERIOD`: 分期还
         Period,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -1634,21 +1604,21 @@ pub mod jsapi {
     pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
         /// 贴息期数
         ///
+        /// Example: `3`
+        ///
         /// - `3`
         ///
         /// - `6`
         ///
         /// - `12`
-        ///
-        /// Example: `3`
         pub subsidy_installment_num: i64,
         /// 贴息比例
+        ///
+        /// Example: `100`
         ///
         /// - `0`
         ///
         /// - `100`
-        ///
-        /// Example: `100`
         pub subsidy_percent: i64,
     }
     /// The response of `POST /v3/pay/transactions/jsapi` (JSAPI下单API).
@@ -1657,7 +1627,7 @@ pub mod jsapi {
         /// 预支付交易会话标识
         ///
         /// Example: `wx201410272009395522657a690389285100`
-        pub prepay_id: ::std::string::String,
+        pub prepay_id: String,
     }
 }
 /// `/v3/pay/transactions/jsapi-with-contract`
@@ -1683,56 +1653,56 @@ pub mod jsapi_with_contract {
         /// 公众号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 直连商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_expire: ::std::option::Option<::std::string::String>,
+        pub time_expire: Option<String>,
         /// 附加数据
         ///
         /// Example: `自定义数据说明`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 订单优惠标记
         ///
         /// Example: `WXG`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
         /// 电子发票入口开放标识
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub support_fapiao: ::std::option::Option<bool>,
+        pub support_fapiao: Option<bool>,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 支付者
         pub payer: PostRequestPayer,
         /// 优惠功能
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<PostRequestDetail>,
+        pub detail: Option<PostRequestDetail>,
         /// 场景信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene_info: ::std::option::Option<PostRequestSceneInfo>,
+        pub scene_info: Option<PostRequestSceneInfo>,
         /// 结算信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settle_info: ::std::option::Option<PostRequestSettleInfo>,
+        pub settle_info: Option<PostRequestSettleInfo>,
         /// 签约授权信息
         pub contract_info: PostRequestContractInfo,
     }
@@ -1747,7 +1717,7 @@ pub mod jsapi_with_contract {
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
     }
     /// 签约授权信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1756,47 +1726,47 @@ pub mod jsapi_with_contract {
         ///
         /// Example: `201710180325670965`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub token: ::std::option::Option<::std::string::String>,
+        pub token: Option<String>,
         /// 免密协议ID
         ///
         /// Example: `201710180325670965`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub password_free_contract_id: ::std::option::Option<::std::string::String>,
+        pub password_free_contract_id: Option<String>,
         /// 模板ID
         ///
         /// Example: `3484306348`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub plan_id: ::std::option::Option<::std::string::String>,
+        pub plan_id: Option<String>,
         /// 签约商户号
         ///
         /// Example: `1200009811`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contract_mchid: ::std::option::Option<::std::string::String>,
+        pub contract_mchid: Option<String>,
         /// 签约AppID
         ///
         /// Example: `wxcbda96de0b165486`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contract_appid: ::std::option::Option<::std::string::String>,
+        pub contract_appid: Option<String>,
         /// 签约协议号
         ///
         /// Example: `100001256`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contract_code: ::std::option::Option<::std::string::String>,
+        pub contract_code: Option<String>,
         /// 请求序列号
         ///
         /// Example: `1695`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub request_serial: ::std::option::Option<::std::string::String>,
+        pub request_serial: Option<String>,
         /// 用户账户展示名称
         ///
         /// Example: `123456`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contract_display_account: ::std::option::Option<::std::string::String>,
+        pub contract_display_account: Option<String>,
         /// 签约信息通知URL
         ///
         /// Example: `https://yoursite.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contract_notify_url: ::std::option::Option<::std::string::String>,
+        pub contract_notify_url: Option<String>,
     }
     /// 优惠功能
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1805,14 +1775,14 @@ pub mod jsapi_with_contract {
         ///
         /// Example: `608800`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cost_price: ::std::option::Option<f64>,
+        pub cost_price: Option<f64>,
         /// 商品小票ID
         ///
         /// Example: `微信123`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub invoice_id: ::std::option::Option<::std::string::String>,
+        pub invoice_id: Option<String>,
         /// 单品列表
-        pub goods_detail: ::std::vec::Vec<PostRequestDetailGoodsDetail>,
+        pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
     }
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1820,17 +1790,17 @@ pub mod jsapi_with_contract {
         /// 商户侧商品编码
         ///
         /// Example: `1246464644`
-        pub merchant_goods_id: ::std::string::String,
+        pub merchant_goods_id: String,
         /// 微信支付商品编码
         ///
         /// Example: `1001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wechatpay_goods_id: ::std::option::Option<::std::string::String>,
+        pub wechatpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhoneX 256G`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_name: ::std::option::Option<::std::string::String>,
+        pub goods_name: Option<String>,
         /// 商品数量
         ///
         /// Example: `1`
@@ -1846,7 +1816,7 @@ pub mod jsapi_with_contract {
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: ::std::string::String,
+        pub openid: String,
     }
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1854,15 +1824,15 @@ pub mod jsapi_with_contract {
         /// 用户终端IP
         ///
         /// Example: `14.23.150.211`
-        pub payer_client_ip: ::std::string::String,
+        pub payer_client_ip: String,
         /// 商户端设备号
         ///
         /// Example: `013467007045764`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device_id: ::std::option::Option<::std::string::String>,
+        pub device_id: Option<String>,
         /// 商户门店信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub store_info: ::std::option::Option<PostRequestSceneInfoStoreInfo>,
+        pub store_info: Option<PostRequestSceneInfoStoreInfo>,
     }
     /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1871,22 +1841,22 @@ pub mod jsapi_with_contract {
         ///
         /// Example: `0001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
+        pub id: Option<String>,
         /// 门店名称
         ///
         /// Example: `腾讯大厦分店`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 地区编码
         ///
         /// Example: `440305`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub area_code: ::std::option::Option<::std::string::String>,
+        pub area_code: Option<String>,
         /// 详细地址
         ///
         /// Example: `广东省深圳市南山区科技中一道10000号`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub address: ::std::option::Option<::std::string::String>,
+        pub address: Option<String>,
     }
     /// 结算信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1895,7 +1865,7 @@ pub mod jsapi_with_contract {
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub profit_sharing: ::std::option::Option<bool>,
+        pub profit_sharing: Option<bool>,
     }
     /// The response of `POST /v3/pay/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1903,7 +1873,7 @@ pub mod jsapi_with_contract {
         /// 预支付交易会话标识
         ///
         /// Example: `wx201410272009395522657a690389285100`
-        pub prepay_id: ::std::string::String,
+        pub prepay_id: String,
     }
 }
 /// `/v3/pay/transactions/native`
@@ -1932,73 +1902,71 @@ pub mod native {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 公众号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 直连商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 商品描述
         ///
         /// Example: `Image形象店-深圳腾大-QQ公仔`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 附加数据
         ///
         /// Example: `自定义数据`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// `amount`
         pub amount: crate::types::Amount,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_expire: ::std::option::Option<::std::string::String>,
+        pub time_expire: Option<String>,
         /// 通知地址
         ///
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 订单优惠标记
         ///
         /// Example: `WXG`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
         /// 指定支付方式
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub limit_pay: ::std::option::Option<::std::vec::Vec<crate::types::LimitPay>>,
+        pub limit_pay: Option<Vec<crate::types::LimitPay>>,
         /// 电子发票入口开放标识
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub support_fapiao: ::std::option::Option<bool>,
+        pub support_fapiao: Option<bool>,
         /// `detail`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<crate::types::Detail>,
+        pub detail: Option<crate::types::Detail>,
         /// `scene_info`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scene_info: ::std::option::Option<crate::types::SceneInfo>,
+        pub scene_info: Option<crate::types::SceneInfo>,
         /// 支付者
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer: ::std::option::Option<PostRequestPayer>,
+        pub payer: Option<PostRequestPayer>,
         /// 结算信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub settle_info: ::std::option::Option<PostRequestSettleInfo>,
+        pub settle_info: Option<PostRequestSettleInfo>,
     }
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestPayer {
         /// 实名支付(需单独申请权限)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub identity: ::std::option::Option<PostRequestPayerIdentity>,
+        pub identity: Option<PostRequestPayerIdentity>,
     }
     /// 实名支付(需单独申请权限)
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2009,11 +1977,11 @@ pub mod native {
         /// 加密后的证件号
         ///
         /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-        pub number: ::std::string::String,
+        pub number: String,
         /// 加密后的姓名
         ///
         /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-        pub name: ::std::string::String,
+        pub name: String,
     }
     /// 证件类型
     ///
@@ -2094,7 +2062,7 @@ pub mod native {
         ///
         /// Example: `false`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub profit_sharing: ::std::option::Option<bool>,
+        pub profit_sharing: Option<bool>,
     }
     /// The response of `POST /v3/pay/transactions/native` (Native下单API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2102,7 +2070,7 @@ pub mod native {
         /// 二维码链接
         ///
         /// Example: `weixin://wxpay/bizpayurl/up?pr=NwY5Mz9&groupid=00`
-        pub code_url: ::std::string::String,
+        pub code_url: String,
     }
 }
 /// `/v3/pay/transactions/out-trade-no`
@@ -2158,11 +2126,9 @@ pub mod out_trade_no {
         pub struct GetRequest {
             /// 直连商户号
             ///
-            /// Query parameter `mchid`.
-            ///
-            /// Example: `1230000109`
+            /// Query parameter `mchid`. Example: `1230000109`
             #[serde(skip_serializing)]
-            pub mchid: ::std::string::String,
+            pub mchid: String,
         }
         /// The response of `GET /v3/pay/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
         #[derive(
@@ -2178,87 +2144,85 @@ pub mod out_trade_no {
             ///
             /// Example: `1217752501201407033233368018`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_id: ::std::option::Option<::std::string::String>,
+            pub transaction_id: Option<String>,
             /// 交易类型
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_type: ::std::option::Option<crate::types::TransactionTradeType>,
+            pub trade_type: Option<crate::types::TransactionTradeType>,
             /// 交易状态
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_state: ::std::option::Option<crate::types::TransactionTradeState>,
+            pub trade_state: Option<crate::types::TransactionTradeState>,
             /// 交易状态描述
             ///
             /// Example: `支付失败，请重新下单支付`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_state_desc: ::std::option::Option<::std::string::String>,
+            pub trade_state_desc: Option<String>,
             /// 付款银行
             ///
             /// Example: `CMC`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_type: ::std::option::Option<::std::string::String>,
+            pub bank_type: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 直连商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 商品描述
             ///
             /// Example: `Image形象店-深圳腾大-QQ公仔`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 附加数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 用户支付金额
             pub amount: GetResponseAmount,
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub time_expire: ::std::option::Option<::std::string::String>,
+            pub time_expire: Option<String>,
             /// 通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
             /// 订单优惠标记
             ///
             /// Example: `WXG`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_tag: ::std::option::Option<::std::string::String>,
+            pub goods_tag: Option<String>,
             /// 指定支付方式
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limit_pay: ::std::option::Option<
-                ::std::vec::Vec<crate::types::LimitPay>,
-            >,
+            pub limit_pay: Option<Vec<crate::types::LimitPay>>,
             /// 电子发票入口开放标识
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub support_fapiao: ::std::option::Option<bool>,
+            pub support_fapiao: Option<bool>,
             /// `detail`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub detail: ::std::option::Option<crate::types::Detail>,
+            pub detail: Option<crate::types::Detail>,
             /// `scene_info`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scene_info: ::std::option::Option<crate::types::SceneInfo>,
+            pub scene_info: Option<crate::types::SceneInfo>,
             /// 支付者
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer: ::std::option::Option<GetResponsePayer>,
+            pub payer: Option<GetResponsePayer>,
             /// 使用的商户贴息信息(微信分付)
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub installment_info: ::std::option::Option<GetResponseInstallmentInfo>,
+            pub installment_info: Option<GetResponseInstallmentInfo>,
         }
         /// 用户支付金额
         #[derive(
@@ -2278,17 +2242,17 @@ pub mod out_trade_no {
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
             /// 用户支付金额
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer_total: ::std::option::Option<i64>,
+            pub payer_total: Option<i64>,
             /// 用户支付币种
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer_currency: ::std::option::Option<::std::string::String>,
+            pub payer_currency: Option<String>,
         }
         /// 使用的商户贴息信息(微信分付)
         #[derive(
@@ -2320,7 +2284,7 @@ pub mod out_trade_no {
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: ::std::string::String,
+            pub openid: String,
         }
         /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/close`
         pub mod close {
@@ -2355,7 +2319,7 @@ pub mod out_trade_no {
                 /// 直连商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
             }
         }
         /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse`
@@ -2391,11 +2355,11 @@ pub mod out_trade_no {
                 /// 应用AppID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 直连商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
             }
             /// The response of `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).
             #[derive(
@@ -2411,15 +2375,15 @@ pub mod out_trade_no {
                 ///
                 /// Example: `wxd678efh567hg6787`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub appid: ::std::option::Option<::std::string::String>,
+                pub appid: Option<String>,
                 /// 直连商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 商户订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub out_trade_no: ::std::string::String,
+                pub out_trade_no: String,
             }
         }
     }

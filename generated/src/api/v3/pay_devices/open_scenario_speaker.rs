@@ -40,11 +40,11 @@ pub mod by_device_sn {
         /// 子商户
         ///
         /// Example: `1900000001`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 设备sn
         ///
         /// Example: `example_device_sn`
-        pub device_sn: ::std::string::String,
+        pub device_sn: String,
         /// 绑定状态
         ///
         /// Example: `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
@@ -52,7 +52,7 @@ pub mod by_device_sn {
         /// 收款链接url
         ///
         /// Example: `URl:weixin://wxpay/s/An4baqw`
-        pub code_url: ::std::string::String,
+        pub code_url: String,
     }
     /// 绑定状态
     ///
@@ -147,11 +147,11 @@ pub mod by_device_sn {
             /// 子商户
             ///
             /// Example: `1900000001`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 收款链接url
             ///
             /// Example: `URl:weixin://wxpay/s/An4baqw`
-            pub code_url: ::std::string::String,
+            pub code_url: String,
         }
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind` (绑定音箱设备码牌).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -159,11 +159,11 @@ pub mod by_device_sn {
             /// 子商户
             ///
             /// Example: `1900000001`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 设备sn
             ///
             /// Example: `example_device_sn`
-            pub device_sn: ::std::string::String,
+            pub device_sn: String,
             /// 绑定状态
             ///
             /// Example: `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
@@ -171,7 +171,7 @@ pub mod by_device_sn {
             /// 收款链接url
             ///
             /// Example: `URl:weixin://wxpay/s/An4baqw`
-            pub code_url: ::std::string::String,
+            pub code_url: String,
         }
         /// 绑定状态
         ///
@@ -269,7 +269,7 @@ pub mod by_device_sn {
             /// 收款链接url
             ///
             /// Example: `URl:weixin://wxpay/s/An4baqw`
-            pub code_url: ::std::string::String,
+            pub code_url: String,
         }
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/prebind` (出厂预绑定音箱和码牌).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -277,7 +277,7 @@ pub mod by_device_sn {
             /// 设备sn
             ///
             /// Example: `example_device_sn`
-            pub device_sn: ::std::string::String,
+            pub device_sn: String,
             /// 绑定状态
             ///
             /// Example: `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
@@ -285,7 +285,7 @@ pub mod by_device_sn {
             /// 收款链接url
             ///
             /// Example: `URl:weixin://wxpay/s/An4baqw`
-            pub code_url: ::std::string::String,
+            pub code_url: String,
         }
         /// 绑定状态
         ///
@@ -370,11 +370,11 @@ pub mod by_device_sn {
             /// 子商户
             ///
             /// Example: `1900000001`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 设备sn
             ///
             /// Example: `example_device_sn`
-            pub device_sn: ::std::string::String,
+            pub device_sn: String,
             /// 绑定状态
             ///
             /// Example: `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
@@ -382,7 +382,7 @@ pub mod by_device_sn {
             /// 收款链接url
             ///
             /// Example: `URl:weixin://wxpay/s/An4baqw`
-            pub code_url: ::std::string::String,
+            pub code_url: String,
         }
         /// 绑定状态
         ///

@@ -54,19 +54,19 @@ pub mod by_transaction_id {
             /// 子商户
             ///
             /// Example: `1900000001`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 收款链接url
             ///
             /// Example: `URl:weixin://wxpay/s/An4baqw`
-            pub code_url: ::std::string::String,
+            pub code_url: String,
             /// 商户订单号
             ///
             /// Example: `example_out_trade_no`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 设备sn
             ///
             /// Example: `example_device_sn`
-            pub device_sn: ::std::string::String,
+            pub device_sn: String,
         }
         /// The response of `POST /v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report` (码牌支付结果上报).
         #[derive(
@@ -81,23 +81,23 @@ pub mod by_transaction_id {
             /// 子商户
             ///
             /// Example: `1900000001`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 收款链接url
             ///
             /// Example: `URl:weixin://wxpay/s/An4baqw`
-            pub code_url: ::std::string::String,
+            pub code_url: String,
             /// 商户订单号
             ///
             /// Example: `example_out_trade_no`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 设备sn
             ///
             /// Example: `example_device_sn`
-            pub device_sn: ::std::string::String,
+            pub device_sn: String,
             /// 微信支付订单号
             ///
             /// Example: `20190611222222222200000000012122`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
         }
     }
 }

@@ -59,25 +59,23 @@ pub mod by_device_id {
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub print_order_no: ::std::option::Option<::std::string::String>,
+            pub print_order_no: Option<String>,
             /// 模板ID
             ///
             /// Example: `pt_02583429616371386640209536`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub template_id: ::std::option::Option<::std::string::String>,
+            pub template_id: Option<String>,
             /// 回调通知地址
             ///
             /// Example: `https://payapp.weixin.qq.com/callback`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
             /// 变量列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub variable_list: ::std::option::Option<
-                ::std::vec::Vec<PostRequestVariableList>,
-            >,
+            pub variable_list: Option<Vec<PostRequestVariableList>>,
             /// 表格变量列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub table_list: ::std::option::Option<::std::vec::Vec<PostRequestTableList>>,
+            pub table_list: Option<Vec<PostRequestTableList>>,
         }
         /// PostRequestTableList
         #[derive(
@@ -91,12 +89,10 @@ pub mod by_device_id {
         pub struct PostRequestTableList {
             /// Key字段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub key: ::std::option::Option<::std::string::String>,
+            pub key: Option<String>,
             /// Value值列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub row_list: ::std::option::Option<
-                ::std::vec::Vec<PostRequestTableListRowList>,
-            >,
+            pub row_list: Option<Vec<PostRequestTableListRowList>>,
         }
         /// PostRequestTableListRowList
         #[derive(
@@ -110,7 +106,7 @@ pub mod by_device_id {
         pub struct PostRequestTableListRowList {
             /// 值列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cell_list: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            pub cell_list: Option<Vec<String>>,
         }
         /// PostRequestVariableList
         #[derive(
@@ -124,10 +120,10 @@ pub mod by_device_id {
         pub struct PostRequestVariableList {
             /// Key字段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub key: ::std::option::Option<::std::string::String>,
+            pub key: Option<String>,
             /// Value值字段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub value: ::std::option::Option<::std::string::String>,
+            pub value: Option<String>,
         }
         /// `/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`
         pub mod by_print_order_no {
@@ -157,35 +153,29 @@ pub mod by_device_id {
                 ///
                 /// Example: `wx8888888888888888`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub print_order_no: ::std::option::Option<::std::string::String>,
+                pub print_order_no: Option<String>,
                 /// 模板ID
                 ///
                 /// Example: `pt_02583429616371386640209536`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub template_id: ::std::option::Option<::std::string::String>,
+                pub template_id: Option<String>,
                 /// 回调通知地址
                 ///
                 /// Example: `https://payapp.weixin.qq.com/callback`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub notify_url: ::std::option::Option<::std::string::String>,
+                pub notify_url: Option<String>,
                 /// 打印状态
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub print_state: ::std::option::Option<GetResponsePrintState>,
+                pub print_state: Option<GetResponsePrintState>,
                 /// 打印状态描述
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub print_state_description: ::std::option::Option<
-                    ::std::string::String,
-                >,
+                pub print_state_description: Option<String>,
                 /// 变量列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub variable_list: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseVariableList>,
-                >,
+                pub variable_list: Option<Vec<GetResponseVariableList>>,
                 /// 表格变量列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub table_list: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseTableList>,
-                >,
+                pub table_list: Option<Vec<GetResponseTableList>>,
             }
             /// 打印状态
             ///
@@ -264,12 +254,10 @@ pub mod by_device_id {
             pub struct GetResponseTableList {
                 /// Key字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub key: ::std::option::Option<::std::string::String>,
+                pub key: Option<String>,
                 /// Value值列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub row_list: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseTableListRowList>,
-                >,
+                pub row_list: Option<Vec<GetResponseTableListRowList>>,
             }
             /// GetResponseTableListRowList
             #[derive(
@@ -283,9 +271,7 @@ pub mod by_device_id {
             pub struct GetResponseTableListRowList {
                 /// 值列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub cell_list: ::std::option::Option<
-                    ::std::vec::Vec<::std::string::String>,
-                >,
+                pub cell_list: Option<Vec<String>>,
             }
             /// GetResponseVariableList
             #[derive(
@@ -299,10 +285,10 @@ pub mod by_device_id {
             pub struct GetResponseVariableList {
                 /// Key字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub key: ::std::option::Option<::std::string::String>,
+                pub key: Option<String>,
                 /// Value值字段
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub value: ::std::option::Option<::std::string::String>,
+                pub value: Option<String>,
             }
         }
     }

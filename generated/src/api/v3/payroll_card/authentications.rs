@@ -47,67 +47,51 @@ impl<'a> Authentications<'a> {
 pub struct GetRequest {
     /// 用户标识
     ///
-    /// Query parameter `openid`.
-    ///
-    /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
+    /// Query parameter `openid`. Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
     #[serde(skip_serializing)]
-    pub openid: ::std::string::String,
+    pub openid: String,
     /// 应用ID
     ///
-    /// Query parameter `appid`.
-    ///
-    /// Example: `wxa1111111`
+    /// Query parameter `appid`. Example: `wxa1111111`
     #[serde(skip_serializing)]
-    pub appid: ::std::option::Option<::std::string::String>,
+    pub appid: Option<String>,
     /// 子商户应用ID
     ///
-    /// Query parameter `sub_appid`.
-    ///
-    /// Example: `wxa1111111`
+    /// Query parameter `sub_appid`. Example: `wxa1111111`
     #[serde(skip_serializing)]
-    pub sub_appid: ::std::option::Option<::std::string::String>,
+    pub sub_appid: Option<String>,
     /// 子商户号
     ///
-    /// Query parameter `sub_mchid`.
-    ///
-    /// Example: `1111111`
+    /// Query parameter `sub_mchid`. Example: `1111111`
     #[serde(skip_serializing)]
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 核身日期
     ///
-    /// Query parameter `authenticate_date`.
-    ///
-    /// Example: `2020-12-25`
+    /// Query parameter `authenticate_date`. Example: `2020-12-25`
     #[serde(skip_serializing)]
-    pub authenticate_date: ::std::string::String,
+    pub authenticate_date: String,
     /// 核身状态
     ///
-    /// Query parameter `authenticate_state`.
-    ///
-    /// Example: `AUTHENTICATE_SUCCESS`
+    /// Query parameter `authenticate_state`. Example: `AUTHENTICATE_SUCCESS`
     #[serde(skip_serializing)]
-    pub authenticate_state: ::std::string::String,
+    pub authenticate_state: String,
     /// 本次查询偏移量
     ///
-    /// Query parameter `offset`.
-    ///
-    /// Example: `0`
+    /// Query parameter `offset`. Example: `0`
     #[serde(skip_serializing)]
-    pub offset: ::std::option::Option<i64>,
+    pub offset: Option<i64>,
     /// 本次请求最大查询条数
     ///
-    /// Query parameter `limit`.
-    ///
-    /// Example: `10`
+    /// Query parameter `limit`. Example: `10`
     #[serde(skip_serializing)]
-    pub limit: ::std::option::Option<i64>,
+    pub limit: Option<i64>,
 }
 /// The response of `GET /v3/payroll-card/authentications` (查询核身记录API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetResponse {
     /// 查询结果记录列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+    pub data: Option<Vec<GetResponseData>>,
     /// 总记录条数
     ///
     /// Example: `9`
@@ -127,15 +111,15 @@ pub struct GetResponseData {
     /// 商户号
     ///
     /// Example: `1111111`
-    pub mchid: ::std::string::String,
+    pub mchid: String,
     /// 子商户号
     ///
     /// Example: `111111`
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 用户标识
     ///
     /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
-    pub openid: ::std::string::String,
+    pub openid: String,
     /// 核身渠道
     ///
     /// Example: `FROM_HARDWARE`
@@ -143,15 +127,15 @@ pub struct GetResponseData {
     /// 核身渠道标识
     ///
     /// Example: `wdiooewl7587443649000`
-    pub authenticate_source: ::std::string::String,
+    pub authenticate_source: String,
     /// 项目名称
     ///
     /// Example: `某项目`
-    pub project_name: ::std::string::String,
+    pub project_name: String,
     /// 单位名称
     ///
     /// Example: `某单位名称`
-    pub employer_name: ::std::string::String,
+    pub employer_name: String,
     /// 核身状态
     ///
     /// Example: `AUTHENTICATE_SUCCESS`
@@ -159,11 +143,11 @@ pub struct GetResponseData {
     /// 核身时间
     ///
     /// Example: `2015-05-20T13:29:35+08:00`
-    pub authenticate_time: ::std::string::String,
+    pub authenticate_time: String,
     /// 商家核身单号
     ///
     /// Example: `mcdhehfgisdhfjghed39384564i83`
-    pub authenticate_number: ::std::string::String,
+    pub authenticate_number: String,
 }
 /// 核身渠道
 ///
@@ -298,11 +282,9 @@ pub mod by_authenticate_number {
     pub struct GetRequest {
         /// 子商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `1111111`
+        /// Query parameter `sub_mchid`. Example: `1111111`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
     }
     /// The response of `GET /v3/payroll-card/authentications/{authenticate_number}` (获取核身结果API).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -310,31 +292,31 @@ pub mod by_authenticate_number {
         /// 商户号
         ///
         /// Example: `1111111`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 子商户号
         ///
         /// Example: `111111`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 用户标识
         ///
         /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 核身渠道
         ///
         /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
-        pub authenticate_scene: ::std::string::String,
+        pub authenticate_scene: String,
         /// 核身渠道标识
         ///
         /// Example: `wdiooewl7587443649000`
-        pub authenticate_source: ::std::string::String,
+        pub authenticate_source: String,
         /// 项目名称
         ///
         /// Example: `某项目`
-        pub project_name: ::std::string::String,
+        pub project_name: String,
         /// 单位名称
         ///
         /// Example: `某单位名称`
-        pub employer_name: ::std::string::String,
+        pub employer_name: String,
         /// 核身状态
         ///
         /// Example: `AUTHENTICATE_PROCESSING`
@@ -342,16 +324,16 @@ pub mod by_authenticate_number {
         /// 核身时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub authenticate_time: ::std::string::String,
+        pub authenticate_time: String,
         /// 商家核身单号
         ///
         /// Example: `mcdhehfgisdhfjghed39384564i83`
-        pub authenticate_number: ::std::string::String,
+        pub authenticate_number: String,
         /// 核身失败原因
         ///
         /// Example: `人脸验证未通过`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub authenticate_failed_reason: ::std::option::Option<::std::string::String>,
+        pub authenticate_failed_reason: Option<String>,
     }
     /// 核身状态
     ///
@@ -433,33 +415,33 @@ pub mod pre_order {
         /// 用户标识
         ///
         /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 应用ID
         ///
         /// Example: `wxa1111111`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1111111`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 子商户应用ID
         ///
         /// Example: `wxa1111111`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 商家核身单号
         ///
         /// Example: `mcdhehfgisdhfjghed39384564i83`
-        pub authenticate_number: ::std::string::String,
+        pub authenticate_number: String,
         /// 项目名称
         ///
         /// Example: `某项目`
-        pub project_name: ::std::string::String,
+        pub project_name: String,
         /// 单位名称
         ///
         /// Example: `某单位名称`
-        pub employer_name: ::std::string::String,
+        pub employer_name: String,
         /// 核身类型
         ///
         /// Example: `SIGN_IN`
@@ -527,23 +509,23 @@ pub mod pre_order {
         /// 商家核身单号
         ///
         /// Example: `mcdhehfgisdhfjghed39384564i83`
-        pub authenticate_number: ::std::string::String,
+        pub authenticate_number: String,
         /// 用户标识
         ///
         /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 商户号
         ///
         /// Example: `1111111`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 子商户号
         ///
         /// Example: `1111111`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// token值
         ///
         /// Example: `abcdefghijklmn`
-        pub token: ::std::string::String,
+        pub token: String,
         /// token有效时间
         ///
         /// Example: `300`
@@ -576,49 +558,47 @@ pub mod pre_order_with_auth {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 用户标识
         ///
         /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 应用ID
         ///
         /// Example: `wxa1111111`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1111111`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 子商户应用ID
         ///
         /// Example: `wxa1111111`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 商家核身单号
         ///
         /// Example: `mcdhehfgisdhfjghed39384564i83`
-        pub authenticate_number: ::std::string::String,
+        pub authenticate_number: String,
         /// 项目名称
         ///
         /// Example: `某项目`
-        pub project_name: ::std::string::String,
+        pub project_name: String,
         /// 用工单位名称
         ///
         /// Example: `某用工企业`
-        pub employer_name: ::std::string::String,
+        pub employer_name: String,
         /// 用户实名
         ///
         /// Example: `LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg`
-        pub user_name: ::std::string::String,
+        pub user_name: String,
         /// 用户证件号
         ///
         /// Example: `7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5`
-        pub id_card_number: ::std::string::String,
+        pub id_card_number: String,
         /// 用工类型
         ///
         /// Example: `LONG_TERM_EMPLOYMENT`
@@ -746,23 +726,23 @@ pub mod pre_order_with_auth {
         /// 商家核身单号
         ///
         /// Example: `mcdhehfgisdhfjghed39384564i83`
-        pub authenticate_number: ::std::string::String,
+        pub authenticate_number: String,
         /// 用户标识
         ///
         /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 商户号
         ///
         /// Example: `1111111`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 子商户号
         ///
         /// Example: `1111111`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// token值
         ///
         /// Example: `abcdefghijklmn`
-        pub token: ::std::string::String,
+        pub token: String,
         /// token有效时间
         ///
         /// Example: `300`

@@ -35,25 +35,19 @@ pub mod by_openid {
     pub struct GetRequest {
         /// 子商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `1111111`
+        /// Query parameter `sub_mchid`. Example: `1111111`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 应用ID
         ///
-        /// Query parameter `appid`.
-        ///
-        /// Example: `wxa1111111`
+        /// Query parameter `appid`. Example: `wxa1111111`
         #[serde(skip_serializing)]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 子商户应用ID
         ///
-        /// Query parameter `sub_appid`.
-        ///
-        /// Example: `wxa1111111`
+        /// Query parameter `sub_appid`. Example: `wxa1111111`
         #[serde(skip_serializing)]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
     }
     /// The response of `GET /v3/payroll-card/relations/{openid}` (查询微工卡授权关系API).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -61,15 +55,15 @@ pub mod by_openid {
         /// 用户标识
         ///
         /// Example: `9x111111`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 商户号
         ///
         /// Example: `1111111`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 子商户号
         ///
         /// Example: `1111111`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 授权状态
         ///
         /// Example: `UNAUTHORIZED`
@@ -78,12 +72,12 @@ pub mod by_openid {
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub authorize_time: ::std::option::Option<::std::string::String>,
+        pub authorize_time: Option<String>,
         /// 取消授权时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub deauthorize_time: ::std::option::Option<::std::string::String>,
+        pub deauthorize_time: Option<String>,
     }
     /// 授权状态
     ///

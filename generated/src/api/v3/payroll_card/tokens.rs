@@ -24,37 +24,35 @@ impl<'a> Tokens<'a> {
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 用户标识
     ///
     /// Example: `9x111111`
-    pub openid: ::std::string::String,
+    pub openid: String,
     /// 应用ID
     ///
     /// Example: `wxa1111111`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub appid: ::std::option::Option<::std::string::String>,
+    pub appid: Option<String>,
     /// 子商户应用ID
     ///
     /// Example: `wxa1111111`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_appid: ::std::option::Option<::std::string::String>,
+    pub sub_appid: Option<String>,
     /// 子商户号
     ///
     /// Example: `1111111`
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 用户实名
     ///
     /// Example: `LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg`
-    pub user_name: ::std::string::String,
+    pub user_name: String,
     /// 用户证件号
     ///
     /// Example: `7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5`
-    pub id_card_number: ::std::string::String,
+    pub id_card_number: String,
     /// 用工类型
     ///
     /// Example: `LONG_TERM_EMPLOYMENT`
@@ -122,19 +120,19 @@ pub struct PostResponse {
     /// 用户标识
     ///
     /// Example: `9x111111`
-    pub openid: ::std::string::String,
+    pub openid: String,
     /// 服务商商户号
     ///
     /// Example: `1111111`
-    pub mchid: ::std::string::String,
+    pub mchid: String,
     /// 子商户号
     ///
     /// Example: `1111111`
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 授权token
     ///
     /// Example: `abcdefghijklmn`
-    pub token: ::std::string::String,
+    pub token: String,
     /// token有效时间
     ///
     /// Example: `1800`

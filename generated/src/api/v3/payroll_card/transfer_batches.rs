@@ -24,36 +24,34 @@ impl<'a> TransferBatches<'a> {
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 特约商户号
     ///
     /// Example: `1111111`
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 特约商户AppID
     ///
     /// Example: `wxf636efh567hg4356`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_appid: ::std::option::Option<::std::string::String>,
+    pub sub_appid: Option<String>,
     /// 特约商户授权类型
     ///
     /// Example: `INFORMATION_AUTHORIZATION_TYPE`
-    pub authorization_type: ::std::string::String,
+    pub authorization_type: String,
     /// 商家批次单号
     ///
     /// Example: `plfk2020042013`
-    pub out_batch_no: ::std::string::String,
+    pub out_batch_no: String,
     /// 批次名称
     ///
     /// Example: `2019年1月深圳分部报销单`
-    pub batch_name: ::std::string::String,
+    pub batch_name: String,
     /// 批次备注
     ///
     /// Example: `2019年1月深圳分部报销单`
-    pub batch_remark: ::std::string::String,
+    pub batch_remark: String,
     /// 转账总金额
     ///
     /// Example: `4000000`
@@ -63,20 +61,20 @@ pub struct PostRequest {
     /// Example: `200`
     pub total_num: i64,
     /// 转账明细列表
-    pub transfer_detail_list: ::std::vec::Vec<PostRequestTransferDetailList>,
+    pub transfer_detail_list: Vec<PostRequestTransferDetailList>,
     /// 服务商的AppID
     ///
     /// Example: `wxf636efh567hg4388`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sp_appid: ::std::option::Option<::std::string::String>,
+    pub sp_appid: Option<String>,
     /// 用工类型
     ///
     /// Example: `LONG_TERM_EMPLOYMENT`
-    pub employment_type: ::std::string::String,
+    pub employment_type: String,
     /// 用工场景
     ///
     /// Example: `LOGISTICS`
-    pub employment_scene: ::std::string::String,
+    pub employment_scene: String,
 }
 /// PostRequestTransferDetailList
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -84,7 +82,7 @@ pub struct PostRequestTransferDetailList {
     /// 商家明细单号
     ///
     /// Example: `x23zy545Bd5436`
-    pub out_detail_no: ::std::string::String,
+    pub out_detail_no: String,
     /// 转账金额
     ///
     /// Example: `200000`
@@ -92,15 +90,15 @@ pub struct PostRequestTransferDetailList {
     /// 转账备注
     ///
     /// Example: `2020年4月报销`
-    pub transfer_remark: ::std::string::String,
+    pub transfer_remark: String,
     /// 收款用户OpenID
     ///
     /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-    pub openid: ::std::string::String,
+    pub openid: String,
     /// 收款用户姓名
     ///
     /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-    pub user_name: ::std::string::String,
+    pub user_name: String,
 }
 /// The response of `POST /v3/payroll-card/transfer-batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -108,13 +106,13 @@ pub struct PostResponse {
     /// 商家批次单号
     ///
     /// Example: `plfk2020042013`
-    pub out_batch_no: ::std::string::String,
+    pub out_batch_no: String,
     /// 微信支付批次单号
     ///
     /// Example: `1030000071100999991182020050700019480001`
-    pub batch_id: ::std::string::String,
+    pub batch_id: String,
     /// 批次创建时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub create_time: ::std::string::String,
+    pub create_time: String,
 }

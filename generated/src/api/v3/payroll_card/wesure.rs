@@ -32,39 +32,39 @@ pub mod insurance {
         /// 服务商商户号
         ///
         /// Example: `1900000109`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 特约商户商户号
         ///
         /// Example: `1900000109`
-        pub wesure_order_no: ::std::string::String,
+        pub wesure_order_no: String,
         /// 微保保单号
         ///
         /// Example: `5fds5345dfd`
-        pub token: ::std::string::String,
+        pub token: String,
         /// 保司保单号
         ///
         /// Example: `5fds5345dfd`
-        pub insurance_company_order_no: ::std::string::String,
+        pub insurance_company_order_no: String,
         /// 用户标识
         ///
         /// Example: `111111`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 投保状态
         ///
         /// Example: `INSURE_SUCCESS`
-        pub insure_state: ::std::string::String,
+        pub insure_state: String,
         /// 保障生效时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        pub insure_effect_time: ::std::string::String,
+        pub insure_effect_time: String,
         /// 保障失效时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        pub insure_invalid_time: ::std::string::String,
+        pub insure_invalid_time: String,
         /// 保障的保险公司名称
         ///
         /// Example: `平安`
-        pub insurance_company_name: ::std::string::String,
+        pub insurance_company_name: String,
     }
 }
 /// `/v3/payroll-card/wesure/token-validations`
@@ -93,36 +93,34 @@ pub mod token_validations {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 服务商商户号
         ///
         /// Example: `1900000109`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 特约商户商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// token值
         ///
         /// Example: `abcdefghijklmn`
-        pub token: ::std::string::String,
+        pub token: String,
         /// 用户姓名
         ///
         /// Example: `LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg`
-        pub user_name: ::std::string::String,
+        pub user_name: String,
         /// 用户身份证号
         ///
         /// Example: `7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5`
-        pub id_card_number: ::std::string::String,
+        pub id_card_number: String,
         /// 核身类型
         ///
         /// Example: `NORMAL`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub authenticate_type: ::std::option::Option<PostRequestAuthenticateType>,
+        pub authenticate_type: Option<PostRequestAuthenticateType>,
     }
     /// 核身类型
     ///
@@ -190,21 +188,21 @@ pub mod token_validations {
         /// 校验结果
         ///
         /// Example: `SUCCESS`
-        pub result: ::std::string::String,
+        pub result: String,
         /// 核身成功时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub authenticate_success_time: ::std::option::Option<::std::string::String>,
+        pub authenticate_success_time: Option<String>,
         /// 用户标识
         ///
         /// Example: `11111111`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 校验不通过原因
         ///
         /// Example: `SP_MCH_NO_PERMISSION`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_reason: ::std::option::Option<::std::string::String>,
+        pub fail_reason: Option<String>,
     }
 }

@@ -47,33 +47,33 @@ pub mod permissions {
         /// 服务ID
         ///
         /// Example: `service_id`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 渠道商商户号
         ///
         /// Example: `1230000109`
-        pub channel_id: ::std::string::String,
+        pub channel_id: String,
         /// 服务商应用ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6787`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1230000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 授权协议号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub authorization_code: ::std::string::String,
+        pub authorization_code: String,
         /// 商户回调地址
         ///
         /// Example: `http://www.qq.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_url: ::std::option::Option<::std::string::String>,
+        pub notify_url: Option<String>,
     }
     /// The response of `POST /v3/payscore/acquiringbank/permissions` (从业机构预授权).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -81,7 +81,7 @@ pub mod permissions {
         /// 预授权token
         ///
         /// Example: `apply_permissions_token`
-        pub apply_permissions_token: ::std::string::String,
+        pub apply_permissions_token: String,
     }
     /// `/v3/payscore/acquiringbank/permissions/authorization-code`
     pub mod authorization_code {
@@ -138,25 +138,19 @@ pub mod permissions {
             pub struct GetRequest {
                 /// 服务ID
                 ///
-                /// Query parameter `service_id`.
-                ///
-                /// Example: `500001`
+                /// Query parameter `service_id`. Example: `500001`
                 #[serde(skip_serializing)]
-                pub service_id: ::std::string::String,
+                pub service_id: String,
                 /// 渠道商商户号
                 ///
-                /// Query parameter `channel_id`.
-                ///
-                /// Example: `1230000109`
+                /// Query parameter `channel_id`. Example: `1230000109`
                 #[serde(skip_serializing)]
-                pub channel_id: ::std::string::String,
+                pub channel_id: String,
                 /// 子商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1230000109`
+                /// Query parameter `sub_mchid`. Example: `1230000109`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
             }
             /// The response of `GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}` (从业机构查询与用户授权记录（授权协议号）).
             #[derive(
@@ -171,64 +165,60 @@ pub mod permissions {
                 /// 服务ID
                 ///
                 /// Example: `2002000000000558128851361561536`
-                pub service_id: ::std::string::String,
+                pub service_id: String,
                 /// 服务商应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 服务商公众号下的用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 子商户公众号下的用户标识
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_openid: ::std::option::Option<::std::string::String>,
+                pub sub_openid: Option<String>,
                 /// 授权协议号
                 ///
                 /// Example: `1275342195190894594`
-                pub authorization_code: ::std::string::String,
+                pub authorization_code: String,
                 /// 授权状态
                 ///
                 /// Example: `UNAVAILABLE`
-                pub authorization_state: ::std::string::String,
+                pub authorization_state: String,
                 /// 授权通知地址
                 ///
                 /// Example: `https://www.weixin.com`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub notify_url: ::std::option::Option<::std::string::String>,
+                pub notify_url: Option<String>,
                 /// 最近一次解除授权时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub cancel_authorization_time: ::std::option::Option<
-                    ::std::string::String,
-                >,
+                pub cancel_authorization_time: Option<String>,
                 /// 最近一次授权成功时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub authorization_success_time: ::std::option::Option<
-                    ::std::string::String,
-                >,
+                pub authorization_success_time: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1230000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 子商户应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 渠道商商户号
                 ///
                 /// Example: `1230000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub channel_id: ::std::option::Option<::std::string::String>,
+                pub channel_id: Option<String>,
             }
             /// `/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate`
             pub mod terminate {
@@ -263,20 +253,20 @@ pub mod permissions {
                     /// 服务ID
                     ///
                     /// Example: `500001`
-                    pub service_id: ::std::string::String,
+                    pub service_id: String,
                     /// 渠道商商户号
                     ///
                     /// Example: `1230000109`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub channel_id: ::std::option::Option<::std::string::String>,
+                    pub channel_id: Option<String>,
                     /// 子商户号
                     ///
                     /// Example: `1230000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 撤销原因
                     ///
                     /// Example: `撤销原因`
-                    pub reason: ::std::string::String,
+                    pub reason: String,
                 }
             }
         }
@@ -333,37 +323,29 @@ pub mod serviceorder {
     pub struct GetRequest {
         /// 服务ID
         ///
-        /// Query parameter `service_id`.
-        ///
-        /// Example: `2002000000000558128851361561536`
+        /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
         #[serde(skip_serializing)]
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 子商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `1900000109`
+        /// Query parameter `sub_mchid`. Example: `1900000109`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 渠道商商户号
         ///
-        /// Query parameter `channel_id`.
-        ///
-        /// Example: `1230000109`
+        /// Query parameter `channel_id`. Example: `1230000109`
         #[serde(skip_serializing)]
-        pub channel_id: ::std::string::String,
+        pub channel_id: String,
         /// 商户服务订单号
         ///
-        /// Query parameter `out_order_no`.
-        ///
-        /// Example: `1234323JKHDFE1243252`
+        /// Query parameter `out_order_no`. Example: `1234323JKHDFE1243252`
         #[serde(skip_serializing)]
-        pub out_order_no: ::std::option::Option<::std::string::String>,
+        pub out_order_no: Option<String>,
         /// 回跳查询ID
         ///
         /// Query parameter `query_id`.
         #[serde(skip_serializing)]
-        pub query_id: ::std::option::Option<::std::string::String>,
+        pub query_id: Option<String>,
     }
     /// The response of `GET /v3/payscore/acquiringbank/serviceorder` (从业机构查询微信支付分订单).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -371,96 +353,92 @@ pub mod serviceorder {
         /// 商户服务订单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 服务ID
         ///
         /// Example: `2002000000000558128851361561536`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 服务商应用ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 服务商商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 服务信息
         ///
         /// Example: `XX充电宝`
-        pub service_introduction: ::std::string::String,
+        pub service_introduction: String,
         /// 服务订单状态
         ///
         /// Example: `CREATED`
-        pub state: ::std::string::String,
+        pub state: String,
         /// 订单状态说明
         ///
         /// Example: `MCH_COMPLETE`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub state_description: ::std::option::Option<::std::string::String>,
+        pub state_description: Option<String>,
         /// 后付费项目
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_payments: ::std::option::Option<
-            ::std::vec::Vec<GetResponsePostPayments>,
-        >,
+        pub post_payments: Option<Vec<GetResponsePostPayments>>,
         /// 后付费商户优惠
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_discounts: ::std::option::Option<
-            ::std::vec::Vec<GetResponsePostDiscounts>,
-        >,
+        pub post_discounts: Option<Vec<GetResponsePostDiscounts>>,
         /// 订单风险金
         pub risk_fund: GetResponseRiskFund,
         /// 总金额
         ///
         /// Example: `40000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_amount: ::std::option::Option<i64>,
+        pub total_amount: Option<i64>,
         /// 是否需要收款
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub need_collection: ::std::option::Option<bool>,
+        pub need_collection: Option<bool>,
         /// 收款信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub collection: ::std::option::Option<GetResponseCollection>,
+        pub collection: Option<GetResponseCollection>,
         /// 服务时间段
         pub time_range: GetResponseTimeRange,
         /// 服务位置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub location: ::std::option::Option<GetResponseLocation>,
+        pub location: Option<GetResponseLocation>,
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 服务商公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 子商户公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
         /// 微信支付服务订单号
         ///
         /// Example: `0000300001201908301055157220022`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
         /// 渠道商商户号
         ///
         /// Example: `1230000109`
-        pub channel_id: ::std::string::String,
+        pub channel_id: String,
     }
     /// 收款信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -468,27 +446,25 @@ pub mod serviceorder {
         /// 收款状态
         ///
         /// Example: `USER_PAID`
-        pub state: ::std::string::String,
+        pub state: String,
         /// 总收款金额
         ///
         /// Example: `50000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_amount: ::std::option::Option<i64>,
+        pub total_amount: Option<i64>,
         /// 待收金额
         ///
         /// Example: `40000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub paying_amount: ::std::option::Option<i64>,
+        pub paying_amount: Option<i64>,
         /// 已收金额
         ///
         /// Example: `10000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub paid_amount: ::std::option::Option<i64>,
+        pub paid_amount: Option<i64>,
         /// 收款明细列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub details: ::std::option::Option<
-            ::std::vec::Vec<GetResponseCollectionDetails>,
-        >,
+        pub details: Option<Vec<GetResponseCollectionDetails>>,
     }
     /// GetResponseCollectionDetails
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -497,32 +473,30 @@ pub mod serviceorder {
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub seq: ::std::option::Option<i64>,
+        pub seq: Option<i64>,
         /// 单笔收款金额
         ///
         /// Example: `10000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 收款成功渠道
         ///
         /// Example: `NEWTON`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub paid_type: ::std::option::Option<::std::string::String>,
+        pub paid_type: Option<String>,
         /// 收款成功时间
         ///
         /// Example: `20091225091210`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub paid_time: ::std::option::Option<::std::string::String>,
+        pub paid_time: Option<String>,
         /// 微信支付交易单号
         ///
         /// Example: `15646546545165651651`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_id: ::std::option::Option<::std::string::String>,
+        pub transaction_id: Option<String>,
         /// 优惠功能
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub promotion_detail: ::std::option::Option<
-            ::std::vec::Vec<GetResponseCollectionDetailsPromotionDetail>,
-        >,
+        pub promotion_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetail>>,
     }
     /// GetResponseCollectionDetailsPromotionDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -530,22 +504,22 @@ pub mod serviceorder {
         /// 券ID
         ///
         /// Example: `123456`
-        pub coupon_id: ::std::string::String,
+        pub coupon_id: String,
         /// 优惠名称
         ///
         /// Example: `单品优惠-6`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 优惠范围
         ///
         /// Example: `GLOBAL`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scope: ::std::option::Option<::std::string::String>,
+        pub scope: Option<String>,
         /// 优惠类型
         ///
         /// Example: `CASH`
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<::std::string::String>,
+        pub type_: Option<String>,
         /// 优惠券面额
         ///
         /// Example: `100`
@@ -554,31 +528,31 @@ pub mod serviceorder {
         ///
         /// Example: `activity_id`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub stock_id: ::std::option::Option<::std::string::String>,
+        pub stock_id: Option<String>,
         /// 微信出资
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wechatpay_contribute: ::std::option::Option<i64>,
+        pub wechatpay_contribute: Option<i64>,
         /// 商户出资
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_contribute: ::std::option::Option<i64>,
+        pub merchant_contribute: Option<i64>,
         /// 其他出资
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub other_contribute: ::std::option::Option<i64>,
+        pub other_contribute: Option<i64>,
         /// 优惠币种
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
         /// 单品列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_detail: ::std::option::Option<
-            ::std::vec::Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
+        pub goods_detail: Option<
+            Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
         >,
     }
     /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
@@ -587,27 +561,27 @@ pub mod serviceorder {
         /// 商品编码
         ///
         /// Example: `M1006`
-        pub goods_id: ::std::string::String,
+        pub goods_id: String,
         /// 商品数量
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub quantity: ::std::option::Option<i64>,
+        pub quantity: Option<i64>,
         /// 商品价格
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub unit_price: ::std::option::Option<i64>,
+        pub unit_price: Option<i64>,
         /// 商品优惠金额
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub discount_amount: ::std::option::Option<i64>,
+        pub discount_amount: Option<i64>,
         /// 商品备注
         ///
         /// Example: `商品备注信息`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_remark: ::std::option::Option<::std::string::String>,
+        pub goods_remark: Option<String>,
     }
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -616,12 +590,12 @@ pub mod serviceorder {
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_location: ::std::option::Option<::std::string::String>,
+        pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_location: ::std::option::Option<::std::string::String>,
+        pub end_location: Option<String>,
     }
     /// GetResponsePostDiscounts
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -629,21 +603,21 @@ pub mod serviceorder {
         /// 优惠名称
         ///
         /// Example: `满20减1元`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 优惠说明
         ///
         /// Example: `不与其他优惠叠加`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 优惠金额
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 优惠数量
         ///
         /// Example: `2`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
+        pub count: Option<i64>,
     }
     /// GetResponsePostPayments
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -651,22 +625,22 @@ pub mod serviceorder {
         /// 付费名称
         ///
         /// Example: `就餐费用`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 付费说明
         ///
         /// Example: `就餐人均100元`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// 付费金额
         ///
         /// Example: `40000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 付费数量
         ///
         /// Example: `4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
+        pub count: Option<i64>,
     }
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -674,7 +648,7 @@ pub mod serviceorder {
         /// 风险金名称
         ///
         /// Example: `DEPOSIT`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 风险金额
         ///
         /// Example: `10000`
@@ -683,7 +657,7 @@ pub mod serviceorder {
         ///
         /// Example: `就餐的预估费用`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
     }
     /// 服务时间段
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -691,22 +665,22 @@ pub mod serviceorder {
         /// 服务开始时间
         ///
         /// Example: `20091225091010`
-        pub start_time: ::std::string::String,
+        pub start_time: String,
         /// 服务开始时间备注
         ///
         /// Example: `开始租借时间`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time_remark: ::std::option::Option<::std::string::String>,
+        pub start_time_remark: Option<String>,
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `租借结束时间`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time_remark: ::std::option::Option<::std::string::String>,
+        pub end_time_remark: Option<String>,
     }
     /// The request of `POST /v3/payscore/acquiringbank/serviceorder` (从业机构创建微信支付分订单).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -714,71 +688,67 @@ pub mod serviceorder {
         /// 服务ID
         ///
         /// Example: `2002000000000558128851361561536`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 服务商应用ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 渠道商商户号
         ///
         /// Example: `1230000109`
-        pub channel_id: ::std::string::String,
+        pub channel_id: String,
         /// 商户服务订单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 服务信息
         ///
         /// Example: `XX充电宝`
-        pub service_introduction: ::std::string::String,
+        pub service_introduction: String,
         /// 后付费项目
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_payments: ::std::option::Option<
-            ::std::vec::Vec<PostRequestPostPayments>,
-        >,
+        pub post_payments: Option<Vec<PostRequestPostPayments>>,
         /// 后付费商户优惠
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_discounts: ::std::option::Option<
-            ::std::vec::Vec<PostRequestPostDiscounts>,
-        >,
+        pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
         /// 订单风险金
         pub risk_fund: PostRequestRiskFund,
         /// 服务时间段
         pub time_range: PostRequestTimeRange,
         /// 服务位置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub location: ::std::option::Option<PostRequestLocation>,
+        pub location: Option<PostRequestLocation>,
         /// 服务商公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 子商户公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
         /// 是否需要用户确认
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub need_user_confirm: ::std::option::Option<bool>,
+        pub need_user_confirm: Option<bool>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
     }
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -787,12 +757,12 @@ pub mod serviceorder {
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_location: ::std::option::Option<::std::string::String>,
+        pub start_location: Option<String>,
         /// 预计服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_location: ::std::option::Option<::std::string::String>,
+        pub end_location: Option<String>,
     }
     /// PostRequestPostDiscounts
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -800,21 +770,21 @@ pub mod serviceorder {
         /// 优惠名称
         ///
         /// Example: `满20减1元`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 优惠说明
         ///
         /// Example: `不与其他优惠叠加`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 优惠数量
         ///
         /// Example: `2`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
+        pub count: Option<i64>,
         /// 付费金额
         ///
         /// Example: `40000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
     }
     /// PostRequestPostPayments
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -822,22 +792,22 @@ pub mod serviceorder {
         /// 付费项目名称
         ///
         /// Example: `就餐费用`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 付费说明
         ///
         /// Example: `就餐人均100元`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// 金额
         ///
         /// Example: `40000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 付费数量
         ///
         /// Example: `4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
+        pub count: Option<i64>,
     }
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -845,7 +815,7 @@ pub mod serviceorder {
         /// 风险金名称
         ///
         /// Example: `DEPOSIT`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 风险金额
         ///
         /// Example: `10000`
@@ -854,7 +824,7 @@ pub mod serviceorder {
         ///
         /// Example: `就餐的预估费用`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
     }
     /// 服务时间段
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -862,22 +832,22 @@ pub mod serviceorder {
         /// 服务开始时间
         ///
         /// Example: `20091225091010`
-        pub start_time: ::std::string::String,
+        pub start_time: String,
         /// 服务开始时间备注
         ///
         /// Example: `开始租借时间`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time_remark: ::std::option::Option<::std::string::String>,
+        pub start_time_remark: Option<String>,
         /// 预计服务结束时间
         ///
         /// Example: `20091225121010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 预计服务结束时间备注
         ///
         /// Example: `租借结束时间`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time_remark: ::std::option::Option<::std::string::String>,
+        pub end_time_remark: Option<String>,
     }
     /// The response of `POST /v3/payscore/acquiringbank/serviceorder` (从业机构创建微信支付分订单).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -885,83 +855,79 @@ pub mod serviceorder {
         /// 商户服务订单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 服务ID
         ///
         /// Example: `2002000000000558128851361561536`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 服务商应用ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 服务商商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 渠道商商户号
         ///
         /// Example: `1230000109`
-        pub channel_id: ::std::string::String,
+        pub channel_id: String,
         /// 服务信息
         ///
         /// Example: `XX充电宝`
-        pub service_introduction: ::std::string::String,
+        pub service_introduction: String,
         /// 服务订单状态
         ///
         /// Example: `CREATED`
-        pub state: ::std::string::String,
+        pub state: String,
         /// 订单状态说明
         ///
         /// Example: `MCH_COMPLETE`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub state_description: ::std::option::Option<::std::string::String>,
+        pub state_description: Option<String>,
         /// 后付费项目
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_payments: ::std::option::Option<
-            ::std::vec::Vec<PostResponsePostPayments>,
-        >,
+        pub post_payments: Option<Vec<PostResponsePostPayments>>,
         /// 后付费商户优惠
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_discounts: ::std::option::Option<
-            ::std::vec::Vec<PostResponsePostDiscounts>,
-        >,
+        pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
         /// 订单风险金
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub risk_fund: ::std::option::Option<PostResponseRiskFund>,
+        pub risk_fund: Option<PostResponseRiskFund>,
         /// 服务时间段
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_range: ::std::option::Option<PostResponseTimeRange>,
+        pub time_range: Option<PostResponseTimeRange>,
         /// 服务位置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub location: ::std::option::Option<PostResponseLocation>,
+        pub location: Option<PostResponseLocation>,
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_url: ::std::option::Option<::std::string::String>,
+        pub notify_url: Option<String>,
         /// 微信支付服务订单号
         ///
         /// Example: `0000300001201908301055157220022`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
         /// 跳转微信侧数据包
         ///
         /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub package: ::std::option::Option<::std::string::String>,
+        pub package: Option<String>,
     }
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -970,11 +936,11 @@ pub mod serviceorder {
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_location: ::std::option::Option<::std::string::String>,
+        pub start_location: Option<String>,
         /// 预计服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        pub end_location: ::std::string::String,
+        pub end_location: String,
     }
     /// PostResponsePostDiscounts
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -982,16 +948,16 @@ pub mod serviceorder {
         /// 优惠名称
         ///
         /// Example: `满20减1元`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 优惠说明
         ///
         /// Example: `不与其他优惠叠加`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 优惠数量
         ///
         /// Example: `2`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
+        pub count: Option<i64>,
     }
     /// PostResponsePostPayments
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -999,22 +965,22 @@ pub mod serviceorder {
         /// 付费项目名称
         ///
         /// Example: `就餐费用`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 付费说明
         ///
         /// Example: `就餐人均100元`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// 金额
         ///
         /// Example: `40000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 付费数量
         ///
         /// Example: `4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
+        pub count: Option<i64>,
     }
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1022,7 +988,7 @@ pub mod serviceorder {
         /// 风险金名称
         ///
         /// Example: `DEPOSIT`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 风险金额
         ///
         /// Example: `10000`
@@ -1031,7 +997,7 @@ pub mod serviceorder {
         ///
         /// Example: `就餐的预估费用`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
     }
     /// 服务时间段
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1039,22 +1005,22 @@ pub mod serviceorder {
         /// 服务开始时间
         ///
         /// Example: `20091225091010`
-        pub start_time: ::std::string::String,
+        pub start_time: String,
         /// 服务开始时间备注
         ///
         /// Example: `开始租借时间`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time_remark: ::std::option::Option<::std::string::String>,
+        pub start_time_remark: Option<String>,
         /// 预计服务结束时间
         ///
         /// Example: `20091225121010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 预计服务结束时间备注
         ///
         /// Example: `租借结束时间`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time_remark: ::std::option::Option<::std::string::String>,
+        pub end_time_remark: Option<String>,
     }
     /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}`
     pub mod by_out_order_no {
@@ -1117,19 +1083,19 @@ pub mod serviceorder {
                 /// 服务ID
                 ///
                 /// Example: `2002000000000558128851361561536`
-                pub service_id: ::std::string::String,
+                pub service_id: String,
                 /// 渠道商商户号
                 ///
                 /// Example: `1230000109`
-                pub channel_id: ::std::string::String,
+                pub channel_id: String,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 撤销原因
                 ///
                 /// Example: `用户投诉`
-                pub reason: ::std::string::String,
+                pub reason: String,
             }
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete`
@@ -1165,46 +1131,44 @@ pub mod serviceorder {
                 /// 服务ID
                 ///
                 /// Example: `2002000000000558128851361561536`
-                pub service_id: ::std::string::String,
+                pub service_id: String,
                 /// 渠道商商户号
                 ///
                 /// Example: `1230000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub channel_id: ::std::option::Option<::std::string::String>,
+                pub channel_id: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 后付费项目
-                pub post_payments: ::std::vec::Vec<PostRequestPostPayments>,
+                pub post_payments: Vec<PostRequestPostPayments>,
                 /// 后付费商户优惠
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub post_discounts: ::std::option::Option<
-                    ::std::vec::Vec<PostRequestPostDiscounts>,
-                >,
+                pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
                 /// 总金额
                 ///
                 /// Example: `50000`
                 pub total_amount: i64,
                 /// 实际服务时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub time_range: ::std::option::Option<PostRequestTimeRange>,
+                pub time_range: Option<PostRequestTimeRange>,
                 /// 实际服务位置
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub location: ::std::option::Option<PostRequestLocation>,
+                pub location: Option<PostRequestLocation>,
                 /// 微信支付服务分账标记
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub profit_sharing: ::std::option::Option<bool>,
+                pub profit_sharing: Option<bool>,
                 /// 完结服务时间
                 ///
                 /// Example: `2019-11-11T16:24:05+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub complete_time: ::std::option::Option<::std::string::String>,
+                pub complete_time: Option<String>,
                 /// 订单优惠标记
                 ///
                 /// Example: `goods_tag`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_tag: ::std::option::Option<::std::string::String>,
+                pub goods_tag: Option<String>,
             }
             /// 实际服务位置
             #[derive(
@@ -1220,12 +1184,12 @@ pub mod serviceorder {
                 ///
                 /// Example: `嗨客时尚主题展餐厅`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub start_location: ::std::option::Option<::std::string::String>,
+                pub start_location: Option<String>,
                 /// 服务结束地点
                 ///
                 /// Example: `嗨客时尚主题展餐厅`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub end_location: ::std::option::Option<::std::string::String>,
+                pub end_location: Option<String>,
             }
             /// PostRequestPostDiscounts
             #[derive(
@@ -1240,11 +1204,11 @@ pub mod serviceorder {
                 /// 优惠名称
                 ///
                 /// Example: `满20减1元`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 优惠说明
                 ///
                 /// Example: `不与其他优惠叠加`
-                pub description: ::std::string::String,
+                pub description: String,
                 /// 优惠金额
                 ///
                 /// Example: `100`
@@ -1253,7 +1217,7 @@ pub mod serviceorder {
                 ///
                 /// Example: `2`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub count: ::std::option::Option<i64>,
+                pub count: Option<i64>,
             }
             /// PostRequestPostPayments
             #[derive(
@@ -1268,22 +1232,22 @@ pub mod serviceorder {
                 /// 付费名称
                 ///
                 /// Example: `就餐费用`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 付费说明
                 ///
                 /// Example: `就餐人均100元`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub description: ::std::option::Option<::std::string::String>,
+                pub description: Option<String>,
                 /// 付费金额
                 ///
                 /// Example: `40000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<i64>,
+                pub amount: Option<i64>,
                 /// 付费数量
                 ///
                 /// Example: `4`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub count: ::std::option::Option<i64>,
+                pub count: Option<i64>,
             }
             /// 实际服务时间
             #[derive(
@@ -1298,22 +1262,22 @@ pub mod serviceorder {
                 /// 服务开始时间
                 ///
                 /// Example: `20091225091010`
-                pub start_time: ::std::string::String,
+                pub start_time: String,
                 /// 服务开始时间备注
                 ///
                 /// Example: `开始租借时间`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub start_time_remark: ::std::option::Option<::std::string::String>,
+                pub start_time_remark: Option<String>,
                 /// 服务结束时间
                 ///
                 /// Example: `20091225121010`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub end_time: ::std::option::Option<::std::string::String>,
+                pub end_time: Option<String>,
                 /// 服务结束时间备注
                 ///
                 /// Example: `租借结束时间`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub end_time_remark: ::std::option::Option<::std::string::String>,
+                pub end_time_remark: Option<String>,
             }
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`
@@ -1349,26 +1313,22 @@ pub mod serviceorder {
                 /// 服务ID
                 ///
                 /// Example: `2002000000000558128851361561536`
-                pub service_id: ::std::string::String,
+                pub service_id: String,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 渠道商商户号
                 ///
                 /// Example: `1230000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub channel_id: ::std::option::Option<::std::string::String>,
+                pub channel_id: Option<String>,
                 /// 后付费项目
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub post_payments: ::std::option::Option<
-                    ::std::vec::Vec<PostRequestPostPayments>,
-                >,
+                pub post_payments: Option<Vec<PostRequestPostPayments>>,
                 /// 后付费商户优惠
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub post_discounts: ::std::option::Option<
-                    ::std::vec::Vec<PostRequestPostDiscounts>,
-                >,
+                pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
                 /// 总金额
                 ///
                 /// Example: `50000`
@@ -1376,7 +1336,7 @@ pub mod serviceorder {
                 /// 修改原因
                 ///
                 /// Example: `用户投诉`
-                pub reason: ::std::string::String,
+                pub reason: String,
             }
             /// PostRequestPostDiscounts
             #[derive(
@@ -1391,11 +1351,11 @@ pub mod serviceorder {
                 /// 优惠名称
                 ///
                 /// Example: `满20减1元`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 优惠说明
                 ///
                 /// Example: `不与其他优惠叠加`
-                pub description: ::std::string::String,
+                pub description: String,
                 /// 优惠金额
                 ///
                 /// Example: `100`
@@ -1404,7 +1364,7 @@ pub mod serviceorder {
                 ///
                 /// Example: `2`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub count: ::std::option::Option<i64>,
+                pub count: Option<i64>,
             }
             /// PostRequestPostPayments
             #[derive(
@@ -1419,22 +1379,22 @@ pub mod serviceorder {
                 /// 付费名称
                 ///
                 /// Example: `就餐费用`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 付费说明
                 ///
                 /// Example: `就餐人均100元`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub description: ::std::option::Option<::std::string::String>,
+                pub description: Option<String>,
                 /// 付费金额
                 ///
                 /// Example: `40000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<i64>,
+                pub amount: Option<i64>,
                 /// 付费数量
                 ///
                 /// Example: `4`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub count: ::std::option::Option<i64>,
+                pub count: Option<i64>,
             }
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo`
@@ -1472,30 +1432,30 @@ pub mod serviceorder {
                 /// 服务ID
                 ///
                 /// Example: `2002000000000558128851361561536`
-                pub service_id: ::std::string::String,
+                pub service_id: String,
                 /// 服务商应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub appid: ::std::option::Option<::std::string::String>,
+                pub appid: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 渠道商商户号
                 ///
                 /// Example: `1230000109`
-                pub channel_id: ::std::string::String,
+                pub channel_id: String,
                 /// 商户系统内部扣款单号。
                 ///
                 /// Example: `1234323JKHDFE1243252`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub out_trade_no: ::std::option::Option<::std::string::String>,
+                pub out_trade_no: Option<String>,
                 /// 子商户公众账号ID
                 ///
                 /// Example: `wxd678efh567hg6999`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
             }
             /// The response of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo` (从业机构登记微信支付分扣款信息).
             #[derive(
@@ -1509,7 +1469,7 @@ pub mod serviceorder {
             pub struct PostResponse {
                 /// 商品或支付单简要描述
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub description: ::std::option::Option<::std::string::String>,
+                pub description: Option<String>,
             }
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync`
@@ -1545,21 +1505,21 @@ pub mod serviceorder {
                 /// 服务ID
                 ///
                 /// Example: `2002000000000558128851361561536`
-                pub service_id: ::std::string::String,
+                pub service_id: String,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 渠道商商户号
                 ///
                 /// Example: `1230000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub channel_id: ::std::option::Option<::std::string::String>,
+                pub channel_id: Option<String>,
                 /// 场景类型
                 ///
                 /// Example: `Order_Paid`
                 #[serde(rename = "type")]
-                pub type_: ::std::string::String,
+                pub type_: String,
                 /// 内容信息详情
                 pub detail: PostRequestDetail,
             }
@@ -1576,7 +1536,7 @@ pub mod serviceorder {
                 /// 收款成功时间
                 ///
                 /// Example: `20091225091210`
-                pub paid_time: ::std::string::String,
+                pub paid_time: String,
             }
         }
     }
@@ -1617,42 +1577,34 @@ pub mod serviceorder {
         pub struct GetRequest {
             /// 服务ID
             ///
-            /// Query parameter `service_id`.
-            ///
-            /// Example: `2002000000000558128851361561536`
+            /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
             #[serde(skip_serializing)]
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 从业机构申请的公众号或移动应用AppID
             ///
             /// Query parameter `appid`.
             #[serde(skip_serializing)]
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 子商户申请的公众号或移动应用AppID
             ///
             /// Query parameter `sub_appid`.
             #[serde(skip_serializing)]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 渠道商商户号
             ///
-            /// Query parameter `channel_id`.
-            ///
-            /// Example: `1230000109`
+            /// Query parameter `channel_id`. Example: `1230000109`
             #[serde(skip_serializing)]
-            pub channel_id: ::std::string::String,
+            pub channel_id: String,
             /// 商户服务订单号
             ///
-            /// Query parameter `out_order_no`.
-            ///
-            /// Example: `1234323JKHDFE1243252`
+            /// Query parameter `out_order_no`. Example: `1234323JKHDFE1243252`
             #[serde(skip_serializing)]
-            pub out_order_no: ::std::option::Option<::std::string::String>,
+            pub out_order_no: Option<String>,
         }
         /// The response of `GET /v3/payscore/acquiringbank/serviceorder/deduction` (从业机构查询微信支付分扣款信息).
         #[derive(
@@ -1665,9 +1617,9 @@ pub mod serviceorder {
         )]
         pub struct GetResponse {
             /// 商品或支付单简要描述。
-            pub description: ::std::string::String,
+            pub description: String,
             /// 商户扣款单号
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
         }
     }
 }
@@ -1694,83 +1646,79 @@ pub mod servicepayondeliveryorder {
         /// 商户服务订单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 公众账号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 渠道商商户号
         ///
         /// Example: `1230000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub channel_id: ::std::option::Option<::std::string::String>,
+        pub channel_id: Option<String>,
         /// 服务ID
         ///
         /// Example: `500001`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 服务信息
         ///
         /// Example: `某某酒店`
-        pub service_introduction: ::std::string::String,
+        pub service_introduction: String,
         /// `post_payments`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_payments: ::std::option::Option<
-            ::std::vec::Vec<PostRequestPostPayments>,
-        >,
+        pub post_payments: Option<Vec<PostRequestPostPayments>>,
         /// `post_discounts`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_discounts: ::std::option::Option<
-            ::std::vec::Vec<PostRequestPostDiscounts>,
-        >,
+        pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
         /// 服务时间段
         pub time_range: PostRequestTimeRange,
         /// 服务位置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub location: ::std::option::Option<PostRequestLocation>,
+        pub location: Option<PostRequestLocation>,
         /// 订单风险金
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub risk_fund: ::std::option::Option<PostRequestRiskFund>,
+        pub risk_fund: Option<PostRequestRiskFund>,
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_url: ::std::option::Option<::std::string::String>,
+        pub notify_url: Option<String>,
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 子商户公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
         /// 是否需要用户确认
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub need_user_confirm: ::std::option::Option<bool>,
+        pub need_user_confirm: Option<bool>,
         /// 商户号
         ///
         /// Example: `1230000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mchid: ::std::option::Option<::std::string::String>,
+        pub mchid: Option<String>,
         /// 先用后付购物详情
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub shopping_info: ::std::option::Option<PostRequestShoppingInfo>,
+        pub shopping_info: Option<PostRequestShoppingInfo>,
     }
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1779,12 +1727,12 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_location: ::std::option::Option<::std::string::String>,
+        pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_location: ::std::option::Option<::std::string::String>,
+        pub end_location: Option<String>,
     }
     /// 后付费商户优惠
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1793,22 +1741,22 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `满20减1元`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 优惠说明
         ///
         /// Example: `不与其他优惠叠加`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// 优惠金额
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 优惠数量
         ///
         /// Example: `2`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
+        pub count: Option<i64>,
     }
     /// 后付费项目
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1817,39 +1765,39 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `就餐费用, 服务费`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 金额
         ///
         /// Example: `40000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 计费说明
         ///
         /// Example: `就餐人均100元，服务费：100/小时`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// 付费数量
         ///
         /// Example: `4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
+        pub count: Option<i64>,
     }
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestRiskFund {
         /// 风险金名称
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<PostRequestRiskFundName>,
+        pub name: Option<PostRequestRiskFundName>,
         /// 风险金额
         ///
         /// Example: `10000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 风险说明
         ///
         /// Example: `就餐的预估费用`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
     }
     /// 风险金名称
     ///
@@ -1857,21 +1805,13 @@ pub mod servicepayondeliveryorder {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestRiskFundName {
-        /// 押金
-        ///
-        /// `DEPOSIT`
+        /// `DEPOSIT`: 押金
         Deposit,
-        /// 预付款
-        ///
-        /// `ADVANCE`
+        /// `ADVANCE`: 预付款
         Advance,
-        /// 保证金
-        ///
-        /// `CASH_DEPOSIT`
+        /// `CASH_DEPOSIT`: 保证金
         CashDeposit,
-        /// 预估订单费用
-        ///
-        /// `ESTIMATE_ORDER_COST`
+        /// `ESTIMATE_ORDER_COST`: 预估订单费用
         EstimateOrderCost,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -1926,13 +1866,13 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `wxd678efh567hg6787`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub real_merchant_appid: ::std::option::Option<::std::string::String>,
+        pub real_merchant_appid: Option<String>,
         /// 单详跳转链接
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub jump_link: ::std::option::Option<PostRequestShoppingInfoJumpLink>,
+        pub jump_link: Option<PostRequestShoppingInfoJumpLink>,
         /// 商品列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods: ::std::option::Option<::std::vec::Vec<PostRequestShoppingInfoGoods>>,
+        pub goods: Option<Vec<PostRequestShoppingInfoGoods>>,
     }
     /// PostRequestShoppingInfoGoods
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1941,38 +1881,36 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 商品图片链接
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub picture: ::std::option::Option<::std::string::String>,
+        pub picture: Option<String>,
         /// 商品单价金额
         ///
         /// Example: `40000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 商品数量
         ///
         /// Example: `4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
+        pub count: Option<i64>,
         /// `category_id`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub category_id: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub category_id: Option<Vec<String>>,
     }
     /// 单详跳转链接
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestShoppingInfoJumpLink {
         /// 跳转链接类型
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub jump_link_type: ::std::option::Option<
-            PostRequestShoppingInfoJumpLinkJumpLinkType,
-        >,
+        pub jump_link_type: Option<PostRequestShoppingInfoJumpLinkJumpLinkType>,
         /// 小程序跳转AppID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 小程序跳转path
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub path: ::std::option::Option<::std::string::String>,
+        pub path: Option<String>,
     }
     /// 跳转链接类型
     ///
@@ -2029,22 +1967,22 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `20091225091010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time: ::std::option::Option<::std::string::String>,
+        pub start_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `备注1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time_remark: ::std::option::Option<::std::string::String>,
+        pub start_time_remark: Option<String>,
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `备注2`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time_remark: ::std::option::Option<::std::string::String>,
+        pub end_time_remark: Option<String>,
     }
     /// The response of `POST /v3/payscore/acquiringbank/servicepayondeliveryorder` (从业机构创建先用后付订单).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2052,83 +1990,79 @@ pub mod servicepayondeliveryorder {
         /// 商户订单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 服务ID
         ///
         /// Example: `2002000000000558128851361561536`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 服务商公众号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 服务商商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 子商户公众号ID
         ///
         /// Example: `wxd678efh567hg6999`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 子商户商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 服务信息
         ///
         /// Example: `XX充电宝`
-        pub service_introduction: ::std::string::String,
+        pub service_introduction: String,
         /// 服务订单状态
         ///
         /// Example: `CREATED`
-        pub state: ::std::string::String,
+        pub state: String,
         /// 订单状态说明
         ///
         /// Example: `MCH_COMPLETE`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub state_description: ::std::option::Option<::std::string::String>,
+        pub state_description: Option<String>,
         /// 后付费项目
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_payments: ::std::option::Option<
-            ::std::vec::Vec<PostResponsePostPayments>,
-        >,
+        pub post_payments: Option<Vec<PostResponsePostPayments>>,
         /// 商户优惠
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_discounts: ::std::option::Option<
-            ::std::vec::Vec<PostResponsePostDiscounts>,
-        >,
+        pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
         /// 服务风险金
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub risk_fund: ::std::option::Option<PostResponseRiskFund>,
+        pub risk_fund: Option<PostResponseRiskFund>,
         /// 服务时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_range: ::std::option::Option<PostResponseTimeRange>,
+        pub time_range: Option<PostResponseTimeRange>,
         /// 服务位置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub location: ::std::option::Option<PostResponseLocation>,
+        pub location: Option<PostResponseLocation>,
         /// 附加数据
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_url: ::std::option::Option<::std::string::String>,
+        pub notify_url: Option<String>,
         /// 微信支付服务订单号
         ///
         /// Example: `0000300001201908301055157220022`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub order_id: ::std::option::Option<::std::string::String>,
+        pub order_id: Option<String>,
         /// 跳转微信侧数据包
         ///
         /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub package: ::std::option::Option<::std::string::String>,
+        pub package: Option<String>,
         /// 先用后付购物详情
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub shopping_info: ::std::option::Option<PostResponseShoppingInfo>,
+        pub shopping_info: Option<PostResponseShoppingInfo>,
     }
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2137,12 +2071,12 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_location: ::std::option::Option<::std::string::String>,
+        pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_location: ::std::option::Option<::std::string::String>,
+        pub end_location: Option<String>,
     }
     /// PostResponsePostDiscounts
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2151,22 +2085,22 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `满20减1元`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 优惠说明
         ///
         /// Example: `不与其他优惠叠加`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// 优惠金额
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<f64>,
+        pub amount: Option<f64>,
         /// 优惠数量
         ///
         /// Example: `2`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<f64>,
+        pub count: Option<f64>,
     }
     /// PostResponsePostPayments
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2175,22 +2109,22 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `就餐费用`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 付费金额
         ///
         /// Example: `40000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<f64>,
+        pub amount: Option<f64>,
         /// 付费说明
         ///
         /// Example: `就餐人均100元`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// 付费数量
         ///
         /// Example: `4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<f64>,
+        pub count: Option<f64>,
     }
     /// 服务风险金
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2198,7 +2132,7 @@ pub mod servicepayondeliveryorder {
         /// 风险名称
         ///
         /// Example: `DEPOSIT`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 风险金额
         ///
         /// Example: `10000`
@@ -2207,7 +2141,7 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `就餐的预估费用`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
     }
     /// 先用后付购物详情
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2216,11 +2150,11 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `wxd678efh567hg6787`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub real_merchant_appid: ::std::option::Option<::std::string::String>,
+        pub real_merchant_appid: Option<String>,
         /// 单详跳转链接
         pub jump_link: PostResponseShoppingInfoJumpLink,
         /// 商品列表
-        pub goods: ::std::vec::Vec<PostResponseShoppingInfoGoods>,
+        pub goods: Vec<PostResponseShoppingInfoGoods>,
     }
     /// PostResponseShoppingInfoGoods
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2228,9 +2162,9 @@ pub mod servicepayondeliveryorder {
         /// 商品名称
         ///
         /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 商品图片链接
-        pub picture: ::std::string::String,
+        pub picture: String,
         /// 商品单价金额
         ///
         /// Example: `550`
@@ -2241,7 +2175,7 @@ pub mod servicepayondeliveryorder {
         pub count: f64,
         /// 商品品类ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub category_id: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub category_id: Option<Vec<String>>,
     }
     /// 单详跳转链接
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2249,17 +2183,17 @@ pub mod servicepayondeliveryorder {
         /// 跳转链接类型
         ///
         /// Example: `JUMP_LINK_MINI_PROGRAM`
-        pub jump_link_type: ::std::string::String,
+        pub jump_link_type: String,
         /// 小程序跳转AppID
         ///
         /// Example: `wxd678efh567hg6787`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 小程序跳转path
         ///
         /// Example: `/page/order/orderid=PO213412451223`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub path: ::std::option::Option<::std::string::String>,
+        pub path: Option<String>,
     }
     /// 服务时间
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2268,21 +2202,21 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `20091225091010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time: ::std::option::Option<::std::string::String>,
+        pub start_time: Option<String>,
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `备注1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time_remark: ::std::option::Option<::std::string::String>,
+        pub start_time_remark: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `备注2`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time_remark: ::std::option::Option<::std::string::String>,
+        pub end_time_remark: Option<String>,
     }
 }

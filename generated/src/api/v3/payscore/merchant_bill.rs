@@ -26,32 +26,24 @@ impl<'a> MerchantBill<'a> {
 pub struct GetRequest {
     /// 账单日期
     ///
-    /// Query parameter `bill_date`.
-    ///
-    /// Example: `2019-06-11`
+    /// Query parameter `bill_date`. Example: `2019-06-11`
     #[serde(skip_serializing)]
-    pub bill_date: ::std::string::String,
+    pub bill_date: String,
     /// 压缩类型
     ///
-    /// Query parameter `tar_type`.
-    ///
-    /// Example: `GZIP`
+    /// Query parameter `tar_type`. Example: `GZIP`
     #[serde(skip_serializing)]
-    pub tar_type: ::std::option::Option<GetRequestTarType>,
+    pub tar_type: Option<GetRequestTarType>,
     /// 加密算法
     ///
-    /// Query parameter `encryption_algorithm`.
-    ///
-    /// Example: `AEAD_AES_256_GCM`
+    /// Query parameter `encryption_algorithm`. Example: `AEAD_AES_256_GCM`
     #[serde(skip_serializing)]
-    pub encryption_algorithm: ::std::string::String,
+    pub encryption_algorithm: String,
     /// 服务ID
     ///
-    /// Query parameter `service_id`.
-    ///
-    /// Example: `2002000000000558128851361561536`
+    /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
     #[serde(skip_serializing)]
-    pub service_id: ::std::string::String,
+    pub service_id: String,
 }
 /// 压缩类型
 ///
@@ -59,9 +51,7 @@ pub struct GetRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum GetRequestTarType {
-    /// 返回格式为.gzip的压缩包账单
-    ///
-    /// `GZIP`
+    /// `GZIP`: 返回格式为.gzip的压缩包账单
     Gzip,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -111,7 +101,7 @@ pub struct GetResponse {
     /// Example: `1`
     pub download_bill_count: i64,
     /// 下载信息明细
-    pub download_bill_list: ::std::vec::Vec<GetResponseDownloadBillList>,
+    pub download_bill_list: Vec<GetResponseDownloadBillList>,
 }
 /// GetResponseDownloadBillList
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -123,21 +113,21 @@ pub struct GetResponseDownloadBillList {
     /// 哈希类型
     ///
     /// Example: `SHA1`
-    pub hash_type: ::std::string::String,
+    pub hash_type: String,
     /// 哈希值
     ///
     /// Example: `79bb0f45fc4c42234a918000b2668d689e2bde04`
-    pub hash_value: ::std::string::String,
+    pub hash_value: String,
     /// 下载地址
     ///
     /// Example: `https://api.mch.weixin.qq.com/v3/payscore/bill/downloadurl?token=xxx`
-    pub download_url: ::std::string::String,
+    pub download_url: String,
     /// 加密密钥
     ///
     /// Example: `a0YK7p+9XaKzE9N4qtFfG/9za1o+IcYDjksy6Rf3SCgadR+Cepc6mdfF9b2gTxNsJFMEdYXbqL0W1WQZ3UqSPQCguK6uLA==`
-    pub encrypt_key: ::std::string::String,
+    pub encrypt_key: String,
     /// 随机字符串
     ///
     /// Example: `5K8264ILTKCH16CQ2502SI8ZNMTM67VS`
-    pub nonce: ::std::string::String,
+    pub nonce: String,
 }

@@ -74,32 +74,24 @@ pub mod partner {
         pub struct GetRequest {
             /// 服务ID
             ///
-            /// Query parameter `service_id`.
-            ///
-            /// Example: `2002000000000558128851361561536`
+            /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
             #[serde(skip_serializing)]
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商户服务订单号
             ///
-            /// Query parameter `out_order_no`.
-            ///
-            /// Example: `1234323JKHDFE1243252`
+            /// Query parameter `out_order_no`. Example: `1234323JKHDFE1243252`
             #[serde(skip_serializing)]
-            pub out_order_no: ::std::option::Option<::std::string::String>,
+            pub out_order_no: Option<String>,
             /// 回跳查询ID
             ///
-            /// Query parameter `query_id`.
-            ///
-            /// Example: `15646546545165651651`
+            /// Query parameter `query_id`. Example: `15646546545165651651`
             #[serde(skip_serializing)]
-            pub query_id: ::std::option::Option<::std::string::String>,
+            pub query_id: Option<String>,
         }
         /// The response of `GET /v3/payscore/oversea/partner/serviceorder` (查询支付分订单).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -107,32 +99,32 @@ pub mod partner {
             /// 商户服务订单号
             ///
             /// Example: `1234323JKHDFE1243252`
-            pub out_order_no: ::std::string::String,
+            pub out_order_no: String,
             /// 服务ID
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 服务商应用ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 服务商商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 子商户应用ID
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 服务信息
             ///
             /// Example: `XX充电宝`
-            pub service_introduction: ::std::string::String,
+            pub service_introduction: String,
             /// 服务订单状态
             ///
             /// Example: `CREATED`
@@ -141,73 +133,69 @@ pub mod partner {
             ///
             /// Example: `MCH_COMPLETE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub state_description: ::std::option::Option<GetResponseStateDescription>,
+            pub state_description: Option<GetResponseStateDescription>,
             /// 后付费项目
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub post_payments: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePostPayments>,
-            >,
+            pub post_payments: Option<Vec<GetResponsePostPayments>>,
             /// 商户优惠
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub post_discounts: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePostDiscounts>,
-            >,
+            pub post_discounts: Option<Vec<GetResponsePostDiscounts>>,
             /// 订单风险金
             pub risk_fund: GetResponseRiskFund,
             /// 总金额
             ///
             /// Example: `40000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_amount: ::std::option::Option<i64>,
+            pub total_amount: Option<i64>,
             /// 是否需要收款
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub need_collection: ::std::option::Option<bool>,
+            pub need_collection: Option<bool>,
             /// 收款信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub collection: ::std::option::Option<GetResponseCollection>,
+            pub collection: Option<GetResponseCollection>,
             /// 服务时间段
             pub time_range: GetResponseTimeRange,
             /// 服务位置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub location: ::std::option::Option<GetResponseLocation>,
+            pub location: Option<GetResponseLocation>,
             /// 商户数据包
             ///
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 商户回调地址
             ///
             /// Example: `https://api.test.com`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
             /// 服务商公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 子商户公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
             /// 微信支付服务订单号
             ///
             /// Example: `0000300001201908301055157220022`
-            pub order_id: ::std::string::String,
+            pub order_id: String,
             /// 货币类型
             ///
             /// Example: `HKD`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
             /// 汇率值
             ///
             /// Example: `90000000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency_price: ::std::option::Option<i64>,
+            pub currency_price: Option<i64>,
             /// 汇率
             ///
             /// Example: `1HKD=0.90CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency_rate_info: ::std::option::Option<::std::string::String>,
+            pub currency_rate_info: Option<String>,
         }
         /// 收款信息
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -220,27 +208,25 @@ pub mod partner {
             ///
             /// Example: `50000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_amount: ::std::option::Option<i64>,
+            pub total_amount: Option<i64>,
             /// 待收金额
             ///
             /// Example: `40000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub paying_amount: ::std::option::Option<i64>,
+            pub paying_amount: Option<i64>,
             /// 已收金额
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub paid_amount: ::std::option::Option<i64>,
+            pub paid_amount: Option<i64>,
             /// 收款银行
             ///
             /// Example: `example_bank_type`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_type: ::std::option::Option<::std::string::String>,
+            pub bank_type: Option<String>,
             /// 收款明细列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub details: ::std::option::Option<
-                ::std::vec::Vec<GetResponseCollectionDetails>,
-            >,
+            pub details: Option<Vec<GetResponseCollectionDetails>>,
         }
         /// GetResponseCollectionDetails
         #[derive(
@@ -256,31 +242,31 @@ pub mod partner {
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub seq: ::std::option::Option<i64>,
+            pub seq: Option<i64>,
             /// 单笔收款金额
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<i64>,
+            pub amount: Option<i64>,
             /// 收款成功渠道
             ///
             /// Example: `NEWTON`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub paid_type: ::std::option::Option<GetResponseCollectionDetailsPaidType>,
+            pub paid_type: Option<GetResponseCollectionDetailsPaidType>,
             /// 收款成功时间
             ///
             /// Example: `2019-11-11T16:24:05+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub paid_time: ::std::option::Option<::std::string::String>,
+            pub paid_time: Option<String>,
             /// 微信支付交易单号
             ///
             /// Example: `15646546545165651651`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_id: ::std::option::Option<::std::string::String>,
+            pub transaction_id: Option<String>,
             /// 优惠功能
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponseCollectionDetailsPromotionDetail>,
+            pub promotion_detail: Option<
+                Vec<GetResponseCollectionDetailsPromotionDetail>,
             >,
         }
         /// 收款成功渠道
@@ -350,19 +336,17 @@ pub mod partner {
             /// 券ID
             ///
             /// Example: `123456`
-            pub coupon_id: ::std::string::String,
+            pub coupon_id: String,
             /// 优惠名称
             ///
             /// Example: `单品优惠-6`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `GLOBAL`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scope: ::std::option::Option<
-                GetResponseCollectionDetailsPromotionDetailScope,
-            >,
+            pub scope: Option<GetResponseCollectionDetailsPromotionDetailScope>,
             /// 优惠类型
             ///
             /// Example: `CASH`
@@ -370,9 +354,7 @@ pub mod partner {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<
-                GetResponseCollectionDetailsPromotionDetailType,
-            >,
+            pub type_: Option<GetResponseCollectionDetailsPromotionDetailType>,
             /// 优惠券面额
             ///
             /// Example: `100`
@@ -381,31 +363,31 @@ pub mod partner {
             ///
             /// Example: `activity_id`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub stock_id: ::std::option::Option<::std::string::String>,
+            pub stock_id: Option<String>,
             /// 微信出资
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wechatpay_contribute: ::std::option::Option<i64>,
+            pub wechatpay_contribute: Option<i64>,
             /// 商户出资
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_contribute: ::std::option::Option<i64>,
+            pub merchant_contribute: Option<i64>,
             /// 其他出资
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub other_contribute: ::std::option::Option<i64>,
+            pub other_contribute: Option<i64>,
             /// 优惠币种
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
             /// 单品列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
+            pub goods_detail: Option<
+                Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
             >,
         }
         /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
@@ -421,27 +403,27 @@ pub mod partner {
             /// 商品编码
             ///
             /// Example: `M1006`
-            pub goods_id: ::std::string::String,
+            pub goods_id: String,
             /// 商品数量
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub quantity: ::std::option::Option<i64>,
+            pub quantity: Option<i64>,
             /// 商品价格
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub unit_price: ::std::option::Option<i64>,
+            pub unit_price: Option<i64>,
             /// 商品优惠金额
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_amount: ::std::option::Option<i64>,
+            pub discount_amount: Option<i64>,
             /// 商品备注
             ///
             /// Example: `商品备注信息`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_remark: ::std::option::Option<::std::string::String>,
+            pub goods_remark: Option<String>,
         }
         /// 优惠范围
         ///
@@ -623,12 +605,12 @@ pub mod partner {
             ///
             /// Example: `嗨客时尚主题展餐厅`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_location: ::std::option::Option<::std::string::String>,
+            pub start_location: Option<String>,
             /// 服务结束地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_location: ::std::option::Option<::std::string::String>,
+            pub end_location: Option<String>,
         }
         /// GetResponsePostDiscounts
         #[derive(
@@ -643,21 +625,21 @@ pub mod partner {
             /// 优惠名称
             ///
             /// Example: `满20减1元`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 优惠金额
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<i64>,
+            pub amount: Option<i64>,
             /// 优惠数量
             ///
             /// Example: `2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<i64>,
+            pub count: Option<i64>,
         }
         /// GetResponsePostPayments
         #[derive(
@@ -672,22 +654,22 @@ pub mod partner {
             /// 付费名称
             ///
             /// Example: `就餐费用`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 付费金额
             ///
             /// Example: `40000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<i64>,
+            pub amount: Option<i64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<i64>,
+            pub count: Option<i64>,
         }
         /// 订单风险金
         #[derive(
@@ -702,7 +684,7 @@ pub mod partner {
             /// 风险金名称
             ///
             /// Example: `DEPOSIT`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 风险金额
             ///
             /// Example: `10000`
@@ -711,7 +693,7 @@ pub mod partner {
             ///
             /// Example: `就餐的预估费用`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
         }
         /// 服务订单状态
         ///
@@ -719,25 +701,15 @@ pub mod partner {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetResponseState {
-            /// 服务订单已创建
-            ///
-            /// `CREATED`
+            /// `CREATED`: 服务订单已创建
             Created,
-            /// 服务订单进行中
-            ///
-            /// `DOING`
+            /// `DOING`: 服务订单进行中
             Doing,
-            /// 服务订单已完成
-            ///
-            /// `DONE`
+            /// `DONE`: 服务订单已完成
             Done,
-            /// 商户取消服务订单
-            ///
-            /// `REVOKED`
+            /// `REVOKED`: 商户取消服务订单
             Revoked,
-            /// 服务订单已失效，
-            ///
-            /// `EXPIRED`
+            /// `EXPIRED`: 服务订单已失效，
             Expired,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -857,22 +829,22 @@ pub mod partner {
             ///
             /// Example: `20091225091010`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time: ::std::option::Option<::std::string::String>,
+            pub start_time: Option<String>,
             /// 服务开始时间备注
             ///
             /// Example: `开始租借时间`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time_remark: ::std::option::Option<::std::string::String>,
+            pub start_time_remark: Option<String>,
             /// 服务结束时间
             ///
             /// Example: `20091225121010`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time: ::std::option::Option<::std::string::String>,
+            pub end_time: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `租借结束时间`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time_remark: ::std::option::Option<::std::string::String>,
+            pub end_time_remark: Option<String>,
         }
         /// The request of `POST /v3/payscore/oversea/partner/serviceorder` (创建支付分订单).
         #[derive(
@@ -887,71 +859,67 @@ pub mod partner {
             /// 服务ID
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 服务商公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 商户订单号
             ///
             /// Example: `1234323JKHDFE1243252`
-            pub out_order_no: ::std::string::String,
+            pub out_order_no: String,
             /// 货币类型
             ///
             /// Example: `HKD`
-            pub currency: ::std::string::String,
+            pub currency: String,
             /// 服务信息
             ///
             /// Example: `XX充电宝`
-            pub service_introduction: ::std::string::String,
+            pub service_introduction: String,
             /// 后付费项目
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub post_payments: ::std::option::Option<
-                ::std::vec::Vec<PostRequestPostPayments>,
-            >,
+            pub post_payments: Option<Vec<PostRequestPostPayments>>,
             /// 商户优惠
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub post_discounts: ::std::option::Option<
-                ::std::vec::Vec<PostRequestPostDiscounts>,
-            >,
+            pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
             /// 服务风险金
             pub risk_fund: PostRequestRiskFund,
             /// 服务时间
             pub time_range: PostRequestTimeRange,
             /// 服务位置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub location: ::std::option::Option<PostRequestLocation>,
+            pub location: Option<PostRequestLocation>,
             /// 服务商公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 子商户公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
             /// 是否需要用户确认
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub need_user_confirm: ::std::option::Option<bool>,
+            pub need_user_confirm: Option<bool>,
             /// 商户回调地址
             ///
             /// Example: `https://api.test.com`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
             /// 商户数据包
             ///
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
         }
         /// 服务位置
         #[derive(
@@ -967,12 +935,12 @@ pub mod partner {
             ///
             /// Example: `嗨客时尚主题展餐厅`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_location: ::std::option::Option<::std::string::String>,
+            pub start_location: Option<String>,
             /// 预计服务结束地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_location: ::std::option::Option<::std::string::String>,
+            pub end_location: Option<String>,
         }
         /// PostRequestPostDiscounts
         #[derive(
@@ -987,21 +955,21 @@ pub mod partner {
             /// 优惠名称
             ///
             /// Example: `满20减1元`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 优惠金额
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<i64>,
+            pub amount: Option<i64>,
             /// 优惠数量
             ///
             /// Example: `2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<i64>,
+            pub count: Option<i64>,
         }
         /// PostRequestPostPayments
         #[derive(
@@ -1016,22 +984,22 @@ pub mod partner {
             /// 付费名称
             ///
             /// Example: `就餐费用`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 付费金额
             ///
             /// Example: `40000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<i64>,
+            pub amount: Option<i64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<i64>,
+            pub count: Option<i64>,
         }
         /// 服务风险金
         #[derive(
@@ -1046,7 +1014,7 @@ pub mod partner {
             /// 风险名称
             ///
             /// Example: `DEPOSIT`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 风险金额
             ///
             /// Example: `10000`
@@ -1055,7 +1023,7 @@ pub mod partner {
             ///
             /// Example: `就餐的预估费用`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
         }
         /// 服务时间
         #[derive(
@@ -1070,22 +1038,22 @@ pub mod partner {
             /// 服务开始时间
             ///
             /// Example: `2019-11-11T16:24:05+08:00`
-            pub start_time: ::std::string::String,
+            pub start_time: String,
             /// 服务结束时间
             ///
             /// Example: `2019-11-11T16:24:05+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time: ::std::option::Option<::std::string::String>,
+            pub end_time: Option<String>,
             /// 服务开始时间备注
             ///
             /// Example: `备注1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time_remark: ::std::option::Option<::std::string::String>,
+            pub start_time_remark: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `备注2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time_remark: ::std::option::Option<::std::string::String>,
+            pub end_time_remark: Option<String>,
         }
         /// The response of `POST /v3/payscore/oversea/partner/serviceorder` (创建支付分订单).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1093,37 +1061,37 @@ pub mod partner {
             /// 商户服务订单号
             ///
             /// Example: `1234323JKHDFE1243252`
-            pub out_order_no: ::std::string::String,
+            pub out_order_no: String,
             /// 服务ID
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 服务商应用ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 服务商商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 子商户应用ID
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 货币类型
             ///
             /// Example: `HKD`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
             /// 服务信息
             ///
             /// Example: `XX充电宝`
-            pub service_introduction: ::std::string::String,
+            pub service_introduction: String,
             /// 服务订单状态
             ///
             /// Example: `CREATED`
@@ -1132,45 +1100,41 @@ pub mod partner {
             ///
             /// Example: `MCH_COMPLETE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub state_description: ::std::option::Option<PostResponseStateDescription>,
+            pub state_description: Option<PostResponseStateDescription>,
             /// 后付费项目
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub post_payments: ::std::option::Option<
-                ::std::vec::Vec<PostResponsePostPayments>,
-            >,
+            pub post_payments: Option<Vec<PostResponsePostPayments>>,
             /// 后付费商户优惠
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub post_discounts: ::std::option::Option<
-                ::std::vec::Vec<PostResponsePostDiscounts>,
-            >,
+            pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
             /// 订单风险金
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub risk_fund: ::std::option::Option<PostResponseRiskFund>,
+            pub risk_fund: Option<PostResponseRiskFund>,
             /// 服务时间段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub time_range: ::std::option::Option<PostResponseTimeRange>,
+            pub time_range: Option<PostResponseTimeRange>,
             /// 服务位置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub location: ::std::option::Option<PostResponseLocation>,
+            pub location: Option<PostResponseLocation>,
             /// 商户数据包
             ///
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 商户回调地址
             ///
             /// Example: `https://api.test.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
             /// 微信支付服务订单号
             ///
             /// Example: `0000300001201908301055157220022`
-            pub order_id: ::std::string::String,
+            pub order_id: String,
             /// 跳转微信侧数据包
             ///
             /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub package: ::std::option::Option<::std::string::String>,
+            pub package: Option<String>,
         }
         /// 服务位置
         #[derive(
@@ -1186,11 +1150,11 @@ pub mod partner {
             ///
             /// Example: `嗨客时尚主题展餐厅`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_location: ::std::option::Option<::std::string::String>,
+            pub start_location: Option<String>,
             /// 预计服务结束地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
-            pub end_location: ::std::string::String,
+            pub end_location: String,
         }
         /// PostResponsePostDiscounts
         #[derive(
@@ -1205,16 +1169,16 @@ pub mod partner {
             /// 优惠名称
             ///
             /// Example: `满20减1元`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 优惠数量
             ///
             /// Example: `2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<i64>,
+            pub count: Option<i64>,
         }
         /// PostResponsePostPayments
         #[derive(
@@ -1229,22 +1193,22 @@ pub mod partner {
             /// 付费名称
             ///
             /// Example: `就餐费用`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 付费金额
             ///
             /// Example: `40000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<i64>,
+            pub amount: Option<i64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<i64>,
+            pub count: Option<i64>,
         }
         /// 订单风险金
         #[derive(
@@ -1259,7 +1223,7 @@ pub mod partner {
             /// 风险金名称
             ///
             /// Example: `DEPOSIT`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 风险金额
             ///
             /// Example: `10000`
@@ -1268,7 +1232,7 @@ pub mod partner {
             ///
             /// Example: `就餐的预估费用`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
         }
         /// 服务订单状态
         ///
@@ -1276,25 +1240,15 @@ pub mod partner {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseState {
-            /// 服务订单已创建
-            ///
-            /// `CREATED`
+            /// `CREATED`: 服务订单已创建
             Created,
-            /// 服务订单进行中
-            ///
-            /// `DOING`
+            /// `DOING`: 服务订单进行中
             Doing,
-            /// 服务订单已完成
-            ///
-            /// `DONE`
+            /// `DONE`: 服务订单已完成
             Done,
-            /// 商户取消服务订单
-            ///
-            /// `REVOKED`
+            /// `REVOKED`: 商户取消服务订单
             Revoked,
-            /// 服务订单已失效，
-            ///
-            /// `EXPIRED`
+            /// `EXPIRED`: 服务订单已失效，
             Expired,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1413,22 +1367,22 @@ pub mod partner {
             /// 服务开始时间
             ///
             /// Example: `2019-11-11T16:24:05+08:00`
-            pub start_time: ::std::string::String,
+            pub start_time: String,
             /// 服务结束时间
             ///
             /// Example: `2019-11-11T16:24:05+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time: ::std::option::Option<::std::string::String>,
+            pub end_time: Option<String>,
             /// 服务开始时间备注
             ///
             /// Example: `备注1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time_remark: ::std::option::Option<::std::string::String>,
+            pub start_time_remark: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `备注2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time_remark: ::std::option::Option<::std::string::String>,
+            pub end_time_remark: Option<String>,
         }
         /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}`
         pub mod by_out_order_no {
@@ -1481,15 +1435,15 @@ pub mod partner {
                     /// 服务ID
                     ///
                     /// Example: `2002000000000558128851361561536`
-                    pub service_id: ::std::string::String,
+                    pub service_id: String,
                     /// 子商户号
                     ///
                     /// Example: `1900000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 撤销原因
                     ///
                     /// Example: `用户投诉`
-                    pub reason: ::std::string::String,
+                    pub reason: String,
                 }
             }
             /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`
@@ -1525,18 +1479,16 @@ pub mod partner {
                     /// 服务ID
                     ///
                     /// Example: `2002000000000558128851361561536`
-                    pub service_id: ::std::string::String,
+                    pub service_id: String,
                     /// 子商户号
                     ///
                     /// Example: `1900000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 后付费项目
-                    pub post_payments: ::std::vec::Vec<PostRequestPostPayments>,
+                    pub post_payments: Vec<PostRequestPostPayments>,
                     /// 商户优惠
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub post_discounts: ::std::option::Option<
-                        ::std::vec::Vec<PostRequestPostDiscounts>,
-                    >,
+                    pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
                     /// 总金额
                     ///
                     /// Example: `50000`
@@ -1545,26 +1497,26 @@ pub mod partner {
                     ///
                     /// Example: `HKD`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub currency: ::std::option::Option<::std::string::String>,
+                    pub currency: Option<String>,
                     /// 实际服务时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub time_range: ::std::option::Option<PostRequestTimeRange>,
+                    pub time_range: Option<PostRequestTimeRange>,
                     /// 实际服务位置
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub location: ::std::option::Option<PostRequestLocation>,
+                    pub location: Option<PostRequestLocation>,
                     /// 微信支付服务分账标记
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub profit_sharing: ::std::option::Option<bool>,
+                    pub profit_sharing: Option<bool>,
                     /// 完结服务时间
                     ///
                     /// Example: `2019-11-11T16:24:05+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub complete_time: ::std::option::Option<::std::string::String>,
+                    pub complete_time: Option<String>,
                     /// 订单优惠标记
                     ///
                     /// Example: `goods_tag`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub goods_tag: ::std::option::Option<::std::string::String>,
+                    pub goods_tag: Option<String>,
                 }
                 /// 实际服务位置
                 #[derive(
@@ -1580,12 +1532,12 @@ pub mod partner {
                     ///
                     /// Example: `嗨客时尚主题展餐厅`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub start_location: ::std::option::Option<::std::string::String>,
+                    pub start_location: Option<String>,
                     /// 服务结束地点
                     ///
                     /// Example: `嗨客时尚主题展餐厅`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub end_location: ::std::option::Option<::std::string::String>,
+                    pub end_location: Option<String>,
                 }
                 /// PostRequestPostDiscounts
                 #[derive(
@@ -1600,11 +1552,11 @@ pub mod partner {
                     /// 优惠名称
                     ///
                     /// Example: `满20减1元`
-                    pub name: ::std::string::String,
+                    pub name: String,
                     /// 优惠说明
                     ///
                     /// Example: `不与其他优惠叠加`
-                    pub description: ::std::string::String,
+                    pub description: String,
                     /// 优惠金额
                     ///
                     /// Example: `100`
@@ -1613,7 +1565,7 @@ pub mod partner {
                     ///
                     /// Example: `2`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub count: ::std::option::Option<i64>,
+                    pub count: Option<i64>,
                 }
                 /// PostRequestPostPayments
                 #[derive(
@@ -1628,22 +1580,22 @@ pub mod partner {
                     /// 付费名称
                     ///
                     /// Example: `就餐费用`
-                    pub name: ::std::string::String,
+                    pub name: String,
                     /// 付费说明
                     ///
                     /// Example: `就餐人均100元`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub description: ::std::option::Option<::std::string::String>,
+                    pub description: Option<String>,
                     /// 付费金额
                     ///
                     /// Example: `40000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub amount: ::std::option::Option<i64>,
+                    pub amount: Option<i64>,
                     /// 付费数量
                     ///
                     /// Example: `4`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub count: ::std::option::Option<i64>,
+                    pub count: Option<i64>,
                 }
                 /// 实际服务时间
                 #[derive(
@@ -1659,22 +1611,22 @@ pub mod partner {
                     ///
                     /// Example: `2019-11-11T16:24:05+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub start_time: ::std::option::Option<::std::string::String>,
+                    pub start_time: Option<String>,
                     /// 服务结束时间
                     ///
                     /// Example: `2019-11-11T16:24:05+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub end_time: ::std::option::Option<::std::string::String>,
+                    pub end_time: Option<String>,
                     /// 服务开始时间备注
                     ///
                     /// Example: `备注1`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub start_time_remark: ::std::option::Option<::std::string::String>,
+                    pub start_time_remark: Option<String>,
                     /// 服务结束时间备注
                     ///
                     /// Example: `备注2`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub end_time_remark: ::std::option::Option<::std::string::String>,
+                    pub end_time_remark: Option<String>,
                 }
             }
             /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync`
@@ -1709,11 +1661,11 @@ pub mod partner {
                     /// 服务ID
                     ///
                     /// Example: `2002000000000558128851361561536`
-                    pub service_id: ::std::string::String,
+                    pub service_id: String,
                     /// 子商户号
                     ///
                     /// Example: `1900000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 场景类型
                     ///
                     /// Example: `Order_Paid`
@@ -1736,16 +1688,16 @@ pub mod partner {
                     ///
                     /// Example: `1`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub seq: ::std::option::Option<i64>,
+                    pub seq: Option<i64>,
                     /// 收款成功时间
                     ///
                     /// Example: `2019-11-11T16:24:05+08:00`
-                    pub paid_time: ::std::string::String,
+                    pub paid_time: String,
                     /// 收款金额
                     ///
                     /// Example: `1`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub paid_amount: ::std::option::Option<i64>,
+                    pub paid_amount: Option<i64>,
                 }
                 /// 场景类型
                 ///

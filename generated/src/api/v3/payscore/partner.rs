@@ -79,29 +79,29 @@ pub mod permissions {
         /// 服务ID
         ///
         /// Example: `service_id`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 服务商应用ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6787`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1230000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 授权协议号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub authorization_code: ::std::string::String,
+        pub authorization_code: String,
         /// 商户回调地址
         ///
         /// Example: `http://www.qq.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_url: ::std::option::Option<::std::string::String>,
+        pub notify_url: Option<String>,
     }
     /// The response of `POST /v3/payscore/partner/permissions` (商户预授权API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -109,7 +109,7 @@ pub mod permissions {
         /// 预授权token
         ///
         /// Example: `apply_permissions_token`
-        pub apply_permissions_token: ::std::string::String,
+        pub apply_permissions_token: String,
     }
     /// `/v3/payscore/partner/permissions/apply-for-scene`
     pub mod apply_for_scene {
@@ -144,38 +144,36 @@ pub mod permissions {
             /// 服务ID
             ///
             /// Example: `500001`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 服务商的公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户的公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 子商户的商户号
             ///
             /// Example: `1230000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 授权协议号
             ///
             /// Example: `实例1234323JKHDFE1243252`
-            pub authorization_code: ::std::string::String,
+            pub authorization_code: String,
             /// 通知地址
             ///
             /// Example: `http://www.qq.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
             /// 授权场景
             ///
             /// Example: `TRANSACTION`
-            pub scene: ::std::string::String,
+            pub scene: String,
             /// 微信支付交易中授权附带的参数
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_scene_info: ::std::option::Option<
-                PostRequestTransactionSceneInfo,
-            >,
+            pub transaction_scene_info: Option<PostRequestTransactionSceneInfo>,
         }
         /// 微信支付交易中授权附带的参数
         #[derive(
@@ -190,11 +188,11 @@ pub mod permissions {
             /// 支付下单的商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 支付下单的子商户号
             ///
             /// Example: `1230000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
         }
         /// The response of `POST /v3/payscore/partner/permissions/apply-for-scene` (服务商场景中预授权).
         #[derive(
@@ -209,14 +207,12 @@ pub mod permissions {
             /// 授权场景, 与输入中一致
             ///
             /// Example: `TRANSACTION`
-            pub scene: ::std::string::String,
+            pub scene: String,
             /// 微信支付交易中授权token
             ///
             /// Example: `transaction_permissions_token`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_permissions_token: ::std::option::Option<
-                ::std::string::String,
-            >,
+            pub transaction_permissions_token: Option<String>,
         }
     }
     /// `/v3/payscore/partner/permissions/assess-user-risk-level`
@@ -252,42 +248,40 @@ pub mod permissions {
         pub struct PostRequest {
             /// 子商户商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1230000109`
+            /// Query parameter `sub_mchid`. Example: `1230000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 服务ID
             ///
             /// Example: `500001`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 服务商的公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户的公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 授权协议号
             ///
             /// Example: `1234323JKHDFE1243252`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub authorization_code: ::std::option::Option<::std::string::String>,
+            pub authorization_code: Option<String>,
             /// 服务商的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 子商户的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
             /// 先用后付商品信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub shopping_info: ::std::option::Option<PostRequestShoppingInfo>,
+            pub shopping_info: Option<PostRequestShoppingInfo>,
         }
         /// 先用后付商品信息
         #[derive(
@@ -300,7 +294,7 @@ pub mod permissions {
         )]
         pub struct PostRequestShoppingInfo {
             /// 商品列表
-            pub goods: ::std::vec::Vec<PostRequestShoppingInfoGoods>,
+            pub goods: Vec<PostRequestShoppingInfoGoods>,
         }
         /// PostRequestShoppingInfoGoods
         #[derive(
@@ -315,9 +309,9 @@ pub mod permissions {
             /// 商品名称
             ///
             /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 商品图片链接
-            pub picture: ::std::string::String,
+            pub picture: String,
             /// 商品单价金额
             ///
             /// Example: `550`
@@ -328,9 +322,7 @@ pub mod permissions {
             pub count: f64,
             /// 商品品类ID
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub category_id: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            >,
+            pub category_id: Option<Vec<String>>,
         }
         /// The response of `POST /v3/payscore/partner/permissions/assess-user-risk-level` (服务商评估用户分层).
         #[derive(
@@ -345,79 +337,79 @@ pub mod permissions {
             /// 服务ID
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 授权协议号
             ///
             /// Example: `1275342195190894594`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub authorization_code: ::std::option::Option<::std::string::String>,
+            pub authorization_code: Option<String>,
             /// 授权状态
             ///
             /// Example: `UNAVAILABLE`
-            pub authorization_state: ::std::string::String,
+            pub authorization_state: String,
             /// 授权通知地址
             ///
             /// Example: `https://www.weixin.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
             /// 最近一次解除授权时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cancel_authorization_time: ::std::option::Option<::std::string::String>,
+            pub cancel_authorization_time: Option<String>,
             /// 最近一次授权成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub authorization_success_time: ::std::option::Option<::std::string::String>,
+            pub authorization_success_time: Option<String>,
             /// 子商户商户号
             ///
             /// Example: `1230000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 子商户的公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 子商户的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
             /// 用户标签
             ///
             /// Example: `A`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_label: ::std::option::Option<::std::string::String>,
+            pub user_label: Option<String>,
             /// 渠道商商户号
             ///
             /// Example: `1230000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub channel_id: ::std::option::Option<::std::string::String>,
+            pub channel_id: Option<String>,
             /// 用户分层
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_risk_level: ::std::option::Option<f64>,
+            pub user_risk_level: Option<f64>,
             /// 分层版本
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub risk_level_version: ::std::option::Option<f64>,
+            pub risk_level_version: Option<f64>,
         }
     }
     /// `/v3/payscore/partner/permissions/authorization-code`
@@ -474,18 +466,14 @@ pub mod permissions {
             pub struct GetRequest {
                 /// 服务ID
                 ///
-                /// Query parameter `service_id`.
-                ///
-                /// Example: `500001`
+                /// Query parameter `service_id`. Example: `500001`
                 #[serde(skip_serializing)]
-                pub service_id: ::std::string::String,
+                pub service_id: String,
                 /// 子商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1230000109`
+                /// Query parameter `sub_mchid`. Example: `1230000109`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
             }
             /// The response of `GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
             #[derive(
@@ -500,71 +488,67 @@ pub mod permissions {
                 /// 服务ID
                 ///
                 /// Example: `2002000000000558128851361561536`
-                pub service_id: ::std::string::String,
+                pub service_id: String,
                 /// 服务商应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 服务商公众号下的用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 授权协议号
                 ///
                 /// Example: `1275342195190894594`
-                pub authorization_code: ::std::string::String,
+                pub authorization_code: String,
                 /// 授权状态
                 ///
                 /// Example: `UNAVAILABLE`
-                pub authorization_state: ::std::string::String,
+                pub authorization_state: String,
                 /// 授权通知地址
                 ///
                 /// Example: `https://www.weixin.com`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub notify_url: ::std::option::Option<::std::string::String>,
+                pub notify_url: Option<String>,
                 /// 最近一次解除授权时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub cancel_authorization_time: ::std::option::Option<
-                    ::std::string::String,
-                >,
+                pub cancel_authorization_time: Option<String>,
                 /// 最近一次授权成功时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub authorization_success_time: ::std::option::Option<
-                    ::std::string::String,
-                >,
+                pub authorization_success_time: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1230000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 子商户应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 子商户公众号下的用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_openid: ::std::option::Option<::std::string::String>,
+                pub sub_openid: Option<String>,
                 /// 用户分层
                 ///
                 /// Example: `1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_risk_level: ::std::option::Option<f64>,
+                pub user_risk_level: Option<f64>,
                 /// 分层版本
                 ///
                 /// Example: `1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub risk_level_version: ::std::option::Option<f64>,
+                pub risk_level_version: Option<f64>,
             }
             /// `/v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate`
             pub mod terminate {
@@ -599,15 +583,15 @@ pub mod permissions {
                     /// 服务ID
                     ///
                     /// Example: `500001`
-                    pub service_id: ::std::string::String,
+                    pub service_id: String,
                     /// 子商户号
                     ///
                     /// Example: `1230000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 撤销原因
                     ///
                     /// Example: `撤销原因`
-                    pub reason: ::std::string::String,
+                    pub reason: String,
                 }
             }
         }
@@ -649,46 +633,34 @@ pub mod permissions {
         pub struct GetRequest {
             /// 服务ID
             ///
-            /// Query parameter `service_id`.
-            ///
-            /// Example: `500001`
+            /// Query parameter `service_id`. Example: `500001`
             #[serde(skip_serializing)]
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 服务商应用ID
             ///
-            /// Query parameter `appid`.
-            ///
-            /// Example: `wxd678efh567hg6787`
+            /// Query parameter `appid`. Example: `wxd678efh567hg6787`
             #[serde(skip_serializing)]
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1230000109`
+            /// Query parameter `sub_mchid`. Example: `1230000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 子商户应用ID
             ///
-            /// Query parameter `sub_appid`.
-            ///
-            /// Example: `wxd678efh567hg6787`
+            /// Query parameter `sub_appid`. Example: `wxd678efh567hg6787`
             #[serde(skip_serializing)]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 用户标识
             ///
-            /// Query parameter `openid`.
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+            /// Query parameter `openid`. Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing)]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 子商户公众号下openid
             ///
-            /// Query parameter `sub_openid`.
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+            /// Query parameter `sub_openid`. Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing)]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
         /// The response of `GET /v3/payscore/partner/permissions/search` (查询与用户授权记录（openid）API).
         #[derive(
@@ -703,67 +675,67 @@ pub mod permissions {
             /// 服务ID
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 应用ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 服务商公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 授权协议号
             ///
             /// Example: `1275342195190894594`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub authorization_code: ::std::option::Option<::std::string::String>,
+            pub authorization_code: Option<String>,
             /// 授权状态
             ///
             /// Example: `UNAVAILABLE`
-            pub authorization_state: ::std::string::String,
+            pub authorization_state: String,
             /// 授权通知地址
             ///
             /// Example: `https://www.weixin.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
             /// 最近一次解除授权时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cancel_authorization_time: ::std::option::Option<::std::string::String>,
+            pub cancel_authorization_time: Option<String>,
             /// 最近一次授权成功时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub authorization_success_time: ::std::string::String,
+            pub authorization_success_time: String,
             /// 子商户号
             ///
             /// Example: `1230000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 子商户应用ID
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 子商户公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
             /// 用户分层
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_risk_level: ::std::option::Option<f64>,
+            pub user_risk_level: Option<f64>,
             /// 分层版本
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub risk_level_version: ::std::option::Option<f64>,
+            pub risk_level_version: Option<f64>,
         }
     }
     /// `/v3/payscore/partner/permissions/terminate`
@@ -800,31 +772,31 @@ pub mod permissions {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 子商户公众号下openid
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
             /// 服务ID
             ///
             /// Example: `500001`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 服务商应用ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户应用ID
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1230000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 撤销原因
             ///
             /// Example: `reason`
-            pub reason: ::std::string::String,
+            pub reason: String,
         }
     }
 }
@@ -860,29 +832,29 @@ pub mod service_account_applications {
         /// 服务ID
         ///
         /// Example: `2002000000000558128851361561536`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 服务商应用ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6787`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 商户申请绑定单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub out_apply_no: ::std::string::String,
+        pub out_apply_no: String,
         /// 绑定结果回调通知地址
         ///
         /// Example: `https://api.test.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub result_notify_url: ::std::option::Option<::std::string::String>,
+        pub result_notify_url: Option<String>,
     }
     /// The response of `POST /v3/payscore/partner/service-account-applications` (收付通子商户申请绑定支付分服务).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -890,42 +862,42 @@ pub mod service_account_applications {
         /// 服务ID
         ///
         /// Example: `2002000000000558128851361561536`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 服务商商户号
         ///
         /// Example: `1900000104`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 服务商应用ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6787`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 申请单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub out_apply_no: ::std::string::String,
+        pub out_apply_no: String,
         /// 绑定结果回调通知地址
         ///
         /// Example: `https://api.test.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub result_notify_url: ::std::option::Option<::std::string::String>,
+        pub result_notify_url: Option<String>,
         /// 受理状态
         ///
         /// Example: `APPROVED`
-        pub apply_state: ::std::string::String,
+        pub apply_state: String,
         /// 拒绝原因
         ///
         /// Example: `账户异常，绑定失败`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reject_reason: ::std::option::Option<::std::string::String>,
+        pub reject_reason: Option<String>,
     }
     /// `/v3/payscore/partner/service-account-applications/{out_apply_no}`
     pub mod by_out_apply_no {
@@ -954,42 +926,42 @@ pub mod service_account_applications {
             /// 服务ID
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 服务商商户号
             ///
             /// Example: `1900000104`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 服务商应用ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 子商户应用ID
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 申请单号
             ///
             /// Example: `1234323JKHDFE1243252`
-            pub out_apply_no: ::std::string::String,
+            pub out_apply_no: String,
             /// 绑定结果回调通知地址
             ///
             /// Example: `https://api.test.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub result_notify_url: ::std::option::Option<::std::string::String>,
+            pub result_notify_url: Option<String>,
             /// 受理状态
             ///
             /// Example: `APPROVED`
-            pub apply_state: ::std::string::String,
+            pub apply_state: String,
             /// 拒绝原因
             ///
             /// Example: `账户异常，绑定失败`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub reject_reason: ::std::option::Option<::std::string::String>,
+            pub reject_reason: Option<String>,
         }
     }
 }
@@ -1043,30 +1015,24 @@ pub mod serviceorder {
     pub struct GetRequest {
         /// 服务ID
         ///
-        /// Query parameter `service_id`.
-        ///
-        /// Example: `2002000000000558128851361561536`
+        /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
         #[serde(skip_serializing)]
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 子商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `1900000109`
+        /// Query parameter `sub_mchid`. Example: `1900000109`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 商户服务订单号
         ///
-        /// Query parameter `out_order_no`.
-        ///
-        /// Example: `1234323JKHDFE1243252`
+        /// Query parameter `out_order_no`. Example: `1234323JKHDFE1243252`
         #[serde(skip_serializing)]
-        pub out_order_no: ::std::option::Option<::std::string::String>,
+        pub out_order_no: Option<String>,
         /// 回跳查询ID
         ///
         /// Query parameter `query_id`.
         #[serde(skip_serializing)]
-        pub query_id: ::std::option::Option<::std::string::String>,
+        pub query_id: Option<String>,
     }
     /// The response of `GET /v3/payscore/partner/serviceorder` (查询支付分订单).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1074,33 +1040,33 @@ pub mod serviceorder {
         /// 商户服务订单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 服务ID
         ///
         /// Example: `2002000000000558128851361561536`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 服务商应用ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 服务商商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 服务信息
         ///
         /// Example: `XX充电宝`
-        pub service_introduction: ::std::string::String,
+        pub service_introduction: String,
         /// 服务订单状态
         ///
         /// Example: `CREATED`
@@ -1109,62 +1075,58 @@ pub mod serviceorder {
         ///
         /// Example: `MCH_COMPLETE`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub state_description: ::std::option::Option<GetResponseStateDescription>,
+        pub state_description: Option<GetResponseStateDescription>,
         /// 后付费项目
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_payments: ::std::option::Option<
-            ::std::vec::Vec<GetResponsePostPayments>,
-        >,
+        pub post_payments: Option<Vec<GetResponsePostPayments>>,
         /// 后付费商户优惠
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_discounts: ::std::option::Option<
-            ::std::vec::Vec<GetResponsePostDiscounts>,
-        >,
+        pub post_discounts: Option<Vec<GetResponsePostDiscounts>>,
         /// 订单风险金
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub risk_fund: ::std::option::Option<GetResponseRiskFund>,
+        pub risk_fund: Option<GetResponseRiskFund>,
         /// 总金额
         ///
         /// Example: `40000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_amount: ::std::option::Option<i64>,
+        pub total_amount: Option<i64>,
         /// 是否需要收款
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub need_collection: ::std::option::Option<bool>,
+        pub need_collection: Option<bool>,
         /// 收款信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub collection: ::std::option::Option<GetResponseCollection>,
+        pub collection: Option<GetResponseCollection>,
         /// 服务时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_range: ::std::option::Option<GetResponseTimeRange>,
+        pub time_range: Option<GetResponseTimeRange>,
         /// 服务位置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub location: ::std::option::Option<GetResponseLocation>,
+        pub location: Option<GetResponseLocation>,
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_url: ::std::option::Option<::std::string::String>,
+        pub notify_url: Option<String>,
         /// 服务商公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 子商户公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
         /// 微信支付服务订单号
         ///
         /// Example: `0000300001201908301055157220022`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub order_id: ::std::option::Option<::std::string::String>,
+        pub order_id: Option<String>,
     }
     /// 收款信息
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1177,27 +1139,25 @@ pub mod serviceorder {
         ///
         /// Example: `50000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_amount: ::std::option::Option<i64>,
+        pub total_amount: Option<i64>,
         /// 待收金额
         ///
         /// Example: `40000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub paying_amount: ::std::option::Option<i64>,
+        pub paying_amount: Option<i64>,
         /// 已收金额
         ///
         /// Example: `10000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub paid_amount: ::std::option::Option<i64>,
+        pub paid_amount: Option<i64>,
         /// 收款明细列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub details: ::std::option::Option<
-            ::std::vec::Vec<GetResponseCollectionDetails>,
-        >,
+        pub details: Option<Vec<GetResponseCollectionDetails>>,
         /// 收款银行
         ///
         /// Example: `example_bank_type`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_type: ::std::option::Option<::std::string::String>,
+        pub bank_type: Option<String>,
     }
     /// GetResponseCollectionDetails
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1206,32 +1166,30 @@ pub mod serviceorder {
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub seq: ::std::option::Option<i64>,
+        pub seq: Option<i64>,
         /// 单笔收款金额
         ///
         /// Example: `10000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 收款成功渠道
         ///
         /// Example: `NEWTON`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub paid_type: ::std::option::Option<GetResponseCollectionDetailsPaidType>,
+        pub paid_type: Option<GetResponseCollectionDetailsPaidType>,
         /// 收款成功时间
         ///
         /// Example: `20091225091210`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub paid_time: ::std::option::Option<::std::string::String>,
+        pub paid_time: Option<String>,
         /// 微信支付交易单号
         ///
         /// Example: `15646546545165651651`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_id: ::std::option::Option<::std::string::String>,
+        pub transaction_id: Option<String>,
         /// 优惠功能
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub promotion_detail: ::std::option::Option<
-            ::std::vec::Vec<GetResponseCollectionDetailsPromotionDetail>,
-        >,
+        pub promotion_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetail>>,
     }
     /// 收款成功渠道
     ///
@@ -1291,26 +1249,22 @@ pub mod serviceorder {
         /// 券ID
         ///
         /// Example: `123456`
-        pub coupon_id: ::std::string::String,
+        pub coupon_id: String,
         /// 优惠名称
         ///
         /// Example: `单品优惠-6`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 优惠范围
         ///
         /// Example: `GLOBAL`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scope: ::std::option::Option<
-            GetResponseCollectionDetailsPromotionDetailScope,
-        >,
+        pub scope: Option<GetResponseCollectionDetailsPromotionDetailScope>,
         /// 优惠类型
         ///
         /// Example: `CASH`
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<
-            GetResponseCollectionDetailsPromotionDetailType,
-        >,
+        pub type_: Option<GetResponseCollectionDetailsPromotionDetailType>,
         /// 优惠券面额
         ///
         /// Example: `100`
@@ -1319,31 +1273,31 @@ pub mod serviceorder {
         ///
         /// Example: `activity_id`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub stock_id: ::std::option::Option<::std::string::String>,
+        pub stock_id: Option<String>,
         /// 微信出资
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wechatpay_contribute: ::std::option::Option<i64>,
+        pub wechatpay_contribute: Option<i64>,
         /// 商户出资
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_contribute: ::std::option::Option<i64>,
+        pub merchant_contribute: Option<i64>,
         /// 其他出资
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub other_contribute: ::std::option::Option<i64>,
+        pub other_contribute: Option<i64>,
         /// 优惠币种
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
         /// 单品列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_detail: ::std::option::Option<
-            ::std::vec::Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
+        pub goods_detail: Option<
+            Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
         >,
     }
     /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
@@ -1352,27 +1306,27 @@ pub mod serviceorder {
         /// 商品编码
         ///
         /// Example: `M1006`
-        pub goods_id: ::std::string::String,
+        pub goods_id: String,
         /// 商品数量
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub quantity: ::std::option::Option<i64>,
+        pub quantity: Option<i64>,
         /// 商品价格
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub unit_price: ::std::option::Option<i64>,
+        pub unit_price: Option<i64>,
         /// 商品优惠金额
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub discount_amount: ::std::option::Option<i64>,
+        pub discount_amount: Option<i64>,
         /// 商品备注
         ///
         /// Example: `商品备注信息`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_remark: ::std::option::Option<::std::string::String>,
+        pub goods_remark: Option<String>,
     }
     /// 优惠范围
     ///
@@ -1541,12 +1495,12 @@ pub mod serviceorder {
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_location: ::std::option::Option<::std::string::String>,
+        pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_location: ::std::option::Option<::std::string::String>,
+        pub end_location: Option<String>,
     }
     /// GetResponsePostDiscounts
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1554,21 +1508,21 @@ pub mod serviceorder {
         /// 优惠名称
         ///
         /// Example: `满20减1元`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 优惠说明
         ///
         /// Example: `不与其他优惠叠加`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 优惠金额
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 优惠数量
         ///
         /// Example: `2`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
+        pub count: Option<i64>,
     }
     /// GetResponsePostPayments
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1576,22 +1530,22 @@ pub mod serviceorder {
         /// 付费名称
         ///
         /// Example: `就餐费用`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 付费说明
         ///
         /// Example: `就餐人均100元`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// 付费金额
         ///
         /// Example: `40000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 付费数量
         ///
         /// Example: `4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
+        pub count: Option<i64>,
     }
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1599,7 +1553,7 @@ pub mod serviceorder {
         /// 风险金名称
         ///
         /// Example: `DEPOSIT`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 风险金额
         ///
         /// Example: `10000`
@@ -1608,7 +1562,7 @@ pub mod serviceorder {
         ///
         /// Example: `就餐的预估费用`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
     }
     /// 服务订单状态
     ///
@@ -1616,25 +1570,15 @@ pub mod serviceorder {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseState {
-        /// 商户已创建服务订单
-        ///
-        /// `CREATED`
+        /// `CREATED`: 商户已创建服务订单
         Created,
-        /// 服务订单进行中
-        ///
-        /// `DOING`
+        /// `DOING`: 服务订单进行中
         Doing,
-        /// 服务订单完成(终态)
-        ///
-        /// `DONE`
+        /// `DONE`: 服务订单完成(终态)
         Done,
-        /// 商户取消服务订单(终态)
-        ///
-        /// `REVOKED`
+        /// `REVOKED`: 商户取消服务订单(终态)
         Revoked,
-        /// 服务订单已失效
-        ///
-        /// `EXPIRED`
+        /// `EXPIRED`: 服务订单已失效
         Expired,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -1743,22 +1687,22 @@ pub mod serviceorder {
         ///
         /// Example: `20091225091010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time: ::std::option::Option<::std::string::String>,
+        pub start_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `开始租借时间`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time_remark: ::std::option::Option<::std::string::String>,
+        pub start_time_remark: Option<String>,
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `租借结束时间`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time_remark: ::std::option::Option<::std::string::String>,
+        pub end_time_remark: Option<String>,
     }
     /// The request of `POST /v3/payscore/partner/serviceorder` (创建支付分订单).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1766,70 +1710,66 @@ pub mod serviceorder {
         /// 服务ID
         ///
         /// Example: `2002000000000558128851361561536`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 服务商应用ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 商户服务订单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 服务信息
         ///
         /// Example: `XX充电宝`
-        pub service_introduction: ::std::string::String,
+        pub service_introduction: String,
         /// 后付费项目
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_payments: ::std::option::Option<
-            ::std::vec::Vec<PostRequestPostPayments>,
-        >,
+        pub post_payments: Option<Vec<PostRequestPostPayments>>,
         /// 后付费商户优惠
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_discounts: ::std::option::Option<
-            ::std::vec::Vec<PostRequestPostDiscounts>,
-        >,
+        pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
         /// 订单风险金
         pub risk_fund: PostRequestRiskFund,
         /// 服务时间
         pub time_range: PostRequestTimeRange,
         /// 服务位置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub location: ::std::option::Option<PostRequestLocation>,
+        pub location: Option<PostRequestLocation>,
         /// 服务商公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 子商户公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
         /// 是否需要用户确认
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub need_user_confirm: ::std::option::Option<bool>,
+        pub need_user_confirm: Option<bool>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 设备信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub device: ::std::option::Option<PostRequestDevice>,
+        pub device: Option<PostRequestDevice>,
     }
     /// 设备信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1838,17 +1778,17 @@ pub mod serviceorder {
         ///
         /// Example: `HG123456`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_device_id: ::std::option::Option<::std::string::String>,
+        pub start_device_id: Option<String>,
         /// 服务结束的设备ID
         ///
         /// Example: `HG123456`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_device_id: ::std::option::Option<::std::string::String>,
+        pub end_device_id: Option<String>,
         /// 物料URL
         ///
         /// Example: `example_materiel_no`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub materiel_no: ::std::option::Option<::std::string::String>,
+        pub materiel_no: Option<String>,
     }
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1857,12 +1797,12 @@ pub mod serviceorder {
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_location: ::std::option::Option<::std::string::String>,
+        pub start_location: Option<String>,
         /// 预计服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_location: ::std::option::Option<::std::string::String>,
+        pub end_location: Option<String>,
     }
     /// PostRequestPostDiscounts
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1870,21 +1810,21 @@ pub mod serviceorder {
         /// 优惠名称
         ///
         /// Example: `满20减1元`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 优惠说明
         ///
         /// Example: `不与其他优惠叠加`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 优惠金额
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 优惠数量
         ///
         /// Example: `2`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
+        pub count: Option<i64>,
     }
     /// PostRequestPostPayments
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1892,22 +1832,22 @@ pub mod serviceorder {
         /// 付费项目名称
         ///
         /// Example: `就餐费用`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 付费说明
         ///
         /// Example: `就餐人均100元`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// 金额
         ///
         /// Example: `40000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 付费数量
         ///
         /// Example: `4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
+        pub count: Option<i64>,
     }
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1924,7 +1864,7 @@ pub mod serviceorder {
         ///
         /// Example: `就餐的预估费用`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
     }
     /// 风险金名称
     ///
@@ -1993,22 +1933,22 @@ pub mod serviceorder {
         ///
         /// Example: `20091225091010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time: ::std::option::Option<::std::string::String>,
+        pub start_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `开始租借时间`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time_remark: ::std::option::Option<::std::string::String>,
+        pub start_time_remark: Option<String>,
         /// 预计服务结束时间
         ///
         /// Example: `20091225121010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 预计服务结束时间备注
         ///
         /// Example: `租借结束时间`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time_remark: ::std::option::Option<::std::string::String>,
+        pub end_time_remark: Option<String>,
     }
     /// The response of `POST /v3/payscore/partner/serviceorder` (创建支付分订单).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2016,32 +1956,32 @@ pub mod serviceorder {
         /// 商户服务订单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 服务ID
         ///
         /// Example: `2002000000000558128851361561536`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 服务商应用ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 服务商商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 服务信息
         ///
         /// Example: `XX充电宝`
-        pub service_introduction: ::std::string::String,
+        pub service_introduction: String,
         /// 服务订单状态
         ///
         /// Example: `CREATED`
@@ -2050,45 +1990,41 @@ pub mod serviceorder {
         ///
         /// Example: `MCH_COMPLETE`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub state_description: ::std::option::Option<PostResponseStateDescription>,
+        pub state_description: Option<PostResponseStateDescription>,
         /// 后付费项目
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_payments: ::std::option::Option<
-            ::std::vec::Vec<PostResponsePostPayments>,
-        >,
+        pub post_payments: Option<Vec<PostResponsePostPayments>>,
         /// 商户优惠
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_discounts: ::std::option::Option<
-            ::std::vec::Vec<PostResponsePostDiscounts>,
-        >,
+        pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
         /// 订单风险金
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub risk_fund: ::std::option::Option<PostResponseRiskFund>,
+        pub risk_fund: Option<PostResponseRiskFund>,
         /// 服务时间段
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_range: ::std::option::Option<PostResponseTimeRange>,
+        pub time_range: Option<PostResponseTimeRange>,
         /// 服务位置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub location: ::std::option::Option<PostResponseLocation>,
+        pub location: Option<PostResponseLocation>,
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_url: ::std::option::Option<::std::string::String>,
+        pub notify_url: Option<String>,
         /// 微信支付服务订单号
         ///
         /// Example: `0000300001201908301055157220022`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
         /// 跳转微信侧数据包
         ///
         /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub package: ::std::option::Option<::std::string::String>,
+        pub package: Option<String>,
     }
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2097,11 +2033,11 @@ pub mod serviceorder {
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_location: ::std::option::Option<::std::string::String>,
+        pub start_location: Option<String>,
         /// 预计服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
-        pub end_location: ::std::string::String,
+        pub end_location: String,
     }
     /// PostResponsePostDiscounts
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2109,21 +2045,21 @@ pub mod serviceorder {
         /// 优惠名称
         ///
         /// Example: `满20减1元`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 优惠说明
         ///
         /// Example: `不与其他优惠叠加`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 优惠金额
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 优惠数量
         ///
         /// Example: `2`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
+        pub count: Option<i64>,
     }
     /// PostResponsePostPayments
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -2131,22 +2067,22 @@ pub mod serviceorder {
         /// 付费项目名称
         ///
         /// Example: `就餐费用`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 付费说明
         ///
         /// Example: `就餐人均100元`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// 金额
         ///
         /// Example: `40000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 付费数量
         ///
         /// Example: `4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
+        pub count: Option<i64>,
     }
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2163,7 +2099,7 @@ pub mod serviceorder {
         ///
         /// Example: `就餐的预估费用`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
     }
     /// 风险金名称
     ///
@@ -2231,25 +2167,15 @@ pub mod serviceorder {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponseState {
-        /// 商户已创建服务订单
-        ///
-        /// `CREATED`
+        /// `CREATED`: 商户已创建服务订单
         Created,
-        /// 服务订单进行中
-        ///
-        /// `DOING`
+        /// `DOING`: 服务订单进行中
         Doing,
-        /// 服务订单完成(终态)
-        ///
-        /// `DONE`
+        /// `DONE`: 服务订单完成(终态)
         Done,
-        /// 商户取消服务订单(终态)
-        ///
-        /// `REVOKED`
+        /// `REVOKED`: 商户取消服务订单(终态)
         Revoked,
-        /// 服务订单已失效
-        ///
-        /// `EXPIRED`
+        /// `EXPIRED`: 服务订单已失效
         Expired,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -2357,22 +2283,22 @@ pub mod serviceorder {
         /// 服务开始时间
         ///
         /// Example: `20091225091010`
-        pub start_time: ::std::string::String,
+        pub start_time: String,
         /// 服务开始时间备注
         ///
         /// Example: `开始租借时间`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time_remark: ::std::option::Option<::std::string::String>,
+        pub start_time_remark: Option<String>,
         /// 预计服务结束时间
         ///
         /// Example: `20091225121010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 预计服务结束时间备注
         ///
         /// Example: `租借结束时间`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time_remark: ::std::option::Option<::std::string::String>,
+        pub end_time_remark: Option<String>,
     }
     /// `/v3/payscore/partner/serviceorder/{out_order_no}`
     pub mod by_out_order_no {
@@ -2449,15 +2375,15 @@ pub mod serviceorder {
                 /// 服务ID
                 ///
                 /// Example: `2002000000000558128851361561536`
-                pub service_id: ::std::string::String,
+                pub service_id: String,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 撤销原因
                 ///
                 /// Example: `用户投诉`
-                pub reason: ::std::string::String,
+                pub reason: String,
             }
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/complete`
@@ -2493,44 +2419,42 @@ pub mod serviceorder {
                 /// 服务ID
                 ///
                 /// Example: `2002000000000558128851361561536`
-                pub service_id: ::std::string::String,
+                pub service_id: String,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 后付费项目
-                pub post_payments: ::std::vec::Vec<PostRequestPostPayments>,
+                pub post_payments: Vec<PostRequestPostPayments>,
                 /// 后付费商户优惠
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub post_discounts: ::std::option::Option<
-                    ::std::vec::Vec<PostRequestPostDiscounts>,
-                >,
+                pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
                 /// 总金额
                 ///
                 /// Example: `50000`
                 pub total_amount: i64,
                 /// 实际服务时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub time_range: ::std::option::Option<PostRequestTimeRange>,
+                pub time_range: Option<PostRequestTimeRange>,
                 /// 实际服务位置
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub location: ::std::option::Option<PostRequestLocation>,
+                pub location: Option<PostRequestLocation>,
                 /// 微信支付服务分账标记
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub profit_sharing: ::std::option::Option<bool>,
+                pub profit_sharing: Option<bool>,
                 /// 完结服务时间
                 ///
                 /// Example: `2019-11-11T16:24:05+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub complete_time: ::std::option::Option<::std::string::String>,
+                pub complete_time: Option<String>,
                 /// 订单优惠标记
                 ///
                 /// Example: `goods_tag`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_tag: ::std::option::Option<::std::string::String>,
+                pub goods_tag: Option<String>,
                 /// 设备信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub device: ::std::option::Option<PostRequestDevice>,
+                pub device: Option<PostRequestDevice>,
             }
             /// 设备信息
             #[derive(
@@ -2546,17 +2470,17 @@ pub mod serviceorder {
                 ///
                 /// Example: `HG123456`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub start_device_id: ::std::option::Option<::std::string::String>,
+                pub start_device_id: Option<String>,
                 /// 服务结束的设备ID
                 ///
                 /// Example: `HG123456`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub end_device_id: ::std::option::Option<::std::string::String>,
+                pub end_device_id: Option<String>,
                 /// 物料URL
                 ///
                 /// Example: `example_materiel_no`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub materiel_no: ::std::option::Option<::std::string::String>,
+                pub materiel_no: Option<String>,
             }
             /// 实际服务位置
             #[derive(
@@ -2572,12 +2496,12 @@ pub mod serviceorder {
                 ///
                 /// Example: `嗨客时尚主题展餐厅`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub start_location: ::std::option::Option<::std::string::String>,
+                pub start_location: Option<String>,
                 /// 服务结束地点
                 ///
                 /// Example: `嗨客时尚主题展餐厅`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub end_location: ::std::option::Option<::std::string::String>,
+                pub end_location: Option<String>,
             }
             /// PostRequestPostDiscounts
             #[derive(
@@ -2592,11 +2516,11 @@ pub mod serviceorder {
                 /// 优惠名称
                 ///
                 /// Example: `满20减1元`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 优惠说明
                 ///
                 /// Example: `不与其他优惠叠加`
-                pub description: ::std::string::String,
+                pub description: String,
                 /// 优惠金额
                 ///
                 /// Example: `100`
@@ -2605,7 +2529,7 @@ pub mod serviceorder {
                 ///
                 /// Example: `2`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub count: ::std::option::Option<i64>,
+                pub count: Option<i64>,
             }
             /// PostRequestPostPayments
             #[derive(
@@ -2620,22 +2544,22 @@ pub mod serviceorder {
                 /// 付费名称
                 ///
                 /// Example: `就餐费用`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 付费说明
                 ///
                 /// Example: `就餐人均100元`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub description: ::std::option::Option<::std::string::String>,
+                pub description: Option<String>,
                 /// 付费金额
                 ///
                 /// Example: `40000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<i64>,
+                pub amount: Option<i64>,
                 /// 付费数量
                 ///
                 /// Example: `4`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub count: ::std::option::Option<i64>,
+                pub count: Option<i64>,
             }
             /// 实际服务时间
             #[derive(
@@ -2651,22 +2575,22 @@ pub mod serviceorder {
                 ///
                 /// Example: `20091225091010`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub start_time: ::std::option::Option<::std::string::String>,
+                pub start_time: Option<String>,
                 /// 服务开始时间备注
                 ///
                 /// Example: `开始租借时间`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub start_time_remark: ::std::option::Option<::std::string::String>,
+                pub start_time_remark: Option<String>,
                 /// 服务结束时间
                 ///
                 /// Example: `20091225121010`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub end_time: ::std::option::Option<::std::string::String>,
+                pub end_time: Option<String>,
                 /// 服务结束时间备注
                 ///
                 /// Example: `租借结束时间`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub end_time_remark: ::std::option::Option<::std::string::String>,
+                pub end_time_remark: Option<String>,
             }
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/modify`
@@ -2703,18 +2627,16 @@ pub mod serviceorder {
                 ///
                 /// Example: `2002000000000558128851361561536`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub service_id: ::std::option::Option<::std::string::String>,
+                pub service_id: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 后付费项目
-                pub post_payments: ::std::vec::Vec<PostRequestPostPayments>,
+                pub post_payments: Vec<PostRequestPostPayments>,
                 /// 后付费商户优惠
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub post_discounts: ::std::option::Option<
-                    ::std::vec::Vec<PostRequestPostDiscounts>,
-                >,
+                pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
                 /// 总金额
                 ///
                 /// Example: `50000`
@@ -2722,10 +2644,10 @@ pub mod serviceorder {
                 /// 修改原因
                 ///
                 /// Example: `用户投诉`
-                pub reason: ::std::string::String,
+                pub reason: String,
                 /// 设备信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub device: ::std::option::Option<PostRequestDevice>,
+                pub device: Option<PostRequestDevice>,
             }
             /// 设备信息
             #[derive(
@@ -2741,17 +2663,17 @@ pub mod serviceorder {
                 ///
                 /// Example: `HG123456`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub start_device_id: ::std::option::Option<::std::string::String>,
+                pub start_device_id: Option<String>,
                 /// 服务结束的设备ID
                 ///
                 /// Example: `HG123456`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub end_device_id: ::std::option::Option<::std::string::String>,
+                pub end_device_id: Option<String>,
                 /// 物料URL
                 ///
                 /// Example: `example_materiel_no`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub materiel_no: ::std::option::Option<::std::string::String>,
+                pub materiel_no: Option<String>,
             }
             /// PostRequestPostDiscounts
             #[derive(
@@ -2766,12 +2688,12 @@ pub mod serviceorder {
                 /// 优惠名称
                 ///
                 /// Example: `满20减1元`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 优惠说明
                 ///
                 /// Example: `不与其他优惠叠加`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub description: ::std::option::Option<::std::string::String>,
+                pub description: Option<String>,
                 /// 优惠金额
                 ///
                 /// Example: `100`
@@ -2780,7 +2702,7 @@ pub mod serviceorder {
                 ///
                 /// Example: `2`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub count: ::std::option::Option<i64>,
+                pub count: Option<i64>,
             }
             /// PostRequestPostPayments
             #[derive(
@@ -2795,22 +2717,22 @@ pub mod serviceorder {
                 /// 付费名称
                 ///
                 /// Example: `就餐费用`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 付费说明
                 ///
                 /// Example: `就餐人均100元`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub description: ::std::option::Option<::std::string::String>,
+                pub description: Option<String>,
                 /// 付费金额
                 ///
                 /// Example: `40000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<i64>,
+                pub amount: Option<i64>,
                 /// 付费数量
                 ///
                 /// Example: `4`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub count: ::std::option::Option<i64>,
+                pub count: Option<i64>,
             }
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/pay`
@@ -2847,11 +2769,11 @@ pub mod serviceorder {
                 ///
                 /// Example: `2002000000000558128851361561536`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub service_id: ::std::option::Option<::std::string::String>,
+                pub service_id: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
             }
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage`
@@ -2889,18 +2811,16 @@ pub mod serviceorder {
                 /// 服务ID
                 ///
                 /// Example: `2002000000000558128851361561536`
-                pub service_id: ::std::string::String,
+                pub service_id: String,
                 /// 子商户商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 后付费项目
-                pub post_payments: ::std::vec::Vec<PostRequestPostPayments>,
+                pub post_payments: Vec<PostRequestPostPayments>,
                 /// 商户优惠
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub post_discounts: ::std::option::Option<
-                    ::std::vec::Vec<PostRequestPostDiscounts>,
-                >,
+                pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
                 /// 总金额
                 ///
                 /// Example: `50000`
@@ -2908,7 +2828,7 @@ pub mod serviceorder {
                 /// 预计扣费时间
                 ///
                 /// Example: `20231218`
-                pub prepaid_time: ::std::string::String,
+                pub prepaid_time: String,
             }
             /// PostRequestPostDiscounts
             #[derive(
@@ -2924,22 +2844,22 @@ pub mod serviceorder {
                 ///
                 /// Example: `满20减1元`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 优惠说明
                 ///
                 /// Example: `不与其他优惠叠加`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub description: ::std::option::Option<::std::string::String>,
+                pub description: Option<String>,
                 /// 优惠金额
                 ///
                 /// Example: `100`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<f64>,
+                pub amount: Option<f64>,
                 /// 优惠数量
                 ///
                 /// Example: `2`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub count: ::std::option::Option<f64>,
+                pub count: Option<f64>,
             }
             /// PostRequestPostPayments
             #[derive(
@@ -2955,22 +2875,22 @@ pub mod serviceorder {
                 ///
                 /// Example: `就餐费用`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 付费金额
                 ///
                 /// Example: `40000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<f64>,
+                pub amount: Option<f64>,
                 /// 付费说明
                 ///
                 /// Example: `就餐人均100元`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub description: ::std::option::Option<::std::string::String>,
+                pub description: Option<String>,
                 /// 付费数量
                 ///
                 /// Example: `4`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub count: ::std::option::Option<f64>,
+                pub count: Option<f64>,
             }
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`
@@ -3008,18 +2928,16 @@ pub mod serviceorder {
                 /// 服务ID
                 ///
                 /// Example: `2002000000000558128851361561536`
-                pub service_id: ::std::string::String,
+                pub service_id: String,
                 /// 子商户商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 后付费项目
-                pub post_payments: ::std::vec::Vec<PostRequestPostPayments>,
+                pub post_payments: Vec<PostRequestPostPayments>,
                 /// 商户优惠
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub post_discounts: ::std::option::Option<
-                    ::std::vec::Vec<PostRequestPostDiscounts>,
-                >,
+                pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
                 /// 总金额
                 ///
                 /// Example: `50000`
@@ -3027,7 +2945,7 @@ pub mod serviceorder {
                 /// 预计扣费时间
                 ///
                 /// Example: `20231218`
-                pub prepaid_time: ::std::string::String,
+                pub prepaid_time: String,
             }
             /// PostRequestPostDiscounts
             #[derive(
@@ -3043,22 +2961,22 @@ pub mod serviceorder {
                 ///
                 /// Example: `满20减1元`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 优惠说明
                 ///
                 /// Example: `不与其他优惠叠加`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub description: ::std::option::Option<::std::string::String>,
+                pub description: Option<String>,
                 /// 优惠金额
                 ///
                 /// Example: `100`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<f64>,
+                pub amount: Option<f64>,
                 /// 优惠数量
                 ///
                 /// Example: `2`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub count: ::std::option::Option<f64>,
+                pub count: Option<f64>,
             }
             /// PostRequestPostPayments
             #[derive(
@@ -3074,22 +2992,22 @@ pub mod serviceorder {
                 ///
                 /// Example: `就餐费用`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 付费金额
                 ///
                 /// Example: `40000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<f64>,
+                pub amount: Option<f64>,
                 /// 付费说明
                 ///
                 /// Example: `就餐人均100元`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub description: ::std::option::Option<::std::string::String>,
+                pub description: Option<String>,
                 /// 付费数量
                 ///
                 /// Example: `4`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub count: ::std::option::Option<f64>,
+                pub count: Option<f64>,
             }
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/sync`
@@ -3125,16 +3043,16 @@ pub mod serviceorder {
                 /// 服务ID
                 ///
                 /// Example: `2002000000000558128851361561536`
-                pub service_id: ::std::string::String,
+                pub service_id: String,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 场景类型
                 ///
                 /// Example: `Order_Paid`
                 #[serde(rename = "type")]
-                pub type_: ::std::string::String,
+                pub type_: String,
                 /// 内容信息详情
                 pub detail: PostRequestDetail,
             }
@@ -3152,16 +3070,16 @@ pub mod serviceorder {
                 ///
                 /// Example: `1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub seq: ::std::option::Option<i64>,
+                pub seq: Option<i64>,
                 /// 收款成功时间
                 ///
                 /// Example: `20091225091210`
-                pub paid_time: ::std::string::String,
+                pub paid_time: String,
                 /// 收款金额
                 ///
                 /// Example: `1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub paid_amount: ::std::option::Option<i64>,
+                pub paid_amount: Option<i64>,
             }
         }
     }
@@ -3198,38 +3116,34 @@ pub mod serviceorder {
             /// 服务ID
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 服务商应用ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户应用ID
             ///
             /// Example: `wxd678efh567hg6999`
-            pub sub_appid: ::std::string::String,
+            pub sub_appid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 商户服务订单号
             ///
             /// Example: `1234323JKHDFE1243252`
-            pub out_order_no: ::std::string::String,
+            pub out_order_no: String,
             /// 服务信息
             ///
             /// Example: `XX充电宝`
-            pub service_introduction: ::std::string::String,
+            pub service_introduction: String,
             /// 后付费项目
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub post_payments: ::std::option::Option<
-                ::std::vec::Vec<PostRequestPostPayments>,
-            >,
+            pub post_payments: Option<Vec<PostRequestPostPayments>>,
             /// 后付费商户优惠
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub post_discounts: ::std::option::Option<
-                ::std::vec::Vec<PostRequestPostDiscounts>,
-            >,
+            pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
             /// 总金额
             ///
             /// Example: `50000`
@@ -3238,29 +3152,29 @@ pub mod serviceorder {
             pub time_range: PostRequestTimeRange,
             /// 服务位置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub location: ::std::option::Option<PostRequestLocation>,
+            pub location: Option<PostRequestLocation>,
             /// 微信支付服务分账标记
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub profit_sharing: ::std::option::Option<bool>,
+            pub profit_sharing: Option<bool>,
             /// 订单优惠标记
             ///
             /// Example: `goods_tag`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_tag: ::std::option::Option<::std::string::String>,
+            pub goods_tag: Option<String>,
             /// 商户数据包
             ///
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 商户回调地址
             ///
             /// Example: `https://api.test.com`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
             /// 服务商公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
         }
         /// 服务位置
         #[derive(
@@ -3276,12 +3190,12 @@ pub mod serviceorder {
             ///
             /// Example: `嗨客时尚主题展餐厅`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_location: ::std::option::Option<::std::string::String>,
+            pub start_location: Option<String>,
             /// 服务结束地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_location: ::std::option::Option<::std::string::String>,
+            pub end_location: Option<String>,
         }
         /// PostRequestPostDiscounts
         #[derive(
@@ -3296,21 +3210,21 @@ pub mod serviceorder {
             /// 优惠名称
             ///
             /// Example: `满20减1元`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 优惠金额
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<i64>,
+            pub amount: Option<i64>,
             /// 优惠数量
             ///
             /// Example: `2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<i64>,
+            pub count: Option<i64>,
         }
         /// PostRequestPostPayments
         #[derive(
@@ -3325,22 +3239,22 @@ pub mod serviceorder {
             /// 付费名称
             ///
             /// Example: `就餐费用`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 付费金额
             ///
             /// Example: `40000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<i64>,
+            pub amount: Option<i64>,
             /// 付费数量
             ///
             /// Example: `4`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<i64>,
+            pub count: Option<i64>,
         }
         /// 服务时间段
         #[derive(
@@ -3355,22 +3269,22 @@ pub mod serviceorder {
             /// 服务开始时间
             ///
             /// Example: `20091225091010`
-            pub start_time: ::std::string::String,
+            pub start_time: String,
             /// 服务开始时间备注
             ///
             /// Example: `开始租借时间`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time_remark: ::std::option::Option<::std::string::String>,
+            pub start_time_remark: Option<String>,
             /// 服务结束时间
             ///
             /// Example: `20091225121010`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time: ::std::option::Option<::std::string::String>,
+            pub end_time: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `租借结束时间`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time_remark: ::std::option::Option<::std::string::String>,
+            pub end_time_remark: Option<String>,
         }
     }
 }
@@ -3397,72 +3311,68 @@ pub mod servicepayondeliveryorder {
         /// 商户服务订单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 公众账号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 服务ID
         ///
         /// Example: `500001`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 服务信息
         ///
         /// Example: `某某酒店`
-        pub service_introduction: ::std::string::String,
+        pub service_introduction: String,
         /// `post_payments`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_payments: ::std::option::Option<
-            ::std::vec::Vec<PostRequestPostPayments>,
-        >,
+        pub post_payments: Option<Vec<PostRequestPostPayments>>,
         /// `post_discounts`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_discounts: ::std::option::Option<
-            ::std::vec::Vec<PostRequestPostDiscounts>,
-        >,
+        pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
         /// 服务时间
         pub time_range: PostRequestTimeRange,
         /// 服务位置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub location: ::std::option::Option<PostRequestLocation>,
+        pub location: Option<PostRequestLocation>,
         /// 订单风险金
         pub risk_fund: PostRequestRiskFund,
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 子商户公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
         /// 是否需要用户确认
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub need_user_confirm: ::std::option::Option<bool>,
+        pub need_user_confirm: Option<bool>,
         /// 商户号
         ///
         /// Example: `1230000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mchid: ::std::option::Option<::std::string::String>,
+        pub mchid: Option<String>,
         /// 先用后付购物详情
         pub shopping_info: PostRequestShoppingInfo,
     }
@@ -3473,12 +3383,12 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_location: ::std::option::Option<::std::string::String>,
+        pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_location: ::std::option::Option<::std::string::String>,
+        pub end_location: Option<String>,
     }
     /// 商户优惠
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3487,22 +3397,22 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `满20减1元`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 优惠说明
         ///
         /// Example: `不与其他优惠叠加`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// 优惠金额
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 优惠数量
         ///
         /// Example: `2`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
+        pub count: Option<i64>,
     }
     /// 后付费项目
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3511,22 +3421,22 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `就餐费用, 服务费`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 金额
         ///
         /// Example: `40000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 计费说明
         ///
         /// Example: `就餐人均100元，服务费：100/小时`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// 付费数量
         ///
         /// Example: `4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
+        pub count: Option<i64>,
     }
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3541,7 +3451,7 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `就餐的预估费用`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
     }
     /// 风险金名称
     ///
@@ -3549,21 +3459,13 @@ pub mod servicepayondeliveryorder {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestRiskFundName {
-        /// 押金
-        ///
-        /// `DEPOSIT`
+        /// `DEPOSIT`: 押金
         Deposit,
-        /// 预付款
-        ///
-        /// `ADVANCE`
+        /// `ADVANCE`: 预付款
         Advance,
-        /// 保证金
-        ///
-        /// `CASH_DEPOSIT`
+        /// `CASH_DEPOSIT`: 保证金
         CashDeposit,
-        /// 预估订单费用
-        ///
-        /// `ESTIMATE_ORDER_COST`
+        /// `ESTIMATE_ORDER_COST`: 预估订单费用
         EstimateOrderCost,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -3618,13 +3520,13 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `wxd678efh567hg6787`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub real_merchant_appid: ::std::option::Option<::std::string::String>,
+        pub real_merchant_appid: Option<String>,
         /// 单详跳转链接
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub jump_link: ::std::option::Option<PostRequestShoppingInfoJumpLink>,
+        pub jump_link: Option<PostRequestShoppingInfoJumpLink>,
         /// 商品列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods: ::std::option::Option<::std::vec::Vec<PostRequestShoppingInfoGoods>>,
+        pub goods: Option<Vec<PostRequestShoppingInfoGoods>>,
     }
     /// PostRequestShoppingInfoGoods
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3633,38 +3535,36 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 商品图片链接
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub picture: ::std::option::Option<::std::string::String>,
+        pub picture: Option<String>,
         /// 商品单价金额
         ///
         /// Example: `40000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<i64>,
+        pub amount: Option<i64>,
         /// 商品数量
         ///
         /// Example: `4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
+        pub count: Option<i64>,
         /// 商品品类ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub category_id: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub category_id: Option<Vec<String>>,
     }
     /// 单详跳转链接
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestShoppingInfoJumpLink {
         /// 跳转链接类型
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub jump_link_type: ::std::option::Option<
-            PostRequestShoppingInfoJumpLinkJumpLinkType,
-        >,
+        pub jump_link_type: Option<PostRequestShoppingInfoJumpLinkJumpLinkType>,
         /// 小程序跳转AppID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 小程序跳转path
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub path: ::std::option::Option<::std::string::String>,
+        pub path: Option<String>,
     }
     /// 跳转链接类型
     ///
@@ -3721,22 +3621,22 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `20091225091010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time: ::std::option::Option<::std::string::String>,
+        pub start_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `备注1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time_remark: ::std::option::Option<::std::string::String>,
+        pub start_time_remark: Option<String>,
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `备注2`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time_remark: ::std::option::Option<::std::string::String>,
+        pub end_time_remark: Option<String>,
     }
     /// The response of `POST /v3/payscore/partner/servicepayondeliveryorder` (创建先用后付订单).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3744,83 +3644,79 @@ pub mod servicepayondeliveryorder {
         /// 商户订单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 服务ID
         ///
         /// Example: `2002000000000558128851361561536`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 服务商公众号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 服务商商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 子商户公众号ID
         ///
         /// Example: `wxd678efh567hg6999`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 子商户商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 服务信息
         ///
         /// Example: `XX充电宝`
-        pub service_introduction: ::std::string::String,
+        pub service_introduction: String,
         /// 服务订单状态
         ///
         /// Example: `CREATED`
-        pub state: ::std::string::String,
+        pub state: String,
         /// 订单状态说明
         ///
         /// Example: `MCH_COMPLETE`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub state_description: ::std::option::Option<::std::string::String>,
+        pub state_description: Option<String>,
         /// 后付费项目
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_payments: ::std::option::Option<
-            ::std::vec::Vec<PostResponsePostPayments>,
-        >,
+        pub post_payments: Option<Vec<PostResponsePostPayments>>,
         /// 商户优惠
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_discounts: ::std::option::Option<
-            ::std::vec::Vec<PostResponsePostDiscounts>,
-        >,
+        pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
         /// 服务风险金
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub risk_fund: ::std::option::Option<PostResponseRiskFund>,
+        pub risk_fund: Option<PostResponseRiskFund>,
         /// 服务时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_range: ::std::option::Option<PostResponseTimeRange>,
+        pub time_range: Option<PostResponseTimeRange>,
         /// 服务位置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub location: ::std::option::Option<PostResponseLocation>,
+        pub location: Option<PostResponseLocation>,
         /// 附加数据
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_url: ::std::option::Option<::std::string::String>,
+        pub notify_url: Option<String>,
         /// 微信支付服务订单号
         ///
         /// Example: `0000300001201908301055157220022`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub order_id: ::std::option::Option<::std::string::String>,
+        pub order_id: Option<String>,
         /// 跳转微信侧数据包
         ///
         /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub package: ::std::option::Option<::std::string::String>,
+        pub package: Option<String>,
         /// 先用后付购物详情
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub shopping_info: ::std::option::Option<PostResponseShoppingInfo>,
+        pub shopping_info: Option<PostResponseShoppingInfo>,
     }
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3829,12 +3725,12 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_location: ::std::option::Option<::std::string::String>,
+        pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_location: ::std::option::Option<::std::string::String>,
+        pub end_location: Option<String>,
     }
     /// PostResponsePostDiscounts
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3843,22 +3739,22 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `满20减1元`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 优惠说明
         ///
         /// Example: `不与其他优惠叠加`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// 优惠金额
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<f64>,
+        pub amount: Option<f64>,
         /// 优惠数量
         ///
         /// Example: `2`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<f64>,
+        pub count: Option<f64>,
     }
     /// PostResponsePostPayments
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3867,22 +3763,22 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `就餐费用`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 付费金额
         ///
         /// Example: `40000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<f64>,
+        pub amount: Option<f64>,
         /// 付费说明
         ///
         /// Example: `就餐人均100元`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// 付费数量
         ///
         /// Example: `4`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<f64>,
+        pub count: Option<f64>,
     }
     /// 服务风险金
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3890,7 +3786,7 @@ pub mod servicepayondeliveryorder {
         /// 风险名称
         ///
         /// Example: `DEPOSIT`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 风险金额
         ///
         /// Example: `10000`
@@ -3899,7 +3795,7 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `就餐的预估费用`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
     }
     /// 先用后付购物详情
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3908,11 +3804,11 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `wxd678efh567hg6787`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub real_merchant_appid: ::std::option::Option<::std::string::String>,
+        pub real_merchant_appid: Option<String>,
         /// 单详跳转链接
         pub jump_link: PostResponseShoppingInfoJumpLink,
         /// 商品列表
-        pub goods: ::std::vec::Vec<PostResponseShoppingInfoGoods>,
+        pub goods: Vec<PostResponseShoppingInfoGoods>,
     }
     /// PostResponseShoppingInfoGoods
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3920,9 +3816,9 @@ pub mod servicepayondeliveryorder {
         /// 商品名称
         ///
         /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 商品图片链接
-        pub picture: ::std::string::String,
+        pub picture: String,
         /// 商品单价金额
         ///
         /// Example: `550`
@@ -3933,7 +3829,7 @@ pub mod servicepayondeliveryorder {
         pub count: f64,
         /// 商品品类ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub category_id: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub category_id: Option<Vec<String>>,
     }
     /// 单详跳转链接
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3941,17 +3837,17 @@ pub mod servicepayondeliveryorder {
         /// 跳转链接类型
         ///
         /// Example: `JUMP_LINK_MINI_PROGRAM`
-        pub jump_link_type: ::std::string::String,
+        pub jump_link_type: String,
         /// 小程序跳转AppID
         ///
         /// Example: `wxd678efh567hg6787`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appid: ::std::option::Option<::std::string::String>,
+        pub appid: Option<String>,
         /// 小程序跳转path
         ///
         /// Example: `/page/order/orderid=PO213412451223`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub path: ::std::option::Option<::std::string::String>,
+        pub path: Option<String>,
     }
     /// 服务时间
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3960,22 +3856,22 @@ pub mod servicepayondeliveryorder {
         ///
         /// Example: `20091225091010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time: ::std::option::Option<::std::string::String>,
+        pub start_time: Option<String>,
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `备注1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time_remark: ::std::option::Option<::std::string::String>,
+        pub start_time_remark: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `备注2`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time_remark: ::std::option::Option<::std::string::String>,
+        pub end_time_remark: Option<String>,
     }
 }
 /// `/v3/payscore/partner/servicequotas`
@@ -4033,30 +3929,22 @@ pub mod servicequotas {
             pub struct GetRequest {
                 /// 子商户商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1230000109`
+                /// Query parameter `sub_mchid`. Example: `1230000109`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 服务商的公众号ID
                 ///
-                /// Query parameter `appid`.
-                ///
-                /// Example: `wxd678efh567hg6787`
+                /// Query parameter `appid`. Example: `wxd678efh567hg6787`
                 #[serde(skip_serializing)]
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 子商户的公众号ID
                 ///
-                /// Query parameter `sub_appid`.
-                ///
-                /// Example: `wxd678efh567hg6787`
+                /// Query parameter `sub_appid`. Example: `wxd678efh567hg6787`
                 #[serde(skip_serializing)]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 分层版本
                 ///
-                /// Query parameter `risk_level_version`.
-                ///
-                /// Example: `1`
+                /// Query parameter `risk_level_version`. Example: `1`
                 #[serde(skip_serializing)]
                 pub risk_level_version: f64,
             }
@@ -4073,30 +3961,30 @@ pub mod servicequotas {
                 /// 服务ID
                 ///
                 /// Example: `2002000000000558128851361561536`
-                pub service_id: ::std::string::String,
+                pub service_id: String,
                 /// 商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 子商户商户号
                 ///
                 /// Example: `1230000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 公众号ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 子商户的公众号ID
                 ///
                 /// Example: `wxd678efh567hg6787`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 分层版本
                 ///
                 /// Example: `1`
                 pub risk_level_version: f64,
                 /// 先享金额列表
-                pub quotas: ::std::vec::Vec<GetResponseQuotas>,
+                pub quotas: Vec<GetResponseQuotas>,
             }
             /// GetResponseQuotas
             #[derive(

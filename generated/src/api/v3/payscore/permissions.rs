@@ -37,20 +37,20 @@ pub struct PostRequest {
     /// 服务id
     ///
     /// Example: `500001`
-    pub service_id: ::std::string::String,
+    pub service_id: String,
     /// 公众号id
     ///
     /// Example: `wxd678efh567hg6787`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 授权协议号
     ///
     /// Example: `1234323JKHDFE1243252`
-    pub authorization_code: ::std::string::String,
+    pub authorization_code: String,
     /// 通知地址
     ///
     /// Example: `http://www.qq.com`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub notify_url: ::std::option::Option<::std::string::String>,
+    pub notify_url: Option<String>,
 }
 /// The response of `POST /v3/payscore/permissions` (商户预授权API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -58,7 +58,7 @@ pub struct PostResponse {
     /// 预授权token
     ///
     /// Example: `apply_permissions_token`
-    pub apply_permissions_token: ::std::string::String,
+    pub apply_permissions_token: String,
 }
 /// `/v3/payscore/permissions/assess-user-risk-level`
 pub mod assess_user_risk_level {
@@ -83,30 +83,30 @@ pub mod assess_user_risk_level {
         /// 服务ID
         ///
         /// Example: `500001`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 公众号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 授权协议号
         ///
         /// Example: `1234323JKHDFE1243252`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub authorization_code: ::std::option::Option<::std::string::String>,
+        pub authorization_code: Option<String>,
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 先用后付商品信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub shopping_info: ::std::option::Option<PostRequestShoppingInfo>,
+        pub shopping_info: Option<PostRequestShoppingInfo>,
     }
     /// 先用后付商品信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct PostRequestShoppingInfo {
         /// 商品列表
-        pub goods: ::std::vec::Vec<PostRequestShoppingInfoGoods>,
+        pub goods: Vec<PostRequestShoppingInfoGoods>,
     }
     /// PostRequestShoppingInfoGoods
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -114,9 +114,9 @@ pub mod assess_user_risk_level {
         /// 商品名称
         ///
         /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
-        pub name: ::std::string::String,
+        pub name: String,
         /// 商品图片链接
-        pub picture: ::std::string::String,
+        pub picture: String,
         /// 商品单价金额
         ///
         /// Example: `550`
@@ -127,7 +127,7 @@ pub mod assess_user_risk_level {
         pub count: f64,
         /// 商品品类ID
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub category_id: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        pub category_id: Option<Vec<String>>,
     }
     /// The response of `POST /v3/payscore/permissions/assess-user-risk-level` (商户评估用户分层).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -135,79 +135,79 @@ pub mod assess_user_risk_level {
         /// 服务ID
         ///
         /// Example: `2002000000000558128851361561536`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 公众号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 授权协议号
         ///
         /// Example: `1275342195190894594`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub authorization_code: ::std::option::Option<::std::string::String>,
+        pub authorization_code: Option<String>,
         /// 授权状态
         ///
         /// Example: `UNAVAILABLE`
-        pub authorization_state: ::std::string::String,
+        pub authorization_state: String,
         /// 授权通知地址
         ///
         /// Example: `https://www.weixin.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_url: ::std::option::Option<::std::string::String>,
+        pub notify_url: Option<String>,
         /// 最近一次解除授权时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cancel_authorization_time: ::std::option::Option<::std::string::String>,
+        pub cancel_authorization_time: Option<String>,
         /// 最近一次授权成功时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub authorization_success_time: ::std::option::Option<::std::string::String>,
+        pub authorization_success_time: Option<String>,
         /// 子商户商户号
         ///
         /// Example: `1230000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 子商户的公众号ID
         ///
         /// Example: `wxd678efh567hg6787`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 子商户的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
         /// 用户标签
         ///
         /// Example: `A`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_label: ::std::option::Option<::std::string::String>,
+        pub user_label: Option<String>,
         /// 渠道商商户号
         ///
         /// Example: `1230000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub channel_id: ::std::option::Option<::std::string::String>,
+        pub channel_id: Option<String>,
         /// 用户分层
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_risk_level: ::std::option::Option<f64>,
+        pub user_risk_level: Option<f64>,
         /// 分层版本
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub risk_level_version: ::std::option::Option<f64>,
+        pub risk_level_version: Option<f64>,
     }
 }
 /// `/v3/payscore/permissions/authorization-code`
@@ -261,11 +261,9 @@ pub mod authorization_code {
         pub struct GetRequest {
             /// 服务ID
             ///
-            /// Query parameter `service_id`.
-            ///
-            /// Example: `500001`
+            /// Query parameter `service_id`. Example: `500001`
             #[serde(skip_serializing)]
-            pub service_id: ::std::string::String,
+            pub service_id: String,
         }
         /// The response of `GET /v3/payscore/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -273,51 +271,51 @@ pub mod authorization_code {
             /// 服务id
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 公众号id
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 授权协议号
             ///
             /// Example: `1275342195190894594`
-            pub authorization_code: ::std::string::String,
+            pub authorization_code: String,
             /// `authorization_state`
             pub authorization_state: crate::types::PayScorePermissionAuthorizationState,
             /// 授权通知地址
             ///
             /// Example: `https://www.weixin.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
             /// 最近一次解除授权时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cancel_authorization_time: ::std::option::Option<::std::string::String>,
+            pub cancel_authorization_time: Option<String>,
             /// 最近一次授权成功时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub authorization_success_time: ::std::option::Option<::std::string::String>,
+            pub authorization_success_time: Option<String>,
             /// 用户分层
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_risk_level: ::std::option::Option<f64>,
+            pub user_risk_level: Option<f64>,
             /// 分层版本
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub risk_level_version: ::std::option::Option<f64>,
+            pub risk_level_version: Option<f64>,
         }
         /// `/v3/payscore/permissions/authorization-code/{authorization_code}/terminate`
         pub mod terminate {
@@ -352,11 +350,11 @@ pub mod authorization_code {
                 /// 服务id
                 ///
                 /// Example: `500001`
-                pub service_id: ::std::string::String,
+                pub service_id: String,
                 /// 撤销原因
                 ///
                 /// Example: `撤销原因`
-                pub reason: ::std::string::String,
+                pub reason: String,
             }
         }
     }
@@ -408,18 +406,14 @@ pub mod openid {
         pub struct GetRequest {
             /// 服务ID
             ///
-            /// Query parameter `service_id`.
-            ///
-            /// Example: `2002000000000558128851361561536`
+            /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
             #[serde(skip_serializing)]
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 公众号id
             ///
-            /// Query parameter `appid`.
-            ///
-            /// Example: `wxd678efh567hg6787`
+            /// Query parameter `appid`. Example: `wxd678efh567hg6787`
             #[serde(skip_serializing)]
-            pub appid: ::std::string::String,
+            pub appid: String,
         }
         /// The response of `GET /v3/payscore/permissions/openid/{openid}` (查询与用户授权记录（openid）API).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -427,47 +421,47 @@ pub mod openid {
             /// 服务id
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 公众号id
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 授权协议号
             ///
             /// Example: `1275342195190894594`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub authorization_code: ::std::option::Option<::std::string::String>,
+            pub authorization_code: Option<String>,
             /// `authorization_state`
             pub authorization_state: crate::types::PayScorePermissionAuthorizationState,
             /// 最近一次解除授权时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cancel_authorization_time: ::std::option::Option<::std::string::String>,
+            pub cancel_authorization_time: Option<String>,
             /// 最近一次授权成功时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub authorization_success_time: ::std::option::Option<::std::string::String>,
+            pub authorization_success_time: Option<String>,
             /// 用户分层
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_risk_level: ::std::option::Option<f64>,
+            pub user_risk_level: Option<f64>,
             /// 分层版本
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub risk_level_version: ::std::option::Option<f64>,
+            pub risk_level_version: Option<f64>,
         }
         /// `/v3/payscore/permissions/openid/{openid}/terminate`
         pub mod terminate {
@@ -502,15 +496,15 @@ pub mod openid {
                 /// 服务ID
                 ///
                 /// Example: `2002000000000558128851361561536`
-                pub service_id: ::std::string::String,
+                pub service_id: String,
                 /// 公众号id
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 撤销原因
                 ///
                 /// Example: `reason`
-                pub reason: ::std::string::String,
+                pub reason: String,
             }
         }
     }

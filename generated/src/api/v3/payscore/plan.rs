@@ -59,24 +59,24 @@ pub mod partner {
             /// 计划所属服务
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 服务商的AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 子商户的AppID
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 支付分计划名称
             ///
             /// Example: `瑜伽课20节`
-            pub plan_name: ::std::string::String,
+            pub plan_name: String,
             /// 支付分计划有效期(单位天)
             ///
             /// Example: `300`
@@ -95,13 +95,11 @@ pub mod partner {
             pub total_actual_price: f64,
             /// 支付分计划明细列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plan_detail_list: ::std::option::Option<
-                ::std::vec::Vec<PostRequestPlanDetailList>,
-            >,
+            pub plan_detail_list: Option<Vec<PostRequestPlanDetailList>>,
             /// 商户侧计划号
             ///
             /// Example: `1234323JKHDFE1243252`
-            pub merchant_plan_no: ::std::string::String,
+            pub merchant_plan_no: String,
         }
         /// PostRequestPlanDetailList
         #[derive(
@@ -121,7 +119,7 @@ pub mod partner {
             ///
             /// Example: `享受九折`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plan_discount_description: ::std::option::Option<::std::string::String>,
+            pub plan_discount_description: Option<String>,
             /// 计划明细实际支付金额(单位分)
             ///
             /// Example: `14000`
@@ -129,7 +127,7 @@ pub mod partner {
             /// 计划明细名称
             ///
             /// Example: `第八节课`
-            pub plan_detail_name: ::std::string::String,
+            pub plan_detail_name: String,
         }
         /// The response of `POST /v3/payscore/plan/partner/payscore-plans` (创建支付分计划).
         #[derive(
@@ -144,36 +142,36 @@ pub mod partner {
             /// 支付分计划ID
             ///
             /// Example: `01000033210000324638000000376258`
-            pub plan_id: ::std::string::String,
+            pub plan_id: String,
             /// 计划所属服务
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 服务商商户号
             ///
             /// Example: `1900000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 子商户商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 服务商AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户AppID
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 商户侧计划号
             ///
             /// Example: `1234323JKHDFE1243252`
-            pub merchant_plan_no: ::std::string::String,
+            pub merchant_plan_no: String,
             /// 支付分计划名称
             ///
             /// Example: `瑜伽课20节`
-            pub plan_name: ::std::string::String,
+            pub plan_name: String,
             /// 支付分计划有效期(单位天)
             ///
             /// Example: `10`
@@ -181,7 +179,7 @@ pub mod partner {
             /// 支付分计划状态
             ///
             /// Example: `NORMAL`
-            pub plan_state: ::std::string::String,
+            pub plan_state: String,
             /// 支付分计划原总金额(单位分)
             ///
             /// Example: `15000`
@@ -196,19 +194,17 @@ pub mod partner {
             pub total_actual_price: f64,
             /// 支付分计划明细列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plan_detail_list: ::std::option::Option<
-                ::std::vec::Vec<PostResponsePlanDetailList>,
-            >,
+            pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
             /// 终止方商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub stop_mchid: ::std::option::Option<::std::string::String>,
+            pub stop_mchid: Option<String>,
             /// 终止时间
             ///
             /// Example: `2021-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub stop_time: ::std::option::Option<::std::string::String>,
+            pub stop_time: Option<String>,
         }
         /// PostResponsePlanDetailList
         #[derive(
@@ -227,7 +223,7 @@ pub mod partner {
             /// 计划明细名称
             ///
             /// Example: `第8节课`
-            pub plan_detail_name: ::std::string::String,
+            pub plan_detail_name: String,
             /// 计划明细原支付金额(单位分)
             ///
             /// Example: `15000`
@@ -236,7 +232,7 @@ pub mod partner {
             ///
             /// Example: `享受九折优惠`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plan_discount_description: ::std::option::Option<::std::string::String>,
+            pub plan_discount_description: Option<String>,
             /// 计划明细实际支付金额(单位分)
             ///
             /// Example: `14000`
@@ -295,11 +291,9 @@ pub mod partner {
                 pub struct GetRequest {
                     /// 子商户号
                     ///
-                    /// Query parameter `sub_mchid`.
-                    ///
-                    /// Example: `1900000109`
+                    /// Query parameter `sub_mchid`. Example: `1900000109`
                     #[serde(skip_serializing)]
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                 }
                 /// The response of `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
                 #[derive(
@@ -314,36 +308,36 @@ pub mod partner {
                     /// 支付分计划ID
                     ///
                     /// Example: `01000033210000324638000000376258`
-                    pub plan_id: ::std::string::String,
+                    pub plan_id: String,
                     /// 计划所属服务
                     ///
                     /// Example: `2002000000000558128851361561536`
-                    pub service_id: ::std::string::String,
+                    pub service_id: String,
                     /// 服务商商户号
                     ///
                     /// Example: `1900000109`
-                    pub mchid: ::std::string::String,
+                    pub mchid: String,
                     /// 子商户商户号
                     ///
                     /// Example: `1900000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 服务商AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 子商户AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_appid: ::std::option::Option<::std::string::String>,
+                    pub sub_appid: Option<String>,
                     /// 商户侧计划号
                     ///
                     /// Example: `1234323JKHDFE1243252`
-                    pub merchant_plan_no: ::std::string::String,
+                    pub merchant_plan_no: String,
                     /// 支付分计划名称
                     ///
                     /// Example: `瑜伽课20节`
-                    pub plan_name: ::std::string::String,
+                    pub plan_name: String,
                     /// 支付分计划有效期(单位天)
                     ///
                     /// Example: `10`
@@ -351,7 +345,7 @@ pub mod partner {
                     /// 支付分计划状态
                     ///
                     /// Example: `NORMAL`
-                    pub plan_state: ::std::string::String,
+                    pub plan_state: String,
                     /// 支付分计划原总金额(单位分)
                     ///
                     /// Example: `15000`
@@ -366,19 +360,17 @@ pub mod partner {
                     pub total_actual_price: f64,
                     /// 支付分计划明细列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub plan_detail_list: ::std::option::Option<
-                        ::std::vec::Vec<GetResponsePlanDetailList>,
-                    >,
+                    pub plan_detail_list: Option<Vec<GetResponsePlanDetailList>>,
                     /// 终止方商户号
                     ///
                     /// Example: `1900000109`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub stop_mchid: ::std::option::Option<::std::string::String>,
+                    pub stop_mchid: Option<String>,
                     /// 终止时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub stop_time: ::std::option::Option<::std::string::String>,
+                    pub stop_time: Option<String>,
                 }
                 /// GetResponsePlanDetailList
                 #[derive(
@@ -397,7 +389,7 @@ pub mod partner {
                     /// 计划明细名称
                     ///
                     /// Example: `第8节课`
-                    pub plan_detail_name: ::std::string::String,
+                    pub plan_detail_name: String,
                     /// 计划明细原支付金额(单位分)
                     ///
                     /// Example: `15000`
@@ -406,9 +398,7 @@ pub mod partner {
                     ///
                     /// Example: `享受九折优惠`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub plan_discount_description: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub plan_discount_description: Option<String>,
                     /// 计划明细实际支付金额(单位分)
                     ///
                     /// Example: `14000`
@@ -447,7 +437,7 @@ pub mod partner {
                         /// 子商户号
                         ///
                         /// Example: `1900000109`
-                        pub sub_mchid: ::std::string::String,
+                        pub sub_mchid: String,
                     }
                     /// The response of `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` (停止支付分计划).
                     #[derive(
@@ -462,36 +452,36 @@ pub mod partner {
                         /// 支付分计划ID
                         ///
                         /// Example: `01000033210000324638000000376258`
-                        pub plan_id: ::std::string::String,
+                        pub plan_id: String,
                         /// 计划所属服务
                         ///
                         /// Example: `2002000000000558128851361561536`
-                        pub service_id: ::std::string::String,
+                        pub service_id: String,
                         /// 服务商商户号
                         ///
                         /// Example: `1900000109`
-                        pub mchid: ::std::string::String,
+                        pub mchid: String,
                         /// 子商户商户号
                         ///
                         /// Example: `1900000109`
-                        pub sub_mchid: ::std::string::String,
+                        pub sub_mchid: String,
                         /// 服务商AppID
                         ///
                         /// Example: `wxd678efh567hg6787`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                         /// 子商户AppID
                         ///
                         /// Example: `wxd678efh567hg6787`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub sub_appid: ::std::option::Option<::std::string::String>,
+                        pub sub_appid: Option<String>,
                         /// 商户侧计划号
                         ///
                         /// Example: `1234323JKHDFE1243252`
-                        pub merchant_plan_no: ::std::string::String,
+                        pub merchant_plan_no: String,
                         /// 支付分计划名称
                         ///
                         /// Example: `瑜伽课20节`
-                        pub plan_name: ::std::string::String,
+                        pub plan_name: String,
                         /// 支付分计划有效期(单位天)
                         ///
                         /// Example: `10`
@@ -499,7 +489,7 @@ pub mod partner {
                         /// 支付分计划状态
                         ///
                         /// Example: `NORMAL`
-                        pub plan_state: ::std::string::String,
+                        pub plan_state: String,
                         /// 支付分计划原总金额(单位分)
                         ///
                         /// Example: `15000`
@@ -514,19 +504,17 @@ pub mod partner {
                         pub total_actual_price: f64,
                         /// 支付分计划明细列表
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub plan_detail_list: ::std::option::Option<
-                            ::std::vec::Vec<PostResponsePlanDetailList>,
-                        >,
+                        pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
                         /// 终止方商户号
                         ///
                         /// Example: `1900000109`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub stop_mchid: ::std::option::Option<::std::string::String>,
+                        pub stop_mchid: Option<String>,
                         /// 终止时间
                         ///
                         /// Example: `2021-05-20T13:29:35.120+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub stop_time: ::std::option::Option<::std::string::String>,
+                        pub stop_time: Option<String>,
                     }
                     /// PostResponsePlanDetailList
                     #[derive(
@@ -545,7 +533,7 @@ pub mod partner {
                         /// 计划明细名称
                         ///
                         /// Example: `第8节课`
-                        pub plan_detail_name: ::std::string::String,
+                        pub plan_detail_name: String,
                         /// 计划明细原支付金额(单位分)
                         ///
                         /// Example: `15000`
@@ -554,9 +542,7 @@ pub mod partner {
                         ///
                         /// Example: `享受九折优惠`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub plan_discount_description: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub plan_discount_description: Option<String>,
                         /// 计划明细实际支付金额(单位分)
                         ///
                         /// Example: `14000`
@@ -594,15 +580,15 @@ pub mod payscore_plans {
         /// 计划所属服务
         ///
         /// Example: `2002000000000558128851361561536`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// AppID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 支付分计划名称
         ///
         /// Example: `瑜伽课20节`
-        pub plan_name: ::std::string::String,
+        pub plan_name: String,
         /// 支付分计划有效期(单位天)
         ///
         /// Example: `300`
@@ -621,13 +607,11 @@ pub mod payscore_plans {
         pub total_actual_price: f64,
         /// 支付分计划明细列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub plan_detail_list: ::std::option::Option<
-            ::std::vec::Vec<PostRequestPlanDetailList>,
-        >,
+        pub plan_detail_list: Option<Vec<PostRequestPlanDetailList>>,
         /// 商户侧计划号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub merchant_plan_no: ::std::string::String,
+        pub merchant_plan_no: String,
     }
     /// PostRequestPlanDetailList
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -640,7 +624,7 @@ pub mod payscore_plans {
         ///
         /// Example: `享受九折`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub plan_discount_description: ::std::option::Option<::std::string::String>,
+        pub plan_discount_description: Option<String>,
         /// 计划明细实际支付金额(单位分)
         ///
         /// Example: `14000`
@@ -648,7 +632,7 @@ pub mod payscore_plans {
         /// 计划明细名称
         ///
         /// Example: `第八节课`
-        pub plan_detail_name: ::std::string::String,
+        pub plan_detail_name: String,
     }
     /// The response of `POST /v3/payscore/plan/payscore-plans` (创建支付分计划).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -656,27 +640,27 @@ pub mod payscore_plans {
         /// 支付分计划ID
         ///
         /// Example: `01000033210000324638000000376258`
-        pub plan_id: ::std::string::String,
+        pub plan_id: String,
         /// 计划所属服务
         ///
         /// Example: `2002000000000558128851361561536`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// AppID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户侧计划号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub merchant_plan_no: ::std::string::String,
+        pub merchant_plan_no: String,
         /// 支付分计划名称
         ///
         /// Example: `瑜伽课20节`
-        pub plan_name: ::std::string::String,
+        pub plan_name: String,
         /// 支付分计划有效期(单位天)
         ///
         /// Example: `10`
@@ -684,7 +668,7 @@ pub mod payscore_plans {
         /// 支付分计划状态
         ///
         /// Example: `NORMAL`
-        pub plan_state: ::std::string::String,
+        pub plan_state: String,
         /// 支付分计划原总金额(单位分)
         ///
         /// Example: `15000`
@@ -699,19 +683,17 @@ pub mod payscore_plans {
         pub total_actual_price: f64,
         /// 支付分计划明细列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub plan_detail_list: ::std::option::Option<
-            ::std::vec::Vec<PostResponsePlanDetailList>,
-        >,
+        pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
         /// 终止方商户号
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub stop_mchid: ::std::option::Option<::std::string::String>,
+        pub stop_mchid: Option<String>,
         /// 终止时间
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub stop_time: ::std::option::Option<::std::string::String>,
+        pub stop_time: Option<String>,
     }
     /// PostResponsePlanDetailList
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -723,7 +705,7 @@ pub mod payscore_plans {
         /// 计划明细名称
         ///
         /// Example: `第8节课`
-        pub plan_detail_name: ::std::string::String,
+        pub plan_detail_name: String,
         /// 计划明细原支付金额(单位分)
         ///
         /// Example: `15000`
@@ -732,7 +714,7 @@ pub mod payscore_plans {
         ///
         /// Example: `享受九折优惠`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub plan_discount_description: ::std::option::Option<::std::string::String>,
+        pub plan_discount_description: Option<String>,
         /// 计划明细实际支付金额(单位分)
         ///
         /// Example: `14000`
@@ -784,27 +766,27 @@ pub mod payscore_plans {
                 /// 支付分计划ID
                 ///
                 /// Example: `01000033210000324638000000376258`
-                pub plan_id: ::std::string::String,
+                pub plan_id: String,
                 /// 计划所属服务
                 ///
                 /// Example: `2002000000000558128851361561536`
-                pub service_id: ::std::string::String,
+                pub service_id: String,
                 /// 商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// AppID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 商户侧计划号
                 ///
                 /// Example: `1234323JKHDFE1243252`
-                pub merchant_plan_no: ::std::string::String,
+                pub merchant_plan_no: String,
                 /// 支付分计划名称
                 ///
                 /// Example: `瑜伽课20节`
-                pub plan_name: ::std::string::String,
+                pub plan_name: String,
                 /// 支付分计划有效期(单位天)
                 ///
                 /// Example: `10`
@@ -812,7 +794,7 @@ pub mod payscore_plans {
                 /// 支付分计划状态
                 ///
                 /// Example: `NORMAL`
-                pub plan_state: ::std::string::String,
+                pub plan_state: String,
                 /// 支付分计划原总金额(单位分)
                 ///
                 /// Example: `15000`
@@ -827,19 +809,17 @@ pub mod payscore_plans {
                 pub total_actual_price: f64,
                 /// 支付分计划明细列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub plan_detail_list: ::std::option::Option<
-                    ::std::vec::Vec<GetResponsePlanDetailList>,
-                >,
+                pub plan_detail_list: Option<Vec<GetResponsePlanDetailList>>,
                 /// 终止方商户号
                 ///
                 /// Example: `1900000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub stop_mchid: ::std::option::Option<::std::string::String>,
+                pub stop_mchid: Option<String>,
                 /// 终止时间
                 ///
                 /// Example: `2021-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub stop_time: ::std::option::Option<::std::string::String>,
+                pub stop_time: Option<String>,
             }
             /// GetResponsePlanDetailList
             #[derive(
@@ -858,7 +838,7 @@ pub mod payscore_plans {
                 /// 计划明细名称
                 ///
                 /// Example: `第8节课`
-                pub plan_detail_name: ::std::string::String,
+                pub plan_detail_name: String,
                 /// 计划明细原支付金额(单位分)
                 ///
                 /// Example: `15000`
@@ -867,9 +847,7 @@ pub mod payscore_plans {
                 ///
                 /// Example: `享受九折优惠`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub plan_discount_description: ::std::option::Option<
-                    ::std::string::String,
-                >,
+                pub plan_discount_description: Option<String>,
                 /// 计划明细实际支付金额(单位分)
                 ///
                 /// Example: `14000`
@@ -902,27 +880,27 @@ pub mod payscore_plans {
                     /// 支付分计划ID
                     ///
                     /// Example: `01000033210000324638000000376258`
-                    pub plan_id: ::std::string::String,
+                    pub plan_id: String,
                     /// 计划所属服务
                     ///
                     /// Example: `2002000000000558128851361561536`
-                    pub service_id: ::std::string::String,
+                    pub service_id: String,
                     /// 商户号
                     ///
                     /// Example: `1900000109`
-                    pub mchid: ::std::string::String,
+                    pub mchid: String,
                     /// AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 商户侧计划号
                     ///
                     /// Example: `1234323JKHDFE1243252`
-                    pub merchant_plan_no: ::std::string::String,
+                    pub merchant_plan_no: String,
                     /// 支付分计划名称
                     ///
                     /// Example: `瑜伽课20节`
-                    pub plan_name: ::std::string::String,
+                    pub plan_name: String,
                     /// 支付分计划有效期(单位天)
                     ///
                     /// Example: `10`
@@ -930,7 +908,7 @@ pub mod payscore_plans {
                     /// 支付分计划状态
                     ///
                     /// Example: `NORMAL`
-                    pub plan_state: ::std::string::String,
+                    pub plan_state: String,
                     /// 支付分计划原总金额(单位分)
                     ///
                     /// Example: `15000`
@@ -945,19 +923,17 @@ pub mod payscore_plans {
                     pub total_actual_price: f64,
                     /// 支付分计划明细列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub plan_detail_list: ::std::option::Option<
-                        ::std::vec::Vec<PostResponsePlanDetailList>,
-                    >,
+                    pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
                     /// 终止方商户号
                     ///
                     /// Example: `1900000109`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub stop_mchid: ::std::option::Option<::std::string::String>,
+                    pub stop_mchid: Option<String>,
                     /// 终止时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub stop_time: ::std::option::Option<::std::string::String>,
+                    pub stop_time: Option<String>,
                 }
                 /// PostResponsePlanDetailList
                 #[derive(
@@ -976,7 +952,7 @@ pub mod payscore_plans {
                     /// 计划明细名称
                     ///
                     /// Example: `第8节课`
-                    pub plan_detail_name: ::std::string::String,
+                    pub plan_detail_name: String,
                     /// 计划明细原支付金额(单位分)
                     ///
                     /// Example: `15000`
@@ -985,9 +961,7 @@ pub mod payscore_plans {
                     ///
                     /// Example: `享受九折优惠`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub plan_discount_description: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub plan_discount_description: Option<String>,
                     /// 计划明细实际支付金额(单位分)
                     ///
                     /// Example: `14000`

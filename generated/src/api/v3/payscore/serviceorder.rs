@@ -45,30 +45,24 @@ impl<'a> Serviceorder<'a> {
 pub struct GetRequest {
     /// 商户服务订单号
     ///
-    /// Query parameter `out_order_no`.
-    ///
-    /// Example: `1234323JKHDFE1243252`
+    /// Query parameter `out_order_no`. Example: `1234323JKHDFE1243252`
     #[serde(skip_serializing)]
-    pub out_order_no: ::std::option::Option<::std::string::String>,
+    pub out_order_no: Option<String>,
     /// 回跳查询ID
     ///
     /// Query parameter `query_id`.
     #[serde(skip_serializing)]
-    pub query_id: ::std::option::Option<::std::string::String>,
+    pub query_id: Option<String>,
     /// 服务ID
     ///
-    /// Query parameter `service_id`.
-    ///
-    /// Example: `2002000000000558128851361561536`
+    /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
     #[serde(skip_serializing)]
-    pub service_id: ::std::string::String,
+    pub service_id: String,
     /// 公众账号ID
     ///
-    /// Query parameter `appid`.
-    ///
-    /// Example: `wxd678efh567hg6787`
+    /// Query parameter `appid`. Example: `wxd678efh567hg6787`
     #[serde(skip_serializing)]
-    pub appid: ::std::string::String,
+    pub appid: String,
 }
 /// The response of `GET /v3/payscore/serviceorder` (查询支付分订单API).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -76,23 +70,23 @@ pub struct GetResponse {
     /// 商户服务订单号
     ///
     /// Example: `1234323JKHDFE1243252`
-    pub out_order_no: ::std::string::String,
+    pub out_order_no: String,
     /// 服务ID
     ///
     /// Example: `2002000000000558128851361561536`
-    pub service_id: ::std::string::String,
+    pub service_id: String,
     /// 服务商公众号ID
     ///
     /// Example: `wxd678efh567hg6787`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 服务商商户号
     ///
     /// Example: `1230000109`
-    pub mchid: ::std::string::String,
+    pub mchid: String,
     /// 服务信息
     ///
     /// Example: `XX充电宝`
-    pub service_introduction: ::std::string::String,
+    pub service_introduction: String,
     /// 服务订单状态
     ///
     /// Example: `CREATED`
@@ -101,54 +95,54 @@ pub struct GetResponse {
     ///
     /// Example: `MCH_COMPLETE`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub state_description: ::std::option::Option<GetResponseStateDescription>,
+    pub state_description: Option<GetResponseStateDescription>,
     /// 后付费项目
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub post_payments: ::std::option::Option<::std::vec::Vec<GetResponsePostPayments>>,
+    pub post_payments: Option<Vec<GetResponsePostPayments>>,
     /// 商户优惠
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub post_discounts: ::std::option::Option<::std::vec::Vec<GetResponsePostDiscounts>>,
+    pub post_discounts: Option<Vec<GetResponsePostDiscounts>>,
     /// 服务风险金
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub risk_fund: ::std::option::Option<GetResponseRiskFund>,
+    pub risk_fund: Option<GetResponseRiskFund>,
     /// 总金额
     ///
     /// Example: `40000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub total_amount: ::std::option::Option<f64>,
+    pub total_amount: Option<f64>,
     /// 是否需要收款
     ///
     /// Example: `true`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub need_collection: ::std::option::Option<bool>,
+    pub need_collection: Option<bool>,
     /// 收款信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub collection: ::std::option::Option<GetResponseCollection>,
+    pub collection: Option<GetResponseCollection>,
     /// 服务时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub time_range: ::std::option::Option<GetResponseTimeRange>,
+    pub time_range: Option<GetResponseTimeRange>,
     /// 服务位置
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub location: ::std::option::Option<GetResponseLocation>,
+    pub location: Option<GetResponseLocation>,
     /// 附加数据
     ///
     /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach: ::std::option::Option<::std::string::String>,
+    pub attach: Option<String>,
     /// 商户回调地址
     ///
     /// Example: `https://api.test.com`
-    pub notify_url: ::std::string::String,
+    pub notify_url: String,
     /// 服务商公众号下的用户标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub openid: ::std::option::Option<::std::string::String>,
+    pub openid: Option<String>,
     /// 微信支付服务订单号
     ///
     /// Example: `0000300001201908301055157220022`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub order_id: ::std::option::Option<::std::string::String>,
+    pub order_id: Option<String>,
 }
 /// 收款信息
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -161,25 +155,25 @@ pub struct GetResponseCollection {
     ///
     /// Example: `50000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub total_amount: ::std::option::Option<f64>,
+    pub total_amount: Option<f64>,
     /// 待收金额
     ///
     /// Example: `40000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub paying_amount: ::std::option::Option<f64>,
+    pub paying_amount: Option<f64>,
     /// 已收金额
     ///
     /// Example: `10000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub paid_amount: ::std::option::Option<f64>,
+    pub paid_amount: Option<f64>,
     /// 收款明细列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub details: ::std::option::Option<::std::vec::Vec<GetResponseCollectionDetails>>,
+    pub details: Option<Vec<GetResponseCollectionDetails>>,
     /// 收款银行
     ///
     /// Example: `example_bank_type`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub bank_type: ::std::option::Option<::std::string::String>,
+    pub bank_type: Option<String>,
 }
 /// GetResponseCollectionDetails
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -188,32 +182,30 @@ pub struct GetResponseCollectionDetails {
     ///
     /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub seq: ::std::option::Option<f64>,
+    pub seq: Option<f64>,
     /// 单笔收款金额
     ///
     /// Example: `10000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<f64>,
+    pub amount: Option<f64>,
     /// 收款成功渠道
     ///
     /// Example: `NEWTON`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub paid_type: ::std::option::Option<GetResponseCollectionDetailsPaidType>,
+    pub paid_type: Option<GetResponseCollectionDetailsPaidType>,
     /// 收款成功时间
     ///
     /// Example: `20091225091210`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub paid_time: ::std::option::Option<::std::string::String>,
+    pub paid_time: Option<String>,
     /// 微信支付交易单号
     ///
     /// Example: `15646546545165651651`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub transaction_id: ::std::option::Option<::std::string::String>,
+    pub transaction_id: Option<String>,
     /// 优惠功能
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub promotion_detail: ::std::option::Option<
-        ::std::vec::Vec<GetResponseCollectionDetailsPromotionDetail>,
-    >,
+    pub promotion_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetail>>,
 }
 /// 收款成功渠道
 ///
@@ -273,22 +265,22 @@ pub struct GetResponseCollectionDetailsPromotionDetail {
     /// 券ID
     ///
     /// Example: `123456`
-    pub coupon_id: ::std::string::String,
+    pub coupon_id: String,
     /// 优惠名称
     ///
     /// Example: `单品优惠-6`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// 优惠范围
     ///
     /// Example: `GLOBAL`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub scope: ::std::option::Option<GetResponseCollectionDetailsPromotionDetailScope>,
+    pub scope: Option<GetResponseCollectionDetailsPromotionDetailScope>,
     /// 优惠类型
     ///
     /// Example: `CASH`
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<GetResponseCollectionDetailsPromotionDetailType>,
+    pub type_: Option<GetResponseCollectionDetailsPromotionDetailType>,
     /// 优惠券面额
     ///
     /// Example: `100`
@@ -297,31 +289,31 @@ pub struct GetResponseCollectionDetailsPromotionDetail {
     ///
     /// Example: `activity_id`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub stock_id: ::std::option::Option<::std::string::String>,
+    pub stock_id: Option<String>,
     /// 微信出资
     ///
     /// Example: `100`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub wechatpay_contribute: ::std::option::Option<f64>,
+    pub wechatpay_contribute: Option<f64>,
     /// 商户出资
     ///
     /// Example: `100`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub merchant_contribute: ::std::option::Option<f64>,
+    pub merchant_contribute: Option<f64>,
     /// 其他出资
     ///
     /// Example: `100`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub other_contribute: ::std::option::Option<f64>,
+    pub other_contribute: Option<f64>,
     /// 优惠币种
     ///
     /// Example: `CNY`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub currency: ::std::option::Option<::std::string::String>,
+    pub currency: Option<String>,
     /// 单品列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_detail: ::std::option::Option<
-        ::std::vec::Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
+    pub goods_detail: Option<
+        Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
     >,
 }
 /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
@@ -330,27 +322,27 @@ pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
     /// 商品编码
     ///
     /// Example: `M1006`
-    pub goods_id: ::std::string::String,
+    pub goods_id: String,
     /// 商品数量
     ///
     /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub quantity: ::std::option::Option<f64>,
+    pub quantity: Option<f64>,
     /// 商品价格
     ///
     /// Example: `1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub unit_price: ::std::option::Option<f64>,
+    pub unit_price: Option<f64>,
     /// 商品优惠金额
     ///
     /// Example: `100`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub discount_amount: ::std::option::Option<f64>,
+    pub discount_amount: Option<f64>,
     /// 商品备注
     ///
     /// Example: `商品备注信息`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_remark: ::std::option::Option<::std::string::String>,
+    pub goods_remark: Option<String>,
 }
 /// 优惠范围
 ///
@@ -516,12 +508,12 @@ pub struct GetResponseLocation {
     ///
     /// Example: `嗨客时尚主题展餐厅`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_location: ::std::option::Option<::std::string::String>,
+    pub start_location: Option<String>,
     /// 服务结束地点
     ///
     /// Example: `嗨客时尚主题展餐厅`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_location: ::std::option::Option<::std::string::String>,
+    pub end_location: Option<String>,
 }
 /// GetResponsePostDiscounts
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -530,22 +522,22 @@ pub struct GetResponsePostDiscounts {
     ///
     /// Example: `满20减1元`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// 优惠说明
     ///
     /// Example: `不与其他优惠叠加`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
     /// 优惠金额
     ///
     /// Example: `100`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<f64>,
+    pub amount: Option<f64>,
     /// 优惠数量
     ///
     /// Example: `2`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub count: ::std::option::Option<f64>,
+    pub count: Option<f64>,
 }
 /// GetResponsePostPayments
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -554,22 +546,22 @@ pub struct GetResponsePostPayments {
     ///
     /// Example: `就餐费用`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// 付费金额
     ///
     /// Example: `40000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<f64>,
+    pub amount: Option<f64>,
     /// 付费说明
     ///
     /// Example: `就餐人均100元`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
     /// 付费数量
     ///
     /// Example: `4`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub count: ::std::option::Option<f64>,
+    pub count: Option<f64>,
 }
 /// 服务风险金
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -586,7 +578,7 @@ pub struct GetResponseRiskFund {
     ///
     /// Example: `就餐的预估费用`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
 }
 /// 风险名称
 ///
@@ -654,25 +646,15 @@ impl<'de> ::serde::Deserialize<'de> for GetResponseRiskFundName {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum GetResponseState {
-    /// 商户已创建服务订单
-    ///
-    /// `CREATED`
+    /// `CREATED`: 商户已创建服务订单
     Created,
-    /// 服务订单进行中
-    ///
-    /// `DOING`
+    /// `DOING`: 服务订单进行中
     Doing,
-    /// 服务订单完成(终态)
-    ///
-    /// `DONE`
+    /// `DONE`: 服务订单完成(终态)
     Done,
-    /// 商户取消服务订单(终态)
-    ///
-    /// `REVOKED`
+    /// `REVOKED`: 商户取消服务订单(终态)
     Revoked,
-    /// 服务订单已失效
-    ///
-    /// `EXPIRED`
+    /// `EXPIRED`: 服务订单已失效
     Expired,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -781,22 +763,22 @@ pub struct GetResponseTimeRange {
     ///
     /// Example: `20091225091010`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_time: ::std::option::Option<::std::string::String>,
+    pub start_time: Option<String>,
     /// 服务结束时间
     ///
     /// Example: `20091225121010`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_time: ::std::option::Option<::std::string::String>,
+    pub end_time: Option<String>,
     /// 服务开始时间备注
     ///
     /// Example: `备注1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_time_remark: ::std::option::Option<::std::string::String>,
+    pub start_time_remark: Option<String>,
     /// 服务结束时间备注
     ///
     /// Example: `备注2`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_time_remark: ::std::option::Option<::std::string::String>,
+    pub end_time_remark: Option<String>,
 }
 /// The request of `POST /v3/payscore/serviceorder` (创建支付分订单API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -804,54 +786,54 @@ pub struct PostRequest {
     /// 商户服务订单号
     ///
     /// Example: `1234323JKHDFE1243252`
-    pub out_order_no: ::std::string::String,
+    pub out_order_no: String,
     /// 公众账号ID
     ///
     /// Example: `wxd678efh567hg6787`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 服务ID
     ///
     /// Example: `2002000000000558128851361561536`
-    pub service_id: ::std::string::String,
+    pub service_id: String,
     /// 服务信息
     ///
     /// Example: `某某酒店`
-    pub service_introduction: ::std::string::String,
+    pub service_introduction: String,
     /// 后付费项目
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub post_payments: ::std::option::Option<::std::vec::Vec<PostRequestPostPayments>>,
+    pub post_payments: Option<Vec<PostRequestPostPayments>>,
     /// 商户优惠
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub post_discounts: ::std::option::Option<::std::vec::Vec<PostRequestPostDiscounts>>,
+    pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
     /// 服务时间段
     pub time_range: PostRequestTimeRange,
     /// 服务位置
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub location: ::std::option::Option<PostRequestLocation>,
+    pub location: Option<PostRequestLocation>,
     /// 服务风险金
     pub risk_fund: PostRequestRiskFund,
     /// 商户数据包
     ///
     /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach: ::std::option::Option<::std::string::String>,
+    pub attach: Option<String>,
     /// 商户回调地址
     ///
     /// Example: `https://api.test.com`
-    pub notify_url: ::std::string::String,
+    pub notify_url: String,
     /// 用户标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub openid: ::std::option::Option<::std::string::String>,
+    pub openid: Option<String>,
     /// 是否需要用户确认
     ///
     /// Example: `false`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub need_user_confirm: ::std::option::Option<bool>,
+    pub need_user_confirm: Option<bool>,
     /// 设备信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub device: ::std::option::Option<PostRequestDevice>,
+    pub device: Option<PostRequestDevice>,
 }
 /// 设备信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -860,17 +842,17 @@ pub struct PostRequestDevice {
     ///
     /// Example: `HG123456`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_device_id: ::std::option::Option<::std::string::String>,
+    pub start_device_id: Option<String>,
     /// 服务结束的设备ID
     ///
     /// Example: `HG123456`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_device_id: ::std::option::Option<::std::string::String>,
+    pub end_device_id: Option<String>,
     /// 物料URL
     ///
     /// Example: `example_materiel_no`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub materiel_no: ::std::option::Option<::std::string::String>,
+    pub materiel_no: Option<String>,
 }
 /// 服务位置
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -879,12 +861,12 @@ pub struct PostRequestLocation {
     ///
     /// Example: `嗨客时尚主题展餐厅`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_location: ::std::option::Option<::std::string::String>,
+    pub start_location: Option<String>,
     /// 服务结束地点
     ///
     /// Example: `嗨客时尚主题展餐厅`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_location: ::std::option::Option<::std::string::String>,
+    pub end_location: Option<String>,
 }
 /// PostRequestPostDiscounts
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -892,16 +874,16 @@ pub struct PostRequestPostDiscounts {
     /// 优惠名称
     ///
     /// Example: `满20减1元`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 优惠说明
     ///
     /// Example: `不与其他优惠叠加`
-    pub description: ::std::string::String,
+    pub description: String,
     /// 优惠数量
     ///
     /// Example: `2`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub count: ::std::option::Option<f64>,
+    pub count: Option<f64>,
 }
 /// PostRequestPostPayments
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -909,22 +891,22 @@ pub struct PostRequestPostPayments {
     /// 付费名称
     ///
     /// Example: `就餐费用`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 付费金额
     ///
     /// Example: `40000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<f64>,
+    pub amount: Option<f64>,
     /// 付费说明
     ///
     /// Example: `就餐人均100元`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
     /// 付费数量
     ///
     /// Example: `4`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub count: ::std::option::Option<f64>,
+    pub count: Option<f64>,
 }
 /// 服务风险金
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -932,7 +914,7 @@ pub struct PostRequestRiskFund {
     /// 风险名称
     ///
     /// Example: `DEPOSIT`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 风险金额
     ///
     /// Example: `10000`
@@ -941,7 +923,7 @@ pub struct PostRequestRiskFund {
     ///
     /// Example: `就餐的预估费用`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
 }
 /// 服务时间段
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -949,22 +931,22 @@ pub struct PostRequestTimeRange {
     /// 服务开始时间
     ///
     /// Example: `20091225091010`
-    pub start_time: ::std::string::String,
+    pub start_time: String,
     /// 服务结束时间
     ///
     /// Example: `20091225121010`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_time: ::std::option::Option<::std::string::String>,
+    pub end_time: Option<String>,
     /// 服务开始时间备注
     ///
     /// Example: `备注1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_time_remark: ::std::option::Option<::std::string::String>,
+    pub start_time_remark: Option<String>,
     /// 服务结束时间备注
     ///
     /// Example: `备注2`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_time_remark: ::std::option::Option<::std::string::String>,
+    pub end_time_remark: Option<String>,
 }
 /// The response of `POST /v3/payscore/serviceorder` (创建支付分订单API).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -972,23 +954,23 @@ pub struct PostResponse {
     /// 公众账号ID
     ///
     /// Example: `wxd678efh567hg6787`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 商户号
     ///
     /// Example: `1230000109`
-    pub mchid: ::std::string::String,
+    pub mchid: String,
     /// 商户服务订单号
     ///
     /// Example: `1234323JKHDFE1243252`
-    pub out_order_no: ::std::string::String,
+    pub out_order_no: String,
     /// 服务ID
     ///
     /// Example: `2002000000000558128851361561536`
-    pub service_id: ::std::string::String,
+    pub service_id: String,
     /// 服务信息
     ///
     /// Example: `某某酒店`
-    pub service_introduction: ::std::string::String,
+    pub service_introduction: String,
     /// 服务订单状态
     ///
     /// Example: `CREATED`
@@ -997,42 +979,40 @@ pub struct PostResponse {
     ///
     /// Example: `MCH_COMPLETE`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub state_description: ::std::option::Option<PostResponseStateDescription>,
+    pub state_description: Option<PostResponseStateDescription>,
     /// 后付费项目
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub post_payments: ::std::option::Option<::std::vec::Vec<PostResponsePostPayments>>,
+    pub post_payments: Option<Vec<PostResponsePostPayments>>,
     /// 后付费商户优惠
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub post_discounts: ::std::option::Option<
-        ::std::vec::Vec<PostResponsePostDiscounts>,
-    >,
+    pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
     /// 服务风险金
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub risk_fund: ::std::option::Option<PostResponseRiskFund>,
+    pub risk_fund: Option<PostResponseRiskFund>,
     /// 服务时间段
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub time_range: ::std::option::Option<PostResponseTimeRange>,
+    pub time_range: Option<PostResponseTimeRange>,
     /// 服务位置
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub location: ::std::option::Option<PostResponseLocation>,
+    pub location: Option<PostResponseLocation>,
     /// 商户数据包
     ///
     /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach: ::std::option::Option<::std::string::String>,
+    pub attach: Option<String>,
     /// 商户回调地址
     ///
     /// Example: `https://api.test.com`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub notify_url: ::std::option::Option<::std::string::String>,
+    pub notify_url: Option<String>,
     /// 微信支付服务订单号
     ///
     /// Example: `15646546545165651651`
-    pub order_id: ::std::string::String,
+    pub order_id: String,
     /// 跳转微信侧小程序订单数据
     ///
     /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
-    pub package: ::std::string::String,
+    pub package: String,
 }
 /// 服务位置
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1041,12 +1021,12 @@ pub struct PostResponseLocation {
     ///
     /// Example: `嗨客时尚主题展餐厅`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_location: ::std::option::Option<::std::string::String>,
+    pub start_location: Option<String>,
     /// 服务结束地点
     ///
     /// Example: `嗨客时尚主题展餐厅`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_location: ::std::option::Option<::std::string::String>,
+    pub end_location: Option<String>,
 }
 /// PostResponsePostDiscounts
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1055,22 +1035,22 @@ pub struct PostResponsePostDiscounts {
     ///
     /// Example: `满20减1元`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// 优惠说明
     ///
     /// Example: `不与其他优惠叠加`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
     /// 优惠金额
     ///
     /// Example: `100`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<f64>,
+    pub amount: Option<f64>,
     /// 优惠数量
     ///
     /// Example: `2`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub count: ::std::option::Option<f64>,
+    pub count: Option<f64>,
 }
 /// PostResponsePostPayments
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1079,22 +1059,22 @@ pub struct PostResponsePostPayments {
     ///
     /// Example: `就餐费用`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// 付费金额
     ///
     /// Example: `40000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<f64>,
+    pub amount: Option<f64>,
     /// 付费说明
     ///
     /// Example: `就餐人均100元`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
     /// 付费数量
     ///
     /// Example: `4`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub count: ::std::option::Option<f64>,
+    pub count: Option<f64>,
 }
 /// 服务风险金
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1111,7 +1091,7 @@ pub struct PostResponseRiskFund {
     ///
     /// Example: `就餐的预估费用`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
 }
 /// 风险名称
 ///
@@ -1179,25 +1159,15 @@ impl<'de> ::serde::Deserialize<'de> for PostResponseRiskFundName {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostResponseState {
-    /// 商户已创建服务订单
-    ///
-    /// `CREATED`
+    /// `CREATED`: 商户已创建服务订单
     Created,
-    /// 服务订单进行中
-    ///
-    /// `DOING`
+    /// `DOING`: 服务订单进行中
     Doing,
-    /// 服务订单完成(终态)
-    ///
-    /// `DONE`
+    /// `DONE`: 服务订单完成(终态)
     Done,
-    /// 商户取消服务订单(终态)
-    ///
-    /// `REVOKED`
+    /// `REVOKED`: 商户取消服务订单(终态)
     Revoked,
-    /// 服务订单已失效
-    ///
-    /// `EXPIRED`
+    /// `EXPIRED`: 服务订单已失效
     Expired,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1306,22 +1276,22 @@ pub struct PostResponseTimeRange {
     ///
     /// Example: `20091225091010`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_time: ::std::option::Option<::std::string::String>,
+    pub start_time: Option<String>,
     /// 服务结束时间
     ///
     /// Example: `20091225121010`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_time: ::std::option::Option<::std::string::String>,
+    pub end_time: Option<String>,
     /// 服务开始时间备注
     ///
     /// Example: `备注1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_time_remark: ::std::option::Option<::std::string::String>,
+    pub start_time_remark: Option<String>,
     /// 服务结束时间备注
     ///
     /// Example: `备注2`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_time_remark: ::std::option::Option<::std::string::String>,
+    pub end_time_remark: Option<String>,
 }
 /// `/v3/payscore/serviceorder/{out_order_no}`
 pub mod by_out_order_no {
@@ -1390,15 +1360,15 @@ pub mod by_out_order_no {
             /// 公众账号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 服务ID
             ///
             /// Example: `500001`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 取消原因
             ///
             /// Example: `用户投诉`
-            pub reason: ::std::string::String,
+            pub reason: String,
         }
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/cancel` (取消支付分订单API).
         #[derive(
@@ -1413,23 +1383,23 @@ pub mod by_out_order_no {
             /// 公众账号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 商户服务订单号
             ///
             /// Example: `2304203423948239423`
-            pub out_order_no: ::std::string::String,
+            pub out_order_no: String,
             /// 服务ID
             ///
             /// Example: `500001`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 微信支付服务订单号
             ///
             /// Example: `15646546545165651651`
-            pub order_id: ::std::string::String,
+            pub order_id: String,
         }
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/complete`
@@ -1465,41 +1435,39 @@ pub mod by_out_order_no {
             /// 公众账号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 服务订单号
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 后付费项目
-            pub post_payments: ::std::vec::Vec<PostRequestPostPayments>,
+            pub post_payments: Vec<PostRequestPostPayments>,
             /// 商户优惠
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub post_discounts: ::std::option::Option<
-                ::std::vec::Vec<PostRequestPostDiscounts>,
-            >,
+            pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
             /// 总金额
             ///
             /// Example: `50000`
             pub total_amount: f64,
             /// 实际服务时间段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub time_range: ::std::option::Option<PostRequestTimeRange>,
+            pub time_range: Option<PostRequestTimeRange>,
             /// 实际服务位置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub location: ::std::option::Option<PostRequestLocation>,
+            pub location: Option<PostRequestLocation>,
             /// 微信支付服务分账标记
             ///
             /// Example: `false`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub profit_sharing: ::std::option::Option<bool>,
+            pub profit_sharing: Option<bool>,
             /// 订单优惠标记
             ///
             /// Example: `goods_tag`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_tag: ::std::option::Option<::std::string::String>,
+            pub goods_tag: Option<String>,
             /// 设备信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device: ::std::option::Option<PostRequestDevice>,
+            pub device: Option<PostRequestDevice>,
         }
         /// 设备信息
         #[derive(
@@ -1515,17 +1483,17 @@ pub mod by_out_order_no {
             ///
             /// Example: `HG123456`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_device_id: ::std::option::Option<::std::string::String>,
+            pub start_device_id: Option<String>,
             /// 服务结束的设备ID
             ///
             /// Example: `HG123456`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_device_id: ::std::option::Option<::std::string::String>,
+            pub end_device_id: Option<String>,
             /// 物料URL
             ///
             /// Example: `example_materiel_no`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub materiel_no: ::std::option::Option<::std::string::String>,
+            pub materiel_no: Option<String>,
         }
         /// 实际服务位置
         #[derive(
@@ -1541,7 +1509,7 @@ pub mod by_out_order_no {
             ///
             /// Example: `嗨客时尚主题展餐厅`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_location: ::std::option::Option<::std::string::String>,
+            pub end_location: Option<String>,
         }
         /// PostRequestPostDiscounts
         #[derive(
@@ -1556,12 +1524,12 @@ pub mod by_out_order_no {
             /// 优惠名称
             ///
             /// Example: `满20减1元`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 优惠金额
             ///
             /// Example: `100`
@@ -1570,7 +1538,7 @@ pub mod by_out_order_no {
             ///
             /// Example: `2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<f64>,
+            pub count: Option<f64>,
         }
         /// PostRequestPostPayments
         #[derive(
@@ -1585,22 +1553,22 @@ pub mod by_out_order_no {
             /// 付费名称
             ///
             /// Example: `就餐费用`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 付费金额
             ///
             /// Example: `40000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<f64>,
+            pub count: Option<f64>,
         }
         /// 实际服务时间段
         #[derive(
@@ -1616,22 +1584,22 @@ pub mod by_out_order_no {
             ///
             /// Example: `20091225091010`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time: ::std::option::Option<::std::string::String>,
+            pub start_time: Option<String>,
             /// 服务结束时间
             ///
             /// Example: `20091225121010`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time: ::std::option::Option<::std::string::String>,
+            pub end_time: Option<String>,
             /// 服务开始时间备注
             ///
             /// Example: `备注1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time_remark: ::std::option::Option<::std::string::String>,
+            pub start_time_remark: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `备注2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time_remark: ::std::option::Option<::std::string::String>,
+            pub end_time_remark: Option<String>,
         }
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/complete` (完结支付分订单API).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1639,23 +1607,23 @@ pub mod by_out_order_no {
             /// 公众账号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 商户服务订单号
             ///
             /// Example: `1234323JKHDFE1243252`
-            pub out_order_no: ::std::string::String,
+            pub out_order_no: String,
             /// 服务ID
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 服务信息
             ///
             /// Example: `某某酒店`
-            pub service_introduction: ::std::string::String,
+            pub service_introduction: String,
             /// 服务订单状态
             ///
             /// Example: `DOING`
@@ -1664,39 +1632,35 @@ pub mod by_out_order_no {
             ///
             /// Example: `MCH_COMPLETE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub state_description: ::std::option::Option<PostResponseStateDescription>,
+            pub state_description: Option<PostResponseStateDescription>,
             /// 商户收款总金额
             ///
             /// Example: `40000`
             pub total_amount: f64,
             /// 后付费项目
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub post_payments: ::std::option::Option<
-                ::std::vec::Vec<PostResponsePostPayments>,
-            >,
+            pub post_payments: Option<Vec<PostResponsePostPayments>>,
             /// 后付费商户优惠
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub post_discounts: ::std::option::Option<
-                ::std::vec::Vec<PostResponsePostDiscounts>,
-            >,
+            pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
             /// 服务风险金
             pub risk_fund: PostResponseRiskFund,
             /// 服务时间段
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub time_range: ::std::option::Option<PostResponseTimeRange>,
+            pub time_range: Option<PostResponseTimeRange>,
             /// 服务位置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub location: ::std::option::Option<PostResponseLocation>,
+            pub location: Option<PostResponseLocation>,
             /// 微信支付服务订单号
             ///
             /// Example: `15646546545165651651`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub order_id: ::std::option::Option<::std::string::String>,
+            pub order_id: Option<String>,
             /// 是否需要收款
             ///
             /// Example: `true`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub need_collection: ::std::option::Option<bool>,
+            pub need_collection: Option<bool>,
         }
         /// 服务位置
         #[derive(
@@ -1712,7 +1676,7 @@ pub mod by_out_order_no {
             ///
             /// Example: `嗨客时尚主题展餐厅`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_location: ::std::option::Option<::std::string::String>,
+            pub end_location: Option<String>,
         }
         /// PostResponsePostDiscounts
         #[derive(
@@ -1727,12 +1691,12 @@ pub mod by_out_order_no {
             /// 优惠名称
             ///
             /// Example: `满20减1元`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 优惠金额
             ///
             /// Example: `100`
@@ -1741,7 +1705,7 @@ pub mod by_out_order_no {
             ///
             /// Example: `2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<f64>,
+            pub count: Option<f64>,
         }
         /// PostResponsePostPayments
         #[derive(
@@ -1756,22 +1720,22 @@ pub mod by_out_order_no {
             /// 付费名称
             ///
             /// Example: `就餐费用`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 付费金额
             ///
             /// Example: `40000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<f64>,
+            pub count: Option<f64>,
         }
         /// 服务风险金
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1788,7 +1752,7 @@ pub mod by_out_order_no {
             ///
             /// Example: `就餐的预估费用`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
         }
         /// 风险名称
         ///
@@ -1858,25 +1822,15 @@ pub mod by_out_order_no {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseState {
-            /// 商户已创建服务订单
-            ///
-            /// `CREATED`
+            /// `CREATED`: 商户已创建服务订单
             Created,
-            /// 服务订单进行中
-            ///
-            /// `DOING`
+            /// `DOING`: 服务订单进行中
             Doing,
-            /// 服务订单完成(终态)
-            ///
-            /// `DONE`
+            /// `DONE`: 服务订单完成(终态)
             Done,
-            /// 商户取消服务订单(终态)
-            ///
-            /// `REVOKED`
+            /// `REVOKED`: 商户取消服务订单(终态)
             Revoked,
-            /// 服务订单已失效
-            ///
-            /// `EXPIRED`
+            /// `EXPIRED`: 服务订单已失效
             Expired,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1996,22 +1950,22 @@ pub mod by_out_order_no {
             ///
             /// Example: `20091225091010`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time: ::std::option::Option<::std::string::String>,
+            pub start_time: Option<String>,
             /// 服务结束时间
             ///
             /// Example: `20091225121010`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time: ::std::option::Option<::std::string::String>,
+            pub end_time: Option<String>,
             /// 服务开始时间备注
             ///
             /// Example: `备注1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time_remark: ::std::option::Option<::std::string::String>,
+            pub start_time_remark: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `备注2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time_remark: ::std::option::Option<::std::string::String>,
+            pub end_time_remark: Option<String>,
         }
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/modify`
@@ -2047,18 +2001,16 @@ pub mod by_out_order_no {
             /// 公众账号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 服务ID
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 后付费项目
-            pub post_payments: ::std::vec::Vec<PostRequestPostPayments>,
+            pub post_payments: Vec<PostRequestPostPayments>,
             /// 后付费商户优惠
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub post_discounts: ::std::option::Option<
-                ::std::vec::Vec<PostRequestPostDiscounts>,
-            >,
+            pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
             /// 总金额
             ///
             /// Example: `50000`
@@ -2066,10 +2018,10 @@ pub mod by_out_order_no {
             /// 修改原因
             ///
             /// Example: `用户投诉`
-            pub reason: ::std::string::String,
+            pub reason: String,
             /// 设备信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device: ::std::option::Option<PostRequestDevice>,
+            pub device: Option<PostRequestDevice>,
         }
         /// 设备信息
         #[derive(
@@ -2085,17 +2037,17 @@ pub mod by_out_order_no {
             ///
             /// Example: `HG123456`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_device_id: ::std::option::Option<::std::string::String>,
+            pub start_device_id: Option<String>,
             /// 服务结束的设备ID
             ///
             /// Example: `HG123456`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_device_id: ::std::option::Option<::std::string::String>,
+            pub end_device_id: Option<String>,
             /// 物料URL
             ///
             /// Example: `example_materiel_no`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub materiel_no: ::std::option::Option<::std::string::String>,
+            pub materiel_no: Option<String>,
         }
         /// PostRequestPostDiscounts
         #[derive(
@@ -2111,22 +2063,22 @@ pub mod by_out_order_no {
             ///
             /// Example: `满20减1元`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 优惠金额
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 优惠数量
             ///
             /// Example: `2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<f64>,
+            pub count: Option<f64>,
         }
         /// PostRequestPostPayments
         #[derive(
@@ -2141,22 +2093,22 @@ pub mod by_out_order_no {
             /// 付费名称
             ///
             /// Example: `就餐费用`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 付费金额
             ///
             /// Example: `40000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<f64>,
+            pub count: Option<f64>,
         }
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/modify` (修改订单金额API).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2164,23 +2116,23 @@ pub mod by_out_order_no {
             /// 商户服务订单号
             ///
             /// Example: `1234323JKHDFE1243252`
-            pub out_order_no: ::std::string::String,
+            pub out_order_no: String,
             /// 服务ID
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 服务商公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 服务商商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 服务信息
             ///
             /// Example: `XX充电宝`
-            pub service_introduction: ::std::string::String,
+            pub service_introduction: String,
             /// 服务订单状态
             ///
             /// Example: `CREATED`
@@ -2189,51 +2141,49 @@ pub mod by_out_order_no {
             ///
             /// Example: `MCH_COMPLETE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub state_description: ::std::option::Option<PostResponseStateDescription>,
+            pub state_description: Option<PostResponseStateDescription>,
             /// 后付费项目
-            pub post_payments: ::std::vec::Vec<PostResponsePostPayments>,
+            pub post_payments: Vec<PostResponsePostPayments>,
             /// 商户优惠
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub post_discounts: ::std::option::Option<
-                ::std::vec::Vec<PostResponsePostDiscounts>,
-            >,
+            pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
             /// 服务风险金
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub risk_fund: ::std::option::Option<PostResponseRiskFund>,
+            pub risk_fund: Option<PostResponseRiskFund>,
             /// 总金额
             ///
             /// Example: `40000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_amount: ::std::option::Option<f64>,
+            pub total_amount: Option<f64>,
             /// 是否需要收款
             ///
             /// Example: `true`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub need_collection: ::std::option::Option<bool>,
+            pub need_collection: Option<bool>,
             /// 收款信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub collection: ::std::option::Option<PostResponseCollection>,
+            pub collection: Option<PostResponseCollection>,
             /// 服务时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub time_range: ::std::option::Option<PostResponseTimeRange>,
+            pub time_range: Option<PostResponseTimeRange>,
             /// 服务位置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub location: ::std::option::Option<PostResponseLocation>,
+            pub location: Option<PostResponseLocation>,
             /// 附加数据
             ///
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 商户回调地址
             ///
             /// Example: `https://api.test.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
             /// 微信支付服务订单号
             ///
             /// Example: `0000300001201908301055157220022`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub order_id: ::std::option::Option<::std::string::String>,
+            pub order_id: Option<String>,
         }
         /// 收款信息
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2246,27 +2196,25 @@ pub mod by_out_order_no {
             ///
             /// Example: `50000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_amount: ::std::option::Option<f64>,
+            pub total_amount: Option<f64>,
             /// 待收金额
             ///
             /// Example: `40000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub paying_amount: ::std::option::Option<f64>,
+            pub paying_amount: Option<f64>,
             /// 已收金额
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub paid_amount: ::std::option::Option<f64>,
+            pub paid_amount: Option<f64>,
             /// 收款明细列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub details: ::std::option::Option<
-                ::std::vec::Vec<PostResponseCollectionDetails>,
-            >,
+            pub details: Option<Vec<PostResponseCollectionDetails>>,
             /// 收款银行
             ///
             /// Example: `example_bank_type`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_type: ::std::option::Option<::std::string::String>,
+            pub bank_type: Option<String>,
         }
         /// PostResponseCollectionDetails
         #[derive(
@@ -2282,27 +2230,27 @@ pub mod by_out_order_no {
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub seq: ::std::option::Option<f64>,
+            pub seq: Option<f64>,
             /// 单笔收款金额
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 收款成功渠道
             ///
             /// Example: `NEWTON`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub paid_type: ::std::option::Option<PostResponseCollectionDetailsPaidType>,
+            pub paid_type: Option<PostResponseCollectionDetailsPaidType>,
             /// 收款成功时间
             ///
             /// Example: `20091225091210`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub paid_time: ::std::option::Option<::std::string::String>,
+            pub paid_time: Option<String>,
             /// 微信支付交易单号
             ///
             /// Example: `15646546545165651651`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_id: ::std::option::Option<::std::string::String>,
+            pub transaction_id: Option<String>,
         }
         /// 收款成功渠道
         ///
@@ -2426,12 +2374,12 @@ pub mod by_out_order_no {
             ///
             /// Example: `嗨客时尚主题展餐厅`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_location: ::std::option::Option<::std::string::String>,
+            pub start_location: Option<String>,
             /// 服务结束地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_location: ::std::option::Option<::std::string::String>,
+            pub end_location: Option<String>,
         }
         /// PostResponsePostDiscounts
         #[derive(
@@ -2447,22 +2395,22 @@ pub mod by_out_order_no {
             ///
             /// Example: `满20减1元`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 优惠金额
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 优惠数量
             ///
             /// Example: `2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<f64>,
+            pub count: Option<f64>,
         }
         /// PostResponsePostPayments
         #[derive(
@@ -2477,22 +2425,22 @@ pub mod by_out_order_no {
             /// 付费名称
             ///
             /// Example: `就餐费用`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 付费金额
             ///
             /// Example: `40000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<f64>,
+            pub count: Option<f64>,
         }
         /// 服务风险金
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2509,7 +2457,7 @@ pub mod by_out_order_no {
             ///
             /// Example: `就餐的预估费用`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
         }
         /// 风险名称
         ///
@@ -2579,25 +2527,15 @@ pub mod by_out_order_no {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseState {
-            /// 商户已创建服务订单
-            ///
-            /// `CREATED`
+            /// `CREATED`: 商户已创建服务订单
             Created,
-            /// 服务订单进行中
-            ///
-            /// `DOING`
+            /// `DOING`: 服务订单进行中
             Doing,
-            /// 服务订单完成(终态)
-            ///
-            /// `DONE`
+            /// `DONE`: 服务订单完成(终态)
             Done,
-            /// 商户取消服务订单(终态)
-            ///
-            /// `REVOKED`
+            /// `REVOKED`: 商户取消服务订单(终态)
             Revoked,
-            /// 服务订单已失效
-            ///
-            /// `EXPIRED`
+            /// `EXPIRED`: 服务订单已失效
             Expired,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -2717,22 +2655,22 @@ pub mod by_out_order_no {
             ///
             /// Example: `20091225091010`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time: ::std::option::Option<::std::string::String>,
+            pub start_time: Option<String>,
             /// 服务结束时间
             ///
             /// Example: `20091225121010`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time: ::std::option::Option<::std::string::String>,
+            pub end_time: Option<String>,
             /// 服务开始时间备注
             ///
             /// Example: `备注1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time_remark: ::std::option::Option<::std::string::String>,
+            pub start_time_remark: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `备注2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time_remark: ::std::option::Option<::std::string::String>,
+            pub end_time_remark: Option<String>,
         }
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/pay`
@@ -2769,12 +2707,12 @@ pub mod by_out_order_no {
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 服务ID
             ///
             /// Example: `500001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub service_id: ::std::option::Option<::std::string::String>,
+            pub service_id: Option<String>,
         }
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/pay` (商户发起催收扣款API).
         #[derive(
@@ -2789,24 +2727,24 @@ pub mod by_out_order_no {
             /// 公众账号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 商户号
             ///
             /// Example: `1230000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mchid: ::std::option::Option<::std::string::String>,
+            pub mchid: Option<String>,
             /// 商户服务订单号
             ///
             /// Example: `2304203423948239423`
-            pub out_order_no: ::std::string::String,
+            pub out_order_no: String,
             /// 服务ID
             ///
             /// Example: `500001`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 微信支付服务订单号
             ///
             /// Example: `15646546545165651651`
-            pub order_id: ::std::string::String,
+            pub order_id: String,
         }
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage`
@@ -2842,14 +2780,12 @@ pub mod by_out_order_no {
             /// 服务ID
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 后付费项目
-            pub post_payments: ::std::vec::Vec<PostRequestPostPayments>,
+            pub post_payments: Vec<PostRequestPostPayments>,
             /// 商户优惠
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub post_discounts: ::std::option::Option<
-                ::std::vec::Vec<PostRequestPostDiscounts>,
-            >,
+            pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
             /// 总金额
             ///
             /// Example: `50000`
@@ -2857,7 +2793,7 @@ pub mod by_out_order_no {
             /// 预计扣费时间
             ///
             /// Example: `20231218`
-            pub prepaid_time: ::std::string::String,
+            pub prepaid_time: String,
         }
         /// PostRequestPostDiscounts
         #[derive(
@@ -2873,22 +2809,22 @@ pub mod by_out_order_no {
             ///
             /// Example: `满20减1元`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 优惠金额
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 优惠数量
             ///
             /// Example: `2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<f64>,
+            pub count: Option<f64>,
         }
         /// PostRequestPostPayments
         #[derive(
@@ -2904,22 +2840,22 @@ pub mod by_out_order_no {
             ///
             /// Example: `就餐费用`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 付费金额
             ///
             /// Example: `40000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<f64>,
+            pub count: Option<f64>,
         }
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage`
@@ -2955,14 +2891,12 @@ pub mod by_out_order_no {
             /// 服务ID
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 后付费项目
-            pub post_payments: ::std::vec::Vec<PostRequestPostPayments>,
+            pub post_payments: Vec<PostRequestPostPayments>,
             /// 商户优惠
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub post_discounts: ::std::option::Option<
-                ::std::vec::Vec<PostRequestPostDiscounts>,
-            >,
+            pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
             /// 总金额
             ///
             /// Example: `50000`
@@ -2970,7 +2904,7 @@ pub mod by_out_order_no {
             /// 预计扣费时间
             ///
             /// Example: `20231218`
-            pub prepaid_time: ::std::string::String,
+            pub prepaid_time: String,
         }
         /// PostRequestPostDiscounts
         #[derive(
@@ -2986,22 +2920,22 @@ pub mod by_out_order_no {
             ///
             /// Example: `满20减1元`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 优惠金额
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 优惠数量
             ///
             /// Example: `2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<f64>,
+            pub count: Option<f64>,
         }
         /// PostRequestPostPayments
         #[derive(
@@ -3017,22 +2951,22 @@ pub mod by_out_order_no {
             ///
             /// Example: `就餐费用`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 付费金额
             ///
             /// Example: `40000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<f64>,
+            pub count: Option<f64>,
         }
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/sync`
@@ -3068,16 +3002,16 @@ pub mod by_out_order_no {
             /// 公众账号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 服务ID
             ///
             /// Example: `500001`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 场景类型
             ///
             /// Example: `Order_Paid`
             #[serde(rename = "type")]
-            pub type_: ::std::string::String,
+            pub type_: String,
             /// 内容信息详情
             pub detail: PostRequestDetail,
         }
@@ -3094,7 +3028,7 @@ pub mod by_out_order_no {
             /// 收款成功时间
             ///
             /// Example: `20091225091210`
-            pub paid_time: ::std::string::String,
+            pub paid_time: String,
         }
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/sync` (同步服务订单信息API).
         #[derive(
@@ -3109,82 +3043,78 @@ pub mod by_out_order_no {
             /// 商户服务订单号
             ///
             /// Example: `1234323JKHDFE1243252`
-            pub out_order_no: ::std::string::String,
+            pub out_order_no: String,
             /// 服务ID
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 服务商公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 服务商商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 服务信息
             ///
             /// Example: `XX充电宝`
-            pub service_introduction: ::std::string::String,
+            pub service_introduction: String,
             /// 服务订单状态
             ///
             /// Example: `CREATED`
-            pub state: ::std::string::String,
+            pub state: String,
             /// 订单状态说明
             ///
             /// Example: `MCH_COMPLETE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub state_description: ::std::option::Option<::std::string::String>,
+            pub state_description: Option<String>,
             /// 后付费项目
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub post_payments: ::std::option::Option<
-                ::std::vec::Vec<PostResponsePostPayments>,
-            >,
+            pub post_payments: Option<Vec<PostResponsePostPayments>>,
             /// 商户优惠
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub post_discounts: ::std::option::Option<
-                ::std::vec::Vec<PostResponsePostDiscounts>,
-            >,
+            pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
             /// 服务风险金
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub risk_fund: ::std::option::Option<PostResponseRiskFund>,
+            pub risk_fund: Option<PostResponseRiskFund>,
             /// 总金额
             ///
             /// Example: `40000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_amount: ::std::option::Option<f64>,
+            pub total_amount: Option<f64>,
             /// 是否需要收款
             ///
             /// Example: `true`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub need_collection: ::std::option::Option<bool>,
+            pub need_collection: Option<bool>,
             /// 收款信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub collection: ::std::option::Option<PostResponseCollection>,
+            pub collection: Option<PostResponseCollection>,
             /// 服务时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub time_range: ::std::option::Option<PostResponseTimeRange>,
+            pub time_range: Option<PostResponseTimeRange>,
             /// 服务位置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub location: ::std::option::Option<PostResponseLocation>,
+            pub location: Option<PostResponseLocation>,
             /// 附加数据
             ///
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 商户回调地址
             ///
             /// Example: `https://api.test.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
             /// 服务商公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 微信支付服务订单号
             ///
             /// Example: `0000300001201908301055157220022`
-            pub order_id: ::std::string::String,
+            pub order_id: String,
         }
         /// 收款信息
         #[derive(
@@ -3199,32 +3129,30 @@ pub mod by_out_order_no {
             /// 收款状态
             ///
             /// Example: `USER_PAID`
-            pub state: ::std::string::String,
+            pub state: String,
             /// 总收款金额
             ///
             /// Example: `50000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_amount: ::std::option::Option<f64>,
+            pub total_amount: Option<f64>,
             /// 待收金额
             ///
             /// Example: `40000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub paying_amount: ::std::option::Option<f64>,
+            pub paying_amount: Option<f64>,
             /// 已收金额
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub paid_amount: ::std::option::Option<f64>,
+            pub paid_amount: Option<f64>,
             /// 收款明细列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub details: ::std::option::Option<
-                ::std::vec::Vec<PostResponseCollectionDetails>,
-            >,
+            pub details: Option<Vec<PostResponseCollectionDetails>>,
             /// 收款银行
             ///
             /// Example: `example_bank_type`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_type: ::std::option::Option<::std::string::String>,
+            pub bank_type: Option<String>,
         }
         /// PostResponseCollectionDetails
         #[derive(
@@ -3240,22 +3168,22 @@ pub mod by_out_order_no {
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 收款成功渠道
             ///
             /// Example: `NEWTON`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub paid_type: ::std::option::Option<::std::string::String>,
+            pub paid_type: Option<String>,
             /// 收款成功时间
             ///
             /// Example: `20091225091210`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub paid_time: ::std::option::Option<::std::string::String>,
+            pub paid_time: Option<String>,
             /// 微信支付交易单号
             ///
             /// Example: `15646546545165651651`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_id: ::std::option::Option<::std::string::String>,
+            pub transaction_id: Option<String>,
         }
         /// 服务位置
         #[derive(
@@ -3271,12 +3199,12 @@ pub mod by_out_order_no {
             ///
             /// Example: `嗨客时尚主题展餐厅`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_location: ::std::option::Option<::std::string::String>,
+            pub start_location: Option<String>,
             /// 服务结束地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_location: ::std::option::Option<::std::string::String>,
+            pub end_location: Option<String>,
         }
         /// PostResponsePostDiscounts
         #[derive(
@@ -3292,17 +3220,17 @@ pub mod by_out_order_no {
             ///
             /// Example: `满20减1元`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 优惠金额
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
         }
         /// PostResponsePostPayments
         #[derive(
@@ -3318,22 +3246,22 @@ pub mod by_out_order_no {
             ///
             /// Example: `就餐费用`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 付费金额
             ///
             /// Example: `40000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 付费说明
             ///
             /// Example: `就餐人均100元`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 付费数量
             ///
             /// Example: `4`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub count: ::std::option::Option<f64>,
+            pub count: Option<f64>,
         }
         /// 服务风险金
         #[derive(
@@ -3348,7 +3276,7 @@ pub mod by_out_order_no {
             /// 风险名称
             ///
             /// Example: `DEPOSIT`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 风险金额
             ///
             /// Example: `10000`
@@ -3357,7 +3285,7 @@ pub mod by_out_order_no {
             ///
             /// Example: `就餐的预估费用`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
         }
         /// 服务时间
         #[derive(
@@ -3373,22 +3301,22 @@ pub mod by_out_order_no {
             ///
             /// Example: `20091225091010`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time: ::std::option::Option<::std::string::String>,
+            pub start_time: Option<String>,
             /// 服务结束时间
             ///
             /// Example: `20091225121010`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time: ::std::option::Option<::std::string::String>,
+            pub end_time: Option<String>,
             /// 服务开始时间备注
             ///
             /// Example: `备注1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time_remark: ::std::option::Option<::std::string::String>,
+            pub start_time_remark: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `备注2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time_remark: ::std::option::Option<::std::string::String>,
+            pub end_time_remark: Option<String>,
         }
     }
 }
@@ -3415,61 +3343,57 @@ pub mod direct_complete {
         /// 商户服务订单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 公众账号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 服务ID
         ///
         /// Example: `500001`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 后付费项目
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_payments: ::std::option::Option<
-            ::std::vec::Vec<crate::types::PostPayment>,
-        >,
+        pub post_payments: Option<Vec<crate::types::PostPayment>>,
         /// 后付费商户优惠
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_discounts: ::std::option::Option<
-            ::std::vec::Vec<crate::types::PostDiscount>,
-        >,
+        pub post_discounts: Option<Vec<crate::types::PostDiscount>>,
         /// 服务时间段
         pub time_range: PostRequestTimeRange,
         /// 服务位置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub location: ::std::option::Option<PostRequestLocation>,
+        pub location: Option<PostRequestLocation>,
         /// 服务信息
         ///
         /// Example: `某某酒店`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub service_introduction: ::std::option::Option<::std::string::String>,
+        pub service_introduction: Option<String>,
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_url: ::std::option::Option<::std::string::String>,
+        pub notify_url: Option<String>,
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 总金额
         ///
         /// Example: `50000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_amount: ::std::option::Option<i64>,
+        pub total_amount: Option<i64>,
         /// 微信支付服务分账标记
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub profit_sharing: ::std::option::Option<bool>,
+        pub profit_sharing: Option<bool>,
         /// 订单优惠标记
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
     }
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3478,12 +3402,12 @@ pub mod direct_complete {
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_location: ::std::option::Option<::std::string::String>,
+        pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_location: ::std::option::Option<::std::string::String>,
+        pub end_location: Option<String>,
     }
     /// 服务时间段
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3492,22 +3416,22 @@ pub mod direct_complete {
         ///
         /// Example: `20091225091010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time: ::std::option::Option<::std::string::String>,
+        pub start_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `开始租借时间`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time_remark: ::std::option::Option<::std::string::String>,
+        pub start_time_remark: Option<String>,
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `租借结束时间`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time_remark: ::std::option::Option<::std::string::String>,
+        pub end_time_remark: Option<String>,
     }
     /// The response of `POST /v3/payscore/serviceorder/direct-complete` (创单结单合并API).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3515,42 +3439,38 @@ pub mod direct_complete {
         /// 商户服务订单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 公众账号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 服务ID
         ///
         /// Example: `500001`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 后付费项目
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_payments: ::std::option::Option<
-            ::std::vec::Vec<crate::types::PostPayment>,
-        >,
+        pub post_payments: Option<Vec<crate::types::PostPayment>>,
         /// 后付费商户优惠
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_discounts: ::std::option::Option<
-            ::std::vec::Vec<crate::types::PostDiscount>,
-        >,
+        pub post_discounts: Option<Vec<crate::types::PostDiscount>>,
         /// 服务时间段
         pub time_range: PostResponseTimeRange,
         /// 服务位置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub location: ::std::option::Option<PostResponseLocation>,
+        pub location: Option<PostResponseLocation>,
         /// 服务信息
         ///
         /// Example: `某某酒店`
-        pub service_introduction: ::std::string::String,
+        pub service_introduction: String,
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 微信支付服务订单号
         ///
         /// Example: `15646546545165651651`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
         /// 服务订单状态
         pub state: PostResponseState,
         /// 订单状态说明
@@ -3559,17 +3479,17 @@ pub mod direct_complete {
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_url: ::std::option::Option<::std::string::String>,
+        pub notify_url: Option<String>,
         /// 总金额
         ///
         /// Example: `50000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_amount: ::std::option::Option<i64>,
+        pub total_amount: Option<i64>,
     }
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -3578,12 +3498,12 @@ pub mod direct_complete {
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_location: ::std::option::Option<::std::string::String>,
+        pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_location: ::std::option::Option<::std::string::String>,
+        pub end_location: Option<String>,
     }
     /// 服务订单状态
     ///
@@ -3591,25 +3511,15 @@ pub mod direct_complete {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponseState {
-        /// 商户已创建服务订单
-        ///
-        /// `CREATED`
+        /// `CREATED`: 商户已创建服务订单
         Created,
-        /// 服务订单进行中
-        ///
-        /// `DOING`
+        /// `DOING`: 服务订单进行中
         Doing,
-        /// 服务订单完成
-        ///
-        /// `DONE`
+        /// `DONE`: 服务订单完成
         Done,
-        /// 商户取消服务订单
-        ///
-        /// `REVOKED`
+        /// `REVOKED`: 商户取消服务订单
         Revoked,
-        /// 服务订单已失效
-        ///
-        /// `EXPIRED`
+        /// `EXPIRED`: 服务订单已失效
         Expired,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -3665,13 +3575,9 @@ pub mod direct_complete {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponseStateDescription {
-        /// 用户确认
-        ///
-        /// `USER_CONFIRM`
+        /// `USER_CONFIRM`: 用户确认
         UserConfirm,
-        /// 商户完结
-        ///
-        /// `MCH_COMPLETE`
+        /// `MCH_COMPLETE`: 商户完结
         MchComplete,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -3722,21 +3628,21 @@ pub mod direct_complete {
         ///
         /// Example: `20091225091010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time: ::std::option::Option<::std::string::String>,
+        pub start_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `开始租借时间`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time_remark: ::std::option::Option<::std::string::String>,
+        pub start_time_remark: Option<String>,
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `租借结束时间`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time_remark: ::std::option::Option<::std::string::String>,
+        pub end_time_remark: Option<String>,
     }
 }

@@ -21,54 +21,54 @@ pub struct PostRequest {
     /// 商户服务订单号
     ///
     /// Example: `1234323JKHDFE1243252`
-    pub out_order_no: ::std::string::String,
+    pub out_order_no: String,
     /// 公众账号ID
     ///
     /// Example: `wxd678efh567hg6787`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 服务ID
     ///
     /// Example: `500001`
-    pub service_id: ::std::string::String,
+    pub service_id: String,
     /// 服务信息
     ///
     /// Example: `某某酒店`
-    pub service_introduction: ::std::string::String,
+    pub service_introduction: String,
     /// `post_payments`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub post_payments: ::std::option::Option<::std::vec::Vec<PostRequestPostPayments>>,
+    pub post_payments: Option<Vec<PostRequestPostPayments>>,
     /// `post_discounts`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub post_discounts: ::std::option::Option<::std::vec::Vec<PostRequestPostDiscounts>>,
+    pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
     /// 服务时间段
     pub time_range: PostRequestTimeRange,
     /// 服务位置
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub location: ::std::option::Option<PostRequestLocation>,
+    pub location: Option<PostRequestLocation>,
     /// 订单风险金
     pub risk_fund: PostRequestRiskFund,
     /// 商户数据包
     ///
     /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach: ::std::option::Option<::std::string::String>,
+    pub attach: Option<String>,
     /// 商户回调地址
     ///
     /// Example: `https://api.test.com`
-    pub notify_url: ::std::string::String,
+    pub notify_url: String,
     /// 用户标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub openid: ::std::option::Option<::std::string::String>,
+    pub openid: Option<String>,
     /// 是否需要用户确认
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub need_user_confirm: ::std::option::Option<bool>,
+    pub need_user_confirm: Option<bool>,
     /// 商户号
     ///
     /// Example: `1230000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub mchid: ::std::option::Option<::std::string::String>,
+    pub mchid: Option<String>,
     /// 先用后付购物详情
     pub shopping_info: PostRequestShoppingInfo,
 }
@@ -79,12 +79,12 @@ pub struct PostRequestLocation {
     ///
     /// Example: `嗨客时尚主题展餐厅`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_location: ::std::option::Option<::std::string::String>,
+    pub start_location: Option<String>,
     /// 服务结束地点
     ///
     /// Example: `嗨客时尚主题展餐厅`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_location: ::std::option::Option<::std::string::String>,
+    pub end_location: Option<String>,
 }
 /// 后付费商户优惠
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -92,21 +92,21 @@ pub struct PostRequestPostDiscounts {
     /// 优惠名称
     ///
     /// Example: `满20减1元`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 优惠说明
     ///
     /// Example: `不与其他优惠叠加`
-    pub description: ::std::string::String,
+    pub description: String,
     /// 优惠金额
     ///
     /// Example: `100`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<i64>,
+    pub amount: Option<i64>,
     /// 优惠数量
     ///
     /// Example: `2`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub count: ::std::option::Option<i64>,
+    pub count: Option<i64>,
 }
 /// 后付费项目
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -114,22 +114,22 @@ pub struct PostRequestPostPayments {
     /// 付费项目名称
     ///
     /// Example: `就餐费用, 服务费`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 金额
     ///
     /// Example: `40000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<i64>,
+    pub amount: Option<i64>,
     /// 计费说明
     ///
     /// Example: `就餐人均100元，服务费：100/小时`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
     /// 付费数量
     ///
     /// Example: `4`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub count: ::std::option::Option<i64>,
+    pub count: Option<i64>,
 }
 /// 订单风险金
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -144,7 +144,7 @@ pub struct PostRequestRiskFund {
     ///
     /// Example: `就餐的预估费用`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
 }
 /// 风险金名称
 ///
@@ -152,21 +152,13 @@ pub struct PostRequestRiskFund {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostRequestRiskFundName {
-    /// 押金
-    ///
-    /// `DEPOSIT`
+    /// `DEPOSIT`: 押金
     Deposit,
-    /// 预付款
-    ///
-    /// `ADVANCE`
+    /// `ADVANCE`: 预付款
     Advance,
-    /// 保证金
-    ///
-    /// `CASH_DEPOSIT`
+    /// `CASH_DEPOSIT`: 保证金
     CashDeposit,
-    /// 预估订单费用
-    ///
-    /// `ESTIMATE_ORDER_COST`
+    /// `ESTIMATE_ORDER_COST`: 预估订单费用
     EstimateOrderCost,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -221,11 +213,11 @@ pub struct PostRequestShoppingInfo {
     ///
     /// Example: `wxd678efh567hg6787`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub real_merchant_appid: ::std::option::Option<::std::string::String>,
+    pub real_merchant_appid: Option<String>,
     /// 单详跳转链接
     pub jump_link: PostRequestShoppingInfoJumpLink,
     /// 商品列表
-    pub goods: ::std::vec::Vec<PostRequestShoppingInfoGoods>,
+    pub goods: Vec<PostRequestShoppingInfoGoods>,
 }
 /// PostRequestShoppingInfoGoods
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -233,9 +225,9 @@ pub struct PostRequestShoppingInfoGoods {
     /// 商品名称
     ///
     /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 商品图片链接
-    pub picture: ::std::string::String,
+    pub picture: String,
     /// 商品单价金额
     ///
     /// Example: `40000`
@@ -246,22 +238,20 @@ pub struct PostRequestShoppingInfoGoods {
     pub count: i64,
     /// 商品品类ID
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub category_id: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub category_id: Option<Vec<String>>,
 }
 /// 单详跳转链接
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequestShoppingInfoJumpLink {
     /// 跳转链接类型
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub jump_link_type: ::std::option::Option<
-        PostRequestShoppingInfoJumpLinkJumpLinkType,
-    >,
+    pub jump_link_type: Option<PostRequestShoppingInfoJumpLinkJumpLinkType>,
     /// 小程序跳转AppID
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub appid: ::std::option::Option<::std::string::String>,
+    pub appid: Option<String>,
     /// 小程序跳转path
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub path: ::std::option::Option<::std::string::String>,
+    pub path: Option<String>,
 }
 /// 跳转链接类型
 ///
@@ -317,22 +307,22 @@ pub struct PostRequestTimeRange {
     /// 服务开始时间
     ///
     /// Example: `20091225091010`
-    pub start_time: ::std::string::String,
+    pub start_time: String,
     /// 服务开始时间备注
     ///
     /// Example: `备注1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_time_remark: ::std::option::Option<::std::string::String>,
+    pub start_time_remark: Option<String>,
     /// 服务结束时间
     ///
     /// Example: `20091225121010`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_time: ::std::option::Option<::std::string::String>,
+    pub end_time: Option<String>,
     /// 服务结束时间备注
     ///
     /// Example: `备注2`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_time_remark: ::std::option::Option<::std::string::String>,
+    pub end_time_remark: Option<String>,
 }
 /// The response of `POST /v3/payscore/servicepayondeliveryorder` (创建先用后付订单).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -340,70 +330,68 @@ pub struct PostResponse {
     /// 公众账号ID
     ///
     /// Example: `wxd678efh567hg6787`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 商户号
     ///
     /// Example: `1230000109`
-    pub mchid: ::std::string::String,
+    pub mchid: String,
     /// 商户服务订单号
     ///
     /// Example: `1234323JKHDFE1243252`
-    pub out_order_no: ::std::string::String,
+    pub out_order_no: String,
     /// 服务ID
     ///
     /// Example: `2002000000000558128851361561536`
-    pub service_id: ::std::string::String,
+    pub service_id: String,
     /// 服务信息
     ///
     /// Example: `某某酒店`
-    pub service_introduction: ::std::string::String,
+    pub service_introduction: String,
     /// 服务订单状态
     ///
     /// Example: `CREATED`
-    pub state: ::std::string::String,
+    pub state: String,
     /// 订单状态说明
     ///
     /// Example: `MCH_COMPLETE`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub state_description: ::std::option::Option<::std::string::String>,
+    pub state_description: Option<String>,
     /// 后付费项目
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub post_payments: ::std::option::Option<::std::vec::Vec<PostResponsePostPayments>>,
+    pub post_payments: Option<Vec<PostResponsePostPayments>>,
     /// 后付费商户优惠
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub post_discounts: ::std::option::Option<
-        ::std::vec::Vec<PostResponsePostDiscounts>,
-    >,
+    pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
     /// 服务风险金
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub risk_fund: ::std::option::Option<PostResponseRiskFund>,
+    pub risk_fund: Option<PostResponseRiskFund>,
     /// 服务时间段
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub time_range: ::std::option::Option<PostResponseTimeRange>,
+    pub time_range: Option<PostResponseTimeRange>,
     /// 服务位置
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub location: ::std::option::Option<PostResponseLocation>,
+    pub location: Option<PostResponseLocation>,
     /// 商户数据包
     ///
     /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach: ::std::option::Option<::std::string::String>,
+    pub attach: Option<String>,
     /// 商户回调地址
     ///
     /// Example: `https://api.test.com`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub notify_url: ::std::option::Option<::std::string::String>,
+    pub notify_url: Option<String>,
     /// 微信支付服务订单号
     ///
     /// Example: `15646546545165651651`
-    pub order_id: ::std::string::String,
+    pub order_id: String,
     /// 跳转微信侧小程序订单数据
     ///
     /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
-    pub package: ::std::string::String,
+    pub package: String,
     /// 先用后付购物详情
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub shopping_info: ::std::option::Option<PostResponseShoppingInfo>,
+    pub shopping_info: Option<PostResponseShoppingInfo>,
 }
 /// 服务位置
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -412,12 +400,12 @@ pub struct PostResponseLocation {
     ///
     /// Example: `嗨客时尚主题展餐厅`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_location: ::std::option::Option<::std::string::String>,
+    pub start_location: Option<String>,
     /// 服务结束地点
     ///
     /// Example: `嗨客时尚主题展餐厅`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_location: ::std::option::Option<::std::string::String>,
+    pub end_location: Option<String>,
 }
 /// PostResponsePostDiscounts
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -426,22 +414,22 @@ pub struct PostResponsePostDiscounts {
     ///
     /// Example: `满20减1元`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// 优惠说明
     ///
     /// Example: `不与其他优惠叠加`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
     /// 优惠金额
     ///
     /// Example: `100`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<f64>,
+    pub amount: Option<f64>,
     /// 优惠数量
     ///
     /// Example: `2`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub count: ::std::option::Option<f64>,
+    pub count: Option<f64>,
 }
 /// PostResponsePostPayments
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -450,22 +438,22 @@ pub struct PostResponsePostPayments {
     ///
     /// Example: `就餐费用`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// 付费金额
     ///
     /// Example: `40000`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<f64>,
+    pub amount: Option<f64>,
     /// 付费说明
     ///
     /// Example: `就餐人均100元`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
     /// 付费数量
     ///
     /// Example: `4`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub count: ::std::option::Option<f64>,
+    pub count: Option<f64>,
 }
 /// 服务风险金
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -473,7 +461,7 @@ pub struct PostResponseRiskFund {
     /// 风险名称
     ///
     /// Example: `DEPOSIT`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 风险金额
     ///
     /// Example: `10000`
@@ -482,7 +470,7 @@ pub struct PostResponseRiskFund {
     ///
     /// Example: `就餐的预估费用`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
 }
 /// 先用后付购物详情
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -491,11 +479,11 @@ pub struct PostResponseShoppingInfo {
     ///
     /// Example: `wxd678efh567hg6787`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub real_merchant_appid: ::std::option::Option<::std::string::String>,
+    pub real_merchant_appid: Option<String>,
     /// 单详跳转链接
     pub jump_link: PostResponseShoppingInfoJumpLink,
     /// 商品列表
-    pub goods: ::std::vec::Vec<PostResponseShoppingInfoGoods>,
+    pub goods: Vec<PostResponseShoppingInfoGoods>,
 }
 /// PostResponseShoppingInfoGoods
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -503,9 +491,9 @@ pub struct PostResponseShoppingInfoGoods {
     /// 商品名称
     ///
     /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 商品图片链接
-    pub picture: ::std::string::String,
+    pub picture: String,
     /// 商品单价金额
     ///
     /// Example: `550`
@@ -516,7 +504,7 @@ pub struct PostResponseShoppingInfoGoods {
     pub count: f64,
     /// 商品品类ID
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub category_id: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub category_id: Option<Vec<String>>,
 }
 /// 单详跳转链接
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -524,17 +512,17 @@ pub struct PostResponseShoppingInfoJumpLink {
     /// 跳转链接类型
     ///
     /// Example: `JUMP_LINK_MINI_PROGRAM`
-    pub jump_link_type: ::std::string::String,
+    pub jump_link_type: String,
     /// 小程序跳转AppID
     ///
     /// Example: `wxd678efh567hg6787`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub appid: ::std::option::Option<::std::string::String>,
+    pub appid: Option<String>,
     /// 小程序跳转path
     ///
     /// Example: `/page/order/orderid=PO213412451223`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub path: ::std::option::Option<::std::string::String>,
+    pub path: Option<String>,
 }
 /// 服务时间段
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -543,20 +531,20 @@ pub struct PostResponseTimeRange {
     ///
     /// Example: `20091225091010`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_time: ::std::option::Option<::std::string::String>,
+    pub start_time: Option<String>,
     /// 服务结束时间
     ///
     /// Example: `20091225121010`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_time: ::std::option::Option<::std::string::String>,
+    pub end_time: Option<String>,
     /// 服务开始时间备注
     ///
     /// Example: `备注1`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_time_remark: ::std::option::Option<::std::string::String>,
+    pub start_time_remark: Option<String>,
     /// 服务结束时间备注
     ///
     /// Example: `备注2`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_time_remark: ::std::option::Option<::std::string::String>,
+    pub end_time_remark: Option<String>,
 }

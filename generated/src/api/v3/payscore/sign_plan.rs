@@ -63,11 +63,11 @@ pub mod partner {
             /// 支付分服务ID
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 待创建服务订单对应的用户的签约计划
             ///
             /// Example: `01000033210000324638000000376258`
-            pub sign_plan_id: ::std::string::String,
+            pub sign_plan_id: String,
             /// 待创建服务订单对应的用户的签约计划详情序号
             ///
             /// Example: `2`
@@ -75,48 +75,48 @@ pub mod partner {
             /// 服务商的AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 子商户的AppID
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 服务商公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 子商户公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
             /// 商户扣款成功回调通知的地址
             ///
             /// Example: `https://api.test.com`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
             /// 服务信息
             ///
             /// Example: `羽毛球课基础练习课程`
-            pub service_introduction: ::std::string::String,
+            pub service_introduction: String,
             /// 服务时间
             pub time_range: PostRequestTimeRange,
             /// 服务位置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub location: ::std::option::Option<PostRequestLocation>,
+            pub location: Option<PostRequestLocation>,
             /// 附加数据
             ///
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 商户侧订单号
             ///
             /// Example: `1514323JSVDFE1243252`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
         }
         /// 服务位置
         #[derive(
@@ -132,12 +132,12 @@ pub mod partner {
             ///
             /// Example: `嗨客时尚主题展餐厅`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_location: ::std::option::Option<::std::string::String>,
+            pub start_location: Option<String>,
             /// 服务结束地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_location: ::std::option::Option<::std::string::String>,
+            pub end_location: Option<String>,
         }
         /// 服务时间
         #[derive(
@@ -152,22 +152,22 @@ pub mod partner {
             /// 服务开始时间
             ///
             /// Example: `20091225091010`
-            pub start_time: ::std::string::String,
+            pub start_time: String,
             /// 服务结束时间
             ///
             /// Example: `20091225121010`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time: ::std::option::Option<::std::string::String>,
+            pub end_time: Option<String>,
             /// 服务开始时间备注
             ///
             /// Example: `备注1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time_remark: ::std::option::Option<::std::string::String>,
+            pub start_time_remark: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `备注2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time_remark: ::std::option::Option<::std::string::String>,
+            pub end_time_remark: Option<String>,
         }
         /// The response of `POST /v3/payscore/sign-plan/partner/serviceorder` (创建用户的签约计划详情对应的服务订单).
         #[derive(
@@ -182,75 +182,71 @@ pub mod partner {
             /// 商户订单号
             ///
             /// Example: `1234323JKHDFE1243252`
-            pub out_order_no: ::std::string::String,
+            pub out_order_no: String,
             /// 服务ID
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 服务商公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 服务商商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 子商户商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 服务信息
             ///
             /// Example: `羽毛球课程基础训练`
-            pub service_introduction: ::std::string::String,
+            pub service_introduction: String,
             /// 服务订单状态
             ///
             /// Example: `CREATED`
-            pub state: ::std::string::String,
+            pub state: String,
             /// 订单状态说明
             ///
             /// Example: `USER_CONFIRM`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub state_description: ::std::option::Option<::std::string::String>,
+            pub state_description: Option<String>,
             /// 后付费项目
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub post_payments: ::std::option::Option<
-                ::std::vec::Vec<PostResponsePostPayments>,
-            >,
+            pub post_payments: Option<Vec<PostResponsePostPayments>>,
             /// 商户优惠
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub post_discounts: ::std::option::Option<
-                ::std::vec::Vec<PostResponsePostDiscounts>,
-            >,
+            pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
             /// 服务风险金
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub risk_fund: ::std::option::Option<PostResponseRiskFund>,
+            pub risk_fund: Option<PostResponseRiskFund>,
             /// 服务时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub time_range: ::std::option::Option<PostResponseTimeRange>,
+            pub time_range: Option<PostResponseTimeRange>,
             /// 服务位置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub location: ::std::option::Option<PostResponseLocation>,
+            pub location: Option<PostResponseLocation>,
             /// 附加数据
             ///
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 商户回调地址
             ///
             /// Example: `https://api.test.com`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
             /// 微信支付服务订单号
             ///
             /// Example: `0000300001201908301055157220022`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub order_id: ::std::option::Option<::std::string::String>,
+            pub order_id: Option<String>,
         }
         /// 服务位置
         #[derive(
@@ -266,12 +262,12 @@ pub mod partner {
             ///
             /// Example: `嗨客时尚主题展餐厅`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_location: ::std::option::Option<::std::string::String>,
+            pub start_location: Option<String>,
             /// 服务结束地点
             ///
             /// Example: `嗨客时尚主题展餐厅`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_location: ::std::option::Option<::std::string::String>,
+            pub end_location: Option<String>,
         }
         /// PostResponsePostDiscounts
         #[derive(
@@ -287,12 +283,12 @@ pub mod partner {
             ///
             /// Example: `享9折优惠`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠金额
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
         }
         /// PostResponsePostPayments
         #[derive(
@@ -308,17 +304,17 @@ pub mod partner {
             ///
             /// Example: `瑜伽课程20节`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 付费金额
             ///
             /// Example: `40000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 付费说明
             ///
             /// Example: `第6节课`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
         }
         /// 服务风险金
         #[derive(
@@ -348,22 +344,22 @@ pub mod partner {
             /// 服务开始时间
             ///
             /// Example: `20091225091010`
-            pub start_time: ::std::string::String,
+            pub start_time: String,
             /// 服务结束时间
             ///
             /// Example: `20091225121010`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time: ::std::option::Option<::std::string::String>,
+            pub end_time: Option<String>,
             /// 服务开始时间备注
             ///
             /// Example: `备注1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time_remark: ::std::option::Option<::std::string::String>,
+            pub start_time_remark: Option<String>,
             /// 服务结束时间备注
             ///
             /// Example: `备注2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time_remark: ::std::option::Option<::std::string::String>,
+            pub end_time_remark: Option<String>,
         }
     }
     /// `/v3/payscore/sign-plan/partner/user-sign-plans`
@@ -407,44 +403,44 @@ pub mod partner {
             /// 支付分服务ID
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 支付分计划ID
             ///
             /// Example: `01000033210000324638000000376258`
-            pub plan_id: ::std::string::String,
+            pub plan_id: String,
             /// 服务商的AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 子商户的AppID
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 待签约用户在服务商应用下的OpenID
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 待签约用户在子商户应用下的OpenID
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
             /// 商户签约计划单号
             ///
             /// Example: `1234323JKHDFE1243252`
-            pub merchant_sign_plan_no: ::std::string::String,
+            pub merchant_sign_plan_no: String,
             /// 签约成功事件通知回调地址
             ///
             /// Example: `https://api.test.com`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
             /// 签约计划对应的计划详情列表的商户侧单号信息
-            pub sign_plan_detail: ::std::vec::Vec<PostRequestSignPlanDetail>,
+            pub sign_plan_detail: Vec<PostRequestSignPlanDetail>,
         }
         /// PostRequestSignPlanDetail
         #[derive(
@@ -463,7 +459,7 @@ pub mod partner {
             /// 商户侧计划明细使用订单号
             ///
             /// Example: `1234323JKHDFE1243252`
-            pub merchant_plan_detail_no: ::std::string::String,
+            pub merchant_plan_detail_no: String,
         }
         /// The response of `POST /v3/payscore/sign-plan/partner/user-sign-plans` (创建用户的签约计划).
         #[derive(
@@ -480,7 +476,7 @@ pub mod partner {
             /// 跳转微信侧确认签约小程序的数据
             ///
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-            pub package: ::std::string::String,
+            pub package: String,
         }
         /// 用户的签约计划
         #[derive(
@@ -495,50 +491,50 @@ pub mod partner {
             /// 计划签约ID
             ///
             /// Example: `01010033210001424338000019876258`
-            pub sign_plan_id: ::std::string::String,
+            pub sign_plan_id: String,
             /// 签约计划用户服务商应用下的OpenID
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 签约计划用户子商户应用下的OpenID
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
             /// 计划所属服务
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 服务商商户号
             ///
             /// Example: `1900000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 子商户商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 服务商AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户AppID
             ///
             /// Example: `wxd678efh567hg6787`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 商户侧签约计划号
             ///
             /// Example: `1234323JKHDFE1243252`
-            pub merchant_sign_plan_no: ::std::string::String,
+            pub merchant_sign_plan_no: String,
             /// 商户回调地址
             ///
             /// Example: `https://api.test.com`
-            pub merchant_callback_url: ::std::string::String,
+            pub merchant_callback_url: String,
             /// 签约所属计划ID
             ///
             /// Example: `01000033210000324638000000376258`
-            pub plan_id: ::std::string::String,
+            pub plan_id: String,
             /// 目前用户进行到的计划详情序号
             ///
             /// Example: `2`
@@ -546,30 +542,30 @@ pub mod partner {
             /// 计划签约状态
             ///
             /// Example: `UNSIGNED`
-            pub sign_state: ::std::string::String,
+            pub sign_state: String,
             /// 签约计划取消时间
             ///
             /// Example: `2021-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cancel_sign_time: ::std::option::Option<::std::string::String>,
+            pub cancel_sign_time: Option<String>,
             /// 签约计划取消类型
             ///
             /// Example: `NOT_CANCEL`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cancel_sign_type: ::std::option::Option<::std::string::String>,
+            pub cancel_sign_type: Option<String>,
             /// 签约计划取消原因
             ///
             /// Example: `用户放弃课程`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cancel_reason: ::std::option::Option<::std::string::String>,
+            pub cancel_reason: Option<String>,
             /// 签约计划的名称
             ///
             /// Example: `瑜伽晨练课10次`
-            pub plan_name: ::std::string::String,
+            pub plan_name: String,
             /// 签约计划的过期时间
             ///
             /// Example: `2021-05-20T13:29:35.120+08:00`
-            pub plan_over_time: ::std::string::String,
+            pub plan_over_time: String,
             /// 签约计划原总金额(单位分)
             ///
             /// Example: `150000`
@@ -584,14 +580,12 @@ pub mod partner {
             pub total_actual_price: f64,
             /// 签约计划明细列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub signed_detail_list: ::std::option::Option<
-                ::std::vec::Vec<PostResponseSignPlanSignedDetailList>,
-            >,
+            pub signed_detail_list: Option<Vec<PostResponseSignPlanSignedDetailList>>,
             /// 签约时间
             ///
             /// Example: `2021-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sign_time: ::std::option::Option<::std::string::String>,
+            pub sign_time: Option<String>,
         }
         /// PostResponseSignPlanSignedDetailList
         #[derive(
@@ -615,7 +609,7 @@ pub mod partner {
             ///
             /// Example: `享9折优惠`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plan_discount_description: ::std::option::Option<::std::string::String>,
+            pub plan_discount_description: Option<String>,
             /// 计划明细实际支付金额（单位分）
             ///
             /// Example: `27000`
@@ -623,40 +617,40 @@ pub mod partner {
             /// 计划明细状态
             ///
             /// Example: `NOT_USED`
-            pub plan_detail_state: ::std::string::String,
+            pub plan_detail_state: String,
             /// 计划明细对应的支付分服务单号
             ///
             /// Example: `0000300001201908301055157220022`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub order_id: ::std::option::Option<::std::string::String>,
+            pub order_id: Option<String>,
             /// 商户侧计划明细使用订单号
             ///
             /// Example: `1234323JKHDFE1243252`
-            pub merchant_plan_detail_no: ::std::string::String,
+            pub merchant_plan_detail_no: String,
             /// 计划详情名称
             ///
             /// Example: `第一节课`
-            pub plan_detail_name: ::std::string::String,
+            pub plan_detail_name: String,
             /// 计划明细对应订单实际支付金额（单位分）
             ///
             /// Example: `50000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub actual_pay_price: ::std::option::Option<f64>,
+            pub actual_pay_price: Option<f64>,
             /// 详情使用时间
             ///
             /// Example: `2021-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub use_time: ::std::option::Option<::std::string::String>,
+            pub use_time: Option<String>,
             /// 详情完成时间
             ///
             /// Example: `2021-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub complete_time: ::std::option::Option<::std::string::String>,
+            pub complete_time: Option<String>,
             /// 详情取消时间
             ///
             /// Example: `2021-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cancel_time: ::std::option::Option<::std::string::String>,
+            pub cancel_time: Option<String>,
         }
         /// `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no`
         pub mod merchant_sign_plan_no {
@@ -713,11 +707,9 @@ pub mod partner {
                 pub struct GetRequest {
                     /// 子商户号
                     ///
-                    /// Query parameter `sub_mchid`.
-                    ///
-                    /// Example: `1900000109`
+                    /// Query parameter `sub_mchid`. Example: `1900000109`
                     #[serde(skip_serializing)]
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                 }
                 /// The response of `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` (查询用户的签约计划).
                 #[derive(
@@ -732,50 +724,50 @@ pub mod partner {
                     /// 计划签约ID
                     ///
                     /// Example: `01010033210001424338000019876258`
-                    pub sign_plan_id: ::std::string::String,
+                    pub sign_plan_id: String,
                     /// 签约计划用户服务商应用下的OpenID
                     ///
                     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub openid: ::std::option::Option<::std::string::String>,
+                    pub openid: Option<String>,
                     /// 签约计划用户子商户应用下的OpenID
                     ///
                     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_openid: ::std::option::Option<::std::string::String>,
+                    pub sub_openid: Option<String>,
                     /// 计划所属服务
                     ///
                     /// Example: `2002000000000558128851361561536`
-                    pub service_id: ::std::string::String,
+                    pub service_id: String,
                     /// 服务商商户号
                     ///
                     /// Example: `1900000109`
-                    pub mchid: ::std::string::String,
+                    pub mchid: String,
                     /// 子商户商户号
                     ///
                     /// Example: `1900000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 服务商AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 子商户AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_appid: ::std::option::Option<::std::string::String>,
+                    pub sub_appid: Option<String>,
                     /// 商户侧签约计划号
                     ///
                     /// Example: `1234323JKHDFE1243252`
-                    pub merchant_sign_plan_no: ::std::string::String,
+                    pub merchant_sign_plan_no: String,
                     /// 商户回调地址
                     ///
                     /// Example: `https://api.test.com`
-                    pub merchant_callback_url: ::std::string::String,
+                    pub merchant_callback_url: String,
                     /// 签约所属计划ID
                     ///
                     /// Example: `01000033210000324638000000376258`
-                    pub plan_id: ::std::string::String,
+                    pub plan_id: String,
                     /// 目前用户进行到的计划详情序号
                     ///
                     /// Example: `2`
@@ -783,30 +775,30 @@ pub mod partner {
                     /// 计划签约状态
                     ///
                     /// Example: `UNSIGNED`
-                    pub sign_state: ::std::string::String,
+                    pub sign_state: String,
                     /// 签约计划取消时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub cancel_sign_time: ::std::option::Option<::std::string::String>,
+                    pub cancel_sign_time: Option<String>,
                     /// 签约计划取消类型
                     ///
                     /// Example: `NOT_CANCEL`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub cancel_sign_type: ::std::option::Option<::std::string::String>,
+                    pub cancel_sign_type: Option<String>,
                     /// 签约计划取消原因
                     ///
                     /// Example: `用户放弃课程`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub cancel_reason: ::std::option::Option<::std::string::String>,
+                    pub cancel_reason: Option<String>,
                     /// 签约计划的名称
                     ///
                     /// Example: `瑜伽晨练课10次`
-                    pub plan_name: ::std::string::String,
+                    pub plan_name: String,
                     /// 签约计划的过期时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
-                    pub plan_over_time: ::std::string::String,
+                    pub plan_over_time: String,
                     /// 签约计划原总金额(单位分)
                     ///
                     /// Example: `150000`
@@ -821,14 +813,12 @@ pub mod partner {
                     pub total_actual_price: f64,
                     /// 签约计划明细列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub signed_detail_list: ::std::option::Option<
-                        ::std::vec::Vec<GetResponseSignedDetailList>,
-                    >,
+                    pub signed_detail_list: Option<Vec<GetResponseSignedDetailList>>,
                     /// 签约时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sign_time: ::std::option::Option<::std::string::String>,
+                    pub sign_time: Option<String>,
                 }
                 /// GetResponseSignedDetailList
                 #[derive(
@@ -852,9 +842,7 @@ pub mod partner {
                     ///
                     /// Example: `享9折优惠`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub plan_discount_description: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub plan_discount_description: Option<String>,
                     /// 计划明细实际支付金额（单位分）
                     ///
                     /// Example: `27000`
@@ -862,40 +850,40 @@ pub mod partner {
                     /// 计划明细状态
                     ///
                     /// Example: `NOT_USED`
-                    pub plan_detail_state: ::std::string::String,
+                    pub plan_detail_state: String,
                     /// 计划明细对应的支付分服务单号
                     ///
                     /// Example: `0000300001201908301055157220022`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub order_id: ::std::option::Option<::std::string::String>,
+                    pub order_id: Option<String>,
                     /// 商户侧计划明细使用订单号
                     ///
                     /// Example: `1234323JKHDFE1243252`
-                    pub merchant_plan_detail_no: ::std::string::String,
+                    pub merchant_plan_detail_no: String,
                     /// 计划详情名称
                     ///
                     /// Example: `第一节课`
-                    pub plan_detail_name: ::std::string::String,
+                    pub plan_detail_name: String,
                     /// 计划明细对应订单实际支付金额（单位分）
                     ///
                     /// Example: `50000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub actual_pay_price: ::std::option::Option<f64>,
+                    pub actual_pay_price: Option<f64>,
                     /// 详情使用时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub use_time: ::std::option::Option<::std::string::String>,
+                    pub use_time: Option<String>,
                     /// 详情完成时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub complete_time: ::std::option::Option<::std::string::String>,
+                    pub complete_time: Option<String>,
                     /// 详情取消时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub cancel_time: ::std::option::Option<::std::string::String>,
+                    pub cancel_time: Option<String>,
                 }
                 /// `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
                 pub mod stop {
@@ -930,11 +918,11 @@ pub mod partner {
                         /// 子商户号
                         ///
                         /// Example: `1900000109`
-                        pub sub_mchid: ::std::string::String,
+                        pub sub_mchid: String,
                         /// 停止签约计划原因
                         ///
                         /// Example: `用户协商后停止`
-                        pub stop_reason: ::std::string::String,
+                        pub stop_reason: String,
                     }
                     /// The response of `POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (取消用户的签约计划).
                     #[derive(
@@ -949,50 +937,50 @@ pub mod partner {
                         /// 计划签约ID
                         ///
                         /// Example: `01010033210001424338000019876258`
-                        pub sign_plan_id: ::std::string::String,
+                        pub sign_plan_id: String,
                         /// 签约计划用户服务商应用下的OpenID
                         ///
                         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub openid: ::std::option::Option<::std::string::String>,
+                        pub openid: Option<String>,
                         /// 签约计划用户子商户应用下的OpenID
                         ///
                         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub sub_openid: ::std::option::Option<::std::string::String>,
+                        pub sub_openid: Option<String>,
                         /// 计划所属服务
                         ///
                         /// Example: `2002000000000558128851361561536`
-                        pub service_id: ::std::string::String,
+                        pub service_id: String,
                         /// 服务商商户号
                         ///
                         /// Example: `1900000109`
-                        pub mchid: ::std::string::String,
+                        pub mchid: String,
                         /// 子商户商户号
                         ///
                         /// Example: `1900000109`
-                        pub sub_mchid: ::std::string::String,
+                        pub sub_mchid: String,
                         /// 服务商AppID
                         ///
                         /// Example: `wxd678efh567hg6787`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                         /// 子商户AppID
                         ///
                         /// Example: `wxd678efh567hg6787`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub sub_appid: ::std::option::Option<::std::string::String>,
+                        pub sub_appid: Option<String>,
                         /// 商户侧签约计划号
                         ///
                         /// Example: `1234323JKHDFE1243252`
-                        pub merchant_sign_plan_no: ::std::string::String,
+                        pub merchant_sign_plan_no: String,
                         /// 商户回调地址
                         ///
                         /// Example: `https://api.test.com`
-                        pub merchant_callback_url: ::std::string::String,
+                        pub merchant_callback_url: String,
                         /// 签约所属计划ID
                         ///
                         /// Example: `01000033210000324638000000376258`
-                        pub plan_id: ::std::string::String,
+                        pub plan_id: String,
                         /// 目前用户进行到的计划详情序号
                         ///
                         /// Example: `2`
@@ -1000,34 +988,30 @@ pub mod partner {
                         /// 计划签约状态
                         ///
                         /// Example: `UNSIGNED`
-                        pub sign_state: ::std::string::String,
+                        pub sign_state: String,
                         /// 签约计划取消时间
                         ///
                         /// Example: `2021-05-20T13:29:35.120+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub cancel_sign_time: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub cancel_sign_time: Option<String>,
                         /// 签约计划取消类型
                         ///
                         /// Example: `NOT_CANCEL`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub cancel_sign_type: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub cancel_sign_type: Option<String>,
                         /// 签约计划取消原因
                         ///
                         /// Example: `用户放弃课程`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub cancel_reason: ::std::option::Option<::std::string::String>,
+                        pub cancel_reason: Option<String>,
                         /// 签约计划的名称
                         ///
                         /// Example: `瑜伽晨练课10次`
-                        pub plan_name: ::std::string::String,
+                        pub plan_name: String,
                         /// 签约计划的过期时间
                         ///
                         /// Example: `2021-05-20T13:29:35.120+08:00`
-                        pub plan_over_time: ::std::string::String,
+                        pub plan_over_time: String,
                         /// 签约计划原总金额(单位分)
                         ///
                         /// Example: `150000`
@@ -1042,14 +1026,14 @@ pub mod partner {
                         pub total_actual_price: f64,
                         /// 签约计划明细列表
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub signed_detail_list: ::std::option::Option<
-                            ::std::vec::Vec<PostResponseSignedDetailList>,
+                        pub signed_detail_list: Option<
+                            Vec<PostResponseSignedDetailList>,
                         >,
                         /// 签约时间
                         ///
                         /// Example: `2021-05-20T13:29:35.120+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub sign_time: ::std::option::Option<::std::string::String>,
+                        pub sign_time: Option<String>,
                     }
                     /// PostResponseSignedDetailList
                     #[derive(
@@ -1073,9 +1057,7 @@ pub mod partner {
                         ///
                         /// Example: `享9折优惠`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub plan_discount_description: ::std::option::Option<
-                            ::std::string::String,
-                        >,
+                        pub plan_discount_description: Option<String>,
                         /// 计划明细实际支付金额（单位分）
                         ///
                         /// Example: `27000`
@@ -1083,40 +1065,40 @@ pub mod partner {
                         /// 计划明细状态
                         ///
                         /// Example: `NOT_USED`
-                        pub plan_detail_state: ::std::string::String,
+                        pub plan_detail_state: String,
                         /// 计划明细对应的支付分服务单号
                         ///
                         /// Example: `0000300001201908301055157220022`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub order_id: ::std::option::Option<::std::string::String>,
+                        pub order_id: Option<String>,
                         /// 商户侧计划明细使用订单号
                         ///
                         /// Example: `1234323JKHDFE1243252`
-                        pub merchant_plan_detail_no: ::std::string::String,
+                        pub merchant_plan_detail_no: String,
                         /// 计划详情名称
                         ///
                         /// Example: `第一节课`
-                        pub plan_detail_name: ::std::string::String,
+                        pub plan_detail_name: String,
                         /// 计划明细对应订单实际支付金额（单位分）
                         ///
                         /// Example: `50000`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub actual_pay_price: ::std::option::Option<f64>,
+                        pub actual_pay_price: Option<f64>,
                         /// 详情使用时间
                         ///
                         /// Example: `2021-05-20T13:29:35.120+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub use_time: ::std::option::Option<::std::string::String>,
+                        pub use_time: Option<String>,
                         /// 详情完成时间
                         ///
                         /// Example: `2021-05-20T13:29:35.120+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub complete_time: ::std::option::Option<::std::string::String>,
+                        pub complete_time: Option<String>,
                         /// 详情取消时间
                         ///
                         /// Example: `2021-05-20T13:29:35.120+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub cancel_time: ::std::option::Option<::std::string::String>,
+                        pub cancel_time: Option<String>,
                     }
                 }
             }
@@ -1146,11 +1128,11 @@ pub mod serviceorder {
         /// 支付分服务ID
         ///
         /// Example: `2002000000000558128851361561536`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 待创建服务订单对应的用户的签约计划
         ///
         /// Example: `01000033210000324638000000376258`
-        pub sign_plan_id: ::std::string::String,
+        pub sign_plan_id: String,
         /// 待创建服务订单对应的用户的签约计划详情序号
         ///
         /// Example: `2`
@@ -1158,33 +1140,33 @@ pub mod serviceorder {
         /// 商户的AppID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 商户扣款成功回调通知的地址
         ///
         /// Example: `https://api.test.com`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 服务信息
         ///
         /// Example: `羽毛球课基础练习课程`
-        pub service_introduction: ::std::string::String,
+        pub service_introduction: String,
         /// 服务时间
         pub time_range: PostRequestTimeRange,
         /// 服务位置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub location: ::std::option::Option<PostRequestLocation>,
+        pub location: Option<PostRequestLocation>,
         /// 附加数据
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 商户侧订单号
         ///
         /// Example: `1514323JSVDFE1243252`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
     }
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1193,12 +1175,12 @@ pub mod serviceorder {
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_location: ::std::option::Option<::std::string::String>,
+        pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_location: ::std::option::Option<::std::string::String>,
+        pub end_location: Option<String>,
     }
     /// 服务时间
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1206,22 +1188,22 @@ pub mod serviceorder {
         /// 服务开始时间
         ///
         /// Example: `20091225091010`
-        pub start_time: ::std::string::String,
+        pub start_time: String,
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `备注1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time_remark: ::std::option::Option<::std::string::String>,
+        pub start_time_remark: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `备注2`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time_remark: ::std::option::Option<::std::string::String>,
+        pub end_time_remark: Option<String>,
     }
     /// The response of `POST /v3/payscore/sign-plan/serviceorder` (创建用户的签约计划详情对应的服务订单).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1229,66 +1211,62 @@ pub mod serviceorder {
         /// 商户订单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 服务ID
         ///
         /// Example: `2002000000000558128851361561536`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 商户公众号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 服务信息
         ///
         /// Example: `羽毛球课程基础训练`
-        pub service_introduction: ::std::string::String,
+        pub service_introduction: String,
         /// 服务订单状态
         ///
         /// Example: `CREATED`
-        pub state: ::std::string::String,
+        pub state: String,
         /// 订单状态说明
         ///
         /// Example: `USER_CONFIRM`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub state_description: ::std::option::Option<::std::string::String>,
+        pub state_description: Option<String>,
         /// 后付费项目
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_payments: ::std::option::Option<
-            ::std::vec::Vec<PostResponsePostPayments>,
-        >,
+        pub post_payments: Option<Vec<PostResponsePostPayments>>,
         /// 商户优惠
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub post_discounts: ::std::option::Option<
-            ::std::vec::Vec<PostResponsePostDiscounts>,
-        >,
+        pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
         /// 服务风险金
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub risk_fund: ::std::option::Option<PostResponseRiskFund>,
+        pub risk_fund: Option<PostResponseRiskFund>,
         /// 服务时间
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub time_range: ::std::option::Option<PostResponseTimeRange>,
+        pub time_range: Option<PostResponseTimeRange>,
         /// 服务位置
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub location: ::std::option::Option<PostResponseLocation>,
+        pub location: Option<PostResponseLocation>,
         /// 附加数据
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_url: ::std::option::Option<::std::string::String>,
+        pub notify_url: Option<String>,
         /// 微信支付服务订单号
         ///
         /// Example: `0000300001201908301055157220022`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub order_id: ::std::option::Option<::std::string::String>,
+        pub order_id: Option<String>,
     }
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1297,12 +1275,12 @@ pub mod serviceorder {
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_location: ::std::option::Option<::std::string::String>,
+        pub start_location: Option<String>,
         /// 服务结束地点
         ///
         /// Example: `嗨客时尚主题展餐厅`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_location: ::std::option::Option<::std::string::String>,
+        pub end_location: Option<String>,
     }
     /// PostResponsePostDiscounts
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1311,12 +1289,12 @@ pub mod serviceorder {
         ///
         /// Example: `享9折优惠`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 优惠金额
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<f64>,
+        pub amount: Option<f64>,
     }
     /// PostResponsePostPayments
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1325,17 +1303,17 @@ pub mod serviceorder {
         ///
         /// Example: `瑜伽课程20节`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 付费金额
         ///
         /// Example: `40000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<f64>,
+        pub amount: Option<f64>,
         /// 付费说明
         ///
         /// Example: `第6节课`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
     }
     /// 服务风险金
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1351,22 +1329,22 @@ pub mod serviceorder {
         /// 服务开始时间
         ///
         /// Example: `20091225091010`
-        pub start_time: ::std::string::String,
+        pub start_time: String,
         /// 服务结束时间
         ///
         /// Example: `20091225121010`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time: ::std::option::Option<::std::string::String>,
+        pub end_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `备注1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub start_time_remark: ::std::option::Option<::std::string::String>,
+        pub start_time_remark: Option<String>,
         /// 服务结束时间备注
         ///
         /// Example: `备注2`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub end_time_remark: ::std::option::Option<::std::string::String>,
+        pub end_time_remark: Option<String>,
     }
 }
 /// `/v3/payscore/sign-plan/user-sign-plans`
@@ -1400,29 +1378,29 @@ pub mod user_sign_plans {
         /// 支付分服务ID
         ///
         /// Example: `2002000000000558128851361561536`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 支付分计划ID
         ///
         /// Example: `01000033210000324638000000376258`
-        pub plan_id: ::std::string::String,
+        pub plan_id: String,
         /// AppID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 待签约用户在商户应用下的OpenID
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 商户签约计划单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub merchant_sign_plan_no: ::std::string::String,
+        pub merchant_sign_plan_no: String,
         /// 签约成功事件通知回调地址
         ///
         /// Example: `https://api.test.com`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 签约计划对应的计划详情列表的商户侧单号信息
-        pub sign_plan_detail: ::std::vec::Vec<PostRequestSignPlanDetail>,
+        pub sign_plan_detail: Vec<PostRequestSignPlanDetail>,
     }
     /// PostRequestSignPlanDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1434,7 +1412,7 @@ pub mod user_sign_plans {
         /// 商户侧计划明细使用订单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub merchant_plan_detail_no: ::std::string::String,
+        pub merchant_plan_detail_no: String,
     }
     /// The response of `POST /v3/payscore/sign-plan/user-sign-plans` (创建用户的签约计划).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1444,7 +1422,7 @@ pub mod user_sign_plans {
         /// 跳转微信侧确认签约小程序的数据
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-        pub package: ::std::string::String,
+        pub package: String,
     }
     /// 用户的签约计划
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1452,36 +1430,36 @@ pub mod user_sign_plans {
         /// 计划签约ID
         ///
         /// Example: `01010033210001424338000019876258`
-        pub sign_plan_id: ::std::string::String,
+        pub sign_plan_id: String,
         /// 签约计划用户应用下的OpenID
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub openid: ::std::option::Option<::std::string::String>,
+        pub openid: Option<String>,
         /// 计划所属服务
         ///
         /// Example: `2002000000000558128851361561536`
-        pub service_id: ::std::string::String,
+        pub service_id: String,
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// AppID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 商户侧签约计划号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub merchant_sign_plan_no: ::std::string::String,
+        pub merchant_sign_plan_no: String,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
-        pub merchant_callback_url: ::std::string::String,
+        pub merchant_callback_url: String,
         /// 签约所属计划ID
         ///
         /// Example: `01000033210000324638000000376258`
-        pub plan_id: ::std::string::String,
+        pub plan_id: String,
         /// 目前用户进行到的计划详情序号
         ///
         /// Example: `2`
@@ -1489,30 +1467,30 @@ pub mod user_sign_plans {
         /// 计划签约状态
         ///
         /// Example: `UNSIGNED`
-        pub sign_state: ::std::string::String,
+        pub sign_state: String,
         /// 签约计划取消时间
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cancel_sign_time: ::std::option::Option<::std::string::String>,
+        pub cancel_sign_time: Option<String>,
         /// 签约计划取消类型
         ///
         /// Example: `NOT_CANCEL`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cancel_sign_type: ::std::option::Option<::std::string::String>,
+        pub cancel_sign_type: Option<String>,
         /// 签约计划取消原因
         ///
         /// Example: `用户放弃课程`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cancel_reason: ::std::option::Option<::std::string::String>,
+        pub cancel_reason: Option<String>,
         /// 签约计划的名称
         ///
         /// Example: `瑜伽晨练课10次`
-        pub plan_name: ::std::string::String,
+        pub plan_name: String,
         /// 签约计划的过期时间
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
-        pub plan_over_time: ::std::string::String,
+        pub plan_over_time: String,
         /// 签约计划原总金额(单位分)
         ///
         /// Example: `150000`
@@ -1527,14 +1505,12 @@ pub mod user_sign_plans {
         pub total_actual_price: f64,
         /// 签约计划明细列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub signed_detail_list: ::std::option::Option<
-            ::std::vec::Vec<PostResponseSignPlanSignedDetailList>,
-        >,
+        pub signed_detail_list: Option<Vec<PostResponseSignPlanSignedDetailList>>,
         /// 签约时间
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sign_time: ::std::option::Option<::std::string::String>,
+        pub sign_time: Option<String>,
     }
     /// PostResponseSignPlanSignedDetailList
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -1551,7 +1527,7 @@ pub mod user_sign_plans {
         ///
         /// Example: `享9折优惠`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub plan_discount_description: ::std::option::Option<::std::string::String>,
+        pub plan_discount_description: Option<String>,
         /// 计划明细实际支付金额（单位分）
         ///
         /// Example: `27000`
@@ -1559,40 +1535,40 @@ pub mod user_sign_plans {
         /// 计划明细状态
         ///
         /// Example: `NOT_USED`
-        pub plan_detail_state: ::std::string::String,
+        pub plan_detail_state: String,
         /// 计划明细对应的支付分服务单号
         ///
         /// Example: `0000300001201908301055157220022`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub order_id: ::std::option::Option<::std::string::String>,
+        pub order_id: Option<String>,
         /// 商户侧计划明细使用订单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub merchant_plan_detail_no: ::std::string::String,
+        pub merchant_plan_detail_no: String,
         /// 计划详情名称
         ///
         /// Example: `第一节课`
-        pub plan_detail_name: ::std::string::String,
+        pub plan_detail_name: String,
         /// 计划明细对应订单实际支付金额（单位分）
         ///
         /// Example: `50000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub actual_pay_price: ::std::option::Option<f64>,
+        pub actual_pay_price: Option<f64>,
         /// 详情使用时间
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub use_time: ::std::option::Option<::std::string::String>,
+        pub use_time: Option<String>,
         /// 详情完成时间
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub complete_time: ::std::option::Option<::std::string::String>,
+        pub complete_time: Option<String>,
         /// 详情取消时间
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cancel_time: ::std::option::Option<::std::string::String>,
+        pub cancel_time: Option<String>,
     }
     /// `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no`
     pub mod merchant_sign_plan_no {
@@ -1642,36 +1618,36 @@ pub mod user_sign_plans {
                 /// 计划签约ID
                 ///
                 /// Example: `01010033210001424338000019876258`
-                pub sign_plan_id: ::std::string::String,
+                pub sign_plan_id: String,
                 /// 签约计划用户应用下的OpenID
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 计划所属服务
                 ///
                 /// Example: `2002000000000558128851361561536`
-                pub service_id: ::std::string::String,
+                pub service_id: String,
                 /// 商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// AppID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 商户侧签约计划号
                 ///
                 /// Example: `1234323JKHDFE1243252`
-                pub merchant_sign_plan_no: ::std::string::String,
+                pub merchant_sign_plan_no: String,
                 /// 商户回调地址
                 ///
                 /// Example: `https://api.test.com`
-                pub merchant_callback_url: ::std::string::String,
+                pub merchant_callback_url: String,
                 /// 签约所属计划ID
                 ///
                 /// Example: `01000033210000324638000000376258`
-                pub plan_id: ::std::string::String,
+                pub plan_id: String,
                 /// 目前用户进行到的计划详情序号
                 ///
                 /// Example: `2`
@@ -1679,30 +1655,30 @@ pub mod user_sign_plans {
                 /// 计划签约状态
                 ///
                 /// Example: `UNSIGNED`
-                pub sign_state: ::std::string::String,
+                pub sign_state: String,
                 /// 签约计划取消时间
                 ///
                 /// Example: `2021-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub cancel_sign_time: ::std::option::Option<::std::string::String>,
+                pub cancel_sign_time: Option<String>,
                 /// 签约计划取消类型
                 ///
                 /// Example: `NOT_CANCEL`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub cancel_sign_type: ::std::option::Option<::std::string::String>,
+                pub cancel_sign_type: Option<String>,
                 /// 签约计划取消原因
                 ///
                 /// Example: `用户放弃课程`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub cancel_reason: ::std::option::Option<::std::string::String>,
+                pub cancel_reason: Option<String>,
                 /// 签约计划的名称
                 ///
                 /// Example: `瑜伽晨练课10次`
-                pub plan_name: ::std::string::String,
+                pub plan_name: String,
                 /// 签约计划的过期时间
                 ///
                 /// Example: `2021-05-20T13:29:35.120+08:00`
-                pub plan_over_time: ::std::string::String,
+                pub plan_over_time: String,
                 /// 签约计划原总金额(单位分)
                 ///
                 /// Example: `150000`
@@ -1717,14 +1693,12 @@ pub mod user_sign_plans {
                 pub total_actual_price: f64,
                 /// 签约计划明细列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub signed_detail_list: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseSignedDetailList>,
-                >,
+                pub signed_detail_list: Option<Vec<GetResponseSignedDetailList>>,
                 /// 签约时间
                 ///
                 /// Example: `2021-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sign_time: ::std::option::Option<::std::string::String>,
+                pub sign_time: Option<String>,
             }
             /// GetResponseSignedDetailList
             #[derive(
@@ -1748,9 +1722,7 @@ pub mod user_sign_plans {
                 ///
                 /// Example: `享9折优惠`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub plan_discount_description: ::std::option::Option<
-                    ::std::string::String,
-                >,
+                pub plan_discount_description: Option<String>,
                 /// 计划明细实际支付金额（单位分）
                 ///
                 /// Example: `27000`
@@ -1758,40 +1730,40 @@ pub mod user_sign_plans {
                 /// 计划明细状态
                 ///
                 /// Example: `NOT_USED`
-                pub plan_detail_state: ::std::string::String,
+                pub plan_detail_state: String,
                 /// 计划明细对应的支付分服务单号
                 ///
                 /// Example: `0000300001201908301055157220022`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub order_id: ::std::option::Option<::std::string::String>,
+                pub order_id: Option<String>,
                 /// 商户侧计划明细使用订单号
                 ///
                 /// Example: `1234323JKHDFE1243252`
-                pub merchant_plan_detail_no: ::std::string::String,
+                pub merchant_plan_detail_no: String,
                 /// 计划详情名称
                 ///
                 /// Example: `第一节课`
-                pub plan_detail_name: ::std::string::String,
+                pub plan_detail_name: String,
                 /// 计划明细对应订单实际支付金额（单位分）
                 ///
                 /// Example: `50000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub actual_pay_price: ::std::option::Option<f64>,
+                pub actual_pay_price: Option<f64>,
                 /// 详情使用时间
                 ///
                 /// Example: `2021-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub use_time: ::std::option::Option<::std::string::String>,
+                pub use_time: Option<String>,
                 /// 详情完成时间
                 ///
                 /// Example: `2021-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub complete_time: ::std::option::Option<::std::string::String>,
+                pub complete_time: Option<String>,
                 /// 详情取消时间
                 ///
                 /// Example: `2021-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub cancel_time: ::std::option::Option<::std::string::String>,
+                pub cancel_time: Option<String>,
             }
             /// `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
             pub mod stop {
@@ -1826,7 +1798,7 @@ pub mod user_sign_plans {
                     /// 停止签约计划原因
                     ///
                     /// Example: `用户协商后停止`
-                    pub stop_reason: ::std::string::String,
+                    pub stop_reason: String,
                 }
                 /// The response of `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (直连商户取消用户的签约计划).
                 #[derive(
@@ -1841,36 +1813,36 @@ pub mod user_sign_plans {
                     /// 计划签约ID
                     ///
                     /// Example: `01010033210001424338000019876258`
-                    pub sign_plan_id: ::std::string::String,
+                    pub sign_plan_id: String,
                     /// 签约计划用户应用下的OpenID
                     ///
                     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub openid: ::std::option::Option<::std::string::String>,
+                    pub openid: Option<String>,
                     /// 计划所属服务
                     ///
                     /// Example: `2002000000000558128851361561536`
-                    pub service_id: ::std::string::String,
+                    pub service_id: String,
                     /// 商户号
                     ///
                     /// Example: `1900000109`
-                    pub mchid: ::std::string::String,
+                    pub mchid: String,
                     /// AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 商户侧签约计划号
                     ///
                     /// Example: `1234323JKHDFE1243252`
-                    pub merchant_sign_plan_no: ::std::string::String,
+                    pub merchant_sign_plan_no: String,
                     /// 商户回调地址
                     ///
                     /// Example: `https://api.test.com`
-                    pub merchant_callback_url: ::std::string::String,
+                    pub merchant_callback_url: String,
                     /// 签约所属计划ID
                     ///
                     /// Example: `01000033210000324638000000376258`
-                    pub plan_id: ::std::string::String,
+                    pub plan_id: String,
                     /// 目前用户进行到的计划详情序号
                     ///
                     /// Example: `2`
@@ -1878,30 +1850,30 @@ pub mod user_sign_plans {
                     /// 计划签约状态
                     ///
                     /// Example: `UNSIGNED`
-                    pub sign_state: ::std::string::String,
+                    pub sign_state: String,
                     /// 签约计划取消时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub cancel_sign_time: ::std::option::Option<::std::string::String>,
+                    pub cancel_sign_time: Option<String>,
                     /// 签约计划取消类型
                     ///
                     /// Example: `NOT_CANCEL`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub cancel_sign_type: ::std::option::Option<::std::string::String>,
+                    pub cancel_sign_type: Option<String>,
                     /// 签约计划取消原因
                     ///
                     /// Example: `用户放弃课程`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub cancel_reason: ::std::option::Option<::std::string::String>,
+                    pub cancel_reason: Option<String>,
                     /// 签约计划的名称
                     ///
                     /// Example: `瑜伽晨练课10次`
-                    pub plan_name: ::std::string::String,
+                    pub plan_name: String,
                     /// 签约计划的过期时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
-                    pub plan_over_time: ::std::string::String,
+                    pub plan_over_time: String,
                     /// 签约计划原总金额(单位分)
                     ///
                     /// Example: `150000`
@@ -1916,14 +1888,12 @@ pub mod user_sign_plans {
                     pub total_actual_price: f64,
                     /// 签约计划明细列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub signed_detail_list: ::std::option::Option<
-                        ::std::vec::Vec<PostResponseSignedDetailList>,
-                    >,
+                    pub signed_detail_list: Option<Vec<PostResponseSignedDetailList>>,
                     /// 签约时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sign_time: ::std::option::Option<::std::string::String>,
+                    pub sign_time: Option<String>,
                 }
                 /// PostResponseSignedDetailList
                 #[derive(
@@ -1947,9 +1917,7 @@ pub mod user_sign_plans {
                     ///
                     /// Example: `享9折优惠`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub plan_discount_description: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub plan_discount_description: Option<String>,
                     /// 计划明细实际支付金额（单位分）
                     ///
                     /// Example: `27000`
@@ -1957,40 +1925,40 @@ pub mod user_sign_plans {
                     /// 计划明细状态
                     ///
                     /// Example: `NOT_USED`
-                    pub plan_detail_state: ::std::string::String,
+                    pub plan_detail_state: String,
                     /// 计划明细对应的支付分服务单号
                     ///
                     /// Example: `0000300001201908301055157220022`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub order_id: ::std::option::Option<::std::string::String>,
+                    pub order_id: Option<String>,
                     /// 商户侧计划明细使用订单号
                     ///
                     /// Example: `1234323JKHDFE1243252`
-                    pub merchant_plan_detail_no: ::std::string::String,
+                    pub merchant_plan_detail_no: String,
                     /// 计划详情名称
                     ///
                     /// Example: `第一节课`
-                    pub plan_detail_name: ::std::string::String,
+                    pub plan_detail_name: String,
                     /// 计划明细对应订单实际支付金额（单位分）
                     ///
                     /// Example: `50000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub actual_pay_price: ::std::option::Option<f64>,
+                    pub actual_pay_price: Option<f64>,
                     /// 详情使用时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub use_time: ::std::option::Option<::std::string::String>,
+                    pub use_time: Option<String>,
                     /// 详情完成时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub complete_time: ::std::option::Option<::std::string::String>,
+                    pub complete_time: Option<String>,
                     /// 详情取消时间
                     ///
                     /// Example: `2021-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub cancel_time: ::std::option::Option<::std::string::String>,
+                    pub cancel_time: Option<String>,
                 }
             }
         }

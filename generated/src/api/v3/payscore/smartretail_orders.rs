@@ -43,22 +43,22 @@ pub struct GetRequest {
     ///
     /// Query parameter `service_id`.
     #[serde(skip_serializing)]
-    pub service_id: ::std::option::Option<::std::string::String>,
+    pub service_id: Option<String>,
     /// 商户服务订单号
     ///
     /// Query parameter `out_order_no`.
     #[serde(skip_serializing)]
-    pub out_order_no: ::std::option::Option<::std::string::String>,
+    pub out_order_no: Option<String>,
     /// 回跳查询ID
     ///
     /// Query parameter `query_id`.
     #[serde(skip_serializing)]
-    pub query_id: ::std::option::Option<::std::string::String>,
+    pub query_id: Option<String>,
     /// 公众账号ID
     ///
     /// Query parameter `appid`.
     #[serde(skip_serializing)]
-    pub appid: ::std::option::Option<::std::string::String>,
+    pub appid: Option<String>,
 }
 /// The response of `GET /v3/payscore/smartretail-orders` (查询智慧零售订单).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -67,84 +67,84 @@ pub struct GetResponse {
     ///
     /// Example: `wxd678efh567hg6787`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub appid: ::std::option::Option<::std::string::String>,
+    pub appid: Option<String>,
     /// 商户号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub mchid: ::std::option::Option<::std::string::String>,
+    pub mchid: Option<String>,
     /// 商户服务订单号
     ///
     /// Example: `1234323JKHDFE1243252`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_order_no: ::std::option::Option<::std::string::String>,
+    pub out_order_no: Option<String>,
     /// 服务ID
     ///
     /// Example: `500001`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub service_id: ::std::option::Option<::std::string::String>,
+    pub service_id: Option<String>,
     /// `state`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub state: ::std::option::Option<GetResponseState>,
+    pub state: Option<GetResponseState>,
     /// 标识用户订单使用情况
     ///
     /// - `1`
     ///
     /// - `2`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub finish_type: ::std::option::Option<i64>,
+    pub finish_type: Option<i64>,
     /// 服务开始时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub service_start_time: ::std::option::Option<::std::string::String>,
+    pub service_start_time: Option<String>,
     /// 服务结束时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub service_end_time: ::std::option::Option<::std::string::String>,
+    pub service_end_time: Option<String>,
     /// 实际服务开始时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub real_service_start_time: ::std::option::Option<::std::string::String>,
+    pub real_service_start_time: Option<String>,
     /// 实际服务结束时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub real_service_end_time: ::std::option::Option<::std::string::String>,
+    pub real_service_end_time: Option<String>,
     /// 支付完成时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub pay_succ_time: ::std::option::Option<::std::string::String>,
+    pub pay_succ_time: Option<String>,
     /// 开始使用服务的地点
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub service_start_location: ::std::option::Option<::std::string::String>,
+    pub service_start_location: Option<String>,
     /// 预计服务结束的地点
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub service_end_location: ::std::option::Option<::std::string::String>,
+    pub service_end_location: Option<String>,
     /// 开始使用服务的地点
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub real_service_start_location: ::std::option::Option<::std::string::String>,
+    pub real_service_start_location: Option<String>,
     /// 预计服务结束的地点
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub real_service_end_location: ::std::option::Option<::std::string::String>,
+    pub real_service_end_location: Option<String>,
     /// 服务信息，用于介绍本订单所提供的服务
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub service_introduction: ::std::option::Option<::std::string::String>,
+    pub service_introduction: Option<String>,
     /// 后付费，描述付费项目列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub fees: ::std::option::Option<::std::vec::Vec<GetResponseFees>>,
+    pub fees: Option<Vec<GetResponseFees>>,
     /// 商户优惠，最多包含5条商户优惠
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub discounts: ::std::option::Option<::std::vec::Vec<GetResponseDiscounts>>,
+    pub discounts: Option<Vec<GetResponseDiscounts>>,
     /// 订单风险金额
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub risk_amount: ::std::option::Option<i64>,
+    pub risk_amount: Option<i64>,
     /// 总金额(大于等于0的数字，单位为分)
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub total_amount: ::std::option::Option<i64>,
+    pub total_amount: Option<i64>,
     /// 商户自定义说明,可存放本订单所需信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach: ::std::option::Option<::std::string::String>,
+    pub attach: Option<String>,
     /// 用于完结订单时传入,确保订单完结时数据完整
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub finish_ticket: ::std::option::Option<::std::string::String>,
+    pub finish_ticket: Option<String>,
     /// 结单交易单号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub finish_transaction_id: ::std::option::Option<::std::string::String>,
+    pub finish_transaction_id: Option<String>,
     /// 支付方式
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub pay_type: ::std::option::Option<GetResponsePayType>,
+    pub pay_type: Option<GetResponsePayType>,
 }
 /// GetResponseDiscounts
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -153,31 +153,31 @@ pub struct GetResponseDiscounts {
     ///
     /// Example: `满20减1元`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub discount_name: ::std::option::Option<::std::string::String>,
+    pub discount_name: Option<String>,
     /// 商品优惠金额
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub discount_amount: ::std::option::Option<i64>,
+    pub discount_amount: Option<i64>,
     /// 优惠说明
     ///
     /// Example: `不与其他优惠叠加`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub discount_desc: ::std::option::Option<::std::string::String>,
+    pub discount_desc: Option<String>,
 }
 /// GetResponseFees
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetResponseFees {
     /// 付费项目名称
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub fee_name: ::std::option::Option<::std::string::String>,
+    pub fee_name: Option<String>,
     /// 付费项目数量
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub fee_count: ::std::option::Option<i64>,
+    pub fee_count: Option<i64>,
     /// 付费项目总金额
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub fee_amount: ::std::option::Option<i64>,
+    pub fee_amount: Option<i64>,
     /// 描述计费规则
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub fee_desc: ::std::option::Option<::std::string::String>,
+    pub fee_desc: Option<String>,
 }
 /// 支付方式
 ///
@@ -233,29 +233,17 @@ impl<'de> ::serde::Deserialize<'de> for GetResponsePayType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum GetResponseState {
-    /// 商户下单已受理
-    ///
-    /// `CREATED`
+    /// `CREATED`: 商户下单已受理
     Created,
-    /// 用户成功使用服务
-    ///
-    /// `USER_ACCEPTED`
+    /// `USER_ACCEPTED`: 用户成功使用服务
     UserAccepted,
-    /// 商户完结订单
-    ///
-    /// `FINISHED`
+    /// `FINISHED`: 商户完结订单
     Finished,
-    /// 用户订单支付成功
-    ///
-    /// `USER_PAID`
+    /// `USER_PAID`: 用户订单支付成功
     UserPaid,
-    /// 商户撤销订单
-    ///
-    /// `REVOKED`
+    /// `REVOKED`: 商户撤销订单
     Revoked,
-    /// 订单已失效. “商户下单已受理”状态超过1小时未变动，则订单失效
-    ///
-    /// `EXPIRED`
+    /// `EXPIRED`: 订单已失效. “商户下单已受理”状态超过1小时未变动，则订单失效
     Expired,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -313,48 +301,48 @@ pub struct PostRequest {
     /// 公众账号ID
     ///
     /// Example: `wxd678efh567hg6787`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 商户服务订单号
     ///
     /// Example: `1234323JKHDFE1243252`
-    pub out_order_no: ::std::string::String,
+    pub out_order_no: String,
     /// 服务ID
     ///
     /// Example: `500001`
-    pub service_id: ::std::string::String,
+    pub service_id: String,
     /// 实际服务开始时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub service_start_time: ::std::option::Option<::std::string::String>,
+    pub service_start_time: Option<String>,
     /// 服务结束时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub service_end_time: ::std::option::Option<::std::string::String>,
+    pub service_end_time: Option<String>,
     /// 开始使用服务的地点
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub service_start_location: ::std::option::Option<::std::string::String>,
+    pub service_start_location: Option<String>,
     /// 预计服务结束的地点
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub service_end_location: ::std::option::Option<::std::string::String>,
+    pub service_end_location: Option<String>,
     /// 服务信息，用于介绍本订单所提供的服务
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub service_introduction: ::std::option::Option<::std::string::String>,
+    pub service_introduction: Option<String>,
     /// 后付费，描述付费项目列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub fees: ::std::option::Option<::std::vec::Vec<PostRequestFees>>,
+    pub fees: Option<Vec<PostRequestFees>>,
     /// 商户优惠，最多包含5条商户优惠
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub discounts: ::std::option::Option<::std::vec::Vec<PostRequestDiscounts>>,
+    pub discounts: Option<Vec<PostRequestDiscounts>>,
     /// 订单风险金额
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub risk_amount: ::std::option::Option<i64>,
+    pub risk_amount: Option<i64>,
     /// 商户自定义说明,可存放本订单所需信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach: ::std::option::Option<::std::string::String>,
+    pub attach: Option<String>,
     /// 使用需用户确认订单类型
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub need_user_confirm: ::std::option::Option<bool>,
+    pub need_user_confirm: Option<bool>,
     /// 微信用户在商户对应appid下的唯一标识
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub openid: ::std::option::Option<::std::string::String>,
+    pub openid: Option<String>,
 }
 /// PostRequestDiscounts
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -363,28 +351,28 @@ pub struct PostRequestDiscounts {
     ///
     /// Example: `满20减1元`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub discount_name: ::std::option::Option<::std::string::String>,
+    pub discount_name: Option<String>,
     /// 优惠说明
     ///
     /// Example: `不与其他优惠叠加`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub discount_desc: ::std::option::Option<::std::string::String>,
+    pub discount_desc: Option<String>,
 }
 /// PostRequestFees
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequestFees {
     /// 付费项目名称
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub fee_name: ::std::option::Option<::std::string::String>,
+    pub fee_name: Option<String>,
     /// 付费项目数量
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub fee_count: ::std::option::Option<i64>,
+    pub fee_count: Option<i64>,
     /// 付费项目总金额
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub fee_amount: ::std::option::Option<i64>,
+    pub fee_amount: Option<i64>,
     /// 描述计费规则
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub fee_desc: ::std::option::Option<::std::string::String>,
+    pub fee_desc: Option<String>,
 }
 /// The response of `POST /v3/payscore/smartretail-orders` (创建智慧零售订单).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -393,40 +381,40 @@ pub struct PostResponse {
     ///
     /// Example: `wxd678efh567hg6787`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub appid: ::std::option::Option<::std::string::String>,
+    pub appid: Option<String>,
     /// 商户号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub mchid: ::std::option::Option<::std::string::String>,
+    pub mchid: Option<String>,
     /// 商户服务订单号
     ///
     /// Example: `1234323JKHDFE1243252`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_order_no: ::std::option::Option<::std::string::String>,
+    pub out_order_no: Option<String>,
     /// 服务ID
     ///
     /// Example: `500001`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub service_id: ::std::option::Option<::std::string::String>,
+    pub service_id: Option<String>,
     /// 微信支付服务订单号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub order_id: ::std::option::Option<::std::string::String>,
+    pub order_id: Option<String>,
     /// 小程序跳转businessType
     ///
     /// Example: `wxpayScoreUse`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub miniprogram_businesstype: ::std::option::Option<::std::string::String>,
+    pub miniprogram_businesstype: Option<String>,
     /// 小程序跳转appid，在商户小程序跳转到微信侧小程序流程需要用到
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub miniprogram_appid: ::std::option::Option<::std::string::String>,
+    pub miniprogram_appid: Option<String>,
     /// 小程序跳转路径
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub miniprogram_path: ::std::option::Option<::std::string::String>,
+    pub miniprogram_path: Option<String>,
     /// 小程序跳转username，在商户APP跳转微信侧小程序流程需要用到
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub miniprogram_username: ::std::option::Option<::std::string::String>,
+    pub miniprogram_username: Option<String>,
     /// 用于跳转到微信侧小程序订单数据,跳转到微信侧小程序传入
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub package: ::std::option::Option<::std::string::String>,
+    pub package: Option<String>,
 }
 /// `/v3/payscore/smartretail-orders/{out_order_no}`
 pub mod by_out_order_no {
@@ -475,15 +463,15 @@ pub mod by_out_order_no {
             /// 公众账号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 服务ID
             ///
             /// Example: `500001`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 取消原因
             ///
             /// Example: `用户投诉`
-            pub reason: ::std::string::String,
+            pub reason: String,
         }
         /// The response of `POST /v3/payscore/smartretail-orders/{out_order_no}/cancel` (撤销智慧零售订单).
         #[derive(
@@ -498,23 +486,23 @@ pub mod by_out_order_no {
             /// 公众账号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 商户服务订单号
             ///
             /// Example: `2304203423948239423`
-            pub out_order_no: ::std::string::String,
+            pub out_order_no: String,
             /// 服务ID
             ///
             /// Example: `500001`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 微信支付服务订单号
             ///
             /// Example: `15646546545165651651`
-            pub order_id: ::std::string::String,
+            pub order_id: String,
         }
     }
     /// `/v3/payscore/smartretail-orders/{out_order_no}/complete`
@@ -550,45 +538,45 @@ pub mod by_out_order_no {
             /// 公众账号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 服务ID
             ///
             /// Example: `500001`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 标识用户订单使用情况
             ///
             /// - `1`
             ///
             /// - `2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub finish_type: ::std::option::Option<i64>,
+            pub finish_type: Option<i64>,
             /// 取消订单的原因
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub cancel_reason: ::std::option::Option<::std::string::String>,
+            pub cancel_reason: Option<String>,
             /// 实际服务开始时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub real_service_start_time: ::std::option::Option<::std::string::String>,
+            pub real_service_start_time: Option<String>,
             /// 服务结束时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub real_service_end_time: ::std::option::Option<::std::string::String>,
+            pub real_service_end_time: Option<String>,
             /// 实际结束使用服务的地点
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub real_service_end_location: ::std::option::Option<::std::string::String>,
+            pub real_service_end_location: Option<String>,
             /// 后付费，描述付费项目列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fees: ::std::option::Option<::std::vec::Vec<PostRequestFees>>,
+            pub fees: Option<Vec<PostRequestFees>>,
             /// 商户优惠，最多包含5条商户优惠
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discounts: ::std::option::Option<::std::vec::Vec<PostRequestDiscounts>>,
+            pub discounts: Option<Vec<PostRequestDiscounts>>,
             /// 总金额(大于等于0的数字，单位为分)
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_amount: ::std::option::Option<i64>,
+            pub total_amount: Option<i64>,
             /// 完结凭证
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub finish_ticket: ::std::option::Option<::std::string::String>,
+            pub finish_ticket: Option<String>,
             /// 是否指定商户分账
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub profit_sharing: ::std::option::Option<bool>,
+            pub profit_sharing: Option<bool>,
         }
         /// PostRequestDiscounts
         #[derive(
@@ -604,15 +592,15 @@ pub mod by_out_order_no {
             ///
             /// Example: `满20减1元`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_name: ::std::option::Option<::std::string::String>,
+            pub discount_name: Option<String>,
             /// 商品优惠金额
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_amount: ::std::option::Option<i64>,
+            pub discount_amount: Option<i64>,
             /// 优惠说明
             ///
             /// Example: `不与其他优惠叠加`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_desc: ::std::option::Option<::std::string::String>,
+            pub discount_desc: Option<String>,
         }
         /// PostRequestFees
         #[derive(
@@ -626,16 +614,16 @@ pub mod by_out_order_no {
         pub struct PostRequestFees {
             /// 付费项目名称
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fee_name: ::std::option::Option<::std::string::String>,
+            pub fee_name: Option<String>,
             /// 付费项目数量
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fee_count: ::std::option::Option<i64>,
+            pub fee_count: Option<i64>,
             /// 付费项目总金额
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fee_amount: ::std::option::Option<i64>,
+            pub fee_amount: Option<i64>,
             /// 描述计费规则
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fee_desc: ::std::option::Option<::std::string::String>,
+            pub fee_desc: Option<String>,
         }
         /// The response of `POST /v3/payscore/smartretail-orders/{out_order_no}/complete` (完结智慧零售订单).
         #[derive(
@@ -650,23 +638,23 @@ pub mod by_out_order_no {
             /// 公众账号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 商户服务订单号
             ///
             /// Example: `2304203423948239423`
-            pub out_order_no: ::std::string::String,
+            pub out_order_no: String,
             /// 服务ID
             ///
             /// Example: `500001`
-            pub service_id: ::std::string::String,
+            pub service_id: String,
             /// 微信支付服务订单号
             ///
             /// Example: `15646546545165651651`
-            pub order_id: ::std::string::String,
+            pub order_id: String,
         }
     }
 }

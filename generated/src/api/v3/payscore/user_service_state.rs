@@ -27,17 +27,17 @@ pub struct GetRequest {
     ///
     /// Query parameter `appid`.
     #[serde(skip_serializing)]
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 服务ID
     ///
     /// Query parameter `service_id`.
     #[serde(skip_serializing)]
-    pub service_id: ::std::string::String,
+    pub service_id: String,
     /// 用户标识
     ///
     /// Query parameter `openid`.
     #[serde(skip_serializing)]
-    pub openid: ::std::string::String,
+    pub openid: String,
 }
 /// The response of `GET /v3/payscore/user-service-state` (查询用户授权状态API).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -45,16 +45,16 @@ pub struct GetResponse {
     /// 公众账号ID
     ///
     /// Example: `wxd678efh567hg6787`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 服务ID
     ///
     /// Example: `500001`
-    pub service_id: ::std::string::String,
+    pub service_id: String,
     /// 用户标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub openid: ::std::option::Option<::std::string::String>,
+    pub openid: Option<String>,
     /// 用户授权服务情况
     pub use_service_state: GetResponseUseServiceState,
 }
@@ -64,13 +64,9 @@ pub struct GetResponse {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum GetResponseUseServiceState {
-    /// 用户未授权服务
-    ///
-    /// `UNAVAILABLE`
+    /// `UNAVAILABLE`: 用户未授权服务
     Unavailable,
-    /// 用户已授权服务
-    ///
-    /// `AVAILABLE`
+    /// `AVAILABLE`: 用户已授权服务
     Available,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),

@@ -74,16 +74,16 @@ pub mod by_openid {
                     ///
                     /// Query parameter `openid`.
                     #[serde(skip_serializing)]
-                    pub openid: ::std::string::String,
+                    pub openid: String,
                     /// 公众账号ID
                     ///
                     /// Query parameter `service_id`.
                     #[serde(skip_serializing)]
-                    pub service_id: ::std::string::String,
+                    pub service_id: String,
                     /// 公众账号ID
-                    pub appid: ::std::string::String,
+                    pub appid: String,
                     /// 撤销原因
-                    pub reason: ::std::string::String,
+                    pub reason: String,
                 }
             }
         }

@@ -80,11 +80,11 @@ pub mod bank_transfer_recharges {
             /// 商户充值单号
             ///
             /// Example: `cz202407181234`
-            pub out_recharge_no: ::std::string::String,
+            pub out_recharge_no: String,
             /// 充值场景
             ///
             /// Example: `ECOMMERCE_BANK_TRANSFER`
-            pub recharge_scene: ::std::string::String,
+            pub recharge_scene: String,
             /// 充值入账账户
             ///
             /// Example: `BASIC`
@@ -164,12 +164,12 @@ pub mod bank_transfer_recharges {
             ///
             /// Example: `500000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 货币类型
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
         /// The response of `POST /v3/platsolution/ecommerce/bank-transfer-recharges/apply` (申请银行转账充值).
         #[derive(
@@ -184,11 +184,11 @@ pub mod bank_transfer_recharges {
             /// 微信支付充值单号
             ///
             /// Example: `172207846292553701`
-            pub recharge_id: ::std::string::String,
+            pub recharge_id: String,
             /// 商户充值单号
             ///
             /// Example: `cz202407181234`
-            pub out_recharge_no: ::std::string::String,
+            pub out_recharge_no: String,
             /// 银行账户
             pub transfer_in_account: PostResponseTransferInAccount,
         }
@@ -206,27 +206,27 @@ pub mod bank_transfer_recharges {
             ///
             /// Example: `财付通-备付金账户`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_name: ::std::option::Option<::std::string::String>,
+            pub bank_name: Option<String>,
             /// 开户银行省市编码
             ///
             /// Example: `440300`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_address_code: ::std::option::Option<::std::string::String>,
+            pub bank_address_code: Option<String>,
             /// 开户银行行号
             ///
             /// Example: `991584000049`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_code: ::std::option::Option<::std::string::String>,
+            pub bank_code: Option<String>,
             /// 银行账户名称
             ///
             /// Example: `某某某有限公司`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_account_name: ::std::option::Option<::std::string::String>,
+            pub bank_account_name: Option<String>,
             /// 银行账号
             ///
             /// Example: `686000172489957748585801`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_account_no: ::std::option::Option<::std::string::String>,
+            pub bank_account_no: Option<String>,
         }
     }
     /// `/v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no`
@@ -262,15 +262,15 @@ pub mod bank_transfer_recharges {
                 /// 充值商户号
                 ///
                 /// Example: `1900001121`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 微信支付充值单号
                 ///
                 /// Example: `172234484162395401`
-                pub recharge_id: ::std::string::String,
+                pub recharge_id: String,
                 /// 商户充值单号
                 ///
                 /// Example: `cz2020042013`
-                pub out_recharge_no: ::std::string::String,
+                pub out_recharge_no: String,
                 /// 充值入账账户
                 ///
                 /// Example: `DEPOSIT`
@@ -287,29 +287,27 @@ pub mod bank_transfer_recharges {
                 ///
                 /// Example: `超过时间限制，系统自动关闭充值单`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub recharge_state_desc: ::std::option::Option<::std::string::String>,
+                pub recharge_state_desc: Option<String>,
                 /// 充值金额
                 pub recharge_amount: GetResponseRechargeAmount,
                 /// 转账充值的付款信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_transfer_info: ::std::option::Option<
-                    GetResponseBankTransferInfo,
-                >,
+                pub bank_transfer_info: Option<GetResponseBankTransferInfo>,
                 /// 受理充值时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub accept_time: ::std::option::Option<::std::string::String>,
+                pub accept_time: Option<String>,
                 /// 充值成功时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_time: ::std::option::Option<::std::string::String>,
+                pub success_time: Option<String>,
                 /// 关闭充值时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub close_time: ::std::option::Option<::std::string::String>,
+                pub close_time: Option<String>,
             }
             /// 充值入账账户
             ///
@@ -386,27 +384,27 @@ pub mod bank_transfer_recharges {
                 ///
                 /// Example: `转账充值附言`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub memo: ::std::option::Option<::std::string::String>,
+                pub memo: Option<String>,
                 /// 银行转账退回时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub return_time: ::std::option::Option<::std::string::String>,
+                pub return_time: Option<String>,
                 /// 银行转账退回原因
                 ///
                 /// Example: `银行转账充值金额与申请充值金额不一致`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub return_reason: ::std::option::Option<::std::string::String>,
+                pub return_reason: Option<String>,
                 /// 开户银行名称
                 ///
                 /// Example: `中国银行`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_name: ::std::option::Option<::std::string::String>,
+                pub bank_name: Option<String>,
                 /// 银行卡号后四位
                 ///
                 /// Example: `0722`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_card_tail: ::std::option::Option<::std::string::String>,
+                pub bank_card_tail: Option<String>,
             }
             /// 充值金额
             #[derive(
@@ -422,12 +420,12 @@ pub mod bank_transfer_recharges {
                 ///
                 /// Example: `500000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<f64>,
+                pub amount: Option<f64>,
                 /// 货币类型
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
             /// 充值场景
             ///
@@ -575,13 +573,13 @@ pub mod insurance_compensation_contracts {
         /// 商户申请单号
         ///
         /// Example: `No123456`
-        pub out_apply_no: ::std::string::String,
+        pub out_apply_no: String,
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 签约协议列表
-        pub agreement_list: ::std::vec::Vec<PostRequestAgreementList>,
+        pub agreement_list: Vec<PostRequestAgreementList>,
     }
     /// PostRequestAgreementList
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -589,19 +587,19 @@ pub mod insurance_compensation_contracts {
         /// 协议编号
         ///
         /// Example: `微信支付运营功能服务协议（平台二级商户）`
-        pub agreement_code: ::std::string::String,
+        pub agreement_code: String,
         /// 协议版本号
         ///
         /// Example: `20240815`
-        pub agreement_version: ::std::string::String,
+        pub agreement_version: String,
         /// 签约主体
         ///
         /// Example: `温州名优贸易`
-        pub sign_organization: ::std::string::String,
+        pub sign_organization: String,
         /// 签约时间
         ///
         /// Example: `2024-08-08T10:34:56+08:00`
-        pub sign_time: ::std::string::String,
+        pub sign_time: String,
     }
     /// The response of `POST /v3/platsolution/ecommerce/insurance-compensation-contracts` (开通保险理赔功能).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -609,7 +607,7 @@ pub mod insurance_compensation_contracts {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 是否开通成功
         ///
         /// Example: `true`
@@ -618,7 +616,7 @@ pub mod insurance_compensation_contracts {
         ///
         /// Example: `2024-08-09T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub success_time: ::std::option::Option<::std::string::String>,
+        pub success_time: Option<String>,
     }
     /// `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid`
     pub mod sub_mchid {
@@ -667,7 +665,7 @@ pub mod insurance_compensation_contracts {
                     /// 二级商户号
                     ///
                     /// Example: `1900000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 是否开通成功
                     ///
                     /// Example: `true`
@@ -676,7 +674,7 @@ pub mod insurance_compensation_contracts {
                     ///
                     /// Example: `2024-08-09T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub success_time: ::std::option::Option<::std::string::String>,
+                    pub success_time: Option<String>,
                 }
             }
         }
@@ -789,31 +787,31 @@ pub mod mch_transfer {
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 赔付金额
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
             /// 出资商户号
             ///
             /// Example: `1900001109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+            pub sponsor_mchid: Option<String>,
             /// 转账场景ID
             ///
             /// Example: `1001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transfer_scene_id: ::std::option::Option<::std::string::String>,
+            pub transfer_scene_id: Option<String>,
             /// 用户收款感知
             ///
             /// Example: `退货运费补偿`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_recv_perception: ::std::option::Option<::std::string::String>,
+            pub user_recv_perception: Option<String>,
         }
         /// 收款方信息
         #[derive(
@@ -832,12 +830,10 @@ pub mod mch_transfer {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<PostRequestReceiverType>,
+            pub type_: Option<PostRequestReceiverType>,
             /// 转账接收方订单信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_info: ::std::option::Option<
-                PostRequestReceiverTransactionInfo,
-            >,
+            pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
         }
         /// 转账接收方订单信息
         #[derive(
@@ -852,7 +848,7 @@ pub mod mch_transfer {
             /// 交易订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 转账接收方订单类型
             ///
             /// Example: `WXPAY`
@@ -860,7 +856,7 @@ pub mod mch_transfer {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<PostRequestReceiverTransactionInfoType>,
+            pub type_: Option<PostRequestReceiverTransactionInfoType>,
         }
         /// 转账接收方订单类型
         ///
@@ -972,26 +968,26 @@ pub mod mch_transfer {
             /// 服务商商户号
             ///
             /// Example: `1900001108`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 转账接收方信息
             pub receiver_detail: PostResponseReceiverDetail,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 赔付金额
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
             /// 微信支付转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub bill_id: ::std::string::String,
+            pub bill_id: String,
             /// 赔付状态
             ///
             /// Example: `ACCEPTED`
@@ -999,17 +995,17 @@ pub mod mch_transfer {
             /// 受理时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub accept_time: ::std::string::String,
+            pub accept_time: String,
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 出资商户号
             ///
             /// Example: `1900001109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+            pub sponsor_mchid: Option<String>,
         }
         /// 转账接收方信息
         #[derive(
@@ -1023,7 +1019,7 @@ pub mod mch_transfer {
         pub struct PostResponseReceiverDetail {
             /// 转账接收者信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub receiver: ::std::option::Option<PostResponseReceiverDetailReceiver>,
+            pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
         /// 转账接收者信息
         #[derive(
@@ -1042,10 +1038,10 @@ pub mod mch_transfer {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<PostResponseReceiverDetailReceiverType>,
+            pub type_: Option<PostResponseReceiverDetailReceiverType>,
             /// 转账接收方订单信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_info: ::std::option::Option<
+            pub transaction_info: Option<
                 PostResponseReceiverDetailReceiverTransactionInfo,
             >,
         }
@@ -1062,7 +1058,7 @@ pub mod mch_transfer {
             /// 交易订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 转账接收方订单类型
             ///
             /// Example: `WXPAY`
@@ -1070,9 +1066,7 @@ pub mod mch_transfer {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<
-                PostResponseReceiverDetailReceiverTransactionInfoType,
-            >,
+            pub type_: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
         }
         /// 转账接收方订单类型
         ///
@@ -1188,29 +1182,17 @@ pub mod mch_transfer {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseState {
-            /// 已受理
-            ///
-            /// `ACCEPTED`
+            /// `ACCEPTED`: 已受理
             Accepted,
-            /// 已成功
-            ///
-            /// `SUCCESS`
+            /// `SUCCESS`: 已成功
             Success,
-            /// 系统关闭（余额不足、转账失败等原因）。
-            ///
-            /// `CLOSED`
+            /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
             Closed,
-            /// 预下单成功，等待用户确认
-            ///
-            /// `WAIT_USER_CONFIRM`
+            /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
             WaitUserConfirm,
-            /// 商户撤销请求受理成功，该笔付款正在撤销中
-            ///
-            /// `CANCELING`
+            /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
             Canceling,
-            /// 付款撤销完成
-            ///
-            /// `CANCELLED`
+            /// `CANCELLED`: 付款撤销完成
             Cancelled,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -1300,27 +1282,27 @@ pub mod mch_transfer {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001108`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 转账接收方信息
                     pub receiver_detail: GetResponseReceiverDetail,
                     /// 商户单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_bill_no: ::std::string::String,
+                    pub out_bill_no: String,
                     /// 赔付金额
                     ///
                     /// Example: `10000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub amount: ::std::option::Option<f64>,
+                    pub amount: Option<f64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transfer_remark: ::std::option::Option<::std::string::String>,
+                    pub transfer_remark: Option<String>,
                     /// 微信支付转账单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub bill_id: ::std::string::String,
+                    pub bill_id: String,
                     /// 赔付状态
                     ///
                     /// Example: `ACCEPTED`
@@ -1328,20 +1310,20 @@ pub mod mch_transfer {
                     /// 受理时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: ::std::string::String,
+                    pub accept_time: String,
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub success_time: ::std::option::Option<::std::string::String>,
+                    pub success_time: Option<String>,
                     /// 关单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_info: ::std::option::Option<GetResponseCloseInfo>,
+                    pub close_info: Option<GetResponseCloseInfo>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+                    pub sponsor_mchid: Option<String>,
                 }
                 /// 关单信息
                 #[derive(
@@ -1357,12 +1339,12 @@ pub mod mch_transfer {
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_time: ::std::option::Option<::std::string::String>,
+                    pub close_time: Option<String>,
                     /// 关单原因
                     ///
                     /// Example: `NOT_ENOUGH`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_reason: ::std::option::Option<::std::string::String>,
+                    pub close_reason: Option<String>,
                 }
                 /// 转账接收方信息
                 #[derive(
@@ -1376,9 +1358,7 @@ pub mod mch_transfer {
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub receiver: ::std::option::Option<
-                        GetResponseReceiverDetailReceiver,
-                    >,
+                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
                 /// 转账接收者信息
                 #[derive(
@@ -1397,12 +1377,10 @@ pub mod mch_transfer {
                         rename = "type",
                         skip_serializing_if = "::std::option::Option::is_none"
                     )]
-                    pub type_: ::std::option::Option<
-                        GetResponseReceiverDetailReceiverType,
-                    >,
+                    pub type_: Option<GetResponseReceiverDetailReceiverType>,
                     /// 转账接收方订单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transaction_info: ::std::option::Option<
+                    pub transaction_info: Option<
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                 }
@@ -1419,7 +1397,7 @@ pub mod mch_transfer {
                     /// 交易订单号
                     ///
                     /// Example: `1217752501201407033233368018`
-                    pub transaction_id: ::std::string::String,
+                    pub transaction_id: String,
                     /// 转账接收方订单类型
                     ///
                     /// Example: `WXPAY`
@@ -1427,7 +1405,7 @@ pub mod mch_transfer {
                         rename = "type",
                         skip_serializing_if = "::std::option::Option::is_none"
                     )]
-                    pub type_: ::std::option::Option<
+                    pub type_: Option<
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
                 }
@@ -1557,29 +1535,17 @@ pub mod mch_transfer {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseState {
-                    /// 已受理
-                    ///
-                    /// `ACCEPTED`
+                    /// `ACCEPTED`: 已受理
                     Accepted,
-                    /// 已成功
-                    ///
-                    /// `SUCCESS`
+                    /// `SUCCESS`: 已成功
                     Success,
-                    /// 系统关闭（余额不足、转账失败等原因）。
-                    ///
-                    /// `CLOSED`
+                    /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
                     Closed,
-                    /// 预下单成功，等待用户确认
-                    ///
-                    /// `WAIT_USER_CONFIRM`
+                    /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
                     WaitUserConfirm,
-                    /// 商户撤销请求受理成功，该笔付款正在撤销中
-                    ///
-                    /// `CANCELING`
+                    /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
                     Canceling,
-                    /// 付款撤销完成
-                    ///
-                    /// `CANCELLED`
+                    /// `CANCELLED`: 付款撤销完成
                     Cancelled,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1683,27 +1649,27 @@ pub mod mch_transfer {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001108`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 转账接收方信息
                     pub receiver_detail: GetResponseReceiverDetail,
                     /// 商户单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_bill_no: ::std::string::String,
+                    pub out_bill_no: String,
                     /// 赔付金额
                     ///
                     /// Example: `10000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub amount: ::std::option::Option<f64>,
+                    pub amount: Option<f64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transfer_remark: ::std::option::Option<::std::string::String>,
+                    pub transfer_remark: Option<String>,
                     /// 微信支付转账单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub bill_id: ::std::string::String,
+                    pub bill_id: String,
                     /// 赔付状态
                     ///
                     /// Example: `ACCEPTED`
@@ -1711,20 +1677,20 @@ pub mod mch_transfer {
                     /// 受理时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: ::std::string::String,
+                    pub accept_time: String,
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub success_time: ::std::option::Option<::std::string::String>,
+                    pub success_time: Option<String>,
                     /// 关单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_info: ::std::option::Option<GetResponseCloseInfo>,
+                    pub close_info: Option<GetResponseCloseInfo>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+                    pub sponsor_mchid: Option<String>,
                 }
                 /// 关单信息
                 #[derive(
@@ -1740,12 +1706,12 @@ pub mod mch_transfer {
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_time: ::std::option::Option<::std::string::String>,
+                    pub close_time: Option<String>,
                     /// 关单原因
                     ///
                     /// Example: `NOT_ENOUGH`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_reason: ::std::option::Option<::std::string::String>,
+                    pub close_reason: Option<String>,
                 }
                 /// 转账接收方信息
                 #[derive(
@@ -1759,9 +1725,7 @@ pub mod mch_transfer {
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub receiver: ::std::option::Option<
-                        GetResponseReceiverDetailReceiver,
-                    >,
+                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
                 /// 转账接收者信息
                 #[derive(
@@ -1780,12 +1744,10 @@ pub mod mch_transfer {
                         rename = "type",
                         skip_serializing_if = "::std::option::Option::is_none"
                     )]
-                    pub type_: ::std::option::Option<
-                        GetResponseReceiverDetailReceiverType,
-                    >,
+                    pub type_: Option<GetResponseReceiverDetailReceiverType>,
                     /// 转账接收方订单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transaction_info: ::std::option::Option<
+                    pub transaction_info: Option<
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                 }
@@ -1802,7 +1764,7 @@ pub mod mch_transfer {
                     /// 交易订单号
                     ///
                     /// Example: `1217752501201407033233368018`
-                    pub transaction_id: ::std::string::String,
+                    pub transaction_id: String,
                     /// 转账接收方订单类型
                     ///
                     /// Example: `WXPAY`
@@ -1810,7 +1772,7 @@ pub mod mch_transfer {
                         rename = "type",
                         skip_serializing_if = "::std::option::Option::is_none"
                     )]
-                    pub type_: ::std::option::Option<
+                    pub type_: Option<
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
                 }
@@ -1940,29 +1902,17 @@ pub mod mch_transfer {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseState {
-                    /// 已受理
-                    ///
-                    /// `ACCEPTED`
+                    /// `ACCEPTED`: 已受理
                     Accepted,
-                    /// 已成功
-                    ///
-                    /// `SUCCESS`
+                    /// `SUCCESS`: 已成功
                     Success,
-                    /// 系统关闭（余额不足、转账失败等原因）。
-                    ///
-                    /// `CLOSED`
+                    /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
                     Closed,
-                    /// 预下单成功，等待用户确认
-                    ///
-                    /// `WAIT_USER_CONFIRM`
+                    /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
                     WaitUserConfirm,
-                    /// 商户撤销请求受理成功，该笔付款正在撤销中
-                    ///
-                    /// `CANCELING`
+                    /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
                     Canceling,
-                    /// 付款撤销完成
-                    ///
-                    /// `CANCELLED`
+                    /// `CANCELLED`: 付款撤销完成
                     Cancelled,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -2051,11 +2001,11 @@ pub mod mch_transfer {
                         /// 商户单号
                         ///
                         /// Example: `plfk2020042013`
-                        pub out_bill_no: ::std::string::String,
+                        pub out_bill_no: String,
                         /// 微信支付转账单号
                         ///
                         /// Example: `1330000071100999991182020050700019480001`
-                        pub bill_id: ::std::string::String,
+                        pub bill_id: String,
                         /// 赔付状态
                         ///
                         /// Example: `ACCEPTED`
@@ -2063,7 +2013,7 @@ pub mod mch_transfer {
                         /// 撤销受理时间
                         ///
                         /// Example: `2015-05-20T13:29:35+08:00`
-                        pub cancel_accept_time: ::std::string::String,
+                        pub cancel_accept_time: String,
                     }
                     /// 赔付状态
                     ///
@@ -2071,29 +2021,17 @@ pub mod mch_transfer {
                     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                     #[non_exhaustive]
                     pub enum PostResponseState {
-                        /// 已受理
-                        ///
-                        /// `ACCEPTED`
+                        /// `ACCEPTED`: 已受理
                         Accepted,
-                        /// 已成功
-                        ///
-                        /// `SUCCESS`
+                        /// `SUCCESS`: 已成功
                         Success,
-                        /// 系统关闭（余额不足、转账失败等原因）。
-                        ///
-                        /// `CLOSED`
+                        /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
                         Closed,
-                        /// 预下单成功，等待用户确认
-                        ///
-                        /// `WAIT_USER_CONFIRM`
+                        /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
                         WaitUserConfirm,
-                        /// 商户撤销请求受理成功，该笔付款正在撤销中
-                        ///
-                        /// `CANCELING`
+                        /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
                         Canceling,
-                        /// 付款撤销完成
-                        ///
-                        /// `CANCELLED`
+                        /// `CANCELLED`: 付款撤销完成
                         Cancelled,
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
@@ -2189,42 +2127,42 @@ pub mod mch_transfer {
                 ///
                 /// Example: `wx8888888888888888`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sp_appid: ::std::option::Option<::std::string::String>,
+                pub sp_appid: Option<String>,
                 /// 收款方信息
                 pub receiver: PostRequestReceiver,
                 /// 商户单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_bill_no: ::std::string::String,
+                pub out_bill_no: String,
                 /// 赔付金额
                 ///
                 /// Example: `10000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<f64>,
+                pub amount: Option<f64>,
                 /// 赔付原因
                 ///
                 /// Example: `直播违规扣罚`
-                pub transfer_remark: ::std::string::String,
+                pub transfer_remark: String,
                 /// 出资商户号
                 ///
                 /// Example: `1900001109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+                pub sponsor_mchid: Option<String>,
                 /// 转账场景ID
                 ///
                 /// Example: `1001`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transfer_scene_id: ::std::option::Option<::std::string::String>,
+                pub transfer_scene_id: Option<String>,
                 /// 用户收款感知
                 ///
                 /// Example: `退货运费补偿`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_recv_perception: ::std::option::Option<::std::string::String>,
+                pub user_recv_perception: Option<String>,
                 /// 商户回调地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub notify_url: ::std::option::Option<::std::string::String>,
+                pub notify_url: Option<String>,
             }
             /// 收款方信息
             #[derive(
@@ -2243,12 +2181,10 @@ pub mod mch_transfer {
                     rename = "type",
                     skip_serializing_if = "::std::option::Option::is_none"
                 )]
-                pub type_: ::std::option::Option<PostRequestReceiverType>,
+                pub type_: Option<PostRequestReceiverType>,
                 /// 转账接收方订单信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transaction_info: ::std::option::Option<
-                    PostRequestReceiverTransactionInfo,
-                >,
+                pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
             }
             /// 转账接收方订单信息
             #[derive(
@@ -2263,7 +2199,7 @@ pub mod mch_transfer {
                 /// 交易订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub transaction_id: ::std::string::String,
+                pub transaction_id: String,
                 /// 转账接收方订单类型
                 ///
                 /// Example: `WXPAY`
@@ -2271,7 +2207,7 @@ pub mod mch_transfer {
                     rename = "type",
                     skip_serializing_if = "::std::option::Option::is_none"
                 )]
-                pub type_: ::std::option::Option<PostRequestReceiverTransactionInfoType>,
+                pub type_: Option<PostRequestReceiverTransactionInfoType>,
             }
             /// 转账接收方订单类型
             ///
@@ -2397,19 +2333,19 @@ pub mod mch_transfer {
                 /// 商户单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_bill_no: ::std::string::String,
+                pub out_bill_no: String,
                 /// 微信支付转账单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub bill_id: ::std::string::String,
+                pub bill_id: String,
                 /// 受理时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                pub accept_time: ::std::string::String,
+                pub accept_time: String,
                 /// 跳转领取页面的package信息
                 ///
                 /// Example: `affffddafdfafddffda==`
-                pub package_info: ::std::string::String,
+                pub package_info: String,
             }
         }
     }
@@ -2457,42 +2393,42 @@ pub mod mch_transfer {
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 公众账号ID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_appid: ::std::option::Option<::std::string::String>,
+            pub sp_appid: Option<String>,
             /// 收款方信息
             pub receiver: PostRequestReceiver,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 赔付金额
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
             /// 转账场景ID
             ///
             /// Example: `1001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transfer_scene_id: ::std::option::Option<::std::string::String>,
+            pub transfer_scene_id: Option<String>,
             /// 用户收款感知
             ///
             /// Example: `退货运费补偿`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_recv_perception: ::std::option::Option<::std::string::String>,
+            pub user_recv_perception: Option<String>,
             /// 二级商户AppID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
         }
         /// 收款方信息
         #[derive(
@@ -2511,15 +2447,13 @@ pub mod mch_transfer {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<PostRequestReceiverType>,
+            pub type_: Option<PostRequestReceiverType>,
             /// 转账接收方订单信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_info: ::std::option::Option<
-                PostRequestReceiverTransactionInfo,
-            >,
+            pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
             /// 转账接收方用户
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_info: ::std::option::Option<PostRequestReceiverUserInfo>,
+            pub user_info: Option<PostRequestReceiverUserInfo>,
         }
         /// 转账接收方订单信息
         #[derive(
@@ -2534,7 +2468,7 @@ pub mod mch_transfer {
             /// 交易订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 转账接收方订单类型
             ///
             /// Example: `WXPAY`
@@ -2542,7 +2476,7 @@ pub mod mch_transfer {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<PostRequestReceiverTransactionInfoType>,
+            pub type_: Option<PostRequestReceiverTransactionInfoType>,
         }
         /// 转账接收方订单类型
         ///
@@ -2666,7 +2600,7 @@ pub mod mch_transfer {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_openid: ::std::option::Option<::std::string::String>,
+            pub sp_openid: Option<String>,
         }
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills` (请求保证金售后赔付).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2674,31 +2608,31 @@ pub mod mch_transfer {
             /// 服务商商户号
             ///
             /// Example: `1900001108`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 二级商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 转账接收方信息
             pub receiver_detail: PostResponseReceiverDetail,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 赔付金额
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
             /// 微信支付转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub bill_id: ::std::string::String,
+            pub bill_id: String,
             /// 赔付状态
             ///
             /// Example: `ACCEPTED`
@@ -2706,22 +2640,22 @@ pub mod mch_transfer {
             /// 受理时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub accept_time: ::std::string::String,
+            pub accept_time: String,
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 出资商户号
             ///
             /// Example: `1900001109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+            pub sponsor_mchid: Option<String>,
             /// 二级商户AppID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
         }
         /// 转账接收方信息
         #[derive(
@@ -2735,7 +2669,7 @@ pub mod mch_transfer {
         pub struct PostResponseReceiverDetail {
             /// 转账接收者信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub receiver: ::std::option::Option<PostResponseReceiverDetailReceiver>,
+            pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
         /// 转账接收者信息
         #[derive(
@@ -2754,10 +2688,10 @@ pub mod mch_transfer {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<PostResponseReceiverDetailReceiverType>,
+            pub type_: Option<PostResponseReceiverDetailReceiverType>,
             /// 转账接收方订单信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_info: ::std::option::Option<
+            pub transaction_info: Option<
                 PostResponseReceiverDetailReceiverTransactionInfo,
             >,
         }
@@ -2774,7 +2708,7 @@ pub mod mch_transfer {
             /// 交易订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 转账接收方订单类型
             ///
             /// Example: `WXPAY`
@@ -2782,9 +2716,7 @@ pub mod mch_transfer {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<
-                PostResponseReceiverDetailReceiverTransactionInfoType,
-            >,
+            pub type_: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
         }
         /// 转账接收方订单类型
         ///
@@ -2904,29 +2836,17 @@ pub mod mch_transfer {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseState {
-            /// 已受理
-            ///
-            /// `ACCEPTED`
+            /// `ACCEPTED`: 已受理
             Accepted,
-            /// 已成功
-            ///
-            /// `SUCCESS`
+            /// `SUCCESS`: 已成功
             Success,
-            /// 系统关闭（余额不足、转账失败等原因）。
-            ///
-            /// `CLOSED`
+            /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
             Closed,
-            /// 预下单成功，等待用户确认
-            ///
-            /// `WAIT_USER_CONFIRM`
+            /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
             WaitUserConfirm,
-            /// 商户撤销请求受理成功，该笔付款正在撤销中
-            ///
-            /// `CANCELING`
+            /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
             Canceling,
-            /// 付款撤销完成
-            ///
-            /// `CANCELLED`
+            /// `CANCELLED`: 付款撤销完成
             Cancelled,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -3022,11 +2942,9 @@ pub mod mch_transfer {
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
-                    /// Query parameter `sub_mchid`.
-                    ///
-                    /// Example: `1900001109`
+                    /// Query parameter `sub_mchid`. Example: `1900001109`
                     #[serde(skip_serializing)]
-                    pub sub_mchid: ::std::option::Option<::std::string::String>,
+                    pub sub_mchid: Option<String>,
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}` (查询保证金售后赔付结果（按微信支付赔付单号）).
                 #[derive(
@@ -3040,32 +2958,32 @@ pub mod mch_transfer {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001108`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 二级商户号
                     ///
                     /// Example: `1900000109`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_mchid: ::std::option::Option<::std::string::String>,
+                    pub sub_mchid: Option<String>,
                     /// 转账接收方信息
                     pub receiver_detail: GetResponseReceiverDetail,
                     /// 商户单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_bill_no: ::std::string::String,
+                    pub out_bill_no: String,
                     /// 赔付金额
                     ///
                     /// Example: `10000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub amount: ::std::option::Option<f64>,
+                    pub amount: Option<f64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transfer_remark: ::std::option::Option<::std::string::String>,
+                    pub transfer_remark: Option<String>,
                     /// 微信支付转账单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub bill_id: ::std::string::String,
+                    pub bill_id: String,
                     /// 赔付状态
                     ///
                     /// Example: `ACCEPTED`
@@ -3073,25 +2991,25 @@ pub mod mch_transfer {
                     /// 受理时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: ::std::string::String,
+                    pub accept_time: String,
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub success_time: ::std::option::Option<::std::string::String>,
+                    pub success_time: Option<String>,
                     /// 关单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_info: ::std::option::Option<GetResponseCloseInfo>,
+                    pub close_info: Option<GetResponseCloseInfo>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+                    pub sponsor_mchid: Option<String>,
                     /// 二级商户AppID
                     ///
                     /// Example: `wx8888888888888888`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_appid: ::std::option::Option<::std::string::String>,
+                    pub sub_appid: Option<String>,
                 }
                 /// 关单信息
                 #[derive(
@@ -3107,12 +3025,12 @@ pub mod mch_transfer {
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_time: ::std::option::Option<::std::string::String>,
+                    pub close_time: Option<String>,
                     /// 关单原因
                     ///
                     /// Example: `NOT_ENOUGH`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_reason: ::std::option::Option<::std::string::String>,
+                    pub close_reason: Option<String>,
                 }
                 /// 转账接收方信息
                 #[derive(
@@ -3126,9 +3044,7 @@ pub mod mch_transfer {
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub receiver: ::std::option::Option<
-                        GetResponseReceiverDetailReceiver,
-                    >,
+                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
                 /// 转账接收者信息
                 #[derive(
@@ -3147,12 +3063,10 @@ pub mod mch_transfer {
                         rename = "type",
                         skip_serializing_if = "::std::option::Option::is_none"
                     )]
-                    pub type_: ::std::option::Option<
-                        GetResponseReceiverDetailReceiverType,
-                    >,
+                    pub type_: Option<GetResponseReceiverDetailReceiverType>,
                     /// 转账接收方订单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transaction_info: ::std::option::Option<
+                    pub transaction_info: Option<
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                 }
@@ -3169,7 +3083,7 @@ pub mod mch_transfer {
                     /// 交易订单号
                     ///
                     /// Example: `1217752501201407033233368018`
-                    pub transaction_id: ::std::string::String,
+                    pub transaction_id: String,
                     /// 转账接收方订单类型
                     ///
                     /// Example: `WXPAY`
@@ -3177,7 +3091,7 @@ pub mod mch_transfer {
                         rename = "type",
                         skip_serializing_if = "::std::option::Option::is_none"
                     )]
-                    pub type_: ::std::option::Option<
+                    pub type_: Option<
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
                 }
@@ -3311,29 +3225,17 @@ pub mod mch_transfer {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseState {
-                    /// 已受理
-                    ///
-                    /// `ACCEPTED`
+                    /// `ACCEPTED`: 已受理
                     Accepted,
-                    /// 已成功
-                    ///
-                    /// `SUCCESS`
+                    /// `SUCCESS`: 已成功
                     Success,
-                    /// 系统关闭（余额不足、转账失败等原因）。
-                    ///
-                    /// `CLOSED`
+                    /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
                     Closed,
-                    /// 预下单成功，等待用户确认
-                    ///
-                    /// `WAIT_USER_CONFIRM`
+                    /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
                     WaitUserConfirm,
-                    /// 商户撤销请求受理成功，该笔付款正在撤销中
-                    ///
-                    /// `CANCELING`
+                    /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
                     Canceling,
-                    /// 付款撤销完成
-                    ///
-                    /// `CANCELLED`
+                    /// `CANCELLED`: 付款撤销完成
                     Cancelled,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -3439,11 +3341,9 @@ pub mod mch_transfer {
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
-                    /// Query parameter `sub_mchid`.
-                    ///
-                    /// Example: `1900001109`
+                    /// Query parameter `sub_mchid`. Example: `1900001109`
                     #[serde(skip_serializing)]
-                    pub sub_mchid: ::std::option::Option<::std::string::String>,
+                    pub sub_mchid: Option<String>,
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付结果（按商户赔付单号）).
                 #[derive(
@@ -3457,32 +3357,32 @@ pub mod mch_transfer {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001108`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 二级商户号
                     ///
                     /// Example: `1900000109`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_mchid: ::std::option::Option<::std::string::String>,
+                    pub sub_mchid: Option<String>,
                     /// 转账接收方信息
                     pub receiver_detail: GetResponseReceiverDetail,
                     /// 商户单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_bill_no: ::std::string::String,
+                    pub out_bill_no: String,
                     /// 赔付金额
                     ///
                     /// Example: `10000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub amount: ::std::option::Option<f64>,
+                    pub amount: Option<f64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transfer_remark: ::std::option::Option<::std::string::String>,
+                    pub transfer_remark: Option<String>,
                     /// 微信支付转账单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub bill_id: ::std::string::String,
+                    pub bill_id: String,
                     /// 赔付状态
                     ///
                     /// Example: `ACCEPTED`
@@ -3490,25 +3390,25 @@ pub mod mch_transfer {
                     /// 受理时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: ::std::string::String,
+                    pub accept_time: String,
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub success_time: ::std::option::Option<::std::string::String>,
+                    pub success_time: Option<String>,
                     /// 关单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_info: ::std::option::Option<GetResponseCloseInfo>,
+                    pub close_info: Option<GetResponseCloseInfo>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+                    pub sponsor_mchid: Option<String>,
                     /// 二级商户AppID
                     ///
                     /// Example: `wx8888888888888888`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_appid: ::std::option::Option<::std::string::String>,
+                    pub sub_appid: Option<String>,
                 }
                 /// 关单信息
                 #[derive(
@@ -3524,12 +3424,12 @@ pub mod mch_transfer {
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_time: ::std::option::Option<::std::string::String>,
+                    pub close_time: Option<String>,
                     /// 关单原因
                     ///
                     /// Example: `NOT_ENOUGH`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_reason: ::std::option::Option<::std::string::String>,
+                    pub close_reason: Option<String>,
                 }
                 /// 转账接收方信息
                 #[derive(
@@ -3543,9 +3443,7 @@ pub mod mch_transfer {
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub receiver: ::std::option::Option<
-                        GetResponseReceiverDetailReceiver,
-                    >,
+                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
                 /// 转账接收者信息
                 #[derive(
@@ -3564,12 +3462,10 @@ pub mod mch_transfer {
                         rename = "type",
                         skip_serializing_if = "::std::option::Option::is_none"
                     )]
-                    pub type_: ::std::option::Option<
-                        GetResponseReceiverDetailReceiverType,
-                    >,
+                    pub type_: Option<GetResponseReceiverDetailReceiverType>,
                     /// 转账接收方订单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transaction_info: ::std::option::Option<
+                    pub transaction_info: Option<
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                 }
@@ -3586,7 +3482,7 @@ pub mod mch_transfer {
                     /// 交易订单号
                     ///
                     /// Example: `1217752501201407033233368018`
-                    pub transaction_id: ::std::string::String,
+                    pub transaction_id: String,
                     /// 转账接收方订单类型
                     ///
                     /// Example: `WXPAY`
@@ -3594,7 +3490,7 @@ pub mod mch_transfer {
                         rename = "type",
                         skip_serializing_if = "::std::option::Option::is_none"
                     )]
-                    pub type_: ::std::option::Option<
+                    pub type_: Option<
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
                 }
@@ -3728,29 +3624,17 @@ pub mod mch_transfer {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseState {
-                    /// 已受理
-                    ///
-                    /// `ACCEPTED`
+                    /// `ACCEPTED`: 已受理
                     Accepted,
-                    /// 已成功
-                    ///
-                    /// `SUCCESS`
+                    /// `SUCCESS`: 已成功
                     Success,
-                    /// 系统关闭（余额不足、转账失败等原因）。
-                    ///
-                    /// `CLOSED`
+                    /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
                     Closed,
-                    /// 预下单成功，等待用户确认
-                    ///
-                    /// `WAIT_USER_CONFIRM`
+                    /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
                     WaitUserConfirm,
-                    /// 商户撤销请求受理成功，该笔付款正在撤销中
-                    ///
-                    /// `CANCELING`
+                    /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
                     Canceling,
-                    /// 付款撤销完成
-                    ///
-                    /// `CANCELLED`
+                    /// `CANCELLED`: 付款撤销完成
                     Cancelled,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -3855,27 +3739,27 @@ pub mod mch_transfer {
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 公众账号ID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_appid: ::std::option::Option<::std::string::String>,
+            pub sp_appid: Option<String>,
             /// 赔付用户信息
             pub receiver: PostRequestReceiver,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 赔付金额
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
         }
         /// 赔付用户信息
         #[derive(
@@ -3894,15 +3778,13 @@ pub mod mch_transfer {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<PostRequestReceiverType>,
+            pub type_: Option<PostRequestReceiverType>,
             /// 转账接收方商户信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mch_info: ::std::option::Option<PostRequestReceiverMchInfo>,
+            pub mch_info: Option<PostRequestReceiverMchInfo>,
             /// 赔付单信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_info: ::std::option::Option<
-                PostRequestReceiverTransactionInfo,
-            >,
+            pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
         }
         /// 转账接收方商户信息
         #[derive(
@@ -3918,7 +3800,7 @@ pub mod mch_transfer {
             ///
             /// Example: `1900001108`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mchid: ::std::option::Option<::std::string::String>,
+            pub mchid: Option<String>,
         }
         /// 赔付单信息
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3926,7 +3808,7 @@ pub mod mch_transfer {
             /// 交易订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 赔付单类型
             #[serde(rename = "type")]
             pub type_: PostRequestReceiverTransactionInfoType,
@@ -4041,36 +3923,36 @@ pub mod mch_transfer {
             /// 服务商商户号
             ///
             /// Example: `1900001108`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 二级商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 二级商户AppID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 转账接收方信息
             pub receiver_detail: PostResponseReceiverDetail,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 赔付金额
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
             /// 微信支付转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub bill_id: ::std::string::String,
+            pub bill_id: String,
             /// 赔付状态
             ///
             /// Example: `ACCEPTED`
@@ -4078,17 +3960,17 @@ pub mod mch_transfer {
             /// 受理时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub accept_time: ::std::string::String,
+            pub accept_time: String,
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 出资商户号
             ///
             /// Example: `1900001109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+            pub sponsor_mchid: Option<String>,
         }
         /// 转账接收方信息
         #[derive(
@@ -4102,7 +3984,7 @@ pub mod mch_transfer {
         pub struct PostResponseReceiverDetail {
             /// 转账接收者信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub receiver: ::std::option::Option<PostResponseReceiverDetailReceiver>,
+            pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
         /// 转账接收者信息
         #[derive(
@@ -4121,15 +4003,13 @@ pub mod mch_transfer {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<PostResponseReceiverDetailReceiverType>,
+            pub type_: Option<PostResponseReceiverDetailReceiverType>,
             /// 转账接收方商户信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mch_info: ::std::option::Option<
-                PostResponseReceiverDetailReceiverMchInfo,
-            >,
+            pub mch_info: Option<PostResponseReceiverDetailReceiverMchInfo>,
             /// 赔付单信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_info: ::std::option::Option<
+            pub transaction_info: Option<
                 PostResponseReceiverDetailReceiverTransactionInfo,
             >,
         }
@@ -4147,7 +4027,7 @@ pub mod mch_transfer {
             ///
             /// Example: `1900001108`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mchid: ::std::option::Option<::std::string::String>,
+            pub mchid: Option<String>,
         }
         /// 赔付单信息
         #[derive(
@@ -4162,7 +4042,7 @@ pub mod mch_transfer {
             /// 交易订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
         }
         /// 转账接收方类型
         ///
@@ -4220,29 +4100,17 @@ pub mod mch_transfer {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseState {
-            /// 已受理
-            ///
-            /// `ACCEPTED`
+            /// `ACCEPTED`: 已受理
             Accepted,
-            /// 已成功
-            ///
-            /// `SUCCESS`
+            /// `SUCCESS`: 已成功
             Success,
-            /// 系统关闭（余额不足、转账失败等原因）。
-            ///
-            /// `CLOSED`
+            /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
             Closed,
-            /// 预下单成功，等待用户确认
-            ///
-            /// `WAIT_USER_CONFIRM`
+            /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
             WaitUserConfirm,
-            /// 商户撤销请求受理成功，该笔付款正在撤销中
-            ///
-            /// `CANCELING`
+            /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
             Canceling,
-            /// 付款撤销完成
-            ///
-            /// `CANCELLED`
+            /// `CANCELLED`: 付款撤销完成
             Cancelled,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -4316,36 +4184,36 @@ pub mod mch_transfer {
                 /// 服务商商户号
                 ///
                 /// Example: `1900001108`
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
                 /// 二级商户号
                 ///
                 /// Example: `1900000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 二级商户AppID
                 ///
                 /// Example: `wx8888888888888888`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 转账接收方信息
                 pub receiver_detail: GetResponseReceiverDetail,
                 /// 商户单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_bill_no: ::std::string::String,
+                pub out_bill_no: String,
                 /// 赔付金额
                 ///
                 /// Example: `10000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<f64>,
+                pub amount: Option<f64>,
                 /// 赔付原因
                 ///
                 /// Example: `直播违规扣罚`
-                pub transfer_remark: ::std::string::String,
+                pub transfer_remark: String,
                 /// 微信支付转账单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub bill_id: ::std::string::String,
+                pub bill_id: String,
                 /// 赔付状态
                 ///
                 /// Example: `ACCEPTED`
@@ -4353,20 +4221,20 @@ pub mod mch_transfer {
                 /// 受理时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                pub accept_time: ::std::string::String,
+                pub accept_time: String,
                 /// 成功时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_time: ::std::option::Option<::std::string::String>,
+                pub success_time: Option<String>,
                 /// 关单信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub close_info: ::std::option::Option<GetResponseCloseInfo>,
+                pub close_info: Option<GetResponseCloseInfo>,
                 /// 出资商户号
                 ///
                 /// Example: `1900001109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+                pub sponsor_mchid: Option<String>,
             }
             /// 关单信息
             #[derive(
@@ -4382,12 +4250,12 @@ pub mod mch_transfer {
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub close_time: ::std::option::Option<::std::string::String>,
+                pub close_time: Option<String>,
                 /// 关单原因
                 ///
                 /// Example: `NOT_ENOUGH`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub close_reason: ::std::option::Option<::std::string::String>,
+                pub close_reason: Option<String>,
             }
             /// 转账接收方信息
             #[derive(
@@ -4401,7 +4269,7 @@ pub mod mch_transfer {
             pub struct GetResponseReceiverDetail {
                 /// 转账接收者信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub receiver: ::std::option::Option<GetResponseReceiverDetailReceiver>,
+                pub receiver: Option<GetResponseReceiverDetailReceiver>,
             }
             /// 转账接收者信息
             #[derive(
@@ -4420,15 +4288,13 @@ pub mod mch_transfer {
                     rename = "type",
                     skip_serializing_if = "::std::option::Option::is_none"
                 )]
-                pub type_: ::std::option::Option<GetResponseReceiverDetailReceiverType>,
+                pub type_: Option<GetResponseReceiverDetailReceiverType>,
                 /// 转账接收方商户信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mch_info: ::std::option::Option<
-                    GetResponseReceiverDetailReceiverMchInfo,
-                >,
+                pub mch_info: Option<GetResponseReceiverDetailReceiverMchInfo>,
                 /// 赔付单信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transaction_info: ::std::option::Option<
+                pub transaction_info: Option<
                     GetResponseReceiverDetailReceiverTransactionInfo,
                 >,
             }
@@ -4446,7 +4312,7 @@ pub mod mch_transfer {
                 ///
                 /// Example: `1900001108`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mchid: ::std::option::Option<::std::string::String>,
+                pub mchid: Option<String>,
             }
             /// 赔付单信息
             #[derive(
@@ -4461,7 +4327,7 @@ pub mod mch_transfer {
                 /// 交易订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub transaction_id: ::std::string::String,
+                pub transaction_id: String,
             }
             /// 转账接收方类型
             ///
@@ -4523,29 +4389,17 @@ pub mod mch_transfer {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseState {
-                /// 已受理
-                ///
-                /// `ACCEPTED`
+                /// `ACCEPTED`: 已受理
                 Accepted,
-                /// 已成功
-                ///
-                /// `SUCCESS`
+                /// `SUCCESS`: 已成功
                 Success,
-                /// 系统关闭（余额不足、转账失败等原因）。
-                ///
-                /// `CLOSED`
+                /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
                 Closed,
-                /// 预下单成功，等待用户确认
-                ///
-                /// `WAIT_USER_CONFIRM`
+                /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
                 WaitUserConfirm,
-                /// 商户撤销请求受理成功，该笔付款正在撤销中
-                ///
-                /// `CANCELING`
+                /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
                 Canceling,
-                /// 付款撤销完成
-                ///
-                /// `CANCELLED`
+                /// `CANCELLED`: 付款撤销完成
                 Cancelled,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -4644,37 +4498,37 @@ pub mod mch_transfer {
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 公众账号ID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_appid: ::std::option::Option<::std::string::String>,
+            pub sp_appid: Option<String>,
             /// 赔付用户信息
             pub receiver: PostRequestReceiver,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 赔付金额
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
             /// 转账场景ID
             ///
             /// Example: `1001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transfer_scene_id: ::std::option::Option<::std::string::String>,
+            pub transfer_scene_id: Option<String>,
             /// 用户收款感知
             ///
             /// Example: `退货运费补偿`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_recv_perception: ::std::option::Option<::std::string::String>,
+            pub user_recv_perception: Option<String>,
         }
         /// 赔付用户信息
         #[derive(
@@ -4688,12 +4542,10 @@ pub mod mch_transfer {
         pub struct PostRequestReceiver {
             /// 转账接收方订单信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_info: ::std::option::Option<
-                PostRequestReceiverTransactionInfo,
-            >,
+            pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
             /// 转账接收方用户
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_info: ::std::option::Option<PostRequestReceiverUserInfo>,
+            pub user_info: Option<PostRequestReceiverUserInfo>,
         }
         /// 转账接收方订单信息
         #[derive(
@@ -4708,7 +4560,7 @@ pub mod mch_transfer {
             /// 交易订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 转账接收方订单类型
             ///
             /// Example: `WXPAY`
@@ -4716,7 +4568,7 @@ pub mod mch_transfer {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<PostRequestReceiverTransactionInfoType>,
+            pub type_: Option<PostRequestReceiverTransactionInfoType>,
         }
         /// 转账接收方订单类型
         ///
@@ -4786,7 +4638,7 @@ pub mod mch_transfer {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_openid: ::std::option::Option<::std::string::String>,
+            pub sp_openid: Option<String>,
         }
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills` (发起保证金赔付用户运费).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -4794,36 +4646,36 @@ pub mod mch_transfer {
             /// 服务商商户号
             ///
             /// Example: `1900001108`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 二级商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 二级商户AppID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 转账接收方信息
             pub receiver_detail: PostResponseReceiverDetail,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 赔付金额
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
             /// 微信支付转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub bill_id: ::std::string::String,
+            pub bill_id: String,
             /// 赔付状态
             ///
             /// Example: `ACCEPTED`
@@ -4831,17 +4683,17 @@ pub mod mch_transfer {
             /// 受理时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub accept_time: ::std::string::String,
+            pub accept_time: String,
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 出资商户号
             ///
             /// Example: `1900001109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+            pub sponsor_mchid: Option<String>,
         }
         /// 转账接收方信息
         #[derive(
@@ -4855,7 +4707,7 @@ pub mod mch_transfer {
         pub struct PostResponseReceiverDetail {
             /// 转账接收者信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub receiver: ::std::option::Option<PostResponseReceiverDetailReceiver>,
+            pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
         /// 转账接收者信息
         #[derive(
@@ -4869,14 +4721,12 @@ pub mod mch_transfer {
         pub struct PostResponseReceiverDetailReceiver {
             /// 转账接收方订单信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_info: ::std::option::Option<
+            pub transaction_info: Option<
                 PostResponseReceiverDetailReceiverTransactionInfo,
             >,
             /// 转账接收方用户
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_info: ::std::option::Option<
-                PostResponseReceiverDetailReceiverUserInfo,
-            >,
+            pub user_info: Option<PostResponseReceiverDetailReceiverUserInfo>,
         }
         /// 转账接收方订单信息
         #[derive(
@@ -4891,7 +4741,7 @@ pub mod mch_transfer {
             /// 交易订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 转账接收方订单类型
             ///
             /// Example: `WXPAY`
@@ -4899,9 +4749,7 @@ pub mod mch_transfer {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<
-                PostResponseReceiverDetailReceiverTransactionInfoType,
-            >,
+            pub type_: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
         }
         /// 转账接收方订单类型
         ///
@@ -4975,7 +4823,7 @@ pub mod mch_transfer {
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_openid: ::std::option::Option<::std::string::String>,
+            pub sp_openid: Option<String>,
         }
         /// 赔付状态
         ///
@@ -4983,29 +4831,17 @@ pub mod mch_transfer {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseState {
-            /// 已受理
-            ///
-            /// `ACCEPTED`
+            /// `ACCEPTED`: 已受理
             Accepted,
-            /// 已成功
-            ///
-            /// `SUCCESS`
+            /// `SUCCESS`: 已成功
             Success,
-            /// 系统关闭（余额不足、转账失败等原因）。
-            ///
-            /// `CLOSED`
+            /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
             Closed,
-            /// 预下单成功，等待用户确认
-            ///
-            /// `WAIT_USER_CONFIRM`
+            /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
             WaitUserConfirm,
-            /// 商户撤销请求受理成功，该笔付款正在撤销中
-            ///
-            /// `CANCELING`
+            /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
             Canceling,
-            /// 付款撤销完成
-            ///
-            /// `CANCELLED`
+            /// `CANCELLED`: 付款撤销完成
             Cancelled,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -5104,11 +4940,9 @@ pub mod mch_transfer {
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
-                    /// Query parameter `sub_mchid`.
-                    ///
-                    /// Example: `1900001109`
+                    /// Query parameter `sub_mchid`. Example: `1900001109`
                     #[serde(skip_serializing)]
-                    pub sub_mchid: ::std::option::Option<::std::string::String>,
+                    pub sub_mchid: Option<String>,
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付运费结果（按商户赔付单号）).
                 #[derive(
@@ -5122,32 +4956,32 @@ pub mod mch_transfer {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001108`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 二级商户号
                     ///
                     /// Example: `1900000109`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_mchid: ::std::option::Option<::std::string::String>,
+                    pub sub_mchid: Option<String>,
                     /// 转账接收方信息
                     pub receiver_detail: GetResponseReceiverDetail,
                     /// 商户单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_bill_no: ::std::string::String,
+                    pub out_bill_no: String,
                     /// 赔付金额
                     ///
                     /// Example: `10000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub amount: ::std::option::Option<f64>,
+                    pub amount: Option<f64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transfer_remark: ::std::option::Option<::std::string::String>,
+                    pub transfer_remark: Option<String>,
                     /// 微信支付转账单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub bill_id: ::std::string::String,
+                    pub bill_id: String,
                     /// 赔付状态
                     ///
                     /// Example: `ACCEPTED`
@@ -5155,20 +4989,20 @@ pub mod mch_transfer {
                     /// 受理时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: ::std::string::String,
+                    pub accept_time: String,
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub success_time: ::std::option::Option<::std::string::String>,
+                    pub success_time: Option<String>,
                     /// 关单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_info: ::std::option::Option<GetResponseCloseInfo>,
+                    pub close_info: Option<GetResponseCloseInfo>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+                    pub sponsor_mchid: Option<String>,
                 }
                 /// 关单信息
                 #[derive(
@@ -5184,12 +5018,12 @@ pub mod mch_transfer {
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_time: ::std::option::Option<::std::string::String>,
+                    pub close_time: Option<String>,
                     /// 关单原因
                     ///
                     /// Example: `NOT_ENOUGH`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_reason: ::std::option::Option<::std::string::String>,
+                    pub close_reason: Option<String>,
                 }
                 /// 转账接收方信息
                 #[derive(
@@ -5203,9 +5037,7 @@ pub mod mch_transfer {
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub receiver: ::std::option::Option<
-                        GetResponseReceiverDetailReceiver,
-                    >,
+                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
                 /// 转账接收者信息
                 #[derive(
@@ -5219,14 +5051,12 @@ pub mod mch_transfer {
                 pub struct GetResponseReceiverDetailReceiver {
                     /// 转账接收方订单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transaction_info: ::std::option::Option<
+                    pub transaction_info: Option<
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                     /// 转账接收方用户
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub user_info: ::std::option::Option<
-                        GetResponseReceiverDetailReceiverUserInfo,
-                    >,
+                    pub user_info: Option<GetResponseReceiverDetailReceiverUserInfo>,
                 }
                 /// 转账接收方订单信息
                 #[derive(
@@ -5241,7 +5071,7 @@ pub mod mch_transfer {
                     /// 交易订单号
                     ///
                     /// Example: `1217752501201407033233368018`
-                    pub transaction_id: ::std::string::String,
+                    pub transaction_id: String,
                     /// 转账接收方订单类型
                     ///
                     /// Example: `WXPAY`
@@ -5249,7 +5079,7 @@ pub mod mch_transfer {
                         rename = "type",
                         skip_serializing_if = "::std::option::Option::is_none"
                     )]
-                    pub type_: ::std::option::Option<
+                    pub type_: Option<
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
                 }
@@ -5330,7 +5160,7 @@ pub mod mch_transfer {
                     ///
                     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sp_openid: ::std::option::Option<::std::string::String>,
+                    pub sp_openid: Option<String>,
                 }
                 /// 赔付状态
                 ///
@@ -5338,29 +5168,17 @@ pub mod mch_transfer {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseState {
-                    /// 已受理
-                    ///
-                    /// `ACCEPTED`
+                    /// `ACCEPTED`: 已受理
                     Accepted,
-                    /// 已成功
-                    ///
-                    /// `SUCCESS`
+                    /// `SUCCESS`: 已成功
                     Success,
-                    /// 系统关闭（余额不足、转账失败等原因）。
-                    ///
-                    /// `CLOSED`
+                    /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
                     Closed,
-                    /// 预下单成功，等待用户确认
-                    ///
-                    /// `WAIT_USER_CONFIRM`
+                    /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
                     WaitUserConfirm,
-                    /// 商户撤销请求受理成功，该笔付款正在撤销中
-                    ///
-                    /// `CANCELING`
+                    /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
                     Canceling,
-                    /// 付款撤销完成
-                    ///
-                    /// `CANCELLED`
+                    /// `CANCELLED`: 付款撤销完成
                     Cancelled,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -5468,22 +5286,22 @@ pub mod mch_transfer {
             ///
             /// Example: `1900001109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 赔付用户信息
             pub receiver: PostRequestReceiver,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 赔付金额
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
         }
         /// 赔付用户信息
         #[derive(
@@ -5502,12 +5320,10 @@ pub mod mch_transfer {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<PostRequestReceiverType>,
+            pub type_: Option<PostRequestReceiverType>,
             /// 转账接收方订单信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_info: ::std::option::Option<
-                PostRequestReceiverTransactionInfo,
-            >,
+            pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
         }
         /// 转账接收方订单信息
         #[derive(
@@ -5522,7 +5338,7 @@ pub mod mch_transfer {
             /// 交易订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 转账接收方订单类型
             ///
             /// Example: `WXPAY`
@@ -5530,7 +5346,7 @@ pub mod mch_transfer {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<PostRequestReceiverTransactionInfoType>,
+            pub type_: Option<PostRequestReceiverTransactionInfoType>,
         }
         /// 转账接收方订单类型
         ///
@@ -5646,18 +5462,18 @@ pub mod mch_transfer {
             /// 服务商商户号
             ///
             /// Example: `1900001108`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 二级商户号
             ///
             /// Example: `1900001109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 转账接收方信息
             pub receiver_detail: PostResponseReceiverDetail,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 赔付金额
             ///
             /// Example: `10000`
@@ -5666,11 +5482,11 @@ pub mod mch_transfer {
             ///
             /// Example: `直播违规扣罚`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transfer_remark: ::std::option::Option<::std::string::String>,
+            pub transfer_remark: Option<String>,
             /// 微信支付转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub bill_id: ::std::string::String,
+            pub bill_id: String,
             /// 赔付状态
             ///
             /// Example: `ACCEPTED`
@@ -5678,17 +5494,17 @@ pub mod mch_transfer {
             /// 受理时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub accept_time: ::std::string::String,
+            pub accept_time: String,
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 出资商户号
             ///
             /// Example: `1900001109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+            pub sponsor_mchid: Option<String>,
         }
         /// 转账接收方信息
         #[derive(
@@ -5702,7 +5518,7 @@ pub mod mch_transfer {
         pub struct PostResponseReceiverDetail {
             /// 转账接收者信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub receiver: ::std::option::Option<PostResponseReceiverDetailReceiver>,
+            pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
         /// 转账接收者信息
         #[derive(
@@ -5721,10 +5537,10 @@ pub mod mch_transfer {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<PostResponseReceiverDetailReceiverType>,
+            pub type_: Option<PostResponseReceiverDetailReceiverType>,
             /// 转账接收方订单信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_info: ::std::option::Option<
+            pub transaction_info: Option<
                 PostResponseReceiverDetailReceiverTransactionInfo,
             >,
         }
@@ -5741,7 +5557,7 @@ pub mod mch_transfer {
             /// 交易订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 转账接收方订单类型
             ///
             /// Example: `WXPAY`
@@ -5749,9 +5565,7 @@ pub mod mch_transfer {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<
-                PostResponseReceiverDetailReceiverTransactionInfoType,
-            >,
+            pub type_: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
         }
         /// 转账接收方订单类型
         ///
@@ -5871,29 +5685,17 @@ pub mod mch_transfer {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseState {
-            /// 已受理
-            ///
-            /// `ACCEPTED`
+            /// `ACCEPTED`: 已受理
             Accepted,
-            /// 已成功
-            ///
-            /// `SUCCESS`
+            /// `SUCCESS`: 已成功
             Success,
-            /// 系统关闭（余额不足、转账失败等原因）。
-            ///
-            /// `CLOSED`
+            /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
             Closed,
-            /// 预下单成功，等待用户确认
-            ///
-            /// `WAIT_USER_CONFIRM`
+            /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
             WaitUserConfirm,
-            /// 商户撤销请求受理成功，该笔付款正在撤销中
-            ///
-            /// `CANCELING`
+            /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
             Canceling,
-            /// 付款撤销完成
-            ///
-            /// `CANCELLED`
+            /// `CANCELLED`: 付款撤销完成
             Cancelled,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -5989,11 +5791,9 @@ pub mod mch_transfer {
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
-                    /// Query parameter `sub_mchid`.
-                    ///
-                    /// Example: `1900001109`
+                    /// Query parameter `sub_mchid`. Example: `1900001109`
                     #[serde(skip_serializing)]
-                    pub sub_mchid: ::std::option::Option<::std::string::String>,
+                    pub sub_mchid: Option<String>,
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}` (查询保险理赔结果（按微信支付赔付单号）).
                 #[derive(
@@ -6007,32 +5807,32 @@ pub mod mch_transfer {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001108`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 二级商户号
                     ///
                     /// Example: `1900001109`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_mchid: ::std::option::Option<::std::string::String>,
+                    pub sub_mchid: Option<String>,
                     /// 转账接收方信息
                     pub receiver_detail: GetResponseReceiverDetail,
                     /// 商户单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_bill_no: ::std::string::String,
+                    pub out_bill_no: String,
                     /// 赔付金额
                     ///
                     /// Example: `10000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub amount: ::std::option::Option<f64>,
+                    pub amount: Option<f64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transfer_remark: ::std::option::Option<::std::string::String>,
+                    pub transfer_remark: Option<String>,
                     /// 微信支付转账单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub bill_id: ::std::string::String,
+                    pub bill_id: String,
                     /// 赔付状态
                     ///
                     /// Example: `ACCEPTED`
@@ -6040,20 +5840,20 @@ pub mod mch_transfer {
                     /// 受理时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: ::std::string::String,
+                    pub accept_time: String,
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub success_time: ::std::option::Option<::std::string::String>,
+                    pub success_time: Option<String>,
                     /// 关单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_info: ::std::option::Option<GetResponseCloseInfo>,
+                    pub close_info: Option<GetResponseCloseInfo>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+                    pub sponsor_mchid: Option<String>,
                 }
                 /// 关单信息
                 #[derive(
@@ -6069,12 +5869,12 @@ pub mod mch_transfer {
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub accept_time: ::std::option::Option<::std::string::String>,
+                    pub accept_time: Option<String>,
                     /// 关单原因
                     ///
                     /// Example: `NOT_ENOUGH`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_reason: ::std::option::Option<::std::string::String>,
+                    pub close_reason: Option<String>,
                 }
                 /// 转账接收方信息
                 #[derive(
@@ -6088,9 +5888,7 @@ pub mod mch_transfer {
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub receiver: ::std::option::Option<
-                        GetResponseReceiverDetailReceiver,
-                    >,
+                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
                 /// 转账接收者信息
                 #[derive(
@@ -6109,12 +5907,10 @@ pub mod mch_transfer {
                         rename = "type",
                         skip_serializing_if = "::std::option::Option::is_none"
                     )]
-                    pub type_: ::std::option::Option<
-                        GetResponseReceiverDetailReceiverType,
-                    >,
+                    pub type_: Option<GetResponseReceiverDetailReceiverType>,
                     /// 转账接收方订单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transaction_info: ::std::option::Option<
+                    pub transaction_info: Option<
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                 }
@@ -6131,7 +5927,7 @@ pub mod mch_transfer {
                     /// 交易订单号
                     ///
                     /// Example: `1217752501201407033233368018`
-                    pub transaction_id: ::std::string::String,
+                    pub transaction_id: String,
                     /// 转账接收方订单类型
                     ///
                     /// Example: `WXPAY`
@@ -6139,7 +5935,7 @@ pub mod mch_transfer {
                         rename = "type",
                         skip_serializing_if = "::std::option::Option::is_none"
                     )]
-                    pub type_: ::std::option::Option<
+                    pub type_: Option<
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
                 }
@@ -6273,29 +6069,17 @@ pub mod mch_transfer {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseState {
-                    /// 已受理
-                    ///
-                    /// `ACCEPTED`
+                    /// `ACCEPTED`: 已受理
                     Accepted,
-                    /// 已成功
-                    ///
-                    /// `SUCCESS`
+                    /// `SUCCESS`: 已成功
                     Success,
-                    /// 系统关闭（余额不足、转账失败等原因）。
-                    ///
-                    /// `CLOSED`
+                    /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
                     Closed,
-                    /// 预下单成功，等待用户确认
-                    ///
-                    /// `WAIT_USER_CONFIRM`
+                    /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
                     WaitUserConfirm,
-                    /// 商户撤销请求受理成功，该笔付款正在撤销中
-                    ///
-                    /// `CANCELING`
+                    /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
                     Canceling,
-                    /// 付款撤销完成
-                    ///
-                    /// `CANCELLED`
+                    /// `CANCELLED`: 付款撤销完成
                     Cancelled,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -6405,11 +6189,9 @@ pub mod mch_transfer {
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
-                    /// Query parameter `sub_mchid`.
-                    ///
-                    /// Example: `1900001109`
+                    /// Query parameter `sub_mchid`. Example: `1900001109`
                     #[serde(skip_serializing)]
-                    pub sub_mchid: ::std::option::Option<::std::string::String>,
+                    pub sub_mchid: Option<String>,
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` (查询保险理赔结果（按商户赔付单号）).
                 #[derive(
@@ -6423,32 +6205,32 @@ pub mod mch_transfer {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001108`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 二级商户号
                     ///
                     /// Example: `1900001109`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_mchid: ::std::option::Option<::std::string::String>,
+                    pub sub_mchid: Option<String>,
                     /// 转账接收方信息
                     pub receiver_detail: GetResponseReceiverDetail,
                     /// 商户单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_bill_no: ::std::string::String,
+                    pub out_bill_no: String,
                     /// 赔付金额
                     ///
                     /// Example: `10000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub amount: ::std::option::Option<f64>,
+                    pub amount: Option<f64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transfer_remark: ::std::option::Option<::std::string::String>,
+                    pub transfer_remark: Option<String>,
                     /// 微信支付转账单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub bill_id: ::std::string::String,
+                    pub bill_id: String,
                     /// 赔付状态
                     ///
                     /// Example: `ACCEPTED`
@@ -6456,20 +6238,20 @@ pub mod mch_transfer {
                     /// 受理时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: ::std::string::String,
+                    pub accept_time: String,
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub success_time: ::std::option::Option<::std::string::String>,
+                    pub success_time: Option<String>,
                     /// 关单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_info: ::std::option::Option<GetResponseCloseInfo>,
+                    pub close_info: Option<GetResponseCloseInfo>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+                    pub sponsor_mchid: Option<String>,
                 }
                 /// 关单信息
                 #[derive(
@@ -6485,12 +6267,12 @@ pub mod mch_transfer {
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub accept_time: ::std::option::Option<::std::string::String>,
+                    pub accept_time: Option<String>,
                     /// 关单原因
                     ///
                     /// Example: `NOT_ENOUGH`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_reason: ::std::option::Option<::std::string::String>,
+                    pub close_reason: Option<String>,
                 }
                 /// 转账接收方信息
                 #[derive(
@@ -6504,9 +6286,7 @@ pub mod mch_transfer {
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub receiver: ::std::option::Option<
-                        GetResponseReceiverDetailReceiver,
-                    >,
+                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
                 /// 转账接收者信息
                 #[derive(
@@ -6525,12 +6305,10 @@ pub mod mch_transfer {
                         rename = "type",
                         skip_serializing_if = "::std::option::Option::is_none"
                     )]
-                    pub type_: ::std::option::Option<
-                        GetResponseReceiverDetailReceiverType,
-                    >,
+                    pub type_: Option<GetResponseReceiverDetailReceiverType>,
                     /// 转账接收方订单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transaction_info: ::std::option::Option<
+                    pub transaction_info: Option<
                         GetResponseReceiverDetailReceiverTransactionInfo,
                     >,
                 }
@@ -6547,7 +6325,7 @@ pub mod mch_transfer {
                     /// 交易订单号
                     ///
                     /// Example: `1217752501201407033233368018`
-                    pub transaction_id: ::std::string::String,
+                    pub transaction_id: String,
                     /// 转账接收方订单类型
                     ///
                     /// Example: `WXPAY`
@@ -6555,7 +6333,7 @@ pub mod mch_transfer {
                         rename = "type",
                         skip_serializing_if = "::std::option::Option::is_none"
                     )]
-                    pub type_: ::std::option::Option<
+                    pub type_: Option<
                         GetResponseReceiverDetailReceiverTransactionInfoType,
                     >,
                 }
@@ -6689,29 +6467,17 @@ pub mod mch_transfer {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseState {
-                    /// 已受理
-                    ///
-                    /// `ACCEPTED`
+                    /// `ACCEPTED`: 已受理
                     Accepted,
-                    /// 已成功
-                    ///
-                    /// `SUCCESS`
+                    /// `SUCCESS`: 已成功
                     Success,
-                    /// 系统关闭（余额不足、转账失败等原因）。
-                    ///
-                    /// `CLOSED`
+                    /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
                     Closed,
-                    /// 预下单成功，等待用户确认
-                    ///
-                    /// `WAIT_USER_CONFIRM`
+                    /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
                     WaitUserConfirm,
-                    /// 商户撤销请求受理成功，该笔付款正在撤销中
-                    ///
-                    /// `CANCELING`
+                    /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
                     Canceling,
-                    /// 付款撤销完成
-                    ///
-                    /// `CANCELLED`
+                    /// `CANCELLED`: 付款撤销完成
                     Cancelled,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -6804,7 +6570,7 @@ pub mod mch_transfer {
                         ///
                         /// Example: `1900001109`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub sub_mchid: ::std::option::Option<::std::string::String>,
+                        pub sub_mchid: Option<String>,
                     }
                     /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel` (请求撤销保险理赔).
                     #[derive(
@@ -6819,15 +6585,15 @@ pub mod mch_transfer {
                         ///
                         /// Example: `1900001109`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub sub_mchid: ::std::option::Option<::std::string::String>,
+                        pub sub_mchid: Option<String>,
                         /// 商户单号
                         ///
                         /// Example: `plfk2020042013`
-                        pub out_bill_no: ::std::string::String,
+                        pub out_bill_no: String,
                         /// 微信支付转账单号
                         ///
                         /// Example: `1330000071100999991182020050700019480001`
-                        pub bill_id: ::std::string::String,
+                        pub bill_id: String,
                         /// 赔付状态
                         ///
                         /// Example: `ACCEPTED`
@@ -6835,7 +6601,7 @@ pub mod mch_transfer {
                         /// 撤销受理时间
                         ///
                         /// Example: `2015-05-20T13:29:35+08:00`
-                        pub cancel_accept_time: ::std::string::String,
+                        pub cancel_accept_time: String,
                     }
                     /// 赔付状态
                     ///
@@ -6843,29 +6609,17 @@ pub mod mch_transfer {
                     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                     #[non_exhaustive]
                     pub enum PostResponseState {
-                        /// 已受理
-                        ///
-                        /// `ACCEPTED`
+                        /// `ACCEPTED`: 已受理
                         Accepted,
-                        /// 已成功
-                        ///
-                        /// `SUCCESS`
+                        /// `SUCCESS`: 已成功
                         Success,
-                        /// 系统关闭（余额不足、转账失败等原因）。
-                        ///
-                        /// `CLOSED`
+                        /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
                         Closed,
-                        /// 预下单成功，等待用户确认
-                        ///
-                        /// `WAIT_USER_CONFIRM`
+                        /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
                         WaitUserConfirm,
-                        /// 商户撤销请求受理成功，该笔付款正在撤销中
-                        ///
-                        /// `CANCELING`
+                        /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
                         Canceling,
-                        /// 付款撤销完成
-                        ///
-                        /// `CANCELLED`
+                        /// `CANCELLED`: 付款撤销完成
                         Cancelled,
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
@@ -6961,27 +6715,27 @@ pub mod mch_transfer {
                 ///
                 /// Example: `1900001109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 收款方信息
                 pub receiver: PostRequestReceiver,
                 /// 商户单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_bill_no: ::std::string::String,
+                pub out_bill_no: String,
                 /// 赔付金额
                 ///
                 /// Example: `10000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<f64>,
+                pub amount: Option<f64>,
                 /// 赔付原因
                 ///
                 /// Example: `直播违规扣罚`
-                pub transfer_remark: ::std::string::String,
+                pub transfer_remark: String,
                 /// 商户回调地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub notify_url: ::std::option::Option<::std::string::String>,
+                pub notify_url: Option<String>,
             }
             /// 收款方信息
             #[derive(
@@ -7000,12 +6754,10 @@ pub mod mch_transfer {
                     rename = "type",
                     skip_serializing_if = "::std::option::Option::is_none"
                 )]
-                pub type_: ::std::option::Option<PostRequestReceiverType>,
+                pub type_: Option<PostRequestReceiverType>,
                 /// 转账接收方订单信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transaction_info: ::std::option::Option<
-                    PostRequestReceiverTransactionInfo,
-                >,
+                pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
             }
             /// 转账接收方订单信息
             #[derive(
@@ -7020,7 +6772,7 @@ pub mod mch_transfer {
                 /// 交易订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub transaction_id: ::std::string::String,
+                pub transaction_id: String,
                 /// 转账接收方订单类型
                 ///
                 /// Example: `WXPAY`
@@ -7028,7 +6780,7 @@ pub mod mch_transfer {
                     rename = "type",
                     skip_serializing_if = "::std::option::Option::is_none"
                 )]
-                pub type_: ::std::option::Option<PostRequestReceiverTransactionInfoType>,
+                pub type_: Option<PostRequestReceiverTransactionInfoType>,
             }
             /// 转账接收方订单类型
             ///
@@ -7159,23 +6911,23 @@ pub mod mch_transfer {
                 ///
                 /// Example: `1900001109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 商户单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_bill_no: ::std::string::String,
+                pub out_bill_no: String,
                 /// 微信支付转账单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub bill_id: ::std::string::String,
+                pub bill_id: String,
                 /// 受理时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                pub accept_time: ::std::string::String,
+                pub accept_time: String,
                 /// 跳转领取页面的package信息
                 ///
                 /// Example: `affffddafdfafddffda==`
-                pub package_info: ::std::string::String,
+                pub package_info: String,
             }
         }
     }
@@ -7216,7 +6968,7 @@ pub mod mch_transfer {
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 赔付金额
             ///
             /// Example: `10000`
@@ -7224,12 +6976,12 @@ pub mod mch_transfer {
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
             /// 出资商户号
             ///
             /// Example: `1900001109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+            pub sponsor_mchid: Option<String>,
         }
         /// 赔付商户信息
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -7255,7 +7007,7 @@ pub mod mch_transfer {
             /// 商户号
             ///
             /// Example: `1900001108`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
         }
         /// 赔付接收方类型
         ///
@@ -7313,13 +7065,13 @@ pub mod mch_transfer {
             /// 服务商商户号
             ///
             /// Example: `1900001108`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 赔付接收方信息
             pub receiver_detail: PostResponseReceiverDetail,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 赔付金额
             ///
             /// Example: `10000`
@@ -7327,11 +7079,11 @@ pub mod mch_transfer {
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
             /// 微信支付转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub bill_id: ::std::string::String,
+            pub bill_id: String,
             /// 赔付状态
             ///
             /// Example: `ACCEPTED`
@@ -7339,17 +7091,17 @@ pub mod mch_transfer {
             /// 受理时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub accept_time: ::std::string::String,
+            pub accept_time: String,
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 出资商户号
             ///
             /// Example: `1900001109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+            pub sponsor_mchid: Option<String>,
         }
         /// 赔付接收方信息
         #[derive(
@@ -7363,7 +7115,7 @@ pub mod mch_transfer {
         pub struct PostResponseReceiverDetail {
             /// 赔付接收者信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub receiver: ::std::option::Option<PostResponseReceiverDetailReceiver>,
+            pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
         /// 赔付接收者信息
         #[derive(
@@ -7382,12 +7134,10 @@ pub mod mch_transfer {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<PostResponseReceiverDetailReceiverType>,
+            pub type_: Option<PostResponseReceiverDetailReceiverType>,
             /// 赔付接收方商户信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mch_info: ::std::option::Option<
-                PostResponseReceiverDetailReceiverMchInfo,
-            >,
+            pub mch_info: Option<PostResponseReceiverDetailReceiverMchInfo>,
         }
         /// 赔付接收方商户信息
         #[derive(
@@ -7402,7 +7152,7 @@ pub mod mch_transfer {
             /// 商户号
             ///
             /// Example: `1900001108`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
         }
         /// 赔付接收方类型
         ///
@@ -7460,17 +7210,11 @@ pub mod mch_transfer {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseState {
-            /// 已受理
-            ///
-            /// `ACCEPTED`
+            /// `ACCEPTED`: 已受理
             Accepted,
-            /// 已成功
-            ///
-            /// `SUCCESS`
+            /// `SUCCESS`: 已成功
             Success,
-            /// 系统关闭（余额不足、转账失败等原因）。
-            ///
-            /// `CLOSED`
+            /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
             Closed,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -7550,11 +7294,9 @@ pub mod mch_transfer {
             pub struct GetRequest {
                 /// 出资商户号
                 ///
-                /// Query parameter `sponsor_mchid`.
-                ///
-                /// Example: `1900001109`
+                /// Query parameter `sponsor_mchid`. Example: `1900001109`
                 #[serde(skip_serializing)]
-                pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+                pub sponsor_mchid: Option<String>,
             }
             /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}` (查询赔付结果（按商户赔付单号）).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -7562,13 +7304,13 @@ pub mod mch_transfer {
                 /// 服务商商户号
                 ///
                 /// Example: `1900001108`
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
                 /// 赔付接收方信息
                 pub receiver_detail: GetResponseReceiverDetail,
                 /// 商户单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_bill_no: ::std::string::String,
+                pub out_bill_no: String,
                 /// 赔付金额
                 ///
                 /// Example: `10000`
@@ -7576,11 +7318,11 @@ pub mod mch_transfer {
                 /// 赔付原因
                 ///
                 /// Example: `直播违规扣罚`
-                pub transfer_remark: ::std::string::String,
+                pub transfer_remark: String,
                 /// 微信支付转账单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub bill_id: ::std::string::String,
+                pub bill_id: String,
                 /// 赔付状态
                 ///
                 /// Example: `ACCEPTED`
@@ -7588,20 +7330,20 @@ pub mod mch_transfer {
                 /// 受理时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                pub accept_time: ::std::string::String,
+                pub accept_time: String,
                 /// 成功时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_time: ::std::option::Option<::std::string::String>,
+                pub success_time: Option<String>,
                 /// 关单信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub close_info: ::std::option::Option<GetResponseCloseInfo>,
+                pub close_info: Option<GetResponseCloseInfo>,
                 /// 出资商户号
                 ///
                 /// Example: `1900001109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+                pub sponsor_mchid: Option<String>,
             }
             /// 关单信息
             #[derive(
@@ -7617,12 +7359,12 @@ pub mod mch_transfer {
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub close_time: ::std::option::Option<::std::string::String>,
+                pub close_time: Option<String>,
                 /// 关单原因
                 ///
                 /// Example: `NOT_ENOUGH`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub close_reason: ::std::option::Option<::std::string::String>,
+                pub close_reason: Option<String>,
             }
             /// 赔付接收方信息
             #[derive(
@@ -7636,7 +7378,7 @@ pub mod mch_transfer {
             pub struct GetResponseReceiverDetail {
                 /// 赔付接收者信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub receiver: ::std::option::Option<GetResponseReceiverDetailReceiver>,
+                pub receiver: Option<GetResponseReceiverDetailReceiver>,
             }
             /// 赔付接收者信息
             #[derive(
@@ -7655,12 +7397,10 @@ pub mod mch_transfer {
                     rename = "type",
                     skip_serializing_if = "::std::option::Option::is_none"
                 )]
-                pub type_: ::std::option::Option<GetResponseReceiverDetailReceiverType>,
+                pub type_: Option<GetResponseReceiverDetailReceiverType>,
                 /// 赔付接收方商户信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub mch_info: ::std::option::Option<
-                    GetResponseReceiverDetailReceiverMchInfo,
-                >,
+                pub mch_info: Option<GetResponseReceiverDetailReceiverMchInfo>,
             }
             /// 赔付接收方商户信息
             #[derive(
@@ -7675,7 +7415,7 @@ pub mod mch_transfer {
                 /// 商户号
                 ///
                 /// Example: `1900001108`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
             }
             /// 赔付接收方类型
             ///
@@ -7737,17 +7477,11 @@ pub mod mch_transfer {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetResponseState {
-                /// 已受理
-                ///
-                /// `ACCEPTED`
+                /// `ACCEPTED`: 已受理
                 Accepted,
-                /// 已成功
-                ///
-                /// `SUCCESS`
+                /// `SUCCESS`: 已成功
                 Success,
-                /// 系统关闭（余额不足、转账失败等原因）。
-                ///
-                /// `CLOSED`
+                /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
                 Closed,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -7835,12 +7569,12 @@ pub mod mch_transfer {
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 公众账号ID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_appid: ::std::option::Option<::std::string::String>,
+            pub sp_appid: Option<String>,
             /// 业务类型
             ///
             /// Example: `DEPOSIT_COMPENSATION`
@@ -7850,21 +7584,21 @@ pub mod mch_transfer {
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 赔付金额
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
             /// 收款方备注
             ///
             /// Example: `小店XXXX直播违规扣罚`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub receiver_remark: ::std::option::Option<::std::string::String>,
+            pub receiver_remark: Option<String>,
         }
         /// 业务类型
         ///
@@ -7953,10 +7687,10 @@ pub mod mch_transfer {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<PostRequestReceiverType>,
+            pub type_: Option<PostRequestReceiverType>,
             /// 转账接收方商户信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mch_info: ::std::option::Option<PostRequestReceiverMchInfo>,
+            pub mch_info: Option<PostRequestReceiverMchInfo>,
         }
         /// 转账接收方商户信息
         #[derive(
@@ -7972,12 +7706,12 @@ pub mod mch_transfer {
             ///
             /// Example: `1900001108`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mch_id: ::std::option::Option<::std::string::String>,
+            pub mch_id: Option<String>,
             /// 商户号
             ///
             /// Example: `1900001108`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mchid: ::std::option::Option<::std::string::String>,
+            pub mchid: Option<String>,
         }
         /// 转账接收方类型
         ///
@@ -8039,46 +7773,46 @@ pub mod mch_transfer {
             /// 服务商商户号
             ///
             /// Example: `1900001108`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 二级商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 二级商户AppID
             ///
             /// Example: `wx8888888888888888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 业务类型
             ///
             /// Example: `DEPOSIT_COMPENSATION`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub business_type: ::std::option::Option<PostResponseBusinessType>,
+            pub business_type: Option<PostResponseBusinessType>,
             /// 转账接收方信息
             pub receiver_detail: PostResponseReceiverDetail,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
-            pub out_bill_no: ::std::string::String,
+            pub out_bill_no: String,
             /// 赔付金额
             ///
             /// Example: `10000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
             /// 收款方备注
             ///
             /// Example: `小店XXXX直播违规扣罚`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub receiver_remark: ::std::option::Option<::std::string::String>,
+            pub receiver_remark: Option<String>,
             /// 微信支付转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub bill_id: ::std::string::String,
+            pub bill_id: String,
             /// 赔付状态
             ///
             /// Example: `ACCEPTED`
@@ -8086,17 +7820,17 @@ pub mod mch_transfer {
             /// 受理时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub accept_time: ::std::string::String,
+            pub accept_time: String,
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 出资商户号
             ///
             /// Example: `1900001109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+            pub sponsor_mchid: Option<String>,
         }
         /// 业务类型
         ///
@@ -8180,7 +7914,7 @@ pub mod mch_transfer {
         pub struct PostResponseReceiverDetail {
             /// 转账接收者信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub receiver: ::std::option::Option<PostResponseReceiverDetailReceiver>,
+            pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
         /// 转账接收者信息
         #[derive(
@@ -8199,12 +7933,10 @@ pub mod mch_transfer {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<PostResponseReceiverDetailReceiverType>,
+            pub type_: Option<PostResponseReceiverDetailReceiverType>,
             /// 转账接收方商户信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mch_info: ::std::option::Option<
-                PostResponseReceiverDetailReceiverMchInfo,
-            >,
+            pub mch_info: Option<PostResponseReceiverDetailReceiverMchInfo>,
         }
         /// 转账接收方商户信息
         #[derive(
@@ -8220,7 +7952,7 @@ pub mod mch_transfer {
             ///
             /// Example: `1900001108`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mch_id: ::std::option::Option<::std::string::String>,
+            pub mch_id: Option<String>,
         }
         /// 转账接收方类型
         ///
@@ -8282,29 +8014,17 @@ pub mod mch_transfer {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostResponseState {
-            /// 已受理
-            ///
-            /// `ACCEPTED`
+            /// `ACCEPTED`: 已受理
             Accepted,
-            /// 已成功
-            ///
-            /// `SUCCESS`
+            /// `SUCCESS`: 已成功
             Success,
-            /// 系统关闭（余额不足、转账失败等原因）。
-            ///
-            /// `CLOSED`
+            /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
             Closed,
-            /// 预下单成功，等待用户确认
-            ///
-            /// `WAIT_USER_CONFIRM`
+            /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
             WaitUserConfirm,
-            /// 商户撤销请求受理成功，该笔付款正在撤销中
-            ///
-            /// `CANCELING`
+            /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
             Canceling,
-            /// 付款撤销完成
-            ///
-            /// `CANCELLED`
+            /// `CANCELLED`: 付款撤销完成
             Cancelled,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -8400,11 +8120,9 @@ pub mod mch_transfer {
                 pub struct GetRequest {
                     /// 业务类型
                     ///
-                    /// Query parameter `business_type`.
-                    ///
-                    /// Example: `DEPOSIT_COMPENSATION`
+                    /// Query parameter `business_type`. Example: `DEPOSIT_COMPENSATION`
                     #[serde(skip_serializing)]
-                    pub business_type: ::std::option::Option<GetRequestBusinessType>,
+                    pub business_type: Option<GetRequestBusinessType>,
                 }
                 /// 业务类型
                 ///
@@ -8493,37 +8211,37 @@ pub mod mch_transfer {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001108`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 业务类型
                     ///
                     /// Example: `DEPOSIT_COMPENSATION`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub business_type: ::std::option::Option<GetResponseBusinessType>,
+                    pub business_type: Option<GetResponseBusinessType>,
                     /// 转账接收方信息
                     pub receiver_detail: GetResponseReceiverDetail,
                     /// 商户单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_bill_no: ::std::string::String,
+                    pub out_bill_no: String,
                     /// 赔付金额
                     ///
                     /// Example: `10000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub amount: ::std::option::Option<f64>,
+                    pub amount: Option<f64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transfer_remark: ::std::option::Option<::std::string::String>,
+                    pub transfer_remark: Option<String>,
                     /// 收款方备注
                     ///
                     /// Example: `小店XXXX直播违规扣罚`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub receiver_remark: ::std::option::Option<::std::string::String>,
+                    pub receiver_remark: Option<String>,
                     /// 微信支付转账单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub bill_id: ::std::string::String,
+                    pub bill_id: String,
                     /// 赔付状态
                     ///
                     /// Example: `ACCEPTED`
@@ -8531,20 +8249,20 @@ pub mod mch_transfer {
                     /// 受理时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: ::std::string::String,
+                    pub accept_time: String,
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub success_time: ::std::option::Option<::std::string::String>,
+                    pub success_time: Option<String>,
                     /// 关单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_info: ::std::option::Option<GetResponseCloseInfo>,
+                    pub close_info: Option<GetResponseCloseInfo>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+                    pub sponsor_mchid: Option<String>,
                 }
                 /// 业务类型
                 ///
@@ -8635,12 +8353,12 @@ pub mod mch_transfer {
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_time: ::std::option::Option<::std::string::String>,
+                    pub close_time: Option<String>,
                     /// 关单原因
                     ///
                     /// Example: `NOT_ENOUGH`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_reason: ::std::option::Option<::std::string::String>,
+                    pub close_reason: Option<String>,
                 }
                 /// 转账接收方信息
                 #[derive(
@@ -8654,9 +8372,7 @@ pub mod mch_transfer {
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub receiver: ::std::option::Option<
-                        GetResponseReceiverDetailReceiver,
-                    >,
+                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
                 /// 转账接收者信息
                 #[derive(
@@ -8675,14 +8391,10 @@ pub mod mch_transfer {
                         rename = "type",
                         skip_serializing_if = "::std::option::Option::is_none"
                     )]
-                    pub type_: ::std::option::Option<
-                        GetResponseReceiverDetailReceiverType,
-                    >,
+                    pub type_: Option<GetResponseReceiverDetailReceiverType>,
                     /// 转账接收方商户信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mch_info: ::std::option::Option<
-                        GetResponseReceiverDetailReceiverMchInfo,
-                    >,
+                    pub mch_info: Option<GetResponseReceiverDetailReceiverMchInfo>,
                 }
                 /// 转账接收方商户信息
                 #[derive(
@@ -8698,7 +8410,7 @@ pub mod mch_transfer {
                     ///
                     /// Example: `1900001108`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mch_id: ::std::option::Option<::std::string::String>,
+                    pub mch_id: Option<String>,
                 }
                 /// 转账接收方类型
                 ///
@@ -8767,29 +8479,17 @@ pub mod mch_transfer {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseState {
-                    /// 已受理
-                    ///
-                    /// `ACCEPTED`
+                    /// `ACCEPTED`: 已受理
                     Accepted,
-                    /// 已成功
-                    ///
-                    /// `SUCCESS`
+                    /// `SUCCESS`: 已成功
                     Success,
-                    /// 系统关闭（余额不足、转账失败等原因）。
-                    ///
-                    /// `CLOSED`
+                    /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
                     Closed,
-                    /// 预下单成功，等待用户确认
-                    ///
-                    /// `WAIT_USER_CONFIRM`
+                    /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
                     WaitUserConfirm,
-                    /// 商户撤销请求受理成功，该笔付款正在撤销中
-                    ///
-                    /// `CANCELING`
+                    /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
                     Canceling,
-                    /// 付款撤销完成
-                    ///
-                    /// `CANCELLED`
+                    /// `CANCELLED`: 付款撤销完成
                     Cancelled,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -8895,11 +8595,9 @@ pub mod mch_transfer {
                 pub struct GetRequest {
                     /// 业务类型
                     ///
-                    /// Query parameter `business_type`.
-                    ///
-                    /// Example: `DEPOSIT_COMPENSATION`
+                    /// Query parameter `business_type`. Example: `DEPOSIT_COMPENSATION`
                     #[serde(skip_serializing)]
-                    pub business_type: ::std::option::Option<GetRequestBusinessType>,
+                    pub business_type: Option<GetRequestBusinessType>,
                 }
                 /// 业务类型
                 ///
@@ -8988,37 +8686,37 @@ pub mod mch_transfer {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001108`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 业务类型
                     ///
                     /// Example: `DEPOSIT_COMPENSATION`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub business_type: ::std::option::Option<GetResponseBusinessType>,
+                    pub business_type: Option<GetResponseBusinessType>,
                     /// 转账接收方信息
                     pub receiver_detail: GetResponseReceiverDetail,
                     /// 商户单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_bill_no: ::std::string::String,
+                    pub out_bill_no: String,
                     /// 赔付金额
                     ///
                     /// Example: `10000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub amount: ::std::option::Option<f64>,
+                    pub amount: Option<f64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub transfer_remark: ::std::option::Option<::std::string::String>,
+                    pub transfer_remark: Option<String>,
                     /// 收款方备注
                     ///
                     /// Example: `小店XXXX直播违规扣罚`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub receiver_remark: ::std::option::Option<::std::string::String>,
+                    pub receiver_remark: Option<String>,
                     /// 微信支付转账单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub bill_id: ::std::string::String,
+                    pub bill_id: String,
                     /// 赔付状态
                     ///
                     /// Example: `ACCEPTED`
@@ -9026,20 +8724,20 @@ pub mod mch_transfer {
                     /// 受理时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: ::std::string::String,
+                    pub accept_time: String,
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub success_time: ::std::option::Option<::std::string::String>,
+                    pub success_time: Option<String>,
                     /// 关单信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_info: ::std::option::Option<GetResponseCloseInfo>,
+                    pub close_info: Option<GetResponseCloseInfo>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sponsor_mchid: ::std::option::Option<::std::string::String>,
+                    pub sponsor_mchid: Option<String>,
                 }
                 /// 业务类型
                 ///
@@ -9130,12 +8828,12 @@ pub mod mch_transfer {
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_time: ::std::option::Option<::std::string::String>,
+                    pub close_time: Option<String>,
                     /// 关单原因
                     ///
                     /// Example: `NOT_ENOUGH`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_reason: ::std::option::Option<::std::string::String>,
+                    pub close_reason: Option<String>,
                 }
                 /// 转账接收方信息
                 #[derive(
@@ -9149,9 +8847,7 @@ pub mod mch_transfer {
                 pub struct GetResponseReceiverDetail {
                     /// 转账接收者信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub receiver: ::std::option::Option<
-                        GetResponseReceiverDetailReceiver,
-                    >,
+                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
                 }
                 /// 转账接收者信息
                 #[derive(
@@ -9170,14 +8866,10 @@ pub mod mch_transfer {
                         rename = "type",
                         skip_serializing_if = "::std::option::Option::is_none"
                     )]
-                    pub type_: ::std::option::Option<
-                        GetResponseReceiverDetailReceiverType,
-                    >,
+                    pub type_: Option<GetResponseReceiverDetailReceiverType>,
                     /// 转账接收方商户信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mch_info: ::std::option::Option<
-                        GetResponseReceiverDetailReceiverMchInfo,
-                    >,
+                    pub mch_info: Option<GetResponseReceiverDetailReceiverMchInfo>,
                 }
                 /// 转账接收方商户信息
                 #[derive(
@@ -9193,7 +8885,7 @@ pub mod mch_transfer {
                     ///
                     /// Example: `1900001108`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mch_id: ::std::option::Option<::std::string::String>,
+                    pub mch_id: Option<String>,
                 }
                 /// 转账接收方类型
                 ///
@@ -9262,29 +8954,17 @@ pub mod mch_transfer {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseState {
-                    /// 已受理
-                    ///
-                    /// `ACCEPTED`
+                    /// `ACCEPTED`: 已受理
                     Accepted,
-                    /// 已成功
-                    ///
-                    /// `SUCCESS`
+                    /// `SUCCESS`: 已成功
                     Success,
-                    /// 系统关闭（余额不足、转账失败等原因）。
-                    ///
-                    /// `CLOSED`
+                    /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
                     Closed,
-                    /// 预下单成功，等待用户确认
-                    ///
-                    /// `WAIT_USER_CONFIRM`
+                    /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
                     WaitUserConfirm,
-                    /// 商户撤销请求受理成功，该笔付款正在撤销中
-                    ///
-                    /// `CANCELING`
+                    /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
                     Canceling,
-                    /// 付款撤销完成
-                    ///
-                    /// `CANCELLED`
+                    /// `CANCELLED`: 付款撤销完成
                     Cancelled,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -9374,11 +9054,11 @@ pub mod recharge_employees {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 员工OpenID
         ///
         /// Example: `oLTPCuCsfN3ABBz50VUZBNlHDbUU`
-        pub sp_openid: ::std::string::String,
+        pub sp_openid: String,
     }
     /// The response of `POST /v3/platsolution/ecommerce/recharge-employees` (添加二级商户可扫码充值员工).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -9386,25 +9066,25 @@ pub mod recharge_employees {
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 员工OpenID
         ///
         /// Example: `oLTPCuCsfN3ABBz50VUZBNlHDbUU`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sp_openid: ::std::option::Option<::std::string::String>,
+        pub sp_openid: Option<String>,
         /// 员工状态
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub state: ::std::option::Option<PostResponseState>,
+        pub state: Option<PostResponseState>,
         /// 添加员工时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub create_time: ::std::option::Option<::std::string::String>,
+        pub create_time: Option<String>,
         /// 最后更新时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub update_time: ::std::option::Option<::std::string::String>,
+        pub update_time: Option<String>,
     }
     /// 员工状态
     ///
@@ -9498,9 +9178,7 @@ pub mod recharge_employees {
             pub struct GetResponse {
                 /// 员工列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub employees: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseEmployees>,
-                >,
+                pub employees: Option<Vec<GetResponseEmployees>>,
             }
             /// GetResponseEmployees
             #[derive(
@@ -9515,25 +9193,25 @@ pub mod recharge_employees {
                 /// 二级商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 员工OpenID
                 ///
                 /// Example: `oLTPCuCsfN3ABBz50VUZBNlHDbUU`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sp_openid: ::std::option::Option<::std::string::String>,
+                pub sp_openid: Option<String>,
                 /// 员工状态
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub state: ::std::option::Option<GetResponseEmployeesState>,
+                pub state: Option<GetResponseEmployeesState>,
                 /// 添加员工时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub create_time: ::std::option::Option<::std::string::String>,
+                pub create_time: Option<String>,
                 /// 最后更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub update_time: ::std::option::Option<::std::string::String>,
+                pub update_time: Option<String>,
             }
             /// 员工状态
             ///
@@ -9650,37 +9328,33 @@ pub mod recharge_employees {
                             /// 二级商户号
                             ///
                             /// Example: `1900000109`
-                            pub sub_mchid: ::std::string::String,
+                            pub sub_mchid: String,
                             /// 员工OpenID
                             ///
                             /// Example: `oLTPCuCsfN3ABBz50VUZBNlHDbUU`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sp_openid: ::std::option::Option<::std::string::String>,
+                            pub sp_openid: Option<String>,
                             /// 员工状态
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub state: ::std::option::Option<PostResponseState>,
+                            pub state: Option<PostResponseState>,
                             /// 添加员工时间
                             ///
                             /// Example: `2015-05-20T13:29:35.120+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub create_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub create_time: Option<String>,
                             /// 最后更新时间
                             ///
                             /// Example: `2015-05-20T13:29:35.120+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub update_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub update_time: Option<String>,
                         }
                         /// 员工状态
                         ///
@@ -9787,11 +9461,11 @@ pub mod recharges {
             /// 二级商户号
             ///
             /// Example: `1900001109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商户充值单号
             ///
             /// Example: `cz202407181234`
-            pub out_recharge_no: ::std::string::String,
+            pub out_recharge_no: String,
             /// 充值场景
             ///
             /// Example: `ECOMMERCE_DEPOSIT`
@@ -9806,17 +9480,17 @@ pub mod recharges {
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
             /// 可用充值渠道列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub available_recharge_channels: ::std::option::Option<
-                ::std::vec::Vec<PostRequestAvailableRechargeChannels>,
+            pub available_recharge_channels: Option<
+                Vec<PostRequestAvailableRechargeChannels>,
             >,
             /// 充值备注
             ///
             /// Example: `example_remark`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub remark: ::std::option::Option<::std::string::String>,
+            pub remark: Option<String>,
         }
         /// 充值入账账户
         ///
@@ -9944,12 +9618,12 @@ pub mod recharges {
             ///
             /// Example: `500000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 货币类型
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
         /// 充值场景
         ///
@@ -10018,15 +9692,15 @@ pub mod recharges {
             /// 微信支付充值单号
             ///
             /// Example: `172207846292553701`
-            pub recharge_id: ::std::string::String,
+            pub recharge_id: String,
             /// 商户充值单号
             ///
             /// Example: `cz202407181234`
-            pub out_recharge_no: ::std::string::String,
+            pub out_recharge_no: String,
             /// 充值链接
             ///
             /// Example: `https://www.payapp.qq.com/plat/recharge.html`
-            pub recharge_url: ::std::string::String,
+            pub recharge_url: String,
         }
     }
     /// `/v3/platsolution/ecommerce/recharges/out-recharge-no`
@@ -10078,11 +9752,9 @@ pub mod recharges {
             pub struct GetRequest {
                 /// 二级商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900001121`
+                /// Query parameter `sub_mchid`. Example: `1900001121`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
             }
             /// The response of `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` (查询二级商户充值结果).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -10090,24 +9762,24 @@ pub mod recharges {
                 /// 平台商户号
                 ///
                 /// Example: `1900001109`
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
                 /// 二级商户号
                 ///
                 /// Example: `1900001121`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 微信支付充值单号
                 ///
                 /// Example: `172234484162395401`
-                pub recharge_id: ::std::string::String,
+                pub recharge_id: String,
                 /// 商户充值单号
                 ///
                 /// Example: `cz2020042013`
-                pub out_recharge_no: ::std::string::String,
+                pub out_recharge_no: String,
                 /// 充值渠道
                 ///
                 /// Example: `BANK_TRANSFER`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub recharge_channel: ::std::option::Option<GetResponseRechargeChannel>,
+                pub recharge_channel: Option<GetResponseRechargeChannel>,
                 /// 充值入账账户
                 ///
                 /// Example: `DEPOSIT`
@@ -10124,41 +9796,37 @@ pub mod recharges {
                 ///
                 /// Example: `超过时间限制，系统自动关闭充值单`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub recharge_state_desc: ::std::option::Option<::std::string::String>,
+                pub recharge_state_desc: Option<String>,
                 /// 充值金额
                 pub recharge_amount: GetResponseRechargeAmount,
                 /// 转账充值的付款信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_transfer_info: ::std::option::Option<
-                    GetResponseBankTransferInfo,
-                >,
+                pub bank_transfer_info: Option<GetResponseBankTransferInfo>,
                 /// 扫码充值的付款信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub qr_recharge_info: ::std::option::Option<GetResponseQrRechargeInfo>,
+                pub qr_recharge_info: Option<GetResponseQrRechargeInfo>,
                 /// 网银充值的付款信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub online_bank_recharge_info: ::std::option::Option<
-                    GetResponseOnlineBankRechargeInfo,
-                >,
+                pub online_bank_recharge_info: Option<GetResponseOnlineBankRechargeInfo>,
                 /// 受理充值时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub accept_time: ::std::option::Option<::std::string::String>,
+                pub accept_time: Option<String>,
                 /// 充值成功时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_time: ::std::option::Option<::std::string::String>,
+                pub success_time: Option<String>,
                 /// 关闭充值时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub close_time: ::std::option::Option<::std::string::String>,
+                pub close_time: Option<String>,
                 /// 可用充值渠道列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub available_recharge_channels: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseAvailableRechargeChannels>,
+                pub available_recharge_channels: Option<
+                    Vec<GetResponseAvailableRechargeChannels>,
                 >,
             }
             /// 充值入账账户
@@ -10294,37 +9962,37 @@ pub mod recharges {
                 ///
                 /// Example: `110240620400046628001252733345`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bill_no: ::std::option::Option<::std::string::String>,
+                pub bill_no: Option<String>,
                 /// 转账充值附言
                 ///
                 /// Example: `转账充值附言`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub memo: ::std::option::Option<::std::string::String>,
+                pub memo: Option<String>,
                 /// 银行转账退回时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub return_time: ::std::option::Option<::std::string::String>,
+                pub return_time: Option<String>,
                 /// 银行转账退回原因
                 ///
                 /// Example: `银行转账充值金额与申请充值金额不一致`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub return_reason: ::std::option::Option<::std::string::String>,
+                pub return_reason: Option<String>,
                 /// 开户银行名称
                 ///
                 /// Example: `中国银行`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_name: ::std::option::Option<::std::string::String>,
+                pub bank_name: Option<String>,
                 /// 银行卡号后四位
                 ///
                 /// Example: `0722`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_card_tail: ::std::option::Option<::std::string::String>,
+                pub bank_card_tail: Option<String>,
                 /// 银行账户名称
                 ///
                 /// Example: `某某某有限公司`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_account_name: ::std::option::Option<::std::string::String>,
+                pub bank_account_name: Option<String>,
             }
             /// 网银充值的付款信息
             #[derive(
@@ -10340,39 +10008,39 @@ pub mod recharges {
                 ///
                 /// Example: `110240620400046628001252733345`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bill_no: ::std::option::Option<::std::string::String>,
+                pub bill_no: Option<String>,
                 /// 网银充值退回时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub return_time: ::std::option::Option<::std::string::String>,
+                pub return_time: Option<String>,
                 /// 网银充值退回原因
                 ///
                 /// Example: `银行转账充值金额与申请充值金额不一致`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub return_reason: ::std::option::Option<::std::string::String>,
+                pub return_reason: Option<String>,
                 /// 开户银行名称
                 ///
                 /// Example: `中国银行`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_name: ::std::option::Option<::std::string::String>,
+                pub bank_name: Option<String>,
                 /// 网银类型
                 ///
                 /// Example: `ONLINE_BANK_TYPE_CORPORATE`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub online_bank_type: ::std::option::Option<
+                pub online_bank_type: Option<
                     GetResponseOnlineBankRechargeInfoOnlineBankType,
                 >,
                 /// 银行卡号后四位
                 ///
                 /// Example: `0722`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_card_tail: ::std::option::Option<::std::string::String>,
+                pub bank_card_tail: Option<String>,
                 /// 银行账户名称
                 ///
                 /// Example: `某某某有限公司`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_account_name: ::std::option::Option<::std::string::String>,
+                pub bank_account_name: Option<String>,
             }
             /// 网银类型
             ///
@@ -10448,14 +10116,12 @@ pub mod recharges {
                 ///
                 /// Example: `owYiu0WOJdGCYxoHrPabGhI39uT4`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 员工类型
                 ///
                 /// Example: `ADMIN`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub employee_type: ::std::option::Option<
-                    GetResponseQrRechargeInfoEmployeeType,
-                >,
+                pub employee_type: Option<GetResponseQrRechargeInfoEmployeeType>,
             }
             /// 员工类型
             ///
@@ -10529,12 +10195,12 @@ pub mod recharges {
                 ///
                 /// Example: `500000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<f64>,
+                pub amount: Option<f64>,
                 /// 货币类型
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
             }
             /// 充值渠道
             ///
@@ -10747,11 +10413,9 @@ pub mod recharges {
                 pub struct PostRequest {
                     /// 二级商户号
                     ///
-                    /// Query parameter `sub_mchid`.
-                    ///
-                    /// Example: `1900001121`
+                    /// Query parameter `sub_mchid`. Example: `1900001121`
                     #[serde(skip_serializing)]
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                 }
                 /// The response of `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close` (关闭二级商户充值).
                 #[derive(
@@ -10765,26 +10429,24 @@ pub mod recharges {
                     /// 平台商户号
                     ///
                     /// Example: `1900001109`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 二级商户号
                     ///
                     /// Example: `1900001121`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 微信支付充值单号
                     ///
                     /// Example: `172234484162395401`
-                    pub recharge_id: ::std::string::String,
+                    pub recharge_id: String,
                     /// 商户充值单号
                     ///
                     /// Example: `cz2020042013`
-                    pub out_recharge_no: ::std::string::String,
+                    pub out_recharge_no: String,
                     /// 充值渠道
                     ///
                     /// Example: `BANK_TRANSFER`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub recharge_channel: ::std::option::Option<
-                        PostResponseRechargeChannel,
-                    >,
+                    pub recharge_channel: Option<PostResponseRechargeChannel>,
                     /// 充值入账账户
                     ///
                     /// Example: `DEPOSIT`
@@ -10801,45 +10463,39 @@ pub mod recharges {
                     ///
                     /// Example: `超过时间限制，系统自动关闭充值单`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub recharge_state_desc: ::std::option::Option<
-                        ::std::string::String,
-                    >,
+                    pub recharge_state_desc: Option<String>,
                     /// 充值金额
                     pub recharge_amount: PostResponseRechargeAmount,
                     /// 转账充值的付款信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub bank_transfer_info: ::std::option::Option<
-                        PostResponseBankTransferInfo,
-                    >,
+                    pub bank_transfer_info: Option<PostResponseBankTransferInfo>,
                     /// 扫码充值的付款信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub qr_recharge_info: ::std::option::Option<
-                        PostResponseQrRechargeInfo,
-                    >,
+                    pub qr_recharge_info: Option<PostResponseQrRechargeInfo>,
                     /// 网银充值的付款信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub online_bank_recharge_info: ::std::option::Option<
+                    pub online_bank_recharge_info: Option<
                         PostResponseOnlineBankRechargeInfo,
                     >,
                     /// 受理充值时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub accept_time: ::std::option::Option<::std::string::String>,
+                    pub accept_time: Option<String>,
                     /// 充值成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub success_time: ::std::option::Option<::std::string::String>,
+                    pub success_time: Option<String>,
                     /// 关闭充值时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_time: ::std::option::Option<::std::string::String>,
+                    pub close_time: Option<String>,
                     /// 可用充值渠道列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub available_recharge_channels: ::std::option::Option<
-                        ::std::vec::Vec<PostResponseAvailableRechargeChannels>,
+                    pub available_recharge_channels: Option<
+                        Vec<PostResponseAvailableRechargeChannels>,
                     >,
                 }
                 /// 充值入账账户
@@ -10980,37 +10636,37 @@ pub mod recharges {
                     ///
                     /// Example: `110240620400046628001252733345`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub bill_no: ::std::option::Option<::std::string::String>,
+                    pub bill_no: Option<String>,
                     /// 转账充值附言
                     ///
                     /// Example: `转账充值附言`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub memo: ::std::option::Option<::std::string::String>,
+                    pub memo: Option<String>,
                     /// 银行转账退回时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub return_time: ::std::option::Option<::std::string::String>,
+                    pub return_time: Option<String>,
                     /// 银行转账退回原因
                     ///
                     /// Example: `银行转账充值金额与申请充值金额不一致`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub return_reason: ::std::option::Option<::std::string::String>,
+                    pub return_reason: Option<String>,
                     /// 开户银行名称
                     ///
                     /// Example: `中国银行`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub bank_name: ::std::option::Option<::std::string::String>,
+                    pub bank_name: Option<String>,
                     /// 银行卡号后四位
                     ///
                     /// Example: `0722`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub bank_card_tail: ::std::option::Option<::std::string::String>,
+                    pub bank_card_tail: Option<String>,
                     /// 银行账户名称
                     ///
                     /// Example: `某某某有限公司`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub bank_account_name: ::std::option::Option<::std::string::String>,
+                    pub bank_account_name: Option<String>,
                 }
                 /// 网银充值的付款信息
                 #[derive(
@@ -11026,39 +10682,39 @@ pub mod recharges {
                     ///
                     /// Example: `110240620400046628001252733345`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub bill_no: ::std::option::Option<::std::string::String>,
+                    pub bill_no: Option<String>,
                     /// 网银充值退回时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub return_time: ::std::option::Option<::std::string::String>,
+                    pub return_time: Option<String>,
                     /// 网银充值退回原因
                     ///
                     /// Example: `银行转账充值金额与申请充值金额不一致`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub return_reason: ::std::option::Option<::std::string::String>,
+                    pub return_reason: Option<String>,
                     /// 开户银行名称
                     ///
                     /// Example: `中国银行`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub bank_name: ::std::option::Option<::std::string::String>,
+                    pub bank_name: Option<String>,
                     /// 网银类型
                     ///
                     /// Example: `ONLINE_BANK_TYPE_CORPORATE`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub online_bank_type: ::std::option::Option<
+                    pub online_bank_type: Option<
                         PostResponseOnlineBankRechargeInfoOnlineBankType,
                     >,
                     /// 银行卡号后四位
                     ///
                     /// Example: `0722`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub bank_card_tail: ::std::option::Option<::std::string::String>,
+                    pub bank_card_tail: Option<String>,
                     /// 银行账户名称
                     ///
                     /// Example: `某某某有限公司`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub bank_account_name: ::std::option::Option<::std::string::String>,
+                    pub bank_account_name: Option<String>,
                 }
                 /// 网银类型
                 ///
@@ -11137,14 +10793,12 @@ pub mod recharges {
                     ///
                     /// Example: `owYiu0WOJdGCYxoHrPabGhI39uT4`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub openid: ::std::option::Option<::std::string::String>,
+                    pub openid: Option<String>,
                     /// 员工类型
                     ///
                     /// Example: `ADMIN`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub employee_type: ::std::option::Option<
-                        PostResponseQrRechargeInfoEmployeeType,
-                    >,
+                    pub employee_type: Option<PostResponseQrRechargeInfoEmployeeType>,
                 }
                 /// 员工类型
                 ///
@@ -11221,12 +10875,12 @@ pub mod recharges {
                     ///
                     /// Example: `500000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub amount: ::std::option::Option<f64>,
+                    pub amount: Option<f64>,
                     /// 货币类型
                     ///
                     /// Example: `CNY`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub currency: ::std::option::Option<::std::string::String>,
+                    pub currency: Option<String>,
                 }
                 /// 充值渠道
                 ///
@@ -11462,36 +11116,36 @@ pub mod settle {
             /// 发起方AppID
             ///
             /// Example: `WXA12368855126622`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 商户结算批次单号
             ///
             /// Example: `1236698745558870`
-            pub out_settle_batch_no: ::std::string::String,
+            pub out_settle_batch_no: String,
             /// 商品单个人收款方受理授权ID
             ///
             /// Example: `256322110225`
-            pub individual_auth_id: ::std::string::String,
+            pub individual_auth_id: String,
             /// 通知地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
             /// 收款方描述
             ///
             /// Example: `共计2笔订单，订单金额xxx元，平台服务费xxx元，合计收款xxx元`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 交易场景
             ///
             /// Example: `RECOMMERCE`
             pub trade_scenario: PostRequestTradeScenario,
             /// 结算信息列表
-            pub settle_info_list: ::std::vec::Vec<PostRequestSettleInfoList>,
+            pub settle_info_list: Vec<PostRequestSettleInfoList>,
             /// 收款类型模板ID
             ///
             /// - `1`
             ///
             /// - `2`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub receive_type_template_id: ::std::option::Option<i64>,
+            pub receive_type_template_id: Option<i64>,
         }
         /// PostRequestSettleInfoList
         #[derive(
@@ -11506,13 +11160,13 @@ pub mod settle {
             /// 商户结算单号
             ///
             /// Example: `12369666555136622`
-            pub out_settle_no: ::std::string::String,
+            pub out_settle_no: String,
             /// 微信支付订单号
             ///
             /// Example: `4207752501201407033233368018`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 结算明细单列表
-            pub settle_detail_info_list: ::std::vec::Vec<
+            pub settle_detail_info_list: Vec<
                 PostRequestSettleInfoListSettleDetailInfoList,
             >,
         }
@@ -11529,19 +11183,19 @@ pub mod settle {
             /// 商户结算明细单号
             ///
             /// Example: `123688556699666554`
-            pub out_settle_detail_no: ::std::string::String,
+            pub out_settle_detail_no: String,
             /// 结算类型
             ///
             /// Example: `RECEIVE`
-            pub settle_type: ::std::string::String,
+            pub settle_type: String,
             /// 接收方类型
             ///
             /// Example: `MERCHANT`
-            pub receiver_type: ::std::string::String,
+            pub receiver_type: String,
             /// 接收方账号
             ///
             /// Example: `1234567890`
-            pub receiver_account: ::std::string::String,
+            pub receiver_account: String,
             /// 金额
             pub amount: PostRequestSettleInfoListSettleDetailInfoListAmount,
         }
@@ -11563,7 +11217,7 @@ pub mod settle {
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
         /// 交易场景
         ///
@@ -11626,22 +11280,22 @@ pub mod settle {
         )]
         pub struct PostResponse {
             /// 商户结算批次单号
-            pub out_settle_batch_no: ::std::string::String,
+            pub out_settle_batch_no: String,
             /// 微信支付结算批次单号
-            pub settle_batch_no: ::std::string::String,
+            pub settle_batch_no: String,
             /// 商品单个人收款方受理授权ID
-            pub individual_auth_id: ::std::string::String,
+            pub individual_auth_id: String,
             /// 收款方描述
-            pub description: ::std::string::String,
+            pub description: String,
             /// 批次状态
-            pub state: ::std::string::String,
+            pub state: String,
             /// 交易场景
-            pub trade_scenario: ::std::string::String,
+            pub trade_scenario: String,
             /// 批次创建时间
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 批次完成时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub finish_time: ::std::option::Option<::std::string::String>,
+            pub finish_time: Option<String>,
         }
         /// `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}`
         pub mod by_settle_batch_no {
@@ -11669,22 +11323,22 @@ pub mod settle {
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
             pub struct GetResponse {
                 /// 商户结算批次单号
-                pub out_settle_batch_no: ::std::string::String,
+                pub out_settle_batch_no: String,
                 /// 微信支付结算批次单号
-                pub settle_batch_no: ::std::string::String,
+                pub settle_batch_no: String,
                 /// 商品单个人收款方受理授权ID
-                pub individual_auth_id: ::std::string::String,
+                pub individual_auth_id: String,
                 /// 收款方描述
-                pub description: ::std::string::String,
+                pub description: String,
                 /// 批次状态
-                pub state: ::std::string::String,
+                pub state: String,
                 /// 交易场景
                 pub trade_scenario: GetResponseTradeScenario,
                 /// 批次创建时间
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 批次完成时间
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub finish_time: ::std::option::Option<::std::string::String>,
+                pub finish_time: Option<String>,
             }
             /// 交易场景
             ///
@@ -11773,11 +11427,11 @@ pub mod settle {
                     /// 商品单个人收款方受理授权ID
                     ///
                     /// Example: `256322110225`
-                    pub individual_auth_id: ::std::string::String,
+                    pub individual_auth_id: String,
                     /// 商户异常结算批次单号
                     ///
                     /// Example: `1236698745558870`
-                    pub out_abnormal_settle_batch_no: ::std::string::String,
+                    pub out_abnormal_settle_batch_no: String,
                     /// 异常结算批次单处理方式
                     ///
                     /// Example: `TRANSFER_TO_ORIGINAL_RECEIVE_USER`
@@ -11786,7 +11440,7 @@ pub mod settle {
                     ///
                     /// Example: `xx结算失败，转付至原用户`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub description: ::std::option::Option<::std::string::String>,
+                    pub description: Option<String>,
                 }
                 /// 异常结算批次单处理方式
                 ///
@@ -11857,30 +11511,28 @@ pub mod settle {
                 )]
                 pub struct PostResponse {
                     /// 商户结算批次单号
-                    pub out_settle_batch_no: ::std::string::String,
+                    pub out_settle_batch_no: String,
                     /// 微信支付结算批次单号
-                    pub settle_batch_no: ::std::string::String,
+                    pub settle_batch_no: String,
                     /// 商品单个人收款方受理授权ID
-                    pub individual_auth_id: ::std::string::String,
+                    pub individual_auth_id: String,
                     /// 收款方描述
-                    pub description: ::std::string::String,
+                    pub description: String,
                     /// 批次状态
                     pub state: PostResponseState,
                     /// 交易场景
                     pub trade_scenario: PostResponseTradeScenario,
                     /// 批次创建时间
-                    pub create_time: ::std::string::String,
+                    pub create_time: String,
                     /// 批次完成时间
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub finish_time: ::std::option::Option<::std::string::String>,
+                    pub finish_time: Option<String>,
                     /// 异常原因类型
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub abnormal_type: ::std::option::Option<PostResponseAbnormalType>,
+                    pub abnormal_type: Option<PostResponseAbnormalType>,
                     /// 异常结算处理结果
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub abnormal_settle_result: ::std::option::Option<
-                        PostResponseAbnormalSettleResult,
-                    >,
+                    pub abnormal_settle_result: Option<PostResponseAbnormalSettleResult>,
                 }
                 /// 异常结算处理结果
                 #[derive(
@@ -11894,15 +11546,15 @@ pub mod settle {
                     /// 异常结算批次单处理方式
                     pub abnormal_settle_type: PostResponseAbnormalSettleResultAbnormalSettleType,
                     /// 批次创建时间
-                    pub apply_success_time: ::std::string::String,
+                    pub apply_success_time: String,
                     /// 微信支付异常资金付款单号
                     ///
                     /// Example: `2123685544886666`
-                    pub abnormal_fund_receipt_id: ::std::string::String,
+                    pub abnormal_fund_receipt_id: String,
                     /// 商户异常结算批次单号
                     ///
                     /// Example: `1236698745558870`
-                    pub out_abnormal_settle_batch_no: ::std::string::String,
+                    pub out_abnormal_settle_batch_no: String,
                 }
                 /// 异常结算批次单处理方式
                 ///
@@ -12032,29 +11684,17 @@ pub mod settle {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum PostResponseState {
-                    /// 结算已受理
-                    ///
-                    /// `ACCEPTED`
+                    /// `ACCEPTED`: 结算已受理
                     Accepted,
-                    /// 用户入账成功
-                    ///
-                    /// `RECEIVED`
+                    /// `RECEIVED`: 用户入账成功
                     Received,
-                    /// 结算完成
-                    ///
-                    /// `SUCCESS`
+                    /// `SUCCESS`: 结算完成
                     Success,
-                    /// 用户入账成功扣费失败
-                    ///
-                    /// `DEDUCT_FEE_FAIL`
+                    /// `DEDUCT_FEE_FAIL`: 用户入账成功扣费失败
                     DeductFeeFail,
-                    /// 结算异常
-                    ///
-                    /// `ABNORMAL`
+                    /// `ABNORMAL`: 结算异常
                     Abnormal,
-                    /// 异常结算处理申请成功
-                    ///
-                    /// `ABNORMAL_SETTLE_SUCCESS`
+                    /// `ABNORMAL_SETTLE_SUCCESS`: 异常结算处理申请成功
                     AbnormalSettleSuccess,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -12220,11 +11860,11 @@ pub mod withdraw {
             /// 特约商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商户提现单号
             ///
             /// Example: `20190611222222222200000000012122`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 计算提现金额方式
             ///
             /// Example: `ONLY_DAY_END_BALANCE`
@@ -12233,22 +11873,22 @@ pub mod withdraw {
             ///
             /// Example: `交易提现`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub remark: ::std::option::Option<::std::string::String>,
+            pub remark: Option<String>,
             /// 银行附言
             ///
             /// Example: `微信支付提现`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_memo: ::std::option::Option<::std::string::String>,
+            pub bank_memo: Option<String>,
             /// 提现结果通知地址
             ///
             /// Example: `https://yourapp.com/notify`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
             /// 留存额
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub reserve_amount: ::std::option::Option<i64>,
+            pub reserve_amount: Option<i64>,
         }
         /// 计算提现金额方式
         ///
@@ -12310,11 +11950,11 @@ pub mod withdraw {
             /// 收付通平台商户号
             ///
             /// Example: `222212131`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 特约商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 单据状态
             ///
             /// Example: `CREATED`
@@ -12322,11 +11962,11 @@ pub mod withdraw {
             /// 微信支付提现单号
             ///
             /// Example: `12321937198237912739132791732912793127931279317929791239112123`
-            pub withdraw_id: ::std::string::String,
+            pub withdraw_id: String,
             /// 商户提现单号
             ///
             /// Example: `20190611222222222200000000012122`
-            pub out_request_no: ::std::string::String,
+            pub out_request_no: String,
             /// 提现金额
             ///
             /// Example: `100`
@@ -12335,36 +11975,36 @@ pub mod withdraw {
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_amount: ::std::option::Option<i64>,
+            pub success_amount: Option<i64>,
             /// 提现失败金额
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_amount: ::std::option::Option<i64>,
+            pub fail_amount: Option<i64>,
             /// 提现退票金额
             ///
             /// Example: `0`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub refund_amount: ::std::option::Option<i64>,
+            pub refund_amount: Option<i64>,
             /// 发起提现时间
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 提现状态更新时间
-            pub update_time: ::std::string::String,
+            pub update_time: String,
             /// 失败原因
             ///
             /// Example: `卡号错误`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub reason: ::std::option::Option<::std::string::String>,
+            pub reason: Option<String>,
             /// 提现备注
             ///
             /// Example: `交易提现`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub remark: ::std::option::Option<::std::string::String>,
+            pub remark: Option<String>,
             /// 银行附言
             ///
             /// Example: `微信支付提现`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_memo: ::std::option::Option<::std::string::String>,
+            pub bank_memo: Option<String>,
             /// 出款账户类型
             ///
             /// Example: `BASIC`
@@ -12372,16 +12012,16 @@ pub mod withdraw {
             /// 入账银行账号后四位
             ///
             /// Example: `1178`
-            pub account_number: ::std::string::String,
+            pub account_number: String,
             /// 入账银行
             ///
             /// Example: `招商银行`
-            pub account_bank: ::std::string::String,
+            pub account_bank: String,
             /// 入账银行全称（含支行）
             ///
             /// Example: `中国工商银行股份有限公司深圳软件园支行`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_name: ::std::option::Option<::std::string::String>,
+            pub bank_name: Option<String>,
         }
         /// 出款账户类型
         ///
@@ -12550,11 +12190,9 @@ pub mod withdraw {
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
-                    /// Query parameter `sub_mchid`.
-                    ///
-                    /// Example: `1900000109`
+                    /// Query parameter `sub_mchid`. Example: `1900000109`
                     #[serde(skip_serializing)]
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` (查询二级商户按日终余额预约提现状态).
                 #[derive(
@@ -12568,11 +12206,11 @@ pub mod withdraw {
                     /// 收付通平台商户号
                     ///
                     /// Example: `222212131`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 特约商户号
                     ///
                     /// Example: `1900000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 单据状态
                     ///
                     /// Example: `CREATED`
@@ -12580,11 +12218,11 @@ pub mod withdraw {
                     /// 微信支付提现单号
                     ///
                     /// Example: `12321937198237912739132791732912793127931279317929791239112123`
-                    pub withdraw_id: ::std::string::String,
+                    pub withdraw_id: String,
                     /// 商户提现单号
                     ///
                     /// Example: `20190611222222222200000000012122`
-                    pub out_request_no: ::std::string::String,
+                    pub out_request_no: String,
                     /// 提现金额
                     ///
                     /// Example: `100`
@@ -12593,36 +12231,36 @@ pub mod withdraw {
                     ///
                     /// Example: `0`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub success_amount: ::std::option::Option<i64>,
+                    pub success_amount: Option<i64>,
                     /// 提现失败金额
                     ///
                     /// Example: `0`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub fail_amount: ::std::option::Option<i64>,
+                    pub fail_amount: Option<i64>,
                     /// 提现退票金额
                     ///
                     /// Example: `0`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub refund_amount: ::std::option::Option<i64>,
+                    pub refund_amount: Option<i64>,
                     /// 发起提现时间
-                    pub create_time: ::std::string::String,
+                    pub create_time: String,
                     /// 提现状态更新时间
-                    pub update_time: ::std::string::String,
+                    pub update_time: String,
                     /// 失败原因
                     ///
                     /// Example: `卡号错误`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub reason: ::std::option::Option<::std::string::String>,
+                    pub reason: Option<String>,
                     /// 提现备注
                     ///
                     /// Example: `交易提现`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub remark: ::std::option::Option<::std::string::String>,
+                    pub remark: Option<String>,
                     /// 银行附言
                     ///
                     /// Example: `微信支付提现`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub bank_memo: ::std::option::Option<::std::string::String>,
+                    pub bank_memo: Option<String>,
                     /// 出款账户类型
                     ///
                     /// Example: `BASIC`
@@ -12630,16 +12268,16 @@ pub mod withdraw {
                     /// 入账银行账号后四位
                     ///
                     /// Example: `1178`
-                    pub account_number: ::std::string::String,
+                    pub account_number: String,
                     /// 入账银行
                     ///
                     /// Example: `招商银行`
-                    pub account_bank: ::std::string::String,
+                    pub account_bank: String,
                     /// 入账银行全称（含支行）
                     ///
                     /// Example: `中国工商银行股份有限公司深圳软件园支行`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub bank_name: ::std::option::Option<::std::string::String>,
+                    pub bank_name: Option<String>,
                 }
                 /// 出款账户类型
                 ///

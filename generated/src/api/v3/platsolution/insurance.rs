@@ -81,28 +81,28 @@ pub mod mch_transfer {
                 /// 二级商户号
                 ///
                 /// Example: `1900001109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 服务商AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub sp_appid: ::std::string::String,
+                pub sp_appid: String,
                 /// 二级商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 商家批次单号
                 ///
                 /// Example: `sjzz20230223`
-                pub out_batch_no: ::std::string::String,
+                pub out_batch_no: String,
                 /// 批次名称
                 ///
                 /// Example: `2023年2月深圳分部报销单`
-                pub batch_name: ::std::string::String,
+                pub batch_name: String,
                 /// 批次备注
                 ///
                 /// Example: `2023年2月深圳分部报销单`
-                pub batch_remark: ::std::string::String,
+                pub batch_remark: String,
                 /// 转账总金额
                 ///
                 /// Example: `4000000`
@@ -114,13 +114,13 @@ pub mod mch_transfer {
                 /// 转账场景ID
                 ///
                 /// Example: `1000`
-                pub transfer_scene_id: ::std::string::String,
+                pub transfer_scene_id: String,
                 /// 转账明细列表
-                pub transfer_detail_list: ::std::vec::Vec<PostRequestTransferDetailList>,
+                pub transfer_detail_list: Vec<PostRequestTransferDetailList>,
                 /// 商户回调地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
             }
             /// PostRequestTransferDetailList
             #[derive(
@@ -135,7 +135,7 @@ pub mod mch_transfer {
                 /// 商家明细单号
                 ///
                 /// Example: `x23zy545Bd5436`
-                pub out_detail_no: ::std::string::String,
+                pub out_detail_no: String,
                 /// 转账金额
                 ///
                 /// Example: `200000`
@@ -143,15 +143,15 @@ pub mod mch_transfer {
                 /// 转账备注
                 ///
                 /// Example: `2023年2月报销`
-                pub transfer_remark: ::std::string::String,
+                pub transfer_remark: String,
                 /// 微信转账预约单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub reservation_id: ::std::string::String,
+                pub reservation_id: String,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                pub openid: ::std::string::String,
+                pub openid: String,
             }
             /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/apply` (受理商家转账).
             #[derive(
@@ -166,20 +166,20 @@ pub mod mch_transfer {
                 /// 商家批次单号
                 ///
                 /// Example: `sjzz20230223`
-                pub out_batch_no: ::std::string::String,
+                pub out_batch_no: String,
                 /// 商家转账批次单号
                 ///
                 /// Example: `131000011085109987515042023022300246500006`
-                pub batch_id: ::std::string::String,
+                pub batch_id: String,
                 /// 批次创建时间
                 ///
                 /// Example: `2023-02-23T13:29:35+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 批次状态
                 ///
                 /// Example: `ACCEPTED`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub batch_state: ::std::option::Option<PostResponseBatchState>,
+                pub batch_state: Option<PostResponseBatchState>,
             }
             /// 批次状态
             ///
@@ -297,11 +297,9 @@ pub mod mch_transfer {
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
-                    /// Query parameter `sub_mchid`.
-                    ///
-                    /// Example: `1900102208`
+                    /// Query parameter `sub_mchid`. Example: `1900102208`
                     #[serde(skip_serializing)]
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 是否查询转账明细单
                     ///
                     /// Query parameter `need_query_detail`.
@@ -309,21 +307,19 @@ pub mod mch_transfer {
                     pub need_query_detail: bool,
                     /// 明细状态
                     ///
-                    /// Query parameter `detail_state`.
-                    ///
-                    /// Example: `FAIL`
+                    /// Query parameter `detail_state`. Example: `FAIL`
                     #[serde(skip_serializing)]
-                    pub detail_state: ::std::option::Option<GetRequestDetailState>,
+                    pub detail_state: Option<GetRequestDetailState>,
                     /// 请求资源起始位置
                     ///
                     /// Query parameter `offset`.
                     #[serde(skip_serializing)]
-                    pub offset: ::std::option::Option<f64>,
+                    pub offset: Option<f64>,
                     /// 最大资源条数
                     ///
                     /// Query parameter `limit`.
                     #[serde(skip_serializing)]
-                    pub limit: ::std::option::Option<f64>,
+                    pub limit: Option<f64>,
                 }
                 /// 明细状态
                 ///
@@ -331,25 +327,15 @@ pub mod mch_transfer {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetRequestDetailState {
-                    /// 全部
-                    ///
-                    /// `ALL`
+                    /// `ALL`: 全部
                     All,
-                    /// 待确认
-                    ///
-                    /// `WAIT_PAY`
+                    /// `WAIT_PAY`: 待确认
                     WaitPay,
-                    /// 转账成功
-                    ///
-                    /// `SUCCESS`
+                    /// `SUCCESS`: 转账成功
                     Success,
-                    /// 转账失败
-                    ///
-                    /// `FAIL`
+                    /// `FAIL`: 转账失败
                     Fail,
-                    /// 银行返回转账成功后，拒绝入账，资金会返回商户账户
-                    ///
-                    /// `BANK_REFUND`
+                    /// `BANK_REFUND`: 银行返回转账成功后，拒绝入账，资金会返回商户账户
                     BankRefund,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -419,17 +405,17 @@ pub mod mch_transfer {
                     pub transfer_batch: GetResponseTransferBatch,
                     /// 转账明细单列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+                    pub data: Option<Vec<GetResponseData>>,
                     /// 请求资源起始位置
                     ///
                     /// Example: `0`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub offset: ::std::option::Option<f64>,
+                    pub offset: Option<f64>,
                     /// 最大资源条数
                     ///
                     /// Example: `20`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub limit: ::std::option::Option<f64>,
+                    pub limit: Option<f64>,
                 }
                 /// GetResponseData
                 #[derive(
@@ -443,11 +429,11 @@ pub mod mch_transfer {
                     /// 商家转账明细单号
                     ///
                     /// Example: `132000011085109987515042023022300246521006`
-                    pub detail_id: ::std::string::String,
+                    pub detail_id: String,
                     /// 商家明细单号
                     ///
                     /// Example: `x23zy545Bd5436`
-                    pub out_detail_no: ::std::string::String,
+                    pub out_detail_no: String,
                     /// 明细状态
                     ///
                     /// Example: `INIT`
@@ -459,29 +445,17 @@ pub mod mch_transfer {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseDataDetailState {
-                    /// 系统转账校验中
-                    ///
-                    /// `INIT`
+                    /// `INIT`: 系统转账校验中
                     Init,
-                    /// 全部
-                    ///
-                    /// `ALL`
+                    /// `ALL`: 全部
                     All,
-                    /// 待确认
-                    ///
-                    /// `WAIT_PAY`
+                    /// `WAIT_PAY`: 待确认
                     WaitPay,
-                    /// 转账成功
-                    ///
-                    /// `SUCCESS`
+                    /// `SUCCESS`: 转账成功
                     Success,
-                    /// 转账失败
-                    ///
-                    /// `FAIL`
+                    /// `FAIL`: 转账失败
                     Fail,
-                    /// 银行返回转账成功后，拒绝入账，资金会返回商户账户
-                    ///
-                    /// `BANK_REFUND`
+                    /// `BANK_REFUND`: 银行返回转账成功后，拒绝入账，资金会返回商户账户
                     BankRefund,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -552,24 +526,24 @@ pub mod mch_transfer {
                     /// 商家批次单号
                     ///
                     /// Example: `sjzz20230223`
-                    pub out_batch_no: ::std::string::String,
+                    pub out_batch_no: String,
                     /// 商家转账批次单号
                     ///
                     /// Example: `131000011085109987515042023022300246500006`
-                    pub batch_id: ::std::string::String,
+                    pub batch_id: String,
                     /// 服务商应用ID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    pub sp_appid: ::std::string::String,
+                    pub sp_appid: String,
                     /// 二级商户号
                     ///
                     /// Example: `1900000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 二级商户应用ID
                     ///
                     /// Example: `wxf636efh567hg4356`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_appid: ::std::option::Option<::std::string::String>,
+                    pub sub_appid: Option<String>,
                     /// 批次状态
                     ///
                     /// Example: `ACCEPTED`
@@ -577,18 +551,16 @@ pub mod mch_transfer {
                     /// 批次名称
                     ///
                     /// Example: `2023年2月深圳分部转账单`
-                    pub batch_name: ::std::string::String,
+                    pub batch_name: String,
                     /// 批次备注
                     ///
                     /// Example: `2023年2月深圳分部报销单`
-                    pub batch_remark: ::std::string::String,
+                    pub batch_remark: String,
                     /// 批次关闭原因
                     ///
                     /// Example: `MERCHANT_REVOCATION`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_reason: ::std::option::Option<
-                        GetResponseTransferBatchCloseReason,
-                    >,
+                    pub close_reason: Option<GetResponseTransferBatchCloseReason>,
                     /// 转账总金额
                     ///
                     /// Example: `4000000`
@@ -600,7 +572,7 @@ pub mod mch_transfer {
                     /// 批次创建时间
                     ///
                     /// Example: `2023-02-23T13:29:35+08:00`
-                    pub create_time: ::std::string::String,
+                    pub create_time: String,
                     /// 转账成功金额
                     ///
                     /// Example: `3900000`
@@ -620,7 +592,7 @@ pub mod mch_transfer {
                     /// 转账场景ID
                     ///
                     /// Example: `1000`
-                    pub transfer_scene_id: ::std::string::String,
+                    pub transfer_scene_id: String,
                 }
                 /// 批次状态
                 ///
@@ -810,11 +782,9 @@ pub mod mch_transfer {
                             pub struct GetRequest {
                                 /// 二级商户号
                                 ///
-                                /// Query parameter `sub_mchid`.
-                                ///
-                                /// Example: `1900000109`
+                                /// Query parameter `sub_mchid`. Example: `1900000109`
                                 #[serde(skip_serializing)]
-                                pub sub_mchid: ::std::string::String,
+                                pub sub_mchid: String,
                             }
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
                             #[derive(
@@ -828,38 +798,38 @@ pub mod mch_transfer {
                                 /// 商家批次单号
                                 ///
                                 /// Example: `sjzz20230223`
-                                pub out_batch_no: ::std::string::String,
+                                pub out_batch_no: String,
                                 /// 商家转账批次单号
                                 ///
                                 /// Example: `131000011085109987515042023022300246500006`
-                                pub batch_id: ::std::string::String,
+                                pub batch_id: String,
                                 /// 商家明细单号
                                 ///
                                 /// Example: `x23zy545Bd5436`
-                                pub out_detail_no: ::std::string::String,
+                                pub out_detail_no: String,
                                 /// 商家转账明细单号
                                 ///
                                 /// Example: `132000011085109987515042023022300246521006`
-                                pub detail_id: ::std::string::String,
+                                pub detail_id: String,
                                 /// 服务商应用ID
                                 ///
                                 /// Example: `wxf636efh567hg4356`
-                                pub sp_appid: ::std::string::String,
+                                pub sp_appid: String,
                                 /// 二级商户号
                                 ///
                                 /// Example: `1900000109`
-                                pub sub_mchid: ::std::string::String,
+                                pub sub_mchid: String,
                                 /// 二级商户应用ID
                                 ///
                                 /// Example: `wxf636efh567hg4356`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub sub_appid: ::std::option::Option<::std::string::String>,
+                                pub sub_appid: Option<String>,
                                 /// 转账发起时间
                                 ///
                                 /// Example: `2023-02-23T13:29:35+08:00`
-                                pub create_time: ::std::string::String,
+                                pub create_time: String,
                                 /// 明细状态
                                 ///
                                 /// Example: `INIT`
@@ -871,55 +841,49 @@ pub mod mch_transfer {
                                 /// 转账备注
                                 ///
                                 /// Example: `2023年2月报销`
-                                pub transfer_remark: ::std::string::String,
+                                pub transfer_remark: String,
                                 /// 明细失败原因
                                 ///
                                 /// Example: `ACCOUNT_FROZEN`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub fail_reason: ::std::option::Option<
-                                    GetResponseFailReason,
-                                >,
+                                pub fail_reason: Option<GetResponseFailReason>,
                                 /// 收款用户OpenID
                                 ///
                                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub openid: ::std::option::Option<::std::string::String>,
+                                pub openid: Option<String>,
                                 /// 收款银行类型
                                 ///
                                 /// Example: `ICBC_DEBIT`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub bank_type: ::std::option::Option<::std::string::String>,
+                                pub bank_type: Option<String>,
                                 /// 收款用户姓名
                                 ///
                                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub user_name: ::std::option::Option<::std::string::String>,
+                                pub user_name: Option<String>,
                                 /// 转账完成时间
                                 ///
                                 /// Example: `2023-02-23T13:29:35+08:00`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub transfer_finish_time: ::std::option::Option<
-                                    ::std::string::String,
-                                >,
+                                pub transfer_finish_time: Option<String>,
                                 /// 银行退票时间
                                 ///
                                 /// Example: `2023-02-23T13:29:35+08:00`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub bank_refund_time: ::std::option::Option<
-                                    ::std::string::String,
-                                >,
+                                pub bank_refund_time: Option<String>,
                             }
                             /// 明细状态
                             ///
@@ -927,29 +891,17 @@ pub mod mch_transfer {
                             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                             #[non_exhaustive]
                             pub enum GetResponseDetailState {
-                                /// 系统转账校验中
-                                ///
-                                /// `INIT`
+                                /// `INIT`: 系统转账校验中
                                 Init,
-                                /// 全部
-                                ///
-                                /// `ALL`
+                                /// `ALL`: 全部
                                 All,
-                                /// 待确认
-                                ///
-                                /// `WAIT_PAY`
+                                /// `WAIT_PAY`: 待确认
                                 WaitPay,
-                                /// 转账成功
-                                ///
-                                /// `SUCCESS`
+                                /// `SUCCESS`: 转账成功
                                 Success,
-                                /// 转账失败
-                                ///
-                                /// `FAIL`
+                                /// `FAIL`: 转账失败
                                 Fail,
-                                /// 银行返回转账成功后，拒绝入账，资金会返回商户账户
-                                ///
-                                /// `BANK_REFUND`
+                                /// `BANK_REFUND`: 银行返回转账成功后，拒绝入账，资金会返回商户账户
                                 BankRefund,
                                 /// A value not listed in the spec, kept as received.
                                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -1015,181 +967,93 @@ pub mod mch_transfer {
                             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                             #[non_exhaustive]
                             pub enum GetResponseFailReason {
-                                /// 该用户账户被冻结
-                                ///
-                                /// `ACCOUNT_FROZEN`
+                                /// `ACCOUNT_FROZEN`: 该用户账户被冻结
                                 AccountFrozen,
-                                /// 收款人未实名认证，需要用户完成微信实名认证
-                                ///
-                                /// `REAL_NAME_CHECK_FAIL`
+                                /// `REAL_NAME_CHECK_FAIL`: 收款人未实名认证，需要用户完成微信实名认证
                                 RealNameCheckFail,
-                                /// 收款人姓名校验不通过，请核实信息
-                                ///
-                                /// `NAME_NOT_CORRECT`
+                                /// `NAME_NOT_CORRECT`: 收款人姓名校验不通过，请核实信息
                                 NameNotCorrect,
-                                /// OpenID格式错误或者不属于商家公众账号
-                                ///
-                                /// `OPENID_INVALID`
+                                /// `OPENID_INVALID`: OpenID格式错误或者不属于商家公众账号
                                 OpenidInvalid,
-                                /// 超过用户单笔收款额度，核实产品设置是否准确
-                                ///
-                                /// `TRANSFER_QUOTA_EXCEED`
+                                /// `TRANSFER_QUOTA_EXCEED`: 超过用户单笔收款额度，核实产品设置是否准确
                                 TransferQuotaExceed,
-                                /// 超过用户单日收款额度，核实产品设置是否准确
-                                ///
-                                /// `DAY_RECEIVED_QUOTA_EXCEED`
+                                /// `DAY_RECEIVED_QUOTA_EXCEED`: 超过用户单日收款额度，核实产品设置是否准确
                                 DayReceivedQuotaExceed,
-                                /// 超过用户单月收款额度，核实产品设置是否准确
-                                ///
-                                /// `MONTH_RECEIVED_QUOTA_EXCEED`
+                                /// `MONTH_RECEIVED_QUOTA_EXCEED`: 超过用户单月收款额度，核实产品设置是否准确
                                 MonthReceivedQuotaExceed,
-                                /// 超过用户单日收款次数，核实产品设置是否准确
-                                ///
-                                /// `DAY_RECEIVED_COUNT_EXCEED`
+                                /// `DAY_RECEIVED_COUNT_EXCEED`: 超过用户单日收款次数，核实产品设置是否准确
                                 DayReceivedCountExceed,
-                                /// 未开通该权限或权限被冻结，请核实产品权限状态
-                                ///
-                                /// `PRODUCT_AUTH_CHECK_FAIL`
+                                /// `PRODUCT_AUTH_CHECK_FAIL`: 未开通该权限或权限被冻结，请核实产品权限状态
                                 ProductAuthCheckFail,
-                                /// 超过系统重试期，系统自动关闭
-                                ///
-                                /// `OVERDUE_CLOSE`
+                                /// `OVERDUE_CLOSE`: 超过系统重试期，系统自动关闭
                                 OverdueClose,
-                                /// 收款人身份证校验不通过，请核实信息
-                                ///
-                                /// `ID_CARD_NOT_CORRECT`
+                                /// `ID_CARD_NOT_CORRECT`: 收款人身份证校验不通过，请核实信息
                                 IdCardNotCorrect,
-                                /// 该用户账户不存在
-                                ///
-                                /// `ACCOUNT_NOT_EXIST`
+                                /// `ACCOUNT_NOT_EXIST`: 该用户账户不存在
                                 AccountNotExist,
-                                /// 该笔转账可能存在风险，已被微信拦截
-                                ///
-                                /// `TRANSFER_RISK`
+                                /// `TRANSFER_RISK`: 该笔转账可能存在风险，已被微信拦截
                                 TransferRisk,
-                                /// 该用户的务工卡已经注销
-                                ///
-                                /// `PAYROLL_CARD_ALREADY_LOGOUT`
+                                /// `PAYROLL_CARD_ALREADY_LOGOUT`: 该用户的务工卡已经注销
                                 PayrollCardAlreadyLogout,
-                                /// 该用户的务工卡已经被冻结
-                                ///
-                                /// `PAYROLL_CARD_ALREADY_FROZEN`
+                                /// `PAYROLL_CARD_ALREADY_FROZEN`: 该用户的务工卡已经被冻结
                                 PayrollCardAlreadyFrozen,
-                                /// 该用户的务工卡未授权该商户
-                                ///
-                                /// `PAYROLL_CARD_UNAUTHORIZED`
+                                /// `PAYROLL_CARD_UNAUTHORIZED`: 该用户的务工卡未授权该商户
                                 PayrollCardUnauthorized,
-                                /// 该用户没有开通务工卡
-                                ///
-                                /// `PAYROLL_CARD_USER_NOT_OPEN`
+                                /// `PAYROLL_CARD_USER_NOT_OPEN`: 该用户没有开通务工卡
                                 PayrollCardUserNotOpen,
-                                /// 务工卡实名和用户实名不一致
-                                ///
-                                /// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`
+                                /// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`: 务工卡实名和用户实名不一致
                                 PayrollCardNameCardNotMatch,
-                                /// 务工卡身份证和用户身份证不一致
-                                ///
-                                /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`
+                                /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`: 务工卡身份证和用户身份证不一致
                                 PayrollCardIdCardNotMatch,
-                                /// 务工卡所选银行卡已解绑
-                                ///
-                                /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`
+                                /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`: 务工卡所选银行卡已解绑
                                 PayrollCardBankcardUnbundling,
-                                /// 银行卡属二/三类卡，达到收款限额无法入账
-                                ///
-                                /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`
+                                /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`: 银行卡属二/三类卡，达到收款限额无法入账
                                 BankCardCollectionsAboveQuota,
-                                /// 银行卡已被销户、冻结、作废、挂失等致无法入账
-                                ///
-                                /// `BANK_CARD_ACCOUNT_ABNORMAL`
+                                /// `BANK_CARD_ACCOUNT_ABNORMAL`: 银行卡已被销户、冻结、作废、挂失等致无法入账
                                 BankCardAccountAbnormal,
-                                /// 银行卡状态异常，无法入账
-                                ///
-                                /// `BANK_CARD_STATUS_ABNORMAL`
+                                /// `BANK_CARD_STATUS_ABNORMAL`: 银行卡状态异常，无法入账
                                 BankCardStatusAbnormal,
-                                /// 登记的银行名称或分支行信息有误
-                                ///
-                                /// `BANK_CARD_BANK_INFO_WRONG`
+                                /// `BANK_CARD_BANK_INFO_WRONG`: 登记的银行名称或分支行信息有误
                                 BankCardBankInfoWrong,
-                                /// 银行卡户名或卡号有误
-                                ///
-                                /// `BANK_CARD_CARD_INFO_WRONG`
+                                /// `BANK_CARD_CARD_INFO_WRONG`: 银行卡户名或卡号有误
                                 BankCardCardInfoWrong,
-                                /// 其它失败原因
-                                ///
-                                /// `OTHER_FAIL_REASON_TYPE`
+                                /// `OTHER_FAIL_REASON_TYPE`: 其它失败原因
                                 OtherFailReasonType,
-                                /// 请引导用户在微信支付查看详情
-                                ///
-                                /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`
+                                /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`: 请引导用户在微信支付查看详情
                                 RealnameAccountReceivedQuotaExceed,
-                                /// 请在产品设置中调整，添加该用户为收款人
-                                ///
-                                /// `RECEIVE_ACCOUNT_NOT_PERMMIT`
+                                /// `RECEIVE_ACCOUNT_NOT_PERMMIT`: 请在产品设置中调整，添加该用户为收款人
                                 ReceiveAccountNotPermmit,
-                                /// 请联系用户完善其在微信支付的身份信息以继续收款
-                                ///
-                                /// `PAYEE_ACCOUNT_ABNORMAL`
+                                /// `PAYEE_ACCOUNT_ABNORMAL`: 请联系用户完善其在微信支付的身份信息以继续收款
                                 PayeeAccountAbnormal,
-                                /// 可前往商户平台获取解除功能限制指引
-                                ///
-                                /// `PAYER_ACCOUNT_ABNORMAL`
+                                /// `PAYER_ACCOUNT_ABNORMAL`: 可前往商户平台获取解除功能限制指引
                                 PayerAccountAbnormal,
-                                /// 转账备注设置失败，请调整后重新再试
-                                ///
-                                /// `TRANSFER_REMARK_SET_FAIL`
+                                /// `TRANSFER_REMARK_SET_FAIL`: 转账备注设置失败，请调整后重新再试
                                 TransferRemarkSetFail,
-                                /// 该转账场景暂不可用，请确认转账场景ID是否正确
-                                ///
-                                /// `TRANSFER_SCENE_INVALID`
+                                /// `TRANSFER_SCENE_INVALID`: 该转账场景暂不可用，请确认转账场景ID是否正确
                                 TransferSceneInvalid,
-                                /// 你尚未获取该转账场景，请确认转账场景ID是否正确
-                                ///
-                                /// `TRANSFER_SCENE_UNAVAILABLE`
+                                /// `TRANSFER_SCENE_UNAVAILABLE`: 你尚未获取该转账场景，请确认转账场景ID是否正确
                                 TransferSceneUnavailable,
-                                /// 请前往商户平台-商家转账到零钱-前往功能-转账场景中添加
-                                ///
-                                /// `RECEIVE_ACCOUNT_NOT_CONFIGURE`
+                                /// `RECEIVE_ACCOUNT_NOT_CONFIGURE`: 请前往商户平台-商家转账到零钱-前往功能-转账场景中添加
                                 ReceiveAccountNotConfigure,
-                                /// 超出用户单月转账收款20w限额，本月不支持继续向该用户付款
-                                ///
-                                /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`
+                                /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`: 超出用户单月转账收款20w限额，本月不支持继续向该用户付款
                                 BlockB2cUserlimitamountBsruleMonth,
-                                /// 用户账户存在风险收款受限，本月不支持继续向该用户付款
-                                ///
-                                /// `BLOCK_B2C_USERLIMITAMOUNT_MONTH`
+                                /// `BLOCK_B2C_USERLIMITAMOUNT_MONTH`: 用户账户存在风险收款受限，本月不支持继续向该用户付款
                                 BlockB2cUserlimitamountMonth,
-                                /// 商户员工（转账验密人）已驳回转账
-                                ///
-                                /// `MERCHANT_REJECT`
+                                /// `MERCHANT_REJECT`: 商户员工（转账验密人）已驳回转账
                                 MerchantReject,
-                                /// 商户员工（转账验密人）超时未验密
-                                ///
-                                /// `MERCHANT_NOT_CONFIRM`
+                                /// `MERCHANT_NOT_CONFIRM`: 商户员工（转账验密人）超时未验密
                                 MerchantNotConfirm,
-                                /// 用户收款卡错误，请核实信息
-                                ///
-                                /// `BANK_CARD_PARAM_ERROR`
+                                /// `BANK_CARD_PARAM_ERROR`: 用户收款卡错误，请核实信息
                                 BankCardParamError,
-                                /// 用户收款卡类型非储值卡，不支持转账
-                                ///
-                                /// `BANK_CARD_TYPE_NOT_SUPPORTED`
+                                /// `BANK_CARD_TYPE_NOT_SUPPORTED`: 用户收款卡类型非储值卡，不支持转账
                                 BankCardTypeNotSupported,
-                                /// 预约转账单状态异常，请检查
-                                ///
-                                /// `RESERVATION_STATE_INVALID`
+                                /// `RESERVATION_STATE_INVALID`: 预约转账单状态异常，请检查
                                 ReservationStateInvalid,
-                                /// 转账金额超过预约金额范围，请检查
-                                ///
-                                /// `EXCEEDED_ESTIMATED_AMOUNT`
+                                /// `EXCEEDED_ESTIMATED_AMOUNT`: 转账金额超过预约金额范围，请检查
                                 ExceededEstimatedAmount,
-                                /// 转账信息，如用户OpenID等参数，与预约时传入的信息不一致，请检查
-                                ///
-                                /// `RESERVATION_INFO_NOT_MATCH`
+                                /// `RESERVATION_INFO_NOT_MATCH`: 转账信息，如用户OpenID等参数，与预约时传入的信息不一致，请检查
                                 ReservationInfoNotMatch,
-                                /// 该预约单的转账场景与发起转账时传入的不同，请检查
-                                ///
-                                /// `RESERVATION_SCENE_NOT_MATCH`
+                                /// `RESERVATION_SCENE_NOT_MATCH`: 该预约单的转账场景与发起转账时传入的不同，请检查
                                 ReservationSceneNotMatch,
                                 /// A value not listed in the spec, kept as received.
                                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -1488,11 +1352,9 @@ pub mod mch_transfer {
                             pub struct GetRequest {
                                 /// 二级商户号
                                 ///
-                                /// Query parameter `sub_mchid`.
-                                ///
-                                /// Example: `1900000109`
+                                /// Query parameter `sub_mchid`. Example: `1900000109`
                                 #[serde(skip_serializing)]
-                                pub sub_mchid: ::std::string::String,
+                                pub sub_mchid: String,
                             }
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
                             #[derive(
@@ -1506,23 +1368,23 @@ pub mod mch_transfer {
                                 /// 商家转账批次单号
                                 ///
                                 /// Example: `131000011085109987515042023022300246500006`
-                                pub batch_id: ::std::string::String,
+                                pub batch_id: String,
                                 /// 商家批次单号
                                 ///
                                 /// Example: `sjzz20230223`
-                                pub out_batch_no: ::std::string::String,
+                                pub out_batch_no: String,
                                 /// 商家转账明细单号
                                 ///
                                 /// Example: `132000011085109987515042023022300246521006`
-                                pub detail_id: ::std::string::String,
+                                pub detail_id: String,
                                 /// 商家明细单号
                                 ///
                                 /// Example: `x23zy545Bd5436`
-                                pub out_detail_no: ::std::string::String,
+                                pub out_detail_no: String,
                                 /// 二级商户号
                                 ///
                                 /// Example: `1900000109`
-                                pub sub_mchid: ::std::string::String,
+                                pub sub_mchid: String,
                                 /// 电子回单状态
                                 ///
                                 /// Example: `ACCEPTED`
@@ -1533,25 +1395,21 @@ pub mod mch_transfer {
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub hash_type: ::std::option::Option<::std::string::String>,
+                                pub hash_type: Option<String>,
                                 /// 电子回单文件的hash值
                                 ///
                                 /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub hash_value: ::std::option::Option<
-                                    ::std::string::String,
-                                >,
+                                pub hash_value: Option<String>,
                                 /// 电子回单文件的下载地址
                                 ///
                                 /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=toekn`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub download_url: ::std::option::Option<
-                                    ::std::string::String,
-                                >,
+                                pub download_url: Option<String>,
                             }
                             /// 电子回单状态
                             ///
@@ -1649,7 +1507,7 @@ pub mod mch_transfer {
                                     /// 二级商户号
                                     ///
                                     /// Example: `1900102208`
-                                    pub sub_mchid: ::std::string::String,
+                                    pub sub_mchid: String,
                                 }
                                 /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
                                 #[derive(
@@ -1663,15 +1521,15 @@ pub mod mch_transfer {
                                     /// 二级商户号
                                     ///
                                     /// Example: `1900102208`
-                                    pub sub_mchid: ::std::string::String,
+                                    pub sub_mchid: String,
                                     /// 商家批次单号
                                     ///
                                     /// Example: `sjzz20230223`
-                                    pub out_batch_no: ::std::string::String,
+                                    pub out_batch_no: String,
                                     /// 商家明细单号
                                     ///
                                     /// Example: `x23zy545Bd5436`
-                                    pub out_detail_no: ::std::string::String,
+                                    pub out_detail_no: String,
                                     /// 电子回单状态
                                     ///
                                     /// Example: `ACCEPTED`
@@ -1797,11 +1655,9 @@ pub mod mch_transfer {
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
-                    /// Query parameter `sub_mchid`.
-                    ///
-                    /// Example: `1900102208`
+                    /// Query parameter `sub_mchid`. Example: `1900102208`
                     #[serde(skip_serializing)]
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 是否查询转账明细单
                     ///
                     /// Query parameter `need_query_detail`.
@@ -1811,19 +1667,17 @@ pub mod mch_transfer {
                     ///
                     /// Query parameter `offset`.
                     #[serde(skip_serializing)]
-                    pub offset: ::std::option::Option<f64>,
+                    pub offset: Option<f64>,
                     /// 最大资源条数
                     ///
                     /// Query parameter `limit`.
                     #[serde(skip_serializing)]
-                    pub limit: ::std::option::Option<f64>,
+                    pub limit: Option<f64>,
                     /// 明细状态
                     ///
-                    /// Query parameter `detail_state`.
-                    ///
-                    /// Example: `ALL`
+                    /// Query parameter `detail_state`. Example: `ALL`
                     #[serde(skip_serializing)]
-                    pub detail_state: ::std::option::Option<GetRequestDetailState>,
+                    pub detail_state: Option<GetRequestDetailState>,
                 }
                 /// 明细状态
                 ///
@@ -1831,25 +1685,15 @@ pub mod mch_transfer {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetRequestDetailState {
-                    /// 全部
-                    ///
-                    /// `ALL`
+                    /// `ALL`: 全部
                     All,
-                    /// 待二级商户员工（转账验密人）确认, 符合免确认条件时, 系统会自动扭转为转账中
-                    ///
-                    /// `WAIT_PAY`
+                    /// `WAIT_PAY`: 待二级商户员工（转账验密人）确认, 符合免确认条件时, 系统会自动扭转为转账中
                     WaitPay,
-                    /// 转账成功
-                    ///
-                    /// `SUCCESS`
+                    /// `SUCCESS`: 转账成功
                     Success,
-                    /// 需要确认失败原因后，再决定是否重新发起对该笔明细单的转账（并非整个转账批次单）
-                    ///
-                    /// `FAIL`
+                    /// `FAIL`: 需要确认失败原因后，再决定是否重新发起对该笔明细单的转账（并非整个转账批次单）
                     Fail,
-                    /// 银行返回转账成功后，拒绝入账，资金会返回商户账户。
-                    ///
-                    /// `BANK_REFUND`
+                    /// `BANK_REFUND`: 银行返回转账成功后，拒绝入账，资金会返回商户账户。
                     BankRefund,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -1919,17 +1763,17 @@ pub mod mch_transfer {
                     pub transfer_batch: GetResponseTransferBatch,
                     /// 转账明细单列表
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+                    pub data: Option<Vec<GetResponseData>>,
                     /// 请求资源起始位置
                     ///
                     /// Example: `0`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub offset: ::std::option::Option<f64>,
+                    pub offset: Option<f64>,
                     /// 最大资源条数
                     ///
                     /// Example: `20`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub limit: ::std::option::Option<f64>,
+                    pub limit: Option<f64>,
                 }
                 /// GetResponseData
                 #[derive(
@@ -1943,11 +1787,11 @@ pub mod mch_transfer {
                     /// 商家转账明细单号
                     ///
                     /// Example: `132000011085109987515042023022300246521006`
-                    pub detail_id: ::std::string::String,
+                    pub detail_id: String,
                     /// 商家明细单号
                     ///
                     /// Example: `x23zy545Bd5436`
-                    pub out_detail_no: ::std::string::String,
+                    pub out_detail_no: String,
                     /// 明细状态
                     ///
                     /// Example: `INIT`
@@ -1959,29 +1803,17 @@ pub mod mch_transfer {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseDataDetailState {
-                    /// 系统转账校验中
-                    ///
-                    /// `INIT`
+                    /// `INIT`: 系统转账校验中
                     Init,
-                    /// 全部
-                    ///
-                    /// `ALL`
+                    /// `ALL`: 全部
                     All,
-                    /// 待确认
-                    ///
-                    /// `WAIT_PAY`
+                    /// `WAIT_PAY`: 待确认
                     WaitPay,
-                    /// 转账成功
-                    ///
-                    /// `SUCCESS`
+                    /// `SUCCESS`: 转账成功
                     Success,
-                    /// 转账失败
-                    ///
-                    /// `FAIL`
+                    /// `FAIL`: 转账失败
                     Fail,
-                    /// 银行返回转账成功后，拒绝入账，资金会返回商户账户
-                    ///
-                    /// `BANK_REFUND`
+                    /// `BANK_REFUND`: 银行返回转账成功后，拒绝入账，资金会返回商户账户
                     BankRefund,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -2052,24 +1884,24 @@ pub mod mch_transfer {
                     /// 商家批次单号
                     ///
                     /// Example: `sjzz20230223`
-                    pub out_batch_no: ::std::string::String,
+                    pub out_batch_no: String,
                     /// 商家转账批次单号
                     ///
                     /// Example: `131000011085109987515042023022300246500006`
-                    pub batch_id: ::std::string::String,
+                    pub batch_id: String,
                     /// 服务商应用ID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    pub sp_appid: ::std::string::String,
+                    pub sp_appid: String,
                     /// 二级商户号
                     ///
                     /// Example: `1900000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 二级商户应用ID
                     ///
                     /// Example: `wxf636efh567hg4356`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_appid: ::std::option::Option<::std::string::String>,
+                    pub sub_appid: Option<String>,
                     /// 批次状态
                     ///
                     /// Example: `ACCEPTED`
@@ -2077,18 +1909,16 @@ pub mod mch_transfer {
                     /// 批次名称
                     ///
                     /// Example: `2023年2月深圳分部转账单`
-                    pub batch_name: ::std::string::String,
+                    pub batch_name: String,
                     /// 批次备注
                     ///
                     /// Example: `2023年2月深圳分部报销单`
-                    pub batch_remark: ::std::string::String,
+                    pub batch_remark: String,
                     /// 批次关闭原因
                     ///
                     /// Example: `MERCHANT_REVOCATION`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_reason: ::std::option::Option<
-                        GetResponseTransferBatchCloseReason,
-                    >,
+                    pub close_reason: Option<GetResponseTransferBatchCloseReason>,
                     /// 转账总金额
                     ///
                     /// Example: `4000000`
@@ -2100,7 +1930,7 @@ pub mod mch_transfer {
                     /// 批次创建时间
                     ///
                     /// Example: `2023-02-23T13:29:35+08:00`
-                    pub create_time: ::std::string::String,
+                    pub create_time: String,
                     /// 转账成功金额
                     ///
                     /// Example: `3900000`
@@ -2120,7 +1950,7 @@ pub mod mch_transfer {
                     /// 转账场景ID
                     ///
                     /// Example: `1000`
-                    pub transfer_scene_id: ::std::string::String,
+                    pub transfer_scene_id: String,
                 }
                 /// 批次状态
                 ///
@@ -2312,11 +2142,9 @@ pub mod mch_transfer {
                             pub struct GetRequest {
                                 /// 二级商户号
                                 ///
-                                /// Query parameter `sub_mchid`.
-                                ///
-                                /// Example: `1900000109`
+                                /// Query parameter `sub_mchid`. Example: `1900000109`
                                 #[serde(skip_serializing)]
-                                pub sub_mchid: ::std::string::String,
+                                pub sub_mchid: String,
                             }
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
                             #[derive(
@@ -2330,38 +2158,38 @@ pub mod mch_transfer {
                                 /// 商家批次单号
                                 ///
                                 /// Example: `sjzz20230223`
-                                pub out_batch_no: ::std::string::String,
+                                pub out_batch_no: String,
                                 /// 商家转账批次单号
                                 ///
                                 /// Example: `131000011085109987515042023022300246500006`
-                                pub batch_id: ::std::string::String,
+                                pub batch_id: String,
                                 /// 商家明细单号
                                 ///
                                 /// Example: `x23zy545Bd5436`
-                                pub out_detail_no: ::std::string::String,
+                                pub out_detail_no: String,
                                 /// 商家转账明细单号
                                 ///
                                 /// Example: `132000011085109987515042023022300246521006`
-                                pub detail_id: ::std::string::String,
+                                pub detail_id: String,
                                 /// 服务商应用ID
                                 ///
                                 /// Example: `wxf636efh567hg4356`
-                                pub sp_appid: ::std::string::String,
+                                pub sp_appid: String,
                                 /// 二级商户号
                                 ///
                                 /// Example: `1900000109`
-                                pub sub_mchid: ::std::string::String,
+                                pub sub_mchid: String,
                                 /// 二级商户应用ID
                                 ///
                                 /// Example: `wxf636efh567hg4356`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub sub_appid: ::std::option::Option<::std::string::String>,
+                                pub sub_appid: Option<String>,
                                 /// 转账发起时间
                                 ///
                                 /// Example: `2023-02-23T13:29:35+08:00`
-                                pub create_time: ::std::string::String,
+                                pub create_time: String,
                                 /// 明细状态
                                 ///
                                 /// Example: `INIT`
@@ -2373,55 +2201,49 @@ pub mod mch_transfer {
                                 /// 转账备注
                                 ///
                                 /// Example: `2023年2月报销`
-                                pub transfer_remark: ::std::string::String,
+                                pub transfer_remark: String,
                                 /// 明细失败原因
                                 ///
                                 /// Example: `ACCOUNT_FROZEN`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub fail_reason: ::std::option::Option<
-                                    GetResponseFailReason,
-                                >,
+                                pub fail_reason: Option<GetResponseFailReason>,
                                 /// 收款用户OpenID
                                 ///
                                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub openid: ::std::option::Option<::std::string::String>,
+                                pub openid: Option<String>,
                                 /// 收款银行类型
                                 ///
                                 /// Example: `ICBC_DEBIT`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub bank_type: ::std::option::Option<::std::string::String>,
+                                pub bank_type: Option<String>,
                                 /// 收款用户姓名
                                 ///
                                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub user_name: ::std::option::Option<::std::string::String>,
+                                pub user_name: Option<String>,
                                 /// 转账完成时间
                                 ///
                                 /// Example: `2023-02-23T13:29:35+08:00`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub transfer_finish_time: ::std::option::Option<
-                                    ::std::string::String,
-                                >,
+                                pub transfer_finish_time: Option<String>,
                                 /// 银行退票时间
                                 ///
                                 /// Example: `2023-02-23T13:29:35+08:00`
                                 #[serde(
                                     skip_serializing_if = "::std::option::Option::is_none"
                                 )]
-                                pub bank_refund_time: ::std::option::Option<
-                                    ::std::string::String,
-                                >,
+                                pub bank_refund_time: Option<String>,
                             }
                             /// 明细状态
                             ///
@@ -2429,29 +2251,17 @@ pub mod mch_transfer {
                             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                             #[non_exhaustive]
                             pub enum GetResponseDetailState {
-                                /// 系统转账校验中
-                                ///
-                                /// `INIT`
+                                /// `INIT`: 系统转账校验中
                                 Init,
-                                /// 全部
-                                ///
-                                /// `ALL`
+                                /// `ALL`: 全部
                                 All,
-                                /// 待确认
-                                ///
-                                /// `WAIT_PAY`
+                                /// `WAIT_PAY`: 待确认
                                 WaitPay,
-                                /// 转账成功
-                                ///
-                                /// `SUCCESS`
+                                /// `SUCCESS`: 转账成功
                                 Success,
-                                /// 转账失败
-                                ///
-                                /// `FAIL`
+                                /// `FAIL`: 转账失败
                                 Fail,
-                                /// 银行返回转账成功后，拒绝入账，资金会返回商户账户
-                                ///
-                                /// `BANK_REFUND`
+                                /// `BANK_REFUND`: 银行返回转账成功后，拒绝入账，资金会返回商户账户
                                 BankRefund,
                                 /// A value not listed in the spec, kept as received.
                                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -2517,181 +2327,93 @@ pub mod mch_transfer {
                             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                             #[non_exhaustive]
                             pub enum GetResponseFailReason {
-                                /// 该用户账户被冻结
-                                ///
-                                /// `ACCOUNT_FROZEN`
+                                /// `ACCOUNT_FROZEN`: 该用户账户被冻结
                                 AccountFrozen,
-                                /// 收款人未实名认证，需要用户完成微信实名认证
-                                ///
-                                /// `REAL_NAME_CHECK_FAIL`
+                                /// `REAL_NAME_CHECK_FAIL`: 收款人未实名认证，需要用户完成微信实名认证
                                 RealNameCheckFail,
-                                /// 收款人姓名校验不通过，请核实信息
-                                ///
-                                /// `NAME_NOT_CORRECT`
+                                /// `NAME_NOT_CORRECT`: 收款人姓名校验不通过，请核实信息
                                 NameNotCorrect,
-                                /// OpenID格式错误或者不属于商家公众账号
-                                ///
-                                /// `OPENID_INVALID`
+                                /// `OPENID_INVALID`: OpenID格式错误或者不属于商家公众账号
                                 OpenidInvalid,
-                                /// 超过用户单笔收款额度，核实产品设置是否准确
-                                ///
-                                /// `TRANSFER_QUOTA_EXCEED`
+                                /// `TRANSFER_QUOTA_EXCEED`: 超过用户单笔收款额度，核实产品设置是否准确
                                 TransferQuotaExceed,
-                                /// 超过用户单日收款额度，核实产品设置是否准确
-                                ///
-                                /// `DAY_RECEIVED_QUOTA_EXCEED`
+                                /// `DAY_RECEIVED_QUOTA_EXCEED`: 超过用户单日收款额度，核实产品设置是否准确
                                 DayReceivedQuotaExceed,
-                                /// 超过用户单月收款额度，核实产品设置是否准确
-                                ///
-                                /// `MONTH_RECEIVED_QUOTA_EXCEED`
+                                /// `MONTH_RECEIVED_QUOTA_EXCEED`: 超过用户单月收款额度，核实产品设置是否准确
                                 MonthReceivedQuotaExceed,
-                                /// 超过用户单日收款次数，核实产品设置是否准确
-                                ///
-                                /// `DAY_RECEIVED_COUNT_EXCEED`
+                                /// `DAY_RECEIVED_COUNT_EXCEED`: 超过用户单日收款次数，核实产品设置是否准确
                                 DayReceivedCountExceed,
-                                /// 未开通该权限或权限被冻结，请核实产品权限状态
-                                ///
-                                /// `PRODUCT_AUTH_CHECK_FAIL`
+                                /// `PRODUCT_AUTH_CHECK_FAIL`: 未开通该权限或权限被冻结，请核实产品权限状态
                                 ProductAuthCheckFail,
-                                /// 超过系统重试期，系统自动关闭
-                                ///
-                                /// `OVERDUE_CLOSE`
+                                /// `OVERDUE_CLOSE`: 超过系统重试期，系统自动关闭
                                 OverdueClose,
-                                /// 收款人身份证校验不通过，请核实信息
-                                ///
-                                /// `ID_CARD_NOT_CORRECT`
+                                /// `ID_CARD_NOT_CORRECT`: 收款人身份证校验不通过，请核实信息
                                 IdCardNotCorrect,
-                                /// 该用户账户不存在
-                                ///
-                                /// `ACCOUNT_NOT_EXIST`
+                                /// `ACCOUNT_NOT_EXIST`: 该用户账户不存在
                                 AccountNotExist,
-                                /// 该笔转账可能存在风险，已被微信拦截
-                                ///
-                                /// `TRANSFER_RISK`
+                                /// `TRANSFER_RISK`: 该笔转账可能存在风险，已被微信拦截
                                 TransferRisk,
-                                /// 该用户的务工卡已经注销
-                                ///
-                                /// `PAYROLL_CARD_ALREADY_LOGOUT`
+                                /// `PAYROLL_CARD_ALREADY_LOGOUT`: 该用户的务工卡已经注销
                                 PayrollCardAlreadyLogout,
-                                /// 该用户的务工卡已经被冻结
-                                ///
-                                /// `PAYROLL_CARD_ALREADY_FROZEN`
+                                /// `PAYROLL_CARD_ALREADY_FROZEN`: 该用户的务工卡已经被冻结
                                 PayrollCardAlreadyFrozen,
-                                /// 该用户的务工卡未授权该商户
-                                ///
-                                /// `PAYROLL_CARD_UNAUTHORIZED`
+                                /// `PAYROLL_CARD_UNAUTHORIZED`: 该用户的务工卡未授权该商户
                                 PayrollCardUnauthorized,
-                                /// 该用户没有开通务工卡
-                                ///
-                                /// `PAYROLL_CARD_USER_NOT_OPEN`
+                                /// `PAYROLL_CARD_USER_NOT_OPEN`: 该用户没有开通务工卡
                                 PayrollCardUserNotOpen,
-                                /// 务工卡实名和用户实名不一致
-                                ///
-                                /// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`
+                                /// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`: 务工卡实名和用户实名不一致
                                 PayrollCardNameCardNotMatch,
-                                /// 务工卡身份证和用户身份证不一致
-                                ///
-                                /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`
+                                /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`: 务工卡身份证和用户身份证不一致
                                 PayrollCardIdCardNotMatch,
-                                /// 务工卡所选银行卡已解绑
-                                ///
-                                /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`
+                                /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`: 务工卡所选银行卡已解绑
                                 PayrollCardBankcardUnbundling,
-                                /// 银行卡属二/三类卡，达到收款限额无法入账
-                                ///
-                                /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`
+                                /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`: 银行卡属二/三类卡，达到收款限额无法入账
                                 BankCardCollectionsAboveQuota,
-                                /// 银行卡已被销户、冻结、作废、挂失等致无法入账
-                                ///
-                                /// `BANK_CARD_ACCOUNT_ABNORMAL`
+                                /// `BANK_CARD_ACCOUNT_ABNORMAL`: 银行卡已被销户、冻结、作废、挂失等致无法入账
                                 BankCardAccountAbnormal,
-                                /// 银行卡状态异常，无法入账
-                                ///
-                                /// `BANK_CARD_STATUS_ABNORMAL`
+                                /// `BANK_CARD_STATUS_ABNORMAL`: 银行卡状态异常，无法入账
                                 BankCardStatusAbnormal,
-                                /// 登记的银行名称或分支行信息有误
-                                ///
-                                /// `BANK_CARD_BANK_INFO_WRONG`
+                                /// `BANK_CARD_BANK_INFO_WRONG`: 登记的银行名称或分支行信息有误
                                 BankCardBankInfoWrong,
-                                /// 银行卡户名或卡号有误
-                                ///
-                                /// `BANK_CARD_CARD_INFO_WRONG`
+                                /// `BANK_CARD_CARD_INFO_WRONG`: 银行卡户名或卡号有误
                                 BankCardCardInfoWrong,
-                                /// 其它失败原因
-                                ///
-                                /// `OTHER_FAIL_REASON_TYPE`
+                                /// `OTHER_FAIL_REASON_TYPE`: 其它失败原因
                                 OtherFailReasonType,
-                                /// 请引导用户在微信支付查看详情
-                                ///
-                                /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`
+                                /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`: 请引导用户在微信支付查看详情
                                 RealnameAccountReceivedQuotaExceed,
-                                /// 请在产品设置中调整，添加该用户为收款人
-                                ///
-                                /// `RECEIVE_ACCOUNT_NOT_PERMMIT`
+                                /// `RECEIVE_ACCOUNT_NOT_PERMMIT`: 请在产品设置中调整，添加该用户为收款人
                                 ReceiveAccountNotPermmit,
-                                /// 请联系用户完善其在微信支付的身份信息以继续收款
-                                ///
-                                /// `PAYEE_ACCOUNT_ABNORMAL`
+                                /// `PAYEE_ACCOUNT_ABNORMAL`: 请联系用户完善其在微信支付的身份信息以继续收款
                                 PayeeAccountAbnormal,
-                                /// 可前往商户平台获取解除功能限制指引
-                                ///
-                                /// `PAYER_ACCOUNT_ABNORMAL`
+                                /// `PAYER_ACCOUNT_ABNORMAL`: 可前往商户平台获取解除功能限制指引
                                 PayerAccountAbnormal,
-                                /// 转账备注设置失败，请调整后重新再试
-                                ///
-                                /// `TRANSFER_REMARK_SET_FAIL`
+                                /// `TRANSFER_REMARK_SET_FAIL`: 转账备注设置失败，请调整后重新再试
                                 TransferRemarkSetFail,
-                                /// 该转账场景暂不可用，请确认转账场景ID是否正确
-                                ///
-                                /// `TRANSFER_SCENE_INVALID`
+                                /// `TRANSFER_SCENE_INVALID`: 该转账场景暂不可用，请确认转账场景ID是否正确
                                 TransferSceneInvalid,
-                                /// 你尚未获取该转账场景，请确认转账场景ID是否正确
-                                ///
-                                /// `TRANSFER_SCENE_UNAVAILABLE`
+                                /// `TRANSFER_SCENE_UNAVAILABLE`: 你尚未获取该转账场景，请确认转账场景ID是否正确
                                 TransferSceneUnavailable,
-                                /// 请前往商户平台-商家转账到零钱-前往功能-转账场景中添加
-                                ///
-                                /// `RECEIVE_ACCOUNT_NOT_CONFIGURE`
+                                /// `RECEIVE_ACCOUNT_NOT_CONFIGURE`: 请前往商户平台-商家转账到零钱-前往功能-转账场景中添加
                                 ReceiveAccountNotConfigure,
-                                /// 超出用户单月转账收款20w限额，本月不支持继续向该用户付款
-                                ///
-                                /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`
+                                /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`: 超出用户单月转账收款20w限额，本月不支持继续向该用户付款
                                 BlockB2cUserlimitamountBsruleMonth,
-                                /// 用户账户存在风险收款受限，本月不支持继续向该用户付款
-                                ///
-                                /// `BLOCK_B2C_USERLIMITAMOUNT_MONTH`
+                                /// `BLOCK_B2C_USERLIMITAMOUNT_MONTH`: 用户账户存在风险收款受限，本月不支持继续向该用户付款
                                 BlockB2cUserlimitamountMonth,
-                                /// 商户员工（转账验密人）已驳回转账
-                                ///
-                                /// `MERCHANT_REJECT`
+                                /// `MERCHANT_REJECT`: 商户员工（转账验密人）已驳回转账
                                 MerchantReject,
-                                /// 商户员工（转账验密人）超时未验密
-                                ///
-                                /// `MERCHANT_NOT_CONFIRM`
+                                /// `MERCHANT_NOT_CONFIRM`: 商户员工（转账验密人）超时未验密
                                 MerchantNotConfirm,
-                                /// 用户收款卡错误，请核实信息
-                                ///
-                                /// `BANK_CARD_PARAM_ERROR`
+                                /// `BANK_CARD_PARAM_ERROR`: 用户收款卡错误，请核实信息
                                 BankCardParamError,
-                                /// 用户收款卡类型非储值卡，不支持转账
-                                ///
-                                /// `BANK_CARD_TYPE_NOT_SUPPORTED`
+                                /// `BANK_CARD_TYPE_NOT_SUPPORTED`: 用户收款卡类型非储值卡，不支持转账
                                 BankCardTypeNotSupported,
-                                /// 预约转账单状态异常，请检查
-                                ///
-                                /// `RESERVATION_STATE_INVALID`
+                                /// `RESERVATION_STATE_INVALID`: 预约转账单状态异常，请检查
                                 ReservationStateInvalid,
-                                /// 转账金额超过预约金额范围，请检查
-                                ///
-                                /// `EXCEEDED_ESTIMATED_AMOUNT`
+                                /// `EXCEEDED_ESTIMATED_AMOUNT`: 转账金额超过预约金额范围，请检查
                                 ExceededEstimatedAmount,
-                                /// 转账信息，如用户OpenID等参数，与预约时传入的信息不一致，请检查
-                                ///
-                                /// `RESERVATION_INFO_NOT_MATCH`
+                                /// `RESERVATION_INFO_NOT_MATCH`: 转账信息，如用户OpenID等参数，与预约时传入的信息不一致，请检查
                                 ReservationInfoNotMatch,
-                                /// 该预约单的转账场景与发起转账时传入的不同，请检查
-                                ///
-                                /// `RESERVATION_SCENE_NOT_MATCH`
+                                /// `RESERVATION_SCENE_NOT_MATCH`: 该预约单的转账场景与发起转账时传入的不同，请检查
                                 ReservationSceneNotMatch,
                                 /// A value not listed in the spec, kept as received.
                                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -2961,11 +2683,9 @@ pub mod mch_transfer {
                     pub struct GetRequest {
                         /// 二级商户号
                         ///
-                        /// Query parameter `sub_mchid`.
-                        ///
-                        /// Example: `1900000109`
+                        /// Query parameter `sub_mchid`. Example: `1900000109`
                         #[serde(skip_serializing)]
-                        pub sub_mchid: ::std::string::String,
+                        pub sub_mchid: String,
                     }
                     /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
                     #[derive(
@@ -2979,15 +2699,15 @@ pub mod mch_transfer {
                         /// 商家转账批次单号
                         ///
                         /// Example: `131000011085109987515042023022300246500006`
-                        pub batch_id: ::std::string::String,
+                        pub batch_id: String,
                         /// 商家批次单号
                         ///
                         /// Example: `sjzz20230223`
-                        pub out_batch_no: ::std::string::String,
+                        pub out_batch_no: String,
                         /// 二级商户号
                         ///
                         /// Example: `1900000109`
-                        pub sub_mchid: ::std::string::String,
+                        pub sub_mchid: String,
                         /// 电子回单状态
                         ///
                         /// Example: `ACCEPTED`
@@ -2996,17 +2716,17 @@ pub mod mch_transfer {
                         ///
                         /// Example: `SHA256`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub hash_type: ::std::option::Option<::std::string::String>,
+                        pub hash_type: Option<String>,
                         /// 电子回单文件的hash值
                         ///
                         /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub hash_value: ::std::option::Option<::std::string::String>,
+                        pub hash_value: Option<String>,
                         /// 电子回单文件的下载地址
                         ///
                         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=toekn`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub download_url: ::std::option::Option<::std::string::String>,
+                        pub download_url: Option<String>,
                     }
                     /// 电子回单状态
                     ///
@@ -3100,7 +2820,7 @@ pub mod mch_transfer {
                             /// 二级商户号
                             ///
                             /// Example: `1900102208`
-                            pub sub_mchid: ::std::string::String,
+                            pub sub_mchid: String,
                         }
                         /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
                         #[derive(
@@ -3114,11 +2834,11 @@ pub mod mch_transfer {
                             /// 二级商户号
                             ///
                             /// Example: `1900000109`
-                            pub sub_mchid: ::std::string::String,
+                            pub sub_mchid: String,
                             /// 商家批次单号
                             ///
                             /// Example: `sjzz20230223`
-                            pub out_batch_no: ::std::string::String,
+                            pub out_batch_no: String,
                             /// 电子回单状态
                             ///
                             /// Example: `ACCEPTED`
@@ -3240,67 +2960,65 @@ pub mod mch_transfer {
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
                 /// 二级商户号
                 ///
                 /// Example: `1900001109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 服务商AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub sp_appid: ::std::string::String,
+                pub sp_appid: String,
                 /// 二级商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 商户预约单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_reservation_no: ::std::string::String,
+                pub out_reservation_no: String,
                 /// 转账场景ID
                 ///
                 /// Example: `1000`
-                pub transfer_scene_id: ::std::string::String,
+                pub transfer_scene_id: String,
                 /// 预计最晚转账日期
                 ///
                 /// Example: `2019-11-22`
-                pub estimated_date: ::std::string::String,
+                pub estimated_date: String,
                 /// 预计最大转账金额
                 ///
                 /// Example: `400000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub estimated_max_amount: ::std::option::Option<f64>,
+                pub estimated_max_amount: Option<f64>,
                 /// 准确转账金额
                 ///
                 /// Example: `100000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub exact_amount: ::std::option::Option<f64>,
+                pub exact_amount: Option<f64>,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub openid: ::std::option::Option<::std::string::String>,
+                pub openid: Option<String>,
                 /// 收款用户姓名
                 ///
                 /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub user_real_name: ::std::option::Option<::std::string::String>,
+                pub user_real_name: Option<String>,
                 /// 预约备注
                 ///
                 /// Example: `由于存在收益波动，实际到账资金可能不等于当前金额`
-                pub reserve_remark: ::std::string::String,
+                pub reserve_remark: String,
                 /// 商户回调地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-                pub notify_url: ::std::string::String,
+                pub notify_url: String,
                 /// 场景报备信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub scene_report_data: ::std::option::Option<PostRequestSceneReportData>,
+                pub scene_report_data: Option<PostRequestSceneReportData>,
             }
             /// 场景报备信息
             #[derive(
@@ -3314,9 +3032,7 @@ pub mod mch_transfer {
             pub struct PostRequestSceneReportData {
                 /// 保险保单报备信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub insurance_policy: ::std::option::Option<
-                    PostRequestSceneReportDataInsurancePolicy,
-                >,
+                pub insurance_policy: Option<PostRequestSceneReportDataInsurancePolicy>,
             }
             /// 保险保单报备信息
             #[derive(
@@ -3331,25 +3047,25 @@ pub mod mch_transfer {
                 /// 保险产品备案编号
                 ///
                 /// Example: `40058541257`
-                pub product_registration_no: ::std::string::String,
+                pub product_registration_no: String,
                 /// 保险单号
                 ///
                 /// Example: `202301011651`
-                pub policy_no: ::std::string::String,
+                pub policy_no: String,
                 /// 保险名称
                 ///
                 /// Example: `养老保险`
-                pub name: ::std::string::String,
+                pub name: String,
                 /// 取现单号
                 ///
                 /// Example: `202310410941`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub withdrawal_no: ::std::option::Option<::std::string::String>,
+                pub withdrawal_no: Option<String>,
                 /// 理赔单号
                 ///
                 /// Example: `202310410941`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub claim_no: ::std::option::Option<::std::string::String>,
+                pub claim_no: Option<String>,
             }
             /// The response of `POST /v3/platsolution/insurance/mch-transfer/reservation/apply` (受理单次预约商家转账).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -3357,19 +3073,19 @@ pub mod mch_transfer {
                 /// 二级商户号
                 ///
                 /// Example: `1900001109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 商户预约单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_reservation_no: ::std::string::String,
+                pub out_reservation_no: String,
                 /// 微信转账预约单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub reservation_id: ::std::string::String,
+                pub reservation_id: String,
                 /// 预约记录受理时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub accept_time: ::std::string::String,
+                pub accept_time: String,
                 /// 预约记录状态
                 ///
                 /// Example: `ACCEPTED`
@@ -3377,7 +3093,7 @@ pub mod mch_transfer {
                 /// 跳转微信支付用户确认预约页的package信息
                 ///
                 /// Example: `affffddafdfafddffda==`
-                pub package_info: ::std::string::String,
+                pub package_info: String,
             }
             /// 预约记录状态
             ///
@@ -3494,11 +3210,9 @@ pub mod mch_transfer {
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
-                    /// Query parameter `sub_mchid`.
-                    ///
-                    /// Example: `1900001109`
+                    /// Query parameter `sub_mchid`. Example: `1900001109`
                     #[serde(skip_serializing)]
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                 }
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
                 #[derive(
@@ -3512,56 +3226,56 @@ pub mod mch_transfer {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001109`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 二级商户号
                     ///
                     /// Example: `1900001109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 服务商AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    pub sp_appid: ::std::string::String,
+                    pub sp_appid: String,
                     /// 二级商户AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_appid: ::std::option::Option<::std::string::String>,
+                    pub sub_appid: Option<String>,
                     /// 微信转账预约单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub reservation_id: ::std::string::String,
+                    pub reservation_id: String,
                     /// 商户预约单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_reservation_no: ::std::string::String,
+                    pub out_reservation_no: String,
                     /// 转账场景ID
                     ///
                     /// Example: `1000`
-                    pub transfer_scene_id: ::std::string::String,
+                    pub transfer_scene_id: String,
                     /// 预计最晚转账日期
                     ///
                     /// Example: `2019-11-22`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub estimated_date: ::std::option::Option<::std::string::String>,
+                    pub estimated_date: Option<String>,
                     /// 预计最大转账金额
                     ///
                     /// Example: `400000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub estimated_max_amount: ::std::option::Option<f64>,
+                    pub estimated_max_amount: Option<f64>,
                     /// 准确转账金额
                     ///
                     /// Example: `100000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub exact_amount: ::std::option::Option<f64>,
+                    pub exact_amount: Option<f64>,
                     /// 收款用户OpenID
                     ///
                     /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                    pub openid: ::std::string::String,
+                    pub openid: String,
                     /// 收款银行类型
                     ///
                     /// Example: `ICBC_DEBIT`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub bank_type: ::std::option::Option<::std::string::String>,
+                    pub bank_type: Option<String>,
                     /// 预约记录状态
                     ///
                     /// Example: `ACCEPTED`
@@ -3569,15 +3283,15 @@ pub mod mch_transfer {
                     /// 预约记录受理的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub accept_time: ::std::string::String,
+                    pub accept_time: String,
                     /// 预约记录用户确认预约的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub reserve_time: ::std::option::Option<::std::string::String>,
+                    pub reserve_time: Option<String>,
                     /// 预约记录的关闭信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_info: ::std::option::Option<GetResponseCloseInfo>,
+                    pub close_info: Option<GetResponseCloseInfo>,
                 }
                 /// 预约记录的关闭信息
                 #[derive(
@@ -3591,7 +3305,7 @@ pub mod mch_transfer {
                     /// 预约记录关闭的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub close_time: ::std::string::String,
+                    pub close_time: String,
                     /// 预约记录关闭的原因
                     ///
                     /// Example: `USER_OVERDUE_UNCONFIRMED`
@@ -3603,33 +3317,19 @@ pub mod mch_transfer {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseCloseInfoCloseReason {
-                    /// 用户超时未确认，系统自动关闭
-                    ///
-                    /// `USER_OVERDUE_UNCONFIRMED`
+                    /// `USER_OVERDUE_UNCONFIRMED`: 用户超时未确认，系统自动关闭
                     UserOverdueUnconfirmed,
-                    /// 商户通过API主动关闭已预约的记录
-                    ///
-                    /// `CLOSE_CONFIRMED_VIA_MCH_API`
+                    /// `CLOSE_CONFIRMED_VIA_MCH_API`: 商户通过API主动关闭已预约的记录
                     CloseConfirmedViaMchApi,
-                    /// 商户通过API主动关闭已受理的记录
-                    ///
-                    /// `CLOSE_ACCEPTED_VIA_MCH_API`
+                    /// `CLOSE_ACCEPTED_VIA_MCH_API`: 商户通过API主动关闭已受理的记录
                     CloseAcceptedViaMchApi,
-                    /// 转账成功后，系统自动关闭
-                    ///
-                    /// `TRANSFER_FINISHED`
+                    /// `TRANSFER_FINISHED`: 转账成功后，系统自动关闭
                     TransferFinished,
-                    /// 商户在预计最晚转账日期之前，未发起或发起转账但转账失败，系统自动关闭。
-                    ///
-                    /// `OVERDUE_NOT_TRANSFER`
+                    /// `OVERDUE_NOT_TRANSFER`: 商户在预计最晚转账日期之前，未发起或发起转账但转账失败，系统自动关闭。
                     OverdueNotTransfer,
-                    /// 因业务规则限制或者预约流程不合法，系统自动关闭
-                    ///
-                    /// `RESERVE_FAIL`
+                    /// `RESERVE_FAIL`: 因业务规则限制或者预约流程不合法，系统自动关闭
                     ReserveFail,
-                    /// 用户确认后，主动关闭预约
-                    ///
-                    /// `USER_CLOSE`
+                    /// `USER_CLOSE`: 用户确认后，主动关闭预约
                     UserClose,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
@@ -3789,11 +3489,9 @@ pub mod mch_transfer {
                     pub struct PostRequest {
                         /// 二级商户号
                         ///
-                        /// Query parameter `sub_mchid`.
-                        ///
-                        /// Example: `1900001109`
+                        /// Query parameter `sub_mchid`. Example: `1900001109`
                         #[serde(skip_serializing)]
-                        pub sub_mchid: ::std::string::String,
+                        pub sub_mchid: String,
                     }
                     /// The response of `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
                     #[derive(
@@ -3807,56 +3505,56 @@ pub mod mch_transfer {
                         /// 服务商商户号
                         ///
                         /// Example: `1900001109`
-                        pub sp_mchid: ::std::string::String,
+                        pub sp_mchid: String,
                         /// 二级商户号
                         ///
                         /// Example: `1900001109`
-                        pub sub_mchid: ::std::string::String,
+                        pub sub_mchid: String,
                         /// 服务商AppID
                         ///
                         /// Example: `wxf636efh567hg4356`
-                        pub sp_appid: ::std::string::String,
+                        pub sp_appid: String,
                         /// 二级商户AppID
                         ///
                         /// Example: `wxf636efh567hg4356`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub sub_appid: ::std::option::Option<::std::string::String>,
+                        pub sub_appid: Option<String>,
                         /// 微信转账预约单号
                         ///
                         /// Example: `1330000071100999991182020050700019480001`
-                        pub reservation_id: ::std::string::String,
+                        pub reservation_id: String,
                         /// 商户预约单号
                         ///
                         /// Example: `plfk2020042013`
-                        pub out_reservation_no: ::std::string::String,
+                        pub out_reservation_no: String,
                         /// 转账场景ID
                         ///
                         /// Example: `1000`
-                        pub transfer_scene_id: ::std::string::String,
+                        pub transfer_scene_id: String,
                         /// 预计最晚转账日期
                         ///
                         /// Example: `2019-11-22`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub estimated_date: ::std::option::Option<::std::string::String>,
+                        pub estimated_date: Option<String>,
                         /// 预计最大转账金额
                         ///
                         /// Example: `400000`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub estimated_max_amount: ::std::option::Option<f64>,
+                        pub estimated_max_amount: Option<f64>,
                         /// 准确转账金额
                         ///
                         /// Example: `100000`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub exact_amount: ::std::option::Option<f64>,
+                        pub exact_amount: Option<f64>,
                         /// 收款用户OpenID
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: ::std::string::String,
+                        pub openid: String,
                         /// 收款银行类型
                         ///
                         /// Example: `ICBC_DEBIT`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub bank_type: ::std::option::Option<::std::string::String>,
+                        pub bank_type: Option<String>,
                         /// 预约记录状态
                         ///
                         /// Example: `ACCEPTED`
@@ -3864,15 +3562,15 @@ pub mod mch_transfer {
                         /// 预约记录受理的时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub accept_time: ::std::string::String,
+                        pub accept_time: String,
                         /// 预约记录用户确认预约的时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub reserve_time: ::std::option::Option<::std::string::String>,
+                        pub reserve_time: Option<String>,
                         /// 预约记录的关闭信息
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub close_info: ::std::option::Option<PostResponseCloseInfo>,
+                        pub close_info: Option<PostResponseCloseInfo>,
                     }
                     /// 预约记录的关闭信息
                     #[derive(
@@ -3886,7 +3584,7 @@ pub mod mch_transfer {
                         /// 预约记录关闭的时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub close_time: ::std::string::String,
+                        pub close_time: String,
                         /// 预约记录关闭的原因
                         ///
                         /// Example: `USER_OVERDUE_UNCONFIRMED`
@@ -3898,33 +3596,19 @@ pub mod mch_transfer {
                     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                     #[non_exhaustive]
                     pub enum PostResponseCloseInfoCloseReason {
-                        /// 用户超时未确认，系统自动关闭
-                        ///
-                        /// `USER_OVERDUE_UNCONFIRMED`
+                        /// `USER_OVERDUE_UNCONFIRMED`: 用户超时未确认，系统自动关闭
                         UserOverdueUnconfirmed,
-                        /// 商户通过API主动关闭已预约的记录
-                        ///
-                        /// `CLOSE_CONFIRMED_VIA_MCH_API`
+                        /// `CLOSE_CONFIRMED_VIA_MCH_API`: 商户通过API主动关闭已预约的记录
                         CloseConfirmedViaMchApi,
-                        /// 商户通过API主动关闭已受理的记录
-                        ///
-                        /// `CLOSE_ACCEPTED_VIA_MCH_API`
+                        /// `CLOSE_ACCEPTED_VIA_MCH_API`: 商户通过API主动关闭已受理的记录
                         CloseAcceptedViaMchApi,
-                        /// 转账成功后，系统自动关闭
-                        ///
-                        /// `TRANSFER_FINISHED`
+                        /// `TRANSFER_FINISHED`: 转账成功后，系统自动关闭
                         TransferFinished,
-                        /// 商户在预计最晚转账日期之前，未发起或发起转账但转账失败，系统自动关闭。
-                        ///
-                        /// `OVERDUE_NOT_TRANSFER`
+                        /// `OVERDUE_NOT_TRANSFER`: 商户在预计最晚转账日期之前，未发起或发起转账但转账失败，系统自动关闭。
                         OverdueNotTransfer,
-                        /// 因业务规则限制或者预约流程不合法，系统自动关闭
-                        ///
-                        /// `RESERVE_FAIL`
+                        /// `RESERVE_FAIL`: 因业务规则限制或者预约流程不合法，系统自动关闭
                         ReserveFail,
-                        /// 用户确认后，主动关闭预约
-                        ///
-                        /// `USER_CLOSE`
+                        /// `USER_CLOSE`: 用户确认后，主动关闭预约
                         UserClose,
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
@@ -4106,11 +3790,9 @@ pub mod mch_transfer {
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
-                    /// Query parameter `sub_mchid`.
-                    ///
-                    /// Example: `1900001109`
+                    /// Query parameter `sub_mchid`. Example: `1900001109`
                     #[serde(skip_serializing)]
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                 }
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
                 #[derive(
@@ -4124,56 +3806,56 @@ pub mod mch_transfer {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001109`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 二级商户号
                     ///
                     /// Example: `1900001109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 服务商AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    pub sp_appid: ::std::string::String,
+                    pub sp_appid: String,
                     /// 二级商户AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_appid: ::std::option::Option<::std::string::String>,
+                    pub sub_appid: Option<String>,
                     /// 微信转账预约单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub reservation_id: ::std::string::String,
+                    pub reservation_id: String,
                     /// 商户预约单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_reservation_no: ::std::string::String,
+                    pub out_reservation_no: String,
                     /// 转账场景ID
                     ///
                     /// Example: `1000`
-                    pub transfer_scene_id: ::std::string::String,
+                    pub transfer_scene_id: String,
                     /// 预计最晚转账日期
                     ///
                     /// Example: `2019-11-22`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub estimated_date: ::std::option::Option<::std::string::String>,
+                    pub estimated_date: Option<String>,
                     /// 预计最大转账金额
                     ///
                     /// Example: `400000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub estimated_max_amount: ::std::option::Option<f64>,
+                    pub estimated_max_amount: Option<f64>,
                     /// 准确转账金额
                     ///
                     /// Example: `100000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub exact_amount: ::std::option::Option<f64>,
+                    pub exact_amount: Option<f64>,
                     /// 收款用户OpenID
                     ///
                     /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                    pub openid: ::std::string::String,
+                    pub openid: String,
                     /// 收款银行类型
                     ///
                     /// Example: `ICBC_DEBIT`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub bank_type: ::std::option::Option<::std::string::String>,
+                    pub bank_type: Option<String>,
                     /// 预约记录状态
                     ///
                     /// Example: `ACCEPTED`
@@ -4181,15 +3863,15 @@ pub mod mch_transfer {
                     /// 预约记录受理的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub accept_time: ::std::string::String,
+                    pub accept_time: String,
                     /// 预约记录用户确认预约的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub reserve_time: ::std::option::Option<::std::string::String>,
+                    pub reserve_time: Option<String>,
                     /// 预约记录的关闭信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_info: ::std::option::Option<GetResponseCloseInfo>,
+                    pub close_info: Option<GetResponseCloseInfo>,
                 }
                 /// 预约记录的关闭信息
                 #[derive(
@@ -4203,7 +3885,7 @@ pub mod mch_transfer {
                     /// 预约记录关闭的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub close_time: ::std::string::String,
+                    pub close_time: String,
                     /// 预约记录关闭的原因
                     ///
                     /// Example: `USER_OVERDUE_UNCONFIRMED`
@@ -4215,33 +3897,19 @@ pub mod mch_transfer {
                 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                 #[non_exhaustive]
                 pub enum GetResponseCloseInfoCloseReason {
-                    /// 用户超时未确认，系统自动关闭
-                    ///
-                    /// `USER_OVERDUE_UNCONFIRMED`
+                    /// `USER_OVERDUE_UNCONFIRMED`: 用户超时未确认，系统自动关闭
                     UserOverdueUnconfirmed,
-                    /// 商户通过API主动关闭已预约的记录
-                    ///
-                    /// `CLOSE_CONFIRMED_VIA_MCH_API`
+                    /// `CLOSE_CONFIRMED_VIA_MCH_API`: 商户通过API主动关闭已预约的记录
                     CloseConfirmedViaMchApi,
-                    /// 商户通过API主动关闭已受理的记录
-                    ///
-                    /// `CLOSE_ACCEPTED_VIA_MCH_API`
+                    /// `CLOSE_ACCEPTED_VIA_MCH_API`: 商户通过API主动关闭已受理的记录
                     CloseAcceptedViaMchApi,
-                    /// 转账成功后，系统自动关闭
-                    ///
-                    /// `TRANSFER_FINISHED`
+                    /// `TRANSFER_FINISHED`: 转账成功后，系统自动关闭
                     TransferFinished,
-                    /// 商户在预计最晚转账日期之前，未发起或发起转账但转账失败，系统自动关闭。
-                    ///
-                    /// `OVERDUE_NOT_TRANSFER`
+                    /// `OVERDUE_NOT_TRANSFER`: 商户在预计最晚转账日期之前，未发起或发起转账但转账失败，系统自动关闭。
                     OverdueNotTransfer,
-                    /// 因业务规则限制或者预约流程不合法，系统自动关闭
-                    ///
-                    /// `RESERVE_FAIL`
+                    /// `RESERVE_FAIL`: 因业务规则限制或者预约流程不合法，系统自动关闭
                     ReserveFail,
-                    /// 用户确认后，主动关闭预约
-                    ///
-                    /// `USER_CLOSE`
+                    /// `USER_CLOSE`: 用户确认后，主动关闭预约
                     UserClose,
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),

@@ -71,28 +71,28 @@ pub mod batches {
             /// 二级商户号
             ///
             /// Example: `1900001109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 服务商AppID
             ///
             /// Example: `wxf636efh567hg4356`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 二级商户AppID
             ///
             /// Example: `wxf636efh567hg4356`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 商家批次单号
             ///
             /// Example: `sjzz20230223`
-            pub out_batch_no: ::std::string::String,
+            pub out_batch_no: String,
             /// 批次名称
             ///
             /// Example: `2023年2月深圳分部报销单`
-            pub batch_name: ::std::string::String,
+            pub batch_name: String,
             /// 批次备注
             ///
             /// Example: `2023年2月深圳分部报销单`
-            pub batch_remark: ::std::string::String,
+            pub batch_remark: String,
             /// 转账总金额
             ///
             /// Example: `4000000`
@@ -104,13 +104,13 @@ pub mod batches {
             /// 转账场景ID
             ///
             /// Example: `1000`
-            pub transfer_scene_id: ::std::string::String,
+            pub transfer_scene_id: String,
             /// 转账明细列表
-            pub transfer_detail_list: ::std::vec::Vec<PostRequestTransferDetailList>,
+            pub transfer_detail_list: Vec<PostRequestTransferDetailList>,
             /// 商户回调地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
         }
         /// PostRequestTransferDetailList
         #[derive(
@@ -125,7 +125,7 @@ pub mod batches {
             /// 商家明细单号
             ///
             /// Example: `x23zy545Bd5436`
-            pub out_detail_no: ::std::string::String,
+            pub out_detail_no: String,
             /// 转账金额
             ///
             /// Example: `200000`
@@ -133,15 +133,15 @@ pub mod batches {
             /// 转账备注
             ///
             /// Example: `2023年2月报销`
-            pub transfer_remark: ::std::string::String,
+            pub transfer_remark: String,
             /// 微信转账预约单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub reservation_id: ::std::string::String,
+            pub reservation_id: String,
             /// 收款用户OpenID
             ///
             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-            pub openid: ::std::string::String,
+            pub openid: String,
         }
         /// The response of `POST /v3/platsolution/mch-transfer/batches/apply` (受理商家转账).
         #[derive(
@@ -156,20 +156,20 @@ pub mod batches {
             /// 商家批次单号
             ///
             /// Example: `sjzz20230223`
-            pub out_batch_no: ::std::string::String,
+            pub out_batch_no: String,
             /// 商家转账批次单号
             ///
             /// Example: `131000011085109987515042023022300246500006`
-            pub batch_id: ::std::string::String,
+            pub batch_id: String,
             /// 批次创建时间
             ///
             /// Example: `2023-02-23T13:29:35+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 批次状态
             ///
             /// Example: `ACCEPTED`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub batch_state: ::std::option::Option<::std::string::String>,
+            pub batch_state: Option<String>,
         }
     }
     /// `/v3/platsolution/mch-transfer/batches/batch-id`
@@ -222,11 +222,9 @@ pub mod batches {
             pub struct GetRequest {
                 /// 二级商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900102208`
+                /// Query parameter `sub_mchid`. Example: `1900102208`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 是否查询转账明细单
                 ///
                 /// Query parameter `need_query_detail`.
@@ -234,21 +232,19 @@ pub mod batches {
                 pub need_query_detail: bool,
                 /// 明细状态
                 ///
-                /// Query parameter `detail_state`.
-                ///
-                /// Example: `FAIL`
+                /// Query parameter `detail_state`. Example: `FAIL`
                 #[serde(skip_serializing)]
-                pub detail_state: ::std::option::Option<GetRequestDetailState>,
+                pub detail_state: Option<GetRequestDetailState>,
                 /// 请求资源起始位置
                 ///
                 /// Query parameter `offset`.
                 #[serde(skip_serializing)]
-                pub offset: ::std::option::Option<f64>,
+                pub offset: Option<f64>,
                 /// 最大资源条数
                 ///
                 /// Query parameter `limit`.
                 #[serde(skip_serializing)]
-                pub limit: ::std::option::Option<f64>,
+                pub limit: Option<f64>,
             }
             /// 明细状态
             ///
@@ -256,21 +252,13 @@ pub mod batches {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetRequestDetailState {
-                /// 全部
-                ///
-                /// `ALL`
+                /// `ALL`: 全部
                 All,
-                /// 待确认
-                ///
-                /// `WAIT_PAY`
+                /// `WAIT_PAY`: 待确认
                 WaitPay,
-                /// 转账成功
-                ///
-                /// `SUCCESS`
+                /// `SUCCESS`: 转账成功
                 Success,
-                /// 转账失败
-                ///
-                /// `FAIL`
+                /// `FAIL`: 转账失败
                 Fail,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -337,17 +325,17 @@ pub mod batches {
                 pub transfer_batch: GetResponseTransferBatch,
                 /// 转账明细单列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+                pub data: Option<Vec<GetResponseData>>,
                 /// 请求资源起始位置
                 ///
                 /// Example: `0`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub offset: ::std::option::Option<f64>,
+                pub offset: Option<f64>,
                 /// 最大资源条数
                 ///
                 /// Example: `20`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub limit: ::std::option::Option<f64>,
+                pub limit: Option<f64>,
             }
             /// GetResponseData
             #[derive(
@@ -362,15 +350,15 @@ pub mod batches {
                 /// 商家转账明细单号
                 ///
                 /// Example: `132000011085109987515042023022300246521006`
-                pub detail_id: ::std::string::String,
+                pub detail_id: String,
                 /// 商家明细单号
                 ///
                 /// Example: `x23zy545Bd5436`
-                pub out_detail_no: ::std::string::String,
+                pub out_detail_no: String,
                 /// 明细状态
                 ///
                 /// Example: `INIT`
-                pub detail_state: ::std::string::String,
+                pub detail_state: String,
             }
             /// 转账批次单
             #[derive(
@@ -385,41 +373,41 @@ pub mod batches {
                 /// 商家批次单号
                 ///
                 /// Example: `sjzz20230223`
-                pub out_batch_no: ::std::string::String,
+                pub out_batch_no: String,
                 /// 商家转账批次单号
                 ///
                 /// Example: `131000011085109987515042023022300246500006`
-                pub batch_id: ::std::string::String,
+                pub batch_id: String,
                 /// 服务商应用ID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub sp_appid: ::std::string::String,
+                pub sp_appid: String,
                 /// 二级商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 二级商户应用ID
                 ///
                 /// Example: `wxf636efh567hg4356`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 批次状态
                 ///
                 /// Example: `ACCEPTED`
-                pub batch_state: ::std::string::String,
+                pub batch_state: String,
                 /// 批次名称
                 ///
                 /// Example: `2023年2月深圳分部转账单`
-                pub batch_name: ::std::string::String,
+                pub batch_name: String,
                 /// 批次备注
                 ///
                 /// Example: `2023年2月深圳分部报销单`
-                pub batch_remark: ::std::string::String,
+                pub batch_remark: String,
                 /// 批次关闭原因
                 ///
                 /// Example: `MERCHANT_REVOCATION`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub close_reason: ::std::option::Option<::std::string::String>,
+                pub close_reason: Option<String>,
                 /// 转账总金额
                 ///
                 /// Example: `4000000`
@@ -431,7 +419,7 @@ pub mod batches {
                 /// 批次创建时间
                 ///
                 /// Example: `2023-02-23T13:29:35+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 转账成功金额
                 ///
                 /// Example: `3900000`
@@ -451,7 +439,7 @@ pub mod batches {
                 /// 转账场景ID
                 ///
                 /// Example: `1000`
-                pub transfer_scene_id: ::std::string::String,
+                pub transfer_scene_id: String,
             }
             /// `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details`
             pub mod details {
@@ -510,11 +498,9 @@ pub mod batches {
                         pub struct GetRequest {
                             /// 二级商户号
                             ///
-                            /// Query parameter `sub_mchid`.
-                            ///
-                            /// Example: `1900000109`
+                            /// Query parameter `sub_mchid`. Example: `1900000109`
                             #[serde(skip_serializing)]
-                            pub sub_mchid: ::std::string::String,
+                            pub sub_mchid: String,
                         }
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
                         #[derive(
@@ -529,42 +515,42 @@ pub mod batches {
                             /// 商家批次单号
                             ///
                             /// Example: `sjzz20230223`
-                            pub out_batch_no: ::std::string::String,
+                            pub out_batch_no: String,
                             /// 商家转账批次单号
                             ///
                             /// Example: `131000011085109987515042023022300246500006`
-                            pub batch_id: ::std::string::String,
+                            pub batch_id: String,
                             /// 商家明细单号
                             ///
                             /// Example: `x23zy545Bd5436`
-                            pub out_detail_no: ::std::string::String,
+                            pub out_detail_no: String,
                             /// 商家转账明细单号
                             ///
                             /// Example: `132000011085109987515042023022300246521006`
-                            pub detail_id: ::std::string::String,
+                            pub detail_id: String,
                             /// 服务商应用ID
                             ///
                             /// Example: `wxf636efh567hg4356`
-                            pub sp_appid: ::std::string::String,
+                            pub sp_appid: String,
                             /// 二级商户号
                             ///
                             /// Example: `1900000109`
-                            pub sub_mchid: ::std::string::String,
+                            pub sub_mchid: String,
                             /// 二级商户应用ID
                             ///
                             /// Example: `wxf636efh567hg4356`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sub_appid: ::std::option::Option<::std::string::String>,
+                            pub sub_appid: Option<String>,
                             /// 转账发起时间
                             ///
                             /// Example: `2023-02-23T13:29:35+08:00`
-                            pub create_time: ::std::string::String,
+                            pub create_time: String,
                             /// 明细状态
                             ///
                             /// Example: `INIT`
-                            pub detail_state: ::std::string::String,
+                            pub detail_state: String,
                             /// 转账金额
                             ///
                             /// Example: `20000`
@@ -572,55 +558,49 @@ pub mod batches {
                             /// 转账备注
                             ///
                             /// Example: `2023年2月报销`
-                            pub transfer_remark: ::std::string::String,
+                            pub transfer_remark: String,
                             /// 明细失败原因
                             ///
                             /// Example: `ACCOUNT_FROZEN`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub fail_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub fail_reason: Option<String>,
                             /// 收款用户OpenID
                             ///
                             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub openid: ::std::option::Option<::std::string::String>,
+                            pub openid: Option<String>,
                             /// 收款银行类型
                             ///
                             /// Example: `ICBC_DEBIT`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub bank_type: ::std::option::Option<::std::string::String>,
+                            pub bank_type: Option<String>,
                             /// 收款用户姓名
                             ///
                             /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub user_name: ::std::option::Option<::std::string::String>,
+                            pub user_name: Option<String>,
                             /// 转账完成时间
                             ///
                             /// Example: `2023-02-23T13:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub transfer_finish_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub transfer_finish_time: Option<String>,
                             /// 银行退票时间
                             ///
                             /// Example: `2023-02-23T13:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub bank_refund_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub bank_refund_time: Option<String>,
                         }
                     }
                 }
@@ -715,11 +695,9 @@ pub mod batches {
                         pub struct GetRequest {
                             /// 二级商户号
                             ///
-                            /// Query parameter `sub_mchid`.
-                            ///
-                            /// Example: `1900000109`
+                            /// Query parameter `sub_mchid`. Example: `1900000109`
                             #[serde(skip_serializing)]
-                            pub sub_mchid: ::std::string::String,
+                            pub sub_mchid: String,
                         }
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
                         #[derive(
@@ -734,50 +712,48 @@ pub mod batches {
                             /// 商家转账批次单号
                             ///
                             /// Example: `131000011085109987515042023022300246500006`
-                            pub batch_id: ::std::string::String,
+                            pub batch_id: String,
                             /// 商家批次单号
                             ///
                             /// Example: `sjzz20230223`
-                            pub out_batch_no: ::std::string::String,
+                            pub out_batch_no: String,
                             /// 商家转账明细单号
                             ///
                             /// Example: `132000011085109987515042023022300246521006`
-                            pub detail_id: ::std::string::String,
+                            pub detail_id: String,
                             /// 商家明细单号
                             ///
                             /// Example: `x23zy545Bd5436`
-                            pub out_detail_no: ::std::string::String,
+                            pub out_detail_no: String,
                             /// 二级商户号
                             ///
                             /// Example: `1900000109`
-                            pub sub_mchid: ::std::string::String,
+                            pub sub_mchid: String,
                             /// 电子回单状态
                             ///
                             /// Example: `ACCEPTED`
-                            pub receipt_state: ::std::string::String,
+                            pub receipt_state: String,
                             /// 电子回单文件的hash方法
                             ///
                             /// Example: `SHA256`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub hash_type: ::std::option::Option<::std::string::String>,
+                            pub hash_type: Option<String>,
                             /// 电子回单文件的hash值
                             ///
                             /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub hash_value: ::std::option::Option<::std::string::String>,
+                            pub hash_value: Option<String>,
                             /// 电子回单文件的下载地址
                             ///
                             /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=toekn`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub download_url: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub download_url: Option<String>,
                         }
                         /// `/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`
                         pub mod apply {
@@ -814,7 +790,7 @@ pub mod batches {
                                 /// 二级商户号
                                 ///
                                 /// Example: `1900102208`
-                                pub sub_mchid: ::std::string::String,
+                                pub sub_mchid: String,
                             }
                             /// The response of `POST /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
                             #[derive(
@@ -829,19 +805,19 @@ pub mod batches {
                                 /// 二级商户号
                                 ///
                                 /// Example: `1900102208`
-                                pub sub_mchid: ::std::string::String,
+                                pub sub_mchid: String,
                                 /// 商家批次单号
                                 ///
                                 /// Example: `sjzz20230223`
-                                pub out_batch_no: ::std::string::String,
+                                pub out_batch_no: String,
                                 /// 商家明细单号
                                 ///
                                 /// Example: `x23zy545Bd5436`
-                                pub out_detail_no: ::std::string::String,
+                                pub out_detail_no: String,
                                 /// 电子回单状态
                                 ///
                                 /// Example: `ACCEPTED`
-                                pub receipt_state: ::std::string::String,
+                                pub receipt_state: String,
                             }
                         }
                     }
@@ -902,11 +878,9 @@ pub mod batches {
             pub struct GetRequest {
                 /// 二级商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900102208`
+                /// Query parameter `sub_mchid`. Example: `1900102208`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 是否查询转账明细单
                 ///
                 /// Query parameter `need_query_detail`.
@@ -916,19 +890,17 @@ pub mod batches {
                 ///
                 /// Query parameter `offset`.
                 #[serde(skip_serializing)]
-                pub offset: ::std::option::Option<f64>,
+                pub offset: Option<f64>,
                 /// 最大资源条数
                 ///
                 /// Query parameter `limit`.
                 #[serde(skip_serializing)]
-                pub limit: ::std::option::Option<f64>,
+                pub limit: Option<f64>,
                 /// 明细状态
                 ///
-                /// Query parameter `detail_state`.
-                ///
-                /// Example: `ALL`
+                /// Query parameter `detail_state`. Example: `ALL`
                 #[serde(skip_serializing)]
-                pub detail_state: ::std::option::Option<GetRequestDetailState>,
+                pub detail_state: Option<GetRequestDetailState>,
             }
             /// 明细状态
             ///
@@ -936,25 +908,15 @@ pub mod batches {
             #[derive(Clone, Debug, PartialEq, Eq, Hash)]
             #[non_exhaustive]
             pub enum GetRequestDetailState {
-                /// 全部
-                ///
-                /// `ALL`
+                /// `ALL`: 全部
                 All,
-                /// 待二级商户员工（转账验密人）确认, 符合免确认条件时, 系统会自动扭转为转账中
-                ///
-                /// `WAIT_PAY`
+                /// `WAIT_PAY`: 待二级商户员工（转账验密人）确认, 符合免确认条件时, 系统会自动扭转为转账中
                 WaitPay,
-                /// 转账成功
-                ///
-                /// `SUCCESS`
+                /// `SUCCESS`: 转账成功
                 Success,
-                /// 需要确认失败原因后，再决定是否重新发起对该笔明细单的转账（并非整个转账批次单）
-                ///
-                /// `FAIL`
+                /// `FAIL`: 需要确认失败原因后，再决定是否重新发起对该笔明细单的转账（并非整个转账批次单）
                 Fail,
-                /// 银行返回转账成功后，拒绝入账，资金会返回商户账户。
-                ///
-                /// `BANK_REFUND`
+                /// `BANK_REFUND`: 银行返回转账成功后，拒绝入账，资金会返回商户账户。
                 BankRefund,
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
@@ -1023,17 +985,17 @@ pub mod batches {
                 pub transfer_batch: GetResponseTransferBatch,
                 /// 转账明细单列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+                pub data: Option<Vec<GetResponseData>>,
                 /// 请求资源起始位置
                 ///
                 /// Example: `0`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub offset: ::std::option::Option<f64>,
+                pub offset: Option<f64>,
                 /// 最大资源条数
                 ///
                 /// Example: `20`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub limit: ::std::option::Option<f64>,
+                pub limit: Option<f64>,
             }
             /// GetResponseData
             #[derive(
@@ -1048,15 +1010,15 @@ pub mod batches {
                 /// 商家转账明细单号
                 ///
                 /// Example: `132000011085109987515042023022300246521006`
-                pub detail_id: ::std::string::String,
+                pub detail_id: String,
                 /// 商家明细单号
                 ///
                 /// Example: `x23zy545Bd5436`
-                pub out_detail_no: ::std::string::String,
+                pub out_detail_no: String,
                 /// 明细状态
                 ///
                 /// Example: `INIT`
-                pub detail_state: ::std::string::String,
+                pub detail_state: String,
             }
             /// 转账批次单
             #[derive(
@@ -1071,41 +1033,41 @@ pub mod batches {
                 /// 商家批次单号
                 ///
                 /// Example: `sjzz20230223`
-                pub out_batch_no: ::std::string::String,
+                pub out_batch_no: String,
                 /// 商家转账批次单号
                 ///
                 /// Example: `131000011085109987515042023022300246500006`
-                pub batch_id: ::std::string::String,
+                pub batch_id: String,
                 /// 服务商应用ID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub sp_appid: ::std::string::String,
+                pub sp_appid: String,
                 /// 二级商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 二级商户应用ID
                 ///
                 /// Example: `wxf636efh567hg4356`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 批次状态
                 ///
                 /// Example: `ACCEPTED`
-                pub batch_state: ::std::string::String,
+                pub batch_state: String,
                 /// 批次名称
                 ///
                 /// Example: `2023年2月深圳分部转账单`
-                pub batch_name: ::std::string::String,
+                pub batch_name: String,
                 /// 批次备注
                 ///
                 /// Example: `2023年2月深圳分部报销单`
-                pub batch_remark: ::std::string::String,
+                pub batch_remark: String,
                 /// 批次关闭原因
                 ///
                 /// Example: `MERCHANT_REVOCATION`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub close_reason: ::std::option::Option<::std::string::String>,
+                pub close_reason: Option<String>,
                 /// 转账总金额
                 ///
                 /// Example: `4000000`
@@ -1117,7 +1079,7 @@ pub mod batches {
                 /// 批次创建时间
                 ///
                 /// Example: `2023-02-23T13:29:35+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 转账成功金额
                 ///
                 /// Example: `3900000`
@@ -1137,7 +1099,7 @@ pub mod batches {
                 /// 转账场景ID
                 ///
                 /// Example: `1000`
-                pub transfer_scene_id: ::std::string::String,
+                pub transfer_scene_id: String,
             }
             /// `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details`
             pub mod details {
@@ -1200,11 +1162,9 @@ pub mod batches {
                         pub struct GetRequest {
                             /// 二级商户号
                             ///
-                            /// Query parameter `sub_mchid`.
-                            ///
-                            /// Example: `1900000109`
+                            /// Query parameter `sub_mchid`. Example: `1900000109`
                             #[serde(skip_serializing)]
-                            pub sub_mchid: ::std::string::String,
+                            pub sub_mchid: String,
                         }
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
                         #[derive(
@@ -1219,42 +1179,42 @@ pub mod batches {
                             /// 商家批次单号
                             ///
                             /// Example: `sjzz20230223`
-                            pub out_batch_no: ::std::string::String,
+                            pub out_batch_no: String,
                             /// 商家转账批次单号
                             ///
                             /// Example: `131000011085109987515042023022300246500006`
-                            pub batch_id: ::std::string::String,
+                            pub batch_id: String,
                             /// 商家明细单号
                             ///
                             /// Example: `x23zy545Bd5436`
-                            pub out_detail_no: ::std::string::String,
+                            pub out_detail_no: String,
                             /// 商家转账明细单号
                             ///
                             /// Example: `132000011085109987515042023022300246521006`
-                            pub detail_id: ::std::string::String,
+                            pub detail_id: String,
                             /// 服务商应用ID
                             ///
                             /// Example: `wxf636efh567hg4356`
-                            pub sp_appid: ::std::string::String,
+                            pub sp_appid: String,
                             /// 二级商户号
                             ///
                             /// Example: `1900000109`
-                            pub sub_mchid: ::std::string::String,
+                            pub sub_mchid: String,
                             /// 二级商户应用ID
                             ///
                             /// Example: `wxf636efh567hg4356`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub sub_appid: ::std::option::Option<::std::string::String>,
+                            pub sub_appid: Option<String>,
                             /// 转账发起时间
                             ///
                             /// Example: `2023-02-23T13:29:35+08:00`
-                            pub create_time: ::std::string::String,
+                            pub create_time: String,
                             /// 明细状态
                             ///
                             /// Example: `INIT`
-                            pub detail_state: ::std::string::String,
+                            pub detail_state: String,
                             /// 转账金额
                             ///
                             /// Example: `20000`
@@ -1262,55 +1222,49 @@ pub mod batches {
                             /// 转账备注
                             ///
                             /// Example: `2023年2月报销`
-                            pub transfer_remark: ::std::string::String,
+                            pub transfer_remark: String,
                             /// 明细失败原因
                             ///
                             /// Example: `ACCOUNT_FROZEN`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub fail_reason: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub fail_reason: Option<String>,
                             /// 收款用户OpenID
                             ///
                             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub openid: ::std::option::Option<::std::string::String>,
+                            pub openid: Option<String>,
                             /// 收款银行类型
                             ///
                             /// Example: `ICBC_DEBIT`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub bank_type: ::std::option::Option<::std::string::String>,
+                            pub bank_type: Option<String>,
                             /// 收款用户姓名
                             ///
                             /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub user_name: ::std::option::Option<::std::string::String>,
+                            pub user_name: Option<String>,
                             /// 转账完成时间
                             ///
                             /// Example: `2023-02-23T13:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub transfer_finish_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub transfer_finish_time: Option<String>,
                             /// 银行退票时间
                             ///
                             /// Example: `2023-02-23T13:29:35+08:00`
                             #[serde(
                                 skip_serializing_if = "::std::option::Option::is_none"
                             )]
-                            pub bank_refund_time: ::std::option::Option<
-                                ::std::string::String,
-                            >,
+                            pub bank_refund_time: Option<String>,
                         }
                     }
                 }
@@ -1376,11 +1330,9 @@ pub mod batches {
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
-                    /// Query parameter `sub_mchid`.
-                    ///
-                    /// Example: `1900000109`
+                    /// Query parameter `sub_mchid`. Example: `1900000109`
                     #[serde(skip_serializing)]
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                 }
                 /// The response of `GET /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
                 #[derive(
@@ -1395,34 +1347,34 @@ pub mod batches {
                     /// 商家转账批次单号
                     ///
                     /// Example: `131000011085109987515042023022300246500006`
-                    pub batch_id: ::std::string::String,
+                    pub batch_id: String,
                     /// 商家批次单号
                     ///
                     /// Example: `sjzz20230223`
-                    pub out_batch_no: ::std::string::String,
+                    pub out_batch_no: String,
                     /// 二级商户号
                     ///
                     /// Example: `1900000109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 电子回单状态
                     ///
                     /// Example: `ACCEPTED`
-                    pub receipt_state: ::std::string::String,
+                    pub receipt_state: String,
                     /// 电子回单文件的hash方法
                     ///
                     /// Example: `SHA256`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub hash_type: ::std::option::Option<::std::string::String>,
+                    pub hash_type: Option<String>,
                     /// 电子回单文件的hash值
                     ///
                     /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub hash_value: ::std::option::Option<::std::string::String>,
+                    pub hash_value: Option<String>,
                     /// 电子回单文件的下载地址
                     ///
                     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=toekn`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub download_url: ::std::option::Option<::std::string::String>,
+                    pub download_url: Option<String>,
                 }
                 /// `/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`
                 pub mod apply {
@@ -1457,7 +1409,7 @@ pub mod batches {
                         /// 二级商户号
                         ///
                         /// Example: `1900102208`
-                        pub sub_mchid: ::std::string::String,
+                        pub sub_mchid: String,
                     }
                     /// The response of `POST /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
                     #[derive(
@@ -1472,15 +1424,15 @@ pub mod batches {
                         /// 二级商户号
                         ///
                         /// Example: `1900000109`
-                        pub sub_mchid: ::std::string::String,
+                        pub sub_mchid: String,
                         /// 商家批次单号
                         ///
                         /// Example: `sjzz20230223`
-                        pub out_batch_no: ::std::string::String,
+                        pub out_batch_no: String,
                         /// 电子回单状态
                         ///
                         /// Example: `ACCEPTED`
-                        pub receipt_state: ::std::string::String,
+                        pub receipt_state: String,
                     }
                 }
             }
@@ -1538,67 +1490,65 @@ pub mod reservation {
         pub struct PostRequest {
             /// 微信支付公钥ID/平台证书序列号
             ///
-            /// Header `Wechatpay-Serial`.
-            ///
-            /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
             #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-            pub wechatpay_serial: ::std::string::String,
+            pub wechatpay_serial: String,
             /// 二级商户号
             ///
             /// Example: `1900001109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 服务商AppID
             ///
             /// Example: `wxf636efh567hg4356`
-            pub sp_appid: ::std::string::String,
+            pub sp_appid: String,
             /// 二级商户AppID
             ///
             /// Example: `wxf636efh567hg4356`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 商户预约单号
             ///
             /// Example: `plfk2020042013`
-            pub out_reservation_no: ::std::string::String,
+            pub out_reservation_no: String,
             /// 转账场景ID
             ///
             /// Example: `1000`
-            pub transfer_scene_id: ::std::string::String,
+            pub transfer_scene_id: String,
             /// 预计最晚转账日期
             ///
             /// Example: `2019-11-22`
-            pub estimated_date: ::std::string::String,
+            pub estimated_date: String,
             /// 预计最大转账金额
             ///
             /// Example: `400000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub estimated_max_amount: ::std::option::Option<f64>,
+            pub estimated_max_amount: Option<f64>,
             /// 准确转账金额
             ///
             /// Example: `100000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub exact_amount: ::std::option::Option<f64>,
+            pub exact_amount: Option<f64>,
             /// 收款用户OpenID
             ///
             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 收款用户姓名
             ///
             /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_real_name: ::std::option::Option<::std::string::String>,
+            pub user_real_name: Option<String>,
             /// 预约备注
             ///
             /// Example: `由于存在收益波动，实际到账资金可能不等于当前金额`
-            pub reserve_remark: ::std::string::String,
+            pub reserve_remark: String,
             /// 商户回调地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            pub notify_url: ::std::string::String,
+            pub notify_url: String,
             /// 场景报备信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scene_report_data: ::std::option::Option<PostRequestSceneReportData>,
+            pub scene_report_data: Option<PostRequestSceneReportData>,
         }
         /// 场景报备信息
         #[derive(
@@ -1612,9 +1562,7 @@ pub mod reservation {
         pub struct PostRequestSceneReportData {
             /// 保险保单报备信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub insurance_policy: ::std::option::Option<
-                PostRequestSceneReportDataInsurancePolicy,
-            >,
+            pub insurance_policy: Option<PostRequestSceneReportDataInsurancePolicy>,
         }
         /// 保险保单报备信息
         #[derive(
@@ -1629,25 +1577,25 @@ pub mod reservation {
             /// 保险产品备案编号
             ///
             /// Example: `40058541257`
-            pub product_registration_no: ::std::string::String,
+            pub product_registration_no: String,
             /// 保险单号
             ///
             /// Example: `202301011651`
-            pub policy_no: ::std::string::String,
+            pub policy_no: String,
             /// 保险名称
             ///
             /// Example: `养老保险`
-            pub name: ::std::string::String,
+            pub name: String,
             /// 取现单号
             ///
             /// Example: `202310410941`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub withdrawal_no: ::std::option::Option<::std::string::String>,
+            pub withdrawal_no: Option<String>,
             /// 理赔单号
             ///
             /// Example: `202310410941`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub claim_no: ::std::option::Option<::std::string::String>,
+            pub claim_no: Option<String>,
         }
         /// The response of `POST /v3/platsolution/mch-transfer/reservation/apply` (受理单次预约商家转账).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1655,19 +1603,19 @@ pub mod reservation {
             /// 二级商户号
             ///
             /// Example: `1900001109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商户预约单号
             ///
             /// Example: `plfk2020042013`
-            pub out_reservation_no: ::std::string::String,
+            pub out_reservation_no: String,
             /// 微信转账预约单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub reservation_id: ::std::string::String,
+            pub reservation_id: String,
             /// 预约记录受理时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub accept_time: ::std::string::String,
+            pub accept_time: String,
             /// 预约记录状态
             ///
             /// Example: `ACCEPTED`
@@ -1675,7 +1623,7 @@ pub mod reservation {
             /// 跳转微信支付用户确认预约页的package信息
             ///
             /// Example: `affffddafdfafddffda==`
-            pub package_info: ::std::string::String,
+            pub package_info: String,
         }
         /// 预约记录状态
         ///
@@ -1789,11 +1737,9 @@ pub mod reservation {
             pub struct GetRequest {
                 /// 二级商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900001109`
+                /// Query parameter `sub_mchid`. Example: `1900001109`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
             }
             /// The response of `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
             #[derive(
@@ -1808,72 +1754,72 @@ pub mod reservation {
                 /// 服务商商户号
                 ///
                 /// Example: `1900001109`
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
                 /// 二级商户号
                 ///
                 /// Example: `1900001109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 服务商AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub sp_appid: ::std::string::String,
+                pub sp_appid: String,
                 /// 二级商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 微信转账预约单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub reservation_id: ::std::string::String,
+                pub reservation_id: String,
                 /// 商户预约单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_reservation_no: ::std::string::String,
+                pub out_reservation_no: String,
                 /// 转账场景ID
                 ///
                 /// Example: `1000`
-                pub transfer_scene_id: ::std::string::String,
+                pub transfer_scene_id: String,
                 /// 预计最晚转账日期
                 ///
                 /// Example: `2019-11-22`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub estimated_date: ::std::option::Option<::std::string::String>,
+                pub estimated_date: Option<String>,
                 /// 预计最大转账金额
                 ///
                 /// Example: `400000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub estimated_max_amount: ::std::option::Option<f64>,
+                pub estimated_max_amount: Option<f64>,
                 /// 准确转账金额
                 ///
                 /// Example: `100000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub exact_amount: ::std::option::Option<f64>,
+                pub exact_amount: Option<f64>,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                pub openid: ::std::string::String,
+                pub openid: String,
                 /// 收款银行类型
                 ///
                 /// Example: `ICBC_DEBIT`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_type: ::std::option::Option<::std::string::String>,
+                pub bank_type: Option<String>,
                 /// 预约记录状态
                 ///
                 /// Example: `ACCEPTED`
-                pub state: ::std::string::String,
+                pub state: String,
                 /// 预约记录受理的时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub accept_time: ::std::string::String,
+                pub accept_time: String,
                 /// 预约记录用户确认预约的时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub reserve_time: ::std::option::Option<::std::string::String>,
+                pub reserve_time: Option<String>,
                 /// 预约记录的关闭信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub close_info: ::std::option::Option<GetResponseCloseInfo>,
+                pub close_info: Option<GetResponseCloseInfo>,
             }
             /// 预约记录的关闭信息
             #[derive(
@@ -1888,11 +1834,11 @@ pub mod reservation {
                 /// 预约记录关闭的时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub close_time: ::std::string::String,
+                pub close_time: String,
                 /// 预约记录关闭的原因
                 ///
                 /// Example: `USER_OVERDUE_UNCONFIRMED`
-                pub close_reason: ::std::string::String,
+                pub close_reason: String,
             }
             /// `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`
             pub mod close {
@@ -1926,11 +1872,9 @@ pub mod reservation {
                 pub struct PostRequest {
                     /// 二级商户号
                     ///
-                    /// Query parameter `sub_mchid`.
-                    ///
-                    /// Example: `1900001109`
+                    /// Query parameter `sub_mchid`. Example: `1900001109`
                     #[serde(skip_serializing)]
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                 }
                 /// The response of `POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
                 #[derive(
@@ -1945,72 +1889,72 @@ pub mod reservation {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001109`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 二级商户号
                     ///
                     /// Example: `1900001109`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 服务商AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    pub sp_appid: ::std::string::String,
+                    pub sp_appid: String,
                     /// 二级商户AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_appid: ::std::option::Option<::std::string::String>,
+                    pub sub_appid: Option<String>,
                     /// 微信转账预约单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub reservation_id: ::std::string::String,
+                    pub reservation_id: String,
                     /// 商户预约单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_reservation_no: ::std::string::String,
+                    pub out_reservation_no: String,
                     /// 转账场景ID
                     ///
                     /// Example: `1000`
-                    pub transfer_scene_id: ::std::string::String,
+                    pub transfer_scene_id: String,
                     /// 预计最晚转账日期
                     ///
                     /// Example: `2019-11-22`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub estimated_date: ::std::option::Option<::std::string::String>,
+                    pub estimated_date: Option<String>,
                     /// 预计最大转账金额
                     ///
                     /// Example: `400000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub estimated_max_amount: ::std::option::Option<f64>,
+                    pub estimated_max_amount: Option<f64>,
                     /// 准确转账金额
                     ///
                     /// Example: `100000`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub exact_amount: ::std::option::Option<f64>,
+                    pub exact_amount: Option<f64>,
                     /// 收款用户OpenID
                     ///
                     /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                    pub openid: ::std::string::String,
+                    pub openid: String,
                     /// 收款银行类型
                     ///
                     /// Example: `ICBC_DEBIT`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub bank_type: ::std::option::Option<::std::string::String>,
+                    pub bank_type: Option<String>,
                     /// 预约记录状态
                     ///
                     /// Example: `ACCEPTED`
-                    pub state: ::std::string::String,
+                    pub state: String,
                     /// 预约记录受理的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub accept_time: ::std::string::String,
+                    pub accept_time: String,
                     /// 预约记录用户确认预约的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub reserve_time: ::std::option::Option<::std::string::String>,
+                    pub reserve_time: Option<String>,
                     /// 预约记录的关闭信息
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub close_info: ::std::option::Option<PostResponseCloseInfo>,
+                    pub close_info: Option<PostResponseCloseInfo>,
                 }
                 /// 预约记录的关闭信息
                 #[derive(
@@ -2025,11 +1969,11 @@ pub mod reservation {
                     /// 预约记录关闭的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub close_time: ::std::string::String,
+                    pub close_time: String,
                     /// 预约记录关闭的原因
                     ///
                     /// Example: `USER_OVERDUE_UNCONFIRMED`
-                    pub close_reason: ::std::string::String,
+                    pub close_reason: String,
                 }
             }
         }
@@ -2079,11 +2023,9 @@ pub mod reservation {
             pub struct GetRequest {
                 /// 二级商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900001109`
+                /// Query parameter `sub_mchid`. Example: `1900001109`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
             }
             /// The response of `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
             #[derive(
@@ -2098,72 +2040,72 @@ pub mod reservation {
                 /// 服务商商户号
                 ///
                 /// Example: `1900001109`
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
                 /// 二级商户号
                 ///
                 /// Example: `1900001109`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 服务商AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub sp_appid: ::std::string::String,
+                pub sp_appid: String,
                 /// 二级商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 微信转账预约单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub reservation_id: ::std::string::String,
+                pub reservation_id: String,
                 /// 商户预约单号
                 ///
                 /// Example: `plfk2020042013`
-                pub out_reservation_no: ::std::string::String,
+                pub out_reservation_no: String,
                 /// 转账场景ID
                 ///
                 /// Example: `1000`
-                pub transfer_scene_id: ::std::string::String,
+                pub transfer_scene_id: String,
                 /// 预计最晚转账日期
                 ///
                 /// Example: `2019-11-22`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub estimated_date: ::std::option::Option<::std::string::String>,
+                pub estimated_date: Option<String>,
                 /// 预计最大转账金额
                 ///
                 /// Example: `400000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub estimated_max_amount: ::std::option::Option<f64>,
+                pub estimated_max_amount: Option<f64>,
                 /// 准确转账金额
                 ///
                 /// Example: `100000`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub exact_amount: ::std::option::Option<f64>,
+                pub exact_amount: Option<f64>,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                pub openid: ::std::string::String,
+                pub openid: String,
                 /// 收款银行类型
                 ///
                 /// Example: `ICBC_DEBIT`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_type: ::std::option::Option<::std::string::String>,
+                pub bank_type: Option<String>,
                 /// 预约记录状态
                 ///
                 /// Example: `ACCEPTED`
-                pub state: ::std::string::String,
+                pub state: String,
                 /// 预约记录受理的时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub accept_time: ::std::string::String,
+                pub accept_time: String,
                 /// 预约记录用户确认预约的时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub reserve_time: ::std::option::Option<::std::string::String>,
+                pub reserve_time: Option<String>,
                 /// 预约记录的关闭信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub close_info: ::std::option::Option<GetResponseCloseInfo>,
+                pub close_info: Option<GetResponseCloseInfo>,
             }
             /// 预约记录的关闭信息
             #[derive(
@@ -2178,11 +2120,11 @@ pub mod reservation {
                 /// 预约记录关闭的时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub close_time: ::std::string::String,
+                pub close_time: String,
                 /// 预约记录关闭的原因
                 ///
                 /// Example: `USER_OVERDUE_UNCONFIRMED`
-                pub close_reason: ::std::string::String,
+                pub close_reason: String,
             }
         }
     }

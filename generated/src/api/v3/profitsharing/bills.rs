@@ -27,21 +27,17 @@ pub struct GetRequest {
     ///
     /// Query parameter `sub_mchid`.
     #[serde(skip_serializing)]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 账单日期
     ///
-    /// Query parameter `bill_date`.
-    ///
-    /// Example: `2019-06-11`
+    /// Query parameter `bill_date`. Example: `2019-06-11`
     #[serde(skip_serializing)]
-    pub bill_date: ::std::string::String,
+    pub bill_date: String,
     /// 压缩类型
     ///
-    /// Query parameter `tar_type`.
-    ///
-    /// Example: `GZIP`
+    /// Query parameter `tar_type`. Example: `GZIP`
     #[serde(skip_serializing)]
-    pub tar_type: ::std::option::Option<GetRequestTarType>,
+    pub tar_type: Option<GetRequestTarType>,
 }
 /// 压缩类型
 ///
@@ -49,9 +45,7 @@ pub struct GetRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum GetRequestTarType {
-    /// 返回格式为.gzip的压缩包账单
-    ///
-    /// `GZIP`
+    /// `GZIP`: 返回格式为.gzip的压缩包账单
     Gzip,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -99,7 +93,7 @@ pub struct GetResponse {
     /// 下载地址
     ///
     /// Example: `https://api.mch.weixin.qq.com/v3/bill/downloadurl?token=xxx`
-    pub download_url: ::std::string::String,
+    pub download_url: String,
     /// 哈希类型
     ///
     /// Example: `SHA1`
@@ -107,7 +101,7 @@ pub struct GetResponse {
     /// 哈希值
     ///
     /// Example: `79bb0f45fc4c42234a918000b2668d689e2bde04`
-    pub hash_value: ::std::string::String,
+    pub hash_value: String,
 }
 /// 哈希类型
 ///

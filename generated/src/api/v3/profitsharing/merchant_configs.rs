@@ -28,7 +28,7 @@ pub mod by_sub_mchid {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 最大分账比例
         ///
         /// Example: `2000`

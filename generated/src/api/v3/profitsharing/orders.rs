@@ -32,37 +32,35 @@ impl<'a> Orders<'a> {
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 子商户号
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 应用ID
     ///
     /// Example: `wx8888888888888888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub appid: ::std::option::Option<::std::string::String>,
+    pub appid: Option<String>,
     /// 子商户应用ID
     ///
     /// Example: `wx8888888888888889`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_appid: ::std::option::Option<::std::string::String>,
+    pub sub_appid: Option<String>,
     /// 微信订单号
     ///
     /// Example: `4208450740201411110007820472`
-    pub transaction_id: ::std::string::String,
+    pub transaction_id: String,
     /// 商户分账单号
     ///
     /// Example: `P20150806125346`
-    pub out_order_no: ::std::string::String,
+    pub out_order_no: String,
     /// 分账接收方列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub receivers: ::std::option::Option<::std::vec::Vec<PostRequestReceivers>>,
+    pub receivers: Option<Vec<PostRequestReceivers>>,
     /// 是否解冻剩余未分资金
     pub unfreeze_unsplit: bool,
 }
@@ -77,12 +75,12 @@ pub struct PostRequestReceivers {
     /// 分账接收方帐号
     ///
     /// Example: `86693852`
-    pub account: ::std::string::String,
+    pub account: String,
     /// 分账个人接收方姓名
     ///
     /// Example: `hu89ohu89ohu89o`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// 分账金额
     ///
     /// Example: `888`
@@ -90,7 +88,7 @@ pub struct PostRequestReceivers {
     /// 分账描述
     ///
     /// Example: `分给商户A`
-    pub description: ::std::string::String,
+    pub description: String,
 }
 /// 分账接收方类型
 ///
@@ -155,26 +153,26 @@ pub struct PostResponse {
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 微信订单号
     ///
     /// Example: `4208450740201411110007820472`
-    pub transaction_id: ::std::string::String,
+    pub transaction_id: String,
     /// 商户分账单号
     ///
     /// Example: `P20150806125346`
-    pub out_order_no: ::std::string::String,
+    pub out_order_no: String,
     /// 微信分账单号
     ///
     /// Example: `3008450740201411110007820472`
-    pub order_id: ::std::string::String,
+    pub order_id: String,
     /// 分账单状态
     ///
     /// Example: `FINISHED`
     pub state: PostResponseState,
     /// 分账接收方列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub receivers: ::std::option::Option<::std::vec::Vec<PostResponseReceivers>>,
+    pub receivers: Option<Vec<PostResponseReceivers>>,
 }
 /// PostResponseReceivers
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -186,7 +184,7 @@ pub struct PostResponseReceivers {
     /// 分账描述
     ///
     /// Example: `分给商户1900000110`
-    pub description: ::std::string::String,
+    pub description: String,
     /// 分账接收方类型
     ///
     /// Example: `MERCHANT_ID`
@@ -195,7 +193,7 @@ pub struct PostResponseReceivers {
     /// 分账接收方帐号
     ///
     /// Example: `1900000109`
-    pub account: ::std::string::String,
+    pub account: String,
     /// 分账结果
     ///
     /// Example: `SUCCESS`
@@ -204,20 +202,20 @@ pub struct PostResponseReceivers {
     ///
     /// Example: `ACCOUNT_ABNORMAL`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub fail_reason: ::std::option::Option<PostResponseReceiversFailReason>,
+    pub fail_reason: Option<PostResponseReceiversFailReason>,
     /// 分账明细单号
     ///
     /// Example: `36011111111111111111111`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub detail_id: ::std::option::Option<::std::string::String>,
+    pub detail_id: Option<String>,
     /// 分账创建时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub create_time: ::std::string::String,
+    pub create_time: String,
     /// 分账完成时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub finish_time: ::std::string::String,
+    pub finish_time: String,
 }
 /// 分账失败原因
 ///
@@ -225,37 +223,21 @@ pub struct PostResponseReceivers {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostResponseReceiversFailReason {
-    /// 分账接收账户异常
-    ///
-    /// `ACCOUNT_ABNORMAL`
+    /// `ACCOUNT_ABNORMAL`: 分账接收账户异常
     AccountAbnormal,
-    /// 分账关系已解除
-    ///
-    /// `NO_RELATION`
+    /// `NO_RELATION`: 分账关系已解除
     NoRelation,
-    /// 高风险接收方
-    ///
-    /// `RECEIVER_HIGH_RISK`
+    /// `RECEIVER_HIGH_RISK`: 高风险接收方
     ReceiverHighRisk,
-    /// 接收方未实名
-    ///
-    /// `RECEIVER_REAL_NAME_NOT_VERIFIED`
+    /// `RECEIVER_REAL_NAME_NOT_VERIFIED`: 接收方未实名
     ReceiverRealNameNotVerified,
-    /// 分账权限已解除
-    ///
-    /// `NO_AUTH`
+    /// `NO_AUTH`: 分账权限已解除
     NoAuth,
-    /// 超出用户月收款限额
-    ///
-    /// `RECEIVER_RECEIPT_LIMIT`
+    /// `RECEIVER_RECEIPT_LIMIT`: 超出用户月收款限额
     ReceiverReceiptLimit,
-    /// 分出方账户异常
-    ///
-    /// `PAYER_ACCOUNT_ABNORMAL`
+    /// `PAYER_ACCOUNT_ABNORMAL`: 分出方账户异常
     PayerAccountAbnormal,
-    /// 描述参数设置失败
-    ///
-    /// `INVALID_REQUEST`
+    /// `INVALID_REQUEST`: 描述参数设置失败
     InvalidRequest,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -501,18 +483,14 @@ pub mod by_out_order_no {
     pub struct GetRequest {
         /// 子商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `1900000109`
+        /// Query parameter `sub_mchid`. Example: `1900000109`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 微信订单号
         ///
-        /// Query parameter `transaction_id`.
-        ///
-        /// Example: `4208450740201411110007820472`
+        /// Query parameter `transaction_id`. Example: `4208450740201411110007820472`
         #[serde(skip_serializing)]
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
     }
     /// The response of `GET /v3/profitsharing/orders/{out_order_no}` (查询分账结果).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -521,26 +499,26 @@ pub mod by_out_order_no {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户分账单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 微信分账单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
         /// 分账单状态
         ///
         /// Example: `FINISHED`
         pub state: GetResponseState,
         /// 分账接收方列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receivers: ::std::option::Option<::std::vec::Vec<GetResponseReceivers>>,
+        pub receivers: Option<Vec<GetResponseReceivers>>,
     }
     /// GetResponseReceivers
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -552,7 +530,7 @@ pub mod by_out_order_no {
         /// 分账描述
         ///
         /// Example: `分给商户1900000110`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
@@ -561,7 +539,7 @@ pub mod by_out_order_no {
         /// 分账接收方帐号
         ///
         /// Example: `1900000109`
-        pub account: ::std::string::String,
+        pub account: String,
         /// 分账结果
         ///
         /// Example: `SUCCESS`
@@ -570,20 +548,20 @@ pub mod by_out_order_no {
         ///
         /// Example: `ACCOUNT_ABNORMAL`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_reason: ::std::option::Option<::std::string::String>,
+        pub fail_reason: Option<String>,
         /// 分账明细单号
         ///
         /// Example: `36011111111111111111111`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail_id: ::std::option::Option<::std::string::String>,
+        pub detail_id: Option<String>,
         /// 分账创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 分账完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: ::std::string::String,
+        pub finish_time: String,
     }
     /// 分账结果
     ///
@@ -591,37 +569,21 @@ pub mod by_out_order_no {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseReceiversResult {
-        /// 分账接收账户异常
-        ///
-        /// `ACCOUNT_ABNORMAL`
+        /// `ACCOUNT_ABNORMAL`: 分账接收账户异常
         AccountAbnormal,
-        /// 分账关系已解除
-        ///
-        /// `NO_RELATION`
+        /// `NO_RELATION`: 分账关系已解除
         NoRelation,
-        /// 高风险接收方
-        ///
-        /// `RECEIVER_HIGH_RISK`
+        /// `RECEIVER_HIGH_RISK`: 高风险接收方
         ReceiverHighRisk,
-        /// 接收方未实名
-        ///
-        /// `RECEIVER_REAL_NAME_NOT_VERIFIED`
+        /// `RECEIVER_REAL_NAME_NOT_VERIFIED`: 接收方未实名
         ReceiverRealNameNotVerified,
-        /// 分账权限已解除
-        ///
-        /// `NO_AUTH`
+        /// `NO_AUTH`: 分账权限已解除
         NoAuth,
-        /// 超出用户月收款限额
-        ///
-        /// `RECEIVER_RECEIPT_LIMIT`
+        /// `RECEIVER_RECEIPT_LIMIT`: 超出用户月收款限额
         ReceiverReceiptLimit,
-        /// 分出方账户异常
-        ///
-        /// `PAYER_ACCOUNT_ABNORMAL`
+        /// `PAYER_ACCOUNT_ABNORMAL`: 分出方账户异常
         PayerAccountAbnormal,
-        /// 描述参数设置失败
-        ///
-        /// `INVALID_REQUEST`
+        /// `INVALID_REQUEST`: 描述参数设置失败
         InvalidRequest,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -814,19 +776,19 @@ pub mod unfreeze {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户分账单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 分账描述
         ///
         /// Example: `解冻全部剩余资金`
-        pub description: ::std::string::String,
+        pub description: String,
     }
     /// The response of `POST /v3/profitsharing/orders/unfreeze` (解冻剩余资金).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -835,26 +797,26 @@ pub mod unfreeze {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 微信订单号
         ///
         /// Example: `4208450740201411110007820472`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户分账单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 微信分账单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
         /// 分账单状态
         ///
         /// Example: `FINISHED`
         pub state: PostResponseState,
         /// 分账接收方列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub receivers: ::std::option::Option<::std::vec::Vec<PostResponseReceivers>>,
+        pub receivers: Option<Vec<PostResponseReceivers>>,
     }
     /// PostResponseReceivers
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -866,7 +828,7 @@ pub mod unfreeze {
         /// 分账描述
         ///
         /// Example: `分给商户1900000110`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
@@ -875,11 +837,11 @@ pub mod unfreeze {
         /// 分账接收方帐号
         ///
         /// Example: `1900000109`
-        pub account: ::std::string::String,
+        pub account: String,
         /// 分账结果
         ///
         /// Example: `SUCCESS`
-        pub result: ::std::string::String,
+        pub result: String,
         /// 分账失败原因
         ///
         /// Example: `ACCOUNT_ABNORMAL`
@@ -888,15 +850,15 @@ pub mod unfreeze {
         ///
         /// Example: `36011111111111111111111`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail_id: ::std::option::Option<::std::string::String>,
+        pub detail_id: Option<String>,
         /// 分账创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 分账完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: ::std::string::String,
+        pub finish_time: String,
     }
     /// 分账失败原因
     ///
@@ -904,37 +866,21 @@ pub mod unfreeze {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponseReceiversFailReason {
-        /// 分账接收账户异常
-        ///
-        /// `ACCOUNT_ABNORMAL`
+        /// `ACCOUNT_ABNORMAL`: 分账接收账户异常
         AccountAbnormal,
-        /// 分账关系已解除
-        ///
-        /// `NO_RELATION`
+        /// `NO_RELATION`: 分账关系已解除
         NoRelation,
-        /// 高风险接收方
-        ///
-        /// `RECEIVER_HIGH_RISK`
+        /// `RECEIVER_HIGH_RISK`: 高风险接收方
         ReceiverHighRisk,
-        /// 接收方未实名
-        ///
-        /// `RECEIVER_REAL_NAME_NOT_VERIFIED`
+        /// `RECEIVER_REAL_NAME_NOT_VERIFIED`: 接收方未实名
         ReceiverRealNameNotVerified,
-        /// 分账权限已解除
-        ///
-        /// `NO_AUTH`
+        /// `NO_AUTH`: 分账权限已解除
         NoAuth,
-        /// 超出用户月收款限额
-        ///
-        /// `RECEIVER_RECEIPT_LIMIT`
+        /// `RECEIVER_RECEIPT_LIMIT`: 超出用户月收款限额
         ReceiverReceiptLimit,
-        /// 分出方账户异常
-        ///
-        /// `PAYER_ACCOUNT_ABNORMAL`
+        /// `PAYER_ACCOUNT_ABNORMAL`: 分出方账户异常
         PayerAccountAbnormal,
-        /// 描述参数设置失败
-        ///
-        /// `INVALID_REQUEST`
+        /// `INVALID_REQUEST`: 描述参数设置失败
         InvalidRequest,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),

@@ -38,25 +38,23 @@ pub mod add {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 应用ID
         ///
         /// Example: `wx8888888888888888`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户应用ID
         ///
         /// Example: `wx8888888888888889`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
@@ -65,12 +63,12 @@ pub mod add {
         /// 分账接收方帐号
         ///
         /// Example: `86693852`
-        pub account: ::std::string::String,
+        pub account: String,
         /// 分账个人接收方姓名
         ///
         /// Example: `hu89ohu89ohu89o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 与分账方的关系类型
         ///
         /// Example: `SERVICE_PROVIDER`
@@ -79,7 +77,7 @@ pub mod add {
         ///
         /// Example: `代理商`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub custom_relation: ::std::option::Option<::std::string::String>,
+        pub custom_relation: Option<String>,
     }
     /// 与分账方的关系类型
     ///
@@ -87,49 +85,27 @@ pub mod add {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostRequestRelationType {
-        /// 服务商
-        ///
-        /// `SERVICE_PROVIDER`
+        /// `SERVICE_PROVIDER`: 服务商
         ServiceProvider,
-        /// 门店
-        ///
-        /// `STORE`
+        /// `STORE`: 门店
         Store,
-        /// 员工
-        ///
-        /// `STAFF`
+        /// `STAFF`: 员工
         Staff,
-        /// 店主
-        ///
-        /// `STORE_OWNER`
+        /// `STORE_OWNER`: 店主
         StoreOwner,
-        /// 合作伙伴
-        ///
-        /// `PARTNER`
+        /// `PARTNER`: 合作伙伴
         Partner,
-        /// 总部
-        ///
-        /// `HEADQUARTER`
+        /// `HEADQUARTER`: 总部
         Headquarter,
-        /// 品牌方
-        ///
-        /// `BRAND`
+        /// `BRAND`: 品牌方
         Brand,
-        /// 分销商
-        ///
-        /// `DISTRIBUTOR`
+        /// `DISTRIBUTOR`: 分销商
         Distributor,
-        /// 用户
-        ///
-        /// `USER`
+        /// `USER`: 用户
         User,
-        /// 供应商
-        ///
-        /// `SUPPLIER`
+        /// `SUPPLIER`: 供应商
         Supplier,
-        /// 自定义
-        ///
-        /// `CUSTOM`
+        /// `CUSTOM`: 自定义
         Custom,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -254,7 +230,7 @@ pub mod add {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
@@ -263,12 +239,12 @@ pub mod add {
         /// 分账接收方账号
         ///
         /// Example: `86693852`
-        pub account: ::std::string::String,
+        pub account: String,
         /// 分账接收方全称
         ///
         /// Example: `hu89ohu89ohu89o`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 与分账方的关系类型
         ///
         /// Example: `SERVICE_PROVIDER`
@@ -277,7 +253,7 @@ pub mod add {
         ///
         /// Example: `代理商`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub custom_relation: ::std::option::Option<::std::string::String>,
+        pub custom_relation: Option<String>,
     }
     /// 与分账方的关系类型
     ///
@@ -285,49 +261,27 @@ pub mod add {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum PostResponseRelationType {
-        /// 服务商
-        ///
-        /// `SERVICE_PROVIDER`
+        /// `SERVICE_PROVIDER`: 服务商
         ServiceProvider,
-        /// 门店
-        ///
-        /// `STORE`
+        /// `STORE`: 门店
         Store,
-        /// 员工
-        ///
-        /// `STAFF`
+        /// `STAFF`: 员工
         Staff,
-        /// 店主
-        ///
-        /// `STORE_OWNER`
+        /// `STORE_OWNER`: 店主
         StoreOwner,
-        /// 合作伙伴
-        ///
-        /// `PARTNER`
+        /// `PARTNER`: 合作伙伴
         Partner,
-        /// 总部
-        ///
-        /// `HEADQUARTER`
+        /// `HEADQUARTER`: 总部
         Headquarter,
-        /// 品牌方
-        ///
-        /// `BRAND`
+        /// `BRAND`: 品牌方
         Brand,
-        /// 分销商
-        ///
-        /// `DISTRIBUTOR`
+        /// `DISTRIBUTOR`: 分销商
         Distributor,
-        /// 用户
-        ///
-        /// `USER`
+        /// `USER`: 用户
         User,
-        /// 供应商
-        ///
-        /// `SUPPLIER`
+        /// `SUPPLIER`: 供应商
         Supplier,
-        /// 自定义
-        ///
-        /// `CUSTOM`
+        /// `CUSTOM`: 自定义
         Custom,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
@@ -470,16 +424,16 @@ pub mod delete_ {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 应用ID
         ///
         /// Example: `wx8888888888888888`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户应用ID
         ///
         /// Example: `wx8888888888888889`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
@@ -488,7 +442,7 @@ pub mod delete_ {
         /// 分账接收方账号
         ///
         /// Example: `86693852`
-        pub account: ::std::string::String,
+        pub account: String,
     }
     /// 分账接收方类型
     ///
@@ -553,7 +507,7 @@ pub mod delete_ {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
@@ -562,7 +516,7 @@ pub mod delete_ {
         /// 分账接收方账号
         ///
         /// Example: `1900000109`
-        pub account: ::std::string::String,
+        pub account: String,
     }
     /// 分账接收方类型
     ///

@@ -29,23 +29,23 @@ pub struct PostRequest {
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 微信分账单号
     ///
     /// Example: `3008450740201411110007820472`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub order_id: ::std::option::Option<::std::string::String>,
+    pub order_id: Option<String>,
     /// 商户分账单号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_order_no: ::std::option::Option<::std::string::String>,
+    pub out_order_no: Option<String>,
     /// 商户回退单号
     ///
     /// Example: `R20190516001`
-    pub out_return_no: ::std::string::String,
+    pub out_return_no: String,
     /// 回退商户号
     ///
     /// Example: `86693852`
-    pub return_mchid: ::std::string::String,
+    pub return_mchid: String,
     /// 回退金额
     ///
     /// Example: `10`
@@ -53,7 +53,7 @@ pub struct PostRequest {
     /// 回退描述
     ///
     /// Example: `用户退款`
-    pub description: ::std::string::String,
+    pub description: String,
 }
 /// The response of `POST /v3/profitsharing/return-orders` (请求分账回退).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -62,27 +62,27 @@ pub struct PostResponse {
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 微信分账单号
     ///
     /// Example: `3008450740201411110007820472`
-    pub order_id: ::std::string::String,
+    pub order_id: String,
     /// 商户分账单号
     ///
     /// Example: `P20150806125346`
-    pub out_order_no: ::std::string::String,
+    pub out_order_no: String,
     /// 商户回退单号
     ///
     /// Example: `R20190516001`
-    pub out_return_no: ::std::string::String,
+    pub out_return_no: String,
     /// 微信回退单号
     ///
     /// Example: `3008450740201411110007820472`
-    pub return_id: ::std::string::String,
+    pub return_id: String,
     /// 回退商户号
     ///
     /// Example: `86693852`
-    pub return_mchid: ::std::string::String,
+    pub return_mchid: String,
     /// 回退金额
     ///
     /// Example: `10`
@@ -90,7 +90,7 @@ pub struct PostResponse {
     /// 回退描述
     ///
     /// Example: `用户退款`
-    pub description: ::std::string::String,
+    pub description: String,
     /// 回退结果
     ///
     /// Example: `SUCCESS`
@@ -99,15 +99,15 @@ pub struct PostResponse {
     ///
     /// Example: `TIME_OUT_CLOSED`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub fail_reason: ::std::option::Option<PostResponseFailReason>,
+    pub fail_reason: Option<PostResponseFailReason>,
     /// 创建时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub create_time: ::std::string::String,
+    pub create_time: String,
     /// 完成时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub finish_time: ::std::string::String,
+    pub finish_time: String,
 }
 /// 失败原因
 ///
@@ -115,25 +115,15 @@ pub struct PostResponse {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PostResponseFailReason {
-    /// 原分账接收方账户异常
-    ///
-    /// `ACCOUNT_ABNORMAL`
+    /// `ACCOUNT_ABNORMAL`: 原分账接收方账户异常
     AccountAbnormal,
-    /// 余额不足
-    ///
-    /// `BALANCE_NOT_ENOUGH`
+    /// `BALANCE_NOT_ENOUGH`: 余额不足
     BalanceNotEnough,
-    /// 超时关单
-    ///
-    /// `TIME_OUT_CLOSED`
+    /// `TIME_OUT_CLOSED`: 超时关单
     TimeOutClosed,
-    /// 原分账分出方账户异常
-    ///
-    /// `PAYER_ACCOUNT_ABNORMAL`
+    /// `PAYER_ACCOUNT_ABNORMAL`: 原分账分出方账户异常
     PayerAccountAbnormal,
-    /// 描述参数设置失败
-    ///
-    /// `INVALID_REQUEST`
+    /// `INVALID_REQUEST`: 描述参数设置失败
     InvalidRequest,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
@@ -265,18 +255,14 @@ pub mod by_out_return_no {
     pub struct GetRequest {
         /// 子商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `1900000109`
+        /// Query parameter `sub_mchid`. Example: `1900000109`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 商户分账单号
         ///
-        /// Query parameter `out_order_no`.
-        ///
-        /// Example: `P20190806125346`
+        /// Query parameter `out_order_no`. Example: `P20190806125346`
         #[serde(skip_serializing)]
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
     }
     /// The response of `GET /v3/profitsharing/return-orders/{out_return_no}` (查询分账回退结果).
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -285,27 +271,27 @@ pub mod by_out_return_no {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 微信分账单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub order_id: ::std::string::String,
+        pub order_id: String,
         /// 商户分账单号
         ///
         /// Example: `P20150806125346`
-        pub out_order_no: ::std::string::String,
+        pub out_order_no: String,
         /// 商户回退单号
         ///
         /// Example: `R20190516001`
-        pub out_return_no: ::std::string::String,
+        pub out_return_no: String,
         /// 微信回退单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub return_id: ::std::string::String,
+        pub return_id: String,
         /// 回退商户号
         ///
         /// Example: `86693852`
-        pub return_mchid: ::std::string::String,
+        pub return_mchid: String,
         /// 回退金额
         ///
         /// Example: `10`
@@ -313,7 +299,7 @@ pub mod by_out_return_no {
         /// 回退描述
         ///
         /// Example: `用户退款`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 回退结果
         ///
         /// Example: `SUCCESS`
@@ -322,15 +308,15 @@ pub mod by_out_return_no {
         ///
         /// Example: `TIME_OUT_CLOSED`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fail_reason: ::std::option::Option<GetResponseFailReason>,
+        pub fail_reason: Option<GetResponseFailReason>,
         /// 创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: ::std::string::String,
+        pub finish_time: String,
     }
     /// 失败原因
     ///
@@ -338,25 +324,15 @@ pub mod by_out_return_no {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum GetResponseFailReason {
-        /// 原分账接收方账户异常
-        ///
-        /// `ACCOUNT_ABNORMAL`
+        /// `ACCOUNT_ABNORMAL`: 原分账接收方账户异常
         AccountAbnormal,
-        /// 余额不足
-        ///
-        /// `BALANCE_NOT_ENOUGH`
+        /// `BALANCE_NOT_ENOUGH`: 余额不足
         BalanceNotEnough,
-        /// 超时关单
-        ///
-        /// `TIME_OUT_CLOSED`
+        /// `TIME_OUT_CLOSED`: 超时关单
         TimeOutClosed,
-        /// 原分账分出方账户异常
-        ///
-        /// `PAYER_ACCOUNT_ABNORMAL`
+        /// `PAYER_ACCOUNT_ABNORMAL`: 原分账分出方账户异常
         PayerAccountAbnormal,
-        /// 描述参数设置失败
-        ///
-        /// `INVALID_REQUEST`
+        /// `INVALID_REQUEST`: 描述参数设置失败
         InvalidRequest,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),

@@ -48,7 +48,7 @@ pub mod by_transaction_id {
             /// 微信订单号
             ///
             /// Example: `4208450740201411110007820472`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 订单剩余待分金额
             ///
             /// Example: `1000`

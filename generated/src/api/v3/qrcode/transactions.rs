@@ -25,56 +25,56 @@ pub struct PostRequest {
     /// 商户在微信申请公众号或移动应用成功后分配的账号ID
     ///
     /// Example: `wxcbda96de0b165486`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 子公众账号ID，服务商模式下选传，用于扣费信息的商户信息展示。
     ///
     /// Example: `wxcbda96de0b165486`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_appid: ::std::option::Option<::std::string::String>,
+    pub sub_appid: Option<String>,
     /// 微信支付分配的子商户号
     ///
     /// Example: `1900000109`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 商户自定义字段，用于交易账单中对扣费服务的描述。
     ///
     /// Example: `地铁扣费`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
     /// 附加数据，在查询API和支付通知中原样返回
     ///
     /// Example: `深圳分店`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach: ::std::option::Option<::std::string::String>,
+    pub attach: Option<String>,
     /// 商户系统内部订单号
     ///
     /// Example: `20150806125346`
-    pub out_trade_no: ::std::string::String,
+    pub out_trade_no: String,
     /// 交易场景值，现在支持公交和地铁的场景值
     pub trade_scene: PostRequestTradeScene,
     /// 代金券或立减优惠功能的参数
     ///
     /// Example: `WXG`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub goods_tag: ::std::option::Option<::std::string::String>,
+    pub goods_tag: Option<String>,
     /// 签约成功后，微信返回代扣签约ID
     ///
     /// Example: `Wx15463511252015071056489715`
-    pub contract_id: ::std::string::String,
+    pub contract_id: String,
     /// 接受扣款结果异步回调通知的URL
     ///
     /// Example: `https://pay.weixin.qq.com/wxpay.html`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub notify_url: ::std::option::Option<::std::string::String>,
+    pub notify_url: Option<String>,
     /// 订单金额信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<PostRequestAmount>,
+    pub amount: Option<PostRequestAmount>,
     /// 公交场景信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub bus_info: ::std::option::Option<PostRequestBusInfo>,
+    pub bus_info: Option<PostRequestBusInfo>,
     /// 地铁场景信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub metro_info: ::std::option::Option<PostRequestMetroInfo>,
+    pub metro_info: Option<PostRequestMetroInfo>,
 }
 /// 订单金额信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -83,12 +83,12 @@ pub struct PostRequestAmount {
     ///
     /// Example: `600`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub total: ::std::option::Option<i64>,
+    pub total: Option<i64>,
     /// 符合ISO 4217标准的三位字母代码，目前只支持人民币：CNY
     ///
     /// Example: `CNY`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub currency: ::std::option::Option<::std::string::String>,
+    pub currency: Option<String>,
 }
 /// 公交场景信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -97,17 +97,17 @@ pub struct PostRequestBusInfo {
     ///
     /// Example: `2017-08-26T10:43:39+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_time: ::std::option::Option<::std::string::String>,
+    pub start_time: Option<String>,
     /// 乘车路线
     ///
     /// Example: `1路公车`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub line_name: ::std::option::Option<::std::string::String>,
+    pub line_name: Option<String>,
     /// 车牌号。
     ///
     /// Example: `粤B888888`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub plate_number: ::std::option::Option<::std::string::String>,
+    pub plate_number: Option<String>,
 }
 /// 地铁场景信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -116,22 +116,22 @@ pub struct PostRequestMetroInfo {
     ///
     /// Example: `2017-08-26T10:43:39+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_time: ::std::option::Option<::std::string::String>,
+    pub start_time: Option<String>,
     /// 用户下车时间
     ///
     /// Example: `2017-08-26T10:43:39+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_time: ::std::option::Option<::std::string::String>,
+    pub end_time: Option<String>,
     /// 乘车起始站
     ///
     /// Example: `西单`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_station: ::std::option::Option<::std::string::String>,
+    pub start_station: Option<String>,
     /// 乘车终点站
     ///
     /// Example: `天安门西`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_station: ::std::option::Option<::std::string::String>,
+    pub end_station: Option<String>,
 }
 /// 交易场景值，现在支持公交和地铁的场景值
 ///
@@ -190,148 +190,146 @@ impl<'de> ::serde::Deserialize<'de> for PostRequestTradeScene {
 pub struct PostResponse {
     /// 公众账号ID
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub appid: ::std::option::Option<::std::string::String>,
+    pub appid: Option<String>,
     /// 子商户公众账号ID
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_appid: ::std::option::Option<::std::string::String>,
+    pub sub_appid: Option<String>,
     /// 商户号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sp_mchid: ::std::option::Option<::std::string::String>,
+    pub sp_mchid: Option<String>,
     /// 子商户号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 服务描述
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub description: ::std::option::Option<::std::string::String>,
+    pub description: Option<String>,
     /// 订单创建时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub create_time: ::std::option::Option<::std::string::String>,
+    pub create_time: Option<String>,
     /// 商户订单号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_trade_no: ::std::option::Option<::std::string::String>,
+    pub out_trade_no: Option<String>,
     /// 微信支付订单号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub transaction_id: ::std::option::Option<::std::string::String>,
+    pub transaction_id: Option<String>,
     /// 交易状态
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trade_state: ::std::option::Option<PostResponseTradeState>,
+    pub trade_state: Option<PostResponseTradeState>,
     /// 交易状态描述
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trade_state_description: ::std::option::Option<::std::string::String>,
+    pub trade_state_description: Option<String>,
     /// 支付完成时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub success_time: ::std::option::Option<::std::string::String>,
+    pub success_time: Option<String>,
     /// 付款银行
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub bank_type: ::std::option::Option<::std::string::String>,
+    pub bank_type: Option<String>,
     /// 用户还款状态
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub user_repay_state: ::std::option::Option<PostResponseUserRepayState>,
+    pub user_repay_state: Option<PostResponseUserRepayState>,
     /// 还款微信支付订单号
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub repay_transaction_id: ::std::option::Option<::std::string::String>,
+    pub repay_transaction_id: Option<String>,
     /// 垫资还款时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub repay_time: ::std::option::Option<::std::string::String>,
+    pub repay_time: Option<String>,
     /// 附加数据
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub attach: ::std::option::Option<::std::string::String>,
+    pub attach: Option<String>,
     /// 代扣签约ID
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub contract_id: ::std::option::Option<::std::string::String>,
+    pub contract_id: Option<String>,
     /// 交易场景
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub trade_scene: ::std::option::Option<PostResponseTradeScene>,
+    pub trade_scene: Option<PostResponseTradeScene>,
     /// 公交场景信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub bus_info: ::std::option::Option<PostResponseBusInfo>,
+    pub bus_info: Option<PostResponseBusInfo>,
     /// 地铁场景信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub metro_info: ::std::option::Option<PostResponseMetroInfo>,
+    pub metro_info: Option<PostResponseMetroInfo>,
     /// 订单金额信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<PostResponseAmount>,
+    pub amount: Option<PostResponseAmount>,
     /// `promotion_detail`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub promotion_detail: ::std::option::Option<
-        ::std::vec::Vec<PostResponsePromotionDetail>,
-    >,
+    pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
 }
 /// 订单金额信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostResponseAmount {
     /// 订单金额
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub total: ::std::option::Option<i64>,
+    pub total: Option<i64>,
     /// 用户实际支付金额
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub payer_total: ::std::option::Option<i64>,
+    pub payer_total: Option<i64>,
     /// 货币类型
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub currency: ::std::option::Option<::std::string::String>,
+    pub currency: Option<String>,
 }
 /// 公交场景信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostResponseBusInfo {
     /// 用户乘车时间（上车）
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_time: ::std::option::Option<::std::string::String>,
+    pub start_time: Option<String>,
     /// 乘车路线
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub line_name: ::std::option::Option<::std::string::String>,
+    pub line_name: Option<String>,
     /// 车牌号。
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub plate_number: ::std::option::Option<::std::string::String>,
+    pub plate_number: Option<String>,
 }
 /// 地铁场景信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostResponseMetroInfo {
     /// 用户乘车时间（上车）
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_time: ::std::option::Option<::std::string::String>,
+    pub start_time: Option<String>,
     /// 用户下车时间
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_time: ::std::option::Option<::std::string::String>,
+    pub end_time: Option<String>,
     /// 乘车起始站
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub start_station: ::std::option::Option<::std::string::String>,
+    pub start_station: Option<String>,
     /// 乘车终点站
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub end_station: ::std::option::Option<::std::string::String>,
+    pub end_station: Option<String>,
 }
 /// 优惠信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostResponsePromotionDetail {
     /// 券ID
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub coupon_id: ::std::option::Option<::std::string::String>,
+    pub coupon_id: Option<String>,
     /// 优惠名称
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// 优惠范围
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub scope: ::std::option::Option<PostResponsePromotionDetailScope>,
+    pub scope: Option<PostResponsePromotionDetailScope>,
     /// 优惠类型
     #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_: ::std::option::Option<PostResponsePromotionDetailType>,
+    pub type_: Option<PostResponsePromotionDetailType>,
     /// 活动ID
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub stock_id: ::std::option::Option<::std::string::String>,
+    pub stock_id: Option<String>,
     /// 优惠券面额
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub amount: ::std::option::Option<i64>,
+    pub amount: Option<i64>,
     /// 微信出资
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub wechatpay_contribute: ::std::option::Option<i64>,
+    pub wechatpay_contribute: Option<i64>,
     /// 商户出资
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub merchant_contribute: ::std::option::Option<i64>,
+    pub merchant_contribute: Option<i64>,
     /// 其他出资
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub other_contribute: ::std::option::Option<i64>,
+    pub other_contribute: Option<i64>,
     /// 优惠币种
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub currency: ::std::option::Option<::std::string::String>,
+    pub currency: Option<String>,
 }
 /// 优惠范围
 ///
@@ -650,11 +648,9 @@ pub mod out_trade_no {
         pub struct GetRequest {
             /// 微信支付分配的子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
         }
         /// The response of `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}` (查询订单).
         #[derive(
@@ -668,72 +664,70 @@ pub mod out_trade_no {
         pub struct GetResponse {
             /// 公众账号ID
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 子商户公众账号ID
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 商户号
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_mchid: ::std::option::Option<::std::string::String>,
+            pub sp_mchid: Option<String>,
             /// 子商户号
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 服务描述
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub description: ::std::option::Option<::std::string::String>,
+            pub description: Option<String>,
             /// 订单创建时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub create_time: ::std::option::Option<::std::string::String>,
+            pub create_time: Option<String>,
             /// 商户订单号
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub out_trade_no: ::std::option::Option<::std::string::String>,
+            pub out_trade_no: Option<String>,
             /// 微信支付订单号
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_id: ::std::option::Option<::std::string::String>,
+            pub transaction_id: Option<String>,
             /// 交易状态
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_state: ::std::option::Option<GetResponseTradeState>,
+            pub trade_state: Option<GetResponseTradeState>,
             /// 交易状态描述
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_state_description: ::std::option::Option<::std::string::String>,
+            pub trade_state_description: Option<String>,
             /// 支付完成时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 付款银行
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_type: ::std::option::Option<::std::string::String>,
+            pub bank_type: Option<String>,
             /// 用户还款状态
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_repay_state: ::std::option::Option<GetResponseUserRepayState>,
+            pub user_repay_state: Option<GetResponseUserRepayState>,
             /// 还款微信支付订单号
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub repay_transaction_id: ::std::option::Option<::std::string::String>,
+            pub repay_transaction_id: Option<String>,
             /// 垫资还款时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub repay_time: ::std::option::Option<::std::string::String>,
+            pub repay_time: Option<String>,
             /// 附加数据
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 代扣签约ID
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_id: ::std::option::Option<::std::string::String>,
+            pub contract_id: Option<String>,
             /// 交易场景
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_scene: ::std::option::Option<GetResponseTradeScene>,
+            pub trade_scene: Option<GetResponseTradeScene>,
             /// 公交场景信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bus_info: ::std::option::Option<GetResponseBusInfo>,
+            pub bus_info: Option<GetResponseBusInfo>,
             /// 地铁场景信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub metro_info: ::std::option::Option<GetResponseMetroInfo>,
+            pub metro_info: Option<GetResponseMetroInfo>,
             /// 订单金额信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<GetResponseAmount>,
+            pub amount: Option<GetResponseAmount>,
             /// `promotion_detail`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetail>,
-            >,
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         /// 订单金额信息
         #[derive(
@@ -747,13 +741,13 @@ pub mod out_trade_no {
         pub struct GetResponseAmount {
             /// 订单金额
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total: ::std::option::Option<i64>,
+            pub total: Option<i64>,
             /// 用户实际支付金额
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer_total: ::std::option::Option<i64>,
+            pub payer_total: Option<i64>,
             /// 货币类型
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
         /// 公交场景信息
         #[derive(
@@ -767,13 +761,13 @@ pub mod out_trade_no {
         pub struct GetResponseBusInfo {
             /// 用户乘车时间（上车）
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time: ::std::option::Option<::std::string::String>,
+            pub start_time: Option<String>,
             /// 乘车路线
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub line_name: ::std::option::Option<::std::string::String>,
+            pub line_name: Option<String>,
             /// 车牌号。
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub plate_number: ::std::option::Option<::std::string::String>,
+            pub plate_number: Option<String>,
         }
         /// 地铁场景信息
         #[derive(
@@ -787,16 +781,16 @@ pub mod out_trade_no {
         pub struct GetResponseMetroInfo {
             /// 用户乘车时间（上车）
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_time: ::std::option::Option<::std::string::String>,
+            pub start_time: Option<String>,
             /// 用户下车时间
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_time: ::std::option::Option<::std::string::String>,
+            pub end_time: Option<String>,
             /// 乘车起始站
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub start_station: ::std::option::Option<::std::string::String>,
+            pub start_station: Option<String>,
             /// 乘车终点站
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub end_station: ::std::option::Option<::std::string::String>,
+            pub end_station: Option<String>,
         }
         /// 优惠信息
         #[derive(
@@ -810,37 +804,37 @@ pub mod out_trade_no {
         pub struct GetResponsePromotionDetail {
             /// 券ID
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub coupon_id: ::std::option::Option<::std::string::String>,
+            pub coupon_id: Option<String>,
             /// 优惠名称
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠范围
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scope: ::std::option::Option<GetResponsePromotionDetailScope>,
+            pub scope: Option<GetResponsePromotionDetailScope>,
             /// 优惠类型
             #[serde(
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<GetResponsePromotionDetailType>,
+            pub type_: Option<GetResponsePromotionDetailType>,
             /// 活动ID
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub stock_id: ::std::option::Option<::std::string::String>,
+            pub stock_id: Option<String>,
             /// 优惠券面额
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<i64>,
+            pub amount: Option<i64>,
             /// 微信出资
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wechatpay_contribute: ::std::option::Option<i64>,
+            pub wechatpay_contribute: Option<i64>,
             /// 商户出资
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_contribute: ::std::option::Option<i64>,
+            pub merchant_contribute: Option<i64>,
             /// 其他出资
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub other_contribute: ::std::option::Option<i64>,
+            pub other_contribute: Option<i64>,
             /// 优惠币种
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
         /// 优惠范围
         ///

@@ -52,25 +52,19 @@ pub mod contract_id {
         pub struct GetRequest {
             /// 商户在微信申请公众号或移动应用成功后分配的账号ID
             ///
-            /// Query parameter `appid`.
-            ///
-            /// Example: `wxcbda96de0b165486`
+            /// Query parameter `appid`. Example: `wxcbda96de0b165486`
             #[serde(skip_serializing)]
-            pub appid: ::std::option::Option<::std::string::String>,
+            pub appid: Option<String>,
             /// 子公众账号ID
             ///
-            /// Query parameter `sub_appid`.
-            ///
-            /// Example: `wxcbda96de0b165486`
+            /// Query parameter `sub_appid`. Example: `wxcbda96de0b165486`
             #[serde(skip_serializing)]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 微信支付分配的子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
         }
         /// The response of `GET /v3/qrcode/user-services/contract-id/{contract_id}` (查询用户服务可用信息).
         #[derive(
@@ -86,13 +80,13 @@ pub mod contract_id {
             ///
             /// Example: `Wx15463511252015071056489715`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub contract_id: ::std::option::Option<::std::string::String>,
+            pub contract_id: Option<String>,
             /// `user_service_state`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_service_state: ::std::option::Option<GetResponseUserServiceState>,
+            pub user_service_state: Option<GetResponseUserServiceState>,
             /// 原因
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub block_reason: ::std::option::Option<::std::string::String>,
+            pub block_reason: Option<String>,
         }
         /// GetResponseUserServiceState
         ///

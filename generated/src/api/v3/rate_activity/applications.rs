@@ -25,20 +25,20 @@ pub struct PostRequest {
     /// 从业机构号
     ///
     /// Example: `1356485`
-    pub acquiring_bank_id: ::std::string::String,
+    pub acquiring_bank_id: String,
     /// 渠道商户号
     ///
     /// Example: `20001111`
-    pub channel_id: ::std::string::String,
+    pub channel_id: String,
     /// 从业机构特约商户号
     ///
     /// Example: `1346578`
-    pub sub_mchid: ::std::string::String,
+    pub sub_mchid: String,
     /// 活动报名信息
     pub activity_detail: PostRequestActivityDetail,
     /// 补充信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub additional_information: ::std::option::Option<PostRequestAdditionalInformation>,
+    pub additional_information: Option<PostRequestAdditionalInformation>,
 }
 /// 活动报名信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -46,16 +46,16 @@ pub struct PostRequestActivityDetail {
     /// 活动ID
     ///
     /// Example: `schoolcanteen_001`
-    pub activity_id: ::std::string::String,
+    pub activity_id: String,
     /// 活动费率
     ///
     /// Example: `0.6`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub activity_rate: ::std::option::Option<::std::string::String>,
+    pub activity_rate: Option<String>,
     /// 活动报名材料
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub activity_apply_information: ::std::option::Option<
-        ::std::vec::Vec<PostRequestActivityDetailActivityApplyInformation>,
+    pub activity_apply_information: Option<
+        Vec<PostRequestActivityDetailActivityApplyInformation>,
     >,
 }
 /// PostRequestActivityDetailActivityApplyInformation
@@ -65,12 +65,10 @@ pub struct PostRequestActivityDetailActivityApplyInformation {
     ///
     /// Example: `SCHOOL_QUALIFICATION_PROVEMENT`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub apply_material_id: ::std::option::Option<::std::string::String>,
+    pub apply_material_id: Option<String>,
     /// `apply_material_information`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub apply_material_information: ::std::option::Option<
-        ::std::vec::Vec<::std::string::String>,
-    >,
+    pub apply_material_information: Option<Vec<String>>,
 }
 /// 补充信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -79,12 +77,10 @@ pub struct PostRequestAdditionalInformation {
     ///
     /// Example: `特殊情况，说明原因`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub additional_message: ::std::option::Option<::std::string::String>,
+    pub additional_message: Option<String>,
     /// `additional_material`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub additional_material: ::std::option::Option<
-        ::std::vec::Vec<::std::string::String>,
-    >,
+    pub additional_material: Option<Vec<String>>,
 }
 /// The response of `POST /v3/rate-activity/applications` (报名费率优惠活动API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -92,7 +88,7 @@ pub struct PostResponse {
     /// 申请单编号
     ///
     /// Example: `20000000011111`
-    pub application_id: ::std::string::String,
+    pub application_id: String,
 }
 /// `/v3/rate-activity/applications/id`
 pub mod id {
@@ -148,26 +144,26 @@ pub mod id {
             /// 申请单状态
             ///
             /// Example: `APPLICATION_STATE_PASSED`
-            pub application_state: ::std::string::String,
+            pub application_state: String,
             /// 从业机构特约商户号
             ///
             /// Example: `1346578`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 驳回参数
             ///
             /// Example: `merchant_name`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub reject_parameter: ::std::option::Option<::std::string::String>,
+            pub reject_parameter: Option<String>,
             /// 驳回原因
             ///
             /// Example: `公司名称与工商局登记不一致`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub reject_reason: ::std::option::Option<::std::string::String>,
+            pub reject_reason: Option<String>,
             /// 活动审核通过时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub pass_time: ::std::option::Option<::std::string::String>,
+            pub pass_time: Option<String>,
         }
         /// The request of `PATCH /v3/rate-activity/applications/id/{application_id}` (修改单据信息API).
         #[derive(
@@ -181,14 +177,12 @@ pub mod id {
         pub struct PatchRequest {
             /// 活动报名修改信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_detail_modification: ::std::option::Option<
+            pub activity_detail_modification: Option<
                 PatchRequestActivityDetailModification,
             >,
             /// 补充信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub additional_information: ::std::option::Option<
-                PatchRequestAdditionalInformation,
-            >,
+            pub additional_information: Option<PatchRequestAdditionalInformation>,
         }
         /// 活动报名修改信息
         #[derive(
@@ -204,13 +198,11 @@ pub mod id {
             ///
             /// Example: `0.6`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_rate: ::std::option::Option<::std::string::String>,
+            pub activity_rate: Option<String>,
             /// 活动报名材料
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_apply_information: ::std::option::Option<
-                ::std::vec::Vec<
-                    PatchRequestActivityDetailModificationActivityApplyInformation,
-                >,
+            pub activity_apply_information: Option<
+                Vec<PatchRequestActivityDetailModificationActivityApplyInformation>,
             >,
         }
         /// PatchRequestActivityDetailModificationActivityApplyInformation
@@ -227,12 +219,10 @@ pub mod id {
             ///
             /// Example: `SCHOOL_QUALIFICATION_PROOF`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub apply_material_id: ::std::option::Option<::std::string::String>,
+            pub apply_material_id: Option<String>,
             /// `apply_material_information`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub apply_material_information: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            >,
+            pub apply_material_information: Option<Vec<String>>,
         }
         /// 补充信息
         #[derive(
@@ -248,12 +238,10 @@ pub mod id {
             ///
             /// Example: `特殊情况，说明原因`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub additional_message: ::std::option::Option<::std::string::String>,
+            pub additional_message: Option<String>,
             /// `additional_material`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub additional_material: ::std::option::Option<
-                ::std::vec::Vec<::std::string::String>,
-            >,
+            pub additional_material: Option<Vec<String>>,
         }
         /// The response of `PATCH /v3/rate-activity/applications/id/{application_id}` (修改单据信息API).
         #[derive(
@@ -268,7 +256,7 @@ pub mod id {
             /// 申请单编号
             ///
             /// Example: `20000000011111`
-            pub application_id: ::std::string::String,
+            pub application_id: String,
         }
     }
 }

@@ -27,7 +27,7 @@ impl<'a> Verify<'a> {
 pub struct GetRequest {
     /// 下单用户账户的证件类型
     ///
-    /// Query parameter `credential_type`.
+    /// Query parameter `credential_type`. Example: `1`
     ///
     /// - `1`
     ///
@@ -42,53 +42,43 @@ pub struct GetRequest {
     /// - `17`
     ///
     /// - `19`
-    ///
-    /// Example: `1`
     #[serde(skip_serializing)]
     pub credential_type: i64,
     /// 加密后的下单用户证件号
     ///
-    /// Query parameter `encrypted_credential_id`.
-    ///
-    /// Example: `InhziTSUwVqxfKp9M5nGCSjF395VL`
+    /// Query parameter `encrypted_credential_id`. Example: `InhziTSUwVqxfKp9M5nGCSjF395VL`
     #[serde(skip_serializing)]
-    pub encrypted_credential_id: ::std::string::String,
+    pub encrypted_credential_id: String,
     /// 加密后的下单用户姓名
     ///
-    /// Query parameter `encrypted_name`.
-    ///
-    /// Example: `InhziTSUwVqxfKp9M5nGCSjF395VL`
+    /// Query parameter `encrypted_name`. Example: `InhziTSUwVqxfKp9M5nGCSjF395VL`
     #[serde(skip_serializing)]
-    pub encrypted_name: ::std::string::String,
+    pub encrypted_name: String,
     /// 微信支付交易单号
     ///
-    /// Query parameter `wxp_trade_no`.
-    ///
-    /// Example: `442100010320250122523549415021`
+    /// Query parameter `wxp_trade_no`. Example: `442100010320250122523549415021`
     #[serde(skip_serializing)]
-    pub wxp_trade_no: ::std::string::String,
+    pub wxp_trade_no: String,
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
 }
 /// The response of `GET /v3/realname/verify` (实名信息校验).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetResponse {
     /// 实名比对结果
     ///
+    /// Example: `0`
+    ///
     /// - `0`
     ///
     /// - `1`
-    ///
-    /// Example: `0`
     pub verify_result: i64,
     /// 错误信息
     ///
     /// Example: `realname verify succ`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub err_message: ::std::option::Option<::std::string::String>,
+    pub err_message: Option<String>,
 }

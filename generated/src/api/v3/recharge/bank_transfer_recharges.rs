@@ -35,7 +35,7 @@ pub mod apply {
         /// 商户充值单号
         ///
         /// Example: `cz202407181234`
-        pub out_recharge_no: ::std::string::String,
+        pub out_recharge_no: String,
         /// 充值场景
         ///
         /// Example: `NORMAL_BANK_TRANSFER`
@@ -110,12 +110,12 @@ pub mod apply {
         ///
         /// Example: `500000`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<f64>,
+        pub amount: Option<f64>,
         /// 货币类型
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::std::string::String>,
+        pub currency: Option<String>,
     }
     /// 充值场景
     ///
@@ -171,11 +171,11 @@ pub mod apply {
         /// 微信支付充值单号
         ///
         /// Example: `172207846292553701`
-        pub recharge_id: ::std::string::String,
+        pub recharge_id: String,
         /// 商户充值单号
         ///
         /// Example: `cz202407181234`
-        pub out_recharge_no: ::std::string::String,
+        pub out_recharge_no: String,
         /// 银行账户
         pub transfer_in_account: PostResponseTransferInAccount,
     }
@@ -186,27 +186,27 @@ pub mod apply {
         ///
         /// Example: `财付通-备付金账户`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_name: ::std::option::Option<::std::string::String>,
+        pub bank_name: Option<String>,
         /// 开户银行省市编码
         ///
         /// Example: `440300`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_address_code: ::std::option::Option<::std::string::String>,
+        pub bank_address_code: Option<String>,
         /// 开户银行行号
         ///
         /// Example: `991584000049`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_code: ::std::option::Option<::std::string::String>,
+        pub bank_code: Option<String>,
         /// 银行账户名称
         ///
         /// Example: `某某某有限公司`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_account_name: ::std::option::Option<::std::string::String>,
+        pub bank_account_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `686000172489957748585801`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_account_no: ::std::option::Option<::std::string::String>,
+        pub bank_account_no: Option<String>,
     }
 }
 /// `/v3/recharge/bank-transfer-recharges/out-recharge-no`
@@ -242,15 +242,15 @@ pub mod out_recharge_no {
             /// 充值商户号
             ///
             /// Example: `1900001121`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 微信支付充值单号
             ///
             /// Example: `172234484162395401`
-            pub recharge_id: ::std::string::String,
+            pub recharge_id: String,
             /// 商户充值单号
             ///
             /// Example: `cz2020042013`
-            pub out_recharge_no: ::std::string::String,
+            pub out_recharge_no: String,
             /// 充值入账账户
             ///
             /// Example: `DEPOSIT`
@@ -267,27 +267,27 @@ pub mod out_recharge_no {
             ///
             /// Example: `超过时间限制，系统自动关闭充值单`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub recharge_state_desc: ::std::option::Option<::std::string::String>,
+            pub recharge_state_desc: Option<String>,
             /// 充值金额
             pub recharge_amount: GetResponseRechargeAmount,
             /// 转账充值的付款信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_transfer_info: ::std::option::Option<GetResponseBankTransferInfo>,
+            pub bank_transfer_info: Option<GetResponseBankTransferInfo>,
             /// 受理充值时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub accept_time: ::std::option::Option<::std::string::String>,
+            pub accept_time: Option<String>,
             /// 充值成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 关闭充值时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub close_time: ::std::option::Option<::std::string::String>,
+            pub close_time: Option<String>,
         }
         /// 充值入账账户
         ///
@@ -361,27 +361,27 @@ pub mod out_recharge_no {
             ///
             /// Example: `转账充值附言`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub memo: ::std::option::Option<::std::string::String>,
+            pub memo: Option<String>,
             /// 银行转账退回时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub return_time: ::std::option::Option<::std::string::String>,
+            pub return_time: Option<String>,
             /// 银行转账退回原因
             ///
             /// Example: `银行转账充值金额与申请充值金额不一致`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub return_reason: ::std::option::Option<::std::string::String>,
+            pub return_reason: Option<String>,
             /// 开户银行名称
             ///
             /// Example: `中国银行`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_name: ::std::option::Option<::std::string::String>,
+            pub bank_name: Option<String>,
             /// 银行卡号后四位
             ///
             /// Example: `0722`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_card_tail: ::std::option::Option<::std::string::String>,
+            pub bank_card_tail: Option<String>,
         }
         /// 充值金额
         #[derive(
@@ -397,12 +397,12 @@ pub mod out_recharge_no {
             ///
             /// Example: `500000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub amount: ::std::option::Option<f64>,
+            pub amount: Option<f64>,
             /// 货币类型
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
         /// 充值场景
         ///

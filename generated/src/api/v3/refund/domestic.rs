@@ -43,41 +43,41 @@ pub mod refunds {
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 微信支付订单号
         ///
         /// Example: `1217752501201407033233368018`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_id: ::std::option::Option<::std::string::String>,
+        pub transaction_id: Option<String>,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub out_trade_no: ::std::option::Option<::std::string::String>,
+        pub out_trade_no: Option<String>,
         /// 商户退款单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_refund_no: ::std::string::String,
+        pub out_refund_no: String,
         /// 退款原因
         ///
         /// Example: `商品已售完`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reason: ::std::option::Option<::std::string::String>,
+        pub reason: Option<String>,
         /// 退款结果回调url
         ///
         /// Example: `https://weixin.qq.com`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notify_url: ::std::option::Option<::std::string::String>,
+        pub notify_url: Option<String>,
         /// 退款资金来源
         ///
         /// Example: `AVAILABLE`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub funds_account: ::std::option::Option<::std::string::String>,
+        pub funds_account: Option<String>,
         /// 金额信息
         pub amount: PostRequestAmount,
         /// 退款商品
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_detail: ::std::option::Option<::std::vec::Vec<PostRequestGoodsDetail>>,
+        pub goods_detail: Option<Vec<PostRequestGoodsDetail>>,
     }
     /// 金额信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -88,7 +88,7 @@ pub mod refunds {
         pub refund: i64,
         /// 退款出资账户及金额
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub from: ::std::option::Option<::std::vec::Vec<PostRequestAmountFrom>>,
+        pub from: Option<Vec<PostRequestAmountFrom>>,
         /// 原订单金额
         ///
         /// Example: `888`
@@ -96,7 +96,7 @@ pub mod refunds {
         /// 退款币种
         ///
         /// Example: `CNY`
-        pub currency: ::std::string::String,
+        pub currency: String,
     }
     /// PostRequestAmountFrom
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -104,7 +104,7 @@ pub mod refunds {
         /// 出资账户类型
         ///
         /// Example: `AVAILABLE`
-        pub account: ::std::string::String,
+        pub account: String,
         /// 出资金额
         ///
         /// Example: `444`
@@ -116,17 +116,17 @@ pub mod refunds {
         /// 商户侧商品编码
         ///
         /// Example: `1217752501201407033233368018`
-        pub merchant_goods_id: ::std::string::String,
+        pub merchant_goods_id: String,
         /// 微信侧商品编码
         ///
         /// Example: `1001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wechatpay_goods_id: ::std::option::Option<::std::string::String>,
+        pub wechatpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhone6s 16G`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_name: ::std::option::Option<::std::string::String>,
+        pub goods_name: Option<String>,
         /// 商品单价
         ///
         /// Example: `528800`
@@ -146,52 +146,50 @@ pub mod refunds {
         /// 微信支付退款号
         ///
         /// Example: `50000000382019052709732678859`
-        pub refund_id: ::std::string::String,
+        pub refund_id: String,
         /// 商户退款单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_refund_no: ::std::string::String,
+        pub out_refund_no: String,
         /// 微信支付订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub transaction_id: ::std::string::String,
+        pub transaction_id: String,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 退款渠道
         ///
         /// Example: `ORIGINAL`
-        pub channel: ::std::string::String,
+        pub channel: String,
         /// 退款入账账户
         ///
         /// Example: `招商银行信用卡`
-        pub user_received_account: ::std::string::String,
+        pub user_received_account: String,
         /// 退款成功时间
         ///
         /// Example: `2020-12-01T16:18:12+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub success_time: ::std::option::Option<::std::string::String>,
+        pub success_time: Option<String>,
         /// 退款创建时间
         ///
         /// Example: `2020-12-01T16:18:12+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 退款状态
         ///
         /// Example: `SUCCESS`
-        pub status: ::std::string::String,
+        pub status: String,
         /// 资金账户
         ///
         /// Example: `UNSETTLED`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub funds_account: ::std::option::Option<::std::string::String>,
+        pub funds_account: Option<String>,
         /// 金额信息
         pub amount: PostResponseAmount,
         /// 优惠退款信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub promotion_detail: ::std::option::Option<
-            ::std::vec::Vec<PostResponsePromotionDetail>,
-        >,
+        pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
     /// 金额信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -206,7 +204,7 @@ pub mod refunds {
         pub refund: i64,
         /// 退款出资账户及金额
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub from: ::std::option::Option<::std::vec::Vec<PostResponseAmountFrom>>,
+        pub from: Option<Vec<PostResponseAmountFrom>>,
         /// 用户支付金额
         ///
         /// Example: `90`
@@ -230,12 +228,12 @@ pub mod refunds {
         /// 退款币种
         ///
         /// Example: `CNY`
-        pub currency: ::std::string::String,
+        pub currency: String,
         /// 手续费退款金额
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub refund_fee: ::std::option::Option<f64>,
+        pub refund_fee: Option<f64>,
     }
     /// PostResponseAmountFrom
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -243,7 +241,7 @@ pub mod refunds {
         /// 出资账户类型
         ///
         /// Example: `AVAILABLE`
-        pub account: ::std::string::String,
+        pub account: String,
         /// 出资金额
         ///
         /// Example: `444`
@@ -255,16 +253,16 @@ pub mod refunds {
         /// 券ID
         ///
         /// Example: `109519`
-        pub promotion_id: ::std::string::String,
+        pub promotion_id: String,
         /// 优惠范围
         ///
         /// Example: `SINGLE`
-        pub scope: ::std::string::String,
+        pub scope: String,
         /// 优惠类型
         ///
         /// Example: `DISCOUNT`
         #[serde(rename = "type")]
-        pub type_: ::std::string::String,
+        pub type_: String,
         /// 优惠券面额
         ///
         /// Example: `5`
@@ -275,9 +273,7 @@ pub mod refunds {
         pub refund_amount: i64,
         /// 商品列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_detail: ::std::option::Option<
-            ::std::vec::Vec<PostResponsePromotionDetailGoodsDetail>,
-        >,
+        pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
     }
     /// PostResponsePromotionDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -285,17 +281,17 @@ pub mod refunds {
         /// 商户侧商品编码
         ///
         /// Example: `1217752501201407033233368018`
-        pub merchant_goods_id: ::std::string::String,
+        pub merchant_goods_id: String,
         /// 微信侧商品编码
         ///
         /// Example: `1001`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wechatpay_goods_id: ::std::option::Option<::std::string::String>,
+        pub wechatpay_goods_id: Option<String>,
         /// 商品名称
         ///
         /// Example: `iPhone6s 16G`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_name: ::std::option::Option<::std::string::String>,
+        pub goods_name: Option<String>,
         /// 商品单价
         ///
         /// Example: `528800`
@@ -341,11 +337,9 @@ pub mod refunds {
         pub struct GetRequest {
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
         }
         /// The response of `GET /v3/refund/domestic/refunds/{out_refund_no}` (查询单笔退款API).
         #[derive(
@@ -360,52 +354,50 @@ pub mod refunds {
             /// 微信支付退款号
             ///
             /// Example: `50000000382019052709732678859`
-            pub refund_id: ::std::string::String,
+            pub refund_id: String,
             /// 商户退款单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_refund_no: ::std::string::String,
+            pub out_refund_no: String,
             /// 微信支付订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 退款渠道
             ///
             /// Example: `ORIGINAL`
-            pub channel: ::std::string::String,
+            pub channel: String,
             /// 退款入账账户
             ///
             /// Example: `招商银行信用卡`
-            pub user_received_account: ::std::string::String,
+            pub user_received_account: String,
             /// 退款成功时间
             ///
             /// Example: `2020-12-01T16:18:12+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 退款创建时间
             ///
             /// Example: `2020-12-01T16:18:12+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 退款状态
             ///
             /// Example: `SUCCESS`
-            pub status: ::std::string::String,
+            pub status: String,
             /// 资金账户
             ///
             /// Example: `UNSETTLED`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub funds_account: ::std::option::Option<::std::string::String>,
+            pub funds_account: Option<String>,
             /// 金额信息
             pub amount: GetResponseAmount,
             /// 优惠退款信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetail>,
-            >,
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         /// 金额信息
         #[derive(
@@ -427,7 +419,7 @@ pub mod refunds {
             pub refund: i64,
             /// 退款出资账户及金额
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub from: ::std::option::Option<::std::vec::Vec<GetResponseAmountFrom>>,
+            pub from: Option<Vec<GetResponseAmountFrom>>,
             /// 用户支付金额
             ///
             /// Example: `90`
@@ -451,12 +443,12 @@ pub mod refunds {
             /// 退款币种
             ///
             /// Example: `CNY`
-            pub currency: ::std::string::String,
+            pub currency: String,
             /// 手续费退款金额
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub refund_fee: ::std::option::Option<f64>,
+            pub refund_fee: Option<f64>,
         }
         /// GetResponseAmountFrom
         #[derive(
@@ -471,7 +463,7 @@ pub mod refunds {
             /// 出资账户类型
             ///
             /// Example: `AVAILABLE`
-            pub account: ::std::string::String,
+            pub account: String,
             /// 出资金额
             ///
             /// Example: `444`
@@ -490,16 +482,16 @@ pub mod refunds {
             /// 券ID
             ///
             /// Example: `109519`
-            pub promotion_id: ::std::string::String,
+            pub promotion_id: String,
             /// 优惠范围
             ///
             /// Example: `SINGLE`
-            pub scope: ::std::string::String,
+            pub scope: String,
             /// 优惠类型
             ///
             /// Example: `DISCOUNT`
             #[serde(rename = "type")]
-            pub type_: ::std::string::String,
+            pub type_: String,
             /// 优惠券面额
             ///
             /// Example: `5`
@@ -510,9 +502,7 @@ pub mod refunds {
             pub refund_amount: i64,
             /// 商品列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetailGoodsDetail>,
-            >,
+            pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
         }
         /// GetResponsePromotionDetailGoodsDetail
         #[derive(
@@ -527,17 +517,17 @@ pub mod refunds {
             /// 商户侧商品编码
             ///
             /// Example: `1217752501201407033233368018`
-            pub merchant_goods_id: ::std::string::String,
+            pub merchant_goods_id: String,
             /// 微信侧商品编码
             ///
             /// Example: `1001`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wechatpay_goods_id: ::std::option::Option<::std::string::String>,
+            pub wechatpay_goods_id: Option<String>,
             /// 商品名称
             ///
             /// Example: `iPhone6s 16G`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_name: ::std::option::Option<::std::string::String>,
+            pub goods_name: Option<String>,
             /// 商品单价
             ///
             /// Example: `528800`
@@ -594,36 +584,34 @@ pub mod refunds {
             pub struct PostRequest {
                 /// 微信支付公钥ID/平台证书序列号
                 ///
-                /// Header `Wechatpay-Serial`.
-                ///
-                /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
                 #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-                pub wechatpay_serial: ::std::string::String,
+                pub wechatpay_serial: String,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 商户退款单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub out_refund_no: ::std::string::String,
+                pub out_refund_no: String,
                 /// 异常退款处理方式
                 #[serde(rename = "type")]
                 pub type_: PostRequestType,
                 /// 开户银行
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_type: ::std::option::Option<PostRequestBankType>,
+                pub bank_type: Option<PostRequestBankType>,
                 /// 收款银行卡号
                 ///
                 /// Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_account: ::std::option::Option<::std::string::String>,
+                pub bank_account: Option<String>,
                 /// 收款用户姓名
                 ///
                 /// Example: `UPgQcZSdq3zOayJwZ5XLrHY2dZU1W2Cd`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub real_name: ::std::option::Option<::std::string::String>,
+                pub real_name: Option<String>,
             }
             /// 开户银行
             ///
@@ -804,52 +792,50 @@ pub mod refunds {
                 /// 微信支付退款号
                 ///
                 /// Example: `50000000382019052709732678859`
-                pub refund_id: ::std::string::String,
+                pub refund_id: String,
                 /// 商户退款单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub out_refund_no: ::std::string::String,
+                pub out_refund_no: String,
                 /// 微信支付订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub transaction_id: ::std::string::String,
+                pub transaction_id: String,
                 /// 商户订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub out_trade_no: ::std::string::String,
+                pub out_trade_no: String,
                 /// 退款渠道
                 ///
                 /// Example: `ORIGINAL`
-                pub channel: ::std::string::String,
+                pub channel: String,
                 /// 退款入账账户
                 ///
                 /// Example: `招商银行信用卡`
-                pub user_received_account: ::std::string::String,
+                pub user_received_account: String,
                 /// 退款成功时间
                 ///
                 /// Example: `2020-12-01T16:18:12+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_time: ::std::option::Option<::std::string::String>,
+                pub success_time: Option<String>,
                 /// 退款创建时间
                 ///
                 /// Example: `2020-12-01T16:18:12+08:00`
-                pub create_time: ::std::string::String,
+                pub create_time: String,
                 /// 退款状态
                 ///
                 /// Example: `SUCCESS`
-                pub status: ::std::string::String,
+                pub status: String,
                 /// 资金账户
                 ///
                 /// Example: `UNSETTLED`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub funds_account: ::std::option::Option<::std::string::String>,
+                pub funds_account: Option<String>,
                 /// 金额信息
                 pub amount: PostResponseAmount,
                 /// 优惠退款信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub promotion_detail: ::std::option::Option<
-                    ::std::vec::Vec<PostResponsePromotionDetail>,
-                >,
+                pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
             }
             /// 金额信息
             #[derive(
@@ -871,7 +857,7 @@ pub mod refunds {
                 pub refund: f64,
                 /// 退款出资账户及金额
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub from: ::std::option::Option<::std::vec::Vec<PostResponseAmountFrom>>,
+                pub from: Option<Vec<PostResponseAmountFrom>>,
                 /// 用户支付金额
                 ///
                 /// Example: `90`
@@ -895,12 +881,12 @@ pub mod refunds {
                 /// 退款币种
                 ///
                 /// Example: `CNY`
-                pub currency: ::std::string::String,
+                pub currency: String,
                 /// 手续费退款金额
                 ///
                 /// Example: `100`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub refund_fee: ::std::option::Option<f64>,
+                pub refund_fee: Option<f64>,
             }
             /// PostResponseAmountFrom
             #[derive(
@@ -915,7 +901,7 @@ pub mod refunds {
                 /// 出资账户类型
                 ///
                 /// Example: `AVAILABLE`
-                pub account: ::std::string::String,
+                pub account: String,
                 /// 出资金额
                 ///
                 /// Example: `444`
@@ -934,16 +920,16 @@ pub mod refunds {
                 /// 券ID
                 ///
                 /// Example: `109519`
-                pub promotion_id: ::std::string::String,
+                pub promotion_id: String,
                 /// 优惠范围
                 ///
                 /// Example: `GLOBAL`
-                pub scope: ::std::string::String,
+                pub scope: String,
                 /// 优惠类型
                 ///
                 /// Example: `COUPON`
                 #[serde(rename = "type")]
-                pub type_: ::std::string::String,
+                pub type_: String,
                 /// 优惠券面额
                 ///
                 /// Example: `5`
@@ -954,9 +940,7 @@ pub mod refunds {
                 pub refund_amount: f64,
                 /// 商品列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_detail: ::std::option::Option<
-                    ::std::vec::Vec<PostResponsePromotionDetailGoodsDetail>,
-                >,
+                pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
             }
             /// PostResponsePromotionDetailGoodsDetail
             #[derive(
@@ -971,17 +955,17 @@ pub mod refunds {
                 /// 商户侧商品编码
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub merchant_goods_id: ::std::string::String,
+                pub merchant_goods_id: String,
                 /// 微信侧商品编码
                 ///
                 /// Example: `1001`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub wechatpay_goods_id: ::std::option::Option<::std::string::String>,
+                pub wechatpay_goods_id: Option<String>,
                 /// 商品名称
                 ///
                 /// Example: `iPhone6s 16G`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub goods_name: ::std::option::Option<::std::string::String>,
+                pub goods_name: Option<String>,
                 /// 商品单价
                 ///
                 /// Example: `528800`

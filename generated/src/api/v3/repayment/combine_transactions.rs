@@ -70,29 +70,25 @@ pub mod partner {
                 /// 还款服务商APPID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub combine_appid: ::std::string::String,
+                pub combine_appid: String,
                 /// 还款服务商商户号
                 ///
                 /// Example: `1900000109`
-                pub combine_mchid: ::std::string::String,
+                pub combine_mchid: String,
                 /// 还款单订单号
                 ///
                 /// Example: `P20150806125346`
-                pub combine_out_trade_no: ::std::string::String,
+                pub combine_out_trade_no: String,
                 /// 还款单微信支付订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub combine_transaction_id: ::std::string::String,
+                pub combine_transaction_id: String,
                 /// 还款支付者信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub combine_payer_info: ::std::option::Option<
-                    GetResponseCombinePayerInfo,
-                >,
+                pub combine_payer_info: Option<GetResponseCombinePayerInfo>,
                 /// 还款明细单信息列表
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_orders: ::std::option::Option<
-                    ::std::vec::Vec<GetResponseSubOrders>,
-                >,
+                pub sub_orders: Option<Vec<GetResponseSubOrders>>,
             }
             /// 还款支付者信息
             #[derive(
@@ -107,7 +103,7 @@ pub mod partner {
                 /// 用户服务商标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                pub openid: ::std::string::String,
+                pub openid: String,
             }
             /// GetResponseSubOrders
             #[derive(
@@ -122,49 +118,49 @@ pub mod partner {
                 /// 还款单发起商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 还款明细单订单号
                 ///
                 /// Example: `20150806125346`
-                pub out_trade_no: ::std::string::String,
+                pub out_trade_no: String,
                 /// 还款明细单微信支付订单号
                 ///
                 /// Example: `1009660380201506130728806387`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transaction_id: ::std::option::Option<::std::string::String>,
+                pub transaction_id: Option<String>,
                 /// 交易类型
                 ///
                 /// Example: `REPAYMENT`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub trade_type: ::std::option::Option<GetResponseSubOrdersTradeType>,
+                pub trade_type: Option<GetResponseSubOrdersTradeType>,
                 /// 交易状态
                 ///
                 /// Example: `SUCCESS`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub trade_state: ::std::option::Option<GetResponseSubOrdersTradeState>,
+                pub trade_state: Option<GetResponseSubOrdersTradeState>,
                 /// 付款银行
                 ///
                 /// Example: `CMC`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_type: ::std::option::Option<::std::string::String>,
+                pub bank_type: Option<String>,
                 /// 附加数据
                 ///
                 /// Example: `深圳分店`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub attach: ::std::option::Option<::std::string::String>,
+                pub attach: Option<String>,
                 /// 支付完成时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_time: ::std::option::Option<::std::string::String>,
+                pub success_time: Option<String>,
                 /// 子单金额信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub amount: ::std::option::Option<GetResponseSubOrdersAmount>,
+                pub amount: Option<GetResponseSubOrdersAmount>,
             }
             /// 子单金额信息
             #[derive(
@@ -184,7 +180,7 @@ pub mod partner {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
                 /// 现金支付金额
                 ///
                 /// Example: `10`
@@ -193,7 +189,7 @@ pub mod partner {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub payer_currency: ::std::option::Option<::std::string::String>,
+                pub payer_currency: Option<String>,
             }
             /// 交易状态
             ///
@@ -340,7 +336,7 @@ pub mod partner {
                 )]
                 pub struct PostRequest {
                     /// 还款明细单信息列表
-                    pub sub_orders: ::std::vec::Vec<PostRequestSubOrders>,
+                    pub sub_orders: Vec<PostRequestSubOrders>,
                 }
                 /// PostRequestSubOrders
                 #[derive(
@@ -355,16 +351,16 @@ pub mod partner {
                     /// 还款单发起商户号
                     ///
                     /// Example: `1900000109`
-                    pub mchid: ::std::string::String,
+                    pub mchid: String,
                     /// 还款明细单订单号
                     ///
                     /// Example: `20150806125346`
-                    pub out_trade_no: ::std::string::String,
+                    pub out_trade_no: String,
                     /// 二级商户号
                     ///
                     /// Example: `1900000109`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub sub_mchid: ::std::option::Option<::std::string::String>,
+                    pub sub_mchid: Option<String>,
                 }
             }
         }
@@ -402,38 +398,38 @@ pub mod partner {
             /// 还款单订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub combine_out_trade_no: ::std::string::String,
+            pub combine_out_trade_no: String,
             /// 还款服务商商户号
             ///
             /// Example: `1230000109`
-            pub combine_mchid: ::std::string::String,
+            pub combine_mchid: String,
             /// 还款明细单信息列表
-            pub sub_orders: ::std::vec::Vec<PostRequestSubOrders>,
+            pub sub_orders: Vec<PostRequestSubOrders>,
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub time_expire: ::std::option::Option<::std::string::String>,
+            pub time_expire: Option<String>,
             /// 通知地址
             ///
             /// Example: `https://yourapp.com/notify`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub notify_url: ::std::option::Option<::std::string::String>,
+            pub notify_url: Option<String>,
             /// H5调起支付场景信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub h5_info: ::std::option::Option<PostRequestH5Info>,
+            pub h5_info: Option<PostRequestH5Info>,
             /// APP调起支付场景信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub app_info: ::std::option::Option<PostRequestAppInfo>,
+            pub app_info: Option<PostRequestAppInfo>,
             /// 小程序调起支付场景信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub miniprogram_info: ::std::option::Option<PostRequestMiniprogramInfo>,
+            pub miniprogram_info: Option<PostRequestMiniprogramInfo>,
             /// 支付者信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub combine_payer_info: ::std::option::Option<PostRequestCombinePayerInfo>,
+            pub combine_payer_info: Option<PostRequestCombinePayerInfo>,
             /// 微信内网页调起支付场景信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wechat_web_info: ::std::option::Option<PostRequestWechatWebInfo>,
+            pub wechat_web_info: Option<PostRequestWechatWebInfo>,
         }
         /// APP调起支付场景信息
         #[derive(
@@ -448,7 +444,7 @@ pub mod partner {
             /// 还款服务商APPID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub combine_appid: ::std::string::String,
+            pub combine_appid: String,
         }
         /// 支付者信息
         #[derive(
@@ -462,7 +458,7 @@ pub mod partner {
         pub struct PostRequestCombinePayerInfo {
             /// 实名支付
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub identity: ::std::option::Option<PostRequestCombinePayerInfoIdentity>,
+            pub identity: Option<PostRequestCombinePayerInfoIdentity>,
         }
         /// 实名支付
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -471,9 +467,9 @@ pub mod partner {
             #[serde(rename = "type")]
             pub type_: PostRequestCombinePayerInfoIdentityType,
             /// 加密后的证件号
-            pub number: ::std::string::String,
+            pub number: String,
             /// 加密后的姓名
-            pub name: ::std::string::String,
+            pub name: String,
         }
         /// 类型
         ///
@@ -481,33 +477,19 @@ pub mod partner {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum PostRequestCombinePayerInfoIdentityType {
-            /// 身份证
-            ///
-            /// `IDCARD`
+            /// `IDCARD`: 身份证
             Idcard,
-            /// 港澳回乡证
-            ///
-            /// `HONGKONG_MACAO`
+            /// `HONGKONG_MACAO`: 港澳回乡证
             HongkongMacao,
-            /// 港澳居住证
-            ///
-            /// `HONGKONG_MACAO_RESIDENT`
+            /// `HONGKONG_MACAO_RESIDENT`: 港澳居住证
             HongkongMacaoResident,
-            /// 台湾居住证
-            ///
-            /// `TAIWAN_RESIDENT`
+            /// `TAIWAN_RESIDENT`: 台湾居住证
             TaiwanResident,
-            /// 外国人永居证
-            ///
-            /// `FOREIGN_RESIDENT`
+            /// `FOREIGN_RESIDENT`: 外国人永居证
             ForeignResident,
-            /// 护照
-            ///
-            /// `OVERSEA_PASSPORT`
+            /// `OVERSEA_PASSPORT`: 护照
             OverseaPassport,
-            /// 台胞证
-            ///
-            /// `TAIWAN_COMPATRIOT_PERMIT`
+            /// `TAIWAN_COMPATRIOT_PERMIT`: 台胞证
             TaiwanCompatriotPermit,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -569,11 +551,11 @@ pub mod partner {
             /// 还款服务商APPID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub combine_appid: ::std::string::String,
+            pub combine_appid: String,
             /// 用户终端IP
             ///
             /// Example: `127.0.0.1`
-            pub payer_client_ip: ::std::string::String,
+            pub payer_client_ip: String,
             /// 场景类型
             ///
             /// Example: `iOS`
@@ -583,21 +565,21 @@ pub mod partner {
             ///
             /// Example: `王者荣耀`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub app_name: ::std::option::Option<::std::string::String>,
+            pub app_name: Option<String>,
             /// 网站URL
             ///
             /// Example: `https://pay.qq.com`
-            pub app_url: ::std::string::String,
+            pub app_url: String,
             /// iOS平台BundleID
             ///
             /// Example: `com.tencent.wzryiOS`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bundle_id: ::std::option::Option<::std::string::String>,
+            pub bundle_id: Option<String>,
             /// Android平台PackageName
             ///
             /// Example: `com.tencent.tmgp.sgame`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub package_name: ::std::option::Option<::std::string::String>,
+            pub package_name: Option<String>,
         }
         /// 场景类型
         ///
@@ -670,11 +652,11 @@ pub mod partner {
             /// 还款服务商APPID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub combine_appid: ::std::string::String,
+            pub combine_appid: String,
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: ::std::string::String,
+            pub openid: String,
         }
         /// PostRequestSubOrders
         #[derive(
@@ -689,29 +671,29 @@ pub mod partner {
             /// 还款单发起商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 还款明细单订单号
             ///
             /// Example: `20150806125346`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 订单金额
             pub amount: PostRequestSubOrdersAmount,
             /// 附加数据
             ///
             /// Example: `深圳分店`
-            pub attach: ::std::string::String,
+            pub attach: String,
             /// 商品描述
             ///
             /// Example: `某某放心借`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 结算信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub settle_info: ::std::option::Option<PostRequestSubOrdersSettleInfo>,
+            pub settle_info: Option<PostRequestSubOrdersSettleInfo>,
         }
         /// 订单金额
         #[derive(
@@ -730,7 +712,7 @@ pub mod partner {
             /// 标价币种
             ///
             /// Example: `CNY`
-            pub currency: ::std::string::String,
+            pub currency: String,
         }
         /// 结算信息
         #[derive(
@@ -744,12 +726,12 @@ pub mod partner {
         pub struct PostRequestSubOrdersSettleInfo {
             /// 是否指定分账
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub profit_sharing: ::std::option::Option<bool>,
+            pub profit_sharing: Option<bool>,
             /// 补差金额
             ///
             /// Example: `10`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub subsidy_amount: ::std::option::Option<i64>,
+            pub subsidy_amount: Option<i64>,
         }
         /// 微信内网页调起支付场景信息
         #[derive(
@@ -763,13 +745,13 @@ pub mod partner {
         pub struct PostRequestWechatWebInfo {
             /// 还款服务商APPID
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub combine_appid: ::std::option::Option<::std::string::String>,
+            pub combine_appid: Option<String>,
             /// 用户标识
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub openid: ::std::option::Option<::std::string::String>,
+            pub openid: Option<String>,
             /// 网页经营场景URL
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub webview_url: ::std::option::Option<::std::string::String>,
+            pub webview_url: Option<String>,
         }
         /// The response of `POST /v3/repayment/combine-transactions/partner/prepay` (还款下单).
         #[derive(
@@ -785,12 +767,12 @@ pub mod partner {
             ///
             /// Example: `wx201410272009395522657a690389285100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub prepay_id: ::std::option::Option<::std::string::String>,
+            pub prepay_id: Option<String>,
             /// 支付跳转链接
             ///
             /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub h5_url: ::std::option::Option<::std::string::String>,
+            pub h5_url: Option<String>,
         }
     }
 }

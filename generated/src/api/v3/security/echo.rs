@@ -24,32 +24,30 @@ impl<'a> Echo<'a> {
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 商户回调地址
     ///
     /// Example: `https://www.weixin.qq.com/v3/test`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub notify_url: ::std::option::Option<::std::string::String>,
+    pub notify_url: Option<String>,
     /// 回显信息
     ///
     /// Example: `hello`
-    pub echo_message: ::std::string::String,
+    pub echo_message: String,
     /// 平台证书或微信支付公钥加密测试字段
     ///
     /// Example: `Fx9mh7K5sjqHxxQcgDVhnJ9QdS4nKfcUbuAOj`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub encrypted_echo_message: ::std::option::Option<::std::string::String>,
+    pub encrypted_echo_message: Option<String>,
 }
 /// The response of `POST /v3/security/echo` (商户签名验签／加解密测试).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostResponse {
     /// 回显信息
-    pub echo_message: ::std::string::String,
+    pub echo_message: String,
     /// 平台证书或微信支付公钥加密测试字段
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub encrypted_echo_message: ::std::option::Option<::std::string::String>,
+    pub encrypted_echo_message: Option<String>,
 }

@@ -51,7 +51,7 @@ pub struct GetRequest {
     ///
     /// Query parameter `sub_mchid`.
     #[serde(skip_serializing)]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 门店ID
     ///
     /// Query parameter `store_id`.
@@ -61,50 +61,48 @@ pub struct GetRequest {
     ///
     /// Query parameter `userid`.
     #[serde(skip_serializing)]
-    pub userid: ::std::option::Option<::std::string::String>,
+    pub userid: Option<String>,
     /// 手机号码
     ///
     /// Query parameter `mobile`.
     #[serde(skip_serializing)]
-    pub mobile: ::std::option::Option<::std::string::String>,
+    pub mobile: Option<String>,
     /// 工号
     ///
     /// Query parameter `work_id`.
     #[serde(skip_serializing)]
-    pub work_id: ::std::option::Option<::std::string::String>,
+    pub work_id: Option<String>,
     /// 最大资源条数
     ///
     /// Query parameter `limit`.
     #[serde(skip_serializing)]
-    pub limit: ::std::option::Option<i64>,
+    pub limit: Option<i64>,
     /// 请求资源起始位置
     ///
     /// Query parameter `offset`.
     #[serde(skip_serializing)]
-    pub offset: ::std::option::Option<i64>,
+    pub offset: Option<i64>,
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
 }
 /// The response of `GET /v3/smartguide/guides` (服务人员查询API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetResponse {
     /// 服务人员数量
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub total_count: ::std::option::Option<i64>,
+    pub total_count: Option<i64>,
     /// 最大资源条数
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub limit: ::std::option::Option<i64>,
+    pub limit: Option<i64>,
     /// 请求资源起始位置
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub offset: ::std::option::Option<i64>,
+    pub offset: Option<i64>,
     /// 服务人员信息列表
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+    pub data: Option<Vec<GetResponseData>>,
 }
 /// 服务人员信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -113,65 +111,63 @@ pub struct GetResponseData {
     ///
     /// Example: `LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub guide_id: ::std::option::Option<::std::string::String>,
+    pub guide_id: Option<String>,
     /// 门店ID
     ///
     /// Example: `12345678`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub store_id: ::std::option::Option<i64>,
+    pub store_id: Option<i64>,
     /// 企业微信的员工姓名
     ///
     /// Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub name: Option<String>,
     /// 手机号码
     ///
     /// Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub mobile: ::std::option::Option<::std::string::String>,
+    pub mobile: Option<String>,
     /// 企业微信的员工ID
     ///
     /// Example: `robert`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub userid: ::std::option::Option<::std::string::String>,
+    pub userid: Option<String>,
     /// 工号
     ///
     /// Example: `robert`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub work_id: ::std::option::Option<::std::string::String>,
+    pub work_id: Option<String>,
 }
 /// The request of `POST /v3/smartguide/guides` (服务人员注册API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 子商户ID
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub sub_mchid: ::std::option::Option<::std::string::String>,
+    pub sub_mchid: Option<String>,
     /// 企业ID
-    pub corpid: ::std::string::String,
+    pub corpid: String,
     /// 门店ID
     pub store_id: i64,
     /// 企业微信的员工ID
-    pub userid: ::std::string::String,
+    pub userid: String,
     /// 企业微信的员工姓名
-    pub name: ::std::string::String,
+    pub name: String,
     /// 手机号码
-    pub mobile: ::std::string::String,
+    pub mobile: String,
     /// 员工个人二维码
-    pub qr_code: ::std::string::String,
+    pub qr_code: String,
     /// 头像URL
-    pub avatar: ::std::string::String,
+    pub avatar: String,
     /// 群二维码URL
     ///
     /// Example: `https://work.weixin.qq.com/xxxxxxx`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub group_qrcode: ::std::option::Option<::std::string::String>,
+    pub group_qrcode: Option<String>,
 }
 /// The response of `POST /v3/smartguide/guides` (服务人员注册API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -179,7 +175,7 @@ pub struct PostResponse {
     /// 服务人员ID
     ///
     /// Example: `LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic`
-    pub guide_id: ::std::string::String,
+    pub guide_id: String,
 }
 /// `/v3/smartguide/guides/{guide_id}`
 pub mod by_guide_id {
@@ -211,33 +207,31 @@ pub mod by_guide_id {
     pub struct PatchRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 子商户ID
         ///
         /// Example: `1234567890`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 企业微信的员工姓名
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 手机号码
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mobile: ::std::option::Option<::std::string::String>,
+        pub mobile: Option<String>,
         /// 员工个人二维码
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub qr_code: ::std::option::Option<::std::string::String>,
+        pub qr_code: Option<String>,
         /// 头像URL
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub avatar: ::std::option::Option<::std::string::String>,
+        pub avatar: Option<String>,
         /// 群二维码URL
         ///
         /// Example: `https://work.weixin.qq.com/xxxxxxx`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub group_qrcode: ::std::option::Option<::std::string::String>,
+        pub group_qrcode: Option<String>,
     }
     /// `/v3/smartguide/guides/{guide_id}/assign`
     pub mod assign {
@@ -273,11 +267,11 @@ pub mod by_guide_id {
             ///
             /// Example: `1234567890`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 商户订单号
             ///
             /// Example: `20150806125346`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
         }
     }
 }

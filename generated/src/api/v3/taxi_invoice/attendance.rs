@@ -28,19 +28,19 @@ pub mod punch {
         /// 车牌号
         ///
         /// Example: `粤B12345`
-        pub plate_number: ::std::string::String,
+        pub plate_number: String,
         /// 营运资格证号
         ///
         /// Example: `6298416`
-        pub driver_license: ::std::string::String,
+        pub driver_license: String,
         /// 事件发生时间
         ///
         /// Example: `2019-12-01T12:00:00.000+08:00`
-        pub event_time: ::std::string::String,
+        pub event_time: String,
         /// 事件类型
         ///
         /// Example: `SIGN_IN`
-        pub event_type: ::std::string::String,
+        pub event_type: String,
         /// 行政区划ID
         ///
         /// Example: `510100`

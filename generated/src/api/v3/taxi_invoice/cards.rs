@@ -25,20 +25,20 @@ pub struct PostRequest {
     /// 出租车经营主体商户号
     ///
     /// Example: `1900000109`
-    pub company_mchid: ::std::string::String,
+    pub company_mchid: String,
     /// 面对面付款单号
     ///
     /// Example: `10001071012021110600437180176110`
-    pub trade_number: ::std::string::String,
+    pub trade_number: String,
     /// 应用ID
     ///
     /// Example: `wxb1170446a4c0a5a2`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub appid: ::std::option::Option<::std::string::String>,
+    pub appid: Option<String>,
     /// 用户标识
     ///
     /// Example: `oUypO5aQ1oOCaSiNZUpT5kxxJHuc`
-    pub openid: ::std::string::String,
+    pub openid: String,
     /// 行政区划代码
     ///
     /// Example: `310100`
@@ -46,18 +46,18 @@ pub struct PostRequest {
     /// 营运资格证号
     ///
     /// Example: `6298416`
-    pub driver_license: ::std::string::String,
+    pub driver_license: String,
     /// 车牌号
     ///
     /// Example: `浙AD12345`
-    pub plate_number: ::std::string::String,
+    pub plate_number: String,
     /// 发票卡券信息
     pub fapiao_card_information: PostRequestFapiaoCardInformation,
     /// 获取乘客行程单详情的凭证
     ///
     /// Example: `ESvqG19gjw0qiiy1eeRA4VusLrOmIYQOMJ8rXX2V`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub token: ::std::option::Option<::std::string::String>,
+    pub token: Option<String>,
 }
 /// 发票卡券信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -65,27 +65,27 @@ pub struct PostRequestFapiaoCardInformation {
     /// 电子发票文件ID
     ///
     /// Example: `ASNFZ4mrze/+3LqYdlQyEA==`
-    pub fapiao_media_id: ::std::string::String,
+    pub fapiao_media_id: String,
     /// 发票号码
     ///
     /// Example: `12897794`
-    pub fapiao_number: ::std::string::String,
+    pub fapiao_number: String,
     /// 发票代码
     ///
     /// Example: `044001911211`
-    pub fapiao_code: ::std::string::String,
+    pub fapiao_code: String,
     /// 开票时间
     ///
     /// Example: `2020-07-01T12:00:00+08:00`
-    pub fapiao_time: ::std::string::String,
+    pub fapiao_time: String,
     /// 校验码
     ///
     /// Example: `69001808340631374774`
-    pub check_code: ::std::string::String,
+    pub check_code: String,
     /// 密码
     ///
     /// Example: `006>299-375/326>2+7/*0-+<351059<80<4*/5>+<11631+*3030/5*37+/-243159658+013>3409*044>4-/1+/9->*>69501*6++1997--21`
-    pub password: ::std::string::String,
+    pub password: String,
     /// 总价税合计
     ///
     /// Example: `382895`
@@ -106,14 +106,12 @@ pub struct PostRequestFapiaoCardInformation {
     pub extra_information: PostRequestFapiaoCardInformationExtraInformation,
     /// 发票行信息
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub items: ::std::option::Option<
-        ::std::vec::Vec<PostRequestFapiaoCardInformationItems>,
-    >,
+    pub items: Option<Vec<PostRequestFapiaoCardInformationItems>>,
     /// 备注信息
     ///
     /// Example: `备注`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub remark: ::std::option::Option<::std::string::String>,
+    pub remark: Option<String>,
 }
 /// 购买方信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -122,36 +120,36 @@ pub struct PostRequestFapiaoCardInformationBuyerInformation {
     ///
     /// Example: `CORPORATION`
     #[serde(rename = "type")]
-    pub type_: ::std::string::String,
+    pub type_: String,
     /// 名称
     ///
     /// Example: `深圳市南山区测试企业`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 纳税人识别号
     ///
     /// Example: `202003261233701778`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub taxpayer_id: ::std::option::Option<::std::string::String>,
+    pub taxpayer_id: Option<String>,
     /// 地址
     ///
     /// Example: `深圳市南山区深南大道10000号`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub address: ::std::option::Option<::std::string::String>,
+    pub address: Option<String>,
     /// 电话
     ///
     /// Example: `075512345678`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub telephone: ::std::option::Option<::std::string::String>,
+    pub telephone: Option<String>,
     /// 开户银行
     ///
     /// Example: `测试银行`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub bank_name: ::std::option::Option<::std::string::String>,
+    pub bank_name: Option<String>,
     /// 银行账号
     ///
     /// Example: `62001234567890`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub bank_account: ::std::option::Option<::std::string::String>,
+    pub bank_account: Option<String>,
 }
 /// 附加信息
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -160,16 +158,16 @@ pub struct PostRequestFapiaoCardInformationExtraInformation {
     ///
     /// Example: `张三`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub payee: ::std::option::Option<::std::string::String>,
+    pub payee: Option<String>,
     /// 复核人
     ///
     /// Example: `李四`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub reviewer: ::std::option::Option<::std::string::String>,
+    pub reviewer: Option<String>,
     /// 开票人
     ///
     /// Example: `王五`
-    pub drawer: ::std::string::String,
+    pub drawer: String,
 }
 /// PostRequestFapiaoCardInformationItems
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -177,21 +175,21 @@ pub struct PostRequestFapiaoCardInformationItems {
     /// 货物或应税劳务、服务编码
     ///
     /// Example: `3010101020203000000`
-    pub tax_code: ::std::string::String,
+    pub tax_code: String,
     /// 货物或应税劳务、服务名称
     ///
     /// Example: `出租汽车客运服务`
-    pub goods_name: ::std::string::String,
+    pub goods_name: String,
     /// 规格型号
     ///
     /// Example: `A4`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub specification: ::std::option::Option<::std::string::String>,
+    pub specification: Option<String>,
     /// 单位
     ///
     /// Example: `次`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub unit: ::std::option::Option<::std::string::String>,
+    pub unit: Option<String>,
     /// 数量
     ///
     /// Example: `100000000`
@@ -219,7 +217,7 @@ pub struct PostRequestFapiaoCardInformationItems {
     /// 税收优惠政策标识
     ///
     /// Example: `NO_FAVORABLE`
-    pub tax_prefer_mark: ::std::string::String,
+    pub tax_prefer_mark: String,
     /// 是否折扣行
     pub discount: bool,
 }
@@ -229,30 +227,30 @@ pub struct PostRequestFapiaoCardInformationSellerInformation {
     /// 名称
     ///
     /// Example: `深圳市南山区测试公司`
-    pub name: ::std::string::String,
+    pub name: String,
     /// 纳税人识别号
     ///
     /// Example: `202003261233701778`
-    pub taxpayer_id: ::std::string::String,
+    pub taxpayer_id: String,
     /// 地址
     ///
     /// Example: `深圳市南山区深南大道10000号`
-    pub address: ::std::string::String,
+    pub address: String,
     /// 电话
     ///
     /// Example: `075512345678`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub telephone: ::std::option::Option<::std::string::String>,
+    pub telephone: Option<String>,
     /// 开户银行
     ///
     /// Example: `测试银行`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub bank_name: ::std::option::Option<::std::string::String>,
+    pub bank_name: Option<String>,
     /// 银行账号
     ///
     /// Example: `62001234567890`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub bank_account: ::std::option::Option<::std::string::String>,
+    pub bank_account: Option<String>,
 }
 /// The response of `POST /v3/taxi-invoice/cards` (将出租车电子发票插入微信用户卡包API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -260,19 +258,19 @@ pub struct PostResponse {
     /// 插入用户卡包的公众号AppID
     ///
     /// Example: `wxab8acb865bb1637e`
-    pub card_appid: ::std::string::String,
+    pub card_appid: String,
     /// 用户在插卡公众号下的OpenID
     ///
     /// Example: `plN5twRbHym_j-QcqCzstl0HmwEs`
-    pub card_openid: ::std::string::String,
+    pub card_openid: String,
     /// 出租车电子发票卡券模板ID
     ///
     /// Example: `p4gLgvlAYSEOpeXGFVJRFxgop6iY`
-    pub card_id: ::std::string::String,
+    pub card_id: String,
     /// 出租车电子发票在卡包中的编码
     ///
     /// Example: `379550244162`
-    pub card_code: ::std::string::String,
+    pub card_code: String,
 }
 /// `/v3/taxi-invoice/cards/upload-file`
 pub mod upload_file {
@@ -307,15 +305,15 @@ pub mod upload_file {
         /// 出租车经营主体商户号
         ///
         /// Example: `1900000109`
-        pub company_mchid: ::std::string::String,
+        pub company_mchid: String,
         /// 文件摘要
         ///
         /// Example: `addca90a6a290b9642dbaccffdf01e8c22aa348940b2e96754169ba08c19e5db`
-        pub digest: ::std::string::String,
+        pub digest: String,
         /// 文件摘要算法
         ///
         /// Example: `DIGEST_ALGORITHM_SM3`
-        pub digest_algorithm: ::std::string::String,
+        pub digest_algorithm: String,
         /// 行政区划代码
         ///
         /// Example: `310100`
@@ -327,6 +325,6 @@ pub mod upload_file {
         /// 出租车电子发票文件ID
         ///
         /// Example: `ASNFZ4mrze/+3LqYdlQyEA==`
-        pub fapiao_media_id: ::std::string::String,
+        pub fapiao_media_id: String,
     }
 }

@@ -34,42 +34,40 @@ pub mod update_driver {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 司机姓名
         ///
         /// Example: `OpldWegML3fJ3/U5L6av0bU6GcIOaOhi+SY04APUv4dfFrD7US5TWiL5sVnQSz/wvsvQ==`
-        pub driver_name: ::std::string::String,
+        pub driver_name: String,
         /// 司机身份证号码
         ///
         /// Example: `OpldWegML3fJ3/U5L6av0bU6GcIOaOhXM/t2DrNLxVUb77DCnz421UAD7US5TWiL5sVnQSz/wvsvQ==`
-        pub id_card_number: ::std::string::String,
+        pub id_card_number: String,
         /// 公司名称
         ///
         /// Example: `深圳市未来有限公司`
-        pub company_name: ::std::string::String,
+        pub company_name: String,
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 营运资格证号
         ///
         /// Example: `6298416`
-        pub driver_license: ::std::string::String,
+        pub driver_license: String,
         /// 司机类别
         ///
         /// Example: `MAIN`
-        pub driver_category: ::std::string::String,
+        pub driver_category: String,
         /// 岗位状态
         ///
         /// Example: `ON_DUTY`
-        pub driver_status: ::std::string::String,
+        pub driver_status: String,
         /// 司机头像
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub driver_photo: ::std::option::Option<PostRequestDriverPhoto>,
+        pub driver_photo: Option<PostRequestDriverPhoto>,
         /// 行政区划ID
         ///
         /// Example: `510100`
@@ -82,18 +80,18 @@ pub mod update_driver {
         ///
         /// Example: `PHOTO_URL`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub photo_type: ::std::option::Option<::std::string::String>,
+        pub photo_type: Option<String>,
         /// 司机头像摘要
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub photo_digest: ::std::option::Option<PostRequestDriverPhotoPhotoDigest>,
+        pub photo_digest: Option<PostRequestDriverPhotoPhotoDigest>,
         /// 头像url
         ///
         /// Example: `http://www.abc.com/driver.icon`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub photo_url: ::std::option::Option<::std::string::String>,
+        pub photo_url: Option<String>,
         /// 头像icon
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub photo_icon: ::std::option::Option<::std::string::String>,
+        pub photo_icon: Option<String>,
     }
     /// 司机头像摘要
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -102,12 +100,12 @@ pub mod update_driver {
         ///
         /// Example: `MD5`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hash_type: ::std::option::Option<::std::string::String>,
+        pub hash_type: Option<String>,
         /// 哈希值
         ///
         /// Example: `e10adc3949ba59abbe56e057f20f883e`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hash_value: ::std::option::Option<::std::string::String>,
+        pub hash_value: Option<String>,
     }
     /// The response of `POST /v3/taxi-invoice/driver/update-driver` (更新司机信息API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -115,34 +113,34 @@ pub mod update_driver {
         /// 司机姓名
         ///
         /// Example: `OpldWegML3fJ3/U5L6av0bU6G21UAD7US5TWiL5sVnQSz/wvsvQ==`
-        pub driver_name: ::std::string::String,
+        pub driver_name: String,
         /// 司机身份证号码
         ///
         /// Example: `OpldWegML3fJ3/U5L6av0bU1wwPUXFMLxVUb77DCnz421UAD7US5TWiL5sVnQSz/wvsvQ==`
-        pub id_card_number: ::std::string::String,
+        pub id_card_number: String,
         /// 公司名称
         ///
         /// Example: `深圳市未来有限公司`
-        pub company_name: ::std::string::String,
+        pub company_name: String,
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 营运资格证号
         ///
         /// Example: `6298416`
-        pub driver_license: ::std::string::String,
+        pub driver_license: String,
         /// 司机类别
         ///
         /// Example: `MAIN`
-        pub driver_category: ::std::string::String,
+        pub driver_category: String,
         /// 岗位状态
         ///
         /// Example: `ON_DUTY`
-        pub driver_status: ::std::string::String,
+        pub driver_status: String,
         /// 司机头像
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub driver_photo: ::std::option::Option<PostResponseDriverPhoto>,
+        pub driver_photo: Option<PostResponseDriverPhoto>,
         /// 行政区划ID
         ///
         /// Example: `510100`
@@ -155,20 +153,20 @@ pub mod update_driver {
         ///
         /// Example: `PHOTO_URL`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub photo_type: ::std::option::Option<::std::string::String>,
+        pub photo_type: Option<String>,
         /// 司机头像摘要
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub photo_digest: ::std::option::Option<PostResponseDriverPhotoPhotoDigest>,
+        pub photo_digest: Option<PostResponseDriverPhotoPhotoDigest>,
         /// 头像url
         ///
         /// Example: `http://www.abc.com/driver.icon`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub photo_url: ::std::option::Option<::std::string::String>,
+        pub photo_url: Option<String>,
         /// 头像icon
         ///
         /// Example: `/9j/4AAQSkZJRgABAgAAAQABAAD/2wBDAAMOCZXP4+STRRXMzqiZPmv8A3jRRRUFH/9k=`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub photo_icon: ::std::option::Option<::std::string::String>,
+        pub photo_icon: Option<String>,
     }
     /// 司机头像摘要
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -177,11 +175,11 @@ pub mod update_driver {
         ///
         /// Example: `MD5`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hash_type: ::std::option::Option<::std::string::String>,
+        pub hash_type: Option<String>,
         /// 哈希值
         ///
         /// Example: `e10adc3949ba59abbe56e057f20f883e`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hash_value: ::std::option::Option<::std::string::String>,
+        pub hash_value: Option<String>,
     }
 }

@@ -36,9 +36,7 @@ pub mod by_driver_license {
     pub struct GetRequest {
         /// 行政区划代码
         ///
-        /// Query parameter `region_id`.
-        ///
-        /// Example: `510100`
+        /// Query parameter `region_id`. Example: `510100`
         #[serde(skip_serializing)]
         pub region_id: i64,
     }
@@ -46,26 +44,26 @@ pub mod by_driver_license {
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
     pub struct GetResponse {
         /// 司机姓名
-        pub driver_name: ::std::string::String,
+        pub driver_name: String,
         /// 公司名称
         ///
         /// Example: `深圳市未来有限公司`
-        pub company_name: ::std::string::String,
+        pub company_name: String,
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub company_mchid: ::std::string::String,
+        pub company_mchid: String,
         /// 营运资格证号
         ///
         /// Example: `6298416`
-        pub driver_license: ::std::string::String,
+        pub driver_license: String,
         /// 司机类别
         ///
         /// Example: `MAIN`
-        pub driver_category: ::std::string::String,
+        pub driver_category: String,
         /// 司机照片
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub driver_photo: ::std::option::Option<GetResponseDriverPhoto>,
+        pub driver_photo: Option<GetResponseDriverPhoto>,
         /// 行政区划代码
         ///
         /// Example: `510100`
@@ -73,7 +71,7 @@ pub mod by_driver_license {
         /// 司机状态
         ///
         /// Example: `ACTIVE`
-        pub driver_state: ::std::string::String,
+        pub driver_state: String,
     }
     /// 司机照片
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -82,18 +80,18 @@ pub mod by_driver_license {
         ///
         /// Example: `PHOTO_URL`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub photo_type: ::std::option::Option<::std::string::String>,
+        pub photo_type: Option<String>,
         /// 司机照片摘要
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub photo_digest: ::std::option::Option<GetResponseDriverPhotoPhotoDigest>,
+        pub photo_digest: Option<GetResponseDriverPhotoPhotoDigest>,
         /// 头像url
         ///
         /// Example: `http://www.abc.com/driver.icon`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub photo_url: ::std::option::Option<::std::string::String>,
+        pub photo_url: Option<String>,
         /// 头像icon
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub photo_data: ::std::option::Option<::std::string::String>,
+        pub photo_data: Option<String>,
     }
     /// 司机照片摘要
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -102,11 +100,11 @@ pub mod by_driver_license {
         ///
         /// Example: `MD5`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hash_type: ::std::option::Option<::std::string::String>,
+        pub hash_type: Option<String>,
         /// 哈希值
         ///
         /// Example: `e10adc3949ba59abbe56e057f20f883e`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hash_value: ::std::option::Option<::std::string::String>,
+        pub hash_value: Option<String>,
     }
 }

@@ -31,25 +31,25 @@ pub mod update_taxi {
         /// 车牌号
         ///
         /// Example: `粤B12345`
-        pub plate_number: ::std::string::String,
+        pub plate_number: String,
         /// 公司名称
         ///
         /// Example: `深圳市未来有限公司`
-        pub company_name: ::std::string::String,
+        pub company_name: String,
         /// 商户号
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mchid: ::std::option::Option<::std::string::String>,
+        pub mchid: Option<String>,
         /// 主班司机资格证号
         ///
         /// Example: `6298416`
-        pub main_license: ::std::string::String,
+        pub main_license: String,
         /// 副班司机资格证号
         ///
         /// Example: `6298416`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub deputy_license: ::std::option::Option<::std::string::String>,
+        pub deputy_license: Option<String>,
         /// 行政区划ID
         ///
         /// Example: `510100`
@@ -58,10 +58,10 @@ pub mod update_taxi {
         ///
         /// Example: `INVOICE`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub invoice_flag: ::std::option::Option<::std::string::String>,
+        pub invoice_flag: Option<String>,
         /// 出租车状态
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub taxi_state: ::std::option::Option<PostRequestTaxiState>,
+        pub taxi_state: Option<PostRequestTaxiState>,
     }
     /// 出租车状态
     ///
@@ -121,25 +121,25 @@ pub mod update_taxi {
         /// 车牌号
         ///
         /// Example: `粤B12345`
-        pub plate_number: ::std::string::String,
+        pub plate_number: String,
         /// 公司名称
         ///
         /// Example: `深圳市未来有限公司`
-        pub company_name: ::std::string::String,
+        pub company_name: String,
         /// 商户号
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mchid: ::std::option::Option<::std::string::String>,
+        pub mchid: Option<String>,
         /// 主班司机资格证号
         ///
         /// Example: `6298416`
-        pub main_license: ::std::string::String,
+        pub main_license: String,
         /// 副班司机资格证号
         ///
         /// Example: `6298416`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub deputy_license: ::std::option::Option<::std::string::String>,
+        pub deputy_license: Option<String>,
         /// 行政区划ID
         ///
         /// Example: `510100`

@@ -36,9 +36,7 @@ pub mod by_company_mchid {
     pub struct GetRequest {
         /// 行政区划ID
         ///
-        /// Query parameter `region_id`.
-        ///
-        /// Example: `510100`
+        /// Query parameter `region_id`. Example: `510100`
         #[serde(skip_serializing)]
         pub region_id: i64,
     }
@@ -48,50 +46,50 @@ pub mod by_company_mchid {
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub company_mchid: ::std::string::String,
+        pub company_mchid: String,
         /// 企业类型
         ///
         /// Example: `CORPORATION`
-        pub enterprise_type: ::std::string::String,
+        pub enterprise_type: String,
         /// 公司名称
         ///
         /// Example: `深圳市未来有限公司`
-        pub company_name: ::std::string::String,
+        pub company_name: String,
         /// 公司简称
         ///
         /// Example: `深圳未来`
-        pub short_name: ::std::string::String,
+        pub short_name: String,
         /// 税号
         ///
         /// Example: `12345678901234567J`
-        pub tax_id: ::std::string::String,
+        pub tax_id: String,
         /// 公司地址
         ///
         /// Example: `广东省深圳市南山区高新科技园科技中一路腾讯大厦`
-        pub address: ::std::string::String,
+        pub address: String,
         /// 公司电话
         ///
         /// Example: `0755-86013388`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub phone: ::std::option::Option<::std::string::String>,
+        pub phone: Option<String>,
         /// 开户行
         ///
         /// Example: `中国工商银行南山支行`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_name: ::std::option::Option<::std::string::String>,
+        pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `12345678901234`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_account: ::std::option::Option<::std::string::String>,
+        pub bank_account: Option<String>,
         /// 企业法人姓名
         ///
         /// Example: `张三`
-        pub legal_person: ::std::string::String,
+        pub legal_person: String,
         /// 开票渠道
         ///
         /// Example: `JIAOWEI`
-        pub invoice_mode: ::std::string::String,
+        pub invoice_mode: String,
         /// 行政区划代码
         ///
         /// Example: `510100`

@@ -32,43 +32,43 @@ pub mod create_taxi_company {
         ///
         /// Example: `深圳市未来有限公司`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub company_name: ::std::option::Option<::std::string::String>,
+        pub company_name: Option<String>,
         /// 税号
         ///
         /// Example: `12345678901234567J`
-        pub tax_id: ::std::string::String,
+        pub tax_id: String,
         /// 公司地址
         ///
         /// Example: `广东省深圳市南山区高新科技园科技中一路腾讯大厦`
-        pub address: ::std::string::String,
+        pub address: String,
         /// 公司电话
         ///
         /// Example: `075586013388`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub phone: ::std::option::Option<::std::string::String>,
+        pub phone: Option<String>,
         /// 开户行
         ///
         /// Example: `中国工商银行南山支行`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_name: ::std::option::Option<::std::string::String>,
+        pub bank_name: Option<String>,
         /// 银行账号
         ///
         /// Example: `12345678901234`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_account: ::std::option::Option<::std::string::String>,
+        pub bank_account: Option<String>,
         /// 开票渠道
         ///
         /// Example: `JIAO_WEI`
-        pub invoice_mode: ::std::string::String,
+        pub invoice_mode: String,
         /// 企业法人姓名
         ///
         /// Example: `张三`
-        pub legal_person: ::std::string::String,
+        pub legal_person: String,
         /// 公司简称
         ///
         /// Example: `深圳未来`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub short_name: ::std::option::Option<::std::string::String>,
+        pub short_name: Option<String>,
         /// 行政区划ID
         ///
         /// Example: `510100`
@@ -76,7 +76,7 @@ pub mod create_taxi_company {
         /// 企业类型
         ///
         /// Example: `ENTERPRISE`
-        pub enterprise_type: ::std::string::String,
+        pub enterprise_type: String,
     }
     /// The response of `POST /v3/taxi-invoice/taxi-company/create-taxi-company` (新增出租车公司API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -84,11 +84,11 @@ pub mod create_taxi_company {
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub mchid: ::std::string::String,
+        pub mchid: String,
         /// 公司名称
         ///
         /// Example: `深圳市未来有限公司`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub company_name: ::std::option::Option<::std::string::String>,
+        pub company_name: Option<String>,
     }
 }

@@ -33,9 +33,7 @@ pub mod by_plate_number {
     pub struct GetRequest {
         /// 行政区划代码
         ///
-        /// Query parameter `region_id`.
-        ///
-        /// Example: `510100`
+        /// Query parameter `region_id`. Example: `510100`
         #[serde(skip_serializing)]
         pub region_id: i64,
     }
@@ -45,23 +43,23 @@ pub mod by_plate_number {
         /// 车牌号
         ///
         /// Example: `粤B12345`
-        pub plate_number: ::std::string::String,
+        pub plate_number: String,
         /// 公司名称
         ///
         /// Example: `深圳市未来有限公司`
-        pub company_name: ::std::string::String,
+        pub company_name: String,
         /// 公司商户号
         ///
         /// Example: `1900000109`
-        pub company_mchid: ::std::string::String,
+        pub company_mchid: String,
         /// 主班司机资格证号
         ///
         /// Example: `6298416`
-        pub main_license: ::std::string::String,
+        pub main_license: String,
         /// 副班司机资格证号
         ///
         /// Example: `6298416`
-        pub deputy_license: ::std::string::String,
+        pub deputy_license: String,
         /// 行政区划代码
         ///
         /// Example: `510100`
@@ -71,6 +69,6 @@ pub mod by_plate_number {
         /// 出租车状态
         ///
         /// Example: `IN_OPERATION`
-        pub taxi_state: ::std::string::String,
+        pub taxi_state: String,
     }
 }

@@ -37,39 +37,29 @@ pub mod find_by_token {
     pub struct GetRequest {
         /// 获取乘客行程单详情的凭证
         ///
-        /// Query parameter `token`.
-        ///
-        /// Example: `ESvqG19gjw0qiiy1eeRA4VusLrOmIYQOMJ8rXX2V-ztUUuQvu_YBEZg9FAht0Y15r71mft9rcaMIjn7y6x0KSg`
+        /// Query parameter `token`. Example: `ESvqG19gjw0qiiy1eeRA4VusLrOmIYQOMJ8rXX2V-ztUUuQvu_YBEZg9FAht0Y15r71mft9rcaMIjn7y6x0KSg`
         #[serde(skip_serializing)]
-        pub token: ::std::string::String,
+        pub token: String,
         /// 用户标识
         ///
-        /// Query parameter `openid`.
-        ///
-        /// Example: `oUypO5fUvaUkyuc6ueOwgwDMjCiM`
+        /// Query parameter `openid`. Example: `oUypO5fUvaUkyuc6ueOwgwDMjCiM`
         #[serde(skip_serializing)]
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 应用ID
         ///
-        /// Query parameter `appid`.
-        ///
-        /// Example: `wxb1170446a4c0a5a2`
+        /// Query parameter `appid`. Example: `wxb1170446a4c0a5a2`
         #[serde(skip_serializing)]
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 行政区划代码
         ///
-        /// Query parameter `region_id`.
-        ///
-        /// Example: `310100`
+        /// Query parameter `region_id`. Example: `310100`
         #[serde(skip_serializing)]
-        pub region_id: ::std::option::Option<i64>,
+        pub region_id: Option<i64>,
         /// 授权模式
         ///
-        /// Query parameter `auth_mode`.
-        ///
-        /// Example: `ORDER_AUTH`
+        /// Query parameter `auth_mode`. Example: `ORDER_AUTH`
         #[serde(skip_serializing)]
-        pub auth_mode: ::std::option::Option<::std::string::String>,
+        pub auth_mode: Option<String>,
     }
     /// The response of `GET /v3/taxi-invoice/user-taxi-order/find-by-token` (根据凭证查询乘客行程单API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -77,15 +67,15 @@ pub mod find_by_token {
         /// 车牌号
         ///
         /// Example: `川ADT9716`
-        pub plate_number: ::std::string::String,
+        pub plate_number: String,
         /// 营运资格证号
         ///
         /// Example: `08512-2`
-        pub driver_license: ::std::string::String,
+        pub driver_license: String,
         /// 上车时间
         ///
         /// Example: `2020-04-07T19:47:32+08:00`
-        pub up_time: ::std::string::String,
+        pub up_time: String,
         /// 行政区划代码
         ///
         /// Example: `310100`
@@ -93,16 +83,16 @@ pub mod find_by_token {
         /// 乘客行程单来源
         ///
         /// Example: `SOURCE_PAY`
-        pub source: ::std::string::String,
+        pub source: String,
         /// 面对面付款时间
         ///
         /// Example: `2020-04-07T19:47:32+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pay_time: ::std::option::Option<::std::string::String>,
+        pub pay_time: Option<String>,
         /// 面对面付款金额
         ///
         /// Example: `5450`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pay_amount: ::std::option::Option<i64>,
+        pub pay_amount: Option<i64>,
     }
 }

@@ -29,51 +29,37 @@ impl<'a> UserTaxiOrders<'a> {
 pub struct GetRequest {
     /// 最大资源条数
     ///
-    /// Query parameter `limit`.
-    ///
-    /// Example: `5`
+    /// Query parameter `limit`. Example: `5`
     #[serde(skip_serializing)]
-    pub limit: ::std::option::Option<i64>,
+    pub limit: Option<i64>,
     /// 请求资源起始位置
     ///
-    /// Query parameter `offset`.
-    ///
-    /// Example: `10`
+    /// Query parameter `offset`. Example: `10`
     #[serde(skip_serializing)]
-    pub offset: ::std::option::Option<i64>,
+    pub offset: Option<i64>,
     /// 小程序用户的微信openid
     ///
-    /// Query parameter `openid`.
-    ///
-    /// Example: `oUypO5fUvaUkyuc6ueOwgwDMjCiM`
+    /// Query parameter `openid`. Example: `oUypO5fUvaUkyuc6ueOwgwDMjCiM`
     #[serde(skip_serializing)]
-    pub openid: ::std::string::String,
+    pub openid: String,
     /// 小程序appid
     ///
-    /// Query parameter `appid`.
-    ///
-    /// Example: `wxb1170446a4c0a5a2`
+    /// Query parameter `appid`. Example: `wxb1170446a4c0a5a2`
     #[serde(skip_serializing)]
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 起始日期
     ///
-    /// Query parameter `begin_date`.
-    ///
-    /// Example: `20200307`
+    /// Query parameter `begin_date`. Example: `20200307`
     #[serde(skip_serializing)]
-    pub begin_date: ::std::string::String,
+    pub begin_date: String,
     /// 结束日期
     ///
-    /// Query parameter `end_date`.
-    ///
-    /// Example: `20200407`
+    /// Query parameter `end_date`. Example: `20200407`
     #[serde(skip_serializing)]
-    pub end_date: ::std::string::String,
+    pub end_date: String,
     /// 行政区划id
     ///
-    /// Query parameter `region_id`.
-    ///
-    /// Example: `510100`
+    /// Query parameter `region_id`. Example: `510100`
     #[serde(skip_serializing)]
     pub region_id: i64,
 }
@@ -81,7 +67,7 @@ pub struct GetRequest {
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetResponse {
     /// 乘客行程单详情
-    pub data: ::std::vec::Vec<GetResponseData>,
+    pub data: Vec<GetResponseData>,
     /// 请求资源起始位置
     ///
     /// Example: `10`
@@ -96,7 +82,7 @@ pub struct GetResponse {
     pub total_count: i64,
     /// 相关链接
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub links: ::std::option::Option<GetResponseLinks>,
+    pub links: Option<GetResponseLinks>,
 }
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -104,15 +90,15 @@ pub struct GetResponseData {
     /// 车牌号
     ///
     /// Example: `川ADT9716`
-    pub plate_number: ::std::string::String,
+    pub plate_number: String,
     /// 营运资格证号
     ///
     /// Example: `08512-2`
-    pub driver_license: ::std::string::String,
+    pub driver_license: String,
     /// 上车时间
     ///
     /// Example: `2020-04-07T19:47:32+08:00`
-    pub up_time: ::std::string::String,
+    pub up_time: String,
 }
 /// 相关链接
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -121,15 +107,15 @@ pub struct GetResponseLinks {
     ///
     /// Example: `/v3/bankpoint/exchangerecords?offset=10&limit=5`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub next: ::std::option::Option<::std::string::String>,
+    pub next: Option<String>,
     /// 上一页链接
     ///
     /// Example: `/v3/bankpoint/exchangerecords?offset=20&limit=5`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub prev: ::std::option::Option<::std::string::String>,
+    pub prev: Option<String>,
     /// 当前链接
     ///
     /// Example: `/v3/bankpoint/exchangerecords?offset=15&limit=5`
     #[serde(rename = "self", skip_serializing_if = "::std::option::Option::is_none")]
-    pub self_: ::std::option::Option<::std::string::String>,
+    pub self_: Option<String>,
 }

@@ -40,11 +40,9 @@ pub mod by_block_record_id {
     pub struct GetRequest {
         /// 子商户号
         ///
-        /// Query parameter `sub_mchid`.
-        ///
-        /// Example: `123000110`
+        /// Query parameter `sub_mchid`. Example: `123000110`
         #[serde(skip_serializing)]
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
     }
     /// The response of `GET /v3/transaction-block/transaction-block-records/{block_record_id}` (查询子商户交易拦截记录详情).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -53,32 +51,32 @@ pub mod by_block_record_id {
         ///
         /// Example: `123400`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub block_record_id: ::std::option::Option<::std::string::String>,
+        pub block_record_id: Option<String>,
         /// 拦截时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub block_time: ::std::option::Option<::std::string::String>,
+        pub block_time: Option<String>,
         /// 拦截原因
         ///
         /// Example: `涉嫌信用卡套现`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub block_reason: ::std::option::Option<::std::string::String>,
+        pub block_reason: Option<String>,
         /// 拦截笔数
         ///
         /// Example: `LESS_THAN_TWENTY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub number_of_block: ::std::option::Option<GetResponseNumberOfBlock>,
+        pub number_of_block: Option<GetResponseNumberOfBlock>,
         /// 解除管控方式
         ///
         /// Example: `SUBMIT_INFORMATION`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub recover_way: ::std::option::Option<GetResponseRecoverWay>,
+        pub recover_way: Option<GetResponseRecoverWay>,
         /// 商户提交资料内容
         ///
         /// Example: `{"record_fields":[]}`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub requested_item_info: ::std::option::Option<::std::string::String>,
+        pub requested_item_info: Option<String>,
     }
     /// 拦截笔数
     ///
@@ -232,18 +230,14 @@ pub mod sub_mchid {
         pub struct GetRequest {
             /// 最大资源条数
             ///
-            /// Query parameter `limit`.
-            ///
-            /// Example: `5`
+            /// Query parameter `limit`. Example: `5`
             #[serde(skip_serializing)]
             pub limit: f64,
             /// 请求资源起始位置
             ///
-            /// Query parameter `offset`.
-            ///
-            /// Example: `10`
+            /// Query parameter `offset`. Example: `10`
             #[serde(skip_serializing)]
-            pub offset: ::std::option::Option<f64>,
+            pub offset: Option<f64>,
         }
         /// The response of `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}` (分页查询子商户名下的交易拦截记录).
         #[derive(
@@ -259,20 +253,20 @@ pub mod sub_mchid {
             ///
             /// Example: `10`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub offset: ::std::option::Option<f64>,
+            pub offset: Option<f64>,
             /// 最大资源条数
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limit: ::std::option::Option<f64>,
+            pub limit: Option<f64>,
             /// 资源总条数
             ///
             /// Example: `1234`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total_count: ::std::option::Option<f64>,
+            pub total_count: Option<f64>,
             /// 交易拦截记录详情列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub data: ::std::option::Option<::std::vec::Vec<GetResponseData>>,
+            pub data: Option<Vec<GetResponseData>>,
         }
         /// GetResponseData
         #[derive(
@@ -288,32 +282,32 @@ pub mod sub_mchid {
             ///
             /// Example: `123400`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub block_record_id: ::std::option::Option<::std::string::String>,
+            pub block_record_id: Option<String>,
             /// 拦截时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub block_time: ::std::option::Option<::std::string::String>,
+            pub block_time: Option<String>,
             /// 拦截原因
             ///
             /// Example: `涉嫌信用卡套现`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub block_reason: ::std::option::Option<::std::string::String>,
+            pub block_reason: Option<String>,
             /// 拦截笔数
             ///
             /// Example: `LESS_THAN_TWENTY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub number_of_block: ::std::option::Option<GetResponseDataNumberOfBlock>,
+            pub number_of_block: Option<GetResponseDataNumberOfBlock>,
             /// 解除管控方式
             ///
             /// Example: `SUBMIT_INFORMATION`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub recover_way: ::std::option::Option<GetResponseDataRecoverWay>,
+            pub recover_way: Option<GetResponseDataRecoverWay>,
             /// 商户提交资料内容
             ///
             /// Example: `{"record_fields":[]}`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub requested_item_info: ::std::option::Option<::std::string::String>,
+            pub requested_item_info: Option<String>,
         }
         /// 拦截笔数
         ///

@@ -38,27 +38,27 @@ pub mod by_block_submission_id {
         ///
         /// Example: `B021234566799876aacsecd`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub block_submission_id: ::std::option::Option<::std::string::String>,
+        pub block_submission_id: Option<String>,
         /// 提交时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub submit_time: ::std::option::Option<::std::string::String>,
+        pub submit_time: Option<String>,
         /// 审核结果
         ///
         /// Example: `EMPTY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub review_result: ::std::option::Option<GetResponseReviewResult>,
+        pub review_result: Option<GetResponseReviewResult>,
         /// 审核时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub review_time: ::std::option::Option<::std::string::String>,
+        pub review_time: Option<String>,
         /// 审核驳回原因
         ///
         /// Example: `身份证图片有遮挡，请上传清晰的身份证图片`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub review_reject_reason: ::std::option::Option<::std::string::String>,
+        pub review_reject_reason: Option<String>,
     }
     /// 审核结果
     ///
@@ -160,11 +160,11 @@ pub mod sub_mchid {
             /// 商户侧申诉单号
             ///
             /// Example: `ABC123456789`
-            pub merchant_submit_id: ::std::string::String,
+            pub merchant_submit_id: String,
             /// 商户提交资料内容
             ///
             /// Example: `{"record_fields":[]}`
-            pub submit_data: ::std::string::String,
+            pub submit_data: String,
         }
         /// The response of `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}` (发起交易拦截申诉).
         #[derive(
@@ -180,27 +180,27 @@ pub mod sub_mchid {
             ///
             /// Example: `B021234566799876aacsecd`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub block_submission_id: ::std::option::Option<::std::string::String>,
+            pub block_submission_id: Option<String>,
             /// 提交时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub submit_time: ::std::option::Option<::std::string::String>,
+            pub submit_time: Option<String>,
             /// 审核结果
             ///
             /// Example: `EMPTY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub review_result: ::std::option::Option<PostResponseReviewResult>,
+            pub review_result: Option<PostResponseReviewResult>,
             /// 审核时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub review_time: ::std::option::Option<::std::string::String>,
+            pub review_time: Option<String>,
             /// 审核驳回原因
             ///
             /// Example: `身份证图片有遮挡，请上传清晰的身份证图片`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub review_reject_reason: ::std::option::Option<::std::string::String>,
+            pub review_reject_reason: Option<String>,
         }
         /// 审核结果
         ///

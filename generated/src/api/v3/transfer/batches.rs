@@ -32,27 +32,25 @@ impl<'a> Batches<'a> {
 pub struct PostRequest {
     /// 微信支付公钥ID/平台证书序列号
     ///
-    /// Header `Wechatpay-Serial`.
-    ///
-    /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
     #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-    pub wechatpay_serial: ::std::string::String,
+    pub wechatpay_serial: String,
     /// 直连商户的appid
     ///
     /// Example: `wxf636efh567hg4356`
-    pub appid: ::std::string::String,
+    pub appid: String,
     /// 商家批次单号
     ///
     /// Example: `plfk2020042013`
-    pub out_batch_no: ::std::string::String,
+    pub out_batch_no: String,
     /// 批次名称
     ///
     /// Example: `2019年1月深圳分部报销单`
-    pub batch_name: ::std::string::String,
+    pub batch_name: String,
     /// 批次备注
     ///
     /// Example: `2019年1月深圳分部报销单`
-    pub batch_remark: ::std::string::String,
+    pub batch_remark: String,
     /// 转账总金额
     ///
     /// Example: `4000000`
@@ -62,16 +60,16 @@ pub struct PostRequest {
     /// Example: `200`
     pub total_num: i64,
     /// 转账明细列表
-    pub transfer_detail_list: ::std::vec::Vec<PostRequestTransferDetailList>,
+    pub transfer_detail_list: Vec<PostRequestTransferDetailList>,
     /// 转账场景ID
     ///
     /// Example: `1001`
-    pub transfer_scene_id: ::std::string::String,
+    pub transfer_scene_id: String,
     /// 通知地址
     ///
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub notify_url: ::std::option::Option<::std::string::String>,
+    pub notify_url: Option<String>,
 }
 /// PostRequestTransferDetailList
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -79,7 +77,7 @@ pub struct PostRequestTransferDetailList {
     /// 商家明细单号
     ///
     /// Example: `x23zy545Bd5436`
-    pub out_detail_no: ::std::string::String,
+    pub out_detail_no: String,
     /// 转账金额
     ///
     /// Example: `200000`
@@ -87,20 +85,20 @@ pub struct PostRequestTransferDetailList {
     /// 转账备注
     ///
     /// Example: `2020年4月报销`
-    pub transfer_remark: ::std::string::String,
+    pub transfer_remark: String,
     /// 用户在直连商户应用下的用户标示
     ///
     /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-    pub openid: ::std::string::String,
+    pub openid: String,
     /// 收款用户姓名
     ///
     /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-    pub user_name: ::std::string::String,
+    pub user_name: String,
     /// 收款用户身份证
     ///
     /// Example: `8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub user_id_card: ::std::option::Option<::std::string::String>,
+    pub user_id_card: Option<String>,
 }
 /// The response of `POST /v3/transfer/batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -108,20 +106,20 @@ pub struct PostResponse {
     /// 商家批次单号
     ///
     /// Example: `plfk2020042013`
-    pub out_batch_no: ::std::string::String,
+    pub out_batch_no: String,
     /// 微信批次单号
     ///
     /// Example: `1030000071100999991182020050700019480001`
-    pub batch_id: ::std::string::String,
+    pub batch_id: String,
     /// 批次创建时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub create_time: ::std::string::String,
+    pub create_time: String,
     /// 批次状态
     ///
     /// Example: `ACCEPTED`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub batch_status: ::std::option::Option<PostResponseBatchStatus>,
+    pub batch_status: Option<PostResponseBatchStatus>,
 }
 /// 批次状态
 ///
@@ -239,21 +237,17 @@ pub mod batch_id {
             ///
             /// Query parameter `offset`.
             #[serde(skip_serializing)]
-            pub offset: ::std::option::Option<i64>,
+            pub offset: Option<i64>,
             /// 最大资源条数
             ///
-            /// Query parameter `limit`.
-            ///
-            /// Example: `20`
+            /// Query parameter `limit`. Example: `20`
             #[serde(skip_serializing)]
-            pub limit: ::std::option::Option<i64>,
+            pub limit: Option<i64>,
             /// 明细状态
             ///
-            /// Query parameter `detail_status`.
-            ///
-            /// Example: `FAIL`
+            /// Query parameter `detail_status`. Example: `FAIL`
             #[serde(skip_serializing)]
-            pub detail_status: ::std::option::Option<::std::string::String>,
+            pub detail_status: Option<String>,
         }
         /// The response of `GET /v3/transfer/batches/batch-id/{batch_id}` (微信批次单号查询批次单API).
         #[derive(
@@ -269,9 +263,7 @@ pub mod batch_id {
             pub transfer_batch: GetResponseTransferBatch,
             /// 转账明细单列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transfer_detail_list: ::std::option::Option<
-                ::std::vec::Vec<GetResponseTransferDetailList>,
-            >,
+            pub transfer_detail_list: Option<Vec<GetResponseTransferDetailList>>,
         }
         /// 转账批次单
         #[derive(
@@ -286,40 +278,40 @@ pub mod batch_id {
             /// 商户号
             ///
             /// Example: `1900001109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 商家批次单号
             ///
             /// Example: `plfk2020042013`
-            pub out_batch_no: ::std::string::String,
+            pub out_batch_no: String,
             /// 微信批次单号
             ///
             /// Example: `1030000071100999991182020050700019480001`
-            pub batch_id: ::std::string::String,
+            pub batch_id: String,
             /// 直连商户的appid
             ///
             /// Example: `wxf636efh567hg4356`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 批次状态
             ///
             /// Example: `ACCEPTED`
-            pub batch_status: ::std::string::String,
+            pub batch_status: String,
             /// 批次类型
             ///
             /// Example: `API`
-            pub batch_type: ::std::string::String,
+            pub batch_type: String,
             /// 批次名称
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_name: ::std::string::String,
+            pub batch_name: String,
             /// 批次备注
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_remark: ::std::string::String,
+            pub batch_remark: String,
             /// 批次关闭原因
             ///
             /// Example: `OVERDUE_CLOSE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub close_reason: ::std::option::Option<::std::string::String>,
+            pub close_reason: Option<String>,
             /// 转账总金额
             ///
             /// Example: `4000000`
@@ -332,37 +324,37 @@ pub mod batch_id {
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub create_time: ::std::option::Option<::std::string::String>,
+            pub create_time: Option<String>,
             /// 批次更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub update_time: ::std::option::Option<::std::string::String>,
+            pub update_time: Option<String>,
             /// 转账成功金额
             ///
             /// Example: `3900000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_amount: ::std::option::Option<i64>,
+            pub success_amount: Option<i64>,
             /// 转账成功笔数
             ///
             /// Example: `199`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_num: ::std::option::Option<i64>,
+            pub success_num: Option<i64>,
             /// 转账失败金额
             ///
             /// Example: `100000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_amount: ::std::option::Option<i64>,
+            pub fail_amount: Option<i64>,
             /// 转账失败笔数
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_num: ::std::option::Option<i64>,
+            pub fail_num: Option<i64>,
             /// 转账场景ID
             ///
             /// Example: `1000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transfer_scene_id: ::std::option::Option<::std::string::String>,
+            pub transfer_scene_id: Option<String>,
         }
         /// GetResponseTransferDetailList
         #[derive(
@@ -377,15 +369,15 @@ pub mod batch_id {
             /// 微信明细单号
             ///
             /// Example: `1040000071100999991182020050700019500100`
-            pub detail_id: ::std::string::String,
+            pub detail_id: String,
             /// 商家明细单号
             ///
             /// Example: `x23zy545Bd5436`
-            pub out_detail_no: ::std::string::String,
+            pub out_detail_no: String,
             /// 明细状态
             ///
             /// Example: `SUCCESS`
-            pub detail_status: ::std::string::String,
+            pub detail_status: String,
         }
         /// `/v3/transfer/batches/batch-id/{batch_id}/details`
         pub mod details {
@@ -439,31 +431,31 @@ pub mod batch_id {
                         /// 商户号
                         ///
                         /// Example: `1900001109`
-                        pub mchid: ::std::string::String,
+                        pub mchid: String,
                         /// 商家批次单号
                         ///
                         /// Example: `plfk2020042013`
-                        pub out_batch_no: ::std::string::String,
+                        pub out_batch_no: String,
                         /// 微信批次单号
                         ///
                         /// Example: `1030000071100999991182020050700019480001`
-                        pub batch_id: ::std::string::String,
+                        pub batch_id: String,
                         /// 直连商户的appid
                         ///
                         /// Example: `wxf636efh567hg4356`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                         /// 商家明细单号
                         ///
                         /// Example: `x23zy545Bd5436`
-                        pub out_detail_no: ::std::string::String,
+                        pub out_detail_no: String,
                         /// 微信明细单号
                         ///
                         /// Example: `1040000071100999991182020050700019500100`
-                        pub detail_id: ::std::string::String,
+                        pub detail_id: String,
                         /// 明细状态
                         ///
                         /// Example: `SUCCESS`
-                        pub detail_status: ::std::string::String,
+                        pub detail_status: String,
                         /// 转账金额
                         ///
                         /// Example: `200000`
@@ -471,28 +463,28 @@ pub mod batch_id {
                         /// 转账备注
                         ///
                         /// Example: `2020年4月报销`
-                        pub transfer_remark: ::std::string::String,
+                        pub transfer_remark: String,
                         /// 明细失败原因
                         ///
                         /// Example: `ACCOUNT_FROZEN`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub fail_reason: ::std::option::Option<::std::string::String>,
+                        pub fail_reason: Option<String>,
                         /// 用户在直连商户应用下的用户标示
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: ::std::string::String,
+                        pub openid: String,
                         /// 收款用户姓名
                         ///
                         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                        pub user_name: ::std::string::String,
+                        pub user_name: String,
                         /// 转账发起时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub initiate_time: ::std::string::String,
+                        pub initiate_time: String,
                         /// 明细更新时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub update_time: ::std::string::String,
+                        pub update_time: String,
                     }
                 }
             }
@@ -556,25 +548,19 @@ pub mod out_batch_no {
             pub need_query_detail: bool,
             /// 请求资源起始位置
             ///
-            /// Query parameter `offset`.
-            ///
-            /// Example: `0`
+            /// Query parameter `offset`. Example: `0`
             #[serde(skip_serializing)]
-            pub offset: ::std::option::Option<i64>,
+            pub offset: Option<i64>,
             /// 最大资源条数
             ///
-            /// Query parameter `limit`.
-            ///
-            /// Example: `20`
+            /// Query parameter `limit`. Example: `20`
             #[serde(skip_serializing)]
-            pub limit: ::std::option::Option<i64>,
+            pub limit: Option<i64>,
             /// 明细状态
             ///
-            /// Query parameter `detail_status`.
-            ///
-            /// Example: `FAIL`
+            /// Query parameter `detail_status`. Example: `FAIL`
             #[serde(skip_serializing)]
-            pub detail_status: ::std::option::Option<::std::string::String>,
+            pub detail_status: Option<String>,
         }
         /// The response of `GET /v3/transfer/batches/out-batch-no/{out_batch_no}` (商家批次单号查询批次单API).
         #[derive(
@@ -590,17 +576,15 @@ pub mod out_batch_no {
             pub transfer_batch: GetResponseTransferBatch,
             /// 转账明细单列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transfer_detail_list: ::std::option::Option<
-                ::std::vec::Vec<GetResponseTransferDetailList>,
-            >,
+            pub transfer_detail_list: Option<Vec<GetResponseTransferDetailList>>,
             /// 请求资源起始位置
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub offset: ::std::option::Option<i64>,
+            pub offset: Option<i64>,
             /// 最大资源条数
             ///
             /// Example: `20`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub limit: ::std::option::Option<i64>,
+            pub limit: Option<i64>,
         }
         /// 转账批次单
         #[derive(
@@ -615,40 +599,40 @@ pub mod out_batch_no {
             /// 商户号
             ///
             /// Example: `1900001109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 商家批次单号
             ///
             /// Example: `plfk2020042013`
-            pub out_batch_no: ::std::string::String,
+            pub out_batch_no: String,
             /// 微信批次单号
             ///
             /// Example: `1030000071100999991182020050700019480001`
-            pub batch_id: ::std::string::String,
+            pub batch_id: String,
             /// 直连商户的appid
             ///
             /// Example: `wxf636efh567hg4356`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 批次状态
             ///
             /// Example: `ACCEPTED`
-            pub batch_status: ::std::string::String,
+            pub batch_status: String,
             /// 批次类型
             ///
             /// Example: `API`
-            pub batch_type: ::std::string::String,
+            pub batch_type: String,
             /// 批次名称
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_name: ::std::string::String,
+            pub batch_name: String,
             /// 批次备注
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_remark: ::std::string::String,
+            pub batch_remark: String,
             /// 批次关闭原因
             ///
             /// Example: `OVERDUE_CLOSE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub close_reason: ::std::option::Option<::std::string::String>,
+            pub close_reason: Option<String>,
             /// 转账总金额
             ///
             /// Example: `4000000`
@@ -661,37 +645,37 @@ pub mod out_batch_no {
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub create_time: ::std::option::Option<::std::string::String>,
+            pub create_time: Option<String>,
             /// 批次更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub update_time: ::std::option::Option<::std::string::String>,
+            pub update_time: Option<String>,
             /// 转账成功金额
             ///
             /// Example: `3900000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_amount: ::std::option::Option<i64>,
+            pub success_amount: Option<i64>,
             /// 转账成功笔数
             ///
             /// Example: `199`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_num: ::std::option::Option<i64>,
+            pub success_num: Option<i64>,
             /// 转账失败金额
             ///
             /// Example: `100000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_amount: ::std::option::Option<i64>,
+            pub fail_amount: Option<i64>,
             /// 转账失败笔数
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub fail_num: ::std::option::Option<i64>,
+            pub fail_num: Option<i64>,
             /// 转账场景ID
             ///
             /// Example: `1000`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transfer_scene_id: ::std::option::Option<::std::string::String>,
+            pub transfer_scene_id: Option<String>,
         }
         /// GetResponseTransferDetailList
         #[derive(
@@ -706,15 +690,15 @@ pub mod out_batch_no {
             /// 微信明细单号
             ///
             /// Example: `1040000071100999991182020050700019500100`
-            pub detail_id: ::std::string::String,
+            pub detail_id: String,
             /// 商家明细单号
             ///
             /// Example: `x23zy545Bd5436`
-            pub out_detail_no: ::std::string::String,
+            pub out_detail_no: String,
             /// 明细状态
             ///
             /// Example: `SUCCESS`
-            pub detail_status: ::std::string::String,
+            pub detail_status: String,
         }
         /// `/v3/transfer/batches/out-batch-no/{out_batch_no}/details`
         pub mod details {
@@ -770,31 +754,31 @@ pub mod out_batch_no {
                         /// 商户号
                         ///
                         /// Example: `1900001109`
-                        pub mchid: ::std::string::String,
+                        pub mchid: String,
                         /// 商家批次单号
                         ///
                         /// Example: `plfk2020042013`
-                        pub out_batch_no: ::std::string::String,
+                        pub out_batch_no: String,
                         /// 微信批次单号
                         ///
                         /// Example: `1030000071100999991182020050700019480001`
-                        pub batch_id: ::std::string::String,
+                        pub batch_id: String,
                         /// 直连商户的appid
                         ///
                         /// Example: `wxf636efh567hg4356`
-                        pub appid: ::std::string::String,
+                        pub appid: String,
                         /// 商家明细单号
                         ///
                         /// Example: `x23zy545Bd5436`
-                        pub out_detail_no: ::std::string::String,
+                        pub out_detail_no: String,
                         /// 微信明细单号
                         ///
                         /// Example: `1040000071100999991182020050700019500100`
-                        pub detail_id: ::std::string::String,
+                        pub detail_id: String,
                         /// 明细状态
                         ///
                         /// Example: `SUCCESS`
-                        pub detail_status: ::std::string::String,
+                        pub detail_status: String,
                         /// 转账金额
                         ///
                         /// Example: `200000`
@@ -802,28 +786,28 @@ pub mod out_batch_no {
                         /// 转账备注
                         ///
                         /// Example: `2020年4月报销`
-                        pub transfer_remark: ::std::string::String,
+                        pub transfer_remark: String,
                         /// 明细失败原因
                         ///
                         /// Example: `ACCOUNT_FROZEN`
                         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                        pub fail_reason: ::std::option::Option<::std::string::String>,
+                        pub fail_reason: Option<String>,
                         /// 用户在直连商户应用下的用户标示
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: ::std::string::String,
+                        pub openid: String,
                         /// 收款用户姓名
                         ///
                         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                        pub user_name: ::std::string::String,
+                        pub user_name: String,
                         /// 转账发起时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub initiate_time: ::std::string::String,
+                        pub initiate_time: String,
                         /// 明细更新时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub update_time: ::std::string::String,
+                        pub update_time: String,
                     }
                 }
             }

@@ -25,7 +25,7 @@ pub struct PostRequest {
     /// 商家批次单号
     ///
     /// Example: `plfk2020042013`
-    pub out_batch_no: ::std::string::String,
+    pub out_batch_no: String,
 }
 /// The response of `POST /v3/transfer/bill-receipt` (转账电子回单申请受理API).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -33,41 +33,41 @@ pub struct PostResponse {
     /// 商家批次单号
     ///
     /// Example: `plfk2020042013`
-    pub out_batch_no: ::std::string::String,
+    pub out_batch_no: String,
     /// 电子回单申请单号
     ///
     /// Example: `1050000010509999485212020110200058820001`
-    pub signature_no: ::std::string::String,
+    pub signature_no: String,
     /// 电子回单状态
     ///
     /// Example: `ACCEPTED`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub signature_status: ::std::option::Option<::std::string::String>,
+    pub signature_status: Option<String>,
     /// 电子回单文件的hash方法
     ///
     /// Example: `SHA256`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub hash_type: ::std::option::Option<::std::string::String>,
+    pub hash_type: Option<String>,
     /// 电子回单文件的hash值
     ///
     /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub hash_value: ::std::option::Option<::std::string::String>,
+    pub hash_value: Option<String>,
     /// 电子回单文件的下载地址
     ///
     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub download_url: ::std::option::Option<::std::string::String>,
+    pub download_url: Option<String>,
     /// 创建时间
     ///
     /// Example: `2020-05-20T13:29:35.120+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub create_time: ::std::option::Option<::std::string::String>,
+    pub create_time: Option<String>,
     /// 更新时间
     ///
     /// Example: `2020-05-21T13:29:35.120+08:00`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub update_time: ::std::option::Option<::std::string::String>,
+    pub update_time: Option<String>,
 }
 /// `/v3/transfer/bill-receipt/{out_batch_no}`
 pub mod by_out_batch_no {
@@ -89,40 +89,40 @@ pub mod by_out_batch_no {
         /// 商家批次单号
         ///
         /// Example: `plfk2020042013`
-        pub out_batch_no: ::std::string::String,
+        pub out_batch_no: String,
         /// 电子回单申请单号
         ///
         /// Example: `1050000010509999485212020110200058820001`
-        pub signature_no: ::std::string::String,
+        pub signature_no: String,
         /// 电子回单状态
         ///
         /// Example: `ACCEPTED`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub signature_status: ::std::option::Option<::std::string::String>,
+        pub signature_status: Option<String>,
         /// 电子回单文件的hash方法
         ///
         /// Example: `SHA256`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hash_type: ::std::option::Option<::std::string::String>,
+        pub hash_type: Option<String>,
         /// 电子回单文件的hash值
         ///
         /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hash_value: ::std::option::Option<::std::string::String>,
+        pub hash_value: Option<String>,
         /// 电子回单文件的下载地址
         ///
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub download_url: ::std::option::Option<::std::string::String>,
+        pub download_url: Option<String>,
         /// 创建时间
         ///
         /// Example: `2020-05-20T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub create_time: ::std::option::Option<::std::string::String>,
+        pub create_time: Option<String>,
         /// 更新时间
         ///
         /// Example: `2020-05-21T13:29:35.120+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub update_time: ::std::option::Option<::std::string::String>,
+        pub update_time: Option<String>,
     }
 }

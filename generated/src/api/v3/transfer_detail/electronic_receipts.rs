@@ -36,25 +36,19 @@ impl<'a> ElectronicReceipts<'a> {
 pub struct GetRequest {
     /// 受理类型
     ///
-    /// Query parameter `accept_type`.
-    ///
-    /// Example: `BATCH_TRANSFER`
+    /// Query parameter `accept_type`. Example: `BATCH_TRANSFER`
     #[serde(skip_serializing)]
     pub accept_type: GetRequestAcceptType,
     /// 商家转账批次单号
     ///
-    /// Query parameter `out_batch_no`.
-    ///
-    /// Example: `GD2021011610162610BBdkkIwcu3`
+    /// Query parameter `out_batch_no`. Example: `GD2021011610162610BBdkkIwcu3`
     #[serde(skip_serializing)]
-    pub out_batch_no: ::std::option::Option<::std::string::String>,
+    pub out_batch_no: Option<String>,
     /// 商家转账明细单号
     ///
-    /// Query parameter `out_detail_no`.
-    ///
-    /// Example: `mx0911231610162610v4CNkO4HAf`
+    /// Query parameter `out_detail_no`. Example: `mx0911231610162610v4CNkO4HAf`
     #[serde(skip_serializing)]
-    pub out_detail_no: ::std::string::String,
+    pub out_detail_no: String,
 }
 /// 受理类型
 ///
@@ -118,40 +112,40 @@ pub struct GetResponse {
     /// 受理类型
     ///
     /// Example: `BATCH_TRANSFER`
-    pub accept_type: ::std::string::String,
+    pub accept_type: String,
     /// 商家转账批次单号
     ///
     /// Example: `GD2021011610162610BBdkkIwcu3`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_batch_no: ::std::option::Option<::std::string::String>,
+    pub out_batch_no: Option<String>,
     /// 商家转账明细单号
     ///
     /// Example: `mx0911231610162610v4CNkO4HAf`
-    pub out_detail_no: ::std::string::String,
+    pub out_detail_no: String,
     /// 电子回单受理单号
     ///
     /// Example: `1050000010509999485212020110200058820001`
-    pub signature_no: ::std::string::String,
+    pub signature_no: String,
     /// 电子回单状态
     ///
     /// Example: `ACCEPTED`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub signature_status: ::std::option::Option<::std::string::String>,
+    pub signature_status: Option<String>,
     /// 电子回单文件的hash方法
     ///
     /// Example: `SHA256`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub hash_type: ::std::option::Option<::std::string::String>,
+    pub hash_type: Option<String>,
     /// 电子回单文件的hash值
     ///
     /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub hash_value: ::std::option::Option<::std::string::String>,
+    pub hash_value: Option<String>,
     /// 电子回单文件的下载地址
     ///
     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub download_url: ::std::option::Option<::std::string::String>,
+    pub download_url: Option<String>,
 }
 /// The request of `POST /v3/transfer-detail/electronic-receipts` (转账明细电子回单受理API).
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -164,11 +158,11 @@ pub struct PostRequest {
     ///
     /// Example: `GD2021011610162610BBdkkIwcu3`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_batch_no: ::std::option::Option<::std::string::String>,
+    pub out_batch_no: Option<String>,
     /// 商家转账明细单号
     ///
     /// Example: `mx0911231610162610v4CNkO4HAf`
-    pub out_detail_no: ::std::string::String,
+    pub out_detail_no: String,
 }
 /// 受理类型
 ///
@@ -232,38 +226,38 @@ pub struct PostResponse {
     /// 受理类型
     ///
     /// Example: `BATCH_TRANSFER`
-    pub accept_type: ::std::string::String,
+    pub accept_type: String,
     /// 商家转账批次单号
     ///
     /// Example: `GD2021011610162610BBdkkIwcu3`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub out_batch_no: ::std::option::Option<::std::string::String>,
+    pub out_batch_no: Option<String>,
     /// 商家转账明细单号
     ///
     /// Example: `mx0911231610162610v4CNkO4HAf`
-    pub out_detail_no: ::std::string::String,
+    pub out_detail_no: String,
     /// 电子回单受理单号
     ///
     /// Example: `1050000010509999485212020110200058820001`
-    pub signature_no: ::std::string::String,
+    pub signature_no: String,
     /// 电子回单状态
     ///
     /// Example: `ACCEPTED`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub signature_status: ::std::option::Option<::std::string::String>,
+    pub signature_status: Option<String>,
     /// 电子回单文件的hash方法
     ///
     /// Example: `SHA256`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub hash_type: ::std::option::Option<::std::string::String>,
+    pub hash_type: Option<String>,
     /// 电子回单文件的hash值
     ///
     /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub hash_value: ::std::option::Option<::std::string::String>,
+    pub hash_value: Option<String>,
     /// 电子回单文件的下载地址
     ///
     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub download_url: ::std::option::Option<::std::string::String>,
+    pub download_url: Option<String>,
 }

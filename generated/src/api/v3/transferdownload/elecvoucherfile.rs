@@ -25,16 +25,12 @@ impl<'a> Elecvoucherfile<'a> {
 pub struct GetRequest {
     /// 前序download_url的查询参数
     ///
-    /// Query parameter `token`.
-    ///
-    /// Example: `X8Uk3sD4a4eZVPTBvqNDoUqcYMlZ9uuD`
+    /// Query parameter `token`. Example: `X8Uk3sD4a4eZVPTBvqNDoUqcYMlZ9uuD`
     #[serde(skip_serializing)]
-    pub token: ::std::string::String,
+    pub token: String,
     /// 前序download_url的查询参数
     ///
-    /// Query parameter `source`.
-    ///
-    /// Example: `elecsign`
+    /// Query parameter `source`. Example: `elecsign`
     #[serde(skip_serializing)]
-    pub source: ::std::string::String,
+    pub source: String,
 }

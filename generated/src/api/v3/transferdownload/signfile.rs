@@ -24,9 +24,7 @@ impl<'a> Signfile<'a> {
 pub struct GetRequest {
     /// 前序download_url的查询参数
     ///
-    /// Query parameter `token`.
-    ///
-    /// Example: `X8Uk3sD4a4eZVPTBvqNDoUqcYMlZ9uuD`
+    /// Query parameter `token`. Example: `X8Uk3sD4a4eZVPTBvqNDoUqcYMlZ9uuD`
     #[serde(skip_serializing)]
-    pub token: ::std::string::String,
+    pub token: String,
 }

@@ -62,11 +62,9 @@ pub mod contracts {
         pub struct GetRequest {
             /// 特约商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
         }
         /// The response of `GET /v3/vehicle/etc/contracts/{contract_id}` (通过商户ETC绑定号查询签约状态).
         #[derive(
@@ -81,42 +79,42 @@ pub mod contracts {
             /// 发起签约的appid
             ///
             /// Example: `wxcbda96de0b165486`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 服务商商户号
             ///
             /// Example: `10000098`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 用户在发起签约APP的标识
             ///
             /// Example: `onqOjjmM1tad-3ROpncN-yUfa6ua`
-            pub sp_openid: ::std::string::String,
+            pub sp_openid: String,
             /// 子商户appid
             ///
             /// Example: `wxcbda96de0b165489`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 特约商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// ETC扣费授权协议号
             ///
             /// Example: `aAfixCs13LsdKPpfZfDkk2189ssXjfx`
-            pub contract_id: ::std::string::String,
+            pub contract_id: String,
             /// ETC绑定状态
             ///
             /// Example: `DELETED`
-            pub bind_state: ::std::string::String,
+            pub bind_state: String,
             /// 绑定的车牌号
             ///
             /// Example: `浙ASB945`
-            pub plate_number: ::std::string::String,
+            pub plate_number: String,
             /// 用户在发起签约子APP的标识
             ///
             /// Example: `onqOjjmM1tbd-3Rxise1-yUfa6ua`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
     }
 }
@@ -146,49 +144,47 @@ pub mod preopen {
     pub struct PostRequest {
         /// 微信支付公钥ID/平台证书序列号
         ///
-        /// Header `Wechatpay-Serial`.
-        ///
-        /// Example: `PUB_KEY_ID_0114232134912410000000000000`
+        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
         #[serde(rename = "Wechatpay-Serial", skip_serializing)]
-        pub wechatpay_serial: ::std::string::String,
+        pub wechatpay_serial: String,
         /// 服务商appid
         ///
         /// Example: `10000098`
-        pub sp_appid: ::std::string::String,
+        pub sp_appid: String,
         /// 子商户appid
         ///
         /// Example: `wxcbda96de0b165489`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 特约商户号
         ///
         /// Example: `1510770601`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 用户标识
         ///
         /// Example: `ot35_4gNgXsUuh2sQY0lT9N08AU0`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// ETC授权扣费模板ID
         ///
         /// Example: `97619`
-        pub plan_id: ::std::string::String,
+        pub plan_id: String,
         /// ETC设备号
         ///
         /// Example: `xxxxxxx`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub etc_device_id: ::std::option::Option<::std::string::String>,
+        pub etc_device_id: Option<String>,
         /// 车牌号
         ///
         /// Example: `藏ZZZZZZ`
-        pub plate_number: ::std::string::String,
+        pub plate_number: String,
         /// 实名信息
         pub identify: PostRequestIdentify,
         /// 用户开通ETC时绑定的银行卡
         ///
         /// Example: `K/TErW6DqEM8JFHX4iL3Rlj2vqaEqktvw1KVjgmQ==`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_card_no: ::std::option::Option<::std::string::String>,
+        pub bank_card_no: Option<String>,
     }
     /// 实名信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -196,15 +192,15 @@ pub mod preopen {
         /// 姓名
         ///
         /// Example: `LOX6jBeRlK/TErW6DqEM8JFHX4iL3Rlj2vqaEqktvw1KVjgmQ==`
-        pub encrypted_real_name: ::std::string::String,
+        pub encrypted_real_name: String,
         /// 证件号码
         ///
         /// Example: `t85SAX3GxVYqGQm2Q8cfeFd1dWy40j4s7XpIds8Glw83HG3vN9Q==`
-        pub encrypted_credential_id: ::std::string::String,
+        pub encrypted_credential_id: String,
         /// 证件类型
         ///
         /// Example: `ID_CARD`
-        pub credential_type: ::std::string::String,
+        pub credential_type: String,
     }
     /// The response of `POST /v3/vehicle/etc/preopen` (预开通用户ETC指定卡扣费API).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -212,7 +208,7 @@ pub mod preopen {
         /// 预开通ID
         ///
         /// Example: `sdjf23kdsHJfdksj8djsK98HJio5hdI0`
-        pub preopen_id: ::std::string::String,
+        pub preopen_id: String,
     }
 }
 /// `/v3/vehicle/etc/transactions`
@@ -266,46 +262,46 @@ pub mod transactions {
             /// 商户订单号
             ///
             /// Example: `121775250124070332`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 特约商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 商户appid
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 特约商户appid
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// ETC扣费授权协议号
             ///
             /// Example: `wxd678ef4Fwxd678ef4Fwxd678ef4F21`
-            pub contract_id: ::std::string::String,
+            pub contract_id: String,
             /// 商品信息
             ///
             /// Example: `商品信息`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 附加信息
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 营销信息
             ///
             /// Example: `test`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub goods_tag: ::std::option::Option<::std::string::String>,
+            pub goods_tag: Option<String>,
             /// 高速场景信息
             pub highway_info: PostRequestHighwayInfo,
             /// 订单金额
             pub amount: PostRequestAmount,
             /// 设备信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device_info: ::std::option::Option<PostRequestDeviceInfo>,
+            pub device_info: Option<PostRequestDeviceInfo>,
         }
         /// 订单金额
         #[derive(
@@ -321,12 +317,12 @@ pub mod transactions {
             ///
             /// Example: `888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub total: ::std::option::Option<i64>,
+            pub total: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
         /// 设备信息
         #[derive(
@@ -342,11 +338,11 @@ pub mod transactions {
             ///
             /// Example: `POS1:1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device_id: ::std::option::Option<::std::string::String>,
+            pub device_id: Option<String>,
             /// 商户端设备IP
             ///
             /// Example: `123.12.12.123`
-            pub device_ip: ::std::string::String,
+            pub device_ip: String,
         }
         /// 高速场景信息
         #[derive(
@@ -361,43 +357,43 @@ pub mod transactions {
             /// 车牌号
             ///
             /// Example: `粤B888888`
-            pub plate_number: ::std::string::String,
+            pub plate_number: String,
             /// 入站时间
             ///
             /// Example: `2017-08-26T09:43:39+08:00`
-            pub start_time: ::std::string::String,
+            pub start_time: String,
             /// 出站时间
             ///
             /// Example: `2017-08-26T09:43:39+08:00`
-            pub end_time: ::std::string::String,
+            pub end_time: String,
             /// 通道类型
             ///
             /// Example: `ETC`
-            pub channel_type: ::std::string::String,
+            pub channel_type: String,
             /// 车辆类型
             ///
             /// Example: `CAR`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub car_type: ::std::option::Option<::std::string::String>,
+            pub car_type: Option<String>,
             /// 入口名称
             ///
             /// Example: `沿江深圳-大铲湾`
-            pub entrance: ::std::string::String,
+            pub entrance: String,
             /// 出口名称
             ///
             /// Example: `广珠东线-珠海站`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub exit: ::std::option::Option<::std::string::String>,
+            pub exit: Option<String>,
             /// 承载人数
             ///
             /// Example: `3`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub carrying_capacity: ::std::option::Option<i64>,
+            pub carrying_capacity: Option<i64>,
             /// 荷载范围
             ///
             /// Example: `6-12`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub carrying_range: ::std::option::Option<::std::string::String>,
+            pub carrying_range: Option<String>,
         }
         /// The response of `POST /v3/vehicle/etc/transactions/highway` (高速场景商户扣款API).
         #[derive(
@@ -412,70 +408,68 @@ pub mod transactions {
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: ::std::string::String,
+            pub mchid: String,
             /// 特约商户号
             ///
             /// Example: `1900000109`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
             /// 商户appid
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 特约商户appid
             ///
             /// Example: `wxd678efh567hg6999`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_appid: ::std::option::Option<::std::string::String>,
+            pub sub_appid: Option<String>,
             /// 商户订单号
             ///
             /// Example: `121775250124070332`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 微信支付订单号
             ///
             /// Example: `25012014070332333018`
-            pub transaction_id: ::std::string::String,
+            pub transaction_id: String,
             /// 商户数据
             ///
             /// Example: `自定义数据`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 交易类型
             ///
             /// Example: `PAP`
-            pub trade_type: ::std::string::String,
+            pub trade_type: String,
             /// 付款银行
             ///
             /// Example: `CMC`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_type: ::std::option::Option<::std::string::String>,
+            pub bank_type: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2017-08-26T10:43:39+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: ::std::string::String,
+            pub trade_state: String,
             /// 交易状态描述
             ///
             /// Example: `请重新下单支付`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_state_desc: ::std::option::Option<::std::string::String>,
+            pub trade_state_desc: Option<String>,
             /// 支付者
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer: ::std::option::Option<PostResponsePayer>,
+            pub payer: Option<PostResponsePayer>,
             /// 订单金额
             pub amount: PostResponseAmount,
             /// 设备信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device_info: ::std::option::Option<PostResponseDeviceInfo>,
+            pub device_info: Option<PostResponseDeviceInfo>,
             /// 优惠详情
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<PostResponsePromotionDetail>,
-            >,
+            pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
         }
         /// 订单金额
         #[derive(
@@ -495,17 +489,17 @@ pub mod transactions {
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
             /// 用户实际支付金额
             ///
             /// Example: `888`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer_total: ::std::option::Option<i64>,
+            pub payer_total: Option<i64>,
             /// 折扣
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_total: ::std::option::Option<i64>,
+            pub discount_total: Option<i64>,
         }
         /// 设备信息
         #[derive(
@@ -521,12 +515,12 @@ pub mod transactions {
             ///
             /// Example: `POS1:1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device_id: ::std::option::Option<::std::string::String>,
+            pub device_id: Option<String>,
             /// 商户端设备IP
             ///
             /// Example: `123.12.12.123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub device_ip: ::std::option::Option<::std::string::String>,
+            pub device_ip: Option<String>,
         }
         /// 支付者
         #[derive(
@@ -542,12 +536,12 @@ pub mod transactions {
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sp_openid: ::std::option::Option<::std::string::String>,
+            pub sp_openid: Option<String>,
             /// 用户在特约商户APP的标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
         /// PostResponsePromotionDetail
         #[derive(
@@ -562,17 +556,17 @@ pub mod transactions {
             /// 券ID
             ///
             /// Example: `109519`
-            pub promotion_id: ::std::string::String,
+            pub promotion_id: String,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `SINGLE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scope: ::std::option::Option<::std::string::String>,
+            pub scope: Option<String>,
             /// 优惠类型
             ///
             /// Example: `DISCOUNT`
@@ -580,12 +574,12 @@ pub mod transactions {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<::std::string::String>,
+            pub type_: Option<String>,
             /// 活动ID
             ///
             /// Example: `931386`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub activity_id: ::std::option::Option<::std::string::String>,
+            pub activity_id: Option<String>,
             /// 优惠券面额
             ///
             /// Example: `5`
@@ -594,17 +588,17 @@ pub mod transactions {
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wxpay_contribute: ::std::option::Option<i64>,
+            pub wxpay_contribute: Option<i64>,
             /// 商户出资
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_contribute: ::std::option::Option<i64>,
+            pub merchant_contribute: Option<i64>,
             /// 其他出资
             ///
             /// Example: `5`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub other_contribute: ::std::option::Option<i64>,
+            pub other_contribute: Option<i64>,
         }
     }
     /// `/v3/vehicle/etc/transactions/id`
@@ -652,11 +646,9 @@ pub mod transactions {
             pub struct GetRequest {
                 /// 特约商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900000109`
+                /// Query parameter `sub_mchid`. Example: `1900000109`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
             }
             /// The response of `GET /v3/vehicle/etc/transactions/id/{transaction_id}` (查询订单API).
             #[derive(
@@ -671,70 +663,68 @@ pub mod transactions {
                 /// 商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 特约商户号
                 ///
                 /// Example: `1900000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 商户appid
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 特约商户appid
                 ///
                 /// Example: `wxd678efh567hg6999`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 商户订单号
                 ///
                 /// Example: `121775250124070332`
-                pub out_trade_no: ::std::string::String,
+                pub out_trade_no: String,
                 /// 微信支付订单号
                 ///
                 /// Example: `25012014070332333018`
-                pub transaction_id: ::std::string::String,
+                pub transaction_id: String,
                 /// 商户数据
                 ///
                 /// Example: `自定义数据`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub attach: ::std::option::Option<::std::string::String>,
+                pub attach: Option<String>,
                 /// 交易类型
                 ///
                 /// Example: `PAP`
-                pub trade_type: ::std::string::String,
+                pub trade_type: String,
                 /// 付款银行
                 ///
                 /// Example: `CMC`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_type: ::std::option::Option<::std::string::String>,
+                pub bank_type: Option<String>,
                 /// 支付完成时间
                 ///
                 /// Example: `2017-08-26T10:43:39+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_time: ::std::option::Option<::std::string::String>,
+                pub success_time: Option<String>,
                 /// 交易状态
                 ///
                 /// Example: `SUCCESS`
-                pub trade_state: ::std::string::String,
+                pub trade_state: String,
                 /// 交易状态描述
                 ///
                 /// Example: `请重新下单支付`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub trade_state_desc: ::std::option::Option<::std::string::String>,
+                pub trade_state_desc: Option<String>,
                 /// 支付者
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub payer: ::std::option::Option<GetResponsePayer>,
+                pub payer: Option<GetResponsePayer>,
                 /// 订单金额
                 pub amount: GetResponseAmount,
                 /// 设备信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub device_info: ::std::option::Option<GetResponseDeviceInfo>,
+                pub device_info: Option<GetResponseDeviceInfo>,
                 /// 优惠详情
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub promotion_detail: ::std::option::Option<
-                    ::std::vec::Vec<GetResponsePromotionDetail>,
-                >,
+                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
             /// 订单金额
             #[derive(
@@ -754,17 +744,17 @@ pub mod transactions {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
                 /// 用户实际支付金额
                 ///
                 /// Example: `888`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub payer_total: ::std::option::Option<i64>,
+                pub payer_total: Option<i64>,
                 /// 折扣
                 ///
                 /// Example: `100`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub discount_total: ::std::option::Option<i64>,
+                pub discount_total: Option<i64>,
             }
             /// 设备信息
             #[derive(
@@ -780,12 +770,12 @@ pub mod transactions {
                 ///
                 /// Example: `POS1:1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub device_id: ::std::option::Option<::std::string::String>,
+                pub device_id: Option<String>,
                 /// 商户端设备IP
                 ///
                 /// Example: `123.12.12.123`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub device_ip: ::std::option::Option<::std::string::String>,
+                pub device_ip: Option<String>,
             }
             /// 支付者
             #[derive(
@@ -801,12 +791,12 @@ pub mod transactions {
                 ///
                 /// Example: `oUpF8uMuAJOM2pxb1Q`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sp_openid: ::std::option::Option<::std::string::String>,
+                pub sp_openid: Option<String>,
                 /// 用户在特约商户APP的标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_openid: ::std::option::Option<::std::string::String>,
+                pub sub_openid: Option<String>,
             }
             /// GetResponsePromotionDetail
             #[derive(
@@ -821,17 +811,17 @@ pub mod transactions {
                 /// 券ID
                 ///
                 /// Example: `109519`
-                pub promotion_id: ::std::string::String,
+                pub promotion_id: String,
                 /// 优惠名称
                 ///
                 /// Example: `单品惠-6`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 优惠范围
                 ///
                 /// Example: `SINGLE`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub scope: ::std::option::Option<::std::string::String>,
+                pub scope: Option<String>,
                 /// 优惠类型
                 ///
                 /// Example: `DISCOUNT`
@@ -839,12 +829,12 @@ pub mod transactions {
                     rename = "type",
                     skip_serializing_if = "::std::option::Option::is_none"
                 )]
-                pub type_: ::std::option::Option<::std::string::String>,
+                pub type_: Option<String>,
                 /// 活动ID
                 ///
                 /// Example: `931386`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub activity_id: ::std::option::Option<::std::string::String>,
+                pub activity_id: Option<String>,
                 /// 优惠券面额
                 ///
                 /// Example: `5`
@@ -853,17 +843,17 @@ pub mod transactions {
                 ///
                 /// Example: `5`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub wxpay_contribute: ::std::option::Option<i64>,
+                pub wxpay_contribute: Option<i64>,
                 /// 商户出资
                 ///
                 /// Example: `5`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub merchant_contribute: ::std::option::Option<i64>,
+                pub merchant_contribute: Option<i64>,
                 /// 其他出资
                 ///
                 /// Example: `5`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub other_contribute: ::std::option::Option<i64>,
+                pub other_contribute: Option<i64>,
             }
         }
     }
@@ -912,11 +902,9 @@ pub mod transactions {
             pub struct GetRequest {
                 /// 特约商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900000109`
+                /// Query parameter `sub_mchid`. Example: `1900000109`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
             }
             /// The response of `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}` (查询订单API).
             #[derive(
@@ -931,70 +919,68 @@ pub mod transactions {
                 /// 商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: ::std::string::String,
+                pub mchid: String,
                 /// 特约商户号
                 ///
                 /// Example: `1900000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// 商户appid
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 特约商户appid
                 ///
                 /// Example: `wxd678efh567hg6999`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 商户订单号
                 ///
                 /// Example: `121775250124070332`
-                pub out_trade_no: ::std::string::String,
+                pub out_trade_no: String,
                 /// 微信支付订单号
                 ///
                 /// Example: `25012014070332333018`
-                pub transaction_id: ::std::string::String,
+                pub transaction_id: String,
                 /// 商户数据
                 ///
                 /// Example: `自定义数据`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub attach: ::std::option::Option<::std::string::String>,
+                pub attach: Option<String>,
                 /// 交易类型
                 ///
                 /// Example: `PAP`
-                pub trade_type: ::std::string::String,
+                pub trade_type: String,
                 /// 付款银行
                 ///
                 /// Example: `CMC`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub bank_type: ::std::option::Option<::std::string::String>,
+                pub bank_type: Option<String>,
                 /// 支付完成时间
                 ///
                 /// Example: `2017-08-26T10:43:39+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub success_time: ::std::option::Option<::std::string::String>,
+                pub success_time: Option<String>,
                 /// 交易状态
                 ///
                 /// Example: `SUCCESS`
-                pub trade_state: ::std::string::String,
+                pub trade_state: String,
                 /// 交易状态描述
                 ///
                 /// Example: `请重新下单支付`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub trade_state_desc: ::std::option::Option<::std::string::String>,
+                pub trade_state_desc: Option<String>,
                 /// 支付者
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub payer: ::std::option::Option<GetResponsePayer>,
+                pub payer: Option<GetResponsePayer>,
                 /// 订单金额
                 pub amount: GetResponseAmount,
                 /// 设备信息
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub device_info: ::std::option::Option<GetResponseDeviceInfo>,
+                pub device_info: Option<GetResponseDeviceInfo>,
                 /// 优惠详情
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub promotion_detail: ::std::option::Option<
-                    ::std::vec::Vec<GetResponsePromotionDetail>,
-                >,
+                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
             /// 订单金额
             #[derive(
@@ -1014,17 +1000,17 @@ pub mod transactions {
                 ///
                 /// Example: `CNY`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub currency: ::std::option::Option<::std::string::String>,
+                pub currency: Option<String>,
                 /// 用户实际支付金额
                 ///
                 /// Example: `888`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub payer_total: ::std::option::Option<i64>,
+                pub payer_total: Option<i64>,
                 /// 折扣
                 ///
                 /// Example: `100`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub discount_total: ::std::option::Option<i64>,
+                pub discount_total: Option<i64>,
             }
             /// 设备信息
             #[derive(
@@ -1040,12 +1026,12 @@ pub mod transactions {
                 ///
                 /// Example: `POS1:1`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub device_id: ::std::option::Option<::std::string::String>,
+                pub device_id: Option<String>,
                 /// 商户端设备IP
                 ///
                 /// Example: `123.12.12.123`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub device_ip: ::std::option::Option<::std::string::String>,
+                pub device_ip: Option<String>,
             }
             /// 支付者
             #[derive(
@@ -1061,12 +1047,12 @@ pub mod transactions {
                 ///
                 /// Example: `oUpF8uMuAJOM2pxb1Q`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sp_openid: ::std::option::Option<::std::string::String>,
+                pub sp_openid: Option<String>,
                 /// 用户在特约商户APP的标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_openid: ::std::option::Option<::std::string::String>,
+                pub sub_openid: Option<String>,
             }
             /// GetResponsePromotionDetail
             #[derive(
@@ -1081,17 +1067,17 @@ pub mod transactions {
                 /// 券ID
                 ///
                 /// Example: `109519`
-                pub promotion_id: ::std::string::String,
+                pub promotion_id: String,
                 /// 优惠名称
                 ///
                 /// Example: `单品惠-6`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub name: ::std::option::Option<::std::string::String>,
+                pub name: Option<String>,
                 /// 优惠范围
                 ///
                 /// Example: `SINGLE`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub scope: ::std::option::Option<::std::string::String>,
+                pub scope: Option<String>,
                 /// 优惠类型
                 ///
                 /// Example: `DISCOUNT`
@@ -1099,12 +1085,12 @@ pub mod transactions {
                     rename = "type",
                     skip_serializing_if = "::std::option::Option::is_none"
                 )]
-                pub type_: ::std::option::Option<::std::string::String>,
+                pub type_: Option<String>,
                 /// 活动ID
                 ///
                 /// Example: `931386`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub activity_id: ::std::option::Option<::std::string::String>,
+                pub activity_id: Option<String>,
                 /// 优惠券面额
                 ///
                 /// Example: `5`
@@ -1113,17 +1099,17 @@ pub mod transactions {
                 ///
                 /// Example: `5`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub wxpay_contribute: ::std::option::Option<i64>,
+                pub wxpay_contribute: Option<i64>,
                 /// 商户出资
                 ///
                 /// Example: `5`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub merchant_contribute: ::std::option::Option<i64>,
+                pub merchant_contribute: Option<i64>,
                 /// 其他出资
                 ///
                 /// Example: `5`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub other_contribute: ::std::option::Option<i64>,
+                pub other_contribute: Option<i64>,
             }
         }
     }
@@ -1182,25 +1168,19 @@ pub mod users {
             pub struct GetRequest {
                 /// 特约商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `1900000109`
+                /// Query parameter `sub_mchid`. Example: `1900000109`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// ETC授权扣费模板ID
                 ///
-                /// Query parameter `plan_id`.
-                ///
-                /// Example: `123`
+                /// Query parameter `plan_id`. Example: `123`
                 #[serde(skip_serializing)]
-                pub plan_id: ::std::string::String,
+                pub plan_id: String,
                 /// 车牌号
                 ///
-                /// Query parameter `plate_number`.
-                ///
-                /// Example: `浙ASB945`
+                /// Query parameter `plate_number`. Example: `浙ASB945`
                 #[serde(skip_serializing)]
-                pub plate_number: ::std::string::String,
+                pub plate_number: String,
             }
             /// The response of `GET /v3/vehicle/etc/users/{openid}/contracts` (查询ETC签约状态API).
             #[derive(
@@ -1215,42 +1195,42 @@ pub mod users {
                 /// 发起签约的appid
                 ///
                 /// Example: `wxcbda96de0b165486`
-                pub appid: ::std::string::String,
+                pub appid: String,
                 /// 服务商商户号
                 ///
                 /// Example: `10000098`
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
                 /// 用户在发起签约APP的标识
                 ///
                 /// Example: `onqOjjmM1tad-3ROpncN-yUfa6ua`
-                pub sp_openid: ::std::string::String,
+                pub sp_openid: String,
                 /// 子商户appid
                 ///
                 /// Example: `wxcbda96de0b165489`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_appid: ::std::option::Option<::std::string::String>,
+                pub sub_appid: Option<String>,
                 /// 特约商户号
                 ///
                 /// Example: `1900000109`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_mchid: ::std::option::Option<::std::string::String>,
+                pub sub_mchid: Option<String>,
                 /// ETC扣费授权协议号
                 ///
                 /// Example: `aAfixCs13LsdKPpfZfDkk2189ssXjfx`
-                pub contract_id: ::std::string::String,
+                pub contract_id: String,
                 /// ETC绑定状态
                 ///
                 /// Example: `DELETED`
-                pub bind_state: ::std::string::String,
+                pub bind_state: String,
                 /// 绑定的车牌号
                 ///
                 /// Example: `浙ASB945`
-                pub plate_number: ::std::string::String,
+                pub plate_number: String,
                 /// 用户在发起签约子APP的标识
                 ///
                 /// Example: `onqOjjmM1tbd-3Rxise1-yUfa6ua`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub sub_openid: ::std::option::Option<::std::string::String>,
+                pub sub_openid: Option<String>,
             }
         }
     }

@@ -35,29 +35,29 @@ pub mod parkings {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 商户入场id
         ///
         /// Example: `1231243`
-        pub out_parking_no: ::std::string::String,
+        pub out_parking_no: String,
         /// 车牌号
         ///
         /// Example: `粤B888888`
-        pub plate_number: ::std::string::String,
+        pub plate_number: String,
         /// `plate_color`
         pub plate_color: crate::types::VehiclePlateColor,
         /// 回调通知url
         ///
         /// Example: `https://yoursite.com/wxpay.html`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 入场时间
         ///
         /// Example: `2017-08-26T10:43:39+08:00`
-        pub start_time: ::std::string::String,
+        pub start_time: String,
         /// 停车场名称
         ///
         /// Example: `欢乐海岸停车场`
-        pub parking_name: ::std::string::String,
+        pub parking_name: String,
         /// 免费时长
         ///
         /// Example: `3600`
@@ -69,25 +69,25 @@ pub mod parkings {
         /// 停车入场id
         ///
         /// Example: `5K8264ILTKCH16CQ250`
-        pub id: ::std::string::String,
+        pub id: String,
         /// 商户入场id
         ///
         /// Example: `212434321`
-        pub out_parking_no: ::std::string::String,
+        pub out_parking_no: String,
         /// 车牌号
         ///
         /// Example: `粤B888888`
-        pub plate_number: ::std::string::String,
+        pub plate_number: String,
         /// `plate_color`
         pub plate_color: crate::types::VehiclePlateColor,
         /// 入场时间
         ///
         /// Example: `2017-08-26T10:43:39+08:00`
-        pub start_time: ::std::string::String,
+        pub start_time: String,
         /// 停车场名称
         ///
         /// Example: `欢乐海岸停车场`
-        pub parking_name: ::std::string::String,
+        pub parking_name: String,
         /// 免费时长
         ///
         /// Example: `3600`
@@ -100,7 +100,7 @@ pub mod parkings {
         ///
         /// Example: `PAUSE`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub block_reason: ::std::option::Option<PostResponseBlockReason>,
+        pub block_reason: Option<PostResponseBlockReason>,
     }
     /// 不可用状态描述
     ///
@@ -254,39 +254,29 @@ pub mod services {
         pub struct GetRequest {
             /// 应用ID
             ///
-            /// Query parameter `appid`.
-            ///
-            /// Example: `wxcbda96de0b165486`
+            /// Query parameter `appid`. Example: `wxcbda96de0b165486`
             #[serde(skip_serializing)]
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 车牌号
             ///
-            /// Query parameter `plate_number`.
-            ///
-            /// Example: `粤B888888`
+            /// Query parameter `plate_number`. Example: `粤B888888`
             #[serde(skip_serializing)]
-            pub plate_number: ::std::string::String,
+            pub plate_number: String,
             /// 车牌颜色
             ///
-            /// Query parameter `plate_color`.
-            ///
-            /// Example: `BLUE`
+            /// Query parameter `plate_color`. Example: `BLUE`
             #[serde(skip_serializing)]
             pub plate_color: GetRequestPlateColor,
             /// 用户标识
             ///
-            /// Query parameter `openid`.
-            ///
-            /// Example: `oUpF8uMuAJOM2pxb1Q`
+            /// Query parameter `openid`. Example: `oUpF8uMuAJOM2pxb1Q`
             #[serde(skip_serializing)]
-            pub openid: ::std::string::String,
+            pub openid: String,
         }
         /// 车牌颜色
         ///
@@ -294,29 +284,17 @@ pub mod services {
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum GetRequestPlateColor {
-            /// 蓝色
-            ///
-            /// `BLUE`
+            /// `BLUE`: 蓝色
             Blue,
-            /// 绿色
-            ///
-            /// `GREEN`
+            /// `GREEN`: 绿色
             Green,
-            /// 黄色
-            ///
-            /// `YELLOW`
+            /// `YELLOW`: 黄色
             Yellow,
-            /// 黑色
-            ///
-            /// `BLACK`
+            /// `BLACK`: 黑色
             Black,
-            /// 白色
-            ///
-            /// `WHITE`
+            /// `WHITE`: 白色
             White,
-            /// 黄绿色
-            ///
-            /// `LIMEGREEN`
+            /// `LIMEGREEN`: 黄绿色
             Limegreen,
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
@@ -376,18 +354,18 @@ pub mod services {
             /// 车牌号
             ///
             /// Example: `粤B888888`
-            pub plate_number: ::std::string::String,
+            pub plate_number: String,
             /// `plate_color`
             pub plate_color: crate::types::VehiclePlateColor,
             /// 车牌服务开通时间
             ///
             /// Example: `2017-08-26T10:43:39+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub service_open_time: ::std::option::Option<::std::string::String>,
+            pub service_open_time: Option<String>,
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 车牌服务开通状态
             ///
             /// Example: `PAUSE`

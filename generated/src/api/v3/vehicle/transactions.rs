@@ -57,11 +57,9 @@ pub mod out_trade_no {
         pub struct GetRequest {
             /// 子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `1900000109`
+            /// Query parameter `sub_mchid`. Example: `1900000109`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::option::Option<::std::string::String>,
+            pub sub_mchid: Option<String>,
         }
         /// The response of `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}` (查询订单API).
         #[derive(
@@ -76,81 +74,79 @@ pub mod out_trade_no {
             /// 应用ID
             ///
             /// Example: `wxcbda96de0b165486`
-            pub appid: ::std::string::String,
+            pub appid: String,
             /// 子商户应用ID
             ///
             /// Example: `wxcbda96de0b165489`
-            pub sub_appid: ::std::string::String,
+            pub sub_appid: String,
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 服务描述
             ///
             /// Example: `停车场扣费`
-            pub description: ::std::string::String,
+            pub description: String,
             /// 订单创建时间
             ///
             /// Example: `2017-08-26T10:43:39+08:00`
-            pub create_time: ::std::string::String,
+            pub create_time: String,
             /// 商户订单号
             ///
             /// Example: `20150806125346`
-            pub out_trade_no: ::std::string::String,
+            pub out_trade_no: String,
             /// 微信支付订单号
             ///
             /// Example: `1009660380201506130728806387`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub transaction_id: ::std::option::Option<::std::string::String>,
+            pub transaction_id: Option<String>,
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: ::std::string::String,
+            pub trade_state: String,
             /// 交易状态描述
             ///
             /// Example: `支付失败，请重新下单支付`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub trade_state_description: ::std::option::Option<::std::string::String>,
+            pub trade_state_description: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2017-08-26T10:43:39+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub success_time: ::std::option::Option<::std::string::String>,
+            pub success_time: Option<String>,
             /// 付款银行
             ///
             /// Example: `CMC`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub bank_type: ::std::option::Option<::std::string::String>,
+            pub bank_type: Option<String>,
             /// 用户是否已还款
             ///
             /// Example: `Y`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub user_repaid: ::std::option::Option<::std::string::String>,
+            pub user_repaid: Option<String>,
             /// 附加数据
             ///
             /// Example: `深圳分店`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub attach: ::std::option::Option<::std::string::String>,
+            pub attach: Option<String>,
             /// 交易场景
             ///
             /// Example: `PARKING`
-            pub trade_scene: ::std::string::String,
+            pub trade_scene: String,
             /// 停车场景信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub parking_info: ::std::option::Option<GetResponseParkingInfo>,
+            pub parking_info: Option<GetResponseParkingInfo>,
             /// 支付者信息
             pub payer: GetResponsePayer,
             /// 订单金额信息
             pub amount: GetResponseAmount,
             /// 优惠信息
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub promotion_detail: ::std::option::Option<
-                ::std::vec::Vec<GetResponsePromotionDetail>,
-            >,
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         /// 订单金额信息
         #[derive(
@@ -169,17 +165,17 @@ pub mod out_trade_no {
             /// 货币类型
             ///
             /// Example: `CNY`
-            pub currency: ::std::string::String,
+            pub currency: String,
             /// 用户实际支付金额
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub payer_total: ::std::option::Option<i64>,
+            pub payer_total: Option<i64>,
             /// 折扣
             ///
             /// Example: `100`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub discount_total: ::std::option::Option<i64>,
+            pub discount_total: Option<i64>,
         }
         /// 停车场景信息
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -187,25 +183,25 @@ pub mod out_trade_no {
             /// 停车入场id
             ///
             /// Example: `5K8264ILTKCH16CQ250`
-            pub parking_id: ::std::string::String,
+            pub parking_id: String,
             /// 车牌号
             ///
             /// Example: `粤B888888`
-            pub plate_number: ::std::string::String,
+            pub plate_number: String,
             /// `plate_color`
             pub plate_color: crate::types::VehiclePlateColor,
             /// 入场时间
             ///
             /// Example: `2017-08-26T10:43:39+08:00`
-            pub start_time: ::std::string::String,
+            pub start_time: String,
             /// 出场时间
             ///
             /// Example: `2017-08-26T10:43:39+08:00`
-            pub end_time: ::std::string::String,
+            pub end_time: String,
             /// 停车场名称
             ///
             /// Example: `欢乐海岸停车场`
-            pub parking_name: ::std::string::String,
+            pub parking_name: String,
             /// 计费时长
             ///
             /// Example: `3600`
@@ -213,7 +209,7 @@ pub mod out_trade_no {
             /// 停车场设备id
             ///
             /// Example: `12313`
-            pub device_id: ::std::string::String,
+            pub device_id: String,
         }
         /// 支付者信息
         #[derive(
@@ -228,12 +224,12 @@ pub mod out_trade_no {
             /// 用户在appid下的标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            pub openid: ::std::string::String,
+            pub openid: String,
             /// 用户在sub_appid下的标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub sub_openid: ::std::option::Option<::std::string::String>,
+            pub sub_openid: Option<String>,
         }
         /// GetResponsePromotionDetail
         #[derive(
@@ -248,17 +244,17 @@ pub mod out_trade_no {
             /// 券ID
             ///
             /// Example: `109519`
-            pub coupon_id: ::std::string::String,
+            pub coupon_id: String,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub name: ::std::option::Option<::std::string::String>,
+            pub name: Option<String>,
             /// 优惠范围
             ///
             /// Example: `SINGLE`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub scope: ::std::option::Option<::std::string::String>,
+            pub scope: Option<String>,
             /// 优惠类型
             ///
             /// Example: `CASH`
@@ -266,12 +262,12 @@ pub mod out_trade_no {
                 rename = "type",
                 skip_serializing_if = "::std::option::Option::is_none"
             )]
-            pub type_: ::std::option::Option<::std::string::String>,
+            pub type_: Option<String>,
             /// 活动ID
             ///
             /// Example: `931386`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub stock_id: ::std::option::Option<::std::string::String>,
+            pub stock_id: Option<String>,
             /// 优惠券面额
             ///
             /// Example: `5`
@@ -280,22 +276,22 @@ pub mod out_trade_no {
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub wechatpay_contribute: ::std::option::Option<i64>,
+            pub wechatpay_contribute: Option<i64>,
             /// 商户出资
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub merchant_contribute: ::std::option::Option<i64>,
+            pub merchant_contribute: Option<i64>,
             /// 其他出资
             ///
             /// Example: `1`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub other_contribute: ::std::option::Option<i64>,
+            pub other_contribute: Option<i64>,
             /// 优惠币种
             ///
             /// Example: `CNY`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub currency: ::std::option::Option<::std::string::String>,
+            pub currency: Option<String>,
         }
     }
 }
@@ -322,51 +318,51 @@ pub mod parking {
         /// 应用ID
         ///
         /// Example: `wxcbda96de0b165486`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户应用ID
         ///
         /// Example: `wxcbda96de0b165486`
-        pub sub_appid: ::std::string::String,
+        pub sub_appid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 服务描述
         ///
         /// Example: `停车场扣费`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 附加数据
         ///
         /// Example: `深圳分店`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 交易场景
         ///
         /// Example: `PARKING`
-        pub trade_scene: ::std::string::String,
+        pub trade_scene: String,
         /// 订单优惠标记
         ///
         /// Example: `WXG`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub goods_tag: ::std::option::Option<::std::string::String>,
+        pub goods_tag: Option<String>,
         /// 回调通知url
         ///
         /// Example: `https://yoursite.com/wxpay.html`
-        pub notify_url: ::std::string::String,
+        pub notify_url: String,
         /// 分账标识
         ///
         /// Example: `Y`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub profit_sharing: ::std::option::Option<PostRequestProfitSharing>,
+        pub profit_sharing: Option<PostRequestProfitSharing>,
         /// 订单金额
         pub amount: PostRequestAmount,
         /// 停车场景信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_info: ::std::option::Option<PostRequestParkingInfo>,
+        pub parking_info: Option<PostRequestParkingInfo>,
     }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -379,7 +375,7 @@ pub mod parking {
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<PostRequestAmountCurrency>,
+        pub currency: Option<PostRequestAmountCurrency>,
     }
     /// 货币类型
     ///
@@ -435,25 +431,25 @@ pub mod parking {
         /// 停车入场id
         ///
         /// Example: `5K8264ILTKCH16CQ250`
-        pub parking_id: ::std::string::String,
+        pub parking_id: String,
         /// 车牌号
         ///
         /// Example: `粤B888888`
-        pub plate_number: ::std::string::String,
+        pub plate_number: String,
         /// `plate_color`
         pub plate_color: crate::types::VehiclePlateColor,
         /// 入场时间
         ///
         /// Example: `2017-08-26T10:43:39+08:00`
-        pub start_time: ::std::string::String,
+        pub start_time: String,
         /// 出场时间
         ///
         /// Example: `2017-08-26T10:43:39+08:00`
-        pub end_time: ::std::string::String,
+        pub end_time: String,
         /// 停车场名称
         ///
         /// Example: `欢乐海岸停车场`
-        pub parking_name: ::std::string::String,
+        pub parking_name: String,
         /// 计费时长
         ///
         /// Example: `3600`
@@ -461,7 +457,7 @@ pub mod parking {
         /// 停车场设备id
         ///
         /// Example: `12313`
-        pub device_id: ::std::string::String,
+        pub device_id: String,
     }
     /// 分账标识
     ///
@@ -521,38 +517,38 @@ pub mod parking {
         /// 应用ID
         ///
         /// Example: `wxcbda96de0b165486`
-        pub appid: ::std::string::String,
+        pub appid: String,
         /// 子商户应用ID
         ///
         /// Example: `wxcbda96de0b165489`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_appid: ::std::option::Option<::std::string::String>,
+        pub sub_appid: Option<String>,
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_mchid: ::std::option::Option<::std::string::String>,
+        pub sub_mchid: Option<String>,
         /// 服务描述
         ///
         /// Example: `停车场扣费`
-        pub description: ::std::string::String,
+        pub description: String,
         /// 订单创建时间
         ///
         /// Example: `2017-08-26T10:43:39+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
-        pub out_trade_no: ::std::string::String,
+        pub out_trade_no: String,
         /// 微信支付订单号
         ///
         /// Example: `1009660380201506130728806387`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transaction_id: ::std::option::Option<::std::string::String>,
+        pub transaction_id: Option<String>,
         /// 交易状态
         ///
         /// Example: `SUCCESS`
@@ -561,43 +557,41 @@ pub mod parking {
         ///
         /// Example: `支付失败，请重新下单支付`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub trade_state_description: ::std::option::Option<::std::string::String>,
+        pub trade_state_description: Option<String>,
         /// 支付完成时间
         ///
         /// Example: `2017-08-26T10:43:39+08:00`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub success_time: ::std::option::Option<::std::string::String>,
+        pub success_time: Option<String>,
         /// 付款银行
         ///
         /// Example: `CMC`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub bank_type: ::std::option::Option<::std::string::String>,
+        pub bank_type: Option<String>,
         /// 用户是否已还款
         ///
         /// Example: `Y`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_repaid: ::std::option::Option<PostResponseUserRepaid>,
+        pub user_repaid: Option<PostResponseUserRepaid>,
         /// 附加数据
         ///
         /// Example: `深圳分店`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub attach: ::std::option::Option<::std::string::String>,
+        pub attach: Option<String>,
         /// 交易场景
         ///
         /// Example: `PARKING`
         pub trade_scene: PostResponseTradeScene,
         /// 停车场景信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parking_info: ::std::option::Option<PostResponseParkingInfo>,
+        pub parking_info: Option<PostResponseParkingInfo>,
         /// 支付者信息
         pub payer: PostResponsePayer,
         /// 订单金额信息
         pub amount: PostResponseAmount,
         /// 优惠信息
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub promotion_detail: ::std::option::Option<
-            ::std::vec::Vec<PostResponsePromotionDetail>,
-        >,
+        pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
     /// 订单金额信息
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -614,12 +608,12 @@ pub mod parking {
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub payer_total: ::std::option::Option<i64>,
+        pub payer_total: Option<i64>,
         /// 折扣
         ///
         /// Example: `100`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub discount_total: ::std::option::Option<i64>,
+        pub discount_total: Option<i64>,
     }
     /// 货币类型
     ///
@@ -675,25 +669,25 @@ pub mod parking {
         /// 停车入场id
         ///
         /// Example: `5K8264ILTKCH16CQ250`
-        pub parking_id: ::std::string::String,
+        pub parking_id: String,
         /// 车牌号
         ///
         /// Example: `粤B888888`
-        pub plate_number: ::std::string::String,
+        pub plate_number: String,
         /// `plate_color`
         pub plate_color: crate::types::VehiclePlateColor,
         /// 入场时间
         ///
         /// Example: `2017-08-26T10:43:39+08:00`
-        pub start_time: ::std::string::String,
+        pub start_time: String,
         /// 出场时间
         ///
         /// Example: `2017-08-26T10:43:39+08:00`
-        pub end_time: ::std::string::String,
+        pub end_time: String,
         /// 停车场名称
         ///
         /// Example: `欢乐海岸停车场`
-        pub parking_name: ::std::string::String,
+        pub parking_name: String,
         /// 计费时长
         ///
         /// Example: `3600`
@@ -701,7 +695,7 @@ pub mod parking {
         /// 停车场设备id
         ///
         /// Example: `12313`
-        pub device_id: ::std::string::String,
+        pub device_id: String,
     }
     /// 支付者信息
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -709,12 +703,12 @@ pub mod parking {
         /// 用户在appid下的标识
         ///
         /// Example: `oUpF8uMuAJOM2pxb1Q`
-        pub openid: ::std::string::String,
+        pub openid: String,
         /// 用户在sub_appid下的标识
         ///
         /// Example: `oUpF8uMuAJOM2pxb1Q`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sub_openid: ::std::option::Option<::std::string::String>,
+        pub sub_openid: Option<String>,
     }
     /// PostResponsePromotionDetail
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -722,27 +716,27 @@ pub mod parking {
         /// 券ID
         ///
         /// Example: `109519`
-        pub coupon_id: ::std::string::String,
+        pub coupon_id: String,
         /// 优惠名称
         ///
         /// Example: `单品惠-6`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// 优惠范围
         ///
         /// Example: `SINGLE`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scope: ::std::option::Option<PostResponsePromotionDetailScope>,
+        pub scope: Option<PostResponsePromotionDetailScope>,
         /// 优惠类型
         ///
         /// Example: `CASH`
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<PostResponsePromotionDetailType>,
+        pub type_: Option<PostResponsePromotionDetailType>,
         /// 活动ID
         ///
         /// Example: `931386`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub stock_id: ::std::option::Option<::std::string::String>,
+        pub stock_id: Option<String>,
         /// 优惠券面额
         ///
         /// Example: `5`
@@ -751,22 +745,22 @@ pub mod parking {
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub wechatpay_contribute: ::std::option::Option<i64>,
+        pub wechatpay_contribute: Option<i64>,
         /// 商户出资
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub merchant_contribute: ::std::option::Option<i64>,
+        pub merchant_contribute: Option<i64>,
         /// 其他出资
         ///
         /// Example: `1`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub other_contribute: ::std::option::Option<i64>,
+        pub other_contribute: Option<i64>,
         /// 优惠币种
         ///
         /// Example: `CNY`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<PostResponsePromotionDetailCurrency>,
+        pub currency: Option<PostResponsePromotionDetailCurrency>,
     }
     /// 优惠币种
     ///

@@ -38,11 +38,9 @@ impl<'a> AvailMchRanges<'a> {
 pub struct GetRequest {
     /// 服务商商户号
     ///
-    /// Query parameter `sp_mchid`.
-    ///
-    /// Example: `12341234`
+    /// Query parameter `sp_mchid`. Example: `12341234`
     #[serde(skip_serializing)]
-    pub sp_mchid: ::std::string::String,
+    pub sp_mchid: String,
 }
 /// The response of `GET /v3/webizpay/avail-mch-ranges` (查询可用商户范围列表).
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -50,9 +48,9 @@ pub struct GetResponse {
     /// 服务商商户号
     ///
     /// Example: `12341234`
-    pub sp_mchid: ::std::string::String,
+    pub sp_mchid: String,
     /// 可用商户范围列表
-    pub range_list: ::std::vec::Vec<GetResponseRangeList>,
+    pub range_list: Vec<GetResponseRangeList>,
 }
 /// GetResponseRangeList
 #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -61,12 +59,12 @@ pub struct GetResponseRangeList {
     ///
     /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub range_id: ::std::option::Option<::std::string::String>,
+    pub range_id: Option<String>,
     /// 商户标识类型
     ///
     /// Example: `ORGANIZATION_CODE`
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub identifier_type: ::std::option::Option<GetResponseRangeListIdentifierType>,
+    pub identifier_type: Option<GetResponseRangeListIdentifierType>,
 }
 /// 商户标识类型
 ///
@@ -126,7 +124,7 @@ pub struct PostRequest {
     /// 服务商商户号
     ///
     /// Example: `12341234`
-    pub sp_mchid: ::std::string::String,
+    pub sp_mchid: String,
     /// 商户标识类型
     ///
     /// Example: `ORGANIZATION_CODE`
@@ -190,7 +188,7 @@ pub struct PostResponse {
     /// 可用商户范围id
     ///
     /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
-    pub range_id: ::std::string::String,
+    pub range_id: String,
 }
 /// `/v3/webizpay/avail-mch-ranges/{range_id}`
 pub mod by_range_id {
@@ -263,23 +261,17 @@ pub mod by_range_id {
         pub struct GetRequest {
             /// 服务商商户号
             ///
-            /// Query parameter `sp_mchid`.
-            ///
-            /// Example: `12341234`
+            /// Query parameter `sp_mchid`. Example: `12341234`
             #[serde(skip_serializing)]
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 分页开始位置
             ///
-            /// Query parameter `offset`.
-            ///
-            /// Example: `0`
+            /// Query parameter `offset`. Example: `0`
             #[serde(skip_serializing)]
             pub offset: i64,
             /// 分页大小
             ///
-            /// Query parameter `limit`.
-            ///
-            /// Example: `100`
+            /// Query parameter `limit`. Example: `100`
             #[serde(skip_serializing)]
             pub limit: i64,
         }
@@ -310,7 +302,7 @@ pub mod by_range_id {
             /// Example: `1000`
             pub total_count: i64,
             /// 商户标识列表
-            pub data: ::std::vec::Vec<::std::string::String>,
+            pub data: Vec<String>,
         }
         /// The request of `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (添加商户标识).
         #[derive(
@@ -325,11 +317,11 @@ pub mod by_range_id {
             /// 服务商商户号
             ///
             /// Example: `12341234`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 商户标识值
             ///
             /// Example: `91110000710926094P`
-            pub merchant_identifier: ::std::string::String,
+            pub merchant_identifier: String,
         }
         /// The response of `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (添加商户标识).
         #[derive(
@@ -344,7 +336,7 @@ pub mod by_range_id {
             /// 可用商户范围id
             ///
             /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
-            pub range_id: ::std::string::String,
+            pub range_id: String,
         }
         /// `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`
         pub mod by_merchant_identifier {
@@ -381,7 +373,7 @@ pub mod by_range_id {
                 /// 服务商商户号
                 ///
                 /// Example: `12341234`
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
             }
             /// The response of `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` (删除商户标识).
             #[derive(
@@ -396,7 +388,7 @@ pub mod by_range_id {
                 /// 可用商户范围id
                 ///
                 /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
-                pub range_id: ::std::string::String,
+                pub range_id: String,
             }
         }
     }

@@ -35,28 +35,28 @@ pub mod proof {
         /// 服务商商户号
         ///
         /// Example: `12341234`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 出资子商户号
         ///
         /// Example: `43214321`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 起始日期
         ///
         /// Example: `2025-04-23`
-        pub start_date: ::std::string::String,
+        pub start_date: String,
         /// 结束日期
         ///
         /// Example: `2025-04-23`
-        pub end_date: ::std::string::String,
+        pub end_date: String,
         /// 商户主体名称
         ///
         /// Example: `某某科技有限公司`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub entity_name: ::std::option::Option<::std::string::String>,
+        pub entity_name: Option<String>,
         /// 商户操作流水号
         ///
         /// Example: `operation12345678`
-        pub out_operation_id: ::std::string::String,
+        pub out_operation_id: String,
     }
     /// The response of `POST /v3/webizpay/bill/proof` (申请企业商户企业支付出资凭证).
     #[derive(Clone, Debug, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -64,47 +64,47 @@ pub mod proof {
         /// 服务商商户号
         ///
         /// Example: `12341234`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 商户操作流水号
         ///
         /// Example: `operation12345678`
-        pub out_operation_id: ::std::string::String,
+        pub out_operation_id: String,
         /// 微信支付操作流水号
         ///
         /// Example: `1030000071201xxxxx`
-        pub operation_id: ::std::string::String,
+        pub operation_id: String,
         /// 出资子商户号
         ///
         /// Example: `43214321`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 起始日期
         ///
         /// Example: `2025-04-23`
-        pub start_date: ::std::string::String,
+        pub start_date: String,
         /// 结束日期
         ///
         /// Example: `2025-04-23`
-        pub end_date: ::std::string::String,
+        pub end_date: String,
         /// 商户主体名称
         ///
         /// Example: `某某科技有限公司`
-        pub entity_name: ::std::string::String,
+        pub entity_name: String,
         /// 出资凭证申请单单号
         ///
         /// Example: `proof12345678`
-        pub proof_id: ::std::string::String,
+        pub proof_id: String,
         /// 凭证下载地址
         ///
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-        pub download_url: ::std::string::String,
+        pub download_url: String,
         /// 凭证申请创建时间
         ///
         /// Example: `2023-06-08T10:34:56+08:00`
-        pub create_time: ::std::string::String,
+        pub create_time: String,
         /// 凭证状态更新时间
         ///
         /// Example: `2023-06-08T10:34:56+08:00`
-        pub updated_time: ::std::string::String,
+        pub updated_time: String,
     }
 }
 /// `/v3/webizpay/bill/trade-bill`
@@ -130,15 +130,15 @@ pub mod trade_bill {
         /// 服务商商户号
         ///
         /// Example: `12341234`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 出资子商户号
         ///
         /// Example: `43214321`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 账单日期
         ///
         /// Example: `2025-04-23`
-        pub date: ::std::string::String,
+        pub date: String,
         /// 账单类型
         ///
         /// Example: `QYZFALL`
@@ -199,15 +199,15 @@ pub mod trade_bill {
         /// 服务商商户号
         ///
         /// Example: `12341234`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 出资子商户号
         ///
         /// Example: `43214321`
-        pub sub_mchid: ::std::string::String,
+        pub sub_mchid: String,
         /// 账单日期
         ///
         /// Example: `2025-04-23`
-        pub date: ::std::string::String,
+        pub date: String,
         /// 账单类型
         ///
         /// Example: `QYZFALL`
@@ -216,7 +216,7 @@ pub mod trade_bill {
         /// 账单下载地址
         ///
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-        pub download_url: ::std::string::String,
+        pub download_url: String,
     }
     /// 账单类型
     ///

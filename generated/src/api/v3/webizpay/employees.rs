@@ -72,18 +72,14 @@ pub mod by_employee_id {
             pub struct GetRequest {
                 /// 服务商商户号
                 ///
-                /// Query parameter `sp_mchid`.
-                ///
-                /// Example: `12341234`
+                /// Query parameter `sp_mchid`. Example: `12341234`
                 #[serde(skip_serializing)]
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
                 /// 出资子商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `43214321`
+                /// Query parameter `sub_mchid`. Example: `43214321`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
             }
             /// The response of `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}` (使用商户卡号查询企业支付额度卡).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -91,27 +87,27 @@ pub mod by_employee_id {
                 /// 服务商商户号
                 ///
                 /// Example: `12341234`
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
                 /// 出资子商户号
                 ///
                 /// Example: `43214321`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 企业支付额度卡卡号
                 ///
                 /// Example: `1068019671702503425`
-                pub card_no: ::std::string::String,
+                pub card_no: String,
                 /// 商户卡号
                 ///
                 /// Example: `mch_card_123456`
-                pub out_card_no: ::std::string::String,
+                pub out_card_no: String,
                 /// 微信授权关系ID
                 ///
                 /// Example: `WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c`
-                pub employee_id: ::std::string::String,
+                pub employee_id: String,
                 /// 企业支付卡模板ID
                 ///
                 /// Example: `template_123`
-                pub card_template_id: ::std::string::String,
+                pub card_template_id: String,
                 /// 使用规则
                 ///
                 /// Example: `SINGLE`
@@ -131,11 +127,11 @@ pub mod by_employee_id {
                 /// 卡片有效期
                 ///
                 /// Example: `2023-12-31T23:59:59+08:00`
-                pub effective_end_time: ::std::string::String,
+                pub effective_end_time: String,
                 /// 卡片生效时间
                 ///
                 /// Example: `2023-01-01T23:59:59+08:00`
-                pub effective_begin_time: ::std::string::String,
+                pub effective_begin_time: String,
                 /// 卡片状态
                 ///
                 /// Example: `ACTIVE`
@@ -143,32 +139,32 @@ pub mod by_employee_id {
                 /// 卡片名称
                 ///
                 /// Example: `报销额度卡`
-                pub card_name: ::std::string::String,
+                pub card_name: String,
                 /// 失效原因
                 ///
                 /// Example: `有效期结束`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub reason: ::std::option::Option<::std::string::String>,
+                pub reason: Option<String>,
                 /// 卡片使用时间
                 ///
                 /// Example: `2023-12-31T23:59:59+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_usage_time: ::std::option::Option<::std::string::String>,
+                pub card_usage_time: Option<String>,
                 /// 卡片关联微信支付订单号
                 ///
                 /// Example: `4200000123202306081234567890`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transaction_id: ::std::option::Option<::std::string::String>,
+                pub transaction_id: Option<String>,
                 /// 卡片失效时间
                 ///
                 /// Example: `2023-12-31T23:59:59+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_disabled_time: ::std::option::Option<::std::string::String>,
+                pub card_disabled_time: Option<String>,
                 /// 卡片备注
                 ///
                 /// Example: `2023年1月差旅报销`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_remark: ::std::option::Option<::std::string::String>,
+                pub card_remark: Option<String>,
             }
             /// 使用规则
             ///
@@ -380,15 +376,15 @@ pub mod by_employee_id {
             /// 服务商商户号
             ///
             /// Example: `12341234`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 出资子商户号
             ///
             /// Example: `43214321`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 企业支付卡模板ID
             ///
             /// Example: `template_123`
-            pub card_template_id: ::std::string::String,
+            pub card_template_id: String,
             /// 卡片总金额
             ///
             /// Example: `10000`
@@ -396,25 +392,25 @@ pub mod by_employee_id {
             /// 卡片名称
             ///
             /// Example: `报销额度卡`
-            pub card_name: ::std::string::String,
+            pub card_name: String,
             /// 商户卡号
             ///
             /// Example: `mch_card_123456`
-            pub out_card_no: ::std::string::String,
+            pub out_card_no: String,
             /// 卡片有效期
             ///
             /// Example: `2023-12-31T23:59:59+08:00`
-            pub effective_end_time: ::std::string::String,
+            pub effective_end_time: String,
             /// 卡片备注
             ///
             /// Example: `2023年1月差旅报销`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub card_remark: ::std::option::Option<::std::string::String>,
+            pub card_remark: Option<String>,
             /// 可用商户范围ID
             ///
             /// Example: `range_12345678`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub avail_mch_range_id: ::std::option::Option<::std::string::String>,
+            pub avail_mch_range_id: Option<String>,
         }
         /// The response of `POST /v3/webizpay/employees/{employee_id}/quota-cards` (企业商户为员工下发企业支付额度卡).
         #[derive(
@@ -429,31 +425,31 @@ pub mod by_employee_id {
             /// 服务商商户号
             ///
             /// Example: `12341234`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 出资子商户号
             ///
             /// Example: `43214321`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商户卡号
             ///
             /// Example: `mch_card_123456`
-            pub out_card_no: ::std::string::String,
+            pub out_card_no: String,
             /// 微信授权关系ID
             ///
             /// Example: `WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c`
-            pub employee_id: ::std::string::String,
+            pub employee_id: String,
             /// 企业支付额度卡卡号
             ///
             /// Example: `1068019671702503425`
-            pub card_no: ::std::string::String,
+            pub card_no: String,
             /// 卡片生效时间
             ///
             /// Example: `2023-01-01T23:59:59+08:00`
-            pub effective_begin_time: ::std::string::String,
+            pub effective_begin_time: String,
             /// 卡片有效期
             ///
             /// Example: `2023-12-31T23:59:59+08:00`
-            pub effective_end_time: ::std::string::String,
+            pub effective_end_time: String,
         }
         /// `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`
         pub mod by_card_no {
@@ -496,18 +492,14 @@ pub mod by_employee_id {
             pub struct GetRequest {
                 /// 服务商商户号
                 ///
-                /// Query parameter `sp_mchid`.
-                ///
-                /// Example: `12341234`
+                /// Query parameter `sp_mchid`. Example: `12341234`
                 #[serde(skip_serializing)]
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
                 /// 出资子商户号
                 ///
-                /// Query parameter `sub_mchid`.
-                ///
-                /// Example: `43214321`
+                /// Query parameter `sub_mchid`. Example: `43214321`
                 #[serde(skip_serializing)]
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
             }
             /// The response of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}` (企业商户查询企业支付额度卡).
             #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -515,27 +507,27 @@ pub mod by_employee_id {
                 /// 服务商商户号
                 ///
                 /// Example: `12341234`
-                pub sp_mchid: ::std::string::String,
+                pub sp_mchid: String,
                 /// 出资子商户号
                 ///
                 /// Example: `43214321`
-                pub sub_mchid: ::std::string::String,
+                pub sub_mchid: String,
                 /// 企业支付额度卡卡号
                 ///
                 /// Example: `1068019671702503425`
-                pub card_no: ::std::string::String,
+                pub card_no: String,
                 /// 商户卡号
                 ///
                 /// Example: `mch_card_123456`
-                pub out_card_no: ::std::string::String,
+                pub out_card_no: String,
                 /// 微信授权关系ID
                 ///
                 /// Example: `WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c`
-                pub employee_id: ::std::string::String,
+                pub employee_id: String,
                 /// 企业支付卡模板ID
                 ///
                 /// Example: `template_123`
-                pub card_template_id: ::std::string::String,
+                pub card_template_id: String,
                 /// 使用规则
                 ///
                 /// Example: `SINGLE`
@@ -555,11 +547,11 @@ pub mod by_employee_id {
                 /// 卡片有效期
                 ///
                 /// Example: `2023-12-31T23:59:59+08:00`
-                pub effective_end_time: ::std::string::String,
+                pub effective_end_time: String,
                 /// 卡片生效时间
                 ///
                 /// Example: `2023-01-01T23:59:59+08:00`
-                pub effective_begin_time: ::std::string::String,
+                pub effective_begin_time: String,
                 /// 卡片状态
                 ///
                 /// Example: `ACTIVE`
@@ -567,32 +559,32 @@ pub mod by_employee_id {
                 /// 卡片名称
                 ///
                 /// Example: `报销额度卡`
-                pub card_name: ::std::string::String,
+                pub card_name: String,
                 /// 失效原因
                 ///
                 /// Example: `有效期结束`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub reason: ::std::option::Option<::std::string::String>,
+                pub reason: Option<String>,
                 /// 卡片使用时间
                 ///
                 /// Example: `2023-12-31T23:59:59+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_usage_time: ::std::option::Option<::std::string::String>,
+                pub card_usage_time: Option<String>,
                 /// 卡片关联微信支付订单号
                 ///
                 /// Example: `4200000123202306081234567890`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub transaction_id: ::std::option::Option<::std::string::String>,
+                pub transaction_id: Option<String>,
                 /// 卡片失效时间
                 ///
                 /// Example: `2023-12-31T23:59:59+08:00`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_disabled_time: ::std::option::Option<::std::string::String>,
+                pub card_disabled_time: Option<String>,
                 /// 卡片备注
                 ///
                 /// Example: `2023年1月差旅报销`
                 #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                pub card_remark: ::std::option::Option<::std::string::String>,
+                pub card_remark: Option<String>,
             }
             /// 使用规则
             ///
@@ -798,15 +790,15 @@ pub mod by_employee_id {
                     /// 服务商商户号
                     ///
                     /// Example: `12341234`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 出资子商户号
                     ///
                     /// Example: `43214321`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 作废原因
                     ///
                     /// Example: `商户主动作废`
-                    pub reason: ::std::string::String,
+                    pub reason: String,
                 }
                 /// The response of `POST /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel` (企业商户作废员工企业支付额度卡).
                 #[derive(
@@ -820,19 +812,19 @@ pub mod by_employee_id {
                     /// 服务商商户号
                     ///
                     /// Example: `12341234`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 出资子商户号
                     ///
                     /// Example: `43214321`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 微信授权关系ID
                     ///
                     /// Example: `WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c`
-                    pub employee_id: ::std::string::String,
+                    pub employee_id: String,
                     /// 企业支付额度卡卡号
                     ///
                     /// Example: `1068019671702503425`
-                    pub card_no: ::std::string::String,
+                    pub card_no: String,
                     /// 卡片状态
                     ///
                     /// Example: `DISABLED`
@@ -841,7 +833,7 @@ pub mod by_employee_id {
                     ///
                     /// Example: `2023-06-08T10:34:56+08:00`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub card_disabled_time: ::std::option::Option<::std::string::String>,
+                    pub card_disabled_time: Option<String>,
                 }
                 /// 卡片状态
                 ///
@@ -936,23 +928,17 @@ pub mod by_employee_id {
                 pub struct GetRequest {
                     /// 服务商商户号
                     ///
-                    /// Query parameter `sp_mchid`.
-                    ///
-                    /// Example: `12341234`
+                    /// Query parameter `sp_mchid`. Example: `12341234`
                     #[serde(skip_serializing)]
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 出资子商户号
                     ///
-                    /// Query parameter `sub_mchid`.
-                    ///
-                    /// Example: `43214321`
+                    /// Query parameter `sub_mchid`. Example: `43214321`
                     #[serde(skip_serializing)]
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 拉起付款码页面的企业应用类型
                     ///
-                    /// Query parameter `application_type`.
-                    ///
-                    /// Example: `H5`
+                    /// Query parameter `application_type`. Example: `H5`
                     #[serde(skip_serializing)]
                     pub application_type: GetRequestApplicationType,
                 }
@@ -1028,44 +1014,42 @@ pub mod by_employee_id {
                     /// 服务商商户号
                     ///
                     /// Example: `12341234`
-                    pub sp_mchid: ::std::string::String,
+                    pub sp_mchid: String,
                     /// 出资子商户号
                     ///
                     /// Example: `43214321`
-                    pub sub_mchid: ::std::string::String,
+                    pub sub_mchid: String,
                     /// 微信授权关系ID
                     ///
                     /// Example: `WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c`
-                    pub employee_id: ::std::string::String,
+                    pub employee_id: String,
                     /// 企业支付额度卡卡号
                     ///
                     /// Example: `1068019671702503425`
-                    pub card_no: ::std::string::String,
+                    pub card_no: String,
                     /// 链接失效时间
                     ///
                     /// Example: `2023-06-08T10:34:56+08:00`
-                    pub expire_time: ::std::string::String,
+                    pub expire_time: String,
                     /// 跳转链接
                     ///
                     /// Example: `weixin://dl/liteapp?url=https%3A%2F%2Fliteapp.wxpapp.weixin.qq.com%2Fq%2FgjoM7g%3Ftoken%3D123%23wechat_pay`
-                    pub payment_url: ::std::string::String,
+                    pub payment_url: String,
                     /// 拉起付款码页面的企业应用类型
                     ///
                     /// Example: `H5`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub application_type: ::std::option::Option<
-                        GetResponseApplicationType,
-                    >,
+                    pub application_type: Option<GetResponseApplicationType>,
                     /// 小程序查询参数
                     ///
                     /// Example: `token=123`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mp_query: ::std::option::Option<::std::string::String>,
+                    pub mp_query: Option<String>,
                     /// 小程序业务类型
                     ///
                     /// Example: `liteAppWebizPayRegister`
                     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-                    pub mp_business_type: ::std::option::Option<::std::string::String>,
+                    pub mp_business_type: Option<String>,
                 }
                 /// 拉起付款码页面的企业应用类型
                 ///
@@ -1162,11 +1146,11 @@ pub mod by_employee_id {
             /// 服务商商户号
             ///
             /// Example: `12341234`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 出资子商户号
             ///
             /// Example: `43214321`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
         }
         /// The response of `POST /v3/webizpay/employees/{employee_id}/revoke` (企业商户发起解除员工企业支付授权).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1174,15 +1158,15 @@ pub mod by_employee_id {
             /// 服务商商户号
             ///
             /// Example: `12341234`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 出资子商户号
             ///
             /// Example: `43214321`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 商户企业员工ID
             ///
             /// Example: `employee123`
-            pub user_id: ::std::string::String,
+            pub user_id: String,
             /// 员工企业支付权限状态
             ///
             /// Example: `REVOKED`
@@ -1190,11 +1174,11 @@ pub mod by_employee_id {
             /// 员工企业支付失效时间
             ///
             /// Example: `2023-12-31T23:59:59+08:00`
-            pub authorization_revoked_time: ::std::string::String,
+            pub authorization_revoked_time: String,
             /// 作废原因
             ///
             /// Example: `用户主动撤销`
-            pub reason: ::std::string::String,
+            pub reason: String,
         }
         /// 员工企业支付权限状态
         ///

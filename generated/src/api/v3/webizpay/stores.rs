@@ -35,16 +35,14 @@ pub mod entity_matches {
         /// 服务商商户号
         ///
         /// Example: `12341234`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 商户主体匹配批次单号
         ///
         /// Example: `batch12345678`
-        pub out_batch_id: ::std::string::String,
+        pub out_batch_id: String,
         /// 主体匹配明细列表
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub match_details: ::std::option::Option<
-            ::std::vec::Vec<PostRequestMatchDetails>,
-        >,
+        pub match_details: Option<Vec<PostRequestMatchDetails>>,
     }
     /// PostRequestMatchDetails
     #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -52,11 +50,11 @@ pub mod entity_matches {
         /// 门店统一社会信用代码
         ///
         /// Example: `91110000710926094P`
-        pub organization_code: ::std::string::String,
+        pub organization_code: String,
         /// 门店名称
         ///
         /// Example: `微信小店`
-        pub store_name: ::std::string::String,
+        pub store_name: String,
         /// 需要查询的支付产品
         ///
         /// Example: `CODE_PAY`
@@ -120,19 +118,19 @@ pub mod entity_matches {
         /// 服务商商户号
         ///
         /// Example: `12341234`
-        pub sp_mchid: ::std::string::String,
+        pub sp_mchid: String,
         /// 商户主体匹配批次单号
         ///
         /// Example: `batch12345678`
-        pub out_batch_id: ::std::string::String,
+        pub out_batch_id: String,
         /// 微信支付主体匹配批次单号
         ///
         /// Example: `1030000071201xxxxx`
-        pub batch_id: ::std::string::String,
+        pub batch_id: String,
         /// 批次创建时间
         ///
         /// Example: `2023-06-08T10:34:56+08:00`
-        pub time: ::std::string::String,
+        pub time: String,
         /// 批次状态
         ///
         /// Example: `ACCEPTED`
@@ -230,11 +228,9 @@ pub mod entity_matches {
         pub struct GetRequest {
             /// 服务商商户号
             ///
-            /// Query parameter `sp_mchid`.
-            ///
-            /// Example: `12341234`
+            /// Query parameter `sp_mchid`. Example: `12341234`
             #[serde(skip_serializing)]
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
         }
         /// The response of `GET /v3/webizpay/stores/entity-matches/{batch_id}` (查询门店主体匹配结果).
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -242,24 +238,22 @@ pub mod entity_matches {
             /// 服务商商户号
             ///
             /// Example: `12341234`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 商户主体匹配批次单号
             ///
             /// Example: `batch12345678`
-            pub out_batch_id: ::std::string::String,
+            pub out_batch_id: String,
             /// 微信支付主体匹配批次单号
             ///
             /// Example: `1030000071201xxxxx`
-            pub batch_id: ::std::string::String,
+            pub batch_id: String,
             /// 批次状态
             ///
             /// Example: `ACCEPTED`
             pub state: GetResponseState,
             /// 主体匹配明细列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub match_results: ::std::option::Option<
-                ::std::vec::Vec<GetResponseMatchResults>,
-            >,
+            pub match_results: Option<Vec<GetResponseMatchResults>>,
         }
         /// GetResponseMatchResults
         #[derive(
@@ -274,11 +268,11 @@ pub mod entity_matches {
             /// 门店统一社会信用代码
             ///
             /// Example: `91110000710926094P`
-            pub organization_code: ::std::string::String,
+            pub organization_code: String,
             /// 门店名称
             ///
             /// Example: `微信小店`
-            pub store_name: ::std::string::String,
+            pub store_name: String,
             /// 是否存在满足条件微信支付商户号
             ///
             /// Example: `true`

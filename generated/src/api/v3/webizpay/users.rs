@@ -55,18 +55,14 @@ pub mod by_user_id {
         pub struct GetRequest {
             /// 服务商商户号
             ///
-            /// Query parameter `sp_mchid`.
-            ///
-            /// Example: `12341234`
+            /// Query parameter `sp_mchid`. Example: `12341234`
             #[serde(skip_serializing)]
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 出资子商户号
             ///
-            /// Query parameter `sub_mchid`.
-            ///
-            /// Example: `43214321`
+            /// Query parameter `sub_mchid`. Example: `43214321`
             #[serde(skip_serializing)]
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
         }
         /// The response of `GET /v3/webizpay/users/{user_id}/authorization-state` (企业商户查询企业员工开通授权状态).
         #[derive(
@@ -81,20 +77,18 @@ pub mod by_user_id {
             /// 服务商商户号
             ///
             /// Example: `12341234`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 出资子商户号
             ///
             /// Example: `43214321`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 企业员工ID
             ///
             /// Example: `123456`
-            pub user_id: ::std::string::String,
+            pub user_id: String,
             /// 微信授权关系列表
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub employee_list: ::std::option::Option<
-                ::std::vec::Vec<GetResponseEmployeeList>,
-            >,
+            pub employee_list: Option<Vec<GetResponseEmployeeList>>,
         }
         /// GetResponseEmployeeList
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -102,7 +96,7 @@ pub mod by_user_id {
             /// 微信授权关系ID
             ///
             /// Example: `WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c`
-            pub employee_id: ::std::string::String,
+            pub employee_id: String,
             /// 授权状态
             ///
             /// Example: `AUTHORIZED`
@@ -110,11 +104,11 @@ pub mod by_user_id {
             /// 授权时间
             ///
             /// Example: `2023-06-08T10:34:56+08:00`
-            pub authorization_time: ::std::string::String,
+            pub authorization_time: String,
             /// 解除授权时间
             ///
             /// Example: `2023-06-08T10:34:56+08:00`
-            pub authorization_revoked_time: ::std::string::String,
+            pub authorization_revoked_time: String,
         }
         /// 授权状态
         ///
@@ -198,11 +192,11 @@ pub mod by_user_id {
             /// 服务商商户号
             ///
             /// Example: `12341234`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 出资子商户号
             ///
             /// Example: `43214321`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 发起授权应用类型
             ///
             /// Example: `H5`
@@ -268,25 +262,25 @@ pub mod by_user_id {
             /// 服务商商户号
             ///
             /// Example: `12341234`
-            pub sp_mchid: ::std::string::String,
+            pub sp_mchid: String,
             /// 出资子商户号
             ///
             /// Example: `43214321`
-            pub sub_mchid: ::std::string::String,
+            pub sub_mchid: String,
             /// 企业员工ID
             ///
             /// Example: `123456`
-            pub user_id: ::std::string::String,
+            pub user_id: String,
             /// 跳转链接
             ///
             /// Example: `weixin://dl/liteapp?url=https%3A%2F%2Fliteapp.wxpapp.weixin.qq.com%2Fq%2FgjoM7g%3Ftoken%3D123%23wechat_pay`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub authorization_url: ::std::option::Option<::std::string::String>,
+            pub authorization_url: Option<String>,
             /// 链接失效时间
             ///
             /// Example: `2023-06-08T10:34:56+08:00`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub expire_time: ::std::option::Option<::std::string::String>,
+            pub expire_time: Option<String>,
             /// 发起授权应用类型
             ///
             /// Example: `H5`
@@ -295,12 +289,12 @@ pub mod by_user_id {
             ///
             /// Example: `token=123`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mp_query: ::std::option::Option<::std::string::String>,
+            pub mp_query: Option<String>,
             /// 小程序业务类型
             ///
             /// Example: `liteAppWebizPayRegister`
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            pub mp_business_type: ::std::option::Option<::std::string::String>,
+            pub mp_business_type: Option<String>,
         }
         /// 发起授权应用类型
         ///
